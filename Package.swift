@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Strictness for our own targets (swift-log's settings).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "grdp",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "grdp", targets: ["grdp"]),
+        .library(name: "GRDPCore", targets: ["GRDPCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCompression",
+            providers: [.apt(["zlib1g-dev", "liblzma-dev", "libbz2-dev"])]
+        ),
+        .target(
+            name: "GRDPCore",
+            dependencies: [
+                "CArchive", "CSQLite", "CCompression",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "grdp",
+            dependencies: [
+                "GRDPCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GRDPCoreTests",
+            dependencies: ["GRDPCore", "CArchive", "CCompression"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "grdpTests",
+            dependencies: ["GRDPCore", "grdp"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,279 @@
+/// The rows of a snapshot's tables (CONTRACT §6), as Compute produces them and Snapshot stores them.
+///
+/// Money in record tables is exact (`ExactDecimal`, stored as TEXT); the published indicator
+/// figures are already rounded half-to-even (money 3 decimals, percentages 4).
+public struct SnapshotContent: Sendable, Equatable {
+    public var sourceArchives: [SourceArchiveRow] = []
+    public var sourceMembers: [SourceMemberRow] = []
+    public var enterprises: [EnterpriseRow] = []
+    public var ecommerceSales: [EcommerceSalesRow] = []
+    public var grdp: [GRDPRow] = []
+    public var indicators: [IndicatorRow] = []
+    public var districtIndicators: [DistrictIndicatorRow] = []
+    public var quarantine: [QuarantineRow] = []
+    /// Extra table `target_point`: the configured target trajectory, so exports need no config.
+    public var targetPoints: [TargetPointRow] = []
+    /// Extra table `district`: `region.districts`, code → name.
+    public var districts: [DistrictRow] = []
+
+    public init() {}
+
+    /// Every year with a row in a per-year table.
+    public var years: [Int] {
+        Set(indicators.map(\.year)).sorted()
+    }
+}
+
+public struct SourceArchiveRow: Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    /// `accepted`, `rejected` or `excluded`.
+    public var status: String
+    public var reason: String?
+
+    public init(path: String, sha256: String, bytes: Int64, status: String, reason: String?) {
+        self.path = path
+        self.sha256 = sha256
+        self.bytes = bytes
+        self.status = status
+        self.reason = reason
+    }
+}
+
+public struct SourceMemberRow: Sendable, Equatable {
+    public var archivePath: String
+    public var memberPath: String
+    public var kind: String
+    public var rowsRead: Int
+    public var rowsAccepted: Int
+    public var rowsQuarantined: Int
+    public var rowsSuperseded: Int
+    public var rowsExcluded: Int
+
+    public init(
+        archivePath: String, memberPath: String, kind: String, rowsRead: Int, rowsAccepted: Int,
+        rowsQuarantined: Int, rowsSuperseded: Int, rowsExcluded: Int
+    ) {
+        self.archivePath = archivePath
+        self.memberPath = memberPath
+        self.kind = kind
+        self.rowsRead = rowsRead
+        self.rowsAccepted = rowsAccepted
+        self.rowsQuarantined = rowsQuarantined
+        self.rowsSuperseded = rowsSuperseded
+        self.rowsExcluded = rowsExcluded
+    }
+}
+
+public struct EnterpriseRow: Sendable, Equatable {
+    public var taxCode: String
+    public var year: Int
+    public var name: String
+    public var vsic: String
+    public var section: String
+    public var districtCode: String
+    public var valueAddedMVND: ExactDecimal
+    public var isCore: Bool
+    public var source: SourceLocation
+
+    public init(
+        taxCode: String, year: Int, name: String, vsic: String, section: String, districtCode: String,
+        valueAddedMVND: ExactDecimal, isCore: Bool, source: SourceLocation
+    ) {
+        self.taxCode = taxCode
+        self.year = year
+        self.name = name
+        self.vsic = vsic
+        self.section = section
+        self.districtCode = districtCode
+        self.valueAddedMVND = valueAddedMVND
+        self.isCore = isCore
+        self.source = source
+    }
+}
+
+public struct EcommerceSalesRow: Sendable, Equatable {
+    public var year: Int
+    public var month: Int
+    public var channel: String
+    public var sellerTaxCode: String
+    public var sellerDistrictCode: String
+    public var transactions: Int
+    public var netVND: ExactDecimal
+    public var vaVND: ExactDecimal
+    public var counted: Bool
+
+    public init(
+        year: Int, month: Int, channel: String, sellerTaxCode: String, sellerDistrictCode: String,
+        transactions: Int, netVND: ExactDecimal, vaVND: ExactDecimal, counted: Bool
+    ) {
+        self.year = year
+        self.month = month
+        self.channel = channel
+        self.sellerTaxCode = sellerTaxCode
+        self.sellerDistrictCode = sellerDistrictCode
+        self.transactions = transactions
+        self.netVND = netVND
+        self.vaVND = vaVND
+        self.counted = counted
+    }
+}
+
+public struct GRDPRow: Sendable, Equatable {
+    public var year: Int
+    public var grdpBVND: ExactDecimal
+    public var source: SourceLocation
+
+    public init(year: Int, grdpBVND: ExactDecimal, source: SourceLocation) {
+        self.year = year
+        self.grdpBVND = grdpBVND
+        self.source = source
+    }
+}
+
+/// How a year's target was found (CONTRACT §5).
+public enum TargetKind: String, Sendable, Equatable, Codable {
+    case explicit
+    case interpolated
+    case none
+}
+
+/// A year's standing against its target (CONTRACT §5).
+public enum IndicatorStatus: String, Sendable, Equatable, Codable {
+    case met
+    case behind
+    case noTarget = "no-target"
+    case noGRDP = "no-grdp"
+}
+
+/// One row of `indicator`: published figures, rounded (money 3 decimals, percentages 4).
+public struct IndicatorRow: Sendable, Equatable {
+    public var year: Int
+    public var grdpBVND: ExactDecimal?
+    public var coreBVND: ExactDecimal
+    public var ecommerceBVND: ExactDecimal
+    public var digitisedBVND: ExactDecimal
+    public var deBVND: ExactDecimal
+    public var sharePct: ExactDecimal?
+    public var targetPct: ExactDecimal?
+    public var targetKind: TargetKind
+    public var gapPp: ExactDecimal?
+    public var status: IndicatorStatus
+
+    public init(
+        year: Int, grdpBVND: ExactDecimal?, coreBVND: ExactDecimal, ecommerceBVND: ExactDecimal,
+        digitisedBVND: ExactDecimal, deBVND: ExactDecimal, sharePct: ExactDecimal?, targetPct: ExactDecimal?,
+        targetKind: TargetKind, gapPp: ExactDecimal?, status: IndicatorStatus
+    ) {
+        self.year = year
+        self.grdpBVND = grdpBVND
+        self.coreBVND = coreBVND
+        self.ecommerceBVND = ecommerceBVND
+        self.digitisedBVND = digitisedBVND
+        self.deBVND = deBVND
+        self.sharePct = sharePct
+        self.targetPct = targetPct
+        self.targetKind = targetKind
+        self.gapPp = gapPp
+        self.status = status
+    }
+}
+
+/// One row of `indicator_by_district` (billion VND, rounded to 3 decimals).
+public struct DistrictIndicatorRow: Sendable, Equatable {
+    public var year: Int
+    public var districtCode: String
+    public var coreBVND: ExactDecimal
+    public var ecommerceBVND: ExactDecimal
+    public var digitisedBVND: ExactDecimal
+    public var deBVND: ExactDecimal
+
+    public init(
+        year: Int, districtCode: String, coreBVND: ExactDecimal, ecommerceBVND: ExactDecimal,
+        digitisedBVND: ExactDecimal, deBVND: ExactDecimal
+    ) {
+        self.year = year
+        self.districtCode = districtCode
+        self.coreBVND = coreBVND
+        self.ecommerceBVND = ecommerceBVND
+        self.digitisedBVND = digitisedBVND
+        self.deBVND = deBVND
+    }
+}
+
+public struct QuarantineRow: Sendable, Equatable {
+    public var archivePath: String
+    public var memberPath: String
+    public var line: Int
+    public var kind: String
+    public var reason: String
+    public var detail: String
+    public var raw: String
+
+    public init(
+        archivePath: String, memberPath: String, line: Int, kind: String, reason: String, detail: String,
+        raw: String
+    ) {
+        self.archivePath = archivePath
+        self.memberPath = memberPath
+        self.line = line
+        self.kind = kind
+        self.reason = reason
+        self.detail = detail
+        self.raw = raw
+    }
+}
+
+/// The `snapshot_meta` table.
+public struct SnapshotMeta: Sendable, Equatable {
+    public var version: Int
+    public var createdAt: String
+    public var toolVersion: String
+    public var configSHA256: String
+    public var contentSHA256: String
+    public var parentVersion: Int?
+    public var command: String
+
+    public init(
+        version: Int, createdAt: String, toolVersion: String, configSHA256: String, contentSHA256: String,
+        parentVersion: Int?, command: String
+    ) {
+        self.version = version
+        self.createdAt = createdAt
+        self.toolVersion = toolVersion
+        self.configSHA256 = configSHA256
+        self.contentSHA256 = contentSHA256
+        self.parentVersion = parentVersion
+        self.command = command
+    }
+
+    /// `v0007`.
+    public static func label(_ version: Int) -> String {
+        "v" + String(repeating: "0", count: max(0, 4 - String(version).count)) + String(version)
+    }
+}
+
+/// One configured target point (extra table `target_point`).
+public struct TargetPointRow: Sendable, Equatable {
+    public var year: Int
+    public var sharePct: ExactDecimal
+    public var source: String
+
+    public init(year: Int, sharePct: ExactDecimal, source: String) {
+        self.year = year
+        self.sharePct = sharePct
+        self.source = source
+    }
+}
+
+/// One district of `region.districts` (extra table `district`).
+public struct DistrictRow: Sendable, Equatable {
+    public var code: String
+    public var name: String
+
+    public init(code: String, name: String) {
+        self.code = code
+        self.name = name
+    }
+}

@@ -1,0 +1,8 @@
+import GRDPCore
+
+@main
+struct GRDP {
+    static func main() {
+        print("grdp")
+    }
+}
