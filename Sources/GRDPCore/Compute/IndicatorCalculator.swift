@@ -1,0 +1,209 @@
+/// The formulas of CONTRACT §5: core, e-commerce, digitised, share, targets, gap and status.
+///
+/// Sums are exact (`ExactDecimal`); division only happens for the share and gap, as exact
+/// fractions (`Rational`), rounded half-to-even once, at the end.
+public enum IndicatorCalculator {
+    /// Billion VND per million VND and per VND: exact power-of-ten shifts.
+    static let millionToBillion = 3
+    static let vndToBillion = 9
+
+    public static func compute(_ input: ComputeInput, methodology: Methodology) throws -> ComputeOutput {
+        // Enterprise records by (tax code, year), for seller matching.
+        var enterpriseIndex: [EnterpriseKey: Int] = [:]
+        for (index, enterprise) in input.enterprises.enumerated() {
+            enterpriseIndex[EnterpriseKey(taxCode: enterprise.taxCode, year: enterprise.year)] = index
+        }
+        func seller(of transaction: TransactionRecord) -> Int? {
+            let code = transaction.sellerTaxCode
+            guard !code.isEmpty else { return nil }
+            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: transaction.year)] { return index }
+            // A branch (13-digit) seller matches the record of its 10-digit parent.
+            if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
+                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: transaction.year)]
+            }
+            return nil
+        }
+
+        var years = Set<Int>()
+        var core: [Int: ExactDecimal] = [:]
+        var ecommerce: [Int: ExactDecimal] = [:]
+        var digitised: [Int: ExactDecimal] = [:]
+        var byDistrict: [DistrictKey: DistrictSums] = [:]
+        /// Σ va (VND) of counted transactions per enterprise record index.
+        var ecommerceVAOfEnterprise: [Int: ExactDecimal] = [:]
+        var sales: [SalesKey: SalesSums] = [:]
+
+        for enterprise in input.enterprises {
+            years.insert(enterprise.year)
+        }
+
+        for transaction in input.transactions {
+            years.insert(transaction.year)
+            let matched = seller(of: transaction)
+            let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
+            let counts = methodology.countedStatuses.contains(transaction.status) && !sellerIsCore
+            let net = try transaction.amountVND - transaction.refundVND
+            let va = counts ? try net * methodology.vaRatio(channel: transaction.channel) : .zero
+            let salesKey = SalesKey(
+                year: transaction.year, month: transaction.month, channel: transaction.channel,
+                sellerTaxCode: transaction.sellerTaxCode, sellerDistrictCode: transaction.sellerDistrictCode,
+                counted: counts)
+            var sum = sales[salesKey, default: SalesSums()]
+            sum.transactions += 1
+            sum.net = try sum.net + net
+            sum.va = try sum.va + va
+            sales[salesKey] = sum
+            guard counts else { continue }
+            let vaBillion = va.shifted(by: vndToBillion)
+            ecommerce[transaction.year] = try ecommerce[transaction.year, default: .zero] + vaBillion
+            if let matched {
+                ecommerceVAOfEnterprise[matched] = try ecommerceVAOfEnterprise[matched, default: .zero] + vaBillion
+            }
+            var district = transaction.sellerDistrictCode
+            if district.isEmpty, let matched { district = input.enterprises[matched].districtCode }
+            let key = DistrictKey(year: transaction.year, district: district.isEmpty ? "unknown" : district)
+            byDistrict[key, default: DistrictSums()].ecommerce =
+                try byDistrict[key, default: DistrictSums()].ecommerce + vaBillion
+        }
+
+        for (index, enterprise) in input.enterprises.enumerated() {
+            let valueAdded = enterprise.valueAddedMVND.shifted(by: millionToBillion)
+            let key = DistrictKey(
+                year: enterprise.year, district: enterprise.districtCode.isEmpty ? "unknown" : enterprise.districtCode)
+            var district = byDistrict[key, default: DistrictSums()]
+            if enterprise.isCore {
+                core[enterprise.year] = try core[enterprise.year, default: .zero] + valueAdded
+                district.core = try district.core + valueAdded
+            } else {
+                // Every VND counted once: the enterprise's e-commerce value added comes out first.
+                var remainder = try valueAdded - ecommerceVAOfEnterprise[index, default: .zero]
+                if remainder.isNegative { remainder = .zero }
+                let coefficient = methodology.digitisedCoefficients[enterprise.section] ?? .zero
+                let part = try remainder * coefficient
+                digitised[enterprise.year] = try digitised[enterprise.year, default: .zero] + part
+                district.digitised = try district.digitised + part
+            }
+            byDistrict[key] = district
+        }
+
+        var grdpByYear: [Int: ExactDecimal] = [:]
+        for row in input.grdp {
+            years.insert(row.year)
+            grdpByYear[row.year] = row.grdpBVND
+        }
+
+        let indicators = try years.sorted().map { year in
+            try indicator(
+                year: year, grdp: grdpByYear[year], core: core[year, default: .zero],
+                ecommerce: ecommerce[year, default: .zero], digitised: digitised[year, default: .zero],
+                methodology: methodology)
+        }
+        let districtRows = try byDistrict.sorted { ($0.key.year, $0.key.district) < ($1.key.year, $1.key.district) }
+            .map { key, sums in
+                DistrictIndicatorRow(
+                    year: key.year, districtCode: key.district,
+                    coreBVND: sums.core.rounded(toDecimals: 3),
+                    ecommerceBVND: sums.ecommerce.rounded(toDecimals: 3),
+                    digitisedBVND: sums.digitised.rounded(toDecimals: 3),
+                    deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
+            }
+        let salesRows = sales.sorted { $0.key < $1.key }.map { key, sums in
+            EcommerceSalesRow(
+                year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
+                sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions,
+                netVND: sums.net.reduced, vaVND: sums.va.reduced, counted: key.counted)
+        }
+        return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
+    }
+
+    /// One year's row: the three components, share, target, gap and status.
+    static func indicator(
+        year: Int, grdp: ExactDecimal?, core: ExactDecimal, ecommerce: ExactDecimal, digitised: ExactDecimal,
+        methodology: Methodology
+    ) throws -> IndicatorRow {
+        let de = try core + ecommerce + digitised
+        let (target, targetKind) = try self.target(year: year, methodology: methodology)
+        var share: Rational?
+        if let grdp, !grdp.isZero {
+            share = try Rational(de) * Rational(100) / Rational(grdp)
+        }
+        let status: IndicatorStatus
+        var gap: Rational?
+        if let share {
+            if let target {
+                gap = try share - target
+                status = share < target ? .behind : .met
+            } else {
+                status = .noTarget
+            }
+        } else {
+            status = .noGRDP
+        }
+        return IndicatorRow(
+            year: year, grdpBVND: grdp?.rounded(toDecimals: 3),
+            coreBVND: core.rounded(toDecimals: 3), ecommerceBVND: ecommerce.rounded(toDecimals: 3),
+            digitisedBVND: digitised.rounded(toDecimals: 3), deBVND: de.rounded(toDecimals: 3),
+            sharePct: try share?.rounded(toDecimals: 4), targetPct: try target?.rounded(toDecimals: 4),
+            targetKind: targetKind, gapPp: try gap?.rounded(toDecimals: 4), status: status)
+    }
+
+    /// The explicit point for `year`, else the straight line between the nearest points around it.
+    static func target(year: Int, methodology: Methodology) throws -> (Rational?, TargetKind) {
+        let points = methodology.targetPoints
+        if let point = points.first(where: { $0.year == year }) {
+            return (Rational(point.sharePct), .explicit)
+        }
+        guard methodology.interpolation == .linear,
+            let before = points.last(where: { $0.year < year }),
+            let after = points.first(where: { $0.year > year })
+        else { return (nil, .none) }
+        // t = t0 + (t1 − t0) × (Y − y0) / (y1 − y0)
+        let t0 = Rational(before.sharePct)
+        let slope = try (Rational(after.sharePct) - t0) / Rational(after.year - before.year)
+        return (try t0 + slope * Rational(year - before.year), .interpolated)
+    }
+}
+
+struct EnterpriseKey: Hashable {
+    var taxCode: String
+    var year: Int
+}
+
+private struct DistrictKey: Hashable {
+    var year: Int
+    var district: String
+}
+
+private struct DistrictSums {
+    var core = ExactDecimal.zero
+    var ecommerce = ExactDecimal.zero
+    var digitised = ExactDecimal.zero
+}
+
+private struct SalesKey: Hashable, Comparable {
+    var year: Int
+    var month: Int
+    var channel: String
+    var sellerTaxCode: String
+    var sellerDistrictCode: String
+    var counted: Bool
+
+    static func < (a: SalesKey, b: SalesKey) -> Bool {
+        if a.year != b.year { return a.year < b.year }
+        if a.month != b.month { return a.month < b.month }
+        if a.channel != b.channel { return a.channel.utf8.lexicographicallyPrecedes(b.channel.utf8) }
+        if a.sellerTaxCode != b.sellerTaxCode {
+            return a.sellerTaxCode.utf8.lexicographicallyPrecedes(b.sellerTaxCode.utf8)
+        }
+        if a.sellerDistrictCode != b.sellerDistrictCode {
+            return a.sellerDistrictCode.utf8.lexicographicallyPrecedes(b.sellerDistrictCode.utf8)
+        }
+        return !a.counted && b.counted
+    }
+}
+
+private struct SalesSums {
+    var transactions = 0
+    var net = ExactDecimal.zero
+    var va = ExactDecimal.zero
+}

@@ -1,0 +1,162 @@
+import Testing
+@testable import GRDPCore
+
+private func d(_ text: String) -> ExactDecimal { ExactDecimal(canonical: text)! }
+
+private let here = SourceLocation(archivePath: "a.zip", memberPath: "enterprise.csv", line: 2)
+
+private func enterprise(
+    _ taxCode: String, _ year: Int, vsic: String, section: String, district: String = "660", va: String,
+    methodology: Methodology
+) -> EnterpriseRow {
+    EnterpriseRow(
+        taxCode: taxCode, year: year, name: "Công ty \(taxCode)", vsic: vsic, section: section,
+        districtCode: district, valueAddedMVND: d(va), isCore: methodology.isCore(vsic: vsic), source: here)
+}
+
+private func sale(
+    _ id: String, _ year: Int, month: Int = 6, amount: String, refund: String = "0", status: TransactionStatus = .completed,
+    channel: String = "marketplace", seller: String = "", district: String = ""
+) -> TransactionRecord {
+    TransactionRecord(
+        transactionID: id, year: year, month: month, amountVND: d(amount), refundVND: d(refund), status: status,
+        channel: channel, sellerTaxCode: seller, sellerDistrictCode: district)
+}
+
+@Suite struct IndicatorCalculatorTests {
+    let methodology = Methodology(
+        countedStatuses: [.completed],
+        vaRatioDefault: d("0.10"),
+        vaRatioByChannel: ["marketplace": d("0.08"), "website": d("0.12")],
+        digitisedCoefficients: ["G": d("0.05"), "C": d("0.03")],
+        targetPoints: [
+            .init(year: 2020, sharePct: d("1.64"), source: "baseline"),
+            .init(year: 2025, sharePct: d("20"), source: "411"),
+            .init(year: 2030, sharePct: d("30"), source: "411"),
+        ],
+        interpolation: .linear)
+
+    @Test func componentsShareGapAndStatus() throws {
+        let m = methodology
+        let input = ComputeInput(
+            enterprises: [
+                // ICT core (62010 starts with 62): 1,500 million VND = 1.5 billion.
+                enterprise("0100109106", 2022, vsic: "62010", section: "J", va: "1500", methodology: m),
+                // Retail (G): 2,000 million VND = 2 billion, sells 100,000,000 VND on a marketplace.
+                enterprise("0101243150", 2022, vsic: "4711", section: "G", district: "663", va: "2000", methodology: m),
+                // Agriculture (A): no coefficient → nothing digitised.
+                enterprise("0101248141", 2022, vsic: "0111", section: "A", va: "900", methodology: m),
+            ],
+            transactions: [
+                // Counted: net 100,000,000 × 0.08 = 8,000,000 VND = 0.008 billion; seller 0101243150.
+                sale("t1", 2022, amount: "100000000", seller: "0101243150"),
+                // Counted, website, refund: net (50,000,000 − 10,000,000) × 0.12 = 4,800,000 VND; individual seller in 661.
+                sale("t2", 2022, amount: "50000000", refund: "10000000", channel: "website", district: "661"),
+                // Seller is ICT core: already inside core, not counted.
+                sale("t3", 2022, amount: "70000000", seller: "0100109106"),
+                // Cancelled: not counted.
+                sale("t4", 2022, amount: "30000000", status: .cancelled, channel: "social"),
+                // Branch of the retailer (13 digits) matches its parent: 20,000,000 × 0.10 = 2,000,000 VND.
+                sale("t5", 2022, amount: "20000000", channel: "social", seller: "0101243150-001"),
+            ],
+            grdp: [GRDPRow(year: 2022, grdpBVND: d("47300"), source: here)])
+        let output = try IndicatorCalculator.compute(input, methodology: m)
+        let row = try #require(output.indicators.first)
+        // core = 1.5; ecommerce = 0.008 + 0.0048 + 0.002 = 0.0148
+        // digitised = (2 − (0.008 + 0.002)) × 0.05 = 1.99 × 0.05 = 0.0995
+        // de = 1.5 + 0.0148 + 0.0995 = 1.6143
+        #expect(row.coreBVND.description == "1.500")
+        #expect(row.ecommerceBVND.description == "0.015")  // 0.0148 → 0.015
+        #expect(row.digitisedBVND.description == "0.100")  // 0.0995 → 0.100 (half-even: 99.5 → 100)
+        #expect(row.deBVND.description == "1.614")  // 1.6143
+        // share = 1.6143 / 47300 × 100 = 0.0034128964… → 0.0034
+        #expect(row.sharePct?.description == "0.0034")
+        // target 2022 interpolated: 1.64 + (20 − 1.64) × 2/5 = 1.64 + 7.344 = 8.984
+        #expect(row.targetKind == .interpolated)
+        #expect(row.targetPct?.description == "8.9840")
+        // gap = 0.0034128964 − 8.984 = −8.9805871… → −8.9806
+        #expect(row.gapPp?.description == "-8.9806")
+        #expect(row.status == .behind)
+
+        // Districts: 660 core 1.5 + nothing digitised from A; 663 digitised 0.0995, ecommerce 0.008 + 0.002
+        // (seller's enterprise district); 661 ecommerce 0.0048 (the row's own district).
+        let byDistrict = Dictionary(uniqueKeysWithValues: output.districtIndicators.map { ($0.districtCode, $0) })
+        #expect(byDistrict["660"]?.coreBVND.description == "1.500")
+        #expect(byDistrict["661"]?.ecommerceBVND.description == "0.005")  // 0.0048
+        #expect(byDistrict["663"]?.ecommerceBVND.description == "0.010")
+        #expect(byDistrict["663"]?.digitisedBVND.description == "0.100")
+        #expect(byDistrict["663"]?.deBVND.description == "0.110")  // 0.0995 + 0.010 = 0.1095 → 0.110 (half-even)
+
+        // ecommerce_sales keeps uncounted rows with va 0.
+        let t3 = try #require(output.ecommerceSales.first { $0.sellerTaxCode == "0100109106" })
+        #expect(t3.counted == false && t3.netVND == d("70000000") && t3.vaVND.isZero)
+        #expect(output.ecommerceSales.filter(\.counted).count == 3)
+    }
+
+    @Test func targetsExplicitInterpolatedNoneAndStatuses() throws {
+        var m = methodology
+        let grdp = [2019, 2020, 2025, 2027, 2031].map { GRDPRow(year: $0, grdpBVND: d("100"), source: here) }
+        let rows = [2019, 2020, 2025, 2027, 2031].map {
+            enterprise("0100109106", $0, vsic: "6201", section: "J", va: "20000", methodology: m)
+        }
+        var output = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
+        // de = 20 billion of 100: share 20 %.
+        let byYear = Dictionary(uniqueKeysWithValues: output.indicators.map { ($0.year, $0) })
+        #expect(byYear[2019]?.targetKind == TargetKind.none && byYear[2019]?.status == .noTarget)
+        #expect(byYear[2020]?.targetKind == .explicit && byYear[2020]?.status == .met)
+        // 2025: explicit 20, share exactly 20 → met (≥), gap 0.
+        #expect(byYear[2025]?.status == .met && byYear[2025]?.gapPp?.description == "0.0000")
+        // 2027: 20 + (30 − 20) × 2/5 = 24 → behind by 4.
+        #expect(byYear[2027]?.targetPct?.description == "24.0000" && byYear[2027]?.gapPp?.description == "-4.0000")
+        #expect(byYear[2031]?.targetKind == TargetKind.none)
+
+        m.interpolation = .none
+        output = try IndicatorCalculator.compute(ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
+        #expect(output.indicators.first { $0.year == 2027 }?.targetKind == TargetKind.none)
+    }
+
+    @Test func interpolationRepeatingDecimalRoundsOnce() throws {
+        // Points 2020: 1 and 2023: 2 → 2021 = 1 + 1/3 = 1.3333…; 2022 = 1.6666… → 1.6667.
+        let m = Methodology(
+            targetPoints: [.init(year: 2020, sharePct: d("1"), source: ""), .init(year: 2023, sharePct: d("2"), source: "")])
+        let grdp = [2021, 2022].map { GRDPRow(year: $0, grdpBVND: d("300"), source: here) }
+        let rows = [2021, 2022].map { enterprise("0100109106", $0, vsic: "6201", section: "J", va: "4000", methodology: m) }
+        let output = try IndicatorCalculator.compute(ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
+        // share = 4 / 300 × 100 = 1.3333…: equal to the 2021 target exactly → met, gap 0.
+        #expect(output.indicators[0].targetPct?.description == "1.3333")
+        #expect(output.indicators[0].sharePct?.description == "1.3333")
+        #expect(output.indicators[0].status == .met && output.indicators[0].gapPp?.description == "0.0000")
+        #expect(output.indicators[1].targetPct?.description == "1.6667")
+        // gap 2022 = 4/3 − 5/3 = −1/3 → −0.3333
+        #expect(output.indicators[1].gapPp?.description == "-0.3333" && output.indicators[1].status == .behind)
+    }
+
+    @Test func noGRDPAndZeroGRDP() throws {
+        let m = methodology
+        let output = try IndicatorCalculator.compute(
+            ComputeInput(
+                enterprises: [enterprise("0100109106", 2023, vsic: "6201", section: "J", va: "1", methodology: m)],
+                transactions: [sale("x", 2024, amount: "5", status: .pending)],
+                grdp: [GRDPRow(year: 2022, grdpBVND: d("0"), source: here)]),
+            methodology: m)
+        // Years: 2022 (GRDP row), 2023 (enterprise), 2024 (an uncounted transaction).
+        #expect(output.indicators.map(\.year) == [2022, 2023, 2024])
+        #expect(output.indicators.allSatisfy { $0.status == .noGRDP && $0.sharePct == nil && $0.gapPp == nil })
+        #expect(output.indicators[0].grdpBVND?.description == "0.000")
+        #expect(output.indicators[1].grdpBVND == nil)
+    }
+
+    @Test func digitisedNeverNegative() throws {
+        let m = methodology
+        // A retailer whose e-commerce va (0.5 billion) exceeds its value added (0.1 billion): digitised 0.
+        let output = try IndicatorCalculator.compute(
+            ComputeInput(
+                enterprises: [enterprise("0101243150", 2022, vsic: "4711", section: "G", va: "100", methodology: m)],
+                transactions: [sale("a", 2022, amount: "5000000000", channel: "other", seller: "0101243150")],
+                grdp: []),
+            methodology: m)
+        #expect(output.indicators[0].digitisedBVND.description == "0.000")
+        #expect(output.indicators[0].ecommerceBVND.description == "0.500")
+    }
+}
