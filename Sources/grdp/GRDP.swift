@@ -1,8 +1,58 @@
+import ArgumentParser
+import Foundation
 import GRDPCore
 
+/// `grdp`: turns archived statistical returns into versioned SQLite snapshots of a province's
+/// digital-economy indicators. Only parses arguments, sets up logging and maps errors to exit codes.
 @main
-struct GRDP {
+struct GRDP: ParsableCommand {
+    static let toolVersion = "1.0.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "grdp",
+        abstract: "Measure a province's digital economy from archived statistical returns.",
+        discussion: """
+            Stages: unpack (archives, streamed, never extracted) → normalize (CSV rows → records, \
+            quarantine) → compute (ICT core + e-commerce + digitised value added, share of GRDP, \
+            targets) → snapshot (versioned SQLite files) → export (tables for reports and portals).
+
+            Typical use:
+              grdp run                         every night, from cron
+              grdp run --year 2023             recompute one year after a revised return
+              grdp export --format csv         the target-vs-actual table of the latest snapshot
+              grdp validate                    check new returns without writing anything
+
+            Exit codes: 0 done or up to date; 64 bad command line or config; 65 a rejected archive \
+            or member (no snapshot written); 66 missing input; 70 internal error; 73 cannot write \
+            outputs; 75 another run holds the lock.
+            """,
+        version: toolVersion,
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ExportCommand.self, SnapshotsCommand.self, DiffCommand.self,
+            VerifyCommand.self, GenerateCommand.self,
+        ]
+    )
+
     static func main() {
-        print("grdp")
+        // `grdp --config x run` and `grdp run --config x` both work: global options may stand
+        // before the command name.
+        let arguments = GlobalOptions.movingGlobalsAfterCommand(
+            Array(CommandLine.arguments.dropFirst()),
+            commands: configuration.subcommands.map { $0.configuration.commandName ?? "" })
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch {
+            fail(error)
+        }
     }
 }

@@ -1,0 +1,127 @@
+/// Differences between two snapshots (CONTRACT §7 `diff`): per year and column of `indicator`,
+/// years added or removed, and archives whose bytes differ.
+public struct SnapshotDiff: Sendable {
+    public struct Change: Sendable, Equatable {
+        public var year: Int
+        public var column: String
+        public var old: String
+        public var new: String
+        /// new − old for numeric columns, empty otherwise.
+        public var change: String
+    }
+
+    public struct ArchiveChange: Sendable, Equatable {
+        public var path: String
+        public var oldSHA256: String
+        public var newSHA256: String
+    }
+
+    public var from: SnapshotMeta
+    public var to: SnapshotMeta
+    public var changes: [Change] = []
+    public var yearsAdded: [Int] = []
+    public var yearsRemoved: [Int] = []
+    public var archivesChanged: [ArchiveChange] = []
+
+    public init(from: SnapshotMeta, fromContent: SnapshotContent, to: SnapshotMeta, toContent: SnapshotContent) {
+        self.from = from
+        self.to = to
+        let old = Dictionary(fromContent.indicators.map { ($0.year, $0) }, uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(toContent.indicators.map { ($0.year, $0) }, uniquingKeysWith: { a, _ in a })
+        yearsAdded = new.keys.filter { old[$0] == nil }.sorted()
+        yearsRemoved = old.keys.filter { new[$0] == nil }.sorted()
+        for year in Set(old.keys).intersection(new.keys).sorted() {
+            let a = Self.cells(old[year]!)
+            let b = Self.cells(new[year]!)
+            for (index, column) in Self.columns.enumerated() where a[index] != b[index] {
+                var change = ""
+                if let x = ExactDecimal(canonical: a[index]), let y = ExactDecimal(canonical: b[index]),
+                    let difference = try? y - x
+                {
+                    change = difference.description
+                }
+                changes.append(Change(year: year, column: column, old: a[index], new: b[index], change: change))
+            }
+        }
+        let oldArchives = Dictionary(fromContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let newArchives = Dictionary(toContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        for path in Set(oldArchives.keys).union(newArchives.keys).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let a = oldArchives[path] ?? ""
+            let b = newArchives[path] ?? ""
+            if a != b { archivesChanged.append(ArchiveChange(path: path, oldSHA256: a, newSHA256: b)) }
+        }
+    }
+
+    static let columns = [
+        "grdp_bvnd", "core_bvnd", "ecommerce_bvnd", "digitised_bvnd", "de_bvnd", "share_pct", "target_pct",
+        "target_kind", "gap_pp", "status",
+    ]
+
+    static func cells(_ row: IndicatorRow) -> [String] {
+        [
+            row.grdpBVND?.formatted(decimals: 3) ?? "", row.coreBVND.formatted(decimals: 3),
+            row.ecommerceBVND.formatted(decimals: 3), row.digitisedBVND.formatted(decimals: 3),
+            row.deBVND.formatted(decimals: 3), row.sharePct?.formatted(decimals: 4) ?? "",
+            row.targetPct?.formatted(decimals: 4) ?? "", row.targetKind.rawValue,
+            row.gapPp?.formatted(decimals: 4) ?? "", row.status.rawValue,
+        ]
+    }
+
+    public var isEmpty: Bool { changes.isEmpty && yearsAdded.isEmpty && yearsRemoved.isEmpty && archivesChanged.isEmpty }
+
+    public func text() -> String {
+        var lines = ["\(SnapshotMeta.label(from.version)) → \(SnapshotMeta.label(to.version))"]
+        if isEmpty { lines.append("No differences.") }
+        if !yearsAdded.isEmpty { lines.append("Years added: " + yearsAdded.map(String.init).joined(separator: ", ")) }
+        if !yearsRemoved.isEmpty { lines.append("Years removed: " + yearsRemoved.map(String.init).joined(separator: ", ")) }
+        for change in changes {
+            let delta = change.change.isEmpty ? "" : " (\(change.change.hasPrefix("-") ? "" : "+")\(change.change))"
+            lines.append("\(change.year) \(change.column): \(change.old.isEmpty ? "∅" : change.old) → \(change.new.isEmpty ? "∅" : change.new)\(delta)")
+        }
+        for archive in archivesChanged {
+            let what = archive.oldSHA256.isEmpty ? "added" : archive.newSHA256.isEmpty ? "removed" : "changed"
+            lines.append("archive \(what): \(archive.path)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func csv() -> String {
+        var lines = ["year,column,old,new,change"]
+        for year in yearsAdded { lines.append("\(year),year,,added,") }
+        for year in yearsRemoved { lines.append("\(year),year,removed,,") }
+        for change in changes {
+            lines.append("\(change.year),\(change.column),\(change.old),\(change.new),\(change.change)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func json() -> JSONValue {
+        .object([
+            ("from", .string(SnapshotMeta.label(from.version))),
+            ("to", .string(SnapshotMeta.label(to.version))),
+            ("years_added", .array(yearsAdded.map { .int($0) })),
+            ("years_removed", .array(yearsRemoved.map { .int($0) })),
+            (
+                "changes",
+                .array(changes.map { change in
+                    .object([
+                        ("year", .int(change.year)), ("column", .string(change.column)),
+                        ("old", change.old.isEmpty ? .null : .string(change.old)),
+                        ("new", change.new.isEmpty ? .null : .string(change.new)),
+                        ("change", change.change.isEmpty ? .null : .number(change.change)),
+                    ])
+                })
+            ),
+            (
+                "archives_changed",
+                .array(archivesChanged.map { archive in
+                    .object([
+                        ("path", .string(archive.path)),
+                        ("old_sha256", archive.oldSHA256.isEmpty ? .null : .string(archive.oldSHA256)),
+                        ("new_sha256", archive.newSHA256.isEmpty ? .null : .string(archive.newSHA256)),
+                    ])
+                })
+            ),
+        ])
+    }
+}

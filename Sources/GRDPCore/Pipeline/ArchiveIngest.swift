@@ -1,0 +1,102 @@
+/// What one data member yielded: its rows in order, and its counts for the report (CONTRACT §4.4, §8).
+public struct MemberResult: Sendable {
+    public var path: String
+    public var kind: RecordKind
+    public var numberConvention: PipelineConfig.NumberFormat = .en
+    /// Accepted rows: physical line and record, in line order.
+    public var accepted: [(line: Int, record: Record)] = []
+    public var quarantine: [QuarantineEntry] = []
+    public var rowsRead = 0
+    public var rowsExcluded = 0
+    public var excludedByReason: [String: Int] = [:]
+    /// Filled in by the revision pass.
+    public var rowsSuperseded = 0
+    /// `quarantine-ratio` when the member was over `max_quarantine_ratio`.
+    public var rejection: ReasonCode?
+
+    public var rowsAccepted: Int { accepted.count }
+    public var rowsQuarantined: Int { quarantine.count }
+
+    public var quarantinedByReason: [ReasonCode: Int] {
+        quarantine.reduce(into: [:]) { $0[$1.reason, default: 0] += 1 }
+    }
+}
+
+/// A member that was not read as data: a link, a device, an unrecognized CSV.
+public struct SkippedMember: Sendable {
+    public var path: String
+    public var reason: ReasonCode
+    public var detail: String
+}
+
+/// Feeds one archive's members to Normalize while Unpack streams them: the visitor between the
+/// two stages. Nothing here survives a rejection of the archive.
+final class ArchiveIngest: ArchiveVisitor {
+    let archivePath: String
+    let config: PipelineConfig
+    let classifier: MemberClassifier
+    private(set) var members: [MemberResult] = []
+    private(set) var skipped: [SkippedMember] = []
+    private var normalizer: MemberNormalizer?
+    private var current: MemberResult?
+    /// Rows of the current member, for progress.
+    private(set) var rowsSeen = 0
+
+    init(archivePath: String, config: PipelineConfig, classifier: MemberClassifier) {
+        self.archivePath = archivePath
+        self.config = config
+        self.classifier = classifier
+    }
+
+    func begin(member: MemberHeader) throws -> Bool {
+        switch classifier.classify(memberPath: member.path) {
+        case .data(let kind):
+            normalizer = MemberNormalizer(kind: kind, config: config, memberPath: member.path)
+            current = MemberResult(path: member.path, kind: kind)
+            return true
+        case .unrecognizedCSV:
+            skipped.append(
+                SkippedMember(
+                    path: member.path, reason: .unrecognizedMember,
+                    detail: "no pattern of inputs.kinds matches this CSV member's name"))
+            return false
+        case .other:
+            return false
+        }
+    }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let normalizer else { return }
+        try normalizer.feed(bytes) { row in take(row) }
+    }
+
+    func end(member: MemberHeader) throws {
+        guard let normalizer, current != nil else { return }
+        try normalizer.finish { row in take(row) }
+        current!.numberConvention = normalizer.numberConvention
+        members.append(current!)
+        current = nil
+        self.normalizer = nil
+    }
+
+    func skipped(member: String, reason: ReasonCode, detail: String) {
+        skipped.append(SkippedMember(path: member, reason: reason, detail: detail))
+    }
+
+    private func take(_ row: NormalizedRow) {
+        rowsSeen += 1
+        current!.rowsRead += 1
+        switch row.outcome {
+        case .accepted(let record):
+            current!.accepted.append((row.line, record))
+        case .excluded(let reason):
+            current!.rowsExcluded += 1
+            current!.excludedByReason[reason, default: 0] += 1
+        case .quarantined(let reason, let detail):
+            current!.quarantine.append(
+                QuarantineEntry(
+                    location: SourceLocation(archivePath: archivePath, memberPath: current!.path, line: row.line),
+                    kind: current!.kind, reason: reason, detail: detail, raw: row.raw))
+        }
+    }
+}

@@ -1,0 +1,158 @@
+public import Foundation
+public import Logging
+
+/// One archive as the run saw it.
+public struct ArchiveOutcome: Sendable {
+    public enum Status: String, Sendable {
+        case accepted
+        case rejected
+        case excluded
+    }
+
+    public var relativePath: String
+    public var sha256: String
+    public var bytes: Int64
+    public var status: Status
+    public var rejection: ArchiveRejection?
+    /// Data members, in the order the archive stores them.
+    public var members: [MemberResult]
+    public var skipped: [SkippedMember]
+}
+
+/// The unpack and normalize stages over every archive of `inputs.returns`.
+public struct IngestResult: Sendable {
+    public var archives: [ArchiveOutcome]
+    public var ignoredFiles: [String]
+    public var unpackSeconds: Double
+    public var normalizeSeconds: Double
+
+    public var isRejected: Bool { archives.contains { $0.status == .rejected } }
+}
+
+/// Progress of a long run, for a terminal progress bar.
+public struct ProgressEvent: Sendable {
+    public var archiveIndex: Int
+    public var archiveCount: Int
+    public var archivePath: String
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    public var rows: Int
+}
+
+public enum Ingest {
+    /// Reads every archive in revision order. Never throws for a bad archive: it becomes a
+    /// rejected `ArchiveOutcome` naming member and reason.
+    public static func run(
+        config: PipelineConfig, logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil
+    ) throws -> IngestResult {
+        let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: config.inputs.exclude)
+        let classifier = MemberClassifier(kinds: config.inputs.kinds)
+        let limits = UnpackLimits(
+            maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio)
+        let start = Timestamp.now()
+        var outcomes: [ArchiveOutcome] = []
+        let totalBytes = scan.archives.reduce(Int64(0)) { $0 + $1.bytes }
+        var bytesDone: Int64 = 0
+        var rows = 0
+
+        for excluded in scan.excluded {
+            let url = config.inputs.returnsFolder.appendingPathComponent(excluded)
+            let digest = try? FileDigest.sha256(of: url)
+            outcomes.append(
+                ArchiveOutcome(
+                    relativePath: excluded, sha256: digest?.hex ?? "", bytes: digest?.bytes ?? 0, status: .excluded,
+                    rejection: nil, members: [], skipped: []))
+        }
+
+        for (index, candidate) in scan.archives.enumerated() {
+            progress?(
+                ProgressEvent(
+                    archiveIndex: index, archiveCount: scan.archives.count, archivePath: candidate.relativePath,
+                    bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
+            let outcome = read(candidate, config: config, classifier: classifier, limits: limits)
+            bytesDone += candidate.bytes
+            rows += outcome.members.reduce(0) { $0 + $1.rowsRead }
+            if let rejection = outcome.rejection {
+                logger.error(
+                    "Archive rejected",
+                    metadata: [
+                        "archive": "\(candidate.relativePath)", "member": "\(rejection.member ?? "")",
+                        "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
+                    ])
+            } else {
+                logger.info(
+                    "Archive read",
+                    metadata: [
+                        "archive": "\(candidate.relativePath)", "members": "\(outcome.members.count)",
+                        "rows": "\(outcome.members.reduce(0) { $0 + $1.rowsRead })",
+                    ])
+            }
+            outcomes.append(outcome)
+        }
+        progress?(
+            ProgressEvent(
+                archiveIndex: scan.archives.count, archiveCount: scan.archives.count, archivePath: "",
+                bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
+        outcomes.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+        // Unpack and normalize run interleaved on one stream; the report shows their sum as unpack
+        // and normalize together under "unpack" until they are timed apart.
+        let elapsed = Timestamp.now().seconds(since: start)
+        return IngestResult(
+            archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: elapsed, normalizeSeconds: 0)
+    }
+
+    /// Reads one archive; any fault rejects it as a whole.
+    static func read(
+        _ candidate: ArchiveCandidate, config: PipelineConfig, classifier: MemberClassifier, limits: UnpackLimits
+    ) -> ArchiveOutcome {
+        var outcome = ArchiveOutcome(
+            relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
+            rejection: nil, members: [], skipped: [])
+        do {
+            let digest = try FileDigest.sha256(of: candidate.url)
+            outcome.sha256 = digest.hex
+            outcome.bytes = digest.bytes
+            if let expected = candidate.expectedSHA256, expected != digest.hex {
+                throw ArchiveRejection(
+                    reason: .corruptArchive, member: nil,
+                    detail: "SHA-256 \(digest.hex) does not match \(candidate.relativePath).sha256 (\(expected))")
+            }
+            let ingest = ArchiveIngest(archivePath: candidate.relativePath, config: config, classifier: classifier)
+            try ArchiveReader(limits: limits).read(candidate.url, relativePath: candidate.relativePath, visitor: ingest)
+            outcome.members = ingest.members
+            outcome.skipped = ingest.skipped
+            if ingest.members.isEmpty {
+                throw ArchiveRejection(reason: .emptyArchive, member: nil, detail: "the archive holds no data member")
+            }
+            // A member over max_quarantine_ratio fails the run (CONTRACT §4.1, §7).
+            for index in outcome.members.indices {
+                let member = outcome.members[index]
+                guard member.rowsRead > 0, member.rowsQuarantined > 0 else { continue }
+                let ratio = Rational(Int128(member.rowsQuarantined), Int128(member.rowsRead))
+                if Rational(config.quality.maxQuarantineRatio) < ratio {
+                    outcome.members[index].rejection = .quarantineRatio
+                    if outcome.rejection == nil {
+                        outcome.status = .rejected
+                        outcome.rejection = ArchiveRejection(
+                            reason: .quarantineRatio, member: member.path,
+                            detail: "\(member.rowsQuarantined) of \(member.rowsRead) rows quarantined, more than "
+                                + "quality.max_quarantine_ratio \(config.quality.maxQuarantineRatio)")
+                    }
+                }
+            }
+        } catch let rejection as ArchiveRejection {
+            outcome.status = .rejected
+            outcome.rejection = rejection
+            outcome.members = []
+        } catch let error as HeaderError {
+            outcome.status = .rejected
+            outcome.rejection = ArchiveRejection(reason: .headerError, member: error.memberPath, detail: error.detail)
+            outcome.members = []
+        } catch {
+            outcome.status = .rejected
+            outcome.rejection = ArchiveRejection(reason: .corruptArchive, member: nil, detail: "\(error)")
+            outcome.members = []
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,48 @@
+import Glibc
+public import Foundation
+
+/// The run lock of CONTRACT §7: `flock` on `<outputs>/.lock`, never deleted, released by the
+/// kernel when the process dies however it dies.
+public final class OutputLock {
+    private let descriptor: Int32
+    public let url: URL
+
+    /// Another run holds the lock (exit 75).
+    public struct Busy: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var waited: Int
+        public var description: String {
+            waited > 0
+                ? "another grdp run holds the lock \(path) (waited \(waited) s)"
+                : "another grdp run holds the lock \(path); try again later or pass --wait-lock SECONDS"
+        }
+    }
+
+    /// Takes the lock, waiting up to `waitSeconds` (0: fail at once).
+    public init(url: URL, waitSeconds: Int) throws {
+        self.url = url
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw OutputWriteError(path: url.path, errno: errno, action: "open the lock file")
+        }
+        let deadline = Timestamp.now().seconds + max(0, waitSeconds)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            guard error == EWOULDBLOCK || error == EINTR else {
+                close(fd)
+                throw OutputWriteError(path: url.path, errno: error, action: "lock")
+            }
+            if Timestamp.now().seconds >= deadline {
+                close(fd)
+                throw Busy(path: url.path, waited: waitSeconds)
+            }
+            usleep(100_000)
+        }
+        self.descriptor = fd
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,295 @@
+public import Foundation
+public import Logging
+
+/// What a `run` was asked to do (CONTRACT §7).
+public struct RunOptions: Sendable {
+    /// Recompute only these years; nil: all.
+    public var years: Set<Int>?
+    public var force: Bool
+    public var waitLockSeconds: Int
+    /// `snapshot_meta.command`: the command line as asked.
+    public var command: String
+    public var toolVersion: String
+
+    public init(years: Set<Int>?, force: Bool, waitLockSeconds: Int, command: String, toolVersion: String) {
+        self.years = years
+        self.force = force
+        self.waitLockSeconds = waitLockSeconds
+        self.command = command
+        self.toolVersion = toolVersion
+    }
+}
+
+/// How a run ended (CONTRACT §8) and its exit code (§7).
+public enum RunOutcome: String, Sendable {
+    case snapshot
+    case upToDate = "up-to-date"
+    case rejected
+    case locked
+    case failed
+    /// `validate` found nothing to reject.
+    case valid
+
+    public var exitCode: Int32 {
+        switch self {
+        case .snapshot, .upToDate, .valid: 0
+        case .rejected: 65
+        case .locked: 75
+        case .failed: 70
+        }
+    }
+}
+
+public struct RunResult: Sendable {
+    public var outcome: RunOutcome
+    public var exitCode: Int32
+    public var snapshotVersion: Int?
+    public var report: JSONValue
+    public var reportURL: URL?
+    /// A few lines for stderr.
+    public var summary: [String]
+}
+
+/// Runs the stages: lock → unpack + normalize → revisions → compute → snapshot → exports → report.
+public struct PipelineRunner {
+    public var config: PipelineConfig
+    public var logger: Logger
+    public var progress: (@Sendable (ProgressEvent) -> Void)?
+
+    public init(config: PipelineConfig, logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil) {
+        self.config = config
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// `grdp validate`: unpack and normalize only; writes nothing.
+    public func validate() -> RunResult {
+        let started = Timestamp.now()
+        var report = RunReport(startedAt: started)
+        do {
+            let ingest = try Ingest.run(config: config, logger: logger, progress: progress)
+            report.ingest = ingest
+            report.stages["unpack"] = ingest.unpackSeconds
+            report.stages["normalize"] = ingest.normalizeSeconds
+            report.outcome = ingest.isRejected ? .rejected : .valid
+        } catch {
+            report.fail(error)
+        }
+        report.finishedAt = Timestamp.now()
+        return RunResult(
+            outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: nil, report: report.json(),
+            reportURL: nil, summary: report.summaryLines())
+    }
+
+    /// `grdp run`: all stages, a report file whatever the outcome.
+    public func run(_ options: RunOptions) -> RunResult {
+        let started = Timestamp.now()
+        var report = RunReport(startedAt: started)
+        var lock: OutputLock?
+        do {
+            try FileManager.default.createDirectory(at: config.outputs.folder, withIntermediateDirectories: true)
+        } catch {
+            report.fail(OutputWriteError(path: config.outputs.folder.path, errno: nil, action: "create the outputs folder"))
+            report.finishedAt = Timestamp.now()
+            return finish(report, reportFolder: nil)
+        }
+        do {
+            lock = try OutputLock(url: config.lockFile, waitSeconds: options.waitLockSeconds)
+            try runStages(options, report: &report)
+        } catch let busy as OutputLock.Busy {
+            report.outcome = .locked
+            report.errors.append(busy.description)
+            logger.warning("Run skipped: locked", metadata: ["lock": "\(busy.path)"])
+        } catch {
+            report.fail(error)
+            logger.error("Run failed", metadata: ["error": "\(error)"])
+        }
+        report.finishedAt = Timestamp.now()
+        let result = finish(report, reportFolder: config.reportsFolder)
+        withExtendedLifetime(lock) {}
+        return result
+    }
+
+    private func runStages(_ options: RunOptions, report: inout RunReport) throws {
+        let store = SnapshotStore(folder: config.snapshotsFolder)
+        try createFolder(config.snapshotsFolder)
+        let removed = try store.removeLeftoverTemporaries()
+        if !removed.isEmpty {
+            logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
+        }
+
+        let ingest = try Ingest.run(config: config, logger: logger, progress: progress)
+        report.ingest = ingest
+        report.stages["unpack"] = ingest.unpackSeconds
+        report.stages["normalize"] = ingest.normalizeSeconds
+        if ingest.isRejected {
+            report.outcome = .rejected
+            return
+        }
+
+        let computeStart = Timestamp.now()
+        var ledger = RevisionLedger()
+        for (archiveIndex, archive) in ingest.archives.enumerated() where archive.status == .accepted {
+            // Member path order, not the order in which the archive stores them (CONTRACT §4.4).
+            let order = archive.members.indices.sorted {
+                archive.members[$0].path.utf8.lexicographicallyPrecedes(archive.members[$1].path.utf8)
+            }
+            for memberIndex in order {
+                ledger.apply(
+                    archive.members[memberIndex], archivePath: archive.relativePath,
+                    ref: .init(archive: archiveIndex, member: memberIndex))
+            }
+        }
+        for (ref, count) in ledger.superseded {
+            report.ingest!.archives[ref.archive].members[ref.member].rowsSuperseded = count
+        }
+        let methodology = Methodology(config: config)
+        var content = SnapshotContent()
+        content.enterprises = ledger.enterprises.values.map { record, location, _ in
+            EnterpriseRow(
+                taxCode: record.taxCode, year: record.year, name: record.name, vsic: record.vsic,
+                section: String(record.section), districtCode: record.districtCode,
+                valueAddedMVND: record.valueAddedMVND, isCore: methodology.isCore(vsic: record.vsic),
+                source: location)
+        }
+        content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
+        content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
+        content.grdp.sort { $0.year < $1.year }
+        let computed = try IndicatorCalculator.compute(
+            ComputeInput(
+                enterprises: content.enterprises, transactions: ledger.transactions.values.map(\.0),
+                grdp: content.grdp),
+            methodology: methodology)
+        content.indicators = computed.indicators
+        content.districtIndicators = computed.districtIndicators
+        content.ecommerceSales = computed.ecommerceSales
+        describeInputs(report.ingest!, into: &content)
+        report.stages["compute"] = Timestamp.now().seconds(since: computeStart)
+
+        let snapshotStart = Timestamp.now()
+        let versions = try store.versions()
+        let latest = try versions.last.map { try store.open(version: $0) }
+        if let years = options.years {
+            content = try carryOver(content, recomputing: years, from: try latest?.loadContent())
+        }
+        let draft = SnapshotMetaDraft(
+            createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
+            parentVersion: latest?.meta.version, command: options.command)
+        let outcome = try store.publish(
+            content, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256)
+        report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
+        switch outcome {
+        case .upToDate(let hash):
+            report.outcome = .upToDate
+            report.snapshot = latest?.meta.version
+            report.contentSHA256 = hash
+            logger.info("Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
+        case .published(let meta):
+            report.outcome = .snapshot
+            report.snapshot = meta.version
+            report.contentSHA256 = meta.contentSHA256
+            logger.info("Snapshot published", metadata: ["snapshot": "\(SnapshotMeta.label(meta.version))"])
+            try writeExports(content: content, meta: meta)
+        }
+    }
+
+    /// `source_archive`, `source_member`, `quarantine`, `target_point`, `district`: the current inputs and config.
+    private func describeInputs(_ ingest: IngestResult, into content: inout SnapshotContent) {
+        for archive in ingest.archives {
+            content.sourceArchives.append(
+                SourceArchiveRow(
+                    path: archive.relativePath, sha256: archive.sha256, bytes: archive.bytes,
+                    status: archive.status.rawValue, reason: archive.rejection?.reason.rawValue))
+            for member in archive.members {
+                content.sourceMembers.append(
+                    SourceMemberRow(
+                        archivePath: archive.relativePath, memberPath: member.path, kind: member.kind.rawValue,
+                        rowsRead: member.rowsRead, rowsAccepted: member.rowsAccepted,
+                        rowsQuarantined: member.rowsQuarantined, rowsSuperseded: member.rowsSuperseded,
+                        rowsExcluded: member.rowsExcluded))
+                for entry in member.quarantine {
+                    content.quarantine.append(
+                        QuarantineRow(
+                            archivePath: entry.location.archivePath, memberPath: entry.location.memberPath,
+                            line: entry.location.line, kind: entry.kind.rawValue, reason: entry.reason.rawValue,
+                            detail: entry.detail, raw: entry.raw))
+                }
+            }
+        }
+        content.targetPoints = config.targets.points.map {
+            TargetPointRow(year: $0.year, sharePct: $0.sharePct, source: $0.source)
+        }
+        content.districts = config.region.districts.keys.sorted().map {
+            DistrictRow(code: $0, name: config.region.districts[$0] ?? "")
+        }
+    }
+
+    /// `run --year`: the per-year tables keep every other year's rows from the latest snapshot.
+    func carryOver(_ fresh: SnapshotContent, recomputing years: Set<Int>, from latest: SnapshotContent?) throws
+        -> SnapshotContent
+    {
+        var content = fresh
+        let old = latest ?? SnapshotContent()
+        func merge<Row>(_ keyPath: WritableKeyPath<SnapshotContent, [Row]>, year: (Row) -> Int) {
+            content[keyPath: keyPath] =
+                old[keyPath: keyPath].filter { !years.contains(year($0)) }
+                + fresh[keyPath: keyPath].filter { years.contains(year($0)) }
+        }
+        merge(\.enterprises, year: \.year)
+        merge(\.ecommerceSales, year: \.year)
+        merge(\.grdp, year: \.year)
+        merge(\.indicators, year: \.year)
+        merge(\.districtIndicators, year: \.year)
+        content.indicators.sort { $0.year < $1.year }
+        return content
+    }
+
+    private func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws {
+        guard !config.outputs.exports.isEmpty else { return }
+        try createFolder(config.exportsFolder)
+        var csvTables: [ExportTable] = []
+        for spec in config.outputs.exports {
+            guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
+            else { continue }
+            let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
+            try AtomicFile.write(
+                Array(text.utf8), to: config.exportsFolder.appendingPathComponent("\(table.rawValue).\(format.rawValue)"))
+            if format == .csv { csvTables.append(table) }
+        }
+        if !csvTables.isEmpty {
+            let package = Exporter.dataPackage(tables: csvTables, meta: meta)
+            try AtomicFile.write(Array(package.utf8), to: config.exportsFolder.appendingPathComponent("datapackage.json"))
+        }
+    }
+
+    private func createFolder(_ url: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw OutputWriteError(path: url.path, errno: nil, action: "create the folder")
+        }
+    }
+
+    /// Writes the report as a new file (never overwriting another) and returns the result.
+    private func finish(_ report: RunReport, reportFolder: URL?) -> RunResult {
+        var report = report
+        var reportURL: URL?
+        if let reportFolder {
+            do {
+                try createFolder(reportFolder)
+                reportURL = try RunReport.writeNewFile(
+                    report.json(), folder: reportFolder, stamp: report.startedAt.compactMicroseconds)
+            } catch {
+                report.errors.append("\(error)")
+                if report.exitCode == 0 || report.outcome == .failed {
+                    report.outcome = .failed
+                    report.failureExitCode = 73
+                }
+                logger.error("Report not written", metadata: ["error": "\(error)"])
+            }
+        }
+        return RunResult(
+            outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: report.snapshot, report: report.json(),
+            reportURL: reportURL, summary: report.summaryLines())
+    }
+}

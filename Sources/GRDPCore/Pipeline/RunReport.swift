@@ -1,0 +1,198 @@
+import Glibc
+public import Foundation
+
+/// The run report of CONTRACT §8, built up while the run goes.
+struct RunReport {
+    var outcome: RunOutcome = .failed
+    var snapshot: Int?
+    var contentSHA256: String?
+    var startedAt: Timestamp
+    var finishedAt: Timestamp?
+    var stages: [String: Double] = [:]
+    var ingest: IngestResult?
+    var errors: [String] = []
+    /// Exit code of a failed run when it is not 70 (64, 66, 73).
+    var failureExitCode: Int32?
+
+    /// How many quarantined rows each member lists in the report (all are in the snapshot).
+    static let firstQuarantinedLimit = 20
+
+    init(startedAt: Timestamp) {
+        self.startedAt = startedAt
+    }
+
+    var exitCode: Int32 {
+        outcome == .failed ? (failureExitCode ?? 70) : outcome.exitCode
+    }
+
+    mutating func fail(_ error: any Error) {
+        outcome = .failed
+        errors.append("\(error)")
+        failureExitCode = ExitCodes.code(for: error)
+    }
+
+    func json() -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("outcome", .string(outcome.rawValue)),
+            ("snapshot", snapshot.map { .string(SnapshotMeta.label($0)) } ?? .null),
+        ]
+        if let contentSHA256 { members.append(("content_sha256", .string(contentSHA256))) }
+        members.append(("started_at", .string(startedAt.iso8601Microseconds)))
+        members.append(("finished_at", finishedAt.map { .string($0.iso8601Microseconds) } ?? .null))
+        members.append(
+            ("stages", .object(["unpack", "normalize", "compute", "snapshot"].compactMap { name in
+                stages[name].map { (name, JSONValue.seconds($0)) }
+            })))
+        members.append(("ignored_files", .array((ingest?.ignoredFiles ?? []).map { .string($0) })))
+        members.append(("archives", .array((ingest?.archives ?? []).map(Self.archiveJSON))))
+        if !errors.isEmpty { members.append(("errors", .array(errors.map { .string($0) }))) }
+        return .object(members)
+    }
+
+    static func archiveJSON(_ archive: ArchiveOutcome) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("path", .string(archive.relativePath)),
+            ("sha256", .string(archive.sha256)),
+            ("bytes", .int(Int(archive.bytes))),
+            ("status", .string(archive.status.rawValue)),
+        ]
+        if let rejection = archive.rejection {
+            fields.append(("reason", .string(rejection.reason.rawValue)))
+            fields.append(("member", rejection.member.map { .string($0) } ?? .null))
+            fields.append(("detail", .string(rejection.detail)))
+        }
+        var memberValues: [JSONValue] = archive.members.map(memberJSON)
+        if let rejection = archive.rejection, let member = rejection.member,
+            !archive.members.contains(where: { $0.path == member })
+        {
+            memberValues.append(
+                .object([
+                    ("path", .string(member)), ("status", .string("rejected")),
+                    ("reason", .string(rejection.reason.rawValue)), ("detail", .string(rejection.detail)),
+                ]))
+        }
+        memberValues += archive.skipped.map { skipped in
+            .object([
+                ("path", .string(skipped.path)), ("status", .string("skipped")),
+                ("reason", .string(skipped.reason.rawValue)), ("detail", .string(skipped.detail)),
+            ])
+        }
+        fields.append(("members", .array(memberValues)))
+        return .object(fields)
+    }
+
+    static func memberJSON(_ member: MemberResult) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("path", .string(member.path)),
+            ("kind", .string(member.kind.rawValue)),
+            ("status", .string(member.rejection == nil ? "accepted" : "rejected")),
+        ]
+        if let rejection = member.rejection { fields.append(("reason", .string(rejection.rawValue))) }
+        fields += [
+            ("number_format", .string(member.numberConvention.rawValue)),
+            ("rows_read", .int(member.rowsRead)),
+            ("rows_accepted", .int(member.rowsAccepted)),
+            ("rows_superseded", .int(member.rowsSuperseded)),
+            ("rows_excluded", .int(member.rowsExcluded)),
+            ("rows_quarantined", .int(member.rowsQuarantined)),
+            (
+                "quarantined_by_reason",
+                .object(member.quarantinedByReason.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                    ($0.key.rawValue, .int($0.value))
+                })
+            ),
+            (
+                "excluded_by_reason",
+                .object(member.excludedByReason.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
+            ),
+            (
+                "first_quarantined",
+                .array(member.quarantine.prefix(firstQuarantinedLimit).map { entry in
+                    .object([
+                        ("line", .int(entry.location.line)), ("reason", .string(entry.reason.rawValue)),
+                        ("detail", .string(entry.detail)),
+                    ])
+                })
+            ),
+        ]
+        return .object(fields)
+    }
+
+    /// The same summary, in a few lines, for stderr.
+    func summaryLines() -> [String] {
+        var lines: [String] = []
+        let archives = ingest?.archives ?? []
+        let accepted = archives.filter { $0.status == .accepted }.count
+        let members = archives.flatMap(\.members)
+        let rows = members.reduce(0) { $0 + $1.rowsRead }
+        let quarantined = members.reduce(0) { $0 + $1.rowsQuarantined }
+        let superseded = members.reduce(0) { $0 + $1.rowsSuperseded }
+        let excluded = members.reduce(0) { $0 + $1.rowsExcluded }
+        lines.append(
+            "\(archives.count) archive(s), \(accepted) accepted; \(rows) rows read, \(quarantined) quarantined, "
+                + "\(superseded) superseded, \(excluded) excluded")
+        for archive in archives where archive.status == .rejected {
+            let rejection = archive.rejection
+            let member = rejection?.member.map { ": member '\($0)'" } ?? ""
+            lines.append(
+                "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]")
+        }
+        switch outcome {
+        case .snapshot: lines.append("New snapshot \(snapshot.map(SnapshotMeta.label) ?? "").")
+        case .upToDate: lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
+        case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
+        case .locked: lines.append("Another run holds the lock; this run did nothing.")
+        case .failed: lines.append(contentsOf: errors.map { "Failed: \($0)" })
+        case .valid: lines.append("Inputs are valid.")
+        }
+        return lines
+    }
+
+    /// Creates `run-<stamp>.json`, never overwriting: a taken name gets `-2`, `-3`, ….
+    static func writeNewFile(_ report: JSONValue, folder: URL, stamp: String) throws -> URL {
+        let bytes = Array((report.serialized(pretty: true) + "\n").utf8)
+        var attempt = 1
+        while true {
+            let name = attempt == 1 ? "run-\(stamp).json" : "run-\(stamp)-\(attempt).json"
+            let url = folder.appendingPathComponent(name)
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                if errno == EEXIST {
+                    attempt += 1
+                    continue
+                }
+                throw OutputWriteError(path: url.path, errno: errno, action: "create the run report")
+            }
+            defer { close(fd) }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    let error = errno
+                    unlink(url.path)
+                    throw OutputWriteError(path: url.path, errno: error, action: "write the run report")
+                }
+                offset += written
+            }
+            if fsync(fd) != 0 {
+                let error = errno
+                unlink(url.path)
+                throw OutputWriteError(path: url.path, errno: error, action: "sync the run report")
+            }
+            return url
+        }
+    }
+}
+
+/// Maps errors to the sysexits codes of CONTRACT §7, in one place.
+public enum ExitCodes {
+    public static func code(for error: any Error) -> Int32 {
+        switch error {
+        case let error as ConfigError: error.kind == .missingFile ? 66 : 64
+        case is OutputWriteError: 73
+        case is OutputLock.Busy: 75
+        case is MissingInputError: 66
+        default: 70
+        }
+    }
+}

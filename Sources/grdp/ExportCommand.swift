@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import GRDPCore
+
+extension ExportTable: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a table of a snapshot as CSV, JSON, Markdown or HTML.",
+        discussion: """
+            Tables: target-vs-actual (share of GRDP against the targets, per year), by-district, \
+            quarantine. From the latest snapshot unless --snapshot names one; to stdout unless \
+            --output names a file.
+
+            Example: grdp export --table target-vs-actual --format csv --output - > targets.csv
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Snapshot version, e.g. v0003 (default: the latest).", valueName: "vNNNN"))
+    var snapshot: String?
+
+    @Option(name: .long, help: "Table to export.")
+    var table: ExportTable = .targetVsActual
+
+    @Option(name: .long, help: ArgumentHelp("Only this year (repeatable).", valueName: "year"))
+    var year: [Int] = []
+
+    @Option(name: .long, help: "Output format.")
+    var format: ExportFormat = .csv
+
+    @Option(name: .long, help: ArgumentHelp("File to write, or - for stdout (the default).", valueName: "path"))
+    var output: String?
+
+    func run() throws {
+        _ = global.makeLogger()
+        let config = try global.loadConfig()
+        let store = SnapshotStore(folder: config.snapshotsFolder)
+        let version = try SnapshotSelection.resolve(snapshot, in: store)
+        let file = try store.open(version: version)
+        let content = try file.loadContent()
+        let text = Exporter.render(
+            table, format: format, content: content, meta: file.meta, years: year.isEmpty ? nil : Set(year))
+        try emit(text, to: output)
+    }
+}
+
+/// `v0003`, `0003` or `3` → 3; nil → the latest. A version that does not exist exits 66.
+enum SnapshotSelection {
+    static func parse(_ text: String) throws -> Int {
+        let digits = text.hasPrefix("v") || text.hasPrefix("V") ? String(text.dropFirst()) : text
+        guard let version = Int(digits), version > 0 else {
+            throw ValidationError("'\(text)' is not a snapshot version (expected vNNNN, e.g. v0003)")
+        }
+        return version
+    }
+
+    static func resolve(_ text: String?, in store: SnapshotStore) throws -> Int {
+        let versions = try store.versions()
+        if let text {
+            let version = try parse(text)
+            guard versions.contains(version) else {
+                throw MissingInputError(path: store.url(for: version).path, what: "snapshot \(SnapshotMeta.label(version))")
+            }
+            return version
+        }
+        guard let latest = versions.last else {
+            throw MissingInputError(path: store.folder.path, what: "a snapshot (run `grdp run` first)")
+        }
+        return latest
+    }
+}
