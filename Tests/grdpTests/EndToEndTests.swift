@@ -1,5 +1,158 @@
+import Foundation
+import GRDPCore
 import Testing
-@testable import GRDPCore
 
-/// End-to-end runs of the built `grdp` binary live here.
-@Suite struct EndToEndTests {}
+/// Runs of the built `grdp` binary against returns built in the test (CONTRACT §7, §8).
+@Suite struct EndToEndTests {
+    static let header =
+        "year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status"
+
+    @Test func firstRunPublishesTheHandComputedFigures() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        try Data("not a return".utf8).write(to: fixture.returns.appendingPathComponent("README.txt"))
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.status == 0, "\(export.stderr)")
+        // 2023: core = 1,500 million VND = 1.500 billion.
+        //   ecommerce = T1 100,000,000 × 0.08 + T2 50,000,000 × 0.12 = 8,000,000 + 6,000,000 VND = 0.014 billion.
+        //   (T3 is 2024 in Vietnam; T4's seller is in province 79: excluded.)
+        //   digitised = (2,500.5 million revised → 2.5005 − 0.008 of its own e-commerce) × 0.05 = 0.124625 → 0.125
+        //   de = 1.5 + 0.014 + 0.124625 = 1.638625 → 1.639; share = 1.638625 / 51,000 × 100 = 0.0032129… → 0.0032
+        //   target = 1.64 + (20 − 1.64) × 3/5 = 12.656; gap = 0.0032129 − 12.656 = −12.6527870… → −12.6528
+        // 2024: ecommerce = T3 10,000,000 × 0.08 = 800,000 VND = 0.0008 → 0.001; share 0.0008/55,700 × 100 → 0.0000
+        //   target = 1.64 + 18.36 × 4/5 = 16.328; gap → −16.3280
+        #expect(
+            export.stdout == """
+                \(Self.header)
+                2023,51000.000,1.500,0.014,0.125,1.639,0.0032,12.6560,interpolated,-12.6528,behind
+                2024,55700.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind
+
+                """)
+
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "snapshot")
+        #expect(report["snapshot"] as? String == "v0001")
+        #expect(report["ignored_files"] as? [String] == ["README.txt"])
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        #expect(archives.map { $0["path"] as? String } == ["2024-01-10_returns.zip", "2024-02-01_revision.tar.gz"])
+        let members = try #require(archives[0]["members"] as? [[String: Any]])
+        let enterprise = try #require(members.first { $0["path"] as? String == "enterprise.csv" })
+        #expect(enterprise["rows_superseded"] as? Int == 1)
+        let grdp = try #require(members.first { $0["path"] as? String == "grdp.csv" })
+        #expect(grdp["rows_read"] as? Int == 3 && grdp["rows_excluded"] as? Int == 1 && grdp["rows_accepted"] as? Int == 2)
+
+        // The configured export was written after the new snapshot, with its datapackage.json.
+        let exported = try String(contentsOf: fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv"), encoding: .utf8)
+        #expect(exported == export.stdout)
+        #expect(FileManager.default.fileExists(atPath: fixture.outputs.appendingPathComponent("exports/datapackage.json").path))
+    }
+
+    @Test func unchangedInputsAreUpToDateAndForceWritesAnyway() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .tarGzip, as: "2024-01-10_returns.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let second = try fixture.grdp("run")
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("Up to date"))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+
+    @Test func aCorruptArchiveFailsTheRunAndLeavesTheLatestSnapshot() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let before = try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite"))
+
+        // A truncated tar.gz: half of a real one.
+        let whole = fixture.root.appendingPathComponent("whole.tar.gz")
+        try ArchiveWriter.write(Fixture.revision, format: .tarGzip, to: whole)
+        let bytes = try Data(contentsOf: whole)
+        try bytes.prefix(bytes.count / 2).write(to: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("2024-02-01_revision.tar.gz"))
+        #expect(run.stderr.contains("corrupt-archive"))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "rejected")
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let rejected = try #require(archives.first { $0["status"] as? String == "rejected" })
+        #expect(rejected["path"] as? String == "2024-02-01_revision.tar.gz")
+        #expect(rejected["reason"] as? String == "corrupt-archive")
+
+        // validate says the same and writes nothing.
+        let reportsBefore = try fixture.reportsWritten().count
+        let validate = try fixture.grdp("validate")
+        #expect(validate.status == 65)
+        #expect(validate.stdout.contains("\"corrupt-archive\""))
+        #expect(try fixture.reportsWritten().count == reportsBefore)
+    }
+
+    @Test func aMemberOverTheQuarantineRatioFailsTheRun() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let bad = ArchiveWriter.Entry(
+            path: "enterprise.csv",
+            text: "tax_code,year,vsic,value_added\n0100109106,2023,62010,1500\n0100109107,2023,62010,1\n")
+        try fixture.write([bad], format: .zip, as: "a.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65)
+        #expect(try fixture.snapshotFiles().isEmpty)
+        let report = try #require(try fixture.reportsWritten().last)
+        let member = try #require(((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
+        #expect(member["reason"] as? String == "quarantine-ratio")
+        #expect(member["rows_quarantined"] as? Int == 1)
+        let first = try #require((member["first_quarantined"] as? [[String: Any]])?.first)
+        #expect(first["line"] as? Int == 3 && first["reason"] as? String == "invalid-tax-code")
+    }
+
+    @Test func configErrorsExit64AndMissingConfigExits66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try (Fixture.pipelineYAML + "surprise: 1\n").write(to: fixture.config, atomically: true, encoding: .utf8)
+        let bad = try fixture.grdp("run")
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("surprise"))
+        let missing = try fixture.grdp("--config", "nowhere.yml", "run")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("nowhere.yml"))
+        #expect(try fixture.grdp("export", "--snapshot", "v0009").status != 0)
+    }
+
+    @Test func aSecondRunWhileTheLockIsHeldExits75AndReportsLocked() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        let lock = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 75)
+        #expect(try fixture.snapshotFiles().isEmpty)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "locked")
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test func exportOfAMissingSnapshotExits66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("export", "--snapshot", "v0042").status == 66)
+        #expect(try fixture.grdp("diff", "v0001", "v0001").status == 0)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import GRDPCore
+
+/// A temporary working folder with returns, a pipeline.yml and outputs, for runs of the real binary.
+struct Fixture {
+    let root: URL
+    var returns: URL { root.appendingPathComponent("returns") }
+    var outputs: URL { root.appendingPathComponent("Outputs") }
+    var snapshots: URL { outputs.appendingPathComponent("snapshots") }
+    var reports: URL { outputs.appendingPathComponent("reports") }
+    var config: URL { root.appendingPathComponent("pipeline.yml") }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        try Fixture.pipelineYAML.write(to: config, atomically: true, encoding: .utf8)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
+    func write(_ entries: [ArchiveWriter.Entry], format: ArchiveWriter.Format, as name: String) throws {
+        let url = returns.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try ArchiveWriter.write(entries, format: format, to: url)
+    }
+
+    func snapshotFiles() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: snapshots.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: snapshots.path).sorted()
+    }
+
+    /// The reports written so far, oldest first, parsed.
+    func reportsWritten() throws -> [[String: Any]] {
+        guard FileManager.default.fileExists(atPath: reports.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: reports.path).sorted().map {
+            let data = try Data(contentsOf: reports.appendingPathComponent($0))
+            return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        }
+    }
+
+    /// Runs the built `grdp` in the fixture's folder.
+    func grdp(_ arguments: String...) throws -> Execution {
+        try Execution.run(arguments, in: root)
+    }
+
+    static let pipelineYAML = """
+        version: 1
+        region:
+          code: "67"
+          name: "Đắk Nông"
+          utc_offset: "+07:00"
+          districts: {"660": "Gia Nghĩa", "663": "Đắk Mil"}
+        inputs:
+          returns: returns
+        outputs:
+          folder: Outputs
+          exports:
+            - {table: target-vs-actual, format: csv}
+        methodology:
+          ecommerce:
+            va_ratio_default: 0.10
+            va_ratio_by_channel: {marketplace: 0.08, website: 0.12}
+          digitised_coefficients: {G: 0.05}
+        targets:
+          points:
+            - {year: 2020, share_pct: 1.64, source: "baseline"}
+            - {year: 2025, share_pct: 20.0, source: "Decision 411/QĐ-TTg"}
+            - {year: 2030, share_pct: 30.0, source: "Decision 411/QĐ-TTg"}
+
+        """
+
+    /// The first return: an ICT-core firm and a retailer, four transactions, GRDP at two price bases.
+    static let firstReturn: [ArchiveWriter.Entry] = [
+        .init(
+            path: "enterprise.csv",
+            text: """
+                tax_code,year,vsic,value_added,name,district_code
+                0100109106,2023,62010,1500,Công ty Phần mềm Gia Nghĩa,660
+                0101243150,2023,4711,2000,Cửa hàng Bách hóa Đắk Mil,663
+
+                """),
+        .init(
+            path: "data/transactions.csv",
+            text: """
+                transaction_id,date,amount,status,channel,seller_tax_code,seller_province
+                T1,2023-06-01,100000000,completed,marketplace,0101243150,67
+                T2,15/07/2023,50000000,Completed,Website,,67
+                T3,2023-12-31T20:00:00Z,10000000,completed,marketplace,,67
+                T4,2023-05-05,999,completed,marketplace,,79
+
+                """),
+        .init(
+            path: "grdp.csv",
+            text: """
+                year,grdp,province_code,price_basis
+                2023,51000,67,current
+                2023,24000,67,constant-2010
+                2024,55700,67,
+
+                """),
+    ]
+
+    /// A later revision, in the Vietnamese convention: the retailer's 2023 value added becomes 2,500.5.
+    static let revision: [ArchiveWriter.Entry] = [
+        .init(
+            path: "enterprise_rev.csv",
+            text: "tax_code;year;vsic;value_added;name\r\n0101243150;2023;G4711;2.500,5;Cửa hàng Bách hóa Đắk Mil\r\n")
+    ]
+}
+
+/// One finished run of the binary.
+struct Execution {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    static var binary: URL {
+        // The test bundle sits beside the products in .build/<config>/.
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = folder.appendingPathComponent("grdp")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/grdp")
+    }
+
+    static func run(_ arguments: [String], in folder: URL) throws -> Execution {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes while the process runs so that neither fills up.
+        var outData = Data()
+        var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Execution(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
