@@ -1,0 +1,372 @@
+internal import Foundation
+
+/// The sections of `pipeline.yml`, one function each, with CONTRACT §2's defaults.
+extension ConfigLoader {
+    /// Columns a kind's data member may have (CONTRACT §4.3): the canonical names aliases map to.
+    static let knownColumns: [RecordKind: Set<String>] = [
+        .enterprise: [
+            "tax_code", "year", "vsic", "value_added", "gross_output", "intermediate_consumption",
+            "name", "district_code", "employees",
+        ],
+        .transaction: [
+            "transaction_id", "date", "amount", "status", "channel", "seller_tax_code", "seller_province",
+            "seller_district_code", "currency", "refund_amount",
+        ],
+        .grdp: ["year", "grdp", "province_code", "price_basis"],
+    ]
+
+    static let defaultExports: [PipelineConfig.ExportSpec] = [
+        .init(table: "target-vs-actual", format: "csv"),
+        .init(table: "target-vs-actual", format: "html"),
+    ]
+    static let exportTables: Set<String> = ["target-vs-actual", "by-district", "quarantine"]
+    static let exportFormats: Set<String> = ["csv", "json", "md", "html"]
+
+    static let zero = ExactDecimal.zero
+    static let one = ExactDecimal(1)
+
+    // MARK: region
+
+    static func region(_ node: ConfigNode?, file: String) throws(ConfigError) -> PipelineConfig.Region {
+        guard let node else { throw missing("region.code", file: file) }
+        let fields = try node.fields(["code", "name", "utc_offset", "districts"])
+        guard let codeNode = fields["code"] else { throw missing("region.code", file: file) }
+        let code = try codeNode.text(expected: "a province code such as \"67\"").trimmingCharacters(in: .whitespaces)
+        guard !code.isEmpty else { throw codeNode.typeError("a province code such as \"67\"") }
+
+        var offset = 7 * 60
+        if let offsetNode = fields["utc_offset"] {
+            offset = try utcOffsetMinutes(offsetNode)
+        }
+        var districts: [String: String] = [:]
+        if let districtsNode = fields["districts"] {
+            for (key, value) in try districtsNode.entries(expected: "a mapping of district code to name") {
+                let districtCode = key.trimmingCharacters(in: .whitespaces)
+                guard !districtCode.isEmpty, districts[districtCode] == nil else {
+                    throw value.error("district code '\(districtCode)' is empty or given twice in 'region.districts'")
+                }
+                districts[districtCode] = try value.text(expected: "a district name").trimmingCharacters(
+                    in: .whitespaces
+                )
+                .precomposedStringWithCanonicalMapping
+            }
+        }
+        return PipelineConfig.Region(
+            code: code,
+            name: try fields["name"]?.text(expected: "a name").trimmingCharacters(in: .whitespaces) ?? "",
+            utcOffsetMinutes: offset,
+            districts: districts
+        )
+    }
+
+    /// `±HH:MM` → minutes east of UTC (`+07:00` → 420).
+    static func utcOffsetMinutes(_ node: ConfigNode) throws(ConfigError) -> Int {
+        let expected = "an offset such as \"+07:00\""
+        let bytes = Array(try node.text(expected: expected).trimmingCharacters(in: .whitespaces).utf8)
+        func digit(_ i: Int) -> Int? {
+            bytes[i] >= 0x30 && bytes[i] <= 0x39 ? Int(bytes[i] - 0x30) : nil
+        }
+        guard bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"),
+            bytes[3] == UInt8(ascii: ":"),
+            let h1 = digit(1), let h2 = digit(2), let m1 = digit(4), let m2 = digit(5)
+        else { throw node.typeError(expected) }
+        let hours = h1 * 10 + h2
+        let minutes = m1 * 10 + m2
+        guard hours <= 14, minutes <= 59 else { throw node.typeError(expected) }
+        let total = hours * 60 + minutes
+        return bytes[0] == UInt8(ascii: "-") ? -total : total
+    }
+
+    // MARK: inputs
+
+    static func inputs(_ node: ConfigNode?, folder: URL, file: String) throws(ConfigError) -> PipelineConfig.Inputs {
+        let fields =
+            try node?.fields([
+                "returns", "exclude", "number_format", "kinds", "columns", "statuses", "fx",
+            ]) ?? Fields(values: [:])
+
+        var returnsPath = "Inputs/returns"
+        if let returnsNode = fields["returns"] {
+            returnsPath = try returnsNode.text(expected: "a folder path")
+            guard !returnsPath.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw returnsNode.typeError("a folder path")
+            }
+        }
+
+        var exclude: [String] = []
+        for item in try fields["exclude"]?.items(expected: "a list of archive paths") ?? [] {
+            var path = try item.text(expected: "an archive path").trimmingCharacters(in: .whitespaces)
+            while path.hasPrefix("./") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw item.typeError("an archive path") }
+            exclude.append(path)
+        }
+
+        let numberFormat =
+            try fields["number_format"]?.choice(
+                PipelineConfig.NumberFormat.self, expected: "auto, en or vi") ?? .auto
+
+        var kinds = PipelineConfig.defaultKinds
+        if let kindsNode = fields["kinds"] {
+            let kindFields = try kindsNode.fields(Set(RecordKind.allCases.map(\.rawValue)))
+            for kind in RecordKind.allCases {
+                guard let list = kindFields[kind.rawValue] else { continue }
+                kinds[kind] = try list.items(expected: "a list of file name patterns").map { item throws(ConfigError) in
+                    let pattern = try item.text(expected: "a file name pattern").trimmingCharacters(in: .whitespaces)
+                    guard !pattern.isEmpty, !pattern.contains("/") else {
+                        throw item.typeError("a file name pattern such as \"enterprise*.csv\"")
+                    }
+                    return pattern
+                }
+            }
+        }
+
+        var columns: [RecordKind: [String: [String]]] = [:]
+        if let columnsNode = fields["columns"] {
+            let kindFields = try columnsNode.fields(Set(RecordKind.allCases.map(\.rawValue)))
+            for kind in RecordKind.allCases {
+                guard let aliasesNode = kindFields[kind.rawValue] else { continue }
+                var aliases: [String: [String]] = [:]
+                for (key, value) in try aliasesNode.entries(expected: "a mapping of column name to aliases") {
+                    let canonical = normalisedKey(key)
+                    guard knownColumns[kind]!.contains(canonical) else {
+                        let known = knownColumns[kind]!.sorted().joined(separator: ", ")
+                        throw value.error(
+                            "unknown \(kind.rawValue) column '\(key)' in '\(value.path)' (known: \(known))")
+                    }
+                    guard aliases[canonical] == nil else { throw value.error("column '\(value.path)' is given twice") }
+                    if value.isNull {
+                        aliases[canonical] = []
+                        continue
+                    }
+                    aliases[canonical] = try value.items(expected: "a list of header names").map {
+                        item throws(ConfigError) in
+                        let alias = normalisedKey(try item.text(expected: "a header name"))
+                        guard !alias.isEmpty else { throw item.typeError("a header name") }
+                        return alias
+                    }
+                }
+                columns[kind] = aliases
+            }
+        }
+
+        var statuses: [String: TransactionStatus] = [:]
+        if let statusesNode = fields["statuses"] {
+            for (key, value) in try statusesNode.entries(expected: "a mapping of status spelling to status") {
+                let spelling = normalisedKey(key)
+                guard !spelling.isEmpty, statuses[spelling] == nil else {
+                    throw value.error("status spelling '\(key)' is empty or given twice in 'inputs.statuses'")
+                }
+                statuses[spelling] = try value.choice(
+                    TransactionStatus.self, expected: "completed, cancelled, refunded or pending")
+            }
+        }
+
+        var fx: [String: [Int: ExactDecimal]] = [:]
+        if let fxNode = fields["fx"] {
+            for (key, value) in try fxNode.entries(expected: "a mapping of currency to yearly rates") {
+                let currency = key.trimmingCharacters(in: .whitespaces).uppercased()
+                guard currency.count == 3, currency.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 })
+                else {
+                    throw value.error("'\(value.path)': currency must be a three-letter code such as USD")
+                }
+                guard fx[currency] == nil else {
+                    throw value.error("currency '\(currency)' is given twice in 'inputs.fx'")
+                }
+                var rates: [Int: ExactDecimal] = [:]
+                if !value.isNull {
+                    for (yearText, rateNode) in try value.entries(expected: "a mapping of year to VND per unit") {
+                        let year = try year(yearText, at: rateNode)
+                        guard rates[year] == nil else {
+                            throw rateNode.error("year \(year) is given twice in '\(value.path)'")
+                        }
+                        rates[year] = try rateNode.positiveDecimal(expected: "a rate in VND per unit greater than 0")
+                    }
+                }
+                fx[currency] = rates
+            }
+        }
+
+        return PipelineConfig.Inputs(
+            returnsFolder: resolve(returnsPath, against: folder),
+            exclude: exclude,
+            numberFormat: numberFormat,
+            kinds: kinds,
+            columns: columns,
+            statuses: statuses,
+            fx: fx
+        )
+    }
+
+    /// A four-digit year key (`2023`) in 1990–2100.
+    static func year(_ text: String, at node: ConfigNode) throws(ConfigError) -> Int {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.utf8.count == 4, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let year = Int(trimmed),
+            (1990...2100).contains(year)
+        else {
+            throw node.error("'\(node.path)': '\(text)' is not a year (four digits, 1990–2100)")
+        }
+        return year
+    }
+
+    // MARK: limits, quality
+
+    static func limits(_ node: ConfigNode?) throws(ConfigError) -> PipelineConfig.Limits {
+        let fields = try node?.fields(["max_member_bytes", "max_compression_ratio"]) ?? Fields(values: [:])
+        var maxMemberBytes: Int64 = 2_147_483_648
+        if let bytesNode = fields["max_member_bytes"] {
+            let value = try bytesNode.int(expected: "a whole number of bytes ≥ 0")
+            guard value >= 0 else { throw bytesNode.typeError("a whole number of bytes ≥ 0") }
+            maxMemberBytes = Int64(value)
+        }
+        var ratio = ExactDecimal(200)
+        if let ratioNode = fields["max_compression_ratio"] {
+            ratio = try ratioNode.decimal(in: zero...ExactDecimal(Int(Int32.max)), expected: "a number ≥ 0")
+        }
+        return PipelineConfig.Limits(maxMemberBytes: maxMemberBytes, maxCompressionRatio: ratio)
+    }
+
+    static func quality(_ node: ConfigNode?) throws(ConfigError) -> PipelineConfig.Quality {
+        let fields = try node?.fields(["max_quarantine_ratio"]) ?? Fields(values: [:])
+        let ratio = try fields["max_quarantine_ratio"]?.decimal(in: zero...one, expected: "a ratio between 0 and 1")
+        return PipelineConfig.Quality(maxQuarantineRatio: ratio ?? ExactDecimal(mantissa: 1, scale: 2))
+    }
+
+    // MARK: outputs
+
+    static func outputs(_ node: ConfigNode?, folder: URL) throws(ConfigError) -> PipelineConfig.Outputs {
+        let fields = try node?.fields(["folder", "keep_snapshots", "exports"]) ?? Fields(values: [:])
+        var outputsPath = "Outputs"
+        if let folderNode = fields["folder"] {
+            outputsPath = try folderNode.text(expected: "a folder path")
+            guard !outputsPath.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw folderNode.typeError("a folder path")
+            }
+        }
+        var keep = 0
+        if let keepNode = fields["keep_snapshots"] {
+            keep = try keepNode.int(expected: "a whole number ≥ 0 (0 keeps all)")
+            guard keep >= 0 else { throw keepNode.typeError("a whole number ≥ 0 (0 keeps all)") }
+        }
+        var exports = defaultExports
+        if let exportsNode = fields["exports"] {
+            exports = []
+            for item in try exportsNode.items(expected: "a list of {table, format}") {
+                let entry = try item.fields(["table", "format"])
+                guard let tableNode = entry["table"] else {
+                    throw missing("\(item.path).table", file: item.file, line: item.line)
+                }
+                guard let formatNode = entry["format"] else {
+                    throw missing("\(item.path).format", file: item.file, line: item.line)
+                }
+                let table = try tableNode.text().trimmingCharacters(in: .whitespaces).lowercased()
+                guard exportTables.contains(table) else {
+                    throw tableNode.typeError("target-vs-actual, by-district or quarantine")
+                }
+                let format = try formatNode.text().trimmingCharacters(in: .whitespaces).lowercased()
+                guard exportFormats.contains(format) else { throw formatNode.typeError("csv, json, md or html") }
+                let spec = PipelineConfig.ExportSpec(table: table, format: format)
+                if !exports.contains(spec) { exports.append(spec) }
+            }
+        }
+        return PipelineConfig.Outputs(
+            folder: resolve(outputsPath, against: folder), keepSnapshots: keep, exports: exports)
+    }
+
+    // MARK: methodology
+
+    static func methodology(_ node: ConfigNode?) throws(ConfigError) -> PipelineConfig.Methodology {
+        let fields =
+            try node?.fields(["core_vsic_prefixes", "ecommerce", "digitised_coefficients"]) ?? Fields(values: [:])
+
+        var prefixes = PipelineConfig.defaultCoreVSICPrefixes
+        if let prefixesNode = fields["core_vsic_prefixes"] {
+            prefixes = []
+            for item in try prefixesNode.items(expected: "a list of VSIC code prefixes") {
+                let prefix = try item.text(expected: "a VSIC prefix of 1–5 digits").trimmingCharacters(in: .whitespaces)
+                guard (1...5).contains(prefix.utf8.count), prefix.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    throw item.typeError("a VSIC prefix of 1–5 digits")
+                }
+                if !prefixes.contains(prefix) { prefixes.append(prefix) }
+            }
+        }
+
+        let ecommerce =
+            try fields["ecommerce"]?.fields(["counted_statuses", "va_ratio_default", "va_ratio_by_channel"])
+            ?? Fields(values: [:])
+        var counted: Set<TransactionStatus> = [.completed]
+        if let countedNode = ecommerce["counted_statuses"] {
+            counted = []
+            for item in try countedNode.items(expected: "a list of statuses") {
+                counted.insert(
+                    try item.choice(TransactionStatus.self, expected: "completed, cancelled, refunded or pending"))
+            }
+        }
+        let ratioText = "a ratio between 0 and 1"
+        let vaDefault =
+            try ecommerce["va_ratio_default"]?.decimal(in: zero...one, expected: ratioText)
+            ?? ExactDecimal(mantissa: 1, scale: 1)
+        var byChannel: [String: ExactDecimal] = [:]
+        if let channelsNode = ecommerce["va_ratio_by_channel"] {
+            for (key, value) in try channelsNode.entries(expected: "a mapping of channel to ratio") {
+                let channel = normalisedKey(key)
+                guard !channel.isEmpty, byChannel[channel] == nil else {
+                    throw value.error("channel '\(key)' is empty or given twice in '\(channelsNode.path)'")
+                }
+                byChannel[channel] = try value.decimal(in: zero...one, expected: ratioText)
+            }
+        }
+
+        var coefficients: [String: ExactDecimal] = [:]
+        if let coefficientsNode = fields["digitised_coefficients"] {
+            for (key, value) in try coefficientsNode.entries(
+                expected: "a mapping of VSIC section letter to coefficient")
+            {
+                let section = key.trimmingCharacters(in: .whitespaces).uppercased()
+                guard section.count == 1, let scalar = section.unicodeScalars.first,
+                    (UInt32(UInt8(ascii: "A"))...UInt32(UInt8(ascii: "U"))).contains(scalar.value)
+                else {
+                    throw value.error("'\(value.path)': '\(key)' is not a VSIC section letter (A–U)")
+                }
+                guard coefficients[section] == nil else { throw value.error("section \(section) is given twice") }
+                coefficients[section] = try value.decimal(in: zero...one, expected: "a coefficient between 0 and 1")
+            }
+        }
+
+        return PipelineConfig.Methodology(
+            coreVSICPrefixes: prefixes,
+            countedStatuses: counted,
+            vaRatioDefault: vaDefault,
+            vaRatioByChannel: byChannel,
+            digitisedCoefficients: coefficients
+        )
+    }
+
+    // MARK: targets
+
+    static func targets(_ node: ConfigNode?) throws(ConfigError) -> PipelineConfig.Targets {
+        let fields = try node?.fields(["interpolation", "points"]) ?? Fields(values: [:])
+        let interpolation =
+            try fields["interpolation"]?.choice(
+                PipelineConfig.Interpolation.self, expected: "linear or none") ?? .linear
+        var points: [PipelineConfig.TargetPoint] = []
+        var years: Set<Int> = []
+        for item in try fields["points"]?.items(expected: "a list of {year, share_pct, source}") ?? [] {
+            let entry = try item.fields(["year", "share_pct", "source"])
+            guard let yearNode = entry["year"] else {
+                throw missing("\(item.path).year", file: item.file, line: item.line)
+            }
+            guard let shareNode = entry["share_pct"] else {
+                throw missing("\(item.path).share_pct", file: item.file, line: item.line)
+            }
+            let year = try year(try yearNode.text(expected: "a year"), at: yearNode)
+            guard years.insert(year).inserted else {
+                throw yearNode.error("year \(year) is listed twice in 'targets.points'")
+            }
+            let share = try shareNode.decimal(in: zero...ExactDecimal(100), expected: "a percentage between 0 and 100")
+            let source = try entry["source"]?.text().trimmingCharacters(in: .whitespaces) ?? ""
+            points.append(PipelineConfig.TargetPoint(year: year, sharePct: share, source: source))
+        }
+        points.sort { $0.year < $1.year }
+        return PipelineConfig.Targets(interpolation: interpolation, points: points)
+    }
+}

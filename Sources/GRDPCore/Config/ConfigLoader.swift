@@ -1,0 +1,136 @@
+internal import Crypto
+public import Foundation
+internal import Yams
+
+/// Reads `pipeline.yml` into a validated `PipelineConfig` (CONTRACT §2).
+///
+/// Every key is checked: an unknown key, a missing required key or a value of the wrong type is a
+/// `ConfigError` naming the dotted key path and its line. Numbers are read exactly from the YAML
+/// text, codes stay strings (`code: 67` is "67"), and relative paths resolve against the folder
+/// of the file.
+public enum ConfigLoader {
+    /// Reads and validates the file at `url`.
+    public static func load(from url: URL) throws(ConfigError) -> PipelineConfig {
+        let file = displayName(of: url)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ConfigError(
+                kind: .missingFile, file: file, message: "config file not found (\(url.standardizedFileURL.path))")
+        }
+        if isDirectory.boolValue {
+            throw ConfigError(kind: .missingFile, file: file, message: "config path is a folder, not a file")
+        }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ConfigError(
+                kind: .missingFile, file: file, message: "cannot read config file: \(error.localizedDescription)")
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(kind: .invalid, file: file, message: "the file is not valid UTF-8")
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return try parse(yaml: text, bytes: data, fileURL: url)
+    }
+
+    /// Validates YAML text as if it had been read from `fileURL` (relative paths resolve against its
+    /// folder; `sha256` is that of the text's UTF-8 bytes). For tests.
+    public static func parse(yaml: String, fileURL: URL) throws(ConfigError) -> PipelineConfig {
+        try parse(yaml: yaml, bytes: Data(yaml.utf8), fileURL: fileURL)
+    }
+
+    /// The path as the user gave it (`pipeline.yml`, `../x/pipeline.yml`, `/etc/grdp.yml`).
+    static func displayName(of url: URL) -> String {
+        url.isFileURL ? url.relativePath : url.absoluteString
+    }
+
+    static func parse(yaml: String, bytes: Data, fileURL: URL) throws(ConfigError) -> PipelineConfig {
+        let file = displayName(of: fileURL)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ConfigError(kind: .invalid, file: file, key: "version", message: "missing required key 'version'")
+            }
+            root = node
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        } catch {
+            throw ConfigError(kind: .invalid, file: file, message: "not valid YAML: \(error)")
+        }
+
+        let folder = fileURL.absoluteURL.standardizedFileURL.deletingLastPathComponent()
+        let document = ConfigNode(node: root, path: "", file: file)
+        guard case .mapping = root else {
+            throw document.error(
+                "the file must be a mapping of keys (version, region, inputs, …), not \(document.shortDescription)")
+        }
+        let top = try document.fields([
+            "version", "region", "inputs", "limits", "quality", "outputs", "methodology", "targets",
+        ])
+
+        guard let versionNode = top["version"] else { throw missing("version", file: file) }
+        let version = try versionNode.int(expected: "1")
+        guard version == 1 else {
+            throw versionNode.error("unsupported 'version' \(version): this program reads version 1")
+        }
+
+        let sha256 = hexSHA256(bytes)
+        return PipelineConfig(
+            fileURL: fileURL.absoluteURL.standardizedFileURL,
+            sha256: sha256,
+            version: version,
+            region: try region(top["region"], file: file),
+            inputs: try inputs(top["inputs"], folder: folder, file: file),
+            limits: try limits(top["limits"]),
+            quality: try quality(top["quality"]),
+            outputs: try outputs(top["outputs"], folder: folder),
+            methodology: try methodology(top["methodology"]),
+            targets: try targets(top["targets"])
+        )
+    }
+
+    /// Lower-case hex SHA-256 of `data`.
+    static func hexSHA256(_ data: Data) -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: data) {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func missing(_ key: String, file: String, line: Int? = nil) -> ConfigError {
+        ConfigError(kind: .invalid, file: file, line: line, key: key, message: "missing required key '\(key)'")
+    }
+
+    /// A YAML syntax error, with its line.
+    static func yamlError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) \($0.text)" } ?? problem
+            return ConfigError(kind: .invalid, file: file, line: mark.line, message: "not valid YAML: \(detail)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return ConfigError(
+                kind: .invalid, file: file, line: context.mark.line, message: "key \(keys) is given twice")
+        default:
+            return ConfigError(kind: .invalid, file: file, message: "not valid YAML: \(error)")
+        }
+    }
+
+    /// `path` (absolute, or relative to `folder`) as an absolute, standardised file URL.
+    static func resolve(_ path: String, against folder: URL) -> URL {
+        let url =
+            path.hasPrefix("/")
+            ? URL(fileURLWithPath: path, isDirectory: true)
+            : folder.appendingPathComponent(path, isDirectory: true)
+        return url.standardizedFileURL
+    }
+}

@@ -1,0 +1,162 @@
+internal import Foundation
+internal import Yams
+
+/// A YAML node together with the dotted key path that led to it: every typed read either
+/// returns a value or throws a `ConfigError` naming that path and the node's line.
+///
+/// Values are read from the scalar's *text*, never through YAML's own typing: `code: 67` is the
+/// string "67", `0111` keeps its leading zero, and `0.1` is exactly one tenth.
+struct ConfigNode {
+    let node: Node
+    /// `inputs.fx.USD.2023`, `targets.points[1].year`; empty for the document root.
+    let path: String
+    /// The file name used in messages.
+    let file: String
+
+    var line: Int? { node.mark?.line }
+
+    /// `key:` with no value, `~` or `null` (plain style only: `"null"` is a string).
+    var isNull: Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    func child(_ key: String, _ node: Node) -> ConfigNode {
+        ConfigNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// An invalid-config error at this node.
+    func error(_ message: String) -> ConfigError {
+        ConfigError(kind: .invalid, file: file, line: line, key: path.isEmpty ? nil : path, message: message)
+    }
+
+    /// "'limits.keep_snapshots' must be …, not 'x'".
+    func typeError(_ expected: String) -> ConfigError {
+        error("'\(path)' must be \(expected), not \(shortDescription)")
+    }
+
+    /// The node as it reads in a message: a scalar's text, or what kind of node it is.
+    var shortDescription: String {
+        switch node {
+        case .scalar(let scalar): "'\(scalar.string)'"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    // MARK: Structure
+
+    /// The entries of a mapping, in file order, keys as written (scalar text).
+    /// Throws when this is not a mapping, a key is not a scalar, or a key occurs twice.
+    func entries(expected: String = "a mapping") throws(ConfigError) -> [(key: String, value: ConfigNode)] {
+        guard case .mapping(let mapping) = node else { throw typeError(expected) }
+        var result: [(key: String, value: ConfigNode)] = []
+        var seen: Set<String> = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let keyScalar) = keyNode else {
+                throw ConfigError(
+                    kind: .invalid, file: file, line: keyNode.mark?.line, key: path.isEmpty ? nil : path,
+                    message: "a key in '\(path)' must be plain text")
+            }
+            let key = keyScalar.string
+            let keyed = child(key, valueNode)
+            if !seen.insert(key).inserted {
+                throw ConfigError(
+                    kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,
+                    message: "key '\(keyed.path)' is given twice")
+            }
+            result.append((key, keyed))
+        }
+        return result
+    }
+
+    /// A mapping with a fixed set of keys. Unknown keys are an error naming the key and its line;
+    /// keys with a null value are left out, so that their default applies.
+    func fields(_ allowed: Set<String>) throws(ConfigError) -> Fields {
+        if isNull { return Fields(values: [:]) }
+        guard case .mapping(let mapping) = node else { throw typeError("a mapping") }
+        for (keyNode, _) in mapping {
+            if case .scalar(let scalar) = keyNode, !allowed.contains(scalar.string) {
+                let keyPath = path.isEmpty ? scalar.string : "\(path).\(scalar.string)"
+                throw ConfigError(
+                    kind: .invalid, file: file, line: keyNode.mark?.line, key: keyPath,
+                    message: "unknown key '\(keyPath)'")
+            }
+        }
+        var values: [String: ConfigNode] = [:]
+        for (key, value) in try entries() where !value.isNull {
+            values[key] = value
+        }
+        return Fields(values: values)
+    }
+
+    /// The items of a list.
+    func items(expected: String = "a list") throws(ConfigError) -> [ConfigNode] {
+        guard case .sequence(let sequence) = node else { throw typeError(expected) }
+        return sequence.enumerated().map { index, item in
+            ConfigNode(node: item, path: "\(path)[\(index)]", file: file)
+        }
+    }
+
+    // MARK: Scalars
+
+    /// The scalar's text as written (quoted or not).
+    func text(expected: String = "text") throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node, !isNull else { throw typeError(expected) }
+        return scalar.string
+    }
+
+    /// A whole number written in decimal digits (optionally quoted), with an optional `-`.
+    func int(expected: String = "a whole number") throws(ConfigError) -> Int {
+        let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
+        let digits = raw.hasPrefix("-") ? raw.dropFirst() : Substring(raw)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(raw) else {
+            throw typeError(expected)
+        }
+        return value
+    }
+
+    /// An exact decimal from the scalar's text (`23800`, `0.1`, `"1.64"`): never through `Double`.
+    func decimal(expected: String = "a number") throws(ConfigError) -> ExactDecimal {
+        let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
+        guard let value = ExactDecimal(canonical: raw) else { throw typeError(expected) }
+        return value
+    }
+
+    /// A decimal within `range` (both ends included).
+    func decimal(in range: ClosedRange<ExactDecimal>, expected: String) throws(ConfigError) -> ExactDecimal {
+        let value = try decimal(expected: expected)
+        guard range.contains(value) else { throw typeError(expected) }
+        return value
+    }
+
+    /// A decimal > 0.
+    func positiveDecimal(expected: String) throws(ConfigError) -> ExactDecimal {
+        let value = try decimal(expected: expected)
+        guard value > .zero else { throw typeError(expected) }
+        return value
+    }
+
+    /// One of a fixed set of words, compared after trimming and lowercasing.
+    func choice<T: RawRepresentable>(_ type: T.Type, expected: String) throws(ConfigError) -> T
+    where T.RawValue == String {
+        let raw = try text(expected: expected)
+        guard let value = T(rawValue: raw.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw typeError(expected)
+        }
+        return value
+    }
+}
+
+/// The present, non-null values of a fixed-key mapping.
+struct Fields {
+    var values: [String: ConfigNode]
+
+    subscript(key: String) -> ConfigNode? { values[key] }
+}
+
+/// Header-style normalisation for alias, status and channel keys: trimmed, NFC, lowercased.
+func normalisedKey(_ text: String) -> String {
+    text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping.lowercased()
+}
