@@ -6,7 +6,7 @@ struct CSVText {
     private(set) var rows = 0
 
     /// `en` members: `,` and LF. `vi` members (Excel in a Vietnamese locale): `;`, CRLF and a BOM.
-    init(convention: NumberConvention, capacity: Int = 0) {
+    init(convention: SyntheticNumberFormat, capacity: Int = 0) {
         bytes.reserveCapacity(capacity)
         switch convention {
         case .en:
@@ -44,7 +44,7 @@ struct CSVText {
 }
 
 /// The two number conventions of CONTRACT §4.2, as the generator writes them.
-enum NumberConvention {
+enum SyntheticNumberFormat {
     case en
     case vi
 

@@ -16,22 +16,22 @@ extension ReturnsGenerator {
             if let previous = byYear[year - 1] {
                 csv.row([
                     String(year - 1), "67", "current",
-                    NumberConvention.en.fixed(previous.finalTenths, decimals: 1, grouped: false),
+                    SyntheticNumberFormat.en.fixed(previous.finalTenths, decimals: 1, grouped: false),
                 ])
             }
             let row = byYear[year]!
             // The last year has no later revision: its first figure is its final one.
             let preliminary = year == dataset.years.upperBound ? row.finalTenths : row.finalTenths * 99 / 100
             csv.row([
-                String(year), "67", "current", NumberConvention.en.fixed(preliminary, decimals: 1, grouped: false),
+                String(year), "67", "current", SyntheticNumberFormat.en.fixed(preliminary, decimals: 1, grouped: false),
             ])
             csv.row([
                 String(year), "67", "constant-2010",
-                NumberConvention.en.fixed(row.constant2010Tenths, decimals: 1, grouped: false),
+                SyntheticNumberFormat.en.fixed(row.constant2010Tenths, decimals: 1, grouped: false),
             ])
             csv.row([
                 String(year), "66", "",
-                NumberConvention.en.fixed(row.finalTenths * 29 / 10, decimals: 1, grouped: false),
+                SyntheticNumberFormat.en.fixed(row.finalTenths * 29 / 10, decimals: 1, grouped: false),
             ])
             try archives.write(
                 "\(year + 1)-01-20_cuc-thong-ke/grdp_\(year).csv.gz", format: .gzip,
@@ -69,24 +69,24 @@ extension ReturnsGenerator {
                             rng.chance(0.1) ? enterprise.name.decomposedStringWithCanonicalMapping : enterprise.name
                         vietnamese.row([
                             enterprise.taxCode, name, vsic, enterprise.district,
-                            NumberConvention.vi.integer(Int64(record.employees), grouped: true),
-                            NumberConvention.vi.fixed(tenths, decimals: 1, grouped: true), String(year),
+                            SyntheticNumberFormat.vi.integer(Int64(record.employees), grouped: true),
+                            SyntheticNumberFormat.vi.fixed(tenths, decimals: 1, grouped: true), String(year),
                         ])
                     } else {
                         let grouped = rng.chance(0.3)
-                        var valueAdded = NumberConvention.en.fixed(tenths, decimals: 1, grouped: grouped)
+                        var valueAdded = SyntheticNumberFormat.en.fixed(tenths, decimals: 1, grouped: grouped)
                         var grossOutput = ""
                         var intermediate = ""
                         if rng.chance(0.2) {
                             // Value added left empty: the pipeline takes gross output − intermediate consumption.
                             let ic = tenths + Int64(Double(tenths) * 2 * rng.unit())
-                            grossOutput = NumberConvention.en.fixed(tenths + ic, decimals: 1, grouped: grouped)
-                            intermediate = NumberConvention.en.fixed(ic, decimals: 1, grouped: grouped)
+                            grossOutput = SyntheticNumberFormat.en.fixed(tenths + ic, decimals: 1, grouped: grouped)
+                            intermediate = SyntheticNumberFormat.en.fixed(ic, decimals: 1, grouped: grouped)
                             valueAdded = ""
                         }
                         english.row([
                             enterprise.taxCode, enterprise.name, vsic, enterprise.district,
-                            NumberConvention.en.integer(Int64(record.employees), grouped: grouped),
+                            SyntheticNumberFormat.en.integer(Int64(record.employees), grouped: grouped),
                             valueAdded, grossOutput, intermediate, String(year),
                         ])
                     }
@@ -96,7 +96,7 @@ extension ReturnsGenerator {
                         String(year), enterprise.taxCode, vsicForm(enterprise.activity, draw: rng.next()),
                         enterprise.name,
                         enterprise.district,
-                        NumberConvention.en.fixed(record.valueAddedTenths, decimals: 1, grouped: false),
+                        SyntheticNumberFormat.en.fixed(record.valueAddedTenths, decimals: 1, grouped: false),
                     ])
                 }
             }
@@ -192,8 +192,8 @@ extension ReturnsGenerator {
         let grouped = (draw >> 8) & 3 == 0
         let amount =
             transaction.inUSD
-            ? NumberConvention.en.fixed(transaction.amount, decimals: 2, grouped: false)
-            : NumberConvention.en.integer(transaction.amount, grouped: grouped)
+            ? SyntheticNumberFormat.en.fixed(transaction.amount, decimals: 2, grouped: false)
+            : SyntheticNumberFormat.en.integer(transaction.amount, grouped: grouped)
         // A refunded order carries its refund in full in an update, and in half of the first sends.
         let inFull = refundInFull || (status == .refunded && (draw >> 14) & 1 == 0)
         let refundUnits = inFull ? transaction.amount : (status == transaction.finalStatus ? transaction.refund : 0)
@@ -201,8 +201,8 @@ extension ReturnsGenerator {
         if refundUnits > 0 || (draw >> 10) & 1 == 0 {
             refund =
                 transaction.inUSD
-                ? NumberConvention.en.fixed(refundUnits, decimals: 2, grouped: false)
-                : NumberConvention.en.integer(refundUnits, grouped: grouped)
+                ? SyntheticNumberFormat.en.fixed(refundUnits, decimals: 2, grouped: false)
+                : SyntheticNumberFormat.en.integer(refundUnits, grouped: grouped)
         }
         let spellings = SyntheticCatalog.englishSpellings[status]!
         let channel = (draw >> 12) & 7 == 0 ? transaction.channel.rawValue.capitalized : transaction.channel.rawValue
@@ -222,8 +222,8 @@ extension ReturnsGenerator {
         return [
             transaction.id, dayFirstDate(transaction, style: Int((draw >> 20) % 3)), channel, transaction.seller.code,
             transaction.sellerProvince, transaction.sellerDistrict,
-            NumberConvention.vi.integer(transaction.amount, grouped: grouped),
-            refundUnits > 0 ? NumberConvention.vi.integer(refundUnits, grouped: grouped) : "",
+            SyntheticNumberFormat.vi.integer(transaction.amount, grouped: grouped),
+            refundUnits > 0 ? SyntheticNumberFormat.vi.integer(refundUnits, grouped: grouped) : "",
             spellings[Int((draw >> 32) % UInt64(spellings.count))],
         ]
     }

@@ -108,14 +108,14 @@ private func options(seed: UInt64 = 1, enterprises: Int = 80, transactions: Int 
 
     @Test func taxCodesAreValid() throws {
         // DOMAIN.md's example: 0100109106 (31·0+29·1+…+3·0 = 114; 114 mod 11 = 4; 10 − 4 = 6).
-        #expect(TaxCode.isValid("0100109106"))
-        #expect(TaxCode.isValid("0100109106-001"))
-        #expect(!TaxCode.isValid("0100109107"))
-        #expect(!TaxCode.isValid("010010910"))
+        #expect(SyntheticTaxCode.isValid("0100109106"))
+        #expect(SyntheticTaxCode.isValid("0100109106-001"))
+        #expect(!SyntheticTaxCode.isValid("0100109107"))
+        #expect(!SyntheticTaxCode.isValid("010010910"))
         let dataset = SyntheticDataset(options: options(enterprises: 400, transactions: 2_000))
         #expect(Set(dataset.enterprises.map(\.taxCode)).count == 400)
         for enterprise in dataset.enterprises {
-            #expect(TaxCode.isValid(enterprise.taxCode), "\(enterprise.taxCode)")
+            #expect(SyntheticTaxCode.isValid(enterprise.taxCode), "\(enterprise.taxCode)")
             #expect(enterprise.taxCode.hasPrefix("64"))
         }
         #expect(dataset.enterprises.contains { $0.isBranch && $0.taxCode.hasSuffix("-001") })
@@ -124,7 +124,7 @@ private func options(seed: UInt64 = 1, enterprises: Int = 80, transactions: Int 
                 let code = transaction.seller.code
                 switch transaction.seller {
                 case .individual: #expect(code.isEmpty || (code.count == 12 && code.hasPrefix("067")))
-                default: #expect(TaxCode.isValid(code), "\(code)")
+                default: #expect(SyntheticTaxCode.isValid(code), "\(code)")
                 }
             }
         }

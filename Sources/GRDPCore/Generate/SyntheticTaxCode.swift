@@ -1,6 +1,6 @@
 /// Vietnamese enterprise tax codes (mã số thuế): ten digits whose last is a check digit, and
 /// branches with `-001`…`-999` (DOMAIN.md).
-enum TaxCode {
+enum SyntheticTaxCode {
     static let weights = [31, 29, 23, 19, 17, 13, 7, 5, 3]
 
     /// N10 = 10 − ((31·N1 + 29·N2 + … + 3·N9) mod 11); nil when that is 10 (never valid).
