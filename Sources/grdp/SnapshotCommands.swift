@@ -133,6 +133,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Years, e.g. 2020-2024.", valueName: "A-B")) var years: String = "2020-2024"
     @Option(name: .long, help: "Enterprise records per year.") var enterprises: Int = 400
     @Option(name: .long, help: "E-commerce transactions in all.") var transactions: Int = 20_000
+    @Flag(name: .long, help: "Replace returns and pipeline.yml already in the folder.") var force = false
 
     func run() throws {
         let logger = global.makeLogger()
@@ -146,6 +147,7 @@ struct GenerateCommand: ParsableCommand {
         options.years = parts[0]...parts[1]
         options.enterprises = enterprises
         options.transactions = transactions
+        options.replaceExisting = force
         let summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))
         logger.info("Generated synthetic returns", metadata: ["out": "\(out)", "summary": "\(summary)"])
     }
