@@ -114,6 +114,11 @@ public final class ArchiveReader {
                 "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
         }
         try stream.requireZeros(from: end)
+        guard stream.deliveredBytes % 512 == 0 else {
+            throw ArchiveRejection.corrupt(
+                "the tar ends with a partial block: \(stream.deliveredBytes) bytes is not a whole number of "
+                    + "512-byte blocks (truncated?)")
+        }
         consumedBytes = stream.rawConsumed
     }
 
@@ -121,7 +126,7 @@ public final class ArchiveReader {
         let header = MemberHeader(path: name, declaredSize: nil)
         var member = MemberProgress(header: header, wanted: try visitor.begin(member: header))
         while true {
-            let block = try stream.next()
+            let block = try rethrowNaming(name) { try stream.next() }
             if block.isEmpty { break }
             try deliver(block, to: &member, visitor: visitor, compressed: stream.rawConsumed)
             consumedBytes = stream.rawConsumed

@@ -34,6 +34,8 @@ final class DecodedStream {
     private var decoderEnded = false
     private var producedInStream: Int64 = 0
     private var streamCount = 0
+    /// The raw offset where the last complete stream ended.
+    private var streamEnd: Int64 = 0
 
     private let buffers: [UnsafeMutableRawBufferPointer]
     /// Index of the buffer most recently handed out (or decoded ahead by `peek`).
@@ -48,6 +50,8 @@ final class DecodedStream {
     /// Decoded bytes handed out so far.
     private(set) var deliveredBytes: Int64 = 0
     private(set) var isFinished = false
+    /// A fault to raise on the next block (see `fill`).
+    private var deferredFailure: ArchiveRejection?
     /// An error met inside libarchive's read callback, which can only return a status.
     var failure: ArchiveRejection?
 
@@ -151,16 +155,33 @@ final class DecodedStream {
     }
 
     /// Fills `block` completely unless the stream ends first; returns the byte count.
+    ///
+    /// A decoding fault met after some bytes of the block were produced is raised by the next call, once
+    /// those bytes are used: it is then reported where the reader actually needs the broken part (a
+    /// trailer fault after the tar's last member belongs to no member).
     private func fill(_ block: UnsafeMutableRawBufferPointer) throws(ArchiveRejection) -> Int {
-        if isFinished { return 0 }
-        guard let decoder else {
-            let count: Int
-            do { count = try file.read(into: block) } catch { throw .corrupt(error.description) }
-            rawConsumed += Int64(count)
-            if count < block.count { isFinished = true }
-            return count
+        if let deferredFailure {
+            self.deferredFailure = nil
+            throw deferredFailure
         }
+        if isFinished { return 0 }
         var filled = 0
+        do {
+            try fill(block, filled: &filled)
+        } catch {
+            guard filled > 0 else { throw error }
+            deferredFailure = error
+        }
+        return filled
+    }
+
+    private func fill(_ block: UnsafeMutableRawBufferPointer, filled: inout Int) throws(ArchiveRejection) {
+        guard let decoder else {
+            do { filled = try file.read(into: block) } catch { throw .corrupt(error.description) }
+            rawConsumed += Int64(filled)
+            if filled < block.count { isFinished = true }
+            return
+        }
         var idleSteps = 0
         while filled < block.count {
             if inputStart == inputEnd && !fileAtEnd { try refill() }
@@ -175,28 +196,26 @@ final class DecodedStream {
                 producedInStream = 0
             }
             let atEnd = fileAtEnd && available == 0
-            let step: DecodeStep
-            do {
-                step = try decoder.decode(
-                    UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd]),
-                    into: UnsafeMutableRawBufferPointer(rebasing: block[filled...]), inputAtEnd: atEnd)
-            } catch {
-                throw streamFailure(error, decoder: decoder)
-            }
+            let step = decoder.decode(
+                UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd]),
+                into: UnsafeMutableRawBufferPointer(rebasing: block[filled...]), inputAtEnd: atEnd)
             inputStart += step.consumed
             filled += step.produced
             rawConsumed += Int64(step.consumed)
             producedInStream += Int64(step.produced)
+            if let failure = step.failure { throw streamFailure(failure, decoder: decoder) }
             if step.streamEnded {
                 decoderEnded = true
+                streamEnd = rawConsumed
                 streamCount += 1
                 continue
             }
             if step.consumed == 0 && step.produced == 0 {
                 if atEnd {
-                    throw .corrupt(
-                        "\(decoder.name) data is truncated: the file ends inside a compressed stream "
-                            + "(after \(rawConsumed) bytes)")
+                    throw streamFailure(
+                        .corrupt(
+                            "\(decoder.name) data is truncated: the file ends inside a compressed stream "
+                                + "(after \(rawConsumed) bytes)"), decoder: decoder)
                 }
                 idleSteps += 1
                 if idleSteps > 2 { throw .corrupt("\(decoder.name): the decompressor makes no progress") }
@@ -204,7 +223,6 @@ final class DecodedStream {
                 idleSteps = 0
             }
         }
-        return filled
     }
 
     private func refill() throws(ArchiveRejection) {
@@ -219,7 +237,7 @@ final class DecodedStream {
     private func streamFailure(_ error: ArchiveRejection, decoder: any StreamDecoder) -> ArchiveRejection {
         guard streamCount > 0 && producedInStream == 0 else { return error }
         return .corrupt(
-            "the \(decoder.name) data ends at byte \(rawConsumed) but the file goes on with bytes that are "
+            "the \(decoder.name) data ends at byte \(streamEnd) but the file goes on with bytes that are "
                 + "not another complete \(decoder.name) stream (\(error.detail))")
     }
 

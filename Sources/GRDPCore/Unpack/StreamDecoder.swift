@@ -6,6 +6,8 @@ struct DecodeStep {
     var consumed: Int
     var produced: Int
     var streamEnded: Bool
+    /// A fault found in this step; the bytes produced before it are still counted.
+    var failure: ArchiveRejection?
 }
 
 /// A decompressor for one compressed stream at a time; `reset()` prepares it for a following stream.
@@ -19,7 +21,7 @@ protocol StreamDecoder: AnyObject {
     var name: String { get }
     /// Decodes from `input` into `output` (both non-empty unless `input` is at end of file).
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, inputAtEnd: Bool)
-        throws(ArchiveRejection) -> DecodeStep
+        -> DecodeStep
     /// Starts over for another concatenated stream.
     func reset() throws(ArchiveRejection)
 }
@@ -51,24 +53,25 @@ final class GzipDecoder: StreamDecoder {
     }
 
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, inputAtEnd: Bool)
-        throws(ArchiveRejection) -> DecodeStep
+        -> DecodeStep
     {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
         stream.pointee.avail_out = uInt(output.count)
         let status = inflate(stream, Z_NO_FLUSH)
-        let step = DecodeStep(
+        var step = DecodeStep(
             consumed: input.count - Int(stream.pointee.avail_in),
             produced: output.count - Int(stream.pointee.avail_out),
             streamEnded: status == Z_STREAM_END)
         switch status {
         case Z_OK, Z_STREAM_END, Z_BUF_ERROR:  // Z_BUF_ERROR: no progress possible now (the caller decides)
-            return step
+            break
         default:
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "status \(status)"
-            throw .corrupt("gzip data is corrupt: \(message)")
+            step.failure = .corrupt("gzip data is corrupt: \(message)")
         }
+        return step
     }
 }
 
@@ -101,23 +104,24 @@ final class XzDecoder: StreamDecoder {
     }
 
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, inputAtEnd: Bool)
-        throws(ArchiveRejection) -> DecodeStep
+        -> DecodeStep
     {
         stream.pointee.next_in = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
         stream.pointee.avail_in = input.count
         stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         stream.pointee.avail_out = output.count
         let status = lzma_code(stream, inputAtEnd ? LZMA_FINISH : LZMA_RUN)
-        let step = DecodeStep(
+        var step = DecodeStep(
             consumed: input.count - stream.pointee.avail_in,
             produced: output.count - stream.pointee.avail_out,
             streamEnded: status == LZMA_STREAM_END)
         switch status {
         case LZMA_OK, LZMA_STREAM_END, LZMA_BUF_ERROR:
-            return step
+            break
         default:
-            throw .corrupt("xz data is corrupt: \(Self.describe(status))")
+            step.failure = .corrupt("xz data is corrupt: \(Self.describe(status))")
         }
+        return step
     }
 
     private static func describe(_ status: lzma_ret) -> String {
@@ -166,7 +170,7 @@ final class Bzip2Decoder: StreamDecoder {
     }
 
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, inputAtEnd: Bool)
-        throws(ArchiveRejection) -> DecodeStep
+        -> DecodeStep
     {
         stream.pointee.next_in = UnsafeMutablePointer(
             mutating: input.baseAddress?.assumingMemoryBound(to: CChar.self))
@@ -174,19 +178,20 @@ final class Bzip2Decoder: StreamDecoder {
         stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: CChar.self)
         stream.pointee.avail_out = UInt32(output.count)
         let status = BZ2_bzDecompress(stream)
-        let step = DecodeStep(
+        var step = DecodeStep(
             consumed: input.count - Int(stream.pointee.avail_in),
             produced: output.count - Int(stream.pointee.avail_out),
             streamEnded: status == BZ_STREAM_END)
         switch status {
         case BZ_OK, BZ_STREAM_END:
-            return step
+            break
         case BZ_DATA_ERROR_MAGIC:
-            throw .corrupt("bzip2 data is corrupt: not a bzip2 stream")
+            step.failure = .corrupt("bzip2 data is corrupt: not a bzip2 stream")
         case BZ_DATA_ERROR:
-            throw .corrupt("bzip2 data is corrupt: a CRC does not match or the data is damaged")
+            step.failure = .corrupt("bzip2 data is corrupt: a CRC does not match or the data is damaged")
         default:
-            throw .corrupt("bzip2 data is corrupt: libbz2 status \(status)")
+            step.failure = .corrupt("bzip2 data is corrupt: libbz2 status \(status)")
         }
+        return step
     }
 }
