@@ -20,16 +20,16 @@ enum ArchiveFormat: String, Sendable {
         }
         // A local file header, or the end record of a zip without entries.
         if starts(with: [0x50, 0x4B, 0x03, 0x04]) || starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .zip }
-        let isTar = head.withUnsafeBytes { isTarHeader($0) }
+        let isTar = head.withUnsafeBytes { isTarHeader($0, orEndMarker: true) }
         return isTar ? .tar : nil
     }
 
     /// True when `block` starts with a tar header whose checksum holds (ustar, GNU, pax or v7, which has no
-    /// magic), or with an all-zero block (an empty tar: only its end-of-archive marker).
-    static func isTarHeader(_ block: UnsafeRawBufferPointer) -> Bool {
+    /// magic), or, with `orEndMarker`, with an all-zero block (an empty tar: only its end-of-archive marker).
+    static func isTarHeader(_ block: UnsafeRawBufferPointer, orEndMarker: Bool) -> Bool {
         guard block.count >= 512 else { return false }
         let header = UnsafeRawBufferPointer(rebasing: block[0..<512])
-        if DecodedStream.firstNonZero(header) == nil { return true }
+        if DecodedStream.firstNonZero(header) == nil { return orEndMarker }
         // The checksum field: octal digits, padded with spaces or NULs (as libarchive reads it).
         let octal = UInt8(ascii: "0")...UInt8(ascii: "7")
         for index in 148..<156 where !octal.contains(header[index]) && header[index] != 0x20 && header[index] != 0 {

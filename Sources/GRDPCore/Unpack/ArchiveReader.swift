@@ -87,11 +87,14 @@ public final class ArchiveReader {
 
     private func readStream(_ stream: DecodedStream, relativePath: String, visitor: some ArchiveVisitor) throws {
         let first = try stream.peek()
-        if !ArchiveFormat.isTarHeader(first) {
-            guard let name = Self.singleMemberName(for: relativePath) else {
+        // A compressed stream that starts with zeros is an empty tar, unless its name makes it one member
+        // (a .csv.gz of zeros is a member of zeros, held to the limits like any other).
+        let singleName = Self.singleMemberName(for: relativePath)
+        if !ArchiveFormat.isTarHeader(first, orEndMarker: singleName == nil) {
+            guard let singleName else {
                 throw ArchiveRejection.corrupt("the compressed data does not hold a tar archive")
             }
-            try readSingleMember(name, from: stream, visitor: visitor)
+            try readSingleMember(singleName, from: stream, visitor: visitor)
             return
         }
         let reader = try LibArchiveReader(tarFrom: stream)
@@ -113,7 +116,16 @@ public final class ArchiveReader {
             throw ArchiveRejection.corrupt(
                 "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
         }
-        try stream.requireZeros(from: end)
+        try stream.requireZeros(from: end) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
+            consumedBytes = stream.rawConsumed
+            // Padding is not a member, but a bomb of zeros after the end marker is still a bomb.
+            if limits.ratioExceeded(uncompressed: zeros, compressed: compressed) {
+                throw ArchiveRejection(
+                    reason: .compressionRatio, member: nil,
+                    detail: "more than \(zeros) zero bytes follow the tar end-of-archive marker, compressed into "
+                        + "\(compressed) bytes: the ratio exceeds the limit of \(limits.maxCompressionRatio)")
+            }
+        }
         guard stream.deliveredBytes % 512 == 0 else {
             throw ArchiveRejection.corrupt(
                 "the tar ends with a partial block: \(stream.deliveredBytes) bytes is not a whole number of "

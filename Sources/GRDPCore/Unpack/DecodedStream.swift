@@ -113,7 +113,13 @@ final class DecodedStream {
     /// Checks that every decoded byte from `position` to the end of the stream is zero, decoding the rest
     /// of the file (and so verifying its checks). After a tar end-of-archive marker only zeros may follow:
     /// a second archive concatenated after the first is refused rather than half read.
-    func requireZeros(from position: Int64) throws(ArchiveRejection) {
+    ///
+    /// `check` sees the zero bytes after `position` so far and the raw bytes consumed since then, after each
+    /// block, so that the caller can stop a bomb of zeros.
+    func requireZeros(
+        from position: Int64, check: (_ zeros: Int64, _ compressed: Int64) throws(ArchiveRejection) -> Void
+    ) throws(ArchiveRejection) {
+        let rawAtEnd = rawOffset(atDecoded: position)
         if pending != nil { _ = try next() }
         let handedOut = delivered
         if let oldest = handedOut.first, position < oldest.start {
@@ -135,6 +141,7 @@ final class DecodedStream {
             if let offset = Self.firstNonZero(block) {
                 throw Self.dataAfterEnd(at: start + Int64(offset), marker: position)
             }
+            try check(deliveredBytes - position, rawConsumed - rawAtEnd)
         }
     }
 
