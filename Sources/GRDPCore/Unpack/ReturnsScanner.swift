@@ -130,7 +130,8 @@ public enum ReturnsScanner {
 
     /// True when the name of `path` ends in one of `archiveSuffixes`, ignoring case.
     public static func isArchiveName(_ path: String) -> Bool {
-        let lowered = path.lowercased()
+        let basename = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        let lowered = basename.lowercased()
         return archiveSuffixes.contains { lowered.hasSuffix($0) && lowered.utf8.count > $0.utf8.count }
     }
 
