@@ -12,4 +12,6 @@ static inline int grdp_deflate_init2(z_stream *strm, int level, int windowBits) 
 }
 /* LZMA_STREAM_INIT is a macro initialiser. */
 static inline lzma_stream grdp_lzma_stream_init(void) { lzma_stream s = LZMA_STREAM_INIT; return s; }
+/* lzma decoder flags are UINT32_C(...) macros, which Swift cannot import. */
+static const uint32_t GRDP_LZMA_TELL_UNSUPPORTED_CHECK = LZMA_TELL_UNSUPPORTED_CHECK;
 #endif

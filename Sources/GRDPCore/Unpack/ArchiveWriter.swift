@@ -47,8 +47,9 @@ public enum ArchiveWriter {
         public var description: String
     }
 
-    /// Writes `entries` to `url` in `format`, replacing any file there.
-    public static func write(_ entries: [Entry], format: Format, to url: URL) throws {
+    /// Writes `entries` to `url` in `format`, replacing any file there. With `zipPassphrase`, a zip's
+    /// entries are encrypted (traditional PKWARE encryption; hostile tests only).
+    public static func write(_ entries: [Entry], format: Format, to url: URL, zipPassphrase: String? = nil) throws {
         guard let archive = archive_write_new() else { throw WriteError(description: "archive_write_new failed") }
         defer { archive_write_free(archive) }
         _ = setlocale(LC_CTYPE, "C.UTF-8")
@@ -63,6 +64,10 @@ public enum ArchiveWriter {
         switch format {
         case .zip:
             try check(archive_write_set_format_zip(archive), "zip format")
+            if let zipPassphrase {
+                try check(archive_write_set_format_option(archive, "zip", "encryption", "zipcrypt"), "zip encryption")
+                try check(archive_write_set_passphrase(archive, zipPassphrase), "zip passphrase")
+            }
         case .tar:
             try check(archive_write_set_format_pax_restricted(archive), "tar format")
         case .tarGzip:
@@ -118,6 +123,50 @@ public enum ArchiveWriter {
                 }
                 if written < 0 { try check(Int32(written), "data of \(item.path)") }
             }
+        }
+        try check(archive_write_close(archive), "close \(url.path)")
+    }
+
+    /// A compression filter for `compress(_:with:to:)`.
+    public enum Filter: String, Sendable, CaseIterable {
+        case gzip
+        case xz
+        case bzip2
+    }
+
+    /// Writes `data` compressed with `filter`, with no archive format around it: one gzip member, one .xz
+    /// or one .bz2 stream. Tests use it to compress arbitrary (also deliberately broken) tar bytes.
+    public static func compress(_ data: [UInt8], with filter: Filter, to url: URL) throws {
+        guard let archive = archive_write_new() else { throw WriteError(description: "archive_write_new failed") }
+        defer { archive_write_free(archive) }
+
+        func check(_ status: Int32, _ what: String) throws {
+            if status != ARCHIVE_OK {
+                let message = archive_error_string(archive).map { String(cString: $0) } ?? "status \(status)"
+                throw WriteError(description: "\(what): \(message)")
+            }
+        }
+
+        try check(archive_write_set_format_raw(archive), "raw format")
+        switch filter {
+        case .gzip:
+            try check(archive_write_add_filter_gzip(archive), "gzip filter")
+            _ = archive_write_set_filter_option(archive, "gzip", "timestamp", nil)
+        case .xz:
+            try check(archive_write_add_filter_xz(archive), "xz filter")
+        case .bzip2:
+            try check(archive_write_add_filter_bzip2(archive), "bzip2 filter")
+        }
+        try check(archive_write_open_filename(archive, url.path), "open \(url.path)")
+        guard let entry = archive_entry_new() else { throw WriteError(description: "archive_entry_new failed") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, "data")
+        archive_entry_set_filetype(entry, GRDP_AE_IFREG)
+        archive_entry_set_size(entry, Int64(data.count))
+        try check(archive_write_header(archive, entry), "raw header")
+        if !data.isEmpty {
+            let written = data.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
+            if written < 0 { try check(Int32(written), "raw data") }
         }
         try check(archive_write_close(archive), "close \(url.path)")
     }

@@ -1,0 +1,297 @@
+public import Foundation
+
+/// Streams the members of one archive to an `ArchiveVisitor`, applying every rule of CONTRACT §3, and
+/// never extracts anything to disk.
+///
+/// The format comes from the content: zip; tar (ustar, GNU, pax, v7); tar compressed with gzip, xz or
+/// bzip2; and a gzip/xz/bzip2 stream whose content is not a tar, which is one member when the file's name
+/// ends in `.gz` (`NAME.csv.gz` holds `NAME.csv`). We decompress ourselves (see `DecodedStream`) and give
+/// libarchive only the tar stream, so that every CRC, length and trailing byte is checked.
+///
+/// Not `Sendable`: read one archive at a time on one thread; use one reader per concurrent archive.
+public final class ArchiveReader {
+    public let limits: UnpackLimits
+    /// Raw (compressed) bytes of the current archive consumed so far, for progress.
+    public private(set) var consumedBytes: Int64 = 0
+
+    public init(limits: UnpackLimits) {
+        self.limits = limits
+    }
+
+    /// Streams the archive at `url`. `relativePath` decides only whether a compressed non-tar stream is a
+    /// single member (`NAME.csv.gz` → `NAME.csv`).
+    ///
+    /// Throws `ArchiveRejection` for every fault of CONTRACT §3; errors thrown by the visitor propagate
+    /// unchanged. The archive is valid only when this returns: a fault found after some members were
+    /// delivered (a bad gzip trailer, a second archive appended) still rejects all of it.
+    public func read(_ url: URL, relativePath: String, visitor: some ArchiveVisitor) throws {
+        consumedBytes = 0
+        let file: InputFile
+        let size: Int64
+        let head: [UInt8]
+        do {
+            file = try InputFile(url)
+            size = try file.size()
+            head = try file.read(count: ArchiveFormat.sniffLength, at: 0)
+        } catch {
+            throw ArchiveRejection.corrupt(error.description)
+        }
+        guard size > 0 else {
+            throw ArchiveRejection(reason: .emptyArchive, member: nil, detail: "the file is empty (0 bytes)")
+        }
+        guard let format = ArchiveFormat.detect(head) else {
+            throw ArchiveRejection.corrupt(
+                "the content is not a zip, tar, or gzip, xz or bzip2 compressed file (\(size) bytes, "
+                    + "starting with \(Self.hexPrefix(head)))")
+        }
+        switch format {
+        case .zip:
+            try readZip(url, file: file, size: size, visitor: visitor)
+        case .tar:
+            try readStream(DecodedStream(file: file, decoder: nil), relativePath: relativePath, visitor: visitor)
+        case .gzip:
+            try readStream(
+                DecodedStream(file: file, decoder: try GzipDecoder()), relativePath: relativePath, visitor: visitor)
+        case .xz:
+            try readStream(
+                DecodedStream(file: file, decoder: try XzDecoder()), relativePath: relativePath, visitor: visitor)
+        case .bzip2:
+            try readStream(
+                DecodedStream(file: file, decoder: try Bzip2Decoder()), relativePath: relativePath, visitor: visitor)
+        }
+    }
+
+    /// The member of a single compressed file named `relativePath`, or nil when the name does not make one:
+    /// the basename minus `.gz`. A `.tar.gz` that holds no tar is corrupt, not a member named `NAME.tar`.
+    static func singleMemberName(for relativePath: String) -> String? {
+        let basename = relativePath.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let lowered = basename.lowercased()
+        guard lowered.hasSuffix(".gz"), !lowered.hasSuffix(".tar.gz"), basename.utf8.count > 3 else { return nil }
+        return String(basename.dropLast(3))
+    }
+
+    // MARK: - Formats
+
+    private func readZip(_ url: URL, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
+        try ZipLayout.checkEnd(of: file, size: size)
+        let reader = try LibArchiveReader(zipAt: url)
+        try readEntries(from: reader, visitor: visitor) {
+            let dataStart = reader.position
+            // For a zip entry, its own compressed bytes: what libarchive consumed from the file since the header.
+            return { _ in reader.position - dataStart }
+        } progress: {
+            reader.position
+        }
+        consumedBytes = size
+    }
+
+    private func readStream(_ stream: DecodedStream, relativePath: String, visitor: some ArchiveVisitor) throws {
+        let first = try stream.peek()
+        // A compressed stream that starts with zeros is an empty tar, unless its name makes it one member
+        // (a .csv.gz of zeros is a member of zeros, held to the limits like any other).
+        let singleName = Self.singleMemberName(for: relativePath)
+        if !ArchiveFormat.isTarHeader(first, orEndMarker: singleName == nil) {
+            guard let singleName else {
+                throw ArchiveRejection.corrupt("the compressed data does not hold a tar archive")
+            }
+            try readSingleMember(singleName, from: stream, visitor: visitor)
+            return
+        }
+        let reader = try LibArchiveReader(tarFrom: stream)
+        var headerStart: Int64 = 0
+        try readEntries(from: reader, visitor: visitor) {
+            // The compressed bytes behind the decoded range since this member's header.
+            let rawAtHeader = stream.rawOffset(atDecoded: headerStart)
+            let dataStart = reader.position
+            return { dataBytes in stream.rawOffset(atDecoded: dataStart + dataBytes) - rawAtHeader }
+        } progress: {
+            stream.rawConsumed
+        } beforeHeader: {
+            headerStart = reader.position
+        }
+        // libarchive stops at the end-of-archive marker, or (accepting it silently) at a stream that ends on
+        // a block boundary: that tar is truncated or unfinished.
+        let end = reader.position
+        guard end > headerStart else {
+            throw ArchiveRejection.corrupt(
+                "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
+        }
+        try stream.requireZeros(from: end) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
+            consumedBytes = stream.rawConsumed
+            // Padding is not a member, but a bomb of zeros after the end marker is still a bomb.
+            if limits.ratioExceeded(uncompressed: zeros, compressed: compressed) {
+                throw ArchiveRejection(
+                    reason: .compressionRatio, member: nil,
+                    detail: "more than \(zeros) zero bytes follow the tar end-of-archive marker, compressed into "
+                        + "\(compressed) bytes: the ratio exceeds the limit of \(limits.maxCompressionRatio)")
+            }
+        }
+        guard stream.deliveredBytes % 512 == 0 else {
+            throw ArchiveRejection.corrupt(
+                "the tar ends with a partial block: \(stream.deliveredBytes) bytes is not a whole number of "
+                    + "512-byte blocks (truncated?)")
+        }
+        consumedBytes = stream.rawConsumed
+    }
+
+    private func readSingleMember(_ name: String, from stream: DecodedStream, visitor: some ArchiveVisitor) throws {
+        let header = MemberHeader(path: name, declaredSize: nil)
+        var member = MemberProgress(header: header, wanted: try visitor.begin(member: header))
+        while true {
+            let block = try rethrowNaming(name) { try stream.next() }
+            if block.isEmpty { break }
+            try deliver(block, to: &member, visitor: visitor, compressed: stream.rawConsumed)
+            consumedBytes = stream.rawConsumed
+        }
+        try visitor.end(member: header)
+    }
+
+    // MARK: - Members
+
+    /// The state of the regular member being read.
+    private struct MemberProgress {
+        var header: MemberHeader
+        var wanted: Bool
+        /// Uncompressed bytes produced (holes of a sparse member included).
+        var produced: Int64 = 0
+    }
+
+    /// Reads every entry of `reader`. `atHeader` is called right after each regular member's header and
+    /// returns how to measure the compressed bytes since it from the member's data bytes read.
+    private func readEntries(
+        from reader: LibArchiveReader, visitor: some ArchiveVisitor,
+        atHeader: () -> (Int64) -> Int64, progress: () -> Int64, beforeHeader: () -> Void = {}
+    ) throws {
+        var seen: Set<String> = []
+        while true {
+            beforeHeader()
+            guard let entry = try reader.nextEntry() else { break }
+            let path = MemberPath.normalized(entry.path)
+            if let reason = MemberPath.unsafeReason(path) {
+                throw ArchiveRejection(reason: .unsafeMemberPath, member: entry.path, detail: reason)
+            }
+            if entry.type == .directory {
+                try rethrowNaming(path) { try reader.skipData() }
+                continue
+            }
+            guard seen.insert(path).inserted else {
+                throw ArchiveRejection(
+                    reason: .duplicateMember, member: path, detail: "two members of the archive have this path")
+            }
+            switch entry.type {
+            case .directory:
+                continue
+            case .symlink(let target):
+                visitor.skipped(member: path, reason: .link, detail: "a symbolic link to '\(target)', skipped")
+                try rethrowNaming(path) { try reader.skipData() }
+            case .hardlink(let target):
+                visitor.skipped(member: path, reason: .link, detail: "a hard link to '\(target)', skipped")
+                try rethrowNaming(path) { try reader.skipData() }
+            case .device(let kind):
+                visitor.skipped(member: path, reason: .device, detail: "\(kind), skipped")
+                try rethrowNaming(path) { try reader.skipData() }
+            case .unknown(let mode):
+                throw ArchiveRejection.corrupt("an entry of unknown type (mode \(String(mode, radix: 8)))", member: path)
+            case .regular:
+                try readRegular(entry, path: path, from: reader, visitor: visitor, compressedSince: atHeader())
+                consumedBytes = progress()
+            }
+        }
+        consumedBytes = progress()
+    }
+
+    private func readRegular(
+        _ entry: LibArchiveReader.Entry, path: String, from reader: LibArchiveReader, visitor: some ArchiveVisitor,
+        compressedSince: (Int64) -> Int64
+    ) throws {
+        guard !path.isEmpty else { throw ArchiveRejection.corrupt("a regular member has an empty name") }
+        if entry.isEncrypted {
+            throw ArchiveRejection.corrupt("the member is encrypted and cannot be read", member: path)
+        }
+        if let size = entry.declaredSize {
+            guard size >= 0 else { throw ArchiveRejection.corrupt("the header gives a negative size", member: path) }
+            if size > limits.maxMemberBytes {
+                throw ArchiveRejection(
+                    reason: .memberTooLarge, member: path,
+                    detail: "its header declares \(size) bytes, above the limit of \(limits.maxMemberBytes) bytes")
+            }
+        }
+        let header = MemberHeader(path: path, declaredSize: entry.declaredSize)
+        var member = MemberProgress(header: header, wanted: try visitor.begin(member: header))
+        var dataBytes: Int64 = 0
+        while true {
+            let block = try rethrowNaming(path) { try reader.readBlock() }
+            if block.offset > member.produced {
+                try deliverZeros(count: block.offset - member.produced, to: &member, visitor: visitor) {
+                    compressedSince(dataBytes)
+                }
+            } else if block.offset < member.produced {
+                throw ArchiveRejection.corrupt(
+                    "data at offset \(block.offset) overlaps the \(member.produced) bytes already read", member: path)
+            }
+            if block.isEnd { break }
+            dataBytes += Int64(block.bytes.count)
+            try deliver(block.bytes, to: &member, visitor: visitor, compressed: compressedSince(dataBytes))
+        }
+        if let size = entry.declaredSize, size != member.produced {
+            throw ArchiveRejection.corrupt(
+                "the member holds \(member.produced) bytes but its header says \(size)", member: path)
+        }
+        try visitor.end(member: header)
+    }
+
+    /// Applies the limits to one more block, then hands it to the visitor when it wanted the member.
+    private func deliver(
+        _ bytes: UnsafeRawBufferPointer, to member: inout MemberProgress, visitor: some ArchiveVisitor,
+        compressed: @autoclosure () -> Int64
+    ) throws {
+        guard !bytes.isEmpty else { return }
+        member.produced += Int64(bytes.count)
+        if member.produced > limits.maxMemberBytes {
+            throw ArchiveRejection(
+                reason: .memberTooLarge, member: member.header.path,
+                detail: "more than \(limits.maxMemberBytes) bytes uncompressed (stopped after \(member.produced))")
+        }
+        if member.produced > UnpackLimits.ratioCheckThreshold {
+            let compressedBytes = compressed()
+            if limits.ratioExceeded(uncompressed: member.produced, compressed: compressedBytes) {
+                let ratio = compressedBytes > 0 ? "about \(member.produced / compressedBytes)" : "unbounded"
+                throw ArchiveRejection(
+                    reason: .compressionRatio, member: member.header.path,
+                    detail: "compression ratio \(ratio) (\(member.produced) bytes from \(compressedBytes) "
+                        + "compressed) exceeds the limit of \(limits.maxCompressionRatio)")
+            }
+        }
+        if member.wanted { try visitor.consume(bytes) }
+    }
+
+    /// The holes of a sparse tar member read as zeros.
+    private func deliverZeros(
+        count: Int64, to member: inout MemberProgress, visitor: some ArchiveVisitor, compressed: () -> Int64
+    ) throws {
+        var remaining = count
+        try Self.zeros.withUnsafeBytes { zeros in
+            while remaining > 0 {
+                let chunk = Int(min(remaining, Int64(zeros.count)))
+                try deliver(
+                    UnsafeRawBufferPointer(rebasing: zeros[0..<chunk]), to: &member, visitor: visitor,
+                    compressed: compressed())
+                remaining -= Int64(chunk)
+            }
+        }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// Runs `body`, naming `member` in a rejection that names none.
+    private func rethrowNaming<T>(_ member: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let rejection as ArchiveRejection { throw rejection.naming(member) }
+    }
+
+    private static func hexPrefix(_ bytes: [UInt8]) -> String {
+        bytes.prefix(8).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined(separator: " ")
+    }
+}

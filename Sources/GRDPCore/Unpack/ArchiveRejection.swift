@@ -1,0 +1,32 @@
+/// A rejected archive: the reason code of CONTRACT §3, the member (nil when the fault is not about one)
+/// and a detail sentence that carries the underlying libarchive, zlib, liblzma or libbz2 message.
+///
+/// An archive is rejected as a whole: nothing read from it before the fault counts.
+public struct ArchiveRejection: Error, Sendable, CustomStringConvertible {
+    public var reason: ReasonCode
+    public var member: String?
+    public var detail: String
+
+    public init(reason: ReasonCode, member: String?, detail: String) {
+        self.reason = reason
+        self.member = member
+        self.detail = detail
+    }
+
+    /// `member 'data/x.csv': Truncated tar archive [corrupt-archive]`.
+    public var description: String {
+        let prefix = member.map { "member '\($0)': " } ?? ""
+        return "\(prefix)\(detail) [\(reason.rawValue)]"
+    }
+
+    static func corrupt(_ detail: String, member: String? = nil) -> ArchiveRejection {
+        ArchiveRejection(reason: .corruptArchive, member: member, detail: detail)
+    }
+
+    /// The same rejection, naming `member` when it names none yet.
+    func naming(_ member: String?) -> ArchiveRejection {
+        var copy = self
+        if copy.member == nil { copy.member = member }
+        return copy
+    }
+}

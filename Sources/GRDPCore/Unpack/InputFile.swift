@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+    private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+    import Darwin
+    private let systemRead = Darwin.read
+#endif
+
+/// A file opened for reading with POSIX calls: large sequential reads into caller buffers, no copies.
+///
+/// Not `Sendable`: one owner reads it. `deinit` closes the descriptor.
+final class InputFile {
+    let url: URL
+    private let descriptor: Int32
+
+    /// Opens `url`; the error names the file and the system's reason.
+    init(_ url: URL) throws(InputFileError) {
+        self.url = url
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw InputFileError(url: url, operation: "open", errno: errno) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// The file's size now.
+    func size() throws(InputFileError) -> Int64 {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw InputFileError(url: url, operation: "stat", errno: errno) }
+        return Int64(info.st_size)
+    }
+
+    /// Reads until `buffer` is full or the file ends; returns the bytes read (fewer only at end of file).
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputFileError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let n = systemRead(descriptor, base + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputFileError(url: url, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
+    /// Reads `count` bytes at `offset` (fewer only at end of file), leaving the sequential position alone.
+    func read(count: Int, at offset: Int64) throws(InputFileError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputFileError(url: url, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeSubrange(filled...)
+        return bytes
+    }
+}
+
+/// A system call on an input file failed.
+struct InputFileError: Error, CustomStringConvertible {
+    var url: URL
+    var operation: String
+    var errno: Int32
+
+    var description: String {
+        "cannot \(operation) \(url.path): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+internal import CArchive
+
+/// One libarchive read handle: every `archive_read_*` call of the pipeline lives in this file.
+///
+/// Only the tar format (fed our own decompressed stream through a read callback) or the seekable zip
+/// format (reading the file itself) is enabled, never `*_all()`. Every status other than `ARCHIVE_OK`
+/// becomes an `ArchiveRejection` (`corrupt-archive`); callers add the member name.
+///
+/// Not `Sendable`: owned by one `ArchiveReader.read` call. `deinit` frees the handle.
+final class LibArchiveReader {
+    enum EntryType: Equatable {
+        case regular
+        case directory
+        case symlink(target: String)
+        case hardlink(target: String)
+        case device(String)
+        case unknown(UInt32)
+    }
+
+    struct Entry {
+        var path: String
+        var type: EntryType
+        var declaredSize: Int64?
+        var isEncrypted: Bool
+    }
+
+    /// One `archive_read_data_block` result: a block of the member at `offset`, or its end (`bytes` empty).
+    struct Block {
+        var bytes: UnsafeRawBufferPointer
+        var offset: Int64
+        var isEnd: Bool
+    }
+
+    private let archive: OpaquePointer
+    /// Retained here because libarchive holds it, unretained, as the read callback's client data.
+    private let source: DecodedStream?
+
+    /// libarchive converts names with the C library's locale: make it UTF-8 once, before reading names.
+    private static let utf8Locale: Bool = setlocale(LC_CTYPE, "C.UTF-8") != nil
+
+    /// Reads a tar from `source`, our decompressed (or plain) byte stream.
+    init(tarFrom source: DecodedStream) throws(ArchiveRejection) {
+        _ = Self.utf8Locale
+        guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
+        self.archive = archive
+        self.source = source
+        // From here on `deinit` frees the handle, also when this initialiser throws.
+        try check(archive_read_support_format_tar(archive), "cannot enable the tar format")
+        let client = Unmanaged.passUnretained(source).toOpaque()
+        let status = archive_read_open2(
+            archive, client, nil,
+            { _, client, buffer in
+                // Called by libarchive for the next block; an error can only be reported as a status.
+                let source = Unmanaged<DecodedStream>.fromOpaque(client!).takeUnretainedValue()
+                do {
+                    let block = try source.next()
+                    buffer?.pointee = UnsafeRawPointer(block.baseAddress)
+                    return la_ssize_t(block.count)
+                } catch {
+                    source.failure = error as? ArchiveRejection ?? .corrupt("\(error)")
+                    return la_ssize_t(ARCHIVE_FATAL)
+                }
+            }, nil, nil)
+        try check(status, "not a readable tar archive")
+    }
+
+    /// Reads the zip at `url` through its central directory.
+    init(zipAt url: URL) throws(ArchiveRejection) {
+        _ = Self.utf8Locale
+        guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
+        self.archive = archive
+        self.source = nil
+        try check(archive_read_support_format_zip_seekable(archive), "cannot enable the zip format")
+        try check(archive_read_open_filename(archive, url.path, 128 * 1024), "not a readable zip archive")
+    }
+
+    deinit { archive_read_free(archive) }
+
+    /// Bytes libarchive consumed from its input (our decoded stream for a tar, the file for a zip).
+    var position: Int64 { archive_filter_bytes(archive, 0) }
+
+    /// The next entry, or nil at the end of the archive.
+    func nextEntry() throws(ArchiveRejection) -> Entry? {
+        var handle: OpaquePointer?
+        let status = archive_read_next_header(archive, &handle)
+        if status == ARCHIVE_EOF { return nil }
+        let path = handle.flatMap { entry in
+            (archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)).map { String(cString: $0) }
+        }
+        guard status == ARCHIVE_OK, let entry = handle else {
+            throw failure(status, "cannot read a member header").naming(path)
+        }
+        guard let path else { throw .corrupt("a member has no readable name") }
+        let type: EntryType
+        if let target = archive_entry_hardlink_utf8(entry) ?? archive_entry_hardlink(entry) {
+            type = .hardlink(target: String(cString: target))
+        } else {
+            switch archive_entry_filetype(entry) & GRDP_AE_IFMT {
+            case GRDP_AE_IFREG: type = .regular
+            case GRDP_AE_IFDIR: type = .directory
+            case GRDP_AE_IFLNK:
+                let target = archive_entry_symlink_utf8(entry) ?? archive_entry_symlink(entry)
+                type = .symlink(target: target.map { String(cString: $0) } ?? "")
+            case GRDP_AE_IFCHR: type = .device("a character device")
+            case GRDP_AE_IFBLK: type = .device("a block device")
+            case GRDP_AE_IFIFO: type = .device("a fifo")
+            case GRDP_AE_IFSOCK: type = .device("a socket")
+            case let other: type = .unknown(UInt32(other))
+            }
+        }
+        return Entry(
+            path: path, type: type,
+            declaredSize: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
+            isEncrypted: archive_entry_is_encrypted(entry) != 0)
+    }
+
+    /// The next block of the current entry's data (valid until the next call), or its end.
+    func readBlock() throws(ArchiveRejection) -> Block {
+        var buffer: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        let status = archive_read_data_block(archive, &buffer, &size, &offset)
+        if status == ARCHIVE_EOF {
+            return Block(bytes: UnsafeRawBufferPointer(start: nil, count: 0), offset: offset, isEnd: true)
+        }
+        // ARCHIVE_WARN from a zip is a bad CRC or size, with no bytes delivered: never data.
+        guard status == ARCHIVE_OK else { throw failure(status, "cannot read the member's data") }
+        return Block(bytes: UnsafeRawBufferPointer(start: buffer, count: size), offset: offset, isEnd: false)
+    }
+
+    /// Reads past the rest of the current entry's data (directories, links, devices).
+    func skipData() throws(ArchiveRejection) {
+        try check(archive_read_data_skip(archive), "cannot skip the member's data")
+    }
+
+    private func check(_ status: Int32, _ what: String) throws(ArchiveRejection) {
+        if status != ARCHIVE_OK { throw failure(status, what) }
+    }
+
+    /// The rejection for a failed call: our stream's own error when the read callback failed (it is the
+    /// real cause), else libarchive's message, which may be NULL.
+    private func failure(_ status: Int32, _ what: String) -> ArchiveRejection {
+        if let failure = source?.failure { return failure }
+        let message = archive_error_string(archive).map { String(cString: $0) }
+        let errno = archive_errno(archive)
+        let statusName =
+            switch status {
+            case ARCHIVE_WARN: "ARCHIVE_WARN"
+            case ARCHIVE_RETRY: "ARCHIVE_RETRY"
+            case ARCHIVE_FAILED: "ARCHIVE_FAILED"
+            case ARCHIVE_FATAL: "ARCHIVE_FATAL"
+            default: "status \(status)"
+            }
+        var detail = "\(what): " + (message ?? "libarchive gives no message")
+        detail += " (libarchive \(statusName)" + (errno != 0 ? ", errno \(errno))" : ")")
+        return .corrupt(detail)
+    }
+}

@@ -1,0 +1,29 @@
+/// The member path rules of CONTRACT §3.
+enum MemberPath {
+    /// `path` with every leading `./` removed.
+    static func normalized(_ path: String) -> String {
+        var rest = Substring(path)
+        while rest.hasPrefix("./") { rest = rest.dropFirst(2) }
+        return String(rest)
+    }
+
+    /// Why `path` is unsafe, or nil: absolute (`/`, `\`, a drive letter such as `C:`) or with a `..`
+    /// component, splitting on both `/` and `\`.
+    static func unsafeReason(_ path: String) -> String? {
+        let bytes = Array(path.utf8)
+        if let first = bytes.first, first == UInt8(ascii: "/") || first == UInt8(ascii: "\\") {
+            return "the path is absolute"
+        }
+        if bytes.count >= 2, bytes[1] == UInt8(ascii: ":"),
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[0] & 0xDF)
+        {
+            return "the path starts with a drive letter"
+        }
+        let components = bytes.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") })
+        if components.contains(where: { $0.elementsEqual("..".utf8) }) {
+            return "the path has a '..' component"
+        }
+        return nil
+    }
+}

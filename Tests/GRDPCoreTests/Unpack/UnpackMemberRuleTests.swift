@@ -1,0 +1,239 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// Limits, member paths, links and duplicates (CONTRACT §3).
+@Suite struct UnpackMemberRuleTests {
+    // MARK: - Limits
+
+    @Test func ratioIsExactAndEqualPasses() {
+        let limits = UnpackLimits(maxMemberBytes: 1 << 40, maxCompressionRatio: ExactDecimal(200))
+        // 1,638,400 = 200 × 8,192: exactly the limit passes; one compressed byte less exceeds it.
+        #expect(!limits.ratioExceeded(uncompressed: 1_638_400, compressed: 8192))
+        #expect(limits.ratioExceeded(uncompressed: 1_638_400, compressed: 8191))
+        // Not checked until the member has produced more than 1 MiB (1,048,576 bytes).
+        #expect(!limits.ratioExceeded(uncompressed: 1_048_576, compressed: 1))
+        #expect(limits.ratioExceeded(uncompressed: 1_048_577, compressed: 1))
+        #expect(limits.ratioExceeded(uncompressed: 1_048_577, compressed: 0))
+        // A decimal limit: 2,621,440 / 1,048,576 = 2.5 exactly.
+        let decimal = UnpackLimits(maxMemberBytes: 1 << 40, maxCompressionRatio: ExactDecimal(canonical: "2.5")!)
+        #expect(!decimal.ratioExceeded(uncompressed: 2_621_440, compressed: 1_048_576))
+        #expect(decimal.ratioExceeded(uncompressed: 2_621_440, compressed: 1_048_575))
+    }
+
+    @Test func tarGzBombIsRefusedAfterAFewMiB() throws {
+        let folder = try TemporaryFolder()
+        // 200 MiB of zeros: libarchive pads the declared size with zeros, streamed through gzip.
+        let url = try folder.archive(
+            "bomb.tar.gz",
+            [
+                ArchiveWriter.Entry(path: "ok.csv", text: "year,grdp\n2024,1\n"),
+                ArchiveWriter.Entry(path: "bomb.csv", data: [], declaredSize: 200 << 20),
+            ], format: .tarGzip)
+        let fileSize = Int64(try readBytes(url).count)
+        let visitor = RecordingVisitor()
+        visitor.keepData = false
+        let reader = ArchiveReader(limits: UnpackLimits())
+        do {
+            try reader.read(url, relativePath: "bomb.tar.gz", visitor: visitor)
+            Issue.record("the bomb was accepted")
+        } catch let rejection as ArchiveRejection {
+            #expect(rejection.reason == .compressionRatio)
+            #expect(rejection.member == "bomb.csv")
+            #expect(rejection.detail.contains("exceeds the limit of 200"), "\(rejection)")
+        }
+        // Deflate packs zeros about 1000:1, over the limit of 200 as soon as the check starts (1 MiB).
+        #expect(visitor.consumedBytes <= 2 << 20)
+        #expect(reader.consumedBytes < fileSize / 10, "read \(reader.consumedBytes) of \(fileSize) bytes")
+        #expect(!visitor.events.contains(.end("bomb.csv")))
+    }
+
+    @Test(arguments: [ArchiveWriter.Format.zip, .tarXz, .tarBzip2, .gzip])
+    func bombsInEveryFormatAreRefused(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        let name = format == .gzip ? "zeros.csv.gz" : "zeros.\(format.rawValue)"
+        let url = try folder.archive(name, [ArchiveWriter.Entry(path: "zeros.csv", data: [UInt8](repeating: 0, count: 24 << 20))], format: format)
+        let visitor = RecordingVisitor()
+        visitor.keepData = false
+        expectRejected(url, .compressionRatio, member: "zeros.csv", visitor: visitor)
+        #expect(visitor.consumedBytes <= 2 << 20)
+    }
+
+    @Test func zerosAfterTheTarEndMarkerAreHeldToTheRatio() throws {
+        let folder = try TemporaryFolder()
+        let tar = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")], format: .tar)
+        let url = try folder.write("pad.tar.gz", try folder.compressed(tar + [UInt8](repeating: 0, count: 24 << 20), .gzip))
+        let reader = ArchiveReader(limits: UnpackLimits())
+        #expect {
+            try reader.read(url, relativePath: "pad.tar.gz", visitor: RecordingVisitor())
+        } throws: { error in
+            (error as? ArchiveRejection)?.reason == .compressionRatio && (error as? ArchiveRejection)?.member == nil
+        }
+        #expect(reader.consumedBytes < Int64(try readBytes(url).count) / 4)
+    }
+
+    @Test(arguments: [ArchiveWriter.Format.zip, .tarGzip])
+    func ordinaryRatioIsMeasuredPerMember(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        // About 3.7 MB of CSV: gzip packs it a few times smaller, far from 200 but above 2.
+        let csv = csvText(rows: 120_000)
+        let url = try folder.archive(
+            "r.\(format.rawValue)",
+            [ArchiveWriter.Entry(path: "noise.bin", data: noise(600_000)), ArchiveWriter.Entry(path: "t.csv", data: csv)],
+            format: format)
+        #expect(try readArchive(url).data["t.csv"] == csv)
+        let strict = UnpackLimits(maxMemberBytes: 1 << 40, maxCompressionRatio: ExactDecimal(2))
+        expectRejected(url, .compressionRatio, member: "t.csv", limits: strict)
+    }
+
+    @Test(arguments: [ArchiveWriter.Format.zip, .tar, .tarGzip])
+    func memberTooLargeByHeader(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "l.\(format.rawValue)",
+            [
+                ArchiveWriter.Entry(path: "small.csv", data: noise(1000)),
+                ArchiveWriter.Entry(path: "large.csv", data: noise(1001)),
+            ], format: format)
+        let limits = UnpackLimits(maxMemberBytes: 1000, maxCompressionRatio: ExactDecimal(200))
+        let visitor = RecordingVisitor()
+        let rejected = expectRejected(url, .memberTooLarge, member: "large.csv", limits: limits, visitor: visitor)
+        #expect(rejected?.detail.contains("1001") == true)
+        // Exactly the limit passes; the large member never began.
+        #expect(visitor.members == ["small.csv"])
+        #expect(visitor.events.contains(.end("small.csv")))
+    }
+
+    @Test func memberTooLargeByBytesRead() throws {
+        let folder = try TemporaryFolder()
+        // A .csv.gz declares no size: the bytes read decide, and reading stops at once.
+        let csv = csvText(rows: 200)
+        let url = try folder.write("t.csv.gz", try folder.compressed(csv, .gzip))
+        let visitor = RecordingVisitor()
+        let limits = UnpackLimits(maxMemberBytes: Int64(csv.count - 1), maxCompressionRatio: ExactDecimal(200))
+        expectRejected(url, .memberTooLarge, member: "t.csv", limits: limits, visitor: visitor)
+        #expect(visitor.consumedBytes < Int64(csv.count))
+        let exact = UnpackLimits(maxMemberBytes: Int64(csv.count), maxCompressionRatio: ExactDecimal(200))
+        #expect(try readArchive(url, limits: exact).data["t.csv"] == csv)
+    }
+
+    @Test func limitsApplyToMembersTheVisitorDeclined() throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "d.tar.gz", [ArchiveWriter.Entry(path: "readme.txt", data: [], declaredSize: 30 << 20)], format: .tarGzip)
+        let visitor = RecordingVisitor()
+        visitor.declined = ["readme.txt"]
+        expectRejected(url, .compressionRatio, member: "readme.txt", visitor: visitor)
+    }
+
+    // MARK: - Paths
+
+    @Test(arguments: [
+        "../x.csv", "/abs.csv", "C:\\x.csv", "c:x.csv", "a\\..\\b.csv", "./../x.csv", "data/../../x.csv", "\\x.csv",
+        "..",
+    ])
+    func unsafePathsAreRejected(path: String) throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "u.tar", [ArchiveWriter.Entry(path: "ok.csv", text: "a\n"), ArchiveWriter.Entry(path: path, text: "a\n")],
+            format: .tar)
+        expectRejected(url, .unsafeMemberPath, member: path)
+    }
+
+    @Test func unsafePathsOfAnyEntryTypeAreRejected() throws {
+        let folder = try TemporaryFolder()
+        let cases: [(String, ArchiveWriter.Entry, ArchiveWriter.Format)] = [
+            ("dir.tar", ArchiveWriter.Entry(path: "../up/", kind: .directory), .tar),
+            ("link.tar", ArchiveWriter.Entry(path: "/etc/x", kind: .symlink(target: "x")), .tar),
+            ("zip.zip", ArchiveWriter.Entry(path: "../x.csv", text: "a\n"), .zip),
+            ("dev.tar.gz", ArchiveWriter.Entry(path: "D:/dev", kind: .characterDevice), .tarGzip),
+        ]
+        for (name, entry, format) in cases {
+            let rejected = expectRejected(try folder.archive(name, [entry], format: format), .unsafeMemberPath, member: entry.path)
+            #expect(rejected != nil, "\(name)")
+        }
+    }
+
+    @Test func lookalikePathsAreSafe() throws {
+        let folder = try TemporaryFolder()
+        let paths = ["a..b.csv", "..data.csv", "x/..y/z.csv", "x/y../z.csv", "./.hidden.csv", "Cx:.csv"]
+        let url = try folder.archive("s.tar", paths.map { ArchiveWriter.Entry(path: $0, text: "a\n") }, format: .tar)
+        #expect(try readArchive(url).members == ["a..b.csv", "..data.csv", "x/..y/z.csv", "x/y../z.csv", ".hidden.csv", "Cx:.csv"])
+    }
+
+    // MARK: - Entry types and duplicates
+
+    @Test(arguments: [ArchiveWriter.Format.tar, .tarGzip])
+    func linksAndDevicesAreSkippedAndNoted(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "links.\(format.rawValue)",
+            [
+                ArchiveWriter.Entry(path: "data.csv", text: "a\n1\n"),
+                ArchiveWriter.Entry(path: "link.csv", kind: .symlink(target: "data.csv")),
+                ArchiveWriter.Entry(path: "hard.csv", kind: .hardlink(target: "data.csv")),
+                ArchiveWriter.Entry(path: "dev0", kind: .characterDevice),
+                ArchiveWriter.Entry(path: "fifo0", kind: .fifo),
+                ArchiveWriter.Entry(path: "sub/", kind: .directory),
+                ArchiveWriter.Entry(path: "sub/after.csv", text: "b\n2\n"),
+            ], format: format)
+        let seen = try readArchive(url)
+        #expect(
+            seen.events == [
+                .begin("data.csv", 4), .end("data.csv"),
+                .skipped("link.csv", .link), .skipped("hard.csv", .link),
+                .skipped("dev0", .device), .skipped("fifo0", .device),
+                .begin("sub/after.csv", 4), .end("sub/after.csv"),
+            ])
+        #expect(seen.skipDetails["link.csv"]?.contains("data.csv") == true)
+        #expect(seen.data["sub/after.csv"] == Array("b\n2\n".utf8))
+    }
+
+    @Test func zipSymlinkIsSkippedAndNoted() throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "l.zip",
+            [
+                ArchiveWriter.Entry(path: "data.csv", text: "a\n1\n"),
+                ArchiveWriter.Entry(path: "link.csv", kind: .symlink(target: "data.csv")),
+            ], format: .zip)
+        #expect(try readArchive(url).events == [.begin("data.csv", 4), .end("data.csv"), .skipped("link.csv", .link)])
+    }
+
+    @Test(arguments: [ArchiveWriter.Format.tar, .zip, .tarXz])
+    func duplicateMembersAreRejected(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "dup.\(format.rawValue)",
+            [
+                ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n"),
+                ArchiveWriter.Entry(path: "b.csv", text: "x\n1\n"),
+                ArchiveWriter.Entry(path: "./a.csv", text: "x\n2\n"),
+            ], format: format)
+        expectRejected(url, .duplicateMember, member: "a.csv")
+    }
+
+    @Test func aLinkNamedLikeAFileIsADuplicate() throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "dup.tar",
+            [
+                ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n"),
+                ArchiveWriter.Entry(path: "a.csv", kind: .symlink(target: "b.csv")),
+            ], format: .tar)
+        expectRejected(url, .duplicateMember, member: "a.csv")
+    }
+
+    @Test func repeatedDirectoriesAreFine() throws {
+        let folder = try TemporaryFolder()
+        let url = try folder.archive(
+            "dirs.tar",
+            [
+                ArchiveWriter.Entry(path: "d/", kind: .directory),
+                ArchiveWriter.Entry(path: "d/a.csv", text: "x\n"),
+                ArchiveWriter.Entry(path: "d/", kind: .directory),
+            ], format: .tar)
+        #expect(try readArchive(url).members == ["d/a.csv"])
+    }
+}

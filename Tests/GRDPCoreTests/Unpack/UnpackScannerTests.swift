@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `ReturnsScanner` and `FileDigest`.
+@Suite struct UnpackScannerTests {
+    @Test func archivesComeInBytewiseOrderWithSidecarsAndExclusions() throws {
+        let folder = try TemporaryFolder()
+        let files: [String: String] = [
+            "2024/07-01_y.tar.gz": "y",
+            "2024-06-30_x.zip": "x",
+            "a.zip": "a",
+            "B.zip": "b",
+            "a.zip.sha256": "ABCDEF0123  a.zip\n",
+            "orphan.sha256": "00",
+            "README.txt": "notes",
+            "notes.gz": "gz but not csv.gz",
+            "sub/deep/c.CSV.GZ": "c",
+            "sub/deep/d.TGZ": "d",
+            "sub/e.tbz2": "e",
+            "sub/f.txz": "f",
+            "sub/g.tar.bz2": "g",
+            "sub/h.tar.xz": "h",
+            "sub/i.tar": "i",
+            "old/excluded.tgz": "old",
+            "old/excluded.tgz.sha256": "1234",
+            "old/stale.txt": "s",
+            "empty.zip": "",
+            "e.zip.sha256": "",
+            "e.zip": "e",
+            ".zip": "only a suffix",
+        ]
+        for (path, text) in files { _ = try folder.write(path, Array(text.utf8)) }
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("empty-folder"), withIntermediateDirectories: true)
+
+        let scan = try ReturnsScanner.scan(
+            folder: folder.url, exclude: ["old/excluded.tgz", "./old/stale.txt", "missing.zip"])
+        #expect(
+            scan.archives.map(\.relativePath) == [
+                "2024-06-30_x.zip", "2024/07-01_y.tar.gz", "B.zip", "a.zip", "e.zip", "empty.zip",
+                "sub/deep/c.CSV.GZ", "sub/deep/d.TGZ", "sub/e.tbz2", "sub/f.txz", "sub/g.tar.bz2", "sub/h.tar.xz",
+                "sub/i.tar",
+            ])
+        #expect(scan.ignoredFiles == [".zip", "README.txt", "notes.gz", "orphan.sha256"])
+        #expect(scan.excluded == ["old/excluded.tgz", "old/stale.txt"])
+
+        let byPath = Dictionary(uniqueKeysWithValues: scan.archives.map { ($0.relativePath, $0) })
+        #expect(byPath["a.zip"]?.expectedSHA256 == "abcdef0123")
+        #expect(byPath["B.zip"]?.expectedSHA256 == nil)
+        // An empty sidecar matches no digest: the archive will be rejected, not taken unchecked.
+        #expect(byPath["e.zip"]?.expectedSHA256 == "")
+        #expect(byPath["empty.zip"]?.bytes == 0)
+        #expect(byPath["2024/07-01_y.tar.gz"]?.bytes == 1)
+        #expect(byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
+    }
+
+    @Test func bytewiseOrderIsNotLocaleOrder() {
+        #expect(ReturnsScanner.precedesBytewise("2024-06-30_x.zip", "2024/07-01_y.tar.gz"))
+        #expect(ReturnsScanner.precedesBytewise("B.zip", "a.zip"))
+        #expect(ReturnsScanner.precedesBytewise("Z.zip", "Á.zip"))
+        // Precomposed "é" (C3 A9) sorts after "e" + combining acute (65 CC 81), bytewise.
+        #expect(ReturnsScanner.precedesBytewise("e\u{301}.zip", "\u{E9}.zip"))
+        #expect(!ReturnsScanner.precedesBytewise("a.zip", "a.zip"))
+    }
+
+    @Test func symlinksToFilesCountAndOthersAreListed() throws {
+        let folder = try TemporaryFolder()
+        let target = try folder.write("store/real.tar.gz", [1, 2, 3])
+        try FileManager.default.createSymbolicLink(
+            at: folder.url.appendingPathComponent("linked.tar.gz"), withDestinationURL: target)
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.url.appendingPathComponent("dangling.zip").path, withDestinationPath: "nowhere.zip")
+        try FileManager.default.createSymbolicLink(
+            at: folder.url.appendingPathComponent("looped"), withDestinationURL: folder.url)
+        let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+        #expect(scan.archives.map(\.relativePath) == ["linked.tar.gz", "store/real.tar.gz"])
+        #expect(scan.archives.first?.bytes == 3)
+        #expect(scan.ignoredFiles == ["dangling.zip", "looped"])
+    }
+
+    @Test func missingFolderNamesIt() throws {
+        let folder = try TemporaryFolder()
+        let missing = folder.url.appendingPathComponent("Inputs/returns")
+        do {
+            _ = try ReturnsScanner.scan(folder: missing, exclude: [])
+            Issue.record("no error")
+        } catch let error as ReturnsScanError {
+            #expect(error.kind == .missingFolder)
+            #expect(error.description.contains(missing.path))
+        }
+        let file = try folder.write("plain.txt", [1])
+        #expect(throws: ReturnsScanError.self) { try ReturnsScanner.scan(folder: file, exclude: []) }
+    }
+
+    @Test func sha256StreamsTheWholeFile() throws {
+        let folder = try TemporaryFolder()
+        // FIPS 180-2 test vectors.
+        let abc = try FileDigest.sha256(of: try folder.write("abc", Array("abc".utf8)))
+        #expect(abc.hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(abc.bytes == 3)
+        let empty = try FileDigest.sha256(of: try folder.write("empty", []))
+        #expect(empty.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(empty.bytes == 0)
+        let million = try FileDigest.sha256(of: try folder.write("a", [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+        #expect(million.hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Larger than the 1 MiB read buffer, not a multiple of it (digest from Python's hashlib).
+        let big = try FileDigest.sha256(of: try folder.write("big", noise(2_500_123)))
+        #expect(big.hex == "685042c4043607c6244bcf669b251184fa997ca9058c2d302f45b4f541f78eb8")
+        #expect(big.bytes == 2_500_123)
+        #expect(throws: (any Error).self) { try FileDigest.sha256(of: folder.url.appendingPathComponent("missing")) }
+    }
+}
