@@ -45,6 +45,18 @@ public struct CSVRecord: Sendable, Equatable {
         String(decoding: raw, as: UTF8.self)
     }
 
+    /// A copy with buffers of its own, sized to its contents. Keep this, not the record `emit` gives:
+    /// that one shares its buffers with the reader, which then reallocates them at full capacity.
+    public func compacted() -> CSVRecord {
+        var copy = self
+        // From a buffer pointer, so that the copy is a new allocation (an Array or a whole-array
+        // slice could hand back the same buffer).
+        copy.bytes = bytes.withUnsafeBufferPointer { Array($0) }
+        copy.fieldEnds = fieldEnds.withUnsafeBufferPointer { Array($0) }
+        copy.raw = raw.withUnsafeBufferPointer { Array($0) }
+        return copy
+    }
+
     /// Empties the record for reuse, keeping its buffers.
     mutating func reset(line: Int) {
         self.line = line

@@ -31,11 +31,15 @@ public enum Column: String, Sendable, Hashable, CaseIterable {
     public static func columns(of kind: RecordKind) -> [Column] {
         switch kind {
         case .enterprise:
-            [.taxCode, .year, .vsic, .valueAdded, .grossOutput, .intermediateConsumption, .name, .districtCode,
-             .employees]
+            [
+                .taxCode, .year, .vsic, .valueAdded, .grossOutput, .intermediateConsumption, .name, .districtCode,
+                .employees,
+            ]
         case .transaction:
-            [.transactionID, .date, .amount, .status, .channel, .sellerTaxCode, .sellerProvince,
-             .sellerDistrictCode, .currency, .refundAmount]
+            [
+                .transactionID, .date, .amount, .status, .channel, .sellerTaxCode, .sellerProvince,
+                .sellerDistrictCode, .currency, .refundAmount,
+            ]
         case .grdp:
             [.year, .grdp, .provinceCode, .priceBasis]
         }
@@ -115,7 +119,8 @@ public struct HeaderLayout: Sendable {
             let parts = duplicated.map { column in
                 "'\(column.rawValue)' (as " + namesSeen[column]!.map { "'\($0)'" }.joined(separator: ", ") + ")"
             }
-            let detail = "the header names " + (duplicated.count == 1 ? "a column" : "columns") + " more than once: "
+            let detail =
+                "the header names " + (duplicated.count == 1 ? "a column" : "columns") + " more than once: "
                 + parts.joined(separator: "; ")
             throw HeaderError(memberPath: memberPath, columns: duplicated.map(\.rawValue), detail: detail)
         }

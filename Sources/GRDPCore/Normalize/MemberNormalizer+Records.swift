@@ -46,7 +46,8 @@ struct RowCells {
     func year(_ column: Column) throws(RowFault) -> Int {
         let value = try required(column)
         guard value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
-            throw RowFault(reason: .typeError, detail: "\(column.rawValue) \(TextField.quoted(value)) is not a whole number")
+            throw RowFault(
+                reason: .typeError, detail: "\(column.rawValue) \(TextField.quoted(value)) is not a whole number")
         }
         var year = 0
         if value.count == 4 {

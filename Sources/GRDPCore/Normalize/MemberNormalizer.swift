@@ -29,6 +29,8 @@ public final class MemberNormalizer {
     /// Cell indices of the kind's numeric columns, left to right.
     private var numericIndices: [Int] = []
     private var finished = false
+    /// The header error already thrown: the member is unusable, every later call throws it again.
+    private var headerFailure: HeaderError?
 
     public init(kind: RecordKind, config: PipelineConfig, memberPath: String) {
         self.kind = kind
@@ -55,11 +57,19 @@ public final class MemberNormalizer {
     /// each finished row, in order. Throws `HeaderError` when the header is unusable.
     public func feed(_ bytes: UnsafeRawBufferPointer, emit: (NormalizedRow) throws -> Void) throws {
         precondition(!finished, "feed after finish")
+        if let headerFailure { throw headerFailure }
         do {
             try reader.feed(bytes) { record in try handle(record, emit: emit) }
         } catch let failure as CSVReader.Failure {
-            throw headerError(failure)
+            throw remember(headerError(failure))
+        } catch let error as HeaderError {
+            throw remember(error)
         }
+    }
+
+    private func remember(_ error: HeaderError) -> HeaderError {
+        headerFailure = error
+        return error
     }
 
     /// Ends the member: emits the rows still held back. Throws `HeaderError` when the member had no
@@ -67,13 +77,16 @@ public final class MemberNormalizer {
     public func finish(emit: (NormalizedRow) throws -> Void) throws {
         precondition(!finished, "finish called twice")
         finished = true
+        if let headerFailure { throw headerFailure }
         do {
             try reader.finish { record in try handle(record, emit: emit) }
         } catch let failure as CSVReader.Failure {
-            throw headerError(failure)
+            throw remember(headerError(failure))
+        } catch let error as HeaderError {
+            throw remember(error)
         }
         guard layout != nil else {
-            throw HeaderError(memberPath: memberPath, columns: [], detail: "the member has no header line")
+            throw remember(HeaderError(memberPath: memberPath, columns: [], detail: "the member has no header line"))
         }
         if convention == .auto { try decide(defaultConvention, emit: emit) }
     }
@@ -102,7 +115,7 @@ public final class MemberNormalizer {
             try emit(normalize(record))
             return
         }
-        pending.append(record)
+        pending.append(record.compacted())
         if let decided = decisiveConvention(of: record) {
             try decide(decided, emit: emit)
         } else if recordCount >= MemberNormalizer.conventionWindow {

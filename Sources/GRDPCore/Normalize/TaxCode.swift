@@ -54,7 +54,8 @@ public enum TaxCode {
             return hasValidCheckDigit(digits) ? String(decoding: digits, as: UTF8.self) : nil
         case (13, nil), (13, .some(10)):
             guard hasValidCheckDigit(digits) else { return nil }
-            return String(decoding: digits[0..<10], as: UTF8.self) + "-" + String(decoding: digits[10...], as: UTF8.self)
+            return String(decoding: digits[0..<10], as: UTF8.self) + "-"
+                + String(decoding: digits[10...], as: UTF8.self)
         case (12, nil) where role == .seller:
             return String(decoding: digits, as: UTF8.self)
         default:

@@ -2,7 +2,7 @@ import Testing
 
 @testable import GRDPCore
 
-@Suite struct CSVReaderTests {
+@Suite struct NormalizeCSVReaderTests {
     @Test func detectsTheDelimiterFromTheHeader() throws {
         // `,` wins whenever the header holds one outside quotes, even after a `;`.
         #expect(CSVReader.delimiter(of: "a;b,c\n1;2,3\n") == UInt8(ascii: ","))
@@ -24,13 +24,14 @@ import Testing
 
     @Test func quotedCellsHoldDelimitersQuotesAndLineBreaks() throws {
         let records = try readCSV("id,note,amount\n1,\"a, b\",5\n2,\"two\nlines\n\",6\n3,\"say \"\"hi\"\"\",7\n4,x,8\n")
-        #expect(records.map(\.fields) == [
-            ["id", "note", "amount"],
-            ["1", "a, b", "5"],
-            ["2", "two\nlines\n", "6"],
-            ["3", "say \"hi\"", "7"],
-            ["4", "x", "8"],
-        ])
+        #expect(
+            records.map(\.fields) == [
+                ["id", "note", "amount"],
+                ["1", "a, b", "5"],
+                ["2", "two\nlines\n", "6"],
+                ["3", "say \"hi\"", "7"],
+                ["4", "x", "8"],
+            ])
         // Lines: header 1, row "1" on 2, row "2" starts on 3 and spans 3–5, row "3" on 6, row "4" on 7.
         #expect(records.map(\.line) == [1, 2, 3, 6, 7])
         #expect(records[2].rawText == "2,\"two\nlines\n\",6")
@@ -111,7 +112,8 @@ import Testing
 
     @Test func invalidUTF8IsFlaggedPerRecord() throws {
         // 0xC3 0x28 is an invalid two-byte sequence; 0xED 0xA0 0x80 a surrogate; 0xC0 0xAF overlong.
-        let bytes = Array("a,b\n".utf8) + [0xC3, 0x28] + Array(",1\nx,y\n".utf8) + [0xED, 0xA0, 0x80]
+        let bytes =
+            Array("a,b\n".utf8) + [0xC3, 0x28] + Array(",1\nx,y\n".utf8) + [0xED, 0xA0, 0x80]
             + Array(",2\n".utf8) + [0xC0, 0xAF] + Array(",3\nNguyễn,4\n".utf8)
         let records = try readCSV(bytes)
         #expect(records.map(\.hasInvalidUTF8) == [false, true, false, true, true, false])

@@ -2,7 +2,7 @@ import Testing
 
 @testable import GRDPCore
 
-@Suite struct TaxCodeTests {
+@Suite struct NormalizeTaxCodeTests {
     @Test func checkDigitsComputedByHand() {
         // 0100109106: 31·0 + 29·1 + 23·0 + 19·0 + 17·1 + 13·0 + 7·9 + 5·1 + 3·0 = 114; 114 mod 11 = 4;
         // 10 − 4 = 6 = N10. Valid.
@@ -29,8 +29,10 @@ import Testing
         #expect(TaxCode.normalize(" 0100 109 106 ") == "0100109106")
         #expect(TaxCode.normalize("0100109106 - 001") == "0100109106-001")
         #expect(TaxCode.normalize("0100109105-001") == nil)  // the check digit is on the 10-digit part
-        for bad in ["", "010010910", "01001091066", "0100109106-01", "0100109106-0001", "010010910-6001",
-                    "0100109106--001", "-0100109106", "0100109106-", "O100109106", "0100109106/001", "01001091060011"] {
+        for bad in [
+            "", "010010910", "01001091066", "0100109106-01", "0100109106-0001", "010010910-6001",
+            "0100109106--001", "-0100109106", "0100109106-", "O100109106", "0100109106/001", "01001091060011",
+        ] {
             #expect(TaxCode.normalize(bad) == nil, "accepted '\(bad)'")
         }
     }
@@ -48,7 +50,7 @@ import Testing
     }
 }
 
-@Suite struct VSICTests {
+@Suite struct NormalizeVSICTests {
     private func code(_ text: String) -> VSIC.Code? {
         try? VSIC.normalize(text).get()
     }
@@ -92,7 +94,7 @@ import Testing
     }
 }
 
-@Suite struct StatusMapperTests {
+@Suite struct NormalizeStatusMapperTests {
     @Test func defaultsAndConfiguredSpellings() {
         let mapper = StatusMapper(extra: ["thanh cong": .completed, "Đã hủy": .cancelled])
         #expect(mapper.status(of: "completed") == .completed)

@@ -2,7 +2,7 @@ import Testing
 
 @testable import GRDPCore
 
-@Suite struct DateParserTests {
+@Suite struct NormalizeDateParserTests {
     /// The local date at +07:00 (Vietnam), as text; nil when not a date.
     private func local(_ text: String, offset: Int = 420) -> String? {
         DateParser.parse(text, utcOffsetMinutes: offset)?.description

@@ -51,6 +51,16 @@ import Testing
         #expect(normalize("year,grdp,note,note\n2023,1,a,b\n", kind: .grdp).headerError == nil)
     }
 
+    @Test func aHeaderErrorIsThrownAgainByLaterCalls() throws {
+        let normalizer = MemberNormalizer(kind: .grdp, config: normalizeConfig(), memberPath: "grdp.csv")
+        let feedError = #expect(throws: HeaderError.self) {
+            try Array("year,value\n2023,1\n".utf8).withUnsafeBytes { try normalizer.feed($0) { _ in } }
+        }
+        #expect(feedError?.columns == ["grdp"])
+        let finishError = #expect(throws: HeaderError.self) { try normalizer.finish { _ in } }
+        #expect(finishError == feedError)
+    }
+
     @Test func noHeaderAtAll() {
         for text in ["", "\n\n   \n", "\u{FEFF}"] {
             let result = normalize(text, kind: .grdp)

@@ -55,8 +55,9 @@ import Testing
         // 500.5 − 200.25 = 300.25 million VND.
         #expect(result.outcomes[0].enterprise?.valueAddedMVND == dec("300.25"))
         #expect(result.reasons[1] == .missingCell)
-        #expect(result.detail(1) == "value_added is empty and so is intermediate_consumption "
-            + "(value_added = gross_output − intermediate_consumption needs both)")
+        #expect(
+            result.detail(1) == "value_added is empty and so is intermediate_consumption "
+                + "(value_added = gross_output − intermediate_consumption needs both)")
         #expect(result.reasons[2] == .missingCell)
         // A given value_added wins over gross_output − intermediate_consumption (999 would be 1.000 − 1).
         #expect(result.outcomes[3].enterprise?.valueAddedMVND == dec("7"))
@@ -101,9 +102,10 @@ import Testing
         #expect(result.outcomes[2].isExcluded)
         #expect(result.outcomes[2] == .excluded(reason: "seller_province '01' is not the region's (67)"))
         #expect(result.rows[2].raw == "T3,2023-05-01,10,completed,web,001088012345,01,,,")
-        #expect(result.reasons[3...9] == [
-            .unknownStatus, .outOfRange, .missingFXRate, .outOfRange, .typeError, .missingFXRate, .missingCell,
-        ])
+        #expect(
+            result.reasons[3...9] == [
+                .unknownStatus, .outOfRange, .missingFXRate, .outOfRange, .typeError, .missingFXRate, .missingCell,
+            ])
         #expect(result.detail(5) == "currency 'EUR' has no rate for 2023 in inputs.fx")
         #expect(result.detail(6) == "refund_amount '11' is not within 0…amount (10)")
         #expect(result.detail(7) == "date '31/02/2023' is not a valid date or timestamp")
@@ -140,24 +142,27 @@ import Testing
 
     @Test func faultOrder() {
         // field-count, then encoding-error, then the fields in the order of the table of §4.3.
-        let bytes = Array("""
-            transaction_id,date,amount,status,seller_tax_code,currency,refund_amount
-            T1,bad-date,bad-amount,bad-status,bad,EUR,-1
-            T2,2023-01-01,bad-amount,bad-status,bad,EUR,-1
-            T3,2023-01-01,5,bad-status,bad,EUR,-1
-            T4,2023-01-01,5,completed,bad,EUR,-1
-            T5,2023-01-01,5,completed,,EUR,-1
-            T6,2023-01-01,5,completed,,,-1
-            T7,2023-01-01,5,completed,,,x
-            ,bad-date,bad-amount,bad-status,bad,EUR,-1,extra
+        let bytes =
+            Array(
+                """
+                transaction_id,date,amount,status,seller_tax_code,currency,refund_amount
+                T1,bad-date,bad-amount,bad-status,bad,EUR,-1
+                T2,2023-01-01,bad-amount,bad-status,bad,EUR,-1
+                T3,2023-01-01,5,bad-status,bad,EUR,-1
+                T4,2023-01-01,5,completed,bad,EUR,-1
+                T5,2023-01-01,5,completed,,EUR,-1
+                T6,2023-01-01,5,completed,,,-1
+                T7,2023-01-01,5,completed,,,x
+                ,bad-date,bad-amount,bad-status,bad,EUR,-1,extra
 
-            """.utf8) + Array("T9,bad-date,x,x,x,x,".utf8) + [0xFF] + Array("\n".utf8)
+                """.utf8) + Array("T9,bad-date,x,x,x,x,".utf8) + [0xFF] + Array("\n".utf8)
             + Array("T10,bad-date,x,x,x,x".utf8) + [0xFF] + Array("\n".utf8)
         let result = normalize(bytes, kind: .transaction)
-        #expect(result.reasons == [
-            .typeError, .typeError, .unknownStatus, .invalidTaxCode, .missingFXRate, .outOfRange, .typeError,
-            .fieldCount, .encodingError, .fieldCount,
-        ])
+        #expect(
+            result.reasons == [
+                .typeError, .typeError, .unknownStatus, .invalidTaxCode, .missingFXRate, .outOfRange, .typeError,
+                .fieldCount, .encodingError, .fieldCount,
+            ])
         #expect(result.detail(0) == "date 'bad-date' is not a valid date or timestamp")
         #expect(result.detail(1) == "amount 'bad-amount' is not a number in this member's format (en)")
         #expect(result.detail(7) == "the row has 8 cells, the header has 7")
@@ -210,14 +215,16 @@ import Testing
         let bytes: [UInt8] = [0xEF, 0xBB, 0xBF] + Array("year;grdp\r\n\r\n2023;1,5\r\n   \r\n2024;2\r\n".utf8)
         let result = normalize(bytes, kind: .grdp)
         #expect(result.lines == [3, 5])
-        #expect(result.outcomes.compactMap(\.grdp) == [
-            GRDPRecord(year: 2023, grdpBVND: dec("1.5")), GRDPRecord(year: 2024, grdpBVND: dec("2")),
-        ])
+        #expect(
+            result.outcomes.compactMap(\.grdp) == [
+                GRDPRecord(year: 2023, grdpBVND: dec("1.5")), GRDPRecord(year: 2024, grdpBVND: dec("2")),
+            ])
         #expect(result.rows[0].raw == "2023;1,5")
     }
 
     @Test func strayQuotesAndNulBytes() {
-        let bytes = Array("tax_code,year,vsic,value_added,name\n0100109106,2023,6201,1,Cty \"ABC\" 2\n".utf8)
+        let bytes =
+            Array("tax_code,year,vsic,value_added,name\n0100109106,2023,6201,1,Cty \"ABC\" 2\n".utf8)
             + Array("0100109106,2023,6201,1".utf8) + [0] + Array(",x\n0100109106,2023,6201,1,a".utf8) + [0]
             + Array("b\n".utf8)
         let result = normalize(bytes, kind: .enterprise)

@@ -20,6 +20,18 @@ import Testing
         #expect((big.detail(0)?.utf8.count ?? .max) < 400)
     }
 
+    @Test func aLongLineInsideTheConventionWindow() {
+        // A 10 MB row first, then 999 undecided rows: the held-back rows keep only their own bytes
+        // (were they to share the reader's 10 MB buffer, this would need 10 GB).
+        let name = String(repeating: "x", count: 10 << 20)
+        var text = "tax_code;year;vsic;value_added;name\n0100109106;2023;6201;1.234;\(name)\n"
+        for _ in 0..<999 { text += "0100109106;2023;6201;1.234;b\n" }
+        let result = normalizeMember(Array(text.utf8), kind: .enterprise, config: normalizeConfig(), chunkSize: 1 << 16)
+        #expect(result.rows.count == 1000)
+        #expect(result.convention == .vi)
+        #expect(result.outcomes.allSatisfy { $0.enterprise?.valueAddedMVND == dec("1234") })
+    }
+
     @Test func oneHundredThousandColumns() {
         // The known columns sit at the far right of 100,000; unknown ones are ignored.
         let filler = (0..<99_998).map { "extra\($0)" }

@@ -97,7 +97,8 @@ func normalize(
     let whole = normalizeMember(bytes, kind: kind, config: config, keepRaw: keepRaw)
     for chunkSize in [1, 2, 7] {
         let chunked = normalizeMember(bytes, kind: kind, config: config, chunkSize: chunkSize, keepRaw: keepRaw)
-        #expect(chunked == whole, "chunks of \(chunkSize) bytes differ from all at once", sourceLocation: sourceLocation)
+        #expect(
+            chunked == whole, "chunks of \(chunkSize) bytes differ from all at once", sourceLocation: sourceLocation)
     }
     return whole
 }

@@ -2,7 +2,7 @@ import Testing
 
 @testable import GRDPCore
 
-@Suite struct NumberConventionTests {
+@Suite struct NormalizeNumberConventionTests {
     private func values(_ result: MemberResult) -> [ExactDecimal?] {
         result.outcomes.map { $0.grdp?.grdpBVND }
     }

@@ -2,7 +2,7 @@ import Testing
 
 @testable import GRDPCore
 
-@Suite struct NumberParserTests {
+@Suite struct NormalizeNumberParserTests {
     private func en(_ text: String) -> String? { NumberParser.parse(text, convention: .en)?.description }
     private func vi(_ text: String) -> String? { NumberParser.parse(text, convention: .vi)?.description }
 
