@@ -1,0 +1,145 @@
+/// The canonical columns of the three record kinds (CONTRACT §4.3).
+public enum Column: String, Sendable, Hashable, CaseIterable {
+    // enterprise
+    case taxCode = "tax_code"
+    case year
+    case vsic
+    case valueAdded = "value_added"
+    case grossOutput = "gross_output"
+    case intermediateConsumption = "intermediate_consumption"
+    case name
+    case districtCode = "district_code"
+    case employees
+    // transaction
+    case transactionID = "transaction_id"
+    case date
+    case amount
+    case status
+    case channel
+    case sellerTaxCode = "seller_tax_code"
+    case sellerProvince = "seller_province"
+    case sellerDistrictCode = "seller_district_code"
+    case currency
+    case refundAmount = "refund_amount"
+    // grdp
+    case grdp
+    case provinceCode = "province_code"
+    case priceBasis = "price_basis"
+
+    /// A kind's columns in the order of the table of §4.3, which is also the order in which a row's
+    /// faults are looked for.
+    public static func columns(of kind: RecordKind) -> [Column] {
+        switch kind {
+        case .enterprise:
+            [
+                .taxCode, .year, .vsic, .valueAdded, .grossOutput, .intermediateConsumption, .name, .districtCode,
+                .employees,
+            ]
+        case .transaction:
+            [
+                .transactionID, .date, .amount, .status, .channel, .sellerTaxCode, .sellerProvince,
+                .sellerDistrictCode, .currency, .refundAmount,
+            ]
+        case .grdp:
+            [.year, .grdp, .provinceCode, .priceBasis]
+        }
+    }
+
+    /// A kind's numeric columns: the ones whose values decide a member's number convention.
+    public static func numericColumns(of kind: RecordKind) -> [Column] {
+        switch kind {
+        case .enterprise: [.valueAdded, .grossOutput, .intermediateConsumption, .employees]
+        case .transaction: [.amount, .refundAmount]
+        case .grdp: [.grdp]
+        }
+    }
+
+    /// Position in `allCases`, for array-backed lookups.
+    var ordinal: Int { Column.ordinals[self]! }
+
+    private static let ordinals: [Column: Int] = Dictionary(
+        uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
+}
+
+/// Where each canonical column sits in a member's header.
+///
+/// Header names match trimmed, NFC and case-insensitively, directly or through the configured
+/// aliases (`inputs.columns.<kind>`: canonical → aliases). Unknown columns are ignored.
+public struct HeaderLayout: Sendable {
+    public let kind: RecordKind
+    /// The number of cells of the header: every data row must have as many.
+    public let fieldCount: Int
+    /// Cell index per column ordinal; -1 when the header lacks the column.
+    private var indices: [Int]
+
+    /// The cell index of `column`, or nil when the header lacks it.
+    public subscript(column: Column) -> Int? {
+        let index = indices[column.ordinal]
+        return index < 0 ? nil : index
+    }
+
+    /// Maps the header's cells. Throws when a required column is missing or a column is named twice.
+    public init(
+        kind: RecordKind, header: [String], aliases: [String: [String]], memberPath: String
+    ) throws(HeaderError) {
+        self.kind = kind
+        self.fieldCount = header.count
+        self.indices = Array(repeating: -1, count: Column.allCases.count)
+
+        let columns = Column.columns(of: kind)
+        var byName: [String: Column] = [:]
+        for column in columns { byName[column.rawValue] = column }
+        // Aliases after the canonical names: an explicitly configured alias wins.
+        for (canonical, names) in aliases.sorted(by: { $0.key < $1.key }) {
+            guard let column = Column(rawValue: TextField.matchKey(canonical)), columns.contains(column) else {
+                continue
+            }
+            for name in names { byName[TextField.matchKey(name)] = column }
+        }
+
+        var namesSeen: [Column: [String]] = [:]
+        for (index, cell) in header.enumerated() {
+            let key = TextField.matchKey(cell)
+            guard !key.isEmpty, let column = byName[key] else { continue }
+            namesSeen[column, default: []].append(TextField.text(cell))
+            if indices[column.ordinal] < 0 { indices[column.ordinal] = index }
+        }
+
+        let missing = HeaderLayout.missingColumns(kind: kind, has: { namesSeen[$0] != nil })
+        if !missing.isEmpty {
+            var detail = "the header lacks the required column" + (missing.count == 1 ? " " : "s ")
+            detail += missing.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            if kind == .enterprise && missing.contains(where: { $0 != .taxCode && $0 != .year && $0 != .vsic }) {
+                detail += " (an enterprise return needs value_added, or both gross_output and intermediate_consumption)"
+            }
+            throw HeaderError(memberPath: memberPath, columns: missing.map(\.rawValue), detail: detail)
+        }
+        let duplicated = columns.filter { (namesSeen[$0]?.count ?? 0) > 1 }
+        if !duplicated.isEmpty {
+            let parts = duplicated.map { column in
+                "'\(column.rawValue)' (as " + namesSeen[column]!.map { "'\($0)'" }.joined(separator: ", ") + ")"
+            }
+            let detail =
+                "the header names " + (duplicated.count == 1 ? "a column" : "columns") + " more than once: "
+                + parts.joined(separator: "; ")
+            throw HeaderError(memberPath: memberPath, columns: duplicated.map(\.rawValue), detail: detail)
+        }
+    }
+
+    /// The required columns (§4.3, bold) that `has` says are absent.
+    static func missingColumns(kind: RecordKind, has: (Column) -> Bool) -> [Column] {
+        switch kind {
+        case .enterprise:
+            var missing = [Column.taxCode, .year, .vsic].filter { !has($0) }
+            if !has(.valueAdded) && !(has(.grossOutput) && has(.intermediateConsumption)) {
+                missing.append(.valueAdded)
+                missing += [Column.grossOutput, .intermediateConsumption].filter { !has($0) }
+            }
+            return missing
+        case .transaction:
+            return [Column.transactionID, .date, .amount, .status].filter { !has($0) }
+        case .grdp:
+            return [Column.year, .grdp].filter { !has($0) }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+/// Turns one data member's bytes into rows: typed records, exclusions or quarantine (CONTRACT §4).
+///
+/// Push the member's bytes with `feed` in any chunking, then call `finish`. Rows come out through
+/// `emit` in member order. With `number_format: auto` the member's convention is decided by the
+/// first decisive value within its first 1,000 records (§4.2) and applies to every row, also those
+/// before the deciding one: until the decision those records are held back (never more than
+/// 1,000), then everything streams.
+public final class MemberNormalizer {
+    /// The auto-detection window of §4.2, in records after the header.
+    public static let conventionWindow = 1_000
+
+    public let kind: RecordKind
+    public let memberPath: String
+    /// Also fill `NormalizedRow.raw` for accepted rows (off: one string less per row).
+    public var keepsRawForAcceptedRows = false
+
+    let regionCode: String
+    let utcOffsetMinutes: Int
+    let fx: [String: [Int: ExactDecimal]]
+    let aliases: [String: [String]]
+    let statuses: StatusMapper
+    let reader = CSVReader()
+
+    private(set) var layout: HeaderLayout?
+    private var convention: PipelineConfig.NumberFormat
+    /// Records read while the convention is undecided.
+    private var pending: [CSVRecord] = []
+    private var recordCount = 0
+    /// Cell indices of the kind's numeric columns, left to right.
+    private var numericIndices: [Int] = []
+    private var finished = false
+    /// The header error already thrown: the member is unusable, every later call throws it again.
+    private var headerFailure: HeaderError?
+
+    public init(kind: RecordKind, config: PipelineConfig, memberPath: String) {
+        self.kind = kind
+        self.memberPath = memberPath
+        self.regionCode = TextField.text(config.region.code)
+        self.utcOffsetMinutes = config.region.utcOffsetMinutes
+        self.fx = config.inputs.fx
+        self.aliases = config.inputs.columns[kind] ?? [:]
+        self.statuses = StatusMapper(extra: config.inputs.statuses)
+        self.convention = config.inputs.numberFormat
+    }
+
+    /// The number convention used (`en`/`vi`): the configured one, or the one detected (`auto` while
+    /// undecided, that is before `finish` or the deciding value).
+    public var numberConvention: PipelineConfig.NumberFormat { convention }
+
+    /// The member's delimiter, once its header has been read.
+    public var delimiter: UInt8? { reader.delimiter }
+
+    /// The number of records after the header read so far (blank lines are not records).
+    public var recordsRead: Int { recordCount }
+
+    /// Pushes bytes in any chunking (one byte at a time gives identical results); calls `emit` for
+    /// each finished row, in order. Throws `HeaderError` when the header is unusable.
+    public func feed(_ bytes: UnsafeRawBufferPointer, emit: (NormalizedRow) throws -> Void) throws {
+        precondition(!finished, "feed after finish")
+        if let headerFailure { throw headerFailure }
+        do {
+            try reader.feed(bytes) { record in try handle(record, emit: emit) }
+        } catch let failure as CSVReader.Failure {
+            throw remember(headerError(failure))
+        } catch let error as HeaderError {
+            throw remember(error)
+        }
+    }
+
+    private func remember(_ error: HeaderError) -> HeaderError {
+        headerFailure = error
+        return error
+    }
+
+    /// Ends the member: emits the rows still held back. Throws `HeaderError` when the member had no
+    /// header at all.
+    public func finish(emit: (NormalizedRow) throws -> Void) throws {
+        precondition(!finished, "finish called twice")
+        finished = true
+        if let headerFailure { throw headerFailure }
+        do {
+            try reader.finish { record in try handle(record, emit: emit) }
+        } catch let failure as CSVReader.Failure {
+            throw remember(headerError(failure))
+        } catch let error as HeaderError {
+            throw remember(error)
+        }
+        guard layout != nil else {
+            throw remember(HeaderError(memberPath: memberPath, columns: [], detail: "the member has no header line"))
+        }
+        if convention == .auto { try decide(defaultConvention, emit: emit) }
+    }
+
+    /// With no decisive value: `;`-delimited members are `vi`, others `en`.
+    private var defaultConvention: PipelineConfig.NumberFormat {
+        reader.delimiter == UInt8(ascii: ";") ? .vi : .en
+    }
+
+    private func headerError(_ failure: CSVReader.Failure) -> HeaderError {
+        switch failure {
+        case .headerTooLong(let limit):
+            HeaderError(
+                memberPath: memberPath, columns: [],
+                detail: "the header line does not end within \(limit) bytes (an unclosed quote?)")
+        }
+    }
+
+    private func handle(_ record: CSVRecord, emit: (NormalizedRow) throws -> Void) throws {
+        guard layout != nil else {
+            try readHeader(record)
+            return
+        }
+        recordCount += 1
+        if convention != .auto {
+            try emit(normalize(record))
+            return
+        }
+        pending.append(record.compacted())
+        if let decided = decisiveConvention(of: record) {
+            try decide(decided, emit: emit)
+        } else if recordCount >= MemberNormalizer.conventionWindow {
+            try decide(defaultConvention, emit: emit)
+        }
+    }
+
+    private func readHeader(_ record: CSVRecord) throws {
+        if record.hasUnterminatedQuote {
+            throw HeaderError(
+                memberPath: memberPath, columns: [],
+                detail: "a quoted cell of the header is not closed before the end of the member")
+        }
+        let header = try HeaderLayout(kind: kind, header: record.fields, aliases: aliases, memberPath: memberPath)
+        layout = header
+        numericIndices = Column.numericColumns(of: kind).compactMap { header[$0] }.sorted()
+    }
+
+    /// The convention the record's numeric cells decide, reading them left to right. Records that
+    /// are quarantined whatever the convention (field count, encoding) decide nothing: their cells
+    /// cannot be trusted to sit in their columns.
+    private func decisiveConvention(of record: CSVRecord) -> PipelineConfig.NumberFormat? {
+        guard let layout, record.fieldCount == layout.fieldCount, !record.hasInvalidUTF8,
+            !record.hasUnterminatedQuote
+        else { return nil }
+        for index in numericIndices {
+            if let decided = record.withField(index, { NumberParser.decisiveConvention(TextField.trimmed($0)) }) {
+                return decided
+            }
+        }
+        return nil
+    }
+
+    private func decide(_ decided: PipelineConfig.NumberFormat, emit: (NormalizedRow) throws -> Void) throws {
+        convention = decided
+        let held = pending
+        pending = []
+        for record in held { try emit(normalize(record)) }
+    }
+
+    /// The row of one record, in the member's (decided) convention.
+    func normalize(_ record: CSVRecord) -> NormalizedRow {
+        let outcome = outcome(of: record)
+        let raw: String
+        if case .accepted = outcome, !keepsRawForAcceptedRows {
+            raw = ""
+        } else {
+            raw = record.rawText
+        }
+        return NormalizedRow(line: record.line, outcome: outcome, raw: raw)
+    }
+
+    private func outcome(of record: CSVRecord) -> RowOutcome {
+        guard let layout else { preconditionFailure("a data row before the header") }
+        if record.hasUnterminatedQuote {
+            return .quarantined(
+                reason: .fieldCount,
+                detail: "a quoted cell opened on line \(record.line) or later is not closed before the end of the "
+                    + "member, so the record runs to the end of the member")
+        }
+        if record.fieldCount != layout.fieldCount {
+            return .quarantined(
+                reason: .fieldCount,
+                detail: "the row has \(record.fieldCount) cell\(record.fieldCount == 1 ? "" : "s"), "
+                    + "the header has \(layout.fieldCount)")
+        }
+        if record.hasInvalidUTF8 {
+            return .quarantined(reason: .encodingError, detail: "the row is not valid UTF-8")
+        }
+        return record.bytes.withUnsafeBufferPointer { bytes in
+            record.fieldEnds.withUnsafeBufferPointer { ends in
+                let row = RowCells(bytes: bytes, ends: ends, layout: layout, convention: convention)
+                do throws(RowFault) {
+                    switch kind {
+                    case .enterprise: return try enterprise(row)
+                    case .transaction: return try transaction(row)
+                    case .grdp: return try grdp(row)
+                    }
+                } catch {
+                    return .quarantined(reason: error.reason, detail: error.detail)
+                }
+            }
+        }
+    }
+}

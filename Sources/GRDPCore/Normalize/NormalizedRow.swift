@@ -1,0 +1,39 @@
+/// One data row's result, in member order.
+public struct NormalizedRow: Sendable, Hashable {
+    /// Physical line of the member on which the record starts (the header is on line 1 unless blank
+    /// lines precede it; line breaks inside quoted cells count).
+    public var line: Int
+    public var outcome: RowOutcome
+    /// The record's text as read, without its line break (invalid UTF-8 replaced by U+FFFD). Filled
+    /// for quarantined and excluded rows; empty for accepted rows unless
+    /// `MemberNormalizer.keepsRawForAcceptedRows` is set (one string less per row on the hot path).
+    public var raw: String
+
+    public init(line: Int, outcome: RowOutcome, raw: String) {
+        self.line = line
+        self.outcome = outcome
+        self.raw = raw
+    }
+}
+
+/// A data member's header cannot be used: a required column is missing, a column is named twice
+/// after alias mapping, or there is no header at all. The archive is rejected (`header-error`).
+public struct HeaderError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var memberPath: String
+    /// The columns concerned (canonical names); empty when there is no header.
+    public var columns: [String]
+    /// A sentence saying what is wrong.
+    public var detail: String
+
+    public init(memberPath: String, columns: [String], detail: String) {
+        self.memberPath = memberPath
+        self.columns = columns
+        self.detail = detail
+    }
+
+    public var reason: ReasonCode { .headerError }
+
+    public var description: String {
+        "member '\(memberPath)': \(detail) [header-error]"
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// Byte-level helpers for cells: trimming, UTF-8 checks and NFC text (CONTRACT §4.1).
+///
+/// Cells stay bytes in the hot path; a `String` is made only for values that end up in a record.
+public enum TextField {
+    /// Whether `byte` is trimmed from the ends of a cell: ASCII space, TAB, CR, LF, VT and FF.
+    @inline(__always)
+    static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+    }
+
+    /// `cell` without leading and trailing whitespace (ASCII whitespace and U+00A0).
+    static func trimmed(_ cell: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = cell.count
+        while start < end {
+            if isASCIIWhitespace(cell[start]) {
+                start += 1
+            } else if cell[start] == 0xC2 && start + 1 < end && cell[start + 1] == 0xA0 {
+                start += 2
+            } else {
+                break
+            }
+        }
+        while end > start {
+            if isASCIIWhitespace(cell[end - 1]) {
+                end -= 1
+            } else if end - 2 >= start && cell[end - 2] == 0xC2 && cell[end - 1] == 0xA0 {
+                end -= 2
+            } else {
+                break
+            }
+        }
+        return UnsafeBufferPointer(rebasing: cell[start..<end])
+    }
+
+    /// Whether every byte is ASCII (eight bytes at a time).
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let count = bytes.count
+        var i = 0
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < count {
+            if base[i] & 0x80 != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Whether `bytes` is well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+    public static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if isASCII(bytes) { return true }
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                i += 1
+                continue
+            }
+            let length: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xBF
+            switch b0 {
+            case 0xC2...0xDF: length = 2
+            case 0xE0:
+                length = 3
+                lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED:
+                length = 3
+                upper = 0x9F
+            case 0xF0:
+                length = 4
+                lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4:
+                length = 4
+                upper = 0x8F
+            default: return false
+            }
+            if i + length > n { return false }
+            let b1 = bytes[i + 1]
+            if b1 < lower || b1 > upper { return false }
+            var k = 2
+            while k < length {
+                if bytes[i + k] & 0xC0 != 0x80 { return false }
+                k += 1
+            }
+            i += length
+        }
+        return true
+    }
+
+    /// The cell as text: trimmed and in Unicode NFC (a decomposed "Nguyễn" equals a precomposed one).
+    /// Invalid UTF-8 is replaced by U+FFFD; rows with invalid UTF-8 are quarantined before this is used.
+    public static func text(_ cell: UnsafeBufferPointer<UInt8>) -> String {
+        let t = trimmed(cell)
+        let string = String(decoding: t, as: UTF8.self)
+        return isASCII(t) ? string : string.precomposedStringWithCanonicalMapping
+    }
+
+    /// The text of `string` as a cell would be read: trimmed and NFC.
+    public static func text(_ string: String) -> String {
+        var copy = string
+        return copy.withUTF8 { text($0) }
+    }
+
+    /// The key a header name, alias or status spelling is matched by: trimmed, NFC, lower case.
+    public static func matchKey(_ string: String) -> String {
+        text(string).lowercased()
+    }
+
+    /// Whether a trimmed cell is empty.
+    @inline(__always)
+    static func isEmpty(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
+        trimmed(cell).isEmpty
+    }
+
+    /// A value quoted for a detail sentence: at most 240 bytes of it, lossy UTF-8.
+    static func quoted(_ cell: UnsafeBufferPointer<UInt8>) -> String {
+        let t = trimmed(cell)
+        let limit = 240
+        if t.count <= limit { return "'" + String(decoding: t, as: UTF8.self) + "'" }
+        var string = String(decoding: UnsafeBufferPointer(rebasing: t[0..<limit]), as: UTF8.self)
+        if string.last == "\u{FFFD}" { string.removeLast() }
+        return "'" + string + "…' (\(t.count) bytes)"
+    }
+}
