@@ -58,6 +58,15 @@ enum FileSystem {
         if close(fd) != 0 { throw OutputWriteError(path: path, operation: "close", errno: currentErrno()) }
     }
 
+    /// Creates an empty file at `path`, which must not exist. Creating it ourselves, before SQLite
+    /// opens it, reports the true errno (SQLite's `sqlite3_system_errno` after a failed open is
+    /// that of its last system call, often an unrelated `ENOENT`).
+    static func createEmptyFile(_ path: String) throws(OutputWriteError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
+        _ = close(fd)
+    }
+
     /// fsyncs an existing file, so that its data is on disk before it is renamed into place.
     static func syncFile(_ path: String) throws(OutputWriteError) {
         let fd = open(path, O_RDWR | O_CLOEXEC)

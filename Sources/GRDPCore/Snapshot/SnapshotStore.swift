@@ -110,6 +110,7 @@ public struct SnapshotStore: Sendable {
         let folderPath = folder.path
         try FileSystem.makeDirectories(folderPath)
         let temporaryPath = folderPath + "/" + FileSystem.temporaryName()
+        try FileSystem.createEmptyFile(temporaryPath)
         var temporaryExists = true
         defer {
             if temporaryExists {
