@@ -129,7 +129,7 @@ struct HTMLReport {
             let diamond = [(cx, cy - 6), (cx + 6, cy), (cx, cy + 6), (cx - 6, cy)]
                 .map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
             svg += "<polygon class=\"target-point\" points=\"\(diamond)\" fill=\"\(Colour.target)\">"
-            svg += "<title>Target \(point.year): \(Escape.html(point.sharePct.description)) % "
+            svg += "<title>Target \(point.year): \(Escape.html(point.sharePct.reduced.description)) % "
             svg += "(\(Escape.html(point.source)))</title></polygon>\n"
         }
 

@@ -62,10 +62,19 @@ enum Escape {
     }
 
     /// A Markdown table cell: Markdown punctuation backslash-escaped, line breaks as spaces.
+    /// An underscore inside a word (`district_code`) cannot start emphasis and is left as is.
     static func markdownCell(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        func isWordCharacter(_ index: Int) -> Bool {
+            guard scalars.indices.contains(index) else { return false }
+            let scalar = scalars[index]
+            return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        }
         var out = ""
-        for scalar in text.unicodeScalars {
+        for (index, scalar) in scalars.enumerated() {
             switch scalar {
+            case "_" where isWordCharacter(index - 1) && isWordCharacter(index + 1):
+                out.unicodeScalars.append(scalar)
             case "\\", "|", "*", "_", "`", "<", ">", "[", "]", "#", "~":
                 out += "\\"
                 out.unicodeScalars.append(scalar)
