@@ -190,6 +190,24 @@ public struct SnapshotStore: Sendable {
         return .published(meta)
     }
 
+    /// Removes the oldest versions so that at most `keep` remain (`outputs.keep_snapshots`;
+    /// 0 keeps all). The latest is always kept, so a number is never used twice. Returns the
+    /// removed versions.
+    public func prune(keeping keep: Int) throws -> [Int] {
+        guard keep > 0 else { return [] }
+        let all = try versions()
+        guard all.count > keep else { return [] }
+        let removed = Array(all.prefix(all.count - keep))
+        for version in removed {
+            let path = url(for: version).path
+            if unlink(path) != 0 && errno != ENOENT {
+                throw OutputWriteError(path: path, operation: "remove old snapshot", errno: errno)
+            }
+        }
+        try FileSystem.syncDirectory(folder.path)
+        return removed
+    }
+
     /// Opens a published version read-only; `SnapshotError.Code.missingSnapshot` when absent (exit 66).
     public func open(version: Int) throws -> SnapshotFile {
         let url = url(for: version)

@@ -19,9 +19,10 @@ import Testing
         #expect(try String(contentsOf: url, encoding: .utf8) == "second\n")
         try AtomicFile.write([UInt8](), to: url)
         #expect(try Data(contentsOf: url).isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == [
-            "target-vs-actual.csv"
-        ])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == [
+                "target-vs-actual.csv"
+            ])
     }
 
     @Test func neverOverwritesWhenAskedNotTo() throws {

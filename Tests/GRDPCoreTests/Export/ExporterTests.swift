@@ -128,7 +128,9 @@ import Testing
         let text = render(.byDistrict, .md)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "# Digital-economy value added by district (snapshot v0007)")
-        #expect(lines[2] == "| year | district_code | district_name | core_bvnd | ecommerce_bvnd | digitised_bvnd | de_bvnd |")
+        #expect(
+            lines[2]
+                == "| year | district_code | district_name | core_bvnd | ecommerce_bvnd | digitised_bvnd | de_bvnd |")
         #expect(lines[3] == "| ---: | --- | --- | ---: | ---: | ---: | ---: |")
         #expect(lines[4] == "| 2023 | 660 | Gia Nghĩa | 1.501 | 0.000 | 0.000 | 1.501 |")
         #expect(text.contains(meta.contentSHA256))
@@ -184,7 +186,9 @@ import Testing
     @Test func exportsFromAPublishedSnapshotEqualExportsFromTheContent() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
         let store = SnapshotStore(folder: folder)
-        guard case .published(let published) = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard
+            case .published(let published) = try store.publish(
+                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         else {
             Issue.record("not published")
             return
@@ -208,7 +212,8 @@ import Testing
         #expect(snapshot["content_sha256"] as? String == meta.contentSHA256)
         #expect(snapshot["label"] as? String == "v0007")
         let resources = try #require(object["resources"] as? [[String: Any]])
-        #expect(resources.map { $0["path"] as? String } == ["target-vs-actual.csv", "by-district.csv", "quarantine.csv"])
+        #expect(
+            resources.map { $0["path"] as? String } == ["target-vs-actual.csv", "by-district.csv", "quarantine.csv"])
         for (resource, table) in zip(resources, ExportTable.allCases) {
             let schema = try #require(resource["schema"] as? [String: Any])
             let fields = try #require(schema["fields"] as? [[String: Any]])
@@ -220,7 +225,8 @@ import Testing
         #expect(fields[1]["type"] as? String == "number")
         #expect(fields[1]["unit"] as? String == "billion VND")
         #expect(fields[0]["type"] as? String == "integer")
-        #expect((fields[8]["constraints"] as? [String: Any])?["enum"] as? [String] == ["explicit", "interpolated", "none"])
+        #expect(
+            (fields[8]["constraints"] as? [String: Any])?["enum"] as? [String] == ["explicit", "interpolated", "none"])
     }
 
     @Test func chartTicksAreNice() {

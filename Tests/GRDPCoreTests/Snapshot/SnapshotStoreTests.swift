@@ -108,7 +108,8 @@ import Testing
     }
 
     @Test func emptyContentHasAStableHash() throws {
-        let first = try publishedMeta(store.publish(SnapshotContent(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
+        let first = try publishedMeta(
+            store.publish(SnapshotContent(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
         let again = try store.publish(SnapshotContent(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         #expect(try publishedMeta(again).contentSHA256 == first.contentSHA256)
         #expect(try store.open(version: 1).loadContent() == SnapshotContent())
@@ -144,6 +145,20 @@ import Testing
         #expect(try store.latestVersion() == 3)
         #expect(store.url(for: 3).lastPathComponent == "grdp-v0003.sqlite")
         #expect(store.url(for: 12345).lastPathComponent == "grdp-v12345.sqlite")
+    }
+
+    @Test func pruneKeepsTheNewestVersions() throws {
+        var content = SnapshotFixtures.content()
+        for index in 1...4 {
+            content.districts[0].name = "v\(index)"
+            _ = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        }
+        #expect(try store.prune(keeping: 0) == [])
+        #expect(try store.prune(keeping: 2) == [1, 2])
+        #expect(try store.versions() == [3, 4])
+        #expect(try store.prune(keeping: 2) == [])
+        let next = try publishedMeta(store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: "x"))
+        #expect(next.version == 5)
     }
 
     @Test func fileNamesParseStrictly() {
