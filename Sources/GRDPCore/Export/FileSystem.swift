@@ -69,7 +69,8 @@ enum FileSystem {
 
     /// fsyncs an existing file, so that its data is on disk before it is renamed into place.
     static func syncFile(_ path: String) throws(OutputWriteError) {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        // Read-only is enough for fsync on Linux and macOS, and works on a file already made read-only.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw OutputWriteError(path: path, operation: "open for fsync", errno: currentErrno()) }
         defer { _ = close(fd) }
         if fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }

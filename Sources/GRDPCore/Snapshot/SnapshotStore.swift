@@ -167,6 +167,11 @@ public struct SnapshotStore: Sendable {
         }
 
         let finalPath = url(for: meta.version).path
+        // Published snapshots are immutable: read-only for everyone, so that no tool opens one
+        // for writing by accident (the sqlite3 shell, for one, then opens it read-only).
+        if chmod(temporaryPath, 0o444) != 0 {
+            throw OutputWriteError(path: temporaryPath, operation: "make read-only", errno: errno)
+        }
         try FileSystem.syncFile(temporaryPath)
         if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
             try FileSystem.moveNoReplace(temporaryPath, to: finalPath)

@@ -12,6 +12,7 @@ import Testing
 @Suite struct ExportAtomicFileTests {
     @Test func writesAndReplacesWithoutLeavingTemporaries() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
         let url = folder.appendingPathComponent("exports/target-vs-actual.csv")
         try AtomicFile.write("first\n", to: url)
         #expect(try String(contentsOf: url, encoding: .utf8) == "first\n")
@@ -27,6 +28,7 @@ import Testing
 
     @Test func neverOverwritesWhenAskedNotTo() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
         let url = folder.appendingPathComponent("run-20250102T030405.678901Z.json")
         try AtomicFile.write("{}\n", to: url, replacing: false)
         let error = #expect(throws: OutputWriteError.self) {
@@ -39,6 +41,7 @@ import Testing
 
     @Test func anUnwritableFolderIsAnOutputWriteErrorNamingThePath() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
         let url = folder.appendingPathComponent("report.html")
         try AtomicFile.write("old", to: url)
         guard let restore = try makeUnwritable(folder) else {

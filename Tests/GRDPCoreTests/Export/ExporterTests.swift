@@ -185,6 +185,7 @@ import Testing
 
     @Test func exportsFromAPublishedSnapshotEqualExportsFromTheContent() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
         let store = SnapshotStore(folder: folder)
         guard
             case .published(let published) = try store.publish(

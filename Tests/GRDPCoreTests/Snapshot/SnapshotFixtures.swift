@@ -127,6 +127,11 @@ enum SnapshotFixtures {
             parentVersion: nil, command: "grdp run")
     }
 
+    /// Removes a folder made by `temporaryFolder()`, read-only files and all.
+    static func remove(_ folder: URL) {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
     /// A fresh, empty folder under the system temporary folder.
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory

@@ -9,13 +9,19 @@ import Testing
     import Darwin
 #endif
 
-@Suite struct SnapshotStoreTests {
+@Suite final class SnapshotStoreTests {
+    let root: URL
     let folder: URL
     let store: SnapshotStore
 
     init() throws {
-        folder = try SnapshotFixtures.temporaryFolder().appendingPathComponent("snapshots", isDirectory: true)
+        root = try SnapshotFixtures.temporaryFolder()
+        folder = root.appendingPathComponent("snapshots", isDirectory: true)
         store = SnapshotStore(folder: folder)
+    }
+
+    deinit {
+        SnapshotFixtures.remove(root)
     }
 
     private func publishedMeta(_ outcome: PublishOutcome) throws -> SnapshotMeta {

@@ -9,17 +9,25 @@ import Testing
     import Darwin
 #endif
 
-@Suite struct SnapshotVerifyTests {
+@Suite final class SnapshotVerifyTests {
+    let root: URL
     let folder: URL
     let store: SnapshotStore
 
     init() throws {
-        folder = try SnapshotFixtures.temporaryFolder().appendingPathComponent("snapshots", isDirectory: true)
+        root = try SnapshotFixtures.temporaryFolder()
+        folder = root.appendingPathComponent("snapshots", isDirectory: true)
         store = SnapshotStore(folder: folder)
         _ = try store.publish(SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
     }
 
+    deinit {
+        SnapshotFixtures.remove(root)
+    }
+
     private func patch(_ body: (inout [UInt8]) throws -> Void) throws {
+        // Published files are read-only; a test that damages one makes it writable first.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: store.url(for: 1).path)
         var bytes = try [UInt8](Data(contentsOf: store.url(for: 1)))
         try body(&bytes)
         try Data(bytes).write(to: store.url(for: 1))
@@ -62,6 +70,14 @@ import Testing
         }
         let failures = try store.verify(version: 1)
         #expect(failures.map(\.check) == [.schemaVersion], "\(failures)")
+    }
+
+    @Test func theSameContentAndMetaGiveTheSameBytes() throws {
+        let otherRoot = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(otherRoot) }
+        let other = SnapshotStore(folder: otherRoot.appendingPathComponent("snapshots", isDirectory: true))
+        _ = try other.publish(SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        #expect(try Data(contentsOf: other.url(for: 1)) == Data(contentsOf: store.url(for: 1)))
     }
 
     @Test func aFileRenamedToAnotherVersionFailsTheMetaCheck() throws {
@@ -107,9 +123,10 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["grdp-v0001.sqlite"])
     }
 
-    @Test func aReadOnlyFileCanBeOpened() throws {
+    @Test func publishedFilesAreReadOnlyAndOpenAsSuch() throws {
         let url = store.url(for: 1)
-        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: url.path)
+        let mode = try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int
+        #expect(mode == 0o444)
         let file = try store.open(version: 1)
         #expect(try file.loadContent() == SnapshotFixtures.content())
     }

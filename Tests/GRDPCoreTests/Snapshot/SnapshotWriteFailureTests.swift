@@ -44,7 +44,9 @@ func makeUnwritable(_ folder: URL) throws -> (() -> Void)? {
 
 @Suite(.serialized) struct SnapshotWriteFailureTests {
     @Test func publishingIntoAnUnwritableFolderFailsWithOutputWriteError() throws {
-        let folder = try SnapshotFixtures.temporaryFolder().appendingPathComponent("snapshots", isDirectory: true)
+        let root = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(root) }
+        let folder = root.appendingPathComponent("snapshots", isDirectory: true)
         let store = SnapshotStore(folder: folder)
         let content = SnapshotFixtures.content()
         _ = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
@@ -72,7 +74,9 @@ func makeUnwritable(_ folder: URL) throws -> (() -> Void)? {
     }
 
     @Test func aFailureAfterWritingRemovesTheTemporaryAndKeepsEarlierSnapshots() throws {
-        let folder = try SnapshotFixtures.temporaryFolder().appendingPathComponent("snapshots", isDirectory: true)
+        let root = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(root) }
+        let folder = root.appendingPathComponent("snapshots", isDirectory: true)
         let store = SnapshotStore(folder: folder)
         _ = try store.publish(SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         let before = try Data(contentsOf: store.url(for: 1))
@@ -92,6 +96,7 @@ func makeUnwritable(_ folder: URL) throws -> (() -> Void)? {
 
     @Test func aSnapshotFolderThatIsAFileIsAnOutputWriteError() throws {
         let parent = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(parent) }
         let blocker = parent.appendingPathComponent("snapshots")
         try Data("x".utf8).write(to: blocker)
         let error = #expect(throws: OutputWriteError.self) {
@@ -103,7 +108,9 @@ func makeUnwritable(_ folder: URL) throws -> (() -> Void)? {
     }
 
     @Test func theSnapshotFolderIsCreatedWhenMissing() throws {
-        let folder = try SnapshotFixtures.temporaryFolder().appendingPathComponent("outputs/snapshots")
+        let root = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(root) }
+        let folder = root.appendingPathComponent("outputs/snapshots")
         let outcome = try SnapshotStore(folder: folder).publish(
             SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let meta) = outcome else {
@@ -135,6 +142,7 @@ private func runTool(_ path: String, _ arguments: [String]) -> Bool {
     /// A full disk: a 64 KiB tmpfs (root only; recorded as a known issue where it cannot be mounted).
     @Test func aFullDiskIsAnOutputWriteErrorWithENOSPCAndLeavesNothingBehind() throws {
         let mountPoint = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(mountPoint) }
         guard getuid() == 0, runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
         else {
             withKnownIssue("cannot mount a small tmpfs here") { Issue.record("skipped") }
