@@ -121,24 +121,31 @@ public struct SnapshotStore: Sendable {
 
         let meta: SnapshotMeta
         do {
+            do {
+                let writer = try Database(path: temporaryPath, mode: .create)
+                defer { writer.close() }
+                // No journal: a failed write is never rolled back, the whole file is deleted instead.
+                // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
+                try writer.execute(
+                    """
+                    PRAGMA journal_mode = OFF;
+                    PRAGMA synchronous = OFF;
+                    PRAGMA application_id = \(SnapshotSchema.applicationID);
+                    PRAGMA user_version = \(SnapshotSchema.version);
+                    """)
+                try writer.execute("BEGIN IMMEDIATE")
+                for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+                    try writer.execute(table.createSQL)
+                }
+                try content.insert(into: writer)
+                try writer.execute("COMMIT")
+            }
+
+            // A fresh connection reads the file back: the hash describes what the file holds,
+            // computed by the code `verify` runs.
             let database = try Database(path: temporaryPath, mode: .create)
             defer { database.close() }
-            // No journal: a failed write is never rolled back, the whole file is deleted instead.
-            // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
-            try database.execute(
-                """
-                PRAGMA journal_mode = OFF;
-                PRAGMA synchronous = OFF;
-                PRAGMA application_id = \(SnapshotSchema.applicationID);
-                PRAGMA user_version = \(SnapshotSchema.version);
-                """)
-            try database.execute("BEGIN IMMEDIATE")
-            for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
-                try database.execute(table.createSQL)
-            }
-            try content.insert(into: database)
-            try database.execute("COMMIT")
-
+            try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             let hash = try ContentHash.compute(database)
             if let skipIfHashEquals, skipIfHashEquals == hash {
                 return .upToDate(contentSHA256: hash)
