@@ -42,6 +42,7 @@ struct HTMLReport {
             """
         switch table {
         case .targetVsActual, .byDistrict:
+            html += headline()
             html += section("Share of GRDP against the target", shareChart())
             html += section("Components of digital-economy value added (billion VND)", componentsChart())
             html += section("Target vs actual", tableHTML(ExportRows(.targetVsActual, content: content, years: years)))
@@ -70,6 +71,27 @@ struct HTMLReport {
 
     private var indicators: [IndicatorRow] {
         content.indicators.filter { years?.contains($0.year) ?? true }.sorted { $0.year < $1.year }
+    }
+
+    // MARK: Headline
+
+    /// One sentence on the latest year with a share: the figure a reader looks for first.
+    private func headline() -> String {
+        guard let row = indicators.last(where: { $0.sharePct != nil }), let share = row.sharePct else { return "" }
+        let percent = SnapshotSchema.percentDecimals
+        var text =
+            "In \(row.year) the digital economy was <strong>\(share.formatted(decimals: percent)) %</strong> of GRDP"
+        if let target = row.targetPct {
+            text += " against a target of \(target.formatted(decimals: percent)) % (\(row.targetKind.rawValue))"
+            if let gap = row.gapPp {
+                let sign = gap.isNegative || gap.isZero ? "" : "+"
+                text += ": <span class=\"status-\(row.status.rawValue)\">\(row.status.rawValue)</span>, "
+                text += "\(sign)\(gap.formatted(decimals: percent)) percentage points"
+            }
+        } else {
+            text += "; no target applies to that year"
+        }
+        return "<p class=\"headline\">\(text).</p>\n"
     }
 
     // MARK: Share of GRDP vs target
@@ -346,6 +368,8 @@ struct HTMLReport {
         h1 { font-size: 1.6rem; margin: 0 0 4px; }
         h2 { font-size: 1.2rem; margin: 32px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
         .meta, .note, footer { color: #555; font-size: 0.9rem; }
+        .headline { font-size: 1.1rem; margin: 16px 0 0; padding: 10px 14px; background: #f3f7fb;
+          border-left: 4px solid #0072B2; }
         code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.85em;
           word-break: break-all; }
         .chart { width: 100%; height: auto; max-width: 720px; display: block; }

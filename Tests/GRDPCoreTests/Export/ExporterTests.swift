@@ -161,6 +161,11 @@ import Testing
         #expect(html.components(separatedBy: "class=\"target-point\"").count == 4)
         #expect(html.contains("class=\"target-line\""))
         #expect(html.contains("class=\"actual-line\""))
+        // The headline names the latest year with a share.
+        #expect(
+            html.contains(
+                "In 2024 the digital economy was <strong>20.0005 %</strong> of GRDP against a target of 18.0328 % "
+                    + "(interpolated): <span class=\"status-met\">met</span>, +1.9677 percentage points."))
     }
 
     @Test func htmlForTheQuarantineListsEveryRow() {

@@ -167,6 +167,14 @@ import Testing
         #expect(next.version == 5)
     }
 
+    @Test func aFolderWithSpacesAndReservedCharactersWorks() throws {
+        let odd = SnapshotStore(folder: root.appendingPathComponent("Đắk Nông ?#% snapshots", isDirectory: true))
+        let meta = try publishedMeta(
+            odd.publish(SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
+        #expect(try odd.open(version: meta.version).loadContent() == SnapshotFixtures.content())
+        #expect(try odd.verify(version: meta.version) == [])
+    }
+
     @Test func fileNamesParseStrictly() {
         #expect(SnapshotStore.version(fromFileName: "grdp-v0001.sqlite") == 1)
         #expect(SnapshotStore.version(fromFileName: "grdp-v0042.sqlite") == 42)
