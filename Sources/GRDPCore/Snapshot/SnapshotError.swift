@@ -19,6 +19,8 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         public static let invalidSnapshot = Code("invalid-snapshot")
         /// A figure cannot be stored exactly in its column (a bug in the stage that produced it).
         public static let unrepresentableValue = Code("unrepresentable-value")
+        /// The snapshots folder exists but cannot be listed.
+        public static let unreadableFolder = Code("unreadable-folder")
         /// Another process published the version number this run meant to use.
         public static let versionConflict = Code("version-conflict")
     }
@@ -49,11 +51,10 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(path): \(message)"
-        if let sqliteCode {
-            text += " (SQLite code \(sqliteCode)"
-            if let systemErrno { text += ", errno \(systemErrno)" }
-            text += ")"
-        }
+        var codes: [String] = []
+        if let sqliteCode { codes.append("SQLite code \(sqliteCode)") }
+        if let systemErrno { codes.append("errno \(systemErrno)") }
+        if !codes.isEmpty { text += " (" + codes.joined(separator: ", ") + ")" }
         if let sql { text += " while executing: \(sql)" }
         return text
     }

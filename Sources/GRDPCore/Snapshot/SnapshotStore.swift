@@ -51,7 +51,16 @@ public struct SnapshotStore: Sendable {
 
     /// The published versions, ascending. A missing folder has none.
     public func versions() throws -> [Int] {
-        guard let names = try FileSystem.directoryEntries(folder.path) else { return [] }
+        let listed: [String]?
+        do {
+            listed = try FileSystem.directoryEntries(folder.path)
+        } catch {
+            // Reading, not writing: not an OutputWriteError (exit 73) for `export` or `snapshots`.
+            throw SnapshotError(
+                code: .unreadableFolder, message: "cannot list the snapshots folder: \(error)", path: folder.path,
+                systemErrno: error.errno)
+        }
+        guard let names = listed else { return [] }
         return names.compactMap { name -> Int? in
             guard let version = SnapshotStore.version(fromFileName: name),
                 FileSystem.isRegularFile(folder.path + "/" + name)
