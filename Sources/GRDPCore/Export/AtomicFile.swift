@@ -1,0 +1,42 @@
+public import Foundation
+
+/// Writes a whole file atomically: a temporary `.grdp-<random>.tmp` in the same folder, fsync,
+/// rename, fsync of the folder. Readers see the old file or the new one, never half of one.
+/// Used for exports and run reports. Failures throw `OutputWriteError` (exit 73) and leave no
+/// temporary behind.
+public enum AtomicFile {
+    /// Writes `bytes` to `url`, creating missing folders.
+    ///
+    /// - Parameter replacing: when false, fails with `EEXIST` rather than replace an existing
+    ///   file (run reports are never overwritten).
+    public static func write(_ bytes: [UInt8], to url: URL, replacing: Bool = true) throws(OutputWriteError) {
+        let path = url.path
+        let folder = FileSystem.parentDirectory(of: path)
+        try FileSystem.makeDirectories(folder)
+        let temporaryPath = folder + "/" + FileSystem.temporaryName()
+        var temporaryExists = false
+        defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
+        temporaryExists = true
+        try FileSystem.writeNewFile(bytes, to: temporaryPath)
+        if replacing {
+            try FileSystem.renameReplacing(temporaryPath, to: path)
+        } else {
+            try FileSystem.moveNoReplace(temporaryPath, to: path)
+        }
+        temporaryExists = false
+        try FileSystem.syncDirectory(folder)
+    }
+
+    public static func write(_ data: Data, to url: URL, replacing: Bool = true) throws(OutputWriteError) {
+        try write([UInt8](data), to: url, replacing: replacing)
+    }
+
+    public static func write(_ text: String, to url: URL, replacing: Bool = true) throws(OutputWriteError) {
+        try write(Array(text.utf8), to: url, replacing: replacing)
+    }
+
+    /// Removes `.grdp-*.tmp` leftovers of an interrupted write in `folder`; returns their names.
+    public static func removeLeftoverTemporaries(in folder: URL) throws -> [String] {
+        try SnapshotStore(folder: folder).removeLeftoverTemporaries()
+    }
+}

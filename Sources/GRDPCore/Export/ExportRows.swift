@@ -1,0 +1,196 @@
+/// A table ready to print: columns with their kinds, rows of cells. CSV, JSON, Markdown, HTML and
+/// the data package all derive from this one model, so they cannot disagree.
+struct ExportRows {
+    struct Column {
+        enum Kind {
+            case integer
+            /// Billion VND, 3 decimals.
+            case money
+            /// Percent or percentage points, 4 decimals.
+            case percent
+            case text
+        }
+
+        var name: String
+        var kind: Kind
+        /// For the data package: what the column holds, with its unit.
+        var description: String
+        /// Allowed values (data package `enum` constraint), if fixed.
+        var allowed: [String]? = nil
+    }
+
+    enum Cell: Equatable {
+        case missing
+        case integer(Int)
+        /// A number already formatted with its fixed decimals (`12.300`).
+        case number(String)
+        case text(String)
+
+        /// The text of a CSV or table cell (empty when missing).
+        var plainText: String {
+            switch self {
+            case .missing: ""
+            case .integer(let value): String(value)
+            case .number(let text): text
+            case .text(let text): text
+            }
+        }
+    }
+
+    var title: String
+    var columns: [Column]
+    var rows: [[Cell]]
+    var primaryKey: [String]
+}
+
+extension ExportRows {
+    static func columns(of table: ExportTable) -> [Column] {
+        switch table {
+        case .targetVsActual:
+            [
+                Column(name: "year", kind: .integer, description: "Calendar year."),
+                Column(
+                    name: "grdp_bvnd", kind: .money,
+                    description: "GRDP at current prices, billion VND (empty when the year has no GRDP row)."),
+                Column(
+                    name: "core_bvnd", kind: .money,
+                    description: "Value added of ICT-core enterprises, billion VND."),
+                Column(
+                    name: "ecommerce_bvnd", kind: .money,
+                    description: "Value added of counted e-commerce sales, billion VND."),
+                Column(
+                    name: "digitised_bvnd", kind: .money,
+                    description: "Digitised value added of other enterprises, billion VND."),
+                Column(
+                    name: "de_bvnd", kind: .money,
+                    description: "Digital-economy value added = core + e-commerce + digitised, billion VND."),
+                Column(
+                    name: "share_pct", kind: .percent,
+                    description: "Digital-economy value added as a percentage of GRDP (empty without GRDP)."),
+                Column(
+                    name: "target_pct", kind: .percent,
+                    description: "Target share of GRDP, percent (empty when there is no target)."),
+                Column(
+                    name: "target_kind", kind: .text,
+                    description: "How the target was found: explicit point, linear interpolation, or none.",
+                    allowed: ["explicit", "interpolated", "none"]),
+                Column(
+                    name: "gap_pp", kind: .percent,
+                    description: "share_pct − target_pct, percentage points (negative: behind the target)."),
+                Column(
+                    name: "status", kind: .text, description: "Standing against the target.",
+                    allowed: ["met", "behind", "no-target", "no-grdp"]),
+            ]
+        case .byDistrict:
+            [
+                Column(name: "year", kind: .integer, description: "Calendar year."),
+                Column(
+                    name: "district_code", kind: .text,
+                    description: "GSO district code (`unknown` when the seller's district is not known)."),
+                Column(name: "district_name", kind: .text, description: "District name from the configuration."),
+                Column(name: "core_bvnd", kind: .money, description: "ICT-core value added, billion VND."),
+                Column(name: "ecommerce_bvnd", kind: .money, description: "E-commerce value added, billion VND."),
+                Column(name: "digitised_bvnd", kind: .money, description: "Digitised value added, billion VND."),
+                Column(name: "de_bvnd", kind: .money, description: "Digital-economy value added, billion VND."),
+            ]
+        case .quarantine:
+            [
+                Column(
+                    name: "archive_path", kind: .text,
+                    description: "Archive holding the row, relative to the returns folder."),
+                Column(name: "member_path", kind: .text, description: "Member (file) inside the archive."),
+                Column(
+                    name: "line", kind: .integer,
+                    description: "Physical line of the member on which the row starts (header = line 1)."),
+                Column(name: "kind", kind: .text, description: "Record kind: enterprise, transaction or grdp."),
+                Column(name: "reason", kind: .text, description: "Reason code (type-error, missing-cell, …)."),
+                Column(name: "detail", kind: .text, description: "What was wrong, naming the field and value."),
+            ]
+        }
+    }
+
+    static func title(of table: ExportTable) -> String {
+        switch table {
+        case .targetVsActual: "Digital economy share of GRDP: target vs actual"
+        case .byDistrict: "Digital-economy value added by district"
+        case .quarantine: "Quarantined rows"
+        }
+    }
+
+    static func primaryKey(of table: ExportTable) -> [String] {
+        switch table {
+        case .targetVsActual: ["year"]
+        case .byDistrict: ["year", "district_code"]
+        case .quarantine: []
+        }
+    }
+
+    /// The rows of `table`, ordered as CONTRACT §7 says; `years` filters the per-year tables.
+    init(_ table: ExportTable, content: SnapshotContent, years: Set<Int>?) {
+        func money(_ value: ExactDecimal?) -> Cell {
+            value.map { .number($0.formatted(decimals: SnapshotSchema.moneyDecimals)) } ?? .missing
+        }
+        func percent(_ value: ExactDecimal?) -> Cell {
+            value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .missing
+        }
+        func included(_ year: Int) -> Bool { years?.contains(year) ?? true }
+
+        var rows: [[Cell]] = []
+        switch table {
+        case .targetVsActual:
+            for row in content.indicators.filter({ included($0.year) }).sorted(by: { $0.year < $1.year }) {
+                rows.append([
+                    .integer(row.year), money(row.grdpBVND), money(row.coreBVND), money(row.ecommerceBVND),
+                    money(row.digitisedBVND), money(row.deBVND), percent(row.sharePct), percent(row.targetPct),
+                    .text(row.targetKind.rawValue), percent(row.gapPp), .text(row.status.rawValue),
+                ])
+            }
+        case .byDistrict:
+            var names: [String: String] = [:]
+            for district in content.districts { names[district.code] = district.name }
+            let sorted = content.districtIndicators.filter { included($0.year) }.sorted { a, b in
+                a.year != b.year ? a.year < b.year : bytewiseLess(a.districtCode, b.districtCode)
+            }
+            for row in sorted {
+                rows.append([
+                    .integer(row.year), .text(row.districtCode), .text(names[row.districtCode] ?? ""),
+                    money(row.coreBVND), money(row.ecommerceBVND), money(row.digitisedBVND), money(row.deBVND),
+                ])
+            }
+        case .quarantine:
+            let sorted = content.quarantine.sorted { a, b in
+                for (x, y) in [(a.archivePath, b.archivePath), (a.memberPath, b.memberPath)] {
+                    let order = bytewiseCompare(x, y)
+                    if order != 0 { return order < 0 }
+                }
+                if a.line != b.line { return a.line < b.line }
+                for (x, y) in [(a.reason, b.reason), (a.detail, b.detail), (a.kind, b.kind)] {
+                    let order = bytewiseCompare(x, y)
+                    if order != 0 { return order < 0 }
+                }
+                return false
+            }
+            for row in sorted {
+                rows.append([
+                    .text(row.archivePath), .text(row.memberPath), .integer(row.line), .text(row.kind),
+                    .text(row.reason), .text(row.detail),
+                ])
+            }
+        }
+        self.init(
+            title: ExportRows.title(of: table), columns: ExportRows.columns(of: table), rows: rows,
+            primaryKey: ExportRows.primaryKey(of: table))
+    }
+}
+
+/// Bytewise (UTF-8) order: the same on every machine and locale, and total (unlike `String`'s
+/// `==`, which equates canonically equivalent spellings).
+func bytewiseLess(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+/// -1, 0 or 1 by bytewise (UTF-8) order.
+func bytewiseCompare(_ a: String, _ b: String) -> Int {
+    if a.utf8.elementsEqual(b.utf8) { return 0 }
+    return bytewiseLess(a, b) ? -1 : 1
+}

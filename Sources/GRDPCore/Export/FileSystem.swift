@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The few POSIX file operations that durable, atomic publishing needs.
+///
+/// Every failure is an `OutputWriteError` naming the path, the operation and the errno.
+enum FileSystem {
+    /// A fresh temporary name `.grdp-<16 hex digits>.tmp` (CONTRACT §7: a run removes such leftovers).
+    static func temporaryName() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let random = generator.next() as UInt64
+        let hex = String(random, radix: 16)
+        return ".grdp-" + String(repeating: "0", count: 16 - hex.count) + hex + ".tmp"
+    }
+
+    /// Whether `name` is one of our temporaries (or its SQLite journal).
+    static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".grdp-") && (name.hasSuffix(".tmp") || name.hasSuffix(".tmp-journal"))
+    }
+
+    /// Creates `path` and any missing parents (`mkdir -p`).
+    static func makeDirectories(_ path: String) throws(OutputWriteError) {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            if (status.st_mode & S_IFMT) == S_IFDIR { return }
+            throw OutputWriteError(path: path, operation: "create folder", errno: ENOTDIR)
+        }
+        let parent = parentDirectory(of: path)
+        if parent != path && !parent.isEmpty { try makeDirectories(parent) }
+        if mkdir(path, 0o755) != 0 && currentErrno() != EEXIST {
+            throw OutputWriteError(path: path, operation: "create folder", errno: currentErrno())
+        }
+    }
+
+    /// Writes `bytes` to a new file at `path` (which must not exist) and fsyncs it.
+    static func writeNewFile(_ bytes: [UInt8], to path: String) throws(OutputWriteError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
+        var closed = false
+        defer { if !closed { _ = close(fd) } }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                write(fd, buffer.baseAddress! + offset, bytes.count - offset)
+            }
+            if written < 0 {
+                let code = currentErrno()
+                if code == EINTR { continue }
+                throw OutputWriteError(path: path, operation: "write", errno: code)
+            }
+            offset += written
+        }
+        if fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }
+        closed = true
+        if close(fd) != 0 { throw OutputWriteError(path: path, operation: "close", errno: currentErrno()) }
+    }
+
+    /// Creates an empty file at `path`, which must not exist. Creating it ourselves, before SQLite
+    /// opens it, reports the true errno (SQLite's `sqlite3_system_errno` after a failed open is
+    /// that of its last system call, often an unrelated `ENOENT`).
+    static func createEmptyFile(_ path: String) throws(OutputWriteError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
+        _ = close(fd)
+    }
+
+    /// fsyncs an existing file, so that its data is on disk before it is renamed into place.
+    static func syncFile(_ path: String) throws(OutputWriteError) {
+        // Read-only is enough for fsync on Linux and macOS, and works on a file already made read-only.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "open for fsync", errno: currentErrno()) }
+        defer { _ = close(fd) }
+        if fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }
+    }
+
+    /// fsyncs a folder, so that a rename inside it survives a crash.
+    static func syncDirectory(_ path: String) throws(OutputWriteError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "open folder for fsync", errno: currentErrno()) }
+        defer { _ = close(fd) }
+        if fsync(fd) != 0 {
+            let code = currentErrno()
+            // Some file systems cannot fsync a folder; the rename is then as durable as it gets.
+            if code != EINVAL && code != ENOTSUP {
+                throw OutputWriteError(path: path, operation: "fsync folder", errno: code)
+            }
+        }
+    }
+
+    /// Renames `source` to `destination`, replacing it.
+    static func renameReplacing(_ source: String, to destination: String) throws(OutputWriteError) {
+        if rename(source, destination) != 0 {
+            throw OutputWriteError(path: destination, operation: "rename into place", errno: currentErrno())
+        }
+    }
+
+    /// Moves `source` to `destination` only if `destination` does not exist: `link` + `unlink`,
+    /// which never replaces a file (a published snapshot or report is never overwritten).
+    /// Falls back to a checked `rename` on file systems without hard links.
+    static func moveNoReplace(_ source: String, to destination: String) throws(OutputWriteError) {
+        if link(source, destination) == 0 {
+            _ = unlink(source)
+            return
+        }
+        let code = currentErrno()
+        switch code {
+        case EPERM, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS:
+            if access(destination, F_OK) == 0 {
+                throw OutputWriteError(path: destination, operation: "publish (already exists)", errno: EEXIST)
+            }
+            try renameReplacing(source, to: destination)
+        default:
+            throw OutputWriteError(path: destination, operation: "publish", errno: code)
+        }
+    }
+
+    /// Removes a file; a missing file is not an error.
+    static func removeFile(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Whether `path` is a regular file (not following symlinks).
+    static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Whether anything exists at `path`.
+    static func exists(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0
+    }
+
+    /// The names in a folder (no `.` and `..`); nil when the folder does not exist.
+    static func directoryEntries(_ path: String) throws(OutputWriteError) -> [String]? {
+        guard let dir = opendir(path) else {
+            let code = currentErrno()
+            if code == ENOENT { return nil }
+            throw OutputWriteError(path: path, operation: "list folder", errno: code)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+}
+
+/// The calling thread's errno.
+@inline(__always)
+func currentErrno() -> Int32 {
+    errno
+}

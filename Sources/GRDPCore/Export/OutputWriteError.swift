@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An output file or folder could not be written: disk full, permission denied, read-only
+/// file system. The executable maps this error to exit 73 (CONTRACT §7).
+///
+/// Modelled on swift-nio's `FileSystemError`: it names the path, the operation and the errno.
+public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
+    /// The file or folder that could not be written.
+    public var path: String
+    /// What was being done: `create`, `write`, `fsync`, `rename`, …
+    public var operation: String
+    /// The errno reported by the system (`ENOSPC`, `EACCES`, …).
+    public var errno: Int32
+    /// More detail from the layer that failed (SQLite's message), if any.
+    public var detail: String?
+
+    public init(path: String, operation: String, errno: Int32, detail: String? = nil) {
+        self.path = path
+        self.operation = operation
+        self.errno = errno
+        self.detail = detail
+    }
+
+    /// The errno's symbolic name where known (`ENOSPC`), else its number.
+    public var errnoName: String {
+        switch errno {
+        case EACCES: "EACCES"
+        case EPERM: "EPERM"
+        case ENOSPC: "ENOSPC"
+        case EROFS: "EROFS"
+        case EDQUOT: "EDQUOT"
+        case EIO: "EIO"
+        case ENOENT: "ENOENT"
+        case ENOTDIR: "ENOTDIR"
+        case EEXIST: "EEXIST"
+        case EISDIR: "EISDIR"
+        case EFBIG: "EFBIG"
+        case EXDEV: "EXDEV"
+        default: "errno \(errno)"
+        }
+    }
+
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        var text = "cannot \(operation) '\(path)': \(reason) (\(errnoName)"
+        if errnoName.hasPrefix("E") { text += ", errno \(errno)" }
+        text += ")"
+        if let detail, !detail.isEmpty { text += ": \(detail)" }
+        return text
+    }
+}

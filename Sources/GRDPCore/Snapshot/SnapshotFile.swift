@@ -1,0 +1,147 @@
+public import Foundation
+
+/// A published snapshot, opened read-only.
+///
+/// Published files are immutable, so the connection is opened with `SQLITE_OPEN_READONLY` and
+/// `immutable=1`: SQLite takes no lock, looks for no journal and never writes the file (no
+/// `-journal`, no `-shm`), so `export`, `verify` and `diff` can run beside a `run`.
+/// Not `Sendable`: it owns one SQLite connection.
+public final class SnapshotFile {
+    public let url: URL
+    public let meta: SnapshotMeta
+    private let database: Database
+
+    /// Opens the file at `url`; throws `SnapshotError` when it is not a readable grdp snapshot.
+    public init(url: URL) throws(SnapshotError) {
+        self.url = url
+        self.database = try Database(path: url.path, mode: .readOnlyImmutable)
+        self.meta = try SnapshotFile.readMeta(database)
+    }
+
+    /// Every table back into the row types, rows in key order.
+    public func loadContent() throws(SnapshotError) -> SnapshotContent {
+        try SnapshotContent(loadingFrom: database)
+    }
+
+    /// The content hash recomputed from the stored tables.
+    public func contentSHA256() throws(SnapshotError) -> String {
+        try ContentHash.compute(database)
+    }
+
+    /// Runs every check of `grdp verify`; an empty result means the file is sound.
+    ///
+    /// - Parameter expectedVersion: the version the file name says, checked against the meta.
+    public func verify(expectedVersion: Int? = nil) -> [VerifyFailure] {
+        var failures: [VerifyFailure] = []
+
+        do {
+            let rows = try database.rows("PRAGMA integrity_check")
+            let messages = rows.compactMap { row -> String? in
+                if case .text(let text) = row.first { return text }
+                return nil
+            }
+            if messages != ["ok"] {
+                let shown = messages.prefix(5).joined(separator: "; ")
+                failures.append(VerifyFailure(check: .integrity, message: "integrity_check: \(shown)"))
+            }
+        } catch {
+            failures.append(VerifyFailure(check: .integrity, message: error.description))
+        }
+
+        do {
+            let applicationID = try database.integer("PRAGMA application_id") ?? 0
+            if applicationID != SnapshotSchema.applicationID {
+                failures.append(
+                    VerifyFailure(
+                        check: .applicationID,
+                        message: "application_id is \(applicationID), expected \(SnapshotSchema.applicationID)"))
+            }
+            let userVersion = try database.integer("PRAGMA user_version") ?? 0
+            if userVersion != SnapshotSchema.version {
+                failures.append(
+                    VerifyFailure(
+                        check: .schemaVersion,
+                        message: "user_version is \(userVersion), expected \(SnapshotSchema.version)"))
+            }
+        } catch {
+            failures.append(VerifyFailure(check: .applicationID, message: error.description))
+        }
+
+        for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+            do {
+                let rows = try database.rows("PRAGMA table_info(\(ContentHash.quoteIdentifier(table.name)))")
+                let present = Set(
+                    rows.compactMap { row -> String? in
+                        if row.count > 1, case .text(let name) = row[1] { return name }
+                        return nil
+                    })
+                if present.isEmpty {
+                    failures.append(VerifyFailure(check: .schema, message: "table \(table.name) is missing"))
+                } else {
+                    let missing = table.columnNames.filter { !present.contains($0) }
+                    if !missing.isEmpty {
+                        failures.append(
+                            VerifyFailure(
+                                check: .schema,
+                                message: "table \(table.name) lacks column(s) " + missing.joined(separator: ", ")))
+                    }
+                }
+            } catch {
+                failures.append(VerifyFailure(check: .schema, message: error.description))
+            }
+        }
+
+        if let expectedVersion, meta.version != expectedVersion {
+            failures.append(
+                VerifyFailure(
+                    check: .meta,
+                    message: "snapshot_meta says version \(meta.version), the file name says \(expectedVersion)"))
+        }
+
+        do {
+            let recomputed = try contentSHA256()
+            if recomputed != meta.contentSHA256 {
+                failures.append(
+                    VerifyFailure(
+                        check: .contentHash,
+                        message: "content_sha256 recomputed as \(recomputed), snapshot_meta says \(meta.contentSHA256)"
+                    ))
+            }
+        } catch {
+            failures.append(VerifyFailure(check: .contentHash, message: "cannot recompute: \(error.description)"))
+        }
+        return failures
+    }
+
+    static func readMeta(_ database: Database) throws(SnapshotError) -> SnapshotMeta {
+        var values: [String: String?] = [:]
+        for row in try database.rows("SELECT key, value FROM snapshot_meta") {
+            guard row.count == 2, case .text(let key) = row[0] else { continue }
+            switch row[1] {
+            case .text(let value): values[key] = .some(value)
+            case .integer(let value): values[key] = .some(String(value))
+            default: values[key] = .some(nil)
+            }
+        }
+        func invalid(_ message: String) -> SnapshotError {
+            SnapshotError(code: .invalidSnapshot, message: "snapshot_meta: \(message)", path: database.path)
+        }
+        func required(_ key: String) throws(SnapshotError) -> String {
+            guard let entry = values[key], let value = entry else { throw invalid("\(key) is missing") }
+            return value
+        }
+        let key = SnapshotSchema.MetaKey.self
+        guard let version = Int(try required(key.version)), version > 0 else {
+            throw invalid("version is not a positive integer")
+        }
+        var parent: Int?
+        if let entry = values[key.parentVersion], let text = entry, !text.isEmpty {
+            guard let value = Int(text) else { throw invalid("parent_version '\(text)' is not an integer") }
+            parent = value
+        }
+        return SnapshotMeta(
+            version: version, createdAt: try required(key.createdAt), toolVersion: try required(key.toolVersion),
+            configSHA256: try required(key.configSHA256), contentSHA256: try required(key.contentSHA256),
+            parentVersion: parent, command: try required(key.command))
+    }
+}

@@ -1,0 +1,147 @@
+/// The tables of a snapshot file (CONTRACT §6), schema version 1.
+///
+/// Exact money (`ExactDecimal`) is TEXT in canonical form so that it stays exact; the published,
+/// already rounded indicator figures are REAL; flags are INTEGER 0/1. Tables are `STRICT`, so a
+/// value always has its column's type, and the content hash (which tags every value with its
+/// storage class) cannot depend on how a value happened to be bound.
+enum SnapshotSchema {
+    /// `PRAGMA user_version`.
+    static let version: Int64 = 1
+    /// `PRAGMA application_id`: "GRDP" in ASCII.
+    static let applicationID: Int64 = 1_196_573_776
+
+    struct Column {
+        var name: String
+        var type: String
+        var nullable: Bool = false
+    }
+
+    struct Table {
+        var name: String
+        var columns: [Column]
+        /// The natural key (a PRIMARY KEY constraint); empty where the contract defines none.
+        var primaryKey: [String] = []
+
+        var columnNames: [String] { columns.map(\.name) }
+
+        var createSQL: String {
+            var parts = columns.map { column in
+                "\(column.name) \(column.type)" + (column.nullable ? "" : " NOT NULL")
+            }
+            if !primaryKey.isEmpty {
+                parts.append("PRIMARY KEY (" + primaryKey.joined(separator: ", ") + ")")
+            }
+            return "CREATE TABLE \(name) (\n    " + parts.joined(separator: ",\n    ") + "\n) STRICT"
+        }
+
+        /// `ORDER BY` every column, in column order: a total order, so reads are deterministic.
+        /// Columns are declared natural key first.
+        var orderByAll: String {
+            columns.indices.map { String($0 + 1) }.joined(separator: ", ")
+        }
+
+        var insertSQL: String {
+            "INSERT INTO \(name) (" + columnNames.joined(separator: ", ") + ") VALUES ("
+                + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        }
+    }
+
+    static func text(_ name: String, nullable: Bool = false) -> Column {
+        Column(name: name, type: "TEXT", nullable: nullable)
+    }
+    static func integer(_ name: String, nullable: Bool = false) -> Column {
+        Column(name: name, type: "INTEGER", nullable: nullable)
+    }
+    static func real(_ name: String, nullable: Bool = false) -> Column {
+        Column(name: name, type: "REAL", nullable: nullable)
+    }
+
+    static let meta = Table(
+        name: "snapshot_meta", columns: [text("key"), text("value", nullable: true)], primaryKey: ["key"])
+
+    static let sourceArchive = Table(
+        name: "source_archive",
+        columns: [text("path"), text("sha256"), integer("bytes"), text("status"), text("reason", nullable: true)],
+        primaryKey: ["path"])
+
+    static let sourceMember = Table(
+        name: "source_member",
+        columns: [
+            text("archive_path"), text("member_path"), text("kind"), integer("rows_read"), integer("rows_accepted"),
+            integer("rows_quarantined"), integer("rows_superseded"), integer("rows_excluded"),
+        ])
+
+    static let enterprise = Table(
+        name: "enterprise",
+        columns: [
+            text("tax_code"), integer("year"), text("name"), text("vsic"), text("section"), text("district_code"),
+            text("value_added_mvnd"), integer("is_core"), text("archive_path"), text("member_path"),
+            integer("line"),
+        ],
+        primaryKey: ["tax_code", "year"])
+
+    static let ecommerceSales = Table(
+        name: "ecommerce_sales",
+        columns: [
+            integer("year"), integer("month"), text("channel"), text("seller_tax_code"),
+            text("seller_district_code"), integer("transactions"), text("net_vnd"), text("va_vnd"),
+            integer("counted"),
+        ])
+
+    static let grdp = Table(
+        name: "grdp",
+        columns: [integer("year"), text("grdp_bvnd"), text("archive_path"), text("member_path"), integer("line")],
+        primaryKey: ["year"])
+
+    static let indicator = Table(
+        name: "indicator",
+        columns: [
+            integer("year"), real("grdp_bvnd", nullable: true), real("core_bvnd"), real("ecommerce_bvnd"),
+            real("digitised_bvnd"), real("de_bvnd"), real("share_pct", nullable: true),
+            real("target_pct", nullable: true), text("target_kind"), real("gap_pp", nullable: true),
+            text("status"),
+        ],
+        primaryKey: ["year"])
+
+    static let indicatorByDistrict = Table(
+        name: "indicator_by_district",
+        columns: [
+            integer("year"), text("district_code"), real("core_bvnd"), real("ecommerce_bvnd"),
+            real("digitised_bvnd"), real("de_bvnd"),
+        ],
+        primaryKey: ["year", "district_code"])
+
+    static let quarantine = Table(
+        name: "quarantine",
+        columns: [
+            text("archive_path"), text("member_path"), integer("line"), text("kind"), text("reason"),
+            text("detail"), text("raw"),
+        ])
+
+    static let targetPoint = Table(
+        name: "target_point", columns: [integer("year"), text("share_pct"), text("source")], primaryKey: ["year"])
+
+    static let district = Table(name: "district", columns: [text("code"), text("name")], primaryKey: ["code"])
+
+    /// Every table holding content (all but `snapshot_meta`).
+    static let contentTables: [Table] = [
+        sourceArchive, sourceMember, enterprise, ecommerceSales, grdp, indicator, indicatorByDistrict, quarantine,
+        targetPoint, district,
+    ]
+
+    /// The keys of `snapshot_meta`.
+    enum MetaKey {
+        static let version = "version"
+        static let createdAt = "created_at"
+        static let toolVersion = "tool_version"
+        static let configSHA256 = "config_sha256"
+        static let contentSHA256 = "content_sha256"
+        static let parentVersion = "parent_version"
+        static let command = "command"
+        static let all = [version, createdAt, toolVersion, configSHA256, contentSHA256, parentVersion, command]
+    }
+
+    /// Decimals of the published figures stored as REAL (CONTRACT §5).
+    static let moneyDecimals = 3
+    static let percentDecimals = 4
+}

@@ -1,0 +1,285 @@
+public import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What a run supplies for `snapshot_meta`; the store adds `version` and `content_sha256`.
+public struct SnapshotMetaDraft: Sendable, Equatable {
+    /// UTC, ISO 8601.
+    public var createdAt: String
+    public var toolVersion: String
+    public var configSHA256: String
+    /// The snapshot this one was computed from (`run --year` keeps its other years), if any.
+    public var parentVersion: Int?
+    /// The command line, for provenance.
+    public var command: String
+
+    public init(createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String) {
+        self.createdAt = createdAt
+        self.toolVersion = toolVersion
+        self.configSHA256 = configSHA256
+        self.parentVersion = parentVersion
+        self.command = command
+    }
+}
+
+/// The result of `SnapshotStore.publish`.
+public enum PublishOutcome: Sendable, Equatable {
+    /// A new snapshot file was published.
+    case published(SnapshotMeta)
+    /// The content hash equals the one given to skip: nothing was written, no number was used.
+    case upToDate(contentSHA256: String)
+}
+
+/// The folder of versioned snapshot files `grdp-vNNNN.sqlite` (CONTRACT §6).
+///
+/// Publishing is atomic: the file is written completely under a temporary name
+/// `.grdp-<random>.tmp` in the same folder, fsynced, then moved to its final name without ever
+/// replacing a file, and the folder is fsynced. A reader, or a crash at any point, sees either no
+/// new snapshot or a complete one; earlier snapshots are never opened for writing.
+/// Only `run`, holding the lock, publishes or removes temporaries.
+public struct SnapshotStore: Sendable {
+    public let folder: URL
+
+    /// - Parameter folder: `<outputs>/snapshots`.
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    /// The published versions, ascending. A missing folder has none.
+    public func versions() throws -> [Int] {
+        let listed: [String]?
+        do {
+            listed = try FileSystem.directoryEntries(folder.path)
+        } catch {
+            // Reading, not writing: not an OutputWriteError (exit 73) for `export` or `snapshots`.
+            throw SnapshotError(
+                code: .unreadableFolder, message: "cannot list the snapshots folder: \(error)", path: folder.path,
+                systemErrno: error.errno)
+        }
+        guard let names = listed else { return [] }
+        return names.compactMap { name -> Int? in
+            guard let version = SnapshotStore.version(fromFileName: name),
+                FileSystem.isRegularFile(folder.path + "/" + name)
+            else { return nil }
+            return version
+        }.sorted()
+    }
+
+    /// The newest published version, if any.
+    public func latestVersion() throws -> Int? {
+        try versions().last
+    }
+
+    /// `<folder>/grdp-v0007.sqlite`.
+    public func url(for version: Int) -> URL {
+        folder.appendingPathComponent(SnapshotStore.fileName(for: version), isDirectory: false)
+    }
+
+    /// `grdp-v0007.sqlite` (more digits from v10000 on).
+    public static func fileName(for version: Int) -> String {
+        "grdp-" + SnapshotMeta.label(version) + ".sqlite"
+    }
+
+    /// The version a published file name stands for; nil for any other name (`grdp-v7.sqlite` too).
+    public static func version(fromFileName name: String) -> Int? {
+        guard name.hasPrefix("grdp-v"), name.hasSuffix(".sqlite") else { return nil }
+        let digits = name.dropFirst("grdp-v".count).dropLast(".sqlite".count)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let version = Int(digits), version > 0, fileName(for: version) == name
+        else { return nil }
+        return version
+    }
+
+    /// Removes `.grdp-*.tmp` files (and their `-journal`) left by an interrupted run; returns their names.
+    public func removeLeftoverTemporaries() throws -> [String] {
+        guard let names = try FileSystem.directoryEntries(folder.path) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() where FileSystem.isTemporaryName(name) {
+            let path = folder.path + "/" + name
+            if unlink(path) != 0 && errno != ENOENT {
+                throw OutputWriteError(path: path, operation: "remove leftover temporary file", errno: errno)
+            }
+            removed.append(name)
+        }
+        return removed
+    }
+
+    /// Writes `content` as the next version, unless its content hash equals `skipIfHashEquals`.
+    ///
+    /// The hash is computed by reading the written temporary file back with the same code that
+    /// `verify` uses. Throws `OutputWriteError` (disk full, permission denied: exit 73) or
+    /// `SnapshotError`; on any failure the temporary file is removed and no snapshot changes.
+    public func publish(
+        _ content: SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?
+    ) throws -> PublishOutcome {
+        let folderPath = folder.path
+        try FileSystem.makeDirectories(folderPath)
+        let temporaryPath = folderPath + "/" + FileSystem.temporaryName()
+        try FileSystem.createEmptyFile(temporaryPath)
+        var temporaryExists = true
+        defer {
+            if temporaryExists {
+                FileSystem.removeFile(temporaryPath)
+                FileSystem.removeFile(temporaryPath + "-journal")
+            }
+        }
+
+        let meta: SnapshotMeta
+        do {
+            do {
+                let writer = try Database(path: temporaryPath, mode: .create)
+                defer { writer.close() }
+                // No journal: a failed write is never rolled back, the whole file is deleted instead.
+                // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
+                try writer.execute(
+                    """
+                    PRAGMA journal_mode = OFF;
+                    PRAGMA synchronous = OFF;
+                    PRAGMA application_id = \(SnapshotSchema.applicationID);
+                    PRAGMA user_version = \(SnapshotSchema.version);
+                    """)
+                try writer.execute("BEGIN IMMEDIATE")
+                for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+                    try writer.execute(table.createSQL)
+                }
+                try content.insert(into: writer)
+                try writer.execute("COMMIT")
+            }
+
+            // A fresh connection reads the file back: the hash describes what the file holds,
+            // computed by the code `verify` runs.
+            let database = try Database(path: temporaryPath, mode: .create)
+            defer { database.close() }
+            try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            let hash = try ContentHash.compute(database)
+            if let skipIfHashEquals, skipIfHashEquals == hash {
+                return .upToDate(contentSHA256: hash)
+            }
+            let version = (try versions().max() ?? 0) + 1
+            meta = SnapshotMeta(
+                version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
+                configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
+                command: draft.command)
+            try database.execute("BEGIN IMMEDIATE")
+            let insertMeta = try database.prepare(SnapshotSchema.meta.insertSQL)
+            let key = SnapshotSchema.MetaKey.self
+            let entries: [(String, SQLValue)] = [
+                (key.version, .text(String(meta.version))), (key.createdAt, .text(meta.createdAt)),
+                (key.toolVersion, .text(meta.toolVersion)), (key.configSHA256, .text(meta.configSHA256)),
+                (key.contentSHA256, .text(meta.contentSHA256)),
+                (key.parentVersion, meta.parentVersion.map { .text(String($0)) } ?? .null),
+                (key.command, .text(meta.command)),
+            ]
+            for (name, value) in entries {
+                try insertMeta.run([.text(name), value])
+            }
+            try database.execute("COMMIT")
+        } catch let error as SnapshotError {
+            throw SnapshotStore.asOutputWriteError(error, path: temporaryPath) ?? error
+        }
+
+        let finalPath = url(for: meta.version).path
+        // Published snapshots are immutable: read-only for everyone, so that no tool opens one
+        // for writing by accident (the sqlite3 shell, for one, then opens it read-only).
+        if chmod(temporaryPath, 0o444) != 0 {
+            throw OutputWriteError(path: temporaryPath, operation: "make read-only", errno: errno)
+        }
+        try FileSystem.syncFile(temporaryPath)
+        if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
+            try FileSystem.moveNoReplace(temporaryPath, to: finalPath)
+        }) {
+            if error.errno != EEXIST { throw error }
+            throw SnapshotError(
+                code: .versionConflict,
+                message: "\(SnapshotMeta.label(meta.version)) appeared while this run was writing it; "
+                    + "is another run publishing without the lock?",
+                path: finalPath)
+        }
+        temporaryExists = false
+        do {
+            try FileSystem.syncDirectory(folderPath)
+        } catch {
+            // The rename is not known to be durable: withdraw the snapshot rather than report a
+            // failed run beside a published file.
+            FileSystem.removeFile(finalPath)
+            throw error
+        }
+        return .published(meta)
+    }
+
+    /// Removes the oldest versions so that at most `keep` remain (`outputs.keep_snapshots`;
+    /// 0 keeps all). The latest is always kept, so a number is never used twice. Returns the
+    /// removed versions.
+    public func prune(keeping keep: Int) throws -> [Int] {
+        guard keep > 0 else { return [] }
+        let all = try versions()
+        guard all.count > keep else { return [] }
+        let removed = Array(all.prefix(all.count - keep))
+        for version in removed {
+            let path = url(for: version).path
+            if unlink(path) != 0 && errno != ENOENT {
+                throw OutputWriteError(path: path, operation: "remove old snapshot", errno: errno)
+            }
+        }
+        try FileSystem.syncDirectory(folder.path)
+        return removed
+    }
+
+    /// Opens a published version read-only; `SnapshotError.Code.missingSnapshot` when absent (exit 66).
+    public func open(version: Int) throws -> SnapshotFile {
+        let url = url(for: version)
+        guard FileSystem.isRegularFile(url.path) else {
+            throw SnapshotError(
+                code: .missingSnapshot,
+                message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
+        }
+        return try SnapshotFile(url: url)
+    }
+
+    /// Every check of `grdp verify` on one version. Throws only when the version does not exist
+    /// (exit 66); a file that cannot even be opened yields a failure of check `open`.
+    public func verify(version: Int) throws -> [VerifyFailure] {
+        let file: SnapshotFile
+        do {
+            file = try open(version: version)
+        } catch let error as SnapshotError where error.code != .missingSnapshot {
+            return [VerifyFailure(check: .open, message: error.description)]
+        }
+        return file.verify(expectedVersion: version)
+    }
+
+    /// Runs `body`, returning its error instead of throwing it. (Swift 6.3.1 crashes compiling a
+    /// `catch … where` clause on a typed throw here.)
+    private static func attempt(_ body: () throws(OutputWriteError) -> Void) -> OutputWriteError? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// SQLite's "cannot write" results become `OutputWriteError`, naming the path and errno.
+    static func asOutputWriteError(_ error: SnapshotError, path: String) -> OutputWriteError? {
+        guard let code = error.sqliteCode else { return nil }
+        let primary = code & 0xFF
+        let systemErrno = error.systemErrno
+        switch primary {
+        case 13:  // SQLITE_FULL
+            return OutputWriteError(
+                path: path, operation: "write snapshot", errno: systemErrno ?? ENOSPC, detail: error.message)
+        case 14:  // SQLITE_CANTOPEN
+            return OutputWriteError(
+                path: path, operation: "create snapshot", errno: systemErrno ?? EACCES, detail: error.message)
+        case 10, 8, 3:  // SQLITE_IOERR, SQLITE_READONLY, SQLITE_PERM
+            return OutputWriteError(
+                path: path, operation: "write snapshot", errno: systemErrno ?? EIO, detail: error.message)
+        default:
+            return nil
+        }
+    }
+}

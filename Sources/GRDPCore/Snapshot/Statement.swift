@@ -1,0 +1,124 @@
+internal import CSQLite
+
+/// A value as SQLite stores it.
+enum SQLValue: Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// A prepared statement; `deinit` finalizes it (GRDB's `Statement` does the same).
+///
+/// Holds a strong reference to its `Database`, so the connection outlives every statement.
+final class Statement {
+    let database: Database
+    let sql: String
+    private let handle: OpaquePointer
+
+    init(database: Database, sql: String) throws(SnapshotError) {
+        var statement: OpaquePointer?
+        let status = sqlite3_prepare_v2(database.rawHandle, sql, -1, &statement, nil)
+        guard status == SQLITE_OK, let statement else {
+            sqlite3_finalize(statement)
+            throw database.error(status: status, sql: sql)
+        }
+        self.database = database
+        self.sql = sql
+        self.handle = statement
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    func columnName(at index: Int) -> String {
+        sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? ""
+    }
+
+    /// Binds `values` to parameters 1…n.
+    func bind(_ values: [SQLValue]) throws(SnapshotError) {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let status: Int32
+            switch value {
+            case .null:
+                status = sqlite3_bind_null(handle, index)
+            case .integer(let integer):
+                status = sqlite3_bind_int64(handle, index, integer)
+            case .real(let real):
+                status = sqlite3_bind_double(handle, index, real)
+            case .text(let text) where text.isEmpty:
+                // A NULL pointer would bind SQL NULL: bind a real empty string.
+                status = sqlite3_bind_text(handle, index, "", 0, grdp_sqlite_transient())
+            case .text(let text):
+                // With an explicit byte length, so that a NUL inside the text is kept.
+                var copy = text
+                status = copy.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        sqlite3_bind_text(handle, index, chars.baseAddress, Int32(chars.count), grdp_sqlite_transient())
+                    }
+                }
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes { buffer in
+                    sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), grdp_sqlite_transient())
+                }
+            }
+            if status != SQLITE_OK { throw database.error(status: status, sql: sql) }
+        }
+    }
+
+    /// Steps once: true when a row is available, false when done.
+    func step() throws(SnapshotError) -> Bool {
+        let status = sqlite3_step(handle)
+        switch status {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw database.error(status: status, sql: sql)
+        }
+    }
+
+    /// Binds, runs to completion and resets, for repeated inserts.
+    func run(_ values: [SQLValue]) throws(SnapshotError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        try bind(values)
+        while try step() {}
+    }
+
+    func columnType(at index: Int) -> Int32 {
+        sqlite3_column_type(handle, Int32(index))
+    }
+
+    func int64(at index: Int) -> Int64 {
+        sqlite3_column_int64(handle, Int32(index))
+    }
+
+    func double(at index: Int) -> Double {
+        sqlite3_column_double(handle, Int32(index))
+    }
+
+    /// The raw bytes of a TEXT or BLOB column, as stored (no conversion).
+    func withBytes<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let i = Int32(index)
+        // Ask for the pointer first, then the length (SQLite's documented order).
+        let pointer =
+            columnType(at: index) == SQLITE_BLOB
+            ? sqlite3_column_blob(handle, i) : UnsafeRawPointer(sqlite3_column_text(handle, i))
+        let count = Int(sqlite3_column_bytes(handle, i))
+        return body(UnsafeRawBufferPointer(start: count == 0 ? nil : pointer, count: count))
+    }
+
+    func value(at index: Int) -> SQLValue {
+        switch columnType(at: index) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(int64(at: index))
+        case SQLITE_FLOAT: return .real(double(at: index))
+        case SQLITE_BLOB: return .blob(withBytes(at: index) { Array($0) })
+        default: return .text(withBytes(at: index) { String(decoding: $0, as: UTF8.self) })
+        }
+    }
+}

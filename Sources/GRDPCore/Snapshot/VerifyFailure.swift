@@ -1,0 +1,29 @@
+/// One failed check of `grdp verify` (CONTRACT §7: exit 65 when there is any).
+public struct VerifyFailure: Sendable, Equatable, CustomStringConvertible {
+    public enum Check: String, Sendable, Equatable, CaseIterable {
+        /// The file cannot be opened or its meta read.
+        case open
+        /// `PRAGMA integrity_check` reports damage.
+        case integrity
+        /// `PRAGMA application_id` is not 1196573776 ("GRDP").
+        case applicationID = "application-id"
+        /// `PRAGMA user_version` is not the schema version this build reads.
+        case schemaVersion = "schema-version"
+        /// A required table or column is missing.
+        case schema
+        /// `snapshot_meta` lacks a key, or its version does not match the file name.
+        case meta
+        /// The recomputed content hash differs from `snapshot_meta.content_sha256`.
+        case contentHash = "content-hash"
+    }
+
+    public var check: Check
+    public var message: String
+
+    public init(check: Check, message: String) {
+        self.check = check
+        self.message = message
+    }
+
+    public var description: String { "[\(check.rawValue)] \(message)" }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+@Suite struct ExporterTests {
+    let content = SnapshotFixtures.content()
+    let meta = SnapshotFixtures.meta()
+
+    private func render(_ table: ExportTable, _ format: ExportFormat, years: Set<Int>? = nil) -> String {
+        Exporter.render(table, format: format, content: content, meta: meta, years: years)
+    }
+
+    @Test func targetVsActualCSVIsExact() {
+        // Money with 3 decimals, percentages and points with 4, empty cells for missing values
+        // (2025 has no GRDP row), LF line endings.
+        let expected = """
+            year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status
+            2023,34567.800,1.501,0.000,0.000,1.501,0.0043,15.6728,interpolated,-15.6685,behind
+            2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,18.0328,interpolated,1.9677,met
+            2025,,12.500,0.000,0.300,12.800,,20.0000,explicit,,no-grdp
+
+            """
+        #expect(render(.targetVsActual, .csv) == expected)
+        #expect(!render(.targetVsActual, .csv).contains("\r"))
+    }
+
+    @Test func byDistrictCSVQuotesANameWithAComma() {
+        let expected = """
+            year,district_code,district_name,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd
+            2023,660,Gia Nghĩa,1.501,0.000,0.000,1.501
+            2024,660,Gia Nghĩa,7400.125,0.000,0.000,7400.125
+            2024,661,"Đắk Glong, huyện",0.000,0.000,0.000,0.000
+            2024,unknown,,0.000,0.080,0.000,0.080
+
+            """
+        #expect(render(.byDistrict, .csv) == expected)
+    }
+
+    @Test func quarantineCSVIsOrderedByLineNumberAndQuoted() {
+        // Line 7 before line 12 (numeric, not text order); quotes doubled inside a quoted field.
+        let expected = """
+            archive_path,member_path,line,kind,reason,detail
+            2024-03-01_giaphat.zip,transactions.csv,7,transaction,type-error,"amount '1.234,5.6' is not a number"
+            2024-03-01_giaphat.zip,transactions.csv,12,transaction,unknown-status,"status ""lost"" is unknown"
+
+            """
+        var reversed = content
+        reversed.quarantine.reverse()
+        #expect(Exporter.render(.quarantine, format: .csv, content: reversed, meta: meta, years: nil) == expected)
+        // The year filter does not apply to the quarantine.
+        #expect(render(.quarantine, .csv, years: [1999]) == expected)
+    }
+
+    @Test func rowsAreOrderedWhateverTheContentOrder() {
+        var reversed = content
+        reversed.indicators.reverse()
+        reversed.districtIndicators.reverse()
+        for table in ExportTable.allCases {
+            for format in ExportFormat.allCases {
+                #expect(
+                    Exporter.render(table, format: format, content: reversed, meta: meta, years: nil)
+                        == render(table, format), "\(table) \(format)")
+            }
+        }
+    }
+
+    @Test func yearFilterAppliesToPerYearTables() {
+        let targets = render(.targetVsActual, .csv, years: [2024])
+        #expect(
+            targets == """
+                year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status
+                2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,18.0328,interpolated,1.9677,met
+
+                """)
+        let districts = render(.byDistrict, .csv, years: [2023, 2025])
+        #expect(districts.split(separator: "\n").count == 2)
+        #expect(districts.hasSuffix("2023,660,Gia Nghĩa,1.501,0.000,0.000,1.501\n"))
+        #expect(render(.targetVsActual, .csv, years: [1990]).split(separator: "\n").count == 1)
+    }
+
+    @Test func csvEscaping() {
+        #expect(Escape.csv("plain") == "plain")
+        #expect(Escape.csv("a,b") == "\"a,b\"")
+        #expect(Escape.csv("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(Escape.csv("two\nlines") == "\"two\nlines\"")
+        #expect(Escape.csv("cr\r") == "\"cr\r\"")
+        #expect(Escape.csv("") == "")
+    }
+
+    @Test func jsonParsesWithNumbersAndNulls() throws {
+        let text = render(.targetVsActual, .json)
+        let object = try #require(
+            JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["snapshot"] as? String == "v0007")
+        #expect(object["snapshot_version"] as? Int == 7)
+        #expect(object["content_sha256"] as? String == meta.contentSHA256)
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect(rows[0]["year"] as? Int == 2023)
+        #expect((rows[1]["share_pct"] as? NSNumber)?.doubleValue == 20.0005)
+        #expect(rows[2]["grdp_bvnd"] is NSNull)
+        #expect(rows[2]["status"] as? String == "no-grdp")
+        // Numbers are printed with their fixed decimals.
+        #expect(text.contains("\"grdp_bvnd\": 34567.800"))
+        #expect(text.contains("\"gap_pp\": -15.6685"))
+        #expect(text.contains("\"target_pct\": 20.0000"))
+    }
+
+    @Test func jsonOfEveryTableParses() throws {
+        var hostile = content
+        hostile.quarantine[0].detail = "tab\there, newline\nand \u{1} control, backslash \\ and \"quote\""
+        for table in ExportTable.allCases {
+            let text = Exporter.render(table, format: .json, content: hostile, meta: meta, years: nil)
+            let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(object["table"] as? String == table.rawValue)
+        }
+        let text = Exporter.render(.quarantine, format: .json, content: hostile, meta: meta, years: nil)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows[0]["detail"] as? String == hostile.quarantine[0].detail)
+        let empty = Exporter.render(.quarantine, format: .json, content: SnapshotContent(), meta: meta, years: nil)
+        let emptyObject = try #require(JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [String: Any])
+        #expect((emptyObject["rows"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func markdownHasATitleAndATable() {
+        let text = render(.byDistrict, .md)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0] == "# Digital-economy value added by district (snapshot v0007)")
+        #expect(
+            lines[2]
+                == "| year | district_code | district_name | core_bvnd | ecommerce_bvnd | digitised_bvnd | de_bvnd |")
+        #expect(lines[3] == "| ---: | --- | --- | ---: | ---: | ---: | ---: |")
+        #expect(lines[4] == "| 2023 | 660 | Gia Nghĩa | 1.501 | 0.000 | 0.000 | 1.501 |")
+        #expect(text.contains(meta.contentSHA256))
+        #expect(Escape.markdownCell("a|b\nc") == "a\\|b c")
+    }
+
+    @Test func htmlIsSelfContainedWithChartsAndEscapedText() {
+        var hostile = content
+        hostile.districts[0].name = "<script>alert(1)</script> & Co"
+        hostile.sourceArchives[0].path = "2024/\"quoted\" <b>.zip"
+        let html = Exporter.render(.targetVsActual, format: .html, content: hostile, meta: meta, years: nil)
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.contains("<svg"))
+        #expect(html.components(separatedBy: "<svg").count == 3)
+        #expect(html.contains("<style>"))
+        // Nothing fetched from the network, no script.
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("src="))
+        #expect(!html.contains("href="))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"))
+        #expect(html.contains("2024/&quot;quoted&quot; &lt;b&gt;.zip"))
+        // Snapshot version, provenance and quarantine summary.
+        #expect(html.contains("v0007"))
+        #expect(html.contains(String(repeating: "ab", count: 32)))
+        #expect(html.contains("<td>type-error</td><td class=\"num\">1</td>"))
+        #expect(html.contains("<td>unknown-status</td><td class=\"num\">1</td>"))
+        // Explicit target points are drawn, and the interpolated trajectory through them.
+        #expect(html.components(separatedBy: "class=\"target-point\"").count == 4)
+        #expect(html.contains("class=\"target-line\""))
+        #expect(html.contains("class=\"actual-line\""))
+        // The headline names the latest year with a share.
+        #expect(
+            html.contains(
+                "In 2024 the digital economy was <strong>20.0005 %</strong> of GRDP against a target of 18.0328 % "
+                    + "(interpolated): <span class=\"status-met\">met</span>, +1.9677 percentage points."))
+    }
+
+    @Test func htmlForTheQuarantineListsEveryRow() {
+        let html = render(.quarantine, .html)
+        #expect(html.contains("<svg") == false)
+        #expect(html.contains("status &quot;lost&quot; is unknown"))
+    }
+
+    @Test func htmlOfAnEmptySnapshotRenders() {
+        let html = Exporter.render(.targetVsActual, format: .html, content: SnapshotContent(), meta: meta, years: nil)
+        #expect(html.contains("No years to show."))
+        #expect(html.contains("No rows were quarantined."))
+    }
+
+    @Test func outputIsDeterministic() {
+        for table in ExportTable.allCases {
+            for format in ExportFormat.allCases {
+                #expect(render(table, format) == render(table, format))
+            }
+        }
+    }
+
+    @Test func exportsFromAPublishedSnapshotEqualExportsFromTheContent() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let store = SnapshotStore(folder: folder)
+        guard
+            case .published(let published) = try store.publish(
+                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        else {
+            Issue.record("not published")
+            return
+        }
+        let file = try store.open(version: published.version)
+        let loaded = try file.loadContent()
+        for table in ExportTable.allCases {
+            for format in ExportFormat.allCases {
+                #expect(
+                    Exporter.render(table, format: format, content: loaded, meta: file.meta, years: nil)
+                        == Exporter.render(table, format: format, content: content, meta: published, years: nil))
+            }
+        }
+    }
+
+    @Test func dataPackageDescribesTheCSVColumns() throws {
+        let text = Exporter.dataPackage(tables: [.targetVsActual, .byDistrict, .quarantine], meta: meta)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["profile"] as? String == "tabular-data-package")
+        let snapshot = try #require(object["grdp_snapshot"] as? [String: Any])
+        #expect(snapshot["content_sha256"] as? String == meta.contentSHA256)
+        #expect(snapshot["label"] as? String == "v0007")
+        let resources = try #require(object["resources"] as? [[String: Any]])
+        #expect(
+            resources.map { $0["path"] as? String } == ["target-vs-actual.csv", "by-district.csv", "quarantine.csv"])
+        for (resource, table) in zip(resources, ExportTable.allCases) {
+            let schema = try #require(resource["schema"] as? [String: Any])
+            let fields = try #require(schema["fields"] as? [[String: Any]])
+            let header = render(table, .csv).split(separator: "\n")[0]
+            #expect(fields.compactMap { $0["name"] as? String }.joined(separator: ",") == header)
+        }
+        let fields = try #require(
+            ((resources[0]["schema"] as? [String: Any])?["fields"] as? [[String: Any]]))
+        #expect(fields[1]["type"] as? String == "number")
+        #expect(fields[1]["unit"] as? String == "billion VND")
+        #expect(fields[0]["type"] as? String == "integer")
+        #expect(
+            (fields[8]["constraints"] as? [String: Any])?["enum"] as? [String] == ["explicit", "interpolated", "none"])
+    }
+
+    @Test func chartTicksAreNice() {
+        let ticks = SVGChart.Ticks(low: 0, high: 23.4)
+        #expect(ticks.mantissa == 5 && ticks.exponent == 0)
+        #expect(ticks.values.map(ticks.label) == ["0", "5", "10", "15", "20", "25"])
+        let small = SVGChart.Ticks(low: 0, high: 0.8)
+        #expect(small.values.map(small.label) == ["0", "0.2", "0.4", "0.6", "0.8"])
+        let large = SVGChart.Ticks(low: -1200, high: 7400)
+        #expect(large.values.map(large.label).first == "-2000")
+        #expect(large.values.map(large.label).last == "8000")
+        #expect(SVGChart.number(12.345) == "12.3")
+        #expect(SVGChart.number(-0.04) == "0")
+        #expect(SVGChart.number(-3.25) == "-3.3" || SVGChart.number(-3.25) == "-3.2")
+    }
+}
