@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDPCore
+import Logging
 
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -23,14 +23,14 @@ public final class OutputLock {
         self.url = url
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw OutputWriteError(path: url.path, errno: errno, action: "open the lock file")
+            throw OutputWriteError(path: url.path, operation: "open the lock file", errno: errno)
         }
         let deadline = Timestamp.now().seconds + max(0, waitSeconds)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
             guard error == EWOULDBLOCK || error == EINTR else {
                 close(fd)
-                throw OutputWriteError(path: url.path, errno: error, action: "lock")
+                throw OutputWriteError(path: url.path, operation: "lock", errno: error)
             }
             if Timestamp.now().seconds >= deadline {
                 close(fd)

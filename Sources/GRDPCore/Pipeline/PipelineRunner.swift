@@ -87,9 +87,9 @@ public struct PipelineRunner {
         var report = RunReport(startedAt: started)
         var lock: OutputLock?
         do {
-            try FileManager.default.createDirectory(at: config.outputs.folder, withIntermediateDirectories: true)
+            try FileSystem.makeDirectories(config.outputs.folder.path)
         } catch {
-            report.fail(OutputWriteError(path: config.outputs.folder.path, errno: nil, action: "create the outputs folder"))
+            report.fail(error)
             report.finishedAt = Timestamp.now()
             return finish(report, reportFolder: nil)
         }
@@ -263,11 +263,7 @@ public struct PipelineRunner {
     }
 
     private func createFolder(_ url: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        } catch {
-            throw OutputWriteError(path: url.path, errno: nil, action: "create the folder")
-        }
+        try FileSystem.makeDirectories(url.path)
     }
 
     /// Writes the report as a new file (never overwriting another) and returns the result.

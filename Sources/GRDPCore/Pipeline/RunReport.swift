@@ -161,7 +161,7 @@ struct RunReport {
                     attempt += 1
                     continue
                 }
-                throw OutputWriteError(path: url.path, errno: errno, action: "create the run report")
+                throw OutputWriteError(path: url.path, operation: "create the run report", errno: errno)
             }
             defer { close(fd) }
             var offset = 0
@@ -170,14 +170,14 @@ struct RunReport {
                 if written < 0 {
                     let error = errno
                     unlink(url.path)
-                    throw OutputWriteError(path: url.path, errno: error, action: "write the run report")
+                    throw OutputWriteError(path: url.path, operation: "write the run report", errno: error)
                 }
                 offset += written
             }
             if fsync(fd) != 0 {
                 let error = errno
                 unlink(url.path)
-                throw OutputWriteError(path: url.path, errno: error, action: "sync the run report")
+                throw OutputWriteError(path: url.path, operation: "sync the run report", errno: error)
             }
             return url
         }
@@ -192,6 +192,7 @@ public enum ExitCodes {
         case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
+        case let error as SnapshotError: error.code == .missingSnapshot ? 66 : 70
         default: 70
         }
     }
