@@ -81,7 +81,6 @@ extension SnapshotContent {
     init(loadingFrom database: Database) throws(SnapshotError) {
         typealias S = SnapshotSchema
         let money = S.moneyDecimals
-        let percent = S.percentDecimals
         self.init()
         sourceArchives = try loadRows(S.sourceArchive, database) { (row: inout RowDecoder) throws(SnapshotError) in
             SourceArchiveRow(
@@ -112,14 +111,7 @@ extension SnapshotContent {
                 year: try row.int(), grdpBVND: try row.exact(),
                 source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
         }
-        indicators = try loadRows(S.indicator, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            IndicatorRow(
-                year: try row.int(), grdpBVND: try row.optionalPublished(money), coreBVND: try row.published(money),
-                ecommerceBVND: try row.published(money), digitisedBVND: try row.published(money),
-                deBVND: try row.published(money), sharePct: try row.optionalPublished(percent),
-                targetPct: try row.optionalPublished(percent), targetKind: try row.enumeration(),
-                gapPp: try row.optionalPublished(percent), status: try row.enumeration())
-        }
+        indicators = try SnapshotContent.loadIndicators(from: database)
         districtIndicators = try loadRows(S.indicatorByDistrict, database) {
             (row: inout RowDecoder) throws(SnapshotError) in
             DistrictIndicatorRow(
@@ -137,6 +129,22 @@ extension SnapshotContent {
         }
         districts = try loadRows(S.district, database) { (row: inout RowDecoder) throws(SnapshotError) in
             DistrictRow(code: try row.text(), name: try row.text())
+        }
+    }
+}
+
+extension SnapshotContent {
+    /// The `indicator` table alone, rows by year (for `snapshots` and `diff`, which need no more).
+    static func loadIndicators(from database: Database) throws(SnapshotError) -> [IndicatorRow] {
+        let money = SnapshotSchema.moneyDecimals
+        let percent = SnapshotSchema.percentDecimals
+        return try loadRows(SnapshotSchema.indicator, database) { (row: inout RowDecoder) throws(SnapshotError) in
+            IndicatorRow(
+                year: try row.int(), grdpBVND: try row.optionalPublished(money), coreBVND: try row.published(money),
+                ecommerceBVND: try row.published(money), digitisedBVND: try row.published(money),
+                deBVND: try row.published(money), sharePct: try row.optionalPublished(percent),
+                targetPct: try row.optionalPublished(percent), targetKind: try row.enumeration(),
+                gapPp: try row.optionalPublished(percent), status: try row.enumeration())
         }
     }
 }

@@ -23,6 +23,11 @@ public final class SnapshotFile {
         try SnapshotContent(loadingFrom: database)
     }
 
+    /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.
+    public func loadIndicators() throws(SnapshotError) -> [IndicatorRow] {
+        try SnapshotContent.loadIndicators(from: database)
+    }
+
     /// The content hash recomputed from the stored tables.
     public func contentSHA256() throws(SnapshotError) -> String {
         try ContentHash.compute(database)

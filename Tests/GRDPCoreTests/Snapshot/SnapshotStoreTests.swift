@@ -55,6 +55,7 @@ import Testing
         #expect(loaded.sourceArchives[1].reason == "corrupt-archive")
         #expect(loaded.sourceArchives[0].reason == nil)
         #expect(try file.contentSHA256() == meta.contentSHA256)
+        #expect(try file.loadIndicators() == content.indicators)
     }
 
     @Test func metaIsStoredWithEveryKey() throws {
