@@ -20,7 +20,6 @@ private func failure(_ yaml: String) -> ConfigError? {
     }
 }
 
-private func dec(_ text: String) -> ExactDecimal { ExactDecimal(canonical: text)! }
 
 private let fullConfig = """
     version: 1
