@@ -1,5 +1,5 @@
-public import Foundation
 internal import CArchive
+public import Foundation
 
 /// Writes archives with libarchive's write API: for `grdp generate` and for tests that build
 /// real archives (never used by `run`, which only reads).

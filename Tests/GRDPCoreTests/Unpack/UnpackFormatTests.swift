@@ -26,7 +26,8 @@ import Testing
         let url = try folder.archive("sample.\(format.rawValue)", entries, format: format)
         let seen = try readArchive(url)
 
-        #expect(seen.members == ["data/enterprise_2024.csv", "grdp.csv", "big.bin", "empty.csv", "Đắk Nông/giao dịch.csv"])
+        #expect(
+            seen.members == ["data/enterprise_2024.csv", "grdp.csv", "big.bin", "empty.csv", "Đắk Nông/giao dịch.csv"])
         #expect(seen.data["data/enterprise_2024.csv"] == entries[1].data)
         #expect(seen.data["grdp.csv"] == entries[2].data)
         #expect(seen.data["big.bin"] == entries[3].data)

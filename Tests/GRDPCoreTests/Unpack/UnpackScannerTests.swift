@@ -32,7 +32,8 @@ import Testing
             ".zip": "only a suffix",
         ]
         for (path, text) in files { _ = try folder.write(path, Array(text.utf8)) }
-        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("empty-folder"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.url.appendingPathComponent("empty-folder"), withIntermediateDirectories: true)
 
         let scan = try ReturnsScanner.scan(
             folder: folder.url, exclude: ["old/excluded.tgz", "./old/stale.txt", "missing.zip"])
@@ -52,7 +53,8 @@ import Testing
         #expect(byPath["e.zip"]?.expectedSHA256 == "")
         #expect(byPath["empty.zip"]?.bytes == 0)
         #expect(byPath["2024/07-01_y.tar.gz"]?.bytes == 1)
-        #expect(byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
+        #expect(
+            byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
     }
 
     @Test func bytewiseOrderIsNotLocaleOrder() {
@@ -102,7 +104,8 @@ import Testing
         let empty = try FileDigest.sha256(of: try folder.write("empty", []))
         #expect(empty.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(empty.bytes == 0)
-        let million = try FileDigest.sha256(of: try folder.write("a", [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+        let million = try FileDigest.sha256(
+            of: try folder.write("a", [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
         #expect(million.hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // Larger than the 1 MiB read buffer, not a multiple of it (digest from Python's hashlib).
         let big = try FileDigest.sha256(of: try folder.write("big", noise(2_500_123)))
