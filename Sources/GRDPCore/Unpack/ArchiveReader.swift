@@ -124,7 +124,9 @@ public final class ArchiveReader {
             throw ArchiveRejection.corrupt(
                 "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
         }
-        try stream.requireZeros(from: end) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
+        // Everything from the marker on must be zero, the marker's blocks included: some libarchive versions
+        // consume the block after the first zero block without looking at it.
+        try stream.requireZeros(from: headerStart) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
             consumedBytes = stream.rawConsumed
             // Padding is not a member, but a bomb of zeros after the end marker is still a bomb.
             if limits.ratioExceeded(uncompressed: zeros, compressed: compressed) {

@@ -160,6 +160,10 @@ import Testing
         let folder = try TemporaryFolder()
         let tar = try folder.archiveBytes(Self.entries, format: .tar)
         expectRejected(try folder.write("junk.tar", tar + Array("junk".utf8)), .corruptArchive, member: nil)
+        // In the second block of the end-of-archive marker (header 512 + data 512, then two zero blocks).
+        let one = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")], format: .tar)
+        expectRejected(
+            try folder.write("marker.tar", Self.flipped(one, at: 1024 + 512 + 7)), .corruptArchive, member: nil)
         // Within the 10240-byte record padding, too.
         expectRejected(
             try folder.write("junk2.tar", Self.flipped(tar, at: tar.count - 100)), .corruptArchive, member: nil)

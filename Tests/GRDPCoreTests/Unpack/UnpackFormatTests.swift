@@ -116,6 +116,21 @@ import Testing
         #expect(try readArchive(try folder.write("padded.tar.gz", gz)).members.count == 5)
     }
 
+    @Test(arguments: [ArchiveWriter.Format.tar, .tarGzip])
+    func sparseMembersReadWithTheirHolesAsZeros(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        // 300,000 bytes: data at 0..<1000 and 200,000..<201,000, holes elsewhere (a trailing hole too).
+        var logical = [UInt8](repeating: 0, count: 300_000)
+        logical.replaceSubrange(0..<1000, with: noise(1000, seed: 1))
+        logical.replaceSubrange(200_000..<201_000, with: noise(1000, seed: 2))
+        var entry = ArchiveWriter.Entry(path: "sparse.csv", data: logical)
+        entry.sparseDataRegions = [0..<1000, 200_000..<201_000]
+        let url = try folder.archive("sparse.\(format.rawValue)", [entry], format: format)
+        #expect(try readBytes(url).count < 100_000 || format != .tar)
+        let seen = try readArchive(url)
+        #expect(seen.data["sparse.csv"] == logical)
+    }
+
     @Test func emptyTarHasNoMembers() throws {
         let folder = try TemporaryFolder()
         let seen = try readArchive(try folder.write("empty.tar", [UInt8](repeating: 0, count: 10_240)))
