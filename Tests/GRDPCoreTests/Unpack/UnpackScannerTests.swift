@@ -57,6 +57,27 @@ import Testing
             byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
     }
 
+    @Test func sidecarDigestIsVerified() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("good.zip", Array("abc".utf8))
+        _ = try folder.write(
+            "good.zip.sha256",
+            Array("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  good.zip\n".utf8))
+        _ = try folder.write("bad.zip", Array("abd".utf8))
+        _ = try folder.write(
+            "bad.zip.sha256", Array("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".utf8))
+        _ = try folder.write("none.zip", Array("abc".utf8))
+        let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+        let byPath = Dictionary(uniqueKeysWithValues: scan.archives.map { ($0.relativePath, $0) })
+        #expect(try byPath["good.zip"]?.verifiedDigest().bytes == 3)
+        #expect(try byPath["none.zip"]?.verifiedDigest().hex.hasPrefix("ba7816bf") == true)
+        #expect {
+            try byPath["bad.zip"]?.verifiedDigest()
+        } throws: { error in
+            (error as? ArchiveRejection)?.reason == .corruptArchive && (error as? ArchiveRejection)?.member == nil
+        }
+    }
+
     @Test func bytewiseOrderIsNotLocaleOrder() {
         #expect(ReturnsScanner.precedesBytewise("2024-06-30_x.zip", "2024/07-01_y.tar.gz"))
         #expect(ReturnsScanner.precedesBytewise("B.zip", "a.zip"))
