@@ -15,7 +15,9 @@ enum ArchiveFormat: String, Sendable {
         func starts(with magic: [UInt8]) -> Bool { head.starts(with: magic) }
         if starts(with: [0x1F, 0x8B]) { return .gzip }
         if starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return .xz }
-        if head.count >= 4 && starts(with: Array("BZh".utf8)) && (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(head[3]) {
+        if head.count >= 4 && starts(with: Array("BZh".utf8))
+            && (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(head[3])
+        {
             return .bzip2
         }
         // A local file header, or the end record of a zip without entries.

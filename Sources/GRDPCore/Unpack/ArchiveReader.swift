@@ -92,6 +92,14 @@ public final class ArchiveReader {
         let singleName = Self.singleMemberName(for: relativePath)
         if !ArchiveFormat.isTarHeader(first, orEndMarker: singleName == nil) {
             guard let singleName else {
+                // Damaged data decodes to garbage before its check fails (a bzip2 block is checked only after
+                // all of it came out): look a little further for the damage, and report that.
+                var decoded: Int64 = 0
+                while decoded < 8 << 20 {
+                    let block = try stream.next()
+                    if block.isEmpty { break }
+                    decoded += Int64(block.count)
+                }
                 throw ArchiveRejection.corrupt("the compressed data does not hold a tar archive")
             }
             try readSingleMember(singleName, from: stream, visitor: visitor)
@@ -116,7 +124,9 @@ public final class ArchiveReader {
             throw ArchiveRejection.corrupt(
                 "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
         }
-        try stream.requireZeros(from: end) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
+        // Everything from the marker on must be zero, the marker's blocks included: some libarchive versions
+        // consume the block after the first zero block without looking at it.
+        try stream.requireZeros(from: headerStart) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
             consumedBytes = stream.rawConsumed
             // Padding is not a member, but a bomb of zeros after the end marker is still a bomb.
             if limits.ratioExceeded(uncompressed: zeros, compressed: compressed) {
@@ -191,7 +201,8 @@ public final class ArchiveReader {
                 visitor.skipped(member: path, reason: .device, detail: "\(kind), skipped")
                 try rethrowNaming(path) { try reader.skipData() }
             case .unknown(let mode):
-                throw ArchiveRejection.corrupt("an entry of unknown type (mode \(String(mode, radix: 8)))", member: path)
+                throw ArchiveRejection.corrupt(
+                    "an entry of unknown type (mode \(String(mode, radix: 8)))", member: path)
             case .regular:
                 try readRegular(entry, path: path, from: reader, visitor: visitor, compressedSince: atHeader())
                 consumedBytes = progress()

@@ -1,5 +1,5 @@
-public import Foundation
 internal import CArchive
+public import Foundation
 
 /// Writes archives with libarchive's write API: for `grdp generate` and for tests that build
 /// real archives (never used by `run`, which only reads).
@@ -30,6 +30,8 @@ public enum ArchiveWriter {
         public var kind: Kind
         /// Overrides the size written in the header (hostile tests: a member shorter than its header).
         public var declaredSize: Int64?
+        /// Writes a sparse tar member holding only these ranges of `data`; the rest are holes (tests).
+        public var sparseDataRegions: [Range<Int64>]?
 
         public init(path: String, data: [UInt8] = [], kind: Kind = .file, declaredSize: Int64? = nil) {
             self.path = path
@@ -99,6 +101,9 @@ public enum ArchiveWriter {
             case .file:
                 archive_entry_set_filetype(entry, GRDP_AE_IFREG)
                 archive_entry_set_size(entry, item.declaredSize ?? Int64(item.data.count))
+                for region in item.sparseDataRegions ?? [] {
+                    archive_entry_sparse_add_entry(entry, region.lowerBound, region.upperBound - region.lowerBound)
+                }
             case .directory:
                 archive_entry_set_filetype(entry, GRDP_AE_IFDIR)
                 archive_entry_set_perm(entry, 0o755)

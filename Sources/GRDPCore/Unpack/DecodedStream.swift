@@ -250,8 +250,8 @@ final class DecodedStream {
 
     private static func dataAfterEnd(at offset: Int64, marker: Int64) -> ArchiveRejection {
         .corrupt(
-            "non-zero bytes follow the tar end-of-archive marker (at decompressed offset \(offset), "
-                + "the archive ends at \(marker)): another archive or garbage is appended")
+            "non-zero bytes (at decompressed offset \(offset)) follow the tar end-of-archive marker (which ends "
+                + "at \(marker)): another archive or garbage is appended")
     }
 
     /// The offset of the first non-zero byte, word by word.

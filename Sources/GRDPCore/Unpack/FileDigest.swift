@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// SHA-256 of a file, streamed in large blocks (an archive is never held in memory).
 public enum FileDigest {

@@ -1,5 +1,5 @@
-import Foundation
 internal import CArchive
+import Foundation
 
 /// One libarchive read handle: every `archive_read_*` call of the pipeline lives in this file.
 ///
@@ -153,7 +153,8 @@ final class LibArchiveReader {
             default: "status \(status)"
             }
         var detail = "\(what): " + (message ?? "libarchive gives no message")
-        detail += " (libarchive \(statusName)" + (errno != 0 ? ", errno \(errno))" : ")")
+        // Positive values are system errnos; libarchive's own codes (ARCHIVE_ERRNO_MISC = -1) say nothing more.
+        detail += " (libarchive \(statusName)" + (errno > 0 ? ", errno \(errno))" : ")")
         return .corrupt(detail)
     }
 }

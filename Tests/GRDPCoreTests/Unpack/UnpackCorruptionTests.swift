@@ -51,7 +51,9 @@ import Testing
             let url = try folder.write("cut-\(length).csv.gz", Array(bytes[..<length]))
             // Cut inside the gzip header: the fault comes before the member starts.
             let rejected = expectRejected(url, .corruptArchive, member: length == 10 ? nil : "cut-\(length).csv")
-            if length > 10 { #expect(rejected?.detail.contains("truncated") == true, "\(String(describing: rejected))") }
+            if length > 10 {
+                #expect(rejected?.detail.contains("truncated") == true, "\(String(describing: rejected))")
+            }
         }
     }
 
@@ -76,13 +78,17 @@ import Testing
         let cut = Array(tar[..<1024])
         let rejected = expectRejected(try folder.write("unfinished.tar", cut), .corruptArchive, member: nil)
         #expect(rejected?.detail.contains("end-of-archive") == true)
-        expectRejected(try folder.write("unfinished.tgz", try folder.compressed(cut, .gzip)), .corruptArchive, member: nil)
+        expectRejected(
+            try folder.write("unfinished.tgz", try folder.compressed(cut, .gzip)), .corruptArchive, member: nil)
     }
 
     @Test func badHeaderChecksumIsCorrupt() throws {
         let folder = try TemporaryFolder()
         let tar = try folder.archiveBytes(
-            [ArchiveWriter.Entry(path: "a.csv", data: noise(100)), ArchiveWriter.Entry(path: "b.csv", data: noise(100))],
+            [
+                ArchiveWriter.Entry(path: "a.csv", data: noise(100)),
+                ArchiveWriter.Entry(path: "b.csv", data: noise(100)),
+            ],
             format: .tar)
         // The second header starts at 1024; its name is its first field.
         let secondDamaged = Self.flipped(tar, at: 1024 + 1)
@@ -107,7 +113,8 @@ import Testing
         #expect(isize?.reason == .corruptArchive)
         #expect(isize?.detail.contains("incorrect length check") == true, "\(String(describing: isize))")
         for index in [n / 2, 200, n - 20] {
-            let damaged = rejection(try folder.write("data-\(index).tar.gz", Self.flipped(bytes, at: index, mask: 0x10)))
+            let damaged = rejection(
+                try folder.write("data-\(index).tar.gz", Self.flipped(bytes, at: index, mask: 0x10)))
             #expect(damaged?.reason == .corruptArchive, "flip at \(index)")
         }
         // A .csv.gz likewise: no members count when the trailer is wrong, even though all data was delivered.
@@ -135,7 +142,8 @@ import Testing
     @Test func trailingZerosAfterCSVGzAreCorrupt() throws {
         let folder = try TemporaryFolder()
         let bytes = try folder.compressed(csvText(rows: 10), .gzip)
-        expectRejected(try folder.write("z.csv.gz", bytes + [0, 0, 0, 0, 0, 0, 0, 0]), .corruptArchive, member: "z.csv")
+        expectRejected(
+            try folder.write("z.csv.gz", bytes + [0, 0, 0, 0, 0, 0, 0, 0]), .corruptArchive, member: "z.csv")
     }
 
     @Test(arguments: [ArchiveWriter.Format.tarGzip, .tarXz, .tarBzip2, .tar])
@@ -152,8 +160,13 @@ import Testing
         let folder = try TemporaryFolder()
         let tar = try folder.archiveBytes(Self.entries, format: .tar)
         expectRejected(try folder.write("junk.tar", tar + Array("junk".utf8)), .corruptArchive, member: nil)
+        // In the second block of the end-of-archive marker (header 512 + data 512, then two zero blocks).
+        let one = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")], format: .tar)
+        expectRejected(
+            try folder.write("marker.tar", Self.flipped(one, at: 1024 + 512 + 7)), .corruptArchive, member: nil)
         // Within the 10240-byte record padding, too.
-        expectRejected(try folder.write("junk2.tar", Self.flipped(tar, at: tar.count - 100)), .corruptArchive, member: nil)
+        expectRejected(
+            try folder.write("junk2.tar", Self.flipped(tar, at: tar.count - 100)), .corruptArchive, member: nil)
     }
 
     @Test func compressedNonTarNeedsAGzName() throws {
@@ -184,7 +197,8 @@ import Testing
 
     @Test func zipWithWrongCRCIsCorrupt() throws {
         let folder = try TemporaryFolder()
-        let zip = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "tax_code\n0100109106\n")], format: .zip)
+        let zip = try folder.archiveBytes(
+            [ArchiveWriter.Entry(path: "a.csv", text: "tax_code\n0100109106\n")], format: .zip)
         let visitor = RecordingVisitor()
         let rejected = expectRejected(
             try folder.write("crc.zip", Self.withWrongCRC(zip)), .corruptArchive, member: "a.csv", visitor: visitor)
@@ -196,7 +210,8 @@ import Testing
         let folder = try TemporaryFolder()
         let zip = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", data: csvText(rows: 2000))], format: .zip)
         // Local header (30) + name (5) + extra fields: flip a byte well inside the deflate data.
-        expectRejected(try folder.write("data.zip", Self.flipped(zip, at: 400, mask: 0x55)), .corruptArchive, member: "a.csv")
+        expectRejected(
+            try folder.write("data.zip", Self.flipped(zip, at: 400, mask: 0x55)), .corruptArchive, member: "a.csv")
     }
 
     @Test func zipWithTrailingOrLeadingBytesIsCorrupt() throws {

@@ -26,7 +26,8 @@ import Testing
         let url = try folder.archive("sample.\(format.rawValue)", entries, format: format)
         let seen = try readArchive(url)
 
-        #expect(seen.members == ["data/enterprise_2024.csv", "grdp.csv", "big.bin", "empty.csv", "Đắk Nông/giao dịch.csv"])
+        #expect(
+            seen.members == ["data/enterprise_2024.csv", "grdp.csv", "big.bin", "empty.csv", "Đắk Nông/giao dịch.csv"])
         #expect(seen.data["data/enterprise_2024.csv"] == entries[1].data)
         #expect(seen.data["grdp.csv"] == entries[2].data)
         #expect(seen.data["big.bin"] == entries[3].data)
@@ -113,6 +114,21 @@ import Testing
         // The same padding inside a gzip stream is fine too: it is decompressed data, all zero.
         let gz = try folder.compressed(tar + [UInt8](repeating: 0, count: 4096), .gzip)
         #expect(try readArchive(try folder.write("padded.tar.gz", gz)).members.count == 5)
+    }
+
+    @Test(arguments: [ArchiveWriter.Format.tar, .tarGzip])
+    func sparseMembersReadWithTheirHolesAsZeros(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        // 300,000 bytes: data at 0..<1000 and 200,000..<201,000, holes elsewhere (a trailing hole too).
+        var logical = [UInt8](repeating: 0, count: 300_000)
+        logical.replaceSubrange(0..<1000, with: noise(1000, seed: 1))
+        logical.replaceSubrange(200_000..<201_000, with: noise(1000, seed: 2))
+        var entry = ArchiveWriter.Entry(path: "sparse.csv", data: logical)
+        entry.sparseDataRegions = [0..<1000, 200_000..<201_000]
+        let url = try folder.archive("sparse.\(format.rawValue)", [entry], format: format)
+        #expect(try readBytes(url).count < 100_000 || format != .tar)
+        let seen = try readArchive(url)
+        #expect(seen.data["sparse.csv"] == logical)
     }
 
     @Test func emptyTarHasNoMembers() throws {

@@ -53,7 +53,9 @@ import Testing
     func bombsInEveryFormatAreRefused(format: ArchiveWriter.Format) throws {
         let folder = try TemporaryFolder()
         let name = format == .gzip ? "zeros.csv.gz" : "zeros.\(format.rawValue)"
-        let url = try folder.archive(name, [ArchiveWriter.Entry(path: "zeros.csv", data: [UInt8](repeating: 0, count: 24 << 20))], format: format)
+        let url = try folder.archive(
+            name, [ArchiveWriter.Entry(path: "zeros.csv", data: [UInt8](repeating: 0, count: 24 << 20))], format: format
+        )
         let visitor = RecordingVisitor()
         visitor.keepData = false
         expectRejected(url, .compressionRatio, member: "zeros.csv", visitor: visitor)
@@ -63,7 +65,8 @@ import Testing
     @Test func zerosAfterTheTarEndMarkerAreHeldToTheRatio() throws {
         let folder = try TemporaryFolder()
         let tar = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")], format: .tar)
-        let url = try folder.write("pad.tar.gz", try folder.compressed(tar + [UInt8](repeating: 0, count: 24 << 20), .gzip))
+        let url = try folder.write(
+            "pad.tar.gz", try folder.compressed(tar + [UInt8](repeating: 0, count: 24 << 20), .gzip))
         let reader = ArchiveReader(limits: UnpackLimits())
         #expect {
             try reader.read(url, relativePath: "pad.tar.gz", visitor: RecordingVisitor())
@@ -80,7 +83,10 @@ import Testing
         let csv = csvText(rows: 120_000)
         let url = try folder.archive(
             "r.\(format.rawValue)",
-            [ArchiveWriter.Entry(path: "noise.bin", data: noise(600_000)), ArchiveWriter.Entry(path: "t.csv", data: csv)],
+            [
+                ArchiveWriter.Entry(path: "noise.bin", data: noise(600_000)),
+                ArchiveWriter.Entry(path: "t.csv", data: csv),
+            ],
             format: format)
         #expect(try readArchive(url).data["t.csv"] == csv)
         let strict = UnpackLimits(maxMemberBytes: 1 << 40, maxCompressionRatio: ExactDecimal(2))
@@ -150,7 +156,8 @@ import Testing
             ("dev.tar.gz", ArchiveWriter.Entry(path: "D:/dev", kind: .characterDevice), .tarGzip),
         ]
         for (name, entry, format) in cases {
-            let rejected = expectRejected(try folder.archive(name, [entry], format: format), .unsafeMemberPath, member: entry.path)
+            let rejected = expectRejected(
+                try folder.archive(name, [entry], format: format), .unsafeMemberPath, member: entry.path)
             #expect(rejected != nil, "\(name)")
         }
     }
@@ -159,7 +166,10 @@ import Testing
         let folder = try TemporaryFolder()
         let paths = ["a..b.csv", "..data.csv", "x/..y/z.csv", "x/y../z.csv", "./.hidden.csv", "Cx:.csv"]
         let url = try folder.archive("s.tar", paths.map { ArchiveWriter.Entry(path: $0, text: "a\n") }, format: .tar)
-        #expect(try readArchive(url).members == ["a..b.csv", "..data.csv", "x/..y/z.csv", "x/y../z.csv", ".hidden.csv", "Cx:.csv"])
+        #expect(
+            try readArchive(url).members == [
+                "a..b.csv", "..data.csv", "x/..y/z.csv", "x/y../z.csv", ".hidden.csv", "Cx:.csv",
+            ])
     }
 
     // MARK: - Entry types and duplicates

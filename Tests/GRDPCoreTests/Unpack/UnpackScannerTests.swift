@@ -32,7 +32,8 @@ import Testing
             ".zip": "only a suffix",
         ]
         for (path, text) in files { _ = try folder.write(path, Array(text.utf8)) }
-        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("empty-folder"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.url.appendingPathComponent("empty-folder"), withIntermediateDirectories: true)
 
         let scan = try ReturnsScanner.scan(
             folder: folder.url, exclude: ["old/excluded.tgz", "./old/stale.txt", "missing.zip"])
@@ -52,7 +53,29 @@ import Testing
         #expect(byPath["e.zip"]?.expectedSHA256 == "")
         #expect(byPath["empty.zip"]?.bytes == 0)
         #expect(byPath["2024/07-01_y.tar.gz"]?.bytes == 1)
-        #expect(byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
+        #expect(
+            byPath["2024/07-01_y.tar.gz"]?.url.path == folder.url.appendingPathComponent("2024/07-01_y.tar.gz").path)
+    }
+
+    @Test func sidecarDigestIsVerified() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("good.zip", Array("abc".utf8))
+        _ = try folder.write(
+            "good.zip.sha256",
+            Array("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  good.zip\n".utf8))
+        _ = try folder.write("bad.zip", Array("abd".utf8))
+        _ = try folder.write(
+            "bad.zip.sha256", Array("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".utf8))
+        _ = try folder.write("none.zip", Array("abc".utf8))
+        let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+        let byPath = Dictionary(uniqueKeysWithValues: scan.archives.map { ($0.relativePath, $0) })
+        #expect(try byPath["good.zip"]?.verifiedDigest().bytes == 3)
+        #expect(try byPath["none.zip"]?.verifiedDigest().hex.hasPrefix("ba7816bf") == true)
+        #expect {
+            try byPath["bad.zip"]?.verifiedDigest()
+        } throws: { error in
+            (error as? ArchiveRejection)?.reason == .corruptArchive && (error as? ArchiveRejection)?.member == nil
+        }
     }
 
     @Test func bytewiseOrderIsNotLocaleOrder() {
@@ -102,7 +125,8 @@ import Testing
         let empty = try FileDigest.sha256(of: try folder.write("empty", []))
         #expect(empty.hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(empty.bytes == 0)
-        let million = try FileDigest.sha256(of: try folder.write("a", [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+        let million = try FileDigest.sha256(
+            of: try folder.write("a", [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
         #expect(million.hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         // Larger than the 1 MiB read buffer, not a multiple of it (digest from Python's hashlib).
         let big = try FileDigest.sha256(of: try folder.write("big", noise(2_500_123)))

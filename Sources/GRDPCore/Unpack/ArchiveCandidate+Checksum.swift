@@ -1,0 +1,19 @@
+extension ArchiveCandidate {
+    /// The archive's SHA-256 (lowercase hex) and size, checked against its `.sha256` sidecar when it has one.
+    ///
+    /// Throws `ArchiveRejection` (`corrupt-archive`) on a mismatch (CONTRACT §3), and when the file cannot
+    /// be read.
+    public func verifiedDigest() throws -> (hex: String, bytes: Int64) {
+        let digest: (hex: String, bytes: Int64)
+        do {
+            digest = try FileDigest.sha256(of: url)
+        } catch {
+            throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
+        }
+        if let expected = expectedSHA256, expected != digest.hex {
+            let shown = expected.isEmpty ? "an empty .sha256 file" : "'\(expected)' in its .sha256 file"
+            throw ArchiveRejection.corrupt("SHA-256 \(digest.hex) does not match \(shown)")
+        }
+        return digest
+    }
+}
