@@ -80,7 +80,7 @@ public enum Ingest {
                         "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
                     ])
             } else {
-                logger.info(
+                logger.debug(
                     "Archive read",
                     metadata: [
                         "archive": "\(candidate.relativePath)", "members": "\(outcome.members.count)",

@@ -192,6 +192,7 @@ public enum ExitCodes {
         case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
+        case let error as ReturnsScanError: error.kind == .missingFolder ? 66 : 70
         case let error as SnapshotError: error.code == .missingSnapshot ? 66 : 70
         default: 70
         }
