@@ -47,12 +47,13 @@ struct GRDP: ParsableCommand {
         }
         do {
             try command.run()
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
         } catch {
-            fail(error)
+            // Help, usage errors and ExitCode are ArgumentParser's to print; everything else is
+            // ours, mapped to the contract's exit codes.
+            if exitCode(for: error) == .failure {
+                fail(error)
+            }
+            exit(withError: error)
         }
     }
 }

@@ -17,7 +17,7 @@ struct SnapshotsCommand: ParsableCommand {
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
         var rows: [JSONValue] = []
-        var lines = ["version  created_at            years      latest share  status     command"]
+        var lines = ["version  created_at            years      latest share          status     command"]
         for version in try store.versions() {
             let file = try store.open(version: version)
             let content = try file.loadContent()
@@ -39,7 +39,7 @@ struct SnapshotsCommand: ParsableCommand {
                     SnapshotMeta.label(version).padding(toLength: 8, withPad: " ", startingAt: 0),
                     file.meta.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0),
                     range.padding(toLength: 10, withPad: " ", startingAt: 0),
-                    share.padding(toLength: 13, withPad: " ", startingAt: 0),
+                    share.padding(toLength: 21, withPad: " ", startingAt: 0),
                     (latest?.status.rawValue ?? "").padding(toLength: 10, withPad: " ", startingAt: 0),
                     file.meta.command,
                 ].joined(separator: " "))
