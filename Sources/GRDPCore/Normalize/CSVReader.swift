@@ -30,7 +30,7 @@ public final class CSVReader {
         case bom, preHeader, detecting, records
     }
 
-    private enum State {
+    enum State {
         case fieldStart, unquoted, quoted, quoteInQuoted
     }
 
@@ -79,14 +79,10 @@ public final class CSVReader {
     private var headerBytes: [UInt8] = []
     private var detectors = [Detector(UInt8(ascii: ",")), Detector(UInt8(ascii: ";")), Detector(UInt8(ascii: "\t"))]
 
-    // The record machine.
-    private var state = State.fieldStart
-    /// Physical line of the next byte.
+    /// Physical line of the next byte, before the record machine takes over.
     private var line = 1
-    private var record = CSVRecord()
-    /// Offset in `record.bytes` where the current cell starts.
-    private var fieldStart = 0
-    private var recordQuoted = false
+    /// The record machine, once the delimiter is known.
+    private var machine: RecordMachine?
 
     /// A reader that detects the delimiter from the header, or uses `delimiter` when given.
     public init(delimiter: UInt8? = nil) {
@@ -136,18 +132,9 @@ public final class CSVReader {
             delimiter = delimiter ?? decideDelimiter(atEnd: true)
             phase = .records
         }
-        if phase == .records {
-            try startRecords(emit: emit)
-        }
-        guard phase == .records, !record.raw.isEmpty || state != .fieldStart || !record.fieldEnds.isEmpty else {
-            return
-        }
-        if state == .quoted { record.hasUnterminatedQuote = true }
-        if state == .unquoted && record.bytes.count > fieldStart && record.bytes.last == CSVReader.cr {
-            record.bytes.removeLast()
-        }
-        if record.raw.last == CSVReader.cr { record.raw.removeLast() }
-        try endRecord(emit: emit)
+        guard phase == .records else { return }
+        try startRecords(emit: emit)
+        try withMachine { try $0.finish(emit: emit) }
     }
 
     /// Parses all of `bytes` at once (for tests and small inputs).
@@ -223,120 +210,26 @@ public final class CSVReader {
         return UInt8(ascii: ",")
     }
 
-    /// Runs the buffered header bytes through the record machine, once.
+    /// Starts the record machine on the buffered header bytes, once.
     private func startRecords(emit: (CSVRecord) throws -> Void) throws {
-        guard !headerBytes.isEmpty else { return }
+        guard machine == nil, let delimiter else { return }
+        machine = RecordMachine(delimiter: delimiter, line: line)
         let buffered = headerBytes
         headerBytes = []
         detectors = []
-        record.reset(line: line)
         try buffered.withUnsafeBufferPointer { try consume($0, emit: emit) }
     }
 
-    // MARK: - The record machine
-
     private func consume(_ bytes: UnsafeBufferPointer<UInt8>, emit: (CSVRecord) throws -> Void) throws {
-        guard let delimiter else { preconditionFailure("records before the delimiter is known") }
-        let quote = CSVReader.quote
-        let lf = CSVReader.lf
-        let n = bytes.count
-        var i = 0
-        var rawStart = 0
-        defer {
-            if rawStart < n { record.raw.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[rawStart..<n])) }
-        }
-        while i < n {
-            switch state {
-            case .fieldStart:
-                if bytes[i] == quote {
-                    state = .quoted
-                    recordQuoted = true
-                    i += 1
-                } else {
-                    state = .unquoted
-                }
-            case .unquoted:
-                let start = i
-                while i < n {
-                    let byte = bytes[i]
-                    if byte == delimiter || byte == lf { break }
-                    i += 1
-                }
-                if i > start { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                if i == n { break }
-                if bytes[i] == delimiter {
-                    endField()
-                    state = .fieldStart
-                    i += 1
-                } else {
-                    if record.bytes.count > fieldStart && record.bytes.last == CSVReader.cr {
-                        record.bytes.removeLast()
-                    }
-                    try endLine(bytes, at: i, rawStart: &rawStart, emit: emit)
-                    i += 1
-                }
-            case .quoted:
-                let start = i
-                while i < n {
-                    let byte = bytes[i]
-                    if byte == quote { break }
-                    if byte == lf { line += 1 }
-                    i += 1
-                }
-                if i > start { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                if i == n { break }
-                state = .quoteInQuoted
-                i += 1
-            case .quoteInQuoted:
-                let byte = bytes[i]
-                if byte == quote {
-                    record.bytes.append(quote)
-                    state = .quoted
-                    i += 1
-                } else if byte == delimiter {
-                    endField()
-                    state = .fieldStart
-                    i += 1
-                } else if byte == lf {
-                    try endLine(bytes, at: i, rawStart: &rawStart, emit: emit)
-                    i += 1
-                } else {
-                    state = .unquoted
-                }
-            }
-        }
+        try withMachine { try $0.consume(bytes, emit: emit) }
     }
 
-    @inline(__always)
-    private func endField() {
-        record.fieldEnds.append(record.bytes.count)
-        fieldStart = record.bytes.count
-    }
-
-    /// The LF at `bytes[index]` ends the current record (outside quotes).
-    private func endLine(
-        _ bytes: UnsafeBufferPointer<UInt8>, at index: Int, rawStart: inout Int, emit: (CSVRecord) throws -> Void
-    ) throws {
-        if index > rawStart {
-            record.raw.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[rawStart..<index]))
-        }
-        rawStart = index + 1
-        if record.raw.last == CSVReader.cr { record.raw.removeLast() }
-        line += 1
-        try endRecord(emit: emit)
-    }
-
-    /// Emits the current record unless it is blank, and starts the next one on the current line.
-    private func endRecord(emit: (CSVRecord) throws -> Void) throws {
-        endField()
-        let blank = record.fieldEnds.count == 1 && !recordQuoted && record.bytes.allSatisfy { $0 == CSVReader.space }
-        if !blank {
-            record.hasInvalidUTF8 = !record.raw.withUnsafeBufferPointer { TextField.isValidUTF8($0) }
-            try emit(record)
-        }
-        record.reset(line: line)
-        fieldStart = 0
-        recordQuoted = false
-        state = .fieldStart
+    /// Runs `body` on the machine moved out of `self`: a local value is mutated without dynamic
+    /// exclusivity checks and its buffers stay uniquely referenced.
+    private func withMachine(_ body: (inout RecordMachine) throws -> Void) throws {
+        guard var local = machine else { preconditionFailure("records before the delimiter is known") }
+        machine = nil
+        defer { machine = local }
+        try body(&local)
     }
 }

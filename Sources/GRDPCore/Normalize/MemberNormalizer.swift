@@ -35,7 +35,7 @@ public final class MemberNormalizer {
     public init(kind: RecordKind, config: PipelineConfig, memberPath: String) {
         self.kind = kind
         self.memberPath = memberPath
-        self.regionCode = TextField.text(config.region.code)
+        self.regionCode = CellText.text(config.region.code)
         self.utcOffsetMinutes = config.region.utcOffsetMinutes
         self.fx = config.inputs.fx
         self.aliases = config.inputs.columns[kind] ?? [:]
@@ -131,7 +131,7 @@ public final class MemberNormalizer {
         }
         let header = try HeaderLayout(kind: kind, header: record.fields, aliases: aliases, memberPath: memberPath)
         layout = header
-        numericIndices = Column.numericColumns(of: kind).compactMap { header[$0] }.sorted()
+        numericIndices = InputColumn.numericColumns(of: kind).compactMap { header[$0] }.sorted()
     }
 
     /// The convention the record's numeric cells decide, reading them left to right. Records that
@@ -142,7 +142,7 @@ public final class MemberNormalizer {
             !record.hasUnterminatedQuote
         else { return nil }
         for index in numericIndices {
-            if let decided = record.withField(index, { NumberParser.decisiveConvention(TextField.trimmed($0)) }) {
+            if let decided = record.withField(index, { NumberParser.decisiveConvention(CellText.trimmed($0)) }) {
                 return decided
             }
         }
@@ -187,8 +187,8 @@ public final class MemberNormalizer {
         }
         return record.bytes.withUnsafeBufferPointer { bytes in
             record.fieldEnds.withUnsafeBufferPointer { ends in
-                let row = RowCells(bytes: bytes, ends: ends, layout: layout, convention: convention)
-                do throws(RowFault) {
+                let row = NormalizeRowCells(bytes: bytes, ends: ends, layout: layout, convention: convention)
+                do throws(NormalizeRowFault) {
                     switch kind {
                     case .enterprise: return try enterprise(row)
                     case .transaction: return try transaction(row)
