@@ -49,8 +49,7 @@ extension MemberNormalizer {
     /// transaction: transaction_id, date, amount, status, channel, seller_tax_code, seller_province,
     /// seller_district_code, currency, refund_amount; then the seller-province exclusion.
     func transaction(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
-        _ = try row.required(.transactionID)
-        let transactionID = row.text(.transactionID)
+        let transactionID = try CellText.text(row.required(.transactionID))
         let dateCell = try row.required(.date)
         guard let date = DateParser.parse(dateCell, utcOffsetMinutes: utcOffsetMinutes) else {
             throw NormalizeRowFault(
@@ -72,9 +71,10 @@ extension MemberNormalizer {
                 reason: .invalidTaxCode,
                 detail: "seller_tax_code \(row.quoted(.sellerTaxCode)) \(TaxCode.rule), nor a 12-digit personal ID")
         }
-        let sellerProvince = row.text(.sellerProvince)
+        let sellerProvinceCell = row.cell(.sellerProvince)
         let sellerDistrict = row.text(.sellerDistrictCode)
-        let currency = row.text(.currency).uppercased()
+        let currencyCell = row.cell(.currency)
+        let currency = currencyCell.isEmpty ? "" : CellText.text(currencyCell).uppercased()
         var rate: ExactDecimal? = nil
         if !currency.isEmpty && currency != "VND" {
             guard let found = fx[currency]?[date.year] else {
@@ -88,7 +88,7 @@ extension MemberNormalizer {
         let refundCell = row.cell(.refundAmount)
         if !refundCell.isEmpty {
             refund = try row.number(.refundAmount, refundCell)
-            if refund.isNegative || amount < refund {
+            if refund.isNegative || ExactDecimal.isLess(amount, refund) {
                 throw NormalizeRowFault(
                     reason: .outOfRange,
                     detail: "refund_amount \(row.quoted(.refundAmount)) is not within 0…amount (\(amount))")
@@ -104,7 +104,8 @@ extension MemberNormalizer {
                 throw NormalizeRowFault(reason: .outOfRange, detail: "amount × fx rate \(rate) is too large")
             }
         }
-        if !sellerProvince.isEmpty && sellerProvince != regionCode {
+        if !sellerProvinceCell.isEmpty && !isRegion(sellerProvinceCell) {
+            let sellerProvince = CellText.text(sellerProvinceCell)
             return .excluded(reason: "seller_province '\(sellerProvince)' is not the region's (\(regionCode))")
         }
         return .accepted(
@@ -119,8 +120,9 @@ extension MemberNormalizer {
     func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)
         let grdp = try row.number(.grdp, row.required(.grdp))
-        let province = row.text(.provinceCode)
-        if !province.isEmpty && province != regionCode {
+        let provinceCell = row.cell(.provinceCode)
+        if !provinceCell.isEmpty && !isRegion(provinceCell) {
+            let province = CellText.text(provinceCell)
             return .excluded(reason: "province_code '\(province)' is not the region's (\(regionCode))")
         }
         let basis = row.text(.priceBasis)
@@ -128,6 +130,24 @@ extension MemberNormalizer {
             return .excluded(reason: "price_basis '\(basis)' is not current prices")
         }
         return .accepted(.grdp(GRDPRecord(year: year, grdpBVND: grdp)))
+    }
+}
+
+extension MemberNormalizer {
+    /// Whether a (trimmed) province cell is the region's code (after NFC, compared exactly).
+    func isRegion(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
+        if CellText.isASCII(cell) { return cell.elementsEqual(regionCode.utf8) }
+        return CellText.text(cell) == regionCode
+    }
+}
+
+extension ExactDecimal {
+    /// `a < b`, exactly, without going through `Rational` when a common scale fits in 128 bits.
+    static func isLess(_ a: ExactDecimal, _ b: ExactDecimal) -> Bool {
+        if a.scale == b.scale { return a.mantissa < b.mantissa }
+        let scale = Swift.max(a.scale, b.scale)
+        guard let x = try? a.rescaled(to: scale), let y = try? b.rescaled(to: scale) else { return a < b }
+        return x.mantissa < y.mantissa
     }
 }
 
