@@ -169,7 +169,9 @@ public final class CSVReader {
             if byte == CSVReader.lf {
                 line += 1
                 preHeaderLine.removeAll(keepingCapacity: true)
-            } else if byte == CSVReader.space || byte == CSVReader.cr {
+            } else if (byte == CSVReader.space || byte == CSVReader.cr) && preHeaderLine.last != CSVReader.cr {
+                // Spaces, and a CR only as the last byte before the LF: as blank as the record
+                // machine sees it.
                 preHeaderLine.append(byte)
             } else {
                 phase = .detecting

@@ -185,18 +185,16 @@ public final class MemberNormalizer {
         if record.hasInvalidUTF8 {
             return .quarantined(reason: .encodingError, detail: "the row is not valid UTF-8")
         }
-        return record.bytes.withUnsafeBufferPointer { bytes in
-            record.fieldEnds.withUnsafeBufferPointer { ends in
-                let row = NormalizeRowCells(bytes: bytes, ends: ends, layout: layout, convention: convention)
-                do throws(NormalizeRowFault) {
-                    switch kind {
-                    case .enterprise: return try enterprise(row)
-                    case .transaction: return try transaction(row)
-                    case .grdp: return try grdp(row)
-                    }
-                } catch {
-                    return .quarantined(reason: error.reason, detail: error.detail)
+        return record.withCells { cells in
+            let row = NormalizeRowCells(cells: cells, layout: layout, convention: convention)
+            do throws(NormalizeRowFault) {
+                switch kind {
+                case .enterprise: return try enterprise(row)
+                case .transaction: return try transaction(row)
+                case .grdp: return try grdp(row)
                 }
+            } catch {
+                return .quarantined(reason: error.reason, detail: error.detail)
             }
         }
     }

@@ -6,16 +6,14 @@ struct NormalizeRowFault: Error {
 
 /// The cells of one well-formed row, by column, trimmed; an absent column reads as an empty cell.
 struct NormalizeRowCells {
-    let bytes: UnsafeBufferPointer<UInt8>
-    let ends: UnsafeBufferPointer<Int>
+    let cells: CSVRecord.Cells
     let layout: HeaderLayout
     let convention: PipelineConfig.NumberFormat
 
     /// The trimmed cell of `column` (empty when the header lacks the column).
     func cell(_ column: InputColumn) -> UnsafeBufferPointer<UInt8> {
         guard let index = layout[column] else { return UnsafeBufferPointer(start: nil, count: 0) }
-        let start = index == 0 ? 0 : ends[index - 1]
-        return CellText.trimmed(UnsafeBufferPointer(rebasing: bytes[start..<ends[index]]))
+        return CellText.trimmed(cells.cell(index))
     }
 
     /// The cell of a required column; `missing-cell` when empty.
