@@ -136,8 +136,10 @@ extension MemberNormalizer {
 extension MemberNormalizer {
     /// Whether a (trimmed) province cell is the region's code (after NFC, compared exactly).
     func isRegion(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
-        if CellText.isASCII(cell) { return cell.elementsEqual(regionCode.utf8) }
-        return CellText.text(cell) == regionCode
+        if cell.count == regionBytes.count && regionBytes.withUnsafeBufferPointer({ $0.elementsEqual(cell) }) {
+            return true
+        }
+        return !CellText.isASCII(cell) && CellText.text(cell) == regionCode
     }
 }
 

@@ -15,6 +15,7 @@ public final class MemberNormalizer {
     public var keepsRawForAcceptedRows = false
 
     let regionCode: String
+    let regionBytes: [UInt8]
     let utcOffsetMinutes: Int
     let fx: [String: [Int: ExactDecimal]]
     let aliases: [String: [String]]
@@ -36,6 +37,7 @@ public final class MemberNormalizer {
         self.kind = kind
         self.memberPath = memberPath
         self.regionCode = CellText.text(config.region.code)
+        self.regionBytes = Array(regionCode.utf8)
         self.utcOffsetMinutes = config.region.utcOffsetMinutes
         self.fx = config.inputs.fx
         self.aliases = config.inputs.columns[kind] ?? [:]
