@@ -59,14 +59,20 @@ extension MemberNormalizer {
         if amount.isNegative {
             throw NormalizeRowFault(reason: .outOfRange, detail: "amount \(row.quoted(.amount)) is negative")
         }
-        guard let status = try statuses.status(ofCell: row.required(.status)) else {
+        let statusCell = try row.required(.status)
+        guard let status = statusMemo.value(for: statusCell, compute: statuses.status(ofCell:)) else {
             throw NormalizeRowFault(
                 reason: .unknownStatus,
                 detail: "status \(row.quoted(.status)) is not a known status (add it under inputs.statuses)")
         }
-        var channel = CellText.lowercasedText(row.cell(.channel))
-        if channel.isEmpty { channel = "unknown" }
-        guard let sellerTaxCode = TaxCode.normalize(row.cell(.sellerTaxCode), role: .seller) else {
+        let channel = channelMemo.value(for: row.cell(.channel)) { cell in
+            let lowered = CellText.lowercasedText(cell)
+            return lowered.isEmpty ? "unknown" : lowered
+        }
+        let sellerTaxCodeValue = sellerMemo.value(for: row.cell(.sellerTaxCode)) {
+            TaxCode.normalize($0, role: .seller)
+        }
+        guard let sellerTaxCode = sellerTaxCodeValue else {
             throw NormalizeRowFault(
                 reason: .invalidTaxCode,
                 detail: "seller_tax_code \(row.quoted(.sellerTaxCode)) \(TaxCode.rule), nor a 12-digit personal ID")
@@ -148,9 +154,19 @@ extension ExactDecimal {
     static func isLess(_ a: ExactDecimal, _ b: ExactDecimal) -> Bool {
         if a.scale == b.scale { return a.mantissa < b.mantissa }
         let scale = Swift.max(a.scale, b.scale)
-        guard let x = try? a.rescaled(to: scale), let y = try? b.rescaled(to: scale) else { return a < b }
-        return x.mantissa < y.mantissa
+        guard scale <= 38 else { return a < b }
+        let (x, xOverflow) = a.mantissa.multipliedReportingOverflow(by: powersOfTen[scale - a.scale])
+        let (y, yOverflow) = b.mantissa.multipliedReportingOverflow(by: powersOfTen[scale - b.scale])
+        if xOverflow || yOverflow { return a < b }
+        return x < y
     }
+
+    /// 10⁰ … 10³⁸.
+    private static let powersOfTen: [Int128] = {
+        var powers: [Int128] = [1]
+        for _ in 1...38 { powers.append(powers[powers.count - 1] * 10) }
+        return powers
+    }()
 }
 
 extension TaxCode {

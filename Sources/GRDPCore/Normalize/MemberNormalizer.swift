@@ -22,6 +22,11 @@ public final class MemberNormalizer {
     let statuses: StatusMapper
     let reader = CSVReader()
 
+    // The last value of a few columns that repeat from row to row.
+    var statusMemo = CellMemo<TransactionStatus?>()
+    var channelMemo = CellMemo<String>()
+    var sellerMemo = CellMemo<String?>()
+
     private(set) var layout: HeaderLayout?
     private var convention: PipelineConfig.NumberFormat
     /// Records read while the convention is undecided.
