@@ -5,7 +5,8 @@
 /// LF and CRLF, RFC 4180 quoting (`""` escapes a quote; quoted cells may hold delimiters and line
 /// breaks), skips blank lines (empty or spaces only) and numbers records by the physical line they
 /// start on. The delimiter is detected from the header (the first non-blank line): `,` if it holds
-/// one outside quotes, else `;`, else TAB, else `,`.
+/// one outside quotes, else `;`, else TAB, else `,` (while detecting, a quote opens a quoted cell
+/// at the start of the line or after any of the three: see `Detector`).
 ///
 /// Dialect decisions:
 /// - A quote opens a quoted cell only as the cell's first byte; elsewhere it is a literal.
@@ -30,37 +31,54 @@ public final class CSVReader {
         case bom, preHeader, detecting, records
     }
 
-    enum State {
-        case fieldStart, unquoted, quoted, quoteInQuoted
-    }
-
-    /// A parser of the header alone for one candidate delimiter: does the header hold that
-    /// delimiter outside quotes, and where does the header end?
+    /// Reads the header alone to find which candidate delimiters it holds outside quotes.
+    ///
+    /// Which quotes open a quoted cell depends on the delimiter, which is what we are looking for;
+    /// so here a quote opens a quoted cell at the start of the line or right after any candidate
+    /// (`,`, `;`, TAB) outside quotes. `tax_code;"value, million VND"` is then `;`-delimited (its
+    /// comma is inside quotes), while in `a"b,c` the quote is a literal and the comma delimits.
     private struct Detector {
-        let delimiter: UInt8
-        var state = State.fieldStart
-        var sawSeparator = false
-        var complete = false
+        private enum State {
+            case fieldStart, unquoted, quoted, quoteInQuoted
+        }
 
-        init(_ delimiter: UInt8) { self.delimiter = delimiter }
+        private var state = State.fieldStart
+        private(set) var sawComma = false
+        private(set) var sawSemicolon = false
+        private(set) var sawTab = false
+        /// The header's line ended (an LF outside quotes).
+        private(set) var complete = false
 
         mutating func feed(_ byte: UInt8) {
             if complete { return }
             switch state {
             case .fieldStart, .unquoted, .quoteInQuoted:
-                if byte == CSVReader.quote {
+                switch byte {
+                case CSVReader.quote:
                     state = state == .unquoted ? .unquoted : .quoted
-                } else if byte == delimiter {
-                    sawSeparator = true
+                case UInt8(ascii: ","):
+                    sawComma = true
                     state = .fieldStart
-                } else if byte == CSVReader.lf {
+                case UInt8(ascii: ";"):
+                    sawSemicolon = true
+                    state = .fieldStart
+                case UInt8(ascii: "\t"):
+                    sawTab = true
+                    state = .fieldStart
+                case CSVReader.lf:
                     complete = true
-                } else {
+                default:
                     state = .unquoted
                 }
             case .quoted:
                 if byte == CSVReader.quote { state = .quoteInQuoted }
             }
+        }
+
+        /// `,` if the header holds one outside quotes, else `;`, else TAB, else `,`.
+        var delimiter: UInt8 {
+            sawComma
+                ? UInt8(ascii: ",") : sawSemicolon ? UInt8(ascii: ";") : sawTab ? UInt8(ascii: "\t") : UInt8(ascii: ",")
         }
     }
 
@@ -77,7 +95,7 @@ public final class CSVReader {
     private var bomMatched = 0
     private var preHeaderLine: [UInt8] = []
     private var headerBytes: [UInt8] = []
-    private var detectors = [Detector(UInt8(ascii: ",")), Detector(UInt8(ascii: ";")), Detector(UInt8(ascii: "\t"))]
+    private var detector = Detector()
 
     /// Physical line of the next byte, before the record machine takes over.
     private var line = 1
@@ -129,7 +147,7 @@ public final class CSVReader {
             try replayBOMPrefix()
         }
         if phase == .detecting {
-            delimiter = delimiter ?? decideDelimiter(atEnd: true)
+            delimiter = delimiter ?? detector.delimiter
             phase = .records
         }
         guard phase == .records else { return }
@@ -178,7 +196,7 @@ public final class CSVReader {
                 headerBytes = preHeaderLine
                 preHeaderLine = []
                 for buffered in headerBytes {
-                    for k in detectors.indices { detectors[k].feed(buffered) }
+                    detector.feed(buffered)
                 }
                 try detect(byte)
             }
@@ -193,23 +211,13 @@ public final class CSVReader {
             phase = .records
             return
         }
-        for k in detectors.indices { detectors[k].feed(byte) }
-        if byte == CSVReader.lf, let decided = decideDelimiter(atEnd: false) {
-            delimiter = decided
+        detector.feed(byte)
+        if detector.complete {
+            delimiter = detector.delimiter
             phase = .records
         } else if headerBytes.count > CSVReader.maxHeaderBytes {
             throw Failure.headerTooLong(limit: CSVReader.maxHeaderBytes)
         }
-    }
-
-    /// `,` if the header holds one outside quotes, else `;`, else TAB, else `,`; nil while a
-    /// candidate's reading of the header has not ended.
-    private func decideDelimiter(atEnd: Bool) -> UInt8? {
-        for detector in detectors {
-            if !detector.complete && !atEnd { return nil }
-            if detector.sawSeparator { return detector.delimiter }
-        }
-        return UInt8(ascii: ",")
     }
 
     /// Starts the record machine on the buffered header bytes, once.
@@ -218,7 +226,6 @@ public final class CSVReader {
         machine = RecordMachine(delimiter: delimiter, line: line)
         let buffered = headerBytes
         headerBytes = []
-        detectors = []
         try buffered.withUnsafeBufferPointer { try consume($0, emit: emit) }
     }
 
