@@ -5,7 +5,8 @@
 /// LF and CRLF, RFC 4180 quoting (`""` escapes a quote; quoted cells may hold delimiters and line
 /// breaks), skips blank lines (empty or spaces only) and numbers records by the physical line they
 /// start on. The delimiter is detected from the header (the first non-blank line): `,` if it holds
-/// one outside quotes, else `;`, else TAB, else `,`.
+/// one outside quotes, else `;`, else TAB, else `,` (while detecting, a quote opens a quoted cell
+/// at the start of the line or after any of the three: see `Detector`).
 ///
 /// Dialect decisions:
 /// - A quote opens a quoted cell only as the cell's first byte; elsewhere it is a literal.
@@ -30,37 +31,54 @@ public final class CSVReader {
         case bom, preHeader, detecting, records
     }
 
-    private enum State {
-        case fieldStart, unquoted, quoted, quoteInQuoted
-    }
-
-    /// A parser of the header alone for one candidate delimiter: does the header hold that
-    /// delimiter outside quotes, and where does the header end?
+    /// Reads the header alone to find which candidate delimiters it holds outside quotes.
+    ///
+    /// Which quotes open a quoted cell depends on the delimiter, which is what we are looking for;
+    /// so here a quote opens a quoted cell at the start of the line or right after any candidate
+    /// (`,`, `;`, TAB) outside quotes. `tax_code;"value, million VND"` is then `;`-delimited (its
+    /// comma is inside quotes), while in `a"b,c` the quote is a literal and the comma delimits.
     private struct Detector {
-        let delimiter: UInt8
-        var state = State.fieldStart
-        var sawSeparator = false
-        var complete = false
+        private enum State {
+            case fieldStart, unquoted, quoted, quoteInQuoted
+        }
 
-        init(_ delimiter: UInt8) { self.delimiter = delimiter }
+        private var state = State.fieldStart
+        private(set) var sawComma = false
+        private(set) var sawSemicolon = false
+        private(set) var sawTab = false
+        /// The header's line ended (an LF outside quotes).
+        private(set) var complete = false
 
         mutating func feed(_ byte: UInt8) {
             if complete { return }
             switch state {
             case .fieldStart, .unquoted, .quoteInQuoted:
-                if byte == CSVReader.quote {
+                switch byte {
+                case CSVReader.quote:
                     state = state == .unquoted ? .unquoted : .quoted
-                } else if byte == delimiter {
-                    sawSeparator = true
+                case UInt8(ascii: ","):
+                    sawComma = true
                     state = .fieldStart
-                } else if byte == CSVReader.lf {
+                case UInt8(ascii: ";"):
+                    sawSemicolon = true
+                    state = .fieldStart
+                case UInt8(ascii: "\t"):
+                    sawTab = true
+                    state = .fieldStart
+                case CSVReader.lf:
                     complete = true
-                } else {
+                default:
                     state = .unquoted
                 }
             case .quoted:
                 if byte == CSVReader.quote { state = .quoteInQuoted }
             }
+        }
+
+        /// `,` if the header holds one outside quotes, else `;`, else TAB, else `,`.
+        var delimiter: UInt8 {
+            sawComma
+                ? UInt8(ascii: ",") : sawSemicolon ? UInt8(ascii: ";") : sawTab ? UInt8(ascii: "\t") : UInt8(ascii: ",")
         }
     }
 
@@ -77,16 +95,12 @@ public final class CSVReader {
     private var bomMatched = 0
     private var preHeaderLine: [UInt8] = []
     private var headerBytes: [UInt8] = []
-    private var detectors = [Detector(UInt8(ascii: ",")), Detector(UInt8(ascii: ";")), Detector(UInt8(ascii: "\t"))]
+    private var detector = Detector()
 
-    // The record machine.
-    private var state = State.fieldStart
-    /// Physical line of the next byte.
+    /// Physical line of the next byte, before the record machine takes over.
     private var line = 1
-    private var record = CSVRecord()
-    /// Offset in `record.bytes` where the current cell starts.
-    private var fieldStart = 0
-    private var recordQuoted = false
+    /// The record machine, once the delimiter is known.
+    private var machine: RecordMachine?
 
     /// A reader that detects the delimiter from the header, or uses `delimiter` when given.
     public init(delimiter: UInt8? = nil) {
@@ -133,21 +147,12 @@ public final class CSVReader {
             try replayBOMPrefix()
         }
         if phase == .detecting {
-            delimiter = delimiter ?? decideDelimiter(atEnd: true)
+            delimiter = delimiter ?? detector.delimiter
             phase = .records
         }
-        if phase == .records {
-            try startRecords(emit: emit)
-        }
-        guard phase == .records, !record.raw.isEmpty || state != .fieldStart || !record.fieldEnds.isEmpty else {
-            return
-        }
-        if state == .quoted { record.hasUnterminatedQuote = true }
-        if state == .unquoted && record.bytes.count > fieldStart && record.bytes.last == CSVReader.cr {
-            record.bytes.removeLast()
-        }
-        if record.raw.last == CSVReader.cr { record.raw.removeLast() }
-        try endRecord(emit: emit)
+        guard phase == .records else { return }
+        try startRecords(emit: emit)
+        try withMachine { try $0.finish(emit: emit) }
     }
 
     /// Parses all of `bytes` at once (for tests and small inputs).
@@ -182,14 +187,16 @@ public final class CSVReader {
             if byte == CSVReader.lf {
                 line += 1
                 preHeaderLine.removeAll(keepingCapacity: true)
-            } else if byte == CSVReader.space || byte == CSVReader.cr {
+            } else if (byte == CSVReader.space || byte == CSVReader.cr) && preHeaderLine.last != CSVReader.cr {
+                // Spaces, and a CR only as the last byte before the LF: as blank as the record
+                // machine sees it.
                 preHeaderLine.append(byte)
             } else {
                 phase = .detecting
                 headerBytes = preHeaderLine
                 preHeaderLine = []
                 for buffered in headerBytes {
-                    for k in detectors.indices { detectors[k].feed(buffered) }
+                    detector.feed(buffered)
                 }
                 try detect(byte)
             }
@@ -204,139 +211,34 @@ public final class CSVReader {
             phase = .records
             return
         }
-        for k in detectors.indices { detectors[k].feed(byte) }
-        if byte == CSVReader.lf, let decided = decideDelimiter(atEnd: false) {
-            delimiter = decided
+        detector.feed(byte)
+        if detector.complete {
+            delimiter = detector.delimiter
             phase = .records
         } else if headerBytes.count > CSVReader.maxHeaderBytes {
             throw Failure.headerTooLong(limit: CSVReader.maxHeaderBytes)
         }
     }
 
-    /// `,` if the header holds one outside quotes, else `;`, else TAB, else `,`; nil while a
-    /// candidate's reading of the header has not ended.
-    private func decideDelimiter(atEnd: Bool) -> UInt8? {
-        for detector in detectors {
-            if !detector.complete && !atEnd { return nil }
-            if detector.sawSeparator { return detector.delimiter }
-        }
-        return UInt8(ascii: ",")
-    }
-
-    /// Runs the buffered header bytes through the record machine, once.
+    /// Starts the record machine on the buffered header bytes, once.
     private func startRecords(emit: (CSVRecord) throws -> Void) throws {
-        guard !headerBytes.isEmpty else { return }
+        guard machine == nil, let delimiter else { return }
+        machine = RecordMachine(delimiter: delimiter, line: line)
         let buffered = headerBytes
         headerBytes = []
-        detectors = []
-        record.reset(line: line)
         try buffered.withUnsafeBufferPointer { try consume($0, emit: emit) }
     }
 
-    // MARK: - The record machine
-
     private func consume(_ bytes: UnsafeBufferPointer<UInt8>, emit: (CSVRecord) throws -> Void) throws {
-        guard let delimiter else { preconditionFailure("records before the delimiter is known") }
-        let quote = CSVReader.quote
-        let lf = CSVReader.lf
-        let n = bytes.count
-        var i = 0
-        var rawStart = 0
-        defer {
-            if rawStart < n { record.raw.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[rawStart..<n])) }
-        }
-        while i < n {
-            switch state {
-            case .fieldStart:
-                if bytes[i] == quote {
-                    state = .quoted
-                    recordQuoted = true
-                    i += 1
-                } else {
-                    state = .unquoted
-                }
-            case .unquoted:
-                let start = i
-                while i < n {
-                    let byte = bytes[i]
-                    if byte == delimiter || byte == lf { break }
-                    i += 1
-                }
-                if i > start { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                if i == n { break }
-                if bytes[i] == delimiter {
-                    endField()
-                    state = .fieldStart
-                    i += 1
-                } else {
-                    if record.bytes.count > fieldStart && record.bytes.last == CSVReader.cr {
-                        record.bytes.removeLast()
-                    }
-                    try endLine(bytes, at: i, rawStart: &rawStart, emit: emit)
-                    i += 1
-                }
-            case .quoted:
-                let start = i
-                while i < n {
-                    let byte = bytes[i]
-                    if byte == quote { break }
-                    if byte == lf { line += 1 }
-                    i += 1
-                }
-                if i > start { record.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                if i == n { break }
-                state = .quoteInQuoted
-                i += 1
-            case .quoteInQuoted:
-                let byte = bytes[i]
-                if byte == quote {
-                    record.bytes.append(quote)
-                    state = .quoted
-                    i += 1
-                } else if byte == delimiter {
-                    endField()
-                    state = .fieldStart
-                    i += 1
-                } else if byte == lf {
-                    try endLine(bytes, at: i, rawStart: &rawStart, emit: emit)
-                    i += 1
-                } else {
-                    state = .unquoted
-                }
-            }
-        }
+        try withMachine { try $0.consume(bytes, emit: emit) }
     }
 
-    @inline(__always)
-    private func endField() {
-        record.fieldEnds.append(record.bytes.count)
-        fieldStart = record.bytes.count
-    }
-
-    /// The LF at `bytes[index]` ends the current record (outside quotes).
-    private func endLine(
-        _ bytes: UnsafeBufferPointer<UInt8>, at index: Int, rawStart: inout Int, emit: (CSVRecord) throws -> Void
-    ) throws {
-        if index > rawStart {
-            record.raw.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[rawStart..<index]))
-        }
-        rawStart = index + 1
-        if record.raw.last == CSVReader.cr { record.raw.removeLast() }
-        line += 1
-        try endRecord(emit: emit)
-    }
-
-    /// Emits the current record unless it is blank, and starts the next one on the current line.
-    private func endRecord(emit: (CSVRecord) throws -> Void) throws {
-        endField()
-        let blank = record.fieldEnds.count == 1 && !recordQuoted && record.bytes.allSatisfy { $0 == CSVReader.space }
-        if !blank {
-            record.hasInvalidUTF8 = !record.raw.withUnsafeBufferPointer { TextField.isValidUTF8($0) }
-            try emit(record)
-        }
-        record.reset(line: line)
-        fieldStart = 0
-        recordQuoted = false
-        state = .fieldStart
+    /// Runs `body` on the machine moved out of `self`: a local value is mutated without dynamic
+    /// exclusivity checks and its buffers stay uniquely referenced.
+    private func withMachine(_ body: (inout RecordMachine) throws -> Void) throws {
+        guard var local = machine else { preconditionFailure("records before the delimiter is known") }
+        machine = nil
+        defer { machine = local }
+        try body(&local)
     }
 }

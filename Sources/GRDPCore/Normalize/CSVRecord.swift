@@ -1,17 +1,21 @@
 /// One record of a CSV member as `CSVReader` delimits it: its cells (unquoted, unescaped, not yet
 /// trimmed), the physical line it starts on and its raw text.
 ///
-/// The cells share one byte buffer, so reading a row allocates nothing per cell.
-public struct CSVRecord: Sendable, Equatable {
+/// A cell is a range of the raw text (for an unquoted cell, or a quoted one without `""` inside), or,
+/// rarely, of a side buffer holding its unescaped bytes. Reading a row copies its bytes once and
+/// allocates nothing per cell.
+public struct CSVRecord: Sendable {
     /// Physical line of the member (1-based, blank lines and line breaks inside quotes counted) on
     /// which the record starts.
     public internal(set) var line: Int = 1
-    /// The cells' bytes, one after another.
-    var bytes: [UInt8] = []
-    /// End offset in `bytes` of each cell.
-    var fieldEnds: [Int] = []
-    /// The record's bytes as read, without its line break (a CRLF's CR included).
+    /// The record's bytes as read, without its line break (the CR of a CRLF included).
     var raw: [UInt8] = []
+    /// Per cell: start offset in `raw`, or, when negative, `~start` in `unescaped`.
+    var starts: [Int] = []
+    /// Per cell: end offset in `raw`, or, when the start is negative, `~end` in `unescaped`.
+    var ends: [Int] = []
+    /// The unescaped bytes of cells that are not a plain range of `raw` (`"say ""hi"""`, `"ab"c`).
+    var unescaped: [UInt8] = []
     /// The record holds bytes that are not well-formed UTF-8.
     public internal(set) var hasInvalidUTF8 = false
     /// A quoted cell was still open at the end of the member: the record runs to the end of the member.
@@ -20,14 +24,42 @@ public struct CSVRecord: Sendable, Equatable {
     public init() {}
 
     /// The number of cells.
-    public var fieldCount: Int { fieldEnds.count }
+    public var fieldCount: Int { starts.count }
 
     /// Calls `body` with the bytes of cell `index` (untrimmed).
     @inline(__always)
     public func withField<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let start = index == 0 ? 0 : fieldEnds[index - 1]
-        let end = fieldEnds[index]
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        try withCells { try body($0.cell(index)) }
+    }
+
+    /// Calls `body` with a view of every cell, valid only inside `body`.
+    @inline(__always)
+    func withCells<R>(_ body: (Cells) throws -> R) rethrows -> R {
+        try raw.withUnsafeBufferPointer { raw in
+            try unescaped.withUnsafeBufferPointer { unescaped in
+                try starts.withUnsafeBufferPointer { starts in
+                    try ends.withUnsafeBufferPointer { ends in
+                        try body(Cells(raw: raw, unescaped: unescaped, starts: starts, ends: ends))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The cells of a record as buffer pointers.
+    struct Cells {
+        let raw: UnsafeBufferPointer<UInt8>
+        let unescaped: UnsafeBufferPointer<UInt8>
+        let starts: UnsafeBufferPointer<Int>
+        let ends: UnsafeBufferPointer<Int>
+
+        @inline(__always)
+        func cell(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+            let start = starts[index]
+            let end = ends[index]
+            if start >= 0 { return UnsafeBufferPointer(rebasing: raw[start..<end]) }
+            return UnsafeBufferPointer(rebasing: unescaped[(~start)..<(~end)])
+        }
     }
 
     /// Cell `index` as a `String`, untrimmed (invalid UTF-8 replaced by U+FFFD).
@@ -51,19 +83,35 @@ public struct CSVRecord: Sendable, Equatable {
         var copy = self
         // From a buffer pointer, so that the copy is a new allocation (an Array or a whole-array
         // slice could hand back the same buffer).
-        copy.bytes = bytes.withUnsafeBufferPointer { Array($0) }
-        copy.fieldEnds = fieldEnds.withUnsafeBufferPointer { Array($0) }
         copy.raw = raw.withUnsafeBufferPointer { Array($0) }
+        copy.starts = starts.withUnsafeBufferPointer { Array($0) }
+        copy.ends = ends.withUnsafeBufferPointer { Array($0) }
+        copy.unescaped = unescaped.withUnsafeBufferPointer { Array($0) }
         return copy
     }
 
     /// Empties the record for reuse, keeping its buffers.
     mutating func reset(line: Int) {
         self.line = line
-        bytes.removeAll(keepingCapacity: true)
-        fieldEnds.removeAll(keepingCapacity: true)
         raw.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        unescaped.removeAll(keepingCapacity: true)
         hasInvalidUTF8 = false
         hasUnterminatedQuote = false
+    }
+}
+
+extension CSVRecord: Equatable {
+    /// Records are equal when they read the same: line, flags, raw text and cells (however stored).
+    public static func == (a: CSVRecord, b: CSVRecord) -> Bool {
+        guard a.line == b.line, a.hasInvalidUTF8 == b.hasInvalidUTF8,
+            a.hasUnterminatedQuote == b.hasUnterminatedQuote, a.raw == b.raw, a.fieldCount == b.fieldCount
+        else { return false }
+        return a.withCells { x in
+            b.withCells { y in
+                (0..<a.fieldCount).allSatisfy { x.cell($0).elementsEqual(y.cell($0)) }
+            }
+        }
     }
 }

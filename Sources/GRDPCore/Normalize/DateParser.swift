@@ -48,39 +48,43 @@ public enum DateParser {
     }
 
     private static func parseISO(_ c: inout Cursor, utcOffsetMinutes: Int) -> LocalDate? {
-        guard let year = c.digits(4), c.take("-"), let month = c.digits(2), c.take("-"), let day = c.digits(2),
+        // Fixed positions: YYYY-MM-DD[(T| )HH:MM[:SS[.f…]][Z|±HH:MM]].
+        let b = c.bytes
+        let n = b.count
+        guard n >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), let year = number(b, 0, 4),
+            let month = number(b, 5, 2), let day = number(b, 8, 2),
             isValidDate(year: year, month: month, day: day)
         else { return nil }
         let date = LocalDate(year: year, month: month, day: day)
-        if c.atEnd { return date }
-        guard c.take("T") || c.take(" "), let hour = c.digits(2), c.take(":"), let minute = c.digits(2),
-            hour <= 23, minute <= 59
+        if n == 10 { return date }
+        guard n >= 16, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), let hour = number(b, 11, 2),
+            b[13] == UInt8(ascii: ":"), let minute = number(b, 14, 2), hour <= 23, minute <= 59
         else { return nil }
-        if c.take(":") {
-            guard let second = c.digits(2), second <= 59 else { return nil }
-            if c.take(".") {
-                guard c.digitRun() > 0 else { return nil }
+        var i = 16
+        if i < n && b[i] == UInt8(ascii: ":") {
+            guard let second = number(b, i + 1, 2), second <= 59 else { return nil }
+            i += 3
+            if i < n && b[i] == UInt8(ascii: ".") {
+                i += 1
+                let start = i
+                while i < n && b[i] &- UInt8(ascii: "0") < 10 { i += 1 }
+                guard i > start else { return nil }
             }
         }
-        if c.atEnd { return date }
+        if i == n { return date }
         let offsetMinutes: Int
-        if c.take("Z") {
+        if b[i] == UInt8(ascii: "Z") {
             offsetMinutes = 0
+            i += 1
         } else {
-            let sign: Int
-            if c.take("+") {
-                sign = 1
-            } else if c.take("-") {
-                sign = -1
-            } else {
-                return nil
-            }
-            guard let offsetHours = c.digits(2), c.take(":"), let offsetMins = c.digits(2),
-                offsetHours <= 23, offsetMins <= 59
+            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), let offsetHours = number(b, i + 1, 2),
+                i + 3 < n, b[i + 3] == UInt8(ascii: ":"), let offsetMins = number(b, i + 4, 2), offsetHours <= 23,
+                offsetMins <= 59
             else { return nil }
-            offsetMinutes = sign * (offsetHours * 60 + offsetMins)
+            offsetMinutes = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (offsetHours * 60 + offsetMins)
+            i += 6
         }
-        guard c.atEnd else { return nil }
+        guard i == n else { return nil }
         // Local time = UTC + region offset = written time − written offset + region offset.
         let localMinutes = hour * 60 + minute + utcOffsetMinutes - offsetMinutes
         let dayShift = localMinutes >= 0 ? localMinutes / 1440 : -((-localMinutes + 1439) / 1440)
@@ -88,7 +92,22 @@ public enum DateParser {
         return civil(fromDays: days(fromCivil: date) + dayShift)
     }
 
+    /// The value of the `count` ASCII digits at `start`, or nil when they are not all digits (or
+    /// run past the end).
+    @inline(__always)
+    private static func number(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
+        guard start + count <= b.count else { return nil }
+        var value = 0
+        for k in start..<(start + count) {
+            let digit = b[k] &- UInt8(ascii: "0")
+            if digit >= 10 { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+
     private static func parseDayFirst(_ c: inout Cursor) -> LocalDate? {
+        // Variable widths: a cursor.
         guard let day = c.digits(1...2), c.take("/"), let month = c.digits(1...2), c.take("/"),
             let year = c.digits(4), isValidDate(year: year, month: month, day: day)
         else { return nil }
@@ -157,13 +176,6 @@ public enum DateParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
             index += 1
             return true
-        }
-
-        /// Consumes a run of ASCII digits; returns its length.
-        mutating func digitRun() -> Int {
-            let start = index
-            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
-            return index - start
         }
 
         /// Consumes exactly `count` digits.

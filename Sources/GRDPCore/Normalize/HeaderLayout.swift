@@ -1,66 +1,3 @@
-/// The canonical columns of the three record kinds (CONTRACT §4.3).
-public enum Column: String, Sendable, Hashable, CaseIterable {
-    // enterprise
-    case taxCode = "tax_code"
-    case year
-    case vsic
-    case valueAdded = "value_added"
-    case grossOutput = "gross_output"
-    case intermediateConsumption = "intermediate_consumption"
-    case name
-    case districtCode = "district_code"
-    case employees
-    // transaction
-    case transactionID = "transaction_id"
-    case date
-    case amount
-    case status
-    case channel
-    case sellerTaxCode = "seller_tax_code"
-    case sellerProvince = "seller_province"
-    case sellerDistrictCode = "seller_district_code"
-    case currency
-    case refundAmount = "refund_amount"
-    // grdp
-    case grdp
-    case provinceCode = "province_code"
-    case priceBasis = "price_basis"
-
-    /// A kind's columns in the order of the table of §4.3, which is also the order in which a row's
-    /// faults are looked for.
-    public static func columns(of kind: RecordKind) -> [Column] {
-        switch kind {
-        case .enterprise:
-            [
-                .taxCode, .year, .vsic, .valueAdded, .grossOutput, .intermediateConsumption, .name, .districtCode,
-                .employees,
-            ]
-        case .transaction:
-            [
-                .transactionID, .date, .amount, .status, .channel, .sellerTaxCode, .sellerProvince,
-                .sellerDistrictCode, .currency, .refundAmount,
-            ]
-        case .grdp:
-            [.year, .grdp, .provinceCode, .priceBasis]
-        }
-    }
-
-    /// A kind's numeric columns: the ones whose values decide a member's number convention.
-    public static func numericColumns(of kind: RecordKind) -> [Column] {
-        switch kind {
-        case .enterprise: [.valueAdded, .grossOutput, .intermediateConsumption, .employees]
-        case .transaction: [.amount, .refundAmount]
-        case .grdp: [.grdp]
-        }
-    }
-
-    /// Position in `allCases`, for array-backed lookups.
-    var ordinal: Int { Column.ordinals[self]! }
-
-    private static let ordinals: [Column: Int] = Dictionary(
-        uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-}
-
 /// Where each canonical column sits in a member's header.
 ///
 /// Header names match trimmed, NFC and case-insensitively, directly or through the configured
@@ -73,7 +10,7 @@ public struct HeaderLayout: Sendable {
     private var indices: [Int]
 
     /// The cell index of `column`, or nil when the header lacks it.
-    public subscript(column: Column) -> Int? {
+    public subscript(column: InputColumn) -> Int? {
         let index = indices[column.ordinal]
         return index < 0 ? nil : index
     }
@@ -84,24 +21,24 @@ public struct HeaderLayout: Sendable {
     ) throws(HeaderError) {
         self.kind = kind
         self.fieldCount = header.count
-        self.indices = Array(repeating: -1, count: Column.allCases.count)
+        self.indices = Array(repeating: -1, count: InputColumn.allCases.count)
 
-        let columns = Column.columns(of: kind)
-        var byName: [String: Column] = [:]
+        let columns = InputColumn.columns(of: kind)
+        var byName: [String: InputColumn] = [:]
         for column in columns { byName[column.rawValue] = column }
         // Aliases after the canonical names: an explicitly configured alias wins.
         for (canonical, names) in aliases.sorted(by: { $0.key < $1.key }) {
-            guard let column = Column(rawValue: TextField.matchKey(canonical)), columns.contains(column) else {
+            guard let column = InputColumn(rawValue: CellText.matchKey(canonical)), columns.contains(column) else {
                 continue
             }
-            for name in names { byName[TextField.matchKey(name)] = column }
+            for name in names { byName[CellText.matchKey(name)] = column }
         }
 
-        var namesSeen: [Column: [String]] = [:]
+        var namesSeen: [InputColumn: [String]] = [:]
         for (index, cell) in header.enumerated() {
-            let key = TextField.matchKey(cell)
+            let key = CellText.matchKey(cell)
             guard !key.isEmpty, let column = byName[key] else { continue }
-            namesSeen[column, default: []].append(TextField.text(cell))
+            namesSeen[column, default: []].append(CellText.text(cell))
             if indices[column.ordinal] < 0 { indices[column.ordinal] = index }
         }
 
@@ -127,19 +64,19 @@ public struct HeaderLayout: Sendable {
     }
 
     /// The required columns (§4.3, bold) that `has` says are absent.
-    static func missingColumns(kind: RecordKind, has: (Column) -> Bool) -> [Column] {
+    static func missingColumns(kind: RecordKind, has: (InputColumn) -> Bool) -> [InputColumn] {
         switch kind {
         case .enterprise:
-            var missing = [Column.taxCode, .year, .vsic].filter { !has($0) }
+            var missing = [InputColumn.taxCode, .year, .vsic].filter { !has($0) }
             if !has(.valueAdded) && !(has(.grossOutput) && has(.intermediateConsumption)) {
                 missing.append(.valueAdded)
-                missing += [Column.grossOutput, .intermediateConsumption].filter { !has($0) }
+                missing += [InputColumn.grossOutput, .intermediateConsumption].filter { !has($0) }
             }
             return missing
         case .transaction:
-            return [Column.transactionID, .date, .amount, .status].filter { !has($0) }
+            return [InputColumn.transactionID, .date, .amount, .status].filter { !has($0) }
         case .grdp:
-            return [Column.year, .grdp].filter { !has($0) }
+            return [InputColumn.year, .grdp].filter { !has($0) }
         }
     }
 }

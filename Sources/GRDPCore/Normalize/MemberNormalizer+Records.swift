@@ -1,83 +1,10 @@
-/// Why a row is quarantined: the first fault found, in the order of CONTRACT §4.1/§4.3.
-struct RowFault: Error {
-    var reason: ReasonCode
-    var detail: String
-}
-
-/// The cells of one well-formed row, by column, trimmed; an absent column reads as an empty cell.
-struct RowCells {
-    let bytes: UnsafeBufferPointer<UInt8>
-    let ends: UnsafeBufferPointer<Int>
-    let layout: HeaderLayout
-    let convention: PipelineConfig.NumberFormat
-
-    /// The trimmed cell of `column` (empty when the header lacks the column).
-    func cell(_ column: Column) -> UnsafeBufferPointer<UInt8> {
-        guard let index = layout[column] else { return UnsafeBufferPointer(start: nil, count: 0) }
-        let start = index == 0 ? 0 : ends[index - 1]
-        return TextField.trimmed(UnsafeBufferPointer(rebasing: bytes[start..<ends[index]]))
-    }
-
-    /// The cell of a required column; `missing-cell` when empty.
-    func required(_ column: Column) throws(RowFault) -> UnsafeBufferPointer<UInt8> {
-        let value = cell(column)
-        if value.isEmpty { throw RowFault(reason: .missingCell, detail: "\(column.rawValue) is empty") }
-        return value
-    }
-
-    /// A number in the member's convention; `type-error` when it is not one.
-    func number(_ column: Column, _ value: UnsafeBufferPointer<UInt8>) throws(RowFault) -> ExactDecimal {
-        guard let number = NumberParser.parse(value, convention: convention) else {
-            throw RowFault(
-                reason: .typeError,
-                detail: "\(column.rawValue) \(TextField.quoted(value)) is not a number in this member's format "
-                    + "(\(convention.rawValue))")
-        }
-        return number
-    }
-
-    /// The number of a column when its cell is not empty.
-    func optionalNumber(_ column: Column) throws(RowFault) -> ExactDecimal? {
-        let value = cell(column)
-        return value.isEmpty ? nil : try number(column, value)
-    }
-
-    /// A year: digits only [`type-error`], 4 of them within 1990–2100 [`out-of-range`].
-    func year(_ column: Column) throws(RowFault) -> Int {
-        let value = try required(column)
-        guard value.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else {
-            throw RowFault(
-                reason: .typeError, detail: "\(column.rawValue) \(TextField.quoted(value)) is not a whole number")
-        }
-        var year = 0
-        if value.count == 4 {
-            for digit in value { year = year * 10 + Int(digit - UInt8(ascii: "0")) }
-        }
-        guard value.count == 4, (1990...2100).contains(year) else {
-            throw RowFault(
-                reason: .outOfRange,
-                detail: "\(column.rawValue) \(TextField.quoted(value)) is not a 4-digit year within 1990–2100")
-        }
-        return year
-    }
-
-    /// Trimmed NFC text of a column.
-    func text(_ column: Column) -> String {
-        TextField.text(cell(column))
-    }
-
-    func quoted(_ column: Column) -> String {
-        TextField.quoted(cell(column))
-    }
-}
-
 extension MemberNormalizer {
     /// enterprise: tax_code, year, vsic, value_added / gross_output / intermediate_consumption, name,
     /// district_code, employees.
-    func enterprise(_ row: RowCells) throws(RowFault) -> RowOutcome {
+    func enterprise(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let taxCodeCell = try row.required(.taxCode)
         guard let taxCode = TaxCode.normalize(taxCodeCell, role: .enterprise) else {
-            throw RowFault(reason: .invalidTaxCode, detail: "tax_code \(row.quoted(.taxCode)) \(TaxCode.rule)")
+            throw NormalizeRowFault(reason: .invalidTaxCode, detail: "tax_code \(row.quoted(.taxCode)) \(TaxCode.rule)")
         }
         let year = try row.year(.year)
         _ = try row.required(.vsic)
@@ -86,7 +13,7 @@ extension MemberNormalizer {
         case .success(let code):
             vsic = code
         case .failure(let problem):
-            throw RowFault(reason: .invalidVSIC, detail: "vsic \(row.quoted(.vsic)) \(problem.explanation)")
+            throw NormalizeRowFault(reason: .invalidVSIC, detail: "vsic \(row.quoted(.vsic)) \(problem.explanation)")
         }
         let valueAdded = try row.optionalNumber(.valueAdded)
         let grossOutput = try row.optionalNumber(.grossOutput)
@@ -98,12 +25,13 @@ extension MemberNormalizer {
             do {
                 va = try grossOutput - intermediate
             } catch {
-                throw RowFault(reason: .outOfRange, detail: "gross_output − intermediate_consumption is too large")
+                throw NormalizeRowFault(
+                    reason: .outOfRange, detail: "gross_output − intermediate_consumption is too large")
             }
         } else {
-            let absent = [(Column.grossOutput, grossOutput), (.intermediateConsumption, intermediate)]
+            let absent = [(InputColumn.grossOutput, grossOutput), (.intermediateConsumption, intermediate)]
                 .filter { $0.1 == nil }.map(\.0.rawValue)
-            throw RowFault(
+            throw NormalizeRowFault(
                 reason: .missingCell,
                 detail: "value_added is empty and so is " + absent.joined(separator: " and ")
                     + " (value_added = gross_output − intermediate_consumption needs both)")
@@ -120,38 +48,43 @@ extension MemberNormalizer {
 
     /// transaction: transaction_id, date, amount, status, channel, seller_tax_code, seller_province,
     /// seller_district_code, currency, refund_amount; then the seller-province exclusion.
-    func transaction(_ row: RowCells) throws(RowFault) -> RowOutcome {
-        _ = try row.required(.transactionID)
-        let transactionID = row.text(.transactionID)
+    func transaction(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
+        let transactionID = try CellText.text(row.required(.transactionID))
         let dateCell = try row.required(.date)
         guard let date = DateParser.parse(dateCell, utcOffsetMinutes: utcOffsetMinutes) else {
-            throw RowFault(
+            throw NormalizeRowFault(
                 reason: .typeError, detail: "date \(row.quoted(.date)) is not a valid date or timestamp")
         }
         let amount = try row.number(.amount, row.required(.amount))
         if amount.isNegative {
-            throw RowFault(reason: .outOfRange, detail: "amount \(row.quoted(.amount)) is negative")
+            throw NormalizeRowFault(reason: .outOfRange, detail: "amount \(row.quoted(.amount)) is negative")
         }
-        _ = try row.required(.status)
-        guard let status = statuses.status(of: row.text(.status)) else {
-            throw RowFault(
+        let statusCell = try row.required(.status)
+        guard let status = statusMemo.value(for: statusCell, compute: statuses.status(ofCell:)) else {
+            throw NormalizeRowFault(
                 reason: .unknownStatus,
                 detail: "status \(row.quoted(.status)) is not a known status (add it under inputs.statuses)")
         }
-        var channel = row.text(.channel).lowercased()
-        if channel.isEmpty { channel = "unknown" }
-        guard let sellerTaxCode = TaxCode.normalize(row.cell(.sellerTaxCode), role: .seller) else {
-            throw RowFault(
+        let channel = channelMemo.value(for: row.cell(.channel)) { cell in
+            let lowered = CellText.lowercasedText(cell)
+            return lowered.isEmpty ? "unknown" : lowered
+        }
+        let sellerTaxCodeValue = sellerMemo.value(for: row.cell(.sellerTaxCode)) {
+            TaxCode.normalize($0, role: .seller)
+        }
+        guard let sellerTaxCode = sellerTaxCodeValue else {
+            throw NormalizeRowFault(
                 reason: .invalidTaxCode,
                 detail: "seller_tax_code \(row.quoted(.sellerTaxCode)) \(TaxCode.rule), nor a 12-digit personal ID")
         }
-        let sellerProvince = row.text(.sellerProvince)
+        let sellerProvinceCell = row.cell(.sellerProvince)
         let sellerDistrict = row.text(.sellerDistrictCode)
-        let currency = row.text(.currency).uppercased()
+        let currencyCell = row.cell(.currency)
+        let currency = currencyCell.isEmpty ? "" : CellText.text(currencyCell).uppercased()
         var rate: ExactDecimal? = nil
         if !currency.isEmpty && currency != "VND" {
             guard let found = fx[currency]?[date.year] else {
-                throw RowFault(
+                throw NormalizeRowFault(
                     reason: .missingFXRate,
                     detail: "currency \(row.quoted(.currency)) has no rate for \(date.year) in inputs.fx")
             }
@@ -161,8 +94,8 @@ extension MemberNormalizer {
         let refundCell = row.cell(.refundAmount)
         if !refundCell.isEmpty {
             refund = try row.number(.refundAmount, refundCell)
-            if refund.isNegative || amount < refund {
-                throw RowFault(
+            if refund.isNegative || ExactDecimal.isLess(amount, refund) {
+                throw NormalizeRowFault(
                     reason: .outOfRange,
                     detail: "refund_amount \(row.quoted(.refundAmount)) is not within 0…amount (\(amount))")
             }
@@ -174,10 +107,11 @@ extension MemberNormalizer {
                 amountVND = try amount * rate
                 refundVND = try refund * rate
             } catch {
-                throw RowFault(reason: .outOfRange, detail: "amount × fx rate \(rate) is too large")
+                throw NormalizeRowFault(reason: .outOfRange, detail: "amount × fx rate \(rate) is too large")
             }
         }
-        if !sellerProvince.isEmpty && sellerProvince != regionCode {
+        if !sellerProvinceCell.isEmpty && !isRegion(sellerProvinceCell) {
+            let sellerProvince = CellText.text(sellerProvinceCell)
             return .excluded(reason: "seller_province '\(sellerProvince)' is not the region's (\(regionCode))")
         }
         return .accepted(
@@ -189,11 +123,12 @@ extension MemberNormalizer {
     }
 
     /// grdp: year, grdp, province_code, price_basis; then the province and price-basis exclusions.
-    func grdp(_ row: RowCells) throws(RowFault) -> RowOutcome {
+    func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)
         let grdp = try row.number(.grdp, row.required(.grdp))
-        let province = row.text(.provinceCode)
-        if !province.isEmpty && province != regionCode {
+        let provinceCell = row.cell(.provinceCode)
+        if !provinceCell.isEmpty && !isRegion(provinceCell) {
+            let province = CellText.text(provinceCell)
             return .excluded(reason: "province_code '\(province)' is not the region's (\(regionCode))")
         }
         let basis = row.text(.priceBasis)
@@ -202,6 +137,36 @@ extension MemberNormalizer {
         }
         return .accepted(.grdp(GRDPRecord(year: year, grdpBVND: grdp)))
     }
+}
+
+extension MemberNormalizer {
+    /// Whether a (trimmed) province cell is the region's code (after NFC, compared exactly).
+    func isRegion(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
+        if cell.count == regionBytes.count && regionBytes.withUnsafeBufferPointer({ $0.elementsEqual(cell) }) {
+            return true
+        }
+        return !CellText.isASCII(cell) && CellText.text(cell) == regionCode
+    }
+}
+
+extension ExactDecimal {
+    /// `a < b`, exactly, without going through `Rational` when a common scale fits in 128 bits.
+    static func isLess(_ a: ExactDecimal, _ b: ExactDecimal) -> Bool {
+        if a.scale == b.scale { return a.mantissa < b.mantissa }
+        let scale = Swift.max(a.scale, b.scale)
+        guard scale <= 38 else { return a < b }
+        let (x, xOverflow) = a.mantissa.multipliedReportingOverflow(by: powersOfTen[scale - a.scale])
+        let (y, yOverflow) = b.mantissa.multipliedReportingOverflow(by: powersOfTen[scale - b.scale])
+        if xOverflow || yOverflow { return a < b }
+        return x < y
+    }
+
+    /// 10⁰ … 10³⁸.
+    private static let powersOfTen: [Int128] = {
+        var powers: [Int128] = [1]
+        for _ in 1...38 { powers.append(powers[powers.count - 1] * 10) }
+        return powers
+    }()
 }
 
 extension TaxCode {

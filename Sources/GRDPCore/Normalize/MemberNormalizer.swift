@@ -15,11 +15,17 @@ public final class MemberNormalizer {
     public var keepsRawForAcceptedRows = false
 
     let regionCode: String
+    let regionBytes: [UInt8]
     let utcOffsetMinutes: Int
     let fx: [String: [Int: ExactDecimal]]
     let aliases: [String: [String]]
     let statuses: StatusMapper
     let reader = CSVReader()
+
+    // The last value of a few columns that repeat from row to row.
+    var statusMemo = CellMemo<TransactionStatus?>()
+    var channelMemo = CellMemo<String>()
+    var sellerMemo = CellMemo<String?>()
 
     private(set) var layout: HeaderLayout?
     private var convention: PipelineConfig.NumberFormat
@@ -35,7 +41,8 @@ public final class MemberNormalizer {
     public init(kind: RecordKind, config: PipelineConfig, memberPath: String) {
         self.kind = kind
         self.memberPath = memberPath
-        self.regionCode = TextField.text(config.region.code)
+        self.regionCode = CellText.text(config.region.code)
+        self.regionBytes = Array(regionCode.utf8)
         self.utcOffsetMinutes = config.region.utcOffsetMinutes
         self.fx = config.inputs.fx
         self.aliases = config.inputs.columns[kind] ?? [:]
@@ -131,7 +138,7 @@ public final class MemberNormalizer {
         }
         let header = try HeaderLayout(kind: kind, header: record.fields, aliases: aliases, memberPath: memberPath)
         layout = header
-        numericIndices = Column.numericColumns(of: kind).compactMap { header[$0] }.sorted()
+        numericIndices = InputColumn.numericColumns(of: kind).compactMap { header[$0] }.sorted()
     }
 
     /// The convention the record's numeric cells decide, reading them left to right. Records that
@@ -142,7 +149,7 @@ public final class MemberNormalizer {
             !record.hasUnterminatedQuote
         else { return nil }
         for index in numericIndices {
-            if let decided = record.withField(index, { NumberParser.decisiveConvention(TextField.trimmed($0)) }) {
+            if let decided = record.withField(index, { NumberParser.decisiveConvention(CellText.trimmed($0)) }) {
                 return decided
             }
         }
@@ -185,18 +192,16 @@ public final class MemberNormalizer {
         if record.hasInvalidUTF8 {
             return .quarantined(reason: .encodingError, detail: "the row is not valid UTF-8")
         }
-        return record.bytes.withUnsafeBufferPointer { bytes in
-            record.fieldEnds.withUnsafeBufferPointer { ends in
-                let row = RowCells(bytes: bytes, ends: ends, layout: layout, convention: convention)
-                do throws(RowFault) {
-                    switch kind {
-                    case .enterprise: return try enterprise(row)
-                    case .transaction: return try transaction(row)
-                    case .grdp: return try grdp(row)
-                    }
-                } catch {
-                    return .quarantined(reason: error.reason, detail: error.detail)
+        return record.withCells { cells in
+            let row = NormalizeRowCells(cells: cells, layout: layout, convention: convention)
+            do throws(NormalizeRowFault) {
+                switch kind {
+                case .enterprise: return try enterprise(row)
+                case .transaction: return try transaction(row)
+                case .grdp: return try grdp(row)
                 }
+            } catch {
+                return .quarantined(reason: error.reason, detail: error.detail)
             }
         }
     }

@@ -53,38 +53,44 @@ public enum NumberParser {
     }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, thousands: UInt8, decimal: UInt8) -> ExactDecimal? {
-        var mantissa: Int128 = 0
+        // Digits accumulate in 64 bits while they surely fit (18 digits), then in checked 128 bits.
+        var small: UInt64 = 0
+        var wide: Int128 = 0
+        var digitCount = 0
         var scale = 0
         var negative = false
         var seenSign = false
-        var seenDigit = false
         var inFraction = false
         var groupLength = 0  // digits since the last thousands mark (or since the start)
         var grouped = false
         var i = 0
         let n = bytes.count
         while i < n {
-            let skip = droppedSpace(bytes, i)
-            if skip > 0 {
-                i += skip
-                continue
-            }
             let byte = bytes[i]
             i += 1
             let digit = byte &- zero
             if digit < 10 {
-                let (m1, o1) = mantissa.multipliedReportingOverflow(by: 10)
-                let (m2, o2) = m1.addingReportingOverflow(Int128(digit))
-                if o1 || o2 { return nil }
-                mantissa = m2
-                seenDigit = true
+                if digitCount < 18 {
+                    small = small &* 10 &+ UInt64(digit)
+                } else {
+                    if digitCount == 18 { wide = Int128(small) }
+                    let (m1, o1) = wide.multipliedReportingOverflow(by: 10)
+                    let (m2, o2) = m1.addingReportingOverflow(Int128(digit))
+                    if o1 || o2 { return nil }
+                    wide = m2
+                }
+                digitCount += 1
                 if inFraction {
                     scale += 1
                     if scale > 38 { return nil }  // more decimals than 128 bits can rescale
                 } else {
                     groupLength += 1
                 }
-            } else if byte == minus && !seenSign && !seenDigit && !inFraction && !grouped {
+            } else if byte == 0x20 {
+                continue  // a space inside a number is dropped
+            } else if byte == 0xC2 && i < n && bytes[i] == 0xA0 {
+                i += 1  // so is U+00A0
+            } else if byte == minus && !seenSign && digitCount == 0 && !inFraction && !grouped {
                 negative = true
                 seenSign = true
             } else if byte == thousands && !inFraction {
@@ -104,6 +110,7 @@ public enum NumberParser {
         } else if groupLength == 0 || (grouped && groupLength != 3) {
             return nil
         }
+        let mantissa = digitCount <= 18 ? Int128(small) : wide
         return ExactDecimal(mantissa: negative ? -mantissa : mantissa, scale: scale)
     }
 

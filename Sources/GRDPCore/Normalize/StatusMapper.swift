@@ -16,13 +16,17 @@ public struct StatusMapper: Sendable {
     public init(extra: [String: TransactionStatus] = [:]) {
         table = StatusMapper.defaults
         for (spelling, status) in extra {
-            table[TextField.matchKey(spelling)] = status
+            table[CellText.matchKey(spelling)] = status
         }
     }
 
     /// The canonical status of a cell's text, or nil when the spelling is unknown.
     public func status(of text: String) -> TransactionStatus? {
-        if let status = table[text] { return status }  // the usual case: already a lower-case key
-        return table[TextField.matchKey(text)]
+        table[CellText.matchKey(text)]
+    }
+
+    /// The canonical status of a cell's bytes, or nil when the spelling is unknown.
+    func status(ofCell cell: UnsafeBufferPointer<UInt8>) -> TransactionStatus? {
+        table[CellText.lowercasedText(cell)]
     }
 }

@@ -24,9 +24,10 @@ public enum TaxCode {
 
     /// The normalised code of a cell's bytes, or nil when it is not valid for `role`.
     public static func normalize(_ bytes: UnsafeBufferPointer<UInt8>, role: Role = .enterprise) -> String? {
-        // Digits and at most one dash, spaces dropped; anything else is not a tax code.
-        var digits: [UInt8] = []
-        digits.reserveCapacity(13)
+        // Digits and at most one dash, spaces dropped; anything else is not a tax code. The digits go
+        // to an inline buffer: no allocation per cell.
+        var digits = SIMD16<UInt8>()
+        var count = 0
         var dashAt: Int? = nil
         var i = 0
         while i < bytes.count {
@@ -38,38 +39,59 @@ public enum TaxCode {
             let byte = bytes[i]
             i += 1
             if byte &- UInt8(ascii: "0") < 10 {
-                if digits.count == 13 { return nil }
-                digits.append(byte)
+                if count == 13 { return nil }
+                digits[count] = byte
+                count += 1
             } else if byte == UInt8(ascii: "-") && dashAt == nil {
-                dashAt = digits.count
+                dashAt = count
             } else {
                 return nil
             }
         }
-        if digits.isEmpty && dashAt == nil {
+        if count == 0 && dashAt == nil {
             return role == .seller ? "" : nil
         }
-        switch (digits.count, dashAt) {
+        switch (count, dashAt) {
         case (10, nil):
-            return hasValidCheckDigit(digits) ? String(decoding: digits, as: UTF8.self) : nil
+            return hasValidCheckDigit(digits) ? text(digits, count: 10, dashAfter: nil) : nil
         case (13, nil), (13, .some(10)):
-            guard hasValidCheckDigit(digits) else { return nil }
-            return String(decoding: digits[0..<10], as: UTF8.self) + "-"
-                + String(decoding: digits[10...], as: UTF8.self)
+            return hasValidCheckDigit(digits) ? text(digits, count: 13, dashAfter: 10) : nil
         case (12, nil) where role == .seller:
-            return String(decoding: digits, as: UTF8.self)
+            return text(digits, count: 12, dashAfter: nil)
         default:
             return nil
         }
     }
 
+    private static func text(_ digits: SIMD16<UInt8>, count: Int, dashAfter: Int?) -> String {
+        String(unsafeUninitializedCapacity: count + 1) { buffer in
+            var k = 0
+            for index in 0..<count {
+                if index == dashAfter {
+                    buffer[k] = UInt8(ascii: "-")
+                    k += 1
+                }
+                buffer[k] = digits[index]
+                k += 1
+            }
+            return k
+        }
+    }
+
     /// Whether the first ten ASCII digits carry a valid check digit.
-    public static func hasValidCheckDigit(_ digits: some Collection<UInt8>) -> Bool {
-        let values = digits.prefix(10).map { Int($0 &- UInt8(ascii: "0")) }
-        guard values.count == 10, values.allSatisfy({ $0 < 10 }) else { return false }
+    static func hasValidCheckDigit(_ digits: SIMD16<UInt8>) -> Bool {
         var sum = 0
-        for k in 0..<9 { sum += weights[k] * values[k] }
+        for k in 0..<9 { sum += weights[k] * Int(digits[k] &- UInt8(ascii: "0")) }
         let check = 10 - sum % 11
-        return check != 10 && check == values[9]
+        return check != 10 && check == Int(digits[9] &- UInt8(ascii: "0"))
+    }
+
+    /// Whether a 10-digit code (ASCII digits) carries a valid check digit.
+    public static func hasValidCheckDigit(_ code: String) -> Bool {
+        let bytes = Array(code.utf8)
+        guard bytes.count == 10, bytes.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else { return false }
+        var digits = SIMD16<UInt8>()
+        for (k, byte) in bytes.enumerated() { digits[k] = byte }
+        return hasValidCheckDigit(digits)
     }
 }

@@ -4,6 +4,11 @@ public enum VSIC {
     public struct Code: Sendable, Hashable {
         public var digits: String
         public var section: Character
+
+        public init(digits: String, section: Character) {
+            self.digits = digits
+            self.section = section
+        }
     }
 
     /// The section of each VSIC 2018 division: A 01–03, B 05–09, C 10–33, D 35, E 36–39, F 41–43,

@@ -15,6 +15,11 @@ import Testing
         #expect(CSVReader.delimiter(of: "\"a,b\";c\n") == UInt8(ascii: ";"))
         // A quoted header cell spanning lines: still decided on the header, not the data.
         #expect(CSVReader.delimiter(of: "\"a\nb\";c\n1,2;3\n") == UInt8(ascii: ";"))
+        // A quoted header cell after a `;` holds a comma: still `;` (Vietnamese headers such as
+        // "Giá trị, triệu đồng"), also when every cell is quoted.
+        #expect(CSVReader.delimiter(of: "tax_code;\"Giá trị, triệu đồng\"\n") == UInt8(ascii: ";"))
+        #expect(CSVReader.delimiter(of: "\"tax_code\";\"a, b\";\"c\"\"d, e\"\n") == UInt8(ascii: ";"))
+        #expect(CSVReader.delimiter(of: "a\t\"b, c\"\n") == UInt8(ascii: "\t"))
         // A stray quote inside an unquoted cell is a literal: the `,` after it separates.
         #expect(CSVReader.delimiter(of: "a\"b,c\n") == UInt8(ascii: ","))
         // The header is the first non-blank line.

@@ -74,6 +74,12 @@ import Testing
         #expect(result.headerError != nil)
     }
 
+    @Test func columnOrdinalsFollowAllCases() {
+        #expect(InputColumn.allCases.map(\.ordinal) == Array(0..<InputColumn.allCases.count))
+        // Every kind's fault order is the table of §4.3.
+        #expect(InputColumn.columns(of: .grdp).map(\.rawValue) == ["year", "grdp", "province_code", "price_basis"])
+    }
+
     @Test func headerOnlyMemberHasNoRows() {
         let result = normalize("year,grdp\n", kind: .grdp)
         #expect(result.headerError == nil)

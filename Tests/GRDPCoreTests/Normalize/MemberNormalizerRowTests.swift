@@ -118,6 +118,25 @@ import Testing
         #expect(result.lines == Array(2...14))
     }
 
+    @Test func refundBoundsAcrossScales() {
+        // 10.50 ≤ 10.5 (equal); 10.51 > 10.5; 10.000001 > 10; 0 and 0.000 are within 0…amount; a
+        // repeated status and seller (remembered from the row before) still map the same.
+        let text = """
+            transaction_id,date,amount,status,seller_tax_code,refund_amount
+            A,2023-05-01,10.5,Completed,0100109106,10.50
+            B,2023-05-01,10.5,Completed,0100109106,10.51
+            C,2023-05-01,10,Completed,0100109106,10.000001
+            D,2023-05-01,10,Completed,0100109105,0
+            E,2023-05-01,0,refunded,,0.000
+
+            """
+        let result = normalize(text, kind: .transaction)
+        #expect(result.reasons == [nil, .outOfRange, .outOfRange, .invalidTaxCode, nil])
+        #expect(result.outcomes[0].transaction?.refundVND == dec("10.5"))
+        #expect(result.outcomes[4].transaction?.status == .refunded)
+        #expect(result.outcomes[4].transaction?.sellerTaxCode == "")
+    }
+
     @Test func grdpRows() {
         let text = """
             year;grdp;province_code;price_basis

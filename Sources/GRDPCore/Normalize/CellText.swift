@@ -3,7 +3,7 @@ import Foundation
 /// Byte-level helpers for cells: trimming, UTF-8 checks and NFC text (CONTRACT §4.1).
 ///
 /// Cells stay bytes in the hot path; a `String` is made only for values that end up in a record.
-public enum TextField {
+public enum CellText {
     /// Whether `byte` is trimmed from the ends of a cell: ASCII space, TAB, CR, LF, VT and FF.
     @inline(__always)
     static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
@@ -109,6 +109,18 @@ public enum TextField {
     public static func text(_ string: String) -> String {
         var copy = string
         return copy.withUTF8 { text($0) }
+    }
+
+    /// The trimmed cell in lower case (NFC): an ASCII cell is lowered byte by byte, without Foundation.
+    static func lowercasedText(_ cell: UnsafeBufferPointer<UInt8>) -> String {
+        let t = trimmed(cell)
+        guard isASCII(t) else { return text(t).lowercased() }
+        return String(unsafeUninitializedCapacity: t.count) { buffer in
+            for (k, byte) in t.enumerated() {
+                buffer[k] = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            }
+            return t.count
+        }
     }
 
     /// The key a header name, alias or status spelling is matched by: trimmed, NFC, lower case.
