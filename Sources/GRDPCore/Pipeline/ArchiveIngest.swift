@@ -41,6 +41,8 @@ final class ArchiveIngest: ArchiveVisitor {
     private var current: MemberResult?
     /// Rows of the current member, for progress.
     private(set) var rowsSeen = 0
+    /// Time spent in Normalize (the rest of reading an archive is Unpack's).
+    private(set) var normalizeSeconds = 0.0
 
     init(archivePath: String, config: PipelineConfig, classifier: MemberClassifier) {
         self.archivePath = archivePath
@@ -67,11 +69,15 @@ final class ArchiveIngest: ArchiveVisitor {
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
         guard let normalizer else { return }
+        let start = Timestamp.monotonic()
+        defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.feed(bytes) { row in take(row) }
     }
 
     func end(member: MemberHeader) throws {
         guard let normalizer, current != nil else { return }
+        let start = Timestamp.monotonic()
+        defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.finish { row in take(row) }
         current!.numberConvention = normalizer.numberConvention
         members.append(current!)

@@ -1,5 +1,5 @@
 import Glibc
-public import Foundation
+import Foundation
 
 /// The run report of CONTRACT §8, built up while the run goes.
 struct RunReport {

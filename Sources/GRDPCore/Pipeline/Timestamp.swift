@@ -11,6 +11,13 @@ public struct Timestamp: Sendable, Comparable {
         return Timestamp(seconds: Int(value.tv_sec), microseconds: Int(value.tv_nsec) / 1000)
     }
 
+    /// Seconds on a clock that never jumps, for measuring durations.
+    public static func monotonic() -> Double {
+        var value = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &value)
+        return Double(value.tv_sec) + Double(value.tv_nsec) / 1_000_000_000
+    }
+
     public static func < (a: Timestamp, b: Timestamp) -> Bool {
         (a.seconds, a.microseconds) < (b.seconds, b.microseconds)
     }
