@@ -90,11 +90,11 @@ public struct SnapshotDiff: Sendable {
                 ])
             }
             let widths = (0..<5).map { column in table.map { $0[column].count }.max() ?? 0 }
-            for (index, row) in table.enumerated() {
+            for row in table {
                 let cells = row.enumerated().map { column, cell in
                     let pad = String(repeating: " ", count: widths[column] - cell.count)
-                    // Numbers (old, new, change) right-aligned, except in the header.
-                    return column >= 2 && index > 0 ? pad + cell : cell + pad
+                    // Numbers (old, new, change) and their headings right-aligned.
+                    return column >= 2 ? pad + cell : cell + pad
                 }
                 lines.append("  " + cells.joined(separator: "  ").trimmingTrailingSpaces())
             }
