@@ -34,9 +34,10 @@ import Testing
         for table in tables {
             for format in formats { exports += "    - {table: \(table), format: \(format)}\n" }
         }
-        let yaml = Fixture.pipelineYAML.replacingOccurrences(
-            of: "  folder: Outputs\n  exports:\n    - {table: target-vs-actual, format: csv}\n",
-            with: "  folder: Outputs\n\(extra)  exports:\n\(exports)") + "quality:\n  max_quarantine_ratio: 0.5\n"
+        let yaml =
+            Fixture.pipelineYAML.replacingOccurrences(
+                of: "  folder: Outputs\n  exports:\n    - {table: target-vs-actual, format: csv}\n",
+                with: "  folder: Outputs\n\(extra)  exports:\n\(exports)") + "quality:\n  max_quarantine_ratio: 0.5\n"
         #expect(yaml.contains("format: html"))
         try yaml.write(to: fixture.config, atomically: true, encoding: .utf8)
     }
@@ -113,7 +114,8 @@ import Testing
         }
         // --output writes the same bytes to a file.
         let file = fixture.root.appendingPathComponent("by-district.md")
-        #expect(try fixture.grdp("export", "--table", "by-district", "--format", "md", "--output", file.path).status == 0)
+        #expect(
+            try fixture.grdp("export", "--table", "by-district", "--format", "md", "--output", file.path).status == 0)
         #expect(
             try String(contentsOf: file, encoding: .utf8)
                 == (try fixture.grdp("export", "--table", "by-district", "--format", "md").stdout))
@@ -124,11 +126,13 @@ import Testing
         defer { fixture.remove() }
         let exports = fixture.outputs.appendingPathComponent("exports")
         #expect(try fixture.grdp("run").status == 0)
-        let expected = Set(Self.tables.flatMap { table in Self.formats.map { "\(table).\($0)" } } + ["datapackage.json"])
+        let expected = Set(
+            Self.tables.flatMap { table in Self.formats.map { "\(table).\($0)" } } + ["datapackage.json"])
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
         for table in Self.tables {
             for format in Self.formats {
-                let written = try String(contentsOf: exports.appendingPathComponent("\(table).\(format)"), encoding: .utf8)
+                let written = try String(
+                    contentsOf: exports.appendingPathComponent("\(table).\(format)"), encoding: .utf8)
                 #expect(written == (try fixture.grdp("export", "--table", table, "--format", format).stdout))
             }
         }
@@ -136,7 +140,8 @@ import Testing
         #expect((report["exports"] as? [String]).map(Set.init) == expected)
 
         func package() throws -> [String: Any] {
-            try RecomputeTests.object(String(contentsOf: exports.appendingPathComponent("datapackage.json"), encoding: .utf8))
+            try RecomputeTests.object(
+                String(contentsOf: exports.appendingPathComponent("datapackage.json"), encoding: .utf8))
         }
         let listed = try RecomputeTests.object("{\"s\":" + (try fixture.grdp("snapshots", "--json").stdout) + "}")
         let hash = try #require(((listed["s"] as? [[String: Any]])?.last)?["content_sha256"] as? String)
@@ -151,7 +156,9 @@ import Testing
             #expect(fields.map { $0["name"] as? String ?? "" }.joined(separator: ",") == Self.headers[name])
         }
         let share = try #require(
-            ((resources[0]["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.first { $0["name"] as? String == "share_pct" })
+            ((resources[0]["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.first {
+                $0["name"] as? String == "share_pct"
+            })
         #expect(share["type"] as? String == "number" && share["unit"] as? String == "%")
 
         // Up to date: nothing is rewritten. A new snapshot replaces every file; no temporary is left.
@@ -160,7 +167,9 @@ import Testing
         #expect(try fixture.grdp("run", "--force").status == 0)
         described = try package()
         #expect((described["grdp_snapshot"] as? [String: Any])?["label"] as? String == "v0002")
-        #expect(try String(contentsOf: exports.appendingPathComponent("target-vs-actual.html"), encoding: .utf8).contains("v0002"))
+        #expect(
+            try String(contentsOf: exports.appendingPathComponent("target-vs-actual.html"), encoding: .utf8).contains(
+                "v0002"))
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
     }
 
@@ -243,7 +252,10 @@ import Testing
             #expect(object["time"] is String && object["level"] is String && object["message"] is String, "\(line)")
             objects.append(object)
         }
-        #expect(objects.contains { $0["message"] as? String == "Snapshot published" && $0["snapshot"] as? String == "v0001" })
+        #expect(
+            objects.contains {
+                $0["message"] as? String == "Snapshot published" && $0["snapshot"] as? String == "v0001"
+            })
         let finished = try #require(objects.last)
         #expect(finished["message"] as? String == "Run finished")
         #expect(finished["outcome"] as? String == "snapshot" && finished["exit_code"] as? String == "0")
@@ -270,7 +282,8 @@ import Testing
         // Text logs with stderr not a terminal: log lines and the summary, no progress bar.
         let plain = try fixture.grdp("run", "--force")
         #expect(plain.status == 0)
-        #expect(!plain.stderr.contains("\r") && !plain.stderr.contains("\u{1B}") && !plain.stderr.contains("archive 1/"))
+        #expect(
+            !plain.stderr.contains("\r") && !plain.stderr.contains("\u{1B}") && !plain.stderr.contains("archive 1/"))
         #expect(plain.stderr.contains(" info Snapshot published snapshot=v0002\n"))
     }
 

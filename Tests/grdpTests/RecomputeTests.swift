@@ -29,14 +29,18 @@ import Testing
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         #expect(try fixture.grdp("run").status == 0)
-        #expect(try fixture.grdp("export").stdout == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
 
         try fixture.write(Self.twoYearRevision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
         let recompute = try fixture.grdp("run", "--year", "2023")
         #expect(recompute.status == 0, "\(recompute.stderr)")
         #expect(recompute.stderr.contains("New snapshot v0002 (recomputed 2023)."))
         // Only 2023 moved; 2024 keeps v0001's GRDP although the inputs now say 60,000.
-        #expect(try fixture.grdp("export").stdout == [Self.header, Self.after2023, Self.before2024, ""].joined(separator: "\n"))
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.after2023, Self.before2024, ""].joined(separator: "\n"))
 
         // Every per-year table keeps 2024's rows exactly; source_archive describes the current inputs.
         let store = SnapshotStore(folder: fixture.snapshots)
@@ -46,7 +50,8 @@ import Testing
         #expect(v2.ecommerceSales.filter { $0.year == 2024 } == v1.ecommerceSales.filter { $0.year == 2024 })
         #expect(v2.districtIndicators.filter { $0.year == 2024 } == v1.districtIndicators.filter { $0.year == 2024 })
         #expect(v2.indicators.filter { $0.year == 2024 } == v1.indicators.filter { $0.year == 2024 })
-        #expect(v2.enterprises.filter { $0.year == 2023 }.map(\.source.archivePath).contains("2024-02-01_revision.tar.gz"))
+        #expect(
+            v2.enterprises.filter { $0.year == 2023 }.map(\.source.archivePath).contains("2024-02-01_revision.tar.gz"))
         #expect(v2.sourceArchives.map(\.path) == ["2024-01-10_returns.zip", "2024-02-01_revision.tar.gz"])
         #expect(try store.open(version: 2).meta.command == "grdp run --year 2023")
         #expect(try store.open(version: 2).meta.parentVersion == 1)
@@ -87,7 +92,9 @@ import Testing
 
         // A full run brings 2024 up to date; only 2024 moves, and no archive differs.
         #expect(try fixture.grdp("run").status == 0)
-        #expect(try fixture.grdp("export").stdout == [Self.header, Self.after2023, Self.after2024, ""].joined(separator: "\n"))
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.after2023, Self.after2024, ""].joined(separator: "\n"))
         let full = try fixture.grdp("diff", "v0002", "v0003", "--format", "csv")
         #expect(
             full.stdout == """
@@ -95,7 +102,8 @@ import Testing
                 2024,grdp_bvnd,55700.000,60000.000,4300.000
 
                 """)
-        #expect(try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Archives: the same files (SHA-256) in both."))
+        #expect(
+            try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Archives: the same files (SHA-256) in both."))
     }
 
     @Test func aRequestedYearWithoutDataLosesItsRowsAndAFirstRecomputeHasOnlyThoseYears() throws {
@@ -106,13 +114,17 @@ import Testing
         #expect(try fixture.grdp("run", "--year", "2023").status == 0)
         #expect(try fixture.grdp("export").stdout == [Self.header, Self.before2023, ""].joined(separator: "\n"))
         #expect(try fixture.grdp("run").status == 0)
-        #expect(try fixture.grdp("export").stdout == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
 
         // The returns are replaced by ones without any 2024 row: T3 and the 2024 GRDP are gone.
         try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("a.zip"))
         let without2024 = Fixture.firstReturn.map { entry -> ArchiveWriter.Entry in
-            let kept = String(decoding: entry.data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("T3,") && !$0.hasPrefix("2024,") }
+            let kept = String(decoding: entry.data, as: UTF8.self).split(
+                separator: "\n", omittingEmptySubsequences: false
+            )
+            .filter { !$0.hasPrefix("T3,") && !$0.hasPrefix("2024,") }
             return .init(path: entry.path, text: kept.joined(separator: "\n"))
         }
         try fixture.write(without2024, format: .zip, as: "b.zip")

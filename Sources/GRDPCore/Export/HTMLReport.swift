@@ -331,7 +331,8 @@ struct HTMLReport {
                 if column.name == "status" { classes.append("status-" + cell.plainText) }
                 html += classes.isEmpty ? "<td>" : "<td class=\"\(Escape.html(classes.joined(separator: " ")))\">"
                 // Money and percentages with thousands separators; years and line numbers as they are.
-                let text = column.kind == .money || column.kind == .percent ? Self.grouped(cell.plainText) : cell.plainText
+                let grouped = column.kind == .money || column.kind == .percent
+                let text = grouped ? Self.grouped(cell.plainText) : cell.plainText
                 html += Escape.html(text) + "</td>"
             }
             html += "</tr>\n"

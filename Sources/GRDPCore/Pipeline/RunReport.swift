@@ -153,7 +153,8 @@ struct RunReport {
             let years = recomputedYears.map { " (recomputed " + $0.map(String.init).joined(separator: ", ") + ")" }
             lines.append("New snapshot \(snapshot.map(SnapshotMeta.label) ?? "")\(years ?? "").")
             if !prunedSnapshots.isEmpty {
-                lines.append("Removed old snapshots: \(prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", ")).")
+                let removed = prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", ")
+                lines.append("Removed old snapshots: \(removed).")
             }
         case .upToDate: lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
