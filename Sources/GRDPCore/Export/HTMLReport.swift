@@ -329,6 +329,8 @@ struct HTMLReport {
                 var classes: [String] = []
                 if column.kind != .text { classes.append("num") }
                 if column.name == "status" { classes.append("status-" + cell.plainText) }
+                // Long messages wrap instead of pushing the table off the page.
+                if column.name == "detail" { classes.append("wrap") }
                 html += classes.isEmpty ? "<td>" : "<td class=\"\(Escape.html(classes.joined(separator: " ")))\">"
                 // Money and percentages with thousands separators; years and line numbers as they are.
                 let grouped = column.kind == .money || column.kind == .percent
@@ -459,6 +461,7 @@ struct HTMLReport {
         thead th { border-bottom: 2px solid #999; background: #f6f6f6; }
         tbody tr:nth-child(even) { background: #fafafa; }
         .num { text-align: right; }
+        td.wrap { white-space: normal; min-width: 18em; }
         .status-met { color: #006d4f; font-weight: 600; }
         .status-behind { color: #b34700; font-weight: 600; }
         .empty { color: #777; font-style: italic; }
