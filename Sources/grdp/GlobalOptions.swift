@@ -85,9 +85,39 @@ extension ParsableCommand {
     /// Prints `Error: …` and exits with the code the contract gives the error.
     static func fail(_ error: any Error) -> Never {
         let failure = error as? Failure ?? Failure(error)
-        FileHandle.standardError.write(Data("Error: \(failure.description)\n".utf8))
+        if StderrLogHandler.writesJSON {
+            Logger(label: "grdp").error(
+                "Failed", metadata: ["error": "\(failure.description)", "exit_code": "\(failure.code)"])
+        } else {
+            FileHandle.standardError.write(Data("Error: \(failure.description)\n".utf8))
+        }
         Foundation.exit(failure.code)
     }
+}
+
+/// The few summary lines of `run` and `validate` on stderr: as they are, or with
+/// `--log-format json` one JSON object (`message` "Run finished", the outcome, snapshot, report
+/// path and the lines as `summary`), so that stderr holds nothing but JSON lines.
+func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
+    guard !quiet || result.exitCode != 0 else { return }
+    if StderrLogHandler.writesJSON {
+        var metadata: Logger.Metadata = [
+            "outcome": "\(result.outcome.rawValue)", "exit_code": "\(result.exitCode)",
+            "summary": "\(result.summary.joined(separator: "\n"))",
+        ]
+        if let version = result.snapshotVersion { metadata["snapshot"] = "\(SnapshotMeta.label(version))" }
+        if let url = result.reportURL { metadata["report"] = "\(url.path)" }
+        let message: Logger.Message = result.outcome == .valid ? "Validation finished" : "Run finished"
+        if result.exitCode == 0 {
+            logger.notice(message, metadata: metadata)
+        } else {
+            logger.error(message, metadata: metadata)
+        }
+        return
+    }
+    var text = result.summary.map { $0 + "\n" }.joined()
+    if let url = result.reportURL { text += "Report: \(url.path)\n" }
+    FileHandle.standardError.write(Data(text.utf8))
 }
 
 /// Writes text to stdout, or atomically to a file.

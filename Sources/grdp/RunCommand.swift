@@ -47,12 +47,7 @@ struct RunCommand: ParsableCommand {
                 years: year.isEmpty ? nil : Set(year), force: force, waitLockSeconds: waitLock, command: command,
                 toolVersion: GRDP.toolVersion))
         ProgressBar.shared.clearLine()
-        if !global.quiet || result.exitCode != 0 {
-            for line in result.summary { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            if let url = result.reportURL {
-                FileHandle.standardError.write(Data("Report: \(url.path)\n".utf8))
-            }
-        }
+        printSummary(result, logger: logger, quiet: global.quiet)
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }
@@ -72,9 +67,7 @@ struct ValidateCommand: ParsableCommand {
         let result = runner.validate()
         ProgressBar.shared.clearLine()
         print(result.report.serialized(pretty: true))
-        if !global.quiet || result.exitCode != 0 {
-            for line in result.summary { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
+        printSummary(result, logger: logger, quiet: global.quiet)
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }
 }

@@ -16,15 +16,16 @@ struct SnapshotsCommand: ParsableCommand {
         _ = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
+        let versions = try store.versions()
         var rows: [JSONValue] = []
-        var lines = ["version  created_at            years      latest share          status     command"]
-        for version in try store.versions() {
+        var table = [["version", "created_at", "years", "latest share", "status", "command"]]
+        for version in versions {
             let file = try store.open(version: version)
-            let content = try file.loadContent()
-            let years = content.indicators.map(\.year)
-            let latest = content.indicators.last { $0.sharePct != nil }
-            let range = years.isEmpty ? "" : "\(years.first!)–\(years.last!)"
+            let indicators = try file.loadIndicators()
+            let years = indicators.map(\.year)
+            let latest = indicators.last { $0.sharePct != nil }
             let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
+            let isLatest = version == versions.last
             rows.append(
                 .object([
                     ("version", .string(SnapshotMeta.label(version))), ("created_at", .string(file.meta.createdAt)),
@@ -32,22 +33,46 @@ struct SnapshotsCommand: ParsableCommand {
                     ("latest_year", latest.map { .int($0.year) } ?? .null),
                     ("latest_share_pct", latest?.sharePct.map { .number($0.formatted(decimals: 4)) } ?? .null),
                     ("latest_status", latest.map { .string($0.status.rawValue) } ?? .null),
+                    ("parent_version", file.meta.parentVersion.map { .string(SnapshotMeta.label($0)) } ?? .null),
                     ("content_sha256", .string(file.meta.contentSHA256)),
+                    ("is_latest", .bool(isLatest)),
                 ]))
-            lines.append(
-                [
-                    SnapshotMeta.label(version).padding(toLength: 8, withPad: " ", startingAt: 0),
-                    file.meta.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0),
-                    range.padding(toLength: 10, withPad: " ", startingAt: 0),
-                    share.padding(toLength: 21, withPad: " ", startingAt: 0),
-                    (latest?.status.rawValue ?? "").padding(toLength: 10, withPad: " ", startingAt: 0),
-                    file.meta.command,
-                ].joined(separator: " "))
+            table.append([
+                SnapshotMeta.label(version) + (isLatest ? "*" : ""), file.meta.createdAt, Self.yearRanges(years), share,
+                latest?.status.rawValue ?? "", file.meta.command,
+            ])
         }
         if json {
             print(JSONValue.array(rows).serialized(pretty: true))
+        } else if rows.isEmpty {
+            print("No snapshots yet in \(store.folder.path).")
         } else {
-            print(rows.isEmpty ? "No snapshots yet in \(store.folder.path)." : lines.joined(separator: "\n"))
+            print(Self.aligned(table).joined(separator: "\n"))
+            print("* latest. Shares are of the latest year with a GRDP row; status against its target.")
+        }
+    }
+
+    /// `2021–2024`, or `2019, 2021–2024` when a year is missing.
+    static func yearRanges(_ years: [Int]) -> String {
+        var parts: [String] = []
+        var index = 0
+        while index < years.count {
+            var end = index
+            while end + 1 < years.count && years[end + 1] == years[end] + 1 { end += 1 }
+            parts.append(end == index ? "\(years[index])" : "\(years[index])–\(years[end])")
+            index = end + 1
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Pads every column but the last to its widest cell (counted in characters).
+    static func aligned(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
         }
     }
 }
@@ -150,6 +175,12 @@ struct GenerateCommand: ParsableCommand {
         options.transactions = transactions
         options.replaceExisting = force
         let summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))
-        logger.info("Generated synthetic returns", metadata: ["out": "\(out)", "summary": "\(summary)"])
+        let rows = summary.rows.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
+        logger.info(
+            "Generated synthetic returns",
+            metadata: [
+                "out": "\(out)", "files": "\(summary.files.count)", "bytes": "\(summary.bytes)",
+                "rows": "\(rows.joined(separator: ","))", "config": "\(summary.configFile.path)",
+            ])
     }
 }

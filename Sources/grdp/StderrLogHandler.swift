@@ -1,6 +1,7 @@
 import Foundation
 import GRDPCore
 import Logging
+import Synchronization
 
 /// Human logs on stderr: `2026-11-29T06:18:12Z info Archive read archive=… rows=…`, or one JSON
 /// object a line for log collectors (`--log-format json`).
@@ -16,8 +17,16 @@ struct StderrLogHandler: LogHandler {
     }
 
     static func bootstrap(format: GlobalOptions.LogFormat, level: Logger.Level) {
+        activeFormat.withLock { $0 = format }
         LoggingSystem.bootstrap { label in StderrLogHandler(format: format, logLevel: level, label: label) }
     }
+
+    /// The format chosen at bootstrap, so that `Error: …` and the run summary keep to it:
+    /// with `--log-format json`, stderr carries nothing but JSON lines.
+    static let activeFormat = Mutex(GlobalOptions.LogFormat.text)
+
+    /// True after a bootstrap with `--log-format json`.
+    static var writesJSON: Bool { activeFormat.withLock { $0 } == .json }
 
     func log(event: LogEvent) {
         var merged = metadata
@@ -59,13 +68,33 @@ final class ProgressBar: @unchecked Sendable {
         let rate = Int(Double(event.rows) / seconds)
         let megabytes = Double(event.bytesDone) / 1_048_576
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let text = String(
-            format: "\r%@ archive %d/%d  %.1f MiB  %d rows/s  %@", bar, min(event.archiveIndex + 1, event.archiveCount),
-            event.archiveCount, megabytes, rate, event.archivePath)
+        let status = String(
+            format: "%@ archive %d/%d  %.1f MiB  %d rows/s", bar, min(event.archiveIndex + 1, event.archiveCount),
+            event.archiveCount, megabytes, rate)
+        let text = ProgressBar.fitted(status, path: event.archivePath, columns: ProgressBar.terminalColumns())
         lock.withLock {
-            FileHandle.standardError.write(Data((text + "\u{1B}[K").utf8))
+            FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
             visible = true
         }
+    }
+
+    /// `status  path`, the path shortened from the left (`…/name.zip`) so that the line stays
+    /// within `columns - 1`: a line that wraps cannot be redrawn in place by `\r`.
+    static func fitted(_ status: String, path: String, columns: Int) -> String {
+        let room = columns - 1 - status.count - 2
+        if path.isEmpty || room < 8 { return String(status.prefix(max(columns - 1, 0))) }
+        if path.count <= room { return status + "  " + path }
+        return status + "  …" + String(path.suffix(room - 1))
+    }
+
+    /// The terminal's width (TIOCGWINSZ on stderr), else `$COLUMNS`, else 80.
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 {
+            return columns
+        }
+        return 80
     }
 
     func clearLine() {

@@ -84,9 +84,12 @@ struct HTMLReport {
         if let target = row.targetPct {
             text += " against a target of \(target.formatted(decimals: percent)) % (\(row.targetKind.rawValue))"
             if let gap = row.gapPp {
-                let sign = gap.isNegative || gap.isZero ? "" : "+"
+                // "-8.2279" → "8.2279 percentage points below it": the sign in words.
+                var magnitude = gap.formatted(decimals: percent)
+                if magnitude.hasPrefix("-") { magnitude.removeFirst() }
+                let side = gap.isNegative ? "below" : "above"
                 text += ": <span class=\"status-\(row.status.rawValue)\">\(row.status.rawValue)</span>, "
-                text += "\(sign)\(gap.formatted(decimals: percent)) percentage points"
+                text += "\(magnitude) percentage points \(side) it"
             }
         } else {
             text += "; no target applies to that year"
@@ -178,6 +181,11 @@ struct HTMLReport {
             svg += "<polyline class=\"actual-line\" points=\"\(part.joined(separator: " "))\" fill=\"none\" "
             svg += "stroke=\"\(Colour.actual)\" stroke-width=\"2.5\"/>\n"
         }
+        if let last = rows.last(where: { $0.sharePct != nil }), let share = last.sharePct {
+            // The latest figure, written beside its dot: the number a reader looks for.
+            svg += "<text class=\"value\" x=\"\(n(x(last.year) + 8))\" y=\"\(n(y(share.doubleValue) - 8))\" "
+            svg += "fill=\"\(Colour.actual)\">\(share.formatted(decimals: 2)) %</text>\n"
+        }
         for row in rows {
             guard let share = row.sharePct else { continue }
             svg += "<circle class=\"actual-point\" cx=\"\(n(x(row.year)))\" cy=\"\(n(y(share.doubleValue)))\" "
@@ -220,7 +228,7 @@ struct HTMLReport {
             svg += "<line x1=\"\(n(left))\" y1=\"\(yy)\" x2=\"\(n(right))\" y2=\"\(yy)\" stroke=\"\(stroke)\" "
             svg += "stroke-width=\"1\"/>\n"
             svg += "<text class=\"tick\" x=\"\(n(left - 6))\" y=\"\(n(y(value) + 4))\" text-anchor=\"end\">"
-            svg += "\(ticks.label(index))\(Escape.html(suffix))</text>\n"
+            svg += "\(Self.grouped(ticks.label(index)))\(Escape.html(suffix))</text>\n"
         }
         return svg
     }
@@ -285,6 +293,8 @@ struct HTMLReport {
                 svg += "\(row[keyPath: path].formatted(decimals: SnapshotSchema.moneyDecimals)) billion VND"
                 svg += "</title></rect>\n"
             }
+            svg += "<text class=\"value\" x=\"\(n(centre))\" y=\"\(n(y(up) - 5))\" text-anchor=\"middle\">"
+            svg += "\(Self.grouped(row.deBVND.formatted(decimals: 0)))</text>\n"
             if labelled.contains(row.year) {
                 svg += "<text class=\"tick\" x=\"\(n(centre))\" y=\"\(n(height - bottom + 18))\" "
                 svg += "text-anchor=\"middle\">\(row.year)</text>\n"
@@ -295,6 +305,7 @@ struct HTMLReport {
         for (name, colour, _) in components {
             legend += "<span class=\"swatch box\" style=\"background:\(colour)\"></span>\(Escape.html(name))"
         }
+        legend += "<span class=\"legend-note\">Figure above each bar: the total, billion VND.</span>"
         return svg + legend + "</p>\n"
     }
 
@@ -304,8 +315,12 @@ struct HTMLReport {
         guard !rows.rows.isEmpty else { return "<p class=\"empty\">No rows.</p>\n" }
         var html = "<div class=\"scroll\"><table>\n<thead><tr>"
         for column in rows.columns {
-            html += column.kind == .text ? "<th>" : "<th class=\"num\">"
-            html += Escape.html(column.name) + "</th>"
+            let title = " title=\"\(Escape.html(column.name))\""
+            html += column.kind == .text ? "<th\(title)>" : "<th class=\"num\"\(title)>"
+            let (label, unit) = Self.heading(column.name)
+            html += Escape.html(label)
+            if let unit { html += "<br><span class=\"unit\">\(Escape.html(unit))</span>" }
+            html += "</th>"
         }
         html += "</tr></thead>\n<tbody>\n"
         for row in rows.rows {
@@ -314,8 +329,13 @@ struct HTMLReport {
                 var classes: [String] = []
                 if column.kind != .text { classes.append("num") }
                 if column.name == "status" { classes.append("status-" + cell.plainText) }
+                // Long messages wrap instead of pushing the table off the page.
+                if column.name == "detail" { classes.append("wrap") }
                 html += classes.isEmpty ? "<td>" : "<td class=\"\(Escape.html(classes.joined(separator: " ")))\">"
-                html += Escape.html(cell.plainText) + "</td>"
+                // Money and percentages with thousands separators; years and line numbers as they are.
+                let grouped = column.kind == .money || column.kind == .percent
+                let text = grouped ? Self.grouped(cell.plainText) : cell.plainText
+                html += Escape.html(text) + "</td>"
             }
             html += "</tr>\n"
         }
@@ -337,10 +357,12 @@ struct HTMLReport {
         html += "</dl>\n"
         let archives = content.sourceArchives.sorted { bytewiseLess($0.path, $1.path) }
         guard !archives.isEmpty else { return html + "<p class=\"empty\">No source archives.</p>\n" }
-        html += "<div class=\"scroll\"><table>\n<thead><tr><th>Archive</th><th>SHA-256</th>"
+        html += "<div class=\"scroll\"><table>\n<thead><tr><th>Archive</th><th>SHA-256 (first 16 hex digits)</th>"
         html += "<th class=\"num\">Bytes</th><th>Status</th><th>Reason</th></tr></thead>\n<tbody>\n"
         for archive in archives {
-            html += "<tr><td>\(Escape.html(archive.path))</td><td><code>\(Escape.html(archive.sha256))</code></td>"
+            let short = archive.sha256.count > 16 ? String(archive.sha256.prefix(16)) + "…" : archive.sha256
+            html += "<tr><td>\(Escape.html(archive.path))</td>"
+            html += "<td><code title=\"\(Escape.html(archive.sha256))\">\(Escape.html(short))</code></td>"
             html += "<td class=\"num\">\(archive.bytes)</td><td>\(Escape.html(archive.status))</td>"
             html += "<td>\(Escape.html(archive.reason ?? ""))</td></tr>\n"
         }
@@ -357,14 +379,64 @@ struct HTMLReport {
             html += "<tr><td>\(Escape.html(reason))</td><td class=\"num\">\(counts[reason] ?? 0)</td></tr>\n"
         }
         html += "</tbody>\n<tfoot><tr><th>Total</th><th class=\"num\">\(content.quarantine.count)</th></tr></tfoot>\n"
-        return html + "</table>\n"
+        html += "</table>\n"
+        if table != .quarantine {
+            html += "<p class=\"note\">Every quarantined row, with its archive, member, line and detail: "
+            html += "<code>grdp export --table quarantine --snapshot \(SnapshotMeta.label(meta.version))</code>.</p>\n"
+        }
+        return html
+    }
+
+    /// A column's heading in the page (CSV and JSON keep the machine names, shown on hover).
+    static func heading(_ name: String) -> (String, String?) {
+        switch name {
+        case "year": ("Year", nil)
+        case "grdp_bvnd": ("GRDP", "bn VND")
+        case "core_bvnd": ("ICT core", "bn VND")
+        case "ecommerce_bvnd": ("E-commerce", "bn VND")
+        case "digitised_bvnd": ("Digitised", "bn VND")
+        case "de_bvnd": ("Digital economy", "bn VND")
+        case "share_pct": ("Share of GRDP", "%")
+        case "target_pct": ("Target", "%")
+        case "target_kind": ("Target from", nil)
+        case "gap_pp": ("Gap", "pp")
+        case "status": ("Status", nil)
+        case "district_code": ("Code", nil)
+        case "district_name": ("District", nil)
+        case "archive_path": ("Archive", nil)
+        case "member_path": ("Member", nil)
+        case "line": ("Line", nil)
+        case "kind": ("Kind", nil)
+        case "reason": ("Reason", nil)
+        case "detail": ("Detail", nil)
+        default: (name, nil)
+        }
+    }
+
+    /// `12345` → `12,345`; `-1234.5` → `-1,234.5`; text that is not a number stays as it is.
+    static func grouped(_ number: String) -> String {
+        var sign = ""
+        var rest = Substring(number)
+        if rest.hasPrefix("-") {
+            sign = "-"
+            rest = rest.dropFirst()
+        }
+        let parts = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCII), whole.allSatisfy(\.isNumber)
+        else { return number }
+        var digits = ""
+        for (index, digit) in whole.enumerated() {
+            if index > 0 && (whole.count - index) % 3 == 0 { digits += "," }
+            digits.append(digit)
+        }
+        return sign + digits + (parts.count > 1 ? "." + parts[1] : "")
     }
 
     static let css = """
 
         :root { color-scheme: light; }
         body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif;
-          margin: 0 auto; max-width: 980px; padding: 24px; color: #1a1a1a; line-height: 1.45; }
+          margin: 0 auto; max-width: 1120px; padding: 24px; color: #1a1a1a; line-height: 1.45; }
         h1 { font-size: 1.6rem; margin: 0 0 4px; }
         h2 { font-size: 1.2rem; margin: 32px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
         .meta, .note, footer { color: #555; font-size: 0.9rem; }
@@ -372,9 +444,12 @@ struct HTMLReport {
           border-left: 4px solid #0072B2; }
         code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.85em;
           word-break: break-all; }
-        .chart { width: 100%; height: auto; max-width: 720px; display: block; }
+        .chart { width: 100%; height: auto; max-width: 860px; display: block; }
         .chart .tick { font-size: 11px; fill: #444; font-family: inherit; }
+        .chart .value { font-size: 11px; fill: #333; font-family: inherit; font-weight: 600; }
         .legend { font-size: 0.9rem; }
+        .legend-note { color: #555; margin-left: 18px; }
+        th .unit { font-weight: normal; color: #666; font-size: 0.8rem; }
         .swatch { display: inline-block; width: 18px; height: 10px; margin: 0 6px 0 14px; vertical-align: middle; }
         .swatch:first-child { margin-left: 0; }
         .swatch.line { height: 0; border-top: 3px solid; }
@@ -386,6 +461,7 @@ struct HTMLReport {
         thead th { border-bottom: 2px solid #999; background: #f6f6f6; }
         tbody tr:nth-child(even) { background: #fafafa; }
         .num { text-align: right; }
+        td.wrap { white-space: normal; min-width: 18em; }
         .status-met { color: #006d4f; font-weight: 600; }
         .status-behind { color: #b34700; font-weight: 600; }
         .empty { color: #777; font-style: italic; }

@@ -69,30 +69,73 @@ public struct SnapshotDiff: Sendable {
 
     public var isEmpty: Bool { changes.isEmpty && yearsAdded.isEmpty && yearsRemoved.isEmpty && archivesChanged.isEmpty }
 
+    /// For a terminal: the two snapshots, a table of changed cells (numbers right-aligned, the
+    /// change signed), years added or removed, and archives whose SHA-256 differs.
     public func text() -> String {
-        var lines = ["\(SnapshotMeta.label(from.version)) → \(SnapshotMeta.label(to.version))"]
-        if isEmpty { lines.append("No differences.") }
-        if !yearsAdded.isEmpty { lines.append("Years added: " + yearsAdded.map(String.init).joined(separator: ", ")) }
-        if !yearsRemoved.isEmpty { lines.append("Years removed: " + yearsRemoved.map(String.init).joined(separator: ", ")) }
-        for change in changes {
-            let delta = change.change.isEmpty ? "" : " (\(change.change.hasPrefix("-") ? "" : "+")\(change.change))"
-            lines.append("\(change.year) \(change.column): \(change.old.isEmpty ? "∅" : change.old) → \(change.new.isEmpty ? "∅" : change.new)\(delta)")
+        func describe(_ meta: SnapshotMeta) -> String {
+            "  \(SnapshotMeta.label(meta.version))  created \(meta.createdAt)  \(meta.command)"
         }
-        for archive in archivesChanged {
-            let what = archive.oldSHA256.isEmpty ? "added" : archive.newSHA256.isEmpty ? "removed" : "changed"
-            lines.append("archive \(what): \(archive.path)")
+        var lines = ["Snapshot diff \(SnapshotMeta.label(from.version)) → \(SnapshotMeta.label(to.version))"]
+        lines += [describe(from), describe(to), ""]
+        if changes.isEmpty && yearsAdded.isEmpty && yearsRemoved.isEmpty {
+            lines.append("Indicators: no differences.")
+        } else if !changes.isEmpty {
+            lines.append("Indicators that changed (money in billion VND, shares in %, gaps in percentage points):")
+            var table = [["year", "column", "old", "new", "change"]]
+            for change in changes {
+                let delta = change.change.isEmpty ? "" : (change.change.hasPrefix("-") ? "" : "+") + change.change
+                table.append([
+                    String(change.year), change.column, change.old.isEmpty ? "–" : change.old,
+                    change.new.isEmpty ? "–" : change.new, delta,
+                ])
+            }
+            let widths = (0..<5).map { column in table.map { $0[column].count }.max() ?? 0 }
+            for row in table {
+                let cells = row.enumerated().map { column, cell in
+                    let pad = String(repeating: " ", count: widths[column] - cell.count)
+                    // Numbers (old, new, change) and their headings right-aligned.
+                    return column >= 2 ? pad + cell : cell + pad
+                }
+                lines.append("  " + cells.joined(separator: "  ").trimmingTrailingSpaces())
+            }
+        }
+        if !yearsAdded.isEmpty {
+            lines.append("Years added: " + yearsAdded.map(String.init).joined(separator: ", "))
+        }
+        if !yearsRemoved.isEmpty {
+            lines.append("Years removed: " + yearsRemoved.map(String.init).joined(separator: ", "))
+        }
+        lines.append("")
+        if archivesChanged.isEmpty {
+            lines.append("Archives: the same files (SHA-256) in both.")
+        } else {
+            lines.append("Archives that differ (SHA-256):")
+            for archive in archivesChanged {
+                let what: String
+                let hashes: String
+                if archive.oldSHA256.isEmpty {
+                    (what, hashes) = ("added  ", String(archive.newSHA256.prefix(12)))
+                } else if archive.newSHA256.isEmpty {
+                    (what, hashes) = ("removed", String(archive.oldSHA256.prefix(12)))
+                } else {
+                    (what, hashes) = ("changed", "\(archive.oldSHA256.prefix(12)) → \(archive.newSHA256.prefix(12))")
+                }
+                lines.append("  \(what)  \(archive.path)  (\(hashes)…)")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     public func csv() -> String {
-        var lines = ["year,column,old,new,change"]
-        for year in yearsAdded { lines.append("\(year),year,,added,") }
-        for year in yearsRemoved { lines.append("\(year),year,removed,,") }
+        var rows: [(year: Int, line: String)] = []
+        for year in yearsAdded { rows.append((year, "\(year),year,,added,")) }
+        for year in yearsRemoved { rows.append((year, "\(year),year,removed,,")) }
         for change in changes {
-            lines.append("\(change.year),\(change.column),\(change.old),\(change.new),\(change.change)")
+            rows.append((change.year, "\(change.year),\(change.column),\(change.old),\(change.new),\(change.change)"))
         }
-        return lines.joined(separator: "\n") + "\n"
+        // Stable: a year's columns keep the `indicator` column order.
+        rows.sort { $0.year < $1.year }
+        return (["year,column,old,new,change"] + rows.map(\.line)).joined(separator: "\n") + "\n"
     }
 
     public func json() -> JSONValue {
@@ -123,5 +166,13 @@ public struct SnapshotDiff: Sendable {
                 })
             ),
         ])
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }

@@ -170,7 +170,16 @@ public struct PipelineRunner {
         let versions = try store.versions()
         let latest = try versions.last.map { try store.open(version: $0) }
         if let years = options.years {
-            content = try carryOver(content, recomputing: years, from: try latest?.loadContent())
+            report.recomputedYears = years.sorted()
+            let previous = try latest?.loadContent()
+            let fresh = Set(content.indicators.map(\.year))
+            for year in years.sorted() where !fresh.contains(year) {
+                let had = previous?.indicators.contains { $0.year == year } ?? false
+                logger.warning(
+                    had ? "Requested year has no data any more: its rows are dropped" : "Requested year has no data",
+                    metadata: ["year": "\(year)"])
+            }
+            content = Self.carryOver(content, recomputing: years, from: previous)
         }
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
@@ -189,7 +198,8 @@ public struct PipelineRunner {
             report.snapshot = meta.version
             report.contentSHA256 = meta.contentSHA256
             logger.info("Snapshot published", metadata: ["snapshot": "\(SnapshotMeta.label(meta.version))"])
-            try writeExports(content: content, meta: meta)
+            report.exports = try writeExports(content: content, meta: meta)
+            report.prunedSnapshots = try prune(store)
         }
     }
 
@@ -224,42 +234,70 @@ public struct PipelineRunner {
         }
     }
 
-    /// `run --year`: the per-year tables keep every other year's rows from the latest snapshot.
-    func carryOver(_ fresh: SnapshotContent, recomputing years: Set<Int>, from latest: SnapshotContent?) throws
+    /// `run --year`: the per-year tables (`enterprise`, `ecommerce_sales`, `grdp`, `indicator`,
+    /// `indicator_by_district`) keep every other year's rows from the latest snapshot and take
+    /// the requested years' rows from `fresh`; a requested year without fresh rows loses its old
+    /// ones. Every other table (`source_*`, `quarantine`, `target_point`, `district`) describes
+    /// the current inputs and config, as `fresh` does.
+    ///
+    /// Rows come out in the order a full run writes them (year first; enterprises by tax code,
+    /// then year), so the file does not depend on which years were recomputed.
+    static func carryOver(_ fresh: SnapshotContent, recomputing years: Set<Int>, from latest: SnapshotContent?)
         -> SnapshotContent
     {
         var content = fresh
         let old = latest ?? SnapshotContent()
         func merge<Row>(_ keyPath: WritableKeyPath<SnapshotContent, [Row]>, year: (Row) -> Int) {
+            // Stable sort: within a year the rows keep their source's (key) order.
             content[keyPath: keyPath] =
-                old[keyPath: keyPath].filter { !years.contains(year($0)) }
-                + fresh[keyPath: keyPath].filter { years.contains(year($0)) }
+                (old[keyPath: keyPath].filter { !years.contains(year($0)) }
+                + fresh[keyPath: keyPath].filter { years.contains(year($0)) }).sorted { year($0) < year($1) }
         }
-        merge(\.enterprises, year: \.year)
         merge(\.ecommerceSales, year: \.year)
         merge(\.grdp, year: \.year)
         merge(\.indicators, year: \.year)
         merge(\.districtIndicators, year: \.year)
-        content.indicators.sort { $0.year < $1.year }
+        merge(\.enterprises, year: \.year)
+        content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         return content
     }
 
-    private func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws {
-        guard !config.outputs.exports.isEmpty else { return }
+    /// `outputs.keep_snapshots`: after a new snapshot, removes the oldest beyond the newest N.
+    private func prune(_ store: SnapshotStore) throws -> [Int] {
+        let removed = try store.prune(keeping: config.outputs.keepSnapshots)
+        if !removed.isEmpty {
+            logger.info(
+                "Old snapshots removed",
+                metadata: [
+                    "removed": "\(removed.map(SnapshotMeta.label).joined(separator: ", "))",
+                    "keep_snapshots": "\(config.outputs.keepSnapshots)",
+                ])
+        }
+        return removed
+    }
+
+    /// Writes `outputs.exports` (each file replaced atomically) and `datapackage.json` beside the
+    /// CSVs; returns the names written.
+    private func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
+        guard !config.outputs.exports.isEmpty else { return [] }
+        var written: [String] = []
         try createFolder(config.exportsFolder)
         var csvTables: [ExportTable] = []
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
             let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
-            try AtomicFile.write(
-                Array(text.utf8), to: config.exportsFolder.appendingPathComponent("\(table.rawValue).\(format.rawValue)"))
+            let name = "\(table.rawValue).\(format.fileExtension)"
+            try AtomicFile.write(Array(text.utf8), to: config.exportsFolder.appendingPathComponent(name))
+            written.append(name)
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {
             let package = Exporter.dataPackage(tables: csvTables, meta: meta)
             try AtomicFile.write(Array(package.utf8), to: config.exportsFolder.appendingPathComponent("datapackage.json"))
+            written.append("datapackage.json")
         }
+        return written
     }
 
     private func createFolder(_ url: URL) throws {

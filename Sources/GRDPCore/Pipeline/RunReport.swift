@@ -13,6 +13,12 @@ struct RunReport {
     var errors: [String] = []
     /// Exit code of a failed run when it is not 70 (64, 66, 73).
     var failureExitCode: Int32?
+    /// `run --year`: the years recomputed (nil: a full run).
+    var recomputedYears: [Int]?
+    /// The files written under `<outputs>/exports` after a new snapshot.
+    var exports: [String] = []
+    /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
+    var prunedSnapshots: [Int] = []
 
     /// How many quarantined rows each member lists in the report (all are in the snapshot).
     static let firstQuarantinedLimit = 20
@@ -43,6 +49,11 @@ struct RunReport {
             ("stages", .object(["unpack", "normalize", "compute", "snapshot"].compactMap { name in
                 stages[name].map { (name, JSONValue.seconds($0)) }
             })))
+        if let recomputedYears { members.append(("recomputed_years", .array(recomputedYears.map { .int($0) }))) }
+        if !exports.isEmpty { members.append(("exports", .array(exports.map { .string($0) }))) }
+        if !prunedSnapshots.isEmpty {
+            members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
+        }
         members.append(("ignored_files", .array((ingest?.ignoredFiles ?? []).map { .string($0) })))
         members.append(("archives", .array((ingest?.archives ?? []).map(Self.archiveJSON))))
         if !errors.isEmpty { members.append(("errors", .array(errors.map { .string($0) }))) }
@@ -138,7 +149,13 @@ struct RunReport {
                 "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]")
         }
         switch outcome {
-        case .snapshot: lines.append("New snapshot \(snapshot.map(SnapshotMeta.label) ?? "").")
+        case .snapshot:
+            let years = recomputedYears.map { " (recomputed " + $0.map(String.init).joined(separator: ", ") + ")" }
+            lines.append("New snapshot \(snapshot.map(SnapshotMeta.label) ?? "")\(years ?? "").")
+            if !prunedSnapshots.isEmpty {
+                let removed = prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", ")
+                lines.append("Removed old snapshots: \(removed).")
+            }
         case .upToDate: lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
         case .locked: lines.append("Another run holds the lock; this run did nothing.")

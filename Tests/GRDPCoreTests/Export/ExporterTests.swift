@@ -165,7 +165,7 @@ import Testing
         #expect(
             html.contains(
                 "In 2024 the digital economy was <strong>20.0005 %</strong> of GRDP against a target of 18.0328 % "
-                    + "(interpolated): <span class=\"status-met\">met</span>, +1.9677 percentage points."))
+                    + "(interpolated): <span class=\"status-met\">met</span>, 1.9677 percentage points above it."))
     }
 
     @Test func htmlForTheQuarantineListsEveryRow() {

@@ -1,0 +1,323 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// Nightly operation on real runs of the binary: exports, retention, listing, logs, progress (CONTRACT §7).
+@Suite struct OperationsTests {
+    static let headers: [String: String] = [
+        "target-vs-actual": EndToEndTests.header,
+        "by-district": "year,district_code,district_name,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd",
+        "quarantine": "archive_path,member_path,line,kind,reason,detail",
+    ]
+    static let tables = ["target-vs-actual", "by-district", "quarantine"]
+    static let formats = ["csv", "json", "md", "html"]
+
+    /// Late sales with two bad rows of five (a quarantine of 40 %, allowed by the config below).
+    static let lateSales: [ArchiveWriter.Entry] = [
+        .init(
+            path: "transactions_late.csv",
+            text: """
+                transaction_id,date,amount,status,channel,seller_tax_code,seller_province
+                X1,2024-05-01,1.2.3,completed,marketplace,,67
+                X2,2024-05-02,5000000,lost,marketplace,,67
+                X3,2024-05-03,7000000,completed,website,,67
+                X4,2024-05-04,9000000,completed,website,,67
+                X5,2023-05-05,4000000,completed,website,,67
+
+                """)
+    ]
+
+    /// The fixture's config with every export configured, some quarantine allowed, and `extra`
+    /// lines under `outputs:`.
+    static func configure(_ fixture: Fixture, outputs extra: String = "") throws {
+        var exports = ""
+        for table in tables {
+            for format in formats { exports += "    - {table: \(table), format: \(format)}\n" }
+        }
+        let yaml =
+            Fixture.pipelineYAML.replacingOccurrences(
+                of: "  folder: Outputs\n  exports:\n    - {table: target-vs-actual, format: csv}\n",
+                with: "  folder: Outputs\n\(extra)  exports:\n\(exports)") + "quality:\n  max_quarantine_ratio: 0.5\n"
+        #expect(yaml.contains("format: html"))
+        try yaml.write(to: fixture.config, atomically: true, encoding: .utf8)
+    }
+
+    static func withData() throws -> Fixture {
+        let fixture = try Fixture()
+        try configure(fixture)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(lateSales, format: .tarGzip, as: "2024-06-01_late.tar.gz")
+        return fixture
+    }
+
+    @Test func everyTableExportsInEveryFormatWithTheYearFilter() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        for table in Self.tables {
+            let header = try #require(Self.headers[table])
+            let columns = header.split(separator: ",").map(String.init)
+            for format in Self.formats {
+                let all = try fixture.grdp("export", "--table", table, "--format", format)
+                let only2024 = try fixture.grdp("export", "--table", table, "--format", format, "--year", "2024")
+                #expect(all.status == 0 && only2024.status == 0, "\(table) \(format): \(all.stderr)")
+                #expect(!all.stdout.isEmpty, "\(table) \(format)")
+                switch format {
+                case "csv":
+                    let lines = all.stdout.split(separator: "\n").map(String.init)
+                    #expect(lines.first == header)
+                    #expect(lines.count > 1, "\(table) has rows")
+                    let filtered = only2024.stdout.split(separator: "\n").dropFirst()
+                    #expect(!filtered.isEmpty)
+                    if table != "quarantine" {
+                        #expect(filtered.allSatisfy { $0.hasPrefix("2024,") }, "\(table)")
+                        #expect(filtered.count < lines.count - 1)
+                    } else {
+                        // The quarantine has no year: the filter leaves it whole.
+                        #expect(only2024.stdout == all.stdout)
+                    }
+                case "json":
+                    let object = try RecomputeTests.object(all.stdout)
+                    #expect(object["table"] as? String == table)
+                    #expect(object["columns"] as? [String] == columns)
+                    #expect(object["snapshot"] as? String == "v0001")
+                    let rows = try #require(object["rows"] as? [[String: Any]])
+                    #expect(!rows.isEmpty)
+                    #expect(rows.allSatisfy { Set($0.keys) == Set(columns) })
+                    let filtered = try #require(try RecomputeTests.object(only2024.stdout)["rows"] as? [[String: Any]])
+                    if table != "quarantine" {
+                        #expect(!filtered.isEmpty && filtered.allSatisfy { $0["year"] as? Int == 2024 })
+                    }
+                case "md":
+                    let lines = all.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                    #expect(lines[0].hasPrefix("# ") && lines[0].hasSuffix("(snapshot v0001)"))
+                    #expect(lines[2] == "| " + columns.joined(separator: " | ") + " |")
+                    #expect(lines[4].hasPrefix("| "))
+                    if table != "quarantine" {
+                        let rows = only2024.stdout.split(separator: "\n").filter { $0.hasPrefix("| 20") }
+                        #expect(!rows.isEmpty && rows.allSatisfy { $0.hasPrefix("| 2024 |") })
+                    }
+                default:
+                    #expect(all.stdout.hasPrefix("<!DOCTYPE html>") && all.stdout.hasSuffix("</html>\n"))
+                    #expect(all.stdout.contains("<table") && all.stdout.contains("v0001"))
+                    #expect(all.stdout.contains("Gia Nghĩa") || table == "quarantine")
+                    if table != "quarantine" {
+                        #expect(all.stdout.contains("<td>2023</td>") || all.stdout.contains(">2023</td>"))
+                        #expect(only2024.stdout.contains(">2024</td>"))
+                        #expect(!only2024.stdout.contains(">2023</td>"))
+                    } else {
+                        #expect(all.stdout.contains("type-error") && all.stdout.contains("unknown-status"))
+                    }
+                }
+            }
+        }
+        // --output writes the same bytes to a file.
+        let file = fixture.root.appendingPathComponent("by-district.md")
+        #expect(
+            try fixture.grdp("export", "--table", "by-district", "--format", "md", "--output", file.path).status == 0)
+        #expect(
+            try String(contentsOf: file, encoding: .utf8)
+                == (try fixture.grdp("export", "--table", "by-district", "--format", "md").stdout))
+    }
+
+    @Test func configuredExportsAreReplacedAfterEachNewSnapshotWithADataPackage() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        #expect(try fixture.grdp("run").status == 0)
+        let expected = Set(
+            Self.tables.flatMap { table in Self.formats.map { "\(table).\($0)" } } + ["datapackage.json"])
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
+        for table in Self.tables {
+            for format in Self.formats {
+                let written = try String(
+                    contentsOf: exports.appendingPathComponent("\(table).\(format)"), encoding: .utf8)
+                #expect(written == (try fixture.grdp("export", "--table", table, "--format", format).stdout))
+            }
+        }
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect((report["exports"] as? [String]).map(Set.init) == expected)
+
+        func package() throws -> [String: Any] {
+            try RecomputeTests.object(
+                String(contentsOf: exports.appendingPathComponent("datapackage.json"), encoding: .utf8))
+        }
+        let listed = try RecomputeTests.object("{\"s\":" + (try fixture.grdp("snapshots", "--json").stdout) + "}")
+        let hash = try #require(((listed["s"] as? [[String: Any]])?.last)?["content_sha256"] as? String)
+        var described = try package()
+        let snapshot = try #require(described["grdp_snapshot"] as? [String: Any])
+        #expect(snapshot["label"] as? String == "v0001" && snapshot["content_sha256"] as? String == hash)
+        let resources = try #require(described["resources"] as? [[String: Any]])
+        #expect(resources.map { $0["path"] as? String } == Self.tables.map { "\($0).csv" })
+        for resource in resources {
+            let name = try #require(resource["name"] as? String)
+            let fields = try #require((resource["schema"] as? [String: Any])?["fields"] as? [[String: Any]])
+            #expect(fields.map { $0["name"] as? String ?? "" }.joined(separator: ",") == Self.headers[name])
+        }
+        let share = try #require(
+            ((resources[0]["schema"] as? [String: Any])?["fields"] as? [[String: Any]])?.first {
+                $0["name"] as? String == "share_pct"
+            })
+        #expect(share["type"] as? String == "number" && share["unit"] as? String == "%")
+
+        // Up to date: nothing is rewritten. A new snapshot replaces every file; no temporary is left.
+        #expect(try fixture.grdp("run").stderr.contains("Up to date"))
+        #expect((try package()["grdp_snapshot"] as? [String: Any])?["label"] as? String == "v0001")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        described = try package()
+        #expect((described["grdp_snapshot"] as? [String: Any])?["label"] as? String == "v0002")
+        #expect(
+            try String(contentsOf: exports.appendingPathComponent("target-vs-actual.html"), encoding: .utf8).contains(
+                "v0002"))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
+    }
+
+    @Test func keepSnapshotsRemovesTheOldestAfterANewSnapshotNeverTheLatest() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try Self.configure(fixture, outputs: "  keep_snapshots: 2\n")
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        let third = try fixture.grdp("run", "--force")
+        #expect(third.status == 0)
+        #expect(third.stderr.contains("Removed old snapshots: v0001."))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite", "grdp-v0003.sqlite"])
+        #expect(try fixture.reportsWritten().last?["pruned_snapshots"] as? [String] == ["v0001"])
+        // An up-to-date run writes no snapshot and removes none.
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite", "grdp-v0003.sqlite"])
+        #expect(try fixture.grdp("export", "--snapshot", "v0001").status == 66)
+
+        // keep_snapshots: 1 keeps the new one alone; numbers are never reused.
+        try Self.configure(fixture, outputs: "  keep_snapshots: 1\n")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0004.sqlite"])
+        #expect(try fixture.grdp("verify").stdout == "v0004: ok\n")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0005.sqlite"])
+    }
+
+    @Test func snapshotsListsVersionsWithCommandYearsAndLatestShare() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let empty = try fixture.grdp("snapshots")
+        #expect(empty.status == 0 && empty.stdout.hasPrefix("No snapshots yet"))
+        #expect(try fixture.grdp("snapshots", "--json").stdout == "[]\n")
+
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        try fixture.write(Fixture.revision, format: .zip, as: "b.zip")
+        #expect(try fixture.grdp("run", "--year", "2023").status == 0)
+
+        let text = try fixture.grdp("snapshots").stdout.split(separator: "\n").map(String.init)
+        #expect(text.count == 4)
+        #expect(text[0].hasPrefix("version  created_at"))
+        #expect(text[0].contains("years") && text[0].contains("latest share") && text[0].contains("status"))
+        #expect(text[1].hasPrefix("v0001   ") && text[1].hasSuffix("grdp run"))
+        #expect(text[2].hasPrefix("v0002*  ") && text[2].hasSuffix("grdp run --year 2023"))
+        // 2024 is the latest year with GRDP: share 0.0008 / 55,700 × 100 → 0.0000 %, behind its target.
+        #expect(text[2].contains("  2023–2024  0.0000 % (2024)  behind  "))
+        // Columns line up: every row has its command at the same place.
+        #expect(Set(text[1...2].map { $0.range(of: "grdp run")?.lowerBound.utf16Offset(in: $0) ?? -1 }).count == 1)
+
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data((try fixture.grdp("snapshots", "--json")).stdout.utf8))
+                as? [[String: Any]])
+        #expect(json.map { $0["version"] as? String } == ["v0001", "v0002"])
+        #expect(json.map { $0["command"] as? String } == ["grdp run", "grdp run --year 2023"])
+        #expect(json.map { $0["is_latest"] as? Bool } == [false, true])
+        #expect(json[1]["years"] as? [Int] == [2023, 2024])
+        #expect(json[1]["latest_year"] as? Int == 2024)
+        #expect((json[1]["latest_share_pct"] as? NSNumber)?.doubleValue == 0)
+        #expect(json[1]["latest_status"] as? String == "behind")
+        #expect(json[1]["parent_version"] as? String == "v0001")
+        #expect((json[1]["created_at"] as? String)?.hasSuffix("Z") == true)
+        #expect((json[1]["content_sha256"] as? String)?.count == 64)
+    }
+
+    @Test func jsonLogsAreOneObjectALineAndPlainLogsHaveNoTerminalCodes() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("--log-format", "json", "run")
+        #expect(run.status == 0)
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 2)
+        var objects: [[String: Any]] = []
+        for line in lines {
+            let object = try RecomputeTests.object(line)
+            #expect(object["time"] is String && object["level"] is String && object["message"] is String, "\(line)")
+            objects.append(object)
+        }
+        #expect(
+            objects.contains {
+                $0["message"] as? String == "Snapshot published" && $0["snapshot"] as? String == "v0001"
+            })
+        let finished = try #require(objects.last)
+        #expect(finished["message"] as? String == "Run finished")
+        #expect(finished["outcome"] as? String == "snapshot" && finished["exit_code"] as? String == "0")
+        #expect((finished["report"] as? String)?.hasSuffix(".json") == true)
+        #expect((finished["summary"] as? String)?.contains("2 quarantined") == true)
+
+        // Failures too: a missing snapshot (66) and a lock held by another run (75).
+        let missing = try fixture.grdp("export", "--snapshot", "v0009", "--log-format", "json")
+        #expect(missing.status == 66)
+        let error = try RecomputeTests.object(missing.stderr.trimmingCharacters(in: .newlines))
+        #expect(error["level"] as? String == "error" && error["exit_code"] as? String == "66")
+        #expect((error["error"] as? String)?.contains("v0009") == true)
+        do {
+            let lock = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
+            defer { withExtendedLifetime(lock) {} }
+            let locked = try fixture.grdp("run", "--log-format", "json")
+            #expect(locked.status == 75)
+            for line in locked.stderr.split(separator: "\n") {
+                #expect((try? RecomputeTests.object(String(line))) != nil, "\(line)")
+            }
+            #expect(locked.stderr.contains("\"outcome\":\"locked\""))
+        }
+
+        // Text logs with stderr not a terminal: log lines and the summary, no progress bar.
+        let plain = try fixture.grdp("run", "--force")
+        #expect(plain.status == 0)
+        #expect(
+            !plain.stderr.contains("\r") && !plain.stderr.contains("\u{1B}") && !plain.stderr.contains("archive 1/"))
+        #expect(plain.stderr.contains(" info Snapshot published snapshot=v0002\n"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func onATerminalTheProgressLineIsRedrawnWithinTheWidthAndCleared() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        // util-linux `script` runs the binary on a pseudo-terminal 60 columns wide.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' run", "/dev/null"]
+        process.currentDirectoryURL = fixture.root
+        let output = fixture.root.appendingPathComponent(".pty")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        #expect(process.terminationStatus == 0)
+        let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        #expect(text.contains("archive 1/2"))
+        #expect(text.contains("\u{1B}[K"))
+        // Each redraw starts with a carriage return and stays within 59 columns, so it never wraps.
+        let redraws = text.split(separator: "\r").filter { $0.contains("archive ") }
+        #expect(!redraws.isEmpty)
+        for redraw in redraws {
+            let line = redraw.replacingOccurrences(of: "\u{1B}[K", with: "").split(separator: "\n").first ?? ""
+            #expect(line.count <= 59, "\(line)")
+        }
+        // The bar is cleared before the summary.
+        #expect(text.contains("\r\u{1B}[K"))
+        #expect(text.contains("New snapshot v0001."))
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// `run --year` and `diff` on real runs of the binary (CONTRACT §7).
+@Suite struct RecomputeTests {
+    static let header = EndToEndTests.header
+
+    /// A revision that moves two years: the retailer's 2023 value added (2,000 → 2,500.5 million
+    /// VND) and the 2024 GRDP (55,700 → 60,000 billion VND).
+    static let twoYearRevision: [ArchiveWriter.Entry] =
+        Fixture.revision + [
+            .init(path: "grdp_rev.csv", text: "year,grdp,province_code,price_basis\n2024,60000,67,current\n")
+        ]
+
+    // Before the revision:
+    // 2023: core 1.500; e-commerce T1 0.008 + T2 0.006 = 0.014; digitised (2.000 − 0.008) × 0.05 = 0.0996
+    //   → 0.100; de 1.6136 → 1.614; share 1.6136 / 51,000 × 100 = 0.0031639… → 0.0032;
+    //   gap 0.0031639 − 12.656 → −12.6528.
+    // After it, 2023 (as in EndToEndTests): digitised (2.5005 − 0.008) × 0.05 = 0.124625 → 0.125; de 1.639.
+    // 2024 with GRDP 60,000: share 0.0008 / 60,000 × 100 → 0.0000, gap −16.3280.
+    static let before2023 = "2023,51000.000,1.500,0.014,0.100,1.614,0.0032,12.6560,interpolated,-12.6528,behind"
+    static let after2023 = "2023,51000.000,1.500,0.014,0.125,1.639,0.0032,12.6560,interpolated,-12.6528,behind"
+    static let before2024 = "2024,55700.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind"
+    static let after2024 = "2024,60000.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind"
+
+    @Test func recomputingOneYearMovesOnlyThatYear() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
+
+        try fixture.write(Self.twoYearRevision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let recompute = try fixture.grdp("run", "--year", "2023")
+        #expect(recompute.status == 0, "\(recompute.stderr)")
+        #expect(recompute.stderr.contains("New snapshot v0002 (recomputed 2023)."))
+        // Only 2023 moved; 2024 keeps v0001's GRDP although the inputs now say 60,000.
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.after2023, Self.before2024, ""].joined(separator: "\n"))
+
+        // Every per-year table keeps 2024's rows exactly; source_archive describes the current inputs.
+        let store = SnapshotStore(folder: fixture.snapshots)
+        let v1 = try store.open(version: 1).loadContent()
+        let v2 = try store.open(version: 2).loadContent()
+        #expect(v2.grdp.filter { $0.year == 2024 } == v1.grdp.filter { $0.year == 2024 })
+        #expect(v2.ecommerceSales.filter { $0.year == 2024 } == v1.ecommerceSales.filter { $0.year == 2024 })
+        #expect(v2.districtIndicators.filter { $0.year == 2024 } == v1.districtIndicators.filter { $0.year == 2024 })
+        #expect(v2.indicators.filter { $0.year == 2024 } == v1.indicators.filter { $0.year == 2024 })
+        #expect(
+            v2.enterprises.filter { $0.year == 2023 }.map(\.source.archivePath).contains("2024-02-01_revision.tar.gz"))
+        #expect(v2.sourceArchives.map(\.path) == ["2024-01-10_returns.zip", "2024-02-01_revision.tar.gz"])
+        #expect(try store.open(version: 2).meta.command == "grdp run --year 2023")
+        #expect(try store.open(version: 2).meta.parentVersion == 1)
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["recomputed_years"] as? [Int] == [2023])
+
+        // diff: the two changed cells of 2023, and the new archive.
+        let text = try fixture.grdp("diff", "v0001", "v0002")
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("v0002  created "))
+        #expect(text.stdout.contains("grdp run --year 2023"))
+        #expect(text.stdout.contains("  year  column            old    new  change\n"))
+        #expect(text.stdout.contains("  2023  digitised_bvnd  0.100  0.125  +0.025\n"))
+        #expect(text.stdout.contains("  2023  de_bvnd         1.614  1.639  +0.025\n"))
+        #expect(!text.stdout.contains("  2024  "))
+        #expect(text.stdout.contains("  added    2024-02-01_revision.tar.gz  ("))
+        let csv = try fixture.grdp("diff", "v1", "v2", "--format", "csv")
+        #expect(
+            csv.stdout == """
+                year,column,old,new,change
+                2023,digitised_bvnd,0.100,0.125,0.025
+                2023,de_bvnd,1.614,1.639,0.025
+
+                """)
+        let json = try Self.object(try fixture.grdp("diff", "v1", "v2", "--format", "json").stdout)
+        #expect(json["from"] as? String == "v0001" && json["to"] as? String == "v0002")
+        let changes = try #require(json["changes"] as? [[String: Any]])
+        #expect(changes.map { $0["column"] as? String } == ["digitised_bvnd", "de_bvnd"])
+        #expect(changes.first?["old"] as? String == "0.100" && changes.first?["new"] as? String == "0.125")
+        #expect((changes.first?["change"] as? NSNumber)?.doubleValue == 0.025)
+        let archives = try #require(json["archives_changed"] as? [[String: Any]])
+        #expect(archives.count == 1 && archives[0]["path"] as? String == "2024-02-01_revision.tar.gz")
+        #expect(archives[0]["old_sha256"] is NSNull && (archives[0]["new_sha256"] as? String)?.count == 64)
+
+        // Recomputing the same year again changes nothing.
+        let again = try fixture.grdp("run", "--year", "2023")
+        #expect(again.status == 0 && again.stderr.contains("Up to date"))
+
+        // A full run brings 2024 up to date; only 2024 moves, and no archive differs.
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.after2023, Self.after2024, ""].joined(separator: "\n"))
+        let full = try fixture.grdp("diff", "v0002", "v0003", "--format", "csv")
+        #expect(
+            full.stdout == """
+                year,column,old,new,change
+                2024,grdp_bvnd,55700.000,60000.000,4300.000
+
+                """)
+        #expect(
+            try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Archives: the same files (SHA-256) in both."))
+    }
+
+    @Test func aRequestedYearWithoutDataLosesItsRowsAndAFirstRecomputeHasOnlyThoseYears() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // No snapshot yet: `run --year 2023` writes 2023 alone.
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run", "--year", "2023").status == 0)
+        #expect(try fixture.grdp("export").stdout == [Self.header, Self.before2023, ""].joined(separator: "\n"))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(
+            try fixture.grdp("export").stdout
+                == [Self.header, Self.before2023, Self.before2024, ""].joined(separator: "\n"))
+
+        // The returns are replaced by ones without any 2024 row: T3 and the 2024 GRDP are gone.
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("a.zip"))
+        let without2024 = Fixture.firstReturn.map { entry -> ArchiveWriter.Entry in
+            let kept = String(decoding: entry.data, as: UTF8.self).split(
+                separator: "\n", omittingEmptySubsequences: false
+            )
+            .filter { !$0.hasPrefix("T3,") && !$0.hasPrefix("2024,") }
+            return .init(path: entry.path, text: kept.joined(separator: "\n"))
+        }
+        try fixture.write(without2024, format: .zip, as: "b.zip")
+        let run = try fixture.grdp("run", "--year", "2024", "--year", "2031")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Requested year has no data any more: its rows are dropped year=2024"))
+        #expect(run.stderr.contains("Requested year has no data year=2031"))
+        #expect(try fixture.grdp("export").stdout == [Self.header, Self.before2023, ""].joined(separator: "\n"))
+        let content = try SnapshotStore(folder: fixture.snapshots).open(version: 3).loadContent()
+        #expect(content.grdp.map(\.year) == [2023])
+        #expect(!content.ecommerceSales.contains { $0.year == 2024 })
+        #expect(try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Years removed: 2024"))
+        #expect(try fixture.grdp("diff", "v0002", "v0003", "--format", "csv").stdout.contains("2024,year,removed,,\n"))
+    }
+
+    static func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+}
