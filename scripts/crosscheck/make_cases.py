@@ -612,6 +612,197 @@ def fixed_cases(root):
     rej("ok_dirs_and_links", lambda c: c.archive("b.tar", "tar", [("d/", b""), ("grdp.csv", std_grdp()), ("ln", ("symlink", "/etc/passwd"))]))
 
 
+def fixed_cases2(root):
+    T = TAX
+    tx = lambda tid, amt, **kw: [kw.get("transaction_id", tid), kw.get("date", "2024-01-01"), amt, kw.get("status", "completed"),
+                                 kw.get("channel", ""), kw.get("seller", ""), kw.get("prov", ""), kw.get("dist", ""), kw.get("cur", ""), kw.get("refund", "")]
+    # decisive value ordering: employees column left of value_added (enterprise money is visible in output)
+    c = Case(root, "dec_left_to_right")
+    h = ["tax_code", "year", "vsic", "employees", "value_added"]
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([h, [T[0], 2024, "6201", "1,5", "2.5"], [T[1], 2024, "6201", "", "1.234"]]))])
+    c.done()
+    c = Case(root, "dec_left_to_right_tx", methodology__ecommerce__va_ratio_default=Raw("1"))
+    h = ["transaction_id", "date", "refund_amount", "amount", "status"]
+    c.archive("a.zip", "zip", [("transaction.csv", csv_bytes([h, ["a", "2024-01-01", "1,5", "2.5", "completed"],
+                                                              ["b", "2024-01-01", "", "1.234.567.890", "completed"],
+                                                              ["c", "2024-01-01", "", "1.234", "completed"]]))])
+    c.done()
+    # decisive: odd values, in grdp members (billion units: 1.234 vs 1234 is visible)
+    odd = ["abc.de", "1.2.3x", "1,2a", "N/A", "-.5", "1.", "1.234,", "1..2", "1 .5", "1.2345", "12.34", ".123", "1.23 4",
+           "1.2\u00a034", "-1.5", "1.234.5", "1,234.567.8", "5", "", "1.23"]
+    for i, v in enumerate(odd):
+        for delim in (",", ";"):
+            c = Case(root, f"dec_odd_{i}_{'c' if delim == ',' else 's'}")
+            c.archive("a.zip", "zip", [("grdp.csv", csv_bytes([["year", "grdp"], [2020, v], [2021, "1.234"], [2022, "2,500"]], delim=delim))])
+            c.done()
+            v2 = v.replace(".", "#").replace(",", ".").replace("#", ",")
+            c = Case(root, f"dec_oddm_{i}_{'c' if delim == ',' else 's'}")
+            c.archive("a.zip", "zip", [("grdp.csv", csv_bytes([["year", "grdp"], [2020, v2], [2021, "1.234"], [2022, "2,500"]], delim=delim))])
+            c.done()
+    # decisive value inside a field-count row / encoding-error row / bad-year row
+    c = Case(root, "dec_in_fieldcount_row")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp;province_code\n2020;5.5\n2021;1,234;67\n")])
+    c.done()
+    c = Case(root, "dec_in_fieldcount_row_long")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp\n2020;5.5;x\n2021;1,234\n")])
+    c.done()
+    c = Case(root, "dec_in_encoding_row")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp;province_code\n2020;5.5;\xe9\n2021;1,234;67\n")])
+    c.done()
+    c = Case(root, "dec_in_baddate_row")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp\n20x0;5.5\n2021;1,234\n")])
+    c.done()
+    c = Case(root, "dec_in_excluded_row")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp;province_code\n2020;5.5;01\n2021;1,234;67\n")])
+    c.done()
+    # 1000-record boundary with enterprise money
+    many = valid_taxes(1001, start=20000000)
+    for nm, nrows, extra_blank in [("dec1000_at", 999, b""), ("dec1000_after", 1000, b""), ("dec1000_blanks", 999, b"\n \n\n"),
+                                   ("dec1000_quoted_nl", 999, None)]:
+        c = Case(root, nm)
+        rows = [ENT_H] + [[many[i], 2024, "6201", "1.234", "", "", ""] for i in range(nrows)]
+        if extra_blank is None:
+            rows[1][4] = "multi\nline\nname"
+            extra_blank = b""
+        b = csv_bytes(rows) + extra_blank + csv_bytes([[many[1000], 2024, "6201", "5,5", "", "", ""]])
+        c.archive("a.zip", "zip", [("enterprise.csv", b)])
+        c.done()
+    # header delimiter detection
+    for nm, hdr in [("delim_quoted_comma", '"year,x";grdp;year2\n'), ("delim_both", "year;grdp,x\n"),
+                    ("delim_tab_and_semicolon_quoted", 'year\t"g;x"\tgrdp\n')]:
+        c = Case(root, nm)
+        c.archive("a.zip", "zip", [("grdp.csv", hdr.encode() + b"2024;1.234,5;x\n2024\t1.234,5\t2,5\n2024,1.234\n")])
+        c.done()
+    # 13-digit enterprise key equals dashed form; revision across forms
+    c = Case(root, "tax13_key")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0] + "001", 2024, "6201", "100", "", "", ""],
+                                                              [T[0] + "-001", 2024, "6201", "200", "", "", ""],
+                                                              [T[1][:3] + " " + T[1][3:], 2024, "6201", "400", "", "", ""],
+                                                              [T[1], 2024, "6201", "800", "", "", ""],
+                                                              [T[2], 2024, "6201", "1600", "", "", ""],
+                                                              [T[2], 2024, "620", "3200", "", "", ""]]))])
+    c.done()
+    # empty data member / header only / blank only
+    for nm, data in [("member_zero_bytes", b""), ("member_header_only", b"year,grdp\n"), ("member_blank_only", b"\n  \n\n"),
+                     ("member_bom_only", b"\xef\xbb\xbf"), ("member_header_no_eol", b"year,grdp"),
+                     ("member_last_no_eol", b"year,grdp\n2024,5"), ("member_cr_only", b"year,grdp\r2024,5\r2023,6\r")]:
+        c = Case(root, nm)
+        c.archive("a.zip", "zip", [("grdp.csv", data), ("grdp_x.csv", b"year,grdp\n2020,1\n")])
+        c.done()
+    # empty tar
+    c = Case(root, "rej_empty_tar")
+    c.archive("0.zip", "zip", [("grdp.csv", std_grdp())])
+    c.archive("b.tar", "tar", [])
+    c.done()
+    # limits
+    big = b"year,grdp\n" + b"2024,1\n" * 200000  # 1.4 MB, compresses extremely well
+    c = Case(root, "rej_ratio_tgz")
+    c.archive("b.tar.gz", "tgz", [("grdp.csv", big)])
+    c.done()
+    c = Case(root, "rej_ratio_zip")
+    c.archive("b.zip", "zip", [("grdp.csv", big)])
+    c.done()
+    c = Case(root, "ok_ratio_raised", limits__max_compression_ratio=100000)
+    c.archive("b.zip", "zip", [("grdp.csv", big)])
+    c.done()
+    c = Case(root, "ok_ratio_small_member")
+    c.archive("b.zip", "zip", [("grdp.csv", b"year,grdp\n" + b"2024,1\n" * 100000)])  # 0.7 MB < 1 MiB
+    c.done()
+    c = Case(root, "rej_ratio_nondata_member")
+    c.archive("b.zip", "zip", [("grdp.csv", std_grdp()), ("padding.bin", b"\0" * 3_000_000)])
+    c.done()
+    d = std_grdp()
+    c = Case(root, "ok_member_size_equal", limits__max_member_bytes=len(d))
+    c.archive("b.tar", "tar", [("grdp.csv", d)])
+    c.done()
+    c = Case(root, "rej_member_size_over", limits__max_member_bytes=len(d) - 1)
+    c.archive("b.tar", "tar", [("grdp.csv", d)])
+    c.done()
+    c = Case(root, "rej_member_size_nondata", limits__max_member_bytes=len(d))
+    c.archive("b.tar", "tar", [("grdp.csv", d), ("readme.txt", b"x" * (len(d) + 1))])
+    c.done()
+    # links
+    c = Case(root, "tar_hardlink")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        ti = tarfile.TarInfo("grdp.csv"); ti.size = len(d); ti.mtime = FIXED_TIME; t.addfile(ti, io.BytesIO(d))
+        ti = tarfile.TarInfo("grdp_copy.csv"); ti.type = tarfile.LNKTYPE; ti.linkname = "grdp.csv"; ti.mtime = FIXED_TIME; t.addfile(ti)
+    c.raw("b.tar", buf.getvalue())
+    c.done()
+    c = Case(root, "zip_symlink")
+    with zipfile.ZipFile(os.path.join(c.dir, "returns", "b.zip"), "w") as z:
+        z.writestr(zipfile.ZipInfo("grdp.csv", date_time=(2024, 1, 1, 0, 0, 0)), d)
+        zi = zipfile.ZipInfo("grdp_link.csv", date_time=(2024, 1, 1, 0, 0, 0)); zi.external_attr = (0o120777 << 16); z.writestr(zi, "grdp.csv")
+    c.done()
+    c = Case(root, "rej_unsafe_symlink_name")
+    c.archive("b.tar", "tar", [("grdp.csv", d), ("/abs/link", ("symlink", "x"))])
+    c.done()
+    # later quarantined enterprise row does not replace
+    c = Case(root, "quarantined_no_replace")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "100", "", "", ""]]))])
+    c.archive("b.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "x", "", "", ""], [T[0], 2024, "9999", "5", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2024, "1000", "", ""], [2024, "", "", ""], [2024, "500", "68", ""], [2024, "700", "", "constant"]]))])
+    c.done()
+    # channel ratio keys with case in config; currency case in config
+    c = Case(root, "config_case_keys", methodology__ecommerce__va_ratio_by_channel={"Marketplace": Raw("0.5"), "WEB SITE": Raw("0.25")},
+             inputs__fx={"usd": {2024: 20000}})
+    c.archive("a.zip", "zip", [("transaction.csv", csv_bytes([TX_H, tx("a", "1000000000", channel="marketplace"),
+                                                              tx("b", "1000000000", channel="Web Site"),
+                                                              tx("c", "1000", cur="USD"), tx("d", "1000", cur="usd")]))])
+    c.done()
+    # years: excluded/constant-only years, uncounted transaction years
+    c = Case(root, "years_reported")
+    c.archive("a.zip", "zip", [("grdp.csv", csv_bytes([GRDP_H, [2019, "1", "", "constant-2010"], [2018, "1", "68", ""], [2017, "0", "", ""]])),
+                               ("transaction.csv", csv_bytes([TX_H, tx("a", "1", date="2016-01-01", status="cancelled"),
+                                                              tx("b", "1", date="2015-01-01", prov="68"),
+                                                              tx("c", "1", date="2014-01-01", seller=T[0])])),
+                               ("enterprise.csv", csv_bytes([ENT_H, [T[0], 2014, "6201", "1", "", "", ""], [T[1], 2013, "0111", "0", "", "", ""]]))])
+    c.done()
+    # year forms
+    c = Case(root, "year_forms")
+    ys = ["2024", " 2024 ", "2024.0", "24", "02024", "1989", "1990", "2100", "2101", "２０２４", "+2024", "-2024", "2,024", "20 24"]
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H] + [[T[i], y, "6201", str(2 ** i), "", "", ""] for i, y in enumerate(ys)]))])
+    c.done()
+    # employees
+    c = Case(root, "employees", inputs__number_format="en")
+    es = ["12", "1,234", "1.5", "-3", "x", "1,2", " ", "1e3"]
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H] + [[T[i], 2024, "6201", str(2 ** i), "", "", e] for i, e in enumerate(es)]))])
+    c.done()
+    # fault order within a row
+    c = Case(root, "fault_order")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, ["123", "x", "zz", "y", "", "", "q"], [T[0], "x", "zz", "y", "", "", "q"],
+                                                              [T[0], "2024", "zz", "y", "", "", "q"], [T[0], "2024", "6201", "y", "", "", "q"],
+                                                              [T[0], "2024", "6201", "1", "", "", "q"], ["", "", "", "", "", "", ""],
+                                                              [T[1], "", "6201", "", "", "", ""], [T[1], "1800", "", "", "", "", ""]])),
+                               ("transaction.csv", csv_bytes([TX_H, ["", "bad", "-1", "weird", "", "123", "", "", "XXX", "5"],
+                                                              ["a", "bad", "-1", "weird", "", "123", "", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "-1", "weird", "", "123", "", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "1", "weird", "", "123", "", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "1", "completed", "", "123", "", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "1", "completed", "", "", "", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "1", "completed", "", "", "99", "", "XXX", "5"],
+                                                              ["a", "2024-01-01", "1", "completed", "", "", "99", "", "", "5"],
+                                                              ["a", "2024-01-01", "", "", "", "", "", "", "", ""]]))])
+    c.done()
+    # grdp fault order + zero grdp + revisions of grdp to zero
+    c = Case(root, "grdp_misc")
+    c.archive("a.zip", "zip", [("grdp.csv", csv_bytes([GRDP_H, ["x", "y", "", ""], [2024, "100", "", ""], [2024, "0", "", ""], [2023, "100", "", ""],
+                                                       [2023, "0", "", "constant-2010"], [2022, "1.5", "67", "current"]]))])
+    c.done()
+    # digitised netting across branches and ecommerce_va bigger than VA
+    c = Case(root, "netting")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "4711", "100", "", "660", ""],
+                                                              [T[1], 2024, "4711", "100", "", "661", ""],
+                                                              [T[1] + "-001", 2024, "4711", "10", "", "662", ""],
+                                                              [T[2], 2024, "1010", "1000", "", "", ""]])),
+                               ("transaction.csv", csv_bytes([TX_H, tx("a", "2000000000000", seller=T[0], channel="website"),
+                                                              tx("b", "500000000000", seller=T[1] + "-002"),
+                                                              tx("c", "50000000000", seller=T[1] + "-001"),
+                                                              tx("d", "50000000000", seller=T[2], date="2023-12-31T17:00:00Z"),
+                                                              tx("e", "50000000000", seller=T[2], date="2024-12-31T17:00:00Z")]))])
+    c.done()
+
+
 def tar_of(members):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
@@ -642,6 +833,12 @@ def fmt_num(rng, x_cents: int, conv: str, group: bool):
     if fp:
         s += dec + f"{fp:02d}".rstrip("0") if rng.random() < 0.5 else dec + f"{fp:02d}"
     return ("-" if neg else "") + s
+
+
+GARBAGE = ["", " ", "x", "1.234", "1,234", "1.234,5", "1,234.5", "-1", "+5", ".5", "5.", "1e5", "12,34", "2024", "1989",
+           "31/02/2023", "2023-12-31T17:00:00Z", "29/2/2024 23:59", "2024-13-01", "J6201", "A6201", "0111", "9999",
+           "0100109106", "0100109106-001", "0100109106001", "0100109107", "079188001234", "completed", "thanh cong",
+           "refunded", "unknown", "USD", "EUR", "67", "68", "constant-2010", "Current", "\"q\"", "a\nb", "1 234", "-0"]
 
 
 def random_case(root, seed):
@@ -722,6 +919,11 @@ def random_case(root, seed):
                     rows.append([str(y), fmt_num(rng, rng.randint(30000_00, 70000_00), conv, group),
                                  rng.choice(["", "67", "67", "68"]), rng.choice(["", "current", "constant-2010"])])
                 name = "grdp.csv"
+            if rng.random() < 0.5:
+                for r in rows[1:]:
+                    for j in range(len(r)):
+                        if rng.random() < 0.04:
+                            r[j] = rng.choice(GARBAGE)
             members.append((name, csv_bytes(rows, delim=delim, eol=rng.choice(["\n", "\r\n"]), bom=rng.random() < 0.2)))
         # dedupe member names
         seen = set()
@@ -739,6 +941,7 @@ def main():
     n = int(sys.argv[sys.argv.index("--random") + 1]) if "--random" in sys.argv else 60
     os.makedirs(out, exist_ok=True)
     fixed_cases(out)
+    fixed_cases2(out)
     for s in range(n):
         random_case(out, s)
 

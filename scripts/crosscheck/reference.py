@@ -101,7 +101,7 @@ def load_config(path: str) -> dict:
     statuses = {norm_key(k): str(v) for k, v in (inputs.get("statuses") or {}).items()}
     fx = {}
     for cur, years in (inputs.get("fx") or {}).items():
-        fx[str(cur)] = {int(y): Fraction(r) for y, r in (years or {}).items()}
+        fx[str(cur).strip().upper()] = {int(y): Fraction(r) for y, r in (years or {}).items()}
     points = {}
     for p in targets.get("points") or []:
         y = int(p["year"])
@@ -131,6 +131,8 @@ def load_config(path: str) -> dict:
         "interpolation": str(targets.get("interpolation") or "linear"),
         "points": points,
         "outputs": os.path.join(base, str(outputs.get("folder") or "Outputs")),
+        "max_member_bytes": int((raw.get("limits") or {}).get("max_member_bytes") or 2147483648),
+        "max_ratio": Fraction((raw.get("limits") or {}).get("max_compression_ratio") or 200),
     }
 
 
@@ -211,7 +213,16 @@ def looks_tar(b: bytes) -> bool:
     return len(b) >= 512 and (b[257:262] == b"ustar" or b[:512] == b"\0" * 512)
 
 
-def read_archive(path: str, rel: str) -> list:
+def check_limits(cfg, name, size, compressed):
+    if cfg is None:
+        return
+    if size > cfg["max_member_bytes"]:
+        raise Rejected("member-too-large", member=name)
+    if size > 1024 * 1024 and Fraction(size, max(1, compressed)) > cfg["max_ratio"]:
+        raise Rejected("compression-ratio", member=name)
+
+
+def read_archive(path: str, rel: str, cfg=None) -> list:
     """Returns list of (member_path, kindless entry dict) for regular files; raises Rejected."""
     with open(path, "rb") as f:
         data = f.read()
@@ -235,13 +246,14 @@ def read_archive(path: str, rel: str) -> list:
             mode = zi.external_attr >> 16
             if zi.is_dir():
                 continue
-            if mode and (stat.S_ISLNK(mode) or not stat.S_ISREG(mode)):
+            if stat.S_IFMT(mode) and not stat.S_ISREG(mode):
                 members.append((strip_dot(name), None))
                 continue
             try:
                 content = zf.read(zi)
             except (zipfile.BadZipFile, zlib.error, EOFError) as e:
                 raise Rejected("corrupt-archive", member=name, detail=str(e))
+            check_limits(cfg, name, len(content), zi.compress_size)
             members.append((strip_dot(name), content))
     else:
         raw = decompress(data)
@@ -264,11 +276,14 @@ def read_archive(path: str, rel: str) -> list:
                 content = fo.read()
                 if len(content) != ti.size:
                     raise Rejected("corrupt-archive", member=ti.name, detail="short member")
+                # approximation: compressed bytes attributed in proportion (clear-cut cases only)
+                check_limits(cfg, ti.name, len(content), max(1, len(data) * (len(content) + 512) // max(1, len(raw))))
                 members.append((strip_dot(ti.name), content))
             if raw[tf.offset:].strip(b"\0"):
                 raise Rejected("corrupt-archive", detail="data after tar end-of-archive")
         else:
             base = os.path.basename(rel)
+            check_limits(cfg, base[:-3], len(raw), len(data))
             members.append((base[:-3], raw))
     seen = set()
     for name, _ in members:
@@ -317,7 +332,7 @@ def parse_csv(data: bytes):
             break
         pos, line = end, line + 1
     if pos >= n:
-        return None, 1, []
+        return None, None, []
     # delimiter from the header line, outside quotes
     end, _ = split_lines_blank(data, pos)
     hl = data[pos:end]
@@ -411,6 +426,9 @@ def num_clean(s: str) -> str:
 def decisive(s: str):
     """Return 'en' / 'vi' if the value decides the convention, else None."""
     v = num_clean(s)
+    # ambiguity: only number-looking values (sign, digits, marks) are taken as decisive
+    if not re.fullmatch(r"-?[0-9.,]*[0-9][0-9.,]*|-?[.,][0-9.,]*", v):
+        return None
     has_dot, has_comma = "." in v, "," in v
     if has_dot and has_comma:
         return "vi" if v.rfind(",") > v.rfind(".") else "en"
@@ -662,7 +680,7 @@ def rule_transaction(vals, conv, cfg):
     seller = norm_tax(seller, True) if seller.replace(" ", "") != "" else ""
     prov = vals.get("seller_province", "")
     sdist = vals.get("seller_district_code", "")
-    cur = vals.get("currency", "")
+    cur = vals.get("currency", "").upper()  # ambiguity: currency codes compared case-insensitively
     rate = Fraction(1)
     if cur != "" and cur.upper() != "VND":
         if cur not in cfg["fx"] or y not in cfg["fx"][cur]:
@@ -716,7 +734,7 @@ def run(cfg):
     ent, txn, grdp = {}, {}, {}
     for rel in scan(cfg):
         try:
-            members = read_archive(os.path.join(cfg["returns"], rel), rel)
+            members = read_archive(os.path.join(cfg["returns"], rel), rel, cfg)
             data_members = []
             for name, content in members:
                 if content is None:
