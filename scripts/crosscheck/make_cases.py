@@ -803,6 +803,96 @@ def fixed_cases2(root):
     c.done()
 
 
+def fixed_cases3(root):
+    T = TAX
+    # exact comparison with repeating decimals: share == interpolated target == 1/3, 2/3
+    c = Case(root, "exact_thirds", targets__points=[{"year": 2020, "share_pct": Raw("0")}, {"year": 2023, "share_pct": Raw("1")},
+                                                    {"year": 2026, "share_pct": Raw("2")}])
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2021, "6201", "1000", "", "", ""], [T[0], 2022, "6201", "2000", "", "", ""],
+                                                              [T[0], 2024, "6201", "4000", "", "", ""], [T[0], 2025, "6201", "4999.999999999", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2021, "300", "", ""], [2022, "300", "", ""], [2024, "300", "", ""], [2025, "300", "", ""]]))])
+    c.done()
+    # share just below the target by a tiny amount
+    c = Case(root, "exact_tiny_gap", targets__points=[{"year": 2024, "share_pct": Raw("10")}])
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "99999.9999999999999999999999", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2024, "1000", "", ""]]))])
+    c.done()
+    c = Case(root, "exact_tiny_gap_ecom", targets__points=[{"year": 2024, "share_pct": Raw("10")}],
+             methodology__ecommerce__va_ratio_default=Raw("0.3333333333333333333333333333"))
+    c.archive("a.zip", "zip", [("transaction.csv", csv_bytes([TX_H, ["a", "2024-01-01", "300000000000", "completed", "", "", "", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2024, "1000", "", ""]]))])
+    c.done()
+    # big numbers (beyond 64-bit)
+    c = Case(root, "big_numbers", inputs__number_format="en", inputs__fx={"USD": {2024: Raw("24900.123456789")}},
+             methodology__ecommerce__va_ratio_default=Raw("0.123456789"))
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "9,000,000,000,000,000,000", "", "", ""],
+                                                              [T[1], 2024, "6201", "9,000,000,000,000,000,000.5", "", "", ""],
+                                                              [T[2], 2024, "4711", "123456789012345678901234567890.123456789", "", "", ""]])),
+                               ("transaction.csv", csv_bytes([TX_H, ["a", "2024-01-01", "99999999999999999999.99999999", "completed", "", "", "", "", "USD", "0.00000001"],
+                                                              ["b", "2024-01-01", "18446744073709551617", "completed", "", "", "", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2024, "0.000000000000000000001", "", ""]]))])
+    c.done()
+    c = Case(root, "many_decimals")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "0." + "3" * 40, "", "", ""],
+                                                              [T[1], 2024, "6201", "0.0005" + "0" * 30, "", "", ""],
+                                                              [T[2], 2023, "6201", "0.5" + "0" * 30 + "1", "", "", ""]])),
+                               ("grdp.csv", csv_bytes([GRDP_H, [2024, "3", "", ""], [2023, "0.00049999999999999999999", "", ""]]))])
+    c.done()
+
+
+def fixed_cases4(root):
+    """Plausible 'many decimals' inputs: each value alone is ordinary."""
+    T = TAX
+    combos = [
+        ("realistic_decimals_1", "0.0833333333", "24912.3456", "1234567.89", "55700.123456"),
+        ("realistic_decimals_2", "0.085", "24900.5", "19.99", "55700.125"),
+        ("realistic_decimals_3", "0.0833333333333", "24912.3456", "1234567.8912", "55700.1234567"),
+        ("realistic_decimals_4", "0.08", "23800", "1999.999999", "47321.987654321"),
+        ("realistic_decimals_5", "0.1", "24900", "100", "55700.123456789012"),
+    ]
+    for nm, ratio, fx, amt, g in combos:
+        c = Case(root, nm, inputs__number_format="en", inputs__fx={"USD": {2024: Raw(fx)}},
+                 methodology__ecommerce__va_ratio_default=Raw(ratio))
+        c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([ENT_H, [T[0], 2024, "6201", "1234.567891", "", "660", ""],
+                                                                  [T[1], 2024, "4711", "98765.4321", "", "661", ""]])),
+                                   ("transaction.csv", csv_bytes([TX_H] + [[f"t{i}", "2024-01-01", amt, "completed", "", T[1], "", "", "USD", ""] for i in range(50)] +
+                                                                 [["v", "2024-01-01", "123456789.123", "completed", "", "", "", "", "", ""]])),
+                                   ("grdp.csv", csv_bytes([GRDP_H, [2024, g, "", ""]]))])
+        c.done()
+
+
+def repro_cases(root):
+    """Minimal repros of the disagreements found (committed under scripts/crosscheck/cases/)."""
+    T = TAX
+    g = csv_bytes([GRDP_H, [2024, "1000", "", ""]])
+    c = Case(root, "R1_vsic_letter_not_matching_division")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([["tax_code", "year", "vsic", "value_added"], [T[0], 2024, "A6201", "100"]])), ("grdp.csv", g)])
+    c.done()
+    c = Case(root, "R2_number_39_significant_digits")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([["tax_code", "year", "vsic", "value_added"],
+                                                              [T[0], 2024, "6201", "0.111111111111111111111111111111111111111"]])), ("grdp.csv", g)])
+    c.done()
+    c = Case(root, "R3_overflow_exit70_long_ratio", methodology__ecommerce__va_ratio_default=Raw("0.3333333333333333333333333333"))
+    c.archive("a.zip", "zip", [("transaction.csv", csv_bytes([TX_H, ["a", "2024-01-01", "300000000000", "completed", "", "", "", "", "", ""]])), ("grdp.csv", g)])
+    c.done()
+    c = Case(root, "R4_decisive_value_in_encoding_error_row")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp;province_code\n2020;5.5;\xe9\n2021;1,234;67\n")])
+    c.done()
+    c = Case(root, "R5_decisive_nonnumeric_value")
+    c.archive("a.zip", "zip", [("grdp.csv", b"year;grdp\n2020;abc.de\n2021;1.234\n")])
+    c.done()
+    c = Case(root, "R6_semicolon_inside_quoted_header_cell")
+    c.archive("a.zip", "zip", [("grdp.csv", b'year\t"g;x"\tgrdp\n2024\tx\t1.5\n')])
+    c.done()
+    c = Case(root, "R7_gross_output_checked_when_value_added_present")
+    c.archive("a.zip", "zip", [("enterprise.csv", csv_bytes([["tax_code", "year", "vsic", "gross_output", "intermediate_consumption", "value_added"],
+                                                              [T[0], 2024, "1010", "x", "1", "50"]])), ("grdp.csv", g)])
+    c.done()
+    c = Case(root, "R8_currency_code_case", inputs__fx={"USD": {2024: 25000}})
+    c.archive("a.zip", "zip", [("transaction.csv", csv_bytes([TX_H, ["a", "2024-01-01", "1000000", "completed", "", "", "", "", "usd", ""]])), ("grdp.csv", g)])
+    c.done()
+
+
 def tar_of(members):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
@@ -938,10 +1028,15 @@ def random_case(root, seed):
 
 def main():
     out = sys.argv[1]
+    if "--repro" in sys.argv:
+        repro_cases(sys.argv[1])
+        return
     n = int(sys.argv[sys.argv.index("--random") + 1]) if "--random" in sys.argv else 60
     os.makedirs(out, exist_ok=True)
     fixed_cases(out)
     fixed_cases2(out)
+    fixed_cases3(out)
+    fixed_cases4(out)
     for s in range(n):
         random_case(out, s)
 
