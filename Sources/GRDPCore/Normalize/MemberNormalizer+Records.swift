@@ -181,8 +181,8 @@ extension VSIC.Problem {
             "is not 4 or 5 digits after dots, spaces and a section letter are removed"
         case .noSuchDivision(let division):
             "has no VSIC 2018 division \(division)"
-        case .sectionMismatch(let letter, let division, let section):
-            "has section letter \(letter), but division \(division) is in section \(section)"
+        case .notASection(let letter):
+            "starts with '\(letter)', which is not a VSIC 2018 section letter (A–U)"
         }
     }
 }

@@ -30,12 +30,14 @@ public enum VSIC {
     public enum Problem: Error, Sendable, Equatable {
         case notFourOrFiveDigits
         case noSuchDivision(String)
-        case sectionMismatch(letter: Character, division: String, section: Character)
+        /// A leading letter that is not a VSIC 2018 section (A–U).
+        case notASection(Character)
     }
 
     /// The code with dots and spaces removed and one leading section letter dropped: 4 or 5 digits
-    /// whose first two are a VSIC 2018 division. A leading letter must be that division's section
-    /// (`J6201` is valid, `C6201` is not: the digits or the letter is wrong, and we cannot tell which).
+    /// whose first two are a VSIC 2018 division. The section comes from the division; a leading
+    /// letter is dropped without comparing it (CONTRACT §4.3 drops it, and the digits are what
+    /// the methodology matches on), but it must be a section letter A–U.
     public static func normalize(_ text: String) -> Result<Code, Problem> {
         var letter: Character? = nil
         var digits = ""
@@ -53,8 +55,8 @@ public enum VSIC {
         guard let section = section(ofDivision: Int(divisionText)!) else {
             return .failure(.noSuchDivision(divisionText))
         }
-        if let letter, letter != section {
-            return .failure(.sectionMismatch(letter: letter, division: divisionText, section: section))
+        if let letter, !("A"..."U").contains(letter) {
+            return .failure(.notASection(letter))
         }
         return .success(Code(digits: digits, section: section))
     }

@@ -87,7 +87,10 @@ import Testing
         #expect(code("620100") == nil)
         #expect(VSIC.normalize("0400") == .failure(.noSuchDivision("04")))
         #expect(VSIC.normalize("6701") == .failure(.noSuchDivision("67")))
-        #expect(VSIC.normalize("C6201") == .failure(.sectionMismatch(letter: "C", division: "62", section: "J")))
+        // CONTRACT §4.3 drops the letter without comparing it: the division decides the section.
+        #expect(VSIC.normalize("C6201") == .success(VSIC.Code(digits: "6201", section: "J")))
+        #expect(VSIC.normalize("A62.01") == .success(VSIC.Code(digits: "6201", section: "J")))
+        #expect(VSIC.normalize("Z6201") == .failure(.notASection("Z")))
         for bad in ["", "JJ6201", "62-01", "6201J", "x", "Đ6201", "62O1"] {
             #expect(code(bad) == nil, "accepted '\(bad)'")
         }
