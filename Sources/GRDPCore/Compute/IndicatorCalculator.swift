@@ -13,13 +13,12 @@ public enum IndicatorCalculator {
         for (index, enterprise) in input.enterprises.enumerated() {
             enterpriseIndex[EnterpriseKey(taxCode: enterprise.taxCode, year: enterprise.year)] = index
         }
-        func seller(of transaction: TransactionRecord) -> Int? {
-            let code = transaction.sellerTaxCode
+        func seller(code: String, year: Int) -> Int? {
             guard !code.isEmpty else { return nil }
-            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: transaction.year)] { return index }
+            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: year)] { return index }
             // A branch (13-digit) seller matches the record of its 10-digit parent.
             if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
-                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: transaction.year)]
+                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: year)]
             }
             return nil
         }
@@ -37,19 +36,23 @@ public enum IndicatorCalculator {
             years.insert(enterprise.year)
         }
 
-        for transaction in input.transactions {
+        // Transactions by group: every term below is the same for each transaction of a group, and
+        // linear in its net amount.
+        for group in try input.transactionGroups + TransactionGroup.grouping(input.transactions)
+        where group.transactions > 0 {
+            let transaction = group.key
             years.insert(transaction.year)
-            let matched = seller(of: transaction)
+            let matched = seller(code: transaction.sellerTaxCode, year: transaction.year)
             let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
             let counts = methodology.countedStatuses.contains(transaction.status) && !sellerIsCore
-            let net = try transaction.amountVND - transaction.refundVND
+            let net = group.netVND
             let va = counts ? try net * methodology.vaRatio(channel: transaction.channel) : .zero
             let salesKey = SalesKey(
                 year: transaction.year, month: transaction.month, channel: transaction.channel,
                 sellerTaxCode: transaction.sellerTaxCode, sellerDistrictCode: transaction.sellerDistrictCode,
                 counted: counts)
             var sum = sales[salesKey, default: SalesSums()]
-            sum.transactions += 1
+            sum.transactions += group.transactions
             sum.net = try sum.net + net
             sum.va = try sum.va + va
             sales[salesKey] = sum
