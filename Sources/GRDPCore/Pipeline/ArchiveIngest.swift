@@ -7,6 +7,8 @@ public struct MemberResult: Sendable {
     /// revision ledger has them; `rowsAccepted` keeps their number.
     public var accepted: [(line: Int, record: Record)] = []
     public var rowsAccepted = 0
+    /// Accepted transactions, compact (they are not in `accepted`).
+    var transactions = TransactionBatch()
     public var quarantine: [QuarantineEntry] = []
     public var rowsRead = 0
     public var rowsExcluded = 0
@@ -75,6 +77,7 @@ final class ArchiveIngest: ArchiveVisitor {
         guard let normalizer, current != nil else { return }
         try normalizer.finish { row in take(row) }
         current!.numberConvention = normalizer.numberConvention
+        current!.transactions.seal()
         members.append(current!)
         current = nil
         self.normalizer = nil
@@ -89,7 +92,11 @@ final class ArchiveIngest: ArchiveVisitor {
         current!.rowsRead += 1
         switch row.outcome {
         case .accepted(let record):
-            current!.accepted.append((row.line, record))
+            if case .transaction(let transaction) = record {
+                current!.transactions.append(transaction)
+            } else {
+                current!.accepted.append((row.line, record))
+            }
             current!.rowsAccepted += 1
         case .excluded(let reason):
             current!.rowsExcluded += 1

@@ -68,7 +68,10 @@ public struct PipelineRunner {
         var report = RunReport(startedAt: started)
         do {
             let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { _, archive in
-                for index in archive.members.indices { archive.members[index].accepted = [] }
+                for index in archive.members.indices {
+                    archive.members[index].accepted = []
+                    archive.members[index].transactions = TransactionBatch()
+                }
             }
             report.ingest = ingest
             report.stages["unpack"] = ingest.unpackSeconds
@@ -138,6 +141,7 @@ public struct PipelineRunner {
                     archive.members[memberIndex], archivePath: archive.relativePath,
                     ref: .init(archive: scanned, member: memberIndex))
                 archive.members[memberIndex].accepted = []
+                archive.members[memberIndex].transactions = TransactionBatch()
             }
             ledgerSeconds += Timestamp.now().seconds(since: ledgerStart)
         }

@@ -20,29 +20,23 @@ struct RevisionLedger {
 
     /// Takes one member's accepted rows, in line order.
     mutating func apply(_ member: MemberResult, archivePath: String, ref: MemberRef) throws(ArithmeticOverflow) {
-        var transactionMember: Int32?
         for (line, record) in member.accepted {
+            let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
             switch record {
             case .enterprise(let e):
-                let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
                 let key = EnterpriseKey(taxCode: e.taxCode, year: e.year)
                 if let old = enterprises.updateValue((e, location, ref), forKey: key) { superseded[old.2, default: 0] += 1 }
-            case .transaction(let t):
-                let index: Int32
-                if let transactionMember {
-                    index = transactionMember
-                } else {
-                    index = Int32(transactionMembers.count)
-                    transactionMembers.append(ref)
-                    transactionMember = index
-                }
-                if let old = try transactions.apply(t, member: index) {
-                    superseded[transactionMembers[Int(old)], default: 0] += 1
-                }
+            case .transaction:
+                preconditionFailure("transactions come in member.transactions")
             case .grdp(let g):
-                let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
                 if let old = grdp.updateValue((g, location, ref), forKey: g.year) { superseded[old.2, default: 0] += 1 }
             }
         }
+        guard member.transactions.count > 0 else { return }
+        let index = Int32(transactionMembers.count)
+        transactionMembers.append(ref)
+        var replaced: [Int32: Int] = [:]
+        try transactions.apply(member.transactions, member: index) { replaced[$0, default: 0] += 1 }
+        for (old, count) in replaced { superseded[transactionMembers[Int(old)], default: 0] += count }
     }
 }

@@ -1,122 +1,119 @@
 /// The current transactions of a run, kept small (CONTRACT §4.4: key (channel, transaction_id),
 /// the later record wins). For each key it holds only what a replacement must take back out of the
-/// sums: the record's group, its net amount and the member that held it; the groups hold the
-/// sums Compute reads (`TransactionGroup`). Exact: no key or amount is hashed or rounded away.
+/// sums — the record's group, its net amount and the member that held it — and the groups hold
+/// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
+/// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
 ///
-/// About 40 bytes a key (a 16-byte key and a 24-byte slot, in a dictionary at most ¾ full) against
-/// some 300 for a `TransactionRecord` with its strings in a `[String: …]` dictionary.
+/// About 55 bytes a key: a bucket of `PairTable` (20 bytes, at most ⅝ full) and a slot (20).
 struct TransactionLedger {
-    /// A transaction's identity without a `String` per key: the id's trailing digits (at most 18) as
-    /// a number, and its stem — channel, the id's text before those digits, and how many digits
-    /// there were (leading zeros count) — interned. Stem and digits give back the id, so two keys are
-    /// equal exactly when channel and id are.
-    struct Key: Hashable {
-        var number: UInt64
-        var stem: UInt32
-    }
+    /// Per slot (a current key): its group, the member that holds it, its net amount.
+    private var slotGroup: [Int32] = []
+    private var slotMember: [Int32] = []
+    private var slotMantissa: [Int64] = []
+    /// Scale of the net; when negative, `~scale` indexes `wideNets`.
+    private var slotScale: [Int32] = []
+    private var wideNets: [ExactDecimal] = []
+    private var keys = PairTable()
 
-    private struct Stem: Hashable {
-        var channel: String
-        var prefix: [UInt8]
-        var width: UInt8
-    }
+    private var stems: [TransactionBatch.Stem: UInt32] = [:]
+    private var strings: [String: UInt32] = [:]
+    private var stringValues: [String] = []
 
-    /// What a key's current record contributes.
-    private struct Slot {
-        var group: Int32
-        var member: Int32
-        /// The net amount as `mantissa × 10^-scale`, or, when `scale` is negative, the index
-        /// `~scale` of `wideNets`.
-        var mantissa: Int64
-        var scale: Int32
-    }
-
-    private var slots: [Key: Slot] = [:]
-    private var stems: [Stem: UInt32] = [:]
-    private var lastStem: (stem: Stem, id: UInt32)?
-    private var groupIndex: [TransactionGroup.Key: Int32] = [:]
-    private var groupKeys: [TransactionGroup.Key] = []
+    private var groupTable = PairTable()
+    /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
+    private var groupKeys: [(channel: UInt32, seller: UInt32, district: UInt32, year: Int16, month: UInt8, status: UInt8)] = []
     private var groupCounts: [Int] = []
     private var groupNets: [ExactDecimal] = []
-    /// Net amounts that do not fit an `Int64` mantissa (rare).
-    private var wideNets: [ExactDecimal] = []
 
     /// Current keys.
-    var count: Int { slots.count }
+    var count: Int { slotGroup.count }
 
-    /// Takes one accepted transaction of `member` (an index the caller keeps); returns the member of
-    /// the record it replaced, if any.
-    mutating func apply(_ transaction: TransactionRecord, member: Int32) throws(ArithmeticOverflow) -> Int32? {
-        let net = try transaction.amountVND - transaction.refundVND
-        let groupKey = TransactionGroup.Key(transaction)
-        let group: Int32
-        if let found = groupIndex[groupKey] {
-            group = found
-        } else {
-            group = Int32(groupKeys.count)
-            groupIndex[groupKey] = group
-            groupKeys.append(groupKey)
-            groupCounts.append(0)
-            groupNets.append(.zero)
+    /// Takes one member's transactions, in line order; calls `superseded` with the member of each
+    /// record replaced.
+    mutating func apply(_ batch: TransactionBatch, member: Int32, superseded: (Int32) -> Void)
+        throws(ArithmeticOverflow)
+    {
+        let stringMap = batch.strings.map { intern($0) }
+        let stemMap = batch.stems.map { stem -> UInt32 in
+            let global = TransactionBatch.Stem(channel: stringMap[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
+            if let found = stems[global] { return found }
+            let index = UInt32(stems.count)
+            stems[global] = index
+            return index
         }
-        groupCounts[Int(group)] += 1
-        groupNets[Int(group)] = try groupNets[Int(group)] + net
+        keys.reserve(keys.count + batch.count)
+        for row in batch.rows {
+            let channel = stringMap[Int(row.channel)]
+            let seller = stringMap[Int(row.seller)]
+            let district = stringMap[Int(row.district)]
+            let groupKey1 = UInt64(channel) << 32 | UInt64(UInt16(bitPattern: row.year)) << 16
+                | UInt64(row.month) << 8 | UInt64(row.status)
+            let group = groupTable.findOrInsert(UInt64(seller) << 32 | UInt64(district), groupKey1) {
+                Int32(groupKeys.count)
+            }
+            if group.inserted {
+                groupKeys.append((channel, seller, district, row.year, row.month, row.status))
+                groupCounts.append(0)
+                groupNets.append(.zero)
+            }
+            let net: ExactDecimal
+            var scale = row.scale
+            if row.scale >= 0 {
+                net = ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
+            } else {
+                let pair = batch.wide[Int(~row.scale)]
+                net = try pair.amount - pair.refund
+                scale = ~Int32(wideNets.count)
+                wideNets.append(net)
+            }
+            let g = Int(group.value)
+            groupCounts[g] += 1
+            groupNets[g] = try groupNets[g] + net
 
-        var slot = Slot(group: group, member: member, mantissa: 0, scale: 0)
-        if let mantissa = Int64(exactly: net.mantissa), net.scale <= Int(Int32.max) {
-            slot.mantissa = mantissa
-            slot.scale = Int32(net.scale)
-        } else {
-            slot.scale = ~Int32(wideNets.count)
-            wideNets.append(net)
+            let slot = keys.findOrInsert(row.number, UInt64(stemMap[Int(row.stem)])) { Int32(slotGroup.count) }
+            if slot.inserted {
+                slotGroup.append(group.value)
+                slotMember.append(member)
+                slotMantissa.append(row.mantissa)
+                slotScale.append(scale)
+                continue
+            }
+            // A later record of the same key: take the earlier one out of its group.
+            let s = Int(slot.value)
+            let old = Int(slotGroup[s])
+            let oldNet =
+                slotScale[s] >= 0
+                ? ExactDecimal(mantissa: Int128(slotMantissa[s]), scale: Int(slotScale[s]))
+                : wideNets[Int(~slotScale[s])]
+            groupCounts[old] -= 1
+            groupNets[old] = try groupNets[old] - oldNet
+            superseded(slotMember[s])
+            slotGroup[s] = group.value
+            slotMember[s] = member
+            slotMantissa[s] = row.mantissa
+            slotScale[s] = scale
         }
-        guard let old = slots.updateValue(slot, forKey: key(channel: transaction.channel, id: transaction.transactionID))
-        else { return nil }
-        let oldNet = old.scale >= 0 ? ExactDecimal(mantissa: Int128(old.mantissa), scale: Int(old.scale)) : wideNets[Int(~old.scale)]
-        groupCounts[Int(old.group)] -= 1
-        groupNets[Int(old.group)] = try groupNets[Int(old.group)] - oldNet
-        return old.member
     }
 
     /// The groups of the current transactions (those still holding one), in first-seen order.
     var groups: [TransactionGroup] {
         groupKeys.indices.compactMap { index in
-            groupCounts[index] > 0
-                ? TransactionGroup(key: groupKeys[index], transactions: groupCounts[index], netVND: groupNets[index])
-                : nil
+            guard groupCounts[index] > 0 else { return nil }
+            let key = groupKeys[index]
+            return TransactionGroup(
+                key: TransactionGroup.Key(
+                    year: Int(key.year), month: Int(key.month), channel: stringValues[Int(key.channel)],
+                    sellerTaxCode: stringValues[Int(key.seller)], sellerDistrictCode: stringValues[Int(key.district)],
+                    status: TransactionStatus.allCases[Int(key.status)]),
+                transactions: groupCounts[index], netVND: groupNets[index])
         }
     }
 
-    private mutating func key(channel: String, id: String) -> Key {
-        var id = id
-        return id.withUTF8 { bytes in
-            var start = bytes.count
-            var number: UInt64 = 0
-            var power: UInt64 = 1
-            while start > 0 && bytes.count - start < 18 {
-                let digit = bytes[start - 1] &- UInt8(ascii: "0")
-                guard digit < 10 else { break }
-                number += UInt64(digit) * power
-                power &*= 10
-                start -= 1
-            }
-            let width = UInt8(bytes.count - start)
-            let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
-            if let last = lastStem, last.stem.width == width, last.stem.channel == channel,
-                last.stem.prefix.elementsEqual(prefix)
-            {
-                return Key(number: number, stem: last.id)
-            }
-            let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
-            let id: UInt32
-            if let found = stems[stem] {
-                id = found
-            } else {
-                id = UInt32(stems.count)
-                stems[stem] = id
-            }
-            lastStem = (stem, id)
-            return Key(number: number, stem: id)
-        }
+    private mutating func intern(_ text: String) -> UInt32 {
+        if let id = strings[text] { return id }
+        let id = UInt32(stringValues.count)
+        strings[text] = id
+        stringValues.append(text)
+        return id
     }
 }
