@@ -22,7 +22,8 @@
 #
 # Rows/s counts every data row read (transactions, enterprise, grdp); MiB/s is uncompressed CSV
 # over wall time. The machine is shared: compare best-of-RUNS walls and CPU time, not one run.
-# Needs bash, /usr/bin/time (GNU), jq.
+# GRDP_BIN=path measures another binary (e.g. an older build) on the same sets; GRDP_THREADS=1
+# reads one archive at a time. Needs bash, /usr/bin/time (GNU), jq.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,7 +47,7 @@ cd "$ROOT"
 if [ "$BUILD" = 1 ]; then
     swift build -c release >&2
 fi
-BIN="$ROOT/.build/release/grdp"
+BIN=${GRDP_BIN:-$ROOT/.build/release/grdp}
 [ -x "$BIN" ] || { echo "no $BIN; build first" >&2; exit 66; }
 
 # time_cmd OUTFILE CMD...: runs CMD under GNU time; prints "wall user sys rss_kib" to OUTFILE.

@@ -116,19 +116,21 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
+        // Sorted, then equal keys (the statuses of one counted or uncounted sales row) merged in place.
         sales.sort { $0.key < $1.key }
-        var merged: [(key: SalesKey, sums: SalesSums)] = []
-        for entry in sales {
-            if let last = merged.last, last.key == entry.key {
-                merged[merged.count - 1].sums.transactions += entry.sums.transactions
-                merged[merged.count - 1].sums.net = try last.sums.net + entry.sums.net
-                merged[merged.count - 1].sums.va = try last.sums.va + entry.sums.va
+        var kept = 0
+        for index in sales.indices {
+            if kept > 0, sales[kept - 1].key == sales[index].key {
+                sales[kept - 1].sums.transactions += sales[index].sums.transactions
+                sales[kept - 1].sums.net = try sales[kept - 1].sums.net + sales[index].sums.net
+                sales[kept - 1].sums.va = try sales[kept - 1].sums.va + sales[index].sums.va
             } else {
-                merged.append(entry)
+                sales.swapAt(kept, index)
+                kept += 1
             }
         }
-        sales = []
-        let salesRows = merged.map { key, sums in
+        sales.removeSubrange(kept...)
+        let salesRows = sales.map { key, sums in
             EcommerceSalesRow(
                 year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
                 sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions,
