@@ -29,7 +29,7 @@ struct GRDP: ParsableCommand {
         version: toolVersion,
         subcommands: [
             RunCommand.self, ValidateCommand.self, ExportCommand.self, SnapshotsCommand.self, DiffCommand.self,
-            VerifyCommand.self, GenerateCommand.self,
+            VerifyCommand.self, GenerateCommand.self, BenchUnpackCommand.self,
         ]
     )
 

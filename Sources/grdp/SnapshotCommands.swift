@@ -160,6 +160,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Enterprise records per year.") var enterprises: Int = 400
     @Option(name: .long, help: "E-commerce transactions in all.") var transactions: Int = 20_000
     @Flag(name: .long, help: "Replace returns and pipeline.yml already in the folder.") var force = false
+    @Option(name: .long, help: "Archive layout: returns (realistic) or benchmark (one .tar.gz per year).")
+    var layout: String = "returns"
 
     func run() throws {
         let logger = global.makeLogger()
@@ -174,6 +176,10 @@ struct GenerateCommand: ParsableCommand {
         options.enterprises = enterprises
         options.transactions = transactions
         options.replaceExisting = force
+        guard let chosen = ReturnsGenerator.Layout(rawValue: layout) else {
+            throw ValidationError("--layout takes returns or benchmark")
+        }
+        options.layout = chosen
         let summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))
         let rows = summary.rows.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
         logger.info(

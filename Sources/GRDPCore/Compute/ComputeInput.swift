@@ -3,12 +3,20 @@
 /// Compute is pure: no I/O, no clock. Same input, same output.
 public struct ComputeInput: Sendable {
     public var enterprises: [EnterpriseRow]
+    /// Current transactions one by one (small inputs, tests)…
     public var transactions: [TransactionRecord]
+    /// …and already summed by `TransactionGroup.Key` (a run: the revision ledger keeps them so). Compute
+    /// takes both.
+    public var transactionGroups: [TransactionGroup]
     public var grdp: [GRDPRow]
 
-    public init(enterprises: [EnterpriseRow], transactions: [TransactionRecord], grdp: [GRDPRow]) {
+    public init(
+        enterprises: [EnterpriseRow], transactions: [TransactionRecord], transactionGroups: [TransactionGroup] = [],
+        grdp: [GRDPRow]
+    ) {
         self.enterprises = enterprises
         self.transactions = transactions
+        self.transactionGroups = transactionGroups
         self.grdp = grdp
     }
 }

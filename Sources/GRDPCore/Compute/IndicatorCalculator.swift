@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 /// The formulas of CONTRACT §5: core, e-commerce, digitised, share, targets, gap and status.
 ///
 /// Sums are exact (`ExactDecimal`); division only happens for the share and gap, as exact
@@ -13,13 +19,12 @@ public enum IndicatorCalculator {
         for (index, enterprise) in input.enterprises.enumerated() {
             enterpriseIndex[EnterpriseKey(taxCode: enterprise.taxCode, year: enterprise.year)] = index
         }
-        func seller(of transaction: TransactionRecord) -> Int? {
-            let code = transaction.sellerTaxCode
+        func seller(code: String, year: Int) -> Int? {
             guard !code.isEmpty else { return nil }
-            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: transaction.year)] { return index }
+            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: year)] { return index }
             // A branch (13-digit) seller matches the record of its 10-digit parent.
             if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
-                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: transaction.year)]
+                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: year)]
             }
             return nil
         }
@@ -31,28 +36,32 @@ public enum IndicatorCalculator {
         var byDistrict: [DistrictKey: DistrictSums] = [:]
         /// Σ va (VND) of counted transactions per enterprise record index.
         var ecommerceVAOfEnterprise: [Int: ExactDecimal] = [:]
-        var sales: [SalesKey: SalesSums] = [:]
+        /// One entry per group, merged by sales key after sorting (no dictionary of 100,000s of keys).
+        var sales: [(key: SalesKey, sums: SalesSums)] = []
 
         for enterprise in input.enterprises {
             years.insert(enterprise.year)
         }
 
-        for transaction in input.transactions {
+        // Transactions by group: every term below is the same for each transaction of a group, and
+        // linear in its net amount.
+        let groups =
+            input.transactions.isEmpty
+            ? input.transactionGroups : try input.transactionGroups + TransactionGroup.grouping(input.transactions)
+        sales.reserveCapacity(groups.count)
+        for group in groups where group.transactions > 0 {
+            let transaction = group.key
             years.insert(transaction.year)
-            let matched = seller(of: transaction)
+            let matched = seller(code: transaction.sellerTaxCode, year: transaction.year)
             let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
             let counts = methodology.countedStatuses.contains(transaction.status) && !sellerIsCore
-            let net = try transaction.amountVND - transaction.refundVND
+            let net = group.netVND
             let va = counts ? try net * methodology.vaRatio(channel: transaction.channel) : .zero
             let salesKey = SalesKey(
                 year: transaction.year, month: transaction.month, channel: transaction.channel,
                 sellerTaxCode: transaction.sellerTaxCode, sellerDistrictCode: transaction.sellerDistrictCode,
                 counted: counts)
-            var sum = sales[salesKey, default: SalesSums()]
-            sum.transactions += 1
-            sum.net = try sum.net + net
-            sum.va = try sum.va + va
-            sales[salesKey] = sum
+            sales.append((salesKey, SalesSums(transactions: group.transactions, net: net, va: va)))
             guard counts else { continue }
             let vaBillion = va.shifted(by: vndToBillion)
             ecommerce[transaction.year] = try ecommerce[transaction.year, default: .zero] + vaBillion
@@ -107,7 +116,21 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
-        let salesRows = sales.sorted { $0.key < $1.key }.map { key, sums in
+        // Sorted, then equal keys (the statuses of one counted or uncounted sales row) merged in place.
+        sales.sort { $0.key < $1.key }
+        var kept = 0
+        for index in sales.indices {
+            if kept > 0, sales[kept - 1].key == sales[index].key {
+                sales[kept - 1].sums.transactions += sales[index].sums.transactions
+                sales[kept - 1].sums.net = try sales[kept - 1].sums.net + sales[index].sums.net
+                sales[kept - 1].sums.va = try sales[kept - 1].sums.va + sales[index].sums.va
+            } else {
+                sales.swapAt(kept, index)
+                kept += 1
+            }
+        }
+        sales.removeSubrange(kept...)
+        let salesRows = sales.map { key, sums in
             EcommerceSalesRow(
                 year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
                 sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions,
@@ -191,19 +214,32 @@ private struct SalesKey: Hashable, Comparable {
     static func < (a: SalesKey, b: SalesKey) -> Bool {
         if a.year != b.year { return a.year < b.year }
         if a.month != b.month { return a.month < b.month }
-        if a.channel != b.channel { return a.channel.utf8.lexicographicallyPrecedes(b.channel.utf8) }
-        if a.sellerTaxCode != b.sellerTaxCode {
-            return a.sellerTaxCode.utf8.lexicographicallyPrecedes(b.sellerTaxCode.utf8)
-        }
-        if a.sellerDistrictCode != b.sellerDistrictCode {
-            return a.sellerDistrictCode.utf8.lexicographicallyPrecedes(b.sellerDistrictCode.utf8)
-        }
+        if let order = bytewiseOrder(a.channel, b.channel) { return order }
+        if let order = bytewiseOrder(a.sellerTaxCode, b.sellerTaxCode) { return order }
+        if let order = bytewiseOrder(a.sellerDistrictCode, b.sellerDistrictCode) { return order }
         return !a.counted && b.counted
+    }
+
+    /// Whether `a` precedes `b` bytewise (UTF-8), or nil when they are equal; `memcmp` on the
+    /// strings' contiguous UTF-8 rather than `lexicographicallyPrecedes` on their views.
+    private static func bytewiseOrder(_ a: String, _ b: String) -> Bool? {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = Swift.min(x.count, y.count)
+                if common > 0 {
+                    let c = memcmp(x.baseAddress!, y.baseAddress!, common)
+                    if c != 0 { return c < 0 }
+                }
+                return x.count == y.count ? nil : x.count < y.count
+            }
+        }
     }
 }
 
 private struct SalesSums {
-    var transactions = 0
+    var transactions: Int
     var net = ExactDecimal.zero
     var va = ExactDecimal.zero
 }

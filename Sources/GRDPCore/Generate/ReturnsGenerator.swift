@@ -17,8 +17,18 @@ public struct ReturnsGenerator: Sendable {
         /// non-empty `returns` folder or an existing `pipeline.yml` is an error: archives of an earlier
         /// generation left beside new ones would silently change every figure.
         public var replaceExisting: Bool = false
+        /// Which archives to write: the realistic returns, or the benchmark's five `.tar.gz`.
+        public var layout: Layout = .returns
 
         public init() {}
+    }
+
+    /// The archive layout `write(to:)` produces.
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Dated returns in every accepted format and both number conventions (the default).
+        case returns
+        /// One `.tar.gz` per year, plain `en` numbers and ISO dates (`ReturnsGenerator+Benchmark.swift`).
+        case benchmark
     }
 
     /// Options out of range, or a file that cannot be written.
@@ -74,9 +84,14 @@ public struct ReturnsGenerator: Sendable {
 
         let dataset = SyntheticDataset(options: options)
         var writer = ArchiveSet(returns: returns)
-        try writeGRDP(dataset, to: &writer)
-        try writeEnterprises(dataset, to: &writer)
-        try writeTransactions(dataset, to: &writer)
+        switch options.layout {
+        case .returns:
+            try writeGRDP(dataset, to: &writer)
+            try writeEnterprises(dataset, to: &writer)
+            try writeTransactions(dataset, to: &writer)
+        case .benchmark:
+            try writeBenchmark(dataset, to: &writer)
+        }
 
         let yaml = pipelineYAML(dataset)
         try Data(yaml.utf8).write(to: configURL)

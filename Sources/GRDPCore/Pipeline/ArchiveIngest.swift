@@ -3,8 +3,12 @@ public struct MemberResult: Sendable {
     public var path: String
     public var kind: RecordKind
     public var numberConvention: PipelineConfig.NumberFormat = .en
-    /// Accepted rows: physical line and record, in line order.
+    /// Accepted rows: physical line and record, in line order. The runner takes them out once the
+    /// revision ledger has them; `rowsAccepted` keeps their number.
     public var accepted: [(line: Int, record: Record)] = []
+    public var rowsAccepted = 0
+    /// Accepted transactions, compact (they are not in `accepted`).
+    var transactions = TransactionBatch()
     public var quarantine: [QuarantineEntry] = []
     public var rowsRead = 0
     public var rowsExcluded = 0
@@ -14,7 +18,6 @@ public struct MemberResult: Sendable {
     /// `quarantine-ratio` when the member was over `max_quarantine_ratio`.
     public var rejection: ReasonCode?
 
-    public var rowsAccepted: Int { accepted.count }
     public var rowsQuarantined: Int { quarantine.count }
 
     public var quarantinedByReason: [ReasonCode: Int] {
@@ -80,6 +83,7 @@ final class ArchiveIngest: ArchiveVisitor {
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.finish { row in take(row) }
         current!.numberConvention = normalizer.numberConvention
+        current!.transactions.seal()
         members.append(current!)
         current = nil
         self.normalizer = nil
@@ -94,7 +98,12 @@ final class ArchiveIngest: ArchiveVisitor {
         current!.rowsRead += 1
         switch row.outcome {
         case .accepted(let record):
-            current!.accepted.append((row.line, record))
+            if case .transaction(let transaction) = record {
+                current!.transactions.append(transaction)
+            } else {
+                current!.accepted.append((row.line, record))
+            }
+            current!.rowsAccepted += 1
         case .excluded(let reason):
             current!.rowsExcluded += 1
             current!.excludedByReason[reason, default: 0] += 1

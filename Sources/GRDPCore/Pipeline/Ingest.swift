@@ -42,10 +42,23 @@ public struct ProgressEvent: Sendable {
 }
 
 public enum Ingest {
+    /// Threads that read archives at once: one per core, at most 4. `GRDP_THREADS` overrides it
+    /// (1 reads archive after archive, as before).
+    public static var defaultThreads: Int {
+        if let text = ProcessInfo.processInfo.environment["GRDP_THREADS"], let n = Int(text), n >= 1 { return n }
+        return min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     /// Reads every archive in revision order. Never throws for a bad archive: it becomes a
     /// rejected `ArchiveOutcome` naming member and reason.
+    ///
+    /// Archives are independent until the revision ledger, so `threads` of them are read at once;
+    /// `consume` (on the calling thread) gets each read archive in revision order, with its index
+    /// among the scanned archives, and may take its accepted rows out (the report keeps only the
+    /// counts). At most `threads` archives are in flight, read or waiting for `consume`.
     public static func run(
-        config: PipelineConfig, logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil
+        config: PipelineConfig, logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil,
+        threads: Int = Ingest.defaultThreads, consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
         let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: config.inputs.exclude)
         let classifier = MemberClassifier(kinds: config.inputs.kinds)
@@ -66,12 +79,17 @@ public enum Ingest {
                     rejection: nil, members: [], skipped: []))
         }
 
-        for (index, candidate) in scan.archives.enumerated() {
-            progress?(
-                ProgressEvent(
-                    archiveIndex: index, archiveCount: scan.archives.count, archivePath: candidate.relativePath,
-                    bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
-            let outcome = read(candidate, config: config, classifier: classifier, limits: limits)
+        let candidates = scan.archives
+        progress?(
+            ProgressEvent(
+                archiveIndex: 0, archiveCount: candidates.count, archivePath: candidates.first?.relativePath ?? "",
+                bytesDone: 0, bytesTotal: totalBytes, rows: 0))
+        let queue = OrderedWorkQueue<ArchiveOutcome>(count: candidates.count, window: max(1, threads))
+        try queue.run(threads: threads) { index in
+            read(candidates[index], config: config, classifier: classifier, limits: limits)
+        } take: { index, read in
+            var outcome = read
+            let candidate = candidates[index]
             bytesDone += candidate.bytes
             rows += outcome.members.reduce(0) { $0 + $1.rowsRead }
             if let rejection = outcome.rejection {
@@ -89,12 +107,14 @@ public enum Ingest {
                         "rows": "\(outcome.members.reduce(0) { $0 + $1.rowsRead })",
                     ])
             }
+            try consume?(index, &outcome)
             outcomes.append(outcome)
+            progress?(
+                ProgressEvent(
+                    archiveIndex: index + 1, archiveCount: candidates.count,
+                    archivePath: index + 1 < candidates.count ? candidates[index + 1].relativePath : "",
+                    bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
         }
-        progress?(
-            ProgressEvent(
-                archiveIndex: scan.archives.count, archiveCount: scan.archives.count, archivePath: "",
-                bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
         outcomes.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         // Unpack and normalize run interleaved on one stream: normalize is the time spent in
         // Normalize's calls, unpack the rest (reading, hashing, decompressing).

@@ -67,7 +67,12 @@ public struct PipelineRunner {
         let started = Timestamp.now()
         var report = RunReport(startedAt: started)
         do {
-            let ingest = try Ingest.run(config: config, logger: logger, progress: progress)
+            let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { _, archive in
+                for index in archive.members.indices {
+                    archive.members[index].accepted = []
+                    archive.members[index].transactions = TransactionBatch()
+                }
+            }
             report.ingest = ingest
             report.stages["unpack"] = ingest.unpackSeconds
             report.stages["normalize"] = ingest.normalizeSeconds
@@ -118,7 +123,28 @@ public struct PipelineRunner {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
 
-        let ingest = try Ingest.run(config: config, logger: logger, progress: progress)
+        // The revision ledger takes each accepted archive as soon as it is read, in archive order
+        // (CONTRACT §4.4); a rejected archive anywhere fails the run, ledger and all.
+        var ledger = RevisionLedger()
+        var ledgerSeconds = 0.0
+        var pathOfScanned: [Int: String] = [:]
+        let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { scanned, archive in
+            guard archive.status == .accepted else { return }
+            let ledgerStart = Timestamp.now()
+            pathOfScanned[scanned] = archive.relativePath
+            // Member path order, not the order in which the archive stores them.
+            let order = archive.members.indices.sorted {
+                archive.members[$0].path.utf8.lexicographicallyPrecedes(archive.members[$1].path.utf8)
+            }
+            for memberIndex in order {
+                try ledger.apply(
+                    archive.members[memberIndex], archivePath: archive.relativePath,
+                    ref: .init(archive: scanned, member: memberIndex))
+                archive.members[memberIndex].accepted = []
+                archive.members[memberIndex].transactions = TransactionBatch()
+            }
+            ledgerSeconds += Timestamp.now().seconds(since: ledgerStart)
+        }
         report.ingest = ingest
         report.stages["unpack"] = ingest.unpackSeconds
         report.stages["normalize"] = ingest.normalizeSeconds
@@ -128,20 +154,11 @@ public struct PipelineRunner {
         }
 
         let computeStart = Timestamp.now()
-        var ledger = RevisionLedger()
-        for (archiveIndex, archive) in ingest.archives.enumerated() where archive.status == .accepted {
-            // Member path order, not the order in which the archive stores them (CONTRACT §4.4).
-            let order = archive.members.indices.sorted {
-                archive.members[$0].path.utf8.lexicographicallyPrecedes(archive.members[$1].path.utf8)
-            }
-            for memberIndex in order {
-                ledger.apply(
-                    archive.members[memberIndex], archivePath: archive.relativePath,
-                    ref: .init(archive: archiveIndex, member: memberIndex))
-            }
-        }
+        var reportIndex: [String: Int] = [:]
+        for (index, archive) in ingest.archives.enumerated() { reportIndex[archive.relativePath] = index }
         for (ref, count) in ledger.superseded {
-            report.ingest!.archives[ref.archive].members[ref.member].rowsSuperseded = count
+            let archive = reportIndex[pathOfScanned[ref.archive]!]!
+            report.ingest!.archives[archive].members[ref.member].rowsSuperseded = count
         }
         let methodology = Methodology(config: config)
         var content = SnapshotContent()
@@ -155,16 +172,18 @@ public struct PipelineRunner {
         content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
         content.grdp.sort { $0.year < $1.year }
+        let transactionGroups = ledger.transactions.groups
+        ledger = RevisionLedger()  // its per-key slots are not needed any more
         let computed = try IndicatorCalculator.compute(
             ComputeInput(
-                enterprises: content.enterprises, transactions: ledger.transactions.values.map(\.0),
+                enterprises: content.enterprises, transactions: [], transactionGroups: transactionGroups,
                 grdp: content.grdp),
             methodology: methodology)
         content.indicators = computed.indicators
         content.districtIndicators = computed.districtIndicators
         content.ecommerceSales = computed.ecommerceSales
         describeInputs(report.ingest!, into: &content)
-        report.stages["compute"] = Timestamp.now().seconds(since: computeStart)
+        report.stages["compute"] = Timestamp.now().seconds(since: computeStart) + ledgerSeconds
 
         let snapshotStart = Timestamp.now()
         let versions = try store.versions()

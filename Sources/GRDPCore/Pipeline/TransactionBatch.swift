@@ -1,0 +1,122 @@
+/// One member's accepted transactions, compact, built on the thread that reads the archive: what
+/// the revision ledger needs of each (`TransactionLedger`), about 40 bytes a row, with the texts
+/// (channel, seller, district) and id stems interned per member. The ledger, on the thread that
+/// applies revisions in order, then maps each distinct text once instead of hashing it per row.
+struct TransactionBatch: Sendable {
+    struct Row: Sendable {
+        /// The id's trailing digits (at most 18) as a number.
+        var number: UInt64
+        /// Index in `stems`.
+        var stem: UInt32
+        /// Indices in `strings`.
+        var channel: UInt32
+        var seller: UInt32
+        var district: UInt32
+        var year: Int16
+        var month: UInt8
+        /// Index in `TransactionStatus.allCases`.
+        var status: UInt8
+        /// Net amount (VND) as `mantissa × 10^-scale`; when `scale` is negative, `~scale` indexes `wide`.
+        var mantissa: Int64
+        var scale: Int32
+    }
+
+    /// The id without its trailing digits, the channel (index in `strings`) and the number of those
+    /// digits (leading zeros count): stem and number give back channel and id exactly.
+    struct Stem: Hashable, Sendable {
+        var channel: UInt32
+        var prefix: [UInt8]
+        var width: UInt8
+    }
+
+    private(set) var rows: [Row] = []
+    private(set) var strings: [String] = []
+    private(set) var stems: [Stem] = []
+    /// Amount and refund of rows whose net does not fit `Int64` (or overflowed): the ledger
+    /// subtracts them, as Compute did.
+    private(set) var wide: [(amount: ExactDecimal, refund: ExactDecimal)] = []
+
+    private var stringIndex: [String: UInt32] = [:]
+    private var stemIndex: [Stem: UInt32] = [:]
+    private var lastStem: (stem: Stem, index: UInt32)?
+    private var lastStrings: [(text: String, index: UInt32)] = []
+
+    var count: Int { rows.count }
+
+    mutating func append(_ t: TransactionRecord) {
+        let channel = intern(t.channel, memo: 0)
+        var row = Row(
+            number: 0, stem: 0, channel: channel, seller: intern(t.sellerTaxCode, memo: 1),
+            district: intern(t.sellerDistrictCode, memo: 2), year: Int16(truncatingIfNeeded: t.year),
+            month: UInt8(truncatingIfNeeded: t.month), status: TransactionBatch.statusIndex(t.status), mantissa: 0,
+            scale: 0)
+        if let net = try? t.amountVND - t.refundVND, let mantissa = Int64(exactly: net.mantissa),
+            net.scale <= Int(Int32.max)
+        {
+            row.mantissa = mantissa
+            row.scale = Int32(net.scale)
+        } else {
+            row.scale = ~Int32(wide.count)
+            wide.append((t.amountVND, t.refundVND))
+        }
+        var id = t.transactionID
+        (row.number, row.stem) = id.withUTF8 { bytes in
+            var start = bytes.count
+            var number: UInt64 = 0
+            var power: UInt64 = 1
+            while start > 0 && bytes.count - start < 18 {
+                let digit = bytes[start - 1] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                number += UInt64(digit) * power
+                power &*= 10
+                start -= 1
+            }
+            let width = UInt8(bytes.count - start)
+            let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
+            if let last = lastStem, last.stem.width == width, last.stem.channel == channel,
+                last.stem.prefix.elementsEqual(prefix)
+            {
+                return (number, last.index)
+            }
+            let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
+            let index: UInt32
+            if let found = stemIndex[stem] {
+                index = found
+            } else {
+                index = UInt32(stems.count)
+                stemIndex[stem] = index
+                stems.append(stem)
+            }
+            lastStem = (stem, index)
+            return (number, index)
+        }
+        rows.append(row)
+    }
+
+    /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
+    mutating func seal() {
+        stringIndex = [:]
+        stemIndex = [:]
+        lastStem = nil
+        lastStrings = []
+    }
+
+    static func statusIndex(_ status: TransactionStatus) -> UInt8 {
+        UInt8(TransactionStatus.allCases.firstIndex(of: status)!)
+    }
+
+    private mutating func intern(_ text: String, memo: Int) -> UInt32 {
+        if memo < lastStrings.count, lastStrings[memo].text == text { return lastStrings[memo].index }
+        let index: UInt32
+        if let found = stringIndex[text] {
+            index = found
+        } else {
+            index = UInt32(strings.count)
+            stringIndex[text] = index
+            strings.append(text)
+        }
+        while lastStrings.count <= memo { lastStrings.append((text, index)) }
+        lastStrings[memo] = (text, index)
+        return index
+    }
+}

@@ -1,0 +1,119 @@
+/// The current transactions of a run, kept small (CONTRACT §4.4: key (channel, transaction_id),
+/// the later record wins). For each key it holds only what a replacement must take back out of the
+/// sums — the record's group, its net amount and the member that held it — and the groups hold
+/// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
+/// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
+///
+/// About 55 bytes a key: a bucket of `PairTable` (20 bytes, at most ⅝ full) and a slot (20).
+struct TransactionLedger {
+    /// Per slot (a current key): its group, the member that holds it, its net amount.
+    private var slotGroup: [Int32] = []
+    private var slotMember: [Int32] = []
+    private var slotMantissa: [Int64] = []
+    /// Scale of the net; when negative, `~scale` indexes `wideNets`.
+    private var slotScale: [Int32] = []
+    private var wideNets: [ExactDecimal] = []
+    private var keys = PairTable()
+
+    private var stems: [TransactionBatch.Stem: UInt32] = [:]
+    private var strings: [String: UInt32] = [:]
+    private var stringValues: [String] = []
+
+    private var groupTable = PairTable()
+    /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
+    private var groupKeys: [(channel: UInt32, seller: UInt32, district: UInt32, year: Int16, month: UInt8, status: UInt8)] = []
+    private var groupCounts: [Int] = []
+    private var groupNets: [ExactDecimal] = []
+
+    /// Current keys.
+    var count: Int { slotGroup.count }
+
+    /// Takes one member's transactions, in line order; calls `superseded` with the member of each
+    /// record replaced.
+    mutating func apply(_ batch: TransactionBatch, member: Int32, superseded: (Int32) -> Void)
+        throws(ArithmeticOverflow)
+    {
+        let stringMap = batch.strings.map { intern($0) }
+        let stemMap = batch.stems.map { stem -> UInt32 in
+            let global = TransactionBatch.Stem(channel: stringMap[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
+            if let found = stems[global] { return found }
+            let index = UInt32(stems.count)
+            stems[global] = index
+            return index
+        }
+        keys.reserve(keys.count + batch.count)
+        for row in batch.rows {
+            let channel = stringMap[Int(row.channel)]
+            let seller = stringMap[Int(row.seller)]
+            let district = stringMap[Int(row.district)]
+            let groupKey1 = UInt64(channel) << 32 | UInt64(UInt16(bitPattern: row.year)) << 16
+                | UInt64(row.month) << 8 | UInt64(row.status)
+            let group = groupTable.findOrInsert(UInt64(seller) << 32 | UInt64(district), groupKey1) {
+                Int32(groupKeys.count)
+            }
+            if group.inserted {
+                groupKeys.append((channel, seller, district, row.year, row.month, row.status))
+                groupCounts.append(0)
+                groupNets.append(.zero)
+            }
+            let net: ExactDecimal
+            var scale = row.scale
+            if row.scale >= 0 {
+                net = ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
+            } else {
+                let pair = batch.wide[Int(~row.scale)]
+                net = try pair.amount - pair.refund
+                scale = ~Int32(wideNets.count)
+                wideNets.append(net)
+            }
+            let g = Int(group.value)
+            groupCounts[g] += 1
+            groupNets[g] = try groupNets[g] + net
+
+            let slot = keys.findOrInsert(row.number, UInt64(stemMap[Int(row.stem)])) { Int32(slotGroup.count) }
+            if slot.inserted {
+                slotGroup.append(group.value)
+                slotMember.append(member)
+                slotMantissa.append(row.mantissa)
+                slotScale.append(scale)
+                continue
+            }
+            // A later record of the same key: take the earlier one out of its group.
+            let s = Int(slot.value)
+            let old = Int(slotGroup[s])
+            let oldNet =
+                slotScale[s] >= 0
+                ? ExactDecimal(mantissa: Int128(slotMantissa[s]), scale: Int(slotScale[s]))
+                : wideNets[Int(~slotScale[s])]
+            groupCounts[old] -= 1
+            groupNets[old] = try groupNets[old] - oldNet
+            superseded(slotMember[s])
+            slotGroup[s] = group.value
+            slotMember[s] = member
+            slotMantissa[s] = row.mantissa
+            slotScale[s] = scale
+        }
+    }
+
+    /// The groups of the current transactions (those still holding one), in first-seen order.
+    var groups: [TransactionGroup] {
+        groupKeys.indices.compactMap { index in
+            guard groupCounts[index] > 0 else { return nil }
+            let key = groupKeys[index]
+            return TransactionGroup(
+                key: TransactionGroup.Key(
+                    year: Int(key.year), month: Int(key.month), channel: stringValues[Int(key.channel)],
+                    sellerTaxCode: stringValues[Int(key.seller)], sellerDistrictCode: stringValues[Int(key.district)],
+                    status: TransactionStatus.allCases[Int(key.status)]),
+                transactions: groupCounts[index], netVND: groupNets[index])
+        }
+    }
+
+    private mutating func intern(_ text: String) -> UInt32 {
+        if let id = strings[text] { return id }
+        let id = UInt32(stringValues.count)
+        strings[text] = id
+        stringValues.append(text)
+        return id
+    }
+}
