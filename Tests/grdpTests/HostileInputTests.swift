@@ -129,7 +129,8 @@ import Testing
 
         // The run report lists the same lines first.
         let report = try #require(try fixture.reportsWritten().last)
-        let member = try #require(((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
+        let member = try #require(
+            ((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
         #expect(member["rows_quarantined"] as? Int == hostile.quarantined.count)
         #expect(member["rows_accepted"] as? Int == hostile.accepted, "\(member)")
         let listed = (member["first_quarantined"] as? [[String: Any]] ?? []).map {
@@ -228,46 +229,49 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
 
     /// Cut in half, in every format. A zip is read from its central directory at the end, and the
     /// one bzip2 block holds the whole tar: both fail before any member starts (member null).
-    static let truncated: [HostileArchive] = [
-        (ArchiveWriter.Format.zip, nil), (.tar, member), (.tarGzip, member), (.tarXz, member), (.tarBzip2, nil),
-    ].map { format, member in
-        one("2024-02-01_cut.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
-            let bytes = try scratch.archive(entries, format)
-            return Array(bytes[..<(bytes.count / 2)])
-        }
-    } + [
-        one("2024-02-01_cut.csv.gz", "corrupt-archive", member: "2024-02-01_cut.csv", detail: "truncated") {
-            scratch in
-            let bytes = try scratch.compressed(transactions, .gzip)
-            return Array(bytes[..<(bytes.count / 2)])
-        }
-    ]
+    static let truncated: [HostileArchive] =
+        [
+            (ArchiveWriter.Format.zip, nil), (.tar, member), (.tarGzip, member), (.tarXz, member), (.tarBzip2, nil),
+        ].map { format, member in
+            one("2024-02-01_cut.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
+                let bytes = try scratch.archive(entries, format)
+                return Array(bytes[..<(bytes.count / 2)])
+            }
+        } + [
+            one("2024-02-01_cut.csv.gz", "corrupt-archive", member: "2024-02-01_cut.csv", detail: "truncated") {
+                scratch in
+                let bytes = try scratch.compressed(transactions, .gzip)
+                return Array(bytes[..<(bytes.count / 2)])
+            }
+        ]
 
     /// One bit flipped inside the compressed data of the only member. Deflate in a .tar.gz and
     /// bzip2 decode the damage into other bytes without complaint; the stream's CRC catches it at
     /// the end, after the member (member null). Nothing of the archive counts either way.
-    static let flipped: [HostileArchive] = [
-        (ArchiveWriter.Format.zip, member), (.tarGzip, nil), (.tarXz, member), (.tarBzip2, nil),
-    ].map { format, member in
-        one("2024-02-01_flip.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
-            let bytes = try scratch.archive(entries, format)
-            return flipped(bytes, at: bytes.count / 2)
-        }
-    } + [
-        one("2024-02-01_flip.csv.gz", "corrupt-archive", member: "2024-02-01_flip.csv") { scratch in
-            let bytes = try scratch.compressed(transactions, .gzip)
-            return flipped(bytes, at: bytes.count / 2)
-        },
-        // A plain tar: a flipped byte in the member's header breaks its checksum.
-        one("2024-02-01_flip-header.tar", "corrupt-archive", member: nil) { scratch in
-            let tar = try scratch.archive(entries + [.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .tar)
-            // The second header starts with the member's name.
-            let name = Array("grdp.csv".utf8)
-            guard let at = (0..<(tar.count - name.count)).first(where: { Array(tar[$0..<($0 + name.count)]) == name })
-            else { throw CocoaError(.fileReadCorruptFile) }
-            return flipped(tar, at: at + 1, mask: 0x01)
-        },
-    ]
+    static let flipped: [HostileArchive] =
+        [
+            (ArchiveWriter.Format.zip, member), (.tarGzip, nil), (.tarXz, member), (.tarBzip2, nil),
+        ].map { format, member in
+            one("2024-02-01_flip.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
+                let bytes = try scratch.archive(entries, format)
+                return flipped(bytes, at: bytes.count / 2)
+            }
+        } + [
+            one("2024-02-01_flip.csv.gz", "corrupt-archive", member: "2024-02-01_flip.csv") { scratch in
+                let bytes = try scratch.compressed(transactions, .gzip)
+                return flipped(bytes, at: bytes.count / 2)
+            },
+            // A plain tar: a flipped byte in the member's header breaks its checksum.
+            one("2024-02-01_flip-header.tar", "corrupt-archive", member: nil) { scratch in
+                let tar = try scratch.archive(entries + [.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .tar)
+                // The second header starts with the member's name.
+                let name = Array("grdp.csv".utf8)
+                guard
+                    let at = (0..<(tar.count - name.count)).first(where: { Array(tar[$0..<($0 + name.count)]) == name })
+                else { throw CocoaError(.fileReadCorruptFile) }
+                return flipped(tar, at: at + 1, mask: 0x01)
+            },
+        ]
 
     /// Faults of the compressed stream as a whole.
     static let streams: [HostileArchive] = [
@@ -332,28 +336,29 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
     ]
 
     /// Member paths that escape the archive.
-    static let paths: [HostileArchive] = [
-        ("dotdot", "../enterprise.csv", ArchiveWriter.Format.tarGzip),
-        ("dotdot-inner", "data/../../grdp.csv", .zip),
-        ("absolute", "/etc/enterprise.csv", .tar),
-        ("backslash", "..\\..\\enterprise.csv", .tar),
-        ("backslash-root", "\\enterprise.csv", .tarXz),
-        ("drive", "C:/returns/enterprise.csv", .zip),
-        ("drive-backslash", "c:\\enterprise.csv", .tarBzip2),
-    ].map { label, path, format in
-        one("2024-02-01_\(label).\(format.rawValue)", "unsafe-member-path", member: path) { scratch in
-            try scratch.archive(entries + [.init(path: path, text: "tax_code,year,vsic,value_added\n")], format)
-        }
-    } + [
-        // libarchive reads a zip's `\\` as `/` (zips made on Windows): the report names the member so.
-        one("2024-02-01_backslash.zip", "unsafe-member-path", member: "../../enterprise.csv") { scratch in
-            try scratch.archive(entries + [.init(path: "..\\..\\enterprise.csv", text: "tax_code\n")], .zip)
-        },
-        // Whatever the entry's type: a symlink with an unsafe path too.
-        one("2024-02-01_dotdot-link.tar", "unsafe-member-path", member: "../grdp.csv") { scratch in
-            try scratch.archive(entries + [.init(path: "../grdp.csv", kind: .symlink(target: "x"))], .tar)
-        }
-    ]
+    static let paths: [HostileArchive] =
+        [
+            ("dotdot", "../enterprise.csv", ArchiveWriter.Format.tarGzip),
+            ("dotdot-inner", "data/../../grdp.csv", .zip),
+            ("absolute", "/etc/enterprise.csv", .tar),
+            ("backslash", "..\\..\\enterprise.csv", .tar),
+            ("backslash-root", "\\enterprise.csv", .tarXz),
+            ("drive", "C:/returns/enterprise.csv", .zip),
+            ("drive-backslash", "c:\\enterprise.csv", .tarBzip2),
+        ].map { label, path, format in
+            one("2024-02-01_\(label).\(format.rawValue)", "unsafe-member-path", member: path) { scratch in
+                try scratch.archive(entries + [.init(path: path, text: "tax_code,year,vsic,value_added\n")], format)
+            }
+        } + [
+            // libarchive reads a zip's `\\` as `/` (zips made on Windows): the report names the member so.
+            one("2024-02-01_backslash.zip", "unsafe-member-path", member: "../../enterprise.csv") { scratch in
+                try scratch.archive(entries + [.init(path: "..\\..\\enterprise.csv", text: "tax_code\n")], .zip)
+            },
+            // Whatever the entry's type: a symlink with an unsafe path too.
+            one("2024-02-01_dotdot-link.tar", "unsafe-member-path", member: "../grdp.csv") { scratch in
+                try scratch.archive(entries + [.init(path: "../grdp.csv", kind: .symlink(target: "x"))], .tar)
+            },
+        ]
 
     /// Duplicates, nothing to read.
     static let members: [HostileArchive] = [
@@ -365,7 +370,8 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
             return try scratch.archive([grdp] + entries + [grdp], .tarGzip)
         },
         one("2024-02-01_no-data.zip", "empty-archive", member: nil) { scratch in
-            try scratch.archive([.init(path: "README.txt", text: "nothing here\n"), .init(path: "notes.csv", text: "a\n1\n")], .zip)
+            try scratch.archive(
+                [.init(path: "README.txt", text: "nothing here\n"), .init(path: "notes.csv", text: "a\n1\n")], .zip)
         },
         one("2024-02-01_only-dirs.tar", "empty-archive", member: nil) { scratch in
             try scratch.archive([.init(path: "data/", kind: .directory)], .tar)
@@ -386,14 +392,18 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
     static let headers: [HostileArchive] = [
         one("2024-02-01_missing-column.zip", "header-error", member: "transactions.csv", detail: "'amount'") {
             scratch in
-            try scratch.archive([.init(path: "transactions.csv", text: "transaction_id,date,status\nT1,2023-01-01,completed\n")], .zip)
+            try scratch.archive(
+                [.init(path: "transactions.csv", text: "transaction_id,date,status\nT1,2023-01-01,completed\n")], .zip)
         },
         one(
             "2024-02-01_alias-twice.tar.gz", "header-error", member: "enterprise.csv",
             detail: "'tax_code' (as 'tax_code', 'MST')", inputs: "  columns:\n    enterprise: {tax_code: [\"mst\"]}\n"
         ) { scratch in
             try scratch.archive(
-                [.init(path: "enterprise.csv", text: "tax_code,year,vsic,value_added,MST\n0100109106,2023,62010,1,x\n")],
+                [
+                    .init(
+                        path: "enterprise.csv", text: "tax_code,year,vsic,value_added,MST\n0100109106,2023,62010,1,x\n")
+                ],
                 .tarGzip)
         },
         one("2024-02-01_twice.zip", "header-error", member: "grdp.csv", detail: "'year'") { scratch in
@@ -423,9 +433,10 @@ struct HostileRows: Sendable, CustomTestStringConvertible {
     static let transactionHeader = "transaction_id,date,amount,status,channel\n"
     static let good = "T0,2023-06-01,100000,completed,marketplace\n"
 
-    static func transactions(_ name: String, _ text: String, accepted: Int, _ quarantined: [(Int, String)],
-                             detail: String? = nil) -> HostileRows
-    {
+    static func transactions(
+        _ name: String, _ text: String, accepted: Int, _ quarantined: [(Int, String)],
+        detail: String? = nil
+    ) -> HostileRows {
         HostileRows(
             name: name, member: "transactions.csv", bytes: Array((transactionHeader + good + text).utf8),
             quarantined: quarantined.map { Quarantined(line: $0.0, reason: $0.1) }, accepted: accepted, detail: detail)
@@ -438,7 +449,8 @@ struct HostileRows: Sendable, CustomTestStringConvertible {
             [(3, "field-count")]),
         // A quote inside an unquoted cell is a literal: the amount is not a number.
         transactions(
-            "stray quotes", "T1,2023-06-01,1\"00,completed,web\n\"T2\"x,2023-06-01,5,completed,web\nT3,\"2023-06-01\"\",5,completed,web\n",
+            "stray quotes",
+            "T1,2023-06-01,1\"00,completed,web\n\"T2\"x,2023-06-01,5,completed,web\nT3,\"2023-06-01\"\",5,completed,web\n",
             accepted: 2, [(3, "type-error"), (5, "field-count")]),
         HostileRows(
             name: "NUL bytes", member: "transactions.csv",
@@ -449,9 +461,13 @@ struct HostileRows: Sendable, CustomTestStringConvertible {
         HostileRows(
             name: "invalid UTF-8", member: "transactions.csv",
             bytes: Array((transactionHeader + good).utf8) + Array("T1,2023-06-01,10,completed,web".utf8)
-                + [0xC3, 0x28] + [0x0A] + Array("T2,2023-06-01,10,completed,\"".utf8) + [0xED, 0xA0, 0x80] + [0x22, 0x0A]
+                + [0xC3, 0x28] + [0x0A] + Array("T2,2023-06-01,10,completed,\"".utf8) + [0xED, 0xA0, 0x80] + [
+                    0x22, 0x0A,
+                ]
                 + Array("T3,2023-06-01,10,completed,caf\u{E9}\n".utf8),
-            quarantined: [Quarantined(line: 3, reason: "encoding-error"), Quarantined(line: 4, reason: "encoding-error")],
+            quarantined: [
+                Quarantined(line: 3, reason: "encoding-error"), Quarantined(line: 4, reason: "encoding-error"),
+            ],
             accepted: 2),
         // A 10 MB line: one amount of ten million digits (in a plain tar: gzip would squeeze it past
         // the compression-ratio limit, a rejection of its own).
@@ -536,8 +552,10 @@ struct HostileRows: Sendable, CustomTestStringConvertible {
             T10,2023-06-01T23:59:59.123456789-12:30,5,completed,web
 
             """, accepted: 3,
-            [(3, "type-error"), (4, "type-error"), (5, "type-error"), (7, "type-error"), (8, "type-error"),
-             (9, "type-error"), (10, "type-error"), (11, "type-error")], detail: "'31/02/2023'"),
+            [
+                (3, "type-error"), (4, "type-error"), (5, "type-error"), (7, "type-error"), (8, "type-error"),
+                (9, "type-error"), (10, "type-error"), (11, "type-error"),
+            ], detail: "'31/02/2023'"),
         // Physical lines: a quoted cell with line breaks and blank lines before the faults.
         transactions(
             "line numbers after multi-line cells",

@@ -55,7 +55,9 @@ import Testing
 
         let run = try fixture.grdp("run")
         #expect(run.status == 73, "\(run.stderr)")
-        #expect(run.stderr.contains(fixture.snapshots.path) && run.stderr.contains("Operation not permitted"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains(fixture.snapshots.path) && run.stderr.contains("Operation not permitted"),
+            "\(run.stderr)")
         try Self.expectIntact(fixture, before)
         let report = try #require(try fixture.reportsWritten().last)
         #expect(report["outcome"] as? String == "failed")
