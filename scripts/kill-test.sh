@@ -4,7 +4,7 @@
 #
 # Usage: scripts/kill-test.sh [KILLS] [TRANSACTIONS]
 #   KILLS         runs to kill (default 50)
-#   TRANSACTIONS  size of the generated dataset (default 300000; a release `run --force` should
+#   TRANSACTIONS  size of the generated dataset (default 200000; a release `run --force` should
 #                 take a few seconds)
 # Environment:
 #   GRDP_BIN   the grdp binary to test (default: builds and uses .build/release/grdp)
@@ -14,7 +14,8 @@
 # For each of KILLS rounds:
 #   1. start `grdp run --force`, SIGKILL it after a random delay within the length of one
 #      uninterrupted run (rounds where the run finished first are counted, not failed);
-#   2. every grdp-v*.sqlite passes `grdp verify`; snapshots/ holds nothing but published
+#   2. every grdp-v*.sqlite passes `grdp verify` (once; afterwards it must stay byte-identical to the
+#      file that passed); snapshots/ holds nothing but published
 #      snapshots and `.grdp-*.tmp` leftovers; every run report is complete JSON;
 #   3. the next `grdp run --force` exits 0, leaves no `.grdp-*.tmp` in snapshots/ or exports/, and its
 #      snapshot's content_sha256 (from `grdp snapshots --json`) equals the reference hash, computed
@@ -23,7 +24,7 @@
 set -euo pipefail
 
 KILLS=${1:-50}
-TRANSACTIONS=${2:-300000}
+TRANSACTIONS=${2:-200000}
 SEED=${SEED:-$RANDOM}
 RANDOM=$SEED
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +38,7 @@ BIN=$GRDP_BIN
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/grdp-kill.XXXXXX")
 cleanup() { if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else echo "work folder kept: $WORK"; fi; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 fail() {
     echo "FAIL (round $round): $*" >&2
@@ -66,6 +68,7 @@ echo "one uninterrupted run: ${RUN_MS} ms; reference content_sha256 $REFERENCE" 
 cd "$WORK/data"
 SNAPSHOTS=Outputs/snapshots
 killed=0 finished_first=0 leftovers_seen=0 recovered=0
+declare -A verified=()
 
 for round in $(seq 1 "$KILLS"); do
     # Up to 110 % of an uninterrupted run; the first rounds also hit the start-up.
@@ -88,7 +91,15 @@ for round in $(seq 1 "$KILLS"); do
             [[ -e $file ]] || continue
             name=$(basename "$file")
             if [[ $name =~ ^grdp-v([0-9]{4,})\.sqlite$ ]]; then
-                "$BIN" --quiet verify "v${BASH_REMATCH[1]}" >/dev/null 2>&1 || fail "$name does not verify after a kill at ${delay_ms} ms"
+                # A snapshot seen before must be byte-identical to the one verified then; a new one
+                # is verified in full (integrity, application_id, schema, content hash).
+                sum=$(sha256sum "$file" | cut -d' ' -f1)
+                if [[ -n ${verified[$name]:-} ]]; then
+                    [[ ${verified[$name]} == "$sum" ]] || fail "$name changed after it was published"
+                else
+                    "$BIN" --quiet verify "v${BASH_REMATCH[1]}" >/dev/null 2>&1 || fail "$name does not verify after a kill at ${delay_ms} ms"
+                    verified[$name]=$sum
+                fi
             elif [[ $name == .grdp-*.tmp || $name == .grdp-*.tmp-journal ]]; then
                 leftovers_seen=$((leftovers_seen + 1))
             else
