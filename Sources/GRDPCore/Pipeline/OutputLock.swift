@@ -25,20 +25,28 @@ public final class OutputLock {
         guard fd >= 0 else {
             throw OutputWriteError(path: url.path, operation: "open the lock file", errno: errno)
         }
-        let deadline = Timestamp.now().seconds + max(0, waitSeconds)
+        // Monotonic and to the nanosecond: whole wall-clock seconds made `--wait-lock 1` give up
+        // anywhere between 0 and 1 s, and a clock step could stretch or cut the wait.
+        let deadline = OutputLock.monotonicNanoseconds() + Int64(max(0, waitSeconds)) * 1_000_000_000
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
             guard error == EWOULDBLOCK || error == EINTR else {
                 close(fd)
                 throw OutputWriteError(path: url.path, operation: "lock", errno: error)
             }
-            if Timestamp.now().seconds >= deadline {
+            if OutputLock.monotonicNanoseconds() >= deadline {
                 close(fd)
                 throw Busy(path: url.path, waited: waitSeconds)
             }
             usleep(100_000)
         }
         self.descriptor = fd
+    }
+
+    static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     deinit {

@@ -118,7 +118,10 @@ public struct PipelineRunner {
     private func runStages(_ options: RunOptions, report: inout RunReport) throws {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         try createFolder(config.snapshotsFolder)
-        let removed = try store.removeLeftoverTemporaries()
+        // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
+        // through such temporaries. Only this run, holding the lock, can be writing them.
+        var removed = try store.removeLeftoverTemporaries()
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
@@ -212,6 +215,9 @@ public struct PipelineRunner {
             report.snapshot = latest?.meta.version
             report.contentSHA256 = hash
             logger.info("Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
+            // The exports of the latest snapshot may be missing or stale: a run that published it and
+            // then could not write them (disk full) exited 73. Rewrite them; same content, same bytes.
+            if let latest { try writeExports(content: content, meta: latest.meta) }
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version

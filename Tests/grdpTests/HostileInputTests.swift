@@ -1,0 +1,565 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// Hostile returns run through the built binary (CONTRACT §3, §4.1, §7, §8). Every archive-level
+/// fault must fail the run with exit 65, name the archive, member and reason in the run report,
+/// write no snapshot and leave the previous one byte-identical. Row-level faults go to quarantine
+/// with their exact physical line. The unit corpus of `Tests/GRDPCoreTests/Unpack/` covers the
+/// reader in depth; this suite checks that each fault reaches the operator through the whole program.
+@Suite struct HostileInputTests {
+    /// The return published before the hostile one arrives; its name sorts first.
+    static let baselineName = "2024-01-10_returns.zip"
+
+    // MARK: - Archive level: rejected, exit 65
+
+    @Test(arguments: HostileArchive.all)
+    func hostileArchiveIsRejectedAndTheLatestSnapshotStays(_ hostile: HostileArchive) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try HostileInputTests.config(extra: hostile.config, inputs: hostile.inputs).write(
+            to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: Self.baselineName)
+        let first = try fixture.grdp("run")
+        #expect(first.status == 0, "\(first.stderr)")
+        let published = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        let before = try Data(contentsOf: published)
+
+        for (name, bytes) in try hostile.files(Scratch(root: fixture.root)) {
+            let url = fixture.returns.appendingPathComponent(name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: url)
+        }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65, "\(hostile.name): \(run.stderr)")
+        #expect(run.stderr.contains(hostile.name) && run.stderr.contains("[\(hostile.reason)]"), "\(run.stderr)")
+
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "rejected")
+        #expect(report["snapshot"] is NSNull)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let rejected = archives.filter { $0["status"] as? String == "rejected" }
+        #expect(rejected.count == 1, "\(archives)")
+        let archive = try #require(rejected.first)
+        #expect(archive["path"] as? String == hostile.name)
+        #expect(archive["reason"] as? String == hostile.reason, "\(archive)")
+        #expect(archive["member"] as? String == hostile.member, "\(archive)")
+        if hostile.member == nil { #expect(archive["member"] is NSNull, "\(archive)") }
+        if let member = hostile.member {
+            let members = try #require(archive["members"] as? [[String: Any]])
+            let entry = try #require(members.first { $0["path"] as? String == member }, "\(members)")
+            #expect(entry["status"] as? String == "rejected")
+            #expect(entry["reason"] as? String == hostile.reason)
+            if let line = hostile.line {
+                let first = try #require((entry["first_quarantined"] as? [[String: Any]])?.first)
+                #expect(first["line"] as? Int == line, "\(first)")
+            }
+        }
+        if let detail = hostile.detail {
+            #expect((archive["detail"] as? String)?.contains(detail) == true, "\(archive)")
+        }
+
+        // No new snapshot, no leftover, the previous one untouched.
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        #expect(try Data(contentsOf: published) == before)
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+
+    // MARK: - Links: skipped, noted, the run succeeds
+
+    @Test(arguments: [ArchiveWriter.Format.tarGzip, .zip])
+    func linkMembersAreSkippedAndNotedAndTheRunSucceeds(_ format: ArchiveWriter.Format) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var entries = Fixture.firstReturn
+        entries.append(.init(path: "transactions_link.csv", kind: .symlink(target: "/etc/passwd")))
+        if format != .zip {
+            // zip has no hardlinks.
+            entries.append(.init(path: "grdp_copy.csv", kind: .hardlink(target: "grdp.csv")))
+        }
+        let name = "2024-01-10_returns.\(format.rawValue)"
+        try fixture.write(entries, format: format, as: name)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "snapshot")
+        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        #expect(archive["status"] as? String == "accepted")
+        let members = try #require(archive["members"] as? [[String: Any]])
+        let skipped = members.filter { $0["status"] as? String == "skipped" }
+        let expected = format == .zip ? ["transactions_link.csv"] : ["grdp_copy.csv", "transactions_link.csv"]
+        #expect(skipped.compactMap { $0["path"] as? String }.sorted() == expected, "\(members)")
+        #expect(skipped.allSatisfy { $0["reason"] as? String == "link" }, "\(skipped)")
+        // The figures are those of the return without the links.
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        // 2023 digitised = (2,000 million − 8 million of its own e-commerce) × 0.05 = 0.0996 → 0.100 billion.
+        #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
+    }
+
+    // MARK: - Row level: quarantined with exact lines, the run succeeds
+
+    @Test(arguments: HostileRows.all)
+    func hostileRowsAreQuarantinedWithTheirLines(_ hostile: HostileRows) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let extra = "quality:\n  max_quarantine_ratio: 1\n"
+        try HostileInputTests.config(extra: extra, inputs: hostile.inputs).write(
+            to: fixture.config, atomically: true, encoding: .utf8)
+        let archive = "2024-03-01_rows.\(hostile.format.rawValue)"
+        try fixture.write(
+            [ArchiveWriter.Entry(path: hostile.member, data: hostile.bytes)], format: hostile.format, as: archive)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(hostile.name): \(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+
+        let export = try fixture.grdp("export", "--table", "quarantine", "--format", "csv", "--output", "-")
+        #expect(export.status == 0, "\(export.stderr)")
+        let records = try CSVReader.records(of: Array(export.stdout.utf8))
+        #expect(records.first?.fields == ["archive_path", "member_path", "line", "kind", "reason", "detail"])
+        let rows = records.dropFirst().map { $0.fields }
+        #expect(rows.allSatisfy { $0[0] == archive && $0[1] == hostile.member }, "\(rows)")
+        let found = rows.map { Quarantined(line: Int($0[2]) ?? -1, reason: $0[4]) }
+        #expect(found == hostile.quarantined, "\(hostile.name): \(rows.map { $0[2...].joined(separator: " | ") })")
+        if let detail = hostile.detail {
+            #expect(rows.contains { $0[5].contains(detail) }, "\(rows.map { $0[5] })")
+        }
+
+        // The run report lists the same lines first.
+        let report = try #require(try fixture.reportsWritten().last)
+        let member = try #require(
+            ((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
+        #expect(member["rows_quarantined"] as? Int == hostile.quarantined.count)
+        #expect(member["rows_accepted"] as? Int == hostile.accepted, "\(member)")
+        let listed = (member["first_quarantined"] as? [[String: Any]] ?? []).map {
+            Quarantined(line: $0["line"] as? Int ?? -1, reason: $0["reason"] as? String ?? "")
+        }
+        #expect(listed == Array(hostile.quarantined.prefix(20)))
+    }
+
+    /// The fixture's config with `extra` top-level sections and `inputs` keys added.
+    static func config(extra: String?, inputs: String? = nil) -> String {
+        var yaml = Fixture.pipelineYAML
+        if let inputs {
+            yaml = yaml.replacingOccurrences(of: "  returns: returns\n", with: "  returns: returns\n" + inputs)
+        }
+        return yaml + (extra ?? "")
+    }
+}
+
+struct Quarantined: Equatable, CustomStringConvertible {
+    var line: Int
+    var reason: String
+    var description: String { "\(line):\(reason)" }
+}
+
+/// Builds bytes in a scratch folder of the fixture.
+struct Scratch {
+    let root: URL
+
+    func archive(_ entries: [ArchiveWriter.Entry], _ format: ArchiveWriter.Format, passphrase: String? = nil) throws
+        -> [UInt8]
+    {
+        let url = root.appendingPathComponent("scratch-\(UUID().uuidString).\(format.rawValue)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ArchiveWriter.write(entries, format: format, to: url, zipPassphrase: passphrase)
+        return Array(try Data(contentsOf: url))
+    }
+
+    func compressed(_ bytes: [UInt8], _ filter: ArchiveWriter.Filter) throws -> [UInt8] {
+        let url = root.appendingPathComponent("scratch-\(UUID().uuidString).\(filter.rawValue)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ArchiveWriter.compress(bytes, with: filter, to: url)
+        return Array(try Data(contentsOf: url))
+    }
+}
+
+/// An archive-level hostile input and what the report must say about it.
+struct HostileArchive: Sendable, CustomTestStringConvertible {
+    /// File name in the returns folder (sorts after the baseline return).
+    var name: String
+    var reason: String
+    /// The member the report names; nil: `null`.
+    var member: String?
+    /// For a quarantine-ratio rejection: the first quarantined line.
+    var line: Int? = nil
+    /// A fragment the report's detail must hold.
+    var detail: String? = nil
+    /// Extra top-level YAML for the config.
+    var config: String? = nil
+    /// Lines to add under `inputs:`.
+    var inputs: String? = nil
+    /// The files to drop into the returns folder: name → bytes.
+    var files: @Sendable (Scratch) throws -> [(String, [UInt8])]
+
+    var testDescription: String { name }
+
+    /// A transaction member of 3,000 valid rows: large enough that a flipped byte lands inside its data.
+    static let transactions: [UInt8] = {
+        var text = "transaction_id,date,amount,status,channel\n"
+        for row in 0..<3_000 {
+            text += "T\(row),2023-\(row % 9 + 1 < 10 ? "0" : "")\(row % 9 + 1)-1\(row % 10),"
+            text += "\((row * 7919) % 1_000_003),completed,marketplace\n"
+        }
+        return Array(text.utf8)
+    }()
+
+    static let member = "ecommerce/transactions.csv"
+    static let entries = [ArchiveWriter.Entry(path: member, data: transactions)]
+
+    static func flipped(_ bytes: [UInt8], at index: Int, mask: UInt8 = 0x10) -> [UInt8] {
+        var copy = bytes
+        copy[index] ^= mask
+        return copy
+    }
+
+    /// One archive file named `name` made by `make`.
+    static func one(
+        _ name: String, _ reason: String, member: String?, line: Int? = nil, detail: String? = nil,
+        config: String? = nil, inputs: String? = nil, _ make: @escaping @Sendable (Scratch) throws -> [UInt8]
+    ) -> HostileArchive {
+        HostileArchive(
+            name: name, reason: reason, member: member, line: line, detail: detail, config: config, inputs: inputs,
+            files: { scratch in [(name, try make(scratch))] })
+    }
+
+    static let all: [HostileArchive] = truncated + flipped + streams + paths + members + headers
+
+    /// Cut in half, in every format. A zip is read from its central directory at the end, and the
+    /// one bzip2 block holds the whole tar: both fail before any member starts (member null).
+    static let truncated: [HostileArchive] =
+        [
+            (ArchiveWriter.Format.zip, nil), (.tar, member), (.tarGzip, member), (.tarXz, member), (.tarBzip2, nil),
+        ].map { format, member in
+            one("2024-02-01_cut.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
+                let bytes = try scratch.archive(entries, format)
+                return Array(bytes[..<(bytes.count / 2)])
+            }
+        } + [
+            one("2024-02-01_cut.csv.gz", "corrupt-archive", member: "2024-02-01_cut.csv", detail: "truncated") {
+                scratch in
+                let bytes = try scratch.compressed(transactions, .gzip)
+                return Array(bytes[..<(bytes.count / 2)])
+            }
+        ]
+
+    /// One bit flipped inside the compressed data of the only member. Deflate in a .tar.gz and
+    /// bzip2 decode the damage into other bytes without complaint; the stream's CRC catches it at
+    /// the end, after the member (member null). Nothing of the archive counts either way.
+    static let flipped: [HostileArchive] =
+        [
+            (ArchiveWriter.Format.zip, member), (.tarGzip, nil), (.tarXz, member), (.tarBzip2, nil),
+        ].map { format, member in
+            one("2024-02-01_flip.\(format.rawValue)", "corrupt-archive", member: member) { scratch in
+                let bytes = try scratch.archive(entries, format)
+                return flipped(bytes, at: bytes.count / 2)
+            }
+        } + [
+            one("2024-02-01_flip.csv.gz", "corrupt-archive", member: "2024-02-01_flip.csv") { scratch in
+                let bytes = try scratch.compressed(transactions, .gzip)
+                return flipped(bytes, at: bytes.count / 2)
+            },
+            // A plain tar: a flipped byte in the member's header breaks its checksum.
+            one("2024-02-01_flip-header.tar", "corrupt-archive", member: nil) { scratch in
+                let tar = try scratch.archive(entries + [.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .tar)
+                // The second header starts with the member's name.
+                let name = Array("grdp.csv".utf8)
+                guard
+                    let at = (0..<(tar.count - name.count)).first(where: { Array(tar[$0..<($0 + name.count)]) == name })
+                else { throw CocoaError(.fileReadCorruptFile) }
+                return flipped(tar, at: at + 1, mask: 0x01)
+            },
+        ]
+
+    /// Faults of the compressed stream as a whole.
+    static let streams: [HostileArchive] = [
+        one("2024-02-01_crc.tar.gz", "corrupt-archive", member: nil, detail: "incorrect data check") { scratch in
+            let bytes = try scratch.archive(entries, .tarGzip)
+            return flipped(bytes, at: bytes.count - 8, mask: 0x01)
+        },
+        one("2024-02-01_isize.tar.gz", "corrupt-archive", member: nil, detail: "incorrect length check") {
+            scratch in
+            let bytes = try scratch.archive(entries, .tarGzip)
+            return flipped(bytes, at: bytes.count - 2, mask: 0x01)
+        },
+        one("2024-02-01_crc.csv.gz", "corrupt-archive", member: "2024-02-01_crc.csv") { scratch in
+            let bytes = try scratch.compressed(transactions, .gzip)
+            return flipped(bytes, at: bytes.count - 6, mask: 0x01)
+        },
+        one("2024-02-01_garbage.tar.gz", "corrupt-archive", member: nil) { scratch in
+            try scratch.archive(entries, .tarGzip) + Array("garbage".utf8)
+        },
+        one("2024-02-01_zeros.tar.xz", "corrupt-archive", member: nil) { scratch in
+            try scratch.archive(entries, .tarXz) + [UInt8](repeating: 0, count: 512)
+        },
+        one("2024-02-01_garbage.zip", "corrupt-archive", member: nil) { scratch in
+            try scratch.archive(entries, .zip) + Array("trailer".utf8)
+        },
+        one("2024-02-01_concatenated.tar.gz", "corrupt-archive", member: nil, detail: "end-of-archive") { scratch in
+            try scratch.archive(entries, .tarGzip)
+                + scratch.archive([.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .tarGzip)
+        },
+        one("2024-02-01_not-an-archive.zip", "corrupt-archive", member: nil) { _ in transactions },
+        one("2024-02-01_empty.zip", "empty-archive", member: nil) { _ in [] },
+        one("2024-02-01_empty.tar.gz", "empty-archive", member: nil) { _ in [] },
+        one("2024-02-01_encrypted.zip", "corrupt-archive", member: member, detail: "encrypted") { scratch in
+            try scratch.archive(entries, .zip, passphrase: "secret")
+        },
+        // A member shorter than its header says.
+        one("2024-02-01_short.tar", "corrupt-archive", member: member) { scratch in
+            let tar = try scratch.archive(entries, .tar)
+            return Array(tar[..<(512 + 1000)])
+        },
+        // A valid archive whose .sha256 sidecar does not match.
+        HostileArchive(
+            name: "2024-02-01_checked.tar.gz", reason: "corrupt-archive", member: nil, detail: "does not match",
+            files: { scratch in
+                let bytes = try scratch.archive(entries, .tarGzip)
+                return [
+                    ("2024-02-01_checked.tar.gz", bytes),
+                    ("2024-02-01_checked.tar.gz.sha256", Array((String(repeating: "ab", count: 32) + "  x\n").utf8)),
+                ]
+            }),
+        // A bomb: 8 MiB of one digit; the ratio limit stops it after a few MiB.
+        one("2024-02-01_bomb.tar.gz", "compression-ratio", member: "zeros.csv") { scratch in
+            let tar = try scratch.archive(
+                [.init(path: "zeros.csv", data: [UInt8](repeating: 0x30, count: 8 << 20))], .tar)
+            return try scratch.compressed(tar, .gzip)
+        },
+        // Over a small member limit set in the config.
+        one(
+            "2024-02-01_large.zip", "member-too-large", member: member,
+            config: "limits:\n  max_member_bytes: 100000\n"
+        ) { scratch in try scratch.archive(entries, .zip) },
+    ]
+
+    /// Member paths that escape the archive.
+    static let paths: [HostileArchive] =
+        [
+            ("dotdot", "../enterprise.csv", ArchiveWriter.Format.tarGzip),
+            ("dotdot-inner", "data/../../grdp.csv", .zip),
+            ("absolute", "/etc/enterprise.csv", .tar),
+            ("backslash", "..\\..\\enterprise.csv", .tar),
+            ("backslash-root", "\\enterprise.csv", .tarXz),
+            ("drive", "C:/returns/enterprise.csv", .zip),
+            ("drive-backslash", "c:\\enterprise.csv", .tarBzip2),
+        ].map { label, path, format in
+            one("2024-02-01_\(label).\(format.rawValue)", "unsafe-member-path", member: path) { scratch in
+                try scratch.archive(entries + [.init(path: path, text: "tax_code,year,vsic,value_added\n")], format)
+            }
+        } + [
+            // libarchive reads a zip's `\\` as `/` (zips made on Windows): the report names the member so.
+            one("2024-02-01_backslash.zip", "unsafe-member-path", member: "../../enterprise.csv") { scratch in
+                try scratch.archive(entries + [.init(path: "..\\..\\enterprise.csv", text: "tax_code\n")], .zip)
+            },
+            // Whatever the entry's type: a symlink with an unsafe path too.
+            one("2024-02-01_dotdot-link.tar", "unsafe-member-path", member: "../grdp.csv") { scratch in
+                try scratch.archive(entries + [.init(path: "../grdp.csv", kind: .symlink(target: "x"))], .tar)
+            },
+        ]
+
+    /// Duplicates, nothing to read.
+    static let members: [HostileArchive] = [
+        one("2024-02-01_duplicate.zip", "duplicate-member", member: member) { scratch in
+            try scratch.archive(entries + entries, .zip)
+        },
+        one("2024-02-01_duplicate.tar.gz", "duplicate-member", member: "grdp.csv") { scratch in
+            let grdp = ArchiveWriter.Entry(path: "grdp.csv", text: "year,grdp\n2023,1\n")
+            return try scratch.archive([grdp] + entries + [grdp], .tarGzip)
+        },
+        one("2024-02-01_no-data.zip", "empty-archive", member: nil) { scratch in
+            try scratch.archive(
+                [.init(path: "README.txt", text: "nothing here\n"), .init(path: "notes.csv", text: "a\n1\n")], .zip)
+        },
+        one("2024-02-01_only-dirs.tar", "empty-archive", member: nil) { scratch in
+            try scratch.archive([.init(path: "data/", kind: .directory)], .tar)
+        },
+        // Rows over the default max_quarantine_ratio (0.01): 2 of 3 rows bad, the first on line 3.
+        one("2024-02-01_ratio.zip", "quarantine-ratio", member: "enterprise.csv", line: 3) { scratch in
+            try scratch.archive(
+                [
+                    .init(
+                        path: "enterprise.csv",
+                        text: "tax_code,year,vsic,value_added\n0100109106,2023,62010,1500\n0100109107,2023,62010,1\n"
+                            + "\n0100109106,20x3,62010,1\n")
+                ], .zip)
+        },
+    ]
+
+    /// Headers that cannot be mapped.
+    static let headers: [HostileArchive] = [
+        one("2024-02-01_missing-column.zip", "header-error", member: "transactions.csv", detail: "'amount'") {
+            scratch in
+            try scratch.archive(
+                [.init(path: "transactions.csv", text: "transaction_id,date,status\nT1,2023-01-01,completed\n")], .zip)
+        },
+        one(
+            "2024-02-01_alias-twice.tar.gz", "header-error", member: "enterprise.csv",
+            detail: "'tax_code' (as 'tax_code', 'MST')", inputs: "  columns:\n    enterprise: {tax_code: [\"mst\"]}\n"
+        ) { scratch in
+            try scratch.archive(
+                [
+                    .init(
+                        path: "enterprise.csv", text: "tax_code,year,vsic,value_added,MST\n0100109106,2023,62010,1,x\n")
+                ],
+                .tarGzip)
+        },
+        one("2024-02-01_twice.zip", "header-error", member: "grdp.csv", detail: "'year'") { scratch in
+            try scratch.archive([.init(path: "grdp.csv", text: "Year,grdp, YEAR \n2023,1,2023\n")], .zip)
+        },
+        one("2024-02-01_no-header.zip", "header-error", member: "grdp.csv") { scratch in
+            try scratch.archive([.init(path: "grdp.csv", text: "\n  \n\n")], .zip)
+        },
+    ]
+}
+
+/// A data member with hostile rows, and the quarantine it must yield (CONTRACT §4).
+struct HostileRows: Sendable, CustomTestStringConvertible {
+    var name: String
+    var member: String
+    var bytes: [UInt8]
+    /// Lines to add under `inputs:`.
+    var inputs: String? = nil
+    /// A plain tar for members that compress past the ratio limit (ten million `9`s).
+    var format = ArchiveWriter.Format.tarGzip
+    var quarantined: [Quarantined]
+    var accepted: Int
+    var detail: String? = nil
+
+    var testDescription: String { name }
+
+    static let transactionHeader = "transaction_id,date,amount,status,channel\n"
+    static let good = "T0,2023-06-01,100000,completed,marketplace\n"
+
+    static func transactions(
+        _ name: String, _ text: String, accepted: Int, _ quarantined: [(Int, String)],
+        detail: String? = nil
+    ) -> HostileRows {
+        HostileRows(
+            name: name, member: "transactions.csv", bytes: Array((transactionHeader + good + text).utf8),
+            quarantined: quarantined.map { Quarantined(line: $0.0, reason: $0.1) }, accepted: accepted, detail: detail)
+    }
+
+    static let all: [HostileRows] = [
+        // Line 3 opens a quote that never closes: the record runs to the end of the member.
+        transactions(
+            "unterminated quote", "T1,2023-06-01,5,completed,\"market\nT2,2023-06-01,5,completed,web\n", accepted: 1,
+            [(3, "field-count")]),
+        // A quote inside an unquoted cell is a literal: the amount is not a number.
+        transactions(
+            "stray quotes",
+            "T1,2023-06-01,1\"00,completed,web\n\"T2\"x,2023-06-01,5,completed,web\nT3,\"2023-06-01\"\",5,completed,web\n",
+            accepted: 2, [(3, "type-error"), (5, "field-count")]),
+        HostileRows(
+            name: "NUL bytes", member: "transactions.csv",
+            bytes: Array((transactionHeader + good).utf8) + Array("T1,2023-06-01,1".utf8) + [0]
+                + Array("0,completed,web\nT2\0,2023-06-\0,5,completed,web\n".utf8),
+            quarantined: [Quarantined(line: 3, reason: "type-error"), Quarantined(line: 4, reason: "type-error")],
+            accepted: 1),
+        HostileRows(
+            name: "invalid UTF-8", member: "transactions.csv",
+            bytes: Array((transactionHeader + good).utf8) + Array("T1,2023-06-01,10,completed,web".utf8)
+                + [0xC3, 0x28] + [0x0A] + Array("T2,2023-06-01,10,completed,\"".utf8) + [0xED, 0xA0, 0x80] + [
+                    0x22, 0x0A,
+                ]
+                + Array("T3,2023-06-01,10,completed,caf\u{E9}\n".utf8),
+            quarantined: [
+                Quarantined(line: 3, reason: "encoding-error"), Quarantined(line: 4, reason: "encoding-error"),
+            ],
+            accepted: 2),
+        // A 10 MB line: one amount of ten million digits (in a plain tar: gzip would squeeze it past
+        // the compression-ratio limit, a rejection of its own).
+        {
+            var rows = transactions(
+                "10 MB line",
+                "T1,2023-06-01,\(String(repeating: "9", count: 10_000_000)),completed,web\nT2,2023-06-01,1,completed,web\n",
+                accepted: 2, [(3, "type-error")], detail: "(10000000 bytes)")
+            rows.format = .tar
+            return rows
+        }(),
+        // 100,000 columns in one row, and in a header whose extra columns are unknown.
+        transactions(
+            "100,000 cells in a row", "T1,2023-06-01,1,completed,web" + String(repeating: ",x", count: 99_995) + "\n",
+            accepted: 1, [(3, "field-count")], detail: "100000 cells"),
+        HostileRows(
+            name: "100,000 columns in the header", member: "transactions.csv",
+            bytes: Array(
+                ("transaction_id,date,amount,status" + (0..<99_996).map { ",c\($0)" }.joined() + "\n"
+                    + "T1,2023-06-01,1,completed" + String(repeating: ",v", count: 99_996) + "\n"
+                    + "T2,2023-06-01,1,completed\n").utf8),
+            quarantined: [Quarantined(line: 3, reason: "field-count")], accepted: 1),
+        // Empty header names and duplicate unknown columns are ignored; their cells still count.
+        HostileRows(
+            name: "empty and duplicate header names", member: "transactions.csv",
+            bytes: Array(
+                ",transaction_id,,date,amount,note,status,note,\n,T1,,2023-06-01,5,a,completed,b,\n,T2,,2023-06-01,5,completed\n"
+                    .utf8),
+            quarantined: [Quarantined(line: 3, reason: "field-count")], accepted: 1),
+        // A `;` member decided `vi` by its first decisive value (line 2); the rest must fit vi.
+        HostileRows(
+            name: "numbers in a vi member", member: "transactions.csv",
+            bytes: Array(
+                """
+                transaction_id;date;amount;status
+                T0;2023-06-01;2.500,5;completed
+                T1;2023-06-01;1.234,5.6;completed
+                T2;2023-06-01;1e5;completed
+                T3;2023-06-01;0x10;completed
+                T4;2023-06-01;--5;completed
+                T5;2023-06-01;1,234,567.89;completed
+                T6;2023-06-01;1.234.567,89;completed
+                T7;2023-06-01;+5;completed
+                T8;2023-06-01;,5;completed
+                T9;2023-06-01;5,;completed
+                T10;2023-06-01;1.23,4;completed
+                T11;2023-06-01;١٢٣;completed
+                T12;2023-06-01;1 234 567,5;completed
+
+                """.utf8),
+            quarantined: [3, 4, 5, 6, 7, 9, 10, 11, 12, 13].map { Quarantined(line: $0, reason: "type-error") },
+            accepted: 3),
+        // The same in a member with number_format: vi configured, comma-delimited (quoted values).
+        HostileRows(
+            name: "numbers with number_format vi", member: "enterprise.csv",
+            bytes: Array(
+                """
+                tax_code,year,vsic,value_added
+                0100109106,2023,62010,"1.500,25"
+                0100109106,2024,62010,"1,234,567.89"
+                0100109106,2025,62010,1e5
+                0100109106,2026,62010,0x10
+                0100109106,2027,62010,--5
+                0100109106,2028,62010,"1.234,5.6"
+                0100109106,2029,62010,1.234
+
+                """.utf8),
+            inputs: "  number_format: vi\n",
+            quarantined: [3, 4, 5, 6, 7].map { Quarantined(line: $0, reason: "type-error") }, accepted: 2),
+        transactions(
+            "impossible dates",
+            """
+            T1,31/02/2023,5,completed,web
+            T2,2023-13-01,5,completed,web
+            T3,29/02/2023,5,completed,web
+            T4,29/02/2024,5,completed,web
+            T5,2023-02-29,5,completed,web
+            T6,2023-06-01T24:00,5,completed,web
+            T7,2023-06-01T10:00+07,5,completed,web
+            T8,0/1/2023,5,completed,web
+            T9,2023-6-1,5,completed,web
+            T10,2023-06-01T23:59:59.123456789-12:30,5,completed,web
+
+            """, accepted: 3,
+            [
+                (3, "type-error"), (4, "type-error"), (5, "type-error"), (7, "type-error"), (8, "type-error"),
+                (9, "type-error"), (10, "type-error"), (11, "type-error"),
+            ], detail: "'31/02/2023'"),
+        // Physical lines: a quoted cell with line breaks and blank lines before the faults.
+        transactions(
+            "line numbers after multi-line cells",
+            "T1,2023-06-01,5,completed,\"market\nplace\r\n\"\n\n   \nT2,2023-06-01,x,completed,web\r\nT3,2023-06-01,5\n",
+            accepted: 2, [(8, "type-error"), (9, "field-count")]),
+    ]
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// The run lock of CONTRACT §7 between real processes: one run publishes, the others exit 75 with a
+/// `locked` report; `--wait-lock` waits; the lock file is never deleted.
+@Suite struct LockTests {
+    @Test func tenSimultaneousRunsPublishOneSnapshotAndNineAreLocked() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // Large enough that the winner still holds the lock when the last of the ten starts.
+        try fixture.generate(transactions: 20_000)
+        let runs = try (0..<10).map { _ in try fixture.start("--quiet", "run") }
+        let results = try runs.map { try $0.wait().execution }
+
+        let statuses = results.map(\.status).sorted()
+        #expect(statuses == [0] + Array(repeating: 75, count: 9), "\(results.map(\.stderr))")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        let outcomes = try fixture.reportsWritten().compactMap { $0["outcome"] as? String }.sorted()
+        #expect(outcomes == Array(repeating: "locked", count: 9) + ["snapshot"])
+        for locked in results where locked.status == 75 {
+            #expect(locked.stderr.contains("holds the lock"), "\(locked.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.outputs.appendingPathComponent(".lock").path))
+    }
+
+    @Test func waitLockWaitsForTheHolderThenRuns() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        let lockURL = fixture.outputs.appendingPathComponent(".lock")
+        var holder: OutputLock? = try OutputLock(url: lockURL, waitSeconds: 0)
+        let inode = try FileManager.default.attributesOfItem(atPath: lockURL.path)[.systemFileNumber] as? UInt64
+
+        let patient = try fixture.start("run", "--wait-lock", "30")
+        let hasty = try fixture.start("run", "--wait-lock", "1")
+        let late = try hasty.wait()
+        #expect(late.execution.status == 75, "\(late.execution.stderr)")
+        // A full second, not "until the wall clock's next whole second".
+        #expect(late.seconds >= 1, "gave up after \(late.seconds) s")
+        let lockedReport = try #require(try fixture.reportsWritten().last)
+        #expect(lockedReport["outcome"] as? String == "locked")
+        #expect((lockedReport["errors"] as? [String])?.first?.contains("waited 1 s") == true, "\(lockedReport)")
+
+        Thread.sleep(forTimeInterval: max(0, 1.5 - Date().timeIntervalSince(patient.started)))
+        #expect(patient.process.isRunning, "the waiting run must still wait while the lock is held")
+        holder = nil  // releases the lock
+        withExtendedLifetime(holder) {}
+        let done = try patient.wait()
+        #expect(done.execution.status == 0, "\(done.execution.stderr)")
+        #expect(done.seconds >= 1.5)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        let outcomes = try fixture.reportsWritten().compactMap { $0["outcome"] as? String }.sorted()
+        #expect(outcomes == ["locked", "snapshot"])
+
+        // The lock file stays, the same file, after every kind of run.
+        let after = try FileManager.default.attributesOfItem(atPath: lockURL.path)[.systemFileNumber] as? UInt64
+        #expect(inode != nil && after == inode)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: lockURL.path)[.systemFileNumber] as? UInt64 == inode)
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import GRDPCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Outputs that cannot be written (CONTRACT §7: exit 73, every earlier snapshot intact, the next run
+/// after the cause is fixed completes). The immutable folder and the full disk need root (`chattr`,
+/// a tmpfs mount); without it those tests pass without checking anything and say so on stderr.
+@Suite(.serialized) struct OutputFailureTests {
+    /// Runs a shell command; true when it exits 0.
+    static func shell(_ command: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command + " >/dev/null 2>&1"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static func skip(_ why: String) {
+        FileHandle.standardError.write(Data("OutputFailureTests: skipped, \(why)\n".utf8))
+    }
+
+    /// A fixture with v0001 published and a revision waiting in returns.
+    static func publishedFixture(outputsMount: ((Fixture) throws -> Bool)? = nil) throws -> (Fixture, Data)? {
+        let fixture = try Fixture()
+        if let outputsMount, try !outputsMount(fixture) {
+            fixture.remove()
+            return nil
+        }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let first = try fixture.grdp("run")
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite"))
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        return (fixture, before)
+    }
+
+    static func expectIntact(_ fixture: Fixture, _ before: Data) throws {
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
+    }
+
+    @Test func anImmutableSnapshotsFolderExits73AndTheLatestStays() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        guard let (fixture, before) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        guard Self.shell("chattr +i '\(fixture.snapshots.path)'") else {
+            return Self.skip("chattr +i is not supported on \(fixture.snapshots.path)")
+        }
+        defer { _ = Self.shell("chattr -i '\(fixture.snapshots.path)'") }
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(fixture.snapshots.path) && run.stderr.contains("Operation not permitted"),
+            "\(run.stderr)")
+        try Self.expectIntact(fixture, before)
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "failed")
+
+        #expect(Self.shell("chattr -i '\(fixture.snapshots.path)'"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
+
+    @Test func aFullDiskExits73AndTheLatestStays() throws {
+        guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
+        var mounted: String?
+        let setup = try Self.publishedFixture { fixture in
+            try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+            guard Self.shell("mount -t tmpfs -o size=2m tmpfs '\(fixture.outputs.path)'") else { return false }
+            mounted = fixture.outputs.path
+            return true
+        }
+        guard let (fixture, before) = setup, let mounted else {
+            return Self.skip("cannot mount a tmpfs")
+        }
+        defer {
+            _ = Self.shell("umount '\(mounted)'")
+            fixture.remove()
+        }
+        // Fill the disk, then the revision cannot be published.
+        let filler = fixture.outputs.appendingPathComponent("filler")
+        _ = Self.shell("dd if=/dev/zero of='\(filler.path)' bs=4k")
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("No space left on device"), "\(run.stderr)")
+        try Self.expectIntact(fixture, before)
+
+        try FileManager.default.removeItem(at: filler)
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+}
+
+/// Exports that could not be written after a snapshot was published, and their leftovers.
+@Suite(.serialized) struct ExportRecoveryTests {
+    @Test func exportsThatFailedAfterPublishingAreWrittenByTheNextRun() throws {
+        guard getuid() == 0 else { return OutputFailureTests.skip("chattr needs root") }
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        // Exports cannot be replaced, as on a disk that fills up after the snapshot.
+        guard OutputFailureTests.shell("chattr +i '\(exports.path)'") else {
+            return OutputFailureTests.skip("chattr +i is not supported")
+        }
+        defer { _ = OutputFailureTests.shell("chattr -i '\(exports.path)'") }
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains(exports.path), "\(run.stderr)")
+        // The snapshot itself is complete and published; only its exports are stale.
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        let failed = try #require(try fixture.reportsWritten().last)
+        #expect(failed["outcome"] as? String == "failed")
+        #expect(failed["snapshot"] as? String == "v0002")
+
+        // Cause fixed: nothing new to publish, but the exports of v0002 are written.
+        #expect(OutputFailureTests.shell("chattr -i '\(exports.path)'"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        let csv = try String(contentsOf: exports.appendingPathComponent("target-vs-actual.csv"), encoding: .utf8)
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(csv == export.stdout)
+        #expect(csv.contains("2023,51000.000,1.500,0.014,0.125,1.639,"), "\(csv)")
+        let package = try String(contentsOf: exports.appendingPathComponent("datapackage.json"), encoding: .utf8)
+        #expect(package.contains("v0002"), "\(package)")
+    }
+
+    @Test func anExportsFolderThatIsAFileExits73BeforePublishing() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let before = try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite"))
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        try FileManager.default.removeItem(at: exports)
+        try Data("in the way\n".utf8).write(to: exports)
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains(exports.path), "\(run.stderr)")
+        try OutputFailureTests.expectIntact(fixture, before)
+
+        try FileManager.default.removeItem(at: exports)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
+
+    @Test func aRunRemovesExportTemporariesLeftByAKilledRun() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let leftover = exports.appendingPathComponent(".grdp-00000000deadbeef.tmp")
+        try Data("half an export".utf8).write(to: leftover)
+        let snapshotLeftover = fixture.snapshots.appendingPathComponent(".grdp-00000000cafebabe.tmp")
+        try Data("half a snapshot".utf8).write(to: snapshotLeftover)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(!FileManager.default.fileExists(atPath: snapshotLeftover.path))
+        #expect(run.stderr.contains("exports/.grdp-00000000deadbeef.tmp"), "\(run.stderr)")
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# libFuzzer for the CSV reader, the number and date parsers and the member normalizer (Linux).
+#
+# Usage: scripts/fuzz.sh [TARGET…] [-- LIBFUZZER_OPTIONS…]
+#   TARGET    csv | numbers | member (default: all three, one after another)
+#   options   passed to each fuzzer; default -max_total_time=${FUZZ_SECONDS:-180}
+# Example: FUZZ_SECONDS=600 scripts/fuzz.sh csv
+#          scripts/fuzz.sh member -- -runs=100000 -max_len=4096
+#
+# Each target is compiled on its own with `swiftc -sanitize=fuzzer,address` from the GRDPCore sources
+# it needs (Normalize/, Model/, Config/PipelineConfig.swift) plus Fuzz/FuzzSupport.swift and
+# Fuzz/<target>.swift, into .build/fuzz/; SwiftPM never sees Fuzz/, so `swift build` and
+# `swift test` are unaffected. The corpus grows in .build/fuzz/corpus-<target> (seeded from
+# Fuzz/seeds/<target>); a crash is written to .build/fuzz/crash-* — turn it into a regular test.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/.build/fuzz"
+mkdir -p "$OUT"
+
+targets=()
+while [[ $# -gt 0 && $1 != -- ]]; do targets+=("$1"); shift; done
+[[ ${1:-} == -- ]] && shift
+options=("$@")
+[[ ${#options[@]} -gt 0 ]] || options=("-max_total_time=${FUZZ_SECONDS:-180}")
+[[ ${#targets[@]} -gt 0 ]] || targets=(csv numbers member)
+
+S="$ROOT/Sources/GRDPCore"
+sources=("$S"/Normalize/*.swift "$S"/Model/*.swift "$S/Config/PipelineConfig.swift" "$ROOT/Fuzz/FuzzSupport.swift")
+
+for target in "${targets[@]}"; do
+    [[ -f "$ROOT/Fuzz/$target.swift" ]] || { echo "no such target: $target" >&2; exit 64; }
+    binary="$OUT/fuzz-$target"
+    echo "== compiling $target" >&2
+    swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name GRDPFuzz \
+        "${sources[@]}" "$ROOT/Fuzz/$target.swift" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+    corpus="$OUT/corpus-$target"
+    mkdir -p "$corpus"
+    echo "== fuzzing $target: ${options[*]}" >&2
+    (cd "$OUT" && "$binary" "$corpus" "$ROOT/Fuzz/seeds/$target" -artifact_prefix="$OUT/crash-$target-" \
+        -print_final_stats=1 "${options[@]}")
+done
