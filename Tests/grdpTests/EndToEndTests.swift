@@ -155,4 +155,16 @@ import Testing
         #expect(try fixture.grdp("export", "--snapshot", "v0042").status == 66)
         #expect(try fixture.grdp("diff", "v0001", "v0001").status == 0)
     }
+
+    @Test func anEmptyReturnsFolderPublishesNothingAndExits66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // An unmounted share looks like an empty folder: an empty snapshot would replace every figure.
+        try Data("notes".utf8).write(to: fixture.returns.appendingPathComponent("README.txt"))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 66)
+        #expect(run.stderr.contains("is it mounted?"))
+        #expect(try fixture.snapshotFiles().isEmpty)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
+    }
 }

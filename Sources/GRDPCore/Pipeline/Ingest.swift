@@ -61,6 +61,16 @@ public enum Ingest {
         threads: Int = Ingest.defaultThreads, consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
         let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: config.inputs.exclude)
+        // A returns folder with no archive at all is far more often an unmounted share or a wrong
+        // path than a province with no returns: publishing an empty snapshot would replace every
+        // figure with nothing. Refuse (exit 66); excluding every archive explicitly still works.
+        if scan.archives.isEmpty && scan.excluded.isEmpty {
+            throw MissingInputError(
+                path: config.inputs.returnsFolder.path
+                    + " holds no .zip, .tar, .tar.gz, .tgz, .tar.xz, .txz, .tar.bz2, .tbz2 or .csv.gz file"
+                    + " (is it mounted?); no snapshot written",
+                what: "Returns")
+        }
         let classifier = MemberClassifier(kinds: config.inputs.kinds)
         let limits = UnpackLimits(
             maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio)
