@@ -167,4 +167,29 @@ import Testing
         #expect(try fixture.snapshotFiles().isEmpty)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
     }
+
+    @Test func anExcludedArchiveIsListedButNeverRead() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try Data("not an archive at all".utf8).write(to: fixture.returns.appendingPathComponent("2024-02-01_broken.zip"))
+        #expect(try fixture.grdp("run").status == 65)
+        // The operator lists the broken return under inputs.exclude (CONTRACT §3) and runs again.
+        let yaml = Fixture.pipelineYAML.replacingOccurrences(
+            of: "  returns: returns\n", with: "  returns: returns\n  exclude: [2024-02-01_broken.zip]\n")
+        try yaml.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let archives = try #require(try fixture.reportsWritten().last?["archives"] as? [[String: Any]])
+        let excluded = try #require(archives.first { $0["path"] as? String == "2024-02-01_broken.zip" })
+        #expect(excluded["status"] as? String == "excluded")
+
+        // An up-to-date run leaves the configured exports untouched: same bytes, same mtime.
+        let csv = fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv")
+        let before = try FileManager.default.attributesOfItem(atPath: csv.path)[.modificationDate] as? Date
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(try fixture.grdp("run").stderr.contains("Up to date"))
+        let after = try FileManager.default.attributesOfItem(atPath: csv.path)[.modificationDate] as? Date
+        #expect(before != nil && before == after)
+    }
 }

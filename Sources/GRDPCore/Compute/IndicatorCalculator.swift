@@ -220,21 +220,10 @@ private struct SalesKey: Hashable, Comparable {
         return !a.counted && b.counted
     }
 
-    /// Whether `a` precedes `b` bytewise (UTF-8), or nil when they are equal; `memcmp` on the
-    /// strings' contiguous UTF-8 rather than `lexicographicallyPrecedes` on their views.
+    /// Whether `a` precedes `b` bytewise, or nil when they are equal.
     private static func bytewiseOrder(_ a: String, _ b: String) -> Bool? {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let common = Swift.min(x.count, y.count)
-                if common > 0 {
-                    let c = memcmp(x.baseAddress!, y.baseAddress!, common)
-                    if c != 0 { return c < 0 }
-                }
-                return x.count == y.count ? nil : x.count < y.count
-            }
-        }
+        let order = bytewiseCompare(a, b)
+        return order == 0 ? nil : order < 0
     }
 }
 

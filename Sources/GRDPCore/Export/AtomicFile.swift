@@ -27,6 +27,18 @@ public enum AtomicFile {
         try FileSystem.syncDirectory(folder)
     }
 
+    /// Like `write`, but leaves the file untouched (same bytes, same mtime) when it already holds
+    /// exactly `bytes`: up-to-date nightly runs refresh a missing or stale export without making
+    /// every portal that syncs by modification time fetch an unchanged file. Returns whether it wrote.
+    @discardableResult
+    public static func writeIfChanged(_ bytes: [UInt8], to url: URL) throws(OutputWriteError) -> Bool {
+        if let existing = FileManager.default.contents(atPath: url.path), existing.elementsEqual(bytes) {
+            return false
+        }
+        try write(bytes, to: url)
+        return true
+    }
+
     public static func write(_ data: Data, to url: URL, replacing: Bool = true) throws(OutputWriteError) {
         try write([UInt8](data), to: url, replacing: replacing)
     }

@@ -183,14 +183,3 @@ extension ExportRows {
     }
 }
 
-/// Bytewise (UTF-8) order: the same on every machine and locale, and total (unlike `String`'s
-/// `==`, which equates canonically equivalent spellings).
-func bytewiseLess(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
-/// -1, 0 or 1 by bytewise (UTF-8) order.
-func bytewiseCompare(_ a: String, _ b: String) -> Int {
-    if a.utf8.elementsEqual(b.utf8) { return 0 }
-    return bytewiseLess(a, b) ? -1 : 1
-}

@@ -45,7 +45,7 @@ public struct SnapshotDiff: Sendable {
         }
         let oldArchives = Dictionary(fromContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         let newArchives = Dictionary(toContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        for path in Set(oldArchives.keys).union(newArchives.keys).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for path in Set(oldArchives.keys).union(newArchives.keys).sorted(by: bytewiseLess) {
             let a = oldArchives[path] ?? ""
             let b = newArchives[path] ?? ""
             if a != b { archivesChanged.append(ArchiveChange(path: path, oldSHA256: a, newSHA256: b)) }

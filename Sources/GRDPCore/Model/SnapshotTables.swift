@@ -17,11 +17,6 @@ public struct SnapshotContent: Sendable, Equatable {
     public var districts: [DistrictRow] = []
 
     public init() {}
-
-    /// Every year with a row in a per-year table.
-    public var years: [Int] {
-        Set(indicators.map(\.year)).sorted()
-    }
 }
 
 public struct SourceArchiveRow: Sendable, Equatable {

@@ -42,8 +42,6 @@ final class ArchiveIngest: ArchiveVisitor {
     private(set) var skipped: [SkippedMember] = []
     private var normalizer: MemberNormalizer?
     private var current: MemberResult?
-    /// Rows of the current member, for progress.
-    private(set) var rowsSeen = 0
     /// Time spent in Normalize (the rest of reading an archive is Unpack's).
     private(set) var normalizeSeconds = 0.0
 
@@ -94,7 +92,6 @@ final class ArchiveIngest: ArchiveVisitor {
     }
 
     private func take(_ row: NormalizedRow) {
-        rowsSeen += 1
         current!.rowsRead += 1
         switch row.outcome {
         case .accepted(let record):

@@ -125,7 +125,7 @@ public enum Ingest {
                     archivePath: index + 1 < candidates.count ? candidates[index + 1].relativePath : "",
                     bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
         }
-        outcomes.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+        outcomes.sort { bytewiseLess($0.relativePath, $1.relativePath) }
         // Unpack and normalize run interleaved on one stream: normalize is the time spent in
         // Normalize's calls, unpack the rest (reading, hashing, decompressing).
         let elapsed = Timestamp.now().seconds(since: start)
@@ -143,17 +143,18 @@ public enum Ingest {
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
             rejection: nil, members: [], skipped: [])
         do {
-            let digest = try FileDigest.sha256(of: candidate.url)
+            let digest: (hex: String, bytes: Int64)
+            do {
+                digest = try FileDigest.sha256(of: candidate.url)
+            } catch {
+                throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
+            }
             outcome.sha256 = digest.hex
             outcome.bytes = digest.bytes
-            if let expected = candidate.expectedSHA256, expected != digest.hex {
-                throw ArchiveRejection(
-                    reason: .corruptArchive, member: nil,
-                    detail: "SHA-256 \(digest.hex) does not match \(candidate.relativePath).sha256 (\(expected))")
-            }
+            try candidate.checkSidecar(digest.hex)
             let ingest = ArchiveIngest(archivePath: candidate.relativePath, config: config, classifier: classifier)
-            try ArchiveReader(limits: limits).read(candidate.url, relativePath: candidate.relativePath, visitor: ingest)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
+            try ArchiveReader(limits: limits).read(candidate.url, relativePath: candidate.relativePath, visitor: ingest)
             outcome.members = ingest.members
             outcome.skipped = ingest.skipped
             if ingest.members.isEmpty {

@@ -137,7 +137,7 @@ public struct PipelineRunner {
             pathOfScanned[scanned] = archive.relativePath
             // Member path order, not the order in which the archive stores them.
             let order = archive.members.indices.sorted {
-                archive.members[$0].path.utf8.lexicographicallyPrecedes(archive.members[$1].path.utf8)
+                bytewiseLess(archive.members[$0].path, archive.members[$1].path)
             }
             for memberIndex in order {
                 try ledger.apply(
@@ -216,8 +216,9 @@ public struct PipelineRunner {
             report.contentSHA256 = hash
             logger.info("Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
             // The exports of the latest snapshot may be missing or stale: a run that published it and
-            // then could not write them (disk full) exited 73. Rewrite them; same content, same bytes.
-            if let latest { try writeExports(content: content, meta: latest.meta) }
+            // then could not write them (disk full) exited 73. Files that already hold the right
+            // bytes are left untouched.
+            if let latest { _ = try writeExports(content: content, meta: latest.meta) }
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version
@@ -313,13 +314,14 @@ public struct PipelineRunner {
             else { continue }
             let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
             let name = "\(table.rawValue).\(format.fileExtension)"
-            try AtomicFile.write(Array(text.utf8), to: config.exportsFolder.appendingPathComponent(name))
+            try AtomicFile.writeIfChanged(Array(text.utf8), to: config.exportsFolder.appendingPathComponent(name))
             written.append(name)
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {
             let package = Exporter.dataPackage(tables: csvTables, meta: meta)
-            try AtomicFile.write(Array(package.utf8), to: config.exportsFolder.appendingPathComponent("datapackage.json"))
+            try AtomicFile.writeIfChanged(
+                Array(package.utf8), to: config.exportsFolder.appendingPathComponent("datapackage.json"))
             written.append("datapackage.json")
         }
         return written

@@ -165,38 +165,21 @@ struct RunReport {
         return lines
     }
 
-    /// Creates `run-<stamp>.json`, never overwriting: a taken name gets `-2`, `-3`, ….
+    /// Publishes `run-<stamp>.json` atomically and never over another report: a taken name gets
+    /// `-2`, `-3`, …. A kill mid-write leaves at most a hidden `.grdp-*.tmp`, never a half report.
     static func writeNewFile(_ report: JSONValue, folder: URL, stamp: String) throws -> URL {
         let bytes = Array((report.serialized(pretty: true) + "\n").utf8)
         var attempt = 1
         while true {
-            let name = attempt == 1 ? "run-\(stamp).json" : "run-\(stamp)-\(attempt).json"
-            let url = folder.appendingPathComponent(name)
-            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if fd < 0 {
-                if errno == EEXIST {
-                    attempt += 1
-                    continue
-                }
-                throw OutputWriteError(path: url.path, operation: "create the run report", errno: errno)
+            let url = folder.appendingPathComponent(attempt == 1 ? "run-\(stamp).json" : "run-\(stamp)-\(attempt).json")
+            // (No `catch … where` here: Swift 6.3.1 crashes compiling it on a typed throw.)
+            do {
+                try AtomicFile.write(bytes, to: url, replacing: false)
+                return url
+            } catch {
+                guard error.errno == EEXIST else { throw error }
+                attempt += 1
             }
-            defer { close(fd) }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                if written < 0 {
-                    let error = errno
-                    unlink(url.path)
-                    throw OutputWriteError(path: url.path, operation: "write the run report", errno: error)
-                }
-                offset += written
-            }
-            if fsync(fd) != 0 {
-                let error = errno
-                unlink(url.path)
-                throw OutputWriteError(path: url.path, operation: "sync the run report", errno: error)
-            }
-            return url
         }
     }
 }
@@ -205,7 +188,7 @@ struct RunReport {
 public enum ExitCodes {
     public static func code(for error: any Error) -> Int32 {
         switch error {
-        case let error as ConfigError: error.kind == .missingFile ? 66 : 64
+        case let error as ConfigError: error.exitCode
         case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66

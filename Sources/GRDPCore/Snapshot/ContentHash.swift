@@ -78,7 +78,7 @@ enum ContentHash {
             if case .text(let name) = row.first { return name }
             return nil
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names.sorted(by: bytewiseLess)
     }
 
     static func quoteIdentifier(_ name: String) -> String {

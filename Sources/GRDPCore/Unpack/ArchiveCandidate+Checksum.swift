@@ -10,10 +10,15 @@ extension ArchiveCandidate {
         } catch {
             throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
         }
-        if let expected = expectedSHA256, expected != digest.hex {
-            let shown = expected.isEmpty ? "an empty .sha256 file" : "'\(expected)' in its .sha256 file"
-            throw ArchiveRejection.corrupt("SHA-256 \(digest.hex) does not match \(shown)")
-        }
+        try checkSidecar(digest.hex)
         return digest
+    }
+
+    /// Throws `corrupt-archive` when a `.sha256` sidecar names another digest than `hex`.
+    public func checkSidecar(_ hex: String) throws {
+        if let expected = expectedSHA256, expected != hex {
+            let shown = expected.isEmpty ? "an empty .sha256 file" : "'\(expected)' in its .sha256 file"
+            throw ArchiveRejection.corrupt("SHA-256 \(hex) does not match \(shown)")
+        }
     }
 }

@@ -125,7 +125,7 @@ public enum ReturnsScanner {
 
     /// Bytewise order of the UTF-8 strings (`B.zip` before `a.zip`, `2024-06-30_x.zip` before `2024/07-01_y.tar.gz`).
     public static func precedesBytewise(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        bytewiseLess(a, b)
     }
 
     /// True when the name of `path` ends in one of `archiveSuffixes`, ignoring case.

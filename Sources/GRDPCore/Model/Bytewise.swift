@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// -1, 0 or 1 by bytewise (UTF-8) order: the order of archives, members, codes and keys
+/// everywhere in grdp (CONTRACT §3, §4.4). The same on every machine and locale, and total
+/// (unlike `String`'s `<`, which orders and equates canonically equivalent spellings).
+/// `memcmp` on the strings' contiguous UTF-8: it sits on the hot path of Compute's sorts.
+func bytewiseCompare(_ a: String, _ b: String) -> Int {
+    var a = a
+    var b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let common = min(x.count, y.count)
+            if common > 0 {
+                let c = memcmp(x.baseAddress!, y.baseAddress!, common)
+                if c != 0 { return c < 0 ? -1 : 1 }
+            }
+            return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+        }
+    }
+}
+
+/// Whether `a` precedes `b` in bytewise (UTF-8) order (`B.zip` before `a.zip`).
+func bytewiseLess(_ a: String, _ b: String) -> Bool {
+    bytewiseCompare(a, b) < 0
+}
