@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Darwin)
-internal import Darwin
+    internal import Darwin
 #endif
 
 /// The formulas of CONTRACT §5: core, e-commerce, digitised, share, targets, gap and status.
@@ -36,7 +36,7 @@ public enum IndicatorCalculator {
         var byDistrict: [DistrictKey: DistrictSums] = [:]
         /// Σ va (VND) of counted transactions per enterprise record index.
         var ecommerceVAOfEnterprise: [Int: ExactDecimal] = [:]
-        /// One entry per group, merged by sales key after sorting (no dictionary of 100,000s of keys).
+        /// One entry per group, merged by sales key after sorting (`salesRows`).
         var sales: [(key: SalesKey, sums: SalesSums)] = []
 
         for enterprise in input.enterprises {
@@ -116,27 +116,72 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
-        // Sorted, then equal keys (the statuses of one counted or uncounted sales row) merged in place.
-        sales.sort { $0.key < $1.key }
-        var kept = 0
-        for index in sales.indices {
-            if kept > 0, sales[kept - 1].key == sales[index].key {
-                sales[kept - 1].sums.transactions += sales[index].sums.transactions
-                sales[kept - 1].sums.net = try sales[kept - 1].sums.net + sales[index].sums.net
-                sales[kept - 1].sums.va = try sales[kept - 1].sums.va + sales[index].sums.va
-            } else {
-                sales.swapAt(kept, index)
-                kept += 1
-            }
-        }
-        sales.removeSubrange(kept...)
-        let salesRows = sales.map { key, sums in
-            EcommerceSalesRow(
-                year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
-                sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions,
-                netVND: sums.net.reduced, vaVND: sums.va.reduced, counted: key.counted)
-        }
+        let salesRows = try salesRows(sales)
         return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
+    }
+
+    /// The `ecommerce_sales` rows: groups of equal sales key (the statuses of one counted or
+    /// uncounted row) merged, in the snapshot's canonical order — every column ascending, money as
+    /// its stored text — which is the order the content hash reads them back in.
+    ///
+    /// Sorting 100,000s of keys of three strings each is the costly part, so each distinct string
+    /// is ranked once (bytewise) and the rows are sorted by two integer words.
+    private static func salesRows(_ sales: [(key: SalesKey, sums: SalesSums)]) throws(ArithmeticOverflow)
+        -> [EcommerceSalesRow]
+    {
+        var rankOf: [String: UInt64] = [:]
+        for entry in sales {
+            rankOf[entry.key.channel] = 0
+            rankOf[entry.key.sellerTaxCode] = 0
+            rankOf[entry.key.sellerDistrictCode] = 0
+        }
+        for (rank, text) in rankOf.keys.sorted(by: bytewiseLess).enumerated() { rankOf[text] = UInt64(rank) }
+        // (year, month, channel) in the high word, (seller, district, counted) in the low one;
+        // ranks are below the number of rows, so below 2^31.
+        var order: [(high: UInt64, low: UInt64, index: Int)] = sales.indices.map { index in
+            let key = sales[index].key
+            let high =
+                UInt64(UInt16(truncatingIfNeeded: key.year)) << 48 | UInt64(UInt8(truncatingIfNeeded: key.month)) << 40
+                | rankOf[key.channel]!
+            let low = rankOf[key.sellerTaxCode]! << 32 | rankOf[key.sellerDistrictCode]! << 1 | (key.counted ? 1 : 0)
+            return (high, low, index)
+        }
+        rankOf = [:]
+        order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
+
+        var rows: [EcommerceSalesRow] = []
+        rows.reserveCapacity(order.count)
+        var previous: (high: UInt64, low: UInt64)?
+        for (high, low, index) in order {
+            let (key, sums) = sales[index]
+            if let previous, previous == (high, low) {
+                let last = rows.count - 1
+                rows[last].transactions += sums.transactions
+                rows[last].netVND = try rows[last].netVND + sums.net
+                rows[last].vaVND = try rows[last].vaVND + sums.va
+                continue
+            }
+            previous = (high, low)
+            rows.append(
+                EcommerceSalesRow(
+                    year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
+                    sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions, netVND: sums.net,
+                    vaVND: sums.va, counted: key.counted))
+        }
+        // The counted and the uncounted row of one seller in one month are adjacent; the canonical
+        // order puts them by their other columns, not by `counted` first.
+        var index = 0
+        while index < rows.count {
+            rows[index].netVND = rows[index].netVND.reduced
+            rows[index].vaVND = rows[index].vaVND.reduced
+            if index > 0, rows[index - 1].sameSalesKeyButCounted(rows[index]),
+                EcommerceSalesRow.canonicalLess(rows[index], rows[index - 1])
+            {
+                rows.swapAt(index - 1, index)
+            }
+            index += 1
+        }
+        return rows
     }
 
     /// One year's row: the three components, share, target, gap and status.
@@ -203,32 +248,36 @@ private struct DistrictSums {
     var digitised = ExactDecimal.zero
 }
 
-private struct SalesKey: Hashable, Comparable {
+private struct SalesKey {
     var year: Int
     var month: Int
     var channel: String
     var sellerTaxCode: String
     var sellerDistrictCode: String
     var counted: Bool
-
-    static func < (a: SalesKey, b: SalesKey) -> Bool {
-        if a.year != b.year { return a.year < b.year }
-        if a.month != b.month { return a.month < b.month }
-        if let order = bytewiseOrder(a.channel, b.channel) { return order }
-        if let order = bytewiseOrder(a.sellerTaxCode, b.sellerTaxCode) { return order }
-        if let order = bytewiseOrder(a.sellerDistrictCode, b.sellerDistrictCode) { return order }
-        return !a.counted && b.counted
-    }
-
-    /// Whether `a` precedes `b` bytewise, or nil when they are equal.
-    private static func bytewiseOrder(_ a: String, _ b: String) -> Bool? {
-        let order = bytewiseCompare(a, b)
-        return order == 0 ? nil : order < 0
-    }
 }
 
 private struct SalesSums {
     var transactions: Int
     var net = ExactDecimal.zero
     var va = ExactDecimal.zero
+}
+
+extension EcommerceSalesRow {
+    /// Same year, month, channel, seller and district: the counted and the uncounted row of one grain.
+    fileprivate func sameSalesKeyButCounted(_ other: EcommerceSalesRow) -> Bool {
+        year == other.year && month == other.month && channel == other.channel
+            && sellerTaxCode == other.sellerTaxCode && sellerDistrictCode == other.sellerDistrictCode
+    }
+
+    /// The snapshot's canonical order between two such rows: the remaining columns ascending as
+    /// stored — the count as an integer, money as its canonical text compared bytewise, then the flag.
+    fileprivate static func canonicalLess(_ a: EcommerceSalesRow, _ b: EcommerceSalesRow) -> Bool {
+        if a.transactions != b.transactions { return a.transactions < b.transactions }
+        let net = bytewiseCompare(a.netVND.description, b.netVND.description)
+        if net != 0 { return net < 0 }
+        let va = bytewiseCompare(a.vaVND.description, b.vaVND.description)
+        if va != 0 { return va < 0 }
+        return !a.counted && b.counted
+    }
 }

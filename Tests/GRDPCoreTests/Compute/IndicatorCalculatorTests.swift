@@ -159,4 +159,50 @@ private func sale(
         #expect(output.indicators[0].digitisedBVND.description == "0.000")
         #expect(output.indicators[0].ecommerceBVND.description == "0.500")
     }
+
+    /// `ecommerce_sales` comes out in the snapshot's canonical order (every column ascending, money
+    /// as stored text), the order the content hash and `loadContent` read it back in — also where
+    /// a seller's counted and uncounted rows of one month differ only after `counted`.
+    @Test func salesRowsComeOutInTheOrderTheSnapshotReadsThemBack() throws {
+        let m = methodology
+        let input = ComputeInput(
+            enterprises: [enterprise("0101243150", 2022, vsic: "4711", section: "G", va: "2000", methodology: m)],
+            transactions: [
+                // Seller A, June: one completed (counted), two cancelled: the counted row has fewer
+                // transactions, so it comes first although `counted` would sort it last.
+                sale("a1", 2022, amount: "5", seller: "0101243150"),
+                sale("a2", 2022, amount: "7", status: .cancelled, seller: "0101243150"),
+                sale("a3", 2022, amount: "900", status: .cancelled, seller: "0101243150"),
+                // Individual seller, June: one of each; equal counts, so net as text decides: "10" < "9".
+                sale("b1", 2022, amount: "10", district: "661"),
+                sale("b2", 2022, amount: "9", status: .pending, district: "661"),
+                // Other months, channels and years around them.
+                sale("c1", 2022, month: 5, amount: "1", channel: "website"),
+                sale("c2", 2021, month: 12, amount: "2", channel: "social", district: "662"),
+                sale("c3", 2022, month: 6, amount: "3", channel: "Website", district: "661"),
+            ],
+            grdp: [])
+        let output = try IndicatorCalculator.compute(input, methodology: m)
+        let june = output.ecommerceSales.filter { $0.year == 2022 && $0.month == 6 }
+        #expect(
+            june.map { "\($0.channel) \($0.sellerTaxCode) \($0.transactions) \($0.netVND) \($0.counted)" } == [
+                "Website  1 3 true",
+                "marketplace  1 10 true",
+                "marketplace  1 9 false",
+                "marketplace 0101243150 1 5 true",
+                "marketplace 0101243150 2 907 false",
+            ])
+
+        var content = SnapshotContent()
+        content.ecommerceSales = output.ecommerceSales
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let store = SnapshotStore(folder: folder)
+        guard case .published(let meta) = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        else {
+            Issue.record("not published")
+            return
+        }
+        #expect(try store.open(version: meta.version).loadContent().ecommerceSales == output.ecommerceSales)
+    }
 }
