@@ -4,7 +4,7 @@ public import Foundation
 /// file's folder. Built by `ConfigLoader`.
 public struct PipelineConfig: Sendable {
     /// Number conventions for numeric cells (CONTRACT §4.2).
-    public enum NumberFormat: String, Sendable {
+    public enum NumberFormat: String, Sendable, Codable {
         case auto
         case en
         case vi
@@ -109,4 +109,6 @@ extension PipelineConfig {
     public var reportsFolder: URL { outputs.folder.appendingPathComponent("reports", isDirectory: true) }
     public var exportsFolder: URL { outputs.folder.appendingPathComponent("exports", isDirectory: true) }
     public var lockFile: URL { outputs.folder.appendingPathComponent(".lock") }
+    /// What lets a run skip work already done (`RunCache`); deleting it only costs time.
+    public var cacheFolder: URL { outputs.folder.appendingPathComponent("cache", isDirectory: true) }
 }

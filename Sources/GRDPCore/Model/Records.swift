@@ -1,5 +1,5 @@
 /// Where a record came from: archive (relative to `inputs.returns`), member path and physical line.
-public struct SourceLocation: Sendable, Hashable {
+public struct SourceLocation: Sendable, Hashable, Codable {
     public var archivePath: String
     public var memberPath: String
     public var line: Int
@@ -98,7 +98,7 @@ public enum RowOutcome: Sendable, Hashable {
 }
 
 /// A quarantined row, with its provenance and raw text.
-public struct QuarantineEntry: Sendable, Hashable {
+public struct QuarantineEntry: Sendable, Hashable, Codable {
     public var location: SourceLocation
     public var kind: RecordKind
     public var reason: ReasonCode

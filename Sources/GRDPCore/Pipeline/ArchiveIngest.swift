@@ -1,5 +1,5 @@
 /// What one data member yielded: its rows in order, and its counts for the report (CONTRACT §4.4, §8).
-public struct MemberResult: Sendable {
+public struct MemberResult: Sendable, Codable {
     public var path: String
     public var kind: RecordKind
     public var numberConvention: PipelineConfig.NumberFormat = .en
@@ -20,13 +20,19 @@ public struct MemberResult: Sendable {
 
     public var rowsQuarantined: Int { quarantine.count }
 
+    /// What the run cache keeps (`RunCache`): the counts and quarantine, not the rows.
+    enum CodingKeys: String, CodingKey {
+        case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
+        case rowsSuperseded, rejection
+    }
+
     public var quarantinedByReason: [ReasonCode: Int] {
         quarantine.reduce(into: [:]) { $0[$1.reason, default: 0] += 1 }
     }
 }
 
 /// A member that was not read as data: a link, a device, an unrecognized CSV.
-public struct SkippedMember: Sendable {
+public struct SkippedMember: Sendable, Codable {
     public var path: String
     public var reason: ReasonCode
     public var detail: String

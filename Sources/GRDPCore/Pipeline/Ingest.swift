@@ -2,8 +2,8 @@ import Foundation
 public import Logging
 
 /// One archive as the run saw it.
-public struct ArchiveOutcome: Sendable {
-    public enum Status: String, Sendable {
+public struct ArchiveOutcome: Sendable, Codable {
+    public enum Status: String, Sendable, Codable {
         case accepted
         case rejected
         case excluded
@@ -22,7 +22,7 @@ public struct ArchiveOutcome: Sendable {
 }
 
 /// The unpack and normalize stages over every archive of `inputs.returns`.
-public struct IngestResult: Sendable {
+public struct IngestResult: Sendable, Codable {
     public var archives: [ArchiveOutcome]
     public var ignoredFiles: [String]
     public var unpackSeconds: Double
@@ -49,17 +49,10 @@ public enum Ingest {
         return min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
 
-    /// Reads every archive in revision order. Never throws for a bad archive: it becomes a
-    /// rejected `ArchiveOutcome` naming member and reason.
-    ///
-    /// Archives are independent until the revision ledger, so `threads` of them are read at once;
-    /// `consume` (on the calling thread) gets each read archive in revision order, with its index
-    /// among the scanned archives, and may take its accepted rows out (the report keeps only the
-    /// counts). At most `threads` archives are in flight, read or waiting for `consume`.
-    public static func run(
-        config: PipelineConfig, logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil,
-        threads: Int = Ingest.defaultThreads, consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
-    ) throws -> IngestResult {
+    /// Lists `inputs.returns` and hashes every archive (on `threads` threads): what a run reads,
+    /// and what decides whether it needs to (`ScannedInputs.fingerprint`).
+    public static func scan(config: PipelineConfig, threads: Int = Ingest.defaultThreads) throws -> ScannedInputs {
+        let start = Timestamp.now()
         let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: config.inputs.exclude)
         // A returns folder with no archive at all is far more often an unmounted share or a wrong
         // path than a province with no returns: publishing an empty snapshot would replace every
@@ -71,32 +64,61 @@ public enum Ingest {
                     + " (is it mounted?); no snapshot written",
                 what: "Returns")
         }
+        let urls = scan.archives.map(\.url)
+            + scan.excluded.map { config.inputs.returnsFolder.appendingPathComponent($0) }
+        var digests: [ScannedInputs.Digest?] = []
+        digests.reserveCapacity(urls.count)
+        let queue = OrderedWorkQueue<ScannedInputs.Digest?>(count: urls.count, window: max(1, threads) * 2)
+        queue.run(threads: threads) { index in
+            (try? FileDigest.sha256(of: urls[index])).map { ScannedInputs.Digest(sha256: $0.hex, bytes: $0.bytes) }
+        } take: { _, digest in
+            digests.append(digest)
+        }
+        return ScannedInputs(
+            scan: scan, archiveDigests: Array(digests[..<scan.archives.count]),
+            excludedDigests: Array(digests[scan.archives.count...]), seconds: Timestamp.now().seconds(since: start))
+    }
+
+    /// Reads every archive in revision order. Never throws for a bad archive: it becomes a
+    /// rejected `ArchiveOutcome` naming member and reason.
+    ///
+    /// Archives are independent until the revision ledger, so `threads` of them are read at once;
+    /// `consume` (on the calling thread) gets each read archive in revision order, with its index
+    /// among the scanned archives, and may take its accepted rows out (the report keeps only the
+    /// counts). At most `threads` archives are in flight, read or waiting for `consume`.
+    public static func run(
+        config: PipelineConfig, inputs: ScannedInputs? = nil, logger: Logger,
+        progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
+        consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
+    ) throws -> IngestResult {
+        let start = Timestamp.now()
+        let given = inputs
+        let inputs = try given ?? scan(config: config, threads: threads)
+        let scan = inputs.scan
         let classifier = MemberClassifier(kinds: config.inputs.kinds)
         let limits = UnpackLimits(
             maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio)
-        let start = Timestamp.now()
         var outcomes: [ArchiveOutcome] = []
         let totalBytes = scan.archives.reduce(Int64(0)) { $0 + $1.bytes }
         var bytesDone: Int64 = 0
         var rows = 0
 
-        for excluded in scan.excluded {
-            let url = config.inputs.returnsFolder.appendingPathComponent(excluded)
-            let digest = try? FileDigest.sha256(of: url)
+        for (excluded, digest) in zip(scan.excluded, inputs.excludedDigests) {
             outcomes.append(
                 ArchiveOutcome(
-                    relativePath: excluded, sha256: digest?.hex ?? "", bytes: digest?.bytes ?? 0, status: .excluded,
+                    relativePath: excluded, sha256: digest?.sha256 ?? "", bytes: digest?.bytes ?? 0, status: .excluded,
                     rejection: nil, members: [], skipped: []))
         }
 
         let candidates = scan.archives
+        let digests = inputs.archiveDigests
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count, archivePath: candidates.first?.relativePath ?? "",
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
         let queue = OrderedWorkQueue<ArchiveOutcome>(count: candidates.count, window: max(1, threads))
         try queue.run(threads: threads) { index in
-            read(candidates[index], config: config, classifier: classifier, limits: limits)
+            read(candidates[index], digest: digests[index], config: config, classifier: classifier, limits: limits)
         } take: { index, read in
             var outcome = read
             let candidate = candidates[index]
@@ -128,7 +150,7 @@ public enum Ingest {
         outcomes.sort { bytewiseLess($0.relativePath, $1.relativePath) }
         // Unpack and normalize run interleaved on one stream: normalize is the time spent in
         // Normalize's calls, unpack the rest (reading, hashing, decompressing).
-        let elapsed = Timestamp.now().seconds(since: start)
+        let elapsed = Timestamp.now().seconds(since: start) + (given?.seconds ?? 0)
         let normalize = outcomes.reduce(0) { $0 + $1.normalizeSeconds }
         return IngestResult(
             archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: max(0, elapsed - normalize),
@@ -136,18 +158,25 @@ public enum Ingest {
     }
 
     /// Reads one archive; any fault rejects it as a whole.
+    ///
+    /// `digest` is the archive's SHA-256 and size from `scan`; nil hashes it here.
     static func read(
-        _ candidate: ArchiveCandidate, config: PipelineConfig, classifier: MemberClassifier, limits: UnpackLimits
+        _ candidate: ArchiveCandidate, digest known: ScannedInputs.Digest? = nil, config: PipelineConfig,
+        classifier: MemberClassifier, limits: UnpackLimits
     ) -> ArchiveOutcome {
         var outcome = ArchiveOutcome(
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
             rejection: nil, members: [], skipped: [])
         do {
             let digest: (hex: String, bytes: Int64)
-            do {
-                digest = try FileDigest.sha256(of: candidate.url)
-            } catch {
-                throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
+            if let known {
+                digest = (known.sha256, known.bytes)
+            } else {
+                do {
+                    digest = try FileDigest.sha256(of: candidate.url)
+                } catch {
+                    throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
+                }
             }
             outcome.sha256 = digest.hex
             outcome.bytes = digest.bytes

@@ -19,6 +19,9 @@ struct RunReport {
     var exports: [String] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
+    /// Up to date without reading any archive: the inputs are those of this snapshot's run
+    /// (`RunCache`); `archives` then repeats what that run read.
+    var inputsUnchangedSince: Int?
 
     /// How many quarantined rows each member lists in the report (all are in the snapshot).
     static let firstQuarantinedLimit = 20
@@ -49,6 +52,9 @@ struct RunReport {
             ("stages", .object(["unpack", "normalize", "compute", "snapshot"].compactMap { name in
                 stages[name].map { (name, JSONValue.seconds($0)) }
             })))
+        if let inputsUnchangedSince {
+            members.append(("inputs_unchanged_since", .string(SnapshotMeta.label(inputsUnchangedSince))))
+        }
         if let recomputedYears { members.append(("recomputed_years", .array(recomputedYears.map { .int($0) }))) }
         if !exports.isEmpty { members.append(("exports", .array(exports.map { .string($0) }))) }
         if !prunedSnapshots.isEmpty {
@@ -156,7 +162,13 @@ struct RunReport {
                 let removed = prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", ")
                 lines.append("Removed old snapshots: \(removed).")
             }
-        case .upToDate: lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
+        case .upToDate:
+            if let inputsUnchangedSince {
+                lines.append(
+                    "Inputs unchanged since \(SnapshotMeta.label(inputsUnchangedSince)) (same archives, config and "
+                        + "grdp version): no archive decompressed.")
+            }
+            lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
         case .locked: lines.append("Another run holds the lock; this run did nothing.")
         case .failed: lines.append(contentsOf: errors.map { "Failed: \($0)" })

@@ -77,8 +77,9 @@ extension SnapshotContent {
         }
     }
 
-    /// Reads every table back, rows in key order (`ORDER BY` every column, natural key first).
-    init(loadingFrom database: Database) throws(SnapshotError) {
+    /// Reads every table back, rows in key order (`ORDER BY` every column, natural key first);
+    /// without `includingRecords`, all but `enterprise`, `ecommerce_sales` and `grdp`.
+    init(loadingFrom database: Database, includingRecords: Bool = true) throws(SnapshotError) {
         typealias S = SnapshotSchema
         let money = S.moneyDecimals
         self.init()
@@ -93,24 +94,7 @@ extension SnapshotContent {
                 rowsRead: try row.int(), rowsAccepted: try row.int(), rowsQuarantined: try row.int(),
                 rowsSuperseded: try row.int(), rowsExcluded: try row.int())
         }
-        enterprises = try loadRows(S.enterprise, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            EnterpriseRow(
-                taxCode: try row.text(), year: try row.int(), name: try row.text(), vsic: try row.text(),
-                section: try row.text(), districtCode: try row.text(), valueAddedMVND: try row.exact(),
-                isCore: try row.bool(),
-                source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
-        }
-        ecommerceSales = try loadRows(S.ecommerceSales, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            EcommerceSalesRow(
-                year: try row.int(), month: try row.int(), channel: try row.text(), sellerTaxCode: try row.text(),
-                sellerDistrictCode: try row.text(), transactions: try row.int(), netVND: try row.exact(),
-                vaVND: try row.exact(), counted: try row.bool())
-        }
-        grdp = try loadRows(S.grdp, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            GRDPRow(
-                year: try row.int(), grdpBVND: try row.exact(),
-                source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
-        }
+        if includingRecords { try loadRecords(from: database) }
         indicators = try SnapshotContent.loadIndicators(from: database)
         districtIndicators = try loadRows(S.indicatorByDistrict, database) {
             (row: inout RowDecoder) throws(SnapshotError) in
@@ -129,6 +113,31 @@ extension SnapshotContent {
         }
         districts = try loadRows(S.district, database) { (row: inout RowDecoder) throws(SnapshotError) in
             DistrictRow(code: try row.text(), name: try row.text())
+        }
+    }
+}
+
+extension SnapshotContent {
+    /// `enterprise`, `ecommerce_sales` and `grdp`, rows in key order.
+    fileprivate mutating func loadRecords(from database: Database) throws(SnapshotError) {
+        typealias S = SnapshotSchema
+        enterprises = try loadRows(S.enterprise, database) { (row: inout RowDecoder) throws(SnapshotError) in
+            EnterpriseRow(
+                taxCode: try row.text(), year: try row.int(), name: try row.text(), vsic: try row.text(),
+                section: try row.text(), districtCode: try row.text(), valueAddedMVND: try row.exact(),
+                isCore: try row.bool(),
+                source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
+        }
+        ecommerceSales = try loadRows(S.ecommerceSales, database) { (row: inout RowDecoder) throws(SnapshotError) in
+            EcommerceSalesRow(
+                year: try row.int(), month: try row.int(), channel: try row.text(), sellerTaxCode: try row.text(),
+                sellerDistrictCode: try row.text(), transactions: try row.int(), netVND: try row.exact(),
+                vaVND: try row.exact(), counted: try row.bool())
+        }
+        grdp = try loadRows(S.grdp, database) { (row: inout RowDecoder) throws(SnapshotError) in
+            GRDPRow(
+                year: try row.int(), grdpBVND: try row.exact(),
+                source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
         }
     }
 }

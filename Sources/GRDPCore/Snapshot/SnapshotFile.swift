@@ -19,8 +19,11 @@ public final class SnapshotFile {
     }
 
     /// Every table back into the row types, rows in key order.
-    public func loadContent() throws(SnapshotError) -> SnapshotContent {
-        try SnapshotContent(loadingFrom: database)
+    ///
+    /// - Parameter includingRecords: false leaves out `enterprise`, `ecommerce_sales` and `grdp`,
+    ///   the tables that grow with the data and that no export reads.
+    public func loadContent(includingRecords: Bool = true) throws(SnapshotError) -> SnapshotContent {
+        try SnapshotContent(loadingFrom: database, includingRecords: includingRecords)
     }
 
     /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.

@@ -2,7 +2,7 @@
 /// and a detail sentence that carries the underlying libarchive, zlib, liblzma or libbz2 message.
 ///
 /// An archive is rejected as a whole: nothing read from it before the fault counts.
-public struct ArchiveRejection: Error, Sendable, CustomStringConvertible {
+public struct ArchiveRejection: Error, Sendable, CustomStringConvertible, Codable {
     public var reason: ReasonCode
     public var member: String?
     public var detail: String

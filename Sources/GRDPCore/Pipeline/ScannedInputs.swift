@@ -1,0 +1,44 @@
+/// The archives of `inputs.returns`, listed and hashed, before any is decompressed.
+public struct ScannedInputs: Sendable {
+    public struct Digest: Sendable, Equatable, Codable {
+        public var sha256: String
+        public var bytes: Int64
+    }
+
+    public var scan: ReturnsScan
+    /// SHA-256 and size of each of `scan.archives`, in order; nil when it could not be read (reading
+    /// it again rejects it, naming the error).
+    public var archiveDigests: [Digest?]
+    /// The same for `scan.excluded`.
+    public var excludedDigests: [Digest?]
+    /// Time spent listing and hashing.
+    public var seconds: Double
+
+    /// A SHA-256 over everything a run's snapshot and report depend on besides the code: the tool
+    /// version, the config file's SHA-256, and every file of the returns folder — each archive's
+    /// path, SHA-256, size and `.sha256` sidecar digest, the excluded archives, the ignored names.
+    /// Same fingerprint, same figures: grdp is deterministic (CONTRACT §6). Nil when an archive
+    /// could not be hashed.
+    public func fingerprint(toolVersion: String, configSHA256: String) -> String? {
+        var serializer = ContentHash.Serializer()
+        serializer.string("grdp-inputs-v1")
+        serializer.string(toolVersion)
+        serializer.string(configSHA256)
+        serializer.count(scan.archives.count)
+        for (archive, digest) in zip(scan.archives, archiveDigests) {
+            guard let digest else { return nil }
+            serializer.string(archive.relativePath)
+            serializer.string(digest.sha256)
+            serializer.count(Int(digest.bytes))
+            serializer.string(archive.expectedSHA256.map { "sidecar " + $0 } ?? "no sidecar")
+        }
+        serializer.count(scan.excluded.count)
+        for (path, digest) in zip(scan.excluded, excludedDigests) {
+            serializer.string(path)
+            serializer.string(digest?.sha256 ?? "unreadable")
+        }
+        serializer.count(scan.ignoredFiles.count)
+        for name in scan.ignoredFiles { serializer.string(name) }
+        return serializer.finish()
+    }
+}

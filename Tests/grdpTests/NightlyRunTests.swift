@@ -1,0 +1,163 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// The nightly run over inputs that did not change (issue 5): every archive is hashed, none is
+/// decompressed, and the answer is the one a full run would give (`RunCache`).
+@Suite struct NightlyRunTests {
+    /// The report's `archives`, as canonical JSON, to compare two runs' views of the inputs.
+    static func archivesJSON(_ report: [String: Any]) throws -> String {
+        let archives = try #require(report["archives"])
+        let data = try JSONSerialization.data(withJSONObject: archives, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func isShortcut(_ report: [String: Any]?) -> Bool {
+        report?["inputs_unchanged_since"] != nil
+    }
+
+    var cacheFile: (Fixture) -> URL = { $0.outputs.appendingPathComponent("cache/last-run.json") }
+
+    @Test func unchangedInputsAreUpToDateWithoutDecompressing() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        try Data("not a return".utf8).write(to: fixture.returns.appendingPathComponent("README.txt"))
+        #expect(try fixture.grdp("run").status == 0)
+        let first = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(first))
+        #expect(FileManager.default.fileExists(atPath: cacheFile(fixture).path))
+
+        let second = try fixture.grdp("run")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("no archive decompressed"))
+        #expect(second.stderr.contains("Up to date: v0001 already holds these figures."))
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "up-to-date")
+        #expect(report["snapshot"] as? String == "v0001")
+        #expect(report["inputs_unchanged_since"] as? String == "v0001")
+        #expect(report["content_sha256"] as? String == first["content_sha256"] as? String)
+        #expect((report["stages"] as? [String: Double])?["normalize"] == 0)
+        // The report still describes every archive, member and count, as the reading run saw them.
+        #expect(try Self.archivesJSON(report) == Self.archivesJSON(first))
+        #expect(report["ignored_files"] as? [String] == ["README.txt"])
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+    }
+
+    @Test func anyChangeToTheInputsReadsEverythingAgain() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+
+        // A new archive: read, a new snapshot, and that snapshot is the one a run from scratch gives.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        var report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report))
+        #expect(report["snapshot"] as? String == "v0002")
+
+        // The config changes, not the figures (a comment): read again, up to date by content hash;
+        // the next run is a shortcut again.
+        let yaml = try String(contentsOf: fixture.config, encoding: .utf8)
+        try (yaml + "# reviewed\n").write(to: fixture.config, atomically: true, encoding: .utf8)
+        #expect(try fixture.grdp("run").status == 0)
+        report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report) && report["outcome"] as? String == "up-to-date")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(Self.isShortcut(try fixture.reportsWritten().last))
+
+        // The same archive rewritten with other bytes (one more, non-data member) is another archive.
+        try fixture.write(
+            Fixture.firstReturn + [.init(path: "notes.txt", text: "checked\n")], format: .zip,
+            as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report) && report["snapshot"] as? String == "v0003")
+
+        // A file the run ignores still shows in the report, so it counts too.
+        try Data("notes".utf8).write(to: fixture.returns.appendingPathComponent("NOTES.txt"))
+        #expect(try fixture.grdp("run").status == 0)
+        report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report) && report["ignored_files"] as? [String] == ["NOTES.txt"])
+        let incremental = try #require(report["content_sha256"] as? String)
+
+        // From scratch, in a fresh outputs folder: the same content as the incremental runs.
+        try FileManager.default.removeItem(at: fixture.outputs)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == incremental)
+    }
+
+    @Test func forceAndYearRunsReadEverything() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(!Self.isShortcut(try fixture.reportsWritten().last))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+
+        // `run --year` publishes a snapshot that keeps other years from an older one: it is not what
+        // the inputs give, so the next run must read them and publish the full figures.
+        try fixture.write(RecomputeTests.twoYearRevision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run", "--year", "2023").status == 0)
+        #expect(!Self.isShortcut(try fixture.reportsWritten().last))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0)
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report))
+        #expect(report["snapshot"] as? String == "v0004")
+        #expect(
+            try fixture.grdp("export").stdout
+                == [EndToEndTests.header, RecomputeTests.after2023, RecomputeTests.after2024, ""].joined(
+                    separator: "\n"))
+    }
+
+    @Test func aDamagedOrStaleCacheIsIgnored() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+
+        // Garbage in the cache: the run reads everything, and writes a good cache again.
+        try Data("{\"format\": 1, \"fingerprint\": tru".utf8).write(to: cacheFile(fixture))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(!Self.isShortcut(try fixture.reportsWritten().last))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(Self.isShortcut(try fixture.reportsWritten().last))
+
+        // The cache names v0002 but v0002 was removed by hand: v0001 is the latest, not what the cache
+        // vouches for, so the run reads everything (and finds v0001 up to date by content hash).
+        let cache = try Data(contentsOf: cacheFile(fixture))
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite"))
+        #expect(try fixture.grdp("run").status == 0)
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report) && report["snapshot"] as? String == "v0001")
+
+        // A cache copied from elsewhere, for a snapshot of other content, is not believed either.
+        var edited = try #require(try JSONSerialization.jsonObject(with: cache) as? [String: Any])
+        edited["contentSHA256"] = String(repeating: "0", count: 64)
+        try JSONSerialization.data(withJSONObject: edited).write(to: cacheFile(fixture))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(!Self.isShortcut(try fixture.reportsWritten().last))
+    }
+
+    @Test func missingExportsAreRepairedWithoutReading() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let names = try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted()
+        #expect(!names.isEmpty)
+        let before = try names.map { try Data(contentsOf: exports.appendingPathComponent($0)) }
+        for name in names { try FileManager.default.removeItem(at: exports.appendingPathComponent(name)) }
+
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(Self.isShortcut(try fixture.reportsWritten().last))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == names)
+        #expect(try names.map { try Data(contentsOf: exports.appendingPathComponent($0)) } == before)
+    }
+}
