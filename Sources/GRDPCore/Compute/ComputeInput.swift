@@ -8,6 +8,8 @@ public struct ComputeInput: Sendable {
     /// …and already summed by `TransactionGroup.Key` (a run: the revision ledger keeps them so). Compute
     /// takes both.
     public var transactionGroups: [TransactionGroup]
+    /// …or with their texts interned (a run: the revision ledger's own form).
+    var groupTable: TransactionGroupTable?
     public var grdp: [GRDPRow]
 
     public init(
@@ -17,6 +19,7 @@ public struct ComputeInput: Sendable {
         self.enterprises = enterprises
         self.transactions = transactions
         self.transactionGroups = transactionGroups
+        self.groupTable = nil
         self.grdp = grdp
     }
 }

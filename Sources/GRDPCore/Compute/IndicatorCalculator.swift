@@ -14,30 +14,62 @@ public enum IndicatorCalculator {
     static let vndToBillion = 9
 
     public static func compute(_ input: ComputeInput, methodology: Methodology) throws -> ComputeOutput {
-        // Enterprise records by (tax code, year), for seller matching.
-        var enterpriseIndex: [EnterpriseKey: Int] = [:]
+        // Enterprise records by (tax code, year), for seller matching: each distinct tax code gets a
+        // number, so a group's seller is matched by integers once its text is resolved.
+        var codeNumbers: [String: Int] = [:]
+        var enterpriseIndex: [Int: Int] = [:]
         for (index, enterprise) in input.enterprises.enumerated() {
-            enterpriseIndex[EnterpriseKey(taxCode: enterprise.taxCode, year: enterprise.year)] = index
+            let number = codeNumbers[enterprise.taxCode] ?? codeNumbers.count
+            codeNumbers[enterprise.taxCode] = number
+            enterpriseIndex[number << 16 | Int(UInt16(truncatingIfNeeded: enterprise.year))] = index
         }
-        func seller(code: String, year: Int) -> Int? {
-            guard !code.isEmpty else { return nil }
-            if let index = enterpriseIndex[EnterpriseKey(taxCode: code, year: year)] { return index }
-            // A branch (13-digit) seller matches the record of its 10-digit parent.
-            if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
-                return enterpriseIndex[EnterpriseKey(taxCode: String(code[..<dash]), year: year)]
+
+        var table = input.groupTable ?? TransactionGroupTable()
+        table.append(input.transactionGroups)
+        if !input.transactions.isEmpty { table.append(try TransactionGroup.grouping(input.transactions)) }
+        let texts = table.texts
+
+        // Per distinct seller text: the numbers of its own tax code and, for a branch (13 digits),
+        // of its 10-digit parent, which it matches when it has no record of its own; -1 for none.
+        var sellerCodes = [(own: Int, parent: Int)?](repeating: nil, count: texts.count)
+        func seller(_ text: UInt32, year: Int16) -> Int? {
+            let codes: (own: Int, parent: Int)
+            if let known = sellerCodes[Int(text)] {
+                codes = known
+            } else {
+                let code = texts[Int(text)]
+                var parent = -1
+                if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
+                    parent = codeNumbers[String(code[..<dash])] ?? -1
+                }
+                codes = (code.isEmpty ? -1 : codeNumbers[code] ?? -1, parent)
+                sellerCodes[Int(text)] = codes
             }
+            let yearBits = Int(UInt16(bitPattern: year))
+            if codes.own >= 0, let index = enterpriseIndex[codes.own << 16 | yearBits] { return index }
+            if codes.parent >= 0 { return enterpriseIndex[codes.parent << 16 | yearBits] }
             return nil
         }
+        var vaRatios = [ExactDecimal?](repeating: nil, count: texts.count)
+        func vaRatio(_ channel: UInt32) -> ExactDecimal {
+            if let known = vaRatios[Int(channel)] { return known }
+            let ratio = methodology.vaRatio(channel: texts[Int(channel)])
+            vaRatios[Int(channel)] = ratio
+            return ratio
+        }
+        let countedStatuses = TransactionStatus.allCases.map { methodology.countedStatuses.contains($0) }
 
         var years = Set<Int>()
         var core: [Int: ExactDecimal] = [:]
         var ecommerce: [Int: ExactDecimal] = [:]
         var digitised: [Int: ExactDecimal] = [:]
         var byDistrict: [DistrictKey: DistrictSums] = [:]
+        /// E-commerce va (billion VND) by year and district text, folded into `byDistrict` below.
+        var ecommerceByDistrictText: [Int: ExactDecimal] = [:]
         /// Σ va (VND) of counted transactions per enterprise record index.
         var ecommerceVAOfEnterprise: [Int: ExactDecimal] = [:]
-        /// One entry per group, merged by sales key after sorting (`salesRows`).
-        var sales: [(key: SalesKey, sums: SalesSums)] = []
+        /// Whether each group counts (CONTRACT §5), for the sales rows.
+        var counted = [Bool](repeating: false, count: table.groups.count)
 
         for enterprise in input.enterprises {
             years.insert(enterprise.year)
@@ -45,34 +77,34 @@ public enum IndicatorCalculator {
 
         // Transactions by group: every term below is the same for each transaction of a group, and
         // linear in its net amount.
-        let groups =
-            input.transactions.isEmpty
-            ? input.transactionGroups : try input.transactionGroups + TransactionGroup.grouping(input.transactions)
-        sales.reserveCapacity(groups.count)
-        for group in groups where group.transactions > 0 {
-            let transaction = group.key
-            years.insert(transaction.year)
-            let matched = seller(code: transaction.sellerTaxCode, year: transaction.year)
+        var groupYears = Set<Int16>()
+        for (groupIndex, group) in table.groups.enumerated() {
+            groupYears.insert(group.year)
+            let matched = seller(group.seller, year: group.year)
             let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
-            let counts = methodology.countedStatuses.contains(transaction.status) && !sellerIsCore
-            let net = group.netVND
-            let va = counts ? try net * methodology.vaRatio(channel: transaction.channel) : .zero
-            let salesKey = SalesKey(
-                year: transaction.year, month: transaction.month, channel: transaction.channel,
-                sellerTaxCode: transaction.sellerTaxCode, sellerDistrictCode: transaction.sellerDistrictCode,
-                counted: counts)
-            sales.append((salesKey, SalesSums(transactions: group.transactions, net: net, va: va)))
-            guard counts else { continue }
-            let vaBillion = va.shifted(by: vndToBillion)
-            ecommerce[transaction.year] = try ecommerce[transaction.year, default: .zero] + vaBillion
+            guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
+            counted[groupIndex] = true
+            let vaBillion = try (group.netVND * vaRatio(group.channel)).shifted(by: vndToBillion)
+            let year = Int(group.year)
+            ecommerce[year] = try ecommerce[year, default: .zero] + vaBillion
             if let matched {
                 ecommerceVAOfEnterprise[matched] = try ecommerceVAOfEnterprise[matched, default: .zero] + vaBillion
             }
-            var district = transaction.sellerDistrictCode
-            if district.isEmpty, let matched { district = input.enterprises[matched].districtCode }
-            let key = DistrictKey(year: transaction.year, district: district.isEmpty ? "unknown" : district)
-            byDistrict[key, default: DistrictSums()].ecommerce =
-                try byDistrict[key, default: DistrictSums()].ecommerce + vaBillion
+            if !texts[Int(group.district)].isEmpty {
+                let key = year << 32 | Int(group.district)
+                ecommerceByDistrictText[key] = try ecommerceByDistrictText[key, default: .zero] + vaBillion
+            } else {
+                let district = matched.map { input.enterprises[$0].districtCode } ?? ""
+                let key = DistrictKey(year: year, district: district.isEmpty ? "unknown" : district)
+                byDistrict[key, default: DistrictSums()].ecommerce =
+                    try byDistrict[key, default: DistrictSums()].ecommerce + vaBillion
+            }
+        }
+        for year in groupYears { years.insert(Int(year)) }
+        for (key, va) in ecommerceByDistrictText {
+            let district = DistrictKey(year: key >> 32, district: texts[key & 0xFFFF_FFFF])
+            byDistrict[district, default: DistrictSums()].ecommerce =
+                try byDistrict[district, default: DistrictSums()].ecommerce + va
         }
 
         for (index, enterprise) in input.enterprises.enumerated() {
@@ -116,7 +148,7 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
-        let salesRows = try salesRows(sales)
+        let salesRows = try salesRows(table, counted: counted, vaRatio: vaRatio)
         return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
     }
 
@@ -124,49 +156,45 @@ public enum IndicatorCalculator {
     /// uncounted row) merged, in the snapshot's canonical order — every column ascending, money as
     /// its stored text — which is the order the content hash reads them back in.
     ///
-    /// Sorting 100,000s of keys of three strings each is the costly part, so each distinct string
-    /// is ranked once (bytewise) and the rows are sorted by two integer words.
-    private static func salesRows(_ sales: [(key: SalesKey, sums: SalesSums)]) throws(ArithmeticOverflow)
-        -> [EcommerceSalesRow]
-    {
-        var rankOf: [String: UInt64] = [:]
-        for entry in sales {
-            rankOf[entry.key.channel] = 0
-            rankOf[entry.key.sellerTaxCode] = 0
-            rankOf[entry.key.sellerDistrictCode] = 0
-        }
-        for (rank, text) in rankOf.keys.sorted(by: bytewiseLess).enumerated() { rankOf[text] = UInt64(rank) }
+    /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
+    private static func salesRows(
+        _ table: TransactionGroupTable, counted: [Bool], vaRatio: (UInt32) -> ExactDecimal
+    ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
+        let ranks = table.bytewiseRanks()
         // (year, month, channel) in the high word, (seller, district, counted) in the low one;
-        // ranks are below the number of rows, so below 2^31.
-        var order: [(high: UInt64, low: UInt64, index: Int)] = sales.indices.map { index in
-            let key = sales[index].key
+        // ranks are below the number of texts, so below 2^31.
+        var order: [(high: UInt64, low: UInt64, index: Int)] = table.groups.indices.map { index in
+            let group = table.groups[index]
             let high =
-                UInt64(UInt16(truncatingIfNeeded: key.year)) << 48 | UInt64(UInt8(truncatingIfNeeded: key.month)) << 40
-                | rankOf[key.channel]!
-            let low = rankOf[key.sellerTaxCode]! << 32 | rankOf[key.sellerDistrictCode]! << 1 | (key.counted ? 1 : 0)
+                UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 40
+                | UInt64(ranks[Int(group.channel)])
+            let low =
+                UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
+                | (counted[index] ? 1 : 0)
             return (high, low, index)
         }
-        rankOf = [:]
         order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
 
+        let texts = table.texts
         var rows: [EcommerceSalesRow] = []
         rows.reserveCapacity(order.count)
         var previous: (high: UInt64, low: UInt64)?
         for (high, low, index) in order {
-            let (key, sums) = sales[index]
+            let group = table.groups[index]
+            let va = counted[index] ? try group.netVND * vaRatio(group.channel) : .zero
             if let previous, previous == (high, low) {
                 let last = rows.count - 1
-                rows[last].transactions += sums.transactions
-                rows[last].netVND = try rows[last].netVND + sums.net
-                rows[last].vaVND = try rows[last].vaVND + sums.va
+                rows[last].transactions += group.transactions
+                rows[last].netVND = try rows[last].netVND + group.netVND
+                rows[last].vaVND = try rows[last].vaVND + va
                 continue
             }
             previous = (high, low)
             rows.append(
                 EcommerceSalesRow(
-                    year: key.year, month: key.month, channel: key.channel, sellerTaxCode: key.sellerTaxCode,
-                    sellerDistrictCode: key.sellerDistrictCode, transactions: sums.transactions, netVND: sums.net,
-                    vaVND: sums.va, counted: key.counted))
+                    year: Int(group.year), month: Int(group.month), channel: texts[Int(group.channel)],
+                    sellerTaxCode: texts[Int(group.seller)], sellerDistrictCode: texts[Int(group.district)],
+                    transactions: group.transactions, netVND: group.netVND, vaVND: va, counted: counted[index]))
         }
         // The counted and the uncounted row of one seller in one month are adjacent; the canonical
         // order puts them by their other columns, not by `counted` first.
@@ -246,21 +274,6 @@ private struct DistrictSums {
     var core = ExactDecimal.zero
     var ecommerce = ExactDecimal.zero
     var digitised = ExactDecimal.zero
-}
-
-private struct SalesKey {
-    var year: Int
-    var month: Int
-    var channel: String
-    var sellerTaxCode: String
-    var sellerDistrictCode: String
-    var counted: Bool
-}
-
-private struct SalesSums {
-    var transactions: Int
-    var net = ExactDecimal.zero
-    var va = ExactDecimal.zero
 }
 
 extension EcommerceSalesRow {

@@ -127,15 +127,37 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Canonical text: `-` for negatives, `.` as decimal mark, no grouping, exactly `scale` decimals.
     public var description: String {
-        let negative = mantissa < 0
-        var digits = String(mantissa.magnitude)
-        if scale > 0 {
-            if digits.count <= scale {
-                digits = String(repeating: "0", count: scale - digits.count + 1) + digits
+        withCanonicalText { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `description`, formatted on the stack: the snapshot
+    /// stores and hashes hundreds of thousands of amounts, and a String each is measurable.
+    public func withCanonicalText<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // 39 digits of a UInt128, up to `scale` leading zeros, a sign and a point.
+        let capacity = 42 + max(0, scale)
+        return try withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buffer in
+            var end = capacity
+            var magnitude = mantissa.magnitude
+            var written = 0
+            func put(_ byte: UInt8) {
+                end -= 1
+                buffer[end] = byte
             }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale))
+            // Digits right to left: 64-bit divisions while the value fits, which is nearly always.
+            repeat {
+                if scale > 0 && written == scale { put(UInt8(ascii: ".")) }
+                if let small = UInt64(exactly: magnitude) {
+                    put(UInt8(ascii: "0") + UInt8(small % 10))
+                    magnitude = UInt128(small / 10)
+                } else {
+                    put(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                    magnitude /= 10
+                }
+                written += 1
+            } while magnitude != 0 || written <= scale
+            if mantissa < 0 { put(UInt8(ascii: "-")) }
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[end..<capacity]))
         }
-        return negative ? "-" + digits : digits
     }
 
     /// Text rounded half-to-even to exactly `decimals` places: the published form.

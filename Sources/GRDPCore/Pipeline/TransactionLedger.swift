@@ -95,18 +95,17 @@ struct TransactionLedger {
         }
     }
 
-    /// The groups of the current transactions (those still holding one), in first-seen order.
-    var groups: [TransactionGroup] {
-        groupKeys.indices.compactMap { index in
-            guard groupCounts[index] > 0 else { return nil }
-            let key = groupKeys[index]
-            return TransactionGroup(
-                key: TransactionGroup.Key(
-                    year: Int(key.year), month: Int(key.month), channel: stringValues[Int(key.channel)],
-                    sellerTaxCode: stringValues[Int(key.seller)], sellerDistrictCode: stringValues[Int(key.district)],
-                    status: TransactionStatus.allCases[Int(key.status)]),
-                transactions: groupCounts[index], netVND: groupNets[index])
-        }
+    /// The groups of the current transactions (those still holding one), in first-seen order,
+    /// over the ledger's interned texts.
+    var currentGroups: TransactionGroupTable {
+        TransactionGroupTable(
+            texts: stringValues,
+            groups: groupKeys.indices.map { index in
+                let key = groupKeys[index]
+                return TransactionGroupTable.Group(
+                    channel: key.channel, seller: key.seller, district: key.district, year: key.year,
+                    month: key.month, status: key.status, transactions: groupCounts[index], netVND: groupNets[index])
+            })
     }
 
     private mutating func intern(_ text: String) -> UInt32 {

@@ -47,7 +47,7 @@ enum ContentHash {
                         serializer.tag("N")
                     case SQLITE_INTEGER:
                         serializer.tag("I")
-                        serializer.string(String(statement.int64(at: column)))
+                        serializer.decimal(statement.int64(at: column))
                     case SQLITE_FLOAT:
                         serializer.tag("F")
                         serializer.uint64(statement.double(at: column).bitPattern)
@@ -90,22 +90,28 @@ enum ContentHash {
     }
 
     /// Feeds SHA-256 through a 64 KiB buffer.
-    struct Serializer {
+    struct Serializer: ~Copyable {
+        private static let capacity = 1 << 16
         private var hasher = SHA256()
-        private var buffer: [UInt8] = []
+        private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Serializer.capacity, alignment: 16)
+        private var used = 0
 
-        init() {
-            buffer.reserveCapacity(1 << 16)
+        init() {}
+
+        deinit {
+            buffer.deallocate()
         }
 
         mutating func tag(_ character: Unicode.Scalar) {
-            append(UInt8(ascii: character))
+            reserve(1)
+            buffer[used] = UInt8(ascii: character)
+            used += 1
         }
 
         mutating func uint64(_ value: UInt64) {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-            }
+            reserve(8)
+            buffer.storeBytes(of: value.bigEndian, toByteOffset: used, as: UInt64.self)
+            used += 8
         }
 
         mutating func count(_ value: Int) {
@@ -113,37 +119,53 @@ enum ContentHash {
         }
 
         mutating func string(_ text: String) {
-            count(text.utf8.count)
-            buffer.append(contentsOf: text.utf8)
-            flushIfFull()
+            var text = text
+            text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// An integer as its length-prefixed decimal text, as `string(String(value))` writes it.
+        mutating func decimal(_ value: Int64) {
+            withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in
+                var end = 20
+                var magnitude = value.magnitude
+                repeat {
+                    end -= 1
+                    digits[end] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                } while magnitude != 0
+                if value < 0 {
+                    end -= 1
+                    digits[end] = UInt8(ascii: "-")
+                }
+                bytes(UnsafeRawBufferPointer(rebasing: digits[end..<20]))
+            }
         }
 
         mutating func bytes(_ raw: UnsafeRawBufferPointer) {
             count(raw.count)
-            if raw.count >= 1 << 16 {
+            if raw.count >= Serializer.capacity {
                 flush()
                 hasher.update(bufferPointer: raw)
-            } else {
-                buffer.append(contentsOf: raw)
-                flushIfFull()
+                return
             }
+            reserve(raw.count)
+            if let base = raw.baseAddress {
+                (buffer.baseAddress! + used).copyMemory(from: base, byteCount: raw.count)
+            }
+            used += raw.count
         }
 
-        private mutating func append(_ byte: UInt8) {
-            buffer.append(byte)
-            flushIfFull()
-        }
-
-        private mutating func flushIfFull() {
-            if buffer.count >= 1 << 16 { flush() }
+        /// Room for `count` more bytes (at most the capacity).
+        private mutating func reserve(_ count: Int) {
+            if used + count > Serializer.capacity { flush() }
         }
 
         private mutating func flush() {
-            hasher.update(data: buffer)
-            buffer.removeAll(keepingCapacity: true)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
+            used = 0
         }
 
-        mutating func finish() -> String {
+        consuming func finish() -> String {
             flush()
             let digest = hasher.finalize()
             return digest.map { byte in

@@ -8,34 +8,53 @@ extension SnapshotContent {
         let money = S.moneyDecimals
         let percent = S.percentDecimals
 
-        try insertRows(sourceArchives, into: S.sourceArchive, database) { row in
-            [.text(row.path), .text(row.sha256), .integer(row.bytes), .text(row.status), .optionalText(row.reason)]
+        try insertRows(sourceArchives, into: S.sourceArchive, database) { row, bind throws(SnapshotError) in
+            try bind.text(row.path)
+            try bind.text(row.sha256)
+            try bind.value(.integer(row.bytes))
+            try bind.text(row.status)
+            try bind.value(.optionalText(row.reason))
         }
-        try insertRows(sourceMembers, into: S.sourceMember, database) { row in
-            [
-                .text(row.archivePath), .text(row.memberPath), .text(row.kind), .int(row.rowsRead),
-                .int(row.rowsAccepted), .int(row.rowsQuarantined), .int(row.rowsSuperseded), .int(row.rowsExcluded),
-            ]
+        try insertRows(sourceMembers, into: S.sourceMember, database) { row, bind throws(SnapshotError) in
+            try bind.text(row.archivePath)
+            try bind.text(row.memberPath)
+            try bind.text(row.kind)
+            try bind.int(row.rowsRead)
+            try bind.int(row.rowsAccepted)
+            try bind.int(row.rowsQuarantined)
+            try bind.int(row.rowsSuperseded)
+            try bind.int(row.rowsExcluded)
         }
-        try insertRows(enterprises, into: S.enterprise, database) { row in
-            [
-                .text(row.taxCode), .int(row.year), .text(row.name), .text(row.vsic), .text(row.section),
-                .text(row.districtCode), .text(row.valueAddedMVND.storageText), .bool(row.isCore),
-                .text(row.source.archivePath), .text(row.source.memberPath), .int(row.source.line),
-            ]
+        try insertRows(enterprises, into: S.enterprise, database) { row, bind throws(SnapshotError) in
+            try bind.text(row.taxCode)
+            try bind.int(row.year)
+            try bind.text(row.name)
+            try bind.text(row.vsic)
+            try bind.text(row.section)
+            try bind.text(row.districtCode)
+            try bind.exact(row.valueAddedMVND)
+            try bind.bool(row.isCore)
+            try bind.text(row.source.archivePath)
+            try bind.text(row.source.memberPath)
+            try bind.int(row.source.line)
         }
-        try insertRows(ecommerceSales, into: S.ecommerceSales, database) { row in
-            [
-                .int(row.year), .int(row.month), .text(row.channel), .text(row.sellerTaxCode),
-                .text(row.sellerDistrictCode), .int(row.transactions), .text(row.netVND.storageText),
-                .text(row.vaVND.storageText), .bool(row.counted),
-            ]
+        try insertRows(ecommerceSales, into: S.ecommerceSales, database) { row, bind throws(SnapshotError) in
+            try bind.int(row.year)
+            try bind.int(row.month)
+            try bind.text(row.channel)
+            try bind.text(row.sellerTaxCode)
+            try bind.text(row.sellerDistrictCode)
+            try bind.int(row.transactions)
+            try bind.exact(row.netVND)
+            try bind.exact(row.vaVND)
+            try bind.bool(row.counted)
         }
-        try insertRows(grdp, into: S.grdp, database) { row in
-            [
-                .int(row.year), .text(row.grdpBVND.storageText), .text(row.source.archivePath),
-                .text(row.source.memberPath), .int(row.source.line),
-            ]
+        try insertRows(grdp, into: S.grdp, database) { row, bind throws(SnapshotError) in
+            try bind.int(row.year)
+            try bind.exact(row.grdpBVND)
+            try bind.text(row.source.archivePath)
+            try bind.text(row.source.memberPath)
+            try bind.int(row.source.line)
         }
         let insertIndicator = try database.prepare(S.indicator.insertSQL)
         for row in indicators {
@@ -63,17 +82,23 @@ extension SnapshotContent {
             ]
             try insertDistrict.run(values)
         }
-        try insertRows(quarantine, into: S.quarantine, database) { row in
-            [
-                .text(row.archivePath), .text(row.memberPath), .int(row.line), .text(row.kind), .text(row.reason),
-                .text(row.detail), .text(row.raw),
-            ]
+        try insertRows(quarantine, into: S.quarantine, database) { row, bind throws(SnapshotError) in
+            try bind.text(row.archivePath)
+            try bind.text(row.memberPath)
+            try bind.int(row.line)
+            try bind.text(row.kind)
+            try bind.text(row.reason)
+            try bind.text(row.detail)
+            try bind.text(row.raw)
         }
-        try insertRows(targetPoints, into: S.targetPoint, database) { row in
-            [.int(row.year), .text(row.sharePct.storageText), .text(row.source)]
+        try insertRows(targetPoints, into: S.targetPoint, database) { row, bind throws(SnapshotError) in
+            try bind.int(row.year)
+            try bind.exact(row.sharePct)
+            try bind.text(row.source)
         }
-        try insertRows(districts, into: S.district, database) { row in
-            [.text(row.code), .text(row.name)]
+        try insertRows(districts, into: S.district, database) { row, bind throws(SnapshotError) in
+            try bind.text(row.code)
+            try bind.text(row.name)
         }
     }
 
@@ -159,11 +184,14 @@ extension SnapshotContent {
 }
 
 private func insertRows<Row>(
-    _ rows: [Row], into table: SnapshotSchema.Table, _ database: Database, _ encode: (Row) -> [SQLValue]
+    _ rows: [Row], into table: SnapshotSchema.Table, _ database: Database,
+    _ bind: (Row, inout Statement.ParameterBinder) throws(SnapshotError) -> Void
 ) throws(SnapshotError) {
     let statement = try database.prepare(table.insertSQL)
     for row in rows {
-        try statement.run(encode(row))
+        try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
+            try bind(row, &binder)
+        }
     }
 }
 

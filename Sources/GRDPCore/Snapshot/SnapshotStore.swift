@@ -135,8 +135,13 @@ public struct SnapshotStore: Sendable {
                 defer { writer.close() }
                 // No journal: a failed write is never rolled back, the whole file is deleted instead.
                 // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
+                // Large snapshots get 64 KiB pages: the b-trees of 100,000s of sales rows fill and
+                // split pages a sixteenth as often as with 4 KiB ones (insert ~0.5 s → ~0.3 s for
+                // 562k rows). Small ones keep 4 KiB: a page per table is their floor.
+                let pageSize = content.ecommerceSales.count + content.enterprises.count > 50_000 ? 65536 : 4096
                 try writer.execute(
                     """
+                    PRAGMA page_size = \(pageSize);
                     PRAGMA journal_mode = OFF;
                     PRAGMA synchronous = OFF;
                     PRAGMA application_id = \(SnapshotSchema.applicationID);

@@ -1,0 +1,66 @@
+/// `TransactionGroup`s with their texts interned: each distinct channel, seller tax code and
+/// district is one `String` in `texts`, and a group names them by index. The revision ledger keeps
+/// its groups this way, so Compute gets 100,000s of groups without a `String` hash per group and
+/// field: it resolves each distinct text once (seller match, va ratio, sort rank).
+struct TransactionGroupTable: Sendable {
+    struct Group: Sendable {
+        /// Indices in `texts`.
+        var channel: UInt32
+        var seller: UInt32
+        var district: UInt32
+        var year: Int16
+        var month: UInt8
+        /// Index in `TransactionStatus.allCases`.
+        var status: UInt8
+        var transactions: Int
+        /// Σ (amount − refund_amount) in VND.
+        var netVND: ExactDecimal
+
+        var transactionStatus: TransactionStatus { TransactionStatus.allCases[Int(status)] }
+    }
+
+    private(set) var texts: [String] = []
+    private(set) var groups: [Group] = []
+    private var textIndex: [String: UInt32] = [:]
+
+    init() {}
+
+    /// Groups over texts already interned (the ledger's); groups without transactions are left out.
+    init(texts: [String], groups: [Group]) {
+        self.texts = texts
+        self.groups = groups.filter { $0.transactions > 0 }
+    }
+
+    /// Appends groups keyed by strings (small inputs, tests), interning their texts.
+    mutating func append(_ added: [TransactionGroup]) {
+        if textIndex.isEmpty {
+            for (index, text) in texts.enumerated() { textIndex[text] = UInt32(index) }
+        }
+        for group in added where group.transactions > 0 {
+            let key = group.key
+            groups.append(
+                Group(
+                    channel: intern(key.channel), seller: intern(key.sellerTaxCode),
+                    district: intern(key.sellerDistrictCode), year: Int16(truncatingIfNeeded: key.year),
+                    month: UInt8(truncatingIfNeeded: key.month),
+                    status: UInt8(TransactionStatus.allCases.firstIndex(of: key.status)!),
+                    transactions: group.transactions, netVND: group.netVND))
+        }
+    }
+
+    private mutating func intern(_ text: String) -> UInt32 {
+        if let index = textIndex[text] { return index }
+        let index = UInt32(texts.count)
+        texts.append(text)
+        textIndex[text] = index
+        return index
+    }
+
+    /// Each text's rank in bytewise order: comparing ranks compares the texts.
+    func bytewiseRanks() -> [UInt32] {
+        let order = texts.indices.sorted { bytewiseLess(texts[$0], texts[$1]) }
+        var ranks = [UInt32](repeating: 0, count: texts.count)
+        for (rank, index) in order.enumerated() { ranks[index] = UInt32(rank) }
+        return ranks
+    }
+}
