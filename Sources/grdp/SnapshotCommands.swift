@@ -146,23 +146,28 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write synthetic returns (archives + a matching pipeline.yml) for demos and benchmarks.",
         discussion: """
-            Same options and seed ⇒ byte-identical files. Example: grdp generate --out /tmp/demo --transactions 100000
+            Same options and seed ⇒ byte-identical files.
+            Example: grdp generate --out /tmp/demo --transactions 100000
 
             Layouts:
-              returns    dated archives in every accepted format, en and vi members (the default).
-              benchmark  one .tar.gz per year (<last+1>-01-31_benchmark.tar.gz), plain en numbers, ISO dates;
-                         with --archives K, the same transactions cut into K .tar.gz of about N/K each,
-                         <last+1>-01-31_benchmark-0001.tar.gz … (names sort in revision order).
-              increment  ONE more archive for a benchmark set made with the same --seed, --years,
-                         --enterprises and --transactions: <last+1>-02-01_increment.tar.gz, sorting after
-                         every benchmark archive, holding --increment M transaction rows (new orders of the
-                         last year's Q4, and about 1 in 20 re-sending an earlier completed order of that
-                         year refunded in full). It is added to <out>/returns whatever is there; pipeline.yml
-                         is written only when absent; --force replaces an increment already there.
+            - returns: dated archives in every accepted format, en and vi members.
+            - benchmark: one .tar.gz per year, <last+1>-01-31_benchmark.tar.gz, plain en
+              numbers, ISO dates. With --archives K: the same transactions (and revisions)
+              cut into K .tar.gz of about N/K each, <last+1>-01-31_benchmark-0001.tar.gz
+              and on (zero-padded: the names sort in revision order).
+            - increment: ONE more archive on top of a benchmark set made with the same
+              --seed, --years, --enterprises and --transactions:
+              <last+1>-02-01_increment.tar.gz, which sorts after every benchmark archive.
+              It holds --increment M transaction rows: new orders of the last year's Q4,
+              and about 1 in 20 re-sending a completed order of that year, refunded in
+              full. Added to <out>/returns whatever is there; pipeline.yml is written only
+              when absent; --force replaces an increment already there.
 
             Examples:
-              grdp generate --out /tmp/b --layout benchmark --transactions 1000000 --enterprises 4600 --archives 100
-              grdp generate --out /tmp/b --layout increment --transactions 1000000 --enterprises 4600 --increment 100000
+              grdp generate --out /tmp/b --layout benchmark --transactions 1000000 \\
+                --enterprises 4600 --archives 100
+              grdp generate --out /tmp/b --layout increment --transactions 1000000 \\
+                --enterprises 4600 --increment 100000
             """)
 
     @OptionGroup var global: GlobalOptions
