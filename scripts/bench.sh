@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench.sh — the grdp benchmark: a full rebuild of N transactions, against the
-# decompression floor, with the content hash that must never change.
+# decompression floor, with the content hash that must never change; optionally the other
+# scenarios of issue 5 (nightly run with nothing new, one new archive, one year, many archives).
 #
 # What it does
 #   1. builds release (`swift build -c release`; skip with --no-build);
@@ -12,13 +13,33 @@
 #      read to nowhere), RUNS times;
 #   4. a cold full rebuild: `grdp --config DIR/pipeline.yml run --force` with the Outputs folder
 #      removed first, RUNS times, under /usr/bin/time -v (wall, user+sys CPU, peak RSS);
-#   5. the bundled sample (Inputs/, pipeline.yml, copied to a temp folder): its content_sha256;
-#   6. prints a table: wall (best and median), CPU, peak RSS, rows/s, CSV MiB/s, content hash.
+#   5. the scenarios asked for (none by default; each runs RUNS times, per size):
+#      --nightly      after the full rebuild, `grdp run` again (no --force) on the same Outputs:
+#                     nothing new; checks exit 0 and report outcome "up-to-date";
+#      --increment M  one new archive of M transaction rows on top of the set
+#                     (`grdp generate --layout increment`, sorting last; about 1 in 20 rows revise
+#                     earlier orders). In a copy of the set (hard links, DATA/n<N>-inc<M>) processed by
+#                     `run --force` first: `grdp run` (no --force) with the new archive added, from
+#                     a copy of that processed Outputs each time; against `run --force` over a set
+#                     holding only that archive and the same pipeline.yml (DATA/n<N>-inc<M>-alone);
+#                     then checks incremental == from scratch: `run --force` into a fresh Outputs
+#                     must give the incremental run's content_sha256 (exit 70 after the table if not);
+#      --year Y       after the full rebuild, `grdp run --year Y` (no --force) against it;
+#      --archives K   the same N transactions cut into K .tar.gz (`--archives K`, DATA/n<N>-k<K>):
+#                     floor and cold `run --force`, against the five yearly archives;
+#                     also says whether exports/target-vs-actual.csv equals the five-archive set's;
+#      --all          --nightly --increment 100000 --year <last year> --archives 100;
+#   6. the bundled sample (Inputs/, pipeline.yml, copied to a temp folder): its content_sha256;
+#   7. prints a table: wall (best and median), CPU, peak RSS, rows/s, CSV MiB/s, content hash;
+#      a scenario's row says in its "what" cell how it compares (× the full rebuild's best wall).
 #
 # Usage
 #   scripts/bench.sh [--transactions N]... [--runs K] [--data ROOT] [--no-build]
-#   defaults: --transactions 1000000 --runs 3 --data /tmp/grdp-bench
+#                    [--nightly] [--increment M] [--year Y] [--archives K] [--all]
+#   defaults: --transactions 1000000 --runs 3 --data /tmp/grdp-bench, no scenario
 #   e.g. scripts/bench.sh --transactions 1000000 --transactions 10000000 --runs 5
+#        scripts/bench.sh --no-build --all                  # every scenario at 1 M
+#        scripts/bench.sh --no-build --nightly --transactions 10000000 --runs 1
 #
 # Rows/s counts every data row read (transactions, enterprise, grdp); MiB/s is uncompressed CSV
 # over wall time. The machine is shared: compare best-of-RUNS walls and CPU time, not one run.
@@ -31,12 +52,22 @@ SIZES=()
 RUNS=3
 DATA=/tmp/grdp-bench
 BUILD=1
+YEARS=2020-2024
+NIGHTLY=0
+INCREMENT=
+YEAR=
+ARCHIVES=
 while [ $# -gt 0 ]; do
     case "$1" in
         --transactions) SIZES+=("$2"); shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --data) DATA=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --nightly) NIGHTLY=1; shift ;;
+        --increment) INCREMENT=$2; shift 2 ;;
+        --year) YEAR=$2; shift 2 ;;
+        --archives) ARCHIVES=$2; shift 2 ;;
+        --all) NIGHTLY=1; INCREMENT=${INCREMENT:-100000}; YEAR=${YEAR:-${YEARS#*-}}; ARCHIVES=${ARCHIVES:-100}; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 64 ;;
     esac
@@ -50,18 +81,21 @@ fi
 BIN=${GRDP_BIN:-$ROOT/.build/release/grdp}
 [ -x "$BIN" ] || { echo "no $BIN; build first" >&2; exit 66; }
 
-# time_cmd OUTFILE CMD...: runs CMD under GNU time; prints "wall user sys rss_kib" to OUTFILE.
+# time_cmd OUTFILE CMD...: runs CMD under GNU time; prints "wall user sys rss_kib exit" to OUTFILE.
+# A failing CMD shows GNU time's log and fails, unless TIME_ALLOW_FAIL=1 (its exit status is kept).
 time_cmd() {
     local out=$1; shift
-    local log
+    local log rc=0
     log=$(mktemp)
-    /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
+    /usr/bin/time -v "$@" >/dev/null 2>"$log" || rc=$?
+    if [ "$rc" != 0 ] && [ "${TIME_ALLOW_FAIL:-0}" != 1 ]; then cat "$log" >&2; rm -f "$log"; return 1; fi
     awk -F': ' '
         /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
         /User time \(seconds\)/ { u = $2 }
         /System time \(seconds\)/ { s = $2 }
         /Maximum resident set size/ { r = $2 }
-        END { printf "%.3f %.2f %.2f %d\n", w, u, s, r }' "$log" >"$out"
+        /Exit status/ { x = $2 }
+        END { printf "%.3f %.2f %.2f %d %d\n", w, u, s, r, x }' "$log" >"$out"
     rm -f "$log"
 }
 
@@ -71,6 +105,35 @@ summarize() {
         { w[NR] = $1; c[NR] = $2 + $3; if ($4 > r) r = $4 }
         END { m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2
               printf "%.2f %.2f %.2f %.0f\n", w[1], m, c[1], r / 1024 }'
+}
+
+# latest_report DIR: the newest run report of DIR/Outputs.
+latest_report() {
+    ls -t "$1"/Outputs/reports/run-*.json | head -1
+}
+
+# row SET WHAT TIMES [ROWS] [MIB]: a table row from the lines of TIMES; rows/s and MiB/s over the
+# best wall when ROWS and MIB are given.
+row() {
+    local b m c r rps='' mps=''
+    read -r b m c r <<<"$(summarize "$3")"
+    [ -z "${4:-}" ] || rps=$(awk -v x="$4" -v t="$b" 'BEGIN { printf "%.0f", x / t }')
+    [ -z "${5:-}" ] || mps=$(awk -v x="$5" -v t="$b" 'BEGIN { printf "%.0f", x / t }')
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$1" "$2" "$b" "$m" "$c" "$r" "$rps" "$mps"
+}
+
+# best TIMES: the best wall of TIMES; ratio A B: "A/B" to two decimals.
+best() { sort -n -k1 "$1" | head -1 | cut -d' ' -f1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# outcome_check DIR ONEFILE WANT: "ok" when the last timed run (ONEFILE) exited 0 and the newest
+# report of DIR says WANT, else what it said.
+FAILED=0
+outcome_check() {
+    local rc outcome
+    rc=$(cut -d' ' -f5 "$2")
+    outcome=$(jq -r .outcome "$(latest_report "$1")")
+    if [ "$rc" = 0 ] && [ "$outcome" = "$3" ]; then echo ok; else echo "exit $rc, outcome $outcome"; fi
 }
 
 TABLE=()
@@ -121,6 +184,153 @@ for N in "${SIZES[@]}"; do
         "$(awk -v r="$ROWS" -v t="$RB" 'BEGIN { printf "%.0f", r / t }')" \
         "$(awk -v b="$MIB" -v t="$RB" 'BEGIN { printf "%.0f", b / t }')")")
     TABLE+=("| | content_sha256 | \`${HASHES[0]}\` | | | | | |")
+    FULL=$RB
+
+    # b. nightly with nothing new: the Outputs of the last full rebuild, `run` without --force.
+    if [ "$NIGHTLY" = 1 ]; then
+        echo "== nightly: run (nothing new) x$RUNS" >&2
+        : >"$SET/nightly.times"
+        CHECKS=()
+        for _ in $(seq "$RUNS"); do
+            TIME_ALLOW_FAIL=1 time_cmd "$SET/nightly.one" "$BIN" --quiet --config "$SET/pipeline.yml" run
+            cat "$SET/nightly.one" >>"$SET/nightly.times"
+            CHECKS+=("$(outcome_check "$SET" "$SET/nightly.one" up-to-date)")
+            [ "$(jq -r .content_sha256 "$(latest_report "$SET")")" = "${HASHES[0]}" ] || CHECKS+=("hash differs")
+        done
+        CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
+        [ "$CHECK" = ok ] || FAILED=1
+        NB=$(best "$SET/nightly.times")
+        TABLE+=("$(row "$ROWS rows" "run, nothing new (up-to-date: $CHECK; $(ratio "$NB" "$FULL")× run --force)" \
+            "$SET/nightly.times")")
+    fi
+
+    # d. one year: `run --year Y` after the full rebuild.
+    if [ -n "$YEAR" ]; then
+        echo "== run --year $YEAR x$RUNS" >&2
+        : >"$SET/year.times"
+        OUTCOMES=()
+        for _ in $(seq "$RUNS"); do
+            TIME_ALLOW_FAIL=1 time_cmd "$SET/year.one" "$BIN" --quiet --config "$SET/pipeline.yml" run --year "$YEAR"
+            cat "$SET/year.one" >>"$SET/year.times"
+            OUTCOMES+=("exit $(cut -d' ' -f5 "$SET/year.one") $(jq -r .outcome "$(latest_report "$SET")")")
+        done
+        OUTCOME=$(printf '%s\n' "${OUTCOMES[@]}" | sort -u | paste -sd, -)
+        YB=$(best "$SET/year.times")
+        TABLE+=("$(row "$ROWS rows" "run --year $YEAR ($OUTCOME; $(ratio "$YB" "$FULL")× run --force)" \
+            "$SET/year.times")")
+    fi
+
+    # c. one new archive of INCREMENT rows on top of the set, against that archive alone.
+    if [ -n "$INCREMENT" ]; then
+        ALONE="$DATA/n$N-inc$INCREMENT-alone"
+        INC="$DATA/n$N-inc$INCREMENT"
+        if [ ! -f "$ALONE/.complete" ]; then
+            echo "== generating an increment of $INCREMENT rows in $ALONE" >&2
+            rm -rf "$ALONE"
+            mkdir -p "$ALONE"
+            "$BIN" --quiet generate --out "$ALONE" --layout increment --transactions "$N" --enterprises 4600 \
+                --years "$YEARS" --increment "$INCREMENT"
+            touch "$ALONE/.complete"
+        fi
+        cmp -s "$ALONE/pipeline.yml" "$SET/pipeline.yml" || { echo "the increment's pipeline.yml differs" >&2; exit 70; }
+        NEW=$(ls "$ALONE"/returns/*.tar.gz)
+        NEW_BYTES=$("$BIN" bench-unpack "$ALONE/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
+        NEW_MIB=$(awk -v b="$NEW_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
+
+        echo "== increment: the set processed first (run --force, not timed)" >&2
+        rm -rf "$INC"
+        mkdir -p "$INC"
+        cp -al "$SET/returns" "$INC/returns"
+        cp "$SET/pipeline.yml" "$INC/"
+        "$BIN" --quiet --config "$INC/pipeline.yml" run --force
+        mv "$INC/Outputs" "$INC/Outputs.before"
+        ln "$NEW" "$INC/returns/"
+
+        echo "== increment: run (no --force) with the new archive x$RUNS" >&2
+        : >"$INC/inc.times"
+        CHECKS=()
+        INC_HASHES=()
+        for _ in $(seq "$RUNS"); do
+            rm -rf "$INC/Outputs"
+            cp -a "$INC/Outputs.before" "$INC/Outputs"
+            TIME_ALLOW_FAIL=1 time_cmd "$INC/inc.one" "$BIN" --quiet --config "$INC/pipeline.yml" run
+            cat "$INC/inc.one" >>"$INC/inc.times"
+            CHECKS+=("$(outcome_check "$INC" "$INC/inc.one" snapshot)")
+            INC_HASHES+=("$(jq -r .content_sha256 "$(latest_report "$INC")")")
+        done
+        CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
+        [ "$(printf '%s\n' "${INC_HASHES[@]}" | sort -u | wc -l)" = 1 ] || CHECK="$CHECK, hash differs between runs"
+        [ "$CHECK" = ok ] || FAILED=1
+
+        echo "== increment: the same set from scratch (run --force, fresh Outputs)" >&2
+        rm -rf "$INC/Outputs"
+        time_cmd "$INC/scratch.one" "$BIN" --quiet --config "$INC/pipeline.yml" run --force
+        SCRATCH_HASH=$(jq -r .content_sha256 "$(latest_report "$INC")")
+        SCRATCH_ROWS=$(jq '[.archives[].members[].rows_read] | add' "$(latest_report "$INC")")
+        if [ "$SCRATCH_HASH" = "${INC_HASHES[0]}" ]; then
+            SAME="incremental == from scratch"
+        else
+            SAME="INCREMENTAL != FROM SCRATCH"
+            FAILED=1
+        fi
+
+        echo "== increment: the new archive alone (run --force, fresh Outputs) x$RUNS" >&2
+        : >"$ALONE/alone.times"
+        OUTCOMES=()
+        for _ in $(seq "$RUNS"); do
+            rm -rf "$ALONE/Outputs"
+            TIME_ALLOW_FAIL=1 time_cmd "$ALONE/alone.one" "$BIN" --quiet --config "$ALONE/pipeline.yml" run --force
+            cat "$ALONE/alone.one" >>"$ALONE/alone.times"
+            OUTCOMES+=("exit $(cut -d' ' -f5 "$ALONE/alone.one") $(jq -r .outcome "$(latest_report "$ALONE")")")
+        done
+        OUTCOME=$(printf '%s\n' "${OUTCOMES[@]}" | sort -u | paste -sd, -)
+        IB=$(best "$INC/inc.times")
+        AB=$(best "$ALONE/alone.times")
+        TABLE+=("$(row "$INCREMENT new rows ($NEW_MIB MiB CSV)" "the new archive alone, run --force ($OUTCOME)" \
+            "$ALONE/alone.times" "$INCREMENT" "$NEW_MIB")")
+        TABLE+=("$(row "$ROWS + $INCREMENT rows" \
+            "run with it added ($CHECK; $(ratio "$IB" "$AB")× alone, $(ratio "$IB" "$FULL")× run --force)" \
+            "$INC/inc.times" "$INCREMENT" "$NEW_MIB")")
+        TABLE+=("$(row "$SCRATCH_ROWS rows" "run --force, from scratch ($SAME)" "$INC/scratch.one")")
+        TABLE+=("| | content_sha256 | \`${INC_HASHES[0]}\` | | | | | |")
+    fi
+
+    # e. the same N transactions in ARCHIVES archives.
+    if [ -n "$ARCHIVES" ]; then
+        KSET="$DATA/n$N-k$ARCHIVES"
+        if [ ! -f "$KSET/.complete" ]; then
+            echo "== generating $N transactions in $ARCHIVES archives in $KSET" >&2
+            rm -rf "$KSET"
+            mkdir -p "$KSET"
+            "$BIN" --quiet generate --out "$KSET" --layout benchmark --transactions "$N" --enterprises 4600 \
+                --years "$YEARS" --archives "$ARCHIVES"
+            touch "$KSET/.complete"
+        fi
+        echo "== $ARCHIVES archives: floor and cold run --force x$RUNS" >&2
+        : >"$KSET/floor.times"
+        : >"$KSET/run.times"
+        for _ in $(seq "$RUNS"); do
+            time_cmd "$KSET/floor.one" "$BIN" bench-unpack "$KSET/returns"
+            cat "$KSET/floor.one" >>"$KSET/floor.times"
+        done
+        for _ in $(seq "$RUNS"); do
+            rm -rf "$KSET/Outputs"
+            time_cmd "$KSET/run.one" "$BIN" --quiet --config "$KSET/pipeline.yml" run --force
+            cat "$KSET/run.one" >>"$KSET/run.times"
+        done
+        KBYTES=$("$BIN" bench-unpack "$KSET/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
+        KMIB=$(awk -v b="$KBYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
+        KROWS=$(jq '[.archives[].members[].rows_read] | add' "$(latest_report "$KSET")")
+        if cmp -s "$KSET/Outputs/exports/target-vs-actual.csv" "$SET/Outputs/exports/target-vs-actual.csv"; then
+            FIGURES="target-vs-actual.csv equal to 5 archives'"
+        else
+            FIGURES="target-vs-actual.csv DIFFERS from 5 archives'"
+        fi
+        KB=$(best "$KSET/run.times")
+        TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" "floor" "$KSET/floor.times" "$KROWS" "$KMIB")")
+        TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" \
+            "run --force ($(ratio "$KB" "$FULL")× 5 archives; $FIGURES)" "$KSET/run.times" "$KROWS" "$KMIB")")
+    fi
 done
 
 echo "== bundled sample" >&2
@@ -138,3 +348,4 @@ echo "|---|---|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${TABLE[@]}"
 echo
 echo "sample content_sha256: $SAMPLE_HASH"
+[ "$FAILED" = 0 ] || { echo "a scenario's check FAILED (see its row)" >&2; exit 70; }

@@ -145,7 +145,30 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Write synthetic returns (archives + a matching pipeline.yml) for demos and benchmarks.",
-        discussion: "Same options and seed ⇒ byte-identical files. Example: grdp generate --out /tmp/demo --transactions 100000")
+        discussion: """
+            Same options and seed ⇒ byte-identical files.
+            Example: grdp generate --out /tmp/demo --transactions 100000
+
+            Layouts:
+            - returns: dated archives in every accepted format, en and vi members.
+            - benchmark: one .tar.gz per year, <last+1>-01-31_benchmark.tar.gz, plain en
+              numbers, ISO dates. With --archives K: the same transactions (and revisions)
+              cut into K .tar.gz of about N/K each, <last+1>-01-31_benchmark-0001.tar.gz
+              and on (zero-padded: the names sort in revision order).
+            - increment: ONE more archive on top of a benchmark set made with the same
+              --seed, --years, --enterprises and --transactions:
+              <last+1>-02-01_increment.tar.gz, which sorts after every benchmark archive.
+              It holds --increment M transaction rows: new orders of the last year's Q4,
+              and about 1 in 20 re-sending a completed order of that year, refunded in
+              full. Added to <out>/returns whatever is there; pipeline.yml is written only
+              when absent; --force replaces an increment already there.
+
+            Examples:
+              grdp generate --out /tmp/b --layout benchmark --transactions 1000000 \\
+                --enterprises 4600 --archives 100
+              grdp generate --out /tmp/b --layout increment --transactions 1000000 \\
+                --enterprises 4600 --increment 100000
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -157,8 +180,21 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Enterprise records per year.") var enterprises: Int = 400
     @Option(name: .long, help: "E-commerce transactions in all.") var transactions: Int = 20_000
     @Flag(name: .long, help: "Replace returns and pipeline.yml already in the folder.") var force = false
-    @Option(name: .long, help: "Archive layout: returns (realistic) or benchmark (one .tar.gz per year).")
+    @Option(
+        name: .long,
+        help: "Archive layout: returns (realistic), benchmark (one .tar.gz per year) or increment (one more archive).")
     var layout: String = "returns"
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --layout benchmark: spread the transactions over K .tar.gz instead of one per year.",
+            valueName: "K"))
+    var archives: Int?
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --layout increment: transaction rows of the extra archive (default 100000).", valueName: "M"))
+    var increment: Int?
 
     func run() throws {
         let logger = global.makeLogger()
@@ -174,9 +210,13 @@ struct GenerateCommand: ParsableCommand {
         options.transactions = transactions
         options.replaceExisting = force
         guard let chosen = ReturnsGenerator.Layout(rawValue: layout) else {
-            throw ValidationError("--layout takes returns or benchmark")
+            throw ValidationError("--layout takes returns, benchmark or increment")
         }
         options.layout = chosen
+        if archives != nil && chosen != .benchmark { throw ValidationError("--archives needs --layout benchmark") }
+        options.archives = archives
+        if increment != nil && chosen != .increment { throw ValidationError("--increment needs --layout increment") }
+        options.increment = increment ?? 100_000
         let summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))
         let rows = summary.rows.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
         logger.info(

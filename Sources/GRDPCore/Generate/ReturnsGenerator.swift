@@ -19,6 +19,11 @@ public struct ReturnsGenerator: Sendable {
         public var replaceExisting: Bool = false
         /// Which archives to write: the realistic returns, or the benchmark's five `.tar.gz`.
         public var layout: Layout = .returns
+        /// `.benchmark` only: spread the same transactions over this many `.tar.gz` of about
+        /// `transactions / archives` each instead of one per year (nil: one per year).
+        public var archives: Int?
+        /// `.increment` only: transaction rows of the one archive written (new orders and revisions).
+        public var increment: Int = 100_000
 
         public init() {}
     }
@@ -27,8 +32,14 @@ public struct ReturnsGenerator: Sendable {
     public enum Layout: String, Sendable, CaseIterable {
         /// Dated returns in every accepted format and both number conventions (the default).
         case returns
-        /// One `.tar.gz` per year, plain `en` numbers and ISO dates (`ReturnsGenerator+Benchmark.swift`).
+        /// One `.tar.gz` per year, plain `en` numbers and ISO dates (`ReturnsGenerator+Benchmark.swift`),
+        /// or `archives` of them with about the same number of transactions each.
         case benchmark
+        /// One more `.tar.gz` for a benchmark set made with the same seed, years, enterprises and
+        /// transactions: `increment` transaction rows (new orders of the last year's fourth quarter,
+        /// and about 1 in 20 re-sending an earlier order of that year refunded), named to sort after
+        /// every archive of the set (`ReturnsGenerator+Increment.swift`).
+        case increment
     }
 
     /// Options out of range, or a file that cannot be written.
@@ -58,9 +69,27 @@ public struct ReturnsGenerator: Sendable {
         guard options.transactions >= 0 else {
             throw GenerationError(message: "transactions must be 0 or more, not \(options.transactions)")
         }
+        if let archives = options.archives {
+            guard options.layout == .benchmark else {
+                throw GenerationError(message: "archives applies to the benchmark layout only")
+            }
+            guard archives >= 1, archives <= max(1, options.transactions) else {
+                throw GenerationError(
+                    message: "archives must lie within 1-\(max(1, options.transactions)) (one transaction each at least), not \(archives)")
+            }
+        }
+        if options.layout == .increment {
+            guard options.increment >= 1 else {
+                throw GenerationError(message: "the increment needs at least 1 transaction, not \(options.increment)")
+            }
+        }
     }
 
     /// Writes `<out>/returns/...` archives and `<out>/pipeline.yml` configured for them.
+    ///
+    /// `.increment` adds its one archive to `<out>/returns` whatever is there already (an existing
+    /// increment archive is an error unless `replaceExisting`), and writes `pipeline.yml` only when
+    /// there is none.
     ///
     /// Archive members are built whole in memory (`ArchiveWriter` takes a member's bytes): one
     /// quarter of transactions at a time, about 8 MB per 60,000 transactions.
@@ -69,7 +98,16 @@ public struct ReturnsGenerator: Sendable {
         let fileManager = FileManager.default
         let returns = out.appendingPathComponent("returns", isDirectory: true)
         let configURL = out.appendingPathComponent("pipeline.yml")
-        if options.replaceExisting {
+        let isIncrement = options.layout == .increment
+        if isIncrement {
+            let archive = returns.appendingPathComponent(incrementArchiveName)
+            if fileManager.fileExists(atPath: archive.path) {
+                guard options.replaceExisting else {
+                    throw GenerationError(message: "\(archive.path) exists already; remove it or replace it (--force)")
+                }
+                try fileManager.removeItem(at: archive)
+            }
+        } else if options.replaceExisting {
             try? fileManager.removeItem(at: returns)
             try? fileManager.removeItem(at: configURL)
         } else {
@@ -90,13 +128,21 @@ public struct ReturnsGenerator: Sendable {
             try writeEnterprises(dataset, to: &writer)
             try writeTransactions(dataset, to: &writer)
         case .benchmark:
-            try writeBenchmark(dataset, to: &writer)
+            if let archives = options.archives {
+                try writeBenchmark(dataset, archives: archives, to: &writer)
+            } else {
+                try writeBenchmark(dataset, to: &writer)
+            }
+        case .increment:
+            try writeIncrement(dataset, to: &writer)
         }
 
-        let yaml = pipelineYAML(dataset)
-        try Data(yaml.utf8).write(to: configURL)
-        writer.files.append("pipeline.yml")
-        writer.bytes += Int64(yaml.utf8.count)
+        if !(isIncrement && fileManager.fileExists(atPath: configURL.path)) {
+            let yaml = pipelineYAML(dataset)
+            try Data(yaml.utf8).write(to: configURL)
+            writer.files.append("pipeline.yml")
+            writer.bytes += Int64(yaml.utf8.count)
+        }
 
         return GenerationSummary(
             folder: out, configFile: configURL, files: writer.files.sorted(), bytes: writer.bytes, rows: writer.rows)

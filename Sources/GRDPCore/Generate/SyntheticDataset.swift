@@ -250,8 +250,26 @@ struct SyntheticDataset {
     func transactions(year: Int, quarter: Int) -> [Transaction] {
         var rng = SplitMix64.derived(from: options.seed, 2, UInt64(year), UInt64(quarter))
         let count = quarterCounts[year]?[quarter - 1] ?? 0
-        let sellers = sellersByYear[year] ?? []
         let isLastQuarter = year == years.upperBound && quarter == 4
+        return makeTransactions(
+            year: year, quarter: quarter, count: count, idTag: "Q\(quarter)", revisable: !isLastQuarter, using: &rng)
+    }
+
+    /// `count` new transactions of the last year's fourth quarter, from their own seeded stream, for
+    /// the nightly increment (`--layout increment`): ids `MP2024Q4N-000001`, … that no quarter of
+    /// `transactions(year:quarter:)` uses; none is revised later.
+    func incrementTransactions(count: Int) -> [Transaction] {
+        var rng = SplitMix64.derived(from: options.seed, 5)
+        return makeTransactions(
+            year: years.upperBound, quarter: 4, count: count, idTag: "Q4N", revisable: false, using: &rng)
+    }
+
+    /// Draws `count` transactions of `year`'s `quarter` from `rng`, ids `<channel><year><idTag>-<sequence>`;
+    /// `revisable`: some completed ones are refunded in a later archive.
+    private func makeTransactions(
+        year: Int, quarter: Int, count: Int, idTag: String, revisable: Bool, using rng: inout SplitMix64
+    ) -> [Transaction] {
+        let sellers = sellersByYear[year] ?? []
         var result: [Transaction] = []
         result.reserveCapacity(count)
         let channelWeights = [0.50, 0.15, 0.20, 0.15]
@@ -305,13 +323,13 @@ struct SyntheticDataset {
             } else if statusDraw < 0.13 {
                 status = .pending
             }
-            let revised = status == .completed && !isLastQuarter && rng.chance(0.03)
+            let revised = status == .completed && revisable && rng.chance(0.03)
             if revised { status = .refunded }
             let refundFraction = status == .completed && rng.chance(0.04) ? 0.1 + 0.4 * rng.unit() : 0
 
             result.append(
                 Transaction(
-                    id: "\(channel.idPrefix)\(year)Q\(quarter)-\(sixDigits(sequence))",
+                    id: "\(channel.idPrefix)\(year)\(idTag)-\(sixDigits(sequence))",
                     channel: channel, year: year, month: month, day: day,
                     hour: rng.below(24), minute: rng.below(60), second: rng.below(60),
                     seller: seller, sellerProvince: province, sellerDistrict: district, weight: weight,

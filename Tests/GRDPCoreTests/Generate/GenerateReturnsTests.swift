@@ -266,3 +266,159 @@ private func share(year: Int, dataset: SyntheticDataset, config: PipelineConfig)
     let grdp = Double(dataset.grdp.first { $0.year == year }!.finalTenths) / 10 * 1e9
     return (core + ecommerce + digitised) / grdp * 100
 }
+
+private func benchmarkOptions(transactions: Int = 5_000, archives: Int? = nil) -> ReturnsGenerator.Options {
+    var options = options(enterprises: 40, transactions: transactions)
+    options.layout = .benchmark
+    options.archives = archives
+    return options
+}
+
+/// Data lines of every member of every archive of `summary` whose path passes `include`.
+private func dataLines(_ summary: GenerationSummary, members include: (String) -> Bool) throws -> [String] {
+    var lines: [String] = []
+    for file in summary.files where file.hasSuffix(".tar.gz") {
+        for (path, bytes) in try readArchive(summary.folder.appendingPathComponent(file)) where include(path) {
+            lines += String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().map(String.init)
+        }
+    }
+    return lines
+}
+
+private func isBytewiseSorted(_ names: [String]) -> Bool {
+    zip(names, names.dropFirst()).allSatisfy { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+}
+
+/// `--layout benchmark --archives K` and `--layout increment` (scripts/bench.sh's scenarios).
+@Suite struct GenerateBenchmarkLayoutTests {
+    @Test func archivesSpreadTheSameTransactionsOverK() throws {
+        let yearly = try temporaryFolder()
+        let split = try temporaryFolder()
+        let again = try temporaryFolder()
+        defer { for url in [yearly, split, again] { try? FileManager.default.removeItem(at: url) } }
+        let byYear = try ReturnsGenerator(options: benchmarkOptions()).write(to: yearly)
+        let inSeven = try ReturnsGenerator(options: benchmarkOptions(archives: 7)).write(to: split)
+
+        let archives = inSeven.files.filter { $0.hasSuffix(".tar.gz") }
+        #expect(archives == (1...7).map { "returns/2025-01-31_benchmark-000\($0).tar.gz" })
+        #expect(isBytewiseSorted(archives))
+        #expect(byYear.files.filter { $0.hasSuffix(".tar.gz") }.count == 5)
+
+        // First sends: 5,000 in all, 714 or 715 an archive.
+        var total = 0
+        for file in archives {
+            let members = try readArchive(split.appendingPathComponent(file))
+            let sends = members.filter { $0.key.hasPrefix("transactions_") && !$0.key.hasSuffix("_revised.csv") }
+            #expect(sends.count == 1, "\(file): \(members.keys.sorted())")
+            let rows = sends.values.reduce(0) { $0 + $1.filter { $0 == 0x0A }.count - 1 }
+            #expect(rows == 714 || rows == 715, "\(file): \(rows)")
+            total += rows
+        }
+        #expect(total == 5_000)
+
+        // The same rows as the yearly layout, only cut differently: every transaction row (first
+        // sends and revisions), enterprise and GRDP row.
+        #expect(inSeven.rows == byYear.rows)
+        for prefix in ["transactions_", "enterprise_", "grdp_"] {
+            let a = try dataLines(byYear) { $0.hasPrefix(prefix) }.sorted()
+            let b = try dataLines(inSeven) { $0.hasPrefix(prefix) }.sorted()
+            #expect(a == b, "\(prefix) rows differ")
+        }
+        #expect(
+            try Data(contentsOf: inSeven.configFile) == Data(contentsOf: byYear.configFile),
+            "the same pipeline.yml")
+
+        // Deterministic.
+        let second = try ReturnsGenerator(options: benchmarkOptions(archives: 7)).write(to: again)
+        #expect(try hashes(second).values.sorted() == hashes(inSeven).values.sorted())
+        #expect(second.files == inSeven.files)
+    }
+
+    @Test func archivesOutOfRangeAreRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for archives in [0, 101] {
+            #expect(throws: ReturnsGenerator.GenerationError.self) {
+                try ReturnsGenerator(options: benchmarkOptions(transactions: 100, archives: archives)).validate()
+            }
+        }
+        var returnsLayout = options(enterprises: 10, transactions: 100)
+        returnsLayout.archives = 3
+        #expect(throws: ReturnsGenerator.GenerationError.self) { try returnsLayout.validateThroughGenerator() }
+        // One archive: everything in it; as many archives as transactions: one each.
+        let one = try ReturnsGenerator(options: benchmarkOptions(transactions: 100, archives: 1)).write(to: folder)
+        #expect(one.files == ["pipeline.yml", "returns/2025-01-31_benchmark-0001.tar.gz"])
+        var replacing = benchmarkOptions(transactions: 100, archives: 100)
+        replacing.replaceExisting = true
+        let hundred = try ReturnsGenerator(options: replacing).write(to: folder)
+        #expect(hundred.files.filter { $0.hasSuffix(".tar.gz") }.count == 100)
+        #expect(hundred.files.last == "returns/2025-01-31_benchmark-0100.tar.gz")
+    }
+
+    @Test func incrementSortsLastAndRevisesEarlierOrders() throws {
+        for archives in [nil, 12] {
+            let folder = try temporaryFolder()
+            let alone = try temporaryFolder()
+            defer { for url in [folder, alone] { try? FileManager.default.removeItem(at: url) } }
+            let base = try ReturnsGenerator(options: benchmarkOptions(archives: archives)).write(to: folder)
+            let configBefore = try Data(contentsOf: base.configFile)
+
+            var increment = benchmarkOptions()
+            increment.layout = .increment
+            increment.increment = 800
+            let added = try ReturnsGenerator(options: increment).write(to: folder)
+            #expect(added.files == ["returns/2025-02-01_increment.tar.gz"])
+            #expect(added.rows[.transaction] == 800)
+            #expect(try Data(contentsOf: base.configFile) == configBefore, "pipeline.yml left alone")
+            let returns = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("returns").path)
+            let sorted = returns.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            #expect(sorted.last == "2025-02-01_increment.tar.gz")
+            #expect(sorted.count == (archives ?? 5) + 1)
+
+            // 40 re-send an earlier completed order of 2024 refunded; 760 are new ids.
+            let members = try readArchive(folder.appendingPathComponent("returns/2025-02-01_increment.tar.gz"))
+            func rows(_ path: String) -> [[Substring]] {
+                String(decoding: members[path] ?? [], as: UTF8.self).split(separator: "\n").dropFirst()
+                    .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            }
+            let revisions = rows("transactions_increment_revised.csv")
+            let fresh = rows("transactions_increment.csv")
+            #expect(revisions.count == 40)
+            #expect(fresh.count == 760)
+            let earlier = Dictionary(
+                try dataLines(base) { $0.hasPrefix("transactions_") }.map {
+                    let fields = $0.split(separator: ",", omittingEmptySubsequences: false)
+                    return (String(fields[0]), fields)
+                }, uniquingKeysWith: { first, _ in first })
+            for revision in revisions {
+                let id = String(revision[0])
+                let sent = try #require(earlier[id], "\(id) revises nothing")
+                #expect(id.contains("2024Q"))
+                #expect(sent[2] == revision[2], "same channel")
+                #expect(revision[8] == revision[6], "refunded in full")
+            }
+            for row in fresh {
+                #expect(earlier[String(row[0])] == nil)
+                #expect(row[0].contains("2024Q4N-"))
+            }
+
+            // Again: refused, unless replacing; deterministic; written alone with the same pipeline.yml.
+            #expect(throws: ReturnsGenerator.GenerationError.self) {
+                try ReturnsGenerator(options: increment).write(to: folder)
+            }
+            let one = try hashes(added)
+            var replacing = increment
+            replacing.replaceExisting = true
+            let replaced = try ReturnsGenerator(options: replacing).write(to: folder)
+            let single = try ReturnsGenerator(options: increment).write(to: alone)
+            #expect(single.files == ["pipeline.yml", "returns/2025-02-01_increment.tar.gz"])
+            #expect(try Data(contentsOf: single.configFile) == configBefore)
+            #expect(try hashes(replaced) == one)
+            #expect(try hashes(single)["returns/2025-02-01_increment.tar.gz"] == one.values.first)
+        }
+    }
+}
+
+extension ReturnsGenerator.Options {
+    fileprivate func validateThroughGenerator() throws { try ReturnsGenerator(options: self).validate() }
+}
