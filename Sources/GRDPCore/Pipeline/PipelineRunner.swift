@@ -186,10 +186,12 @@ public struct PipelineRunner {
         content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
         content.grdp.sort { $0.year < $1.year }
-        var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-        input.groupTable = ledger.transactions.currentGroups
-        ledger = RevisionLedger()  // its per-key slots are not needed any more
-        let computed = try IndicatorCalculator.compute(input, methodology: methodology)
+        let computed = try {
+            var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
+            input.groupTable = ledger.takeTransactionGroups()
+            ledger = RevisionLedger()
+            return try IndicatorCalculator.compute(input, methodology: methodology)
+        }()
         content.indicators = computed.indicators
         content.districtIndicators = computed.districtIndicators
         content.ecommerceSales = computed.ecommerceSales

@@ -18,6 +18,11 @@ struct RevisionLedger {
     /// Members that held transactions, by the index `TransactionLedger` keeps.
     private var transactionMembers: [MemberRef] = []
 
+    /// The current transactions' groups, for Compute; the ledger's transactions are emptied.
+    mutating func takeTransactionGroups() -> TransactionGroupTable {
+        transactions.takeCurrentGroups()
+    }
+
     /// Takes one member's accepted rows, in line order.
     mutating func apply(_ member: MemberResult, archivePath: String, ref: MemberRef) throws(ArithmeticOverflow) {
         for (line, record) in member.accepted {

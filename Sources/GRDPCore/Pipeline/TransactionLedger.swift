@@ -96,9 +96,14 @@ struct TransactionLedger {
     }
 
     /// The groups of the current transactions (those still holding one), in first-seen order,
-    /// over the ledger's interned texts.
-    var currentGroups: TransactionGroupTable {
-        TransactionGroupTable(
+    /// over the ledger's interned texts. Empties the ledger, freeing its per-key slots first: at the
+    /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
+    mutating func takeCurrentGroups() -> TransactionGroupTable {
+        keys = PairTable()
+        groupTable = PairTable()
+        (slotGroup, slotMember, slotMantissa, slotScale, wideNets) = ([], [], [], [], [])
+        (stems, strings) = ([:], [:])
+        let table = TransactionGroupTable(
             texts: stringValues,
             groups: groupKeys.indices.map { index in
                 let key = groupKeys[index]
@@ -106,6 +111,8 @@ struct TransactionLedger {
                     channel: key.channel, seller: key.seller, district: key.district, year: key.year,
                     month: key.month, status: key.status, transactions: groupCounts[index], netVND: groupNets[index])
             })
+        self = TransactionLedger()
+        return table
     }
 
     private mutating func intern(_ text: String) -> UInt32 {

@@ -187,8 +187,20 @@ private func insertRows<Row>(
     _ rows: [Row], into table: SnapshotSchema.Table, _ database: Database,
     _ bind: (Row, inout Statement.ParameterBinder) throws(SnapshotError) -> Void
 ) throws(SnapshotError) {
+    // 64 rows a statement (at most 64 × 11 parameters, far below SQLite's limit), then one by one.
+    let batch = 64
+    var start = rows.startIndex
+    if rows.count >= batch {
+        let statement = try database.prepare(table.insertSQL(rows: batch))
+        while rows.endIndex - start >= batch {
+            try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
+                for row in rows[start..<start + batch] { try bind(row, &binder) }
+            }
+            start += batch
+        }
+    }
     let statement = try database.prepare(table.insertSQL)
-    for row in rows {
+    for row in rows[start...] {
         try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
             try bind(row, &binder)
         }

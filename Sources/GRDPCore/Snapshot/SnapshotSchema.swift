@@ -49,9 +49,13 @@ enum SnapshotSchema {
             columns.indices.map { String($0 + 1) }.joined(separator: ", ")
         }
 
-        var insertSQL: String {
-            "INSERT INTO \(name) (" + columnNames.joined(separator: ", ") + ") VALUES ("
-                + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        var insertSQL: String { insertSQL(rows: 1) }
+
+        /// One INSERT of `rows` rows: SQLite's per-statement cost is then paid once per batch.
+        func insertSQL(rows: Int) -> String {
+            let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+            return "INSERT INTO \(name) (" + columnNames.joined(separator: ", ") + ") VALUES "
+                + Array(repeating: row, count: rows).joined(separator: ", ")
         }
     }
 

@@ -74,7 +74,7 @@ final class Statement {
         if status != SQLITE_OK { throw database.error(status: status, sql: sql) }
     }
 
-    /// Binds one row through `bind` (parameters 1…n, in order) and runs it: the insert path for
+    /// Binds parameters 1…n through `bind`, in order, and runs the statement: the insert path for
     /// tables of 100,000s of rows, without an array of values per row.
     func insertRow(_ bind: (inout ParameterBinder) throws(SnapshotError) -> Void) throws(SnapshotError) {
         sqlite3_reset(handle)
