@@ -160,4 +160,84 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == names)
         #expect(try names.map { try Data(contentsOf: exports.appendingPathComponent($0)) } == before)
     }
+
+    static func fromCache(_ report: [String: Any]?) -> [String: Bool] {
+        let archives = (report?["archives"] as? [[String: Any]]) ?? []
+        return Dictionary(
+            uniqueKeysWithValues: archives.map { ($0["path"] as? String ?? "", $0["from_cache"] as? Bool ?? false) })
+    }
+
+    @Test func aNewArchiveIsReadAndTheOthersComeFromTheCache() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let cacheFolder = fixture.outputs.appendingPathComponent("cache/archives")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).count == 1)
+
+        try fixture.write(RecomputeTests.twoYearRevision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("1 of 2 archive(s) unchanged since an earlier run"))
+        let incremental = try #require(try fixture.reportsWritten().last)
+        #expect(Self.fromCache(incremental) == ["2024-01-10_returns.zip": true, "2024-02-01_revision.tar.gz": false])
+        #expect(incremental["snapshot"] as? String == "v0002")
+        // The counts of the archive taken from the cache are those of reading it, superseded included.
+        let first = try #require(try fixture.reportsWritten().first)
+        func members(_ report: [String: Any]) -> [[String: Any]] {
+            ((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]]) ?? []
+        }
+        #expect(members(incremental).map { $0["rows_read"] as? Int } == members(first).map { $0["rows_read"] as? Int })
+        #expect(
+            members(incremental).map { $0["first_quarantined"] as? [[String: Any]] }.map { $0?.count }
+                == members(first).map { $0["first_quarantined"] as? [[String: Any]] }.map { $0?.count })
+        #expect(try fixture.grdp("verify").status == 0)
+
+        // `run --year` takes unchanged archives from the cache too.
+        #expect(try fixture.grdp("run", "--year", "2023").status == 0)
+        #expect(Self.fromCache(try fixture.reportsWritten().last).values.allSatisfy { $0 })
+
+        // --force reads every archive again; the figures are the same.
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        let forced = try #require(try fixture.reportsWritten().last)
+        #expect(Self.fromCache(forced).values.allSatisfy { !$0 })
+
+        // From scratch in a fresh outputs folder: the same content as the incremental run.
+        let hash = try #require(incremental["content_sha256"] as? String)
+        try FileManager.default.removeItem(at: fixture.outputs)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+    }
+
+    @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        let cacheFolder = fixture.outputs.appendingPathComponent("cache/archives")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).sorted()
+        #expect(entries.count == 2)
+
+        // One flipped byte in every entry; without last-run.json the run cannot stop early.
+        for name in entries {
+            let url = cacheFolder.appendingPathComponent(name)
+            var bytes = try [UInt8](Data(contentsOf: url))
+            bytes[bytes.count / 2] ^= 0x01
+            try Data(bytes).write(to: url)
+        }
+        try FileManager.default.removeItem(at: cacheFile(fixture))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(Self.fromCache(report).values.allSatisfy { !$0 })
+        #expect(report["content_sha256"] as? String == hash)
+
+        // The revision is withdrawn: its entry goes; the other stays and is used.
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(Self.fromCache(try fixture.reportsWritten().last) == ["2024-01-10_returns.zip": true])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).count == 1)
+    }
 }

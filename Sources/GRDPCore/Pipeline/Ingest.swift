@@ -1,5 +1,5 @@
 import Foundation
-public import Logging
+import Logging
 
 /// One archive as the run saw it.
 public struct ArchiveOutcome: Sendable, Codable {
@@ -15,6 +15,8 @@ public struct ArchiveOutcome: Sendable, Codable {
     public var status: Status
     /// Seconds spent normalizing this archive's members.
     public var normalizeSeconds = 0.0
+    /// Taken from `ArchiveCache` instead of being read again.
+    public var fromCache = false
     public var rejection: ArchiveRejection?
     /// Data members, in the order the archive stores them.
     public var members: [MemberResult]
@@ -86,9 +88,12 @@ public enum Ingest {
     /// `consume` (on the calling thread) gets each read archive in revision order, with its index
     /// among the scanned archives, and may take its accepted rows out (the report keeps only the
     /// counts). At most `threads` archives are in flight, read or waiting for `consume`.
-    public static func run(
-        config: PipelineConfig, inputs: ScannedInputs? = nil, logger: Logger,
-        progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
+    ///
+    /// With a `cache`, every accepted archive read is kept there, and, when `readCached` is true, an
+    /// archive found there is taken from it instead of being decompressed again.
+    static func run(
+        config: PipelineConfig, inputs: ScannedInputs? = nil, cache: ArchiveCache? = nil, readCached: Bool = false,
+        logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
         consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
         let start = Timestamp.now()
@@ -118,7 +123,25 @@ public enum Ingest {
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
         let queue = OrderedWorkQueue<ArchiveOutcome>(count: candidates.count, window: max(1, threads))
         try queue.run(threads: threads) { index in
-            read(candidates[index], digest: digests[index], config: config, classifier: classifier, limits: limits)
+            let candidate = candidates[index]
+            if readCached, let cache, let digest = digests[index],
+                var cached = cache.load(relativePath: candidate.relativePath, digest: digest)
+            {
+                cached.fromCache = true
+                return cached
+            }
+            let outcome = read(candidate, digest: digests[index], config: config, classifier: classifier, limits: limits)
+            if let cache, let digest = digests[index] {
+                do {
+                    try cache.store(outcome, digest: digest)
+                } catch {
+                    // Only time is lost: the next run reads this archive again.
+                    logger.warning(
+                        "Archive not kept in the cache",
+                        metadata: ["archive": "\(candidate.relativePath)", "error": "\(error)"])
+                }
+            }
+            return outcome
         } take: { index, read in
             var outcome = read
             let candidate = candidates[index]

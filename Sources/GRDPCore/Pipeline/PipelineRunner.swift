@@ -117,11 +117,16 @@ public struct PipelineRunner {
 
     private func runStages(_ options: RunOptions, report: inout RunReport) throws {
         let store = SnapshotStore(folder: config.snapshotsFolder)
+        let archiveCache = ArchiveCache(
+            folder: config.cacheFolder.appendingPathComponent("archives", isDirectory: true),
+            toolVersion: options.toolVersion, configSHA256: config.sha256)
         try createFolder(config.snapshotsFolder)
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
         var removed = try store.removeLeftoverTemporaries()
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveCache.folder).map { "cache/archives/\($0)" }
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
@@ -141,8 +146,11 @@ public struct PipelineRunner {
         var ledger = RevisionLedger()
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
-        let ingest = try Ingest.run(config: config, inputs: inputs, logger: logger, progress: progress) {
-            scanned, archive in
+        // Archives read before with this config and grdp version come from the cache, unless --force.
+        let ingest = try Ingest.run(
+            config: config, inputs: inputs, cache: archiveCache, readCached: !options.force, logger: logger,
+            progress: progress
+        ) { scanned, archive in
             guard archive.status == .accepted else { return }
             let ledgerStart = Timestamp.now()
             pathOfScanned[scanned] = archive.relativePath
@@ -237,6 +245,14 @@ public struct PipelineRunner {
             report.exports = try writeExports(content: content, meta: meta)
             report.prunedSnapshots = try prune(store)
         }
+        // The cache keeps the archives these inputs name, no others.
+        let named = Set(
+            zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
+                digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
+            })
+        let pruned = archiveCache.prune(keeping: named)
+        if pruned > 0 { logger.debug("Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"]) }
+
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
         if options.years == nil, let fingerprint, let version = report.snapshot, let hash = report.contentSHA256 {
@@ -264,6 +280,7 @@ public struct PipelineRunner {
         let latest = try store.open(version: version)
         guard latest.meta.contentSHA256 == cache.contentSHA256 else { return false }
         var ingest = cache.ingest
+        for index in ingest.archives.indices { ingest.archives[index].fromCache = false }
         ingest.unpackSeconds = inputs.seconds
         ingest.normalizeSeconds = 0
         report.ingest = ingest

@@ -73,6 +73,7 @@ struct RunReport {
             ("bytes", .int(Int(archive.bytes))),
             ("status", .string(archive.status.rawValue)),
         ]
+        if archive.fromCache { fields.append(("from_cache", .bool(true))) }
         if let rejection = archive.rejection {
             fields.append(("reason", .string(rejection.reason.rawValue)))
             fields.append(("member", rejection.member.map { .string($0) } ?? .null))
@@ -148,6 +149,10 @@ struct RunReport {
         lines.append(
             "\(archives.count) archive(s), \(accepted) accepted; \(rows) rows read, \(quarantined) quarantined, "
                 + "\(superseded) superseded, \(excluded) excluded")
+        let cached = archives.filter(\.fromCache).count
+        if cached > 0 && inputsUnchangedSince == nil {
+            lines.append("\(cached) of \(archives.count) archive(s) unchanged since an earlier run: taken from the cache, not decompressed.")
+        }
         for archive in archives where archive.status == .rejected {
             let rejection = archive.rejection
             let member = rejection?.member.map { ": member '\($0)'" } ?? ""

@@ -43,6 +43,16 @@ struct TransactionBatch: Sendable {
 
     var count: Int { rows.count }
 
+    init() {}
+
+    /// A sealed batch from its parts (`ArchiveCache`).
+    init(rows: [Row], strings: [String], stems: [Stem], wide: [(amount: ExactDecimal, refund: ExactDecimal)]) {
+        self.rows = rows
+        self.strings = strings
+        self.stems = stems
+        self.wide = wide
+    }
+
     mutating func append(_ t: TransactionRecord) {
         let channel = intern(t.channel, memo: 0)
         var row = Row(

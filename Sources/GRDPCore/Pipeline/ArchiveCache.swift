@@ -1,0 +1,213 @@
+internal import Crypto
+internal import Foundation
+
+/// What reading one accepted archive gave — every member's counts, quarantine, accepted records and
+/// transactions — kept in `<outputs>/cache/archives/` so that a later run over the same archive,
+/// config and grdp version takes it from there instead of decompressing and normalizing it again.
+///
+/// An entry is named by a SHA-256 over the tool version, the config file's SHA-256 and the
+/// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
+/// either exactly right or not found. Each file ends with a SHA-256 of its bytes; a file that does
+/// not check out (a torn write, a disk error) is ignored and the archive is read again. Entries are
+/// written atomically, only ever save time, and a run removes those its inputs no longer name.
+/// Rejected archives are never kept: they are read again, and rejected again with their reason.
+struct ArchiveCache: Sendable {
+    static let formatTag = "grdp-archive-cache-v1"
+
+    let folder: URL
+    let toolVersion: String
+    let configSHA256: String
+
+    /// The entry's file name for an archive with this digest.
+    func fileName(relativePath: String, digest: ScannedInputs.Digest) -> String {
+        var key = ContentHash.Serializer()
+        key.string(ArchiveCache.formatTag)
+        key.string(toolVersion)
+        key.string(configSHA256)
+        key.string(relativePath)
+        key.string(digest.sha256)
+        key.count(Int(digest.bytes))
+        return key.finish() + ".bin"
+    }
+
+    /// The archive as last read, or nil when there is no sound entry.
+    func load(relativePath: String, digest: ScannedInputs.Digest) -> ArchiveOutcome? {
+        let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
+        guard let data = try? Data(contentsOf: url, options: .mappedIfSafe) else { return nil }
+        return try? Self.decode(data, relativePath: relativePath, digest: digest)
+    }
+
+    /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
+    func store(_ outcome: ArchiveOutcome, digest: ScannedInputs.Digest) throws(OutputWriteError) {
+        guard outcome.status == .accepted else { return }
+        let bytes = Self.encode(outcome)
+        try AtomicFile.write(
+            bytes, to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)))
+    }
+
+    /// Removes the entries not in `keeping` (file names); returns how many.
+    func prune(keeping: Set<String>) -> Int {
+        guard let names = try? FileSystem.directoryEntries(folder.path) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".bin") && !keeping.contains(name) {
+            FileSystem.removeFile(folder.path + "/" + name)
+            removed += 1
+        }
+        return removed
+    }
+
+    // MARK: - Format
+    //
+    // The member metadata as JSON, then each member's transaction rows as raw `TransactionBatch.Row`s
+    // (this build's memory layout — the tool version is part of the name), then a SHA-256 of all
+    // that: [8-byte JSON length][JSON][rows…][32-byte digest].
+
+    private struct Entry: Codable {
+        var format = ArchiveCache.formatTag
+        var rowStride = MemoryLayout<TransactionBatch.Row>.stride
+        var members: [Member]
+        var skipped: [SkippedMember]
+    }
+
+    private struct Member: Codable {
+        var result: MemberResult
+        var enterprises: [Enterprise]
+        var grdp: [GRDP]
+        var rows: Int
+        var strings: [String]
+        var stems: [Stem]
+        var wide: [[String]]
+    }
+
+    private struct Enterprise: Codable {
+        var line: Int
+        var taxCode: String
+        var year: Int
+        var name: String
+        var vsic: String
+        var section: String
+        var districtCode: String
+        var valueAddedMVND: String
+        var employees: String?
+    }
+
+    private struct GRDP: Codable {
+        var line: Int
+        var year: Int
+        var grdpBVND: String
+    }
+
+    private struct Stem: Codable {
+        var channel: UInt32
+        var prefix: [UInt8]
+        var width: UInt8
+    }
+
+    private struct Malformed: Error {}
+
+    static func encode(_ outcome: ArchiveOutcome) -> [UInt8] {
+        var members: [Member] = []
+        for member in outcome.members {
+            var enterprises: [Enterprise] = []
+            var grdp: [GRDP] = []
+            for (line, record) in member.accepted {
+                switch record {
+                case .enterprise(let e):
+                    enterprises.append(
+                        Enterprise(
+                            line: line, taxCode: e.taxCode, year: e.year, name: e.name, vsic: e.vsic,
+                            section: String(e.section), districtCode: e.districtCode,
+                            valueAddedMVND: e.valueAddedMVND.description, employees: e.employees?.description))
+                case .grdp(let g):
+                    grdp.append(GRDP(line: line, year: g.year, grdpBVND: g.grdpBVND.description))
+                case .transaction:
+                    preconditionFailure("transactions are kept in member.transactions")
+                }
+            }
+            let batch = member.transactions
+            members.append(
+                Member(
+                    result: member, enterprises: enterprises, grdp: grdp, rows: batch.rows.count,
+                    strings: batch.strings,
+                    stems: batch.stems.map { Stem(channel: $0.channel, prefix: $0.prefix, width: $0.width) },
+                    wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
+        }
+        let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: json)
+        for member in outcome.members {
+            member.transactions.rows.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(contentsOf: SHA256.hash(data: bytes))
+        return bytes
+    }
+
+    private static func decode(_ data: Data, relativePath: String, digest: ScannedInputs.Digest) throws
+        -> ArchiveOutcome
+    {
+        guard data.count >= 8 + 32 else { throw Malformed() }
+        let body = data.prefix(data.count - 32)
+        guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
+        let jsonCount = body.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        guard jsonCount >= 0, jsonCount <= body.count - 8 else { throw Malformed() }
+        let start = body.startIndex
+        let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
+        let stride = MemoryLayout<TransactionBatch.Row>.stride
+        guard entry.format == formatTag, entry.rowStride == stride,
+            body.count == 8 + jsonCount + entry.members.reduce(0, { $0 + $1.rows }) * stride
+        else { throw Malformed() }
+
+        var offset = start + 8 + jsonCount
+        var members: [MemberResult] = []
+        for cached in entry.members {
+            var member = cached.result
+            var accepted: [(line: Int, record: Record)] = []
+            for e in cached.enterprises {
+                guard let section = e.section.first, let valueAdded = ExactDecimal(canonical: e.valueAddedMVND)
+                else { throw Malformed() }
+                let employees = try e.employees.map { text in
+                    guard let value = ExactDecimal(canonical: text) else { throw Malformed() }
+                    return value
+                }
+                accepted.append(
+                    (
+                        e.line,
+                        .enterprise(
+                            EnterpriseRecord(
+                                taxCode: e.taxCode, year: e.year, name: e.name, vsic: e.vsic, section: section,
+                                districtCode: e.districtCode, valueAddedMVND: valueAdded, employees: employees))
+                    ))
+            }
+            for g in cached.grdp {
+                guard let value = ExactDecimal(canonical: g.grdpBVND) else { throw Malformed() }
+                accepted.append((g.line, .grdp(GRDPRecord(year: g.year, grdpBVND: value))))
+            }
+            // Enterprise and GRDP rows of one member come in line order, as the reader gave them.
+            accepted.sort { $0.line < $1.line }
+            member.accepted = accepted
+            let rowBytes = cached.rows * stride
+            let rows = [TransactionBatch.Row](unsafeUninitializedCapacity: cached.rows) { buffer, count in
+                _ = data[offset..<(offset + rowBytes)].copyBytes(to: buffer)
+                count = cached.rows
+            }
+            offset += rowBytes
+            let wide = try cached.wide.map { pair -> (amount: ExactDecimal, refund: ExactDecimal) in
+                guard pair.count == 2, let amount = ExactDecimal(canonical: pair[0]),
+                    let refund = ExactDecimal(canonical: pair[1])
+                else { throw Malformed() }
+                return (amount, refund)
+            }
+            member.transactions = TransactionBatch(
+                rows: rows, strings: cached.strings,
+                stems: cached.stems.map {
+                    TransactionBatch.Stem(channel: $0.channel, prefix: $0.prefix, width: $0.width)
+                },
+                wide: wide)
+            members.append(member)
+        }
+        return ArchiveOutcome(
+            relativePath: relativePath, sha256: digest.sha256, bytes: digest.bytes, status: .accepted,
+            rejection: nil, members: members, skipped: entry.skipped)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `ArchiveCache` gives back exactly what reading the archive gave: the runner cannot tell a cached
+/// archive from a read one.
+@Suite struct ArchiveCacheTests {
+    static let yaml = """
+        version: 1
+        region: {code: "67", name: "Đắk Nông", utc_offset: "+07:00"}
+        inputs:
+          returns: returns
+          fx: {USD: {2023: 24000}}
+        outputs: {folder: Outputs}
+        quality: {max_quarantine_ratio: 0.9}
+        targets: {points: [{year: 2025, share_pct: 20}]}
+        """
+
+    /// Every kind of member, quarantined rows, a net too wide for 64 bits, a skipped member.
+    static let entries: [ArchiveWriter.Entry] = [
+        .init(
+            path: "enterprise.csv",
+            text: "tax_code,year,vsic,value_added,name,employees\n"
+                + "0100109106,2023,J6201,1500.25,Công ty Phần mềm,12\n"
+                + "0100109106,2023,XX,1,bad vsic,1\n"
+                + "0101243150,2023,G4711,2000,Cửa hàng,\n"),
+        .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n2024,oops\n"),
+        .init(
+            path: "transactions.csv",
+            text: "transaction_id,date,amount,status,channel,seller_tax_code,currency\n"
+                + "MP-000123,2023-06-01,100000,completed,Shopee,0101243150,\n"
+                + "MP-000124,2023-06-02T23:30:00Z,50.5,delivered,web,,USD\n"
+                + "WIDE-1,2023-07-01,123456789012345678901234,completed,web,,\n"
+                + "MP-000125,31/02/2023,1,completed,web,,\n"),
+        .init(path: "notes/readme.csv", text: "a,b\n1,2\n"),
+    ]
+
+    @Test func anEntryGivesBackTheArchiveAsRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let returns = folder.appendingPathComponent("returns")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        let archiveURL = returns.appendingPathComponent("2024-01-10_returns.tar.gz")
+        try ArchiveWriter.write(Self.entries, format: .tarGzip, to: archiveURL)
+        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        let scan = try ReturnsScanner.scan(folder: returns, exclude: [])
+        let candidate = try #require(scan.archives.first)
+        let read = Ingest.read(
+            candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+            limits: UnpackLimits(
+                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        #expect(read.status == .accepted, "\(String(describing: read.rejection))")
+        #expect(read.members.map(\.rowsQuarantined).reduce(0, +) == 3)
+        #expect(read.skipped.count == 1)
+
+        let digest = ScannedInputs.Digest(sha256: read.sha256, bytes: read.bytes)
+        let cache = ArchiveCache(
+            folder: folder.appendingPathComponent("cache"), toolVersion: "test", configSHA256: config.sha256)
+        try cache.store(read, digest: digest)
+        let loaded = try #require(cache.load(relativePath: candidate.relativePath, digest: digest))
+
+        #expect(loaded.relativePath == read.relativePath && loaded.sha256 == read.sha256 && loaded.bytes == read.bytes)
+        #expect(loaded.status == .accepted && loaded.rejection == nil)
+        #expect(loaded.skipped.map(\.path) == read.skipped.map(\.path))
+        #expect(loaded.members.count == read.members.count)
+        for (a, b) in zip(loaded.members, read.members) {
+            #expect(a.path == b.path && a.kind == b.kind && a.numberConvention == b.numberConvention)
+            #expect(a.rowsRead == b.rowsRead && a.rowsAccepted == b.rowsAccepted && a.rowsExcluded == b.rowsExcluded)
+            #expect(a.excludedByReason == b.excludedByReason)
+            #expect(a.quarantine == b.quarantine)
+            #expect(a.accepted.map(\.line) == b.accepted.map(\.line))
+            #expect(a.accepted.map(\.record) == b.accepted.map(\.record))
+            #expect(a.transactions.strings == b.transactions.strings)
+            #expect(a.transactions.stems == b.transactions.stems)
+            #expect(a.transactions.wide.map(\.amount) == b.transactions.wide.map(\.amount))
+            #expect(a.transactions.wide.map(\.refund) == b.transactions.wide.map(\.refund))
+            let rowsA = a.transactions.rows.withUnsafeBytes { Array($0) }
+            let rowsB = b.transactions.rows.withUnsafeBytes { Array($0) }
+            #expect(rowsA == rowsB)
+        }
+        #expect(read.members.contains { !$0.transactions.wide.isEmpty })
+
+        // Another config, another archive version or another path: another entry, not found.
+        let other = ArchiveCache(
+            folder: cache.folder, toolVersion: "test", configSHA256: String(repeating: "0", count: 64))
+        #expect(other.load(relativePath: candidate.relativePath, digest: digest) == nil)
+        #expect(cache.load(relativePath: "renamed.tar.gz", digest: digest) == nil)
+
+        // A torn entry is not believed.
+        let entry = cache.folder.appendingPathComponent(
+            cache.fileName(relativePath: candidate.relativePath, digest: digest))
+        let whole = try Data(contentsOf: entry)
+        try whole.prefix(whole.count - 1).write(to: entry)
+        #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+    }
+}
