@@ -119,7 +119,7 @@ public struct PipelineRunner {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let archiveCache = ArchiveCache(
             folder: config.cacheFolder.appendingPathComponent("archives", isDirectory: true),
-            toolVersion: options.toolVersion, configSHA256: config.sha256)
+            toolVersion: BuildIdentity.current(toolVersion: options.toolVersion), configSHA256: config.sha256)
         try createFolder(config.snapshotsFolder)
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
@@ -134,7 +134,8 @@ public struct PipelineRunner {
         // Every archive is hashed first: when none changed since the latest snapshot (nor the config,
         // nor grdp), that snapshot already holds these figures and nothing is decompressed.
         let inputs = try Ingest.scan(config: config)
-        let fingerprint = inputs.fingerprint(toolVersion: options.toolVersion, configSHA256: config.sha256)
+        let fingerprint = inputs.fingerprint(
+            toolVersion: BuildIdentity.current(toolVersion: options.toolVersion), configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint,
             try upToDateWithoutReading(fingerprint: fingerprint, inputs: inputs, store: store, report: &report)
         {
