@@ -195,9 +195,18 @@ public struct PipelineRunner {
         content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
         content.grdp.sort { $0.year < $1.year }
+        if let years = options.years {
+            // A year's figures depend on that year's records only (CONTRACT §5: sellers are matched
+            // within the year), so `run --year` computes those years alone; the others come from the
+            // latest snapshot below.
+            content.enterprises.removeAll { !years.contains($0.year) }
+            content.grdp.removeAll { !years.contains($0.year) }
+        }
         let computed = try {
             var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-            input.groupTable = ledger.takeTransactionGroups()
+            var groups = ledger.takeTransactionGroups()
+            if let years = options.years { groups.retainYears(years) }
+            input.groupTable = groups
             ledger = RevisionLedger()
             return try IndicatorCalculator.compute(input, methodology: methodology)
         }()
