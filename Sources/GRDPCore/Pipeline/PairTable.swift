@@ -3,20 +3,26 @@
 /// a multiply-xorshift mix instead of `Hasher` (SipHash): these keys are small integers built by
 /// the ledger itself, and a row costs one probe or two.
 struct PairTable {
-    private var first: [UInt64]
-    private var second: [UInt64]
-    /// The index stored for a bucket, or -1 when it is empty.
-    private var values: [Int32]
+    /// A key and its value side by side: a probe touches one cache line, not three arrays (at 10 M
+    /// keys the table is far larger than the caches, and every row probes it).
+    private struct Bucket {
+        var first: UInt64
+        var second: UInt64
+        /// The index stored, or -1 when the bucket is empty.
+        var value: Int32
+    }
+
+    private var buckets: [Bucket]
     private var mask: Int
     private(set) var count = 0
 
+    private static let empty = Bucket(first: 0, second: 0, value: -1)
+
     init(capacity: Int = 16) {
-        var buckets = 16
-        while buckets * 5 < capacity * 8 { buckets <<= 1 }
-        first = Array(repeating: 0, count: buckets)
-        second = Array(repeating: 0, count: buckets)
-        values = Array(repeating: -1, count: buckets)
-        mask = buckets - 1
+        var size = 16
+        while size * 5 < capacity * 8 { size <<= 1 }
+        buckets = Array(repeating: PairTable.empty, count: size)
+        mask = size - 1
     }
 
     @inline(__always)
@@ -32,43 +38,42 @@ struct PairTable {
     /// `inserted` true.
     @inline(__always)
     mutating func findOrInsert(_ a: UInt64, _ b: UInt64, _ make: () -> Int32) -> (value: Int32, inserted: Bool) {
-        if (count + 1) * 8 > values.count * 5 { grow() }
+        if (count + 1) * 8 > buckets.count * 5 { grow() }
+        let mask = self.mask
         var index = PairTable.bucket(a, b, mask: mask)
-        while true {
-            let value = values[index]
-            if value < 0 {
-                let made = make()
-                first[index] = a
-                second[index] = b
-                values[index] = made
-                count += 1
-                return (made, true)
+        let result: (value: Int32, inserted: Bool) = buckets.withUnsafeMutableBufferPointer { table in
+            while true {
+                let found = table[index]
+                if found.value < 0 {
+                    let made = make()
+                    table[index] = Bucket(first: a, second: b, value: made)
+                    return (made, true)
+                }
+                if found.first == a && found.second == b { return (found.value, false) }
+                index = (index + 1) & mask
             }
-            if first[index] == a && second[index] == b { return (value, false) }
-            index = (index + 1) & mask
         }
+        if result.inserted { count += 1 }
+        return result
     }
 
     /// Room for `total` entries without growing again.
     mutating func reserve(_ total: Int) {
-        while total * 8 > values.count * 5 { grow() }
+        while total * 8 > buckets.count * 5 { grow() }
     }
 
     private mutating func grow() {
-        let oldFirst = first
-        let oldSecond = second
-        let oldValues = values
-        let buckets = values.count * 2
-        first = Array(repeating: 0, count: buckets)
-        second = Array(repeating: 0, count: buckets)
-        values = Array(repeating: -1, count: buckets)
-        mask = buckets - 1
-        for old in oldValues.indices where oldValues[old] >= 0 {
-            var index = PairTable.bucket(oldFirst[old], oldSecond[old], mask: mask)
-            while values[index] >= 0 { index = (index + 1) & mask }
-            first[index] = oldFirst[old]
-            second[index] = oldSecond[old]
-            values[index] = oldValues[old]
+        let old = buckets
+        let size = old.count * 2
+        buckets = Array(repeating: PairTable.empty, count: size)
+        mask = size - 1
+        let mask = self.mask
+        buckets.withUnsafeMutableBufferPointer { table in
+            for bucket in old where bucket.value >= 0 {
+                var index = PairTable.bucket(bucket.first, bucket.second, mask: mask)
+                while table[index].value >= 0 { index = (index + 1) & mask }
+                table[index] = bucket
+            }
         }
     }
 }

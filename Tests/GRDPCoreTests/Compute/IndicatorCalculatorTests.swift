@@ -206,3 +206,26 @@ private func sale(
         #expect(try store.open(version: meta.version).loadContent().ecommerceSales == output.ecommerceSales)
     }
 }
+
+@Suite struct TransactionGroupTableTests {
+    /// Ranks by the first eight bytes, then in full: the same order as comparing the bytes.
+    @Test func ranksFollowBytewiseOrder() {
+        let texts = [
+            "abcdefgh1", "", "a", "a\u{0}", "ab", "abcdefgh", "abcdefgg9", "Đắk Mil", "Z", "é", "e\u{301}",
+            "0101243150-001", "0101243150", "010124315", "\u{0}", "abcdefgh\u{0}", "zzzzzzzzzz", "zzzzzzzzz",
+        ]
+        var table = TransactionGroupTable()
+        table.append(
+            texts.map { text in
+                TransactionGroup(
+                    key: .init(
+                        year: 2023, month: 1, channel: text, sellerTaxCode: "", sellerDistrictCode: "",
+                        status: .completed),
+                    transactions: 1, netVND: .zero)
+            })
+        let ranks = table.bytewiseRanks()
+        let ranked = table.texts.indices.sorted { ranks[$0] < ranks[$1] }.map { table.texts[$0] }
+        #expect(ranked == table.texts.sorted(by: bytewiseLess))
+        #expect(Set(ranks).count == table.texts.count)
+    }
+}
