@@ -5,7 +5,7 @@ internal import Foundation
 /// transactions — kept in `<outputs>/cache/archives/` so that a later run over the same archive,
 /// config and grdp version takes it from there instead of decompressing and normalizing it again.
 ///
-/// An entry is named by a SHA-256 over the tool version, the config file's SHA-256 and the
+/// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config file's SHA-256 and the
 /// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
 /// either exactly right or not found. Each file ends with a SHA-256 of its bytes; a file that does
 /// not check out (a torn write, a disk error) is ignored and the archive is read again. Entries are
@@ -15,14 +15,15 @@ struct ArchiveCache: Sendable {
     static let formatTag = "grdp-archive-cache-v1"
 
     let folder: URL
-    let toolVersion: String
+    /// `BuildIdentity.current`.
+    let build: String
     let configSHA256: String
 
     /// The entry's file name for an archive with this digest.
     func fileName(relativePath: String, digest: ScannedInputs.Digest) -> String {
         var key = ContentHash.Serializer()
         key.string(ArchiveCache.formatTag)
-        key.string(toolVersion)
+        key.string(build)
         key.string(configSHA256)
         key.string(relativePath)
         key.string(digest.sha256)
@@ -59,7 +60,7 @@ struct ArchiveCache: Sendable {
     // MARK: - Format
     //
     // The member metadata as JSON, then each member's transaction rows as raw `TransactionBatch.Row`s
-    // (this build's memory layout — the tool version is part of the name), then a SHA-256 of all
+    // (this build's memory layout — the build is part of the name), then a SHA-256 of all
     // that: [8-byte JSON length][JSON][rows…][32-byte digest].
 
     private struct Entry: Codable {

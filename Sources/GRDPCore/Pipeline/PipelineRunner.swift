@@ -117,9 +117,11 @@ public struct PipelineRunner {
 
     private func runStages(_ options: RunOptions, report: inout RunReport) throws {
         let store = SnapshotStore(folder: config.snapshotsFolder)
+        // The caches hold what this build computed: a rebuilt grdp reads everything again.
+        let build = BuildIdentity.current(toolVersion: options.toolVersion)
         let archiveCache = ArchiveCache(
-            folder: config.cacheFolder.appendingPathComponent("archives", isDirectory: true),
-            toolVersion: BuildIdentity.current(toolVersion: options.toolVersion), configSHA256: config.sha256)
+            folder: config.cacheFolder.appendingPathComponent("archives", isDirectory: true), build: build,
+            configSHA256: config.sha256)
         try createFolder(config.snapshotsFolder)
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
@@ -134,8 +136,7 @@ public struct PipelineRunner {
         // Every archive is hashed first: when none changed since the latest snapshot (nor the config,
         // nor grdp), that snapshot already holds these figures and nothing is decompressed.
         let inputs = try Ingest.scan(config: config)
-        let fingerprint = inputs.fingerprint(
-            toolVersion: BuildIdentity.current(toolVersion: options.toolVersion), configSHA256: config.sha256)
+        let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint,
             try upToDateWithoutReading(fingerprint: fingerprint, inputs: inputs, store: store, report: &report)
         {
@@ -147,7 +148,7 @@ public struct PipelineRunner {
         var ledger = RevisionLedger()
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
-        // Archives read before with this config and grdp version come from the cache, unless --force.
+        // Archives read before with this config and build come from the cache, unless --force.
         let ingest = try Ingest.run(
             config: config, inputs: inputs, cache: archiveCache, readCached: !options.force, logger: logger,
             progress: progress

@@ -14,15 +14,15 @@ public struct ScannedInputs: Sendable {
     /// Time spent listing and hashing.
     public var seconds: Double
 
-    /// A SHA-256 over everything a run's snapshot and report depend on besides the code: the tool
-    /// version, the config file's SHA-256, and every file of the returns folder — each archive's
+    /// A SHA-256 over everything a run's snapshot and report depend on: the build
+    /// (`BuildIdentity`), the config file's SHA-256, and every file of the returns folder — each archive's
     /// path, SHA-256, size and `.sha256` sidecar digest, the excluded archives, the ignored names.
     /// Same fingerprint, same figures: grdp is deterministic (CONTRACT §6). Nil when an archive
     /// could not be hashed.
-    public func fingerprint(toolVersion: String, configSHA256: String) -> String? {
+    public func fingerprint(build: String, configSHA256: String) -> String? {
         var serializer = ContentHash.Serializer()
         serializer.string("grdp-inputs-v1")
-        serializer.string(toolVersion)
+        serializer.string(build)
         serializer.string(configSHA256)
         serializer.count(scan.archives.count)
         for (archive, digest) in zip(scan.archives, archiveDigests) {

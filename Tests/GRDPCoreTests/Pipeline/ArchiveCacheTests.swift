@@ -56,7 +56,7 @@ import Testing
 
         let digest = ScannedInputs.Digest(sha256: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache"), toolVersion: "test", configSHA256: config.sha256)
+            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
         try cache.store(read, digest: digest)
         let loaded = try #require(cache.load(relativePath: candidate.relativePath, digest: digest))
 
@@ -83,7 +83,7 @@ import Testing
 
         // Another config, another archive version or another path: another entry, not found.
         let other = ArchiveCache(
-            folder: cache.folder, toolVersion: "test", configSHA256: String(repeating: "0", count: 64))
+            folder: cache.folder, build: "test", configSHA256: String(repeating: "0", count: 64))
         #expect(other.load(relativePath: candidate.relativePath, digest: digest) == nil)
         #expect(cache.load(relativePath: "renamed.tar.gz", digest: digest) == nil)
 
