@@ -262,7 +262,9 @@ public struct PipelineRunner {
                 digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
             })
         let pruned = archiveCache.prune(keeping: named)
-        if pruned > 0 { logger.debug("Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"]) }
+        if pruned > 0 {
+            logger.debug("Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
+        }
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
