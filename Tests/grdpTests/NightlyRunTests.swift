@@ -240,4 +240,38 @@ import Testing
         #expect(Self.fromCache(try fixture.reportsWritten().last) == ["2024-01-10_returns.zip": true])
         #expect(try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).count == 1)
     }
+
+    @Test func theNightlyReportCountsEveryQuarantinedRowFromASmallCache() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // 2,998 good orders and 27 bad ones (0.9 %, under the 1 % limit): 16 impossible dates, 11
+        // unknown statuses.
+        var csv = "transaction_id,date,amount,status,channel\n"
+        for index in 0..<3_025 {
+            let date = index % 200 == 7 ? "31/02/2023" : "2023-0\(1 + index % 9)-1\(index % 10)"
+            let status = index % 300 == 11 ? "lost" : "completed"
+            csv += "T\(index),\(date),\(1_000 + index),\(status),marketplace\n"
+        }
+        try fixture.write(
+            Fixture.firstReturn + [.init(path: "transactions_bulk.csv", text: csv)], format: .zip,
+            as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let first = try #require(try fixture.reportsWritten().last)
+        #expect(try fixture.grdp("run").status == 0)
+        let nightly = try #require(try fixture.reportsWritten().last)
+        #expect(Self.isShortcut(nightly))
+        #expect(try Self.archivesJSON(nightly) == Self.archivesJSON(first))
+        let members = try #require((nightly["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])
+        let bulk = try #require(members.first { $0["path"] as? String == "transactions_bulk.csv" })
+        #expect(bulk["rows_quarantined"] as? Int == 27)
+        #expect(bulk["quarantined_by_reason"] as? [String: Int] == ["type-error": 16, "unknown-status": 11])
+        #expect((bulk["first_quarantined"] as? [[String: Any]])?.count == 20)
+        // The cache keeps the first 20 of them and the counts, not all 27 rows.
+        let cache = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: cacheFile(fixture))) as? [String: Any])
+        let cachedArchives = try #require((cache["ingest"] as? [String: Any])?["archives"] as? [[String: Any]])
+        let cachedMembers = try #require(cachedArchives.first?["members"] as? [[String: Any]])
+        let cachedBulk = try #require(cachedMembers.first { $0["path"] as? String == "transactions_bulk.csv" })
+        #expect((cachedBulk["quarantine"] as? [Any])?.count == 20)
+    }
 }

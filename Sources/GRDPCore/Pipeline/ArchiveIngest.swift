@@ -18,16 +18,34 @@ public struct MemberResult: Sendable, Codable {
     /// `quarantine-ratio` when the member was over `max_quarantine_ratio`.
     public var rejection: ReasonCode?
 
-    public var rowsQuarantined: Int { quarantine.count }
+    /// Set when `quarantine` holds only the first entries (`summarized`): the counts of them all.
+    var quarantineSummary: QuarantineSummary?
 
-    /// What the run cache keeps (`RunCache`): the counts and quarantine, not the rows.
+    struct QuarantineSummary: Sendable, Codable {
+        var count: Int
+        var byReason: [ReasonCode: Int]
+    }
+
+    public var rowsQuarantined: Int { quarantineSummary?.count ?? quarantine.count }
+
+    /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
-        case rowsSuperseded, rejection
+        case rowsSuperseded, rejection, quarantineSummary
     }
 
     public var quarantinedByReason: [ReasonCode: Int] {
-        quarantine.reduce(into: [:]) { $0[$1.reason, default: 0] += 1 }
+        quarantineSummary?.byReason ?? quarantine.reduce(into: [:]) { $0[$1.reason, default: 0] += 1 }
+    }
+
+    /// The member with only its first `limit` quarantined rows, and the counts of all of them: what
+    /// a report shows, at a size that does not grow with the rows quarantined.
+    func summarized(keepingFirst limit: Int) -> MemberResult {
+        guard quarantine.count > limit else { return self }
+        var member = self
+        member.quarantineSummary = QuarantineSummary(count: rowsQuarantined, byReason: quarantinedByReason)
+        member.quarantine = Array(quarantine.prefix(limit))
+        return member
     }
 }
 

@@ -130,7 +130,8 @@ public enum Ingest {
                 cached.fromCache = true
                 return cached
             }
-            let outcome = read(candidate, digest: digests[index], config: config, classifier: classifier, limits: limits)
+            let outcome = read(
+                candidate, digest: digests[index], config: config, classifier: classifier, limits: limits)
             if let cache, let digest = digests[index] {
                 do {
                     try cache.store(outcome, digest: digest)

@@ -269,8 +269,16 @@ public struct PipelineRunner {
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
         if options.years == nil, let fingerprint, let version = report.snapshot, let hash = report.contentSHA256 {
+            // The report needs the first quarantined rows of each member and the counts, not all of
+            // them (the snapshot has them all): the nightly run reads this file.
+            var ingest = report.ingest!
+            for archive in ingest.archives.indices {
+                ingest.archives[archive].members = ingest.archives[archive].members.map {
+                    $0.summarized(keepingFirst: RunReport.firstQuarantinedLimit)
+                }
+            }
             let cache = RunCache(
-                fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: report.ingest!)
+                fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest)
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {
