@@ -13,8 +13,20 @@ struct RunCommand: ParsableCommand {
             snapshot's writes nothing new and says it is up to date. Every run writes a report to \
             <outputs>/reports/run-<time>.json, whatever its outcome.
 
+            Every archive is hashed first. When no archive, nor the config, nor grdp changed since \
+            the run that produced the latest snapshot, the run is up to date without decompressing \
+            anything; otherwise archives already read with this config and build are taken from \
+            <outputs>/cache/archives/ and only new or changed ones are read. Deleting \
+            <outputs>/cache/ only costs time.
+
             With --year, only those years are recomputed; every other year keeps the latest \
             snapshot's rows.
+
+            Examples:
+              grdp run                       # the nightly run
+              grdp run --wait-lock 1800      # wait up to 30 min for a run still going
+              grdp run --year 2024           # a revised 2024 return arrived
+              grdp run --force               # read every archive again and publish
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -22,7 +34,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Recompute only this year (repeatable).", valueName: "year"))
     var year: [Int] = []
 
-    @Flag(name: .long, help: "Write a new snapshot even when the figures are unchanged.")
+    @Flag(name: .long, help: "Read every archive again (ignore the cache) and write a new snapshot even when the figures are unchanged.")
     var force = false
 
     @Option(
