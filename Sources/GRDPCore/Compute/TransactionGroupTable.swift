@@ -25,10 +25,11 @@ struct TransactionGroupTable: Sendable {
 
     init() {}
 
-    /// Groups over texts already interned (the ledger's); groups without transactions are left out.
-    init(texts: [String], groups: [Group]) {
+    /// Groups over texts already interned (the ledger's), each holding transactions.
+    init(texts: [String], nonEmptyGroups groups: [Group]) {
+        precondition(groups.allSatisfy { $0.transactions > 0 }, "a group without transactions")
         self.texts = texts
-        self.groups = groups.filter { $0.transactions > 0 }
+        self.groups = groups
     }
 
     /// Appends groups keyed by strings (small inputs, tests), interning their texts.

@@ -209,6 +209,7 @@ public struct PipelineRunner {
             if let years = options.years { groups.retainYears(years) }
             input.groupTable = groups
             ledger = RevisionLedger()
+            MemoryRelease.returnFreedMemory()
             return try IndicatorCalculator.compute(input, methodology: methodology)
         }()
         content.indicators = computed.indicators

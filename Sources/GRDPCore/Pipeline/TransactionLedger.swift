@@ -103,14 +103,18 @@ struct TransactionLedger {
         groupTable = PairTable()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets) = ([], [], [], [], [])
         (stems, strings) = ([:], [:])
-        let table = TransactionGroupTable(
-            texts: stringValues,
-            groups: groupKeys.indices.map { index in
-                let key = groupKeys[index]
-                return TransactionGroupTable.Group(
+        MemoryRelease.returnFreedMemory()
+        var groups: [TransactionGroupTable.Group] = []
+        groups.reserveCapacity(groupKeys.count)
+        for index in groupKeys.indices where groupCounts[index] > 0 {
+            let key = groupKeys[index]
+            groups.append(
+                TransactionGroupTable.Group(
                     channel: key.channel, seller: key.seller, district: key.district, year: key.year,
-                    month: key.month, status: key.status, transactions: groupCounts[index], netVND: groupNets[index])
-            })
+                    month: key.month, status: key.status, transactions: groupCounts[index], netVND: groupNets[index]))
+        }
+        (groupKeys, groupCounts, groupNets) = ([], [], [])
+        let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: groups)
         self = TransactionLedger()
         return table
     }
