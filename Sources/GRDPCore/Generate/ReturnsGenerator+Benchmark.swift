@@ -16,26 +16,7 @@ extension ReturnsGenerator {
         for year in dataset.years {
             var members: [ArchiveSet.Member] = []
 
-            var grdp = CSVText(convention: .en)
-            grdp.row(["year", "province_code", "price_basis", "grdp"])
-            if let previous = byYear[year - 1] {
-                grdp.row([String(year - 1), "67", "current", Self.plain(previous.finalTenths, decimals: 1)])
-            }
-            let row = byYear[year]!
-            let preliminary = year == dataset.years.upperBound ? row.finalTenths : row.finalTenths * 99 / 100
-            grdp.row([String(year), "67", "current", Self.plain(preliminary, decimals: 1)])
-            members.append(.init(path: "grdp_\(year).csv", kind: .grdp, csv: grdp))
-
-            var enterprises = CSVText(convention: .en)
-            enterprises.row(["tax_code", "year", "vsic", "name", "district_code", "employees", "value_added"])
-            for record in dataset.records where record.year == year {
-                let enterprise = dataset.enterprises[record.enterprise]
-                enterprises.row([
-                    enterprise.taxCode, String(year), enterprise.activity.vsic, enterprise.name, enterprise.district,
-                    String(record.employees), Self.plain(record.valueAddedTenths, decimals: 1),
-                ])
-            }
-            members.append(.init(path: "enterprise_\(year).csv", kind: .enterprise, csv: enterprises))
+            members += yearReturns(dataset, year: year, grdpByYear: byYear)
 
             var quarters: [[Dataset.Transaction]] = []
             var count = 0
@@ -129,26 +110,7 @@ extension ReturnsGenerator {
         }
 
         for year in dataset.years {
-            var grdp = CSVText(convention: .en)
-            grdp.row(["year", "province_code", "price_basis", "grdp"])
-            if let previous = byYear[year - 1] {
-                grdp.row([String(year - 1), "67", "current", Self.plain(previous.finalTenths, decimals: 1)])
-            }
-            let row = byYear[year]!
-            let preliminary = year == dataset.years.upperBound ? row.finalTenths : row.finalTenths * 99 / 100
-            grdp.row([String(year), "67", "current", Self.plain(preliminary, decimals: 1)])
-            yearMembers.append(.init(path: "grdp_\(year).csv", kind: .grdp, csv: grdp))
-
-            var enterprises = CSVText(convention: .en)
-            enterprises.row(["tax_code", "year", "vsic", "name", "district_code", "employees", "value_added"])
-            for record in dataset.records where record.year == year {
-                let enterprise = dataset.enterprises[record.enterprise]
-                enterprises.row([
-                    enterprise.taxCode, String(year), enterprise.activity.vsic, enterprise.name, enterprise.district,
-                    String(record.employees), Self.plain(record.valueAddedTenths, decimals: 1),
-                ])
-            }
-            yearMembers.append(.init(path: "enterprise_\(year).csv", kind: .enterprise, csv: enterprises))
+            yearMembers += yearReturns(dataset, year: year, grdpByYear: byYear)
 
             for quarter in 1...4 {
                 for transaction in dataset.transactions(year: year, quarter: quarter) {
@@ -163,6 +125,35 @@ extension ReturnsGenerator {
             }
         }
         try flush(last: true)
+    }
+
+    /// A year's GRDP member (the previous year's final figure, this year's preliminary one; the last
+    /// year's final) and its enterprise returns, as both benchmark layouts send them.
+    func yearReturns(_ dataset: Dataset, year: Int, grdpByYear byYear: [Int: Dataset.GRDPYear])
+        -> [ArchiveSet.Member]
+    {
+        var grdp = CSVText(convention: .en)
+        grdp.row(["year", "province_code", "price_basis", "grdp"])
+        if let previous = byYear[year - 1] {
+            grdp.row([String(year - 1), "67", "current", Self.plain(previous.finalTenths, decimals: 1)])
+        }
+        let row = byYear[year]!
+        let preliminary = year == dataset.years.upperBound ? row.finalTenths : row.finalTenths * 99 / 100
+        grdp.row([String(year), "67", "current", Self.plain(preliminary, decimals: 1)])
+
+        var enterprises = CSVText(convention: .en)
+        enterprises.row(["tax_code", "year", "vsic", "name", "district_code", "employees", "value_added"])
+        for record in dataset.records where record.year == year {
+            let enterprise = dataset.enterprises[record.enterprise]
+            enterprises.row([
+                enterprise.taxCode, String(year), enterprise.activity.vsic, enterprise.name, enterprise.district,
+                String(record.employees), Self.plain(record.valueAddedTenths, decimals: 1),
+            ])
+        }
+        return [
+            .init(path: "grdp_\(year).csv", kind: .grdp, csv: grdp),
+            .init(path: "enterprise_\(year).csv", kind: .enterprise, csv: enterprises),
+        ]
     }
 
     /// One transaction row of the benchmark: ungrouped `en` numbers, an ISO date or timestamp.
