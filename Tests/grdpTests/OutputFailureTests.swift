@@ -99,6 +99,47 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
         #expect(try fixture.grdp("verify").status == 0)
     }
+
+    /// `Outputs/cache/` only saves time: a cache that cannot be written is not a failure to write
+    /// outputs (no exit 73); the run publishes, warns, and the next run reads the archives again.
+    @Test func anUnwritableCacheOnlyCostsTime() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        let cache = fixture.outputs.appendingPathComponent("cache")
+        defer {
+            _ = Self.shell("chattr -R -i '\(cache.path)'")
+            fixture.remove()
+        }
+        guard Self.shell("chattr -R +i '\(cache.path)'") else { return Self.skip("chattr +i failed") }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Archive not kept in the cache"), "\(run.stderr)")
+        #expect(run.stderr.contains("Run cache not written"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+
+        #expect(Self.shell("chattr -R -i '\(cache.path)'"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "up-to-date")
+        #expect(report["inputs_unchanged_since"] == nil)
+    }
+
+    /// A run killed while writing the cache leaves `.grdp-*.tmp` files there too; the next run
+    /// removes them (CONTRACT §7) and completes.
+    @Test func cacheTemporariesLeftByAKilledRunAreRemoved() throws {
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        let leftovers = [
+            fixture.outputs.appendingPathComponent("cache/.grdp-0123456789abcdef.tmp"),
+            fixture.outputs.appendingPathComponent("cache/archives/.grdp-fedcba9876543210.tmp"),
+        ]
+        for url in leftovers { try Data("half an entry".utf8).write(to: url) }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        for url in leftovers { #expect(!FileManager.default.fileExists(atPath: url.path)) }
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
 }
 
 /// Exports that could not be written after a snapshot was published, and their leftovers.

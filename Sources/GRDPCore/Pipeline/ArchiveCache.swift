@@ -20,26 +20,26 @@ struct ArchiveCache: Sendable {
     let configSHA256: String
 
     /// The entry's file name for an archive with this digest.
-    func fileName(relativePath: String, digest: ScannedInputs.Digest) -> String {
+    func fileName(relativePath: String, digest: FileDigest) -> String {
         var key = ContentHash.Serializer()
         key.string(ArchiveCache.formatTag)
         key.string(build)
         key.string(configSHA256)
         key.string(relativePath)
-        key.string(digest.sha256)
+        key.string(digest.hex)
         key.count(Int(digest.bytes))
         return key.finish() + ".bin"
     }
 
     /// The archive as last read, or nil when there is no sound entry.
-    func load(relativePath: String, digest: ScannedInputs.Digest) -> ArchiveOutcome? {
+    func load(relativePath: String, digest: FileDigest) -> ArchiveOutcome? {
         let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
         guard let data = try? Data(contentsOf: url, options: .mappedIfSafe) else { return nil }
         return try? Self.decode(data, relativePath: relativePath, digest: digest)
     }
 
     /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
-    func store(_ outcome: ArchiveOutcome, digest: ScannedInputs.Digest) throws(OutputWriteError) {
+    func store(_ outcome: ArchiveOutcome, digest: FileDigest) throws(OutputWriteError) {
         guard outcome.status == .accepted else { return }
         let bytes = Self.encode(outcome)
         try AtomicFile.write(
@@ -144,7 +144,7 @@ struct ArchiveCache: Sendable {
         return bytes
     }
 
-    private static func decode(_ data: Data, relativePath: String, digest: ScannedInputs.Digest) throws
+    private static func decode(_ data: Data, relativePath: String, digest: FileDigest) throws
         -> ArchiveOutcome
     {
         guard data.count >= 8 + 32 else { throw Malformed() }
@@ -208,7 +208,7 @@ struct ArchiveCache: Sendable {
             members.append(member)
         }
         return ArchiveOutcome(
-            relativePath: relativePath, sha256: digest.sha256, bytes: digest.bytes, status: .accepted,
+            relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,
             rejection: nil, members: members, skipped: entry.skipped)
     }
 }

@@ -68,11 +68,11 @@ public enum Ingest {
         }
         let urls = scan.archives.map(\.url)
             + scan.excluded.map { config.inputs.returnsFolder.appendingPathComponent($0) }
-        var digests: [ScannedInputs.Digest?] = []
+        var digests: [FileDigest?] = []
         digests.reserveCapacity(urls.count)
-        let queue = OrderedWorkQueue<ScannedInputs.Digest?>(count: urls.count, window: max(1, threads) * 2)
+        let queue = OrderedWorkQueue<FileDigest?>(count: urls.count, window: max(1, threads) * 2)
         queue.run(threads: threads) { index in
-            (try? FileDigest.sha256(of: urls[index])).map { ScannedInputs.Digest(sha256: $0.hex, bytes: $0.bytes) }
+            try? FileDigest.sha256(of: urls[index])
         } take: { _, digest in
             digests.append(digest)
         }
@@ -111,7 +111,7 @@ public enum Ingest {
         for (excluded, digest) in zip(scan.excluded, inputs.excludedDigests) {
             outcomes.append(
                 ArchiveOutcome(
-                    relativePath: excluded, sha256: digest?.sha256 ?? "", bytes: digest?.bytes ?? 0, status: .excluded,
+                    relativePath: excluded, sha256: digest?.hex ?? "", bytes: digest?.bytes ?? 0, status: .excluded,
                     rejection: nil, members: [], skipped: []))
         }
 
@@ -185,22 +185,19 @@ public enum Ingest {
     ///
     /// `digest` is the archive's SHA-256 and size from `scan`; nil hashes it here.
     static func read(
-        _ candidate: ArchiveCandidate, digest known: ScannedInputs.Digest? = nil, config: PipelineConfig,
+        _ candidate: ArchiveCandidate, digest known: FileDigest? = nil, config: PipelineConfig,
         classifier: MemberClassifier, limits: UnpackLimits
     ) -> ArchiveOutcome {
         var outcome = ArchiveOutcome(
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
             rejection: nil, members: [], skipped: [])
         do {
-            let digest: (hex: String, bytes: Int64)
-            if let known {
-                digest = (known.sha256, known.bytes)
-            } else {
-                do {
-                    digest = try FileDigest.sha256(of: candidate.url)
-                } catch {
-                    throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
-                }
+            // Hashed and recorded before the sidecar check, so that a mismatch still reports the digest.
+            let digest: FileDigest
+            do {
+                digest = try known ?? FileDigest.sha256(of: candidate.url)
+            } catch {
+                throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
             }
             outcome.sha256 = digest.hex
             outcome.bytes = digest.bytes

@@ -270,10 +270,12 @@ public struct PipelineRunner {
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
         if options.years == nil, let fingerprint, let version = report.snapshot, let hash = report.contentSHA256 {
-            // The report needs the first quarantined rows of each member and the counts, not all of
-            // them (the snapshot has them all): the nightly run reads this file.
+            // What a nightly report repeats: each member's first quarantined rows and the counts, not
+            // all of them (the snapshot has them all); nothing marked as taken from the cache, since
+            // that run reads nothing at all.
             var ingest = report.ingest!
             for archive in ingest.archives.indices {
+                ingest.archives[archive].fromCache = false
                 ingest.archives[archive].members = ingest.archives[archive].members.map {
                     $0.summarized(keepingFirst: RunReport.firstQuarantinedLimit)
                 }
@@ -302,7 +304,6 @@ public struct PipelineRunner {
         let latest = try store.open(version: version)
         guard latest.meta.contentSHA256 == cache.contentSHA256 else { return false }
         var ingest = cache.ingest
-        for index in ingest.archives.indices { ingest.archives[index].fromCache = false }
         ingest.unpackSeconds = inputs.seconds
         ingest.normalizeSeconds = 0
         report.ingest = ingest

@@ -1,16 +1,11 @@
 /// The archives of `inputs.returns`, listed and hashed, before any is decompressed.
 public struct ScannedInputs: Sendable {
-    public struct Digest: Sendable, Equatable, Codable {
-        public var sha256: String
-        public var bytes: Int64
-    }
-
     public var scan: ReturnsScan
     /// SHA-256 and size of each of `scan.archives`, in order; nil when it could not be read (reading
     /// it again rejects it, naming the error).
-    public var archiveDigests: [Digest?]
+    public var archiveDigests: [FileDigest?]
     /// The same for `scan.excluded`.
-    public var excludedDigests: [Digest?]
+    public var excludedDigests: [FileDigest?]
     /// Time spent listing and hashing.
     public var seconds: Double
 
@@ -28,14 +23,14 @@ public struct ScannedInputs: Sendable {
         for (archive, digest) in zip(scan.archives, archiveDigests) {
             guard let digest else { return nil }
             serializer.string(archive.relativePath)
-            serializer.string(digest.sha256)
+            serializer.string(digest.hex)
             serializer.count(Int(digest.bytes))
             serializer.string(archive.expectedSHA256.map { "sidecar " + $0 } ?? "no sidecar")
         }
         serializer.count(scan.excluded.count)
         for (path, digest) in zip(scan.excluded, excludedDigests) {
             serializer.string(path)
-            serializer.string(digest?.sha256 ?? "unreadable")
+            serializer.string(digest?.hex ?? "unreadable")
         }
         serializer.count(scan.ignoredFiles.count)
         for name in scan.ignoredFiles { serializer.string(name) }

@@ -4,7 +4,7 @@
 /// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
 /// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
 ///
-/// About 55 bytes a key: a bucket of `PairTable` (20 bytes, at most ⅝ full) and a slot (20).
+/// About 60 bytes a key: a bucket of `PairTable` (24 bytes, the table at most ⅝ full) and a slot (20).
 struct TransactionLedger {
     /// Per slot (a current key): its group, the member that holds it, its net amount.
     private var slotGroup: [Int32] = []
@@ -21,9 +21,9 @@ struct TransactionLedger {
 
     private var groupTable = PairTable()
     /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
-    private var groupKeys: [(channel: UInt32, seller: UInt32, district: UInt32, year: Int16, month: UInt8, status: UInt8)] = []
-    private var groupCounts: [Int] = []
-    private var groupNets: [ExactDecimal] = []
+    /// Per group: its key (texts as indices in `stringValues`), transactions and net sum — the
+    /// form Compute reads, so that handing the groups over is a filter, not a conversion.
+    private var groups: [TransactionGroupTable.Group] = []
 
     /// Current keys.
     var count: Int { slotGroup.count }
@@ -49,12 +49,13 @@ struct TransactionLedger {
             let groupKey1 = UInt64(channel) << 32 | UInt64(UInt16(bitPattern: row.year)) << 16
                 | UInt64(row.month) << 8 | UInt64(row.status)
             let group = groupTable.findOrInsert(UInt64(seller) << 32 | UInt64(district), groupKey1) {
-                Int32(groupKeys.count)
+                Int32(groups.count)
             }
             if group.inserted {
-                groupKeys.append((channel, seller, district, row.year, row.month, row.status))
-                groupCounts.append(0)
-                groupNets.append(.zero)
+                groups.append(
+                    TransactionGroupTable.Group(
+                        channel: channel, seller: seller, district: district, year: row.year, month: row.month,
+                        status: row.status, transactions: 0, netVND: .zero))
             }
             let net: ExactDecimal
             var scale = row.scale
@@ -67,8 +68,8 @@ struct TransactionLedger {
                 wideNets.append(net)
             }
             let g = Int(group.value)
-            groupCounts[g] += 1
-            groupNets[g] = try groupNets[g] + net
+            groups[g].transactions += 1
+            groups[g].netVND = try groups[g].netVND + net
 
             let slot = keys.findOrInsert(row.number, UInt64(stemMap[Int(row.stem)])) { Int32(slotGroup.count) }
             if slot.inserted {
@@ -85,8 +86,8 @@ struct TransactionLedger {
                 slotScale[s] >= 0
                 ? ExactDecimal(mantissa: Int128(slotMantissa[s]), scale: Int(slotScale[s]))
                 : wideNets[Int(~slotScale[s])]
-            groupCounts[old] -= 1
-            groupNets[old] = try groupNets[old] - oldNet
+            groups[old].transactions -= 1
+            groups[old].netVND = try groups[old].netVND - oldNet
             superseded(slotMember[s])
             slotGroup[s] = group.value
             slotMember[s] = member
@@ -104,17 +105,10 @@ struct TransactionLedger {
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets) = ([], [], [], [], [])
         (stems, strings) = ([:], [:])
         MemoryRelease.returnFreedMemory()
-        var groups: [TransactionGroupTable.Group] = []
-        groups.reserveCapacity(groupKeys.count)
-        for index in groupKeys.indices where groupCounts[index] > 0 {
-            let key = groupKeys[index]
-            groups.append(
-                TransactionGroupTable.Group(
-                    channel: key.channel, seller: key.seller, district: key.district, year: key.year,
-                    month: key.month, status: key.status, transactions: groupCounts[index], netVND: groupNets[index]))
-        }
-        (groupKeys, groupCounts, groupNets) = ([], [], [])
-        let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: groups)
+        var current = groups
+        groups = []
+        current.removeAll { $0.transactions == 0 }
+        let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: current)
         self = TransactionLedger()
         return table
     }

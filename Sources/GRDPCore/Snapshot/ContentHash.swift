@@ -167,11 +167,7 @@ enum ContentHash {
 
         consuming func finish() -> String {
             flush()
-            let digest = hasher.finalize()
-            return digest.map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
-            }.joined()
+            return lowercaseHex(hasher.finalize())
         }
     }
 }

@@ -3,8 +3,8 @@ extension ArchiveCandidate {
     ///
     /// Throws `ArchiveRejection` (`corrupt-archive`) on a mismatch (CONTRACT §3), and when the file cannot
     /// be read.
-    public func verifiedDigest() throws -> (hex: String, bytes: Int64) {
-        let digest: (hex: String, bytes: Int64)
+    public func verifiedDigest() throws -> FileDigest {
+        let digest: FileDigest
         do {
             digest = try FileDigest.sha256(of: url)
         } catch {

@@ -300,9 +300,6 @@ public final class ArchiveReader {
     }
 
     private static func hexPrefix(_ bytes: [UInt8]) -> String {
-        bytes.prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined(separator: " ")
+        lowercaseHex(bytes.prefix(8), separator: " ")
     }
 }

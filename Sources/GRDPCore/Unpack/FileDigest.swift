@@ -1,10 +1,19 @@
 import Crypto
 public import Foundation
 
-/// SHA-256 of a file, streamed in large blocks (an archive is never held in memory).
-public enum FileDigest {
-    /// The lowercase hex SHA-256 of the file at `url` and its size in bytes.
-    public static func sha256(of url: URL) throws -> (hex: String, bytes: Int64) {
+/// The SHA-256 (lowercase hex) and size of a file: an archive's identity in the report, the
+/// snapshot's `source_archive`, the run fingerprint and the archive cache.
+public struct FileDigest: Sendable, Equatable {
+    public var hex: String
+    public var bytes: Int64
+
+    public init(hex: String, bytes: Int64) {
+        self.hex = hex
+        self.bytes = bytes
+    }
+
+    /// The digest of the file at `url`, streamed in large blocks (an archive is never held in memory).
+    public static func sha256(of url: URL) throws -> FileDigest {
         let file = try InputFile(url)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -17,10 +26,14 @@ public enum FileDigest {
             total += Int64(count)
             if count < buffer.count { break }
         }
-        let hex = hasher.finalize().map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
-        return (hex, total)
+        return FileDigest(hex: lowercaseHex(hasher.finalize()), bytes: total)
     }
+}
+
+/// Bytes as lowercase hex, two digits each (digests, and the first bytes of a bad member in a detail).
+func lowercaseHex(_ bytes: some Sequence<UInt8>, separator: String = "") -> String {
+    bytes.map { byte in
+        let digits = String(byte, radix: 16)
+        return digits.count == 1 ? "0" + digits : digits
+    }.joined(separator: separator)
 }

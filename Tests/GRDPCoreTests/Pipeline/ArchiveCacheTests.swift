@@ -54,7 +54,7 @@ import Testing
         #expect(read.members.map(\.rowsQuarantined).reduce(0, +) == 3)
         #expect(read.skipped.count == 1)
 
-        let digest = ScannedInputs.Digest(sha256: read.sha256, bytes: read.bytes)
+        let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
             folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
         try cache.store(read, digest: digest)
