@@ -43,6 +43,31 @@ import Testing
         #expect(Array(bytes[60..<64]) == [0, 0, 0, 1])
     }
 
+    /// Snapshots published before `ecommerce_sales` was stored `WITHOUT ROWID` (an ordinary table,
+    /// rows in insertion order) still verify, and hash the same: the content hash reads rows in
+    /// canonical order whatever the storage.
+    @Test func aSnapshotWithTheEarlierSalesTableLayoutVerifiesAndHashesAlike() throws {
+        let hash = try store.open(version: 1).meta.contentSHA256
+        let path = store.url(for: 1).path
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        do {
+            let database = try Database(path: path, mode: .create)
+            defer { database.close() }
+            var earlier = SnapshotSchema.ecommerceSales
+            earlier.storedInHashOrder = false
+            earlier.name = "sales_rowid"
+            try database.execute(
+                earlier.createSQL + ";"
+                    + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY counted DESC, year DESC;"
+                    + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
+            let sql = try database.rows("SELECT sql FROM sqlite_master WHERE name = 'ecommerce_sales'")
+            #expect(sql.first.map { "\($0)" }?.contains("WITHOUT ROWID") == false)
+        }
+        #expect(try store.verify(version: 1) == [])
+        #expect(try store.open(version: 1).contentSHA256() == hash)
+        #expect(try store.open(version: 1).loadContent() == SnapshotFixtures.content())
+    }
+
     @Test func oneFlippedByteInARowValueFailsTheContentHash() throws {
         try patch { bytes in
             // The enterprise name "MARKERXYZ Coffee…" is stored once, in a table b-tree leaf page.
