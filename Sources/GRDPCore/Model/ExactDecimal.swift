@@ -54,6 +54,18 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// The same value with trailing fractional zeros removed (`1.500` → `1.5`).
     public var reduced: ExactDecimal {
+        guard scale > 0 else { return self }
+        // Most amounts fit in 64 bits, where dividing by 10 is a multiplication; 128-bit division
+        // is a library call (millions of sales rows are reduced in every run).
+        if let small = Int64(exactly: mantissa) {
+            var m = small
+            var s = scale
+            while s > 0 && m % 10 == 0 {
+                m /= 10
+                s -= 1
+            }
+            return ExactDecimal(mantissa: Int128(m), scale: s)
+        }
         var m = mantissa
         var s = scale
         while s > 0 && m % 10 == 0 {
@@ -73,6 +85,11 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     public static func + (lhs: ExactDecimal, rhs: ExactDecimal) throws(ArithmeticOverflow) -> ExactDecimal {
+        if lhs.scale == rhs.scale {
+            let (m, o) = lhs.mantissa.addingReportingOverflow(rhs.mantissa)
+            if o { throw ArithmeticOverflow(operation: "\(lhs) + \(rhs)") }
+            return ExactDecimal(mantissa: m, scale: lhs.scale)
+        }
         let s = max(lhs.scale, rhs.scale)
         let a = try lhs.rescaled(to: s)
         let b = try rhs.rescaled(to: s)
