@@ -37,10 +37,12 @@ let package = Package(
             name: "CCompression",
             providers: [.apt(["zlib1g-dev", "liblzma-dev", "libbz2-dev"])]
         ),
+        // Header only: a prefetch hint for the revision ledger's hash tables.
+        .systemLibrary(name: "CMemory"),
         .target(
             name: "GRDPCore",
             dependencies: [
-                "CArchive", "CSQLite", "CCompression",
+                "CArchive", "CSQLite", "CCompression", "CMemory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

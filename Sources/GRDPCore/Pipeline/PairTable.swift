@@ -1,3 +1,5 @@
+internal import CMemory
+
 /// An open-addressing hash table from a pair of 64-bit words to a 32-bit index: the revision
 /// ledger's maps from a transaction key or a group key to its slot. Linear probing, at most ⅝ full,
 /// a multiply-xorshift mix instead of `Hasher` (SipHash): these keys are small integers built by
@@ -55,6 +57,28 @@ struct PairTable {
         }
         if result.inserted { count += 1 }
         return result
+    }
+
+    /// Asks the memory system for the bucket where a probe for `(a, b)` starts, without waiting
+    /// for it. Only a hint: it changes no state and is harmless if the table grows meanwhile.
+    @inline(__always)
+    func prefetch(_ a: UInt64, _ b: UInt64) {
+        let index = PairTable.bucket(a, b, mask: mask)
+        buckets.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + index) }
+    }
+
+    /// The value stored for `(a, b)`, if any.
+    @inline(__always)
+    func find(_ a: UInt64, _ b: UInt64) -> Int32? {
+        var index = PairTable.bucket(a, b, mask: mask)
+        return buckets.withUnsafeBufferPointer { table in
+            while true {
+                let found = table[index]
+                if found.value < 0 { return nil }
+                if found.first == a && found.second == b { return found.value }
+                index = (index + 1) & mask
+            }
+        }
     }
 
     /// Room for `total` entries without growing again.

@@ -176,6 +176,9 @@ public struct PipelineRunner {
             report.outcome = .rejected
             return
         }
+        logger.debug(
+            "Revisions applied",
+            metadata: ["seconds": "\(ledgerSeconds)", "transaction_keys": "\(ledger.transactions.count)"])
 
         let computeStart = Timestamp.now()
         var reportIndex: [String: Int] = [:]
