@@ -1,5 +1,6 @@
 internal import CSQLite
 internal import Crypto
+internal import Foundation
 
 /// The `content_sha256` of a snapshot: SHA-256 over a canonical serialisation of every table
 /// but `snapshot_meta`, read back from the file itself.
@@ -23,7 +24,23 @@ internal import Crypto
 enum ContentHash {
     static let formatTag = "grdp-content-v1"
 
-    static func compute(_ database: Database) throws(SnapshotError) -> String {
+    /// - Parameter splitThreshold: a table of at least this many rows is read in two halves at
+    ///   once, one on another thread; nil reads every table whole, in one pass.
+    static func compute(_ database: Database, splitThreshold: Int? = ContentHash.splitThreshold)
+        throws(SnapshotError) -> String
+    {
+        if let splitThreshold, let hash = try compute(database, splittingFrom: splitThreshold) { return hash }
+        return try compute(database, splittingFrom: nil)!
+    }
+
+    /// Large enough that the second connection and thread pay for themselves.
+    static let splitThreshold = 20_000
+
+    /// The hash, or nil when a table read in halves did not give back every row once (a NULL in
+    /// its columns, which the halves' comparisons leave out): the caller then reads it whole.
+    static func compute(_ database: Database, splittingFrom splitThreshold: Int?) throws(SnapshotError)
+        -> String?
+    {
         var serializer = Serializer()
         serializer.string(formatTag)
         for table in try tableNames(database) {
@@ -37,34 +54,134 @@ enum ContentHash {
             for name in columnNames { serializer.string(name) }
 
             let order = (1...max(columnCount, 1)).map(String.init).joined(separator: ", ")
-            let statement = try database.prepare("SELECT * FROM \(quoted) ORDER BY \(order)")
-            var rowCount = 0
-            while try statement.step() {
-                serializer.tag("R")
-                for column in 0..<columnCount {
-                    switch statement.columnType(at: column) {
-                    case SQLITE_NULL:
-                        serializer.tag("N")
-                    case SQLITE_INTEGER:
-                        serializer.tag("I")
-                        serializer.decimal(statement.int64(at: column))
-                    case SQLITE_FLOAT:
-                        serializer.tag("F")
-                        serializer.uint64(statement.double(at: column).bitPattern)
-                    case SQLITE_BLOB:
-                        serializer.tag("B")
-                        statement.withBytes(at: column) { serializer.bytes($0) }
-                    default:
-                        serializer.tag("S")
-                        statement.withBytes(at: column) { serializer.bytes($0) }
-                    }
-                }
-                rowCount += 1
+            let rowCount: Int
+            if let splitThreshold, columnCount > 0,
+                let total = try database.integer("SELECT count(*) FROM \(quoted)"), total >= splitThreshold
+            {
+                guard
+                    let count = try serializeInHalves(
+                        database, table: quoted, columns: columnNames, order: order, total: Int(total),
+                        into: &serializer)
+                else { return nil }
+                rowCount = count
+            } else {
+                let statement = try database.prepare("SELECT * FROM \(quoted) ORDER BY \(order)")
+                rowCount = try serializeRows(statement, columnCount: columnCount, into: &serializer)
             }
             serializer.tag("E")
             serializer.count(rowCount)
         }
         return serializer.finish()
+    }
+
+    /// The rows of `statement` as the hash serialises them; returns how many.
+    private static func serializeRows(_ statement: Statement, columnCount: Int, into serializer: inout Serializer)
+        throws(SnapshotError) -> Int
+    {
+        var rowCount = 0
+        while try statement.step() {
+            serializer.tag("R")
+            for column in 0..<columnCount {
+                let type = statement.columnType(at: column)
+                switch type {
+                case SQLITE_NULL:
+                    serializer.tag("N")
+                case SQLITE_INTEGER:
+                    serializer.tag("I")
+                    serializer.decimal(statement.int64(at: column))
+                case SQLITE_FLOAT:
+                    serializer.tag("F")
+                    serializer.uint64(statement.double(at: column).bitPattern)
+                case SQLITE_BLOB:
+                    serializer.tag("B")
+                    statement.withBytes(at: column, type: type) { serializer.bytes($0) }
+                default:
+                    serializer.tag("S")
+                    statement.withBytes(at: column, type: type) { serializer.bytes($0) }
+                }
+            }
+            rowCount += 1
+        }
+        return rowCount
+    }
+
+    /// A large table's rows in key order, read as two halves at once: the rows before the middle
+    /// row (`(c1, …, cn) < (m1, …, mn)`, this thread, hashed as they come) and the others
+    /// (`>=`, another connection on another thread, serialised into memory and hashed after).
+    /// SQLite's row-value comparison orders exactly as `ORDER BY 1, …, n`, so the halves follow
+    /// each other; a NULL compares to nothing and would fall in neither half, so the counts are
+    /// checked: nil when the halves do not add up to `total`.
+    private static func serializeInHalves(
+        _ database: Database, table: String, columns: [String], order: String, total: Int,
+        into serializer: inout Serializer
+    ) throws(SnapshotError) -> Int? {
+        let middle = try database.prepare("SELECT * FROM \(table) ORDER BY \(order) LIMIT 1 OFFSET \(total / 2)")
+        guard try middle.step() else { return nil }
+        let pivot = (0..<columns.count).map { middle.value(at: $0) }
+        let tuple = "(" + columns.map(quoteIdentifier).joined(separator: ", ") + ")"
+        let parameters = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        func query(_ comparison: String) -> String {
+            "SELECT * FROM \(table) WHERE \(tuple) \(comparison) \(parameters) ORDER BY \(order)"
+        }
+
+        let upper = UpperHalf(path: database.path, sql: query(">="), pivot: pivot, columnCount: columns.count)
+        let thread = Thread { upper.run() }
+        thread.stackSize = 1 << 20
+        thread.start()
+        // Whatever happens here, the other thread is waited for before returning.
+        defer { upper.wait() }
+
+        let lower = try database.prepare(query("<"))
+        try lower.bind(pivot)
+        let lowerCount = try serializeRows(lower, columnCount: columns.count, into: &serializer)
+        upper.wait()
+        guard let (bytes, upperCount) = upper.result, lowerCount + upperCount == total else { return nil }
+        serializer.raw(bytes)
+        return total
+    }
+
+    /// The upper half of a table, read on its own thread through its own read-only connection.
+    private final class UpperHalf: @unchecked Sendable {
+        // @unchecked Sendable: `result` is written by the reading thread before it signals `done`
+        // and read by the caller only after waiting for it; the `let`s are immutable.
+        private let path: String
+        private let sql: String
+        private let pivot: [SQLValue]
+        private let columnCount: Int
+        private let done = DispatchSemaphore(value: 0)
+        private var waited = false
+        /// The serialised rows and their count; nil when the connection or the query failed (the
+        /// caller then reads the table whole on its own connection, and meets the error there).
+        private(set) var result: ([[UInt8]], Int)?
+
+        init(path: String, sql: String, pivot: [SQLValue], columnCount: Int) {
+            self.path = path
+            self.sql = sql
+            self.pivot = pivot
+            self.columnCount = columnCount
+        }
+
+        func run() {
+            defer { done.signal() }
+            do {
+                let database = try Database(path: path, mode: .readOnlyImmutable)
+                defer { database.close() }
+                let statement = try database.prepare(sql)
+                try statement.bind(pivot)
+                var serializer = Serializer(collecting: true)
+                let count = try ContentHash.serializeRows(statement, columnCount: columnCount, into: &serializer)
+                result = (serializer.collected(), count)
+            } catch {
+                result = nil
+            }
+        }
+
+        /// Returns once `run` has finished (any number of calls).
+        func wait() {
+            guard !waited else { return }
+            done.wait()
+            waited = true
+        }
     }
 
     /// Every table but `snapshot_meta` and SQLite's own, in bytewise order of the name.
@@ -89,14 +206,19 @@ enum ContentHash {
         return quoted + "\""
     }
 
-    /// Feeds SHA-256 through a 64 KiB buffer.
+    /// Feeds SHA-256 through a 64 KiB buffer, or, collecting, keeps the bytes for a later `raw`.
     struct Serializer: ~Copyable {
         private static let capacity = 1 << 16
         private var hasher = SHA256()
         private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Serializer.capacity, alignment: 16)
         private var used = 0
+        private let collecting: Bool
+        /// A collecting serializer's bytes, a full buffer at a time (no copying as they grow).
+        private var kept: [[UInt8]] = []
 
-        init() {}
+        init(collecting: Bool = false) {
+            self.collecting = collecting
+        }
 
         deinit {
             buffer.deallocate()
@@ -145,7 +267,11 @@ enum ContentHash {
             count(raw.count)
             if raw.count >= Serializer.capacity {
                 flush()
-                hasher.update(bufferPointer: raw)
+                if collecting {
+                    kept.append(Array(raw))
+                } else {
+                    hasher.update(bufferPointer: raw)
+                }
                 return
             }
             reserve(raw.count)
@@ -161,8 +287,27 @@ enum ContentHash {
         }
 
         private mutating func flush() {
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
+            let filled = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
+            if collecting {
+                if used > 0 { kept.append(Array(filled)) }
+            } else {
+                hasher.update(bufferPointer: filled)
+            }
             used = 0
+        }
+
+        /// Bytes serialised elsewhere (a collecting serializer's), taken as they are.
+        mutating func raw(_ chunks: [[UInt8]]) {
+            flush()
+            for chunk in chunks {
+                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            }
+        }
+
+        /// A collecting serializer's bytes, in order.
+        consuming func collected() -> [[UInt8]] {
+            flush()
+            return kept
         }
 
         consuming func finish() -> String {

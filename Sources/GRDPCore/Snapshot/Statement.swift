@@ -1,7 +1,7 @@
 internal import CSQLite
 
 /// A value as SQLite stores it.
-enum SQLValue: Equatable {
+enum SQLValue: Equatable, Sendable {
     case null
     case integer(Int64)
     case real(Double)
@@ -167,10 +167,15 @@ final class Statement {
 
     /// The raw bytes of a TEXT or BLOB column, as stored (no conversion).
     func withBytes<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withBytes(at: index, type: columnType(at: index), body)
+    }
+
+    /// `withBytes` when the column's type (`columnType`) is known already: one call less a value.
+    func withBytes<R>(at index: Int, type: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let i = Int32(index)
         // Ask for the pointer first, then the length (SQLite's documented order).
         let pointer =
-            columnType(at: index) == SQLITE_BLOB
+            type == SQLITE_BLOB
             ? sqlite3_column_blob(handle, i) : UnsafeRawPointer(sqlite3_column_text(handle, i))
         let count = Int(sqlite3_column_bytes(handle, i))
         return body(UnsafeRawBufferPointer(start: count == 0 ? nil : pointer, count: count))

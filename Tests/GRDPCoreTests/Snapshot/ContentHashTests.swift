@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// The content hash reads a large table as two halves at once (one on another thread). These
+/// tests hold it to the one-pass reading, byte for byte, on the values that order trickily in
+/// SQLite: mixed storage classes in one column, 1 beside 1.0, text beside blobs, affinity, and
+/// NULLs (which the halves cannot split on, and must fall back).
+@Suite final class ContentHashTests {
+    let root: URL
+
+    init() throws {
+        root = try SnapshotFixtures.temporaryFolder()
+    }
+
+    deinit {
+        SnapshotFixtures.remove(root)
+    }
+
+    /// A database file holding `sql`, closed again.
+    private func database(_ name: String, _ sql: String) throws -> String {
+        let path = root.appendingPathComponent(name).path
+        let database = try Database(path: path, mode: .create)
+        try database.execute(sql)
+        database.close()
+        return path
+    }
+
+    private func hashes(_ path: String) throws -> (oneTable: String?, split: String, onePass: String) {
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        return (
+            try ContentHash.compute(database, splittingFrom: 1),
+            try ContentHash.compute(database, splitThreshold: 1),
+            try ContentHash.compute(database, splitThreshold: nil)
+        )
+    }
+
+    /// Rows `(a, b, c)` with every storage class but NULL, in an order unlike the key order.
+    private static let mixedRows: [String] = {
+        var rows: [String] = []
+        for index in 0..<400 {
+            let a: String
+            switch index % 7 {
+            case 0: a = "\(index % 13)"  // INTEGER
+            case 1: a = "\(index % 13).0"  // REAL, equal to an INTEGER above
+            case 2: a = "'\(index % 11)'"  // TEXT that looks like a number
+            case 3: a = "x'\(String(format: "%02x", index % 256))'"  // BLOB
+            case 4: a = "'Đắk Nông \(index % 5)'"  // TEXT, non-ASCII
+            case 5: a = "''"  // empty TEXT
+            default: a = "-\(index % 17).5"  // negative REAL
+            }
+            rows.append("(\(a), \((index * 7919) % 23), 'row \(index % 3)')")
+        }
+        return rows
+    }()
+
+    @Test func halvesGiveTheOnePassHashOverMixedStorageClasses() throws {
+        let path = try database(
+            "mixed.sqlite",
+            """
+            CREATE TABLE loose(a, b, c);
+            INSERT INTO loose VALUES \(Self.mixedRows.joined(separator: ", "));
+            CREATE TABLE typed(n INTEGER, t TEXT, r REAL);
+            INSERT INTO typed VALUES (5, 'x', 1), ('abc', 'y', 2.5), (5.5, 'x', '3'), (5, 'x', 1),
+              (-1, 'é', 0), (x'00ff', 'y', -2), ('7', 'z', 1e300), (7, 'z', -0.0), ('', '', 2);
+            CREATE TABLE sorted(k TEXT, v INTEGER, PRIMARY KEY (k, v)) WITHOUT ROWID;
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 3000)
+            INSERT INTO sorted SELECT 'k' || (value % 97), value FROM s;
+            """)
+        let (split, viaDefault, onePass) = try hashes(path)
+        // Not nil: every table was read in halves, none fell back.
+        #expect(split == onePass)
+        #expect(viaDefault == onePass)
+    }
+
+    @Test func aTableWithNullsFallsBackToOnePass() throws {
+        let path = try database(
+            "nulls.sqlite",
+            """
+            CREATE TABLE t(a, b);
+            INSERT INTO t VALUES (1, NULL), (NULL, 2), (2, 2), (NULL, NULL), (3, 'x'), (2, 1), (1, 1);
+            """)
+        let (split, viaDefault, onePass) = try hashes(path)
+        #expect(split == nil)
+        #expect(viaDefault == onePass)
+    }
+
+    /// Through the store: a snapshot large enough to be hashed in halves at the default threshold
+    /// records the one-pass hash, and `verify` agrees.
+    @Test func aLargeSnapshotRecordsTheOnePassHash() throws {
+        var content = SnapshotFixtures.content()
+        let template = content.ecommerceSales[0]
+        content.ecommerceSales = (0..<(ContentHash.splitThreshold + 5)).map { index in
+            var row = template
+            row.year = 2020 + index % 5
+            row.month = 1 + index % 12
+            row.sellerTaxCode = String(1_000_000_000 + index)
+            row.transactions = index
+            return row
+        }
+        let store = SnapshotStore(folder: root.appendingPathComponent("snapshots", isDirectory: true))
+        let outcome = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard case .published(let meta) = outcome else {
+            Issue.record("not published")
+            return
+        }
+        let database = try Database(path: store.url(for: meta.version).path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        #expect(try ContentHash.compute(database, splittingFrom: ContentHash.splitThreshold) != nil)
+        #expect(meta.contentSHA256 == (try ContentHash.compute(database, splitThreshold: nil)))
+        #expect(try store.verify(version: meta.version) == [])
+    }
+}
