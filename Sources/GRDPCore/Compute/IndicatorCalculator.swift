@@ -1,3 +1,5 @@
+internal import Foundation
+
 #if canImport(Glibc)
     internal import Glibc
 #elseif canImport(Darwin)
@@ -148,7 +150,7 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
-        let salesRows = try salesRows(table, counted: counted, vaRatio: vaRatio)
+        let salesRows = try salesRows(table, counted: counted, vaRatios: vaRatios)
         return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
     }
 
@@ -157,13 +159,13 @@ public enum IndicatorCalculator {
     /// its stored text — which is the order the content hash reads them back in.
     ///
     /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
-    private static func salesRows(
-        _ table: TransactionGroupTable, counted: [Bool], vaRatio: (UInt32) -> ExactDecimal
-    ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
+    private static func salesRows(_ table: TransactionGroupTable, counted: [Bool], vaRatios: [ExactDecimal?])
+        throws(ArithmeticOverflow) -> [EcommerceSalesRow]
+    {
         let ranks = table.bytewiseRanks()
         // (year, month, channel) in the high word, (seller, district, counted) in the low one;
         // ranks are below the number of texts, so below 2^31.
-        var order: [(high: UInt64, low: UInt64, index: Int)] = table.groups.indices.map { index in
+        @Sendable func sortKey(_ index: Int) -> (high: UInt64, low: UInt64) {
             let group = table.groups[index]
             let high =
                 UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 40
@@ -171,17 +173,98 @@ public enum IndicatorCalculator {
             let low =
                 UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
                 | (counted[index] ? 1 : 0)
-            return (high, low, index)
+            return (high, low)
         }
+        // Two halves sorted and merged into rows at once, one on each core: the months before a
+        // middle month, and the others. Rows of one sales key share their month, so no row is
+        // split between the halves, and the halves follow each other in the canonical order.
+        let middle = middleMonth(table.groups)
+        let halves = Halves()
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            do throws(ArithmeticOverflow) {
+                var order: [(high: UInt64, low: UInt64, index: Int)] = []
+                for index in table.groups.indices {
+                    let key = sortKey(index)
+                    if (key.high < middle) == (half == 0) { order.append((key.high, key.low, index)) }
+                }
+                // The first half's array takes the second's rows after: room for every group's row.
+                let capacity = half == 0 ? table.groups.count : order.count
+                halves.store(
+                    half,
+                    try salesRows(
+                        ordered: order, capacity: capacity, table: table, counted: counted, vaRatios: vaRatios))
+            } catch {
+                halves.fail(error)
+            }
+        }
+        return try halves.joined()
+    }
+
+    /// The high sort word of the first month at which at least half of the groups have come.
+    private static func middleMonth(_ groups: [TransactionGroupTable.Group]) -> UInt64 {
+        guard let first = groups.first else { return 0 }
+        var (least, most) = (first.year, first.year)
+        for group in groups {
+            least = min(least, group.year)
+            most = max(most, group.year)
+        }
+        // Months 1…12 (0 left unused) of each year from the least to the most.
+        var counts = [Int](repeating: 0, count: (Int(most) - Int(least) + 1) * 13)
+        for group in groups { counts[(Int(group.year) - Int(least)) * 13 + Int(group.month)] += 1 }
+        var seen = 0
+        for (slot, count) in counts.enumerated() {
+            seen += count
+            if seen * 2 >= groups.count {
+                let year = Int16(Int(least) + slot / 13)
+                return UInt64(UInt16(bitPattern: year)) << 48 | UInt64(slot % 13) << 40
+            }
+        }
+        return 0
+    }
+
+    /// The rows of both halves, each written by its own thread.
+    private final class Halves: @unchecked Sendable {
+        // @unchecked Sendable: each thread writes only its own slot of `rows` (or `failure`, under
+        // the lock), and they are read after `concurrentPerform` returns.
+        private var rows: [[EcommerceSalesRow]] = [[], []]
+        private var failure: ArithmeticOverflow?
+        private let lock = NSLock()
+
+        func store(_ half: Int, _ value: [EcommerceSalesRow]) {
+            lock.withLock { rows[half] = value }
+        }
+
+        func fail(_ error: ArithmeticOverflow) {
+            lock.withLock { failure = failure ?? error }
+        }
+
+        /// The first half's rows then the second's, in the first half's array (reserved for both).
+        func joined() throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
+            if let failure { throw failure }
+            var all = rows[0]
+            rows[0] = []
+            all.append(contentsOf: rows[1])
+            rows[1] = []
+            return all
+        }
+    }
+
+    /// The rows of some groups, sorted here by their keys and merged when equal.
+    private static func salesRows(
+        ordered order: [(high: UInt64, low: UInt64, index: Int)], capacity: Int, table: TransactionGroupTable,
+        counted: [Bool], vaRatios: [ExactDecimal?]
+    ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
+        var order = order
         order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
 
         let texts = table.texts
         var rows: [EcommerceSalesRow] = []
-        rows.reserveCapacity(order.count)
+        rows.reserveCapacity(capacity)
         var previous: (high: UInt64, low: UInt64)?
         for (high, low, index) in order {
             let group = table.groups[index]
-            let va = counted[index] ? try group.netVND * vaRatio(group.channel) : .zero
+            // A counted group's channel ratio was looked up while summing.
+            let va = counted[index] ? try group.netVND * vaRatios[Int(group.channel)]! : .zero
             if let previous, previous == (high, low) {
                 let last = rows.count - 1
                 rows[last].transactions += group.transactions
