@@ -224,9 +224,15 @@ public struct PipelineRunner {
         let snapshotStart = Timestamp.now()
         let versions = try store.versions()
         let latest = try versions.last.map { try store.open(version: $0) }
+        var carried: CarriedSales?
         if let years = options.years {
             report.recomputedYears = years.sorted()
-            let previous = try latest?.loadContent()
+            // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`).
+            let previous = try latest?.loadContent(includingSales: false)
+            if let latest {
+                carried = CarriedSales(
+                    from: latest.url, exceptYears: years, rows: try latest.salesRowCount(exceptYears: years))
+            }
             let fresh = Set(content.indicators.map(\.year))
             for year in years.sorted() where !fresh.contains(year) {
                 let had = previous?.indicators.contains { $0.year == year } ?? false
@@ -240,7 +246,8 @@ public struct PipelineRunner {
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command)
         let outcome = try store.publish(
-            content, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256)
+            content, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
+            carrying: carried)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
         switch outcome {
         case .upToDate(let hash):
@@ -361,7 +368,8 @@ public struct PipelineRunner {
     /// the current inputs and config, as `fresh` does.
     ///
     /// Rows come out in the order a full run writes them (year first; enterprises by tax code,
-    /// then year), so the file does not depend on which years were recomputed.
+    /// then year). A `latest` loaded without `ecommerce_sales` (as `run` does) carries none of
+    /// its rows here: the store copies them file to file (`CarriedSales`).
     static func carryOver(_ fresh: SnapshotContent, recomputing years: Set<Int>, from latest: SnapshotContent?)
         -> SnapshotContent
     {

@@ -25,7 +25,11 @@ final class Database {
         let status: Int32
         switch mode {
         case .create:
-            let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+            // URI filenames for ATTACH (`CarriedSales` attaches a published snapshot immutable); the
+            // paths opened here are absolute, never `file:` URIs.
+            let flags =
+                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+                | SQLITE_OPEN_URI
             status = sqlite3_open_v2(path, &connection, flags, nil)
         case .readOnlyImmutable:
             let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE

@@ -103,8 +103,11 @@ extension SnapshotContent {
     }
 
     /// Reads every table back, rows in key order (`ORDER BY` every column, natural key first);
-    /// without `includingRecords`, all but `enterprise`, `ecommerce_sales` and `grdp`.
-    init(loadingFrom database: Database, includingRecords: Bool = true) throws(SnapshotError) {
+    /// without `includingRecords`, all but `enterprise`, `ecommerce_sales` and `grdp`; without
+    /// `includingSales`, all but `ecommerce_sales`.
+    init(loadingFrom database: Database, includingRecords: Bool = true, includingSales: Bool = true)
+        throws(SnapshotError)
+    {
         typealias S = SnapshotSchema
         let money = S.moneyDecimals
         self.init()
@@ -119,7 +122,7 @@ extension SnapshotContent {
                 rowsRead: try row.int(), rowsAccepted: try row.int(), rowsQuarantined: try row.int(),
                 rowsSuperseded: try row.int(), rowsExcluded: try row.int())
         }
-        if includingRecords { try loadRecords(from: database) }
+        if includingRecords { try loadRecords(from: database, includingSales: includingSales) }
         indicators = try SnapshotContent.loadIndicators(from: database)
         districtIndicators = try loadRows(S.indicatorByDistrict, database) {
             (row: inout RowDecoder) throws(SnapshotError) in
@@ -143,8 +146,8 @@ extension SnapshotContent {
 }
 
 extension SnapshotContent {
-    /// `enterprise`, `ecommerce_sales` and `grdp`, rows in key order.
-    fileprivate mutating func loadRecords(from database: Database) throws(SnapshotError) {
+    /// `enterprise`, `ecommerce_sales` (unless not `includingSales`) and `grdp`, rows in key order.
+    fileprivate mutating func loadRecords(from database: Database, includingSales: Bool) throws(SnapshotError) {
         typealias S = SnapshotSchema
         enterprises = try loadRows(S.enterprise, database) { (row: inout RowDecoder) throws(SnapshotError) in
             EnterpriseRow(
@@ -153,16 +156,21 @@ extension SnapshotContent {
                 isCore: try row.bool(),
                 source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
         }
-        ecommerceSales = try loadRows(S.ecommerceSales, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            EcommerceSalesRow(
-                year: try row.int(), month: try row.int(), channel: try row.text(), sellerTaxCode: try row.text(),
-                sellerDistrictCode: try row.text(), transactions: try row.int(), netVND: try row.exact(),
-                vaVND: try row.exact(), counted: try row.bool())
-        }
+        if includingSales { try loadSales(from: database) }
         grdp = try loadRows(S.grdp, database) { (row: inout RowDecoder) throws(SnapshotError) in
             GRDPRow(
                 year: try row.int(), grdpBVND: try row.exact(),
                 source: SourceLocation(archivePath: try row.text(), memberPath: try row.text(), line: try row.int()))
+        }
+    }
+
+    private mutating func loadSales(from database: Database) throws(SnapshotError) {
+        ecommerceSales = try loadRows(SnapshotSchema.ecommerceSales, database) {
+            (row: inout RowDecoder) throws(SnapshotError) in
+            EcommerceSalesRow(
+                year: try row.int(), month: try row.int(), channel: try row.text(), sellerTaxCode: try row.text(),
+                sellerDistrictCode: try row.text(), transactions: try row.int(), netVND: try row.exact(),
+                vaVND: try row.exact(), counted: try row.bool())
         }
     }
 }

@@ -20,10 +20,21 @@ public final class SnapshotFile {
 
     /// Every table back into the row types, rows in key order.
     ///
-    /// - Parameter includingRecords: false leaves out `enterprise`, `ecommerce_sales` and `grdp`,
-    ///   the tables that grow with the data and that no export reads.
-    public func loadContent(includingRecords: Bool = true) throws(SnapshotError) -> SnapshotContent {
-        try SnapshotContent(loadingFrom: database, includingRecords: includingRecords)
+    /// - Parameters:
+    ///   - includingRecords: false leaves out `enterprise`, `ecommerce_sales` and `grdp`, the tables
+    ///     that grow with the data and that no export reads.
+    ///   - includingSales: false leaves out `ecommerce_sales` alone (`run --year` copies its rows
+    ///     file to file instead: `CarriedSales`).
+    public func loadContent(includingRecords: Bool = true, includingSales: Bool = true) throws(SnapshotError)
+        -> SnapshotContent
+    {
+        try SnapshotContent(loadingFrom: database, includingRecords: includingRecords, includingSales: includingSales)
+    }
+
+    /// How many `ecommerce_sales` rows are of none of `years`.
+    public func salesRowCount(exceptYears years: Set<Int>) throws(SnapshotError) -> Int {
+        let list = years.sorted().map(String.init).joined(separator: ", ")
+        return Int(try database.integer("SELECT count(*) FROM ecommerce_sales WHERE year NOT IN (\(list))") ?? 0)
     }
 
     /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.

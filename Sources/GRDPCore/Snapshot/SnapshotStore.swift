@@ -26,6 +26,24 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
     }
 }
 
+/// `run --year`: the `ecommerce_sales` rows of every year but the recomputed ones, copied as
+/// stored from the latest snapshot into the new one (SQLite to SQLite, no row decoded): they are
+/// most of a snapshot, and unchanged by definition.
+public struct CarriedSales: Sendable, Equatable {
+    /// The published snapshot they come from.
+    public var from: URL
+    /// Years whose rows are not carried (the recomputed ones: the content brings theirs).
+    public var exceptYears: Set<Int>
+    /// How many rows that is (`SnapshotFile.salesRowCount`), for sizing the file's pages.
+    public var rows: Int
+
+    public init(from: URL, exceptYears: Set<Int>, rows: Int) {
+        self.from = from
+        self.exceptYears = exceptYears
+        self.rows = rows
+    }
+}
+
 /// The result of `SnapshotStore.publish`.
 public enum PublishOutcome: Sendable, Equatable {
     /// A new snapshot file was published.
@@ -108,13 +126,15 @@ public struct SnapshotStore: Sendable {
         return removed
     }
 
-    /// Writes `content` as the next version, unless its content hash equals `skipIfHashEquals`.
+    /// Writes `content` as the next version, unless its content hash equals `skipIfHashEquals`;
+    /// with `carrying`, plus those sales rows of an earlier snapshot.
     ///
     /// The hash is computed by reading the written temporary file back with the same code that
     /// `verify` uses. Throws `OutputWriteError` (disk full, permission denied: exit 73) or
     /// `SnapshotError`; on any failure the temporary file is removed and no snapshot changes.
     public func publish(
-        _ content: SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?
+        _ content: SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
+        carrying carried: CarriedSales? = nil
     ) throws -> PublishOutcome {
         let folderPath = folder.path
         try FileSystem.makeDirectories(folderPath)
@@ -138,7 +158,8 @@ public struct SnapshotStore: Sendable {
                 // Large snapshots get 64 KiB pages: the b-trees of 100,000s of sales rows fill and
                 // split pages a sixteenth as often as with 4 KiB ones (insert ~0.5 s → ~0.3 s for
                 // 562k rows). Small ones keep 4 KiB: a page per table is their floor.
-                let pageSize = content.ecommerceSales.count + content.enterprises.count > 50_000 ? 65536 : 4096
+                let records = content.ecommerceSales.count + content.enterprises.count + (carried?.rows ?? 0)
+                let pageSize = records > 50_000 ? 65536 : 4096
                 try writer.execute(
                     """
                     PRAGMA page_size = \(pageSize);
@@ -153,6 +174,7 @@ public struct SnapshotStore: Sendable {
                 }
                 try content.insert(into: writer)
                 try writer.execute("COMMIT")
+                if let carried { try SnapshotStore.copy(carried, into: writer) }
             }
 
             // A fresh connection reads the file back: the hash describes what the file holds,
@@ -214,6 +236,22 @@ public struct SnapshotStore: Sendable {
             throw error
         }
         return .published(meta)
+    }
+
+    /// Copies the carried sales rows, in key order, from the snapshot they come from (attached
+    /// immutable: published files never change, so no lock is taken on it).
+    private static func copy(_ carried: CarriedSales, into database: Database) throws(SnapshotError) {
+        let attach = try database.prepare("ATTACH DATABASE ? AS carried")
+        try attach.run([.text(Database.immutableURI(carried.from.path))])
+        let table = SnapshotSchema.ecommerceSales
+        let columns = table.columnNames.joined(separator: ", ")
+        let years = carried.exceptYears.sorted().map(String.init).joined(separator: ", ")
+        try database.execute(
+            """
+            INSERT INTO main.\(table.name) (\(columns))
+            SELECT \(columns) FROM carried.\(table.name) WHERE year NOT IN (\(years)) ORDER BY \(table.orderByAll);
+            DETACH DATABASE carried;
+            """)
     }
 
     /// Removes the oldest versions so that at most `keep` remain (`outputs.keep_snapshots`;
