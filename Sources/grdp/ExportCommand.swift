@@ -40,7 +40,8 @@ struct ExportCommand: ParsableCommand {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let version = try SnapshotSelection.resolve(snapshot, in: store)
         let file = try store.open(version: version)
-        let content = try file.loadContent()
+        // No export reads the record tables (millions of sales rows in a large snapshot).
+        let content = try file.loadContent(includingRecords: false)
         let text = Exporter.render(
             table, format: format, content: content, meta: file.meta, years: year.isEmpty ? nil : Set(year))
         try emit(text, to: output)

@@ -101,7 +101,10 @@ struct DiffCommand: ParsableCommand {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let a = try store.open(version: try SnapshotSelection.resolve(from, in: store))
         let b = try store.open(version: try SnapshotSelection.resolve(to, in: store))
-        let diff = SnapshotDiff(from: a.meta, fromContent: try a.loadContent(), to: b.meta, toContent: try b.loadContent())
+        // A diff compares indicators and archives, not the record tables.
+        let diff = SnapshotDiff(
+            from: a.meta, fromContent: try a.loadContent(includingRecords: false), to: b.meta,
+            toContent: try b.loadContent(includingRecords: false))
         switch format {
         case .text: print(diff.text(), terminator: "")
         case .csv: print(diff.csv(), terminator: "")
