@@ -18,7 +18,11 @@ final class Database {
     let path: String
     private var handle: OpaquePointer?
 
+    /// Set once, before the first connection initializes SQLite (`sqlite3_config` must come first).
+    private static let configured: Bool = grdp_sqlite_disable_memory_statistics() == SQLITE_OK
+
     init(path: String, mode: Mode) throws(SnapshotError) {
+        _ = Database.configured
         self.path = path
         self.handle = nil
         var connection: OpaquePointer?
