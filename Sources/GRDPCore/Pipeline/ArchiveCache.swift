@@ -135,6 +135,10 @@ struct ArchiveCache: Sendable {
         }
         let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
         var bytes: [UInt8] = []
+        // Sized once: growing it by doubling copied each archive's rows several times.
+        let rows = outcome.members.reduce(0) { $0 + $1.transactions.rows.count }
+        let rowBytes = rows * MemoryLayout<TransactionBatch.Row>.stride
+        bytes.reserveCapacity(8 + json.count + rowBytes + 32)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: json)
         for member in outcome.members {
