@@ -145,7 +145,10 @@ public struct PipelineRunner {
 
         // The revision ledger takes each accepted archive as soon as it is read, in archive order
         // (CONTRACT §4.4); a rejected archive anywhere fails the run, ledger and all.
-        var ledger = RevisionLedger()
+        // Sized as the last run's ledger grew: the same inputs plus a night's returns, usually.
+        let inputBytes = inputs.scan.archives.reduce(Int64(0)) { $0 + $1.bytes }
+        var ledger = RevisionLedger(
+            expecting: RunCache.load(from: config.cacheFolder)?.ledgerHint(inputBytes: inputBytes))
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
         // Archives read before with this config and build come from the cache, unless --force.
@@ -176,9 +179,13 @@ public struct PipelineRunner {
             report.outcome = .rejected
             return
         }
+        let ledgerSize = ledger.size
         logger.debug(
             "Revisions applied",
-            metadata: ["seconds": "\(ledgerSeconds)", "transaction_keys": "\(ledger.transactions.count)"])
+            metadata: [
+                "seconds": "\(ledgerSeconds)", "transaction_keys": "\(ledgerSize.transactionKeys)",
+                "transaction_groups": "\(ledgerSize.transactionGroups)",
+            ])
 
         let computeStart = Timestamp.now()
         var reportIndex: [String: Int] = [:]
@@ -291,7 +298,8 @@ public struct PipelineRunner {
                 }
             }
             let cache = RunCache(
-                fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest)
+                fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
+                ledger: ledgerSize)
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {

@@ -12,11 +12,21 @@ struct RevisionLedger {
     }
 
     private(set) var enterprises: [EnterpriseKey: (EnterpriseRecord, SourceLocation, MemberRef)] = [:]
-    private(set) var transactions = TransactionLedger()
+    private(set) var transactions: TransactionLedger
     private(set) var grdp: [Int: (GRDPRecord, SourceLocation, MemberRef)] = [:]
     private(set) var superseded: [MemberRef: Int] = [:]
     /// Members that held transactions, by the index `TransactionLedger` keeps.
     private var transactionMembers: [MemberRef] = []
+
+    /// - Parameter size: the last run's, if known, to size the transaction ledger from the start.
+    init(expecting size: LedgerSize? = nil) {
+        transactions = size.map { TransactionLedger(expecting: $0) } ?? TransactionLedger()
+    }
+
+    /// How large the transaction ledger is now.
+    var size: LedgerSize {
+        LedgerSize(transactionKeys: transactions.count, transactionGroups: transactions.groupCount)
+    }
 
     /// The current transactions' groups, for Compute; the ledger's transactions are emptied.
     mutating func takeTransactionGroups() -> TransactionGroupTable {

@@ -20,6 +20,26 @@ struct RunCache: Codable {
     var contentSHA256: String
     /// The archives and ignored files as that run read them (counts, quarantine), for the report.
     var ingest: IngestResult
+    /// How large that run's transaction ledger grew, so that the next run sizes its own at once
+    /// (absent in files written before it was kept).
+    var ledger: LedgerSize?
+
+    /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
+    /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
+    /// than keys, and at most one key per 8 bytes of the archives now (a capacity bought is memory
+    /// touched, so a damaged or foreign file must not buy gigabytes; the ledger grows as needed).
+    func ledgerHint(inputBytes: Int64) -> LedgerSize? {
+        guard let ledger else { return nil }
+        let accepted = ingest.archives.reduce(0) { sum, archive in
+            archive.members.reduce(sum) { $0 + ($1.kind == .transaction ? $1.rowsAccepted : 0) }
+        }
+        guard ledger.transactionKeys >= 0, ledger.transactionKeys <= accepted, ledger.transactionGroups >= 0,
+            ledger.transactionGroups <= ledger.transactionKeys
+        else { return nil }
+        let bound = Int(clamping: inputBytes / 8)
+        return LedgerSize(
+            transactionKeys: min(ledger.transactionKeys, bound), transactionGroups: min(ledger.transactionGroups, bound))
+    }
 
     /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored).
     static func load(from folder: URL) -> RunCache? {

@@ -1,5 +1,12 @@
 internal import CMemory
 
+/// How large a run's transaction ledger grew: the next run's `TransactionLedger(expecting:)`.
+/// Only a capacity; any value gives the same results.
+struct LedgerSize: Codable, Equatable {
+    var transactionKeys: Int
+    var transactionGroups: Int
+}
+
 /// The current transactions of a run, kept small (CONTRACT §4.4: key (channel, transaction_id),
 /// the later record wins). For each key it holds only what a replacement must take back out of the
 /// sums — the record's group, its net amount and the member that held it — and the groups hold
@@ -29,6 +36,24 @@ struct TransactionLedger {
 
     /// Current keys.
     var count: Int { slotGroup.count }
+    /// Groups seen (with current transactions or not).
+    var groupCount: Int { groups.count }
+
+    init() {}
+
+    /// Room for `size`'s keys and groups from the start (a size learned from the last run): at
+    /// 10 M keys, growing by doubling re-inserts every key once more and touches twice the memory.
+    init(expecting size: LedgerSize) {
+        let keys = min(max(size.transactionKeys, 0), 1 << 28)
+        let groups = min(max(size.transactionGroups, 0), 1 << 28)
+        self.keys = PairTable(capacity: keys)
+        slotGroup.reserveCapacity(keys)
+        slotMember.reserveCapacity(keys)
+        slotMantissa.reserveCapacity(keys)
+        slotScale.reserveCapacity(keys)
+        groupTable = PairTable(capacity: groups)
+        self.groups.reserveCapacity(groups)
+    }
 
     /// How many rows ahead `apply` asks for a row's buckets: far enough for a miss to DRAM
     /// (~100 ns) to complete, near enough that the lines are still in cache when used.

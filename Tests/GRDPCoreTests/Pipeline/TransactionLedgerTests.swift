@@ -1,0 +1,98 @@
+import Testing
+
+@testable import GRDPCore
+
+/// The transaction ledger on its own: the later record of a key wins, wherever it falls, and
+/// neither the size it is given at the start (`LedgerSize`, a capacity) nor where rows fall
+/// against its look-ahead changes a sum.
+@Suite struct TransactionLedgerTests {
+    private static func record(
+        _ id: String, month: Int, amount: Int, status: TransactionStatus = .completed,
+        seller: String
+    ) -> TransactionRecord {
+        TransactionRecord(
+            transactionID: id, year: 2024, month: month, amountVND: ExactDecimal(amount),
+            refundVND: ExactDecimal(mantissa: 5, scale: 1), status: status, channel: "marketplace",
+            sellerTaxCode: seller, sellerDistrictCode: "660")
+    }
+
+    /// Three members: 1,000 orders over 40 sellers; then every third one sent again to another
+    /// month and seller (and the odd ones cancelled); then every seventh once more, back.
+    private static let members: [[TransactionRecord]] = {
+        let first = (0..<1000).map {
+            record("ORD-\($0)", month: 1 + $0 % 12, amount: 1000 + $0, seller: "01\($0 % 40)")
+        }
+        let second = stride(from: 0, to: 1000, by: 3).map {
+            record(
+                "ORD-\($0)", month: 12 - $0 % 12, amount: 2000 + $0, status: $0 % 2 == 1 ? .cancelled : .completed,
+                seller: "02\($0 % 7)")
+        }
+        let third = stride(from: 0, to: 1000, by: 7).map { record("ORD-\($0)", month: 1, amount: 7, seller: "0101") }
+        return [first, second, third]
+    }()
+
+    /// Per group (channel, seller, district, year, month, status): transactions and net.
+    private static func run(_ size: LedgerSize?) throws -> (groups: [String: String], superseded: [Int32: Int]) {
+        var ledger = size.map { TransactionLedger(expecting: $0) } ?? TransactionLedger()
+        var superseded: [Int32: Int] = [:]
+        for (index, records) in members.enumerated() {
+            var batch = TransactionBatch()
+            for record in records { batch.append(record) }
+            try ledger.apply(batch, member: Int32(index)) { superseded[$0, default: 0] += 1 }
+        }
+        #expect(ledger.count == 1000)
+        let table = ledger.takeCurrentGroups()
+        var groups: [String: String] = [:]
+        for group in table.groups {
+            let key =
+                [group.channel, group.seller, group.district].map { table.texts[Int($0)] }.joined(separator: " ")
+                + " \(group.year)-\(group.month) \(group.status)"
+            #expect(groups[key] == nil)
+            groups[key] = "\(group.transactions) \(group.netVND.reduced)"
+        }
+        return (groups, superseded)
+    }
+
+    @Test func theLaterRecordWinsWhateverTheStartingSize() throws {
+        let plain = try Self.run(nil)
+        // 334 sent again in the second member, 143 in the third: 48 of those (multiples of 21)
+        // replace the second member's record, the other 95 the first's.
+        #expect(plain.superseded == [0: 334 + 95, 1: 48])
+        #expect(plain.groups.values.reduce(0) { $0 + Int($1.split(separator: " ")[0])! } == 1000)
+        // Seller 0101 in January: the third member's 143 orders of 7 − 0.5 VND, and nothing else.
+        let completed = TransactionStatus.allCases.firstIndex(of: .completed)!
+        #expect(plain.groups["marketplace 0101 660 2024-1 \(completed)"] == "143 929.5")
+        for size in [
+            LedgerSize(transactionKeys: 0, transactionGroups: 0), LedgerSize(transactionKeys: 1, transactionGroups: 1),
+            LedgerSize(transactionKeys: 1000, transactionGroups: 200),
+            LedgerSize(transactionKeys: 1_000_000, transactionGroups: 300_000),
+            LedgerSize(transactionKeys: -5, transactionGroups: 7),
+        ] {
+            let sized = try Self.run(size)
+            #expect(sized.groups == plain.groups, "\(size)")
+            #expect(sized.superseded == plain.superseded, "\(size)")
+        }
+    }
+
+    /// The size kept in `last-run.json` is used only when it fits that run's own counts, and never
+    /// beyond one key per 8 bytes of the archives now.
+    @Test func aKeptSizeIsUsedOnlyWhenPlausible() {
+        var member = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
+        member.rowsAccepted = 1000
+        let archive = ArchiveOutcome(
+            relativePath: "a.tar.gz", sha256: "", bytes: 1, status: .accepted, members: [member], skipped: [])
+        func hint(_ keys: Int, _ groups: Int, inputBytes: Int64 = 1 << 20) -> LedgerSize? {
+            RunCache(
+                fingerprint: "", snapshotVersion: 1, contentSHA256: "",
+                ingest: IngestResult(archives: [archive], ignoredFiles: [], unpackSeconds: 0, normalizeSeconds: 0),
+                ledger: LedgerSize(transactionKeys: keys, transactionGroups: groups)
+            ).ledgerHint(inputBytes: inputBytes)
+        }
+        #expect(hint(900, 300) == LedgerSize(transactionKeys: 900, transactionGroups: 300))
+        #expect(hint(1000, 1000) == LedgerSize(transactionKeys: 1000, transactionGroups: 1000))
+        #expect(hint(1001, 300) == nil)  // more keys than rows accepted
+        #expect(hint(900, 901) == nil)  // more groups than keys
+        #expect(hint(-1, 0) == nil)
+        #expect(hint(900, 300, inputBytes: 800) == LedgerSize(transactionKeys: 100, transactionGroups: 100))
+    }
+}
