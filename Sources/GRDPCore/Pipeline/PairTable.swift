@@ -1,15 +1,16 @@
 internal import CMemory
 
-/// An open-addressing hash table from a pair of 64-bit words to a 32-bit index: the revision
-/// ledger's maps from a transaction key or a group key to its slot. Linear probing, at most ⅝ full,
+/// An open-addressing hash table from a pair of words (64 bits and `Second`) to a 32-bit index:
+/// the revision ledger's maps from a transaction key (number, stem: `UInt32`, 16-byte buckets) or
+/// a group key (two packed 64-bit words, 24-byte buckets) to its slot. Linear probing, at most ⅝ full,
 /// a multiply-xorshift mix instead of `Hasher` (SipHash): these keys are small integers built by
 /// the ledger itself, and a row costs one probe or two.
-struct PairTable {
+struct PairTable<Second: FixedWidthInteger & UnsignedInteger> {
     /// A key and its value side by side: a probe touches one cache line, not three arrays (at 10 M
     /// keys the table is far larger than the caches, and every row probes it).
     private struct Bucket {
         var first: UInt64
-        var second: UInt64
+        var second: Second
         /// The index stored, or -1 when the bucket is empty.
         var value: Int32
     }
@@ -18,7 +19,7 @@ struct PairTable {
     private var mask: Int
     private(set) var count = 0
 
-    private static let empty = Bucket(first: 0, second: 0, value: -1)
+    private static var empty: Bucket { Bucket(first: 0, second: 0, value: -1) }
 
     init(capacity: Int = 16) {
         var size = 16
@@ -28,7 +29,8 @@ struct PairTable {
     }
 
     @inline(__always)
-    private static func bucket(_ a: UInt64, _ b: UInt64, mask: Int) -> Int {
+    private static func bucket(_ a: UInt64, _ second: Second, mask: Int) -> Int {
+        let b = UInt64(second)
         var h = a &* 0x9E37_79B9_7F4A_7C15 ^ (b &+ 0x632B_E59B_D9B4_E019) &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 31
         h = h &* 0x94D0_49BB_1331_11EB
@@ -39,7 +41,7 @@ struct PairTable {
     /// The value stored for `(a, b)`, or, when there is none, stores `make()` and returns it with
     /// `inserted` true.
     @inline(__always)
-    mutating func findOrInsert(_ a: UInt64, _ b: UInt64, _ make: () -> Int32) -> (value: Int32, inserted: Bool) {
+    mutating func findOrInsert(_ a: UInt64, _ b: Second, _ make: () -> Int32) -> (value: Int32, inserted: Bool) {
         if (count + 1) * 8 > buckets.count * 5 { grow() }
         let mask = self.mask
         var index = PairTable.bucket(a, b, mask: mask)
@@ -62,14 +64,14 @@ struct PairTable {
     /// Asks the memory system for the bucket where a probe for `(a, b)` starts, without waiting
     /// for it. Only a hint: it changes no state and is harmless if the table grows meanwhile.
     @inline(__always)
-    func prefetch(_ a: UInt64, _ b: UInt64) {
+    func prefetch(_ a: UInt64, _ b: Second) {
         let index = PairTable.bucket(a, b, mask: mask)
         buckets.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + index) }
     }
 
     /// The value stored for `(a, b)`, if any.
     @inline(__always)
-    func find(_ a: UInt64, _ b: UInt64) -> Int32? {
+    func find(_ a: UInt64, _ b: Second) -> Int32? {
         var index = PairTable.bucket(a, b, mask: mask)
         return buckets.withUnsafeBufferPointer { table in
             while true {

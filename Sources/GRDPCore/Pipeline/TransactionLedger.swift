@@ -13,7 +13,7 @@ struct LedgerSize: Codable, Equatable {
 /// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
 /// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
 ///
-/// About 60 bytes a key: a bucket of `PairTable` (24 bytes, the table at most ⅝ full) and a slot (20).
+/// About 46 bytes a key: a bucket of `PairTable` (16 bytes, the table at most ⅝ full) and a slot (20).
 struct TransactionLedger {
     /// Per slot (a current key): its group, the member that holds it, its net amount.
     private var slotGroup: [Int32] = []
@@ -22,13 +22,14 @@ struct TransactionLedger {
     /// Scale of the net; when negative, `~scale` indexes `wideNets`.
     private var slotScale: [Int32] = []
     private var wideNets: [ExactDecimal] = []
-    private var keys = PairTable()
+    /// (number, stem) → slot.
+    private var keys = PairTable<UInt32>()
 
     private var stems: [TransactionBatch.Stem: UInt32] = [:]
     private var strings: [String: UInt32] = [:]
     private var stringValues: [String] = []
 
-    private var groupTable = PairTable()
+    private var groupTable = PairTable<UInt64>()
     /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
     /// Per group: its key (texts as indices in `stringValues`), transactions and net sum — the
     /// form Compute reads, so that handing the groups over is a filter, not a conversion.
@@ -84,8 +85,8 @@ struct TransactionLedger {
                     | UInt64(row.status)
             )
         }
-        func slotKey(_ row: TransactionBatch.Row) -> (UInt64, UInt64) {
-            (row.number, UInt64(stemMap[Int(row.stem)]))
+        func slotKey(_ row: TransactionBatch.Row) -> (UInt64, UInt32) {
+            (row.number, stemMap[Int(row.stem)])
         }
         let rows = batch.rows
         for index in rows.indices {
