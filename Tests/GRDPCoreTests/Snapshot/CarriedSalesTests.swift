@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `run --year` copies the other years' `ecommerce_sales` rows from the latest snapshot file into
+/// the new one (`CarriedSales`). The result must be the snapshot a full write of the merged rows
+/// gives: the same rows, the same content hash, and `verify` passing — also when the latest
+/// snapshot stores the table in the earlier layout (an ordinary rowid table).
+@Suite final class CarriedSalesTests {
+    let root: URL
+
+    init() throws {
+        root = try SnapshotFixtures.temporaryFolder()
+    }
+
+    deinit {
+        SnapshotFixtures.remove(root)
+    }
+
+    /// 30 sellers' rows in each of `years`, with `transactions` each.
+    private static func sales(years: [Int], transactions: Int) -> [EcommerceSalesRow] {
+        let template = SnapshotFixtures.content().ecommerceSales[0]
+        return years.flatMap { year in
+            (0..<30).map { seller in
+                var row = template
+                row.year = year
+                row.month = 1 + seller % 12
+                row.sellerTaxCode = String(4_000_000_000 + seller)
+                row.transactions = transactions
+                return row
+            }
+        }
+    }
+
+    private func store(_ name: String) -> SnapshotStore {
+        SnapshotStore(folder: root.appendingPathComponent(name, isDirectory: true))
+    }
+
+    private func published(_ outcome: PublishOutcome) throws -> SnapshotMeta {
+        guard case .published(let meta) = outcome else { throw CancellationError() }
+        return meta
+    }
+
+    private func checkCarry(from latest: SnapshotStore) throws {
+        var fresh = SnapshotFixtures.content()
+        fresh.ecommerceSales = Self.sales(years: [2023], transactions: 9)
+        let file = try latest.open(version: 1)
+        let carried = CarriedSales(
+            from: file.url, exceptYears: [2023], rows: try file.salesRowCount(exceptYears: [2023]))
+        #expect(carried.rows == 60)
+        let meta = try published(
+            try latest.publish(fresh, meta: SnapshotFixtures.draft(parent: 1), skipIfHashEquals: nil, carrying: carried)
+        )
+
+        // What a full write of the merged rows gives.
+        var merged = fresh
+        merged.ecommerceSales =
+            Self.sales(years: [2022], transactions: 1) + fresh.ecommerceSales
+            + Self.sales(years: [2024], transactions: 1)
+        let reference = store("reference")
+        let expected = try published(
+            try reference.publish(merged, meta: SnapshotFixtures.draft(parent: 1), skipIfHashEquals: nil))
+
+        #expect(meta.contentSHA256 == expected.contentSHA256)
+        #expect(
+            try latest.open(version: meta.version).loadContent()
+                == reference.open(version: expected.version).loadContent())
+        #expect(try latest.verify(version: meta.version) == [])
+        // The snapshot carried from is untouched.
+        #expect(try latest.verify(version: 1) == [])
+        #expect(try latest.open(version: 1).loadContent().ecommerceSales.filter { $0.year == 2023 }.count == 30)
+    }
+
+    private func firstSnapshot(_ store: SnapshotStore) throws {
+        var content = SnapshotFixtures.content()
+        content.ecommerceSales = Self.sales(years: [2022, 2023, 2024], transactions: 1)
+        _ = try published(try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
+    }
+
+    @Test func theOtherYearsRowsAreCopiedAsAFullWriteWouldStoreThem() throws {
+        let latest = store("latest")
+        try firstSnapshot(latest)
+        try checkCarry(from: latest)
+    }
+
+    @Test func fromASnapshotWithTheEarlierSalesLayout() throws {
+        let latest = store("earlier")
+        try firstSnapshot(latest)
+        let path = latest.url(for: 1).path
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        do {
+            let database = try Database(path: path, mode: .create)
+            defer { database.close() }
+            var earlier = SnapshotSchema.ecommerceSales
+            earlier.storedInHashOrder = false
+            earlier.name = "sales_rowid"
+            try database.execute(
+                earlier.createSQL + ";"
+                    + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY year DESC, counted;"
+                    + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        try checkCarry(from: latest)
+    }
+}
