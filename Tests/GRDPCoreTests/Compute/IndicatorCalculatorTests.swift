@@ -208,11 +208,15 @@ private func sale(
 }
 
 @Suite struct TransactionGroupTableTests {
-    /// Ranks by the first eight bytes, then in full: the same order as comparing the bytes.
+    /// Ranks by the first sixteen bytes, then in full: the same order as comparing the bytes.
     @Test func ranksFollowBytewiseOrder() {
         let texts = [
             "abcdefgh1", "", "a", "a\u{0}", "ab", "abcdefgh", "abcdefgg9", "Đắk Mil", "Z", "é", "e\u{301}",
             "0101243150-001", "0101243150", "010124315", "\u{0}", "abcdefgh\u{0}", "zzzzzzzzzz", "zzzzzzzzz",
+            // Around the sixteenth byte.
+            "0101243150-0010", "0101243150-002", "abcdefghijklmnop", "abcdefghijklmnop\u{0}", "abcdefghijklmnopq",
+            "abcdefghijklmnoo99", "abcdefghijklmnop\u{0}\u{0}", "abcdefghijklmnopa", "abcdefghijklmno\u{FF}",
+            "Đắk Nông Đắk Nông", "Đắk Nông Đắk Nôngz",
         ]
         var table = TransactionGroupTable()
         table.append(
