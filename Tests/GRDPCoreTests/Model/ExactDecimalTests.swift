@@ -72,4 +72,24 @@ import Testing
         #expect(try Rational(-1, 8).rounded(toDecimals: 2).description == "-0.12")
         #expect(Rational(1, 3) < Rational(1, 2))
     }
+
+    /// The mantissa is kept in two 64-bit halves (24 bytes a value): every 128-bit value, and
+    /// both sides of the 64-bit boundary, come back as given.
+    static let mantissas: [Int128] = {
+        let one: Int128 = 1
+        let low64 = Int128(UInt64.max)
+        var values: [Int128] = [.max, .min, 0, 1, -1, Int128(Int64.max), Int128(Int64.min)]
+        values += [Int128(Int64.max) + one, Int128(Int64.min) - one, low64, -low64]
+        values += [one << 64, -(one << 64), low64 << 63, 123_456_789_012_345_678_901_234_567_890]
+        return values
+    }()
+
+    @Test(arguments: ExactDecimalTests.mantissas)
+    func mantissaRoundTrips(_ mantissa: Int128) {
+        let value = ExactDecimal(mantissa: mantissa, scale: 7)
+        #expect(value.mantissa == mantissa)
+        #expect(value.scale == 7)
+        #expect(value.isNegative == (mantissa < 0))
+        #expect(MemoryLayout<ExactDecimal>.stride == 24)
+    }
 }
