@@ -3,7 +3,7 @@ internal import Foundation
 
 /// What reading one accepted archive gave — every member's counts, quarantine, accepted records and
 /// transactions — kept in `<outputs>/cache/archives/` so that a later run over the same archive,
-/// config and grdp version takes it from there instead of decompressing and normalizing it again.
+/// config and grdp build takes it from there instead of decompressing and normalizing it again.
 ///
 /// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config file's SHA-256 and the
 /// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
@@ -76,7 +76,7 @@ struct ArchiveCache: Sendable {
         var grdp: [GRDP]
         var rows: Int
         var strings: [String]
-        var stems: [Stem]
+        var stems: [TransactionBatch.Stem]
         var wide: [[String]]
     }
 
@@ -96,12 +96,6 @@ struct ArchiveCache: Sendable {
         var line: Int
         var year: Int
         var grdpBVND: String
-    }
-
-    private struct Stem: Codable {
-        var channel: UInt32
-        var prefix: [UInt8]
-        var width: UInt8
     }
 
     private struct Malformed: Error {}
@@ -130,7 +124,7 @@ struct ArchiveCache: Sendable {
                 Member(
                     result: member, enterprises: enterprises, grdp: grdp, rows: batch.rows.count,
                     strings: batch.strings,
-                    stems: batch.stems.map { Stem(channel: $0.channel, prefix: $0.prefix, width: $0.width) },
+                    stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
         let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
@@ -204,11 +198,7 @@ struct ArchiveCache: Sendable {
                 return (amount, refund)
             }
             member.transactions = TransactionBatch(
-                rows: rows, strings: cached.strings,
-                stems: cached.stems.map {
-                    TransactionBatch.Stem(channel: $0.channel, prefix: $0.prefix, width: $0.width)
-                },
-                wide: wide)
+                rows: rows, strings: cached.strings, stems: cached.stems, wide: wide)
             members.append(member)
         }
         return ArchiveOutcome(

@@ -104,7 +104,7 @@ public enum Ingest {
         let limits = UnpackLimits(
             maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio)
         var outcomes: [ArchiveOutcome] = []
-        let totalBytes = scan.archives.reduce(Int64(0)) { $0 + $1.bytes }
+        let totalBytes = inputs.archiveBytes
         var bytesDone: Int64 = 0
         var rows = 0
 
@@ -147,7 +147,8 @@ public enum Ingest {
             var outcome = read
             let candidate = candidates[index]
             bytesDone += candidate.bytes
-            rows += outcome.members.reduce(0) { $0 + $1.rowsRead }
+            let rowsRead = outcome.members.reduce(0) { $0 + $1.rowsRead }
+            rows += rowsRead
             if let rejection = outcome.rejection {
                 logger.error(
                     "Archive rejected",
@@ -160,7 +161,7 @@ public enum Ingest {
                     "Archive read",
                     metadata: [
                         "archive": "\(candidate.relativePath)", "members": "\(outcome.members.count)",
-                        "rows": "\(outcome.members.reduce(0) { $0 + $1.rowsRead })",
+                        "rows": "\(rowsRead)",
                     ])
             }
             try consume?(index, &outcome)

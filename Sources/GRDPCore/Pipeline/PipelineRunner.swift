@@ -137,8 +137,10 @@ public struct PipelineRunner {
         // nor grdp), that snapshot already holds these figures and nothing is decompressed.
         let inputs = try Ingest.scan(config: config)
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
-        if !options.force, options.years == nil, let fingerprint,
-            try upToDateWithoutReading(fingerprint: fingerprint, inputs: inputs, store: store, report: &report)
+        let lastRun = RunCache.load(from: config.cacheFolder)
+        if !options.force, options.years == nil, let fingerprint, let lastRun,
+            try upToDateWithoutReading(
+                lastRun, fingerprint: fingerprint, inputs: inputs, store: store, report: &report)
         {
             return
         }
@@ -146,9 +148,7 @@ public struct PipelineRunner {
         // The revision ledger takes each accepted archive as soon as it is read, in archive order
         // (CONTRACT §4.4); a rejected archive anywhere fails the run, ledger and all.
         // Sized as the last run's ledger grew: the same inputs plus a night's returns, usually.
-        let inputBytes = inputs.scan.archives.reduce(Int64(0)) { $0 + $1.bytes }
-        var ledger = RevisionLedger(
-            expecting: RunCache.load(from: config.cacheFolder)?.ledgerHint(inputBytes: inputBytes))
+        var ledger = RevisionLedger(expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes))
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
         // Archives read before with this config and build come from the cache, unless --force.
@@ -309,14 +309,14 @@ public struct PipelineRunner {
         }
     }
 
-    /// The nightly case: the inputs' fingerprint equals the one recorded for the latest snapshot
-    /// (`RunCache`), so that snapshot is what reading them would give. Reports up to date with the
+    /// The nightly case: the inputs' fingerprint equals the one `cache` recorded for the latest
+    /// snapshot, so that snapshot is what reading them would give. Reports up to date with the
     /// archives as last read, repairs missing or stale exports, and returns true; false when the
     /// run must read the archives.
     private func upToDateWithoutReading(
-        fingerprint: String, inputs: ScannedInputs, store: SnapshotStore, report: inout RunReport
+        _ cache: RunCache, fingerprint: String, inputs: ScannedInputs, store: SnapshotStore, report: inout RunReport
     ) throws -> Bool {
-        guard let cache = RunCache.load(from: config.cacheFolder), cache.fingerprint == fingerprint,
+        guard cache.fingerprint == fingerprint,
             let version = try store.versions().last, version == cache.snapshotVersion
         else { return false }
         let latest = try store.open(version: version)

@@ -171,7 +171,7 @@ struct RunReport {
             if let inputsUnchangedSince {
                 lines.append(
                     "Inputs unchanged since \(SnapshotMeta.label(inputsUnchangedSince)) (same archives, config and "
-                        + "grdp version): no archive decompressed.")
+                        + "grdp build): no archive decompressed.")
             }
             lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")

@@ -9,6 +9,9 @@ public struct ScannedInputs: Sendable {
     /// Time spent listing and hashing.
     public var seconds: Double
 
+    /// The size of every archive to read, in bytes (progress, the ledger's starting size).
+    public var archiveBytes: Int64 { scan.archives.reduce(0) { $0 + $1.bytes } }
+
     /// A SHA-256 over everything a run's snapshot and report depend on: the build
     /// (`BuildIdentity`), the config file's SHA-256, and every file of the returns folder — each archive's
     /// path, SHA-256, size and `.sha256` sidecar digest, the excluded archives, the ignored names.

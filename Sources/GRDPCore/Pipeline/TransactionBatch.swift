@@ -23,7 +23,7 @@ struct TransactionBatch: Sendable {
 
     /// The id without its trailing digits, the channel (index in `strings`) and the number of those
     /// digits (leading zeros count): stem and number give back channel and id exactly.
-    struct Stem: Hashable, Sendable {
+    struct Stem: Hashable, Sendable, Codable {
         var channel: UInt32
         var prefix: [UInt8]
         var width: UInt8

@@ -55,23 +55,27 @@ final class Statement {
             status = sqlite3_bind_int64(handle, index, integer)
         case .real(let real):
             status = sqlite3_bind_double(handle, index, real)
-        case .text(let text) where text.isEmpty:
-            // A NULL pointer would bind SQL NULL: bind a real empty string.
-            status = sqlite3_bind_text(handle, index, "", 0, grdp_sqlite_transient())
         case .text(let text):
-            // With an explicit byte length, so that a NUL inside the text is kept.
-            var copy = text
-            status = copy.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    sqlite3_bind_text(handle, index, chars.baseAddress, Int32(chars.count), grdp_sqlite_transient())
-                }
-            }
+            status = bindText(text, at: index)
         case .blob(let bytes):
             status = bytes.withUnsafeBytes { buffer in
                 sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), grdp_sqlite_transient())
             }
         }
         if status != SQLITE_OK { throw database.error(status: status, sql: sql) }
+    }
+
+    /// Binds a text with an explicit byte length, so that a NUL inside it is kept; an empty text
+    /// binds a real empty string (a NULL pointer would bind SQL NULL).
+    fileprivate func bindText(_ text: String, at index: Int32) -> Int32 {
+        var copy = text
+        return copy.withUTF8 { bytes in
+            bytes.isEmpty
+                ? sqlite3_bind_text(handle, index, "", 0, grdp_sqlite_transient())
+                : bytes.withMemoryRebound(to: CChar.self) { chars in
+                    sqlite3_bind_text(handle, index, chars.baseAddress, Int32(chars.count), grdp_sqlite_transient())
+                }
+        }
     }
 
     /// Binds parameters 1…n through `bind`, in order, and runs the statement: the insert path for
@@ -101,17 +105,7 @@ final class Statement {
         }
 
         mutating func text(_ value: String) throws(SnapshotError) {
-            var value = value
-            let status = value.withUTF8 { bytes in
-                // A NULL pointer would bind SQL NULL: an empty text gets a real empty string.
-                bytes.isEmpty
-                    ? sqlite3_bind_text(statement.handle, index, "", 0, grdp_sqlite_transient())
-                    : bytes.withMemoryRebound(to: CChar.self) { chars in
-                        sqlite3_bind_text(
-                            statement.handle, index, chars.baseAddress, Int32(chars.count), grdp_sqlite_transient())
-                    }
-            }
-            try check(status)
+            try check(statement.bindText(value, at: index))
         }
 
         /// An exact amount as its stored text (`storageText`), formatted without a String.

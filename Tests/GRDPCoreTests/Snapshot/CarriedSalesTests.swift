@@ -88,18 +88,7 @@ import Testing
         let latest = store("earlier")
         try firstSnapshot(latest)
         let path = latest.url(for: 1).path
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        do {
-            let database = try Database(path: path, mode: .create)
-            defer { database.close() }
-            var earlier = SnapshotSchema.ecommerceSales
-            earlier.storedInHashOrder = false
-            earlier.name = "sales_rowid"
-            try database.execute(
-                earlier.createSQL + ";"
-                    + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY year DESC, counted;"
-                    + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
-        }
+        try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "year DESC, counted")
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
         try checkCarry(from: latest)
     }

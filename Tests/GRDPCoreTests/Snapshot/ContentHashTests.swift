@@ -112,4 +112,37 @@ import Testing
         #expect(meta.contentSHA256 == (try ContentHash.compute(database, splitThreshold: nil)))
         #expect(try store.verify(version: meta.version) == [])
     }
+
+    /// `verify` still catches one changed byte when the table is hashed in halves and the byte
+    /// lies in the half read on the other thread (CONTRACT §7: exit 65 when a check fails).
+    @Test func aFlippedByteInTheUpperHalfOfALargeTableFailsVerify() throws {
+        var content = SnapshotFixtures.content()
+        let template = content.ecommerceSales[0]
+        content.ecommerceSales = (0..<(ContentHash.splitThreshold + 5)).map { index in
+            var row = template
+            row.year = 2020 + index % 5
+            row.month = 1 + index % 12
+            // One 2024 row (the upper half: rows are ordered by year first) carries a marker.
+            row.sellerTaxCode = index == 4 ? "UPPERMARKER" : String(1_000_000_000 + index)
+            row.transactions = index
+            return row
+        }
+        let store = SnapshotStore(folder: root.appendingPathComponent("flipped", isDirectory: true))
+        let outcome = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard case .published(let meta) = outcome else {
+            Issue.record("not published")
+            return
+        }
+        #expect(try store.verify(version: meta.version) == [])
+        let url = store.url(for: meta.version)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        var bytes = try [UInt8](Data(contentsOf: url))
+        let marker = Array("UPPERMARKER".utf8)
+        let offsets = (0...(bytes.count - marker.count)).filter { Array(bytes[$0..<$0 + marker.count]) == marker }
+        try #require(offsets.count == 1)
+        bytes[offsets[0] + 5] ^= 0x01  // 'M' → 'L'
+        try Data(bytes).write(to: url)
+        let failures = try store.verify(version: meta.version)
+        #expect(failures.map(\.check).contains(.contentHash), "\(failures)")
+    }
 }

@@ -127,6 +127,21 @@ enum SnapshotFixtures {
             parentVersion: nil, command: "grdp run")
     }
 
+    /// Rewrites the published snapshot at `path` (made writable) with `ecommerce_sales` as an
+    /// ordinary rowid table holding the same rows, inserted `ORDER BY order`: the layout of
+    /// snapshots published before the table was stored `WITHOUT ROWID`.
+    static func storeSalesInTheEarlierLayout(_ path: String, insertedOrderedBy order: String) throws {
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        var earlier = SnapshotSchema.ecommerceSales
+        earlier.storedInHashOrder = false
+        earlier.name = "sales_rowid"
+        try database.execute(
+            earlier.createSQL + ";" + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY \(order);"
+                + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
+    }
+
     /// Removes a folder made by `temporaryFolder()`, read-only files and all.
     static func remove(_ folder: URL) {
         try? FileManager.default.removeItem(at: folder)

@@ -49,17 +49,10 @@ import Testing
     @Test func aSnapshotWithTheEarlierSalesTableLayoutVerifiesAndHashesAlike() throws {
         let hash = try store.open(version: 1).meta.contentSHA256
         let path = store.url(for: 1).path
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "counted DESC, year DESC")
         do {
             let database = try Database(path: path, mode: .create)
             defer { database.close() }
-            var earlier = SnapshotSchema.ecommerceSales
-            earlier.storedInHashOrder = false
-            earlier.name = "sales_rowid"
-            try database.execute(
-                earlier.createSQL + ";"
-                    + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY counted DESC, year DESC;"
-                    + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
             let sql = try database.rows("SELECT sql FROM sqlite_master WHERE name = 'ecommerce_sales'")
             #expect(sql.first.map { "\($0)" }?.contains("WITHOUT ROWID") == false)
         }
