@@ -7,9 +7,15 @@ public import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `url`, creating missing folders.
     ///
-    /// - Parameter replacing: when false, fails with `EEXIST` rather than replace an existing
-    ///   file (run reports are never overwritten).
-    public static func write(_ bytes: [UInt8], to url: URL, replacing: Bool = true) throws(OutputWriteError) {
+    /// - Parameters:
+    ///   - replacing: when false, fails with `EEXIST` rather than replace an existing file (run
+    ///     reports are never overwritten).
+    ///   - durable: when false, no fsync: for files that only ever save time and check themselves
+    ///     when read (`ArchiveCache`). After a crash such a file may be missing or torn, and is
+    ///     then not used.
+    public static func write(
+        _ bytes: [UInt8], to url: URL, replacing: Bool = true, durable: Bool = true
+    ) throws(OutputWriteError) {
         let path = url.path
         let folder = FileSystem.parentDirectory(of: path)
         try FileSystem.makeDirectories(folder)
@@ -17,14 +23,14 @@ public enum AtomicFile {
         var temporaryExists = false
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
-        try FileSystem.writeNewFile(bytes, to: temporaryPath)
+        try FileSystem.writeNewFile(bytes, to: temporaryPath, sync: durable)
         if replacing {
             try FileSystem.renameReplacing(temporaryPath, to: path)
         } else {
             try FileSystem.moveNoReplace(temporaryPath, to: path)
         }
         temporaryExists = false
-        try FileSystem.syncDirectory(folder)
+        if durable { try FileSystem.syncDirectory(folder) }
     }
 
     /// Like `write`, but leaves the file untouched (same bytes, same mtime) when it already holds

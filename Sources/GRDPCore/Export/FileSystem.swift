@@ -35,8 +35,8 @@ enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to a new file at `path` (which must not exist) and fsyncs it.
-    static func writeNewFile(_ bytes: [UInt8], to path: String) throws(OutputWriteError) {
+    /// Writes `bytes` to a new file at `path` (which must not exist) and, with `sync`, fsyncs it.
+    static func writeNewFile(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(OutputWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
         var closed = false
@@ -53,7 +53,7 @@ enum FileSystem {
             }
             offset += written
         }
-        if fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }
+        if sync, fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }
         closed = true
         if close(fd) != 0 { throw OutputWriteError(path: path, operation: "close", errno: currentErrno()) }
     }

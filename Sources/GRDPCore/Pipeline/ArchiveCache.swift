@@ -12,7 +12,7 @@ internal import Foundation
 /// written atomically, only ever save time, and a run removes those its inputs no longer name.
 /// Rejected archives are never kept: they are read again, and rejected again with their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v1"
+    static let formatTag = "grdp-archive-cache-v2"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -42,8 +42,11 @@ struct ArchiveCache: Sendable {
     func store(_ outcome: ArchiveOutcome, digest: FileDigest) throws(OutputWriteError) {
         guard outcome.status == .accepted else { return }
         let bytes = Self.encode(outcome)
+        // Not fsynced: an entry only saves time, and one torn by a crash fails its digest and is
+        // read again. (At 10 M transactions the entries are ~0.5 GB.)
         try AtomicFile.write(
-            bytes, to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)))
+            bytes, to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)),
+            durable: false)
     }
 
     /// Removes the entries not in `keeping` (file names); returns how many.
@@ -59,9 +62,11 @@ struct ArchiveCache: Sendable {
 
     // MARK: - Format
     //
-    // The member metadata as JSON, then each member's transaction rows as raw `TransactionBatch.Row`s
-    // (this build's memory layout — the build is part of the name), then a SHA-256 of all
-    // that: [8-byte JSON length][JSON][rows…][32-byte digest].
+    // The member metadata as JSON; each member's batch texts (`TransactionBatch.strings`: the
+    // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; each
+    // member's transaction rows as raw `TransactionBatch.Row`s (this build's memory layout — the
+    // build is part of the name); then a SHA-256 of all that:
+    // [8-byte JSON length][JSON][8-byte texts length][texts…][rows…][32-byte digest].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -75,7 +80,8 @@ struct ArchiveCache: Sendable {
         var enterprises: [Enterprise]
         var grdp: [GRDP]
         var rows: Int
-        var strings: [String]
+        /// How many texts of the texts section are this member's.
+        var strings: Int
         var stems: [TransactionBatch.Stem]
         var wide: [[String]]
     }
@@ -123,7 +129,7 @@ struct ArchiveCache: Sendable {
             members.append(
                 Member(
                     result: member, enterprises: enterprises, grdp: grdp, rows: batch.rows.count,
-                    strings: batch.strings,
+                    strings: batch.strings.count,
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
@@ -132,9 +138,24 @@ struct ArchiveCache: Sendable {
         // Sized once: growing it by doubling copied each archive's rows several times.
         let rows = outcome.members.reduce(0) { $0 + $1.transactions.rows.count }
         let rowBytes = rows * MemoryLayout<TransactionBatch.Row>.stride
-        bytes.reserveCapacity(8 + json.count + rowBytes + 32)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        let textBytes = outcome.members.reduce(0) { sum, member in
+            member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
+        }
+        bytes.reserveCapacity(8 + json.count + 8 + textBytes + rowBytes + 32)
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        append(UInt64(json.count))
         bytes.append(contentsOf: json)
+        append(UInt64(textBytes))
+        for member in outcome.members {
+            for var text in member.transactions.strings {
+                text.withUTF8 { utf8 in
+                    append(UInt32(utf8.count))
+                    bytes.append(contentsOf: utf8)
+                }
+            }
+        }
         for member in outcome.members {
             member.transactions.rows.withUnsafeBytes { bytes.append(contentsOf: $0) }
         }
@@ -153,13 +174,24 @@ struct ArchiveCache: Sendable {
         let start = body.startIndex
         let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
         let stride = MemoryLayout<TransactionBatch.Row>.stride
-        guard entry.format == formatTag, entry.rowStride == stride,
-            body.count == 8 + jsonCount + entry.members.reduce(0, { $0 + $1.rows }) * stride
+        guard entry.format == formatTag, entry.rowStride == stride, body.count >= 8 + jsonCount + 8 else {
+            throw Malformed()
+        }
+        let textBytes = body.withUnsafeBytes {
+            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
+        }
+        guard textBytes >= 0,
+            body.count - 16 - jsonCount - textBytes == entry.members.reduce(0, { $0 + $1.rows }) * stride
         else { throw Malformed() }
+        let texts = try body.withUnsafeBytes { raw in
+            try Self.texts(
+                UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
+                counts: entry.members.map(\.strings))
+        }
 
-        var offset = start + 8 + jsonCount
+        var offset = start + 16 + jsonCount + textBytes
         var members: [MemberResult] = []
-        for cached in entry.members {
+        for (cached, strings) in zip(entry.members, texts) {
             var member = cached.result
             var accepted: [(line: Int, record: Record)] = []
             for e in cached.enterprises {
@@ -197,12 +229,36 @@ struct ArchiveCache: Sendable {
                 else { throw Malformed() }
                 return (amount, refund)
             }
-            member.transactions = TransactionBatch(
-                rows: rows, strings: cached.strings, stems: cached.stems, wide: wide)
+            member.transactions = TransactionBatch(rows: rows, strings: strings, stems: cached.stems, wide: wide)
             members.append(member)
         }
         return ArchiveOutcome(
             relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,
             rejection: nil, members: members, skipped: entry.skipped)
+    }
+
+    /// The texts section: `counts[m]` texts for member `m`, and no byte left over.
+    private static func texts(_ section: UnsafeRawBufferPointer, counts: [Int]) throws -> [[String]] {
+        var offset = 0
+        var result: [[String]] = []
+        result.reserveCapacity(counts.count)
+        for count in counts {
+            guard count >= 0 else { throw Malformed() }
+            var texts: [String] = []
+            texts.reserveCapacity(count)
+            for _ in 0..<count {
+                guard section.count - offset >= 4 else { throw Malformed() }
+                let length = Int(UInt32(littleEndian: section.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                offset += 4
+                guard section.count - offset >= length else { throw Malformed() }
+                texts.append(
+                    String(
+                        decoding: UnsafeRawBufferPointer(rebasing: section[offset..<(offset + length)]), as: UTF8.self))
+                offset += length
+            }
+            result.append(texts)
+        }
+        guard offset == section.count else { throw Malformed() }
+        return result
     }
 }

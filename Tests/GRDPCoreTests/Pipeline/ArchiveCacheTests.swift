@@ -30,7 +30,7 @@ import Testing
             path: "transactions.csv",
             text: "transaction_id,date,amount,status,channel,seller_tax_code,currency\n"
                 + "MP-000123,2023-06-01,100000,completed,Shopee,0101243150,\n"
-                + "MP-000124,2023-06-02T23:30:00Z,50.5,delivered,web,,USD\n"
+                + "MP-000124,2023-06-02T23:30:00Z,50.5,delivered,Sàn Đắk Nông,,USD\n"
                 + "WIDE-1,2023-07-01,123456789012345678901234,completed,web,,\n"
                 + "MP-000125,31/02/2023,1,completed,web,,\n"),
         .init(path: "notes/readme.csv", text: "a,b\n1,2\n"),
@@ -80,6 +80,8 @@ import Testing
             #expect(rowsA == rowsB)
         }
         #expect(read.members.contains { !$0.transactions.wide.isEmpty })
+        // The texts section carries more than ASCII.
+        #expect(read.members.contains { $0.transactions.strings.contains { $0.utf8.count > $0.count } })
 
         // Another config, another archive version or another path: another entry, not found.
         let other = ArchiveCache(
@@ -93,5 +95,65 @@ import Testing
         let whole = try Data(contentsOf: entry)
         try whole.prefix(whole.count - 1).write(to: entry)
         #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+    }
+
+    /// An entry whose digest checks out but whose texts section does not add up (a text running
+    /// past the section, a section too short for its texts) is refused, not trusted or trapped on.
+    @Test func anEntryWhoseTextsDoNotAddUpIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let returns = folder.appendingPathComponent("returns")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        try ArchiveWriter.write(Self.entries, format: .tarGzip, to: returns.appendingPathComponent("a.tar.gz"))
+        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
+        let read = Ingest.read(
+            candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+            limits: UnpackLimits(
+                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
+        let cache = ArchiveCache(
+            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
+        try cache.store(read, digest: digest)
+        let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
+        let whole = [UInt8](try Data(contentsOf: entry))
+        let body = Array(whole.prefix(whole.count - 32))
+        let jsonCount = Int(body.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let firstText = 8 + jsonCount + 8
+
+        /// `body` changed by `edit`, sealed with its own SHA-256 as a sound entry is.
+        func sealed(_ edit: (inout [UInt8]) -> Void) throws {
+            var changed = body
+            edit(&changed)
+            let scratch = folder.appendingPathComponent("scratch")
+            try Data(changed).write(to: scratch)
+            let hex = try FileDigest.sha256(of: scratch).hex
+            let digestBytes = stride(from: 0, to: 64, by: 2).map { offset -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: offset)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            try Data(changed + digestBytes).write(to: entry)
+        }
+
+        // Untouched but resealed: still sound (the sealing itself is right).
+        try sealed { _ in }
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) != nil)
+        // The first text claims 2^31 bytes.
+        try sealed { bytes in
+            withUnsafeBytes(of: UInt32(1 << 31).littleEndian) {
+                bytes.replaceSubrange(firstText..<firstText + 4, with: $0)
+            }
+        }
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+        // The section's length says one byte less than its texts take.
+        try sealed { bytes in
+            let length = bytes.withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self))
+            }
+            withUnsafeBytes(of: (length - 1).littleEndian) {
+                bytes.replaceSubrange(8 + jsonCount..<firstText, with: $0)
+            }
+        }
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
     }
 }
