@@ -207,6 +207,29 @@ private func sale(
     }
 }
 
+extension IndicatorCalculatorTests {
+    /// An overflow while merging a sales row fails the computation, in whichever half of the
+    /// months it happens (each half writes into the same array; the other half's rows are
+    /// released, not returned).
+    @Test(arguments: [1, 12])
+    func anOverflowMergingSalesRowsFails(month: Int) throws {
+        // Two uncounted groups of one seller and month (cancelled, pending) share one sales row:
+        // 10^38 + 10^38 does not fit. Uncounted, so no other sum sees them first.
+        let huge = "100000000000000000000000000000000000000"
+        var transactions = (1...12).map { sale("n\($0)", 2022, month: $0, amount: "1000", seller: "0101243150") }
+        transactions.append(sale("h1", 2022, month: month, amount: huge, status: .cancelled, channel: "social"))
+        transactions.append(sale("h2", 2022, month: month, amount: huge, status: .pending, channel: "social"))
+        let input = ComputeInput(enterprises: [], transactions: transactions, grdp: [])
+        #expect(throws: ArithmeticOverflow.self) { try IndicatorCalculator.compute(input, methodology: methodology) }
+
+        // One of them alone computes, with its row among the others'.
+        let output = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: [], transactions: transactions.dropLast(), grdp: []), methodology: methodology)
+        #expect(output.ecommerceSales.count == 13)
+        #expect(output.ecommerceSales.map(\.month) == Array(1...12).flatMap { $0 == month ? [$0, $0] : [$0] })
+    }
+}
+
 @Suite struct TransactionGroupTableTests {
     /// Ranks by the first sixteen bytes, then in full: the same order as comparing the bytes.
     @Test func ranksFollowBytewiseOrder() {
