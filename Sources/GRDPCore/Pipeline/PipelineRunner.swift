@@ -213,7 +213,7 @@ public struct PipelineRunner {
             content.enterprises.removeAll { !years.contains($0.year) }
             content.grdp.removeAll { !years.contains($0.year) }
         }
-        let computed = try {
+        var computed = try {
             var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
             var groups = ledger.takeTransactionGroups()
             if let years = options.years { groups.retainYears(years) }
@@ -224,7 +224,8 @@ public struct PipelineRunner {
         }()
         content.indicators = computed.indicators
         content.districtIndicators = computed.districtIndicators
-        content.ecommerceSales = computed.ecommerceSales
+        // Moved, not shared: the snapshot lets go of the rows once written (see below).
+        swap(&content.ecommerceSales, &computed.ecommerceSales)
         describeInputs(report.ingest!, into: &content)
         report.stages["compute"] = Timestamp.now().seconds(since: computeStart) + ledgerSeconds
 
@@ -252,8 +253,12 @@ public struct PipelineRunner {
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command)
+        // The sales rows go to the snapshot, which drops them once they are written, before it hashes
+        // the file (at 1 M, ~70 MiB); the exports need everything else.
+        let published = content
+        content.ecommerceSales = []
         let outcome = try store.publish(
-            content, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
+            consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
         switch outcome {

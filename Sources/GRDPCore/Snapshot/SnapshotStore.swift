@@ -130,10 +130,11 @@ public struct SnapshotStore: Sendable {
     /// with `carrying`, plus those sales rows of an earlier snapshot.
     ///
     /// The hash is computed by reading the written temporary file back with the same code that
-    /// `verify` uses. Throws `OutputWriteError` (disk full, permission denied: exit 73) or
+    /// `verify` uses. `content`'s rows are let go once written, before that read: a caller that
+    /// hands over its last copy (`consume`) frees them then. Throws `OutputWriteError` (disk full, permission denied: exit 73) or
     /// `SnapshotError`; on any failure the temporary file is removed and no snapshot changes.
     public func publish(
-        _ content: SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
+        _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil
     ) throws -> PublishOutcome {
         let folderPath = folder.path
@@ -173,6 +174,7 @@ public struct SnapshotStore: Sendable {
                     try writer.execute(table.createSQL)
                 }
                 try content.insert(into: writer)
+                content = SnapshotContent()
                 try writer.execute("COMMIT")
                 if let carried { try SnapshotStore.copy(carried, into: writer) }
             }
