@@ -16,6 +16,17 @@ public enum AtomicFile {
     public static func write(
         _ bytes: [UInt8], to url: URL, replacing: Bool = true, durable: Bool = true
     ) throws(OutputWriteError) {
+        try write(to: url, replacing: replacing, durable: durable) { file throws(OutputWriteError) in
+            try file.write(contentsOf: bytes)
+        }
+    }
+
+    /// Like `write(_:to:replacing:durable:)`, with the file's bytes written in pieces by `contents`
+    /// (a large file need not be gathered in memory first).
+    static func write(
+        to url: URL, replacing: Bool = true, durable: Bool = true,
+        contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
+    ) throws(OutputWriteError) {
         let path = url.path
         let folder = FileSystem.parentDirectory(of: path)
         try FileSystem.makeDirectories(folder)
@@ -23,7 +34,7 @@ public enum AtomicFile {
         var temporaryExists = false
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
-        try FileSystem.writeNewFile(bytes, to: temporaryPath, sync: durable)
+        try FileSystem.writeNewFile(at: temporaryPath, sync: durable, contents: contents)
         if replacing {
             try FileSystem.renameReplacing(temporaryPath, to: path)
         } else {

@@ -37,25 +37,56 @@ enum FileSystem {
 
     /// Writes `bytes` to a new file at `path` (which must not exist) and, with `sync`, fsyncs it.
     static func writeNewFile(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(OutputWriteError) {
+        try writeNewFile(at: path, sync: sync) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
+    }
+
+    /// Creates a new file at `path` (which must not exist), lets `contents` write it in pieces, then
+    /// with `sync` fsyncs it, and closes it.
+    static func writeNewFile(
+        at path: String, sync: Bool = true, contents: (NewFile) throws(OutputWriteError) -> Void
+    ) throws(OutputWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress! + offset, bytes.count - offset)
-            }
-            if written < 0 {
-                let code = currentErrno()
-                if code == EINTR { continue }
-                throw OutputWriteError(path: path, operation: "write", errno: code)
-            }
-            offset += written
-        }
+        try contents(NewFile(fd: fd, path: path))
         if sync, fsync(fd) != 0 { throw OutputWriteError(path: path, operation: "fsync", errno: currentErrno()) }
         closed = true
         if close(fd) != 0 { throw OutputWriteError(path: path, operation: "close", errno: currentErrno()) }
+    }
+
+    /// A file being written by `writeNewFile(at:sync:contents:)`.
+    struct NewFile {
+        fileprivate let fd: Int32
+        let path: String
+
+        /// Appends all of `bytes`.
+        func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    let code = currentErrno()
+                    if code == EINTR { continue }
+                    throw OutputWriteError(path: path, operation: "write", errno: code)
+                }
+                offset += written
+            }
+        }
+
+        /// Appends the bytes of `elements` as they lie in memory.
+        func write<Element>(contentsOf elements: [Element]) throws(OutputWriteError) {
+            // `withUnsafeBytes` rethrows untyped errors: carry ours out as a value.
+            let failure = elements.withUnsafeBytes { buffer -> OutputWriteError? in
+                do throws(OutputWriteError) {
+                    try write(buffer)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            if let failure { throw failure }
+        }
     }
 
     /// Creates an empty file at `path`, which must not exist. Creating it ourselves, before SQLite

@@ -41,12 +41,24 @@ struct ArchiveCache: Sendable {
     /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
     func store(_ outcome: ArchiveOutcome, digest: FileDigest) throws(OutputWriteError) {
         guard outcome.status == .accepted else { return }
-        let bytes = Self.encode(outcome)
+        let head = Self.head(outcome)
         // Not fsynced: an entry only saves time, and one torn by a crash fails its digest and is
-        // read again. (At 10 M transactions the entries are ~0.5 GB.)
+        // read again. (At 10 M transactions the entries are ~0.5 GB.) The rows go to the file from
+        // the batches' own memory, hashed on the way, never gathered into one buffer.
         try AtomicFile.write(
-            bytes, to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)),
-            durable: false)
+            to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)),
+            durable: false
+        ) { file throws(OutputWriteError) in
+            var hasher = SHA256()
+            hasher.update(data: head)
+            try file.write(contentsOf: head)
+            for member in outcome.members {
+                let rows = member.transactions.rows
+                rows.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                try file.write(contentsOf: rows)
+            }
+            try file.write(contentsOf: Array(hasher.finalize()))
+        }
     }
 
     /// Removes the entries not in `keeping` (file names); returns how many.
@@ -106,7 +118,8 @@ struct ArchiveCache: Sendable {
 
     private struct Malformed: Error {}
 
-    static func encode(_ outcome: ArchiveOutcome) -> [UInt8] {
+    /// The entry's bytes before the rows: the JSON and the texts, each after its length.
+    private static func head(_ outcome: ArchiveOutcome) -> [UInt8] {
         var members: [Member] = []
         for member in outcome.members {
             var enterprises: [Enterprise] = []
@@ -135,13 +148,10 @@ struct ArchiveCache: Sendable {
         }
         let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
         var bytes: [UInt8] = []
-        // Sized once: growing it by doubling copied each archive's rows several times.
-        let rows = outcome.members.reduce(0) { $0 + $1.transactions.rows.count }
-        let rowBytes = rows * MemoryLayout<TransactionBatch.Row>.stride
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
         }
-        bytes.reserveCapacity(8 + json.count + 8 + textBytes + rowBytes + 32)
+        bytes.reserveCapacity(8 + json.count + 8 + textBytes)
         func append<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
         }
@@ -156,10 +166,6 @@ struct ArchiveCache: Sendable {
                 }
             }
         }
-        for member in outcome.members {
-            member.transactions.rows.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        }
-        bytes.append(contentsOf: SHA256.hash(data: bytes))
         return bytes
     }
 
