@@ -34,6 +34,7 @@ struct GRDP: ParsableCommand {
     )
 
     static func main() {
+        MemoryRelease.mapLargeBlocks()
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.
         let arguments = GlobalOptions.movingGlobalsAfterCommand(
