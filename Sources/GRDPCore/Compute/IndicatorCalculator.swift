@@ -19,12 +19,10 @@ public enum IndicatorCalculator {
         // Enterprise records by (tax code, year), for seller matching: each distinct tax code gets a
         // number, so a group's seller is matched by integers once its text is resolved.
         var codeNumbers: [String: Int] = [:]
-        var enterpriseIndex: [Int: Int] = [:]
-        for (index, enterprise) in input.enterprises.enumerated() {
-            let number = codeNumbers[enterprise.taxCode] ?? codeNumbers.count
-            codeNumbers[enterprise.taxCode] = number
-            enterpriseIndex[number << 16 | Int(UInt16(truncatingIfNeeded: enterprise.year))] = index
+        for enterprise in input.enterprises where codeNumbers[enterprise.taxCode] == nil {
+            codeNumbers[enterprise.taxCode] = codeNumbers.count
         }
+        let enterpriseIndex = EnterpriseIndex(input.enterprises, codeNumbers: codeNumbers)
 
         var table = input.groupTable ?? TransactionGroupTable()
         table.append(input.transactionGroups)
@@ -47,9 +45,8 @@ public enum IndicatorCalculator {
                 codes = (code.isEmpty ? -1 : codeNumbers[code] ?? -1, parent)
                 sellerCodes[Int(text)] = codes
             }
-            let yearBits = Int(UInt16(bitPattern: year))
-            if codes.own >= 0, let index = enterpriseIndex[codes.own << 16 | yearBits] { return index }
-            if codes.parent >= 0 { return enterpriseIndex[codes.parent << 16 | yearBits] }
+            if codes.own >= 0, let index = enterpriseIndex[codes.own, Int(year)] { return index }
+            if codes.parent >= 0 { return enterpriseIndex[codes.parent, Int(year)] }
             return nil
         }
         var vaRatios = [ExactDecimal?](repeating: nil, count: texts.count)
@@ -68,8 +65,18 @@ public enum IndicatorCalculator {
         var byDistrict: [DistrictKey: DistrictSums] = [:]
         /// E-commerce va (billion VND) by year and district text, folded into `byDistrict` below.
         var ecommerceByDistrictText: [Int: ExactDecimal] = [:]
-        /// Σ va (VND) of counted transactions per enterprise record index.
-        var ecommerceVAOfEnterprise: [Int: ExactDecimal] = [:]
+        /// Σ va (billion VND) of counted transactions per enterprise record index.
+        var ecommerceVAOfEnterprise = [ExactDecimal](repeating: .zero, count: input.enterprises.count)
+        /// Of that, the part of groups without a district text: it goes to the enterprise's district.
+        var ecommerceWithoutTextOfEnterprise = [ExactDecimal](repeating: .zero, count: input.enterprises.count)
+        /// Per year: e-commerce va of the counted groups, and of those with neither a district text
+        /// nor a matched seller (the "unknown" district, nil when there is none: a district row
+        /// exists for each such group, even one of zero va). Arrays, not dictionaries: a hash per
+        /// group was a fifth of Compute.
+        let groupYears = YearSpan(table.groups.lazy.map { Int($0.year) })
+        var ecommerceOfYear = [ExactDecimal](repeating: .zero, count: groupYears.count)
+        var unknownDistrictOfYear = [ExactDecimal?](repeating: nil, count: groupYears.count)
+        var yearHasGroups = [Bool](repeating: false, count: groupYears.count)
         /// Whether each group counts (CONTRACT §5), for the sales rows.
         var counted = [Bool](repeating: false, count: table.groups.count)
 
@@ -79,30 +86,42 @@ public enum IndicatorCalculator {
 
         // Transactions by group: every term below is the same for each transaction of a group, and
         // linear in its net amount.
-        var groupYears = Set<Int16>()
         for (groupIndex, group) in table.groups.enumerated() {
-            groupYears.insert(group.year)
+            let yearSlot = groupYears.slot(Int(group.year))
+            yearHasGroups[yearSlot] = true
             let matched = seller(group.seller, year: group.year)
             let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
             guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
             counted[groupIndex] = true
             let vaBillion = try (group.netVND * vaRatio(group.channel)).shifted(by: vndToBillion)
-            let year = Int(group.year)
-            ecommerce[year] = try ecommerce[year, default: .zero] + vaBillion
+            ecommerceOfYear[yearSlot] = try ecommerceOfYear[yearSlot] + vaBillion
             if let matched {
-                ecommerceVAOfEnterprise[matched] = try ecommerceVAOfEnterprise[matched, default: .zero] + vaBillion
+                ecommerceVAOfEnterprise[matched] = try ecommerceVAOfEnterprise[matched] + vaBillion
             }
             if !texts[Int(group.district)].isEmpty {
-                let key = year << 32 | Int(group.district)
+                let key = Int(group.year) << 32 | Int(group.district)
                 ecommerceByDistrictText[key] = try ecommerceByDistrictText[key, default: .zero] + vaBillion
+            } else if let matched {
+                ecommerceWithoutTextOfEnterprise[matched] = try ecommerceWithoutTextOfEnterprise[matched] + vaBillion
             } else {
-                let district = matched.map { input.enterprises[$0].districtCode } ?? ""
-                let key = DistrictKey(year: year, district: district.isEmpty ? "unknown" : district)
-                byDistrict[key, default: DistrictSums()].ecommerce =
-                    try byDistrict[key, default: DistrictSums()].ecommerce + vaBillion
+                unknownDistrictOfYear[yearSlot] = try (unknownDistrictOfYear[yearSlot] ?? .zero) + vaBillion
             }
         }
-        for year in groupYears { years.insert(Int(year)) }
+        for slot in yearHasGroups.indices where yearHasGroups[slot] {
+            let year = groupYears.year(slot)
+            years.insert(year)
+            ecommerce[year] = ecommerceOfYear[slot]
+            if let va = unknownDistrictOfYear[slot] {
+                let key = DistrictKey(year: year, district: "unknown")
+                byDistrict[key, default: DistrictSums()].ecommerce = try byDistrict[key, default: DistrictSums()].ecommerce + va
+            }
+        }
+        for (index, va) in ecommerceWithoutTextOfEnterprise.enumerated() where !va.isZero {
+            let enterprise = input.enterprises[index]
+            let key = DistrictKey(
+                year: enterprise.year, district: enterprise.districtCode.isEmpty ? "unknown" : enterprise.districtCode)
+            byDistrict[key, default: DistrictSums()].ecommerce = try byDistrict[key, default: DistrictSums()].ecommerce + va
+        }
         for (key, va) in ecommerceByDistrictText {
             let district = DistrictKey(year: key >> 32, district: texts[key & 0xFFFF_FFFF])
             byDistrict[district, default: DistrictSums()].ecommerce =
@@ -119,7 +138,7 @@ public enum IndicatorCalculator {
                 district.core = try district.core + valueAdded
             } else {
                 // Every VND counted once: the enterprise's e-commerce value added comes out first.
-                var remainder = try valueAdded - ecommerceVAOfEnterprise[index, default: .zero]
+                var remainder = try valueAdded - ecommerceVAOfEnterprise[index]
                 if remainder.isNegative { remainder = .zero }
                 let coefficient = methodology.digitisedCoefficients[enterprise.section] ?? .zero
                 let part = try remainder * coefficient
@@ -369,6 +388,58 @@ public enum IndicatorCalculator {
 struct EnterpriseKey: Hashable {
     var taxCode: String
     var year: Int
+}
+
+/// Enterprise records by (tax code number, year): a flat table over the years the records span, or
+/// a dictionary when that table would be large (records of far-apart years).
+private struct EnterpriseIndex {
+    private let years: YearSpan
+    private let codes: Int
+    private var table: [Int32] = []
+    private var dictionary: [Int: Int] = [:]
+
+    init(_ enterprises: [EnterpriseRow], codeNumbers: [String: Int]) {
+        years = YearSpan(enterprises.lazy.map(\.year))
+        codes = codeNumbers.count
+        let flat = codes * years.count <= 1 << 22
+        if flat { table = [Int32](repeating: -1, count: codes * years.count) }
+        for (index, enterprise) in enterprises.enumerated() {
+            let code = codeNumbers[enterprise.taxCode]!
+            if flat {
+                table[code * years.count + years.slot(enterprise.year)] = Int32(index)
+            } else {
+                dictionary[code << 32 | Int(UInt32(truncatingIfNeeded: enterprise.year))] = index
+            }
+        }
+    }
+
+    /// The record of tax code number `code` for `year`, if any.
+    subscript(code: Int, year: Int) -> Int? {
+        guard years.contains(year) else { return nil }
+        if table.isEmpty { return dictionary[code << 32 | Int(UInt32(truncatingIfNeeded: year))] }
+        let index = table[code * years.count + years.slot(year)]
+        return index < 0 ? nil : Int(index)
+    }
+}
+
+/// The years from the least to the most of some values, as slots 0…count−1.
+private struct YearSpan {
+    let first: Int
+    let count: Int
+
+    init(_ years: some Sequence<Int>) {
+        var least = Int.max
+        var most = Int.min
+        for year in years {
+            least = min(least, year)
+            most = max(most, year)
+        }
+        (first, count) = least > most ? (0, 0) : (least, most - least + 1)
+    }
+
+    func contains(_ year: Int) -> Bool { year >= first && year - first < count }
+    func slot(_ year: Int) -> Int { year - first }
+    func year(_ slot: Int) -> Int { first + slot }
 }
 
 private struct DistrictKey: Hashable {
