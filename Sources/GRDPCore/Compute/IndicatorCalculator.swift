@@ -113,14 +113,16 @@ public enum IndicatorCalculator {
             ecommerce[year] = ecommerceOfYear[slot]
             if let va = unknownDistrictOfYear[slot] {
                 let key = DistrictKey(year: year, district: "unknown")
-                byDistrict[key, default: DistrictSums()].ecommerce = try byDistrict[key, default: DistrictSums()].ecommerce + va
+                byDistrict[key, default: DistrictSums()].ecommerce =
+                    try byDistrict[key, default: DistrictSums()].ecommerce + va
             }
         }
         for (index, va) in ecommerceWithoutTextOfEnterprise.enumerated() where !va.isZero {
             let enterprise = input.enterprises[index]
             let key = DistrictKey(
                 year: enterprise.year, district: enterprise.districtCode.isEmpty ? "unknown" : enterprise.districtCode)
-            byDistrict[key, default: DistrictSums()].ecommerce = try byDistrict[key, default: DistrictSums()].ecommerce + va
+            byDistrict[key, default: DistrictSums()].ecommerce =
+                try byDistrict[key, default: DistrictSums()].ecommerce + va
         }
         for (key, va) in ecommerceByDistrictText {
             let district = DistrictKey(year: key >> 32, district: texts[key & 0xFFFF_FFFF])
@@ -396,27 +398,33 @@ private struct EnterpriseIndex {
     private let years: YearSpan
     private let codes: Int
     private var table: [Int32] = []
-    private var dictionary: [Int: Int] = [:]
+    private var dictionary: [Key: Int] = [:]
 
     init(_ enterprises: [EnterpriseRow], codeNumbers: [String: Int]) {
         years = YearSpan(enterprises.lazy.map(\.year))
         codes = codeNumbers.count
-        let flat = codes * years.count <= 1 << 22
-        if flat { table = [Int32](repeating: -1, count: codes * years.count) }
+        let (cells, overflow) = codes.multipliedReportingOverflow(by: years.count)
+        let flat = !overflow && cells <= 1 << 22
+        if flat { table = [Int32](repeating: -1, count: cells) }
         for (index, enterprise) in enterprises.enumerated() {
             let code = codeNumbers[enterprise.taxCode]!
             if flat {
                 table[code * years.count + years.slot(enterprise.year)] = Int32(index)
             } else {
-                dictionary[code << 32 | Int(UInt32(truncatingIfNeeded: enterprise.year))] = index
+                dictionary[Key(code: code, year: enterprise.year)] = index
             }
         }
     }
 
+    private struct Key: Hashable {
+        var code: Int
+        var year: Int
+    }
+
     /// The record of tax code number `code` for `year`, if any.
     subscript(code: Int, year: Int) -> Int? {
+        if table.isEmpty { return dictionary[Key(code: code, year: year)] }
         guard years.contains(year) else { return nil }
-        if table.isEmpty { return dictionary[code << 32 | Int(UInt32(truncatingIfNeeded: year))] }
         let index = table[code * years.count + years.slot(year)]
         return index < 0 ? nil : Int(index)
     }
@@ -434,10 +442,16 @@ private struct YearSpan {
             least = min(least, year)
             most = max(most, year)
         }
-        (first, count) = least > most ? (0, 0) : (least, most - least + 1)
+        let span = most.subtractingReportingOverflow(least)
+        // Years so far apart that their span does not fit an Int take no table (count Int.max).
+        (first, count) =
+            least > most ? (0, 0) : (least, span.overflow || span.partialValue == .max ? .max : span.partialValue + 1)
     }
 
-    func contains(_ year: Int) -> Bool { year >= first && year - first < count }
+    func contains(_ year: Int) -> Bool {
+        let offset = year.subtractingReportingOverflow(first)
+        return year >= first && !offset.overflow && offset.partialValue < count
+    }
     func slot(_ year: Int) -> Int { year - first }
     func year(_ slot: Int) -> Int { first + slot }
 }

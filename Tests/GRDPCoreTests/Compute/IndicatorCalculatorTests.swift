@@ -208,6 +208,33 @@ private func sale(
 }
 
 extension IndicatorCalculatorTests {
+    /// Sellers are matched the same way whether the enterprise records span a few years (a flat
+    /// table) or years so far apart that the table would be huge (a dictionary).
+    @Test func sellerMatchingDoesNotDependOnTheYearsSpanned() throws {
+        let m = methodology
+        let near = [
+            enterprise("0101243150", 2022, vsic: "4711", section: "G", district: "663", va: "2000", methodology: m),
+            enterprise("0100109106", 2022, vsic: "62010", section: "J", va: "1500", methodology: m),
+        ]
+        // 3,000,000 years × 3 tax codes is past the flat table's size.
+        let far = near + [enterprise("0101248141", 3_000_000, vsic: "0111", section: "A", va: "1", methodology: m)]
+        let transactions = [
+            sale("t1", 2022, amount: "100000000", seller: "0101243150"),
+            sale("t2", 2022, amount: "20000000", channel: "social", seller: "0101243150-001"),
+            sale("t3", 2022, amount: "70000000", seller: "0100109106"),
+        ]
+        let a = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: near, transactions: transactions, grdp: []), methodology: m)
+        let b = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: far, transactions: transactions, grdp: []), methodology: m)
+        #expect(b.indicators.first { $0.year == 2022 } == a.indicators.first { $0.year == 2022 })
+        #expect(b.districtIndicators.filter { $0.year == 2022 } == a.districtIndicators)
+        #expect(b.ecommerceSales == a.ecommerceSales)
+        // 0.008 + 0.002 billion from the retailer and its branch, in its district; the ICT seller's not.
+        #expect(a.indicators.first?.ecommerceBVND.description == "0.010")
+        #expect(a.districtIndicators.first { $0.districtCode == "663" }?.ecommerceBVND.description == "0.010")
+    }
+
     /// An overflow while merging a sales row fails the computation, in whichever half of the
     /// months it happens (each half writes into the same array; the other half's rows are
     /// released, not returned).
