@@ -131,8 +131,9 @@ public struct SnapshotStore: Sendable {
     ///
     /// The hash is computed by reading the written temporary file back with the same code that
     /// `verify` uses. `content`'s rows are let go once written, before that read: a caller that
-    /// hands over its last copy (`consume`) frees them then. Throws `OutputWriteError` (disk full, permission denied: exit 73) or
-    /// `SnapshotError`; on any failure the temporary file is removed and no snapshot changes.
+    /// hands over its last copy (`consume`) frees them then. Throws `OutputWriteError` (disk full,
+    /// permission denied: exit 73) or `SnapshotError`; on any failure the temporary file is
+    /// removed and no snapshot changes.
     public func publish(
         _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil

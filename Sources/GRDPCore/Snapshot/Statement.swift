@@ -152,7 +152,8 @@ final class Statement {
         /// An exact amount as its stored text (`storageText`), formatted without a String.
         mutating func exact(_ value: ExactDecimal) throws(SnapshotError) {
             let index = self.index
-            try check(value.reduced.withCanonicalText { statement.bindArenaText(UnsafeRawBufferPointer($0), at: index) })
+            try check(
+                value.reduced.withCanonicalText { statement.bindArenaText(UnsafeRawBufferPointer($0), at: index) })
         }
 
         mutating func value(_ value: SQLValue) throws(SnapshotError) {
