@@ -89,6 +89,29 @@ enum FileSystem {
         }
     }
 
+    /// Replaces the bytes of the existing file `destination` with those of `source` (not synced:
+    /// the caller syncs the finished file).
+    static func copyContents(of source: String, into destination: String) throws(OutputWriteError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        if input < 0 { throw OutputWriteError(path: source, operation: "open", errno: currentErrno()) }
+        defer { _ = close(input) }
+        let output = open(destination, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        if output < 0 { throw OutputWriteError(path: destination, operation: "open", errno: currentErrno()) }
+        defer { _ = close(output) }
+        let file = NewFile(fd: output, path: destination)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(input, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                if currentErrno() == EINTR { continue }
+                throw OutputWriteError(path: source, operation: "read", errno: currentErrno())
+            }
+            if count == 0 { return }
+            try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
     /// Creates an empty file at `path`, which must not exist. Creating it ourselves, before SQLite
     /// opens it, reports the true errno (SQLite's `sqlite3_system_errno` after a failed open is
     /// that of its last system call, often an unrelated `ENOENT`).

@@ -4,7 +4,8 @@ import Testing
 @testable import GRDPCore
 
 /// `run --year` copies the other years' `ecommerce_sales` rows from the latest snapshot file into
-/// the new one (`CarriedSales`). The result must be the snapshot a full write of the merged rows
+/// the new one (`CarriedSales`): it starts from a copy of that file when it has this build's
+/// schema, and copies the rows one by one otherwise. The result must be the snapshot a full write of the merged rows
 /// gives: the same rows, the same content hash, and `verify` passing — also when the latest
 /// snapshot stores the table in the earlier layout (an ordinary rowid table).
 @Suite final class CarriedSalesTests {
@@ -45,6 +46,9 @@ import Testing
     private func checkCarry(from latest: SnapshotStore) throws {
         var fresh = SnapshotFixtures.content()
         fresh.ecommerceSales = Self.sales(years: [2023], transactions: 9)
+        // The other tables come whole from the fresh content: a changed row replaces the old one.
+        try #require(!fresh.enterprises.isEmpty)
+        fresh.enterprises[0].name += " (revised)"
         let file = try latest.open(version: 1)
         let carried = CarriedSales(
             from: file.url, exceptYears: [2023], rows: try file.salesRowCount(exceptYears: [2023]))
@@ -81,6 +85,8 @@ import Testing
     @Test func theOtherYearsRowsAreCopiedAsAFullWriteWouldStoreThem() throws {
         let latest = store("latest")
         try firstSnapshot(latest)
+        // This build's own snapshot: the new one starts from a copy of it.
+        #expect(SnapshotStore.hasCurrentSchema(latest.url(for: 1)))
         try checkCarry(from: latest)
     }
 
@@ -90,6 +96,8 @@ import Testing
         let path = latest.url(for: 1).path
         try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "year DESC, counted")
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        // Another layout: its rows are carried one by one into a file of this build's schema.
+        #expect(!SnapshotStore.hasCurrentSchema(latest.url(for: 1)))
         try checkCarry(from: latest)
     }
 }
