@@ -14,9 +14,10 @@
 #              and the publish and export steps at the very end are hit too)
 #
 # For each of KILLS rounds:
-#   1. start `grdp run --force` (odd rounds) or `grdp run` (even rounds, which takes archives from
-#      Outputs/cache/), SIGKILL it after a random delay within the length of one uninterrupted run
-#      (rounds where the run finished first are counted, not failed);
+#   1. start `grdp run --force` (odd rounds), `grdp run` (even rounds, which takes archives from
+#      Outputs/cache/) or, every fourth round, `grdp run --year 2023` (which starts its snapshot
+#      from a copy of the latest), SIGKILL it after a random delay within the length of one
+#      uninterrupted run (rounds where the run finished first are counted, not failed);
 #   2. every grdp-v*.sqlite passes `grdp verify` (once; afterwards it must stay byte-identical to the
 #      file that passed); snapshots/ holds nothing but published
 #      snapshots and `.grdp-*.tmp` leftovers; every run report is complete JSON;
@@ -79,9 +80,10 @@ for round in $(seq 1 "$KILLS"); do
     delay_ms=$((RANDOM * 32768 + RANDOM))
     delay_ms=$((delay_ms % (RUN_MS * ${MAX_DELAY_PCT:-110} / 100 + 1)))
     # Odd rounds kill `run --force` (reads every archive, writes the caches), even rounds a plain
-    # `run` (takes archives from Outputs/cache/ when it can).
-    if ((round % 2)); then force=--force; else force=; fi
-    "$BIN" --quiet run $force >/dev/null 2>&1 &
+    # `run` (takes archives from Outputs/cache/ when it can), every fourth `run --year` (copies the
+    # latest snapshot, then rewrites one year).
+    if ((round % 4 == 0)); then args=(--year 2023); elif ((round % 2)); then args=(--force); else args=(); fi
+    "$BIN" --quiet run "${args[@]}" >/dev/null 2>&1 &
     pid=$!
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then
