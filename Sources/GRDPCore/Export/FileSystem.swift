@@ -1,3 +1,5 @@
+internal import struct Foundation.URL
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -92,9 +94,12 @@ enum FileSystem {
     /// Replaces the bytes of the existing file `destination` with those of `source` (not synced:
     /// the caller syncs the finished file).
     static func copyContents(of source: String, into destination: String) throws(OutputWriteError) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        if input < 0 { throw OutputWriteError(path: source, operation: "open", errno: currentErrno()) }
-        defer { _ = close(input) }
+        let input: InputFile
+        do {
+            input = try InputFile(URL(fileURLWithPath: source))
+        } catch {
+            throw OutputWriteError(path: source, operation: error.operation, errno: error.errno)
+        }
         let output = open(destination, O_WRONLY | O_TRUNC | O_CLOEXEC)
         if output < 0 { throw OutputWriteError(path: destination, operation: "open", errno: currentErrno()) }
         defer { _ = close(output) }
@@ -102,13 +107,14 @@ enum FileSystem {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let count = read(input, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if currentErrno() == EINTR { continue }
-                throw OutputWriteError(path: source, operation: "read", errno: currentErrno())
+            let count: Int
+            do {
+                count = try input.read(into: buffer)
+            } catch {
+                throw OutputWriteError(path: source, operation: error.operation, errno: error.errno)
             }
-            if count == 0 { return }
             try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            if count < buffer.count { return }
         }
     }
 

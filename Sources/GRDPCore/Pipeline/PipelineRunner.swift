@@ -237,10 +237,7 @@ public struct PipelineRunner {
             report.recomputedYears = years.sorted()
             // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`).
             let previous = try latest?.loadContent(includingSales: false)
-            if let latest {
-                carried = CarriedSales(
-                    from: latest.url, exceptYears: years, rows: try latest.salesRowCount(exceptYears: years))
-            }
+            carried = latest.map { CarriedSales(from: $0.url, exceptYears: years) }
             let fresh = Set(content.indicators.map(\.year))
             for year in years.sorted() where !fresh.contains(year) {
                 let had = previous?.indicators.contains { $0.year == year } ?? false

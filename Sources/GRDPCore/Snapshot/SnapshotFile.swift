@@ -33,8 +33,9 @@ public final class SnapshotFile {
 
     /// How many `ecommerce_sales` rows are of none of `years`.
     public func salesRowCount(exceptYears years: Set<Int>) throws(SnapshotError) -> Int {
-        let list = years.sorted().map(String.init).joined(separator: ", ")
-        return Int(try database.integer("SELECT count(*) FROM ecommerce_sales WHERE year NOT IN (\(list))") ?? 0)
+        Int(
+            try database.integer(
+                "SELECT count(*) FROM ecommerce_sales WHERE year NOT IN (\(CarriedSales.sqlList(years)))") ?? 0)
     }
 
     /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.
@@ -86,7 +87,7 @@ public final class SnapshotFile {
             failures.append(VerifyFailure(check: .applicationID, message: error.description))
         }
 
-        for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+        for table in SnapshotSchema.allTables {
             do {
                 let rows = try database.rows("PRAGMA table_info(\(ContentHash.quoteIdentifier(table.name)))")
                 let present = Set(

@@ -143,6 +143,9 @@ enum SnapshotSchema {
         targetPoint, district,
     ]
 
+    /// `snapshot_meta` and every content table: what a snapshot file holds, in creation order.
+    static var allTables: [Table] { [meta] + contentTables }
+
     /// The keys of `snapshot_meta`.
     enum MetaKey {
         static let version = "version"

@@ -34,13 +34,15 @@ public struct CarriedSales: Sendable, Equatable {
     public var from: URL
     /// Years whose rows are not carried (the recomputed ones: the content brings theirs).
     public var exceptYears: Set<Int>
-    /// How many rows that is (`SnapshotFile.salesRowCount`), for sizing the file's pages.
-    public var rows: Int
 
-    public init(from: URL, exceptYears: Set<Int>, rows: Int) {
+    public init(from: URL, exceptYears: Set<Int>) {
         self.from = from
         self.exceptYears = exceptYears
-        self.rows = rows
+    }
+
+    /// Years as an SQL list for `IN (…)`, in order.
+    static func sqlList(_ years: Set<Int>) -> String {
+        years.sorted().map(String.init).joined(separator: ", ")
     }
 }
 
@@ -156,50 +158,44 @@ public struct SnapshotStore: Sendable {
                 // `run --year` starts from a copy of the snapshot it carries rows from, when that file
                 // has this build's schema: deleting the recomputed years' rows costs less than copying
                 // every other year's row by row (10 M: 0.6 s against 1.5 s).
-                let startsFromCopy = carried.map { SnapshotStore.hasCurrentSchema($0.from) } ?? false
-                if let carried, startsFromCopy {
-                    try FileSystem.copyContents(of: carried.from.path, into: temporaryPath)
-                }
+                let copied = carried.flatMap { SnapshotStore.hasCurrentSchema($0.from) ? $0 : nil }
+                if let copied { try FileSystem.copyContents(of: copied.from.path, into: temporaryPath) }
                 let writer = try Database(path: temporaryPath, mode: .create)
                 defer { writer.close() }
-                if let carried, startsFromCopy {
-                    try writer.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-                    try writer.execute("BEGIN IMMEDIATE")
-                    // Every table but the other years' sales rows comes from `content`, whole.
-                    let years = carried.exceptYears.sorted().map(String.init).joined(separator: ", ")
-                    for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
-                        try writer.execute(
-                            table.name == SnapshotSchema.ecommerceSales.name
-                                ? "DELETE FROM \(table.name) WHERE year IN (\(years))" : "DELETE FROM \(table.name)")
-                    }
-                    try content.insert(into: writer)
-                    content = SnapshotContent()
-                    try writer.execute("COMMIT")
-                } else {
-                    // No journal: a failed write is never rolled back, the whole file is deleted instead.
-                    // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
+                // No journal: a failed write is never rolled back, the whole file is deleted instead.
+                // No syncs by SQLite: the finished file is fsynced once, below, before the rename.
+                try writer.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+                if copied == nil {
                     // Large snapshots get 64 KiB pages: the b-trees of 100,000s of sales rows fill and
                     // split pages a sixteenth as often as with 4 KiB ones (insert ~0.5 s → ~0.3 s for
                     // 562k rows). Small ones keep 4 KiB: a page per table is their floor.
-                    let records = content.ecommerceSales.count + content.enterprises.count + (carried?.rows ?? 0)
-                    let pageSize = records > 50_000 ? 65536 : 4096
+                    let carriedRows = try carried.map {
+                        try SnapshotFile(url: $0.from).salesRowCount(exceptYears: $0.exceptYears)
+                    }
+                    let records = content.ecommerceSales.count + content.enterprises.count + (carriedRows ?? 0)
                     try writer.execute(
                         """
-                        PRAGMA page_size = \(pageSize);
-                        PRAGMA journal_mode = OFF;
-                        PRAGMA synchronous = OFF;
+                        PRAGMA page_size = \(records > 50_000 ? 65536 : 4096);
                         PRAGMA application_id = \(SnapshotSchema.applicationID);
                         PRAGMA user_version = \(SnapshotSchema.version);
                         """)
-                    try writer.execute("BEGIN IMMEDIATE")
-                    for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+                }
+                try writer.execute("BEGIN IMMEDIATE")
+                for table in SnapshotSchema.allTables {
+                    if let copied {
+                        // Every table but the other years' sales rows comes from `content`, whole.
+                        let years = CarriedSales.sqlList(copied.exceptYears)
+                        try writer.execute(
+                            table.name == SnapshotSchema.ecommerceSales.name
+                                ? "DELETE FROM \(table.name) WHERE year IN (\(years))" : "DELETE FROM \(table.name)")
+                    } else {
                         try writer.execute(table.createSQL)
                     }
-                    try content.insert(into: writer)
-                    content = SnapshotContent()
-                    try writer.execute("COMMIT")
-                    if let carried { try SnapshotStore.copy(carried, into: writer) }
                 }
+                try content.insert(into: writer)
+                content = SnapshotContent()
+                try writer.execute("COMMIT")
+                if let carried, copied == nil { try SnapshotStore.copy(carried, into: writer) }
             }
 
             // A fresh connection reads the file back: the hash describes what the file holds,
@@ -273,7 +269,7 @@ public struct SnapshotStore: Sendable {
             defer { source.close() }
             let fresh = try Database(path: ":memory:", mode: .create)
             defer { fresh.close() }
-            for table in [SnapshotSchema.meta] + SnapshotSchema.contentTables {
+            for table in SnapshotSchema.allTables {
                 try fresh.execute(table.createSQL)
             }
             let catalogue = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
@@ -292,7 +288,7 @@ public struct SnapshotStore: Sendable {
         try attach.run([.text(Database.immutableURI(carried.from.path))])
         let table = SnapshotSchema.ecommerceSales
         let columns = table.columnNames.joined(separator: ", ")
-        let years = carried.exceptYears.sorted().map(String.init).joined(separator: ", ")
+        let years = CarriedSales.sqlList(carried.exceptYears)
         try database.execute(
             """
             INSERT INTO main.\(table.name) (\(columns))

@@ -76,28 +76,22 @@ final class Statement {
         if status != SQLITE_OK { throw database.error(status: status, sql: sql) }
     }
 
-    /// Binds a text with an explicit byte length, so that a NUL inside it is kept; an empty text
-    /// binds a real empty string (a NULL pointer would bind SQL NULL).
+    /// Binds a text with an explicit byte length, so that a NUL inside it is kept, copied by SQLite.
     fileprivate func bindText(_ text: String, at index: Int32) -> Int32 {
         var copy = text
-        return copy.withUTF8 { bytes in
-            bytes.isEmpty
-                ? sqlite3_bind_text(handle, index, "", 0, grdp_sqlite_transient())
-                : bytes.withMemoryRebound(to: CChar.self) { chars in
-                    sqlite3_bind_text(handle, index, chars.baseAddress, Int32(chars.count), grdp_sqlite_transient())
-                }
-        }
+        return copy.withUTF8 { bindTextBytes(UnsafeRawBufferPointer($0), at: index, inArena: false) }
     }
 
-    /// Binds `bytes` as text at `index` from the arena (an empty text is a real empty string; a
-    /// text larger than a chunk is copied by SQLite).
-    fileprivate func bindArenaText(_ bytes: UnsafeRawBufferPointer, at index: Int32) -> Int32 {
+    /// Binds `bytes` as text at `index`: from the arena when `inArena` (a text larger than a chunk
+    /// is copied by SQLite all the same), else copied by SQLite. An empty text binds a real empty
+    /// string: a NULL pointer would bind SQL NULL.
+    fileprivate func bindTextBytes(_ bytes: UnsafeRawBufferPointer, at index: Int32, inArena: Bool) -> Int32 {
         if bytes.isEmpty {
             return Self.emptyText.withUTF8Buffer { empty in
                 empty.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(handle, index, $0.baseAddress, 0, nil) }
             }
         }
-        guard bytes.count <= Self.arenaChunkBytes else {
+        guard inArena, bytes.count <= Self.arenaChunkBytes else {
             return sqlite3_bind_text(
                 handle, index, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count),
                 grdp_sqlite_transient())
@@ -146,14 +140,16 @@ final class Statement {
         mutating func text(_ value: String) throws(SnapshotError) {
             var text = value
             let index = self.index
-            try check(text.withUTF8 { statement.bindArenaText(UnsafeRawBufferPointer($0), at: index) })
+            try check(text.withUTF8 { statement.bindTextBytes(UnsafeRawBufferPointer($0), at: index, inArena: true) })
         }
 
         /// An exact amount as its stored text (`storageText`), formatted without a String.
         mutating func exact(_ value: ExactDecimal) throws(SnapshotError) {
             let index = self.index
             try check(
-                value.reduced.withCanonicalText { statement.bindArenaText(UnsafeRawBufferPointer($0), at: index) })
+                value.reduced.withCanonicalText {
+                    statement.bindTextBytes(UnsafeRawBufferPointer($0), at: index, inArena: true)
+                })
         }
 
         mutating func value(_ value: SQLValue) throws(SnapshotError) {

@@ -7,15 +7,13 @@ import Testing
 /// tests hold it to the one-pass reading, byte for byte, on the values that order trickily in
 /// SQLite: mixed storage classes in one column, 1 beside 1.0, text beside blobs, affinity, and
 /// NULLs (which the halves cannot split on, and must fall back).
-@Suite final class ContentHashTests {
-    let root: URL
+@Suite struct ContentHashTests {
+    /// The suite's folder (`TemporaryFolder`, removed with the suite).
+    let folder: TemporaryFolder
+    var root: URL { folder.url }
 
     init() throws {
-        root = try SnapshotFixtures.temporaryFolder()
-    }
-
-    deinit {
-        SnapshotFixtures.remove(root)
+        folder = try TemporaryFolder()
     }
 
     /// A database file holding `sql`, closed again.
@@ -87,19 +85,60 @@ import Testing
         #expect(viaDefault == onePass)
     }
 
-    /// Through the store: a snapshot large enough to be hashed in halves at the default threshold
-    /// records the one-pass hash, and `verify` agrees.
-    @Test func aLargeSnapshotRecordsTheOnePassHash() throws {
+    /// A table with a unique leading key whose middle row has a NULL further on (an enterprise
+    /// without `employees`): split on the middle row's columns before the NULL, not read twice.
+    @Test func aNullInTheMiddleRowAfterAUniqueKeyStillSplits() throws {
+        let path = try database(
+            "middle-null.sqlite",
+            """
+            CREATE TABLE enterprise(tax_code TEXT, year INTEGER, employees INTEGER);
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 999)
+            INSERT INTO enterprise SELECT printf('%010d', value), 2024, CASE WHEN value % 2 THEN NULL ELSE value END
+              FROM s;
+            """)
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        // 999 rows: the middle row (offset 499, tax code 0000000500) has employees; its neighbours NULL.
+        let split = try ContentHash.compute(database, splittingFrom: 1)
+        #expect(split != nil)
+        #expect(split == (try ContentHash.compute(database, splitThreshold: nil)))
+        let odd = try self.database(
+            "middle-null-odd.sqlite",
+            """
+            CREATE TABLE enterprise(tax_code TEXT, year INTEGER, employees INTEGER);
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 1000)
+            INSERT INTO enterprise SELECT printf('%010d', value), 2024, CASE WHEN value % 2 THEN NULL ELSE value END
+              FROM s;
+            """)
+        let oddDatabase = try Database(path: odd, mode: .readOnlyImmutable)
+        defer { oddDatabase.close() }
+        // 1000 rows: the middle row (offset 500: tax code 0000000501) has employees NULL.
+        let oddSplit = try ContentHash.compute(oddDatabase, splittingFrom: 1)
+        #expect(oddSplit != nil)
+        #expect(oddSplit == (try ContentHash.compute(oddDatabase, splitThreshold: nil)))
+    }
+
+    /// The fixture content with `splitThreshold + 5` sales rows over five years (row 4 is a 2024
+    /// row, in the upper half): large enough to be hashed in halves at the default threshold.
+    private static func largeContent(sellerOfRow4: String? = nil) -> SnapshotContent {
         var content = SnapshotFixtures.content()
         let template = content.ecommerceSales[0]
         content.ecommerceSales = (0..<(ContentHash.splitThreshold + 5)).map { index in
             var row = template
             row.year = 2020 + index % 5
             row.month = 1 + index % 12
-            row.sellerTaxCode = String(1_000_000_000 + index)
+            row.sellerTaxCode =
+                index == 4 ? sellerOfRow4 ?? String(1_000_000_000 + index) : String(1_000_000_000 + index)
             row.transactions = index
             return row
         }
+        return content
+    }
+
+    /// Through the store: a snapshot large enough to be hashed in halves at the default threshold
+    /// records the one-pass hash, and `verify` agrees.
+    @Test func aLargeSnapshotRecordsTheOnePassHash() throws {
+        let content = Self.largeContent()
         let store = SnapshotStore(folder: root.appendingPathComponent("snapshots", isDirectory: true))
         let outcome = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let meta) = outcome else {
@@ -116,17 +155,8 @@ import Testing
     /// `verify` still catches one changed byte when the table is hashed in halves and the byte
     /// lies in the half read on the other thread (CONTRACT §7: exit 65 when a check fails).
     @Test func aFlippedByteInTheUpperHalfOfALargeTableFailsVerify() throws {
-        var content = SnapshotFixtures.content()
-        let template = content.ecommerceSales[0]
-        content.ecommerceSales = (0..<(ContentHash.splitThreshold + 5)).map { index in
-            var row = template
-            row.year = 2020 + index % 5
-            row.month = 1 + index % 12
-            // One 2024 row (the upper half: rows are ordered by year first) carries a marker.
-            row.sellerTaxCode = index == 4 ? "UPPERMARKER" : String(1_000_000_000 + index)
-            row.transactions = index
-            return row
-        }
+        // One 2024 row (the upper half: rows are ordered by year first) carries a marker.
+        let content = Self.largeContent(sellerOfRow4: "UPPERMARKER")
         let store = SnapshotStore(folder: root.appendingPathComponent("flipped", isDirectory: true))
         let outcome = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let meta) = outcome else {
