@@ -46,12 +46,81 @@ import Testing
         let enterprise = try #require(members.first { $0["path"] as? String == "enterprise.csv" })
         #expect(enterprise["rows_superseded"] as? Int == 1)
         let grdp = try #require(members.first { $0["path"] as? String == "grdp.csv" })
-        #expect(grdp["rows_read"] as? Int == 3 && grdp["rows_excluded"] as? Int == 1 && grdp["rows_accepted"] as? Int == 2)
+        #expect(
+            grdp["rows_read"] as? Int == 3 && grdp["rows_excluded"] as? Int == 1 && grdp["rows_accepted"] as? Int == 2)
 
         // The configured export was written after the new snapshot, with its datapackage.json.
-        let exported = try String(contentsOf: fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv"), encoding: .utf8)
+        let exported = try String(
+            contentsOf: fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv"), encoding: .utf8)
         #expect(exported == export.stdout)
-        #expect(FileManager.default.fileExists(atPath: fixture.outputs.appendingPathComponent("exports/datapackage.json").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: fixture.outputs.appendingPathComponent("exports/datapackage.json").path))
+    }
+
+    /// Archives are read largest first, so a revision larger than the return it revises is read
+    /// (and handed to the revision ledger) before it. Revision order still decides: the later
+    /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as
+    /// superseded on the first return's members.
+    @Test func aRevisionLargerThanTheReturnItRevisesStillWins() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        // Notes that are no data member (skipped silently), and do not compress: the revision
+        // becomes the larger archive.
+        var state: UInt64 = 5
+        let notes = (0..<65_536).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        let revision =
+            Fixture.revision + [
+                .init(
+                    path: "transactions_rev.csv",
+                    text: """
+                        transaction_id,date,amount,status,channel,seller_tax_code,seller_province
+                        T1,2023-06-01,200000000,completed,marketplace,0101243150,67
+
+                        """),
+                .init(path: "grdp_rev.csv", text: "year,grdp,province_code,price_basis\n2023,52000,67,current\n"),
+                .init(path: "notes.bin", data: notes),
+            ]
+        try fixture.write(revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        func bytes(_ name: String) throws -> Int {
+            try #require(
+                try FileManager.default.attributesOfItem(atPath: fixture.returns.appendingPathComponent(name).path)[
+                    .size]
+                    as? Int)
+        }
+        #expect(try bytes("2024-02-01_revision.tar.gz") > bytes("2024-01-10_returns.zip"))
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.status == 0, "\(export.stderr)")
+        // 2023, against the first test: T1 is 200,000,000, GRDP 52,000.
+        //   ecommerce = 200,000,000 × 0.08 + 50,000,000 × 0.12 = 22,000,000 VND = 0.022 billion.
+        //   digitised = (2.5005 − 0.016 of its own e-commerce) × 0.05 = 0.124225 → 0.124
+        //   de = 1.5 + 0.022 + 0.124225 = 1.646225 → 1.646; share = 1.646225 / 52,000 × 100
+        //   = 0.0031658… → 0.0032; gap = 0.0031658 − 12.656 = −12.6528342… → −12.6528
+        #expect(
+            export.stdout == """
+                \(Self.header)
+                2023,52000.000,1.500,0.022,0.124,1.646,0.0032,12.6560,interpolated,-12.6528,behind
+                2024,55700.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind
+
+                """)
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        func superseded(_ archive: Int) throws -> [String: Int] {
+            let members = try #require(archives[archive]["members"] as? [[String: Any]])
+            return Dictionary(
+                uniqueKeysWithValues: members.map { ($0["path"] as! String, $0["rows_superseded"] as! Int) })
+        }
+        #expect(
+            try superseded(0) == ["enterprise.csv": 1, "data/transactions.csv": 1, "grdp.csv": 1])
+        #expect(
+            try superseded(1) == ["enterprise_rev.csv": 0, "transactions_rev.csv": 0, "grdp_rev.csv": 0])
     }
 
     @Test func unchangedInputsAreUpToDateAndForceWritesAnyway() throws {
@@ -80,7 +149,8 @@ import Testing
         let whole = fixture.root.appendingPathComponent("whole.tar.gz")
         try ArchiveWriter.write(Fixture.revision, format: .tarGzip, to: whole)
         let bytes = try Data(contentsOf: whole)
-        try bytes.prefix(bytes.count / 2).write(to: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
+        try bytes.prefix(bytes.count / 2).write(
+            to: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
 
         let run = try fixture.grdp("run")
         #expect(run.status == 65)
@@ -114,7 +184,8 @@ import Testing
         #expect(run.status == 65)
         #expect(try fixture.snapshotFiles().isEmpty)
         let report = try #require(try fixture.reportsWritten().last)
-        let member = try #require(((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
+        let member = try #require(
+            ((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])?.first)
         #expect(member["reason"] as? String == "quarantine-ratio")
         #expect(member["rows_quarantined"] as? Int == 1)
         let first = try #require((member["first_quarantined"] as? [[String: Any]])?.first)
@@ -172,7 +243,8 @@ import Testing
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
-        try Data("not an archive at all".utf8).write(to: fixture.returns.appendingPathComponent("2024-02-01_broken.zip"))
+        try Data("not an archive at all".utf8).write(
+            to: fixture.returns.appendingPathComponent("2024-02-01_broken.zip"))
         #expect(try fixture.grdp("run").status == 65)
         // The operator lists the broken return under inputs.exclude (CONTRACT §3) and runs again.
         let yaml = Fixture.pipelineYAML.replacingOccurrences(

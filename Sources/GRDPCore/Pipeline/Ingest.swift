@@ -66,7 +66,8 @@ public enum Ingest {
                     + " (is it mounted?); no snapshot written",
                 what: "Returns")
         }
-        let urls = scan.archives.map(\.url)
+        let urls =
+            scan.archives.map(\.url)
             + scan.excluded.map { config.inputs.returnsFolder.appendingPathComponent($0) }
         var digests: [FileDigest?] = []
         digests.reserveCapacity(urls.count)
@@ -81,13 +82,17 @@ public enum Ingest {
             excludedDigests: Array(digests[scan.archives.count...]), seconds: Timestamp.now().seconds(since: start))
     }
 
-    /// Reads every archive in revision order. Never throws for a bad archive: it becomes a
-    /// rejected `ArchiveOutcome` naming member and reason.
+    /// Reads every archive. Never throws for a bad archive: it becomes a rejected `ArchiveOutcome`
+    /// naming member and reason; the outcomes come back in revision order.
     ///
-    /// Archives are independent until the revision ledger, so `threads` of them are read at once;
-    /// `consume` (on the calling thread) gets each read archive in revision order, with its index
-    /// among the scanned archives, and may take its accepted rows out (the report keeps only the
-    /// counts). At most `threads` archives are in flight, read or waiting for `consume`.
+    /// Archives are independent until the revision ledger, so `threads` of them are read at once,
+    /// the largest first (`readingOrder`): started in revision order, the largest archive, often
+    /// the last, was read alone at the end while the other cores waited. `consume` (on the calling
+    /// thread) gets each read archive in that same fixed order, with its index among the scanned
+    /// archives (its revision position, which the revision ledger ranks by), and may take its
+    /// accepted rows out (the report keeps only the counts). At most `threads + 1` archives are in
+    /// flight, read or waiting for `consume`: one more than the readers, so that a reader done
+    /// before the larger archive started ahead of it can go on to the next.
     ///
     /// With a `cache`, every accepted archive read is kept there, and, when `readCached` is true, an
     /// archive found there is taken from it instead of being decompressed again.
@@ -117,11 +122,15 @@ public enum Ingest {
 
         let candidates = scan.archives
         let digests = inputs.archiveDigests
+        let order = readingOrder(candidates)
         progress?(
             ProgressEvent(
-                archiveIndex: 0, archiveCount: candidates.count, archivePath: candidates.first?.relativePath ?? "",
+                archiveIndex: 0, archiveCount: candidates.count,
+                archivePath: order.first.map { candidates[$0].relativePath } ?? "",
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
-        let queue = OrderedWorkQueue<ArchiveOutcome>(count: candidates.count, window: max(1, threads))
+        let queue = OrderedWorkQueue<ArchiveOutcome>(
+            count: candidates.count, window: max(1, threads) + 1, order: order)
+        var taken = 0
         try queue.run(threads: threads) { index in
             let candidate = candidates[index]
             if readCached, let cache, let digest = digests[index],
@@ -166,10 +175,11 @@ public enum Ingest {
             }
             try consume?(index, &outcome)
             outcomes.append(outcome)
+            taken += 1
             progress?(
                 ProgressEvent(
-                    archiveIndex: index + 1, archiveCount: candidates.count,
-                    archivePath: index + 1 < candidates.count ? candidates[index + 1].relativePath : "",
+                    archiveIndex: taken, archiveCount: candidates.count,
+                    archivePath: taken < order.count ? candidates[order[taken]].relativePath : "",
                     bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
         }
         outcomes.sort { bytewiseLess($0.relativePath, $1.relativePath) }
@@ -180,6 +190,13 @@ public enum Ingest {
         return IngestResult(
             archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: max(0, elapsed - normalize),
             normalizeSeconds: normalize)
+    }
+
+    /// The order archives are read and handed to `consume` in: the largest first (longest
+    /// processing time first), revision order among equal sizes. A fixed order, so that a run's
+    /// work does not depend on which thread finished first.
+    static func readingOrder(_ candidates: [ArchiveCandidate]) -> [Int] {
+        candidates.indices.sorted { (-candidates[$0].bytes, $0) < (-candidates[$1].bytes, $1) }
     }
 
     /// Reads one archive; any fault rejects it as a whole.

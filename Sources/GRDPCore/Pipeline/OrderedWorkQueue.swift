@@ -1,29 +1,38 @@
 internal import Foundation
 
-/// Runs `count` independent jobs on a few threads and hands their results to the caller in index
-/// order, keeping at most `window` jobs started but not yet taken.
+/// Runs `count` independent jobs on a few threads and hands their results to the caller in a fixed
+/// order (index order unless told otherwise), keeping at most `window` jobs started but not yet
+/// taken. Jobs start in that same order.
 ///
-/// The ingest reads archives this way: archives are independent until the revision ledger, which
-/// must see them in archive order (CONTRACT §4.4). The window bounds memory to a few archives'
-/// rows, however uneven their sizes.
+/// The ingest reads archives this way, the largest first: archives are independent until the
+/// revision ledger, which takes them in that fixed order and ranks their records by archive order
+/// itself (CONTRACT §4.4). A fixed order, not the order jobs happen to finish in, keeps a run's
+/// work the same from one run to the next. The window bounds memory to a few archives' rows,
+/// however uneven their sizes.
 final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: every stored `var` is read and written only while `condition` is locked;
     // the `let`s are immutable. Results cross threads through `results` under that lock.
     private let condition = NSCondition()
     private let count: Int
     private let window: Int
+    /// Job indices in the order they start and are taken.
+    private let order: [Int]
     private var nextToStart = 0
     private var nextToTake = 0
     private var results: [Int: Result] = [:]
 
-    init(count: Int, window: Int) {
+    /// - Parameter order: a permutation of `0..<count`; nil is `0..<count`.
+    init(count: Int, window: Int, order: [Int]? = nil) {
         precondition(window >= 1)
+        let order = order ?? Array(0..<count)
+        precondition(order.count == count && Set(order) == Set(0..<count), "order must be a permutation")
         self.count = count
         self.window = window
+        self.order = order
     }
 
-    /// Starts `threads` worker threads running `job` on indices in increasing order, then calls
-    /// `take` on this thread with each result in index order. Returns when every result was taken.
+    /// Starts `threads` worker threads running `job` on indices in `order`, then calls `take` on
+    /// this thread with each result in that order. Returns when every result was taken.
     func run(threads: Int, job: @escaping @Sendable (Int) -> Result, take: (Int, Result) throws -> Void) rethrows {
         let group = DispatchGroup()
         for _ in 0..<max(1, min(threads, count)) {
@@ -41,8 +50,9 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
             abandon()
             group.wait()
         }
-        for index in 0..<count {
-            try take(index, wait(for: index))
+        for position in 0..<count {
+            let index = order[position]
+            try take(index, wait(for: index, at: position))
         }
     }
 
@@ -54,7 +64,7 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
         }
         guard nextToStart < count else { return nil }
         nextToStart += 1
-        return nextToStart - 1
+        return order[nextToStart - 1]
     }
 
     private func deliver(_ index: Int, _ result: Result) {
@@ -64,13 +74,13 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func wait(for index: Int) -> Result {
+    private func wait(for index: Int, at position: Int) -> Result {
         condition.lock()
         defer { condition.unlock() }
         while results[index] == nil {
             condition.wait()
         }
-        nextToTake = index + 1
+        nextToTake = position + 1
         condition.broadcast()
         return results.removeValue(forKey: index)!
     }

@@ -2,6 +2,12 @@
 /// bytewise, line) order; a later record with the same key replaces the earlier one, which is
 /// counted as superseded on the member that held it.
 ///
+/// Archives may come in any order (the ingest reads the largest first): each record is ranked by
+/// its archive's position (`MemberRef.archive`), and one from an earlier archive arriving after a
+/// later one's is superseded as it arrives. An archive's members must come together, in member path
+/// order, so that within an archive arrival order is revision order. The result is the same
+/// whatever order the archives come in.
+///
 /// Enterprise and GRDP records are kept whole (the snapshot lists them); transactions only as
 /// sums by `TransactionGroup.Key` plus, per key, what a replacement takes back out
 /// (`TransactionLedger`).
@@ -37,21 +43,40 @@ struct RevisionLedger {
     mutating func apply(_ member: MemberResult, archivePath: String, ref: MemberRef) throws(ArithmeticOverflow) {
         for (line, record) in member.accepted {
             let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
+            let loser: MemberRef?
             switch record {
             case .enterprise(let e):
                 let key = EnterpriseKey(taxCode: e.taxCode, year: e.year)
-                if let old = enterprises.updateValue((e, location, ref), forKey: key) { superseded[old.2, default: 0] += 1 }
+                loser = Self.keep((e, location, ref), at: key, in: &enterprises)
             case .transaction:
                 preconditionFailure("transactions come in member.transactions")
             case .grdp(let g):
-                if let old = grdp.updateValue((g, location, ref), forKey: g.year) { superseded[old.2, default: 0] += 1 }
+                loser = Self.keep((g, location, ref), at: g.year, in: &grdp)
             }
+            if let loser { superseded[loser, default: 0] += 1 }
         }
         guard member.transactions.count > 0 else { return }
         let index = Int32(transactionMembers.count)
         transactionMembers.append(ref)
         var replaced: [Int32: Int] = [:]
-        try transactions.apply(member.transactions, member: index) { replaced[$0, default: 0] += 1 }
+        try transactions.apply(member.transactions, member: index, rank: Int32(ref.archive)) {
+            replaced[$0, default: 0] += 1
+        }
         for (old, count) in replaced { superseded[transactionMembers[Int(old)], default: 0] += count }
+    }
+
+    /// Keeps `value` under `key` unless a record of a later archive holds it; returns the member
+    /// whose record is superseded, if any.
+    private static func keep<Key: Hashable, Record>(
+        _ value: (Record, SourceLocation, MemberRef), at key: Key,
+        in table: inout [Key: (Record, SourceLocation, MemberRef)]
+    ) -> MemberRef? {
+        guard let old = table[key] else {
+            table[key] = value
+            return nil
+        }
+        if old.2.archive > value.2.archive { return value.2 }
+        table[key] = value
+        return old.2
     }
 }

@@ -8,7 +8,8 @@ struct LedgerSize: Codable, Equatable {
 }
 
 /// The current transactions of a run, kept small (CONTRACT §4.4: key (channel, transaction_id),
-/// the later record wins). For each key it holds only what a replacement must take back out of the
+/// the later record wins; "later" by the rank its member is given, so archives may come in any
+/// order). For each key it holds only what a replacement must take back out of the
 /// sums — the record's group, its net amount and the member that held it — and the groups hold
 /// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
 /// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
@@ -22,6 +23,8 @@ struct TransactionLedger {
     /// Scale of the net; when negative, `~scale` indexes `wideNets`.
     private var slotScale: [Int32] = []
     private var wideNets: [ExactDecimal] = []
+    /// Per member: its rank (see `apply`).
+    private var memberRanks: [Int32] = []
     /// (number, stem) → slot.
     private var keys = PairTable<UInt32>()
 
@@ -61,13 +64,23 @@ struct TransactionLedger {
     private static let prefetchDistance = 16
 
     /// Takes one member's transactions, in line order; calls `superseded` with the member of each
-    /// record replaced.
-    mutating func apply(_ batch: TransactionBatch, member: Int32, superseded: (Int32) -> Void)
+    /// record that is not current: the one replaced, or this member's own when the key's record
+    /// comes from a member of higher rank.
+    ///
+    /// Ranks order members as revision order does (the ingest gives an archive's position): a
+    /// record replaces one of lower or equal rank, so members of equal rank must come in revision
+    /// order, while members of different ranks may come in any order and give the same sums.
+    mutating func apply(_ batch: TransactionBatch, member: Int32, rank: Int32, superseded: (Int32) -> Void)
         throws(ArithmeticOverflow)
     {
+        if memberRanks.count <= Int(member) {
+            memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
+        }
+        memberRanks[Int(member)] = rank
         let stringMap = batch.strings.map { intern($0) }
         let stemMap = batch.stems.map { stem -> UInt32 in
-            let global = TransactionBatch.Stem(channel: stringMap[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
+            let global = TransactionBatch.Stem(
+                channel: stringMap[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
             if let found = stems[global] { return found }
             let index = UInt32(stems.count)
             stems[global] = index
@@ -126,20 +139,27 @@ struct TransactionLedger {
                 wideNets.append(net)
             }
             let g = Int(group.value)
-            groups[g].transactions += 1
-            groups[g].netVND = try groups[g].netVND + net
-
             let (k1, k2) = slotKey(row)
             let slot = keys.findOrInsert(k1, k2) { Int32(slotGroup.count) }
             if slot.inserted {
+                groups[g].transactions += 1
+                groups[g].netVND = try groups[g].netVND + net
                 slotGroup.append(group.value)
                 slotMember.append(member)
                 slotMantissa.append(row.mantissa)
                 slotScale.append(scale)
                 continue
             }
-            // A later record of the same key: take the earlier one out of its group.
             let s = Int(slot.value)
+            if memberRanks[Int(slotMember[s])] > rank {
+                // A later archive's record of this key came first: this one is superseded as it
+                // arrives (its group, new or not, is left as it was).
+                superseded(member)
+                continue
+            }
+            // A later record of the same key: take the earlier one out of its group.
+            groups[g].transactions += 1
+            groups[g].netVND = try groups[g].netVND + net
             let old = Int(slotGroup[s])
             let oldNet =
                 slotScale[s] >= 0
@@ -161,7 +181,7 @@ struct TransactionLedger {
     mutating func takeCurrentGroups() -> TransactionGroupTable {
         keys = PairTable()
         groupTable = PairTable()
-        (slotGroup, slotMember, slotMantissa, slotScale, wideNets) = ([], [], [], [], [])
+        (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
         (stems, strings) = ([:], [:])
         MemoryRelease.returnFreedMemory()
         var current = groups

@@ -31,14 +31,20 @@ import Testing
         return [first, second, third]
     }()
 
-    /// Per group (channel, seller, district, year, month, status): transactions and net.
-    private static func run(_ size: LedgerSize?) throws -> (groups: [String: String], superseded: [Int32: Int]) {
+    /// Per group (channel, seller, district, year, month, status): transactions and net; and per
+    /// member (its index in `members`), the records superseded. `order` is the order the members
+    /// come in, each ranked by its index in `members`.
+    private static func run(_ size: LedgerSize?, order: [Int] = [0, 1, 2]) throws -> (
+        groups: [String: String], superseded: [Int32: Int]
+    ) {
         var ledger = size.map { TransactionLedger(expecting: $0) } ?? TransactionLedger()
         var superseded: [Int32: Int] = [:]
-        for (index, records) in members.enumerated() {
+        for (arrival, index) in order.enumerated() {
             var batch = TransactionBatch()
-            for record in records { batch.append(record) }
-            try ledger.apply(batch, member: Int32(index)) { superseded[$0, default: 0] += 1 }
+            for record in members[index] { batch.append(record) }
+            try ledger.apply(batch, member: Int32(arrival), rank: Int32(index)) {
+                superseded[Int32(order[Int($0)]), default: 0] += 1
+            }
         }
         #expect(ledger.count == 1000)
         let table = ledger.takeCurrentGroups()
@@ -72,6 +78,17 @@ import Testing
             #expect(sized.groups == plain.groups, "\(size)")
             #expect(sized.superseded == plain.superseded, "\(size)")
         }
+    }
+
+    /// The ingest hands archives over largest first, not in revision order: whatever order the
+    /// members come in, each ranked by its revision position, the sums and the superseded counts
+    /// are those of revision order.
+    @Test(arguments: [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+    func anyArrivalOrderGivesTheSumsOfRevisionOrder(order: [Int]) throws {
+        let inOrder = try Self.run(nil)
+        let arrived = try Self.run(nil, order: order)
+        #expect(arrived.groups == inOrder.groups)
+        #expect(arrived.superseded == inOrder.superseded)
     }
 
     /// The size kept in `last-run.json` is used only when it fits that run's own counts, and never

@@ -1,0 +1,53 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import GRDPCore
+
+/// The queue that reads archives: jobs start and results are taken in the order it is given,
+/// never more than `window` of them started and not handed to `take`.
+@Suite struct OrderedWorkQueueTests {
+    @Test(arguments: [1, 2, 3])
+    func resultsComeInTheGivenOrderWithinTheWindow(window: Int) {
+        let order = [3, 1, 5, 0, 2, 4]
+        let queue = OrderedWorkQueue<Int>(count: order.count, window: window, order: order)
+        struct Tally {
+            var started: [Int] = []
+            var inFlight = 0
+            var mostInFlight = 0
+        }
+        let tally = Mutex(Tally())
+        var taken: [Int] = []
+        queue.run(threads: 2) { index in
+            tally.withLock {
+                $0.started.append(index)
+                $0.inFlight += 1
+                $0.mostInFlight = max($0.mostInFlight, $0.inFlight)
+            }
+            // The later jobs finish first, whatever order they started in.
+            Thread.sleep(forTimeInterval: 0.002 * Double(6 - index))
+            return index * 10
+        } take: { index, result in
+            #expect(result == index * 10)
+            tally.withLock { $0.inFlight -= 1 }
+            taken.append(index)
+        }
+        let (started, mostInFlight) = tally.withLock { ($0.started, $0.mostInFlight) }
+        #expect(taken == order)
+        // Claimed in order; two threads may record their starts the other way round.
+        #expect(Set(started) == Set(order))
+        // A slot is free once its result is handed to `take`, while `take` still holds it.
+        #expect(mostInFlight <= window + 1)
+    }
+
+    /// The largest archive first; equal sizes in revision order.
+    @Test func archivesAreReadLargestFirst() {
+        let sizes: [Int64] = [10, 300, 20, 300, 5]
+        let candidates = sizes.enumerated().map { index, bytes in
+            ArchiveCandidate(
+                relativePath: "\(index).zip", url: URL(fileURLWithPath: "/r/\(index).zip"), bytes: bytes,
+                expectedSHA256: nil)
+        }
+        #expect(Ingest.readingOrder(candidates) == [1, 3, 2, 0, 4])
+    }
+}
