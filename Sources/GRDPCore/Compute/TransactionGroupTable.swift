@@ -49,11 +49,6 @@ struct TransactionGroupTable: Sendable {
         }
     }
 
-    /// Keeps the groups of `years` only.
-    mutating func retainYears(_ years: Set<Int>) {
-        groups.removeAll { !years.contains(Int($0.year)) }
-    }
-
     private mutating func intern(_ text: String) -> UInt32 {
         if let index = textIndex[text] { return index }
         let index = UInt32(texts.count)

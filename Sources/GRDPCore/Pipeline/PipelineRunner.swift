@@ -148,7 +148,10 @@ public struct PipelineRunner {
         // The revision ledger takes each accepted archive as soon as it is read, in archive order
         // (CONTRACT §4.4); a rejected archive anywhere fails the run, ledger and all.
         // Sized as the last run's ledger grew: the same inputs plus a night's returns, usually.
-        var ledger = RevisionLedger(expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes))
+        // `run --year` keeps only those years' sums: every key is still followed (a revision may move
+        // a transaction between years), but other years' rows skip their group.
+        var ledger = RevisionLedger(
+            expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
         // Archives read before with this config and build come from the cache, unless --force.
@@ -215,8 +218,7 @@ public struct PipelineRunner {
         }
         var computed = try {
             var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-            var groups = ledger.takeTransactionGroups()
-            if let years = options.years { groups.retainYears(years) }
+            let groups = ledger.takeTransactionGroups()
             input.groupTable = groups
             ledger = RevisionLedger()
             MemoryRelease.returnFreedMemory()
@@ -263,7 +265,8 @@ public struct PipelineRunner {
             report.outcome = .upToDate
             report.snapshot = latest?.meta.version
             report.contentSHA256 = hash
-            logger.info("Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
+            logger.info(
+                "Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
             // The exports of the latest snapshot may be missing or stale: a run that published it and
             // then could not write them (disk full) exited 73. Files that already hold the right
             // bytes are left untouched.
@@ -283,7 +286,8 @@ public struct PipelineRunner {
             })
         let pruned = archiveCache.prune(keeping: named)
         if pruned > 0 {
-            logger.debug("Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
+            logger.debug(
+                "Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
         }
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can

@@ -24,9 +24,13 @@ struct RevisionLedger {
     /// Members that held transactions, by the index `TransactionLedger` keeps.
     private var transactionMembers: [MemberRef] = []
 
-    /// - Parameter size: the last run's, if known, to size the transaction ledger from the start.
-    init(expecting size: LedgerSize? = nil) {
-        transactions = size.map { TransactionLedger(expecting: $0) } ?? TransactionLedger()
+    /// - Parameters:
+    ///   - size: the last run's, if known, to size the transaction ledger from the start.
+    ///   - years: when given, only these years' transaction groups are kept (`run --year`).
+    init(expecting size: LedgerSize? = nil, keepingYears years: Set<Int>? = nil) {
+        transactions =
+            size.map { TransactionLedger(expecting: $0, keepingYears: years) }
+            ?? TransactionLedger(keepingYears: years)
     }
 
     /// How large the transaction ledger is now.

@@ -16,7 +16,8 @@ struct LedgerSize: Codable, Equatable {
 ///
 /// About 46 bytes a key: a bucket of `PairTable` (16 bytes, the table at most ⅝ full) and a slot (20).
 struct TransactionLedger {
-    /// Per slot (a current key): its group, the member that holds it, its net amount.
+    /// Per slot (a current key): its group (-1 for a year not kept), the member that holds it, its
+    /// net amount.
     private var slotGroup: [Int32] = []
     private var slotMember: [Int32] = []
     private var slotMantissa: [Int64] = []
@@ -37,17 +38,25 @@ struct TransactionLedger {
     /// Per group: its key (texts as indices in `stringValues`), transactions and net sum — the
     /// form Compute reads, so that handing the groups over is a filter, not a conversion.
     private var groups: [TransactionGroupTable.Group] = []
+    /// The years whose groups are kept (`run --year`); nil keeps every year.
+    private var keptYears: [Int16]?
 
     /// Current keys.
     var count: Int { slotGroup.count }
     /// Groups seen (with current transactions or not).
     var groupCount: Int { groups.count }
 
-    init() {}
+    /// - Parameter years: when given, only these years' groups are kept (`run --year`). Every
+    /// key is still tracked, whatever its year: a revision may move a transaction into or out of
+    /// a kept year, and the superseded counts cover every member.
+    init(keepingYears years: Set<Int>? = nil) {
+        keptYears = years.map { $0.compactMap { Int16(exactly: $0) } }
+    }
 
     /// Room for `size`'s keys and groups from the start (a size learned from the last run): at
     /// 10 M keys, growing by doubling re-inserts every key once more and touches twice the memory.
-    init(expecting size: LedgerSize) {
+    init(expecting size: LedgerSize, keepingYears years: Set<Int>? = nil) {
+        self.init(keepingYears: years)
         let keys = min(max(size.transactionKeys, 0), 1 << 28)
         let groups = min(max(size.transactionGroups, 0), 1 << 28)
         self.keys = PairTable(capacity: keys)
@@ -102,31 +111,41 @@ struct TransactionLedger {
             (row.number, stemMap[Int(row.stem)])
         }
         let rows = batch.rows
+        let keptYears = self.keptYears
+        func isKept(_ row: TransactionBatch.Row) -> Bool { keptYears?.contains(row.year) ?? true }
         for index in rows.indices {
             // Each row costs three probes far apart in memory (its group's bucket, the group, its
             // key's bucket): ask for a later row's ones now, so that the misses overlap instead of
             // stalling the loop one after another (at 10 M keys, 3× faster).
             if index + Self.prefetchDistance < rows.count {
                 let ahead = rows[index + Self.prefetchDistance]
-                let (g1, g2) = groupKey(ahead)
-                groupTable.prefetch(g1, g2)
+                if isKept(ahead) {
+                    let (g1, g2) = groupKey(ahead)
+                    groupTable.prefetch(g1, g2)
+                }
                 let (k1, k2) = slotKey(ahead)
                 keys.prefetch(k1, k2)
             }
-            if index + Self.prefetchDistance / 2 < rows.count {
+            if index + Self.prefetchDistance / 2 < rows.count, isKept(rows[index + Self.prefetchDistance / 2]) {
                 let (g1, g2) = groupKey(rows[index + Self.prefetchDistance / 2])
                 if let group = groupTable.find(g1, g2) {
                     groups.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + Int(group)) }
                 }
             }
             let row = rows[index]
-            let (g1, g2) = groupKey(row)
-            let group = groupTable.findOrInsert(g1, g2) { Int32(groups.count) }
-            if group.inserted {
-                groups.append(
-                    TransactionGroupTable.Group(
-                        channel: UInt32(g2 >> 32), seller: UInt32(g1 >> 32), district: UInt32(truncatingIfNeeded: g1),
-                        year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero))
+            // The row's group, or -1 for a year not kept.
+            var g = -1
+            if isKept(row) {
+                let (g1, g2) = groupKey(row)
+                let group = groupTable.findOrInsert(g1, g2) { Int32(groups.count) }
+                if group.inserted {
+                    groups.append(
+                        TransactionGroupTable.Group(
+                            channel: UInt32(g2 >> 32), seller: UInt32(g1 >> 32),
+                            district: UInt32(truncatingIfNeeded: g1), year: row.year, month: row.month,
+                            status: row.status, transactions: 0, netVND: .zero))
+                }
+                g = Int(group.value)
             }
             let net: ExactDecimal
             var scale = row.scale
@@ -138,13 +157,14 @@ struct TransactionLedger {
                 scale = ~Int32(wideNets.count)
                 wideNets.append(net)
             }
-            let g = Int(group.value)
             let (k1, k2) = slotKey(row)
             let slot = keys.findOrInsert(k1, k2) { Int32(slotGroup.count) }
             if slot.inserted {
-                groups[g].transactions += 1
-                groups[g].netVND = try groups[g].netVND + net
-                slotGroup.append(group.value)
+                if g >= 0 {
+                    groups[g].transactions += 1
+                    groups[g].netVND = try groups[g].netVND + net
+                }
+                slotGroup.append(Int32(g))
                 slotMember.append(member)
                 slotMantissa.append(row.mantissa)
                 slotScale.append(scale)
@@ -158,17 +178,21 @@ struct TransactionLedger {
                 continue
             }
             // A later record of the same key: take the earlier one out of its group.
-            groups[g].transactions += 1
-            groups[g].netVND = try groups[g].netVND + net
+            if g >= 0 {
+                groups[g].transactions += 1
+                groups[g].netVND = try groups[g].netVND + net
+            }
             let old = Int(slotGroup[s])
-            let oldNet =
-                slotScale[s] >= 0
-                ? ExactDecimal(mantissa: Int128(slotMantissa[s]), scale: Int(slotScale[s]))
-                : wideNets[Int(~slotScale[s])]
-            groups[old].transactions -= 1
-            groups[old].netVND = try groups[old].netVND - oldNet
+            if old >= 0 {
+                let oldNet =
+                    slotScale[s] >= 0
+                    ? ExactDecimal(mantissa: Int128(slotMantissa[s]), scale: Int(slotScale[s]))
+                    : wideNets[Int(~slotScale[s])]
+                groups[old].transactions -= 1
+                groups[old].netVND = try groups[old].netVND - oldNet
+            }
             superseded(slotMember[s])
-            slotGroup[s] = group.value
+            slotGroup[s] = Int32(g)
             slotMember[s] = member
             slotMantissa[s] = row.mantissa
             slotScale[s] = scale
@@ -188,7 +212,7 @@ struct TransactionLedger {
         groups = []
         current.removeAll { $0.transactions == 0 }
         let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: current)
-        self = TransactionLedger()
+        self = TransactionLedger(keepingYears: keptYears.map { Set($0.map(Int.init)) })
         return table
     }
 

@@ -7,11 +7,11 @@ import Testing
 /// against its look-ahead changes a sum.
 @Suite struct TransactionLedgerTests {
     private static func record(
-        _ id: String, month: Int, amount: Int, status: TransactionStatus = .completed,
+        _ id: String, year: Int = 2024, month: Int, amount: Int, status: TransactionStatus = .completed,
         seller: String
     ) -> TransactionRecord {
         TransactionRecord(
-            transactionID: id, year: 2024, month: month, amountVND: ExactDecimal(amount),
+            transactionID: id, year: year, month: month, amountVND: ExactDecimal(amount),
             refundVND: ExactDecimal(mantissa: 5, scale: 1), status: status, channel: "marketplace",
             sellerTaxCode: seller, sellerDistrictCode: "660")
     }
@@ -34,10 +34,12 @@ import Testing
     /// Per group (channel, seller, district, year, month, status): transactions and net; and per
     /// member (its index in `members`), the records superseded. `order` is the order the members
     /// come in, each ranked by its index in `members`.
-    private static func run(_ size: LedgerSize?, order: [Int] = [0, 1, 2]) throws -> (
-        groups: [String: String], superseded: [Int32: Int]
-    ) {
-        var ledger = size.map { TransactionLedger(expecting: $0) } ?? TransactionLedger()
+    private static func run(
+        _ size: LedgerSize?, order: [Int] = [0, 1, 2], members: [[TransactionRecord]] = members,
+        keepingYears years: Set<Int>? = nil
+    ) throws -> (groups: [String: String], superseded: [Int32: Int]) {
+        var ledger =
+            size.map { TransactionLedger(expecting: $0, keepingYears: years) } ?? TransactionLedger(keepingYears: years)
         var superseded: [Int32: Int] = [:]
         for (arrival, index) in order.enumerated() {
             var batch = TransactionBatch()
@@ -46,7 +48,7 @@ import Testing
                 superseded[Int32(order[Int($0)]), default: 0] += 1
             }
         }
-        #expect(ledger.count == 1000)
+        #expect(ledger.count == Set(members.joined().map(\.transactionID)).count)
         let table = ledger.takeCurrentGroups()
         var groups: [String: String] = [:]
         for group in table.groups {
@@ -89,6 +91,33 @@ import Testing
         let arrived = try Self.run(nil, order: order)
         #expect(arrived.groups == inOrder.groups)
         #expect(arrived.superseded == inOrder.superseded)
+    }
+
+    /// `run --year` keeps one year's groups, yet follows every key: orders moved between 2023
+    /// and 2024 by later members leave or join the kept year, and every superseded record is
+    /// counted, as in a run that keeps every year.
+    @Test(arguments: [2023, 2024])
+    func keepingOneYearGivesThatYearsSumsOfAFullRun(year: Int) throws {
+        let first = (0..<600).map {
+            Self.record(
+                "ORD-\($0)", year: $0 % 3 == 0 ? 2024 : 2023, month: 1 + $0 % 12, amount: 500 + $0,
+                seller: "03\($0 % 9)")
+        }
+        let second = stride(from: 0, to: 600, by: 4).map {
+            Self.record("ORD-\($0)", year: $0 % 3 == 0 ? 2023 : 2024, month: 6, amount: 70 + $0, seller: "04\($0 % 5)")
+        }
+        let third = stride(from: 0, to: 600, by: 10).map {
+            Self.record("ORD-\($0)", year: 2024, month: 12, amount: 9, seller: "0101")
+        }
+        let members = [first, second, third]
+        let all = try Self.run(nil, members: members)
+        let thatYear = all.groups.filter { $0.key.contains(" \(year)-") }
+        #expect(!thatYear.isEmpty && thatYear.count < all.groups.count)
+        for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2]] {
+            let kept = try Self.run(nil, order: order, members: members, keepingYears: [year])
+            #expect(kept.groups == thatYear, "\(order)")
+            #expect(kept.superseded == all.superseded, "\(order)")
+        }
     }
 
     /// The size kept in `last-run.json` is used only when it fits that run's own counts, and never
