@@ -14,12 +14,8 @@ import Testing
         try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
         try Data("not a return".utf8).write(to: fixture.returns.appendingPathComponent("README.txt"))
 
-        let run = try fixture.grdp("run")
-        #expect(run.status == 0, "\(run.stderr)")
+        let exported = try fixture.runThenExportCSV()
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
-
-        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
-        #expect(export.status == 0, "\(export.stderr)")
         // 2023: core = 1,500 million VND = 1.500 billion.
         //   ecommerce = T1 100,000,000 × 0.08 + T2 50,000,000 × 0.12 = 8,000,000 + 6,000,000 VND = 0.014 billion.
         //   (T3 is 2024 in Vietnam; T4's seller is in province 79: excluded.)
@@ -29,7 +25,7 @@ import Testing
         // 2024: ecommerce = T3 10,000,000 × 0.08 = 800,000 VND = 0.0008 → 0.001; share 0.0008/55,700 × 100 → 0.0000
         //   target = 1.64 + 18.36 × 4/5 = 16.328; gap → −16.3280
         #expect(
-            export.stdout == """
+            exported == """
                 \(Self.header)
                 2023,51000.000,1.500,0.014,0.125,1.639,0.0032,12.6560,interpolated,-12.6528,behind
                 2024,55700.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind
@@ -50,9 +46,9 @@ import Testing
             grdp["rows_read"] as? Int == 3 && grdp["rows_excluded"] as? Int == 1 && grdp["rows_accepted"] as? Int == 2)
 
         // The configured export was written after the new snapshot, with its datapackage.json.
-        let exported = try String(
+        let written = try String(
             contentsOf: fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv"), encoding: .utf8)
-        #expect(exported == export.stdout)
+        #expect(written == exported)
         #expect(
             FileManager.default.fileExists(
                 atPath: fixture.outputs.appendingPathComponent("exports/datapackage.json").path))
@@ -94,17 +90,14 @@ import Testing
         }
         #expect(try bytes("2024-02-01_revision.tar.gz") > bytes("2024-01-10_returns.zip"))
 
-        let run = try fixture.grdp("run")
-        #expect(run.status == 0, "\(run.stderr)")
-        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
-        #expect(export.status == 0, "\(export.stderr)")
+        let exported = try fixture.runThenExportCSV()
         // 2023, against the first test: T1 is 200,000,000, GRDP 52,000.
         //   ecommerce = 200,000,000 × 0.08 + 50,000,000 × 0.12 = 22,000,000 VND = 0.022 billion.
         //   digitised = (2.5005 − 0.016 of its own e-commerce) × 0.05 = 0.124225 → 0.124
         //   de = 1.5 + 0.022 + 0.124225 = 1.646225 → 1.646; share = 1.646225 / 52,000 × 100
         //   = 0.0031658… → 0.0032; gap = 0.0031658 − 12.656 = −12.6528342… → −12.6528
         #expect(
-            export.stdout == """
+            exported == """
                 \(Self.header)
                 2023,52000.000,1.500,0.022,0.124,1.646,0.0032,12.6560,interpolated,-12.6528,behind
                 2024,55700.000,0.000,0.001,0.000,0.001,0.0000,16.3280,interpolated,-16.3280,behind

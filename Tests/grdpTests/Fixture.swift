@@ -1,5 +1,6 @@
 import Foundation
 import GRDPCore
+import Testing
 
 /// A temporary working folder with returns, a pipeline.yml and outputs, for runs of the real binary.
 struct Fixture {
@@ -41,6 +42,16 @@ struct Fixture {
     /// Runs the built `grdp` in the fixture's folder.
     func grdp(_ arguments: String...) throws -> Execution {
         try Execution.run(arguments, in: root)
+    }
+
+    /// `grdp run`, which must publish or find the figures up to date, then the target-vs-actual
+    /// table as `grdp export --format csv` prints it.
+    func runThenExportCSV() throws -> String {
+        let run = try grdp("run")
+        try #require(run.status == 0, "\(run.stderr)")
+        let export = try grdp("export", "--format", "csv", "--output", "-")
+        try #require(export.status == 0, "\(export.stderr)")
+        return export.stdout
     }
 
     static let pipelineYAML = """
