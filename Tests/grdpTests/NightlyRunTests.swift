@@ -209,6 +209,51 @@ import Testing
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
     }
 
+    /// A new return that touches one year: the other years' `ecommerce_sales` rows are copied from
+    /// the latest snapshot file (`SalesDigests`), and the snapshot is the one `run --force`, which
+    /// writes every row, gives. A digest of another build is not trusted.
+    @Test func unchangedYearsSalesRowsAreCopiedAndGiveTheSameSnapshot() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let header = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+        let copied = "Sales rows of unchanged years copied from the latest snapshot"
+
+        /// Adds `archive` holding `rows`, runs, and returns the years written (nil: nothing
+        /// copied) after checking that `run --force` then gives the same content hash.
+        func night(_ archive: String, _ rows: String) throws -> String? {
+            try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
+            let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
+            try #require(run.status == 0, "\(run.stderr)")
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            #expect(try fixture.grdp("run", "--force").status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+            #expect(try fixture.grdp("verify").status == 0)
+            let line = run.stderr.split(separator: "\n").first { $0.contains(copied) }
+            return try line.map {
+                let entry = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                return try #require(entry?["written"] as? String)
+            }
+        }
+        // A new 2024 order: 2023's rows are copied.
+        #expect(try night("2024-03-01_more.zip", "T5,2024-05-05,30000000,completed,website,,67\n") == "2024")
+        // T1 revised (2023): 2024's rows are copied.
+        #expect(
+            try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n") == "2023")
+        // A first order of 2022: a year that was not there before is written, the others copied.
+        #expect(try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n") == "2022")
+
+        // last-run.json written by another build: every row is written.
+        let cacheURL = cacheFile(fixture)
+        var cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
+        var sales = try #require(cache["sales"] as? [String: Any])
+        sales["build"] = "0.9.0 another build"
+        cache["sales"] = sales
+        try JSONSerialization.data(withJSONObject: cache).write(to: cacheURL)
+        #expect(try night("2024-06-01_more.zip", "T7,2024-07-07,2000000,completed,website,,67\n") == nil)
+    }
+
     @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

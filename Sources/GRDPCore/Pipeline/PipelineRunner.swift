@@ -249,6 +249,37 @@ public struct PipelineRunner {
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
         }
+        // A full run's sales rows by year (`SalesDigests`): the years that did not change since the
+        // run that wrote the latest snapshot are copied from that file, not inserted again. Not with
+        // --force, which writes every row. When there is nothing to compare with, the digests (kept
+        // for the next run) are computed while the snapshot is written.
+        var salesDigests: SalesDigests?
+        var pendingDigests: SalesDigests.Pending?
+        if options.years == nil {
+            if !options.force, let latest, let lastRun, let earlier = lastRun.sales, earlier.build == build,
+                lastRun.snapshotVersion == latest.meta.version, lastRun.contentSHA256 == latest.meta.contentSHA256
+            {
+                let digestStart = Timestamp.now()
+                salesDigests = SalesDigests(build: build, rows: content.ecommerceSales)
+                logger.debug(
+                    "Sales rows digested by year",
+                    metadata: ["seconds": "\(Timestamp.now().seconds(since: digestStart))"])
+                if let changed = salesDigests?.changedYears(since: earlier),
+                    changed.count < Set(salesDigests!.years.keys).union(earlier.years.keys).count
+                {
+                    carried = CarriedSales(from: latest.url, exceptYears: changed)
+                    content.ecommerceSales.removeAll { !changed.contains($0.year) }
+                    logger.debug(
+                        "Sales rows of unchanged years copied from the latest snapshot",
+                        metadata: [
+                            "from": "\(SnapshotMeta.label(latest.meta.version))",
+                            "written": "\(changed.sorted().map(String.init).joined(separator: ","))",
+                        ])
+                }
+            } else {
+                pendingDigests = SalesDigests.Pending(build: build, rows: content.ecommerceSales)
+            }
+        }
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command)
@@ -259,6 +290,7 @@ public struct PipelineRunner {
         let outcome = try store.publish(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried)
+        if let pendingDigests { salesDigests = pendingDigests.wait() }
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
         switch outcome {
         case .upToDate(let hash):
@@ -305,7 +337,7 @@ public struct PipelineRunner {
             }
             let cache = RunCache(
                 fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
-                ledger: ledgerSize)
+                ledger: ledgerSize, sales: salesDigests)
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {

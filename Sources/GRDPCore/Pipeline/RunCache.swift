@@ -23,6 +23,9 @@ struct RunCache: Codable {
     /// How large that run's transaction ledger grew, so that the next run sizes its own at once
     /// (absent in files written before it was kept).
     var ledger: LedgerSize?
+    /// The `ecommerce_sales` rows of that run by year (absent in files written before they were
+    /// kept): the next full run copies the unchanged years' rows from the snapshot file.
+    var sales: SalesDigests?
 
     /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
     /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
@@ -38,7 +41,8 @@ struct RunCache: Codable {
         else { return nil }
         let bound = Int(clamping: inputBytes / 8)
         return LedgerSize(
-            transactionKeys: min(ledger.transactionKeys, bound), transactionGroups: min(ledger.transactionGroups, bound))
+            transactionKeys: min(ledger.transactionKeys, bound), transactionGroups: min(ledger.transactionGroups, bound)
+        )
     }
 
     /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored).

@@ -1,0 +1,57 @@
+import Testing
+
+@testable import GRDPCore
+
+/// The per-year digests that let a full run copy unchanged years' sales rows: any change to any
+/// column of any row changes its year's digest, and only that one.
+@Suite struct SalesDigestsTests {
+    /// 2023 with one row; 2024 with more rows than a block, so that it is hashed in two blocks.
+    private static let rows: [EcommerceSalesRow] = {
+        func row(_ year: Int, _ index: Int) -> EcommerceSalesRow {
+            EcommerceSalesRow(
+                year: year, month: 1 + index % 12, channel: "marketplace", sellerTaxCode: "01\(index)",
+                sellerDistrictCode: "660", transactions: 1 + index % 5,
+                netVND: ExactDecimal(mantissa: Int128(1000 + index), scale: 1),
+                vaVND: ExactDecimal(mantissa: Int128(80 + index), scale: 1), counted: index % 2 == 0)
+        }
+        return [row(2023, 0)] + (0..<(SalesDigests.blockRows + 10)).map { row(2024, $0) }
+    }()
+
+    @Test(arguments: 0..<9)
+    func everyColumnCountsForItsYearOnly(column: Int) throws {
+        let before = try #require(SalesDigests(build: "b", rows: Self.rows))
+        var rows = Self.rows
+        // A row of 2024's second block.
+        let index = rows.count - 3
+        switch column {
+        case 0: rows[index].month = rows[index].month % 12 + 1
+        case 1: rows[index].channel = "website"
+        case 2: rows[index].sellerTaxCode += "-001"
+        case 3: rows[index].sellerDistrictCode = "663"
+        case 4: rows[index].transactions += 1
+        case 5: rows[index].netVND = ExactDecimal(mantissa: rows[index].netVND.mantissa + 1, scale: 1)
+        case 6: rows[index].vaVND = ExactDecimal(mantissa: rows[index].vaVND.mantissa, scale: 2)
+        case 7: rows[index].counted.toggle()
+        default: rows.remove(at: index)
+        }
+        let after = try #require(SalesDigests(build: "b", rows: rows))
+        #expect(after.changedYears(since: before) == [2024])
+        #expect(before.changedYears(since: before) == [])
+    }
+
+    @Test func aYearAddedOrGoneIsChangedAndAnotherBuildComparesNothing() throws {
+        let both = try #require(SalesDigests(build: "b", rows: Self.rows))
+        let only2024 = try #require(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst())))
+        #expect(only2024.changedYears(since: both) == [2023])
+        #expect(both.changedYears(since: only2024) == [2023])
+        let other = try #require(SalesDigests(build: "c", rows: Self.rows))
+        #expect(other.changedYears(since: both) == nil)
+        #expect(other.years == both.years)
+    }
+
+    /// Rows not grouped by year (not Compute's order) give no digests: nothing can be copied.
+    @Test func rowsNotInYearOrderGiveNoDigests() {
+        #expect(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst()) + [Self.rows[0], Self.rows[1]]) == nil)
+        #expect(SalesDigests(build: "b", rows: [])?.years == [:])
+    }
+}
