@@ -16,7 +16,8 @@ struct RunCommand: ParsableCommand {
             Every archive is hashed first. When no archive, nor the config, nor grdp changed since \
             the run that produced the latest snapshot, the run is up to date without decompressing \
             anything; otherwise archives already read with this config and build are taken from \
-            <outputs>/cache/archives/ and only new or changed ones are read. Deleting \
+            <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
+            years that did not change are copied from the latest snapshot file. Deleting \
             <outputs>/cache/ only costs time.
 
             With --year, only those years are recomputed; every other year keeps the latest \
@@ -34,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Recompute only this year (repeatable).", valueName: "year"))
     var year: [Int] = []
 
-    @Flag(name: .long, help: "Read every archive again (ignore the cache) and write a new snapshot even when the figures are unchanged.")
+    @Flag(name: .long, help: "Read every archive again and write every row (ignore the caches), and publish a new snapshot even when the figures are unchanged.")
     var force = false
 
     @Option(
