@@ -7,8 +7,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run every stage and publish a new snapshot when the figures changed.",
         discussion: """
-            Reads every archive under inputs.returns in bytewise path order (later returns revise \
-            earlier ones), quarantines bad rows, computes the indicators and writes \
+            Reads every archive under inputs.returns (a return later in bytewise path order revises \
+            earlier ones, whichever is read first), quarantines bad rows, computes the indicators and writes \
             <outputs>/snapshots/grdp-vNNNN.sqlite atomically. A run whose figures equal the latest \
             snapshot's writes nothing new and says it is up to date. Every run writes a report to \
             <outputs>/reports/run-<time>.json, whatever its outcome.
