@@ -34,6 +34,9 @@ struct TransactionGroupTable: Sendable {
 
     /// Appends groups keyed by strings (small inputs, tests), interning their texts.
     mutating func append(_ added: [TransactionGroup]) {
+        // Nothing to add is the common case (the ledger's groups come whole): indexing a million
+        // texts for nothing cost 0.7 s of a 10 M run's Compute.
+        guard !added.isEmpty else { return }
         if textIndex.isEmpty {
             for (index, text) in texts.enumerated() { textIndex[text] = UInt32(index) }
         }
