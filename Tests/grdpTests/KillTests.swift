@@ -36,4 +36,50 @@ import Testing
         }
         #expect(killedCount >= 2, "most kills should land while the run is still going")
     }
+
+    /// The nightly run that copies the unchanged years' sales rows from the latest snapshot
+    /// (`SalesDigests`), killed at fixed moments: every snapshot left verifies, and the next run
+    /// publishes the figures an uninterrupted run gives, which are those of `run --force`.
+    @Test func aNightlyRunCopyingUnchangedYearsKilledAtAnyMomentRecovers() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.returns)
+        try FileManager.default.removeItem(at: fixture.config)
+        for layout in ["benchmark", "increment"] {
+            if layout == "increment" {
+                try #require(try fixture.grdp("--quiet", "run").status == 0)
+                try FileManager.default.copyItem(at: fixture.outputs, to: fixture.root.appendingPathComponent("before"))
+            }
+            let generate = try Execution.run(
+                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "30000"]
+                    + (layout == "increment" ? ["--increment", "3000"] : []), in: fixture.root)
+            try #require(generate.status == 0, "\(generate.stderr)")
+        }
+        func restore() throws {
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.copyItem(at: fixture.root.appendingPathComponent("before"), to: fixture.outputs)
+        }
+        let uninterrupted = try fixture.grdp("run", "--verbose", "--log-format", "json")
+        #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
+        #expect(uninterrupted.stderr.contains("Sales rows of unchanged years copied"))
+        let reference = try #require(try fixture.latestContentHash())
+        #expect(try fixture.grdp("--quiet", "run", "--force").status == 0)
+        #expect(try fixture.latestContentHash() == reference)
+
+        var killedCount = 0
+        for delay in [0.05, 0.4, 1.0] {
+            try restore()
+            let run = try fixture.start("--quiet", "run")
+            Thread.sleep(forTimeInterval: delay)
+            run.kill()
+            if try run.wait().killed { killedCount += 1 }
+            let verify = try fixture.grdp("verify")
+            #expect(verify.status == 0, "after a kill at \(delay) s: \(verify.stdout)")
+            let next = try fixture.grdp("--quiet", "run")
+            #expect(next.status == 0, "after a kill at \(delay) s: \(next.stderr)")
+            #expect(try fixture.snapshotFiles().allSatisfy { !$0.hasPrefix(".grdp-") })
+            #expect(try fixture.latestContentHash() == reference, "after a kill at \(delay) s")
+        }
+        #expect(killedCount >= 2, "most kills should land while the run is still going")
+    }
 }
