@@ -15,9 +15,12 @@
 #
 # For each of KILLS rounds:
 #   1. start `grdp run --force` (odd rounds), `grdp run` (even rounds, which takes archives from
-#      Outputs/cache/) or, every fourth round, `grdp run --year 2023` (which starts its snapshot
-#      from a copy of the latest), SIGKILL it after a random delay within the length of one
-#      uninterrupted run (rounds where the run finished first are counted, not failed);
+#      Outputs/cache/; before it, a note the run ignores is written into the returns folder, so that
+#      the inputs differ from the last run's and the run goes on to copy the unchanged years' sales
+#      rows from the latest snapshot, which is every year here) or, every fourth round,
+#      `grdp run --year 2023` (which starts its snapshot from a copy of the latest), SIGKILL it after
+#      a random delay within the length of one uninterrupted run (rounds where the run finished
+#      first are counted, not failed);
 #   2. every grdp-v*.sqlite passes `grdp verify` (once; afterwards it must stay byte-identical to the
 #      file that passed); snapshots/ holds nothing but published
 #      snapshots and `.grdp-*.tmp` leftovers; every run report is complete JSON;
@@ -83,6 +86,8 @@ for round in $(seq 1 "$KILLS"); do
     # `run` (takes archives from Outputs/cache/ when it can), every fourth `run --year` (copies the
     # latest snapshot, then rewrites one year).
     if ((round % 4 == 0)); then args=(--year 2023); elif ((round % 2)); then args=(--force); else args=(); fi
+    # An ignored file changes the inputs' fingerprint, not the figures (see step 1 above).
+    if ((round % 4 == 2)); then echo "round $round" >returns/NOTES.txt; fi
     "$BIN" --quiet run "${args[@]}" >/dev/null 2>&1 &
     pid=$!
     sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
