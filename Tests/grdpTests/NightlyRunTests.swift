@@ -244,6 +244,17 @@ import Testing
         // A first order of 2022: a year that was not there before is written, the others copied.
         #expect(try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n") == "2022")
 
+        // A file the run ignores changes the inputs, not the figures: every year is copied, and the
+        // run is up to date (CONTRACT §6): no new snapshot, no temporary left.
+        let before = try fixture.snapshotFiles()
+        try Data("checked".utf8).write(to: fixture.returns.appendingPathComponent("NOTES.txt"))
+        let unchanged = try fixture.grdp("run", "--verbose", "--log-format", "json")
+        #expect(unchanged.status == 0, "\(unchanged.stderr)")
+        let copiedLine = unchanged.stderr.split(separator: "\n").first { $0.contains(copied) }
+        #expect(copiedLine?.contains(#""written":"""#) == true, "\(unchanged.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try fixture.snapshotFiles() == before)
+
         // last-run.json written by another build: every row is written.
         let cacheURL = cacheFile(fixture)
         var cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])

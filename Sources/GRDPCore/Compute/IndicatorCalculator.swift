@@ -171,7 +171,7 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
-        let salesRows = try salesRows(table, counted: counted, vaRatios: vaRatios)
+        let salesRows = try salesRows(table, years: groupYears, counted: counted, vaRatios: vaRatios)
         return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
     }
 
@@ -180,17 +180,15 @@ public enum IndicatorCalculator {
     /// its stored text — which is the order the content hash reads them back in.
     ///
     /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
-    private static func salesRows(_ table: TransactionGroupTable, counted: [Bool], vaRatios: [ExactDecimal?])
-        throws(ArithmeticOverflow) -> [EcommerceSalesRow]
-    {
+    private static func salesRows(
+        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?]
+    ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
         let ranks = table.bytewiseRanks()
         // (year, month, channel) in the high word, (seller, district, counted) in the low one;
         // ranks are below the number of texts, so below 2^31.
         @Sendable func sortKey(_ index: Int) -> (high: UInt64, low: UInt64) {
             let group = table.groups[index]
-            let high =
-                UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 40
-                | UInt64(ranks[Int(group.channel)])
+            let high = monthWord(group) | UInt64(ranks[Int(group.channel)])
             let low =
                 UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
                 | (counted[index] ? 1 : 0)
@@ -199,10 +197,8 @@ public enum IndicatorCalculator {
         // Two halves sorted and merged into rows at once, one on each core: the months before a
         // middle month, and the others. Rows of one sales key share their month, so no row is
         // split between the halves, and the halves follow each other in the canonical order.
-        let middle = middleMonth(table.groups)
-        @Sendable func inFirstHalf(_ group: TransactionGroupTable.Group) -> Bool {
-            UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 40 < middle
-        }
+        let middle = middleMonth(table.groups, years: years)
+        @Sendable func inFirstHalf(_ group: TransactionGroupTable.Group) -> Bool { monthWord(group) < middle }
         // One array for both: each half writes its rows into its own part (a half has at most as many
         // rows as groups), and the second half's rows then move down to follow the first's. No row is
         // copied from one array to another (at 1 M, a second array of the rows was ~35 MiB more).
@@ -268,25 +264,27 @@ public enum IndicatorCalculator {
     }
 
     /// The high sort word of the first month at which at least half of the groups have come.
-    private static func middleMonth(_ groups: [TransactionGroupTable.Group]) -> UInt64 {
-        guard let first = groups.first else { return 0 }
-        var (least, most) = (first.year, first.year)
-        for group in groups {
-            least = min(least, group.year)
-            most = max(most, group.year)
-        }
+    private static func middleMonth(_ groups: [TransactionGroupTable.Group], years: YearSpan) -> UInt64 {
         // Months 1…12 (0 left unused) of each year from the least to the most.
-        var counts = [Int](repeating: 0, count: (Int(most) - Int(least) + 1) * 13)
-        for group in groups { counts[(Int(group.year) - Int(least)) * 13 + Int(group.month)] += 1 }
+        var counts = [Int](repeating: 0, count: years.count * 13)
+        for group in groups { counts[years.slot(Int(group.year)) * 13 + Int(group.month)] += 1 }
         var seen = 0
         for (slot, count) in counts.enumerated() {
             seen += count
             if seen * 2 >= groups.count {
-                let year = Int16(Int(least) + slot / 13)
-                return UInt64(UInt16(bitPattern: year)) << 48 | UInt64(slot % 13) << 40
+                return monthWord(year: Int16(years.year(slot / 13)), month: UInt8(slot % 13))
             }
         }
         return 0
+    }
+
+    /// The high sort word's year and month bits, the part the two halves are split on.
+    private static func monthWord(_ group: TransactionGroupTable.Group) -> UInt64 {
+        monthWord(year: group.year, month: group.month)
+    }
+
+    private static func monthWord(year: Int16, month: UInt8) -> UInt64 {
+        UInt64(UInt16(bitPattern: year)) << 48 | UInt64(month) << 40
     }
 
     /// The rows of some groups, sorted here by their keys and merged when equal, initialized at

@@ -7,22 +7,18 @@ public import Foundation
 public enum AtomicFile {
     /// Writes `bytes` to `url`, creating missing folders.
     ///
-    /// - Parameters:
-    ///   - replacing: when false, fails with `EEXIST` rather than replace an existing file (run
-    ///     reports are never overwritten).
-    ///   - durable: when false, no fsync: for files that only ever save time and check themselves
-    ///     when read (`ArchiveCache`). After a crash such a file may be missing or torn, and is
-    ///     then not used.
-    public static func write(
-        _ bytes: [UInt8], to url: URL, replacing: Bool = true, durable: Bool = true
-    ) throws(OutputWriteError) {
-        try write(to: url, replacing: replacing, durable: durable) { file throws(OutputWriteError) in
-            try file.write(contentsOf: bytes)
-        }
+    /// - Parameter replacing: when false, fails with `EEXIST` rather than replace an existing
+    ///   file (run reports are never overwritten).
+    public static func write(_ bytes: [UInt8], to url: URL, replacing: Bool = true) throws(OutputWriteError) {
+        try write(to: url, replacing: replacing) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
     }
 
-    /// Like `write(_:to:replacing:durable:)`, with the file's bytes written in pieces by `contents`
-    /// (a large file need not be gathered in memory first).
+    /// Like `write(_:to:replacing:)`, with the file's bytes written in pieces by `contents` (a large
+    /// file need not be gathered in memory first).
+    ///
+    /// - Parameter durable: when false, no fsync: for files that only ever save time and check
+    ///   themselves when read (`ArchiveCache`). After a crash such a file may be missing or torn,
+    ///   and is then not used.
     static func write(
         to url: URL, replacing: Bool = true, durable: Bool = true,
         contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void

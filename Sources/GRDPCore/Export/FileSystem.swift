@@ -37,11 +37,6 @@ enum FileSystem {
         }
     }
 
-    /// Writes `bytes` to a new file at `path` (which must not exist) and, with `sync`, fsyncs it.
-    static func writeNewFile(_ bytes: [UInt8], to path: String, sync: Bool = true) throws(OutputWriteError) {
-        try writeNewFile(at: path, sync: sync) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
-    }
-
     /// Creates a new file at `path` (which must not exist), lets `contents` write it in pieces, then
     /// with `sync` fsyncs it, and closes it.
     static func writeNewFile(
@@ -66,7 +61,7 @@ enum FileSystem {
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
             var offset = 0
             while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     let code = currentErrno()
                     if code == EINTR { continue }
@@ -223,4 +218,9 @@ enum FileSystem {
 @inline(__always)
 func currentErrno() -> Int32 {
     errno
+}
+
+/// `write(2)`, which `FileSystem.NewFile.write` hides by its own name; Glibc's or Darwin's alike.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
 }

@@ -175,7 +175,10 @@ struct ArchiveCache: Sendable {
         guard data.count >= 8 + 32 else { throw Malformed() }
         let body = data.prefix(data.count - 32)
         guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
-        let jsonCount = body.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        // Lengths past Int.max read as negative, and are refused below rather than trapped on.
+        let jsonCount = body.withUnsafeBytes {
+            Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))
+        }
         guard jsonCount >= 0, jsonCount <= body.count - 8 else { throw Malformed() }
         let start = body.startIndex
         let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
@@ -184,7 +187,9 @@ struct ArchiveCache: Sendable {
             throw Malformed()
         }
         let textBytes = body.withUnsafeBytes {
-            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
+            Int(
+                truncatingIfNeeded: UInt64(
+                    littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
         }
         guard textBytes >= 0,
             body.count - 16 - jsonCount - textBytes == entry.members.reduce(0, { $0 + $1.rows }) * stride

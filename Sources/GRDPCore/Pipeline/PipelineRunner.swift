@@ -256,16 +256,18 @@ public struct PipelineRunner {
         var salesDigests: SalesDigests?
         var pendingDigests: SalesDigests.Pending?
         if options.years == nil {
-            if !options.force, let latest, let lastRun, let earlier = lastRun.sales, earlier.build == build,
-                lastRun.snapshotVersion == latest.meta.version, lastRun.contentSHA256 == latest.meta.contentSHA256
+            if !options.force, let latest, let lastRun, lastRun.describes(latest.meta), let earlier = lastRun.sales,
+                earlier.build == build
             {
                 let digestStart = Timestamp.now()
-                salesDigests = SalesDigests(build: build, rows: content.ecommerceSales)
+                let digests = SalesDigests(build: build, rows: content.ecommerceSales)
+                salesDigests = digests
                 logger.debug(
                     "Sales rows digested by year",
                     metadata: ["seconds": "\(Timestamp.now().seconds(since: digestStart))"])
-                if let changed = salesDigests?.changedYears(since: earlier),
-                    changed.count < Set(salesDigests!.years.keys).union(earlier.years.keys).count
+                // Copied when at least one year is unchanged.
+                if let digests, let changed = digests.changedYears(since: earlier),
+                    changed.count < Set(digests.years.keys).union(earlier.years.keys).count
                 {
                     carried = CarriedSales(from: latest.url, exceptYears: changed)
                     content.ecommerceSales.removeAll { !changed.contains($0.year) }
@@ -358,7 +360,7 @@ public struct PipelineRunner {
             let version = try store.versions().last, version == cache.snapshotVersion
         else { return false }
         let latest = try store.open(version: version)
-        guard latest.meta.contentSHA256 == cache.contentSHA256 else { return false }
+        guard cache.describes(latest.meta) else { return false }
         var ingest = cache.ingest
         ingest.unpackSeconds = inputs.seconds
         ingest.normalizeSeconds = 0

@@ -27,6 +27,12 @@ struct RunCache: Codable {
     /// kept): the next full run copies the unchanged years' rows from the snapshot file.
     var sales: SalesDigests?
 
+    /// Whether `latest` is the snapshot this file was written with: the same version and content
+    /// hash (a snapshot published since, or the file replaced, is not).
+    func describes(_ latest: SnapshotMeta) -> Bool {
+        snapshotVersion == latest.version && contentSHA256 == latest.contentSHA256
+    }
+
     /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
     /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
     /// than keys, and at most one key per 8 bytes of the archives now (a capacity bought is memory

@@ -212,7 +212,9 @@ struct TransactionLedger {
         groups = []
         current.removeAll { $0.transactions == 0 }
         let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: current)
-        self = TransactionLedger(keepingYears: keptYears.map { Set($0.map(Int.init)) })
+        let kept = keptYears
+        self = TransactionLedger()
+        keptYears = kept
         return table
     }
 
