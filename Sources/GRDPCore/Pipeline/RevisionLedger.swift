@@ -35,7 +35,9 @@ struct RevisionLedger {
 
     /// How large the transaction ledger is now.
     var size: LedgerSize {
-        LedgerSize(transactionKeys: transactions.count, transactionGroups: transactions.groupCount)
+        LedgerSize(
+            transactionKeys: transactions.count, transactionGroups: transactions.groupCount,
+            texts: transactions.textCount)
     }
 
     /// The current transactions' groups, for Compute; the ledger's transactions are emptied.

@@ -1,10 +1,13 @@
 internal import CMemory
+internal import Foundation
 
 /// How large a run's transaction ledger grew: the next run's `TransactionLedger(expecting:)`.
 /// Only a capacity; any value gives the same results.
 struct LedgerSize: Codable, Equatable {
     var transactionKeys: Int
     var transactionGroups: Int
+    /// Distinct texts (channels, sellers, districts); nil in a `last-run.json` of an earlier build.
+    var texts: Int? = nil
 }
 
 /// The current transactions of a run, kept small (CONTRACT §4.4: key (channel, transaction_id),
@@ -15,6 +18,13 @@ struct LedgerSize: Codable, Equatable {
 /// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
 ///
 /// About 46 bytes a key: a bucket of `PairTable` (16 bytes, the table at most ⅝ full) and a slot (20).
+///
+/// A large batch is taken in two passes at once, on two threads: one finds each row's group
+/// (`GroupIndex`, the group keys' table, nothing else), a chunk of rows ahead of the other, which
+/// follows the keys and updates the groups' sums. The two share no mutable state: the group pass
+/// writes each row's group index into a buffer the key pass reads once the chunk is signalled
+/// ready, and the key pass creates the group itself when it meets a new index (rows come in the
+/// same order to both, so the n-th new group the key pass meets is the n-th the group pass made).
 struct TransactionLedger {
     /// Per slot (a current key): its group (-1 for a year not kept), the member that holds it, its
     /// net amount.
@@ -33,44 +43,65 @@ struct TransactionLedger {
     private var strings: [String: UInt32] = [:]
     private var stringValues: [String] = []
 
-    private var groupTable = PairTable<UInt64>()
+    /// Group key → group index: the group pass's own state.
+    private var grouping = GroupIndex()
     /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
     /// Per group: its key (texts as indices in `stringValues`), transactions and net sum — the
     /// form Compute reads, so that handing the groups over is a filter, not a conversion.
     private var groups: [TransactionGroupTable.Group] = []
     /// The years whose groups are kept (`run --year`); nil keeps every year.
     private var keptYears: [Int16]?
+    /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
+    /// handing over `chunkRows` rows at a time; one after the other below that.
+    private var passes = Passes()
+
+    struct Passes {
+        var parallelFrom = 1 << 16
+        var chunkRows = 1 << 14
+    }
 
     /// Current keys.
     var count: Int { slotGroup.count }
     /// Groups seen (with current transactions or not).
     var groupCount: Int { groups.count }
+    /// Distinct texts interned.
+    var textCount: Int { stringValues.count }
 
     /// - Parameter years: when given, only these years' groups are kept (`run --year`). Every
     /// key is still tracked, whatever its year: a revision may move a transaction into or out of
     /// a kept year, and the superseded counts cover every member.
-    init(keepingYears years: Set<Int>? = nil) {
+    init(keepingYears years: Set<Int>? = nil, passes: Passes = Passes()) {
         keptYears = years.map { $0.compactMap { Int16(exactly: $0) } }
+        self.passes = passes
     }
 
-    /// Room for `size`'s keys and groups from the start (a size learned from the last run): at
-    /// 10 M keys, growing by doubling re-inserts every key once more and touches twice the memory.
-    init(expecting size: LedgerSize, keepingYears years: Set<Int>? = nil) {
-        self.init(keepingYears: years)
+    /// Room for `size`'s keys, groups and texts from the start (a size learned from the last run):
+    /// at 10 M keys, growing by doubling re-inserts every key once more and touches twice the
+    /// memory, and a million texts rehashed as the dictionary doubles cost half of their interning.
+    ///
+    /// The arrays get an eighth more room, for the keys a nightly run's new archive adds: room
+    /// reserved and not written is address space, not memory (large blocks are mapped lazily), and
+    /// without it the first key past the last run's count copies every slot to twice the room.
+    /// The hash tables are written whole when made (empty buckets), so they get no more than asked.
+    init(expecting size: LedgerSize, keepingYears years: Set<Int>? = nil, passes: Passes = Passes()) {
+        self.init(keepingYears: years, passes: passes)
         let keys = min(max(size.transactionKeys, 0), 1 << 28)
         let groups = min(max(size.transactionGroups, 0), 1 << 28)
+        let texts = min(max(size.texts ?? 0, 0), 1 << 28)
         self.keys = PairTable(capacity: keys)
-        slotGroup.reserveCapacity(keys)
-        slotMember.reserveCapacity(keys)
-        slotMantissa.reserveCapacity(keys)
-        slotScale.reserveCapacity(keys)
-        groupTable = PairTable(capacity: groups)
-        self.groups.reserveCapacity(groups)
+        slotGroup.reserveCapacity(keys + keys / 8)
+        slotMember.reserveCapacity(keys + keys / 8)
+        slotMantissa.reserveCapacity(keys + keys / 8)
+        slotScale.reserveCapacity(keys + keys / 8)
+        grouping = GroupIndex(capacity: groups)
+        self.groups.reserveCapacity(groups + groups / 8)
+        strings.reserveCapacity(texts + texts / 8)
+        stringValues.reserveCapacity(texts + texts / 8)
     }
 
     /// How many rows ahead `apply` asks for a row's buckets: far enough for a miss to DRAM
     /// (~100 ns) to complete, near enough that the lines are still in cache when used.
-    private static let prefetchDistance = 16
+    fileprivate static let prefetchDistance = 16
 
     /// Takes one member's transactions, in line order; calls `superseded` with the member of each
     /// record that is not current: the one replaced, or this member's own when the key's record
@@ -96,57 +127,54 @@ struct TransactionLedger {
             return index
         }
         keys.reserve(keys.count + batch.count)
-        // The key of a row's group and of its slot, as `PairTable` keys.
-        func groupKey(_ row: TransactionBatch.Row) -> (UInt64, UInt64) {
-            let seller = UInt64(stringMap[Int(row.seller)])
-            let district = UInt64(stringMap[Int(row.district)])
-            let channel = UInt64(stringMap[Int(row.channel)])
-            return (
-                seller << 32 | district,
-                channel << 32 | UInt64(UInt16(bitPattern: row.year)) << 16 | UInt64(row.month) << 8
-                    | UInt64(row.status)
-            )
-        }
-        func slotKey(_ row: TransactionBatch.Row) -> (UInt64, UInt32) {
-            (row.number, stemMap[Int(row.stem)])
-        }
         let rows = batch.rows
-        let keptYears = self.keptYears
-        func isKept(_ row: TransactionBatch.Row) -> Bool { keptYears?.contains(row.year) ?? true }
+        guard !rows.isEmpty else { return }
+
+        // Each row's group index (-1 for a year not kept), written by the group pass.
+        let rowGroups = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
+        defer { rowGroups.deallocate() }
+        let job = GroupPass(
+            index: grouping, rows: rows, stringMap: stringMap, keptYears: keptYears, out: rowGroups,
+            chunkRows: max(1, passes.chunkRows))
+        grouping = GroupIndex()
+        // Whatever happens below, the group pass has finished and its table is back when this returns.
+        defer { grouping = job.finish() }
+        if rows.count >= passes.parallelFrom {
+            job.start()
+        } else {
+            job.run()
+        }
+
+        var chunkEnd = 0
         for index in rows.indices {
-            // Each row costs three probes far apart in memory (its group's bucket, the group, its
-            // key's bucket): ask for a later row's ones now, so that the misses overlap instead of
-            // stalling the loop one after another (at 10 M keys, 3× faster).
+            if index == chunkEnd {
+                chunkEnd = job.waitForChunk(containing: index)
+            }
+            // Each row costs two probes far apart in memory (its key's bucket, its group): ask for
+            // a later row's ones now, so that the misses overlap instead of stalling the loop one
+            // after another (at 10 M keys, 3× faster). A group index is read only once its chunk
+            // is ready.
             if index + Self.prefetchDistance < rows.count {
                 let ahead = rows[index + Self.prefetchDistance]
-                if isKept(ahead) {
-                    let (g1, g2) = groupKey(ahead)
-                    groupTable.prefetch(g1, g2)
-                }
-                let (k1, k2) = slotKey(ahead)
-                keys.prefetch(k1, k2)
+                keys.prefetch(ahead.number, stemMap[Int(ahead.stem)])
             }
-            if index + Self.prefetchDistance / 2 < rows.count, isKept(rows[index + Self.prefetchDistance / 2]) {
-                let (g1, g2) = groupKey(rows[index + Self.prefetchDistance / 2])
-                if let group = groupTable.find(g1, g2) {
-                    groups.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + Int(group)) }
+            if index + Self.prefetchDistance / 2 < chunkEnd {
+                let group = Int(rowGroups[index + Self.prefetchDistance / 2])
+                if group >= 0 && group < groups.count {
+                    groups.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + group) }
                 }
             }
             let row = rows[index]
-            // The row's group, or -1 for a year not kept.
-            var g = -1
-            if isKept(row) {
-                let (g1, g2) = groupKey(row)
-                let group = groupTable.findOrInsert(g1, g2) { Int32(groups.count) }
-                if group.inserted {
-                    groups.append(
-                        TransactionGroupTable.Group(
-                            channel: UInt32(g2 >> 32), seller: UInt32(g1 >> 32),
-                            district: UInt32(truncatingIfNeeded: g1), year: row.year, month: row.month,
-                            status: row.status, transactions: 0, netVND: .zero))
-                }
-                g = Int(group.value)
+            let g = Int(rowGroups[index])
+            if g == groups.count {
+                // The group pass made this group at this row: the n-th new index is the n-th group.
+                groups.append(
+                    TransactionGroupTable.Group(
+                        channel: stringMap[Int(row.channel)], seller: stringMap[Int(row.seller)],
+                        district: stringMap[Int(row.district)], year: row.year, month: row.month,
+                        status: row.status, transactions: 0, netVND: .zero))
             }
+            precondition(g < groups.count, "a group index ahead of the groups")
             let net: ExactDecimal
             var scale = row.scale
             if row.scale >= 0 {
@@ -157,8 +185,7 @@ struct TransactionLedger {
                 scale = ~Int32(wideNets.count)
                 wideNets.append(net)
             }
-            let (k1, k2) = slotKey(row)
-            let slot = keys.findOrInsert(k1, k2) { Int32(slotGroup.count) }
+            let slot = keys.findOrInsert(row.number, stemMap[Int(row.stem)]) { Int32(slotGroup.count) }
             if slot.inserted {
                 if g >= 0 {
                     groups[g].transactions += 1
@@ -204,7 +231,7 @@ struct TransactionLedger {
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
     mutating func takeCurrentGroups() -> TransactionGroupTable {
         keys = PairTable()
-        groupTable = PairTable()
+        grouping = GroupIndex()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
         (stems, strings) = ([:], [:])
         MemoryRelease.returnFreedMemory()
@@ -213,7 +240,7 @@ struct TransactionLedger {
         current.removeAll { $0.transactions == 0 }
         let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: current)
         let kept = keptYears
-        self = TransactionLedger()
+        self = TransactionLedger(passes: passes)
         keptYears = kept
         return table
     }
@@ -224,5 +251,127 @@ struct TransactionLedger {
         strings[text] = id
         stringValues.append(text)
         return id
+    }
+}
+
+/// The group side of the ledger: each group's key (channel, seller, district, year, month,
+/// status, as interned texts) → its index, in the order groups are first met.
+private struct GroupIndex {
+    private var table: PairTable<UInt64>
+    private(set) var count = 0
+
+    init(capacity: Int = 16) {
+        table = PairTable(capacity: capacity)
+    }
+
+    /// Writes the group of each row of `rows[range]` into `out` (-1 for a year not kept), giving
+    /// a group met for the first time the next index.
+    mutating func assign(
+        _ rows: [TransactionBatch.Row], _ range: Range<Int>, stringMap: [UInt32], keptYears: [Int16]?,
+        into out: UnsafeMutableBufferPointer<Int32>
+    ) {
+        func isKept(_ row: TransactionBatch.Row) -> Bool { keptYears?.contains(row.year) ?? true }
+        func key(_ row: TransactionBatch.Row) -> (UInt64, UInt64) {
+            let seller = UInt64(stringMap[Int(row.seller)])
+            let district = UInt64(stringMap[Int(row.district)])
+            let channel = UInt64(stringMap[Int(row.channel)])
+            return (
+                seller << 32 | district,
+                channel << 32 | UInt64(UInt16(bitPattern: row.year)) << 16 | UInt64(row.month) << 8
+                    | UInt64(row.status)
+            )
+        }
+        let distance = TransactionLedger.prefetchDistance
+        for index in range {
+            // The table is far larger than the caches at 10 M transactions: ask for a later
+            // row's bucket now, so that the misses overlap.
+            if index + distance < rows.count, isKept(rows[index + distance]) {
+                let (a, b) = key(rows[index + distance])
+                table.prefetch(a, b)
+            }
+            let row = rows[index]
+            guard isKept(row) else {
+                out[index] = -1
+                continue
+            }
+            let (a, b) = key(row)
+            let next = Int32(count)
+            let found = table.findOrInsert(a, b) { next }
+            if found.inserted { count += 1 }
+            out[index] = found.value
+        }
+    }
+}
+
+/// The group pass of one batch (`GroupIndex.assign` over every row, a chunk at a time), run on
+/// the caller's thread before the key pass (`run`) or on its own thread beside it (`start`).
+private final class GroupPass: @unchecked Sendable {
+    // @unchecked Sendable: `index` is used by one thread at a time (the pass's thread from `start`
+    // until it signals `done`, the caller after `finish` has waited for that); each chunk of `out`
+    // is written by the pass before it signals `chunkReady` and read by the caller only after
+    // waiting for that signal; `readyEnd` and `started` are the caller's alone; the rest is
+    // immutable.
+    private var index: GroupIndex
+    private let rows: [TransactionBatch.Row]
+    private let stringMap: [UInt32]
+    private let keptYears: [Int16]?
+    private let out: UnsafeMutableBufferPointer<Int32>
+    private let chunkRows: Int
+    private let chunkReady = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private var started = false
+    private var readyEnd = 0
+
+    init(
+        index: GroupIndex, rows: [TransactionBatch.Row], stringMap: [UInt32], keptYears: [Int16]?,
+        out: UnsafeMutableBufferPointer<Int32>, chunkRows: Int
+    ) {
+        self.index = index
+        self.rows = rows
+        self.stringMap = stringMap
+        self.keptYears = keptYears
+        self.out = out
+        self.chunkRows = chunkRows
+    }
+
+    /// Every row's group, on this thread, now.
+    func run() {
+        index.assign(rows, rows.indices, stringMap: stringMap, keptYears: keptYears, into: out)
+        readyEnd = rows.count
+    }
+
+    /// Every row's group, on a thread of its own, a chunk at a time.
+    func start() {
+        started = true
+        let thread = Thread { [self] in
+            var start = 0
+            while start < rows.count {
+                let end = min(start + chunkRows, rows.count)
+                index.assign(rows, start..<end, stringMap: stringMap, keptYears: keptYears, into: out)
+                chunkReady.signal()
+                start = end
+            }
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Waits until the group of row `row` is written; returns the end of the rows ready.
+    func waitForChunk(containing row: Int) -> Int {
+        while readyEnd <= row {
+            chunkReady.wait()
+            readyEnd = min(readyEnd + chunkRows, rows.count)
+        }
+        return readyEnd
+    }
+
+    /// The group index, once the pass is over (waits for its thread).
+    func finish() -> GroupIndex {
+        if started {
+            done.wait()
+            started = false
+        }
+        return index
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import GRDPCore
@@ -36,10 +37,11 @@ import Testing
     /// come in, each ranked by its index in `members`.
     private static func run(
         _ size: LedgerSize?, order: [Int] = [0, 1, 2], members: [[TransactionRecord]] = members,
-        keepingYears years: Set<Int>? = nil
+        keepingYears years: Set<Int>? = nil, passes: TransactionLedger.Passes = .init()
     ) throws -> (groups: [String: String], superseded: [Int32: Int]) {
         var ledger =
-            size.map { TransactionLedger(expecting: $0, keepingYears: years) } ?? TransactionLedger(keepingYears: years)
+            size.map { TransactionLedger(expecting: $0, keepingYears: years, passes: passes) }
+            ?? TransactionLedger(keepingYears: years, passes: passes)
         var superseded: [Int32: Int] = [:]
         for (arrival, index) in order.enumerated() {
             var batch = TransactionBatch()
@@ -74,6 +76,9 @@ import Testing
             LedgerSize(transactionKeys: 0, transactionGroups: 0), LedgerSize(transactionKeys: 1, transactionGroups: 1),
             LedgerSize(transactionKeys: 1000, transactionGroups: 200),
             LedgerSize(transactionKeys: 1_000_000, transactionGroups: 300_000),
+            LedgerSize(transactionKeys: 1000, transactionGroups: 200, texts: 0),
+            LedgerSize(transactionKeys: 1000, transactionGroups: 200, texts: 45),
+            LedgerSize(transactionKeys: 1000, transactionGroups: 200, texts: 500_000),
             LedgerSize(transactionKeys: -5, transactionGroups: 7),
         ] {
             let sized = try Self.run(size)
@@ -91,6 +96,33 @@ import Testing
         let arrived = try Self.run(nil, order: order)
         #expect(arrived.groups == inOrder.groups)
         #expect(arrived.superseded == inOrder.superseded)
+    }
+
+    /// A large batch's groups are found on a second thread, a chunk of rows ahead of its keys:
+    /// wherever the chunks end (every row, an odd stride, past the member's end), with every year
+    /// kept or one, in any arrival order, the sums and superseded counts are those of one pass
+    /// after the other on one thread.
+    @Test(arguments: [1, 7, 16, 333, 5000])
+    func groupsFoundOnASecondThreadGiveTheSumsOfOnePassAfterTheOther(chunkRows: Int) throws {
+        let twoThreads = TransactionLedger.Passes(parallelFrom: 1, chunkRows: chunkRows)
+        let oneThread = TransactionLedger.Passes(parallelFrom: .max, chunkRows: chunkRows)
+        let first = (0..<900).map {
+            Self.record("ORD-\($0)", year: 2023 + $0 % 2, month: 1 + $0 % 12, amount: 300 + $0, seller: "05\($0 % 11)")
+        }
+        let second = stride(from: 0, to: 900, by: 5).map {
+            Self.record("ORD-\($0)", year: 2024, month: 3, amount: 40 + $0, seller: "06\($0 % 3)")
+        }
+        let members = Self.members + [first, second]
+        for years in [nil, [2024]] as [Set<Int>?] {
+            for order in [[0, 1, 2, 3, 4], [4, 2, 0, 3, 1]] {
+                let expected = try Self.run(nil, order: order, members: members, keepingYears: years, passes: oneThread)
+                let threaded = try Self.run(
+                    nil, order: order, members: members, keepingYears: years, passes: twoThreads)
+                #expect(threaded.groups == expected.groups, "\(order) \(years ?? [])")
+                #expect(threaded.superseded == expected.superseded, "\(order) \(years ?? [])")
+                #expect(!expected.groups.isEmpty && !expected.superseded.isEmpty)
+            }
+        }
     }
 
     /// `run --year` keeps one year's groups, yet follows every key: orders moved between 2023
@@ -122,16 +154,16 @@ import Testing
 
     /// The size kept in `last-run.json` is used only when it fits that run's own counts, and never
     /// beyond one key per 8 bytes of the archives now.
-    @Test func aKeptSizeIsUsedOnlyWhenPlausible() {
+    @Test func aKeptSizeIsUsedOnlyWhenPlausible() throws {
         var member = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
         member.rowsAccepted = 1000
         let archive = ArchiveOutcome(
             relativePath: "a.tar.gz", sha256: "", bytes: 1, status: .accepted, members: [member], skipped: [])
-        func hint(_ keys: Int, _ groups: Int, inputBytes: Int64 = 1 << 20) -> LedgerSize? {
+        func hint(_ keys: Int, _ groups: Int, texts: Int? = nil, inputBytes: Int64 = 1 << 20) -> LedgerSize? {
             RunCache(
                 fingerprint: "", snapshotVersion: 1, contentSHA256: "",
                 ingest: IngestResult(archives: [archive], ignoredFiles: [], unpackSeconds: 0, normalizeSeconds: 0),
-                ledger: LedgerSize(transactionKeys: keys, transactionGroups: groups)
+                ledger: LedgerSize(transactionKeys: keys, transactionGroups: groups, texts: texts)
             ).ledgerHint(inputBytes: inputBytes)
         }
         #expect(hint(900, 300) == LedgerSize(transactionKeys: 900, transactionGroups: 300))
@@ -140,5 +172,16 @@ import Testing
         #expect(hint(900, 901) == nil)  // more groups than keys
         #expect(hint(-1, 0) == nil)
         #expect(hint(900, 300, inputBytes: 800) == LedgerSize(transactionKeys: 100, transactionGroups: 100))
+        // A size written before texts were counted still reads.
+        let earlier = try JSONDecoder().decode(
+            LedgerSize.self, from: Data(#"{"transactionKeys":9,"transactionGroups":4}"#.utf8))
+        #expect(earlier == LedgerSize(transactionKeys: 9, transactionGroups: 4))
+        // A text count (written since) is kept when plausible and dropped alone when not.
+        #expect(hint(900, 300, texts: 2500) == LedgerSize(transactionKeys: 900, transactionGroups: 300, texts: 2500))
+        #expect(hint(900, 300, texts: 3003) == LedgerSize(transactionKeys: 900, transactionGroups: 300))
+        #expect(hint(900, 300, texts: -1) == LedgerSize(transactionKeys: 900, transactionGroups: 300))
+        #expect(
+            hint(900, 300, texts: 2500, inputBytes: 800)
+                == LedgerSize(transactionKeys: 100, transactionGroups: 100, texts: 100))
     }
 }
