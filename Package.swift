@@ -39,10 +39,12 @@ let package = Package(
         ),
         // Header only: a prefetch hint for the revision ledger's hash tables.
         .systemLibrary(name: "CMemory"),
+        // SHA-256 whose state can be kept between runs (the content hash goes on from a year).
+        .target(name: "CSHA256"),
         .target(
             name: "GRDPCore",
             dependencies: [
-                "CArchive", "CSQLite", "CCompression", "CMemory",
+                "CArchive", "CSQLite", "CCompression", "CMemory", "CSHA256",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -60,7 +62,9 @@ let package = Package(
         ),
         .testTarget(
             name: "GRDPCoreTests",
-            dependencies: ["GRDPCore", "CArchive", "CCompression"],
+            dependencies: [
+                "GRDPCore", "CArchive", "CCompression", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

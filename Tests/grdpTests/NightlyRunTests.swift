@@ -210,8 +210,10 @@ import Testing
     }
 
     /// A new return that touches one year: the other years' `ecommerce_sales` rows are copied from
-    /// the latest snapshot file (`SalesDigests`), and the snapshot is the one `run --force`, which
-    /// writes every row, gives. A digest of another build is not trusted.
+    /// the latest snapshot file (`SalesDigests`), the content hash goes on from where the latest
+    /// snapshot's stood at the first year written (`ContentHash.Marks`), and the snapshot is the
+    /// one `run --force`, which writes and hashes every row, gives. A digest of another build is
+    /// not trusted, nor are marks damaged in `last-run.json`.
     @Test func unchangedYearsSalesRowsAreCopiedAndGiveTheSameSnapshot() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -219,10 +221,18 @@ import Testing
         #expect(try fixture.grdp("run").status == 0)
         let header = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
         let copied = "Sales rows of unchanged years copied from the latest snapshot"
+        let resumed = "Content hash went on from the latest snapshot's"
 
+        /// The log entry of `run` that says `message`, if any.
+        func entry(_ run: Execution, _ message: String) throws -> [String: Any]? {
+            try run.stderr.split(separator: "\n").first { $0.contains(message) }.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
         /// Adds `archive` holding `rows`, runs, and returns the years written (nil: nothing
-        /// copied) after checking that `run --force` then gives the same content hash.
-        func night(_ archive: String, _ rows: String) throws -> String? {
+        /// copied) and the hash's resumed year and rows (nil: every row hashed) after checking
+        /// that `run --force` then gives the same content hash.
+        func night(_ archive: String, _ rows: String) throws -> (written: String?, resumed: String?) {
             try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
             let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
             try #require(run.status == 0, "\(run.stderr)")
@@ -230,39 +240,71 @@ import Testing
             #expect(try fixture.grdp("run", "--force").status == 0)
             #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
             #expect(try fixture.grdp("verify").status == 0)
-            let line = run.stderr.split(separator: "\n").first { $0.contains(copied) }
-            return try line.map {
-                let entry = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-                return try #require(entry?["written"] as? String)
-            }
+            let written = try entry(run, copied).map { try #require($0["written"] as? String) }
+            let went = try entry(run, resumed).map { "\($0["year"] ?? "") \($0["rows"] ?? "")" }
+            return (written, went)
         }
-        // A new 2024 order: 2023's rows are copied.
-        #expect(try night("2024-03-01_more.zip", "T5,2024-05-05,30000000,completed,website,,67\n") == "2024")
-        // T1 revised (2023): 2024's rows are copied.
-        #expect(
-            try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n") == "2023")
+        // A new 2024 order: 2023's rows are copied, and hashed no more (2 of them).
+        let first = try night("2024-03-01_more.zip", "T5,2024-05-05,30000000,completed,website,,67\n")
+        #expect(first.written == "2024")
+        #expect(first.resumed == "2024 2")
+        // T1 revised (2023): 2024's rows are copied; the hash goes on from the first row.
+        let second = try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n")
+        #expect(second.written == "2023")
+        #expect(second.resumed == nil)
         // A first order of 2022: a year that was not there before is written, the others copied.
-        #expect(try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n") == "2022")
+        let third = try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n")
+        #expect(third.written == "2022")
+        #expect(third.resumed == nil)
 
-        // A file the run ignores changes the inputs, not the figures: every year is copied, and the
-        // run is up to date (CONTRACT §6): no new snapshot, no temporary left.
+        // A file the run ignores changes the inputs, not the figures: every year is copied, the
+        // hash goes on from the end of the rows, and the run is up to date (CONTRACT §6): no new
+        // snapshot, no temporary left.
         let before = try fixture.snapshotFiles()
         try Data("checked".utf8).write(to: fixture.returns.appendingPathComponent("NOTES.txt"))
         let unchanged = try fixture.grdp("run", "--verbose", "--log-format", "json")
         #expect(unchanged.status == 0, "\(unchanged.stderr)")
-        let copiedLine = unchanged.stderr.split(separator: "\n").first { $0.contains(copied) }
-        #expect(copiedLine?.contains(#""written":"""#) == true, "\(unchanged.stderr)")
+        #expect(try entry(unchanged, copied)?["written"] as? String == "", "\(unchanged.stderr)")
+        #expect(try entry(unchanged, resumed)?["year"] as? String == "none changed", "\(unchanged.stderr)")
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
         #expect(try fixture.snapshotFiles() == before)
 
-        // last-run.json written by another build: every row is written.
+        // Marks damaged in last-run.json (a bit of each state): not gone on from, every row hashed.
         let cacheURL = cacheFile(fixture)
         var cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
+        var marks = try #require(cache["contentMarks"] as? [String: Any])
+        var positions = try #require(marks["positions"] as? [[String: Any]])
+        for index in positions.indices {
+            var state = try #require(positions[index]["state"] as? [String: Any])
+            var words = try #require(state["words"] as? [Int])
+            words[0] ^= 1
+            state["words"] = words
+            positions[index]["state"] = state
+        }
+        marks["positions"] = positions
+        cache["contentMarks"] = marks
+        try JSONSerialization.data(withJSONObject: cache).write(to: cacheURL)
+        let damaged = try night("2024-05-15_more.zip", "T8,2024-08-08,4000000,completed,website,,67\n")
+        #expect(damaged.written == "2024")
+        #expect(damaged.resumed == nil)
+
+        // `run --year 2024` carries the other years from the latest snapshot: its hash goes on
+        // from 2024, and is that of every row (nothing changed: up to date; verify agrees).
+        let year = try fixture.grdp("run", "--year", "2024", "--verbose", "--log-format", "json")
+        #expect(year.status == 0, "\(year.stderr)")
+        #expect(try entry(year, resumed)?["year"] as? String == "2024", "\(year.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try fixture.grdp("verify").status == 0)
+
+        // last-run.json written by another build: every row is written.
+        cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
         var sales = try #require(cache["sales"] as? [String: Any])
         sales["build"] = "0.9.0 another build"
         cache["sales"] = sales
         try JSONSerialization.data(withJSONObject: cache).write(to: cacheURL)
-        #expect(try night("2024-06-01_more.zip", "T7,2024-07-07,2000000,completed,website,,67\n") == nil)
+        let foreign = try night("2024-06-01_more.zip", "T7,2024-07-07,2000000,completed,website,,67\n")
+        #expect(foreign.written == nil)
+        #expect(foreign.resumed == nil)
     }
 
     @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {

@@ -235,11 +235,24 @@ public struct PipelineRunner {
         let versions = try store.versions()
         let latest = try versions.last.map { try store.open(version: $0) }
         var carried: CarriedSales?
+        // The marks of the latest snapshot's content hash, when `last-run.json` describes that file:
+        // a run carrying that file's rows of the years before its first recomputed one hashes only
+        // the rows from there on (`ContentHash.Marks`).
+        let latestMarks = latest.flatMap { latest -> ContentHash.Marks? in
+            guard let lastRun, lastRun.describes(latest.meta), let marks = lastRun.contentMarks,
+                marks.isSealed(for: latest.meta.contentSHA256)
+            else { return nil }
+            return marks
+        }
+        var resume: ContentHash.Resume?
         if let years = options.years {
             report.recomputedYears = years.sorted()
             // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`).
             let previous = try latest?.loadContent(includingSales: false)
             carried = latest.map { CarriedSales(from: $0.url, exceptYears: years) }
+            if carried != nil, let latestMarks, let first = years.min() {
+                resume = ContentHash.Resume(fromYear: first, marks: latestMarks)
+            }
             let fresh = Set(content.indicators.map(\.year))
             for year in years.sorted() where !fresh.contains(year) {
                 let had = previous?.indicators.contains { $0.year == year } ?? false
@@ -271,6 +284,10 @@ public struct PipelineRunner {
                 {
                     carried = CarriedSales(from: latest.url, exceptYears: changed)
                     content.ecommerceSales.removeAll { !changed.contains($0.year) }
+                    if let latestMarks {
+                        // Nothing changed: every row is the latest file's, and the hash goes on from its end.
+                        resume = ContentHash.Resume(fromYear: changed.min() ?? Int.max, marks: latestMarks)
+                    }
                     logger.debug(
                         "Sales rows of unchanged years copied from the latest snapshot",
                         metadata: [
@@ -289,10 +306,18 @@ public struct PipelineRunner {
         // the file (at 1 M, ~70 MiB); the exports need everything else.
         let published = content
         content.ecommerceSales = []
-        let outcome = try store.publish(
+        let (outcome, contentMarks) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
-            carrying: carried)
+            carrying: carried, resume: resume)
         if let pendingDigests { salesDigests = pendingDigests.wait() }
+        if let contentMarks, contentMarks.rowsResumed > 0, let latest {
+            logger.debug(
+                "Content hash went on from the latest snapshot's, past its unchanged sales rows",
+                metadata: [
+                    "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
+                    "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
+                ])
+        }
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
         switch outcome {
         case .upToDate(let hash):
@@ -339,7 +364,7 @@ public struct PipelineRunner {
             }
             let cache = RunCache(
                 fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
-                ledger: ledgerSize, sales: salesDigests)
+                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash))
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {

@@ -26,6 +26,10 @@ struct RunCache: Codable {
     /// The `ecommerce_sales` rows of that run by year (absent in files written before they were
     /// kept): the next full run copies the unchanged years' rows from the snapshot file.
     var sales: SalesDigests?
+    /// Where that snapshot's content hash stood at each year's sales rows (absent in files written
+    /// before they were kept): the next run that copies the earlier years' rows from that file
+    /// hashes only the rows from its first changed year on.
+    var contentMarks: ContentHash.Marks?
 
     /// Whether `latest` is the snapshot this file was written with: the same version and content
     /// hash (a snapshot published since, or the file replaced, is not).

@@ -1,5 +1,4 @@
 internal import CSQLite
-internal import Crypto
 internal import Foundation
 
 /// The `content_sha256` of a snapshot: SHA-256 over a canonical serialisation of every table
@@ -29,20 +28,119 @@ enum ContentHash {
     static func compute(_ database: Database, splitThreshold: Int? = ContentHash.splitThreshold)
         throws(SnapshotError) -> String
     {
-        if let splitThreshold, let hash = try compute(database, splittingFrom: splitThreshold) { return hash }
-        return try compute(database, splittingFrom: nil)!
+        try computeMarking(database, splitThreshold: splitThreshold).hash
+    }
+
+    /// The hash, and where it stood at the start of each year's sales rows (`Marks`); with
+    /// `resume`, it goes on from the marks of the snapshot the resume names, at its year, when the
+    /// hash reaches the sales table in the state those marks began with (else it reads every row).
+    ///
+    /// The caller vouches that this database's sales rows before `resume.fromYear` are those of
+    /// the snapshot the marks were made on: `run` resumes only from the latest snapshot, in
+    /// the rows of the years it copied from that very file. `verify` never resumes.
+    static func computeMarking(
+        _ database: Database, splitThreshold: Int? = ContentHash.splitThreshold, resume: Resume? = nil
+    ) throws(SnapshotError) -> (hash: String, marks: Marks?) {
+        if let splitThreshold,
+            let result = try compute(database, splittingFrom: splitThreshold, resume: resume)
+        {
+            return result
+        }
+        return try compute(database, splittingFrom: nil, resume: resume)!
     }
 
     /// Large enough that the second connection and thread pay for themselves.
     static let splitThreshold = 20_000
 
+    /// The table whose rows are marked by year: its first column is `year`.
+    static let markedTable = "ecommerce_sales"
+
+    /// Where the hash stood in the sales table (`markedTable`), as one snapshot's hash went.
+    struct Marks: Codable, Equatable, Sendable {
+        struct Position: Codable, Equatable, Sendable {
+            /// The year whose first row comes next; nil after the last row.
+            var year: Int?
+            /// Rows of the table before this point.
+            var rowsBefore: Int
+            var state: ResumableSHA256
+        }
+
+        /// Just before the table's first row: everything before it, its header included.
+        var tableStart: ResumableSHA256
+        /// Each year's first row, in order, then the end of the rows (before their count).
+        var positions: [Position]
+        /// Rows this hash took from the marks it went on from instead of reading them (not kept).
+        var rowsResumed = 0
+        /// A SHA-256 of the marks and of the content hash of the snapshot they were made on
+        /// (`sealed(for:)`): marks damaged in their file, or kept for another snapshot, are not
+        /// gone on from. Empty until sealed.
+        var seal = ""
+
+        private enum CodingKeys: String, CodingKey {
+            case tableStart, positions, seal
+        }
+
+        /// The same marks, however many rows were taken from earlier ones and sealed or not.
+        static func == (a: Marks, b: Marks) -> Bool {
+            a.tableStart == b.tableStart && a.positions == b.positions
+        }
+
+        /// These marks sealed as those of the snapshot whose content hash is `contentSHA256`.
+        func sealed(for contentSHA256: String) -> Marks {
+            var marks = self
+            marks.seal = digest(for: contentSHA256)
+            return marks
+        }
+
+        /// Whether these marks were sealed, unchanged since, for the snapshot of `contentSHA256`.
+        func isSealed(for contentSHA256: String) -> Bool {
+            !seal.isEmpty && seal == digest(for: contentSHA256)
+        }
+
+        private func digest(for contentSHA256: String) -> String {
+            var hasher = ResumableSHA256()
+            func add(_ bytes: [UInt8]) {
+                withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update($0) }
+                bytes.withUnsafeBytes { hasher.update($0) }
+            }
+            func add(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { hasher.update($0) } }
+            func add(_ state: ResumableSHA256) {
+                for word in state.words { add(Int64(word)) }
+                add(Int64(bitPattern: state.length))
+                add(state.pending)
+            }
+            add(Array("grdp-content-marks-v1".utf8))
+            add(Array(contentSHA256.utf8))
+            add(tableStart)
+            for position in positions {
+                add(position.year.map { [1] + withUnsafeBytes(of: Int64($0).bigEndian) { Array($0) } } ?? [0])
+                add(Int64(position.rowsBefore))
+                add(position.state)
+            }
+            return lowercaseHex(hasher.digest())
+        }
+
+        /// Where rows of `year` and later begin: the first position of that year or a later one,
+        /// else the end.
+        func position(from year: Int) -> Position? {
+            positions.first { $0.year.map { $0 >= year } ?? true }
+        }
+    }
+
+    /// Going on from `marks` at `fromYear`.
+    struct Resume: Sendable {
+        var fromYear: Int
+        var marks: Marks
+    }
+
     /// The hash, or nil when a table read in halves did not give back every row once (a NULL in
     /// its columns, which the halves' comparisons leave out): the caller then reads it whole.
-    static func compute(_ database: Database, splittingFrom splitThreshold: Int?) throws(SnapshotError)
-        -> String?
+    static func compute(_ database: Database, splittingFrom splitThreshold: Int?, resume: Resume? = nil)
+        throws(SnapshotError) -> (hash: String, marks: Marks?)?
     {
         var serializer = Serializer()
         serializer.string(formatTag)
+        var marks: Marks?
         for table in try tableNames(database) {
             let quoted = quoteIdentifier(table)
             let probe = try database.prepare("SELECT * FROM \(quoted)")
@@ -54,32 +152,102 @@ enum ContentHash {
             for name in columnNames { serializer.string(name) }
 
             let order = (1...max(columnCount, 1)).map(String.init).joined(separator: ", ")
-            let rowCount: Int
+            var rowCount = 0
+            // The sales table's rows are marked at each year; with a resume that fits, those
+            // before its year are not read again.
+            var marker: YearMarker?
+            var filter: String?
+            if table == markedTable, columnNames.first == "year" {
+                let start = serializer.state()
+                var positions: [Marks.Position] = []
+                if let resume, resume.marks.tableStart == start,
+                    let from = resume.marks.position(from: resume.fromYear)
+                {
+                    serializer.resume(from.state)
+                    rowCount = from.rowsBefore
+                    positions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
+                    filter = "year >= \(resume.fromYear)"
+                }
+                marks = Marks(tableStart: start, positions: positions, rowsResumed: rowCount)
+                marker = YearMarker(rowsBefore: rowCount)
+            }
+            let marking = marker != nil
+            let whereClause = filter.map { " WHERE \($0)" } ?? ""
             if let splitThreshold, columnCount > 0,
-                let total = try database.integer("SELECT count(*) FROM \(quoted)"), total >= splitThreshold
+                let total = try database.integer("SELECT count(*) FROM \(quoted)\(whereClause)"),
+                total >= splitThreshold
             {
                 guard
                     let count = try serializeInHalves(
-                        database, table: quoted, columns: columnNames, order: order, total: Int(total),
-                        into: &serializer)
+                        database, table: quoted, filter: filter, columns: columnNames, order: order,
+                        total: Int(total), marker: &marker, into: &serializer)
                 else { return nil }
-                rowCount = count
+                rowCount += count
             } else {
-                let statement = try database.prepare("SELECT * FROM \(quoted) ORDER BY \(order)")
-                rowCount = try serializeRows(statement, columnCount: columnCount, into: &serializer)
+                let statement = try database.prepare("SELECT * FROM \(quoted)\(whereClause) ORDER BY \(order)")
+                rowCount += try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
+            }
+            if let marker {
+                marks!.positions += marker.positions
+                marks!.positions.append(Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state()))
+            } else if marking {
+                marks = nil
             }
             serializer.tag("E")
             serializer.count(rowCount)
         }
-        return serializer.finish()
+        return (serializer.finish(), marks)
     }
 
-    /// The rows of `statement` as the hash serialises them; returns how many.
-    private static func serializeRows(_ statement: Statement, columnCount: Int, into serializer: inout Serializer)
-        throws(SnapshotError) -> Int
-    {
+    /// Notes the hash's state at each year's first row of the marked table: right away on the
+    /// thread that hashes, or, for rows serialised into memory to be hashed later, as the byte
+    /// offset where the state is to be taken (`Serializer.raw`).
+    struct YearMarker {
+        /// Rows of the table before the first one this marker sees.
+        var rowsBefore: Int
+        private(set) var positions: [Marks.Position] = []
+        /// For collected rows: the year, the rows before and the offset in the collected bytes.
+        private(set) var offsets: [(year: Int, rowsBefore: Int, offset: Int)] = []
+        private var lastYear: Int64?
+
+        init(rowsBefore: Int, lastYear: Int64? = nil) {
+            self.rowsBefore = rowsBefore
+            self.lastYear = lastYear
+        }
+
+        /// Before serialising row `row` (counted from this marker's first) of year `year`.
+        mutating func row(_ row: Int, year: Int64, serializer: inout Serializer) {
+            guard year != lastYear else { return }
+            lastYear = year
+            if serializer.isCollecting {
+                offsets.append((Int(year), rowsBefore + row, serializer.collectedCount))
+            } else {
+                positions.append(
+                    Marks.Position(year: Int(year), rowsBefore: rowsBefore + row, state: serializer.state()))
+            }
+        }
+
+        /// The year of the last row seen.
+        var year: Int64? { lastYear }
+
+        mutating func append(_ positions: [Marks.Position]) { self.positions += positions }
+    }
+
+    /// The rows of `statement` as the hash serialises them; returns how many. With a `marker`, each
+    /// row's first column is its year, and the marker notes where each year begins.
+    private static func serializeRows(
+        _ statement: Statement, columnCount: Int, marker: inout YearMarker?, into serializer: inout Serializer
+    ) throws(SnapshotError) -> Int {
         var rowCount = 0
         while try statement.step() {
+            if marker != nil {
+                if statement.columnType(at: 0) == SQLITE_INTEGER {
+                    marker!.row(rowCount, year: statement.int64(at: 0), serializer: &serializer)
+                } else {
+                    // Not a year: no mark can be trusted for this table (a STRICT table never has one).
+                    marker = nil
+                }
+            }
             serializer.tag("R")
             for column in 0..<columnCount {
                 let type = statement.columnType(at: column)
@@ -105,18 +273,20 @@ enum ContentHash {
         return rowCount
     }
 
-    /// A large table's rows in key order, read as two halves at once: the rows before the middle
-    /// row (`(c1, …, ck) < (m1, …, mk)`, its columns up to the first NULL; this thread, hashed as
-    /// they come) and the others
-    /// (`>=`, another connection on another thread, serialised into memory and hashed after).
-    /// SQLite's row-value comparison orders exactly as `ORDER BY 1, …, n`, so the halves follow
-    /// each other; a NULL compares to nothing and would fall in neither half, so the counts are
-    /// checked: nil when the halves do not add up to `total`.
+    /// A large table's rows in key order (those `filter` keeps, if given), read as two halves at
+    /// once: the rows before the middle row (`(c1, …, ck) < (m1, …, mk)`, its columns up to the
+    /// first NULL; this thread, hashed as they come) and the others (`>=`, another connection on
+    /// another thread, serialised into memory and hashed after). SQLite's row-value comparison
+    /// orders exactly as `ORDER BY 1, …, n`, so the halves follow each other; a NULL compares to
+    /// nothing and would fall in neither half, so the counts are checked: nil when the halves do
+    /// not add up to `total`.
     private static func serializeInHalves(
-        _ database: Database, table: String, columns: [String], order: String, total: Int,
-        into serializer: inout Serializer
+        _ database: Database, table: String, filter: String?, columns: [String], order: String, total: Int,
+        marker: inout YearMarker?, into serializer: inout Serializer
     ) throws(SnapshotError) -> Int? {
-        let middle = try database.prepare("SELECT * FROM \(table) ORDER BY \(order) LIMIT 1 OFFSET \(total / 2)")
+        let whereClause = filter.map { " WHERE \($0)" } ?? ""
+        let middle = try database.prepare(
+            "SELECT * FROM \(table)\(whereClause) ORDER BY \(order) LIMIT 1 OFFSET \(total / 2)")
         guard try middle.step() else { return nil }
         // The middle row's columns up to its first NULL: a NULL in the pivot would leave the pivot
         // row itself in neither half, and the whole hash would be read again in one pass (an
@@ -124,16 +294,18 @@ enum ContentHash {
         // every large snapshot table has, the prefix splits as well as the whole row.
         let pivot = Array((0..<columns.count).map { middle.value(at: $0) }.prefix { $0 != .null })
         guard !pivot.isEmpty else {
-            let statement = try database.prepare("SELECT * FROM \(table) ORDER BY \(order)")
-            return try serializeRows(statement, columnCount: columns.count, into: &serializer)
+            let statement = try database.prepare("SELECT * FROM \(table)\(whereClause) ORDER BY \(order)")
+            return try serializeRows(statement, columnCount: columns.count, marker: &marker, into: &serializer)
         }
         let tuple = "(" + columns.prefix(pivot.count).map(quoteIdentifier).joined(separator: ", ") + ")"
         let parameters = "(" + Array(repeating: "?", count: pivot.count).joined(separator: ", ") + ")"
         func query(_ comparison: String) -> String {
-            "SELECT * FROM \(table) WHERE \(tuple) \(comparison) \(parameters) ORDER BY \(order)"
+            let kept = filter.map { "(\($0)) AND " } ?? ""
+            return "SELECT * FROM \(table) WHERE \(kept)\(tuple) \(comparison) \(parameters) ORDER BY \(order)"
         }
 
-        let upper = UpperHalf(path: database.path, sql: query(">="), pivot: pivot, columnCount: columns.count)
+        let upper = UpperHalf(
+            path: database.path, sql: query(">="), pivot: pivot, columnCount: columns.count, marking: marker != nil)
         let thread = Thread { upper.run() }
         thread.stackSize = 1 << 20
         thread.start()
@@ -142,10 +314,25 @@ enum ContentHash {
 
         let lower = try database.prepare(query("<"))
         try lower.bind(pivot)
-        let lowerCount = try serializeRows(lower, columnCount: columns.count, into: &serializer)
+        let lowerCount = try serializeRows(lower, columnCount: columns.count, marker: &marker, into: &serializer)
         upper.wait()
-        guard let (bytes, upperCount) = upper.result, lowerCount + upperCount == total else { return nil }
-        serializer.raw(bytes)
+        guard let (bytes, upperCount, upperMarker) = upper.result, lowerCount + upperCount == total else {
+            return nil
+        }
+        if marker != nil, let upperMarker {
+            // The upper half's first row may go on with the lower half's last year: not a new one.
+            let starts = upperMarker.offsets.filter { !($0.offset == 0 && Int64($0.year) == marker!.year) }
+            let states = serializer.raw(bytes, statesAt: starts.map(\.offset))
+            marker!.append(
+                zip(starts, states).map { start, state in
+                    Marks.Position(
+                        year: start.year, rowsBefore: marker!.rowsBefore + lowerCount + start.rowsBefore, state: state)
+                })
+        } else {
+            // The upper half met a row without a year: no marks for this table.
+            marker = nil
+            serializer.raw(bytes)
+        }
         return total
     }
 
@@ -157,17 +344,20 @@ enum ContentHash {
         private let sql: String
         private let pivot: [SQLValue]
         private let columnCount: Int
+        private let marking: Bool
         private let done = DispatchSemaphore(value: 0)
         private var waited = false
-        /// The serialised rows and their count; nil when the connection or the query failed (the
-        /// caller then reads the table whole on its own connection, and meets the error there).
-        private(set) var result: ([[UInt8]], Int)?
+        /// The serialised rows, their count and, when marking, where each year begins in them;
+        /// nil when the connection or the query failed (the caller then reads the table whole on
+        /// its own connection, and meets the error there).
+        private(set) var result: ([[UInt8]], Int, YearMarker?)?
 
-        init(path: String, sql: String, pivot: [SQLValue], columnCount: Int) {
+        init(path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool) {
             self.path = path
             self.sql = sql
             self.pivot = pivot
             self.columnCount = columnCount
+            self.marking = marking
         }
 
         func run() {
@@ -178,8 +368,10 @@ enum ContentHash {
                 let statement = try database.prepare(sql)
                 try statement.bind(pivot)
                 var serializer = Serializer(collecting: true)
-                let count = try ContentHash.serializeRows(statement, columnCount: columnCount, into: &serializer)
-                result = (serializer.collected(), count)
+                var marker = marking ? YearMarker(rowsBefore: 0) : nil
+                let count = try ContentHash.serializeRows(
+                    statement, columnCount: columnCount, marker: &marker, into: &serializer)
+                result = (serializer.collected(), count, marker)
             } catch {
                 result = nil
             }
@@ -218,12 +410,13 @@ enum ContentHash {
     /// Feeds SHA-256 through a 64 KiB buffer, or, collecting, keeps the bytes for a later `raw`.
     struct Serializer: ~Copyable {
         private static let capacity = 1 << 16
-        private var hasher = SHA256()
+        private var hasher = ResumableSHA256()
         private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Serializer.capacity, alignment: 16)
         private var used = 0
         private let collecting: Bool
         /// A collecting serializer's bytes, a full buffer at a time (no copying as they grow).
         private var kept: [[UInt8]] = []
+        private var keptCount = 0
 
         init(collecting: Bool = false) {
             self.collecting = collecting
@@ -231,6 +424,25 @@ enum ContentHash {
 
         deinit {
             buffer.deallocate()
+        }
+
+        var isCollecting: Bool { collecting }
+
+        /// Bytes a collecting serializer has taken so far.
+        var collectedCount: Int { keptCount + used }
+
+        /// The hash's state after everything serialised so far.
+        mutating func state() -> ResumableSHA256 {
+            precondition(!collecting, "a collecting serializer does not hash")
+            flush()
+            return hasher
+        }
+
+        /// Goes on from `state` instead of the bytes serialised so far.
+        mutating func resume(_ state: ResumableSHA256) {
+            precondition(!collecting, "a collecting serializer does not hash")
+            flush()
+            hasher = state
         }
 
         mutating func tag(_ character: Unicode.Scalar) {
@@ -278,8 +490,9 @@ enum ContentHash {
                 flush()
                 if collecting {
                     kept.append(Array(raw))
+                    keptCount += raw.count
                 } else {
-                    hasher.update(bufferPointer: raw)
+                    hasher.update(raw)
                 }
                 return
             }
@@ -298,19 +511,45 @@ enum ContentHash {
         private mutating func flush() {
             let filled = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
             if collecting {
-                if used > 0 { kept.append(Array(filled)) }
+                if used > 0 {
+                    kept.append(Array(filled))
+                    keptCount += used
+                }
             } else {
-                hasher.update(bufferPointer: filled)
+                hasher.update(filled)
             }
             used = 0
         }
 
         /// Bytes serialised elsewhere (a collecting serializer's), taken as they are.
         mutating func raw(_ chunks: [[UInt8]]) {
+            _ = raw(chunks, statesAt: [])
+        }
+
+        /// Bytes serialised elsewhere, taken as they are; returns the hash's state after each of
+        /// `offsets` bytes of them (ascending, at most their count).
+        mutating func raw(_ chunks: [[UInt8]], statesAt offsets: [Int]) -> [ResumableSHA256] {
             flush()
+            var states: [ResumableSHA256] = []
+            states.reserveCapacity(offsets.count)
+            var next = offsets.makeIterator()
+            var wanted = next.next()
+            var taken = 0
             for chunk in chunks {
-                chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                chunk.withUnsafeBytes { bytes in
+                    var start = 0
+                    while let offset = wanted, offset - taken <= bytes.count {
+                        hasher.update(UnsafeRawBufferPointer(rebasing: bytes[start..<(offset - taken)]))
+                        start = offset - taken
+                        states.append(hasher)
+                        wanted = next.next()
+                    }
+                    hasher.update(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                }
+                taken += chunk.count
             }
+            precondition(wanted == nil, "a state asked for past the bytes")
+            return states
         }
 
         /// A collecting serializer's bytes, in order.
@@ -321,7 +560,7 @@ enum ContentHash {
 
         consuming func finish() -> String {
             flush()
-            return lowercaseHex(hasher.finalize())
+            return lowercaseHex(hasher.digest())
         }
     }
 }

@@ -140,6 +140,16 @@ public struct SnapshotStore: Sendable {
         _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil
     ) throws -> PublishOutcome {
+        try publishMarking(consume content, meta: draft, skipIfHashEquals: skipIfHashEquals, carrying: carried).outcome
+    }
+
+    /// `publish`, also giving where the content hash stood at each year's sales rows
+    /// (`ContentHash.Marks`, for the next run), and, with `resume`, going on from the marks of
+    /// the snapshot carried from (see `ContentHash.computeMarking` for what the caller vouches).
+    func publishMarking(
+        _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
+        carrying carried: CarriedSales? = nil, resume: ContentHash.Resume? = nil
+    ) throws -> (outcome: PublishOutcome, marks: ContentHash.Marks?) {
         let folderPath = folder.path
         try FileSystem.makeDirectories(folderPath)
         let temporaryPath = folderPath + "/" + FileSystem.temporaryName()
@@ -153,6 +163,7 @@ public struct SnapshotStore: Sendable {
         }
 
         let meta: SnapshotMeta
+        var hashMarks: ContentHash.Marks?
         do {
             do {
                 // `run --year` starts from a copy of the snapshot it carries rows from, when that file
@@ -203,9 +214,10 @@ public struct SnapshotStore: Sendable {
             let database = try Database(path: temporaryPath, mode: .create)
             defer { database.close() }
             try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-            let hash = try ContentHash.compute(database)
+            let (hash, marks) = try ContentHash.computeMarking(database, resume: resume)
+            hashMarks = marks
             if let skipIfHashEquals, skipIfHashEquals == hash {
-                return .upToDate(contentSHA256: hash)
+                return (.upToDate(contentSHA256: hash), marks)
             }
             let version = (try versions().max() ?? 0) + 1
             meta = SnapshotMeta(
@@ -256,7 +268,7 @@ public struct SnapshotStore: Sendable {
             FileSystem.removeFile(finalPath)
             throw error
         }
-        return .published(meta)
+        return (.published(meta), hashMarks)
     }
 
     /// Whether the file at `url` holds exactly the tables this build writes (the same CREATE

@@ -29,7 +29,7 @@ import Testing
         let database = try Database(path: path, mode: .readOnlyImmutable)
         defer { database.close() }
         return (
-            try ContentHash.compute(database, splittingFrom: 1),
+            try ContentHash.compute(database, splittingFrom: 1)?.hash,
             try ContentHash.compute(database, splitThreshold: 1),
             try ContentHash.compute(database, splitThreshold: nil)
         )
@@ -160,5 +160,89 @@ import Testing
         try Data(bytes).write(to: url)
         let failures = try store.verify(version: meta.version)
         #expect(failures.map(\.check).contains(.contentHash), "\(failures)")
+    }
+
+    /// A snapshot-like database: a table before the sales table, the sales table (its first
+    /// column `year`) with `perYear` rows in each of `years` (`changed` years get other amounts),
+    /// and a table after it.
+    private func salesDatabase(
+        _ name: String, years: [Int], perYear: Int = 7000, changed: Set<Int> = [], district: String = "Gia Nghĩa"
+    ) throws -> String {
+        let values = years.map { year in
+            "SELECT \(year), value % 12 + 1, 'seller ' || (value % 901), '\(changed.contains(year) ? 7 : 3)' || value FROM s"
+        }
+        return try database(
+            name,
+            """
+            CREATE TABLE district(code TEXT NOT NULL, name TEXT NOT NULL) STRICT;
+            INSERT INTO district VALUES ('660', '\(district)'), ('661', 'Đắk Glong');
+            CREATE TABLE ecommerce_sales(
+              year INTEGER NOT NULL, month INTEGER NOT NULL, seller TEXT NOT NULL, net_vnd TEXT NOT NULL,
+              PRIMARY KEY (year, month, seller, net_vnd)) STRICT, WITHOUT ROWID;
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < \(perYear))
+            INSERT INTO ecommerce_sales \(values.isEmpty ? "SELECT 1, 1, '', '' WHERE 0" : values.joined(separator: " UNION ALL "));
+            CREATE TABLE grdp(year INTEGER NOT NULL, grdp_bvnd TEXT NOT NULL) STRICT;
+            INSERT INTO grdp VALUES (2022, '47300'), (2023, '51000');
+            """)
+    }
+
+    private func marked(_ path: String, splitThreshold: Int?, resume: ContentHash.Resume? = nil) throws
+        -> (hash: String, marks: ContentHash.Marks)
+    {
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        let (hash, marks) = try ContentHash.computeMarking(database, splitThreshold: splitThreshold, resume: resume)
+        #expect(hash == (try ContentHash.compute(database, splitThreshold: nil)))
+        return (hash, try #require(marks))
+    }
+
+    /// The marks a hash leaves at each year's sales rows let the next snapshot's hash go on from
+    /// its first changed year: whichever years changed, went or came, the hash and the marks are
+    /// those of reading every row, in one pass or in halves (whose upper half is marked from
+    /// memory), and exactly the rows before that year are taken from the marks.
+    @Test func goingOnFromTheMarksGivesTheHashOfEveryRow() throws {
+        let years = Array(2020...2024)
+        let old = try salesDatabase("old.sqlite", years: years)
+        let onePass = try marked(old, splitThreshold: nil)
+        let halves = try marked(old, splitThreshold: 1000)
+        #expect(halves.marks == onePass.marks)
+        #expect(onePass.marks.positions.map(\.year) == years + [nil])
+        #expect(onePass.marks.positions.map(\.rowsBefore) == [0, 7000, 14_000, 21_000, 28_000, 35_000])
+
+        // (name, years now, changed, first changed year, rows before it)
+        let cases: [(String, [Int], Set<Int>, Int, Int)] = [
+            ("2023 changed", years, [2023], 2023, 21_000),
+            ("2020 changed", years, [2020, 2022], 2020, 0),
+            ("2024 gone", Array(2020...2023), [], 2024, 28_000),
+            ("2021 gone", [2020, 2022, 2023, 2024], [], 2021, 7000),
+            ("2025 new", Array(2020...2025), [], 2025, 35_000),
+            ("2019 new", Array(2019...2024), [], 2019, 0),
+            ("nothing changed", years, [], Int.max, 35_000),
+            ("every row gone", [], [], 2020, 0),
+        ]
+        for (name, now, changed, from, before) in cases {
+            let path = try salesDatabase("\(name).sqlite", years: now, changed: changed)
+            let full = try marked(path, splitThreshold: nil)
+            for threshold in [nil, 1000] as [Int?] {
+                let resumed = try marked(
+                    path, splitThreshold: threshold, resume: ContentHash.Resume(fromYear: from, marks: halves.marks))
+                #expect(resumed.hash == full.hash, "\(name) \(threshold ?? 0)")
+                #expect(resumed.marks == full.marks, "\(name) \(threshold ?? 0)")
+                #expect(resumed.marks.rowsResumed == before, "\(name) \(threshold ?? 0)")
+            }
+        }
+    }
+
+    /// Marks made after other bytes than this hash's (a table before the sales table differs)
+    /// are not gone on from: every row is read, and the hash is still that of every row.
+    @Test func marksOfAnotherStartAreNotUsed() throws {
+        let old = try salesDatabase("old.sqlite", years: [2022, 2023], perYear: 300)
+        let marks = try marked(old, splitThreshold: nil).marks
+        let renamed = try salesDatabase(
+            "renamed.sqlite", years: [2022, 2023], perYear: 300, changed: [2023], district: "Gia Nghia")
+        let full = try marked(renamed, splitThreshold: nil)
+        let resumed = try marked(renamed, splitThreshold: nil, resume: ContentHash.Resume(fromYear: 2023, marks: marks))
+        #expect(resumed.hash == full.hash)
+        #expect(resumed.marks.rowsResumed == 0)
     }
 }
