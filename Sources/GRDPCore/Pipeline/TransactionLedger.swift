@@ -39,15 +39,15 @@ struct TransactionLedger {
     /// (number, stem) → slot.
     private var keys = PairTable<UInt32>()
 
+    /// (channel, id stem, digits) → the stem's number in `keys`; channels by a number of the key
+    /// pass's own (a handful of texts).
     private var stems: [TransactionBatch.Stem: UInt32] = [:]
-    private var strings: [String: UInt32] = [:]
-    private var stringValues: [String] = []
+    private var channels: [String: UInt32] = [:]
 
-    /// Group key → group index: the group pass's own state.
+    /// The texts and group keys: the group pass's own state.
     private var grouping = GroupIndex()
-    /// Per group: channel, seller, district (indices in `stringValues`), year, month, status index.
-    /// Per group: its key (texts as indices in `stringValues`), transactions and net sum — the
-    /// form Compute reads, so that handing the groups over is a filter, not a conversion.
+    /// Per group: its key (texts as indices in the group pass's texts), transactions and net sum —
+    /// the form Compute reads, so that handing the groups over is a filter, not a conversion.
     private var groups: [TransactionGroupTable.Group] = []
     /// The years whose groups are kept (`run --year`); nil keeps every year.
     private var keptYears: [Int16]?
@@ -65,7 +65,7 @@ struct TransactionLedger {
     /// Groups seen (with current transactions or not).
     var groupCount: Int { groups.count }
     /// Distinct texts interned.
-    var textCount: Int { stringValues.count }
+    var textCount: Int { grouping.textCount }
 
     /// - Parameter years: when given, only these years' groups are kept (`run --year`). Every
     /// key is still tracked, whatever its year: a revision may move a transaction into or out of
@@ -93,10 +93,8 @@ struct TransactionLedger {
         slotMember.reserveCapacity(keys + keys / 8)
         slotMantissa.reserveCapacity(keys + keys / 8)
         slotScale.reserveCapacity(keys + keys / 8)
-        grouping = GroupIndex(capacity: groups)
+        grouping = GroupIndex(capacity: groups, texts: texts + texts / 8)
         self.groups.reserveCapacity(groups + groups / 8)
-        strings.reserveCapacity(texts + texts / 8)
-        stringValues.reserveCapacity(texts + texts / 8)
     }
 
     /// How many rows ahead `apply` asks for a row's buckets: far enough for a miss to DRAM
@@ -117,10 +115,11 @@ struct TransactionLedger {
             memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
         }
         memberRanks[Int(member)] = rank
-        let stringMap = batch.strings.map { intern($0) }
         let stemMap = batch.stems.map { stem -> UInt32 in
-            let global = TransactionBatch.Stem(
-                channel: stringMap[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
+            let channelText = batch.strings[Int(stem.channel)]
+            let channel = channels[channelText] ?? UInt32(channels.count)
+            channels[channelText] = channel
+            let global = TransactionBatch.Stem(channel: channel, prefix: stem.prefix, width: stem.width)
             if let found = stems[global] { return found }
             let index = UInt32(stems.count)
             stems[global] = index
@@ -134,11 +133,23 @@ struct TransactionLedger {
         let rowGroups = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
         defer { rowGroups.deallocate() }
         let job = GroupPass(
-            index: grouping, rows: rows, stringMap: stringMap, keptYears: keptYears, out: rowGroups,
+            index: grouping, rows: rows, strings: batch.strings, keptYears: keptYears, out: rowGroups,
             chunkRows: max(1, passes.chunkRows))
         grouping = GroupIndex()
-        // Whatever happens below, the group pass has finished and its table is back when this returns.
-        defer { grouping = job.finish() }
+        // The groups this batch makes name their texts by the batch's indices until the group
+        // pass, which interns the texts, is over; then by the ledger's.
+        let firstNewGroup = groups.count
+        // Whatever happens below, the group pass has finished, its state is back and the new
+        // groups name the ledger's texts when this returns.
+        defer {
+            grouping = job.finish()
+            let textMap = job.textMap
+            for index in firstNewGroup..<groups.count {
+                groups[index].channel = textMap[Int(groups[index].channel)]
+                groups[index].seller = textMap[Int(groups[index].seller)]
+                groups[index].district = textMap[Int(groups[index].district)]
+            }
+        }
         if rows.count >= passes.parallelFrom {
             job.start()
         } else {
@@ -170,9 +181,8 @@ struct TransactionLedger {
                 // The group pass made this group at this row: the n-th new index is the n-th group.
                 groups.append(
                     TransactionGroupTable.Group(
-                        channel: stringMap[Int(row.channel)], seller: stringMap[Int(row.seller)],
-                        district: stringMap[Int(row.district)], year: row.year, month: row.month,
-                        status: row.status, transactions: 0, netVND: .zero))
+                        channel: row.channel, seller: row.seller, district: row.district, year: row.year,
+                        month: row.month, status: row.status, transactions: 0, netVND: .zero))
             }
             precondition(g < groups.count, "a group index ahead of the groups")
             let net: ExactDecimal
@@ -231,50 +241,77 @@ struct TransactionLedger {
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
     mutating func takeCurrentGroups() -> TransactionGroupTable {
         keys = PairTable()
+        let texts = grouping.takeTexts()
         grouping = GroupIndex()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
-        (stems, strings) = ([:], [:])
+        (stems, channels) = ([:], [:])
         MemoryRelease.returnFreedMemory()
         var current = groups
         groups = []
         current.removeAll { $0.transactions == 0 }
-        let table = TransactionGroupTable(texts: stringValues, nonEmptyGroups: current)
+        let table = TransactionGroupTable(texts: texts, nonEmptyGroups: current)
         let kept = keptYears
         self = TransactionLedger(passes: passes)
         keptYears = kept
         return table
     }
 
-    private mutating func intern(_ text: String) -> UInt32 {
-        if let id = strings[text] { return id }
-        let id = UInt32(stringValues.count)
-        strings[text] = id
-        stringValues.append(text)
-        return id
-    }
 }
 
-/// The group side of the ledger: each group's key (channel, seller, district, year, month,
-/// status, as interned texts) → its index, in the order groups are first met.
+/// The group side of the ledger: the texts (channels, sellers, districts), each interned once, and
+/// each group's key (channel, seller, district, year, month, status, texts by their index) → its
+/// index, in the order groups are first met.
 private struct GroupIndex {
     private var table: PairTable<UInt64>
     private(set) var count = 0
+    private var textIndex: [String: UInt32] = [:]
+    private var texts: [String] = []
 
-    init(capacity: Int = 16) {
+    init(capacity: Int = 16, texts: Int = 0) {
         table = PairTable(capacity: capacity)
+        textIndex.reserveCapacity(texts)
+        self.texts.reserveCapacity(texts)
+    }
+
+    var textCount: Int { texts.count }
+
+    /// The index of `text`, a new one the first time.
+    mutating func intern(_ text: String) -> UInt32 {
+        if let index = textIndex[text] { return index }
+        let index = UInt32(texts.count)
+        textIndex[text] = index
+        texts.append(text)
+        return index
+    }
+
+    /// The texts, by index; the index is emptied.
+    mutating func takeTexts() -> [String] {
+        textIndex = [:]
+        defer { texts = [] }
+        return texts
     }
 
     /// Writes the group of each row of `rows[range]` into `out` (-1 for a year not kept), giving
-    /// a group met for the first time the next index.
+    /// a group met for the first time the next index. The batch's texts (`strings`) are interned
+    /// as rows first need them, their index kept in `textMap` (`UInt32.max`: not yet), so that the
+    /// key pass can start on the first chunk without waiting for every text of the batch.
     mutating func assign(
-        _ rows: [TransactionBatch.Row], _ range: Range<Int>, stringMap: [UInt32], keptYears: [Int16]?,
-        into out: UnsafeMutableBufferPointer<Int32>
+        _ rows: [TransactionBatch.Row], _ range: Range<Int>, strings: [String], textMap: inout [UInt32],
+        keptYears: [Int16]?, into out: UnsafeMutableBufferPointer<Int32>
     ) {
         func isKept(_ row: TransactionBatch.Row) -> Bool { keptYears?.contains(row.year) ?? true }
+        func text(_ local: UInt32) -> UInt64 {
+            var index = textMap[Int(local)]
+            if index == .max {
+                index = intern(strings[Int(local)])
+                textMap[Int(local)] = index
+            }
+            return UInt64(index)
+        }
         func key(_ row: TransactionBatch.Row) -> (UInt64, UInt64) {
-            let seller = UInt64(stringMap[Int(row.seller)])
-            let district = UInt64(stringMap[Int(row.district)])
-            let channel = UInt64(stringMap[Int(row.channel)])
+            let seller = text(row.seller)
+            let district = text(row.district)
+            let channel = text(row.channel)
             return (
                 seller << 32 | district,
                 channel << 32 | UInt64(UInt16(bitPattern: row.year)) << 16 | UInt64(row.month) << 8
@@ -306,14 +343,18 @@ private struct GroupIndex {
 /// The group pass of one batch (`GroupIndex.assign` over every row, a chunk at a time), run on
 /// the caller's thread before the key pass (`run`) or on its own thread beside it (`start`).
 private final class GroupPass: @unchecked Sendable {
-    // @unchecked Sendable: `index` is used by one thread at a time (the pass's thread from `start`
-    // until it signals `done`, the caller after `finish` has waited for that); each chunk of `out`
+    // @unchecked Sendable: `index` and `textMap` are used by one thread at a time (the pass's thread
+    // from `start` until it signals `done`, the caller after `finish` has waited for that); each
+    // chunk of `out`
     // is written by the pass before it signals `chunkReady` and read by the caller only after
     // waiting for that signal; `readyEnd` and `started` are the caller's alone; the rest is
     // immutable.
     private var index: GroupIndex
     private let rows: [TransactionBatch.Row]
-    private let stringMap: [UInt32]
+    private let strings: [String]
+    /// The batch's texts by the ledger's index, once the pass is over (`UInt32.max` for a text no
+    /// kept row names).
+    private(set) var textMap: [UInt32] = []
     private let keptYears: [Int16]?
     private let out: UnsafeMutableBufferPointer<Int32>
     private let chunkRows: Int
@@ -323,12 +364,12 @@ private final class GroupPass: @unchecked Sendable {
     private var readyEnd = 0
 
     init(
-        index: GroupIndex, rows: [TransactionBatch.Row], stringMap: [UInt32], keptYears: [Int16]?,
+        index: GroupIndex, rows: [TransactionBatch.Row], strings: [String], keptYears: [Int16]?,
         out: UnsafeMutableBufferPointer<Int32>, chunkRows: Int
     ) {
         self.index = index
         self.rows = rows
-        self.stringMap = stringMap
+        self.strings = strings
         self.keptYears = keptYears
         self.out = out
         self.chunkRows = chunkRows
@@ -336,7 +377,8 @@ private final class GroupPass: @unchecked Sendable {
 
     /// Every row's group, on this thread, now.
     func run() {
-        index.assign(rows, rows.indices, stringMap: stringMap, keptYears: keptYears, into: out)
+        textMap = Array(repeating: .max, count: strings.count)
+        index.assign(rows, rows.indices, strings: strings, textMap: &textMap, keptYears: keptYears, into: out)
         readyEnd = rows.count
     }
 
@@ -344,10 +386,12 @@ private final class GroupPass: @unchecked Sendable {
     func start() {
         started = true
         let thread = Thread { [self] in
+            textMap = Array(repeating: .max, count: strings.count)
             var start = 0
             while start < rows.count {
                 let end = min(start + chunkRows, rows.count)
-                index.assign(rows, start..<end, stringMap: stringMap, keptYears: keptYears, into: out)
+                index.assign(
+                    rows, start..<end, strings: strings, textMap: &textMap, keptYears: keptYears, into: out)
                 chunkReady.signal()
                 start = end
             }
