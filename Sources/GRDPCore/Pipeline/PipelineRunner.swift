@@ -285,7 +285,8 @@ public struct PipelineRunner {
                     carried = CarriedSales(from: latest.url, exceptYears: changed)
                     content.ecommerceSales.removeAll { !changed.contains($0.year) }
                     if let latestMarks {
-                        // Nothing changed: every row is the latest file's, and the hash goes on from its end.
+                        // From the first changed year; with none, every row is the latest file's and
+                        // the hash goes on from the end of its rows.
                         resume = ContentHash.Resume(fromYear: changed.min() ?? Int.max, marks: latestMarks)
                     }
                     logger.debug(
