@@ -1,5 +1,6 @@
 #include "grdp_sha256.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -106,15 +107,21 @@ static int cpu_has_shani(void) {
 }
 #endif
 
-static int allow_cpu = 1;
+// Atomics: any thread may hash, and a test may switch the instructions off meanwhile (both ways
+// give the same digest, so a hash in flight is still right).
+static atomic_int allow_cpu = 1;
 
-void grdp_sha256_allow_cpu_instructions(int allow) { allow_cpu = allow; }
+void grdp_sha256_allow_cpu_instructions(int allow) { atomic_store_explicit(&allow_cpu, allow, memory_order_relaxed); }
 
 int grdp_sha256_uses_cpu_instructions(void) {
 #if defined(__x86_64__)
-    static int known = -1;
-    if (known < 0) known = cpu_has_shani();
-    return allow_cpu && known;
+    static atomic_int known = -1;
+    int has = atomic_load_explicit(&known, memory_order_relaxed);
+    if (has < 0) {
+        has = cpu_has_shani();
+        atomic_store_explicit(&known, has, memory_order_relaxed);
+    }
+    return atomic_load_explicit(&allow_cpu, memory_order_relaxed) && has;
 #else
     return 0;
 #endif
