@@ -19,12 +19,14 @@ struct LedgerSize: Codable, Equatable {
 ///
 /// About 46 bytes a key: a bucket of `PairTable` (16 bytes, the table at most ⅝ full) and a slot (20).
 ///
-/// A large batch is taken in two passes at once, on two threads: one finds each row's group
-/// (`GroupIndex`, the group keys' table, nothing else), a chunk of rows ahead of the other, which
-/// follows the keys and updates the groups' sums. The two share no mutable state: the group pass
-/// writes each row's group index into a buffer the key pass reads once the chunk is signalled
-/// ready, and the key pass creates the group itself when it meets a new index (rows come in the
-/// same order to both, so the n-th new group the key pass meets is the n-th the group pass made).
+/// A large batch is taken in two passes at once, on two threads: one interns the texts and finds
+/// each row's group (`GroupIndex`: the texts and the group keys' table, nothing else), a chunk of
+/// rows ahead of the other, which follows the keys and updates the groups' sums. The two share no
+/// mutable state: the group pass writes each row's group index into a buffer the key pass reads
+/// once the chunk is signalled ready, and the key pass creates the group itself when it meets a
+/// new index (rows come in the same order to both, so the n-th new group the key pass meets is
+/// the n-th the group pass made), naming its texts by the batch's indices until the group pass is
+/// over and has given the ledger's.
 struct TransactionLedger {
     /// Per slot (a current key): its group (-1 for a year not kept), the member that holds it, its
     /// net amount.
