@@ -235,14 +235,13 @@ public struct PipelineRunner {
         let versions = try store.versions()
         let latest = try versions.last.map { try store.open(version: $0) }
         var carried: CarriedSales?
-        // The marks of the latest snapshot's content hash, when `last-run.json` describes that file:
-        // a run carrying that file's rows of the years before its first recomputed one hashes only
-        // the rows from there on (`ContentHash.Marks`).
-        let latestMarks = latest.flatMap { latest -> ContentHash.Marks? in
-            guard let lastRun, lastRun.describes(latest.meta), let marks = lastRun.contentMarks,
-                marks.isSealed(for: latest.meta.contentSHA256)
-            else { return nil }
-            return marks
+        // What `last-run.json` says of the latest snapshot, when it describes that very file: its
+        // sales rows by year (`SalesDigests`) and where its content hash stood at each year
+        // (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
+        // recomputed one hashes only the rows from there on).
+        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
+        let latestMarks = latestRun.flatMap { run in
+            run.contentMarks.flatMap { $0.isSealed(for: run.contentSHA256) ? $0 : nil }
         }
         var resume: ContentHash.Resume?
         if let years = options.years {
@@ -269,9 +268,7 @@ public struct PipelineRunner {
         var salesDigests: SalesDigests?
         var pendingDigests: SalesDigests.Pending?
         if options.years == nil {
-            if !options.force, let latest, let lastRun, lastRun.describes(latest.meta), let earlier = lastRun.sales,
-                earlier.build == build
-            {
+            if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
                 let digests = SalesDigests(build: build, rows: content.ecommerceSales)
                 salesDigests = digests

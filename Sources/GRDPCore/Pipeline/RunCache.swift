@@ -39,9 +39,9 @@ struct RunCache: Codable {
 
     /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
     /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
-    /// than keys, no more texts than three a row (an implausible text count is dropped alone), and at most one key, group or text per 8 bytes of the archives now (a capacity
-    /// bought is memory touched, so a damaged or foreign file must not buy gigabytes; the ledger
-    /// grows as needed).
+    /// than keys, no more texts than three a row (an implausible text count is dropped alone), and
+    /// at most one key, group or text per 8 bytes of the archives now (a capacity bought is memory
+    /// touched, so a damaged or foreign file must not buy gigabytes; the ledger grows as needed).
     func ledgerHint(inputBytes: Int64) -> LedgerSize? {
         guard let ledger else { return nil }
         let accepted = ingest.archives.reduce(0) { sum, archive in

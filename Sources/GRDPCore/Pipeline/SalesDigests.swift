@@ -7,8 +7,8 @@ import Synchronization
 /// The next full run compares its own: the rows of a year whose digest did not change are already
 /// in the latest snapshot file, byte for byte, so the new snapshot starts from a copy of that file
 /// and inserts only the changed years' rows (`CarriedSales`), as `run --year` does. A nightly run
-/// with one new return usually changes one or two years of many. The content hash is still read
-/// back from the whole new file.
+/// with one new return usually changes one or two years of many. The content hash is then read
+/// back from the first changed year on (`ContentHash.Marks`).
 ///
 /// Only a digest of the same build counts: another build may compute or store the same rows
 /// differently. The runner also requires that the latest snapshot is the one the digests were

@@ -30,13 +30,13 @@ struct TransactionBatch: Sendable {
     }
 
     private(set) var rows: [Row] = []
-    private(set) var strings: [String] = []
+    private var interned = InternedTexts()
+    var strings: [String] { interned.texts }
     private(set) var stems: [Stem] = []
     /// Amount and refund of rows whose net does not fit `Int64` (or overflowed): the ledger
     /// subtracts them, as Compute did.
     private(set) var wide: [(amount: ExactDecimal, refund: ExactDecimal)] = []
 
-    private var stringIndex: [String: UInt32] = [:]
     private var stemIndex: [Stem: UInt32] = [:]
     private var lastStem: (stem: Stem, index: UInt32)?
     private var lastStrings: [(text: String, index: UInt32)] = []
@@ -48,7 +48,7 @@ struct TransactionBatch: Sendable {
     /// A sealed batch from its parts (`ArchiveCache`).
     init(rows: [Row], strings: [String], stems: [Stem], wide: [(amount: ExactDecimal, refund: ExactDecimal)]) {
         self.rows = rows
-        self.strings = strings
+        interned = InternedTexts(strings)
         self.stems = stems
         self.wide = wide
     }
@@ -105,7 +105,7 @@ struct TransactionBatch: Sendable {
 
     /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
     mutating func seal() {
-        stringIndex = [:]
+        interned.dropIndex()
         stemIndex = [:]
         lastStem = nil
         lastStrings = []
@@ -117,14 +117,7 @@ struct TransactionBatch: Sendable {
 
     private mutating func intern(_ text: String, memo: Int) -> UInt32 {
         if memo < lastStrings.count, lastStrings[memo].text == text { return lastStrings[memo].index }
-        let index: UInt32
-        if let found = stringIndex[text] {
-            index = found
-        } else {
-            index = UInt32(strings.count)
-            stringIndex[text] = index
-            strings.append(text)
-        }
+        let index = interned.intern(text)
         while lastStrings.count <= memo { lastStrings.append((text, index)) }
         lastStrings[memo] = (text, index)
         return index

@@ -67,7 +67,7 @@ struct TransactionLedger {
     /// Groups seen (with current transactions or not).
     var groupCount: Int { groups.count }
     /// Distinct texts interned.
-    var textCount: Int { grouping.textCount }
+    var textCount: Int { grouping.texts.count }
 
     /// - Parameter years: when given, only these years' groups are kept (`run --year`). Every
     /// key is still tracked, whatever its year: a revision may move a transaction into or out of
@@ -117,10 +117,11 @@ struct TransactionLedger {
             memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
         }
         memberRanks[Int(member)] = rank
+        let strings = batch.strings
         let stemMap = batch.stems.map { stem -> UInt32 in
-            let channelText = batch.strings[Int(stem.channel)]
+            let channelText = strings[Int(stem.channel)]
             let channel = channels[channelText] ?? UInt32(channels.count)
-            channels[channelText] = channel
+            if channel == channels.count { channels[channelText] = channel }
             let global = TransactionBatch.Stem(channel: channel, prefix: stem.prefix, width: stem.width)
             if let found = stems[global] { return found }
             let index = UInt32(stems.count)
@@ -135,7 +136,7 @@ struct TransactionLedger {
         let rowGroups = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
         defer { rowGroups.deallocate() }
         let job = GroupPass(
-            index: grouping, rows: rows, strings: batch.strings, keptYears: keptYears, out: rowGroups,
+            index: grouping, rows: rows, strings: strings, keptYears: keptYears, out: rowGroups,
             chunkRows: max(1, passes.chunkRows))
         grouping = GroupIndex()
         // The groups this batch makes name their texts by the batch's indices until the group
@@ -243,7 +244,7 @@ struct TransactionLedger {
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
     mutating func takeCurrentGroups() -> TransactionGroupTable {
         keys = PairTable()
-        let texts = grouping.takeTexts()
+        let texts = grouping.texts.take()
         grouping = GroupIndex()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
         (stems, channels) = ([:], [:])
@@ -266,31 +267,11 @@ struct TransactionLedger {
 private struct GroupIndex {
     private var table: PairTable<UInt64>
     private(set) var count = 0
-    private var textIndex: [String: UInt32] = [:]
-    private var texts: [String] = []
+    var texts: InternedTexts
 
     init(capacity: Int = 16, texts: Int = 0) {
         table = PairTable(capacity: capacity)
-        textIndex.reserveCapacity(texts)
-        self.texts.reserveCapacity(texts)
-    }
-
-    var textCount: Int { texts.count }
-
-    /// The index of `text`, a new one the first time.
-    mutating func intern(_ text: String) -> UInt32 {
-        if let index = textIndex[text] { return index }
-        let index = UInt32(texts.count)
-        textIndex[text] = index
-        texts.append(text)
-        return index
-    }
-
-    /// The texts, by index; the index is emptied.
-    mutating func takeTexts() -> [String] {
-        textIndex = [:]
-        defer { texts = [] }
-        return texts
+        self.texts = InternedTexts(capacity: texts)
     }
 
     /// Writes the group of each row of `rows[range]` into `out` (-1 for a year not kept), giving
@@ -305,7 +286,7 @@ private struct GroupIndex {
         func text(_ local: UInt32) -> UInt64 {
             var index = textMap[Int(local)]
             if index == .max {
-                index = intern(strings[Int(local)])
+                index = texts.intern(strings[Int(local)])
                 textMap[Int(local)] = index
             }
             return UInt64(index)

@@ -98,26 +98,27 @@ enum ContentHash {
         }
 
         private func digest(for contentSHA256: String) -> String {
-            var hasher = ResumableSHA256()
-            func add(_ bytes: [UInt8]) {
-                withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update($0) }
-                bytes.withUnsafeBytes { hasher.update($0) }
-            }
-            func add(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { hasher.update($0) } }
-            func add(_ state: ResumableSHA256) {
-                for word in state.words { add(Int64(word)) }
-                add(Int64(bitPattern: state.length))
-                add(state.pending)
-            }
-            add(Array("grdp-content-marks-v1".utf8))
-            add(Array(contentSHA256.utf8))
-            add(tableStart)
+            var serializer = Serializer()
+            serializer.string("grdp-content-marks-v1")
+            serializer.string(contentSHA256)
+            Self.add(tableStart, to: &serializer)
             for position in positions {
-                add(position.year.map { [1] + withUnsafeBytes(of: Int64($0).bigEndian) { Array($0) } } ?? [0])
-                add(Int64(position.rowsBefore))
-                add(position.state)
+                if let year = position.year {
+                    serializer.tag("Y")
+                    serializer.uint64(UInt64(bitPattern: Int64(year)))
+                } else {
+                    serializer.tag("E")
+                }
+                serializer.count(position.rowsBefore)
+                Self.add(position.state, to: &serializer)
             }
-            return lowercaseHex(hasher.digest())
+            return serializer.finish()
+        }
+
+        private static func add(_ state: ResumableSHA256, to serializer: inout Serializer) {
+            for word in state.words { serializer.uint64(UInt64(word)) }
+            serializer.uint64(state.length)
+            state.pending.withUnsafeBytes { serializer.bytes($0) }
         }
 
         /// Where rows of `year` and later begin: the first position of that year or a later one,
@@ -154,24 +155,25 @@ enum ContentHash {
             let order = (1...max(columnCount, 1)).map(String.init).joined(separator: ", ")
             var rowCount = 0
             // The sales table's rows are marked at each year; with a resume that fits, those
-            // before its year are not read again.
+            // before its year are not read again, and their marks are the resumed ones.
             var marker: YearMarker?
+            var tableStart: ResumableSHA256?
+            var resumedPositions: [Marks.Position] = []
             var filter: String?
             if table == markedTable, columnNames.first == "year" {
                 let start = serializer.state()
-                var positions: [Marks.Position] = []
                 if let resume, resume.marks.tableStart == start,
                     let from = resume.marks.position(from: resume.fromYear)
                 {
                     serializer.resume(from.state)
                     rowCount = from.rowsBefore
-                    positions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
+                    resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
                     filter = "year >= \(resume.fromYear)"
                 }
-                marks = Marks(tableStart: start, positions: positions, rowsResumed: rowCount)
+                tableStart = start
                 marker = YearMarker(rowsBefore: rowCount)
             }
-            let marking = marker != nil
+            let resumedRows = rowCount
             let whereClause = filter.map { " WHERE \($0)" } ?? ""
             if let splitThreshold, columnCount > 0,
                 let total = try database.integer("SELECT count(*) FROM \(quoted)\(whereClause)"),
@@ -187,11 +189,12 @@ enum ContentHash {
                 let statement = try database.prepare("SELECT * FROM \(quoted)\(whereClause) ORDER BY \(order)")
                 rowCount += try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
             }
-            if let marker {
-                marks!.positions += marker.positions
-                marks!.positions.append(Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state()))
-            } else if marking {
-                marks = nil
+            // A marker dropped on the way met a row without a year: no marks for this table.
+            if let marker, let tableStart {
+                let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
+                marks = Marks(
+                    tableStart: tableStart, positions: resumedPositions + marker.positions + [end],
+                    rowsResumed: resumedRows)
             }
             serializer.tag("E")
             serializer.count(rowCount)
@@ -210,9 +213,8 @@ enum ContentHash {
         private(set) var offsets: [(year: Int, rowsBefore: Int, offset: Int)] = []
         private var lastYear: Int64?
 
-        init(rowsBefore: Int, lastYear: Int64? = nil) {
+        init(rowsBefore: Int) {
             self.rowsBefore = rowsBefore
-            self.lastYear = lastYear
         }
 
         /// Before serialising row `row` (counted from this marker's first) of year `year`.

@@ -77,10 +77,8 @@ extension ResumableSHA256: Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let words = try container.decode([UInt32].self, forKey: .words)
         let length = try container.decode(UInt64.self, forKey: .length)
-        let hex = try container.decode(String.self, forKey: .pending)
-        guard let pending = bytes(fromHex: hex),
-            let state = ResumableSHA256(words: words, length: length, pending: pending)
-        else {
+        let pending = try container.decode([UInt8].self, forKey: .pending)
+        guard let state = ResumableSHA256(words: words, length: length, pending: pending) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .pending, in: container, debugDescription: "not a SHA-256 state")
         }
@@ -91,29 +89,6 @@ extension ResumableSHA256: Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(words, forKey: .words)
         try container.encode(length, forKey: .length)
-        try container.encode(lowercaseHex(pending), forKey: .pending)
+        try container.encode(pending, forKey: .pending)
     }
-}
-
-/// The bytes of a lowercase or uppercase hex text of even length; nil for anything else.
-private func bytes(fromHex text: String) -> [UInt8]? {
-    let digits = Array(text.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    func value(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-    var result: [UInt8] = []
-    result.reserveCapacity(digits.count / 2)
-    var index = 0
-    while index < digits.count {
-        guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-        result.append(high << 4 | low)
-        index += 2
-    }
-    return result
 }

@@ -76,9 +76,9 @@ import Testing
         }
         // A state that does not add up is refused, not taken.
         let bad = [
-            #"{"words":[1,2,3,4,5,6,7,8],"length":3,"pending":"0102"}"#,
-            #"{"words":[1,2,3,4,5,6,7],"length":0,"pending":""}"#,
-            #"{"words":[1,2,3,4,5,6,7,8],"length":1,"pending":"zz"}"#,
+            #"{"words":[1,2,3,4,5,6,7,8],"length":3,"pending":[1,2]}"#,
+            #"{"words":[1,2,3,4,5,6,7],"length":0,"pending":[]}"#,
+            #"{"words":[1,2,3,4,5,6,7,8],"length":1,"pending":[256]}"#,
         ]
         for text in bad {
             #expect(throws: DecodingError.self) {
