@@ -295,6 +295,22 @@ import Testing
         #expect(try entry(year, resumed)?["year"] as? String == "2024", "\(year.stderr)")
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
         #expect(try fixture.grdp("verify").status == 0)
+        // A new 2024 order recomputed by `run --year 2024`: a new snapshot whose stored content hash,
+        // gone on from 2024, is the one `verify` recomputes from every row (CONTRACT §6) and the
+        // one `run --force` gives.
+        try fixture.write(
+            [.init(path: "transactions.csv", text: header + "T9,2024-09-09,3000000,completed,website,,67\n")],
+            format: .zip, as: "2024-05-20_more.zip")
+        let recomputed = try fixture.grdp("run", "--year", "2024", "--verbose", "--log-format", "json")
+        #expect(recomputed.status == 0, "\(recomputed.stderr)")
+        #expect(try entry(recomputed, resumed)?["year"] as? String == "2024", "\(recomputed.stderr)")
+        let yearReport = try #require(try fixture.reportsWritten().last)
+        #expect(yearReport["outcome"] as? String == "snapshot")
+        #expect(try fixture.grdp("verify").status == 0)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(
+            try fixture.reportsWritten().last?["content_sha256"] as? String
+                == yearReport["content_sha256"] as? String)
 
         // last-run.json written by another build: every row is written.
         cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
