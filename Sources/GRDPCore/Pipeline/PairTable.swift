@@ -1,8 +1,8 @@
 internal import CMemory
 
 /// An open-addressing hash table from a pair of words (64 bits and `Second`) to a 32-bit index:
-/// the revision ledger's maps from a transaction key (number, stem: `UInt32`, 16-byte buckets) or
-/// a group key (two packed 64-bit words, 24-byte buckets) to its slot. Linear probing, at most ⅝ full,
+/// the revision ledger's map from a transaction key (number, stem: `UInt32`, 16-byte buckets) to its
+/// slot. (Its group keys, fewer and twice as wide, are in `NumberedPairs`.) Linear probing, at most ⅝ full,
 /// a multiply-xorshift mix instead of `Hasher` (SipHash): these keys are small integers built by
 /// the ledger itself, and a row costs one probe or two.
 struct PairTable<Second: FixedWidthInteger & UnsignedInteger> {

@@ -265,12 +265,12 @@ struct TransactionLedger {
 /// each group's key (channel, seller, district, year, month, status, texts by their index) → its
 /// index, in the order groups are first met.
 private struct GroupIndex {
-    private var table: PairTable<UInt64>
-    private(set) var count = 0
+    private var table: NumberedPairs
+    var count: Int { table.count }
     var texts: InternedTexts
 
     init(capacity: Int = 16, texts: Int = 0) {
-        table = PairTable(capacity: capacity)
+        table = NumberedPairs(capacity: capacity)
         self.texts = InternedTexts(capacity: texts)
     }
 
@@ -291,35 +291,49 @@ private struct GroupIndex {
             }
             return UInt64(index)
         }
-        func key(_ row: TransactionBatch.Row) -> (UInt64, UInt64) {
+        func key(_ row: TransactionBatch.Row) -> Key {
             let seller = text(row.seller)
             let district = text(row.district)
             let channel = text(row.channel)
-            return (
-                seller << 32 | district,
-                channel << 32 | UInt64(UInt16(bitPattern: row.year)) << 16 | UInt64(row.month) << 8
+            return Key(
+                a: seller << 32 | district,
+                b: channel << 32 | UInt64(UInt16(bitPattern: row.year)) << 16 | UInt64(row.month) << 8
                     | UInt64(row.status)
             )
         }
+        // The table is far larger than the caches at 10 M transactions: a row's bucket is asked
+        // for `distance` rows ahead and the key it holds half way, so that the misses overlap.
+        // Keys are made once, when a row is first looked ahead at, and kept in a ring until used.
         let distance = TransactionLedger.prefetchDistance
+        var ahead = [Key?](repeating: nil, count: distance)
+        func keyAhead(_ index: Int) -> Key? {
+            guard index < range.upperBound, isKept(rows[index]) else { return nil }
+            return key(rows[index])
+        }
+        for index in range.lowerBound..<min(range.lowerBound + distance, range.upperBound) {
+            ahead[index % distance] = keyAhead(index)
+            if let k = ahead[index % distance] { table.prefetch(k.a, k.b) }
+        }
         for index in range {
-            // The table is far larger than the caches at 10 M transactions: ask for a later
-            // row's bucket now, so that the misses overlap.
-            if index + distance < rows.count, isKept(rows[index + distance]) {
-                let (a, b) = key(rows[index + distance])
-                table.prefetch(a, b)
+            let slot = index % distance
+            let own = ahead[slot]
+            let next = keyAhead(index + distance)
+            ahead[slot] = next
+            if let next { table.prefetch(next.a, next.b) }
+            if let half = ahead[(index + distance / 2) % distance], index + distance / 2 < range.upperBound {
+                table.prefetchKey(half.a, half.b)
             }
-            let row = rows[index]
-            guard isKept(row) else {
+            guard let own else {
                 out[index] = -1
                 continue
             }
-            let (a, b) = key(row)
-            let next = Int32(count)
-            let found = table.findOrInsert(a, b) { next }
-            if found.inserted { count += 1 }
-            out[index] = found.value
+            out[index] = table.number(own.a, own.b).number
         }
+    }
+
+    private struct Key {
+        var a: UInt64
+        var b: UInt64
     }
 }
 
