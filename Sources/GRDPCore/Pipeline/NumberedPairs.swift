@@ -1,10 +1,10 @@
 internal import CMemory
 
 /// Pairs of 64-bit words numbered 0, 1, 2… in the order first met: the revision ledger's group
-/// keys → group index. Same job as `PairTable<UInt64>`, in a third of its memory: the keys are
-/// kept once, densely, in number order, and the hash table holds only their 4-byte numbers
-/// (`-1` empty; linear probing, at most half full). At 10 M transactions (2.9 M groups) that is
-/// 32 MiB of table and 44 MiB of keys instead of 192 MiB of 24-byte buckets.
+/// keys → group index. The keys are kept once, densely, in number order, and the hash table holds
+/// only their 4-byte numbers (`-1` empty; linear probing, at most half full): at 10 M transactions
+/// (2.9 M groups) 32 MiB of table and 44 MiB of keys, where 24-byte buckets holding the keys took
+/// 192 MiB.
 ///
 /// The price is a second memory access per occupied bucket probed (the key behind a number):
 /// `prefetch` asks for the table's bucket, `prefetchKey` for the key it holds, some rows apart.
@@ -37,11 +37,7 @@ struct NumberedPairs {
 
     @inline(__always)
     private static func bucket(_ a: UInt64, _ b: UInt64, mask: Int) -> Int {
-        var h = a &* 0x9E37_79B9_7F4A_7C15 ^ (b &+ 0x632B_E59B_D9B4_E019) &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= h >> 31
-        h = h &* 0x94D0_49BB_1331_11EB
-        h ^= h >> 29
-        return Int(truncatingIfNeeded: h) & mask
+        Int(truncatingIfNeeded: SlotIndex.hash(a, b)) & mask
     }
 
     /// The number of `(a, b)`, giving it the next one (`count`) when first met.

@@ -17,7 +17,8 @@ struct LedgerSize: Codable, Equatable {
 /// the sums Compute reads (`TransactionGroup`). Exact: keys and amounts are never hashed or
 /// rounded away (a key is an interned stem and a number; see `TransactionBatch`).
 ///
-/// About 46 bytes a key: a bucket of `PairTable` (16 bytes, the table at most ⅝ full) and a slot (20).
+/// About 40 bytes a key: its slot (the key, 12 bytes; what a replacement takes back out, 20) and the
+/// buckets of `SlotIndex` that find it (4 bytes each, at most ⅝ full).
 ///
 /// A large batch is taken in two passes at once, on two threads: one interns the texts and finds
 /// each row's group (`GroupIndex`: the texts and the group keys' table, nothing else), a chunk of
@@ -38,8 +39,10 @@ struct TransactionLedger {
     private var wideNets: [ExactDecimal] = []
     /// Per member: its rank (see `apply`).
     private var memberRanks: [Int32] = []
-    /// (number, stem) → slot.
-    private var keys = PairTable<UInt32>()
+    /// Per slot: its key (number, stem), and the index of the slots by key.
+    private var slotNumber: [UInt64] = []
+    private var slotStem: [UInt32] = []
+    private var keys = SlotIndex()
 
     /// (channel, id stem, digits) → the stem's number in `keys`; channels by a number of the key
     /// pass's own (a handful of texts).
@@ -87,10 +90,12 @@ struct TransactionLedger {
     /// The hash tables are written whole when made (empty buckets), so they get no more than asked.
     init(expecting size: LedgerSize, keepingYears years: Set<Int>? = nil, passes: Passes = Passes()) {
         self.init(keepingYears: years, passes: passes)
-        let keys = min(max(size.transactionKeys, 0), 1 << 28)
+        let keys = min(max(size.transactionKeys, 0), SlotIndex.maxCount)
         let groups = min(max(size.transactionGroups, 0), 1 << 28)
         let texts = min(max(size.texts ?? 0, 0), 1 << 28)
-        self.keys = PairTable(capacity: keys)
+        self.keys = SlotIndex(capacity: keys)
+        slotNumber.reserveCapacity(keys + keys / 8)
+        slotStem.reserveCapacity(keys + keys / 8)
         slotGroup.reserveCapacity(keys + keys / 8)
         slotMember.reserveCapacity(keys + keys / 8)
         slotMantissa.reserveCapacity(keys + keys / 8)
@@ -128,7 +133,9 @@ struct TransactionLedger {
             stems[global] = index
             return index
         }
-        keys.reserve(keys.count + batch.count)
+        keys.reserve(keys.count + batch.count) { [slotNumber, slotStem] slot in
+            SlotIndex.hash(slotNumber[Int(slot)], UInt64(slotStem[Int(slot)]))
+        }
         let rows = batch.rows
         guard !rows.isEmpty else { return }
 
@@ -170,7 +177,7 @@ struct TransactionLedger {
             // is ready.
             if index + Self.prefetchDistance < rows.count {
                 let ahead = rows[index + Self.prefetchDistance]
-                keys.prefetch(ahead.number, stemMap[Int(ahead.stem)])
+                keys.prefetch(hash: SlotIndex.hash(ahead.number, UInt64(stemMap[Int(ahead.stem)])))
             }
             if index + Self.prefetchDistance / 2 < chunkEnd {
                 let group = Int(rowGroups[index + Self.prefetchDistance / 2])
@@ -198,8 +205,13 @@ struct TransactionLedger {
                 scale = ~Int32(wideNets.count)
                 wideNets.append(net)
             }
-            let slot = keys.findOrInsert(row.number, stemMap[Int(row.stem)]) { Int32(slotGroup.count) }
+            let stem = stemMap[Int(row.stem)]
+            let slot = keys.findOrInsert(hash: SlotIndex.hash(row.number, UInt64(stem)), next: Int32(slotGroup.count)) {
+                slotNumber[Int($0)] == row.number && slotStem[Int($0)] == stem
+            }
             if slot.inserted {
+                slotNumber.append(row.number)
+                slotStem.append(stem)
                 if g >= 0 {
                     groups[g].transactions += 1
                     groups[g].netVND = try groups[g].netVND + net
@@ -210,7 +222,7 @@ struct TransactionLedger {
                 slotScale.append(scale)
                 continue
             }
-            let s = Int(slot.value)
+            let s = Int(slot.slot)
             if memberRanks[Int(slotMember[s])] > rank {
                 // A later archive's record of this key came first: this one is superseded as it
                 // arrives (its group, new or not, is left as it was).
@@ -243,7 +255,8 @@ struct TransactionLedger {
     /// over the ledger's interned texts. Empties the ledger, freeing its per-key slots first: at the
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
     mutating func takeCurrentGroups() -> TransactionGroupTable {
-        keys = PairTable()
+        keys = SlotIndex()
+        (slotNumber, slotStem) = ([], [])
         let texts = grouping.texts.take()
         grouping = GroupIndex()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
