@@ -38,7 +38,11 @@ struct TransactionBatch: Sendable {
     private(set) var wide: [(amount: ExactDecimal, refund: ExactDecimal)] = []
 
     private var stemIndex: [Stem: UInt32] = [:]
-    private var lastStem: (stem: Stem, index: UInt32)?
+    /// The stems met last (a handful: ids alternate between a few prefixes, a channel's and a
+    /// period's), compared byte by byte before hashing a stem into `stemIndex`.
+    private var recentStems: [(stem: Stem, index: UInt32)] = []
+    private var nextRecent = 0
+    private static let recentStemCount = 8
     private var lastStrings: [(text: String, index: UInt32)] = []
 
     var count: Int { rows.count }
@@ -83,10 +87,11 @@ struct TransactionBatch: Sendable {
             }
             let width = UInt8(bytes.count - start)
             let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
-            if let last = lastStem, last.stem.width == width, last.stem.channel == channel,
-                last.stem.prefix.elementsEqual(prefix)
+            for recent in recentStems
+            where recent.stem.width == width && recent.stem.channel == channel
+                && recent.stem.prefix.elementsEqual(prefix)
             {
-                return (number, last.index)
+                return (number, recent.index)
             }
             let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
             let index: UInt32
@@ -97,7 +102,12 @@ struct TransactionBatch: Sendable {
                 stemIndex[stem] = index
                 stems.append(stem)
             }
-            lastStem = (stem, index)
+            if recentStems.count < TransactionBatch.recentStemCount {
+                recentStems.append((stem, index))
+            } else {
+                recentStems[nextRecent] = (stem, index)
+                nextRecent = (nextRecent + 1) % TransactionBatch.recentStemCount
+            }
             return (number, index)
         }
         rows.append(row)
@@ -107,7 +117,7 @@ struct TransactionBatch: Sendable {
     mutating func seal() {
         interned.dropIndex()
         stemIndex = [:]
-        lastStem = nil
+        recentStems = []
         lastStrings = []
     }
 
