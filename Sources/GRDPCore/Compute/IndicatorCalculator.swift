@@ -16,6 +16,12 @@ public enum IndicatorCalculator {
     static let vndToBillion = 9
 
     public static func compute(_ input: ComputeInput, methodology: Methodology) throws -> ComputeOutput {
+        try compute(input, methodology: methodology, twoThreadsFrom: 1 << 14)
+    }
+
+    /// - Parameter twoThreadsFrom: the number of groups from which the group loop runs in two halves
+    ///   at once (below, a second thread costs more than it saves); tests give 1 and `Int.max`.
+    static func compute(_ input: ComputeInput, methodology: Methodology, twoThreadsFrom: Int) throws -> ComputeOutput {
         // Enterprise records by (tax code, year), for seller matching: each distinct tax code gets a
         // number, so a group's seller is matched by integers once its text is resolved.
         var codeNumbers: [String: Int] = [:]
@@ -29,32 +35,11 @@ public enum IndicatorCalculator {
         if !input.transactions.isEmpty { table.append(try TransactionGroup.grouping(input.transactions)) }
         let texts = table.texts
 
-        // Per distinct seller text: the numbers of its own tax code and, for a branch (13 digits),
-        // of its 10-digit parent, which it matches when it has no record of its own; -1 for none.
-        var sellerCodes = [(own: Int, parent: Int)?](repeating: nil, count: texts.count)
-        func seller(_ text: UInt32, year: Int16) -> Int? {
-            let codes: (own: Int, parent: Int)
-            if let known = sellerCodes[Int(text)] {
-                codes = known
-            } else {
-                let code = texts[Int(text)]
-                var parent = -1
-                if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
-                    parent = codeNumbers[String(code[..<dash])] ?? -1
-                }
-                codes = (code.isEmpty ? -1 : codeNumbers[code] ?? -1, parent)
-                sellerCodes[Int(text)] = codes
-            }
-            if codes.own >= 0, let index = enterpriseIndex[codes.own, Int(year)] { return index }
-            if codes.parent >= 0 { return enterpriseIndex[codes.parent, Int(year)] }
-            return nil
-        }
+        // Per channel text: its va ratio (CONTRACT §5), looked up once; read by both halves below and
+        // by the sales rows.
         var vaRatios = [ExactDecimal?](repeating: nil, count: texts.count)
-        func vaRatio(_ channel: UInt32) -> ExactDecimal {
-            if let known = vaRatios[Int(channel)] { return known }
-            let ratio = methodology.vaRatio(channel: texts[Int(channel)])
-            vaRatios[Int(channel)] = ratio
-            return ratio
+        for group in table.groups where vaRatios[Int(group.channel)] == nil {
+            vaRatios[Int(group.channel)] = methodology.vaRatio(channel: texts[Int(group.channel)])
         }
         let countedStatuses = TransactionStatus.allCases.map { methodology.countedStatuses.contains($0) }
 
@@ -63,50 +48,52 @@ public enum IndicatorCalculator {
         var ecommerce: [Int: ExactDecimal] = [:]
         var digitised: [Int: ExactDecimal] = [:]
         var byDistrict: [DistrictKey: DistrictSums] = [:]
-        /// E-commerce va (billion VND) by year and district text, folded into `byDistrict` below.
-        var ecommerceByDistrictText: [Int: ExactDecimal] = [:]
-        /// Σ va (billion VND) of counted transactions per enterprise record index.
-        var ecommerceVAOfEnterprise = [ExactDecimal](repeating: .zero, count: input.enterprises.count)
-        /// Of that, the part of groups without a district text: it goes to the enterprise's district.
-        var ecommerceWithoutTextOfEnterprise = [ExactDecimal](repeating: .zero, count: input.enterprises.count)
-        /// Per year: e-commerce va of the counted groups, and of those with neither a district text
-        /// nor a matched seller (the "unknown" district, nil when there is none: a district row
-        /// exists for each such group, even one of zero va). Arrays, not dictionaries: a hash per
-        /// group was a fifth of Compute.
         let groupYears = YearSpan(table.groups.lazy.map { Int($0.year) })
-        var ecommerceOfYear = [ExactDecimal](repeating: .zero, count: groupYears.count)
-        var unknownDistrictOfYear = [ExactDecimal?](repeating: nil, count: groupYears.count)
-        var yearHasGroups = [Bool](repeating: false, count: groupYears.count)
-        /// Whether each group counts (CONTRACT §5), for the sales rows.
-        var counted = [Bool](repeating: false, count: table.groups.count)
 
         for enterprise in input.enterprises {
             years.insert(enterprise.year)
         }
 
         // Transactions by group: every term below is the same for each transaction of a group, and
-        // linear in its net amount.
-        for (groupIndex, group) in table.groups.enumerated() {
-            let yearSlot = groupYears.slot(Int(group.year))
-            yearHasGroups[yearSlot] = true
-            let matched = seller(group.seller, year: group.year)
-            let sellerIsCore = matched.map { input.enterprises[$0].isCore } ?? false
-            guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
-            counted[groupIndex] = true
-            let vaBillion = try (group.netVND * vaRatio(group.channel)).shifted(by: vndToBillion)
-            ecommerceOfYear[yearSlot] = try ecommerceOfYear[yearSlot] + vaBillion
-            if let matched {
-                ecommerceVAOfEnterprise[matched] = try ecommerceVAOfEnterprise[matched] + vaBillion
-            }
-            if !texts[Int(group.district)].isEmpty {
-                let key = Int(group.year) << 32 | Int(group.district)
-                ecommerceByDistrictText[key] = try ecommerceByDistrictText[key, default: .zero] + vaBillion
-            } else if let matched {
-                ecommerceWithoutTextOfEnterprise[matched] = try ecommerceWithoutTextOfEnterprise[matched] + vaBillion
-            } else {
-                unknownDistrictOfYear[yearSlot] = try (unknownDistrictOfYear[yearSlot] ?? .zero) + vaBillion
+        // linear in its net amount. Two halves of the groups at once, one on each core, their sums
+        // then added: exact sums, so the same whatever the order (at 10 M, 2.9 M groups).
+        let matcher = SellerMatcher(texts: texts, codeNumbers: codeNumbers, enterpriseIndex: enterpriseIndex)
+        let isCore = input.enterprises.map(\.isCore)
+        let groups = table.groups
+        let counting = GroupCounting(count: groups.count)
+        let halves = HalfSums()
+        let ratios = vaRatios
+        let parts = groups.count >= max(twoThreadsFrom, 2) ? 2 : 1
+        DispatchQueue.concurrentPerform(iterations: parts) { half in
+            let range = groups.count * half / parts..<groups.count * (half + 1) / parts
+            var sums = GroupSums(years: groupYears.count, enterprises: isCore.count)
+            var memo = matcher.memo()
+            do throws(ArithmeticOverflow) {
+                for groupIndex in range {
+                    let group = groups[groupIndex]
+                    let yearSlot = groupYears.slot(Int(group.year))
+                    sums.yearHasGroups[yearSlot] = true
+                    let matched = matcher.seller(group.seller, year: group.year, memo: &memo)
+                    let sellerIsCore = matched.map { isCore[$0] } ?? false
+                    guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
+                    counting.set(groupIndex)
+                    let vaBillion = try (group.netVND * ratios[Int(group.channel)]!).shifted(by: vndToBillion)
+                    try sums.add(
+                        vaBillion, year: yearSlot, enterprise: matched,
+                        districtText: texts[Int(group.district)].isEmpty
+                            ? nil : Int(group.year) << 32 | Int(group.district))
+                }
+                halves.store(half, .success(sums))
+            } catch {
+                halves.store(half, .failure(error))
             }
         }
+        let sums = try halves.total()
+        let counted = counting.flags
+        let (ecommerceOfYear, unknownDistrictOfYear, yearHasGroups) =
+            (sums.ecommerceOfYear, sums.unknownDistrictOfYear, sums.yearHasGroups)
+        let (ecommerceVAOfEnterprise, ecommerceWithoutTextOfEnterprise, ecommerceByDistrictText) =
+            (sums.ecommerceVAOfEnterprise, sums.ecommerceWithoutTextOfEnterprise, sums.ecommerceByDistrictText)
         for slot in yearHasGroups.indices where yearHasGroups[slot] {
             let year = groupYears.year(slot)
             years.insert(year)
@@ -452,6 +439,136 @@ private struct YearSpan {
     }
     func slot(_ year: Int) -> Int { year - first }
     func year(_ slot: Int) -> Int { first + slot }
+}
+
+/// Which enterprise record a group's seller is (CONTRACT §5: its own tax code's record of that
+/// year, else, for a branch, its parent's), each seller text resolved once per `Memo`.
+private struct SellerMatcher: Sendable {
+    let texts: [String]
+    let codeNumbers: [String: Int]
+    let enterpriseIndex: EnterpriseIndex
+
+    /// Per seller text: the numbers of its own tax code and, for a branch (13 digits), of its
+    /// 10-digit parent, which it matches when it has no record of its own; -1 for none; `unknown`
+    /// while not yet resolved. One per thread.
+    struct Memo {
+        fileprivate var codes: [(own: Int32, parent: Int32)]
+    }
+    private static let unknown: (own: Int32, parent: Int32) = (-2, -2)
+
+    func memo() -> Memo { Memo(codes: Array(repeating: SellerMatcher.unknown, count: texts.count)) }
+
+    func seller(_ text: UInt32, year: Int16, memo: inout Memo) -> Int? {
+        var codes = memo.codes[Int(text)]
+        if codes == SellerMatcher.unknown {
+            let code = texts[Int(text)]
+            var parent = -1
+            if code.utf8.count == 14, let dash = code.firstIndex(of: "-") {
+                parent = codeNumbers[String(code[..<dash])] ?? -1
+            }
+            codes = (Int32(code.isEmpty ? -1 : codeNumbers[code] ?? -1), Int32(parent))
+            memo.codes[Int(text)] = codes
+        }
+        if codes.own >= 0, let index = enterpriseIndex[Int(codes.own), Int(year)] { return index }
+        if codes.parent >= 0 { return enterpriseIndex[Int(codes.parent), Int(year)] }
+        return nil
+    }
+}
+
+/// What the group loop adds up, over some of the groups: the e-commerce va (billion VND) of the
+/// counted groups per year, and of those with neither a district text nor a matched seller (the
+/// "unknown" district, nil when there is none: a district row exists for each such group, even one
+/// of zero va); per enterprise record, the va of its counted groups and, of that, the part without a
+/// district text (it goes to the enterprise's district); per (year, district text), the rest.
+/// Arrays, not dictionaries, where they can be: a hash per group was a fifth of Compute.
+private struct GroupSums {
+    var ecommerceOfYear: [ExactDecimal]
+    var unknownDistrictOfYear: [ExactDecimal?]
+    var yearHasGroups: [Bool]
+    var ecommerceVAOfEnterprise: [ExactDecimal]
+    var ecommerceWithoutTextOfEnterprise: [ExactDecimal]
+    /// Keyed by year << 32 | district text.
+    var ecommerceByDistrictText: [Int: ExactDecimal] = [:]
+
+    init(years: Int, enterprises: Int) {
+        ecommerceOfYear = Array(repeating: .zero, count: years)
+        unknownDistrictOfYear = Array(repeating: nil, count: years)
+        yearHasGroups = Array(repeating: false, count: years)
+        ecommerceVAOfEnterprise = Array(repeating: .zero, count: enterprises)
+        ecommerceWithoutTextOfEnterprise = Array(repeating: .zero, count: enterprises)
+    }
+
+    /// A counted group's va.
+    mutating func add(_ va: ExactDecimal, year: Int, enterprise: Int?, districtText: Int?)
+        throws(ArithmeticOverflow)
+    {
+        ecommerceOfYear[year] = try ecommerceOfYear[year] + va
+        if let enterprise {
+            ecommerceVAOfEnterprise[enterprise] = try ecommerceVAOfEnterprise[enterprise] + va
+        }
+        if let districtText {
+            ecommerceByDistrictText[districtText] = try ecommerceByDistrictText[districtText, default: .zero] + va
+        } else if let enterprise {
+            ecommerceWithoutTextOfEnterprise[enterprise] = try ecommerceWithoutTextOfEnterprise[enterprise] + va
+        } else {
+            unknownDistrictOfYear[year] = try (unknownDistrictOfYear[year] ?? .zero) + va
+        }
+    }
+
+    /// Adds another part's sums to these.
+    mutating func add(_ other: GroupSums) throws(ArithmeticOverflow) {
+        for slot in ecommerceOfYear.indices {
+            ecommerceOfYear[slot] = try ecommerceOfYear[slot] + other.ecommerceOfYear[slot]
+            yearHasGroups[slot] = yearHasGroups[slot] || other.yearHasGroups[slot]
+            if let va = other.unknownDistrictOfYear[slot] {
+                unknownDistrictOfYear[slot] = try (unknownDistrictOfYear[slot] ?? .zero) + va
+            }
+        }
+        for index in ecommerceVAOfEnterprise.indices {
+            ecommerceVAOfEnterprise[index] = try ecommerceVAOfEnterprise[index] + other.ecommerceVAOfEnterprise[index]
+            ecommerceWithoutTextOfEnterprise[index] =
+                try ecommerceWithoutTextOfEnterprise[index] + other.ecommerceWithoutTextOfEnterprise[index]
+        }
+        for (key, va) in other.ecommerceByDistrictText {
+            ecommerceByDistrictText[key] = try ecommerceByDistrictText[key, default: .zero] + va
+        }
+    }
+}
+
+/// Each part's `GroupSums`, or why it has none, and their total.
+private final class HalfSums: @unchecked Sendable {
+    // @unchecked Sendable: each thread stores only its own part, under the lock, and the total is
+    // taken after `concurrentPerform` returns.
+    private var parts: [Int: Result<GroupSums, ArithmeticOverflow>] = [:]
+    private let lock = NSLock()
+
+    func store(_ part: Int, _ outcome: Result<GroupSums, ArithmeticOverflow>) {
+        lock.withLock { parts[part] = outcome }
+    }
+
+    /// The parts' sums added in part order.
+    func total() throws(ArithmeticOverflow) -> GroupSums {
+        let outcomes = lock.withLock { parts.sorted { $0.key < $1.key }.map(\.value) }
+        var total = try outcomes[0].get()
+        for outcome in outcomes.dropFirst() { try total.add(try outcome.get()) }
+        return total
+    }
+}
+
+/// Whether each group counts (CONTRACT §5), for the sales rows: each thread sets only its own
+/// part's flags.
+private final class GroupCounting: @unchecked Sendable {
+    // @unchecked Sendable: threads write disjoint indices, and `flags` is read after they are done.
+    private let buffer: UnsafeMutableBufferPointer<Bool>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: false)
+    }
+    deinit { buffer.deallocate() }
+
+    func set(_ index: Int) { buffer[index] = true }
+    var flags: [Bool] { Array(buffer) }
 }
 
 private struct DistrictKey: Hashable {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GRDPCore
 
 private func d(_ text: String) -> ExactDecimal { ExactDecimal(canonical: text)! }
@@ -15,7 +16,8 @@ private func enterprise(
 }
 
 private func sale(
-    _ id: String, _ year: Int, month: Int = 6, amount: String, refund: String = "0", status: TransactionStatus = .completed,
+    _ id: String, _ year: Int, month: Int = 6, amount: String, refund: String = "0",
+    status: TransactionStatus = .completed,
     channel: String = "marketplace", seller: String = "", district: String = ""
 ) -> TransactionRecord {
     TransactionRecord(
@@ -36,7 +38,10 @@ private func sale(
         ],
         interpolation: .linear)
 
-    @Test func componentsShareGapAndStatus() throws {
+    /// Also with the group loop in two halves (`twoThreadsFrom: 1`), which the other tests' few groups
+    /// never reach: the same figures.
+    @Test(arguments: [1, Int.max])
+    func componentsShareGapAndStatus(twoThreadsFrom: Int) throws {
         let m = methodology
         let input = ComputeInput(
             enterprises: [
@@ -60,7 +65,7 @@ private func sale(
                 sale("t5", 2022, amount: "20000000", channel: "social", seller: "0101243150-001"),
             ],
             grdp: [GRDPRow(year: 2022, grdpBVND: d("47300"), source: here)])
-        let output = try IndicatorCalculator.compute(input, methodology: m)
+        let output = try IndicatorCalculator.compute(input, methodology: m, twoThreadsFrom: twoThreadsFrom)
         let row = try #require(output.indicators.first)
         // core = 1.5; ecommerce = 0.008 + 0.0048 + 0.002 = 0.0148
         // digitised = (2 − (0.008 + 0.002)) × 0.05 = 1.99 × 0.05 = 0.0995
@@ -112,17 +117,23 @@ private func sale(
         #expect(byYear[2031]?.targetKind == TargetKind.none)
 
         m.interpolation = .none
-        output = try IndicatorCalculator.compute(ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
+        output = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
         #expect(output.indicators.first { $0.year == 2027 }?.targetKind == TargetKind.none)
     }
 
     @Test func interpolationRepeatingDecimalRoundsOnce() throws {
         // Points 2020: 1 and 2023: 2 → 2021 = 1 + 1/3 = 1.3333…; 2022 = 1.6666… → 1.6667.
         let m = Methodology(
-            targetPoints: [.init(year: 2020, sharePct: d("1"), source: ""), .init(year: 2023, sharePct: d("2"), source: "")])
+            targetPoints: [
+                .init(year: 2020, sharePct: d("1"), source: ""), .init(year: 2023, sharePct: d("2"), source: ""),
+            ])
         let grdp = [2021, 2022].map { GRDPRow(year: $0, grdpBVND: d("300"), source: here) }
-        let rows = [2021, 2022].map { enterprise("0100109106", $0, vsic: "6201", section: "J", va: "4000", methodology: m) }
-        let output = try IndicatorCalculator.compute(ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
+        let rows = [2021, 2022].map {
+            enterprise("0100109106", $0, vsic: "6201", section: "J", va: "4000", methodology: m)
+        }
+        let output = try IndicatorCalculator.compute(
+            ComputeInput(enterprises: rows, transactions: [], grdp: grdp), methodology: m)
         // share = 4 / 300 × 100 = 1.3333…: equal to the 2021 target exactly → met, gap 0.
         #expect(output.indicators[0].targetPct?.description == "1.3333")
         #expect(output.indicators[0].sharePct?.description == "1.3333")
@@ -198,7 +209,9 @@ private func sale(
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
         let store = SnapshotStore(folder: folder)
-        guard case .published(let meta) = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard
+            case .published(let meta) = try store.publish(
+                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         else {
             Issue.record("not published")
             return
@@ -254,6 +267,55 @@ extension IndicatorCalculatorTests {
             ComputeInput(enterprises: [], transactions: transactions.dropLast(), grdp: []), methodology: methodology)
         #expect(output.ecommerceSales.count == 13)
         #expect(output.ecommerceSales.map(\.month) == Array(1...12).flatMap { $0 == month ? [$0, $0] : [$0] })
+    }
+}
+
+extension IndicatorCalculatorTests {
+    /// The group loop in two halves gives what one pass gives, for groups of every kind (counted or
+    /// not, core seller or not, a branch, with and without a district text, the unknown district)
+    /// over three years; and an overflow of the halves' sums fails as one pass's does.
+    @Test func twoHalvesOfTheGroupsGiveOnePasssSums() throws {
+        let m = methodology
+        let enterprises = (2021...2023).flatMap { year in
+            [
+                enterprise("0100109106", year, vsic: "62010", section: "J", va: "1500", methodology: m),
+                enterprise("0101243150", year, vsic: "4711", section: "G", district: "663", va: "2000", methodology: m),
+                enterprise("0101248141", year, vsic: "1010", section: "C", district: "", va: "900", methodology: m),
+            ]
+        }
+        let sellers = ["", "0100109106", "0101243150", "0101243150-001", "0101248141", "0309999999"]
+        let statuses: [TransactionStatus] = [.completed, .cancelled, .pending, .completed]
+        let transactions = (0..<600).map { n in
+            sale(
+                "t\(n)", 2021 + n % 3, month: 1 + n % 12, amount: "\(1000 + n * 37)000000",
+                refund: n % 5 == 0 ? "10" : "0",
+                status: statuses[n % 4], channel: ["marketplace", "website", "social"][n % 7 % 3],
+                seller: sellers[n % sellers.count], district: n % 5 == 2 ? "" : "66\(n % 3)")
+        }
+        let input = ComputeInput(
+            enterprises: enterprises, transactions: transactions,
+            grdp: (2021...2023).map { GRDPRow(year: $0, grdpBVND: d("47300"), source: here) })
+        let one = try IndicatorCalculator.compute(input, methodology: m, twoThreadsFrom: .max)
+        let two = try IndicatorCalculator.compute(input, methodology: m, twoThreadsFrom: 1)
+        #expect(two.indicators == one.indicators)
+        #expect(two.districtIndicators == one.districtIndicators)
+        #expect(two.ecommerceSales == one.ecommerceSales)
+        #expect(one.districtIndicators.contains { $0.districtCode == "unknown" && !$0.ecommerceBVND.isZero })
+        #expect(one.ecommerceSales.contains { $0.counted } && one.ecommerceSales.contains { !$0.counted })
+
+        // Two counted groups whose va fit alone (38 digits × 8) and not together.
+        let huge = "12345678901234567890123456789012345678"
+        let alone = ComputeInput(enterprises: [], transactions: [sale("h1", 2022, month: 1, amount: huge)], grdp: [])
+        #expect(throws: Never.self) { try IndicatorCalculator.compute(alone, methodology: m, twoThreadsFrom: 1) }
+        let overflowing = ComputeInput(
+            enterprises: [],
+            transactions: [sale("h1", 2022, month: 1, amount: huge), sale("h2", 2022, month: 12, amount: huge)],
+            grdp: [])
+        for parts in [1, Int.max] {
+            #expect(throws: ArithmeticOverflow.self) {
+                try IndicatorCalculator.compute(overflowing, methodology: m, twoThreadsFrom: parts)
+            }
+        }
     }
 }
 
