@@ -102,7 +102,34 @@ public enum CellText {
     public static func text(_ cell: UnsafeBufferPointer<UInt8>) -> String {
         let t = trimmed(cell)
         let string = String(decoding: t, as: UTF8.self)
-        return isASCII(t) ? string : string.precomposedStringWithCanonicalMapping
+        return isNFCByItsScalars(t) ? string : string.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether valid UTF-8 `bytes` is in NFC because of the scalars it holds alone: every one below
+    /// U+0300 (ASCII, Latin-1, Latin Extended-A and -B, spacing modifiers) or in Latin Extended
+    /// Additional (U+1E00…U+1EFF). None of these has a combining class or is changed by NFC, so text
+    /// of them only is NFC whatever their order: precomposed Vietnamese ("Nguyễn", "Đắk Nông") is.
+    /// Anything else (a combining mark, another script) goes through Foundation's normalization,
+    /// ~4 µs a cell on Linux.
+    static func isNFCByItsScalars(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 {
+                i += 1
+            } else if (0xC2...0xCB).contains(b0), i + 1 < n, bytes[i + 1] & 0xC0 == 0x80 {
+                // Two bytes, C2…CB: U+0080…U+02FF.
+                i += 2
+            } else if b0 == 0xE1, i + 2 < n, (0xB8...0xBB).contains(bytes[i + 1]), bytes[i + 2] & 0xC0 == 0x80 {
+                // Three bytes, E1 B8…BB: U+1E00…U+1EFF.
+                i += 3
+            } else {
+                // Another scalar, or not UTF-8 (decoded with U+FFFD, then normalized as before).
+                return false
+            }
+        }
+        return true
     }
 
     /// The text of `string` as a cell would be read: trimmed and NFC.

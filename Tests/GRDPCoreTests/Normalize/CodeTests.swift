@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import GRDPCore
@@ -116,5 +117,53 @@ import Testing
         #expect("đa\u{0303} hu\u{0309}y".unicodeScalars.count == 8)
         #expect(mapper.status(of: "shipped") == nil)
         #expect(mapper.status(of: "") == nil)
+    }
+}
+
+/// Cell text in NFC (CONTRACT §4.1) without Foundation for the scalars that cannot change: each of
+/// them alone and any mix of them is its own NFC; anything else still goes through Foundation.
+@Suite struct CellTextNFCTests {
+    private static func text(_ string: String) -> String {
+        Array(string.utf8).withUnsafeBufferPointer { CellText.text($0) }
+    }
+
+    private static func isFast(_ string: String) -> Bool {
+        Array(string.utf8).withUnsafeBufferPointer { CellText.isNFCByItsScalars($0) }
+    }
+
+    @Test func everyScalarTakenAsItIsIsItsOwnNFC() {
+        let scalars = (0x20..<0x300).compactMap(Unicode.Scalar.init) + (0x1E00...0x1EFF).compactMap(Unicode.Scalar.init)
+        for scalar in scalars where scalar != " " {
+            let string = String(Character(scalar))
+            #expect(CellTextNFCTests.isFast(string), "U+\(String(scalar.value, radix: 16))")
+            #expect(string.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(string.unicodeScalars))
+        }
+        // Mixes of them, as Vietnamese names are: also unchanged by NFC.
+        var state: UInt64 = 3
+        for _ in 0..<2_000 {
+            var mix = String.UnicodeScalarView()
+            for _ in 0..<6 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                mix.append(scalars[Int(state >> 33) % scalars.count])
+            }
+            let string = "x" + String(mix) + "x"
+            #expect(CellTextNFCTests.text(string).unicodeScalars.elementsEqual(string.unicodeScalars))
+            #expect(string.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(string.unicodeScalars))
+        }
+    }
+
+    @Test func decomposedAndOtherTextIsStillNormalized() {
+        let precomposed = "Công ty Nguyễn Đắk Nông"
+        let decomposed = precomposed.decomposedStringWithCanonicalMapping
+        #expect(!decomposed.unicodeScalars.elementsEqual(precomposed.unicodeScalars))
+        #expect(CellTextNFCTests.isFast(precomposed) && !CellTextNFCTests.isFast(decomposed))
+        #expect(CellTextNFCTests.text(decomposed).unicodeScalars.elementsEqual(precomposed.unicodeScalars))
+        // Ω OHM SIGN (U+2126) is NFC Ω (U+03A9); a lone combining acute (U+0301) stays.
+        #expect(CellTextNFCTests.text("\u{2126}").unicodeScalars.elementsEqual("\u{03A9}".unicodeScalars))
+        #expect(!CellTextNFCTests.isFast("e\u{0301}") && CellTextNFCTests.text("e\u{0301}") == "é")
+        #expect(CellTextNFCTests.text(" \u{00A0}Đắk\t") == "Đắk")
+        // Not UTF-8: left to the decoder and Foundation, as before.
+        #expect(!([0x65, 0xCB] as [UInt8]).withUnsafeBufferPointer { CellText.isNFCByItsScalars($0) })
+        #expect(!([0xE1, 0xBA] as [UInt8]).withUnsafeBufferPointer { CellText.isNFCByItsScalars($0) })
     }
 }
