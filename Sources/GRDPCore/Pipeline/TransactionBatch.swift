@@ -43,7 +43,10 @@ struct TransactionBatch: Sendable {
     private var recentStems: [(stem: Stem, index: UInt32)] = []
     private var nextRecent = 0
     private static let recentStemCount = 8
-    private var lastStrings: [(text: String, index: UInt32)] = []
+    /// Per field (channel, seller, district): the texts it held last, compared before hashing a
+    /// text into `interned`. A few for channels and districts, which alternate between a handful
+    /// of values; one for sellers, which rarely repeat but for a seller's rows in a run.
+    private var recentTexts = RecentTexts()
 
     var count: Int { rows.count }
 
@@ -58,10 +61,10 @@ struct TransactionBatch: Sendable {
     }
 
     mutating func append(_ t: TransactionRecord) {
-        let channel = intern(t.channel, memo: 0)
+        let channel = intern(t.channel, field: 0)
         var row = Row(
-            number: 0, stem: 0, channel: channel, seller: intern(t.sellerTaxCode, memo: 1),
-            district: intern(t.sellerDistrictCode, memo: 2), year: Int16(truncatingIfNeeded: t.year),
+            number: 0, stem: 0, channel: channel, seller: intern(t.sellerTaxCode, field: 1),
+            district: intern(t.sellerDistrictCode, field: 2), year: Int16(truncatingIfNeeded: t.year),
             month: UInt8(truncatingIfNeeded: t.month), status: TransactionBatch.statusIndex(t.status), mantissa: 0,
             scale: 0)
         if let net = try? t.amountVND - t.refundVND, let mantissa = Int64(exactly: net.mantissa),
@@ -118,18 +121,37 @@ struct TransactionBatch: Sendable {
         interned.dropIndex()
         stemIndex = [:]
         recentStems = []
-        lastStrings = []
+        recentTexts = RecentTexts()
     }
 
     static func statusIndex(_ status: TransactionStatus) -> UInt8 {
         UInt8(TransactionStatus.allCases.firstIndex(of: status)!)
     }
 
-    private mutating func intern(_ text: String, memo: Int) -> UInt32 {
-        if memo < lastStrings.count, lastStrings[memo].text == text { return lastStrings[memo].index }
+    private mutating func intern(_ text: String, field: Int) -> UInt32 {
+        if let index = recentTexts.find(text, field: field) { return index }
         let index = interned.intern(text)
-        while lastStrings.count <= memo { lastStrings.append((text, index)) }
-        lastStrings[memo] = (text, index)
+        recentTexts.remember(text, index, field: field)
         return index
+    }
+
+    private struct RecentTexts {
+        private static func kept(_ field: Int) -> Int { field == 1 ? 1 : 8 }
+        private var entries: [[(text: String, index: UInt32)]] = [[], [], []]
+        private var next = [0, 0, 0]
+
+        func find(_ text: String, field: Int) -> UInt32? {
+            for entry in entries[field] where entry.text == text { return entry.index }
+            return nil
+        }
+
+        mutating func remember(_ text: String, _ index: UInt32, field: Int) {
+            if entries[field].count < RecentTexts.kept(field) {
+                entries[field].append((text, index))
+            } else {
+                entries[field][next[field]] = (text, index)
+                next[field] = (next[field] + 1) % RecentTexts.kept(field)
+            }
+        }
     }
 }

@@ -2,8 +2,9 @@ import Testing
 
 @testable import GRDPCore
 
-/// A batch's compact keys: each row's stem and number give back its channel and transaction id
-/// exactly, however the ids' prefixes alternate (more of them than the batch remembers as recent).
+/// A batch's compact rows: each row's stem and number give back its channel and transaction id
+/// exactly, and its texts its seller and district, however the ids' prefixes and the texts
+/// alternate (more of them than the batch remembers as recent).
 @Suite struct TransactionBatchTests {
     @Test func stemAndNumberGiveBackEveryID() {
         let prefixes = (0..<12).map { "P\($0 % 4)-2024Q\($0 / 4 + 1)-" } + ["", "X"]
@@ -19,7 +20,8 @@ import Testing
                 TransactionRecord(
                     transactionID: prefix + String(repeating: "0", count: max(0, width - digits.count)) + digits,
                     year: 2024, month: 1, amountVND: ExactDecimal(1000), refundVND: .zero, status: .completed,
-                    channel: channels[Int(state >> 50) % 2], sellerTaxCode: "0101", sellerDistrictCode: "660"))
+                    channel: channels[Int(state >> 50) % 2], sellerTaxCode: "01\(Int(state >> 45) % 50)",
+                    sellerDistrictCode: n % 7 == 0 ? "" : "66\(Int(state >> 52) % 11)"))
         }
         var batch = TransactionBatch()
         for record in records { batch.append(record) }
@@ -32,6 +34,9 @@ import Testing
                 String(decoding: stem.prefix, as: UTF8.self)
                 + String(repeating: "0", count: Int(stem.width) - digits.count) + digits
             #expect(id == record.transactionID && batch.strings[Int(stem.channel)] == record.channel)
+            #expect(batch.strings[Int(row.channel)] == record.channel)
+            #expect(batch.strings[Int(row.seller)] == record.sellerTaxCode)
+            #expect(batch.strings[Int(row.district)] == record.sellerDistrictCode)
         }
     }
 }
