@@ -53,23 +53,11 @@ struct SlotIndex {
     mutating func findOrInsert(hash: UInt64, next: Int32, matches: (Int32) -> Bool) -> (
         slot: Int32, inserted: Bool
     ) {
-        let print = SlotIndex.fingerprint(hash)
-        var index = Int(truncatingIfNeeded: hash) & mask
-        let found: Int32? = table.withUnsafeBufferPointer { table in
-            while true {
-                let bucket = table[index]
-                if bucket == 0 { return nil }
-                if bucket & ~SlotIndex.slotBits == print {
-                    let slot = Int32(bucket & SlotIndex.slotBits) - 1
-                    if matches(slot) { return slot }
-                }
-                index = (index + 1) & mask
-            }
-        }
-        if let found { return (found, false) }
+        let probe = probe(hash: hash, matches: matches)
+        if let found = probe.found { return (found, false) }
         precondition(
             (count + 1) * 8 <= table.count * 5 && Int(next) == count, "no room reserved, or a slot out of order")
-        table[index] = print | (UInt32(next) + 1)
+        table[probe.empty] = SlotIndex.fingerprint(hash) | (UInt32(next) + 1)
         count += 1
         return (next, true)
     }
@@ -82,11 +70,34 @@ struct SlotIndex {
         table.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + index) }
     }
 
-    /// Room for `total` slots without growing; `hashOf` gives the hash of a slot already stored
-    /// (asked of slots 0, 1, 2… in order: the caller's keys are read front to back).
+    /// The slot whose key `matches` says is this one, if any; never inserts.
+    @inline(__always)
+    func find(hash: UInt64, matches: (Int32) -> Bool) -> Int32? {
+        probe(hash: hash, matches: matches).found
+    }
+
+    /// The slot found, or nil and the empty bucket where the probe ended.
+    @inline(__always)
+    private func probe(hash: UInt64, matches: (Int32) -> Bool) -> (found: Int32?, empty: Int) {
+        let print = SlotIndex.fingerprint(hash)
+        var index = Int(truncatingIfNeeded: hash) & mask
+        return table.withUnsafeBufferPointer { table in
+            while true {
+                let bucket = table[index]
+                if bucket == 0 { return (nil, index) }
+                if bucket & ~SlotIndex.slotBits == print {
+                    let slot = Int32(bucket & SlotIndex.slotBits) - 1
+                    if matches(slot) { return (slot, index) }
+                }
+                index = (index + 1) & mask
+            }
+        }
+    }
+
+    /// Room for `total` slots (at most `maxCount`) without growing; `hashOf` gives the hash of a
+    /// slot already stored (asked of slots 0, 1, 2… in order: the caller's keys are read front to back).
     mutating func reserve(_ total: Int, hashOf: (Int32) -> UInt64) {
-        precondition(total <= SlotIndex.maxCount, "more than 2^28 - 1 keys")
-        let size = SlotIndex.tableSize(for: total)
+        let size = SlotIndex.tableSize(for: min(total, SlotIndex.maxCount))
         guard size > table.count else { return }
         table = Array(repeating: 0, count: size)
         mask = size - 1

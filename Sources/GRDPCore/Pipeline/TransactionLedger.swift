@@ -59,6 +59,9 @@ struct TransactionLedger {
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
     private var passes = Passes()
+    /// The most distinct keys the ledger follows (slots are 28-bit numbers); a run with more fails
+    /// with `ArithmeticOverflow` naming it. Lower only in tests.
+    var keyLimit = SlotIndex.maxCount
 
     struct Passes {
         var parallelFrom = 1 << 16
@@ -206,8 +209,23 @@ struct TransactionLedger {
                 wideNets.append(net)
             }
             let stem = stemMap[Int(row.stem)]
-            let slot = keys.findOrInsert(hash: SlotIndex.hash(row.number, UInt64(stem)), next: Int32(slotGroup.count)) {
-                slotNumber[Int($0)] == row.number && slotStem[Int($0)] == stem
+            let hash = SlotIndex.hash(row.number, UInt64(stem))
+            let slot: (slot: Int32, inserted: Bool)
+            if keys.count < keyLimit {
+                slot = keys.findOrInsert(hash: hash, next: Int32(slotGroup.count)) {
+                    slotNumber[Int($0)] == row.number && slotStem[Int($0)] == stem
+                }
+            } else if let found = keys.find(
+                hash: hash,
+                matches: {
+                    slotNumber[Int($0)] == row.number && slotStem[Int($0)] == stem
+                })
+            {
+                slot = (found, false)
+            } else {
+                throw ArithmeticOverflow(
+                    operation:
+                        "a place for more than \(keyLimit) distinct transaction keys (the revision ledger's limit)")
             }
             if slot.inserted {
                 slotNumber.append(row.number)

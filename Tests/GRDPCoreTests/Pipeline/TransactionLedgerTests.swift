@@ -185,3 +185,28 @@ import Testing
                 == LedgerSize(transactionKeys: 100, transactionGroups: 100, texts: 100))
     }
 }
+
+extension TransactionLedgerTests {
+    /// At its limit of distinct keys the ledger still takes revisions of the keys it holds, and a
+    /// key more fails the run with an error that says so, instead of a crash.
+    @Test func aKeyPastTheLimitFailsTheRunNamingTheLimit() throws {
+        var ledger = TransactionLedger()
+        ledger.keyLimit = 1000
+        var superseded = 0
+        for member in Self.members {
+            var batch = TransactionBatch()
+            for record in member { batch.append(record) }
+            try ledger.apply(batch, member: 0, rank: 0) { _ in superseded += 1 }
+        }
+        #expect(ledger.count == 1000 && superseded == 334 + 143)
+
+        var more = TransactionBatch()
+        more.append(Self.record("ORD-5", month: 2, amount: 1, seller: "0101"))
+        more.append(Self.record("ORD-1000", month: 2, amount: 1, seller: "0101"))
+        #expect {
+            try ledger.apply(more, member: 1, rank: 1) { _ in }
+        } throws: { error in
+            "\(error)".contains("more than 1000 distinct transaction keys")
+        }
+    }
+}
