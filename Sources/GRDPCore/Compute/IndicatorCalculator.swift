@@ -60,58 +60,52 @@ public enum IndicatorCalculator {
         let matcher = SellerMatcher(texts: texts, codeNumbers: codeNumbers, enterpriseIndex: enterpriseIndex)
         let isCore = input.enterprises.map(\.isCore)
         let groups = table.groups
-        let counting = GroupCounting(count: groups.count)
-        let halves = HalfSums()
         let ratios = vaRatios
         let parts = groups.count >= max(twoThreadsFrom, 2) ? 2 : 1
-        DispatchQueue.concurrentPerform(iterations: parts) { half in
-            let range = groups.count * half / parts..<groups.count * (half + 1) / parts
-            var sums = GroupSums(years: groupYears.count, enterprises: isCore.count)
-            var memo = matcher.memo()
-            do throws(ArithmeticOverflow) {
-                for groupIndex in range {
+        var counted = [Bool](repeating: false, count: groups.count)
+        let outcomes = counted.withUnsafeMutableBufferPointer { flags in
+            let countedFlags = PartPointer(flags.baseAddress)
+            return runInParts(parts) { part throws(ArithmeticOverflow) in
+                var sums = GroupSums(years: groupYears.count, enterprises: isCore.count)
+                var memo = matcher.memo()
+                for groupIndex in groups.count * part / parts..<groups.count * (part + 1) / parts {
                     let group = groups[groupIndex]
                     let yearSlot = groupYears.slot(Int(group.year))
                     sums.yearHasGroups[yearSlot] = true
                     let matched = matcher.seller(group.seller, year: group.year, memo: &memo)
                     let sellerIsCore = matched.map { isCore[$0] } ?? false
                     guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
-                    counting.set(groupIndex)
+                    countedFlags.pointer![groupIndex] = true
                     let vaBillion = try (group.netVND * ratios[Int(group.channel)]!).shifted(by: vndToBillion)
                     try sums.add(
                         vaBillion, year: yearSlot, enterprise: matched,
                         districtText: texts[Int(group.district)].isEmpty
                             ? nil : Int(group.year) << 32 | Int(group.district))
                 }
-                halves.store(half, .success(sums))
-            } catch {
-                halves.store(half, .failure(error))
+                return sums
             }
         }
-        let sums = try halves.total()
-        let counted = counting.flags
-        let (ecommerceOfYear, unknownDistrictOfYear, yearHasGroups) =
-            (sums.ecommerceOfYear, sums.unknownDistrictOfYear, sums.yearHasGroups)
-        let (ecommerceVAOfEnterprise, ecommerceWithoutTextOfEnterprise, ecommerceByDistrictText) =
-            (sums.ecommerceVAOfEnterprise, sums.ecommerceWithoutTextOfEnterprise, sums.ecommerceByDistrictText)
-        for slot in yearHasGroups.indices where yearHasGroups[slot] {
+        // The parts' sums added in part order.
+        var sums = try outcomes[0].get()
+        for outcome in outcomes.dropFirst() { try sums.add(try outcome.get()) }
+        for slot in sums.yearHasGroups.indices where sums.yearHasGroups[slot] {
             let year = groupYears.year(slot)
             years.insert(year)
-            ecommerce[year] = ecommerceOfYear[slot]
-            if let va = unknownDistrictOfYear[slot] {
+            ecommerce[year] = sums.ecommerceOfYear[slot]
+            if let va = sums.unknownDistrictOfYear[slot] {
                 let key = DistrictKey(year: year, district: "unknown")
                 byDistrict[key, default: DistrictSums()].ecommerce =
                     try byDistrict[key, default: DistrictSums()].ecommerce + va
             }
         }
-        for (index, va) in ecommerceWithoutTextOfEnterprise.enumerated() where !va.isZero {
+        for (index, va) in sums.ecommerceWithoutTextOfEnterprise.enumerated() where !va.isZero {
             let enterprise = input.enterprises[index]
             let key = DistrictKey(
                 year: enterprise.year, district: enterprise.districtCode.isEmpty ? "unknown" : enterprise.districtCode)
             byDistrict[key, default: DistrictSums()].ecommerce =
                 try byDistrict[key, default: DistrictSums()].ecommerce + va
         }
-        for (key, va) in ecommerceByDistrictText {
+        for (key, va) in sums.ecommerceByDistrictText {
             let district = DistrictKey(year: key >> 32, district: texts[key & 0xFFFF_FFFF])
             byDistrict[district, default: DistrictSums()].ecommerce =
                 try byDistrict[district, default: DistrictSums()].ecommerce + va
@@ -127,7 +121,7 @@ public enum IndicatorCalculator {
                 district.core = try district.core + valueAdded
             } else {
                 // Every VND counted once: the enterprise's e-commerce value added comes out first.
-                var remainder = try valueAdded - ecommerceVAOfEnterprise[index]
+                var remainder = try valueAdded - sums.ecommerceVAOfEnterprise[index]
                 if remainder.isNegative { remainder = .zero }
                 let coefficient = methodology.digitisedCoefficients[enterprise.section] ?? .zero
                 let part = try remainder * coefficient
@@ -191,63 +185,66 @@ public enum IndicatorCalculator {
         // copied from one array to another (at 1 M, a second array of the rows was ~35 MiB more).
         guard !table.groups.isEmpty else { return [] }
         let split = table.groups.reduce(0) { $0 + (inFirstHalf($1) ? 1 : 0) }
-        let outcome = HalfOutcomes()
+        var outcomes: [Result<Int, ArithmeticOverflow>] = []
         let rows = [EcommerceSalesRow](unsafeUninitializedCapacity: table.groups.count) { buffer, count in
             let base = buffer.baseAddress!
-            let parts = [RowsAt(base), RowsAt(base + split)]
-            DispatchQueue.concurrentPerform(iterations: 2) { half in
+            let starts = [PartPointer(base), PartPointer(base + split)]
+            outcomes = runInParts(2) { half throws(ArithmeticOverflow) in
                 var order: [(high: UInt64, low: UInt64, index: Int)] = []
                 order.reserveCapacity(half == 0 ? split : table.groups.count - split)
                 for index in table.groups.indices where inFirstHalf(table.groups[index]) == (half == 0) {
                     let key = sortKey(index)
                     order.append((key.high, key.low, index))
                 }
-                do throws(ArithmeticOverflow) {
-                    outcome.store(
-                        half,
-                        .success(
-                            try salesRows(
-                                ordered: &order, into: parts[half].pointer, table: table, counted: counted,
-                                vaRatios: vaRatios)))
-                } catch {
-                    outcome.store(half, .failure(error))
-                }
+                return try salesRows(
+                    ordered: &order, into: starts[half].pointer!, table: table, counted: counted, vaRatios: vaRatios)
             }
-            let (first, second) = (outcome.count(0), outcome.count(1))
+            // A half that failed left none of its rows initialized.
+            let written = outcomes.map { (try? $0.get()) ?? 0 }
+            let (first, second) = (written[0], written[1])
             (base + first).moveInitialize(from: base + split, count: second)
             count = first + second
         }
-        if let failure = outcome.failure { throw failure }
+        for outcome in outcomes { _ = try outcome.get() }
         return rows
     }
 
-    /// Where a half writes its rows: each thread only into its own part of the array.
-    private struct RowsAt: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<EcommerceSalesRow>
-        init(_ pointer: UnsafeMutablePointer<EcommerceSalesRow>) { self.pointer = pointer }
-    }
-
-    /// How each half's rows went: how many it wrote, or why it wrote none.
-    private final class HalfOutcomes: @unchecked Sendable {
-        // @unchecked Sendable: each thread writes only its own slot, under the lock, and they are
-        // read after `concurrentPerform` returns.
-        private var outcomes: [Result<Int, ArithmeticOverflow>] = [.success(0), .success(0)]
-        private let lock = NSLock()
-
-        func store(_ half: Int, _ outcome: Result<Int, ArithmeticOverflow>) {
-            lock.withLock { outcomes[half] = outcome }
-        }
-
-        func count(_ half: Int) -> Int {
-            lock.withLock { (try? outcomes[half].get()) ?? 0 }
-        }
-
-        var failure: ArithmeticOverflow? {
-            lock.withLock {
-                for case .failure(let error) in outcomes { return error }
-                return nil
+    /// Runs `body` for parts 0…`parts` − 1 at once, one on each core; each part's outcome, in part
+    /// order (a failed part does not stop the others).
+    private static func runInParts<Value>(
+        _ parts: Int, _ body: @Sendable (Int) throws(ArithmeticOverflow) -> Value
+    ) -> [Result<Value, ArithmeticOverflow>] {
+        let outcomes = PartOutcomes<Value>(parts)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            do throws(ArithmeticOverflow) {
+                outcomes.store(part, .success(try body(part)))
+            } catch {
+                outcomes.store(part, .failure(error))
             }
         }
+        return outcomes.all
+    }
+
+    /// Where a part writes: each thread only at its own indices from `pointer`.
+    private struct PartPointer<Element>: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<Element>?
+        init(_ pointer: UnsafeMutablePointer<Element>?) { self.pointer = pointer }
+    }
+
+    /// The parts' outcomes as their threads give them.
+    private final class PartOutcomes<Value>: @unchecked Sendable {
+        // @unchecked Sendable: each thread stores only its own part, under the lock, and `all` is
+        // read after `concurrentPerform` returns.
+        private var outcomes: [Result<Value, ArithmeticOverflow>?]
+        private let lock = NSLock()
+
+        init(_ parts: Int) { outcomes = Array(repeating: nil, count: parts) }
+
+        func store(_ part: Int, _ outcome: Result<Value, ArithmeticOverflow>) {
+            lock.withLock { outcomes[part] = outcome }
+        }
+
+        var all: [Result<Value, ArithmeticOverflow>] { lock.withLock { outcomes.map { $0! } } }
     }
 
     /// The high sort word of the first month at which at least half of the groups have come.
@@ -533,42 +530,6 @@ private struct GroupSums {
             ecommerceByDistrictText[key] = try ecommerceByDistrictText[key, default: .zero] + va
         }
     }
-}
-
-/// Each part's `GroupSums`, or why it has none, and their total.
-private final class HalfSums: @unchecked Sendable {
-    // @unchecked Sendable: each thread stores only its own part, under the lock, and the total is
-    // taken after `concurrentPerform` returns.
-    private var parts: [Int: Result<GroupSums, ArithmeticOverflow>] = [:]
-    private let lock = NSLock()
-
-    func store(_ part: Int, _ outcome: Result<GroupSums, ArithmeticOverflow>) {
-        lock.withLock { parts[part] = outcome }
-    }
-
-    /// The parts' sums added in part order.
-    func total() throws(ArithmeticOverflow) -> GroupSums {
-        let outcomes = lock.withLock { parts.sorted { $0.key < $1.key }.map(\.value) }
-        var total = try outcomes[0].get()
-        for outcome in outcomes.dropFirst() { try total.add(try outcome.get()) }
-        return total
-    }
-}
-
-/// Whether each group counts (CONTRACT §5), for the sales rows: each thread sets only its own
-/// part's flags.
-private final class GroupCounting: @unchecked Sendable {
-    // @unchecked Sendable: threads write disjoint indices, and `flags` is read after they are done.
-    private let buffer: UnsafeMutableBufferPointer<Bool>
-
-    init(count: Int) {
-        buffer = .allocate(capacity: count)
-        buffer.initialize(repeating: false)
-    }
-    deinit { buffer.deallocate() }
-
-    func set(_ index: Int) { buffer[index] = true }
-    var flags: [Bool] { Array(buffer) }
 }
 
 private struct DistrictKey: Hashable {

@@ -38,15 +38,15 @@ struct TransactionBatch: Sendable {
     private(set) var wide: [(amount: ExactDecimal, refund: ExactDecimal)] = []
 
     private var stemIndex: [Stem: UInt32] = [:]
-    /// The stems met last (a handful: ids alternate between a few prefixes, a channel's and a
-    /// period's), compared byte by byte before hashing a stem into `stemIndex`.
-    private var recentStems: [(stem: Stem, index: UInt32)] = []
-    private var nextRecent = 0
-    private static let recentStemCount = 8
-    /// Per field (channel, seller, district): the texts it held last, compared before hashing a
-    /// text into `interned`. A few for channels and districts, which alternate between a handful
-    /// of values; one for sellers, which rarely repeat but for a seller's rows in a run.
-    private var recentTexts = RecentTexts()
+    /// The stems met last (ids alternate between a few prefixes, a channel's and a period's),
+    /// compared byte by byte before hashing a stem into `stemIndex`.
+    private var recentStems = RecentlyMet<Stem>(keeping: 8)
+    /// Per field, the texts it held last, compared before hashing a text into `interned`: a few
+    /// for channels and districts, which alternate between a handful of values; one for sellers,
+    /// which rarely repeat but for a seller's rows in a run.
+    private var recentChannels = RecentlyMet<String>(keeping: 8)
+    private var recentSellers = RecentlyMet<String>(keeping: 1)
+    private var recentDistricts = RecentlyMet<String>(keeping: 8)
 
     var count: Int { rows.count }
 
@@ -61,10 +61,12 @@ struct TransactionBatch: Sendable {
     }
 
     mutating func append(_ t: TransactionRecord) {
-        let channel = intern(t.channel, field: 0)
+        let channel = Self.intern(t.channel, in: &interned, recent: &recentChannels)
         var row = Row(
-            number: 0, stem: 0, channel: channel, seller: intern(t.sellerTaxCode, field: 1),
-            district: intern(t.sellerDistrictCode, field: 2), year: Int16(truncatingIfNeeded: t.year),
+            number: 0, stem: 0, channel: channel,
+            seller: Self.intern(t.sellerTaxCode, in: &interned, recent: &recentSellers),
+            district: Self.intern(t.sellerDistrictCode, in: &interned, recent: &recentDistricts),
+            year: Int16(truncatingIfNeeded: t.year),
             month: UInt8(truncatingIfNeeded: t.month), status: TransactionBatch.statusIndex(t.status), mantissa: 0,
             scale: 0)
         if let net = try? t.amountVND - t.refundVND, let mantissa = Int64(exactly: net.mantissa),
@@ -90,11 +92,10 @@ struct TransactionBatch: Sendable {
             }
             let width = UInt8(bytes.count - start)
             let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
-            for recent in recentStems
-            where recent.stem.width == width && recent.stem.channel == channel
-                && recent.stem.prefix.elementsEqual(prefix)
-            {
-                return (number, recent.index)
+            if let index = recentStems.first(where: {
+                $0.width == width && $0.channel == channel && $0.prefix.elementsEqual(prefix)
+            }) {
+                return (number, index)
             }
             let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
             let index: UInt32
@@ -105,12 +106,7 @@ struct TransactionBatch: Sendable {
                 stemIndex[stem] = index
                 stems.append(stem)
             }
-            if recentStems.count < TransactionBatch.recentStemCount {
-                recentStems.append((stem, index))
-            } else {
-                recentStems[nextRecent] = (stem, index)
-                nextRecent = (nextRecent + 1) % TransactionBatch.recentStemCount
-            }
+            recentStems.remember(stem, index)
             return (number, index)
         }
         rows.append(row)
@@ -120,38 +116,51 @@ struct TransactionBatch: Sendable {
     mutating func seal() {
         interned.dropIndex()
         stemIndex = [:]
-        recentStems = []
-        recentTexts = RecentTexts()
+        recentStems.forget()
+        recentChannels.forget()
+        recentSellers.forget()
+        recentDistricts.forget()
     }
 
     static func statusIndex(_ status: TransactionStatus) -> UInt8 {
         UInt8(TransactionStatus.allCases.firstIndex(of: status)!)
     }
 
-    private mutating func intern(_ text: String, field: Int) -> UInt32 {
-        if let index = recentTexts.find(text, field: field) { return index }
+    private static func intern(
+        _ text: String, in interned: inout InternedTexts, recent: inout RecentlyMet<String>
+    ) -> UInt32 {
+        if let index = recent.first(where: { $0 == text }) { return index }
         let index = interned.intern(text)
-        recentTexts.remember(text, index, field: field)
+        recent.remember(text, index)
         return index
     }
+}
 
-    private struct RecentTexts {
-        private static func kept(_ field: Int) -> Int { field == 1 ? 1 : 8 }
-        private var entries: [[(text: String, index: UInt32)]] = [[], [], []]
-        private var next = [0, 0, 0]
+/// The last few keys met, with their numbers, looked through before a dictionary is hashed into:
+/// the oldest is forgotten when another comes.
+private struct RecentlyMet<Key: Sendable>: Sendable {
+    private let keeping: Int
+    private var entries: [(key: Key, index: UInt32)] = []
+    private var oldest = 0
 
-        func find(_ text: String, field: Int) -> UInt32? {
-            for entry in entries[field] where entry.text == text { return entry.index }
-            return nil
+    init(keeping: Int) { self.keeping = keeping }
+
+    func first(where matches: (Key) -> Bool) -> UInt32? {
+        for entry in entries where matches(entry.key) { return entry.index }
+        return nil
+    }
+
+    mutating func remember(_ key: Key, _ index: UInt32) {
+        if entries.count < keeping {
+            entries.append((key, index))
+        } else {
+            entries[oldest] = (key, index)
+            oldest = (oldest + 1) % keeping
         }
+    }
 
-        mutating func remember(_ text: String, _ index: UInt32, field: Int) {
-            if entries[field].count < RecentTexts.kept(field) {
-                entries[field].append((text, index))
-            } else {
-                entries[field][next[field]] = (text, index)
-                next[field] = (next[field] + 1) % RecentTexts.kept(field)
-            }
-        }
+    mutating func forget() {
+        entries = []
+        oldest = 0
     }
 }
