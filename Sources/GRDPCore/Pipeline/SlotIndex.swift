@@ -62,6 +62,18 @@ struct SlotIndex {
         return (next, true)
     }
 
+    /// Slots the index holds before it must grow (`reserve`).
+    var capacity: Int { table.count * 5 / 8 }
+
+    /// The slot in the bucket where a probe for `hash` starts, when its 4 bits agree: the likely
+    /// answer, for asking the memory system for its key ahead of the probe. Only a hint.
+    @inline(__always)
+    func likelySlot(hash: UInt64) -> Int32? {
+        let bucket = table[Int(truncatingIfNeeded: hash) & mask]
+        guard bucket != 0, bucket & ~SlotIndex.slotBits == SlotIndex.fingerprint(hash) else { return nil }
+        return Int32(bucket & SlotIndex.slotBits) - 1
+    }
+
     /// Asks the memory system for the bucket where a probe for `hash` starts, without waiting.
     /// Only a hint: it changes no state and is harmless if the index grows meanwhile.
     @inline(__always)
