@@ -1,104 +1,204 @@
 internal import CSQLite
 
+/// One row of a snapshot table, put column by column into a `RowValueSink`: the statement that
+/// inserts it, or the content hash taken from memory (`ContentHash.computeMarking(of:)`). Both
+/// read a row's stored values from this one description, so the hash of what was bound is the
+/// hash of what the file holds.
+protocol SnapshotTableRow: Sendable {
+    static var table: SnapshotSchema.Table { get }
+    /// Every column's value, in the table's column order.
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError)
+}
+
+/// Takes a row's values left to right, as SQLite stores them.
+protocol RowValueSink: ~Copyable {
+    /// The snapshot file the values are for (in errors).
+    var path: String { get }
+    mutating func int(_ value: Int) throws(SnapshotError)
+    mutating func text(_ value: String) throws(SnapshotError)
+    /// An exact amount, stored as its canonical text (`ExactDecimal.reduced`'s).
+    mutating func exact(_ value: ExactDecimal) throws(SnapshotError)
+    mutating func value(_ value: SQLValue) throws(SnapshotError)
+}
+
+extension RowValueSink where Self: ~Copyable {
+    mutating func bool(_ value: Bool) throws(SnapshotError) {
+        try int(value ? 1 : 0)
+    }
+
+    /// A published figure as REAL (`SQLValue.published`).
+    mutating func published(
+        _ figure: ExactDecimal?, decimals: Int, at place: @autoclosure () -> String
+    ) throws(SnapshotError) {
+        try value(.published(figure, decimals: decimals, at: place(), path))
+    }
+}
+
+extension SourceArchiveRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.sourceArchive }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.text(path)
+        try sink.text(sha256)
+        try sink.value(.integer(bytes))
+        try sink.text(status)
+        try sink.value(.optionalText(reason))
+    }
+}
+
+extension SourceMemberRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.sourceMember }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.text(archivePath)
+        try sink.text(memberPath)
+        try sink.text(kind)
+        try sink.int(rowsRead)
+        try sink.int(rowsAccepted)
+        try sink.int(rowsQuarantined)
+        try sink.int(rowsSuperseded)
+        try sink.int(rowsExcluded)
+    }
+}
+
+extension EnterpriseRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.enterprise }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.text(taxCode)
+        try sink.int(year)
+        try sink.text(name)
+        try sink.text(vsic)
+        try sink.text(section)
+        try sink.text(districtCode)
+        try sink.exact(valueAddedMVND)
+        try sink.bool(isCore)
+        try sink.text(source.archivePath)
+        try sink.text(source.memberPath)
+        try sink.int(source.line)
+    }
+}
+
+extension EcommerceSalesRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.ecommerceSales }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.int(year)
+        try sink.int(month)
+        try sink.text(channel)
+        try sink.text(sellerTaxCode)
+        try sink.text(sellerDistrictCode)
+        try sink.int(transactions)
+        try sink.exact(netVND)
+        try sink.exact(vaVND)
+        try sink.bool(counted)
+    }
+}
+
+extension GRDPRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.grdp }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.int(year)
+        try sink.exact(grdpBVND)
+        try sink.text(source.archivePath)
+        try sink.text(source.memberPath)
+        try sink.int(source.line)
+    }
+}
+
+extension IndicatorRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.indicator }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        let money = SnapshotSchema.moneyDecimals
+        let percent = SnapshotSchema.percentDecimals
+        let year = self.year
+        try sink.int(year)
+        try sink.published(grdpBVND, decimals: money, at: "indicator.grdp_bvnd, year \(year)")
+        try sink.published(coreBVND, decimals: money, at: "indicator.core_bvnd, year \(year)")
+        try sink.published(ecommerceBVND, decimals: money, at: "indicator.ecommerce_bvnd, year \(year)")
+        try sink.published(digitisedBVND, decimals: money, at: "indicator.digitised_bvnd, year \(year)")
+        try sink.published(deBVND, decimals: money, at: "indicator.de_bvnd, year \(year)")
+        try sink.published(sharePct, decimals: percent, at: "indicator.share_pct, year \(year)")
+        try sink.published(targetPct, decimals: percent, at: "indicator.target_pct, year \(year)")
+        try sink.text(targetKind.rawValue)
+        try sink.published(gapPp, decimals: percent, at: "indicator.gap_pp, year \(year)")
+        try sink.text(status.rawValue)
+    }
+}
+
+extension DistrictIndicatorRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.indicatorByDistrict }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        let money = SnapshotSchema.moneyDecimals
+        let place = "indicator_by_district, year \(year), district \(districtCode)"
+        try sink.int(year)
+        try sink.text(districtCode)
+        try sink.published(coreBVND, decimals: money, at: place + ", core_bvnd")
+        try sink.published(ecommerceBVND, decimals: money, at: place + ", ecommerce_bvnd")
+        try sink.published(digitisedBVND, decimals: money, at: place + ", digitised_bvnd")
+        try sink.published(deBVND, decimals: money, at: place + ", de_bvnd")
+    }
+}
+
+extension QuarantineRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.quarantine }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.text(archivePath)
+        try sink.text(memberPath)
+        try sink.int(line)
+        try sink.text(kind)
+        try sink.text(reason)
+        try sink.text(detail)
+        try sink.text(raw)
+    }
+}
+
+extension TargetPointRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.targetPoint }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.int(year)
+        try sink.exact(sharePct)
+        try sink.text(source)
+    }
+}
+
+extension DistrictRow: SnapshotTableRow {
+    static var table: SnapshotSchema.Table { SnapshotSchema.district }
+    func put<Sink: RowValueSink & ~Copyable>(into sink: inout Sink) throws(SnapshotError) {
+        try sink.text(code)
+        try sink.text(name)
+    }
+}
+
+/// The rows of one content table, whatever their type: what the insert and the memory hash walk.
+struct TableRows: Sendable {
+    let table: SnapshotSchema.Table
+    let count: Int
+    /// Calls `body` with every row, in the content's order.
+    let forEach: @Sendable ((any SnapshotTableRow) throws(SnapshotError) -> Void) throws(SnapshotError) -> Void
+    let insert: @Sendable (Database) throws(SnapshotError) -> Void
+
+    init<Row: SnapshotTableRow>(_ rows: [Row]) {
+        table = Row.table
+        count = rows.count
+        forEach = { body throws(SnapshotError) in
+            for row in rows { try body(row) }
+        }
+        insert = { database throws(SnapshotError) in try insertRows(rows, database) }
+    }
+}
+
 /// SnapshotContent ⇄ rows of the snapshot tables.
 extension SnapshotContent {
+    /// Every content table's rows, in `SnapshotSchema.contentTables`' order.
+    var tables: [TableRows] {
+        [
+            TableRows(sourceArchives), TableRows(sourceMembers), TableRows(enterprises), TableRows(ecommerceSales),
+            TableRows(grdp), TableRows(indicators), TableRows(districtIndicators), TableRows(quarantine),
+            TableRows(targetPoints), TableRows(districts),
+        ]
+    }
+
     /// Inserts every row. The caller holds the transaction.
     func insert(into database: Database) throws(SnapshotError) {
-        typealias S = SnapshotSchema
-        let money = S.moneyDecimals
-        let percent = S.percentDecimals
-
-        try insertRows(sourceArchives, into: S.sourceArchive, database) { row, bind throws(SnapshotError) in
-            try bind.text(row.path)
-            try bind.text(row.sha256)
-            try bind.value(.integer(row.bytes))
-            try bind.text(row.status)
-            try bind.value(.optionalText(row.reason))
-        }
-        try insertRows(sourceMembers, into: S.sourceMember, database) { row, bind throws(SnapshotError) in
-            try bind.text(row.archivePath)
-            try bind.text(row.memberPath)
-            try bind.text(row.kind)
-            try bind.int(row.rowsRead)
-            try bind.int(row.rowsAccepted)
-            try bind.int(row.rowsQuarantined)
-            try bind.int(row.rowsSuperseded)
-            try bind.int(row.rowsExcluded)
-        }
-        try insertRows(enterprises, into: S.enterprise, database) { row, bind throws(SnapshotError) in
-            try bind.text(row.taxCode)
-            try bind.int(row.year)
-            try bind.text(row.name)
-            try bind.text(row.vsic)
-            try bind.text(row.section)
-            try bind.text(row.districtCode)
-            try bind.exact(row.valueAddedMVND)
-            try bind.bool(row.isCore)
-            try bind.text(row.source.archivePath)
-            try bind.text(row.source.memberPath)
-            try bind.int(row.source.line)
-        }
-        try insertRows(ecommerceSales, into: S.ecommerceSales, database) { row, bind throws(SnapshotError) in
-            try bind.int(row.year)
-            try bind.int(row.month)
-            try bind.text(row.channel)
-            try bind.text(row.sellerTaxCode)
-            try bind.text(row.sellerDistrictCode)
-            try bind.int(row.transactions)
-            try bind.exact(row.netVND)
-            try bind.exact(row.vaVND)
-            try bind.bool(row.counted)
-        }
-        try insertRows(grdp, into: S.grdp, database) { row, bind throws(SnapshotError) in
-            try bind.int(row.year)
-            try bind.exact(row.grdpBVND)
-            try bind.text(row.source.archivePath)
-            try bind.text(row.source.memberPath)
-            try bind.int(row.source.line)
-        }
-        let insertIndicator = try database.prepare(S.indicator.insertSQL)
-        for row in indicators {
-            func real(_ value: ExactDecimal?, _ column: String, _ decimals: Int) throws(SnapshotError) -> SQLValue {
-                try .published(value, decimals: decimals, at: "indicator.\(column), year \(row.year)", database.path)
-            }
-            let values: [SQLValue] = [
-                .int(row.year), try real(row.grdpBVND, "grdp_bvnd", money), try real(row.coreBVND, "core_bvnd", money),
-                try real(row.ecommerceBVND, "ecommerce_bvnd", money),
-                try real(row.digitisedBVND, "digitised_bvnd", money), try real(row.deBVND, "de_bvnd", money),
-                try real(row.sharePct, "share_pct", percent), try real(row.targetPct, "target_pct", percent),
-                .text(row.targetKind.rawValue), try real(row.gapPp, "gap_pp", percent), .text(row.status.rawValue),
-            ]
-            try insertIndicator.run(values)
-        }
-        let insertDistrict = try database.prepare(S.indicatorByDistrict.insertSQL)
-        for row in districtIndicators {
-            let place = "indicator_by_district, year \(row.year), district \(row.districtCode)"
-            let values: [SQLValue] = [
-                .int(row.year), .text(row.districtCode),
-                try .published(row.coreBVND, decimals: money, at: place + ", core_bvnd", database.path),
-                try .published(row.ecommerceBVND, decimals: money, at: place + ", ecommerce_bvnd", database.path),
-                try .published(row.digitisedBVND, decimals: money, at: place + ", digitised_bvnd", database.path),
-                try .published(row.deBVND, decimals: money, at: place + ", de_bvnd", database.path),
-            ]
-            try insertDistrict.run(values)
-        }
-        try insertRows(quarantine, into: S.quarantine, database) { row, bind throws(SnapshotError) in
-            try bind.text(row.archivePath)
-            try bind.text(row.memberPath)
-            try bind.int(row.line)
-            try bind.text(row.kind)
-            try bind.text(row.reason)
-            try bind.text(row.detail)
-            try bind.text(row.raw)
-        }
-        try insertRows(targetPoints, into: S.targetPoint, database) { row, bind throws(SnapshotError) in
-            try bind.int(row.year)
-            try bind.exact(row.sharePct)
-            try bind.text(row.source)
-        }
-        try insertRows(districts, into: S.district, database) { row, bind throws(SnapshotError) in
-            try bind.text(row.code)
-            try bind.text(row.name)
+        for rows in tables {
+            try rows.insert(database)
         }
     }
 
@@ -191,26 +291,23 @@ extension SnapshotContent {
     }
 }
 
-private func insertRows<Row>(
-    _ rows: [Row], into table: SnapshotSchema.Table, _ database: Database,
-    _ bind: (Row, inout Statement.ParameterBinder) throws(SnapshotError) -> Void
-) throws(SnapshotError) {
+private func insertRows<Row: SnapshotTableRow>(_ rows: [Row], _ database: Database) throws(SnapshotError) {
     // 64 rows a statement (at most 64 × 11 parameters, far below SQLite's limit), then one by one.
     let batch = 64
     var start = rows.startIndex
     if rows.count >= batch {
-        let statement = try database.prepare(table.insertSQL(rows: batch))
+        let statement = try database.prepare(Row.table.insertSQL(rows: batch))
         while rows.endIndex - start >= batch {
             try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
-                for row in rows[start..<start + batch] { try bind(row, &binder) }
+                for row in rows[start..<start + batch] { try row.put(into: &binder) }
             }
             start += batch
         }
     }
-    let statement = try database.prepare(table.insertSQL)
+    let statement = try database.prepare(Row.table.insertSQL)
     for row in rows[start...] {
         try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
-            try bind(row, &binder)
+            try row.put(into: &binder)
         }
     }
 }
@@ -238,14 +335,14 @@ extension SQLValue {
     /// A published figure as REAL, after checking that it reads back exactly at `decimals` places:
     /// a figure that cannot (too many digits, or not rounded) is a bug upstream and is not stored.
     static func published(
-        _ value: ExactDecimal?, decimals: Int, at place: String, _ path: String
+        _ value: ExactDecimal?, decimals: Int, at place: @autoclosure () -> String, _ path: String
     ) throws(SnapshotError) -> SQLValue {
         guard let value else { return .null }
         let double = value.doubleValue
         guard let back = ExactDecimal(storedDouble: double, decimals: decimals), back == value else {
             throw SnapshotError(
                 code: .unrepresentableValue,
-                message: "\(place): \(value) is not a figure rounded to \(decimals) decimals that a REAL column "
+                message: "\(place()): \(value) is not a figure rounded to \(decimals) decimals that a REAL column "
                     + "holds exactly; refusing to store it",
                 path: path)
         }

@@ -164,6 +164,12 @@ public struct SnapshotStore: Sendable {
 
         let meta: SnapshotMeta
         var hashMarks: ContentHash.Marks?
+        // The content hash of the rows about to be inserted, taken from memory on another core
+        // while they are (`ContentHash.FromMemory`); the file is read back only when it cannot be.
+        let fromMemory = ContentHash.FromMemory(
+            content: copy content, path: temporaryPath,
+            carrying: carried.map { ContentHash.Carrying(exceptYears: $0.exceptYears, resume: resume) })
+        defer { _ = fromMemory.wait() }
         do {
             do {
                 // `run --year` starts from a copy of the snapshot it carries rows from, when that file
@@ -209,12 +215,11 @@ public struct SnapshotStore: Sendable {
                 if let carried, copied == nil { try SnapshotStore.copy(carried, into: writer) }
             }
 
-            // A fresh connection reads the file back: the hash describes what the file holds,
-            // computed by the code `verify` runs.
             let database = try Database(path: temporaryPath, mode: .create)
             defer { database.close() }
             try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-            let (hash, marks) = try ContentHash.computeMarking(database, resume: resume)
+            // Else a fresh connection reads the file back, with the code `verify` runs.
+            let (hash, marks) = try fromMemory.wait() ?? ContentHash.computeMarking(database, resume: resume)
             hashMarks = marks
             if let skipIfHashEquals, skipIfHashEquals == hash {
                 return (.upToDate(contentSHA256: hash), marks)

@@ -121,7 +121,7 @@ final class Statement {
     }
 
     /// Binds parameters left to right.
-    struct ParameterBinder: ~Copyable {
+    struct ParameterBinder: RowValueSink, ~Copyable {
         let statement: Statement
         private var index: Int32 = 1
 
@@ -129,12 +129,10 @@ final class Statement {
             self.statement = statement
         }
 
+        var path: String { statement.database.path }
+
         mutating func int(_ value: Int) throws(SnapshotError) {
             try check(sqlite3_bind_int64(statement.handle, index, Int64(value)))
-        }
-
-        mutating func bool(_ value: Bool) throws(SnapshotError) {
-            try int(value ? 1 : 0)
         }
 
         mutating func text(_ value: String) throws(SnapshotError) {

@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// A publish takes the content hash from the rows it inserts (`ContentHash.computeMarking(of:)`)
+/// instead of reading the file back. These tests hold it to the hash read back from the file,
+/// byte for byte: values SQLite stores differently from how they were bound, SQLite's order
+/// against ours, rows given out of order, and the marks a nightly run goes on from.
+@Suite struct ContentHashMemoryTests {
+    /// The suite's folder (`TemporaryFolder`, removed with the suite).
+    let folder: TemporaryFolder
+    var root: URL { folder.url }
+
+    init() throws {
+        folder = try TemporaryFolder()
+    }
+
+    private static func decimal(_ text: String) -> ExactDecimal { SnapshotFixtures.decimal(text) }
+
+    /// A new file with the snapshot's tables holding `content`'s rows, as a publish writes it.
+    private func file(_ name: String, holding content: SnapshotContent) throws -> String {
+        let path = root.appendingPathComponent(name).path
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("BEGIN")
+        for table in SnapshotSchema.allTables { try database.execute(table.createSQL) }
+        try content.insert(into: database)
+        try database.execute("COMMIT")
+        return path
+    }
+
+    private func readBack(_ path: String, resume: ContentHash.Resume? = nil) throws -> (
+        hash: String, marks: ContentHash.Marks?
+    ) {
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        return try ContentHash.computeMarking(database, resume: resume)
+    }
+
+    /// Rows whose stored order is not the order they are listed in: text bytewise (`Z` < `a` <
+    /// `Đ`), numbers as numbers (-1 < 9 < 10), amounts as their text ("10" < "9"), NULLs first,
+    /// an empty text, a NUL inside a text, duplicates.
+    private static func trickyContent() -> SnapshotContent {
+        var content = SnapshotFixtures.content()
+        let source = SourceLocation(archivePath: "a.zip", memberPath: "e.csv", line: 1)
+        content.enterprises = ["Đ1", "a1", "Z1", "10", "9", "", "a1\u{0}x"].enumerated().flatMap { index, code in
+            [10, -1, 9].map { year in
+                EnterpriseRow(
+                    taxCode: code, year: year, name: "Công ty \(index)", vsic: "62010", section: "J",
+                    districtCode: "66\(index % 3)", valueAddedMVND: decimal(["10", "9", "-0.5", "100.25"][index % 4]),
+                    isCore: index % 2 == 0, source: source)
+            }
+        }
+        content.sourceArchives = [
+            SourceArchiveRow(path: "b.zip", sha256: "00", bytes: 10, status: "accepted", reason: nil),
+            SourceArchiveRow(path: "b.zip\u{0}", sha256: "00", bytes: 9, status: "rejected", reason: "corrupt-archive"),
+            SourceArchiveRow(path: "B.zip", sha256: "ff", bytes: -3, status: "accepted", reason: ""),
+        ]
+        let row = content.quarantine[0]
+        content.quarantine = [row, content.quarantine[1], row, row]
+        content.quarantine[3].detail = "Đắk"
+        content.quarantine[2].line = -7
+        content.indicators[0].grdpBVND = nil
+        content.indicators[1].sharePct = decimal("0")
+        content.indicators[2].coreBVND = decimal("-12.5")
+        content.districts.reverse()
+        content.targetPoints.reverse()
+        return content
+    }
+
+    @Test func theMemoryHashIsTheFileHashOverTrickyRows() throws {
+        for (name, content) in [("fixture", SnapshotFixtures.content()), ("tricky", Self.trickyContent())] {
+            let path = try file("\(name).sqlite", holding: content)
+            let fromFile = try readBack(path)
+            let fromMemory = try #require(try ContentHash.computeMarking(of: content, path: path, carrying: nil))
+            #expect(fromMemory.hash == fromFile.hash, "\(name)")
+            #expect(fromMemory.marks == fromFile.marks, "\(name)")
+        }
+    }
+
+    /// Every storage class, as bound and as SQLite gives it back (a NaN as NULL), 300 rows mixing
+    /// them, in SQLite's `ORDER BY` and in ours (no integer equals a real here: `ORDER BY` ties
+    /// them in no set order, and a STRICT column never holds both); then a STRICT REAL column,
+    /// whose −0.0 comes back 0.0 (stored as the integer 0).
+    @Test func storedValuesSerialiseAndOrderAsSQLiteGivesThemBack() throws {
+        let values: [SQLValue] = [
+            .null, .integer(.min), .integer(.max), .integer(-1), .integer(1), .integer(10), .integer(9),
+            .real(.nan), .real(1e300), .real(-2.5), .real(3.0), .real(9.5), .text(""),
+            .text("a\u{0}b"), .text("Đắk"), .text("Z"), .text("a"), .text("10"), .text("9"), .blob([]),
+            .blob([0, 255]), .blob([0]),
+        ]
+        let path = root.appendingPathComponent("values.sqlite").path
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("CREATE TABLE loose(a, b)")
+        let insert = try database.prepare("INSERT INTO loose VALUES (?, ?)")
+        var expected: [ContentHash.StoredRow] = []
+        for index in 0..<300 {
+            let row = [values[index % values.count], values[(index * 7 + 3) % values.count]]
+            try insert.run(row)
+            var stored = ContentHash.StoredRow(path: path)
+            for value in row { stored.value(value) }
+            expected.append(stored)
+        }
+        expected.sort { ContentHash.StoredValue.compare($0.values, $1.values) < 0 }
+
+        var fromSQLite = ContentHash.Serializer()
+        let select = try database.prepare("SELECT a, b FROM loose ORDER BY 1, 2")
+        while try select.step() {
+            fromSQLite.tag("R")
+            for column in 0..<2 {
+                let value = select.value(at: column)
+                switch value {
+                case .null: fromSQLite.tag("N")
+                case .integer(let integer):
+                    fromSQLite.tag("I")
+                    fromSQLite.decimal(integer)
+                case .real(let real):
+                    fromSQLite.tag("F")
+                    fromSQLite.uint64(real.bitPattern)
+                case .text(let text):
+                    fromSQLite.tag("S")
+                    fromSQLite.string(text)
+                case .blob(let bytes):
+                    fromSQLite.tag("B")
+                    bytes.withUnsafeBytes { fromSQLite.bytes($0) }
+                }
+            }
+        }
+        var fromMemory = ContentHash.Serializer()
+        for row in expected { row.serialize(into: &fromMemory) }
+        let (memoryHash, sqliteHash) = (fromMemory.finish(), fromSQLite.finish())
+        #expect(memoryHash == sqliteHash)
+
+        try database.execute("CREATE TABLE reals(x REAL) STRICT")
+        let reals: [Double] = [-0.0, 3.0, .nan, 1e300, -2.5, 0.125, -1e-300]
+        let insertReal = try database.prepare("INSERT INTO reals VALUES (?)")
+        for real in reals { try insertReal.run([.real(real)]) }
+        let selectReal = try database.prepare("SELECT x FROM reals ORDER BY 1")
+        var readBack: [SQLValue] = []
+        while try selectReal.step() { readBack.append(selectReal.value(at: 0)) }
+        var stored = ContentHash.StoredRow(path: path)
+        for real in reals { stored.value(.real(real)) }
+        let sorted = stored.values.sorted { ContentHash.StoredValue.compare($0, $1) < 0 }
+        #expect(sorted.count == readBack.count)
+        for (memory, file) in zip(sorted, readBack) {
+            switch (memory, file) {
+            case (.null, .null): break
+            case (.real(let x), .real(let y)): #expect(x.bitPattern == y.bitPattern, "\(x) against \(y)")
+            default: Issue.record("\(memory) against \(file)")
+            }
+        }
+    }
+
+    /// Sales rows out of the table's order are not hashed from memory (they are never sorted
+    /// here): the publish reads the file back, and its hash is the one `verify` recomputes.
+    @Test func salesRowsOutOfOrderAreReadBack() throws {
+        var content = SnapshotFixtures.content()
+        content.ecommerceSales.reverse()
+        let path = try file("reversed.sqlite", holding: content)
+        #expect(try ContentHash.computeMarking(of: content, path: path, carrying: nil) == nil)
+
+        let store = SnapshotStore(folder: root.appendingPathComponent("reversed", isDirectory: true))
+        guard
+            case .published(let meta) = try store.publish(
+                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        else { throw CancellationError() }
+        #expect(meta.contentSHA256 == (try readBack(path).hash))
+        #expect(try store.verify(version: meta.version).isEmpty)
+    }
+
+    /// 40 sellers a month in each of `years`, in the table's order.
+    private static func sales(years: [Int], transactions: Int) -> [EcommerceSalesRow] {
+        years.flatMap { year in
+            (1...12).flatMap { month in
+                (0..<40).map { seller in
+                    EcommerceSalesRow(
+                        year: year, month: month, channel: "marketplace", sellerTaxCode: String(4_000_000_000 + seller),
+                        sellerDistrictCode: "66\(seller % 3)", transactions: transactions,
+                        netVND: decimal("\(1000 + seller)"), vaVND: decimal("\(80 + seller).5"),
+                        counted: seller % 5 != 0)
+                }
+            }
+        }
+    }
+
+    /// A nightly run copies the latest file and writes the changed years: the memory hash goes on
+    /// from that file's marks, as the read-back does, when every carried year comes before the
+    /// first written one, and gives way to the read-back when one does not.
+    @Test func goingOnFromTheLatestFilesMarks() throws {
+        let store = SnapshotStore(folder: root.appendingPathComponent("nightly", isDirectory: true))
+        var first = SnapshotFixtures.content()
+        first.ecommerceSales = Self.sales(years: [2022, 2023, 2024], transactions: 1)
+        let (outcome, firstMarks) = try store.publishMarking(
+            first, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard case .published(let latest) = outcome else { throw CancellationError() }
+        let marks = try #require(firstMarks)
+        #expect(marks.positions.compactMap(\.year) == [2022, 2023, 2024])
+        let latestURL = store.url(for: latest.version)
+
+        for written in [[2024], [2023, 2024], [2023], [2021]] {
+            var next = first
+            next.ecommerceSales = Self.sales(years: written, transactions: 2)
+            let resume = ContentHash.Resume(fromYear: written.min()!, marks: marks)
+            let carrying = ContentHash.Carrying(exceptYears: Set(written), resume: resume)
+            // The file that publish writes: the latest one's rows of the other years, and these.
+            var merged = next
+            merged.ecommerceSales = first.ecommerceSales.filter { !written.contains($0.year) } + next.ecommerceSales
+            let path = try file("merged-\(written).sqlite", holding: merged)
+            let fromFile = try readBack(path, resume: resume)
+            #expect(fromFile.hash == (try readBack(path).hash))
+            let fromMemory = try ContentHash.computeMarking(of: next, path: path, carrying: carrying)
+            if [2022, 2023, 2024].contains(where: { !written.contains($0) && $0 > written.min()! }) {
+                // A carried year after the first written one: its rows are not in memory.
+                #expect(fromMemory == nil, "\(written)")
+            } else {
+                let result = try #require(fromMemory, "\(written)")
+                #expect(result.hash == fromFile.hash, "\(written)")
+                #expect(result.marks == fromFile.marks, "\(written)")
+                #expect(result.marks?.rowsResumed == fromFile.marks?.rowsResumed, "\(written)")
+            }
+
+            // And through publish, carrying the latest file.
+            let carried = CarriedSales(from: latestURL, exceptYears: Set(written))
+            let (published, publishedMarks) = try store.publishMarking(
+                next, meta: SnapshotFixtures.draft(parent: latest.version), skipIfHashEquals: nil, carrying: carried,
+                resume: resume)
+            guard case .published(let meta) = published else { throw CancellationError() }
+            #expect(meta.contentSHA256 == fromFile.hash, "\(written)")
+            #expect(publishedMarks == fromFile.marks, "\(written)")
+            #expect(try store.verify(version: meta.version).isEmpty)
+        }
+
+        // Marks that do not fit what comes before the sales table (another district list): the
+        // read-back reads every row, which memory cannot.
+        var other = first
+        other.districts.removeLast()
+        other.ecommerceSales = Self.sales(years: [2024], transactions: 3)
+        let carrying = ContentHash.Carrying(
+            exceptYears: [2024], resume: ContentHash.Resume(fromYear: 2024, marks: marks))
+        #expect(try ContentHash.computeMarking(of: other, path: "unused", carrying: carrying) == nil)
+        #expect(
+            try ContentHash.computeMarking(
+                of: other, path: "unused", carrying: ContentHash.Carrying(exceptYears: [2024], resume: nil)) == nil)
+    }
+}
