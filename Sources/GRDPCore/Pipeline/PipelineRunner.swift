@@ -300,14 +300,22 @@ public struct PipelineRunner {
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command)
-        // The sales rows go to the snapshot, which drops them once they are written, before it hashes
-        // the file (at 1 M, ~70 MiB); the exports need everything else.
+        // The sales rows go to the snapshot, which drops them once they are written and hashed (at
+        // 1 M, ~70 MiB); the exports need everything else.
         let published = content
         content.ecommerceSales = []
-        let (outcome, contentMarks) = try store.publishMarking(
+        let (outcome, contentMarks, salesChanges) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried, resume: resume)
         if let pendingDigests { salesDigests = pendingDigests.wait() }
+        if let salesChanges, let carried {
+            logger.debug(
+                "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
+                metadata: [
+                    "years": "\(carried.exceptYears.sorted().map(String.init).joined(separator: ","))",
+                    "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
+                ])
+        }
         if let contentMarks, contentMarks.rowsResumed > 0, let latest {
             logger.debug(
                 "Content hash went on from the latest snapshot's, past its unchanged sales rows",

@@ -169,7 +169,7 @@ extension ContentHash {
             return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
         }
 
-        private static func compareBytes(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Int {
+        static func compareBytes(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Int {
             let common = min(x.count, y.count)
             if common > 0 {
                 let order = memcmp(x.baseAddress!, y.baseAddress!, common)

@@ -291,7 +291,7 @@ extension SnapshotContent {
     }
 }
 
-private func insertRows<Row: SnapshotTableRow>(_ rows: [Row], _ database: Database) throws(SnapshotError) {
+func insertRows<Row: SnapshotTableRow>(_ rows: [Row], _ database: Database) throws(SnapshotError) {
     // 64 rows a statement (at most 64 × 11 parameters, far below SQLite's limit), then one by one.
     let batch = 64
     var start = rows.startIndex

@@ -144,12 +144,14 @@ public struct SnapshotStore: Sendable {
     }
 
     /// `publish`, also giving where the content hash stood at each year's sales rows
-    /// (`ContentHash.Marks`, for the next run), and, with `resume`, going on from the marks of
-    /// the snapshot carried from (see `ContentHash.computeMarking` for what the caller vouches).
+    /// (`ContentHash.Marks`, for the next run) and, when the written years' sales rows were
+    /// updated in a copy of the carried file, how many were deleted and inserted; with `resume`,
+    /// going on from the marks of the snapshot carried from (see `ContentHash.computeMarking` for
+    /// what the caller vouches).
     func publishMarking(
         _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil, resume: ContentHash.Resume? = nil
-    ) throws -> (outcome: PublishOutcome, marks: ContentHash.Marks?) {
+    ) throws -> (outcome: PublishOutcome, marks: ContentHash.Marks?, salesChanges: SalesRowsUpdate.Changes?) {
         let folderPath = folder.path
         try FileSystem.makeDirectories(folderPath)
         let temporaryPath = folderPath + "/" + FileSystem.temporaryName()
@@ -164,6 +166,7 @@ public struct SnapshotStore: Sendable {
 
         let meta: SnapshotMeta
         var hashMarks: ContentHash.Marks?
+        var salesChanges: SalesRowsUpdate.Changes?
         // The content hash of the rows about to be inserted, taken from memory on another core
         // while they are (`ContentHash.FromMemory`); the file is read back only when it cannot be.
         let fromMemory = ContentHash.FromMemory(
@@ -199,14 +202,25 @@ public struct SnapshotStore: Sendable {
                 }
                 try writer.execute("BEGIN IMMEDIATE")
                 for table in SnapshotSchema.allTables {
-                    if let copied {
-                        // Every table but the other years' sales rows comes from `content`, whole.
-                        let years = CarriedSales.sqlList(copied.exceptYears)
-                        try writer.execute(
-                            table.name == SnapshotSchema.ecommerceSales.name
-                                ? "DELETE FROM \(table.name) WHERE year IN (\(years))" : "DELETE FROM \(table.name)")
-                    } else {
+                    guard let copied else {
                         try writer.execute(table.createSQL)
+                        continue
+                    }
+                    // Every table but the sales rows comes from `content`, whole. The sales rows of
+                    // the written years are brought to `content`'s: only the rows that changed are
+                    // deleted and inserted (`SalesRowsUpdate`), else all of them.
+                    guard table.name == SnapshotSchema.ecommerceSales.name else {
+                        try writer.execute("DELETE FROM \(table.name)")
+                        continue
+                    }
+                    if let changes = try SalesRowsUpdate.apply(
+                        content.ecommerceSales, years: copied.exceptYears, in: writer)
+                    {
+                        salesChanges = changes
+                        content.ecommerceSales = []
+                    } else {
+                        let years = CarriedSales.sqlList(copied.exceptYears)
+                        try writer.execute("DELETE FROM \(table.name) WHERE year IN (\(years))")
                     }
                 }
                 try content.insert(into: writer)
@@ -222,7 +236,7 @@ public struct SnapshotStore: Sendable {
             let (hash, marks) = try fromMemory.wait() ?? ContentHash.computeMarking(database, resume: resume)
             hashMarks = marks
             if let skipIfHashEquals, skipIfHashEquals == hash {
-                return (.upToDate(contentSHA256: hash), marks)
+                return (.upToDate(contentSHA256: hash), marks, salesChanges)
             }
             let version = (try versions().max() ?? 0) + 1
             meta = SnapshotMeta(
@@ -273,7 +287,7 @@ public struct SnapshotStore: Sendable {
             FileSystem.removeFile(finalPath)
             throw error
         }
-        return (.published(meta), hashMarks)
+        return (.published(meta), hashMarks, salesChanges)
     }
 
     /// Whether the file at `url` holds exactly the tables this build writes (the same CREATE

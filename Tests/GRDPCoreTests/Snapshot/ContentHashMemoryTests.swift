@@ -192,7 +192,7 @@ import Testing
         let store = SnapshotStore(folder: root.appendingPathComponent("nightly", isDirectory: true))
         var first = SnapshotFixtures.content()
         first.ecommerceSales = Self.sales(years: [2022, 2023, 2024], transactions: 1)
-        let (outcome, firstMarks) = try store.publishMarking(
+        let (outcome, firstMarks, _) = try store.publishMarking(
             first, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let latest) = outcome else { throw CancellationError() }
         let marks = try #require(firstMarks)
@@ -223,7 +223,7 @@ import Testing
 
             // And through publish, carrying the latest file.
             let carried = CarriedSales(from: latestURL, exceptYears: Set(written))
-            let (published, publishedMarks) = try store.publishMarking(
+            let (published, publishedMarks, _) = try store.publishMarking(
                 next, meta: SnapshotFixtures.draft(parent: latest.version), skipIfHashEquals: nil, carrying: carried,
                 resume: resume)
             guard case .published(let meta) = published else { throw CancellationError() }

@@ -1,0 +1,145 @@
+internal import CSQLite
+
+/// The sales rows of some years in a snapshot file copied from the latest one, brought to the
+/// rows a run computed for those years by deleting the rows that are not among them and
+/// inserting those that are not in the file, instead of deleting every row of the years and
+/// inserting them all again.
+///
+/// A nightly return changes few of a year's rows: at 10 M transactions plus a return of 100,000,
+/// 51,000 of 2024's 709,000 rows are new and 36,000 of the old ones gone; deleting and inserting
+/// every row cost ~1.5 s, SQLite's ~1 µs a row each way. `run --year` of a year whose rows did
+/// not change now writes none of them.
+///
+/// The file's rows of the years are read in the table's order (its b-tree) and merged with the
+/// computed ones, which come in that order too (Compute's canonical order). The result holds
+/// exactly the computed rows for those years, as the full delete and insert did; the file's bytes
+/// differ (other pages split), its content and content hash do not.
+enum SalesRowsUpdate {
+    /// What an update changed.
+    struct Changes: Equatable {
+        var deleted: Int
+        var inserted: Int
+    }
+
+    /// Brings the rows of `years` in `database` (inside the caller's transaction) to `rows`; nil,
+    /// with nothing changed, when `rows` hold another year: the caller then deletes the years'
+    /// rows and inserts `rows`.
+    ///
+    /// The result is right whatever the order of `rows`: each is either equal to the file's row
+    /// it is merged with (kept) or inserted, and each file row either kept or deleted (before any
+    /// insert). Out of order, rows equal to the file's are only deleted and inserted again.
+    static func apply(_ rows: [EcommerceSalesRow], years: Set<Int>, in database: Database) throws(SnapshotError)
+        -> Changes?
+    {
+        guard rows.allSatisfy({ years.contains($0.year) }) else { return nil }
+        let table = SnapshotSchema.ecommerceSales
+        let columns = table.columnNames.joined(separator: ", ")
+        let select = try database.prepare(
+            "SELECT \(columns) FROM \(table.name) WHERE year IN (\(CarriedSales.sqlList(years))) "
+                + "ORDER BY \(table.orderByAll)")
+        var gone: [[SQLValue]] = []
+        var added: [EcommerceSalesRow] = []
+        var next = 0
+        while try select.step() {
+            // The computed rows before the file's row are new; one equal to it stays.
+            while true {
+                guard next < rows.count else {
+                    gone.append((0..<table.columns.count).map { select.value(at: $0) })
+                    break
+                }
+                var comparison = FileRowComparison(statement: select)
+                try rows[next].put(into: &comparison)
+                let order = comparison.order
+                if order < 0 {
+                    gone.append((0..<table.columns.count).map { select.value(at: $0) })
+                    break
+                }
+                if order > 0 { added.append(rows[next]) }
+                next += 1
+                if order == 0 { break }
+            }
+        }
+        added += rows[next...]
+
+        let key = table.columnNames.map { "\($0) = ?" }.joined(separator: " AND ")
+        let delete = try database.prepare("DELETE FROM \(table.name) WHERE \(key)")
+        for values in gone {
+            try delete.run(values)
+        }
+        try insertRows(added, database)
+        return Changes(deleted: gone.count, inserted: added.count)
+    }
+
+    /// Compares the file's row a statement is on with a computed row put into it, column by
+    /// column as `ORDER BY` does, up to the first that differs; no value of either is made.
+    private struct FileRowComparison: RowValueSink, ~Copyable {
+        let statement: Statement
+        private var column = 0
+        /// -1, 0 or 1: the file's row before, equal to or after the computed one (so far).
+        private(set) var order = 0
+
+        init(statement: Statement) {
+            self.statement = statement
+        }
+
+        var path: String { statement.database.path }
+
+        mutating func int(_ value: Int) {
+            if order == 0 {
+                if statement.columnType(at: column) == SQLITE_INTEGER {
+                    let stored = statement.int64(at: column)
+                    order = stored == Int64(value) ? 0 : (stored < Int64(value) ? -1 : 1)
+                } else {
+                    order = storedOrder(.integer(Int64(value)))
+                }
+            }
+            column += 1
+        }
+
+        mutating func text(_ value: String) {
+            if order == 0 {
+                var text = value
+                order = text.withUTF8 { storedOrder(text: UnsafeRawBufferPointer($0)) ?? storedOrder(.text(value)) }
+            }
+            column += 1
+        }
+
+        mutating func exact(_ value: ExactDecimal) {
+            if order == 0 {
+                order =
+                    value.reduced.withCanonicalText { storedOrder(text: $0) } ?? storedOrder(.exact(value.reduced))
+            }
+            column += 1
+        }
+
+        mutating func value(_ value: SQLValue) {
+            if order == 0 {
+                var stored = ContentHash.StoredRow(path: path)
+                stored.value(value)
+                order = storedOrder(stored.values[0])
+            }
+            column += 1
+        }
+
+        /// The order of a TEXT column and `text`'s bytes; nil when the column is not TEXT.
+        private func storedOrder(text: UnsafeRawBufferPointer) -> Int? {
+            guard statement.columnType(at: column) == SQLITE_TEXT else { return nil }
+            return statement.withBytes(at: column, type: SQLITE_TEXT) {
+                ContentHash.StoredValue.compareBytes($0, text)
+            }
+        }
+
+        /// The order of the column, whatever its type, and `value`.
+        private func storedOrder(_ value: ContentHash.StoredValue) -> Int {
+            let stored: ContentHash.StoredValue =
+                switch statement.value(at: column) {
+                case .null: .null
+                case .integer(let integer): .integer(integer)
+                case .real(let real): .real(real)
+                case .text(let text): .text(text)
+                case .blob(let bytes): .blob(bytes)
+                }
+            return ContentHash.StoredValue.compare(stored, value)
+        }
+    }
+}
