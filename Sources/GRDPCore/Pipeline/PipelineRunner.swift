@@ -266,7 +266,7 @@ public struct PipelineRunner {
         // --force, which writes every row. When there is nothing to compare with, the digests (kept
         // for the next run) are computed while the snapshot is written.
         var salesDigests: SalesDigests?
-        var pendingDigests: SalesDigests.Pending?
+        var pendingDigests: OnAnotherThread<SalesDigests?>?
         if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
@@ -294,7 +294,8 @@ public struct PipelineRunner {
                         ])
                 }
             } else {
-                pendingDigests = SalesDigests.Pending(build: build, rows: content.ecommerceSales)
+                let rows = content.ecommerceSales
+                pendingDigests = OnAnotherThread { SalesDigests(build: build, rows: rows) }
             }
         }
         let draft = SnapshotMetaDraft(

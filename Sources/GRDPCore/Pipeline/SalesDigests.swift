@@ -61,29 +61,6 @@ struct SalesDigests: Codable, Equatable {
     /// Rows hashed together: enough to keep a core busy, few enough to share a year's rows out.
     static let blockRows = 1 << 15
 
-    /// Digests computed on other threads while this one goes on.
-    final class Pending: @unchecked Sendable {
-        // @unchecked Sendable: `value` is written before `done` is left and read only after
-        // waiting for it.
-        private var value: SalesDigests?
-        private let done = DispatchGroup()
-
-        /// Starts computing the digests of `rows`.
-        init(build: String, rows: [EcommerceSalesRow]) {
-            done.enter()
-            DispatchQueue.global().async { [self] in
-                value = SalesDigests(build: build, rows: rows)
-                done.leave()
-            }
-        }
-
-        /// The digests, once computed.
-        func wait() -> SalesDigests? {
-            done.wait()
-            return value
-        }
-    }
-
     /// The years whose rows differ from `earlier`'s, or appear in only one of the two; nil when
     /// `earlier` comes from another build (every year must then be written).
     func changedYears(since earlier: SalesDigests) -> Set<Int>? {

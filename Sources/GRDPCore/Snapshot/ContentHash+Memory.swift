@@ -250,33 +250,4 @@ extension ContentHash {
             for value in values { value.serialize(into: &serializer) }
         }
     }
-
-    /// The memory hash of a publish, computed on its own thread while the rows are inserted.
-    final class FromMemory: @unchecked Sendable {
-        // @unchecked Sendable: `result` is written by the hashing thread before it signals `done`
-        // and read only after waiting for it.
-        private let done = DispatchSemaphore(value: 0)
-        private var waited = false
-        private var result: (hash: String, marks: Marks?)?
-
-        /// Starts hashing `content` (see `computeMarking(of:path:carrying:)`).
-        init(content: SnapshotContent, path: String, carrying: Carrying?) {
-            let thread = Thread { [self] in
-                defer { done.signal() }
-                // A failure here is the insert's too, which reports it; nil reads the file back.
-                result = try? ContentHash.computeMarking(of: content, path: path, carrying: carrying)
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-
-        /// The hash and marks, or nil when the file is to be read back; any number of calls.
-        func wait() -> (hash: String, marks: Marks?)? {
-            if !waited {
-                done.wait()
-                waited = true
-            }
-            return result
-        }
-    }
 }

@@ -306,19 +306,17 @@ enum ContentHash {
             return "SELECT * FROM \(table) WHERE \(kept)\(tuple) \(comparison) \(parameters) ORDER BY \(order)"
         }
 
-        let upper = UpperHalf(
-            path: database.path, sql: query(">="), pivot: pivot, columnCount: columns.count, marking: marker != nil)
-        let thread = Thread { upper.run() }
-        thread.stackSize = 1 << 20
-        thread.start()
+        let (path, upperSQL, columnCount, marking) = (database.path, query(">="), columns.count, marker != nil)
+        let upper = OnAnotherThread {
+            readUpperHalf(path: path, sql: upperSQL, pivot: pivot, columnCount: columnCount, marking: marking)
+        }
         // Whatever happens here, the other thread is waited for before returning.
-        defer { upper.wait() }
+        defer { _ = upper.wait() }
 
         let lower = try database.prepare(query("<"))
         try lower.bind(pivot)
         let lowerCount = try serializeRows(lower, columnCount: columns.count, marker: &marker, into: &serializer)
-        upper.wait()
-        guard let (bytes, upperCount, upperMarker) = upper.result, lowerCount + upperCount == total else {
+        guard let (bytes, upperCount, upperMarker) = upper.wait(), lowerCount + upperCount == total else {
             return nil
         }
         if marker != nil, let upperMarker {
@@ -338,52 +336,24 @@ enum ContentHash {
         return total
     }
 
-    /// The upper half of a table, read on its own thread through its own read-only connection.
-    private final class UpperHalf: @unchecked Sendable {
-        // @unchecked Sendable: `result` is written by the reading thread before it signals `done`
-        // and read by the caller only after waiting for it; the `let`s are immutable.
-        private let path: String
-        private let sql: String
-        private let pivot: [SQLValue]
-        private let columnCount: Int
-        private let marking: Bool
-        private let done = DispatchSemaphore(value: 0)
-        private var waited = false
-        /// The serialised rows, their count and, when marking, where each year begins in them;
-        /// nil when the connection or the query failed (the caller then reads the table whole on
-        /// its own connection, and meets the error there).
-        private(set) var result: ([[UInt8]], Int, YearMarker?)?
-
-        init(path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool) {
-            self.path = path
-            self.sql = sql
-            self.pivot = pivot
-            self.columnCount = columnCount
-            self.marking = marking
-        }
-
-        func run() {
-            defer { done.signal() }
-            do {
-                let database = try Database(path: path, mode: .readOnlyImmutable)
-                defer { database.close() }
-                let statement = try database.prepare(sql)
-                try statement.bind(pivot)
-                var serializer = Serializer(collecting: true)
-                var marker = marking ? YearMarker(rowsBefore: 0) : nil
-                let count = try ContentHash.serializeRows(
-                    statement, columnCount: columnCount, marker: &marker, into: &serializer)
-                result = (serializer.collected(), count, marker)
-            } catch {
-                result = nil
-            }
-        }
-
-        /// Returns once `run` has finished (any number of calls).
-        func wait() {
-            guard !waited else { return }
-            done.wait()
-            waited = true
+    /// The upper half of a table, read through its own read-only connection (on another thread):
+    /// the serialised rows, their count and, when marking, where each year begins in them; nil
+    /// when the connection or the query failed (the caller then reads the table whole on its own
+    /// connection, and meets the error there).
+    private static func readUpperHalf(
+        path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool
+    ) -> ([[UInt8]], Int, YearMarker?)? {
+        do {
+            let database = try Database(path: path, mode: .readOnlyImmutable)
+            defer { database.close() }
+            let statement = try database.prepare(sql)
+            try statement.bind(pivot)
+            var serializer = Serializer(collecting: true)
+            var marker = marking ? YearMarker(rowsBefore: 0) : nil
+            let count = try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
+            return (serializer.collected(), count, marker)
+        } catch {
+            return nil
         }
     }
 

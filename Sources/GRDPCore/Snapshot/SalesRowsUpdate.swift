@@ -10,8 +10,9 @@ internal import CSQLite
 /// every row cost ~1.5 s, SQLite's ~1 µs a row each way. `run --year` of a year whose rows did
 /// not change now writes none of them.
 ///
-/// The file's rows of the years are read in the table's order (its b-tree) and merged with the
-/// computed ones, which come in that order too (Compute's canonical order). The result holds
+/// The latest file's rows of the years are read in the table's order (its b-tree) and merged with
+/// the computed ones, which come in that order too (Compute's canonical order), while that file is
+/// copied; the differences are then applied to the copy. The result holds
 /// exactly the computed rows for those years, as the full delete and insert did; the file's bytes
 /// differ (other pages split), its content and content hash do not.
 enum SalesRowsUpdate {
@@ -21,53 +22,70 @@ enum SalesRowsUpdate {
         var inserted: Int
     }
 
-    /// Brings the rows of `years` in `database` (inside the caller's transaction) to `rows`; nil,
-    /// with nothing changed, when `rows` hold another year: the caller then deletes the years'
-    /// rows and inserts `rows`.
+    /// What brings a file's rows of some years to the computed ones.
+    struct Diff: Sendable {
+        /// The file's rows that are not among the computed ones, every column as stored.
+        var gone: [[SQLValue]]
+        /// The computed rows that are not in the file.
+        var added: [EcommerceSalesRow]
+
+        var changes: Changes { Changes(deleted: gone.count, inserted: added.count) }
+    }
+
+    /// How the rows of `years` in the snapshot file at `path` differ from `rows`; nil when `rows`
+    /// hold another year (the caller then deletes the years' rows and inserts `rows`). The file is
+    /// only read: it is the latest snapshot, which the file being written is a copy of, read on
+    /// another thread while that copy is made.
     ///
-    /// The result is right whatever the order of `rows`: each is either equal to the file's row
-    /// it is merged with (kept) or inserted, and each file row either kept or deleted (before any
-    /// insert). Out of order, rows equal to the file's are only deleted and inserted again.
-    static func apply(_ rows: [EcommerceSalesRow], years: Set<Int>, in database: Database) throws(SnapshotError)
-        -> Changes?
+    /// The difference is right whatever the order of `rows`: each is either equal to the file's
+    /// row it is merged with (kept) or added, and each file row either kept or gone. Out of order,
+    /// rows equal to the file's are only deleted and inserted again.
+    static func diff(_ rows: [EcommerceSalesRow], years: Set<Int>, from path: String) throws(SnapshotError)
+        -> Diff?
     {
         guard rows.allSatisfy({ years.contains($0.year) }) else { return nil }
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
         let table = SnapshotSchema.ecommerceSales
         let columns = table.columnNames.joined(separator: ", ")
         let select = try database.prepare(
             "SELECT \(columns) FROM \(table.name) WHERE year IN (\(CarriedSales.sqlList(years))) "
                 + "ORDER BY \(table.orderByAll)")
-        var gone: [[SQLValue]] = []
-        var added: [EcommerceSalesRow] = []
+        var diff = Diff(gone: [], added: [])
         var next = 0
         while try select.step() {
             // The computed rows before the file's row are new; one equal to it stays.
             while true {
                 guard next < rows.count else {
-                    gone.append((0..<table.columns.count).map { select.value(at: $0) })
+                    diff.gone.append((0..<table.columns.count).map { select.value(at: $0) })
                     break
                 }
                 var comparison = FileRowComparison(statement: select)
                 try rows[next].put(into: &comparison)
                 let order = comparison.order
                 if order < 0 {
-                    gone.append((0..<table.columns.count).map { select.value(at: $0) })
+                    diff.gone.append((0..<table.columns.count).map { select.value(at: $0) })
                     break
                 }
-                if order > 0 { added.append(rows[next]) }
+                if order > 0 { diff.added.append(rows[next]) }
                 next += 1
                 if order == 0 { break }
             }
         }
-        added += rows[next...]
+        diff.added += rows[next...]
+        return diff
+    }
 
+    /// Deletes the gone rows and inserts the added ones, inside the caller's transaction: first
+    /// every delete, so that a row deleted and added again is never there twice.
+    static func apply(_ diff: Diff, in database: Database) throws(SnapshotError) {
+        let table = SnapshotSchema.ecommerceSales
         let key = table.columnNames.map { "\($0) = ?" }.joined(separator: " AND ")
         let delete = try database.prepare("DELETE FROM \(table.name) WHERE \(key)")
-        for values in gone {
+        for values in diff.gone {
             try delete.run(values)
         }
-        try insertRows(added, database)
-        return Changes(deleted: gone.count, inserted: added.count)
+        try insertRows(diff.added, database)
     }
 
     /// Compares the file's row a statement is on with a computed row put into it, column by

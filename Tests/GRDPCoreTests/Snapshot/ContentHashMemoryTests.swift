@@ -223,12 +223,17 @@ import Testing
 
             // And through publish, carrying the latest file.
             let carried = CarriedSales(from: latestURL, exceptYears: Set(written))
-            let (published, publishedMarks, _) = try store.publishMarking(
+            let (published, publishedMarks, salesChanges) = try store.publishMarking(
                 next, meta: SnapshotFixtures.draft(parent: latest.version), skipIfHashEquals: nil, carrying: carried,
                 resume: resume)
             guard case .published(let meta) = published else { throw CancellationError() }
             #expect(meta.contentSHA256 == fromFile.hash, "\(written)")
             #expect(publishedMarks == fromFile.marks, "\(written)")
+            // Every written row differs from the latest file's (2 transactions against 1).
+            let writtenBefore = written.filter { [2022, 2023, 2024].contains($0) }.count
+            #expect(
+                salesChanges == SalesRowsUpdate.Changes(deleted: 480 * writtenBefore, inserted: 480 * written.count),
+                "\(written)")
             #expect(try store.verify(version: meta.version).isEmpty)
         }
 

@@ -47,15 +47,17 @@ import Testing
         return path
     }
 
+    /// The difference of the file's rows of `years` from `rows`, then applied to the file.
     private func update(_ path: String, to rows: [EcommerceSalesRow], years: Set<Int>) throws
         -> SalesRowsUpdate.Changes?
     {
+        guard let diff = try SalesRowsUpdate.diff(rows, years: years, from: path) else { return nil }
         let database = try Database(path: path, mode: .create)
         defer { database.close() }
         try database.execute("BEGIN")
-        let changes = try SalesRowsUpdate.apply(rows, years: years, in: database)
+        try SalesRowsUpdate.apply(diff, in: database)
         try database.execute("COMMIT")
-        return changes
+        return diff.changes
     }
 
     private func salesRows(_ path: String) throws -> [EcommerceSalesRow] {
