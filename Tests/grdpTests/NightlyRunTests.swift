@@ -236,6 +236,8 @@ import Testing
             try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
             let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
             try #require(run.status == 0, "\(run.stderr)")
+            // The copy of the latest file was published or removed: no temporary is left.
+            #expect(try fixture.snapshotFiles().allSatisfy { !$0.hasSuffix(".tmp") })
             let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
             #expect(try fixture.grdp("run", "--force").status == 0)
             #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
@@ -256,6 +258,13 @@ import Testing
         let third = try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n")
         #expect(third.written == "2022")
         #expect(third.resumed == nil)
+        // Orders of every year: nothing to copy.
+        let every = try night(
+            "2024-05-05_every.zip",
+            "T10,2022-03-03,1000000,completed,website,,67\nT11,2023-03-03,1000000,completed,website,,67\n"
+                + "T12,2024-03-03,1000000,completed,website,,67\n")
+        #expect(every.written == nil)
+        #expect(every.resumed == nil)
 
         // A file the run ignores changes the inputs, not the figures: every year is copied, the
         // hash goes on from the end of the rows, and the run is up to date (CONTRACT §6): no new
