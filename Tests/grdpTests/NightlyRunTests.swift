@@ -230,9 +230,10 @@ import Testing
             }
         }
         /// Adds `archive` holding `rows`, runs, and returns the years written (nil: nothing
-        /// copied) and the hash's resumed year and rows (nil: every row hashed) after checking
-        /// that `run --force` then gives the same content hash.
-        func night(_ archive: String, _ rows: String) throws -> (written: String?, resumed: String?) {
+        /// copied), the hash's resumed year and rows (nil: every row hashed) and whether the hash
+        /// was read back from the file (not taken from the rows in memory), after checking that
+        /// `run --force` then gives the same content hash.
+        func night(_ archive: String, _ rows: String) throws -> (written: String?, resumed: String?, readBack: Bool) {
             try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
             let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
             try #require(run.status == 0, "\(run.stderr)")
@@ -244,16 +245,19 @@ import Testing
             #expect(try fixture.grdp("verify").status == 0)
             let written = try entry(run, copied).map { try #require($0["written"] as? String) }
             let went = try entry(run, resumed).map { "\($0["year"] ?? "") \($0["rows"] ?? "")" }
-            return (written, went)
+            return (written, went, try entry(run, "Content hash read back") != nil)
         }
         // A new 2024 order: 2023's rows are copied, and hashed no more (2 of them).
         let first = try night("2024-03-01_more.zip", "T5,2024-05-05,30000000,completed,website,,67\n")
         #expect(first.written == "2024")
         #expect(first.resumed == "2024 2")
+        #expect(!first.readBack)
         // T1 revised (2023): 2024's rows are copied; the hash goes on from the first row.
         let second = try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n")
         #expect(second.written == "2023")
         #expect(second.resumed == nil)
+        // 2024's rows, carried after the written 2023, are not in memory: the file is read back.
+        #expect(second.readBack)
         // A first order of 2022: a year that was not there before is written, the others copied.
         let third = try night("2024-05-01_late.zip", "T6,2022-02-02,1000000,completed,website,,67\n")
         #expect(third.written == "2022")
@@ -265,6 +269,7 @@ import Testing
                 + "T12,2024-03-03,1000000,completed,website,,67\n")
         #expect(every.written == nil)
         #expect(every.resumed == nil)
+        #expect(!every.readBack)
 
         // A file the run ignores changes the inputs, not the figures: every year is copied, the
         // hash goes on from the end of the rows, and the run is up to date (CONTRACT §6): no new
@@ -296,6 +301,7 @@ import Testing
         let damaged = try night("2024-05-15_more.zip", "T8,2024-08-08,4000000,completed,website,,67\n")
         #expect(damaged.written == "2024")
         #expect(damaged.resumed == nil)
+        #expect(damaged.readBack)
 
         // `run --year 2024` carries the other years from the latest snapshot: its hash goes on
         // from 2024, and is that of every row (nothing changed: up to date; verify agrees).
@@ -330,6 +336,7 @@ import Testing
         let foreign = try night("2024-06-01_more.zip", "T7,2024-07-07,2000000,completed,website,,67\n")
         #expect(foreign.written == nil)
         #expect(foreign.resumed == nil)
+        #expect(!foreign.readBack)
     }
 
     @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {

@@ -305,11 +305,15 @@ public struct PipelineRunner {
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content
         content.ecommerceSales = []
-        let (outcome, contentMarks, salesChanges) = try store.publishMarking(
+        let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried, resume: resume)
         if let pendingDigests { salesDigests = pendingDigests.wait() }
-        if let salesChanges, let carried {
+        let contentMarks = details.marks
+        if details.hashReadBack {
+            logger.debug("Content hash read back from the file: the rows in memory could not give it")
+        }
+        if let salesChanges = details.salesChanges, let carried {
             logger.debug(
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
                 metadata: [

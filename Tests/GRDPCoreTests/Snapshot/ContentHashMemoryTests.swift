@@ -148,10 +148,10 @@ import Testing
         #expect(try ContentHash.computeMarking(of: content, path: path, carrying: nil) == nil)
 
         let store = SnapshotStore(folder: root.appendingPathComponent("reversed", isDirectory: true))
-        guard
-            case .published(let meta) = try store.publish(
-                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
-        else { throw CancellationError() }
+        let (outcome, details) = try store.publishMarking(
+            content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
+        guard case .published(let meta) = outcome else { throw CancellationError() }
+        #expect(details.hashReadBack)
         #expect(meta.contentSHA256 == (try readBack(path).hash))
         #expect(try store.verify(version: meta.version).isEmpty)
     }
@@ -178,10 +178,11 @@ import Testing
         let store = SnapshotStore(folder: root.appendingPathComponent("nightly", isDirectory: true))
         var first = SnapshotFixtures.content()
         first.ecommerceSales = Self.sales(years: [2022, 2023, 2024], transactions: 1)
-        let (outcome, firstMarks, _) = try store.publishMarking(
+        let (outcome, firstDetails) = try store.publishMarking(
             first, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let latest) = outcome else { throw CancellationError() }
-        let marks = try #require(firstMarks)
+        #expect(!firstDetails.hashReadBack)
+        let marks = try #require(firstDetails.marks)
         #expect(marks.positions.compactMap(\.year) == [2022, 2023, 2024])
         let latestURL = store.url(for: latest.version)
 
@@ -197,7 +198,8 @@ import Testing
             let fromFile = try readBack(path, resume: resume)
             #expect(fromFile.hash == (try readBack(path).hash))
             let fromMemory = try ContentHash.computeMarking(of: next, path: path, carrying: carrying)
-            if [2022, 2023, 2024].contains(where: { !written.contains($0) && $0 > written.min()! }) {
+            let carriedAfter = [2022, 2023, 2024].contains { !written.contains($0) && $0 > written.min()! }
+            if carriedAfter {
                 // A carried year after the first written one: its rows are not in memory.
                 #expect(fromMemory == nil, "\(written)")
             } else {
@@ -209,16 +211,18 @@ import Testing
 
             // And through publish, carrying the latest file.
             let carried = CarriedSales(from: latestURL, exceptYears: Set(written))
-            let (published, publishedMarks, salesChanges) = try store.publishMarking(
+            let (published, details) = try store.publishMarking(
                 next, meta: SnapshotFixtures.draft(parent: latest.version), skipIfHashEquals: nil, carrying: carried,
                 resume: resume)
             guard case .published(let meta) = published else { throw CancellationError() }
             #expect(meta.contentSHA256 == fromFile.hash, "\(written)")
-            #expect(publishedMarks == fromFile.marks, "\(written)")
+            #expect(details.marks == fromFile.marks, "\(written)")
+            #expect(details.hashReadBack == carriedAfter, "\(written)")
             // Every written row differs from the latest file's (2 transactions against 1).
             let writtenBefore = written.filter { [2022, 2023, 2024].contains($0) }.count
             #expect(
-                salesChanges == SalesRowsUpdate.Changes(deleted: 480 * writtenBefore, inserted: 480 * written.count),
+                details.salesChanges
+                    == SalesRowsUpdate.Changes(deleted: 480 * writtenBefore, inserted: 480 * written.count),
                 "\(written)")
             #expect(try store.verify(version: meta.version).isEmpty)
         }
