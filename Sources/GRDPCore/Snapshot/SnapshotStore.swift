@@ -253,7 +253,8 @@ public struct SnapshotStore: Sendable {
             let database = try Database(path: temporaryPath, mode: .create)
             defer { database.close() }
             try database.execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-            // Else a fresh connection reads the file back, with the code `verify` runs.
+            // The content hash from memory; else a fresh connection reads the file back, with the code
+            // `verify` runs.
             let (hash, marks): (String, ContentHash.Marks?)
             if let hashed = fromMemory.wait() {
                 (hash, marks) = hashed
