@@ -1,3 +1,4 @@
+internal import CMemory
 internal import Foundation
 
 #if canImport(Glibc)
@@ -281,11 +282,16 @@ public enum IndicatorCalculator {
         order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
 
         let texts = table.texts
+        let groups = table.groups
         var count = 0
         do throws(ArithmeticOverflow) {
             var previous: (high: UInt64, low: UInt64)?
-            for (high, low, index) in order {
-                let group = table.groups[index]
+            for (position, (high, low, index)) in order.enumerated() {
+                // The sort scattered the groups (at 10 M, 2.9 M of 48 bytes): ask for the one some
+                // rows ahead, and for the seller text of a nearer one, whose group was asked for.
+                if position + 16 < order.count { prefetchForRead(groups, order[position + 16].index) }
+                if position + 8 < order.count { prefetchForRead(texts, Int(groups[order[position + 8].index].seller)) }
+                let group = groups[index]
                 // A counted group's channel ratio was looked up while summing.
                 let va = counted[index] ? try group.netVND * vaRatios[Int(group.channel)]! : .zero
                 if let previous, previous == (high, low) {
@@ -559,5 +565,13 @@ extension EcommerceSalesRow {
         let va = bytewiseCompare(a.vaVND.description, b.vaVND.description)
         if va != 0 { return va < 0 }
         return !a.counted && b.counted
+    }
+}
+
+/// Asks for `array[index]` to be read soon (an index out of the array is not asked for).
+@inline(__always)
+private func prefetchForRead<Element>(_ array: [Element], _ index: Int) {
+    array.withUnsafeBufferPointer { elements in
+        if elements.indices.contains(index) { grdp_prefetch_for_read(elements.baseAddress! + index) }
     }
 }
