@@ -21,12 +21,7 @@ import Testing
     /// A new file with the snapshot's tables holding `content`'s rows, as a publish writes it.
     private func file(_ name: String, holding content: SnapshotContent) throws -> String {
         let path = root.appendingPathComponent(name).path
-        let database = try Database(path: path, mode: .create)
-        defer { database.close() }
-        try database.execute("BEGIN")
-        for table in SnapshotSchema.allTables { try database.execute(table.createSQL) }
-        try content.insert(into: database)
-        try database.execute("COMMIT")
+        try SnapshotFixtures.writeTables(content, to: path)
         return path
     }
 

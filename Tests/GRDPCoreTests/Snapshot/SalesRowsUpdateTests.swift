@@ -36,14 +36,9 @@ import Testing
     /// A file with the snapshot's tables and `rows` as its sales rows.
     private func file(_ name: String, holding rows: [EcommerceSalesRow]) throws -> String {
         let path = root.appendingPathComponent(name).path
-        let database = try Database(path: path, mode: .create)
-        defer { database.close() }
-        try database.execute("BEGIN")
-        for table in SnapshotSchema.allTables { try database.execute(table.createSQL) }
         var content = SnapshotContent()
         content.ecommerceSales = rows
-        try content.insert(into: database)
-        try database.execute("COMMIT")
+        try SnapshotFixtures.writeTables(content, to: path)
         return path
     }
 

@@ -114,6 +114,17 @@ enum SnapshotFixtures {
         return content
     }
 
+    /// A new file at `path` with the snapshot's tables holding `content`'s rows, as a publish
+    /// inserts them (without `snapshot_meta`'s rows).
+    static func writeTables(_ content: SnapshotContent, to path: String) throws {
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("BEGIN")
+        for table in SnapshotSchema.allTables { try database.execute(table.createSQL) }
+        try content.insert(into: database)
+        try database.execute("COMMIT")
+    }
+
     static func draft(parent: Int? = nil) -> SnapshotMetaDraft {
         SnapshotMetaDraft(
             createdAt: "2025-01-02T03:04:05.678901Z", toolVersion: "0.1.0-test",
