@@ -129,6 +129,18 @@ extension ContentHash {
         case exact(ExactDecimal)
         case blob([UInt8])
 
+        /// `value` as SQLite stores it and gives it back: a NaN binds as NULL, a −0.0 comes back as
+        /// 0.0 (a REAL with no fraction is stored as an integer); a value read from SQLite is itself.
+        init(storing value: SQLValue) {
+            switch value {
+            case .null: self = .null
+            case .integer(let integer): self = .integer(integer)
+            case .real(let real): self = real.isNaN ? .null : .real(real == 0 ? 0 : real)
+            case .text(let text): self = .text(text)
+            case .blob(let bytes): self = .blob(bytes)
+            }
+        }
+
         /// SQLite's order of storage classes: NULL, numbers, TEXT, BLOB.
         private var classRank: Int {
             switch self {
@@ -234,15 +246,7 @@ extension ContentHash {
         }
 
         mutating func value(_ value: SQLValue) {
-            switch value {
-            case .null: values.append(.null)
-            case .integer(let integer): values.append(.integer(integer))
-            // SQLite binds a NaN as NULL and gives a −0.0 back as 0.0 (a REAL with no fraction is
-            // stored as an integer).
-            case .real(let real): values.append(real.isNaN ? .null : .real(real == 0 ? 0 : real))
-            case .text(let text): values.append(.text(text))
-            case .blob(let bytes): values.append(.blob(bytes))
-            }
+            values.append(StoredValue(storing: value))
         }
 
         func serialize(into serializer: inout Serializer) {

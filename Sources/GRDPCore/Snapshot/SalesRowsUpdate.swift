@@ -54,23 +54,19 @@ enum SalesRowsUpdate {
         var diff = Diff(gone: [], added: [])
         var next = 0
         while try select.step() {
-            // The computed rows before the file's row are new; one equal to it stays.
-            while true {
-                guard next < rows.count else {
-                    diff.gone.append((0..<table.columns.count).map { select.value(at: $0) })
-                    break
-                }
+            // The computed rows before the file's row are new; one equal to it keeps it; with none,
+            // the file's row is gone.
+            var kept = false
+            while next < rows.count {
                 var comparison = FileRowComparison(statement: select)
                 try rows[next].put(into: &comparison)
-                let order = comparison.order
-                if order < 0 {
-                    diff.gone.append((0..<table.columns.count).map { select.value(at: $0) })
-                    break
-                }
-                if order > 0 { diff.added.append(rows[next]) }
+                if comparison.order < 0 { break }
+                kept = comparison.order == 0
+                if !kept { diff.added.append(rows[next]) }
                 next += 1
-                if order == 0 { break }
+                if kept { break }
             }
+            if !kept { diff.gone.append((0..<table.columns.count).map { select.value(at: $0) }) }
         }
         diff.added += rows[next...]
         return diff
@@ -131,11 +127,7 @@ enum SalesRowsUpdate {
         }
 
         mutating func value(_ value: SQLValue) {
-            if order == 0 {
-                var stored = ContentHash.StoredRow(path: path)
-                stored.value(value)
-                order = storedOrder(stored.values[0])
-            }
+            if order == 0 { order = storedOrder(ContentHash.StoredValue(storing: value)) }
             column += 1
         }
 
@@ -149,15 +141,7 @@ enum SalesRowsUpdate {
 
         /// The order of the column, whatever its type, and `value`.
         private func storedOrder(_ value: ContentHash.StoredValue) -> Int {
-            let stored: ContentHash.StoredValue =
-                switch statement.value(at: column) {
-                case .null: .null
-                case .integer(let integer): .integer(integer)
-                case .real(let real): .real(real)
-                case .text(let text): .text(text)
-                case .blob(let bytes): .blob(bytes)
-                }
-            return ContentHash.StoredValue.compare(stored, value)
+            ContentHash.StoredValue.compare(ContentHash.StoredValue(storing: statement.value(at: column)), value)
         }
     }
 }
