@@ -39,12 +39,14 @@ let package = Package(
         ),
         // Header only: a prefetch hint for the revision ledger's hash tables.
         .systemLibrary(name: "CMemory"),
+        // Header only: copy_file_range(2), for copying the latest snapshot in the kernel.
+        .systemLibrary(name: "CFileCopy"),
         // SHA-256 whose state can be kept between runs (the content hash goes on from a year).
         .target(name: "CSHA256"),
         .target(
             name: "GRDPCore",
             dependencies: [
-                "CArchive", "CSQLite", "CCompression", "CMemory", "CSHA256",
+                "CArchive", "CSQLite", "CCompression", "CMemory", "CFileCopy", "CSHA256",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -13,7 +13,8 @@ import Foundation
 /// Not `Sendable`: one owner reads it. `deinit` closes the descriptor.
 final class InputFile {
     let url: URL
-    private let descriptor: Int32
+    /// The open descriptor, for calls that take one (`FileSystem.copyContents`'s copy_file_range).
+    let descriptor: Int32
 
     /// Opens `url`; the error names the file and the system's reason.
     init(_ url: URL) throws(InputFileError) {

@@ -1,0 +1,27 @@
+#ifndef GRDP_CFILECOPY_SHIM_H
+#define GRDP_CFILECOPY_SHIM_H
+#include <errno.h>
+#include <stddef.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* copy_file_range(2) from the current offset of `in` to the current offset of `out`, at most
+   `length` bytes: the kernel copies between the two files' pages (or shares extents, on file
+   systems that can) without bringing the bytes to user space. Returns the bytes copied, 0 at the
+   end of `in`, or -1 with errno set (ENOSYS where the kernel or the platform has no such call: the
+   caller then copies with read and write). Called through syscall(2): glibc declares the function
+   only under _GNU_SOURCE, which a module header cannot count on. */
+static inline long grdp_copy_file_range(int in, int out, size_t length) {
+#if defined(__linux__) && defined(SYS_copy_file_range)
+    return syscall(SYS_copy_file_range, in, (void *)0, out, (void *)0, length, 0U);
+#else
+    (void)in;
+    (void)out;
+    (void)length;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+#endif
