@@ -339,6 +339,104 @@ import Testing
         #expect(!foreign.readBack)
     }
 
+    /// A nightly run whose new returns touch some years computes only those (`onlyTouchedYears`):
+    /// the years of their records and of the transactions they replace, wherever those were. Every
+    /// night's snapshot is checked against `run --force`, which computes every year from scratch,
+    /// and against `verify`.
+    @Test func onlyTheYearsTheNewReturnsTouchAreComputed() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let orders = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: orders + "T20,2022-04-04,7000000,completed,website,,67\n"
+                        + "T21,2024-04-04,9000000,completed,website,,67\n")
+            ],
+            format: .zip, as: "2024-01-20_more.zip")
+        #expect(try fixture.grdp("run").status == 0)
+
+        /// Runs (no --force) and returns the years it computed alone ("" for none), or nil when
+        /// it computed every year; checks `run --force` gives the same content hash, and `verify`.
+        func night() throws -> String? {
+            let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
+            try #require(run.status == 0, "\(run.stderr)")
+            let line = run.stderr.split(separator: "\n").first {
+                $0.contains("only these years are touched by the returns read since")
+            }
+            let written = try line.map { line in
+                let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try #require(entry["written"] as? String)
+            }
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            #expect(try fixture.grdp("verify").status == 0)
+            #expect(try fixture.grdp("run", "--force").status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+            return written
+        }
+        func add(_ name: String, _ entries: [ArchiveWriter.Entry]) throws {
+            try fixture.write(entries, format: .zip, as: name)
+        }
+
+        // T1 moves from 2023 to 2024: both years, and not 2022.
+        try add(
+            "2024-02-01_moved.zip",
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: orders + "T1,2024-02-02,90000000,completed,marketplace,0101243150,67\n")
+            ])
+        #expect(try night() == "2023,2024")
+        // A return dated before the others, revising T20 (2022) into 2024: the later return's T20
+        // supersedes it, so nothing changes; its own year is computed all the same.
+        try add(
+            "2023-12-01_early.zip",
+            [.init(path: "transactions.csv", text: orders + "T20,2024-03-03,1000,completed,website,,67\n")])
+        #expect(try night() == "2024")
+        // An enterprise record alone: its year. The retailer becomes an ICT-core enterprise in 2024.
+        try add(
+            "2024-03-01_firms.zip",
+            [
+                .init(
+                    path: "enterprise.csv",
+                    text: "tax_code,year,vsic,value_added,name,district_code\n"
+                        + "0101243150,2024,62010,3000,Cửa hàng Bách hóa Đắk Mil,663\n")
+            ])
+        #expect(try night() == "2024")
+        // GRDP of 2022 alone.
+        try add(
+            "2024-03-05_grdp.zip",
+            [.init(path: "grdp.csv", text: "year,grdp,province_code,price_basis\n2022,47300,67,current\n")])
+        #expect(try night() == "2022")
+        // Rows all excluded (a seller of another province): no year; a new snapshot all the same
+        // (its source_archive and source_member tables).
+        try add(
+            "2024-03-10_other.zip",
+            [.init(path: "transactions.csv", text: orders + "T30,2024-01-01,1000,completed,website,,79\n")])
+        #expect(try night() == "")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
+        // An archive withdrawn: the latest snapshot holds its rows, so every year is computed.
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-01-20_more.zip"))
+        #expect(try night() == nil)
+        // Rows of every year: every year is computed.
+        try add(
+            "2024-04-01_every.zip",
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: orders + "T40,2022-05-05,1000,completed,website,,67\n"
+                        + "T41,2023-05-05,1000,completed,website,,67\nT42,2024-05-05,1000,completed,website,,67\n")
+            ])
+        #expect(try night() == nil)
+        // One more year's order after that: that year alone again.
+        try add(
+            "2024-04-02_more.zip",
+            [.init(path: "transactions.csv", text: orders + "T43,2023-06-06,1000,completed,website,,67\n")])
+        #expect(try night() == "2023")
+    }
+
     @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -152,6 +152,14 @@ public struct PipelineRunner {
         // a transaction between years), but other years' rows skip their group.
         var ledger = RevisionLedger(
             expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
+        // The archives the last full run read (path and SHA-256), when this run may recompute only
+        // the years that the others touch (see `onlyTouchedYears`): the ledger marks those years.
+        let earlierArchives: Set<ArchiveIdentity>? =
+            options.force || options.years != nil
+            ? nil
+            : lastRun.map { run in
+                Set(run.ingest.archives.filter { $0.status == .accepted }.map(ArchiveIdentity.init))
+            }
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
         // Archives read before with this config and build come from the cache, unless --force.
@@ -166,10 +174,11 @@ public struct PipelineRunner {
             let order = archive.members.indices.sorted {
                 bytewiseLess(archive.members[$0].path, archive.members[$1].path)
             }
+            let marking = earlierArchives.map { !$0.contains(ArchiveIdentity(archive)) } ?? false
             for memberIndex in order {
                 try ledger.apply(
                     archive.members[memberIndex], archivePath: archive.relativePath,
-                    ref: .init(archive: scanned, member: memberIndex))
+                    ref: .init(archive: scanned, member: memberIndex), markingYears: marking)
                 archive.members[memberIndex].accepted = []
                 archive.members[memberIndex].transactions = TransactionBatch()
             }
@@ -190,6 +199,29 @@ public struct PipelineRunner {
                 "transaction_groups": "\(ledgerSize.transactionGroups)",
             ])
 
+        // The latest snapshot, and what `last-run.json` says of it when it describes that very
+        // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
+        // year (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
+        // recomputed one hashes only the rows from there on).
+        let versions = try store.versions()
+        let latest = try versions.last.map { try store.open(version: $0) }
+        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
+        let touched = touchedYears(
+            ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest, latestRun: latestRun,
+            build: build)
+        // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
+        // file to file). Unreadable, a nightly run computes every year instead.
+        let previous =
+            options.years != nil
+            ? try latest?.loadContent(includingSales: false)
+            : touched == nil ? nil : try? latest?.loadContent(includingSales: false)
+        // Touching every year leaves nothing to carry.
+        let onlyTouched = touched.flatMap { touched in
+            previous.flatMap { touched.isSuperset(of: $0.indicators.map(\.year)) ? nil : touched }
+        }
+        // The years computed: `--year`'s, or those the new returns touched; nil: every year.
+        let recomputed = options.years ?? onlyTouched
+
         let computeStart = Timestamp.now()
         var reportIndex: [String: Int] = [:]
         for (index, archive) in ingest.archives.enumerated() { reportIndex[archive.relativePath] = index }
@@ -209,7 +241,7 @@ public struct PipelineRunner {
         content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
         content.grdp.sort { $0.year < $1.year }
-        if let years = options.years {
+        if let years = recomputed {
             // A year's figures depend on that year's records only (CONTRACT §5: sellers are matched
             // within the year), so `run --year` computes those years alone; the others come from the
             // latest snapshot below.
@@ -218,7 +250,7 @@ public struct PipelineRunner {
         }
         var computed = try {
             var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-            let groups = ledger.takeTransactionGroups()
+            let groups = ledger.takeTransactionGroups(keepingYears: onlyTouched)
             input.groupTable = groups
             ledger = RevisionLedger()
             MemoryRelease.returnFreedMemory()
@@ -232,32 +264,38 @@ public struct PipelineRunner {
         report.stages["compute"] = Timestamp.now().seconds(since: computeStart) + ledgerSeconds
 
         let snapshotStart = Timestamp.now()
-        let versions = try store.versions()
-        let latest = try versions.last.map { try store.open(version: $0) }
         var carried: CarriedSales?
-        // What `last-run.json` says of the latest snapshot, when it describes that very file: its
-        // sales rows by year (`SalesDigests`) and where its content hash stood at each year
-        // (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
-        // recomputed one hashes only the rows from there on).
-        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
         let latestMarks = latestRun.flatMap { run in
             run.contentMarks.flatMap { $0.isSealed(for: run.contentSHA256) ? $0 : nil }
         }
         var resume: ContentHash.Resume?
-        if let years = options.years {
-            report.recomputedYears = years.sorted()
+        if let years = recomputed {
             // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`).
-            let previous = try latest?.loadContent(includingSales: false)
             carried = latest.map { CarriedSales(from: $0.url, exceptYears: years) }
-            if carried != nil, let latestMarks, let first = years.min() {
-                resume = ContentHash.Resume(fromYear: first, marks: latestMarks)
+            if carried != nil, let latestMarks {
+                // From the first recomputed year; with none, every row is the latest file's and the
+                // hash goes on from the end of its rows.
+                resume = ContentHash.Resume(fromYear: years.min() ?? Int.max, marks: latestMarks)
             }
-            let fresh = Set(content.indicators.map(\.year))
-            for year in years.sorted() where !fresh.contains(year) {
-                let had = previous?.indicators.contains { $0.year == year } ?? false
-                logger.warning(
-                    had ? "Requested year has no data any more: its rows are dropped" : "Requested year has no data",
-                    metadata: ["year": "\(year)"])
+            if options.years != nil {
+                report.recomputedYears = years.sorted()
+                let fresh = Set(content.indicators.map(\.year))
+                for year in years.sorted() where !fresh.contains(year) {
+                    let had = previous?.indicators.contains { $0.year == year } ?? false
+                    logger.warning(
+                        had
+                            ? "Requested year has no data any more: its rows are dropped"
+                            : "Requested year has no data",
+                        metadata: ["year": "\(year)"])
+                }
+            } else if let latest {
+                logger.debug(
+                    "Sales rows of unchanged years copied from the latest snapshot",
+                    metadata: [
+                        "from": "\(SnapshotMeta.label(latest.meta.version))",
+                        "written": "\(years.sorted().map(String.init).joined(separator: ","))",
+                        "why": "only these years are touched by the returns read since",
+                    ])
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
         }
@@ -267,7 +305,17 @@ public struct PipelineRunner {
         // for the next run) are computed while the snapshot is written.
         var salesDigests: SalesDigests?
         var pendingDigests: OnAnotherThread<SalesDigests?>?
-        if options.years == nil {
+        if let years = onlyTouched, let earlier = latestRun?.sales {
+            // For the next run: the recomputed years' digests, computed while the snapshot is
+            // written, and the latest's for the others (the same rows, carried).
+            let rows = content.ecommerceSales
+            let others = earlier.years.filter { !years.contains($0.key) }
+            pendingDigests = OnAnotherThread {
+                SalesDigests(build: build, rows: rows).map { fresh in
+                    SalesDigests(build: build, years: fresh.years.merging(others) { new, _ in new })
+                }
+            }
+        } else if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
                 let digests = SalesDigests(build: build, rows: content.ecommerceSales)
@@ -385,6 +433,29 @@ public struct PipelineRunner {
         }
     }
 
+    /// The years that the returns read since the last full run touch, when a full run may compute
+    /// only those: nil when it must compute every year.
+    ///
+    /// A year's figures depend on that year's records only (CONTRACT §5), so when the latest
+    /// snapshot was computed from archives that are all still here, unchanged, with this build and
+    /// config, every year that no other archive touches — no record of that year, no transaction
+    /// of that year replaced — has exactly the latest snapshot's figures and rows; the ledger
+    /// marked the others while it took the other archives (`RevisionLedger.touchedYears`). The
+    /// untouched years' rows are then carried from the latest snapshot as under `run --year`, and
+    /// only the touched years are computed, instead of every year of the ledger's groups.
+    private func touchedYears(
+        ledger: RevisionLedger, ingest: IngestResult, earlierArchives: Set<ArchiveIdentity>?,
+        latest: SnapshotFile?, latestRun: RunCache?, build: String
+    ) -> Set<Int>? {
+        guard let earlierArchives, let latest, latestRun?.sales?.build == build,
+            latest.meta.configSHA256 == config.sha256, let touched = ledger.touchedYears
+        else { return nil }
+        // The latest snapshot's archives (`earlierArchives` are `latestRun`'s), all still read and
+        // accepted with the same bytes.
+        let now = Set(ingest.archives.filter { $0.status == .accepted }.map(ArchiveIdentity.init))
+        return earlierArchives.isSubset(of: now) ? touched : nil
+    }
+
     /// The nightly case: the inputs' fingerprint equals the one `cache` recorded for the latest
     /// snapshot, so that snapshot is what reading them would give. Reports up to date with the
     /// archives as last read, repairs missing or stale exports, and returns true; false when the
@@ -460,16 +531,27 @@ public struct PipelineRunner {
         var content = fresh
         let old = latest ?? SnapshotContent()
         func merge<Row>(_ keyPath: WritableKeyPath<SnapshotContent, [Row]>, year: (Row) -> Int) {
-            // Stable sort: within a year the rows keep their source's (key) order.
-            content[keyPath: keyPath] =
-                (old[keyPath: keyPath].filter { !years.contains(year($0)) }
-                + fresh[keyPath: keyPath].filter { years.contains(year($0)) }).sorted { year($0) < year($1) }
+            // (`year` a closure, not a key path: a key path read is slow for 700,000 rows.)
+            let computed = fresh[keyPath: keyPath]
+            let kept = old[keyPath: keyPath].filter { !years.contains(year($0)) }
+            // The computed rows as they are when all are of `years` (the sales rows: 700,000 at
+            // 10 M, not copied).
+            var rows =
+                computed.allSatisfy({ years.contains(year($0)) })
+                ? computed : computed.filter { years.contains(year($0)) }
+            if !kept.isEmpty { rows = kept + rows }
+            // Stable sort: within a year the rows keep their source's (key) order. Rows already in
+            // year order are not sorted again.
+            if rows.indices.dropFirst().contains(where: { year(rows[$0 - 1]) > year(rows[$0]) }) {
+                rows.sort { year($0) < year($1) }
+            }
+            content[keyPath: keyPath] = rows
         }
-        merge(\.ecommerceSales, year: \.year)
-        merge(\.grdp, year: \.year)
-        merge(\.indicators, year: \.year)
-        merge(\.districtIndicators, year: \.year)
-        merge(\.enterprises, year: \.year)
+        merge(\.ecommerceSales) { $0.year }
+        merge(\.grdp) { $0.year }
+        merge(\.indicators) { $0.year }
+        merge(\.districtIndicators) { $0.year }
+        merge(\.enterprises) { $0.year }
         content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
         return content
     }
@@ -538,5 +620,16 @@ public struct PipelineRunner {
         return RunResult(
             outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: report.snapshot, report: report.json(),
             reportURL: reportURL, summary: report.summaryLines())
+    }
+}
+
+/// An archive by its path and SHA-256: the same archive, the same bytes.
+struct ArchiveIdentity: Hashable {
+    var relativePath: String
+    var sha256: String
+
+    init(_ archive: ArchiveOutcome) {
+        relativePath = archive.relativePath
+        sha256 = archive.sha256
     }
 }

@@ -40,13 +40,27 @@ struct RevisionLedger {
             texts: transactions.textCount)
     }
 
-    /// The current transactions' groups, for Compute; the ledger's transactions are emptied.
-    mutating func takeTransactionGroups() -> TransactionGroupTable {
-        transactions.takeCurrentGroups()
+    /// The current transactions' groups, for Compute (only `years`' when given); the ledger's
+    /// transactions are emptied.
+    mutating func takeTransactionGroups(keepingYears years: Set<Int>? = nil) -> TransactionGroupTable {
+        transactions.takeCurrentGroups(keepingYears: years)
     }
 
-    /// Takes one member's accepted rows, in line order.
-    mutating func apply(_ member: MemberResult, archivePath: String, ref: MemberRef) throws(ArithmeticOverflow) {
+    /// The years whose figures the members applied with `markingYears` may have changed: the
+    /// years of their records and of the transactions they replaced (`TransactionLedger`'s
+    /// `touchedYears`). A year's figures depend on that year's records only (CONTRACT §5), so
+    /// every other year is as it was before those members came. Nil when a replaced
+    /// transaction's year could not be told (a year not kept, under `run --year`).
+    var touchedYears: Set<Int>? {
+        transactions.touchedYears.map { Set($0.map(Int.init)).union(recordYears) }
+    }
+    private var recordYears: Set<Int> = []
+
+    /// Takes one member's accepted rows, in line order. With `markingYears`, the years the member
+    /// touches go to `touchedYears`.
+    mutating func apply(
+        _ member: MemberResult, archivePath: String, ref: MemberRef, markingYears: Bool = false
+    ) throws(ArithmeticOverflow) {
         for (line, record) in member.accepted {
             let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
             let loser: MemberRef?
@@ -54,10 +68,12 @@ struct RevisionLedger {
             case .enterprise(let e):
                 let key = EnterpriseKey(taxCode: e.taxCode, year: e.year)
                 loser = Self.keep((e, location, ref), at: key, in: &enterprises)
+                if markingYears { recordYears.insert(e.year) }
             case .transaction:
                 preconditionFailure("transactions come in member.transactions")
             case .grdp(let g):
                 loser = Self.keep((g, location, ref), at: g.year, in: &grdp)
+                if markingYears { recordYears.insert(g.year) }
             }
             if let loser { superseded[loser, default: 0] += 1 }
         }
@@ -65,7 +81,9 @@ struct RevisionLedger {
         let index = Int32(transactionMembers.count)
         transactionMembers.append(ref)
         var replaced: [Int32: Int] = [:]
-        try transactions.apply(member.transactions, member: index, rank: Int32(ref.archive)) {
+        try transactions.apply(
+            member.transactions, member: index, rank: Int32(ref.archive), markingYears: markingYears
+        ) {
             replaced[$0, default: 0] += 1
         }
         for (old, count) in replaced { superseded[transactionMembers[Int(old)], default: 0] += count }

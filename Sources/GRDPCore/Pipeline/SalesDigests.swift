@@ -58,6 +58,12 @@ struct SalesDigests: Codable, Equatable {
         }
     }
 
+    /// Digests already made (one build's years, put together).
+    init(build: String, years: [Int: String]) {
+        self.build = build
+        self.years = years
+    }
+
     /// Rows hashed together: enough to keep a core busy, few enough to share a year's rows out.
     static let blockRows = 1 << 15
 

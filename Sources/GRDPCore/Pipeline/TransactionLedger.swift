@@ -56,6 +56,10 @@ struct TransactionLedger {
     private var groups: [TransactionGroupTable.Group] = []
     /// The years whose groups are kept (`run --year`); nil keeps every year.
     private var keptYears: [Int16]?
+    /// The years of the groups that batches applied with `markingYears` added to or took from:
+    /// their own rows' years, and those of the rows they replaced (nil once a replaced row's year
+    /// could not be told: a year not kept).
+    private(set) var touchedYears: Set<Int16>? = []
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
     private var passes = Passes()
@@ -118,9 +122,14 @@ struct TransactionLedger {
     /// Ranks order members as revision order does (the ingest gives an archive's position): a
     /// record replaces one of lower or equal rank, so members of equal rank must come in revision
     /// order, while members of different ranks may come in any order and give the same sums.
-    mutating func apply(_ batch: TransactionBatch, member: Int32, rank: Int32, superseded: (Int32) -> Void)
-        throws(ArithmeticOverflow)
-    {
+    ///
+    /// With `markingYears`, the years of the groups this batch adds to or takes from are added to
+    /// `touchedYears`: every row's own year (also a row superseded as it arrives, which changes
+    /// nothing), and the year of each row it replaces.
+    mutating func apply(
+        _ batch: TransactionBatch, member: Int32, rank: Int32, markingYears: Bool = false,
+        superseded: (Int32) -> Void
+    ) throws(ArithmeticOverflow) {
         if memberRanks.count <= Int(member) {
             memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
         }
@@ -190,6 +199,7 @@ struct TransactionLedger {
             }
             let row = rows[index]
             let g = Int(rowGroups[index])
+            if markingYears { touchedYears?.insert(row.year) }
             if g == groups.count {
                 // The group pass made this group at this row: the n-th new index is the n-th group.
                 groups.append(
@@ -253,6 +263,9 @@ struct TransactionLedger {
                 groups[g].netVND = try groups[g].netVND + net
             }
             let old = Int(slotGroup[s])
+            if markingYears {
+                if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
+            }
             if old >= 0 {
                 let oldNet =
                     slotScale[s] >= 0
@@ -272,7 +285,9 @@ struct TransactionLedger {
     /// The groups of the current transactions (those still holding one), in first-seen order,
     /// over the ledger's interned texts. Empties the ledger, freeing its per-key slots first: at the
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
-    mutating func takeCurrentGroups() -> TransactionGroupTable {
+    ///
+    /// With `years`, only those years' groups are handed over.
+    mutating func takeCurrentGroups(keepingYears years: Set<Int>? = nil) -> TransactionGroupTable {
         keys = SlotIndex()
         (slotNumber, slotStem) = ([], [])
         let texts = grouping.texts.take()
@@ -282,7 +297,7 @@ struct TransactionLedger {
         MemoryRelease.returnFreedMemory()
         var current = groups
         groups = []
-        current.removeAll { $0.transactions == 0 }
+        current.removeAll { $0.transactions == 0 || !(years?.contains(Int($0.year)) ?? true) }
         let table = TransactionGroupTable(texts: texts, nonEmptyGroups: current)
         let kept = keptYears
         self = TransactionLedger(passes: passes)
