@@ -389,7 +389,16 @@ import Testing
                     text: orders + "T1,2024-02-02,90000000,completed,marketplace,0101243150,67\n")
             ])
         #expect(try night() == "2023,2024")
-        // A return dated before the others, revising T20 (2022) into 2024: the later return's T20
+        // A later return larger than the one holding T20 (2022), so read and applied before it
+        // (largest first), moving T20 into 2023: that archive's T20 is superseded as it arrives,
+        // and 2022 changes with it.
+        let padding = (0..<60).map { "P\($0),2023-07-07,\(1000 + $0),completed,website,,67\n" }.joined()
+        try add(
+            "2024-02-10_big.zip",
+            [.init(path: "transactions.csv", text: orders + "T20,2023-08-08,5000000,completed,website,,67\n" + padding)]
+        )
+        #expect(try night() == "2022,2023")
+        // A return dated before the others, revising T20 (2023) into 2024: the later return's T20
         // supersedes it, so nothing changes; its own year is computed all the same.
         try add(
             "2023-12-01_early.zip",

@@ -39,6 +39,8 @@ struct TransactionLedger {
     private var wideNets: [ExactDecimal] = []
     /// Per member: its rank (see `apply`).
     private var memberRanks: [Int32] = []
+    /// Per member: whether it was applied with `markingYears`.
+    private var memberMarks: [Bool] = []
     /// Per slot: its key (number, stem), and the index of the slots by key.
     private var slotNumber: [UInt64] = []
     private var slotStem: [UInt32] = []
@@ -56,9 +58,10 @@ struct TransactionLedger {
     private var groups: [TransactionGroupTable.Group] = []
     /// The years whose groups are kept (`run --year`); nil keeps every year.
     private var keptYears: [Int16]?
-    /// The years of the groups that batches applied with `markingYears` added to or took from:
-    /// their own rows' years, and those of the rows they replaced (nil once a replaced row's year
-    /// could not be told: a year not kept).
+    /// The years of the groups that batches applied with `markingYears` changed: their own rows'
+    /// years, those of the rows they replaced, and those of the rows of other batches that they
+    /// supersede as those arrive (archives come in any order). Nil once a replaced row's year
+    /// could not be told (a year not kept).
     private(set) var touchedYears: Set<Int16>? = []
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
@@ -134,6 +137,10 @@ struct TransactionLedger {
             memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
         }
         memberRanks[Int(member)] = rank
+        if memberMarks.count <= Int(member) {
+            memberMarks += repeatElement(false, count: Int(member) + 1 - memberMarks.count)
+        }
+        memberMarks[Int(member)] = markingYears
         let strings = batch.strings
         let stemMap = batch.stems.map { stem -> UInt32 in
             let channelText = strings[Int(stem.channel)]
@@ -253,7 +260,9 @@ struct TransactionLedger {
             let s = Int(slot.slot)
             if memberRanks[Int(slotMember[s])] > rank {
                 // A later archive's record of this key came first: this one is superseded as it
-                // arrives (its group, new or not, is left as it was).
+                // arrives (its group, new or not, is left as it was). When that record is of a
+                // marking member, this one was current before it: its year changes too.
+                if !markingYears && memberMarks[Int(slotMember[s])] { touchedYears?.insert(row.year) }
                 superseded(member)
                 continue
             }
@@ -293,6 +302,7 @@ struct TransactionLedger {
         let texts = grouping.texts.take()
         grouping = GroupIndex()
         (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
+        memberMarks = []
         (stems, channels) = ([:], [:])
         MemoryRelease.returnFreedMemory()
         var current = groups

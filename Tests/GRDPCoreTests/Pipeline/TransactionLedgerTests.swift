@@ -210,3 +210,63 @@ extension TransactionLedgerTests {
         }
     }
 }
+
+extension TransactionLedgerTests {
+    /// The years a member applied with `markingYears` marks (a nightly run computes only those):
+    /// every year whose groups differ with that member from without it is among them, whatever
+    /// order the members come in. Members of orders over few ids and five years, so that ids move
+    /// between years, forwards and back, and arrive before and after their later revisions.
+    @Test func everyYearAMarkedMemberChangesIsMarkedInAnyOrder() throws {
+        var generator = SplitMix64(seed: 11)
+        func draw(_ bound: Int) -> Int { Int(generator.next() % UInt64(bound)) }
+        /// Per year, the groups (seller, month, status: transactions and net) of `members` applied
+        /// in `order`, ranked by index; and the years marked by `marked`'s member.
+        func apply(_ members: [[TransactionRecord]], order: [Int], marked: Int?) throws -> (
+            [Int: [String]], Set<Int>
+        ) {
+            var ledger = TransactionLedger()
+            for (arrival, index) in order.enumerated() {
+                var batch = TransactionBatch()
+                for record in members[index] { batch.append(record) }
+                try ledger.apply(batch, member: Int32(arrival), rank: Int32(index), markingYears: index == marked) {
+                    _ in
+                }
+            }
+            let touched = Set(try #require(ledger.touchedYears).map(Int.init))
+            let table = ledger.takeCurrentGroups()
+            var byYear: [Int: [String]] = [:]
+            for group in table.groups {
+                byYear[Int(group.year), default: []].append(
+                    "\(table.texts[Int(group.seller)]) \(group.month) \(group.status): "
+                        + "\(group.transactions) \(group.netVND.reduced)")
+            }
+            return (byYear.mapValues { $0.sorted() }, touched)
+        }
+        let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1], [0, 2, 1, 3], [3, 0, 2, 1]]
+        var changedYears = 0
+        for round in 0..<48 {
+            // The marked member, a night's return, holds a few orders of one year; the others 40.
+            let marked = round % 4
+            let members = (0..<4).map { index in
+                let year = 2020 + draw(5)
+                return (0..<(index == marked ? 1 + draw(3) : 40)).map { _ in
+                    Self.record(
+                        "ID-\(draw(25))", year: index == marked ? year : 2020 + draw(5), month: 1 + draw(12),
+                        amount: 100 + draw(900), seller: "01\(draw(3))")
+                }
+            }
+            let (without, _) = try apply(members, order: [0, 1, 2, 3].filter { $0 != marked }, marked: nil)
+            for order in orders {
+                let (with, touched) = try apply(members, order: order, marked: marked)
+                let changed = Set(without.keys).union(with.keys).filter { without[$0] != with[$0] }
+                #expect(changed.isSubset(of: touched), "round \(round), order \(order): \(changed) \(touched)")
+                changedYears += changed.subtracting(members[marked].map(\.year)).count
+                // Its own rows' years are always among them.
+                #expect(Set(members[marked].map(\.year)).isSubset(of: touched))
+            }
+        }
+        // Years changed besides the marked rows' own: those that only the replaced rows' years
+        // can account for (the test is not vacuous).
+        #expect(changedYears > 20)
+    }
+}
