@@ -439,10 +439,11 @@ public struct PipelineRunner {
     /// A year's figures depend on that year's records only (CONTRACT §5), so when the latest
     /// snapshot was computed from archives that are all still here, unchanged, with this build and
     /// config, every year that no other archive touches — no record of that year, no transaction
-    /// of that year replaced — has exactly the latest snapshot's figures and rows; the ledger
-    /// marked the others while it took the other archives (`RevisionLedger.touchedYears`). The
-    /// untouched years' rows are then carried from the latest snapshot as under `run --year`, and
-    /// only the touched years are computed, instead of every year of the ledger's groups.
+    /// of that year replaced or superseded — has exactly the latest snapshot's figures and rows;
+    /// the ledger marked the others while it took the other archives
+    /// (`RevisionLedger.touchedYears`). The untouched years' rows are then carried from the latest
+    /// snapshot as under `run --year`, and only the touched years are computed, instead of every
+    /// year of the ledger's groups.
     private func touchedYears(
         ledger: RevisionLedger, ingest: IngestResult, earlierArchives: Set<ArchiveIdentity>?,
         latest: SnapshotFile?, latestRun: RunCache?, build: String

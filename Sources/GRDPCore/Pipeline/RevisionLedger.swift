@@ -47,10 +47,11 @@ struct RevisionLedger {
     }
 
     /// The years whose figures the members applied with `markingYears` may have changed: the
-    /// years of their records and of the transactions they replaced (`TransactionLedger`'s
-    /// `touchedYears`). A year's figures depend on that year's records only (CONTRACT §5), so
-    /// every other year is as it was before those members came. Nil when a replaced
-    /// transaction's year could not be told (a year not kept, under `run --year`).
+    /// years of their records, of the transactions they replaced and of those they superseded as
+    /// these arrived (`TransactionLedger`'s `touchedYears`). A year's figures depend on that
+    /// year's records only (CONTRACT §5), so every other year is as it was before those members
+    /// came. Nil when a replaced transaction's year could not be told (a year not kept, under
+    /// `run --year`).
     var touchedYears: Set<Int>? {
         transactions.touchedYears.map { Set($0.map(Int.init)).union(recordYears) }
     }

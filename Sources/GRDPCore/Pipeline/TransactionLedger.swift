@@ -128,7 +128,8 @@ struct TransactionLedger {
     ///
     /// With `markingYears`, the years of the groups this batch adds to or takes from are added to
     /// `touchedYears`: every row's own year (also a row superseded as it arrives, which changes
-    /// nothing), and the year of each row it replaces.
+    /// nothing), and the year of each row it replaces. Without it, a row superseded as it arrives
+    /// by a marking batch's row adds its own year.
     mutating func apply(
         _ batch: TransactionBatch, member: Int32, rank: Int32, markingYears: Bool = false,
         superseded: (Int32) -> Void
@@ -261,7 +262,8 @@ struct TransactionLedger {
             if memberRanks[Int(slotMember[s])] > rank {
                 // A later archive's record of this key came first: this one is superseded as it
                 // arrives (its group, new or not, is left as it was). When that record is of a
-                // marking member, this one was current before it: its year changes too.
+                // marking member, this one may have been current before that member came: its
+                // year may change too.
                 if !markingYears && memberMarks[Int(slotMember[s])] { touchedYears?.insert(row.year) }
                 superseded(member)
                 continue
