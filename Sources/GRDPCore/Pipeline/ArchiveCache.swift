@@ -34,7 +34,12 @@ struct ArchiveCache: Sendable {
     /// The archive as last read, or nil when there is no sound entry.
     func load(relativePath: String, digest: FileDigest) -> ArchiveOutcome? {
         let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
-        guard let data = try? Data(contentsOf: url, options: .mappedIfSafe) else { return nil }
+        // Mapped, not read: `.mappedIfSafe` reads the whole entry into a fresh buffer on Linux (at
+        // 10 M transactions, 460 MB copied and 460 MB of pages zeroed per nightly run). Entries are
+        // never written in place (a new one is renamed over, a pruned one unlinked, both harmless
+        // to a mapping), and the rows and texts are copied out before this returns; a file that
+        // cannot be mapped is read again from its archive.
+        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return nil }
         return try? Self.decode(data, relativePath: relativePath, digest: digest)
     }
 
