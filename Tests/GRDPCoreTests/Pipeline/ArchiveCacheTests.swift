@@ -95,6 +95,18 @@ import Testing
         let whole = try Data(contentsOf: entry)
         try whole.prefix(whole.count - 1).write(to: entry)
         #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+        // Nor an empty one, nor a folder in its place (neither can be mapped).
+        try Data().write(to: entry)
+        #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+        try FileManager.default.removeItem(at: entry)
+        try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: false)
+        #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+        // The entry written again is mapped and read back whole.
+        try FileManager.default.removeItem(at: entry)
+        try cache.store(read, digest: digest)
+        #expect(
+            cache.load(relativePath: candidate.relativePath, digest: digest)?.members.map(\.transactions.count)
+                == read.members.map(\.transactions.count))
     }
 
     /// An entry whose digest checks out but whose texts section does not add up (a text running
