@@ -446,6 +446,34 @@ import Testing
         #expect(try night() == "2023")
     }
 
+    /// A `.sha256` file put beside an archive already read and cached must still match it
+    /// (CONTRACT §4): a run that takes the archive from the cache checks it as a run reading the
+    /// archive does, rejects it (exit 65) when it does not match, and publishes nothing.
+    @Test func aSidecarAddedBesideACachedArchiveIsChecked() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let before = try fixture.snapshotFiles()
+        let sidecar = fixture.returns.appendingPathComponent("2024-01-10_returns.zip.sha256")
+        try Data((String(repeating: "ab", count: 32) + "  2024-01-10_returns.zip\n").utf8).write(to: sidecar)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65, "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "rejected")
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let archive = try #require(archives.first)
+        #expect(archive["reason"] as? String == "corrupt-archive", "\(archive)")
+        #expect((archive["detail"] as? String)?.contains("does not match") == true, "\(archive)")
+        #expect(try fixture.snapshotFiles() == before)
+        // The right digest: taken from the cache again, and up to date.
+        let digest = try FileDigest.sha256(of: fixture.returns.appendingPathComponent("2024-01-10_returns.zip"))
+        try Data((digest.hex + "  2024-01-10_returns.zip\n").utf8).write(to: sidecar)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(Self.fromCache(try fixture.reportsWritten().last) == ["2024-01-10_returns.zip": true])
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+    }
+
     @Test func aDamagedCacheEntryIsReadAgainAndARemovedArchiveLeavesTheCache() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

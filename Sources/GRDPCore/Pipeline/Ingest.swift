@@ -133,7 +133,10 @@ public enum Ingest {
         var taken = 0
         try queue.run(threads: threads) { index in
             let candidate = candidates[index]
-            if readCached, let cache, let digest = digests[index],
+            // From the cache only when its `.sha256` file, if any, matches: one added or changed
+            // since the entry was written is checked as if the archive were read, and a mismatch
+            // rejects it (below).
+            if readCached, let cache, let digest = digests[index], (try? candidate.checkSidecar(digest.hex)) != nil,
                 var cached = cache.load(relativePath: candidate.relativePath, digest: digest)
             {
                 cached.fromCache = true
