@@ -370,7 +370,11 @@ import Testing
                 let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 return try #require(entry["written"] as? String)
             }
-            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            let report = try #require(try fixture.reportsWritten().last)
+            let hash = try #require(report["content_sha256"] as? String)
+            // A full run, whatever it computed: its report names no recomputed years (that field
+            // is `run --year`'s).
+            #expect(report["recomputed_years"] == nil)
             #expect(try fixture.grdp("verify").status == 0)
             #expect(try fixture.grdp("run", "--force").status == 0)
             #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)

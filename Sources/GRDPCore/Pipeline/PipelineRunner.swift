@@ -153,13 +153,9 @@ public struct PipelineRunner {
         var ledger = RevisionLedger(
             expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
         // The archives the last full run read (path and SHA-256), when this run may recompute only
-        // the years that the others touch (see `onlyTouchedYears`): the ledger marks those years.
-        let earlierArchives: Set<ArchiveIdentity>? =
-            options.force || options.years != nil
-            ? nil
-            : lastRun.map { run in
-                Set(run.ingest.archives.filter { $0.status == .accepted }.map(ArchiveIdentity.init))
-            }
+        // the years that the others touch (see `touchedYears`): the ledger marks those years.
+        let earlierArchives =
+            options.force || options.years != nil ? nil : lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) }
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
         // Archives read before with this config and build come from the cache, unless --force.
@@ -289,13 +285,8 @@ public struct PipelineRunner {
                         metadata: ["year": "\(year)"])
                 }
             } else if let latest {
-                logger.debug(
-                    "Sales rows of unchanged years copied from the latest snapshot",
-                    metadata: [
-                        "from": "\(SnapshotMeta.label(latest.meta.version))",
-                        "written": "\(years.sorted().map(String.init).joined(separator: ","))",
-                        "why": "only these years are touched by the returns read since",
-                    ])
+                logYearsCopied(
+                    from: latest, written: years, why: "only these years are touched by the returns read since")
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
         }
@@ -334,12 +325,7 @@ public struct PipelineRunner {
                         // the hash goes on from the end of its rows.
                         resume = ContentHash.Resume(fromYear: changed.min() ?? Int.max, marks: latestMarks)
                     }
-                    logger.debug(
-                        "Sales rows of unchanged years copied from the latest snapshot",
-                        metadata: [
-                            "from": "\(SnapshotMeta.label(latest.meta.version))",
-                            "written": "\(changed.sorted().map(String.init).joined(separator: ","))",
-                        ])
+                    logYearsCopied(from: latest, written: changed)
                 }
             } else {
                 let rows = content.ecommerceSales
@@ -365,7 +351,7 @@ public struct PipelineRunner {
             logger.debug(
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
                 metadata: [
-                    "years": "\(carried.exceptYears.sorted().map(String.init).joined(separator: ","))",
+                    "years": "\(Self.yearList(carried.exceptYears))",
                     "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
                 ])
         }
@@ -433,6 +419,21 @@ public struct PipelineRunner {
         }
     }
 
+    /// Logs that a new snapshot starts from a copy of `latest` and writes only the sales rows of
+    /// `written` (`why`, when it is not that the other years' digests did not change).
+    private func logYearsCopied(from latest: SnapshotFile, written: Set<Int>, why: String? = nil) {
+        var metadata: Logger.Metadata = [
+            "from": "\(SnapshotMeta.label(latest.meta.version))", "written": "\(Self.yearList(written))",
+        ]
+        if let why { metadata["why"] = "\(why)" }
+        logger.debug("Sales rows of unchanged years copied from the latest snapshot", metadata: metadata)
+    }
+
+    /// `years` in order, comma-separated, for the log.
+    static func yearList(_ years: Set<Int>) -> String {
+        years.sorted().map(String.init).joined(separator: ",")
+    }
+
     /// The years that the returns read since the last full run touch, when a full run may compute
     /// only those: nil when it must compute every year.
     ///
@@ -453,8 +454,7 @@ public struct PipelineRunner {
         else { return nil }
         // The latest snapshot's archives (`earlierArchives` are `latestRun`'s), all still read and
         // accepted with the same bytes.
-        let now = Set(ingest.archives.filter { $0.status == .accepted }.map(ArchiveIdentity.init))
-        return earlierArchives.isSubset(of: now) ? touched : nil
+        return earlierArchives.isSubset(of: ArchiveIdentity.accepted(in: ingest)) ? touched : nil
     }
 
     /// The nightly case: the inputs' fingerprint equals the one `cache` recorded for the latest
@@ -632,5 +632,10 @@ struct ArchiveIdentity: Hashable {
     init(_ archive: ArchiveOutcome) {
         relativePath = archive.relativePath
         sha256 = archive.sha256
+    }
+
+    /// The archives an ingest accepted.
+    static func accepted(in ingest: IngestResult) -> Set<ArchiveIdentity> {
+        Set(ingest.archives.filter { $0.status == .accepted }.map(ArchiveIdentity.init))
     }
 }

@@ -37,10 +37,8 @@ struct TransactionLedger {
     /// Scale of the net; when negative, `~scale` indexes `wideNets`.
     private var slotScale: [Int32] = []
     private var wideNets: [ExactDecimal] = []
-    /// Per member: its rank (see `apply`).
-    private var memberRanks: [Int32] = []
-    /// Per member: whether it was applied with `markingYears`.
-    private var memberMarks: [Bool] = []
+    /// Per member: its rank (see `apply`), and whether it was applied with `markingYears`.
+    private var members: [(rank: Int32, marksYears: Bool)] = []
     /// Per slot: its key (number, stem), and the index of the slots by key.
     private var slotNumber: [UInt64] = []
     private var slotStem: [UInt32] = []
@@ -134,14 +132,10 @@ struct TransactionLedger {
         _ batch: TransactionBatch, member: Int32, rank: Int32, markingYears: Bool = false,
         superseded: (Int32) -> Void
     ) throws(ArithmeticOverflow) {
-        if memberRanks.count <= Int(member) {
-            memberRanks += repeatElement(0, count: Int(member) + 1 - memberRanks.count)
+        if members.count <= Int(member) {
+            members += repeatElement((rank: 0, marksYears: false), count: Int(member) + 1 - members.count)
         }
-        memberRanks[Int(member)] = rank
-        if memberMarks.count <= Int(member) {
-            memberMarks += repeatElement(false, count: Int(member) + 1 - memberMarks.count)
-        }
-        memberMarks[Int(member)] = markingYears
+        members[Int(member)] = (rank, markingYears)
         let strings = batch.strings
         let stemMap = batch.stems.map { stem -> UInt32 in
             let channelText = strings[Int(stem.channel)]
@@ -259,12 +253,13 @@ struct TransactionLedger {
                 continue
             }
             let s = Int(slot.slot)
-            if memberRanks[Int(slotMember[s])] > rank {
+            let holder = members[Int(slotMember[s])]
+            if holder.rank > rank {
                 // A later archive's record of this key came first: this one is superseded as it
                 // arrives (its group, new or not, is left as it was). When that record is of a
                 // marking member, this one may have been current before that member came: its
                 // year may change too.
-                if !markingYears && memberMarks[Int(slotMember[s])] { touchedYears?.insert(row.year) }
+                if !markingYears && holder.marksYears { touchedYears?.insert(row.year) }
                 superseded(member)
                 continue
             }
@@ -303,8 +298,7 @@ struct TransactionLedger {
         (slotNumber, slotStem) = ([], [])
         let texts = grouping.texts.take()
         grouping = GroupIndex()
-        (slotGroup, slotMember, slotMantissa, slotScale, wideNets, memberRanks) = ([], [], [], [], [], [])
-        memberMarks = []
+        (slotGroup, slotMember, slotMantissa, slotScale, wideNets, members) = ([], [], [], [], [], [])
         (stems, channels) = ([:], [:])
         MemoryRelease.returnFreedMemory()
         var current = groups
