@@ -105,6 +105,15 @@ public enum CellText {
         return isNFCByItsScalars(t) ? string : string.precomposedStringWithCanonicalMapping
     }
 
+    /// The UTF-8 bytes of `text(cell)` for a cell of valid UTF-8: the trimmed cell itself when it is
+    /// NFC by its scalars (no `String` made), else the normalized text's.
+    static func withTextBytes<R>(_ cell: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let t = trimmed(cell)
+        if isASCII(t) || isNFCByItsScalars(t) { return body(t) }
+        var string = text(t)
+        return string.withUTF8(body)
+    }
+
     /// Whether valid UTF-8 `bytes` is in NFC because of the scalars it holds alone: every one below
     /// U+0300 (ASCII, Latin-1, Latin Extended-A and -B, spacing modifiers) or in Latin Extended
     /// Additional (U+1E00…U+1EFF). None of these has a combining class or is changed by NFC, so text

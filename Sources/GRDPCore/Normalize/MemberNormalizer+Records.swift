@@ -47,9 +47,10 @@ extension MemberNormalizer {
     }
 
     /// transaction: transaction_id, date, amount, status, channel, seller_tax_code, seller_province,
-    /// seller_district_code, currency, refund_amount; then the seller-province exclusion.
-    func transaction(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
-        let transactionID = try CellText.text(row.required(.transactionID))
+    /// seller_district_code, currency, refund_amount; then the seller-province exclusion. Nil when
+    /// the row is accepted into `collectedTransactions`.
+    func transaction(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome? {
+        let transactionIDCell = try row.required(.transactionID)
         let dateCell = try row.required(.date)
         guard let date = DateParser.parse(dateCell, utcOffsetMinutes: utcOffsetMinutes) else {
             throw NormalizeRowFault(
@@ -78,7 +79,7 @@ extension MemberNormalizer {
                 detail: "seller_tax_code \(row.quoted(.sellerTaxCode)) \(TaxCode.rule), nor a 12-digit personal ID")
         }
         let sellerProvinceCell = row.cell(.sellerProvince)
-        let sellerDistrict = row.text(.sellerDistrictCode)
+        let sellerDistrictCell = row.cell(.sellerDistrictCode)
         let currencyCell = row.cell(.currency)
         let currency = currencyCell.isEmpty ? "" : CellText.text(currencyCell).uppercased()
         var rate: ExactDecimal? = nil
@@ -114,12 +115,22 @@ extension MemberNormalizer {
             let sellerProvince = CellText.text(sellerProvinceCell)
             return .excluded(reason: "seller_province '\(sellerProvince)' is not the region's (\(regionCode))")
         }
+        if collectedTransactions != nil {
+            CellText.withTextBytes(transactionIDCell) { id in
+                CellText.withTextBytes(sellerDistrictCell) { district in
+                    collectedTransactions!.append(
+                        id: id, year: date.year, month: date.month, amountVND: amountVND, refundVND: refundVND,
+                        status: status, channel: channel, sellerTaxCode: sellerTaxCode, district: district)
+                }
+            }
+            return nil
+        }
         return .accepted(
             .transaction(
                 TransactionRecord(
-                    transactionID: transactionID, year: date.year, month: date.month, amountVND: amountVND,
-                    refundVND: refundVND, status: status, channel: channel, sellerTaxCode: sellerTaxCode,
-                    sellerDistrictCode: sellerDistrict)))
+                    transactionID: CellText.text(transactionIDCell), year: date.year, month: date.month,
+                    amountVND: amountVND, refundVND: refundVND, status: status, channel: channel,
+                    sellerTaxCode: sellerTaxCode, sellerDistrictCode: CellText.text(sellerDistrictCell))))
     }
 
     /// grdp: year, grdp, province_code, price_basis; then the province and price-basis exclusions.

@@ -27,6 +27,11 @@ public final class MemberNormalizer {
     var channelMemo = CellMemo<String>()
     var sellerMemo = CellMemo<String?>()
 
+    /// When not nil, accepted transactions go here, from their cells' bytes, instead of out through
+    /// `emit` as `TransactionRecord`s: no `String` of the id and district per row (the ingest's
+    /// path; quarantined and excluded rows are emitted as ever). Set before the first `feed`.
+    var collectedTransactions: TransactionBatch?
+
     private(set) var layout: HeaderLayout?
     private var convention: PipelineConfig.NumberFormat
     /// Records read while the convention is undecided.
@@ -119,7 +124,7 @@ public final class MemberNormalizer {
         }
         recordCount += 1
         if convention != .auto {
-            try emit(normalize(record))
+            if let row = normalize(record) { try emit(row) }
             return
         }
         pending.append(record.compacted())
@@ -160,12 +165,15 @@ public final class MemberNormalizer {
         convention = decided
         let held = pending
         pending = []
-        for record in held { try emit(normalize(record)) }
+        for record in held {
+            if let row = normalize(record) { try emit(row) }
+        }
     }
 
-    /// The row of one record, in the member's (decided) convention.
-    func normalize(_ record: CSVRecord) -> NormalizedRow {
-        let outcome = outcome(of: record)
+    /// The row of one record, in the member's (decided) convention; nil for a transaction accepted
+    /// into `collectedTransactions`.
+    func normalize(_ record: CSVRecord) -> NormalizedRow? {
+        guard let outcome = outcome(of: record) else { return nil }
         let raw: String
         if case .accepted = outcome, !keepsRawForAcceptedRows {
             raw = ""
@@ -175,7 +183,7 @@ public final class MemberNormalizer {
         return NormalizedRow(line: record.line, outcome: outcome, raw: raw)
     }
 
-    private func outcome(of record: CSVRecord) -> RowOutcome {
+    private func outcome(of record: CSVRecord) -> RowOutcome? {
         guard let layout else { preconditionFailure("a data row before the header") }
         if record.hasUnterminatedQuote {
             return .quarantined(

@@ -78,7 +78,9 @@ final class ArchiveIngest: ArchiveVisitor {
     func begin(member: MemberHeader) throws -> Bool {
         switch classifier.classify(memberPath: member.path) {
         case .data(let kind):
-            normalizer = MemberNormalizer(kind: kind, config: config, memberPath: member.path)
+            let normalizer = MemberNormalizer(kind: kind, config: config, memberPath: member.path)
+            if kind == .transaction { normalizer.collectedTransactions = TransactionBatch() }
+            self.normalizer = normalizer
             current = MemberResult(path: member.path, kind: kind)
             return true
         case .unrecognizedCSV:
@@ -105,7 +107,16 @@ final class ArchiveIngest: ArchiveVisitor {
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.finish { row in take(row) }
         current!.numberConvention = normalizer.numberConvention
-        current!.transactions.seal()
+        if var collected = normalizer.collectedTransactions {
+            // The accepted transactions Normalize kept in the batch rather than emitting them.
+            normalizer.collectedTransactions = nil
+            current!.rowsRead += collected.count
+            current!.rowsAccepted += collected.count
+            collected.seal()
+            current!.transactions = collected
+        } else {
+            current!.transactions.seal()
+        }
         members.append(current!)
         current = nil
         self.normalizer = nil

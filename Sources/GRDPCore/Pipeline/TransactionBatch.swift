@@ -46,7 +46,7 @@ struct TransactionBatch: Sendable {
     /// which rarely repeat but for a seller's rows in a run.
     private var recentChannels = RecentlyMet<String>(keeping: 8)
     private var recentSellers = RecentlyMet<String>(keeping: 1)
-    private var recentDistricts = RecentlyMet<String>(keeping: 8)
+    private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
     var count: Int { rows.count }
 
@@ -61,55 +61,75 @@ struct TransactionBatch: Sendable {
     }
 
     mutating func append(_ t: TransactionRecord) {
-        let channel = Self.intern(t.channel, in: &interned, recent: &recentChannels)
+        var id = t.transactionID
+        var district = t.sellerDistrictCode
+        id.withUTF8 { id in
+            district.withUTF8 { district in
+                append(
+                    id: id, year: t.year, month: t.month, amountVND: t.amountVND, refundVND: t.refundVND,
+                    status: t.status, channel: t.channel, sellerTaxCode: t.sellerTaxCode, district: district)
+            }
+        }
+    }
+
+    /// One accepted transaction as Normalize has it, without a `TransactionRecord` and its `String`s:
+    /// `id` and `district` are the UTF-8 bytes of `TransactionRecord.transactionID` and
+    /// `sellerDistrictCode` (trimmed, NFC); the rest as the record holds them.
+    mutating func append(
+        id: UnsafeBufferPointer<UInt8>, year: Int, month: Int, amountVND: ExactDecimal, refundVND: ExactDecimal,
+        status: TransactionStatus, channel: String, sellerTaxCode: String, district: UnsafeBufferPointer<UInt8>
+    ) {
+        let channel = Self.intern(channel, in: &interned, recent: &recentChannels)
         var row = Row(
             number: 0, stem: 0, channel: channel,
-            seller: Self.intern(t.sellerTaxCode, in: &interned, recent: &recentSellers),
-            district: Self.intern(t.sellerDistrictCode, in: &interned, recent: &recentDistricts),
-            year: Int16(truncatingIfNeeded: t.year),
-            month: UInt8(truncatingIfNeeded: t.month), status: TransactionBatch.statusIndex(t.status), mantissa: 0,
+            seller: Self.intern(sellerTaxCode, in: &interned, recent: &recentSellers),
+            district: Self.intern(district, in: &interned, recent: &recentDistricts),
+            year: Int16(truncatingIfNeeded: year),
+            month: UInt8(truncatingIfNeeded: month), status: TransactionBatch.statusIndex(status), mantissa: 0,
             scale: 0)
-        if let net = try? t.amountVND - t.refundVND, let mantissa = Int64(exactly: net.mantissa),
+        if let net = try? amountVND - refundVND, let mantissa = Int64(exactly: net.mantissa),
             net.scale <= Int(Int32.max)
         {
             row.mantissa = mantissa
             row.scale = Int32(net.scale)
         } else {
             row.scale = ~Int32(wide.count)
-            wide.append((t.amountVND, t.refundVND))
+            wide.append((amountVND, refundVND))
         }
-        var id = t.transactionID
-        (row.number, row.stem) = id.withUTF8 { bytes in
-            var start = bytes.count
-            var number: UInt64 = 0
-            var power: UInt64 = 1
-            while start > 0 && bytes.count - start < 18 {
-                let digit = bytes[start - 1] &- UInt8(ascii: "0")
-                guard digit < 10 else { break }
-                number += UInt64(digit) * power
-                power &*= 10
-                start -= 1
-            }
-            let width = UInt8(bytes.count - start)
-            let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
-            if let index = recentStems.first(where: {
-                $0.width == width && $0.channel == channel && $0.prefix.elementsEqual(prefix)
-            }) {
-                return (number, index)
-            }
-            let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
-            let index: UInt32
-            if let found = stemIndex[stem] {
-                index = found
-            } else {
-                index = UInt32(stems.count)
-                stemIndex[stem] = index
-                stems.append(stem)
-            }
-            recentStems.remember(stem, index)
+        (row.number, row.stem) = stem(of: id, channel: channel)
+        rows.append(row)
+    }
+
+    /// The id's trailing digits (at most 18) as a number, and the index of the rest in `stems`.
+    private mutating func stem(of bytes: UnsafeBufferPointer<UInt8>, channel: UInt32) -> (UInt64, UInt32) {
+        var start = bytes.count
+        var number: UInt64 = 0
+        var power: UInt64 = 1
+        while start > 0 && bytes.count - start < 18 {
+            let digit = bytes[start - 1] &- UInt8(ascii: "0")
+            guard digit < 10 else { break }
+            number += UInt64(digit) * power
+            power &*= 10
+            start -= 1
+        }
+        let width = UInt8(bytes.count - start)
+        let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
+        if let index = recentStems.first(where: {
+            $0.width == width && $0.channel == channel && $0.prefix.elementsEqual(prefix)
+        }) {
             return (number, index)
         }
-        rows.append(row)
+        let stem = Stem(channel: channel, prefix: Array(prefix), width: width)
+        let index: UInt32
+        if let found = stemIndex[stem] {
+            index = found
+        } else {
+            index = UInt32(stems.count)
+            stemIndex[stem] = index
+            stems.append(stem)
+        }
+        recentStems.remember(stem, index)
+        return (number, index)
     }
 
     /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
@@ -132,6 +152,17 @@ struct TransactionBatch: Sendable {
         if let index = recent.first(where: { $0 == text }) { return index }
         let index = interned.intern(text)
         recent.remember(text, index)
+        return index
+    }
+
+    /// `intern` for a text given as its UTF-8 bytes: a `String` is made only when the bytes are
+    /// none of the texts met last.
+    private static func intern(
+        _ bytes: UnsafeBufferPointer<UInt8>, in interned: inout InternedTexts, recent: inout RecentlyMet<[UInt8]>
+    ) -> UInt32 {
+        if let index = recent.first(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) { return index }
+        let index = interned.intern(String(decoding: bytes, as: UTF8.self))
+        recent.remember(Array(bytes), index)
         return index
     }
 }
