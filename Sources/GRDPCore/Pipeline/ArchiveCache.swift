@@ -12,7 +12,7 @@ internal import Foundation
 /// written atomically, only ever save time, and a run removes those its inputs no longer name.
 /// Rejected archives are never kept: they are read again, and rejected again with their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v2"
+    static let formatTag = "grdp-archive-cache-v3"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -34,13 +34,14 @@ struct ArchiveCache: Sendable {
     /// The archive as last read, or nil when there is no sound entry.
     func load(relativePath: String, digest: FileDigest) -> ArchiveOutcome? {
         let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
-        // Mapped, not read: `.mappedIfSafe` reads the whole entry into a fresh buffer on Linux (at
-        // 10 M transactions, 460 MB copied and 460 MB of pages zeroed per nightly run). Entries are
-        // never written in place (a new one is renamed over, a pruned one unlinked, both harmless
-        // to a mapping), and the rows and texts are copied out before this returns; a file that
-        // cannot be mapped is read again from its archive.
-        guard let data = try? Data(contentsOf: url, options: .alwaysMapped) else { return nil }
-        return try? Self.decode(data, relativePath: relativePath, digest: digest)
+        // Mapped, not read (`Data(contentsOf:)`, even `.mappedIfSafe`, reads the whole entry into a
+        // fresh buffer on Linux), and the rows read in place from the mapping, which their batch
+        // keeps: copied out, at 10 M transactions they were 400 MB of fresh pages for the kernel to
+        // zero every nightly run. Entries are never written in place (a new one is renamed over, a
+        // pruned one unlinked, both harmless to a mapping); a file that cannot be mapped is read
+        // again from its archive.
+        guard let file = MappedFile(path: url.path) else { return nil }
+        return try? Self.decode(file, relativePath: relativePath, digest: digest)
     }
 
     /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
@@ -58,9 +59,11 @@ struct ArchiveCache: Sendable {
             hasher.update(data: head)
             try file.write(contentsOf: head)
             for member in outcome.members {
-                let rows = member.transactions.rows
-                rows.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-                try file.write(contentsOf: rows)
+                try member.transactions.withRows { rows throws(OutputWriteError) in
+                    let bytes = UnsafeRawBufferPointer(rows)
+                    hasher.update(bufferPointer: bytes)
+                    try file.write(bytes)
+                }
             }
             try file.write(contentsOf: Array(hasher.finalize()))
         }
@@ -82,8 +85,9 @@ struct ArchiveCache: Sendable {
     // The member metadata as JSON; each member's batch texts (`TransactionBatch.strings`: the
     // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; each
     // member's transaction rows as raw `TransactionBatch.Row`s (this build's memory layout — the
-    // build is part of the name); then a SHA-256 of all that:
-    // [8-byte JSON length][JSON][8-byte texts length][texts…][rows…][32-byte digest].
+    // build is part of the name), from an offset aligned for them (zero bytes before it), so that
+    // they are read in place; then a SHA-256 of all that:
+    // [8-byte JSON length][JSON][8-byte texts length][texts…][0–7 zero bytes][rows…][32-byte digest].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -146,7 +150,7 @@ struct ArchiveCache: Sendable {
             let batch = member.transactions
             members.append(
                 Member(
-                    result: member, enterprises: enterprises, grdp: grdp, rows: batch.rows.count,
+                    result: member, enterprises: enterprises, grdp: grdp, rows: batch.count,
                     strings: batch.strings.count,
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
@@ -171,12 +175,23 @@ struct ArchiveCache: Sendable {
                 }
             }
         }
+        bytes += repeatElement(0, count: rowsPadding(after: bytes.count))
         return bytes
     }
 
-    private static func decode(_ data: Data, relativePath: String, digest: FileDigest) throws
+    /// The zero bytes between the texts, which end at `offset`, and the rows.
+    private static func rowsPadding(after offset: Int) -> Int {
+        let alignment = MemoryLayout<TransactionBatch.Row>.alignment
+        return (alignment - offset % alignment) % alignment
+    }
+
+    private static func decode(_ file: MappedFile, relativePath: String, digest: FileDigest) throws
         -> ArchiveOutcome
     {
+        // A view of the mapping, which `file` keeps: never copied, never freed by `Data`.
+        let data = Data(
+            bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
+            deallocator: .none)
         guard data.count >= 8 + 32 else { throw Malformed() }
         let body = data.prefix(data.count - 32)
         guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
@@ -196,16 +211,16 @@ struct ArchiveCache: Sendable {
                 truncatingIfNeeded: UInt64(
                     littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
         }
-        guard textBytes >= 0,
-            body.count - 16 - jsonCount - textBytes == entry.members.reduce(0, { $0 + $1.rows }) * stride
-        else { throw Malformed() }
+        guard textBytes >= 0, textBytes <= body.count - 16 - jsonCount else { throw Malformed() }
+        let rowsStart = 16 + jsonCount + textBytes + rowsPadding(after: 16 + jsonCount + textBytes)
+        guard body.count - rowsStart == entry.members.reduce(0, { $0 + $1.rows }) * stride else { throw Malformed() }
         let texts = try body.withUnsafeBytes { raw in
             try Self.texts(
                 UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
                 counts: entry.members.map(\.strings))
         }
 
-        var offset = start + 16 + jsonCount + textBytes
+        var offset = rowsStart
         var members: [MemberResult] = []
         for (cached, strings) in zip(entry.members, texts) {
             var member = cached.result
@@ -234,10 +249,7 @@ struct ArchiveCache: Sendable {
             accepted.sort { $0.line < $1.line }
             member.accepted = accepted
             let rowBytes = cached.rows * stride
-            let rows = [TransactionBatch.Row](unsafeUninitializedCapacity: cached.rows) { buffer, count in
-                _ = data[offset..<(offset + rowBytes)].copyBytes(to: buffer)
-                count = cached.rows
-            }
+            let rowsAddress = file.bytes.baseAddress! + offset
             offset += rowBytes
             let wide = try cached.wide.map { pair -> (amount: ExactDecimal, refund: ExactDecimal) in
                 guard pair.count == 2, let amount = ExactDecimal(canonical: pair[0]),
@@ -245,7 +257,14 @@ struct ArchiveCache: Sendable {
                 else { throw Malformed() }
                 return (amount, refund)
             }
-            member.transactions = TransactionBatch(rows: rows, strings: strings, stems: cached.stems, wide: wide)
+            // The mapping starts on a page and the rows at an offset aligned for them.
+            guard Int(bitPattern: rowsAddress) % MemoryLayout<TransactionBatch.Row>.alignment == 0 else {
+                throw Malformed()
+            }
+            let rows = UnsafeBufferPointer(
+                start: rowsAddress.bindMemory(to: TransactionBatch.Row.self, capacity: cached.rows), count: cached.rows)
+            member.transactions = TransactionBatch(
+                mapped: rows, in: file, strings: strings, stems: cached.stems, wide: wide)
             members.append(member)
         }
         return ArchiveOutcome(

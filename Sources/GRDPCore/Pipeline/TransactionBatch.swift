@@ -29,7 +29,18 @@ struct TransactionBatch: Sendable {
         var width: UInt8
     }
 
-    private(set) var rows: [Row] = []
+    /// The rows appended; empty when they are read in place from a cache entry (`mapped`).
+    private var builtRows: [Row] = []
+    /// Rows read in place from a cache entry's mapping (`ArchiveCache`), and the file that keeps
+    /// them mapped.
+    private var mapped: MappedRows?
+
+    // @unchecked Sendable: the rows are read-only memory that `file` keeps mapped for as long as
+    // this exists (see `MappedFile`).
+    private struct MappedRows: @unchecked Sendable {
+        let file: MappedFile
+        let rows: UnsafeBufferPointer<Row>
+    }
     private var interned = InternedTexts()
     var strings: [String] { interned.texts }
     private(set) var stems: [Stem] = []
@@ -48,13 +59,37 @@ struct TransactionBatch: Sendable {
     private var recentSellers = RecentlyMet<String>(keeping: 1)
     private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
-    var count: Int { rows.count }
+    var count: Int { mapped?.rows.count ?? builtRows.count }
+
+    /// Whether the rows are read in place from a cache entry's mapping.
+    var readsInPlace: Bool { mapped != nil }
+
+    /// The rows, in line order: to read them in place, use `withRows`.
+    var rows: [Row] { mapped.map { Array($0.rows) } ?? builtRows }
+
+    /// Calls `body` with the rows in line order, wherever they are.
+    func withRows<R, E: Error>(_ body: (UnsafeBufferPointer<Row>) throws(E) -> R) throws(E) -> R {
+        if let mapped { return try body(mapped.rows) }
+        return try builtRows.withUnsafeBufferPointer(body)
+    }
 
     init() {}
 
     /// A sealed batch from its parts (`ArchiveCache`).
     init(rows: [Row], strings: [String], stems: [Stem], wide: [(amount: ExactDecimal, refund: ExactDecimal)]) {
-        self.rows = rows
+        self.builtRows = rows
+        interned = InternedTexts(strings)
+        self.stems = stems
+        self.wide = wide
+    }
+
+    /// A sealed batch whose rows are read in place from `file`, which `rows` points into and which
+    /// the batch keeps mapped (`ArchiveCache`).
+    init(
+        mapped rows: UnsafeBufferPointer<Row>, in file: MappedFile, strings: [String], stems: [Stem],
+        wide: [(amount: ExactDecimal, refund: ExactDecimal)]
+    ) {
+        self.mapped = MappedRows(file: file, rows: rows)
         interned = InternedTexts(strings)
         self.stems = stems
         self.wide = wide
@@ -97,7 +132,7 @@ struct TransactionBatch: Sendable {
             wide.append((amountVND, refundVND))
         }
         (row.number, row.stem) = stem(of: id, channel: channel)
-        rows.append(row)
+        builtRows.append(row)
     }
 
     /// The id's trailing digits (at most 18) as a number, and the index of the rest in `stems`.

@@ -150,8 +150,21 @@ struct TransactionLedger {
         keys.reserve(keys.count + batch.count) { [slotNumber, slotStem] slot in
             SlotIndex.hash(slotNumber[Int(slot)], UInt64(slotStem[Int(slot)]))
         }
-        let rows = batch.rows
-        guard !rows.isEmpty else { return }
+        guard batch.count > 0 else { return }
+        // Read where they are: a cached batch's rows in its entry's mapping.
+        try batch.withRows { rows throws(ArithmeticOverflow) in
+            try apply(
+                rows, of: batch, member: member, rank: rank, markingYears: markingYears, stemMap: stemMap,
+                superseded: superseded)
+        }
+    }
+
+    /// `apply`'s pass over the batch's rows.
+    private mutating func apply(
+        _ rows: UnsafeBufferPointer<TransactionBatch.Row>, of batch: TransactionBatch, member: Int32, rank: Int32,
+        markingYears: Bool, stemMap: [UInt32], superseded: (Int32) -> Void
+    ) throws(ArithmeticOverflow) {
+        let strings = batch.strings
 
         // Each row's group index (-1 for a year not kept), written by the group pass.
         let rowGroups = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows.count)
@@ -331,7 +344,8 @@ private struct GroupIndex {
     /// as rows first need them, their index kept in `textMap` (`UInt32.max`: not yet), so that the
     /// key pass can start on the first chunk without waiting for every text of the batch.
     mutating func assign(
-        _ rows: [TransactionBatch.Row], _ range: Range<Int>, strings: [String], textMap: inout [UInt32],
+        _ rows: UnsafeBufferPointer<TransactionBatch.Row>, _ range: Range<Int>, strings: [String],
+        textMap: inout [UInt32],
         keptYears: [Int16]?, into out: UnsafeMutableBufferPointer<Int32>
     ) {
         func isKept(_ row: TransactionBatch.Row) -> Bool { keptYears?.contains(row.year) ?? true }
@@ -399,7 +413,8 @@ private final class GroupPass: @unchecked Sendable {
     // waiting for that signal; `readyEnd` and `started` are the caller's alone; the rest is
     // immutable.
     private var index: GroupIndex
-    private let rows: [TransactionBatch.Row]
+    /// Valid until `finish` returns: the caller's batch holds them.
+    private let rows: UnsafeBufferPointer<TransactionBatch.Row>
     private let strings: [String]
     /// The batch's texts by the ledger's index, once the pass is over (`UInt32.max` for a text no
     /// kept row names).
@@ -413,7 +428,7 @@ private final class GroupPass: @unchecked Sendable {
     private var readyEnd = 0
 
     init(
-        index: GroupIndex, rows: [TransactionBatch.Row], strings: [String], keptYears: [Int16]?,
+        index: GroupIndex, rows: UnsafeBufferPointer<TransactionBatch.Row>, strings: [String], keptYears: [Int16]?,
         out: UnsafeMutableBufferPointer<Int32>, chunkRows: Int
     ) {
         self.index = index

@@ -80,6 +80,20 @@ import Testing
             #expect(rowsA == rowsB)
         }
         #expect(read.members.contains { !$0.transactions.wide.isEmpty })
+        // The loaded rows are read in place from the entry's mapping, which their batches keep: the
+        // file unlinked and another renamed into its place leave them as they were.
+        #expect(loaded.members.allSatisfy { $0.transactions.count == 0 || $0.transactions.readsInPlace })
+        let entryFile = cache.folder.appendingPathComponent(
+            cache.fileName(relativePath: candidate.relativePath, digest: digest))
+        let entryBytes = try Data(contentsOf: entryFile)
+        try FileManager.default.removeItem(at: entryFile)
+        try Data(repeating: 0xA5, count: entryBytes.count).write(to: entryFile, options: .atomic)
+        for (a, b) in zip(loaded.members, read.members) {
+            #expect(
+                a.transactions.withRows { Array(UnsafeRawBufferPointer($0)) }
+                    == b.transactions.rows.withUnsafeBytes { Array($0) })
+        }
+        try entryBytes.write(to: entryFile, options: .atomic)
         // The texts section carries more than ASCII.
         #expect(read.members.contains { $0.transactions.strings.contains { $0.utf8.count > $0.count } })
 
