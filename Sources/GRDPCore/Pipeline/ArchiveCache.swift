@@ -213,7 +213,16 @@ struct ArchiveCache: Sendable {
         }
         guard textBytes >= 0, textBytes <= body.count - 16 - jsonCount else { throw Malformed() }
         let rowsStart = 16 + jsonCount + textBytes + rowsPadding(after: 16 + jsonCount + textBytes)
-        guard body.count - rowsStart == entry.members.reduce(0, { $0 + $1.rows }) * stride else { throw Malformed() }
+        // The members' row counts share out the rows section exactly: none negative, no sum or
+        // product that overflows (the rows are read in place, so a count that did not fit would
+        // point outside the mapping).
+        guard rowsStart <= body.count, (body.count - rowsStart) % stride == 0 else { throw Malformed() }
+        var rowsLeft = (body.count - rowsStart) / stride
+        for member in entry.members {
+            guard member.rows >= 0, member.rows <= rowsLeft else { throw Malformed() }
+            rowsLeft -= member.rows
+        }
+        guard rowsLeft == 0 else { throw Malformed() }
         let texts = try body.withUnsafeBytes { raw in
             try Self.texts(
                 UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
@@ -263,6 +272,9 @@ struct ArchiveCache: Sendable {
             }
             let rows = UnsafeBufferPointer(
                 start: rowsAddress.bindMemory(to: TransactionBatch.Row.self, capacity: cached.rows), count: cached.rows)
+            guard Self.isSound(rows, strings: strings.count, stems: cached.stems, wide: wide.count) else {
+                throw Malformed()
+            }
             member.transactions = TransactionBatch(
                 mapped: rows, in: file, strings: strings, stems: cached.stems, wide: wide)
             members.append(member)
@@ -270,6 +282,22 @@ struct ArchiveCache: Sendable {
         return ArchiveOutcome(
             relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,
             rejection: nil, members: members, skipped: entry.skipped)
+    }
+
+    /// Whether every index in `rows` and `stems` names something the member has (a text, a stem, a
+    /// wide amount, a status) and every month is one: the ledger indexes by them without asking.
+    private static func isSound(
+        _ rows: UnsafeBufferPointer<TransactionBatch.Row>, strings: Int, stems: [TransactionBatch.Stem], wide: Int
+    ) -> Bool {
+        guard stems.allSatisfy({ Int($0.channel) < strings }) else { return false }
+        let statuses = TransactionStatus.allCases.count
+        for row in rows {
+            guard Int(row.stem) < stems.count, Int(row.channel) < strings, Int(row.seller) < strings,
+                Int(row.district) < strings, Int(row.status) < statuses, (1...12).contains(row.month),
+                row.scale >= 0 || Int(~row.scale) < wide
+            else { return false }
+        }
+        return true
     }
 
     /// The texts section: `counts[m]` texts for member `m`, and no byte left over.

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
     internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
 #endif
 
 /// A regular file mapped read-only into memory, unmapped when the last reference goes: what a cache
@@ -16,8 +18,9 @@ final class MappedFile: @unchecked Sendable {
 
     /// Nil when the file cannot be opened or mapped, is not a regular file, or is empty.
     init?(path: String) {
-        #if canImport(Glibc)
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        #if canImport(Glibc) || canImport(Darwin)
+            // Non-blocking: a FIFO in the entry's place must not hang the run (it is refused below).
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard descriptor >= 0 else { return nil }
             defer { close(descriptor) }
             var status = stat()
@@ -25,7 +28,7 @@ final class MappedFile: @unchecked Sendable {
                 let count = Int(exactly: status.st_size)
             else { return nil }
             let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
-            guard let address, address != MAP_FAILED else { return nil }
+            guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
             // All of it is read, and soon (the digest, then the rows).
             _ = madvise(address, count, MADV_WILLNEED)
             bytes = UnsafeRawBufferPointer(start: address, count: count)
@@ -35,7 +38,7 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        #if canImport(Glibc)
+        #if canImport(Glibc) || canImport(Darwin)
             munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
         #endif
     }

@@ -114,6 +114,7 @@ struct TransactionBatch: Sendable {
         id: UnsafeBufferPointer<UInt8>, year: Int, month: Int, amountVND: ExactDecimal, refundVND: ExactDecimal,
         status: TransactionStatus, channel: String, sellerTaxCode: String, district: UnsafeBufferPointer<UInt8>
     ) {
+        precondition(mapped == nil, "a batch read from the cache is sealed")
         let channel = Self.intern(channel, in: &interned, recent: &recentChannels)
         var row = Row(
             number: 0, stem: 0, channel: channel,

@@ -93,6 +93,31 @@ import Testing
             #expect(collected.rows == records.rows)
             expectSameBatch(collected.batch, records.batch)
             #expect(!collected.batch.wide.isEmpty)
+            // Pinned, not only compared with the record path (which appends through the same code):
+            // each row gives back its id, channel, seller and district as NFC bytes.
+            let expected: [(id: String, channel: String, seller: String, district: String)] = [
+                ("MP2023Q1-000001", "marketplace", "6470340767", "660"),
+                ("WEB2023Q1-000002", "website", "067161428140", ""),
+                ("H\u{0110}-\u{00E9}-000123", "website", "6470340767", "\u{0110}\u{1EAF}k"),
+                ("NODIGITS", "unknown", "6470340767", "661"),
+                ("X1234567890123456789012", "social", "6470340767", "662"),
+                ("WEB2023Q1-000002", "website", "6470340767", "663"),
+                ("MP2023Q1-000003", "marketplace", "0100109106", "664"),
+            ]
+            let batch = collected.batch
+            #expect(batch.count == expected.count)
+            for (row, want) in zip(batch.rows, expected) {
+                let stem = batch.stems[Int(row.stem)]
+                let digits = stem.width == 0 ? "" : String(row.number)
+                let id =
+                    stem.prefix + Array(repeating: UInt8(ascii: "0"), count: Int(stem.width) - digits.utf8.count)
+                    + Array(digits.utf8)
+                #expect(id == Array(want.id.utf8))
+                #expect(Array(batch.strings[Int(stem.channel)].utf8) == Array(want.channel.utf8))
+                #expect(Array(batch.strings[Int(row.channel)].utf8) == Array(want.channel.utf8))
+                #expect(Array(batch.strings[Int(row.seller)].utf8) == Array(want.seller.utf8))
+                #expect(Array(batch.strings[Int(row.district)].utf8) == Array(want.district.utf8))
+            }
             #expect(collected.batch.strings.contains { Array($0.utf8) == Array("Đ\u{1EAF}k".utf8) })
         }
     }

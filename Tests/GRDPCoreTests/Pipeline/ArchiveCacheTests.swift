@@ -53,6 +53,10 @@ import Testing
         #expect(read.status == .accepted, "\(String(describing: read.rejection))")
         #expect(read.members.map(\.rowsQuarantined).reduce(0, +) == 3)
         #expect(read.skipped.count == 1)
+        // The transactions member's counts, with its accepted rows collected into the batch.
+        let transactions = try #require(read.members.first { $0.kind == .transaction })
+        #expect(transactions.rowsRead == 4 && transactions.rowsAccepted == 3 && transactions.transactions.count == 3)
+        #expect(transactions.rowsQuarantined == 1 && transactions.rowsExcluded == 0)
 
         let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
@@ -178,6 +182,50 @@ import Testing
             }
             withUnsafeBytes(of: (length - 1).littleEndian) {
                 bytes.replaceSubrange(8 + jsonCount..<firstText, with: $0)
+            }
+        }
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+
+        // The rows are read in place, so their counts and indices are checked before they are:
+        // counts that add up but one is negative (it would move the next member's rows before the
+        // section), a count too large to multiply, a text or stem index past the member's.
+        let textBytes = Int(
+            body.withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self))
+            })
+        let counts = read.members.map(\.transactions.count)
+        #expect(counts == [0, 0, 3])
+        let rowBytes = counts.reduce(0, +) * MemoryLayout<TransactionBatch.Row>.stride
+
+        /// The entry with its members' row counts set to `counts` (same texts, rows and padding).
+        func withRowCounts(_ counts: [Int], rows editRows: (inout [UInt8]) -> Void = { _ in }) throws {
+            var object = try #require(
+                try JSONSerialization.jsonObject(with: Data(body[8..<(8 + jsonCount)])) as? [String: Any])
+            var members = try #require(object["members"] as? [[String: Any]])
+            for index in members.indices { members[index]["rows"] = counts[index] }
+            object["members"] = members
+            let json = [UInt8](try JSONSerialization.data(withJSONObject: object))
+            var head: [UInt8] = []
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { head += $0 }
+            head += json
+            head += body[(8 + jsonCount)..<(firstText + textBytes)]
+            head += repeatElement(0, count: (8 - head.count % 8) % 8)
+            // The rows: the body's last bytes.
+            var rows = Array(body.suffix(rowBytes))
+            editRows(&rows)
+            try sealed { bytes in bytes = head + rows }
+        }
+        try withRowCounts(counts)
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) != nil, "rebuilt as written: sound")
+        try withRowCounts([-1_000_000, 0, 1_000_003])
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+        try withRowCounts([Int.max / 2, 0, 3])
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+        // The first row's seller (a 4-byte index at the Row's `seller` offset) past the texts.
+        let sellerOffset = try #require(MemoryLayout<TransactionBatch.Row>.offset(of: \.seller))
+        try withRowCounts(counts) { rows in
+            withUnsafeBytes(of: UInt32(9_999).littleEndian) {
+                rows.replaceSubrange(sellerOffset..<sellerOffset + 4, with: $0)
             }
         }
         #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
