@@ -40,7 +40,7 @@ struct ArchiveCache: Sendable {
         // zero every nightly run. Entries are never written in place (a new one is renamed over, a
         // pruned one unlinked, both harmless to a mapping); a file that cannot be mapped is read
         // again from its archive.
-        guard let file = MappedFile(path: url.path) else { return nil }
+        guard let file = MappedFile(url) else { return nil }
         return try? Self.decode(file, relativePath: relativePath, digest: digest)
     }
 

@@ -114,8 +114,6 @@ final class ArchiveIngest: ArchiveVisitor {
             current!.rowsAccepted += collected.count
             collected.seal()
             current!.transactions = collected
-        } else {
-            current!.transactions.seal()
         }
         members.append(current!)
         current = nil
@@ -130,11 +128,10 @@ final class ArchiveIngest: ArchiveVisitor {
         current!.rowsRead += 1
         switch row.outcome {
         case .accepted(let record):
-            if case .transaction(let transaction) = record {
-                current!.transactions.append(transaction)
-            } else {
-                current!.accepted.append((row.line, record))
+            if case .transaction = record {
+                preconditionFailure("a transaction member's accepted rows are collected into its batch")
             }
+            current!.accepted.append((row.line, record))
             current!.rowsAccepted += 1
         case .excluded(let reason):
             current!.rowsExcluded += 1

@@ -16,10 +16,12 @@ final class InputFile {
     /// The open descriptor, for calls that take one (`FileSystem.copyContents`'s copy_file_range).
     let descriptor: Int32
 
-    /// Opens `url`; the error names the file and the system's reason.
+    /// Opens `url`; the error names the file and the system's reason. Non-blocking, which changes
+    /// nothing for a regular file: a FIFO put in a file's place (after the scan, or in the archive
+    /// cache) must not hang the run at `open`.
     init(_ url: URL) throws(InputFileError) {
         self.url = url
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw InputFileError(url: url, operation: "open", errno: errno) }
         descriptor = fd
     }

@@ -119,6 +119,10 @@ import Testing
         try FileManager.default.removeItem(at: entry)
         try FileManager.default.createDirectory(at: entry, withIntermediateDirectories: false)
         #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
+        // Nor a FIFO, which is not waited on for a writer.
+        try FileManager.default.removeItem(at: entry)
+        #expect(mkfifo(entry.path, 0o600) == 0)
+        #expect(cache.load(relativePath: candidate.relativePath, digest: digest) == nil)
         // The entry written again is mapped and read back whole.
         try FileManager.default.removeItem(at: entry)
         try cache.store(read, digest: digest)
