@@ -41,7 +41,9 @@ import Testing
         return meta
     }
 
-    private func checkCarry(from latest: SnapshotStore) throws {
+    /// - Parameter startingEarly: the copy of the latest file is started before the publish (as a
+    ///   run starts it before Compute) and handed to it.
+    private func checkCarry(from latest: SnapshotStore, startingEarly: Bool = false) throws {
         var fresh = SnapshotFixtures.content()
         fresh.ecommerceSales = Self.sales(years: [2023], transactions: 9)
         // The other tables come whole from the fresh content: a changed row replaces the old one.
@@ -50,9 +52,19 @@ import Testing
         let file = try latest.open(version: 1)
         let carried = CarriedSales(from: file.url, exceptYears: [2023])
         #expect(try file.salesRowCount(exceptYears: carried.exceptYears) == 60)
+        let started = startingEarly ? try latest.startCopy(of: file.url) : nil
+        // Only a file of this build's schema is copied.
+        #expect((started != nil) == (startingEarly && SnapshotStore.hasCurrentSchema(file.url)))
         let meta = try published(
-            try latest.publish(fresh, meta: SnapshotFixtures.draft(parent: 1), skipIfHashEquals: nil, carrying: carried)
-        )
+            try latest.publishMarking(
+                fresh, meta: SnapshotFixtures.draft(parent: 1), skipIfHashEquals: nil, carrying: carried,
+                startedCopy: started
+            ).outcome)
+        // The copy became the new snapshot: no temporary is left.
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: latest.folder.path).sorted() == [
+                "grdp-v0001.sqlite", "grdp-v0002.sqlite",
+            ])
 
         // What a full write of the merged rows gives.
         var merged = fresh
@@ -87,6 +99,51 @@ import Testing
         try checkCarry(from: latest)
     }
 
+    @Test func aCopyStartedBeforeThePublishGivesTheSameSnapshot() throws {
+        let latest = store("early")
+        try firstSnapshot(latest)
+        try checkCarry(from: latest, startingEarly: true)
+    }
+
+    @Test func aStartedCopyThatNoPublishTakesLeavesNothing() throws {
+        let latest = store("untaken")
+        try firstSnapshot(latest)
+        let names = ["grdp-v0001.sqlite"]
+        // Discarded by the run (Compute failed, say).
+        let discarded = try #require(try latest.startCopy(of: latest.url(for: 1)))
+        discarded.discard()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: latest.folder.path) == names)
+        // Given to a publish that carries nothing: it writes every row itself, and drops the copy.
+        let unused = try #require(try latest.startCopy(of: latest.url(for: 1)))
+        var content = SnapshotFixtures.content()
+        content.ecommerceSales = Self.sales(years: [2024], transactions: 2)
+        let meta = try published(
+            try latest.publishMarking(
+                content, meta: SnapshotFixtures.draft(parent: 1), skipIfHashEquals: nil, startedCopy: unused
+            ).outcome)
+        let reference = try published(
+            try store("untaken-reference").publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
+        #expect(meta.contentSHA256 == reference.contentSHA256)
+        #expect(try latest.open(version: 2).loadContent().ecommerceSales.count == 30)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: latest.folder.path).sorted() == names + [
+                "grdp-v0002.sqlite"
+            ])
+    }
+
+    @Test func aStartedCopyThatFailsSaysWhichFileAndWhy() throws {
+        let latest = store("failing")
+        try firstSnapshot(latest)
+        let missing = root.appendingPathComponent("gone.sqlite")
+        let temporary = latest.folder.path + "/" + FileSystem.temporaryName()
+        let copy = try SnapshotStore.StartedCopy(source: missing, temporaryPath: temporary)
+        let error = try #require(throws: OutputWriteError.self) { try copy.finish() }
+        #expect(error.path == missing.path)
+        #expect(error.errno == ENOENT)
+        copy.discard()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: latest.folder.path) == ["grdp-v0001.sqlite"])
+    }
+
     @Test func fromASnapshotWithTheEarlierSalesLayout() throws {
         let latest = store("earlier")
         try firstSnapshot(latest)
@@ -96,5 +153,14 @@ import Testing
         // Another layout: its rows are carried one by one into a file of this build's schema.
         #expect(!SnapshotStore.hasCurrentSchema(latest.url(for: 1)))
         try checkCarry(from: latest)
+    }
+
+    @Test func fromASnapshotWithTheEarlierSalesLayoutNoCopyIsStarted() throws {
+        let latest = store("earlier-early")
+        try firstSnapshot(latest)
+        let path = latest.url(for: 1).path
+        try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "year DESC, counted")
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+        try checkCarry(from: latest, startingEarly: true)
     }
 }
