@@ -144,23 +144,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: latest.folder.path) == ["grdp-v0001.sqlite"])
     }
 
-    @Test func fromASnapshotWithTheEarlierSalesLayout() throws {
-        let latest = store("earlier")
+    /// A store whose first snapshot keeps its sales rows in the earlier layout (a rowid table).
+    private func earlierLayoutSnapshot(_ name: String) throws -> SnapshotStore {
+        let latest = store(name)
         try firstSnapshot(latest)
         let path = latest.url(for: 1).path
         try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "year DESC, counted")
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
-        // Another layout: its rows are carried one by one into a file of this build's schema.
-        #expect(!SnapshotStore.hasCurrentSchema(latest.url(for: 1)))
-        try checkCarry(from: latest)
+        return latest
     }
 
-    @Test func fromASnapshotWithTheEarlierSalesLayoutNoCopyIsStarted() throws {
-        let latest = store("earlier-early")
-        try firstSnapshot(latest)
-        let path = latest.url(for: 1).path
-        try SnapshotFixtures.storeSalesInTheEarlierLayout(path, insertedOrderedBy: "year DESC, counted")
-        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
-        try checkCarry(from: latest, startingEarly: true)
+    @Test(arguments: [false, true]) func fromASnapshotWithTheEarlierSalesLayout(startingEarly: Bool) throws {
+        let latest = try earlierLayoutSnapshot(startingEarly ? "earlier-early" : "earlier")
+        // Another layout: its rows are carried one by one into a file of this build's schema, and
+        // no copy is started.
+        #expect(!SnapshotStore.hasCurrentSchema(latest.url(for: 1)))
+        try checkCarry(from: latest, startingEarly: startingEarly)
     }
 }
