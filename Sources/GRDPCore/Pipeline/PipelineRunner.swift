@@ -217,9 +217,13 @@ public struct PipelineRunner {
         }
         // The years computed: `--year`'s, or those the new returns touched; nil: every year.
         let recomputed = options.years ?? onlyTouched
-        // Those years' new snapshot starts from a copy of the latest (`CarriedSales`), begun now on
-        // another thread: Compute, mostly on one core, hides it (10 M: ~0.35 s).
-        let startedCopy = try recomputed == nil ? nil : latest.flatMap { try store.startCopy(of: $0.url) }
+        // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`): the new
+        // snapshot starts from a copy of the latest, begun now on another thread, so that Compute
+        // (mostly on one core) hides it (10 M: ~0.35 s).
+        let carriedFromLatest = recomputed.flatMap { years in
+            latest.map { CarriedSales(from: $0.url, exceptYears: years) }
+        }
+        let startedCopy = try carriedFromLatest.flatMap { try store.startCopy(of: $0.from) }
         defer { startedCopy?.discard() }
 
         let computeStart = Timestamp.now()
@@ -270,8 +274,7 @@ public struct PipelineRunner {
         }
         var resume: ContentHash.Resume?
         if let years = recomputed {
-            // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`).
-            carried = latest.map { CarriedSales(from: $0.url, exceptYears: years) }
+            carried = carriedFromLatest
             if carried != nil, let latestMarks {
                 // From the first recomputed year; with none, every row is the latest file's and the
                 // hash goes on from the end of its rows.

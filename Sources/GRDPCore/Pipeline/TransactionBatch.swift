@@ -64,9 +64,6 @@ struct TransactionBatch: Sendable {
     /// Whether the rows are read in place from a cache entry's mapping.
     var readsInPlace: Bool { mapped != nil }
 
-    /// The rows, in line order: to read them in place, use `withRows`.
-    var rows: [Row] { mapped.map { Array($0.rows) } ?? builtRows }
-
     /// Calls `body` with the rows in line order, wherever they are.
     func withRows<R, E: Error>(_ body: (UnsafeBufferPointer<Row>) throws(E) -> R) throws(E) -> R {
         if let mapped { return try body(mapped.rows) }
@@ -74,14 +71,6 @@ struct TransactionBatch: Sendable {
     }
 
     init() {}
-
-    /// A sealed batch from its parts (`ArchiveCache`).
-    init(rows: [Row], strings: [String], stems: [Stem], wide: [(amount: ExactDecimal, refund: ExactDecimal)]) {
-        self.builtRows = rows
-        interned = InternedTexts(strings)
-        self.stems = stems
-        self.wide = wide
-    }
 
     /// A sealed batch whose rows are read in place from `file`, which `rows` points into and which
     /// the batch keeps mapped (`ArchiveCache`).
@@ -93,18 +82,6 @@ struct TransactionBatch: Sendable {
         interned = InternedTexts(strings)
         self.stems = stems
         self.wide = wide
-    }
-
-    mutating func append(_ t: TransactionRecord) {
-        var id = t.transactionID
-        var district = t.sellerDistrictCode
-        id.withUTF8 { id in
-            district.withUTF8 { district in
-                append(
-                    id: id, year: t.year, month: t.month, amountVND: t.amountVND, refundVND: t.refundVND,
-                    status: t.status, channel: t.channel, sellerTaxCode: t.sellerTaxCode, district: district)
-            }
-        }
     }
 
     /// One accepted transaction as Normalize has it, without a `TransactionRecord` and its `String`s:

@@ -169,9 +169,10 @@ public struct SnapshotStore: Sendable {
         // A publish carrying rows starts from a copy of the snapshot it carries them from, when that
         // file has this build's schema: changing the written years' rows costs less than copying
         // every other year's row by row (10 M: 0.6 s against 1.5 s).
-        let copied = carried.flatMap { SnapshotStore.hasCurrentSchema($0.from) ? $0 : nil }
-        let early = startedCopy.flatMap { $0.source.path == copied?.from.path ? $0 : nil }
+        // A started copy is of such a file (`startCopy` checked).
+        let early = startedCopy.flatMap { $0.source.path == carried?.from.path ? $0 : nil }
         if startedCopy !== early { startedCopy?.discard() }
+        let copied = carried.flatMap { early != nil || SnapshotStore.hasCurrentSchema($0.from) ? $0 : nil }
 
         let folderPath = folder.path
         let temporaryPath: String
@@ -186,7 +187,7 @@ public struct SnapshotStore: Sendable {
         defer {
             if temporaryExists {
                 // Not while the copy's thread may still write to it.
-                early?.discard()
+                _ = try? early?.finish()
                 FileSystem.removeFile(temporaryPath)
                 FileSystem.removeFile(temporaryPath + "-journal")
             }
