@@ -12,7 +12,7 @@ internal import Foundation
 /// written atomically, only ever save time, and a run removes those its inputs no longer name.
 /// Rejected archives are never kept: they are read again, and rejected again with their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v3"
+    static let formatTag = "grdp-archive-cache-v4"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -32,7 +32,13 @@ struct ArchiveCache: Sendable {
     }
 
     /// The archive as last read, or nil when there is no sound entry.
-    func load(relativePath: String, digest: FileDigest) -> ArchiveOutcome? {
+    ///
+    /// - Parameter rows: false when the caller does not need the transaction rows (the revision
+    ///   ledger kept for this run holds them, `LedgerStateFile`): only the part before them is read
+    ///   and checked, against its own digest, and the members' batches are left empty (their
+    ///   `rowsAccepted` still count them). At 10 M transactions, the rows are ~0.5 GB that a nightly
+    ///   run need not hash nor map in.
+    func load(relativePath: String, digest: FileDigest, rows: Bool = true) -> ArchiveOutcome? {
         let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
         // Mapped, not read (`Data(contentsOf:)`, even `.mappedIfSafe`, reads the whole entry into a
         // fresh buffer on Linux), and the rows read in place from the mapping, which their batch
@@ -41,7 +47,7 @@ struct ArchiveCache: Sendable {
         // pruned one unlinked, both harmless to a mapping); a file that cannot be mapped is read
         // again from its archive.
         guard let file = MappedFile(url) else { return nil }
-        return try? Self.decode(file, relativePath: relativePath, digest: digest)
+        return try? Self.decode(file, relativePath: relativePath, digest: digest, rows: rows)
     }
 
     /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
@@ -55,9 +61,12 @@ struct ArchiveCache: Sendable {
             to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)),
             durable: false
         ) { file throws(OutputWriteError) in
+            let headDigest = Array(SHA256.hash(data: head))
             var hasher = SHA256()
             hasher.update(data: head)
+            hasher.update(data: headDigest)
             try file.write(contentsOf: head)
+            try file.write(contentsOf: headDigest)
             for member in outcome.members {
                 try member.transactions.withRows { rows throws(OutputWriteError) in
                     let bytes = UnsafeRawBufferPointer(rows)
@@ -86,8 +95,10 @@ struct ArchiveCache: Sendable {
     // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; each
     // member's transaction rows as raw `TransactionBatch.Row`s (this build's memory layout — the
     // build is part of the name), from an offset aligned for them (zero bytes before it), so that
-    // they are read in place; then a SHA-256 of all that:
-    // [8-byte JSON length][JSON][8-byte texts length][texts…][0–7 zero bytes][rows…][32-byte digest].
+    // they are read in place; then a SHA-256 of all that. The part before the rows has a SHA-256
+    // of its own, between it and the rows, for a run that does not need them:
+    // [8-byte JSON length][JSON][8-byte texts length][texts…][0–7 zero bytes][32-byte head digest]
+    // [rows…][32-byte digest].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -185,49 +196,60 @@ struct ArchiveCache: Sendable {
         return (alignment - offset % alignment) % alignment
     }
 
-    private static func decode(_ file: MappedFile, relativePath: String, digest: FileDigest) throws
-        -> ArchiveOutcome
+    private static func decode(_ file: MappedFile, relativePath: String, digest: FileDigest, rows wanted: Bool)
+        throws -> ArchiveOutcome
     {
         // A view of the mapping, which `file` keeps: never copied, never freed by `Data`.
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
             deallocator: .none)
-        guard data.count >= 8 + 32 else { throw Malformed() }
+        guard data.count >= 8 + 32 + 32 else { throw Malformed() }
         let body = data.prefix(data.count - 32)
-        guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
+        // Every byte checked, or only the part before the rows (checked once its end is known).
+        if wanted {
+            guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
+        }
         // Lengths past Int.max read as negative, and are refused below rather than trapped on.
         let jsonCount = body.withUnsafeBytes {
             Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))
         }
-        guard jsonCount >= 0, jsonCount <= body.count - 8 else { throw Malformed() }
-        let start = body.startIndex
-        let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
-        let stride = MemoryLayout<TransactionBatch.Row>.stride
-        guard entry.format == formatTag, entry.rowStride == stride, body.count >= 8 + jsonCount + 8 else {
-            throw Malformed()
-        }
+        guard jsonCount >= 0, jsonCount <= body.count - 8 - 8 - 32 else { throw Malformed() }
         let textBytes = body.withUnsafeBytes {
             Int(
                 truncatingIfNeeded: UInt64(
                     littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
         }
-        guard textBytes >= 0, textBytes <= body.count - 16 - jsonCount else { throw Malformed() }
-        let rowsStart = 16 + jsonCount + textBytes + rowsPadding(after: 16 + jsonCount + textBytes)
+        guard textBytes >= 0, textBytes <= body.count - 16 - 32 - jsonCount else { throw Malformed() }
+        let headEnd = 16 + jsonCount + textBytes + rowsPadding(after: 16 + jsonCount + textBytes)
+        let rowsStart = headEnd + 32
+        guard rowsStart <= body.count else { throw Malformed() }
+        let start = body.startIndex
+        if !wanted {
+            guard
+                SHA256.hash(data: body[start..<(start + headEnd)]).elementsEqual(
+                    body[(start + headEnd)..<(start + rowsStart)])
+            else { throw Malformed() }
+        }
+        let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
+        let stride = MemoryLayout<TransactionBatch.Row>.stride
+        guard entry.format == formatTag, entry.rowStride == stride else { throw Malformed() }
         // The members' row counts share out the rows section exactly: none negative, no sum or
         // product that overflows (the rows are read in place, so a count that did not fit would
         // point outside the mapping).
-        guard rowsStart <= body.count, (body.count - rowsStart) % stride == 0 else { throw Malformed() }
+        guard (body.count - rowsStart) % stride == 0 else { throw Malformed() }
         var rowsLeft = (body.count - rowsStart) / stride
         for member in entry.members {
             guard member.rows >= 0, member.rows <= rowsLeft else { throw Malformed() }
             rowsLeft -= member.rows
         }
         guard rowsLeft == 0 else { throw Malformed() }
-        let texts = try body.withUnsafeBytes { raw in
-            try Self.texts(
-                UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
-                counts: entry.members.map(\.strings))
-        }
+        let texts =
+            wanted
+            ? try body.withUnsafeBytes { raw in
+                try Self.texts(
+                    UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
+                    counts: entry.members.map(\.strings))
+            } : entry.members.map { _ in [] }
 
         var offset = rowsStart
         var members: [MemberResult] = []
@@ -260,6 +282,10 @@ struct ArchiveCache: Sendable {
             let rowBytes = cached.rows * stride
             let rowsAddress = file.bytes.baseAddress! + offset
             offset += rowBytes
+            guard wanted else {
+                members.append(member)
+                continue
+            }
             let wide = try cached.wide.map { pair -> (amount: ExactDecimal, refund: ExactDecimal) in
                 guard pair.count == 2, let amount = ExactDecimal(canonical: pair[0]),
                     let refund = ExactDecimal(canonical: pair[1])

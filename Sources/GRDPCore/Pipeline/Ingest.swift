@@ -95,9 +95,11 @@ public enum Ingest {
     /// before the larger archive started ahead of it can go on to the next.
     ///
     /// With a `cache`, every accepted archive read is kept there, and, when `readCached` is true, an
-    /// archive found there is taken from it instead of being decompressed again.
+    /// archive found there is taken from it instead of being decompressed again; without its
+    /// transaction rows when it is one of `rowsKept` (the revision ledger kept for the run holds them).
     static func run(
         config: PipelineConfig, inputs: ScannedInputs? = nil, cache: ArchiveCache? = nil, readCached: Bool = false,
+        rowsKept: Set<ArchiveIdentity> = [],
         logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
         consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
@@ -137,7 +139,9 @@ public enum Ingest {
             // since the entry was written is checked as if the archive were read, and a mismatch
             // rejects it (below).
             if readCached, let cache, let digest = digests[index], (try? candidate.checkSidecar(digest.hex)) != nil,
-                var cached = cache.load(relativePath: candidate.relativePath, digest: digest)
+                var cached = cache.load(
+                    relativePath: candidate.relativePath, digest: digest,
+                    rows: !rowsKept.contains(ArchiveIdentity(relativePath: candidate.relativePath, sha256: digest.hex)))
             {
                 cached.fromCache = true
                 return cached

@@ -636,9 +636,13 @@ struct ArchiveIdentity: Hashable {
     var relativePath: String
     var sha256: String
 
+    init(relativePath: String, sha256: String) {
+        self.relativePath = relativePath
+        self.sha256 = sha256
+    }
+
     init(_ archive: ArchiveOutcome) {
-        relativePath = archive.relativePath
-        sha256 = archive.sha256
+        self.init(relativePath: archive.relativePath, sha256: archive.sha256)
     }
 
     /// The archives an ingest accepted.

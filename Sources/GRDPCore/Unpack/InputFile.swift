@@ -37,10 +37,29 @@ final class InputFile {
 
     /// Reads until `buffer` is full or the file ends; returns the bytes read (fewer only at end of file).
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputFileError) -> Int {
+        try fill(buffer) { systemRead(descriptor, $0, $1) }
+    }
+
+    /// Fills `buffer` from `offset` on (fewer bytes only at end of file), leaving the sequential
+    /// position alone; returns the bytes read.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(InputFileError) -> Int {
+        var filled: off_t = 0
+        return try fill(buffer) { address, count in
+            let n = pread(descriptor, address, count, off_t(offset) + filled)
+            if n > 0 { filled += off_t(n) }
+            return n
+        }
+    }
+
+    /// Calls `read` (a read(2) of up to the count given, into the address given) until `buffer` is
+    /// full or the file ends, again when interrupted; returns the bytes read.
+    private func fill(
+        _ buffer: UnsafeMutableRawBufferPointer, _ read: (UnsafeMutableRawPointer, Int) -> Int
+    ) throws(InputFileError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         var filled = 0
         while filled < buffer.count {
-            let n = systemRead(descriptor, base + filled, buffer.count - filled)
+            let n = read(base + filled, buffer.count - filled)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw InputFileError(url: url, operation: "read", errno: errno)
@@ -54,18 +73,16 @@ final class InputFile {
     /// Reads `count` bytes at `offset` (fewer only at end of file), leaving the sequential position alone.
     func read(count: Int, at offset: Int64) throws(InputFileError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+        var failure: InputFileError?
+        let filled = bytes.withUnsafeMutableBytes { buffer in
+            do throws(InputFileError) {
+                return try read(into: buffer, at: offset)
+            } catch {
+                failure = error
+                return 0
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw InputFileError(url: url, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            filled += n
         }
+        if let failure { throw failure }
         bytes.removeSubrange(filled...)
         return bytes
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -131,15 +132,12 @@ import Testing
                 == read.members.map(\.transactions.count))
     }
 
-    /// An entry whose digest checks out but whose texts section does not add up (a text running
-    /// past the section, a section too short for its texts) is refused, not trusted or trapped on.
-    @Test func anEntryWhoseTextsDoNotAddUpIsRefused() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// `entries` as `a.tar.gz` in `folder`, read, and kept in a cache there.
+    private static func storedEntry(in folder: URL) throws -> (ArchiveCache, ArchiveOutcome, FileDigest) {
         let returns = folder.appendingPathComponent("returns")
         try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
-        try ArchiveWriter.write(Self.entries, format: .tarGzip, to: returns.appendingPathComponent("a.tar.gz"))
-        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        try ArchiveWriter.write(entries, format: .tarGzip, to: returns.appendingPathComponent("a.tar.gz"))
+        let config = try ConfigLoader.parse(yaml: yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
         let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
         let read = Ingest.read(
             candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
@@ -149,6 +147,45 @@ import Testing
         let cache = ArchiveCache(
             folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
         try cache.store(read, digest: digest)
+        return (cache, read, digest)
+    }
+
+    /// Taken without its rows (the kept revision ledger holds them), an entry gives every member's
+    /// counts, quarantine and enterprise and GRDP records, with empty batches; only the part before
+    /// the rows is checked then, against its own digest, so damaged rows refuse the entry only to a
+    /// run that needs them, and a damaged head refuses it to both.
+    @Test func anEntryTakenWithoutItsRowsChecksWhatItGives() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (cache, read, digest) = try Self.storedEntry(in: folder)
+
+        let head = try #require(cache.load(relativePath: "a.tar.gz", digest: digest, rows: false))
+        #expect(head.members.map(\.path) == read.members.map(\.path))
+        for (a, b) in zip(head.members, read.members) {
+            #expect(a.rowsRead == b.rowsRead && a.rowsAccepted == b.rowsAccepted && a.quarantine == b.quarantine)
+            #expect(a.accepted.map(\.record) == b.accepted.map(\.record))
+            #expect(a.transactions.count == 0)
+        }
+        #expect(read.members.contains { $0.transactions.count > 0 })
+
+        let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
+        let sound = try Data(contentsOf: entry)
+        // The last row's last byte, then the JSON's first.
+        for (offset, needsRows) in [(sound.count - 33, true), (8, false)] {
+            var damaged = sound
+            damaged[offset] ^= 0x40
+            try damaged.write(to: entry)
+            #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+            #expect((cache.load(relativePath: "a.tar.gz", digest: digest, rows: false) != nil) == needsRows)
+        }
+    }
+
+    /// An entry whose digest checks out but whose texts section does not add up (a text running
+    /// past the section, a section too short for its texts) is refused, not trusted or trapped on.
+    @Test func anEntryWhoseTextsDoNotAddUpIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (cache, read, digest) = try Self.storedEntry(in: folder)
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let whole = [UInt8](try Data(contentsOf: entry))
         let body = Array(whole.prefix(whole.count - 32))
@@ -214,6 +251,7 @@ import Testing
             head += json
             head += body[(8 + jsonCount)..<(firstText + textBytes)]
             head += repeatElement(0, count: (8 - head.count % 8) % 8)
+            head += Array(SHA256.hash(data: head))
             // The rows: the body's last bytes.
             var rows = Array(body.suffix(rowBytes))
             editRows(&rows)
