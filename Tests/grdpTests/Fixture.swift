@@ -44,6 +44,10 @@ struct Fixture {
         try Execution.run(arguments, in: root)
     }
 
+    func grdp(_ arguments: [String]) throws -> Execution {
+        try Execution.run(arguments, in: root)
+    }
+
     /// `grdp run`, which must publish or find the figures up to date, then the target-vs-actual
     /// table as `grdp export --format csv` prints it.
     func runThenExportCSV() throws -> String {

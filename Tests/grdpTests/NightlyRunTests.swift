@@ -450,6 +450,115 @@ import Testing
         #expect(try night() == "2023")
     }
 
+    /// A run resumes the revision ledger that the last full run kept (`cache/ledger.bin`) and
+    /// applies only the new archives' transactions: a revision, one dated before every other
+    /// archive (so ranked first, and superseded as it arrives), and `run --year` over the same
+    /// archives. What a night changes is kept as a journal, which the next night reads back with
+    /// the base. Each run gives the content hash and every member's counts (superseded included)
+    /// of `run --force` over a copy of its outputs, which applies every archive; a damaged file is
+    /// not used, and is written whole again.
+    @Test func theKeptLedgerGivesTheSnapshotAndCountsOfReadingEverything() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let header = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        // Enough orders that a night's few change a small part of the ledger (a journal).
+        let orders = (0..<3000).map {
+            "B\($0),202\(3 + $0 % 2)-0\(1 + $0 % 9)-1\($0 % 10),\(1000 + $0),completed,website,,67\n"
+        }
+        try fixture.write(
+            [.init(path: "transactions.csv", text: header + orders.joined())], format: .zip, as: "2024-01-05_bulk.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let state = fixture.outputs.appendingPathComponent("cache/ledger.bin")
+        let journal = fixture.outputs.appendingPathComponent("cache/ledger.journal")
+        #expect(FileManager.default.fileExists(atPath: state.path))
+
+        /// Each member's counts by archive, as canonical JSON, without what says where they came from.
+        func counts(_ report: [String: Any]) throws -> String {
+            let archives = try #require(report["archives"] as? [[String: Any]]).map { archive in
+                archive.filter { $0.key != "from_cache" }
+            }
+            let data = try JSONSerialization.data(withJSONObject: archives, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        /// Runs with `arguments`; returns whether the kept ledger was resumed and how it was kept
+        /// ("journal", "whole" or nil), after checking that `run --force` (with the same years), in a
+        /// copy of the outputs, gives the same content hash and counts.
+        func run(_ arguments: String...) throws -> (resumed: Bool, kept: String?) {
+            let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments)
+            try #require(run.status == 0, "\(run.stderr)")
+            let report = try #require(try fixture.reportsWritten().last)
+            let kept = fixture.root.appendingPathComponent("kept")
+            try FileManager.default.copyItem(at: fixture.outputs, to: kept)
+            #expect(try fixture.grdp(["run", "--force"] + arguments).status == 0)
+            let forced = try #require(try fixture.reportsWritten().last)
+            #expect(report["content_sha256"] as? String == forced["content_sha256"] as? String)
+            #expect(try counts(report) == counts(forced))
+            #expect(try fixture.grdp("verify").status == 0)
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.moveItem(at: kept, to: fixture.outputs)
+            let lines = run.stderr.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            let saved = lines.first { $0["message"] as? String == "Revision ledger kept for the next run" }
+            return (
+                lines.contains { $0["message"] as? String == "Revision ledger resumed from the cache" },
+                saved?["as"] as? String
+            )
+        }
+
+        // T1 revised: the first return's T1 is superseded.
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: header + "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n")
+            ],
+            format: .zip, as: "2024-02-01_fix.zip")
+        #expect(try run() == (true, "journal"))
+        // Dated before every other archive: ranked first, its T2 is superseded as it arrives, and
+        // the others' ranks move up by one. The base and the last night's journal are read back.
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: header + "T2,2023-07-15,1,completed,website,,67\nT9,2024-01-02,5,completed,website,,67\n")
+            ],
+            format: .zip, as: "2023-12-01_early.zip")
+        #expect(try run() == (true, "journal"))
+        let superseded = try #require(try fixture.reportsWritten().last?["archives"] as? [[String: Any]]).map {
+            ($0["members"] as? [[String: Any]] ?? []).map { $0["rows_superseded"] as? Int ?? -1 }
+        }
+        // The early T2 and the first return's T1.
+        #expect(superseded.first == [1])
+        #expect(superseded.joined().reduce(0, +) == 2)
+        // `run --year` over the same archives: nothing new to apply, nothing kept.
+        #expect(try run("--year", "2023") == (true, nil))
+
+        // A damaged journal: the base alone, the archives it does not hold applied again.
+        var bytes = try Data(contentsOf: journal)
+        bytes[bytes.count / 2] ^= 1
+        try bytes.write(to: journal)
+        try fixture.write(
+            [.init(path: "transactions.csv", text: header + "T3,2023-12-30,20000000,completed,marketplace,,67\n")],
+            format: .zip, as: "2024-03-01_more.zip")
+        #expect(try run() == (true, "journal"))
+        // A damaged base: not used at all; every archive applied, and the ledger written whole.
+        bytes = try Data(contentsOf: state)
+        bytes[bytes.count / 2] ^= 1
+        try bytes.write(to: state)
+        try fixture.write(
+            [.init(path: "transactions.csv", text: header + "T10,2024-02-02,7,completed,website,,67\n")],
+            format: .zip, as: "2024-03-02_more.zip")
+        #expect(try run() == (false, "whole"))
+        #expect(try Data(contentsOf: state) != bytes)
+        #expect(!FileManager.default.fileExists(atPath: journal.path))
+        try fixture.write(
+            [.init(path: "transactions.csv", text: header + "T11,2024-02-03,8,completed,website,,67\n")],
+            format: .zip, as: "2024-03-03_more.zip")
+        #expect(try run() == (true, "journal"))
+    }
+
     /// A `.sha256` file put beside an archive already read and cached must still match it
     /// (CONTRACT §4): a run that takes the archive from the cache checks it as a run reading the
     /// archive does, rejects it (exit 65) when it does not match, and publishes nothing.

@@ -26,6 +26,7 @@ struct InternedTexts: Sendable {
 
     /// The number of `text`, a new one the first time.
     mutating func intern(_ text: String) -> UInt32 {
+        if indexed < texts.count { index.reserveCapacity(texts.count + texts.count / 8) }
         while indexed < texts.count {
             index[texts[indexed]] = UInt32(indexed)
             indexed += 1

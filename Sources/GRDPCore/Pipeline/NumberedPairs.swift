@@ -54,3 +54,17 @@ struct NumberedPairs {
         }
     }
 }
+
+extension NumberedPairs {
+    /// For the ledger state (`LedgerStateFile`).
+    func write(to writer: inout LedgerStateWriter) throws(OutputWriteError) {
+        try writer.array(keys)
+        try index.write(to: &writer)
+    }
+
+    init(reading reader: inout LedgerStateReader) throws {
+        keys = try reader.array(Pair.self, growing: true)
+        index = try SlotIndex(reading: &reader)
+        guard index.count == keys.count else { throw LedgerStateReader.Malformed() }
+    }
+}

@@ -150,18 +150,45 @@ public struct PipelineRunner {
         // Sized as the last run's ledger grew: the same inputs plus a night's returns, usually.
         // `run --year` keeps only those years' sums: every key is still followed (a revision may move
         // a transaction between years), but other years' rows skip their group.
-        var ledger = RevisionLedger(
-            expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
         // The archives the last full run read (path and SHA-256), when this run may recompute only
         // the years that the others touch (see `touchedYears`): the ledger marks those years.
         let earlierArchives =
             options.force || options.years != nil ? nil : lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) }
+        // The ledger a full run kept, when it holds only archives still here: their transactions are
+        // not applied again, only the other archives'. Not with --force, which reads everything.
+        let stateFile = LedgerStateFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
+        var ledger = RevisionLedger()
+        let loadStart = Timestamp.now()
+        let resumed =
+            options.force
+            ? nil
+            : stateFile.load(
+                into: &ledger,
+                archives: zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
+                    digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
+                },
+                earlier: earlierArchives, keepingYears: options.years)
+        if let resumed {
+            logger.debug(
+                "Revision ledger resumed from the cache",
+                metadata: [
+                    "archives": "\(resumed.archives.count)", "transaction_keys": "\(ledger.size.transactionKeys)",
+                    "seconds": "\(Timestamp.now().seconds(since: loadStart))",
+                ])
+        } else {
+            ledger = RevisionLedger(
+                expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
+        }
         var ledgerSeconds = 0.0
         var pathOfScanned: [Int: String] = [:]
+        // For the state kept for the next run: the run's accepted archives and its members' rows.
+        var acceptedArchives: [Int: ArchiveIdentity] = [:]
+        var transactionRows: [RevisionLedger.MemberRef: Int] = [:]
+        var appliedBeyondState = false
         // Archives read before with this config and build come from the cache, unless --force.
         let ingest = try Ingest.run(
-            config: config, inputs: inputs, cache: archiveCache, readCached: !options.force, logger: logger,
-            progress: progress
+            config: config, inputs: inputs, cache: archiveCache, readCached: !options.force,
+            rowsKept: resumed.map { Set($0.archives.keys) } ?? [], logger: logger, progress: progress
         ) { scanned, archive in
             guard archive.status == .accepted else { return }
             let ledgerStart = Timestamp.now()
@@ -170,11 +197,32 @@ public struct PipelineRunner {
             let order = archive.members.indices.sorted {
                 bytewiseLess(archive.members[$0].path, archive.members[$1].path)
             }
-            let marking = earlierArchives.map { !$0.contains(ArchiveIdentity(archive)) } ?? false
+            let identity = ArchiveIdentity(archive)
+            acceptedArchives[scanned] = identity
+            let marking = earlierArchives.map { !$0.contains(identity) } ?? false
+            // Its transactions already in the resumed ledger, when it is one the state holds.
+            let kept = resumed?.archives[identity]
+            if let kept {
+                // Its members with transactions (taken from the cache, the batches are left empty).
+                let given = archive.members.indices.filter {
+                    archive.members[$0].kind == .transaction && archive.members[$0].rowsAccepted > 0
+                }
+                guard Dictionary(uniqueKeysWithValues: given.map { ($0, archive.members[$0].rowsAccepted) }) == kept
+                else {
+                    stateFile.remove()
+                    throw LedgerStateFile.Mismatch(path: stateFile.url.path, archive: archive.relativePath)
+                }
+            } else {
+                appliedBeyondState = true
+            }
             for memberIndex in order {
+                let ref = RevisionLedger.MemberRef(archive: scanned, member: memberIndex)
+                // Its accepted transactions (a held archive's batches are left empty).
+                let member = archive.members[memberIndex]
+                if member.kind == .transaction && member.rowsAccepted > 0 { transactionRows[ref] = member.rowsAccepted }
                 try ledger.apply(
-                    archive.members[memberIndex], archivePath: archive.relativePath,
-                    ref: .init(archive: scanned, member: memberIndex), markingYears: marking)
+                    archive.members[memberIndex], archivePath: archive.relativePath, ref: ref, markingYears: marking,
+                    transactionsKept: kept != nil)
                 archive.members[memberIndex].accepted = []
                 archive.members[memberIndex].transactions = TransactionBatch()
             }
@@ -188,6 +236,29 @@ public struct PipelineRunner {
             return
         }
         let ledgerSize = ledger.size
+        // Kept for the next run when it holds every year and anything it did not hold before.
+        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState) {
+            let saveStart = Timestamp.now()
+            do {
+                let kept = try stateFile.save(
+                    ledger, archives: acceptedArchives, rows: transactionRows, base: resumed?.base)
+                let (form, bytes) =
+                    switch kept {
+                    case .journal(let bytes): ("journal", bytes)
+                    case .base(let bytes): ("whole", bytes)
+                    }
+                logger.debug(
+                    "Revision ledger kept for the next run",
+                    metadata: [
+                        "as": "\(form)", "bytes": "\(bytes)",
+                        "seconds": "\(Timestamp.now().seconds(since: saveStart))",
+                    ])
+            } catch {
+                // Only time is lost: the next run applies every archive's transactions.
+                stateFile.remove()
+                logger.warning("Revision ledger not kept for the next run", metadata: ["error": "\(error)"])
+            }
+        }
         logger.debug(
             "Revisions applied",
             metadata: [

@@ -21,8 +21,10 @@ struct RevisionLedger {
     private(set) var transactions: TransactionLedger
     private(set) var grdp: [Int: (GRDPRecord, SourceLocation, MemberRef)] = [:]
     private(set) var superseded: [MemberRef: Int] = [:]
-    /// Members that held transactions, by the index `TransactionLedger` keeps.
-    private var transactionMembers: [MemberRef] = []
+    /// Members that held transactions, by the index `TransactionLedger` keeps, and how many of
+    /// their transactions are superseded (also counted in `superseded`, with their other records).
+    private(set) var transactionMembers: [MemberRef] = []
+    private(set) var transactionsSuperseded: [Int] = []
 
     /// - Parameters:
     ///   - size: the last run's, if known, to size the transaction ledger from the start.
@@ -31,6 +33,17 @@ struct RevisionLedger {
         transactions =
             size.map { TransactionLedger(expecting: $0, keepingYears: years) }
             ?? TransactionLedger(keepingYears: years)
+    }
+
+    /// A ledger whose transactions are those of a state kept by an earlier run (`LedgerStateFile`):
+    /// `members` are its members with transactions, by the ledger's index, as this run's archives
+    /// number them, with their superseded transactions. Their other records (enterprises, GRDP)
+    /// are not in it: their archives are applied with `transactionsKept`.
+    init(resuming transactions: TransactionLedger, members: [(ref: MemberRef, superseded: Int)]) {
+        self.transactions = transactions
+        transactionMembers = members.map(\.ref)
+        transactionsSuperseded = members.map(\.superseded)
+        for (ref, count) in members where count > 0 { superseded[ref, default: 0] += count }
     }
 
     /// How large the transaction ledger is now.
@@ -58,9 +71,11 @@ struct RevisionLedger {
     private var recordYears: Set<Int> = []
 
     /// Takes one member's accepted rows, in line order. With `markingYears`, the years the member
-    /// touches go to `touchedYears`.
+    /// touches go to `touchedYears`. With `transactionsKept`, its transactions are not taken: the
+    /// ledger was resumed from a state that holds them (`init(resuming:members:)`).
     mutating func apply(
-        _ member: MemberResult, archivePath: String, ref: MemberRef, markingYears: Bool = false
+        _ member: MemberResult, archivePath: String, ref: MemberRef, markingYears: Bool = false,
+        transactionsKept: Bool = false
     ) throws(ArithmeticOverflow) {
         for (line, record) in member.accepted {
             let location = SourceLocation(archivePath: archivePath, memberPath: member.path, line: line)
@@ -78,16 +93,20 @@ struct RevisionLedger {
             }
             if let loser { superseded[loser, default: 0] += 1 }
         }
-        guard member.transactions.count > 0 else { return }
+        guard member.transactions.count > 0, !transactionsKept else { return }
         let index = Int32(transactionMembers.count)
         transactionMembers.append(ref)
+        transactionsSuperseded.append(0)
         var replaced: [Int32: Int] = [:]
         try transactions.apply(
             member.transactions, member: index, rank: Int32(ref.archive), markingYears: markingYears
         ) {
             replaced[$0, default: 0] += 1
         }
-        for (old, count) in replaced { superseded[transactionMembers[Int(old)], default: 0] += count }
+        for (old, count) in replaced {
+            superseded[transactionMembers[Int(old)], default: 0] += count
+            transactionsSuperseded[Int(old)] += count
+        }
     }
 
     /// Keeps `value` under `key` unless a record of a later archive holds it; returns the member

@@ -124,3 +124,19 @@ struct SlotIndex {
         }
     }
 }
+
+extension SlotIndex {
+    /// For the ledger state (`LedgerStateFile`): the buckets as they are, not rebuilt when read.
+    func write(to writer: inout LedgerStateWriter) throws(OutputWriteError) {
+        try writer.array(table)
+        try writer.int(count)
+    }
+
+    init(reading reader: inout LedgerStateReader) throws {
+        table = try reader.array(UInt32.self)
+        count = try reader.int()
+        guard table.count >= 16, table.count & (table.count - 1) == 0, count >= 0, count * 8 <= table.count * 5
+        else { throw LedgerStateReader.Malformed() }
+        mask = table.count - 1
+    }
+}

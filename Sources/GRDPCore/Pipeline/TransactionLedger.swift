@@ -305,7 +305,7 @@ struct TransactionLedger {
     /// over the ledger's interned texts. Empties the ledger, freeing its per-key slots first: at the
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.
     ///
-    /// With `years`, only those years' groups are handed over.
+    /// With `years`, or else the years the ledger keeps, only those years' groups are handed over.
     mutating func takeCurrentGroups(keepingYears years: Set<Int>? = nil) -> TransactionGroupTable {
         keys = SlotIndex()
         (slotNumber, slotStem) = ([], [])
@@ -316,7 +316,9 @@ struct TransactionLedger {
         MemoryRelease.returnFreedMemory()
         var current = groups
         groups = []
-        current.removeAll { $0.transactions == 0 || !(years?.contains(Int($0.year)) ?? true) }
+        // A ledger read from a state holds every year's groups, also when it keeps only some.
+        let handed = years ?? keptYears.map { Set($0.map(Int.init)) }
+        current.removeAll { $0.transactions == 0 || !(handed?.contains(Int($0.year)) ?? true) }
         let table = TransactionGroupTable(texts: texts, nonEmptyGroups: current)
         let kept = keptYears
         self = TransactionLedger(passes: passes)
@@ -324,6 +326,85 @@ struct TransactionLedger {
         return table
     }
 
+}
+
+extension TransactionLedger {
+    /// Whether the ledger holds every year's groups (not `run --year`'s): only such a ledger is
+    /// kept for the next run (`LedgerStateFile`).
+    var keepsEveryYear: Bool { keptYears == nil }
+
+    /// The ledger's state for the next run (`LedgerStateFile`): everything but the members' ranks,
+    /// which that run gives by its own archive order, and the years this run marked.
+    func write(to writer: inout LedgerStateWriter) throws(OutputWriteError) {
+        precondition(keptYears == nil, "a ledger of some years only is not kept")
+        try writer.int(slotGroup.count)
+        try writer.array(slotGroup)
+        try writer.array(slotMember)
+        try writer.array(slotMantissa)
+        try writer.array(slotScale)
+        try writer.array(slotNumber)
+        try writer.array(slotStem)
+        try keys.write(to: &writer)
+        try writer.array(wideNets)
+        var stemList = [TransactionBatch.Stem?](repeating: nil, count: stems.count)
+        for (stem, index) in stems { stemList[Int(index)] = stem }
+        let orderedStems = stemList.map { $0! }
+        try writer.array(orderedStems.map(\.channel))
+        try writer.array(orderedStems.map(\.width))
+        try writer.blobs(orderedStems.map(\.prefix))
+        var channelList = [String](repeating: "", count: channels.count)
+        for (channel, index) in channels { channelList[Int(index)] = channel }
+        try writer.strings(channelList)
+        try grouping.write(to: &writer)
+        try writer.int(groups.count)
+        try writer.array(groups)
+        try writer.int(members.count)
+    }
+
+    /// A ledger as `write` kept it, its members ranked by `ranks` (none marking years), keeping
+    /// `years`' groups from here on when given (those it read are all kept; `takeCurrentGroups`
+    /// hands over only `years`').
+    init(
+        reading reader: inout LedgerStateReader, ranks: [Int32], keepingYears years: Set<Int>? = nil,
+        passes: Passes = Passes()
+    ) throws {
+        self.init(keepingYears: years, passes: passes)
+        typealias Malformed = LedgerStateReader.Malformed
+        let count = try reader.int()
+        guard count >= 0, count <= SlotIndex.maxCount else { throw Malformed() }
+        slotGroup = try reader.array(growing: true)
+        slotMember = try reader.array(growing: true)
+        slotMantissa = try reader.array(growing: true)
+        slotScale = try reader.array(growing: true)
+        slotNumber = try reader.array(growing: true)
+        slotStem = try reader.array(growing: true)
+        guard
+            [slotMember.count, slotMantissa.count, slotScale.count, slotNumber.count, slotStem.count, slotGroup.count]
+                .allSatisfy({ $0 == count })
+        else { throw Malformed() }
+        keys = try SlotIndex(reading: &reader)
+        wideNets = try reader.array()
+        let stemChannels = try reader.array(UInt32.self)
+        let stemWidths = try reader.array(UInt8.self)
+        let stemPrefixes = try reader.blobs()
+        guard stemChannels.count == stemWidths.count, stemPrefixes.count == stemWidths.count, keys.count == count
+        else { throw Malformed() }
+        stems.reserveCapacity(stemChannels.count)
+        for index in stemChannels.indices {
+            let stem = TransactionBatch.Stem(
+                channel: stemChannels[index], prefix: Array(stemPrefixes[index]), width: stemWidths[index])
+            stems[stem] = UInt32(index)
+        }
+        for (index, channel) in try reader.strings().enumerated() { channels[channel] = UInt32(index) }
+        grouping = try GroupIndex(reading: &reader)
+        let groupCount = try reader.int()
+        guard groupCount >= 0 else { throw Malformed() }
+        groups = try reader.array(growing: true)
+        guard groups.count == groupCount, grouping.count == groupCount, try reader.int() == ranks.count else {
+            throw Malformed()
+        }
+        members = ranks.map { (rank: $0, marksYears: false) }
+    }
 }
 
 /// The group side of the ledger: the texts (channels, sellers, districts), each interned once, and
@@ -400,6 +481,17 @@ private struct GroupIndex {
     private struct Key {
         var a: UInt64
         var b: UInt64
+    }
+
+    /// For the ledger state (`LedgerStateFile`).
+    func write(to writer: inout LedgerStateWriter) throws(OutputWriteError) {
+        try table.write(to: &writer)
+        try writer.strings(texts.texts)
+    }
+
+    init(reading reader: inout LedgerStateReader) throws {
+        table = try NumberedPairs(reading: &reader)
+        texts = InternedTexts(try reader.strings())
     }
 }
 

@@ -19,3 +19,18 @@ extension TransactionBatch {
     /// The rows, in line order, copied.
     var rows: [Row] { withRows { Array($0) } }
 }
+
+extension TransactionGroupTable {
+    /// Each group's transactions and net sum by its key (channel, seller, district, year-month,
+    /// status), as text: what the ledger's tests compare.
+    var sumsByKey: [String: String] {
+        var sums: [String: String] = [:]
+        for group in groups {
+            let key =
+                [group.channel, group.seller, group.district].map { texts[Int($0)] }.joined(separator: " ")
+                + " \(group.year)-\(group.month) \(group.status)"
+            sums[key] = "\(group.transactions) \(group.netVND.reduced)"
+        }
+        return sums
+    }
+}

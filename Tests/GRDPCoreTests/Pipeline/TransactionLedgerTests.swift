@@ -52,14 +52,9 @@ import Testing
         }
         #expect(ledger.count == Set(members.joined().map(\.transactionID)).count)
         let table = ledger.takeCurrentGroups()
-        var groups: [String: String] = [:]
-        for group in table.groups {
-            let key =
-                [group.channel, group.seller, group.district].map { table.texts[Int($0)] }.joined(separator: " ")
-                + " \(group.year)-\(group.month) \(group.status)"
-            #expect(groups[key] == nil)
-            groups[key] = "\(group.transactions) \(group.netVND.reduced)"
-        }
+        let groups = table.sumsByKey
+        // Each group once.
+        #expect(groups.count == table.groups.count)
         return (groups, superseded)
     }
 

@@ -1,0 +1,245 @@
+internal import Foundation
+
+/// The revision ledger's transactions as a full run left them, kept in `<outputs>/cache/ledger.bin`
+/// so that a later run over the same archives and new ones applies only the new ones'
+/// transactions, instead of taking every cached row through the ledger again (at 10 M
+/// transactions, ~2 s of a nightly run and of `run --year`).
+///
+/// The ledger's result does not depend on the order archives come in (`RevisionLedger`): a state
+/// that holds archives S, resumed and given the others, is the ledger of all of them. Each member's
+/// rank is given again by this run's archive order, so a new archive may sort between the old
+/// ones. The state is used only when it is exactly right:
+/// - this grdp build and this config file wrote it (`BuildIdentity`, the config's SHA-256);
+/// - every archive it holds is still in the inputs with the same path and SHA-256 (a withdrawn or
+///   changed archive means reading everything, as before);
+/// - for a nightly run, every archive it holds was read by the run that `last-run.json`
+///   describes, so that the years the new archives touch are marked as reading everything marks them;
+/// - its checksum holds (`WordChecksum`): a file torn by a crash or damaged is not used;
+/// - each archive it holds gives the members with transactions, and their row counts, that it
+///   recorded (checked as the archives are read: the run fails if not, and removes the file).
+/// Otherwise the run reads every archive's rows, as it did before this file existed. Only full runs
+/// (not `run --year`, whose ledger keeps some years) write it, atomically, after the ledger is
+/// complete and before Compute.
+///
+/// A run that resumed the state and added archives writes what changed since the file it read, as
+/// `ledger.journal` beside it (`LedgerStateWriter`: a few MB for a night's archive at 10 M
+/// transactions, where the whole state is ~0.6 GB); the journal is cumulative, replaced each time,
+/// and names its base by checksum and size. Once it would pass a quarter of its base, the whole
+/// state is written again instead and the journal removed. A journal that does not check out is
+/// ignored, and the base alone (a state of fewer archives) is used.
+struct LedgerStateFile {
+    static let formatTag = "grdp-ledger-state-v1"
+    static let journalFormatTag = "grdp-ledger-journal-v1"
+    static let fileName = "ledger.bin"
+    static let journalName = "ledger.journal"
+
+    let url: URL
+    let journalURL: URL
+    /// A journal past this share of its base is not kept: the whole state is written instead. Other
+    /// values only in tests.
+    var journalShare = 0.25
+    /// `BuildIdentity.current`.
+    let build: String
+    let configSHA256: String
+
+    init(cacheFolder: URL, build: String, configSHA256: String) {
+        url = cacheFolder.appendingPathComponent(Self.fileName)
+        journalURL = cacheFolder.appendingPathComponent(Self.journalName)
+        self.build = build
+        self.configSHA256 = configSHA256
+    }
+
+    private struct Header: Codable {
+        var format = LedgerStateFile.formatTag
+        var build: String
+        var configSHA256: String
+        /// The accepted archives whose records the ledger holds.
+        var archives: [Archive]
+        /// The members with transactions, by the ledger's index.
+        var members: [Member]
+    }
+
+    private struct JournalHeader: Codable {
+        var format = LedgerStateFile.journalFormatTag
+        /// The base's checksum (hexadecimal) and size.
+        var base: String
+        var baseBytes: Int
+        /// The state the base and the journal give together.
+        var state: Header
+    }
+
+    private struct Archive: Codable {
+        var path: String
+        var sha256: String
+    }
+
+    private struct Member: Codable {
+        /// Index in `archives`.
+        var archive: Int
+        /// Index among the archive's members.
+        var member: Int
+        var rows: Int
+        var superseded: Int
+    }
+
+    /// The archives a resumed state holds: per archive, its members with transactions (index among
+    /// the archive's members) and their row counts, which reading it must give again.
+    typealias HeldArchives = [ArchiveIdentity: [Int: Int]]
+
+    /// A state resumed: the archives it holds, and the base file it was read from (what the next
+    /// journal is written against).
+    struct Resumed {
+        var archives: HeldArchives
+        var base: LedgerStateLayout
+    }
+
+    /// How `save` kept the state.
+    enum Kept {
+        case journal(bytes: Int)
+        case base(bytes: Int)
+    }
+
+    /// The archive `archive` gives members that the state did not record: the state is removed
+    /// and the run fails (grdp is deterministic: this is a fault, not a case).
+    struct Mismatch: Error, CustomStringConvertible {
+        var path: String
+        var archive: String
+
+        var description: String {
+            "the revision ledger kept in \(path) does not match archive \(archive) (its members with transactions "
+                + "or their rows differ from those recorded); the file is removed: run again to read every archive"
+        }
+    }
+
+    /// Keeps `ledger`, a full run's (every year's groups), after the archives it holds were applied:
+    /// as a journal against `base`, the file it was resumed from, when that file is still there and
+    /// the journal stays within `journalShare` of it; else whole.
+    ///
+    /// - Parameters:
+    ///   - archives: the run's accepted archives, by their index among the scanned archives (the
+    ///     `MemberRef.archive` the ledger names).
+    ///   - rows: the transaction rows of each member with transactions.
+    @discardableResult
+    func save(
+        _ ledger: RevisionLedger, archives: [Int: ArchiveIdentity], rows: [RevisionLedger.MemberRef: Int],
+        base: LedgerStateLayout? = nil
+    ) throws(OutputWriteError) -> Kept {
+        precondition(ledger.transactions.keepsEveryYear, "a ledger of some years only is not kept")
+        let scanned = archives.keys.sorted()
+        let position = Dictionary(uniqueKeysWithValues: scanned.enumerated().map { ($1, $0) })
+        let members = zip(ledger.transactionMembers, ledger.transactionsSuperseded).map { ref, superseded in
+            Member(archive: position[ref.archive]!, member: ref.member, rows: rows[ref]!, superseded: superseded)
+        }
+        let header = Header(
+            build: build, configSHA256: configSHA256,
+            archives: scanned.map { Archive(path: archives[$0]!.relativePath, sha256: archives[$0]!.sha256) },
+            members: members)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Not fsynced: the state only saves time, and a file torn by a crash fails its checksum.
+        if let base, let baseFile = try? InputFile(url), (try? baseFile.size()) == Int64(base.bytes),
+            (try? baseFile.read(count: 8, at: Int64(base.bytes - 8))) == Self.bytes(of: base.checksum)
+        {
+            let journal = JournalHeader(base: String(base.checksum, radix: 16), baseBytes: base.bytes, state: header)
+            // Plain values: encoding cannot fail.
+            let json = [UInt8]((try? encoder.encode(journal)) ?? Data())
+            var written = 0
+            try AtomicFile.write(to: journalURL, durable: false) { file throws(OutputWriteError) in
+                var writer = LedgerStateWriter(file, patching: base, in: baseFile)
+                try writer.header(json)
+                try ledger.transactions.write(to: &writer)
+                try writer.finish()
+                written = writer.bytesWritten
+            }
+            if Double(written) <= Double(base.bytes) * journalShare { return .journal(bytes: written) }
+        }
+        let json = [UInt8]((try? encoder.encode(header)) ?? Data())
+        var written = 0
+        try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
+            var writer = LedgerStateWriter(file)
+            try writer.header(json)
+            try ledger.transactions.write(to: &writer)
+            try writer.finish()
+            written = writer.bytesWritten
+        }
+        // A journal left beside the new base names the old one by its checksum: it is not used,
+        // only space.
+        FileSystem.removeFile(journalURL.path)
+        return .base(bytes: written)
+    }
+
+    private static func bytes(of word: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: word.littleEndian) { Array($0) }
+    }
+
+    /// The state, resumed for a run over `archives` (by their index among the scanned archives;
+    /// nil for one that could not be hashed), when it may be used (see the type's notes): `ledger`
+    /// is then the ledger it holds, which the caller must own alone (a second reference to its
+    /// arrays would copy them all, ~0.6 GB at 10 M transactions, at the first change). With the
+    /// journal when there is a sound one, else from the base alone.
+    ///
+    /// - Parameters:
+    ///   - earlier: the archives read by the run that `last-run.json` describes, for a nightly
+    ///     run (nil for `run --year`, which marks no years).
+    ///   - years: `run --year`'s years: the ledger keeps those years' groups from here on.
+    func load(
+        into ledger: inout RevisionLedger, archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?,
+        keepingYears years: Set<Int>?
+    ) -> Resumed? {
+        if FileSystem.exists(journalURL.path),
+            let resumed = load(
+                into: &ledger, withJournal: true, archives: archives, earlier: earlier, keepingYears: years)
+        {
+            return resumed
+        }
+        return load(into: &ledger, withJournal: false, archives: archives, earlier: earlier, keepingYears: years)
+    }
+
+    private func load(
+        into ledger: inout RevisionLedger, withJournal: Bool, archives: [ArchiveIdentity?],
+        earlier: Set<ArchiveIdentity>?, keepingYears years: Set<Int>?
+    ) -> Resumed? {
+        let decoder = JSONDecoder()
+        guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
+            let json = try? reader.header(), var header = try? decoder.decode(Header.self, from: Data(json))
+        else { return nil }
+        var journal: JournalHeader?
+        if withJournal {
+            guard let journalFile = try? InputFile(journalURL), let json = try? reader.attach(journal: journalFile),
+                let decoded = try? decoder.decode(JournalHeader.self, from: Data(json)),
+                decoded.format == Self.journalFormatTag, decoded.baseBytes == reader.layout.bytes
+            else { return nil }
+            journal = decoded
+            header = decoded.state
+        }
+        guard header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256
+        else { return nil }
+        var scanned: [ArchiveIdentity: Int] = [:]
+        for (index, archive) in archives.enumerated() {
+            if let archive { scanned[archive] = index }
+        }
+        let held = header.archives.map { ArchiveIdentity(relativePath: $0.path, sha256: $0.sha256) }
+        guard let positions = Optional(held.compactMap { scanned[$0] }), positions.count == held.count,
+            Set(held).count == held.count, earlier.map({ Set(held).isSubset(of: $0) }) ?? true,
+            header.members.allSatisfy({ $0.archive >= 0 && $0.archive < held.count && $0.rows > 0 })
+        else { return nil }
+        let refs = header.members.map { RevisionLedger.MemberRef(archive: positions[$0.archive], member: $0.member) }
+        guard Set(refs).count == refs.count,
+            let transactions = try? TransactionLedger(
+                reading: &reader, ranks: refs.map { Int32($0.archive) }, keepingYears: years),
+            (try? reader.finish()) != nil,
+            journal.map({ $0.base == String(reader.layout.checksum, radix: 16) }) ?? true
+        else { return nil }
+        var members: HeldArchives = Dictionary(uniqueKeysWithValues: held.map { ($0, [:]) })
+        for member in header.members { members[held[member.archive]]![member.member] = member.rows }
+        ledger = RevisionLedger(
+            resuming: consume transactions, members: zip(refs, header.members).map { ($0, $1.superseded) })
+        return Resumed(archives: members, base: reader.layout)
+    }
+
+    /// Removes the state and its journal.
+    func remove() {
+        FileSystem.removeFile(journalURL.path)
+        FileSystem.removeFile(url.path)
+    }
+}

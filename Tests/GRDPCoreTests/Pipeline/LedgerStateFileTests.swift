@@ -1,0 +1,357 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// The revision ledger kept between runs (`LedgerStateFile`): written to a real file and read
+/// back, a ledger goes on as if it had taken every member itself, whatever members come after and
+/// wherever they rank; a file of another build, config or set of archives, or one damaged, is not
+/// used.
+@Suite struct LedgerStateFileTests {
+    private static func record(
+        _ id: String, year: Int, month: Int, amount: Int, status: TransactionStatus = .completed, seller: String,
+        channel: String = "marketplace"
+    ) -> TransactionRecord {
+        TransactionRecord(
+            transactionID: id, year: year, month: month, amountVND: ExactDecimal(amount),
+            refundVND: ExactDecimal(mantissa: 5, scale: 1), status: status, channel: channel,
+            sellerTaxCode: seller, sellerDistrictCode: "660")
+    }
+
+    /// Four archives of one member each, by their revision position: orders over two years;
+    /// revisions of every third to other months, sellers and years (odd ones cancelled); every
+    /// seventh on another channel (other keys); new orders, one with an amount too wide for a row's
+    /// 64 bits, and revisions of five orders.
+    private static let archives: [[TransactionRecord]] = {
+        let first = (0..<600).map {
+            record("ORD-\($0)", year: 2023 + $0 % 2, month: 1 + $0 % 12, amount: 1000 + $0, seller: "01\($0 % 40)")
+        }
+        let second = stride(from: 0, to: 600, by: 3).map {
+            record(
+                "ORD-\($0)", year: 2024, month: 12 - $0 % 12, amount: 2000 + $0,
+                status: $0 % 2 == 1 ? .cancelled : .completed, seller: "02\($0 % 7)")
+        }
+        let third = stride(from: 0, to: 600, by: 7).map {
+            record("ORD-\($0)", year: 2023, month: 1, amount: 7, seller: "0101", channel: "livestream")
+        }
+        var fourth = (600..<700).map { record("ORD-\($0)", year: 2024, month: 5, amount: 50 + $0, seller: "0199") }
+        fourth += (0..<5).map {
+            record("ORD-\($0 * 11)", year: 2023, month: 2, amount: 0, seller: "0177")
+        }
+        fourth[0].amountVND = ExactDecimal(mantissa: Int128(Int64.max) * 1000, scale: 2)
+        return [first, second, third, fourth]
+    }()
+
+    private static func batch(_ records: [TransactionRecord]) -> TransactionBatch {
+        var batch = TransactionBatch()
+        for record in records { batch.append(record) }
+        return batch
+    }
+
+    /// Sums by group and superseded counts by archive, from a ledger emptied.
+    private static func result(_ ledger: inout TransactionLedger, superseded: [Int: Int]) -> [String: String] {
+        var groups = ledger.takeCurrentGroups().sumsByKey
+        groups["superseded"] = superseded.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(
+            separator: ",")
+        return groups
+    }
+
+    private static func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-state-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// Each split of the archives into those kept and those that come after, in several arrival
+    /// orders: the ledger written after the first ones, read back with their ranks and given the
+    /// others, has the sums and superseded counts of one ledger that took them all.
+    @Test(arguments: [
+        ([0, 1], [2, 3]), ([0], [1, 2, 3]), ([3, 1], [0, 2]), ([0, 1, 2, 3], []), ([2], [3, 0, 1]),
+        ([1, 3], [2, 0]),
+    ])
+    func aKeptLedgerGoesOnAsIfItHadTakenEveryArchive(kept: [Int], after: [Int]) throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("ledger.bin")
+        // Rows handed over a few at a time on two threads, and one pass after the other.
+        for passes in [TransactionLedger.Passes(parallelFrom: 1, chunkRows: 7), TransactionLedger.Passes()] {
+            var whole = TransactionLedger(passes: passes)
+            var wholeSuperseded: [Int: Int] = [:]
+            for archive in kept + after {
+                try whole.apply(Self.batch(Self.archives[archive]), member: Int32(archive), rank: Int32(archive)) {
+                    wholeSuperseded[Int($0), default: 0] += 1
+                }
+            }
+
+            var first = TransactionLedger(passes: passes)
+            var superseded: [Int: Int] = [:]
+            for (index, archive) in kept.enumerated() {
+                try first.apply(Self.batch(Self.archives[archive]), member: Int32(index), rank: Int32(archive)) {
+                    superseded[kept[Int($0)], default: 0] += 1
+                }
+            }
+            try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
+                var writer = LedgerStateWriter(file)
+                try first.write(to: &writer)
+                try writer.finish()
+            }
+            var reader = try LedgerStateReader(InputFile(url))
+            var resumed = try TransactionLedger(reading: &reader, ranks: kept.map(Int32.init), passes: passes)
+            try reader.finish()
+            let members = kept + after
+            for (offset, archive) in after.enumerated() {
+                try resumed.apply(
+                    Self.batch(Self.archives[archive]), member: Int32(kept.count + offset), rank: Int32(archive)
+                ) {
+                    superseded[members[Int($0)], default: 0] += 1
+                }
+            }
+            #expect(resumed.count == whole.count)
+            let expected = Self.result(&whole, superseded: wholeSuperseded)
+            #expect(expected.count > 10)
+            #expect(Self.result(&resumed, superseded: superseded) == expected, "\(kept) then \(after)")
+        }
+    }
+
+    /// A resumed ledger that keeps one year (`run --year`) hands over that year's groups only, the
+    /// same as a ledger that kept that year from the start.
+    @Test func aKeptLedgerResumedForOneYearGivesThatYearAlone() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("ledger.bin")
+        var first = TransactionLedger()
+        for archive in 0..<2 {
+            try first.apply(Self.batch(Self.archives[archive]), member: Int32(archive), rank: Int32(archive)) { _ in }
+        }
+        try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
+            var writer = LedgerStateWriter(file)
+            try first.write(to: &writer)
+            try writer.finish()
+        }
+        var reader = try LedgerStateReader(InputFile(url))
+        var resumed = try TransactionLedger(reading: &reader, ranks: [0, 1], keepingYears: [2023])
+        try reader.finish()
+        var oneYear = TransactionLedger(keepingYears: [2023])
+        for archive in 0..<4 {
+            try oneYear.apply(Self.batch(Self.archives[archive]), member: Int32(archive), rank: Int32(archive)) { _ in }
+        }
+        for archive in 2..<4 {
+            try resumed.apply(Self.batch(Self.archives[archive]), member: Int32(archive), rank: Int32(archive)) { _ in }
+        }
+        let expected = Self.result(&oneYear, superseded: [:])
+        #expect(expected.keys.allSatisfy { $0 == "superseded" || $0.contains(" 2023-") })
+        #expect(Self.result(&resumed, superseded: [:]) == expected)
+    }
+
+    // MARK: - The file: when it is used
+
+    private static let build = "build-a"
+    private static let config = String(repeating: "c", count: 64)
+
+    private static func identity(_ index: Int) -> ArchiveIdentity {
+        ArchiveIdentity(relativePath: "returns-\(index).zip", sha256: String(repeating: "\(index)", count: 64))
+    }
+
+    /// Applies `archives` (each at its own scanned position, one member each) to `ledger`.
+    private static func apply(_ archives: Range<Int>, to ledger: inout RevisionLedger) throws {
+        for archive in archives {
+            var member = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
+            member.transactions = batch(Self.archives[archive])
+            try ledger.apply(
+                member, archivePath: identity(archive).relativePath, ref: .init(archive: archive, member: 0))
+        }
+    }
+
+    /// Keeps `ledger`, which holds `archives`, in `file` (against `base` when given).
+    @discardableResult
+    private static func save(
+        _ ledger: RevisionLedger, holding archives: Range<Int>, in file: LedgerStateFile,
+        base: LedgerStateLayout? = nil
+    ) throws -> LedgerStateFile.Kept {
+        try file.save(
+            ledger, archives: Dictionary(uniqueKeysWithValues: archives.map { ($0, identity($0)) }),
+            rows: Dictionary(
+                uniqueKeysWithValues: archives.map { (.init(archive: $0, member: 0), Self.archives[$0].count) }),
+            base: base)
+    }
+
+    /// A run's ledger over archives 0, 1 and 2 (scanned positions 0, 1, 2), kept in `folder`.
+    private static func keep(in folder: URL) throws -> LedgerStateFile {
+        var ledger = RevisionLedger()
+        try apply(0..<3, to: &ledger)
+        let file = LedgerStateFile(cacheFolder: folder, build: build, configSHA256: config)
+        try save(ledger, holding: 0..<3, in: file)
+        return file
+    }
+
+    /// The sums by group and superseded counts by member of a ledger, emptied.
+    private static func result(_ ledger: inout RevisionLedger) -> [String: String] {
+        var groups = ledger.takeTransactionGroups().sumsByKey
+        for (ref, count) in ledger.superseded { groups["superseded \(ref.archive)"] = "\(count)" }
+        return groups
+    }
+
+    /// A run that resumed the state and added archives keeps what changed as a journal against the
+    /// file it read; the next run reads both and has the ledger of every archive. The journal is
+    /// cumulative; one that does not check out leaves the base alone in use; once a journal would
+    /// pass a quarter of its base, the whole state is written again and the journal removed.
+    @Test func aJournalKeepsWhatChangedSinceTheWholeState() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: Self.config)
+        // Archives this small change a large share of the state (its hash tables grow whole).
+        file.journalShare = 2
+        let archives = (0..<4).map(Self.identity)
+        var first = RevisionLedger()
+        try Self.apply(0..<2, to: &first)
+        try Self.save(first, holding: 0..<2, in: file)
+        let baseBytes = try Data(contentsOf: file.url)
+
+        func expected(_ range: Range<Int>) throws -> [String: String] {
+            var ledger = RevisionLedger()
+            try Self.apply(range, to: &ledger)
+            return Self.result(&ledger)
+        }
+        // Resumed, given archive 2: a journal, and the base untouched.
+        var ledger = RevisionLedger()
+        var resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(Set(resumed.archives.keys) == Set(archives[0..<2]))
+        try Self.apply(2..<3, to: &ledger)
+        guard case .journal(let bytes) = try Self.save(ledger, holding: 0..<3, in: file, base: resumed.base) else {
+            Issue.record("no journal written")
+            return
+        }
+        #expect(bytes < baseBytes.count)
+        #expect(try Data(contentsOf: file.url) == baseBytes)
+        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(Set(resumed.archives.keys) == Set(archives[0..<3]))
+        // Given archive 3 as well: the journal holds both nights' changes.
+        try Self.apply(3..<4, to: &ledger)
+        guard case .journal = try Self.save(ledger, holding: 0..<4, in: file, base: resumed.base) else {
+            Issue.record("no journal written")
+            return
+        }
+        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(Set(resumed.archives.keys) == Set(archives))
+        #expect(Self.result(&ledger) == (try expected(0..<4)))
+
+        // A damaged journal: the base alone, which holds archives 0 and 1.
+        var journal = try Data(contentsOf: file.journalURL)
+        journal[journal.count / 2] ^= 4
+        try journal.write(to: file.journalURL)
+        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(Set(resumed.archives.keys) == Set(archives[0..<2]))
+        #expect(Self.result(&ledger) == (try expected(0..<2)))
+
+        // Past the share allowed: kept whole.
+        file.journalShare = 0.25
+        var small = RevisionLedger()
+        try Self.apply(0..<1, to: &small)
+        try Self.save(small, holding: 0..<1, in: file)
+        #expect(!FileManager.default.fileExists(atPath: file.journalURL.path))
+        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        try Self.apply(1..<4, to: &ledger)
+        guard case .base = try Self.save(ledger, holding: 0..<4, in: file, base: resumed.base) else {
+            Issue.record("a journal written")
+            return
+        }
+        #expect(!FileManager.default.fileExists(atPath: file.journalURL.path))
+        _ = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(Self.result(&ledger) == (try expected(0..<4)))
+    }
+
+    /// `file.load`'s archives, or nil; the ledger it resumes is dropped.
+    private func load(_ file: LedgerStateFile, _ archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?)
+        -> LedgerStateFile.HeldArchives?
+    {
+        var ledger = RevisionLedger()
+        return file.load(into: &ledger, archives: archives, earlier: earlier, keepingYears: nil)?.archives
+    }
+
+    @Test func aKeptLedgerIsUsedOnlyForItsBuildConfigAndArchives() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.keep(in: folder)
+        let all = Set((0..<3).map(Self.identity))
+
+        // A new archive scanned first: the kept ones rank 1, 2 and 3 now.
+        var ledger = RevisionLedger()
+        let held = try #require(
+            file.load(
+                into: &ledger, archives: [Self.identity(3)] + (0..<3).map(Self.identity), earlier: all,
+                keepingYears: nil)
+        ).archives
+        #expect(held[Self.identity(1)] == [0: Self.archives[1].count])
+        #expect(Set(held.keys) == all)
+        #expect(ledger.transactionMembers.map(\.archive) == [1, 2, 3])
+        // Archive 0's orders were superseded by 1's (every third of 600); 2's are on another
+        // channel, so other keys (86 of them).
+        #expect(ledger.superseded[.init(archive: 1, member: 0)] == 200)
+        #expect(ledger.transactionsSuperseded == [200, 0, 0])
+        #expect(ledger.size.transactionKeys == 686)
+        // `run --year` has no earlier archives to compare with.
+        #expect(load(file, (0..<3).map(Self.identity), earlier: nil) != nil)
+
+        // Not for another build or config.
+        for other in [
+            LedgerStateFile(cacheFolder: folder, build: "build-b", configSHA256: Self.config),
+            LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: String(repeating: "d", count: 64)),
+        ] {
+            #expect(load(other, (0..<3).map(Self.identity), earlier: all) == nil)
+        }
+        // Not when an archive it holds is gone, changed, or could not be hashed.
+        let changed = ArchiveIdentity(relativePath: "returns-1.zip", sha256: String(repeating: "f", count: 64))
+        for archives in [
+            [Self.identity(0), Self.identity(2)], [Self.identity(0), changed, Self.identity(2)],
+            [Self.identity(0), nil, Self.identity(2)],
+        ] {
+            #expect(load(file, archives, earlier: all) == nil, "\(archives)")
+        }
+        // Not when the run `last-run.json` describes did not read them all.
+        #expect(load(file, (0..<3).map(Self.identity), earlier: [Self.identity(0), Self.identity(1)]) == nil)
+    }
+
+    /// A state file cut short, grown, or with any one of several bytes changed is not used.
+    @Test func aDamagedKeptLedgerIsNotUsed() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.keep(in: folder)
+        let archives = (0..<3).map(Self.identity)
+        let sound = try Data(contentsOf: file.url)
+        #expect(load(file, archives, earlier: nil) != nil)
+        var damaged: [Data] = [sound.prefix(sound.count - 8), sound.prefix(sound.count / 2), sound + Data(count: 8)]
+        for offset in stride(from: 0, to: sound.count, by: max(1, sound.count / 40)) + [sound.count - 1] {
+            var bytes = sound
+            bytes[offset] ^= 0x10
+            damaged.append(bytes)
+        }
+        for (index, bytes) in damaged.enumerated() {
+            try bytes.write(to: file.url)
+            #expect(load(file, archives, earlier: nil) == nil, "damage \(index)")
+        }
+        file.remove()
+        #expect(load(file, archives, earlier: nil) == nil)
+    }
+
+    /// The checksum takes words by their place in the whole stream: sections of any length give
+    /// the checksum of their concatenation, and a swapped pair of words changes it.
+    @Test func theChecksumIsThatOfTheWholeStreamHoweverItIsCut() {
+        let words = (0..<37).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
+        func checksum(_ cuts: [Int]) -> UInt64 {
+            var sum = WordChecksum()
+            var start = 0
+            for end in cuts + [words.count] {
+                words[start..<end].withUnsafeBytes { sum.update($0) }
+                start = end
+            }
+            return sum.value
+        }
+        let whole = checksum([])
+        for cuts in [[1], [3, 4], [5, 6, 7, 13], [2, 30, 31, 35], [0, 0, 36]] {
+            #expect(checksum(cuts) == whole, "\(cuts)")
+        }
+        var swapped = WordChecksum()
+        (words[..<10] + [words[11], words[10]] + words[12...]).withUnsafeBytes { swapped.update($0) }
+        #expect(swapped.value != whole)
+    }
+}
