@@ -10,6 +10,7 @@
 #   GRDP_BIN   the grdp binary to test (default: builds and uses .build/release/grdp)
 #   KEEP=1     keep the work folder for inspection
 #   SEED       seed of the random delays (default: $RANDOM)
+#   GRDP_KEEP_LEDGER_FROM  passed on to grdp (default here 0: the revision ledger is always kept)
 #   MAX_DELAY_PCT  latest kill, in % of one uninterrupted run (default 110: some runs finish first,
 #              and the publish and export steps at the very end are hit too)
 #
@@ -42,6 +43,9 @@ if [[ -z "${GRDP_BIN:-}" ]]; then
     GRDP_BIN="$ROOT/.build/release/grdp"
 fi
 BIN=$GRDP_BIN
+# The revision ledger is kept (cache/ledger.bin, and a journal beside it) whatever its size, so that
+# its writes are killed too (by default only from 3 M transaction keys).
+export GRDP_KEEP_LEDGER_FROM=${GRDP_KEEP_LEDGER_FROM:-0}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/grdp-kill.XXXXXX")
 cleanup() { if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$WORK"; else echo "work folder kept: $WORK"; fi; }

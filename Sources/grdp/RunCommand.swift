@@ -17,8 +17,10 @@ struct RunCommand: ParsableCommand {
             the run that produced the latest snapshot, the run is up to date without decompressing \
             anything; otherwise archives already read with this config and build are taken from \
             <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
-            years that did not change are copied from the latest snapshot file. Deleting \
-            <outputs>/cache/ only costs time.
+            years that did not change are copied from the latest snapshot file. On large sets (from \
+            3 M distinct transactions; GRDP_KEEP_LEDGER_FROM=<keys> changes it) the revision ledger \
+            a full run ended with is kept in <outputs>/cache/ledger.bin, and the next run applies only \
+            the archives it does not hold. Deleting <outputs>/cache/ only costs time.
 
             With --year, only those years are recomputed; every other year keeps the latest \
             snapshot's rows.
@@ -35,12 +37,17 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Recompute only this year (repeatable).", valueName: "year"))
     var year: [Int] = []
 
-    @Flag(name: .long, help: "Read every archive again and write every row (ignore the caches), and publish a new snapshot even when the figures are unchanged.")
+    @Flag(
+        name: .long,
+        help:
+            "Read every archive again and write every row (ignore the caches), and publish a new snapshot even when the figures are unchanged."
+    )
     var force = false
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Wait up to this many seconds for another run's lock instead of exiting 75.", valueName: "seconds"))
+        help: ArgumentHelp(
+            "Wait up to this many seconds for another run's lock instead of exiting 75.", valueName: "seconds"))
     var waitLock: Int = 0
 
     func validate() throws {

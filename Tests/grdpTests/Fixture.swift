@@ -44,8 +44,9 @@ struct Fixture {
         try Execution.run(arguments, in: root)
     }
 
-    func grdp(_ arguments: [String]) throws -> Execution {
-        try Execution.run(arguments, in: root)
+    /// With `environment` added to this process's.
+    func grdp(_ arguments: [String], environment: [String: String] = [:]) throws -> Execution {
+        try Execution.run(arguments, in: root, environment: environment)
     }
 
     /// `grdp run`, which must publish or find the figures up to date, then the target-vs-actual
@@ -142,10 +143,13 @@ struct Execution {
         return root.appendingPathComponent(".build/debug/grdp")
     }
 
-    static func run(_ arguments: [String], in folder: URL) throws -> Execution {
+    static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Execution {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.currentDirectoryURL = folder
         // Files, not pipes: neither stream can fill up and block the child.
         let outURL = folder.appendingPathComponent(".stdout-\(UUID().uuidString)")

@@ -460,6 +460,8 @@ import Testing
     @Test func theKeptLedgerGivesTheSnapshotAndCountsOfReadingEverything() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
+        // Kept whatever its size (by default only from 3 M transaction keys).
+        let always = ["GRDP_KEEP_LEDGER_FROM": "0"]
         let header = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         // Enough orders that a night's few change a small part of the ledger (a journal).
@@ -468,9 +470,12 @@ import Testing
         }
         try fixture.write(
             [.init(path: "transactions.csv", text: header + orders.joined())], format: .zip, as: "2024-01-05_bulk.zip")
-        #expect(try fixture.grdp("run").status == 0)
         let state = fixture.outputs.appendingPathComponent("cache/ledger.bin")
         let journal = fixture.outputs.appendingPathComponent("cache/ledger.journal")
+        // A ledger this small is not kept by default.
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: state.path))
+        #expect(try fixture.grdp(["run", "--force"], environment: always).status == 0)
         #expect(FileManager.default.fileExists(atPath: state.path))
 
         /// Each member's counts by archive, as canonical JSON, without what says where they came from.
@@ -485,7 +490,7 @@ import Testing
         /// ("journal", "whole" or nil), after checking that `run --force` (with the same years), in a
         /// copy of the outputs, gives the same content hash and counts.
         func run(_ arguments: String...) throws -> (resumed: Bool, kept: String?) {
-            let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments)
+            let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments, environment: always)
             try #require(run.status == 0, "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
             let kept = fixture.root.appendingPathComponent("kept")

@@ -236,8 +236,11 @@ public struct PipelineRunner {
             return
         }
         let ledgerSize = ledger.size
-        // Kept for the next run when it holds every year and anything it did not hold before.
-        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState) {
+        // Kept for the next run when it holds every year and anything it did not hold before, and
+        // is large enough for reading it back to pay.
+        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState)
+            && ledgerSize.transactionKeys >= LedgerStateFile.minimumKeys
+        {
             let saveStart = Timestamp.now()
             do {
                 let kept = try stateFile.save(
