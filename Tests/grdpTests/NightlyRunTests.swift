@@ -562,6 +562,10 @@ import Testing
             [.init(path: "transactions.csv", text: header + "T11,2024-02-03,8,completed,website,,67\n")],
             format: .zip, as: "2024-03-03_more.zip")
         #expect(try run() == (true, "journal"))
+        // A full run whose ledger is below the size kept removes the kept one.
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: state.path))
+        #expect(!FileManager.default.fileExists(atPath: journal.path))
     }
 
     /// A `.sha256` file put beside an archive already read and cached must still match it

@@ -36,7 +36,7 @@ struct LedgerStateFile {
     /// The distinct transaction keys from which a full run keeps its ledger: below, applying every
     /// cached row again costs about what reading the ledger back and writing it does (measured at
     /// 1 M transactions: a nightly run 1.15–1.43 s with it against 1.28–1.52 without, and
-    /// `run --force` 0.1–0.3 s longer for writing it; at 10 M a nightly run is 1 s shorter). 3 M
+    /// `run --force` 0.1–0.3 s longer for writing it; at 10 M a nightly run is 0.75–1 s shorter). 3 M
     /// lies between the two, not measured. `GRDP_KEEP_LEDGER_FROM` overrides it (0: always).
     static var minimumKeys: Int {
         if let text = ProcessInfo.processInfo.environment["GRDP_KEEP_LEDGER_FROM"], let n = Int(text), n >= 0 {

@@ -237,10 +237,11 @@ public struct PipelineRunner {
         }
         let ledgerSize = ledger.size
         // Kept for the next run when it holds every year and anything it did not hold before, and
-        // is large enough for reading it back to pay.
-        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState)
-            && ledgerSize.transactionKeys >= LedgerStateFile.minimumKeys
-        {
+        // is large enough for reading it back to pay. A full run's ledger too small for that leaves
+        // no kept one behind (one of a larger set of archives would only take room).
+        let largeEnough = ledgerSize.transactionKeys >= LedgerStateFile.minimumKeys
+        if ledger.transactions.keepsEveryYear && !largeEnough { stateFile.remove() }
+        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState) && largeEnough {
             let saveStart = Timestamp.now()
             do {
                 let kept = try stateFile.save(
