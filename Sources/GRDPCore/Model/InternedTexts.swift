@@ -22,6 +22,22 @@ struct InternedTexts: Sendable {
         self.texts = texts
     }
 
+    /// Texts already numbered by their position, with the index `index(of:)` built of them.
+    init(_ texts: [String], index: [String: UInt32]) {
+        self.texts = texts
+        self.index = index
+        indexed = texts.count
+    }
+
+    /// The index `intern` builds of `texts` when first needed, built elsewhere (the ledger read
+    /// back from a file builds its million texts' on another thread while it reads the rest).
+    static func index(of texts: [String]) -> [String: UInt32] {
+        var index: [String: UInt32] = [:]
+        index.reserveCapacity(texts.count + texts.count / 8)
+        for (number, text) in texts.enumerated() { index[text] = UInt32(number) }
+        return index
+    }
+
     var count: Int { texts.count }
 
     /// The number of `text`, a new one the first time.

@@ -21,7 +21,7 @@ import Testing
     /// Four archives of one member each, by their revision position: orders over two years;
     /// revisions of every third to other months, sellers and years (odd ones cancelled); every
     /// seventh on another channel (other keys); new orders, one with an amount too wide for a row's
-    /// 64 bits, and revisions of five orders.
+    /// 64 bits, one in a group the first archive made, and revisions of five orders.
     private static let archives: [[TransactionRecord]] = {
         let first = (0..<600).map {
             record("ORD-\($0)", year: 2023 + $0 % 2, month: 1 + $0 % 12, amount: 1000 + $0, seller: "01\($0 % 40)")
@@ -35,6 +35,8 @@ import Testing
             record("ORD-\($0)", year: 2023, month: 1, amount: 7, seller: "0101", channel: "livestream")
         }
         var fourth = (600..<700).map { record("ORD-\($0)", year: 2024, month: 5, amount: 50 + $0, seller: "0199") }
+        // In the group of ORD-1 (never revised): a resumed ledger must find its texts and group.
+        fourth.append(record("ORD-900", year: 2024, month: 2, amount: 9, seller: "011"))
         fourth += (0..<5).map {
             record("ORD-\($0 * 11)", year: 2023, month: 2, amount: 0, seller: "0177")
         }
