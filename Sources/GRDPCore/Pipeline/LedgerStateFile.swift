@@ -33,11 +33,12 @@ struct LedgerStateFile {
     static let fileName = "ledger.bin"
     static let journalName = "ledger.journal"
 
-    /// The distinct transaction keys from which a full run keeps its ledger: below, applying every
-    /// cached row again costs about what reading the ledger back and writing it does (measured at
-    /// 1 M transactions: a nightly run 1.15–1.43 s with it against 1.28–1.52 without, and
-    /// `run --force` 0.1–0.3 s longer for writing it; at 10 M a nightly run is 0.75–1 s shorter). 3 M
-    /// lies between the two, not measured. `GRDP_KEEP_LEDGER_FROM` overrides it (0: always).
+    /// The distinct transaction keys from which a full run keeps its ledger: below, what a nightly
+    /// run saves is less than what writing it costs a full rebuild. Measured: 1 M transactions
+    /// (0.9 M keys), nightly 1.15–1.43 s with it against 1.28–1.52 s without, `run --force`
+    /// 0.1–0.3 s longer; 3 M (2.6 M keys), nightly 1.79–2.20 s against 1.98–2.32 s, `run --force`
+    /// 7.83–8.58 s against 7.14–7.79 s (214 MB written); 10 M (8.8 M keys), nightly 0.75–1 s
+    /// shorter. `GRDP_KEEP_LEDGER_FROM` overrides it (0: always).
     static var minimumKeys: Int {
         if let text = ProcessInfo.processInfo.environment["GRDP_KEEP_LEDGER_FROM"], let n = Int(text), n >= 0 {
             return n
