@@ -495,7 +495,10 @@ import Testing
             let report = try #require(try fixture.reportsWritten().last)
             let kept = fixture.root.appendingPathComponent("kept")
             try FileManager.default.copyItem(at: fixture.outputs, to: kept)
-            #expect(try fixture.grdp(["run", "--force"] + arguments).status == 0)
+            let force = try fixture.grdp(["run", "--force", "--verbose", "--log-format", "json"] + arguments)
+            #expect(force.status == 0)
+            // --force reads every archive: it never resumes a kept ledger.
+            #expect(!force.stderr.contains("Revision ledger resumed from the cache"))
             let forced = try #require(try fixture.reportsWritten().last)
             #expect(report["content_sha256"] as? String == forced["content_sha256"] as? String)
             #expect(try counts(report) == counts(forced))

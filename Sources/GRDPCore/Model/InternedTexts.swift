@@ -42,10 +42,10 @@ struct InternedTexts: Sendable {
 
     /// The number of `text`, a new one the first time.
     mutating func intern(_ text: String) -> UInt32 {
-        if indexed < texts.count { index.reserveCapacity(texts.count + texts.count / 8) }
-        while indexed < texts.count {
-            index[texts[indexed]] = UInt32(indexed)
-            indexed += 1
+        // Texts handed over whole are indexed all at once, the first time one is interned.
+        if indexed < texts.count {
+            index = Self.index(of: texts)
+            indexed = texts.count
         }
         if let found = index[text] { return found }
         let number = UInt32(texts.count)

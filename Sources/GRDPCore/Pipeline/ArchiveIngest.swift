@@ -9,6 +9,9 @@ public struct MemberResult: Sendable, Codable {
     public var rowsAccepted = 0
     /// Accepted transactions, compact (they are not in `accepted`).
     var transactions = TransactionBatch()
+    /// How many transactions the member accepted, also when its batch was left in the cache
+    /// (`ArchiveCache.load(…, rows: false)`).
+    var transactionRows: Int { kind == .transaction ? rowsAccepted : 0 }
     public var quarantine: [QuarantineEntry] = []
     public var rowsRead = 0
     public var rowsExcluded = 0

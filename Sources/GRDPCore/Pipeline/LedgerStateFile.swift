@@ -110,6 +110,20 @@ struct LedgerStateFile {
     enum Kept {
         case journal(bytes: Int)
         case base(bytes: Int)
+
+        /// For the log: "journal" or "whole", and the bytes written.
+        var form: String {
+            switch self {
+            case .journal: "journal"
+            case .base: "whole"
+            }
+        }
+
+        var bytes: Int {
+            switch self {
+            case .journal(let bytes), .base(let bytes): bytes
+            }
+        }
     }
 
     /// The archive `archive` gives members that the state did not record: the state is removed
@@ -124,24 +138,57 @@ struct LedgerStateFile {
         }
     }
 
-    /// Keeps `ledger`, a full run's (every year's groups), after the archives it holds were applied:
+    /// Whether the resumed ledger holds `archive`'s transactions (its members are then applied
+    /// with `transactionsKept`). An archive it holds must give the members with transactions, and
+    /// the row counts, it recorded: if not, the kept ledger is removed and `Mismatch` thrown.
+    func holds(_ archive: ArchiveOutcome, in resumed: Resumed?) throws(Mismatch) -> Bool {
+        guard let recorded = resumed?.archives[ArchiveIdentity(archive)] else { return false }
+        var given: [Int: Int] = [:]
+        for (index, member) in archive.members.enumerated() where member.transactionRows > 0 {
+            given[index] = member.transactionRows
+        }
+        guard given == recorded else {
+            remove()
+            throw Mismatch(path: url.path, archive: archive.relativePath)
+        }
+        return true
+    }
+
+    /// Keeps `ledger` for the next run, once every archive of the run is applied: not when it keeps
+    /// some years only (`run --year`) or holds nothing `resumed` did not; removed (with any kept
+    /// before) when it has fewer keys than `minimumKeys`; else `save`d. Returns how it was kept.
+    ///
+    /// - Parameter archives: the run's accepted archives, by their index among the scanned archives
+    ///   (the `MemberRef.archive` the ledger names).
+    func keep(
+        _ ledger: RevisionLedger, archives: [Int: ArchiveIdentity], resumed: Resumed?
+    ) throws(OutputWriteError) -> Kept? {
+        guard ledger.transactions.keepsEveryYear else { return nil }
+        guard ledger.transactions.count >= Self.minimumKeys else {
+            // One kept for a larger set of archives (some since withdrawn) would only take room.
+            remove()
+            return nil
+        }
+        if let resumed, !archives.values.contains(where: { resumed.archives[$0] == nil }) { return nil }
+        return try save(ledger, archives: archives, base: resumed?.base)
+    }
+
+    /// Writes `ledger`, a full run's (every year's groups), after the archives it holds were applied:
     /// as a journal against `base`, the file it was resumed from, when that file is still there and
     /// the journal stays within `journalShare` of it; else whole.
     ///
-    /// - Parameters:
-    ///   - archives: the run's accepted archives, by their index among the scanned archives (the
-    ///     `MemberRef.archive` the ledger names).
-    ///   - rows: the transaction rows of each member with transactions.
+    /// - Parameter archives: as `keep`'s.
     @discardableResult
     func save(
-        _ ledger: RevisionLedger, archives: [Int: ArchiveIdentity], rows: [RevisionLedger.MemberRef: Int],
-        base: LedgerStateLayout? = nil
+        _ ledger: RevisionLedger, archives: [Int: ArchiveIdentity], base: LedgerStateLayout? = nil
     ) throws(OutputWriteError) -> Kept {
         precondition(ledger.transactions.keepsEveryYear, "a ledger of some years only is not kept")
         let scanned = archives.keys.sorted()
         let position = Dictionary(uniqueKeysWithValues: scanned.enumerated().map { ($1, $0) })
-        let members = zip(ledger.transactionMembers, ledger.transactionsSuperseded).map { ref, superseded in
-            Member(archive: position[ref.archive]!, member: ref.member, rows: rows[ref]!, superseded: superseded)
+        let members = ledger.transactionMembers.map { member in
+            Member(
+                archive: position[member.ref.archive]!, member: member.ref.member, rows: member.rows,
+                superseded: member.superseded)
         }
         let header = Header(
             build: build, configSHA256: configSHA256,
@@ -232,8 +279,9 @@ struct LedgerStateFile {
             if let archive { scanned[archive] = index }
         }
         let held = header.archives.map { ArchiveIdentity(relativePath: $0.path, sha256: $0.sha256) }
-        guard let positions = Optional(held.compactMap { scanned[$0] }), positions.count == held.count,
-            Set(held).count == held.count, earlier.map({ Set(held).isSubset(of: $0) }) ?? true,
+        let positions = held.compactMap { scanned[$0] }
+        guard positions.count == held.count, Set(held).count == held.count,
+            earlier.map({ Set(held).isSubset(of: $0) }) ?? true,
             header.members.allSatisfy({ $0.archive >= 0 && $0.archive < held.count && $0.rows > 0 })
         else { return nil }
         let refs = header.members.map { RevisionLedger.MemberRef(archive: positions[$0.archive], member: $0.member) }
@@ -246,7 +294,8 @@ struct LedgerStateFile {
         var members: HeldArchives = Dictionary(uniqueKeysWithValues: held.map { ($0, [:]) })
         for member in header.members { members[held[member.archive]]![member.member] = member.rows }
         ledger = RevisionLedger(
-            resuming: consume transactions, members: zip(refs, header.members).map { ($0, $1.superseded) })
+            resuming: consume transactions,
+            members: zip(refs, header.members).map { .init(ref: $0, rows: $1.rows, superseded: $1.superseded) })
         return Resumed(archives: members, base: reader.layout)
     }
 

@@ -180,11 +180,8 @@ public struct PipelineRunner {
                 expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
         }
         var ledgerSeconds = 0.0
-        var pathOfScanned: [Int: String] = [:]
-        // For the state kept for the next run: the run's accepted archives and its members' rows.
+        // The accepted archives, by their index among the scanned ones (`MemberRef.archive`).
         var acceptedArchives: [Int: ArchiveIdentity] = [:]
-        var transactionRows: [RevisionLedger.MemberRef: Int] = [:]
-        var appliedBeyondState = false
         // Archives read before with this config and build come from the cache, unless --force.
         let ingest = try Ingest.run(
             config: config, inputs: inputs, cache: archiveCache, readCached: !options.force,
@@ -192,7 +189,6 @@ public struct PipelineRunner {
         ) { scanned, archive in
             guard archive.status == .accepted else { return }
             let ledgerStart = Timestamp.now()
-            pathOfScanned[scanned] = archive.relativePath
             // Member path order, not the order in which the archive stores them.
             let order = archive.members.indices.sorted {
                 bytewiseLess(archive.members[$0].path, archive.members[$1].path)
@@ -201,28 +197,11 @@ public struct PipelineRunner {
             acceptedArchives[scanned] = identity
             let marking = earlierArchives.map { !$0.contains(identity) } ?? false
             // Its transactions already in the resumed ledger, when it is one the state holds.
-            let kept = resumed?.archives[identity]
-            if let kept {
-                // Its members with transactions (taken from the cache, the batches are left empty).
-                let given = archive.members.indices.filter {
-                    archive.members[$0].kind == .transaction && archive.members[$0].rowsAccepted > 0
-                }
-                guard Dictionary(uniqueKeysWithValues: given.map { ($0, archive.members[$0].rowsAccepted) }) == kept
-                else {
-                    stateFile.remove()
-                    throw LedgerStateFile.Mismatch(path: stateFile.url.path, archive: archive.relativePath)
-                }
-            } else {
-                appliedBeyondState = true
-            }
+            let kept = try stateFile.holds(archive, in: resumed)
             for memberIndex in order {
-                let ref = RevisionLedger.MemberRef(archive: scanned, member: memberIndex)
-                // Its accepted transactions (a held archive's batches are left empty).
-                let member = archive.members[memberIndex]
-                if member.kind == .transaction && member.rowsAccepted > 0 { transactionRows[ref] = member.rowsAccepted }
                 try ledger.apply(
-                    archive.members[memberIndex], archivePath: archive.relativePath, ref: ref, markingYears: marking,
-                    transactionsKept: kept != nil)
+                    archive.members[memberIndex], archivePath: archive.relativePath,
+                    ref: .init(archive: scanned, member: memberIndex), markingYears: marking, transactionsKept: kept)
                 archive.members[memberIndex].accepted = []
                 archive.members[memberIndex].transactions = TransactionBatch()
             }
@@ -236,32 +215,21 @@ public struct PipelineRunner {
             return
         }
         let ledgerSize = ledger.size
-        // Kept for the next run when it holds every year and anything it did not hold before, and
-        // is large enough for reading it back to pay. A full run's ledger too small for that leaves
-        // no kept one behind (one of a larger set of archives would only take room).
-        let largeEnough = ledgerSize.transactionKeys >= LedgerStateFile.minimumKeys
-        if ledger.transactions.keepsEveryYear && !largeEnough { stateFile.remove() }
-        if ledger.transactions.keepsEveryYear && (resumed == nil || appliedBeyondState) && largeEnough {
-            let saveStart = Timestamp.now()
-            do {
-                let kept = try stateFile.save(
-                    ledger, archives: acceptedArchives, rows: transactionRows, base: resumed?.base)
-                let (form, bytes) =
-                    switch kept {
-                    case .journal(let bytes): ("journal", bytes)
-                    case .base(let bytes): ("whole", bytes)
-                    }
+        // For the next run, when large enough for reading it back to pay.
+        let saveStart = Timestamp.now()
+        do {
+            if let kept = try stateFile.keep(ledger, archives: acceptedArchives, resumed: resumed) {
                 logger.debug(
                     "Revision ledger kept for the next run",
                     metadata: [
-                        "as": "\(form)", "bytes": "\(bytes)",
+                        "as": "\(kept.form)", "bytes": "\(kept.bytes)",
                         "seconds": "\(Timestamp.now().seconds(since: saveStart))",
                     ])
-            } catch {
-                // Only time is lost: the next run applies every archive's transactions.
-                stateFile.remove()
-                logger.warning("Revision ledger not kept for the next run", metadata: ["error": "\(error)"])
             }
+        } catch {
+            // Only time is lost: the next run applies every archive's transactions.
+            stateFile.remove()
+            logger.warning("Revision ledger not kept for the next run", metadata: ["error": "\(error)"])
         }
         logger.debug(
             "Revisions applied",
@@ -305,7 +273,7 @@ public struct PipelineRunner {
         var reportIndex: [String: Int] = [:]
         for (index, archive) in ingest.archives.enumerated() { reportIndex[archive.relativePath] = index }
         for (ref, count) in ledger.superseded {
-            let archive = reportIndex[pathOfScanned[ref.archive]!]!
+            let archive = reportIndex[acceptedArchives[ref.archive]!.relativePath]!
             report.ingest!.archives[archive].members[ref.member].rowsSuperseded = count
         }
         let methodology = Methodology(config: config)

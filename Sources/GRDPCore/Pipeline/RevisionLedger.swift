@@ -21,10 +21,16 @@ struct RevisionLedger {
     private(set) var transactions: TransactionLedger
     private(set) var grdp: [Int: (GRDPRecord, SourceLocation, MemberRef)] = [:]
     private(set) var superseded: [MemberRef: Int] = [:]
-    /// Members that held transactions, by the index `TransactionLedger` keeps, and how many of
-    /// their transactions are superseded (also counted in `superseded`, with their other records).
-    private(set) var transactionMembers: [MemberRef] = []
-    private(set) var transactionsSuperseded: [Int] = []
+    /// Members that held transactions, by the index `TransactionLedger` keeps.
+    private(set) var transactionMembers: [TransactionMember] = []
+
+    struct TransactionMember: Equatable {
+        var ref: MemberRef
+        /// Its accepted transactions.
+        var rows: Int
+        /// How many of them are superseded (also counted in `superseded`, with its other records).
+        var superseded = 0
+    }
 
     /// - Parameters:
     ///   - size: the last run's, if known, to size the transaction ledger from the start.
@@ -39,11 +45,10 @@ struct RevisionLedger {
     /// `members` are its members with transactions, by the ledger's index, as this run's archives
     /// number them, with their superseded transactions. Their other records (enterprises, GRDP)
     /// are not in it: their archives are applied with `transactionsKept`.
-    init(resuming transactions: TransactionLedger, members: [(ref: MemberRef, superseded: Int)]) {
+    init(resuming transactions: TransactionLedger, members: [TransactionMember]) {
         self.transactions = transactions
-        transactionMembers = members.map(\.ref)
-        transactionsSuperseded = members.map(\.superseded)
-        for (ref, count) in members where count > 0 { superseded[ref, default: 0] += count }
+        transactionMembers = members
+        for member in members where member.superseded > 0 { superseded[member.ref, default: 0] += member.superseded }
     }
 
     /// How large the transaction ledger is now.
@@ -95,8 +100,7 @@ struct RevisionLedger {
         }
         guard member.transactions.count > 0, !transactionsKept else { return }
         let index = Int32(transactionMembers.count)
-        transactionMembers.append(ref)
-        transactionsSuperseded.append(0)
+        transactionMembers.append(TransactionMember(ref: ref, rows: member.transactions.count))
         var replaced: [Int32: Int] = [:]
         try transactions.apply(
             member.transactions, member: index, rank: Int32(ref.archive), markingYears: markingYears
@@ -104,8 +108,8 @@ struct RevisionLedger {
             replaced[$0, default: 0] += 1
         }
         for (old, count) in replaced {
-            superseded[transactionMembers[Int(old)], default: 0] += count
-            transactionsSuperseded[Int(old)] += count
+            superseded[transactionMembers[Int(old)].ref, default: 0] += count
+            transactionMembers[Int(old)].superseded += count
         }
     }
 

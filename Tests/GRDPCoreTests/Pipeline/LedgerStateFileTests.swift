@@ -171,10 +171,7 @@ import Testing
         base: LedgerStateLayout? = nil
     ) throws -> LedgerStateFile.Kept {
         try file.save(
-            ledger, archives: Dictionary(uniqueKeysWithValues: archives.map { ($0, identity($0)) }),
-            rows: Dictionary(
-                uniqueKeysWithValues: archives.map { (.init(archive: $0, member: 0), Self.archives[$0].count) }),
-            base: base)
+            ledger, archives: Dictionary(uniqueKeysWithValues: archives.map { ($0, identity($0)) }), base: base)
     }
 
     /// A run's ledger over archives 0, 1 and 2 (scanned positions 0, 1, 2), kept in `folder`.
@@ -285,11 +282,11 @@ import Testing
         ).archives
         #expect(held[Self.identity(1)] == [0: Self.archives[1].count])
         #expect(Set(held.keys) == all)
-        #expect(ledger.transactionMembers.map(\.archive) == [1, 2, 3])
+        #expect(ledger.transactionMembers.map(\.ref.archive) == [1, 2, 3])
         // Archive 0's orders were superseded by 1's (every third of 600); 2's are on another
         // channel, so other keys (86 of them).
         #expect(ledger.superseded[.init(archive: 1, member: 0)] == 200)
-        #expect(ledger.transactionsSuperseded == [200, 0, 0])
+        #expect(ledger.transactionMembers.map(\.superseded) == [200, 0, 0])
         #expect(ledger.size.transactionKeys == 686)
         // `run --year` has no earlier archives to compare with.
         #expect(load(file, (0..<3).map(Self.identity), earlier: nil) != nil)
@@ -311,6 +308,54 @@ import Testing
         }
         // Not when the run `last-run.json` describes did not read them all.
         #expect(load(file, (0..<3).map(Self.identity), earlier: [Self.identity(0), Self.identity(1)]) == nil)
+    }
+
+    /// As the run reads the archives: one the resumed ledger holds is told apart from a new one,
+    /// and one it holds that gives other members or rows than recorded removes the kept ledger
+    /// and fails the run, naming the file and the archive. A full run's ledger below the size
+    /// kept removes one kept before.
+    @Test func anArchiveTheKeptLedgerHoldsMustGiveWhatItRecorded() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try Self.keep(in: folder)
+        var ledger = RevisionLedger()
+        let resumed = try #require(
+            file.load(
+                into: &ledger, archives: (0..<4).map(Self.identity), earlier: nil, keepingYears: nil))
+        func archive(_ index: Int, rows: [Int]) -> ArchiveOutcome {
+            let members = rows.map { count in
+                var member = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
+                member.rowsAccepted = count
+                return member
+            }
+            let identity = Self.identity(index)
+            return ArchiveOutcome(
+                relativePath: identity.relativePath, sha256: identity.sha256, bytes: 1, status: .accepted,
+                members: members, skipped: [])
+        }
+        #expect(try file.holds(archive(1, rows: [Self.archives[1].count]), in: resumed))
+        #expect(try !file.holds(archive(3, rows: [10]), in: resumed))
+        #expect(try !file.holds(archive(1, rows: [Self.archives[1].count]), in: nil))
+        #expect(FileManager.default.fileExists(atPath: file.url.path))
+        // Another row count, then another member with transactions.
+        for rows in [[Self.archives[1].count - 1], [Self.archives[1].count, 3]] {
+            try Self.save(ledger, holding: 0..<3, in: file)
+            #expect(throws: LedgerStateFile.Mismatch.self) { try file.holds(archive(1, rows: rows), in: resumed) }
+            #expect(!FileManager.default.fileExists(atPath: file.url.path))
+        }
+        let error = LedgerStateFile.Mismatch(path: file.url.path, archive: "returns-1.zip")
+        #expect(error.description.contains(file.url.path) && error.description.contains("returns-1.zip"))
+
+        // 686 keys, far below the size kept by default: `keep` removes the file.
+        try #require(
+            LedgerStateFile.minimumKeys > ledger.size.transactionKeys, "GRDP_KEEP_LEDGER_FROM is set in the environment"
+        )
+        try Self.save(ledger, holding: 0..<3, in: file)
+        let kept = try file.keep(
+            ledger, archives: Dictionary(uniqueKeysWithValues: (0..<3).map { ($0, Self.identity($0)) }),
+            resumed: nil)
+        #expect(kept == nil)
+        #expect(!FileManager.default.fileExists(atPath: file.url.path))
     }
 
     /// A state file cut short, grown, or with any one of several bytes changed is not used.
