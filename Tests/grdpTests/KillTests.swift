@@ -2,20 +2,29 @@ import Foundation
 import GRDPCore
 import Testing
 
-/// `kill -9` during `run --force` at fixed moments (CONTRACT §6, §7): no partial snapshot, the next
+/// `kill -9` during `run --force` at chosen moments (CONTRACT §6, §7): no partial snapshot, the next
 /// run cleans up and publishes the same figures. `scripts/kill-test.sh` does this 50+ times at random
 /// moments on a larger dataset; this is its small in-suite version.
 @Suite struct KillTests {
+    /// When to kill a run that took `duration` seconds uninterrupted: early, mid-way and late (the
+    /// last two in its second half, where the snapshot is written), as fractions of it, so that the
+    /// kills land while the run is going on a fast machine as on a slow one.
+    static func moments(within duration: TimeInterval) -> [TimeInterval] {
+        [0.05, 0.5, 0.8].map { $0 * duration }
+    }
+
     @Test func aRunKilledAtAnyMomentLeavesNoPartialSnapshotAndTheNextRunRecovers() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.generate(transactions: 20_000)
+        let started = Date()
         let first = try fixture.grdp("--quiet", "run")
         #expect(first.status == 0, "\(first.stderr)")
         let reference = try #require(try fixture.latestContentHash())
 
         var killedCount = 0
-        for delay in [0.05, 0.4, 1.0] {
+        // Moments within the run, whatever the machine's speed: fractions of how long it took.
+        for delay in Self.moments(within: Date().timeIntervalSince(started)) {
             let run = try fixture.start("--quiet", "run", "--force")
             Thread.sleep(forTimeInterval: delay)
             run.kill()
@@ -38,7 +47,7 @@ import Testing
     }
 
     /// The nightly run that copies the unchanged years' sales rows from the latest snapshot
-    /// (`SalesDigests`), killed at fixed moments: every snapshot left verifies, and the next run
+    /// (`SalesDigests`), killed at chosen moments: every snapshot left verifies, and the next run
     /// publishes the figures an uninterrupted run gives, which are those of `run --force`.
     @Test func aNightlyRunCopyingUnchangedYearsKilledAtAnyMomentRecovers() throws {
         let fixture = try Fixture()
@@ -59,7 +68,9 @@ import Testing
             try FileManager.default.removeItem(at: fixture.outputs)
             try FileManager.default.copyItem(at: fixture.root.appendingPathComponent("before"), to: fixture.outputs)
         }
+        let started = Date()
         let uninterrupted = try fixture.grdp("run", "--verbose", "--log-format", "json")
+        let duration = Date().timeIntervalSince(started)
         #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
         #expect(uninterrupted.stderr.contains("Sales rows of unchanged years copied"))
         let reference = try #require(try fixture.latestContentHash())
@@ -67,7 +78,7 @@ import Testing
         #expect(try fixture.latestContentHash() == reference)
 
         var killedCount = 0
-        for delay in [0.05, 0.4, 1.0] {
+        for delay in Self.moments(within: duration) {
             try restore()
             let run = try fixture.start("--quiet", "run")
             Thread.sleep(forTimeInterval: delay)
