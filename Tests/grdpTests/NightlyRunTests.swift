@@ -489,8 +489,10 @@ import Testing
         /// Runs with `arguments`; returns whether the kept ledger was resumed and how it was kept
         /// ("journal", "whole" or nil), after checking that `run --force` (with the same years), in a
         /// copy of the outputs, gives the same content hash and counts.
+        var warnings: [String] = []
         func run(_ arguments: String...) throws -> (resumed: Bool, kept: String?) {
             let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments, environment: always)
+            warnings = run.stderr.split(separator: "\n").filter { $0.contains("\"warning\"") }.map(String.init)
             try #require(run.status == 0, "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
             let kept = fixture.root.appendingPathComponent("kept")
@@ -551,6 +553,9 @@ import Testing
             [.init(path: "transactions.csv", text: header + "T3,2023-12-30,20000000,completed,marketplace,,67\n")],
             format: .zip, as: "2024-03-01_more.zip")
         #expect(try run() == (true, "journal"))
+        // Found only once its arrays were read, beside the new archive: the run started again.
+        #expect(
+            warnings.contains { $0.contains("is damaged: not used") && $0.contains("ledger.journal") }, "\(warnings)")
         // A damaged base: not used at all; every archive applied, and the ledger written whole.
         bytes = try Data(contentsOf: state)
         bytes[bytes.count / 2] ^= 1
@@ -559,6 +564,7 @@ import Testing
             [.init(path: "transactions.csv", text: header + "T10,2024-02-02,7,completed,website,,67\n")],
             format: .zip, as: "2024-03-02_more.zip")
         #expect(try run() == (false, "whole"))
+        #expect(warnings.contains { $0.contains("is damaged: not used") }, "\(warnings)")
         #expect(try Data(contentsOf: state) != bytes)
         #expect(!FileManager.default.fileExists(atPath: journal.path))
         try fixture.write(

@@ -30,4 +30,12 @@ final class OnAnotherThread<Value: Sendable>: @unchecked Sendable {
         }
         return value!
     }
+
+    /// The value, once computed, moved out to the caller, whose reference is then the only one (a
+    /// ledger's arrays also held here would be copied whole at their first change). Once.
+    func take() -> Value {
+        let taken = wait()
+        value = nil
+        return taken
+    }
 }

@@ -124,7 +124,16 @@ public enum Ingest {
 
         let candidates = scan.archives
         let digests = inputs.archiveDigests
-        let order = readingOrder(candidates)
+        let order = readingOrder(
+            candidates,
+            last: readCached && cache != nil
+                ? Set(
+                    candidates.indices.filter { index in
+                        digests[index].map {
+                            rowsKept.contains(
+                                ArchiveIdentity(relativePath: candidates[index].relativePath, sha256: $0.hex))
+                        } ?? false
+                    }) : [])
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count,
@@ -200,10 +209,15 @@ public enum Ingest {
     }
 
     /// The order archives are read and handed to `consume` in: the largest first (longest
-    /// processing time first), revision order among equal sizes. A fixed order, so that a run's
-    /// work does not depend on which thread finished first.
-    static func readingOrder(_ candidates: [ArchiveCandidate]) -> [Int] {
-        candidates.indices.sorted { (-candidates[$0].bytes, $0) < (-candidates[$1].bytes, $1) }
+    /// processing time first), revision order among equal sizes; those in `last` after all the
+    /// others. A fixed order, so that a run's work does not depend on which thread finished first.
+    ///
+    /// `last`: the archives whose transaction rows a kept revision ledger holds, which the cache
+    /// gives in a few milliseconds whatever their size. The others, to be decompressed, start
+    /// first, while the ledger is read back (`PipelineRunner`).
+    static func readingOrder(_ candidates: [ArchiveCandidate], last: Set<Int> = []) -> [Int] {
+        func key(_ index: Int) -> (Int, Int64, Int) { (last.contains(index) ? 1 : 0, -candidates[index].bytes, index) }
+        return candidates.indices.sorted { key($0) < key($1) }
     }
 
     /// Reads one archive; any fault rejects it as a whole.

@@ -62,7 +62,7 @@ struct LedgerStateFile {
         self.configSHA256 = configSHA256
     }
 
-    private struct Header: Codable {
+    fileprivate struct Header: Codable {
         var format = LedgerStateFile.formatTag
         var build: String
         var configSHA256: String
@@ -72,7 +72,7 @@ struct LedgerStateFile {
         var members: [Member]
     }
 
-    private struct JournalHeader: Codable {
+    fileprivate struct JournalHeader: Codable {
         var format = LedgerStateFile.journalFormatTag
         /// The base's checksum (hexadecimal) and size.
         var base: String
@@ -81,12 +81,12 @@ struct LedgerStateFile {
         var state: Header
     }
 
-    private struct Archive: Codable {
+    fileprivate struct Archive: Codable {
         var path: String
         var sha256: String
     }
 
-    private struct Member: Codable {
+    fileprivate struct Member: Codable {
         /// Index in `archives`.
         var archive: Int
         /// Index among the archive's members.
@@ -246,19 +246,61 @@ struct LedgerStateFile {
         into ledger: inout RevisionLedger, archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?,
         keepingYears years: Set<Int>?
     ) -> Resumed? {
-        if FileSystem.exists(journalURL.path),
-            let resumed = load(
-                into: &ledger, withJournal: true, archives: archives, earlier: earlier, keepingYears: years)
-        {
+        guard let opened = open(archives: archives, earlier: earlier) else { return nil }
+        let withJournal = opened.withJournal
+        if let (read, resumed) = self.read(opened, keepingYears: years) {
+            ledger = read
             return resumed
         }
-        return load(into: &ledger, withJournal: false, archives: archives, earlier: earlier, keepingYears: years)
+        return withJournal ? load(into: &ledger, baseOnlyFor: archives, earlier: earlier, keepingYears: years) : nil
     }
 
-    private func load(
-        into ledger: inout RevisionLedger, withJournal: Bool, archives: [ArchiveIdentity?],
-        earlier: Set<ArchiveIdentity>?, keepingYears years: Set<Int>?
+    /// `load` from the base alone, without the journal: what a run falls back on when the
+    /// journal's header checked out but the state it gives did not (`read` returned nil).
+    func load(
+        into ledger: inout RevisionLedger, baseOnlyFor archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?,
+        keepingYears years: Set<Int>?
     ) -> Resumed? {
+        guard let opened = open(archives: archives, earlier: earlier, withJournal: false),
+            let (read, resumed) = self.read(opened, keepingYears: years)
+        else { return nil }
+        ledger = read
+        return resumed
+    }
+
+    /// A kept state whose headers check out for this run (`open`): the archives it holds are
+    /// known, its arrays not read yet (`read`, ~0.7 s at 10 M transactions, which a run does
+    /// while it reads the archives the state does not hold).
+    struct Opened: @unchecked Sendable {
+        // @unchecked Sendable: made on one thread and handed whole to the one that reads it
+        // (`read` consumes it); its files are never used by two threads.
+        fileprivate var reader: LedgerStateReader
+        fileprivate var journal: JournalHeader?
+        fileprivate var header: Header
+        fileprivate var held: [ArchiveIdentity]
+        fileprivate var refs: [RevisionLedger.MemberRef]
+        /// Whether the journal is part of it (else the base alone).
+        var withJournal: Bool { journal != nil }
+        /// What `Resumed.archives` will be.
+        var archives: HeldArchives {
+            var members: HeldArchives = Dictionary(uniqueKeysWithValues: held.map { ($0, [:]) })
+            for member in header.members { members[held[member.archive]]![member.member] = member.rows }
+            return members
+        }
+    }
+
+    /// The state's headers, when they allow it to be used for a run over `archives` (`load`'s):
+    /// with the journal when there is one whose header checks out, else the base alone.
+    func open(archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?) -> Opened? {
+        if FileSystem.exists(journalURL.path),
+            let opened = open(archives: archives, earlier: earlier, withJournal: true)
+        {
+            return opened
+        }
+        return open(archives: archives, earlier: earlier, withJournal: false)
+    }
+
+    private func open(archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?, withJournal: Bool) -> Opened? {
         let decoder = JSONDecoder()
         guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
             let json = try? reader.header(), var header = try? decoder.decode(Header.self, from: Data(json))
@@ -285,18 +327,27 @@ struct LedgerStateFile {
             header.members.allSatisfy({ $0.archive >= 0 && $0.archive < held.count && $0.rows > 0 })
         else { return nil }
         let refs = header.members.map { RevisionLedger.MemberRef(archive: positions[$0.archive], member: $0.member) }
-        guard Set(refs).count == refs.count,
+        guard Set(refs).count == refs.count else { return nil }
+        return Opened(reader: reader, journal: journal, header: header, held: held, refs: refs)
+    }
+
+    /// The ledger `opened` holds, keeping `years`' groups from here on when given (see `load`),
+    /// and what it resumed; nil when its arrays are malformed or their checksum fails (a file torn
+    /// by a crash, or damaged): the caller then reads the archives `opened` holds after all.
+    func read(_ opened: consuming Opened, keepingYears years: Set<Int>?) -> (RevisionLedger, Resumed)? {
+        var reader = opened.reader
+        guard
             let transactions = try? TransactionLedger(
-                reading: &reader, ranks: refs.map { Int32($0.archive) }, keepingYears: years),
+                reading: &reader, ranks: opened.refs.map { Int32($0.archive) }, keepingYears: years),
             (try? reader.finish()) != nil,
-            journal.map({ $0.base == String(reader.layout.checksum, radix: 16) }) ?? true
+            opened.journal.map({ $0.base == String(reader.layout.checksum, radix: 16) }) ?? true
         else { return nil }
-        var members: HeldArchives = Dictionary(uniqueKeysWithValues: held.map { ($0, [:]) })
-        for member in header.members { members[held[member.archive]]![member.member] = member.rows }
-        ledger = RevisionLedger(
+        let ledger = RevisionLedger(
             resuming: consume transactions,
-            members: zip(refs, header.members).map { .init(ref: $0, rows: $1.rows, superseded: $1.superseded) })
-        return Resumed(archives: members, base: reader.layout)
+            members: zip(opened.refs, opened.header.members).map {
+                .init(ref: $0, rows: $1.rows, superseded: $1.superseded)
+            })
+        return (ledger, Resumed(archives: opened.archives, base: reader.layout))
     }
 
     /// Removes the state and its journal.

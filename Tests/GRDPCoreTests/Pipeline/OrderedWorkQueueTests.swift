@@ -40,7 +40,8 @@ import Testing
         #expect(mostInFlight <= window + 1)
     }
 
-    /// The largest archive first; equal sizes in revision order.
+    /// The largest archive first; equal sizes in revision order. Those a kept revision ledger holds
+    /// (the cache gives them without their rows) after all the others, in the same order.
     @Test func archivesAreReadLargestFirst() {
         let sizes: [Int64] = [10, 300, 20, 300, 5]
         let candidates = sizes.enumerated().map { index, bytes in
@@ -49,5 +50,7 @@ import Testing
                 expectedSHA256: nil)
         }
         #expect(Ingest.readingOrder(candidates) == [1, 3, 2, 0, 4])
+        #expect(Ingest.readingOrder(candidates, last: [1, 2]) == [3, 0, 4, 1, 2])
+        #expect(Ingest.readingOrder(candidates, last: Set(0..<5)) == [1, 3, 2, 0, 4])
     }
 }
