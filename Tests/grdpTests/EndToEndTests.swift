@@ -166,6 +166,34 @@ import Testing
         #expect(try fixture.reportsWritten().count == reportsBefore)
     }
 
+    /// `validate` prints the report `run` writes (CONTRACT §8), revisions included (§4.4): each
+    /// member's superseded rows are counted as `run` counts them.
+    @Test func validateCountsSupersededRowsAsRunDoes() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let validate = try fixture.grdp("validate")
+        #expect(validate.status == 0, "\(validate.stderr)")
+        let printed = try #require(
+            try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any])
+        #expect(try fixture.grdp("run").status == 0)
+        let written = try #require(try fixture.reportsWritten().last)
+        /// Superseded rows by "archive/member".
+        func superseded(_ report: [String: Any]) -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for archive in report["archives"] as? [[String: Any]] ?? [] {
+                for member in archive["members"] as? [[String: Any]] ?? [] {
+                    let key = "\(archive["path"] as? String ?? "?")/\(member["path"] as? String ?? "?")"
+                    counts[key] = member["rows_superseded"] as? Int
+                }
+            }
+            return counts
+        }
+        #expect(superseded(printed) == superseded(written))
+        #expect(superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(superseded(printed))")
+    }
+
     @Test func aMemberOverTheQuarantineRatioFailsTheRun() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -67,13 +67,22 @@ public struct PipelineRunner {
         let started = Timestamp.now()
         var report = RunReport(startedAt: started)
         do {
-            let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { _, archive in
+            // Revisions are part of normalizing (CONTRACT §4.4): the ledger counts each member's
+            // superseded rows as `run` does; nothing is computed from it.
+            var ledger = RevisionLedger()
+            var acceptedArchives: [Int: ArchiveIdentity] = [:]
+            let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { scanned, archive in
+                if archive.status == .accepted {
+                    acceptedArchives[scanned] = ArchiveIdentity(archive)
+                    try Self.apply(&archive, scanned: scanned, to: &ledger)
+                }
                 for index in archive.members.indices {
                     archive.members[index].accepted = []
                     archive.members[index].transactions = TransactionBatch()
                 }
             }
             report.ingest = ingest
+            Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
             report.stages["unpack"] = ingest.unpackSeconds
             report.stages["normalize"] = ingest.normalizeSeconds
             report.outcome = ingest.isRejected ? .rejected : .valid
@@ -208,23 +217,13 @@ public struct PipelineRunner {
                 guard archive.status == .accepted else { return }
                 try awaitLedger()
                 let ledgerStart = Timestamp.now()
-                // Member path order, not the order in which the archive stores them.
-                let order = archive.members.indices.sorted {
-                    bytewiseLess(archive.members[$0].path, archive.members[$1].path)
-                }
                 let identity = ArchiveIdentity(archive)
                 acceptedArchives[scanned] = identity
-                let marking = earlierArchives.map { !$0.contains(identity) } ?? false
                 // Its transactions already in the resumed ledger, when it is one the state holds.
-                let kept = try stateFile.holds(archive, in: resumed)
-                for memberIndex in order {
-                    try ledger.apply(
-                        archive.members[memberIndex], archivePath: archive.relativePath,
-                        ref: .init(archive: scanned, member: memberIndex), markingYears: marking,
-                        transactionsKept: kept)
-                    archive.members[memberIndex].accepted = []
-                    archive.members[memberIndex].transactions = TransactionBatch()
-                }
+                try Self.apply(
+                    &archive, scanned: scanned, to: &ledger,
+                    markingYears: earlierArchives.map { !$0.contains(identity) } ?? false,
+                    transactionsKept: stateFile.holds(archive, in: resumed))
                 ledgerSeconds += Timestamp.now().seconds(since: ledgerStart)
             }
             try awaitLedger()
@@ -325,12 +324,7 @@ public struct PipelineRunner {
         defer { startedCopy?.discard() }
 
         let computeStart = Timestamp.now()
-        var reportIndex: [String: Int] = [:]
-        for (index, archive) in ingest.archives.enumerated() { reportIndex[archive.relativePath] = index }
-        for (ref, count) in ledger.superseded {
-            let archive = reportIndex[acceptedArchives[ref.archive]!.relativePath]!
-            report.ingest!.archives[archive].members[ref.member].rowsSuperseded = count
-        }
+        Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
         let methodology = Methodology(config: config)
         var content = SnapshotContent()
         content.enterprises = ledger.enterprises.values.map { record, location, _ in
@@ -726,6 +720,41 @@ public struct PipelineRunner {
         return RunResult(
             outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: report.snapshot, report: report.json(),
             reportURL: reportURL, summary: report.summaryLines())
+    }
+
+    /// Applies an accepted archive's members to `ledger` in member path order (CONTRACT §4.4), not
+    /// the order the archive stores them in, and lets go of their rows.
+    ///
+    /// - Parameter scanned: the archive's index among the scanned archives (`MemberRef.archive`).
+    static func apply(
+        _ archive: inout ArchiveOutcome, scanned: Int, to ledger: inout RevisionLedger, markingYears: Bool = false,
+        transactionsKept: Bool = false
+    ) throws(ArithmeticOverflow) {
+        let order = archive.members.indices.sorted {
+            bytewiseLess(archive.members[$0].path, archive.members[$1].path)
+        }
+        for memberIndex in order {
+            try ledger.apply(
+                archive.members[memberIndex], archivePath: archive.relativePath,
+                ref: .init(archive: scanned, member: memberIndex), markingYears: markingYears,
+                transactionsKept: transactionsKept)
+            archive.members[memberIndex].accepted = []
+            archive.members[memberIndex].transactions = TransactionBatch()
+        }
+    }
+
+    /// Each member's superseded rows, as the ledger counted them, into the report's ingest.
+    ///
+    /// - Parameter archives: the accepted archives, by their index among the scanned ones.
+    static func countSuperseded(
+        in ledger: RevisionLedger, archives: [Int: ArchiveIdentity], into report: inout RunReport
+    ) {
+        var reportIndex: [String: Int] = [:]
+        for (index, archive) in report.ingest!.archives.enumerated() { reportIndex[archive.relativePath] = index }
+        for (ref, count) in ledger.superseded {
+            let archive = reportIndex[archives[ref.archive]!.relativePath]!
+            report.ingest!.archives[archive].members[ref.member].rowsSuperseded = count
+        }
     }
 }
 
