@@ -126,6 +126,9 @@ extension ConfigLoader {
             for kind in RecordKind.allCases {
                 guard let aliasesNode = kindFields[kind.rawValue] else { continue }
                 var aliases: [String: [String]] = [:]
+                // Which column each alias names: one alias for two columns would leave the header
+                // that matches it to whichever is mapped last.
+                var aliasColumn: [String: String] = [:]
                 for (key, value) in try aliasesNode.entries(expected: "a mapping of column name to aliases") {
                     let canonical = normalisedKey(key)
                     guard knownColumns[kind]!.contains(canonical) else {
@@ -142,6 +145,12 @@ extension ConfigLoader {
                         item throws(ConfigError) in
                         let alias = normalisedKey(try item.text(expected: "a header name"))
                         guard !alias.isEmpty else { throw item.typeError("a header name") }
+                        if let other = aliasColumn[alias], other != canonical {
+                            throw item.error(
+                                "header alias '\(alias)' in '\(item.path)' is also given for column '\(other)' of "
+                                    + "inputs.columns.\(kind.rawValue): a header may name one column only")
+                        }
+                        aliasColumn[alias] = canonical
                         return alias
                     }
                 }

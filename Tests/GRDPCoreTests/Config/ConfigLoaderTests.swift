@@ -20,7 +20,6 @@ private func failure(_ yaml: String) -> ConfigError? {
     }
 }
 
-
 private let fullConfig = """
     version: 1
     region:
@@ -309,6 +308,37 @@ private let fullConfig = """
         let yamlDuplicate = try #require(failure("version: 1\nregion: {code: \"67\"}\nregion: {code: \"68\"}\n"))
         #expect(yamlDuplicate.kind == .invalid)
         #expect(yamlDuplicate.line != nil)
+    }
+
+    /// One header alias for two columns of a kind would give the header to whichever is mapped
+    /// last: an error naming both. The same alias under two kinds, or twice for one column, is fine.
+    @Test func anAliasNamesOneColumnOfItsKind() throws {
+        let error = try #require(
+            failure(
+                """
+                version: 1
+                region: {code: "67"}
+                inputs:
+                  columns:
+                    transaction:
+                      amount: ["Amt"]
+                      status: [" amt", state]
+                """))
+        #expect(error.kind == .invalid)
+        #expect(error.line == 7)
+        #expect(error.key == "inputs.columns.transaction.status[0]")
+        #expect(error.message.contains("'amt'") && error.message.contains("'amount'"), "\(error.message)")
+        let config = try parse(
+            """
+            version: 1
+            region: {code: "67"}
+            inputs:
+              columns:
+                transaction: {seller_tax_code: [mst, mst]}
+                enterprise: {tax_code: [mst]}
+            """)
+        #expect(config.inputs.columns[.transaction]?["seller_tax_code"] == ["mst", "mst"])
+        #expect(config.inputs.columns[.enterprise]?["tax_code"] == ["mst"])
     }
 
     @Test func kindListReplacesOnlyThatKind() throws {
