@@ -44,6 +44,25 @@ import Testing
         #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
     }
 
+    /// `generate` into a folder it cannot write exits 73 naming the path and the reason; into one
+    /// that holds returns already, 64 (the command line's to change: --force or another --out).
+    @Test func generateThatCannotWriteExits73() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let file = fixture.root.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let blocked = try Execution.run(["generate", "--out", file.path, "--transactions", "10"], in: fixture.root)
+        #expect(blocked.status == 73, "\(blocked.stderr)")
+        #expect(
+            blocked.stderr.contains("\(file.path)/returns") && blocked.stderr.contains("ENOTDIR"), "\(blocked.stderr)")
+        let out = fixture.root.appendingPathComponent("demo")
+        let first = try Execution.run(["generate", "--out", out.path, "--transactions", "10"], in: fixture.root)
+        #expect(first.status == 0, "\(first.stderr)")
+        let again = try Execution.run(["generate", "--out", out.path, "--transactions", "10"], in: fixture.root)
+        #expect(again.status == 64, "\(again.stderr)")
+        #expect(again.stderr.contains("--force"), "\(again.stderr)")
+    }
+
     @Test func anImmutableSnapshotsFolderExits73AndTheLatestStays() throws {
         guard getuid() == 0 else { return Self.skip("chattr needs root") }
         guard let (fixture, before) = try Self.publishedFixture() else { return }
