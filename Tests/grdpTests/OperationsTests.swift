@@ -198,6 +198,16 @@ import Testing
         #expect(try fixture.grdp("verify").stdout == "v0004: ok\n")
         #expect(try fixture.grdp("run", "--force").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0005.sqlite"])
+
+        // The latest deleted by hand: its number is still not used again (CONTRACT §6), and the
+        // next run, which finds no snapshot to compare with, publishes v0006.
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0005.sqlite"))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0006.sqlite"])
+        // What records it is only a guard: without it, the files alone give the next number.
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(".snapshot-sequence"))
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0007.sqlite"])
     }
 
     @Test func snapshotsListsVersionsWithCommandYearsAndLatestShare() throws {

@@ -135,6 +135,7 @@ public struct PipelineRunner {
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
         var removed = try store.removeLeftoverTemporaries()
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.outputs.folder)
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
         removed += try AtomicFile.removeLeftoverTemporaries(in: archiveCache.folder).map { "cache/archives/\($0)" }

@@ -285,7 +285,7 @@ public struct SnapshotStore: Sendable {
             if let skipIfHashEquals, skipIfHashEquals == hash {
                 return (.upToDate(contentSHA256: hash), details)
             }
-            let version = (try versions().max() ?? 0) + 1
+            let version = max(try versions().max() ?? 0, highestRecorded()) + 1
             meta = SnapshotMeta(
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
@@ -334,7 +334,23 @@ public struct SnapshotStore: Sendable {
             FileSystem.removeFile(finalPath)
             throw error
         }
+        // Only a guard against a number used twice: the file itself is published.
+        try? AtomicFile.write("\(meta.version)\n", to: sequenceURL)
         return (.published(meta), details)
+    }
+
+    /// `<outputs>/.snapshot-sequence`: the highest version published here, so that a number is
+    /// never used twice (CONTRACT §6), also after the latest file was deleted by hand. The next
+    /// version is one past both it and the highest file's.
+    var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
+
+    /// The version `sequenceURL` records; 0 when it is missing or unreadable.
+    func highestRecorded() -> Int {
+        guard let data = try? Data(contentsOf: sequenceURL),
+            let version = Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            version > 0
+        else { return 0 }
+        return version
     }
 
     /// Whether the file at `url` holds exactly the tables this build writes (the same CREATE
