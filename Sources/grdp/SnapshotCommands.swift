@@ -117,7 +117,10 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check a snapshot: integrity, application_id, schema, and its recomputed content hash.",
-        discussion: "Exits 0 when every check holds, 65 naming the failing check otherwise. Default: every snapshot.")
+        discussion: """
+            Exits 0 when every check holds, 65 naming the failing check otherwise, 66 when there is no \
+            snapshot. Default: every snapshot.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -128,6 +131,10 @@ struct VerifyCommand: ParsableCommand {
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let versions = try version.map { [try SnapshotSelection.resolve($0, in: store)] } ?? store.versions()
+        // Nothing checked is not "every check holds": as for `export`, a missing input (66).
+        if versions.isEmpty {
+            throw MissingInputError(path: store.folder.path, what: "a snapshot to verify (run `grdp run` first)")
+        }
         var failed = false
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks

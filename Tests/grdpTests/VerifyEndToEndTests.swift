@@ -3,7 +3,7 @@ import GRDPCore
 import Testing
 
 /// `grdp verify` on published files (CONTRACT §7): one flipped byte fails with exit 65 naming the
-/// check; an intact snapshot passes with 0.
+/// check; an intact snapshot passes with 0; none at all is 66.
 @Suite struct VerifyEndToEndTests {
     /// Where to flip, and the check that must fail.
     struct Damage: Sendable, CustomTestStringConvertible {
@@ -28,6 +28,17 @@ import Testing
         // The file's page size: SQLite can no longer read it.
         Damage(label: "page size", check: "open", offset: { _ in 16 }),
     ]
+
+    /// With no snapshot at all nothing was checked: a missing input (66), as for `export`, not a
+    /// silent 0 that a health check would take for "every snapshot verifies".
+    @Test func noSnapshotToVerifyExits66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let verify = try fixture.grdp("verify")
+        #expect(verify.status == 66, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stderr.contains("grdp run"), "\(verify.stderr)")
+        #expect(try fixture.grdp("verify", "v0001").status == 66)
+    }
 
     @Test(arguments: damages)
     func aFlippedByteFailsVerifyNamingTheCheck(_ damage: Damage) throws {
