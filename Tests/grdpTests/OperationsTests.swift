@@ -173,6 +173,20 @@ import Testing
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
     }
 
+    /// The report's stages (CONTRACT §8): the archives' reading and decompressing (unpack) is told
+    /// apart from the CSV work (normalize), each summed over the archives' worker threads. Unpack
+    /// was the wall time less that sum, and on two threads came to 0.
+    @Test func theReportTimesEveryStage() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.generate(transactions: 20_000)
+        #expect(try fixture.grdp("run").status == 0)
+        let stages = try #require(try fixture.reportsWritten().last?["stages"] as? [String: Double])
+        for stage in ["unpack", "normalize", "compute", "snapshot"] {
+            #expect((stages[stage] ?? 0) > 0, "\(stage): \(stages)")
+        }
+    }
+
     @Test func keepSnapshotsRemovesTheOldestAfterANewSnapshotNeverTheLatest() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -103,9 +103,7 @@ public enum Ingest {
         logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
         consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
-        let start = Timestamp.now()
-        let given = inputs
-        let inputs = try given ?? scan(config: config, threads: threads)
+        let inputs = try inputs ?? scan(config: config, threads: threads)
         let scan = inputs.scan
         let classifier = MemberClassifier(kinds: config.inputs.kinds)
         let limits = UnpackLimits(
@@ -139,10 +137,13 @@ public enum Ingest {
                 archiveIndex: 0, archiveCount: candidates.count,
                 archivePath: order.first.map { candidates[$0].relativePath } ?? "",
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
-        let queue = OrderedWorkQueue<ArchiveOutcome>(
+        // Each archive's outcome, and the seconds its worker spent on it.
+        let queue = OrderedWorkQueue<(ArchiveOutcome, Double)>(
             count: candidates.count, window: max(1, threads) + 1, order: order)
         var taken = 0
+        var unpackSeconds = 0.0
         try queue.run(threads: threads) { index in
+            let started = Timestamp.now()
             let candidate = candidates[index]
             // From the cache only when its `.sha256` file, if any, matches: one added or changed
             // since the entry was written is checked as if the archive were read, and a mismatch
@@ -153,7 +154,7 @@ public enum Ingest {
                     rows: !rowsKept.contains(ArchiveIdentity(relativePath: candidate.relativePath, sha256: digest.hex)))
             {
                 cached.fromCache = true
-                return cached
+                return (cached, Timestamp.now().seconds(since: started))
             }
             let outcome = read(
                 candidate, digest: digests[index], config: config, classifier: classifier, limits: limits)
@@ -167,9 +168,10 @@ public enum Ingest {
                         metadata: ["archive": "\(candidate.relativePath)", "error": "\(error)"])
                 }
             }
-            return outcome
+            return (outcome, Timestamp.now().seconds(since: started))
         } take: { index, read in
-            var outcome = read
+            var (outcome, seconds) = read
+            unpackSeconds += max(0, seconds - outcome.normalizeSeconds)
             let candidate = candidates[index]
             bytesDone += candidate.bytes
             let rowsRead = outcome.members.reduce(0) { $0 + $1.rowsRead }
@@ -199,12 +201,13 @@ public enum Ingest {
                     bytesDone: bytesDone, bytesTotal: totalBytes, rows: rows))
         }
         outcomes.sort { bytewiseLess($0.relativePath, $1.relativePath) }
-        // Unpack and normalize run interleaved on one stream: normalize is the time spent in
-        // Normalize's calls, unpack the rest (reading, hashing, decompressing).
-        let elapsed = Timestamp.now().seconds(since: start) + (given?.seconds ?? 0)
+        // Unpack and normalize run interleaved on each archive's stream: normalize is the time
+        // spent in Normalize's calls, unpack the rest of the worker's time on the archive (reading,
+        // decompressing, the cache), plus the hashing of every archive first (`scan`). Both are
+        // thread time summed over archives: on several threads, more than the wall time.
         let normalize = outcomes.reduce(0) { $0 + $1.normalizeSeconds }
         return IngestResult(
-            archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: max(0, elapsed - normalize),
+            archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: unpackSeconds + inputs.seconds,
             normalizeSeconds: normalize)
     }
 
