@@ -51,19 +51,31 @@ struct TransactionGroupTable: Sendable {
     /// Over a million texts at 10 M transactions (sellers and their branches): each is sorted by
     /// its first sixteen bytes as two big-endian integers (zero-padded, which orders like the
     /// bytes themselves), and only texts with the same sixteen first bytes are compared in full.
+    ///
+    /// Only the texts some group names are ranked (the others get 0): a nightly run computing one
+    /// year is handed the ledger's texts of every year, of which that year's groups name a part.
     func bytewiseRanks() -> [UInt32] {
         // Tax codes (10 to 14 bytes: a parent and its branches share the first 8) and district
         // codes differ within 16 bytes, so full comparisons are rare.
         let texts = self.texts
-        var order: [(high: UInt64, low: UInt64, index: Int)] = texts.indices.map { index in
+        var named = [Bool](repeating: false, count: texts.count)
+        for group in groups {
+            named[Int(group.channel)] = true
+            named[Int(group.seller)] = true
+            named[Int(group.district)] = true
+        }
+        var order: [(high: UInt64, low: UInt64, index: Int)] = []
+        order.reserveCapacity(texts.count)
+        for index in texts.indices where named[index] {
             var text = texts[index]
-            return text.withUTF8 { bytes in
-                var high: UInt64 = 0
-                var low: UInt64 = 0
-                for offset in 0..<8 { high = high << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
-                for offset in 8..<16 { low = low << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
-                return (high, low, index)
-            }
+            order.append(
+                text.withUTF8 { bytes in
+                    var high: UInt64 = 0
+                    var low: UInt64 = 0
+                    for offset in 0..<8 { high = high << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
+                    for offset in 8..<16 { low = low << 8 | UInt64(offset < bytes.count ? bytes[offset] : 0) }
+                    return (high, low, index)
+                })
         }
         order.sort { a, b in
             if a.high != b.high { return a.high < b.high }

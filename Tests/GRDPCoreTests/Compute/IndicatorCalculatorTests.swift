@@ -343,5 +343,21 @@ extension IndicatorCalculatorTests {
         let ranked = table.texts.indices.sorted { ranks[$0] < ranks[$1] }.map { table.texts[$0] }
         #expect(ranked == table.texts.sorted(by: bytewiseLess))
         #expect(Set(ranks).count == table.texts.count)
+
+        // Over texts some of which no group names (a ledger's, handed over for one year): the
+        // named ones are ranked among themselves, in the same order.
+        let named = Set(stride(from: 0, to: texts.count, by: 3))
+        let some = TransactionGroupTable(
+            texts: table.texts,
+            nonEmptyGroups: table.groups.filter { named.contains(Int($0.channel)) }.map { group in
+                var group = group
+                group.seller = group.channel
+                group.district = group.channel
+                return group
+            })
+        let someRanks = some.bytewiseRanks()
+        let someRanked = named.sorted { someRanks[$0] < someRanks[$1] }.map { table.texts[$0] }
+        #expect(someRanked == named.map { table.texts[$0] }.sorted(by: bytewiseLess))
+        #expect(Set(named.map { someRanks[$0] }) == Set(0..<UInt32(named.count)))
     }
 }
