@@ -35,6 +35,9 @@ struct GRDP: ParsableCommand {
 
     static func main() {
         MemoryRelease.mapLargeBlocks()
+        // A closed pipe on stderr is an EPIPE to ignore, not a signal that kills the process: a
+        // nightly run whose log reader went away still finishes.
+        signal(SIGPIPE, SIG_IGN)
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.
         let arguments = GlobalOptions.movingGlobalsAfterCommand(

@@ -89,7 +89,7 @@ extension ParsableCommand {
             Logger(label: "grdp").error(
                 "Failed", metadata: ["error": "\(failure.description)", "exit_code": "\(failure.code)"])
         } else {
-            FileHandle.standardError.write(Data("Error: \(failure.description)\n".utf8))
+            StandardStream.error.writeIgnoringErrors("Error: \(failure.description)\n")
         }
         Foundation.exit(failure.code)
     }
@@ -117,7 +117,7 @@ func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
     }
     var text = result.summary.map { $0 + "\n" }.joined()
     if let url = result.reportURL { text += "Report: \(url.path)\n" }
-    FileHandle.standardError.write(Data(text.utf8))
+    StandardStream.error.writeIgnoringErrors(text)
 }
 
 /// Writes text to stdout, or atomically to a file.

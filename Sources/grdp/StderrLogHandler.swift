@@ -46,7 +46,8 @@ struct StderrLogHandler: LogHandler {
             line = JSONValue.object(fields).serialized() + "\n"
         }
         ProgressBar.shared.clearLine()
-        FileHandle.standardError.write(Data(line.utf8))
+        // Never fails nor traps: a log line that cannot be written must not stop the run.
+        StandardStream.error.writeIgnoringErrors(line)
     }
 }
 
@@ -73,7 +74,7 @@ final class ProgressBar: @unchecked Sendable {
             event.archiveCount, megabytes, rate)
         let text = ProgressBar.fitted(status, path: event.archivePath, columns: ProgressBar.terminalColumns())
         lock.withLock {
-            FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8))
+            StandardStream.error.writeIgnoringErrors("\r" + text + "\u{1B}[K")
             visible = true
         }
     }
@@ -101,7 +102,7 @@ final class ProgressBar: @unchecked Sendable {
         guard enabled else { return }
         lock.withLock {
             if visible {
-                FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+                StandardStream.error.writeIgnoringErrors("\r\u{1B}[K")
                 visible = false
             }
         }

@@ -44,9 +44,16 @@ struct Fixture {
         try Execution.run(arguments, in: root)
     }
 
-    /// With `environment` added to this process's.
-    func grdp(_ arguments: [String], environment: [String: String] = [:]) throws -> Execution {
-        try Execution.run(arguments, in: root, environment: environment)
+    /// With `environment` added to this process's, and `standardOutput` or `standardError`, when
+    /// given, as the child's stdout or stderr (`/dev/full`, a pipe nobody reads) instead of a
+    /// captured file: what goes there is not captured (`""`).
+    func grdp(
+        _ arguments: [String], environment: [String: String] = [:], standardOutput: FileHandle? = nil,
+        standardError: FileHandle? = nil
+    ) throws -> Execution {
+        try Execution.run(
+            arguments, in: root, environment: environment, standardOutput: standardOutput,
+            standardError: standardError)
     }
 
     /// `grdp run`, which must publish or find the figures up to date, then the target-vs-actual
@@ -143,7 +150,10 @@ struct Execution {
         return root.appendingPathComponent(".build/debug/grdp")
     }
 
-    static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Execution {
+    static func run(
+        _ arguments: [String], in folder: URL, environment: [String: String] = [:],
+        standardOutput: FileHandle? = nil, standardError: FileHandle? = nil
+    ) throws -> Execution {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -162,8 +172,8 @@ struct Execution {
         }
         let out = try FileHandle(forWritingTo: outURL)
         let err = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = out
-        process.standardError = err
+        process.standardOutput = standardOutput ?? out
+        process.standardError = standardError ?? err
         try process.run()
         process.waitUntilExit()
         try out.close()

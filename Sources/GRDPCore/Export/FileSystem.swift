@@ -61,16 +61,7 @@ enum FileSystem {
 
         /// Appends all of `bytes`.
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
-            var offset = 0
-            while offset < bytes.count {
-                let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    let code = currentErrno()
-                    if code == EINTR { continue }
-                    throw OutputWriteError(path: path, operation: "write", errno: code)
-                }
-                offset += written
-            }
+            try FileSystem.writeAll(bytes, to: fd, path: path)
         }
 
         /// Appends the bytes of `elements` as they lie in memory.
@@ -85,6 +76,21 @@ enum FileSystem {
                 }
             }
             if let failure { throw failure }
+        }
+    }
+
+    /// Writes all of `bytes` to the open descriptor `fd`: write(2) again after a short write or
+    /// `EINTR`. A failure names `path` (a file, or `standard output`) and the errno.
+    static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws(OutputWriteError) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                let code = currentErrno()
+                if code == EINTR { continue }
+                throw OutputWriteError(path: path, operation: "write", errno: code)
+            }
+            offset += written
         }
     }
 

@@ -1,0 +1,59 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Standard output and standard error, written with write(2) and nothing in between.
+///
+/// `FileHandle.write` traps when the write fails (exit 132 on a full disk), and `print` buffers in
+/// stdio and loses a failed write at exit (exit 0, output gone). Command output must instead fail
+/// with exit 73 and say why; log lines must never fail at all: a full log disk or a closed pipe on
+/// stderr is no reason to stop a nightly run half way.
+public final class StandardStream: Sendable {
+    /// Data: tables, reports, listings (CONTRACT §7: data goes to stdout).
+    public static let output = StandardStream(descriptor: STDOUT_FILENO, name: "standard output")
+    /// Human logs, summaries and `Error: …` lines.
+    public static let error = StandardStream(descriptor: STDERR_FILENO, name: "standard error")
+
+    let descriptor: Int32
+    /// How errors name the stream: `cannot write 'standard output': No space left on device …`.
+    public let name: String
+    /// Set by the first failure of `writeIgnoringErrors`: later lines are not even tried.
+    private let failed = Atomic(false)
+
+    init(descriptor: Int32, name: String) {
+        self.descriptor = descriptor
+        self.name = name
+    }
+
+    /// Writes all of `text`. A failure — `ENOSPC`, `EPIPE` (SIGPIPE ignored), `EBADF` for a closed
+    /// descriptor — throws an `OutputWriteError` naming the stream (exit 73).
+    public func write(_ text: String) throws(OutputWriteError) {
+        var text = text
+        // `withUTF8` rethrows untyped errors: carry ours out as a value.
+        let failure = text.withUTF8 { buffer -> OutputWriteError? in
+            do throws(OutputWriteError) {
+                try FileSystem.writeAll(UnsafeRawBufferPointer(buffer), to: descriptor, path: name)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes what the stream takes of `text` and never fails nor traps: for log lines, which must
+    /// not stop a run. After a failure other than `EAGAIN` (a non-blocking stream that is full for
+    /// now), later calls write nothing: a full disk or a closed pipe would fail every line again.
+    public func writeIgnoringErrors(_ text: String) {
+        guard !failed.load(ordering: .relaxed) else { return }
+        do {
+            try write(text)
+        } catch {
+            if error.errno != EAGAIN && error.errno != EWOULDBLOCK { failed.store(true, ordering: .relaxed) }
+        }
+    }
+}

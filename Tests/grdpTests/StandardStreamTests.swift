@@ -1,0 +1,58 @@
+import Foundation
+import GRDPCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// stdout and stderr that cannot be written: a full disk (`/dev/full`, which fails every write
+/// with `ENOSPC`) or a pipe whose reader is gone (`EPIPE`; grdp ignores SIGPIPE).
+@Suite struct StandardStreamTests {
+    /// `/dev/full`, opened for writing, as a child's stdout or stderr.
+    static func full() throws -> FileHandle {
+        try #require(FileHandle(forWritingAtPath: "/dev/full"))
+    }
+
+    /// The writing end of a pipe whose reading end is already closed: every write fails with
+    /// `EPIPE` (and raises SIGPIPE, which grdp ignores).
+    static func closedPipe() throws -> FileHandle {
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        return pipe.fileHandleForWriting
+    }
+
+    /// A fixture with the first return in its returns folder, not yet run.
+    static func fixtureWithReturn() throws -> Fixture {
+        let fixture = try Fixture()
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        return fixture
+    }
+
+    /// Log lines never stop a run: with stderr on a full disk (the README's cron line appends
+    /// stderr to a log file) or on a pipe nobody reads, `run` publishes the snapshot, writes its
+    /// report and its exports, and exits 0 — before, `FileHandle.write` trapped (exit 132) after
+    /// publishing, and the exports and the report were never written.
+    @Test(arguments: ["/dev/full", "closed pipe"])
+    func aRunWhoseStderrCannotBeWrittenFinishes(_ stderr: String) throws {
+        let fixture = try Self.fixtureWithReturn()
+        defer { fixture.remove() }
+        let handle = try stderr == "/dev/full" ? Self.full() : Self.closedPipe()
+        defer { try? handle.close() }
+
+        let run = try fixture.grdp(["--verbose", "run", "--force"], standardError: handle)
+        #expect(run.status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "snapshot")
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let csv = try String(contentsOf: exports.appendingPathComponent("target-vs-actual.csv"), encoding: .utf8)
+        #expect(csv == (try fixture.grdp("export", "--format", "csv")).stdout)
+        #expect(FileManager.default.fileExists(atPath: exports.appendingPathComponent("datapackage.json").path))
+
+        // The same with JSON log lines, and on an up-to-date run.
+        let again = try fixture.grdp(["--log-format", "json", "run"], standardError: handle)
+        #expect(again.status == 0)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+    }
+}
