@@ -15,9 +15,9 @@ struct BenchUnpackCommand: ParsableCommand {
     func run() throws {
         let result = try UnpackBenchmark.run(folder: URL(fileURLWithPath: folder), digest: digest)
         let mib = Double(result.bytes) / 1_048_576
-        print(
+        try emit(
             "archives=\(result.archives) members=\(result.members) bytes=\(result.bytes) "
                 + "seconds=\(String(format: "%.3f", result.seconds)) "
-                + "MiB/s=\(String(format: "%.1f", mib / max(result.seconds, 1e-9)))")
+                + "MiB/s=\(String(format: "%.1f", mib / max(result.seconds, 1e-9)))\n")
     }
 }

@@ -35,8 +35,9 @@ struct GRDP: ParsableCommand {
 
     static func main() {
         MemoryRelease.mapLargeBlocks()
-        // A closed pipe on stderr is an EPIPE to ignore, not a signal that kills the process: a
-        // nightly run whose log reader went away still finishes.
+        // A closed pipe on stdout or stderr is an EPIPE to handle, not a signal that kills the
+        // process: a nightly run whose log reader went away still finishes, and `export` into a
+        // pipe whose reader stopped exits 73 (see `fail`).
         signal(SIGPIPE, SIG_IGN)
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.

@@ -83,8 +83,15 @@ struct Failure: Error, CustomStringConvertible {
 
 extension ParsableCommand {
     /// Prints `Error: …` and exits with the code the contract gives the error.
+    ///
+    /// A broken pipe exits 73 without a word: the reader stopped reading on purpose
+    /// (`grdp export | head -1`) or failed and says so itself; an `Error:` line after `head`'s
+    /// output would only alarm. Every other write failure is explained.
     static func fail(_ error: any Error) -> Never {
         let failure = error as? Failure ?? Failure(error)
+        if let writeError = failure.underlying as? OutputWriteError, writeError.errno == EPIPE {
+            Foundation.exit(failure.code)
+        }
         if StderrLogHandler.writesJSON {
             Logger(label: "grdp").error(
                 "Failed", metadata: ["error": "\(failure.description)", "exit_code": "\(failure.code)"])
@@ -120,10 +127,11 @@ func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
     StandardStream.error.writeIgnoringErrors(text)
 }
 
-/// Writes text to stdout, or atomically to a file.
-func emit(_ text: String, to output: String?) throws {
+/// Writes a command's output to stdout, or atomically to a file. A failed write throws
+/// `OutputWriteError` (exit 73) naming `standard output` or the file, and the reason.
+func emit(_ text: String, to output: String? = nil) throws {
     guard let output, output != "-" else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try StandardStream.output.write(text)
         return
     }
     try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: output))

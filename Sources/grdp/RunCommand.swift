@@ -86,7 +86,7 @@ struct ValidateCommand: ParsableCommand {
         let runner = PipelineRunner(config: config, logger: logger) { event in ProgressBar.shared.update(event) }
         let result = runner.validate()
         ProgressBar.shared.clearLine()
-        print(result.report.serialized(pretty: true))
+        try emit(result.report.serialized(pretty: true) + "\n")
         printSummary(result, logger: logger, quiet: global.quiet)
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
     }

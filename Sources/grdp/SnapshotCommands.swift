@@ -43,12 +43,13 @@ struct SnapshotsCommand: ParsableCommand {
             ])
         }
         if json {
-            print(JSONValue.array(rows).serialized(pretty: true))
+            try emit(JSONValue.array(rows).serialized(pretty: true) + "\n")
         } else if rows.isEmpty {
-            print("No snapshots yet in \(store.folder.path).")
+            try emit("No snapshots yet in \(store.folder.path).\n")
         } else {
-            print(Self.aligned(table).joined(separator: "\n"))
-            print("* latest. Shares are of the latest year with a GRDP row; status against its target.")
+            try emit(
+                Self.aligned(table).joined(separator: "\n")
+                    + "\n* latest. Shares are of the latest year with a GRDP row; status against its target.\n")
         }
     }
 
@@ -106,9 +107,9 @@ struct DiffCommand: ParsableCommand {
             from: a.meta, fromContent: try a.loadContent(includingRecords: false), to: b.meta,
             toContent: try b.loadContent(includingRecords: false))
         switch format {
-        case .text: print(diff.text(), terminator: "")
-        case .csv: print(diff.csv(), terminator: "")
-        case .json: print(diff.json().serialized(pretty: true))
+        case .text: try emit(diff.text())
+        case .csv: try emit(diff.csv())
+        case .json: try emit(diff.json().serialized(pretty: true) + "\n")
         }
     }
 }
@@ -141,10 +142,10 @@ struct VerifyCommand: ParsableCommand {
             // that the meta's version matches the file name.
             let failures = try store.verify(version: v).map { "\($0)" }
             if failures.isEmpty {
-                print("\(SnapshotMeta.label(v)): ok")
+                try emit("\(SnapshotMeta.label(v)): ok\n")
             } else {
                 failed = true
-                for failure in failures { print("\(SnapshotMeta.label(v)): FAILED \(failure)") }
+                for failure in failures { try emit("\(SnapshotMeta.label(v)): FAILED \(failure)\n") }
             }
         }
         if failed { throw ExitCode(65) }

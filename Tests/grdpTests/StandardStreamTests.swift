@@ -55,4 +55,59 @@ import Testing
         #expect(again.status == 0)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
     }
+
+    /// Command output that cannot be written exits 73 (cannot write outputs) and says so on stderr,
+    /// naming standard output and the reason — before, `export` trapped (exit 132) and
+    /// `snapshots`, `validate`, `diff` and `verify` exited 0 with their output lost in stdio's buffer.
+    @Test(arguments: [
+        ["export"], ["export", "--output", "-"], ["export", "--format", "html"], ["snapshots"],
+        ["snapshots", "--json"], ["validate"], ["diff", "v0001", "v0001"], ["verify"],
+    ])
+    func outputOnAFullDiskExits73(_ arguments: [String]) throws {
+        let fixture = try Self.fixtureWithReturn()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run").status == 0)
+        let full = try Self.full()
+        defer { try? full.close() }
+
+        let run = try fixture.grdp(arguments, standardOutput: full)
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("Error: cannot write 'standard output': No space left on device (ENOSPC"),
+            "\(run.stderr)")
+    }
+
+    /// With `--log-format json` the failure is a JSON line like every other on stderr.
+    @Test func outputOnAFullDiskExits73WithAJSONLine() throws {
+        let fixture = try Self.fixtureWithReturn()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run").status == 0)
+        let full = try Self.full()
+        defer { try? full.close() }
+
+        let run = try fixture.grdp(["--log-format", "json", "export"], standardOutput: full)
+        #expect(run.status == 73, "\(run.stderr)")
+        let line = try #require(run.stderr.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["exit_code"] as? String == "73")
+        #expect((object["error"] as? String)?.contains("'standard output': No space left on device") == true)
+    }
+
+    /// A reader that stops reading (`grdp export --table quarantine | head -1` on a large snapshot)
+    /// makes the next write fail with `EPIPE`. grdp ignores SIGPIPE (a dead log reader must not
+    /// kill a run), so `export` sees the error and exits 73 — the output is incomplete, which a
+    /// `set -o pipefail` script should see — but says nothing: the reader stopped on purpose, or
+    /// failed and says so itself, and an `Error: … Broken pipe` line after `head`'s output would
+    /// only alarm. (A small table fits in the pipe's buffer and exits 0 before the reader leaves.)
+    @Test func aClosedPipeExits73Quietly() throws {
+        let fixture = try Self.fixtureWithReturn()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run").status == 0)
+        let pipe = try Self.closedPipe()
+        defer { try? pipe.close() }
+
+        let run = try fixture.grdp(["export", "--table", "quarantine"], standardOutput: pipe)
+        #expect(run.status == 73)
+        #expect(run.stderr.isEmpty, "\(run.stderr)")
+    }
 }

@@ -40,6 +40,10 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
         case EISDIR: "EISDIR"
         case EFBIG: "EFBIG"
         case EXDEV: "EXDEV"
+        case EPIPE: "EPIPE"
+        case EBADF: "EBADF"
+        case ENXIO: "ENXIO"
+        case ELOOP: "ELOOP"
         default: "errno \(errno)"
         }
     }
