@@ -12,7 +12,9 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             Tables: target-vs-actual (share of GRDP against the targets, per year), by-district, \
             quarantine. From the latest snapshot unless --snapshot names one; to stdout unless \
-            --output names a file.
+            --output names a file. A file is replaced atomically (through a symlink, the file it \
+            points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
+            is; /dev/stdout and /dev/fd/1 are stdout itself.
 
             Example: grdp export --table target-vs-actual --format csv --output - > targets.csv
             """)

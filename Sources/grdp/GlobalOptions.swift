@@ -127,12 +127,13 @@ func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
     StandardStream.error.writeIgnoringErrors(text)
 }
 
-/// Writes a command's output to stdout, or atomically to a file. A failed write throws
-/// `OutputWriteError` (exit 73) naming `standard output` or the file, and the reason.
+/// Writes a command's output to stdout, or to `--output PATH` (`OutputDestination`: atomically to
+/// a file, as it is to a FIFO or a device). A failed write throws `OutputWriteError` (exit 73)
+/// naming `standard output` or the path, and the reason.
 func emit(_ text: String, to output: String? = nil) throws {
     guard let output, output != "-" else {
         try StandardStream.output.write(text)
         return
     }
-    try AtomicFile.write(Array(text.utf8), to: URL(fileURLWithPath: output))
+    try OutputDestination.write(Array(text.utf8), toPath: output)
 }

@@ -94,6 +94,56 @@ enum FileSystem {
         }
     }
 
+    /// Writes `bytes` into an existing node that is not a regular file — a FIFO, a terminal,
+    /// `/dev/null` — opened as it is (symlinks followed): no temporary, no truncation (these
+    /// nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for a
+    /// reader, as a shell's `>` does.
+    static func writeExisting(_ bytes: [UInt8], at path: String) throws(OutputWriteError) {
+        var fd: Int32
+        repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
+        if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
+        var closed = false
+        defer { if !closed { _ = close(fd) } }
+        let failure = bytes.withUnsafeBytes { buffer -> OutputWriteError? in
+            do throws(OutputWriteError) {
+                try writeAll(buffer, to: fd, path: path)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        closed = true
+        if close(fd) != 0 && currentErrno() != EINTR {
+            throw OutputWriteError(path: path, operation: "close", errno: currentErrno())
+        }
+    }
+
+    /// What kind of node `path` is once symlinks are followed, `S_IFREG`, `S_IFIFO`, …; nil when
+    /// nothing is there (or it cannot be reached).
+    static func nodeKind(followingLinks path: String) -> mode_t? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT
+    }
+
+    /// The path the chain of symlinks at `path` ends at, which need not exist; `path` itself when
+    /// it is no symlink. Relative link targets are taken from the link's folder.
+    static func resolvingSymbolicLinks(_ path: String) throws(OutputWriteError) -> String {
+        var current = path
+        // Linux's own limit on links followed in one lookup (MAXSYMLINKS).
+        for _ in 0..<40 {
+            var status = stat()
+            guard lstat(current, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+            let count = buffer.withUnsafeMutableBytes { readlink(current, $0.baseAddress!, $0.count) }
+            if count < 0 { throw OutputWriteError(path: current, operation: "read link", errno: currentErrno()) }
+            let target = String(decoding: buffer[0..<count], as: UTF8.self)
+            current = target.hasPrefix("/") ? target : parentDirectory(of: current) + "/" + target
+        }
+        throw OutputWriteError(path: path, operation: "follow link", errno: ELOOP)
+    }
+
     /// Replaces the bytes of the existing file `destination` with those of `source` (not synced:
     /// the caller syncs the finished file).
     ///

@@ -1,0 +1,56 @@
+internal import struct Foundation.URL
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where `grdp export --output PATH` writes, and how: the path names a place to put the bytes,
+/// and what already lies there decides how they get there.
+///
+/// - nothing, or a regular file: `AtomicFile` (a temporary beside it, renamed over it), so that
+///   a reader sees the old export or the new one, never half of one;
+/// - a symlink to a regular file (or to nothing yet): the same, at the end of the link chain, so
+///   the link stays a link and keeps pointing where it did;
+/// - a FIFO, a terminal, `/dev/null`, any other device (symlinks followed): opened and written as
+///   it is. Renaming a temporary over it would replace the node with a regular file (as root,
+///   even `/dev/null` or `/dev/full`), and a temporary cannot even be created in `/dev/fd`;
+/// - `/dev/stdout`, `/dev/stderr`, `/dev/fd/1`, `/dev/fd/2` (and `/proc/self/fd/1`, `…/2`): the
+///   inherited descriptor itself, as bash treats these names in redirections. Reopening the file
+///   behind them would write from offset 0 into a file opened with `>>`, and renaming over it
+///   would clobber it.
+///
+/// Every failure is an `OutputWriteError` naming the path and the errno (exit 73).
+public enum OutputDestination {
+    public static func write(_ bytes: [UInt8], toPath path: String) throws(OutputWriteError) {
+        if let descriptor = inheritedDescriptor(path) {
+            let failure = bytes.withUnsafeBytes { buffer -> OutputWriteError? in
+                do throws(OutputWriteError) {
+                    try FileSystem.writeAll(buffer, to: descriptor, path: path)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            if let failure { throw failure }
+            return
+        }
+        if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {
+            try FileSystem.writeExisting(bytes, at: path)
+            return
+        }
+        // A folder falls through too: the rename then fails naming it (`Is a directory`).
+        let target = try FileSystem.resolvingSymbolicLinks(path)
+        try AtomicFile.write(bytes, to: URL(fileURLWithPath: target))
+    }
+
+    /// 1 or 2 for the names of stdout and stderr, else nil.
+    static func inheritedDescriptor(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1": STDOUT_FILENO
+        case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2": STDERR_FILENO
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDPCore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `grdp export --output PATH` where PATH is not a plain file: a FIFO, a symlink, a device, a
+/// descriptor's name. Renaming a temporary over such a node used to replace it with a regular
+/// file (as root, `/dev/full` itself), and `/dev/fd/1` failed with 73 (no temporary in `/dev/fd`).
+@Suite struct ExportOutputPathTests {
+    /// A fixture with v0001 published, and the CSV `export --output -` prints.
+    static func published() throws -> (Fixture, String) {
+        let fixture = try Fixture()
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let csv = try fixture.runThenExportCSV()
+        return (fixture, csv)
+    }
+
+    /// The kind of node at `path`, symlinks not followed: `S_IFREG`, `S_IFLNK`, `S_IFIFO`, …
+    static func kind(_ path: String) -> mode_t? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT
+    }
+
+    /// Reads a FIFO to its end on a thread of its own, as a consumer process would.
+    final class FIFOReader: @unchecked Sendable {
+        // @unchecked Sendable: `bytes` is set by the reader thread before it signals `done`, and
+        // read only after a wait on `done` succeeded.
+        private var bytes = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(path: String) {
+            Thread.detachNewThread { [self] in
+                // Opening a FIFO for reading waits for a writer.
+                if let handle = FileHandle(forReadingAtPath: path) {
+                    bytes = handle.readDataToEndOfFile()
+                    try? handle.close()
+                }
+                done.signal()
+            }
+        }
+
+        /// What the reader got, or nil when it did not finish in time.
+        func wait(seconds: Double) -> Data? {
+            done.wait(timeout: .now() + seconds) == .success ? bytes : nil
+        }
+    }
+
+    @Test func aFIFOGetsTheBytesAndStaysAFIFO() throws {
+        let (fixture, csv) = try Self.published()
+        defer { fixture.remove() }
+        let fifo = fixture.root.appendingPathComponent("targets.fifo").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = FIFOReader(path: fifo)
+
+        let run = try fixture.grdp("export", "--format", "csv", "--output", fifo)
+        #expect(run.status == 0, "\(run.stderr)")
+        let received = reader.wait(seconds: 30)
+        #expect(received.map { String(decoding: $0, as: UTF8.self) } == csv)
+        #expect(Self.kind(fifo) == S_IFIFO)
+    }
+
+    /// A symlink stays a symlink: its target is replaced atomically (a temporary beside the target,
+    /// not beside the link), and a link to nothing yet gets its target created.
+    @Test func aSymlinkStaysASymlinkAndItsTargetGetsTheExport() throws {
+        let (fixture, csv) = try Self.published()
+        defer { fixture.remove() }
+        let published = fixture.root.appendingPathComponent("published")
+        try FileManager.default.createDirectory(at: published, withIntermediateDirectories: true)
+        let target = published.appendingPathComponent("targets.csv")
+        try Data("last month's table\n".utf8).write(to: target)
+        let link = fixture.root.appendingPathComponent("targets.csv")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "published/targets.csv")
+
+        let run = try fixture.grdp("export", "--format", "csv", "--output", link.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Self.kind(link.path) == S_IFLNK)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == "published/targets.csv")
+        #expect(try String(contentsOf: target, encoding: .utf8) == csv)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: published.path) == ["targets.csv"])
+
+        // A dangling link, through a second link: the file at the end of the chain is created.
+        let dangling = fixture.root.appendingPathComponent("next.csv")
+        try FileManager.default.createSymbolicLink(atPath: dangling.path, withDestinationPath: "later/next.csv")
+        let chain = fixture.root.appendingPathComponent("chain.csv")
+        try FileManager.default.createSymbolicLink(atPath: chain.path, withDestinationPath: "next.csv")
+        let second = try fixture.grdp("export", "--format", "csv", "--output", chain.path)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(Self.kind(chain.path) == S_IFLNK && Self.kind(dangling.path) == S_IFLNK)
+        let created = fixture.root.appendingPathComponent("later/next.csv")
+        #expect(Self.kind(created.path) == S_IFREG)
+        #expect(try String(contentsOf: created, encoding: .utf8) == csv)
+    }
+
+    /// `/dev/null` takes the export and stays a character device (as root, the rename used to
+    /// replace it with a regular file; otherwise the temporary could not be created: exit 73).
+    @Test func devNullWorksAndStaysADevice() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("export", "--output", "/dev/null")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        #expect(Self.kind("/dev/null") == S_IFCHR)
+    }
+
+    /// `/dev/fd/1` and `/dev/stdout` are the inherited stdout itself (here a captured file, which
+    /// must be written through the descriptor, not replaced by a rename).
+    @Test(arguments: ["/dev/fd/1", "/dev/stdout"])
+    func theNameOfStdoutWritesToStdout(_ path: String) throws {
+        let (fixture, csv) = try Self.published()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("export", "--format", "csv", "--output", path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == csv)
+    }
+
+    /// A device that fails the write exits 73 naming the path and the reason, and is left as it was.
+    @Test func devFullExits73NamingItAndStaysADevice() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("export", "--output", "/dev/full")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("cannot write '/dev/full': No space left on device (ENOSPC"), "\(run.stderr)")
+        #expect(Self.kind("/dev/full") == S_IFCHR)
+    }
+
+    /// A loop of symlinks cannot be followed: exit 73 naming the link.
+    @Test func aSymlinkLoopExits73() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let first = fixture.root.appendingPathComponent("a.csv").path
+        let second = fixture.root.appendingPathComponent("b.csv").path
+        try FileManager.default.createSymbolicLink(atPath: first, withDestinationPath: second)
+        try FileManager.default.createSymbolicLink(atPath: second, withDestinationPath: first)
+        let run = try fixture.grdp("export", "--output", first)
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("Too many levels of symbolic links"), "\(run.stderr)")
+    }
+}
