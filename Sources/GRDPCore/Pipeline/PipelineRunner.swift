@@ -191,6 +191,14 @@ public struct PipelineRunner {
         /// The kept ledger's arrays did not check out (`LedgerStateFile.read`): the archives it was
         /// to hold were taken from the cache without their rows, so the ingest starts again.
         struct KeptLedgerUnreadable: Error {}
+        func logResumed(_ state: LedgerStateFile.Resumed, seconds: Double, waited: Double? = nil) {
+            var metadata: Logger.Metadata = [
+                "archives": "\(state.archives.count)", "transaction_keys": "\(ledger.size.transactionKeys)",
+                "seconds": "\(seconds)",
+            ]
+            if let waited { metadata["waited"] = "\(waited)" }
+            logger.debug("Revision ledger resumed from the cache", metadata: metadata)
+        }
         /// The ledger read on the other thread, once it is needed.
         func awaitLedger() throws(KeptLedgerUnreadable) {
             guard let pending = reading else { return }
@@ -199,12 +207,7 @@ public struct PipelineRunner {
             guard let (read, state, seconds) = pending.take() else { throw KeptLedgerUnreadable() }
             ledger = read
             resumed = state
-            logger.debug(
-                "Revision ledger resumed from the cache",
-                metadata: [
-                    "archives": "\(state.archives.count)", "transaction_keys": "\(ledger.size.transactionKeys)",
-                    "seconds": "\(seconds)", "waited": "\(Timestamp.now().seconds(since: waitStart))",
-                ])
+            logResumed(state, seconds: seconds, waited: Timestamp.now().seconds(since: waitStart))
         }
         var ledgerSeconds = 0.0
         // The accepted archives, by their index among the scanned ones (`MemberRef.archive`).
@@ -251,12 +254,7 @@ public struct PipelineRunner {
                     into: &ledger, baseOnlyFor: scannedArchives, earlier: earlierArchives, keepingYears: options.years)
                 : nil
             if let resumed {
-                logger.debug(
-                    "Revision ledger resumed from the cache",
-                    metadata: [
-                        "archives": "\(resumed.archives.count)", "transaction_keys": "\(ledger.size.transactionKeys)",
-                        "seconds": "\(Timestamp.now().seconds(since: loadStart))",
-                    ])
+                logResumed(resumed, seconds: Timestamp.now().seconds(since: loadStart))
             } else {
                 ledger = fresh()
             }
