@@ -194,6 +194,38 @@ import Testing
         #expect(superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(superseded(printed))")
     }
 
+    /// A known limit: money is computed exactly in 38 digits, and each decimal place of an amount
+    /// uses one up through Compute (a VA ratio's, then 9 more for billion VND). An amount with 25
+    /// decimal places, valid under CONTRACT §4.2, fails the run (exit 70) rather than publish a
+    /// rounded figure; the latest snapshot stays, and the message says what to look for and what
+    /// to do. Amounts with the ~17 places of floating-point exports are fine.
+    @Test func anAmountTooPreciseToComputeExactlyFailsTheRunSayingWhatToDo() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let header = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv", text: header + "F1,2023-06-02,0.30000000000000004,completed,website,,67\n"
+                )
+            ],
+            format: .zip, as: "2024-01-11_float.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let published = try fixture.snapshotFiles()
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: header + "P1,2023-06-03,1000.1234567890123456789012345,completed,website,,67\n")
+            ],
+            format: .zip, as: "2024-02-01_precise.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 70, "\(run.stderr)")
+        #expect(run.stderr.contains("arithmetic overflow") && run.stderr.contains("inputs.exclude"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == published)
+    }
+
     @Test func aMemberOverTheQuarantineRatioFailsTheRun() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

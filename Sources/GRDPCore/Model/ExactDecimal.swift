@@ -209,7 +209,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
 /// An arithmetic result does not fit in 128 bits.
 public struct ArithmeticOverflow: Error, CustomStringConvertible, Sendable {
     public var operation: String
-    public var description: String { "arithmetic overflow computing \(operation)" }
+    /// Says what to look for: the run names the computation, not the row that led to it.
+    public var description: String {
+        "arithmetic overflow computing \(operation): a figure needs more than the 38 digits in which grdp "
+            + "computes money exactly; look in the returns added since the last good run for an amount with "
+            + "very many decimal places (about 20 or more) or of absurd size, exclude that return "
+            + "(inputs.exclude) and ask for a corrected one"
+    }
 }
 
 extension Int128 {
