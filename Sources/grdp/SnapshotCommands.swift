@@ -234,14 +234,9 @@ struct GenerateCommand: ParsableCommand {
         do {
             summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))
         } catch let refused as ReturnsGenerator.GenerationError {
-            // Returns already there: the command line's to change (--force, or another --out).
+            // Options out of range, or returns already there (--force, or another --out): the
+            // command line's to change.
             throw ValidationError(refused.message)
-        } catch let error as OutputWriteError {
-            throw error
-        } catch {
-            // The folder or a file in it could not be written (CONTRACT §7: 73).
-            let (path, errno) = Self.fileError(error)
-            throw OutputWriteError(path: path ?? out, operation: "write", errno: errno)
         }
         let rows = summary.rows.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }
         logger.info(
@@ -250,18 +245,5 @@ struct GenerateCommand: ParsableCommand {
                 "out": "\(out)", "files": "\(summary.files.count)", "bytes": "\(summary.bytes)",
                 "rows": "\(rows.joined(separator: ","))", "config": "\(summary.configFile.path)",
             ])
-    }
-
-    /// The path and POSIX error of a Foundation file error, when it names them (EIO otherwise).
-    private static func fileError(_ error: any Error) -> (path: String?, errno: Int32) {
-        let nsError = error as NSError
-        let path = nsError.userInfo[NSFilePathErrorKey] as? String
-        if nsError.domain == NSPOSIXErrorDomain { return (path, Int32(nsError.code)) }
-        if let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
-            underlying.domain == NSPOSIXErrorDomain
-        {
-            return (path, Int32(underlying.code))
-        }
-        return (path, EIO)
     }
 }

@@ -66,17 +66,29 @@ enum FileSystem {
 
         /// Appends the bytes of `elements` as they lie in memory.
         func write<Element>(contentsOf elements: [Element]) throws(OutputWriteError) {
-            // `withUnsafeBytes` rethrows untyped errors: carry ours out as a value.
-            let failure = elements.withUnsafeBytes { buffer -> OutputWriteError? in
-                do throws(OutputWriteError) {
-                    try write(buffer)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failure { throw failure }
+            try FileSystem.withBytes(of: elements) { buffer throws(OutputWriteError) in try write(buffer) }
         }
+    }
+
+    /// `body` over the bytes of `elements` as they lie in memory, throwing its typed error:
+    /// `withUnsafeBytes` rethrows untyped errors, so the error is carried out as a value.
+    static func withBytes<Element>(
+        of elements: [Element], _ body: (UnsafeRawBufferPointer) throws(OutputWriteError) -> Void
+    ) throws(OutputWriteError) {
+        let failure = elements.withUnsafeBytes { buffer -> OutputWriteError? in
+            do throws(OutputWriteError) {
+                try body(buffer)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes all of `bytes` to the open descriptor `fd` (`writeAll` over an array).
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(OutputWriteError) {
+        try withBytes(of: bytes) { buffer throws(OutputWriteError) in try writeAll(buffer, to: fd, path: path) }
     }
 
     /// Writes all of `bytes` to the open descriptor `fd`: write(2) again after a short write or
@@ -104,15 +116,7 @@ enum FileSystem {
         if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
-        let failure = bytes.withUnsafeBytes { buffer -> OutputWriteError? in
-            do throws(OutputWriteError) {
-                try writeAll(buffer, to: fd, path: path)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
+        try writeAll(bytes, to: fd, path: path)
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {
             throw OutputWriteError(path: path, operation: "close", errno: currentErrno())

@@ -25,15 +25,7 @@ internal import struct Foundation.URL
 public enum OutputDestination {
     public static func write(_ bytes: [UInt8], toPath path: String) throws(OutputWriteError) {
         if let descriptor = inheritedDescriptor(path) {
-            let failure = bytes.withUnsafeBytes { buffer -> OutputWriteError? in
-                do throws(OutputWriteError) {
-                    try FileSystem.writeAll(buffer, to: descriptor, path: path)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failure { throw failure }
+            try FileSystem.writeAll(bytes, to: descriptor, path: path)
             return
         }
         if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {

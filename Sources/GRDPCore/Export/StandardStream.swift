@@ -32,17 +32,7 @@ public final class StandardStream: Sendable {
     /// Writes all of `text`. A failure — `ENOSPC`, `EPIPE` (SIGPIPE ignored), `EBADF` for a closed
     /// descriptor — throws an `OutputWriteError` naming the stream (exit 73).
     public func write(_ text: String) throws(OutputWriteError) {
-        var text = text
-        // `withUTF8` rethrows untyped errors: carry ours out as a value.
-        let failure = text.withUTF8 { buffer -> OutputWriteError? in
-            do throws(OutputWriteError) {
-                try FileSystem.writeAll(UnsafeRawBufferPointer(buffer), to: descriptor, path: name)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure { throw failure }
+        try FileSystem.writeAll(Array(text.utf8), to: descriptor, path: name)
     }
 
     /// Writes what the stream takes of `text` and never fails nor traps: for log lines, which must

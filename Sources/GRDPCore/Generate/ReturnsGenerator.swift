@@ -75,7 +75,9 @@ public struct ReturnsGenerator: Sendable {
             }
             guard archives >= 1, archives <= max(1, options.transactions) else {
                 throw GenerationError(
-                    message: "archives must lie within 1-\(max(1, options.transactions)) (one transaction each at least), not \(archives)")
+                    message:
+                        "archives must lie within 1-\(max(1, options.transactions)) (one transaction each at least), not \(archives)"
+                )
             }
         }
         if options.layout == .increment {
@@ -118,34 +120,56 @@ public struct ReturnsGenerator: Sendable {
                 throw GenerationError(message: "\(configURL.path) exists already; remove it or replace it (--force)")
             }
         }
-        try fileManager.createDirectory(at: returns, withIntermediateDirectories: true)
-
-        let dataset = SyntheticDataset(options: options)
+        // What cannot be written exits 73 (CONTRACT §7), named by path and errno: Foundation's and
+        // libarchive's errors are turned into `OutputWriteError` here, where the writing is.
         var writer = ArchiveSet(returns: returns)
-        switch options.layout {
-        case .returns:
-            try writeGRDP(dataset, to: &writer)
-            try writeEnterprises(dataset, to: &writer)
-            try writeTransactions(dataset, to: &writer)
-        case .benchmark:
-            if let archives = options.archives {
-                try writeBenchmark(dataset, archives: archives, to: &writer)
-            } else {
-                try writeBenchmark(dataset, to: &writer)
-            }
-        case .increment:
-            try writeIncrement(dataset, to: &writer)
-        }
+        do {
+            try fileManager.createDirectory(at: returns, withIntermediateDirectories: true)
 
-        if !(isIncrement && fileManager.fileExists(atPath: configURL.path)) {
-            let yaml = pipelineYAML(dataset)
-            try Data(yaml.utf8).write(to: configURL)
-            writer.files.append("pipeline.yml")
-            writer.bytes += Int64(yaml.utf8.count)
+            let dataset = SyntheticDataset(options: options)
+            switch options.layout {
+            case .returns:
+                try writeGRDP(dataset, to: &writer)
+                try writeEnterprises(dataset, to: &writer)
+                try writeTransactions(dataset, to: &writer)
+            case .benchmark:
+                if let archives = options.archives {
+                    try writeBenchmark(dataset, archives: archives, to: &writer)
+                } else {
+                    try writeBenchmark(dataset, to: &writer)
+                }
+            case .increment:
+                try writeIncrement(dataset, to: &writer)
+            }
+
+            if !(isIncrement && fileManager.fileExists(atPath: configURL.path)) {
+                let yaml = pipelineYAML(dataset)
+                try Data(yaml.utf8).write(to: configURL)
+                writer.files.append("pipeline.yml")
+                writer.bytes += Int64(yaml.utf8.count)
+            }
+        } catch let error as OutputWriteError {
+            throw error
+        } catch {
+            throw Self.writeFailure(error, in: out)
         }
 
         return GenerationSummary(
             folder: out, configFile: configURL, files: writer.files.sorted(), bytes: writer.bytes, rows: writer.rows)
+    }
+}
+
+extension ReturnsGenerator {
+    /// A Foundation file error as an `OutputWriteError`: the file it names (else `folder`) and the
+    /// POSIX error under it (EIO when it carries none, as libarchive's do not).
+    static func writeFailure(_ error: any Error, in folder: URL) -> OutputWriteError {
+        let nsError = error as NSError
+        let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? folder.path
+        let posix =
+            nsError.domain == NSPOSIXErrorDomain
+            ? nsError : (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+        let errno = posix.flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil } ?? EIO
+        return OutputWriteError(path: path, operation: "write", errno: errno, detail: posix == nil ? "\(error)" : nil)
     }
 }
 

@@ -122,16 +122,14 @@ public enum Ingest {
 
         let candidates = scan.archives
         let digests = inputs.archiveDigests
-        let order = readingOrder(
-            candidates,
-            last: readCached && cache != nil
-                ? Set(
-                    candidates.indices.filter { index in
-                        digests[index].map {
-                            rowsKept.contains(
-                                ArchiveIdentity(relativePath: candidates[index].relativePath, sha256: $0.hex))
-                        } ?? false
-                    }) : [])
+        // The archives whose rows the cache need not give (by index), read last.
+        let kept = Set(
+            candidates.indices.filter { index in
+                digests[index].map {
+                    rowsKept.contains(ArchiveIdentity(relativePath: candidates[index].relativePath, sha256: $0.hex))
+                } ?? false
+            })
+        let order = readingOrder(candidates, last: readCached && cache != nil ? kept : [])
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count,
@@ -151,7 +149,7 @@ public enum Ingest {
             if readCached, let cache, let digest = digests[index], (try? candidate.checkSidecar(digest.hex)) != nil,
                 var cached = cache.load(
                     relativePath: candidate.relativePath, digest: digest,
-                    rows: !rowsKept.contains(ArchiveIdentity(relativePath: candidate.relativePath, sha256: digest.hex)))
+                    rows: !kept.contains(index))
             {
                 cached.fromCache = true
                 return (cached, Timestamp.now().seconds(since: started))

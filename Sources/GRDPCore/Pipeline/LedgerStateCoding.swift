@@ -175,16 +175,7 @@ struct LedgerStateWriter {
         }
 
         mutating func values<Element>(_ values: [Element]) throws(OutputWriteError) {
-            // `withUnsafeBytes` rethrows untyped errors: carry ours out as a value.
-            let failure = values.withUnsafeBytes { raw -> OutputWriteError? in
-                do throws(OutputWriteError) {
-                    try write(raw)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let failure { throw failure }
+            try FileSystem.withBytes(of: values) { raw throws(OutputWriteError) in try write(raw) }
         }
 
         mutating func finish() throws(OutputWriteError) {

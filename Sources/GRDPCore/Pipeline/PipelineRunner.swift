@@ -72,14 +72,9 @@ public struct PipelineRunner {
             var ledger = RevisionLedger()
             var acceptedArchives: [Int: ArchiveIdentity] = [:]
             let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { scanned, archive in
-                if archive.status == .accepted {
-                    acceptedArchives[scanned] = ArchiveIdentity(archive)
-                    try Self.apply(&archive, scanned: scanned, to: &ledger)
-                }
-                for index in archive.members.indices {
-                    archive.members[index].accepted = []
-                    archive.members[index].transactions = TransactionBatch()
-                }
+                guard archive.status == .accepted else { return }
+                acceptedArchives[scanned] = ArchiveIdentity(archive)
+                try Self.apply(&archive, scanned: scanned, to: &ledger)
             }
             report.ingest = ingest
             Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)

@@ -337,7 +337,6 @@ extension TransactionLedger {
     /// which that run gives by its own archive order, and the years this run marked.
     func write(to writer: inout LedgerStateWriter) throws(OutputWriteError) {
         precondition(keptYears == nil, "a ledger of some years only is not kept")
-        try writer.int(slotGroup.count)
         try writer.array(slotGroup)
         try writer.array(slotMember)
         try writer.array(slotMantissa)
@@ -356,7 +355,6 @@ extension TransactionLedger {
         for (channel, index) in channels { channelList[Int(index)] = channel }
         try writer.strings(channelList)
         try grouping.write(to: &writer)
-        try writer.int(groups.count)
         try writer.array(groups)
         try writer.int(members.count)
     }
@@ -370,9 +368,9 @@ extension TransactionLedger {
     ) throws {
         self.init(keepingYears: years, passes: passes)
         typealias Malformed = LedgerStateReader.Malformed
-        let count = try reader.int()
-        guard count >= 0, count <= SlotIndex.maxCount else { throw Malformed() }
         slotGroup = try reader.array(growing: true)
+        let count = slotGroup.count
+        guard count <= SlotIndex.maxCount else { throw Malformed() }
         slotMember = try reader.array(growing: true)
         slotMantissa = try reader.array(growing: true)
         slotScale = try reader.array(growing: true)
@@ -401,11 +399,9 @@ extension TransactionLedger {
         // texts at 10 M transactions: ~0.3 s), built while the groups are read.
         let texts = grouping.texts.texts
         let indexing = OnAnotherThread { InternedTexts.index(of: texts) }
-        let groupCount = try reader.int()
-        guard groupCount >= 0 else { throw Malformed() }
         groups = try reader.array(growing: true)
         grouping.texts = InternedTexts(texts, index: indexing.wait())
-        guard groups.count == groupCount, grouping.count == groupCount, try reader.int() == ranks.count else {
+        guard grouping.count == groups.count, try reader.int() == ranks.count else {
             throw Malformed()
         }
         members = ranks.map { (rank: $0, marksYears: false) }
