@@ -98,6 +98,43 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// Patterns match case-insensitively in Vietnamese too (CONTRACT §3): a GRDP member named in
+    /// capitals, and one stored decomposed (NFD), are read, not skipped as `unrecognized-member`
+    /// while the run succeeds without their rows.
+    @Test(arguments: [ArchiveWriter.Format.tarGzip, .zip])
+    func vietnameseMemberNamesMatchTheirPatternInAnyCase(_ format: ArchiveWriter.Format) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let inputs = "  kinds:\n    grdp: [\"tổng_sản_phẩm_*.csv\"]\n    enterprise: [\"doanh_nghiệp*.csv\"]\n"
+        try HostileInputTests.config(extra: nil, inputs: inputs).write(
+            to: fixture.config, atomically: true, encoding: .utf8)
+        let renamed = [
+            "grdp.csv": "TỔNG_SẢN_PHẨM_2023.csv",
+            "enterprise.csv": "DOANH_NGHIỆP.csv".decomposedStringWithCanonicalMapping,
+        ]
+        let entries = Fixture.firstReturn.map { entry in
+            var entry = entry
+            entry.path = renamed[entry.path] ?? entry.path
+            return entry
+        }
+        try fixture.write(entries, format: format, as: "2024-01-10_returns.\(format.rawValue)")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        let members = try #require(archive["members"] as? [[String: Any]])
+        let kinds = Dictionary(
+            uniqueKeysWithValues: members.map {
+                (($0["path"] as? String ?? "").precomposedStringWithCanonicalMapping, $0["kind"] as? String ?? "-")
+            })
+        #expect(kinds["TỔNG_SẢN_PHẨM_2023.csv"] == "grdp", "\(members)")
+        #expect(kinds["DOANH_NGHIỆP.csv"] == "enterprise", "\(members)")
+        #expect(members.allSatisfy { $0["status"] as? String == "accepted" }, "\(members)")
+        // The same figures as the return with its usual names (see the links test above).
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
+    }
+
     // MARK: - Row level: quarantined with exact lines, the run succeeds
 
     @Test(arguments: HostileRows.all)
