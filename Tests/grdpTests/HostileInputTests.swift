@@ -252,6 +252,15 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
         return copy
     }
 
+    /// Where the first data descriptor (its signature, PK 7 8) of a zip starts.
+    static func descriptor(in zip: [UInt8]) throws -> Int {
+        let signature: [UInt8] = [0x50, 0x4B, 0x07, 0x08]
+        guard let at = (0..<(zip.count - 16)).first(where: { Array(zip[$0..<($0 + 4)]) == signature }) else {
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        return at
+    }
+
     /// One archive file named `name` made by `make`.
     static func one(
         _ name: String, _ reason: String, member: String?, line: Int? = nil, detail: String? = nil,
@@ -330,6 +339,17 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
         },
         one("2024-02-01_zeros.tar.xz", "corrupt-archive", member: nil) { scratch in
             try scratch.archive(entries, .tarXz) + [UInt8](repeating: 0, count: 512)
+        },
+        // libarchive writes each deflated zip entry's CRC and sizes after its data (a data
+        // descriptor); its seekable reader checks the data against the central directory only.
+        one("2024-02-01_descriptor-crc.zip", "corrupt-archive", member: member, detail: "data descriptor says CRC") {
+            scratch in
+            let bytes = try scratch.archive(entries, .zip)
+            return flipped(bytes, at: try descriptor(in: bytes) + 4, mask: 0x01)
+        },
+        one("2024-02-01_descriptor-size.zip", "corrupt-archive", member: member, detail: "uncompressed") { scratch in
+            let bytes = try scratch.archive(entries, .zip)
+            return flipped(bytes, at: try descriptor(in: bytes) + 12, mask: 0x01)
         },
         one("2024-02-01_garbage.zip", "corrupt-archive", member: nil) { scratch in
             try scratch.archive(entries, .zip) + Array("trailer".utf8)

@@ -58,12 +58,28 @@ enum ArchiveFormat: String, Sendable {
     }
 }
 
-/// The end of a zip file: its End Of Central Directory record must end exactly at the end of the file, and
-/// the central directory must sit right before it (no bytes appended, none prepended, no second zip).
+/// The layout of a zip file, checked before libarchive reads it through its central directory:
+/// - its End Of Central Directory record must end exactly at the end of the file, and the central
+///   directory must sit right before it (no bytes appended, none prepended, no second zip);
+/// - an entry whose sizes follow its data (flag bit 3, as streaming zip writers and libarchive
+///   write deflated entries) must have a data descriptor that agrees with the central directory:
+///   libarchive's seekable reader checks the data against the central directory only, and a
+///   descriptor with another CRC or length is a damaged archive (CONTRACT §3: a zip CRC or length
+///   that does not match).
 enum ZipLayout {
     private static let endRecordLength = 22
+    /// A central directory larger than this is not read for the descriptor check (libarchive
+    /// still checks every entry's data against it).
+    static let descriptorCheckLimit = 64 << 20
 
-    static func checkEnd(of file: InputFile, size: Int64) throws(ArchiveRejection) {
+    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) {
+        let directory = try checkEnd(of: file, size: size)
+        guard directory.size <= Int64(descriptorCheckLimit) else { return }
+        try checkDataDescriptors(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
+    }
+
+    /// Where the central directory is: checked to end where its end record starts.
+    static func checkEnd(of file: InputFile, size: Int64) throws(ArchiveRejection) -> (offset: Int64, size: Int64) {
         guard size >= Int64(endRecordLength) else {
             throw .corrupt("the zip is truncated: \(size) bytes cannot hold its end of central directory record")
         }
@@ -121,6 +137,109 @@ enum ZipLayout {
                 "the zip's central directory (offset \(directoryOffset), \(directorySize) bytes) does not end "
                     + "where its end record starts (\(directoryEnd)): bytes were prepended or another zip is joined")
         }
+        return (directoryOffset, directorySize)
+    }
+
+    /// Each entry of the central directory with flag bit 3: its data descriptor (after its
+    /// compressed data: an optional signature, the CRC-32, then both sizes in 4 bytes, or 8 for
+    /// zip64) must give the central directory's CRC and sizes. Every reading the format allows
+    /// (with or without the signature, 4- or 8-byte sizes) is tried: only a descriptor that none
+    /// of them makes agree rejects the archive. Entries are otherwise left to libarchive.
+    private static func checkDataDescriptors(of file: InputFile, directoryOffset: Int64, directorySize: Int)
+        throws(ArchiveRejection)
+    {
+        let directory: [UInt8]
+        do { directory = try file.read(count: directorySize, at: directoryOffset) } catch {
+            throw .corrupt(error.description)
+        }
+        guard directory.count == directorySize else { throw .corrupt("the zip changed size while being read") }
+        var at = 0
+        while at + 46 <= directory.count && le32(directory, at) == 0x0201_4B50 {
+            let flags = le16(directory, at + 8)
+            let crc = le32(directory, at + 16)
+            var compressed = UInt64(le32(directory, at + 20))
+            var uncompressed = UInt64(le32(directory, at + 24))
+            let nameLength = Int(le16(directory, at + 28))
+            let extraLength = Int(le16(directory, at + 30))
+            let commentLength = Int(le16(directory, at + 32))
+            var localOffset = UInt64(le32(directory, at + 42))
+            let next = at + 46 + nameLength + extraLength + commentLength
+            guard next <= directory.count else { return }  // libarchive reports the damaged directory
+            let name = String(decoding: directory[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+            // Zip64: the values at their maximum are in the extra field (id 1), in this order.
+            var extra = at + 46 + nameLength
+            let extraEnd = extra + extraLength
+            while extra + 4 <= extraEnd {
+                let id = le16(directory, extra)
+                let length = Int(le16(directory, extra + 2))
+                if id == 1 {
+                    var field = extra + 4
+                    let fieldEnd = min(field + length, extraEnd)
+                    func take(_ value: inout UInt64) {
+                        guard value == 0xFFFF_FFFF, field + 8 <= fieldEnd else { return }
+                        value = le64(directory, field)
+                        field += 8
+                    }
+                    take(&uncompressed)
+                    take(&compressed)
+                    take(&localOffset)
+                }
+                extra += 4 + length
+            }
+            if flags & 0x8 != 0 {
+                try checkDescriptor(
+                    of: file, name: name, localOffset: localOffset, crc: crc, compressed: compressed,
+                    uncompressed: uncompressed, directoryOffset: directoryOffset)
+            }
+            at = next
+        }
+    }
+
+    private static func checkDescriptor(
+        of file: InputFile, name: String, localOffset: UInt64, crc: UInt32, compressed: UInt64,
+        uncompressed: UInt64, directoryOffset: Int64
+    ) throws(ArchiveRejection) {
+        let stated =
+            "the central directory says CRC \(hex(crc)), \(compressed) bytes compressed, \(uncompressed) uncompressed"
+        guard let local = Int64(exactly: localOffset), local < directoryOffset else { return }
+        let header: [UInt8]
+        do { header = try file.read(count: 30, at: local) } catch { throw .corrupt(error.description, member: name) }
+        // A missing or damaged local header is libarchive's to report.
+        guard header.count == 30, le32(header, 0) == 0x0403_4B50 else { return }
+        let dataStart = local + 30 + Int64(le16(header, 26)) + Int64(le16(header, 28))
+        guard let size = Int64(exactly: compressed), dataStart <= directoryOffset - size else {
+            throw .corrupt("its data runs into the zip's central directory: \(stated)", member: name)
+        }
+        let position = dataStart + size
+        let descriptor: [UInt8]
+        do {
+            descriptor = try file.read(count: Int(min(24, directoryOffset - position)), at: position)
+        } catch { throw .corrupt(error.description, member: name) }
+        var readings: [(crc: UInt32, compressed: UInt64, uncompressed: UInt64)] = []
+        for start in le32OrNil(descriptor, 0) == 0x0807_4B50 ? [4, 0] : [0] {
+            if start + 12 <= descriptor.count {
+                readings.append(
+                    (le32(descriptor, start), UInt64(le32(descriptor, start + 4)), UInt64(le32(descriptor, start + 8))))
+            }
+            if start + 20 <= descriptor.count {
+                readings.append((le32(descriptor, start), le64(descriptor, start + 4), le64(descriptor, start + 12)))
+            }
+        }
+        if readings.contains(where: { $0 == (crc, compressed, uncompressed) }) { return }
+        let found =
+            readings.first.map {
+                "its data descriptor says CRC \(hex($0.crc)), \($0.compressed) bytes compressed, \($0.uncompressed) uncompressed"
+            } ?? "its data descriptor is missing"
+        throw .corrupt("\(found), but \(stated)", member: name)
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    private static func le32OrNil(_ bytes: [UInt8], _ at: Int) -> UInt32? {
+        at + 4 <= bytes.count ? le32(bytes, at) : nil
     }
 
     private static func le16(_ bytes: [UInt8], _ at: Int) -> UInt16 {

@@ -73,7 +73,7 @@ public final class ArchiveReader {
     // MARK: - Formats
 
     private func readZip(_ url: URL, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
-        try ZipLayout.checkEnd(of: file, size: size)
+        try ZipLayout.check(file, size: size)
         let reader = try LibArchiveReader(zipAt: url)
         try readEntries(from: reader, visitor: visitor) {
             let dataStart = reader.position
