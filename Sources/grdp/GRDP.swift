@@ -33,6 +33,18 @@ struct GRDP: ParsableCommand {
         ]
     )
 
+    /// Accepted here only so that `grdp --config x` with no command gets the error below rather
+    /// than "unknown option"; with a command they are moved after it (`movingGlobalsAfterCommand`).
+    @OptionGroup var global: GlobalOptions
+
+    /// `grdp` with no command (also `grdp --config x`) is a bad command line (exit 64, CONTRACT
+    /// §7): a cron line missing its `run` must fail loudly, not print help and report success.
+    func run() throws {
+        throw ValidationError(
+            "Missing command: give one of run, validate, export, snapshots, diff, verify or generate "
+                + "(grdp --help describes them).")
+    }
+
     static func main() {
         MemoryRelease.mapLargeBlocks()
         // A closed pipe on stdout or stderr is an EPIPE to handle, not a signal that kills the

@@ -258,6 +258,24 @@ import Testing
         #expect(try fixture.grdp("export", "--snapshot", "v0009").status != 0)
     }
 
+    /// No command is a bad command line (64), told on stderr with the commands to choose from;
+    /// `--help` and `--version` still succeed. Nothing is written either way.
+    @Test func noCommandExits64AndHelpExits0() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        for arguments in [[], ["--config", "pipeline.yml"]] {
+            let bare = try fixture.grdp(arguments)
+            #expect(bare.status == 64, "\(arguments)")
+            #expect(bare.stdout.isEmpty)
+            #expect(bare.stderr.contains("Missing command") && bare.stderr.contains("validate"), "\(bare.stderr)")
+        }
+        let help = try fixture.grdp("--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("SUBCOMMANDS"))
+        #expect(try fixture.grdp("--version").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
+    }
+
     @Test func aSecondRunWhileTheLockIsHeldExits75AndReportsLocked() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
