@@ -490,6 +490,9 @@ import Testing
         /// ("journal", "whole" or nil), after checking that `run --force` (with the same years), in a
         /// copy of the outputs, gives the same content hash and counts.
         var warnings: [String] = []
+        // What the written years' sales rows were compared with: "rows read ahead" (while the kept
+        // ledger was read) or "the file"; nil when no copy was updated.
+        var comparedWith: String?
         func run(_ arguments: String...) throws -> (resumed: Bool, kept: String?) {
             let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments, environment: always)
             warnings = run.stderr.split(separator: "\n").filter { $0.contains("\"warning\"") }.map(String.init)
@@ -511,6 +514,11 @@ import Testing
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
             let saved = lines.first { $0["message"] as? String == "Revision ledger kept for the next run" }
+            comparedWith =
+                lines.first {
+                    ($0["message"] as? String)?.hasPrefix("Sales rows of the written years updated") == true
+                }?[
+                    "compared_with"] as? String
             return (
                 lines.contains { $0["message"] as? String == "Revision ledger resumed from the cache" },
                 saved?["as"] as? String
@@ -526,6 +534,8 @@ import Testing
             ],
             format: .zip, as: "2024-02-01_fix.zip")
         #expect(try run() == (true, "journal"))
+        // 2023 written: the year the new archive names, read ahead beside the kept ledger.
+        #expect(comparedWith == "rows read ahead")
         // Dated before every other archive: ranked first, its T2 is superseded as it arrives, and
         // the others' ranks move up by one. The base and the last night's journal are read back.
         try fixture.write(
@@ -543,7 +553,11 @@ import Testing
         #expect(superseded.first == [1])
         #expect(superseded.joined().reduce(0, +) == 2)
         // `run --year` over the same archives: nothing new to apply, nothing kept.
+        // Ranks moved: every year computed, 2024 found changed by its digest; the rows read
+        // ahead (2023 and 2024, the years the archive names) are not those of that year alone.
+        #expect(comparedWith == "the file")
         #expect(try run("--year", "2023") == (true, nil))
+        #expect(comparedWith == "the file")
 
         // A damaged journal: the base alone, the archives it does not hold applied again.
         var bytes = try Data(contentsOf: journal)

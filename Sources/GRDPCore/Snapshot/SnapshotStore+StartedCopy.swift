@@ -16,10 +16,18 @@ extension SnapshotStore {
         /// The copy: a temporary in the store's folder.
         let temporaryPath: String
         private let copying: OnAnotherThread<OutputWriteError?>
+        /// The source's sales rows of the years the publish will likely write, read ahead
+        /// (`SalesRowsUpdate.FileRows`; nil inside when that read failed: the diff then reads the
+        /// file itself, and reports what is wrong). Nil when none, or once handed over.
+        private var readingAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         private var taken = false
 
-        /// Creates the temporary and starts copying `source` into it.
-        init(source: URL, temporaryPath: String) throws(OutputWriteError) {
+        /// Creates the temporary and starts copying `source` into it; `readAhead`, rows of
+        /// `source` being read, goes with the copy to the publish.
+        init(
+            source: URL, temporaryPath: String, readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>? = nil
+        ) throws(OutputWriteError) {
+            readingAhead = readAhead
             try FileSystem.createEmptyFile(temporaryPath)
             self.source = source
             self.temporaryPath = temporaryPath
@@ -46,9 +54,18 @@ extension SnapshotStore {
             return temporaryPath
         }
 
-        /// Waits for the copy and removes the temporary, unless a publish took it over.
+        /// The rows read ahead, for the one thread that will wait for them; nil once taken or when
+        /// there are none.
+        func takeReadAhead() -> OnAnotherThread<SalesRowsUpdate.FileRows?>? {
+            defer { readingAhead = nil }
+            return readingAhead
+        }
+
+        /// Waits for the copy (and the rows read ahead, unless handed over) and removes the
+        /// temporary, unless a publish took it over.
         func discard() {
             _ = copying.wait()
+            _ = takeReadAhead()?.wait()
             if !taken {
                 taken = true
                 FileSystem.removeFile(temporaryPath)
@@ -59,9 +76,23 @@ extension SnapshotStore {
     /// Starts copying `latest` for a publish that will carry rows from it (`CarriedSales`); nil
     /// when that publish would not start from a copy (a file of an earlier layout, whose rows are
     /// carried one by one).
-    func startCopy(of latest: URL) throws(OutputWriteError) -> StartedCopy? {
-        guard SnapshotStore.hasCurrentSchema(latest) else { return nil }
-        try FileSystem.makeDirectories(folder.path)
-        return try StartedCopy(source: latest, temporaryPath: folder.path + "/" + FileSystem.temporaryName())
+    ///
+    /// `readAhead`, the latest file's sales rows being read for the publish's diff, goes with the
+    /// copy; with no copy made, it is waited for here.
+    func startCopy(
+        of latest: URL, readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>? = nil
+    ) throws(OutputWriteError) -> StartedCopy? {
+        guard SnapshotStore.hasCurrentSchema(latest) else {
+            _ = readAhead?.wait()
+            return nil
+        }
+        do {
+            try FileSystem.makeDirectories(folder.path)
+            return try StartedCopy(
+                source: latest, temporaryPath: folder.path + "/" + FileSystem.temporaryName(), readAhead: readAhead)
+        } catch {
+            _ = readAhead?.wait()
+            throw error
+        }
     }
 }

@@ -53,6 +53,8 @@ struct PublishDetails: Equatable {
     /// When the written years' sales rows were updated in a copy of the carried file: how many
     /// were deleted and inserted.
     var salesChanges: SalesRowsUpdate.Changes?
+    /// Whether that update compared with the carried file's rows read ahead (`FileRows`).
+    var salesReadAhead = false
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
 }
@@ -199,11 +201,21 @@ public struct SnapshotStore: Sendable {
         // from that file's (`SalesRowsUpdate`), and the content hash of the rows, taken from memory
         // (`ContentHash.computeMarking(of:)`; the file is read back only when it cannot be, and a
         // failure there is the insert's too, which reports it).
+        // From the started copy's rows read ahead when they are those of the written years of
+        // that very file (`SalesRowsUpdate.FileRows`); else read from the file as the merge goes.
         let salesRows = content.ecommerceSales
+        let readAhead = early?.takeReadAhead()
         let salesDiff = copied.map { copied in
             OnAnotherThread {
                 Result { () throws(SnapshotError) in
-                    try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path)
+                    if let fileRows = readAhead?.wait(), fileRows.years == copied.exceptYears,
+                        fileRows.path == copied.from.path
+                    {
+                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), true)
+                    }
+                    return (
+                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), false
+                    )
                 }
             }
         }
@@ -254,9 +266,10 @@ public struct SnapshotStore: Sendable {
                         try writer.execute("DELETE FROM \(table.name)")
                         continue
                     }
-                    if let diff = try salesDiff?.wait().get() {
+                    if let (found, readAhead) = try salesDiff?.wait().get(), let diff = found {
                         try SalesRowsUpdate.apply(diff, in: writer)
                         details.salesChanges = diff.changes
+                        details.salesReadAhead = readAhead
                         content.ecommerceSales = []
                     } else {
                         let years = CarriedSales.sqlList(copied.exceptYears)

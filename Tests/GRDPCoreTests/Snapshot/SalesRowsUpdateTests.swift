@@ -6,7 +6,8 @@ import Testing
 /// A nightly run or `run --year` that starts from a copy of the latest snapshot brings the
 /// written years' sales rows to the computed ones by deleting and inserting only the rows that
 /// differ (`SalesRowsUpdate`). The copy must then hold exactly the rows a full delete and insert
-/// gives, whatever their order; rows of another year change nothing.
+/// gives, whatever their order; rows of another year change nothing. Each test runs with the
+/// file's rows read as the merge goes and read ahead into memory.
 @Suite struct SalesRowsUpdateTests {
     /// The suite's folder (`TemporaryFolder`, removed with the suite).
     let folder: TemporaryFolder
@@ -43,10 +44,20 @@ import Testing
     }
 
     /// The difference of the file's rows of `years` from `rows`, then applied to the file.
-    private func update(_ path: String, to rows: [EcommerceSalesRow], years: Set<Int>) throws
+    /// How the diff gets the file's rows: read from the file as it merges, or read ahead into
+    /// memory first (`FileRows`, as a nightly run does while its kept ledger is read).
+    enum Reading: CaseIterable, Sendable { case file, ahead }
+
+    private func update(_ path: String, to rows: [EcommerceSalesRow], years: Set<Int>, reading: Reading) throws
         -> SalesRowsUpdate.Changes?
     {
-        guard let diff = try SalesRowsUpdate.diff(rows, years: years, from: path) else { return nil }
+        let found =
+            switch reading {
+            case .file: try SalesRowsUpdate.diff(rows, years: years, from: path)
+            case .ahead:
+                try SalesRowsUpdate.diff(rows, against: SalesRowsUpdate.FileRows.read(years: years, from: path))
+            }
+        guard let diff = found else { return nil }
         let database = try Database(path: path, mode: .create)
         defer { database.close() }
         try database.execute("BEGIN")
@@ -61,25 +72,27 @@ import Testing
         return try SnapshotContent(loadingFrom: database).ecommerceSales
     }
 
-    @Test func onlyTheChangedRowsAreDeletedAndInserted() throws {
+    @Test(arguments: Reading.allCases) func onlyTheChangedRowsAreDeletedAndInserted(reading: Reading) throws {
         let path = try file("copy.sqlite", holding: Self.sales(years: [2022, 2023, 2024]))
         // 2023: sellers 0, 7, …, 35 with 5 transactions (72 rows changed), seller 1 gone (12 rows),
         // seller 99 new (12 rows); 2024: no rows any more (480 gone); 2022 carried, untouched.
         var sellers = Array(0..<40).filter { $0 != 1 }
         sellers.append(99)
         let written = Self.sales(years: [2023], sellers: sellers) { $0 % 7 == 0 ? 5 : 1 }
-        let changes = try update(path, to: written, years: [2023, 2024])
+        let changes = try update(path, to: written, years: [2023, 2024], reading: reading)
         #expect(changes == SalesRowsUpdate.Changes(deleted: 72 + 12 + 480, inserted: 72 + 12))
         #expect(try salesRows(path) == Self.sales(years: [2022]) + written)
 
         // The same rows again: nothing to do.
-        #expect(try update(path, to: written, years: [2023]) == SalesRowsUpdate.Changes(deleted: 0, inserted: 0))
+        #expect(
+            try update(path, to: written, years: [2023], reading: reading)
+                == SalesRowsUpdate.Changes(deleted: 0, inserted: 0))
         #expect(try salesRows(path) == Self.sales(years: [2022]) + written)
     }
 
     /// Amounts compare as their stored text ("10" before "9"), and a row differing only in its
     /// last column (`counted`) is another row.
-    @Test func rowsDifferingInAmountTextOrTheFlagAreToldApart() throws {
+    @Test(arguments: Reading.allCases) func rowsDifferingInAmountTextOrTheFlagAreToldApart(reading: Reading) throws {
         var old = Self.sales(years: [2024], sellers: [3])
         old[0].netVND = SnapshotFixtures.decimal("9")
         var written = old
@@ -87,26 +100,64 @@ import Testing
         written[1].counted.toggle()
         written.sort { ContentHash.StoredRow.of($0) < ContentHash.StoredRow.of($1) }
         let path = try file("text.sqlite", holding: old)
-        #expect(try update(path, to: written, years: [2024]) == SalesRowsUpdate.Changes(deleted: 2, inserted: 2))
+        #expect(
+            try update(path, to: written, years: [2024], reading: reading)
+                == SalesRowsUpdate.Changes(deleted: 2, inserted: 2))
         #expect(try salesRows(path) == written)
     }
 
     /// Out of the table's order, rows are still brought to the computed ones: those the merge
     /// passes by are deleted and inserted again.
-    @Test func rowsOutOfOrderStillGiveTheComputedRows() throws {
+    @Test(arguments: Reading.allCases) func rowsOutOfOrderStillGiveTheComputedRows(reading: Reading) throws {
         let path = try file("reversed.sqlite", holding: Self.sales(years: [2023, 2024]))
         let written = Self.sales(years: [2024]) { $0 % 3 == 0 ? 2 : 1 }
-        let changes = try #require(try update(path, to: written.reversed(), years: [2024]))
+        let changes = try #require(try update(path, to: written.reversed(), years: [2024], reading: reading))
         #expect(changes.deleted == changes.inserted)
         #expect(changes.inserted >= 14 * 12)
         #expect(try salesRows(path) == Self.sales(years: [2023]) + written)
     }
 
-    @Test func rowsOfAYearNotWrittenChangeNothing() throws {
+    @Test(arguments: Reading.allCases) func rowsOfAYearNotWrittenChangeNothing(reading: Reading) throws {
         let original = Self.sales(years: [2023, 2024])
         let path = try file("refused.sqlite", holding: original)
-        #expect(try update(path, to: Self.sales(years: [2023]), years: [2024]) == nil)
+        #expect(try update(path, to: Self.sales(years: [2023]), years: [2024], reading: reading) == nil)
         #expect(try salesRows(path) == original)
+    }
+
+    /// The read-ahead rows compare with `memcmp` in the order SQLite's `ORDER BY` gives, whatever
+    /// the values: texts that are prefixes of others, bytes above 127 and zero bytes, negative
+    /// and large integers. Each decodes to the values stored.
+    @Test func encodedRowsSortAsSQLiteDoesAndDecodeToTheirValues() throws {
+        let path = root.appendingPathComponent("order.sqlite").path
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, c INTEGER NOT NULL) STRICT")
+        let texts = [
+            "", "a", "ab", "a\u{0}", "a\u{0}b", "b", "Đắk", "Dak", "z\u{7F}", "é", "0100109106", "0100109106-001",
+        ]
+        let integers: [Int64] = [.min, -1_000_000_000_000, -257, -256, -255, -2, -1, 0, 1, 255, 256, 2024, 1 << 40, .max]
+        let insert = try database.prepare("INSERT INTO t VALUES (?, ?, ?)")
+        for (index, text) in texts.enumerated() {
+            for integer in integers {
+                try insert.run([.integer(integer), .text(text), .integer(Int64(index) - 5)])
+            }
+        }
+        let rows = try SalesRowsUpdate.FileRows.read(
+            database.prepare("SELECT a, b, c FROM t ORDER BY 1, 2, 3"), columns: 3, years: [])
+        #expect(rows.count == texts.count * integers.count)
+        let select = try database.prepare("SELECT a, b, c FROM t ORDER BY 1, 2, 3")
+        var index = 0
+        while try select.step() {
+            #expect(rows.values(index) == [select.value(at: 0), select.value(at: 1), select.value(at: 2)])
+            if index > 0 {
+                let order = rows.withRow(index - 1) { earlier in
+                    rows.withRow(index) { ContentHash.StoredValue.compareBytes(earlier, $0) }
+                }
+                #expect(order < 0, "row \(index)")
+            }
+            index += 1
+        }
+        #expect(index == rows.count)
     }
 }
 
