@@ -51,6 +51,15 @@ struct GRDP: ParsableCommand {
         // process: a nightly run whose log reader went away still finishes, and `export` into a
         // pipe whose reader stopped exits 73 (see `fail`).
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (`ulimit -f`) is a write that fails (EFBIG: exit 73, with a report),
+        // not a signal that kills the run before it can say why.
+        signal(SIGXFSZ, SIG_IGN)
+        // Started with standard input, output or error closed (`2>&-`), the first file opened
+        // would take its number, and log lines would go into it (the run lock's file): each
+        // closed one is opened on /dev/null first.
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 {
+            _ = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+        }
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.
         let arguments = GlobalOptions.movingGlobalsAfterCommand(

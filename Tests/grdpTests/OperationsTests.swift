@@ -222,6 +222,25 @@ import Testing
         try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(".snapshot-sequence"))
         #expect(try fixture.grdp("run", "--force").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0007.sqlite"])
+
+        // The number is recorded before the file takes it: when it cannot be, nothing is
+        // published (exit 73, naming the file), and a number recorded is never used again even
+        // when its publish failed after (here: a folder where the snapshot file must go).
+        let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
+        try FileManager.default.removeItem(at: sequence)
+        try FileManager.default.createDirectory(at: sequence, withIntermediateDirectories: false)
+        let unrecorded = try fixture.grdp("run", "--force")
+        #expect(unrecorded.status == 73, "\(unrecorded.stderr)")
+        #expect(unrecorded.stderr.contains(".snapshot-sequence"), "\(unrecorded.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0007.sqlite"])
+        try FileManager.default.removeItem(at: sequence)
+        let blocked = fixture.snapshots.appendingPathComponent("grdp-v0008.sqlite")
+        try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: false)
+        #expect(try fixture.grdp("run", "--force").status != 0)
+        try FileManager.default.removeItem(at: blocked)
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "8\n")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0009.sqlite"])
     }
 
     @Test func snapshotsListsVersionsWithCommandYearsAndLatestShare() throws {

@@ -159,6 +159,87 @@ import Testing
         for url in leftovers { #expect(!FileManager.default.fileExists(atPath: url.path)) }
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
     }
+
+    /// A report's temporary left by a run killed as it published its report is removed by a later
+    /// run once an hour old; a fresh one may be the report of a run that found the lock taken and
+    /// is being written right now, and stays.
+    @Test func reportTemporariesAnHourOldAreRemoved() throws {
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        let old = fixture.reports.appendingPathComponent(".grdp-0123456789abcdef.tmp")
+        let fresh = fixture.reports.appendingPathComponent(".grdp-fedcba9876543210.tmp")
+        try Data("{\"outcome\": \"snapshot\"".utf8).write(to: old)
+        try Data("{\"outcome\": \"locked\"".utf8).write(to: fresh)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: old.path)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+        #expect(run.stderr.contains("reports/.grdp-0123456789abcdef.tmp"), "\(run.stderr)")
+    }
+
+    /// The exit status of `grdp` started by a shell `command` (`"$0"` is the binary) in the
+    /// fixture's folder, with every signal's action the default one and none blocked (a test
+    /// runner may ignore or block SIGXFSZ, and both last across exec), stdout and stderr on /dev/null;
+    /// 128 + the signal when one killed it.
+    static func viaShell(_ command: String, in fixture: Fixture) throws -> Int32 {
+        let script = "cd \"$1\" && " + command
+        let arguments = ["/bin/sh", "-c", script, Execution.binary.path, fixture.root.path]
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Nor blocked: a blocked SIGXFSZ only makes the write fail, as an ignored one does.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// Under a file-size limit (`ulimit -f`) too small for the snapshot, the run is not killed by
+    /// SIGXFSZ without a word: the write fails, the run exits 73 with a report, the latest stays.
+    @Test func aFileSizeLimitExits73WithAReport() throws {
+        guard let (fixture, before) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        let reports = try fixture.reportsWritten().count
+        // 8 blocks (4 KiB in dash's 512-byte blocks, 8 KiB in bash's): less than any snapshot.
+        let status = try Self.viaShell("ulimit -f 8 && exec \"$0\" run --force", in: fixture)
+        #expect(status == 73)
+        let written = try fixture.reportsWritten()
+        #expect(written.count == reports + 1)
+        #expect(written.last?["outcome"] as? String == "failed")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
+        #expect(try fixture.grdp("run").status == 0)
+    }
+
+    /// Started with standard error closed, the run does not write its log into the first file it
+    /// opens (the run lock's), which would take descriptor 2.
+    @Test func aClosedStandardErrorLeavesTheLockFileEmpty() throws {
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        #expect(try Self.viaShell("exec \"$0\" run --verbose --force 2>&-", in: fixture) == 0)
+        let lock = try Data(contentsOf: fixture.outputs.appendingPathComponent(".lock"))
+        #expect(lock.isEmpty, "\(String(decoding: lock, as: UTF8.self))")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
 }
 
 /// Exports that could not be written after a snapshot was published, and their leftovers.

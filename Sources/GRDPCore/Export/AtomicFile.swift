@@ -61,7 +61,9 @@ public enum AtomicFile {
     }
 
     /// Removes `.grdp-*.tmp` leftovers of an interrupted write in `folder`; returns their names.
-    public static func removeLeftoverTemporaries(in folder: URL) throws -> [String] {
-        try SnapshotStore(folder: folder).removeLeftoverTemporaries()
+    /// With `olderThan`, only those not modified for that many seconds: a folder that processes
+    /// not holding the run lock also write to (the reports of runs that found it taken).
+    public static func removeLeftoverTemporaries(in folder: URL, olderThan seconds: Double? = nil) throws -> [String] {
+        try SnapshotStore(folder: folder).removeLeftoverTemporaries(olderThan: seconds)
     }
 }

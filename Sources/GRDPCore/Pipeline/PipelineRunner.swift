@@ -132,6 +132,10 @@ public struct PipelineRunner {
         var removed = try store.removeLeftoverTemporaries()
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.outputs.folder)
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
+        // Runs that find the lock taken write their reports without it: only leftovers an hour old.
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.reportsFolder, olderThan: 3600).map {
+            "reports/\($0)"
+        }
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
         removed += try AtomicFile.removeLeftoverTemporaries(in: archiveCache.folder).map { "cache/archives/\($0)" }
         if !removed.isEmpty {

@@ -128,11 +128,18 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Removes `.grdp-*.tmp` files (and their `-journal`) left by an interrupted run; returns their names.
-    public func removeLeftoverTemporaries() throws -> [String] {
+    public func removeLeftoverTemporaries(olderThan seconds: Double? = nil) throws -> [String] {
         guard let names = try FileSystem.directoryEntries(folder.path) else { return [] }
         var removed: [String] = []
+        let now = Date().timeIntervalSince1970
         for name in names.sorted() where FileSystem.isTemporaryName(name) {
             let path = folder.path + "/" + name
+            if let seconds {
+                var status = stat()
+                guard stat(path, &status) == 0,
+                    now - (Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9) > seconds
+                else { continue }
+            }
             if unlink(path) != 0 && errno != ENOENT {
                 throw OutputWriteError(path: path, operation: "remove leftover temporary file", errno: errno)
             }
@@ -322,6 +329,9 @@ public struct SnapshotStore: Sendable {
         }
 
         let finalPath = url(for: meta.version).path
+        // The number is recorded as used before the file takes it: a run that dies or fails from
+        // here on leaves a gap, never a number that a later run could use again (CONTRACT §6).
+        try AtomicFile.write("\(meta.version)\n", to: sequenceURL)
         // Published snapshots are immutable: read-only for everyone, so that no tool opens one
         // for writing by accident (the sqlite3 shell, for one, then opens it read-only).
         if chmod(temporaryPath, 0o444) != 0 {
@@ -347,14 +357,13 @@ public struct SnapshotStore: Sendable {
             FileSystem.removeFile(finalPath)
             throw error
         }
-        // Only a guard against a number used twice: the file itself is published.
-        try? AtomicFile.write("\(meta.version)\n", to: sequenceURL)
         return (.published(meta), details)
     }
 
-    /// `<outputs>/.snapshot-sequence`: the highest version published here, so that a number is
-    /// never used twice (CONTRACT §6), also after the latest file was deleted by hand. The next
-    /// version is one past both it and the highest file's.
+    /// `<outputs>/.snapshot-sequence`: the highest version published or about to be (written
+    /// before the file is renamed into place), so that a number is never used twice (CONTRACT §6),
+    /// also after the latest file was deleted by hand. The next version is one past both it and
+    /// the highest file's.
     var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
 
     /// The version `sequenceURL` records; 0 when it is missing or unreadable.
