@@ -19,9 +19,30 @@ struct SnapshotsCommand: ParsableCommand {
         let versions = try store.versions()
         var rows: [JSONValue] = []
         var table = [["version", "created_at", "years", "latest share", "status", "command"]]
+        // A damaged snapshot is listed as such, after the others are: the list is what tells the
+        // operator which one to look at (`grdp verify`).
+        var damaged: [SnapshotError] = []
         for version in versions {
-            let file = try store.open(version: version)
-            let indicators = try file.loadIndicators()
+            let file: SnapshotFile
+            let indicators: [IndicatorRow]
+            do {
+                file = try store.open(version: version)
+                do {
+                    indicators = try file.loadIndicators()
+                } catch {
+                    throw SnapshotStore.damaged(version, error)
+                }
+            } catch let error as SnapshotError where error.code == .damagedSnapshot {
+                damaged.append(error)
+                let isLatest = version == versions.last
+                rows.append(
+                    .object([
+                        ("version", .string(SnapshotMeta.label(version))), ("damaged", .string(error.message)),
+                        ("is_latest", .bool(isLatest)),
+                    ]))
+                table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", "damaged", ""])
+                continue
+            }
             let years = indicators.map(\.year)
             let latest = indicators.last { $0.sharePct != nil }
             let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
@@ -50,6 +71,10 @@ struct SnapshotsCommand: ParsableCommand {
             try emit(
                 Self.aligned(table).joined(separator: "\n")
                     + "\n* latest. Shares are of the latest year with a GRDP row; status against its target.\n")
+        }
+        if !damaged.isEmpty {
+            for error in damaged { StandardStream.error.writeIgnoringErrors("Error: \(error)\n") }
+            throw ExitCode(65)
         }
     }
 

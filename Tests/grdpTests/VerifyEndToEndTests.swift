@@ -68,4 +68,77 @@ import Testing
         #expect(one.status == 65)
         #expect(try fixture.grdp("verify", "v0002").status == 0)
     }
+
+    /// A latest snapshot whose bytes changed since it was published (a value edited, bit rot that
+    /// SQLite still reads) is not trusted: the nightly run with nothing new does not call it up to
+    /// date nor rewrite the exports from it, and no run copies its rows. It says so and publishes the
+    /// next version from the returns, which `verify` passes, with the figures of before.
+    @Test func aLatestSnapshotChangedSinceItWasPublishedIsNotTrusted() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exported = try fixture.grdp("export").stdout
+        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        var bytes = Array(try Data(contentsOf: url))
+        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
+        try Data(bytes).write(to: url)
+        #expect(try fixture.grdp("verify", "v0001").status == 65)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("not the file published"), "\(run.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(try fixture.grdp("verify", "v0002").status == 0)
+        #expect(try fixture.grdp("export").stdout == exported.replacingOccurrences(of: "v0001", with: "v0002"))
+        // v0002 is intact: the next night is up to date without reading anything.
+        #expect(try fixture.grdp("run").status == 0)
+        let last = try #require(try fixture.reportsWritten().last)
+        #expect(last["outcome"] as? String == "up-to-date")
+        #expect(last["inputs_unchanged_since"] as? String == "v0002")
+    }
+
+    /// A latest snapshot that SQLite cannot read any more (damaged on disk, or overwritten) does
+    /// not stop the nightly run for good: it is named in a warning, left as it is, and the run
+    /// publishes the next version from the returns (exit 0). `run --year`, which needs its other
+    /// years, fails with 65 naming it, as do `export` and `snapshots`, which still lists the others.
+    @Test func anUnreadableLatestSnapshotIsNamedAndTheNextRunPublishes() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        func damage(_ version: String) throws {
+            let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+            var bytes = Array(try Data(contentsOf: url))
+            bytes[16] ^= 0x01  // the page size: SQLite can no longer read the file
+            try Data(bytes).write(to: url)
+        }
+        try damage("v0002")
+
+        let year = try fixture.grdp("run", "--year", "2023")
+        #expect(year.status == 65, "\(year.stderr)")
+        #expect(year.stderr.contains("v0002") && year.stderr.contains("damaged"), "\(year.stderr)")
+        #expect(try fixture.grdp("export", "--snapshot", "v0002").status == 65)
+        let listed = try fixture.grdp("snapshots")
+        #expect(listed.status == 65)
+        #expect(listed.stdout.contains("v0001") && listed.stdout.contains("damaged"), "\(listed.stdout)")
+        #expect(listed.stderr.contains("v0002"), "\(listed.stderr)")
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Latest snapshot cannot be read"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite", "grdp-v0003.sqlite"])
+        #expect(try fixture.grdp("verify", "v0003").status == 0)
+        #expect(try fixture.grdp("verify", "v0002").status == 65)
+        // The same figures as before the damage, and the next night is up to date again.
+        let hashes = try fixture.reportsWritten().compactMap { $0["content_sha256"] as? String }
+        #expect(Set(hashes).count == 1, "\(hashes)")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try fixture.grdp("export").status == 0)
+    }
 }

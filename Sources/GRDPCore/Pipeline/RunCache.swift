@@ -30,6 +30,10 @@ struct RunCache: Codable {
     /// before they were kept): the next run that copies the earlier years' rows from that file
     /// hashes only the rows from its first changed year on.
     var contentMarks: ContentHash.Marks?
+    /// The SHA-256 of that snapshot's file as published (absent in files written before it was
+    /// kept). A published file is never written again: one whose bytes differ was damaged or
+    /// edited, and is not trusted for anything (`PipelineRunner.LatestCheck`).
+    var snapshotFileSHA256: String?
 
     /// Whether `latest` is the snapshot this file was written with: the same version and content
     /// hash (a snapshot published since, or the file replaced, is not).

@@ -1,5 +1,5 @@
-import Glibc
 import Foundation
+import Glibc
 
 /// The run report of CONTRACT §8, built up while the run goes.
 struct RunReport {
@@ -49,9 +49,13 @@ struct RunReport {
         members.append(("started_at", .string(startedAt.iso8601Microseconds)))
         members.append(("finished_at", finishedAt.map { .string($0.iso8601Microseconds) } ?? .null))
         members.append(
-            ("stages", .object(["unpack", "normalize", "compute", "snapshot"].compactMap { name in
-                stages[name].map { (name, JSONValue.seconds($0)) }
-            })))
+            (
+                "stages",
+                .object(
+                    ["unpack", "normalize", "compute", "snapshot"].compactMap { name in
+                        stages[name].map { (name, JSONValue.seconds($0)) }
+                    })
+            ))
         if let inputsUnchangedSince {
             members.append(("inputs_unchanged_since", .string(SnapshotMeta.label(inputsUnchangedSince))))
         }
@@ -115,9 +119,10 @@ struct RunReport {
             ("rows_quarantined", .int(member.rowsQuarantined)),
             (
                 "quarantined_by_reason",
-                .object(member.quarantinedByReason.sorted { $0.key.rawValue < $1.key.rawValue }.map {
-                    ($0.key.rawValue, .int($0.value))
-                })
+                .object(
+                    member.quarantinedByReason.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                        ($0.key.rawValue, .int($0.value))
+                    })
             ),
             (
                 "excluded_by_reason",
@@ -125,12 +130,13 @@ struct RunReport {
             ),
             (
                 "first_quarantined",
-                .array(member.quarantine.prefix(firstQuarantinedLimit).map { entry in
-                    .object([
-                        ("line", .int(entry.location.line)), ("reason", .string(entry.reason.rawValue)),
-                        ("detail", .string(entry.detail)),
-                    ])
-                })
+                .array(
+                    member.quarantine.prefix(firstQuarantinedLimit).map { entry in
+                        .object([
+                            ("line", .int(entry.location.line)), ("reason", .string(entry.reason.rawValue)),
+                            ("detail", .string(entry.detail)),
+                        ])
+                    })
             ),
         ]
         return .object(fields)
@@ -151,13 +157,16 @@ struct RunReport {
                 + "\(superseded) superseded, \(excluded) excluded")
         let cached = archives.filter(\.fromCache).count
         if cached > 0 && inputsUnchangedSince == nil {
-            lines.append("\(cached) of \(archives.count) archive(s) unchanged since an earlier run: taken from the cache, not decompressed.")
+            lines.append(
+                "\(cached) of \(archives.count) archive(s) unchanged since an earlier run: taken from the cache, not decompressed."
+            )
         }
         for archive in archives where archive.status == .rejected {
             let rejection = archive.rejection
             let member = rejection?.member.map { ": member '\($0)'" } ?? ""
             lines.append(
-                "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]")
+                "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]"
+            )
         }
         switch outcome {
         case .snapshot:
@@ -210,7 +219,12 @@ public enum ExitCodes {
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
         case let error as ReturnsScanError: error.kind == .missingFolder ? 66 : 70
-        case let error as SnapshotError: error.code == .missingSnapshot ? 66 : 70
+        case let error as SnapshotError:
+            switch error.code {
+            case .missingSnapshot: 66
+            case .damagedSnapshot: 65
+            default: 70
+            }
         default: 70
         }
     }

@@ -17,6 +17,9 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         public static let sqlite = Code("sqlite")
         /// The file opened but is not a well-formed grdp snapshot (missing meta, wrong schema).
         public static let invalidSnapshot = Code("invalid-snapshot")
+        /// A published snapshot file cannot be read: damaged on disk or edited (exit 65, as
+        /// `verify` finding it so).
+        public static let damagedSnapshot = Code("damaged-snapshot")
         /// A figure cannot be stored exactly in its column (a bug in the stage that produced it).
         public static let unrepresentableValue = Code("unrepresentable-value")
         /// The snapshots folder exists but cannot be listed.

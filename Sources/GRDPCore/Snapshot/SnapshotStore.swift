@@ -439,7 +439,21 @@ public struct SnapshotStore: Sendable {
                 code: .missingSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
         }
-        return try SnapshotFile(url: url)
+        do {
+            return try SnapshotFile(url: url)
+        } catch {
+            throw SnapshotStore.damaged(version, error)
+        }
+    }
+
+    /// A published file that cannot be read: it was written whole, checked and made read-only, so
+    /// it was damaged or edited since.
+    public static func damaged(_ version: Int, _ error: SnapshotError) -> SnapshotError {
+        SnapshotError(
+            code: .damagedSnapshot,
+            message: "snapshot \(SnapshotMeta.label(version)) cannot be read, it is damaged (grdp verify "
+                + "\(SnapshotMeta.label(version)) tells more): \(error.message)",
+            path: error.path, sql: error.sql, sqliteCode: error.sqliteCode, systemErrno: error.systemErrno)
     }
 
     /// Every check of `grdp verify` on one version. Throws only when the version does not exist
