@@ -508,7 +508,7 @@ public struct PipelineRunner {
             logger.info("Snapshot published", metadata: ["snapshot": "\(SnapshotMeta.label(meta.version))"])
             // For the next run, which trusts this file only while it is these bytes; beside the exports.
             let published = store.url(for: meta.version)
-            publishedDigest = OnAnotherThread { try? FileDigest.sha256(of: published).hex }
+            publishedDigest = OnAnotherThread { RunCache.fileChecksum(published) }
             report.exports = try writeExports(content: content, meta: meta)
             report.prunedSnapshots = try prune(store)
         }
@@ -539,11 +539,11 @@ public struct PipelineRunner {
             // The file's digest, when this run published it, or found it intact.
             let fileDigest =
                 publishedDigest?.wait()
-                ?? (latestCheck?.isIntact(version: version) == true ? lastRun?.snapshotFileSHA256 : nil)
+                ?? (latestCheck?.isIntact(version: version) == true ? lastRun?.snapshotFileChecksum : nil)
             let cache = RunCache(
                 fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
                 ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
-                snapshotFileSHA256: fileDigest)
+                snapshotFileChecksum: fileDigest)
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {
@@ -643,21 +643,21 @@ public struct PipelineRunner {
     }
 
     /// Whether the latest snapshot's file is still the one published, when `last-run.json` recorded
-    /// its SHA-256: hashed on another thread from the start of the run (~0.1 s for the 150 MB of
-    /// 10 M transactions' snapshot), waited for when the answer is needed.
+    /// its checksum (`RunCache.fileChecksum`): computed on another thread from the start of the
+    /// run, waited for when the answer is needed.
     final class LatestCheck {
         let version: Int
         private let recorded: String
         private let hashing: OnAnotherThread<String?>
 
         init?(lastRun: RunCache?, store: SnapshotStore) {
-            guard let lastRun, let recorded = lastRun.snapshotFileSHA256,
+            guard let lastRun, let recorded = lastRun.snapshotFileChecksum,
                 let version = try? store.versions().last, version == lastRun.snapshotVersion
             else { return nil }
             self.version = version
             self.recorded = recorded
             let url = store.url(for: version)
-            hashing = OnAnotherThread { try? FileDigest.sha256(of: url).hex }
+            hashing = OnAnotherThread { RunCache.fileChecksum(url) }
         }
 
         /// False when `version` is the file hashed and its bytes are not those recorded.
@@ -683,7 +683,7 @@ public struct PipelineRunner {
             if let check, !check.isIntact(version: version) {
                 throw SnapshotError(
                     code: .damagedSnapshot,
-                    message: "snapshot \(SnapshotMeta.label(version)) is not the file published: its SHA-256 is not "
+                    message: "snapshot \(SnapshotMeta.label(version)) is not the file published: its checksum is not "
                         + "the one recorded when it was written (damaged on disk, or edited; grdp verify "
                         + "\(SnapshotMeta.label(version)) tells more)",
                     path: latest.url.path)
