@@ -98,6 +98,23 @@ import Testing
         let last = try #require(try fixture.reportsWritten().last)
         #expect(last["outcome"] as? String == "up-to-date")
         #expect(last["inputs_unchanged_since"] as? String == "v0002")
+
+        // A snapshot `run --year` published is checked too: edited, the next `run --year` (which
+        // would carry its other years) refuses it (65), and a full run publishes past it.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
+        #expect(try fixture.grdp("run", "--year", "2023").status == 0)
+        #expect(try fixture.snapshotFiles().last == "grdp-v0003.sqlite")
+        let third = fixture.snapshots.appendingPathComponent("grdp-v0003.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: third.path)
+        bytes = Array(try Data(contentsOf: third))
+        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
+        try Data(bytes).write(to: third)
+        let year = try fixture.grdp("run", "--year", "2023")
+        #expect(year.status == 65, "\(year.stderr)")
+        #expect(year.stderr.contains("not the file published"), "\(year.stderr)")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles().last == "grdp-v0004.sqlite")
+        #expect(try fixture.grdp("verify", "v0004").status == 0)
     }
 
     /// A latest snapshot that SQLite cannot read any more (damaged on disk, or overwritten) does

@@ -148,7 +148,7 @@ public struct PipelineRunner {
         // digest: the run trusts that file (copies its rows, resumes its content hash, says it is
         // up to date) only when it is still the file published (`LatestCheck`).
         let lastRun = RunCache.load(from: config.cacheFolder)
-        let latestCheck = LatestCheck(lastRun: lastRun, store: store)
+        let latestCheck = LatestCheck(recorded: RunCache.Published.load(from: config.cacheFolder), store: store)
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
@@ -523,6 +523,18 @@ public struct PipelineRunner {
                 "Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
         }
 
+        // The file just published as it is, for the next run to check the latest against.
+        if let version = report.snapshot, let checksum = publishedDigest?.wait() {
+            do {
+                try RunCache.Published.record(
+                    checksum, version: version, existing: Set(try store.versions()), in: config.cacheFolder)
+            } catch {
+                logger.warning(
+                    "Checksum of the published snapshot not recorded: the next run cannot check the file",
+                    metadata: ["error": "\(error)"])
+            }
+        }
+
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
         if options.years == nil, let fingerprint, let version = report.snapshot, let hash = report.contentSHA256 {
@@ -536,14 +548,9 @@ public struct PipelineRunner {
                     $0.summarized(keepingFirst: RunReport.firstQuarantinedLimit)
                 }
             }
-            // The file's digest, when this run published it, or found it intact.
-            let fileDigest =
-                publishedDigest?.wait()
-                ?? (latestCheck?.isIntact(version: version) == true ? lastRun?.snapshotFileChecksum : nil)
             let cache = RunCache(
                 fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
-                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
-                snapshotFileChecksum: fileDigest)
+                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash))
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {
@@ -642,18 +649,16 @@ public struct PipelineRunner {
         return true
     }
 
-    /// Whether the latest snapshot's file is still the one published, when `last-run.json` recorded
-    /// its checksum (`RunCache.fileChecksum`): computed on another thread from the start of the
-    /// run, waited for when the answer is needed.
+    /// Whether the latest snapshot's file is still the one published, when its checksum was
+    /// recorded (`RunCache.Published`): computed on another thread from the start of the run,
+    /// waited for when the answer is needed.
     final class LatestCheck {
         let version: Int
         private let recorded: String
         private let hashing: OnAnotherThread<String?>
 
-        init?(lastRun: RunCache?, store: SnapshotStore) {
-            guard let lastRun, let recorded = lastRun.snapshotFileChecksum,
-                let version = try? store.versions().last, version == lastRun.snapshotVersion
-            else { return nil }
+        init?(recorded checksums: [Int: String], store: SnapshotStore) {
+            guard let version = try? store.versions().last, let recorded = checksums[version] else { return nil }
             self.version = version
             self.recorded = recorded
             let url = store.url(for: version)

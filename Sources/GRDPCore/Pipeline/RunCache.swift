@@ -30,10 +30,36 @@ struct RunCache: Codable {
     /// before they were kept): the next run that copies the earlier years' rows from that file
     /// hashes only the rows from its first changed year on.
     var contentMarks: ContentHash.Marks?
-    /// A checksum of that snapshot's file as published (`fileChecksum`; absent in files written
-    /// before it was kept). A published file is never written again: one whose bytes differ was
-    /// damaged or edited, and is not trusted for anything (`PipelineRunner.LatestCheck`).
-    var snapshotFileChecksum: String?
+
+    /// `<outputs>/cache/published.json`: a checksum (`fileChecksum`) of each snapshot file as this
+    /// grdp published it, full run or `run --year`, by version. A published file is never written
+    /// again: a latest whose bytes differ was damaged or edited, and is not trusted for anything
+    /// (`PipelineRunner.LatestCheck`). Only the versions still in the snapshots folder are kept.
+    /// Missing or unreadable, no file is checked, as before it existed.
+    enum Published {
+        static let fileName = "published.json"
+
+        static func load(from folder: URL) -> [Int: String] {
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(fileName)),
+                let table = try? JSONDecoder().decode([String: String].self, from: data)
+            else { return [:] }
+            return Dictionary(uniqueKeysWithValues: table.compactMap { key, value in Int(key).map { ($0, value) } })
+        }
+
+        /// Records `checksum` for `version`, keeping only the versions in `existing`.
+        static func record(
+            _ checksum: String, version: Int, existing: Set<Int>, in folder: URL
+        ) throws(OutputWriteError) {
+            var table = load(from: folder).filter { existing.contains($0.key) }
+            table[version] = checksum
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data =
+                (try? encoder.encode(Dictionary(uniqueKeysWithValues: table.map { (String($0.key), $0.value) })))
+                ?? Data()
+            try AtomicFile.write(data, to: folder.appendingPathComponent(fileName))
+        }
+    }
 
     /// The size and a 64-bit checksum of every byte of the file at `url` (`WordChecksum`, read 1 MiB
     /// at a time: ~50 ms for the 150 MB snapshot of 10 M transactions, where SHA-256 took ~0.15 s,
