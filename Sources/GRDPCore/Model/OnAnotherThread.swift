@@ -22,7 +22,9 @@ final class OnAnotherThread<Value: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
-    /// The value, once computed; any number of calls, from the thread that started it.
+    /// The value, once computed; any number of calls, from one thread: the one that started it,
+    /// or the one it was handed to (the rows a nightly run reads ahead are waited for by the
+    /// snapshot's diff thread).
     func wait() -> Value {
         if !waited {
             done.wait()
