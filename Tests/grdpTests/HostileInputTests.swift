@@ -135,6 +135,23 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// Zip writers that set flag bit 3 (sizes after the data) but write no data descriptor (zip-rs
+    /// for directories, some streaming PHP writers for files): nothing in such an archive is wrong,
+    /// libarchive reads it, and the descriptor check must not reject it. Also a descriptor without
+    /// its signature, which the format allows.
+    @Test(arguments: [ZipDescriptor.none, .unsigned])
+    func zipsWithBit3AndNoSignedDescriptorAreRead(_ descriptor: ZipDescriptor) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let entries = [(path: "returns/", data: [UInt8]())] + Fixture.firstReturn.map { ($0.path, $0.data) }
+        try Data(StoredZip.bytes(entries, descriptor: descriptor)).write(
+            to: fixture.returns.appendingPathComponent("2024-01-10_returns.zip"))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
+    }
+
     // MARK: - Row level: quarantined with exact lines, the run succeeds
 
     @Test(arguments: HostileRows.all)
@@ -619,4 +636,44 @@ struct HostileRows: Sendable, CustomTestStringConvertible {
             "T1,2023-06-01,5,completed,\"market\nplace\r\n\"\n\n   \nT2,2023-06-01,x,completed,web\r\nT3,2023-06-01,5\n",
             accepted: 2, [(8, "type-error"), (9, "field-count")]),
     ]
+}
+
+enum ZipDescriptor: Sendable { case none, unsigned }
+
+/// A zip of stored (uncompressed) entries, each with flag bit 3, written byte by byte: the forms of
+/// data descriptor that ArchiveWriter (libarchive) never writes.
+enum StoredZip {
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    static func bytes(_ entries: [(path: String, data: [UInt8])], descriptor: ZipDescriptor) -> [UInt8] {
+        func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        var file: [UInt8] = []
+        var central: [UInt8] = []
+        for entry in entries {
+            let name = Array(entry.path.utf8)
+            let crc = crc32(entry.data)
+            let size = UInt32(entry.data.count)
+            let offset = UInt32(file.count)
+            // Local header: version 20, flag bit 3, method 0 (stored), the sizes given here too.
+            file += le32(0x0403_4B50) + le16(20) + le16(0x8) + le16(0) + le16(0) + le16(0x21)
+            file += le32(crc) + le32(size) + le32(size) + le16(name.count) + le16(0) + name + entry.data
+            if descriptor == .unsigned { file += le32(crc) + le32(size) + le32(size) }
+            central += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0x8) + le16(0) + le16(0) + le16(0x21)
+            central += le32(crc) + le32(size) + le32(size) + le16(name.count) + le16(0) + le16(0)
+            central += le16(0) + le16(0) + le32(entry.path.hasSuffix("/") ? 0x10 : 0) + le32(offset) + name
+        }
+        let directoryOffset = UInt32(file.count)
+        file += central
+        file += le32(0x0605_4B50) + le16(0) + le16(0) + le16(entries.count) + le16(entries.count)
+        file += le32(UInt32(central.count)) + le32(directoryOffset) + le16(0)
+        return file
+    }
 }

@@ -141,10 +141,13 @@ enum ZipLayout {
     }
 
     /// Each entry of the central directory with flag bit 3: its data descriptor (after its
-    /// compressed data: an optional signature, the CRC-32, then both sizes in 4 bytes, or 8 for
+    /// compressed data: the signature PK 7 8, the CRC-32, then both sizes in 4 bytes, or 8 for
     /// zip64) must give the central directory's CRC and sizes. Every reading the format allows
-    /// (with or without the signature, 4- or 8-byte sizes) is tried: only a descriptor that none
-    /// of them makes agree rejects the archive. Entries are otherwise left to libarchive.
+    /// (4- or 8-byte sizes; a CRC equal to the signature) is tried: only a descriptor that none of
+    /// them makes agree rejects the archive. Bytes there without the signature (a descriptor
+    /// without one, which the format allows, or none at all, which some writers do) are not
+    /// judged. Entries are otherwise left to libarchive, which checks the data against the
+    /// central directory.
     private static func checkDataDescriptors(of file: InputFile, directoryOffset: Int64, directorySize: Int)
         throws(ArchiveRejection)
     {
@@ -215,8 +218,13 @@ enum ZipLayout {
         do {
             descriptor = try file.read(count: Int(min(24, directoryOffset - position)), at: position)
         } catch { throw .corrupt(error.description, member: name) }
+        // Only a descriptor with its signature is told from what may follow instead: some writers
+        // set bit 3 and write none (the next local header, or the central directory, follows the
+        // data), and those bytes are libarchive's to judge, as the data is.
+        guard le32OrNil(descriptor, 0) == 0x0807_4B50 else { return }
         var readings: [(crc: UInt32, compressed: UInt64, uncompressed: UInt64)] = []
-        for start in le32OrNil(descriptor, 0) == 0x0807_4B50 ? [4, 0] : [0] {
+        // With the signature, or without it and a CRC that happens to equal the signature.
+        for start in [4, 0] {
             if start + 12 <= descriptor.count {
                 readings.append(
                     (le32(descriptor, start), UInt64(le32(descriptor, start + 4)), UInt64(le32(descriptor, start + 8))))
@@ -229,7 +237,7 @@ enum ZipLayout {
         let found =
             readings.first.map {
                 "its data descriptor says CRC \(hex($0.crc)), \($0.compressed) bytes compressed, \($0.uncompressed) uncompressed"
-            } ?? "its data descriptor is missing"
+            } ?? "its data descriptor is cut short"
         throw .corrupt("\(found), but \(stated)", member: name)
     }
 
