@@ -223,24 +223,30 @@ import Testing
         #expect(try fixture.grdp("run", "--force").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0007.sqlite"])
 
-        // The number is recorded before the file takes it: when it cannot be, nothing is
-        // published (exit 73, naming the file), and a number recorded is never used again even
-        // when its publish failed after (here: a folder where the snapshot file must go).
+        // A run that writes no snapshot uses no number (CONTRACT §6): here the publish fails at
+        // its rename (a folder where the file must go), and the next run takes that number.
         let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
-        try FileManager.default.removeItem(at: sequence)
-        try FileManager.default.createDirectory(at: sequence, withIntermediateDirectories: false)
-        let unrecorded = try fixture.grdp("run", "--force")
-        #expect(unrecorded.status == 73, "\(unrecorded.stderr)")
-        #expect(unrecorded.stderr.contains(".snapshot-sequence"), "\(unrecorded.stderr)")
-        #expect(try fixture.snapshotFiles() == ["grdp-v0007.sqlite"])
-        try FileManager.default.removeItem(at: sequence)
         let blocked = fixture.snapshots.appendingPathComponent("grdp-v0008.sqlite")
         try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: false)
         #expect(try fixture.grdp("run", "--force").status != 0)
         try FileManager.default.removeItem(at: blocked)
-        #expect(try String(contentsOf: sequence, encoding: .utf8) == "8\n")
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "7\n")
         #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0008.sqlite"])
+        // A number that could not be recorded (here: a folder in the way) is recorded by the next
+        // run, so that deleting the latest file by hand still does not free it.
+        try FileManager.default.removeItem(at: sequence)
+        try FileManager.default.createDirectory(at: sequence, withIntermediateDirectories: false)
+        let unrecorded = try fixture.grdp("run", "--force")
+        #expect(unrecorded.status == 0, "\(unrecorded.stderr)")
+        #expect(unrecorded.stderr.contains(".snapshot-sequence"), "\(unrecorded.stderr)")
         #expect(try fixture.snapshotFiles() == ["grdp-v0009.sqlite"])
+        try FileManager.default.removeItem(at: sequence)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "9\n")
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0009.sqlite"))
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0010.sqlite"])
     }
 
     @Test func snapshotsListsVersionsWithCommandYearsAndLatestShare() throws {

@@ -117,6 +117,36 @@ import Testing
         #expect(try fixture.grdp("verify", "v0004").status == 0)
     }
 
+    /// The checksum is recorded as soon as the file is published: a run whose exports then fail
+    /// (73) leaves its snapshot checked all the same, and editing it is caught.
+    @Test func aSnapshotPublishedByARunThatFailedAfterwardsIsStillChecked() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let export = fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv")
+        try FileManager.default.removeItem(at: export)
+        try FileManager.default.createDirectory(at: export, withIntermediateDirectories: false)
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
+        #expect(try fixture.grdp("run").status == 73)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        try FileManager.default.removeItem(at: export)
+        let recorded = try String(
+            contentsOf: fixture.outputs.appendingPathComponent("cache/published.json"), encoding: .utf8)
+        #expect(recorded.contains("\"2\""), "\(recorded)")
+
+        let url = fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        var bytes = Array(try Data(contentsOf: url))
+        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
+        try Data(bytes).write(to: url)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("not the file published"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles().last == "grdp-v0003.sqlite")
+        #expect(try fixture.grdp("verify", "v0003").status == 0)
+    }
+
     /// A latest snapshot that SQLite cannot read any more (damaged on disk, or overwritten) does
     /// not stop the nightly run for good: it is named in a warning, left as it is, and the run
     /// publishes the next version from the returns (exit 0). `run --year`, which needs its other

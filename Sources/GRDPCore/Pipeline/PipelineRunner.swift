@@ -141,6 +141,10 @@ public struct PipelineRunner {
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
+        // A run killed between publishing and recording its number, or that could not record it.
+        if let error = store.recordHighestPublished() {
+            logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
+        }
 
         // Every archive is hashed first: when none changed since the latest snapshot (nor the config,
         // nor grdp), that snapshot already holds these figures and nothing is decompressed.
@@ -222,6 +226,8 @@ public struct PipelineRunner {
         // written years' of the file it copies, and reads that file itself otherwise.
         let latestSnapshot = opened == nil || earlierArchives == nil ? nil : try? store.versions().last
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
+        // Not left reading when the run ends before handing it over (a rejected archive, a failure).
+        defer { _ = readAhead?.wait() }
         var ledgerSeconds = 0.0
         // The accepted archives, by their index among the scanned ones (`MemberRef.archive`).
         var acceptedArchives: [Int: ArchiveIdentity] = [:]
@@ -462,8 +468,6 @@ public struct PipelineRunner {
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content
         content.ecommerceSales = []
-        var publishedDigest: OnAnotherThread<String?>?
-        defer { _ = publishedDigest?.wait() }
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried, resume: resume, startedCopy: startedCopy)
@@ -506,9 +510,23 @@ public struct PipelineRunner {
             report.snapshot = meta.version
             report.contentSHA256 = meta.contentSHA256
             logger.info("Snapshot published", metadata: ["snapshot": "\(SnapshotMeta.label(meta.version))"])
-            // For the next run, which trusts this file only while it is these bytes; beside the exports.
-            let published = store.url(for: meta.version)
-            publishedDigest = OnAnotherThread { RunCache.fileChecksum(published) }
+            if let error = details.sequenceError {
+                logger.warning(
+                    "Snapshot number not recorded in .snapshot-sequence: the next run records it",
+                    metadata: ["error": "\(error)"])
+            }
+            // For the next run, which trusts this file only while it is these bytes: recorded at
+            // once, before anything else can fail (the exports, a full disk) and leave it unrecorded.
+            if let checksum = details.fileChecksum {
+                do {
+                    try RunCache.Published.record(
+                        checksum, version: meta.version, existing: Set(try store.versions()), in: config.cacheFolder)
+                } catch {
+                    logger.warning(
+                        "Checksum of the published snapshot not recorded: the next run cannot check the file",
+                        metadata: ["error": "\(error)"])
+                }
+            }
             report.exports = try writeExports(content: content, meta: meta)
             report.prunedSnapshots = try prune(store)
         }
@@ -521,18 +539,6 @@ public struct PipelineRunner {
         if pruned > 0 {
             logger.debug(
                 "Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
-        }
-
-        // The file just published as it is, for the next run to check the latest against.
-        if let version = report.snapshot, let checksum = publishedDigest?.wait() {
-            do {
-                try RunCache.Published.record(
-                    checksum, version: version, existing: Set(try store.versions()), in: config.cacheFolder)
-            } catch {
-                logger.warning(
-                    "Checksum of the published snapshot not recorded: the next run cannot check the file",
-                    metadata: ["error": "\(error)"])
-            }
         }
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can

@@ -67,7 +67,11 @@ struct RunCache: Codable {
     /// edited file from the one written; it is no defence against a file made to collide, and the
     /// outputs folder is the pipeline's own.
     static func fileChecksum(_ url: URL) -> String? {
-        guard let file = try? InputFile(url) else { return nil }
+        (try? InputFile(url)).flatMap { fileChecksum(of: $0) }
+    }
+
+    /// `fileChecksum` of a file already open: read whole, from where it stands (its start).
+    static func fileChecksum(of file: InputFile) -> String? {
         var checksum = WordChecksum()
         var size = 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
@@ -128,5 +132,22 @@ struct RunCache: Codable {
         // Encoding plain values cannot fail; an empty file would only be ignored by `load`.
         let data = (try? encoder.encode(self)) ?? Data()
         try AtomicFile.write(data, to: folder.appendingPathComponent(RunCache.fileName))
+    }
+}
+
+/// A file opened on one thread and read whole on another (the published snapshot's checksum is
+/// computed while the file is synced and renamed: opened before, it is these bytes whatever its
+/// name by then).
+final class OpenedFile: @unchecked Sendable {
+    // @unchecked Sendable: handed whole to the one thread that reads it, never used here again.
+    private let file: InputFile?
+
+    init(_ path: String) {
+        file = try? InputFile(URL(fileURLWithPath: path))
+    }
+
+    /// `RunCache.fileChecksum` of the file; nil when it could not be opened or read.
+    func checksum() -> String? {
+        file.flatMap { RunCache.fileChecksum(of: $0) }
     }
 }

@@ -57,6 +57,10 @@ struct PublishDetails: Equatable {
     var salesReadAhead = false
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
+    /// The published file's checksum (`RunCache.fileChecksum`), computed before its rename.
+    var fileChecksum: String?
+    /// Why `.snapshot-sequence` could not record the published version, if it could not.
+    var sequenceError: String?
 }
 
 /// The result of `SnapshotStore.publish`.
@@ -329,14 +333,17 @@ public struct SnapshotStore: Sendable {
         }
 
         let finalPath = url(for: meta.version).path
-        // The number is recorded as used before the file takes it: a run that dies or fails from
-        // here on leaves a gap, never a number that a later run could use again (CONTRACT §6).
-        try AtomicFile.write("\(meta.version)\n", to: sequenceURL)
         // Published snapshots are immutable: read-only for everyone, so that no tool opens one
         // for writing by accident (the sqlite3 shell, for one, then opens it read-only).
         if chmod(temporaryPath, 0o444) != 0 {
             throw OutputWriteError(path: temporaryPath, operation: "make read-only", errno: errno)
         }
+        // The bytes are final: their checksum (`RunCache.fileChecksum`) while they are synced, for
+        // the caller to record as soon as the file is published. Opened here: the thread may
+        // start only once the file has its new name.
+        let opened = OpenedFile(temporaryPath)
+        let checksumming = OnAnotherThread { opened.checksum() }
+        defer { _ = checksumming.wait() }
         try FileSystem.syncFile(temporaryPath)
         if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
             try FileSystem.moveNoReplace(temporaryPath, to: finalPath)
@@ -357,13 +364,31 @@ public struct SnapshotStore: Sendable {
             FileSystem.removeFile(finalPath)
             throw error
         }
+        // The number is recorded once the file holds it, so that a run that writes no snapshot
+        // uses no number (CONTRACT §6). Recorded, it is not used again even if the file is deleted
+        // by hand; a failure here only leaves that guard to `recordHighestPublished` next run.
+        details.sequenceError =
+            SnapshotStore.attempt { () throws(OutputWriteError) in
+                try AtomicFile.write("\(meta.version)\n", to: sequenceURL)
+            }?.description
+        details.fileChecksum = checksumming.wait()
         return (.published(meta), details)
     }
 
-    /// `<outputs>/.snapshot-sequence`: the highest version published or about to be (written
-    /// before the file is renamed into place), so that a number is never used twice (CONTRACT §6),
-    /// also after the latest file was deleted by hand. The next version is one past both it and
-    /// the highest file's.
+    /// Brings `.snapshot-sequence` up to the highest version in the folder, when a run that
+    /// published it could not record it (killed in between, or the write failed); nil when it was
+    /// recorded already or now is.
+    public func recordHighestPublished() -> OutputWriteError? {
+        guard let highest = try? versions().max(), highest > highestRecorded() else { return nil }
+        return SnapshotStore.attempt { () throws(OutputWriteError) in
+            try AtomicFile.write("\(highest)\n", to: sequenceURL)
+        }
+    }
+
+    /// `<outputs>/.snapshot-sequence`: the highest version published here (written once the file
+    /// is renamed into place), so that a number is never used twice (CONTRACT §6), also after the
+    /// latest file was deleted by hand. The next version is one past both it and the highest
+    /// file's.
     var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
 
     /// The version `sequenceURL` records; 0 when it is missing or unreadable.
