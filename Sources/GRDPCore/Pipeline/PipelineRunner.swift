@@ -671,10 +671,14 @@ public struct PipelineRunner {
             hashing = OnAnotherThread { RunCache.fileChecksum(url) }
         }
 
-        /// False when `version` is the file hashed and its bytes are not those recorded.
+        /// False when `version` is the file hashed and its bytes are not those recorded (or could
+        /// not be read to tell: `readable`).
         func isIntact(version: Int) -> Bool {
             version != self.version || hashing.wait() == recorded
         }
+
+        /// Whether the file could be read through to compute its checksum.
+        var readable: Bool { hashing.wait() != nil }
 
         /// Waits for the hashing thread (the run does not end with it still reading the file).
         func finish() { _ = hashing.wait() }
@@ -694,9 +698,13 @@ public struct PipelineRunner {
             if let check, !check.isIntact(version: version) {
                 throw SnapshotError(
                     code: .damagedSnapshot,
-                    message: "snapshot \(SnapshotMeta.label(version)) is not the file published: its checksum is not "
-                        + "the one recorded when it was written (damaged on disk, or edited; grdp verify "
-                        + "\(SnapshotMeta.label(version)) tells more)",
+                    message: check.readable
+                        ? "snapshot \(SnapshotMeta.label(version)) is not the file published: its checksum is not "
+                            + "the one recorded when it was written (damaged on disk, or edited; grdp verify "
+                            + "\(SnapshotMeta.label(version)) tells more)"
+                        : "snapshot \(SnapshotMeta.label(version)) could not be read through to check it against "
+                            + "the checksum recorded when it was written (permissions? grdp verify "
+                            + "\(SnapshotMeta.label(version)) tells more)",
                     path: latest.url.path)
             }
             if options.years != nil {
