@@ -23,8 +23,8 @@ struct GRDP: ParsableCommand {
               grdp validate                    check new returns without writing anything
 
             Exit codes: 0 done or up to date; 64 bad command line or config; 65 a rejected archive \
-            or member (no snapshot written); 66 missing input; 70 internal error; 73 cannot write \
-            outputs; 75 another run holds the lock.
+            or member (no snapshot written), or a damaged snapshot; 66 missing input; 70 internal \
+            error; 73 cannot write outputs; 75 another run holds the lock.
             """,
         version: toolVersion,
         subcommands: [
