@@ -27,11 +27,7 @@ struct SnapshotsCommand: ParsableCommand {
             let indicators: [IndicatorRow]
             do {
                 file = try store.open(version: version)
-                do {
-                    indicators = try file.loadIndicators()
-                } catch {
-                    throw SnapshotStore.damaged(version, error)
-                }
+                indicators = try file.loadIndicators()
             } catch let error as SnapshotError where error.code == .damagedSnapshot {
                 damaged.append(error)
                 let isLatest = version == versions.last

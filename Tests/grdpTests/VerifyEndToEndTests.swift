@@ -14,6 +14,18 @@ import Testing
         var testDescription: String { label }
     }
 
+    /// Flips one bit of `version`'s published file, at the byte `offset` gives (made writable
+    /// first: published files are 0444).
+    static func flipByte(
+        of version: String, in fixture: Fixture, at offset: ([UInt8]) -> Int
+    ) throws {
+        let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        var bytes = Array(try Data(contentsOf: url))
+        bytes[offset(bytes)] ^= 0x01
+        try Data(bytes).write(to: url)
+    }
+
     static func offset(of text: String, in bytes: [UInt8]) -> Int {
         let needle = Array(text.utf8)
         return (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
@@ -55,10 +67,7 @@ import Testing
 
         let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
         #expect((try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int) == 0o444)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-        var bytes = Array(try Data(contentsOf: url))
-        bytes[damage.offset(bytes)] ^= 0x01
-        try Data(bytes).write(to: url)
+        try Self.flipByte(of: "v0001", in: fixture, at: damage.offset)
 
         let all = try fixture.grdp("verify")
         #expect(all.status == 65)
@@ -79,11 +88,7 @@ import Testing
         try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
         #expect(try fixture.grdp("run").status == 0)
         let exported = try fixture.grdp("export").stdout
-        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-        var bytes = Array(try Data(contentsOf: url))
-        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
-        try Data(bytes).write(to: url)
+        try Self.flipByte(of: "v0001", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
         #expect(try fixture.grdp("verify", "v0001").status == 65)
 
         let run = try fixture.grdp("run")
@@ -104,11 +109,7 @@ import Testing
         try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
         #expect(try fixture.grdp("run", "--year", "2023").status == 0)
         #expect(try fixture.snapshotFiles().last == "grdp-v0003.sqlite")
-        let third = fixture.snapshots.appendingPathComponent("grdp-v0003.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: third.path)
-        bytes = Array(try Data(contentsOf: third))
-        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
-        try Data(bytes).write(to: third)
+        try Self.flipByte(of: "v0003", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
         let year = try fixture.grdp("run", "--year", "2023")
         #expect(year.status == 65, "\(year.stderr)")
         #expect(year.stderr.contains("not the file published"), "\(year.stderr)")
@@ -135,11 +136,7 @@ import Testing
             contentsOf: fixture.outputs.appendingPathComponent("cache/published.json"), encoding: .utf8)
         #expect(recorded.contains("\"2\""), "\(recorded)")
 
-        let url = fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-        var bytes = Array(try Data(contentsOf: url))
-        bytes[Self.offset(of: "Gia Ngh", in: bytes) + 2] ^= 0x01
-        try Data(bytes).write(to: url)
+        try Self.flipByte(of: "v0002", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("not the file published"), "\(run.stderr)")
@@ -157,19 +154,14 @@ import Testing
         try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
         #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.grdp("run", "--force").status == 0)
-        func damage(_ version: String) throws {
-            let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-            var bytes = Array(try Data(contentsOf: url))
-            bytes[16] ^= 0x01  // the page size: SQLite can no longer read the file
-            try Data(bytes).write(to: url)
-        }
-        try damage("v0002")
+        // The page size: SQLite can no longer read the file.
+        try Self.flipByte(of: "v0002", in: fixture) { _ in 16 }
 
         let year = try fixture.grdp("run", "--year", "2023")
         #expect(year.status == 65, "\(year.stderr)")
         #expect(year.stderr.contains("v0002") && year.stderr.contains("damaged"), "\(year.stderr)")
         #expect(try fixture.grdp("export", "--snapshot", "v0002").status == 65)
+        #expect(try fixture.grdp("diff", "v0001", "v0002").status == 65)
         let listed = try fixture.grdp("snapshots")
         #expect(listed.status == 65)
         #expect(listed.stdout.contains("v0001") && listed.stdout.contains("damaged"), "\(listed.stdout)")

@@ -141,8 +141,10 @@ public struct PipelineRunner {
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
+        // The latest snapshot as the run starts: the lock keeps any other run from publishing.
+        let latestVersion = try store.versions().last
         // A run killed between publishing and recording its number, or that could not record it.
-        if let error = store.recordHighestPublished() {
+        if let error = store.recordHighestPublished(latestVersion) {
             logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
         }
 
@@ -152,14 +154,16 @@ public struct PipelineRunner {
         // digest: the run trusts that file (copies its rows, resumes its content hash, says it is
         // up to date) only when it is still the file published (`LatestCheck`).
         let lastRun = RunCache.load(from: config.cacheFolder)
-        let latestCheck = LatestCheck(recorded: RunCache.Published.load(from: config.cacheFolder), store: store)
+        let latestCheck = latestVersion.flatMap {
+            LatestCheck(version: $0, recorded: RunCache.Published.load(from: config.cacheFolder), store: store)
+        }
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(
-                lastRun, fingerprint: fingerprint, inputs: inputs, store: store, check: latestCheck,
-                report: &report)
+                lastRun, fingerprint: fingerprint, inputs: inputs, latestVersion: latestVersion, store: store,
+                check: latestCheck, report: &report)
         {
             return
         }
@@ -224,7 +228,7 @@ public struct PipelineRunner {
         // Those are the years it will write unless a revision moves a transaction to another year
         // or a later archive names others; the publish uses the rows only when they are exactly the
         // written years' of the file it copies, and reads that file itself otherwise.
-        let latestSnapshot = opened == nil || earlierArchives == nil ? nil : try? store.versions().last
+        let latestSnapshot = opened == nil || earlierArchives == nil ? nil : latestVersion
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         // Not left reading when the run ends before handing it over (a rejected archive, a failure).
         defer { _ = readAhead?.wait() }
@@ -319,8 +323,7 @@ public struct PipelineRunner {
         // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
         // year (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
         // recomputed one hashes only the rows from there on).
-        let versions = try store.versions()
-        let latest = try openLatest(versions.last, store: store, options: options, check: latestCheck)
+        let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
         let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
         let touched = touchedYears(
             ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest, latestRun: latestRun,
@@ -627,16 +630,15 @@ public struct PipelineRunner {
     /// archives as last read, repairs missing or stale exports, and returns true; false when the
     /// run must read the archives.
     private func upToDateWithoutReading(
-        _ cache: RunCache, fingerprint: String, inputs: ScannedInputs, store: SnapshotStore, check: LatestCheck?,
-        report: inout RunReport
+        _ cache: RunCache, fingerprint: String, inputs: ScannedInputs, latestVersion: Int?, store: SnapshotStore,
+        check: LatestCheck?, report: inout RunReport
     ) throws -> Bool {
-        guard cache.fingerprint == fingerprint,
-            let version = try store.versions().last, version == cache.snapshotVersion
+        guard cache.fingerprint == fingerprint, let version = latestVersion, version == cache.snapshotVersion
         else { return false }
         // A latest that cannot be read, or is not the file published, is not up to date: the run
         // reads the archives (see `openLatest`).
         guard let latest = try? store.open(version: version), cache.describes(latest.meta),
-            check?.isIntact(version: version) ?? true
+            check?.isIntact ?? true
         else { return false }
         var ingest = cache.ingest
         ingest.unpackSeconds = inputs.seconds
@@ -659,23 +661,20 @@ public struct PipelineRunner {
     /// recorded (`RunCache.Published`): computed on another thread from the start of the run,
     /// waited for when the answer is needed.
     final class LatestCheck {
-        let version: Int
         private let recorded: String
         private let hashing: OnAnotherThread<String?>
 
-        init?(recorded checksums: [Int: String], store: SnapshotStore) {
-            guard let version = try? store.versions().last, let recorded = checksums[version] else { return nil }
-            self.version = version
+        /// Nil when no checksum was recorded for `version`.
+        init?(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
+            guard let recorded = checksums[version] else { return nil }
             self.recorded = recorded
             let url = store.url(for: version)
             hashing = OnAnotherThread { RunCache.fileChecksum(url) }
         }
 
-        /// False when `version` is the file hashed and its bytes are not those recorded (or could
-        /// not be read to tell: `readable`).
-        func isIntact(version: Int) -> Bool {
-            version != self.version || hashing.wait() == recorded
-        }
+        /// Whether the file's bytes are those recorded (false too when they could not be read to
+        /// tell: `readable`).
+        var isIntact: Bool { hashing.wait() == recorded }
 
         /// Whether the file could be read through to compute its checksum.
         var readable: Bool { hashing.wait() != nil }
@@ -695,7 +694,7 @@ public struct PipelineRunner {
         guard let version else { return nil }
         do {
             let latest = try store.open(version: version)
-            if let check, !check.isIntact(version: version) {
+            if let check, !check.isIntact {
                 throw SnapshotError(
                     code: .damagedSnapshot,
                     message: check.readable
@@ -706,14 +705,6 @@ public struct PipelineRunner {
                             + "the checksum recorded when it was written (permissions? grdp verify "
                             + "\(SnapshotMeta.label(version)) tells more)",
                     path: latest.url.path)
-            }
-            if options.years != nil {
-                // Its other years are carried: they must read back too.
-                do {
-                    _ = try latest.loadIndicators()
-                } catch {
-                    throw SnapshotStore.damaged(version, error)
-                }
             }
             return latest
         } catch let error as SnapshotError where error.code == .damagedSnapshot && options.years == nil {

@@ -83,32 +83,41 @@ extension SalesRowsUpdate {
     /// year `file` does not cover.
     static func diff(_ rows: [EcommerceSalesRow], against file: FileRows) throws(SnapshotError) -> Diff? {
         guard rows.allSatisfy({ file.years.contains($0.year) }) else { return nil }
-        var diff = Diff(gone: [], added: [])
-        var encoder = OrderedRowEncoder()
-        var next = 0
-        // The computed row `next`, encoded once however many file rows it is compared with.
-        var encoded = -1
-        for index in 0..<file.count {
-            var kept = false
-            while next < rows.count {
-                if encoded != next {
-                    encoder.bytes.removeAll(keepingCapacity: true)
-                    try rows[next].put(into: &encoder)
-                    encoded = next
-                }
-                let order = file.withRow(index) { stored in
-                    encoder.bytes.withUnsafeBytes { ContentHash.StoredValue.compareBytes(stored, $0) }
-                }
-                if order < 0 { break }
-                kept = order == 0
-                if !kept { diff.added.append(rows[next]) }
-                next += 1
-                if kept { break }
-            }
-            if !kept { diff.gone.append(file.values(index)) }
+        var cursor = FileRows.Cursor(file: file)
+        return try merge(rows, with: &cursor)
+    }
+}
+
+extension SalesRowsUpdate.FileRows {
+    /// The rows in order, each compared by `memcmp` with a computed row encoded once, however many
+    /// file rows it is compared with.
+    struct Cursor: SalesRowsUpdate.FileRowCursor {
+        let file: SalesRowsUpdate.FileRows
+        private var index = -1
+        private var encoder = OrderedRowEncoder()
+        private var encoded = -1
+
+        init(file: SalesRowsUpdate.FileRows) {
+            self.file = file
         }
-        diff.added += rows[next...]
-        return diff
+
+        mutating func step() -> Bool {
+            index += 1
+            return index < file.count
+        }
+
+        mutating func order(against rows: [EcommerceSalesRow], at row: Int) throws(SnapshotError) -> Int {
+            if encoded != row {
+                encoder.bytes.removeAll(keepingCapacity: true)
+                try rows[row].put(into: &encoder)
+                encoded = row
+            }
+            return file.withRow(index) { stored in
+                encoder.bytes.withUnsafeBytes { ContentHash.StoredValue.compareBytes(stored, $0) }
+            }
+        }
+
+        func values() -> [SQLValue] { file.values(index) }
     }
 }
 

@@ -51,25 +51,58 @@ enum SalesRowsUpdate {
         let select = try database.prepare(
             "SELECT \(columns) FROM \(table.name) WHERE year IN (\(CarriedSales.sqlList(years))) "
                 + "ORDER BY \(table.orderByAll)")
+        var cursor = StatementRows(statement: select, columns: table.columns.count)
+        return try merge(rows, with: &cursor)
+    }
+
+    /// The file's rows of the years diffed, in the table's order, one at a time: read as the merge
+    /// goes (`StatementRows`) or read ahead (`FileRows.Cursor`).
+    protocol FileRowCursor: ~Copyable {
+        /// Moves to the next row; false past the last.
+        mutating func step() throws(SnapshotError) -> Bool
+        /// -1, 0 or 1: the current row sorts before, equals or sorts after `rows[index]`.
+        mutating func order(against rows: [EcommerceSalesRow], at index: Int) throws(SnapshotError) -> Int
+        /// The current row's values as stored, for its DELETE.
+        func values() -> [SQLValue]
+    }
+
+    /// The merge of the file's rows with `rows`: the computed rows before a file row are new; one
+    /// equal to it keeps it; with none, the file's row is gone.
+    static func merge<Cursor: FileRowCursor & ~Copyable>(_ rows: [EcommerceSalesRow], with cursor: inout Cursor)
+        throws(SnapshotError) -> Diff
+    {
         var diff = Diff(gone: [], added: [])
         var next = 0
-        while try select.step() {
-            // The computed rows before the file's row are new; one equal to it keeps it; with none,
-            // the file's row is gone.
+        while try cursor.step() {
             var kept = false
             while next < rows.count {
-                var comparison = FileRowComparison(statement: select)
-                try rows[next].put(into: &comparison)
-                if comparison.order < 0 { break }
-                kept = comparison.order == 0
+                let order = try cursor.order(against: rows, at: next)
+                if order < 0 { break }
+                kept = order == 0
                 if !kept { diff.added.append(rows[next]) }
                 next += 1
                 if kept { break }
             }
-            if !kept { diff.gone.append((0..<table.columns.count).map { select.value(at: $0) }) }
+            if !kept { diff.gone.append(cursor.values()) }
         }
         diff.added += rows[next...]
         return diff
+    }
+
+    /// A SELECT's rows, compared column by column with no value made (`FileRowComparison`).
+    private struct StatementRows: FileRowCursor {
+        let statement: Statement
+        let columns: Int
+
+        mutating func step() throws(SnapshotError) -> Bool { try statement.step() }
+
+        mutating func order(against rows: [EcommerceSalesRow], at index: Int) throws(SnapshotError) -> Int {
+            var comparison = FileRowComparison(statement: statement)
+            try rows[index].put(into: &comparison)
+            return comparison.order
+        }
+
+        func values() -> [SQLValue] { (0..<columns).map { statement.value(at: $0) } }
     }
 
     /// Deletes the gone rows and inserts the added ones, inside the caller's transaction: first

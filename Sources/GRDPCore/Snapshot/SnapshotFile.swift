@@ -28,19 +28,36 @@ public final class SnapshotFile {
     public func loadContent(includingRecords: Bool = true, includingSales: Bool = true) throws(SnapshotError)
         -> SnapshotContent
     {
-        try SnapshotContent(loadingFrom: database, includingRecords: includingRecords, includingSales: includingSales)
+        try reading {
+            () throws(SnapshotError) in
+            try SnapshotContent(
+                loadingFrom: database, includingRecords: includingRecords, includingSales: includingSales)
+        }
     }
 
     /// How many `ecommerce_sales` rows are of none of `years`.
     public func salesRowCount(exceptYears years: Set<Int>) throws(SnapshotError) -> Int {
-        Int(
-            try database.integer(
-                "SELECT count(*) FROM ecommerce_sales WHERE year NOT IN (\(CarriedSales.sqlList(years)))") ?? 0)
+        try reading { () throws(SnapshotError) in
+            Int(
+                try database.integer(
+                    "SELECT count(*) FROM ecommerce_sales WHERE year NOT IN (\(CarriedSales.sqlList(years)))") ?? 0)
+        }
     }
 
     /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.
     public func loadIndicators() throws(SnapshotError) -> [IndicatorRow] {
-        try SnapshotContent.loadIndicators(from: database)
+        try reading { () throws(SnapshotError) in try SnapshotContent.loadIndicators(from: database) }
+    }
+
+    /// `body`'s result; a table that SQLite cannot read, or that does not hold what grdp wrote,
+    /// is a damaged snapshot (`SnapshotStore.damaged`, exit 65), as a file that does not open is.
+    private func reading<T>(_ body: () throws(SnapshotError) -> T) throws(SnapshotError) -> T {
+        do {
+            return try body()
+        } catch {
+            guard error.code == .sqlite || error.code == .invalidSnapshot else { throw error }
+            throw SnapshotStore.damaged(meta.version, error)
+        }
     }
 
     /// The content hash recomputed from the stored tables.

@@ -375,11 +375,11 @@ public struct SnapshotStore: Sendable {
         return (.published(meta), details)
     }
 
-    /// Brings `.snapshot-sequence` up to the highest version in the folder, when a run that
+    /// Brings `.snapshot-sequence` up to `highest`, the highest version in the folder, when a run that
     /// published it could not record it (killed in between, or the write failed); nil when it was
     /// recorded already or now is.
-    public func recordHighestPublished() -> OutputWriteError? {
-        guard let highest = try? versions().max(), highest > highestRecorded() else { return nil }
+    public func recordHighestPublished(_ highest: Int?) -> OutputWriteError? {
+        guard let highest, highest > highestRecorded() else { return nil }
         return SnapshotStore.attempt { () throws(OutputWriteError) in
             try AtomicFile.write("\(highest)\n", to: sequenceURL)
         }
@@ -473,7 +473,7 @@ public struct SnapshotStore: Sendable {
 
     /// A published file that cannot be read: it was written whole, checked and made read-only, so
     /// it was damaged or edited since.
-    public static func damaged(_ version: Int, _ error: SnapshotError) -> SnapshotError {
+    static func damaged(_ version: Int, _ error: SnapshotError) -> SnapshotError {
         SnapshotError(
             code: .damagedSnapshot,
             message: "snapshot \(SnapshotMeta.label(version)) cannot be read, it is damaged (grdp verify "

@@ -36,6 +36,30 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
     }
 
+    /// A published file that opens but whose tables no longer read (a table dropped by hand) is a
+    /// damaged snapshot for every reader (`export`, `diff`, `snapshots`, `run --year`: exit 65),
+    /// as one that does not open is.
+    @Test func aPublishedFileWhoseTableDoesNotReadIsDamaged() throws {
+        _ = try publishedMeta(
+            store.publish(SnapshotFixtures.content(), meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
+        let path = store.url(for: 1).path
+        chmod(path, 0o644)
+        let database = try Database(path: path, mode: .create)
+        try database.execute("DROP TABLE indicator")
+        database.close()
+        let file = try store.open(version: 1)
+        for read in [{ _ = try file.loadIndicators() }, { _ = try file.loadContent(includingRecords: false) }] {
+            do {
+                try read()
+                Issue.record("a dropped table read back")
+            } catch let error as SnapshotError {
+                #expect(error.code == .damagedSnapshot)
+                #expect(error.message.contains("v0001"), "\(error)")
+                #expect(ExitCodes.code(for: error) == 65)
+            }
+        }
+    }
+
     @Test func publishOpenAndLoadRoundTripsExactly() throws {
         let content = SnapshotFixtures.content()
         let meta = try publishedMeta(store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil))
