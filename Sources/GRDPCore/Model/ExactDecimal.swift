@@ -3,7 +3,7 @@
 /// Money is never summed in binary floating point (CONTRACT §4.2). Every operation is
 /// overflow-checked: a result that does not fit in 128 bits throws `ArithmeticOverflow`
 /// rather than publishing a wrong figure.
-public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConvertible, BitwiseCopyable {
     /// The mantissa in two 64-bit halves and the scale in 32 bits: 24 bytes a value where an
     /// `Int128` and an `Int` take 32 (an `Int128` is aligned to 16 bytes). Millions are kept at
     /// once: two in every sales row, one in every transaction group.

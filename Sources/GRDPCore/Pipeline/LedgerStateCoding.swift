@@ -17,8 +17,11 @@ internal import Foundation
 // written. At 10 M transactions a base is ~0.6 GB and a night's journal a few MB: writing 0.6 GB
 // costs 0.5–2.5 s on the benchmark machine, comparing it with the base ~0.3 s.
 //
-// Arrays are read straight into their storage with `read(2)`: the state must not be held twice
-// (a mapping and the arrays) nor decoded value by value.
+// A base's large arrays (`LedgerStateLayout.alignedFrom` bytes and more) begin at a multiple of
+// `LedgerStateLayout.alignment` in the file, after zero words, so that the ledger can use them as a
+// private mapping of the file (`PlainArray`): pages a night's archive only reads are the page
+// cache's, and a page is copied when first written. The others are read straight into their
+// storage with `read(2)`. Nothing is decoded value by value.
 
 /// Where a base's sections lie in its file: what a journal is written against.
 struct LedgerStateLayout {
@@ -32,6 +35,17 @@ struct LedgerStateLayout {
     /// The file's checksum (its last word) and size: a journal names its base by them.
     var checksum: UInt64 = 0
     var bytes = 0
+
+    /// A base's arrays of this many bytes or more begin at a file offset that is a multiple of
+    /// `alignment` (any system's page size divides it), after zero words.
+    static let alignedFrom = 1 << 20
+    static let alignment = 1 << 16
+
+    /// The zero words a base puts after an array's count, at file offset `offset`, before its
+    /// `bytes` of values.
+    static func padding(before bytes: Int, at offset: Int) -> Int {
+        bytes >= alignedFrom ? (alignment - offset % alignment) % alignment : 0
+    }
 }
 
 /// Writes a base (`init(_:)`) or a journal against one (`init(_:patching:in:)`).
@@ -71,11 +85,40 @@ struct LedgerStateWriter {
 
     /// `values` as they lie in memory (plain values only), after their count; in a journal, as
     /// they differ from the base's.
-    mutating func array<Element>(_ values: [Element]) throws(OutputWriteError) {
-        precondition(_isPOD(Element.self), "only plain values are written as bytes")
+    mutating func array<Element: BitwiseCopyable>(_ values: [Element]) throws(OutputWriteError) {
+        let failure = values.withUnsafeBufferPointer { buffer -> OutputWriteError? in
+            do throws(OutputWriteError) {
+                try array(buffer)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// In a journal, values that still lie on the base's own pages (mapped by `LedgerStateReader`
+    /// and never written) are known to be the base's, and are not compared.
+    mutating func array<Element: BitwiseCopyable>(_ values: PlainArray<Element>) throws(OutputWriteError) {
+        var candidates: [Range<Int>]?
+        if let base, case .array(let offset, _, _) = base.layout.sections[section] {
+            candidates = values.indicesMaybeChanged(fromFile: base.file, at: offset)
+        }
+        try values.withUnsafeBufferPointer { buffer throws(OutputWriteError) in
+            try array(buffer, comparing: candidates)
+        }
+    }
+
+    /// - Parameter candidates: in a journal, the only indices whose values may differ from the
+    ///   base's (nil: any).
+    private mutating func array<Element: BitwiseCopyable>(
+        _ values: UnsafeBufferPointer<Element>, comparing candidates: [Range<Int>]? = nil
+    ) throws(OutputWriteError) {
         guard let base else {
             try out.word(values.count)
-            try out.values(values)
+            let bytes = values.count * MemoryLayout<Element>.stride
+            try out.zeros(LedgerStateLayout.padding(before: bytes, at: out.bytes))
+            try out.raw(UnsafeRawBufferPointer(values))
             return
         }
         let stride = MemoryLayout<Element>.stride
@@ -84,47 +127,54 @@ struct LedgerStateWriter {
         else { preconditionFailure("a journal's calls differ from its base's") }
         section += 1
         let common = min(values.count, baseCount)
-        let (indices, changed) = try Self.differences(of: values[..<common], from: base.file, at: offset)
+        var indices: [Int64] = []
+        var changed: [Element] = []
+        for range in candidates ?? [0..<common] {
+            let within = range.clamped(to: 0..<common)
+            guard !within.isEmpty else { continue }
+            try Self.differences(
+                of: values[within], from: base.file, at: offset, indices: &indices, values: &changed)
+        }
         try out.word(values.count)
         try out.word(indices.count)
         try out.values(indices)
         try out.values(changed)
-        try out.values(Array(values[common...]))
+        try out.raw(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[common...])))
     }
 
     /// The elements of `values` that differ from those the base holds from `offset` on (by their
     /// bytes): their indices and values. The base is read a chunk at a time into one buffer and
     /// compared 32 elements at a time, then one by one where those differ.
     private static func differences<Element>(
-        of values: ArraySlice<Element>, from file: InputFile, at offset: Int
-    ) throws(OutputWriteError) -> (indices: [Int64], values: [Element]) {
+        of values: UnsafeBufferPointer<Element>.SubSequence, from file: InputFile, at offset: Int,
+        indices: inout [Int64], values changed: inout [Element]
+    ) throws(OutputWriteError) {
         let stride = MemoryLayout<Element>.stride
-        let chunk = max(1, (4 << 20) / max(stride, 1))
+        let chunk = max(1, min((4 << 20) / max(stride, 1), values.count))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * stride, alignment: 16)
         defer { buffer.deallocate() }
-        var indices: [Int64] = []
-        var changed: [Element] = []
+        let first = values.startIndex
         var start = 0
         while start < values.count {
             let count = min(chunk, values.count - start)
             let base = UnsafeMutableRawBufferPointer(rebasing: buffer[..<(count * stride)])
             let got: Int
             do throws(InputFileError) {
-                got = try file.read(into: base, at: Int64(offset + start * stride))
+                got = try file.read(into: base, at: Int64(offset + (first + start) * stride))
             } catch {
                 throw OutputWriteError(path: error.url.path, operation: error.operation, errno: error.errno)
             }
             guard got == base.count else { throw OutputWriteError(path: file.url.path, operation: "read", errno: EIO) }
-            values.withUnsafeBytes { current in
-                let here = current.baseAddress! + start * stride
+            do {
+                let here = UnsafeRawPointer(values.base.baseAddress! + values.startIndex) + start * stride
                 var block = 0
                 while block < count {
                     let end = min(block + 32, count)
                     if memcmp(here + block * stride, base.baseAddress! + block * stride, (end - block) * stride) != 0 {
                         for element in block..<end
                         where memcmp(here + element * stride, base.baseAddress! + element * stride, stride) != 0 {
-                            indices.append(Int64(start + element))
-                            changed.append(values[values.startIndex + start + element])
+                            indices.append(Int64(first + start + element))
+                            changed.append(values[first + start + element])
                         }
                     }
                     block = end
@@ -132,7 +182,6 @@ struct LedgerStateWriter {
             }
             start += count
         }
-        return (indices, changed)
     }
 
     /// Byte strings: their lengths, then their bytes one after the other.
@@ -176,6 +225,17 @@ struct LedgerStateWriter {
 
         mutating func values<Element>(_ values: [Element]) throws(OutputWriteError) {
             try FileSystem.withBytes(of: values) { raw throws(OutputWriteError) in try write(raw) }
+        }
+
+        mutating func raw(_ raw: UnsafeRawBufferPointer) throws(OutputWriteError) {
+            try write(raw)
+        }
+
+        /// `bytes` zero bytes (whole words).
+        mutating func zeros(_ bytes: Int) throws(OutputWriteError) {
+            precondition(bytes % 8 == 0, "padding is whole words")
+            guard bytes > 0 else { return }
+            try values([UInt64](repeating: 0, count: bytes / 8))
         }
 
         mutating func finish() throws(OutputWriteError) {
@@ -227,7 +287,7 @@ struct LedgerStateReader {
     mutating func header() throws -> [UInt8] {
         precondition(layout.sections.isEmpty, "the header comes first")
         let count = try base.int()
-        let json = try base.values(UInt8.self, count: count)
+        let json = Array(try base.values(UInt8.self, count: count))
         layout.sections.append(.array(offset: 8, count: count, stride: 1))
         return json
     }
@@ -235,7 +295,7 @@ struct LedgerStateReader {
     /// Reads `journal`'s header, and from here on applies its changes to what the base holds.
     mutating func attach(journal file: InputFile) throws -> [UInt8] {
         var stream = try InStream(file)
-        let json = try stream.values(UInt8.self, count: try stream.int())
+        let json = Array(try stream.values(UInt8.self, count: try stream.int()))
         journal = stream
         return json
     }
@@ -246,22 +306,36 @@ struct LedgerStateReader {
         return try journal?.int() ?? value
     }
 
-    /// An array `LedgerStateWriter.array` wrote; with `growing`, with room for an eighth more, as
+    /// An array `LedgerStateWriter.array` wrote.
+    mutating func array<Element: BitwiseCopyable>(_ type: Element.Type = Element.self) throws -> [Element] {
+        Array(try plainArray(type))
+    }
+
+    /// An array `LedgerStateWriter.array` wrote, a large one of the base as a private mapping of
+    /// the file (`PlainArray`); with `growing`, with room for an eighth more, as
     /// `TransactionLedger(expecting:)` gives (a night's returns then add to it without copying it
     /// whole to grow).
-    mutating func array<Element>(_ type: Element.Type = Element.self, growing: Bool = false) throws -> [Element] {
-        precondition(_isPOD(Element.self), "only plain values are read as bytes")
+    ///
+    /// - Parameter mapping: false for an array the run writes all over (a hash table's buckets): a
+    ///   mapping would copy it a page at a time, each in a fault, where reading it is one copy.
+    mutating func plainArray<Element: BitwiseCopyable>(
+        _ type: Element.Type = Element.self, growing: Bool = false, mapping: Bool = true
+    ) throws -> PlainArray<Element> {
         let stride = MemoryLayout<Element>.stride
         let baseCount = try base.int()
+        guard baseCount >= 0, baseCount <= base.left / max(stride, 1) else { throw Malformed() }
+        try base.skipZeros(LedgerStateLayout.padding(before: baseCount * stride, at: base.position))
         layout.sections.append(.array(offset: base.position, count: baseCount, stride: stride))
         guard var journal else {
-            return try base.values(Element.self, count: baseCount, growing: growing)
+            return try base.values(
+                Element.self, count: baseCount, capacity: growing ? baseCount + baseCount / 8 : baseCount,
+                mapping: mapping)
         }
         let count = try journal.int()
         let changes = try journal.int()
-        guard count >= 0, baseCount >= 0, count <= journal.left / stride + baseCount, baseCount <= base.left / stride
-        else { throw Malformed() }
-        var values = try base.values(Element.self, count: baseCount, capacity: growing ? count + count / 8 : count)
+        guard count >= 0, count <= journal.left / stride + baseCount else { throw Malformed() }
+        var values = try base.values(
+            Element.self, count: baseCount, capacity: growing ? count + count / 8 : count, mapping: mapping)
         let indices = try journal.values(Int64.self, count: changes)
         let changed = try journal.values(Element.self, count: changes)
         let common = min(count, baseCount)
@@ -270,7 +344,7 @@ struct LedgerStateReader {
             values[Int(index)] = value
         }
         values.removeLast(baseCount - common)
-        values += try journal.values(Element.self, count: count - common)
+        values.append(contentsOf: try journal.values(Element.self, count: count - common))
         self.journal = journal
         return values
     }
@@ -311,29 +385,55 @@ struct LedgerStateReader {
         }
 
         mutating func int() throws -> Int {
-            let word = try values(UInt64.self, count: 1)[0]
+            var word: UInt64 = 0
+            try withUnsafeMutableBytes(of: &word) { try read(into: $0) }
             guard let value = Int(exactly: Int64(bitPattern: UInt64(littleEndian: word))) else { throw Malformed() }
             return value
         }
 
-        mutating func values<Element>(
-            _ type: Element.Type, count: Int, growing: Bool = false, capacity: Int? = nil
-        ) throws -> [Element] {
+        /// `count` values, with room for `capacity`: a large array at an aligned offset mapped
+        /// (its bytes read once, through a small buffer, for the checksum), else read.
+        mutating func values<Element: BitwiseCopyable>(
+            _ type: Element.Type, count: Int, capacity: Int? = nil, mapping: Bool = false
+        ) throws -> PlainArray<Element> {
             let stride = MemoryLayout<Element>.stride
             guard count >= 0, count <= left / max(stride, 1) else { throw Malformed() }
-            var failure: (any Error)?
-            let room = max(capacity ?? (growing ? count + count / 8 : count), count)
-            let values = [Element](unsafeUninitializedCapacity: room) { buffer, initialized in
-                do {
-                    try read(into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: count * stride))
-                    initialized = count
-                } catch {
-                    failure = error
-                    initialized = 0
-                }
+            let room = max(capacity ?? count, count)
+            let bytes = count * stride
+            if mapping, bytes >= LedgerStateLayout.alignedFrom, bytes % 8 == 0,
+                position % LedgerStateLayout.alignment == 0,
+                let mapped = PlainArray<Element>(
+                    mapping: file.descriptor, offset: position, count: count, capacity: room)
+            {
+                try checksum(bytes)
+                return mapped
             }
-            if let failure { throw failure }
+            var values = PlainArray<Element>()
+            values.reserveCapacity(room)
+            try values.appendUninitialized(count) { buffer in try read(into: UnsafeMutableRawBufferPointer(buffer)) }
             return values
+        }
+
+        /// Skips `bytes` of zero words (a base's padding before an aligned array).
+        mutating func skipZeros(_ bytes: Int) throws {
+            guard bytes > 0 else { return }
+            guard bytes % 8 == 0, bytes <= left else { throw Malformed() }
+            let words = try values(UInt64.self, count: bytes / 8)
+            guard words.allSatisfy({ $0 == 0 }) else { throw Malformed() }
+        }
+
+        /// Reads the next `bytes` (whole words) into a small buffer, for the checksum alone.
+        private mutating func checksum(_ bytes: Int) throws {
+            guard bytes % 8 == 0, bytes <= left else { throw Malformed() }
+            let chunk = 1 << 20
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunk, bytes), alignment: 16)
+            defer { buffer.deallocate() }
+            var done = 0
+            while done < bytes {
+                let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(chunk, bytes - done)])
+                try read(into: part)
+                done += part.count
+            }
         }
 
         /// Checks that the file ends here with the checksum of what was read; returns it.

@@ -28,8 +28,8 @@ internal import Foundation
 /// state is written again instead and the journal removed. A journal that does not check out is
 /// ignored, and the base alone (a state of fewer archives) is used.
 struct LedgerStateFile {
-    static let formatTag = "grdp-ledger-state-v2"
-    static let journalFormatTag = "grdp-ledger-journal-v2"
+    static let formatTag = "grdp-ledger-state-v3"
+    static let journalFormatTag = "grdp-ledger-journal-v3"
     static let fileName = "ledger.bin"
     static let journalName = "ledger.journal"
 

@@ -9,7 +9,7 @@ internal import CMemory
 /// `prefetch` asks for the index's bucket, `prefetchKey` for the key it likely holds, some rows
 /// apart.
 struct NumberedPairs {
-    private var keys: [Pair] = []
+    private var keys: PlainArray<Pair> = []
     private var index: SlotIndex
 
     private struct Pair: Equatable {
@@ -63,7 +63,7 @@ extension NumberedPairs {
     }
 
     init(reading reader: inout LedgerStateReader) throws {
-        keys = try reader.array(Pair.self, growing: true)
+        keys = try reader.plainArray(Pair.self, growing: true)
         index = try SlotIndex(reading: &reader)
         guard index.count == keys.count else { throw LedgerStateReader.Malformed() }
     }

@@ -11,7 +11,7 @@ internal import CMemory
 /// so that a probe past another key's bucket reads that key (a miss to memory at this size) only
 /// one time in 16. Linear probing: a probe's buckets share a cache line, mostly.
 struct SlotIndex {
-    private var table: [UInt32]
+    private var table: PlainArray<UInt32>
     private var mask: Int
     private(set) var count = 0
 
@@ -22,7 +22,7 @@ struct SlotIndex {
     /// Room for `capacity` slots before it must grow.
     init(capacity: Int = 16) {
         let size = SlotIndex.tableSize(for: min(max(capacity, 0), SlotIndex.maxCount))
-        table = Array(repeating: 0, count: size)
+        table = PlainArray(repeating: 0, count: size)
         mask = size - 1
     }
 
@@ -111,7 +111,7 @@ struct SlotIndex {
     mutating func reserve(_ total: Int, hashOf: (Int32) -> UInt64) {
         let size = SlotIndex.tableSize(for: min(total, SlotIndex.maxCount))
         guard size > table.count else { return }
-        table = Array(repeating: 0, count: size)
+        table = PlainArray(repeating: 0, count: size)
         mask = size - 1
         let mask = self.mask
         table.withUnsafeMutableBufferPointer { table in
@@ -133,7 +133,7 @@ extension SlotIndex {
     }
 
     init(reading reader: inout LedgerStateReader) throws {
-        table = try reader.array(UInt32.self)
+        table = try reader.plainArray(UInt32.self, mapping: false)
         count = try reader.int()
         guard table.count >= 16, table.count & (table.count - 1) == 0, count >= 0, count * 8 <= table.count * 5
         else { throw LedgerStateReader.Malformed() }

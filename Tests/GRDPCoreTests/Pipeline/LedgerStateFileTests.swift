@@ -259,6 +259,68 @@ import Testing
         #expect(Self.result(&ledger) == (try expected(0..<4)))
     }
 
+    /// At the sizes a nightly run resumes (arrays of a megabyte and more), the kept ledger's keys,
+    /// slots and texts are used in place, mapped from its file; the journal written from them,
+    /// which compares only what lies on pages the run wrote, still gives the ledger of every
+    /// archive, night after night.
+    @Test func aLargeKeptLedgerIsUsedInPlaceAndJournalsWhatChanged() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: Self.config)
+        file.journalShare = 2
+        let first = (0..<160_000).map {
+            Self.record(
+                "L-\($0)", year: 2023 + $0 % 2, month: 1 + $0 % 12, amount: 1000 + $0, seller: "03\($0 % 5000)")
+        }
+        // Revisions spread over every page of the slots, new keys, new texts (one decomposed: the
+        // same text as its precomposed form, which the first archive holds).
+        var second = stride(from: 0, to: 160_000, by: 41).map {
+            Self.record("L-\($0)", year: 2024, month: 12 - $0 % 12, amount: 7 + $0, seller: "04\($0 % 300)")
+        }
+        second += (160_000..<162_000).map { Self.record("L-\($0)", year: 2024, month: 3, amount: $0, seller: "Bé") }
+        var third = stride(from: 5, to: 162_000, by: 53).map {
+            Self.record("L-\($0)", year: 2023, month: 6, amount: 3, status: .cancelled, seller: "05\($0 % 9)")
+        }
+        third += (0..<3_000).map { Self.record("N-\($0)", year: 2023, month: 1, amount: $0, seller: "Be\u{301}") }
+        let nights = [first, second, third]
+        func apply(_ range: Range<Int>, to ledger: inout RevisionLedger) throws {
+            for archive in range {
+                var member = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
+                member.transactions = Self.batch(nights[archive])
+                try ledger.apply(
+                    member, archivePath: Self.identity(archive).relativePath, ref: .init(archive: archive, member: 0))
+            }
+        }
+        var expected = RevisionLedger()
+        try apply(0..<3, to: &expected)
+        let archives = (0..<3).map(Self.identity)
+
+        var ledger = RevisionLedger()
+        try apply(0..<1, to: &ledger)
+        try Self.save(ledger, holding: 0..<1, in: file)
+        var resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(ledger.transactions.readsStateInPlace)
+        try apply(1..<2, to: &ledger)
+        guard case .journal = try Self.save(ledger, holding: 0..<2, in: file, base: resumed.base) else {
+            Issue.record("no journal written")
+            return
+        }
+        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        #expect(ledger.transactions.readsStateInPlace)
+        try apply(2..<3, to: &ledger)
+        guard case .journal = try Self.save(ledger, holding: 0..<3, in: file, base: resumed.base) else {
+            Issue.record("no journal written")
+            return
+        }
+        _ = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+        // One channel, one district, 5,310 sellers: "Bé" once, whichever form it came in.
+        #expect(ledger.transactions.textCount == 5_312 && expected.transactions.textCount == 5_312)
+        let got = Self.result(&ledger)
+        let want = Self.result(&expected)
+        let differing = Set(got.keys).union(want.keys).filter { got[$0] != want[$0] }
+        #expect(!want.isEmpty && differing.isEmpty, "\(differing.count) groups differ: \(differing.sorted().prefix(3))")
+    }
+
     /// `file.load`'s archives, or nil; the ledger it resumes is dropped.
     private func load(_ file: LedgerStateFile, _ archives: [ArchiveIdentity?], earlier: Set<ArchiveIdentity>?)
         -> LedgerStateFile.HeldArchives?
