@@ -135,6 +135,38 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// A return whose file name is not UTF-8 (Latin-1 "Báo cáo", from an old Windows share) is
+    /// read and named with its odd bytes written \xHH; another such file is listed as ignored. Before,
+    /// either one stopped every run (exit 70, "no such file"). An exclude entry that names no file
+    /// is warned about and reported.
+    @Test func returnsWithNamesThatAreNotUTF8AreReadAndNamed() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try HostileInputTests.config(extra: nil, inputs: "  exclude: [\"2023-12-31_withdrawn.zip\"]\n").write(
+            to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "staged.zip")
+        func rawPath(_ name: [UInt8]) -> [CChar] {
+            (Array(fixture.returns.path.utf8) + [UInt8(ascii: "/")] + name + [0]).map { CChar(bitPattern: $0) }
+        }
+        let latin1 = Array("2024-01-10_B".utf8) + [0xE1] + Array("o c".utf8) + [0xE1] + Array("o.zip".utf8)
+        #expect(rename(fixture.returns.appendingPathComponent("staged.zip").path, rawPath(latin1)) == 0)
+        let note = open(rawPath(Array("ghi ch".utf8) + [0xFA] + Array(".txt".utf8)), O_WRONLY | O_CREAT, 0o644)
+        #expect(note >= 0)
+        close(note)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("2023-12-31_withdrawn.zip"), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        #expect(archive["path"] as? String == "2024-01-10_B\\xE1o c\\xE1o.zip")
+        #expect(archive["status"] as? String == "accepted")
+        #expect(report["ignored_files"] as? [String] == ["ghi ch\\xFA.txt"])
+        #expect(report["exclude_not_found"] as? [String] == ["2023-12-31_withdrawn.zip"])
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
+    }
+
     /// Zip writers that set flag bit 3 (sizes after the data) but write no data descriptor (zip-rs
     /// for directories, some streaming PHP writers for files): nothing in such an archive is wrong,
     /// libarchive reads it, and the descriptor check must not reject it. Also a descriptor without

@@ -27,6 +27,8 @@ public struct ArchiveOutcome: Sendable, Codable {
 public struct IngestResult: Sendable, Codable {
     public var archives: [ArchiveOutcome]
     public var ignoredFiles: [String]
+    /// Entries of `inputs.exclude` that named no file (nil: none, or a record of an earlier build).
+    public var unmatchedExcludes: [String]? = nil
     public var unpackSeconds: Double
     public var normalizeSeconds: Double
 
@@ -204,9 +206,15 @@ public enum Ingest {
         // decompressing, the cache), plus the hashing of every archive first (`scan`). Both are
         // thread time summed over archives: on several threads, more than the wall time.
         let normalize = outcomes.reduce(0) { $0 + $1.normalizeSeconds }
+        for entry in scan.unmatchedExcludes {
+            logger.warning(
+                "inputs.exclude names no file in the returns folder: nothing is excluded by it",
+                metadata: ["entry": "\(entry)", "folder": "\(config.inputs.returnsFolder.path)"])
+        }
         return IngestResult(
-            archives: outcomes, ignoredFiles: scan.ignoredFiles, unpackSeconds: unpackSeconds + inputs.seconds,
-            normalizeSeconds: normalize)
+            archives: outcomes, ignoredFiles: scan.ignoredFiles,
+            unmatchedExcludes: scan.unmatchedExcludes.isEmpty ? nil : scan.unmatchedExcludes,
+            unpackSeconds: unpackSeconds + inputs.seconds, normalizeSeconds: normalize)
     }
 
     /// The order archives are read and handed to `consume` in: the largest first (longest

@@ -65,6 +65,9 @@ struct RunReport {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
         }
         members.append(("ignored_files", .array((ingest?.ignoredFiles ?? []).map { .string($0) })))
+        if let unmatched = ingest?.unmatchedExcludes, !unmatched.isEmpty {
+            members.append(("exclude_not_found", .array(unmatched.map { .string($0) })))
+        }
         members.append(("archives", .array((ingest?.archives ?? []).map(Self.archiveJSON))))
         if !errors.isEmpty { members.append(("errors", .array(errors.map { .string($0) }))) }
         return .object(members)

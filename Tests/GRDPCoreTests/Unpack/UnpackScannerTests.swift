@@ -87,6 +87,55 @@ import Testing
         #expect(!ReturnsScanner.precedesBytewise("a.zip", "a.zip"))
     }
 
+    /// Creates `name` (bytes, any) in `folder` with `contents`, or a folder when `contents` is nil.
+    private static func create(_ name: [UInt8], in folder: URL, contents: [UInt8]?) throws {
+        let path = Array(folder.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let made = path.withUnsafeBufferPointer { pointer -> Bool in
+            let cPath = UnsafeRawPointer(pointer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            guard let contents else { return mkdir(cPath, 0o755) == 0 }
+            let fd = open(cPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            return contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == contents.count
+        }
+        try #require(made, "cannot create \(name)")
+    }
+
+    /// A name that is not UTF-8 (Latin-1 "Báo", a folder "dá") does not stop the scan: it is shown with
+    /// its invalid bytes written \xHH, listed as ignored or taken as an archive, and the archive's
+    /// bytes can be read through the URL given.
+    @Test func namesThatAreNotUTF8AreShownEscapedAndStillRead() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("a.zip", [1])
+        try Self.create(Array("B".utf8) + [0xE1] + Array("o.txt".utf8), in: folder.url, contents: [9])
+        try Self.create(Array("R".utf8) + [0xE9, 0xFF] + Array(".zip".utf8), in: folder.url, contents: [1, 2, 3])
+        try Self.create(Array("d".utf8) + [0xE1], in: folder.url, contents: nil)
+        try Self.create(
+            Array("d".utf8) + [0xE1, UInt8(ascii: "/")] + Array("inner é.tar".utf8), in: folder.url, contents: [4, 5])
+        let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+        #expect(scan.archives.map(\.relativePath) == ["R\\xE9\\xFF.zip", "a.zip", "d\\xE1/inner é.tar"])
+        #expect(scan.ignoredFiles == ["B\\xE1o.txt"])
+        for archive in scan.archives {
+            let digest = try FileDigest.sha256(of: archive.url)
+            #expect(digest.bytes == archive.bytes, "\(archive.relativePath)")
+        }
+        #expect(scan.archives.map(\.bytes) == [3, 1, 2])
+        #expect(ReturnsScanner.displayName(Array("Đắk".utf8) + [0xC3]) == "Đắk\\xC3")
+    }
+
+    /// Exclusions name archives by their bytes: an entry excludes one archive, not also another
+    /// whose name differs only in its Unicode normalization; an entry that names nothing is reported.
+    @Test func excludeEntriesNameOneFileByItsBytesAndUnmatchedOnesAreReported() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("2024-01-01_\u{E9}.zip", [1])
+        _ = try folder.write("2024-01-01_e\u{301}.zip", [2])
+        let scan = try ReturnsScanner.scan(
+            folder: folder.url, exclude: ["2024-01-01_\u{E9}.zip", "missing.zip", "./missing.zip", "missing.zip"])
+        #expect(scan.excluded.map { Array($0.utf8) } == [Array("2024-01-01_\u{E9}.zip".utf8)])
+        #expect(scan.archives.map { Array($0.relativePath.utf8) } == [Array("2024-01-01_e\u{301}.zip".utf8)])
+        #expect(scan.unmatchedExcludes == ["missing.zip", "./missing.zip"])
+    }
+
     @Test func symlinksToFilesCountAndOthersAreListed() throws {
         let folder = try TemporaryFolder()
         let target = try folder.write("store/real.tar.gz", [1, 2, 3])
