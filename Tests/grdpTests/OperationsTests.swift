@@ -247,6 +247,12 @@ import Testing
         try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0009.sqlite"))
         #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0010.sqlite"])
+        // The latest and the sequence file both gone (an outputs folder restored without its hidden
+        // file): the reports, which name each snapshot published, still keep v0010 from being reused.
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0010.sqlite"))
+        try FileManager.default.removeItem(at: sequence)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0011.sqlite"])
     }
 
     @Test func snapshotsListsVersionsWithCommandYearsAndLatestShare() throws {

@@ -379,7 +379,7 @@ public struct SnapshotStore: Sendable {
     /// published it could not record it (killed in between, or the write failed); nil when it was
     /// recorded already or now is.
     public func recordHighestPublished(_ highest: Int?) -> OutputWriteError? {
-        guard let highest, highest > highestRecorded() else { return nil }
+        guard let highest, highest > recordedInSequenceFile() ?? 0 else { return nil }
         return SnapshotStore.attempt { () throws(OutputWriteError) in
             try AtomicFile.write("\(highest)\n", to: sequenceURL)
         }
@@ -391,13 +391,40 @@ public struct SnapshotStore: Sendable {
     /// file's.
     var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
 
-    /// The version `sequenceURL` records; 0 when it is missing or unreadable.
+    /// The version `sequenceURL` records.
+    ///
+    /// When it is missing or unreadable (an outputs folder restored without its hidden file, or
+    /// the file deleted), the highest version a run report in `<outputs>/reports` names: a run
+    /// names there the snapshot it published, so a number is not used twice even when the
+    /// latest file went with the sequence file. Read only in that case (one report a night for
+    /// years is a few thousand small files).
     func highestRecorded() -> Int {
+        recordedInSequenceFile() ?? highestReported()
+    }
+
+    /// The version `sequenceURL` holds; nil when it is missing or unreadable.
+    private func recordedInSequenceFile() -> Int? {
         guard let data = try? Data(contentsOf: sequenceURL),
             let version = Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
             version > 0
-        else { return 0 }
+        else { return nil }
         return version
+    }
+
+    /// The highest `snapshot` any report in `<outputs>/reports` names; 0 when none.
+    func highestReported() -> Int {
+        let reports = folder.deletingLastPathComponent().appendingPathComponent("reports")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: reports.path) else { return 0 }
+        var highest = 0
+        for name in names where name.hasPrefix("run-") && name.hasSuffix(".json") {
+            guard let data = try? Data(contentsOf: reports.appendingPathComponent(name)),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let label = object["snapshot"] as? String,
+                let version = SnapshotStore.version(fromFileName: "grdp-" + label + ".sqlite")
+            else { continue }
+            highest = max(highest, version)
+        }
+        return highest
     }
 
     /// Whether the file at `url` holds exactly the tables this build writes (the same CREATE
