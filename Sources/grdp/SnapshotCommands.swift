@@ -251,6 +251,10 @@ struct GenerateCommand: ParsableCommand {
         options.archives = archives
         if increment != nil && chosen != .increment { throw ValidationError("--increment needs --layout increment") }
         options.increment = increment ?? 100_000
+        // libarchive writes a zip entry's DOS time in local time: pinned to UTC, the same seed
+        // gives the same bytes in Hà Nội as on the CI machine (CONTRACT §7).
+        setenv("TZ", "UTC0", 1)
+        tzset()
         let summary: GenerationSummary
         do {
             summary = try ReturnsGenerator(options: options).write(to: URL(fileURLWithPath: out))

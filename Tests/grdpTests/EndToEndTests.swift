@@ -7,6 +7,34 @@ import Testing
     static let header =
         "year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status"
 
+    /// Same seed, same bytes (CONTRACT §7), in any time zone: zip entry times are written as
+    /// libarchive computes them, in local time, so `generate` pins UTC. Before, a run in Hà Nội
+    /// wrote zips (and a sample content hash) unlike the committed ones.
+    @Test func generateWritesTheSameBytesInAnyTimeZone() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var trees: [[String: Data]] = []
+        for zone in ["UTC", "Asia/Ho_Chi_Minh", "America/Los_Angeles"] {
+            let out = fixture.root.appendingPathComponent("gen-\(trees.count)")
+            let made = try fixture.grdp(
+                ["--quiet", "generate", "--out", out.path, "--transactions", "300"], environment: ["TZ": zone])
+            #expect(made.status == 0, "\(made.stderr)")
+            let returns = out.appendingPathComponent("returns")
+            let names = try #require(FileManager.default.subpaths(atPath: returns.path))
+            var tree: [String: Data] = [:]
+            for name in names {
+                let url = returns.appendingPathComponent(name)
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
+                    tree[name] = try Data(contentsOf: url)
+                }
+            }
+            #expect(tree.keys.contains { $0.hasSuffix(".zip") })
+            trees.append(tree)
+        }
+        #expect(trees[1] == trees[0] && trees[2] == trees[0])
+    }
+
     @Test func firstRunPublishesTheHandComputedFigures() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -224,6 +252,25 @@ import Testing
         #expect(run.status == 70, "\(run.stderr)")
         #expect(run.stderr.contains("arithmetic overflow") && run.stderr.contains("inputs.exclude"), "\(run.stderr)")
         #expect(try fixture.snapshotFiles() == published)
+    }
+
+    /// The same limit met while transactions are summed (two amounts of one seller and month whose
+    /// exact sum needs 40 digits): the message names the archive and member being added.
+    @Test func aSumTooPreciseToKeepExactlyNamesTheArchiveAndMember() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let rows =
+            "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+            + "S1,2023-06-02,150000,completed,website,,67\n"
+            + "S2,2023-06-03,0.1000000000000000055511151231257827,completed,website,,67\n"
+        try fixture.write([.init(path: "sales/transactions.csv", text: rows)], format: .zip, as: "2024-03-01_sum.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 70, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("arithmetic overflow") && run.stderr.contains("2024-03-01_sum.zip")
+                && run.stderr.contains("sales/transactions.csv"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles().isEmpty)
     }
 
     @Test func aMemberOverTheQuarantineRatioFailsTheRun() throws {

@@ -102,10 +102,16 @@ struct RevisionLedger {
         let index = Int32(transactionMembers.count)
         transactionMembers.append(TransactionMember(ref: ref, rows: member.transactions.count))
         var replaced: [Int32: Int] = [:]
-        try transactions.apply(
-            member.transactions, member: index, rank: Int32(ref.archive), markingYears: markingYears
-        ) {
-            replaced[$0, default: 0] += 1
+        do throws(ArithmeticOverflow) {
+            try transactions.apply(
+                member.transactions, member: index, rank: Int32(ref.archive), markingYears: markingYears
+            ) {
+                replaced[$0, default: 0] += 1
+            }
+        } catch {
+            // The sums overflowed while this member's rows were added: name it, where to look first.
+            throw ArithmeticOverflow(
+                operation: "\(error.operation), adding the transactions of \(archivePath), member \(member.path)")
         }
         for (old, count) in replaced {
             superseded[transactionMembers[Int(old)].ref, default: 0] += count
