@@ -25,6 +25,11 @@ struct RunCommand: ParsableCommand {
             With --year, only those years are recomputed; every other year keeps the latest \
             snapshot's rows.
 
+            SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop the run at its next safe point, before anything \
+            is published: it writes its report (outcome failed) and exits 128 + the signal (143, 130, \
+            129). A second signal kills it at once; a run killed outright also leaves every snapshot \
+            intact, only without a report.
+
             Examples:
               grdp run                       # the nightly run
               grdp run --wait-lock 1800      # wait up to 30 min for a run still going
@@ -58,6 +63,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        StopSignals.install()
         let logger = global.makeLogger()
         let config = try global.loadConfig()
         let command = (["grdp"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
@@ -81,6 +87,7 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        StopSignals.install()
         let logger = global.makeLogger()
         let config = try global.loadConfig()
         let runner = PipelineRunner(config: config, logger: logger) { event in ProgressBar.shared.update(event) }

@@ -94,3 +94,59 @@ import Testing
         #expect(killedCount >= 2, "most kills should land while the run is still going")
     }
 }
+
+/// SIGTERM, SIGINT: a run asked to stop does so at its next safe point, before publishing, with a
+/// report that says so and exit 128 + the signal; a second signal kills it at once. Nothing is
+/// published and no temporary is left either way.
+@Suite struct StopSignalTests {
+    /// Starts `grdp run --force` on a generated set and waits until it holds the lock (its
+    /// handlers are installed before it takes it).
+    private static func startedRun(_ fixture: Fixture) throws -> Spawned {
+        let run = try fixture.start("run", "--force")
+        let lock = fixture.outputs.appendingPathComponent(".lock")
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: lock.path) && Date() < deadline && run.process.isRunning {
+            usleep(5_000)
+        }
+        return run
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aStoppedRunWritesItsReportAndPublishesNothing(_ signal: Int32) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.generate(transactions: 150_000)
+        let run = try Self.startedRun(fixture)
+        _ = kill(run.process.processIdentifier, signal)
+        let (execution, _, killed) = try run.wait()
+        #expect(!killed, "\(execution.stderr)")
+        #expect(execution.status == 128 + signal, "\(execution.stderr)")
+        let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+        #expect(execution.stderr.contains("stopped by \(name)"), "\(execution.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "failed")
+        #expect((report["errors"] as? [String])?.first?.contains("stopped by \(name)") == true)
+        #expect(try fixture.snapshotFiles().isEmpty)
+        // The next run completes normally.
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+    }
+
+    @Test func aSecondSignalKillsAtOnce() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.generate(transactions: 150_000)
+        let run = try Self.startedRun(fixture)
+        _ = kill(run.process.processIdentifier, SIGTERM)
+        usleep(2_000)
+        _ = kill(run.process.processIdentifier, SIGTERM)
+        let (execution, _, killed) = try run.wait()
+        // Killed by the second, unless the first had already brought it to its end.
+        #expect(killed || execution.status == 143, "\(execution.status) \(execution.stderr)")
+        #expect(try fixture.snapshotFiles().isEmpty)
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+    }
+}

@@ -145,6 +145,14 @@ public enum Ingest {
         try queue.run(threads: threads) { index in
             let started = Timestamp.now()
             let candidate = candidates[index]
+            // A stop asked (`RunStop`): `take` throws at the next archive; start none meanwhile.
+            if RunStop.signal != nil {
+                return (
+                    ArchiveOutcome(
+                        relativePath: candidate.relativePath, sha256: "", bytes: 0, status: .rejected, rejection: nil,
+                        members: [], skipped: []), 0
+                )
+            }
             // From the cache only when its `.sha256` file, if any, matches: one added or changed
             // since the entry was written is checked as if the archive were read, and a mismatch
             // rejects it (below).
@@ -170,6 +178,7 @@ public enum Ingest {
             }
             return (outcome, Timestamp.now().seconds(since: started))
         } take: { index, read in
+            try RunStop.check()
             var (outcome, seconds) = read
             unpackSeconds += max(0, seconds - outcome.normalizeSeconds)
             let candidate = candidates[index]

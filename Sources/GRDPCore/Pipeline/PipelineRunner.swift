@@ -295,6 +295,7 @@ public struct PipelineRunner {
             report.outcome = .rejected
             return
         }
+        try RunStop.check()
         let ledgerSize = ledger.size
         // For the next run, when large enough for reading it back to pay.
         let saveStart = Timestamp.now()

@@ -218,6 +218,7 @@ public enum ExitCodes {
     public static func code(for error: any Error) -> Int32 {
         switch error {
         case let error as ConfigError: error.exitCode
+        case let error as RunStop.Stopped: error.exitCode
         case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66

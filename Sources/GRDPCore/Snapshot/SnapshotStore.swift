@@ -345,6 +345,8 @@ public struct SnapshotStore: Sendable {
         let checksumming = OnAnotherThread { opened.checksum() }
         defer { _ = checksumming.wait() }
         try FileSystem.syncFile(temporaryPath)
+        // The last moment a stop asked (SIGTERM, Ctrl-C) leaves nothing published.
+        try RunStop.check()
         if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
             try FileSystem.moveNoReplace(temporaryPath, to: finalPath)
         }) {
