@@ -27,3 +27,18 @@ func bytewiseCompare(_ a: String, _ b: String) -> Int {
 func bytewiseLess(_ a: String, _ b: String) -> Bool {
     bytewiseCompare(a, b) < 0
 }
+
+/// Whether two byte strings are the same, by `memcmp`: the generic `elementsEqual` walks them
+/// element by element through iterators, on the hot path of every row (a remembered cell, a stem).
+@inline(__always)
+func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0 else { return true }
+    return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+}
+
+/// `sameBytes` of an array and a buffer.
+@inline(__always)
+func sameBytes(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    a.count == b.count && a.withUnsafeBufferPointer { sameBytes($0, b) }
+}

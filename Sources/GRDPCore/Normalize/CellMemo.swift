@@ -8,7 +8,7 @@ struct CellMemo<Value> {
     mutating func value(
         for cell: UnsafeBufferPointer<UInt8>, compute: (UnsafeBufferPointer<UInt8>) -> Value
     ) -> Value {
-        if let value, cell.count == key.count, key.withUnsafeBufferPointer({ $0.elementsEqual(cell) }) {
+        if let value, sameBytes(key, cell) {
             return value
         }
         let computed = compute(cell)

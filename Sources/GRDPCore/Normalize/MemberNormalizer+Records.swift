@@ -153,7 +153,7 @@ extension MemberNormalizer {
 extension MemberNormalizer {
     /// Whether a (trimmed) province cell is the region's code (after NFC, compared exactly).
     func isRegion(_ cell: UnsafeBufferPointer<UInt8>) -> Bool {
-        if cell.count == regionBytes.count && regionBytes.withUnsafeBufferPointer({ $0.elementsEqual(cell) }) {
+        if sameBytes(regionBytes, cell) {
             return true
         }
         return !CellText.isASCII(cell) && CellText.text(cell) == regionCode

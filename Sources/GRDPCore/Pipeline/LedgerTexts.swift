@@ -41,7 +41,7 @@ struct LedgerTexts {
         }
         let hash = Self.hash(text)
         let found = index.findOrInsert(hash: hash, next: Int32(count)) { number in
-            Self.text(Int(number), bytes, ends).elementsEqual(text)
+            sameBytes(Self.text(Int(number), bytes, ends), text)
         }
         if found.inserted {
             bytes.append(contentsOf: text)

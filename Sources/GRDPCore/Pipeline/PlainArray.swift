@@ -23,14 +23,14 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
 
     init() { block = Block(capacity: 0) }
 
-    /// `count` copies of `value`; zero values are left to the system's zeroed pages (a large
-    /// block is mapped lazily, so untouched buckets of a hash table cost no memory).
+    /// `count` copies of `value`, written now, zeros too: a hash table's bucket left to the
+    /// system's zero page is read first (mapping that shared page), then written, and that write
+    /// must flush the other core's TLB (an interrupt: ~2 % of a 1 M rebuild's CPU when this took
+    /// `calloc`'s lazy zeros).
     init(repeating value: Element, count: Int) {
-        block = Block(capacity: count, zeroed: true)
+        block = Block(capacity: count)
         block.count = count
-        if !Self.isZero(value) {
-            block.pointer.initialize(repeating: value, count: count)
-        }
+        block.pointer.initialize(repeating: value, count: count)
     }
 
     init(_ values: some Collection<Element>) {
@@ -151,10 +151,6 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
         }
     }
 
-    private static func isZero(_ value: Element) -> Bool {
-        withUnsafeBytes(of: value) { $0.allSatisfy { $0 == 0 } }
-    }
-
     private final class Block {
         let pointer: UnsafeMutablePointer<Element>
         var count = 0
@@ -168,17 +164,11 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
         private static var stride: Int { MemoryLayout<Element>.stride }
         private static var alignment: Int { Swift.max(MemoryLayout<Element>.alignment, 16) }
 
-        init(capacity: Int, zeroed: Bool = false) {
+        init(capacity: Int) {
             self.capacity = Swift.max(capacity, 0)
             let bytes = Swift.max(self.capacity * Self.stride, 1)
             var raw: UnsafeMutableRawPointer?
-            if zeroed {
-                // calloc's large blocks are fresh mappings: zero without writing them.
-                raw = calloc(bytes, 1)
-                precondition(Int(bitPattern: raw) % Self.alignment == 0, "calloc's alignment")
-            } else {
-                if posix_memalign(&raw, Self.alignment, bytes) != 0 { raw = nil }
-            }
+            if posix_memalign(&raw, Self.alignment, bytes) != 0 { raw = nil }
             guard let raw else { fatalError("out of memory for \(bytes) bytes") }
             pointer = raw.bindMemory(to: Element.self, capacity: self.capacity)
             mapping = nil

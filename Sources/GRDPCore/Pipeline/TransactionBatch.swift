@@ -128,7 +128,7 @@ struct TransactionBatch: Sendable {
         let width = UInt8(bytes.count - start)
         let prefix = UnsafeBufferPointer(rebasing: bytes[0..<start])
         if let index = recentStems.first(where: {
-            $0.width == width && $0.channel == channel && $0.prefix.elementsEqual(prefix)
+            $0.width == width && $0.channel == channel && sameBytes($0.prefix, prefix)
         }) {
             return (number, index)
         }
@@ -173,7 +173,7 @@ struct TransactionBatch: Sendable {
     private static func intern(
         _ bytes: UnsafeBufferPointer<UInt8>, in interned: inout InternedTexts, recent: inout RecentlyMet<[UInt8]>
     ) -> UInt32 {
-        if let index = recent.first(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) { return index }
+        if let index = recent.first(where: { sameBytes($0, bytes) }) { return index }
         let index = interned.intern(String(decoding: bytes, as: UTF8.self))
         recent.remember(Array(bytes), index)
         return index
