@@ -187,6 +187,26 @@ import Testing
         }
     }
 
+    /// The latest file and `.snapshot-sequence` gone while an older snapshot stays (an outputs
+    /// folder restored from a backup without its hidden file): the reports still name the latest's
+    /// number, and it is not used again (CONTRACT §6).
+    @Test func aNumberTheReportsNameIsNotReusedWhenTheSequenceFileIsLost() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite"))
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(".snapshot-sequence"))
+        // v0001 holds these figures: up to date, and the sequence file is written again, from the reports.
+        #expect(try fixture.grdp("run").status == 0)
+        let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "2\n")
+        let run = try fixture.grdp("run", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0003.sqlite"])
+    }
+
     @Test func keepSnapshotsRemovesTheOldestAfterANewSnapshotNeverTheLatest() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -379,11 +379,15 @@ public struct SnapshotStore: Sendable {
 
     /// Brings `.snapshot-sequence` up to `highest`, the highest version in the folder, when a run that
     /// published it could not record it (killed in between, or the write failed); nil when it was
-    /// recorded already or now is.
+    /// recorded already or now is. A sequence file missing or unreadable is rewritten from the
+    /// highest of the folder's and the reports' versions (`highestRecorded`), so that a number
+    /// the reports name stays used also when other snapshots are still in the folder.
     public func recordHighestPublished(_ highest: Int?) -> OutputWriteError? {
-        guard let highest, highest > recordedInSequenceFile() ?? 0 else { return nil }
+        let recorded = recordedInSequenceFile()
+        let known = max(highest ?? 0, recorded == nil ? highestReported() : 0)
+        guard known > (recorded ?? 0) else { return nil }
         return SnapshotStore.attempt { () throws(OutputWriteError) in
-            try AtomicFile.write("\(highest)\n", to: sequenceURL)
+            try AtomicFile.write("\(known)\n", to: sequenceURL)
         }
     }
 
