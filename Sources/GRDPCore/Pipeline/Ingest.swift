@@ -215,6 +215,11 @@ public enum Ingest {
         // decompressing, the cache), plus the hashing of every archive first (`scan`). Both are
         // thread time summed over archives: on several threads, more than the wall time.
         let normalize = outcomes.reduce(0) { $0 + $1.normalizeSeconds }
+        for match in scan.excludedByEquivalence {
+            logger.warning(
+                "inputs.exclude names this file in another Unicode normalization: excluded, but write the entry as the file is named",
+                metadata: ["entry": "\(match.entry)", "file": "\(match.path)"])
+        }
         for entry in scan.unmatchedExcludes {
             logger.warning(
                 "inputs.exclude names no file in the returns folder: nothing is excluded by it",

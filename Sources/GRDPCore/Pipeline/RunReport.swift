@@ -222,7 +222,12 @@ public enum ExitCodes {
         case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
-        case let error as ReturnsScanError: error.kind == .missingFolder ? 66 : 70
+        case let error as ReturnsScanError:
+            switch error.kind {
+            case .missingFolder: 66
+            case .ambiguousName: 65
+            default: 70
+            }
         case let error as SnapshotError:
             switch error.code {
             case .missingSnapshot: 66

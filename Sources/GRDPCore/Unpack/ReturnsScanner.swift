@@ -15,6 +15,9 @@ public struct ArchiveCandidate: Sendable, Hashable {
     /// The first word of a sibling `NAME.sha256`, lowercased, when one exists. An empty sidecar gives ""
     /// (which matches no digest, so the archive is rejected rather than taken unchecked).
     public var expectedSHA256: String?
+    /// For a file whose name is not UTF-8: the descriptor `url` (`/proc/self/fd/N`) names, open
+    /// while the candidate lives.
+    var opened: OpenedByBytes?
 
     public init(relativePath: String, url: URL, bytes: Int64, expectedSHA256: String?) {
         self.relativePath = relativePath
@@ -22,6 +25,19 @@ public struct ArchiveCandidate: Sendable, Hashable {
         self.bytes = bytes
         self.expectedSHA256 = expectedSHA256
     }
+}
+
+/// A file opened by the bytes of its name (not UTF-8, so no `String` path names it), reachable as
+/// `url` while this lives; closed with it.
+final class OpenedByBytes: Sendable, Hashable {
+    let descriptor: Int32
+    var url: URL { URL(fileURLWithPath: "/proc/self/fd/\(descriptor)") }
+
+    init(_ descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close(descriptor) }
+
+    static func == (a: OpenedByBytes, b: OpenedByBytes) -> Bool { a === b }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// What `ReturnsScanner.scan` found.
@@ -37,14 +53,25 @@ public struct ReturnsScan: Sendable {
     /// Entries of `inputs.exclude` that name no file under the folder (a typo leaves the archive
     /// meant in the run): the run warns about each.
     public var unmatchedExcludes: [String]
+    /// Entries of `inputs.exclude` that name no path byte for byte but one in another Unicode
+    /// normalization (typed precomposed, stored decomposed by a Mac): that file is excluded, as
+    /// before grdp compared bytes, and the run warns.
+    public var excludedByEquivalence: [ExcludeMatch]
+
+    public struct ExcludeMatch: Sendable, Equatable {
+        public var entry: String
+        public var path: String
+    }
 
     public init(
-        archives: [ArchiveCandidate], ignoredFiles: [String], excluded: [String], unmatchedExcludes: [String] = []
+        archives: [ArchiveCandidate], ignoredFiles: [String], excluded: [String], unmatchedExcludes: [String] = [],
+        excludedByEquivalence: [ExcludeMatch] = []
     ) {
         self.archives = archives
         self.ignoredFiles = ignoredFiles
         self.excluded = excluded
         self.unmatchedExcludes = unmatchedExcludes
+        self.excludedByEquivalence = excludedByEquivalence
     }
 }
 
@@ -57,6 +84,10 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
         case notAFolder
         /// A folder or sidecar under it could not be read.
         case unreadable
+        /// Two files would be shown under the same path: a name that is not UTF-8, written with
+        /// `\\xHH` escapes, spells another file's name (the run could not tell them apart in its
+        /// reports, cache and snapshot).
+        case ambiguousName
     }
 
     public var kind: Kind
@@ -69,6 +100,9 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
         case .missingFolder: return "returns folder \(path) does not exist\(reason)"
         case .notAFolder: return "returns folder \(path) is not a folder"
         case .unreadable: return "cannot read \(path) in the returns folder\(reason)"
+        case .ambiguousName:
+            return "two files under the returns folder would both be named \(path) (a name that is not UTF-8 is "
+                + "shown with its odd bytes written \\xHH): rename one of them"
         }
     }
 }
@@ -91,18 +125,25 @@ public enum ReturnsScanner {
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw ReturnsScanError(kind: .notAFolder, path: folder.path, errno: 0)
         }
-        var files: [(path: String, url: URL, bytes: Int64)] = []
+        var files: [Found] = []
         var others: [String] = []
-        try walk(folder, prefix: "", files: &files, others: &others)
+        guard let top = opendir(folder.path) else {
+            throw ReturnsScanError(kind: .unreadable, path: folder.path, errno: errno)
+        }
+        try walk(top, url: folder, display: folder.path, prefix: "", files: &files, others: &others)
+        var shown = Set<[UInt8]>()
+        for path in files.map(\.path) + others where !shown.insert(Array(path.utf8)).inserted {
+            throw ReturnsScanError(kind: .ambiguousName, path: path, errno: 0)
+        }
 
         let archivePaths = Set(files.filter { isArchiveName($0.path) }.map(\.path))
         var sidecars: [String: URL] = [:]
         var ignored = others
         for file in files where !archivePaths.contains(file.path) {
             if file.path.lowercased().hasSuffix(".sha256"),
-                case let base = String(file.path.dropLast(7)), archivePaths.contains(base)
+                case let base = String(file.path.dropLast(7)), archivePaths.contains(base), let url = file.url
             {
-                sidecars[base] = file.url
+                sidecars[base] = url
             } else {
                 ignored.append(file.path)
             }
@@ -110,8 +151,20 @@ public enum ReturnsScanner {
 
         // Paths are compared as their bytes (CONTRACT §3: "the UTF-8 string as it is"), not as
         // Swift compares strings (canonical equivalence): an entry names one archive, never also
-        // another whose name differs only in its Unicode normalization.
-        let excludeSet = Set(exclude.map { Array(MemberPath.normalized($0).utf8) })
+        // another whose name differs only in its Unicode normalization. An entry that names no
+        // path byte for byte but one in another normalization (typed precomposed for a name a Mac
+        // stored decomposed) still excludes that file, as it did before, with a warning.
+        let entries = exclude.map(MemberPath.normalized)
+        var excludeSet = Set(entries.map { Array($0.utf8) })
+        let allPaths = files.map(\.path) + ignored
+        let allBytes = Set(allPaths.map { Array($0.utf8) })
+        var byEquivalence: [ReturnsScan.ExcludeMatch] = []
+        for (entry, normalized) in zip(exclude, entries) where !allBytes.contains(Array(normalized.utf8)) {
+            for path in allPaths where path == normalized && !excludeSet.contains(Array(path.utf8)) {
+                excludeSet.insert(Array(path.utf8))
+                byEquivalence.append(.init(entry: entry, path: path))
+            }
+        }
         func isExcluded(_ path: String) -> Bool { excludeSet.contains(Array(path.utf8)) }
         var archives: [ArchiveCandidate] = []
         var excluded: [String] = []
@@ -120,22 +173,36 @@ public enum ReturnsScanner {
                 excluded.append(file.path)
                 continue
             }
+            guard let url = file.url else { continue }
             let expected = try sidecars[file.path].map { try firstWord(of: $0) }
-            archives.append(
-                ArchiveCandidate(relativePath: file.path, url: file.url, bytes: file.bytes, expectedSHA256: expected))
+            var candidate = ArchiveCandidate(
+                relativePath: file.path, url: url, bytes: file.bytes, expectedSHA256: expected)
+            candidate.opened = file.opened
+            archives.append(candidate)
         }
         excluded += ignored.filter(isExcluded)
         ignored.removeAll(where: isExcluded)
         let found = Set(excluded.map { Array($0.utf8) })
         var unmatched: [String] = []
-        for entry in exclude where !found.contains(Array(MemberPath.normalized(entry).utf8)) {
+        for (entry, normalized) in zip(exclude, entries)
+        where !found.contains(Array(normalized.utf8)) && !byEquivalence.contains(where: { $0.entry == entry }) {
             if !unmatched.contains(where: { $0.utf8.elementsEqual(entry.utf8) }) { unmatched.append(entry) }
         }
 
         return ReturnsScan(
             archives: archives.sorted { precedesBytewise($0.relativePath, $1.relativePath) },
             ignoredFiles: ignored.sorted(by: precedesBytewise),
-            excluded: excluded.sorted(by: precedesBytewise), unmatchedExcludes: unmatched)
+            excluded: excluded.sorted(by: precedesBytewise), unmatchedExcludes: unmatched,
+            excludedByEquivalence: byEquivalence)
+    }
+
+    /// A file under the folder: its path relative to it as shown, how to open it (nil for a file
+    /// whose name is not UTF-8 that is no archive or sidecar: it is only listed), its size.
+    private struct Found {
+        var path: String
+        var url: URL?
+        var bytes: Int64
+        var opened: OpenedByBytes?
     }
 
     /// Bytewise order of the UTF-8 strings (`B.zip` before `a.zip`, `2024-06-30_x.zip` before `2024/07-01_y.tar.gz`).
@@ -150,23 +217,22 @@ public enum ReturnsScanner {
         return archiveSuffixes.contains { lowered.hasSuffix($0) && lowered.utf8.count > $0.utf8.count }
     }
 
-    /// Lists `directory` recursively by the names' bytes (`readdir`), so that no name stops the
-    /// scan. A name that is not valid UTF-8 (Latin-1 from an old share, say) is shown with each
-    /// invalid byte written `\xHH` (`B\xE1o c\xE1o.zip`), and the file or folder is reached through
-    /// a descriptor opened by its bytes (`/proc/self/fd/N`, kept open for the process): Foundation's
-    /// paths are strings and cannot name it.
+    /// Lists the open folder `handle` (closed here) recursively by the names' bytes (`readdir`),
+    /// so that no name stops the scan. A name that is not UTF-8 (Latin-1 from an old share, say)
+    /// is shown with each invalid byte written `\xHH` (`B\xE1o c\xE1o.zip`). Below such a name no
+    /// `String` path reaches a file (`url` nil): folders are opened by their bytes and closed once
+    /// listed; an archive or a `.sha256` file is opened by its bytes and kept open while the
+    /// scan's result lives (`OpenedByBytes`, `/proc/self/fd/N`); other files are only listed.
     private static func walk(
-        _ directory: URL, prefix: String, files: inout [(path: String, url: URL, bytes: Int64)], others: inout [String]
+        _ handle: OpaquePointer, url directory: URL?, display: String, prefix: String, files: inout [Found],
+        others: inout [String]
     ) throws {
-        guard let handle = opendir(directory.path) else {
-            throw ReturnsScanError(kind: .unreadable, path: directory.path, errno: errno)
-        }
         defer { closedir(handle) }
         var entries: [(name: String, raw: [UInt8])] = []
         while true {
             errno = 0
             guard let entry = readdir(handle) else {
-                if errno != 0 { throw ReturnsScanError(kind: .unreadable, path: directory.path, errno: errno) }
+                if errno != 0 { throw ReturnsScanError(kind: .unreadable, path: display, errno: errno) }
                 break
             }
             let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
@@ -176,40 +242,51 @@ public enum ReturnsScanner {
         let folder = dirfd(handle)
         for (name, raw) in entries {
             let relative = prefix + name
-            let validName = String(validating: raw, as: UTF8.self) != nil
-            var url = directory.appendingPathComponent(name)
+            let cName = raw.map { CChar(bitPattern: $0) } + [0]
+            let url = String(validating: raw, as: UTF8.self) != nil ? directory?.appendingPathComponent(name) : nil
             var link = stat()
-            guard fstatat(folder, raw.map { CChar(bitPattern: $0) } + [0], &link, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw ReturnsScanError(kind: .unreadable, path: directory.path + "/" + name, errno: errno)
+            guard fstatat(folder, cName, &link, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
             }
             var type = link.st_mode & S_IFMT
             var size = Int64(link.st_size)
             if type == S_IFLNK {
                 // Symlinks to regular files count as files; anything else they point to is listed.
                 var target = stat()
-                guard fstatat(folder, raw.map { CChar(bitPattern: $0) } + [0], &target, 0) == 0,
-                    target.st_mode & S_IFMT == S_IFREG
-                else {
+                guard fstatat(folder, cName, &target, 0) == 0, target.st_mode & S_IFMT == S_IFREG else {
                     others.append(relative)
                     continue
                 }
                 type = S_IFREG
                 size = Int64(target.st_size)
             }
-            guard type == S_IFDIR || type == S_IFREG else {
-                others.append(relative)
-                continue
-            }
-            if !validName {
-                guard let opened = openedByBytes(raw, in: folder, directory: type == S_IFDIR) else {
-                    throw ReturnsScanError(kind: .unreadable, path: directory.path + "/" + name, errno: errno)
+            switch type {
+            case S_IFDIR:
+                let child: OpaquePointer?
+                if let url {
+                    child = opendir(url.path)
+                } else {
+                    let fd = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    child = fd >= 0 ? fdopendir(fd) : nil
+                    if child == nil && fd >= 0 { close(fd) }
                 }
-                url = opened
-            }
-            if type == S_IFDIR {
-                try walk(url, prefix: relative + "/", files: &files, others: &others)
-            } else {
-                files.append((relative, url, size))
+                guard let child else {
+                    throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
+                }
+                try walk(
+                    child, url: url, display: display + "/" + name, prefix: relative + "/", files: &files,
+                    others: &others)
+            case S_IFREG:
+                if url == nil && (isArchiveName(relative) || relative.lowercased().hasSuffix(".sha256")) {
+                    guard let opened = openedByBytes(cName, in: folder) else {
+                        throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
+                    }
+                    files.append(Found(path: relative, url: opened.url, bytes: size, opened: opened))
+                } else {
+                    files.append(Found(path: relative, url: url, bytes: size))
+                }
+            default:
+                others.append(relative)
             }
         }
     }
@@ -238,15 +315,12 @@ public enum ReturnsScanner {
         return text
     }
 
-    /// A path that reaches the entry named `raw` in the folder open as `folder`: a descriptor
-    /// opened by its bytes, named through `/proc/self/fd` and never closed (a scan opens one per such
-    /// name). Nil where the system has no `/proc` (macOS names are always UTF-8).
-    private static func openedByBytes(_ raw: [UInt8], in folder: Int32, directory: Bool) -> URL? {
+    /// The file named `name` (its bytes) in the folder open as `folder`, opened; nil where the
+    /// system has no `/proc` to name the descriptor (macOS names are always UTF-8).
+    private static func openedByBytes(_ name: [CChar], in folder: Int32) -> OpenedByBytes? {
         #if os(Linux)
-            let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (directory ? O_DIRECTORY : 0)
-            let fd = openat(folder, raw.map { CChar(bitPattern: $0) } + [0], flags)
-            guard fd >= 0 else { return nil }
-            return URL(fileURLWithPath: "/proc/self/fd/\(fd)", isDirectory: directory)
+            let fd = openat(folder, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            return fd >= 0 ? OpenedByBytes(fd) : nil
         #else
             errno = EILSEQ
             return nil

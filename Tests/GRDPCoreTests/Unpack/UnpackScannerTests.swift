@@ -121,6 +121,38 @@ import Testing
         }
         #expect(scan.archives.map(\.bytes) == [3, 1, 2])
         #expect(ReturnsScanner.displayName(Array("Đắk".utf8) + [0xC3]) == "Đắk\\xC3")
+
+        // A UTF-8 name that spells the escaped form of another: the run could not tell them apart.
+        _ = try folder.write("R\\xE9\\xFF.zip", [7])
+        #expect(throws: ReturnsScanError.self) { try ReturnsScanner.scan(folder: folder.url, exclude: []) }
+    }
+
+    /// Descriptors opened for names that are not UTF-8 are closed with the scan's result: only
+    /// archives and sidecars get one, and folders are closed once listed.
+    @Test func descriptorsOpenedForNamesAreNotKept() throws {
+        let folder = try TemporaryFolder()
+        try Self.create(Array("d".utf8) + [0xE1], in: folder.url, contents: nil)
+        for n in 0..<50 {
+            try Self.create(Array("note-\(n)-".utf8) + [0xFA] + Array(".txt".utf8), in: folder.url, contents: [1])
+            try Self.create(
+                Array("d".utf8) + [0xE1, UInt8(ascii: "/")] + Array("r-\(n)-".utf8) + [0xE9] + Array(".zip".utf8),
+                in: folder.url, contents: [2])
+        }
+        // This process's descriptors open on something under the folder (other tests run beside).
+        func openDescriptors() throws -> Int {
+            let root = folder.url.resolvingSymlinksInPath().path
+            return try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { fd in
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + fd))?.hasPrefix(root)
+                    ?? false
+            }.count
+        }
+        do {
+            let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+            #expect(scan.archives.count == 50 && scan.ignoredFiles.count == 50)
+            #expect(try openDescriptors() == 50)
+            #expect(try FileDigest.sha256(of: scan.archives[0].url).bytes == 1)
+        }
+        #expect(try openDescriptors() == 0)
     }
 
     /// Exclusions name archives by their bytes: an entry excludes one archive, not also another
@@ -134,6 +166,14 @@ import Testing
         #expect(scan.excluded.map { Array($0.utf8) } == [Array("2024-01-01_\u{E9}.zip".utf8)])
         #expect(scan.archives.map { Array($0.relativePath.utf8) } == [Array("2024-01-01_e\u{301}.zip".utf8)])
         #expect(scan.unmatchedExcludes == ["missing.zip", "./missing.zip"])
+
+        // Only the decomposed name on disk: an entry typed precomposed still excludes it, as it did
+        // before grdp compared bytes, and says so (a Mac stores names decomposed).
+        let mac = try TemporaryFolder()
+        _ = try mac.write("2024-02-01_Nông.zip".decomposedStringWithCanonicalMapping, [3])
+        let fromMac = try ReturnsScanner.scan(folder: mac.url, exclude: ["2024-02-01_Nông.zip"])
+        #expect(fromMac.archives.isEmpty && fromMac.excluded.count == 1 && fromMac.unmatchedExcludes.isEmpty)
+        #expect(fromMac.excludedByEquivalence.map(\.entry) == ["2024-02-01_Nông.zip"])
     }
 
     @Test func symlinksToFilesCountAndOthersAreListed() throws {
