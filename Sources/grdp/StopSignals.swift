@@ -11,19 +11,18 @@ import GRDPCore
 /// `run` and `validate` to stop at their next safe point (`RunStop`) rather than kill them: the run
 /// then fails like any other, with a report saying so, the latest snapshot untouched, and exits
 /// 128 + the signal's number (143, 130, 129). A second such signal kills at once.
+///
+/// A signal the parent set to be ignored stays ignored (`nohup grdp run`: a closed terminal must
+/// not stop it), and one it blocked stays blocked.
 enum StopSignals {
     static func install() {
         RunStop.prepare()
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
         for number in [SIGTERM, SIGINT, SIGHUP] {
-            signal(number, stopHandler)
-            sigaddset(&unblocked, number)
+            let previous = signal(number, stopHandler)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+                signal(number, SIG_IGN)
+            }
         }
-        // A parent may have started grdp with these blocked (a mask is inherited; Foundation's
-        // Process, for one, passes its thread's): unblocked here, before any thread is started,
-        // so that every thread of the run takes them.
-        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     }
 }
 
@@ -34,6 +33,6 @@ private func stopHandler(_ number: Int32) {
         raise(number)
         return
     }
-    let message: StaticString = "grdp: stopping at the next safe point, nothing published (signal again to kill)\n"
+    let message: StaticString = "grdp: stop asked: stopping at the next safe point (signal again to kill)\n"
     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
 }

@@ -96,19 +96,26 @@ import Testing
 }
 
 /// SIGTERM, SIGINT: a run asked to stop does so at its next safe point, before publishing, with a
-/// report that says so and exit 128 + the signal; a second signal kills it at once. Nothing is
-/// published and no temporary is left either way.
+/// report that says so and exit 128 + the signal; also while it waits for the lock. A second
+/// signal kills it at once. A SIGHUP the parent ignores (`nohup`) stays ignored. Nothing is
+/// published and no temporary is left when it stops; the next run completes.
 @Suite struct StopSignalTests {
-    /// Starts `grdp run --force` on a generated set and waits until it holds the lock (its
-    /// handlers are installed before it takes it).
-    private static func startedRun(_ fixture: Fixture) throws -> Spawned {
-        let run = try fixture.start("run", "--force")
+    /// `grdp run --force` on a generated set, started cleanly, once it holds the lock (its handlers
+    /// are installed before it takes it).
+    private static func startedRun(_ fixture: Fixture, shell prefix: String = "") throws -> CleanlySpawned {
+        let run = try CleanlySpawned(prefix + "exec \"$0\" run --force", in: fixture.root)
         let lock = fixture.outputs.appendingPathComponent(".lock")
         let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: lock.path) && Date() < deadline && run.process.isRunning {
+        while !FileManager.default.fileExists(atPath: lock.path) && Date() < deadline && run.isRunning {
             usleep(5_000)
         }
         return run
+    }
+
+    private static func expectNextRunPublishes(_ fixture: Fixture, _ files: [String]) throws {
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.snapshotFiles() == files)
     }
 
     @Test(arguments: [SIGTERM, SIGINT])
@@ -117,36 +124,58 @@ import Testing
         defer { fixture.remove() }
         try fixture.generate(transactions: 150_000)
         let run = try Self.startedRun(fixture)
-        _ = kill(run.process.processIdentifier, signal)
-        let (execution, _, killed) = try run.wait()
-        #expect(!killed, "\(execution.stderr)")
-        #expect(execution.status == 128 + signal, "\(execution.stderr)")
+        run.send(signal)
+        let (status, killedBy, stderr) = run.wait()
+        #expect(killedBy == nil && status == 128 + signal, "\(stderr)")
         let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
-        #expect(execution.stderr.contains("stopped by \(name)"), "\(execution.stderr)")
+        #expect(stderr.contains("stopped by \(name)"), "\(stderr)")
         let report = try #require(try fixture.reportsWritten().last)
         #expect(report["outcome"] as? String == "failed")
         #expect((report["errors"] as? [String])?.first?.contains("stopped by \(name)") == true)
         #expect(try fixture.snapshotFiles().isEmpty)
-        // The next run completes normally.
-        let next = try fixture.grdp("run")
-        #expect(next.status == 0, "\(next.stderr)")
-        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+        try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
     }
 
-    @Test func aSecondSignalKillsAtOnce() throws {
+    /// Waiting for another run's lock (`--wait-lock`), a stop ends the wait at once; a second
+    /// signal, here a SIGINT right behind the SIGTERM, kills.
+    @Test func aStopEndsTheWaitForTheLockAndASecondSignalKills() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        let lock = open(fixture.outputs.appendingPathComponent(".lock").path, O_RDWR | O_CREAT, 0o644)
+        try #require(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        for second in [false, true] {
+            let waiting = try CleanlySpawned("exec \"$0\" run --wait-lock 60", in: fixture.root)
+            usleep(1_500_000)
+            #expect(waiting.isRunning)
+            let sent = Date()
+            waiting.send(SIGTERM)
+            if second { waiting.send(SIGINT) }
+            let (status, killedBy, stderr) = waiting.wait()
+            #expect(Date().timeIntervalSince(sent) < 5)
+            if second {
+                #expect(killedBy == SIGINT || killedBy == SIGTERM, "\(String(describing: status)) \(stderr)")
+            } else {
+                #expect(killedBy == nil && status == 143, "\(stderr)")
+                #expect(stderr.contains("stopped by SIGTERM"), "\(stderr)")
+                #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
+            }
+        }
+        flock(lock, LOCK_UN)
+        close(lock)
+        try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
+    }
+
+    /// `nohup grdp run`: the SIGHUP of a closed terminal does not stop it.
+    @Test func anIgnoredHangupStaysIgnored() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.generate(transactions: 150_000)
-        let run = try Self.startedRun(fixture)
-        _ = kill(run.process.processIdentifier, SIGTERM)
-        usleep(2_000)
-        _ = kill(run.process.processIdentifier, SIGTERM)
-        let (execution, _, killed) = try run.wait()
-        // Killed by the second, unless the first had already brought it to its end.
-        #expect(killed || execution.status == 143, "\(execution.status) \(execution.stderr)")
-        #expect(try fixture.snapshotFiles().isEmpty)
-        let next = try fixture.grdp("run")
-        #expect(next.status == 0, "\(next.stderr)")
+        let run = try Self.startedRun(fixture, shell: "trap '' HUP; ")
+        run.send(SIGHUP)
+        let (status, killedBy, stderr) = run.wait()
+        #expect(killedBy == nil && status == 0, "\(stderr)")
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
     }
 }

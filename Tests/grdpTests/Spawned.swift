@@ -67,3 +67,58 @@ extension Fixture {
         try Spawned(arguments, in: root)
     }
 }
+
+/// `grdp` started by a shell `command` (`"$0"` is the binary) in `folder` as cron or systemd start
+/// it: every signal's action the default one and none blocked (Foundation's `Process` passes the
+/// test runner's blocked signals on, and a blocked SIGTERM is never handled), stdout on /dev/null,
+/// stderr to a file. Not waited for: for signals sent while it runs.
+final class CleanlySpawned {
+    let pid: pid_t
+    private let errURL: URL
+
+    init(_ command: String, in folder: URL) throws {
+        errURL = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
+        let arguments = ["/bin/sh", "-c", "cd \"$1\" && " + command, Execution.binary.path, folder.path]
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errURL.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        self.pid = pid
+    }
+
+    func send(_ signal: Int32) {
+        _ = kill(pid, signal)
+    }
+
+    /// Whether it is still running (not reaped, not a zombie).
+    var isRunning: Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !status.contains(") Z ")
+    }
+
+    /// Waits for the end: its exit status, or the signal that killed it; and what it wrote to stderr.
+    func wait() -> (status: Int32?, killedBy: Int32?, stderr: String) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        let signal = status & 0x7F
+        return signal == 0 ? ((status >> 8) & 0xFF, nil, stderr) : (nil, signal, stderr)
+    }
+}

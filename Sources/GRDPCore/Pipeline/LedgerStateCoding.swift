@@ -68,6 +68,8 @@ struct LedgerStateWriter {
 
     /// Bytes written so far.
     var bytesWritten: Int { out.bytes }
+    /// Values a journal compared with its base so far (for tests: pages never written are not).
+    private(set) var valuesCompared = 0
 
     /// The header: the first thing written, base or journal.
     mutating func header(_ json: [UInt8]) throws(OutputWriteError) {
@@ -134,6 +136,7 @@ struct LedgerStateWriter {
             guard !within.isEmpty else { continue }
             try Self.differences(
                 of: values[within], from: base.file, at: offset, indices: &indices, values: &changed)
+            valuesCompared += within.count
         }
         try out.word(values.count)
         try out.word(indices.count)

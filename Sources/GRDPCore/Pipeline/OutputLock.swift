@@ -1,5 +1,5 @@
-import Glibc
 public import Foundation
+import Glibc
 
 /// The run lock of CONTRACT §7: `flock` on `<outputs>/.lock`, never deleted, released by the
 /// kernel when the process dies however it dies.
@@ -37,6 +37,11 @@ public final class OutputLock {
             if OutputLock.monotonicNanoseconds() >= deadline {
                 close(fd)
                 throw Busy(path: url.path, waited: waitSeconds)
+            }
+            // A stop asked while waiting (SIGTERM during a long --wait-lock) ends the wait.
+            if let signal = RunStop.signal {
+                close(fd)
+                throw RunStop.Stopped(signal: signal)
             }
             usleep(100_000)
         }

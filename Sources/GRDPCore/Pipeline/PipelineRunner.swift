@@ -113,6 +113,11 @@ public struct PipelineRunner {
             report.fail(error)
             logger.error("Run failed", metadata: ["error": "\(error)"])
         }
+        if let signal = RunStop.signal, report.outcome == .snapshot || report.outcome == .upToDate {
+            logger.warning(
+                "Stop asked too late to stop: the run had published its snapshot or found the figures up to date, and finished",
+                metadata: ["signal": "\(RunStop.Stopped.name(of: signal))"])
+        }
         report.finishedAt = Timestamp.now()
         let result = finish(report, reportFolder: config.reportsFolder)
         withExtendedLifetime(lock) {}
@@ -159,6 +164,7 @@ public struct PipelineRunner {
         }
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)
+        try RunStop.check()
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(
@@ -392,6 +398,7 @@ public struct PipelineRunner {
         swap(&content.ecommerceSales, &computed.ecommerceSales)
         describeInputs(report.ingest!, into: &content)
         report.stages["compute"] = Timestamp.now().seconds(since: computeStart) + ledgerSeconds
+        try RunStop.check()
 
         let snapshotStart = Timestamp.now()
         var carried: CarriedSales?

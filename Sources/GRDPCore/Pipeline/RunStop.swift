@@ -1,8 +1,10 @@
 import Synchronization
 
 /// A request to stop a run early (SIGTERM from `systemctl stop`, SIGINT from Ctrl-C), made by the
-/// command line's signal handler and honoured by the run at safe points: before each archive is
-/// taken, between stages, and last before a snapshot is published. The run then fails like any
+/// command line's signal handler and honoured by the run at safe points: while it waits for the
+/// lock, after the archives are hashed, before each archive is taken (those being read are
+/// finished first), after the revisions, after Compute, and last before a snapshot is renamed
+/// into place. The run then fails like any
 /// other — no snapshot, the latest untouched, temporaries removed, a report written — instead of
 /// dying with nothing said. Once a snapshot is renamed into place the run finishes its exports and
 /// report: stopping then would leave them out of step.
@@ -44,7 +46,7 @@ public enum RunStop {
         /// 128 + the signal's number, as a shell reports a process the signal ended.
         public var exitCode: Int32 { 128 + signal }
 
-        static func name(of signal: Int32) -> String {
+        public static func name(of signal: Int32) -> String {
             switch signal {
             case 1: "SIGHUP"
             case 2: "SIGINT"
