@@ -181,36 +181,11 @@ import Testing
 
     /// The exit status of `grdp` started by a shell `command` (`"$0"` is the binary) in the
     /// fixture's folder, with every signal's action the default one and none blocked (a test
-    /// runner may ignore or block SIGXFSZ, and both last across exec), stdout and stderr on /dev/null;
-    /// 128 + the signal when one killed it.
+    /// runner may ignore or block SIGXFSZ, and both last across exec: `CleanlySpawned`); 128 + the
+    /// signal when one killed it.
     static func viaShell(_ command: String, in fixture: Fixture) throws -> Int32 {
-        let script = "cd \"$1\" && " + command
-        let arguments = ["/bin/sh", "-c", script, Execution.binary.path, fixture.root.path]
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // Nor blocked: a blocked SIGXFSZ only makes the write fail, as an ignored one does.
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        let (status, killedBy, _) = try CleanlySpawned(command, in: fixture.root).wait()
+        return status ?? 128 + (killedBy ?? 0)
     }
 
     /// Under a file-size limit (`ulimit -f`) too small for the snapshot, the run is not killed by
