@@ -1,7 +1,7 @@
 internal import Foundation
 
-/// The revision ledger's texts (channels, sellers, districts), each numbered once in the order first
-/// met: their UTF-8 bytes one after the other, where each ends, and an index by a hash of the
+/// The revision ledger's texts (channels, sellers, districts), and a member's while its batch is
+/// built (`TransactionBatch`), each numbered once in the order first met: their UTF-8 bytes one after the other, where each ends, and an index by a hash of the
 /// bytes. All three are plain arrays, so the ledger state (`LedgerStateFile`) keeps them as they
 /// are, and a resumed ledger finds its texts without rebuilding an index: a `[String: UInt32]` of
 /// the million texts of 10 M transactions took ~0.35 s to build, on the resume's critical path.
@@ -27,11 +27,13 @@ struct LedgerTexts {
     /// The number of `text`, a new one the first time.
     mutating func intern(_ text: String) -> UInt32 {
         var text = text
-        let known = text.withUTF8 { utf8 -> UInt32? in
-            CellText.isASCII(utf8) || CellText.isNFCByItsScalars(utf8) ? intern(bytes: utf8) : nil
-        }
-        if let known { return known }
-        var normal = text.precomposedStringWithCanonicalMapping
+        return text.withUTF8 { intern(utf8: $0) }
+    }
+
+    /// The number of the text whose UTF-8 is `utf8` (valid UTF-8), a new one the first time.
+    mutating func intern(utf8: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if CellText.isASCII(utf8) || CellText.isNFCByItsScalars(utf8) { return intern(bytes: utf8) }
+        var normal = String(decoding: utf8, as: UTF8.self).precomposedStringWithCanonicalMapping
         return normal.withUTF8 { intern(bytes: $0) }
     }
 

@@ -41,8 +41,12 @@ struct TransactionBatch: Sendable {
         let file: MappedFile
         let rows: UnsafeBufferPointer<Row>
     }
-    private var interned = InternedTexts()
-    var strings: [String] { interned.texts }
+    /// The texts while the batch is built, by their bytes (`LedgerTexts`: a multiply-mix hash,
+    /// where a `[String: UInt32]` cost SipHash over a `String` per row, ~4 % of a rebuild's CPU);
+    /// as `String`s once sealed or read from the cache.
+    private var texts = LedgerTexts()
+    private var sealedStrings: [String]?
+    var strings: [String] { sealedStrings ?? texts.strings }
     private(set) var stems: [Stem] = []
     /// Amount and refund of rows whose net does not fit `Int64` (or overflowed): the ledger
     /// subtracts them, as Compute did.
@@ -52,7 +56,7 @@ struct TransactionBatch: Sendable {
     /// The stems met last (ids alternate between a few prefixes, a channel's and a period's),
     /// compared byte by byte before hashing a stem into `stemIndex`.
     private var recentStems = RecentlyMet<Stem>(keeping: 8)
-    /// Per field, the texts it held last, compared before hashing a text into `interned`: a few
+    /// Per field, the texts it held last, compared before hashing a text into `texts`: a few
     /// for channels and districts, which alternate between a handful of values; one for sellers,
     /// which rarely repeat but for a seller's rows in a run.
     private var recentChannels = RecentlyMet<String>(keeping: 8)
@@ -79,7 +83,7 @@ struct TransactionBatch: Sendable {
         wide: [(amount: ExactDecimal, refund: ExactDecimal)]
     ) {
         self.mapped = MappedRows(file: file, rows: rows)
-        interned = InternedTexts(strings)
+        sealedStrings = strings
         self.stems = stems
         self.wide = wide
     }
@@ -92,11 +96,11 @@ struct TransactionBatch: Sendable {
         status: TransactionStatus, channel: String, sellerTaxCode: String, district: UnsafeBufferPointer<UInt8>
     ) {
         precondition(mapped == nil, "a batch read from the cache is sealed")
-        let channel = Self.intern(channel, in: &interned, recent: &recentChannels)
+        let channel = Self.intern(channel, in: &texts, recent: &recentChannels)
         var row = Row(
             number: 0, stem: 0, channel: channel,
-            seller: Self.intern(sellerTaxCode, in: &interned, recent: &recentSellers),
-            district: Self.intern(district, in: &interned, recent: &recentDistricts),
+            seller: Self.intern(sellerTaxCode, in: &texts, recent: &recentSellers),
+            district: Self.intern(district, in: &texts, recent: &recentDistricts),
             year: Int16(truncatingIfNeeded: year),
             month: UInt8(truncatingIfNeeded: month), status: TransactionBatch.statusIndex(status), mantissa: 0,
             scale: 0)
@@ -147,7 +151,8 @@ struct TransactionBatch: Sendable {
 
     /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
     mutating func seal() {
-        interned.dropIndex()
+        sealedStrings = strings
+        texts = LedgerTexts()
         stemIndex = [:]
         recentStems.forget()
         recentChannels.forget()
@@ -160,21 +165,20 @@ struct TransactionBatch: Sendable {
     }
 
     private static func intern(
-        _ text: String, in interned: inout InternedTexts, recent: inout RecentlyMet<String>
+        _ text: String, in texts: inout LedgerTexts, recent: inout RecentlyMet<String>
     ) -> UInt32 {
         if let index = recent.first(where: { $0 == text }) { return index }
-        let index = interned.intern(text)
+        let index = texts.intern(text)
         recent.remember(text, index)
         return index
     }
 
-    /// `intern` for a text given as its UTF-8 bytes: a `String` is made only when the bytes are
-    /// none of the texts met last.
+    /// `intern` for a text given as its UTF-8 bytes: no `String` is made.
     private static func intern(
-        _ bytes: UnsafeBufferPointer<UInt8>, in interned: inout InternedTexts, recent: inout RecentlyMet<[UInt8]>
+        _ bytes: UnsafeBufferPointer<UInt8>, in texts: inout LedgerTexts, recent: inout RecentlyMet<[UInt8]>
     ) -> UInt32 {
         if let index = recent.first(where: { sameBytes($0, bytes) }) { return index }
-        let index = interned.intern(String(decoding: bytes, as: UTF8.self))
+        let index = texts.intern(utf8: bytes)
         recent.remember(Array(bytes), index)
         return index
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import GRDPCore
@@ -38,5 +39,25 @@ import Testing
             #expect(batch.strings[Int(row.seller)] == record.sellerTaxCode)
             #expect(batch.strings[Int(row.district)] == record.sellerDistrictCode)
         }
+    }
+
+    /// Texts are one when canonically equivalent, as `String`'s `==` says (a district stored
+    /// decomposed is the precomposed one), kept in NFC, before and after the batch is sealed.
+    @Test func canonicallyEquivalentTextsAreOneText() {
+        var batch = TransactionBatch()
+        for (n, seller) in ["B\u{E9}", "Be\u{301}", "x", "Be\u{301}"].enumerated() {
+            batch.append(
+                TransactionRecord(
+                    transactionID: "T\(n)", year: 2024, month: 1, amountVND: ExactDecimal(1), refundVND: .zero,
+                    status: .completed, channel: "web", sellerTaxCode: seller,
+                    sellerDistrictCode: n % 2 == 0 ? "Đắk Mil" : "Đắk Mil".decomposedStringWithCanonicalMapping))
+        }
+        let before = batch.rows.map { [$0.seller, $0.district] }
+        #expect(before[0] == before[1] && before[1] == before[3] && before[0][0] != before[2][0])
+        #expect(Set(before.map { $0[1] }).count == 1)
+        batch.seal()
+        #expect(batch.rows.map { [$0.seller, $0.district] } == before)
+        #expect(batch.strings.map { Array($0.utf8) }.contains(Array("B\u{E9}".utf8)))
+        #expect(batch.strings.count == 4)
     }
 }
