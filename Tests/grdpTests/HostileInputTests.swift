@@ -153,14 +153,25 @@ import Testing
         let note = open(rawPath(Array("ghi ch".utf8) + [0xFA] + Array(".txt".utf8)), O_WRONLY | O_CREAT, 0o644)
         #expect(note >= 0)
         close(note)
+        // Withdrawn, and named in Latin-1 too: excluded, yet its digest recorded like any other's.
+        try fixture.write(Fixture.revision, format: .zip, as: "staged.zip")
+        let withdrawn = Array("2024-02-01_r".utf8) + [0xFA] + Array("t.zip".utf8)
+        #expect(rename(fixture.returns.appendingPathComponent("staged.zip").path, rawPath(withdrawn)) == 0)
+        try HostileInputTests.config(
+            extra: nil, inputs: "  exclude: [\"2023-12-31_withdrawn.zip\", \"2024-02-01_r\\\\xFAt.zip\"]\n"
+        ).write(to: fixture.config, atomically: true, encoding: .utf8)
 
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("2023-12-31_withdrawn.zip"), "\(run.stderr)")
         let report = try #require(try fixture.reportsWritten().last)
-        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let archive = try #require(archives.first)
         #expect(archive["path"] as? String == "2024-01-10_B\\xE1o c\\xE1o.zip")
         #expect(archive["status"] as? String == "accepted")
+        let excluded = try #require(archives.first { $0["status"] as? String == "excluded" })
+        #expect(excluded["path"] as? String == "2024-02-01_r\\xFAt.zip")
+        #expect((excluded["sha256"] as? String)?.count == 64 && (excluded["bytes"] as? Int ?? 0) > 0, "\(excluded)")
         #expect(report["ignored_files"] as? [String] == ["ghi ch\\xFA.txt"])
         #expect(report["exclude_not_found"] as? [String] == ["2023-12-31_withdrawn.zip"])
         let export = try fixture.grdp("export", "--format", "csv", "--output", "-")

@@ -68,14 +68,12 @@ public enum Ingest {
                     + " (is it mounted?); no snapshot written",
                 what: "Returns")
         }
-        let urls =
-            scan.archives.map(\.url)
-            + scan.excluded.map { config.inputs.returnsFolder.appendingPathComponent($0) }
+        let locations = scan.archives.map(\.location) + scan.excludedLocations
         var digests: [FileDigest?] = []
-        digests.reserveCapacity(urls.count)
-        let queue = OrderedWorkQueue<FileDigest?>(count: urls.count, window: max(1, threads) * 2)
+        digests.reserveCapacity(locations.count)
+        let queue = OrderedWorkQueue<FileDigest?>(count: locations.count, window: max(1, threads) * 2)
         queue.run(threads: threads) { index in
-            try? FileDigest.sha256(of: urls[index])
+            try? FileDigest.sha256(of: locations[index])
         } take: { _, digest in
             digests.append(digest)
         }
@@ -257,7 +255,7 @@ public enum Ingest {
             // Hashed and recorded before the sidecar check, so that a mismatch still reports the digest.
             let digest: FileDigest
             do {
-                digest = try known ?? FileDigest.sha256(of: candidate.url)
+                digest = try known ?? FileDigest.sha256(of: candidate.location)
             } catch {
                 throw ArchiveRejection.corrupt("cannot read the archive: \(error)")
             }
@@ -266,7 +264,8 @@ public enum Ingest {
             try candidate.checkSidecar(digest.hex)
             let ingest = ArchiveIngest(archivePath: candidate.relativePath, config: config, classifier: classifier)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
-            try ArchiveReader(limits: limits).read(candidate.url, relativePath: candidate.relativePath, visitor: ingest)
+            try ArchiveReader(limits: limits).read(
+                candidate.location, relativePath: candidate.relativePath, visitor: ingest)
             outcome.members = ingest.members
             outcome.skipped = ingest.skipped
             if ingest.members.isEmpty {

@@ -19,9 +19,10 @@ public enum UnpackBenchmark {
         let start = Timestamp.now()
         var result = Result()
         for candidate in scan.archives {
-            if digest { _ = try FileDigest.sha256(of: candidate.url) }
+            if digest { _ = try FileDigest.sha256(of: candidate.location) }
             let sink = Sink()
-            try ArchiveReader(limits: limits).read(candidate.url, relativePath: candidate.relativePath, visitor: sink)
+            try ArchiveReader(limits: limits).read(
+                candidate.location, relativePath: candidate.relativePath, visitor: sink)
             result.archives += 1
             result.members += sink.members
             result.bytes += sink.bytes

@@ -25,12 +25,17 @@ public final class ArchiveReader {
     /// unchanged. The archive is valid only when this returns: a fault found after some members were
     /// delivered (a bad gzip trailer, a second archive appended) still rejects all of it.
     public func read(_ url: URL, relativePath: String, visitor: some ArchiveVisitor) throws {
+        try read(FileLocation(url), relativePath: relativePath, visitor: visitor)
+    }
+
+    /// `read` of the archive at `location` (named by its path's bytes when it has no string path).
+    public func read(_ location: FileLocation, relativePath: String, visitor: some ArchiveVisitor) throws {
         consumedBytes = 0
         let file: InputFile
         let size: Int64
         let head: [UInt8]
         do {
-            file = try InputFile(url)
+            file = try InputFile(location)
             size = try file.size()
             head = try file.read(count: ArchiveFormat.sniffLength, at: 0)
         } catch {
@@ -46,7 +51,7 @@ public final class ArchiveReader {
         }
         switch format {
         case .zip:
-            try readZip(url, file: file, size: size, visitor: visitor)
+            try readZip(location, file: file, size: size, visitor: visitor)
         case .tar:
             try readStream(DecodedStream(file: file, decoder: nil), relativePath: relativePath, visitor: visitor)
         case .gzip:
@@ -72,9 +77,9 @@ public final class ArchiveReader {
 
     // MARK: - Formats
 
-    private func readZip(_ url: URL, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
+    private func readZip(_ location: FileLocation, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
         try ZipLayout.check(file, size: size)
-        let reader = try LibArchiveReader(zipAt: url)
+        let reader = try LibArchiveReader(zipAt: location)
         try readEntries(from: reader, visitor: visitor) {
             let dataStart = reader.position
             // For a zip entry, its own compressed bytes: what libarchive consumed from the file since the header.

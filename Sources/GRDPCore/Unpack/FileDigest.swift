@@ -14,7 +14,12 @@ public struct FileDigest: Sendable, Equatable {
 
     /// The digest of the file at `url`, streamed in large blocks (an archive is never held in memory).
     public static func sha256(of url: URL) throws -> FileDigest {
-        let file = try InputFile(url)
+        try sha256(of: FileLocation(url))
+    }
+
+    /// The digest of the file at `location`.
+    public static func sha256(of location: FileLocation) throws -> FileDigest {
+        let file = try InputFile(location)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()

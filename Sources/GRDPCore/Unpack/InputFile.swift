@@ -19,10 +19,15 @@ final class InputFile {
     /// Opens `url`; the error names the file and the system's reason. Non-blocking, which changes
     /// nothing for a regular file: a FIFO put in a file's place (after the scan, or in the archive
     /// cache) must not hang the run at `open`.
-    init(_ url: URL) throws(InputFileError) {
-        self.url = url
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw InputFileError(url: url, operation: "open", errno: errno) }
+    convenience init(_ url: URL) throws(InputFileError) {
+        try self.init(FileLocation(url))
+    }
+
+    /// Opens the file at `location` (by the bytes of its path, when it has no string path).
+    init(_ location: FileLocation) throws(InputFileError) {
+        url = location.url
+        let fd = location.withSystemPath { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        guard fd >= 0 else { throw InputFileError(url: location.url, operation: "open", errno: errno) }
         descriptor = fd
     }
 

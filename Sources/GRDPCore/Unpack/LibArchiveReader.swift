@@ -66,13 +66,14 @@ final class LibArchiveReader {
     }
 
     /// Reads the zip at `url` through its central directory.
-    init(zipAt url: URL) throws(ArchiveRejection) {
+    init(zipAt location: FileLocation) throws(ArchiveRejection) {
         _ = Self.utf8Locale
         guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
         self.archive = archive
         self.source = nil
         try check(archive_read_support_format_zip_seekable(archive), "cannot enable the zip format")
-        try check(archive_read_open_filename(archive, url.path, 128 * 1024), "not a readable zip archive")
+        let opened = location.withSystemPath { archive_read_open_filename(archive, $0, 128 * 1024) }
+        try check(opened, "not a readable zip archive")
     }
 
     deinit { archive_read_free(archive) }

@@ -15,29 +15,20 @@ public struct ArchiveCandidate: Sendable, Hashable {
     /// The first word of a sibling `NAME.sha256`, lowercased, when one exists. An empty sidecar gives ""
     /// (which matches no digest, so the archive is rejected rather than taken unchecked).
     public var expectedSHA256: String?
-    /// For a file whose name is not UTF-8: the descriptor `url` (`/proc/self/fd/N`) names, open
-    /// while the candidate lives.
-    var opened: OpenedByBytes?
+    /// Where the file is: `url`, or for a path that is not UTF-8 the bytes of that path.
+    public var location: FileLocation
 
     public init(relativePath: String, url: URL, bytes: Int64, expectedSHA256: String?) {
+        self.init(relativePath: relativePath, location: FileLocation(url), bytes: bytes, expectedSHA256: expectedSHA256)
+    }
+
+    init(relativePath: String, location: FileLocation, bytes: Int64, expectedSHA256: String?) {
         self.relativePath = relativePath
-        self.url = url
+        self.url = location.url
+        self.location = location
         self.bytes = bytes
         self.expectedSHA256 = expectedSHA256
     }
-}
-
-/// A file opened by the bytes of its name (not UTF-8, so no `String` path names it), reachable as
-/// `url` while this lives; closed with it.
-final class OpenedByBytes: Sendable, Hashable {
-    let descriptor: Int32
-    var url: URL { URL(fileURLWithPath: "/proc/self/fd/\(descriptor)") }
-
-    init(_ descriptor: Int32) { self.descriptor = descriptor }
-    deinit { close(descriptor) }
-
-    static func == (a: OpenedByBytes, b: OpenedByBytes) -> Bool { a === b }
-    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// What `ReturnsScanner.scan` found.
@@ -50,6 +41,8 @@ public struct ReturnsScan: Sendable {
     public var ignoredFiles: [String]
     /// Paths listed in `inputs.exclude` that exist, bytewise order.
     public var excluded: [String]
+    /// Where each of `excluded` is (same order), for its digest.
+    public var excludedLocations: [FileLocation]
     /// Entries of `inputs.exclude` that name no file under the folder (a typo leaves the archive
     /// meant in the run): the run warns about each.
     public var unmatchedExcludes: [String]
@@ -72,6 +65,7 @@ public struct ReturnsScan: Sendable {
         self.excluded = excluded
         self.unmatchedExcludes = unmatchedExcludes
         self.excludedByEquivalence = excludedByEquivalence
+        excludedLocations = []
     }
 }
 
@@ -84,9 +78,10 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
         case notAFolder
         /// A folder or sidecar under it could not be read.
         case unreadable
-        /// Two files would be shown under the same path: a name that is not UTF-8, written with
-        /// `\\xHH` escapes, spells another file's name (the run could not tell them apart in its
-        /// reports, cache and snapshot).
+        /// Two files would be one path for the run: their names differ only in Unicode
+        /// normalization (canonically equivalent), or a name that is not UTF-8, written with `\\xHH`
+        /// escapes, spells another file's name (the run could not tell them apart in its reports,
+        /// cache and snapshot).
         case ambiguousName
     }
 
@@ -101,8 +96,9 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
         case .notAFolder: return "returns folder \(path) is not a folder"
         case .unreadable: return "cannot read \(path) in the returns folder\(reason)"
         case .ambiguousName:
-            return "two files under the returns folder would both be named \(path) (a name that is not UTF-8 is "
-                + "shown with its odd bytes written \\xHH): rename one of them"
+            return "two files under the returns folder have the same name for grdp, \(path): names that differ "
+                + "only in their Unicode normalization (NFC, NFD) are one name, and a name that is not UTF-8 is "
+                + "shown with its odd bytes written \\xHH; rename one of them"
         }
     }
 }
@@ -127,23 +123,25 @@ public enum ReturnsScanner {
         }
         var files: [Found] = []
         var others: [String] = []
-        guard let top = opendir(folder.path) else {
-            throw ReturnsScanError(kind: .unreadable, path: folder.path, errno: errno)
-        }
-        try walk(top, url: folder, display: folder.path, prefix: "", files: &files, others: &others)
+        try walk(
+            Array(folder.path.utf8), url: folder, folder: folder, prefix: "", files: &files, others: &others)
+        // One path, one file: by bytes (an escaped name spelling a real one) and as Swift compares
+        // strings (NFC and NFD spellings, which the run's tables, keyed by `String`, would merge).
         var shown = Set<[UInt8]>()
-        for path in files.map(\.path) + others where !shown.insert(Array(path.utf8)).inserted {
+        var equivalent = Set<String>()
+        for path in files.map(\.path) + others
+        where !shown.insert(Array(path.utf8)).inserted || !equivalent.insert(path).inserted {
             throw ReturnsScanError(kind: .ambiguousName, path: path, errno: 0)
         }
 
         let archivePaths = Set(files.filter { isArchiveName($0.path) }.map(\.path))
-        var sidecars: [String: URL] = [:]
+        var sidecars: [String: FileLocation] = [:]
         var ignored = others
         for file in files where !archivePaths.contains(file.path) {
             if file.path.lowercased().hasSuffix(".sha256"),
-                case let base = String(file.path.dropLast(7)), archivePaths.contains(base), let url = file.url
+                case let base = String(file.path.dropLast(7)), archivePaths.contains(base)
             {
-                sidecars[base] = url
+                sidecars[base] = file.location
             } else {
                 ignored.append(file.path)
             }
@@ -167,42 +165,47 @@ public enum ReturnsScanner {
         }
         func isExcluded(_ path: String) -> Bool { excludeSet.contains(Array(path.utf8)) }
         var archives: [ArchiveCandidate] = []
-        var excluded: [String] = []
+        var excluded: [(path: String, location: FileLocation)] = []
         for file in files where archivePaths.contains(file.path) {
             if isExcluded(file.path) {
-                excluded.append(file.path)
+                excluded.append((file.path, file.location))
                 continue
             }
-            guard let url = file.url else { continue }
             let expected = try sidecars[file.path].map { try firstWord(of: $0) }
-            var candidate = ArchiveCandidate(
-                relativePath: file.path, url: url, bytes: file.bytes, expectedSHA256: expected)
-            candidate.opened = file.opened
-            archives.append(candidate)
+            archives.append(
+                ArchiveCandidate(
+                    relativePath: file.path, location: file.location, bytes: file.bytes, expectedSHA256: expected))
         }
-        excluded += ignored.filter(isExcluded)
+        let locations = Dictionary(files.map { ($0.path, $0.location) }, uniquingKeysWith: { first, _ in first })
+        excluded += ignored.filter(isExcluded).map {
+            ($0, locations[$0] ?? FileLocation(folder.appendingPathComponent($0)))
+        }
         ignored.removeAll(where: isExcluded)
-        let found = Set(excluded.map { Array($0.utf8) })
+        excluded.sort { precedesBytewise($0.path, $1.path) }
+        // A sidecar an entry names is found (it still checks its archive): not "no file".
+        let found = Set(
+            excluded.map { Array($0.path.utf8) }
+                + files.filter { $0.path.lowercased().hasSuffix(".sha256") }.map { Array($0.path.utf8) })
         var unmatched: [String] = []
         for (entry, normalized) in zip(exclude, entries)
         where !found.contains(Array(normalized.utf8)) && !byEquivalence.contains(where: { $0.entry == entry }) {
             if !unmatched.contains(where: { $0.utf8.elementsEqual(entry.utf8) }) { unmatched.append(entry) }
         }
 
-        return ReturnsScan(
+        var scan = ReturnsScan(
             archives: archives.sorted { precedesBytewise($0.relativePath, $1.relativePath) },
             ignoredFiles: ignored.sorted(by: precedesBytewise),
-            excluded: excluded.sorted(by: precedesBytewise), unmatchedExcludes: unmatched,
+            excluded: excluded.map(\.path), unmatchedExcludes: unmatched,
             excludedByEquivalence: byEquivalence)
+        scan.excludedLocations = excluded.map(\.location)
+        return scan
     }
 
-    /// A file under the folder: its path relative to it as shown, how to open it (nil for a file
-    /// whose name is not UTF-8 that is no archive or sidecar: it is only listed), its size.
+    /// A file under the folder: its path relative to it as shown, where it is, its size.
     private struct Found {
         var path: String
-        var url: URL?
+        var location: FileLocation
         var bytes: Int64
-        var opened: OpenedByBytes?
     }
 
     /// Bytewise order of the UTF-8 strings (`B.zip` before `a.zip`, `2024-06-30_x.zip` before `2024/07-01_y.tar.gz`).
@@ -217,43 +220,54 @@ public enum ReturnsScanner {
         return archiveSuffixes.contains { lowered.hasSuffix($0) && lowered.utf8.count > $0.utf8.count }
     }
 
-    /// Lists the open folder `handle` (closed here) recursively by the names' bytes (`readdir`),
-    /// so that no name stops the scan. A name that is not UTF-8 (Latin-1 from an old share, say)
-    /// is shown with each invalid byte written `\xHH` (`B\xE1o c\xE1o.zip`). Below such a name no
-    /// `String` path reaches a file (`url` nil): folders are opened by their bytes and closed once
-    /// listed; an archive or a `.sha256` file is opened by its bytes and kept open while the
-    /// scan's result lives (`OpenedByBytes`, `/proc/self/fd/N`); other files are only listed.
+    /// Lists the folder whose path is `raw` (its bytes) recursively, by the names' bytes
+    /// (`readdir`), so that no name stops the scan. A name that is not UTF-8 (Latin-1 from an old
+    /// share, say) is shown with each invalid byte written `\xHH` (`B\xE1o c\xE1o.zip`); below
+    /// such a name a file's location is the bytes of its path (`FileLocation`), opened only when
+    /// the file is used. `url` is the folder's, nil below such a name.
     private static func walk(
-        _ handle: OpaquePointer, url directory: URL?, display: String, prefix: String, files: inout [Found],
+        _ raw: [UInt8], url directory: URL?, folder: URL, prefix: String, files: inout [Found],
         others: inout [String]
     ) throws {
-        defer { closedir(handle) }
-        var entries: [(name: String, raw: [UInt8])] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(handle) else {
-                if errno != 0 { throw ReturnsScanError(kind: .unreadable, path: display, errno: errno) }
-                break
-            }
-            let raw = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
-            if raw == [0x2E] || raw == [0x2E, 0x2E] { continue }
-            entries.append((displayName(raw), raw))
+        func display(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
+        func cPath(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
+        guard let handle = opendir(cPath(raw)) else {
+            throw ReturnsScanError(kind: .unreadable, path: display(String(prefix.dropLast())), errno: errno)
         }
-        let folder = dirfd(handle)
-        for (name, raw) in entries {
+        var entries: [(name: String, raw: [UInt8])] = []
+        do {
+            defer { closedir(handle) }
+            while true {
+                errno = 0
+                guard let entry = readdir(handle) else {
+                    if errno != 0 {
+                        throw ReturnsScanError(
+                            kind: .unreadable, path: display(String(prefix.dropLast())), errno: errno)
+                    }
+                    break
+                }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+                if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+                entries.append((displayName(name), name))
+            }
+        }
+        for (name, bytes) in entries {
             let relative = prefix + name
-            let cName = raw.map { CChar(bitPattern: $0) } + [0]
-            let url = String(validating: raw, as: UTF8.self) != nil ? directory?.appendingPathComponent(name) : nil
+            let path = raw + [UInt8(ascii: "/")] + bytes
+            let url = String(validating: bytes, as: UTF8.self) != nil ? directory?.appendingPathComponent(name) : nil
+            let location =
+                url.map(FileLocation.init)
+                ?? FileLocation(url: folder.appendingPathComponent(relative), pathBytes: path)
             var link = stat()
-            guard fstatat(folder, cName, &link, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
+            guard lstat(cPath(path), &link) == 0 else {
+                throw ReturnsScanError(kind: .unreadable, path: display(relative), errno: errno)
             }
             var type = link.st_mode & S_IFMT
             var size = Int64(link.st_size)
             if type == S_IFLNK {
                 // Symlinks to regular files count as files; anything else they point to is listed.
                 var target = stat()
-                guard fstatat(folder, cName, &target, 0) == 0, target.st_mode & S_IFMT == S_IFREG else {
+                guard stat(cPath(path), &target) == 0, target.st_mode & S_IFMT == S_IFREG else {
                     others.append(relative)
                     continue
                 }
@@ -262,29 +276,9 @@ public enum ReturnsScanner {
             }
             switch type {
             case S_IFDIR:
-                let child: OpaquePointer?
-                if let url {
-                    child = opendir(url.path)
-                } else {
-                    let fd = openat(folder, cName, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    child = fd >= 0 ? fdopendir(fd) : nil
-                    if child == nil && fd >= 0 { close(fd) }
-                }
-                guard let child else {
-                    throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
-                }
-                try walk(
-                    child, url: url, display: display + "/" + name, prefix: relative + "/", files: &files,
-                    others: &others)
+                try walk(path, url: url, folder: folder, prefix: relative + "/", files: &files, others: &others)
             case S_IFREG:
-                if url == nil && (isArchiveName(relative) || relative.lowercased().hasSuffix(".sha256")) {
-                    guard let opened = openedByBytes(cName, in: folder) else {
-                        throw ReturnsScanError(kind: .unreadable, path: display + "/" + name, errno: errno)
-                    }
-                    files.append(Found(path: relative, url: opened.url, bytes: size, opened: opened))
-                } else {
-                    files.append(Found(path: relative, url: url, bytes: size))
-                }
+                files.append(Found(path: relative, location: location, bytes: size))
             default:
                 others.append(relative)
             }
@@ -315,25 +309,13 @@ public enum ReturnsScanner {
         return text
     }
 
-    /// The file named `name` (its bytes) in the folder open as `folder`, opened; nil where the
-    /// system has no `/proc` to name the descriptor (macOS names are always UTF-8).
-    private static func openedByBytes(_ name: [CChar], in folder: Int32) -> OpenedByBytes? {
-        #if os(Linux)
-            let fd = openat(folder, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-            return fd >= 0 ? OpenedByBytes(fd) : nil
-        #else
-            errno = EILSEQ
-            return nil
-        #endif
-    }
-
     /// The first whitespace-separated word of a `.sha256` file, lowercased ("" when it holds none).
-    private static func firstWord(of url: URL) throws -> String {
+    private static func firstWord(of location: FileLocation) throws -> String {
         let bytes: [UInt8]
         do {
-            bytes = try InputFile(url).read(count: 4096, at: 0)
+            bytes = try InputFile(location).read(count: 4096, at: 0)
         } catch {
-            throw ReturnsScanError(kind: .unreadable, path: url.path, errno: error.errno)
+            throw ReturnsScanError(kind: .unreadable, path: location.url.path, errno: error.errno)
         }
         let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C]
         let word = bytes.drop { whitespace.contains($0) }.prefix { !whitespace.contains($0) }
