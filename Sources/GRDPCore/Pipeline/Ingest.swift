@@ -68,7 +68,12 @@ public enum Ingest {
                     + " (is it mounted?); no snapshot written",
                 what: "Returns")
         }
-        let locations = scan.archives.map(\.location) + scan.excludedLocations
+        // One location per excluded path (a scan made other than by `ReturnsScanner` may lack them).
+        let excludedLocations =
+            scan.excludedLocations.count == scan.excluded.count
+            ? scan.excludedLocations
+            : scan.excluded.map { FileLocation(config.inputs.returnsFolder.appendingPathComponent($0)) }
+        let locations = scan.archives.map(\.location) + excludedLocations
         var digests: [FileDigest?] = []
         digests.reserveCapacity(locations.count)
         let queue = OrderedWorkQueue<FileDigest?>(count: locations.count, window: max(1, threads) * 2)
