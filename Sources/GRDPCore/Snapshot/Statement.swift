@@ -21,9 +21,11 @@ final class Statement {
     /// SQLITE_STATIC: SQLite keeps the pointer instead of allocating and copying each cell (at
     /// 1 M transactions, ~3 M texts). Reused from one `insertRow` to the next, whose reset
     /// releases them; every parameter is bound again before the next step.
-    private var arena: [UnsafeMutableRawPointer] = []
-    private var arenaChunk = 0
-    private var arenaUsed = 0
+    /// (Unchecked: changed for every text bound, each change was a dynamic exclusivity check; a
+    /// statement is used by the one thread that prepared it.)
+    @exclusivity(unchecked) private var arena: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private var arenaChunk = 0
+    @exclusivity(unchecked) private var arenaUsed = 0
     private static let arenaChunkBytes = 1 << 16
     private static let emptyText: StaticString = ""
 
