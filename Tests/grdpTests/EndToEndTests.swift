@@ -337,10 +337,8 @@ import Testing
     }
 
     @Test func exportOfAMissingSnapshotExits66() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.grdp("export", "--snapshot", "v0042").status == 66)
         #expect(try fixture.grdp("diff", "v0001", "v0001").status == 0)
     }

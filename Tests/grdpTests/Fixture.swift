@@ -19,6 +19,15 @@ struct Fixture {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// A fixture whose first return (`a.zip`) a `run` has published as v0001.
+    static func withFirstReturnPublished() throws -> Fixture {
+        let fixture = try Fixture()
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        return fixture
+    }
+
     func write(_ entries: [ArchiveWriter.Entry], format: ArchiveWriter.Format, as name: String) throws {
         let url = returns.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

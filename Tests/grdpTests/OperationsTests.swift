@@ -191,10 +191,8 @@ import Testing
     /// folder restored from a backup without its hidden file): the reports still name the latest's
     /// number, and it is not used again (CONTRACT §6).
     @Test func aNumberTheReportsNameIsNotReusedWhenTheSequenceFileIsLost() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.grdp("run", "--force").status == 0)
         try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite"))
         try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(".snapshot-sequence"))

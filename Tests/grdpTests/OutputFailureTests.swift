@@ -277,10 +277,8 @@ import Testing
     }
 
     @Test func aRunRemovesExportTemporariesLeftByAKilledRun() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         let exports = fixture.outputs.appendingPathComponent("exports")
         let leftover = exports.appendingPathComponent(".grdp-00000000deadbeef.tmp")
         try Data("half an export".utf8).write(to: leftover)

@@ -56,10 +56,8 @@ import Testing
 
     @Test(arguments: damages)
     func aFlippedByteFailsVerifyNamingTheCheck(_ damage: Damage) throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.grdp("run", "--force").status == 0)
         let good = try fixture.grdp("verify")
         #expect(good.status == 0)
@@ -83,10 +81,8 @@ import Testing
     /// date nor rewrite the exports from it, and no run copies its rows. It says so and publishes the
     /// next version from the returns, which `verify` passes, with the figures of before.
     @Test func aLatestSnapshotChangedSinceItWasPublishedIsNotTrusted() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         let exported = try fixture.grdp("export").stdout
         try Self.flipByte(of: "v0001", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
         #expect(try fixture.grdp("verify", "v0001").status == 65)
@@ -121,10 +117,8 @@ import Testing
     /// The checksum is recorded as soon as the file is published: a run whose exports then fail
     /// (73) leaves its snapshot checked all the same, and editing it is caught.
     @Test func aSnapshotPublishedByARunThatFailedAfterwardsIsStillChecked() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         let export = fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv")
         try FileManager.default.removeItem(at: export)
         try FileManager.default.createDirectory(at: export, withIntermediateDirectories: false)
@@ -149,10 +143,8 @@ import Testing
     /// publishes the next version from the returns (exit 0). `run --year`, which needs its other
     /// years, fails with 65 naming it, as do `export` and `snapshots`, which still lists the others.
     @Test func anUnreadableLatestSnapshotIsNamedAndTheNextRunPublishes() throws {
-        let fixture = try Fixture()
+        let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
-        #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.grdp("run", "--force").status == 0)
         // The page size: SQLite can no longer read the file.
         try Self.flipByte(of: "v0002", in: fixture) { _ in 16 }

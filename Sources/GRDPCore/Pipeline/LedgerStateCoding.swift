@@ -88,15 +88,9 @@ struct LedgerStateWriter {
     /// `values` as they lie in memory (plain values only), after their count; in a journal, as
     /// they differ from the base's.
     mutating func array<Element: BitwiseCopyable>(_ values: [Element]) throws(OutputWriteError) {
-        let failure = values.withUnsafeBufferPointer { buffer -> OutputWriteError? in
-            do throws(OutputWriteError) {
-                try array(buffer)
-                return nil
-            } catch {
-                return error
-            }
+        try FileSystem.withBytes(of: values) { raw throws(OutputWriteError) in
+            try array(raw.assumingMemoryBound(to: Element.self))
         }
-        if let failure { throw failure }
     }
 
     /// In a journal, values that still lie on the base's own pages (mapped by `LedgerStateReader`

@@ -1,3 +1,5 @@
+internal import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -35,7 +37,7 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
 
     init(_ values: some Collection<Element>) {
         block = Block(capacity: values.count)
-        for value in values { block.append(value) }
+        append(contentsOf: values)
     }
 
     /// The `count` values at file offset `offset` of `descriptor` (a multiple of the page size),
@@ -50,7 +52,6 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
     var startIndex: Int { 0 }
     var endIndex: Int { block.count }
     var count: Int { block.count }
-    var capacity: Int { block.capacity }
 
     @inline(__always)
     subscript(index: Int) -> Element {
@@ -73,7 +74,14 @@ struct PlainArray<Element: BitwiseCopyable>: RandomAccessCollection, MutableColl
 
     mutating func append(contentsOf values: some Collection<Element>) {
         makeUnique(room: block.count + values.count)
-        for value in values { block.append(value) }
+        let copied: Void? = values.withContiguousStorageIfAvailable { source in
+            guard let base = source.baseAddress else { return }
+            (block.pointer + block.count).initialize(from: base, count: source.count)
+            block.count += source.count
+        }
+        if copied == nil {
+            for value in values { block.append(value) }
+        }
     }
 
     /// Appends `count` values that `fill` writes (all of them, or it throws and none are added).
@@ -257,24 +265,11 @@ struct FileIdentity: Equatable {
 enum PageFlags {
     static func read(from address: UnsafeMutableRawPointer, pages: Int, pageSize: Int) -> [Bool]? {
         guard pages > 0 else { return [] }
-        let fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let pagemap = try? InputFile(URL(fileURLWithPath: "/proc/self/pagemap")) else { return nil }
         var entries = [UInt64](repeating: 0, count: pages)
-        let wanted = pages * 8
-        let got = entries.withUnsafeMutableBytes { buffer -> Int in
-            var done = 0
-            while done < wanted {
-                let n = pread(
-                    fd, buffer.baseAddress! + done, wanted - done,
-                    off_t(Int(bitPattern: address) / pageSize * 8 + done))
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                done += n
-            }
-            return done
-        }
-        guard got == wanted else { return nil }
+        let offset = Int64(Int(bitPattern: address) / pageSize * 8)
+        let got = entries.withUnsafeMutableBytes { try? pagemap.read(into: $0, at: offset) }
+        guard got == pages * 8 else { return nil }
         return entries.map { entry in
             let present = entry & (1 << 63) != 0
             let swapped = entry & (1 << 62) != 0

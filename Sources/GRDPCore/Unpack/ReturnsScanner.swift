@@ -58,14 +58,14 @@ public struct ReturnsScan: Sendable {
 
     public init(
         archives: [ArchiveCandidate], ignoredFiles: [String], excluded: [String], unmatchedExcludes: [String] = [],
-        excludedByEquivalence: [ExcludeMatch] = []
+        excludedByEquivalence: [ExcludeMatch] = [], excludedLocations: [FileLocation] = []
     ) {
         self.archives = archives
         self.ignoredFiles = ignoredFiles
         self.excluded = excluded
         self.unmatchedExcludes = unmatchedExcludes
         self.excludedByEquivalence = excludedByEquivalence
-        excludedLocations = []
+        self.excludedLocations = excludedLocations
     }
 }
 
@@ -123,8 +123,7 @@ public enum ReturnsScanner {
         }
         var files: [Found] = []
         var others: [String] = []
-        try walk(
-            Array(folder.path.utf8), url: folder, folder: folder, prefix: "", files: &files, others: &others)
+        try walk(FileLocation(folder), folder: folder, prefix: "", files: &files, others: &others)
         // One path, one file: by bytes (an escaped name spelling a real one) and as Swift compares
         // strings (NFC and NFD spellings, which the run's tables, keyed by `String`, would merge).
         var shown = Set<[UInt8]>()
@@ -192,13 +191,11 @@ public enum ReturnsScanner {
             if !unmatched.contains(where: { $0.utf8.elementsEqual(entry.utf8) }) { unmatched.append(entry) }
         }
 
-        var scan = ReturnsScan(
+        return ReturnsScan(
             archives: archives.sorted { precedesBytewise($0.relativePath, $1.relativePath) },
             ignoredFiles: ignored.sorted(by: precedesBytewise),
             excluded: excluded.map(\.path), unmatchedExcludes: unmatched,
-            excludedByEquivalence: byEquivalence)
-        scan.excludedLocations = excluded.map(\.location)
-        return scan
+            excludedByEquivalence: byEquivalence, excludedLocations: excluded.map(\.location))
     }
 
     /// A file under the folder: its path relative to it as shown, where it is, its size.
@@ -220,19 +217,17 @@ public enum ReturnsScanner {
         return archiveSuffixes.contains { lowered.hasSuffix($0) && lowered.utf8.count > $0.utf8.count }
     }
 
-    /// Lists the folder whose path is `raw` (its bytes) recursively, by the names' bytes
-    /// (`readdir`), so that no name stops the scan. A name that is not UTF-8 (Latin-1 from an old
+    /// Lists the folder at `directory` recursively, by the names' bytes (`readdir`), so that no
+    /// name stops the scan. A name that is not UTF-8 (Latin-1 from an old
     /// share, say) is shown with each invalid byte written `\xHH` (`B\xE1o c\xE1o.zip`); below
     /// such a name a file's location is the bytes of its path (`FileLocation`), opened only when
-    /// the file is used. `url` is the folder's, nil below such a name.
+    /// the file is used.
     private static func walk(
-        _ raw: [UInt8], url directory: URL?, folder: URL, prefix: String, files: inout [Found],
-        others: inout [String]
+        _ directory: FileLocation, folder: URL, prefix: String, files: inout [Found], others: inout [String]
     ) throws {
         func display(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
-        func cPath(_ bytes: [UInt8]) -> [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
-        guard let handle = opendir(cPath(raw)) else {
-            throw ReturnsScanError(kind: .unreadable, path: display(String(prefix.dropLast())), errno: errno)
+        guard let handle = directory.withSystemPath({ opendir($0) }) else {
+            throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: errno)
         }
         var entries: [(name: String, raw: [UInt8])] = []
         do {
@@ -240,10 +235,7 @@ public enum ReturnsScanner {
             while true {
                 errno = 0
                 guard let entry = readdir(handle) else {
-                    if errno != 0 {
-                        throw ReturnsScanError(
-                            kind: .unreadable, path: display(String(prefix.dropLast())), errno: errno)
-                    }
+                    if errno != 0 { throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: errno) }
                     break
                 }
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
@@ -253,13 +245,15 @@ public enum ReturnsScanner {
         }
         for (name, bytes) in entries {
             let relative = prefix + name
-            let path = raw + [UInt8(ascii: "/")] + bytes
-            let url = String(validating: bytes, as: UTF8.self) != nil ? directory?.appendingPathComponent(name) : nil
+            // A string path while every name on the way is UTF-8; the path's bytes from then on.
             let location =
-                url.map(FileLocation.init)
-                ?? FileLocation(url: folder.appendingPathComponent(relative), pathBytes: path)
+                directory.pathBytes == nil && String(validating: bytes, as: UTF8.self) != nil
+                ? FileLocation(directory.url.appendingPathComponent(name))
+                : FileLocation(
+                    url: folder.appendingPathComponent(relative),
+                    pathBytes: (directory.pathBytes ?? Array(directory.url.path.utf8)) + [UInt8(ascii: "/")] + bytes)
             var link = stat()
-            guard lstat(cPath(path), &link) == 0 else {
+            guard location.withSystemPath({ lstat($0, &link) }) == 0 else {
                 throw ReturnsScanError(kind: .unreadable, path: display(relative), errno: errno)
             }
             var type = link.st_mode & S_IFMT
@@ -267,7 +261,7 @@ public enum ReturnsScanner {
             if type == S_IFLNK {
                 // Symlinks to regular files count as files; anything else they point to is listed.
                 var target = stat()
-                guard stat(cPath(path), &target) == 0, target.st_mode & S_IFMT == S_IFREG else {
+                guard location.withSystemPath({ stat($0, &target) }) == 0, target.st_mode & S_IFMT == S_IFREG else {
                     others.append(relative)
                     continue
                 }
@@ -276,7 +270,7 @@ public enum ReturnsScanner {
             }
             switch type {
             case S_IFDIR:
-                try walk(path, url: url, folder: folder, prefix: relative + "/", files: &files, others: &others)
+                try walk(location, folder: folder, prefix: relative + "/", files: &files, others: &others)
             case S_IFREG:
                 files.append(Found(path: relative, location: location, bytes: size))
             default:

@@ -298,19 +298,16 @@ import Testing
         var ledger = RevisionLedger()
         try apply(0..<1, to: &ledger)
         try Self.save(ledger, holding: 0..<1, in: file)
-        var resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
-        #expect(ledger.transactions.readsStateInPlace)
-        try apply(1..<2, to: &ledger)
-        guard case .journal = try Self.save(ledger, holding: 0..<2, in: file, base: resumed.base) else {
-            Issue.record("no journal written")
-            return
-        }
-        resumed = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
-        #expect(ledger.transactions.readsStateInPlace)
-        try apply(2..<3, to: &ledger)
-        guard case .journal = try Self.save(ledger, holding: 0..<3, in: file, base: resumed.base) else {
-            Issue.record("no journal written")
-            return
+        // Night after night: resumed in place from the file, the next archive applied, a journal kept.
+        for night in 1..<3 {
+            let resumed = try #require(
+                file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
+            #expect(ledger.transactions.readsStateInPlace)
+            try apply(night..<night + 1, to: &ledger)
+            guard case .journal = try Self.save(ledger, holding: 0..<night + 1, in: file, base: resumed.base) else {
+                Issue.record("no journal written on night \(night)")
+                return
+            }
         }
         _ = try #require(file.load(into: &ledger, archives: archives, earlier: nil, keepingYears: nil))
         // One channel, one district, 5,310 sellers: "Bé" once, whichever form it came in.
