@@ -534,7 +534,22 @@ import Testing
             ],
             format: .zip, as: "2024-02-01_fix.zip")
         #expect(try run() == (true, "journal"))
-        // 2023 written: the year the new archive names, read ahead beside the kept ledger.
+        // 2023 written: of its rows, only those of the keys the new archive touches are compared.
+        #expect(comparedWith == "rows of the touched keys")
+        // An enterprise record (a seller's 2024 record decides how its 2024 sales count) and a
+        // sale: every row of 2024, the year the archive names, read ahead beside the kept ledger.
+        try fixture.write(
+            [
+                .init(
+                    path: "enterprise.csv",
+                    text: "tax_code,year,vsic,value_added,name,district_code\n"
+                        + "0101243150,2024,4711,2500,Cửa hàng Bách hóa Đắk Mil,663\n"),
+                .init(
+                    path: "transactions.csv",
+                    text: header + "F1,2024-06-01,3000000,completed,marketplace,0101243150,67\n"),
+            ],
+            format: .zip, as: "2024-02-02_firm.zip")
+        #expect(try run() == (true, "journal"))
         #expect(comparedWith == "rows read ahead")
         // Dated before every other archive: ranked first, its T2 is superseded as it arrives, and
         // the others' ranks move up by one. The base and the last night's journal are read back.

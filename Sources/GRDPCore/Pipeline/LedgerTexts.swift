@@ -62,6 +62,11 @@ struct LedgerTexts {
         return bytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[start..<end]) }
     }
 
+    /// Text `number`.
+    func string(_ number: Int) -> String {
+        String(decoding: Self.text(number, bytes, ends), as: UTF8.self)
+    }
+
     /// Every text, by number.
     var strings: [String] {
         (0..<count).map { String(decoding: Self.text($0, bytes, ends), as: UTF8.self) }

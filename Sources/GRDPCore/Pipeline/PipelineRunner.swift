@@ -228,12 +228,14 @@ public struct PipelineRunner {
             resumed = state
             logResumed(state, seconds: seconds, waited: Timestamp.now().seconds(since: waitStart))
         }
-        // A nightly run with a kept ledger: while the ledger is read back (one core busy, the other
-        // idle for ~0.4 s at 10 M transactions), the latest snapshot's sales rows of the years the
-        // first new archive names are read for the diff against them (`SalesRowsUpdate.FileRows`).
-        // Those are the years it will write unless a revision moves a transaction to another year
-        // or a later archive names others; the publish uses the rows only when they are exactly the
-        // written years' of the file it copies, and reads that file itself otherwise.
+        // A nightly run with a kept ledger, whose first new archive holds records: while the ledger
+        // is read back (one core busy, the other idle for ~0.4 s at 10 M transactions), the latest
+        // snapshot's sales rows of the years that archive names are read for the diff against them
+        // (`SalesRowsUpdate.FileRows`). Those are the years it will write unless a revision moves a
+        // transaction to another year or a later archive names others; the publish uses the rows
+        // only when they are exactly the written years' of the file it copies, and reads that file
+        // itself otherwise. New archives of transactions alone need only the rows of the keys they
+        // touch (`touchedKeys` below), read once the ledger has taken them.
         let latestSnapshot = opened == nil || earlierArchives == nil ? nil : latestVersion
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         // Not left reading when the run ends before handing it over (a rejected archive, a failure).
@@ -248,7 +250,10 @@ public struct PipelineRunner {
                 rowsKept: rowsKept, logger: logger, progress: progress
             ) { scanned, archive in
                 guard archive.status == .accepted else { return }
-                if reading != nil, readAhead == nil, let latestSnapshot {
+                // Not when it holds transactions alone (see above).
+                if reading != nil, readAhead == nil, let latestSnapshot,
+                    archive.members.contains(where: { !$0.accepted.isEmpty })
+                {
                     let years = Self.years(named: archive)
                     let path = store.url(for: latestSnapshot).path
                     readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(years: years, from: path) }
@@ -302,6 +307,57 @@ public struct PipelineRunner {
             return
         }
         try RunStop.check()
+
+        // The latest snapshot, and what `last-run.json` says of it when it describes that very
+        // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
+        // year (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
+        // recomputed one hashes only the rows from there on).
+        let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
+        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
+        let touched = touchedYears(
+            ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest, latestRun: latestRun,
+            build: build)
+        // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
+        // file to file). Unreadable, a nightly run computes every year instead.
+        let previous =
+            options.years != nil
+            ? try latest?.loadContent(includingSales: false)
+            : touched == nil ? nil : try? latest?.loadContent(includingSales: false)
+        // Touching every year leaves nothing to carry.
+        let onlyTouched = touched.flatMap { touched in
+            previous.flatMap { touched.isSuperset(of: $0.indicators.map(\.year)) ? nil : touched }
+        }
+        // The years computed: `--year`'s, or those the new returns touched; nil: every year.
+        let recomputed = options.years ?? onlyTouched
+        // Of those touched years' rows, the keys under which they may differ from the latest
+        // file's, when the ledger can tell (the new returns held no record): only those keys' rows
+        // of that file are compared with the computed ones.
+        let touchedKeys =
+            options.years == nil
+            ? onlyTouched.flatMap { years in
+                ledger.touchedSalesKeys(inYears: years).map { SalesRowsUpdate.TouchedKeys(years: years, keys: $0) }
+            } : nil
+        // Those rows of the latest file, read while the ledger is kept and Compute runs.
+        if readAhead == nil, let touchedKeys, let latest {
+            let path = latest.url.path
+            readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(touchedKeys, from: path) }
+        }
+        // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`): the new
+        // snapshot starts from a copy of the latest, begun now on another thread, so that Compute
+        // (mostly on one core) hides it (10 M: ~0.35 s).
+        let carriedFromLatest = recomputed.flatMap { years in
+            latest.map { CarriedSales(from: $0.url, exceptYears: years) }
+        }
+        let startedCopy: SnapshotStore.StartedCopy?
+        if let carriedFromLatest {
+            startedCopy = try store.startCopy(of: carriedFromLatest.from, readAhead: readAhead)
+        } else {
+            startedCopy = nil
+            _ = readAhead?.wait()
+        }
+        readAhead = nil
+        defer { startedCopy?.discard() }
+        // The ledger kept for the next run while the copy and the lookups go on on other threads.
         let ledgerSize = ledger.size
         // For the next run, when large enough for reading it back to pay.
         let saveStart = Timestamp.now()
@@ -325,43 +381,6 @@ public struct PipelineRunner {
                 "seconds": "\(ledgerSeconds)", "transaction_keys": "\(ledgerSize.transactionKeys)",
                 "transaction_groups": "\(ledgerSize.transactionGroups)",
             ])
-
-        // The latest snapshot, and what `last-run.json` says of it when it describes that very
-        // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
-        // year (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
-        // recomputed one hashes only the rows from there on).
-        let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
-        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
-        let touched = touchedYears(
-            ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest, latestRun: latestRun,
-            build: build)
-        // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
-        // file to file). Unreadable, a nightly run computes every year instead.
-        let previous =
-            options.years != nil
-            ? try latest?.loadContent(includingSales: false)
-            : touched == nil ? nil : try? latest?.loadContent(includingSales: false)
-        // Touching every year leaves nothing to carry.
-        let onlyTouched = touched.flatMap { touched in
-            previous.flatMap { touched.isSuperset(of: $0.indicators.map(\.year)) ? nil : touched }
-        }
-        // The years computed: `--year`'s, or those the new returns touched; nil: every year.
-        let recomputed = options.years ?? onlyTouched
-        // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`): the new
-        // snapshot starts from a copy of the latest, begun now on another thread, so that Compute
-        // (mostly on one core) hides it (10 M: ~0.35 s).
-        let carriedFromLatest = recomputed.flatMap { years in
-            latest.map { CarriedSales(from: $0.url, exceptYears: years) }
-        }
-        let startedCopy: SnapshotStore.StartedCopy?
-        if let carriedFromLatest {
-            startedCopy = try store.startCopy(of: carriedFromLatest.from, readAhead: readAhead)
-        } else {
-            startedCopy = nil
-            _ = readAhead?.wait()
-        }
-        readAhead = nil
-        defer { startedCopy?.discard() }
 
         let computeStart = Timestamp.now()
         Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
@@ -408,6 +427,7 @@ public struct PipelineRunner {
         var resume: ContentHash.Resume?
         if let years = recomputed {
             carried = carriedFromLatest
+            carried?.changedOnlyUnder = touchedKeys
             if carried != nil, let latestMarks {
                 // From the first recomputed year; with none, every row is the latest file's and the
                 // hash goes on from the end of its rows.
@@ -493,7 +513,7 @@ public struct PipelineRunner {
                 metadata: [
                     "years": "\(Self.yearList(carried.exceptYears))",
                     "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
-                    "compared_with": details.salesReadAhead ? "rows read ahead" : "the file",
+                    "compared_with": "\(details.salesCompared.rawValue)",
                 ])
         }
         if let contentMarks, contentMarks.rowsResumed > 0, let latest {

@@ -75,6 +75,16 @@ struct RevisionLedger {
     }
     private var recordYears: Set<Int> = []
 
+    /// The sales keys under which the rows of `years` may differ from before the members applied
+    /// with `markingYears` came (`TransactionLedger.touchedSalesKeys`), in no order, some more than
+    /// once; every other row of those years is as it was. Nil when those members held records (an
+    /// enterprise record decides how all its year's sales of its seller count, CONTRACT §5) or the
+    /// groups could not be told. Call before `takeTransactionGroups`.
+    func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
+        guard recordYears.isEmpty else { return nil }
+        return transactions.touchedSalesKeys(inYears: years)
+    }
+
     /// Takes one member's accepted rows, in line order. With `markingYears`, the years the member
     /// touches go to `touchedYears`. With `transactionsKept`, its transactions are not taken: the
     /// ledger was resumed from a state that holds them (`init(resuming:members:)`).

@@ -61,6 +61,11 @@ struct TransactionLedger {
     /// supersede as those arrive (archives come in any order). Nil once a replaced row's year
     /// could not be told (a year not kept).
     private(set) var touchedYears: Set<Int16>? = []
+    /// The same marks by group: the groups those batches added to or took from, and those of the
+    /// rows they supersede as these arrive. A group not among them holds what it held before the
+    /// marking batches came, so a sales row none of whose groups is marked is unchanged
+    /// (`touchedSalesKeys`). Nil once a group could not be told (a year not kept).
+    private(set) var touchedGroups: GroupMarks? = GroupMarks()
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
     private var passes = Passes()
@@ -216,7 +221,10 @@ struct TransactionLedger {
             }
             let row = rows[index]
             let g = Int(rowGroups[index])
-            if markingYears { touchedYears?.insert(row.year) }
+            if markingYears {
+                touchedYears?.insert(row.year)
+                markTouched(group: g)
+            }
             if g == groups.count {
                 // The group pass made this group at this row: the n-th new index is the n-th group.
                 groups.append(
@@ -274,7 +282,10 @@ struct TransactionLedger {
                 // arrives (its group, new or not, is left as it was). When that record is of a
                 // marking member, this one may have been current before that member came: its
                 // year may change too.
-                if !markingYears && holder.marksYears { touchedYears?.insert(row.year) }
+                if !markingYears && holder.marksYears {
+                    touchedYears?.insert(row.year)
+                    markTouched(group: g)
+                }
                 superseded(member)
                 continue
             }
@@ -286,6 +297,7 @@ struct TransactionLedger {
             let old = Int(slotGroup[s])
             if markingYears {
                 if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
+                markTouched(group: old)
             }
             if old >= 0 {
                 let oldNet =
@@ -301,6 +313,31 @@ struct TransactionLedger {
             slotMantissa[s] = row.mantissa
             slotScale[s] = scale
         }
+    }
+
+    /// Marks group `g` touched (`touchedGroups`); -1, a year not kept, leaves them unknown.
+    private mutating func markTouched(group g: Int) {
+        if g >= 0 { touchedGroups?.insert(g) } else { touchedGroups = nil }
+    }
+
+    /// The sales keys of the touched groups of `years` (`touchedGroups`): the only keys under
+    /// which those years' sales rows may differ from what they were before the marking batches
+    /// came. Nil when the groups could not be told. Call before `takeCurrentGroups`.
+    func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
+        guard let touchedGroups else { return nil }
+        let texts = grouping.texts
+        var keys: [SalesRowsUpdate.Key] = []
+        for index in touchedGroups.members {
+            // Marked before its group was made, and the apply failed: not to be told.
+            guard index < groups.count else { return nil }
+            let group = groups[index]
+            guard years.contains(Int(group.year)) else { continue }
+            keys.append(
+                SalesRowsUpdate.Key(
+                    year: Int(group.year), month: Int(group.month), channel: texts.string(Int(group.channel)),
+                    seller: texts.string(Int(group.seller)), district: texts.string(Int(group.district))))
+        }
+        return keys
     }
 
     /// The groups of the current transactions (those still holding one), in first-seen order,
@@ -574,5 +611,35 @@ private final class GroupPass: @unchecked Sendable {
             started = false
         }
         return index
+    }
+}
+
+/// A set of group indices, a bit each: a night marks a few thousand of millions of groups, each
+/// row of its archives once.
+struct GroupMarks: Equatable {
+    private var words: [UInt64] = []
+
+    mutating func insert(_ index: Int) {
+        let word = index >> 6
+        if word >= words.count { words += repeatElement(0, count: max(word + 1 - words.count, words.count)) }
+        words[word] |= 1 << UInt64(index & 63)
+    }
+
+    func contains(_ index: Int) -> Bool {
+        let word = index >> 6
+        return word < words.count && words[word] & (1 << UInt64(index & 63)) != 0
+    }
+
+    /// The indices in the set, ascending.
+    var members: [Int] {
+        var result: [Int] = []
+        for (at, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                result.append(at << 6 | bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+        return result
     }
 }

@@ -19,11 +19,23 @@ extension SalesRowsUpdate {
         /// The snapshot file read, and the years whose rows these are.
         let path: String
         let years: Set<Int>
+        /// The keys whose rows these are, sorted (`read(_:from:)`), and what they were read for;
+        /// nil: every row of the years.
+        let keys: [SalesRowsUpdate.Key]?
+        let touched: SalesRowsUpdate.TouchedKeys?
         private(set) var bytes: [UInt8] = []
         /// Where each row ends in `bytes` (at most 2 GiB of rows: more is not read ahead).
         private(set) var ends: [Int32] = []
 
         var count: Int { ends.count }
+
+        /// No rows yet.
+        init(
+            path: String, years: Set<Int>, keys: [SalesRowsUpdate.Key]? = nil,
+            touched: SalesRowsUpdate.TouchedKeys? = nil
+        ) {
+            (self.path, self.years, self.keys, self.touched) = (path, years, keys, touched)
+        }
 
         /// The rows of `years` in the snapshot file at `path`, read only.
         static func read(years: Set<Int>, from path: String) throws(SnapshotError) -> FileRows {
@@ -38,33 +50,37 @@ extension SalesRowsUpdate {
 
         /// Every row `select` gives (`columns` values each), encoded, as the rows of `years`.
         static func read(_ select: Statement, columns: Int, years: Set<Int>) throws(SnapshotError) -> FileRows {
-            let path = select.database.path
-            var rows = FileRows(path: path, years: years)
+            var rows = FileRows(path: select.database.path, years: years)
+            try rows.append(select, columns: columns)
+            return rows
+        }
+
+        /// Appends every row `select` gives from where it stands (`columns` values each), encoded.
+        mutating func append(_ select: Statement, columns: Int) throws(SnapshotError) {
             while try select.step() {
                 for column in 0..<columns {
                     let type = select.columnType(at: column)
                     switch type {
                     case SQLITE_INTEGER:
-                        OrderedRowEncoder.appendInteger(select.int64(at: column), to: &rows.bytes)
+                        OrderedRowEncoder.appendInteger(select.int64(at: column), to: &bytes)
                     case SQLITE_TEXT, SQLITE_BLOB:
                         select.withBytes(at: column, type: type) {
-                            OrderedRowEncoder.appendBytes($0, tag: type == SQLITE_TEXT ? .text : .blob, to: &rows.bytes)
+                            OrderedRowEncoder.appendBytes($0, tag: type == SQLITE_TEXT ? .text : .blob, to: &bytes)
                         }
                     case SQLITE_NULL:
-                        rows.bytes.append(OrderedRowEncoder.Tag.null.rawValue)
+                        bytes.append(OrderedRowEncoder.Tag.null.rawValue)
                     default:
                         // A REAL: the sales table has none; the diff then reads the file itself.
                         throw SnapshotError(
                             code: .invalidSnapshot, message: "a sales row holds a REAL value", path: path)
                     }
                 }
-                guard let end = Int32(exactly: rows.bytes.count) else {
+                guard let end = Int32(exactly: bytes.count) else {
                     throw SnapshotError(
                         code: .invalidSnapshot, message: "too many sales rows to read ahead", path: path)
                 }
-                rows.ends.append(end)
+                ends.append(end)
             }
-            return rows
         }
 
         func withRow<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
@@ -82,7 +98,7 @@ extension SalesRowsUpdate {
     /// file: the same merge, over `rows` encoded as the file's rows are. Nil when `rows` hold a
     /// year `file` does not cover.
     static func diff(_ rows: [EcommerceSalesRow], against file: FileRows) throws(SnapshotError) -> Diff? {
-        guard rows.allSatisfy({ file.years.contains($0.year) }) else { return nil }
+        guard file.keys == nil, rows.allSatisfy({ file.years.contains($0.year) }) else { return nil }
         var cursor = FileRows.Cursor(file: file)
         return try merge(rows, with: &cursor)
     }

@@ -22,6 +22,16 @@ enum SalesRowsUpdate {
         var inserted: Int
     }
 
+    /// What the computed rows were compared with, as the log says it.
+    enum Compared: String, Sendable {
+        /// The file's rows of the written years, read as the merge went.
+        case file = "the file"
+        /// The same rows, read ahead while the kept ledger was read (`FileRows`).
+        case readAhead = "rows read ahead"
+        /// The file's rows of the keys the night's returns touched alone (`Key`).
+        case touchedKeys = "rows of the touched keys"
+    }
+
     /// What brings a file's rows of some years to the computed ones.
     struct Diff: Sendable {
         /// The file's rows that are not among the computed ones, every column as stored.

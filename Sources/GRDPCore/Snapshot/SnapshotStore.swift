@@ -34,6 +34,10 @@ public struct CarriedSales: Sendable, Equatable {
     public var from: URL
     /// Years whose rows are not carried (the recomputed ones: the content brings theirs).
     public var exceptYears: Set<Int>
+    /// When the computed rows of those years can differ from that file's only under some keys
+    /// (`RevisionLedger.touchedSalesKeys`): those keys. Only their rows are compared
+    /// (`SalesRowsUpdate.diff(_:changedOnlyUnderKeysOf:)`).
+    var changedOnlyUnder: SalesRowsUpdate.TouchedKeys?
 
     public init(from: URL, exceptYears: Set<Int>) {
         self.from = from
@@ -53,8 +57,8 @@ struct PublishDetails: Equatable {
     /// When the written years' sales rows were updated in a copy of the carried file: how many
     /// were deleted and inserted.
     var salesChanges: SalesRowsUpdate.Changes?
-    /// Whether that update compared with the carried file's rows read ahead (`FileRows`).
-    var salesReadAhead = false
+    /// What that update compared the computed rows with.
+    var salesCompared = SalesRowsUpdate.Compared.file
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
     /// The published file's checksum (`RunCache.fileChecksum`), computed before its rename.
@@ -218,14 +222,26 @@ public struct SnapshotStore: Sendable {
         let readAhead = early?.takeReadAhead()
         let salesDiff = copied.map { copied in
             OnAnotherThread {
-                Result { () throws(SnapshotError) in
-                    if let fileRows = readAhead?.wait(), fileRows.years == copied.exceptYears,
-                        fileRows.path == copied.from.path
-                    {
-                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), true)
+                Result { () throws(SnapshotError) -> (SalesRowsUpdate.Diff?, SalesRowsUpdate.Compared) in
+                    let fileRows = readAhead?.wait().flatMap { rows in
+                        rows.years == copied.exceptYears && rows.path == copied.from.path ? rows : nil
+                    }
+                    if let touched = copied.changedOnlyUnder, touched.years == copied.exceptYears {
+                        let keyRows: SalesRowsUpdate.FileRows
+                        if let fileRows, fileRows.touched === touched {
+                            keyRows = fileRows
+                        } else {
+                            keyRows = try SalesRowsUpdate.FileRows.read(touched, from: copied.from.path)
+                        }
+                        if let diff = try SalesRowsUpdate.diff(salesRows, changedOnlyUnderKeysOf: keyRows) {
+                            return (diff, .touchedKeys)
+                        }
+                    }
+                    if let fileRows, fileRows.keys == nil {
+                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), .readAhead)
                     }
                     return (
-                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), false
+                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), .file
                     )
                 }
             }
@@ -277,10 +293,10 @@ public struct SnapshotStore: Sendable {
                         try writer.execute("DELETE FROM \(table.name)")
                         continue
                     }
-                    if let (found, readAhead) = try salesDiff?.wait().get(), let diff = found {
+                    if let (found, compared) = try salesDiff?.wait().get(), let diff = found {
                         try SalesRowsUpdate.apply(diff, in: writer)
                         details.salesChanges = diff.changes
-                        details.salesReadAhead = readAhead
+                        details.salesCompared = compared
                         content.ecommerceSales = []
                     } else {
                         let years = CarriedSales.sqlList(copied.exceptYears)

@@ -173,6 +173,13 @@ final class Statement {
         }
     }
 
+    /// Resets and binds `values` to parameters 1…n, for the statement's rows again under new
+    /// values (a lookup repeated per key).
+    func rebind(_ values: [SQLValue]) throws(SnapshotError) {
+        sqlite3_reset(handle)
+        try bind(values)
+    }
+
     /// Binds, runs to completion and resets, for repeated inserts.
     func run(_ values: [SQLValue]) throws(SnapshotError) {
         sqlite3_reset(handle)

@@ -215,9 +215,10 @@ extension TransactionLedgerTests {
         var generator = SplitMix64(seed: 11)
         func draw(_ bound: Int) -> Int { Int(generator.next() % UInt64(bound)) }
         /// Per year, the groups (seller, month, status: transactions and net) of `members` applied
-        /// in `order`, ranked by index; and the years marked by `marked`'s member.
+        /// in `order`, ranked by index; the years marked by `marked`'s member; and the sales keys
+        /// its groups marked ("year month channel seller district").
         func apply(_ members: [[TransactionRecord]], order: [Int], marked: Int?) throws -> (
-            [Int: [String]], Set<Int>
+            [Int: [String]], Set<Int>, Set<String>
         ) {
             var ledger = TransactionLedger()
             for (arrival, index) in order.enumerated() {
@@ -228,6 +229,10 @@ extension TransactionLedgerTests {
                 }
             }
             let touched = Set(try #require(ledger.touchedYears).map(Int.init))
+            let keys = Set(
+                try #require(ledger.touchedSalesKeys(inYears: touched)).map {
+                    "\($0.year) \($0.month) \($0.channel) \($0.seller) \($0.district)"
+                })
             let table = ledger.takeCurrentGroups()
             var byYear: [Int: [String]] = [:]
             for group in table.groups {
@@ -235,10 +240,23 @@ extension TransactionLedgerTests {
                     "\(table.texts[Int(group.seller)]) \(group.month) \(group.status): "
                         + "\(group.transactions) \(group.netVND.reduced)")
             }
-            return (byYear.mapValues { $0.sorted() }, touched)
+            return (byYear.mapValues { $0.sorted() }, touched, keys)
+        }
+        /// The groups of `byYear` by sales key, each key's statuses and sums.
+        func bySalesKey(_ byYear: [Int: [String]]) -> [String: [String]] {
+            var keys: [String: [String]] = [:]
+            for (year, groups) in byYear {
+                for group in groups {
+                    let parts = group.split(separator: " ", maxSplits: 2)
+                    // Every record here is a marketplace sale of district 660.
+                    keys["\(year) \(parts[1]) marketplace \(parts[0]) 660", default: []].append(String(parts[2]))
+                }
+            }
+            return keys
         }
         let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1], [0, 2, 1, 3], [3, 0, 2, 1]]
         var changedYears = 0
+        var (changedSalesKeys, markedSalesKeys, touchedYearsKeys) = (0, 0, 0)
         for round in 0..<48 {
             // The marked member, a night's return, holds a few orders of one year; the others 40.
             let marked = round % 4
@@ -250,11 +268,25 @@ extension TransactionLedgerTests {
                         amount: 100 + draw(900), seller: "01\(draw(3))")
                 }
             }
-            let (without, _) = try apply(members, order: [0, 1, 2, 3].filter { $0 != marked }, marked: nil)
+            let (without, _, _) = try apply(members, order: [0, 1, 2, 3].filter { $0 != marked }, marked: nil)
+            let keysWithout = bySalesKey(without)
             for order in orders {
-                let (with, touched) = try apply(members, order: order, marked: marked)
+                let (with, touched, keys) = try apply(members, order: order, marked: marked)
                 let changed = Set(without.keys).union(with.keys).filter { without[$0] != with[$0] }
                 #expect(changed.isSubset(of: touched), "round \(round), order \(order): \(changed) \(touched)")
+                // The same by sales key: a key none of whose groups is marked is as it was, so a
+                // nightly run compares only the marked keys' rows with the latest snapshot's.
+                let keysWith = bySalesKey(with)
+                let changedKeys = Set(keysWithout.keys).union(keysWith.keys).filter {
+                    keysWithout[$0] != keysWith[$0]
+                }
+                #expect(changedKeys.isSubset(of: keys), "round \(round), order \(order): \(changedKeys) \(keys)")
+                changedSalesKeys += changedKeys.count
+                markedSalesKeys += keys.count
+                touchedYearsKeys +=
+                    Set(keysWithout.keys).union(keysWith.keys).filter {
+                        touched.contains(Int($0.prefix(4))!)
+                    }.count
                 changedYears += changed.subtracting(members[marked].map(\.year)).count
                 // Its own rows' years are always among them.
                 #expect(Set(members[marked].map(\.year)).isSubset(of: touched))
@@ -263,5 +295,9 @@ extension TransactionLedgerTests {
         // Years changed besides the marked rows' own: those that only the replaced rows' years
         // can account for (the test is not vacuous).
         #expect(changedYears > 20)
+        // Keys changed, and fewer marked than the touched years hold (under half even here, with
+        // orders over 25 ids and 3 sellers, where a member of 1–3 orders touches ~4 keys each).
+        #expect(changedSalesKeys > 100)
+        #expect(markedSalesKeys * 2 < touchedYearsKeys, "\(markedSalesKeys) of \(touchedYearsKeys)")
     }
 }

@@ -90,6 +90,49 @@ import Testing
         #expect(try salesRows(path) == Self.sales(years: [2022]) + written)
     }
 
+    /// A night's returns touch a few sales keys (`TouchedKeys`, in any order, some more than
+    /// once): only those keys' rows are read from the file (point lookups) and compared, and the
+    /// file then holds exactly the computed rows. Touched: a seller whose rows changed, one whose
+    /// rows are gone, a new one, and one whose rows came out the same.
+    @Test func onlyTheRowsOfTheTouchedKeysAreCompared() throws {
+        let path = try file("keys.sqlite", holding: Self.sales(years: [2023, 2024]))
+        var sellers = Array(0..<40).filter { $0 != 1 }
+        sellers.append(99)
+        let written = Self.sales(years: [2024], sellers: sellers) { $0 == 7 ? 5 : 1 }
+        func keys(_ rows: [EcommerceSalesRow]) -> [SalesRowsUpdate.Key] {
+            rows.map {
+                .init(
+                    year: $0.year, month: $0.month, channel: $0.channel, seller: $0.sellerTaxCode,
+                    district: $0.sellerDistrictCode)
+            }
+        }
+        let touchedRows =
+            written.filter { [2, 7, 99].contains(Int($0.sellerTaxCode)! - 4_000_000_000) }
+            + Self.sales(years: [2024], sellers: [1])
+        var generator = SplitMix64(seed: 5)
+        let touched = SalesRowsUpdate.TouchedKeys(
+            years: [2024], keys: (keys(touchedRows) + keys(Array(touchedRows.prefix(5)))).shuffled(using: &generator))
+        let fileRows = try SalesRowsUpdate.FileRows.read(touched, from: path)
+        // Sellers 1, 2 and 7 a month each; 99 is not in the file.
+        #expect(fileRows.count == 3 * 12)
+        #expect(fileRows.keys?.count == 4 * 12)
+        // Out of the table's order, or against every row of the year: not used (nil), and the
+        // caller diffs against every row of the years instead.
+        #expect(try SalesRowsUpdate.diff(written.reversed(), changedOnlyUnderKeysOf: fileRows) == nil)
+        #expect(
+            try SalesRowsUpdate.diff(
+                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(years: [2024], from: path)) == nil)
+        let diff = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows))
+        // Seller 7's and seller 1's rows deleted; seller 7's new ones and seller 99's inserted.
+        #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 12 + 12, inserted: 12 + 12))
+        let database = try Database(path: path, mode: .create)
+        try database.execute("BEGIN")
+        try SalesRowsUpdate.apply(diff, in: database)
+        try database.execute("COMMIT")
+        database.close()
+        #expect(try salesRows(path) == Self.sales(years: [2023]) + written)
+    }
+
     /// Amounts compare as their stored text ("10" before "9"), and a row differing only in its
     /// last column (`counted`) is another row.
     @Test(arguments: Reading.allCases) func rowsDifferingInAmountTextOrTheFlagAreToldApart(reading: Reading) throws {
@@ -135,7 +178,9 @@ import Testing
         let texts = [
             "", "a", "ab", "a\u{0}", "a\u{0}b", "b", "Đắk", "Dak", "z\u{7F}", "é", "0100109106", "0100109106-001",
         ]
-        let integers: [Int64] = [.min, -1_000_000_000_000, -257, -256, -255, -2, -1, 0, 1, 255, 256, 2024, 1 << 40, .max]
+        let integers: [Int64] = [
+            .min, -1_000_000_000_000, -257, -256, -255, -2, -1, 0, 1, 255, 256, 2024, 1 << 40, .max,
+        ]
         let insert = try database.prepare("INSERT INTO t VALUES (?, ?, ?)")
         for (index, text) in texts.enumerated() {
             for integer in integers {
