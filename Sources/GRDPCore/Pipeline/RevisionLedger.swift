@@ -79,10 +79,14 @@ struct RevisionLedger {
     /// with `markingYears` came (`TransactionLedger.touchedSalesKeys`), in no order, some more than
     /// once; every other row of those years is as it was. Nil when those members held records (an
     /// enterprise record decides how all its year's sales of its seller count, CONTRACT §5) or the
-    /// groups could not be told. Call before `takeTransactionGroups`.
+    /// groups could not be told; nil too when they are more than a third of those years' groups:
+    /// each key's rows are a lookup in the latest file (~2 µs), where reading every row of the
+    /// years costs ~1 µs a row. Call before `takeTransactionGroups`.
     func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
-        guard recordYears.isEmpty else { return nil }
-        return transactions.touchedSalesKeys(inYears: years)
+        guard recordYears.isEmpty, let keys = transactions.touchedSalesKeys(inYears: years),
+            keys.count * 3 <= transactions.groupCount(inYears: years)
+        else { return nil }
+        return keys
     }
 
     /// Takes one member's accepted rows, in line order. With `markingYears`, the years the member

@@ -340,6 +340,16 @@ struct TransactionLedger {
         return keys
     }
 
+    /// How many groups `years` have (with current transactions or not).
+    func groupCount(inYears years: Set<Int>) -> Int {
+        let wanted = years.compactMap { Int16(exactly: $0) }
+        return groups.withUnsafeBufferPointer { groups in
+            var count = 0
+            for group in groups where wanted.contains(group.year) { count += 1 }
+            return count
+        }
+    }
+
     /// The groups of the current transactions (those still holding one), in first-seen order,
     /// over the ledger's interned texts. Empties the ledger, freeing its per-key slots first: at the
     /// end of a run they are the largest thing in memory, and the groups are all Compute needs.

@@ -1,0 +1,109 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// Random nights of returns (after a review of the touched-keys diff, `0a3312b`): orders revised
+/// into other years, months, channels, sellers, districts and statuses; sellers that are core
+/// enterprises, branches matched to their parent, empty; texts empty, Vietnamese, decomposed (NFD)
+/// and differing in case; returns dated before, between and after the others (so ranked anywhere);
+/// an enterprise record some nights; `run --year` and a withdrawn return now and then. Each
+/// night's snapshot passes `verify` and has the content hash of `run --force` over a copy of its
+/// outputs, whether the night compared only the touched keys' rows, the years', or wrote them all.
+@Suite struct NightlyRandomTests {
+    /// SplitMix64.
+    private struct Generator {
+        var state: UInt64
+        mutating func draw(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+    }
+
+    private static let header =
+        "transaction_id,date,amount,status,channel,seller_tax_code,seller_province,seller_district_code\n"
+    private static let sellers = [
+        "0100109106", "0101243150", "0101243150-001", "0100109106-001", "", "0312345673", "079123456789",
+    ]
+    private static let districts = [
+        "660", "663", "", "Đắk Mil", "Dak Mil", "Gia Nghĩa", "D\u{0061}\u{0301}k", "z", "Z",
+    ]
+    private static let channels = ["marketplace", "website", "Sàn TMĐT", "sa\u{0300}n tmđt", "social", ""]
+    private static let statuses = ["completed", "cancelled", "refunded", "pending"]
+
+    private static func order(_ id: String, years: [Int], _ generator: inout Generator) -> String {
+        let year = years[generator.draw(years.count)]
+        return "\(id),\(year)-0\(1 + generator.draw(3))-1\(generator.draw(9)),\(1000 + generator.draw(5) * 1000),"
+            + "\(statuses[generator.draw(statuses.count)]),\(channels[generator.draw(channels.count)]),"
+            + "\(sellers[generator.draw(sellers.count)]),67,\(districts[generator.draw(districts.count)])\n"
+    }
+
+    @Test(arguments: [(1, true), (2, true), (4, false)] as [(UInt64, Bool)])
+    func randomNightsGiveTheSnapshotOfReadingEverything(seed: UInt64, keepLedger: Bool) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = keepLedger ? ["GRDP_KEEP_LEDGER_FROM": "0"] : [:]
+        var generator = Generator(state: seed)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let ids = (0..<120).map { "X\($0)" }
+        let bulk = ids.map { Self.order($0, years: [2022, 2023, 2024], &generator) }.joined()
+        let firms =
+            "tax_code,year,vsic,value_added,name,district_code\n"
+            + "0100109106,2024,62010,1500,Công ty Phần mềm Gia Nghĩa,660\n"
+            + "0312345673,2022,62010,100,X,663\n0312345673,2024,4711,100,X,663\n0101243150,2022,62020,10,Y,\n"
+        try fixture.write(
+            [.init(path: "transactions.csv", text: Self.header + bulk), .init(path: "enterprise.csv", text: firms)],
+            format: .zip, as: "2024-01-05_bulk.zip")
+        #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+        var touchedKeyNights = 0
+        var written: [String] = []
+        for night in 0..<20 {
+            let years = [[2022], [2023], [2024], [2022, 2023], [2023, 2024], [2025]][generator.draw(6)]
+            var text = Self.header
+            for _ in 0..<(1 + generator.draw(4)) {
+                text += Self.order(ids[generator.draw(ids.count)], years: years, &generator)
+            }
+            if generator.draw(3) == 0 { text += Self.order("N\(night)", years: years, &generator) }
+            let day = 1 + generator.draw(27)
+            let name =
+                ["2023-12-\(day)", "2024-01-0\(1 + generator.draw(8))", "2024-03-\(day)"][generator.draw(3)]
+                + "_n\(night).zip"
+            var entries: [ArchiveWriter.Entry] = [.init(path: "transactions.csv", text: text)]
+            if generator.draw(5) == 0 {
+                let code = ["0100109106", "0101243150", "0312345673"][generator.draw(3)]
+                entries.append(
+                    .init(
+                        path: "enterprise.csv",
+                        text: "tax_code,year,vsic,value_added,name,district_code\n"
+                            + "\(code),\(2022 + generator.draw(3)),\(["62010", "4711"][generator.draw(2)]),77,Z,660\n"
+                    ))
+            }
+            try fixture.write(entries, format: .zip, as: name)
+            written.append(name)
+            if generator.draw(6) == 0 {
+                let year = try fixture.grdp(["run", "--year", "\(2022 + generator.draw(3))"], environment: environment)
+                #expect(year.status == 0, "\(year.stderr)")
+            }
+            if generator.draw(8) == 0, written.count > 2 {
+                let gone = written.remove(at: generator.draw(written.count - 1))
+                try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent(gone))
+            }
+            let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            if run.stderr.contains("rows of the touched keys") { touchedKeyNights += 1 }
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            let verify = try fixture.grdp("verify")
+            #expect(verify.status == 0, "night \(night): \(verify.stdout) \(verify.stderr)")
+            let kept = fixture.root.appendingPathComponent("kept")
+            try FileManager.default.copyItem(at: fixture.outputs, to: kept)
+            #expect(try fixture.grdp("run", "--force").status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash, "night \(night)\n\(text)")
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.moveItem(at: kept, to: fixture.outputs)
+        }
+        // Not vacuous: some nights took the touched keys' path.
+        #expect(touchedKeyNights > 0)
+    }
+}
