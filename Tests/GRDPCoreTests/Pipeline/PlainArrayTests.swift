@@ -24,6 +24,26 @@ import Testing
         #expect(e.count == 990 && e[989] == UInt8(989 % 256))
     }
 
+    /// An array of its own grows where it is (`realloc`), one shared with a copy by copying; both
+    /// keep every value, the copy keeps its own, and 16-byte values stay aligned.
+    @Test func growingKeepsEveryValueInPlaceOrCopied() {
+        func value(_ index: Int) -> Int128 { Int128(index) << 70 | Int128(index) }
+        var array = PlainArray<Int128>()
+        var copies: [PlainArray<Int128>] = []
+        for index in 0..<300_000 {
+            array.append(value(index))
+            // Shared at that moment: the next growth copies instead.
+            if index % 50_000 == 0 { copies.append(array) }
+        }
+        #expect(array.count == 300_000)
+        #expect(array.indices.allSatisfy { array[$0] == value($0) })
+        array.withUnsafeBufferPointer { #expect(Int(bitPattern: $0.baseAddress) % 16 == 0) }
+        for (number, copy) in copies.enumerated() {
+            #expect(copy.count == number * 50_000 + 1)
+            #expect(copy.indices.allSatisfy { copy[$0] == value($0) })
+        }
+    }
+
     /// A file of `count` words (word i = i * 3) from offset 65,536, after zeros.
     private static func file(words count: Int) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("plain-\(UUID().uuidString).bin")
