@@ -136,6 +136,32 @@ import Testing
         try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
     }
 
+    /// `grdp validate` asked to stop while it reads the returns stops before its next archive and
+    /// still prints its report (outcome failed, naming the signal), exit 128 + the signal; it
+    /// writes nothing, stopped or not.
+    @Test func aStoppedValidatePrintsItsReport() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // 45 archives: the stop comes with most of them still to read.
+        try fixture.generate(transactions: 150_000)
+        let validate = try CleanlySpawned(
+            "exec \"$0\" validate --verbose --log-format json > validate.json", in: fixture.root)
+        let deadline = Date().addingTimeInterval(60)
+        while !validate.stderrSoFar.contains("Archive read") && Date() < deadline && validate.isRunning {
+            usleep(5_000)
+        }
+        validate.send(SIGTERM)
+        let (status, killedBy, stderr) = validate.wait()
+        #expect(killedBy == nil && status == 143, "\(stderr)")
+        let printed = try Data(contentsOf: fixture.root.appendingPathComponent("validate.json"))
+        let report = try #require(try JSONSerialization.jsonObject(with: printed) as? [String: Any])
+        #expect(report["outcome"] as? String == "failed")
+        #expect((report["errors"] as? [String])?.first?.contains("stopped by SIGTERM") == true, "\(report)")
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        #expect(archives.count < 45, "\(archives.count) archives read")
+        #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
+    }
+
     /// Waiting for another run's lock (`--wait-lock`), a stop ends the wait at once; a second
     /// signal, here a SIGINT right behind the SIGTERM, kills.
     @Test func aStopEndsTheWaitForTheLockAndASecondSignalKills() throws {

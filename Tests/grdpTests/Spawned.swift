@@ -106,6 +106,9 @@ final class CleanlySpawned {
         _ = kill(pid, signal)
     }
 
+    /// What it has written to stderr so far.
+    var stderrSoFar: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+
     /// Whether it is still running (not reaped, not a zombie).
     var isRunning: Bool {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
