@@ -7,6 +7,12 @@ import Testing
 /// exactly, and its texts its seller and district, however the ids' prefixes and the texts
 /// alternate (more of them than the batch remembers as recent).
 @Suite struct TransactionBatchTests {
+    /// 40 bytes a row, no padding: the rows of the archives in flight and of the cache entries.
+    @Test func aRowHasNoPadding() {
+        #expect(MemoryLayout<TransactionBatch.Row>.size == 40)
+        #expect(MemoryLayout<TransactionBatch.Row>.stride == 40)
+    }
+
     @Test func stemAndNumberGiveBackEveryID() {
         let prefixes = (0..<12).map { "P\($0 % 4)-2024Q\($0 / 4 + 1)-" } + ["", "X"]
         let channels = ["marketplace", "website"]
