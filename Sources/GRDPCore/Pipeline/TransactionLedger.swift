@@ -624,8 +624,8 @@ private final class GroupPass: @unchecked Sendable {
     }
 }
 
-/// A set of group indices, a bit each: a night marks a few thousand of millions of groups, each
-/// row of its archives once.
+/// A set of group indices, a bit each (at 10 M transactions, 360 KB for 2.9 M groups): a night's
+/// archives mark a group for each of their rows, ~100,000 at a time.
 struct GroupMarks: Equatable {
     private var words: [UInt64] = []
 
@@ -633,11 +633,6 @@ struct GroupMarks: Equatable {
         let word = index >> 6
         if word >= words.count { words += repeatElement(0, count: max(word + 1 - words.count, words.count)) }
         words[word] |= 1 << UInt64(index & 63)
-    }
-
-    func contains(_ index: Int) -> Bool {
-        let word = index >> 6
-        return word < words.count && words[word] & (1 << UInt64(index & 63)) != 0
     }
 
     /// The indices in the set, ascending.
