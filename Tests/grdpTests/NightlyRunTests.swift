@@ -493,6 +493,8 @@ import Testing
         // What the written years' sales rows were compared with: "rows read ahead" (while the kept
         // ledger was read) or "the file"; nil when no copy was updated.
         var comparedWith: String?
+        // With "rows of the touched keys": how many keys.
+        var comparedKeys: Int?
         func run(_ arguments: String...) throws -> (resumed: Bool, kept: String?) {
             let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments, environment: always)
             warnings = run.stderr.split(separator: "\n").filter { $0.contains("\"warning\"") }.map(String.init)
@@ -517,11 +519,11 @@ import Testing
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
             let saved = lines.first { $0["message"] as? String == "Revision ledger kept for the next run" }
-            comparedWith =
-                lines.first {
-                    ($0["message"] as? String)?.hasPrefix("Sales rows of the written years updated") == true
-                }?[
-                    "compared_with"] as? String
+            let updated = lines.first {
+                ($0["message"] as? String)?.hasPrefix("Sales rows of the written years updated") == true
+            }
+            comparedWith = updated?["compared_with"] as? String
+            comparedKeys = (updated?["keys"] as? String).flatMap { Int($0) }
             return (
                 lines.contains { $0["message"] as? String == "Revision ledger resumed from the cache" },
                 saved?["as"] as? String
@@ -537,8 +539,10 @@ import Testing
             ],
             format: .zip, as: "2024-02-01_fix.zip")
         #expect(try run() == (true, "journal"))
-        // 2023 written: of its rows, only those of the keys the new archive touches are compared.
+        // 2023 written: of its rows, only those of the keys the new archive touches are compared:
+        // T1's, whose sale stays in June 2023 with the same seller, one key.
         #expect(comparedWith == "rows of the touched keys")
+        #expect(comparedKeys == 1)
         // An enterprise record (a seller's 2024 record decides how its 2024 sales count) and a
         // sale: every row of 2024, the year the archive names, read ahead beside the kept ledger.
         try fixture.write(

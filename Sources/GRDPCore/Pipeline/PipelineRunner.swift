@@ -508,13 +508,15 @@ public struct PipelineRunner {
             logger.debug("Content hash read back from the file: the rows in memory could not give it")
         }
         if let salesChanges = details.salesChanges, let carried {
+            var metadata: Logger.Metadata = [
+                "years": "\(Self.yearList(carried.exceptYears))",
+                "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
+                "compared_with": "\(details.salesCompared.rawValue)",
+            ]
+            if let keys = details.salesKeysCompared { metadata["keys"] = "\(keys)" }
             logger.debug(
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
-                metadata: [
-                    "years": "\(Self.yearList(carried.exceptYears))",
-                    "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
-                    "compared_with": "\(details.salesCompared.rawValue)",
-                ])
+                metadata: metadata)
         }
         if let contentMarks, contentMarks.rowsResumed > 0, let latest {
             logger.debug(

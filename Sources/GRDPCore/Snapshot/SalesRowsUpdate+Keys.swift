@@ -89,7 +89,9 @@ extension SalesRowsUpdate {
         }
         guard usable else { return nil }
         var cursor = FileRows.Cursor(file: file)
-        return try merge(selected, with: &cursor)
+        var diff = try merge(selected, with: &cursor)
+        diff.keys = keys.count
+        return diff
     }
 }
 

@@ -38,6 +38,8 @@ enum SalesRowsUpdate {
         var gone: [[SQLValue]]
         /// The computed rows that are not in the file.
         var added: [EcommerceSalesRow]
+        /// When only some keys' rows were compared (`diff(_:changedOnlyUnderKeysOf:)`): how many keys.
+        var keys: Int?
 
         var changes: Changes { Changes(deleted: gone.count, inserted: added.count) }
     }

@@ -59,6 +59,8 @@ struct PublishDetails: Equatable {
     var salesChanges: SalesRowsUpdate.Changes?
     /// What that update compared the computed rows with.
     var salesCompared = SalesRowsUpdate.Compared.file
+    /// How many keys' rows, when those of some keys only were compared.
+    var salesKeysCompared: Int?
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
     /// The published file's checksum (`RunCache.fileChecksum`), computed before its rename.
@@ -297,6 +299,7 @@ public struct SnapshotStore: Sendable {
                         try SalesRowsUpdate.apply(diff, in: writer)
                         details.salesChanges = diff.changes
                         details.salesCompared = compared
+                        details.salesKeysCompared = diff.keys
                         content.ecommerceSales = []
                     } else {
                         let years = CarriedSales.sqlList(copied.exceptYears)

@@ -125,6 +125,7 @@ import Testing
         let diff = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows))
         // Seller 7's and seller 1's rows deleted; seller 7's new ones and seller 99's inserted.
         #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 12 + 12, inserted: 12 + 12))
+        #expect(diff.keys == 4 * 12)
         let database = try Database(path: path, mode: .create)
         try database.execute("BEGIN")
         try SalesRowsUpdate.apply(diff, in: database)
