@@ -150,7 +150,11 @@ import Testing
         while !validate.stderrSoFar.contains("Archive read") && Date() < deadline && validate.isRunning {
             usleep(5_000)
         }
+        // Paused while the stop is sent, so that it lands with archives still to read however
+        // busy the machine is: it is handled once the process goes on.
+        validate.send(SIGSTOP)
         validate.send(SIGTERM)
+        validate.send(SIGCONT)
         let (status, killedBy, stderr) = validate.wait()
         #expect(killedBy == nil && status == 143, "\(stderr)")
         let printed = try Data(contentsOf: fixture.root.appendingPathComponent("validate.json"))

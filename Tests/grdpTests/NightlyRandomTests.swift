@@ -40,7 +40,7 @@ import Testing
             + "\(sellers[generator.draw(sellers.count)]),67,\(districts[generator.draw(districts.count)])\n"
     }
 
-    @Test(arguments: [(1, true), (2, true), (4, false)] as [(UInt64, Bool)])
+    @Test(arguments: [(1, true), (2, true), (4, false), (5, false)] as [(UInt64, Bool)])
     func randomNightsGiveTheSnapshotOfReadingEverything(seed: UInt64, keepLedger: Bool) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -93,6 +93,8 @@ import Testing
             let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"], environment: environment)
             try #require(run.status == 0, "\(run.stderr)")
             if run.stderr.contains("rows of the touched keys") { touchedKeyNights += 1 }
+            // A mark the ledger missed is caught by the totals (and every row compared): a bug.
+            #expect(!run.stderr.contains("missed a change"), "night \(night)\n\(text)")
             let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
             let verify = try fixture.grdp("verify")
             #expect(verify.status == 0, "night \(night): \(verify.stdout) \(verify.stderr)")

@@ -499,7 +499,7 @@ import Testing
             let run = try fixture.grdp(["run", "--verbose", "--log-format", "json"] + arguments, environment: always)
             warnings = run.stderr.split(separator: "\n").filter { $0.contains("\"warning\"") }.map(String.init)
             try #require(run.status == 0, "\(run.stderr)")
-            // The copy of the latest snapshot the run began is published or removed, never left.
+            // The copy of the latest snapshot the run began is published or removed by the end of it.
             let files = try fixture.snapshotFiles()
             #expect(files.allSatisfy { $0.hasPrefix("grdp-v") }, "\(files)")
             let report = try #require(try fixture.reportsWritten().last)

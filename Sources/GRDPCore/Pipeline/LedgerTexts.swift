@@ -69,7 +69,7 @@ struct LedgerTexts {
 
     /// Every text, by number.
     var strings: [String] {
-        (0..<count).map { String(decoding: Self.text($0, bytes, ends), as: UTF8.self) }
+        (0..<count).map(string)
     }
 
     /// A hash of a text's bytes that is the same in every process (the index is kept in a file):

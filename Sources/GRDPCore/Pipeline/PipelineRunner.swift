@@ -235,7 +235,9 @@ public struct PipelineRunner {
         // transaction to another year or a later archive names others; the publish uses the rows
         // only when they are exactly the written years' of the file it copies, and reads that file
         // itself otherwise. New archives of transactions alone need only the rows of the keys they
-        // touch (`touchedKeys` below), read once the ledger has taken them.
+        // touch (`touchedKeys` below), read once the ledger has taken them; when those keys cannot
+        // be used (too many, or a later archive holds records), the publish reads the years' rows
+        // from the file itself, as before the read-ahead.
         let latestSnapshot = opened == nil || earlierArchives == nil ? nil : latestVersion
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         // Not left reading when the run ends before handing it over (a rejected archive, a failure).
@@ -358,6 +360,9 @@ public struct PipelineRunner {
         readAhead = nil
         defer { startedCopy?.discard() }
         // The ledger kept for the next run while the copy and the lookups go on on other threads.
+        // After them, so a run that failed opening the latest snapshot or starting its copy keeps
+        // no ledger (the next run only loses time); killed meanwhile, the copy is a temporary the
+        // next run removes.
         let ledgerSize = ledger.size
         // For the next run, when large enough for reading it back to pay.
         let saveStart = Timestamp.now()
@@ -506,6 +511,11 @@ public struct PipelineRunner {
         let contentMarks = details.marks
         if details.hashReadBack {
             logger.debug("Content hash read back from the file: the rows in memory could not give it")
+        }
+        if let missed = details.salesKeysMissed {
+            logger.warning(
+                "The keys the new returns touched missed a change of the sales rows (a grdp bug): every row of the written years was compared instead, and the snapshot holds the computed rows",
+                metadata: ["totals": "\(missed)"])
         }
         if let salesChanges = details.salesChanges, let carried {
             var metadata: Logger.Metadata = [

@@ -23,6 +23,8 @@ extension SalesRowsUpdate {
         /// nil: every row of the years.
         let keys: [SalesRowsUpdate.Key]?
         let touched: SalesRowsUpdate.TouchedKeys?
+        /// With `keys`: the totals of every row of the years, for the diff's check.
+        var yearTotals: SalesRowsUpdate.Totals?
         private(set) var bytes: [UInt8] = []
         /// Where each row ends in `bytes` (at most 2 GiB of rows: more is not read ahead).
         private(set) var ends: [Int32] = []

@@ -61,6 +61,9 @@ struct PublishDetails: Equatable {
     var salesCompared = SalesRowsUpdate.Compared.file
     /// How many keys' rows, when those of some keys only were compared.
     var salesKeysCompared: Int?
+    /// When the touched keys' rows were compared but did not add up (a mark the revision ledger
+    /// missed), what did not: every row of the years was compared instead.
+    var salesKeysMissed: String?
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
     /// The published file's checksum (`RunCache.fileChecksum`), computed before its rename.
@@ -224,7 +227,9 @@ public struct SnapshotStore: Sendable {
         let readAhead = early?.takeReadAhead()
         let salesDiff = copied.map { copied in
             OnAnotherThread {
-                Result { () throws(SnapshotError) -> (SalesRowsUpdate.Diff?, SalesRowsUpdate.Compared) in
+                Result { () throws(SnapshotError) -> (SalesRowsUpdate.Diff?, SalesRowsUpdate.Compared, String?) in
+                    // Why the touched keys were not enough, when they were not (a bug: the log warns).
+                    var missed: String?
                     let fileRows = readAhead?.wait().flatMap { rows in
                         rows.years == copied.exceptYears && rows.path == copied.from.path ? rows : nil
                     }
@@ -235,15 +240,19 @@ public struct SnapshotStore: Sendable {
                         } else {
                             keyRows = try SalesRowsUpdate.FileRows.read(touched, from: copied.from.path)
                         }
-                        if let diff = try SalesRowsUpdate.diff(salesRows, changedOnlyUnderKeysOf: keyRows) {
-                            return (diff, .touchedKeys)
+                        switch try SalesRowsUpdate.diff(salesRows, changedOnlyUnderKeysOf: keyRows) {
+                        case .diff(let diff): return (diff, .touchedKeys, nil)
+                        case .notUsable: break
+                        case .missed(let file, let computed):
+                            missed = "the file's rows would be \(file), the computed ones are \(computed)"
                         }
                     }
                     if let fileRows, fileRows.keys == nil {
-                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), .readAhead)
+                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), .readAhead, missed)
                     }
                     return (
-                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), .file
+                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), .file,
+                        missed
                     )
                 }
             }
@@ -295,7 +304,9 @@ public struct SnapshotStore: Sendable {
                         try writer.execute("DELETE FROM \(table.name)")
                         continue
                     }
-                    if let (found, compared) = try salesDiff?.wait().get(), let diff = found {
+                    let found = try salesDiff?.wait().get()
+                    details.salesKeysMissed = found?.2
+                    if let (found, compared, _) = found, let diff = found {
                         try SalesRowsUpdate.apply(diff, in: writer)
                         details.salesChanges = diff.changes
                         details.salesCompared = compared

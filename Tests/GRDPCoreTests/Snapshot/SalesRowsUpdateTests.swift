@@ -116,13 +116,37 @@ import Testing
         // Sellers 1, 2 and 7 a month each; 99 is not in the file.
         #expect(fileRows.count == 3 * 12)
         #expect(fileRows.keys?.count == 4 * 12)
-        // Out of the table's order, or against every row of the year: not used (nil), and the
-        // caller diffs against every row of the years instead.
-        #expect(try SalesRowsUpdate.diff(written.reversed(), changedOnlyUnderKeysOf: fileRows) == nil)
-        #expect(
-            try SalesRowsUpdate.diff(
-                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(years: [2024], from: path)) == nil)
-        let diff = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows))
+        #expect(fileRows.yearTotals == SalesRowsUpdate.Totals(Self.sales(years: [2024])))
+        // Out of the table's order, or against every row of the year: not used, and the caller
+        // diffs against every row of the years instead.
+        guard case .notUsable = try SalesRowsUpdate.diff(written.reversed(), changedOnlyUnderKeysOf: fileRows)
+        else {
+            Issue.record("rows out of order used")
+            return
+        }
+        guard
+            case .notUsable = try SalesRowsUpdate.diff(
+                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(years: [2024], from: path))
+        else {
+            Issue.record("every row of the year taken for keys' rows")
+            return
+        }
+        // Keys that miss a change (seller 7's, as a mark the ledger failed to make would): found
+        // by the totals, not used.
+        let short = SalesRowsUpdate.TouchedKeys(
+            years: [2024], keys: keys(touchedRows.filter { $0.sellerTaxCode != "4000000007" }))
+        guard
+            case .missed(let file, let computed) = try SalesRowsUpdate.diff(
+                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(short, from: path))
+        else {
+            Issue.record("a missed change not found")
+            return
+        }
+        #expect(file.transactions + 12 * 4 == computed.transactions)
+        guard case .diff(let diff) = try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows) else {
+            Issue.record("the keys' diff not used")
+            return
+        }
         // Seller 7's and seller 1's rows deleted; seller 7's new ones and seller 99's inserted.
         #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 12 + 12, inserted: 12 + 12))
         #expect(diff.keys == 4 * 12)
@@ -132,6 +156,45 @@ import Testing
         try database.execute("COMMIT")
         database.close()
         #expect(try salesRows(path) == Self.sales(years: [2023]) + written)
+    }
+
+    /// A key with two rows (counted and not): the one that changed is deleted and inserted, the
+    /// other kept, whichever comes first.
+    @Test func aKeysCountedAndUncountedRowsAreComparedEach() throws {
+        var old = Self.sales(years: [2024], sellers: [5, 6])
+        // Seller 5's rows are uncounted (5 % 5 == 0); each gets a counted twin.
+        let twins = old.filter { $0.sellerTaxCode == "4000000005" }.map { row -> EcommerceSalesRow in
+            var twin = row
+            twin.counted = true
+            return twin
+        }
+        old = (old + twins).sorted { ContentHash.StoredRow.of($0) < ContentHash.StoredRow.of($1) }
+        let path = try file("twins.sqlite", holding: old)
+        for changed in [false, true] {
+            // The uncounted row of March, then the counted one, has one more transaction.
+            var written = try salesRows(path)
+            let index = try #require(
+                written.firstIndex { $0.sellerTaxCode == "4000000005" && $0.month == 3 && $0.counted == changed })
+            written[index].transactions += 1
+            written.sort { ContentHash.StoredRow.of($0) < ContentHash.StoredRow.of($1) }
+            let touched = SalesRowsUpdate.TouchedKeys(
+                years: [2024],
+                keys: [.init(year: 2024, month: 3, channel: "marketplace", seller: "4000000005", district: "662")])
+            guard
+                case .diff(let diff) = try SalesRowsUpdate.diff(
+                    written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(touched, from: path))
+            else {
+                Issue.record("the keys' diff not used")
+                return
+            }
+            #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 1, inserted: 1))
+            let database = try Database(path: path, mode: .create)
+            try database.execute("BEGIN")
+            try SalesRowsUpdate.apply(diff, in: database)
+            try database.execute("COMMIT")
+            database.close()
+            #expect(try salesRows(path) == written)
+        }
     }
 
     /// Amounts compare as their stored text ("10" before "9"), and a row differing only in its
