@@ -320,22 +320,39 @@ struct TransactionLedger {
         if g >= 0 { touchedGroups?.insert(g) } else { touchedGroups = nil }
     }
 
-    /// The sales keys of the touched groups of `years` (`touchedGroups`): the only keys under
-    /// which those years' sales rows may differ from what they were before the marking batches
-    /// came. Nil when the groups could not be told. Call before `takeCurrentGroups`.
+    /// The sales keys of the touched groups of `years` (`touchedGroups`), each once, in no
+    /// order: the only keys under which those years' sales rows may differ from what they were
+    /// before the marking batches came. Nil when the groups could not be told. Call before
+    /// `takeCurrentGroups`.
+    ///
+    /// The groups of one key (its statuses) are told apart from others by their texts' numbers,
+    /// which are one per text: at 10 M and a night's 100,000 orders, ~44,000 keys of ~100,000
+    /// groups get their strings made.
     func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
         guard let touchedGroups else { return nil }
-        let texts = grouping.texts
-        var keys: [SalesRowsUpdate.Key] = []
+        var numbered: [(high: UInt64, low: UInt64)] = []
         for index in touchedGroups.members {
             // Marked before its group was made, and the apply failed: not to be told.
             guard index < groups.count else { return nil }
             let group = groups[index]
             guard years.contains(Int(group.year)) else { continue }
+            numbered.append(
+                (
+                    UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 32 | UInt64(group.channel),
+                    UInt64(group.seller) << 32 | UInt64(group.district)
+                ))
+        }
+        numbered.sort { ($0.high, $0.low) < ($1.high, $1.low) }
+        let texts = grouping.texts
+        var keys: [SalesRowsUpdate.Key] = []
+        for (position, key) in numbered.enumerated() where position == 0 || numbered[position - 1] != key {
             keys.append(
                 SalesRowsUpdate.Key(
-                    year: Int(group.year), month: Int(group.month), channel: texts.string(Int(group.channel)),
-                    seller: texts.string(Int(group.seller)), district: texts.string(Int(group.district))))
+                    year: Int(Int16(bitPattern: UInt16(truncatingIfNeeded: key.high >> 48))),
+                    month: Int(UInt8(truncatingIfNeeded: key.high >> 32)),
+                    channel: texts.string(Int(UInt32(truncatingIfNeeded: key.high))),
+                    seller: texts.string(Int(key.low >> 32)),
+                    district: texts.string(Int(UInt32(truncatingIfNeeded: key.low)))))
         }
         return keys
     }

@@ -11,6 +11,7 @@ extension SalesRowsUpdate {
 
         /// -1, 0 or 1 as `a` sorts before, with or after `b` in the table's order (`ORDER BY`
         /// every column; texts bytewise, as SQLite's BINARY collation), whose first columns these are.
+        @inline(__always)
         static func order(_ a: some SalesKeyFields, _ b: some SalesKeyFields) -> Int {
             if a.year != b.year { return a.year < b.year ? -1 : 1 }
             if a.month != b.month { return a.month < b.month ? -1 : 1 }
@@ -42,13 +43,15 @@ extension SalesRowsUpdate {
         /// The keys in the table's order, each once.
         func sortedDistinct() -> [Key] {
             // Indices sorted, not keys: a key is three strings, and moving it costs their retains.
-            let order = keys.indices.sorted { Key.order(keys[$0], keys[$1]) < 0 }
-            var distinct: [Key] = []
-            distinct.reserveCapacity(order.count)
-            for index in order where distinct.last.map({ Key.order($0, keys[index]) != 0 }) ?? true {
-                distinct.append(keys[index])
+            keys.withUnsafeBufferPointer { keys in
+                let order = keys.indices.sorted { Key.order(keys[$0], keys[$1]) < 0 }
+                var distinct: [Key] = []
+                distinct.reserveCapacity(order.count)
+                for index in order where distinct.last.map({ Key.order($0, keys[index]) != 0 }) ?? true {
+                    distinct.append(keys[index])
+                }
+                return distinct
             }
-            return distinct
         }
 
         static func == (a: TouchedKeys, b: TouchedKeys) -> Bool { a === b }
@@ -109,14 +112,13 @@ extension SalesRowsUpdate {
         let usable = rows.withUnsafeBufferPointer { rows in
             var next = 0
             for index in rows.indices {
-                let row = rows[index]
-                if index == 0 || row.year != rows[index - 1].year {
-                    guard years.contains(row.year) else { return false }
+                if index == 0 || rows[index].year != rows[index - 1].year {
+                    guard years.contains(rows[index].year) else { return false }
                 }
-                if index > 0, Key.order(rows[index - 1], row) > 0 { return false }
+                if index > 0, Key.order(rows[index - 1], rows[index]) > 0 { return false }
                 while next < keys.count {
-                    let order = Key.order(keys[next], row)
-                    if order == 0 { selected.append(row) }
+                    let order = Key.order(keys[next], rows[index])
+                    if order == 0 { selected.append(rows[index]) }
                     if order >= 0 { break }
                     next += 1
                 }
