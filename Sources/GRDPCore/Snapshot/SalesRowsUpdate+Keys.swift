@@ -97,7 +97,7 @@ extension SalesRowsUpdate {
 
     /// How `rows` differ from the rows of the snapshot file that `file` holds the rows of some keys
     /// of (`FileRows.read(_:from:)`), when they can differ only under those keys: `rows`' rows of
-    /// those keys merged with the file's. At 10 M transactions and a night's 100,000, ~70,000 keys'
+    /// those keys merged with the file's. At 10 M transactions and a night's 100,000, ~44,000 keys'
     /// rows of 2024's ~700,000, read by as many lookups.
     ///
     /// Checked, because it trusts the revision ledger's marks: with the difference applied, the
