@@ -173,8 +173,8 @@ import Testing
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
-        let lock = open(fixture.outputs.appendingPathComponent(".lock").path, O_RDWR | O_CREAT, 0o644)
-        try #require(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        // Held here, as another run would hold it, until released below.
+        var held: OutputLock? = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
         for second in [false, true] {
             let waiting = try CleanlySpawned("exec \"$0\" run --wait-lock 60", in: fixture.root)
             usleep(1_500_000)
@@ -192,8 +192,8 @@ import Testing
                 #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
             }
         }
-        flock(lock, LOCK_UN)
-        close(lock)
+        withExtendedLifetime(held) {}
+        held = nil
         try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
     }
 

@@ -76,8 +76,8 @@ struct RevisionLedger {
     private var recordYears: Set<Int> = []
 
     /// The sales keys under which the rows of `years` may differ from before the members applied
-    /// with `markingYears` came (`TransactionLedger.touchedSalesKeys`), in no order, some more than
-    /// once; every other row of those years is as it was. Nil when those members held records (an
+    /// with `markingYears` came (`TransactionLedger.touchedSalesKeys`), each once, in no order;
+    /// every other row of those years is as it was. Nil when those members held records (an
     /// enterprise record decides how all its year's sales of its seller count, CONTRACT §5) or the
     /// groups could not be told; nil too when they are more than a fifth of those years' groups:
     /// each key costs its strings, its place in their sort and a lookup in the latest file, where

@@ -330,29 +330,22 @@ struct TransactionLedger {
     /// groups get their strings made.
     func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
         guard let touchedGroups else { return nil }
-        var numbered: [(high: UInt64, low: UInt64)] = []
+        var numbered: [(year: Int16, month: UInt8, channel: UInt32, seller: UInt32, district: UInt32)] = []
         for index in touchedGroups.members {
             // Marked before its group was made, and the apply failed: not to be told.
             guard index < groups.count else { return nil }
             let group = groups[index]
             guard years.contains(Int(group.year)) else { continue }
-            numbered.append(
-                (
-                    UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 32 | UInt64(group.channel),
-                    UInt64(group.seller) << 32 | UInt64(group.district)
-                ))
+            numbered.append((group.year, group.month, group.channel, group.seller, group.district))
         }
-        numbered.sort { ($0.high, $0.low) < ($1.high, $1.low) }
+        numbered.sort { $0 < $1 }
         let texts = grouping.texts
         var keys: [SalesRowsUpdate.Key] = []
         for (position, key) in numbered.enumerated() where position == 0 || numbered[position - 1] != key {
             keys.append(
                 SalesRowsUpdate.Key(
-                    year: Int(Int16(bitPattern: UInt16(truncatingIfNeeded: key.high >> 48))),
-                    month: Int(UInt8(truncatingIfNeeded: key.high >> 32)),
-                    channel: texts.string(Int(UInt32(truncatingIfNeeded: key.high))),
-                    seller: texts.string(Int(key.low >> 32)),
-                    district: texts.string(Int(UInt32(truncatingIfNeeded: key.low)))))
+                    year: Int(key.year), month: Int(key.month), channel: texts.string(Int(key.channel)),
+                    seller: texts.string(Int(key.seller)), district: texts.string(Int(key.district))))
         }
         return keys
     }

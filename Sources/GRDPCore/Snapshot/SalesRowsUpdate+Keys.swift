@@ -29,7 +29,7 @@ extension SalesRowsUpdate {
     }
 
     /// The keys under which the computed rows of some years may differ from the latest file's
-    /// (`RevisionLedger.touchedSalesKeys`), in no order, some more than once. One object, known by
+    /// (`RevisionLedger.touchedSalesKeys`), in any order, repeats allowed. One object, known by
     /// its identity: the file's rows of these keys read ahead (`FileRows.read(_:from:)`) are
     /// those of the keys the publish is given.
     final class TouchedKeys: Sendable, Equatable {
@@ -82,6 +82,15 @@ extension SalesRowsUpdate {
         var description: String { "\(rows) rows, \(transactions) transactions, \(counted) counted" }
     }
 
+    /// A diff of the touched keys that did not add up: the file's totals of the written years
+    /// with the difference applied, and the computed rows'.
+    struct Missed: Equatable, Sendable, CustomStringConvertible {
+        var file: Totals
+        var computed: Totals
+
+        var description: String { "the file's rows would be \(file), the computed ones are \(computed)" }
+    }
+
     /// What `diff(_:changedOnlyUnderKeysOf:)` found.
     enum KeysDiff {
         /// The difference.
@@ -92,7 +101,7 @@ extension SalesRowsUpdate {
         /// The keys missed a change: the file's rows of the years, with the difference applied,
         /// would not add up to `rows`' (a row gone or added, a transaction or a counted flag
         /// elsewhere). A mark the revision ledger failed to make; the caller compares every row.
-        case missed(file: Totals, computed: Totals)
+        case missed(Missed)
     }
 
     /// How `rows` differ from the rows of the snapshot file that `file` holds the rows of some keys
@@ -133,12 +142,12 @@ extension SalesRowsUpdate {
         for values in diff.gone {
             guard case .integer(let transactions) = values[transactionsColumn],
                 case .integer(let counted) = values[countedColumn]
-            else { return .missed(file: after, computed: Totals(rows)) }
+            else { return .missed(Missed(file: after, computed: Totals(rows))) }
             after.add(transactions: Int(transactions), counted: counted != 0, sign: -1)
         }
         for row in diff.added { after.add(transactions: row.transactions, counted: row.counted, sign: 1) }
         let computed = Totals(rows)
-        guard after == computed else { return .missed(file: after, computed: computed) }
+        guard after == computed else { return .missed(Missed(file: after, computed: computed)) }
         return .diff(diff)
     }
 

@@ -50,6 +50,15 @@ public struct CarriedSales: Sendable, Equatable {
     }
 }
 
+/// How the written years' sales rows differ from the carried file's (nil: not to be had, every
+/// row of the years is written), what they were compared with, and whether the touched keys were
+/// found not to add up first.
+struct SalesComparison: Sendable {
+    var diff: SalesRowsUpdate.Diff?
+    var compared: SalesRowsUpdate.Compared
+    var missed: SalesRowsUpdate.Missed? = nil
+}
+
 /// How `SnapshotStore.publishMarking` went, besides its outcome.
 struct PublishDetails: Equatable {
     /// Where the content hash stood at each year's sales rows (for the next run).
@@ -63,7 +72,7 @@ struct PublishDetails: Equatable {
     var salesKeysCompared: Int?
     /// When the touched keys' rows were compared but did not add up (a mark the revision ledger
     /// missed), what did not: every row of the years was compared instead.
-    var salesKeysMissed: String?
+    var salesKeysMissed: SalesRowsUpdate.Missed?
     /// Whether the content hash was read back from the file, the rows in memory not giving it.
     var hashReadBack = false
     /// The published file's checksum (`RunCache.fileChecksum`), computed before its rename.
@@ -227,9 +236,9 @@ public struct SnapshotStore: Sendable {
         let readAhead = early?.takeReadAhead()
         let salesDiff = copied.map { copied in
             OnAnotherThread {
-                Result { () throws(SnapshotError) -> (SalesRowsUpdate.Diff?, SalesRowsUpdate.Compared, String?) in
+                Result { () throws(SnapshotError) -> SalesComparison in
                     // Why the touched keys were not enough, when they were not (a bug: the log warns).
-                    var missed: String?
+                    var missed: SalesRowsUpdate.Missed?
                     let fileRows = readAhead?.wait().flatMap { rows in
                         rows.years == copied.exceptYears && rows.path == copied.from.path ? rows : nil
                     }
@@ -241,19 +250,19 @@ public struct SnapshotStore: Sendable {
                             keyRows = try SalesRowsUpdate.FileRows.read(touched, from: copied.from.path)
                         }
                         switch try SalesRowsUpdate.diff(salesRows, changedOnlyUnderKeysOf: keyRows) {
-                        case .diff(let diff): return (diff, .touchedKeys, nil)
+                        case .diff(let diff): return SalesComparison(diff: diff, compared: .touchedKeys)
                         case .notUsable: break
-                        case .missed(let file, let computed):
-                            missed = "the file's rows would be \(file), the computed ones are \(computed)"
+                        case .missed(let what): missed = what
                         }
                     }
                     if let fileRows, fileRows.keys == nil {
-                        return (try SalesRowsUpdate.diff(salesRows, against: fileRows), .readAhead, missed)
+                        return SalesComparison(
+                            diff: try SalesRowsUpdate.diff(salesRows, against: fileRows), compared: .readAhead,
+                            missed: missed)
                     }
-                    return (
-                        try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path), .file,
-                        missed
-                    )
+                    return SalesComparison(
+                        diff: try SalesRowsUpdate.diff(salesRows, years: copied.exceptYears, from: copied.from.path),
+                        compared: .file, missed: missed)
                 }
             }
         }
@@ -304,12 +313,12 @@ public struct SnapshotStore: Sendable {
                         try writer.execute("DELETE FROM \(table.name)")
                         continue
                     }
-                    let found = try salesDiff?.wait().get()
-                    details.salesKeysMissed = found?.2
-                    if let (found, compared, _) = found, let diff = found {
+                    let comparison = try salesDiff?.wait().get()
+                    details.salesKeysMissed = comparison?.missed
+                    if let comparison, let diff = comparison.diff {
                         try SalesRowsUpdate.apply(diff, in: writer)
                         details.salesChanges = diff.changes
-                        details.salesCompared = compared
+                        details.salesCompared = comparison.compared
                         details.salesKeysCompared = diff.keys
                         content.ecommerceSales = []
                     } else {

@@ -177,14 +177,13 @@ final class Statement {
     /// values (a lookup repeated per key).
     func rebind(_ values: [SQLValue]) throws(SnapshotError) {
         sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
         try bind(values)
     }
 
     /// Binds, runs to completion and resets, for repeated inserts.
     func run(_ values: [SQLValue]) throws(SnapshotError) {
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
-        try bind(values)
+        try rebind(values)
         while try step() {}
     }
 

@@ -119,34 +119,20 @@ import Testing
         #expect(fileRows.yearTotals == SalesRowsUpdate.Totals(Self.sales(years: [2024])))
         // Out of the table's order, or against every row of the year: not used, and the caller
         // diffs against every row of the years instead.
-        guard case .notUsable = try SalesRowsUpdate.diff(written.reversed(), changedOnlyUnderKeysOf: fileRows)
-        else {
-            Issue.record("rows out of order used")
-            return
-        }
-        guard
-            case .notUsable = try SalesRowsUpdate.diff(
-                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(years: [2024], from: path))
-        else {
-            Issue.record("every row of the year taken for keys' rows")
-            return
-        }
+        #expect(try SalesRowsUpdate.diff(written.reversed(), changedOnlyUnderKeysOf: fileRows).isNotUsable)
+        #expect(
+            try SalesRowsUpdate.diff(
+                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(years: [2024], from: path)
+            ).isNotUsable)
         // Keys that miss a change (seller 7's, as a mark the ledger failed to make would): found
         // by the totals, not used.
         let short = SalesRowsUpdate.TouchedKeys(
             years: [2024], keys: keys(touchedRows.filter { $0.sellerTaxCode != "4000000007" }))
-        guard
-            case .missed(let file, let computed) = try SalesRowsUpdate.diff(
-                written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(short, from: path))
-        else {
-            Issue.record("a missed change not found")
-            return
-        }
-        #expect(file.transactions + 12 * 4 == computed.transactions)
-        guard case .diff(let diff) = try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows) else {
-            Issue.record("the keys' diff not used")
-            return
-        }
+        let missed = try #require(
+            try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(short, from: path))
+                .missed)
+        #expect(missed.file.transactions + 12 * 4 == missed.computed.transactions)
+        let diff = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: fileRows).diff)
         // Seller 7's and seller 1's rows deleted; seller 7's new ones and seller 99's inserted.
         #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 12 + 12, inserted: 12 + 12))
         #expect(diff.keys == 4 * 12)
@@ -180,13 +166,10 @@ import Testing
             let touched = SalesRowsUpdate.TouchedKeys(
                 years: [2024],
                 keys: [.init(year: 2024, month: 3, channel: "marketplace", seller: "4000000005", district: "662")])
-            guard
-                case .diff(let diff) = try SalesRowsUpdate.diff(
-                    written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(touched, from: path))
-            else {
-                Issue.record("the keys' diff not used")
-                return
-            }
+            let diff = try #require(
+                try SalesRowsUpdate.diff(
+                    written, changedOnlyUnderKeysOf: SalesRowsUpdate.FileRows.read(touched, from: path)
+                ).diff)
             #expect(diff.changes == SalesRowsUpdate.Changes(deleted: 1, inserted: 1))
             let database = try Database(path: path, mode: .create)
             try database.execute("BEGIN")
@@ -280,5 +263,21 @@ extension ContentHash.StoredRow {
 
     fileprivate static func < (a: ContentHash.StoredRow, b: ContentHash.StoredRow) -> Bool {
         ContentHash.StoredValue.compare(a.values, b.values) < 0
+    }
+}
+
+extension SalesRowsUpdate.KeysDiff {
+    /// The difference, when the keys gave one.
+    fileprivate var diff: SalesRowsUpdate.Diff? {
+        if case .diff(let diff) = self { diff } else { nil }
+    }
+
+    /// What did not add up, when the keys missed a change.
+    fileprivate var missed: SalesRowsUpdate.Missed? {
+        if case .missed(let missed) = self { missed } else { nil }
+    }
+
+    fileprivate var isNotUsable: Bool {
+        if case .notUsable = self { true } else { false }
     }
 }
