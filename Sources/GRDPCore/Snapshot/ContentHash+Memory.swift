@@ -80,16 +80,24 @@ extension ContentHash {
         }
         let resumedRows = rowCount
         var marker = YearMarker(rowsBefore: rowCount)
-        var previous = StoredRow(path: path)
-        var current = StoredRow(path: path)
-        for (offset, row) in rows.enumerated() {
-            current.values.removeAll(keepingCapacity: true)
-            try row.put(into: &current)
-            if offset > 0, StoredValue.compare(previous.values, current.values) > 0 { return nil }
-            marker.row(offset, year: Int64(row.year), serializer: &serializer)
-            current.serialize(into: &serializer)
-            swap(&previous, &current)
+        // Straight from each row into the serializer, compared with the row before field by
+        // field: no `StoredRow` of `StoredValue`s per row (its texts retained, its array filled
+        // and emptied). With the serializer's small calls inlined, ~15 % less CPU on this thread
+        // (perf, 1 M rebuild); at 10 M a nightly run hashes ~700,000 rows of its year here.
+        let ordered = try withUnsafeMutablePointer(to: &serializer) {
+            (serializer) throws(SnapshotError) -> Bool in
+            var sink = SerializingSink(path: path, serializer: serializer)
+            return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
+                for offset in rows.indices {
+                    if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 { return false }
+                    marker.row(offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
+                    serializer.pointee.tag("R")
+                    try rows[offset].put(into: &sink)
+                }
+                return true
+            }
         }
+        guard ordered else { return nil }
         rowCount += rows.count
         let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
         return (
@@ -224,6 +232,32 @@ extension ContentHash {
         }
     }
 
+    /// Serialises the values a row puts as `StoredRow.serialize` serialises them, without keeping
+    /// them (`serializer` must outlive the sink).
+    struct SerializingSink: RowValueSink {
+        let path: String
+        let serializer: UnsafeMutablePointer<Serializer>
+
+        func int(_ value: Int) {
+            serializer.pointee.tag("I")
+            serializer.pointee.decimal(Int64(value))
+        }
+
+        func text(_ value: String) {
+            serializer.pointee.tag("S")
+            serializer.pointee.string(value)
+        }
+
+        func exact(_ value: ExactDecimal) {
+            serializer.pointee.tag("S")
+            value.reduced.withCanonicalText { serializer.pointee.bytes($0) }
+        }
+
+        func value(_ value: SQLValue) {
+            StoredValue(storing: value).serialize(into: &serializer.pointee)
+        }
+    }
+
     /// One row's values, as a `RowValueSink` puts them.
     struct StoredRow: RowValueSink {
         let path: String
@@ -253,5 +287,29 @@ extension ContentHash {
             serializer.tag("R")
             for value in values { value.serialize(into: &serializer) }
         }
+    }
+}
+
+extension EcommerceSalesRow {
+    /// -1, 0 or 1 as `ORDER BY` every column orders the values `put` stores for `a` and `b`
+    /// (`ContentHash.StoredValue.compare` of their `StoredRow`s, without making them): numbers by
+    /// value, texts and amounts (their canonical text) bytewise, column by column in `put`'s order.
+    static func storedOrder(_ a: borrowing EcommerceSalesRow, _ b: borrowing EcommerceSalesRow) -> Int {
+        func numbers(_ x: Int, _ y: Int) -> Int { x == y ? 0 : (x < y ? -1 : 1) }
+        func amounts(_ x: ExactDecimal, _ y: ExactDecimal) -> Int {
+            x.reduced.withCanonicalText { x in
+                y.reduced.withCanonicalText { y in ContentHash.StoredValue.compareBytes(x, y) }
+            }
+        }
+        var order = numbers(a.year, b.year)
+        if order == 0 { order = numbers(a.month, b.month) }
+        if order == 0 { order = bytewiseCompare(a.channel, b.channel) }
+        if order == 0 { order = bytewiseCompare(a.sellerTaxCode, b.sellerTaxCode) }
+        if order == 0 { order = bytewiseCompare(a.sellerDistrictCode, b.sellerDistrictCode) }
+        if order == 0 { order = numbers(a.transactions, b.transactions) }
+        if order == 0 { order = amounts(a.netVND, b.netVND) }
+        if order == 0 { order = amounts(a.vaVND, b.vaVND) }
+        if order == 0 { order = numbers(a.counted ? 1 : 0, b.counted ? 1 : 0) }
+        return order
     }
 }

@@ -417,25 +417,31 @@ enum ContentHash {
             hasher = state
         }
 
+        @inline(__always)
         mutating func tag(_ character: Unicode.Scalar) {
             reserve(1)
             buffer[used] = UInt8(ascii: character)
             used += 1
         }
 
+        @inline(__always)
         mutating func uint64(_ value: UInt64) {
             reserve(8)
             buffer.storeBytes(of: value.bigEndian, toByteOffset: used, as: UInt64.self)
             used += 8
         }
 
+        @inline(__always)
         mutating func count(_ value: Int) {
             uint64(UInt64(value))
         }
 
         mutating func string(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+            // A native string's bytes in place; a bridged or lazy one copied first.
+            if text.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) == nil {
+                var text = text
+                text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+            }
         }
 
         /// An integer as its length-prefixed decimal text, as `string(String(value))` writes it.
@@ -456,16 +462,11 @@ enum ContentHash {
             }
         }
 
+        @inline(__always)
         mutating func bytes(_ raw: UnsafeRawBufferPointer) {
             count(raw.count)
-            if raw.count >= Serializer.capacity {
-                flush()
-                if collecting {
-                    kept.append(Array(raw))
-                    keptCount += raw.count
-                } else {
-                    hasher.update(raw)
-                }
+            if _slowPath(raw.count >= Serializer.capacity) {
+                large(raw)
                 return
             }
             reserve(raw.count)
@@ -475,9 +476,22 @@ enum ContentHash {
             used += raw.count
         }
 
+        /// Bytes past the buffer's capacity, hashed (or kept) without it.
+        @inline(never)
+        private mutating func large(_ raw: UnsafeRawBufferPointer) {
+            flush()
+            if collecting {
+                kept.append(Array(raw))
+                keptCount += raw.count
+            } else {
+                hasher.update(raw)
+            }
+        }
+
         /// Room for `count` more bytes (at most the capacity).
+        @inline(__always)
         private mutating func reserve(_ count: Int) {
-            if used + count > Serializer.capacity { flush() }
+            if _slowPath(used + count > Serializer.capacity) { flush() }
         }
 
         private mutating func flush() {

@@ -74,6 +74,72 @@ import Testing
         }
     }
 
+    /// Sales rows whose fields tie and differ in every way the stored order tells apart: texts
+    /// bytewise (`Z` < `a` < `Đ`, an empty one, a NUL inside), numbers as numbers, amounts as their
+    /// canonical text ("10" < "9", "1.50" as "1.5", a negative), counted last.
+    private static func trickySales() -> [EcommerceSalesRow] {
+        let texts = ["Z", "a", "Đ", "", "a\u{0}x"]
+        let amounts = ["10", "9", "-0.5", "1.50", "100.25"].map(decimal)
+        return (0..<400).map { index in
+            EcommerceSalesRow(
+                year: [2024, 2023][index % 2], month: [10, 9][index / 2 % 2], channel: texts[index / 4 % 5],
+                sellerTaxCode: texts[index / 3 % 5], sellerDistrictCode: texts[index / 7 % 5],
+                transactions: [9, 10, -1][index / 5 % 3], netVND: amounts[index / 11 % 5],
+                vaVND: amounts[index / 13 % 5], counted: index / 17 % 2 == 0)
+        }
+    }
+
+    /// The sales rows' hash is serialised straight from each row (`SerializingSink`) and their
+    /// order checked field by field (`storedOrder`): both must be what `StoredRow` gives, pair by
+    /// pair and byte for byte, and the hash must be the file's.
+    @Test func salesRowsSerialiseAndOrderAsStoredRowsDo() throws {
+        let rows = Self.trickySales()
+        func stored(_ row: EcommerceSalesRow) throws -> ContentHash.StoredRow {
+            var values = ContentHash.StoredRow(path: "memory")
+            try row.put(into: &values)
+            return values
+        }
+        let storedRows = try rows.map(stored)
+        var decidedByAmounts = 0
+        for (a, x) in zip(rows, storedRows) {
+            for (b, y) in zip(rows, storedRows) {
+                let expected = ContentHash.StoredValue.compare(x.values, y.values)
+                #expect(EcommerceSalesRow.storedOrder(a, b) == expected, "\(a) against \(b)")
+                if x.values.prefix(6).elementsEqual(
+                    y.values.prefix(6), by: { ContentHash.StoredValue.compare($0, $1) == 0 }),
+                    expected != 0
+                {
+                    decidedByAmounts += 1
+                }
+            }
+        }
+        #expect(decidedByAmounts > 0, "some pairs tie up to the amounts")
+
+        for (row, values) in zip(rows, storedRows) {
+            var direct = ContentHash.Serializer(collecting: true)
+            try withUnsafeMutablePointer(to: &direct) { pointer in
+                var sink = ContentHash.SerializingSink(path: "memory", serializer: pointer)
+                try row.put(into: &sink)
+            }
+            var viaValues = ContentHash.Serializer(collecting: true)
+            values.serialize(into: &viaValues)
+            // `StoredRow.serialize` begins with the row's tag; the sink leaves it to its caller.
+            let directBytes = [UInt8(ascii: "R")] + direct.collected().joined()
+            let valueBytes = Array(viaValues.collected().joined())
+            #expect(directBytes == valueBytes)
+        }
+
+        var content = SnapshotFixtures.content()
+        content.ecommerceSales = zip(rows, storedRows).sorted {
+            ContentHash.StoredValue.compare($0.1.values, $1.1.values) < 0
+        }.map(\.0)
+        let path = try file("tricky-sales.sqlite", holding: content)
+        let fromFile = try readBack(path)
+        let fromMemory = try #require(try ContentHash.computeMarking(of: content, path: path, carrying: nil))
+        #expect(fromMemory.hash == fromFile.hash)
+        #expect(fromMemory.marks == fromFile.marks)
+    }
+
     /// Every storage class, as bound and as SQLite gives it back (a NaN as NULL), 300 rows mixing
     /// them, in SQLite's `ORDER BY` and in ours (no integer equals a real here: `ORDER BY` ties
     /// them in no set order, and a STRICT column never holds both); then a STRICT REAL column,
