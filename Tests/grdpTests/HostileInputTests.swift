@@ -490,6 +490,15 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
             try scratch.archive(
                 [.init(path: "README.txt", text: "nothing here\n"), .init(path: "notes.csv", text: "a\n1\n")], .zip)
         },
+        // A zip of no entries at all, only its end record (zipping an empty folder gives it):
+        // libarchive does not recognise it, yet it is empty, not corrupt.
+        one("2024-02-01_no-entries.zip", "empty-archive", member: nil) { _ in
+            [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18)
+        },
+        // The same end record counting one entry in its empty central directory.
+        one("2024-02-01_entries-missing.zip", "corrupt-archive", member: nil, detail: "empty central directory") { _ in
+            [0x50, 0x4B, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0] + [UInt8](repeating: 0, count: 10)
+        },
         one("2024-02-01_only-dirs.tar", "empty-archive", member: nil) { scratch in
             try scratch.archive([.init(path: "data/", kind: .directory)], .tar)
         },

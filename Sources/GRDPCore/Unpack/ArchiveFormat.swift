@@ -72,10 +72,14 @@ enum ZipLayout {
     /// still checks every entry's data against it).
     static let descriptorCheckLimit = 64 << 20
 
-    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) {
+    /// - Returns: whether the zip has entries. One without (only its end record: what zipping an
+    ///   empty folder gives) is empty, not corrupt; libarchive's reader does not recognise it.
+    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) -> Bool {
         let directory = try checkEnd(of: file, size: size)
-        guard directory.size <= Int64(descriptorCheckLimit) else { return }
+        guard directory.size > 0 else { return false }
+        guard directory.size <= Int64(descriptorCheckLimit) else { return true }
         try checkDataDescriptors(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
+        return true
     }
 
     /// Where the central directory is: checked to end where its end record starts.
@@ -112,6 +116,10 @@ enum ZipLayout {
         let recordOffset = tailStart + Int64(endRecord)
         var directorySize = Int64(le32(tail, endRecord + 12))
         var directoryOffset = Int64(le32(tail, endRecord + 16))
+        if directorySize == 0 && le16(tail, endRecord + 10) != 0 {
+            throw .corrupt(
+                "the zip's end record counts \(le16(tail, endRecord + 10)) entries in an empty central directory")
+        }
         var directoryEnd = recordOffset
         if directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
             // Zip64: a locator right before the record points at the zip64 end record, which holds the sizes.

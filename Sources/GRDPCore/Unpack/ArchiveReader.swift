@@ -78,7 +78,11 @@ public final class ArchiveReader {
     // MARK: - Formats
 
     private func readZip(_ location: FileLocation, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
-        try ZipLayout.check(file, size: size)
+        guard try ZipLayout.check(file, size: size) else {
+            // No entries: nothing to visit, and the ingest rejects it as holding no data member.
+            consumedBytes = size
+            return
+        }
         let reader = try LibArchiveReader(zipAt: location)
         try readEntries(from: reader, visitor: visitor) {
             let dataStart = reader.position
