@@ -111,7 +111,9 @@ extension ConfigLoader {
             for kind in RecordKind.allCases {
                 guard let list = kindFields[kind.rawValue] else { continue }
                 kinds[kind] = try list.items(expected: "a list of file name patterns").map { item throws(ConfigError) in
-                    let pattern = try item.text(expected: "a file name pattern").trimmingCharacters(in: .whitespaces)
+                    var pattern = try item.text(expected: "a file name pattern").trimmingCharacters(in: .whitespaces)
+                    // A leading `./` is ignored everywhere (CONTRACT §3), in a pattern too.
+                    while pattern.hasPrefix("./") { pattern.removeFirst(2) }
                     guard !pattern.isEmpty, !pattern.contains("/") else {
                         throw item.typeError("a file name pattern such as \"enterprise*.csv\"")
                     }

@@ -349,6 +349,20 @@ private let fullConfig = """
         #expect(config.inputs.kinds[.transaction] == ["transaction*.csv", "ecommerce*.csv"])
     }
 
+    /// A leading `./` is ignored everywhere (CONTRACT §3): `./gdp*.csv` is `gdp*.csv`; any other
+    /// folder in a pattern is still an error, as a pattern matches a member's basename.
+    @Test func aKindPatternMayStartWithDotSlash() throws {
+        let config = try parse(
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp: [\"./gdp*.csv\", \"././grdp*.csv\"]\n")
+        #expect(config.inputs.kinds[.grdp] == ["gdp*.csv", "grdp*.csv"])
+        #expect(throws: ConfigError.self) {
+            try parse("version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp: [\"data/gdp*.csv\"]\n")
+        }
+        #expect(throws: ConfigError.self) {
+            try parse("version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp: [\"./\"]\n")
+        }
+    }
+
     @Test func nullMeansDefault() throws {
         let config = try parse(
             """
