@@ -185,7 +185,7 @@ struct GenerateCommand: ParsableCommand {
 
             Layouts:
             - returns: dated archives in every accepted format, en and vi members.
-            - benchmark: one .tar.gz per year, <last+1>-01-31_benchmark.tar.gz, plain en
+            - benchmark: one .tar.gz per year Y, <Y+1>-01-31_benchmark.tar.gz, plain en
               numbers, ISO dates. With --archives K: the same transactions (and revisions)
               cut into K .tar.gz of about N/K each, <last+1>-01-31_benchmark-0001.tar.gz
               and on (zero-padded: the names sort in revision order).
@@ -211,7 +211,8 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
     @Option(name: .long, help: ArgumentHelp("Years, e.g. 2020-2024.", valueName: "A-B")) var years: String = "2020-2024"
-    @Option(name: .long, help: "Enterprise records per year.") var enterprises: Int = 400
+    @Option(name: .long, help: "Enterprises in the synthetic province (each has a record in some of the years).")
+    var enterprises: Int = 400
     @Option(name: .long, help: "E-commerce transactions in all.") var transactions: Int = 20_000
     @Flag(name: .long, help: "Replace returns and pipeline.yml already in the folder.") var force = false
     @Option(

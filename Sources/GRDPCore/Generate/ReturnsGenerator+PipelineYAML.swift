@@ -21,12 +21,22 @@ extension ReturnsGenerator {
         let coefficients = SyntheticCatalog.digitisedCoefficients.map { "\($0.section): \($0.text)" }
             .joined(separator: ", ")
         let o = options
+        // The calibration year (`SyntheticCatalog`) is only in the data when the years hold it.
+        let calibration =
+            o.years.contains(2022)
+            ? """
+            # Calibrated to published Đắk Nông figures: GRDP at current prices about 47,300 billion VND
+            # in 2022 and a digital-economy share near 6.6 % that year. Not real data.
+            """
+            : """
+            # Scaled from published Đắk Nông figures (GRDP at current prices about 47,300 billion VND in
+            # 2022); these years do not hold 2022, so their figures are extrapolated. Not real data.
+            """
 
         return """
             # pipeline.yml for synthetic returns written by `grdp generate`
             #   seed \(o.seed), years \(o.years.lowerBound)-\(o.years.upperBound), \(o.enterprises) enterprises, \(o.transactions) transactions
-            # Calibrated to published Đắk Nông figures: GRDP at current prices about 47,300 billion VND
-            # in 2022 and a digital-economy share near 6.6 % that year. Not real data.
+            \(calibration)
             version: 1
 
             region:
