@@ -271,6 +271,14 @@ public enum Ingest {
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
             try ArchiveReader(limits: limits).read(
                 candidate.location, relativePath: candidate.relativePath, visitor: ingest)
+            // The bytes read must be those hashed: an archive replaced since (renamed over, or
+            // rewritten in place) would go into the snapshot, and the archive cache, under the
+            // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
+            if let stamp = digest.stamp, FileStamp(at: candidate.location) != stamp {
+                throw ArchiveRejection.corrupt(
+                    "the file changed after this run hashed it (replaced or rewritten while the run "
+                        + "read it): not taken; the next run reads it again")
+            }
             outcome.members = ingest.members
             outcome.skipped = ingest.skipped
             if ingest.members.isEmpty {

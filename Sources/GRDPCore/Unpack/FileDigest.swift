@@ -1,16 +1,27 @@
 import Crypto
 public import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The SHA-256 (lowercase hex) and size of a file: an archive's identity in the report, the
 /// snapshot's `source_archive`, the run fingerprint and the archive cache.
 public struct FileDigest: Sendable, Equatable {
     public var hex: String
     public var bytes: Int64
+    /// Which file was hashed, and as it was (`FileStamp`): taken when hashed here, nil for a
+    /// digest made from its parts. Not part of equality: it says which file, not what content.
+    public internal(set) var stamp: FileStamp?
 
     public init(hex: String, bytes: Int64) {
         self.hex = hex
         self.bytes = bytes
     }
+
+    public static func == (a: FileDigest, b: FileDigest) -> Bool { a.hex == b.hex && a.bytes == b.bytes }
 
     /// The digest of the file at `url`, streamed in large blocks (an archive is never held in memory).
     public static func sha256(of url: URL) throws -> FileDigest {
@@ -18,8 +29,10 @@ public struct FileDigest: Sendable, Equatable {
     }
 
     /// The digest of the file at `location`.
+    /// Throws when the file changes while it is hashed (its `FileStamp` before and after differ).
     public static func sha256(of location: FileLocation) throws -> FileDigest {
         let file = try InputFile(location)
+        let before = FileStamp(file)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()
@@ -31,8 +44,61 @@ public struct FileDigest: Sendable, Equatable {
             total += Int64(count)
             if count < buffer.count { break }
         }
-        return FileDigest(hex: lowercaseHex(hasher.finalize()), bytes: total)
+        let after = FileStamp(file)
+        guard before == after else {
+            throw FileChangedError(url: location.url, detail: "it changed while it was hashed")
+        }
+        var digest = FileDigest(hex: lowercaseHex(hasher.finalize()), bytes: total)
+        digest.stamp = after
+        return digest
     }
+}
+
+/// What says that a file is still the one hashed, unchanged: its device and inode (a file renamed
+/// over it has others), size, and modification and status-change times to the nanosecond (a
+/// rewrite in place changes the status-change time, whatever it sets the modification time to).
+/// A run hashes every archive first and reads some of them later: an archive replaced in between
+/// (a delivery by rename or in place) must not be read under the first one's digest.
+public struct FileStamp: Sendable, Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modified: (seconds: Int, nanoseconds: Int)
+    var statusChanged: (seconds: Int, nanoseconds: Int)
+
+    /// The stamp of the open file; nil when the system will not say.
+    init?(_ file: InputFile) {
+        var info = stat()
+        guard fstat(file.descriptor, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        #if canImport(Darwin)
+            modified = (info.st_mtimespec.tv_sec, info.st_mtimespec.tv_nsec)
+            statusChanged = (info.st_ctimespec.tv_sec, info.st_ctimespec.tv_nsec)
+        #else
+            modified = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+            statusChanged = (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
+        #endif
+    }
+
+    /// The stamp of the file at `location` now; nil when it cannot be opened.
+    init?(at location: FileLocation) {
+        guard let file = try? InputFile(location) else { return nil }
+        self.init(file)
+    }
+
+    public static func == (a: FileStamp, b: FileStamp) -> Bool {
+        a.device == b.device && a.inode == b.inode && a.size == b.size && a.modified == b.modified
+            && a.statusChanged == b.statusChanged
+    }
+}
+
+/// A file that changed between two looks at it (`FileStamp`).
+struct FileChangedError: Error, CustomStringConvertible {
+    let url: URL
+    let detail: String
+    var description: String { "\(url.path): \(detail)" }
 }
 
 /// Bytes as lowercase hex, two digits each (digests, and the first bytes of a bad member in a detail).
