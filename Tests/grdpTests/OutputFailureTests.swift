@@ -119,6 +119,64 @@ import Testing
         #expect(try fixture.grdp("verify").status == 0)
     }
 
+    /// A disk that the run's own archive cache entry fills: the snapshot cannot be written (73), and
+    /// the report, which a run owes (CONTRACT §8), finds no room either, until the run removes the
+    /// cache files it wrote (they only save time). Sized so that the entry takes exactly the room
+    /// left: measured by a first run on the same tmpfs, whose outputs are then removed.
+    @Test func aDiskFilledByTheRunsOwnCacheStillGetsItsReport() throws {
+        guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
+        let fixture = try Fixture()
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        guard Self.shell("mount -t tmpfs -o size=4m tmpfs '\(fixture.outputs.path)'") else {
+            fixture.remove()
+            return Self.skip("cannot mount a tmpfs")
+        }
+        defer {
+            _ = Self.shell("umount '\(fixture.outputs.path)'")
+            fixture.remove()
+        }
+        let rows = (1...20_000).map { "T\($0),2023-06-01,\(1000 + $0),completed,marketplace,,67" }
+        try fixture.write(
+            Fixture.firstReturn + [
+                .init(
+                    path: "data/transactions-more.csv",
+                    text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+                        + rows.joined(separator: "\n") + "\n")
+            ], format: .zip, as: "2024-01-10_returns.zip")
+        let first = try fixture.grdp("run")
+        #expect(first.status == 0, "\(first.stderr)")
+        let archives = fixture.outputs.appendingPathComponent("cache/archives")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: archives.path)
+        try #require(entries.count == 1)
+        let entryBytes = try #require(
+            try FileManager.default.attributesOfItem(atPath: archives.appendingPathComponent(entries[0]).path)[.size]
+                as? Int)
+        for name in ["snapshots", "cache", "reports", "exports"] {
+            try? FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(name))
+        }
+        let free = try #require(
+            try FileManager.default.attributesOfFileSystem(forPath: fixture.outputs.path)[.systemFreeSize] as? Int)
+        let page = 4096
+        let fillerPages = (free - (entryBytes + page - 1) / page * page) / page
+        try #require(fillerPages > 0)
+        #expect(Self.shell("dd if=/dev/zero of='\(fixture.outputs.path)/filler' bs=4k count=\(fillerPages)"))
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(!run.stderr.contains("Report not written"), "\(run.stderr)")
+        let reports = try fixture.reportsWritten()
+        #expect(reports.count == 1)
+        let errors = (reports.first?["errors"] as? [String]) ?? []
+        #expect(errors.contains { $0.contains("removed the 1 cache file(s) this run had written") }, "\(errors)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archives.path).isEmpty)
+        #expect(try fixture.snapshotFiles() == [])
+
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("filler"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+
     /// `Outputs/cache/` only saves time: a cache that cannot be written is not a failure to write
     /// outputs (no exit 73); the run publishes, warns, and the next run reads the archives again.
     @Test func anUnwritableCacheOnlyCostsTime() throws {

@@ -79,6 +79,29 @@ struct ArchiveCache: Sendable {
     }
 
     /// Removes the entries not in `keeping` (file names); returns how many.
+    /// Removes what a run wrote to the cache since `since` — its archive entries (`archives/*.bin`)
+    /// and the revision ledger it kept (`LedgerStateFile`'s files) — to make room on a full disk
+    /// for what matters more than time (the run report); returns how many files went. Only for
+    /// the run that holds the lock: another run's files may be newer.
+    static func removeFiles(in cacheFolder: URL, writtenSince since: Timestamp) -> Int {
+        let threshold = Date(timeIntervalSince1970: Double(since.seconds) + Double(since.microseconds) / 1_000_000)
+        let archives = cacheFolder.appendingPathComponent("archives", isDirectory: true)
+        let entries = ((try? FileSystem.directoryEntries(archives.path)) ?? []).filter { $0.hasSuffix(".bin") }
+        let candidates =
+            entries.map { archives.appendingPathComponent($0) }
+            + [LedgerStateFile.fileName, LedgerStateFile.journalName].map { cacheFolder.appendingPathComponent($0) }
+        var removed = 0
+        for url in candidates {
+            guard
+                let modified = try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date,
+                modified >= threshold
+            else { continue }
+            FileSystem.removeFile(url.path)
+            removed += 1
+        }
+        return removed
+    }
+
     func prune(keeping: Set<String>) -> Int {
         guard let names = try? FileSystem.directoryEntries(folder.path) else { return 0 }
         var removed = 0

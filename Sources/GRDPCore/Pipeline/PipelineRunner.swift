@@ -119,7 +119,7 @@ public struct PipelineRunner {
                 metadata: ["signal": "\(RunStop.Stopped.name(of: signal))"])
         }
         report.finishedAt = Timestamp.now()
-        let result = finish(report, reportFolder: config.reportsFolder)
+        let result = finish(report, reportFolder: config.reportsFolder, holdingLock: lock != nil)
         withExtendedLifetime(lock) {}
         return result
     }
@@ -870,14 +870,15 @@ public struct PipelineRunner {
     }
 
     /// Writes the report as a new file (never overwriting another) and returns the result.
-    private func finish(_ report: RunReport, reportFolder: URL?) -> RunResult {
+    ///
+    /// - Parameter holdingLock: whether this run holds the lock, so that on a full disk it may
+    ///   remove what it wrote to the cache to make room for its report (`writeReport`).
+    private func finish(_ report: RunReport, reportFolder: URL?, holdingLock: Bool = false) -> RunResult {
         var report = report
         var reportURL: URL?
         if let reportFolder {
             do {
-                try createFolder(reportFolder)
-                reportURL = try RunReport.writeNewFile(
-                    report.json(), folder: reportFolder, stamp: report.startedAt.compactMicroseconds)
+                reportURL = try writeReport(&report, folder: reportFolder, holdingLock: holdingLock)
             } catch {
                 report.errors.append("\(error)")
                 if report.exitCode == 0 || report.outcome == .failed {
@@ -890,6 +891,33 @@ public struct PipelineRunner {
         return RunResult(
             outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: report.snapshot, report: report.json(),
             reportURL: reportURL, summary: report.summaryLines())
+    }
+
+    /// The report written as a new file. On a full disk (ENOSPC, EDQUOT), a run holding the lock
+    /// first removes the archive cache entries and the kept ledger it wrote (they only save time;
+    /// on a disk filled by this run's own cache they took the report's room, and a run owes a
+    /// report, CONTRACT §8), says so in the report, and tries once more.
+    private func writeReport(_ report: inout RunReport, folder: URL, holdingLock: Bool) throws -> URL {
+        func write() throws -> URL {
+            try createFolder(folder)
+            return try RunReport.writeNewFile(
+                report.json(), folder: folder, stamp: report.startedAt.compactMicroseconds)
+        }
+        do {
+            return try write()
+        } catch {
+            guard holdingLock, let failure = error as? OutputWriteError,
+                failure.errno == ENOSPC || failure.errno == EDQUOT
+            else { throw error }
+            let removed = ArchiveCache.removeFiles(in: config.cacheFolder, writtenSince: report.startedAt)
+            guard removed > 0 else { throw error }
+            let note =
+                "No space left for the run report (\(failure.errnoName)): removed the \(removed) cache file(s) this "
+                + "run had written (they only save time: the next run reads those archives again)"
+            report.errors.append(note)
+            logger.warning("Cache files removed to make room for the report", metadata: ["removed": "\(removed)"])
+            return try write()
+        }
     }
 
     /// Applies an accepted archive's members to `ledger` in member path order (CONTRACT §4.4), not
