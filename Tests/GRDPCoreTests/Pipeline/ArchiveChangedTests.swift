@@ -9,14 +9,6 @@ import Testing
 /// check, and kept them in the archive cache under that digest, so that putting the old file back
 /// gave the wrong figures again (found by an audit, with strace delaying the read).
 @Suite struct ArchiveChangedTests {
-    static let yaml = """
-        version: 1
-        region: {code: "67", name: "Đắk Nông", utc_offset: "+07:00"}
-        inputs:
-          returns: returns
-        outputs: {folder: Outputs}
-        """
-
     static func entries(amount: Int) -> [ArchiveWriter.Entry] {
         [
             .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n"),
@@ -41,7 +33,8 @@ import Testing
 
     /// The scan's digest of the archive as it is now, then `change`, then the read.
     private func readAfter(_ change: () throws -> Void) throws -> ArchiveOutcome {
-        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+        let config = try ConfigLoader.parse(
+            yaml: ArchiveCacheTests.yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
         let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
         let digest = try FileDigest.sha256(of: candidate.location)
         #expect(digest.stamp != nil)
