@@ -97,6 +97,32 @@ import Testing
 
     /// `/dev/null` takes the export and stays a character device (as root, the rename used to
     /// replace it with a regular file; otherwise the temporary could not be created: exit 73).
+    /// An export killed while writing to a file leaves its temporary beside it; a later export
+    /// there removes those an hour old, not a fresh one (exports take no lock: another export may
+    /// be writing it), and nothing else.
+    @Test func aLaterExportRemovesTemporariesAnHourOldBesideItsFile() throws {
+        let (fixture, csv) = try Self.published()
+        defer { fixture.remove() }
+        let folder = fixture.root.appendingPathComponent("portal")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let stale = folder.appendingPathComponent(".grdp-stale.tmp")
+        let fresh = folder.appendingPathComponent(".grdp-fresh.tmp")
+        let other = folder.appendingPathComponent("notes.tmp")
+        for url in [stale, fresh, other] { try Data("partial".utf8).write(to: url) }
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale.path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: other.path)
+
+        let output = folder.appendingPathComponent("targets.csv")
+        let export = try fixture.grdp("export", "--output", output.path)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(try String(contentsOf: output, encoding: .utf8) == csv)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: fresh.path))
+        #expect(FileManager.default.fileExists(atPath: other.path))
+    }
+
     @Test func devNullWorksAndStaysADevice() throws {
         let (fixture, _) = try Self.published()
         defer { fixture.remove() }

@@ -33,8 +33,11 @@ public enum OutputDestination {
             return
         }
         // A folder falls through too: the rename then fails naming it (`Is a directory`).
-        let target = try FileSystem.resolvingSymbolicLinks(path)
-        try AtomicFile.write(bytes, to: URL(fileURLWithPath: target))
+        let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
+        // An export killed while writing leaves its temporary beside the file (`.grdp-*.tmp`).
+        // Exports take no lock, so another may be writing one now: only those an hour old go.
+        _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
+        try AtomicFile.write(bytes, to: target)
     }
 
     /// 1 or 2 for the names of stdout and stderr, else nil.
