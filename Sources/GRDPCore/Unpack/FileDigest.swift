@@ -12,8 +12,8 @@ public import Foundation
 public struct FileDigest: Sendable, Equatable {
     public var hex: String
     public var bytes: Int64
-    /// Which file was hashed, and as it was (`FileStamp`): taken when hashed here, nil for a
-    /// digest made from its parts. Not part of equality: it says which file, not what content.
+    /// The file as it was when hashed (`FileStamp`): taken when hashed here, nil for a digest
+    /// made from its parts. Not part of equality: it says when, not what content.
     public internal(set) var stamp: FileStamp?
 
     public init(hex: String, bytes: Int64) {
@@ -54,14 +54,14 @@ public struct FileDigest: Sendable, Equatable {
     }
 }
 
-/// What says that a file is still the one hashed, unchanged: its device and inode (a file renamed
-/// over it has others), size, and modification and status-change times to the nanosecond (a
-/// rewrite in place changes the status-change time, whatever it sets the modification time to).
+/// What says that a file is still the one hashed, unchanged: its size, and its modification and
+/// status-change times to the nanosecond. A rewrite in place changes the status-change time,
+/// whatever it sets the modification time to; a file renamed over has its own, set when it was
+/// written. Not the inode: some network and FUSE filesystems (CIFS with `noserverino`, sshfs)
+/// make one up per lookup, and an archive read from such a share must not be taken for changed.
 /// A run hashes every archive first and reads some of them later: an archive replaced in between
 /// (a delivery by rename or in place) must not be read under the first one's digest.
 public struct FileStamp: Sendable, Equatable {
-    var device: UInt64
-    var inode: UInt64
     var size: Int64
     var modified: (seconds: Int, nanoseconds: Int)
     var statusChanged: (seconds: Int, nanoseconds: Int)
@@ -70,8 +70,6 @@ public struct FileStamp: Sendable, Equatable {
     init?(_ file: InputFile) {
         var info = stat()
         guard fstat(file.descriptor, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
         size = Int64(info.st_size)
         #if canImport(Darwin)
             modified = (info.st_mtimespec.tv_sec, info.st_mtimespec.tv_nsec)
@@ -89,8 +87,7 @@ public struct FileStamp: Sendable, Equatable {
     }
 
     public static func == (a: FileStamp, b: FileStamp) -> Bool {
-        a.device == b.device && a.inode == b.inode && a.size == b.size && a.modified == b.modified
-            && a.statusChanged == b.statusChanged
+        a.size == b.size && a.modified == b.modified && a.statusChanged == b.statusChanged
     }
 }
 
