@@ -355,6 +355,21 @@ import Testing
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
     }
 
+    /// `inputs.returns` naming a file is a missing returns folder (66, the paths to check), not an
+    /// internal error (70), for `run` and `validate` alike.
+    @Test func aReturnsFolderThatIsAFileExits66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.returns)
+        try Data("not a folder".utf8).write(to: fixture.returns)
+        for command in ["run", "validate"] {
+            let result = try fixture.grdp(command)
+            #expect(result.status == 66, "\(command): \(result.stderr)")
+            #expect(result.stderr.contains("is not a folder"), "\(command): \(result.stderr)")
+        }
+        #expect(try fixture.snapshotFiles().isEmpty)
+    }
+
     @Test func anExcludedArchiveIsListedButNeverRead() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

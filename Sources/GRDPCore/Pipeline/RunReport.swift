@@ -224,9 +224,10 @@ public enum ExitCodes {
         case is MissingInputError: 66
         case let error as ReturnsScanError:
             switch error.kind {
-            case .missingFolder: 66
+            // A returns folder that is missing, is a file, or cannot be read (sysexits' EX_NOINPUT:
+            // an input that did not exist or was not readable): the paths to check, not a bug.
+            case .missingFolder, .notAFolder, .unreadable: 66
             case .ambiguousName: 65
-            default: 70
             }
         case let error as SnapshotError:
             switch error.code {
