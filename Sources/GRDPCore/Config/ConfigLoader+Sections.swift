@@ -152,6 +152,12 @@ extension ConfigLoader {
                                 "header alias '\(alias)' in '\(item.path)' is also given for column '\(other)' of "
                                     + "inputs.columns.\(kind.rawValue): a header may name one column only")
                         }
+                        // Another column's own name: a member with that column would have it twice.
+                        if alias != canonical, knownColumns[kind]!.contains(alias) {
+                            throw item.error(
+                                "header alias '\(alias)' in '\(item.path)' is the name of the \(kind.rawValue) column "
+                                    + "'\(alias)': a header may name one column only")
+                        }
                         aliasColumn[alias] = canonical
                         return alias
                     }
@@ -167,8 +173,16 @@ extension ConfigLoader {
                 guard !spelling.isEmpty, statuses[spelling] == nil else {
                     throw value.error("status spelling '\(key)' is empty or given twice in 'inputs.statuses'")
                 }
-                statuses[spelling] = try value.choice(
+                let status = try value.choice(
                     TransactionStatus.self, expected: "completed, cancelled, refunded or pending")
+                // A status's own name always means that status: `completed: cancelled` would
+                // silently stop counting every completed sale. Its other spellings may be redefined.
+                if let named = TransactionStatus(rawValue: spelling), named != status {
+                    throw value.error(
+                        "'\(value.path)' maps the status '\(named.rawValue)' to '\(status.rawValue)': a status's own "
+                            + "name cannot be redefined (inputs.statuses adds spellings)")
+                }
+                statuses[spelling] = status
             }
         }
 

@@ -2,7 +2,8 @@
 ///
 /// Matching is on the trimmed, NFC, lower-cased text. Defaults: completed/complete/success/delivered
 /// → completed; cancelled/canceled → cancelled; refunded/returned → refunded; pending → pending.
-/// `inputs.statuses` adds spellings (and may redefine a default one).
+/// `inputs.statuses` adds spellings (and may redefine a default one other than a status's own name:
+/// the config loader refuses `completed: cancelled`).
 public struct StatusMapper: Sendable {
     public static let defaults: [String: TransactionStatus] = [
         "completed": .completed, "complete": .completed, "success": .completed, "delivered": .completed,

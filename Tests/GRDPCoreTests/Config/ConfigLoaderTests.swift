@@ -349,6 +349,30 @@ private let fullConfig = """
         #expect(config.inputs.kinds[.transaction] == ["transaction*.csv", "ecommerce*.csv"])
     }
 
+    /// `inputs.statuses` adds spellings and may redefine a default one, but a status's own name
+    /// always means that status (`completed: cancelled` stopped counting every completed sale); a
+    /// header alias may not be another column's own name (every such member was rejected).
+    @Test func aStatusNameOrAColumnNameCannotBeRedefined() throws {
+        let head = "version: 1\nregion: {code: \"67\"}\ninputs:\n"
+        let redefined = try parse(
+            head + "  statuses: {delivered: pending, \"Thành công\": completed, completed: completed}\n")
+        #expect(redefined.inputs.statuses["delivered"] == .pending)
+        #expect(redefined.inputs.statuses["completed"] == .completed)
+        for yaml in ["  statuses: {completed: cancelled}\n", "  statuses:\n    \" Pending \": refunded\n"] {
+            let error = #expect(throws: ConfigError.self) { try parse(head + yaml) }
+            #expect(error?.message.contains("cannot be redefined") == true, "\(String(describing: error))")
+        }
+        let alias = #expect(throws: ConfigError.self) {
+            try parse(head + "  columns:\n    enterprise: {tax_code: [\"mst\", \"Name\"]}\n")
+        }
+        #expect(
+            alias?.message.contains("is the name of the enterprise column 'name'") == true,
+            "\(String(describing: alias))")
+        #expect(alias?.line == 5, "\(String(describing: alias))")
+        let own = try parse(head + "  columns:\n    enterprise: {tax_code: [\"mst\", \"Tax_Code\"]}\n")
+        #expect(own.inputs.columns[.enterprise]?["tax_code"] == ["mst", "tax_code"])
+    }
+
     /// A leading `./` is ignored everywhere (CONTRACT §3): `./gdp*.csv` is `gdp*.csv`; any other
     /// folder in a pattern is still an error, as a pattern matches a member's basename.
     @Test func aKindPatternMayStartWithDotSlash() throws {
