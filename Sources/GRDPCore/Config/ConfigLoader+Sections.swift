@@ -40,10 +40,16 @@ extension ConfigLoader {
         }
         var districts: [String: String] = [:]
         if let districtsNode = fields["districts"] {
+            var seen: Set<String> = []
             for (key, value) in try districtsNode.entries(expected: "a mapping of district code to name") {
                 let districtCode = key.trimmingCharacters(in: .whitespaces)
-                guard !districtCode.isEmpty, districts[districtCode] == nil else {
+                guard !districtCode.isEmpty, seen.insert(districtCode).inserted else {
                     throw value.error("district code '\(districtCode)' is empty or given twice in 'region.districts'")
+                }
+                // No value means the default (CONTRACT §2): the district, with no name.
+                if value.isNull {
+                    districts[districtCode] = ""
+                    continue
                 }
                 districts[districtCode] = try value.text(expected: "a district name").trimmingCharacters(
                     in: .whitespaces
@@ -168,11 +174,14 @@ extension ConfigLoader {
 
         var statuses: [String: TransactionStatus] = [:]
         if let statusesNode = fields["statuses"] {
+            var seen: Set<String> = []
             for (key, value) in try statusesNode.entries(expected: "a mapping of status spelling to status") {
                 let spelling = normalisedKey(key)
-                guard !spelling.isEmpty, statuses[spelling] == nil else {
+                guard !spelling.isEmpty, seen.insert(spelling).inserted else {
                     throw value.error("status spelling '\(key)' is empty or given twice in 'inputs.statuses'")
                 }
+                // No value means the default (CONTRACT §2): the spelling adds nothing.
+                if value.isNull { continue }
                 let status = try value.choice(
                     TransactionStatus.self, expected: "completed, cancelled, refunded or pending")
                 // A status's own name always means that status: `completed: cancelled` would
@@ -332,17 +341,21 @@ extension ConfigLoader {
             ?? ExactDecimal(mantissa: 1, scale: 1)
         var byChannel: [String: ExactDecimal] = [:]
         if let channelsNode = ecommerce["va_ratio_by_channel"] {
+            var seen: Set<String> = []
             for (key, value) in try channelsNode.entries(expected: "a mapping of channel to ratio") {
                 let channel = normalisedKey(key)
-                guard !channel.isEmpty, byChannel[channel] == nil else {
+                guard !channel.isEmpty, seen.insert(channel).inserted else {
                     throw value.error("channel '\(key)' is empty or given twice in '\(channelsNode.path)'")
                 }
+                // No value means the default (CONTRACT §2): the channel's va is va_ratio_default's.
+                if value.isNull { continue }
                 byChannel[channel] = try value.decimal(in: zero...one, expected: ratioText)
             }
         }
 
         var coefficients: [String: ExactDecimal] = [:]
         if let coefficientsNode = fields["digitised_coefficients"] {
+            var seenSections: Set<String> = []
             for (key, value) in try coefficientsNode.entries(
                 expected: "a mapping of VSIC section letter to coefficient")
             {
@@ -352,7 +365,11 @@ extension ConfigLoader {
                 else {
                     throw value.error("'\(value.path)': '\(key)' is not a VSIC section letter (A–U)")
                 }
-                guard coefficients[section] == nil else { throw value.error("section \(section) is given twice") }
+                guard seenSections.insert(section).inserted else {
+                    throw value.error("section \(section) is given twice")
+                }
+                // No value means the default (CONTRACT §2): a section without a coefficient, 0.
+                if value.isNull { continue }
                 coefficients[section] = try value.decimal(in: zero...one, expected: "a coefficient between 0 and 1")
             }
         }

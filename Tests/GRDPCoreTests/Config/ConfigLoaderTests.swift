@@ -373,6 +373,30 @@ private let fullConfig = """
         #expect(own.inputs.columns[.enterprise]?["tax_code"] == ["mst", "tax_code"])
     }
 
+    /// "A key given with no value means its default" (CONTRACT §2), inside the maps too: a channel
+    /// with no ratio takes va_ratio_default's (it is not listed), a section with no coefficient
+    /// has none, a status spelling with no status adds nothing, a district with no name has none.
+    @Test func anEntryWithNoValueInAMapMeansItsDefault() throws {
+        let config = try parse(
+            """
+            version: 1
+            region: {code: "67", districts: {"660": , "661": "Đắk Glong"}}
+            inputs:
+              statuses: {"xong": , "thành công": completed}
+            methodology:
+              ecommerce: {va_ratio_default: 0.2, va_ratio_by_channel: {marketplace: , website: 0.12}}
+              digitised_coefficients: {C: , G: 0.05}
+
+            """)
+        #expect(config.region.districts == ["660": "", "661": "Đắk Glong"])
+        #expect(config.inputs.statuses.keys.sorted() == ["thành công"])
+        #expect(config.methodology.vaRatioByChannel.keys.sorted() == ["website"])
+        #expect(config.methodology.digitisedCoefficients.keys.sorted() == ["G"])
+        #expect(throws: ConfigError.self) {
+            try parse("version: 1\nregion: {code: \"67\"}\nmethodology:\n  digitised_coefficients: {C: , c: 0.1}\n")
+        }
+    }
+
     /// A leading `./` is ignored everywhere (CONTRACT §3): `./gdp*.csv` is `gdp*.csv`; any other
     /// folder in a pattern is still an error, as a pattern matches a member's basename.
     @Test func aKindPatternMayStartWithDotSlash() throws {
