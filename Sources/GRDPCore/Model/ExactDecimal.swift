@@ -214,7 +214,8 @@ public struct ArithmeticOverflow: Error, CustomStringConvertible, Sendable {
         "arithmetic overflow computing \(operation): a figure needs more than the 38 digits in which grdp "
             + "computes money exactly; look in the returns added since the last good run for an amount with "
             + "very many decimal places (about 20 or more) or of absurd size, exclude that return "
-            + "(inputs.exclude) and ask for a corrected one"
+            + "(inputs.exclude) and ask for a corrected one; if pipeline.yml changed instead, look there for a "
+            + "ratio, coefficient or fx rate with very many decimal places"
     }
 }
 
