@@ -121,15 +121,18 @@ enum ZipLayout {
                 "the zip's end record counts \(le16(tail, endRecord + 10)) entries in an empty central directory")
         }
         var directoryEnd = recordOffset
-        if directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
-            // Zip64: a locator right before the record points at the zip64 end record, which holds the sizes.
-            let locatorOffset = recordOffset - 20
-            guard locatorOffset >= 0 else { throw .corrupt("the zip64 end of central directory locator is missing") }
-            let locator: [UInt8]
+        // Zip64: a locator right before the record points at the zip64 end record, which holds the
+        // sizes. Writers add it when a size or offset overflows its field (which then holds all
+        // ones), and also when only the entry count does (over 65,535 entries): then the classic
+        // fields hold the real size and offset, but the directory ends at the zip64 record.
+        let locatorOffset = recordOffset - 20
+        var locator: [UInt8] = []
+        if locatorOffset >= 0 {
             do { locator = try file.read(count: 20, at: locatorOffset) } catch { throw .corrupt(error.description) }
-            guard locator.count == 20 && locator.starts(with: [0x50, 0x4B, 0x06, 0x07]) else {
-                throw .corrupt("the zip64 end of central directory locator is missing")
-            }
+        }
+        let hasLocator = locator.count == 20 && locator.starts(with: [0x50, 0x4B, 0x06, 0x07])
+        if directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF || hasLocator {
+            guard hasLocator else { throw .corrupt("the zip64 end of central directory locator is missing") }
             let zip64Offset = Int64(bitPattern: le64(locator, 8))
             let record: [UInt8]
             do { record = try file.read(count: 56, at: zip64Offset) } catch { throw .corrupt(error.description) }

@@ -44,6 +44,27 @@ import Testing
         }
     }
 
+    /// A zip of more than 65,535 entries is a zip64 by its entry count alone: its classic end
+    /// record holds the real size and offset of the central directory, and a zip64 end record (with
+    /// the locator pointing at it) lies between them. It was rejected as "bytes were prepended"
+    /// (found by an audit with Python's zipfile and Info-ZIP). 65,535 entries need no zip64.
+    @Test(arguments: [65_535, 65_536])
+    func aZipOfManyEntriesIsRead(entries count: Int) throws {
+        let folder = try TemporaryFolder()
+        let entries =
+            [ArchiveWriter.Entry(path: "grdp.csv", text: "year,grdp\n2024,1\n")]
+            + (1..<count).map { ArchiveWriter.Entry(path: "notes/\($0).txt", text: "x") }
+        let url = try folder.archive("many.zip", entries, format: .zip)
+        let bytes = try readBytes(url)
+        // The locator's signature 20 bytes before the end record (itself 22 bytes, no comment).
+        let locator = bytes.count - 22 - 20
+        let isZip64 = Array(bytes[locator..<(locator + 4)]) == [0x50, 0x4B, 0x06, 0x07]
+        #expect(isZip64 == (count > 65_535), "libarchive wrote \(isZip64 ? "a zip64" : "a classic zip")")
+        let visitor = try readArchive(url)
+        #expect(visitor.members.count == count)
+        #expect(visitor.data["grdp.csv"] == Array("year,grdp\n2024,1\n".utf8))
+    }
+
     @Test func truncatedCSVGzIsCorrupt() throws {
         let folder = try TemporaryFolder()
         let bytes = try folder.compressed(csvText(rows: 20_000), .gzip)
