@@ -77,6 +77,16 @@ public struct CSVRecord: Sendable {
         String(decoding: raw, as: UTF8.self)
     }
 
+    /// `rawText`, its first `limit` bytes at most (cut before a character, not inside one), then
+    /// `… [N bytes in all]` when it is longer: what a quarantine row keeps of a line. A line of a
+    /// gigabyte (a member without line breaks) would not fit a SQLite value, and failed the run.
+    public func rawText(atMost limit: Int) -> String {
+        guard raw.count > limit else { return rawText }
+        var end = max(0, limit)
+        while end > 0 && raw[end] & 0xC0 == 0x80 { end -= 1 }
+        return String(decoding: raw[..<end], as: UTF8.self) + "… [\(raw.count) bytes in all]"
+    }
+
     /// A copy with buffers of its own, sized to its contents. Keep this, not the record `emit` gives:
     /// that one shares its buffers with the reader, which then reallocates them at full capacity.
     public func compacted() -> CSVRecord {

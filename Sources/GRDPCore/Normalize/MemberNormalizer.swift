@@ -174,6 +174,9 @@ public final class MemberNormalizer {
         }
     }
 
+    /// The most bytes of a line a row keeps as its raw text (the snapshot's `quarantine.raw`).
+    static let rawLimit = 64 << 10
+
     /// The row of one record, in the member's (decided) convention; nil for a transaction accepted
     /// into `collectedTransactions`.
     func normalize(_ record: CSVRecord) -> NormalizedRow? {
@@ -182,7 +185,7 @@ public final class MemberNormalizer {
         if case .accepted = outcome, !keepsRawForAcceptedRows {
             raw = ""
         } else {
-            raw = record.rawText
+            raw = record.rawText(atMost: Self.rawLimit)
         }
         return NormalizedRow(line: record.line, outcome: outcome, raw: raw)
     }

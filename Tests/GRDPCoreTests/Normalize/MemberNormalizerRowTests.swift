@@ -40,6 +40,34 @@ import Testing
         #expect(result.rows[3].raw == "0100109105,2023,6201,1,C,,")
     }
 
+    /// A quarantined row keeps at most 64 KiB of its line (cut before a character, never inside
+    /// one) and says how long it was: a line of a gigabyte (a member without line breaks) did not
+    /// fit a SQLite value and failed the run with exit 70, naming no archive.
+    @Test func aQuarantinedRowKeepsAtMost64KiBOfItsLine() throws {
+        let limit = MemberNormalizer.rawLimit
+        // "ấ" is 3 bytes, the first at byte limit - 1 of the line: the cut must fall before it.
+        let head = "0100109106,2023,6201,1,"
+        let filler =
+            String(repeating: "x", count: limit - head.utf8.count - 1) + "ấ" + String(repeating: "y", count: 40_000)
+        let line = head + filler + ",,,extra"
+        let text = "tax_code,year,vsic,value_added,name,district_code,employees\n\(line)\n0100109106,2023,6201,1,A,,\n"
+        let result = normalize(text, kind: .enterprise)
+        #expect(result.reasons.first == .fieldCount)
+        let raw = result.rows[0].raw
+        let bytes = Array(line.utf8)
+        #expect(raw.hasSuffix("… [\(bytes.count) bytes in all]"))
+        #expect(raw == String(decoding: bytes[..<(limit - 1)], as: UTF8.self) + "… [\(bytes.count) bytes in all]")
+        #expect(!raw.contains("\u{FFFD}"))
+        #expect(!raw.contains("ấ"))
+        #expect(result.rows[1].raw.isEmpty || result.rows[1].raw == "0100109106,2023,6201,1,A,,")
+
+        var record = CSVRecord()
+        record.raw = Array("abcdé".utf8)
+        #expect(record.rawText(atMost: 10) == "abcdé")
+        #expect(record.rawText(atMost: 5) == "abcd… [6 bytes in all]")
+        #expect(record.rawText(atMost: 4) == "abcd… [6 bytes in all]")
+    }
+
     @Test func valueAddedFromGrossOutputAndIntermediateConsumption() {
         let text = """
             tax_code;year;vsic;gross_output;intermediate_consumption;value_added
