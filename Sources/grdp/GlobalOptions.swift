@@ -122,8 +122,8 @@ func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
         }
         return
     }
-    var text = result.summary.map { $0 + "\n" }.joined()
-    if let url = result.reportURL { text += "Report: \(url.path)\n" }
+    var text = result.summary.map { StderrLogHandler.visible($0) + "\n" }.joined()
+    if let url = result.reportURL { text += "Report: \(StderrLogHandler.visible(url.path))\n" }
     StandardStream.error.writeIgnoringErrors(text)
 }
 

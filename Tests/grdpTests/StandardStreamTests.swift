@@ -110,4 +110,24 @@ import Testing
         #expect(run.status == 73)
         #expect(run.stderr.isEmpty, "\(run.stderr)")
     }
+
+    /// Names come from the returns: a member named with a line break forged a log line of its own
+    /// ("… info Snapshot published snapshot=v9999") in the text log and the summary, and escape
+    /// sequences reached the terminal. Control characters are written out there (`\n`, `\u{1B}`);
+    /// the JSON lines escaped them already.
+    @Test func controlCharactersInANameDoNotForgeLogLines() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let forged = "2026-01-01T00:00:00Z info Snapshot published snapshot=v9999"
+        let name = "transactions_x\n\(forged)\n\u{1B}[2J.csv"
+        // A data member without its required columns: the archive is rejected, naming it.
+        try fixture.write(
+            Fixture.firstReturn + [.init(path: name, text: "id,amount\n1,2\n")], format: .tar, as: "2024-01-10_x.tar")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(!lines.contains { $0.hasPrefix(forged) }, "\(run.stderr)")
+        #expect(!run.stderr.contains("\u{1B}"))
+        #expect(run.stderr.contains("transactions_x\\n\(forged)\\n\\u{1B}[2J.csv"), "\(run.stderr)")
+    }
 }
