@@ -12,7 +12,7 @@ internal import Foundation
 /// written atomically, only ever save time, and a run removes those its inputs no longer name.
 /// Rejected archives are never kept: they are read again, and rejected again with their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v5"
+    static let formatTag = "grdp-archive-cache-v6"
 
     let folder: URL
     /// `BuildIdentity.current`.

@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// One member's accepted transactions, compact, built on the thread that reads the archive: what
 /// the revision ledger needs of each (`TransactionLedger`), about 40 bytes a row, with the texts
 /// (channel, seller, district) and id stems interned per member. The ledger, on the thread that
@@ -29,6 +31,34 @@ struct TransactionBatch: Sendable {
         var channel: UInt32
         var prefix: [UInt8]
         var width: UInt8
+
+        init(channel: UInt32, prefix: [UInt8], width: UInt8) {
+            self.channel = channel
+            self.prefix = prefix
+            self.width = width
+        }
+
+        // In the archive cache's JSON the prefix is Base64: as an array of numbers, one id of
+        // 25 MB (a valid row, within the member limit) took 1.3 GB and 13 s to encode.
+        private enum CodingKeys: String, CodingKey { case channel, prefix, width }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            channel = try container.decode(UInt32.self, forKey: .channel)
+            width = try container.decode(UInt8.self, forKey: .width)
+            guard let bytes = Data(base64Encoded: try container.decode(String.self, forKey: .prefix)) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .prefix, in: container, debugDescription: "not Base64")
+            }
+            prefix = Array(bytes)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(channel, forKey: .channel)
+            try container.encode(Data(prefix).base64EncodedString(), forKey: .prefix)
+            try container.encode(width, forKey: .width)
+        }
     }
 
     /// The rows appended; empty when they are read in place from a cache entry (`mapped`).

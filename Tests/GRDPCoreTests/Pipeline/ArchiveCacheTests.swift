@@ -132,6 +132,48 @@ import Testing
                 == read.members.map(\.transactions.count))
     }
 
+    /// A transaction id of a megabyte (valid, within the member limit): its stem is kept as Base64
+    /// in the entry's JSON, ~1.3 bytes a byte. As an array of numbers it took ~4 bytes a byte in
+    /// the file and ~50 in memory while encoded (a 25 MB id: 1.3 GB, 13 s; found by an audit).
+    @Test func aLongIdStemIsKeptCompactly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let returns = folder.appendingPathComponent("returns")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        // Letters that do not compress past the ratio limit (a run of one letter would).
+        var state: UInt32 = 1
+        let letters = (0..<(1 << 20)).map { _ -> Character in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Character(Unicode.Scalar(UInt8(ascii: "A") + UInt8(state >> 27)))
+        }
+        let id = String(letters) + "-0001"
+        try ArchiveWriter.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text:
+                        "transaction_id,date,amount,status\n\(id),2023-06-01,100,completed\nB-2,2023-06-01,5,completed\n"
+                )
+            ], format: .tarGzip, to: returns.appendingPathComponent("a.tar.gz"))
+        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
+        let read = Ingest.read(
+            candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+            limits: UnpackLimits(
+                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        #expect(read.status == .accepted, "\(String(describing: read.rejection))")
+        let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
+        let cache = ArchiveCache(
+            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
+        try cache.store(read, digest: digest)
+        let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: entry.path)[.size] as? Int)
+        #expect(size < (1 << 20) * 3 / 2, "\(size) bytes")
+        let loaded = try #require(cache.load(relativePath: "a.tar.gz", digest: digest))
+        #expect(loaded.members.map(\.transactions.stems) == read.members.map(\.transactions.stems))
+        #expect(read.members.first?.transactions.stems.contains { $0.prefix.count == 1 << 20 | 1 } == true)
+    }
+
     /// `entries` as `a.tar.gz` in `folder`, read, and kept in a cache there.
     private static func storedEntry(in folder: URL) throws -> (ArchiveCache, ArchiveOutcome, FileDigest) {
         let returns = folder.appendingPathComponent("returns")
