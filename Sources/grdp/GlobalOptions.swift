@@ -122,8 +122,8 @@ func printSummary(_ result: RunResult, logger: Logger, quiet: Bool) {
         }
         return
     }
-    var text = result.summary.map { StderrLogHandler.visible($0) + "\n" }.joined()
-    if let url = result.reportURL { text += "Report: \(StderrLogHandler.visible(url.path))\n" }
+    var text = result.summary.map { Escape.controls($0) + "\n" }.joined()
+    if let url = result.reportURL { text += "Report: \(Escape.controls(url.path))\n" }
     StandardStream.error.writeIgnoringErrors(text)
 }
 

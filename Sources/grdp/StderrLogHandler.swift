@@ -28,29 +28,6 @@ struct StderrLogHandler: LogHandler {
     /// True after a bootstrap with `--log-format json`.
     static var writesJSON: Bool { activeFormat.withLock { $0 } == .json }
 
-    /// `text` with its control characters written out (`\n`, `\r`, `\t`, `\u{1B}`…): member and
-    /// file names come from the returns, and a name holding a line break forged a log line of its
-    /// own, one holding escape sequences drove the terminal. JSON lines escape them already.
-    static func visible(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where isControl(scalar): out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    /// C0 and C1 controls and DEL.
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
-
     func log(event: LogEvent) {
         var merged = metadata
         for (key, value) in event.metadata ?? [:] { merged[key] = value }
@@ -58,9 +35,10 @@ struct StderrLogHandler: LogHandler {
         let line: String
         switch format {
         case .text:
-            let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.visible("\($0.value)"))" }
+            let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Escape.controls("\($0.value)"))" }
                 .joined(separator: " ")
-            line = "\(time) \(event.level) \(Self.visible("\(event.message)"))\(details.isEmpty ? "" : " " + details)\n"
+            line =
+                "\(time) \(event.level) \(Escape.controls("\(event.message)"))\(details.isEmpty ? "" : " " + details)\n"
         case .json:
             var fields: [(String, JSONValue)] = [
                 ("time", .string(time)), ("level", .string(event.level.rawValue)),

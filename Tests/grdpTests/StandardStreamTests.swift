@@ -113,7 +113,7 @@ import Testing
 
     /// Names come from the returns: a member named with a line break forged a log line of its own
     /// ("… info Snapshot published snapshot=v9999") in the text log and the summary, and escape
-    /// sequences reached the terminal. Control characters are written out there (`\n`, `\u{1B}`);
+    /// sequences reached the terminal. Control characters are written out there (`\n`, `\u001b`);
     /// the JSON lines escaped them already.
     @Test func controlCharactersInANameDoNotForgeLogLines() throws {
         let fixture = try Fixture()
@@ -128,6 +128,6 @@ import Testing
         let lines = run.stderr.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(!lines.contains { $0.hasPrefix(forged) }, "\(run.stderr)")
         #expect(!run.stderr.contains("\u{1B}"))
-        #expect(run.stderr.contains("transactions_x\\n\(forged)\\n\\u{1B}[2J.csv"), "\(run.stderr)")
+        #expect(run.stderr.contains("transactions_x\\n\(forged)\\n\\u001b[2J.csv"), "\(run.stderr)")
     }
 }

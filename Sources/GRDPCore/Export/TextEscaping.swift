@@ -1,5 +1,5 @@
 /// Escaping for every output format, in one place.
-enum Escape {
+public enum Escape {
     /// RFC 4180: quote a field holding `,`, `"`, CR or LF; double the quotes inside.
     static func csv(_ text: String) -> String {
         let needsQuotes = text.utf8.contains { byte in
@@ -13,6 +13,20 @@ enum Escape {
         return quoted + "\""
     }
 
+    /// Text for a line of a text log or a terminal, its control characters (C0, DEL, C1) written
+    /// out as JSON writes them (`\n`, `\u001b`…): member and file names come from the returns, and
+    /// a name holding a line break forged a log line of its own, one holding escape sequences drove
+    /// the terminal.
+    public static func controls(_ text: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
     /// A JSON string literal (RFC 8259), non-ASCII kept as UTF-8.
     static func json(_ text: String) -> String {
         var out = "\""
@@ -20,23 +34,26 @@ enum Escape {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\u{2028}", "\u{2029}": out += escaped(scalar)
+            case _ where scalar.value < 0x20: out += escaped(scalar)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
+    }
+
+    /// A character as a JSON string escapes it: `\n`, `\r`, `\t`, `\b`, `\f`, else `\uXXXX`.
+    private static func escaped(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case "\u{08}": return "\\b"
+        case "\u{0C}": return "\\f"
+        default:
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
     }
 
     /// Text for HTML element content and attribute values.
