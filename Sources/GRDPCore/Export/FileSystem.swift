@@ -25,6 +25,18 @@ enum FileSystem {
         name.hasPrefix(".grdp-") && (name.hasSuffix(".tmp") || name.hasSuffix(".tmp-journal"))
     }
 
+    /// When the file at `path` was last modified, in seconds since 1970 (to the nanosecond); nil
+    /// when it cannot be told (no such file).
+    static func modificationTime(_ path: String) -> Double? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        #if canImport(Darwin)
+            return Double(status.st_mtimespec.tv_sec) + Double(status.st_mtimespec.tv_nsec) / 1e9
+        #else
+            return Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
+        #endif
+    }
+
     /// Creates `path` and any missing parents (`mkdir -p`).
     static func makeDirectories(_ path: String) throws(OutputWriteError) {
         var status = stat()

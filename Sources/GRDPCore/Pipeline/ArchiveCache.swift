@@ -84,7 +84,7 @@ struct ArchiveCache: Sendable {
     /// for what matters more than time (the run report); returns how many files went. Only for
     /// the run that holds the lock: another run's files may be newer.
     static func removeFiles(in cacheFolder: URL, writtenSince since: Timestamp) -> Int {
-        let threshold = Date(timeIntervalSince1970: Double(since.seconds) + Double(since.microseconds) / 1_000_000)
+        let threshold = Double(since.seconds) + Double(since.microseconds) / 1_000_000
         let archives = cacheFolder.appendingPathComponent("archives", isDirectory: true)
         let entries = ((try? FileSystem.directoryEntries(archives.path)) ?? []).filter { $0.hasSuffix(".bin") }
         let candidates =
@@ -92,10 +92,7 @@ struct ArchiveCache: Sendable {
             + [LedgerStateFile.fileName, LedgerStateFile.journalName].map { cacheFolder.appendingPathComponent($0) }
         var removed = 0
         for url in candidates {
-            guard
-                let modified = try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date,
-                modified >= threshold
-            else { continue }
+            guard let modified = FileSystem.modificationTime(url.path), modified >= threshold else { continue }
             FileSystem.removeFile(url.path)
             removed += 1
         }

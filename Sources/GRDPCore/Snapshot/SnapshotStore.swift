@@ -157,10 +157,7 @@ public struct SnapshotStore: Sendable {
         for name in names.sorted() where FileSystem.isTemporaryName(name) {
             let path = folder.path + "/" + name
             if let seconds {
-                var status = stat()
-                guard stat(path, &status) == 0,
-                    now - (Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9) > seconds
-                else { continue }
+                guard let modified = FileSystem.modificationTime(path), now - modified > seconds else { continue }
             }
             if unlink(path) != 0 && errno != ENOENT {
                 throw OutputWriteError(path: path, operation: "remove leftover temporary file", errno: errno)

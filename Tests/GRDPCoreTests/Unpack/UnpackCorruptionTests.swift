@@ -63,6 +63,9 @@ import Testing
         let visitor = try readArchive(url)
         #expect(visitor.members.count == count)
         #expect(visitor.data["grdp.csv"] == Array("year,grdp\n2024,1\n".utf8))
+        // Still a whole archive or none (CONTRACT §3): bytes put before it are found either way.
+        let shifted = try folder.write("shifted.zip", Array("junk".utf8) + bytes)
+        #expect(rejection(shifted)?.reason == .corruptArchive)
     }
 
     @Test func truncatedCSVGzIsCorrupt() throws {
