@@ -93,6 +93,13 @@ public struct PipelineRunner {
     /// `grdp run`: all stages, a report file whatever the outcome.
     public func run(_ options: RunOptions) -> RunResult {
         let started = Timestamp.now()
+        // The build's identity hashes the executable (~20 ms for 29 MB, a run's whole start at 1 M
+        // transactions): on another thread, while the lock is taken, leftovers are swept and the
+        // archives are listed and hashed; `runStages` waits for it where the caches first need it.
+        let build = OnAnotherThread { [toolVersion = options.toolVersion] in
+            BuildIdentity.current(toolVersion: toolVersion)
+        }
+        defer { _ = build.wait() }
         var report = RunReport(startedAt: started)
         var lock: OutputLock?
         do {
@@ -104,7 +111,7 @@ public struct PipelineRunner {
         }
         do {
             lock = try OutputLock(url: config.lockFile, waitSeconds: options.waitLockSeconds)
-            try runStages(options, report: &report)
+            try runStages(options, build: build, report: &report)
         } catch let busy as OutputLock.Busy {
             report.outcome = .locked
             report.errors.append(busy.description)
@@ -124,13 +131,11 @@ public struct PipelineRunner {
         return result
     }
 
-    private func runStages(_ options: RunOptions, report: inout RunReport) throws {
+    private func runStages(
+        _ options: RunOptions, build buildIdentity: OnAnotherThread<String>, report: inout RunReport
+    ) throws {
         let store = SnapshotStore(folder: config.snapshotsFolder)
-        // The caches hold what this build computed: a rebuilt grdp reads everything again.
-        let build = BuildIdentity.current(toolVersion: options.toolVersion)
-        let archiveCache = ArchiveCache(
-            folder: config.cacheFolder.appendingPathComponent("archives", isDirectory: true), build: build,
-            configSHA256: config.sha256)
+        let archiveFolder = config.cacheFolder.appendingPathComponent("archives", isDirectory: true)
         try createFolder(config.snapshotsFolder)
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
@@ -142,7 +147,7 @@ public struct PipelineRunner {
             "reports/\($0)"
         }
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
-        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveCache.folder).map { "cache/archives/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveFolder).map { "cache/archives/\($0)" }
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
@@ -165,6 +170,9 @@ public struct PipelineRunner {
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)
         try RunStop.check()
+        // The caches hold what this build computed: a rebuilt grdp reads everything again.
+        let build = buildIdentity.wait()
+        let archiveCache = ArchiveCache(folder: archiveFolder, build: build, configSHA256: config.sha256)
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(

@@ -375,7 +375,19 @@ struct TransactionLedger {
         MemoryRelease.returnFreedMemory()
         // A ledger read from a state holds every year's groups, also when it keeps only some.
         let handed = years ?? keptYears.map { Set($0.map(Int.init)) }
-        let current = groups.filter { $0.transactions != 0 && handed?.contains(Int($0.year)) ?? true }
+        func isHanded(_ group: TransactionGroupTable.Group) -> Bool {
+            group.transactions != 0 && handed?.contains(Int(group.year)) ?? true
+        }
+        // Counted first, then copied into an array of exactly that size: a filter grows its array
+        // by doubling, each time copying the groups so far into fresh pages (~2 % of a 1 M rebuild).
+        var handedCount = 0
+        for group in groups where isHanded(group) { handedCount += 1 }
+        let current = [TransactionGroupTable.Group](unsafeUninitializedCapacity: handedCount) { buffer, count in
+            for group in groups where isHanded(group) {
+                (buffer.baseAddress! + count).initialize(to: group)
+                count += 1
+            }
+        }
         groups = []
         let table = TransactionGroupTable(texts: texts, nonEmptyGroups: current)
         let kept = keptYears
