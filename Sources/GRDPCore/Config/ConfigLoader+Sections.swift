@@ -123,6 +123,9 @@ extension ConfigLoader {
                     guard !pattern.isEmpty, !pattern.contains("/") else {
                         throw item.typeError("a file name pattern such as \"enterprise*.csv\"")
                     }
+                    if let problem = patternProblem(pattern) {
+                        throw item.error("'\(item.path)': the pattern '\(pattern)' \(problem)")
+                    }
                     return pattern
                 }
             }
@@ -229,6 +232,45 @@ extension ConfigLoader {
             statuses: statuses,
             fx: fx
         )
+    }
+
+    /// Why a `kinds` glob is surely a mistake, or nil. The matcher (`MemberClassifier`) reads an
+    /// unclosed `[` as an ordinary character and a reversed range as one that matches nothing:
+    /// either way no member would be taken as data, silently. `[[]` still matches a `[`.
+    static func patternProblem(_ pattern: String) -> String? {
+        // As the matcher compares: NFC, lower-cased (`[Z-a]` is `[z-a]` there).
+        let characters = MemberClassifier.folded(pattern)
+        var index = 0
+        while index < characters.count {
+            guard characters[index] == "[" else {
+                index += 1
+                continue
+            }
+            var inner = index + 1
+            if inner < characters.count && (characters[inner] == "!" || characters[inner] == "^") { inner += 1 }
+            var first = true
+            var closed = false
+            while inner < characters.count {
+                let character = characters[inner]
+                if character == "]" && !first {
+                    closed = true
+                    break
+                }
+                first = false
+                if inner + 2 < characters.count && characters[inner + 1] == "-" && characters[inner + 2] != "]" {
+                    let upper = characters[inner + 2]
+                    if character > upper {
+                        return "has the range '\(character)-\(upper)', which matches nothing (write it low to high)"
+                    }
+                    inner += 3
+                } else {
+                    inner += 1
+                }
+            }
+            guard closed else { return "has a '[' without its ']' (for a '[' itself, write '[[]')" }
+            index = inner + 1
+        }
+        return nil
     }
 
     /// A four-digit year key (`2023`) in 1990–2100.

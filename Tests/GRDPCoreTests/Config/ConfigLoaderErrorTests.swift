@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// Config errors an operator can act on: each names the file, the dotted key path and the line.
+@Suite struct ConfigLoaderErrorTests {
+    static let file = URL(fileURLWithPath: "/srv/grdp/conf/pipeline.yml")
+
+    /// The error thrown for `yaml`, or nil when it parses.
+    static func failure(_ yaml: String) -> ConfigError? {
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, fileURL: file)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// A `[` without its `]` is an ordinary character to the matcher, and a reversed range
+    /// matches nothing: a pattern with either would take no member as data, without a word.
+    @Test(
+        arguments: [
+            ("enterprise[0-9.csv", "without its ']'"),
+            ("grdp[9-0].csv", "range '9-0'"),
+            ("grdp_[Z-a]*.csv", "range 'z-a'"),
+            ("[!abc", "without its ']'"),
+        ])
+    func aKindsPatternThatCanMatchNothingIsInvalid(pattern: String, reason: String) throws {
+        let yaml =
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp:\n      - \"grdp*.csv\"\n"
+            + "      - \"\(pattern)\"\n"
+        let error = try #require(Self.failure(yaml), "\(pattern)")
+        #expect(error.kind == .invalid && error.exitCode == 64)
+        #expect(error.key == "inputs.kinds.grdp[1]")
+        #expect(error.line == 7)
+        #expect(error.message.contains(reason), "\(error)")
+        #expect(error.description.hasPrefix("/srv/grdp/conf/pipeline.yml, line 7: 'inputs.kinds.grdp[1]': "))
+    }
+
+    /// Sets, ranges, negations, a `]` first in a set and `[[]` for a `[` itself stay valid.
+    @Test func validGlobsAreAccepted() throws {
+        let patterns = ["grdp[0-9]*.csv", "grdp[!x].csv", "grdp[^x].csv", "grdp[]]*.csv", "grdp[[]x].csv", "*?.csv"]
+        let list = patterns.map { "\"\($0)\"" }.joined(separator: ", ")
+        let config = try ConfigLoader.parse(
+            yaml: "version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp: [\(list)]\n", fileURL: Self.file)
+        #expect(config.inputs.kinds[.grdp] == patterns)
+    }
+}
