@@ -27,10 +27,17 @@ extension ConfigLoader {
 
     // MARK: region
 
-    static func region(_ node: ConfigNode?, file: String) throws(ConfigError) -> PipelineConfig.Region {
-        guard let node else { throw missing("region.code", file: file) }
+    static func region(
+        _ node: ConfigNode?, emptyLine: Int?, file: String
+    ) throws(ConfigError) -> PipelineConfig.Region {
+        guard let node else {
+            guard let emptyLine else { throw missing("region.code", file: file) }
+            throw ConfigError(
+                kind: .invalid, file: file, line: emptyLine, key: "region.code",
+                message: "missing required key 'region.code': 'region' has no value")
+        }
         let fields = try node.fields(["code", "name", "utc_offset", "districts"])
-        guard let codeNode = fields["code"] else { throw missing("region.code", file: file) }
+        let codeNode = try required("code", in: fields, path: "region", file: file)
         let code = try codeNode.text(expected: "a province code such as \"67\"").trimmingCharacters(in: .whitespaces)
         guard !code.isEmpty else { throw codeNode.typeError("a province code such as \"67\"") }
 
@@ -328,12 +335,8 @@ extension ConfigLoader {
             exports = []
             for item in try exportsNode.items(expected: "a list of {table, format}") {
                 let entry = try item.fields(["table", "format"])
-                guard let tableNode = entry["table"] else {
-                    throw missing("\(item.path).table", file: item.file, line: item.line)
-                }
-                guard let formatNode = entry["format"] else {
-                    throw missing("\(item.path).format", file: item.file, line: item.line)
-                }
+                let tableNode = try required("table", in: entry, path: item.path, file: item.file, line: item.line)
+                let formatNode = try required("format", in: entry, path: item.path, file: item.file, line: item.line)
                 let table = try tableNode.text().trimmingCharacters(in: .whitespaces).lowercased()
                 guard exportTables.contains(table) else {
                     throw tableNode.typeError("target-vs-actual, by-district or quarantine")
@@ -436,12 +439,8 @@ extension ConfigLoader {
         var years: Set<Int> = []
         for item in try fields["points"]?.items(expected: "a list of {year, share_pct, source}") ?? [] {
             let entry = try item.fields(["year", "share_pct", "source"])
-            guard let yearNode = entry["year"] else {
-                throw missing("\(item.path).year", file: item.file, line: item.line)
-            }
-            guard let shareNode = entry["share_pct"] else {
-                throw missing("\(item.path).share_pct", file: item.file, line: item.line)
-            }
+            let yearNode = try required("year", in: entry, path: item.path, file: item.file, line: item.line)
+            let shareNode = try required("share_pct", in: entry, path: item.path, file: item.file, line: item.line)
             let year = try year(try yearNode.text(expected: "a year"), at: yearNode)
             guard years.insert(year).inserted else {
                 throw yearNode.error("year \(year) is listed twice in 'targets.points'")

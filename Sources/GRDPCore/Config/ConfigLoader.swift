@@ -71,7 +71,7 @@ public enum ConfigLoader {
             "version", "region", "inputs", "limits", "quality", "outputs", "methodology", "targets",
         ])
 
-        guard let versionNode = top["version"] else { throw missing("version", file: file) }
+        let versionNode = try required("version", in: top, path: "", file: file)
         let version = try versionNode.int(expected: "1")
         guard version == 1 else {
             throw versionNode.error("unsupported 'version' \(version): this program reads version 1")
@@ -82,7 +82,7 @@ public enum ConfigLoader {
             fileURL: fileURL.absoluteURL.standardizedFileURL,
             sha256: sha256,
             version: version,
-            region: try region(top["region"], file: file),
+            region: try region(top["region"], emptyLine: top.empty["region"], file: file),
             inputs: try inputs(top["inputs"], folder: folder, file: file),
             limits: try limits(top["limits"]),
             quality: try quality(top["quality"]),
@@ -106,6 +106,22 @@ public enum ConfigLoader {
 
     static func missing(_ key: String, file: String, line: Int? = nil) -> ConfigError {
         ConfigError(kind: .invalid, file: file, line: line, key: key, message: "missing required key '\(key)'")
+    }
+
+    /// The value of a required key of `fields` (the mapping at `path`). A key left out is
+    /// `missing` (at `line`, when the mapping has one to name); a key given with no value
+    /// (`code:`) names its own line.
+    static func required(
+        _ key: String, in fields: Fields, path: String, file: String, line: Int? = nil
+    ) throws(ConfigError) -> ConfigNode {
+        if let node = fields[key] { return node }
+        let keyPath = path.isEmpty ? key : "\(path).\(key)"
+        if let emptyLine = fields.empty[key] {
+            throw ConfigError(
+                kind: .invalid, file: file, line: emptyLine, key: keyPath,
+                message: "required key '\(keyPath)' has no value")
+        }
+        throw missing(keyPath, file: file, line: line)
     }
 
     /// A YAML syntax error, with its line.

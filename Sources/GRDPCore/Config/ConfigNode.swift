@@ -72,7 +72,8 @@ struct ConfigNode {
     }
 
     /// A mapping with a fixed set of keys. Unknown keys are an error naming the key and its line;
-    /// keys with a null value are left out, so that their default applies.
+    /// keys with a null value are left out, so that their default applies (their lines are kept in
+    /// `empty`, for a required key's error).
     func fields(_ allowed: Set<String>) throws(ConfigError) -> Fields {
         if isNull { return Fields(values: [:]) }
         guard case .mapping(let mapping) = node else { throw typeError("a mapping") }
@@ -85,10 +86,18 @@ struct ConfigNode {
             }
         }
         var values: [String: ConfigNode] = [:]
-        for (key, value) in try entries() where !value.isNull {
-            values[key] = value
+        var empty: [String: Int] = [:]
+        for (keyNode, _) in mapping {
+            if case .scalar(let scalar) = keyNode, let line = keyNode.mark?.line { empty[scalar.string] = line }
         }
-        return Fields(values: values)
+        for (key, value) in try entries() {
+            if value.isNull {
+                continue
+            }
+            values[key] = value
+            empty[key] = nil
+        }
+        return Fields(values: values, empty: empty)
     }
 
     /// The items of a list.
@@ -152,6 +161,8 @@ struct ConfigNode {
 /// The present, non-null values of a fixed-key mapping.
 struct Fields {
     var values: [String: ConfigNode]
+    /// The keys given with no value (`code:`, `code: ~`), and the line of each.
+    var empty: [String: Int] = [:]
 
     subscript(key: String) -> ConfigNode? { values[key] }
 }

@@ -46,4 +46,30 @@ import Testing
             yaml: "version: 1\nregion: {code: \"67\"}\ninputs:\n  kinds:\n    grdp: [\(list)]\n", fileURL: Self.file)
         #expect(config.inputs.kinds[.grdp] == patterns)
     }
+
+    /// A required key given with no value names its line, as every other config error does; one
+    /// left out altogether has no line of its own.
+    @Test(
+        arguments: [
+            ("version:\nregion: {code: \"67\"}\n", "version", 1),
+            ("version: 1\nregion:\n  name: x\n  code:\n", "region.code", 4),
+            ("version: 1\nregion: {code: ~}\n", "region.code", 2),
+            ("version: 1\n\nregion:\n", "region.code", 3),
+            (
+                "version: 1\nregion: {code: \"67\"}\noutputs:\n  exports:\n    - {table: , format: csv}\n",
+                "outputs.exports[0].table", 5
+            ),
+            (
+                "version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    - year: 2020\n      share_pct:\n",
+                "targets.points[0].share_pct", 6
+            ),
+        ] as [(String, String, Int)])
+    func anEmptyRequiredKeyNamesItsLine(yaml: String, key: String, line: Int) throws {
+        let error = try #require(Self.failure(yaml))
+        #expect(error.exitCode == 64)
+        #expect(error.key == key)
+        #expect(error.line == line, "\(error)")
+        #expect(error.description.hasPrefix("/srv/grdp/conf/pipeline.yml, line \(line): "), "\(error)")
+        #expect(error.message.contains("'\(key)'"), "\(error)")
+    }
 }
