@@ -56,7 +56,7 @@ public enum ConfigLoader {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw yamlError(error, file: file)
+            throw yamlError(error, yaml: yaml, file: file)
         } catch {
             throw ConfigError(kind: .invalid, file: file, message: "not valid YAML: \(error)")
         }
@@ -124,8 +124,8 @@ public enum ConfigLoader {
         throw missing(keyPath, file: file, line: line)
     }
 
-    /// A YAML syntax error, with its line.
-    static func yamlError(_ error: YamlError, file: String) -> ConfigError {
+    /// A YAML syntax error, with its line; a key given twice with its path and both lines.
+    static func yamlError(_ error: YamlError, yaml: String, file: String) -> ConfigError {
         switch error {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
@@ -133,6 +133,11 @@ public enum ConfigLoader {
             let detail = context.map { "\(problem) \($0.text)" } ?? problem
             return ConfigError(kind: .invalid, file: file, line: mark.line, message: "not valid YAML: \(detail)")
         case .duplicatedKeysInMapping(let duplicates, let context):
+            if let key = duplicates.first, let found = duplicateKey(in: yaml, key: key, at: context.mark) {
+                return ConfigError(
+                    kind: .invalid, file: file, line: found.secondLine, key: found.path,
+                    message: "key '\(found.path)' is given twice (first on line \(found.firstLine))")
+            }
             let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return ConfigError(
                 kind: .invalid, file: file, line: context.mark.line, message: "key \(keys) is given twice")

@@ -52,7 +52,7 @@ struct ConfigNode {
     func entries(expected: String = "a mapping") throws(ConfigError) -> [(key: String, value: ConfigNode)] {
         guard case .mapping(let mapping) = node else { throw typeError(expected) }
         var result: [(key: String, value: ConfigNode)] = []
-        var seen: Set<String> = []
+        var seen: [String: Int] = [:]
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let keyScalar) = keyNode else {
                 throw ConfigError(
@@ -61,11 +61,12 @@ struct ConfigNode {
             }
             let key = keyScalar.string
             let keyed = child(key, valueNode)
-            if !seen.insert(key).inserted {
+            if let firstLine = seen[key] {
                 throw ConfigError(
                     kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,
-                    message: "key '\(keyed.path)' is given twice")
+                    message: "key '\(keyed.path)' is given twice (first on line \(firstLine))")
             }
+            seen[key] = keyNode.mark?.line ?? 0
             result.append((key, keyed))
         }
         return result

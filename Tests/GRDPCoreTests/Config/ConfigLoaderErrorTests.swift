@@ -72,4 +72,38 @@ import Testing
         #expect(error.description.hasPrefix("/srv/grdp/conf/pipeline.yml, line \(line): "), "\(error)")
         #expect(error.message.contains("'\(key)'"), "\(error)")
     }
+
+    /// YAML refuses a mapping with a key given twice; the message names the key's path, not the
+    /// bare key, at the line of the second one and with the line of the first.
+    @Test(
+        arguments: [
+            ("version: 1\nregion:\n  code: \"67\"\n  code: \"68\"\n", "region.code", 4, 3),
+            ("version: 1\nregion: {code: \"67\", name: x, code: \"68\"}\n", "region.code", 2, 2),
+            ("version: 1\nregion: {code: \"67\"}\nversion: 1\n", "version", 3, 1),
+            (
+                "version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    - {year: 2020, share_pct: 1}\n"
+                    + "    - year: 2025\n      share_pct: 2\n      year: 2026\n",
+                "targets.points[1].year", 8, 6
+            ),
+            // Three times, and another mapping with a key twice: still the first reported.
+            (
+                "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2023: 1, 2023: 2, 2023: 3}\n"
+                    + "    EUR:\n      2024: 1\n      2024: 2\n",
+                "inputs.fx.USD.2023", 5, 5
+            ),
+            (
+                "version: 1\r\nregion:\r\n  name: \"Đắk Nông\"\r\n  \"code\": \"67\"\r\n  code: \"67\"\r\n",
+                "region.code", 5, 4
+            ),
+        ] as [(String, String, Int, Int)])
+    func aKeyGivenTwiceNamesItsPathAndBothLines(yaml: String, key: String, line: Int, firstLine: Int) throws {
+        let error = try #require(Self.failure(yaml))
+        #expect(error.exitCode == 64)
+        #expect(error.key == key)
+        #expect(error.line == line)
+        #expect(
+            error.description
+                == "/srv/grdp/conf/pipeline.yml, line \(line): key '\(key)' is given twice (first on line \(firstLine))"
+        )
+    }
 }
