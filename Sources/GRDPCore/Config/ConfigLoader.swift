@@ -2,6 +2,12 @@ internal import Crypto
 public import Foundation
 internal import Yams
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
 /// Reads `pipeline.yml` into a validated `PipelineConfig` (CONTRACT §2).
 ///
 /// Every key is checked: an unknown key, a missing required key or a value of the wrong type is a
@@ -19,6 +25,11 @@ public enum ConfigLoader {
         }
         if isDirectory.boolValue {
             throw ConfigError(kind: .missingFile, file: file, message: "config path is a folder, not a file")
+        }
+        // A FIFO would block the read until some writer came (a cron job waiting for ever), and
+        // Foundation refuses one with a "permission" error that sends the operator the wrong way.
+        if let kind = nonRegularKind(atPath: url.path) {
+            throw ConfigError(kind: .missingFile, file: file, message: "config path is \(kind), not a regular file")
         }
         let data: Data
         do {
@@ -38,6 +49,23 @@ public enum ConfigLoader {
     /// folder; `sha256` is that of the text's UTF-8 bytes). For tests.
     public static func parse(yaml: String, fileURL: URL) throws(ConfigError) -> PipelineConfig {
         try parse(yaml: yaml, bytes: Data(yaml.utf8), fileURL: fileURL)
+    }
+
+    /// What the node at `path` is (symlinks followed) when it is not a regular file: "a FIFO
+    /// (named pipe)", "a character device", …; nil for a regular file or when `stat` fails (the
+    /// read that follows then says why).
+    static func nonRegularKind(atPath path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a folder"
+        default: return "a special file"
+        }
     }
 
     /// The path as the user gave it (`pipeline.yml`, `../x/pipeline.yml`, `/etc/grdp.yml`).

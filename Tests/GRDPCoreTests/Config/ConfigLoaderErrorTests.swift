@@ -3,6 +3,10 @@ import Testing
 
 @testable import GRDPCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Config errors an operator can act on: each names the file, the dotted key path and the line.
 @Suite struct ConfigLoaderErrorTests {
     static let file = URL(fileURLWithPath: "/srv/grdp/conf/pipeline.yml")
@@ -105,5 +109,19 @@ import Testing
             error.description
                 == "/srv/grdp/conf/pipeline.yml, line \(line): key '\(key)' is given twice (first on line \(firstLine))"
         )
+    }
+
+    /// A FIFO given as the config is refused for what it is (exit 66, as a folder is), without
+    /// opening it: Foundation's own refusal spoke of permissions.
+    @Test func aFIFOGivenAsTheConfigIsNotARegularFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("pipeline.yml")
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        let error = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: fifo) }
+        #expect(error.kind == .missingFile && error.exitCode == 66)
+        #expect(error.message == "config path is a FIFO (named pipe), not a regular file", "\(error)")
+        #expect(!error.description.contains("permission"))
     }
 }
