@@ -38,8 +38,13 @@ extension ConfigLoader {
         }
         let fields = try node.fields(["code", "name", "utc_offset", "districts"])
         let codeNode = try required("code", in: fields, path: "region", file: file)
-        let code = try codeNode.text(expected: "a province code such as \"67\"").trimmingCharacters(in: .whitespaces)
-        guard !code.isEmpty else { throw codeNode.typeError("a province code such as \"67\"") }
+        // CONTRACT §2: the GSO code of the province, two digits (01 Hà Nội … 67 Đắk Nông … 96 Cà
+        // Mau). A name or a typo here would exclude every GRDP row that names its province.
+        let expected = "a GSO province code of two digits such as \"67\""
+        let code = try codeNode.text(expected: expected).trimmingCharacters(in: .whitespaces)
+        guard code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw codeNode.typeError(expected)
+        }
 
         var offset = 7 * 60
         if let offsetNode = fields["utc_offset"] {

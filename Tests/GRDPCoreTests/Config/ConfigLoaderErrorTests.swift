@@ -124,4 +124,16 @@ import Testing
         #expect(error.message == "config path is a FIFO (named pipe), not a regular file", "\(error)")
         #expect(!error.description.contains("permission"))
     }
+
+    /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
+    /// exclude every GRDP row and sale whose province cell is filled in.
+    @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
+    func aRegionCodeIsTwoDigits(code: String) throws {
+        let error = try #require(Self.failure("version: 1\nregion:\n  code: \"\(code)\"\n"), "\(code)")
+        #expect(error.exitCode == 64 && error.key == "region.code" && error.line == 3)
+        #expect(error.message.contains("two digits"), "\(error)")
+        for valid in ["code: \"67\"", "code: 67", "code: \" 01 \""] {
+            #expect(Self.failure("version: 1\nregion: {\(valid)}\n") == nil, "\(valid)")
+        }
+    }
 }
