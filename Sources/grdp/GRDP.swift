@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDPCore
+import Logging
 
 /// `grdp`: turns archived statistical returns into versioned SQLite snapshots of a province's
 /// digital-economy indicators. Only parses arguments, sets up logging and maps errors to exit codes.
@@ -63,23 +64,61 @@ struct GRDP: ParsableCommand {
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.
         let arguments = GlobalOptions.movingGlobalsAfterCommand(
-            Array(CommandLine.arguments.dropFirst()),
-            commands: configuration.subcommands.map { $0.configuration.commandName ?? "" })
+            Array(CommandLine.arguments.dropFirst()), commands: commandNames)
+        let json = GlobalOptions.asksForJSONLogs(arguments)
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(arguments)
         } catch {
-            exit(withError: error)
+            exitForUsage(error, in: subcommand(named: arguments.first), fromParse: true, json: json)
         }
         do {
             try command.run()
         } catch {
-            // Help, usage errors and ExitCode are ArgumentParser's to print; everything else is
+            // Usage errors, help and ExitCode are ArgumentParser's kind; everything else is
             // ours, mapped to the contract's exit codes.
             if exitCode(for: error) == .failure {
                 fail(error)
             }
+            exitForUsage(error, in: type(of: command), fromParse: false, json: json)
+        }
+    }
+
+    static var commandNames: [String] { configuration.subcommands.compactMap { $0.configuration.commandName } }
+
+    static func subcommand(named name: String?) -> (any ParsableCommand.Type)? {
+        configuration.subcommands.first { $0.configuration.commandName == name }
+    }
+
+    /// Prints a usage error (or help, or the version) and exits with ArgumentParser's code for it
+    /// (64 for a usage error, CONTRACT §7).
+    ///
+    /// With `--log-format json` a usage error is one JSON line like every other error, so that a
+    /// log collector reading stderr sees nothing else. A usage error found when a subcommand runs
+    /// (a snapshot version that is not one) shows that subcommand's usage, as a parse error does.
+    static func exitForUsage(
+        _ error: any Error, in command: (any ParsableCommand.Type)?, fromParse: Bool, json: Bool
+    ) -> Never {
+        let code = exitCode(for: error)
+        let subcommand = command.flatMap { $0 == GRDP.self ? nil : $0 }
+        // Help and the version (code 0) go to stdout as ArgumentParser prints them; an ExitCode
+        // has been explained already.
+        guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+        let usage = subcommand.map { usageString(for: $0) } ?? usageString()
+        if json {
+            let line = StderrLogHandler.line(
+                format: .json, level: .error, message: "Failed",
+                metadata: [
+                    "error": "\(message(for: error))", "exit_code": "\(code.rawValue)", "usage": "\(usage)",
+                ])
+            StandardStream.error.writeIgnoringErrors(line)
+            Foundation.exit(code.rawValue)
+        }
+        guard let subcommand, !fromParse, let name = subcommand.configuration.commandName else {
             exit(withError: error)
         }
+        StandardStream.error.writeIgnoringErrors(
+            "Error: \(message(for: error))\nUsage: \(usage)\n  See 'grdp \(name) --help' for more information.\n")
+        Foundation.exit(code.rawValue)
     }
 }

@@ -39,6 +39,25 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Whether the command line asks for JSON logs, read before it is parsed: a usage error,
+    /// which stops the parse, is logged in the format asked for. The last `--log-format` counts, as
+    /// when parsed; nothing after `--` is an option.
+    static func asksForJSONLogs(_ arguments: [String]) -> Bool {
+        var json = false
+        var index = 0
+        while index < arguments.count, arguments[index] != "--" {
+            let argument = arguments[index]
+            if argument == "--log-format", index + 1 < arguments.count {
+                json = arguments[index + 1] == "json"
+                index += 1
+            } else if argument.hasPrefix("--log-format=") {
+                json = argument == "--log-format=json"
+            }
+            index += 1
+        }
+        return json
+    }
+
     static let globalsWithValue: Set<String> = ["--config", "--log-format"]
     static let globalFlags: Set<String> = ["--quiet", "--verbose"]
 

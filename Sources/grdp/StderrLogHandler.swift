@@ -31,25 +31,30 @@ struct StderrLogHandler: LogHandler {
     func log(event: LogEvent) {
         var merged = metadata
         for (key, value) in event.metadata ?? [:] { merged[key] = value }
-        let time = Timestamp.now().iso8601
-        let line: String
-        switch format {
-        case .text:
-            let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Escape.controls("\($0.value)"))" }
-                .joined(separator: " ")
-            line =
-                "\(time) \(event.level) \(Escape.controls("\(event.message)"))\(details.isEmpty ? "" : " " + details)\n"
-        case .json:
-            var fields: [(String, JSONValue)] = [
-                ("time", .string(time)), ("level", .string(event.level.rawValue)),
-                ("message", .string(event.message.description)),
-            ]
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { fields.append((key, .string("\(value)"))) }
-            line = JSONValue.object(fields).serialized() + "\n"
-        }
+        let line = Self.line(format: format, level: event.level, message: "\(event.message)", metadata: merged)
         ProgressBar.shared.clearLine()
         // Never fails nor traps: a log line that cannot be written must not stop the run.
         StandardStream.error.writeIgnoringErrors(line)
+    }
+
+    /// One log line as `format` writes it, newline included. Also for a line written before any
+    /// bootstrap (a command line that did not parse), when there is no logger yet.
+    static func line(
+        format: GlobalOptions.LogFormat, level: Logger.Level, message: String, metadata: Logger.Metadata
+    ) -> String {
+        let time = Timestamp.now().iso8601
+        switch format {
+        case .text:
+            let details = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(Escape.controls("\($0.value)"))" }
+                .joined(separator: " ")
+            return "\(time) \(level) \(Escape.controls(message))\(details.isEmpty ? "" : " " + details)\n"
+        case .json:
+            var fields: [(String, JSONValue)] = [
+                ("time", .string(time)), ("level", .string(level.rawValue)), ("message", .string(message)),
+            ]
+            for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { fields.append((key, .string("\(value)"))) }
+            return JSONValue.object(fields).serialized() + "\n"
+        }
     }
 }
 

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// Bad command lines (CONTRACT §7: exit 64), as the operator of a nightly job sees them.
+@Suite struct CommandLineUsageTests {
+    /// With `--log-format json` stderr carries nothing but JSON lines, usage errors included: the
+    /// error, the exit code (still 64) and the usage of the command concerned.
+    @Test(
+        arguments: [
+            (["--log-format", "json", "validate", "--bogus"], "Unknown option '--bogus'", "grdp validate "),
+            (["export", "--log-format", "json", "--table"], "Missing value for '--table <table>'", "grdp export "),
+            (["--log-format=json", "run", "--year", "1800"], "--year 1800 is outside 1990–2100", "grdp run "),
+            (["--log-format", "json"], "Missing command", "grdp [--config"),
+            (["--log-format", "json", "diff", "a", "v1"], "'a' is not a snapshot version", "grdp diff "),
+        ] as [([String], String, String)])
+    func usageErrorsAreJSONLinesWithJSONLogs(arguments: [String], error: String, usage: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let run = try fixture.grdp(arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        let lines = run.stderr.split(separator: "\n").map(String.init)
+        try #require(lines.count == 1, "\(run.stderr)")
+        let object = try RecomputeTests.object(lines[0])
+        #expect(object["level"] as? String == "error" && object["exit_code"] as? String == "64")
+        #expect((object["error"] as? String)?.contains(error) == true, "\(lines[0])")
+        #expect((object["usage"] as? String)?.hasPrefix(usage) == true, "\(lines[0])")
+    }
+
+    /// Text logs keep ArgumentParser's three lines for a usage error.
+    @Test func usageErrorsStayTextWithoutJSONLogs() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let run = try fixture.grdp("validate", "--log-format", "text", "--bogus")
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("Error: Unknown option '--bogus'\nUsage: grdp validate "), "\(run.stderr)")
+    }
+
+    /// A usage error found once a command runs (a snapshot version that is not one) shows that
+    /// command's usage, as one found while parsing does, not the overview's.
+    @Test(
+        arguments: [
+            (["export", "--snapshot", "xyz"], "export"), (["diff", "a", "b"], "diff"), (["verify", "zz"], "verify"),
+            (["generate", "--out", "gen", "--years", "2020"], "generate"),
+        ] as [([String], String)])
+    func aCommandsUsageErrorShowsItsOwnUsage(arguments: [String], command: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let run = try fixture.grdp(arguments)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("Error: "), "\(run.stderr)")
+        #expect(run.stderr.contains("\nUsage: grdp \(command) "), "\(run.stderr)")
+        #expect(run.stderr.contains("See 'grdp \(command) --help'"), "\(run.stderr)")
+    }
+}
