@@ -36,6 +36,14 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File to write, or - for stdout (the default).", valueName: "path"))
     var output: String?
 
+    /// An empty path is a mistake on the command line (a variable left unset), not a file that
+    /// cannot be written: exit 64, before any snapshot is opened.
+    func validate() throws {
+        if output?.isEmpty == true {
+            throw ValidationError("--output takes a file path, or - for standard output; it was given an empty one")
+        }
+    }
+
     func run() throws {
         _ = global.makeLogger()
         let config = try global.loadConfig()
@@ -65,7 +73,8 @@ enum SnapshotSelection {
         if let text {
             let version = try parse(text)
             guard versions.contains(version) else {
-                throw MissingInputError(path: store.url(for: version).path, what: "snapshot \(SnapshotMeta.label(version))")
+                throw MissingInputError(
+                    path: store.url(for: version).path, what: "snapshot \(SnapshotMeta.label(version))")
             }
             return version
         }

@@ -68,6 +68,7 @@ struct GRDP: ParsableCommand {
         let json = GlobalOptions.asksForJSONLogs(arguments)
         var command: any ParsableCommand
         do {
+            try checkHelpTopic(arguments)
             command = try parseAsRoot(arguments)
         } catch {
             exitForUsage(error, in: subcommand(named: arguments.first), fromParse: true, json: json)
@@ -88,6 +89,33 @@ struct GRDP: ParsableCommand {
 
     static func subcommand(named name: String?) -> (any ParsableCommand.Type)? {
         configuration.subcommands.first { $0.configuration.commandName == name }
+    }
+
+    /// `grdp help NAME`: ArgumentParser prints the overview for a name it does not know, and
+    /// exits 0; a misspelt command is a bad command line (64) like any other.
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        // Global options may stand before `help` (they are not moved after it).
+        var index = 0
+        while index < arguments.count {
+            let name = arguments[index].split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            if GlobalOptions.globalFlags.contains(name) {
+                index += 1
+            } else if GlobalOptions.globalsWithValue.contains(name) {
+                index += arguments[index].contains("=") ? 1 : 2
+            } else {
+                break
+            }
+        }
+        guard index < arguments.count, arguments[index] == "help" else { return }
+        let topics = arguments[(index + 1)...].filter { !$0.hasPrefix("-") }
+        for topic in topics where !commandNames.contains(topic) {
+            throw ValidationError(
+                "Unknown command '\(topic)' for help: give one of \(commandNames.filter { $0 != "bench-unpack" }.joined(separator: ", "))."
+            )
+        }
+        if topics.count > 1 {
+            throw ValidationError("'grdp help' takes one command, not \(topics.count) (grdp help \(topics[0])).")
+        }
     }
 
     /// Prints a usage error (or help, or the version) and exits with ArgumentParser's code for it

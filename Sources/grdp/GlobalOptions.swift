@@ -32,6 +32,12 @@ struct GlobalOptions: ParsableArguments {
 
     /// Loads the config, printing a clear error and exiting 64 or 66 when it cannot.
     func loadConfig() throws -> PipelineConfig {
+        // `--config ""` would be the current folder, refused as "a folder, not a file" (66): an
+        // empty path is the command line's mistake (64). Checked here rather than in `validate()`,
+        // which the top command's copy of these options runs too, with its usage.
+        if config.isEmpty {
+            throw ValidationError("--config takes the path of pipeline.yml; it was given an empty one")
+        }
         do {
             return try ConfigLoader.load(from: URL(fileURLWithPath: config))
         } catch {

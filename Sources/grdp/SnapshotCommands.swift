@@ -209,6 +209,12 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder to write (returns/ and pipeline.yml).", valueName: "dir"))
     var out: String
 
+    /// An empty `--out` would be the current folder: returns and a pipeline.yml written where the
+    /// command happened to run.
+    func validate() throws {
+        if out.isEmpty { throw ValidationError("--out takes a folder path; it was given an empty one") }
+    }
+
     @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
     @Option(name: .long, help: ArgumentHelp("Years, e.g. 2020-2024.", valueName: "A-B")) var years: String = "2020-2024"
     @Option(name: .long, help: "Enterprises in the synthetic province (each has a record in some of the years).")

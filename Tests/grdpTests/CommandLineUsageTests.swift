@@ -52,4 +52,41 @@ import Testing
         #expect(run.stderr.contains("\nUsage: grdp \(command) "), "\(run.stderr)")
         #expect(run.stderr.contains("See 'grdp \(command) --help'"), "\(run.stderr)")
     }
+
+    /// `grdp help NAME` explains a command; a name that is no command is a bad command line,
+    /// not the overview with exit 0.
+    @Test func helpForAnUnknownCommandExits64() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        for arguments in [
+            ["help", "bogus"], ["help", "export", "bogus"], ["--config", "pipeline.yml", "help", "nope"],
+        ] {
+            let run = try fixture.grdp(arguments)
+            #expect(run.status == 64, "\(arguments)")
+            #expect(run.stdout.isEmpty, "\(arguments)")
+            #expect(run.stderr.hasPrefix("Error: "), "\(arguments): \(run.stderr)")
+        }
+        let known = try fixture.grdp("help", "export")
+        #expect(known.status == 0)
+        #expect(known.stdout.contains("USAGE: grdp export"))
+        let overview = try fixture.grdp("help")
+        #expect(overview.status == 0 && overview.stdout.contains("SUBCOMMANDS"))
+    }
+
+    /// An empty path (a shell variable left unset) is a bad command line, not a file that cannot
+    /// be written (73) or the current folder (66, or returns generated into it).
+    @Test(
+        arguments: [
+            (["export", "--output", ""], "--output"), (["generate", "--out", ""], "--out"),
+            (["run", "--config", ""], "--config"), (["--config", "", "validate"], "--config"),
+        ] as [([String], String)])
+    func anEmptyPathIsAUsageError(arguments: [String], option: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let run = try fixture.grdp(arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.hasPrefix("Error: \(option) takes "), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("returns/2020").path))
+    }
 }
