@@ -87,6 +87,18 @@ public enum Ingest {
             excludedDigests: Array(digests[scan.archives.count...]), seconds: Timestamp.now().seconds(since: start))
     }
 
+    /// Whether the file at `location` still holds the bytes `digest` was taken of, `stamp` being
+    /// the file's stamp then. The same stamp says so. The same size under another stamp is hashed
+    /// again: the status-change time also moves when only the file's metadata changes — a hard
+    /// link made to it (`cp -al`, rsnapshot and other backups while the nightly run reads), its
+    /// permissions or owner set — and such an archive is the one hashed, not a changed one.
+    static func stillHolds(_ digest: FileDigest, stamp: FileStamp, at location: FileLocation) -> Bool {
+        guard let now = FileStamp(at: location) else { return false }
+        if now == stamp { return true }
+        guard now.size == stamp.size, let again = try? FileDigest.sha256(of: location) else { return false }
+        return again == digest
+    }
+
     /// Reads every archive. Never throws for a bad archive: it becomes a rejected `ArchiveOutcome`
     /// naming member and reason; the outcomes come back in revision order.
     ///
@@ -274,7 +286,7 @@ public enum Ingest {
             // The bytes read must be those hashed: an archive replaced since (renamed over, or
             // rewritten in place) would go into the snapshot, and the archive cache, under the
             // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
-            if let stamp = digest.stamp, FileStamp(at: candidate.location) != stamp {
+            if let stamp = digest.stamp, !Self.stillHolds(digest, stamp: stamp, at: candidate.location) {
                 throw ArchiveRejection.corrupt(
                     "the file changed after this run hashed it (replaced or rewritten while the run "
                         + "read it): not taken; the next run reads it again")

@@ -29,8 +29,18 @@ public struct FileDigest: Sendable, Equatable {
     }
 
     /// The digest of the file at `location`.
-    /// Throws when the file changes while it is hashed (its `FileStamp` before and after differ).
+    /// Throws when the file changes while it is hashed (its `FileStamp` before and after differ)
+    /// twice over: once may be a change of its metadata alone (a hard link made to it, its
+    /// permissions set, which move its status-change time), and the file is then hashed again.
     public static func sha256(of location: FileLocation) throws -> FileDigest {
+        do {
+            return try sha256(ofStable: location)
+        } catch is FileChangedError {
+            return try sha256(ofStable: location)
+        }
+    }
+
+    private static func sha256(ofStable location: FileLocation) throws -> FileDigest {
         let file = try InputFile(location)
         let before = FileStamp(file)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -60,7 +70,10 @@ public struct FileDigest: Sendable, Equatable {
 /// written. Not the inode: some network and FUSE filesystems (CIFS with `noserverino`, sshfs)
 /// make one up per lookup, and an archive read from such a share must not be taken for changed.
 /// A run hashes every archive first and reads some of them later: an archive replaced in between
-/// (a delivery by rename or in place) must not be read under the first one's digest.
+/// (a delivery by rename or in place) must not be read under the first one's digest. The
+/// status-change time also moves when only the metadata changes (a hard link made, permissions
+/// set): a stamp that differs at the same size is settled by hashing the file again
+/// (`Ingest.stillHolds`).
 public struct FileStamp: Sendable, Equatable {
     var size: Int64
     var modified: (seconds: Int, nanoseconds: Int)

@@ -98,6 +98,26 @@ import Testing
             })
     }
 
+    /// A nightly run beside a backup that hard-links the returns (`cp -al`, rsnapshot): the link
+    /// moves the archive's status-change time, not its bytes. Every archive was rejected as
+    /// changed; the same bytes hashed again now say it is the one hashed.
+    @Test func anArchiveHardLinkedAfterItsHashIsRead() throws {
+        let outcome = try readAfter {
+            usleep(20_000)
+            #expect(link(archive.path, folder.url.appendingPathComponent("backup.tar").path) == 0)
+        }
+        #expect(outcome.status == .accepted, "\(String(describing: outcome.rejection))")
+        #expect(outcome.members.count == 2)
+    }
+
+    @Test func anArchiveWhosePermissionsChangedAfterItsHashIsRead() throws {
+        let outcome = try readAfter {
+            usleep(20_000)
+            #expect(chmod(archive.path, 0o600) == 0)
+        }
+        #expect(outcome.status == .accepted, "\(String(describing: outcome.rejection))")
+    }
+
     /// The stamp says when the file was hashed, not what it holds: digests of the same bytes are
     /// equal whatever their stamps (the archive cache and the run fingerprint compare digests).
     @Test func digestsOfTheSameBytesAreEqualWhateverTheirStamps() throws {
