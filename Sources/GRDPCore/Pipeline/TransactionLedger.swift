@@ -375,18 +375,18 @@ struct TransactionLedger {
         MemoryRelease.returnFreedMemory()
         // A ledger read from a state holds every year's groups, also when it keeps only some.
         let handed = years ?? keptYears.map { Set($0.map(Int.init)) }
-        func isHanded(_ group: TransactionGroupTable.Group) -> Bool {
-            group.transactions != 0 && handed?.contains(Int(group.year)) ?? true
+        // Room for every group from the start: a filter grows its array by doubling, each time
+        // copying the groups so far into fresh pages. Room not written is address space only (a
+        // large block is mapped lazily), so handing a year of 2.9 M groups costs that year's pages.
+        // The handed years as a table by year, not a `Set` hashed once per group (2.9 M at 10 M).
+        var isHanded = [Bool](repeating: handed == nil, count: 1 << 16)
+        for year in handed ?? [] {
+            if let year = Int16(exactly: year) { isHanded[Int(UInt16(bitPattern: year))] = true }
         }
-        // Counted first, then copied into an array of exactly that size: a filter grows its array
-        // by doubling, each time copying the groups so far into fresh pages (~2 % of a 1 M rebuild).
-        var handedCount = 0
-        for group in groups where isHanded(group) { handedCount += 1 }
-        let current = [TransactionGroupTable.Group](unsafeUninitializedCapacity: handedCount) { buffer, count in
-            for group in groups where isHanded(group) {
-                (buffer.baseAddress! + count).initialize(to: group)
-                count += 1
-            }
+        var current: [TransactionGroupTable.Group] = []
+        current.reserveCapacity(groups.count)
+        for group in groups where group.transactions != 0 && isHanded[Int(UInt16(bitPattern: group.year))] {
+            current.append(group)
         }
         groups = []
         let table = TransactionGroupTable(texts: texts, nonEmptyGroups: current)
