@@ -15,11 +15,15 @@ public enum Exporter {
         }
     }
 
-    /// CSV with a header line, LF line endings, empty cells for missing values.
+    /// CSV with a header line, LF line endings, empty cells for missing values, text cells that
+    /// would start a spreadsheet formula prefixed with `'` (`Escape.csvText`).
     static func csv(_ table: ExportRows) -> String {
         var out = table.columns.map { Escape.csv($0.name) }.joined(separator: ",") + "\n"
         for row in table.rows {
-            out += row.map { Escape.csv($0.plainText) }.joined(separator: ",") + "\n"
+            out +=
+                row.map { cell in
+                    if case .text(let text) = cell { Escape.csvText(text) } else { Escape.csv(cell.plainText) }
+                }.joined(separator: ",") + "\n"
         }
         return out
     }

@@ -13,6 +13,17 @@ public enum Escape {
         return quoted + "\""
     }
 
+    /// A text cell of a CSV export that a spreadsheet would not run as a formula: a cell starting
+    /// with `=`, `+`, `-`, `@`, TAB or CR (a member path `=HYPERLINK(…)`, a district code `@SUM(…)`
+    /// from a return) gets a leading `'`, as OWASP advises; then RFC 4180 quoting. Only text
+    /// columns: numbers (`-8.2279`) are written as they are. JSON, Markdown and HTML keep the text.
+    static func csvText(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else {
+            return csv(text)
+        }
+        return csv("'" + text)
+    }
+
     /// Text for a line of a text log or a terminal, its control characters (C0, DEL, C1) written
     /// out as JSON writes them (`\n`, `\u001b`…): member and file names come from the returns, and
     /// a name holding a line break forged a log line of its own, one holding escape sequences drove

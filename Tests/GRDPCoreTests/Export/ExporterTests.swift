@@ -88,6 +88,17 @@ import Testing
         #expect(Escape.csv("") == "")
     }
 
+    @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() {
+        #expect(Escape.csvText("=1+1") == "'=1+1")
+        #expect(Escape.csvText("+660") == "'+660")
+        #expect(Escape.csvText("-2") == "'-2")
+        #expect(Escape.csvText("@SUM(A1)") == "'@SUM(A1)")
+        #expect(Escape.csvText("\tx") == "'\tx")
+        #expect(Escape.csvText("=A1,\"x\"") == "\"'=A1,\"\"x\"\"\"")
+        #expect(Escape.csvText("a=b") == "a=b")
+        #expect(Escape.csvText("") == "")
+    }
+
     @Test func jsonParsesWithNumbersAndNulls() throws {
         let text = render(.targetVsActual, .json)
         let object = try #require(

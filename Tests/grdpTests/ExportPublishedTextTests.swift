@@ -1,0 +1,71 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// What `grdp export` publishes from text that came from the returns: member paths, district
+/// codes and quarantined values, which reach the open-data portal and the spreadsheets of its
+/// readers. Real archives, a real run and the real binary.
+@Suite struct ExportPublishedTextTests {
+    /// A fixture whose quarantined rows are kept (not a rejected member): ratio 1.
+    static func fixture() throws -> Fixture {
+        let fixture = try Fixture()
+        let yaml = Fixture.pipelineYAML.replacingOccurrences(
+            of: "outputs:\n", with: "quality:\n  max_quarantine_ratio: 1\noutputs:\n")
+        try yaml.write(to: fixture.config, atomically: true, encoding: .utf8)
+        return fixture
+    }
+
+    static func export(_ fixture: Fixture, _ arguments: String...) throws -> Execution {
+        let export = try fixture.grdp(["export"] + arguments)
+        try #require(export.status == 0, "\(export.stderr)")
+        return export
+    }
+
+    static func rows(_ csv: String) -> [[String]] {
+        csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// A member path `=cmd|…` or a district code `@SUM(…)` opened in a spreadsheet ran as a
+    /// formula: the CSV cell now starts with `'`; numbers (`-0.005`) and JSON keep their text.
+    @Test func csvTextCellsThatASpreadsheetWouldRunAsFormulasStartWithAQuote() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        try fixture.write(
+            [
+                .init(
+                    path: "enterprise.csv",
+                    text: """
+                        tax_code,year,vsic,value_added,name,district_code
+                        0100109106,2023,62010,-5,A,+660
+                        0101243150,2023,4711,2000,B,663
+
+                        """),
+                .init(
+                    path: "=HYPERLINK(x)/transactions.csv",
+                    text: """
+                        transaction_id,date,amount,status,channel,seller_tax_code,seller_province,seller_district_code
+                        T1,2023-06-01,100000000,completed,marketplace,,67,@SUM(1)
+                        T2,2023-06-02,50000000,completed,marketplace,,67,-2
+                        T3,2023-06-03,@x,completed,marketplace,,67,
+
+                        """),
+                .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n"),
+            ], format: .zip, as: "a.zip")
+        let run = try fixture.grdp("run")
+        try #require(run.status == 0, "\(run.stderr)")
+
+        let districts = Self.rows(try Self.export(fixture, "--table", "by-district").stdout)
+        #expect(districts.map { $0[1] } == ["district_code", "'+660", "'-2", "663", "'@SUM(1)"])
+        #expect(districts[1][3] == "-0.005", "a negative number is a number, not a formula")
+
+        let quarantine = Self.rows(try Self.export(fixture, "--table", "quarantine").stdout)
+        #expect(quarantine[1][1] == "'=HYPERLINK(x)/transactions.csv")
+        #expect(quarantine[1][5] == "amount '@x' is not a number in this member's format (en)")
+
+        let targets = Self.rows(try Self.export(fixture).stdout)
+        #expect(targets[1][9].hasPrefix("-"), "gap_pp stays a number: \(targets[1])")
+
+        let json = try Self.export(fixture, "--table", "quarantine", "--format", "json").stdout
+        #expect(json.contains("\"member_path\": \"=HYPERLINK(x)/transactions.csv\""))
+    }
+}
