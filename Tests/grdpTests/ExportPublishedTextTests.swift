@@ -68,4 +68,36 @@ import Testing
         let json = try Self.export(fixture, "--table", "quarantine", "--format", "json").stdout
         #expect(json.contains("\"member_path\": \"=HYPERLINK(x)/transactions.csv\""))
     }
+
+    /// An archive named on a Mac (NFD) and a quarantined value typed in NFD were published in NFD:
+    /// the same name did not match, nor group with, its NFC spelling in the portal.
+    @Test func exportedTextIsNFCWhateverTheReturnsSpelling() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        let archive = "Đắk_Mil.zip".decomposedStringWithCanonicalMapping
+        let value = "Mười".decomposedStringWithCanonicalMapping
+        try fixture.write(
+            [
+                .init(
+                    path: "enterprise.csv",
+                    text: "tax_code,year,vsic,value_added\n0100109106,2023,62010,1500\n0100109106,2023,62010,\(value)\n"
+                ),
+                .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n"),
+            ], format: .zip, as: archive)
+        let run = try fixture.grdp("run")
+        try #require(run.status == 0, "\(run.stderr)")
+        for format in ["csv", "json", "md", "html"] {
+            let text = try Self.export(fixture, "--table", "quarantine", "--format", format).stdout
+            #expect(text == text.precomposedStringWithCanonicalMapping, "\(format) is not NFC")
+            #expect(text.unicodeScalars.contains { $0 == "\u{1EAF}" }, "\(format): no precomposed ắ")
+        }
+        let csv = try Self.export(fixture, "--table", "quarantine").stdout
+        #expect(
+            Array(csv.utf8)
+                == Array(
+                    ("archive_path,member_path,line,kind,reason,detail\n"
+                        + "Đắk_Mil.zip,enterprise.csv,3,enterprise,type-error,"
+                        + "value_added 'Mười' is not a number in this member's format (en)\n")
+                        .precomposedStringWithCanonicalMapping.utf8))
+    }
 }

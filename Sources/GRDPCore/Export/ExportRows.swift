@@ -1,3 +1,5 @@
+import Foundation
+
 /// A table ready to print: columns with their kinds, rows of cells. CSV, JSON, Markdown, HTML and
 /// the data package all derive from this one model, so they cannot disagree.
 struct ExportRows {
@@ -134,6 +136,9 @@ extension ExportRows {
             value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .missing
         }
         func included(_ year: Int) -> Bool { years?.contains(year) ?? true }
+        // Published text is NFC: an archive named on a Mac (NFD), or a quarantined value quoted in
+        // a detail as the return spelled it, would otherwise not match the same name typed in NFC.
+        func text(_ value: String) -> Cell { .text(value.precomposedStringWithCanonicalMapping) }
 
         var rows: [[Cell]] = []
         switch table {
@@ -153,7 +158,7 @@ extension ExportRows {
             }
             for row in sorted {
                 rows.append([
-                    .integer(row.year), .text(row.districtCode), .text(names[row.districtCode] ?? ""),
+                    .integer(row.year), text(row.districtCode), text(names[row.districtCode] ?? ""),
                     money(row.coreBVND), money(row.ecommerceBVND), money(row.digitisedBVND), money(row.deBVND),
                 ])
             }
@@ -172,8 +177,8 @@ extension ExportRows {
             }
             for row in sorted {
                 rows.append([
-                    .text(row.archivePath), .text(row.memberPath), .integer(row.line), .text(row.kind),
-                    .text(row.reason), .text(row.detail),
+                    text(row.archivePath), text(row.memberPath), .integer(row.line), text(row.kind),
+                    text(row.reason), text(row.detail),
                 ])
             }
         }
@@ -182,4 +187,3 @@ extension ExportRows {
             primaryKey: ExportRows.primaryKey(of: table))
     }
 }
-

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The self-contained HTML page: no network, inline CSS and SVG, every text escaped.
 ///
 /// For `target-vs-actual` and `by-district`: the share of GRDP per year against the target
@@ -361,7 +363,7 @@ struct HTMLReport {
         html += "<th class=\"num\">Bytes</th><th>Status</th><th>Reason</th></tr></thead>\n<tbody>\n"
         for archive in archives {
             let short = archive.sha256.count > 16 ? String(archive.sha256.prefix(16)) + "…" : archive.sha256
-            html += "<tr><td>\(Escape.html(archive.path))</td>"
+            html += "<tr><td>\(Escape.html(archive.path.precomposedStringWithCanonicalMapping))</td>"
             html += "<td><code title=\"\(Escape.html(archive.sha256))\">\(Escape.html(short))</code></td>"
             html += "<td class=\"num\">\(archive.bytes)</td><td>\(Escape.html(archive.status))</td>"
             html += "<td>\(Escape.html(archive.reason ?? ""))</td></tr>\n"
