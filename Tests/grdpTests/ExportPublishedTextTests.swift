@@ -100,4 +100,36 @@ import Testing
                         + "value_added 'Mười' is not a number in this member's format (en)\n")
                         .precomposedStringWithCanonicalMapping.utf8))
     }
+
+    /// The components chart put 2021 and 2023 side by side, as if consecutive, when 2022 had no
+    /// figures: every year of the span now has its slot, the empty one labelled and noted.
+    @Test func htmlComponentsChartKeepsTheSlotOfAYearWithoutFigures() throws {
+        let fixture = try Self.fixture()
+        defer { fixture.remove() }
+        try fixture.write(
+            [
+                .init(
+                    path: "enterprise.csv",
+                    text: "tax_code,year,vsic,value_added\n0100109106,2021,62010,1000\n0100109106,2023,62010,1500\n"),
+                .init(path: "grdp.csv", text: "year,grdp\n2021,40000\n2023,51000\n"),
+            ], format: .zip, as: "a.zip")
+        let run = try fixture.grdp("run")
+        try #require(run.status == 0, "\(run.stderr)")
+        let html = try Self.export(fixture, "--format", "html").stdout
+        let parts = try #require(html.components(separatedBy: "id=\"parts-title\"").last)
+        let chart = try #require(parts.components(separatedBy: "</section>").first)
+        func tickX(_ year: Int) -> Double? {
+            let marker = "text-anchor=\"middle\">\(year)</text>"
+            guard let line = chart.split(separator: "\n").first(where: { $0.contains(marker) && $0.contains("tick") }),
+                let range = line.range(of: "x=\""),
+                let end = line[range.upperBound...].firstIndex(of: "\"")
+            else { return nil }
+            return Double(line[range.upperBound..<end])
+        }
+        let x2021 = try #require(tickX(2021))
+        let x2022 = try #require(tickX(2022), "no slot for 2022")
+        let x2023 = try #require(tickX(2023))
+        #expect(abs((x2022 - x2021) - (x2023 - x2022)) < 0.2)
+        #expect(chart.contains("No figures in this snapshot for 2022."))
+    }
 }

@@ -266,7 +266,11 @@ struct HTMLReport {
         func y(_ value: Double) -> Double {
             top + plotHeight * (ticks.high - value) / (ticks.high - ticks.low)
         }
-        let band = plotWidth / Double(rows.count)
+        // One slot per calendar year from the first to the last: a year without figures keeps its
+        // empty slot, so that 2021 and 2023 are not drawn side by side as if consecutive.
+        let firstYear = rows.first!.year
+        let allYears = Array(firstYear...rows.last!.year)
+        let band = plotWidth / Double(allYears.count)
         let barWidth = min(56, band * 0.6)
 
         var svg = """
@@ -277,9 +281,15 @@ struct HTMLReport {
 
             """
         svg += gridAndYAxis(ticks, suffix: "", left: left, right: width - right, y: y)
-        let labelled = SVGChart.labelledYears(rows.map(\.year), width: plotWidth)
-        for (index, row) in rows.enumerated() {
-            let centre = left + band * (Double(index) + 0.5)
+        let labelled = SVGChart.labelledYears(allYears, width: plotWidth)
+        let held = Set(rows.map(\.year))
+        for year in allYears where !held.contains(year) && labelled.contains(year) {
+            let centre = left + band * (Double(year - firstYear) + 0.5)
+            svg += "<text class=\"tick\" x=\"\(n(centre))\" y=\"\(n(height - bottom + 18))\" "
+            svg += "text-anchor=\"middle\">\(year)</text>\n"
+        }
+        for row in rows {
+            let centre = left + band * (Double(row.year - firstYear) + 0.5)
             var up = 0.0
             var down = 0.0
             for (name, colour, path) in components {
@@ -308,7 +318,19 @@ struct HTMLReport {
             legend += "<span class=\"swatch box\" style=\"background:\(colour)\"></span>\(Escape.html(name))"
         }
         legend += "<span class=\"legend-note\">Figure above each bar: the total, billion VND.</span>"
-        return svg + legend + "</p>\n"
+        legend += "</p>\n"
+        let inSnapshot = Set(content.indicators.map(\.year))
+        let absent = allYears.filter { !inSnapshot.contains($0) }
+        let leftOut = allYears.filter { inSnapshot.contains($0) && !held.contains($0) }
+        if !absent.isEmpty {
+            legend += "<p class=\"note\">No figures in this snapshot for "
+            legend += absent.map(String.init).joined(separator: ", ") + ".</p>\n"
+        }
+        if !leftOut.isEmpty {
+            legend += "<p class=\"note\">Not shown (not among the years asked for): "
+            legend += leftOut.map(String.init).joined(separator: ", ") + ".</p>\n"
+        }
+        return svg + legend
     }
 
     // MARK: Tables
