@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDPCore
+import Logging
 
 extension ExportTable: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
@@ -45,13 +46,30 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = global.makeLogger()
+        let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let version = try SnapshotSelection.resolve(snapshot, in: store)
         let file = try store.open(version: version)
         // No export reads the record tables (millions of sales rows in a large snapshot).
         let content = try file.loadContent(includingRecords: false)
+        // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
+        // table): said on stderr, so that a mistyped year is not read as "no figures".
+        if !year.isEmpty && table == .quarantine {
+            logger.warning(
+                "--year does not apply to the quarantine table (its rows have no year): every row is exported")
+        } else if !year.isEmpty {
+            let held = Set(content.indicators.map(\.year))
+            let absent = Set(year).subtracting(held).sorted()
+            if !absent.isEmpty {
+                logger.warning(
+                    "No row in the snapshot for a year asked for: the table has none for it",
+                    metadata: [
+                        "snapshot": "\(SnapshotMeta.label(version))",
+                        "years": "\(absent.map(String.init).joined(separator: ","))",
+                    ])
+            }
+        }
         let text = Exporter.render(
             table, format: format, content: content, meta: file.meta, years: year.isEmpty ? nil : Set(year))
         try emit(text, to: output)
@@ -62,7 +80,10 @@ struct ExportCommand: ParsableCommand {
 enum SnapshotSelection {
     static func parse(_ text: String) throws -> Int {
         let digits = text.hasPrefix("v") || text.hasPrefix("V") ? String(text.dropFirst()) : text
-        guard let version = Int(digits), version > 0 else {
+        // Digits only: `Int` alone takes `v+1` and `v-0` as versions.
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let version = Int(digits),
+            version > 0
+        else {
             throw ValidationError("'\(text)' is not a snapshot version (expected vNNNN, e.g. v0003)")
         }
         return version

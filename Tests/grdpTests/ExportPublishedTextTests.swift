@@ -132,4 +132,28 @@ import Testing
         #expect(abs((x2022 - x2021) - (x2023 - x2022)) < 0.2)
         #expect(chart.contains("No figures in this snapshot for 2022."))
     }
+
+    /// `--year 1999` of a snapshot without 1999 printed a header alone, silently, like a year
+    /// with no figures; `--year` with the quarantine table was ignored silently.
+    @Test func aYearTheSnapshotDoesNotHoldIsSaidOnStderr() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let absent = try Self.export(fixture, "--year", "1999", "--year", "2023")
+        #expect(absent.stdout.split(separator: "\n").count == 2)
+        #expect(absent.stderr.contains("years=1999"), "\(absent.stderr)")
+        let held = try Self.export(fixture, "--year", "2023")
+        #expect(!held.stderr.contains("No row"), "\(held.stderr)")
+        let quarantine = try Self.export(fixture, "--table", "quarantine", "--year", "2023")
+        #expect(quarantine.stderr.contains("--year does not apply to the quarantine table"), "\(quarantine.stderr)")
+    }
+
+    /// `Int("+1")` is 1: `--snapshot v+1` exported v0001 instead of being refused.
+    @Test(arguments: ["v+1", "+1", "v-0", "v 1"])
+    func aSnapshotVersionThatIsNotDigitsIsAUsageError(_ version: String) throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let export = try fixture.grdp("export", "--snapshot", version)
+        #expect(export.status == 64, "\(export.stderr)")
+        #expect(export.stdout.isEmpty)
+    }
 }
