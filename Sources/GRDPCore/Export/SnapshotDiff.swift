@@ -1,5 +1,6 @@
-/// Differences between two snapshots (CONTRACT §7 `diff`): per year and column of `indicator`,
-/// years added or removed, and archives whose bytes differ.
+/// Differences between two snapshots (CONTRACT §7 `diff`): per year and column of `indicator`
+/// (a year only one side has: its figures against an empty cell), years added or removed, and
+/// archives whose bytes differ.
 public struct SnapshotDiff: Sendable {
     public struct Change: Sendable, Equatable {
         public var year: Int
@@ -30,9 +31,12 @@ public struct SnapshotDiff: Sendable {
         let new = Dictionary(toContent.indicators.map { ($0.year, $0) }, uniquingKeysWith: { a, _ in a })
         yearsAdded = new.keys.filter { old[$0] == nil }.sorted()
         yearsRemoved = old.keys.filter { new[$0] == nil }.sorted()
-        for year in Set(old.keys).intersection(new.keys).sorted() {
-            let a = Self.cells(old[year]!)
-            let b = Self.cells(new[year]!)
+        // A year added (or removed) differs in every column it has a figure in: its figures are
+        // listed against an empty side, not just named, so that the new year's share is in the diff.
+        let blank = Self.columns.map { _ in "" }
+        for year in Set(old.keys).union(new.keys).sorted() {
+            let a = old[year].map(Self.cells) ?? blank
+            let b = new[year].map(Self.cells) ?? blank
             for (index, column) in Self.columns.enumerated() where a[index] != b[index] {
                 var change = ""
                 if let x = ExactDecimal(canonical: a[index]), let y = ExactDecimal(canonical: b[index]),
@@ -43,8 +47,10 @@ public struct SnapshotDiff: Sendable {
                 changes.append(Change(year: year, column: column, old: a[index], new: b[index], change: change))
             }
         }
-        let oldArchives = Dictionary(fromContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        let newArchives = Dictionary(toContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let oldArchives = Dictionary(
+            fromContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let newArchives = Dictionary(
+            toContent.sourceArchives.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
         for path in Set(oldArchives.keys).union(newArchives.keys).sorted(by: bytewiseLess) {
             let a = oldArchives[path] ?? ""
             let b = newArchives[path] ?? ""
@@ -67,7 +73,9 @@ public struct SnapshotDiff: Sendable {
         ]
     }
 
-    public var isEmpty: Bool { changes.isEmpty && yearsAdded.isEmpty && yearsRemoved.isEmpty && archivesChanged.isEmpty }
+    public var isEmpty: Bool {
+        changes.isEmpty && yearsAdded.isEmpty && yearsRemoved.isEmpty && archivesChanged.isEmpty
+    }
 
     /// For a terminal: the two snapshots, a table of changed cells (numbers right-aligned, the
     /// change signed), years added or removed, and archives whose SHA-256 differs.
@@ -146,24 +154,26 @@ public struct SnapshotDiff: Sendable {
             ("years_removed", .array(yearsRemoved.map { .int($0) })),
             (
                 "changes",
-                .array(changes.map { change in
-                    .object([
-                        ("year", .int(change.year)), ("column", .string(change.column)),
-                        ("old", change.old.isEmpty ? .null : .string(change.old)),
-                        ("new", change.new.isEmpty ? .null : .string(change.new)),
-                        ("change", change.change.isEmpty ? .null : .number(change.change)),
-                    ])
-                })
+                .array(
+                    changes.map { change in
+                        .object([
+                            ("year", .int(change.year)), ("column", .string(change.column)),
+                            ("old", change.old.isEmpty ? .null : .string(change.old)),
+                            ("new", change.new.isEmpty ? .null : .string(change.new)),
+                            ("change", change.change.isEmpty ? .null : .number(change.change)),
+                        ])
+                    })
             ),
             (
                 "archives_changed",
-                .array(archivesChanged.map { archive in
-                    .object([
-                        ("path", .string(archive.path)),
-                        ("old_sha256", archive.oldSHA256.isEmpty ? .null : .string(archive.oldSHA256)),
-                        ("new_sha256", archive.newSHA256.isEmpty ? .null : .string(archive.newSHA256)),
-                    ])
-                })
+                .array(
+                    archivesChanged.map { archive in
+                        .object([
+                            ("path", .string(archive.path)),
+                            ("old_sha256", archive.oldSHA256.isEmpty ? .null : .string(archive.oldSHA256)),
+                            ("new_sha256", archive.newSHA256.isEmpty ? .null : .string(archive.newSHA256)),
+                        ])
+                    })
             ),
         ])
     }
