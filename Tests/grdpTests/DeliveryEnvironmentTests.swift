@@ -34,4 +34,45 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
         #expect(try fixture.grdp("export", "--format", "csv", "--output", "-").stdout == before)
     }
+
+    /// Files and folders a run creates take their permissions from the umask, as `touch` and `mkdir`
+    /// do: a team sharing the outputs by a group (umask 002) can each run `grdp run --year`, and an
+    /// umask of 077 keeps the snapshots, which hold enterprises' returns, to the owner. A snapshot is
+    /// still read-only for everyone who may read it.
+    @Test(arguments: [(0o002, 0o664, 0o775, 0o444), (0o077, 0o600, 0o700, 0o400), (0o022, 0o644, 0o755, 0o444)])
+    func filesARunCreatesFollowTheUmask(umask: Int, file: Int, folder: Int, snapshot: Int) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let run = try Self.grdp(["run"], in: fixture, umask: umask)
+        #expect(run.status == 0, "\(run.stderr)")
+
+        func mode(_ url: URL) throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int)
+        }
+        let report = try #require(try FileManager.default.contentsOfDirectory(atPath: fixture.reports.path).first)
+        for url in [
+            fixture.outputs.appendingPathComponent(".lock"), fixture.reports.appendingPathComponent(report),
+            fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv"),
+            fixture.outputs.appendingPathComponent("exports/datapackage.json"),
+        ] {
+            let found = try mode(url)
+            #expect(found == file, "\(url.lastPathComponent): \(String(found, radix: 8))")
+        }
+        for url in [fixture.outputs, fixture.snapshots, fixture.reports] {
+            let found = try mode(url)
+            #expect(found == folder, "\(url.lastPathComponent): \(String(found, radix: 8))")
+        }
+        let published = try mode(fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite"))
+        #expect(published == snapshot, "\(String(published, radix: 8))")
+        #expect(try Self.grdp(["verify"], in: fixture, umask: umask).status == 0)
+    }
+
+    /// `grdp ARGUMENTS` in the fixture's folder under `umask`, set by a shell that then becomes grdp
+    /// (the test process's own umask is shared by every test running beside it).
+    static func grdp(_ arguments: [String], in fixture: Fixture, umask: Int) throws -> Execution {
+        let script = "umask \(String(umask, radix: 8)); exec \"$0\" \"$@\""
+        return try Execution.run(
+            ["-c", script, Execution.binary.path] + arguments, in: fixture.root, executable: "/bin/sh")
+    }
 }

@@ -161,10 +161,10 @@ struct Execution {
 
     static func run(
         _ arguments: [String], in folder: URL, environment: [String: String] = [:],
-        standardOutput: FileHandle? = nil, standardError: FileHandle? = nil
+        standardOutput: FileHandle? = nil, standardError: FileHandle? = nil, executable: String? = nil
     ) throws -> Execution {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -12,6 +12,13 @@ internal import struct Foundation.URL
 ///
 /// Every failure is an `OutputWriteError` naming the path, the operation and the errno.
 enum FileSystem {
+    /// The modes new files and folders are created with, before the umask: the umask decides, as it
+    /// does for `touch` and `mkdir`. An office whose team shares the outputs by a group (umask 002, a
+    /// setgid folder) gets group-writable files, so that an analyst's `run --year` can take the lock
+    /// and publish after the nightly run; an umask of 077 keeps everything to the owner.
+    static let fileMode: mode_t = 0o666
+    static let folderMode: mode_t = 0o777
+
     /// A fresh temporary name `.grdp-<16 hex digits>.tmp` (CONTRACT §7: a run removes such leftovers).
     static func temporaryName() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -46,7 +53,7 @@ enum FileSystem {
         }
         let parent = parentDirectory(of: path)
         if parent != path && !parent.isEmpty { try makeDirectories(parent) }
-        if mkdir(path, 0o755) != 0 && currentErrno() != EEXIST {
+        if mkdir(path, FileSystem.folderMode) != 0 && currentErrno() != EEXIST {
             throw OutputWriteError(path: path, operation: "create folder", errno: currentErrno())
         }
     }
@@ -56,7 +63,7 @@ enum FileSystem {
     static func writeNewFile(
         at path: String, sync: Bool = true, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FileSystem.fileMode)
         if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
@@ -205,7 +212,7 @@ enum FileSystem {
     /// opens it, reports the true errno (SQLite's `sqlite3_system_errno` after a failed open is
     /// that of its last system call, often an unrelated `ENOENT`).
     static func createEmptyFile(_ path: String) throws(OutputWriteError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FileSystem.fileMode)
         if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
         _ = close(fd)
     }

@@ -21,7 +21,10 @@ public final class OutputLock {
     /// Takes the lock, waiting up to `waitSeconds` (0: fail at once).
     public init(url: URL, waitSeconds: Int) throws {
         self.url = url
-        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, FileSystem.fileMode)
+        // A lock file another user created without group write (an older grdp made it 0644): `flock`
+        // needs no write access on a local file system, so a run by a member of the group still locks.
+        if fd < 0 && errno == EACCES { fd = open(url.path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             throw OutputWriteError(path: url.path, operation: "open the lock file", errno: errno)
         }

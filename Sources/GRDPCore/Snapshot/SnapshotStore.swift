@@ -369,9 +369,13 @@ public struct SnapshotStore: Sendable {
         }
 
         let finalPath = url(for: meta.version).path
-        // Published snapshots are immutable: read-only for everyone, so that no tool opens one
-        // for writing by accident (the sqlite3 shell, for one, then opens it read-only).
-        if chmod(temporaryPath, 0o444) != 0 {
+        // Published snapshots are immutable: read-only for everyone who may read it, so that no tool
+        // opens one for writing by accident (the sqlite3 shell, for one, then opens it read-only).
+        // Who may read it is the umask's to say, as for every other file a run writes: 0444 under
+        // 022 or 002, 0400 under 077 (a snapshot holds enterprises' confidential returns).
+        var created = stat()
+        let readOnly = stat(temporaryPath, &created) == 0 ? created.st_mode & 0o444 : 0o444
+        if chmod(temporaryPath, readOnly) != 0 {
             throw OutputWriteError(path: temporaryPath, operation: "make read-only", errno: errno)
         }
         // The bytes are final: their checksum (`RunCache.fileChecksum`) while they are synced, for
