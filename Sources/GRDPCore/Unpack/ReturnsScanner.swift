@@ -228,7 +228,10 @@ public enum ReturnsScanner {
     ) throws {
         func display(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
         guard let handle = directory.withSystemPath({ opendir($0) }) else {
-            throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: errno)
+            let code = errno
+            // A subfolder removed or renamed since its parent was listed: not there for this run.
+            if code == ENOENT && !prefix.isEmpty { return }
+            throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: code)
         }
         var entries: [(name: String, raw: [UInt8], isFolder: Bool)] = []
         do {
@@ -264,7 +267,12 @@ public enum ReturnsScanner {
                     pathBytes: (directory.pathBytes ?? Array(directory.url.path.utf8)) + [UInt8(ascii: "/")] + bytes)
             var link = stat()
             guard location.withSystemPath({ lstat($0, &link) }) == 0 else {
-                throw ReturnsScanError(kind: .unreadable, path: display(relative), errno: errno)
+                let code = errno
+                // Renamed or removed since the folder was listed (a browser's `x.zip.crdownload`
+                // becoming `x.zip`, an operator moving a rejected return out): not there for this
+                // run, as if it had gone a moment earlier; the next run sees what is there then.
+                if code == ENOENT { continue }
+                throw ReturnsScanError(kind: .unreadable, path: display(relative), errno: code)
             }
             var type = link.st_mode & S_IFMT
             var size = Int64(link.st_size)

@@ -78,6 +78,38 @@ import Testing
         }
     }
 
+    /// Deliveries go on while the nightly run scans: a browser renames `x.zip.crdownload` to `x.zip`,
+    /// an operator moves a rejected return out, a sender's folder comes and goes. An entry listed
+    /// and gone before it is looked at is not there for this run; it does not stop the scan (it was
+    /// exit 66, "cannot read … No such file or directory", for the whole night).
+    @Test func entriesRenamedOrRemovedWhileTheFolderIsScannedDoNotStopIt() throws {
+        let folder = try TemporaryFolder()
+        let count = 1500
+        for index in 0..<count { _ = try folder.write("2024-01-01_\(index).zip.part", [0x50]) }
+        let root = folder.url.path
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for round in 0..<40 {
+                let (from, to) = round % 2 == 0 ? (".zip.part", ".zip") : (".zip", ".zip.part")
+                for index in 0..<count {
+                    let stem = "\(root)/2024-01-01_\(index)"
+                    _ = rename(stem + from, stem + to)
+                    if index % 50 == 0 {
+                        _ = mkdir("\(root)/sender-\(index)", 0o755)
+                        _ = rmdir("\(root)/sender-\(index - 50)")
+                    }
+                }
+            }
+            finished.signal()
+        }
+        var scans = 0
+        repeat {
+            _ = try ReturnsScanner.scan(folder: folder.url, exclude: [])
+            scans += 1
+        } while finished.wait(timeout: .now()) == .timedOut
+        #expect(scans >= 1)
+    }
+
     @Test func bytewiseOrderIsNotLocaleOrder() {
         #expect(ReturnsScanner.precedesBytewise("2024-06-30_x.zip", "2024/07-01_y.tar.gz"))
         #expect(ReturnsScanner.precedesBytewise("B.zip", "a.zip"))
