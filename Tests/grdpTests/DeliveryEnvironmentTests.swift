@@ -68,6 +68,26 @@ import Testing
         #expect(try Self.grdp(["verify"], in: fixture, umask: umask).status == 0)
     }
 
+    /// A `.lock` the nightly user created read-only for others (an older grdp made it 0644, and it is
+    /// never deleted) does not stop another user's run: `flock` needs no write access, so the run
+    /// locks through a read-only descriptor. Needs root, to run grdp as `nobody`.
+    @Test(.enabled(if: geteuid() == 0, "runs grdp as nobody: needs root"))
+    func aLockFileAnotherUserCreatedReadOnlyStillLocks() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: fixture.outputs.path)
+        let lock = fixture.outputs.appendingPathComponent(".lock")
+        #expect(
+            FileManager.default.createFile(atPath: lock.path, contents: nil, attributes: [.posixPermissions: 0o644]))
+        let run = try Execution.run(
+            ["--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "run"], in: fixture.root,
+            executable: "/usr/bin/setpriv")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+    }
+
     /// `grdp ARGUMENTS` in the fixture's folder under `umask`, set by a shell that then becomes grdp
     /// (the test process's own umask is shared by every test running beside it).
     static func grdp(_ arguments: [String], in fixture: Fixture, umask: Int) throws -> Execution {
