@@ -35,6 +35,51 @@ import Testing
         #expect(try fixture.grdp("export", "--format", "csv", "--output", "-").stdout == before)
     }
 
+    /// A `.sha256` file written on Windows starts with a byte-order mark: Notepad's UTF-8 (EF BB BF),
+    /// or PowerShell 5's UTF-16 from `sha256sum a.zip > a.zip.sha256`. The mark is not part of the
+    /// digest: the archive is accepted (it was rejected every night, as a digest "not matching" the
+    /// same 64 digits).
+    @Test(arguments: ["utf-8 BOM", "utf-16le", "utf-16be"])
+    func aChecksumFileWrittenOnWindowsIsRead(_ encoding: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let hex = try FileDigest.sha256(of: fixture.returns.appendingPathComponent("a.zip")).hex
+        let line = "\u{FEFF}\(hex.uppercased()) *a.zip\r\n"
+        let bytes: [UInt8] =
+            switch encoding {
+            case "utf-16le": line.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            case "utf-16be": line.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+            default: Array(line.utf8)
+            }
+        try Data(bytes).write(to: fixture.returns.appendingPathComponent("a.zip.sha256"))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(encoding): \(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+
+        // Still checked: another digest behind the mark rejects the archive.
+        let other = String(hex.reversed())
+        try Data(Array("\u{FEFF}\(other)  a.zip\n".utf8)).write(
+            to: fixture.returns.appendingPathComponent("a.zip.sha256"))
+        let rejected = try fixture.grdp("run")
+        #expect(rejected.status == 65, "\(rejected.stderr)")
+        #expect(rejected.stderr.contains("does not match '\(other)' in its .sha256 file"), "\(rejected.stderr)")
+    }
+
+    /// `certutil -hashfile a.zip SHA256 > a.zip.sha256` starts with "SHA256 hash of a.zip:": its first word is
+    /// no digest, and the rejection says so rather than show the two as merely different.
+    @Test func aChecksumFileThatDoesNotStartWithADigestIsNamedSo() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let hex = try FileDigest.sha256(of: fixture.returns.appendingPathComponent("a.zip")).hex
+        try Data("SHA256 hash of a.zip:\r\n\(hex)\r\nCertUtil: -hashfile command completed successfully.\r\n".utf8)
+            .write(to: fixture.returns.appendingPathComponent("a.zip.sha256"))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("whose first word 'sha256' is not a SHA-256 (64 hex digits)"), "\(run.stderr)")
+    }
+
     /// Files and folders a run creates take their permissions from the umask, as `touch` and `mkdir`
     /// do: a team sharing the outputs by a group (umask 002) can each run `grdp run --year`, and an
     /// umask of 077 keeps the snapshots, which hold enterprises' returns, to the owner. A snapshot is

@@ -17,7 +17,17 @@ extension ArchiveCandidate {
     /// Throws `corrupt-archive` when a `.sha256` sidecar names another digest than `hex`.
     public func checkSidecar(_ hex: String) throws {
         if let expected = expectedSHA256, expected != hex {
-            let shown = expected.isEmpty ? "an empty .sha256 file" : "'\(expected)' in its .sha256 file"
+            let isDigest =
+                expected.utf8.count == 64
+                && expected.utf8.allSatisfy {
+                    (0x30...0x39).contains($0) || (0x61...0x66).contains($0)
+                }
+            let shown =
+                expected.isEmpty
+                ? "an empty .sha256 file"
+                : isDigest
+                    ? "'\(expected)' in its .sha256 file"
+                    : "its .sha256 file, whose first word '\(expected)' is not a SHA-256 (64 hex digits)"
             throw ArchiveRejection.corrupt("SHA-256 \(hex) does not match \(shown)")
         }
     }

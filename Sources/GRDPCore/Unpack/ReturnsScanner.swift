@@ -321,6 +321,22 @@ public enum ReturnsScanner {
         return text
     }
 
+    /// A sidecar's bytes as UTF-8 without a byte-order mark. Windows writes one: Notepad saving
+    /// UTF-8 puts EF BB BF first, and PowerShell 5's `>` writes UTF-16 (`sha256sum x.zip > x.zip.sha256`).
+    /// Taken as they were, the digest's first word held the mark (shown as the same 64 digits in the
+    /// rejection) or a NUL between every digit, and the archive was rejected every night.
+    static func text(ofSidecar bytes: [UInt8]) -> [UInt8] {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return Array(bytes.dropFirst(3)) }
+        let littleEndian = bytes.starts(with: [0xFF, 0xFE])
+        guard littleEndian || bytes.starts(with: [0xFE, 0xFF]) else { return bytes }
+        let units = stride(from: 2, to: bytes.count - 1, by: 2).map { index in
+            littleEndian
+                ? UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8
+                : UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+        }
+        return Array(String(decoding: units, as: UTF16.self).utf8)
+    }
+
     /// The first whitespace-separated word of a `.sha256` file, lowercased ("" when it holds none).
     private static func firstWord(of location: FileLocation) throws -> String {
         let bytes: [UInt8]
@@ -330,7 +346,7 @@ public enum ReturnsScanner {
             throw ReturnsScanError(kind: .unreadable, path: location.url.path, errno: error.errno)
         }
         let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C]
-        let word = bytes.drop { whitespace.contains($0) }.prefix { !whitespace.contains($0) }
+        let word = text(ofSidecar: bytes).drop { whitespace.contains($0) }.prefix { !whitespace.contains($0) }
         return String(decoding: word, as: UTF8.self).lowercased()
     }
 }
