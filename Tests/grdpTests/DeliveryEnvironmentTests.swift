@@ -80,6 +80,23 @@ import Testing
         #expect(run.stderr.contains("whose first word 'sha256' is not a SHA-256 (64 hex digits)"), "\(run.stderr)")
     }
 
+    /// The outputs folder is a symlink to a share that is not mounted tonight: the run fails with 73
+    /// naming the link and its missing target (it said "cannot open the lock file …: No such file or
+    /// directory", which sent the operator looking for a lock), and creates nothing in its place.
+    @Test func anOutputsSymlinkToAMissingFolderIsNamed() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let target = fixture.root.appendingPathComponent("share/grdp-outputs")
+        try FileManager.default.createSymbolicLink(atPath: fixture.outputs.path, withDestinationPath: target.path)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("it is a symlink to '\(target.path)', which does not exist (a share not mounted?)"),
+            "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: target.deletingLastPathComponent().path))
+    }
+
     /// Files and folders a run creates take their permissions from the umask, as `touch` and `mkdir`
     /// do: a team sharing the outputs by a group (umask 002) can each run `grdp run --year`, and an
     /// umask of 077 keeps the snapshots, which hold enterprises' returns, to the owner. A snapshot is

@@ -53,8 +53,17 @@ enum FileSystem {
         }
         let parent = parentDirectory(of: path)
         if parent != path && !parent.isEmpty { try makeDirectories(parent) }
-        if mkdir(path, FileSystem.folderMode) != 0 && currentErrno() != EEXIST {
-            throw OutputWriteError(path: path, operation: "create folder", errno: currentErrno())
+        if mkdir(path, FileSystem.folderMode) != 0 {
+            let code = currentErrno()
+            if code != EEXIST { throw OutputWriteError(path: path, operation: "create folder", errno: code) }
+            // Nothing `stat` could follow, yet something is there: a symlink to a folder that does
+            // not exist (the outputs on a share that is not mounted). Said so, rather than let the
+            // next file under it fail with a bare "No such file or directory".
+            if stat(path, &status) != 0 {
+                throw OutputWriteError(
+                    path: path, operation: "create folder", errno: ENOENT,
+                    detail: "it is a symlink to '\(linkTarget(path))', which does not exist (a share not mounted?)")
+            }
         }
     }
 
@@ -300,6 +309,13 @@ enum FileSystem {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// What the symlink at `path` points to, as written in the link ("?" when it cannot be read).
+    static func linkTarget(_ path: String) -> String {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = buffer.withUnsafeMutableBytes { readlink(path, $0.baseAddress!, $0.count - 1) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
     }
 
     static func parentDirectory(of path: String) -> String {
