@@ -150,6 +150,35 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
     }
 
+    /// An export the operator gave other permissions (readable by the portal's web server under an
+    /// umask of 077, or kept from others) keeps them when a run or `export --output` replaces it,
+    /// as `sed -i` and rsync keep a file's mode; a new file takes the umask's.
+    @Test func aReplacedExportKeepsItsPermissions() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try Self.grdp(["run"], in: fixture, umask: 0o077).status == 0)
+        let configured = fixture.outputs.appendingPathComponent("exports/target-vs-actual.csv")
+        let portal = fixture.root.appendingPathComponent("portal.csv")
+        #expect(try Self.grdp(["export", "--output", portal.path], in: fixture, umask: 0o077).status == 0)
+        func mode(_ url: URL) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? Int
+        }
+        #expect(try mode(configured) == 0o600)
+        #expect(try mode(portal) == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configured.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: portal.path)
+
+        try fixture.write(Fixture.revision, format: .zip, as: "b.zip")
+        let run = try Self.grdp(["run"], in: fixture, umask: 0o077)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(try Self.grdp(["export", "--output", portal.path], in: fixture, umask: 0o077).status == 0)
+        #expect(try mode(configured) == 0o644)
+        #expect(try mode(portal) == 0o640)
+        #expect(try String(contentsOf: portal, encoding: .utf8) == String(contentsOf: configured, encoding: .utf8))
+    }
+
     /// `grdp ARGUMENTS` in the fixture's folder under `umask`, set by a shell that then becomes grdp
     /// (the test process's own umask is shared by every test running beside it).
     static func grdp(_ arguments: [String], in fixture: Fixture, umask: Int) throws -> Execution {

@@ -31,6 +31,7 @@ public enum AtomicFile {
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
         try FileSystem.writeNewFile(at: temporaryPath, sync: durable, contents: contents)
+        if replacing { FileSystem.keepPermissions(of: path, on: temporaryPath) }
         if replacing {
             try FileSystem.renameReplacing(temporaryPath, to: path)
         } else {

@@ -249,6 +249,16 @@ enum FileSystem {
         }
     }
 
+    /// Gives `temporary` the permission bits of the regular file at `path` that it is about to
+    /// replace, as `sed -i` and rsync do: an export the operator made readable for the portal's web
+    /// server (or kept from it) stays so when a run or `export --output` replaces it. Nothing there:
+    /// the umask's mode stays. Best effort: a file that cannot be changed keeps the umask's mode.
+    static func keepPermissions(of path: String, on temporary: String) {
+        var existing = stat()
+        guard stat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFREG else { return }
+        _ = chmod(temporary, existing.st_mode & 0o777)
+    }
+
     /// Renames `source` to `destination`, replacing it.
     static func renameReplacing(_ source: String, to destination: String) throws(OutputWriteError) {
         if rename(source, destination) != 0 {
