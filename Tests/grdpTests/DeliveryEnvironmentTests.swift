@@ -179,6 +179,42 @@ import Testing
         #expect(try String(contentsOf: portal, encoding: .utf8) == String(contentsOf: configured, encoding: .utf8))
     }
 
+    /// Outputs on a FAT file system (a USB disk, as small offices use for the outputs a portal
+    /// machine picks up), which has no Unix permissions: a snapshot cannot be made read-only, and it
+    /// is published all the same (every run failed with 73, "cannot make read-only"). Needs root,
+    /// FUSE and the fusefat and dosfstools packages, to mount a real FAT image.
+    @Test(
+        .enabled(
+            if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/dev/fuse")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/fusefat")
+                && FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.vfat"),
+            "mounts a FAT image with fusefat: needs root, /dev/fuse, fusefat and dosfstools"))
+    func snapshotsArePublishedOnAFileSystemWithoutPermissions() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let image = fixture.root.appendingPathComponent("usb.img")
+        let mount = fixture.root.appendingPathComponent("usb")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: image.path, contents: nil))
+        try FileHandle(forWritingTo: image).truncate(atOffset: 16 << 20)
+        // system(3), not Process: Foundation's Process waits on the daemon fusefat leaves behind.
+        let mounted = system(
+            "/usr/sbin/mkfs.vfat '\(image.path)' >/dev/null && /usr/bin/fusefat -o rw+ '\(image.path)' '\(mount.path)' "
+                + "</dev/null >/dev/null 2>&1")
+        try #require(mounted == 0)
+        defer { _ = system("/bin/umount '\(mount.path)'") }
+
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let outputs = mount.appendingPathComponent("Outputs").path
+        try Fixture.pipelineYAML.replacingOccurrences(of: "folder: Outputs", with: "folder: \(outputs)")
+            .write(to: fixture.config, atomically: true, encoding: .utf8)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: outputs + "/snapshots/grdp-v0001.sqlite"))
+        #expect(try fixture.grdp("verify").status == 0)
+        #expect(try fixture.grdp("run").stderr.contains("Up to date"))
+    }
+
     /// `grdp ARGUMENTS` in the fixture's folder under `umask`, set by a shell that then becomes grdp
     /// (the test process's own umask is shared by every test running beside it).
     static func grdp(_ arguments: [String], in fixture: Fixture, umask: Int) throws -> Execution {

@@ -375,7 +375,10 @@ public struct SnapshotStore: Sendable {
         // 022 or 002, 0400 under 077 (a snapshot holds enterprises' confidential returns).
         var created = stat()
         let readOnly = stat(temporaryPath, &created) == 0 ? created.st_mode & 0o444 : 0o444
-        if chmod(temporaryPath, readOnly) != 0 {
+        // A file system without Unix permissions (FAT or exFAT on a USB disk, some FUSE and NAS
+        // mounts) cannot take them: the snapshot is published all the same (every run failed with
+        // 73 there); its checksum, recorded as it is published, still finds a change made to it.
+        if chmod(temporaryPath, readOnly) != 0, ![ENOSYS, EPERM, ENOTSUP, EOPNOTSUPP].contains(errno) {
             throw OutputWriteError(path: temporaryPath, operation: "make read-only", errno: errno)
         }
         // The bytes are final: their checksum (`RunCache.fileChecksum`) while they are synced, for
