@@ -111,8 +111,7 @@ public enum ReturnsScanner {
     ]
 
     /// Scans `folder` recursively. Symlinks to regular files count as files; symlinked folders are not
-    /// followed (they are listed as ignored). Hidden names (a leading `.`) are listed as ignored, and
-    /// hidden folders are not entered.
+    /// followed (they are listed as ignored).
     public static func scan(folder: URL, exclude: [String]) throws -> ReturnsScan {
         var info = stat()
         guard stat(folder.path, &info) == 0 else {
@@ -233,7 +232,7 @@ public enum ReturnsScanner {
             if code == ENOENT && !prefix.isEmpty { return }
             throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: code)
         }
-        var entries: [(name: String, raw: [UInt8], isFolder: Bool)] = []
+        var entries: [(name: String, raw: [UInt8])] = []
         do {
             defer { closedir(handle) }
             while true {
@@ -244,20 +243,11 @@ public enum ReturnsScanner {
                 }
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
                 if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-                entries.append((displayName(name), name, entry.pointee.d_type == UInt8(DT_DIR)))
+                entries.append((displayName(name), name))
             }
         }
-        for (name, bytes, isFolder) in entries {
+        for (name, bytes) in entries {
             let relative = prefix + name
-            // A hidden name is not a delivered return: a Mac's AppleDouble `._x.zip` beside each file
-            // it copies to a share, a desktop's `.Trash-1000/` holding files deleted by hand, rsync's
-            // `.x.zip.Ab12Cd` temporaries, a filer's `.snapshot/`. Listed as ignored (a hidden folder
-            // once, with a `/`), never read, not even `lstat`ed: a temporary renamed away meanwhile
-            // cannot stop the scan.
-            if bytes.first == UInt8(ascii: ".") {
-                others.append(isFolder ? relative + "/" : relative)
-                continue
-            }
             // A string path while every name on the way is UTF-8; the path's bytes from then on.
             let location =
                 directory.pathBytes == nil && String(validating: bytes, as: UTF8.self) != nil
