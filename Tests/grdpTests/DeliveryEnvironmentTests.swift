@@ -139,8 +139,13 @@ import Testing
         let lock = fixture.outputs.appendingPathComponent(".lock")
         #expect(
             FileManager.default.createFile(atPath: lock.path, contents: nil, attributes: [.posixPermissions: 0o644]))
+        // A copy of the binary `nobody` can reach: the build folder may sit below a folder only its
+        // owner may enter (CI clones into a `mktemp -d` folder, mode 0700).
+        let binary = fixture.root.appendingPathComponent("grdp")
+        try FileManager.default.copyItem(at: Execution.binary, to: binary)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary.path)
         let run = try Execution.run(
-            ["--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "run"], in: fixture.root,
+            ["--reuid=65534", "--regid=65534", "--clear-groups", binary.path, "run"], in: fixture.root,
             executable: "/usr/bin/setpriv")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
