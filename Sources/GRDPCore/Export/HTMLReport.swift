@@ -86,12 +86,16 @@ struct HTMLReport {
         if let target = row.targetPct {
             text += " against a target of \(target.formatted(decimals: percent)) % (\(row.targetKind.rawValue))"
             if let gap = row.gapPp {
-                // "-8.2279" → "8.2279 percentage points below it": the sign in words.
-                var magnitude = gap.formatted(decimals: percent)
-                if magnitude.hasPrefix("-") { magnitude.removeFirst() }
-                let side = gap.isNegative ? "below" : "above"
                 text += ": <span class=\"status-\(row.status.rawValue)\">\(row.status.rawValue)</span>, "
-                text += "\(magnitude) percentage points \(side) it"
+                if gap.isZero {
+                    // Not "0.0000 percentage points above it".
+                    text += "exactly on it"
+                } else {
+                    // "-8.2279" → "8.2279 percentage points below it": the sign in words.
+                    var magnitude = gap.formatted(decimals: percent)
+                    if magnitude.hasPrefix("-") { magnitude.removeFirst() }
+                    text += "\(magnitude) percentage points \(gap.isNegative ? "below" : "above") it"
+                }
             }
         } else {
             text += "; no target applies to that year"
@@ -306,7 +310,7 @@ struct HTMLReport {
                 svg += "</title></rect>\n"
             }
             svg += "<text class=\"value\" x=\"\(n(centre))\" y=\"\(n(y(up) - 5))\" text-anchor=\"middle\">"
-            svg += "\(Self.grouped(row.deBVND.formatted(decimals: 0)))</text>\n"
+            svg += "\(Self.grouped(Self.barTotal(row.deBVND)))</text>\n"
             if labelled.contains(row.year) {
                 svg += "<text class=\"tick\" x=\"\(n(centre))\" y=\"\(n(height - bottom + 18))\" "
                 svg += "text-anchor=\"middle\">\(row.year)</text>\n"
@@ -438,6 +442,20 @@ struct HTMLReport {
     }
 
     /// `12345` → `12,345`; `-1234.5` → `-1,234.5`; text that is not a number stays as it is.
+    /// The total above a bar, with two significant digits at least: whole billions from 10 on,
+    /// else one, two or the published three decimals (a total of 0.109 billion VND read "0" above
+    /// a visible bar).
+    static func barTotal(_ total: ExactDecimal) -> String {
+        let steps: [(from: String, decimals: Int)] = [("10", 0), ("1", 1), ("0.1", 2)]
+        for step in steps {
+            let bound = ExactDecimal(canonical: step.from)!
+            if total >= bound || total <= ExactDecimal(canonical: "-" + step.from)! {
+                return total.formatted(decimals: step.decimals)
+            }
+        }
+        return total.formatted(decimals: SnapshotSchema.moneyDecimals)
+    }
+
     static func grouped(_ number: String) -> String {
         var sign = ""
         var rest = Substring(number)

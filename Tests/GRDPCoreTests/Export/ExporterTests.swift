@@ -179,6 +179,25 @@ import Testing
                     + "(interpolated): <span class=\"status-met\">met</span>, 1.9677 percentage points above it."))
     }
 
+    /// A share exactly on its target is said in words, not as "0.0000 percentage points above it";
+    /// a total of under 10 billion VND keeps two significant digits above its bar (2023's 1.501
+    /// read "2", and a province's 0.109 read "0" above a visible bar).
+    @Test func htmlSaysAGapOfZeroInWordsAndSmallTotalsWithTheirDigits() throws {
+        var onTarget = content
+        let last = try #require(onTarget.indicators.lastIndex { $0.sharePct != nil })
+        onTarget.indicators[last].targetPct = onTarget.indicators[last].sharePct
+        onTarget.indicators[last].gapPp = .zero
+        let html = Exporter.render(.targetVsActual, format: .html, content: onTarget, meta: meta, years: nil)
+        #expect(html.contains("<span class=\"status-met\">met</span>, exactly on it."))
+        #expect(!html.contains("0.0000 percentage points"))
+        #expect(html.contains("text-anchor=\"middle\">1.5</text>"))
+        #expect(html.contains("text-anchor=\"middle\">7,400</text>"))
+        let totals = ["0.109": "0.11", "0.0449": "0.045", "5.25": "5.2", "9.96": "10.0", "10": "10", "-0.5": "-0.50"]
+        for (total, shown) in totals {
+            #expect(HTMLReport.barTotal(try #require(ExactDecimal(canonical: total))) == shown, "\(total)")
+        }
+    }
+
     @Test func htmlForTheQuarantineListsEveryRow() {
         let html = render(.quarantine, .html)
         #expect(html.contains("<svg") == false)
