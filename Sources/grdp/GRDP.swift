@@ -95,17 +95,7 @@ struct GRDP: ParsableCommand {
     /// exits 0; a misspelt command is a bad command line (64) like any other.
     static func checkHelpTopic(_ arguments: [String]) throws {
         // Global options may stand before `help` (they are not moved after it).
-        var index = 0
-        while index < arguments.count {
-            let name = arguments[index].split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            if GlobalOptions.globalFlags.contains(name) {
-                index += 1
-            } else if GlobalOptions.globalsWithValue.contains(name) {
-                index += arguments[index].contains("=") ? 1 : 2
-            } else {
-                break
-            }
-        }
+        let index = GlobalOptions.afterLeadingGlobals(arguments)
         guard index < arguments.count, arguments[index] == "help" else { return }
         let topics = arguments[(index + 1)...].filter { !$0.hasPrefix("-") }
         for topic in topics where !commandNames.contains(topic) {

@@ -69,27 +69,27 @@ struct GlobalOptions: ParsableArguments {
 
     /// Moves global options that stand before the command name to just after it.
     static func movingGlobalsAfterCommand(_ arguments: [String], commands: [String]) -> [String] {
-        var leading: [String] = []
+        let index = afterLeadingGlobals(arguments)
+        guard index > 0, index < arguments.count, commands.contains(arguments[index]) else { return arguments }
+        return [arguments[index]] + arguments[..<index] + arguments[(index + 1)...]
+    }
+
+    /// The index of the first argument that is not a global option (with its value) standing
+    /// before the command: the command's name, `help`, or `arguments.count`.
+    static func afterLeadingGlobals(_ arguments: [String]) -> Int {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
             if globalFlags.contains(argument) {
-                leading.append(argument)
                 index += 1
             } else if globalsWithValue.contains(name) {
-                leading.append(argument)
-                if !argument.contains("="), index + 1 < arguments.count {
-                    leading.append(arguments[index + 1])
-                    index += 1
-                }
-                index += 1
+                index += argument.contains("=") ? 1 : 2
             } else {
                 break
             }
         }
-        guard !leading.isEmpty, index < arguments.count, commands.contains(arguments[index]) else { return arguments }
-        return [arguments[index]] + leading + arguments[(index + 1)...]
+        return min(index, arguments.count)
     }
 }
 

@@ -30,12 +30,8 @@ extension ConfigLoader {
     static func region(
         _ node: ConfigNode?, emptyLine: Int?, file: String
     ) throws(ConfigError) -> PipelineConfig.Region {
-        guard let node else {
-            guard let emptyLine else { throw missing("region.code", file: file) }
-            throw ConfigError(
-                kind: .invalid, file: file, line: emptyLine, key: "region.code",
-                message: "missing required key 'region.code': 'region' has no value")
-        }
+        // `region:` with no value: the line of `region` is where the code is missing.
+        guard let node else { throw missing("region.code", file: file, line: emptyLine) }
         let fields = try node.fields(["code", "name", "utc_offset", "districts"])
         let codeNode = try required("code", in: fields, path: "region", file: file)
         // CONTRACT §2: the GSO code of the province, two digits (01 Hà Nội … 67 Đắk Nông … 96 Cà
@@ -135,7 +131,8 @@ extension ConfigLoader {
                     guard !pattern.isEmpty, !pattern.contains("/") else {
                         throw item.typeError("a file name pattern such as \"enterprise*.csv\"")
                     }
-                    if let problem = patternProblem(pattern) {
+                    // As the matcher reads it: NFC, lower-cased (`[Z-a]` is `[z-a]` there).
+                    if let problem = MemberClassifier.Glob.problem(in: MemberClassifier.folded(pattern)) {
                         throw item.error("'\(item.path)': the pattern '\(pattern)' \(problem)")
                     }
                     return pattern
@@ -244,45 +241,6 @@ extension ConfigLoader {
             statuses: statuses,
             fx: fx
         )
-    }
-
-    /// Why a `kinds` glob is surely a mistake, or nil. The matcher (`MemberClassifier`) reads an
-    /// unclosed `[` as an ordinary character and a reversed range as one that matches nothing:
-    /// either way no member would be taken as data, silently. `[[]` still matches a `[`.
-    static func patternProblem(_ pattern: String) -> String? {
-        // As the matcher compares: NFC, lower-cased (`[Z-a]` is `[z-a]` there).
-        let characters = MemberClassifier.folded(pattern)
-        var index = 0
-        while index < characters.count {
-            guard characters[index] == "[" else {
-                index += 1
-                continue
-            }
-            var inner = index + 1
-            if inner < characters.count && (characters[inner] == "!" || characters[inner] == "^") { inner += 1 }
-            var first = true
-            var closed = false
-            while inner < characters.count {
-                let character = characters[inner]
-                if character == "]" && !first {
-                    closed = true
-                    break
-                }
-                first = false
-                if inner + 2 < characters.count && characters[inner + 1] == "-" && characters[inner + 2] != "]" {
-                    let upper = characters[inner + 2]
-                    if character > upper {
-                        return "has the range '\(character)-\(upper)', which matches nothing (write it low to high)"
-                    }
-                    inner += 3
-                } else {
-                    inner += 1
-                }
-            }
-            guard closed else { return "has a '[' without its ']' (for a '[' itself, write '[[]')" }
-            index = inner + 1
-        }
-        return nil
     }
 
     /// A four-digit year key (`2023`) in 1990–2100.

@@ -18,16 +18,13 @@ public enum ConfigLoader {
     /// Reads and validates the file at `url`.
     public static func load(from url: URL) throws(ConfigError) -> PipelineConfig {
         let file = displayName(of: url)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw ConfigError(
                 kind: .missingFile, file: file, message: "config file not found (\(url.standardizedFileURL.path))")
         }
-        if isDirectory.boolValue {
-            throw ConfigError(kind: .missingFile, file: file, message: "config path is a folder, not a file")
-        }
-        // A FIFO would block the read until some writer came (a cron job waiting for ever), and
-        // Foundation refuses one with a "permission" error that sends the operator the wrong way.
+        // A folder; a FIFO, which would block the read until some writer came (a cron job waiting
+        // for ever), and which Foundation refuses with a "permission" error that sends the
+        // operator the wrong way; a device.
         if let kind = nonRegularKind(atPath: url.path) {
             throw ConfigError(kind: .missingFile, file: file, message: "config path is \(kind), not a regular file")
         }

@@ -87,16 +87,14 @@ struct ConfigNode {
             }
         }
         var values: [String: ConfigNode] = [:]
+        for (key, value) in try entries() where !value.isNull { values[key] = value }
+        // Each key given with no value, at its own line (an empty value's mark is where the next
+        // token starts, often the next line).
         var empty: [String: Int] = [:]
         for (keyNode, _) in mapping {
-            if case .scalar(let scalar) = keyNode, let line = keyNode.mark?.line { empty[scalar.string] = line }
-        }
-        for (key, value) in try entries() {
-            if value.isNull {
-                continue
+            if case .scalar(let key) = keyNode, values[key.string] == nil, let line = keyNode.mark?.line {
+                empty[key.string] = line
             }
-            values[key] = value
-            empty[key] = nil
         }
         return Fields(values: values, empty: empty)
     }

@@ -441,21 +441,21 @@ struct HTMLReport {
         }
     }
 
-    /// `12345` → `12,345`; `-1234.5` → `-1,234.5`; text that is not a number stays as it is.
     /// The total above a bar, with two significant digits at least: whole billions from 10 on,
     /// else one, two or the published three decimals (a total of 0.109 billion VND read "0" above
     /// a visible bar).
     static func barTotal(_ total: ExactDecimal) -> String {
-        let steps: [(from: String, decimals: Int)] = [("10", 0), ("1", 1), ("0.1", 2)]
-        for step in steps {
-            let bound = ExactDecimal(canonical: step.from)!
-            if total >= bound || total <= ExactDecimal(canonical: "-" + step.from)! {
-                return total.formatted(decimals: step.decimals)
-            }
+        // From 10, from 1, from 0.1 (as mantissa and scale), either sign.
+        for (mantissa, scale, decimals) in [(Int128(10), 0, 0), (1, 0, 1), (1, 1, 2)]
+        where total >= ExactDecimal(mantissa: mantissa, scale: scale)
+            || total <= ExactDecimal(mantissa: -mantissa, scale: scale)
+        {
+            return total.formatted(decimals: decimals)
         }
         return total.formatted(decimals: SnapshotSchema.moneyDecimals)
     }
 
+    /// `12345` → `12,345`; `-1234.5` → `-1,234.5`; text that is not a number stays as it is.
     static func grouped(_ number: String) -> String {
         var sign = ""
         var rest = Substring(number)

@@ -67,7 +67,19 @@ public struct MemberClassifier: Sendable {
         }
 
         static func compile(_ pattern: [Character]) -> [Token] {
+            parse(pattern).tokens
+        }
+
+        /// Why `pattern` (folded) is surely a mistake, or nil: a `[` no `]` closes, which `compile`
+        /// reads as an ordinary character, or a reversed range, which matches nothing (as in
+        /// fnmatch). Either way a kind would take no member, silently. `[[]` matches a `[`.
+        static func problem(in pattern: [Character]) -> String? {
+            parse(pattern).problem
+        }
+
+        private static func parse(_ pattern: [Character]) -> (tokens: [Token], problem: String?) {
             var tokens: [Token] = []
+            var problem: String?
             var index = 0
             while index < pattern.count {
                 switch pattern[index] {
@@ -78,24 +90,31 @@ public struct MemberClassifier: Sendable {
                     tokens.append(.any)
                     index += 1
                 case "[":
-                    if let (set, next) = bracket(pattern, from: index) {
+                    if let (set, next, reversed) = bracket(pattern, from: index) {
                         tokens.append(set)
                         index = next
+                        if let (lower, upper) = reversed, problem == nil {
+                            problem = "has the range '\(lower)-\(upper)', which matches nothing (write it low to high)"
+                        }
                     } else {
                         tokens.append(.character("["))
                         index += 1
+                        if problem == nil { problem = "has a '[' without its ']' (for a '[' itself, write '[[]')" }
                     }
                 default:
                     tokens.append(.character(pattern[index]))
                     index += 1
                 }
             }
-            return tokens
+            return (tokens, problem)
         }
 
-        /// The set opened by the `[` at `start`, and the index after its `]`; nil when no `]`
-        /// closes it. A `]` first in the set (after any `!` or `^`) is one of its characters.
-        private static func bracket(_ pattern: [Character], from start: Int) -> (Token, Int)? {
+        /// The set opened by the `[` at `start`, the index after its `]`, and its first reversed
+        /// range if any; nil when no `]` closes it. A `]` first in the set (after any `!` or `^`)
+        /// is one of its characters.
+        private static func bracket(
+            _ pattern: [Character], from start: Int
+        ) -> (Token, Int, reversed: (Character, Character)?)? {
             var index = start + 1
             var negated = false
             if index < pattern.count && (pattern[index] == "!" || pattern[index] == "^") {
@@ -103,15 +122,20 @@ public struct MemberClassifier: Sendable {
                 index += 1
             }
             var ranges: [ClosedRange<Character>] = []
+            var reversed: (Character, Character)?
             var first = true
             while index < pattern.count {
                 let character = pattern[index]
-                if character == "]" && !first { return (.set(ranges, negated: negated), index + 1) }
+                if character == "]" && !first { return (.set(ranges, negated: negated), index + 1, reversed) }
                 first = false
                 if index + 2 < pattern.count && pattern[index + 1] == "-" && pattern[index + 2] != "]" {
                     let upper = pattern[index + 2]
                     // A reversed range (`[z-a]`) matches nothing, as in fnmatch.
-                    if character <= upper { ranges.append(character...upper) }
+                    if character <= upper {
+                        ranges.append(character...upper)
+                    } else if reversed == nil {
+                        reversed = (character, upper)
+                    }
                     index += 3
                 } else {
                     ranges.append(character...character)
