@@ -140,9 +140,12 @@ import Testing
         #expect(
             FileManager.default.createFile(atPath: lock.path, contents: nil, attributes: [.posixPermissions: 0o644]))
         // A copy of the binary `nobody` can reach: the build folder may sit below a folder only its
-        // owner may enter (CI clones into a `mktemp -d` folder, mode 0700).
+        // owner may enter (CI clones into a `mktemp -d` folder, mode 0700). `cp` writes it in a
+        // process of its own: a copy written here would leave its descriptor, open for writing, in
+        // any child another test forks meanwhile, and exec would fail with "Text file busy".
         let binary = fixture.root.appendingPathComponent("grdp")
-        try FileManager.default.copyItem(at: Execution.binary, to: binary)
+        let copy = try Execution.run([Execution.binary.path, binary.path], in: fixture.root, executable: "/bin/cp")
+        try #require(copy.status == 0, "\(copy.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary.path)
         let run = try Execution.run(
             ["--reuid=65534", "--regid=65534", "--clear-groups", binary.path, "run"], in: fixture.root,
