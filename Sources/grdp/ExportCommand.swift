@@ -17,7 +17,10 @@ struct ExportCommand: ParsableCommand {
             points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
             is; /dev/stdout and /dev/fd/1 are stdout itself.
 
-            Example: grdp export --table target-vs-actual --format csv --output - > targets.csv
+            Examples:
+              grdp export --format csv > targets.csv          # the latest target-vs-actual
+              grdp export --table by-district --year 2024 --format md
+              grdp export --snapshot v0003 --format html --output report.html
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -20,7 +20,7 @@ struct GRDP: ParsableCommand {
             Typical use:
               grdp run                         every night, from cron
               grdp run --year 2023             recompute one year after a revised return
-              grdp export --format csv         the target-vs-actual table of the latest snapshot
+              grdp export --format csv         the latest target-vs-actual table
               grdp validate                    check new returns without writing anything
 
             Exit codes: 0 done or up to date; 64 bad command line or config; 65 a rejected archive \
