@@ -40,7 +40,19 @@ import Testing
             + "\(sellers[generator.draw(sellers.count)]),67,\(districts[generator.draw(districts.count)])\n"
     }
 
-    @Test(arguments: [(1, true), (2, true), (4, false), (5, false)] as [(UInt64, Bool)])
+    /// Four fixed seeds; `GRDP_NIGHTLY_SEEDS=FIRST-LAST` runs those seeds instead, each with and
+    /// without the kept ledger: a soak to run by hand (`swift test --filter NightlyRandomTests`),
+    /// not in CI.
+    static let seeds: [(UInt64, Bool)] = {
+        let range = ProcessInfo.processInfo.environment["GRDP_NIGHTLY_SEEDS"]?.split(separator: "-")
+            .compactMap { UInt64($0) }
+        guard let range, range.count == 2, range[0] <= range[1] else {
+            return [(1, true), (2, true), (4, false), (5, false)]
+        }
+        return (range[0]...range[1]).flatMap { [($0, true), ($0, false)] }
+    }()
+
+    @Test(arguments: seeds)
     func randomNightsGiveTheSnapshotOfReadingEverything(seed: UInt64, keepLedger: Bool) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
