@@ -198,7 +198,13 @@ import Testing
         var held: OutputLock? = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
         for second in [false, true] {
             let waiting = try CleanlySpawned("exec \"$0\" run --wait-lock 60", in: fixture.root)
-            usleep(1_500_000)
+            // Its log says when the wait begins: the stop handlers are in place well before.
+            let deadline = Date().addingTimeInterval(60)
+            while !waiting.stderrSoFar.contains("Waiting for another run to release the lock")
+                && waiting.isRunning && Date() < deadline
+            {
+                usleep(20_000)
+            }
             #expect(waiting.isRunning)
             let sent = Date()
             waiting.send(SIGTERM)

@@ -37,6 +37,7 @@ import Testing
         let hasty = try fixture.start("run", "--wait-lock", "1")
         let late = try hasty.wait()
         #expect(late.execution.status == 75, "\(late.execution.stderr)")
+        #expect(late.execution.stderr.contains("Waiting for another run to release the lock"))
         // A full second, not "until the wall clock's next whole second".
         #expect(late.seconds >= 1, "gave up after \(late.seconds) s")
         let lockedReport = try #require(try fixture.reportsWritten().last)
@@ -49,6 +50,7 @@ import Testing
         withExtendedLifetime(holder) {}
         let done = try patient.wait()
         #expect(done.execution.status == 0, "\(done.execution.stderr)")
+        #expect(done.execution.stderr.contains("Waiting for another run to release the lock"))
         #expect(done.seconds >= 1.5)
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
         let outcomes = try fixture.reportsWritten().compactMap { $0["outcome"] as? String }.sorted()

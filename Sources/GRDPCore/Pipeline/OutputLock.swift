@@ -18,8 +18,9 @@ public final class OutputLock {
         }
     }
 
-    /// Takes the lock, waiting up to `waitSeconds` (0: fail at once).
-    public init(url: URL, waitSeconds: Int) throws {
+    /// Takes the lock, waiting up to `waitSeconds` (0: fail at once); `waiting` is called once,
+    /// when the lock is held by another run and the wait begins.
+    public init(url: URL, waitSeconds: Int, waiting: () -> Void = {}) throws {
         self.url = url
         var fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, FileSystem.fileMode)
         // A lock file another user created without group write (an older grdp made it 0644): `flock`
@@ -31,6 +32,7 @@ public final class OutputLock {
         // Monotonic and to the nanosecond: whole wall-clock seconds made `--wait-lock 1` give up
         // anywhere between 0 and 1 s, and a clock step could stretch or cut the wait.
         let deadline = OutputLock.monotonicNanoseconds() + Int64(max(0, waitSeconds)) * 1_000_000_000
+        var told = false
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
             guard error == EWOULDBLOCK || error == EINTR else {
@@ -45,6 +47,10 @@ public final class OutputLock {
             if let signal = RunStop.signal {
                 close(fd)
                 throw RunStop.Stopped(signal: signal)
+            }
+            if !told {
+                told = true
+                waiting()
             }
             usleep(100_000)
         }

@@ -110,7 +110,12 @@ public struct PipelineRunner {
             return finish(report, reportFolder: nil)
         }
         do {
-            lock = try OutputLock(url: config.lockFile, waitSeconds: options.waitLockSeconds)
+            // A nightly run behind a long one may wait half an hour: its log says why it is quiet.
+            lock = try OutputLock(url: config.lockFile, waitSeconds: options.waitLockSeconds) {
+                logger.info(
+                    "Waiting for another run to release the lock",
+                    metadata: ["lock": "\(config.lockFile.path)", "up_to_seconds": "\(options.waitLockSeconds)"])
+            }
             try runStages(options, build: build, report: &report)
         } catch let busy as OutputLock.Busy {
             report.outcome = .locked
