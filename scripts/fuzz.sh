@@ -25,13 +25,24 @@ options=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(csv numbers member)
 
 S="$ROOT/Sources/GRDPCore"
-sources=("$S"/Normalize/*.swift "$S"/Model/*.swift "$S/Config/PipelineConfig.swift" "$ROOT/Fuzz/FuzzSupport.swift")
+# Normalize's transaction batch (`TransactionBatch`) and what it is built on: its texts, plain
+# arrays, the cache's mapped file and the ledger state's coding.
+sources=("$S"/Normalize/*.swift "$S"/Model/*.swift "$S/Config/PipelineConfig.swift"
+    "$S/Export/OutputWriteError.swift" "$S/Export/FileSystem.swift" "$S/Unpack/InputFile.swift"
+    "$S/Unpack/FileLocation.swift" "$ROOT/Fuzz/FuzzSupport.swift")
+for name in TransactionBatch LedgerTexts PlainArray SlotIndex MappedFile LedgerStateCoding; do
+    sources+=("$S/Pipeline/$name.swift")
+done
 
 for target in "${targets[@]}"; do
     [[ -f "$ROOT/Fuzz/$target.swift" ]] || { echo "no such target: $target" >&2; exit 64; }
     binary="$OUT/fuzz-$target"
     echo "== compiling $target" >&2
+    # The library's own language settings (Package.swift): some of its files say
+    # `internal import`, which is ambiguous beside a plain `import` without them.
     swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name GRDPFuzz \
+        -enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature MemberImportVisibility \
+        -enable-upcoming-feature ExistentialAny -I "$ROOT/Sources/CMemory" -I "$ROOT/Sources/CFileCopy" \
         "${sources[@]}" "$ROOT/Fuzz/$target.swift" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
     corpus="$OUT/corpus-$target"
     mkdir -p "$corpus"
