@@ -2,6 +2,8 @@
 # libFuzzer for the CSV reader, the number and date parsers and the member normalizer (Linux).
 #
 # Usage: scripts/fuzz.sh [TARGET…] [-- LIBFUZZER_OPTIONS…]
+#        scripts/fuzz.sh --check      type-check every target, fuzz nothing (~15 s; `swift test`
+#                                     runs it, so that the file list below cannot go stale unseen)
 #   TARGET    csv | numbers | member (default: all three, one after another)
 #   options   passed to each fuzzer; default -max_total_time=${FUZZ_SECONDS:-180}
 # Example: FUZZ_SECONDS=600 scripts/fuzz.sh csv
@@ -17,6 +19,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/.build/fuzz"
 mkdir -p "$OUT"
 
+check=false
+if [[ ${1:-} == --check ]]; then check=true; shift; fi
 targets=()
 while [[ $# -gt 0 && $1 != -- ]]; do targets+=("$1"); shift; done
 [[ ${1:-} == -- ]] && shift
@@ -34,15 +38,22 @@ for name in TransactionBatch LedgerTexts PlainArray SlotIndex MappedFile LedgerS
     sources+=("$S/Pipeline/$name.swift")
 done
 
+# The library's own language settings (Package.swift): some of its files say `internal import`,
+# which is ambiguous beside a plain `import` without them.
+flags=(-parse-as-library -module-name GRDPFuzz
+    -enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature MemberImportVisibility
+    -enable-upcoming-feature ExistentialAny -I "$ROOT/Sources/CMemory" -I "$ROOT/Sources/CFileCopy")
+
 for target in "${targets[@]}"; do
     [[ -f "$ROOT/Fuzz/$target.swift" ]] || { echo "no such target: $target" >&2; exit 64; }
+    if $check; then
+        echo "== type-checking $target" >&2
+        swiftc -typecheck "${flags[@]}" "${sources[@]}" "$ROOT/Fuzz/$target.swift"
+        continue
+    fi
     binary="$OUT/fuzz-$target"
     echo "== compiling $target" >&2
-    # The library's own language settings (Package.swift): some of its files say
-    # `internal import`, which is ambiguous beside a plain `import` without them.
-    swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name GRDPFuzz \
-        -enable-upcoming-feature InternalImportsByDefault -enable-upcoming-feature MemberImportVisibility \
-        -enable-upcoming-feature ExistentialAny -I "$ROOT/Sources/CMemory" -I "$ROOT/Sources/CFileCopy" \
+    swiftc "${flags[@]}" -sanitize=fuzzer,address -O -g \
         "${sources[@]}" "$ROOT/Fuzz/$target.swift" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
     corpus="$OUT/corpus-$target"
     mkdir -p "$corpus"
