@@ -82,11 +82,7 @@ struct ExportCommand: ParsableCommand {
 /// `v0003`, `0003` or `3` → 3; nil → the latest. A version that does not exist exits 66.
 enum SnapshotSelection {
     static func parse(_ text: String) throws -> Int {
-        let digits = text.hasPrefix("v") || text.hasPrefix("V") ? String(text.dropFirst()) : text
-        // Digits only: `Int` alone takes `v+1` and `v-0` as versions.
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let version = Int(digits),
-            version > 0
-        else {
+        guard let version = SnapshotMeta.version(label: text) else {
             throw ValidationError("'\(text)' is not a snapshot version (expected vNNNN, e.g. v0003)")
         }
         return version

@@ -86,6 +86,10 @@ struct GRDP: ParsableCommand {
     }
 
     static var commandNames: [String] { configuration.subcommands.compactMap { $0.configuration.commandName } }
+    /// The commands `--help` lists (not the hidden `bench-unpack`).
+    static var shownCommandNames: [String] {
+        configuration.subcommands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
+    }
 
     static func subcommand(named name: String?) -> (any ParsableCommand.Type)? {
         configuration.subcommands.first { $0.configuration.commandName == name }
@@ -100,7 +104,7 @@ struct GRDP: ParsableCommand {
         let topics = arguments[(index + 1)...].filter { !$0.hasPrefix("-") }
         for topic in topics where !commandNames.contains(topic) {
             throw ValidationError(
-                "Unknown command '\(topic)' for help: give one of \(commandNames.filter { $0 != "bench-unpack" }.joined(separator: ", "))."
+                "Unknown command '\(topic)' for help: give one of \(shownCommandNames.joined(separator: ", "))."
             )
         }
         if topics.count > 1 {

@@ -154,10 +154,12 @@ struct Execution {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             folder = folder.deletingLastPathComponent()
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/grdp")
+        return packageRoot.appendingPathComponent(".build/debug/grdp")
     }
+
+    /// The package's folder (this file is Tests/grdpTests/Fixture.swift).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
 
     static func run(
         _ arguments: [String], in folder: URL, environment: [String: String] = [:],

@@ -4,9 +4,6 @@ import Testing
 /// The scripts beside the package that SwiftPM does not build: their sources must keep compiling
 /// as the library changes, or the tool is found broken only when someone needs it.
 @Suite struct ToolScriptsTests {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
     private static var swiftcFound: Bool {
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
             FileManager.default.isExecutableFile(atPath: "\($0)/swiftc")
@@ -18,7 +15,8 @@ import Testing
     @Test(.enabled(if: swiftcFound, "needs swiftc on PATH"))
     func theFuzzTargetsTypeCheckAgainstTheLibrary() throws {
         let run = try Execution.run(
-            [Self.root.appendingPathComponent("scripts/fuzz.sh").path, "--check"], in: Self.root,
+            [Execution.packageRoot.appendingPathComponent("scripts/fuzz.sh").path, "--check"],
+            in: Execution.packageRoot,
             executable: "/bin/bash")
         #expect(run.status == 0, "\(run.stderr)")
     }

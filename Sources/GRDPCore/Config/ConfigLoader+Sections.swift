@@ -38,7 +38,7 @@ extension ConfigLoader {
         // Mau). A name or a typo here would exclude every GRDP row that names its province.
         let expected = "a GSO province code of two digits such as \"67\""
         let code = try codeNode.text(expected: expected).trimmingCharacters(in: .whitespaces)
-        guard code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        guard code.utf8.count == 2, code.isASCIIDigits else {
             throw codeNode.typeError(expected)
         }
 
@@ -246,7 +246,7 @@ extension ConfigLoader {
     /// A four-digit year key (`2023`) in 1990–2100.
     static func year(_ text: String, at node: ConfigNode) throws(ConfigError) -> Int {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard trimmed.utf8.count == 4, trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let year = Int(trimmed),
+        guard trimmed.utf8.count == 4, trimmed.isASCIIDigits, let year = Int(trimmed),
             (1990...2100).contains(year)
         else {
             throw node.error("'\(node.path)': '\(text)' is not a year (four digits, 1990–2100)")
@@ -325,7 +325,7 @@ extension ConfigLoader {
             prefixes = []
             for item in try prefixesNode.items(expected: "a list of VSIC code prefixes") {
                 let prefix = try item.text(expected: "a VSIC prefix of 1–5 digits").trimmingCharacters(in: .whitespaces)
-                guard (1...5).contains(prefix.utf8.count), prefix.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                guard (1...5).contains(prefix.utf8.count), prefix.isASCIIDigits else {
                     throw item.typeError("a VSIC prefix of 1–5 digits")
                 }
                 if !prefixes.contains(prefix) { prefixes.append(prefix) }

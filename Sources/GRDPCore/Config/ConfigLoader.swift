@@ -52,15 +52,13 @@ public enum ConfigLoader {
     /// (named pipe)", "a character device", …; nil for a regular file or when `stat` fails (the
     /// read that follows then says why).
     static func nonRegularKind(atPath path: String) -> String? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return nil
-        case S_IFIFO: return "a FIFO (named pipe)"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFSOCK: return "a socket"
-        case S_IFDIR: return "a folder"
+        switch FileSystem.nodeKind(followingLinks: path) {
+        case nil, S_IFREG?: return nil
+        case S_IFIFO?: return "a FIFO (named pipe)"
+        case S_IFCHR?: return "a character device"
+        case S_IFBLK?: return "a block device"
+        case S_IFSOCK?: return "a socket"
+        case S_IFDIR?: return "a folder"
         default: return "a special file"
         }
     }

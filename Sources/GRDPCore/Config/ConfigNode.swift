@@ -119,7 +119,7 @@ struct ConfigNode {
     func int(expected: String = "a whole number") throws(ConfigError) -> Int {
         let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
         let digits = raw.hasPrefix("-") ? raw.dropFirst() : Substring(raw)
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(raw) else {
+        guard digits.isASCIIDigits, let value = Int(raw) else {
             throw typeError(expected)
         }
         return value

@@ -31,8 +31,8 @@ public enum AtomicFile {
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
         try FileSystem.writeNewFile(at: temporaryPath, sync: durable, contents: contents)
-        if replacing { FileSystem.keepPermissions(of: path, on: temporaryPath) }
         if replacing {
+            FileSystem.keepPermissions(of: path, on: temporaryPath)
             try FileSystem.renameReplacing(temporaryPath, to: path)
         } else {
             try FileSystem.moveNoReplace(temporaryPath, to: path)

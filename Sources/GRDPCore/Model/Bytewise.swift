@@ -42,3 +42,9 @@ func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>)
 func sameBytes(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     a.count == b.count && a.withUnsafeBufferPointer { sameBytes($0, b) }
 }
+
+extension StringProtocol {
+    /// Whether the text is one or more ASCII digits `0`–`9` and nothing else: `Int(_:)` alone also
+    /// takes a sign (`+1`, `-0`), and `Character.isNumber` takes other scripts' digits.
+    var isASCIIDigits: Bool { !isEmpty && utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
+}

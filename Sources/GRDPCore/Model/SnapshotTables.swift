@@ -247,6 +247,14 @@ public struct SnapshotMeta: Sendable, Equatable {
     public static func label(_ version: Int) -> String {
         "v" + String(repeating: "0", count: max(0, 4 - String(version).count)) + String(version)
     }
+
+    /// The version a label names as a user types it — `v0003`, `V3`, `0003` or `3` → 3; nil for
+    /// anything else (`v+1`, `v-0`, `v0`, `v 1`).
+    public static func version(label: String) -> Int? {
+        let digits = label.hasPrefix("v") || label.hasPrefix("V") ? label.dropFirst() : Substring(label)
+        guard digits.isASCIIDigits, let version = Int(digits), version > 0 else { return nil }
+        return version
+    }
 }
 
 /// One configured target point (extra table `target_point`).

@@ -143,8 +143,7 @@ public struct SnapshotStore: Sendable {
     public static func version(fromFileName name: String) -> Int? {
         guard name.hasPrefix("grdp-v"), name.hasSuffix(".sqlite") else { return nil }
         let digits = name.dropFirst("grdp-v".count).dropLast(".sqlite".count)
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            let version = Int(digits), version > 0, fileName(for: version) == name
+        guard digits.isASCIIDigits, let version = Int(digits), version > 0, fileName(for: version) == name
         else { return nil }
         return version
     }
