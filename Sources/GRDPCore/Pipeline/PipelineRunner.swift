@@ -206,7 +206,12 @@ public struct PipelineRunner {
         let scannedArchives = zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
             digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
         }
-        let opened = options.force ? nil : stateFile.open(archives: scannedArchives, earlier: earlierArchives)
+        // With the partitioned revisions (`GRDP_LEDGER=partitioned`), no ledger is kept nor read:
+        // every transaction is taken again after the ingest, key partition by key partition.
+        let partitioned = PartitionedRevisions.isChosen
+        var revisions = PartitionedRevisions()
+        let opened =
+            options.force || partitioned ? nil : stateFile.open(archives: scannedArchives, earlier: earlierArchives)
         var reading = opened.map { opened in
             OnAnotherThread { [stateFile, years = options.years] in
                 let start = Timestamp.now()
@@ -216,7 +221,10 @@ public struct PipelineRunner {
             }
         }
         let fresh = {
-            RevisionLedger(expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
+            partitioned
+                ? RevisionLedger()
+                : RevisionLedger(
+                    expecting: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes), keepingYears: options.years)
         }
         var ledger = reading == nil ? fresh() : RevisionLedger()
         var resumed: LedgerStateFile.Resumed?
@@ -277,11 +285,12 @@ public struct PipelineRunner {
                 let ledgerStart = Timestamp.now()
                 let identity = ArchiveIdentity(archive)
                 acceptedArchives[scanned] = identity
+                if partitioned { revisions.add(archive, scanned: scanned) }
                 // Its transactions already in the resumed ledger, when it is one the state holds.
                 try Self.apply(
                     &archive, scanned: scanned, to: &ledger,
-                    markingYears: earlierArchives.map { !$0.contains(identity) } ?? false,
-                    transactionsKept: stateFile.holds(archive, in: resumed))
+                    markingYears: !partitioned && (earlierArchives.map { !$0.contains(identity) } ?? false),
+                    transactionsKept: partitioned || stateFile.holds(archive, in: resumed))
                 ledgerSeconds += Timestamp.now().seconds(since: ledgerStart)
             }
             try awaitLedger()
@@ -300,6 +309,7 @@ public struct PipelineRunner {
                 ])
             ledger = RevisionLedger()
             acceptedArchives = [:]
+            revisions = PartitionedRevisions()
             ledgerSeconds = 0
             let loadStart = Timestamp.now()
             resumed =
@@ -322,6 +332,31 @@ public struct PipelineRunner {
             return
         }
         try RunStop.check()
+        // The transactions' revisions, when partitioned: which rows are current, then their groups.
+        var partitionedGroups: TransactionGroupTable?
+        var partitionedSize: LedgerSize?
+        if partitioned {
+            let start = Timestamp.now()
+            let current = try revisions.currentRows(
+                spillFolder: config.cacheFolder, partitions: PartitionedRevisions.chosenPartitions)
+            if let failure = current.spillFailure {
+                logger.warning(
+                    "Revision keys taken in memory: their partition files could not be written",
+                    metadata: ["error": "\(failure)"])
+            }
+            ledger.takeTransactionMembers(revisions.transactionMembers(current))
+            let groups = try revisions.takeGroups(current, keepingYears: options.years)
+            partitionedGroups = groups
+            partitionedSize = LedgerSize(
+                transactionKeys: current.keys, transactionGroups: groups.groups.count, texts: groups.texts.count)
+            ledgerSeconds += Timestamp.now().seconds(since: start)
+            logger.debug(
+                "Revisions taken by key partition",
+                metadata: [
+                    "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
+                    "spilled": "\(current.spilled)",
+                ])
+        }
 
         // The latest snapshot, and what `last-run.json` says of it when it describes that very
         // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
@@ -329,9 +364,14 @@ public struct PipelineRunner {
         // recomputed one hashes only the rows from there on).
         let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
         let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
-        let touched = touchedYears(
-            ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest, latestRun: latestRun,
-            build: build)
+        // Partitioned revisions do not mark the years the new returns touch: every year is computed,
+        // and the sales rows' digests still copy the unchanged years from the latest file.
+        let touched =
+            partitioned
+            ? nil
+            : touchedYears(
+                ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest,
+                latestRun: latestRun, build: build)
         // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
         // file to file). Unreadable, a nightly run computes every year instead.
         let previous =
@@ -376,11 +416,14 @@ public struct PipelineRunner {
         // After them, so a run that failed opening the latest snapshot or starting its copy keeps
         // no ledger (the next run only loses time); killed meanwhile, the copy is a temporary the
         // next run removes.
-        let ledgerSize = ledger.size
+        let ledgerSize = partitionedSize ?? ledger.size
         // For the next run, when large enough for reading it back to pay.
         let saveStart = Timestamp.now()
         do {
-            if let kept = try stateFile.keep(ledger, archives: acceptedArchives, resumed: resumed) {
+            if partitioned {
+                // One kept by an earlier run holds what that run read, not these archives.
+                stateFile.remove()
+            } else if let kept = try stateFile.keep(ledger, archives: acceptedArchives, resumed: resumed) {
                 logger.debug(
                     "Revision ledger kept for the next run",
                     metadata: [
@@ -423,7 +466,7 @@ public struct PipelineRunner {
         }
         var computed = try {
             var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-            let groups = ledger.takeTransactionGroups(keepingYears: onlyTouched)
+            let groups = partitionedGroups.take() ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
             input.groupTable = groups
             ledger = RevisionLedger()
             MemoryRelease.returnFreedMemory()

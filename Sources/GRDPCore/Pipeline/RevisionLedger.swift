@@ -51,6 +51,15 @@ struct RevisionLedger {
         for member in members where member.superseded > 0 { superseded[member.ref, default: 0] += member.superseded }
     }
 
+    /// Takes the members with transactions and their superseded rows as `PartitionedRevisions`
+    /// found them, for a ledger that was given no transactions (each archive applied with
+    /// `transactionsKept`).
+    mutating func takeTransactionMembers(_ members: [TransactionMember]) {
+        precondition(transactionMembers.isEmpty && transactions.count == 0, "the ledger holds transactions")
+        transactionMembers = members
+        for member in members where member.superseded > 0 { superseded[member.ref, default: 0] += member.superseded }
+    }
+
     /// How large the transaction ledger is now.
     var size: LedgerSize {
         LedgerSize(

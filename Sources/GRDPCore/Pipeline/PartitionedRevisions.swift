@@ -1,0 +1,436 @@
+internal import Foundation
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
+/// The revision order of transactions (CONTRACT §4.4) without a resident table of every key:
+/// the other way to get what `TransactionLedger` gives a full run, for inputs whose keys would
+/// not fit in memory (docs/BENCHMARK.md, "The partitioned ledger", step 2).
+///
+/// The members' batches are kept as the ingest hands them (read in place from their cache entries
+/// when they come from there), and the revisions are taken after the ingest, in two passes:
+/// - **keys** (`currentRows`): every row's key (id digits, the id's stem numbered across members)
+///   and its position in revision order (members in archive order, then member path bytewise;
+///   rows in line order) are scattered by a hash of the key into partitions spilled to unlinked
+///   files, then each partition alone keeps the largest position of each key: that row is current.
+///   Memory: one partition's keys and their table (at 9 M rows and 32 partitions, ~36 MiB), and a
+///   bit per row.
+/// - **groups** (`groups`): one pass over the rows, taking the current ones (of the kept years)
+///   into their `TransactionGroupTable.Group`s, texts interned across members.
+///
+/// The result equals the ledger's: the same rows are current (a key's row with the largest
+/// position is the one the ledger keeps, whatever order archives arrive in), the same superseded
+/// count per member, and groups with the same keys, counts and exact net sums (the ledger's sums
+/// may keep a larger scale, taken from a row it subtracted; Compute reduces them). The tests run
+/// whole pipelines both ways and compare content hashes.
+struct PartitionedRevisions {
+    struct Member {
+        var ref: RevisionLedger.MemberRef
+        var archivePath: String
+        var memberPath: String
+        var batch: TransactionBatch
+    }
+
+    /// Members with transactions, as added; in revision order once `currentRows` has run.
+    private(set) var members: [Member] = []
+    private var ordered = false
+
+    /// How a run chooses its ledger: `GRDP_LEDGER=partitioned` or `memory` (the default, until the
+    /// kept state and Compute by year are built on this: see docs/BENCHMARK.md).
+    static var isChosen: Bool { ProcessInfo.processInfo.environment["GRDP_LEDGER"] == "partitioned" }
+
+    /// `GRDP_LEDGER_PARTITIONS=N`: the keys in N partitions whatever their number (tests, the
+    /// benchmark); nil: one per `rowsPerPartition` rows.
+    static var chosenPartitions: Int? {
+        ProcessInfo.processInfo.environment["GRDP_LEDGER_PARTITIONS"].flatMap(Int.init).flatMap { $0 >= 1 ? $0 : nil }
+    }
+
+    /// Keeps the transaction batches of an accepted archive's members (`scanned`: its index among
+    /// the scanned archives, `MemberRef.archive`); call before its rows are let go.
+    mutating func add(_ archive: ArchiveOutcome, scanned: Int) {
+        for (index, member) in archive.members.enumerated() where member.transactions.count > 0 {
+            members.append(
+                Member(
+                    ref: .init(archive: scanned, member: index), archivePath: archive.relativePath,
+                    memberPath: member.path, batch: member.transactions))
+        }
+        ordered = false
+    }
+
+    /// Every row's key pass result: which rows are current, by position in revision order.
+    struct CurrentRows {
+        /// Per member (in `members`' order): its first row's position.
+        fileprivate var starts: [Int]
+        /// One bit per row by position: set when current.
+        fileprivate var bits: [UInt64]
+        /// Distinct keys.
+        var keys: Int
+        /// Whether the keys went through spill files (false: one table in memory, for few rows or
+        /// when a spill file could not be written or read, as `spillFailure` says).
+        var spilled: Bool
+        var spillFailure: String?
+
+        func isCurrent(_ position: Int) -> Bool { bits[position >> 6] & (1 << UInt64(position & 63)) != 0 }
+
+        /// Current rows among `count` from `start`.
+        func currentCount(from start: Int, count: Int) -> Int {
+            var n = 0
+            var position = start
+            let end = start + count
+            while position < end {
+                if position & 63 == 0 && end - position >= 64 {
+                    n += bits[position >> 6].nonzeroBitCount
+                    position += 64
+                } else {
+                    if isCurrent(position) { n += 1 }
+                    position += 1
+                }
+            }
+            return n
+        }
+    }
+
+    /// Rows per partition aimed at (16 bytes each as spilled, a 4-byte table slot per 2 rows).
+    static let rowsPerPartition = 1 << 18
+
+    /// Puts the members in revision order and finds the current row of every key.
+    ///
+    /// - Parameter spillFolder: where the partitions' unlinked files go (the cache folder: the
+    ///   outputs' disk). When one cannot be written (a full disk), the keys are taken in one table
+    ///   in memory instead, as `spilled` says.
+    /// - Parameter partitions: only for tests; by default one per `rowsPerPartition` rows.
+    mutating func currentRows(spillFolder: URL, partitions: Int? = nil) throws(KeyLimit) -> CurrentRows {
+        members.sort { a, b in
+            if a.ref.archive != b.ref.archive { return a.ref.archive < b.ref.archive }
+            if a.memberPath != b.memberPath { return bytewiseLess(a.memberPath, b.memberPath) }
+            return a.ref.member < b.ref.member
+        }
+        ordered = true
+        var starts: [Int] = []
+        starts.reserveCapacity(members.count)
+        var total = 0
+        for member in members {
+            starts.append(total)
+            total += member.batch.count
+        }
+        guard total < Int(UInt32.max) else { throw KeyLimit(rows: total) }
+        let stems = globalStems()
+        let count = partitions ?? Self.partitionCount(rows: total)
+        var result = CurrentRows(
+            starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64), keys: 0, spilled: false)
+        var spillFailure: String?
+        if count > 1 {
+            do {
+                for file in try spillKeys(starts: starts, stems: stems, partitions: count, folder: spillFolder) {
+                    try file.withRecords { result.keys += Self.resolve($0, into: &result.bits) }
+                }
+                result.spilled = true
+            } catch {
+                // Taken again below in one table: the partitions resolved so far are set again.
+                result.bits = [UInt64](repeating: 0, count: result.bits.count)
+                result.keys = 0
+                spillFailure = "\(error)"
+            }
+        }
+        if !result.spilled {
+            var records: [KeyRecord] = []
+            records.reserveCapacity(total)
+            forEachKey(starts: starts, stems: stems) { records.append($0) }
+            result.keys = records.withUnsafeMutableBufferPointer {
+                Self.resolve(UnsafeBufferPointer($0), into: &result.bits)
+            }
+        }
+        result.spillFailure = spillFailure
+        return result
+    }
+
+    /// More rows than positions of 32 bits can number.
+    struct KeyLimit: Error, CustomStringConvertible {
+        var rows: Int
+        var description: String { "\(rows) transactions: more than the 4,294,967,294 a run can take" }
+    }
+
+    /// The superseded rows of each member, as `RevisionLedger.TransactionMember`s.
+    func transactionMembers(_ current: CurrentRows) -> [RevisionLedger.TransactionMember] {
+        precondition(ordered, "currentRows first")
+        return members.indices.map { index in
+            let rows = members[index].batch.count
+            return RevisionLedger.TransactionMember(
+                ref: members[index].ref, rows: rows,
+                superseded: rows - current.currentCount(from: current.starts[index], count: rows))
+        }
+    }
+
+    /// The current rows' groups, only `years`' when given; the members' batches are let go.
+    mutating func takeGroups(_ current: CurrentRows, keepingYears years: Set<Int>?) throws(ArithmeticOverflow)
+        -> TransactionGroupTable
+    {
+        precondition(ordered, "currentRows first")
+        var isKept = [Bool](repeating: years == nil, count: 1 << 16)
+        for year in years ?? [] {
+            if let year = Int16(exactly: year) { isKept[Int(UInt16(bitPattern: year))] = true }
+        }
+        var texts = LedgerTexts()
+        var groups: [TransactionGroupTable.Group] = []
+        var table = GroupTable()
+        for index in members.indices {
+            let member = members[index]
+            members[index].batch = TransactionBatch()
+            let start = current.starts[index]
+            let strings = member.batch.strings
+            var textMap = [UInt32](repeating: .max, count: strings.count)
+            func text(_ local: UInt32) -> UInt32 {
+                let mapped = textMap[Int(local)]
+                if mapped != .max { return mapped }
+                let number = texts.intern(strings[Int(local)])
+                textMap[Int(local)] = number
+                return number
+            }
+            do throws(ArithmeticOverflow) {
+                let wide = member.batch.wide
+                try member.batch.forEachChunk { rows, first throws(ArithmeticOverflow) in
+                    for offset in rows.indices {
+                        let row = rows[offset]
+                        guard isKept[Int(UInt16(bitPattern: row.year))], current.isCurrent(start + first + offset)
+                        else { continue }
+                        let key = TransactionGroupTable.Group(
+                            channel: text(row.channel), seller: text(row.seller), district: text(row.district),
+                            year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
+                        let net =
+                            row.scale >= 0
+                            ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
+                            : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
+                        let group = table.find(key, in: &groups)
+                        groups[group].transactions += 1
+                        groups[group].netVND = try groups[group].netVND + net
+                    }
+                }
+            } catch {
+                // Where to look first, as the ledger names it.
+                throw ArithmeticOverflow(
+                    operation:
+                        "\(error.operation), adding the transactions of \(member.archivePath), member \(member.memberPath)"
+                )
+            }
+        }
+        members = []
+        table = GroupTable()
+        return TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
+    }
+
+    // MARK: - Keys
+
+    /// A key as spilled: the id's digits, its stem numbered across members, and the row's position.
+    fileprivate struct KeyRecord {
+        var number: UInt64
+        var stem: UInt32
+        var position: UInt32
+    }
+
+    /// A stem by its channel's text (members number texts each their own way).
+    private struct GlobalStem: Hashable {
+        var channel: String
+        var prefix: [UInt8]
+        var width: UInt8
+    }
+
+    /// Per member, its stems' numbers across all members.
+    private func globalStems() -> [[UInt32]] {
+        var numbers: [GlobalStem: UInt32] = [:]
+        return members.map { member in
+            let strings = member.batch.strings
+            return member.batch.stems.map { stem in
+                let global = GlobalStem(channel: strings[Int(stem.channel)], prefix: stem.prefix, width: stem.width)
+                if let found = numbers[global] { return found }
+                let number = UInt32(numbers.count)
+                numbers[global] = number
+                return number
+            }
+        }
+    }
+
+    private func forEachKey(starts: [Int], stems: [[UInt32]], _ body: (KeyRecord) -> Void) {
+        for index in members.indices {
+            let map = stems[index]
+            let start = starts[index]
+            members[index].batch.forEachChunk { rows, first in
+                for offset in rows.indices {
+                    let row = rows[offset]
+                    body(
+                        KeyRecord(
+                            number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
+                }
+            }
+        }
+    }
+
+    static func partitionCount(rows: Int) -> Int {
+        var count = 1
+        while count * rowsPerPartition < rows && count < 1024 { count <<= 1 }
+        return count
+    }
+
+    @inline(__always)
+    fileprivate static func hash(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        var h = (a ^ (b &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        h &*= 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 29)
+    }
+
+    /// Scatters every key into `partitions` unlinked files by the high bits of its hash.
+    private func spillKeys(starts: [Int], stems: [[UInt32]], partitions: Int, folder: URL) throws -> [SpillFile] {
+        var files: [SpillFile] = []
+        for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
+        var failure: (any Error)?
+        forEachKey(starts: starts, stems: stems) { record in
+            let target = Int((Self.hash(record.number, UInt64(record.stem)) >> 32) &* UInt64(partitions) >> 32)
+            do { try files[target].append(record) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        for file in files { try file.flush() }
+        return files
+    }
+
+    /// Sets the bit of each key's latest position among `records`; returns the distinct keys.
+    private static func resolve(_ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64]) -> Int {
+        var capacity = 16
+        while capacity < records.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var table = [Int32](repeating: -1, count: capacity)
+        var keys = 0
+        for index in records.indices {
+            let record = records[index]
+            var slot = Int(truncatingIfNeeded: hash(record.number, UInt64(record.stem))) & mask
+            while true {
+                let held = table[slot]
+                if held < 0 {
+                    table[slot] = Int32(index)
+                    keys += 1
+                    break
+                }
+                let other = records[Int(held)]
+                if other.number == record.number && other.stem == record.stem {
+                    if record.position > other.position { table[slot] = Int32(index) }
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        for held in table where held >= 0 {
+            let position = Int(records[Int(held)].position)
+            bits[position >> 6] |= 1 << UInt64(position & 63)
+        }
+        return keys
+    }
+
+    // MARK: - Groups
+
+    /// The groups' index by key, over the groups array it finds them in.
+    private struct GroupTable {
+        private var slots: [Int32] = [Int32](repeating: -1, count: 1 << 12)
+
+        /// The index of the group with `key`'s fields in `groups`, appended when new.
+        mutating func find(_ key: TransactionGroupTable.Group, in groups: inout [TransactionGroupTable.Group]) -> Int {
+            var mask = slots.count - 1
+            let hash = Self.hash(key)
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let held = slots[slot]
+                if held < 0 { break }
+                if Self.sameKey(groups[Int(held)], key) { return Int(held) }
+                slot = (slot + 1) & mask
+            }
+            groups.append(key)
+            slots[slot] = Int32(groups.count - 1)
+            if groups.count * 2 > slots.count {
+                slots = [Int32](repeating: -1, count: slots.count * 2)
+                mask = slots.count - 1
+                for (index, group) in groups.enumerated() {
+                    var slot = Int(truncatingIfNeeded: Self.hash(group)) & mask
+                    while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                    slots[slot] = Int32(index)
+                }
+            }
+            return groups.count - 1
+        }
+
+        @inline(__always)
+        private static func hash(_ group: TransactionGroupTable.Group) -> UInt64 {
+            PartitionedRevisions.hash(
+                UInt64(group.seller) << 32 | UInt64(group.district),
+                UInt64(group.channel) << 32 | UInt64(UInt16(bitPattern: group.year)) << 16 | UInt64(group.month) << 8
+                    | UInt64(group.status))
+        }
+
+        @inline(__always)
+        private static func sameKey(_ a: TransactionGroupTable.Group, _ b: TransactionGroupTable.Group) -> Bool {
+            a.seller == b.seller && a.district == b.district && a.channel == b.channel && a.year == b.year
+                && a.month == b.month && a.status == b.status
+        }
+    }
+}
+
+/// A file of key records for one partition, unlinked as soon as it is created (nothing is left
+/// behind, even by a run that is killed), written through a buffer and read back whole.
+private final class SpillFile {
+    private let descriptor: Int32
+    private var buffer: [PartitionedRevisions.KeyRecord] = []
+    private var written = 0
+    private static let bufferRecords = 4096
+
+    struct WriteFailed: Error, CustomStringConvertible {
+        var errno: Int32
+        var description: String { "a partition file of the revision keys: \(String(cString: strerror(errno)))" }
+    }
+
+    init(folder: URL, name: String) throws {
+        let path = folder.appendingPathComponent(".grdp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp")
+            .path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw WriteFailed(errno: errno) }
+        unlink(path)
+        self.descriptor = descriptor
+        buffer.reserveCapacity(Self.bufferRecords)
+    }
+
+    deinit { close(descriptor) }
+
+    func append(_ record: PartitionedRevisions.KeyRecord) throws {
+        buffer.append(record)
+        if buffer.count == Self.bufferRecords { try flush() }
+    }
+
+    func flush() throws {
+        try buffer.withUnsafeBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(written + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw WriteFailed(errno: n == 0 ? ENOSPC : errno) }
+                done += n
+            }
+        }
+        written += buffer.count * MemoryLayout<PartitionedRevisions.KeyRecord>.stride
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The records written, read back into memory freed when `body` returns.
+    func withRecords<R>(_ body: (UnsafeBufferPointer<PartitionedRevisions.KeyRecord>) -> R) throws -> R {
+        let count = written / MemoryLayout<PartitionedRevisions.KeyRecord>.stride
+        let records = UnsafeMutableBufferPointer<PartitionedRevisions.KeyRecord>.allocate(capacity: max(count, 1))
+        defer { records.deallocate() }
+        let raw = UnsafeMutableRawBufferPointer(records)
+        var done = 0
+        while done < written {
+            let n = pread(descriptor, raw.baseAddress! + done, written - done, off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw WriteFailed(errno: n == 0 ? EIO : errno) }
+            done += n
+        }
+        return body(UnsafeBufferPointer(rebasing: records[0..<count]))
+    }
+}

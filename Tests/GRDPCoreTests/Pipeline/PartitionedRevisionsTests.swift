@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// The partitioned revisions against the revision ledger: the same current rows, superseded
+/// counts per member and group sums, however many partitions the keys go into, whatever order the
+/// archives arrive in, with a year kept or all, and when the partition files cannot be written.
+@Suite struct PartitionedRevisionsTests {
+    private static func record(
+        _ id: String, year: Int = 2024, month: Int, amount: Int, status: TransactionStatus = .completed,
+        channel: String = "marketplace", seller: String
+    ) -> TransactionRecord {
+        TransactionRecord(
+            transactionID: id, year: year, month: month, amountVND: ExactDecimal(amount),
+            refundVND: ExactDecimal(mantissa: 5, scale: 1), status: status, channel: channel,
+            sellerTaxCode: seller, sellerDistrictCode: "660")
+    }
+
+    /// Archives in revision order, each its members by path: 1,000 orders over 40 sellers and two
+    /// years; an archive whose two members are stored out of path order ("b" then "a") and send
+    /// orders again, some into the other year, some on another channel (another key), some twice
+    /// within one member; then every seventh order once more, back.
+    private static let archives: [[(path: String, records: [TransactionRecord])]] = {
+        let first = (0..<1000).map {
+            record("ORD-\($0)", year: 2023 + $0 % 2, month: 1 + $0 % 12, amount: 1000 + $0, seller: "01\($0 % 40)")
+        }
+        let b = stride(from: 0, to: 1000, by: 3).map {
+            record(
+                "ORD-\($0)", year: 2024, month: 12 - $0 % 12, amount: 2000 + $0,
+                status: $0 % 2 == 1 ? .cancelled : .completed, seller: "02\($0 % 7)")
+        }
+        // "a" comes first in revision order although stored second: "b" replaces what it sends.
+        let a =
+            stride(from: 0, to: 1000, by: 5).map {
+                record(
+                    "ORD-\($0)", year: 2023, month: 2, amount: 3, channel: $0 % 10 == 0 ? "web" : "marketplace",
+                    seller: "0303")
+            } + [
+                record("ORD-1", month: 4, amount: 11, seller: "0404"),
+                record("ORD-1", month: 5, amount: 13, seller: "0404"),
+            ]
+        let third = stride(from: 0, to: 1000, by: 7).map { record("ORD-\($0)", month: 1, amount: 7, seller: "0101") }
+        return [[("t.csv", first)], [("b.csv", b), ("a.csv", a)], [("t.csv", third)]]
+    }()
+
+    private static func outcome(_ index: Int) -> ArchiveOutcome {
+        ArchiveOutcome(
+            relativePath: "r\(index).zip", sha256: "\(index)", bytes: 1, status: .accepted,
+            members: archives[index].map { member in
+                var result = GRDPCore.MemberResult(path: member.path, kind: .transaction)
+                for record in member.records { result.transactions.append(record) }
+                result.transactions.seal()
+                result.rowsAccepted = result.transactions.count
+                return result
+            }, skipped: [])
+    }
+
+    /// The ledger's answer, members applied in revision order: groups, and superseded per
+    /// (archive, member index).
+    private static func ledger(keepingYears years: Set<Int>? = nil) throws -> ([String: String], [String: Int]) {
+        var ledger = RevisionLedger(keepingYears: years)
+        for index in archives.indices {
+            var archive = outcome(index)
+            try PipelineRunner.apply(&archive, scanned: index, to: &ledger)
+        }
+        let superseded = ledger.superseded.reduce(into: [:]) { $0["\($1.key.archive)/\($1.key.member)"] = $1.value }
+        return (ledger.takeTransactionGroups().sumsByKey, superseded)
+    }
+
+    private static func partitioned(
+        order: [Int] = [0, 1, 2], partitions: Int?, keepingYears years: Set<Int>? = nil,
+        spillFolder: URL = FileManager.default.temporaryDirectory
+    ) throws -> (groups: [String: String], superseded: [String: Int], current: PartitionedRevisions.CurrentRows) {
+        var revisions = PartitionedRevisions()
+        for index in order { revisions.add(outcome(index), scanned: index) }
+        let current = try revisions.currentRows(spillFolder: spillFolder, partitions: partitions)
+        var superseded: [String: Int] = [:]
+        for member in revisions.transactionMembers(current) where member.superseded > 0 {
+            superseded["\(member.ref.archive)/\(member.ref.member)"] = member.superseded
+        }
+        let groups = try revisions.takeGroups(current, keepingYears: years)
+        #expect(Set(groups.sumsByKey.keys).count == groups.groups.count, "each group once")
+        return (groups.sumsByKey, superseded, current)
+    }
+
+    @Test(arguments: [nil, 1, 2, 3, 16] as [Int?])
+    func theSameRowsAreCurrentAsInTheLedger(partitions: Int?) throws {
+        let (groups, superseded) = try Self.ledger()
+        let result = try Self.partitioned(partitions: partitions)
+        #expect(result.groups == groups)
+        #expect(result.superseded == superseded)
+        // By hand: "a" (archive 1, member 1) loses ORD-1's first record to its second, and its
+        // multiples of 15 to "b"; the first archive loses every order sent again.
+        // (Orders "a" sends on "web" are other keys.)
+        let sentAgain = Set(stride(from: 0, to: 1000, by: 3)).union(stride(from: 5, to: 1000, by: 10))
+            .union(stride(from: 0, to: 1000, by: 7)).union([1])
+        #expect(superseded["0/0"] == sentAgain.count)
+        #expect(result.current.keys == 1000 + 100)  // "web" orders are other keys
+        #expect(result.current.spilled == (partitions ?? 1 > 1))
+        #expect(result.current.spillFailure == nil)
+    }
+
+    @Test(arguments: [[2, 1, 0], [1, 2, 0], [2, 0, 1]])
+    func anyArrivalOrderGivesRevisionOrder(order: [Int]) throws {
+        let inOrder = try Self.partitioned(partitions: 4)
+        let arrived = try Self.partitioned(order: order, partitions: 4)
+        #expect(arrived.groups == inOrder.groups)
+        #expect(arrived.superseded == inOrder.superseded)
+    }
+
+    @Test(arguments: [2023, 2024])
+    func keepingOneYearGivesThatYearsGroupsOfTheLedger(year: Int) throws {
+        let (groups, _) = try Self.ledger(keepingYears: [year])
+        let result = try Self.partitioned(partitions: 4, keepingYears: [year])
+        #expect(result.groups == groups)
+        #expect(!groups.isEmpty)
+    }
+
+    /// A spill folder that does not exist stands for a full or unwritable disk: the keys are taken
+    /// in memory, and the run is told why.
+    @Test func keysThatCannotBeSpilledAreTakenInMemory() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString)")
+        let result = try Self.partitioned(partitions: 8, spillFolder: missing)
+        #expect(!result.current.spilled)
+        #expect(result.current.spillFailure?.contains("No such file") == true)
+        let (groups, superseded) = try Self.ledger()
+        #expect(result.groups == groups)
+        #expect(result.superseded == superseded)
+    }
+
+    /// The partition files are unlinked as soon as made: nothing is left in the folder.
+    @Test func partitionFilesLeaveNothingBehind() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try Self.partitioned(partitions: 8, spillFolder: folder)
+        #expect(result.current.spilled)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    /// Sums past 38 digits fail naming the archive and member whose rows were being added.
+    @Test func anOverflowNamesTheMember() throws {
+        let huge = ExactDecimal(mantissa: Int128.max / 2 + 1, scale: 0)
+        var member = GRDPCore.MemberResult(path: "big.csv", kind: .transaction)
+        for id in ["A", "B"] {
+            member.transactions.append(
+                TransactionRecord(
+                    transactionID: id, year: 2024, month: 1, amountVND: huge, refundVND: .zero, status: .completed,
+                    channel: "web", sellerTaxCode: "0101", sellerDistrictCode: "660"))
+        }
+        member.transactions.seal()
+        var revisions = PartitionedRevisions()
+        revisions.add(
+            ArchiveOutcome(
+                relativePath: "huge.zip", sha256: "0", bytes: 1, status: .accepted, members: [member], skipped: []),
+            scanned: 0)
+        let current = try revisions.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        #expect(current.keys == 2)
+        do {
+            _ = try revisions.takeGroups(current, keepingYears: nil)
+            Issue.record("no overflow")
+        } catch {
+            #expect(error.operation.contains("huge.zip, member big.csv"))
+        }
+    }
+
+    @Test func partitionsGrowWithTheRows() {
+        #expect(PartitionedRevisions.partitionCount(rows: 0) == 1)
+        #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition) == 1)
+        #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition + 1) == 2)
+        #expect(PartitionedRevisions.partitionCount(rows: 10_000_000) == 64)
+    }
+}
