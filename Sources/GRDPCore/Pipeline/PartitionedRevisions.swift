@@ -52,6 +52,7 @@ struct PartitionedRevisions {
     /// the scanned archives, `MemberRef.archive`); call before its rows are let go.
     mutating func add(_ archive: ArchiveOutcome, scanned: Int) {
         for (index, member) in archive.members.enumerated() where member.transactions.count > 0 {
+            member.transactions.releaseMappedPages()
             members.append(
                 Member(
                     ref: .init(archive: scanned, member: index), archivePath: archive.relativePath,
@@ -66,8 +67,14 @@ struct PartitionedRevisions {
         fileprivate var starts: [Int]
         /// One bit per row by position: set when current.
         fileprivate var bits: [UInt64]
+        /// Per member (in `members`' order): the least and greatest year of its rows.
+        fileprivate var yearSpans: [ClosedRange<Int16>?]
+        /// The years of the rows, current or not, ascending.
+        var years: [Int]
         /// Distinct keys.
         var keys: Int
+        /// The most key records one partition held (all of them when not spilled).
+        var largestPartition = 0
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -120,12 +127,18 @@ struct PartitionedRevisions {
         let stems = globalStems()
         let count = partitions ?? Self.partitionCount(rows: total)
         var result = CurrentRows(
-            starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64), keys: 0, spilled: false)
+            starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64), yearSpans: [], years: [], keys: 0,
+            spilled: false)
         var spillFailure: String?
         if count > 1 {
             do {
-                for file in try spillKeys(starts: starts, stems: stems, partitions: count, folder: spillFolder) {
-                    try file.withRecords { result.keys += Self.resolve($0, into: &result.bits) }
+                let files = try spillKeys(
+                    starts: starts, stems: stems, partitions: count, folder: spillFolder, yearSpans: &result.yearSpans)
+                for file in files {
+                    try file.withRecords {
+                        result.largestPartition = max(result.largestPartition, $0.count)
+                        result.keys += Self.resolve($0, into: &result.bits)
+                    }
                 }
                 result.spilled = true
             } catch {
@@ -138,12 +151,16 @@ struct PartitionedRevisions {
         if !result.spilled {
             var records: [KeyRecord] = []
             records.reserveCapacity(total)
-            forEachKey(starts: starts, stems: stems) { records.append($0) }
+            forEachKey(starts: starts, stems: stems, yearSpans: &result.yearSpans) { records.append($0) }
+            result.largestPartition = records.count
             result.keys = records.withUnsafeMutableBufferPointer {
                 Self.resolve(UnsafeBufferPointer($0), into: &result.bits)
             }
         }
         result.spillFailure = spillFailure
+        var seen = Set<Int16>()
+        for span in result.yearSpans.compactMap({ $0 }) { seen.formUnion(span) }
+        result.years = seen.map(Int.init).sorted()
         return result
     }
 
@@ -168,6 +185,15 @@ struct PartitionedRevisions {
     mutating func takeGroups(_ current: CurrentRows, keepingYears years: Set<Int>?) throws(ArithmeticOverflow)
         -> TransactionGroupTable
     {
+        defer { members = [] }
+        return try groups(current, keepingYears: years)
+    }
+
+    /// The current rows' groups, only `years`' when given (a pass over the members holding rows
+    /// of those years).
+    func groups(_ current: CurrentRows, keepingYears years: Set<Int>?) throws(ArithmeticOverflow)
+        -> TransactionGroupTable
+    {
         precondition(ordered, "currentRows first")
         var isKept = [Bool](repeating: years == nil, count: 1 << 16)
         for year in years ?? [] {
@@ -177,8 +203,12 @@ struct PartitionedRevisions {
         var groups: [TransactionGroupTable.Group] = []
         var table = GroupTable()
         for index in members.indices {
+            if let years {
+                guard let span = current.yearSpans[index],
+                    years.contains(where: { Int(span.lowerBound) <= $0 && $0 <= Int(span.upperBound) })
+                else { continue }
+            }
             let member = members[index]
-            members[index].batch = TransactionBatch()
             let start = current.starts[index]
             let strings = member.batch.strings
             var textMap = [UInt32](repeating: .max, count: strings.count)
@@ -216,7 +246,6 @@ struct PartitionedRevisions {
                 )
             }
         }
-        members = []
         table = GroupTable()
         return TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
     }
@@ -252,18 +281,27 @@ struct PartitionedRevisions {
         }
     }
 
-    private func forEachKey(starts: [Int], stems: [[UInt32]], _ body: (KeyRecord) -> Void) {
+    /// Every row's key record, in revision order; and each member's span of years.
+    private func forEachKey(
+        starts: [Int], stems: [[UInt32]], yearSpans: inout [ClosedRange<Int16>?], _ body: (KeyRecord) -> Void
+    ) {
+        yearSpans = []
         for index in members.indices {
             let map = stems[index]
             let start = starts[index]
+            var low = Int16.max
+            var high = Int16.min
             members[index].batch.forEachChunk { rows, first in
                 for offset in rows.indices {
                     let row = rows[offset]
+                    low = min(low, row.year)
+                    high = max(high, row.year)
                     body(
                         KeyRecord(
                             number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
                 }
             }
+            yearSpans.append(low <= high ? low...high : nil)
         }
     }
 
@@ -282,12 +320,15 @@ struct PartitionedRevisions {
     }
 
     /// Scatters every key into `partitions` unlinked files by the high bits of its hash.
-    private func spillKeys(starts: [Int], stems: [[UInt32]], partitions: Int, folder: URL) throws -> [SpillFile] {
+    private func spillKeys(
+        starts: [Int], stems: [[UInt32]], partitions: Int, folder: URL, yearSpans: inout [ClosedRange<Int16>?]
+    ) throws -> [SpillFile] {
         var files: [SpillFile] = []
         for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
         var failure: (any Error)?
-        forEachKey(starts: starts, stems: stems) { record in
-            let target = Int((Self.hash(record.number, UInt64(record.stem)) >> 32) &* UInt64(partitions) >> 32)
+        forEachKey(starts: starts, stems: stems, yearSpans: &yearSpans) { record in
+            // The hash's high half scaled to 0..<partitions (shifts bind tighter than `&*`).
+            let target = Int(((Self.hash(record.number, UInt64(record.stem)) >> 32) &* UInt64(partitions)) >> 32)
             do { try files[target].append(record) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }

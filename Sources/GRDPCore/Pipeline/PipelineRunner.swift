@@ -332,9 +332,9 @@ public struct PipelineRunner {
             return
         }
         try RunStop.check()
-        // The transactions' revisions, when partitioned: which rows are current, then their groups.
-        var partitionedGroups: TransactionGroupTable?
-        var partitionedSize: LedgerSize?
+        // The transactions' revisions, when partitioned: which rows are current; their groups are
+        // taken for Compute below, every year at once or a year at a time.
+        var partitionedCurrent: PartitionedRevisions.CurrentRows?
         if partitioned {
             let start = Timestamp.now()
             let current = try revisions.currentRows(
@@ -345,10 +345,7 @@ public struct PipelineRunner {
                     metadata: ["error": "\(failure)"])
             }
             ledger.takeTransactionMembers(revisions.transactionMembers(current))
-            let groups = try revisions.takeGroups(current, keepingYears: options.years)
-            partitionedGroups = groups
-            partitionedSize = LedgerSize(
-                transactionKeys: current.keys, transactionGroups: groups.groups.count, texts: groups.texts.count)
+            partitionedCurrent = current
             ledgerSeconds += Timestamp.now().seconds(since: start)
             logger.debug(
                 "Revisions taken by key partition",
@@ -416,7 +413,9 @@ public struct PipelineRunner {
         // After them, so a run that failed opening the latest snapshot or starting its copy keeps
         // no ledger (the next run only loses time); killed meanwhile, the copy is a temporary the
         // next run removes.
-        let ledgerSize = partitionedSize ?? ledger.size
+        // (Partitioned: the groups are counted as Compute takes them.)
+        var ledgerSize =
+            partitionedCurrent.map { LedgerSize(transactionKeys: $0.keys, transactionGroups: 0) } ?? ledger.size
         // For the next run, when large enough for reading it back to pay.
         let saveStart = Timestamp.now()
         do {
@@ -464,14 +463,58 @@ public struct PipelineRunner {
             content.enterprises.removeAll { !years.contains($0.year) }
             content.grdp.removeAll { !years.contains($0.year) }
         }
-        var computed = try {
-            var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
-            let groups = partitionedGroups.take() ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
-            input.groupTable = groups
+        // Partitioned, a run that writes every sales row (nothing to compare with the latest file's
+        // digests) computes, inserts and hashes them a year at a time: each year's groups from the
+        // current rows, its Compute, its rows into the file, then the next year (`SalesByYear`).
+        // Every other partitioned run takes every year's groups at once, as from the ledger.
+        let comparesDigests =
+            !options.force && latest != nil && latestRun?.sales.map { $0.build == build } == true
+        var salesByYear: SalesByYear?
+        var computeSeconds = 0.0
+        var computedByYear = SnapshotContent()
+        var computed = ComputeOutput(indicators: [], districtIndicators: [], ecommerceSales: [])
+        if let current = partitionedCurrent, recomputed == nil, options.years == nil, !comparesDigests {
             ledger = RevisionLedger()
-            MemoryRelease.returnFreedMemory()
-            return try IndicatorCalculator.compute(input, methodology: methodology)
-        }()
+            let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
+            let enterprises = content.enterprises
+            let grdp = content.grdp
+            logger.debug(
+                "Sales rows computed, inserted and hashed a year at a time",
+                metadata: ["years": "\(Self.yearList(years))"])
+            salesByYear = SalesByYear(
+                years: years.sorted(), expectedRows: current.keys,
+                compute: { [revisions] year in
+                    let start = Timestamp.now()
+                    defer { computeSeconds += Timestamp.now().seconds(since: start) }
+                    var input = ComputeInput(
+                        enterprises: enterprises.filter { $0.year == year }, transactions: [],
+                        grdp: grdp.filter { $0.year == year })
+                    input.groupTable = try revisions.groups(current, keepingYears: [year])
+                    ledgerSize.transactionGroups += input.groupTable!.groups.count
+                    let output = try IndicatorCalculator.compute(input, methodology: methodology)
+                    var year = SnapshotContent()
+                    year.ecommerceSales = output.ecommerceSales
+                    year.indicators = output.indicators
+                    year.districtIndicators = output.districtIndicators
+                    computedByYear.indicators += output.indicators
+                    computedByYear.districtIndicators += output.districtIndicators
+                    return year
+                })
+        } else {
+            computed = try {
+                var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
+                let groups =
+                    try partitionedCurrent.map { current throws(ArithmeticOverflow) in
+                        let groups = try revisions.takeGroups(current, keepingYears: options.years)
+                        ledgerSize.transactionGroups = groups.groups.count
+                        return groups
+                    } ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
+                input.groupTable = groups
+                ledger = RevisionLedger()
+                MemoryRelease.returnFreedMemory()
+                return try IndicatorCalculator.compute(input, methodology: methodology)
+            }()
+        }
         content.indicators = computed.indicators
         content.districtIndicators = computed.districtIndicators
         // Moved, not shared: the snapshot lets go of the rows once written (see below).
@@ -517,6 +560,7 @@ public struct PipelineRunner {
         // for the next run) are computed while the snapshot is written.
         var salesDigests: SalesDigests?
         var pendingDigests: OnAnotherThread<SalesDigests?>?
+        var yearDigests: SalesDigestsByYear?
         if let years = onlyTouched, let earlier = latestRun?.sales {
             // For the next run: the recomputed years' digests, computed while the snapshot is
             // written, and the latest's for the others (the same rows, carried).
@@ -548,6 +592,11 @@ public struct PipelineRunner {
                     }
                     logYearsCopied(from: latest, written: changed)
                 }
+            } else if salesByYear != nil {
+                // Each year's digest as its rows are hashed.
+                let digests = SalesDigestsByYear(build: build)
+                salesByYear?.alsoWith = { digests.add($0) }
+                yearDigests = digests
             } else {
                 let rows = content.ecommerceSales
                 pendingDigests = OnAnotherThread { SalesDigests(build: build, rows: rows) }
@@ -562,8 +611,15 @@ public struct PipelineRunner {
         content.ecommerceSales = []
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
-            carrying: carried, resume: resume, startedCopy: startedCopy)
+            carrying: carried, resume: resume, startedCopy: startedCopy, salesByYear: salesByYear)
         if let pendingDigests { salesDigests = pendingDigests.wait() }
+        if salesByYear != nil {
+            salesByYear = nil
+            revisions = PartitionedRevisions()
+            content.indicators = computedByYear.indicators
+            content.districtIndicators = computedByYear.districtIndicators
+            salesDigests = yearDigests?.digests
+        }
         let contentMarks = details.marks
         if details.hashReadBack {
             logger.debug("Content hash read back from the file: the rows in memory could not give it")
@@ -592,7 +648,9 @@ public struct PipelineRunner {
                     "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
                 ])
         }
-        report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart)
+        // (Compute by year ran inside the publish: counted as Compute's.)
+        report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
+        report.stages["compute", default: 0] += computeSeconds
         switch outcome {
         case .upToDate(let hash):
             report.outcome = .upToDate

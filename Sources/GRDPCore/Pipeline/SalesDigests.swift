@@ -102,3 +102,33 @@ struct SalesDigests: Codable, Equatable {
         integer(value.scale, into: &serializer)
     }
 }
+
+/// `SalesDigests` put together a year at a time, as a publish hands each year's rows over
+/// (`SalesByYear`): the same digests as those of all the rows at once, since a year's digest
+/// depends on its own rows alone.
+final class SalesDigestsByYear: Sendable {
+    private let build: String
+    /// Nil once a year's rows came with another year's.
+    private let years = Mutex<[Int: String]?>([:])
+
+    init(build: String) {
+        self.build = build
+    }
+
+    /// One year's rows (none: nothing to add).
+    func add(_ rows: [EcommerceSalesRow]) {
+        guard !rows.isEmpty else { return }
+        let digests = SalesDigests(build: build, rows: rows)
+        years.withLock { years in
+            guard let digests, digests.years.count == 1, let year = digests.years.first,
+                years?[year.key] == nil
+            else {
+                years = nil
+                return
+            }
+            years?[year.key] = year.value
+        }
+    }
+
+    var digests: SalesDigests? { years.withLock { $0 }.map { SalesDigests(build: build, years: $0) } }
+}

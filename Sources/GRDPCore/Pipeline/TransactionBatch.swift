@@ -132,6 +132,14 @@ struct TransactionBatch: Sendable {
         }
     }
 
+    /// Drops the rows read in place from a cache entry from memory (they come back from the page
+    /// cache when read again): a batch kept for a later pass (`PartitionedRevisions`) need not
+    /// keep the pages its entry's digest check made resident.
+    func releaseMappedPages() {
+        guard let mapped, let base = mapped.rows.baseAddress else { return }
+        Self.release(UnsafeRawPointer(base), UnsafeRawPointer(base + mapped.rows.count))
+    }
+
     /// Drops the pages from `start`'s to the last whole one before `end` of a read-only mapping
     /// from memory (`start`'s page may hold rows already done, or the entry's head: harmless, it
     /// is only read again from the page cache if needed).

@@ -313,3 +313,93 @@ extension EcommerceSalesRow {
         return order
     }
 }
+
+extension ContentHash {
+    /// The content hash `computeMarking(of:path:carrying: nil)` takes, with the sales rows handed
+    /// over a year at a time as they are computed (`SnapshotStore.SalesByYear`) instead of all in
+    /// one array: the tables before the sales table are serialised first, then each year's rows
+    /// as it comes, then the tables after it. Only one thread at a time may call it.
+    final class SalesByYear: @unchecked Sendable {
+        // @unchecked Sendable: handed from thread to thread, one at a time (the publish waits for
+        // each year's hashing before the next).
+        private var serializer = Serializer()
+        private var marker = YearMarker(rowsBefore: 0)
+        private let tableStart: ResumableSHA256
+        private var rowCount = 0
+        private var last: EcommerceSalesRow?
+        /// False once a year's rows did not follow the last's in the table's order: the file is
+        /// read back instead.
+        private(set) var ordered = true
+        private let path: String
+
+        /// - Parameter content: every table but the sales rows, whose own rows are ignored.
+        init(before content: SnapshotContent, path: String) throws(SnapshotError) {
+            self.path = path
+            serializer.string(formatTag)
+            for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })
+            where bytewiseLess(rows.table.name, markedTable) {
+                Self.header(rows.table, into: &serializer)
+                let count = try sortedRows(rows, path: path, into: &serializer)
+                serializer.tag("E")
+                serializer.count(count)
+            }
+            Self.header(SnapshotSchema.ecommerceSales, into: &serializer)
+            tableStart = serializer.state()
+        }
+
+        private static func header(_ table: SnapshotSchema.Table, into serializer: inout Serializer) {
+            serializer.tag("T")
+            serializer.string(table.name)
+            serializer.count(table.columns.count)
+            for column in table.columns { serializer.string(column.name) }
+        }
+
+        /// The next rows of the sales table (a year's, in Compute's order).
+        func add(_ rows: [EcommerceSalesRow]) throws(SnapshotError) {
+            guard ordered, !rows.isEmpty else { return }
+            if let last, EcommerceSalesRow.storedOrder(last, rows[0]) > 0 {
+                ordered = false
+                return
+            }
+            let before = rowCount
+            let inOrder = try withUnsafeMutablePointer(to: &serializer) {
+                (serializer) throws(SnapshotError) -> Bool in
+                var sink = SerializingSink(path: path, serializer: serializer)
+                return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
+                    for offset in rows.indices {
+                        if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 {
+                            return false
+                        }
+                        marker.row(before + offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
+                        serializer.pointee.tag("R")
+                        try rows[offset].put(into: &sink)
+                    }
+                    return true
+                }
+            }
+            ordered = inOrder
+            rowCount += rows.count
+            last = rows.last
+        }
+
+        /// The hash and marks, once every year's rows are added; nil when they came out of order.
+        /// - Parameter content: every table but the sales rows (indicators included), as inserted.
+        func finish(after content: SnapshotContent) throws(SnapshotError) -> (hash: String, marks: Marks)? {
+            guard ordered else { return nil }
+            let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
+            let marks = Marks(tableStart: tableStart, positions: marker.positions + [end], rowsResumed: 0)
+            serializer.tag("E")
+            serializer.count(rowCount)
+            for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })
+            where bytewiseLess(markedTable, rows.table.name) {
+                Self.header(rows.table, into: &serializer)
+                let count = try sortedRows(rows, path: path, into: &serializer)
+                serializer.tag("E")
+                serializer.count(count)
+            }
+            var finished = Serializer()
+            swap(&finished, &serializer)
+            return (finished.finish(), marks)
+        }
+    }
+}

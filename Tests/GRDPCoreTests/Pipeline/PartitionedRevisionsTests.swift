@@ -99,6 +99,10 @@ import Testing
         #expect(result.current.keys == 1000 + 100)  // "web" orders are other keys
         #expect(result.current.spilled == (partitions ?? 1 > 1))
         #expect(result.current.spillFailure == nil)
+        // The keys are spread over the partitions: none holds much more than its share.
+        let rows = Self.archives.joined().map(\.records.count).reduce(0, +)
+        let share = rows / (partitions ?? 1)
+        #expect(result.current.largestPartition <= share + share / 2, "\(result.current.largestPartition) of \(rows)")
     }
 
     @Test(arguments: [[2, 1, 0], [1, 2, 0], [2, 0, 1]])
