@@ -463,13 +463,16 @@ public struct PipelineRunner {
             content.enterprises.removeAll { !years.contains($0.year) }
             content.grdp.removeAll { !years.contains($0.year) }
         }
-        // Partitioned, a run that writes every sales row (nothing to compare with the latest file's
-        // digests) computes, inserts and hashes them a year at a time: each year's groups from the
-        // current rows, its Compute, its rows into the file, then the next year (`SalesByYear`).
-        // Every other partitioned run takes every year's groups at once, as from the ledger.
+        // Partitioned, a full run computes a year at a time: each year's groups from the current
+        // rows, then its Compute. One that writes every sales row (nothing to compare with the
+        // latest file's digests) inserts and hashes each year's rows before the next
+        // (`SalesByYear`); one that compares keeps only the changed years' rows. `run --year`
+        // takes its years' groups at once.
         let comparesDigests =
             !options.force && latest != nil && latestRun?.sales.map { $0.build == build } == true
         var salesByYear: SalesByYear?
+        /// The digests of every year's rows, when they were taken year by year as computed.
+        var digestedByYear: SalesDigests?
         var computeSeconds = 0.0
         var computedByYear = SnapshotContent()
         var computed = ComputeOutput(indicators: [], districtIndicators: [], ecommerceSales: [])
@@ -500,6 +503,32 @@ public struct PipelineRunner {
                     computedByYear.districtIndicators += output.districtIndicators
                     return year
                 })
+        } else if let current = partitionedCurrent, recomputed == nil, options.years == nil, comparesDigests,
+            let earlier = latestRun?.sales
+        {
+            // Compared with the latest file's digests: every year computed a year at a time as
+            // above, each digested as it comes; only the rows of the years whose digest changed are
+            // kept for the publish, which copies the others from the latest file.
+            ledger = RevisionLedger()
+            let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
+            var digests: [Int: String] = [:]
+            for year in years.sorted() {
+                var input = ComputeInput(
+                    enterprises: content.enterprises.filter { $0.year == year }, transactions: [],
+                    grdp: content.grdp.filter { $0.year == year })
+                input.groupTable = try revisions.groups(current, keepingYears: [year])
+                ledgerSize.transactionGroups += input.groupTable!.groups.count
+                let output = try IndicatorCalculator.compute(input, methodology: methodology)
+                computed.indicators += output.indicators
+                computed.districtIndicators += output.districtIndicators
+                guard let digest = SalesDigests(build: build, rows: output.ecommerceSales)?.years[year] else {
+                    continue
+                }
+                digests[year] = digest
+                if earlier.years[year] != digest { computed.ecommerceSales += output.ecommerceSales }
+            }
+            revisions = PartitionedRevisions()
+            digestedByYear = SalesDigests(build: build, years: digests)
         } else {
             computed = try {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
@@ -574,7 +603,7 @@ public struct PipelineRunner {
         } else if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
-                let digests = SalesDigests(build: build, rows: content.ecommerceSales)
+                let digests = digestedByYear ?? SalesDigests(build: build, rows: content.ecommerceSales)
                 salesDigests = digests
                 logger.debug(
                     "Sales rows digested by year",
