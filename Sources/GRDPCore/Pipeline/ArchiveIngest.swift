@@ -71,11 +71,22 @@ final class ArchiveIngest: ArchiveVisitor {
     private var current: MemberResult?
     /// Time spent in Normalize (the rest of reading an archive is Unpack's).
     private(set) var normalizeSeconds = 0.0
+    /// The archive's cache entry being written, if any: each transaction member's accepted rows
+    /// go there a chunk at a time instead of waiting in memory for the whole archive.
+    private let entry: ArchiveCache.EntryWriter?
 
-    init(archivePath: String, config: PipelineConfig, classifier: MemberClassifier) {
+    /// The rows a member's batch gathers before they are written to the entry: ~640 KB, a few
+    /// blocks of the member (a block yields ~3,000 rows), few enough writes to cost nothing.
+    static let chunkRows = 16_000
+
+    init(
+        archivePath: String, config: PipelineConfig, classifier: MemberClassifier,
+        entry: ArchiveCache.EntryWriter? = nil
+    ) {
         self.archivePath = archivePath
         self.config = config
         self.classifier = classifier
+        self.entry = entry
     }
 
     func begin(member: MemberHeader) throws -> Bool {
@@ -102,6 +113,7 @@ final class ArchiveIngest: ArchiveVisitor {
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.feed(bytes) { row in take(row) }
+        try writeRows(atLeast: Self.chunkRows)
     }
 
     func end(member: MemberHeader) throws {
@@ -109,6 +121,7 @@ final class ArchiveIngest: ArchiveVisitor {
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         try normalizer.finish { row in take(row) }
+        try writeRows(atLeast: 1)
         current!.numberConvention = normalizer.numberConvention
         if var collected = normalizer.collectedTransactions {
             // The accepted transactions Normalize kept in the batch rather than emitting them.
@@ -125,6 +138,26 @@ final class ArchiveIngest: ArchiveVisitor {
 
     func skipped(member: String, reason: ReasonCode, detail: String) {
         skipped.append(SkippedMember(path: member, reason: reason, detail: detail))
+    }
+
+    /// Writes the current member's rows gathered since the last write to the entry, when there are
+    /// at least `minimum`. When the write fails (a full disk), every row written so far, this
+    /// member's and the earlier members', is read back into memory and the entry is given up: the
+    /// archive goes on as without a cache. Throws `RowsLost` when they cannot be read back.
+    private func writeRows(atLeast minimum: Int) throws {
+        // Not bound to a local: a copy of the batch would make its rows' buffer shared, and copied
+        // on the next change.
+        guard let entry, entry.isWriting, let normalizer,
+            (normalizer.collectedTransactions?.builtRowCount ?? 0) >= minimum
+        else { return }
+        if normalizer.collectedTransactions!.writeBuiltRows(to: entry) { return }
+        for index in members.indices where !entry.readBack(into: &members[index].transactions) {
+            throw ArchiveCache.EntryWriter.RowsLost()
+        }
+        guard entry.readBack(into: &normalizer.collectedTransactions!) else {
+            throw ArchiveCache.EntryWriter.RowsLost()
+        }
+        entry.discard()
     }
 
     private func take(_ row: NormalizedRow) {
