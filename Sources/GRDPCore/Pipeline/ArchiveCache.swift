@@ -21,10 +21,11 @@ struct ArchiveCache: Sendable {
     let build: String
     let configSHA256: String
 
-    /// The entry's file name for an archive with this digest.
-    func fileName(relativePath: String, digest: FileDigest) -> String {
+    /// The entry's file name for an archive with this digest: in this format, or another (an
+    /// entry of an earlier format has another name, so it is never found, only pruned).
+    func fileName(relativePath: String, digest: FileDigest, format: String = ArchiveCache.formatTag) -> String {
         var key = ContentHash.Serializer()
-        key.string(ArchiveCache.formatTag)
+        key.string(format)
         key.string(build)
         key.string(configSHA256)
         key.string(relativePath)
@@ -178,7 +179,11 @@ struct ArchiveCache: Sendable {
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
-        let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
+        // Keys sorted: the same archive read twice gives the same entry, byte for byte (unsorted,
+        // the order of an object's keys changed from process to process).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
         var bytes: [UInt8] = []
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
@@ -226,7 +231,9 @@ struct ArchiveCache: Sendable {
         }
         // An offset past Int.max reads as negative, and is refused rather than trapped on.
         let headOffset = data.withUnsafeBytes {
-            Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offsetStart, as: UInt64.self)))
+            Int(
+                truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offsetStart, as: UInt64.self))
+            )
         }
         guard headOffset >= 0, headOffset <= headDigestStart - 16 else { throw Malformed() }
         if !wanted {
