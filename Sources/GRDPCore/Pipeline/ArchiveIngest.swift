@@ -150,7 +150,7 @@ final class ArchiveIngest: ArchiveVisitor {
         guard let entry, entry.isWriting, let normalizer,
             (normalizer.collectedTransactions?.builtRowCount ?? 0) >= minimum
         else { return }
-        if normalizer.collectedTransactions!.writeBuiltRows(to: entry) { return }
+        if normalizer.collectedTransactions!.writeBuiltRows({ entry.append($0) }) { return }
         for index in members.indices where !entry.readBack(into: &members[index].transactions) {
             throw ArchiveCache.EntryWriter.RowsLost()
         }

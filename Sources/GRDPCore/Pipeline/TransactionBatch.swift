@@ -129,17 +129,18 @@ struct TransactionBatch: Sendable {
         self.wide = wide
     }
 
-    /// Writes the rows appended since the last call to `entry`, after the rows written before
-    /// them, and drops them from memory (keeping the array's capacity for the next chunk): a
-    /// member's rows wait in memory only a chunk at a time while the archive is read. False when
-    /// the write failed: the rows stay here, and those written before are in the entry still
-    /// (`ArchiveCache.EntryWriter.readBack`).
-    mutating func writeBuiltRows(to entry: ArchiveCache.EntryWriter) -> Bool {
+    /// Writes the rows appended since the last call through `write` (which appends them to the
+    /// archive's cache entry, `ArchiveCache.EntryWriter.append`, and returns the offset they start
+    /// at, or nil when it failed), after the rows written before them, and drops them from memory
+    /// (keeping the array's capacity for the next chunk): a member's rows wait in memory only a
+    /// chunk at a time while the archive is read. False when the write failed: the rows stay here,
+    /// and those written before are in the entry still (`ArchiveCache.EntryWriter.readBack`).
+    mutating func writeBuiltRows(_ write: (UnsafeRawBufferPointer) -> Int?) -> Bool {
         precondition(mapped == nil, "a batch read from the cache is sealed")
         guard !builtRows.isEmpty else { return true }
-        guard
-            let offset = builtRows.withUnsafeBufferPointer({ entry.append(UnsafeRawBufferPointer($0)) })
-        else { return false }
+        guard let offset = builtRows.withUnsafeBufferPointer({ write(UnsafeRawBufferPointer($0)) }) else {
+            return false
+        }
         if rowsInEntry == 0 { entryOffset = offset }
         precondition(offset == entryOffset + rowsInEntry * MemoryLayout<Row>.stride, "a member's rows are contiguous")
         rowsInEntry += builtRows.count
