@@ -217,6 +217,28 @@ enum FileSystem {
         }
     }
 
+    /// Creates a new file at `path` (which must not exist) open for reading and writing, and returns
+    /// its descriptor, which the caller closes: a file written in pieces over a long time, and read
+    /// back or mapped before it is closed (`ArchiveCache.EntryWriter`).
+    static func createReadWriteFile(at path: String) throws(OutputWriteError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FileSystem.fileMode)
+        if fd < 0 { throw OutputWriteError(path: path, operation: "create", errno: currentErrno()) }
+        return fd
+    }
+
+    /// Fills `buffer` from the open descriptor `fd` at `offset` (pread(2) again after a short read or
+    /// `EINTR`); false when it cannot (an error, or the file ends first).
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let count = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if count < 0 && currentErrno() == EINTR { continue }
+            guard count > 0 else { return false }
+            done += count
+        }
+        return true
+    }
+
     /// Creates an empty file at `path`, which must not exist. Creating it ourselves, before SQLite
     /// opens it, reports the true errno (SQLite's `sqlite3_system_errno` after a failed open is
     /// that of its last system call, often an unrelated `ENOENT`).

@@ -9,20 +9,23 @@ internal import Foundation
 /// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
 /// either exactly right or not found. Each file ends with a SHA-256 of its bytes; a file that does
 /// not check out (a torn write, a disk error) is ignored and the archive is read again. Entries are
-/// written atomically, only ever save time, and a run removes those its inputs no longer name.
-/// Rejected archives are never kept: they are read again, and rejected again with their reason.
+/// written while the archive is read (`EntryWriter`: its rows first, as Normalize gives them) and
+/// renamed into place once complete, only ever save time, and a run removes those its inputs no
+/// longer name. Rejected archives are never kept: they are read again, and rejected again with
+/// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v6"
+    static let formatTag = "grdp-archive-cache-v7"
 
     let folder: URL
     /// `BuildIdentity.current`.
     let build: String
     let configSHA256: String
 
-    /// The entry's file name for an archive with this digest.
-    func fileName(relativePath: String, digest: FileDigest) -> String {
+    /// The entry's file name for an archive with this digest: in this format, or another (an
+    /// entry of an earlier format has another name, so it is never found, only pruned).
+    func fileName(relativePath: String, digest: FileDigest, format: String = ArchiveCache.formatTag) -> String {
         var key = ContentHash.Serializer()
-        key.string(ArchiveCache.formatTag)
+        key.string(format)
         key.string(build)
         key.string(configSHA256)
         key.string(relativePath)
@@ -50,31 +53,19 @@ struct ArchiveCache: Sendable {
         return try? Self.decode(file, relativePath: relativePath, digest: digest, rows: rows)
     }
 
-    /// Keeps an accepted archive's outcome (with its rows, before the ledger takes them).
+    /// Keeps an accepted archive's outcome read in memory (with its rows, before the ledger takes
+    /// them), in the form `EntryWriter` writes while an archive is read.
     func store(_ outcome: ArchiveOutcome, digest: FileDigest) throws(OutputWriteError) {
         guard outcome.status == .accepted else { return }
-        let head = Self.head(outcome)
         // Not fsynced: an entry only saves time, and one torn by a crash fails its digest and is
-        // read again. (At 10 M transactions the entries are ~0.5 GB.) The rows go to the file from
-        // the batches' own memory, hashed on the way, never gathered into one buffer.
-        try AtomicFile.write(
-            to: folder.appendingPathComponent(fileName(relativePath: outcome.relativePath, digest: digest)),
-            durable: false
-        ) { file throws(OutputWriteError) in
-            let headDigest = Array(SHA256.hash(data: head))
-            var hasher = SHA256()
-            hasher.update(data: head)
-            hasher.update(data: headDigest)
-            try file.write(contentsOf: head)
-            try file.write(contentsOf: headDigest)
-            for member in outcome.members {
-                try member.transactions.withRows { rows throws(OutputWriteError) in
-                    let bytes = UnsafeRawBufferPointer(rows)
-                    hasher.update(bufferPointer: bytes)
-                    try file.write(bytes)
-                }
-            }
-            try file.write(contentsOf: Array(hasher.finalize()))
+        // read again. The rows go to the file from the batches' own memory, hashed on the way.
+        let entry = try EntryWriter(cache: self, relativePath: outcome.relativePath, digest: digest)
+        defer { entry.discard() }
+        for member in outcome.members {
+            _ = member.transactions.withRows { entry.append(UnsafeRawBufferPointer($0)) }
+        }
+        if entry.finish(head: Self.head(outcome)) == nil || entry.failure != nil {
+            throw entry.failure ?? OutputWriteError(path: entry.temporaryPath, operation: "write", errno: EIO)
         }
     }
 
@@ -111,14 +102,16 @@ struct ArchiveCache: Sendable {
 
     // MARK: - Format
     //
-    // The member metadata as JSON; each member's batch texts (`TransactionBatch.strings`: the
-    // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; each
-    // member's transaction rows as raw `TransactionBatch.Row`s (this build's memory layout — the
-    // build is part of the name), from an offset aligned for them (zero bytes before it), so that
-    // they are read in place; then a SHA-256 of all that. The part before the rows has a SHA-256
-    // of its own, between it and the rows, for a run that does not need them:
-    // [8-byte JSON length][JSON][8-byte texts length][texts…][0–7 zero bytes][32-byte head digest]
-    // [rows…][32-byte digest].
+    // Rows first, as they are written while the archive is read (`EntryWriter`): each member's
+    // transaction rows as raw `TransactionBatch.Row`s (this build's memory layout — the build is
+    // part of the name), in member order, from the file's start, so that they are read in place
+    // from a mapping; then the head, from an offset aligned to 8 (zero bytes before it): the
+    // member metadata as JSON and each member's batch texts (`TransactionBatch.strings`: the
+    // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; then a
+    // SHA-256 of the head, for a run that does not need the rows; the head's offset; and a SHA-256
+    // of all that. Read from its end:
+    // [rows…][0–7 zero bytes][8-byte JSON length][JSON][8-byte texts length][texts…]
+    // [32-byte head digest][8-byte head offset][32-byte digest].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -158,8 +151,8 @@ struct ArchiveCache: Sendable {
 
     private struct Malformed: Error {}
 
-    /// The entry's bytes before the rows: the JSON and the texts, each after its length.
-    private static func head(_ outcome: ArchiveOutcome) -> [UInt8] {
+    /// The entry's head: the JSON and the texts, each after its length.
+    static func head(_ outcome: ArchiveOutcome) -> [UInt8] {
         var members: [Member] = []
         for member in outcome.members {
             var enterprises: [Enterprise] = []
@@ -186,7 +179,11 @@ struct ArchiveCache: Sendable {
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
-        let json = (try? JSONEncoder().encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
+        // Keys sorted: the same archive read twice gives the same entry, byte for byte (unsorted,
+        // the order of an object's keys changed from process to process).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
         var bytes: [UInt8] = []
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
@@ -206,14 +203,12 @@ struct ArchiveCache: Sendable {
                 }
             }
         }
-        bytes += repeatElement(0, count: rowsPadding(after: bytes.count))
         return bytes
     }
 
-    /// The zero bytes between the texts, which end at `offset`, and the rows.
-    private static func rowsPadding(after offset: Int) -> Int {
-        let alignment = MemoryLayout<TransactionBatch.Row>.alignment
-        return (alignment - offset % alignment) % alignment
+    /// The zero bytes between the rows, which end at `offset`, and the head.
+    static func headPadding(after offset: Int) -> Int {
+        (8 - offset % 8) % 8
     }
 
     private static func decode(_ file: MappedFile, relativePath: String, digest: FileDigest, rows wanted: Bool)
@@ -223,55 +218,65 @@ struct ArchiveCache: Sendable {
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
             deallocator: .none)
-        guard data.count >= 8 + 32 + 32 else { throw Malformed() }
-        let body = data.prefix(data.count - 32)
-        // Every byte checked, or only the part before the rows (checked once its end is known).
+        guard data.count >= 16 + 32 + 8 + 32 else { throw Malformed() }
+        let start = data.startIndex
+        let digestStart = data.count - 32
+        let offsetStart = digestStart - 8
+        let headDigestStart = offsetStart - 32
+        // Every byte checked, or only the head, against its own digest.
         if wanted {
-            guard SHA256.hash(data: body).elementsEqual(data.suffix(32)) else { throw Malformed() }
+            guard SHA256.hash(data: data[start..<(start + digestStart)]).elementsEqual(data.suffix(32)) else {
+                throw Malformed()
+            }
         }
-        // Lengths past Int.max read as negative, and are refused below rather than trapped on.
-        let jsonCount = body.withUnsafeBytes {
-            Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))
-        }
-        guard jsonCount >= 0, jsonCount <= body.count - 8 - 8 - 32 else { throw Malformed() }
-        let textBytes = body.withUnsafeBytes {
+        // An offset past Int.max reads as negative, and is refused rather than trapped on.
+        let headOffset = data.withUnsafeBytes {
             Int(
-                truncatingIfNeeded: UInt64(
-                    littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self)))
+                truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offsetStart, as: UInt64.self))
+            )
         }
-        guard textBytes >= 0, textBytes <= body.count - 16 - 32 - jsonCount else { throw Malformed() }
-        let headEnd = 16 + jsonCount + textBytes + rowsPadding(after: 16 + jsonCount + textBytes)
-        let rowsStart = headEnd + 32
-        guard rowsStart <= body.count else { throw Malformed() }
-        let start = body.startIndex
+        guard headOffset >= 0, headOffset <= headDigestStart - 16 else { throw Malformed() }
         if !wanted {
             guard
-                SHA256.hash(data: body[start..<(start + headEnd)]).elementsEqual(
-                    body[(start + headEnd)..<(start + rowsStart)])
+                SHA256.hash(data: data[(start + headOffset)..<(start + headDigestStart)]).elementsEqual(
+                    data[(start + headDigestStart)..<(start + offsetStart)])
             else { throw Malformed() }
         }
-        let entry = try JSONDecoder().decode(Entry.self, from: body[(start + 8)..<(start + 8 + jsonCount)])
+        let headCount = headDigestStart - headOffset
+        let jsonCount = data.withUnsafeBytes {
+            Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headOffset, as: UInt64.self)))
+        }
+        guard jsonCount >= 0, jsonCount <= headCount - 16 else { throw Malformed() }
+        let textsStart = headOffset + 16 + jsonCount
+        let textBytes = data.withUnsafeBytes {
+            Int(
+                truncatingIfNeeded: UInt64(
+                    littleEndian: $0.loadUnaligned(fromByteOffset: headOffset + 8 + jsonCount, as: UInt64.self)))
+        }
+        guard textBytes == headDigestStart - textsStart else { throw Malformed() }
+        let entry = try JSONDecoder().decode(
+            Entry.self, from: data[(start + headOffset + 8)..<(start + headOffset + 8 + jsonCount)])
         let stride = MemoryLayout<TransactionBatch.Row>.stride
         guard entry.format == formatTag, entry.rowStride == stride else { throw Malformed() }
-        // The members' row counts share out the rows section exactly: none negative, no sum or
-        // product that overflows (the rows are read in place, so a count that did not fit would
+        // The members' row counts share out the rows before the head exactly: none negative, no sum
+        // or product that overflows (the rows are read in place, so a count that did not fit would
         // point outside the mapping).
-        guard (body.count - rowsStart) % stride == 0 else { throw Malformed() }
-        var rowsLeft = (body.count - rowsStart) / stride
+        var rowsLeft = headOffset / stride
         for member in entry.members {
             guard member.rows >= 0, member.rows <= rowsLeft else { throw Malformed() }
             rowsLeft -= member.rows
         }
-        guard rowsLeft == 0 else { throw Malformed() }
+        let rowBytes = (headOffset / stride - rowsLeft) * stride
+        guard rowBytes + headPadding(after: rowBytes) == headOffset else { throw Malformed() }
         let texts =
             wanted
-            ? try body.withUnsafeBytes { raw in
+            ? try data.withUnsafeBytes { raw in
                 try Self.texts(
-                    UnsafeRawBufferPointer(rebasing: raw[(16 + jsonCount)..<(16 + jsonCount + textBytes)]),
+                    UnsafeRawBufferPointer(rebasing: raw[textsStart..<(textsStart + textBytes)]),
                     counts: entry.members.map(\.strings))
             } : entry.members.map { _ in [] }
 
-        var offset = rowsStart
+        var offset = 0
         var members: [MemberResult] = []
         for (cached, strings) in zip(entry.members, texts) {
             var member = cached.result

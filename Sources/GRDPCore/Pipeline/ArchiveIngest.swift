@@ -71,11 +71,22 @@ final class ArchiveIngest: ArchiveVisitor {
     private var current: MemberResult?
     /// Time spent in Normalize (the rest of reading an archive is Unpack's).
     private(set) var normalizeSeconds = 0.0
+    /// The archive's cache entry being written, if any: each transaction member's accepted rows
+    /// go there a chunk at a time instead of waiting in memory for the whole archive.
+    private let entry: ArchiveCache.EntryWriter?
 
-    init(archivePath: String, config: PipelineConfig, classifier: MemberClassifier) {
+    /// The rows a member's batch gathers before they are written to the entry: ~640 KB, a few
+    /// blocks of the member (a block yields ~3,000 rows), few enough writes to cost nothing.
+    static let chunkRows = 16_000
+
+    init(
+        archivePath: String, config: PipelineConfig, classifier: MemberClassifier,
+        entry: ArchiveCache.EntryWriter? = nil
+    ) {
         self.archivePath = archivePath
         self.config = config
         self.classifier = classifier
+        self.entry = entry
     }
 
     func begin(member: MemberHeader) throws -> Bool {
@@ -99,16 +110,17 @@ final class ArchiveIngest: ArchiveVisitor {
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
         guard let normalizer else { return }
-        let start = Timestamp.monotonic()
-        defer { normalizeSeconds += Timestamp.monotonic() - start }
-        try normalizer.feed(bytes) { row in take(row) }
+        try timed { try normalizer.feed(bytes) { row in take(row) } }
+        // Writing the entry is the cache's time, which the report counts with Unpack's, as before.
+        try writeRows(atLeast: Self.chunkRows)
     }
 
     func end(member: MemberHeader) throws {
         guard let normalizer, current != nil else { return }
+        try timed { try normalizer.finish { row in take(row) } }
+        try writeRows(atLeast: 1)
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
-        try normalizer.finish { row in take(row) }
         current!.numberConvention = normalizer.numberConvention
         if var collected = normalizer.collectedTransactions {
             // The accepted transactions Normalize kept in the batch rather than emitting them.
@@ -123,8 +135,35 @@ final class ArchiveIngest: ArchiveVisitor {
         self.normalizer = nil
     }
 
+    /// Runs `body`, Normalize's work, adding its time to `normalizeSeconds`.
+    private func timed(_ body: () throws -> Void) rethrows {
+        let start = Timestamp.monotonic()
+        defer { normalizeSeconds += Timestamp.monotonic() - start }
+        try body()
+    }
+
     func skipped(member: String, reason: ReasonCode, detail: String) {
         skipped.append(SkippedMember(path: member, reason: reason, detail: detail))
+    }
+
+    /// Writes the current member's rows gathered since the last write to the entry, when there are
+    /// at least `minimum`. When the write fails (a full disk), every row written so far, this
+    /// member's and the earlier members', is read back into memory and the entry is given up: the
+    /// archive goes on as without a cache. Throws `RowsLost` when they cannot be read back.
+    private func writeRows(atLeast minimum: Int) throws {
+        // Not bound to a local: a copy of the batch would make its rows' buffer shared, and copied
+        // on the next change.
+        guard let entry, entry.isWriting, let normalizer,
+            (normalizer.collectedTransactions?.builtRowCount ?? 0) >= minimum
+        else { return }
+        if normalizer.collectedTransactions!.writeBuiltRows({ entry.append($0) }) { return }
+        for index in members.indices where !entry.readBack(into: &members[index].transactions) {
+            throw ArchiveCache.EntryWriter.RowsLost()
+        }
+        guard entry.readBack(into: &normalizer.collectedTransactions!) else {
+            throw ArchiveCache.EntryWriter.RowsLost()
+        }
+        entry.discard()
     }
 
     private func take(_ row: NormalizedRow) {

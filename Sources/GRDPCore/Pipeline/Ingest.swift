@@ -179,17 +179,25 @@ public enum Ingest {
                 cached.fromCache = true
                 return (cached, Timestamp.now().seconds(since: started))
             }
-            let outcome = read(
-                candidate, digest: digests[index], config: config, classifier: classifier, limits: limits)
+            // The entry is written while the archive is read, its rows as Normalize gives them.
+            var entry: ArchiveCache.EntryWriter?
+            var entryFailure: OutputWriteError?
             if let cache, let digest = digests[index] {
-                do {
-                    try cache.store(outcome, digest: digest)
+                do throws(OutputWriteError) {
+                    entry = try ArchiveCache.EntryWriter(
+                        cache: cache, relativePath: candidate.relativePath, digest: digest)
                 } catch {
-                    // Only time is lost: the next run reads this archive again.
-                    logger.warning(
-                        "Archive not kept in the cache",
-                        metadata: ["archive": "\(candidate.relativePath)", "error": "\(error)"])
+                    entryFailure = error
                 }
+            }
+            let outcome = read(
+                candidate, digest: digests[index], config: config, classifier: classifier, limits: limits,
+                entry: entry)
+            if outcome.status == .accepted, let error = entryFailure ?? entry?.failure {
+                // Only time is lost: the next run reads this archive again.
+                logger.warning(
+                    "Archive not kept in the cache",
+                    metadata: ["archive": "\(candidate.relativePath)", "error": "\(error)"])
             }
             return (outcome, Timestamp.now().seconds(since: started))
         } take: { index, read in
@@ -260,11 +268,49 @@ public enum Ingest {
 
     /// Reads one archive; any fault rejects it as a whole.
     ///
-    /// `digest` is the archive's SHA-256 and size from `scan`; nil hashes it here.
+    /// `digest` is the archive's SHA-256 and size from `scan`; nil hashes it here. With an `entry`,
+    /// the transaction rows are written to that cache entry as they are read, and an accepted
+    /// archive's batches read them from its mapping; the entry is complete, in place, and closed
+    /// when this returns, or removed (a rejected archive, a write that failed: the rows are then
+    /// in memory, as without an entry).
     static func read(
         _ candidate: ArchiveCandidate, digest known: FileDigest? = nil, config: PipelineConfig,
-        classifier: MemberClassifier, limits: UnpackLimits
+        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter? = nil
     ) -> ArchiveOutcome {
+        let outcome = readMembers(
+            candidate, digest: known, config: config, classifier: classifier, limits: limits, entry: entry)
+        guard let entry else {
+            // Without an entry no row is lost.
+            return outcome!
+        }
+        defer { entry.discard() }
+        guard var outcome else {
+            // The rows written could not be read back after a write failed: read again, in memory.
+            entry.discard()
+            return read(candidate, digest: known, config: config, classifier: classifier, limits: limits)
+        }
+        guard outcome.status == .accepted else {
+            // Nothing of a rejected archive counts, and its rows went with its entry.
+            for index in outcome.members.indices { outcome.members[index].transactions = TransactionBatch() }
+            return outcome
+        }
+        if let file = entry.finish(head: ArchiveCache.head(outcome)) {
+            for index in outcome.members.indices { outcome.members[index].transactions.readRowsInPlace(from: file) }
+            return outcome
+        }
+        // Not completed (a full disk): the rows written come back into memory.
+        for index in outcome.members.indices where !entry.readBack(into: &outcome.members[index].transactions) {
+            entry.discard()
+            return read(candidate, digest: known, config: config, classifier: classifier, limits: limits)
+        }
+        return outcome
+    }
+
+    /// `read` but for completing the entry: nil when rows written to it were lost (`RowsLost`).
+    private static func readMembers(
+        _ candidate: ArchiveCandidate, digest known: FileDigest?, config: PipelineConfig,
+        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter?
+    ) -> ArchiveOutcome? {
         var outcome = ArchiveOutcome(
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
             rejection: nil, members: [], skipped: [])
@@ -279,7 +325,8 @@ public enum Ingest {
             outcome.sha256 = digest.hex
             outcome.bytes = digest.bytes
             try candidate.checkSidecar(digest.hex)
-            let ingest = ArchiveIngest(archivePath: candidate.relativePath, config: config, classifier: classifier)
+            let ingest = ArchiveIngest(
+                archivePath: candidate.relativePath, config: config, classifier: classifier, entry: entry)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
             try ArchiveReader(limits: limits).read(
                 candidate.location, relativePath: candidate.relativePath, visitor: ingest)
@@ -316,6 +363,8 @@ public enum Ingest {
             outcome.status = .rejected
             outcome.rejection = rejection
             outcome.members = []
+        } catch is ArchiveCache.EntryWriter.RowsLost {
+            return nil
         } catch let error as HeaderError {
             outcome.status = .rejected
             outcome.rejection = ArchiveRejection(reason: .headerError, member: error.memberPath, detail: error.detail)

@@ -19,14 +19,22 @@ final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
     /// Nil when the file cannot be opened (`InputFile`) or mapped (a folder, a device), or is empty.
-    init?(_ url: URL) {
+    convenience init?(_ url: URL) {
         guard let file = try? InputFile(url), let size = try? file.size(), size > 0, let count = Int(exactly: size)
         else { return nil }
         // The mapping outlives the descriptor, which `file` closes.
-        let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, file.descriptor, 0)
-        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+        self.init(descriptor: file.descriptor, count: count)
         // All of it is read, and soon (the digest, then the rows).
-        _ = madvise(address, count, MADV_WILLNEED)
+        _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress), count, MADV_WILLNEED)
+    }
+
+    /// The first `count` bytes of the file open as `descriptor` (which may be closed after); nil
+    /// when they cannot be mapped. For an entry just written (`ArchiveCache.EntryWriter`), mapped
+    /// from the descriptor it was written through: the bytes written, whatever is renamed where.
+    init?(descriptor: Int32, count: Int) {
+        guard count > 0 else { return nil }
+        let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
         bytes = UnsafeRawBufferPointer(start: address, count: count)
     }
 

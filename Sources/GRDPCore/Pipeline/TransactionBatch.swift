@@ -67,8 +67,13 @@ struct TransactionBatch: Sendable {
         }
     }
 
-    /// The rows appended; empty when they are read in place from a cache entry (`mapped`).
+    /// The rows appended and not yet written to the archive's cache entry (`writeBuiltRows`);
+    /// empty when they are read in place from a cache entry (`mapped`).
     private var builtRows: [Row] = []
+    /// How many of the first rows appended are in the cache entry being written
+    /// (`ArchiveCache.EntryWriter`) instead of `builtRows`, and at which byte of it they start.
+    private(set) var rowsInEntry = 0
+    private(set) var entryOffset = 0
     /// Rows read in place from a cache entry's mapping (`ArchiveCache`), and the file that keeps
     /// them mapped.
     private var mapped: MappedRows?
@@ -101,7 +106,10 @@ struct TransactionBatch: Sendable {
     private var recentSellers = RecentlyMet<String>(keeping: 1)
     private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
-    var count: Int { mapped?.rows.count ?? builtRows.count }
+    var count: Int { mapped?.rows.count ?? rowsInEntry + builtRows.count }
+
+    /// The rows appended since the last `writeBuiltRows`.
+    var builtRowCount: Int { builtRows.count }
 
     /// Whether the rows are read in place from a cache entry's mapping.
     var readsInPlace: Bool { mapped != nil }
@@ -109,6 +117,7 @@ struct TransactionBatch: Sendable {
     /// Calls `body` with the rows in line order, wherever they are.
     func withRows<R, E: Error>(_ body: (UnsafeBufferPointer<Row>) throws(E) -> R) throws(E) -> R {
         if let mapped { return try body(mapped.rows) }
+        precondition(rowsInEntry == 0, "rows in an entry being written are read once it is mapped")
         return try builtRows.withUnsafeBufferPointer(body)
     }
 
@@ -163,6 +172,49 @@ struct TransactionBatch: Sendable {
         sealedStrings = strings
         self.stems = stems
         self.wide = wide
+    }
+
+    /// Writes the rows appended since the last call through `write` (which appends them to the
+    /// archive's cache entry, `ArchiveCache.EntryWriter.append`, and returns the offset they start
+    /// at, or nil when it failed), after the rows written before them, and drops them from memory
+    /// (keeping the array's capacity for the next chunk): a member's rows wait in memory only a
+    /// chunk at a time while the archive is read. False when the write failed: the rows stay here,
+    /// and those written before are in the entry still (`ArchiveCache.EntryWriter.readBack`).
+    mutating func writeBuiltRows(_ write: (UnsafeRawBufferPointer) -> Int?) -> Bool {
+        precondition(mapped == nil, "a batch read from the cache is sealed")
+        guard !builtRows.isEmpty else { return true }
+        guard let offset = builtRows.withUnsafeBufferPointer({ write(UnsafeRawBufferPointer($0)) }) else {
+            return false
+        }
+        if rowsInEntry == 0 { entryOffset = offset }
+        precondition(offset == entryOffset + rowsInEntry * MemoryLayout<Row>.stride, "a member's rows are contiguous")
+        rowsInEntry += builtRows.count
+        builtRows.removeAll(keepingCapacity: true)
+        return true
+    }
+
+    /// Puts `rows`, those written to the entry (read back after a write failed), before the rows
+    /// in memory: the batch is then built in memory alone, as without an entry.
+    mutating func takeBack(_ rows: [Row]) {
+        precondition(rows.count == rowsInEntry, "every row written is taken back")
+        builtRows = rows + builtRows
+        rowsInEntry = 0
+        entryOffset = 0
+    }
+
+    /// Once the entry is complete and mapped: the rows are read in place from `file`, where they
+    /// were written (`entryOffset`), as a batch loaded from the cache is (`init(mapped:…)`).
+    mutating func readRowsInPlace(from file: MappedFile) {
+        precondition(mapped == nil && builtRows.isEmpty, "every row is in the entry")
+        let stride = MemoryLayout<Row>.stride
+        precondition(entryOffset + rowsInEntry * stride <= file.bytes.count, "the rows are in the file")
+        let rows = UnsafeBufferPointer(
+            start: (file.bytes.baseAddress! + entryOffset).bindMemory(to: Row.self, capacity: rowsInEntry),
+            count: rowsInEntry)
+        mapped = MappedRows(file: file, rows: rows)
+        builtRows = []
+        rowsInEntry = 0
+        entryOffset = 0
     }
 
     /// One accepted transaction as Normalize has it, without a `TransactionRecord` and its `String`s:

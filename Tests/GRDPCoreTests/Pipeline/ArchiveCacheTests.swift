@@ -212,8 +212,14 @@ import Testing
 
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let sound = try Data(contentsOf: entry)
+        // The rows come first; the head's offset is the 8 bytes before the last digest.
+        let headOffset = sound.withUnsafeBytes {
+            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: sound.count - 40, as: UInt64.self)))
+        }
+        let rowBytes = read.members.reduce(0) { $0 + $1.transactions.count } * MemoryLayout<TransactionBatch.Row>.stride
+        #expect(headOffset == rowBytes + (8 - rowBytes % 8) % 8)
         // The last row's last byte, then the JSON's first.
-        for (offset, needsRows) in [(sound.count - 33, true), (8, false)] {
+        for (offset, needsRows) in [(rowBytes - 1, true), (headOffset + 8, false)] {
             var damaged = sound
             damaged[offset] ^= 0x40
             try damaged.write(to: entry)
@@ -231,8 +237,18 @@ import Testing
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let whole = [UInt8](try Data(contentsOf: entry))
         let body = Array(whole.prefix(whole.count - 32))
-        let jsonCount = Int(body.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        let firstText = 8 + jsonCount + 8
+        // [rows][0–7 zero bytes][head][head digest][head offset]: the head read from the end.
+        let headOffset = Int(
+            body.withUnsafeBytes {
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: body.count - 8, as: UInt64.self))
+            }
+        )
+        let headEnd = body.count - 8 - 32
+        let jsonCount = Int(
+            body.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headOffset, as: UInt64.self)) }
+        )
+        let lengthAt = headOffset + 8 + jsonCount
+        let firstText = lengthAt + 8
 
         /// `body` changed by `edit`, sealed with its own SHA-256 as a sound entry is.
         func sealed(_ edit: (inout [UInt8]) -> Void) throws {
@@ -261,10 +277,10 @@ import Testing
         // The section's length says one byte less than its texts take.
         try sealed { bytes in
             let length = bytes.withUnsafeBytes {
-                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self))
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: lengthAt, as: UInt64.self))
             }
             withUnsafeBytes(of: (length - 1).littleEndian) {
-                bytes.replaceSubrange(8 + jsonCount..<firstText, with: $0)
+                bytes.replaceSubrange(lengthAt..<firstText, with: $0)
             }
         }
         #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
@@ -272,18 +288,13 @@ import Testing
         // The rows are read in place, so their counts and indices are checked before they are:
         // counts that add up but one is negative (it would move the next member's rows before the
         // section), a count too large to multiply, a text or stem index past the member's.
-        let textBytes = Int(
-            body.withUnsafeBytes {
-                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8 + jsonCount, as: UInt64.self))
-            })
         let counts = read.members.map(\.transactions.count)
         #expect(counts == [0, 0, 3])
-        let rowBytes = counts.reduce(0, +) * MemoryLayout<TransactionBatch.Row>.stride
 
         /// The entry with its members' row counts set to `counts` (same texts, rows and padding).
         func withRowCounts(_ counts: [Int], rows editRows: (inout [UInt8]) -> Void = { _ in }) throws {
             var object = try #require(
-                try JSONSerialization.jsonObject(with: Data(body[8..<(8 + jsonCount)])) as? [String: Any])
+                try JSONSerialization.jsonObject(with: Data(body[(headOffset + 8)..<lengthAt])) as? [String: Any])
             var members = try #require(object["members"] as? [[String: Any]])
             for index in members.indices { members[index]["rows"] = counts[index] }
             object["members"] = members
@@ -291,13 +302,13 @@ import Testing
             var head: [UInt8] = []
             withUnsafeBytes(of: UInt64(json.count).littleEndian) { head += $0 }
             head += json
-            head += body[(8 + jsonCount)..<(firstText + textBytes)]
-            head += repeatElement(0, count: (8 - head.count % 8) % 8)
-            head += Array(SHA256.hash(data: head))
-            // The rows: the body's last bytes.
-            var rows = Array(body.suffix(rowBytes))
+            head += body[lengthAt..<headEnd]
+            // The rows: the body's first bytes, then the zero bytes up to the head.
+            var rows = Array(body.prefix(headOffset))
             editRows(&rows)
-            try sealed { bytes in bytes = head + rows }
+            var tail = head + Array(SHA256.hash(data: head))
+            withUnsafeBytes(of: UInt64(headOffset).littleEndian) { tail += $0 }
+            try sealed { bytes in bytes = rows + tail }
         }
         try withRowCounts(counts)
         #expect(cache.load(relativePath: "a.tar.gz", digest: digest) != nil, "rebuilt as written: sound")

@@ -1,0 +1,141 @@
+internal import Crypto
+internal import Foundation
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
+extension ArchiveCache {
+    /// One archive's cache entry while the archive is read: a `.grdp-*.tmp` in the cache folder,
+    /// opened at the archive's start, to which each transaction member's batch writes its rows a
+    /// chunk at a time as Normalize appends them (`TransactionBatch.writeBuiltRows`), hashed on the
+    /// way. At the archive's end `finish` appends the head and the digests, maps the file and
+    /// renames it into place, and the batches read their rows from the mapping, as those of an
+    /// entry loaded from the cache do. So an archive's rows wait on disk rather than in memory
+    /// until the revision ledger takes them: at 10 M transactions the largest archive's were
+    /// 120 MB, held twice over with two readers.
+    ///
+    /// A write that fails (a full disk, a file-size limit) stops the entry: the rows written are
+    /// read back (`readBack`), the archive goes on in memory as without a cache, and the temporary
+    /// is removed (`discard`); only the time the entry would have saved is lost. The entry is
+    /// renamed into place only once complete; a rejected archive's temporary is removed at once,
+    /// and a killed run's by the next run's sweep of `cache/archives`.
+    ///
+    /// Used by the one thread that reads the archive, never shared.
+    final class EntryWriter {
+        /// Where the complete entry goes.
+        let url: URL
+        let temporaryPath: String
+        /// Open while the entry is written and until it is mapped; -1 once closed.
+        private var descriptor: Int32
+        private var hasher = SHA256()
+        /// Bytes written so far: the rows of the members read, in member order.
+        private(set) var written = 0
+        /// The first thing that failed (a write, the mapping, the rename), for the log: from then on
+        /// nothing more is written.
+        private(set) var failure: OutputWriteError?
+        /// Until it is renamed into place or removed.
+        private var temporaryExists = true
+
+        /// The rows written before a failure could not be read back: the archive must be read again.
+        struct RowsLost: Error {}
+
+        /// Creates the temporary (and the cache folder when missing).
+        init(cache: ArchiveCache, relativePath: String, digest: FileDigest) throws(OutputWriteError) {
+            url = cache.folder.appendingPathComponent(cache.fileName(relativePath: relativePath, digest: digest))
+            try FileSystem.makeDirectories(cache.folder.path)
+            temporaryPath = cache.folder.path + "/" + FileSystem.temporaryName()
+            descriptor = try FileSystem.createReadWriteFile(at: temporaryPath)
+        }
+
+        deinit { discard() }
+
+        /// Whether rows are still written here (no failure, not discarded nor finished).
+        var isWriting: Bool { descriptor >= 0 && failure == nil }
+
+        /// Appends `bytes` (whole rows) and returns the offset they start at; nil when the entry is
+        /// no longer written or the write failed (`failure` says why; part of them may be in the
+        /// file, past what `written` counts).
+        func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
+            guard isWriting, write(bytes) else { return nil }
+            hasher.update(bufferPointer: bytes)
+            let offset = written
+            written += bytes.count
+            return offset
+        }
+
+        /// Gives `batch` back the rows it wrote here, read into memory: true when it has them all
+        /// again (or wrote none), false when they could not be read.
+        func readBack(into batch: inout TransactionBatch) -> Bool {
+            let count = batch.rowsInEntry
+            guard count > 0 else { return true }
+            guard descriptor >= 0 else { return false }
+            var complete = false
+            let rows = [TransactionBatch.Row](unsafeUninitializedCapacity: count) { buffer, initialized in
+                complete = FileSystem.read(
+                    descriptor, into: UnsafeMutableRawBufferPointer(buffer), at: batch.entryOffset)
+                initialized = complete ? count : 0
+            }
+            guard complete else { return false }
+            batch.takeBack(rows)
+            return true
+        }
+
+        /// Completes the entry after the rows (`[0–7 zero bytes][head][head digest][head offset]
+        /// [digest of all before]`), maps it and renames it into place; returns the mapping, which
+        /// the batches then read their rows from. Nil when it could not be completed or mapped
+        /// (`failure` says why): the rows are then read back (`readBack`) before `discard`. A
+        /// rename that fails leaves the mapping good (the file is unlinked, the mapping stays):
+        /// the entry is only not kept.
+        func finish(head: [UInt8]) -> MappedFile? {
+            guard isWriting else { return nil }
+            let padding = ArchiveCache.headPadding(after: written)
+            var tail = [UInt8](repeating: 0, count: padding)
+            tail += head
+            tail += Array(SHA256.hash(data: head))
+            withUnsafeBytes(of: UInt64(written + padding).littleEndian) { tail += $0 }
+            hasher.update(data: tail)
+            tail += Array(hasher.finalize())
+            guard tail.withUnsafeBytes({ write($0) }) else { return nil }
+            written += tail.count
+            guard let file = MappedFile(descriptor: descriptor, count: written) else {
+                failure = OutputWriteError(path: temporaryPath, operation: "map", errno: currentErrno())
+                return nil
+            }
+            close(descriptor)
+            descriptor = -1
+            do throws(OutputWriteError) {
+                try FileSystem.renameReplacing(temporaryPath, to: url.path)
+                temporaryExists = false
+            } catch {
+                failure = error
+                discard()
+            }
+            return file
+        }
+
+        /// Closes and removes the temporary, unless it was renamed into place (`finish`).
+        func discard() {
+            if descriptor >= 0 {
+                close(descriptor)
+                descriptor = -1
+            }
+            if temporaryExists {
+                FileSystem.removeFile(temporaryPath)
+                temporaryExists = false
+            }
+        }
+
+        private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            do throws(OutputWriteError) {
+                try FileSystem.writeAll(bytes, to: descriptor, path: temporaryPath)
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+    }
+}
