@@ -225,9 +225,18 @@ struct ArchiveCache: Sendable {
         let headDigestStart = offsetStart - 32
         // Every byte checked, or only the head, against its own digest.
         if wanted {
-            guard SHA256.hash(data: data[start..<(start + digestStart)]).elementsEqual(data.suffix(32)) else {
-                throw Malformed()
+            // 8 MiB at a time, each let go once hashed: the rows are read again, in place, only
+            // when a pass over them needs them.
+            var hasher = SHA256()
+            let base = file.bytes.baseAddress!
+            var offset = 0
+            while offset < digestStart {
+                let end = min(offset + (8 << 20), digestStart)
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: base + offset, count: end - offset))
+                MappedFile.release(base + offset, base + end)
+                offset = end
             }
+            guard hasher.finalize().elementsEqual(data.suffix(32)) else { throw Malformed() }
         }
         // An offset past Int.max reads as negative, and is refused rather than trapped on.
         let headOffset = data.withUnsafeBytes {
@@ -342,11 +351,19 @@ struct ArchiveCache: Sendable {
     ) -> Bool {
         guard stems.allSatisfy({ Int($0.channel) < strings }) else { return false }
         let statuses = TransactionStatus.allCases.count
-        for row in rows {
-            guard Int(row.stem) < stems.count, Int(row.channel) < strings, Int(row.seller) < strings,
-                Int(row.district) < strings, Int(row.status) < statuses, (1...12).contains(row.month),
-                row.scale >= 0 || Int(~row.scale) < wide
-            else { return false }
+        guard let base = rows.baseAddress else { return true }
+        // A chunk at a time, each let go once checked (see `MappedFile.release`).
+        var first = 0
+        while first < rows.count {
+            let end = min(first + (1 << 16), rows.count)
+            for row in rows[first..<end] {
+                guard Int(row.stem) < stems.count, Int(row.channel) < strings, Int(row.seller) < strings,
+                    Int(row.district) < strings, Int(row.status) < statuses, (1...12).contains(row.month),
+                    row.scale >= 0 || Int(~row.scale) < wide
+                else { return false }
+            }
+            MappedFile.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
+            first = end
         }
         return true
     }

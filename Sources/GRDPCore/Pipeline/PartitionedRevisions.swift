@@ -75,6 +75,11 @@ struct PartitionedRevisions {
         var keys: Int
         /// The most key records one partition held (all of them when not spilled).
         var largestPartition = 0
+        /// As `currentRows` was given them.
+        fileprivate var newArchives: Set<Int>?
+        /// With `newArchives`: the positions of the rows that were current before those archives'
+        /// rows came, and no longer are.
+        fileprivate var replaced: [UInt32] = []
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -109,7 +114,12 @@ struct PartitionedRevisions {
     ///   outputs' disk). When one cannot be written (a full disk), the keys are taken in one table
     ///   in memory instead, as `spilled` says.
     /// - Parameter partitions: only for tests; by default one per `rowsPerPartition` rows.
-    mutating func currentRows(spillFolder: URL, partitions: Int? = nil) throws(KeyLimit) -> CurrentRows {
+    ///
+    /// - Parameter newArchives: the archives (`MemberRef.archive`) new since the last full run,
+    ///   when this run may recompute only the years they touch (`touchedYears`).
+    mutating func currentRows(spillFolder: URL, partitions: Int? = nil, newArchives: Set<Int>? = nil)
+        throws(KeyLimit) -> CurrentRows
+    {
         members.sort { a, b in
             if a.ref.archive != b.ref.archive { return a.ref.archive < b.ref.archive }
             if a.memberPath != b.memberPath { return bytewiseLess(a.memberPath, b.memberPath) }
@@ -130,6 +140,17 @@ struct PartitionedRevisions {
             starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64), yearSpans: [], years: [], keys: 0,
             spilled: false)
         var spillFailure: String?
+        // A bit per row of the new archives' members.
+        let newRows = newArchives.map { newArchives in
+            var bits = [UInt64](repeating: 0, count: (total + 63) / 64)
+            for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
+                for position in starts[index]..<(starts[index] + member.batch.count) {
+                    bits[position >> 6] |= 1 << UInt64(position & 63)
+                }
+            }
+            return bits
+        }
+        result.newArchives = newArchives
         if count > 1 {
             do {
                 let files = try spillKeys(
@@ -137,13 +158,15 @@ struct PartitionedRevisions {
                 for file in files {
                     try file.withRecords {
                         result.largestPartition = max(result.largestPartition, $0.count)
-                        result.keys += Self.resolve($0, into: &result.bits)
+                        result.keys += Self.resolve(
+                            $0, into: &result.bits, newRows: newRows, replaced: &result.replaced)
                     }
                 }
                 result.spilled = true
             } catch {
                 // Taken again below in one table: the partitions resolved so far are set again.
                 result.bits = [UInt64](repeating: 0, count: result.bits.count)
+                result.replaced = []
                 result.keys = 0
                 spillFailure = "\(error)"
             }
@@ -154,7 +177,7 @@ struct PartitionedRevisions {
             forEachKey(starts: starts, stems: stems, yearSpans: &result.yearSpans) { records.append($0) }
             result.largestPartition = records.count
             result.keys = records.withUnsafeMutableBufferPointer {
-                Self.resolve(UnsafeBufferPointer($0), into: &result.bits)
+                Self.resolve(UnsafeBufferPointer($0), into: &result.bits, newRows: newRows, replaced: &result.replaced)
             }
         }
         result.spillFailure = spillFailure
@@ -168,6 +191,31 @@ struct PartitionedRevisions {
     struct KeyLimit: Error, CustomStringConvertible {
         var rows: Int
         var description: String { "\(rows) transactions: more than the 4,294,967,294 a run can take" }
+    }
+
+    /// The years whose transactions the new archives (`currentRows(…, newArchives:)`) may have
+    /// changed: the years of their rows, and of the rows they replaced. Every other year's current
+    /// rows are those it had before they came (a year's figures depend on its own rows alone,
+    /// CONTRACT §5). Nil when the new archives were not given.
+    func touchedYears(_ current: CurrentRows) -> Set<Int>? {
+        precondition(ordered, "currentRows first")
+        guard let newArchives = current.newArchives else { return nil }
+        var years = Set<Int>()
+        for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
+            if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
+        }
+        for position in current.replaced {
+            // The member holding it: the last that starts at or before it.
+            var low = 0
+            var high = current.starts.count - 1
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if current.starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
+            }
+            let year = members[low].batch.withRows { $0[Int(position) - current.starts[low]].year }
+            years.insert(Int(year))
+        }
+        return years
     }
 
     /// The superseded rows of each member, as `RevisionLedger.TransactionMember`s.
@@ -337,11 +385,23 @@ struct PartitionedRevisions {
     }
 
     /// Sets the bit of each key's latest position among `records`; returns the distinct keys.
-    private static func resolve(_ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64]) -> Int {
+    /// With `newRows` (a bit per position: the rows of archives new since the last full run), also
+    /// appends to `replaced` the position of each key's latest row among the others when a new row
+    /// is now later: the row that was current before the new archives came, and no longer is.
+    private static func resolve(
+        _ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64], newRows: [UInt64]?,
+        replaced: inout [UInt32]
+    ) -> Int {
         var capacity = 16
         while capacity < records.count * 2 { capacity <<= 1 }
         let mask = capacity - 1
         var table = [Int32](repeating: -1, count: capacity)
+        // Per slot, the latest of the key's rows that are not new.
+        var older = newRows == nil ? [] : [Int32](repeating: -1, count: capacity)
+        func isNew(_ position: UInt32) -> Bool {
+            guard let newRows else { return false }
+            return newRows[Int(position) >> 6] & (1 << UInt64(position & 63)) != 0
+        }
         var keys = 0
         for index in records.indices {
             let record = records[index]
@@ -360,10 +420,15 @@ struct PartitionedRevisions {
                 }
                 slot = (slot + 1) & mask
             }
+            if newRows != nil, !isNew(record.position) {
+                let old = older[slot]
+                if old < 0 || record.position > records[Int(old)].position { older[slot] = Int32(index) }
+            }
         }
-        for held in table where held >= 0 {
-            let position = Int(records[Int(held)].position)
-            bits[position >> 6] |= 1 << UInt64(position & 63)
+        for (slot, held) in table.enumerated() where held >= 0 {
+            let position = records[Int(held)].position
+            bits[Int(position) >> 6] |= 1 << UInt64(position & 63)
+            if newRows != nil, isNew(position), older[slot] >= 0 { replaced.append(records[Int(older[slot])].position) }
         }
         return keys
     }

@@ -289,7 +289,7 @@ public struct PipelineRunner {
                 // Its transactions already in the resumed ledger, when it is one the state holds.
                 try Self.apply(
                     &archive, scanned: scanned, to: &ledger,
-                    markingYears: !partitioned && (earlierArchives.map { !$0.contains(identity) } ?? false),
+                    markingYears: earlierArchives.map { !$0.contains(identity) } ?? false,
                     transactionsKept: partitioned || stateFile.holds(archive, in: resumed))
                 ledgerSeconds += Timestamp.now().seconds(since: ledgerStart)
             }
@@ -337,8 +337,13 @@ public struct PipelineRunner {
         var partitionedCurrent: PartitionedRevisions.CurrentRows?
         if partitioned {
             let start = Timestamp.now()
+            // The archives new since the last full run, whose touched years it may recompute alone.
+            let newArchives = earlierArchives.map { earlier in
+                Set(acceptedArchives.filter { !earlier.contains($0.value) }.keys)
+            }
             let current = try revisions.currentRows(
-                spillFolder: config.cacheFolder, partitions: PartitionedRevisions.chosenPartitions)
+                spillFolder: config.cacheFolder, partitions: PartitionedRevisions.chosenPartitions,
+                newArchives: newArchives)
             if let failure = current.spillFailure {
                 logger.warning(
                     "Revision keys taken in memory: their partition files could not be written",
@@ -361,14 +366,10 @@ public struct PipelineRunner {
         // recomputed one hashes only the rows from there on).
         let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
         let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
-        // Partitioned revisions do not mark the years the new returns touch: every year is computed,
-        // and the sales rows' digests still copy the unchanged years from the latest file.
-        let touched =
-            partitioned
-            ? nil
-            : touchedYears(
-                ledger: ledger, ingest: ingest, earlierArchives: earlierArchives, latest: latest,
-                latestRun: latestRun, build: build)
+        // Partitioned, the ledger marked the new records' years, and the key pass the transactions'.
+        let touched = touchedYears(
+            ledger: ledger, transactionYears: partitionedCurrent.map { revisions.touchedYears($0) }, ingest: ingest,
+            earlierArchives: earlierArchives, latest: latest, latestRun: latestRun, build: build)
         // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
         // file to file). Unreadable, a nightly run computes every year instead.
         let previous =
@@ -387,7 +388,12 @@ public struct PipelineRunner {
         let touchedKeys =
             options.years == nil
             ? onlyTouched.flatMap { years in
-                ledger.touchedSalesKeys(inYears: years).map { SalesRowsUpdate.TouchedKeys(years: years, keys: $0) }
+                // (The partitioned revisions do not mark keys: the ledger holds no transactions.)
+                partitioned
+                    ? nil
+                    : ledger.touchedSalesKeys(inYears: years).map {
+                        SalesRowsUpdate.TouchedKeys(years: years, keys: $0)
+                    }
             } : nil
         // Those rows of the latest file, read while the ledger is kept and Compute runs.
         if readAhead == nil, let touchedKeys, let latest {
@@ -487,6 +493,9 @@ public struct PipelineRunner {
             salesByYear = SalesByYear(
                 years: years.sorted(), expectedRows: current.keys,
                 compute: { [revisions] year in
+                    // The year before's groups and rows are freed by now: their pages back to the
+                    // system, not kept in the allocator's arenas for this year's to reuse in part.
+                    MemoryRelease.returnFreedMemory()
                     let start = Timestamp.now()
                     defer { computeSeconds += Timestamp.now().seconds(since: start) }
                     var input = ComputeInput(
@@ -534,7 +543,7 @@ public struct PipelineRunner {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
                 let groups =
                     try partitionedCurrent.map { current throws(ArithmeticOverflow) in
-                        let groups = try revisions.takeGroups(current, keepingYears: options.years)
+                        let groups = try revisions.takeGroups(current, keepingYears: recomputed)
                         ledgerSize.transactionGroups = groups.groups.count
                         return groups
                     } ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
@@ -796,13 +805,21 @@ public struct PipelineRunner {
     /// (`RevisionLedger.touchedYears`). The untouched years' rows are then carried from the latest
     /// snapshot as under `run --year`, and only the touched years are computed, instead of every
     /// year of the ledger's groups.
+    ///
+    /// - Parameter transactionYears: with partitioned revisions, the years the new archives'
+    ///   transactions touch (`PartitionedRevisions.touchedYears`; the ledger then holds none):
+    ///   `.some(nil)` when they cannot be told.
     private func touchedYears(
-        ledger: RevisionLedger, ingest: IngestResult, earlierArchives: Set<ArchiveIdentity>?,
-        latest: SnapshotFile?, latestRun: RunCache?, build: String
+        ledger: RevisionLedger, transactionYears: Set<Int>?? = nil, ingest: IngestResult,
+        earlierArchives: Set<ArchiveIdentity>?, latest: SnapshotFile?, latestRun: RunCache?, build: String
     ) -> Set<Int>? {
         guard let earlierArchives, let latest, latestRun?.sales?.build == build,
-            latest.meta.configSHA256 == config.sha256, let touched = ledger.touchedYears
+            latest.meta.configSHA256 == config.sha256, var touched = ledger.touchedYears
         else { return nil }
+        if let transactionYears {
+            guard let transactionYears else { return nil }
+            touched.formUnion(transactionYears)
+        }
         // The latest snapshot's archives (`earlierArchives` are `latestRun`'s), all still read and
         // accepted with the same bytes.
         return earlierArchives.isSubset(of: ArchiveIdentity.accepted(in: ingest)) ? touched : nil

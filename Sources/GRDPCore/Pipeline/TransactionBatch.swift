@@ -134,7 +134,7 @@ struct TransactionBatch: Sendable {
                 let end = min(first + chunkRows, rows.count)
                 try body(UnsafeBufferPointer(rebasing: rows[first..<end]), first)
                 if mapped != nil, let base = rows.baseAddress {
-                    Self.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
+                    MappedFile.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
                 }
                 first = end
             }
@@ -146,18 +146,7 @@ struct TransactionBatch: Sendable {
     /// keep the pages its entry's digest check made resident.
     func releaseMappedPages() {
         guard let mapped, let base = mapped.rows.baseAddress else { return }
-        Self.release(UnsafeRawPointer(base), UnsafeRawPointer(base + mapped.rows.count))
-    }
-
-    /// Drops the pages from `start`'s to the last whole one before `end` of a read-only mapping
-    /// from memory (`start`'s page may hold rows already done, or the entry's head: harmless, it
-    /// is only read again from the page cache if needed).
-    private static func release(_ start: UnsafeRawPointer, _ end: UnsafeRawPointer) {
-        let page = UInt(sysconf(Int32(_SC_PAGESIZE)))
-        let low = UInt(bitPattern: start) / page * page
-        let high = UInt(bitPattern: end) / page * page
-        guard high > low, let address = UnsafeMutableRawPointer(bitPattern: low) else { return }
-        _ = madvise(address, Int(high - low), MADV_DONTNEED)
+        MappedFile.release(UnsafeRawPointer(base), UnsafeRawPointer(base + mapped.rows.count))
     }
 
     init() {}

@@ -169,6 +169,33 @@ import Testing
         }
     }
 
+    /// The years a new archive touches, wherever it falls in revision order: those the ledger
+    /// marks when it applies that archive last with `markingYears` (its rows' years, and those of
+    /// the rows it replaces).
+    @Test(arguments: [0, 1, 2])
+    func theYearsANewArchiveTouchesAreTheLedgers(new: Int) throws {
+        var ledger = RevisionLedger()
+        for index in Self.archives.indices where index != new {
+            var archive = Self.outcome(index)
+            try PipelineRunner.apply(&archive, scanned: index, to: &ledger)
+        }
+        var archive = Self.outcome(new)
+        try PipelineRunner.apply(&archive, scanned: new, to: &ledger, markingYears: true)
+        var revisions = PartitionedRevisions()
+        for index in Self.archives.indices { revisions.add(Self.outcome(index), scanned: index) }
+        let current = try revisions.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: 4, newArchives: [new])
+        let touched = try #require(revisions.touchedYears(current))
+        #expect(touched == ledger.touchedYears)
+        // Not vacuous: the last archive (2024 only) replaces rows of 2023.
+        if new == 2 { #expect(touched == [2023, 2024]) }
+        // Without new archives named, the years are not told.
+        var unmarked = PartitionedRevisions()
+        unmarked.add(Self.outcome(0), scanned: 0)
+        let unmarkedCurrent = try unmarked.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        #expect(unmarked.touchedYears(unmarkedCurrent) == nil)
+    }
+
     @Test func partitionsGrowWithTheRows() {
         #expect(PartitionedRevisions.partitionCount(rows: 0) == 1)
         #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition) == 1)
