@@ -38,9 +38,37 @@ struct PartitionedRevisions {
     private(set) var members: [Member] = []
     private var ordered = false
 
-    /// How a run chooses its ledger: `GRDP_LEDGER=partitioned` or `memory` (the default, until the
-    /// kept state and Compute by year are built on this: see docs/BENCHMARK.md).
-    static var isChosen: Bool { ProcessInfo.processInfo.environment["GRDP_LEDGER"] == "partitioned" }
+    /// Whether a run takes its revisions partitioned rather than in the resident ledger
+    /// (`TransactionLedger`, kept between runs from `LedgerStateFile.minimumKeys`).
+    ///
+    /// From `fromKeys` transaction keys expected: the last run's count when it left one
+    /// (`RunCache.ledgerHint`), else one per `compressedBytesPerKey` bytes of archives. Below, the
+    /// ledger is faster (1 M transactions: `run --force` 1.47-1.53 s against 1.58-1.64 s) and
+    /// small (154 MiB peak). Above, it holds every key and group at once (10 M: 686 MiB for a
+    /// rebuild, 510 MiB for a night with its kept state), where the partitioned revisions hold
+    /// one partition's keys and one year's groups (242 and 215 MiB), at the cost of a longer
+    /// night (3.3 s against 1.7 s). `GRDP_LEDGER=partitioned` or `memory` chooses whatever the
+    /// size; the result is the same either way.
+    static func isChosen(expectedKeys: Int?, archiveBytes: Int64) -> Bool {
+        switch ProcessInfo.processInfo.environment["GRDP_LEDGER"] {
+        case "partitioned": return true
+        case "memory": return false
+        default:
+            let keys = expectedKeys ?? Int(clamping: archiveBytes / Int64(compressedBytesPerKey))
+            return keys >= fromKeys
+        }
+    }
+
+    /// See `isChosen`; `GRDP_PARTITIONED_FROM` overrides it (tests).
+    static var fromKeys: Int {
+        ProcessInfo.processInfo.environment["GRDP_PARTITIONED_FROM"].flatMap(Int.init).flatMap { $0 >= 0 ? $0 : nil }
+            ?? 3_000_000
+    }
+
+    /// The benchmark's gzip archives hold a key per ~24.8 bytes (10 M: 208 MiB for 8.8 M keys);
+    /// zip and uncompressed archives hold fewer a byte, and so count as more keys: the partitioned
+    /// revisions from somewhat smaller inputs, never from larger ones.
+    static let compressedBytesPerKey = 24
 
     /// `GRDP_LEDGER_PARTITIONS=N`: the keys in N partitions whatever their number (tests, the
     /// benchmark); nil: one per `rowsPerPartition` rows.

@@ -208,7 +208,9 @@ public struct PipelineRunner {
         }
         // With the partitioned revisions (`GRDP_LEDGER=partitioned`), no ledger is kept nor read:
         // every transaction is taken again after the ingest, key partition by key partition.
-        let partitioned = PartitionedRevisions.isChosen
+        let partitioned = PartitionedRevisions.isChosen(
+            expectedKeys: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes)?.transactionKeys,
+            archiveBytes: inputs.archiveBytes)
         var revisions = PartitionedRevisions()
         let opened =
             options.force || partitioned ? nil : stateFile.open(archives: scannedArchives, earlier: earlierArchives)

@@ -1,0 +1,85 @@
+import Foundation
+import GRDPCore
+import Testing
+
+/// How a run takes its revisions follows the size of its inputs (`PartitionedRevisions.isChosen`):
+/// past the threshold, by key partition, a year at a time; below, in the resident ledger. Either
+/// way the same snapshot, the same superseded counts, the same exports.
+@Suite struct PartitionedRunTests {
+    /// Orders sent again across three returns, one of them dated before the others (ranked first
+    /// in revision order although read last), over two years.
+    private static func orders(_ ids: ClosedRange<Int>, year: Int, amount: Int) -> ArchiveWriter.Entry {
+        .init(
+            path: "transactions.csv",
+            text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+                + ids.map { "T\($0),\(year)-0\(1 + $0 % 9)-15,\(amount + $0),completed,marketplace,0101243150,67\n" }
+                .joined())
+    }
+
+    private struct Outcome: Equatable {
+        var hashes: [String]
+        var superseded: [String]
+        var csv: String
+    }
+
+    /// Three runs (a first, a night with a revision, a night with a return dated earlier) under
+    /// `environment`: their content hashes, each member's superseded count after the last, and
+    /// the exported table.
+    private static func nights(_ environment: [String: String], partitioned: Bool) throws -> Outcome {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var hashes: [String] = []
+        func run() throws {
+            let run = try fixture.grdp(["run", "--verbose"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("Revisions taken by key partition") == partitioned, "\(run.stderr)")
+            hashes.append(try #require(try fixture.reportsWritten().last?["content_sha256"] as? String))
+        }
+        try fixture.write(
+            Fixture.firstReturn + [orders(10...60, year: 2023, amount: 1000)], format: .zip, as: "2024-01-10_a.zip")
+        try run()
+        // The revision: orders 40-80 again, some into 2024, and the retailer's value added.
+        try fixture.write(
+            Fixture.revision + [orders(40...80, year: 2024, amount: 7000)], format: .zip, as: "2024-02-01_b.zip")
+        try run()
+        // Dated before the first: its orders 1-45 lose to both later returns where they meet.
+        try fixture.write([orders(1...45, year: 2023, amount: 3)], format: .zip, as: "2023-12-01_c.zip")
+        try run()
+        let report = try #require(try fixture.reportsWritten().last)
+        var superseded: [String] = []
+        for archive in report["archives"] as? [[String: Any]] ?? [] {
+            for member in archive["members"] as? [[String: Any]] ?? [] {
+                superseded.append("\(archive["path"] ?? "") \(member["path"] ?? "") \(member["rows_superseded"] ?? "")")
+            }
+        }
+        // The kept ledger is the resident ledger's alone.
+        let keptLedger = fixture.outputs.appendingPathComponent("cache/ledger.bin").path
+        if partitioned { #expect(!FileManager.default.fileExists(atPath: keptLedger)) }
+        let export = try fixture.grdp(["export", "--format", "csv"], environment: environment)
+        #expect(export.status == 0)
+        #expect(try fixture.grdp(["verify"], environment: environment).status == 0)
+        return Outcome(hashes: hashes, superseded: superseded.sorted(), csv: export.stdout)
+    }
+
+    @Test func pastTheThresholdTheRevisionsArePartitionedWithTheSameFigures() throws {
+        let ledger = try Self.nights(["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"], partitioned: false)
+        let partitioned = try Self.nights(
+            ["GRDP_PARTITIONED_FROM": "0", "GRDP_LEDGER_PARTITIONS": "2"], partitioned: true)
+        #expect(partitioned == ledger)
+        // Not vacuous: each night changed the figures, and rows were superseded.
+        #expect(Set(ledger.hashes).count == 3)
+        #expect(ledger.superseded.count >= 4)
+        #expect(ledger.superseded.contains { !$0.hasSuffix(" 0") })
+    }
+
+    /// The bundled-sample sizes stay with the ledger unless told otherwise.
+    @Test func belowTheThresholdTheLedgerIsUsed() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let run = try fixture.grdp(["run", "--verbose"], environment: ["GRDP_LEDGER": ""])
+        #expect(run.status == 0)
+        #expect(!run.stderr.contains("Revisions taken by key partition"))
+        #expect(run.stderr.contains("Revisions applied"))
+    }
+}
