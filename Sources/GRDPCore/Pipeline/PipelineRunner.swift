@@ -494,9 +494,11 @@ public struct PipelineRunner {
                 metadata: ["years": "\(Self.yearList(years))"])
             salesByYear = SalesByYear(
                 years: years.sorted(), expectedRows: current.keys,
-                compute: { [revisions] year in
-                    // The year before's groups and rows are freed by now: their pages back to the
-                    // system, not kept in the allocator's arenas for this year's to reuse in part.
+                compute: { year in
+                    // The members of earlier years only are done with; the year before's groups and
+                    // rows are freed by now: their pages back to the system, not kept in the
+                    // allocator's arenas for this year's to reuse in part.
+                    revisions.releaseMembers(before: year, current)
                     MemoryRelease.returnFreedMemory()
                     let start = Timestamp.now()
                     defer { computeSeconds += Timestamp.now().seconds(since: start) }
@@ -524,6 +526,7 @@ public struct PipelineRunner {
             let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
             var digests: [Int: String] = [:]
             for year in years.sorted() {
+                revisions.releaseMembers(before: year, current)
                 var input = ComputeInput(
                     enterprises: content.enterprises.filter { $0.year == year }, transactions: [],
                     grdp: content.grdp.filter { $0.year == year })
@@ -545,6 +548,7 @@ public struct PipelineRunner {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
                 let groups =
                     try partitionedCurrent.map { current throws(ArithmeticOverflow) in
+                        if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let groups = try revisions.takeGroups(current, keepingYears: recomputed)
                         ledgerSize.transactionGroups = groups.groups.count
                         return groups

@@ -196,6 +196,32 @@ import Testing
         #expect(unmarked.touchedYears(unmarkedCurrent) == nil)
     }
 
+    /// Years taken in order: the members of earlier years only are let go, and a later year's
+    /// groups are what they were (here, one order sent again from 2022 into 2024).
+    @Test func membersOfEarlierYearsAreLetGo() throws {
+        var revisions = PartitionedRevisions()
+        for (index, year) in [2022, 2023, 2024].enumerated() {
+            var member = GRDPCore.MemberResult(path: "t.csv", kind: .transaction)
+            for id in 0..<50 {
+                member.transactions.append(
+                    Self.record("O\(id + 10 * index)", year: year, month: 3, amount: 10, seller: "01"))
+            }
+            member.transactions.seal()
+            revisions.add(
+                ArchiveOutcome(
+                    relativePath: "\(year).zip", sha256: "\(year)", bytes: 1, status: .accepted, members: [member],
+                    skipped: []), scanned: index)
+        }
+        let current = try revisions.currentRows(spillFolder: FileManager.default.temporaryDirectory, partitions: 2)
+        let before = try revisions.groups(current, keepingYears: [2024]).sumsByKey
+        revisions.releaseMembers(before: 2024, current)
+        #expect(revisions.members.map(\.batch.count) == [0, 0, 50])
+        #expect(try revisions.groups(current, keepingYears: [2024]).sumsByKey == before)
+        #expect(before.values.first == "50 475")
+        revisions.releaseMembers(notHolding: [2023], current)
+        #expect(revisions.members.map(\.batch.count) == [0, 0, 0])
+    }
+
     @Test func partitionsGrowWithTheRows() {
         #expect(PartitionedRevisions.partitionCount(rows: 0) == 1)
         #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition) == 1)
