@@ -206,8 +206,8 @@ public struct PipelineRunner {
         let scannedArchives = zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
             digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
         }
-        // With the partitioned revisions (`GRDP_LEDGER=partitioned`), no ledger is kept nor read:
-        // every transaction is taken again after the ingest, key partition by key partition.
+        // Partitioned revisions (from 3 M expected keys, or as `GRDP_LEDGER` says): no ledger is
+        // kept nor read; every transaction is taken again after the ingest, by key partition.
         let partitioned = PartitionedRevisions.isChosen(
             expectedKeys: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes)?.transactionKeys,
             archiveBytes: inputs.archiveBytes)

@@ -1,11 +1,5 @@
 internal import Foundation
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Darwin)
-    internal import Darwin
-#endif
-
 /// One member's accepted transactions, compact, built on the thread that reads the archive: what
 /// the revision ledger needs of each (`TransactionLedger`), about 40 bytes a row, with the texts
 /// (channel, seller, district) and id stems interned per member. The ledger, on the thread that
