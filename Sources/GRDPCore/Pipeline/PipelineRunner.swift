@@ -370,7 +370,8 @@ public struct PipelineRunner {
         let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
         // Partitioned, the ledger marked the new records' years, and the key pass the transactions'.
         let touched = touchedYears(
-            ledger: ledger, transactionYears: partitionedCurrent.map { revisions.touchedYears($0) }, ingest: ingest,
+            ledger: ledger, transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
+            ingest: ingest,
             earlierArchives: earlierArchives, latest: latest, latestRun: latestRun, build: build)
         // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
         // file to file). Unreadable, a nightly run computes every year instead.
@@ -812,19 +813,20 @@ public struct PipelineRunner {
     /// snapshot as under `run --year`, and only the touched years are computed, instead of every
     /// year of the ledger's groups.
     ///
-    /// - Parameter transactionYears: with partitioned revisions, the years the new archives'
-    ///   transactions touch (`PartitionedRevisions.touchedYears`; the ledger then holds none):
-    ///   `.some(nil)` when they cannot be told.
+    /// - Parameter transactionYears: with partitioned revisions, what gives the years the new
+    ///   archives' transactions touch (`PartitionedRevisions.touchedYears`, which reads the rows
+    ///   they replaced: asked only when those years can be used; the ledger then holds none), nil
+    ///   when they cannot be told.
     private func touchedYears(
-        ledger: RevisionLedger, transactionYears: Set<Int>?? = nil, ingest: IngestResult,
+        ledger: RevisionLedger, transactionYears: (() -> Set<Int>?)? = nil, ingest: IngestResult,
         earlierArchives: Set<ArchiveIdentity>?, latest: SnapshotFile?, latestRun: RunCache?, build: String
     ) -> Set<Int>? {
         guard let earlierArchives, let latest, latestRun?.sales?.build == build,
             latest.meta.configSHA256 == config.sha256, var touched = ledger.touchedYears
         else { return nil }
         if let transactionYears {
-            guard let transactionYears else { return nil }
-            touched.formUnion(transactionYears)
+            guard let years = transactionYears() else { return nil }
+            touched.formUnion(years)
         }
         // The latest snapshot's archives (`earlierArchives` are `latestRun`'s), all still read and
         // accepted with the same bytes.
