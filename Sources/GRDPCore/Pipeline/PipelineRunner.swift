@@ -495,7 +495,7 @@ public struct PipelineRunner {
                 metadata: ["years": "\(Self.yearList(years))"])
             salesByYear = SalesByYear(
                 years: years.sorted(), expectedRows: current.keys,
-                compute: { year in
+                compute: { year, emit in
                     // The members of earlier years only are done with; the year before's groups and
                     // rows are freed by now: their pages back to the system, not kept in the
                     // allocator's arenas for this year's to reuse in part.
@@ -508,9 +508,15 @@ public struct PipelineRunner {
                         grdp: grdp.filter { $0.year == year })
                     input.groupTable = try revisions.groups(current, keepingYears: [year])
                     ledgerSize.transactionGroups += input.groupTable!.groups.count
-                    let output = try IndicatorCalculator.compute(input, methodology: methodology)
+                    var emitSeconds = 0.0
+                    let output = try IndicatorCalculator.compute(input, methodology: methodology) { rows in
+                        // The insert and hash of each part are the publish's time, not Compute's.
+                        let emitStart = Timestamp.now()
+                        defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
+                        try emit(rows)
+                    }
+                    computeSeconds -= emitSeconds
                     var year = SnapshotContent()
-                    year.ecommerceSales = output.ecommerceSales
                     year.indicators = output.indicators
                     year.districtIndicators = output.districtIndicators
                     computedByYear.indicators += output.indicators

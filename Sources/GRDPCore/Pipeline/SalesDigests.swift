@@ -76,7 +76,7 @@ struct SalesDigests: Codable, Equatable {
 
     /// The SHA-256 of some rows, every column. Amounts as their mantissa and scale, which tell
     /// apart at least what their stored text does.
-    private static func digest(_ rows: ArraySlice<EcommerceSalesRow>) -> String {
+    static func digest(_ rows: ArraySlice<EcommerceSalesRow>) -> String {
         var serializer = ContentHash.Serializer()
         for row in rows {
             integer(row.year, into: &serializer)
@@ -103,32 +103,81 @@ struct SalesDigests: Codable, Equatable {
     }
 }
 
-/// `SalesDigests` put together a year at a time, as a publish hands each year's rows over
-/// (`SalesByYear`): the same digests as those of all the rows at once, since a year's digest
-/// depends on its own rows alone.
+/// `SalesDigests` put together a year at a time, as a publish hands the rows over
+/// (`SalesByYear`): each year's rows in one or more consecutive parts, then `finishYear`. The
+/// same digests as those of all the rows at once: a year's digest is its row count and the
+/// digests of its blocks of `SalesDigests.blockRows` rows from its first, wherever the parts end.
 final class SalesDigestsByYear: Sendable {
     private let build: String
-    /// Nil once a year's rows came with another year's.
-    private let years = Mutex<[Int: String]?>([:])
+    private struct State {
+        /// Nil once rows came out of year order.
+        var years: [Int: String]? = [:]
+        var year: Int?
+        var count = 0
+        var blocks: [String] = []
+        /// The rows of the year's block not yet complete.
+        var pending: [EcommerceSalesRow] = []
+    }
+    private let state = Mutex<State>(State())
 
     init(build: String) {
         self.build = build
     }
 
-    /// One year's rows (none: nothing to add).
+    /// The next rows of the year being handed over (none: nothing to add).
     func add(_ rows: [EcommerceSalesRow]) {
-        guard !rows.isEmpty else { return }
-        let digests = SalesDigests(build: build, rows: rows)
-        years.withLock { years in
-            guard let digests, digests.years.count == 1, let year = digests.years.first,
-                years?[year.key] == nil
-            else {
-                years = nil
+        guard let first = rows.first else { return }
+        state.withLock { state in
+            guard state.years != nil else { return }
+            if state.year != first.year {
+                if state.year != nil { Self.finish(&state) }
+                guard state.years?[first.year] == nil else {
+                    state.years = nil
+                    return
+                }
+                state.year = first.year
+            }
+            guard rows.allSatisfy({ $0.year == first.year }) else {
+                state.years = nil
                 return
             }
-            years?[year.key] = year.value
+            state.count += rows.count
+            var rest = rows[...]
+            if !state.pending.isEmpty {
+                let taken = min(SalesDigests.blockRows - state.pending.count, rest.count)
+                state.pending += rest.prefix(taken)
+                rest = rest.dropFirst(taken)
+                guard state.pending.count == SalesDigests.blockRows else { return }
+                state.blocks.append(SalesDigests.digest(state.pending[...]))
+                state.pending = []
+            }
+            while rest.count >= SalesDigests.blockRows {
+                state.blocks.append(SalesDigests.digest(rest.prefix(SalesDigests.blockRows)))
+                rest = rest.dropFirst(SalesDigests.blockRows)
+            }
+            state.pending = Array(rest)
         }
     }
 
-    var digests: SalesDigests? { years.withLock { $0 }.map { SalesDigests(build: build, years: $0) } }
+    private static func finish(_ state: inout State) {
+        guard let year = state.year else { return }
+        if !state.pending.isEmpty { state.blocks.append(SalesDigests.digest(state.pending[...])) }
+        var serializer = ContentHash.Serializer()
+        serializer.string("grdp-sales-year-v1")
+        serializer.count(state.count)
+        for block in state.blocks { serializer.string(block) }
+        state.years?[year] = serializer.finish()
+        state.year = nil
+        state.count = 0
+        state.blocks = []
+        state.pending = []
+    }
+
+    /// The digests of every year handed over.
+    var digests: SalesDigests? {
+        state.withLock { state in
+            Self.finish(&state)
+            return state.years.map { SalesDigests(build: build, years: $0) }
+        }
+    }
 }

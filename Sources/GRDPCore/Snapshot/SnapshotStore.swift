@@ -70,10 +70,11 @@ struct SalesByYear {
     /// About how many rows there will be, for the file's page size: from the inputs alone, so that
     /// the same inputs give the same file.
     var expectedRows: Int
-    /// A year's sales rows in Compute's order, with that year's indicators and district
-    /// indicators (the content's other rows are what the publish was given).
-    var compute: (Int) throws -> SnapshotContent
-    /// Called with each year's rows on the thread that hashes them, after them.
+    /// A year's indicators and district indicators (the content's other rows are what the publish
+    /// was given); its sales rows, in Compute's order, are handed to the function it is given, in
+    /// one or more consecutive parts, each inserted and hashed before the call returns.
+    var compute: (Int, @escaping ([EcommerceSalesRow]) throws -> Void) throws -> SnapshotContent
+    /// Called with each part of the rows on the thread that hashes them, after them.
     var alsoWith: (@Sendable ([EcommerceSalesRow]) -> Void)?
 }
 
@@ -353,17 +354,19 @@ public struct SnapshotStore: Sendable {
                     }
                 }
                 if let salesByYear {
-                    for year in salesByYear.years {
-                        let computed = try salesByYear.compute(year)
-                        let rows = computed.ecommerceSales
-                        let alsoWith = salesByYear.alsoWith
-                        let hashing = OnAnotherThread { [byYearHash] () -> SnapshotError? in
+                    let alsoWith = salesByYear.alsoWith
+                    // Each part inserted here while another thread hashes it.
+                    let insertAndHash = { [byYearHash] (rows: [EcommerceSalesRow]) throws in
+                        let hashing = OnAnotherThread { () -> SnapshotError? in
                             defer { alsoWith?(rows) }
                             do throws(SnapshotError) { try byYearHash?.add(rows) } catch { return error }
                             return nil
                         }
                         try insertRows(rows, writer)
                         if let error = hashing.wait() { throw error }
+                    }
+                    for year in salesByYear.years {
+                        let computed = try salesByYear.compute(year, insertAndHash)
                         content.indicators += computed.indicators
                         content.districtIndicators += computed.districtIndicators
                     }

@@ -302,6 +302,19 @@ extension IndicatorCalculatorTests {
         #expect(two.ecommerceSales == one.ecommerceSales)
         #expect(one.districtIndicators.contains { $0.districtCode == "unknown" && !$0.ecommerceBVND.isZero })
         #expect(one.ecommerceSales.contains { $0.counted } && one.ecommerceSales.contains { !$0.counted })
+        // Handed over in two parts (a run that inserts a year at a time), the same rows in the same
+        // order, and the same indicators; the parts split the months.
+        var parts: [[EcommerceSalesRow]] = []
+        let handed = try IndicatorCalculator.compute(input, methodology: m) { parts.append($0) }
+        #expect(handed.ecommerceSales.isEmpty)
+        #expect(parts.count == 2)
+        #expect(parts.joined().elementsEqual(one.ecommerceSales))
+        #expect(handed.indicators == one.indicators)
+        #expect(handed.districtIndicators == one.districtIndicators)
+        let (firstMonths, secondMonths) = (
+            Set(parts[0].map { $0.year * 100 + $0.month }), Set(parts[1].map { $0.year * 100 + $0.month })
+        )
+        #expect(firstMonths.max()! < secondMonths.min()!)
 
         // Two counted groups whose va fit alone (38 digits × 8) and not together.
         let huge = "12345678901234567890123456789012345678"

@@ -49,6 +49,34 @@ import Testing
         #expect(other.years == both.years)
     }
 
+    /// Handed over in parts, cut anywhere (across a block's end, a part of one row, a part larger
+    /// than a block), the digests are those of all the rows at once; rows of a year handed over
+    /// again after another's give none.
+    @Test(arguments: [[1, 5, 32_773], [2, 32_768, 9], [32_778, 1], [32_779]])
+    func partsGiveTheDigestsOfTheWhole(cuts: [Int]) throws {
+        let whole = try #require(SalesDigests(build: "b", rows: Self.rows))
+        let byYear = SalesDigestsByYear(build: "b")
+        var start = 0
+        for cut in cuts {
+            // A part holds one year's rows: the first row (2023) is a part of its own.
+            let end = min(start + cut, Self.rows.count)
+            if start == 0 {
+                byYear.add([Self.rows[0]])
+                byYear.add(Array(Self.rows[1..<end]))
+            } else {
+                byYear.add(Array(Self.rows[start..<end]))
+            }
+            start = end
+        }
+        #expect(start == Self.rows.count)
+        #expect(byYear.digests == whole)
+        let again = SalesDigestsByYear(build: "b")
+        again.add([Self.rows[0]])
+        again.add([Self.rows[1]])
+        again.add([Self.rows[0]])
+        #expect(again.digests == nil)
+    }
+
     /// Rows not grouped by year (not Compute's order) give no digests: nothing can be copied.
     @Test func rowsNotInYearOrderGiveNoDigests() {
         #expect(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst()) + [Self.rows[0], Self.rows[1]]) == nil)
