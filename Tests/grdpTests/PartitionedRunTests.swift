@@ -72,6 +72,40 @@ import Testing
         #expect(ledger.superseded.contains { !$0.hasSuffix(" 0") })
     }
 
+    /// Switching ways between nights (inputs growing past the threshold, or an operator choosing):
+    /// the partitioned night removes the ledger an earlier run kept, the ledger's night after it
+    /// starts without one, and every night has the figures of `run --force`.
+    @Test func switchingWaysBetweenNightsKeepsTheFigures() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let keptLedger = fixture.outputs.appendingPathComponent("cache/ledger.bin").path
+        let ledger = ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
+        let partitioned = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        func night(_ environment: [String: String], _ index: Int) throws {
+            try fixture.write(
+                [Self.orders((10 * index)...(10 * index + 40), year: 2023 + index % 2, amount: 100 * index)],
+                format: .zip, as: "2024-0\(index)-01_n.zip")
+            let run = try fixture.grdp(["run"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            let kept = fixture.root.appendingPathComponent("kept")
+            try FileManager.default.copyItem(at: fixture.outputs, to: kept)
+            #expect(try fixture.grdp(["run", "--force"], environment: ["GRDP_LEDGER": "memory"]).status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash, "night \(index)")
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.moveItem(at: kept, to: fixture.outputs)
+        }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-01_a.zip")
+        try night(ledger, 1)
+        #expect(FileManager.default.fileExists(atPath: keptLedger))
+        try night(partitioned, 2)
+        #expect(!FileManager.default.fileExists(atPath: keptLedger))
+        try night(ledger, 3)
+        #expect(FileManager.default.fileExists(atPath: keptLedger))
+        try night(ledger, 4)
+        try night(partitioned, 5)
+    }
+
     /// The bundled-sample sizes stay with the ledger unless told otherwise.
     @Test func belowTheThresholdTheLedgerIsUsed() throws {
         let fixture = try Fixture()
