@@ -232,10 +232,12 @@ struct PartitionedRevisions {
         for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
             if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
         }
-        // In position order, each member's pages let go once its rows are read: a row read alone
-        // brings in the 16 pages around it (the kernel's fault-around), and a night's thousands of
-        // replaced rows, scattered over 10 M, made ~100 MB of the entries resident.
-        var previous: Int?
+        // In position order, the pages behind let go every 65,536 rows and at each member's end: a
+        // row read alone brings in the 16 pages around it (the kernel's fault-around), and a
+        // night's thousands of replaced rows, scattered over 10 M, made the whole of the largest
+        // members resident (~100 MB).
+        var member: Int?
+        var releasedTo = 0
         for position in current.replaced.sorted() {
             // The member holding it: the last that starts at or before it.
             var low = 0
@@ -244,12 +246,18 @@ struct PartitionedRevisions {
                 let middle = (low + high + 1) / 2
                 if current.starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
             }
-            if let previous, previous != low { members[previous].batch.releaseMappedPages() }
-            previous = low
-            let year = members[low].batch.withRows { $0[Int(position) - current.starts[low]].year }
-            years.insert(Int(year))
+            let row = Int(position) - current.starts[low]
+            if member != low {
+                if let member { members[member].batch.releaseMappedPages() }
+                member = low
+                releasedTo = 0
+            } else if row - releasedTo >= 1 << 16 {
+                members[low].batch.releaseMappedPages(rows: releasedTo..<row)
+                releasedTo = row
+            }
+            years.insert(Int(members[low].batch.withRows { $0[row].year }))
         }
-        if let previous { members[previous].batch.releaseMappedPages() }
+        if let member { members[member].batch.releaseMappedPages() }
         return years
     }
 

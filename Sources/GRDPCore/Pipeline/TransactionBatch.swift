@@ -139,8 +139,14 @@ struct TransactionBatch: Sendable {
     /// cache when read again): a batch kept for a later pass (`PartitionedRevisions`) need not
     /// keep the pages its entry's digest check made resident.
     func releaseMappedPages() {
-        guard let mapped, let base = mapped.rows.baseAddress else { return }
-        MappedFile.release(UnsafeRawPointer(base), UnsafeRawPointer(base + mapped.rows.count))
+        guard let mapped else { return }
+        releaseMappedPages(rows: 0..<mapped.rows.count)
+    }
+
+    /// The same for the pages of `rows` only (indices in line order).
+    func releaseMappedPages(rows: Range<Int>) {
+        guard let mapped, let base = mapped.rows.baseAddress, !rows.isEmpty else { return }
+        MappedFile.release(UnsafeRawPointer(base + rows.lowerBound), UnsafeRawPointer(base + rows.upperBound))
     }
 
     init() {}
