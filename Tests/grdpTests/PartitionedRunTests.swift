@@ -33,7 +33,15 @@ import Testing
             let run = try fixture.grdp(["run", "--verbose"], environment: environment)
             try #require(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("Revisions taken by key partition") == partitioned, "\(run.stderr)")
-            hashes.append(try #require(try fixture.reportsWritten().last?["content_sha256"] as? String))
+            let report = try #require(try fixture.reportsWritten().last)
+            hashes.append(try #require(report["content_sha256"] as? String))
+            // CONTRACT §8: the report's stages, each a time (Compute a year at a time runs inside
+            // the publish, and is counted as Compute's, not twice).
+            let stages = try #require(report["stages"] as? [String: Any])
+            for stage in ["unpack", "normalize", "compute", "snapshot"] {
+                let seconds = try #require(stages[stage] as? Double, "\(stage) in \(stages)")
+                #expect(seconds >= 0, "\(stage): \(seconds)")
+            }
         }
         try fixture.write(
             Fixture.firstReturn + [orders(10...60, year: 2023, amount: 1000)], format: .zip, as: "2024-01-10_a.zip")

@@ -284,21 +284,25 @@ struct PartitionedRevisions {
     /// `year`: a run that takes the years in order needs them no more. At 10 M transactions the
     /// members' interned texts are ~80 MB, of which the last and largest year needs a quarter.
     mutating func releaseMembers(before year: Int, _ current: CurrentRows) {
-        for index in members.indices {
-            guard let span = current.yearSpans[index], Int(span.upperBound) < year else { continue }
-            members[index].batch = TransactionBatch()
-        }
+        releaseMembers(current) { Int($0.upperBound) < year }
     }
 
     /// Lets go of the batches of the members with no row of `years` (`run --year`, a night's
     /// touched years): only the others' groups are taken.
     mutating func releaseMembers(notHolding years: Set<Int>, _ current: CurrentRows) {
+        releaseMembers(current) { !Self.span($0, holdsAnyOf: years) }
+    }
+
+    private mutating func releaseMembers(_ current: CurrentRows, where done: (ClosedRange<Int16>) -> Bool) {
         for index in members.indices {
-            guard let span = current.yearSpans[index],
-                !years.contains(where: { Int(span.lowerBound) <= $0 && $0 <= Int(span.upperBound) })
-            else { continue }
+            guard let span = current.yearSpans[index], done(span) else { continue }
             members[index].batch = TransactionBatch()
         }
+    }
+
+    /// Whether a member whose rows' years span `span` may hold rows of `years`.
+    private static func span(_ span: ClosedRange<Int16>, holdsAnyOf years: Set<Int>) -> Bool {
+        years.contains { Int(span.lowerBound) <= $0 && $0 <= Int(span.upperBound) }
     }
 
     /// The current rows' groups, only `years`' when given (a pass over the members holding rows
@@ -316,9 +320,7 @@ struct PartitionedRevisions {
         var table = GroupTable()
         for index in members.indices {
             if let years {
-                guard let span = current.yearSpans[index],
-                    years.contains(where: { Int(span.lowerBound) <= $0 && $0 <= Int(span.upperBound) })
-                else { continue }
+                guard let span = current.yearSpans[index], Self.span(span, holdsAnyOf: years) else { continue }
             }
             let member = members[index]
             let start = current.starts[index]
@@ -423,14 +425,6 @@ struct PartitionedRevisions {
         return count
     }
 
-    @inline(__always)
-    fileprivate static func hash(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        var h = (a ^ (b &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 31
-        h &*= 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 29)
-    }
-
     /// Scatters every key into `partitions` unlinked files by the high bits of its hash.
     private func spillKeys(
         starts: [Int], stems: [[UInt32]], partitions: Int, folder: URL, yearSpans: inout [ClosedRange<Int16>?]
@@ -439,8 +433,11 @@ struct PartitionedRevisions {
         for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
         var failure: (any Error)?
         forEachKey(starts: starts, stems: stems, yearSpans: &yearSpans) { record in
-            // The hash's high half scaled to 0..<partitions (shifts bind tighter than `&*`).
-            let target = Int(((Self.hash(record.number, UInt64(record.stem)) >> 32) &* UInt64(partitions)) >> 32)
+            // Bits 16–47 of the index's own hash scaled to 0..<partitions (shifts bind tighter
+            // than `&*`): apart from the low bits a partition's index probes with and the top 4 it
+            // keeps in its buckets.
+            let hash = UInt64(UInt32(truncatingIfNeeded: SlotIndex.hash(record.number, UInt64(record.stem)) >> 16))
+            let target = Int((hash &* UInt64(partitions)) >> 32)
             do { try files[target].append(record) } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
@@ -456,81 +453,64 @@ struct PartitionedRevisions {
         _ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64], newRows: [UInt64]?,
         replaced: inout [UInt32]
     ) -> Int {
-        var capacity = 16
-        while capacity < records.count * 2 { capacity <<= 1 }
-        let mask = capacity - 1
-        var table = [Int32](repeating: -1, count: capacity)
-        // Per slot, the latest of the key's rows that are not new.
-        var older = newRows == nil ? [] : [Int32](repeating: -1, count: capacity)
+        // Per key (a slot of the index): its latest record, and the latest of those not new.
+        var index = SlotIndex(capacity: records.count)
+        var latest: [Int32] = []
+        var older: [Int32] = []
         func isNew(_ position: UInt32) -> Bool {
             guard let newRows else { return false }
             return newRows[Int(position) >> 6] & (1 << UInt64(position & 63)) != 0
         }
-        var keys = 0
-        for index in records.indices {
-            let record = records[index]
-            var slot = Int(truncatingIfNeeded: hash(record.number, UInt64(record.stem))) & mask
-            while true {
-                let held = table[slot]
-                if held < 0 {
-                    table[slot] = Int32(index)
-                    keys += 1
-                    break
-                }
-                let other = records[Int(held)]
-                if other.number == record.number && other.stem == record.stem {
-                    if record.position > other.position { table[slot] = Int32(index) }
-                    break
-                }
-                slot = (slot + 1) & mask
+        for offset in records.indices {
+            let record = records[offset]
+            let found = index.findOrInsert(
+                hash: SlotIndex.hash(record.number, UInt64(record.stem)), next: Int32(latest.count)
+            ) { slot in
+                let held = records[Int(latest[Int(slot)])]
+                return held.number == record.number && held.stem == record.stem
             }
-            if newRows != nil, !isNew(record.position) {
-                let old = older[slot]
-                if old < 0 || record.position > records[Int(old)].position { older[slot] = Int32(index) }
+            let slot = Int(found.slot)
+            if found.inserted {
+                latest.append(Int32(offset))
+                older.append(-1)
+            } else if record.position > records[Int(latest[slot])].position {
+                latest[slot] = Int32(offset)
+            }
+            if newRows != nil, !isNew(record.position),
+                older[slot] < 0 || record.position > records[Int(older[slot])].position
+            {
+                older[slot] = Int32(offset)
             }
         }
-        for (slot, held) in table.enumerated() where held >= 0 {
-            let position = records[Int(held)].position
+        for slot in latest.indices {
+            let position = records[Int(latest[slot])].position
             bits[Int(position) >> 6] |= 1 << UInt64(position & 63)
             if newRows != nil, isNew(position), older[slot] >= 0 { replaced.append(records[Int(older[slot])].position) }
         }
-        return keys
+        return latest.count
     }
 
     // MARK: - Groups
 
-    /// The groups' index by key, over the groups array it finds them in.
+    /// The groups' index by key, over the groups array it finds them in (`SlotIndex`).
     private struct GroupTable {
-        private var slots: [Int32] = [Int32](repeating: -1, count: 1 << 12)
+        private var index = SlotIndex()
 
         /// The index of the group with `key`'s fields in `groups`, appended when new.
         mutating func find(_ key: TransactionGroupTable.Group, in groups: inout [TransactionGroupTable.Group]) -> Int {
-            var mask = slots.count - 1
-            let hash = Self.hash(key)
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while true {
-                let held = slots[slot]
-                if held < 0 { break }
-                if Self.sameKey(groups[Int(held)], key) { return Int(held) }
-                slot = (slot + 1) & mask
+            if groups.count == index.capacity {
+                index.reserve(2 * (groups.count + 1)) { [groups] in Self.hash(groups[Int($0)]) }
             }
-            groups.append(key)
-            slots[slot] = Int32(groups.count - 1)
-            if groups.count * 2 > slots.count {
-                slots = [Int32](repeating: -1, count: slots.count * 2)
-                mask = slots.count - 1
-                for (index, group) in groups.enumerated() {
-                    var slot = Int(truncatingIfNeeded: Self.hash(group)) & mask
-                    while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                    slots[slot] = Int32(index)
-                }
+            let found = index.findOrInsert(hash: Self.hash(key), next: Int32(groups.count)) {
+                Self.sameKey(groups[Int($0)], key)
             }
-            return groups.count - 1
+            if found.inserted { groups.append(key) }
+            return Int(found.slot)
         }
 
         @inline(__always)
         private static func hash(_ group: TransactionGroupTable.Group) -> UInt64 {
-            PartitionedRevisions.hash(
+            SlotIndex.hash(
                 UInt64(group.seller) << 32 | UInt64(group.district),
                 UInt64(group.channel) << 32 | UInt64(UInt16(bitPattern: group.year)) << 16 | UInt64(group.month) << 8
                     | UInt64(group.status))

@@ -485,61 +485,62 @@ public struct PipelineRunner {
         var computeSeconds = 0.0
         var computedByYear = SnapshotContent()
         var computed = ComputeOutput(indicators: [], districtIndicators: [], ecommerceSales: [])
-        if let current = partitionedCurrent, recomputed == nil, options.years == nil, !comparesDigests {
+        // One year of a partitioned full run: the members of earlier years only let go, that
+        // year's groups from the current rows, its Compute (its sales rows to `emit` when given).
+        func computeYear(
+            _ year: Int, of current: PartitionedRevisions.CurrentRows,
+            salesRowsTo emit: (([EcommerceSalesRow]) throws -> Void)? = nil
+        ) throws -> ComputeOutput {
+            revisions.releaseMembers(before: year, current)
+            // The year before's groups and rows are freed by now: their pages back to the system,
+            // not kept in the allocator's arenas for this year's to reuse in part.
+            MemoryRelease.returnFreedMemory()
+            var input = ComputeInput(
+                enterprises: content.enterprises.filter { $0.year == year }, transactions: [],
+                grdp: content.grdp.filter { $0.year == year })
+            input.groupTable = try revisions.groups(current, keepingYears: [year])
+            ledgerSize.transactionGroups += input.groupTable!.groups.count
+            return try IndicatorCalculator.compute(input, methodology: methodology, salesRowsTo: emit)
+        }
+        let fullRunYears = partitionedCurrent.map {
+            Set($0.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year)).sorted()
+        }
+        if let current = partitionedCurrent, let years = fullRunYears, recomputed == nil, options.years == nil,
+            !comparesDigests
+        {
             ledger = RevisionLedger()
-            let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
-            let enterprises = content.enterprises
-            let grdp = content.grdp
             logger.debug(
                 "Sales rows computed, inserted and hashed a year at a time",
-                metadata: ["years": "\(Self.yearList(years))"])
+                metadata: ["years": "\(Self.yearList(Set(years)))"])
             salesByYear = SalesByYear(
-                years: years.sorted(), expectedRows: current.keys,
+                years: years, expectedRows: current.keys,
                 compute: { year, emit in
-                    // The members of earlier years only are done with; the year before's groups and
-                    // rows are freed by now: their pages back to the system, not kept in the
-                    // allocator's arenas for this year's to reuse in part.
-                    revisions.releaseMembers(before: year, current)
-                    MemoryRelease.returnFreedMemory()
                     let start = Timestamp.now()
-                    defer { computeSeconds += Timestamp.now().seconds(since: start) }
-                    var input = ComputeInput(
-                        enterprises: enterprises.filter { $0.year == year }, transactions: [],
-                        grdp: grdp.filter { $0.year == year })
-                    input.groupTable = try revisions.groups(current, keepingYears: [year])
-                    ledgerSize.transactionGroups += input.groupTable!.groups.count
                     var emitSeconds = 0.0
-                    let output = try IndicatorCalculator.compute(input, methodology: methodology) { rows in
+                    defer { computeSeconds += Timestamp.now().seconds(since: start) - emitSeconds }
+                    let output = try computeYear(year, of: current) { rows in
                         // The insert and hash of each part are the publish's time, not Compute's.
                         let emitStart = Timestamp.now()
                         defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
                         try emit(rows)
                     }
-                    computeSeconds -= emitSeconds
-                    var year = SnapshotContent()
-                    year.indicators = output.indicators
-                    year.districtIndicators = output.districtIndicators
+                    var computed = SnapshotContent()
+                    computed.indicators = output.indicators
+                    computed.districtIndicators = output.districtIndicators
                     computedByYear.indicators += output.indicators
                     computedByYear.districtIndicators += output.districtIndicators
-                    return year
+                    return computed
                 })
-        } else if let current = partitionedCurrent, recomputed == nil, options.years == nil, comparesDigests,
-            let earlier = latestRun?.sales
+        } else if let current = partitionedCurrent, let years = fullRunYears, recomputed == nil,
+            options.years == nil, comparesDigests, let earlier = latestRun?.sales
         {
             // Compared with the latest file's digests: every year computed a year at a time as
             // above, each digested as it comes; only the rows of the years whose digest changed are
             // kept for the publish, which copies the others from the latest file.
             ledger = RevisionLedger()
-            let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
             var digests: [Int: String] = [:]
-            for year in years.sorted() {
-                revisions.releaseMembers(before: year, current)
-                var input = ComputeInput(
-                    enterprises: content.enterprises.filter { $0.year == year }, transactions: [],
-                    grdp: content.grdp.filter { $0.year == year })
-                input.groupTable = try revisions.groups(current, keepingYears: [year])
-                ledgerSize.transactionGroups += input.groupTable!.groups.count
-                let output = try IndicatorCalculator.compute(input, methodology: methodology)
+            for year in years {
+                let output = try computeYear(year, of: current)
                 computed.indicators += output.indicators
                 computed.districtIndicators += output.districtIndicators
                 guard let digest = SalesDigests(build: build, rows: output.ecommerceSales)?.years[year] else {

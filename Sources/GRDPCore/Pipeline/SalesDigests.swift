@@ -48,13 +48,11 @@ struct SalesDigests: Codable, Equatable {
         self.build = build
         self.years = [:]
         for year in years {
-            var serializer = ContentHash.Serializer()
-            serializer.string("grdp-sales-year-v1")
-            serializer.count(year.rows.count)
-            for block in stride(from: year.rows.lowerBound, to: year.rows.upperBound, by: Self.blockRows) {
-                serializer.string(blockDigests[block]!)
-            }
-            self.years[year.year] = serializer.finish()
+            self.years[year.year] = Self.yearDigest(
+                rows: year.rows.count,
+                blocks: stride(from: year.rows.lowerBound, to: year.rows.upperBound, by: Self.blockRows).map {
+                    blockDigests[$0]!
+                })
         }
     }
 
@@ -62,6 +60,15 @@ struct SalesDigests: Codable, Equatable {
     init(build: String, years: [Int: String]) {
         self.build = build
         self.years = years
+    }
+
+    /// A year's digest: its row count and its blocks' digests, in order.
+    static func yearDigest(rows: Int, blocks: [String]) -> String {
+        var serializer = ContentHash.Serializer()
+        serializer.string("grdp-sales-year-v1")
+        serializer.count(rows)
+        for block in blocks { serializer.string(block) }
+        return serializer.finish()
     }
 
     /// Rows hashed together: enough to keep a core busy, few enough to share a year's rows out.
@@ -162,11 +169,7 @@ final class SalesDigestsByYear: Sendable {
     private static func finish(_ state: inout State) {
         guard let year = state.year else { return }
         if !state.pending.isEmpty { state.blocks.append(SalesDigests.digest(state.pending[...])) }
-        var serializer = ContentHash.Serializer()
-        serializer.string("grdp-sales-year-v1")
-        serializer.count(state.count)
-        for block in state.blocks { serializer.string(block) }
-        state.years?[year] = serializer.finish()
+        state.years?[year] = SalesDigests.yearDigest(rows: state.count, blocks: state.blocks)
         state.year = nil
         state.count = 0
         state.blocks = []
