@@ -74,7 +74,7 @@ public enum IndicatorCalculator {
         var counted = [Bool](repeating: false, count: groups.count)
         let outcomes = counted.withUnsafeMutableBufferPointer { flags in
             let countedFlags = PartPointer(flags.baseAddress)
-            return runInParts(parts) { part throws(ArithmeticOverflow) in
+            return InParts.run(parts) { part throws(ArithmeticOverflow) in
                 var sums = GroupSums(years: groupYears.count, enterprises: isCore.count)
                 var memo = matcher.memo()
                 for groupIndex in groups.count * part / parts..<groups.count * (part + 1) / parts {
@@ -233,7 +233,7 @@ public enum IndicatorCalculator {
         let rows = [EcommerceSalesRow](unsafeUninitializedCapacity: table.groups.count) { buffer, count in
             let base = buffer.baseAddress!
             let starts = [PartPointer(base), PartPointer(base + split)]
-            outcomes = runInParts(2) { half throws(ArithmeticOverflow) in
+            outcomes = InParts.run(2) { half throws(ArithmeticOverflow) in
                 var order: [(high: UInt64, low: UInt64, index: Int)] = []
                 order.reserveCapacity(half == 0 ? split : table.groups.count - split)
                 for index in table.groups.indices where inFirstHalf(table.groups[index]) == (half == 0) {
@@ -253,42 +253,10 @@ public enum IndicatorCalculator {
         return rows
     }
 
-    /// Runs `body` for parts 0…`parts` − 1 at once, one on each core; each part's outcome, in part
-    /// order (a failed part does not stop the others).
-    private static func runInParts<Value>(
-        _ parts: Int, _ body: @Sendable (Int) throws(ArithmeticOverflow) -> Value
-    ) -> [Result<Value, ArithmeticOverflow>] {
-        let outcomes = PartOutcomes<Value>(parts)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            do throws(ArithmeticOverflow) {
-                outcomes.store(part, .success(try body(part)))
-            } catch {
-                outcomes.store(part, .failure(error))
-            }
-        }
-        return outcomes.all
-    }
-
     /// Where a part writes: each thread only at its own indices from `pointer`.
     private struct PartPointer<Element>: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<Element>?
         init(_ pointer: UnsafeMutablePointer<Element>?) { self.pointer = pointer }
-    }
-
-    /// The parts' outcomes as their threads give them.
-    private final class PartOutcomes<Value>: @unchecked Sendable {
-        // @unchecked Sendable: each thread stores only its own part, under the lock, and `all` is
-        // read after `concurrentPerform` returns.
-        private var outcomes: [Result<Value, ArithmeticOverflow>?]
-        private let lock = NSLock()
-
-        init(_ parts: Int) { outcomes = Array(repeating: nil, count: parts) }
-
-        func store(_ part: Int, _ outcome: Result<Value, ArithmeticOverflow>) {
-            lock.withLock { outcomes[part] = outcome }
-        }
-
-        var all: [Result<Value, ArithmeticOverflow>] { lock.withLock { outcomes.map { $0! } } }
     }
 
     /// The high sort word of the first month at which at least half of the groups have come.

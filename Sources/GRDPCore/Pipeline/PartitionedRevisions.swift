@@ -181,14 +181,32 @@ struct PartitionedRevisions {
         result.newArchives = newArchives
         if count > 1 {
             do {
-                let files = try spillKeys(
-                    starts: starts, stems: stems, partitions: count, folder: spillFolder, yearSpans: &result.yearSpans)
-                for file in files {
-                    try file.withRecords {
-                        result.largestPartition = max(result.largestPartition, $0.count)
-                        result.keys += Self.resolve(
-                            $0, into: &result.bits, newRows: newRows, replaced: &result.replaced)
+                let spilled = try spillKeys(
+                    starts: starts, total: total, stems: stems, partitions: count, folder: spillFolder,
+                    yearSpans: &result.yearSpans)
+                // The partitions resolved in parts at once, part q taking every `keyParts`-th from
+                // q, each into bits of its own (a word holds rows of any partition), then joined.
+                let parts = min(Self.keyParts, count)
+                let words = result.bits.count
+                let resolved = InParts.run(parts) { part throws(any Error) in
+                    var bits = [UInt64](repeating: 0, count: words)
+                    var replaced: [UInt32] = []
+                    var keys = 0
+                    var largestPartition = 0
+                    for partition in stride(from: part, to: count, by: parts) {
+                        try SpillFile.withRecords(of: spilled.map { $0[partition] }) {
+                            largestPartition = max(largestPartition, $0.count)
+                            keys += Self.resolve($0, into: &bits, newRows: newRows, replaced: &replaced)
+                        }
                     }
+                    return (bits: bits, replaced: replaced, keys: keys, largestPartition: largestPartition)
+                }
+                for outcome in resolved {
+                    let part = try outcome.get()
+                    for word in part.bits.indices where part.bits[word] != 0 { result.bits[word] |= part.bits[word] }
+                    result.replaced += part.replaced
+                    result.keys += part.keys
+                    result.largestPartition = max(result.largestPartition, part.largestPartition)
                 }
                 result.spilled = true
             } catch {
@@ -196,13 +214,14 @@ struct PartitionedRevisions {
                 result.bits = [UInt64](repeating: 0, count: result.bits.count)
                 result.replaced = []
                 result.keys = 0
+                result.largestPartition = 0
                 spillFailure = "\(error)"
             }
         }
         if !result.spilled {
             var records: [KeyRecord] = []
             records.reserveCapacity(total)
-            forEachKey(starts: starts, stems: stems, yearSpans: &result.yearSpans) { records.append($0) }
+            result.yearSpans = forEachKey(positions: 0..<total, starts: starts, stems: stems) { records.append($0) }
             result.largestPartition = records.count
             result.keys = records.withUnsafeMutableBufferPointer {
                 Self.resolve(UnsafeBufferPointer($0), into: &result.bits, newRows: newRows, replaced: &result.replaced)
@@ -307,23 +326,58 @@ struct PartitionedRevisions {
 
     /// The current rows' groups, only `years`' when given (a pass over the members holding rows
     /// of those years).
-    func groups(_ current: CurrentRows, keepingYears years: Set<Int>?) throws(ArithmeticOverflow)
+    ///
+    /// Taken in `parts` at once, one on each core: part p takes the rows whose month is p modulo
+    /// `parts` (odd and even months: about half each), so no group is in two parts. Each part
+    /// numbers its own texts; the others' are then numbered in the first's, and their groups
+    /// appended to its groups.
+    func groups(_ current: CurrentRows, keepingYears years: Set<Int>?, parts: Int = 2) throws(ArithmeticOverflow)
         -> TransactionGroupTable
     {
         precondition(ordered, "currentRows first")
+        precondition(parts >= 1 && parts <= 12, "1 to 12 parts")
         var isKept = [Bool](repeating: years == nil, count: 1 << 16)
         for year in years ?? [] {
             if let year = Int16(exactly: year) { isKept[Int(UInt16(bitPattern: year))] = true }
         }
+        let kept = members.indices.filter { index in
+            guard let years else { return true }
+            guard let span = current.yearSpans[index] else { return false }
+            return Self.span(span, holdsAnyOf: years)
+        }
+        let keptMembers = kept.map { members[$0] }
+        let starts = kept.map { current.starts[$0] }
+        let outcomes = InParts.run(parts) { [isKept] part throws(ArithmeticOverflow) in
+            try Self.groups(
+                of: keptMembers, starts: starts, current: current, isKept: isKept,
+                months: { Int($0) % parts == part })
+        }
+        var (texts, groups) = try outcomes[0].get()
+        for outcome in outcomes.dropFirst() {
+            let (partTexts, partGroups) = try outcome.get()
+            let numbers = partTexts.strings.map { texts.intern($0) }
+            groups.reserveCapacity(groups.count + partGroups.count)
+            for var group in partGroups {
+                group.channel = numbers[Int(group.channel)]
+                group.seller = numbers[Int(group.seller)]
+                group.district = numbers[Int(group.district)]
+                groups.append(group)
+            }
+        }
+        return TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
+    }
+
+    /// The groups of the current rows of `members` (each first at its position in `starts`) whose
+    /// year is kept and whose month `months` takes, over texts of their own.
+    private static func groups(
+        of members: [Member], starts: [Int], current: CurrentRows, isKept: [Bool], months: (UInt8) -> Bool
+    ) throws(ArithmeticOverflow) -> (LedgerTexts, [TransactionGroupTable.Group]) {
+        var isTaken = [Bool](repeating: false, count: 256)
+        for month in 0..<256 where months(UInt8(month)) { isTaken[month] = true }
         var texts = LedgerTexts()
         var groups: [TransactionGroupTable.Group] = []
         var table = GroupTable()
-        for index in members.indices {
-            if let years {
-                guard let span = current.yearSpans[index], Self.span(span, holdsAnyOf: years) else { continue }
-            }
-            let member = members[index]
-            let start = current.starts[index]
+        for (member, start) in zip(members, starts) {
             let strings = member.batch.strings
             var textMap = [UInt32](repeating: .max, count: strings.count)
             func text(_ local: UInt32) -> UInt32 {
@@ -338,7 +392,8 @@ struct PartitionedRevisions {
                 try member.batch.forEachChunk { rows, first throws(ArithmeticOverflow) in
                     for offset in rows.indices {
                         let row = rows[offset]
-                        guard isKept[Int(UInt16(bitPattern: row.year))], current.isCurrent(start + first + offset)
+                        guard isKept[Int(UInt16(bitPattern: row.year))], isTaken[Int(row.month)],
+                            current.isCurrent(start + first + offset)
                         else { continue }
                         let key = TransactionGroupTable.Group(
                             channel: text(row.channel), seller: text(row.seller), district: text(row.district),
@@ -361,7 +416,7 @@ struct PartitionedRevisions {
             }
         }
         table = GroupTable()
-        return TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
+        return (texts, groups)
     }
 
     // MARK: - Keys
@@ -395,28 +450,34 @@ struct PartitionedRevisions {
         }
     }
 
-    /// Every row's key record, in revision order; and each member's span of years.
+    /// The key record of every row at `positions`, in revision order; and the span of years of
+    /// each member's rows among them (nil for a member with none there).
     private func forEachKey(
-        starts: [Int], stems: [[UInt32]], yearSpans: inout [ClosedRange<Int16>?], _ body: (KeyRecord) -> Void
-    ) {
-        yearSpans = []
+        positions: Range<Int>, starts: [Int], stems: [[UInt32]], _ body: (KeyRecord) -> Void
+    ) -> [ClosedRange<Int16>?] {
+        var yearSpans: [ClosedRange<Int16>?] = []
         for index in members.indices {
             let map = stems[index]
             let start = starts[index]
+            let from = max(positions.lowerBound - start, 0)
+            let to = min(positions.upperBound - start, members[index].batch.count)
             var low = Int16.max
             var high = Int16.min
-            members[index].batch.forEachChunk { rows, first in
-                for offset in rows.indices {
-                    let row = rows[offset]
-                    low = min(low, row.year)
-                    high = max(high, row.year)
-                    body(
-                        KeyRecord(
-                            number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
+            if from < to {
+                members[index].batch.forEachChunk(rows: from..<to) { rows, first in
+                    for offset in rows.indices {
+                        let row = rows[offset]
+                        low = min(low, row.year)
+                        high = max(high, row.year)
+                        body(
+                            KeyRecord(
+                                number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
+                    }
                 }
             }
             yearSpans.append(low <= high ? low...high : nil)
         }
+        return yearSpans
     }
 
     static func partitionCount(rows: Int) -> Int {
@@ -425,24 +486,48 @@ struct PartitionedRevisions {
         return count
     }
 
-    /// Scatters every key into `partitions` unlinked files by the high bits of its hash.
+    /// The key pass runs in this many parts at once, one on each core.
+    static let keyParts = 2
+
+    /// Scatters every key into `partitions` unlinked files by the high bits of its hash: in
+    /// `keyParts` parts at once, each over its share of the positions into files of its own. Per
+    /// part, its files by partition.
     private func spillKeys(
-        starts: [Int], stems: [[UInt32]], partitions: Int, folder: URL, yearSpans: inout [ClosedRange<Int16>?]
-    ) throws -> [SpillFile] {
-        var files: [SpillFile] = []
-        for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
-        var failure: (any Error)?
-        forEachKey(starts: starts, stems: stems, yearSpans: &yearSpans) { record in
-            // Bits 16–47 of the index's own hash scaled to 0..<partitions (shifts bind tighter
-            // than `&*`): apart from the low bits a partition's index probes with and the top 4 it
-            // keeps in its buckets.
-            let hash = UInt64(UInt32(truncatingIfNeeded: SlotIndex.hash(record.number, UInt64(record.stem)) >> 16))
-            let target = Int((hash &* UInt64(partitions)) >> 32)
-            do { try files[target].append(record) } catch { failure = failure ?? error }
+        starts: [Int], total: Int, stems: [[UInt32]], partitions: Int, folder: URL,
+        yearSpans: inout [ClosedRange<Int16>?]
+    ) throws -> [[SpillFile]] {
+        let parts = Self.keyParts
+        let outcomes = InParts.run(parts) { part throws(any Error) in
+            var files: [SpillFile] = []
+            for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
+            var failure: (any Error)?
+            let positions = (total * part / parts)..<(total * (part + 1) / parts)
+            let spans = forEachKey(positions: positions, starts: starts, stems: stems) { record in
+                // Bits 16–47 of the index's own hash scaled to 0..<partitions (shifts bind tighter
+                // than `&*`): apart from the low bits a partition's index probes with and the top 4
+                // it keeps in its buckets.
+                let hash = UInt64(UInt32(truncatingIfNeeded: SlotIndex.hash(record.number, UInt64(record.stem)) >> 16))
+                let target = Int((hash &* UInt64(partitions)) >> 32)
+                do { try files[target].append(record) } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
+            for file in files { try file.flush() }
+            return (files, spans)
         }
-        if let failure { throw failure }
-        for file in files { try file.flush() }
-        return files
+        var spilled: [[SpillFile]] = []
+        yearSpans = Array(repeating: nil, count: members.count)
+        for outcome in outcomes {
+            let (files, spans) = try outcome.get()
+            spilled.append(files)
+            for (index, span) in spans.enumerated() {
+                guard let span else { continue }
+                yearSpans[index] =
+                    yearSpans[index].map {
+                        min($0.lowerBound, span.lowerBound)...max($0.upperBound, span.upperBound)
+                    } ?? span
+            }
+        }
+        return spilled
     }
 
     /// Sets the bit of each key's latest position among `records`; returns the distinct keys.
@@ -526,7 +611,9 @@ struct PartitionedRevisions {
 
 /// A file of key records for one partition, unlinked as soon as it is created (nothing is left
 /// behind, even by a run that is killed), written through a buffer and read back whole.
-private final class SpillFile {
+// @unchecked Sendable: written by one thread (a part of the key pass), then read by another once
+// every part is done (`InParts.run` returns after all have).
+private final class SpillFile: @unchecked Sendable {
     private let descriptor: Int32
     private var buffer: [PartitionedRevisions.KeyRecord] = []
     private var written = 0
@@ -568,18 +655,25 @@ private final class SpillFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// The records written, read back into memory freed when `body` returns.
-    func withRecords<R>(_ body: (UnsafeBufferPointer<PartitionedRevisions.KeyRecord>) -> R) throws -> R {
-        let count = written / MemoryLayout<PartitionedRevisions.KeyRecord>.stride
+    /// The records written to `files`, one after the other, read back into memory freed when
+    /// `body` returns.
+    static func withRecords<R>(
+        of files: [SpillFile], _ body: (UnsafeBufferPointer<PartitionedRevisions.KeyRecord>) -> R
+    ) throws -> R {
+        let stride = MemoryLayout<PartitionedRevisions.KeyRecord>.stride
+        let count = files.reduce(0) { $0 + $1.written / stride }
         let records = UnsafeMutableBufferPointer<PartitionedRevisions.KeyRecord>.allocate(capacity: max(count, 1))
         defer { records.deallocate() }
-        let raw = UnsafeMutableRawBufferPointer(records)
-        var done = 0
-        while done < written {
-            let n = pread(descriptor, raw.baseAddress! + done, written - done, off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw WriteFailed(errno: n == 0 ? EIO : errno) }
-            done += n
+        var at = UnsafeMutableRawPointer(records.baseAddress!)
+        for file in files {
+            var done = 0
+            while done < file.written {
+                let n = pread(file.descriptor, at + done, file.written - done, off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw WriteFailed(errno: n == 0 ? EIO : errno) }
+                done += n
+            }
+            at += file.written
         }
         return body(UnsafeBufferPointer(rebasing: records[0..<count]))
     }

@@ -119,13 +119,16 @@ struct TransactionBatch: Sendable {
     /// chunk's first row. Rows read in place from a cache entry leave memory as each chunk is done
     /// (`MADV_DONTNEED`; read again, they come back from the page cache): a pass over every row of
     /// 10 M transactions would otherwise keep the 400 MB of entries resident.
+    /// - Parameter range: only these rows (indices in line order); nil: all.
     func forEachChunk<E: Error>(
-        chunkRows: Int = 1 << 16, _ body: (UnsafeBufferPointer<Row>, Int) throws(E) -> Void
+        rows range: Range<Int>? = nil, chunkRows: Int = 1 << 16,
+        _ body: (UnsafeBufferPointer<Row>, Int) throws(E) -> Void
     ) throws(E) {
         try withRows { (rows) throws(E) in
-            var first = 0
-            while first < rows.count {
-                let end = min(first + chunkRows, rows.count)
+            var first = range?.lowerBound ?? 0
+            let last = range?.upperBound ?? rows.count
+            while first < last {
+                let end = min(first + chunkRows, last)
                 try body(UnsafeBufferPointer(rebasing: rows[first..<end]), first)
                 if mapped != nil, let base = rows.baseAddress {
                     MappedFile.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))

@@ -121,6 +121,20 @@ import Testing
         #expect(!groups.isEmpty)
     }
 
+    /// The groups are taken in parts at once, by month (odd and even months on two cores): any
+    /// number of parts gives the ledger's groups, each once, over texts numbered once.
+    @Test(arguments: [1, 2, 3, 5, 12])
+    func groupsTakenInPartsAreTheLedgers(parts: Int) throws {
+        let (groups, _) = try Self.ledger()
+        var revisions = PartitionedRevisions()
+        for index in Self.archives.indices { revisions.add(Self.outcome(index), scanned: index) }
+        let current = try revisions.currentRows(spillFolder: FileManager.default.temporaryDirectory, partitions: 4)
+        let table = try revisions.groups(current, keepingYears: nil, parts: parts)
+        #expect(table.sumsByKey == groups)
+        #expect(Set(table.sumsByKey.keys).count == table.groups.count, "each group once")
+        #expect(Set(table.texts).count == table.texts.count, "each text once")
+    }
+
     /// A spill folder that does not exist stands for a full or unwritable disk: the keys are taken
     /// in memory, and the run is told why.
     @Test func keysThatCannotBeSpilledAreTakenInMemory() throws {
