@@ -194,7 +194,7 @@ struct PartitionedRevisions {
                     var keys = 0
                     var largestPartition = 0
                     for partition in stride(from: part, to: count, by: parts) {
-                        try SpillFile.withRecords(of: spilled.map { $0[partition] }) {
+                        try SpillFiles.withRecords(of: spilled, partition: partition) {
                             largestPartition = max(largestPartition, $0.count)
                             keys += Self.resolve($0, into: &bits, newRows: newRows, replaced: &replaced)
                         }
@@ -490,16 +490,14 @@ struct PartitionedRevisions {
     static let keyParts = 2
 
     /// Scatters every key into `partitions` unlinked files by the high bits of its hash: in
-    /// `keyParts` parts at once, each over its share of the positions into files of its own. Per
-    /// part, its files by partition.
+    /// `keyParts` parts at once, each over its share of the positions into files of its own.
     private func spillKeys(
         starts: [Int], total: Int, stems: [[UInt32]], partitions: Int, folder: URL,
         yearSpans: inout [ClosedRange<Int16>?]
-    ) throws -> [[SpillFile]] {
+    ) throws -> [SpillFiles] {
         let parts = Self.keyParts
         let outcomes = InParts.run(parts) { part throws(any Error) in
-            var files: [SpillFile] = []
-            for index in 0..<partitions { files.append(try SpillFile(folder: folder, name: "keys-\(index)")) }
+            let files = try SpillFiles(folder: folder, partitions: partitions)
             var failure: (any Error)?
             let positions = (total * part / parts)..<(total * (part + 1) / parts)
             let spans = forEachKey(positions: positions, starts: starts, stems: stems) { record in
@@ -508,13 +506,13 @@ struct PartitionedRevisions {
                 // it keeps in its buckets.
                 let hash = UInt64(UInt32(truncatingIfNeeded: SlotIndex.hash(record.number, UInt64(record.stem)) >> 16))
                 let target = Int((hash &* UInt64(partitions)) >> 32)
-                do { try files[target].append(record) } catch { failure = failure ?? error }
+                do { try files.append(record, to: target) } catch { failure = failure ?? error }
             }
             if let failure { throw failure }
-            for file in files { try file.flush() }
+            try files.flush()
             return (files, spans)
         }
-        var spilled: [[SpillFile]] = []
+        var spilled: [SpillFiles] = []
         yearSpans = Array(repeating: nil, count: members.count)
         for outcome in outcomes {
             let (files, spans) = try outcome.get()
@@ -609,71 +607,97 @@ struct PartitionedRevisions {
     }
 }
 
-/// A file of key records for one partition, unlinked as soon as it is created (nothing is left
-/// behind, even by a run that is killed), written through a buffer and read back whole.
+/// A file of key records per partition, each unlinked as soon as it is created (nothing is left
+/// behind, even by a run that is killed), written through a buffer of its own and read back whole.
+/// One part of the key pass appends through one reference held for the whole pass: records go to
+/// their partition's buffer without retaining anything per record.
 // @unchecked Sendable: written by one thread (a part of the key pass), then read by another once
 // every part is done (`InParts.run` returns after all have).
-private final class SpillFile: @unchecked Sendable {
-    private let descriptor: Int32
-    private var buffer: [PartitionedRevisions.KeyRecord] = []
-    private var written = 0
-    private static let bufferRecords = 4096
+private final class SpillFiles: @unchecked Sendable {
+    private var descriptors: [Int32] = []
+    /// Per partition, `bufferRecords` records from `partition * bufferRecords`.
+    private let buffers: UnsafeMutablePointer<PartitionedRevisions.KeyRecord>
+    private let buffered: UnsafeMutablePointer<Int>
+    /// Per partition, the bytes written to its file.
+    private var written: [Int]
+    private static let bufferRecords = 2048
 
     struct WriteFailed: Error, CustomStringConvertible {
         var errno: Int32
         var description: String { "a partition file of the revision keys: \(String(cString: strerror(errno)))" }
     }
 
-    init(folder: URL, name: String) throws {
-        let path = folder.appendingPathComponent(".grdp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp")
-            .path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw WriteFailed(errno: errno) }
-        unlink(path)
-        self.descriptor = descriptor
-        buffer.reserveCapacity(Self.bufferRecords)
-    }
-
-    deinit { close(descriptor) }
-
-    func append(_ record: PartitionedRevisions.KeyRecord) throws {
-        buffer.append(record)
-        if buffer.count == Self.bufferRecords { try flush() }
-    }
-
-    func flush() throws {
-        try buffer.withUnsafeBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(written + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw WriteFailed(errno: n == 0 ? ENOSPC : errno) }
-                done += n
-            }
+    init(folder: URL, partitions: Int) throws {
+        buffers = .allocate(capacity: partitions * Self.bufferRecords)
+        buffered = .allocate(capacity: partitions)
+        buffered.initialize(repeating: 0, count: partitions)
+        written = Array(repeating: 0, count: partitions)
+        for index in 0..<partitions {
+            let name = ".grdp-keys-\(index)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+            let path = folder.appendingPathComponent(name).path
+            let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw WriteFailed(errno: errno) }
+            unlink(path)
+            descriptors.append(descriptor)
         }
-        written += buffer.count * MemoryLayout<PartitionedRevisions.KeyRecord>.stride
-        buffer.removeAll(keepingCapacity: true)
     }
 
-    /// The records written to `files`, one after the other, read back into memory freed when
-    /// `body` returns.
+    deinit {
+        for descriptor in descriptors { close(descriptor) }
+        buffers.deallocate()
+        buffered.deallocate()
+    }
+
+    @inline(__always)
+    func append(_ record: PartitionedRevisions.KeyRecord, to partition: Int) throws {
+        let count = buffered[partition]
+        buffers[partition * Self.bufferRecords + count] = record
+        buffered[partition] = count + 1
+        if count + 1 == Self.bufferRecords { try flush(partition) }
+    }
+
+    /// Writes what every partition's buffer holds.
+    func flush() throws {
+        for partition in descriptors.indices { try flush(partition) }
+    }
+
+    private func flush(_ partition: Int) throws {
+        let bytes = UnsafeRawBufferPointer(
+            start: buffers + partition * Self.bufferRecords,
+            count: buffered[partition] * MemoryLayout<PartitionedRevisions.KeyRecord>.stride)
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(
+                descriptors[partition], bytes.baseAddress! + done, bytes.count - done,
+                off_t(written[partition] + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw WriteFailed(errno: n == 0 ? ENOSPC : errno) }
+            done += n
+        }
+        written[partition] += bytes.count
+        buffered[partition] = 0
+    }
+
+    /// The records written to `partition`'s file of each of `parts`, one after the other, read
+    /// back into memory freed when `body` returns.
     static func withRecords<R>(
-        of files: [SpillFile], _ body: (UnsafeBufferPointer<PartitionedRevisions.KeyRecord>) -> R
+        of parts: [SpillFiles], partition: Int, _ body: (UnsafeBufferPointer<PartitionedRevisions.KeyRecord>) -> R
     ) throws -> R {
         let stride = MemoryLayout<PartitionedRevisions.KeyRecord>.stride
-        let count = files.reduce(0) { $0 + $1.written / stride }
+        let count = parts.reduce(0) { $0 + $1.written[partition] / stride }
         let records = UnsafeMutableBufferPointer<PartitionedRevisions.KeyRecord>.allocate(capacity: max(count, 1))
         defer { records.deallocate() }
         var at = UnsafeMutableRawPointer(records.baseAddress!)
-        for file in files {
+        for part in parts {
+            let bytes = part.written[partition]
             var done = 0
-            while done < file.written {
-                let n = pread(file.descriptor, at + done, file.written - done, off_t(done))
+            while done < bytes {
+                let n = pread(part.descriptors[partition], at + done, bytes - done, off_t(done))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw WriteFailed(errno: n == 0 ? EIO : errno) }
                 done += n
             }
-            at += file.written
+            at += bytes
         }
         return body(UnsafeBufferPointer(rebasing: records[0..<count]))
     }
