@@ -89,22 +89,39 @@ public struct EnterpriseRow: Sendable, Equatable {
 }
 
 public struct EcommerceSalesRow: Sendable, Equatable {
-    public var year: Int
-    public var month: Int
+    // The year, month and flag after the wider fields, in 4 bytes: 112 bytes a row where `Int`s
+    // first took 128. A night at 10 M transactions holds 2024's 708,587 rows at once (11 MB less).
     public var channel: String
     public var sellerTaxCode: String
     public var sellerDistrictCode: String
     public var transactions: Int
     public var netVND: ExactDecimal
     public var vaVND: ExactDecimal
+    // Transaction years are 16-bit from the normalizer on (`TransactionBatch.Row`); months 1–12.
+    private var storedYear: Int16
+    private var storedMonth: UInt8
     public var counted: Bool
+
+    /// The years and months a row can hold (a snapshot's rows beyond are not read).
+    public static let years = Int(Int16.min)...Int(Int16.max)
+    public static let months = 0...Int(UInt8.max)
+
+    public var year: Int {
+        get { Int(storedYear) }
+        set { storedYear = Int16(newValue) }
+    }
+
+    public var month: Int {
+        get { Int(storedMonth) }
+        set { storedMonth = UInt8(newValue) }
+    }
 
     public init(
         year: Int, month: Int, channel: String, sellerTaxCode: String, sellerDistrictCode: String,
         transactions: Int, netVND: ExactDecimal, vaVND: ExactDecimal, counted: Bool
     ) {
-        self.year = year
-        self.month = month
+        self.storedYear = Int16(year)
+        self.storedMonth = UInt8(month)
         self.channel = channel
         self.sellerTaxCode = sellerTaxCode
         self.sellerDistrictCode = sellerDistrictCode

@@ -268,7 +268,8 @@ extension SnapshotContent {
         ecommerceSales = try loadRows(SnapshotSchema.ecommerceSales, database) {
             (row: inout RowDecoder) throws(SnapshotError) in
             EcommerceSalesRow(
-                year: try row.int(), month: try row.int(), channel: try row.text(), sellerTaxCode: try row.text(),
+                year: try row.int(in: EcommerceSalesRow.years), month: try row.int(in: EcommerceSalesRow.months),
+                channel: try row.text(), sellerTaxCode: try row.text(),
                 sellerDistrictCode: try row.text(), transactions: try row.int(), netVND: try row.exact(),
                 vaVND: try row.exact(), counted: try row.bool())
         }
@@ -397,6 +398,15 @@ struct RowDecoder {
 
     mutating func int() throws(SnapshotError) -> Int {
         Int(try int64())
+    }
+
+    /// An integer within `range` (a sales row's year and month, kept in 16 and 8 bits).
+    mutating func int(in range: ClosedRange<Int>) throws(SnapshotError) -> Int {
+        let (value, column) = next()
+        guard case .integer(let integer) = value, range.contains(Int(integer)) else {
+            throw invalid(column, value, expected: "an INTEGER from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(integer)
     }
 
     mutating func bool() throws(SnapshotError) -> Bool {

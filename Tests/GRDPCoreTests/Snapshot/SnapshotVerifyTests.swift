@@ -61,6 +61,23 @@ import Testing
         #expect(try store.open(version: 1).loadContent() == SnapshotFixtures.content())
     }
 
+    /// Sales rows keep their year in 16 bits and month in 8: a file holding one beyond is
+    /// refused as damaged, naming the table, column and value, not read into a row (which would
+    /// trap).
+    @Test func aSalesYearBeyondWhatARowHoldsIsRefused() throws {
+        let path = store.url(for: 1).path
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        do {
+            let database = try Database(path: path, mode: .create)
+            defer { database.close() }
+            try database.execute(
+                "UPDATE ecommerce_sales SET year = 40000 WHERE year = (SELECT min(year) FROM ecommerce_sales)")
+        }
+        let error = try #require(throws: SnapshotError.self) { try self.store.open(version: 1).loadContent() }
+        #expect(error.code == .damagedSnapshot, "\(error)")
+        #expect(error.message.contains("ecommerce_sales.year holds integer(40000)"), "\(error.message)")
+    }
+
     @Test func oneFlippedByteInARowValueFailsTheContentHash() throws {
         try patch { bytes in
             // The enterprise name "MARKERXYZ Coffee…" is stored once, in a table b-tree leaf page.
