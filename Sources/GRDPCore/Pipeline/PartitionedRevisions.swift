@@ -1,3 +1,4 @@
+internal import CMemory
 internal import Foundation
 
 #if canImport(Glibc)
@@ -390,19 +391,42 @@ struct PartitionedRevisions {
             do throws(ArithmeticOverflow) {
                 let wide = member.batch.wide
                 try member.batch.forEachChunk { rows, first throws(ArithmeticOverflow) in
-                    for offset in rows.indices {
+                    // The table and groups are far larger than the caches (a year at 10 M: ~400,000
+                    // groups a part): a row's key is made `distance` rows ahead and its bucket
+                    // asked for then, its likely group half way, so that the misses overlap
+                    // (`TransactionLedger` does the same). Keys wait in a ring until used.
+                    let distance = GroupTable.prefetchDistance
+                    func keyAhead(_ offset: Int) -> (key: TransactionGroupTable.Group, hash: UInt64)? {
+                        guard offset < rows.count else { return nil }
                         let row = rows[offset]
                         guard isKept[Int(UInt16(bitPattern: row.year))], isTaken[Int(row.month)],
                             current.isCurrent(start + first + offset)
-                        else { continue }
+                        else { return nil }
                         let key = TransactionGroupTable.Group(
                             channel: text(row.channel), seller: text(row.seller), district: text(row.district),
                             year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
+                        return (key, GroupTable.hash(key))
+                    }
+                    var ring = [(key: TransactionGroupTable.Group, hash: UInt64)?](repeating: nil, count: distance)
+                    for offset in 0..<min(distance, rows.count) {
+                        ring[offset] = keyAhead(offset)
+                        if let ahead = ring[offset] { table.prefetch(hash: ahead.hash) }
+                    }
+                    for offset in rows.indices {
+                        let own = ring[offset % distance]
+                        let next = keyAhead(offset + distance)
+                        ring[offset % distance] = next
+                        if let next { table.prefetch(hash: next.hash) }
+                        if offset + distance / 2 < rows.count, let half = ring[(offset + distance / 2) % distance] {
+                            table.prefetchGroup(hash: half.hash, in: groups)
+                        }
+                        guard let own else { continue }
+                        let row = rows[offset]
                         let net =
                             row.scale >= 0
                             ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
                             : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
-                        let group = table.find(key, in: &groups)
+                        let group = table.find(own.key, hash: own.hash, in: &groups)
                         groups[group].transactions += 1
                         groups[group].netVND = try groups[group].netVND + net
                     }
@@ -579,20 +603,37 @@ struct PartitionedRevisions {
     private struct GroupTable {
         private var index = SlotIndex()
 
-        /// The index of the group with `key`'s fields in `groups`, appended when new.
-        mutating func find(_ key: TransactionGroupTable.Group, in groups: inout [TransactionGroupTable.Group]) -> Int {
+        /// How many rows ahead a pass asks for a row's bucket (see `TransactionLedger`'s).
+        static let prefetchDistance = 16
+
+        /// The index of the group with `key`'s fields in `groups` (`hash`: `hash(key)`), appended
+        /// when new.
+        mutating func find(
+            _ key: TransactionGroupTable.Group, hash: UInt64, in groups: inout [TransactionGroupTable.Group]
+        ) -> Int {
             if groups.count == index.capacity {
                 index.reserve(2 * (groups.count + 1)) { [groups] in Self.hash(groups[Int($0)]) }
             }
-            let found = index.findOrInsert(hash: Self.hash(key), next: Int32(groups.count)) {
+            let found = index.findOrInsert(hash: hash, next: Int32(groups.count)) {
                 Self.sameKey(groups[Int($0)], key)
             }
             if found.inserted { groups.append(key) }
             return Int(found.slot)
         }
 
+        /// Asks the memory system for the bucket a probe for `hash` starts at (only a hint).
         @inline(__always)
-        private static func hash(_ group: TransactionGroupTable.Group) -> UInt64 {
+        func prefetch(hash: UInt64) { index.prefetch(hash: hash) }
+
+        /// Asks the memory system for the group that bucket likely holds (only a hint).
+        @inline(__always)
+        func prefetchGroup(hash: UInt64, in groups: [TransactionGroupTable.Group]) {
+            guard let slot = index.likelySlot(hash: hash), slot < groups.count else { return }
+            groups.withUnsafeBufferPointer { grdp_prefetch_for_write($0.baseAddress! + Int(slot)) }
+        }
+
+        @inline(__always)
+        static func hash(_ group: TransactionGroupTable.Group) -> UInt64 {
             SlotIndex.hash(
                 UInt64(group.seller) << 32 | UInt64(group.district),
                 UInt64(group.channel) << 32 | UInt64(UInt16(bitPattern: group.year)) << 16 | UInt64(group.month) << 8
