@@ -1,6 +1,7 @@
 import Foundation
-import GRDPCore
 import Testing
+
+@testable import GRDPCore
 
 /// `grdp verify` on published files (CONTRACT §7): one flipped byte fails with exit 65 naming the
 /// check; an intact snapshot passes with 0; none at all is said, and 0.
@@ -73,6 +74,28 @@ import Testing
         #expect(all.stdout.contains("v0002: ok"))
         let one = try fixture.grdp("verify", "v0001")
         #expect(one.status == 65)
+        #expect(try fixture.grdp("verify", "v0002").status == 0)
+    }
+
+    /// A sales year edited past what a row holds in memory (16 bits): `verify` recomputes the
+    /// content hash from the file and fails it with 65, as for any edited value, rather than
+    /// trapping; the next `run --force` publishes a sound snapshot beside it.
+    @Test func aSalesYearBeyondSixteenBitsFailsTheContentHash() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        do {
+            let database = try Database(path: url.path, mode: .create)
+            defer { database.close() }
+            try database.execute(
+                "UPDATE ecommerce_sales SET year = 40000 WHERE year = (SELECT max(year) FROM ecommerce_sales)")
+        }
+        let verify = try fixture.grdp("verify")
+        #expect(verify.status == 65, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("v0001: FAILED [content-hash]"), "\(verify.stdout)")
+        let run = try fixture.grdp("run", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
         #expect(try fixture.grdp("verify", "v0002").status == 0)
     }
 

@@ -169,11 +169,6 @@ public enum IndicatorCalculator {
         return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
     }
 
-    /// The `ecommerce_sales` rows: groups of equal sales key (the statuses of one counted or
-    /// uncounted row) merged, in the snapshot's canonical order — every column ascending, money as
-    /// its stored text — which is the order the content hash reads them back in.
-    ///
-    /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
     /// The `ecommerce_sales` rows in their two halves (see `salesRows(_:years:counted:vaRatios:)`),
     /// each handed to `emit` once built, the first before the second is begun.
     private static func salesRows(
@@ -184,16 +179,7 @@ public enum IndicatorCalculator {
         let ranks = table.bytewiseRanks()
         let middle = middleMonth(table.groups, years: years)
         for half in 0..<2 {
-            var order: [(high: UInt64, low: UInt64, index: Int)] = []
-            for index in table.groups.indices where (monthWord(table.groups[index]) < middle) == (half == 0) {
-                let group = table.groups[index]
-                order.append(
-                    (
-                        monthWord(group) | UInt64(ranks[Int(group.channel)]),
-                        UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
-                            | (counted[index] ? 1 : 0), index
-                    ))
-            }
+            var order = sortKeys(table, ranks: ranks, counted: counted, firstHalf: half == 0, middle: middle)
             guard !order.isEmpty else { continue }
             let rows = try [EcommerceSalesRow](unsafeUninitializedCapacity: order.count) { buffer, count in
                 count = 0
@@ -205,20 +191,15 @@ public enum IndicatorCalculator {
         }
     }
 
+    /// The `ecommerce_sales` rows: groups of equal sales key (the statuses of one counted or
+    /// uncounted row) merged, in the snapshot's canonical order — every column ascending, money as
+    /// its stored text — which is the order the content hash reads them back in.
+    ///
+    /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
     private static func salesRows(
         _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?]
     ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
         let ranks = table.bytewiseRanks()
-        // (year, month, channel) in the high word, (seller, district, counted) in the low one;
-        // ranks are below the number of texts, so below 2^31.
-        @Sendable func sortKey(_ index: Int) -> (high: UInt64, low: UInt64) {
-            let group = table.groups[index]
-            let high = monthWord(group) | UInt64(ranks[Int(group.channel)])
-            let low =
-                UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
-                | (counted[index] ? 1 : 0)
-            return (high, low)
-        }
         // Two halves sorted and merged into rows at once, one on each core: the months before a
         // middle month, and the others. Rows of one sales key share their month, so no row is
         // split between the halves, and the halves follow each other in the canonical order.
@@ -234,12 +215,9 @@ public enum IndicatorCalculator {
             let base = buffer.baseAddress!
             let starts = [PartPointer(base), PartPointer(base + split)]
             outcomes = InParts.run(2) { half throws(ArithmeticOverflow) in
-                var order: [(high: UInt64, low: UInt64, index: Int)] = []
-                order.reserveCapacity(half == 0 ? split : table.groups.count - split)
-                for index in table.groups.indices where inFirstHalf(table.groups[index]) == (half == 0) {
-                    let key = sortKey(index)
-                    order.append((key.high, key.low, index))
-                }
+                var order = sortKeys(
+                    table, ranks: ranks, counted: counted, firstHalf: half == 0, middle: middle,
+                    count: half == 0 ? split : table.groups.count - split)
                 return try salesRows(
                     ordered: &order, into: starts[half].pointer!, table: table, counted: counted, vaRatios: vaRatios)
             }
@@ -251,6 +229,28 @@ public enum IndicatorCalculator {
         }
         for outcome in outcomes { _ = try outcome.get() }
         return rows
+    }
+
+    /// The sort keys of the groups of one half (`firstHalf`: the months before `middle`; else the
+    /// others), with each group's index: (year, month, channel) in the high word, (seller,
+    /// district, counted) in the low one; ranks are below the number of texts, so below 2^31.
+    /// - Parameter count: room to reserve, when known.
+    private static func sortKeys(
+        _ table: TransactionGroupTable, ranks: [UInt32], counted: [Bool], firstHalf: Bool, middle: UInt64,
+        count: Int = 0
+    ) -> [(high: UInt64, low: UInt64, index: Int)] {
+        var order: [(high: UInt64, low: UInt64, index: Int)] = []
+        order.reserveCapacity(count)
+        for index in table.groups.indices where (monthWord(table.groups[index]) < middle) == firstHalf {
+            let group = table.groups[index]
+            order.append(
+                (
+                    monthWord(group) | UInt64(ranks[Int(group.channel)]),
+                    UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
+                        | (counted[index] ? 1 : 0), index
+                ))
+        }
+        return order
     }
 
     /// Where a part writes: each thread only at its own indices from `pointer`.

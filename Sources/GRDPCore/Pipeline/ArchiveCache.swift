@@ -228,14 +228,10 @@ struct ArchiveCache: Sendable {
             // 8 MiB at a time, each let go once hashed: the rows are read again, in place, only
             // when a pass over them needs them.
             var hasher = SHA256()
-            let base = file.bytes.baseAddress!
-            var offset = 0
-            while offset < digestStart {
-                let end = min(offset + (8 << 20), digestStart)
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: base + offset, count: end - offset))
-                MappedFile.release(base + offset, base + end)
-                offset = end
-            }
+            MappedFile.forEachChunk(
+                of: file.bytes.assumingMemoryBound(to: UInt8.self), in: 0..<digestStart, chunk: 8 << 20,
+                releasing: true
+            ) { bytes, _ in hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes)) }
             guard hasher.finalize().elementsEqual(data.suffix(32)) else { throw Malformed() }
         }
         // An offset past Int.max reads as negative, and is refused rather than trapped on.
@@ -351,19 +347,19 @@ struct ArchiveCache: Sendable {
     ) -> Bool {
         guard stems.allSatisfy({ Int($0.channel) < strings }) else { return false }
         let statuses = TransactionStatus.allCases.count
-        guard let base = rows.baseAddress else { return true }
-        // A chunk at a time, each let go once checked (see `MappedFile.release`).
-        var first = 0
-        while first < rows.count {
-            let end = min(first + (1 << 16), rows.count)
-            for row in rows[first..<end] {
-                guard Int(row.stem) < stems.count, Int(row.channel) < strings, Int(row.seller) < strings,
-                    Int(row.district) < strings, Int(row.status) < statuses, (1...12).contains(row.month),
-                    row.scale >= 0 || Int(~row.scale) < wide
-                else { return false }
+        // A chunk at a time, each let go once checked.
+        struct Unsound: Error {}
+        do throws(Unsound) {
+            try MappedFile.forEachChunk(of: rows, chunk: 1 << 16, releasing: true) { (chunk, _) throws(Unsound) in
+                for row in chunk {
+                    guard Int(row.stem) < stems.count, Int(row.channel) < strings, Int(row.seller) < strings,
+                        Int(row.district) < strings, Int(row.status) < statuses, (1...12).contains(row.month),
+                        row.scale >= 0 || Int(~row.scale) < wide
+                    else { throw Unsound() }
+                }
             }
-            MappedFile.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
-            first = end
+        } catch {
+            return false
         }
         return true
     }

@@ -51,6 +51,28 @@ final class MappedFile: @unchecked Sendable {
         _ = madvise(address, Int(high - low), MADV_DONTNEED)
     }
 
+    /// Calls `body` with `elements[range]` (all when nil) `chunk` elements at a time, and the index
+    /// of each chunk's first; with `releasing`, each chunk's pages leave memory once `body` is done
+    /// with them (`release`): the one way a pass over a mapped entry (its digest check, its row
+    /// check, a pass over a batch's rows) keeps only a chunk resident. `elements` must then lie in
+    /// a mapping.
+    @inline(__always)
+    static func forEachChunk<Element, E: Error>(
+        of elements: UnsafeBufferPointer<Element>, in range: Range<Int>? = nil, chunk: Int, releasing: Bool,
+        _ body: (UnsafeBufferPointer<Element>, Int) throws(E) -> Void
+    ) throws(E) {
+        var first = range?.lowerBound ?? 0
+        let last = range?.upperBound ?? elements.count
+        while first < last {
+            let end = min(first + chunk, last)
+            try body(UnsafeBufferPointer(rebasing: elements[first..<end]), first)
+            if releasing, let base = elements.baseAddress {
+                release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
+            }
+            first = end
+        }
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }

@@ -505,55 +505,52 @@ public struct PipelineRunner {
             ledgerSize.transactionGroups += input.groupTable!.groups.count
             return try IndicatorCalculator.compute(input, methodology: methodology, salesRowsTo: emit)
         }
-        let fullRunYears = partitionedCurrent.map {
-            Set($0.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year)).sorted()
-        }
-        if let current = partitionedCurrent, let years = fullRunYears, recomputed == nil, options.years == nil,
-            !comparesDigests
-        {
+        // (`recomputed` is nil only for a full run: `--year` and a night's touched years set it.)
+        if let current = partitionedCurrent, recomputed == nil {
+            let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
+                .sorted()
             ledger = RevisionLedger()
-            logger.debug(
-                "Sales rows computed, inserted and hashed a year at a time",
-                metadata: ["years": "\(Self.yearList(Set(years)))"])
-            salesByYear = SalesByYear(
-                years: years, expectedRows: current.keys,
-                compute: { year, emit in
-                    let start = Timestamp.now()
-                    var emitSeconds = 0.0
-                    defer { computeSeconds += Timestamp.now().seconds(since: start) - emitSeconds }
-                    let output = try computeYear(year, of: current) { rows in
-                        // The insert and hash of each part are the publish's time, not Compute's.
-                        let emitStart = Timestamp.now()
-                        defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
-                        try emit(rows)
+            if let earlier = comparesDigests ? latestRun?.sales : nil {
+                // Compared with the latest file's digests: every year computed a year at a time,
+                // each digested as it comes; only the rows of the years whose digest changed are
+                // kept for the publish, which copies the others from the latest file.
+                var digests: [Int: String] = [:]
+                for year in years {
+                    let output = try computeYear(year, of: current)
+                    computed.indicators += output.indicators
+                    computed.districtIndicators += output.districtIndicators
+                    guard let digest = SalesDigests(build: build, rows: output.ecommerceSales)?.years[year] else {
+                        continue
                     }
-                    var computed = SnapshotContent()
-                    computed.indicators = output.indicators
-                    computed.districtIndicators = output.districtIndicators
-                    computedByYear.indicators += output.indicators
-                    computedByYear.districtIndicators += output.districtIndicators
-                    return computed
-                })
-        } else if let current = partitionedCurrent, let years = fullRunYears, recomputed == nil,
-            options.years == nil, comparesDigests, let earlier = latestRun?.sales
-        {
-            // Compared with the latest file's digests: every year computed a year at a time as
-            // above, each digested as it comes; only the rows of the years whose digest changed are
-            // kept for the publish, which copies the others from the latest file.
-            ledger = RevisionLedger()
-            var digests: [Int: String] = [:]
-            for year in years {
-                let output = try computeYear(year, of: current)
-                computed.indicators += output.indicators
-                computed.districtIndicators += output.districtIndicators
-                guard let digest = SalesDigests(build: build, rows: output.ecommerceSales)?.years[year] else {
-                    continue
+                    digests[year] = digest
+                    if earlier.years[year] != digest { computed.ecommerceSales += output.ecommerceSales }
                 }
-                digests[year] = digest
-                if earlier.years[year] != digest { computed.ecommerceSales += output.ecommerceSales }
+                revisions = PartitionedRevisions()
+                digestedByYear = SalesDigests(build: build, years: digests)
+            } else {
+                logger.debug(
+                    "Sales rows computed, inserted and hashed a year at a time",
+                    metadata: ["years": "\(Self.yearList(Set(years)))"])
+                salesByYear = SalesByYear(
+                    years: years, expectedRows: current.keys,
+                    compute: { year, emit in
+                        let start = Timestamp.now()
+                        var emitSeconds = 0.0
+                        defer { computeSeconds += Timestamp.now().seconds(since: start) - emitSeconds }
+                        let output = try computeYear(year, of: current) { rows in
+                            // The insert and hash of each part are the publish's time, not Compute's.
+                            let emitStart = Timestamp.now()
+                            defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
+                            try emit(rows)
+                        }
+                        var computed = SnapshotContent()
+                        computed.indicators = output.indicators
+                        computed.districtIndicators = output.districtIndicators
+                        computedByYear.indicators += output.indicators
+                        computedByYear.districtIndicators += output.districtIndicators
+                        return computed
+                    })
             }
-            revisions = PartitionedRevisions()
-            digestedByYear = SalesDigests(build: build, years: digests)
         } else {
             computed = try {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)

@@ -47,15 +47,14 @@ struct RevisionLedger {
     /// are not in it: their archives are applied with `transactionsKept`.
     init(resuming transactions: TransactionLedger, members: [TransactionMember]) {
         self.transactions = transactions
-        transactionMembers = members
-        for member in members where member.superseded > 0 { superseded[member.ref, default: 0] += member.superseded }
+        takeTransactionMembers(members)
     }
 
-    /// Takes the members with transactions and their superseded rows as `PartitionedRevisions`
-    /// found them, for a ledger that was given no transactions (each archive applied with
-    /// `transactionsKept`).
+    /// Takes the members with transactions and their superseded rows as a kept state or
+    /// `PartitionedRevisions` found them, for a ledger that was given no transactions (each
+    /// archive applied with `transactionsKept`).
     mutating func takeTransactionMembers(_ members: [TransactionMember]) {
-        precondition(transactionMembers.isEmpty && transactions.count == 0, "the ledger holds transactions")
+        precondition(transactionMembers.isEmpty, "the ledger holds transaction members")
         transactionMembers = members
         for member in members where member.superseded > 0 { superseded[member.ref, default: 0] += member.superseded }
     }

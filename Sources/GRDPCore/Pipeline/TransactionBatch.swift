@@ -125,16 +125,7 @@ struct TransactionBatch: Sendable {
         _ body: (UnsafeBufferPointer<Row>, Int) throws(E) -> Void
     ) throws(E) {
         try withRows { (rows) throws(E) in
-            var first = range?.lowerBound ?? 0
-            let last = range?.upperBound ?? rows.count
-            while first < last {
-                let end = min(first + chunkRows, last)
-                try body(UnsafeBufferPointer(rebasing: rows[first..<end]), first)
-                if mapped != nil, let base = rows.baseAddress {
-                    MappedFile.release(UnsafeRawPointer(base + first), UnsafeRawPointer(base + end))
-                }
-                first = end
-            }
+            try MappedFile.forEachChunk(of: rows, in: range, chunk: chunkRows, releasing: mapped != nil, body)
         }
     }
 

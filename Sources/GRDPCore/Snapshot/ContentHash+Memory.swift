@@ -35,25 +35,60 @@ extension ContentHash {
         serializer.string(formatTag)
         var marks: Marks?
         for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) }) {
-            let table = rows.table
-            serializer.tag("T")
-            serializer.string(table.name)
-            serializer.count(table.columns.count)
-            for column in table.columns { serializer.string(column.name) }
-            let rowCount: Int
-            if table.name == markedTable {
-                guard
-                    let sales = try salesRows(
-                        content.ecommerceSales, path: path, carrying: carrying, into: &serializer)
-                else { return nil }
-                (rowCount, marks) = sales
-            } else {
-                rowCount = try sortedRows(rows, path: path, into: &serializer)
+            guard rows.table.name == markedTable else {
+                try serialize(rows, path: path, into: &serializer)
+                continue
             }
+            header(rows.table, into: &serializer)
+            guard let sales = try salesRows(content.ecommerceSales, path: path, carrying: carrying, into: &serializer)
+            else { return nil }
+            marks = sales.marks
             serializer.tag("E")
-            serializer.count(rowCount)
+            serializer.count(sales.rowCount)
         }
         return (serializer.finish(), marks)
+    }
+
+    /// A table's header as the hash serialises it: its name and its columns' names.
+    private static func header(_ table: SnapshotSchema.Table, into serializer: inout Serializer) {
+        serializer.tag("T")
+        serializer.string(table.name)
+        serializer.count(table.columns.count)
+        for column in table.columns { serializer.string(column.name) }
+    }
+
+    /// A table other than the sales table, whole: its header, its rows sorted, its end.
+    private static func serialize(_ rows: TableRows, path: String, into serializer: inout Serializer)
+        throws(SnapshotError)
+    {
+        header(rows.table, into: &serializer)
+        let count = try sortedRows(rows, path: path, into: &serializer)
+        serializer.tag("E")
+        serializer.count(count)
+    }
+
+    /// Sales rows in the order they come, each year marked by `marker` (rows numbered from
+    /// `first`); false when they are not in the table's order among themselves.
+    private static func serialize(
+        salesRows rows: [EcommerceSalesRow], numberedFrom first: Int, marker: inout YearMarker, path: String,
+        into serializer: inout Serializer
+    ) throws(SnapshotError) -> Bool {
+        // Straight from each row into the serializer, compared with the row before field by
+        // field: no `StoredRow` of `StoredValue`s per row (its texts retained, its array filled
+        // and emptied). With the serializer's small calls inlined, ~15 % less CPU on this thread
+        // (perf, 1 M rebuild); at 10 M a nightly run hashes ~700,000 rows of its year here.
+        try withUnsafeMutablePointer(to: &serializer) { (serializer) throws(SnapshotError) -> Bool in
+            var sink = SerializingSink(path: path, serializer: serializer)
+            return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
+                for offset in rows.indices {
+                    if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 { return false }
+                    marker.row(first + offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
+                    serializer.pointee.tag("R")
+                    try rows[offset].put(into: &sink)
+                }
+                return true
+            }
+        }
     }
 
     /// The sales table's rows (`markedTable`), serialised in the order they come, marked at each
@@ -80,24 +115,8 @@ extension ContentHash {
         }
         let resumedRows = rowCount
         var marker = YearMarker(rowsBefore: rowCount)
-        // Straight from each row into the serializer, compared with the row before field by
-        // field: no `StoredRow` of `StoredValue`s per row (its texts retained, its array filled
-        // and emptied). With the serializer's small calls inlined, ~15 % less CPU on this thread
-        // (perf, 1 M rebuild); at 10 M a nightly run hashes ~700,000 rows of its year here.
-        let ordered = try withUnsafeMutablePointer(to: &serializer) {
-            (serializer) throws(SnapshotError) -> Bool in
-            var sink = SerializingSink(path: path, serializer: serializer)
-            return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
-                for offset in rows.indices {
-                    if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 { return false }
-                    marker.row(offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
-                    serializer.pointee.tag("R")
-                    try rows[offset].put(into: &sink)
-                }
-                return true
-            }
-        }
-        guard ordered else { return nil }
+        guard try serialize(salesRows: rows, numberedFrom: 0, marker: &marker, path: path, into: &serializer)
+        else { return nil }
         rowCount += rows.count
         let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
         return (
@@ -338,20 +357,10 @@ extension ContentHash {
             serializer.string(formatTag)
             for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })
             where bytewiseLess(rows.table.name, markedTable) {
-                Self.header(rows.table, into: &serializer)
-                let count = try sortedRows(rows, path: path, into: &serializer)
-                serializer.tag("E")
-                serializer.count(count)
+                try serialize(rows, path: path, into: &serializer)
             }
-            Self.header(SnapshotSchema.ecommerceSales, into: &serializer)
+            header(SnapshotSchema.ecommerceSales, into: &serializer)
             tableStart = serializer.state()
-        }
-
-        private static func header(_ table: SnapshotSchema.Table, into serializer: inout Serializer) {
-            serializer.tag("T")
-            serializer.string(table.name)
-            serializer.count(table.columns.count)
-            for column in table.columns { serializer.string(column.name) }
         }
 
         /// The next rows of the sales table (a year's, in Compute's order).
@@ -361,23 +370,8 @@ extension ContentHash {
                 ordered = false
                 return
             }
-            let before = rowCount
-            let inOrder = try withUnsafeMutablePointer(to: &serializer) {
-                (serializer) throws(SnapshotError) -> Bool in
-                var sink = SerializingSink(path: path, serializer: serializer)
-                return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
-                    for offset in rows.indices {
-                        if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 {
-                            return false
-                        }
-                        marker.row(before + offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
-                        serializer.pointee.tag("R")
-                        try rows[offset].put(into: &sink)
-                    }
-                    return true
-                }
-            }
-            ordered = inOrder
+            ordered = try serialize(
+                salesRows: rows, numberedFrom: rowCount, marker: &marker, path: path, into: &serializer)
             rowCount += rows.count
             last = rows.last
         }
@@ -392,10 +386,7 @@ extension ContentHash {
             serializer.count(rowCount)
             for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })
             where bytewiseLess(markedTable, rows.table.name) {
-                Self.header(rows.table, into: &serializer)
-                let count = try sortedRows(rows, path: path, into: &serializer)
-                serializer.tag("E")
-                serializer.count(count)
+                try serialize(rows, path: path, into: &serializer)
             }
             var finished = Serializer()
             swap(&finished, &serializer)

@@ -59,7 +59,6 @@ struct SalesComparison: Sendable {
     var missed: SalesRowsUpdate.Missed? = nil
 }
 
-/// How `SnapshotStore.publishMarking` went, besides its outcome.
 /// The sales rows of a publish that writes every row (nothing carried), computed a year at a time
 /// as the publish asks for them: each year's rows are inserted and hashed, then let go, so that
 /// only one year's are in memory (at 10 M transactions, ~700,000 rows of ~120 bytes, where every
@@ -78,6 +77,7 @@ struct SalesByYear {
     var alsoWith: (@Sendable ([EcommerceSalesRow]) -> Void)?
 }
 
+/// How `SnapshotStore.publishMarking` went, besides its outcome.
 struct PublishDetails: Equatable {
     /// Where the content hash stood at each year's sales rows (for the next run).
     var marks: ContentHash.Marks?
