@@ -29,10 +29,12 @@ import Testing
         let fixture = try Fixture()
         defer { fixture.remove() }
         var hashes: [String] = []
-        func run() throws {
+        // `fromKept`: the key pass takes the new archives' keys alone, from what the last one kept.
+        func run(fromKept: Bool) throws {
             let run = try fixture.grdp(["run", "--verbose"], environment: environment)
             try #require(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("Revisions taken by key partition") == partitioned, "\(run.stderr)")
+            #expect(run.stderr.contains("from_kept=true") == (partitioned && fromKept), "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
             hashes.append(try #require(report["content_sha256"] as? String))
             // CONTRACT §8: the report's stages, each a time (Compute a year at a time runs inside
@@ -45,14 +47,14 @@ import Testing
         }
         try fixture.write(
             Fixture.firstReturn + [orders(10...60, year: 2023, amount: 1000)], format: .zip, as: "2024-01-10_a.zip")
-        try run()
+        try run(fromKept: false)
         // The revision: orders 40-80 again, some into 2024, and the retailer's value added.
         try fixture.write(
             Fixture.revision + [orders(40...80, year: 2024, amount: 7000)], format: .zip, as: "2024-02-01_b.zip")
-        try run()
+        try run(fromKept: true)
         // Dated before the first: its orders 1-45 lose to both later returns where they meet.
         try fixture.write([orders(1...45, year: 2023, amount: 3)], format: .zip, as: "2023-12-01_c.zip")
-        try run()
+        try run(fromKept: true)
         let report = try #require(try fixture.reportsWritten().last)
         var superseded: [String] = []
         for archive in report["archives"] as? [[String: Any]] ?? [] {
@@ -112,6 +114,33 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: keptLedger))
         try night(ledger, 4)
         try night(partitioned, 5)
+    }
+
+    /// What the last key pass kept (`cache/current-rows.bin`) is used only when sound: damaged, the
+    /// night takes every key again, with the figures of `run --force`; `--force` never uses it.
+    @Test func aDamagedKeptStateIsNotUsed() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        let kept = fixture.outputs.appendingPathComponent("cache/current-rows.bin")
+        try fixture.write(
+            Fixture.firstReturn + [Self.orders(10...60, year: 2023, amount: 1000)], format: .zip, as: "2024-01-10_a.zip"
+        )
+        #expect(try fixture.grdp(["run"], environment: environment).status == 0)
+        var bytes = try [UInt8](Data(contentsOf: kept))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: kept)
+        try fixture.write([Self.orders(40...80, year: 2024, amount: 7000)], format: .zip, as: "2024-02-01_b.zip")
+        let night = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(night.status == 0, "\(night.stderr)")
+        #expect(night.stderr.contains("from_kept=false"), "\(night.stderr)")
+        let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        // Rewritten whole by that night: sound again.
+        #expect(try [UInt8](Data(contentsOf: kept)) != bytes)
+        let force = try fixture.grdp(["run", "--force", "--verbose"], environment: environment)
+        #expect(force.status == 0)
+        #expect(force.stderr.contains("from_kept=false"), "\(force.stderr)")
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
     }
 
     /// The bundled-sample sizes stay with the ledger unless told otherwise.

@@ -31,6 +31,7 @@ struct PartitionedRevisions {
     struct Member {
         var ref: RevisionLedger.MemberRef
         var archivePath: String
+        var archiveSHA256: String
         var memberPath: String
         var batch: TransactionBatch
     }
@@ -85,7 +86,7 @@ struct PartitionedRevisions {
             members.append(
                 Member(
                     ref: .init(archive: scanned, member: index), archivePath: archive.relativePath,
-                    memberPath: member.path, batch: member.transactions))
+                    archiveSHA256: archive.sha256, memberPath: member.path, batch: member.transactions))
         }
         ordered = false
     }
@@ -113,6 +114,9 @@ struct PartitionedRevisions {
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
         var spillFailure: String?
+        /// Whether the rows were taken from the state the run before kept (`currentRows(…, kept:)`):
+        /// only the new archives' keys went into a table.
+        var fromKept = false
 
         func isCurrent(_ position: Int) -> Bool { bits[position >> 6] & (1 << UInt64(position & 63)) != 0 }
 
@@ -146,9 +150,12 @@ struct PartitionedRevisions {
     ///
     /// - Parameter newArchives: the archives (`MemberRef.archive`) new since the last full run,
     ///   when this run may recompute only the years they touch (`touchedYears`).
-    mutating func currentRows(spillFolder: URL, partitions: Int? = nil, newArchives: Set<Int>? = nil)
-        throws(KeyLimit) -> CurrentRows
-    {
+    /// - Parameter kept: what the key pass of a run before found (`kept(_:)`, `CurrentRowsFile`).
+    ///   When it holds exactly this run's members but the new archives' (those of `newArchives`
+    ///   when given), only those archives' keys are taken (`fromKept`); otherwise it is not used.
+    mutating func currentRows(
+        spillFolder: URL, partitions: Int? = nil, newArchives: Set<Int>? = nil, kept: CurrentRowsState? = nil
+    ) throws(KeyLimit) -> CurrentRows {
         members.sort { a, b in
             if a.ref.archive != b.ref.archive { return a.ref.archive < b.ref.archive }
             if a.memberPath != b.memberPath { return bytewiseLess(a.memberPath, b.memberPath) }
@@ -180,6 +187,9 @@ struct PartitionedRevisions {
             return bits
         }
         result.newArchives = newArchives
+        if let kept, let resumed = currentRows(resuming: kept, starts: starts, stems: stems, newArchives: newArchives) {
+            return resumed
+        }
         if count > 1 {
             do {
                 let spilled = try spillKeys(
@@ -233,6 +243,156 @@ struct PartitionedRevisions {
         for span in result.yearSpans.compactMap({ $0 }) { seen.formUnion(span) }
         result.years = seen.map(Int.init).sorted()
         return result
+    }
+
+    /// What `current` leaves for the next run's key pass (`currentRows(…, kept:)`); before any
+    /// member is let go.
+    func kept(_ current: CurrentRows) -> CurrentRowsState {
+        precondition(ordered, "currentRows first")
+        return CurrentRowsState(
+            members: members.indices.map { index in
+                let member = members[index]
+                return CurrentRowsState.Member(
+                    archivePath: member.archivePath, archiveSHA256: member.archiveSHA256, member: member.ref.member,
+                    memberPath: member.memberPath, rows: member.batch.count,
+                    years: current.yearSpans[index].map { [$0.lowerBound, $0.upperBound] })
+            }, keys: current.keys, bits: current.bits)
+    }
+
+    /// `currentRows` from `kept`, when it holds exactly these members but the new archives' (in
+    /// the same order, with the same rows); nil otherwise.
+    ///
+    /// An earlier row is current now when it was then and no new row with its key comes later; a
+    /// new row when it is its key's latest among the new rows and no earlier current row with its
+    /// key comes later. So only the new rows' keys go into a table (each key's latest new row), and
+    /// each earlier current row is looked up there, in parts on both cores.
+    private func currentRows(
+        resuming kept: CurrentRowsState, starts: [Int], stems: [[UInt32]], newArchives: Set<Int>?
+    ) -> CurrentRows? {
+        // Per member, where its rows begin among the state's (nil: a new archive's member).
+        let keptArchives = Set(kept.members.map(\.archive))
+        var keptStarts: [Int?] = []
+        var held = 0
+        var keptStart = 0
+        for member in members {
+            let archive = ArchiveIdentity(relativePath: member.archivePath, sha256: member.archiveSHA256)
+            let isNew = !keptArchives.contains(archive)
+            if let newArchives, newArchives.contains(member.ref.archive) != isNew { return nil }
+            if isNew {
+                keptStarts.append(nil)
+                continue
+            }
+            guard held < kept.members.count else { return nil }
+            let keptMember = kept.members[held]
+            guard keptMember.archive == archive, keptMember.member == member.ref.member,
+                keptMember.memberPath == member.memberPath, keptMember.rows == member.batch.count
+            else { return nil }
+            keptStarts.append(keptStart)
+            keptStart += keptMember.rows
+            held += 1
+        }
+        guard held == kept.members.count, kept.bits.count == (keptStart + 63) / 64 else { return nil }
+
+        let total = starts.last.map { $0 + members[members.count - 1].batch.count } ?? 0
+        var result = CurrentRows(
+            starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64),
+            yearSpans: Array(repeating: nil, count: members.count), years: [], keys: kept.keys, spilled: false)
+        result.newArchives = newArchives
+        result.fromKept = true
+        held = 0
+        for index in members.indices {
+            guard let from = keptStarts[index] else { continue }
+            Self.copyBits(
+                kept.bits, from: from, count: members[index].batch.count, into: &result.bits, at: starts[index])
+            result.yearSpans[index] = kept.members[held].years.map { $0[0]...$0[1] }
+            held += 1
+        }
+
+        // Each key's latest row among the new archives' rows (members in revision order).
+        let newMembers = members.indices.filter { keptStarts[$0] == nil }
+        var table = SlotIndex(capacity: max(newMembers.reduce(0) { $0 + members[$1].batch.count }, 1))
+        var latest: [KeyRecord] = []
+        for index in newMembers {
+            let start = starts[index]
+            let spans = forEachKey(
+                positions: start..<(start + members[index].batch.count), starts: starts, stems: stems
+            ) { record in
+                let found = table.findOrInsert(
+                    hash: SlotIndex.hash(record.number, UInt64(record.stem)), next: Int32(latest.count)
+                ) { slot in
+                    latest[Int(slot)].number == record.number && latest[Int(slot)].stem == record.stem
+                }
+                if found.inserted {
+                    latest.append(record)
+                } else if record.position > latest[Int(found.slot)].position {
+                    latest[Int(found.slot)] = record
+                }
+            }
+            result.yearSpans[index] = spans[index]
+        }
+
+        // Each earlier current row looked up among them: replaced by a later new row, or later
+        // than the new rows of its key (a new archive that sorts before an earlier one).
+        var beaten = [Bool](repeating: false, count: latest.count)
+        if !latest.isEmpty {
+            let parts = Self.keyParts
+            let (bits, keys, newest) = (result.bits, table, latest)
+            let outcomes = InParts.run(parts) { part throws(Never) in
+                var replaced: [UInt32] = []
+                var beaten: [Int32] = []
+                _ = forEachKey(
+                    positions: (total * part / parts)..<(total * (part + 1) / parts), starts: starts, stems: stems
+                ) { record in
+                    let position = Int(record.position)
+                    guard bits[position >> 6] & (1 << UInt64(position & 63)) != 0,
+                        let slot = keys.find(
+                            hash: SlotIndex.hash(record.number, UInt64(record.stem)),
+                            matches: { newest[Int($0)].number == record.number && newest[Int($0)].stem == record.stem })
+                    else { return }
+                    if newest[Int(slot)].position > record.position {
+                        replaced.append(record.position)
+                    } else {
+                        beaten.append(slot)
+                    }
+                }
+                return (replaced: replaced, beaten: beaten)
+            }
+            for outcome in outcomes {
+                let part = outcome.get()
+                for position in part.replaced {
+                    result.bits[Int(position) >> 6] &= ~(1 << UInt64(position & 63))
+                }
+                if newArchives != nil { result.replaced += part.replaced }
+                for slot in part.beaten { beaten[Int(slot)] = true }
+                // An earlier key has one current row: each new key is matched once at most.
+                result.keys -= part.replaced.count + part.beaten.count
+            }
+        }
+        for slot in latest.indices where !beaten[slot] {
+            let position = latest[slot].position
+            result.bits[Int(position) >> 6] |= 1 << UInt64(position & 63)
+        }
+        result.keys += latest.count
+        var seen = Set<Int16>()
+        for span in result.yearSpans.compactMap({ $0 }) { seen.formUnion(span) }
+        result.years = seen.map(Int.init).sorted()
+        return result
+    }
+
+    /// Copies `count` bits from `from` in `source` to `at` in `target`, whose bits there are clear;
+    /// a word at a time where both are at a word's start.
+    private static func copyBits(_ source: [UInt64], from: Int, count: Int, into target: inout [UInt64], at: Int) {
+        var offset = 0
+        while offset < count {
+            let (s, t) = (from + offset, at + offset)
+            if s & 63 == 0, t & 63 == 0, count - offset >= 64 {
+                target[t >> 6] = source[s >> 6]
+                offset += 64
+                continue
+            }
+            if source[s >> 6] & (1 << UInt64(s & 63)) != 0 { target[t >> 6] |= 1 << UInt64(t & 63) }
+            offset += 1
+        }
     }
 
     /// More rows than positions of 32 bits can number.

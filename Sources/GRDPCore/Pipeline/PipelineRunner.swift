@@ -343,13 +343,24 @@ public struct PipelineRunner {
             let newArchives = earlierArchives.map { earlier in
                 Set(acceptedArchives.filter { !earlier.contains($0.value) }.keys)
             }
+            // What the last key pass found, for a run that is not to read everything again.
+            let keptRows = CurrentRowsFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
             let current = try revisions.currentRows(
                 spillFolder: config.cacheFolder, partitions: PartitionedRevisions.chosenPartitions,
-                newArchives: newArchives)
+                newArchives: newArchives, kept: options.force ? nil : keptRows.read())
             if let failure = current.spillFailure {
                 logger.warning(
                     "Revision keys taken in memory: their partition files could not be written",
                     metadata: ["error": "\(failure)"])
+            }
+            do {
+                try keptRows.write(revisions.kept(current))
+            } catch {
+                // Only time is lost: the next run takes every key again.
+                keptRows.remove()
+                logger.warning(
+                    "The current rows could not be kept for the next run",
+                    metadata: ["file": "\(keptRows.url.path)", "error": "\(error)"])
             }
             ledger.takeTransactionMembers(revisions.transactionMembers(current))
             partitionedCurrent = current
@@ -358,7 +369,7 @@ public struct PipelineRunner {
                 "Revisions taken by key partition",
                 metadata: [
                     "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
-                    "spilled": "\(current.spilled)",
+                    "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
                 ])
         }
 

@@ -236,6 +236,86 @@ import Testing
         #expect(revisions.members.map(\.batch.count) == [0, 0, 0])
     }
 
+    /// A key pass over all three archives, with the state a pass over the others left (`kept`) or
+    /// taking every key.
+    private static func resumed(
+        new: Set<Int>, kept: CurrentRowsState?, order: [Int] = [0, 1, 2]
+    ) throws -> (revisions: PartitionedRevisions, current: PartitionedRevisions.CurrentRows) {
+        var revisions = PartitionedRevisions()
+        for index in order { revisions.add(outcome(index), scanned: index) }
+        let current = try revisions.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: 4, newArchives: new, kept: kept)
+        return (revisions, current)
+    }
+
+    /// The state of a key pass over the archives but `new`.
+    private static func kept(without new: Set<Int>) throws -> CurrentRowsState {
+        var revisions = PartitionedRevisions()
+        for index in archives.indices where !new.contains(index) { revisions.add(outcome(index), scanned: index) }
+        let current = try revisions.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        return revisions.kept(current)
+    }
+
+    /// The state the last key pass left, and the new archives' keys alone: the same current rows,
+    /// year spans, keys, touched years and groups as taking every key, whichever archives are new
+    /// and wherever they fall in revision order (archive 0 comes before the others, so their rows
+    /// beat its; archive 1 holds an order twice; archive 2 replaces rows of both years).
+    @Test(arguments: [[0], [1], [2], [0, 2], [1, 2], [0, 1, 2], []] as [Set<Int>])
+    func keptRowsAndTheNewKeysGiveEveryKeysAnswer(new: Set<Int>) throws {
+        let kept = try Self.kept(without: new)
+        let everyKey = try Self.resumed(new: new, kept: nil)
+        let resumed = try Self.resumed(new: new, kept: kept, order: [2, 0, 1])
+        #expect(resumed.current.fromKept)
+        #expect(!everyKey.current.fromKept)
+        // The bits, each member's year span and the keys.
+        #expect(resumed.revisions.kept(resumed.current) == everyKey.revisions.kept(everyKey.current))
+        #expect(resumed.current.keys == everyKey.current.keys)
+        #expect(resumed.current.years == everyKey.current.years)
+        #expect(resumed.revisions.touchedYears(resumed.current) == everyKey.revisions.touchedYears(everyKey.current))
+        var groups = resumed.revisions
+        var everyKeysGroups = everyKey.revisions
+        #expect(
+            try groups.takeGroups(resumed.current, keepingYears: nil).sumsByKey
+                == everyKeysGroups.takeGroups(everyKey.current, keepingYears: nil).sumsByKey)
+        // Not vacuous: the new archives changed which rows are current.
+        if !new.isEmpty { #expect(resumed.revisions.kept(resumed.current).bits != kept.bits) }
+    }
+
+    /// A state that does not hold exactly the run's members but the new archives' is not used:
+    /// every key is taken, with the same answer.
+    @Test func aStateOfOtherMembersIsNotUsed() throws {
+        let kept = try Self.kept(without: [2])
+        var fewerRows = kept
+        fewerRows.members[0].rows -= 1
+        var otherArchive = kept
+        otherArchive.members[0].archiveSHA256 = "changed"
+        var otherOrder = kept
+        otherOrder.members.swapAt(1, 2)
+        var fewerBits = kept
+        fewerBits.bits.removeLast()
+        // Archive 1 withdrawn since: the state holds a member the run has not.
+        var withdrawn = PartitionedRevisions()
+        for index in [0, 1, 2] { withdrawn.add(Self.outcome(index), scanned: index) }
+        let all = try withdrawn.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        let ofMore = withdrawn.kept(all)
+        let everyKey = try Self.resumed(new: [2], kept: nil)
+        for state in [fewerRows, otherArchive, otherOrder, fewerBits] {
+            let result = try Self.resumed(new: [2], kept: state)
+            #expect(!result.current.fromKept)
+            #expect(result.revisions.kept(result.current) == everyKey.revisions.kept(everyKey.current))
+        }
+        // The run says other archives are new than the state leaves out.
+        #expect(try !Self.resumed(new: [1, 2], kept: kept).current.fromKept)
+        #expect(try !Self.resumed(new: [], kept: kept).current.fromKept)
+        var without1 = PartitionedRevisions()
+        for index in [0, 2] { without1.add(Self.outcome(index), scanned: index) }
+        let current = try without1.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: 4, newArchives: [], kept: ofMore)
+        #expect(!current.fromKept)
+        // And the state itself is usable.
+        #expect(try Self.resumed(new: [2], kept: kept).current.fromKept)
+    }
+
     @Test func partitionsGrowWithTheRows() {
         #expect(PartitionedRevisions.partitionCount(rows: 0) == 1)
         #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition) == 1)
