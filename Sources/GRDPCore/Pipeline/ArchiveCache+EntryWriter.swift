@@ -1,4 +1,3 @@
-internal import Crypto
 internal import Foundation
 
 #if canImport(Glibc)
@@ -10,8 +9,8 @@ internal import Foundation
 extension ArchiveCache {
     /// One archive's cache entry while the archive is read: a `.grdp-*.tmp` in the cache folder,
     /// opened at the archive's start, to which each transaction member's batch writes its rows a
-    /// chunk at a time as Normalize appends them (`TransactionBatch.writeBuiltRows`), hashed on the
-    /// way. At the archive's end `finish` appends the head and the digests, maps the file and
+    /// chunk at a time as Normalize appends them (`TransactionBatch.writeBuiltRows`), checksummed on the
+    /// way. At the archive's end `finish` appends the head and the checksums, maps the file and
     /// renames it into place, and the batches read their rows from the mapping, as those of an
     /// entry loaded from the cache do. So an archive's rows wait on disk rather than in memory
     /// until the revision ledger takes them: at 10 M transactions the largest archive's were
@@ -30,7 +29,7 @@ extension ArchiveCache {
         let temporaryPath: String
         /// Open while the entry is written and until it is mapped; -1 once closed.
         private var descriptor: Int32
-        private var hasher = SHA256()
+        private var checksum = ByteChecksum()
         /// Bytes written so far: the rows of the members read, in member order.
         private(set) var written = 0
         /// The first thing that failed (a write, the mapping, the rename), for the log: from then on
@@ -60,7 +59,7 @@ extension ArchiveCache {
         /// file, past what `written` counts).
         func append(_ bytes: UnsafeRawBufferPointer) -> Int? {
             guard isWriting, write(bytes) else { return nil }
-            hasher.update(bufferPointer: bytes)
+            checksum.update(bytes)
             let offset = written
             written += bytes.count
             return offset
@@ -83,8 +82,8 @@ extension ArchiveCache {
             return true
         }
 
-        /// Completes the entry after the rows (`[0–7 zero bytes][head][head digest][head offset]
-        /// [digest of all before]`), maps it and renames it into place; returns the mapping, which
+        /// Completes the entry after the rows (`[0–7 zero bytes][head][head checksum][head offset]
+        /// [checksum of all before]`), maps it and renames it into place; returns the mapping, which
         /// the batches then read their rows from. Nil when it could not be completed or mapped
         /// (`failure` says why): the rows are then read back (`readBack`) before `discard`. A
         /// rename that fails leaves the mapping good (the file is unlinked, the mapping stays):
@@ -94,10 +93,12 @@ extension ArchiveCache {
             let padding = ArchiveCache.headPadding(after: written)
             var tail = [UInt8](repeating: 0, count: padding)
             tail += head
-            tail += Array(SHA256.hash(data: head))
+            var headChecksum = ByteChecksum()
+            headChecksum.update(head)
+            tail += headChecksum.bytes
             withUnsafeBytes(of: UInt64(written + padding).littleEndian) { tail += $0 }
-            hasher.update(data: tail)
-            tail += Array(hasher.finalize())
+            checksum.update(tail)
+            tail += checksum.bytes
             guard tail.withUnsafeBytes({ write($0) }) else { return nil }
             written += tail.count
             guard let file = MappedFile(descriptor: descriptor, count: written) else {

@@ -7,14 +7,17 @@ internal import Foundation
 ///
 /// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config file's SHA-256 and the
 /// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
-/// either exactly right or not found. Each file ends with a SHA-256 of its bytes; a file that does
-/// not check out (a torn write, a disk error) is ignored and the archive is read again. Entries are
+/// either exactly right or not found. Each file ends with a 64-bit checksum of its bytes
+/// (`ByteChecksum`: a nightly run checks every cached row, ~400 MB at 10 M transactions, where
+/// SHA-256 took ~0.23 s of CPU); a file that does not check out (a torn write, a disk error) is
+/// ignored and the archive is read again. Like the published snapshot's checksum (`RunCache`), it
+/// is no defence against a file made to collide: the outputs folder is the pipeline's own. Entries are
 /// written while the archive is read (`EntryWriter`: its rows first, as Normalize gives them) and
 /// renamed into place once complete, only ever save time, and a run removes those its inputs no
 /// longer name. Rejected archives are never kept: they are read again, and rejected again with
 /// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v7"
+    static let formatTag = "grdp-archive-cache-v8"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -38,9 +41,9 @@ struct ArchiveCache: Sendable {
     ///
     /// - Parameter rows: false when the caller does not need the transaction rows (the revision
     ///   ledger kept for this run holds them, `LedgerStateFile`): only the part before them is read
-    ///   and checked, against its own digest, and the members' batches are left empty (their
+    ///   and checked, against its own checksum, and the members' batches are left empty (their
     ///   `rowsAccepted` still count them). At 10 M transactions, the rows are ~0.5 GB that a nightly
-    ///   run need not hash nor map in.
+    ///   run need not read nor map in.
     func load(relativePath: String, digest: FileDigest, rows: Bool = true) -> ArchiveOutcome? {
         let url = folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest))
         // Mapped, not read (`Data(contentsOf:)`, even `.mappedIfSafe`, reads the whole entry into a
@@ -57,8 +60,8 @@ struct ArchiveCache: Sendable {
     /// them), in the form `EntryWriter` writes while an archive is read.
     func store(_ outcome: ArchiveOutcome, digest: FileDigest) throws(OutputWriteError) {
         guard outcome.status == .accepted else { return }
-        // Not fsynced: an entry only saves time, and one torn by a crash fails its digest and is
-        // read again. The rows go to the file from the batches' own memory, hashed on the way.
+        // Not fsynced: an entry only saves time, and one torn by a crash fails its checksum and is
+        // read again. The rows go to the file from the batches' own memory, checksummed on the way.
         let entry = try EntryWriter(cache: self, relativePath: outcome.relativePath, digest: digest)
         defer { entry.discard() }
         for member in outcome.members {
@@ -108,10 +111,10 @@ struct ArchiveCache: Sendable {
     // from a mapping; then the head, from an offset aligned to 8 (zero bytes before it): the
     // member metadata as JSON and each member's batch texts (`TransactionBatch.strings`: the
     // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; then a
-    // SHA-256 of the head, for a run that does not need the rows; the head's offset; and a SHA-256
-    // of all that. Read from its end:
+    // checksum of the head (`ByteChecksum`), for a run that does not need the rows; the head's
+    // offset; and a checksum of all that. Read from its end:
     // [rows…][0–7 zero bytes][8-byte JSON length][JSON][8-byte texts length][texts…]
-    // [32-byte head digest][8-byte head offset][32-byte digest].
+    // [8-byte head checksum][8-byte head offset][8-byte checksum].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -218,21 +221,21 @@ struct ArchiveCache: Sendable {
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
             deallocator: .none)
-        guard data.count >= 16 + 32 + 8 + 32 else { throw Malformed() }
+        guard data.count >= 16 + 8 + 8 + 8 else { throw Malformed() }
         let start = data.startIndex
-        let digestStart = data.count - 32
+        let digestStart = data.count - 8
         let offsetStart = digestStart - 8
-        let headDigestStart = offsetStart - 32
-        // Every byte checked, or only the head, against its own digest.
+        let headDigestStart = offsetStart - 8
+        // Every byte checked, or only the head, against its own checksum.
         if wanted {
-            // 8 MiB at a time, each let go once hashed: the rows are read again, in place, only
+            // 8 MiB at a time, each let go once read: the rows are read again, in place, only
             // when a pass over them needs them.
-            var hasher = SHA256()
+            var checksum = ByteChecksum()
             MappedFile.forEachChunk(
                 of: file.bytes.assumingMemoryBound(to: UInt8.self), in: 0..<digestStart, chunk: 8 << 20,
                 releasing: true
-            ) { bytes, _ in hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes)) }
-            guard hasher.finalize().elementsEqual(data.suffix(32)) else { throw Malformed() }
+            ) { bytes, _ in checksum.update(UnsafeRawBufferPointer(bytes)) }
+            guard checksum.bytes.elementsEqual(data.suffix(8)) else { throw Malformed() }
         }
         // An offset past Int.max reads as negative, and is refused rather than trapped on.
         let headOffset = data.withUnsafeBytes {
@@ -242,10 +245,11 @@ struct ArchiveCache: Sendable {
         }
         guard headOffset >= 0, headOffset <= headDigestStart - 16 else { throw Malformed() }
         if !wanted {
-            guard
-                SHA256.hash(data: data[(start + headOffset)..<(start + headDigestStart)]).elementsEqual(
-                    data[(start + headDigestStart)..<(start + offsetStart)])
-            else { throw Malformed() }
+            var checksum = ByteChecksum()
+            data[(start + headOffset)..<(start + headDigestStart)].withUnsafeBytes { checksum.update($0) }
+            guard checksum.bytes.elementsEqual(data[(start + headDigestStart)..<(start + offsetStart)]) else {
+                throw Malformed()
+            }
         }
         let headCount = headDigestStart - headOffset
         let jsonCount = data.withUnsafeBytes {

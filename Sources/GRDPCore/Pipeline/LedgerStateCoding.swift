@@ -536,3 +536,52 @@ struct WordChecksum {
         return h
     }
 }
+
+/// `WordChecksum` over bytes given in pieces of any length (an archive cache entry's rows as they
+/// are written, then its head): the bytes past a piece's last whole word wait for the next piece,
+/// and the value takes the last bytes zero-padded, then the byte count, so that a file and the same
+/// file with zero bytes added differ.
+struct ByteChecksum {
+    private var checksum = WordChecksum()
+    private var pending: UInt64 = 0
+    private var pendingBytes = 0
+    private var count: UInt64 = 0
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        count &+= UInt64(bytes.count)
+        var start = 0
+        // First the word a piece before left open.
+        while pendingBytes > 0 && start < bytes.count {
+            pending |= UInt64(bytes[start]) << UInt64(8 * pendingBytes)
+            pendingBytes += 1
+            start += 1
+            if pendingBytes == 8 { takePending() }
+        }
+        let whole = (bytes.count - start) / 8 * 8
+        if whole > 0 { checksum.update(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + whole)])) }
+        for offset in (start + whole)..<bytes.count {
+            pending |= UInt64(bytes[offset]) << UInt64(8 * pendingBytes)
+            pendingBytes += 1
+        }
+    }
+
+    mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    private mutating func takePending() {
+        withUnsafeBytes(of: pending.littleEndian) { checksum.update($0) }
+        pending = 0
+        pendingBytes = 0
+    }
+
+    var value: UInt64 {
+        var copy = self
+        if copy.pendingBytes > 0 { copy.takePending() }
+        withUnsafeBytes(of: count.littleEndian) { copy.checksum.update($0) }
+        return copy.checksum.value
+    }
+
+    /// `value` as 8 bytes, little-endian.
+    var bytes: [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+}

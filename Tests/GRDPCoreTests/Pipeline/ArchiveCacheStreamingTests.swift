@@ -192,9 +192,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: setup.folder) }
         let first = try setup.ingest()
         let sound = try Data(contentsOf: setup.entryURL)
-        // The head's offset, 8 bytes before the final digest.
+        // The head's offset, 8 bytes before the final checksum.
         let headOffset = sound.withUnsafeBytes {
-            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: sound.count - 40, as: UInt64.self)))
+            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: sound.count - 16, as: UInt64.self)))
         }
         #expect(headOffset == 40_003 * 40)
         var cutShort = sound

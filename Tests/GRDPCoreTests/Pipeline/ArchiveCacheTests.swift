@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Testing
 
@@ -194,7 +193,7 @@ import Testing
 
     /// Taken without its rows (the kept revision ledger holds them), an entry gives every member's
     /// counts, quarantine and enterprise and GRDP records, with empty batches; only the part before
-    /// the rows is checked then, against its own digest, so damaged rows refuse the entry only to a
+    /// the rows is checked then, against its own checksum, so damaged rows refuse the entry only to a
     /// run that needs them, and a damaged head refuses it to both.
     @Test func anEntryTakenWithoutItsRowsChecksWhatItGives() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
@@ -212,9 +211,9 @@ import Testing
 
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let sound = try Data(contentsOf: entry)
-        // The rows come first; the head's offset is the 8 bytes before the last digest.
+        // The rows come first; the head's offset is the 8 bytes before the last checksum.
         let headOffset = sound.withUnsafeBytes {
-            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: sound.count - 40, as: UInt64.self)))
+            Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: sound.count - 16, as: UInt64.self)))
         }
         let rowBytes = read.members.reduce(0) { $0 + $1.transactions.count } * MemoryLayout<TransactionBatch.Row>.stride
         #expect(headOffset == rowBytes + (8 - rowBytes % 8) % 8)
@@ -236,32 +235,27 @@ import Testing
         let (cache, read, digest) = try Self.storedEntry(in: folder)
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let whole = [UInt8](try Data(contentsOf: entry))
-        let body = Array(whole.prefix(whole.count - 32))
-        // [rows][0–7 zero bytes][head][head digest][head offset]: the head read from the end.
+        let body = Array(whole.prefix(whole.count - 8))
+        // [rows][0–7 zero bytes][head][head checksum][head offset]: the head read from the end.
         let headOffset = Int(
             body.withUnsafeBytes {
                 UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: body.count - 8, as: UInt64.self))
             }
         )
-        let headEnd = body.count - 8 - 32
+        let headEnd = body.count - 8 - 8
         let jsonCount = Int(
             body.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headOffset, as: UInt64.self)) }
         )
         let lengthAt = headOffset + 8 + jsonCount
         let firstText = lengthAt + 8
 
-        /// `body` changed by `edit`, sealed with its own SHA-256 as a sound entry is.
+        /// `body` changed by `edit`, sealed with its own checksum as a sound entry is.
         func sealed(_ edit: (inout [UInt8]) -> Void) throws {
             var changed = body
             edit(&changed)
-            let scratch = folder.appendingPathComponent("scratch")
-            try Data(changed).write(to: scratch)
-            let hex = try FileDigest.sha256(of: scratch).hex
-            let digestBytes = stride(from: 0, to: 64, by: 2).map { offset -> UInt8 in
-                let start = hex.index(hex.startIndex, offsetBy: offset)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-            }
-            try Data(changed + digestBytes).write(to: entry)
+            var checksum = ByteChecksum()
+            checksum.update(changed)
+            try Data(changed + checksum.bytes).write(to: entry)
         }
 
         // Untouched but resealed: still sound (the sealing itself is right).
@@ -306,7 +300,9 @@ import Testing
             // The rows: the body's first bytes, then the zero bytes up to the head.
             var rows = Array(body.prefix(headOffset))
             editRows(&rows)
-            var tail = head + Array(SHA256.hash(data: head))
+            var headChecksum = ByteChecksum()
+            headChecksum.update(head)
+            var tail = head + headChecksum.bytes
             withUnsafeBytes(of: UInt64(headOffset).littleEndian) { tail += $0 }
             try sealed { bytes in bytes = rows + tail }
         }
