@@ -49,7 +49,7 @@ struct PartitionedRevisions {
     /// small (154 MiB peak). Above, it holds every key and group at once (10 M: 686 MiB for a
     /// rebuild, 510 MiB for a night with its kept state), where the partitioned revisions hold
     /// one partition's keys and one year's groups (181 and 189–192 MiB), at the cost of a longer
-    /// night (2.0–2.4 s against 1.7 s). `GRDP_LEDGER=partitioned` or `memory` chooses whatever the
+    /// night (1.8–2.1 s against 1.7 s). `GRDP_LEDGER=partitioned` or `memory` chooses whatever the
     /// size; the result is the same either way.
     static func isChosen(expectedKeys: Int?, archiveBytes: Int64) -> Bool {
         switch ProcessInfo.processInfo.environment["GRDP_LEDGER"] {
