@@ -39,8 +39,8 @@ struct CurrentRowsState: Equatable, Sendable {
 /// - its checksum holds (`WordChecksum`): a file torn by a crash or damaged is not used;
 /// - every member it names is this run's, same archive path and SHA-256, member, row count and
 ///   revision order; the run's other members are the new archives'.
-/// Otherwise the run takes every key, as without it. Written after every partitioned key pass but
-/// `--force`'s (which takes every key anyway, and writes it too), not fsynced: it only saves time.
+/// Otherwise the run takes every key, as without it. Written after every partitioned key pass
+/// (`--force`'s too, which does not read it), not fsynced: it only saves time.
 ///
 /// Layout: 8 bytes of tag, the header's length (8 bytes, little-endian), the header (JSON) padded
 /// with zeros to whole words, the bits (little-endian words), the checksum of all before.
@@ -96,11 +96,20 @@ struct CurrentRowsFile {
         guard length <= UInt64(bytes.count - 24) else { return nil }
         let headerEnd = 16 + Int(length)
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[16..<headerEnd])),
-            header.build == build, header.configSHA256 == configSHA256, header.keys >= 0,
-            header.members.allSatisfy({ $0.rows > 0 && ($0.years.map { $0.count == 2 && $0[0] <= $0[1] } ?? true) })
+            header.build == build, header.configSHA256 == configSHA256,
+            header.members.allSatisfy({
+                $0.rows > 0 && $0.member >= 0 && ($0.years.map { $0.count == 2 && $0[0] <= $0[1] } ?? true)
+            })
         else { return nil }
+        // Sound lengths only (a file whose checksum holds may still have been made to lie): rows
+        // that 32-bit positions number, at most as many keys.
+        var rows = 0
+        for member in header.members {
+            guard member.rows < Int(UInt32.max) - rows else { return nil }
+            rows += member.rows
+        }
+        guard header.keys >= 0, header.keys <= rows else { return nil }
         let bitsStart = (headerEnd + 7) / 8 * 8
-        let rows = header.members.reduce(0) { $0 + $1.rows }
         let words = (rows + 63) / 64
         guard bitsStart + words * 8 == bytes.count - 8 else { return nil }
         let bits = (0..<words).map { Self.word(in: bytes, at: bitsStart + $0 * 8) }

@@ -109,7 +109,7 @@ struct PartitionedRevisions {
         fileprivate var newArchives: Set<Int>?
         /// With `newArchives`: the positions of the rows that were current before those archives'
         /// rows came, and no longer are.
-        fileprivate var replaced: [UInt32] = []
+        fileprivate(set) var replaced: [UInt32] = []
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -260,7 +260,8 @@ struct PartitionedRevisions {
     }
 
     /// `currentRows` from `kept`, when it holds exactly these members but the new archives' (in
-    /// the same order, with the same rows); nil otherwise.
+    /// the same order, with the same rows), and those hold at most `keptNewRowsLimit` rows; nil
+    /// otherwise.
     ///
     /// An earlier row is current now when it was then and no new row with its key comes later; a
     /// new row when it is its key's latest among the new rows and no earlier current row with its
@@ -292,6 +293,8 @@ struct PartitionedRevisions {
             held += 1
         }
         guard held == kept.members.count, kept.bits.count == (keptStart + 63) / 64 else { return nil }
+        let newRowCount = members.indices.reduce(0) { $0 + (keptStarts[$1] == nil ? members[$1].batch.count : 0) }
+        guard newRowCount <= Self.keptNewRowsLimit else { return nil }
 
         let total = starts.last.map { $0 + members[members.count - 1].batch.count } ?? 0
         var result = CurrentRows(
@@ -310,7 +313,7 @@ struct PartitionedRevisions {
 
         // Each key's latest row among the new archives' rows (members in revision order).
         let newMembers = members.indices.filter { keptStarts[$0] == nil }
-        var table = SlotIndex(capacity: max(newMembers.reduce(0) { $0 + members[$1].batch.count }, 1))
+        var table = SlotIndex(capacity: max(newRowCount, 1))
         var latest: [KeyRecord] = []
         for index in newMembers {
             let start = starts[index]
@@ -378,6 +381,11 @@ struct PartitionedRevisions {
         result.years = seen.map(Int.init).sorted()
         return result
     }
+
+    /// The most new rows whose keys a run takes in one table beside the kept state (`currentRows(…,
+    /// kept:)`): 16 bytes a key and a 4-byte slot per ~1.6 keys, ~45 MB at this many, while the key
+    /// pass is far from the run's peak. More (a backfill of years at once) go through the partitions.
+    static let keptNewRowsLimit = 1 << 21
 
     /// Copies `count` bits from `from` in `source` to `at` in `target`, whose bits there are clear;
     /// a word at a time where both are at a word's start.

@@ -51,4 +51,35 @@ import Testing
         }
         #expect(file.decode(bytes + [0, 0, 0, 0, 0, 0, 0, 0]) == nil)
     }
+
+    /// A file sealed with a checksum that holds but whose header lies (a checksum is no secret):
+    /// refused, never trapped on.
+    @Test(arguments: [
+        (#""rows":9223372036854775807"#, 0), (#""rows":4294967295"#, 0), (#""rows":0"#, 0), (#""rows":-5"#, 0),
+        (#""rows":3"#, 4), (#""rows":3"#, -1),
+    ])
+    func aSealedFileThatLiesIsRefused(rows: String, keys: Int) {
+        let file = Self.file(in: FileManager.default.temporaryDirectory)
+        func sealed(_ header: String, words: Int) -> [UInt8] {
+            var json = Array(header.utf8)
+            let length = json.count
+            json += [UInt8](repeating: 0, count: (8 - length % 8) % 8)
+            var bytes = CurrentRowsFile.tag
+            withUnsafeBytes(of: UInt64(length).littleEndian) { bytes += $0 }
+            bytes += json + [UInt8](repeating: 0xFF, count: 8 * words)
+            var checksum = WordChecksum()
+            bytes.withUnsafeBytes { checksum.update($0) }
+            withUnsafeBytes(of: checksum.value.littleEndian) { bytes += $0 }
+            return bytes
+        }
+        func header(_ rows: String, keys: Int) -> String {
+            #"{"build":"b1","configSHA256":"c1","keys":\#(keys),"members":[{"archivePath":"a.zip","#
+                + #""archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}]}"#
+        }
+        // The sealing is right: three rows, three keys and one word of bits decode.
+        #expect(file.decode(sealed(header(#""rows":3"#, keys: 3), words: 1))?.rows == 3)
+        for words in [0, 1, 2] {
+            #expect(file.decode(sealed(header(rows, keys: keys), words: words)) == nil, "\(rows) \(keys) \(words)")
+        }
+    }
 }
