@@ -65,15 +65,22 @@ import Testing
 
     /// The nightly run that copies the unchanged years' sales rows from the latest snapshot
     /// (`SalesDigests`), killed at chosen moments: every snapshot left verifies, and the next run
-    /// publishes the figures an uninterrupted run gives, which are those of `run --force`.
-    @Test func aNightlyRunCopyingUnchangedYearsKilledAtAnyMomentRecovers() throws {
+    /// publishes the figures an uninterrupted run gives, which are those of `run --force`. Also
+    /// with the partitioned revisions, whose night takes its key pass from what the last one kept
+    /// (`cache/current-rows.bin`) and writes it again.
+    @Test(arguments: [false, true])
+    func aNightlyRunCopyingUnchangedYearsKilledAtAnyMomentRecovers(partitioned: Bool) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
+        let environment = partitioned ? ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"] : [:]
+        func grdp(_ arguments: String...) throws -> Execution {
+            try fixture.grdp(arguments, environment: environment)
+        }
         try FileManager.default.removeItem(at: fixture.returns)
         try FileManager.default.removeItem(at: fixture.config)
         for layout in ["benchmark", "increment"] {
             if layout == "increment" {
-                try #require(try fixture.grdp("--quiet", "run").status == 0)
+                try #require(try grdp("--quiet", "run").status == 0)
                 try FileManager.default.copyItem(at: fixture.outputs, to: fixture.root.appendingPathComponent("before"))
             }
             let generate = try Execution.run(
@@ -86,25 +93,26 @@ import Testing
             try FileManager.default.copyItem(at: fixture.root.appendingPathComponent("before"), to: fixture.outputs)
         }
         let started = Date()
-        let uninterrupted = try fixture.grdp("run", "--verbose", "--log-format", "json")
+        let uninterrupted = try grdp("run", "--verbose", "--log-format", "json")
         let duration = Date().timeIntervalSince(started)
         #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
         #expect(uninterrupted.stderr.contains("Sales rows of unchanged years copied"))
+        if partitioned { #expect(uninterrupted.stderr.contains(#""from_kept":"true""#), "\(uninterrupted.stderr)") }
         let reference = try #require(try fixture.latestContentHash())
-        #expect(try fixture.grdp("--quiet", "run", "--force").status == 0)
+        #expect(try grdp("--quiet", "run", "--force").status == 0)
         #expect(try fixture.latestContentHash() == reference)
 
         var killedCount = 0
         for moment in Self.moments(within: duration) {
             let killed = try Self.kill(at: moment) { delay in
                 try restore()
-                let run = try fixture.start("--quiet", "run")
+                let run = try fixture.start(["--quiet", "run"], environment: environment)
                 Thread.sleep(forTimeInterval: delay)
                 run.kill()
                 let killed = try run.wait().killed
-                let verify = try fixture.grdp("verify")
+                let verify = try grdp("verify")
                 #expect(verify.status == 0, "after a kill at \(delay) s: \(verify.stdout)")
-                let next = try fixture.grdp("--quiet", "run")
+                let next = try grdp("--quiet", "run")
                 #expect(next.status == 0, "after a kill at \(delay) s: \(next.stderr)")
                 #expect(try fixture.snapshotFiles().allSatisfy { !$0.hasPrefix(".grdp-") })
                 #expect(try fixture.latestContentHash() == reference, "after a kill at \(delay) s")

@@ -143,6 +143,37 @@ import Testing
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
     }
 
+    /// What the key pass found cannot be kept (here a folder stands where the file goes, so that
+    /// it cannot be replaced): only time is lost. The run publishes the figures of `run --force`
+    /// and says why, and the next night takes every key again.
+    @Test func currentRowsThatCannotBeKeptCostOnlyTime() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        let kept = fixture.outputs.appendingPathComponent("cache/current-rows.bin")
+        try FileManager.default.createDirectory(
+            at: kept.appendingPathComponent("in the way"), withIntermediateDirectories: true)
+        try fixture.write(
+            Fixture.firstReturn + [Self.orders(10...60, year: 2023, amount: 1000)], format: .zip, as: "2024-01-10_a.zip"
+        )
+        var hashes: [String] = []
+        for next in ["2024-02-01_b.zip", "2024-03-01_c.zip", nil] {
+            let run = try fixture.grdp(["run", "--verbose"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("The current rows could not be kept for the next run"), "\(run.stderr)")
+            #expect(run.stderr.contains("from_kept=false"), "\(run.stderr)")
+            hashes.append(try #require(try fixture.reportsWritten().last?["content_sha256"] as? String))
+            if let next {
+                try fixture.write(
+                    [Self.orders((40 + hashes.count)...80, year: 2024, amount: 7000 * hashes.count)], format: .zip,
+                    as: next)
+            }
+        }
+        #expect(Set(hashes).count == 3, "each night changed the figures")
+        #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hashes.last)
+    }
+
     /// The bundled-sample sizes stay with the ledger unless told otherwise.
     @Test func belowTheThresholdTheLedgerIsUsed() throws {
         let fixture = try Fixture()

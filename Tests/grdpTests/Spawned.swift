@@ -11,9 +11,13 @@ final class Spawned {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ arguments: [String], in folder: URL) throws {
+    /// - Parameter environment: added to this process's.
+    init(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws {
         process.executableURL = Execution.binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         process.currentDirectoryURL = folder
         outURL = folder.appendingPathComponent(".stdout-\(UUID().uuidString)")
         errURL = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
@@ -65,6 +69,10 @@ extension Fixture {
 
     func start(_ arguments: String...) throws -> Spawned {
         try Spawned(arguments, in: root)
+    }
+
+    func start(_ arguments: [String], environment: [String: String]) throws -> Spawned {
+        try Spawned(arguments, in: root, environment: environment)
     }
 }
 

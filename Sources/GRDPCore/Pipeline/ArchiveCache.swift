@@ -223,16 +223,16 @@ struct ArchiveCache: Sendable {
             deallocator: .none)
         guard data.count >= 16 + 8 + 8 + 8 else { throw Malformed() }
         let start = data.startIndex
-        let digestStart = data.count - 8
-        let offsetStart = digestStart - 8
-        let headDigestStart = offsetStart - 8
+        let checksumStart = data.count - 8
+        let offsetStart = checksumStart - 8
+        let headChecksumStart = offsetStart - 8
         // Every byte checked, or only the head, against its own checksum.
         if wanted {
             // 8 MiB at a time, each let go once read: the rows are read again, in place, only
             // when a pass over them needs them.
             var checksum = ByteChecksum()
             MappedFile.forEachChunk(
-                of: file.bytes.assumingMemoryBound(to: UInt8.self), in: 0..<digestStart, chunk: 8 << 20,
+                of: file.bytes.assumingMemoryBound(to: UInt8.self), in: 0..<checksumStart, chunk: 8 << 20,
                 releasing: true
             ) { bytes, _ in checksum.update(UnsafeRawBufferPointer(bytes)) }
             guard checksum.bytes.elementsEqual(data.suffix(8)) else { throw Malformed() }
@@ -243,15 +243,15 @@ struct ArchiveCache: Sendable {
                 truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offsetStart, as: UInt64.self))
             )
         }
-        guard headOffset >= 0, headOffset <= headDigestStart - 16 else { throw Malformed() }
+        guard headOffset >= 0, headOffset <= headChecksumStart - 16 else { throw Malformed() }
         if !wanted {
             var checksum = ByteChecksum()
-            data[(start + headOffset)..<(start + headDigestStart)].withUnsafeBytes { checksum.update($0) }
-            guard checksum.bytes.elementsEqual(data[(start + headDigestStart)..<(start + offsetStart)]) else {
+            data[(start + headOffset)..<(start + headChecksumStart)].withUnsafeBytes { checksum.update($0) }
+            guard checksum.bytes.elementsEqual(data[(start + headChecksumStart)..<(start + offsetStart)]) else {
                 throw Malformed()
             }
         }
-        let headCount = headDigestStart - headOffset
+        let headCount = headChecksumStart - headOffset
         let jsonCount = data.withUnsafeBytes {
             Int(truncatingIfNeeded: UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: headOffset, as: UInt64.self)))
         }
@@ -262,7 +262,7 @@ struct ArchiveCache: Sendable {
                 truncatingIfNeeded: UInt64(
                     littleEndian: $0.loadUnaligned(fromByteOffset: headOffset + 8 + jsonCount, as: UInt64.self)))
         }
-        guard textBytes == headDigestStart - textsStart else { throw Malformed() }
+        guard textBytes == headChecksumStart - textsStart else { throw Malformed() }
         let entry = try JSONDecoder().decode(
             Entry.self, from: data[(start + headOffset + 8)..<(start + headOffset + 8 + jsonCount)])
         let stride = MemoryLayout<TransactionBatch.Row>.stride

@@ -42,11 +42,12 @@ struct CurrentRowsState: Equatable, Sendable {
 /// Otherwise the run takes every key, as without it. Written after every partitioned key pass
 /// (`--force`'s too, which does not read it), not fsynced: it only saves time.
 ///
-/// Layout: 8 bytes of tag, the header's length (8 bytes, little-endian), the header (JSON) padded
-/// with zeros to whole words, the bits (little-endian words), the checksum of all before.
+/// Written and read as the kept revision ledger is (`LedgerStateWriter`, `LedgerStateReader`): the
+/// header (JSON), then the bits as one array, then a `WordChecksum` of all of it; every count is
+/// checked against the bytes left before anything is allocated.
 struct CurrentRowsFile {
     static let fileName = "current-rows.bin"
-    static let tag = Array("GRDPCUR1".utf8)
+    static let formatTag = "grdp-current-rows-v1"
 
     let url: URL
     let build: String
@@ -59,44 +60,18 @@ struct CurrentRowsFile {
     }
 
     private struct Header: Codable {
+        var format = CurrentRowsFile.formatTag
         var build: String
         var configSHA256: String
         var keys: Int
         var members: [CurrentRowsState.Member]
     }
 
-    /// The bytes of `state`'s file.
-    func encode(_ state: CurrentRowsState) -> [UInt8] {
-        precondition(state.bits.count == (state.rows + 63) / 64, "a bit per row")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let header = Header(build: build, configSHA256: configSHA256, keys: state.keys, members: state.members)
-        // Plain values: encoding cannot fail.
-        var json = [UInt8]((try? encoder.encode(header)) ?? Data())
-        let length = json.count
-        json += [UInt8](repeating: 0, count: (8 - length % 8) % 8)
-        var bytes = Self.tag
-        bytes.reserveCapacity(16 + json.count + state.bits.count * 8 + 8)
-        Self.append(UInt64(length), to: &bytes)
-        bytes += json
-        for word in state.bits { Self.append(word, to: &bytes) }
-        var checksum = WordChecksum()
-        bytes.withUnsafeBytes { checksum.update($0) }
-        Self.append(checksum.value, to: &bytes)
-        return bytes
-    }
-
-    /// The state in `bytes`, when they are a sound file of this build and config.
-    func decode(_ bytes: [UInt8]) -> CurrentRowsState? {
-        guard bytes.count >= 24, bytes.count % 8 == 0, Array(bytes[0..<8]) == Self.tag else { return nil }
-        var checksum = WordChecksum()
-        bytes.withUnsafeBytes { checksum.update(UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 8)])) }
-        guard checksum.value == Self.word(in: bytes, at: bytes.count - 8) else { return nil }
-        let length = Self.word(in: bytes, at: 8)
-        guard length <= UInt64(bytes.count - 24) else { return nil }
-        let headerEnd = 16 + Int(length)
-        guard let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[16..<headerEnd])),
-            header.build == build, header.configSHA256 == configSHA256,
+    /// The kept state, when there is a sound one of this build and config.
+    func read() -> CurrentRowsState? {
+        guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
+            let json = try? reader.header(), let header = try? JSONDecoder().decode(Header.self, from: Data(json)),
+            header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256,
             header.members.allSatisfy({
                 $0.rows > 0 && $0.member >= 0 && ($0.years.map { $0.count == 2 && $0[0] <= $0[1] } ?? true)
             })
@@ -108,35 +83,28 @@ struct CurrentRowsFile {
             guard member.rows < Int(UInt32.max) - rows else { return nil }
             rows += member.rows
         }
-        guard header.keys >= 0, header.keys <= rows else { return nil }
-        let bitsStart = (headerEnd + 7) / 8 * 8
-        let words = (rows + 63) / 64
-        guard bitsStart + words * 8 == bytes.count - 8 else { return nil }
-        let bits = (0..<words).map { Self.word(in: bytes, at: bitsStart + $0 * 8) }
+        guard header.keys >= 0, header.keys <= rows,
+            let bits = try? Array(reader.plainArray(UInt64.self, mapping: false)),
+            bits.count == (rows + 63) / 64, (try? reader.finish()) != nil
+        else { return nil }
         return CurrentRowsState(members: header.members, keys: header.keys, bits: bits)
-    }
-
-    /// The kept state, when there is a sound one of this build and config.
-    func read() -> CurrentRowsState? {
-        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
-        return decode([UInt8](data))
     }
 
     /// Replaces the kept state with `state`, atomically (not fsynced: see the type's notes).
     func write(_ state: CurrentRowsState) throws(OutputWriteError) {
-        let bytes = encode(state)
+        precondition(state.bits.count == (state.rows + 63) / 64, "a bit per row")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let header = Header(build: build, configSHA256: configSHA256, keys: state.keys, members: state.members)
+        // Plain values: encoding cannot fail.
+        let json = [UInt8]((try? encoder.encode(header)) ?? Data())
         try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
-            try file.write(contentsOf: bytes)
+            var writer = LedgerStateWriter(file)
+            try writer.header(json)
+            try writer.array(state.bits)
+            try writer.finish()
         }
     }
 
     func remove() { FileSystem.removeFile(url.path) }
-
-    private static func append(_ word: UInt64, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: word.littleEndian) { bytes += $0 }
-    }
-
-    private static func word(in bytes: [UInt8], at offset: Int) -> UInt64 {
-        bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
-    }
 }

@@ -53,7 +53,7 @@ final class MappedFile: @unchecked Sendable {
 
     /// Calls `body` with `elements[range]` (all when nil) `chunk` elements at a time, and the index
     /// of each chunk's first; with `releasing`, each chunk's pages leave memory once `body` is done
-    /// with them (`release`): the one way a pass over a mapped entry (its digest check, its row
+    /// with them (`release`): the one way a pass over a mapped entry (its checksum, its row
     /// check, a pass over a batch's rows) keeps only a chunk resident. `elements` must then lie in
     /// a mapping.
     @inline(__always)

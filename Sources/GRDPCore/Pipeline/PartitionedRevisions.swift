@@ -171,6 +171,13 @@ struct PartitionedRevisions {
         }
         guard total < Int(UInt32.max) else { throw KeyLimit(rows: total) }
         let stems = globalStems()
+        if let kept,
+            var resumed = currentRows(
+                resuming: kept, starts: starts, total: total, stems: stems, newArchives: newArchives)
+        {
+            resumed.years = Self.years(of: resumed.yearSpans)
+            return resumed
+        }
         let count = partitions ?? Self.partitionCount(rows: total)
         var result = CurrentRows(
             starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64), yearSpans: [], years: [], keys: 0,
@@ -187,9 +194,6 @@ struct PartitionedRevisions {
             return bits
         }
         result.newArchives = newArchives
-        if let kept, let resumed = currentRows(resuming: kept, starts: starts, stems: stems, newArchives: newArchives) {
-            return resumed
-        }
         if count > 1 {
             do {
                 let spilled = try spillKeys(
@@ -239,10 +243,15 @@ struct PartitionedRevisions {
             }
         }
         result.spillFailure = spillFailure
-        var seen = Set<Int16>()
-        for span in result.yearSpans.compactMap({ $0 }) { seen.formUnion(span) }
-        result.years = seen.map(Int.init).sorted()
+        result.years = Self.years(of: result.yearSpans)
         return result
+    }
+
+    /// The years of the rows, ascending, from each member's span of them.
+    private static func years(of spans: [ClosedRange<Int16>?]) -> [Int] {
+        var seen = Set<Int16>()
+        for span in spans.compactMap({ $0 }) { seen.formUnion(span) }
+        return seen.map(Int.init).sorted()
     }
 
     /// What `current` leaves for the next run's key pass (`currentRows(…, kept:)`); before any
@@ -259,20 +268,21 @@ struct PartitionedRevisions {
             }, keys: current.keys, bits: current.bits)
     }
 
-    /// `currentRows` from `kept`, when it holds exactly these members but the new archives' (in
-    /// the same order, with the same rows), and those hold at most `keptNewRowsLimit` rows; nil
-    /// otherwise.
+    /// `currentRows` from `kept` (but its `years`), when it holds exactly these members but the new
+    /// archives' (in the same order, with the same rows), and those hold at most `keptNewRowsLimit`
+    /// rows; nil otherwise.
     ///
     /// An earlier row is current now when it was then and no new row with its key comes later; a
     /// new row when it is its key's latest among the new rows and no earlier current row with its
     /// key comes later. So only the new rows' keys go into a table (each key's latest new row), and
     /// each earlier current row is looked up there, in parts on both cores.
     private func currentRows(
-        resuming kept: CurrentRowsState, starts: [Int], stems: [[UInt32]], newArchives: Set<Int>?
+        resuming kept: CurrentRowsState, starts: [Int], total: Int, stems: [[UInt32]], newArchives: Set<Int>?
     ) -> CurrentRows? {
-        // Per member, where its rows begin among the state's (nil: a new archive's member).
+        // Per member, the state's member it is and where its rows begin among the state's (nil: a
+        // new archive's member).
         let keptArchives = Set(kept.members.map(\.archive))
-        var keptStarts: [Int?] = []
+        var keptStarts: [(member: Int, start: Int)?] = []
         var held = 0
         var keptStart = 0
         for member in members {
@@ -288,7 +298,7 @@ struct PartitionedRevisions {
             guard keptMember.archive == archive, keptMember.member == member.ref.member,
                 keptMember.memberPath == member.memberPath, keptMember.rows == member.batch.count
             else { return nil }
-            keptStarts.append(keptStart)
+            keptStarts.append((held, keptStart))
             keptStart += keptMember.rows
             held += 1
         }
@@ -296,19 +306,16 @@ struct PartitionedRevisions {
         let newRowCount = members.indices.reduce(0) { $0 + (keptStarts[$1] == nil ? members[$1].batch.count : 0) }
         guard newRowCount <= Self.keptNewRowsLimit else { return nil }
 
-        let total = starts.last.map { $0 + members[members.count - 1].batch.count } ?? 0
         var result = CurrentRows(
             starts: starts, bits: [UInt64](repeating: 0, count: (total + 63) / 64),
             yearSpans: Array(repeating: nil, count: members.count), years: [], keys: kept.keys, spilled: false)
         result.newArchives = newArchives
         result.fromKept = true
-        held = 0
         for index in members.indices {
-            guard let from = keptStarts[index] else { continue }
+            guard let (keptMember, from) = keptStarts[index] else { continue }
             Self.copyBits(
                 kept.bits, from: from, count: members[index].batch.count, into: &result.bits, at: starts[index])
-            result.yearSpans[index] = kept.members[held].years.map { $0[0]...$0[1] }
-            held += 1
+            result.yearSpans[index] = kept.members[keptMember].years.map { $0[0]...$0[1] }
         }
 
         // Each key's latest row among the new archives' rows (members in revision order).
@@ -376,9 +383,6 @@ struct PartitionedRevisions {
             result.bits[Int(position) >> 6] |= 1 << UInt64(position & 63)
         }
         result.keys += latest.count
-        var seen = Set<Int16>()
-        for span in result.yearSpans.compactMap({ $0 }) { seen.formUnion(span) }
-        result.years = seen.map(Int.init).sorted()
         return result
     }
 

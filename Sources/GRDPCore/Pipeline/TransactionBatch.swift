@@ -131,7 +131,7 @@ struct TransactionBatch: Sendable {
 
     /// Drops the rows read in place from a cache entry from memory (they come back from the page
     /// cache when read again): a batch kept for a later pass (`PartitionedRevisions`) need not
-    /// keep the pages its entry's digest check made resident.
+    /// keep the pages its entry's checksum made resident.
     func releaseMappedPages() {
         guard let mapped else { return }
         releaseMappedPages(rows: 0..<mapped.rows.count)

@@ -36,20 +36,36 @@ import Testing
         #expect(file.read() == nil)
     }
 
+    /// A folder of its own for a test's files.
+    private static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("current-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// What `file` reads from `bytes` put in its place.
+    private static func decode(_ bytes: [UInt8], by file: CurrentRowsFile) throws -> CurrentRowsState? {
+        try Data(bytes).write(to: file.url)
+        return file.read()
+    }
+
     /// Any byte changed, or the file cut anywhere, and it is not used.
-    @Test func aDamagedOrTornFileIsNotUsed() {
-        let file = Self.file(in: FileManager.default.temporaryDirectory)
-        let bytes = file.encode(Self.state)
-        #expect(file.decode(bytes) == Self.state)
+    @Test func aDamagedOrTornFileIsNotUsed() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        try file.write(Self.state)
+        let bytes = [UInt8](try Data(contentsOf: file.url))
+        #expect(try Self.decode(bytes, by: file) == Self.state)
         for offset in bytes.indices {
             var damaged = bytes
             damaged[offset] ^= 0x10
-            #expect(file.decode(damaged) == nil, "byte \(offset)")
+            #expect(try Self.decode(damaged, by: file) == nil, "byte \(offset)")
         }
         for length in stride(from: 0, to: bytes.count, by: 1) {
-            #expect(file.decode(Array(bytes[..<length])) == nil, "cut at \(length)")
+            #expect(try Self.decode(Array(bytes[..<length]), by: file) == nil, "cut at \(length)")
         }
-        #expect(file.decode(bytes + [0, 0, 0, 0, 0, 0, 0, 0]) == nil)
+        #expect(try Self.decode(bytes + [0, 0, 0, 0, 0, 0, 0, 0], by: file) == nil)
     }
 
     /// A file sealed with a checksum that holds but whose header lies (a checksum is no secret):
@@ -58,28 +74,30 @@ import Testing
         (#""rows":9223372036854775807"#, 0), (#""rows":4294967295"#, 0), (#""rows":0"#, 0), (#""rows":-5"#, 0),
         (#""rows":3"#, 4), (#""rows":3"#, -1),
     ])
-    func aSealedFileThatLiesIsRefused(rows: String, keys: Int) {
-        let file = Self.file(in: FileManager.default.temporaryDirectory)
-        func sealed(_ header: String, words: Int) -> [UInt8] {
-            var json = Array(header.utf8)
-            let length = json.count
-            json += [UInt8](repeating: 0, count: (8 - length % 8) % 8)
-            var bytes = CurrentRowsFile.tag
-            withUnsafeBytes(of: UInt64(length).littleEndian) { bytes += $0 }
-            bytes += json + [UInt8](repeating: 0xFF, count: 8 * words)
-            var checksum = WordChecksum()
-            bytes.withUnsafeBytes { checksum.update($0) }
-            withUnsafeBytes(of: checksum.value.littleEndian) { bytes += $0 }
-            return bytes
+    func aSealedFileThatLiesIsRefused(rows: String, keys: Int) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        // Sealed as `write` seals a file: the header, `words` words of bits, the checksum.
+        func sealed(_ header: String, words: Int) throws -> [UInt8] {
+            try AtomicFile.write(to: file.url, durable: false) { out throws(OutputWriteError) in
+                var writer = LedgerStateWriter(out)
+                try writer.header(Array(header.utf8))
+                try writer.array([UInt64](repeating: .max, count: words))
+                try writer.finish()
+            }
+            return [UInt8](try Data(contentsOf: file.url))
         }
         func header(_ rows: String, keys: Int) -> String {
-            #"{"build":"b1","configSHA256":"c1","keys":\#(keys),"members":[{"archivePath":"a.zip","#
-                + #""archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}]}"#
+            #"{"build":"b1","configSHA256":"c1","format":"grdp-current-rows-v1","keys":\#(keys),"#
+                + #""members":[{"archivePath":"a.zip","archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}]}"#
         }
         // The sealing is right: three rows, three keys and one word of bits decode.
-        #expect(file.decode(sealed(header(#""rows":3"#, keys: 3), words: 1))?.rows == 3)
+        #expect(try Self.decode(try sealed(header(#""rows":3"#, keys: 3), words: 1), by: file)?.rows == 3)
         for words in [0, 1, 2] {
-            #expect(file.decode(sealed(header(rows, keys: keys), words: words)) == nil, "\(rows) \(keys) \(words)")
+            #expect(
+                try Self.decode(try sealed(header(rows, keys: keys), words: words), by: file) == nil,
+                "\(rows) \(keys) \(words)")
         }
     }
 }
