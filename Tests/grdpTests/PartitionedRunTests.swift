@@ -174,6 +174,61 @@ import Testing
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hashes.last)
     }
 
+    /// A night's groups of the year it touches come from those the run before kept
+    /// (`cache/kept-groups.bin`, bound to `current-rows.bin`), its new rows added and the rows they
+    /// replace taken away: night after night, the figures of `run --force`. Damaged, the groups are
+    /// taken from every row; when they cannot be kept, only time is lost.
+    @Test func nightsUpdateTheGroupsTheRunBeforeKept() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        let keptGroups = fixture.outputs.appendingPathComponent("cache/kept-groups.bin")
+        /// A night with orders `ids` of 2024 (some sent before): whether its groups came from the
+        /// kept ones, after checking its figures against `run --force`'s on a copy.
+        func night(_ ids: ClosedRange<Int>, amount: Int, as name: String) throws -> String {
+            try fixture.write([Self.orders(ids, year: 2024, amount: amount)], format: .zip, as: name)
+            let run = try fixture.grdp(["run", "--verbose"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("from_kept=true"), "the key pass resumed: \(run.stderr)")
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            let kept = fixture.root.appendingPathComponent("kept")
+            try FileManager.default.copyItem(at: fixture.outputs, to: kept)
+            #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash, "\(name)")
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.moveItem(at: kept, to: fixture.outputs)
+            return run.stderr
+        }
+        // 2023 and 2024 (T3 falls on 2024-01-01 local time): the full run keeps 2024's groups.
+        try fixture.write(
+            Fixture.firstReturn + [Self.orders(10...60, year: 2024, amount: 1000)], format: .zip,
+            as: "2024-01-10_a.zip")
+        #expect(try fixture.grdp(["run"], environment: environment).status == 0)
+        #expect(FileManager.default.fileExists(atPath: keptGroups.path))
+        // Orders 40-60 sent again (their groups' sums change), 61-80 new; then again.
+        var log = try night(40...80, amount: 7000, as: "2024-02-01_b.zip")
+        #expect(log.contains("updated_from_kept=true"), "\(log)")
+        log = try night(30...90, amount: 9, as: "2024-03-01_c.zip")
+        #expect(log.contains("updated_from_kept=true"), "\(log)")
+        // Damaged: not used, and written again whole.
+        var bytes = try [UInt8](Data(contentsOf: keptGroups))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: keptGroups)
+        log = try night(85...95, amount: 3, as: "2024-04-01_d.zip")
+        #expect(log.contains("updated_from_kept=false"), "\(log)")
+        #expect(try [UInt8](Data(contentsOf: keptGroups)) != bytes)
+        log = try night(11...12, amount: 5, as: "2024-05-01_e.zip")
+        #expect(log.contains("updated_from_kept=true"), "\(log)")
+        // A folder where the file goes: the night says so, and the next groups every row.
+        try FileManager.default.removeItem(at: keptGroups)
+        try FileManager.default.createDirectory(
+            at: keptGroups.appendingPathComponent("in the way"), withIntermediateDirectories: true)
+        log = try night(13...14, amount: 6, as: "2024-06-01_f.zip")
+        #expect(log.contains("The transaction groups could not be kept for the next run"), "\(log)")
+        log = try night(15...16, amount: 7, as: "2024-07-01_g.zip")
+        #expect(log.contains("updated_from_kept=false"), "\(log)")
+    }
+
     /// The bundled-sample sizes stay with the ledger unless told otherwise.
     @Test func belowTheThresholdTheLedgerIsUsed() throws {
         let fixture = try Fixture()

@@ -47,7 +47,7 @@ struct CurrentRowsState: Equatable, Sendable {
 /// checked against the bytes left before anything is allocated.
 struct CurrentRowsFile {
     static let fileName = "current-rows.bin"
-    static let formatTag = "grdp-current-rows-v1"
+    static let formatTag = "grdp-current-rows-v2"
 
     let url: URL
     let build: String
@@ -65,10 +65,18 @@ struct CurrentRowsFile {
         var configSHA256: String
         var keys: Int
         var members: [CurrentRowsState.Member]
+        /// Names this state: the groups kept with it (`KeptGroupsFile`) carry the same.
+        var token: String
+    }
+
+    /// A kept state, and its token.
+    struct Kept: Sendable {
+        var state: CurrentRowsState
+        var token: String
     }
 
     /// The kept state, when there is a sound one of this build and config.
-    func read() -> CurrentRowsState? {
+    func read() -> Kept? {
         guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
             let json = try? reader.header(), let header = try? JSONDecoder().decode(Header.self, from: Data(json)),
             header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256,
@@ -87,15 +95,18 @@ struct CurrentRowsFile {
             let bits = try? Array(reader.plainArray(UInt64.self, mapping: false)),
             bits.count == (rows + 63) / 64, (try? reader.finish()) != nil
         else { return nil }
-        return CurrentRowsState(members: header.members, keys: header.keys, bits: bits)
+        return Kept(
+            state: CurrentRowsState(members: header.members, keys: header.keys, bits: bits), token: header.token)
     }
 
-    /// Replaces the kept state with `state`, atomically (not fsynced: see the type's notes).
-    func write(_ state: CurrentRowsState) throws(OutputWriteError) {
+    /// Replaces the kept state with `state`, named `token` (unique to it), atomically (not fsynced:
+    /// see the type's notes).
+    func write(_ state: CurrentRowsState, token: String) throws(OutputWriteError) {
         precondition(state.bits.count == (state.rows + 63) / 64, "a bit per row")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let header = Header(build: build, configSHA256: configSHA256, keys: state.keys, members: state.members)
+        let header = Header(
+            build: build, configSHA256: configSHA256, keys: state.keys, members: state.members, token: token)
         // Plain values: encoding cannot fail.
         let json = [UInt8]((try? encoder.encode(header)) ?? Data())
         try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in

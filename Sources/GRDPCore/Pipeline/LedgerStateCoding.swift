@@ -304,8 +304,18 @@ struct LedgerStateReader {
     }
 
     /// An array `LedgerStateWriter.array` wrote.
-    mutating func array<Element: BitwiseCopyable>(_ type: Element.Type = Element.self) throws -> [Element] {
-        Array(try plainArray(type))
+    /// A base's array is read straight into the `Array`, never held twice; with `growing`, with
+    /// room for an eighth more.
+    mutating func array<Element: BitwiseCopyable>(_ type: Element.Type = Element.self, growing: Bool = false) throws
+        -> [Element]
+    {
+        guard journal == nil else { return Array(try plainArray(type)) }
+        let stride = MemoryLayout<Element>.stride
+        let count = try base.int()
+        guard count >= 0, count <= base.left / max(stride, 1) else { throw Malformed() }
+        try base.skipZeros(LedgerStateLayout.padding(before: count * stride, at: base.position))
+        layout.sections.append(.array(offset: base.position, count: count, stride: stride))
+        return try base.array(Element.self, count: count, capacity: growing ? count + count / 8 : count)
     }
 
     /// An array `LedgerStateWriter.array` wrote, a large one of the base as a private mapping of
@@ -409,6 +419,18 @@ struct LedgerStateReader {
             values.reserveCapacity(room)
             try values.appendUninitialized(count) { buffer in try read(into: UnsafeMutableRawBufferPointer(buffer)) }
             return values
+        }
+
+        /// `count` values read into an `Array` with room for `capacity`.
+        mutating func array<Element: BitwiseCopyable>(_ type: Element.Type, count: Int, capacity: Int) throws
+            -> [Element]
+        {
+            let stride = MemoryLayout<Element>.stride
+            guard count >= 0, count <= left / max(stride, 1) else { throw Malformed() }
+            return try [Element](unsafeUninitializedCapacity: max(capacity, count)) { buffer, initialized in
+                try read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<count])))
+                initialized = count
+            }
         }
 
         /// Skips `bytes` of zero words (a base's padding before an aligned array).

@@ -135,8 +135,17 @@ extension SlotIndex {
     init(reading reader: inout LedgerStateReader) throws {
         table = try reader.plainArray(UInt32.self, mapping: false)
         count = try reader.int()
-        guard table.count >= 16, table.count & (table.count - 1) == 0, count >= 0, count * 8 <= table.count * 5
+        // (The count bounded by division: a damaged one times 8 may overflow.)
+        guard table.count >= 16, table.count & (table.count - 1) == 0, count >= 0, count <= table.count * 5 / 8
         else { throw LedgerStateReader.Malformed() }
+        // No bucket names a slot past the count: the caller reads its keys by slot.
+        let count = UInt32(count)
+        let within = table.withUnsafeBufferPointer { table in
+            var within = true
+            for bucket in table { within = within && bucket & SlotIndex.slotBits <= count }
+            return within
+        }
+        guard within else { throw LedgerStateReader.Malformed() }
         mask = table.count - 1
     }
 }

@@ -25,8 +25,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = Self.file(in: folder)
         #expect(file.read() == nil)
-        try file.write(Self.state)
-        #expect(file.read() == Self.state)
+        try file.write(Self.state, token: "t1")
+        #expect(file.read()?.state == Self.state)
+        #expect(file.read()?.token == "t1")
         // Nothing else left in the folder (no temporary file).
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [CurrentRowsFile.fileName])
         // Another build's or config's state is not used.
@@ -46,7 +47,7 @@ import Testing
     /// What `file` reads from `bytes` put in its place.
     private static func decode(_ bytes: [UInt8], by file: CurrentRowsFile) throws -> CurrentRowsState? {
         try Data(bytes).write(to: file.url)
-        return file.read()
+        return file.read()?.state
     }
 
     /// Any byte changed, or the file cut anywhere, and it is not used.
@@ -54,7 +55,7 @@ import Testing
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = Self.file(in: folder)
-        try file.write(Self.state)
+        try file.write(Self.state, token: "t1")
         let bytes = [UInt8](try Data(contentsOf: file.url))
         #expect(try Self.decode(bytes, by: file) == Self.state)
         for offset in bytes.indices {
@@ -89,8 +90,9 @@ import Testing
             return [UInt8](try Data(contentsOf: file.url))
         }
         func header(_ rows: String, keys: Int) -> String {
-            #"{"build":"b1","configSHA256":"c1","format":"grdp-current-rows-v1","keys":\#(keys),"#
-                + #""members":[{"archivePath":"a.zip","archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}]}"#
+            #"{"build":"b1","configSHA256":"c1","format":"grdp-current-rows-v2","keys":\#(keys),"#
+                + #""members":[{"archivePath":"a.zip","archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}],"#
+                + #""token":"t1"}"#
         }
         // The sealing is right: three rows, three keys and one word of bits decode.
         #expect(try Self.decode(try sealed(header(#""rows":3"#, keys: 3), words: 1), by: file)?.rows == 3)

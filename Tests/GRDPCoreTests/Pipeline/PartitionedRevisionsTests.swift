@@ -305,6 +305,7 @@ import Testing
     @Test(arguments: 0..<8)
     func chainsOfRandomNightsFromKeptRowsGiveEveryKeysAnswer(block: Int) throws {
         var resumedRuns = 0
+        var updatedRuns = 0
         for seed in (block * 40)..<(block * 40 + 40) {
             var random = Generator(state: UInt64(seed))
             let archives = (0..<Int.random(in: 1...6, using: &random)).map { index in
@@ -346,6 +347,11 @@ import Testing
             var included = archives.indices.filter { _ in Bool.random(using: &random) }
             var (revisions, current) = try pass(included, new: nil, kept: nil, partitions: 1)
             var state = revisions.kept(current)
+            // The groups of every year the run before left, kept (`KeptGroupsFile`).
+            let everyYear = Set(2020...2025)
+            var keptGroups = try #require(
+                PartitionedRevisions.keptGroups(
+                    years: everyYear, table: try revisions.groups(current, keepingYears: nil)))
             for _ in 0..<2 {
                 let more = archives.indices.filter { !included.contains($0) && Bool.random(using: &random) }
                 let next = (included + more).sorted()
@@ -361,15 +367,88 @@ import Testing
                 #expect(
                     revisions.transactionMembers(current).map(\.superseded)
                         == everyKey.transactionMembers(expected).map(\.superseded), "seed \(seed)")
+                let everyKeysGroups = try everyKey.groups(expected, keepingYears: nil)
                 #expect(
-                    try revisions.groups(current, keepingYears: nil).sumsByKey
-                        == everyKey.groups(expected, keepingYears: nil).sumsByKey, "seed \(seed)")
+                    try revisions.groups(current, keepingYears: nil).sumsByKey == everyKeysGroups.sumsByKey,
+                    "seed \(seed)")
+                // The kept groups with the new rows added and the replaced ones taken away: the
+                // touched years' groups, and every kept year's, are those of every row.
+                if current.fromKept, let touched = revisions.touchedYears(current) {
+                    var updating = keptGroups
+                    let table = try #require(revisions.groups(updating: &updating, current, years: touched))
+                    updatedRuns += 1
+                    #expect(
+                        table.sumsByKey == (try everyKey.groups(expected, keepingYears: touched).sumsByKey),
+                        "seed \(seed)")
+                    let all = TransactionGroupTable(
+                        texts: updating.texts.strings, nonEmptyGroups: updating.groups.filter { $0.transactions > 0 })
+                    #expect(all.sumsByKey == everyKeysGroups.sumsByKey, "seed \(seed)")
+                    #expect(updating.index.count == updating.groups.count)
+                    keptGroups = updating
+                } else {
+                    #expect(revisions.groups(updating: &keptGroups, current, years: everyYear) == nil)
+                    keptGroups = try #require(
+                        PartitionedRevisions.keptGroups(years: everyYear, table: everyKeysGroups))
+                }
                 state = revisions.kept(current)
                 included = next
             }
         }
-        // Nearly every run resumes (not one whose archives hold no transaction member).
+        // Nearly every run resumes (not one whose archives hold no transaction member), and about
+        // half of those name their new archives (and may update the kept groups).
         #expect(resumedRuns > 60)
+        #expect(updatedRuns > 20)
+    }
+
+    /// Kept groups that do not add up with the night's rows are not used: none for a row the new
+    /// archive replaces; none of a year it touches; or a pass that did not resume, or was not told
+    /// its new archives.
+    @Test func keptGroupsThatDoNotAddUpAreNotUsed() throws {
+        let kept = try Self.kept(without: [2])
+        var before = PartitionedRevisions()
+        for index in [0, 1] { before.add(Self.outcome(index), scanned: index) }
+        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        let years: Set<Int> = [2023, 2024]
+        let groups = try #require(
+            PartitionedRevisions.keptGroups(years: years, table: try before.groups(beforeCurrent, keepingYears: nil)))
+        let night = try Self.resumed(new: [2], kept: kept)
+        let touched = try #require(night.revisions.touchedYears(night.current))
+        #expect(!night.current.replaced.isEmpty)
+        // As kept, they serve.
+        var sound = groups
+        let table = try #require(night.revisions.groups(updating: &sound, night.current, years: touched))
+        var everyKey = try Self.resumed(new: [2], kept: nil)
+        #expect(
+            table.sumsByKey == (try everyKey.revisions.takeGroups(everyKey.current, keepingYears: touched).sumsByKey))
+        // Without the groups of the replaced rows (archive 2 sends 1-in-7 orders of both years again).
+        var without = groups
+        without.groups.removeAll { $0.year == 2023 }
+        without = try #require(
+            PartitionedRevisions.keptGroups(
+                years: years, table: TransactionGroupTable(texts: without.texts.strings, nonEmptyGroups: without.groups)
+            ))
+        #expect(night.revisions.groups(updating: &without, night.current, years: touched) == nil)
+        // Of another year only.
+        var ofOneYear = groups
+        ofOneYear.years = [2024]
+        #expect(night.revisions.groups(updating: &ofOneYear, night.current, years: touched) == nil)
+        // Not resumed; resumed without the new archives named.
+        everyKey = try Self.resumed(new: [2], kept: nil)
+        var copy = groups
+        #expect(everyKey.revisions.groups(updating: &copy, everyKey.current, years: touched) == nil)
+        var unnamed = PartitionedRevisions()
+        for index in [0, 1, 2] { unnamed.add(Self.outcome(index), scanned: index) }
+        let unnamedCurrent = try unnamed.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: 4, kept: kept)
+        #expect(unnamedCurrent.fromKept)
+        copy = groups
+        #expect(unnamed.groups(updating: &copy, unnamedCurrent, years: touched) == nil)
+        // And `takeGroups` then takes them from every row, the same.
+        var none: KeptGroups? = ofOneYear
+        var fallback = try Self.resumed(new: [2], kept: kept)
+        let taken = try fallback.revisions.takeGroups(fallback.current, keepingYears: touched, updating: &none)
+        #expect(!taken.fromKept && none == nil)
+        #expect(taken.table.sumsByKey == table.sumsByKey)
     }
 
     /// More new rows than `keptNewRowsLimit` (a backfill) go through the partitions, with the

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `kept-groups.bin`: what it keeps comes back whole, and a file that is not exactly one this build
+/// and config wrote, whole, for the state named by the token asked with, is not used.
+@Suite struct KeptGroupsFileTests {
+    /// Four groups of 2024 over texts with a multi-byte one, one holding no transactions (all its
+    /// rows replaced since).
+    private static func groups() throws -> KeptGroups {
+        var table = TransactionGroupTable()
+        func key(_ month: Int, _ seller: String, _ status: TransactionStatus = .completed) -> TransactionGroup.Key {
+            TransactionGroup.Key(
+                year: 2024, month: month, channel: "sàn", sellerTaxCode: seller, sellerDistrictCode: "660",
+                status: status)
+        }
+        table.append([
+            TransactionGroup(key: key(1, "0101"), transactions: 3, netVND: ExactDecimal(mantissa: 12_345, scale: 2)),
+            TransactionGroup(key: key(1, "0102"), transactions: 1, netVND: ExactDecimal(-7)),
+            TransactionGroup(key: key(12, "0101", .refunded), transactions: 2, netVND: ExactDecimal(40)),
+            TransactionGroup(key: key(2, "0101"), transactions: 1, netVND: ExactDecimal(5)),
+        ])
+        var kept = try #require(PartitionedRevisions.keptGroups(years: [2024, 2023], table: table))
+        kept.groups[3].transactions = 0
+        kept.groups[3].netVND = .zero
+        return kept
+    }
+
+    /// The groups' fields, to compare.
+    private static func fields(_ kept: KeptGroups) -> [String] {
+        kept.groups.map { group in
+            [group.channel, group.seller, group.district].map { kept.texts.string(Int($0)) }.joined(separator: " ")
+                + " \(group.year)-\(group.month) \(group.status) \(group.transactions) \(group.netVND)"
+        }
+    }
+
+    private static func file(in folder: URL, build: String = "b1", config: String = "c1") -> KeptGroupsFile {
+        KeptGroupsFile(cacheFolder: folder, build: build, configSHA256: config)
+    }
+
+    private static func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kept-groups-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func whatIsKeptComesBack() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        #expect(file.read(token: "t1") == nil)
+        let kept = try Self.groups()
+        try file.write(kept, token: "t1")
+        let read = try #require(file.read(token: "t1"))
+        #expect(Self.fields(read) == Self.fields(kept))
+        #expect(read.years == [2023, 2024])
+        #expect(read.texts.strings == kept.texts.strings)
+        #expect(read.index.count == 4)
+        // With room for a night's new groups.
+        #expect(read.groups.capacity >= 4 + 4 / 8)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [KeptGroupsFile.fileName])
+        // Another state's, build's or config's groups are not used.
+        #expect(file.read(token: "t2") == nil)
+        #expect(Self.file(in: folder, build: "b2").read(token: "t1") == nil)
+        #expect(Self.file(in: folder, config: "c2").read(token: "t1") == nil)
+        file.remove()
+        #expect(file.read(token: "t1") == nil)
+    }
+
+    /// Any byte changed, or the file cut anywhere, and it is not used.
+    @Test func aDamagedOrTornFileIsNotUsed() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        try file.write(try Self.groups(), token: "t1")
+        let bytes = [UInt8](try Data(contentsOf: file.url))
+        func decode(_ bytes: [UInt8]) throws -> KeptGroups? {
+            try Data(bytes).write(to: file.url)
+            return file.read(token: "t1")
+        }
+        #expect(try decode(bytes) != nil)
+        for offset in bytes.indices {
+            var damaged = bytes
+            damaged[offset] ^= 0x10
+            #expect(try decode(damaged) == nil, "byte \(offset)")
+        }
+        for length in stride(from: 0, to: bytes.count, by: 1) {
+            #expect(try decode(Array(bytes[..<length])) == nil, "cut at \(length)")
+        }
+        #expect(try decode(bytes + [0, 0, 0, 0, 0, 0, 0, 0]) == nil)
+    }
+
+    /// Sealed with a checksum that holds but lying (a checksum is no secret): a group naming a
+    /// text there is not, of a year not kept, of month 13, of a status there is not, with fewer
+    /// than no transactions or none but a sum, with a negative scale; or an index naming a group
+    /// past the last. Refused, never trapped on.
+    @Test(arguments: 0..<9)
+    func aSealedFileThatLiesIsRefused(lie: Int) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        var kept = try Self.groups()
+        switch lie {
+        case 0: kept.groups[1].seller = UInt32(kept.texts.count)
+        case 1: kept.groups[1].year = 2022
+        case 2: kept.groups[1].month = 13
+        case 3: kept.groups[1].status = UInt8(TransactionStatus.allCases.count)
+        case 4: kept.groups[1].transactions = -1
+        case 5: kept.groups[3].netVND = ExactDecimal(1)
+        case 6:
+            withUnsafeMutableBytes(of: &kept.groups[1].netVND) { raw in
+                raw.storeBytes(of: Int32(-1).littleEndian, toByteOffset: 16, as: Int32.self)
+            }
+            #expect(kept.groups[1].netVND.scale == -1)
+        case 7: kept.groups.removeLast()
+        default: kept.years = []
+        }
+        try file.write(kept, token: "t1")
+        #expect(file.read(token: "t1") == nil)
+        // And the same file told the truth is read.
+        try file.write(try Self.groups(), token: "t1")
+        #expect(file.read(token: "t1") != nil)
+    }
+}
