@@ -494,20 +494,21 @@ struct PartitionedRevisions {
         return try takeGroups(current, keepingYears: years, updating: &none).table
     }
 
-    /// The groups of `years` from `kept`, the groups of at least those years that the state this
-    /// key pass resumed from held (`currentRows(…, kept:)` with `newArchives`): the new archives'
-    /// current rows added, and the rows they replaced taken away. An earlier row stays current
-    /// unless a new row replaces it, so these are the groups of every current row of those years.
-    /// `kept` then holds the groups of all its years so updated, for the next run; its arrays are
-    /// updated in place (at 10 M transactions, 2024's ~790,000 groups and its index, 46 MB).
+    /// The groups of `years` from `kept`, the groups of those years that the state this key pass
+    /// resumed from held (`currentRows(…, kept:)` with `newArchives`): the new archives' current
+    /// rows added, and the rows they replaced taken away. An earlier row stays current unless a
+    /// new row replaces it, so these are the groups of every current row of those years. `kept`
+    /// then holds them, for the next run; its arrays are updated in place (at 10 M transactions,
+    /// 2024's ~790,000 groups and their index, 46 MB).
     ///
     /// Nil when they cannot be had so, and `kept` is then not to be used: the pass did not resume
-    /// from a state with the new archives named; `kept` lacks one of the years; or it does not add
-    /// up with the rows (a replaced row's group missing or left below none, a sum that overflows).
+    /// from a state with the new archives named; `kept` holds other years (more would stand on the
+    /// night's peak beside the years it computes); or it does not add up with the rows (a replaced
+    /// row's group missing or left below none, a sum that overflows).
     /// The caller then takes the groups from every row, which says the same or throws what they throw.
     func groups(updating kept: inout KeptGroups, _ current: CurrentRows, years: Set<Int>) -> TransactionGroupTable? {
         precondition(ordered, "currentRows first")
-        guard current.fromKept, let newArchives = current.newArchives, years.isSubset(of: kept.years) else {
+        guard current.fromKept, let newArchives = current.newArchives, years == kept.years else {
             return nil
         }
         // Moved out, so that they are changed in place.
@@ -517,10 +518,10 @@ struct PartitionedRevisions {
         swap(&groups, &kept.groups)
         var table = GroupTable(index: kept.index)
         kept.index = SlotIndex()
-        // The rows of the kept years (the new and replaced rows are all of `years`, which the
-        // night computes: `touchedYears`).
+        // The rows of those years (a night's new and replaced rows are all of the years it
+        // computes, `touchedYears`).
         var isKept = [Bool](repeating: false, count: 1 << 16)
-        for year in kept.years {
+        for year in years {
             if let year = Int16(exactly: year) { isKept[Int(UInt16(bitPattern: year))] = true }
         }
         /// Adds (`sign` 1) or takes away (-1) the given rows of member `index` (positions in its
@@ -592,14 +593,13 @@ struct PartitionedRevisions {
             return nil
         }
         // A group whose transactions were all replaced stays, holding none (its sums must be none
-        // too: the index numbers it), and is not handed to Compute, nor are other years'.
-        var allTaken = years == kept.years
+        // too: the index numbers it), and is not handed to Compute.
+        var emptied = false
         for group in groups where group.transactions <= 0 {
             guard group.transactions == 0, group.netVND.isZero else { return nil }
-            allTaken = false
+            emptied = true
         }
-        let computed =
-            allTaken ? groups : groups.filter { $0.transactions > 0 && years.contains(Int($0.year)) }
+        let computed = emptied ? groups.filter { $0.transactions > 0 } : groups
         let updated = TransactionGroupTable(texts: texts.strings, nonEmptyGroups: computed)
         kept.texts = texts
         kept.groups = groups
