@@ -208,8 +208,13 @@ import Testing
         // Orders 40-60 sent again (their groups' sums change), 61-80 new; then again.
         var log = try night(40...80, amount: 7000, as: "2024-02-01_b.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        let afterB = try Data(contentsOf: keptGroups)
         log = try night(30...90, amount: 9, as: "2024-03-01_c.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        // The groups of a state before (sound, but another token): not used.
+        try afterB.write(to: keptGroups)
+        log = try night(60...70, amount: 4, as: "2024-03-15_c2.zip")
+        #expect(log.contains("updated_from_kept=false"), "\(log)")
         // Damaged: not used, and written again whole.
         var bytes = try [UInt8](Data(contentsOf: keptGroups))
         bytes[bytes.count / 2] ^= 1

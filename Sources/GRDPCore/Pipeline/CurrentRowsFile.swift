@@ -49,17 +49,16 @@ struct CurrentRowsFile {
     static let fileName = "current-rows.bin"
     static let formatTag = "grdp-current-rows-v2"
 
-    let url: URL
-    let build: String
-    let configSHA256: String
+    private let file: CacheStateFile
+    var url: URL { file.url }
 
     init(cacheFolder: URL, build: String, configSHA256: String) {
-        url = cacheFolder.appendingPathComponent(Self.fileName)
-        self.build = build
-        self.configSHA256 = configSHA256
+        file = CacheStateFile(
+            url: cacheFolder.appendingPathComponent(Self.fileName), format: Self.formatTag, build: build,
+            configSHA256: configSHA256)
     }
 
-    private struct Header: Codable {
+    private struct Header: CacheStateHeader {
         var format = CurrentRowsFile.formatTag
         var build: String
         var configSHA256: String
@@ -77,45 +76,34 @@ struct CurrentRowsFile {
 
     /// The kept state, when there is a sound one of this build and config.
     func read() -> Kept? {
-        guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
-            let json = try? reader.header(), let header = try? JSONDecoder().decode(Header.self, from: Data(json)),
-            header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256,
-            header.members.allSatisfy({
-                $0.rows > 0 && $0.member >= 0 && ($0.years.map { $0.count == 2 && $0[0] <= $0[1] } ?? true)
-            })
-        else { return nil }
-        // Sound lengths only (a file whose checksum holds may still have been made to lie): rows
-        // that 32-bit positions number, at most as many keys.
-        var rows = 0
-        for member in header.members {
-            guard member.rows < Int(UInt32.max) - rows else { return nil }
-            rows += member.rows
+        file.read(Header.self) { header, reader in
+            guard
+                header.members.allSatisfy({
+                    $0.rows > 0 && $0.member >= 0 && ($0.years.map { $0.count == 2 && $0[0] <= $0[1] } ?? true)
+                })
+            else { return nil }
+            // Sound lengths only (a file whose checksum holds may still have been made to lie): rows
+            // that 32-bit positions number, at most as many keys.
+            var rows = 0
+            for member in header.members {
+                guard member.rows < Int(UInt32.max) - rows else { return nil }
+                rows += member.rows
+            }
+            guard header.keys >= 0, header.keys <= rows else { return nil }
+            let bits = try reader.array(UInt64.self)
+            guard bits.count == (rows + 63) / 64 else { return nil }
+            return Kept(
+                state: CurrentRowsState(members: header.members, keys: header.keys, bits: bits), token: header.token)
         }
-        guard header.keys >= 0, header.keys <= rows,
-            let bits = try? Array(reader.plainArray(UInt64.self, mapping: false)),
-            bits.count == (rows + 63) / 64, (try? reader.finish()) != nil
-        else { return nil }
-        return Kept(
-            state: CurrentRowsState(members: header.members, keys: header.keys, bits: bits), token: header.token)
     }
 
-    /// Replaces the kept state with `state`, named `token` (unique to it), atomically (not fsynced:
-    /// see the type's notes).
+    /// Replaces the kept state with `state`, named `token` (unique to it).
     func write(_ state: CurrentRowsState, token: String) throws(OutputWriteError) {
         precondition(state.bits.count == (state.rows + 63) / 64, "a bit per row")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let header = Header(
-            build: build, configSHA256: configSHA256, keys: state.keys, members: state.members, token: token)
-        // Plain values: encoding cannot fail.
-        let json = [UInt8]((try? encoder.encode(header)) ?? Data())
-        try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
-            var writer = LedgerStateWriter(file)
-            try writer.header(json)
-            try writer.array(state.bits)
-            try writer.finish()
-        }
+            build: file.build, configSHA256: file.configSHA256, keys: state.keys, members: state.members, token: token)
+        try file.write(header) { writer throws(OutputWriteError) in try writer.array(state.bits) }
     }
 
-    func remove() { FileSystem.removeFile(url.path) }
+    func remove() { file.remove() }
 }

@@ -10,8 +10,7 @@ struct KeptGroups {
     /// The years whose groups these are, all of them (a year without groups has none).
     var years: Set<Int>
     var texts: LedgerTexts
-    /// Each key once; a group whose transactions have all been replaced since holds none, and is
-    /// not handed to Compute.
+    /// Each key once, each holding transactions.
     var groups: [TransactionGroupTable.Group]
     /// Of `groups` (`PartitionedRevisions`' group table).
     var index: SlotIndex
@@ -30,17 +29,16 @@ struct KeptGroupsFile {
     static let fileName = "kept-groups.bin"
     static let formatTag = "grdp-kept-groups-v1"
 
-    let url: URL
-    let build: String
-    let configSHA256: String
+    private let file: CacheStateFile
+    var url: URL { file.url }
 
     init(cacheFolder: URL, build: String, configSHA256: String) {
-        url = cacheFolder.appendingPathComponent(Self.fileName)
-        self.build = build
-        self.configSHA256 = configSHA256
+        file = CacheStateFile(
+            url: cacheFolder.appendingPathComponent(Self.fileName), format: Self.formatTag, build: build,
+            configSHA256: configSHA256)
     }
 
-    private struct Header: Codable {
+    private struct Header: CacheStateHeader {
         var format = KeptGroupsFile.formatTag
         var build: String
         var configSHA256: String
@@ -52,23 +50,22 @@ struct KeptGroupsFile {
     /// The kept groups of the state whose token is `token`, when there are sound ones; with room
     /// for an eighth more groups (a night's new keys are added without the array growing by a copy).
     func read(token: String) -> KeptGroups? {
-        guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
-            let json = try? reader.header(), let header = try? JSONDecoder().decode(Header.self, from: Data(json)),
-            header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256,
-            header.token == token, let texts = try? LedgerTexts(reading: &reader),
-            let groups = try? reader.array(TransactionGroupTable.Group.self, growing: true),
-            let index = try? SlotIndex(reading: &reader), (try? reader.finish()) != nil
-        else { return nil }
-        let kept = KeptGroups(years: Set(header.years), texts: texts, groups: groups, index: index)
-        guard kept.years.count == header.years.count, index.count == groups.count, Self.isSound(kept) else {
-            return nil
+        file.read(Header.self) { header, reader in
+            guard header.token == token else { return nil }
+            let kept = KeptGroups(
+                years: Set(header.years), texts: try LedgerTexts(reading: &reader),
+                groups: try reader.array(TransactionGroupTable.Group.self, growing: true),
+                index: try SlotIndex(reading: &reader))
+            guard kept.years.count == header.years.count, kept.index.count == kept.groups.count, Self.isSound(kept)
+            else { return nil }
+            return kept
         }
-        return kept
     }
 
     /// Whether every group is of one of the years, a month, a status and texts there are, holds
-    /// transactions or none at all, and a scale a sum can have. (From a file whose checksum holds,
-    /// which may still have been made to lie: refused rather than trapped on.)
+    /// transactions (no more than a run can take) and a sum of a scale rows can have (38
+    /// decimals, `NumberParser`). From a file whose checksum holds, which may still have been made
+    /// to lie: refused rather than trapped on, here or in Compute.
     private static func isSound(_ kept: KeptGroups) -> Bool {
         let statuses = UInt8(TransactionStatus.allCases.count)
         let texts = UInt32(kept.texts.count)
@@ -76,28 +73,21 @@ struct KeptGroupsFile {
         guard years.count == kept.years.count else { return false }
         return kept.groups.allSatisfy { group in
             group.channel < texts && group.seller < texts && group.district < texts && years.contains(group.year)
-                && (1...12).contains(group.month) && group.status < statuses && group.netVND.scale >= 0
-                && (group.transactions > 0 || group.transactions == 0 && group.netVND.isZero)
+                && (1...12).contains(group.month) && group.status < statuses
+                && (1...Int(UInt32.max)).contains(group.transactions) && (0...38).contains(group.netVND.scale)
         }
     }
 
-    /// Replaces the kept groups with `groups`, those of the state whose token is `token`,
-    /// atomically (not fsynced: see the type's notes).
+    /// Replaces the kept groups with `groups`, those of the state whose token is `token`.
     func write(_ groups: KeptGroups, token: String) throws(OutputWriteError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let header = Header(build: build, configSHA256: configSHA256, token: token, years: groups.years.sorted())
-        // Plain values: encoding cannot fail.
-        let json = [UInt8]((try? encoder.encode(header)) ?? Data())
-        try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
-            var writer = LedgerStateWriter(file)
-            try writer.header(json)
+        let header = Header(
+            build: file.build, configSHA256: file.configSHA256, token: token, years: groups.years.sorted())
+        try file.write(header) { writer throws(OutputWriteError) in
             try groups.texts.write(to: &writer)
             try writer.array(groups.groups)
             try groups.index.write(to: &writer)
-            try writer.finish()
         }
     }
 
-    func remove() { FileSystem.removeFile(url.path) }
+    func remove() { file.remove() }
 }

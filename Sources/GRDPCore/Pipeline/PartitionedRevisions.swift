@@ -424,12 +424,16 @@ struct PartitionedRevisions {
         for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
             if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
         }
-        // In position order, the pages behind let go every 65,536 rows and at each member's end: a
-        // row read alone brings in the 16 pages around it (the kernel's fault-around), and a
-        // night's thousands of replaced rows, scattered over 10 M, made the whole of the largest
-        // members resident (~100 MB).
-        var member: Int?
-        var releasedTo = 0
+        for (member, rows) in replacedRows(current) {
+            members[member].batch.forEachRow(at: rows) { years.insert(Int($0.year)) }
+        }
+        return years
+    }
+
+    /// The rows `current` found replaced (`replaced`), by member: the member's index in `members`
+    /// and the rows' indices in it, ascending; members in position order.
+    private func replacedRows(_ current: CurrentRows) -> [(member: Int, rows: [Int])] {
+        var byMember: [(member: Int, rows: [Int])] = []
         for position in current.replaced.sorted() {
             // The member holding it: the last that starts at or before it.
             var low = 0
@@ -439,18 +443,13 @@ struct PartitionedRevisions {
                 if current.starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
             }
             let row = Int(position) - current.starts[low]
-            if member != low {
-                if let member { members[member].batch.releaseMappedPages() }
-                member = low
-                releasedTo = 0
-            } else if row - releasedTo >= 1 << 16 {
-                members[low].batch.releaseMappedPages(rows: releasedTo..<row)
-                releasedTo = row
+            if byMember.last?.member == low {
+                byMember[byMember.count - 1].rows.append(row)
+            } else {
+                byMember.append((low, [row]))
             }
-            years.insert(Int(members[low].batch.withRows { $0[row].year }))
         }
-        if let member { members[member].batch.releaseMappedPages() }
-        return years
+        return byMember
     }
 
     /// The superseded rows of each member, as `RevisionLedger.TransactionMember`s.
@@ -504,7 +503,12 @@ struct PartitionedRevisions {
     /// Nil when they cannot be had so, and `kept` is then not to be used: the pass did not resume
     /// from a state with the new archives named; `kept` holds other years (more would stand on the
     /// night's peak beside the years it computes); or it does not add up with the rows (a replaced
-    /// row's group missing or left below none, a sum that overflows).
+    /// row's group missing or left below none, a sum that overflows, a member let go that holds
+    /// replaced rows).
+    ///
+    /// A group keeps the largest scale of the rows ever added to or taken from it, where one
+    /// taken from every row has its rows' largest: the same value, and Compute reduces sums before
+    /// it multiplies them (`IndicatorCalculator`).
     /// The caller then takes the groups from every row, which says the same or throws what they throw.
     func groups(updating kept: inout KeptGroups, _ current: CurrentRows, years: Set<Int>) -> TransactionGroupTable? {
         precondition(ordered, "currentRows first")
@@ -536,53 +540,35 @@ struct PartitionedRevisions {
                 if map[Int(local)] == .max { map[Int(local)] = texts.intern(strings[Int(local)]) }
                 return map[Int(local)]
             }
-            // Rows read in place leave memory as the pass moves on (see `touchedYears`: a
-            // night's replaced rows, scattered over a large member, would make it all resident).
-            var releasedTo = 0
-            defer { batch.releaseMappedPages() }
-            return try batch.withRows { (rows) throws(ArithmeticOverflow) -> Bool in
-                for position in positions {
-                    if position - releasedTo >= 1 << 16 {
-                        batch.releaseMappedPages(rows: releasedTo..<position)
-                        releasedTo = position
-                    }
-                    let row = rows[position]
-                    guard isKept[Int(UInt16(bitPattern: row.year))] else { continue }
-                    let key = TransactionGroupTable.Group(
-                        channel: text(row.channel), seller: text(row.seller), district: text(row.district),
-                        year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
-                    let count = groups.count
-                    let group = table.find(key, hash: GroupTable.hash(key), in: &groups)
-                    // A replaced row was current: its group is a kept one.
-                    if sign < 0, groups.count != count { return false }
-                    let net =
-                        row.scale >= 0
-                        ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
-                        : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
-                    groups[group].transactions += sign
-                    groups[group].netVND = try sign > 0 ? groups[group].netVND + net : groups[group].netVND - net
+            var added = true
+            try batch.forEachRow(at: positions) { (row) throws(ArithmeticOverflow) in
+                guard added, isKept[Int(UInt16(bitPattern: row.year))] else { return }
+                let key = TransactionGroupTable.Group(
+                    channel: text(row.channel), seller: text(row.seller), district: text(row.district),
+                    year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
+                let count = groups.count
+                let group = table.find(key, hash: GroupTable.hash(key), in: &groups)
+                // A replaced row was current: its group is a kept one.
+                if sign < 0, groups.count != count {
+                    added = false
+                    return
                 }
-                return true
+                let net =
+                    row.scale >= 0
+                    ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
+                    : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
+                groups[group].transactions += sign
+                groups[group].netVND = try sign > 0 ? groups[group].netVND + net : groups[group].netVND - net
             }
+            return added
         }
         do throws(ArithmeticOverflow) {
-            // The replaced rows first, member by member, each from a kept group.
-            let replaced = current.replaced.sorted()
-            var next = 0
-            while next < replaced.count {
-                // The member holding it: the last that starts at or before it.
-                var member = 0
-                while member + 1 < current.starts.count, current.starts[member + 1] <= Int(replaced[next]) {
-                    member += 1
-                }
-                let start = current.starts[member]
-                let end = start + members[member].batch.count
-                var positions: [Int] = []
-                while next < replaced.count, Int(replaced[next]) < end {
-                    positions.append(Int(replaced[next]) - start)
-                    next += 1
-                }
-                guard try take(member, sign: -1, rows: positions) else { return nil }
+            // The replaced rows first, member by member, each from a kept group. (A member let go
+            // as holding none of these years, by a state that lied about its years: not used.)
+            for (member, rows) in replacedRows(current) {
+                guard let last = rows.last, last < members[member].batch.count,
+                    try take(member, sign: -1, rows: rows)
+                else { return nil }
             }
             for index in members.indices where newArchives.contains(members[index].ref.archive) {
                 let start = current.starts[index]
@@ -592,15 +578,20 @@ struct PartitionedRevisions {
         } catch {
             return nil
         }
-        // A group whose transactions were all replaced stays, holding none (its sums must be none
-        // too: the index numbers it), and is not handed to Compute.
+        // A group whose transactions were all replaced is gone (its sums must be none too), and
+        // the groups indexed again: one array for Compute and the file, not a copy beside it.
         var emptied = false
         for group in groups where group.transactions <= 0 {
             guard group.transactions == 0, group.netVND.isZero else { return nil }
             emptied = true
         }
-        let computed = emptied ? groups.filter { $0.transactions > 0 } : groups
-        let updated = TransactionGroupTable(texts: texts.strings, nonEmptyGroups: computed)
+        if emptied {
+            groups.removeAll { $0.transactions == 0 }
+            table = GroupTable()
+            guard let reindexed = GroupTable(indexing: groups) else { return nil }
+            table = reindexed
+        }
+        let updated = TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
         kept.texts = texts
         kept.groups = groups
         kept.index = table.slots

@@ -620,9 +620,7 @@ public struct PipelineRunner {
                     try partitionedCurrent.map { current throws(ArithmeticOverflow) in
                         if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let start = Timestamp.now()
-                        let groupsFile = KeptGroupsFile(
-                            cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
-                        var kept = resumedToken.flatMap { groupsFile.read(token: $0) }
+                        var kept = resumedToken.flatMap { token in groupsToKeep?.file.read(token: token) }
                         let (groups, fromKept) = try revisions.takeGroups(
                             current, keepingYears: recomputed, updating: &kept)
                         ledgerSize.transactionGroups = groups.groups.count

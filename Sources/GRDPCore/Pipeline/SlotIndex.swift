@@ -138,14 +138,20 @@ extension SlotIndex {
         // (The count bounded by division: a damaged one times 8 may overflow.)
         guard table.count >= 16, table.count & (table.count - 1) == 0, count >= 0, count <= table.count * 5 / 8
         else { throw LedgerStateReader.Malformed() }
-        // No bucket names a slot past the count: the caller reads its keys by slot.
-        let count = UInt32(count)
-        let within = table.withUnsafeBufferPointer { table in
-            var within = true
-            for bucket in table { within = within && bucket & SlotIndex.slotBits <= count }
-            return within
+        // Every bucket empty or naming a slot below the count (the caller reads its keys by
+        // slot), and as many named as the count: with the table at most ⅝ full, a probe then always
+        // meets an empty bucket.
+        let slots = UInt32(count)
+        let named = table.withUnsafeBufferPointer { table in
+            var named = 0
+            for bucket in table where bucket != 0 {
+                let slot = bucket & SlotIndex.slotBits
+                guard slot >= 1, slot <= slots else { return -1 }
+                named += 1
+            }
+            return named
         }
-        guard within else { throw LedgerStateReader.Malformed() }
+        guard named == count else { throw LedgerStateReader.Malformed() }
         mask = table.count - 1
     }
 }

@@ -6,8 +6,7 @@ import Testing
 /// `kept-groups.bin`: what it keeps comes back whole, and a file that is not exactly one this build
 /// and config wrote, whole, for the state named by the token asked with, is not used.
 @Suite struct KeptGroupsFileTests {
-    /// Four groups of 2024 over texts with a multi-byte one, one holding no transactions (all its
-    /// rows replaced since).
+    /// Four groups of 2024 over texts with a multi-byte one.
     private static func groups() throws -> KeptGroups {
         var table = TransactionGroupTable()
         func key(_ month: Int, _ seller: String, _ status: TransactionStatus = .completed) -> TransactionGroup.Key {
@@ -21,10 +20,7 @@ import Testing
             TransactionGroup(key: key(12, "0101", .refunded), transactions: 2, netVND: ExactDecimal(40)),
             TransactionGroup(key: key(2, "0101"), transactions: 1, netVND: ExactDecimal(5)),
         ])
-        var kept = try #require(PartitionedRevisions.keptGroups(years: [2024, 2023], table: table))
-        kept.groups[3].transactions = 0
-        kept.groups[3].netVND = .zero
-        return kept
+        return try #require(PartitionedRevisions.keptGroups(years: [2024, 2023], table: table))
     }
 
     /// The groups' fields, to compare.
@@ -92,10 +88,10 @@ import Testing
     }
 
     /// Sealed with a checksum that holds but lying (a checksum is no secret): a group naming a
-    /// text there is not, of a year not kept, of month 13, of a status there is not, with fewer
-    /// than no transactions or none but a sum, with a negative scale; or an index naming a group
-    /// past the last. Refused, never trapped on.
-    @Test(arguments: 0..<9)
+    /// text there is not, of a year not kept, of month 13, of a status there is not, with no
+    /// transactions or more than a run can take, with a negative scale or more decimals than a
+    /// row can have; an index that numbers fewer groups; no year. Refused, never trapped on.
+    @Test(arguments: 0..<11)
     func aSealedFileThatLiesIsRefused(lie: Int) throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -106,14 +102,16 @@ import Testing
         case 1: kept.groups[1].year = 2022
         case 2: kept.groups[1].month = 13
         case 3: kept.groups[1].status = UInt8(TransactionStatus.allCases.count)
-        case 4: kept.groups[1].transactions = -1
-        case 5: kept.groups[3].netVND = ExactDecimal(1)
-        case 6:
+        case 4: kept.groups[1].transactions = 0
+        case 5: kept.groups[1].transactions = Int(UInt32.max) + 1
+        case 6, 7:
+            let scale = lie == 6 ? Int32(-1) : 39
             withUnsafeMutableBytes(of: &kept.groups[1].netVND) { raw in
-                raw.storeBytes(of: Int32(-1).littleEndian, toByteOffset: 16, as: Int32.self)
+                raw.storeBytes(of: scale.littleEndian, toByteOffset: 16, as: Int32.self)
             }
-            #expect(kept.groups[1].netVND.scale == -1)
-        case 7: kept.groups.removeLast()
+            #expect(kept.groups[1].netVND.scale == Int(scale))
+        case 8: kept.groups.removeLast()
+        case 9: kept.groups[1].transactions = -1
         default: kept.years = []
         }
         try file.write(kept, token: "t1")
@@ -121,5 +119,40 @@ import Testing
         // And the same file told the truth is read.
         try file.write(try Self.groups(), token: "t1")
         #expect(file.read(token: "t1") != nil)
+    }
+
+    /// An index sealed as it was not made: a bucket naming no group (its slot bits 0, its
+    /// fingerprint not), or a group past the last, or fewer named than its count. Each would have
+    /// a lookup read outside the groups, or probe forever: refused.
+    @Test(
+        arguments: [
+            ([1, 2, 3, 0xF000_0000], 4), ([1, 2, 3, 5], 4), ([1, 2, 3], 4), ([1, 2, 3, 4, 0x1000_0004], 4),
+        ] as [([UInt32], Int)])
+    func anIndexThatLiesIsRefused(named: [UInt32], count: Int) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = Self.file(in: folder)
+        let kept = try Self.groups()
+        func seal(index: (inout LedgerStateWriter) throws(OutputWriteError) -> Void) throws {
+            try AtomicFile.write(to: file.url, durable: false) { out throws(OutputWriteError) in
+                var writer = LedgerStateWriter(out)
+                try writer.header(
+                    Array(
+                        #"{"build":"b1","configSHA256":"c1","format":"grdp-kept-groups-v1","token":"t1","years":[2023,2024]}"#
+                            .utf8))
+                try kept.texts.write(to: &writer)
+                try writer.array(kept.groups)
+                try index(&writer)
+                try writer.finish()
+            }
+        }
+        // The sealing is right: with the index as made, the file decodes.
+        try seal { writer throws(OutputWriteError) in try kept.index.write(to: &writer) }
+        #expect(file.read(token: "t1") != nil)
+        try seal { writer throws(OutputWriteError) in
+            try writer.array(named + [UInt32](repeating: 0, count: 16 - named.count))
+            try writer.int(count)
+        }
+        #expect(file.read(token: "t1") == nil)
     }
 }

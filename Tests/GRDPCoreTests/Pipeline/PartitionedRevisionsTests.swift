@@ -448,6 +448,16 @@ import Testing
         #expect(unnamedCurrent.fromKept)
         copy = groups
         #expect(unnamed.groups(updating: &copy, unnamedCurrent, years: touched) == nil)
+        // A state that lied about a member's years (none of the night's), so that the member was
+        // let go although it holds rows the night replaces: not used (before, a loop that never
+        // ended).
+        var lying = kept
+        lying.members[0].years = [2030, 2030]
+        var fooled = try Self.resumed(new: [2], kept: lying)
+        #expect(fooled.current.fromKept)
+        fooled.revisions.releaseMembers(notHolding: touched, fooled.current)
+        copy = groups
+        #expect(fooled.revisions.groups(updating: &copy, fooled.current, years: touched) == nil)
         // And `takeGroups` then takes them from every row, the same.
         var none: KeptGroups? = ofOneYear
         var fallback = try Self.resumed(new: [2], kept: kept)
