@@ -44,16 +44,19 @@ import Testing
     }
 
     /// The difference of the file's rows of `years` from `rows`, then applied to the file.
-    /// How the diff gets the file's rows: read from the file as it merges, or read ahead into
+    /// How the diff gets the file's rows: read from the file as it merges, whole or in parts by
+    /// month on several threads (as from `SalesRowsUpdate.rowsPerPart` rows), or read ahead into
     /// memory first (`FileRows`, as a nightly run does while its kept ledger is read).
-    enum Reading: CaseIterable, Sendable { case file, ahead }
+    enum Reading: CaseIterable, Sendable { case file, fileInTwoParts, fileInFiveParts, ahead }
 
     private func update(_ path: String, to rows: [EcommerceSalesRow], years: Set<Int>, reading: Reading) throws
         -> SalesRowsUpdate.Changes?
     {
         let found =
             switch reading {
-            case .file: try SalesRowsUpdate.diff(rows, years: years, from: path)
+            case .file: try SalesRowsUpdate.diff(rows, years: years, from: path, parts: 1)
+            case .fileInTwoParts: try SalesRowsUpdate.diff(rows, years: years, from: path, parts: 2, partsFrom: 1)
+            case .fileInFiveParts: try SalesRowsUpdate.diff(rows, years: years, from: path, parts: 5, partsFrom: 1)
             case .ahead:
                 try SalesRowsUpdate.diff(rows, against: SalesRowsUpdate.FileRows.read(years: years, from: path))
             }
