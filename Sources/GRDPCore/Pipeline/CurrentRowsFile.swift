@@ -40,11 +40,9 @@ struct CurrentRowsState: Equatable, Sendable {
 /// - every member it names is this run's, same archive path and SHA-256, member, row count and
 ///   revision order; the run's other members are the new archives'.
 /// Otherwise the run takes every key, as without it. Written after every partitioned key pass
-/// (`--force`'s too, which does not read it), not fsynced: it only saves time.
-///
-/// Written and read as the kept revision ledger is (`LedgerStateWriter`, `LedgerStateReader`): the
-/// header (JSON), then the bits as one array, then a `WordChecksum` of all of it; every count is
-/// checked against the bytes left before anything is allocated.
+/// (`--force`'s too, which does not read it) but `run --year`'s, whose archives the next night
+/// counts as new (`last-run.json` is a full run's); named by a token the groups kept with it
+/// carry (`KeptGroupsFile`). A `CacheStateFile`: the header, the bits, the checksum.
 struct CurrentRowsFile {
     static let fileName = "current-rows.bin"
     static let formatTag = "grdp-current-rows-v2"

@@ -17,10 +17,11 @@ struct KeptGroups {
 }
 
 /// `<outputs>/cache/kept-groups.bin`: the `KeptGroups` of the years the last partitioned run
-/// computed (a full run: its last year; a night or `run --year`: its years), bound to the state
-/// that run's key pass wrote to `current-rows.bin` by that file's token. A run that resumes from
-/// another state, or ends before writing these (the state written, not the groups), leaves
-/// groups whose token is not the state's: they are not used.
+/// computed (a full run: its last year; a night: the years it touched), bound to the state that
+/// run's key pass wrote to `current-rows.bin` by that file's token. A run that ends after writing
+/// the state but before these leaves groups whose token is not the state's: they are not used.
+/// `run --year` writes neither. A `CacheStateFile`: the header, the groups' texts (`LedgerTexts`),
+/// the groups, their index (`SlotIndex`), the checksum.
 ///
 /// Used only when exactly right, as `current-rows.bin`: this build and config, the checksum
 /// holds, the token is the state's, and every group is sound. Otherwise the groups are taken from
