@@ -66,8 +66,8 @@ import Testing
     /// The nightly run that copies the unchanged years' sales rows from the latest snapshot
     /// (`SalesDigests`), killed at chosen moments: every snapshot left verifies, and the next run
     /// publishes the figures an uninterrupted run gives, which are those of `run --force`. Also
-    /// with the partitioned revisions, whose night takes its key pass from what the last one kept
-    /// (`cache/current-rows.bin`) and writes it again.
+    /// with the partitioned revisions, whose night takes its key pass and its groups from what the
+    /// last run kept (`cache/current-rows.bin`, `cache/kept-groups.bin`) and writes them again.
     @Test(arguments: [false, true])
     func aNightlyRunCopyingUnchangedYearsKilledAtAnyMomentRecovers(partitioned: Bool) throws {
         let fixture = try Fixture()
@@ -97,7 +97,12 @@ import Testing
         let duration = Date().timeIntervalSince(started)
         #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
         #expect(uninterrupted.stderr.contains("Sales rows of unchanged years copied"))
-        if partitioned { #expect(uninterrupted.stderr.contains(#""from_kept":"true""#), "\(uninterrupted.stderr)") }
+        if partitioned {
+            #expect(uninterrupted.stderr.contains(#""from_kept":"true""#), "\(uninterrupted.stderr)")
+            // And its groups from those the full run kept (`cache/kept-groups.bin`), which it
+            // reads, updates and writes again.
+            #expect(uninterrupted.stderr.contains(#""updated_from_kept":"true""#), "\(uninterrupted.stderr)")
+        }
         let reference = try #require(try fixture.latestContentHash())
         #expect(try grdp("--quiet", "run", "--force").status == 0)
         #expect(try fixture.latestContentHash() == reference)

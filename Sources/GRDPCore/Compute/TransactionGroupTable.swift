@@ -87,3 +87,13 @@ struct TransactionGroupTable: Sendable {
         return ranks
     }
 }
+
+extension TransactionGroupTable.Group {
+    /// The key of `row`'s group, no transactions in it yet; its texts as `number` numbers them.
+    @inline(__always)
+    init(keyOf row: TransactionBatch.Row, numbering number: (UInt32) -> UInt32) {
+        self.init(
+            channel: number(row.channel), seller: number(row.seller), district: number(row.district), year: row.year,
+            month: row.month, status: row.status, transactions: 0, netVND: .zero)
+    }
+}

@@ -310,12 +310,19 @@ struct LedgerStateReader {
         -> [Element]
     {
         guard journal == nil else { return Array(try plainArray(type)) }
+        let count = try baseArray(Element.self)
+        return try base.array(Element.self, count: count, capacity: growing ? count + count / 8 : count)
+    }
+
+    /// The count of the base's next array, which the base is then at (its padding skipped and its
+    /// section recorded).
+    private mutating func baseArray<Element>(_ type: Element.Type) throws -> Int {
         let stride = MemoryLayout<Element>.stride
         let count = try base.int()
         guard count >= 0, count <= base.left / max(stride, 1) else { throw Malformed() }
         try base.skipZeros(LedgerStateLayout.padding(before: count * stride, at: base.position))
         layout.sections.append(.array(offset: base.position, count: count, stride: stride))
-        return try base.array(Element.self, count: count, capacity: growing ? count + count / 8 : count)
+        return count
     }
 
     /// An array `LedgerStateWriter.array` wrote, a large one of the base as a private mapping of
@@ -329,10 +336,7 @@ struct LedgerStateReader {
         _ type: Element.Type = Element.self, growing: Bool = false, mapping: Bool = true
     ) throws -> PlainArray<Element> {
         let stride = MemoryLayout<Element>.stride
-        let baseCount = try base.int()
-        guard baseCount >= 0, baseCount <= base.left / max(stride, 1) else { throw Malformed() }
-        try base.skipZeros(LedgerStateLayout.padding(before: baseCount * stride, at: base.position))
-        layout.sections.append(.array(offset: base.position, count: baseCount, stride: stride))
+        let baseCount = try baseArray(Element.self)
         guard var journal else {
             return try base.values(
                 Element.self, count: baseCount, capacity: growing ? baseCount + baseCount / 8 : baseCount,

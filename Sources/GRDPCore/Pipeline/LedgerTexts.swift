@@ -121,3 +121,23 @@ extension LedgerTexts {
         }
     }
 }
+
+/// A member's texts (`TransactionBatch.strings`) numbered in other `LedgerTexts` (a year's groups'),
+/// each the first time a row names it.
+struct TextNumbers {
+    private let strings: [String]
+    /// Per text of the member, its number there (`UInt32.max`: not yet numbered).
+    private var numbers: [UInt32]
+
+    init(_ strings: [String]) {
+        self.strings = strings
+        numbers = [UInt32](repeating: .max, count: strings.count)
+    }
+
+    /// The number in `texts` of the member's text `local`.
+    @inline(__always)
+    mutating func number(_ local: UInt32, in texts: inout LedgerTexts) -> UInt32 {
+        if numbers[Int(local)] == .max { numbers[Int(local)] = texts.intern(strings[Int(local)]) }
+        return numbers[Int(local)]
+    }
+}

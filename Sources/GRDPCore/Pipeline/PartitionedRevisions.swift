@@ -468,21 +468,20 @@ struct PartitionedRevisions {
     /// - Parameter kept: the groups a run before kept (`KeptGroupsFile`) with the state this key
     ///   pass resumed from. When they can be (`groups(updating:_:years:)`), the groups of `years`
     ///   come from them and the new archives' rows, not from every row of those years; `kept` is
-    ///   then what to keep for the next run, and nil otherwise.
-    /// - Returns: the groups, and whether they came from `kept`.
+    ///   then what to keep for the next run, and nil otherwise (the groups came from every row).
     mutating func takeGroups(
         _ current: CurrentRows, keepingYears years: Set<Int>?, updating kept: inout KeptGroups?
-    ) throws(ArithmeticOverflow) -> (table: TransactionGroupTable, fromKept: Bool) {
+    ) throws(ArithmeticOverflow) -> TransactionGroupTable {
         defer { members = [] }
         if var updating = kept, let years {
             kept = nil
             if let table = groups(updating: &updating, current, years: years) {
                 kept = updating
-                return (table, true)
+                return table
             }
         }
         kept = nil
-        return (try groups(current, keepingYears: years), false)
+        return try groups(current, keepingYears: years)
     }
 
     /// The current rows' groups, only `years`' when given; the members' batches are let go.
@@ -490,7 +489,7 @@ struct PartitionedRevisions {
         -> TransactionGroupTable
     {
         var none: KeptGroups?
-        return try takeGroups(current, keepingYears: years, updating: &none).table
+        return try takeGroups(current, keepingYears: years, updating: &none)
     }
 
     /// The groups of `years` from `kept`, the groups of those years that the state this key pass
@@ -506,10 +505,11 @@ struct PartitionedRevisions {
     /// row's group missing or left below none, a sum that overflows, a member let go that holds
     /// replaced rows).
     ///
+    /// The caller then takes the groups from every row, which says the same or throws what they throw.
+    ///
     /// A group keeps the largest scale of the rows ever added to or taken from it, where one
     /// taken from every row has its rows' largest: the same value, and Compute reduces sums before
     /// it multiplies them (`IndicatorCalculator`).
-    /// The caller then takes the groups from every row, which says the same or throws what they throw.
     func groups(updating kept: inout KeptGroups, _ current: CurrentRows, years: Set<Int>) -> TransactionGroupTable? {
         precondition(ordered, "currentRows first")
         guard current.fromKept, let newArchives = current.newArchives, years == kept.years else {
@@ -532,20 +532,12 @@ struct PartitionedRevisions {
         /// rows, ascending); false when a row taken away has no kept group.
         func take(_ index: Int, sign: Int, rows positions: some Sequence<Int>) throws(ArithmeticOverflow) -> Bool {
             let batch = members[index].batch
-            let strings = batch.strings
             let wide = batch.wide
-            // Its texts' numbers here (`UInt32.max`: not yet numbered).
-            var map = [UInt32](repeating: .max, count: strings.count)
-            func text(_ local: UInt32) -> UInt32 {
-                if map[Int(local)] == .max { map[Int(local)] = texts.intern(strings[Int(local)]) }
-                return map[Int(local)]
-            }
+            var numbers = TextNumbers(batch.strings)
             var added = true
             try batch.forEachRow(at: positions) { (row) throws(ArithmeticOverflow) in
                 guard added, isKept[Int(UInt16(bitPattern: row.year))] else { return }
-                let key = TransactionGroupTable.Group(
-                    channel: text(row.channel), seller: text(row.seller), district: text(row.district),
-                    year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
+                let key = TransactionGroupTable.Group(keyOf: row) { numbers.number($0, in: &texts) }
                 let count = groups.count
                 let group = table.find(key, hash: GroupTable.hash(key), in: &groups)
                 // A replaced row was current: its group is a kept one.
@@ -553,10 +545,7 @@ struct PartitionedRevisions {
                     added = false
                     return
                 }
-                let net =
-                    row.scale >= 0
-                    ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
-                    : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
+                let net = try row.net(wide: wide)
                 groups[group].transactions += sign
                 groups[group].netVND = try sign > 0 ? groups[group].netVND + net : groups[group].netVND - net
             }
@@ -688,15 +677,7 @@ struct PartitionedRevisions {
         var groups: [TransactionGroupTable.Group] = []
         var table = GroupTable()
         for (member, start) in zip(members, starts) {
-            let strings = member.batch.strings
-            var textMap = [UInt32](repeating: .max, count: strings.count)
-            func text(_ local: UInt32) -> UInt32 {
-                let mapped = textMap[Int(local)]
-                if mapped != .max { return mapped }
-                let number = texts.intern(strings[Int(local)])
-                textMap[Int(local)] = number
-                return number
-            }
+            var numbers = TextNumbers(member.batch.strings)
             do throws(ArithmeticOverflow) {
                 let wide = member.batch.wide
                 try member.batch.forEachChunk { rows, first throws(ArithmeticOverflow) in
@@ -711,9 +692,7 @@ struct PartitionedRevisions {
                         guard isKept[Int(UInt16(bitPattern: row.year))], isTaken[Int(row.month)],
                             current.isCurrent(start + first + offset)
                         else { return nil }
-                        let key = TransactionGroupTable.Group(
-                            channel: text(row.channel), seller: text(row.seller), district: text(row.district),
-                            year: row.year, month: row.month, status: row.status, transactions: 0, netVND: .zero)
+                        let key = TransactionGroupTable.Group(keyOf: row) { numbers.number($0, in: &texts) }
                         return (key, GroupTable.hash(key))
                     }
                     var ring = [(key: TransactionGroupTable.Group, hash: UInt64)?](repeating: nil, count: distance)
@@ -730,11 +709,7 @@ struct PartitionedRevisions {
                             table.prefetchGroup(hash: half.hash, in: groups)
                         }
                         guard let own else { continue }
-                        let row = rows[offset]
-                        let net =
-                            row.scale >= 0
-                            ? ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
-                            : try wide[Int(~row.scale)].amount - wide[Int(~row.scale)].refund
+                        let net = try rows[offset].net(wide: wide)
                         let group = table.find(own.key, hash: own.hash, in: &groups)
                         groups[group].transactions += 1
                         groups[group].netVND = try groups[group].netVND + net

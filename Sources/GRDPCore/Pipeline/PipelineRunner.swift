@@ -338,16 +338,19 @@ public struct PipelineRunner {
         // taken for Compute below, every year at once or a year at a time.
         var partitionedCurrent: PartitionedRevisions.CurrentRows?
         // The groups of the years this run computes, kept for the next run with this key pass's
-        // state (`KeptGroupsFile`, bound to `current-rows.bin` by its token) once they are taken,
-        // on another thread (`keepGroups`).
+        // state (`KeptGroupsFile`, bound to `current-rows.bin` by its token) once they are taken
+        // (`keepGroups`).
         var groupsToKeep: (file: KeptGroupsFile, token: String)?
         var keepingGroups: OnAnotherThread<(any Error)?>?
         // The token of the state this key pass resumed from, whose kept groups a night may update.
         var resumedToken: String?
-        func keepGroups(_ groups: @escaping @Sendable () -> KeptGroups?) {
+        /// Keeps `groups()` (nil: none, the file removed) for the next run, once: on another
+        /// thread `besideCompute`, else here, before Compute (when the texts and index made for
+        /// the file would stand on its peak).
+        func keepGroups(besideCompute: Bool, _ groups: @escaping @Sendable () -> KeptGroups?) {
             guard let (file, token) = groupsToKeep else { return }
             groupsToKeep = nil
-            keepingGroups = OnAnotherThread {
+            let keep = { @Sendable () -> (any Error)? in
                 do {
                     guard let groups = groups() else {
                         file.remove()
@@ -361,11 +364,19 @@ public struct PipelineRunner {
                     return error
                 }
             }
+            if besideCompute {
+                keepingGroups = OnAnotherThread(keep)
+            } else {
+                reportGroupsNotKept(keep())
+            }
         }
         func finishKeepingGroups() {
             guard let keeping = keepingGroups else { return }
             keepingGroups = nil
-            if let error = keeping.wait() {
+            reportGroupsNotKept(keeping.wait())
+        }
+        func reportGroupsNotKept(_ error: (any Error)?) {
+            if let error {
                 logger.warning(
                     "The transaction groups could not be kept for the next run",
                     metadata: [
@@ -567,8 +578,7 @@ public struct PipelineRunner {
             // Here, not beside its Compute: that is a full run's peak, and the texts and index made
             // for the file would stand on it (10 M: 206 MiB against 190).
             if year == current.years.last, let table = input.groupTable {
-                keepGroups { PartitionedRevisions.keptGroups(years: [year], table: table) }
-                finishKeepingGroups()
+                keepGroups(besideCompute: false) { PartitionedRevisions.keptGroups(years: [year], table: table) }
             }
             return try IndicatorCalculator.compute(input, methodology: methodology, salesRowsTo: emit)
         }
@@ -626,28 +636,28 @@ public struct PipelineRunner {
                         if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let start = Timestamp.now()
                         var kept = resumedToken.flatMap { token in groupsToKeep?.file.read(token: token) }
-                        let (groups, fromKept) = try revisions.takeGroups(
-                            current, keepingYears: recomputed, updating: &kept)
+                        let groups = try revisions.takeGroups(current, keepingYears: recomputed, updating: &kept)
                         ledgerSize.transactionGroups = groups.groups.count
                         logger.debug(
                             "Transaction groups taken",
                             metadata: [
                                 "years": "\(recomputed.map(Self.yearList) ?? "all")",
                                 "groups": "\(groups.groups.count)",
-                                "updated_from_kept": "\(fromKept)",
+                                "updated_from_kept": "\(kept != nil)",
                                 "seconds": "\(Timestamp.now().seconds(since: start))",
                             ])
                         // (`recomputed` is set: a full run computes a year at a time, above.)
                         let years = recomputed ?? Set(current.years)
                         if let updated = kept {
                             // Written beside Compute: the arrays are those it reads.
-                            keepGroups { updated }
+                            keepGroups(besideCompute: true) { updated }
                         } else {
-                            // Their texts and index are made for the file, and written, before
-                            // Compute: beside it they stood on the run's peak (10 M, `run --year
-                            // 2024`: 199 MiB against 187).
-                            keepGroups { PartitionedRevisions.keptGroups(years: years, table: groups) }
-                            finishKeepingGroups()
+                            // Their texts and index are made for the file before Compute: beside
+                            // it they stood on the run's peak (10 M, `run --year 2024` when it kept
+                            // them: 199 MiB against 187).
+                            keepGroups(besideCompute: false) {
+                                PartitionedRevisions.keptGroups(years: years, table: groups)
+                            }
                         }
                         return groups
                     } ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
@@ -794,7 +804,7 @@ public struct PipelineRunner {
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
         // A partitioned run that computed no year of transactions keeps its state alone.
-        keepGroups { nil }
+        keepGroups(besideCompute: false) { nil }
         finishKeepingGroups()
         switch outcome {
         case .upToDate(let hash):

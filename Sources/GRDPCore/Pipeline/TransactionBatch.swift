@@ -342,3 +342,13 @@ private struct RecentlyMet<Key: Sendable>: Sendable {
         oldest = 0
     }
 }
+
+extension TransactionBatch.Row {
+    /// Its net amount in VND (amount − refund), `wide` holding its batch's amounts too wide for
+    /// 64 bits (`TransactionBatch.wide`).
+    @inline(__always)
+    func net(wide: [(amount: ExactDecimal, refund: ExactDecimal)]) throws(ArithmeticOverflow) -> ExactDecimal {
+        guard scale < 0 else { return ExactDecimal(mantissa: Int128(mantissa), scale: Int(scale)) }
+        return try wide[Int(~scale)].amount - wide[Int(~scale)].refund
+    }
+}

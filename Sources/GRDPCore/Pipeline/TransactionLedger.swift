@@ -201,6 +201,7 @@ struct TransactionLedger {
         }
 
         var chunkEnd = 0
+        let wide = batch.wide
         for index in rows.indices {
             if index == chunkEnd {
                 chunkEnd = job.waitForChunk(containing: index)
@@ -227,19 +228,12 @@ struct TransactionLedger {
             }
             if g == groups.count {
                 // The group pass made this group at this row: the n-th new index is the n-th group.
-                groups.append(
-                    TransactionGroupTable.Group(
-                        channel: row.channel, seller: row.seller, district: row.district, year: row.year,
-                        month: row.month, status: row.status, transactions: 0, netVND: .zero))
+                groups.append(TransactionGroupTable.Group(keyOf: row) { $0 })
             }
             precondition(g < groups.count, "a group index ahead of the groups")
-            let net: ExactDecimal
+            let net = try row.net(wide: wide)
             var scale = row.scale
-            if row.scale >= 0 {
-                net = ExactDecimal(mantissa: Int128(row.mantissa), scale: Int(row.scale))
-            } else {
-                let pair = batch.wide[Int(~row.scale)]
-                net = try pair.amount - pair.refund
+            if row.scale < 0 {
                 scale = ~Int32(wideNets.count)
                 wideNets.append(net)
             }
