@@ -206,11 +206,16 @@ import Testing
         #expect(try fixture.grdp(["run"], environment: environment).status == 0)
         #expect(FileManager.default.fileExists(atPath: keptGroups.path))
         // Orders 40-60 sent again (their groups' sums change), 61-80 new; then again.
+        // The latest file's rows of the touched keys made from the groups as they were, not read:
+        // its run kept those groups with the records of this night.
+        let made = "compared_with=the touched keys' rows the kept groups made"
         var log = try night(40...80, amount: 7000, as: "2024-02-01_b.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        #expect(log.contains(made), "\(log)")
         let afterB = try Data(contentsOf: keptGroups)
         log = try night(30...90, amount: 9, as: "2024-03-01_c.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        #expect(log.contains(made), "\(log)")
         // The groups of a state before (sound, but another token): not used.
         try afterB.write(to: keptGroups)
         log = try night(60...70, amount: 4, as: "2024-03-15_c2.zip")
@@ -224,6 +229,23 @@ import Testing
         #expect(try [UInt8](Data(contentsOf: keptGroups)) != bytes)
         log = try night(11...12, amount: 5, as: "2024-05-01_e.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        #expect(log.contains(made), "\(log)")
+        // A night whose return also brings a 2024 record that seller matching reads (the seller
+        // becomes ICT core, its orders no longer counted): its groups still come from the kept
+        // ones, but the file's rows are not those the groups made with these records, so the rows
+        // are compared with the file's.
+        try fixture.write(
+            [
+                Self.orders(23...24, year: 2024, amount: 4),
+                .init(
+                    path: "enterprise.csv",
+                    text: "tax_code,year,vsic,value_added,name,district_code\n0101243150,2024,62010,1500,Z,660\n"),
+            ], format: .zip, as: "2024-05-10_r.zip")
+        let records = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(records.status == 0, "\(records.stderr)")
+        #expect(records.stderr.contains("updated_from_kept=true"), "\(records.stderr)")
+        #expect(!records.stderr.contains(made), "\(records.stderr)")
+        #expect(try fixture.grdp("verify").status == 0)
         // `run --year` reads a new return and keeps neither state nor groups; the night after it
         // computes every year (`last-run.json` does not describe the latest snapshot) and keeps
         // its last year's groups, which the night after that updates.
@@ -235,6 +257,7 @@ import Testing
         #expect(!log.contains("updated_from_kept"), "\(log)")
         log = try night(21...22, amount: 9, as: "2024-05-25_e3.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
+        #expect(log.contains(made), "\(log)")
         // A folder where the file goes: the night says so, and the next groups every row.
         try FileManager.default.removeItem(at: keptGroups)
         try FileManager.default.createDirectory(

@@ -10,6 +10,9 @@ public struct ComputeInput: Sendable {
     public var transactionGroups: [TransactionGroup]
     /// …or with their texts interned (a run: the revision ledger's own form).
     var groupTable: TransactionGroupTable?
+    /// Per group of `groupTable`, whether the sales rows it goes into are to be named in
+    /// `ComputeOutput.flaggedSalesRows` (a night: the sales keys its returns touched).
+    var flaggedGroups: [Bool]?
     public var grdp: [GRDPRow]
 
     public init(
@@ -78,4 +81,15 @@ public struct ComputeOutput: Sendable, Equatable {
     public var indicators: [IndicatorRow]
     public var districtIndicators: [DistrictIndicatorRow]
     public var ecommerceSales: [EcommerceSalesRow]
+    /// With `ComputeInput.flaggedGroups`: the positions in `ecommerceSales` of the rows a flagged
+    /// group went into, ascending.
+    var flaggedSalesRows: [Int]? = nil
+
+    public init(
+        indicators: [IndicatorRow], districtIndicators: [DistrictIndicatorRow], ecommerceSales: [EcommerceSalesRow]
+    ) {
+        (self.indicators, self.districtIndicators, self.ecommerceSales) = (
+            indicators, districtIndicators, ecommerceSales
+        )
+    }
 }

@@ -165,8 +165,13 @@ public enum IndicatorCalculator {
             try salesRows(table, years: groupYears, counted: counted, vaRatios: vaRatios, emit: emit)
             return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: [])
         }
-        let salesRows = try salesRows(table, years: groupYears, counted: counted, vaRatios: vaRatios)
-        return ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
+        var flagged: [Int]?
+        let salesRows = try salesRows(
+            table, years: groupYears, counted: counted, vaRatios: vaRatios, flags: input.flaggedGroups,
+            flagged: &flagged)
+        var output = ComputeOutput(indicators: indicators, districtIndicators: districtRows, ecommerceSales: salesRows)
+        output.flaggedSalesRows = flagged
+        return output
     }
 
     /// The `ecommerce_sales` rows in their two halves (see `salesRows(_:years:counted:vaRatios:)`),
@@ -183,8 +188,10 @@ public enum IndicatorCalculator {
             guard !order.isEmpty else { continue }
             let rows = try [EcommerceSalesRow](unsafeUninitializedCapacity: order.count) { buffer, count in
                 count = 0
+                var flagged: [Int] = []
                 count = try salesRows(
-                    ordered: &order, into: buffer.baseAddress!, table: table, counted: counted, vaRatios: vaRatios)
+                    ordered: &order, into: buffer.baseAddress!, table: table, counted: counted, vaRatios: vaRatios,
+                    flagged: &flagged)
             }
             order = []
             try emit(rows)
@@ -196,9 +203,14 @@ public enum IndicatorCalculator {
     /// its stored text — which is the order the content hash reads them back in.
     ///
     /// Each distinct text is ranked once (bytewise) and the rows are sorted by two integer words.
+    ///
+    /// With `flags` (one per group), `flagged` is set to the positions of the rows a flagged group
+    /// went into, ascending.
     private static func salesRows(
-        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?]
+        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?],
+        flags: [Bool]? = nil, flagged: inout [Int]?
     ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
+        precondition(flags.map { $0.count == table.groups.count } ?? true, "a flag a group")
         let ranks = table.bytewiseRanks()
         // Two halves sorted and merged into rows at once, one on each core: the months before a
         // middle month, and the others. Rows of one sales key share their month, so no row is
@@ -210,7 +222,7 @@ public enum IndicatorCalculator {
         // copied from one array to another (at 1 M, a second array of the rows was ~35 MiB more).
         guard !table.groups.isEmpty else { return [] }
         let split = table.groups.reduce(0) { $0 + (inFirstHalf($1) ? 1 : 0) }
-        var outcomes: [Result<Int, ArithmeticOverflow>] = []
+        var outcomes: [Result<(rows: Int, flagged: [Int]), ArithmeticOverflow>] = []
         let rows = [EcommerceSalesRow](unsafeUninitializedCapacity: table.groups.count) { buffer, count in
             let base = buffer.baseAddress!
             let starts = [PartPointer(base), PartPointer(base + split)]
@@ -218,16 +230,24 @@ public enum IndicatorCalculator {
                 var order = sortKeys(
                     table, ranks: ranks, counted: counted, firstHalf: half == 0, middle: middle,
                     count: half == 0 ? split : table.groups.count - split)
-                return try salesRows(
-                    ordered: &order, into: starts[half].pointer!, table: table, counted: counted, vaRatios: vaRatios)
+                var flagged: [Int] = []
+                let rows = try salesRows(
+                    ordered: &order, into: starts[half].pointer!, table: table, counted: counted, vaRatios: vaRatios,
+                    flags: flags, flagged: &flagged)
+                return (rows, flagged)
             }
             // A half that failed left none of its rows initialized.
-            let written = outcomes.map { (try? $0.get()) ?? 0 }
+            let written = outcomes.map { (try? $0.get().rows) ?? 0 }
             let (first, second) = (written[0], written[1])
             (base + first).moveInitialize(from: base + split, count: second)
             count = first + second
         }
         for outcome in outcomes { _ = try outcome.get() }
+        if flags != nil {
+            // The second half's rows moved down to follow the first's.
+            let first = try outcomes[0].get()
+            flagged = first.flagged + (try outcomes[1].get().flagged.map { $0 + first.rows })
+        }
         return rows
     }
 
@@ -288,7 +308,7 @@ public enum IndicatorCalculator {
     private static func salesRows(
         ordered order: inout [(high: UInt64, low: UInt64, index: Int)],
         into rows: UnsafeMutablePointer<EcommerceSalesRow>, table: TransactionGroupTable, counted: [Bool],
-        vaRatios: [ExactDecimal?]
+        vaRatios: [ExactDecimal?], flags: [Bool]? = nil, flagged: inout [Int]
     ) throws(ArithmeticOverflow) -> Int {
         order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
 
@@ -305,6 +325,11 @@ public enum IndicatorCalculator {
                 let group = groups[index]
                 // A counted group's channel ratio was looked up while summing.
                 let va = counted[index] ? try group.netVND * vaRatios[Int(group.channel)]! : .zero
+                // A row is flagged once, when a flagged group goes into it (its groups are adjacent).
+                if let flags, flags[index] {
+                    let row = previous.map { $0 == (high, low) } ?? false ? count - 1 : count
+                    if flagged.last != row { flagged.append(row) }
+                }
                 if let previous, previous == (high, low) {
                     let last = count - 1
                     rows[last].transactions += group.transactions
@@ -333,6 +358,11 @@ public enum IndicatorCalculator {
                 EcommerceSalesRow.canonicalLess(rows[index], rows[index - 1])
             {
                 swap(&rows[index - 1], &rows[index])
+                // A flag goes with its row.
+                let at = firstPosition(in: flagged, notBelow: index - 1)
+                let before = at < flagged.count && flagged[at] == index - 1
+                let after = (before ? at + 1 : at) < flagged.count && flagged[before ? at + 1 : at] == index
+                if before != after { flagged[at] = before ? index : index - 1 }
             }
         }
         return count
@@ -585,4 +615,14 @@ private func prefetchForRead<Element>(_ array: [Element], _ index: Int) {
     array.withUnsafeBufferPointer { elements in
         if elements.indices.contains(index) { grdp_prefetch_for_read(elements.baseAddress! + index) }
     }
+}
+
+/// The first position in ascending `values` whose value is at least `value` (`values.count` if none).
+private func firstPosition(in values: [Int], notBelow value: Int) -> Int {
+    var (low, high) = (0, values.count)
+    while low < high {
+        let middle = (low + high) / 2
+        if values[middle] < value { low = middle + 1 } else { high = middle }
+    }
+    return low
 }

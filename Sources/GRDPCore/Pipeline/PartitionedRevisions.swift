@@ -469,14 +469,18 @@ struct PartitionedRevisions {
     ///   pass resumed from. When they can be (`groups(updating:_:years:)`), the groups of `years`
     ///   come from them and the new archives' rows, not from every row of those years; `kept` is
     ///   then what to keep for the next run, and nil otherwise (the groups came from every row).
+    /// - Parameter changes: with `kept` used, what the update changed (`KeptGroupChanges`); else nil.
     mutating func takeGroups(
-        _ current: CurrentRows, keepingYears years: Set<Int>?, updating kept: inout KeptGroups?
+        _ current: CurrentRows, keepingYears years: Set<Int>?, updating kept: inout KeptGroups?,
+        changes: inout KeptGroupChanges?
     ) throws(ArithmeticOverflow) -> TransactionGroupTable {
         defer { members = [] }
+        changes = nil
         if var updating = kept, let years {
             kept = nil
-            if let table = groups(updating: &updating, current, years: years) {
+            if let (table, changed) = groups(updating: &updating, current, years: years) {
                 kept = updating
+                changes = changed
                 return table
             }
         }
@@ -489,7 +493,8 @@ struct PartitionedRevisions {
         -> TransactionGroupTable
     {
         var none: KeptGroups?
-        return try takeGroups(current, keepingYears: years, updating: &none)
+        var changes: KeptGroupChanges?
+        return try takeGroups(current, keepingYears: years, updating: &none, changes: &changes)
     }
 
     /// The groups of `years` from `kept`, the groups of those years that the state this key pass
@@ -510,7 +515,12 @@ struct PartitionedRevisions {
     /// A group keeps the largest scale of the rows ever added to or taken from it, where one
     /// taken from every row has its rows' largest: the same value, and Compute reduces sums before
     /// it multiplies them (`IndicatorCalculator`).
-    func groups(updating kept: inout KeptGroups, _ current: CurrentRows, years: Set<Int>) -> TransactionGroupTable? {
+    ///
+    /// With the table, what changed: each kept group the rows touched as it was before, and how
+    /// many groups are new (`KeptGroupChanges`).
+    func groups(updating kept: inout KeptGroups, _ current: CurrentRows, years: Set<Int>)
+        -> (TransactionGroupTable, KeptGroupChanges)?
+    {
         precondition(ordered, "currentRows first")
         guard current.fromKept, let newArchives = current.newArchives, years == kept.years else {
             return nil
@@ -522,6 +532,11 @@ struct PartitionedRevisions {
         swap(&groups, &kept.groups)
         var table = GroupTable(index: kept.index)
         kept.index = SlotIndex()
+        // The kept groups the rows touch, each as it was when first touched; the groups from
+        // `keptCount` on are new.
+        let keptCount = groups.count
+        var touched = [Bool](repeating: false, count: keptCount)
+        var before: [TransactionGroupTable.Group] = []
         // The rows of those years (a night's new and replaced rows are all of the years it
         // computes, `touchedYears`).
         var isKept = [Bool](repeating: false, count: 1 << 16)
@@ -546,6 +561,10 @@ struct PartitionedRevisions {
                     return
                 }
                 let net = try row.net(wide: wide)
+                if group < keptCount, !touched[group] {
+                    touched[group] = true
+                    before.append(groups[group])
+                }
                 groups[group].transactions += sign
                 groups[group].netVND = try sign > 0 ? groups[group].netVND + net : groups[group].netVND - net
             }
@@ -569,11 +588,12 @@ struct PartitionedRevisions {
         }
         // A group whose transactions were all replaced is gone (its sums must be none too), and
         // the groups indexed again: one array for Compute and the file, not a copy beside it.
-        var emptied = false
+        var emptiedCount = 0
         for group in groups where group.transactions <= 0 {
             guard group.transactions == 0, group.netVND.isZero else { return nil }
-            emptied = true
+            emptiedCount += 1
         }
+        let emptied = emptiedCount > 0
         if emptied {
             groups.removeAll { $0.transactions == 0 }
             table = GroupTable()
@@ -584,7 +604,17 @@ struct PartitionedRevisions {
         kept.texts = texts
         kept.groups = groups
         kept.index = table.slots
-        return updated
+        // The new groups, never emptied (rows are only added to them), are still the last ones.
+        return (updated, KeptGroupChanges(before: before, added: groups.count - keptCount + emptiedCount))
+    }
+
+    /// A `find` for `KeptGroupChanges.pick` over kept groups and their index (`KeptGroups`): the
+    /// position of the group with a key, if any.
+    static func finder(of kept: KeptGroups) -> (TransactionGroupTable.Group) -> Int? {
+        let (index, groups) = (kept.index, kept.groups)
+        return { key in
+            index.find(hash: GroupTable.hash(key)) { GroupTable.sameKey(groups[Int($0)], key) }.map(Int.init)
+        }
     }
 
     /// `table`'s groups, those of `years`, as a run keeps them (`KeptGroupsFile`): their texts and
@@ -944,7 +974,7 @@ struct PartitionedRevisions {
         }
 
         @inline(__always)
-        private static func sameKey(_ a: TransactionGroupTable.Group, _ b: TransactionGroupTable.Group) -> Bool {
+        static func sameKey(_ a: TransactionGroupTable.Group, _ b: TransactionGroupTable.Group) -> Bool {
             a.seller == b.seller && a.district == b.district && a.channel == b.channel && a.year == b.year
                 && a.month == b.month && a.status == b.status
         }

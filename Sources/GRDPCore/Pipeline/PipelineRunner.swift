@@ -344,12 +344,16 @@ public struct PipelineRunner {
         var keepingGroups: OnAnotherThread<(any Error)?>?
         // The token of the state this key pass resumed from, whose kept groups a night may update.
         var resumedToken: String?
-        /// Keeps `groups()` (nil: none, the file removed) for the next run, once: on another
-        /// thread `besideCompute`, else here, before Compute (when the texts and index made for
-        /// the file would stand on its peak).
-        func keepGroups(besideCompute: Bool, _ groups: @escaping @Sendable () -> KeptGroups?) {
+        // The groups this run keeps: their token and years, for `last-run.json`
+        // (`RunCache.KeptGroupsBinding`).
+        var keptGroupsFor: (token: String, years: Set<Int>)?
+        /// Keeps `groups()`, of `years` (nil: none, the file removed), for the next run, once: on
+        /// another thread `besideCompute`, else here, before Compute (when the texts and index made
+        /// for the file would stand on its peak).
+        func keepGroups(years: Set<Int>, besideCompute: Bool, _ groups: @escaping @Sendable () -> KeptGroups?) {
             guard let (file, token) = groupsToKeep else { return }
             groupsToKeep = nil
+            keptGroupsFor = years.isEmpty ? nil : (token, years)
             let keep = { @Sendable () -> (any Error)? in
                 do {
                     guard let groups = groups() else {
@@ -551,6 +555,13 @@ public struct PipelineRunner {
         let comparesDigests =
             !options.force && latest != nil && latestRun?.sales.map { $0.build == build } == true
         var salesByYear: SalesByYear?
+        // A night's groups of the sales keys it touched as they were before (`KeptGroupChanges`),
+        // with what making the latest file's rows of those keys from them takes.
+        var keptGroupsBefore:
+            (
+                before: KeptGroupChanges.Before, enterprises: [EnterpriseRow], path: String, years: Set<Int>,
+                totals: OnAnotherThread<SalesRowsUpdate.Totals?>
+            )?
         /// The digests of every year's rows, when they were taken year by year as computed.
         var digestedByYear: SalesDigests?
         var computeSeconds = 0.0
@@ -578,7 +589,9 @@ public struct PipelineRunner {
             // Here, not beside its Compute: that is a full run's peak, and the texts and index made
             // for the file would stand on it (10 M: 206 MiB against 190).
             if year == current.years.last, let table = input.groupTable {
-                keepGroups(besideCompute: false) { PartitionedRevisions.keptGroups(years: [year], table: table) }
+                keepGroups(years: [year], besideCompute: false) {
+                    PartitionedRevisions.keptGroups(years: [year], table: table)
+                }
             }
             return try IndicatorCalculator.compute(input, methodology: methodology, salesRowsTo: emit)
         }
@@ -636,7 +649,9 @@ public struct PipelineRunner {
                         if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let start = Timestamp.now()
                         var kept = resumedToken.flatMap { token in groupsToKeep?.file.read(token: token) }
-                        let groups = try revisions.takeGroups(current, keepingYears: recomputed, updating: &kept)
+                        var changes: KeptGroupChanges?
+                        let groups = try revisions.takeGroups(
+                            current, keepingYears: recomputed, updating: &kept, changes: &changes)
                         ledgerSize.transactionGroups = groups.groups.count
                         logger.debug(
                             "Transaction groups taken",
@@ -650,14 +665,40 @@ public struct PipelineRunner {
                         let years = recomputed ?? Set(current.years)
                         if let updated = kept {
                             // Written beside Compute: the arrays are those it reads.
-                            keepGroups(besideCompute: true) { updated }
+                            keepGroups(years: years, besideCompute: true) { updated }
                         } else {
                             // Their texts and index are made for the file before Compute: beside
                             // it they stood on the run's peak (10 M, `run --year 2024` when it kept
                             // them: 199 MiB against 187).
-                            keepGroups(besideCompute: false) {
+                            keepGroups(years: years, besideCompute: false) {
                                 PartitionedRevisions.keptGroups(years: years, table: groups)
                             }
+                        }
+                        // The latest file's rows of the keys the update touched, made from the
+                        // groups as they were, when that file's rows of these years were made from
+                        // them with these records (its run kept them with this state's token): the
+                        // groups of those keys picked here, Compute told to name the rows they go
+                        // into, and the file's rows made for the publish's diff (after Compute,
+                        // whose peak they would add to).
+                        if let changes, let updated = kept, let resumedToken, startedCopy != nil, touchedKeys == nil,
+                            let latest, carriedFromLatest?.exceptYears == years,
+                            latestRun?.keptGroups?.holds(
+                                token: resumedToken, years: years, enterprises: input.enterprises) == true
+                        {
+                            let pickStart = Timestamp.now()
+                            let (before, flags) = changes.pick(
+                                updated: groups, find: PartitionedRevisions.finder(of: updated))
+                            input.flaggedGroups = flags
+                            // The file's totals of the years, for the diff's check, read beside Compute.
+                            let path = latest.url.path
+                            let totals = OnAnotherThread { try? SalesRowsUpdate.FileRows.yearTotals(years, file: path) }
+                            keptGroupsBefore = (before, input.enterprises, path, years, totals)
+                            logger.debug(
+                                "Groups of the touched sales keys picked",
+                                metadata: [
+                                    "groups_before": "\(before.groups.count)",
+                                    "seconds": "\(Timestamp.now().seconds(since: pickStart))",
+                                ])
                         }
                         return groups
                     } ?? ledger.takeTransactionGroups(keepingYears: onlyTouched)
@@ -761,6 +802,20 @@ public struct PipelineRunner {
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content
         content.ecommerceSales = []
+        if let (before, enterprises, path, years, totals) = keptGroupsBefore, let startedCopy,
+            let computedRows = computed.flaggedSalesRows
+        {
+            startedCopy.handOver { [methodology] in
+                guard let (keys, rows) = try? before.rows(enterprises: enterprises, methodology: methodology),
+                    let totals = totals.wait()
+                else { return nil }
+                return try? SalesRowsUpdate.FileRows.made(
+                    rows, of: SalesRowsUpdate.TouchedKeys(years: years, keys: keys), file: path,
+                    computedRows: computedRows, yearTotals: totals)
+            }
+        } else {
+            _ = keptGroupsBefore?.totals.wait()
+        }
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried, resume: resume, startedCopy: startedCopy, salesByYear: salesByYear)
@@ -804,7 +859,7 @@ public struct PipelineRunner {
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
         // A partitioned run that computed no year of transactions keeps its state alone.
-        keepGroups(besideCompute: false) { nil }
+        keepGroups(years: [], besideCompute: false) { nil }
         finishKeepingGroups()
         switch outcome {
         case .upToDate(let hash):
@@ -868,7 +923,10 @@ public struct PipelineRunner {
             }
             let cache = RunCache(
                 fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
-                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash))
+                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
+                keptGroups: keptGroupsFor.map { kept in
+                    RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: content.enterprises)
+                })
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {

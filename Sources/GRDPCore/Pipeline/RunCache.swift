@@ -1,3 +1,4 @@
+internal import Crypto
 internal import Foundation
 
 /// What the last full run learned, so that a run over the same inputs need not decompress a byte:
@@ -30,6 +31,44 @@ struct RunCache: Codable {
     /// before they were kept): the next run that copies the earlier years' rows from that file
     /// hashes only the rows from its first changed year on.
     var contentMarks: ContentHash.Marks?
+    /// The groups that run kept (`KeptGroupsFile`), from which its snapshot's sales rows of their
+    /// years were made (absent when it kept none, and in files written before).
+    var keptGroups: KeptGroupsBinding?
+
+    /// The token of the groups a run kept and, for each of their years, a digest of the
+    /// enterprise records the run's Compute matched their sellers with. A night whose kept groups
+    /// have this token and whose records of those years have these digests knows the latest
+    /// snapshot's rows of those years without reading them (`KeptGroupChanges`).
+    struct KeptGroupsBinding: Codable, Equatable {
+        var token: String
+        /// By year (decimal text): `digest(ofRecords:)`.
+        var enterprises: [String: String]
+
+        init(token: String, years: Set<Int>, enterprises: [EnterpriseRow]) {
+            self.token = token
+            self.enterprises = Dictionary(
+                uniqueKeysWithValues: years.map { year in
+                    (String(year), Self.digest(ofRecords: enterprises.filter { $0.year == year }))
+                })
+        }
+
+        /// Whether the groups of this token were kept for `years` exactly, and `enterprises` (every
+        /// record Compute gets for those years) match their sellers as the run that kept them did.
+        func holds(token: String, years: Set<Int>, enterprises: [EnterpriseRow]) -> Bool {
+            self == KeptGroupsBinding(token: token, years: years, enterprises: enterprises)
+        }
+
+        /// What a year's sales rows take from its enterprise records (a seller's row is counted
+        /// unless its record, or its parent's, is ICT core): each record's tax code and core flag,
+        /// in tax code order, SHA-256.
+        static func digest(ofRecords records: [EnterpriseRow]) -> String {
+            var hasher = SHA256()
+            for record in records.sorted(by: { bytewiseLess($0.taxCode, $1.taxCode) }) {
+                hasher.update(data: Array(record.taxCode.utf8) + [0, record.isCore ? 1 : 0, 10])
+            }
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+    }
 
     /// `<outputs>/cache/published.json`: a checksum (`fileChecksum`) of each snapshot file as this
     /// grdp published it, full run or `run --year`, by version. A published file is never written

@@ -88,6 +88,9 @@ final class Database {
 
     var rawHandle: OpaquePointer? { handle }
 
+    /// How many rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+
     /// An error from the connection's current state, naming the file and the SQL.
     func error(status: Int32, sql: String?) -> SnapshotError {
         let message: String

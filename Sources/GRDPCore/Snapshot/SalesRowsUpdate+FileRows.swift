@@ -25,6 +25,12 @@ extension SalesRowsUpdate {
         let touched: SalesRowsUpdate.TouchedKeys?
         /// With `keys`: the totals of every row of the years, for the diff's check.
         var yearTotals: SalesRowsUpdate.Totals?
+        /// The rows were made from the kept groups (`made(_:of:file:computedRows:)`), not read from
+        /// the file.
+        var madeFromKeptGroups = false
+        /// Where the computed rows of `keys` are among those the diff is given, when Compute named
+        /// them (`ComputeOutput.flaggedSalesRows`); nil: the diff finds them by their keys.
+        var computedRows: [Int]?
         private(set) var bytes: [UInt8] = []
         /// Where each row ends in `bytes` (at most 2 GiB of rows: more is not read ahead).
         private(set) var ends: [Int32] = []
@@ -83,6 +89,17 @@ extension SalesRowsUpdate {
                 }
                 ends.append(end)
             }
+        }
+
+        /// Appends `row`, encoded as the file stores it (rows are appended in the table's order).
+        mutating func append(_ row: EcommerceSalesRow) throws(SnapshotError) {
+            var encoder = OrderedRowEncoder()
+            try row.put(into: &encoder)
+            bytes += encoder.bytes
+            guard let end = Int32(exactly: bytes.count) else {
+                throw SnapshotError(code: .invalidSnapshot, message: "too many sales rows to read ahead", path: path)
+            }
+            ends.append(end)
         }
 
         func withRow<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {

@@ -118,21 +118,41 @@ extension SalesRowsUpdate {
         guard let keys = file.keys, let before = file.yearTotals else { return .notUsable }
         let years = file.years
         var selected: [EcommerceSalesRow] = []
-        let usable = rows.withUnsafeBufferPointer { rows in
-            var next = 0
-            for index in rows.indices {
-                if index == 0 || rows[index].year != rows[index - 1].year {
-                    guard years.contains(rows[index].year) else { return false }
+        let usable: Bool
+        if let positions = file.computedRows {
+            // Named by Compute: each must be under a key, in order (a walk of those rows and the
+            // keys alone); that none is missing, the totals tell below.
+            usable = rows.withUnsafeBufferPointer { rows in
+                var next = 0
+                for (offset, position) in positions.enumerated() {
+                    guard position >= 0, position < rows.count, offset == 0 || positions[offset - 1] < position,
+                        years.contains(rows[position].year)
+                    else { return false }
+                    let row = rows[position]
+                    if offset > 0, Key.order(selected[offset - 1], row) > 0 { return false }
+                    while next < keys.count, Key.order(keys[next], row) < 0 { next += 1 }
+                    guard next < keys.count, Key.order(keys[next], row) == 0 else { return false }
+                    selected.append(row)
                 }
-                if index > 0, Key.order(rows[index - 1], rows[index]) > 0 { return false }
-                while next < keys.count {
-                    let order = Key.order(keys[next], rows[index])
-                    if order == 0 { selected.append(rows[index]) }
-                    if order >= 0 { break }
-                    next += 1
-                }
+                return true
             }
-            return true
+        } else {
+            usable = rows.withUnsafeBufferPointer { rows in
+                var next = 0
+                for index in rows.indices {
+                    if index == 0 || rows[index].year != rows[index - 1].year {
+                        guard years.contains(rows[index].year) else { return false }
+                    }
+                    if index > 0, Key.order(rows[index - 1], rows[index]) > 0 { return false }
+                    while next < keys.count {
+                        let order = Key.order(keys[next], rows[index])
+                        if order == 0 { selected.append(rows[index]) }
+                        if order >= 0 { break }
+                        next += 1
+                    }
+                }
+                return true
+            }
         }
         guard usable else { return .notUsable }
         var cursor = FileRows.Cursor(file: file)
@@ -176,16 +196,62 @@ extension SalesRowsUpdate.FileRows {
             try select.rebind(key.values)
             try rows.append(select, columns: table.columns.count)
         }
-        // The years' totals, for the diff's check (a scan of two columns: ~0.05 s at 10 M).
-        let totals = try database.prepare(
-            "SELECT count(*), coalesce(sum(transactions), 0), coalesce(sum(counted), 0) FROM \(table.name) "
-                + "WHERE year IN (\(CarriedSales.sqlList(touched.years)))")
-        guard try totals.step() else {
-            throw SnapshotError(code: .invalidSnapshot, message: "no totals of the sales rows", path: path)
-        }
-        rows.yearTotals = SalesRowsUpdate.Totals(
-            rows: Int(totals.int64(at: 0)), transactions: Int(totals.int64(at: 1)), counted: Int(totals.int64(at: 2)))
+        rows.yearTotals = try yearTotals(touched.years, in: database)
         return rows
+    }
+
+    /// The rows of `touched`'s keys that the snapshot file at `path` holds when its rows of those
+    /// years were made from the groups `rows` were (`KeptGroupChanges.rowsBefore`, in the table's
+    /// order), with that file's totals of the years, read from it: the diff checks the rows
+    /// against them, as it checks rows read from the file.
+    /// `computedRows`: where the computed rows of those keys will be, when Compute named them.
+    /// `yearTotals`: the file's totals of the years, when read already (`yearTotals(_:file:)`).
+    static func made(
+        _ rows: [EcommerceSalesRow], of touched: SalesRowsUpdate.TouchedKeys, file path: String,
+        computedRows: [Int]? = nil, yearTotals totals: SalesRowsUpdate.Totals? = nil
+    ) throws(SnapshotError) -> SalesRowsUpdate.FileRows {
+        var made = SalesRowsUpdate.FileRows(
+            path: path, years: touched.years, keys: touched.sortedDistinct(), touched: touched)
+        made.madeFromKeptGroups = true
+        made.computedRows = computedRows
+        for (index, row) in rows.enumerated() {
+            guard touched.years.contains(row.year),
+                index == 0 || EcommerceSalesRow.storedOrder(rows[index - 1], row) < 0
+            else {
+                throw SnapshotError(
+                    code: .invalidSnapshot, message: "the kept groups' rows are not of the years or not in order",
+                    path: path)
+            }
+            try made.append(row)
+        }
+        if let totals {
+            made.yearTotals = totals
+        } else {
+            made.yearTotals = try yearTotals(touched.years, file: path)
+        }
+        return made
+    }
+
+    /// The totals of the sales rows of `years` in the snapshot file at `path`, read only.
+    static func yearTotals(_ years: Set<Int>, file path: String) throws(SnapshotError) -> SalesRowsUpdate.Totals {
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        return try yearTotals(years, in: database)
+    }
+
+    /// The totals of the sales rows of `years` in `database`, for the diff's check (a scan of two
+    /// columns: ~0.05 s at 10 M).
+    private static func yearTotals(_ years: Set<Int>, in database: Database) throws(SnapshotError)
+        -> SalesRowsUpdate.Totals
+    {
+        let totals = try database.prepare(
+            "SELECT count(*), coalesce(sum(transactions), 0), coalesce(sum(counted), 0) "
+                + "FROM \(SnapshotSchema.ecommerceSales.name) WHERE year IN (\(CarriedSales.sqlList(years)))")
+        guard try totals.step() else {
+            throw SnapshotError(code: .invalidSnapshot, message: "no totals of the sales rows", path: database.path)
+        }
+        return SalesRowsUpdate.Totals(
+            rows: Int(totals.int64(at: 0)), transactions: Int(totals.int64(at: 1)), counted: Int(totals.int64(at: 2)))
     }
 }
 

@@ -30,6 +30,8 @@ enum SalesRowsUpdate {
         case readAhead = "rows read ahead"
         /// The file's rows of the keys the night's returns touched alone (`Key`).
         case touchedKeys = "rows of the touched keys"
+        /// Those rows as the kept groups made them, none read from the file (`KeptGroupChanges`).
+        case keptGroups = "the touched keys' rows the kept groups made"
     }
 
     /// What brings a file's rows of some years to the computed ones.
@@ -160,12 +162,21 @@ enum SalesRowsUpdate {
 
     /// Deletes the gone rows and inserts the added ones, inside the caller's transaction: first
     /// every delete, so that a row deleted and added again is never there twice.
+    ///
+    /// Throws when a gone row is not in the file (no row deleted, or more than one): the diff was
+    /// not of this file, and the file is not to be published.
     static func apply(_ diff: Diff, in database: Database) throws(SnapshotError) {
         let table = SnapshotSchema.ecommerceSales
         let key = table.columnNames.map { "\($0) = ?" }.joined(separator: " AND ")
         let delete = try database.prepare("DELETE FROM \(table.name) WHERE \(key)")
         for values in diff.gone {
             try delete.run(values)
+            guard database.changes == 1 else {
+                throw SnapshotError(
+                    code: .invalidSnapshot,
+                    message: "a sales row to delete was \(database.changes) rows of the copy, not one: \(values)",
+                    path: database.path)
+            }
         }
         try insertRows(diff.added, database)
     }

@@ -54,6 +54,13 @@ extension SnapshotStore {
             return temporaryPath
         }
 
+        /// Gives the publish rows for its diff, made on another thread from now on
+        /// (`KeptGroupChanges`), when none were given with the copy and the publish has not begun.
+        func handOver(making rows: @escaping @Sendable () -> SalesRowsUpdate.FileRows?) {
+            guard readingAhead == nil, !taken else { return }
+            readingAhead = OnAnotherThread(rows)
+        }
+
         /// The rows read ahead, for the one thread that will wait for them; nil once taken or when
         /// there are none.
         func takeReadAhead() -> OnAnotherThread<SalesRowsUpdate.FileRows?>? {

@@ -249,7 +249,9 @@ public struct SnapshotStore: Sendable {
         // (`ContentHash.computeMarking(of:)`; the file is read back only when it cannot be, and a
         // failure there is the insert's too, which reports it).
         // From the started copy's rows read ahead when they are those of the written years of
-        // that very file (`SalesRowsUpdate.FileRows`); else read from the file as the merge goes.
+        // that very file (`SalesRowsUpdate.FileRows`): every row of those years, the rows of the
+        // keys the ledger marked, or the rows of the keys a night touched as its kept groups made
+        // them (`KeptGroupChanges`); else read from the file as the merge goes.
         let salesRows = content.ecommerceSales
         let readAhead = early?.takeReadAhead()
         let salesDiff = copied.map { copied in
@@ -260,15 +262,21 @@ public struct SnapshotStore: Sendable {
                     let fileRows = readAhead?.wait().flatMap { rows in
                         rows.years == copied.exceptYears && rows.path == copied.from.path ? rows : nil
                     }
-                    if let touched = copied.changedOnlyUnder, touched.years == copied.exceptYears {
-                        let keyRows: SalesRowsUpdate.FileRows
+                    var keyRows: SalesRowsUpdate.FileRows?
+                    if let fileRows, fileRows.madeFromKeptGroups {
+                        keyRows = fileRows
+                    } else if let touched = copied.changedOnlyUnder, touched.years == copied.exceptYears {
                         if let fileRows, fileRows.touched === touched {
                             keyRows = fileRows
                         } else {
                             keyRows = try SalesRowsUpdate.FileRows.read(touched, from: copied.from.path)
                         }
+                    }
+                    if let keyRows {
                         switch try SalesRowsUpdate.diff(salesRows, changedOnlyUnderKeysOf: keyRows) {
-                        case .diff(let diff): return SalesComparison(diff: diff, compared: .touchedKeys)
+                        case .diff(let diff):
+                            return SalesComparison(
+                                diff: diff, compared: keyRows.madeFromKeptGroups ? .keptGroups : .touchedKeys)
                         case .notUsable: break
                         case .missed(let what): missed = what
                         }

@@ -249,6 +249,17 @@ import Testing
     }
 
     /// The state of a key pass over the archives but `new`.
+    private static func salesKeyText(_ group: TransactionGroupTable.Group, _ texts: [String]) -> String {
+        "\(group.year)|\(group.month)|\(texts[Int(group.channel)])|\(texts[Int(group.seller)])|\(texts[Int(group.district)])"
+    }
+
+    /// The sales rows Compute makes of `table` (no enterprise records; the default methodology).
+    private static func salesRows(_ table: TransactionGroupTable) throws -> [EcommerceSalesRow] {
+        var input = ComputeInput(enterprises: [], transactions: [], grdp: [])
+        input.groupTable = table
+        return try IndicatorCalculator.compute(input, methodology: Methodology()).ecommerceSales
+    }
+
     private static func kept(without new: Set<Int>) throws -> CurrentRowsState {
         var revisions = PartitionedRevisions()
         for index in archives.indices where !new.contains(index) { revisions.add(outcome(index), scanned: index) }
@@ -375,9 +386,35 @@ import Testing
                 // taken away are those of every row.
                 if current.fromKept, revisions.touchedYears(current) != nil {
                     var updating = keptGroups
-                    let table = try #require(revisions.groups(updating: &updating, current, years: everyYear))
+                    let (table, changes) = try #require(
+                        revisions.groups(updating: &updating, current, years: everyYear))
                     updatedRuns += 1
                     #expect(table.sumsByKey == everyKeysGroups.sumsByKey, "seed \(seed)")
+                    // The sales rows the groups made before, under the keys the update touched, are
+                    // those Compute made of them; under the other keys, the rows did not change.
+                    let rowsBefore = try Self.salesRows(
+                        TransactionGroupTable(texts: keptGroups.texts.strings, nonEmptyGroups: keptGroups.groups))
+                    let rowsAfter = try Self.salesRows(table)
+                    let made = try changes.rowsBefore(updated: table, enterprises: [], methodology: Methodology())
+                    let madeKeys = Set(
+                        made.keys.map { "\($0.year)|\($0.month)|\($0.channel)|\($0.seller)|\($0.district)" })
+                    func key(_ row: EcommerceSalesRow) -> String {
+                        "\(row.year)|\(row.month)|\(row.channel)|\(row.sellerTaxCode)|\(row.sellerDistrictCode)"
+                    }
+                    #expect(made.keys.count == madeKeys.count, "seed \(seed)")
+                    // The kept index finds the groups a dictionary of them does.
+                    let byIndex = changes.pick(updated: table, find: PartitionedRevisions.finder(of: updating))
+                    let byDictionary = changes.pick(updated: table, find: KeptGroupChanges.finder(of: table.groups))
+                    #expect(byIndex.flags == byDictionary.flags, "seed \(seed)")
+                    #expect(byIndex.before.groups.count == byDictionary.before.groups.count, "seed \(seed)")
+                    #expect(
+                        byIndex.flags.indices.filter { byIndex.flags[$0] }.allSatisfy {
+                            madeKeys.contains(Self.salesKeyText(table.groups[$0], table.texts))
+                        }, "seed \(seed)")
+                    #expect(made.rows == rowsBefore.filter { madeKeys.contains(key($0)) }, "seed \(seed)")
+                    #expect(
+                        rowsBefore.filter { !madeKeys.contains(key($0)) }
+                            == rowsAfter.filter { !madeKeys.contains(key($0)) }, "seed \(seed)")
                     // Kept: the groups emptied since hold none, and are indexed still.
                     #expect(
                         TransactionGroupTable(
@@ -417,7 +454,7 @@ import Testing
         #expect(!night.current.replaced.isEmpty)
         // As kept, they serve.
         var sound = groups
-        let table = try #require(night.revisions.groups(updating: &sound, night.current, years: touched))
+        let (table, _) = try #require(night.revisions.groups(updating: &sound, night.current, years: touched))
         var everyKey = try Self.resumed(new: [2], kept: nil)
         #expect(
             table.sumsByKey == (try everyKey.revisions.takeGroups(everyKey.current, keepingYears: touched).sumsByKey))
@@ -461,7 +498,10 @@ import Testing
         // And `takeGroups` then takes them from every row, the same.
         var none: KeptGroups? = ofOneYear
         var fallback = try Self.resumed(new: [2], kept: kept)
-        let taken = try fallback.revisions.takeGroups(fallback.current, keepingYears: touched, updating: &none)
+        var changes: KeptGroupChanges?
+        let taken = try fallback.revisions.takeGroups(
+            fallback.current, keepingYears: touched, updating: &none, changes: &changes)
+        #expect(changes == nil)
         #expect(none == nil)
         #expect(taken.sumsByKey == table.sumsByKey)
     }
