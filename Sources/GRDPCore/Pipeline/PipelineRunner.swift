@@ -562,6 +562,9 @@ public struct PipelineRunner {
                 before: KeptGroupChanges.Before, enterprises: [EnterpriseRow], path: String, years: Set<Int>,
                 totals: OnAnotherThread<SalesRowsUpdate.Totals?>
             )?
+        // Its totals' reading not left going when they are not handed to the publish (a failure,
+        // a stop, a Compute that named no rows).
+        defer { _ = keptGroupsBefore?.totals.wait() }
         /// The digests of every year's rows, when they were taken year by year as computed.
         var digestedByYear: SalesDigests?
         var computeSeconds = 0.0
@@ -806,15 +809,15 @@ public struct PipelineRunner {
             let computedRows = computed.flaggedSalesRows
         {
             startedCopy.handOver { [methodology] in
-                guard let (keys, rows) = try? before.rows(enterprises: enterprises, methodology: methodology),
-                    let totals = totals.wait()
-                else { return nil }
+                let made = try? before.rows(enterprises: enterprises, methodology: methodology)
+                // Waited for whatever happened, so that no thread is left reading the file.
+                let fileTotals = totals.wait()
+                guard let (keys, rows) = made, let totals = fileTotals else { return nil }
                 return try? SalesRowsUpdate.FileRows.made(
                     rows, of: SalesRowsUpdate.TouchedKeys(years: years, keys: keys), file: path,
                     computedRows: computedRows, yearTotals: totals)
             }
-        } else {
-            _ = keptGroupsBefore?.totals.wait()
+            keptGroupsBefore = nil
         }
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,

@@ -57,29 +57,84 @@ extension SalesRowsUpdate {
         static func == (a: TouchedKeys, b: TouchedKeys) -> Bool { a === b }
     }
 
-    /// A year's sales rows counted: how many, their transactions, how many are counted. Exact
-    /// integers, so that the file's after a diff is its totals before, less the gone rows', plus
-    /// the added rows'.
+    /// A year's sales rows counted: how many, their transactions, how many are counted, and a
+    /// checksum of their amounts. Exact integers, so that the file's after a diff is its totals
+    /// before, less the gone rows', plus the added rows'.
+    ///
+    /// `amounts` is Σ over the rows of `amountTerm` of `net_vnd` and of `va_vnd`: the stored text's
+    /// digits with the point dropped, as SQLite's `CAST(... AS INTEGER)` reads them, modulo a prime.
+    /// A row kept because the diff took it for unchanged, whose amounts in the file differ from the
+    /// computed ones, would make the sums differ (the counts alone would not see it).
     struct Totals: Equatable, Sendable, CustomStringConvertible {
         var rows = 0
         var transactions = 0
         var counted = 0
+        var amounts = 0
 
-        init(rows: Int = 0, transactions: Int = 0, counted: Int = 0) {
-            (self.rows, self.transactions, self.counted) = (rows, transactions, counted)
+        init(rows: Int = 0, transactions: Int = 0, counted: Int = 0, amounts: Int = 0) {
+            (self.rows, self.transactions, self.counted, self.amounts) = (rows, transactions, counted, amounts)
         }
 
-        init(_ rows: some Sequence<EcommerceSalesRow>) {
-            for row in rows { add(transactions: row.transactions, counted: row.counted, sign: 1) }
+        init(_ rows: [EcommerceSalesRow]) {
+            rows.withUnsafeBufferPointer { rows in
+                for index in rows.indices {
+                    add(
+                        transactions: rows[index].transactions, counted: rows[index].counted,
+                        amounts: Self.amountTerm(rows[index].netVND) + Self.amountTerm(rows[index].vaVND), sign: 1)
+                }
+            }
         }
 
-        mutating func add(transactions: Int, counted: Bool, sign: Int) {
+        mutating func add(transactions: Int, counted: Bool, amounts: Int, sign: Int) {
             rows += sign
             self.transactions &+= sign * transactions
             self.counted += counted ? sign : 0
+            self.amounts += sign * amounts
         }
 
-        var description: String { "\(rows) rows, \(transactions) transactions, \(counted) counted" }
+        /// The prime the amount terms are taken modulo (each below it: no sum over billions of
+        /// rows overflows).
+        static let amountModulus: Int64 = 1_000_000_007
+
+        /// `CAST(replace(text, '.', '') AS INTEGER) % amountModulus` of an amount's stored text
+        /// (`ExactDecimal.storageText`): its reduced mantissa, clamped to 64 bits as the cast does,
+        /// remainder with the dividend's sign as SQLite's `%`.
+        static func amountTerm(_ amount: ExactDecimal) -> Int {
+            Int(Int64(clamping: amount.reduced.mantissa) % amountModulus)
+        }
+
+        /// The same of a stored value: a TEXT's digits (a leading sign, the points dropped, up to the
+        /// first other character), an INTEGER's value; nil for other types.
+        static func amountTerm(stored value: SQLValue) -> Int? {
+            switch value {
+            case .integer(let integer): return Int(integer % amountModulus)
+            case .text(let text):
+                var bytes = Substring(text).utf8.filter { $0 != UInt8(ascii: ".") }[...]
+                let negative = bytes.first == UInt8(ascii: "-")
+                if negative || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+                var magnitude: UInt64 = 0
+                var saturated = false
+                for byte in bytes {
+                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
+                    let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                    let (plus, o2) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                    if o1 || o2 { saturated = true }
+                    magnitude = plus
+                }
+                let value: Int64
+                if saturated || magnitude > UInt64(Int64.max) {
+                    value = negative ? .min : .max
+                } else {
+                    value = negative ? -Int64(magnitude) : Int64(magnitude)
+                }
+                return Int(value % amountModulus)
+            default: return nil
+            }
+        }
+
+        var description: String {
+            "\(rows) rows, \(transactions) transactions, \(counted) counted, amounts checksum \(amounts)"
+        }
     }
 
     /// A diff of the touched keys that did not add up: the file's totals of the written years
@@ -161,11 +216,17 @@ extension SalesRowsUpdate {
         var after = before
         for values in diff.gone {
             guard case .integer(let transactions) = values[transactionsColumn],
-                case .integer(let counted) = values[countedColumn]
+                case .integer(let counted) = values[countedColumn],
+                let net = Totals.amountTerm(stored: values[netColumn]),
+                let va = Totals.amountTerm(stored: values[vaColumn])
             else { return .missed(Missed(file: after, computed: Totals(rows))) }
-            after.add(transactions: Int(transactions), counted: counted != 0, sign: -1)
+            after.add(transactions: Int(transactions), counted: counted != 0, amounts: net + va, sign: -1)
         }
-        for row in diff.added { after.add(transactions: row.transactions, counted: row.counted, sign: 1) }
+        for row in diff.added {
+            after.add(
+                transactions: row.transactions, counted: row.counted,
+                amounts: Totals.amountTerm(row.netVND) + Totals.amountTerm(row.vaVND), sign: 1)
+        }
         let computed = Totals(rows)
         guard after == computed else { return .missed(Missed(file: after, computed: computed)) }
         return .diff(diff)
@@ -173,6 +234,8 @@ extension SalesRowsUpdate {
 
     /// Where a stored sales row's transactions and counted flag are.
     private static let transactionsColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "transactions")!
+    private static let netColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "net_vnd")!
+    private static let vaColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "va_vnd")!
     private static let countedColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "counted")!
 }
 
@@ -244,14 +307,18 @@ extension SalesRowsUpdate.FileRows {
     private static func yearTotals(_ years: Set<Int>, in database: Database) throws(SnapshotError)
         -> SalesRowsUpdate.Totals
     {
+        let modulus = SalesRowsUpdate.Totals.amountModulus
         let totals = try database.prepare(
-            "SELECT count(*), coalesce(sum(transactions), 0), coalesce(sum(counted), 0) "
+            "SELECT count(*), coalesce(sum(transactions), 0), coalesce(sum(counted), 0), "
+                + "coalesce(sum(CAST(replace(net_vnd, '.', '') AS INTEGER) % \(modulus) "
+                + "+ CAST(replace(va_vnd, '.', '') AS INTEGER) % \(modulus)), 0) "
                 + "FROM \(SnapshotSchema.ecommerceSales.name) WHERE year IN (\(CarriedSales.sqlList(years)))")
         guard try totals.step() else {
             throw SnapshotError(code: .invalidSnapshot, message: "no totals of the sales rows", path: database.path)
         }
         return SalesRowsUpdate.Totals(
-            rows: Int(totals.int64(at: 0)), transactions: Int(totals.int64(at: 1)), counted: Int(totals.int64(at: 2)))
+            rows: Int(totals.int64(at: 0)), transactions: Int(totals.int64(at: 1)), counted: Int(totals.int64(at: 2)),
+            amounts: Int(totals.int64(at: 3)))
     }
 }
 

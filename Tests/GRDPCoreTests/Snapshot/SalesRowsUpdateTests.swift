@@ -254,6 +254,81 @@ import Testing
         }
         #expect(index == rows.count)
     }
+
+    /// The file's rows of the touched keys made from kept groups (`FileRows.made`) are trusted, not
+    /// read: made rows that are not the file's are caught by the year's totals, the amounts too (a
+    /// row whose amounts differ in the file would otherwise be kept as unchanged), and a row to
+    /// delete that the file does not hold fails the apply rather than leave a wrong file.
+    @Test func madeRowsThatAreNotTheFilesAreCaught() throws {
+        let path = try file("made.sqlite", holding: Self.sales(years: [2023, 2024]))
+        let written = Self.sales(years: [2024]).map { row in
+            var row = row
+            if row.sellerTaxCode == "4000000003" { row.netVND = SnapshotFixtures.decimal("7.25") }
+            return row
+        }
+        func touched(_ rows: [EcommerceSalesRow]) -> SalesRowsUpdate.TouchedKeys {
+            SalesRowsUpdate.TouchedKeys(
+                years: [2024],
+                keys: rows.map {
+                    .init(
+                        year: $0.year, month: $0.month, channel: $0.channel, seller: $0.sellerTaxCode,
+                        district: $0.sellerDistrictCode)
+                })
+        }
+        let seller3 = written.filter { $0.sellerTaxCode == "4000000003" }
+        let positions = written.indices.filter { written[$0].sellerTaxCode == "4000000003" }
+        // The truth: seller 3's rows as the file holds them; the diff then changes them.
+        let truth = try SalesRowsUpdate.FileRows.made(
+            Self.sales(years: [2024], sellers: [3]), of: touched(seller3), file: path, computedRows: positions)
+        #expect(
+            try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: truth).diff?.changes
+                == .init(deleted: 12, inserted: 12))
+        // A lie: made rows equal to the computed ones, which the file's are not (only amounts differ).
+        let lie = try SalesRowsUpdate.FileRows.made(seller3, of: touched(seller3), file: path, computedRows: positions)
+        let missed = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: lie).missed)
+        #expect(missed.file.rows == missed.computed.rows && missed.file.transactions == missed.computed.transactions)
+        #expect(missed.file.amounts != missed.computed.amounts)
+        // Positions that are not the touched keys' rows: not used.
+        let elsewhere = try SalesRowsUpdate.FileRows.made(
+            Self.sales(years: [2024], sellers: [3]), of: touched(seller3), file: path,
+            computedRows: positions.map { $0 + 1 })
+        #expect(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: elsewhere).isNotUsable)
+        // A row to delete that the copy does not hold: the apply throws.
+        var absent = Self.sales(years: [2024], sellers: [3])[0]
+        absent.transactions = 99
+        var encoder = OrderedRowEncoder()
+        try absent.put(into: &encoder)
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("BEGIN")
+        #expect(throws: SnapshotError.self) {
+            try SalesRowsUpdate.apply(
+                SalesRowsUpdate.Diff(gone: [OrderedRowEncoder.decode(encoder.bytes.withUnsafeBytes { $0 })], added: []),
+                in: database)
+        }
+        try database.execute("ROLLBACK")
+    }
+
+    /// The totals' amounts checksum taken from memory is the one SQLite's expression gives over the
+    /// stored texts: for amounts of every sign, scale and size, also past 64 bits (the cast clamps).
+    @Test func theAmountsChecksumIsSQLitesOverTheStoredText() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("amounts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try Database(path: folder.appendingPathComponent("a.sqlite").path, mode: .create)
+        defer { database.close() }
+        let amounts: [ExactDecimal] = [
+            "0", "1", "-1", "0.05", "-0.05", "1234.50", "99999999999.9999", "-1000000007", "1000000008.25",
+            "9223372036854775807", "9223372036854775808", "-9223372036854775809", "123456789012345678901234.5",
+        ].map { ExactDecimal(canonical: $0)! }
+        let modulus = SalesRowsUpdate.Totals.amountModulus
+        for amount in amounts {
+            let text = amount.storageText
+            let sql = try database.integer("SELECT CAST(replace('\(text)', '.', '') AS INTEGER) % \(modulus)")
+            #expect(sql.map(Int.init) == SalesRowsUpdate.Totals.amountTerm(amount), "\(text)")
+            #expect(SalesRowsUpdate.Totals.amountTerm(stored: .text(text)) == SalesRowsUpdate.Totals.amountTerm(amount))
+        }
+    }
 }
 
 extension ContentHash.StoredRow {
