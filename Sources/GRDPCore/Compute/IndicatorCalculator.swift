@@ -46,10 +46,7 @@ public enum IndicatorCalculator {
 
         // Per channel text: its va ratio (CONTRACT §5), looked up once; read by both halves below and
         // by the sales rows.
-        var vaRatios = [ExactDecimal?](repeating: nil, count: texts.count)
-        for group in table.groups where vaRatios[Int(group.channel)] == nil {
-            vaRatios[Int(group.channel)] = methodology.vaRatio(channel: texts[Int(group.channel)])
-        }
+        let vaRatios = ChannelRatios(table, methodology: methodology)
         let countedStatuses = TransactionStatus.allCases.map { methodology.countedStatuses.contains($0) }
 
         var years = Set<Int>()
@@ -85,7 +82,7 @@ public enum IndicatorCalculator {
                     let sellerIsCore = matched.map { isCore[$0] } ?? false
                     guard countedStatuses[Int(group.status)] && !sellerIsCore else { continue }
                     countedFlags.pointer![groupIndex] = true
-                    let vaBillion = try (group.netVND * ratios[Int(group.channel)]!).shifted(by: vndToBillion)
+                    let vaBillion = try (group.netVND * ratios[group.channel]).shifted(by: vndToBillion)
                     try sums.add(
                         vaBillion, year: yearSlot, enterprise: matched,
                         districtText: texts[Int(group.district)].isEmpty
@@ -177,7 +174,7 @@ public enum IndicatorCalculator {
     /// The `ecommerce_sales` rows in their two halves (see `salesRows(_:years:counted:vaRatios:)`),
     /// each handed to `emit` once built, the first before the second is begun.
     private static func salesRows(
-        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?],
+        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: ChannelRatios,
         emit: ([EcommerceSalesRow]) throws -> Void
     ) throws {
         guard !table.groups.isEmpty else { return }
@@ -207,7 +204,7 @@ public enum IndicatorCalculator {
     /// With `flags` (one per group), `flagged` is set to the positions of the rows a flagged group
     /// went into, ascending.
     private static func salesRows(
-        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: [ExactDecimal?],
+        _ table: TransactionGroupTable, years: YearSpan, counted: [Bool], vaRatios: ChannelRatios,
         flags: [Bool]? = nil, flagged: inout [Int]?
     ) throws(ArithmeticOverflow) -> [EcommerceSalesRow] {
         precondition(flags.map { $0.count == table.groups.count } ?? true, "a flag a group")
@@ -308,7 +305,7 @@ public enum IndicatorCalculator {
     private static func salesRows(
         ordered order: inout [(high: UInt64, low: UInt64, index: Int)],
         into rows: UnsafeMutablePointer<EcommerceSalesRow>, table: TransactionGroupTable, counted: [Bool],
-        vaRatios: [ExactDecimal?], flags: [Bool]? = nil, flagged: inout [Int]
+        vaRatios: ChannelRatios, flags: [Bool]? = nil, flagged: inout [Int]
     ) throws(ArithmeticOverflow) -> Int {
         order.sort { ($0.high, $0.low) < ($1.high, $1.low) }
 
@@ -324,7 +321,7 @@ public enum IndicatorCalculator {
                 if position + 8 < order.count { prefetchForRead(texts, Int(groups[order[position + 8].index].seller)) }
                 let group = groups[index]
                 // A counted group's channel ratio was looked up while summing.
-                let va = counted[index] ? try group.netVND * vaRatios[Int(group.channel)]! : .zero
+                let va = counted[index] ? try group.netVND * vaRatios[group.channel] : .zero
                 // A row is flagged once, when a flagged group goes into it (its groups are adjacent).
                 if let flags, flags[index] {
                     let row = previous.map { $0 == (high, low) } ?? false ? count - 1 : count
@@ -625,4 +622,28 @@ private func firstPosition(in values: [Int], notBelow value: Int) -> Int {
         if values[middle] < value { low = middle + 1 } else { high = middle }
     }
     return low
+}
+
+/// Each channel's va ratio (CONTRACT §5), looked up once per channel text, by the text's number.
+/// The groups' texts are mostly sellers (at 10 M, over a million): a ratio per text, as before,
+/// was 32 MB at Compute's peak; channels are a handful, and are among the first texts interned,
+/// so the numbers are kept only up to the highest channel's.
+struct ChannelRatios: Sendable {
+    /// Per text number up to the highest channel's: its slot in `ratios`, or -1.
+    private var slots: [Int32] = []
+    private var ratios: [ExactDecimal] = []
+
+    init(_ table: TransactionGroupTable, methodology: Methodology) {
+        let texts = table.texts
+        let highest = table.groups.reduce(-1) { max($0, Int($1.channel)) }
+        slots = [Int32](repeating: -1, count: highest + 1)
+        for group in table.groups where slots[Int(group.channel)] < 0 {
+            slots[Int(group.channel)] = Int32(ratios.count)
+            ratios.append(methodology.vaRatio(channel: texts[Int(group.channel)]))
+        }
+    }
+
+    /// The ratio of a channel some group of the table names.
+    @inline(__always)
+    subscript(channel: UInt32) -> ExactDecimal { ratios[Int(slots[Int(channel)])] }
 }
