@@ -3,7 +3,7 @@
 /// many groups are new (the updated table's last ones).
 ///
 /// From them, the sales rows that the kept groups made under the sales keys the update touched
-/// (`rowsBefore`). When the latest snapshot's rows of those years were made from those very groups
+/// (`Before.rows`). When the latest snapshot's rows of those years were made from those very groups
 /// with the same enterprise records (`RunCache.KeptGroupsBinding`), these are that file's rows of
 /// those keys, and the rows of every other key are the same before and after: the publish compares
 /// only those keys' rows (`SalesRowsUpdate.diff(_:changedOnlyUnderKeysOf:)`, checked against the
@@ -32,31 +32,6 @@ struct KeptGroupChanges: Sendable {
         }
     }
 
-    /// A group's own key: its sales key and status.
-    private struct GroupKey: Hashable {
-        var sales: SalesKey
-        var status: UInt8
-
-        init(_ group: TransactionGroupTable.Group) {
-            self.init(sales: SalesKey(group), status: group.status)
-        }
-
-        init(sales: SalesKey, status: UInt8) {
-            self.sales = sales
-            self.status = status
-        }
-    }
-
-    /// The sales keys the update touched, and the sales rows the groups made under them before it,
-    /// in the table's order: Compute over those keys' groups as they were (the touched ones before
-    /// the update, the others as they are), with `enterprises`, the records Compute gets for the
-    /// years (a row's `counted` depends on its seller's record). `table` is the updated table.
-    func rowsBefore(
-        updated table: TransactionGroupTable, enterprises: [EnterpriseRow], methodology: Methodology
-    ) throws -> (keys: [SalesRowsUpdate.Key], rows: [EcommerceSalesRow]) {
-        try groupsBefore(updated: table).rows(enterprises: enterprises, methodology: methodology)
-    }
-
     /// The groups of the touched sales keys as they were, over texts of their own (those they name),
     /// and those keys: a night's ~100,000 of 2024's ~790,000 groups at 10 M, ~5 MB.
     struct Before: Sendable {
@@ -82,13 +57,9 @@ struct KeptGroupChanges: Sendable {
         }
     }
 
-    /// The sales keys the update touched, and the groups of those keys as they were before it
-    /// (the touched ones before the update, the others as they are).
-    func groupsBefore(updated table: TransactionGroupTable) -> Before {
-        pick(updated: table, find: Self.finder(of: table.groups)).before
-    }
-
-    /// `groupsBefore`, and per group of the updated table whether its sales key is a touched one
+    /// The groups of the touched sales keys as they were before the update (the touched ones
+    /// before it, the others of those keys as they are), and per group of the updated table
+    /// whether its sales key is a touched one
     /// (`ComputeInput.flaggedGroups`: Compute then names the rows of those keys). `find` gives the
     /// position of the group with a key (all fields but the sums) in the updated table
     /// (`PartitionedRevisions.finder`): the groups of a touched sales key are found by its
@@ -146,15 +117,5 @@ struct KeptGroupChanges: Sendable {
                 time: UInt64(number(UInt32(key.time >> 32))) << 32 | key.time & 0xFFFF_FFFF)
         }
         return (Before(texts: ownTexts, groups: earlier, keys: keys), state.map { $0 & 1 != 0 })
-    }
-
-    /// A `find` for `pick` over a table's groups by a dictionary (tests, small tables).
-    static func finder(of groups: [TransactionGroupTable.Group]) -> (TransactionGroupTable.Group) -> Int? {
-        var positions: [[UInt64]: Int] = [:]
-        func key(_ group: TransactionGroupTable.Group) -> [UInt64] {
-            [SalesKey(group).texts, SalesKey(group).time, UInt64(group.status)]
-        }
-        for (position, group) in groups.enumerated() { positions[key(group)] = position }
-        return { positions[key($0)] }
     }
 }

@@ -77,13 +77,35 @@ extension SalesRowsUpdate {
 
         init(_ rows: [EcommerceSalesRow]) {
             rows.withUnsafeBufferPointer { rows in
-                for index in rows.indices {
-                    add(
-                        transactions: rows[index].transactions, counted: rows[index].counted,
-                        amounts: Self.amountTerm(rows[index].netVND) + Self.amountTerm(rows[index].vaVND), sign: 1)
-                }
+                for index in rows.indices { add(rows[index], sign: 1) }
             }
         }
+
+        /// Adds (`sign` 1) or takes away (-1) a computed row.
+        mutating func add(_ row: borrowing EcommerceSalesRow, sign: Int) {
+            add(
+                transactions: row.transactions, counted: row.counted,
+                amounts: Self.amountTerm(row.netVND) + Self.amountTerm(row.vaVND), sign: sign)
+        }
+
+        /// Adds or takes away a row as stored (every column, in the table's order); false when its
+        /// values are not of a sales row's types.
+        mutating func add(stored values: [SQLValue], sign: Int) -> Bool {
+            guard case .integer(let transactions) = values[Self.transactionsColumn],
+                case .integer(let counted) = values[Self.countedColumn],
+                let net = Self.amountTerm(stored: values[Self.netColumn]),
+                let va = Self.amountTerm(stored: values[Self.vaColumn])
+            else { return false }
+            add(transactions: Int(transactions), counted: counted != 0, amounts: net + va, sign: sign)
+            return true
+        }
+
+        /// Where a stored sales row's columns are.
+        private static let columns = SnapshotSchema.ecommerceSales.columnNames
+        private static let transactionsColumn = columns.firstIndex(of: "transactions")!
+        private static let countedColumn = columns.firstIndex(of: "counted")!
+        private static let netColumn = columns.firstIndex(of: "net_vnd")!
+        private static let vaColumn = columns.firstIndex(of: "va_vnd")!
 
         mutating func add(transactions: Int, counted: Bool, amounts: Int, sign: Int) {
             rows += sign
@@ -118,32 +140,13 @@ extension SalesRowsUpdate {
             return Int(whole % amountModulus)
         }
 
-        /// The same of a stored value: a TEXT's longest integer prefix (a sign, digits), an
-        /// INTEGER's value; nil for other types.
+        /// The same of a stored value: an amount's canonical TEXT (as `storageText` writes it), an
+        /// INTEGER; nil for anything else (the diff then compares every row).
         static func amountTerm(stored value: SQLValue) -> Int? {
             switch value {
-            case .integer(let integer): return Int(integer % amountModulus)
-            case .text(let text):
-                var bytes = Substring(text).utf8[...]
-                let negative = bytes.first == UInt8(ascii: "-")
-                if negative || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
-                var magnitude: UInt64 = 0
-                var saturated = false
-                for byte in bytes {
-                    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-                    let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                    let (plus, o2) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-                    if o1 || o2 { saturated = true }
-                    magnitude = plus
-                }
-                let whole: Int64
-                if negative {
-                    whole = saturated || magnitude > UInt64(Int64.max) ? .min : -Int64(magnitude)
-                } else {
-                    whole = saturated || magnitude > UInt64(Int64.max) ? .max : Int64(magnitude)
-                }
-                return Int(whole % amountModulus)
-            default: return nil
+            case .integer(let integer): Int(integer % amountModulus)
+            case .text(let text): ExactDecimal(canonical: text).map(amountTerm)
+            default: nil
             }
         }
 
@@ -186,72 +189,60 @@ extension SalesRowsUpdate {
         -> KeysDiff
     {
         guard let keys = file.keys, let before = file.yearTotals else { return .notUsable }
-        let years = file.years
-        var selected: [EcommerceSalesRow] = []
-        let usable: Bool
-        if let positions = file.computedRows {
-            // Named by Compute: each must be under a key, in order (a walk of those rows and the
-            // keys alone); that none is missing, the totals tell below.
-            usable = rows.withUnsafeBufferPointer { rows in
-                var next = 0
-                for (offset, position) in positions.enumerated() {
-                    guard position >= 0, position < rows.count, offset == 0 || positions[offset - 1] < position,
-                        years.contains(rows[position].year)
-                    else { return false }
-                    let row = rows[position]
-                    if offset > 0, Key.order(selected[offset - 1], row) > 0 { return false }
-                    while next < keys.count, Key.order(keys[next], row) < 0 { next += 1 }
-                    guard next < keys.count, Key.order(keys[next], row) == 0 else { return false }
-                    selected.append(row)
-                }
-                return true
-            }
-        } else {
-            usable = rows.withUnsafeBufferPointer { rows in
-                var next = 0
-                for index in rows.indices {
-                    if index == 0 || rows[index].year != rows[index - 1].year {
-                        guard years.contains(rows[index].year) else { return false }
-                    }
-                    if index > 0, Key.order(rows[index - 1], rows[index]) > 0 { return false }
-                    while next < keys.count {
-                        let order = Key.order(keys[next], rows[index])
-                        if order == 0 { selected.append(rows[index]) }
-                        if order >= 0 { break }
-                        next += 1
-                    }
-                }
-                return true
-            }
-        }
-        guard usable else { return .notUsable }
+        // Named by Compute, each must be under a key (that none is missing, the totals tell
+        // below); else the rows under the keys are picked from every row.
+        guard
+            let selected = selecting(
+                rows, underKeys: keys, years: file.years, at: file.computedRows,
+                everyOneUnderAKey: file.computedRows != nil)
+        else { return .notUsable }
         var cursor = FileRows.Cursor(file: file)
         var diff = try merge(selected, with: &cursor)
         diff.keys = keys.count
         var after = before
-        for values in diff.gone {
-            guard case .integer(let transactions) = values[transactionsColumn],
-                case .integer(let counted) = values[countedColumn],
-                let net = Totals.amountTerm(stored: values[netColumn]),
-                let va = Totals.amountTerm(stored: values[vaColumn])
-            else { return .missed(Missed(file: after, computed: Totals(rows))) }
-            after.add(transactions: Int(transactions), counted: counted != 0, amounts: net + va, sign: -1)
+        for values in diff.gone where !after.add(stored: values, sign: -1) {
+            return .missed(Missed(file: after, computed: Totals(rows)))
         }
-        for row in diff.added {
-            after.add(
-                transactions: row.transactions, counted: row.counted,
-                amounts: Totals.amountTerm(row.netVND) + Totals.amountTerm(row.vaVND), sign: 1)
-        }
+        for row in diff.added { after.add(row, sign: 1) }
         let computed = Totals(rows)
         guard after == computed else { return .missed(Missed(file: after, computed: computed)) }
         return .diff(diff)
     }
 
-    /// Where a stored sales row's transactions and counted flag are.
-    private static let transactionsColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "transactions")!
-    private static let netColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "net_vnd")!
-    private static let vaColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "va_vnd")!
-    private static let countedColumn = SnapshotSchema.ecommerceSales.columnNames.firstIndex(of: "counted")!
+    /// The rows among `rows` (those at `positions`, ascending, when given; else every one) that
+    /// are under one of `keys` (sorted, each once), in order; nil when one of them is not of
+    /// `years`, they are out of the table's order, or, `everyOneUnderAKey`, one is under none.
+    private static func selecting(
+        _ rows: [EcommerceSalesRow], underKeys keys: [Key], years: Set<Int>, at positions: [Int]?,
+        everyOneUnderAKey: Bool
+    ) -> [EcommerceSalesRow]? {
+        var selected: [EcommerceSalesRow] = []
+        let ordered = rows.withUnsafeBufferPointer { rows in
+            var next = 0
+            var previous: Int?
+            for step in 0..<(positions?.count ?? rows.count) {
+                let index = positions?[step] ?? step
+                guard index >= 0, index < rows.count else { return false }
+                if let previous {
+                    guard previous < index, rows[previous].year == rows[index].year || years.contains(rows[index].year),
+                        Key.order(rows[previous], rows[index]) <= 0
+                    else { return false }
+                } else {
+                    guard years.contains(rows[index].year) else { return false }
+                }
+                previous = index
+                while next < keys.count, Key.order(keys[next], rows[index]) < 0 { next += 1 }
+                if next < keys.count, Key.order(keys[next], rows[index]) == 0 {
+                    selected.append(rows[index])
+                } else if everyOneUnderAKey {
+                    return false
+                }
+            }
+            return true
+        }
+        return ordered ? selected : nil
+    }
+
 }
 
 extension SalesRowsUpdate.FileRows {
@@ -279,7 +270,7 @@ extension SalesRowsUpdate.FileRows {
     }
 
     /// The rows of `touched`'s keys that the snapshot file at `path` holds when its rows of those
-    /// years were made from the groups `rows` were (`KeptGroupChanges.rowsBefore`, in the table's
+    /// years were made from the groups `rows` were (`KeptGroupChanges.Before.rows`, in the table's
     /// order), with that file's totals of the years, read from it: the diff checks the rows
     /// against them, as it checks rows read from the file.
     /// `computedRows`: where the computed rows of those keys will be, when Compute named them.
