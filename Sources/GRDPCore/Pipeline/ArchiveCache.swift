@@ -37,6 +37,12 @@ struct ArchiveCache: Sendable {
         return key.finish() + ".bin"
     }
 
+    /// Whether there is an entry for this archive (sound or not: `load` says).
+    func hasEntry(relativePath: String, digest: FileDigest) -> Bool {
+        FileManager.default.fileExists(
+            atPath: folder.appendingPathComponent(fileName(relativePath: relativePath, digest: digest)).path)
+    }
+
     /// The archive as last read, or nil when there is no sound entry.
     ///
     /// - Parameter rows: false when the caller does not need the transaction rows (the revision

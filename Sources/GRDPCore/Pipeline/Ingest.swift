@@ -146,7 +146,22 @@ public enum Ingest {
                     rowsKept.contains(ArchiveIdentity(relativePath: candidates[index].relativePath, sha256: $0.hex))
                 } ?? false
             })
-        let order = readingOrder(candidates, last: readCached && cache != nil ? kept : [])
+        // The archives the cache has an entry for (by index; whether it checks out is seen when
+        // it is loaded): checked at memory speed, they go after those to decompress.
+        let cached: Set<Int> =
+            if readCached, let cache {
+                Set(
+                    candidates.indices.filter { index in
+                        !kept.contains(index)
+                            && digests[index].map {
+                                cache.hasEntry(relativePath: candidates[index].relativePath, digest: $0)
+                            }
+                                ?? false
+                    })
+            } else {
+                []
+            }
+        let order = readingOrder(candidates, cached: cached, last: readCached && cache != nil ? kept : [])
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count,
@@ -255,14 +270,23 @@ public enum Ingest {
     }
 
     /// The order archives are read and handed to `consume` in: the largest first (longest
-    /// processing time first), revision order among equal sizes; those in `last` after all the
-    /// others. A fixed order, so that a run's work does not depend on which thread finished first.
+    /// processing time first), revision order among equal sizes; those in `cached` after the
+    /// others, and those in `last` after all of them. A fixed order, so that a run's work does not
+    /// depend on which thread finished first.
+    ///
+    /// `cached`: the archives whose cache entry is there. Checking an entry costs a fraction of
+    /// decompressing and normalizing its archive (at 10 M transactions, a night checks ~385 MB of
+    /// entries in ~0.2 s of each core, where the new 100,000-row archive takes ~0.2 s of one): a
+    /// night's new archive started after them was read alone at the end while the other core
+    /// waited; started first, the entries are checked on the other core meanwhile.
     ///
     /// `last`: the archives whose transaction rows a kept revision ledger holds, which the cache
     /// gives in a few milliseconds whatever their size. The others, to be decompressed, start
     /// first, while the ledger is read back (`PipelineRunner`).
-    static func readingOrder(_ candidates: [ArchiveCandidate], last: Set<Int> = []) -> [Int] {
-        func key(_ index: Int) -> (Int, Int64, Int) { (last.contains(index) ? 1 : 0, -candidates[index].bytes, index) }
+    static func readingOrder(_ candidates: [ArchiveCandidate], cached: Set<Int> = [], last: Set<Int> = []) -> [Int] {
+        func key(_ index: Int) -> (Int, Int64, Int) {
+            (last.contains(index) ? 2 : (cached.contains(index) ? 1 : 0), -candidates[index].bytes, index)
+        }
         return candidates.indices.sorted { key($0) < key($1) }
     }
 

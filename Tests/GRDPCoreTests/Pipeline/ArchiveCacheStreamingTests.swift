@@ -153,6 +153,32 @@ import Testing
         #expect(setup.cacheFiles() == [setup.entryURL.lastPathComponent])
     }
 
+    /// A night's new archive is read first, even when smaller than the cached ones: those are only
+    /// checked, on the other thread meanwhile. `consume` gets them in that order, and the outcomes
+    /// come back in revision order as before.
+    @Test func aNewArchiveIsReadBeforeTheCachedOnes() throws {
+        let setup = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: setup.folder) }
+        _ = try setup.ingest()
+        try ArchiveWriter.write(
+            [.init(path: "transactions_c.csv", text: Self.transactions(50, idPrefix: "C-"))], format: .tarGzip,
+            to: setup.folder.appendingPathComponent("returns/2024-02-10_b.tar.gz"))
+        var order: [(index: Int, fromCache: Bool)] = []
+        let result = try Ingest.run(
+            config: setup.config, cache: setup.cache, readCached: true, logger: Logger(label: "test"), threads: 2
+        ) { index, outcome in
+            order.append((index, outcome.fromCache))
+        }
+        #expect(order.map(\.index) == [1, 0] && order.map(\.fromCache) == [false, true])
+        #expect(result.archives.map(\.relativePath) == ["2024-01-10_a.tar.gz", "2024-02-10_b.tar.gz"])
+        // Without reading the cache, the largest first.
+        var cold: [Int] = []
+        _ = try Ingest.run(config: setup.config, logger: Logger(label: "test"), threads: 2) { index, _ in
+            cold.append(index)
+        }
+        #expect(cold == [0, 1])
+    }
+
     /// A rejected archive leaves nothing in the cache folder, also when its rows had begun to be
     /// written: over `max_quarantine_ratio` in its last member, or cut short after its first.
     @Test func aRejectedArchiveLeavesNoTemporary() throws {

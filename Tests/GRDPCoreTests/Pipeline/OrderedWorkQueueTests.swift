@@ -40,8 +40,9 @@ import Testing
         #expect(mostInFlight <= window + 1)
     }
 
-    /// The largest archive first; equal sizes in revision order. Those a kept revision ledger holds
-    /// (the cache gives them without their rows) after all the others, in the same order.
+    /// The largest archive first; equal sizes in revision order. Those with a cache entry after the
+    /// ones to decompress, and those a kept revision ledger holds (the cache gives them without
+    /// their rows) after all the others, each in the same order.
     @Test func archivesAreReadLargestFirst() {
         let sizes: [Int64] = [10, 300, 20, 300, 5]
         let candidates = sizes.enumerated().map { index, bytes in
@@ -52,5 +53,8 @@ import Testing
         #expect(Ingest.readingOrder(candidates) == [1, 3, 2, 0, 4])
         #expect(Ingest.readingOrder(candidates, last: [1, 2]) == [3, 0, 4, 1, 2])
         #expect(Ingest.readingOrder(candidates, last: Set(0..<5)) == [1, 3, 2, 0, 4])
+        // Those with a cache entry after the ones to decompress, before those a ledger holds.
+        #expect(Ingest.readingOrder(candidates, cached: [1, 0]) == [3, 2, 4, 1, 0])
+        #expect(Ingest.readingOrder(candidates, cached: [1, 3], last: [2]) == [0, 4, 1, 3, 2])
     }
 }
