@@ -3,8 +3,9 @@ import GRDPCore
 import Logging
 import Synchronization
 
-/// Human logs on stderr: `2026-11-29T06:18:12Z info Archive read archive=… rows=…`, or one JSON
-/// object a line for log collectors (`--log-format json`).
+/// Human logs on stderr: `2026-11-29T06:18:12.345Z info Archive read archive=… rows=…`, or one
+/// JSON object a line for log collectors (`--log-format json`). Times to the millisecond: a
+/// nightly run takes a second or two, and `--verbose` then shows which stage took it.
 struct StderrLogHandler: LogHandler {
     var format: GlobalOptions.LogFormat
     var logLevel: Logger.Level
@@ -42,7 +43,7 @@ struct StderrLogHandler: LogHandler {
     static func line(
         format: GlobalOptions.LogFormat, level: Logger.Level, message: String, metadata: Logger.Metadata
     ) -> String {
-        let time = Timestamp.now().iso8601
+        let time = Timestamp.now().iso8601Milliseconds
         switch format {
         case .text:
             let details = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\(Escape.controls("\($0.value)"))" }

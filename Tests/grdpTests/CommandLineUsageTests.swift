@@ -23,6 +23,9 @@ import Testing
         try #require(lines.count == 1, "\(run.stderr)")
         let object = try RecomputeTests.object(lines[0])
         #expect(object["level"] as? String == "error" && object["exit_code"] as? String == "64")
+        // UTC to the millisecond, as every log line's time.
+        let time = try Regex(#"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"#)
+        #expect((object["time"] as? String)?.wholeMatch(of: time) != nil, "\(lines[0])")
         #expect((object["error"] as? String)?.contains(error) == true, "\(lines[0])")
         #expect((object["usage"] as? String)?.hasPrefix(usage) == true, "\(lines[0])")
     }
