@@ -179,7 +179,9 @@ struct SyntheticDataset {
             }
             if !enterprise.isBranch {
                 var code = SyntheticTaxCode.make(prefix: SyntheticCatalog.taxPrefix, using: &rng)
-                while used.contains(code) { code = SyntheticTaxCode.make(prefix: SyntheticCatalog.taxPrefix, using: &rng) }
+                while used.contains(code) {
+                    code = SyntheticTaxCode.make(prefix: SyntheticCatalog.taxPrefix, using: &rng)
+                }
                 enterprise.taxCode = code
                 enterprise.name = Self.name(for: activity, district: district.name, using: &rng)
             }
@@ -309,7 +311,8 @@ struct SyntheticDataset {
             } else {
                 let other = rng.pick(SyntheticCatalog.otherProvinces)
                 province = other.province
-                seller = .outside(province: other.province, code: SyntheticTaxCode.make(prefix: other.taxPrefix, using: &rng))
+                seller = .outside(
+                    province: other.province, code: SyntheticTaxCode.make(prefix: other.taxPrefix, using: &rng))
                 weight *= 2
             }
             if case .outside = seller {} else if rng.chance(0.15) { province = "" }

@@ -133,6 +133,8 @@ extension ContentHash {
     {
         var stored: [StoredRow] = []
         stored.reserveCapacity(rows.count)
+        // `TableRows.forEach` is its own (typed throws), not `Sequence`'s: there is no for-in to use.
+        // swift-format-ignore: ReplaceForEachWithForLoop
         try rows.forEach { row throws(SnapshotError) in
             var values = StoredRow(path: path)
             try row.put(into: &values)

@@ -370,7 +370,8 @@ private func isBytewiseSorted(_ names: [String]) -> Bool {
             #expect(added.files == ["returns/2025-02-01_increment.tar.gz"])
             #expect(added.rows[.transaction] == 800)
             #expect(try Data(contentsOf: base.configFile) == configBefore, "pipeline.yml left alone")
-            let returns = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("returns").path)
+            let returns = try FileManager.default.contentsOfDirectory(
+                atPath: folder.appendingPathComponent("returns").path)
             let sorted = returns.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             #expect(sorted.last == "2025-02-01_increment.tar.gz")
             #expect(sorted.count == (archives ?? 5) + 1)
