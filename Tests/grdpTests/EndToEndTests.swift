@@ -222,6 +222,67 @@ import Testing
         #expect(superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(superseded(printed))")
     }
 
+    /// From 3 M expected keys `validate` takes revisions by key partition, as `run` does, in a
+    /// scratch folder of `TMPDIR` (here forced by `GRDP_LEDGER=partitioned`): the report it prints
+    /// is the one the ledger in memory gives, transactions superseded across archives included; the
+    /// scratch folder is gone afterwards, as is one a killed validate left, and no outputs folder
+    /// is made. A `TMPDIR` where no folder can be made leaves the counting to the ledger in
+    /// memory, with a warning.
+    @Test func validateTakesRevisionsByPartitionInAScratchFolderItRemoves() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.returns)
+        try FileManager.default.removeItem(at: fixture.config)
+        for layout in ["benchmark", "increment"] {
+            let generate = try Execution.run(
+                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "20000"]
+                    + (layout == "increment" ? ["--increment", "2000"] : []), in: fixture.root)
+            try #require(generate.status == 0, "\(generate.stderr)")
+        }
+        let scratch = fixture.root.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+        /// The printed report but for its times.
+        func validate(_ environment: [String: String]) throws -> (report: NSDictionary, stderr: String) {
+            let run = try fixture.grdp(["--verbose", "--log-format", "json", "validate"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            var report = try #require(
+                try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            for key in ["started_at", "finished_at", "stages"] { report[key] = nil }
+            return (report as NSDictionary, run.stderr)
+        }
+        // A validate killed left its scratch folder (removed now: its lock is free); another's,
+        // running (its lock held), stays.
+        let abandoned = scratch.appendingPathComponent("grdp-validate-abandoned")
+        try FileManager.default.createDirectory(at: abandoned, withIntermediateDirectories: false)
+        try Data("rows".utf8).write(to: abandoned.appendingPathComponent("entry.bin"))
+        let held = scratch.appendingPathComponent("grdp-validate-held")
+        try FileManager.default.createDirectory(at: held, withIntermediateDirectories: false)
+        let holding = try OutputLock(url: held.appendingPathComponent(".lock"), waitSeconds: 0)
+        let inMemory = try validate(["GRDP_LEDGER": "memory"])
+        let partitioned = try validate([
+            "GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratch.path,
+        ])
+        withExtendedLifetime(holding) {}
+        #expect(partitioned.report == inMemory.report)
+        #expect(partitioned.stderr.contains(#""spilled":"true""#), "\(partitioned.stderr)")
+        #expect(!inMemory.stderr.contains("Revisions taken by key partition"), "\(inMemory.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["grdp-validate-held"])
+        #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
+        // Transactions were superseded, in the increment's earlier archives.
+        let archives = try #require(inMemory.report["archives"] as? [[String: Any]])
+        let superseded = archives.flatMap { $0["members"] as? [[String: Any]] ?? [] }
+            .filter { ($0["path"] as? String)?.hasPrefix("transaction") == true }
+            .reduce(0) { $0 + ($1["rows_superseded"] as? Int ?? 0) }
+        #expect(superseded > 0, "\(archives)")
+        // No folder can be made under a regular file.
+        let notAFolder = fixture.root.appendingPathComponent("tmp-file")
+        try Data().write(to: notAFolder)
+        let fallback = try validate(["GRDP_LEDGER": "partitioned", "TMPDIR": notAFolder.path])
+        #expect(fallback.report == inMemory.report)
+        #expect(fallback.stderr.contains("Revisions counted in memory"), "\(fallback.stderr)")
+        #expect(!fallback.stderr.contains("Revisions taken by key partition"), "\(fallback.stderr)")
+    }
+
     /// A known limit: money is computed exactly in 38 digits, and each decimal place of an amount
     /// uses one up through Compute (a VA ratio's, then 9 more for billion VND). An amount with 25
     /// decimal places, valid under CONTRACT §4.2, fails the run (exit 70) rather than publish a

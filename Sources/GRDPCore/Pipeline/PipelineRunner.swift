@@ -63,18 +63,63 @@ public struct PipelineRunner {
     }
 
     /// `grdp validate`: unpack and normalize only; writes nothing.
+    ///
+    /// Revisions are part of normalizing (CONTRACT §4.4): each member's superseded rows are counted
+    /// as `run` counts them; nothing is computed from them. Below 3 M expected transaction keys
+    /// (`PartitionedRevisions.isChosen`, as `run` decides) a ledger in memory counts them. From
+    /// there, as `run` does, they are taken by key partition after the ingest: each archive's rows
+    /// streamed to an entry and the keys to partition files, in a scratch folder of the system's
+    /// temporary folder (`TMPDIR`) that is removed before this returns. At 10 M transactions the
+    /// ledger held ~690 MiB. When the scratch folder cannot be made, the ledger in memory.
     public func validate() -> RunResult {
         let started = Timestamp.now()
         var report = RunReport(startedAt: started)
+        // Removed when let go, as this returns.
+        var scratch: ScratchFolder?
         do {
-            // Revisions are part of normalizing (CONTRACT §4.4): the ledger counts each member's
-            // superseded rows as `run` does; nothing is computed from it.
+            let inputs = try Ingest.scan(config: config)
+            if PartitionedRevisions.isChosen(expectedKeys: nil, archiveBytes: inputs.archiveBytes) {
+                do {
+                    scratch = try ScratchFolder()
+                } catch {
+                    logger.warning(
+                        "Revisions counted in memory: no scratch folder in the temporary folder (TMPDIR)",
+                        metadata: ["folder": "\(FileManager.default.temporaryDirectory.path)", "error": "\(error)"])
+                }
+            }
             var ledger = RevisionLedger()
+            var revisions = PartitionedRevisions()
             var acceptedArchives: [Int: ArchiveIdentity] = [:]
-            let ingest = try Ingest.run(config: config, logger: logger, progress: progress) { scanned, archive in
+            // Entries no run will look for: named by the config, not by any build's identity.
+            let cache = scratch.map {
+                ArchiveCache(
+                    folder: $0.url.appendingPathComponent("archives"), build: "validate", configSHA256: config.sha256)
+            }
+            let ingest = try Ingest.run(
+                config: config, inputs: inputs, cache: cache, logger: logger, progress: progress
+            ) {
+                scanned, archive in
                 guard archive.status == .accepted else { return }
                 acceptedArchives[scanned] = ArchiveIdentity(archive)
-                try Self.apply(&archive, scanned: scanned, to: &ledger)
+                if cache != nil { revisions.add(archive, scanned: scanned) }
+                try Self.apply(&archive, scanned: scanned, to: &ledger, transactionsKept: cache != nil)
+            }
+            if let scratch {
+                let current = try revisions.currentRows(
+                    spillFolder: scratch.url, partitions: PartitionedRevisions.chosenPartitions)
+                if let failure = current.spillFailure {
+                    logger.warning(
+                        "Revision keys taken in memory: their partition files could not be written",
+                        metadata: ["error": "\(failure)"])
+                }
+                ledger.takeTransactionMembers(revisions.transactionMembers(current))
+                revisions = PartitionedRevisions()
+                logger.debug(
+                    "Revisions taken by key partition",
+                    metadata: [
+                        "transaction_keys": "\(current.keys)", "spilled": "\(current.spilled)",
+                        "scratch": "\(scratch.url.path)",
+                    ])
             }
             report.ingest = ingest
             Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
