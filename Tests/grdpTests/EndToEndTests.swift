@@ -274,6 +274,21 @@ import Testing
             .filter { ($0["path"] as? String)?.hasPrefix("transaction") == true }
             .reduce(0) { $0 + ($1["rows_superseded"] as? Int ?? 0) }
         #expect(superseded > 0, "\(archives)")
+        // A sum too precise to keep exactly fails validate as it fails run (exit 70), either way.
+        let rows =
+            "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+            + "S1,2023-06-02,150000,completed,website,,67\n"
+            + "S2,2023-06-03,0.1000000000000000055511151231257827,completed,website,,67\n"
+        try fixture.write([.init(path: "sales/transactions.csv", text: rows)], format: .zip, as: "2099-03-01_sum.zip")
+        for environment in [
+            ["GRDP_LEDGER": "memory"],
+            ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratch.path],
+        ] {
+            let failed = try fixture.grdp(["validate"], environment: environment)
+            #expect(failed.status == 70, "\(environment): \(failed.stderr)")
+            #expect(failed.stderr.contains("arithmetic overflow"), "\(environment): \(failed.stderr)")
+        }
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2099-03-01_sum.zip"))
         // No folder can be made under a regular file.
         let notAFolder = fixture.root.appendingPathComponent("tmp-file")
         try Data().write(to: notAFolder)

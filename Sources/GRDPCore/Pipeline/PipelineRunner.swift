@@ -65,22 +65,29 @@ public struct PipelineRunner {
     /// `grdp validate`: unpack and normalize only; writes nothing.
     ///
     /// Revisions are part of normalizing (CONTRACT §4.4): each member's superseded rows are counted
-    /// as `run` counts them; nothing is computed from them. Below 3 M expected transaction keys
-    /// (`PartitionedRevisions.isChosen`, as `run` decides) a ledger in memory counts them. From
-    /// there, as `run` does, they are taken by key partition after the ingest: each archive's rows
-    /// streamed to an entry and the keys to partition files, in a scratch folder of the system's
-    /// temporary folder (`TMPDIR`) that is removed before this returns. At 10 M transactions the
-    /// ledger held ~690 MiB. When the scratch folder cannot be made, the ledger in memory.
+    /// as `run` counts them, and the transactions' sums taken as `run` takes them (a sum too
+    /// precise to keep exactly fails both, exit 70); nothing else is computed. Below 3 M expected
+    /// transaction keys (`PartitionedRevisions.isChosen`, as `run` decides) a ledger in memory does
+    /// both. From there, as `run` does, they are taken by key partition after the ingest: each
+    /// archive's rows streamed to an entry and the keys to partition files, in a scratch folder of
+    /// the system's temporary folder (`ScratchFolder`, `TMPDIR`) that is removed before this
+    /// returns; then the groups a year at a time. At 10 M transactions the ledger held ~690 MiB.
+    /// When the scratch folder cannot be made, or its file system has not the room, the ledger
+    /// in memory.
     public func validate() -> RunResult {
         let started = Timestamp.now()
         var report = RunReport(startedAt: started)
         // Removed when let go, as this returns.
         var scratch: ScratchFolder?
         do {
+            ScratchFolder.removeAbandoned()
             let inputs = try Ingest.scan(config: config)
             if PartitionedRevisions.isChosen(expectedKeys: nil, archiveBytes: inputs.archiveBytes) {
+                // Its entries hold ~1.8 bytes a byte of the benchmark's gzip archives (10 M: 370 MB
+                // for 208 MB); twice that asked for, so that a full disk does not send every
+                // archive's rows back to memory one by one.
                 do {
-                    scratch = try ScratchFolder()
+                    scratch = try ScratchFolder(needing: inputs.archiveBytes * 4)
                 } catch {
                     logger.warning(
                         "Revisions counted in memory: no scratch folder in the temporary folder (TMPDIR)",
@@ -104,6 +111,7 @@ public struct PipelineRunner {
                 if cache != nil { revisions.add(archive, scanned: scanned) }
                 try Self.apply(&archive, scanned: scanned, to: &ledger, transactionsKept: cache != nil)
             }
+            try RunStop.check()
             if let scratch {
                 let current = try revisions.currentRows(
                     spillFolder: scratch.url, partitions: PartitionedRevisions.chosenPartitions)
@@ -113,13 +121,19 @@ public struct PipelineRunner {
                         metadata: ["error": "\(failure)"])
                 }
                 ledger.takeTransactionMembers(revisions.transactionMembers(current))
-                revisions = PartitionedRevisions()
                 logger.debug(
                     "Revisions taken by key partition",
                     metadata: [
                         "transaction_keys": "\(current.keys)", "spilled": "\(current.spilled)",
                         "scratch": "\(scratch.url.path)",
                     ])
+                // The groups' sums, a year at a time as a full `run` takes them, then let go.
+                for year in current.years {
+                    try RunStop.check()
+                    revisions.releaseMembers(before: year, current)
+                    _ = try revisions.groups(current, keepingYears: [year])
+                }
+                revisions = PartitionedRevisions()
             }
             report.ingest = ingest
             Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
