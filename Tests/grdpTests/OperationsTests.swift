@@ -27,18 +27,21 @@ import Testing
                 """)
     ]
 
-    /// The fixture's config with every export configured, some quarantine allowed, and `extra`
-    /// lines under `outputs:`.
-    static func configure(_ fixture: Fixture, outputs extra: String = "") throws {
+    /// The fixture's config with every export configured (or those of `only`, "table.format"),
+    /// some quarantine allowed, and `extra` lines under `outputs:`.
+    static func configure(_ fixture: Fixture, outputs extra: String = "", only: [String]? = nil) throws {
         var exports = ""
         for table in tables {
-            for format in formats { exports += "    - {table: \(table), format: \(format)}\n" }
+            for format in formats where only?.contains("\(table).\(format)") ?? true {
+                exports += "    - {table: \(table), format: \(format)}\n"
+            }
         }
+        let list = exports.isEmpty ? "  exports: []\n" : "  exports:\n\(exports)"
         let yaml =
             Fixture.pipelineYAML.replacingOccurrences(
                 of: "  folder: Outputs\n  exports:\n    - {table: target-vs-actual, format: csv}\n",
-                with: "  folder: Outputs\n\(extra)  exports:\n\(exports)") + "quality:\n  max_quarantine_ratio: 0.5\n"
-        #expect(yaml.contains("format: html"))
+                with: "  folder: Outputs\n\(extra)\(list)") + "quality:\n  max_quarantine_ratio: 0.5\n"
+        #expect(yaml.contains("format: html") || only != nil)
         try yaml.write(to: fixture.config, atomically: true, encoding: .utf8)
     }
 
@@ -171,6 +174,43 @@ import Testing
             try String(contentsOf: exports.appendingPathComponent("target-vs-actual.html"), encoding: .utf8).contains(
                 "v0002"))
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) == expected)
+    }
+
+    /// An export the config stops naming is removed at the next run, up to date or not, and the
+    /// data package with the last CSV: left there, it would describe an older snapshot beside the
+    /// current files, and a portal publishing the folder would publish it as current. Files that
+    /// are not grdp's exports stay.
+    @Test func exportsNoLongerConfiguredAreRemoved() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        func listed() throws -> Set<String> { Set(try FileManager.default.contentsOfDirectory(atPath: exports.path)) }
+        #expect(try fixture.grdp("run").status == 0)
+        try Data("the office's own".utf8).write(to: exports.appendingPathComponent("notes.txt"))
+        try Data("by hand".utf8).write(to: exports.appendingPathComponent("target-vs-actual.csv.bak"))
+
+        try Self.configure(fixture, only: ["target-vs-actual.html", "by-district.csv"])
+        let fewer = try fixture.grdp("run")
+        #expect(fewer.status == 0, "\(fewer.stderr)")
+        #expect(fewer.stderr.contains("Up to date"), "\(fewer.stderr)")
+        #expect(fewer.stderr.contains("Export no longer configured removed"), "\(fewer.stderr)")
+        #expect(
+            try listed()
+                == [
+                    "target-vs-actual.html", "by-district.csv", "datapackage.json", "notes.txt",
+                    "target-vs-actual.csv.bak",
+                ])
+        let package = try RecomputeTests.object(
+            String(contentsOf: exports.appendingPathComponent("datapackage.json"), encoding: .utf8))
+        #expect((package["resources"] as? [[String: Any]])?.map { $0["path"] as? String } == ["by-district.csv"])
+
+        try Self.configure(fixture, only: ["target-vs-actual.html"])
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try listed() == ["target-vs-actual.html", "notes.txt", "target-vs-actual.csv.bak"])
+
+        try Self.configure(fixture, only: [])
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try listed() == ["notes.txt", "target-vs-actual.csv.bak"])
     }
 
     /// The report's stages (CONTRACT §8): the archives' reading and decompressing (unpack) is told

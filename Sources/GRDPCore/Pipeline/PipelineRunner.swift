@@ -1239,8 +1239,29 @@ public struct PipelineRunner {
     }
 
     /// Writes `outputs.exports` (each file replaced atomically) and `datapackage.json` beside the
-    /// CSVs; returns the names written.
+    /// CSVs; returns the names written. An export the config no longer names (`<table>.<format>`
+    /// of grdp's tables and formats, or `datapackage.json` without a CSV) is removed: left there it
+    /// would describe an older snapshot beside the current ones, and a portal that publishes the
+    /// folder would publish it as current. Other files in the folder are left alone.
     private func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
+        let written = try writeConfiguredExports(content: content, meta: meta)
+        let exportNames = Set(
+            ExportTable.allCases.flatMap { table in
+                ExportFormat.allCases.map { "\(table.rawValue).\($0.fileExtension)" }
+            } + ["datapackage.json"])
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: config.exportsFolder.path)) ?? []
+        for name in present.sorted() where exportNames.contains(name) && !written.contains(name) {
+            let url = config.exportsFolder.appendingPathComponent(name)
+            guard unlink(url.path) == 0 || errno == ENOENT else {
+                throw OutputWriteError(
+                    path: url.path, operation: "remove the export no longer configured", errno: errno)
+            }
+            logger.info("Export no longer configured removed", metadata: ["file": "\(url.path)"])
+        }
+        return written
+    }
+
+    private func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
         guard !config.outputs.exports.isEmpty else { return [] }
         var written: [String] = []
         try createFolder(config.exportsFolder)
