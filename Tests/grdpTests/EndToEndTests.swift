@@ -288,6 +288,16 @@ import Testing
             #expect(failed.status == 70, "\(environment): \(failed.stderr)")
             #expect(failed.stderr.contains("arithmetic overflow"), "\(environment): \(failed.stderr)")
         }
+        // With an archive rejected as well, run stops at the rejection (65) before taking the sums
+        // at scale, and so does validate.
+        let partitionedEnvironment = [
+            "GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratch.path,
+        ]
+        try Data("not a zip".utf8).write(to: fixture.returns.appendingPathComponent("2099-04-01_bad.zip"))
+        let rejected = try fixture.grdp(["validate"], environment: partitionedEnvironment)
+        #expect(rejected.status == 65, "\(rejected.stderr)")
+        #expect(try fixture.grdp(["run"], environment: partitionedEnvironment).status == 65)
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2099-04-01_bad.zip"))
         try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2099-03-01_sum.zip"))
         // No folder can be made under a regular file.
         let notAFolder = fixture.root.appendingPathComponent("tmp-file")

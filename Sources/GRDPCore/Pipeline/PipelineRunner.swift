@@ -84,8 +84,8 @@ public struct PipelineRunner {
             let inputs = try Ingest.scan(config: config)
             if PartitionedRevisions.isChosen(expectedKeys: nil, archiveBytes: inputs.archiveBytes) {
                 // Its entries hold ~1.8 bytes a byte of the benchmark's gzip archives (10 M: 370 MB
-                // for 208 MB); twice that asked for, so that a full disk does not send every
-                // archive's rows back to memory one by one.
+                // for 208 MB); about twice that (4×) asked for, so that a full disk does not send
+                // every archive's rows back to memory one by one.
                 do {
                     scratch = try ScratchFolder(needing: inputs.archiveBytes * 4)
                 } catch {
@@ -127,8 +127,9 @@ public struct PipelineRunner {
                         "transaction_keys": "\(current.keys)", "spilled": "\(current.spilled)",
                         "scratch": "\(scratch.url.path)",
                     ])
-                // The groups' sums, a year at a time as a full `run` takes them, then let go.
-                for year in current.years {
+                // The groups' sums, a year at a time as a full `run` takes them, then let go; not
+                // when an archive is rejected, where `run` stops (exit 65) before taking them.
+                for year in current.years where !ingest.isRejected {
                     try RunStop.check()
                     revisions.releaseMembers(before: year, current)
                     _ = try revisions.groups(current, keepingYears: [year])
