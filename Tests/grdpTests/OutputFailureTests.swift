@@ -313,6 +313,41 @@ import Testing
         #expect(package.contains("v0002"), "\(package)")
     }
 
+    /// An export the config no longer names that cannot be removed (an immutable folder) is a
+    /// failure to write the outputs (exit 73, the file named), not a stale file left silently;
+    /// once the cause is fixed, the next run removes it.
+    @Test func anExportNoLongerConfiguredThatCannotBeRemovedExits73() throws {
+        guard getuid() == 0 else { return OutputFailureTests.skip("chattr needs root") }
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let stale = exports.appendingPathComponent("target-vs-actual.csv")
+        #expect(FileManager.default.fileExists(atPath: stale.path))
+        let yaml = try String(contentsOf: fixture.config, encoding: .utf8)
+        let unexported = yaml.replacingOccurrences(
+            of: "  exports:\n    - {table: target-vs-actual, format: csv}\n", with: "  exports: []\n")
+        try #require(unexported != yaml)
+        try unexported.write(to: fixture.config, atomically: true, encoding: .utf8)
+        guard OutputFailureTests.shell("chattr +i '\(exports.path)'") else {
+            return OutputFailureTests.skip("chattr +i is not supported")
+        }
+        defer { _ = OutputFailureTests.shell("chattr -i '\(exports.path)'") }
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        // The first it could not remove is named (the data package, in name order).
+        #expect(
+            run.stderr.contains("export no longer configured '\(exports.path)/datapackage.json'"), "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: stale.path))
+
+        #expect(OutputFailureTests.shell("chattr -i '\(exports.path)'"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: exports.path).isEmpty)
+    }
+
     @Test func anExportsFolderThatIsAFileExits73BeforePublishing() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -3,6 +3,9 @@ public enum ExportTable: String, CaseIterable, Sendable {
     case targetVsActual = "target-vs-actual"
     case byDistrict = "by-district"
     case quarantine
+
+    /// Its file in `<outputs>/exports/` in `format`: `<table>.<extension>`.
+    public func fileName(_ format: ExportFormat) -> String { "\(rawValue).\(format.fileExtension)" }
 }
 
 /// The formats `grdp export` writes.

@@ -1,4 +1,7 @@
 extension Exporter {
+    /// The data package's file name, beside the CSVs in `<outputs>/exports/`.
+    public static let dataPackageFileName = "datapackage.json"
+
     /// A Frictionless `datapackage.json` describing the CSV files `<table>.csv` written beside it:
     /// columns, types, units (in the descriptions), and the snapshot version and content hash.
     public static func dataPackage(tables: [ExportTable], meta: SnapshotMeta) -> String {
@@ -37,7 +40,7 @@ extension Exporter {
     private static func resource(_ table: ExportTable) -> String {
         var out = "    {\n"
         out += "      \"name\": \(Escape.json(table.rawValue)),\n"
-        out += "      \"path\": \(Escape.json(table.rawValue + ".csv")),\n"
+        out += "      \"path\": \(Escape.json(table.fileName(.csv))),\n"
         out += "      \"title\": \(Escape.json(ExportRows.title(of: table))),\n"
         out += "      \"profile\": \"tabular-data-resource\",\n"
         out += "      \"format\": \"csv\",\n"

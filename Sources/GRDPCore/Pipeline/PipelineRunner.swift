@@ -113,13 +113,7 @@ public struct PipelineRunner {
             }
             try RunStop.check()
             if let scratch {
-                let current = try revisions.currentRows(
-                    spillFolder: scratch.url, partitions: PartitionedRevisions.chosenPartitions)
-                if let failure = current.spillFailure {
-                    logger.warning(
-                        "Revision keys taken in memory: their partition files could not be written",
-                        metadata: ["error": "\(failure)"])
-                }
+                let current = try currentRows(of: &revisions, spillFolder: scratch.url)
                 ledger.takeTransactionMembers(revisions.transactionMembers(current))
                 logger.debug(
                     "Revisions taken by key partition",
@@ -459,14 +453,8 @@ public struct PipelineRunner {
             // What the last key pass found, for a run that is not to read everything again.
             let keptRows = CurrentRowsFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
             let kept = options.force ? nil : keptRows.read()
-            let current = try revisions.currentRows(
-                spillFolder: config.cacheFolder, partitions: PartitionedRevisions.chosenPartitions,
-                newArchives: newArchives, kept: kept?.state)
-            if let failure = current.spillFailure {
-                logger.warning(
-                    "Revision keys taken in memory: their partition files could not be written",
-                    metadata: ["error": "\(failure)"])
-            }
+            let current = try currentRows(
+                of: &revisions, spillFolder: config.cacheFolder, newArchives: newArchives, kept: kept?.state)
             if current.fromKept { resumedToken = kept?.token }
             let groupsFile = KeptGroupsFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
             // Not by `run --year`: the next night counts the archives it read as new (they are not
@@ -1239,6 +1227,24 @@ public struct PipelineRunner {
         return removed
     }
 
+    /// The key pass of `revisions` (`PartitionedRevisions.currentRows`), in as many partitions as
+    /// `GRDP_LEDGER_PARTITIONS` says (else by their number), spilled to `spillFolder`; a warning
+    /// when the partition files could not be written there and the keys were taken in memory.
+    private func currentRows(
+        of revisions: inout PartitionedRevisions, spillFolder: URL, newArchives: Set<Int>? = nil,
+        kept: CurrentRowsState? = nil
+    ) throws -> PartitionedRevisions.CurrentRows {
+        let current = try revisions.currentRows(
+            spillFolder: spillFolder, partitions: PartitionedRevisions.chosenPartitions, newArchives: newArchives,
+            kept: kept)
+        if let failure = current.spillFailure {
+            logger.warning(
+                "Revision keys taken in memory: their partition files could not be written",
+                metadata: ["error": "\(failure)"])
+        }
+        return current
+    }
+
     /// Writes `outputs.exports` (each file replaced atomically) and `datapackage.json` beside the
     /// CSVs; returns the names written. An export the config no longer names (`<table>.<format>`
     /// of grdp's tables and formats, or `datapackage.json` without a CSV) is removed: left there it
@@ -1247,9 +1253,8 @@ public struct PipelineRunner {
     private func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
         let written = try writeConfiguredExports(content: content, meta: meta)
         let exportNames = Set(
-            ExportTable.allCases.flatMap { table in
-                ExportFormat.allCases.map { "\(table.rawValue).\($0.fileExtension)" }
-            } + ["datapackage.json"])
+            ExportTable.allCases.flatMap { table in ExportFormat.allCases.map(table.fileName) }
+                + [Exporter.dataPackageFileName])
         let present = (try? FileManager.default.contentsOfDirectory(atPath: config.exportsFolder.path)) ?? []
         for name in present.sorted() where exportNames.contains(name) && !written.contains(name) {
             let url = config.exportsFolder.appendingPathComponent(name)
@@ -1271,7 +1276,7 @@ public struct PipelineRunner {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
             let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
-            let name = "\(table.rawValue).\(format.fileExtension)"
+            let name = table.fileName(format)
             try AtomicFile.writeIfChanged(Array(text.utf8), to: config.exportsFolder.appendingPathComponent(name))
             written.append(name)
             if format == .csv { csvTables.append(table) }
@@ -1279,8 +1284,8 @@ public struct PipelineRunner {
         if !csvTables.isEmpty {
             let package = Exporter.dataPackage(tables: csvTables, meta: meta)
             try AtomicFile.writeIfChanged(
-                Array(package.utf8), to: config.exportsFolder.appendingPathComponent("datapackage.json"))
-            written.append("datapackage.json")
+                Array(package.utf8), to: config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName))
+            written.append(Exporter.dataPackageFileName)
         }
         return written
     }

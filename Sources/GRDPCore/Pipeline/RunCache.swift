@@ -1,4 +1,3 @@
-internal import Crypto
 internal import Foundation
 
 /// What the last full run learned, so that a run over the same inputs need not decompress a byte:
@@ -60,13 +59,15 @@ struct RunCache: Codable {
 
         /// What a year's sales rows take from its enterprise records (a seller's row is counted
         /// unless its record, or its parent's, is ICT core): each record's tax code and core flag,
-        /// in tax code order, SHA-256.
+        /// in tax code order, SHA-256 (`ContentHash.Serializer`, as the project's other digests).
         static func digest(ofRecords records: [EnterpriseRow]) -> String {
-            var hasher = SHA256()
+            var serializer = ContentHash.Serializer()
+            serializer.string("grdp-kept-groups-records-v1")
             for record in records.sorted(by: { bytewiseLess($0.taxCode, $1.taxCode) }) {
-                hasher.update(data: Array(record.taxCode.utf8) + [0, record.isCore ? 1 : 0, 10])
+                serializer.string(record.taxCode)
+                serializer.tag(record.isCore ? "1" : "0")
             }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return serializer.finish()
         }
     }
 

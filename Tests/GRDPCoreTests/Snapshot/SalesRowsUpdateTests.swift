@@ -277,21 +277,25 @@ import Testing
         }
         let seller3 = written.filter { $0.sellerTaxCode == "4000000003" }
         let positions = written.indices.filter { written[$0].sellerTaxCode == "4000000003" }
+        // The file's totals of the year, as a night reads them beside Compute.
+        let totals = try SalesRowsUpdate.FileRows.yearTotals([2024], file: path)
         // The truth: seller 3's rows as the file holds them; the diff then changes them.
         let truth = try SalesRowsUpdate.FileRows.made(
-            Self.sales(years: [2024], sellers: [3]), of: touched(seller3), file: path, computedRows: positions)
+            Self.sales(years: [2024], sellers: [3]), of: touched(seller3), file: path, computedRows: positions,
+            yearTotals: totals)
         #expect(
             try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: truth).diff?.changes
                 == .init(deleted: 12, inserted: 12))
         // A lie: made rows equal to the computed ones, which the file's are not (only amounts differ).
-        let lie = try SalesRowsUpdate.FileRows.made(seller3, of: touched(seller3), file: path, computedRows: positions)
+        let lie = try SalesRowsUpdate.FileRows.made(
+            seller3, of: touched(seller3), file: path, computedRows: positions, yearTotals: totals)
         let missed = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: lie).missed)
         #expect(missed.file.rows == missed.computed.rows && missed.file.transactions == missed.computed.transactions)
         #expect(missed.file.amounts != missed.computed.amounts)
         // Positions that are not the touched keys' rows: not used.
         let elsewhere = try SalesRowsUpdate.FileRows.made(
             Self.sales(years: [2024], sellers: [3]), of: touched(seller3), file: path,
-            computedRows: positions.map { $0 + 1 })
+            computedRows: positions.map { $0 + 1 }, yearTotals: totals)
         #expect(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: elsewhere).isNotUsable)
         // A row to delete that the copy does not hold: the apply throws.
         var absent = Self.sales(years: [2024], sellers: [3])[0]
