@@ -856,7 +856,8 @@ public struct PipelineRunner {
         if let (before, enterprises, path, years, totals) = keptGroupsBefore, let startedCopy,
             let computedRows = computed.flaggedSalesRows
         {
-            startedCopy.handOver { [methodology] in
+            // Refused (rows already read ahead with the copy): the totals are waited for above.
+            let handedOver = startedCopy.handOver { [methodology] in
                 let made = try? before.rows(enterprises: enterprises, methodology: methodology)
                 // Waited for whatever happened, so that no thread is left reading the file.
                 let fileTotals = totals.wait()
@@ -865,7 +866,7 @@ public struct PipelineRunner {
                     rows, of: SalesRowsUpdate.TouchedKeys(years: years, keys: keys), file: path,
                     computedRows: computedRows, yearTotals: totals)
             }
-            keptGroupsBefore = nil
+            if handedOver { keptGroupsBefore = nil }
         }
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,

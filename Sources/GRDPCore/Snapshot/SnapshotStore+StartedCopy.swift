@@ -55,10 +55,12 @@ extension SnapshotStore {
         }
 
         /// Gives the publish rows for its diff, made on another thread from now on
-        /// (`KeptGroupChanges`), when none were given with the copy and the publish has not begun.
-        func handOver(making rows: @escaping @Sendable () -> SalesRowsUpdate.FileRows?) {
-            guard readingAhead == nil, !taken else { return }
+        /// (`KeptGroupChanges`), when none were given with the copy and the publish has not begun;
+        /// false (`rows` not called) otherwise.
+        func handOver(making rows: @escaping @Sendable () -> SalesRowsUpdate.FileRows?) -> Bool {
+            guard readingAhead == nil, !taken else { return false }
             readingAhead = OnAnotherThread(rows)
+            return true
         }
 
         /// The rows read ahead, for the one thread that will wait for them; nil once taken or when

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import GRDPCore
@@ -129,6 +130,34 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: latest.folder.path).sorted() == names + [
                 "grdp-v0002.sqlite"
             ])
+    }
+
+    /// Rows for the diff are handed over once, before a publish takes the copy: refused, the
+    /// caller is told, so that what the rows would have waited for is waited for by the caller.
+    @Test func aStartedCopyTakesRowsForTheDiffOnceAndOnlyBeforeAPublish() throws {
+        let latest = store("hand-over")
+        try firstSnapshot(latest)
+        let made = Mutex(0)
+        let rows: @Sendable () -> SalesRowsUpdate.FileRows? = {
+            made.withLock { $0 += 1 }
+            return nil
+        }
+        let readAhead = OnAnotherThread<SalesRowsUpdate.FileRows?> { nil }
+        let withRows = try #require(try latest.startCopy(of: latest.url(for: 1), readAhead: readAhead))
+        #expect(!withRows.handOver(making: rows))
+        withRows.discard()
+        let copy = try #require(try latest.startCopy(of: latest.url(for: 1)))
+        #expect(copy.handOver(making: rows))
+        #expect(!copy.handOver(making: rows))
+        _ = copy.takeReadAhead()?.wait()
+        copy.discard()
+        let taken = try #require(try latest.startCopy(of: latest.url(for: 1)))
+        let path = taken.take()
+        #expect(!taken.handOver(making: rows))
+        taken.discard()
+        FileSystem.removeFile(path)
+        #expect(made.withLock { $0 } == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: latest.folder.path) == ["grdp-v0001.sqlite"])
     }
 
     @Test func aStartedCopyThatFailsSaysWhichFileAndWhy() throws {
