@@ -217,8 +217,11 @@ import Testing
         }
         let rowBytes = read.members.reduce(0) { $0 + $1.transactions.count } * MemoryLayout<TransactionBatch.Row>.stride
         #expect(headOffset == rowBytes + (8 - rowBytes % 8) % 8)
-        // The last row's last byte, then the JSON's first.
-        for (offset, needsRows) in [(rowBytes - 1, true), (headOffset + 8, false)] {
+        // The last row's last byte, the JSON's first, the file's checksum (which only a run that
+        // needs the rows reads), the head's checksum.
+        for (offset, needsRows) in [
+            (rowBytes - 1, true), (headOffset + 8, false), (sound.count - 1, true), (sound.count - 24, false),
+        ] {
             var damaged = sound
             damaged[offset] ^= 0x40
             try damaged.write(to: entry)
