@@ -145,10 +145,13 @@ public final class ArchiveReader {
                         + "\(compressed) bytes: the ratio exceeds the limit of \(limits.maxCompressionRatio)")
             }
         }
-        guard stream.deliveredBytes % 512 == 0 else {
+        // Past the members, at least the marker's first block; then any number of zeros (CONTRACT §3): a
+        // whole number of blocks or not, the marker's second block there or not (GNU tar reads a lone zero
+        // block with a warning). No member can be lost past a zero block, which no header is.
+        guard stream.deliveredBytes - headerStart >= 512 else {
             throw ArchiveRejection.corrupt(
-                "the tar ends with a partial block: \(stream.deliveredBytes) bytes is not a whole number of "
-                    + "512-byte blocks (truncated?)")
+                "the tar has no end-of-archive marker: only \(stream.deliveredBytes - headerStart) zero bytes "
+                    + "follow its last member, not a 512-byte block (truncated?)")
         }
         consumedBytes = stream.rawConsumed
     }

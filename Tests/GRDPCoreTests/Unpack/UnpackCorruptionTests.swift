@@ -39,6 +39,12 @@ import Testing
         for length in [bytes.count / 2, bytes.count - 1, 600] {
             let visitor = RecordingVisitor()
             let url = try folder.write("cut-\(length).\(format.rawValue)", Array(bytes[..<length]))
+            if format == .tar, length == bytes.count - 1 {
+                // A plain tar's last byte is a zero of its end marker or record padding: every member is
+                // there, and only zero bytes follow the marker (CONTRACT §3).
+                #expect(try readArchive(url, visitor: visitor).data.count == Self.entries.count)
+                continue
+            }
             let rejected = rejection(url, visitor: visitor)
             #expect(rejected?.reason == .corruptArchive, "\(format) cut to \(length): \(String(describing: rejected))")
         }
@@ -191,6 +197,42 @@ import Testing
         // Within the 10240-byte record padding, too.
         expectRejected(
             try folder.write("junk2.tar", Self.flipped(tar, at: tar.count - 100)), .corruptArchive, member: nil)
+    }
+
+    /// After the members, at least one whole zero block (the end-of-archive marker's first), then
+    /// only zero bytes, as many as there are: a whole number of blocks or not, the marker's second
+    /// block there or not (GNU tar reads a lone zero block with a warning). Nothing can be lost past
+    /// a zero block, which no member header is. Fewer than 512 zero bytes are no marker at all: a
+    /// header cut short.
+    @Test(arguments: [ArchiveWriter.Filter?.none, .gzip, .xz, .bzip2])
+    func onlyZerosAfterTheFirstMarkerBlockEndTheTar(filter: ArchiveWriter.Filter?) throws {
+        let folder = try TemporaryFolder()
+        let members = [ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")]
+        // The members alone: one header and one data block.
+        let tar = try folder.archiveBytes(members, format: .tar)
+        #expect(tar.count > 1024 && tar[1024...].allSatisfy { $0 == 0 })
+        let body = Array(tar[..<1024])
+        func file(_ name: String, zeros: Int) throws -> URL {
+            let bytes = body + [UInt8](repeating: 0, count: zeros)
+            guard let filter else { return try folder.write("\(name).tar", bytes) }
+            return try folder.write("\(name).tar.\(filter.rawValue)", try folder.compressed(bytes, filter))
+        }
+        for zeros in [1024 + 1000, 1024 + 100, 512 + 300, 512, 10240 - 1024 + 7] {
+            let read = try readArchive(try file("zeros-\(zeros)", zeros: zeros))
+            #expect(read.data["a.csv"] == Array("x\n1\n".utf8), "\(zeros) zero bytes")
+        }
+        for zeros in [0, 300, 511] {
+            let rejected = expectRejected(try file("short-\(zeros)", zeros: zeros), .corruptArchive, member: nil)
+            // (libarchive's own words for a block cut short.)
+            let detail = rejected?.detail ?? ""
+            #expect(detail.contains("end-of-archive") || detail.contains("Truncated tar"), "\(zeros): \(detail)")
+        }
+        // A byte that is not zero, anywhere after the marker's first block, still rejects it.
+        let junk = body + [UInt8](repeating: 0, count: 1024 + 99) + [1] + [UInt8](repeating: 0, count: 100)
+        let url =
+            try filter.map { try folder.write("junk.tar.\($0.rawValue)", try folder.compressed(junk, $0)) }
+            ?? folder.write("junk.tar", junk)
+        expectRejected(url, .corruptArchive, member: nil)
     }
 
     @Test func compressedNonTarNeedsAGzName() throws {
