@@ -72,14 +72,27 @@ enum ZipLayout {
     /// still checks every entry's data against it).
     static let descriptorCheckLimit = 64 << 20
 
-    /// - Returns: whether the zip has entries. One without (only its end record: what zipping an
-    ///   empty folder gives) is empty, not corrupt; libarchive's reader does not recognise it.
-    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) -> Bool {
+    /// What the check found of a zip's entries.
+    struct Entries {
+        /// Whether the zip has any. One without (only its end record: what zipping an empty folder
+        /// gives) is empty, not corrupt; libarchive's reader does not recognise it.
+        var exist: Bool
+        /// Each entry's own compressed size, by its name in the central directory: the denominator
+        /// of its compression ratio (CONTRACT §3). Only names listed once, and only when the sizes
+        /// together fit before the central directory, as entries that do not overlap do (and the
+        /// directory is at most `descriptorCheckLimit`); for the others the ratio counts the
+        /// compressed bytes read so far, as it does in a tar. Trusted so, a size bounds the bytes
+        /// an entry may give at the ratio limit times it, and all of them at that times the file.
+        var compressedSizes: [String: Int64] = [:]
+    }
+
+    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) -> Entries {
         let directory = try checkEnd(of: file, size: size)
-        guard directory.size > 0 else { return false }
-        guard directory.size <= Int64(descriptorCheckLimit) else { return true }
-        try checkDataDescriptors(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
-        return true
+        guard directory.size > 0 else { return Entries(exist: false) }
+        guard directory.size <= Int64(descriptorCheckLimit) else { return Entries(exist: true) }
+        let sizes = try checkDataDescriptors(
+            of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
+        return Entries(exist: true, compressedSizes: sizes)
     }
 
     /// Where the central directory is: checked to end where its end record starts.
@@ -159,14 +172,19 @@ enum ZipLayout {
     /// without one, which the format allows, or none at all, which some writers do) are not
     /// judged. Entries are otherwise left to libarchive, which checks the data against the
     /// central directory.
+    ///
+    /// - Returns: the entries' compressed sizes (`Entries.compressedSizes`).
     private static func checkDataDescriptors(of file: InputFile, directoryOffset: Int64, directorySize: Int)
-        throws(ArchiveRejection)
+        throws(ArchiveRejection) -> [String: Int64]
     {
         let directory: [UInt8]
         do { directory = try file.read(count: directorySize, at: directoryOffset) } catch {
             throw .corrupt(error.description)
         }
         guard directory.count == directorySize else { throw .corrupt("the zip changed size while being read") }
+        var sizes: [String: Int64] = [:]
+        var listedTwice: Set<String> = []
+        var total: Int64 = 0
         var at = 0
         while at + 46 <= directory.count && le32(directory, at) == 0x0201_4B50 {
             let flags = le16(directory, at + 8)
@@ -178,7 +196,7 @@ enum ZipLayout {
             let commentLength = Int(le16(directory, at + 32))
             var localOffset = UInt64(le32(directory, at + 42))
             let next = at + 46 + nameLength + extraLength + commentLength
-            guard next <= directory.count else { return }  // libarchive reports the damaged directory
+            guard next <= directory.count else { return [:] }  // libarchive reports the damaged directory
             let name = String(decoding: directory[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
             // Zip64: the values at their maximum are in the extra field (id 1), in this order.
             var extra = at + 46 + nameLength
@@ -205,8 +223,13 @@ enum ZipLayout {
                     of: file, name: name, localOffset: localOffset, crc: crc, compressed: compressed,
                     uncompressed: uncompressed, directoryOffset: directoryOffset)
             }
+            guard let size = Int64(exactly: compressed), size <= directoryOffset - total else { return [:] }
+            total += size
+            if sizes.updateValue(size, forKey: name) != nil { listedTwice.insert(name) }
             at = next
         }
+        for name in listedTwice { sizes[name] = nil }
+        return sizes
     }
 
     private static func checkDescriptor(

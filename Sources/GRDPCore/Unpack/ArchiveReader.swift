@@ -78,16 +78,23 @@ public final class ArchiveReader {
     // MARK: - Formats
 
     private func readZip(_ location: FileLocation, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
-        guard try ZipLayout.check(file, size: size) else {
+        let entries = try ZipLayout.check(file, size: size)
+        guard entries.exist else {
             // No entries: nothing to visit, and the ingest rejects it as holding no data member.
             consumedBytes = size
             return
         }
         let reader = try LibArchiveReader(zipAt: location)
-        try readEntries(from: reader, visitor: visitor) {
+        try readEntries(from: reader, visitor: visitor) { entry in
             let dataStart = reader.position
-            // For a zip entry, its own compressed bytes: what libarchive consumed from the file since the header.
-            return { _ in reader.position - dataStart }
+            // For a zip entry, its own compressed size (CONTRACT §3), from the central directory: a member
+            // whose first MiB is zeros and whose whole is not is not a bomb. Else (a name listed twice, sizes
+            // that overlap) what libarchive consumed from the file since the header, as in a tar.
+            let ownSize = entries.compressedSizes[entry.path]
+            return { _ in
+                let consumed = reader.position - dataStart
+                return ownSize.map { max($0, consumed) } ?? consumed
+            }
         } progress: {
             reader.position
         }
@@ -116,7 +123,7 @@ public final class ArchiveReader {
         }
         let reader = try LibArchiveReader(tarFrom: stream)
         var headerStart: Int64 = 0
-        try readEntries(from: reader, visitor: visitor) {
+        try readEntries(from: reader, visitor: visitor) { _ in
             // The compressed bytes behind the decoded range since this member's header.
             let rawAtHeader = stream.rawOffset(atDecoded: headerStart)
             let dataStart = reader.position
@@ -178,11 +185,12 @@ public final class ArchiveReader {
         var produced: Int64 = 0
     }
 
-    /// Reads every entry of `reader`. `atHeader` is called right after each regular member's header and
-    /// returns how to measure the compressed bytes since it from the member's data bytes read.
+    /// Reads every entry of `reader`. `atHeader` is called right after each regular member's header, with
+    /// its entry, and returns the compressed side of the member's ratio from its data bytes read.
     private func readEntries(
         from reader: LibArchiveReader, visitor: some ArchiveVisitor,
-        atHeader: () -> (Int64) -> Int64, progress: () -> Int64, beforeHeader: () -> Void = {}
+        atHeader: (LibArchiveReader.Entry) -> (Int64) -> Int64, progress: () -> Int64,
+        beforeHeader: () -> Void = {}
     ) throws {
         var seen: Set<String> = []
         while true {
@@ -216,7 +224,7 @@ public final class ArchiveReader {
                 throw ArchiveRejection.corrupt(
                     "an entry of unknown type (mode \(String(mode, radix: 8)))", member: path)
             case .regular:
-                try readRegular(entry, path: path, from: reader, visitor: visitor, compressedSince: atHeader())
+                try readRegular(entry, path: path, from: reader, visitor: visitor, compressedSince: atHeader(entry))
                 consumedBytes = progress()
             }
         }

@@ -58,8 +58,77 @@ import Testing
         )
         let visitor = RecordingVisitor()
         visitor.keepData = false
-        expectRejected(url, .compressionRatio, member: "zeros.csv", visitor: visitor)
-        #expect(visitor.consumedBytes <= 2 << 20)
+        let rejected = expectRejected(url, .compressionRatio, member: "zeros.csv", visitor: visitor)
+        guard format == .zip else {
+            #expect(visitor.consumedBytes <= 2 << 20)
+            return
+        }
+        // A zip entry's ratio is over its own compressed size: stopped just past 200 times that.
+        let own = try #require(
+            try ZipLayout.check(InputFile(url), size: Int64(readBytes(url).count)).compressedSizes["zeros.csv"])
+        #expect(own > 1000 && own < 100_000)
+        #expect(
+            visitor.consumedBytes > 200 * own - (1 << 20) && visitor.consumedBytes <= 200 * own,
+            "\(visitor.consumedBytes) bytes, own \(own)")
+        #expect(rejected?.detail.contains("from \(own) compressed") == true, "\(String(describing: rejected))")
+    }
+
+    /// A zip entry's ratio is its uncompressed bytes over its own compressed size (CONTRACT §3), from
+    /// the central directory: a member of 2 MiB of zeros and then 1 MiB of noise packs about 3 to 1
+    /// and is read whole, where a tar.gz, whose members share one compressed stream, measures the
+    /// bytes consumed since the member's header, and stops it after its first MiB of zeros.
+    @Test func aZipEntryIsMeasuredAgainstItsOwnCompressedSize() throws {
+        let folder = try TemporaryFolder()
+        let padded = [UInt8](repeating: 0, count: 2 << 20) + noise(1 << 20)
+        let entries = [
+            ArchiveWriter.Entry(path: "enterprise.csv", text: "tax_code,year\n0100109106,2024\n"),
+            ArchiveWriter.Entry(path: "pad.bin", data: padded),
+        ]
+        let zip = try folder.archive("pad.zip", entries, format: .zip)
+        let sizes = try ZipLayout.check(InputFile(zip), size: Int64(readBytes(zip).count)).compressedSizes
+        let own = try #require(sizes["pad.bin"])
+        #expect(own > 1 << 20 && own < 1_100_000)
+        #expect(try readArchive(zip).data["pad.bin"] == padded)
+        let tar = try folder.archive("pad.tar.gz", entries, format: .tarGzip)
+        expectRejected(tar, .compressionRatio, member: "pad.bin")
+    }
+
+    /// The sizes a zip entry's ratio is taken over are only trusted where they can be: a name listed
+    /// twice (the archive is rejected as `duplicate-member` anyway) has none, and entries whose sizes
+    /// add up to more than the bytes before the central directory (entries that overlap, as a
+    /// non-recursive zip bomb's do) have none at all: their ratio counts the bytes read so far.
+    @Test func aZipEntrysOwnSizeIsTrustedOnlyWhereItCanBe() throws {
+        let folder = try TemporaryFolder()
+        let twice = try folder.archive(
+            "twice.zip",
+            [
+                ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n"), ArchiveWriter.Entry(path: "b.csv", text: "y\n2\n"),
+                ArchiveWriter.Entry(path: "a.csv", text: "x\n3\n"),
+            ], format: .zip)
+        let sizes = try ZipLayout.check(InputFile(twice), size: Int64(readBytes(twice).count)).compressedSizes
+        #expect(sizes.keys.sorted() == ["b.csv"])
+        // Two entries whose central records each give a compressed size that runs from the entry's
+        // data to the directory: each fits, together they are more than there is.
+        var bytes = try folder.archiveBytes(
+            [
+                ArchiveWriter.Entry(path: "a.csv", data: noise(5000)),
+                ArchiveWriter.Entry(path: "b.csv", data: noise(5000)),
+            ], format: .zip)
+        let end = bytes.count - 22
+        let directoryOffset = Int(bytes[end + 16]) | Int(bytes[end + 17]) << 8 | Int(bytes[end + 18]) << 16
+        var at = directoryOffset
+        while at + 46 <= end, bytes[at..<(at + 4)].elementsEqual([0x50, 0x4B, 0x01, 0x02]) {
+            let stated = Int(bytes[at + 20]) | Int(bytes[at + 21]) << 8 | Int(bytes[at + 22]) << 16
+            #expect(stated > 0 && stated < directoryOffset)
+            let local = Int(bytes[at + 42]) | Int(bytes[at + 43]) << 8 | Int(bytes[at + 44]) << 16
+            let dataStart = local + 30 + Int(bytes[local + 26]) + Int(bytes[local + 28])
+            let whole = UInt32(directoryOffset - dataStart)
+            for index in 0..<4 { bytes[at + 20 + index] = UInt8(truncatingIfNeeded: whole >> (8 * UInt32(index))) }
+            at += 46 + Int(bytes[at + 28]) + Int(bytes[at + 30]) + Int(bytes[at + 32])
+        }
+        let overlapping = try folder.write("overlapping.zip", bytes)
+        let checked = try ZipLayout.check(InputFile(overlapping), size: Int64(bytes.count))
+        #expect(checked.exist && checked.compressedSizes.isEmpty)
     }
 
     @Test func zerosAfterTheTarEndMarkerAreHeldToTheRatio() throws {
