@@ -175,16 +175,13 @@ public enum ReturnsScanner {
                 ArchiveCandidate(
                     relativePath: file.path, location: file.location, bytes: file.bytes, expectedSHA256: expected))
         }
-        let locations = Dictionary(files.map { ($0.path, $0.location) }, uniquingKeysWith: { first, _ in first })
-        excluded += ignored.filter(isExcluded).map {
-            ($0, locations[$0] ?? FileLocation(folder.appendingPathComponent($0)))
-        }
-        ignored.removeAll(where: isExcluded)
         excluded.sort { precedesBytewise($0.path, $1.path) }
-        // A sidecar an entry names is found (it still checks its archive): not "no file".
+        // A sidecar an entry names is found (it still checks its archive), and so is a file that is no
+        // archive (it stays listed as ignored: `source_archive` holds archives, CONTRACT §6): not "no file".
         let found = Set(
             excluded.map { Array($0.path.utf8) }
-                + files.filter { $0.path.lowercased().hasSuffix(".sha256") }.map { Array($0.path.utf8) })
+                + files.filter { $0.path.lowercased().hasSuffix(".sha256") }.map { Array($0.path.utf8) }
+                + ignored.filter(isExcluded).map { Array($0.utf8) })
         var unmatched: [String] = []
         for (entry, normalized) in zip(exclude, entries)
         where !found.contains(Array(normalized.utf8)) && !byEquivalence.contains(where: { $0.entry == entry }) {
