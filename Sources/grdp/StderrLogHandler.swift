@@ -19,6 +19,9 @@ struct StderrLogHandler: LogHandler {
 
     static func bootstrap(format: GlobalOptions.LogFormat, level: Logger.Level) {
         activeFormat.withLock { $0 = format }
+        // The bar is for a person reading text logs: not among JSON lines (each line one object), nor
+        // under `--quiet` (only warnings and errors).
+        ProgressBar.shared.allowed.withLock { $0 = format == .text && level <= .info }
         LoggingSystem.bootstrap { label in StderrLogHandler(format: format, logLevel: level, label: label) }
     }
 
@@ -59,13 +62,17 @@ struct StderrLogHandler: LogHandler {
     }
 }
 
-/// One line on stderr, redrawn in place, only when stderr is a terminal.
+/// One line on stderr, redrawn in place, only when stderr is a terminal and carries text logs at
+/// the info level or below (not `--log-format json`, not `--quiet`).
 final class ProgressBar: @unchecked Sendable {
     // @unchecked Sendable: every access to `visible` happens under `lock`.
     static let shared = ProgressBar()
     private let lock = NSLock()
     private var visible = false
-    let enabled = isatty(STDERR_FILENO) == 1
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    /// Set by the log's bootstrap (`StderrLogHandler.bootstrap`).
+    let allowed = Mutex(true)
+    var enabled: Bool { isTerminal && allowed.withLock { $0 } }
     private let start = Timestamp.now()
 
     func update(_ event: ProgressEvent) {

@@ -432,5 +432,29 @@ import Testing
         // The bar is cleared before the summary.
         #expect(text.contains("\r\u{1B}[K"))
         #expect(text.contains("New snapshot v0001."))
+
+        // No bar among JSON log lines, each one object, nor under --quiet, on the same terminal.
+        for options in ["--log-format json run --force", "--quiet run --force"] {
+            let quiet = Process()
+            quiet.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            quiet.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' \(options)", "/dev/null"]
+            quiet.currentDirectoryURL = fixture.root
+            let handle = try FileHandle(forWritingTo: output)
+            try handle.truncate(atOffset: 0)
+            quiet.standardOutput = handle
+            quiet.standardError = handle
+            quiet.standardInput = FileHandle.nullDevice
+            try quiet.run()
+            quiet.waitUntilExit()
+            try handle.close()
+            #expect(quiet.terminationStatus == 0)
+            let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+            #expect(!text.contains("archive 1/2") && !text.contains("\u{1B}"), "\(options): \(text)")
+            if options.hasPrefix("--log-format") {
+                let lines = text.split(whereSeparator: \.isNewline)
+                #expect(!lines.isEmpty)
+                for line in lines { #expect((try? RecomputeTests.object(String(line))) != nil, "\(line)") }
+            }
+        }
     }
 }
