@@ -348,6 +348,51 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: exports.path).isEmpty)
     }
 
+    /// One export that cannot be replaced (a folder where the file goes) leaves every export of the
+    /// latest published snapshot as it was, none of the new one's beside them: the portal that
+    /// publishes the folder never labels new figures with the old snapshot's version. The run exits
+    /// 73 naming it; the next run, the cause fixed, writes them all.
+    @Test func exportsAreReplacedAsASetOrNotAtAll() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let yaml = try String(contentsOf: fixture.config, encoding: .utf8)
+        let both = yaml.replacingOccurrences(
+            of: "    - {table: target-vs-actual, format: csv}\n",
+            with: "    - {table: target-vs-actual, format: csv}\n    - {table: target-vs-actual, format: md}\n")
+        try #require(both != yaml)
+        try both.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let csv = exports.appendingPathComponent("target-vs-actual.csv")
+        let package = exports.appendingPathComponent("datapackage.json")
+        let (csvBefore, packageBefore) = (try Data(contentsOf: csv), try Data(contentsOf: package))
+        let md = exports.appendingPathComponent("target-vs-actual.md")
+        try FileManager.default.removeItem(at: md)
+        try FileManager.default.createDirectory(
+            at: md.appendingPathComponent("in-the-way"), withIntermediateDirectories: true)
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains(md.path), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(try Data(contentsOf: csv) == csvBefore)
+        #expect(try Data(contentsOf: package) == packageBefore)
+        #expect(String(decoding: packageBefore, as: UTF8.self).contains("v0001"))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == [
+                "datapackage.json", "target-vs-actual.csv", "target-vs-actual.md",
+            ])
+
+        try FileManager.default.removeItem(at: md)
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.grdp("export", "--format", "csv").stdout == String(contentsOf: csv, encoding: .utf8))
+        #expect(try fixture.grdp("export", "--format", "md").stdout == String(contentsOf: md, encoding: .utf8))
+        #expect(try String(contentsOf: package, encoding: .utf8).contains("v0002"))
+    }
+
     @Test func anExportsFolderThatIsAFileExits73BeforePublishing() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -41,16 +41,63 @@ public enum AtomicFile {
         if durable { try FileSystem.syncDirectory(folder) }
     }
 
-    /// Like `write`, but leaves the file untouched (same bytes, same mtime) when it already holds
-    /// exactly `bytes`: up-to-date nightly runs refresh a missing or stale export without making
-    /// every portal that syncs by modification time fetch an unchanged file. Returns whether it wrote.
+    /// Replaces several files of one folder as a set: those whose bytes changed are each written to a
+    /// temporary first (synced), then renamed into place in the order given. Readers may see some
+    /// renamed before others for an instant, but never a set that stays mixed: when a write fails
+    /// (a full disk), no file is touched; when a rename fails (a file that cannot be replaced), those
+    /// already renamed get their old bytes back (or are removed when they did not exist). Either way
+    /// the first failure is thrown. The exports of one snapshot are such a set: CSVs beside a
+    /// `datapackage.json` that names another snapshot would be published as that one's.
+    ///
+    /// A file that already holds its bytes is left untouched (same bytes, same mtime): up-to-date
+    /// nightly runs refresh a missing or stale export without making every portal that syncs by
+    /// modification time fetch an unchanged file.
+    ///
+    /// - Returns: whether each file was written (false: it held these bytes already).
     @discardableResult
-    public static func writeIfChanged(_ bytes: [UInt8], to url: URL) throws(OutputWriteError) -> Bool {
-        if let existing = FileManager.default.contents(atPath: url.path), existing.elementsEqual(bytes) {
-            return false
+    public static func replaceAll(_ files: [(bytes: [UInt8], url: URL)]) throws(OutputWriteError) -> [Bool] {
+        var old: [[UInt8]?] = []
+        var temporaries: [String?] = []
+        defer { for case let path? in temporaries { FileSystem.removeFile(path) } }
+        for (bytes, url) in files {
+            let existing = FileManager.default.contents(atPath: url.path).map { [UInt8]($0) }
+            old.append(existing)
+            guard existing != bytes else {
+                temporaries.append(nil)
+                continue
+            }
+            let folder = FileSystem.parentDirectory(of: url.path)
+            try FileSystem.makeDirectories(folder)
+            let temporaryPath = folder + "/" + FileSystem.temporaryName()
+            temporaries.append(temporaryPath)
+            try FileSystem.writeNewFile(at: temporaryPath, sync: true) { file throws(OutputWriteError) in
+                try file.write(contentsOf: bytes)
+            }
         }
-        try write(bytes, to: url)
-        return true
+        for index in files.indices {
+            guard let temporaryPath = temporaries[index] else { continue }
+            let path = files[index].url.path
+            FileSystem.keepPermissions(of: path, on: temporaryPath)
+            do {
+                try FileSystem.renameReplacing(temporaryPath, to: path)
+                temporaries[index] = nil
+            } catch {
+                // The ones before this, back as they were (best effort: the first failure is the one to report).
+                for earlier in 0..<index where temporaries[earlier] == nil && old[earlier] != files[earlier].bytes {
+                    let url = files[earlier].url
+                    if let bytes = old[earlier] {
+                        try? write(bytes, to: url)
+                    } else {
+                        FileSystem.removeFile(url.path)
+                    }
+                }
+                throw error
+            }
+        }
+        for folder in Set(files.map { FileSystem.parentDirectory(of: $0.url.path) }) {
+            try FileSystem.syncDirectory(folder)
+        }
+        return files.indices.map { old[$0] != files[$0].bytes }
     }
 
     public static func write(_ data: Data, to url: URL, replacing: Bool = true) throws(OutputWriteError) {

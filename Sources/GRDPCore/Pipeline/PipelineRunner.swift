@@ -1272,22 +1272,27 @@ public struct PipelineRunner {
         guard !config.outputs.exports.isEmpty else { return [] }
         var written: [String] = []
         try createFolder(config.exportsFolder)
+        var files: [(bytes: [UInt8], url: URL)] = []
         var csvTables: [ExportTable] = []
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
             let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
             let name = table.fileName(format)
-            try AtomicFile.writeIfChanged(Array(text.utf8), to: config.exportsFolder.appendingPathComponent(name))
+            files.append((Array(text.utf8), config.exportsFolder.appendingPathComponent(name)))
             written.append(name)
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {
             let package = Exporter.dataPackage(tables: csvTables, meta: meta)
-            try AtomicFile.writeIfChanged(
-                Array(package.utf8), to: config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName))
+            files.append(
+                (Array(package.utf8), config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName)))
             written.append(Exporter.dataPackageFileName)
         }
+        // One snapshot's exports as a set: all replaced, or (a failure) all as they were, never the
+        // CSVs of one snapshot beside the data package of another. Files holding these bytes are
+        // left untouched (an up-to-date run refreshes a missing or stale export only).
+        try AtomicFile.replaceAll(files)
         return written
     }
 

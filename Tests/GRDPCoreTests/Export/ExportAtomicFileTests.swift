@@ -59,6 +59,66 @@ import Testing
         #expect(error?.path.hasSuffix("/none") == true)
     }
 
+    /// A set of files is replaced whole or not at all: a write that fails (here a folder that cannot
+    /// be made) touches none of them; a rename that fails (a folder in the way) gives those renamed
+    /// before it their old bytes back and removes the one that was new; a file holding its bytes
+    /// already is left as it was (its modification time too). No temporary is left either way.
+    @Test func replaceAllReplacesTheSetOrNothing() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let exports = folder.appendingPathComponent("exports")
+        let (csv, md, json, package) = (
+            exports.appendingPathComponent("t.csv"), exports.appendingPathComponent("t.md"),
+            exports.appendingPathComponent("t.json"), exports.appendingPathComponent("datapackage.json")
+        )
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        func text(_ url: URL) -> String? { try? String(contentsOf: url, encoding: .utf8) }
+        #expect(
+            try AtomicFile.replaceAll([(bytes("v1 csv"), csv), (bytes("v1 md"), md), (bytes("v1"), package)]) == [
+                true, true, true,
+            ])
+        let unchangedSince = try FileManager.default.attributesOfItem(atPath: md.path)[.modificationDate] as? Date
+
+        // A write fails (its folder is under a file): nothing is touched.
+        let blocked = folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocked)
+        #expect(throws: OutputWriteError.self) {
+            try AtomicFile.replaceAll([
+                (bytes("v2 csv"), csv), (bytes("v2"), blocked.appendingPathComponent("sub/t.html")),
+                (bytes("v2"), package),
+            ])
+        }
+        #expect(text(csv) == "v1 csv" && text(package) == "v1")
+
+        // A rename fails (a folder where a file goes): the csv renamed before it is put back, the
+        // json that did not exist is removed, the md that held its bytes is untouched.
+        let html = exports.appendingPathComponent("t.html")
+        try FileManager.default.createDirectory(
+            at: html.appendingPathComponent("in-the-way"), withIntermediateDirectories: true)
+        #expect(throws: OutputWriteError.self) {
+            try AtomicFile.replaceAll([
+                (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
+                (bytes("v2"), package),
+            ])
+        }
+        #expect(text(csv) == "v1 csv" && text(md) == "v1 md" && text(package) == "v1")
+        #expect(!FileManager.default.fileExists(atPath: json.path))
+        #expect(try FileManager.default.attributesOfItem(atPath: md.path)[.modificationDate] as? Date == unchangedSince)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == [
+                "datapackage.json", "t.csv", "t.html", "t.md",
+            ])
+
+        // The cause gone, the set is replaced; the md, unchanged, is not written again.
+        try FileManager.default.removeItem(at: html)
+        let wrote = try AtomicFile.replaceAll([
+            (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
+            (bytes("v2"), package),
+        ])
+        #expect(wrote == [true, false, true, true, true])
+        #expect(text(csv) == "v2 csv" && text(json) == "v2 json" && text(html) == "v2" && text(package) == "v2")
+    }
+
     @Test func neverOverwritesWhenAskedNotTo() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
