@@ -115,21 +115,70 @@ struct ConfigNode {
         return scalar.string
     }
 
-    /// A whole number written in decimal digits (optionally quoted), with an optional `-`.
+    /// A whole number (optionally quoted): decimal digits with an optional sign, or any number
+    /// YAML writes (`1e9`, `2.0`) whose value is whole.
     func int(expected: String = "a whole number") throws(ConfigError) -> Int {
+        let value = try decimal(expected: expected).reduced
+        guard value.scale == 0 else { throw typeError(expected) }
+        guard let whole = Int(exactly: value.mantissa) else {
+            throw error("'\(path)' is \(shortDescription): larger than grdp can hold (\(Int.max) at most)")
+        }
+        return whole
+    }
+
+    /// An exact decimal from the scalar's text (`23800`, `0.1`, `"1.64"`), in any form YAML writes
+    /// a number in (`.5`, `1.`, `+0.10`, `1e-1`, `2.5E3`): never through `Double`. A number with
+    /// more significant digits than grdp computes with (38) is refused as such, not as the wrong type.
+    func decimal(expected: String = "a number") throws(ConfigError) -> ExactDecimal {
         let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
-        let digits = raw.hasPrefix("-") ? raw.dropFirst() : Substring(raw)
-        guard digits.isASCIIDigits, let value = Int(raw) else {
-            throw typeError(expected)
+        guard let canonical = Self.canonicalNumber(raw) else { throw typeError(expected) }
+        guard let value = ExactDecimal(canonical: canonical) else {
+            throw error(
+                "'\(path)' is \(shortDescription): more significant digits than grdp computes with (38 at most)")
         }
         return value
     }
 
-    /// An exact decimal from the scalar's text (`23800`, `0.1`, `"1.64"`): never through `Double`.
-    func decimal(expected: String = "a number") throws(ConfigError) -> ExactDecimal {
-        let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
-        guard let value = ExactDecimal(canonical: raw) else { throw typeError(expected) }
-        return value
+    /// `raw`, a number as YAML writes one (`[-+]?(\.d+|d+(\.d*)?)([eE][-+]?d+)?`), as plain decimal text
+    /// (`-`, digits, at most one `.` with digits on both sides); nil when it is no such number.
+    static func canonicalNumber(_ raw: String) -> String? {
+        var text = Substring(raw)
+        var sign = ""
+        if let first = text.first, first == "+" || first == "-" {
+            sign = first == "-" ? "-" : ""
+            text = text.dropFirst()
+        }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            var power = text[text.index(after: e)...]
+            var negative = false
+            if let first = power.first, first == "+" || first == "-" {
+                negative = first == "-"
+                power = power.dropFirst()
+            }
+            // Far beyond any digit grdp keeps: refused, not computed.
+            guard power.isASCIIDigits, power.count <= 4, let value = Int(power) else { return nil }
+            exponent = negative ? -value : value
+            text = text[..<e]
+        }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts[0]
+        let fraction = parts.count > 1 ? parts[1] : ""
+        guard whole.isEmpty || whole.isASCIIDigits, fraction.isEmpty || fraction.isASCIIDigits,
+            !(whole.isEmpty && fraction.isEmpty)
+        else { return nil }
+        // The digits and where the point goes among them, moved by the exponent.
+        var digits = String(whole + fraction)
+        var point = whole.count + exponent
+        if point < 0 {
+            digits = String(repeating: "0", count: -point) + digits
+            point = 0
+        }
+        if point > digits.count { digits += String(repeating: "0", count: point - digits.count) }
+        var integer = String(digits.prefix(point).drop { $0 == "0" })
+        if integer.isEmpty { integer = "0" }
+        let decimals = digits.dropFirst(point)
+        return sign + integer + (decimals.isEmpty ? "" : "." + decimals)
     }
 
     /// A decimal within `range` (both ends included).

@@ -264,7 +264,7 @@ private let fullConfig = """
                 "methodology:\n  ecommerce: {counted_statuses: [completed, shipped]}\n",
                 "methodology.ecommerce.counted_statuses[1]", 4
             ),
-            ("methodology:\n  ecommerce: {va_ratio_default: 1e-1}\n", "methodology.ecommerce.va_ratio_default", 4),
+            ("methodology:\n  ecommerce: {va_ratio_default: \"0,1\"}\n", "methodology.ecommerce.va_ratio_default", 4),
             ("methodology:\n  ecommerce: {va_ratio_default: [0.1]}\n", "methodology.ecommerce.va_ratio_default", 4),
             ("methodology:\n  digitised_coefficients: {CC: 0.03}\n", "methodology.digitised_coefficients.CC", 4),
             ("methodology:\n  digitised_coefficients: {V: 0.03}\n", "methodology.digitised_coefficients.V", 4),
@@ -394,6 +394,41 @@ private let fullConfig = """
         #expect(config.methodology.digitisedCoefficients.keys.sorted() == ["G"])
         #expect(throws: ConfigError.self) {
             try parse("version: 1\nregion: {code: \"67\"}\nmethodology:\n  digitised_coefficients: {C: , c: 0.1}\n")
+        }
+    }
+
+    /// A number in any form YAML writes one is taken exactly (never through `Double`): `.5`, `1.`,
+    /// `+0.10`, `1e-1`, and a whole number as `1e9` or `2.0`. One with more significant digits than
+    /// grdp computes with, or a whole number past `Int.max`, is refused saying so, not as the wrong
+    /// type ("must be a ratio between 0 and 1" for a ratio that is one).
+    @Test func numbersInEveryYAMLFormAreTakenExactly() throws {
+        func ratio(_ text: String) throws -> ExactDecimal {
+            try parse("version: 1\nregion: {code: \"67\"}\nmethodology:\n  ecommerce: {va_ratio_default: \(text)}\n")
+                .methodology.vaRatioDefault
+        }
+        for (text, value) in [
+            (".5", "0.5"), ("1.", "1"), ("+0.10", "0.1"), ("1e-1", "0.1"), ("2.5E-2", "0.025"), ("-0e3", "0"),
+            ("0.125", "0.125"), ("\"0.2\"", "0.2"), ("000.75", "0.75"),
+        ] {
+            #expect(try ratio(text).reduced == ExactDecimal(canonical: value)!, "\(text)")
+        }
+        for text in ["0,1", "1e", ".", "+", "1e+-1", "0x10", "1.2.3", "1e99999", ". 5"] {
+            #expect(throws: ConfigError.self, "\(text)") { try ratio(text) }
+        }
+        let bytes = try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 2e9}\n")
+        #expect(bytes.limits.maxMemberBytes == 2_000_000_000)
+        let precise = "0.1000000000000000000000000000000000000001"
+        #expect {
+            try ratio(precise)
+        } throws: { error in
+            "\(error)".contains("more significant digits than grdp computes with")
+                && "\(error)".contains("methodology.ecommerce.va_ratio_default")
+        }
+        #expect {
+            try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 9223372036854775808}\n")
+        } throws: { error in "\(error)".contains("larger than grdp can hold") }
+        #expect(throws: ConfigError.self) {
+            try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 1.5e0}\n")
         }
     }
 
