@@ -207,19 +207,58 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any])
         #expect(try fixture.grdp("run").status == 0)
         let written = try #require(try fixture.reportsWritten().last)
-        /// Superseded rows by "archive/member".
-        func superseded(_ report: [String: Any]) -> [String: Int] {
-            var counts: [String: Int] = [:]
-            for archive in report["archives"] as? [[String: Any]] ?? [] {
-                for member in archive["members"] as? [[String: Any]] ?? [] {
-                    let key = "\(archive["path"] as? String ?? "?")/\(member["path"] as? String ?? "?")"
-                    counts[key] = member["rows_superseded"] as? Int
-                }
+        #expect(Self.superseded(printed) == Self.superseded(written))
+        #expect(
+            Self.superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(Self.superseded(printed))")
+    }
+
+    /// Superseded rows by "archive/member" in a report.
+    static func superseded(_ report: [String: Any]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for archive in report["archives"] as? [[String: Any]] ?? [] {
+            for member in archive["members"] as? [[String: Any]] ?? [] {
+                counts["\(archive["path"] as? String ?? "?")/\(member["path"] as? String ?? "?")"] =
+                    member["rows_superseded"] as? Int
             }
-            return counts
         }
-        #expect(superseded(printed) == superseded(written))
-        #expect(superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(superseded(printed))")
+        return counts
+    }
+
+    /// A run stopped by a rejected archive still reports the accepted archives' superseded rows,
+    /// as `validate` prints them for the same returns (CONTRACT §8), with the ledger in memory and
+    /// by key partition: a night that fails must not look as if its revisions had vanished.
+    @Test func aRejectedRunReportsTheSupersededRowsValidateCounts() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.returns)
+        try FileManager.default.removeItem(at: fixture.config)
+        for layout in ["benchmark", "increment"] {
+            let generate = try Execution.run(
+                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "5000"]
+                    + (layout == "increment" ? ["--increment", "500"] : []), in: fixture.root)
+            try #require(generate.status == 0, "\(generate.stderr)")
+        }
+        try Data("not a zip".utf8).write(to: fixture.returns.appendingPathComponent("2099-04-01_bad.zip"))
+        let scratch = fixture.root.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+        for environment in [
+            ["GRDP_LEDGER": "memory"],
+            ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratch.path],
+        ] {
+            let validate = try fixture.grdp(["validate"], environment: environment)
+            #expect(validate.status == 65, "\(validate.stderr)")
+            let printed = try #require(
+                try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any])
+            let run = try fixture.grdp(["run"], environment: environment)
+            #expect(run.status == 65, "\(run.stderr)")
+            let written = try #require(try fixture.reportsWritten().last)
+            #expect(written["outcome"] as? String == "rejected")
+            let counts = Self.superseded(written)
+            #expect(counts == Self.superseded(printed), "\(environment)")
+            let transactions = counts.filter { $0.key.contains("transaction") }.values.reduce(0, +)
+            #expect(transactions > 0, "\(environment): \(counts)")
+            #expect(!run.stderr.contains(" 0 superseded"), "\(run.stderr)")
+        }
     }
 
     /// From 3 M expected keys `validate` takes revisions by key partition, as `run` does, in a

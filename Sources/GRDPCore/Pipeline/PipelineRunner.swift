@@ -385,6 +385,18 @@ public struct PipelineRunner {
         report.stages["normalize"] = ingest.normalizeSeconds
         if ingest.isRejected {
             report.outcome = .rejected
+            // The accepted archives' superseded rows, as `validate` counts them for the same returns
+            // (CONTRACT §8: the same JSON); nothing of the rejected archive counts. Partitioned, the
+            // keys are taken first, as validate takes them. Not counted, the run is still rejected.
+            do {
+                if partitioned {
+                    let current = try currentRows(of: &revisions, spillFolder: config.cacheFolder)
+                    ledger.takeTransactionMembers(revisions.transactionMembers(current))
+                }
+                Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
+            } catch {
+                logger.warning("Superseded rows not counted in the report", metadata: ["error": "\(error)"])
+            }
             return
         }
         try RunStop.check()
