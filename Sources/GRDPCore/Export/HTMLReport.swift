@@ -360,7 +360,8 @@ struct HTMLReport {
                 // Long messages wrap instead of pushing the table off the page.
                 if column.name == "detail" { classes.append("wrap") }
                 html += classes.isEmpty ? "<td>" : "<td class=\"\(Escape.html(classes.joined(separator: " ")))\">"
-                // Money and percentages with thousands separators; years and line numbers as they are.
+                // Money and percentages with their thousands grouped (`grouped`); years and line numbers
+                // as they are.
                 let grouped = column.kind == .money || column.kind == .percent
                 let text = grouped ? Self.grouped(cell.plainText) : cell.plainText
                 html += Escape.html(text) + "</td>"
@@ -455,7 +456,10 @@ struct HTMLReport {
         return total.formatted(decimals: SnapshotSchema.moneyDecimals)
     }
 
-    /// `12345` → `12,345`; `-1234.5` → `-1,234.5`; text that is not a number stays as it is.
+    /// `12345` → `12 345`; `-1234.5` → `-1 234.5`, grouped by a narrow no-break space (U+202F, as
+    /// SI and ISO 80000 write numbers): a comma would read as the decimal mark to a Vietnamese
+    /// reader (`1,123.848`), a point as a group mark; the space reads one way in both. Text that is
+    /// not a number stays as it is.
     static func grouped(_ number: String) -> String {
         var sign = ""
         var rest = Substring(number)
@@ -468,7 +472,7 @@ struct HTMLReport {
         else { return number }
         var digits = ""
         for (index, digit) in whole.enumerated() {
-            if index > 0 && (whole.count - index) % 3 == 0 { digits += "," }
+            if index > 0 && (whole.count - index) % 3 == 0 { digits += "\u{202F}" }
             digits.append(digit)
         }
         return sign + digits + (parts.count > 1 ? "." + parts[1] : "")

@@ -182,6 +182,22 @@ import Testing
     /// A share exactly on its target is said in words, not as "0.0000 percentage points above it";
     /// a total of under 10 billion VND keeps two significant digits above its bar (2023's 1.501
     /// read "2", and a province's 0.109 read "0" above a visible bar).
+    /// HTML groups thousands by a narrow no-break space, never a comma or a point: `1,123.848`
+    /// reads as 1.123848 thousand to a reader used to the decimal comma.
+    @Test func htmlGroupsThousandsByANarrowSpace() {
+        let space = "\u{202F}"
+        let cases = [
+            "38800.000": "38\(space)800.000", "-1234.5": "-1\(space)234.5", "999": "999", "1000": "1\(space)000",
+            "1234567.0001": "1\(space)234\(space)567.0001", "n/a": "n/a", "": "",
+        ]
+        for (number, shown) in cases { #expect(HTMLReport.grouped(number) == shown, "\(number)") }
+        let html = Exporter.render(.targetVsActual, format: .html, content: content, meta: meta, years: nil)
+        let cells = html.split(separator: "<td").map(String.init).filter { $0.contains(space) }
+        #expect(!cells.isEmpty)
+        // No figure (a cell's or a label's text) grouped by a comma; SVG coordinates are `x,y`.
+        #expect(html.range(of: #">-?\d{1,3},\d{3}"#, options: .regularExpression) == nil)
+    }
+
     @Test func htmlSaysAGapOfZeroInWordsAndSmallTotalsWithTheirDigits() throws {
         var onTarget = content
         let last = try #require(onTarget.indicators.lastIndex { $0.sharePct != nil })
@@ -191,7 +207,7 @@ import Testing
         #expect(html.contains("<span class=\"status-met\">met</span>, exactly on it."))
         #expect(!html.contains("0.0000 percentage points"))
         #expect(html.contains("text-anchor=\"middle\">1.5</text>"))
-        #expect(html.contains("text-anchor=\"middle\">7,400</text>"))
+        #expect(html.contains("text-anchor=\"middle\">7\u{202F}400</text>"))
         let totals = ["0.109": "0.11", "0.0449": "0.045", "5.25": "5.2", "9.96": "10.0", "10": "10", "-0.5": "-0.50"]
         for (total, shown) in totals {
             #expect(HTMLReport.barTotal(try #require(ExactDecimal(canonical: total))) == shown, "\(total)")
