@@ -15,7 +15,10 @@ struct ExportCommand: ParsableCommand {
             quarantine. From the latest snapshot unless --snapshot names one; to stdout unless \
             --output names a file. A file is replaced atomically (through a symlink, the file it \
             points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
-            is; /dev/stdout and /dev/fd/1 are stdout itself.
+            is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made.
+
+            Exit codes: 0 written; 64 a bad command line or config; 65 the snapshot is damaged; 66 \
+            no snapshot yet, or none of that version; 73 the output cannot be written.
 
             Examples:
               grdp export --format csv > targets.csv          # the latest target-vs-actual

@@ -30,6 +30,12 @@ struct RunCommand: ParsableCommand {
             129). A second signal kills it at once; a run killed outright also leaves every snapshot \
             intact, only without a report.
 
+            Exit codes: 0 a new snapshot or up to date; 64 a bad command line or config (the key and \
+            its line named); 65 an archive or member rejected (the report says which and why; no \
+            snapshot, the latest stays the latest); 66 the config or the returns folder missing, or \
+            no archive in it; 70 an internal error (a sum grdp cannot keep exactly included); 73 \
+            the outputs cannot be written; 75 another run holds the lock.
+
             Examples:
               grdp run                       # the nightly run
               grdp run --wait-lock 1800      # wait up to 30 min for a run still going

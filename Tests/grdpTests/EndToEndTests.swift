@@ -445,6 +445,17 @@ import Testing
         #expect(help.status == 0)
         #expect(help.stdout.contains("SUBCOMMANDS"))
         #expect(try fixture.grdp("--version").status == 0)
+        // The commands a cron job and a report run say what their exit codes mean.
+        let runHelp = try fixture.grdp("run", "--help").stdout.replacingOccurrences(of: "\n", with: " ")
+        for code in [
+            " 0 a new", " 64 a bad", " 65 an archive", " 66 the config", " 70 an internal", " 73 the", " 75 another",
+        ] {
+            #expect(runHelp.contains(code), "\(code)")
+        }
+        let exportHelp = try fixture.grdp("export", "--help").stdout.replacingOccurrences(of: "\n", with: " ")
+        for code in [" 0 written", " 64 a bad", " 65 the snapshot", " 66 no snapshot", " 73 the output"] {
+            #expect(exportHelp.contains(code), "\(code)")
+        }
         #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
     }
 
