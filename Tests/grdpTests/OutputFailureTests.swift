@@ -391,6 +391,15 @@ import Testing
         #expect(try fixture.grdp("export", "--format", "csv").stdout == String(contentsOf: csv, encoding: .utf8))
         #expect(try fixture.grdp("export", "--format", "md").stdout == String(contentsOf: md, encoding: .utf8))
         #expect(try String(contentsOf: package, encoding: .utf8).contains("v0002"))
+        // Up to date, the run's report lists the exports it wrote for the latest snapshot.
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "up-to-date")
+        #expect(
+            report["exports"] as? [String] == ["target-vs-actual.csv", "target-vs-actual.md", "datapackage.json"],
+            "\(report)")
+        // And so does the next, up to date without reading anything.
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.reportsWritten().last?["exports"] as? [String] == report["exports"] as? [String])
     }
 
     @Test func anExportsFolderThatIsAFileExits73BeforePublishing() throws {

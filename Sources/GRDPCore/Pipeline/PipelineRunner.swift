@@ -935,7 +935,7 @@ public struct PipelineRunner {
             // The exports of the latest snapshot may be missing or stale: a run that published it and
             // then could not write them (disk full) exited 73. Files that already hold the right
             // bytes are left untouched.
-            if let latest { _ = try writeExports(content: content, meta: latest.meta) }
+            if let latest { report.exports = try writeExports(content: content, meta: latest.meta) }
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version
@@ -1093,7 +1093,7 @@ public struct PipelineRunner {
         logger.info(
             "Up to date: inputs unchanged, no archive read",
             metadata: ["snapshot": "\(SnapshotMeta.label(version))", "archives": "\(inputs.scan.archives.count)"])
-        _ = try writeExports(content: latest.loadContent(includingRecords: false), meta: latest.meta)
+        report.exports = try writeExports(content: latest.loadContent(includingRecords: false), meta: latest.meta)
         return true
     }
 

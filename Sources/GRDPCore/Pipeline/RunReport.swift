@@ -15,7 +15,8 @@ struct RunReport {
     var failureExitCode: Int32?
     /// `run --year`: the years recomputed (nil: a full run).
     var recomputedYears: [Int]?
-    /// The files written under `<outputs>/exports` after a new snapshot.
+    /// The configured exports under `<outputs>/exports`, of the snapshot published or, up to date,
+    /// of the latest (each written, or found holding its bytes already).
     var exports: [String] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
