@@ -34,7 +34,9 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Table to export.")
     var table: ExportTable = .targetVsActual
 
-    @Option(name: .long, help: ArgumentHelp("Only this year (repeatable).", valueName: "year"))
+    @Option(
+        name: .long, parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Only this year (repeatable).", valueName: "year"))
     var year: [Int] = []
 
     @Option(name: .long, help: "Output format.")
@@ -102,7 +104,7 @@ enum SnapshotSelection {
             return version
         }
         guard let latest = versions.last else {
-            throw MissingInputError(path: store.folder.path, what: "a snapshot (run `grdp run` first)")
+            throw MissingInputError(path: store.folder.path, what: "a snapshot", hint: "run `grdp run` first")
         }
         return latest
     }

@@ -45,7 +45,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Recompute only this year (repeatable).", valueName: "year"))
+    @Option(
+        name: .long, parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Recompute only this year (repeatable).", valueName: "year"))
     var year: [Int] = []
 
     @Flag(
@@ -56,7 +58,7 @@ struct RunCommand: ParsableCommand {
     var force = false
 
     @Option(
-        name: .long,
+        name: .long, parsing: .unconditional,
         help: ArgumentHelp(
             "Wait up to this many seconds for another run's lock instead of exiting 75.", valueName: "seconds"))
     var waitLock: Int = 0

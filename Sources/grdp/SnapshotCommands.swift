@@ -217,9 +217,12 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
     @Option(name: .long, help: ArgumentHelp("Years, e.g. 2020-2024.", valueName: "A-B")) var years: String = "2020-2024"
-    @Option(name: .long, help: "Enterprises in the synthetic province (each has a record in some of the years).")
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: "Enterprises in the synthetic province (each has a record in some of the years).")
     var enterprises: Int = 400
-    @Option(name: .long, help: "E-commerce transactions in all.") var transactions: Int = 20_000
+    @Option(name: .long, parsing: .unconditional, help: "E-commerce transactions in all.") var transactions: Int =
+        20_000
     @Flag(name: .long, help: "Replace returns and pipeline.yml already in the folder.") var force = false
     @Option(
         name: .long,

@@ -10,6 +10,9 @@ import Testing
             (["--log-format", "json", "validate", "--bogus"], "Unknown option '--bogus'", "grdp validate "),
             (["export", "--log-format", "json", "--table"], "Missing value for '--table <table>'", "grdp export "),
             (["--log-format=json", "run", "--year", "1800"], "--year 1800 is outside 1990–2100", "grdp run "),
+            // A negative value is the value, not an option: said as what is wrong with it.
+            (["--log-format=json", "run", "--year", "-5"], "--year -5 is outside 1990–2100", "grdp run "),
+            (["--log-format=json", "run", "--wait-lock", "-1"], "--wait-lock takes a number of seconds", "grdp run "),
             (["--log-format", "json"], "Missing command", "grdp [--config"),
             (["--log-format", "json", "diff", "a", "v1"], "'a' is not a snapshot version", "grdp diff "),
         ] as [([String], String, String)])
@@ -28,6 +31,26 @@ import Testing
         #expect((object["time"] as? String)?.wholeMatch(of: time) != nil, "\(lines[0])")
         #expect((object["error"] as? String)?.contains(error) == true, "\(lines[0])")
         #expect((object["usage"] as? String)?.hasPrefix(usage) == true, "\(lines[0])")
+    }
+
+    /// A missing input says what and where once, and what to do when there is something to do: a
+    /// config named by an absolute path is not repeated; a relative one is shown as found from here;
+    /// no snapshot yet asks for a run (exit 66 each).
+    @Test func aMissingInputIsNamedOnceWithWhatToDo() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let absolute = fixture.root.appendingPathComponent("nowhere.yml").path
+        let missing = try fixture.grdp("--config", absolute, "run")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("Error: \(absolute): config file not found\n"), "\(missing.stderr)")
+        let relative = try fixture.grdp("--config", "nowhere.yml", "run")
+        #expect(relative.status == 66)
+        #expect(relative.stderr.contains("nowhere.yml: config file not found ("), "\(relative.stderr)")
+        let export = try fixture.grdp("export")
+        #expect(export.status == 66)
+        #expect(
+            export.stderr.contains("a snapshot not found: \(fixture.snapshots.path); run `grdp run` first"),
+            "\(export.stderr)")
     }
 
     /// Text logs keep ArgumentParser's three lines for a usage error.

@@ -19,8 +19,11 @@ public enum ConfigLoader {
     public static func load(from url: URL) throws(ConfigError) -> PipelineConfig {
         let file = displayName(of: url)
         guard FileManager.default.fileExists(atPath: url.path) else {
+            // Where it was looked for, when the name given does not say (a relative path).
+            let absolute = url.standardizedFileURL.path
             throw ConfigError(
-                kind: .missingFile, file: file, message: "config file not found (\(url.standardizedFileURL.path))")
+                kind: .missingFile, file: file,
+                message: "config file not found" + (absolute == file ? "" : " (\(absolute))"))
         }
         // A folder; a FIFO, which would block the read until some writer came (a cron job waiting
         // for ever), and which Foundation refuses with a "permission" error that sends the
