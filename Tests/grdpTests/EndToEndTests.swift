@@ -261,6 +261,52 @@ import Testing
         }
     }
 
+    /// A run that resumes the revision ledger it kept (`ledger.bin`) and finds an archive rejected:
+    /// a new one, and the counts are validate's; one the ledger holds (a `.sha256` that does not
+    /// match appeared beside it), and the run is still rejected (65, a report), its superseded rows
+    /// not counted from a ledger that holds that archive's revisions. It trapped there (exit 132).
+    @Test func aRunResumingItsKeptLedgerIsRejectedCleanly() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.removeItem(at: fixture.returns)
+        try FileManager.default.removeItem(at: fixture.config)
+        for layout in ["benchmark", "increment"] {
+            let generate = try Execution.run(
+                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "5000"]
+                    + (layout == "increment" ? ["--increment", "500"] : []), in: fixture.root)
+            try #require(generate.status == 0, "\(generate.stderr)")
+        }
+        let keep = ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
+        #expect(try fixture.grdp(["run"], environment: keep).status == 0)
+        let ledger = fixture.outputs.appendingPathComponent("cache/ledger.bin")
+        #expect(FileManager.default.fileExists(atPath: ledger.path))
+
+        let bad = fixture.returns.appendingPathComponent("2099-04-01_bad.zip")
+        try Data("not a zip".utf8).write(to: bad)
+        let validate = try fixture.grdp(["validate"], environment: keep)
+        let printed = try #require(
+            try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any])
+        let newRejected = try fixture.grdp(["--verbose", "run"], environment: keep)
+        #expect(newRejected.status == 65, "\(newRejected.stderr)")
+        #expect(newRejected.stderr.contains("Revision ledger resumed from the cache"), "\(newRejected.stderr)")
+        let counted = try #require(try fixture.reportsWritten().last)
+        #expect(Self.superseded(counted) == Self.superseded(printed))
+        try FileManager.default.removeItem(at: bad)
+
+        let held = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: fixture.returns.path).sorted().first {
+                $0.hasSuffix(".tar.gz")
+            })
+        try Data((String(repeating: "0", count: 64) + "\n").utf8).write(
+            to: fixture.returns.appendingPathComponent(held + ".sha256"))
+        let heldRejected = try fixture.grdp(["--verbose", "run"], environment: keep)
+        #expect(heldRejected.status == 65, "\(heldRejected.stderr)")
+        #expect(heldRejected.stderr.contains("Revision ledger resumed from the cache"), "\(heldRejected.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "rejected")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
+    }
+
     /// From 3 M expected keys `validate` takes revisions by key partition, as `run` does, in a
     /// scratch folder of `TMPDIR` (here forced by `GRDP_LEDGER=partitioned`): the report it prints
     /// is the one the ledger in memory gives, transactions superseded across archives included; the

@@ -387,13 +387,17 @@ public struct PipelineRunner {
             report.outcome = .rejected
             // The accepted archives' superseded rows, as `validate` counts them for the same returns
             // (CONTRACT §8: the same JSON); nothing of the rejected archive counts. Partitioned, the
-            // keys are taken first, as validate takes them. Not counted, the run is still rejected.
+            // keys are taken first, as validate takes them. Not from a ledger resumed from the cache
+            // that holds a rejected archive (its revisions are in it): those are left uncounted, as
+            // they were. Not counted, the run is still rejected.
+            let rejected = Set(ingest.archives.filter { $0.status == .rejected }.map(ArchiveIdentity.init))
+            let heldRejected = resumed.map { !rejected.isDisjoint(with: $0.archives.keys) } ?? false
             do {
                 if partitioned {
                     let current = try currentRows(of: &revisions, spillFolder: config.cacheFolder)
                     ledger.takeTransactionMembers(revisions.transactionMembers(current))
                 }
-                Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
+                if !heldRejected { Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report) }
             } catch {
                 logger.warning("Superseded rows not counted in the report", metadata: ["error": "\(error)"])
             }
@@ -1393,7 +1397,10 @@ public struct PipelineRunner {
         var reportIndex: [String: Int] = [:]
         for (index, archive) in report.ingest!.archives.enumerated() { reportIndex[archive.relativePath] = index }
         for (ref, count) in ledger.superseded {
-            let archive = reportIndex[archives[ref.archive]!.relativePath]!
+            // (Only accepted archives are in the report's counts.)
+            guard let identity = archives[ref.archive], let archive = reportIndex[identity.relativePath] else {
+                continue
+            }
             report.ingest!.archives[archive].members[ref.member].rowsSuperseded = count
         }
     }
