@@ -78,11 +78,12 @@ enum ZipLayout {
         /// gives) is empty, not corrupt; libarchive's reader does not recognise it.
         var exist: Bool
         /// Each entry's own compressed size, by its name in the central directory: the denominator
-        /// of its compression ratio (CONTRACT §3). Only names listed once, and only when the sizes
-        /// together fit before the central directory, as entries that do not overlap do (and the
-        /// directory is at most `descriptorCheckLimit`); for the others the ratio counts the
-        /// compressed bytes read so far, as it does in a tar. Trusted so, a size bounds the bytes
-        /// an entry may give at the ratio limit times it, and all of them at that times the file.
+        /// of its compression ratio (CONTRACT §3): regular files listed once, when every entry's name
+        /// is the one libarchive reports (`ownSizes`) and the directory is at most
+        /// `descriptorCheckLimit`; for the others the ratio counts the compressed bytes read so far,
+        /// as it does in a tar. Entries that overlap are refused, so the sizes do not either: each
+        /// entry gives at most the limit times its size, all of them at most that times the file
+        /// (which `ArchiveReader` also checks, for a directory too large to be walked here).
         var compressedSizes: [String: Int64] = [:]
     }
 
@@ -182,9 +183,7 @@ enum ZipLayout {
             throw .corrupt(error.description)
         }
         guard directory.count == directorySize else { throw .corrupt("the zip changed size while being read") }
-        var sizes: [String: Int64] = [:]
-        var listedTwice: Set<String> = []
-        var total: Int64 = 0
+        var entries: [Entry] = []
         var at = 0
         while at + 46 <= directory.count && le32(directory, at) == 0x0201_4B50 {
             let flags = le16(directory, at + 8)
@@ -197,7 +196,14 @@ enum ZipLayout {
             var localOffset = UInt64(le32(directory, at + 42))
             let next = at + 46 + nameLength + extraLength + commentLength
             guard next <= directory.count else { return [:] }  // libarchive reports the damaged directory
-            let name = String(decoding: directory[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+            let nameBytes = Array(directory[(at + 46)..<(at + 46 + nameLength)])
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            // A folder: its name ends in `/`, or its attributes say so (MS-DOS, or a Unix mode).
+            let attributes = le32(directory, at + 38)
+            let isFolder =
+                nameBytes.last == UInt8(ascii: "/") || attributes & 0x10 != 0
+                || (attributes >> 16) & 0o170000 == 0o040000
+            var renamed = false
             // Zip64: the values at their maximum are in the extra field (id 1), in this order.
             var extra = at + 46 + nameLength
             let extraEnd = extra + extraLength
@@ -216,6 +222,8 @@ enum ZipLayout {
                     take(&compressed)
                     take(&localOffset)
                 }
+                // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
+                if id == 0x7075 { renamed = true }
                 extra += 4 + length
             }
             if flags & 0x8 != 0 {
@@ -223,12 +231,74 @@ enum ZipLayout {
                     of: file, name: name, localOffset: localOffset, crc: crc, compressed: compressed,
                     uncompressed: uncompressed, directoryOffset: directoryOffset)
             }
-            guard let size = Int64(exactly: compressed), size <= directoryOffset - total else { return [:] }
-            total += size
-            if sizes.updateValue(size, forKey: name) != nil { listedTwice.insert(name) }
+            guard let size = Int64(exactly: compressed), let local = Int64(exactly: localOffset) else { return [:] }
+            entries.append(
+                Entry(
+                    name: name, nameBytes: nameBytes, localOffset: local, compressed: size, isFolder: isFolder,
+                    renamed: renamed))
             at = next
         }
-        for name in listedTwice { sizes[name] = nil }
+        return try ownSizes(of: entries, in: file, directoryOffset: directoryOffset)
+    }
+
+    /// An entry of the central directory, as `ownSizes` needs it.
+    private struct Entry {
+        var name: String
+        var nameBytes: [UInt8]
+        var localOffset: Int64
+        var compressed: Int64
+        var isFolder: Bool
+        /// It has a Unicode Path field, by which libarchive names it instead.
+        var renamed: Bool
+    }
+
+    /// Checks that no entry's data runs into the next entry's local header (in the order of their
+    /// local headers): entries that overlap are how a zip bomb with no nesting (Fifield's) makes each
+    /// entry's own ratio modest and the whole archive's immense, and no writer makes them. Then the
+    /// regular files' own compressed sizes, by name (`Entries.compressedSizes`), when every name is
+    /// the one libarchive will report: its local header's name byte for byte, no NUL (libarchive
+    /// stops there), no Unicode Path field, and listed once (a folder's name too); else none.
+    private static func ownSizes(of entries: [Entry], in file: InputFile, directoryOffset: Int64)
+        throws(ArchiveRejection) -> [String: Int64]
+    {
+        var trusted = true
+        let ordered = entries.sorted { $0.localOffset < $1.localOffset }
+        for (index, entry) in ordered.enumerated() {
+            guard entry.localOffset < directoryOffset else { return [:] }  // libarchive reports it
+            let header: [UInt8]
+            do { header = try file.read(count: 30, at: entry.localOffset) } catch {
+                throw .corrupt(error.description, member: entry.name)
+            }
+            // A missing or damaged local header is libarchive's to report.
+            guard header.count == 30, le32(header, 0) == 0x0403_4B50 else { return [:] }
+            let localNameLength = Int(le16(header, 26))
+            let dataStart = entry.localOffset + 30 + Int64(localNameLength) + Int64(le16(header, 28))
+            let nextStart = index + 1 < ordered.count ? ordered[index + 1].localOffset : directoryOffset
+            let (end, overflow) = dataStart.addingReportingOverflow(entry.compressed)
+            guard !overflow, end <= nextStart else {
+                let next =
+                    index + 1 < ordered.count ? "the entry '\(ordered[index + 1].name)'" : "the central directory"
+                throw .corrupt(
+                    "its \(entry.compressed) compressed bytes from offset \(dataStart) run into \(next) at offset "
+                        + "\(nextStart): the zip's entries overlap", member: entry.name)
+            }
+            if trusted {
+                if localNameLength != entry.nameBytes.count || entry.renamed || entry.nameBytes.contains(0) {
+                    trusted = false
+                } else {
+                    let localName: [UInt8]
+                    do { localName = try file.read(count: localNameLength, at: entry.localOffset + 30) } catch {
+                        throw .corrupt(error.description, member: entry.name)
+                    }
+                    trusted = localName == entry.nameBytes
+                }
+            }
+        }
+        guard trusted else { return [:] }
+        var sizes: [String: Int64] = [:]
+        var listed: [String: Int] = [:]
+        for entry in entries { listed[entry.name, default: 0] += 1 }
+        for entry in entries where !entry.isFolder && listed[entry.name] == 1 { sizes[entry.name] = entry.compressed }
         return sizes
     }
 

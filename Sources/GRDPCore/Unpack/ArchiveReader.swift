@@ -13,6 +13,12 @@ public final class ArchiveReader {
     public let limits: UnpackLimits
     /// Raw (compressed) bytes of the current archive consumed so far, for progress.
     public private(set) var consumedBytes: Int64 = 0
+    /// Reading a zip: its size, and the bytes all its members gave so far. Members whose data does not
+    /// overlap give at most the ratio limit times the file in all (each at most that times its own
+    /// compressed size); more is entries that share their data, which a directory too large to be
+    /// walked for overlaps (`ZipLayout`) could hide.
+    private var zipBytes: Int64?
+    private var zipProduced: Int64 = 0
 
     public init(limits: UnpackLimits) {
         self.limits = limits
@@ -31,6 +37,8 @@ public final class ArchiveReader {
     /// `read` of the archive at `location` (named by its path's bytes when it has no string path).
     public func read(_ location: FileLocation, relativePath: String, visitor: some ArchiveVisitor) throws {
         consumedBytes = 0
+        zipBytes = nil
+        zipProduced = 0
         let file: InputFile
         let size: Int64
         let head: [UInt8]
@@ -85,6 +93,8 @@ public final class ArchiveReader {
             return
         }
         let reader = try LibArchiveReader(zipAt: location)
+        zipBytes = size
+        defer { zipBytes = nil }
         try readEntries(from: reader, visitor: visitor) { entry in
             let dataStart = reader.position
             // For a zip entry, its own compressed size (CONTRACT §3), from the central directory: a member
@@ -291,6 +301,16 @@ public final class ArchiveReader {
                     reason: .compressionRatio, member: member.header.path,
                     detail: "compression ratio \(ratio) (\(member.produced) bytes from \(compressedBytes) "
                         + "compressed) exceeds the limit of \(limits.maxCompressionRatio)")
+            }
+        }
+        // The whole zip, after the member (whose own limit, when passed too, is the one to report).
+        if let zipBytes {
+            zipProduced += Int64(bytes.count)
+            if limits.ratioExceeded(uncompressed: zipProduced, compressed: zipBytes) {
+                throw ArchiveRejection(
+                    reason: .compressionRatio, member: member.header.path,
+                    detail: "the zip's members gave \(zipProduced) bytes in all from its \(zipBytes): more than "
+                        + "\(limits.maxCompressionRatio) times the file (entries that share their data)")
             }
         }
         if member.wanted { try visitor.consume(bytes) }

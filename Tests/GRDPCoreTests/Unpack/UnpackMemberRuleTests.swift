@@ -70,7 +70,7 @@ import Testing
         #expect(
             visitor.consumedBytes > 200 * own - (1 << 20) && visitor.consumedBytes <= 200 * own,
             "\(visitor.consumedBytes) bytes, own \(own)")
-        #expect(rejected?.detail.contains("from \(own) compressed") == true, "\(String(describing: rejected))")
+        #expect(rejected?.detail.contains("from \(own) compressed") == true, "\(rejected?.detail ?? "")")
     }
 
     /// A zip entry's ratio is its uncompressed bytes over its own compressed size (CONTRACT §3), from
@@ -93,42 +93,81 @@ import Testing
         expectRejected(tar, .compressionRatio, member: "pad.bin")
     }
 
-    /// The sizes a zip entry's ratio is taken over are only trusted where they can be: a name listed
-    /// twice (the archive is rejected as `duplicate-member` anyway) has none, and entries whose sizes
-    /// add up to more than the bytes before the central directory (entries that overlap, as a
-    /// non-recursive zip bomb's do) have none at all: their ratio counts the bytes read so far.
-    @Test func aZipEntrysOwnSizeIsTrustedOnlyWhereItCanBe() throws {
+    /// The central directory's records of a zip `ArchiveWriter` wrote: where each starts.
+    static func centralRecords(_ bytes: [UInt8]) -> (directoryOffset: Int, records: [Int]) {
+        func le(_ at: Int, _ count: Int) -> Int { (0..<count).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        let end = bytes.count - 22
+        let directoryOffset = le(end + 16, 4)
+        var records: [Int] = []
+        var at = directoryOffset
+        while at + 46 <= end, bytes[at..<(at + 4)].elementsEqual([0x50, 0x4B, 0x01, 0x02]) {
+            records.append(at)
+            at += 46 + le(at + 28, 2) + le(at + 30, 2) + le(at + 32, 2)
+        }
+        return (directoryOffset, records)
+    }
+
+    /// The sizes a zip entry's ratio is taken over are only trusted where each entry's name is the
+    /// one libarchive reports, once: a name listed twice has none; a local header whose name is not
+    /// the central one's (a bomb that would borrow another entry's size by it), or a name with a
+    /// NUL (where libarchive stops reading it), leaves every entry to the bytes read so far.
+    @Test func aZipEntrysOwnSizeIsTrustedOnlyWhereItsNameIsSure() throws {
         let folder = try TemporaryFolder()
-        let twice = try folder.archive(
-            "twice.zip",
+        func sizes(_ bytes: [UInt8], _ name: String) throws -> [String: Int64] {
+            let url = try folder.write(name, bytes)
+            return try ZipLayout.check(InputFile(url), size: Int64(bytes.count)).compressedSizes
+        }
+        let twice = try folder.archiveBytes(
             [
                 ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n"), ArchiveWriter.Entry(path: "b.csv", text: "y\n2\n"),
                 ArchiveWriter.Entry(path: "a.csv", text: "x\n3\n"),
             ], format: .zip)
-        let sizes = try ZipLayout.check(InputFile(twice), size: Int64(readBytes(twice).count)).compressedSizes
-        #expect(sizes.keys.sorted() == ["b.csv"])
-        // Two entries whose central records each give a compressed size that runs from the entry's
-        // data to the directory: each fits, together they are more than there is.
+        #expect(try sizes(twice, "twice.zip").keys.sorted() == ["b.csv"])
+        let sound = try folder.archiveBytes(
+            [
+                ArchiveWriter.Entry(path: "aa.csv", data: noise(3000)),
+                ArchiveWriter.Entry(path: "bb.csv", data: noise(3000)),
+            ],
+            format: .zip)
+        #expect(try sizes(sound, "sound.zip").keys.sorted() == ["aa.csv", "bb.csv"])
+        // The second entry's local name made the first's ("bb" → "aa"): a bomb named so would have
+        // taken the first entry's size.
+        var swapped = sound
+        let second = Self.centralRecords(sound).records[1]
+        let local = (0..<4).reduce(0) { $0 | Int(sound[second + 42 + $1]) << (8 * $1) }
+        swapped[local + 30] = UInt8(ascii: "a")
+        swapped[local + 31] = UInt8(ascii: "a")
+        #expect(try sizes(swapped, "swapped.zip").isEmpty)
+        // A NUL in a name, central and local alike: libarchive would report "a".
+        var nul = sound
+        nul[second + 46 + 1] = 0
+        nul[local + 30 + 1] = 0
+        #expect(try sizes(nul, "nul.zip").isEmpty)
+    }
+
+    /// Entries whose data overlaps (each central record's size made to run to the central directory,
+    /// as a bomb with no nesting shares one compressed kernel among its entries) are a corrupt
+    /// archive, refused before a member is read.
+    @Test func aZipWhoseEntriesOverlapIsCorrupt() throws {
+        let folder = try TemporaryFolder()
         var bytes = try folder.archiveBytes(
             [
                 ArchiveWriter.Entry(path: "a.csv", data: noise(5000)),
                 ArchiveWriter.Entry(path: "b.csv", data: noise(5000)),
             ], format: .zip)
-        let end = bytes.count - 22
-        let directoryOffset = Int(bytes[end + 16]) | Int(bytes[end + 17]) << 8 | Int(bytes[end + 18]) << 16
-        var at = directoryOffset
-        while at + 46 <= end, bytes[at..<(at + 4)].elementsEqual([0x50, 0x4B, 0x01, 0x02]) {
-            let stated = Int(bytes[at + 20]) | Int(bytes[at + 21]) << 8 | Int(bytes[at + 22]) << 16
-            #expect(stated > 0 && stated < directoryOffset)
-            let local = Int(bytes[at + 42]) | Int(bytes[at + 43]) << 8 | Int(bytes[at + 44]) << 16
+        let (directoryOffset, records) = Self.centralRecords(bytes)
+        #expect(records.count == 2)
+        for at in records {
+            let local = (0..<4).reduce(0) { $0 | Int(bytes[at + 42 + $1]) << (8 * $1) }
             let dataStart = local + 30 + Int(bytes[local + 26]) + Int(bytes[local + 28])
             let whole = UInt32(directoryOffset - dataStart)
             for index in 0..<4 { bytes[at + 20 + index] = UInt8(truncatingIfNeeded: whole >> (8 * UInt32(index))) }
-            at += 46 + Int(bytes[at + 28]) + Int(bytes[at + 30]) + Int(bytes[at + 32])
         }
-        let overlapping = try folder.write("overlapping.zip", bytes)
-        let checked = try ZipLayout.check(InputFile(overlapping), size: Int64(bytes.count))
-        #expect(checked.exist && checked.compressedSizes.isEmpty)
+        let url = try folder.write("overlapping.zip", bytes)
+        let visitor = RecordingVisitor()
+        let rejected = expectRejected(url, .corruptArchive, member: "a.csv", visitor: visitor)
+        #expect(rejected?.detail.contains("the zip's entries overlap") == true, "\(rejected?.detail ?? "")")
+        #expect(visitor.members.isEmpty)
     }
 
     @Test func zerosAfterTheTarEndMarkerAreHeldToTheRatio() throws {
