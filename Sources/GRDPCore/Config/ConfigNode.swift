@@ -136,8 +136,18 @@ struct ConfigNode {
             throw error(
                 "'\(path)' is \(shortDescription): more significant digits than grdp computes with (38 at most)")
         }
+        // Carried exactly, with VND turned into billions (9 more places), 30 or more decimal places
+        // leave no room in 38 digits for any amount: every run would stop (exit 70).
+        guard value.reduced.scale < Self.decimalPlacesRefused else {
+            throw error(
+                "'\(path)' is \(shortDescription): \(value.reduced.scale) decimal places, more than grdp can carry "
+                    + "through its exact sums (at most \(Self.decimalPlacesRefused - 1))")
+        }
         return value
     }
+
+    /// Decimal places from which a config number is refused (`decimal`).
+    static let decimalPlacesRefused = 30
 
     /// `raw`, a number as YAML writes one (`[-+]?(\.d+|d+(\.d*)?)([eE][-+]?d+)?`), as plain decimal text
     /// (`-`, digits, at most one `.` with digits on both sides); nil when it is no such number.

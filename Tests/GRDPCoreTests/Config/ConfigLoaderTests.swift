@@ -424,6 +424,14 @@ private let fullConfig = """
             "\(error)".contains("more significant digits than grdp computes with")
                 && "\(error)".contains("methodology.ecommerce.va_ratio_default")
         }
+        // As many decimal places as no amount could be carried with: refused at load, not left to
+        // stop every run (exit 70) once Compute meets it.
+        #expect(try ratio("1e-29") == ExactDecimal(canonical: "0.00000000000000000000000000001")!)
+        for tooFine in ["1e-30", "1e-60", "0." + String(repeating: "0", count: 40) + "1"] {
+            #expect {
+                try ratio(tooFine)
+            } throws: { error in "\(error)".contains("decimal places, more than grdp can carry") }
+        }
         #expect {
             try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 9223372036854775808}\n")
         } throws: { error in "\(error)".contains("larger than grdp can hold") }
