@@ -61,6 +61,10 @@ public enum AtomicFile {
         defer { for case let path? in temporaries { FileSystem.removeFile(path) } }
         for (bytes, url) in files {
             let existing = FileManager.default.contents(atPath: url.path).map { [UInt8]($0) }
+            // A file there that cannot be read could not be put back: nothing is touched.
+            if existing == nil, FileManager.default.fileExists(atPath: url.path) {
+                throw OutputWriteError(path: url.path, operation: "read the file to replace", errno: EACCES)
+            }
             old.append(existing)
             guard existing != bytes else {
                 temporaries.append(nil)
@@ -82,14 +86,26 @@ public enum AtomicFile {
                 try FileSystem.renameReplacing(temporaryPath, to: path)
                 temporaries[index] = nil
             } catch {
-                // The ones before this, back as they were (best effort: the first failure is the one to report).
+                // The ones before this, back as they were; one that cannot be is removed rather than
+                // left beside files of another set, and the error says so.
+                var notPutBack: [String] = []
                 for earlier in 0..<index where temporaries[earlier] == nil && old[earlier] != files[earlier].bytes {
                     let url = files[earlier].url
                     if let bytes = old[earlier] {
-                        try? write(bytes, to: url)
+                        do throws(OutputWriteError) { try write(bytes, to: url) } catch {
+                            FileSystem.removeFile(url.path)
+                            notPutBack.append(url.path)
+                        }
                     } else {
                         FileSystem.removeFile(url.path)
                     }
+                }
+                guard notPutBack.isEmpty else {
+                    var failure = error
+                    failure.detail =
+                        (error.detail.map { $0 + "; " } ?? "")
+                        + "removed, as their earlier bytes could not be put back: " + notPutBack.joined(separator: ", ")
+                    throw failure
                 }
                 throw error
             }

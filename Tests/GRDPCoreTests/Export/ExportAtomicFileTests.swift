@@ -90,33 +90,56 @@ import Testing
         }
         #expect(text(csv) == "v1 csv" && text(package) == "v1")
 
-        // A rename fails (a folder where a file goes): the csv renamed before it is put back, the
-        // json that did not exist is removed, the md that held its bytes is untouched.
+        // Something there that cannot be read (a folder where a file goes) could not be put back:
+        // nothing is touched.
         let html = exports.appendingPathComponent("t.html")
         try FileManager.default.createDirectory(
             at: html.appendingPathComponent("in-the-way"), withIntermediateDirectories: true)
-        #expect(throws: OutputWriteError.self) {
-            try AtomicFile.replaceAll([
-                (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
-                (bytes("v2"), package),
-            ])
-        }
+        let set: [(bytes: [UInt8], url: URL)] = [
+            (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
+            (bytes("v2"), package),
+        ]
+        #expect {
+            try AtomicFile.replaceAll(set)
+        } throws: { error in "\(error)".contains("read the file to replace") }
         #expect(text(csv) == "v1 csv" && text(md) == "v1 md" && text(package) == "v1")
         #expect(!FileManager.default.fileExists(atPath: json.path))
-        #expect(try FileManager.default.attributesOfItem(atPath: md.path)[.modificationDate] as? Date == unchangedSince)
-        #expect(
-            try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == [
-                "datapackage.json", "t.csv", "t.html", "t.md",
-            ])
+        try FileManager.default.removeItem(at: html)
+
+        // A rename fails (a file that cannot be replaced: immutable, which needs root): the csv
+        // renamed before it is put back, the json that did not exist is removed, the md that held its
+        // bytes is untouched.
+        try bytes("v1").withUnsafeBytes { try Data($0).write(to: html) }
+        if getuid() == 0, ExportAtomicFileTests.shell("chattr +i '\(html.path)'") {
+            defer { _ = ExportAtomicFileTests.shell("chattr -i '\(html.path)'") }
+            #expect(throws: OutputWriteError.self) { try AtomicFile.replaceAll(set) }
+            #expect(text(csv) == "v1 csv" && text(md) == "v1 md" && text(html) == "v1" && text(package) == "v1")
+            #expect(!FileManager.default.fileExists(atPath: json.path))
+            #expect(
+                try FileManager.default.attributesOfItem(atPath: md.path)[.modificationDate] as? Date == unchangedSince)
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: exports.path).sorted() == [
+                    "datapackage.json", "t.csv", "t.html", "t.md",
+                ])
+            #expect(ExportAtomicFileTests.shell("chattr -i '\(html.path)'"))
+        }
 
         // The cause gone, the set is replaced; the md, unchanged, is not written again.
-        try FileManager.default.removeItem(at: html)
         let wrote = try AtomicFile.replaceAll([
             (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
             (bytes("v2"), package),
         ])
         #expect(wrote == [true, false, true, true, true])
         #expect(text(csv) == "v2 csv" && text(json) == "v2 json" && text(html) == "v2" && text(package) == "v2")
+    }
+
+    static func shell(_ command: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command + " 2>/dev/null"]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     @Test func neverOverwritesWhenAskedNotTo() throws {
