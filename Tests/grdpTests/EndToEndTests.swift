@@ -212,6 +212,31 @@ import Testing
             Self.superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(Self.superseded(printed))")
     }
 
+    /// A fixture whose returns and config are `grdp generate`'s: the benchmark layout (one archive a
+    /// year) of `transactions`, then an increment of `increment` rows that revises some of them.
+    static func generatedWithAnIncrement(transactions: Int, increment: Int) throws -> Fixture {
+        let fixture = try Fixture()
+        try FileManager.default.removeItem(at: fixture.returns)
+        try FileManager.default.removeItem(at: fixture.config)
+        for layout in ["benchmark", "increment"] {
+            let generate = try Execution.run(
+                [
+                    "--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions",
+                    "\(transactions)",
+                ]
+                    + (layout == "increment" ? ["--increment", "\(increment)"] : []), in: fixture.root)
+            guard generate.status == 0 else {
+                fixture.remove()
+                throw GenerateFailed(stderr: generate.stderr)
+            }
+        }
+        return fixture
+    }
+
+    struct GenerateFailed: Error {
+        var stderr: String
+    }
+
     /// Superseded rows by "archive/member" in a report.
     static func superseded(_ report: [String: Any]) -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -228,16 +253,8 @@ import Testing
     /// as `validate` prints them for the same returns (CONTRACT §8), with the ledger in memory and
     /// by key partition: a night that fails must not look as if its revisions had vanished.
     @Test func aRejectedRunReportsTheSupersededRowsValidateCounts() throws {
-        let fixture = try Fixture()
+        let fixture = try Self.generatedWithAnIncrement(transactions: 5000, increment: 500)
         defer { fixture.remove() }
-        try FileManager.default.removeItem(at: fixture.returns)
-        try FileManager.default.removeItem(at: fixture.config)
-        for layout in ["benchmark", "increment"] {
-            let generate = try Execution.run(
-                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "5000"]
-                    + (layout == "increment" ? ["--increment", "500"] : []), in: fixture.root)
-            try #require(generate.status == 0, "\(generate.stderr)")
-        }
         try Data("not a zip".utf8).write(to: fixture.returns.appendingPathComponent("2099-04-01_bad.zip"))
         let scratch = fixture.root.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
@@ -266,16 +283,8 @@ import Testing
     /// match appeared beside it), and the run is still rejected (65, a report), its superseded rows
     /// not counted from a ledger that holds that archive's revisions. It trapped there (exit 132).
     @Test func aRunResumingItsKeptLedgerIsRejectedCleanly() throws {
-        let fixture = try Fixture()
+        let fixture = try Self.generatedWithAnIncrement(transactions: 5000, increment: 500)
         defer { fixture.remove() }
-        try FileManager.default.removeItem(at: fixture.returns)
-        try FileManager.default.removeItem(at: fixture.config)
-        for layout in ["benchmark", "increment"] {
-            let generate = try Execution.run(
-                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "5000"]
-                    + (layout == "increment" ? ["--increment", "500"] : []), in: fixture.root)
-            try #require(generate.status == 0, "\(generate.stderr)")
-        }
         let keep = ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
         #expect(try fixture.grdp(["run"], environment: keep).status == 0)
         let ledger = fixture.outputs.appendingPathComponent("cache/ledger.bin")
@@ -314,16 +323,8 @@ import Testing
     /// is made. A `TMPDIR` where no folder can be made leaves the counting to the ledger in
     /// memory, with a warning.
     @Test func validateTakesRevisionsByPartitionInAScratchFolderItRemoves() throws {
-        let fixture = try Fixture()
+        let fixture = try Self.generatedWithAnIncrement(transactions: 20000, increment: 2000)
         defer { fixture.remove() }
-        try FileManager.default.removeItem(at: fixture.returns)
-        try FileManager.default.removeItem(at: fixture.config)
-        for layout in ["benchmark", "increment"] {
-            let generate = try Execution.run(
-                ["--quiet", "generate", "--out", fixture.root.path, "--layout", layout, "--transactions", "20000"]
-                    + (layout == "increment" ? ["--increment", "2000"] : []), in: fixture.root)
-            try #require(generate.status == 0, "\(generate.stderr)")
-        }
         let scratch = fixture.root.appendingPathComponent("tmp")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
         /// The printed report but for its times.

@@ -404,22 +404,26 @@ import Testing
     func onATerminalTheProgressLineIsRedrawnWithinTheWidthAndCleared() throws {
         let fixture = try Self.withData()
         defer { fixture.remove() }
-        // util-linux `script` runs the binary on a pseudo-terminal 60 columns wide.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' run", "/dev/null"]
-        process.currentDirectoryURL = fixture.root
-        let output = fixture.root.appendingPathComponent(".pty")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        #expect(process.terminationStatus == 0)
-        let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        /// util-linux `script` runs the binary with `options` on a pseudo-terminal 60 columns wide:
+        /// its exit status and everything it wrote there.
+        func onATerminal(_ options: String) throws -> (status: Int32, text: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            process.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' \(options)", "/dev/null"]
+            process.currentDirectoryURL = fixture.root
+            let output = fixture.root.appendingPathComponent(".pty")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            try handle.close()
+            return (process.terminationStatus, String(decoding: try Data(contentsOf: output), as: UTF8.self))
+        }
+        let (status, text) = try onATerminal("run")
+        #expect(status == 0)
         #expect(text.contains("archive 1/2"))
         #expect(text.contains("\u{1B}[K"))
         // Each redraw starts with a carriage return and stays within 59 columns, so it never wraps.
@@ -435,20 +439,8 @@ import Testing
 
         // No bar among JSON log lines, each one object, nor under --quiet, on the same terminal.
         for options in ["--log-format json run --force", "--quiet run --force"] {
-            let quiet = Process()
-            quiet.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            quiet.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' \(options)", "/dev/null"]
-            quiet.currentDirectoryURL = fixture.root
-            let handle = try FileHandle(forWritingTo: output)
-            try handle.truncate(atOffset: 0)
-            quiet.standardOutput = handle
-            quiet.standardError = handle
-            quiet.standardInput = FileHandle.nullDevice
-            try quiet.run()
-            quiet.waitUntilExit()
-            try handle.close()
-            #expect(quiet.terminationStatus == 0)
-            let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+            let (status, text) = try onATerminal(options)
+            #expect(status == 0)
             #expect(!text.contains("archive 1/2") && !text.contains("\u{1B}"), "\(options): \(text)")
             if options.hasPrefix("--log-format") {
                 let lines = text.split(whereSeparator: \.isNewline)
