@@ -1285,31 +1285,26 @@ public struct PipelineRunner {
     }
 
     private func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
-        guard !config.outputs.exports.isEmpty else { return [] }
-        var written: [String] = []
-        try createFolder(config.exportsFolder)
         var files: [(bytes: [UInt8], url: URL)] = []
         var csvTables: [ExportTable] = []
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
             let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
-            let name = table.fileName(format)
-            files.append((Array(text.utf8), config.exportsFolder.appendingPathComponent(name)))
-            written.append(name)
+            files.append((Array(text.utf8), config.exportsFolder.appendingPathComponent(table.fileName(format))))
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {
             let package = Exporter.dataPackage(tables: csvTables, meta: meta)
             files.append(
                 (Array(package.utf8), config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName)))
-            written.append(Exporter.dataPackageFileName)
         }
-        // One snapshot's exports as a set: all replaced, or (a failure) all as they were, never the
-        // CSVs of one snapshot beside the data package of another. Files holding these bytes are
-        // left untouched (an up-to-date run refreshes a missing or stale export only).
+        // One snapshot's exports as a set (the folder made when missing): all replaced, or (a failure)
+        // all as they were, never the CSVs of one snapshot beside the data package of another. Files
+        // holding these bytes are left untouched (an up-to-date run refreshes a missing or stale
+        // export only).
         try AtomicFile.replaceAll(files)
-        return written
+        return files.map(\.url.lastPathComponent)
     }
 
     private func createFolder(_ url: URL) throws {

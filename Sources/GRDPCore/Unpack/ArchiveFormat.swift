@@ -79,7 +79,7 @@ enum ZipLayout {
         var exist: Bool
         /// Each entry's own compressed size, by its name in the central directory: the denominator
         /// of its compression ratio (CONTRACT §3): regular files listed once, when every entry's name
-        /// is the one libarchive reports (`ownSizes`) and the directory is at most
+        /// is the one libarchive reports (`walkEntries`) and the directory is at most
         /// `descriptorCheckLimit`; for the others the ratio counts the compressed bytes read so far,
         /// as it does in a tar. Entries that overlap are refused, so the sizes do not either: each
         /// entry gives at most the limit times its size, all of them at most that times the file
@@ -91,8 +91,7 @@ enum ZipLayout {
         let directory = try checkEnd(of: file, size: size)
         guard directory.size > 0 else { return Entries(exist: false) }
         guard directory.size <= Int64(descriptorCheckLimit) else { return Entries(exist: true) }
-        let sizes = try checkDataDescriptors(
-            of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
+        let sizes = try walkEntries(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
         return Entries(exist: true, compressedSizes: sizes)
     }
 
@@ -165,17 +164,25 @@ enum ZipLayout {
         return (directoryOffset, directorySize)
     }
 
-    /// Each entry of the central directory with flag bit 3: its data descriptor (after its
-    /// compressed data: the signature PK 7 8, the CRC-32, then both sizes in 4 bytes, or 8 for
-    /// zip64) must give the central directory's CRC and sizes. Every reading the format allows
-    /// (4- or 8-byte sizes; a CRC equal to the signature) is tried: only a descriptor that none of
-    /// them makes agree rejects the archive. Bytes there without the signature (a descriptor
-    /// without one, which the format allows, or none at all, which some writers do) are not
-    /// judged. Entries are otherwise left to libarchive, which checks the data against the
-    /// central directory.
+    /// Walks the central directory's entries in the order of their local headers, each local header
+    /// read once:
+    /// - no entry's data may run into the next entry's local header (or the central directory):
+    ///   entries that overlap are how a zip bomb with no nesting (Fifield's) makes each entry's own
+    ///   ratio modest and the whole archive's immense, and no writer makes them;
+    /// - an entry with flag bit 3 must have a data descriptor (after its compressed data: the
+    ///   signature PK 7 8, the CRC-32, then both sizes in 4 bytes, or 8 for zip64) that gives the
+    ///   central directory's CRC and sizes. Every reading the format allows (4- or 8-byte sizes; a
+    ///   CRC equal to the signature) is tried: only a descriptor that none of them makes agree
+    ///   rejects the archive. Bytes there without the signature (a descriptor without one, which
+    ///   the format allows, or none at all, which some writers do) are not judged.
+    /// Entries are otherwise left to libarchive, which checks the data against the central
+    /// directory, and reports a missing or damaged local header.
     ///
-    /// - Returns: the entries' compressed sizes (`Entries.compressedSizes`).
-    private static func checkDataDescriptors(of file: InputFile, directoryOffset: Int64, directorySize: Int)
+    /// - Returns: the regular files' own compressed sizes by name (`Entries.compressedSizes`), when
+    ///   every name is the one libarchive will report: its local header's name byte for byte, no
+    ///   NUL (libarchive stops there), no Unicode Path field, and listed once (a folder's name too);
+    ///   else none.
+    private static func walkEntries(of file: InputFile, directoryOffset: Int64, directorySize: Int)
         throws(ArchiveRejection) -> [String: Int64]
     {
         let directory: [UInt8]
@@ -184,26 +191,27 @@ enum ZipLayout {
         }
         guard directory.count == directorySize else { throw .corrupt("the zip changed size while being read") }
         var entries: [Entry] = []
+        // Whether every name is sure (see above); a damaged directory is libarchive's to report.
+        var trusted = true
         var at = 0
         while at + 46 <= directory.count && le32(directory, at) == 0x0201_4B50 {
-            let flags = le16(directory, at + 8)
-            let crc = le32(directory, at + 16)
-            var compressed = UInt64(le32(directory, at + 20))
-            var uncompressed = UInt64(le32(directory, at + 24))
             let nameLength = Int(le16(directory, at + 28))
             let extraLength = Int(le16(directory, at + 30))
-            let commentLength = Int(le16(directory, at + 32))
-            var localOffset = UInt64(le32(directory, at + 42))
-            let next = at + 46 + nameLength + extraLength + commentLength
-            guard next <= directory.count else { return [:] }  // libarchive reports the damaged directory
+            let next = at + 46 + nameLength + extraLength + Int(le16(directory, at + 32))
+            guard next <= directory.count else {
+                trusted = false
+                break
+            }
             let nameBytes = Array(directory[(at + 46)..<(at + 46 + nameLength)])
-            let name = String(decoding: nameBytes, as: UTF8.self)
             // A folder: its name ends in `/`, or its attributes say so (MS-DOS, or a Unix mode).
             let attributes = le32(directory, at + 38)
-            let isFolder =
-                nameBytes.last == UInt8(ascii: "/") || attributes & 0x10 != 0
-                || (attributes >> 16) & 0o170000 == 0o040000
-            var renamed = false
+            var entry = Entry(
+                name: String(decoding: nameBytes, as: UTF8.self), nameBytes: nameBytes,
+                hasDescriptor: le16(directory, at + 8) & 0x8 != 0, crc: le32(directory, at + 16),
+                compressed: UInt64(le32(directory, at + 20)), uncompressed: UInt64(le32(directory, at + 24)),
+                localOffset: UInt64(le32(directory, at + 42)),
+                isFolder: nameBytes.last == UInt8(ascii: "/") || attributes & 0x10 != 0
+                    || (attributes >> 16) & 0o170000 == 0o040000)
             // Zip64: the values at their maximum are in the extra field (id 1), in this order.
             var extra = at + 46 + nameLength
             let extraEnd = extra + extraLength
@@ -218,76 +226,52 @@ enum ZipLayout {
                         value = le64(directory, field)
                         field += 8
                     }
-                    take(&uncompressed)
-                    take(&compressed)
-                    take(&localOffset)
+                    take(&entry.uncompressed)
+                    take(&entry.compressed)
+                    take(&entry.localOffset)
                 }
                 // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
-                if id == 0x7075 { renamed = true }
+                if id == 0x7075 { trusted = false }
                 extra += 4 + length
             }
-            if flags & 0x8 != 0 {
-                try checkDescriptor(
-                    of: file, name: name, localOffset: localOffset, crc: crc, compressed: compressed,
-                    uncompressed: uncompressed, directoryOffset: directoryOffset)
-            }
-            guard let size = Int64(exactly: compressed), let local = Int64(exactly: localOffset) else { return [:] }
-            entries.append(
-                Entry(
-                    name: name, nameBytes: nameBytes, localOffset: local, compressed: size, isFolder: isFolder,
-                    renamed: renamed))
+            if entry.nameBytes.contains(0) { trusted = false }
+            entries.append(entry)
             at = next
         }
-        return try ownSizes(of: entries, in: file, directoryOffset: directoryOffset)
-    }
 
-    /// An entry of the central directory, as `ownSizes` needs it.
-    private struct Entry {
-        var name: String
-        var nameBytes: [UInt8]
-        var localOffset: Int64
-        var compressed: Int64
-        var isFolder: Bool
-        /// It has a Unicode Path field, by which libarchive names it instead.
-        var renamed: Bool
-    }
-
-    /// Checks that no entry's data runs into the next entry's local header (in the order of their
-    /// local headers): entries that overlap are how a zip bomb with no nesting (Fifield's) makes each
-    /// entry's own ratio modest and the whole archive's immense, and no writer makes them. Then the
-    /// regular files' own compressed sizes, by name (`Entries.compressedSizes`), when every name is
-    /// the one libarchive will report: its local header's name byte for byte, no NUL (libarchive
-    /// stops there), no Unicode Path field, and listed once (a folder's name too); else none.
-    private static func ownSizes(of entries: [Entry], in file: InputFile, directoryOffset: Int64)
-        throws(ArchiveRejection) -> [String: Int64]
-    {
-        var trusted = true
-        let ordered = entries.sorted { $0.localOffset < $1.localOffset }
+        // A local header past the central directory is libarchive's to report.
+        let placed = entries.filter { $0.localOffset < UInt64(directoryOffset) }
+        if placed.count < entries.count { trusted = false }
+        let ordered = placed.sorted { $0.localOffset < $1.localOffset }
         for (index, entry) in ordered.enumerated() {
-            guard entry.localOffset < directoryOffset else { return [:] }  // libarchive reports it
+            let local = Int64(entry.localOffset)
             let header: [UInt8]
-            do { header = try file.read(count: 30, at: entry.localOffset) } catch {
+            do { header = try file.read(count: 30, at: local) } catch {
                 throw .corrupt(error.description, member: entry.name)
             }
-            // A missing or damaged local header is libarchive's to report.
-            guard header.count == 30, le32(header, 0) == 0x0403_4B50 else { return [:] }
+            guard header.count == 30, le32(header, 0) == 0x0403_4B50 else {
+                trusted = false
+                continue
+            }
             let localNameLength = Int(le16(header, 26))
-            let dataStart = entry.localOffset + 30 + Int64(localNameLength) + Int64(le16(header, 28))
-            let nextStart = index + 1 < ordered.count ? ordered[index + 1].localOffset : directoryOffset
-            let (end, overflow) = dataStart.addingReportingOverflow(entry.compressed)
-            guard !overflow, end <= nextStart else {
+            let dataStart = local + 30 + Int64(localNameLength) + Int64(le16(header, 28))
+            let nextStart = index + 1 < ordered.count ? Int64(ordered[index + 1].localOffset) : directoryOffset
+            guard let size = Int64(exactly: entry.compressed), dataStart <= nextStart - size else {
                 let next =
                     index + 1 < ordered.count ? "the entry '\(ordered[index + 1].name)'" : "the central directory"
                 throw .corrupt(
                     "its \(entry.compressed) compressed bytes from offset \(dataStart) run into \(next) at offset "
                         + "\(nextStart): the zip's entries overlap", member: entry.name)
             }
+            if entry.hasDescriptor {
+                try checkDescriptor(of: file, entry, at: dataStart + size, directoryOffset: directoryOffset)
+            }
             if trusted {
-                if localNameLength != entry.nameBytes.count || entry.renamed || entry.nameBytes.contains(0) {
+                if localNameLength != entry.nameBytes.count {
                     trusted = false
                 } else {
                     let localName: [UInt8]
-                    do { localName = try file.read(count: localNameLength, at: entry.localOffset + 30) } catch {
+                    do { localName = try file.read(count: localNameLength, at: local + 30) } catch {
                         throw .corrupt(error.description, member: entry.name)
                     }
                     trusted = localName == entry.nameBytes
@@ -295,33 +279,40 @@ enum ZipLayout {
             }
         }
         guard trusted else { return [:] }
-        var sizes: [String: Int64] = [:]
         var listed: [String: Int] = [:]
         for entry in entries { listed[entry.name, default: 0] += 1 }
-        for entry in entries where !entry.isFolder && listed[entry.name] == 1 { sizes[entry.name] = entry.compressed }
+        var sizes: [String: Int64] = [:]
+        for entry in entries where !entry.isFolder && listed[entry.name] == 1 {
+            sizes[entry.name] = Int64(entry.compressed)
+        }
         return sizes
     }
 
-    private static func checkDescriptor(
-        of file: InputFile, name: String, localOffset: UInt64, crc: UInt32, compressed: UInt64,
-        uncompressed: UInt64, directoryOffset: Int64
-    ) throws(ArchiveRejection) {
+    /// An entry of the central directory, as `walkEntries` needs it.
+    private struct Entry {
+        var name: String
+        var nameBytes: [UInt8]
+        /// Flag bit 3: its CRC and sizes follow its data.
+        var hasDescriptor: Bool
+        var crc: UInt32
+        var compressed: UInt64
+        var uncompressed: UInt64
+        var localOffset: UInt64
+        var isFolder: Bool
+    }
+
+    /// The data descriptor of `entry`, at `position` (where its data ends), against the central
+    /// directory's CRC and sizes (`walkEntries`).
+    private static func checkDescriptor(of file: InputFile, _ entry: Entry, at position: Int64, directoryOffset: Int64)
+        throws(ArchiveRejection)
+    {
+        let (crc, compressed, uncompressed) = (entry.crc, entry.compressed, entry.uncompressed)
         let stated =
             "the central directory says CRC \(hex(crc)), \(compressed) bytes compressed, \(uncompressed) uncompressed"
-        guard let local = Int64(exactly: localOffset), local < directoryOffset else { return }
-        let header: [UInt8]
-        do { header = try file.read(count: 30, at: local) } catch { throw .corrupt(error.description, member: name) }
-        // A missing or damaged local header is libarchive's to report.
-        guard header.count == 30, le32(header, 0) == 0x0403_4B50 else { return }
-        let dataStart = local + 30 + Int64(le16(header, 26)) + Int64(le16(header, 28))
-        guard let size = Int64(exactly: compressed), dataStart <= directoryOffset - size else {
-            throw .corrupt("its data runs into the zip's central directory: \(stated)", member: name)
-        }
-        let position = dataStart + size
         let descriptor: [UInt8]
         do {
             descriptor = try file.read(count: Int(min(24, directoryOffset - position)), at: position)
-        } catch { throw .corrupt(error.description, member: name) }
+        } catch { throw .corrupt(error.description, member: entry.name) }
         // Only a descriptor with its signature is told from what may follow instead: some writers
         // set bit 3 and write none (the next local header, or the central directory, follows the
         // data), and those bytes are libarchive's to judge, as the data is.
@@ -342,7 +333,7 @@ enum ZipLayout {
             readings.first.map {
                 "its data descriptor says CRC \(hex($0.crc)), \($0.compressed) bytes compressed, \($0.uncompressed) uncompressed"
             } ?? "its data descriptor is cut short"
-        throw .corrupt("\(found), but \(stated)", member: name)
+        throw .corrupt("\(found), but \(stated)", member: entry.name)
     }
 
     private static func hex(_ value: UInt32) -> String {
