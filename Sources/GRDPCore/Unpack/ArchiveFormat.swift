@@ -87,10 +87,14 @@ enum ZipLayout {
         var compressedSizes: [String: Int64] = [:]
     }
 
-    static func check(_ file: InputFile, size: Int64) throws(ArchiveRejection) -> Entries {
+    /// - Parameter walkLimit: the largest central directory whose entries are walked
+    ///   (`walkEntries`); tests lower it to reach what a larger one leaves to the reader.
+    static func check(_ file: InputFile, size: Int64, walkLimit: Int = descriptorCheckLimit) throws(ArchiveRejection)
+        -> Entries
+    {
         let directory = try checkEnd(of: file, size: size)
         guard directory.size > 0 else { return Entries(exist: false) }
-        guard directory.size <= Int64(descriptorCheckLimit) else { return Entries(exist: true) }
+        guard directory.size <= Int64(walkLimit) else { return Entries(exist: true) }
         let sizes = try walkEntries(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
         return Entries(exist: true, compressedSizes: sizes)
     }

@@ -19,6 +19,8 @@ public final class ArchiveReader {
     /// walked for overlaps (`ZipLayout`) could hide.
     private var zipBytes: Int64?
     private var zipProduced: Int64 = 0
+    /// The largest zip central directory walked for overlaps and sizes (`ZipLayout.check`).
+    var zipWalkLimit = ZipLayout.descriptorCheckLimit
 
     public init(limits: UnpackLimits) {
         self.limits = limits
@@ -86,7 +88,7 @@ public final class ArchiveReader {
     // MARK: - Formats
 
     private func readZip(_ location: FileLocation, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
-        let entries = try ZipLayout.check(file, size: size)
+        let entries = try ZipLayout.check(file, size: size, walkLimit: zipWalkLimit)
         guard entries.exist else {
             // No entries: nothing to visit, and the ingest rejects it as holding no data member.
             consumedBytes = size

@@ -170,6 +170,99 @@ import Testing
         #expect(visitor.members.isEmpty)
     }
 
+    /// A zip bomb without nesting (Fifield's): `count` entries whose data overlap, each one's
+    /// stored blocks quoting the local headers after it, all ending in one shared deflated kernel
+    /// of `kernel` zeros. Each entry gives the kernel and the headers after it (its own ratio is
+    /// the kernel's, ~1,000), the archive `count` times that from a few KB.
+    static func overlappingBomb(count: Int, kernel: Int, in folder: TemporaryFolder) throws -> [UInt8] {
+        // The kernel as raw deflate: the gzip stream without its header and trailer.
+        let gzip = try folder.compressed([UInt8](repeating: 0, count: kernel), .gzip)
+        var start = 10
+        let flags = gzip[3]
+        if flags & 4 != 0 { start += 2 + Int(gzip[start]) | Int(gzip[start + 1]) << 8 }
+        for flag in [UInt8(8), 16] where flags & flag != 0 {
+            while gzip[start] != 0 { start += 1 }
+            start += 1
+        }
+        if flags & 2 != 0 { start += 2 }
+        let deflated = Array(gzip[start..<(gzip.count - 8)])
+        func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func le32(_ value: Int) -> [UInt8] { le16(value & 0xFFFF) + le16(value >> 16 & 0xFFFF) }
+        let names = (0..<count).map { Array(String(format: "f%04d.bin", $0).utf8) }
+        let headerLength = 30 + names[0].count
+        let quote = 5
+        // Entry i's data: for each later entry, a stored block quoting its local header; then the kernel.
+        let compressed = (0..<count).map { (count - 1 - $0) * (quote + headerLength) + deflated.count }
+        let uncompressed = (0..<count).map { (count - 1 - $0) * headerLength + kernel }
+        func localHeader(_ index: Int, crc: UInt32) -> [UInt8] {
+            [0x50, 0x4B, 0x03, 0x04] + le16(20) + le16(0) + le16(8) + le16(0) + le16(0x21) + le32(Int(crc))
+                + le32(compressed[index]) + le32(uncompressed[index]) + le16(names[index].count) + le16(0)
+                + names[index]
+        }
+        // CRCs from the last entry back: each one's output starts with the headers after it.
+        var headers = [[UInt8]](repeating: [], count: count)
+        var crcs = [UInt32](repeating: 0, count: count)
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            var crc = CRC32()
+            for later in (index + 1)..<count { crc.update(headers[later]) }
+            crc.update([UInt8](repeating: 0, count: kernel))
+            crcs[index] = crc.value
+            headers[index] = localHeader(index, crc: crc.value)
+        }
+        var bytes: [UInt8] = []
+        var offsets: [Int] = []
+        for index in 0..<count {
+            offsets.append(bytes.count)
+            bytes += headers[index]
+            if index + 1 < count {
+                bytes += [0x00] + le16(headerLength) + le16(~headerLength & 0xFFFF)
+            }
+        }
+        bytes += deflated
+        let directoryOffset = bytes.count
+        for index in 0..<count {
+            bytes +=
+                [0x50, 0x4B, 0x01, 0x02] + le16(20) + le16(20) + le16(0) + le16(8) + le16(0) + le16(0x21)
+                + le32(Int(crcs[index])) + le32(compressed[index]) + le32(uncompressed[index])
+                + le16(names[index].count) + le16(0) + le16(0) + le16(0) + le16(0) + le32(0) + le32(offsets[index])
+                + names[index]
+        }
+        let directorySize = bytes.count - directoryOffset
+        bytes +=
+            [0x50, 0x4B, 0x05, 0x06] + le16(0) + le16(0) + le16(count) + le16(count) + le32(directorySize)
+            + le32(directoryOffset) + le16(0)
+        return bytes
+    }
+
+    /// Fifield's bomb is refused as a corrupt archive by the walk of its entries, before a byte is
+    /// inflated; and where the directory is too large to be walked (the limit lowered here), the
+    /// reader stops it once its members together gave more than the ratio limit times the file,
+    /// though each member's own ratio stays under the limit.
+    @Test func aZipBombWithoutNestingIsRefusedEitherWay() throws {
+        let folder = try TemporaryFolder()
+        let bytes = try Self.overlappingBomb(count: 40, kernel: 1 << 20, in: folder)
+        let url = try folder.write("fifield.zip", bytes)
+        let limits = UnpackLimits(maxMemberBytes: 1 << 40, maxCompressionRatio: ExactDecimal(2000))
+        let walked = expectRejected(url, .corruptArchive, member: "f0000.bin", limits: limits)
+        #expect(walked?.detail.contains("the zip's entries overlap") == true, "\(walked?.detail ?? "")")
+
+        let reader = ArchiveReader(limits: limits)
+        reader.zipWalkLimit = 0
+        let visitor = RecordingVisitor()
+        visitor.keepData = false
+        do {
+            try reader.read(url, relativePath: "fifield.zip", visitor: visitor)
+            Issue.record("the bomb was accepted")
+        } catch let rejection as ArchiveRejection {
+            #expect(rejection.reason == .compressionRatio)
+            #expect(rejection.detail.contains("in all from its \(bytes.count)"), "\(rejection.detail)")
+        }
+        // Several members were read whole (each under its own limit) before the archive's was passed.
+        #expect(visitor.events.contains(.end("f0000.bin")) && visitor.events.contains(.end("f0001.bin")))
+        #expect(visitor.consumedBytes <= 2000 * Int64(bytes.count), "\(visitor.consumedBytes)")
+        #expect(visitor.consumedBytes > 2000 * Int64(bytes.count) - (1 << 20), "\(visitor.consumedBytes)")
+    }
+
     @Test func zerosAfterTheTarEndMarkerAreHeldToTheRatio() throws {
         let folder = try TemporaryFolder()
         let tar = try folder.archiveBytes([ArchiveWriter.Entry(path: "a.csv", text: "x\n1\n")], format: .tar)
@@ -354,4 +447,20 @@ import Testing
             ], format: .tar)
         #expect(try readArchive(url).members == ["d/a.csv"])
     }
+}
+
+/// CRC-32 (IEEE), as zip headers state it, for archives built by hand here.
+struct CRC32 {
+    private static let table: [UInt32] = (0..<256).map { index in
+        var value = UInt32(index)
+        for _ in 0..<8 { value = value & 1 != 0 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+        return value
+    }
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    mutating func update(_ bytes: [UInt8]) {
+        for byte in bytes { state = Self.table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8) }
+    }
+
+    var value: UInt32 { state ^ 0xFFFF_FFFF }
 }
