@@ -13,6 +13,8 @@ import Testing
             // A negative value is the value, not an option: said as what is wrong with it.
             (["--log-format=json", "run", "--year", "-5"], "--year -5 is outside 1990–2100", "grdp run "),
             (["--log-format=json", "run", "--wait-lock", "-1"], "--wait-lock takes a number of seconds", "grdp run "),
+            // Taking the next word whatever it is, --year never swallows a flag silently.
+            (["--log-format=json", "run", "--year", "--force"], "'--force' is invalid for '--year", "grdp run "),
             (["--log-format", "json"], "Missing command", "grdp [--config"),
             (["--log-format", "json", "diff", "a", "v1"], "'a' is not a snapshot version", "grdp diff "),
         ] as [([String], String, String)])
