@@ -5,12 +5,12 @@ import GRDPCore
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run every stage and publish a new snapshot when the figures changed.",
+        abstract: "Run every stage and publish a new snapshot when the content changed.",
         discussion: """
             Reads every archive under inputs.returns (a return later in bytewise path order revises \
             earlier ones, whichever is read first), quarantines bad rows, computes the indicators and writes \
-            <outputs>/snapshots/grdp-vNNNN.sqlite atomically. A run whose figures equal the latest \
-            snapshot's writes nothing new and says it is up to date. Every run writes a report to \
+            <outputs>/snapshots/grdp-vNNNN.sqlite atomically. A run whose content (figures and \
+            provenance) equals the latest snapshot's writes nothing new and says it is up to date. Every run writes a report to \
             <outputs>/reports/run-<time>.json, whatever its outcome.
 
             Every archive is hashed first. When no archive, nor the config, nor grdp changed since \
@@ -18,9 +18,12 @@ struct RunCommand: ParsableCommand {
             anything; otherwise archives already read with this config and build are taken from \
             <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
             years that did not change are copied from the latest snapshot file. On large sets (from \
-            3 M distinct transactions; GRDP_KEEP_LEDGER_FROM=<keys> changes it) the revision ledger \
-            a full run ended with is kept in <outputs>/cache/ledger.bin, and the next run applies only \
-            the archives it does not hold. Deleting <outputs>/cache/ only costs time.
+            3 M distinct transactions) revisions are taken by key partition, and which rows are \
+            current and the last year's groups are kept in <outputs>/cache/ for the next night; \
+            with GRDP_LEDGER=memory the revision ledger a full run ended with is kept in \
+            <outputs>/cache/ledger.bin instead (from 3 M keys; GRDP_KEEP_LEDGER_FROM=<keys> changes \
+            it), and the next run applies only the archives it does not hold. Deleting \
+            <outputs>/cache/ only costs time.
 
             With --year, only those years are recomputed; every other year keeps the latest \
             snapshot's rows.
@@ -32,7 +35,7 @@ struct RunCommand: ParsableCommand {
 
             Exit codes: 0 a new snapshot or up to date; 64 a bad command line or config (the key and \
             its line named); 65 an archive or member rejected (the report says which and why; no \
-            snapshot, the latest stays the latest); 66 the config or the returns folder missing, or \
+            snapshot, the latest stays the latest), or with --year a damaged latest snapshot; 66 the config or the returns folder missing, or \
             no archive in it; 70 an internal error (a sum grdp cannot keep exactly included); 73 \
             the outputs cannot be written; 75 another run holds the lock.
 
