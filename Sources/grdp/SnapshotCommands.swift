@@ -140,6 +140,13 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check a snapshot: integrity, application_id, schema, and its recomputed content hash.",
         discussion: """
+            Checks, each named when it fails: open, integrity (PRAGMA integrity_check), \
+            application-id, schema-version, schema (grdp's tables as grdp creates them, and no \
+            index, view or trigger added), meta, content-hash (recomputed from every row), journal \
+            (no -wal or -journal holding changes beside the file, no switch to WAL mode), and \
+            file-checksum (the file's bytes are those recorded in <outputs>/cache/published.json \
+            when it was published, where recorded).
+
             Exits 0 when every check holds (also when there is no snapshot yet: it says so on \
             stderr), 65 naming the failing check otherwise. Default: every snapshot.
             """)
@@ -163,7 +170,7 @@ struct VerifyCommand: ParsableCommand {
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks
             // that the meta's version matches the file name.
-            let failures = try store.verify(version: v).map { "\($0)" }
+            let failures = try store.verify(version: v, cacheFolder: config.cacheFolder).map { "\($0)" }
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
             } else {

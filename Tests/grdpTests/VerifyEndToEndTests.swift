@@ -77,6 +77,77 @@ import Testing
         #expect(try fixture.grdp("verify", "v0002").status == 0)
     }
 
+    /// An edit of a published file that leaves every row as it was.
+    struct Edit: Sendable, CustomTestStringConvertible {
+        var label: String
+        var check: String
+        var sql: String
+        var testDescription: String { label }
+    }
+
+    static let edits: [Edit] = [
+        Edit(label: "an index added", check: "schema", sql: "CREATE INDEX extra ON indicator(status)"),
+        Edit(
+            label: "a view added", check: "schema", sql: "CREATE VIEW shares AS SELECT year, share_pct FROM indicator"),
+        Edit(
+            label: "a trigger added", check: "schema",
+            sql: "CREATE TRIGGER keep AFTER DELETE ON indicator BEGIN SELECT 1; END"),
+        Edit(
+            label: "a table recreated without its constraints", check: "schema",
+            sql: "CREATE TABLE g AS SELECT * FROM grdp; DROP TABLE grdp; ALTER TABLE g RENAME TO grdp"),
+        Edit(
+            label: "a table recreated STRICT without its key", check: "schema",
+            sql: "CREATE TABLE g (year INTEGER NOT NULL, grdp_bvnd TEXT NOT NULL, archive_path TEXT NOT NULL, "
+                + "member_path TEXT NOT NULL, line INTEGER NOT NULL) STRICT; INSERT INTO g SELECT * FROM grdp; "
+                + "DROP TABLE grdp; ALTER TABLE g RENAME TO grdp"),
+        Edit(
+            label: "snapshot_meta edited", check: "file-checksum",
+            sql: "UPDATE snapshot_meta SET value = 'grdp run --force' WHERE key = 'command'"),
+    ]
+
+    /// Changes that leave every row, and so the content hash, as it was, are still named by
+    /// `verify` (65): an object added or a table recreated (`schema`), and any edit at all of a
+    /// file whose checksum the run recorded when it published it (`file-checksum`).
+    @Test(arguments: edits)
+    func anEditTheContentHashDoesNotSeeFailsVerify(_ edit: Edit) throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        do {
+            let database = try Database(path: url.path, mode: .create)
+            try database.execute(edit.sql)
+        }
+        let verify = try fixture.grdp("verify", "v0001")
+        #expect(verify.status == 65, "\(verify.stdout)")
+        #expect(verify.stdout.contains("v0001: FAILED [\(edit.check)]"), "\(verify.stdout)")
+        #expect(!verify.stdout.contains("[content-hash]"), "\(verify.stdout)")
+    }
+
+    /// A writer that switched a published file to WAL mode and left its changes in the `-wal`
+    /// (still open, or killed): other SQLite readers see them, grdp (which reads the file alone)
+    /// would not, so `verify` names it (`journal`, 65); a `run` does not trust that file.
+    @Test func aWriteLeftInAWALBesideASnapshotFailsVerify() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        let writer = try Database(path: url.path, mode: .create)
+        try writer.execute("PRAGMA journal_mode = WAL")
+        try writer.execute("UPDATE indicator SET share_pct = 99 WHERE year = 2023")
+        #expect(FileManager.default.fileExists(atPath: url.path + "-wal"))
+        let verify = try fixture.grdp("verify", "v0001")
+        #expect(verify.status == 65, "\(verify.stdout)")
+        #expect(verify.stdout.contains("v0001: FAILED [journal] a -wal file"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("v0001: FAILED [journal] its header says WAL mode"), "\(verify.stdout)")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("not the file published"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles().contains("grdp-v0002.sqlite"))
+        #expect(try fixture.grdp("verify", "v0002").status == 0)
+        _ = writer
+    }
+
     /// A sales year edited past what a row holds in memory (16 bits): `verify` recomputes the
     /// content hash from the file and fails it with 65, as for any edited value, rather than
     /// trapping; the next `run --force` publishes a sound snapshot beside it.
@@ -134,6 +205,47 @@ import Testing
         #expect(year.stderr.contains("not the file published"), "\(year.stderr)")
         #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.snapshotFiles().last == "grdp-v0004.sqlite")
+        #expect(try fixture.grdp("verify", "v0004").status == 0)
+    }
+
+    /// With no checksum recorded for the latest file (the cache deleted, a run stopped between
+    /// publishing and recording, an older grdp), the run checks the file by its rows, as `verify`
+    /// does: edited, it is neither called up to date nor carried from, and `run --year` refuses it;
+    /// intact, its checksum is recorded for the next runs.
+    @Test func aLatestSnapshotWithNoChecksumRecordedIsCheckedByItsRows() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let published = fixture.outputs.appendingPathComponent("cache/published.json")
+        try FileManager.default.removeItem(at: published)
+        let intact = try fixture.grdp("run")
+        #expect(intact.status == 0, "\(intact.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try String(contentsOf: published, encoding: .utf8).contains("\"1\""))
+
+        // Edited, a night bringing a revision of 2023 (which would carry the other years from it)
+        // publishes from the returns: the hash of a run from scratch.
+        try FileManager.default.removeItem(at: published)
+        try Self.flipByte(of: "v0001", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
+        let night = try fixture.grdp("run")
+        #expect(night.status == 0, "\(night.stderr)")
+        #expect(night.stderr.contains("no checksum of it was recorded"), "\(night.stderr)")
+        #expect(try fixture.snapshotFiles().last == "grdp-v0002.sqlite")
+        #expect(try fixture.grdp("verify", "v0002").status == 0)
+        let nightHash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == nightHash)
+
+        // The whole cache deleted: an edited latest is not up to date, and `run --year` refuses it.
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache"))
+        try Self.flipByte(of: "v0003", in: fixture) { Self.offset(of: "Gia Ngh", in: $0) + 2 }
+        let year = try fixture.grdp("run", "--year", "2023")
+        #expect(year.status == 65, "\(year.stderr)")
+        #expect(year.stderr.contains("no checksum of it was recorded"), "\(year.stderr)")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == nightHash)
         #expect(try fixture.grdp("verify", "v0004").status == 0)
     }
 

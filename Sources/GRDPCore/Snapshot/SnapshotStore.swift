@@ -616,14 +616,53 @@ public struct SnapshotStore: Sendable {
 
     /// Every check of `grdp verify` on one version. Throws only when the version does not exist
     /// (exit 66); a file that cannot even be opened yields a failure of check `open`.
-    public func verify(version: Int) throws -> [VerifyFailure] {
+    /// Every check of `grdp verify` on `version`'s file (`SnapshotFile.verify`), and what lies
+    /// beside it: a `-wal` or `-journal` holding changes, or a header switched to WAL mode
+    /// (grdp reads a published file alone, `immutable=1`, but other SQLite readers would read
+    /// those changes).
+    ///
+    /// - Parameter cacheFolder: where runs record each published file's checksum
+    ///   (`RunCache.Published`); a file recorded whose bytes differ fails `file-checksum`.
+    public func verify(version: Int, cacheFolder: URL? = nil) throws -> [VerifyFailure] {
         let file: SnapshotFile
         do {
             file = try open(version: version)
         } catch let error as SnapshotError where error.code != .missingSnapshot {
             return [VerifyFailure(check: .open, message: error.description)]
         }
-        return file.verify(expectedVersion: version)
+        var failures = file.verify(expectedVersion: version)
+        let path = url(for: version).path
+        for suffix in ["-wal", "-journal"] {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? nil
+            if let size, size > 0 {
+                failures.append(
+                    VerifyFailure(
+                        check: .journal,
+                        message: "a \(suffix) file of \(size) bytes lies beside it: something wrote to the snapshot "
+                            + "after it was published (other SQLite readers see those changes; grdp reads the file "
+                            + "alone)"))
+            }
+        }
+        if let header = try? InputFile(url(for: version)).read(count: 20, at: 0), header.count == 20,
+            header[18] != 1 || header[19] != 1
+        {
+            failures.append(
+                VerifyFailure(
+                    check: .journal,
+                    message:
+                        "its header says WAL mode (bytes 18–19 are \(header[18]), \(header[19]); grdp writes 1, 1): "
+                        + "something opened it for writing after it was published"))
+        }
+        if let cacheFolder, let recorded = RunCache.Published.load(from: cacheFolder)[version],
+            let checksum = RunCache.fileChecksum(url(for: version)), checksum != recorded
+        {
+            failures.append(
+                VerifyFailure(
+                    check: .fileChecksum,
+                    message: "its bytes are not those recorded when it was published (checksum \(checksum), "
+                        + "recorded \(recorded) in cache/\(RunCache.Published.fileName)): edited or damaged since"))
+        }
+        return failures
     }
 
     /// Runs `body`, returning its error instead of throwing it. (Swift 6.3.1 crashes compiling a

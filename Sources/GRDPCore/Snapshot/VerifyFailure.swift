@@ -15,6 +15,13 @@ public struct VerifyFailure: Sendable, Equatable, CustomStringConvertible {
         case meta
         /// The recomputed content hash differs from `snapshot_meta.content_sha256`.
         case contentHash = "content-hash"
+        /// A `-wal` or `-journal` file holding changes sits beside the file, or the file was
+        /// switched to WAL mode: something wrote to it after it was published.
+        case journal
+        /// The file's bytes are not those recorded when it was published (`cache/published.json`):
+        /// a change the content hash does not see (an index, view or trigger added, bytes appended,
+        /// its header or `snapshot_meta` edited).
+        case fileChecksum = "file-checksum"
     }
 
     public var check: Check
