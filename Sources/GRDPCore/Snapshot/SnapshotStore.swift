@@ -614,12 +614,11 @@ public struct SnapshotStore: Sendable {
             path: error.path, sql: error.sql, sqliteCode: error.sqliteCode, systemErrno: error.systemErrno)
     }
 
-    /// Every check of `grdp verify` on one version. Throws only when the version does not exist
-    /// (exit 66); a file that cannot even be opened yields a failure of check `open`.
     /// Every check of `grdp verify` on `version`'s file (`SnapshotFile.verify`), and what lies
     /// beside it: a `-wal` or `-journal` holding changes, or a header switched to WAL mode
     /// (grdp reads a published file alone, `immutable=1`, but other SQLite readers would read
-    /// those changes).
+    /// those changes). Throws only when the version does not exist (exit 66); a file that cannot
+    /// even be opened yields a failure of check `open`.
     ///
     /// - Parameter cacheFolder: where runs record each published file's checksum
     ///   (`RunCache.Published`); a file recorded whose bytes differ fails `file-checksum`.
@@ -628,7 +627,9 @@ public struct SnapshotStore: Sendable {
         do {
             file = try open(version: version)
         } catch let error as SnapshotError where error.code != .missingSnapshot {
-            return [VerifyFailure(check: .open, message: error.description)]
+            // Not sending the reader to `grdp verify`, which this is.
+            let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
+            return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]
         }
         var failures = file.verify(expectedVersion: version)
         let path = url(for: version).path
