@@ -166,6 +166,11 @@ struct VerifyCommand: ParsableCommand {
             logger.notice("No snapshot to verify", metadata: ["folder": "\(store.folder.path)"])
             return
         }
+        if let problem = SnapshotStore.recordedChecksumsProblem(cacheFolder: config.cacheFolder) {
+            logger.warning(
+                "Checksums recorded at publication not readable: no file-checksum check",
+                metadata: ["error": "\(problem)"])
+        }
         var failed = false
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks

@@ -103,6 +103,15 @@ import Testing
                 + "member_path TEXT NOT NULL, line INTEGER NOT NULL) STRICT; INSERT INTO g SELECT * FROM grdp; "
                 + "DROP TABLE grdp; ALTER TABLE g RENAME TO grdp"),
         Edit(
+            label: "a column given a default", check: "schema",
+            sql: "ALTER TABLE grdp RENAME TO g; CREATE TABLE grdp (year INTEGER NOT NULL, grdp_bvnd TEXT NOT NULL "
+                + "DEFAULT '0', archive_path TEXT NOT NULL, member_path TEXT NOT NULL, line INTEGER NOT NULL, "
+                + "PRIMARY KEY (year)) STRICT; INSERT INTO grdp SELECT * FROM g; DROP TABLE g"),
+        Edit(
+            label: "a UNIQUE constraint added", check: "schema",
+            sql: "ALTER TABLE district RENAME TO d; CREATE TABLE district (code TEXT NOT NULL, name TEXT NOT NULL "
+                + "UNIQUE, PRIMARY KEY (code)) STRICT; INSERT INTO district SELECT * FROM d; DROP TABLE d"),
+        Edit(
             label: "snapshot_meta edited", check: "file-checksum",
             sql: "UPDATE snapshot_meta SET value = 'grdp run --force' WHERE key = 'command'"),
     ]
@@ -249,6 +258,35 @@ import Testing
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == nightHash)
         #expect(try fixture.grdp("verify", "v0004").status == 0)
+    }
+
+    /// With no checksum recorded, the run checks the latest as `verify` does, not only by its
+    /// rows: an earlier version copied into its place (the same rows) fails the meta check and is
+    /// not taken for it. A `published.json` that cannot be read is said, and written anew.
+    @Test func anEarlierVersionCopiedOverTheLatestIsNotTrustedAndAnUnreadableRecordIsSaid() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        let published = fixture.outputs.appendingPathComponent("cache/published.json")
+        try Data("{".utf8).write(to: published)
+        let garbled = try fixture.grdp("run")
+        #expect(garbled.status == 0, "\(garbled.stderr)")
+        #expect(garbled.stderr.contains("Checksums of the published snapshots not readable"), "\(garbled.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(try String(contentsOf: published, encoding: .utf8).contains("\"2\""))
+        let verify = try fixture.grdp("verify")
+        #expect(verify.status == 0 && !verify.stderr.contains("not readable"), "\(verify.stderr)")
+
+        try FileManager.default.removeItem(at: published)
+        let latest = fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite")
+        try FileManager.default.removeItem(at: latest)
+        try FileManager.default.copyItem(at: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite"), to: latest)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("[meta]"), "\(run.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
+        #expect(try fixture.snapshotFiles().last == "grdp-v0003.sqlite")
+        #expect(try fixture.grdp("verify", "v0003").status == 0)
     }
 
     /// The checksum is recorded as soon as the file is published: a run whose exports then fail

@@ -224,6 +224,11 @@ public struct PipelineRunner {
         // run trusts that file (copies its rows, resumes its content hash, says it is up to date)
         // only when it is still the file published (`LatestCheck`).
         let lastRun = RunCache.load(from: config.cacheFolder)
+        if latestVersion != nil, let problem = RunCache.Published.problem(in: config.cacheFolder) {
+            logger.warning(
+                "Checksums of the published snapshots not readable: the latest is checked as grdp verify checks it",
+                metadata: ["error": "\(problem)"])
+        }
         let latestCheck = latestVersion.map {
             LatestCheck(version: $0, recorded: RunCache.Published.load(from: config.cacheFolder), store: store)
         }
@@ -1107,36 +1112,45 @@ public struct PipelineRunner {
     /// from the start of the run and waited for when the answer is needed:
     /// - when its checksum was recorded (`RunCache.Published`), the file's checksum against it;
     /// - when none was (the cache deleted, a run killed between publishing and recording, an older
-    ///   grdp), the content hash recomputed from its rows, as `grdp verify` does, against the one
-    ///   its `snapshot_meta` holds: a file edited since is not carried from, resumed from or called
-    ///   up to date. The file's checksum is then recorded (`recordIfVerified`), so that the next
-    ///   runs check the file's bytes alone (at 10 M, ~0.05 s against ~1.5 s).
+    ///   grdp), every check of `grdp verify` (its rows against the content hash it holds, its
+    ///   integrity, schema, meta, no journal beside it), its bytes the same before and after: a
+    ///   file edited since is not carried from, resumed from or called up to date. The file's
+    ///   checksum is then recorded (`recordIfVerified`), so that the next runs check its bytes
+    ///   alone (at 10 M, ~0.05 s against ~2.5 s).
     final class LatestCheck {
         private let recorded: String?
-        private let hashing: OnAnotherThread<(checksum: String?, contentIntact: Bool?)>
+        private let hashing: OnAnotherThread<(checksum: String?, failures: [VerifyFailure])>
 
         init(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
             let recorded = checksums[version]
             self.recorded = recorded
             let url = store.url(for: version)
             hashing = OnAnotherThread {
-                guard recorded == nil else { return (RunCache.fileChecksum(url), nil) }
-                // Its rows first, then its bytes: the checksum recorded is of the file verified. In
-                // one pass on this thread: beside the run's own work, the two halves' second
-                // connection and the rows they hold would stand on the run's peak (10 M: 254 MiB).
-                let intact = (try? SnapshotFile(url: url)).map { file in
-                    (try? file.contentSHA256(inHalves: false)) == file.meta.contentSHA256
+                guard recorded == nil else { return (RunCache.fileChecksum(url), []) }
+                // Its bytes before and after its checks: the checksum recorded is of the file checked.
+                // The content hash in one pass on this thread: beside the run's own work, the two
+                // halves' second connection and the rows they hold would stand on the run's peak
+                // (10 M: 254 MiB).
+                let before = RunCache.fileChecksum(url)
+                var failures: [VerifyFailure]
+                do {
+                    failures = try store.verify(version: version, contentInHalves: false)
+                } catch {
+                    failures = [VerifyFailure(check: .open, message: "\(error)")]
                 }
-                return (RunCache.fileChecksum(url), intact ?? false)
+                let after = RunCache.fileChecksum(url)
+                if before != after {
+                    failures.append(VerifyFailure(check: .open, message: "the file changed while it was checked"))
+                }
+                return (before, failures)
             }
         }
 
         /// Whether the file is the one published: its bytes are those recorded, or, with none
-        /// recorded, its rows give the content hash it holds (false too when it could not be read
-        /// to tell: `readable`).
+        /// recorded, it passes `verify` (false too when it could not be read to tell: `readable`).
         var isIntact: Bool {
             let result = hashing.wait()
-            guard let recorded else { return result.checksum != nil && result.contentIntact == true }
+            guard let recorded else { return result.checksum != nil && result.failures.isEmpty }
             return result.checksum == recorded
         }
 
@@ -1149,16 +1163,19 @@ public struct PipelineRunner {
                 return "snapshot \(label) could not be read through to check it (permissions? grdp verify \(label) "
                     + "tells more)"
             }
-            return recorded != nil
-                ? "snapshot \(label) is not the file published: its checksum is not the one recorded when it was "
-                    + "written (damaged on disk, or edited; grdp verify \(label) tells more)"
-                : "snapshot \(label) is not the file published: no checksum of it was recorded (the cache "
-                    + "deleted, or a run stopped before recording it), and its rows do not give the content hash it "
-                    + "holds (damaged on disk, or edited; grdp verify \(label) tells more)"
+            guard recorded == nil else {
+                return "snapshot \(label) is not the file published: its checksum is not the one recorded when it "
+                    + "was written (damaged on disk, or edited; grdp verify \(label) tells more)"
+            }
+            let failures = hashing.wait().failures
+            return "snapshot \(label) cannot be trusted: no checksum of it was recorded (the cache deleted, or a "
+                + "run stopped before recording it), and checked as grdp verify checks it, it fails: "
+                + failures.prefix(3).map(\.description).joined(separator: "; ")
+                + (failures.count > 3 ? "; and \(failures.count - 3) more" : "")
         }
 
-        /// Records the file's checksum for the next runs when none was and its rows gave its content
-        /// hash; a failure to record only costs the next run the same check.
+        /// Records the file's checksum for the next runs when none was and it passed every check;
+        /// a failure to record only costs the next run the same check.
         func recordIfVerified(version: Int, store: SnapshotStore, in folder: URL) {
             guard recorded == nil, isIntact, let checksum = hashing.wait().checksum,
                 let existing = try? store.versions()

@@ -86,6 +86,19 @@ struct RunCache: Codable {
             return Dictionary(uniqueKeysWithValues: table.compactMap { key, value in Int(key).map { ($0, value) } })
         }
 
+        /// Why the file in `folder` cannot be used, when it is there but cannot be read or decoded
+        /// (`load` then gives none: every check falls back to the slower one, and says so).
+        static func problem(in folder: URL) -> String? {
+            let url = folder.appendingPathComponent(fileName)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            do {
+                _ = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
+                return nil
+            } catch {
+                return "\(url.path) cannot be read: \(error.localizedDescription)"
+            }
+        }
+
         /// Records `checksum` for `version`, keeping only the versions in `existing`.
         static func record(
             _ checksum: String, version: Int, existing: Set<Int>, in folder: URL

@@ -72,7 +72,8 @@ public final class SnapshotFile {
     /// Runs every check of `grdp verify`; an empty result means the file is sound.
     ///
     /// - Parameter expectedVersion: the version the file name says, checked against the meta.
-    public func verify(expectedVersion: Int? = nil) -> [VerifyFailure] {
+    /// - Parameter contentInHalves: see `contentSHA256(inHalves:)`.
+    public func verify(expectedVersion: Int? = nil, contentInHalves: Bool = true) -> [VerifyFailure] {
         var failures: [VerifyFailure] = []
 
         do {
@@ -108,25 +109,57 @@ public final class SnapshotFile {
             failures.append(VerifyFailure(check: .applicationID, message: error.description))
         }
 
-        // Each of grdp's tables as grdp creates it: its columns (names, types, NOT NULL, key) in
-        // order, STRICT, and stored as grdp stores it — `ecommerce_sales` also in the layout of the
-        // snapshots published before it was stored `WITHOUT ROWID` (no key). Compared by structure,
-        // not by the text of its statement, which SQLite rewrites when a table is renamed.
+        // Each table with its columns, for a message that names what is missing.
+        var missingTables: Set<String> = []
         for table in SnapshotSchema.allTables {
-            if let problem = definitionProblem(of: table) {
-                failures.append(VerifyFailure(check: .schema, message: problem))
+            do {
+                let rows = try database.rows("PRAGMA table_info(\(ContentHash.quoteIdentifier(table.name)))")
+                let present = Set(
+                    rows.compactMap { row -> String? in
+                        if row.count > 1, case .text(let name) = row[1] { return name }
+                        return nil
+                    })
+                if present.isEmpty {
+                    missingTables.insert(table.name)
+                    failures.append(VerifyFailure(check: .schema, message: "table \(table.name) is missing"))
+                } else {
+                    let missing = table.columnNames.filter { !present.contains($0) }
+                    if !missing.isEmpty {
+                        failures.append(
+                            VerifyFailure(
+                                check: .schema,
+                                message: "table \(table.name) lacks column(s) " + missing.joined(separator: ", ")))
+                    }
+                }
+            } catch {
+                failures.append(VerifyFailure(check: .schema, message: error.description))
             }
         }
-        // No other object: no table, index, view or trigger added (a view or trigger changes what
-        // other readers see, and none is in the content hash). An index without SQL is a key's own.
+        // Then the whole catalogue against what grdp creates, statement for statement: no table
+        // recreated or altered (a key, a default, a collation, a check), and no table, index, view
+        // or trigger added (a view or trigger changes what other readers see, and none is in the
+        // content hash). `ecommerce_sales` may have the layout of the snapshots published before it
+        // was stored `WITHOUT ROWID`.
         do {
-            let names = Set(SnapshotSchema.allTables.map(\.name))
-            for row in try database.rows("SELECT type, name, sql FROM sqlite_master ORDER BY type, name") {
-                guard row.count == 3, case .text(let type) = row[0], case .text(let name) = row[1] else { continue }
-                if type == "table" && names.contains(name) { continue }
-                if type == "index", case .null = row[2] { continue }
+            let found = try SnapshotSchema.catalogue(of: database)
+            let sales = SnapshotSchema.CatalogueEntry(type: "table", name: SnapshotSchema.ecommerceSales.name)
+            let earlier = found[sales] == SnapshotSchema.earlierSalesTable.createSQL
+            let expected = try SnapshotSchema.expectedCatalogue(earlierSalesLayout: earlier)
+            for (entry, sql) in found.sorted(by: { $0.key < $1.key }) where expected[entry] != sql {
                 failures.append(
-                    VerifyFailure(check: .schema, message: "\(type) \(name) is not one grdp creates (added since)"))
+                    VerifyFailure(
+                        check: .schema,
+                        message: expected[entry] == nil
+                            ? "\(entry.type) \(entry.name) is not one grdp creates (added since)"
+                            : "\(entry.type) \(entry.name) is not defined as grdp creates it (recreated or altered since)"
+                    ))
+            }
+            for entry in expected.keys.sorted() where found[entry] == nil && !missingTables.contains(entry.name) {
+                if entry.type == "table" || !missingTables.contains(entry.table) {
+                    failures.append(
+                        VerifyFailure(check: .schema, message: "\(entry.type) \(entry.name) is missing (dropped since)")
+                    )
+                }
             }
         } catch {
             failures.append(VerifyFailure(check: .schema, message: error.description))
@@ -140,7 +173,7 @@ public final class SnapshotFile {
         }
 
         do {
-            let recomputed = try contentSHA256()
+            let recomputed = try contentSHA256(inHalves: contentInHalves)
             if recomputed != meta.contentSHA256 {
                 failures.append(
                     VerifyFailure(
@@ -152,51 +185,6 @@ public final class SnapshotFile {
             failures.append(VerifyFailure(check: .contentHash, message: "cannot recompute: \(error.description)"))
         }
         return failures
-    }
-
-    /// What is wrong with `table`'s definition in the file, if anything (`verify`'s schema check).
-    private func definitionProblem(of table: SnapshotSchema.Table) -> String? {
-        let name = table.name
-        let rows: [[SQLValue]]
-        do {
-            rows = try database.rows("PRAGMA table_info(\(ContentHash.quoteIdentifier(name)))")
-        } catch {
-            return error.description
-        }
-        guard !rows.isEmpty else { return "table \(name) is missing" }
-        // cid, name, type, notnull, dflt_value, pk
-        func text(_ value: SQLValue) -> String? { if case .text(let text) = value { text } else { nil } }
-        func integer(_ value: SQLValue) -> Int64? { if case .integer(let integer) = value { integer } else { nil } }
-        let present = rows.compactMap { $0.count > 1 ? text($0[1]) : nil }
-        let missing = table.columnNames.filter { !present.contains($0) }
-        if !missing.isEmpty { return "table \(name) lacks column(s) " + missing.joined(separator: ", ") }
-        let key = table.storedInHashOrder ? table.columnNames : table.primaryKey
-        // Each column as "name TYPE[ NOT NULL][ key N]", N its place in the primary key.
-        let found = rows.map { row in
-            row.count > 5
-                ? "\(text(row[1]) ?? "?") \(text(row[2]) ?? "?")\(integer(row[3]) == 1 ? " NOT NULL" : "")"
-                    + ((integer(row[5]) ?? 0) > 0 ? " key \(integer(row[5])!)" : "")
-                : "?"
-        }
-        func wanted(key: [String]) -> [String] {
-            table.columns.map { column in
-                "\(column.name) \(column.type)\(column.nullable ? "" : " NOT NULL")"
-                    + (key.firstIndex(of: column.name).map { " key \($0 + 1)" } ?? "")
-            }
-        }
-        // The earlier layout of the sales table: the same columns, no key, rows by rowid.
-        let layouts = table.storedInHashOrder ? [(key, true), ([], false)] : [(key, false)]
-        // `PRAGMA table_list` (SQLite 3.37+) says whether it is STRICT and WITHOUT ROWID.
-        let listed = (try? database.rows("PRAGMA table_list(\(ContentHash.quoteIdentifier(name)))"))?.first
-        let strict = listed.flatMap { $0.count > 5 ? integer($0[5]) : nil }
-        let withoutRowID = listed.flatMap { $0.count > 4 ? integer($0[4]) : nil }
-        if let strict, strict != 1 { return "table \(name) is not STRICT, as grdp creates it (recreated since)" }
-        for (key, storedByKey) in layouts where found == wanted(key: key) {
-            if let withoutRowID, (withoutRowID == 1) != storedByKey { continue }
-            return nil
-        }
-        return "table \(name) is not defined as grdp creates it (recreated or altered since): its columns are "
-            + found.joined(separator: ", ") + "; grdp's are " + wanted(key: key).joined(separator: ", ")
     }
 
     static func readMeta(_ database: Database) throws(SnapshotError) -> SnapshotMeta {

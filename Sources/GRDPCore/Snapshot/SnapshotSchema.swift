@@ -146,6 +146,57 @@ enum SnapshotSchema {
     /// `snapshot_meta` and every content table: what a snapshot file holds, in creation order.
     static var allTables: [Table] { [meta] + contentTables }
 
+    /// `ecommerce_sales` as snapshots published before it was stored `WITHOUT ROWID` hold it: the
+    /// same columns, no key, rows by rowid. They still verify and are still read.
+    static var earlierSalesTable: Table {
+        var table = ecommerceSales
+        table.storedInHashOrder = false
+        return table
+    }
+
+    /// An object of a snapshot's catalogue (`sqlite_master`): its type, name and table.
+    struct CatalogueEntry: Hashable, Comparable {
+        var type: String
+        var name: String
+        var table: String
+
+        init(type: String, name: String, table: String? = nil) {
+            self.type = type
+            self.name = name
+            self.table = table ?? name
+        }
+
+        static func < (a: CatalogueEntry, b: CatalogueEntry) -> Bool {
+            (a.type, a.name, a.table) < (b.type, b.name, b.table)
+        }
+    }
+
+    /// Every object of `database`'s catalogue with its statement (none for a key's own index).
+    static func catalogue(of database: Database) throws(SnapshotError) -> [CatalogueEntry: String?] {
+        var entries: [CatalogueEntry: String?] = [:]
+        for row in try database.rows("SELECT type, name, tbl_name, sql FROM sqlite_master") {
+            guard row.count == 4, case .text(let type) = row[0], case .text(let name) = row[1],
+                case .text(let table) = row[2]
+            else { continue }
+            let sql: String? = if case .text(let text) = row[3] { text } else { nil }
+            entries[CatalogueEntry(type: type, name: name, table: table)] = sql
+        }
+        return entries
+    }
+
+    /// The catalogue of a snapshot as grdp creates it (with `earlierSalesLayout`, as grdp created
+    /// it before `ecommerce_sales` was stored `WITHOUT ROWID`): made in memory by the same
+    /// statements, so that SQLite names the keys' own indexes as it does in a file.
+    static func expectedCatalogue(earlierSalesLayout: Bool) throws(SnapshotError) -> [CatalogueEntry: String?] {
+        let fresh = try Database(path: ":memory:", mode: .create)
+        defer { fresh.close() }
+        for table in allTables {
+            try fresh.execute(
+                (earlierSalesLayout && table.name == ecommerceSales.name ? earlierSalesTable : table).createSQL)
+        }
+        return try catalogue(of: fresh)
+    }
+
     /// The keys of `snapshot_meta`.
     enum MetaKey {
         static let version = "version"

@@ -622,7 +622,15 @@ public struct SnapshotStore: Sendable {
     ///
     /// - Parameter cacheFolder: where runs record each published file's checksum
     ///   (`RunCache.Published`); a file recorded whose bytes differ fails `file-checksum`.
-    public func verify(version: Int, cacheFolder: URL? = nil) throws -> [VerifyFailure] {
+    /// Why the checksums recorded as snapshots were published (`cacheFolder`'s `published.json`)
+    /// cannot be used, when that file is there but unreadable: `verify` then checks no file's
+    /// bytes against them, and says so.
+    public static func recordedChecksumsProblem(cacheFolder: URL) -> String? {
+        RunCache.Published.problem(in: cacheFolder)
+    }
+
+    /// - Parameter contentInHalves: see `SnapshotFile.contentSHA256(inHalves:)`.
+    public func verify(version: Int, cacheFolder: URL? = nil, contentInHalves: Bool = true) throws -> [VerifyFailure] {
         let file: SnapshotFile
         do {
             file = try open(version: version)
@@ -631,7 +639,7 @@ public struct SnapshotStore: Sendable {
             let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
             return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]
         }
-        var failures = file.verify(expectedVersion: version)
+        var failures = file.verify(expectedVersion: version, contentInHalves: contentInHalves)
         let path = url(for: version).path
         for suffix in ["-wal", "-journal"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? nil

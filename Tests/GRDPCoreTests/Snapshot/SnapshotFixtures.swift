@@ -145,12 +145,12 @@ enum SnapshotFixtures {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         let database = try Database(path: path, mode: .create)
         defer { database.close() }
-        var earlier = SnapshotSchema.ecommerceSales
-        earlier.storedInHashOrder = false
-        earlier.name = "sales_rowid"
+        // Created by the statement grdp ran then (a table renamed into place would carry SQLite's
+        // rewritten statement instead).
         try database.execute(
-            earlier.createSQL + ";" + "INSERT INTO sales_rowid SELECT * FROM ecommerce_sales ORDER BY \(order);"
-                + "DROP TABLE ecommerce_sales; ALTER TABLE sales_rowid RENAME TO ecommerce_sales; VACUUM;")
+            "ALTER TABLE ecommerce_sales RENAME TO sales_by_key;" + SnapshotSchema.earlierSalesTable.createSQL + ";"
+                + "INSERT INTO ecommerce_sales SELECT * FROM sales_by_key ORDER BY \(order);"
+                + "DROP TABLE sales_by_key; VACUUM;")
     }
 
     /// Removes a folder made by `temporaryFolder()`, read-only files and all.
