@@ -27,6 +27,18 @@ import Testing
         try Data(bytes).write(to: url)
     }
 
+    /// Runs `sql` on `version`'s published file (made writable first), as someone editing it by
+    /// hand would; returns the file's URL.
+    @discardableResult
+    static func execute(_ sql: String, on version: String, in fixture: Fixture) throws -> URL {
+        let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        let database = try Database(path: url.path, mode: .create)
+        defer { database.close() }
+        try database.execute(sql)
+        return url
+    }
+
     static func offset(of text: String, in bytes: [UInt8]) -> Int {
         let needle = Array(text.utf8)
         return (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
@@ -123,12 +135,7 @@ import Testing
     func anEditTheContentHashDoesNotSeeFailsVerify(_ edit: Edit) throws {
         let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-        do {
-            let database = try Database(path: url.path, mode: .create)
-            try database.execute(edit.sql)
-        }
+        try Self.execute(edit.sql, on: "v0001", in: fixture)
         let verify = try fixture.grdp("verify", "v0001")
         #expect(verify.status == 65, "\(verify.stdout)")
         #expect(verify.stdout.contains("v0001: FAILED [\(edit.check)]"), "\(verify.stdout)")
@@ -165,14 +172,9 @@ import Testing
     @Test func aSalesYearBeyondSixteenBitsFailsTheContentHash() throws {
         let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
-        let url = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
-        do {
-            let database = try Database(path: url.path, mode: .create)
-            defer { database.close() }
-            try database.execute(
-                "UPDATE ecommerce_sales SET year = 40000 WHERE year = (SELECT max(year) FROM ecommerce_sales)")
-        }
+        try Self.execute(
+            "UPDATE ecommerce_sales SET year = 40000 WHERE year = (SELECT max(year) FROM ecommerce_sales)",
+            on: "v0001", in: fixture)
         let verify = try fixture.grdp("verify")
         #expect(verify.status == 65, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.contains("v0001: FAILED [content-hash]"), "\(verify.stdout)")
