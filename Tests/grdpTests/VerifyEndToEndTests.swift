@@ -166,6 +166,26 @@ import Testing
         _ = writer
     }
 
+    /// Only a journal SQLite would act on fails `journal`: an empty `-wal`, or a `-journal` left
+    /// zeroed (what `journal_mode = PERSIST` leaves after a rollback), lies beside a file that is
+    /// the one published, and `verify` passes it; a `-journal` with its header (a hot one: the
+    /// file is mid-write, and any other reader rolls it back) fails.
+    @Test func onlyAJournalHoldingChangesFailsVerify() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let path = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite").path
+        try Data().write(to: URL(fileURLWithPath: path + "-wal"))
+        try Data(repeating: 0, count: 512).write(to: URL(fileURLWithPath: path + "-journal"))
+        let inert = try fixture.grdp("verify", "v0001")
+        #expect(inert.status == 0, "\(inert.stdout)")
+
+        let magic: [UInt8] = [0xD9, 0xD5, 0x05, 0xF9, 0x20, 0xA1, 0x63, 0xD7]
+        try Data(magic + [UInt8](repeating: 0, count: 504)).write(to: URL(fileURLWithPath: path + "-journal"))
+        let hot = try fixture.grdp("verify", "v0001")
+        #expect(hot.status == 65, "\(hot.stdout)")
+        #expect(hot.stdout.contains("v0001: FAILED [journal] a -journal file of 512 bytes"), "\(hot.stdout)")
+    }
+
     /// A sales year edited past what a row holds in memory (16 bits): `verify` recomputes the
     /// content hash from the file and fails it with 65, as for any edited value, rather than
     /// trapping; the next `run --force` publishes a sound snapshot beside it.

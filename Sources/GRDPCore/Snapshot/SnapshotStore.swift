@@ -641,16 +641,25 @@ public struct SnapshotStore: Sendable {
         }
         var failures = file.verify(expectedVersion: version, contentInHalves: contentInHalves)
         let path = url(for: version).path
-        for suffix in ["-wal", "-journal"] {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? nil
-            if let size, size > 0 {
-                failures.append(
-                    VerifyFailure(
-                        check: .journal,
-                        message: "a \(suffix) file of \(size) bytes lies beside it: something wrote to the snapshot "
-                            + "after it was published (other SQLite readers see those changes; grdp reads the file "
-                            + "alone)"))
-            }
+        // Only a journal SQLite would act on: a rollback journal whose header holds its magic (a
+        // hot one: the file is mid-write, and a reader rolls it back), a WAL with its magic and
+        // frames. One left zeroed (journal_mode=PERSIST after a rollback) or empty is inert.
+        let journals: [(suffix: String, magic: [[UInt8]], holdsChanges: (Int) -> Bool)] = [
+            ("-journal", [[0xD9, 0xD5, 0x05, 0xF9, 0x20, 0xA1, 0x63, 0xD7]], { $0 > 0 }),
+            ("-wal", [[0x37, 0x7F, 0x06, 0x82], [0x37, 0x7F, 0x06, 0x83]], { $0 > 32 }),
+        ]
+        for journal in journals {
+            guard let file = try? InputFile(URL(fileURLWithPath: path + journal.suffix)),
+                let size = try? file.size(), journal.holdsChanges(Int(size)),
+                let head = try? file.read(count: 8, at: 0),
+                journal.magic.contains(where: { head.starts(with: $0) })
+            else { continue }
+            failures.append(
+                VerifyFailure(
+                    check: .journal,
+                    message: "a \(journal.suffix) file of \(size) bytes holding changes lies beside it: something "
+                        + "wrote to the snapshot after it was published (other SQLite readers see those changes; grdp "
+                        + "reads the file alone)"))
         }
         if let header = try? InputFile(url(for: version)).read(count: 20, at: 0), header.count == 20,
             header[18] != 1 || header[19] != 1
