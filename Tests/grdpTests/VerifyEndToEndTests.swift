@@ -124,6 +124,12 @@ import Testing
             sql: "ALTER TABLE district RENAME TO d; CREATE TABLE district (code TEXT NOT NULL, name TEXT NOT NULL "
                 + "UNIQUE, PRIMARY KEY (code)) STRICT; INSERT INTO district SELECT * FROM d; DROP TABLE d"),
         Edit(
+            label: "snapshot_meta's time garbled", check: "meta",
+            sql: "UPDATE snapshot_meta SET value = 'garbage' WHERE key = 'created_at'"),
+        Edit(
+            label: "a key added to snapshot_meta", check: "meta",
+            sql: "INSERT INTO snapshot_meta (key, value) VALUES ('approved_by', 'someone')"),
+        Edit(
             label: "snapshot_meta edited", check: "file-checksum",
             sql: "UPDATE snapshot_meta SET value = 'grdp run --force' WHERE key = 'command'"),
     ]

@@ -171,6 +171,11 @@ public final class SnapshotFile {
                     check: .meta,
                     message: "snapshot_meta says version \(meta.version), the file name says \(expectedVersion)"))
         }
+        // `snapshot_meta` is outside the content hash (CONTRACT §6): at least its keys and the form
+        // of its values must be those grdp writes.
+        for problem in metaProblems() {
+            failures.append(VerifyFailure(check: .meta, message: "snapshot_meta: \(problem)"))
+        }
 
         do {
             let recomputed = try contentSHA256(inHalves: contentInHalves)
@@ -185,6 +190,49 @@ public final class SnapshotFile {
             failures.append(VerifyFailure(check: .contentHash, message: "cannot recompute: \(error.description)"))
         }
         return failures
+    }
+
+    /// What in `snapshot_meta` is not as grdp writes it: a key it never writes, a time not in
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, a SHA-256 not in 64 lower-case hex digits, a parent not below the
+    /// version, an empty tool version or command.
+    private func metaProblems() -> [String] {
+        var problems: [String] = []
+        let keys = Set(SnapshotSchema.MetaKey.all)
+        if let rows = try? database.rows("SELECT key FROM snapshot_meta") {
+            for row in rows {
+                guard case .text(let key) = row.first else { continue }
+                if !keys.contains(key) { problems.append("key '\(key)' is not one grdp writes") }
+            }
+        }
+        // `YYYY-MM-DDTHH:MM:SS`, an optional fraction, `Z`.
+        let time = Array(meta.createdAt.utf8)
+        let timeShape = Array("0000-00-00T00:00:00".utf8)
+        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        var isTime =
+            time.count > timeShape.count && time.last == UInt8(ascii: "Z")
+            && zip(time, timeShape).allSatisfy { byte, shape in
+                shape == UInt8(ascii: "0") ? isDigit(byte) : byte == shape
+            }
+        if isTime {
+            let fraction = time[timeShape.count..<(time.count - 1)]
+            isTime =
+                fraction.isEmpty
+                || (fraction.first == UInt8(ascii: ".") && fraction.count > 1
+                    && fraction.dropFirst().allSatisfy(isDigit))
+        }
+        if !isTime { problems.append("created_at '\(meta.createdAt)' is not a UTC time as grdp writes it") }
+        for (key, value) in [("config_sha256", meta.configSHA256), ("content_sha256", meta.contentSHA256)] {
+            let hex =
+                value.utf8.count == 64
+                && value.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+            if !hex { problems.append("\(key) '\(value)' is not a SHA-256 in hex") }
+        }
+        if let parent = meta.parentVersion, !(1..<meta.version).contains(parent) {
+            problems.append("parent_version \(parent) is not an earlier version than \(meta.version)")
+        }
+        if meta.toolVersion.isEmpty { problems.append("tool_version is empty") }
+        if meta.command.isEmpty { problems.append("command is empty") }
+        return problems
     }
 
     static func readMeta(_ database: Database) throws(SnapshotError) -> SnapshotMeta {
