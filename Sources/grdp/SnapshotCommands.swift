@@ -166,7 +166,8 @@ struct VerifyCommand: ParsableCommand {
             logger.notice("No snapshot to verify", metadata: ["folder": "\(store.folder.path)"])
             return
         }
-        if let problem = SnapshotStore.recordedChecksumsProblem(cacheFolder: config.cacheFolder) {
+        let recorded = SnapshotStore.recordedChecksums(cacheFolder: config.cacheFolder)
+        if let problem = recorded.problem {
             logger.warning(
                 "Checksums recorded at publication not readable: no file-checksum check",
                 metadata: ["error": "\(problem)"])
@@ -175,7 +176,7 @@ struct VerifyCommand: ParsableCommand {
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks
             // that the meta's version matches the file name.
-            let failures = try store.verify(version: v, cacheFolder: config.cacheFolder).map { "\($0)" }
+            let failures = try store.verify(version: v, recordedChecksum: recorded.checksums[v]).map { "\($0)" }
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
             } else {

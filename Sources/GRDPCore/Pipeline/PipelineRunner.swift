@@ -224,13 +224,14 @@ public struct PipelineRunner {
         // run trusts that file (copies its rows, resumes its content hash, says it is up to date)
         // only when it is still the file published (`LatestCheck`).
         let lastRun = RunCache.load(from: config.cacheFolder)
-        if latestVersion != nil, let problem = RunCache.Published.problem(in: config.cacheFolder) {
+        let recordedChecksums = RunCache.Published.read(from: config.cacheFolder)
+        if latestVersion != nil, let problem = recordedChecksums.problem {
             logger.warning(
                 "Checksums of the published snapshots not readable: the latest is checked as grdp verify checks it",
                 metadata: ["error": "\(problem)"])
         }
         let latestCheck = latestVersion.map {
-            LatestCheck(version: $0, recorded: RunCache.Published.load(from: config.cacheFolder), store: store)
+            LatestCheck(version: $0, recorded: recordedChecksums.checksums, store: store)
         }
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)

@@ -79,23 +79,22 @@ struct RunCache: Codable {
     enum Published {
         static let fileName = "published.json"
 
-        static func load(from folder: URL) -> [Int: String] {
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent(fileName)),
-                let table = try? JSONDecoder().decode([String: String].self, from: data)
-            else { return [:] }
-            return Dictionary(uniqueKeysWithValues: table.compactMap { key, value in Int(key).map { ($0, value) } })
-        }
+        static func load(from folder: URL) -> [Int: String] { read(from: folder).checksums }
 
-        /// Why the file in `folder` cannot be used, when it is there but cannot be read or decoded
-        /// (`load` then gives none: every check falls back to the slower one, and says so).
-        static func problem(in folder: URL) -> String? {
+        /// The checksums recorded in `folder`, by version, read once; and why there are none when
+        /// the file is there but cannot be read or decoded (every check then falls back to the
+        /// slower one, and says so). Missing, there are none and no problem.
+        static func read(from folder: URL) -> (checksums: [Int: String], problem: String?) {
             let url = folder.appendingPathComponent(fileName)
-            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            guard FileManager.default.fileExists(atPath: url.path) else { return ([:], nil) }
             do {
-                _ = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
-                return nil
+                let table = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
+                return (
+                    Dictionary(uniqueKeysWithValues: table.compactMap { key, value in Int(key).map { ($0, value) } }),
+                    nil
+                )
             } catch {
-                return "\(url.path) cannot be read: \(error.localizedDescription)"
+                return ([:], "\(url.path) cannot be read: \(error.localizedDescription)")
             }
         }
 

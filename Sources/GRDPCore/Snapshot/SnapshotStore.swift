@@ -541,13 +541,8 @@ public struct SnapshotStore: Sendable {
         do {
             let source = try Database(path: url.path, mode: .readOnlyImmutable)
             defer { source.close() }
-            let fresh = try Database(path: ":memory:", mode: .create)
-            defer { fresh.close() }
-            for table in SnapshotSchema.allTables {
-                try fresh.execute(table.createSQL)
-            }
-            let catalogue = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
-            return try source.rows(catalogue) == fresh.rows(catalogue)
+            return try SnapshotSchema.catalogue(of: source)
+                == SnapshotSchema.expectedCatalogue(earlierSalesLayout: false)
                 && source.integer("PRAGMA application_id") == SnapshotSchema.applicationID
                 && source.integer("PRAGMA user_version") == SnapshotSchema.version
         } catch {
@@ -614,23 +609,26 @@ public struct SnapshotStore: Sendable {
             path: error.path, sql: error.sql, sqliteCode: error.sqliteCode, systemErrno: error.systemErrno)
     }
 
+    /// The checksum of each snapshot file as a run published it, by version (`cacheFolder`'s
+    /// `published.json`, `RunCache.Published`), for `verify(version:recordedChecksum:)`; and why
+    /// there are none when that file is there but unreadable (`verify` then checks no file's
+    /// bytes, and says so).
+    public static func recordedChecksums(cacheFolder: URL) -> (checksums: [Int: String], problem: String?) {
+        RunCache.Published.read(from: cacheFolder)
+    }
+
     /// Every check of `grdp verify` on `version`'s file (`SnapshotFile.verify`), and what lies
     /// beside it: a `-wal` or `-journal` holding changes, or a header switched to WAL mode
     /// (grdp reads a published file alone, `immutable=1`, but other SQLite readers would read
     /// those changes). Throws only when the version does not exist (exit 66); a file that cannot
     /// even be opened yields a failure of check `open`.
     ///
-    /// - Parameter cacheFolder: where runs record each published file's checksum
-    ///   (`RunCache.Published`); a file recorded whose bytes differ fails `file-checksum`.
-    /// Why the checksums recorded as snapshots were published (`cacheFolder`'s `published.json`)
-    /// cannot be used, when that file is there but unreadable: `verify` then checks no file's
-    /// bytes against them, and says so.
-    public static func recordedChecksumsProblem(cacheFolder: URL) -> String? {
-        RunCache.Published.problem(in: cacheFolder)
-    }
-
+    /// - Parameter recordedChecksum: the file's checksum recorded when it was published
+    ///   (`recordedChecksums`); bytes that differ fail `file-checksum`.
     /// - Parameter contentInHalves: see `SnapshotFile.contentSHA256(inHalves:)`.
-    public func verify(version: Int, cacheFolder: URL? = nil, contentInHalves: Bool = true) throws -> [VerifyFailure] {
+    public func verify(version: Int, recordedChecksum: String? = nil, contentInHalves: Bool = true) throws
+        -> [VerifyFailure]
+    {
         let file: SnapshotFile
         do {
             file = try open(version: version)
@@ -671,8 +669,8 @@ public struct SnapshotStore: Sendable {
                         "its header says WAL mode (bytes 18–19 are \(header[18]), \(header[19]); grdp writes 1, 1): "
                         + "something opened it for writing after it was published"))
         }
-        if let cacheFolder, let recorded = RunCache.Published.load(from: cacheFolder)[version],
-            let checksum = RunCache.fileChecksum(url(for: version)), checksum != recorded
+        if let recorded = recordedChecksum, let checksum = RunCache.fileChecksum(url(for: version)),
+            checksum != recorded
         {
             failures.append(
                 VerifyFailure(
