@@ -247,6 +247,31 @@ import Testing
         #expect(try fixture.grdp("verify", "v0004").status == 0)
     }
 
+    /// `verify` reads only (CONTRACT §7): while a run holds the lock it still checks every file,
+    /// its bytes against `published.json` included, and leaves the outputs exactly as they were —
+    /// no file written, touched or added (no `-journal`, `-wal` or `-shm` beside a snapshot).
+    @Test func verifyTakesNoLockAndWritesNothing() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        func listing() throws -> [String] {
+            let files = FileManager.default.enumerator(atPath: fixture.outputs.path)!.compactMap { $0 as? String }
+            return try files.sorted().map { name in
+                let attributes = try FileManager.default.attributesOfItem(
+                    atPath: fixture.outputs.appendingPathComponent(name).path)
+                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                return "\(name) \(attributes[.size] as? Int ?? -1) \(modified)"
+            }
+        }
+        let lock = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
+        let before = try listing()
+        let verify = try fixture.grdp("verify")
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout == "v0001: ok\nv0002: ok\n")
+        #expect(try listing() == before)
+        withExtendedLifetime(lock) {}
+    }
+
     /// With no checksum recorded for the latest file (the cache deleted, a run stopped between
     /// publishing and recording, an older grdp), the run checks the file by its rows, as `verify`
     /// does: edited, it is neither called up to date nor carried from, and `run --year` refuses it;
