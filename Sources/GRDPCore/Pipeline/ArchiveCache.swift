@@ -17,7 +17,7 @@ internal import Foundation
 /// longer name. Rejected archives are never kept: they are read again, and rejected again with
 /// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v9"
+    static let formatTag = "grdp-archive-cache-v10"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -116,11 +116,13 @@ struct ArchiveCache: Sendable {
     // part of the name), in member order, from the file's start, so that they are read in place
     // from a mapping; then the head, from an offset aligned to 8 (zero bytes before it): the
     // member metadata as JSON and each member's batch texts (`TransactionBatch.strings`: the
-    // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; then a
-    // checksum of the head (`ByteChecksum`), for a run that does not need the rows; the head's
-    // offset; and a checksum of all that. Read from its end:
+    // sellers, 100,000s of them, which JSON coded slowly) as [4-byte length][UTF-8] each; each
+    // member's quarantined rows (`QuarantineRows`, binary for the same reason); then a checksum of
+    // the head (`ByteChecksum`), for a run that does not need the rows; the head's offset; and a
+    // checksum of all that. Read from its end:
     // [rows…][0–7 zero bytes][8-byte JSON length][JSON][8-byte texts length][texts…]
-    // [8-byte head checksum][8-byte head offset][8-byte checksum].
+    // [8-byte quarantine length][quarantined rows…][8-byte head checksum][8-byte head offset]
+    // [8-byte checksum].
 
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
@@ -136,6 +138,8 @@ struct ArchiveCache: Sendable {
         var rows: Int
         /// How many texts of the texts section are this member's.
         var strings: Int
+        /// How many rows of the quarantine section are this member's (its `result` holds none).
+        var quarantined: Int
         var stems: [TransactionBatch.Stem]
         var wide: [[String]]
     }
@@ -222,10 +226,12 @@ struct ArchiveCache: Sendable {
                 }
             }
             let batch = member.transactions
+            var result = member
+            result.quarantine = []
             members.append(
                 Member(
-                    result: member, enterprises: enterprises, grdp: grdp, rows: batch.count,
-                    strings: batch.strings.count,
+                    result: result, enterprises: enterprises, grdp: grdp, rows: batch.count,
+                    strings: batch.strings.count, quarantined: member.quarantine.count,
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
@@ -238,7 +244,13 @@ struct ArchiveCache: Sendable {
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
         }
-        bytes.reserveCapacity(8 + json.count + 8 + textBytes)
+        var quarantine = QuarantineRows.Writer()
+        for member in outcome.members {
+            for entry in member.quarantine {
+                quarantine.append(entry, archivePath: outcome.relativePath, member: member)
+            }
+        }
+        bytes.reserveCapacity(8 + json.count + 8 + textBytes + 8 + quarantine.bytes.count)
         func append<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
         }
@@ -253,6 +265,8 @@ struct ArchiveCache: Sendable {
                 }
             }
         }
+        append(UInt64(quarantine.bytes.count))
+        bytes.append(contentsOf: quarantine.bytes)
         return bytes
     }
 
@@ -309,7 +323,14 @@ struct ArchiveCache: Sendable {
                 truncatingIfNeeded: UInt64(
                     littleEndian: $0.loadUnaligned(fromByteOffset: headOffset + 8 + jsonCount, as: UInt64.self)))
         }
-        guard textBytes == headChecksumStart - textsStart else { throw Malformed() }
+        guard textBytes >= 0, textBytes <= headChecksumStart - textsStart - 8 else { throw Malformed() }
+        let quarantineStart = textsStart + textBytes + 8
+        let quarantineBytes = data.withUnsafeBytes {
+            Int(
+                truncatingIfNeeded: UInt64(
+                    littleEndian: $0.loadUnaligned(fromByteOffset: textsStart + textBytes, as: UInt64.self)))
+        }
+        guard quarantineBytes == headChecksumStart - quarantineStart else { throw Malformed() }
         let entry = try JSONDecoder().decode(
             Entry.self, from: data[(start + headOffset + 8)..<(start + headOffset + 8 + jsonCount)])
         let stride = MemoryLayout<TransactionBatch.Row>.stride
@@ -332,10 +353,21 @@ struct ArchiveCache: Sendable {
                     counts: entry.members.map(\.strings))
             } : entry.members.map { _ in [] }
 
+        var quarantine = QuarantineRows.Reader(
+            UnsafeRawBufferPointer(
+                rebasing: file.bytes[quarantineStart..<(quarantineStart + quarantineBytes)]),
+            archivePath: relativePath)
         var offset = 0
         var members: [MemberResult] = []
         for (cached, strings) in zip(entry.members, texts) {
             var member = cached.result
+            // (A row takes at least 18 bytes: a count that could not fit reserves nothing.)
+            guard member.quarantine.isEmpty, cached.quarantined >= 0, cached.quarantined <= quarantineBytes / 18
+            else { throw Malformed() }
+            member.quarantine.reserveCapacity(cached.quarantined)
+            for _ in 0..<cached.quarantined {
+                member.quarantine.append(try quarantine.next(member: member))
+            }
             var accepted: [(line: Int, record: Record)] = []
             for e in cached.enterprises {
                 guard let section = e.section.first, let valueAdded = ExactDecimal(canonical: e.valueAddedMVND)
@@ -386,6 +418,7 @@ struct ArchiveCache: Sendable {
                 mapped: rows, in: file, strings: strings, stems: cached.stems, wide: wide)
             members.append(member)
         }
+        guard quarantine.isAtEnd else { throw Malformed() }
         return ArchiveOutcome(
             relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,
             rejection: nil, members: members, skipped: entry.skipped)
