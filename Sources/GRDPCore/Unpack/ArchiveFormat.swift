@@ -77,13 +77,15 @@ enum ZipLayout {
         /// Whether the zip has any. One without (only its end record: what zipping an empty folder
         /// gives) is empty, not corrupt; libarchive's reader does not recognise it.
         var exist: Bool
+        /// Whether the central directory was walked (`walkEntries`): then no entry overlaps another.
+        var walked = false
         /// Each entry's own compressed size, by its name in the central directory: the denominator
         /// of its compression ratio (CONTRACT §3): regular files listed once, when every entry's name
         /// is the one libarchive reports (`walkEntries`) and the directory is at most
         /// `descriptorCheckLimit`; for the others the ratio counts the compressed bytes read so far,
         /// as it does in a tar. Entries that overlap are refused, so the sizes do not either: each
-        /// entry gives at most the limit times its size, all of them at most that times the file
-        /// (which `ArchiveReader` also checks, for a directory too large to be walked here).
+        /// entry gives at most the limit times its size (`ArchiveReader` holds the whole file to
+        /// that, past each member's first MiB, for a directory too large to be walked here).
         var compressedSizes: [String: Int64] = [:]
     }
 
@@ -96,7 +98,7 @@ enum ZipLayout {
         guard directory.size > 0 else { return Entries(exist: false) }
         guard directory.size <= Int64(walkLimit) else { return Entries(exist: true) }
         let sizes = try walkEntries(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
-        return Entries(exist: true, compressedSizes: sizes)
+        return Entries(exist: true, walked: true, compressedSizes: sizes)
     }
 
     /// Where the central directory is: checked to end where its end record starts.

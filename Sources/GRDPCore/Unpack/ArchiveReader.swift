@@ -13,10 +13,13 @@ public final class ArchiveReader {
     public let limits: UnpackLimits
     /// Raw (compressed) bytes of the current archive consumed so far, for progress.
     public private(set) var consumedBytes: Int64 = 0
-    /// Reading a zip: its size, and the bytes all its members gave so far. Members whose data does not
-    /// overlap give at most the ratio limit times the file in all (each at most that times its own
-    /// compressed size); more is entries that share their data, which a directory too large to be
-    /// walked for overlaps (`ZipLayout`) could hide.
+    /// Reading a zip whose central directory was too large to be walked for overlaps (`ZipLayout`):
+    /// its size, and the bytes all its members gave so far, held to the ratio limit times the file.
+    /// Such a directory (over 64 MiB, a million entries and more) could hide entries that share
+    /// their data, thousands of them each under the MiB no ratio holds (CONTRACT §3); the price is
+    /// that such a zip of small members that pack very well together is refused too. A walked
+    /// directory refuses overlaps itself, so a zip it passed is held to its members' own ratios
+    /// only: small members that pack well together are not a bomb.
     private var zipBytes: Int64?
     private var zipProduced: Int64 = 0
     /// The largest zip central directory walked for overlaps and sizes (`ZipLayout.check`).
@@ -95,7 +98,7 @@ public final class ArchiveReader {
             return
         }
         let reader = try LibArchiveReader(zipAt: location)
-        zipBytes = size
+        zipBytes = entries.walked ? nil : size
         defer { zipBytes = nil }
         try readEntries(from: reader, visitor: visitor) { entry in
             let dataStart = reader.position
@@ -156,12 +159,16 @@ public final class ArchiveReader {
         // consume the block after the first zero block without looking at it.
         try stream.requireZeros(from: headerStart) { (zeros: Int64, compressed: Int64) throws(ArchiveRejection) in
             consumedBytes = stream.rawConsumed
-            // Padding is not a member, but a bomb of zeros after the end marker is still a bomb.
-            if limits.ratioExceeded(uncompressed: zeros, compressed: compressed) {
+            // Padding is not a member, which the limits are for (CONTRACT §3: any zeros may follow the
+            // marker), and packs as well as zeros do: not held to the ratio (a tar written with a large
+            // blocking factor was refused). Zeros without end would still keep a run decoding for
+            // hours: they are held to the largest member's size, which no record padding nears.
+            if zeros > limits.maxMemberBytes {
                 throw ArchiveRejection(
-                    reason: .compressionRatio, member: nil,
-                    detail: "more than \(zeros) zero bytes follow the tar end-of-archive marker, compressed into "
-                        + "\(compressed) bytes: the ratio exceeds the limit of \(limits.maxCompressionRatio)")
+                    reason: .memberTooLarge, member: nil,
+                    detail: "more than \(limits.maxMemberBytes) zero bytes follow the tar end-of-archive marker "
+                        + "(stopped after \(zeros), from \(compressed) compressed bytes): padding is held to "
+                        + "limits.max_member_bytes")
             }
         }
         // Past the members, at least the marker's first block; then any number of zeros (CONTRACT §3): a
