@@ -381,6 +381,13 @@ import Testing
         let error = try RecomputeTests.object(missing.stderr.trimmingCharacters(in: .newlines))
         #expect(error["level"] as? String == "error" && error["exit_code"] as? String == "66")
         #expect((error["error"] as? String)?.contains("v0009") == true)
+        // `v0000` is a version's label too, of one no run ever publishes: missing (66), not a bad
+        // command line (64), to every command that names a snapshot.
+        for arguments in [["export", "--snapshot", "v0000"], ["verify", "v0000"], ["diff", "v0000", "v0001"]] {
+            let none = try fixture.grdp(arguments)
+            #expect(
+                none.status == 66 && none.stderr.contains("snapshot v0000 not found"), "\(arguments): \(none.stderr)")
+        }
         do {
             let lock = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
             defer { withExtendedLifetime(lock) {} }

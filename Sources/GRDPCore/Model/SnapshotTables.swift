@@ -266,10 +266,11 @@ public struct SnapshotMeta: Sendable, Equatable {
     }
 
     /// The version a label names as a user types it — `v0003`, `V3`, `0003` or `3` → 3; nil for
-    /// anything else (`v+1`, `v-0`, `v0`, `v 1`).
+    /// anything else (`v+1`, `v-0`, `v 1`). `v0000` is 0: a version no run publishes (they start at
+    /// 1), which a command asking for it finds missing, as any other that does not exist.
     public static func version(label: String) -> Int? {
         let digits = label.hasPrefix("v") || label.hasPrefix("V") ? label.dropFirst() : Substring(label)
-        guard digits.isASCIIDigits, let version = Int(digits), version > 0 else { return nil }
+        guard digits.isASCIIDigits, let version = Int(digits) else { return nil }
         return version
     }
 }
