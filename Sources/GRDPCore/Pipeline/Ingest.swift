@@ -33,6 +33,14 @@ public struct IngestResult: Sendable, Codable {
     public var normalizeSeconds: Double
 
     public var isRejected: Bool { archives.contains { $0.status == .rejected } }
+
+    /// Each member with only its first `limit` quarantined rows and the counts of all of them
+    /// (`MemberResult.summarized`): what a report and the run cache keep.
+    mutating func summarizeQuarantine(keepingFirst limit: Int) {
+        for archive in archives.indices {
+            archives[archive].members = archives[archive].members.map { $0.summarized(keepingFirst: limit) }
+        }
+    }
 }
 
 /// Progress of a long run, for a terminal progress bar.

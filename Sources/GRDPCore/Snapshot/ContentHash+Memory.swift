@@ -131,6 +131,31 @@ extension ContentHash {
     private static func sortedRows(_ rows: TableRows, path: String, into serializer: inout Serializer)
         throws(SnapshotError) -> Int
     {
+        // Rows already in the table's order, as the quarantine's come (by archive, member and
+        // line), are serialised straight from each row as the sales rows are: the order checked
+        // two rows at a time, not a `StoredRow` kept per row until all are sorted (10 M
+        // transactions, 1 % quarantined: ~100,000 rows, ~20 MB at the publish, the run's peak).
+        var previous: StoredRow?
+        var inOrder = true
+        // swift-format-ignore: ReplaceForEachWithForLoop
+        try rows.forEach { row throws(SnapshotError) in
+            guard inOrder else { return }
+            var values = StoredRow(path: path)
+            try row.put(into: &values)
+            if let previous, StoredValue.compare(previous.values, values.values) > 0 { inOrder = false }
+            previous = values
+        }
+        if inOrder {
+            try withUnsafeMutablePointer(to: &serializer) { (serializer) throws(SnapshotError) in
+                var sink = SerializingSink(path: path, serializer: serializer)
+                // swift-format-ignore: ReplaceForEachWithForLoop
+                try rows.forEach { row throws(SnapshotError) in
+                    serializer.pointee.tag("R")
+                    try row.put(into: &sink)
+                }
+            }
+            return rows.count
+        }
         var stored: [StoredRow] = []
         stored.reserveCapacity(rows.count)
         // `TableRows.forEach` is its own (typed throws), not `Sequence`'s: there is no for-in to use.
@@ -140,10 +165,7 @@ extension ContentHash {
             try row.put(into: &values)
             stored.append(values)
         }
-        let inOrder = zip(stored, stored.dropFirst()).allSatisfy { StoredValue.compare($0.values, $1.values) <= 0 }
-        if !inOrder {
-            stored.sort { StoredValue.compare($0.values, $1.values) < 0 }
-        }
+        stored.sort { StoredValue.compare($0.values, $1.values) < 0 }
         for row in stored { row.serialize(into: &serializer) }
         return stored.count
     }

@@ -204,10 +204,12 @@ extension SnapshotContent {
 
     /// Reads every table back, rows in key order (`ORDER BY` every column, natural key first);
     /// without `includingRecords`, all but `enterprise`, `ecommerce_sales` and `grdp`; without
-    /// `includingSales`, all but `ecommerce_sales`.
-    init(loadingFrom database: Database, includingRecords: Bool = true, includingSales: Bool = true)
-        throws(SnapshotError)
-    {
+    /// `includingSales`, all but `ecommerce_sales`; without `includingQuarantine`, all but
+    /// `quarantine`.
+    init(
+        loadingFrom database: Database, includingRecords: Bool = true, includingSales: Bool = true,
+        includingQuarantine: Bool = true
+    ) throws(SnapshotError) {
         typealias S = SnapshotSchema
         let money = S.moneyDecimals
         self.init()
@@ -231,10 +233,12 @@ extension SnapshotContent {
                 ecommerceBVND: try row.published(money), digitisedBVND: try row.published(money),
                 deBVND: try row.published(money))
         }
-        quarantine = try loadRows(S.quarantine, database) { (row: inout RowDecoder) throws(SnapshotError) in
-            QuarantineRow(
-                archivePath: try row.text(), memberPath: try row.text(), line: try row.int(), kind: try row.text(),
-                reason: try row.text(), detail: try row.text(), raw: try row.text())
+        if includingQuarantine {
+            quarantine = try loadRows(S.quarantine, database) { (row: inout RowDecoder) throws(SnapshotError) in
+                QuarantineRow(
+                    archivePath: try row.text(), memberPath: try row.text(), line: try row.int(),
+                    kind: try row.text(), reason: try row.text(), detail: try row.text(), raw: try row.text())
+            }
         }
         targetPoints = try loadRows(S.targetPoint, database) { (row: inout RowDecoder) throws(SnapshotError) in
             TargetPointRow(year: try row.int(), sharePct: try row.exact(), source: try row.text())
