@@ -28,14 +28,19 @@
 #      --archives K   the same N transactions cut into K .tar.gz (`--archives K`, DATA/n<N>-k<K>):
 #                     floor and cold `run --force`, against the five yearly archives;
 #                     also says whether exports/target-vs-actual.csv equals the five-archive set's;
-#      --all          --nightly --increment 100000 --year <last year> --archives 100;
+#      --dirty D      the same N transactions with every Dth row of each member of first sends dated
+#                     the 30th of February (`grdp generate --faulty-every D`, DATA/n<N>-dirty<D>),
+#                     which grdp quarantines: cold `run --force`, and with --increment the night with
+#                     the new archive added, against the sound set's; at D ≥ 100 every member stays
+#                     within max_quarantine_ratio 0.01 (returns as dirty as the default accepts);
+#      --all          --nightly --increment 100000 --year <last year> --archives 100 --dirty 100;
 #   6. the bundled sample (Inputs/, pipeline.yml, copied to a temp folder): its content_sha256;
 #   7. prints a table: wall (best and median), CPU, peak RSS, rows/s, CSV MiB/s, content hash;
 #      a scenario's row says in its "what" cell how it compares (× the full rebuild's best wall).
 #
 # Usage
 #   scripts/bench.sh [--transactions N]... [--runs K] [--data ROOT] [--no-build]
-#                    [--nightly] [--increment M] [--year Y] [--archives K] [--all]
+#                    [--nightly] [--increment M] [--year Y] [--archives K] [--dirty D] [--all]
 #   defaults: --transactions 1000000 --runs 3 --data /tmp/grdp-bench, no scenario
 #   e.g. scripts/bench.sh --transactions 1000000 --transactions 10000000 --runs 5
 #        scripts/bench.sh --no-build --all                  # every scenario at 1 M
@@ -57,6 +62,7 @@ NIGHTLY=0
 INCREMENT=
 YEAR=
 ARCHIVES=
+DIRTY=
 while [ $# -gt 0 ]; do
     case "$1" in
         --transactions) SIZES+=("$2"); shift 2 ;;
@@ -67,7 +73,9 @@ while [ $# -gt 0 ]; do
         --increment) INCREMENT=$2; shift 2 ;;
         --year) YEAR=$2; shift 2 ;;
         --archives) ARCHIVES=$2; shift 2 ;;
-        --all) NIGHTLY=1; INCREMENT=${INCREMENT:-100000}; YEAR=${YEAR:-${YEARS#*-}}; ARCHIVES=${ARCHIVES:-100}; shift ;;
+        --dirty) DIRTY=$2; shift 2 ;;
+        --all) NIGHTLY=1; INCREMENT=${INCREMENT:-100000}; YEAR=${YEAR:-${YEARS#*-}}; ARCHIVES=${ARCHIVES:-100}
+            DIRTY=${DIRTY:-100}; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 64 ;;
     esac
@@ -296,6 +304,55 @@ for N in "${SIZES[@]}"; do
             "$INC/inc.times" "$INCREMENT" "$NEW_MIB")")
         TABLE+=("$(row "$SCRATCH_ROWS rows" "run --force, from scratch ($SAME)" "$INC/scratch.one")")
         TABLE+=("| | content_sha256 | \`${INC_HASHES[0]}\` | | | | | |")
+    fi
+
+    # f. the same N transactions, every DIRTY-th row of each member of first sends quarantined.
+    if [ -n "$DIRTY" ]; then
+        DSET="$DATA/n$N-dirty$DIRTY"
+        if [ ! -f "$DSET/.complete" ]; then
+            echo "== generating $N transactions, every ${DIRTY}th faulty, in $DSET" >&2
+            rm -rf "$DSET"
+            mkdir -p "$DSET"
+            "$BIN" --quiet generate --out "$DSET" --layout benchmark --transactions "$N" --enterprises 4600 \
+                --years "$YEARS" --faulty-every "$DIRTY"
+            touch "$DSET/.complete"
+        fi
+        echo "== dirty: cold run --force x$RUNS" >&2
+        : >"$DSET/run.times"
+        for _ in $(seq "$RUNS"); do
+            rm -rf "$DSET/Outputs"
+            time_cmd "$DSET/run.one" "$BIN" --quiet --config "$DSET/pipeline.yml" run --force
+            cat "$DSET/run.one" >>"$DSET/run.times"
+        done
+        DREPORT=$(latest_report "$DSET")
+        DROWS=$(jq '[.archives[].members[].rows_read] | add' "$DREPORT")
+        DQUARANTINED=$(jq '[.archives[].members[].rows_quarantined] | add' "$DREPORT")
+        DB=$(best "$DSET/run.times")
+        TABLE+=("$(row "$DROWS rows, $DQUARANTINED quarantined" \
+            "run --force ($(ratio "$DB" "$FULL")× the sound set's)" "$DSET/run.times" "$DROWS" "$MIB")")
+        if [ -n "$INCREMENT" ]; then
+            echo "== dirty: run (no --force) with the new archive x$RUNS" >&2
+            mv "$DSET/Outputs" "$DSET/Outputs.before"
+            ln -f "$NEW" "$DSET/returns/"
+            : >"$DSET/inc.times"
+            CHECKS=()
+            for _ in $(seq "$RUNS"); do
+                rm -rf "$DSET/Outputs"
+                cp -a "$DSET/Outputs.before" "$DSET/Outputs"
+                sync
+                TIME_ALLOW_FAIL=1 time_cmd "$DSET/inc.one" "$BIN" --quiet --config "$DSET/pipeline.yml" run
+                cat "$DSET/inc.one" >>"$DSET/inc.times"
+                CHECKS+=("$(outcome_check "$DSET" "$DSET/inc.one" snapshot)")
+            done
+            rm -f "$DSET/returns/$(basename "$NEW")"
+            rm -rf "$DSET/Outputs.before"
+            CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
+            [ "$CHECK" = ok ] || FAILED=1
+            DIB=$(best "$DSET/inc.times")
+            TABLE+=("$(row "$DROWS + $INCREMENT rows" \
+                "run with the new archive added ($CHECK; $(ratio "$DIB" "$IB")× the sound set's night)" \
+                "$DSET/inc.times" "$INCREMENT" "$NEW_MIB")")
+        fi
     fi
 
     # e. the same N transactions in ARCHIVES archives.

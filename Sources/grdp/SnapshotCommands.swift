@@ -252,6 +252,13 @@ struct GenerateCommand: ParsableCommand {
         help: ArgumentHelp(
             "With --layout increment: transaction rows of the extra archive (default 100000).", valueName: "M"))
     var increment: Int?
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --layout benchmark: date every Nth row of each member of first sends the 30th of February, "
+                + "which grdp quarantines (N ≥ 100 keeps every member within the default max_quarantine_ratio).",
+            valueName: "N"))
+    var faultyEvery: Int?
 
     func run() throws {
         let logger = global.makeLogger()
@@ -274,6 +281,10 @@ struct GenerateCommand: ParsableCommand {
         options.archives = archives
         if increment != nil && chosen != .increment { throw ValidationError("--increment needs --layout increment") }
         options.increment = increment ?? 100_000
+        if faultyEvery != nil && chosen != .benchmark {
+            throw ValidationError("--faulty-every needs --layout benchmark")
+        }
+        options.faultyEvery = faultyEvery
         // libarchive writes a zip entry's DOS time in local time: pinned to UTC, the same seed
         // gives the same bytes in Hà Nội as on the CI machine (CONTRACT §7).
         setenv("TZ", "UTC0", 1)

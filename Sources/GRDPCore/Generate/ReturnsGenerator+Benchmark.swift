@@ -14,6 +14,7 @@ extension ReturnsGenerator {
         let byYear = Dictionary(uniqueKeysWithValues: dataset.grdp.map { ($0.year, $0) })
         var previousUpdates: (year: Int, csv: CSVText)?
         for year in dataset.years {
+            var sent = 0
             var members: [ArchiveSet.Member] = []
 
             members += yearReturns(dataset, year: year, grdpByYear: byYear)
@@ -31,7 +32,7 @@ extension ReturnsGenerator {
             for transactions in quarters {
                 for transaction in transactions {
                     let firstStatus = transaction.revisedToRefunded ? .completed : transaction.finalStatus
-                    sends.row(benchmarkRow(transaction, status: firstStatus, refundInFull: false))
+                    sends.row(firstSend(transaction, status: firstStatus, year: year, sent: &sent))
                     if transaction.revisedToRefunded {
                         updates.row(benchmarkRow(transaction, status: .refunded, refundInFull: true))
                     }
@@ -74,6 +75,8 @@ extension ReturnsGenerator {
 
         var chunk = 0
         var position = 0
+        /// First sends in the chunk's member so far (`firstSend`).
+        var sentInChunk = 0
         var yearMembers: [ArchiveSet.Member] = []
         func freshCSV(capacity: Int = 0) -> CSVText {
             var csv = CSVText(convention: .en, capacity: capacity)
@@ -104,6 +107,7 @@ extension ReturnsGenerator {
             try archives.write(
                 "\(dataset.years.upperBound + 1)-01-31_benchmark-\(seq).tar.gz", format: .tarGzip, members: members)
             yearMembers = []
+            sentInChunk = 0
             sends = freshCSV(capacity: last ? 0 : chunkCapacity)
             updates = freshCSV()
             chunk += 1
@@ -115,7 +119,7 @@ extension ReturnsGenerator {
             for quarter in 1...4 {
                 for transaction in dataset.transactions(year: year, quarter: quarter) {
                     let firstStatus = transaction.revisedToRefunded ? .completed : transaction.finalStatus
-                    sends.row(benchmarkRow(transaction, status: firstStatus, refundInFull: false))
+                    sends.row(firstSend(transaction, status: firstStatus, year: year, sent: &sentInChunk))
                     if transaction.revisedToRefunded {
                         updates.row(benchmarkRow(transaction, status: .refunded, refundInFull: true))
                     }
@@ -154,6 +158,17 @@ extension ReturnsGenerator {
             .init(path: "grdp_\(year).csv", kind: .grdp, csv: grdp),
             .init(path: "enterprise_\(year).csv", kind: .enterprise, csv: enterprises),
         ]
+    }
+
+    /// An order's first send (`benchmarkRow`), the `sent`-th of its member counting this one,
+    /// dated the 30th of February when `faultyEvery` picks it.
+    func firstSend(_ transaction: Dataset.Transaction, status: TransactionStatus, year: Int, sent: inout Int)
+        -> [String]
+    {
+        var row = benchmarkRow(transaction, status: status, refundInFull: false)
+        sent += 1
+        if let every = options.faultyEvery, sent % every == 0 { row[1] = "\(year)-02-30" }
+        return row
     }
 
     /// One transaction row of the benchmark: ungrouped `en` numbers, an ISO date or timestamp.

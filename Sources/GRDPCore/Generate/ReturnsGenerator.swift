@@ -24,6 +24,12 @@ public struct ReturnsGenerator: Sendable {
         public var archives: Int?
         /// `.increment` only: transaction rows of the one archive written (new orders and revisions).
         public var increment: Int = 100_000
+        /// `.benchmark` only: every this-many-th row of each member of first sends is dated the 30th
+        /// of February of its year, which grdp quarantines (`type-error`): returns as dirty as a
+        /// province receives, to measure what quarantined rows cost (`scripts/bench.sh --dirty`).
+        /// From 100 on every member stays within the default `max_quarantine_ratio` of 0.01. Nil:
+        /// every row sound.
+        public var faultyEvery: Int?
 
         public init() {}
     }
@@ -78,6 +84,14 @@ public struct ReturnsGenerator: Sendable {
                     message:
                         "archives must lie within 1-\(max(1, options.transactions)) (one transaction each at least), not \(archives)"
                 )
+            }
+        }
+        if let every = options.faultyEvery {
+            guard options.layout == .benchmark else {
+                throw GenerationError(message: "faulty rows apply to the benchmark layout only")
+            }
+            guard every >= 2 else {
+                throw GenerationError(message: "a faulty row every \(every) rows leaves none sound: 2 or more")
             }
         }
         if options.layout == .increment {

@@ -355,6 +355,81 @@ private func isBytewiseSorted(_ names: [String]) -> Bool {
         #expect(hundred.files.last == "returns/2025-01-31_benchmark-0100.tar.gz")
     }
 
+    /// `--faulty-every N` (scripts/bench.sh --dirty): every Nth row of each member of first sends
+    /// dated the 30th of February, in the yearly layout as in K archives; nothing else changes, and
+    /// grdp quarantines exactly those rows as type errors, every member within the default ratio.
+    @Test func faultyRowsAreEveryNthFirstSendOfAMemberAndAreQuarantined() throws {
+        let sound = try temporaryFolder()
+        let yearly = try temporaryFolder()
+        let split = try temporaryFolder()
+        defer { for url in [sound, yearly, split] { try? FileManager.default.removeItem(at: url) } }
+        var faulty = benchmarkOptions()
+        faulty.faultyEvery = 100
+        let base = try ReturnsGenerator(options: benchmarkOptions()).write(to: sound)
+        let dirty = try ReturnsGenerator(options: faulty).write(to: yearly)
+        faulty.archives = 7
+        let dirtySplit = try ReturnsGenerator(options: faulty).write(to: split)
+
+        /// Each member's data lines, by member path, for the members whose path passes `include`.
+        func members(_ summary: GenerationSummary, _ include: (String) -> Bool) throws -> [String: [String]] {
+            var lines: [String: [String]] = [:]
+            for file in summary.files where file.hasSuffix(".tar.gz") {
+                for (path, bytes) in try readArchive(summary.folder.appendingPathComponent(file)) where include(path) {
+                    lines[path] = String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().map(
+                        String.init)
+                }
+            }
+            return lines
+        }
+        func isSends(_ path: String) -> Bool { path.hasPrefix("transactions_") && !path.hasSuffix("_revised.csv") }
+        var faultyRows = 0
+        for (split, dirtySummary, baseSummary) in [(false, dirty, base), (true, dirtySplit, base)] {
+            let after = try members(dirtySummary, isSends)
+            let before = try members(baseSummary, isSends).values.flatMap { $0 }
+            let sent = Set(before)
+            var changed = 0
+            for (path, lines) in after {
+                for (index, line) in lines.enumerated() {
+                    let isFaulty = (index + 1) % 100 == 0
+                    #expect(sent.contains(line) != isFaulty, "\(path) row \(index + 1): \(line)")
+                    if isFaulty {
+                        changed += 1
+                        #expect(line.split(separator: ",")[1].hasSuffix("-02-30"), "\(line)")
+                    }
+                }
+            }
+            #expect(after.values.reduce(0) { $0 + $1.count } == 5_000)
+            #expect(changed == after.values.reduce(0) { $0 + $1.count / 100 }, "split: \(split)")
+            if !split { faultyRows = changed }
+        }
+        #expect(faultyRows > 0)
+        #expect(try members(dirty) { !isSends($0) } == members(base) { !isSends($0) }, "nothing else changes")
+
+        let config = try ConfigLoader.parse(
+            yaml: String(contentsOf: dirty.configFile, encoding: .utf8), fileURL: dirty.configFile)
+        let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: [])
+        var quarantined: [ReasonCode] = []
+        for candidate in scan.archives {
+            let read = Ingest.read(
+                candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+                limits: UnpackLimits(
+                    maxMemberBytes: config.limits.maxMemberBytes,
+                    maxCompressionRatio: config.limits.maxCompressionRatio))
+            #expect(read.status == .accepted, "\(candidate.relativePath): \(String(describing: read.rejection))")
+            quarantined += read.members.flatMap { $0.quarantine.map(\.reason) }
+        }
+        #expect(quarantined.count == faultyRows && quarantined.allSatisfy { $0 == .typeError })
+    }
+
+    @Test func faultyRowsNeedTheBenchmarkLayoutAndSomeSoundOnes() {
+        var options = benchmarkOptions()
+        options.faultyEvery = 1
+        #expect(throws: ReturnsGenerator.GenerationError.self) { try ReturnsGenerator(options: options).validate() }
+        options.faultyEvery = 2
+        options.layout = .returns
+        #expect(throws: ReturnsGenerator.GenerationError.self) { try ReturnsGenerator(options: options).validate() }
+    }
+
     @Test func incrementSortsLastAndRevisesEarlierOrders() throws {
         for archives in [nil, 12] {
             let folder = try temporaryFolder()
