@@ -342,6 +342,42 @@ import Testing
         #expect(try fixture.grdp("verify", "v0003").status == 0)
     }
 
+    /// A record in `published.json` damaged on disk (one digit flipped: still valid JSON) is not
+    /// taken for the file's: the intact snapshot still verifies (the damage said), `run --year`
+    /// takes it as the latest after checking it by its content, and a run over the same returns
+    /// is up to date instead of publishing it again; the record is then written anew.
+    @Test func aDamagedRecordIsNotTakenForTheFilesChecksum() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let published = fixture.outputs.appendingPathComponent("cache/published.json")
+        let sound = try String(contentsOf: published, encoding: .utf8)
+        #expect(sound.split(separator: ":").count == 4, "version, size, checksum, check: \(sound)")
+        #expect(try fixture.grdp("verify", "v0001").status == 0)
+        // The record's first size digit, flipped to another digit.
+        let at = try #require(sound.range(of: "\":\"")).upperBound
+        let digit = sound[at]
+        var damaged = sound
+        damaged.replaceSubrange(at...at, with: digit == "9" ? "8" : String(Int(String(digit))! + 1))
+        try Data(damaged.utf8).write(to: published)
+
+        let verify = try fixture.grdp("verify", "v0001")
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stderr.contains("is damaged"), "\(verify.stderr)")
+        let year = try fixture.grdp("run", "--year", "2023")
+        #expect(year.status == 0, "\(year.stderr)")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        let again = try fixture.grdp("verify")
+        #expect(again.status == 0 && !again.stderr.contains("damaged"), "\(again.stderr)")
+        // An older grdp's record (no check) is no record: not said, not used.
+        let latest = try #require(try fixture.snapshotFiles().last)
+        let version = Int(latest.dropFirst("grdp-v".count).prefix(4))!
+        try Data("{\"\(version)\":\"1:0000000000000000\"}".utf8).write(to: published)
+        let old = try fixture.grdp("verify")
+        #expect(old.status == 0 && !old.stderr.contains("damaged"), "\(old.stderr)")
+    }
+
     /// The checksum is recorded as soon as the file is published: a run whose exports then fail
     /// (73) leaves its snapshot checked all the same, and editing it is caught.
     @Test func aSnapshotPublishedByARunThatFailedAfterwardsIsStillChecked() throws {

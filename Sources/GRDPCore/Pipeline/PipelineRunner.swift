@@ -227,7 +227,7 @@ public struct PipelineRunner {
         let recordedChecksums = RunCache.Published.read(from: config.cacheFolder)
         if latestVersion != nil, let problem = recordedChecksums.problem {
             logger.warning(
-                "Checksums of the published snapshots not readable: the latest is checked as grdp verify checks it",
+                "Checksums of the published snapshots not readable: a snapshot without one is checked as grdp verify checks it",
                 metadata: ["error": "\(problem)"])
         }
         let latestCheck = latestVersion.map {

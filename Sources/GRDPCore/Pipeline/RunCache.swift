@@ -76,26 +76,51 @@ struct RunCache: Codable {
     /// again: a latest whose bytes differ was damaged or edited, and is not trusted for anything
     /// (`PipelineRunner.LatestCheck`). Only the versions still in the snapshots folder are kept.
     /// Missing or unreadable, no file is checked, as before it existed.
+    ///
+    /// Each record checks itself: `size:checksum:check`, `check` the first 16 hex digits of a
+    /// SHA-256 over the version and `size:checksum`. A record damaged on disk (a flipped digit
+    /// still makes valid JSON) is not taken for the file's: it would fail an intact snapshot's
+    /// `verify` for good and have every run republish it. Such a record, or one of an older grdp
+    /// (no check), counts as none: the file is checked by its content, and recorded anew when a run
+    /// has checked it so.
     enum Published {
         static let fileName = "published.json"
 
         static func load(from folder: URL) -> [Int: String] { read(from: folder).checksums }
 
-        /// The checksums recorded in `folder`, by version, read once; and why there are none when
-        /// the file is there but cannot be read or decoded (every check then falls back to the
-        /// slower one, and says so). Missing, there are none and no problem.
+        /// The checksums recorded in `folder`, by version, read once; and what was wrong when the
+        /// file is there but cannot be read or decoded, or a record is damaged (its version then
+        /// has none: every check falls back to the slower one, and says so). Missing, there are
+        /// none and no problem.
         static func read(from folder: URL) -> (checksums: [Int: String], problem: String?) {
             let url = folder.appendingPathComponent(fileName)
             guard FileManager.default.fileExists(atPath: url.path) else { return ([:], nil) }
+            let table: [String: String]
             do {
-                let table = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
-                return (
-                    Dictionary(uniqueKeysWithValues: table.compactMap { key, value in Int(key).map { ($0, value) } }),
-                    nil
-                )
+                table = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
             } catch {
                 return ([:], "\(url.path) cannot be read: \(error.localizedDescription)")
             }
+            var checksums: [Int: String] = [:]
+            var damaged: [String] = []
+            for (key, value) in table.sorted(by: { $0.key < $1.key }) {
+                let parts = value.split(separator: ":", omittingEmptySubsequences: false)
+                // An older grdp's record (no check): none, silently.
+                if parts.count == 2 { continue }
+                guard let version = Int(key), version > 0, key == String(version), parts.count == 3,
+                    check(version: version, "\(parts[0]):\(parts[1])") == parts[2]
+                else {
+                    damaged.append(key)
+                    continue
+                }
+                checksums[version] = "\(parts[0]):\(parts[1])"
+            }
+            let problem =
+                damaged.isEmpty
+                ? nil
+                : "\(url.path): the record of \(damaged.map { "'\($0)'" }.joined(separator: ", ")) is damaged "
+                    + "(it does not check out): not used"
+            return (checksums, problem)
         }
 
         /// Records `checksum` for `version`, keeping only the versions in `existing`.
@@ -106,10 +131,20 @@ struct RunCache: Codable {
             table[version] = checksum
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let data =
-                (try? encoder.encode(Dictionary(uniqueKeysWithValues: table.map { (String($0.key), $0.value) })))
-                ?? Data()
+            let records = table.map { version, checksum in
+                (String(version), "\(checksum):\(check(version: version, checksum))")
+            }
+            let data = (try? encoder.encode(Dictionary(uniqueKeysWithValues: records))) ?? Data()
             try AtomicFile.write(data, to: folder.appendingPathComponent(fileName))
+        }
+
+        /// A record's check: the first 16 hex digits of a SHA-256 over the version and checksum.
+        static func check(version: Int, _ checksum: String) -> String {
+            var serializer = ContentHash.Serializer()
+            serializer.string("grdp-published-record-v1")
+            serializer.count(version)
+            serializer.string(checksum)
+            return String(serializer.finish().prefix(16))
         }
     }
 
