@@ -144,6 +144,27 @@ outcome_check() {
     if [ "$rc" = 0 ] && [ "$outcome" = "$3" ]; then echo ok; else echo "exit $rc, outcome $outcome"; fi
 }
 
+# nights DIR: RUNS timed `grdp run` (no --force) over DIR, each from a copy of DIR/Outputs.before,
+# written back with `sync` first (a real night does not follow a copy of its outputs: ~0.6 GB at
+# 10 M); times in DIR/inc.times. Sets CHECK ("ok", or what went wrong, hashes differing between
+# runs included) and NIGHT_HASH (the first run's content_sha256).
+nights() {
+    local dir=$1 checks=() hashes=()
+    : >"$dir/inc.times"
+    for _ in $(seq "$RUNS"); do
+        rm -rf "$dir/Outputs"
+        cp -a "$dir/Outputs.before" "$dir/Outputs"
+        sync
+        TIME_ALLOW_FAIL=1 time_cmd "$dir/inc.one" "$BIN" --quiet --config "$dir/pipeline.yml" run
+        cat "$dir/inc.one" >>"$dir/inc.times"
+        checks+=("$(outcome_check "$dir" "$dir/inc.one" snapshot)")
+        hashes+=("$(jq -r .content_sha256 "$(latest_report "$dir")")")
+    done
+    CHECK=$(printf '%s\n' "${checks[@]}" | sort -u | paste -sd, -)
+    [ "$(printf '%s\n' "${hashes[@]}" | sort -u | wc -l)" = 1 ] || CHECK="$CHECK, hash differs between runs"
+    NIGHT_HASH=${hashes[0]}
+}
+
 TABLE=()
 for N in "${SIZES[@]}"; do
     SET="$DATA/n$N"
@@ -255,22 +276,8 @@ for N in "${SIZES[@]}"; do
         ln "$NEW" "$INC/returns/"
 
         echo "== increment: run (no --force) with the new archive x$RUNS" >&2
-        : >"$INC/inc.times"
-        CHECKS=()
-        INC_HASHES=()
-        for _ in $(seq "$RUNS"); do
-            rm -rf "$INC/Outputs"
-            cp -a "$INC/Outputs.before" "$INC/Outputs"
-            # The copy's ~0.6 GB (at 10 M) written back first, not during the timed run: a real
-            # night does not follow a copy of its outputs.
-            sync
-            TIME_ALLOW_FAIL=1 time_cmd "$INC/inc.one" "$BIN" --quiet --config "$INC/pipeline.yml" run
-            cat "$INC/inc.one" >>"$INC/inc.times"
-            CHECKS+=("$(outcome_check "$INC" "$INC/inc.one" snapshot)")
-            INC_HASHES+=("$(jq -r .content_sha256 "$(latest_report "$INC")")")
-        done
-        CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
-        [ "$(printf '%s\n' "${INC_HASHES[@]}" | sort -u | wc -l)" = 1 ] || CHECK="$CHECK, hash differs between runs"
+        nights "$INC"
+        INC_HASH=$NIGHT_HASH
         [ "$CHECK" = ok ] || FAILED=1
 
         echo "== increment: the same set from scratch (run --force, fresh Outputs)" >&2
@@ -278,7 +285,7 @@ for N in "${SIZES[@]}"; do
         time_cmd "$INC/scratch.one" "$BIN" --quiet --config "$INC/pipeline.yml" run --force
         SCRATCH_HASH=$(jq -r .content_sha256 "$(latest_report "$INC")")
         SCRATCH_ROWS=$(jq '[.archives[].members[].rows_read] | add' "$(latest_report "$INC")")
-        if [ "$SCRATCH_HASH" = "${INC_HASHES[0]}" ]; then
+        if [ "$SCRATCH_HASH" = "$INC_HASH" ]; then
             SAME="incremental == from scratch"
         else
             SAME="INCREMENTAL != FROM SCRATCH"
@@ -303,7 +310,7 @@ for N in "${SIZES[@]}"; do
             "run with it added ($CHECK; $(ratio "$IB" "$AB")× alone, $(ratio "$IB" "$FULL")× run --force)" \
             "$INC/inc.times" "$INCREMENT" "$NEW_MIB")")
         TABLE+=("$(row "$SCRATCH_ROWS rows" "run --force, from scratch ($SAME)" "$INC/scratch.one")")
-        TABLE+=("| | content_sha256 | \`${INC_HASHES[0]}\` | | | | | |")
+        TABLE+=("| | content_sha256 | \`$INC_HASH\` | | | | | |")
     fi
 
     # f. the same N transactions, every DIRTY-th row of each member of first sends quarantined.
@@ -334,19 +341,9 @@ for N in "${SIZES[@]}"; do
             echo "== dirty: run (no --force) with the new archive x$RUNS" >&2
             mv "$DSET/Outputs" "$DSET/Outputs.before"
             ln -f "$NEW" "$DSET/returns/"
-            : >"$DSET/inc.times"
-            CHECKS=()
-            for _ in $(seq "$RUNS"); do
-                rm -rf "$DSET/Outputs"
-                cp -a "$DSET/Outputs.before" "$DSET/Outputs"
-                sync
-                TIME_ALLOW_FAIL=1 time_cmd "$DSET/inc.one" "$BIN" --quiet --config "$DSET/pipeline.yml" run
-                cat "$DSET/inc.one" >>"$DSET/inc.times"
-                CHECKS+=("$(outcome_check "$DSET" "$DSET/inc.one" snapshot)")
-            done
+            nights "$DSET"
             rm -f "$DSET/returns/$(basename "$NEW")"
             rm -rf "$DSET/Outputs.before"
-            CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
             [ "$CHECK" = ok ] || FAILED=1
             DIB=$(best "$DSET/inc.times")
             TABLE+=("$(row "$DROWS + $INCREMENT rows" \
