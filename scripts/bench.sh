@@ -144,6 +144,43 @@ outcome_check() {
     if [ "$rc" = 0 ] && [ "$outcome" = "$3" ]; then echo ok; else echo "exit $rc, outcome $outcome"; fi
 }
 
+# generate_once DIR WHAT ARG...: `grdp generate --out DIR ARG...` (WHAT says what, in the log),
+# unless DIR already holds a complete set.
+generate_once() {
+    local dir=$1 what=$2
+    shift 2
+    [ ! -f "$dir/.complete" ] || return 0
+    echo "== generating $what in $dir" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$BIN" --quiet generate --out "$dir" "$@"
+    touch "$dir/.complete"
+}
+
+# floor_runs DIR: RUNS timed `grdp bench-unpack DIR/returns`; times in DIR/floor.times.
+floor_runs() {
+    local dir=$1
+    : >"$dir/floor.times"
+    for _ in $(seq "$RUNS"); do
+        time_cmd "$dir/floor.one" "$BIN" bench-unpack "$dir/returns"
+        cat "$dir/floor.one" >>"$dir/floor.times"
+    done
+}
+
+# cold_runs DIR: RUNS timed `grdp run --force`, each into a fresh DIR/Outputs; times in
+# DIR/run.times, each run's content_sha256 in COLD_HASHES.
+cold_runs() {
+    local dir=$1
+    : >"$dir/run.times"
+    COLD_HASHES=()
+    for _ in $(seq "$RUNS"); do
+        rm -rf "$dir/Outputs"
+        time_cmd "$dir/run.one" "$BIN" --quiet --config "$dir/pipeline.yml" run --force
+        cat "$dir/run.one" >>"$dir/run.times"
+        COLD_HASHES+=("$(jq -r .content_sha256 "$(latest_report "$dir")")")
+    done
+}
+
 # nights DIR: RUNS timed `grdp run` (no --force) over DIR, each from a copy of DIR/Outputs.before,
 # written back with `sync` first (a real night does not follow a copy of its outputs: ~0.6 GB at
 # 10 M); times in DIR/inc.times. Sets CHECK ("ok", or what went wrong, hashes differing between
@@ -168,35 +205,18 @@ nights() {
 TABLE=()
 for N in "${SIZES[@]}"; do
     SET="$DATA/n$N"
-    if [ ! -f "$SET/.complete" ]; then
-        echo "== generating $N transactions in $SET" >&2
-        rm -rf "$SET"
-        mkdir -p "$SET"
-        "$BIN" --quiet generate --out "$SET" --layout benchmark --transactions "$N" --enterprises 4600 \
-            --years 2020-2024
-        touch "$SET/.complete"
-    fi
+    generate_once "$SET" "$N transactions" --layout benchmark --transactions "$N" --enterprises 4600 \
+        --years 2020-2024
     COMPRESSED=$(du -cb "$SET"/returns/*.tar.gz | tail -1 | cut -f1)
 
     echo "== floor: bench-unpack x$RUNS" >&2
-    : >"$SET/floor.times"
-    for _ in $(seq "$RUNS"); do
-        time_cmd "$SET/floor.one" "$BIN" bench-unpack "$SET/returns"
-        cat "$SET/floor.one" >>"$SET/floor.times"
-    done
+    floor_runs "$SET"
     CSV_BYTES=$("$BIN" bench-unpack "$SET/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
 
     echo "== cold run --force x$RUNS" >&2
-    : >"$SET/run.times"
-    HASHES=()
-    for _ in $(seq "$RUNS"); do
-        rm -rf "$SET/Outputs"
-        time_cmd "$SET/run.one" "$BIN" --quiet --config "$SET/pipeline.yml" run --force
-        cat "$SET/run.one" >>"$SET/run.times"
-        REPORT=$(ls "$SET"/Outputs/reports/run-*.json | tail -1)
-        HASHES+=("$(jq -r .content_sha256 "$REPORT")")
-    done
-    ROWS=$(jq '[.archives[].members[].rows_read] | add' "$REPORT")
+    cold_runs "$SET"
+    HASHES=("${COLD_HASHES[@]}")
+    ROWS=$(jq '[.archives[].members[].rows_read] | add' "$(latest_report "$SET")")
     UNIQUE=$(printf '%s\n' "${HASHES[@]}" | sort -u | wc -l)
     [ "$UNIQUE" = 1 ] || { echo "content hash differs between runs: ${HASHES[*]}" >&2; exit 70; }
 
@@ -253,14 +273,8 @@ for N in "${SIZES[@]}"; do
     if [ -n "$INCREMENT" ]; then
         ALONE="$DATA/n$N-inc$INCREMENT-alone"
         INC="$DATA/n$N-inc$INCREMENT"
-        if [ ! -f "$ALONE/.complete" ]; then
-            echo "== generating an increment of $INCREMENT rows in $ALONE" >&2
-            rm -rf "$ALONE"
-            mkdir -p "$ALONE"
-            "$BIN" --quiet generate --out "$ALONE" --layout increment --transactions "$N" --enterprises 4600 \
-                --years "$YEARS" --increment "$INCREMENT"
-            touch "$ALONE/.complete"
-        fi
+        generate_once "$ALONE" "an increment of $INCREMENT rows" --layout increment --transactions "$N" \
+            --enterprises 4600 --years "$YEARS" --increment "$INCREMENT"
         cmp -s "$ALONE/pipeline.yml" "$SET/pipeline.yml" || { echo "the increment's pipeline.yml differs" >&2; exit 70; }
         NEW=$(ls "$ALONE"/returns/*.tar.gz)
         NEW_BYTES=$("$BIN" bench-unpack "$ALONE/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
@@ -316,21 +330,10 @@ for N in "${SIZES[@]}"; do
     # f. the same N transactions, every DIRTY-th row of each member of first sends quarantined.
     if [ -n "$DIRTY" ]; then
         DSET="$DATA/n$N-dirty$DIRTY"
-        if [ ! -f "$DSET/.complete" ]; then
-            echo "== generating $N transactions, every ${DIRTY}th faulty, in $DSET" >&2
-            rm -rf "$DSET"
-            mkdir -p "$DSET"
-            "$BIN" --quiet generate --out "$DSET" --layout benchmark --transactions "$N" --enterprises 4600 \
-                --years "$YEARS" --faulty-every "$DIRTY"
-            touch "$DSET/.complete"
-        fi
+        generate_once "$DSET" "$N transactions, every ${DIRTY}th faulty" --layout benchmark --transactions "$N" \
+            --enterprises 4600 --years "$YEARS" --faulty-every "$DIRTY"
         echo "== dirty: cold run --force x$RUNS" >&2
-        : >"$DSET/run.times"
-        for _ in $(seq "$RUNS"); do
-            rm -rf "$DSET/Outputs"
-            time_cmd "$DSET/run.one" "$BIN" --quiet --config "$DSET/pipeline.yml" run --force
-            cat "$DSET/run.one" >>"$DSET/run.times"
-        done
+        cold_runs "$DSET"
         DREPORT=$(latest_report "$DSET")
         DROWS=$(jq '[.archives[].members[].rows_read] | add' "$DREPORT")
         DQUARANTINED=$(jq '[.archives[].members[].rows_quarantined] | add' "$DREPORT")
@@ -355,26 +358,11 @@ for N in "${SIZES[@]}"; do
     # e. the same N transactions in ARCHIVES archives.
     if [ -n "$ARCHIVES" ]; then
         KSET="$DATA/n$N-k$ARCHIVES"
-        if [ ! -f "$KSET/.complete" ]; then
-            echo "== generating $N transactions in $ARCHIVES archives in $KSET" >&2
-            rm -rf "$KSET"
-            mkdir -p "$KSET"
-            "$BIN" --quiet generate --out "$KSET" --layout benchmark --transactions "$N" --enterprises 4600 \
-                --years "$YEARS" --archives "$ARCHIVES"
-            touch "$KSET/.complete"
-        fi
+        generate_once "$KSET" "$N transactions in $ARCHIVES archives" --layout benchmark --transactions "$N" \
+            --enterprises 4600 --years "$YEARS" --archives "$ARCHIVES"
         echo "== $ARCHIVES archives: floor and cold run --force x$RUNS" >&2
-        : >"$KSET/floor.times"
-        : >"$KSET/run.times"
-        for _ in $(seq "$RUNS"); do
-            time_cmd "$KSET/floor.one" "$BIN" bench-unpack "$KSET/returns"
-            cat "$KSET/floor.one" >>"$KSET/floor.times"
-        done
-        for _ in $(seq "$RUNS"); do
-            rm -rf "$KSET/Outputs"
-            time_cmd "$KSET/run.one" "$BIN" --quiet --config "$KSET/pipeline.yml" run --force
-            cat "$KSET/run.one" >>"$KSET/run.times"
-        done
+        floor_runs "$KSET"
+        cold_runs "$KSET"
         KBYTES=$("$BIN" bench-unpack "$KSET/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
         KMIB=$(awk -v b="$KBYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
         KROWS=$(jq '[.archives[].members[].rows_read] | add' "$(latest_report "$KSET")")

@@ -689,6 +689,11 @@ import Testing
             as: "2024-01-10_returns.zip")
         #expect(try fixture.grdp("run").status == 0)
         let first = try #require(try fixture.reportsWritten().last)
+        // The report keeps the first 20 (the run lets go of the others once the content has them);
+        // the snapshot keeps every one of them (CONTRACT §6: `quarantine`).
+        let quarantine = try fixture.grdp("export", "--table", "quarantine")
+        #expect(quarantine.status == 0)
+        #expect(quarantine.stdout.split(separator: "\n").filter { $0.contains(",transactions_bulk.csv,") }.count == 27)
         #expect(try fixture.grdp("run").status == 0)
         let nightly = try #require(try fixture.reportsWritten().last)
         #expect(Self.isShortcut(nightly))

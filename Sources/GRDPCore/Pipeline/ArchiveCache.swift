@@ -258,12 +258,7 @@ struct ArchiveCache: Sendable {
         bytes.append(contentsOf: json)
         append(UInt64(textBytes))
         for member in outcome.members {
-            for var text in member.transactions.strings {
-                text.withUTF8 { utf8 in
-                    append(UInt32(utf8.count))
-                    bytes.append(contentsOf: utf8)
-                }
-            }
+            for text in member.transactions.strings { appendText(text, to: &bytes) }
         }
         append(UInt64(quarantine.bytes.count))
         bytes.append(contentsOf: quarantine.bytes)
@@ -450,26 +445,17 @@ struct ArchiveCache: Sendable {
 
     /// The texts section: `counts[m]` texts for member `m`, and no byte left over.
     private static func texts(_ section: UnsafeRawBufferPointer, counts: [Int]) throws -> [[String]] {
-        var offset = 0
+        var cursor = HeadCursor(section)
         var result: [[String]] = []
         result.reserveCapacity(counts.count)
         for count in counts {
             guard count >= 0 else { throw Malformed() }
             var texts: [String] = []
             texts.reserveCapacity(count)
-            for _ in 0..<count {
-                guard section.count - offset >= 4 else { throw Malformed() }
-                let length = Int(UInt32(littleEndian: section.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                offset += 4
-                guard section.count - offset >= length else { throw Malformed() }
-                texts.append(
-                    String(
-                        decoding: UnsafeRawBufferPointer(rebasing: section[offset..<(offset + length)]), as: UTF8.self))
-                offset += length
-            }
+            for _ in 0..<count { texts.append(try cursor.text()) }
             result.append(texts)
         }
-        guard offset == section.count else { throw Malformed() }
+        guard cursor.isAtEnd else { throw Malformed() }
         return result
     }
 }

@@ -369,6 +369,10 @@ private func isBytewiseSorted(_ names: [String]) -> Bool {
         let dirty = try ReturnsGenerator(options: faulty).write(to: yearly)
         faulty.archives = 7
         let dirtySplit = try ReturnsGenerator(options: faulty).write(to: split)
+        // Same options, same bytes (CONTRACT §7), faulty rows included.
+        let again = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: again) }
+        #expect(try hashes(ReturnsGenerator(options: faulty).write(to: again)) == hashes(dirtySplit))
 
         /// Each member's data lines, by member path, for the members whose path passes `include`.
         func members(_ summary: GenerationSummary, _ include: (String) -> Bool) throws -> [String: [String]] {
