@@ -710,5 +710,19 @@ import Testing
         let cachedMembers = try #require(cachedArchives.first?["members"] as? [[String: Any]])
         let cachedBulk = try #require(cachedMembers.first { $0["path"] as? String == "transactions_bulk.csv" })
         #expect((cachedBulk["quarantine"] as? [Any])?.count == 20)
+
+        // A revision arrives: the bulk archive comes from its cache entry, where its rows past the
+        // first 20 waited since the first run, and the new snapshot has every one as it was read.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let revised = try #require(try fixture.reportsWritten().last)
+        #expect(Self.fromCache(revised) == ["2024-01-10_returns.zip": true, "2024-02-01_revision.tar.gz": false])
+        let again = try fixture.grdp("export", "--table", "quarantine")
+        #expect(again.status == 0)
+        func bulkLines(_ csv: String) -> [Substring] {
+            csv.split(separator: "\n").filter { $0.contains(",transactions_bulk.csv,") }
+        }
+        #expect(bulkLines(again.stdout) == bulkLines(quarantine.stdout))
+        #expect(bulkLines(again.stdout).count == 27)
     }
 }

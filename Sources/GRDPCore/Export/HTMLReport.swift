@@ -399,15 +399,15 @@ struct HTMLReport {
     }
 
     private func quarantineSummary() -> String {
-        guard !content.quarantine.isEmpty else { return "<p class=\"empty\">No rows were quarantined.</p>\n" }
-        var counts: [String: Int] = [:]
-        for row in content.quarantine { counts[row.reason, default: 0] += 1 }
+        let counts = content.quarantineByReason
+        let total = counts.values.reduce(0, +)
+        guard total > 0 else { return "<p class=\"empty\">No rows were quarantined.</p>\n" }
         var html = "<table class=\"compact\">\n<thead><tr><th>Reason</th><th class=\"num\">Rows</th></tr></thead>\n"
         html += "<tbody>\n"
         for reason in counts.keys.sorted(by: bytewiseLess) {
             html += "<tr><td>\(Escape.html(reason))</td><td class=\"num\">\(counts[reason] ?? 0)</td></tr>\n"
         }
-        html += "</tbody>\n<tfoot><tr><th>Total</th><th class=\"num\">\(content.quarantine.count)</th></tr></tfoot>\n"
+        html += "</tbody>\n<tfoot><tr><th>Total</th><th class=\"num\">\(total)</th></tr></tfoot>\n"
         html += "</table>\n"
         if table != .quarantine {
             html += "<p class=\"note\">Every quarantined row, with its archive, member, line and detail: "

@@ -11,6 +11,18 @@ public struct SnapshotContent: Sendable, Equatable {
     public var indicators: [IndicatorRow] = []
     public var districtIndicators: [DistrictIndicatorRow] = []
     public var quarantine: [QuarantineRow] = []
+    /// A run's quarantined rows, given one at a time from the archive cache where they wait
+    /// (`CachedQuarantine`) rather than held: the publish inserts and hashes these instead of
+    /// `quarantine`, which is then empty. Nil everywhere else (a snapshot loaded has `quarantine`).
+    var streamedQuarantine: StreamedRows<QuarantineRow>?
+    /// With `streamedQuarantine`: how many of its rows have each reason, for a page that shows
+    /// only the counts (`HTMLReport`).
+    var streamedQuarantineByReason: [String: Int]?
+
+    /// How many quarantined rows have each reason.
+    var quarantineByReason: [String: Int] {
+        streamedQuarantineByReason ?? quarantine.reduce(into: [:]) { $0[$1.reason, default: 0] += 1 }
+    }
     /// Extra table `target_point`: the configured target trajectory, so exports need no config.
     public var targetPoints: [TargetPointRow] = []
     /// Extra table `district`: `region.districts`, code → name.

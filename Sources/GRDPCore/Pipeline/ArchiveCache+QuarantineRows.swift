@@ -14,7 +14,7 @@ extension ArchiveCache {
         struct Malformed: Error {}
 
         private let bytes: UnsafeRawBufferPointer
-        private var offset = 0
+        private(set) var offset = 0
 
         init(_ bytes: UnsafeRawBufferPointer) {
             self.bytes = bytes
@@ -36,12 +36,22 @@ extension ArchiveCache {
 
         /// A text `appendText` wrote.
         mutating func text() throws(Malformed) -> String {
+            let range = try textRange()
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+
+        /// Goes past a text `appendText` wrote.
+        mutating func skipText() throws(Malformed) {
+            _ = try textRange()
+        }
+
+        private mutating func textRange() throws(Malformed) -> Range<Int> {
             guard bytes.count - offset >= 4 else { throw Malformed() }
             let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
             offset += 4
             guard bytes.count - offset >= length else { throw Malformed() }
             defer { offset += length }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
+            return offset..<(offset + length)
         }
     }
 
@@ -102,6 +112,26 @@ extension ArchiveCache {
                     kind: location.kind, reason: reason, detail: try cursor.text(), raw: try cursor.text())
             }
 
+            /// Goes past the next row, making none of its texts; its reason.
+            mutating func skip() throws(HeadCursor.Malformed) -> ReasonCode {
+                switch try cursor.byte() {
+                case 0: break
+                case 1:
+                    try cursor.skipText()
+                    try cursor.skipText()
+                    _ = try index(RecordKind.allCases)
+                default: throw HeadCursor.Malformed()
+                }
+                _ = try cursor.int64()
+                let reason = try index(ReasonCode.allCases)
+                try cursor.skipText()
+                try cursor.skipText()
+                return reason
+            }
+
+            /// The offset of the next row in the section.
+            var offset: Int { cursor.offset }
+
             private mutating func index<Cases: Collection>(_ cases: Cases) throws(HeadCursor.Malformed)
                 -> Cases.Element
             where Cases.Index == Int {
@@ -110,5 +140,143 @@ extension ArchiveCache {
                 return cases[index]
             }
         }
+    }
+}
+
+extension ArchiveCache {
+    /// Where an entry's head and its sections lie, from the offsets written at its end; whatever
+    /// does not fit within the file throws. The checksums are not checked here.
+    struct HeadLayout {
+        /// Where the head starts (after the rows and their padding).
+        let headOffset: Int
+        /// The JSON's bytes.
+        let json: Range<Int>
+        /// The texts section's bytes.
+        let texts: Range<Int>
+        /// The quarantine section's bytes (`QuarantineRows`).
+        let quarantine: Range<Int>
+        /// The head checksum's 8 bytes: the head is `headOffset..<headChecksum.lowerBound`.
+        let headChecksum: Range<Int>
+
+        init(_ bytes: UnsafeRawBufferPointer) throws(HeadCursor.Malformed) {
+            // [head…][8-byte head checksum][8-byte head offset][8-byte checksum]
+            guard bytes.count >= 16 + 8 + 8 + 8 else { throw HeadCursor.Malformed() }
+            func int(at offset: Int) -> Int {
+                // An offset or length past Int.max reads as negative, and is refused rather than trapped on.
+                Int(
+                    truncatingIfNeeded: UInt64(
+                        littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            }
+            let offsetStart = bytes.count - 16
+            let headChecksumStart = offsetStart - 8
+            headOffset = int(at: offsetStart)
+            guard headOffset >= 0, headOffset <= headChecksumStart - 16 else { throw HeadCursor.Malformed() }
+            let headCount = headChecksumStart - headOffset
+            let jsonCount = int(at: headOffset)
+            guard jsonCount >= 0, jsonCount <= headCount - 16 else { throw HeadCursor.Malformed() }
+            json = (headOffset + 8)..<(headOffset + 8 + jsonCount)
+            let textBytes = int(at: json.upperBound)
+            let textsStart = json.upperBound + 8
+            guard textBytes >= 0, textBytes <= headChecksumStart - textsStart - 8 else { throw HeadCursor.Malformed() }
+            texts = textsStart..<(textsStart + textBytes)
+            let quarantineStart = texts.upperBound + 8
+            guard int(at: texts.upperBound) == headChecksumStart - quarantineStart else { throw HeadCursor.Malformed() }
+            quarantine = quarantineStart..<headChecksumStart
+            headChecksum = headChecksumStart..<offsetStart
+        }
+    }
+
+    /// Leaves in `file` (an entry, mapped) the quarantined rows of every member with more than
+    /// `limit` of them: the member keeps its first `limit` and the counts of all
+    /// (`MemberResult.quarantineSummary`), and the snapshot reads them all from the entry
+    /// (`CachedQuarantine`) when it takes them. Members with `limit` or fewer keep them all.
+    ///
+    /// `counts[m]` of the section's rows are member `m`'s. With `decoding` the members hold none
+    /// yet (an entry loaded): their first rows are made here. Without, they hold them all (an
+    /// archive just read and its entry just written): those past the first `limit` are let go.
+    /// Every row is gone through, so a section that does not fit its counts throws.
+    static func leaveQuarantine(
+        of members: inout [MemberResult], counts: [Int], in file: MappedFile, section: Range<Int>,
+        archivePath: String, keepingFirst limit: Int, decoding: Bool
+    ) throws(HeadCursor.Malformed) {
+        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[section])
+        var reader = QuarantineRows.Reader(bytes, archivePath: archivePath)
+        for (index, count) in zip(members.indices, counts) {
+            // (A row takes at least 18 bytes: a count that could not fit reserves nothing.)
+            guard count >= 0, count <= (bytes.count - reader.offset) / 18 else { throw HeadCursor.Malformed() }
+            let start = reader.offset
+            if decoding {
+                guard members[index].quarantine.isEmpty else { throw HeadCursor.Malformed() }
+                members[index].quarantine.reserveCapacity(min(count, limit))
+            } else {
+                precondition(members[index].quarantine.count == count, "the member's rows are those of its entry")
+            }
+            var byReason: [ReasonCode: Int] = [:]
+            for row in 0..<count {
+                if decoding && row < limit {
+                    let entry = try reader.next(member: members[index])
+                    byReason[entry.reason, default: 0] += 1
+                    members[index].quarantine.append(entry)
+                } else {
+                    byReason[try reader.skip(), default: 0] += 1
+                }
+            }
+            guard count > limit else { continue }
+            members[index].quarantine.removeSubrange(limit...)
+            members[index].quarantine.reserveCapacity(0)
+            members[index].quarantineSummary = MemberResult.QuarantineSummary(count: count, byReason: byReason)
+            members[index].cachedQuarantine = CachedQuarantine(
+                file: file, range: (section.lowerBound + start)..<(section.lowerBound + reader.offset), count: count,
+                archivePath: archivePath)
+        }
+        guard reader.isAtEnd else { throw HeadCursor.Malformed() }
+        if let base = bytes.baseAddress { MappedFile.release(base, base + bytes.count) }
+    }
+}
+
+/// A member's quarantined rows left in its archive's cache entry (`ArchiveCache.leaveQuarantine`),
+/// read one at a time when the snapshot takes them, instead of held in memory from the read to
+/// the publish: at 10 M transactions with 1 % of rows quarantined, ~100,000 rows and their raw
+/// lines were ~30 MB on the run's peak.
+///
+/// The entry stays mapped while rows are left in it. Its rows were gone through once when they
+/// were left there; entries are never written in place (`MappedFile`), so they read the same.
+struct CachedQuarantine: Sendable {
+    let file: MappedFile
+    /// This member's rows, within `file`.
+    let range: Range<Int>
+    let count: Int
+    let archivePath: String
+
+    /// Calls `body` with every row, in order, a chunk of the entry resident at a time.
+    func forEach(
+        member: MemberResult, _ body: (QuarantineEntry) throws -> Void
+    ) throws {
+        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[range])
+        var reader = ArchiveCache.QuarantineRows.Reader(bytes, archivePath: archivePath)
+        var released = 0
+        for _ in 0..<count {
+            let entry: QuarantineEntry
+            do throws(ArchiveCache.HeadCursor.Malformed) {
+                entry = try reader.next(member: member)
+            } catch {
+                throw changed(member)
+            }
+            try body(entry)
+            if reader.offset - released >= 1 << 20, let base = bytes.baseAddress {
+                MappedFile.release(base + released, base + reader.offset)
+                released = reader.offset
+            }
+        }
+        guard reader.isAtEnd else { throw changed(member) }
+        if let base = bytes.baseAddress { MappedFile.release(base + released, base + bytes.count) }
+    }
+
+    private func changed(_ member: MemberResult) -> SnapshotError {
+        SnapshotError(
+            code: .cacheChanged,
+            message: "the quarantined rows of \(archivePath), member \(member.path), changed in the archive cache "
+                + "while the run read them (was a file in cache/archives written to?)",
+            path: archivePath)
     }
 }

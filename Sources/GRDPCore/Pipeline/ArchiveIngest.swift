@@ -21,8 +21,12 @@ public struct MemberResult: Sendable, Codable {
     /// `quarantine-ratio` when the member was over `max_quarantine_ratio`.
     public var rejection: ReasonCode?
 
-    /// Set when `quarantine` holds only the first entries (`summarized`): the counts of them all.
+    /// Set when `quarantine` holds only the first entries (`summarized`, `cachedQuarantine`): the
+    /// counts of them all.
     var quarantineSummary: QuarantineSummary?
+    /// Every quarantined row, when they were left in the archive's cache entry
+    /// (`ArchiveCache.leaveQuarantine`): `quarantine` then holds only the first. Not coded.
+    var cachedQuarantine: CachedQuarantine?
 
     struct QuarantineSummary: Sendable, Codable {
         var count: Int
@@ -35,6 +39,17 @@ public struct MemberResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
         case rowsSuperseded, rejection, quarantineSummary
+    }
+
+    /// Calls `body` with every quarantined row, in line order: those `quarantine` holds, or all of
+    /// those left in the cache (`cachedQuarantine`). A member summarized in memory (`summarized`)
+    /// has only its first.
+    func forEachQuarantined(_ body: (QuarantineEntry) throws -> Void) throws {
+        if let cachedQuarantine {
+            try cachedQuarantine.forEach(member: self, body)
+        } else {
+            for entry in quarantine { try body(entry) }
+        }
     }
 
     public var quarantinedByReason: [ReasonCode: Int] {

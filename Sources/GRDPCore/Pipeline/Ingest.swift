@@ -328,6 +328,17 @@ public enum Ingest {
         }
         if let file = entry.finish(head: ArchiveCache.head(outcome)) {
             for index in outcome.members.indices { outcome.members[index].transactions.readRowsInPlace(from: file) }
+            // The quarantined rows past each member's first wait in the entry for the snapshot,
+            // as those of an entry loaded do; should the entry not read back, they stay in memory.
+            var members = outcome.members
+            if let layout = try? ArchiveCache.HeadLayout(file.bytes),
+                (try? ArchiveCache.leaveQuarantine(
+                    of: &members, counts: members.map(\.quarantine.count), in: file, section: layout.quarantine,
+                    archivePath: outcome.relativePath, keepingFirst: RunReport.firstQuarantinedLimit, decoding: false))
+                    != nil
+            {
+                outcome.members = members
+            }
             return outcome
         }
         // Not completed (a full disk): the rows written come back into memory.

@@ -146,15 +146,18 @@ extension ContentHash {
             previous = values
         }
         if inOrder {
+            // Counted as given: rows given from where they are kept (`StreamedRows`) are not held.
+            var count = 0
             try withUnsafeMutablePointer(to: &serializer) { (serializer) throws(SnapshotError) in
                 var sink = SerializingSink(path: path, serializer: serializer)
                 // swift-format-ignore: ReplaceForEachWithForLoop
                 try rows.forEach { row throws(SnapshotError) in
                     serializer.pointee.tag("R")
                     try row.put(into: &sink)
+                    count += 1
                 }
             }
-            return rows.count
+            return count
         }
         var stored: [StoredRow] = []
         stored.reserveCapacity(rows.count)

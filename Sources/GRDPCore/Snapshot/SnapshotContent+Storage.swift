@@ -182,6 +182,15 @@ struct TableRows: Sendable {
         }
         insert = { database throws(SnapshotError) in try insertRows(rows, database) }
     }
+
+    init<Row: SnapshotTableRow>(_ rows: StreamedRows<Row>) {
+        table = Row.table
+        count = rows.count
+        forEach = { body throws(SnapshotError) in try snapshotErrors { try rows.forEach(body) } }
+        insert = { database throws(SnapshotError) in
+            try RowInserter<Row>(database, rows: rows.count).insert(rows)
+        }
+    }
 }
 
 /// SnapshotContent ⇄ rows of the snapshot tables.
@@ -190,7 +199,8 @@ extension SnapshotContent {
     var tables: [TableRows] {
         [
             TableRows(sourceArchives), TableRows(sourceMembers), TableRows(enterprises), TableRows(ecommerceSales),
-            TableRows(grdp), TableRows(indicators), TableRows(districtIndicators), TableRows(quarantine),
+            TableRows(grdp), TableRows(indicators), TableRows(districtIndicators),
+            streamedQuarantine.map { TableRows($0) } ?? TableRows(quarantine),
             TableRows(targetPoints), TableRows(districts),
         ]
     }
@@ -297,23 +307,74 @@ extension SnapshotContent {
 }
 
 func insertRows<Row: SnapshotTableRow>(_ rows: [Row], _ database: Database) throws(SnapshotError) {
-    // 64 rows a statement (at most 64 × 11 parameters, far below SQLite's limit), then one by one.
-    let batch = 64
+    let inserter = try RowInserter<Row>(database, rows: rows.count)
     var start = rows.startIndex
-    if rows.count >= batch {
-        let statement = try database.prepare(Row.table.insertSQL(rows: batch))
-        while rows.endIndex - start >= batch {
-            try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
-                for row in rows[start..<start + batch] { try row.put(into: &binder) }
-            }
-            start += batch
+    while rows.endIndex - start >= RowInserter<Row>.batch {
+        try inserter.insertBatch(rows[start..<start + RowInserter<Row>.batch])
+        start += RowInserter<Row>.batch
+    }
+    try inserter.insertOneByOne(rows[start...])
+}
+
+/// Inserts a table's rows: `batch` rows a statement (at most 64 × 11 parameters, far below
+/// SQLite's limit), the last few one by one.
+struct RowInserter<Row: SnapshotTableRow> {
+    static var batch: Int { 64 }
+    private let database: Database
+    private let batchStatement: Statement?
+
+    /// - Parameter rows: how many rows will be inserted (a batch statement is prepared only for
+    ///   `batch` or more).
+    init(_ database: Database, rows: Int) throws(SnapshotError) {
+        self.database = database
+        batchStatement = rows >= Self.batch ? try database.prepare(Row.table.insertSQL(rows: Self.batch)) : nil
+    }
+
+    /// Exactly `batch` rows, with one statement.
+    func insertBatch<Rows: Collection<Row>>(_ rows: Rows) throws(SnapshotError) {
+        precondition(rows.count == Self.batch, "a batch statement takes \(Self.batch) rows")
+        try batchStatement!.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
+            for row in rows { try row.put(into: &binder) }
         }
     }
-    let statement = try database.prepare(Row.table.insertSQL)
-    for row in rows[start...] {
-        try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
-            try row.put(into: &binder)
+
+    func insertOneByOne<Rows: Collection<Row>>(_ rows: Rows) throws(SnapshotError) {
+        guard !rows.isEmpty else { return }
+        let statement = try database.prepare(Row.table.insertSQL)
+        for row in rows {
+            try statement.insertRow { (binder: inout Statement.ParameterBinder) throws(SnapshotError) in
+                try row.put(into: &binder)
+            }
         }
+    }
+
+    /// Inserts rows given one at a time (`StreamedRows`), a batch held at a time.
+    func insert(_ rows: StreamedRows<Row>) throws(SnapshotError) {
+        var pending: [Row] = []
+        pending.reserveCapacity(Self.batch)
+        try snapshotErrors {
+            // (`StreamedRows.forEach` is its own: there is no for-in to use.)
+            // swift-format-ignore: ReplaceForEachWithForLoop
+            try rows.forEach { row in
+                pending.append(row)
+                guard pending.count == Self.batch, batchStatement != nil else { return }
+                try insertBatch(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        try insertOneByOne(pending)
+    }
+}
+
+/// `body`'s error as a `SnapshotError`: its own, or (from where streamed rows are kept) one that
+/// names it.
+private func snapshotErrors(_ body: () throws -> Void) throws(SnapshotError) {
+    do {
+        try body()
+    } catch let error as SnapshotError {
+        throw error
+    } catch {
+        throw SnapshotError(code: .cacheChanged, message: "rows to insert could not be read: \(error)", path: "")
     }
 }
 

@@ -26,6 +26,9 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         public static let unreadableFolder = Code("unreadable-folder")
         /// Another process published the version number this run meant to use.
         public static let versionConflict = Code("version-conflict")
+        /// Rows a run left in its archive cache to read at the publish (`CachedQuarantine`) no
+        /// longer read as they did: a cache file was written to during the run (exit 70).
+        public static let cacheChanged = Code("cache-changed")
     }
 
     public var code: Code
