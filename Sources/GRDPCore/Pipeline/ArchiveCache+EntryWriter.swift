@@ -37,6 +37,10 @@ extension ArchiveCache {
         private(set) var failure: OutputWriteError?
         /// Until it is renamed into place or removed.
         private var temporaryExists = true
+        /// Once `finish` mapped the entry: its quarantine section alone, which the members' rows past
+        /// their first are left in (`ArchiveCache.leaveQuarantine`); nil when it is empty or could
+        /// not be mapped.
+        private(set) var quarantineSection: MappedFile?
 
         /// The rows written before a failure could not be read back: the archive must be read again.
         struct RowsLost: Error {}
@@ -104,6 +108,9 @@ extension ArchiveCache {
             guard let file = MappedFile(descriptor: descriptor, count: written) else {
                 failure = OutputWriteError(path: temporaryPath, operation: "map", errno: currentErrno())
                 return nil
+            }
+            if let layout = try? ArchiveCache.HeadLayout(file.bytes) {
+                quarantineSection = MappedFile(descriptor: descriptor, range: layout.quarantine)
             }
             close(descriptor)
             descriptor = -1

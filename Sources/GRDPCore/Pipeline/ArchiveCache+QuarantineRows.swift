@@ -186,20 +186,21 @@ extension ArchiveCache {
         }
     }
 
-    /// Leaves in `file` (an entry, mapped) the quarantined rows of every member with more than
-    /// `limit` of them: the member keeps its first `limit` and the counts of all
-    /// (`MemberResult.quarantineSummary`), and the snapshot reads them all from the entry
-    /// (`CachedQuarantine`) when it takes them. Members with `limit` or fewer keep them all.
+    /// Leaves in an entry's quarantine section (`section`: a window onto it, nil when it is
+    /// empty) the quarantined rows of every member with more than `limit` of them: the member
+    /// keeps its first `limit` and the counts of all (`MemberResult.quarantineSummary`), and the
+    /// snapshot reads them all from the section (`CachedQuarantine`) when it takes them. Members
+    /// with `limit` or fewer keep them all.
     ///
     /// `counts[m]` of the section's rows are member `m`'s. With `decoding` the members hold none
     /// yet (an entry loaded): their first rows are made here. Without, they hold them all (an
     /// archive just read and its entry just written): those past the first `limit` are let go.
     /// Every row is gone through, so a section that does not fit its counts throws.
     static func leaveQuarantine(
-        of members: inout [MemberResult], counts: [Int], in file: MappedFile, section: Range<Int>,
-        archivePath: String, keepingFirst limit: Int, decoding: Bool
+        of members: inout [MemberResult], counts: [Int], in section: MappedFile?, archivePath: String,
+        keepingFirst limit: Int, decoding: Bool
     ) throws(HeadCursor.Malformed) {
-        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[section])
+        let bytes = section?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
         var reader = QuarantineRows.Reader(bytes, archivePath: archivePath)
         for (index, count) in zip(members.indices, counts) {
             // (A row takes at least 18 bytes: a count that could not fit reserves nothing.)
@@ -225,9 +226,9 @@ extension ArchiveCache {
             members[index].quarantine.removeSubrange(limit...)
             members[index].quarantine.reserveCapacity(0)
             members[index].quarantineSummary = MemberResult.QuarantineSummary(count: count, byReason: byReason)
+            // (`count` > 0: the section is not empty.)
             members[index].cachedQuarantine = CachedQuarantine(
-                file: file, range: (section.lowerBound + start)..<(section.lowerBound + reader.offset), count: count,
-                archivePath: archivePath)
+                file: section!, range: start..<reader.offset, count: count, archivePath: archivePath)
         }
         guard reader.isAtEnd else { throw HeadCursor.Malformed() }
         if let base = bytes.baseAddress { MappedFile.release(base, base + bytes.count) }
@@ -239,9 +240,11 @@ extension ArchiveCache {
 /// the publish: at 10 M transactions with 1 % of rows quarantined, ~100,000 rows and their raw
 /// lines were ~30 MB on the run's peak.
 ///
-/// The entry stays mapped while rows are left in it. Its rows were gone through once when they
-/// were left there; entries are never written in place (`MappedFile`), so they read the same.
+/// The entry's quarantine section stays mapped, alone (a window: not the rows before it), while
+/// rows are left in it. Its rows were gone through once when they were left there; entries are
+/// never written in place (`MappedFile`), so they read the same.
 struct CachedQuarantine: Sendable {
+    /// The section.
     let file: MappedFile
     /// This member's rows, within `file`.
     let range: Range<Int>

@@ -58,8 +58,10 @@ struct ArchiveCache: Sendable {
         // zero every nightly run. Entries are never written in place (a new one is renamed over, a
         // pruned one unlinked, both harmless to a mapping); a file that cannot be mapped is read
         // again from its archive.
-        guard let file = MappedFile(url) else { return nil }
-        return try? Self.decode(file, relativePath: relativePath, digest: digest, rows: rows)
+        guard let input = try? InputFile(url), let file = MappedFile(input) else { return nil }
+        return try? Self.decode(file, relativePath: relativePath, digest: digest, rows: rows) { section in
+            MappedFile(descriptor: input.descriptor, range: section)
+        }
     }
 
     /// Keeps an accepted archive's outcome read in memory (with its rows, before the ledger takes
@@ -270,9 +272,12 @@ struct ArchiveCache: Sendable {
         (8 - offset % 8) % 8
     }
 
-    private static func decode(_ file: MappedFile, relativePath: String, digest: FileDigest, rows wanted: Bool)
-        throws -> ArchiveOutcome
-    {
+    /// - Parameter window: maps a part of the file (the quarantine section, which rows may be left
+    ///   in: `leaveQuarantine`).
+    private static func decode(
+        _ file: MappedFile, relativePath: String, digest: FileDigest, rows wanted: Bool,
+        window: (Range<Int>) -> MappedFile?
+    ) throws -> ArchiveOutcome {
         // A view of the mapping, which `file` keeps: never copied, never freed by `Data`.
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
@@ -320,9 +325,11 @@ struct ArchiveCache: Sendable {
 
         // Each member's first quarantined rows made, the rest left in the entry for the snapshot.
         var results = entry.members.map(\.result)
+        let section = layout.quarantine.isEmpty ? nil : window(layout.quarantine)
+        guard section != nil || layout.quarantine.isEmpty else { throw Malformed() }
         try leaveQuarantine(
-            of: &results, counts: entry.members.map(\.quarantined), in: file, section: layout.quarantine,
-            archivePath: relativePath, keepingFirst: RunReport.firstQuarantinedLimit, decoding: true)
+            of: &results, counts: entry.members.map(\.quarantined), in: section, archivePath: relativePath,
+            keepingFirst: RunReport.firstQuarantinedLimit, decoding: true)
         var offset = 0
         var members: [MemberResult] = []
         for (cached, (result, strings)) in zip(entry.members, zip(results, texts)) {
@@ -378,8 +385,7 @@ struct ArchiveCache: Sendable {
             members.append(member)
         }
         // The head is read: its pages leave memory. The mapping lives on while the batches read
-        // their rows, or while quarantined rows wait in it (`CachedQuarantine`): at 10 M
-        // transactions, 1 % quarantined, the heads left resident were ~25 MiB of a night's peak.
+        // their rows.
         MappedFile.release(file.bytes.baseAddress! + headOffset, file.bytes.baseAddress! + file.bytes.count)
         return ArchiveOutcome(
             relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,

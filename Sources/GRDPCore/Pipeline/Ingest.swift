@@ -331,9 +331,9 @@ public enum Ingest {
             // The quarantined rows past each member's first wait in the entry for the snapshot,
             // as those of an entry loaded do; should the entry not read back, they stay in memory.
             var members = outcome.members
-            if let layout = try? ArchiveCache.HeadLayout(file.bytes),
+            if let section = entry.quarantineSection,
                 (try? ArchiveCache.leaveQuarantine(
-                    of: &members, counts: members.map(\.quarantine.count), in: file, section: layout.quarantine,
+                    of: &members, counts: members.map(\.quarantine.count), in: section,
                     archivePath: outcome.relativePath, keepingFirst: RunReport.firstQuarantinedLimit, decoding: false))
                     != nil
             {

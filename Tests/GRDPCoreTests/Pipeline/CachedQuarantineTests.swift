@@ -65,6 +65,17 @@ import Testing
                 setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest, rows: rows))
             try Self.expectLeftInTheEntry(loaded, asRead: read)
         }
+        // What waits is the quarantine section alone, mapped apart from the rest of the entry (whose
+        // pages a pass over the rows makes resident): the bytes at the end of the file, before its
+        // head checksum, head offset and checksum.
+        let entry = [UInt8](try Data(contentsOf: setup.entryURL))
+        for outcome in [
+            streamed, try #require(setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest)),
+        ] {
+            let section = try #require(outcome.members[1].cachedQuarantine?.file.bytes)
+            #expect(section.count < entry.count / 4)
+            #expect(Array(section) == Array(entry[(entry.count - 24 - section.count)..<(entry.count - 24)]))
+        }
         // Twice, and from two threads at once (the insert and the hash read them side by side).
         let member = streamed.members[1]
         let twice = try (0..<2).map { _ in try Self.allRows(member) }
