@@ -26,6 +26,8 @@ extension ArchiveCache {
     final class EntryWriter {
         /// Where the complete entry goes.
         let url: URL
+        /// What its head records it is of (`ArchiveCache.head`).
+        let identity: ArchiveCache.Identity
         let temporaryPath: String
         /// Open while the entry is written and until it is mapped; -1 once closed.
         private var descriptor: Int32
@@ -37,10 +39,6 @@ extension ArchiveCache {
         private(set) var failure: OutputWriteError?
         /// Until it is renamed into place or removed.
         private var temporaryExists = true
-        /// Once `finish` mapped the entry: its quarantine section alone, which the members' rows past
-        /// their first are left in (`ArchiveCache.leaveQuarantine`); nil when it is empty or could
-        /// not be mapped.
-        private(set) var quarantineSection: MappedFile?
 
         /// The rows written before a failure could not be read back: the archive must be read again.
         struct RowsLost: Error {}
@@ -48,6 +46,7 @@ extension ArchiveCache {
         /// Creates the temporary (and the cache folder when missing).
         init(cache: ArchiveCache, relativePath: String, digest: FileDigest) throws(OutputWriteError) {
             url = cache.folder.appendingPathComponent(cache.fileName(relativePath: relativePath, digest: digest))
+            identity = cache.identity(relativePath: relativePath, digest: digest)
             try FileSystem.makeDirectories(cache.folder.path)
             temporaryPath = cache.folder.path + "/" + FileSystem.temporaryName()
             descriptor = try FileSystem.createReadWriteFile(at: temporaryPath)
@@ -108,9 +107,6 @@ extension ArchiveCache {
             guard let file = MappedFile(descriptor: descriptor, count: written) else {
                 failure = OutputWriteError(path: temporaryPath, operation: "map", errno: currentErrno())
                 return nil
-            }
-            if let layout = try? ArchiveCache.HeadLayout(file.bytes) {
-                quarantineSection = MappedFile(descriptor: descriptor, range: layout.quarantine)
             }
             close(descriptor)
             descriptor = -1

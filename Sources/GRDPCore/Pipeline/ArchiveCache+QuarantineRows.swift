@@ -1,3 +1,5 @@
+internal import Foundation
+
 extension ArchiveCache {
     /// A text of a binary section of an entry's head (the batches' texts, the quarantined rows):
     /// [4-byte length][UTF-8], little-endian, as `HeadCursor.text` reads it back.
@@ -186,21 +188,21 @@ extension ArchiveCache {
         }
     }
 
-    /// Leaves in an entry's quarantine section (`section`: a window onto it, nil when it is
-    /// empty) the quarantined rows of every member with more than `limit` of them: the member
-    /// keeps its first `limit` and the counts of all (`MemberResult.quarantineSummary`), and the
-    /// snapshot reads them all from the section (`CachedQuarantine`) when it takes them. Members
-    /// with `limit` or fewer keep them all.
+    /// Leaves in an entry's quarantine section (`section`: its bytes, from byte `sectionOffset` of
+    /// the entry at `path`) the quarantined rows of every member with more than `limit` of them:
+    /// the member keeps its first `limit` and the counts of all (`MemberResult.quarantineSummary`),
+    /// and the snapshot reads them all from the entry again (`CachedQuarantine`) when it takes
+    /// them. Members with `limit` or fewer keep them all.
     ///
     /// `counts[m]` of the section's rows are member `m`'s. With `decoding` the members hold none
     /// yet (an entry loaded): their first rows are made here. Without, they hold them all (an
     /// archive just read and its entry just written): those past the first `limit` are let go.
-    /// Every row is gone through, so a section that does not fit its counts throws.
+    /// Every row is gone through, so a section that does not fit its counts throws. The
+    /// section's pages leave memory once gone through.
     static func leaveQuarantine(
-        of members: inout [MemberResult], counts: [Int], in section: MappedFile?, archivePath: String,
-        keepingFirst limit: Int, decoding: Bool
+        of members: inout [MemberResult], counts: [Int], section bytes: UnsafeRawBufferPointer, sectionOffset: Int,
+        path: String, archivePath: String, keepingFirst limit: Int, decoding: Bool
     ) throws(HeadCursor.Malformed) {
-        let bytes = section?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
         var reader = QuarantineRows.Reader(bytes, archivePath: archivePath)
         for (index, count) in zip(members.indices, counts) {
             // (A row takes at least 18 bytes: a count that could not fit reserves nothing.)
@@ -223,12 +225,14 @@ extension ArchiveCache {
                 }
             }
             guard count > limit else { continue }
+            var checksum = ByteChecksum()
+            checksum.update(UnsafeRawBufferPointer(rebasing: bytes[start..<reader.offset]))
             members[index].quarantine.removeSubrange(limit...)
             members[index].quarantine.reserveCapacity(0)
             members[index].quarantineSummary = MemberResult.QuarantineSummary(count: count, byReason: byReason)
-            // (`count` > 0: the section is not empty.)
             members[index].cachedQuarantine = CachedQuarantine(
-                file: section!, range: start..<reader.offset, count: count, archivePath: archivePath)
+                path: path, range: (sectionOffset + start)..<(sectionOffset + reader.offset), count: count,
+                checksum: checksum.value, archivePath: archivePath)
         }
         guard reader.isAtEnd else { throw HeadCursor.Malformed() }
         if let base = bytes.baseAddress { MappedFile.release(base, base + bytes.count) }
@@ -236,50 +240,80 @@ extension ArchiveCache {
 }
 
 /// A member's quarantined rows left in its archive's cache entry (`ArchiveCache.leaveQuarantine`),
-/// read one at a time when the snapshot takes them, instead of held in memory from the read to
-/// the publish: at 10 M transactions with 1 % of rows quarantined, ~100,000 rows and their raw
+/// read again one at a time when the snapshot takes them, instead of held in memory from the read
+/// to the publish: at 10 M transactions with 1 % of rows quarantined, ~100,000 rows and their raw
 /// lines were ~30 MB on the run's peak.
 ///
-/// The entry's quarantine section stays mapped, alone (a window: not the rows before it), while
-/// rows are left in it. Its rows were gone through once when they were left there; entries are
-/// never written in place (`MappedFile`), so they read the same.
+/// Each pass (the order check, the content hash, the insert, an export) reads the entry's bytes
+/// anew, a MiB at a time, into memory of its own, with `pread`: no mapping keeps pages of the entry
+/// resident, and an entry cut short during the run is a short read, not a fault. The bytes read
+/// must be those gone through when the rows were left there (`checksum`): rows written to in
+/// place, cut short or replaced since throw `SnapshotError.Code.cacheChanged` at the end of the
+/// pass, so that a publish whose insert or hash read other bytes fails instead of publishing them.
 struct CachedQuarantine: Sendable {
-    /// The section.
-    let file: MappedFile
-    /// This member's rows, within `file`.
+    /// The entry file.
+    let path: String
+    /// This member's rows, in the file.
     let range: Range<Int>
     let count: Int
+    /// `ByteChecksum` of the bytes `range` when the rows were left there.
+    let checksum: UInt64
     let archivePath: String
 
-    /// Calls `body` with every row, in order, a chunk of the entry resident at a time.
-    func forEach(
-        member: MemberResult, _ body: (QuarantineEntry) throws -> Void
-    ) throws {
-        let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[range])
-        var reader = ArchiveCache.QuarantineRows.Reader(bytes, archivePath: archivePath)
-        var released = 0
+    /// Bytes read at a time (a row longer than this is read whole, in more).
+    static let chunk = 1 << 20
+
+    /// Calls `body` with every row, in order.
+    func forEach(member: MemberResult, _ body: (QuarantineEntry) throws -> Void) throws {
+        let file: InputFile
+        do {
+            file = try InputFile(URL(fileURLWithPath: path))
+        } catch {
+            throw changed(member, "cannot be opened: \(error)")
+        }
+        var buffer: [UInt8] = []
+        var used = 0
+        var next = range.lowerBound
+        var read = ByteChecksum()
         for _ in 0..<count {
-            let entry: QuarantineEntry
-            do throws(ArchiveCache.HeadCursor.Malformed) {
-                entry = try reader.next(member: member)
-            } catch {
-                throw changed(member)
-            }
-            try body(entry)
-            if reader.offset - released >= 1 << 20, let base = bytes.baseAddress {
-                MappedFile.release(base + released, base + reader.offset)
-                released = reader.offset
+            while true {
+                // A row whole in what is read so far, or more read (past a chunk's end, a long row).
+                let decoded = buffer.withUnsafeBytes { bytes -> (QuarantineEntry, Int)? in
+                    var reader = ArchiveCache.QuarantineRows.Reader(
+                        UnsafeRawBufferPointer(rebasing: bytes[used...]), archivePath: archivePath)
+                    guard let entry = try? reader.next(member: member) else { return nil }
+                    return (entry, reader.offset)
+                }
+                if let (entry, length) = decoded {
+                    used += length
+                    try body(entry)
+                    break
+                }
+                guard next < range.upperBound else { throw changed(member, "no longer reads as it did") }
+                buffer.removeSubrange(0..<used)
+                used = 0
+                let more = min(Self.chunk, range.upperBound - next)
+                let start = buffer.count
+                buffer.append(contentsOf: repeatElement(0, count: more))
+                let complete = buffer.withUnsafeMutableBytes { bytes in
+                    FileSystem.read(
+                        file.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: bytes[start...]), at: next)
+                }
+                guard complete else { throw changed(member, "is shorter than when the run read it") }
+                buffer.withUnsafeBytes { read.update(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                next += more
             }
         }
-        guard reader.isAtEnd else { throw changed(member) }
-        if let base = bytes.baseAddress { MappedFile.release(base + released, base + bytes.count) }
+        guard used == buffer.count, next == range.upperBound, read.value == checksum else {
+            throw changed(member, "no longer reads as it did")
+        }
     }
 
-    private func changed(_ member: MemberResult) -> SnapshotError {
+    private func changed(_ member: MemberResult, _ what: String) -> SnapshotError {
         SnapshotError(
             code: .cacheChanged,
-            message: "the quarantined rows of \(archivePath), member \(member.path), changed in the archive cache "
-                + "while the run read them (was a file in cache/archives written to?)",
-            path: archivePath)
+            message: "the quarantined rows of \(archivePath), member \(member.path), left in the archive cache, "
+                + "\(what): was a file in cache/archives changed during the run? Nothing is published; run again",
+            path: path)
     }
 }

@@ -17,7 +17,7 @@ internal import Foundation
 /// longer name. Rejected archives are never kept: they are read again, and rejected again with
 /// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v10"
+    static let formatTag = "grdp-archive-cache-v11"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -58,10 +58,9 @@ struct ArchiveCache: Sendable {
         // zero every nightly run. Entries are never written in place (a new one is renamed over, a
         // pruned one unlinked, both harmless to a mapping); a file that cannot be mapped is read
         // again from its archive.
-        guard let input = try? InputFile(url), let file = MappedFile(input) else { return nil }
-        return try? Self.decode(file, relativePath: relativePath, digest: digest, rows: rows) { section in
-            MappedFile(descriptor: input.descriptor, range: section)
-        }
+        guard let file = MappedFile(url) else { return nil }
+        return try? Self.decode(
+            file, path: url.path, identity: identity(relativePath: relativePath, digest: digest), rows: rows)
     }
 
     /// Keeps an accepted archive's outcome read in memory (with its rows, before the ledger takes
@@ -75,7 +74,7 @@ struct ArchiveCache: Sendable {
         for member in outcome.members {
             _ = member.transactions.withRows { entry.append(UnsafeRawBufferPointer($0)) }
         }
-        if entry.finish(head: Self.head(outcome)) == nil || entry.failure != nil {
+        if entry.finish(head: Self.head(outcome, identity: entry.identity)) == nil || entry.failure != nil {
             throw entry.failure ?? OutputWriteError(path: entry.temporaryPath, operation: "write", errno: EIO)
         }
     }
@@ -129,8 +128,27 @@ struct ArchiveCache: Sendable {
     private struct Entry: Codable {
         var format = ArchiveCache.formatTag
         var rowStride = MemoryLayout<TransactionBatch.Row>.stride
+        /// What the entry's name was made from: checked at load, so that an entry under another
+        /// archive's name (copied or renamed over it) is read again rather than taken for it.
+        var identity: Identity
         var members: [Member]
         var skipped: [SkippedMember]
+    }
+
+    /// The archive, config and build an entry is of (`fileName`'s inputs).
+    struct Identity: Codable, Equatable {
+        var archivePath: String
+        var sha256: String
+        var bytes: Int64
+        var configSHA256: String
+        var build: String
+    }
+
+    /// The identity of this cache's entry for an archive with this digest.
+    func identity(relativePath: String, digest: FileDigest) -> Identity {
+        Identity(
+            archivePath: relativePath, sha256: digest.hex, bytes: digest.bytes, configSHA256: configSHA256,
+            build: build)
     }
 
     private struct Member: Codable {
@@ -208,7 +226,7 @@ struct ArchiveCache: Sendable {
     private struct Malformed: Error {}
 
     /// The entry's head: the JSON and the texts, each after its length.
-    static func head(_ outcome: ArchiveOutcome) -> [UInt8] {
+    static func head(_ outcome: ArchiveOutcome, identity: Identity) -> [UInt8] {
         var members: [Member] = []
         for member in outcome.members {
             var enterprises: [Enterprise] = []
@@ -241,7 +259,8 @@ struct ArchiveCache: Sendable {
         // the order of an object's keys changed from process to process).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(Entry(members: members, skipped: outcome.skipped))) ?? Data()
+        let json =
+            (try? encoder.encode(Entry(identity: identity, members: members, skipped: outcome.skipped))) ?? Data()
         var bytes: [UInt8] = []
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
@@ -272,12 +291,11 @@ struct ArchiveCache: Sendable {
         (8 - offset % 8) % 8
     }
 
-    /// - Parameter window: maps a part of the file (the quarantine section, which rows may be left
-    ///   in: `leaveQuarantine`).
-    private static func decode(
-        _ file: MappedFile, relativePath: String, digest: FileDigest, rows wanted: Bool,
-        window: (Range<Int>) -> MappedFile?
-    ) throws -> ArchiveOutcome {
+    /// - Parameter path: the entry's file, which quarantined rows are left in (`leaveQuarantine`).
+    private static func decode(_ file: MappedFile, path: String, identity: Identity, rows wanted: Bool)
+        throws -> ArchiveOutcome
+    {
+        let relativePath = identity.archivePath
         // A view of the mapping, which `file` keeps: never copied, never freed by `Data`.
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,
@@ -306,7 +324,9 @@ struct ArchiveCache: Sendable {
         let entry = try JSONDecoder().decode(
             Entry.self, from: data[(start + layout.json.lowerBound)..<(start + layout.json.upperBound)])
         let stride = MemoryLayout<TransactionBatch.Row>.stride
-        guard entry.format == formatTag, entry.rowStride == stride else { throw Malformed() }
+        guard entry.format == formatTag, entry.rowStride == stride, entry.identity == identity else {
+            throw Malformed()
+        }
         // The members' row counts share out the rows before the head exactly: none negative, no sum
         // or product that overflows (the rows are read in place, so a count that did not fit would
         // point outside the mapping).
@@ -325,10 +345,10 @@ struct ArchiveCache: Sendable {
 
         // Each member's first quarantined rows made, the rest left in the entry for the snapshot.
         var results = entry.members.map(\.result)
-        let section = layout.quarantine.isEmpty ? nil : window(layout.quarantine)
-        guard section != nil || layout.quarantine.isEmpty else { throw Malformed() }
         try leaveQuarantine(
-            of: &results, counts: entry.members.map(\.quarantined), in: section, archivePath: relativePath,
+            of: &results, counts: entry.members.map(\.quarantined),
+            section: UnsafeRawBufferPointer(rebasing: file.bytes[layout.quarantine]),
+            sectionOffset: layout.quarantine.lowerBound, path: path, archivePath: relativePath,
             keepingFirst: RunReport.firstQuarantinedLimit, decoding: true)
         var offset = 0
         var members: [MemberResult] = []
@@ -388,7 +408,7 @@ struct ArchiveCache: Sendable {
         // their rows.
         MappedFile.release(file.bytes.baseAddress! + headOffset, file.bytes.baseAddress! + file.bytes.count)
         return ArchiveOutcome(
-            relativePath: relativePath, sha256: digest.hex, bytes: digest.bytes, status: .accepted,
+            relativePath: relativePath, sha256: identity.sha256, bytes: identity.bytes, status: .accepted,
             rejection: nil, members: members, skipped: entry.skipped)
     }
 

@@ -326,14 +326,17 @@ public enum Ingest {
             for index in outcome.members.indices { outcome.members[index].transactions = TransactionBatch() }
             return outcome
         }
-        if let file = entry.finish(head: ArchiveCache.head(outcome)) {
+        if let file = entry.finish(head: ArchiveCache.head(outcome, identity: entry.identity)) {
             for index in outcome.members.indices { outcome.members[index].transactions.readRowsInPlace(from: file) }
             // The quarantined rows past each member's first wait in the entry for the snapshot,
-            // as those of an entry loaded do; should the entry not read back, they stay in memory.
+            // as those of an entry loaded do, once it is in place (a rename that failed leaves
+            // it unlinked); otherwise, or should it not read back, they stay in memory.
             var members = outcome.members
-            if let section = entry.quarantineSection,
+            if entry.failure == nil, let layout = try? ArchiveCache.HeadLayout(file.bytes),
                 (try? ArchiveCache.leaveQuarantine(
-                    of: &members, counts: members.map(\.quarantine.count), in: section,
+                    of: &members, counts: members.map(\.quarantine.count),
+                    section: UnsafeRawBufferPointer(rebasing: file.bytes[layout.quarantine]),
+                    sectionOffset: layout.quarantine.lowerBound, path: entry.url.path,
                     archivePath: outcome.relativePath, keepingFirst: RunReport.firstQuarantinedLimit, decoding: false))
                     != nil
             {

@@ -16,21 +16,13 @@ internal import struct Foundation.URL
 final class MappedFile: @unchecked Sendable {
     // @unchecked Sendable: `bytes` is set once in `init`, the memory it points to is read-only for
     // the mapping's life, and only `deinit` unmaps it.
-    /// The bytes mapped: the file's from its start, or a window's (`init(descriptor:range:)`).
     let bytes: UnsafeRawBufferPointer
-    /// What `munmap` takes: the mapping starts on the page holding `bytes`' first.
-    private let mapping: UnsafeMutableRawPointer
-    private let mappingCount: Int
 
     /// Nil when the file cannot be opened (`InputFile`) or mapped (a folder, a device), or is empty.
     convenience init?(_ url: URL) {
-        guard let file = try? InputFile(url) else { return nil }
-        self.init(file)
-    }
-
-    /// All of `file`, which may be closed after; nil when it is empty or cannot be mapped.
-    convenience init?(_ file: InputFile) {
-        guard let size = try? file.size(), size > 0, let count = Int(exactly: size) else { return nil }
+        guard let file = try? InputFile(url), let size = try? file.size(), size > 0, let count = Int(exactly: size)
+        else { return nil }
+        // The mapping outlives the descriptor, which `file` closes.
         self.init(descriptor: file.descriptor, count: count)
         // All of it is read, and soon (the digest, then the rows).
         _ = madvise(UnsafeMutableRawPointer(mutating: bytes.baseAddress), count, MADV_WILLNEED)
@@ -39,24 +31,11 @@ final class MappedFile: @unchecked Sendable {
     /// The first `count` bytes of the file open as `descriptor` (which may be closed after); nil
     /// when they cannot be mapped. For an entry just written (`ArchiveCache.EntryWriter`), mapped
     /// from the descriptor it was written through: the bytes written, whatever is renamed where.
-    convenience init?(descriptor: Int32, count: Int) {
-        self.init(descriptor: descriptor, range: 0..<count)
-    }
-
-    /// The bytes `range` of the file open as `descriptor` (which may be closed after), as `bytes`;
-    /// nil when the range is empty or cannot be mapped. A window keeps only its own pages mapped:
-    /// what waits in a part of a file (`CachedQuarantine`) does not keep the rest of it, which
-    /// another pass may have made resident, mapped with it.
-    init?(descriptor: Int32, range: Range<Int>) {
-        guard !range.isEmpty, range.lowerBound >= 0 else { return nil }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = range.lowerBound / page * page
-        let count = range.upperBound - start
-        let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, off_t(start))
+    init?(descriptor: Int32, count: Int) {
+        guard count > 0 else { return nil }
+        let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
-        mapping = address
-        mappingCount = count
-        bytes = UnsafeRawBufferPointer(start: address + (range.lowerBound - start), count: range.count)
+        bytes = UnsafeRawBufferPointer(start: address, count: count)
     }
 
     /// Drops the pages from `start`'s to the last whole one before `end` (both within this
@@ -95,6 +74,6 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        munmap(mapping, mappingCount)
+        munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)
     }
 }

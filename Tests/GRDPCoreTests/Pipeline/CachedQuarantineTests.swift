@@ -65,16 +65,15 @@ import Testing
                 setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest, rows: rows))
             try Self.expectLeftInTheEntry(loaded, asRead: read)
         }
-        // What waits is the quarantine section alone, mapped apart from the rest of the entry (whose
-        // pages a pass over the rows makes resident): the bytes at the end of the file, before its
-        // head checksum, head offset and checksum.
+        // What waits is where the rows are in the entry: the member's part of its quarantine
+        // section, at the end of the file before its head checksum, head offset and checksum.
         let entry = [UInt8](try Data(contentsOf: setup.entryURL))
-        for outcome in [
-            streamed, try #require(setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest)),
-        ] {
-            let section = try #require(outcome.members[1].cachedQuarantine?.file.bytes)
-            #expect(section.count < entry.count / 4)
-            #expect(Array(section) == Array(entry[(entry.count - 24 - section.count)..<(entry.count - 24)]))
+        let loaded = try #require(
+            setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest))
+        for outcome in [streamed, loaded] {
+            let cached = try #require(outcome.members[1].cachedQuarantine)
+            #expect(cached.path == setup.entryURL.path)
+            #expect(cached.range.upperBound == entry.count - 24)
         }
         // Twice, and from two threads at once (the insert and the hash read them side by side).
         let member = streamed.members[1]
@@ -138,5 +137,67 @@ import Testing
         var head = ByteChecksum()
         head.update(Array(body[headOffset..<checksumAt]))
         body.replaceSubrange(checksumAt..<(checksumAt + 8), with: head.bytes)
+    }
+
+    /// Rows left in an entry are read again at each pass over them, and must be the bytes gone
+    /// through when they were left: an entry written to in place, cut short or removed during the
+    /// run makes the pass throw `cache-changed` (the publish then fails: nothing is published),
+    /// never give other rows, nor fault.
+    @Test func anEntryChangedDuringTheRunIsNotReadAsItsRows() throws {
+        let setup = try ArchiveCacheStreamingTests.setUp(Self.entries)
+        defer { try? FileManager.default.removeItem(at: setup.folder) }
+        let read = try setup.read(streaming: false)
+        let member = try setup.read(streaming: true).members[1]
+        let sound = try Data(contentsOf: setup.entryURL)
+        #expect(try Self.allRows(member) == read.members[1].quarantine)
+
+        func expectChanged(_ what: Comment) {
+            #expect(throws: SnapshotError.self, what) { try Self.allRows(member) }
+            do {
+                _ = try Self.allRows(member)
+            } catch let error as SnapshotError {
+                #expect(error.code == .cacheChanged)
+                #expect(error.message.contains("transactions.csv"))
+            } catch {
+                Issue.record("not a SnapshotError: \(error)")
+            }
+        }
+        // One digit of the last row's raw line, in place (its length and layout unchanged).
+        let raw = Data("T995,30/02/2023,1995,completed,marketplace".utf8)
+        let at = try #require(sound.lastRange(of: raw)).lowerBound + 6
+        let handle = try FileHandle(forWritingTo: setup.entryURL)
+        try handle.seek(toOffset: UInt64(at))
+        try handle.write(contentsOf: Data("1".utf8))
+        try handle.close()
+        expectChanged("a digit changed in place")
+        // The same bytes written back: read as they were.
+        try sound.write(to: setup.entryURL)
+        #expect(try Self.allRows(member) == read.members[1].quarantine)
+        // Cut short, then gone.
+        try sound.prefix(sound.count / 2).write(to: setup.entryURL)
+        expectChanged("cut short")
+        try FileManager.default.removeItem(at: setup.entryURL)
+        expectChanged("removed")
+    }
+
+    /// An entry names the archive, config and build it is of, and is checked against them at
+    /// load: another archive's sound entry copied under this one's name is not taken for it.
+    @Test func anotherArchivesEntryUnderThisOnesNameIsNotTaken() throws {
+        let setup = try ArchiveCacheStreamingTests.setUp(Self.entries)
+        defer { try? FileManager.default.removeItem(at: setup.folder) }
+        _ = try setup.read(streaming: true)
+        let other = FileDigest(hex: String(repeating: "cd", count: 32), bytes: setup.digest.bytes)
+        let renamed = try setup.read(streaming: false)
+        try setup.cache.store(renamed, digest: other)
+        let otherURL = setup.cache.folder.appendingPathComponent(
+            setup.cache.fileName(relativePath: setup.candidate.relativePath, digest: other))
+        #expect(setup.cache.load(relativePath: setup.candidate.relativePath, digest: other) != nil)
+        // This archive's entry over the other's name: sound bytes, checksums and all.
+        try FileManager.default.removeItem(at: otherURL)
+        try FileManager.default.copyItem(at: setup.entryURL, to: otherURL)
+        for rows in [true, false] {
+            #expect(setup.cache.load(relativePath: setup.candidate.relativePath, digest: other, rows: rows) == nil)
+        }
+        #expect(setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest) != nil)
     }
 }
