@@ -13,6 +13,9 @@
 #   GRDP_KEEP_LEDGER_FROM  passed on to grdp (default here 0: the revision ledger is always kept)
 #   MAX_DELAY_PCT  latest kill, in % of one uninterrupted run (default 110: some runs finish first,
 #              and the publish and export steps at the very end are hit too)
+#   GENERATE   more arguments for `grdp generate`, e.g. "--layout benchmark --faulty-every 100"
+#              for a set whose members have quarantined rows past their first 20 (kept in the
+#              archive cache and read back at the publish)
 #
 # For each of KILLS rounds:
 #   1. start `grdp run --force` (odd rounds), `grdp run` (even rounds, which takes archives from
@@ -67,7 +70,8 @@ latest_hash() {
 
 round=0
 echo "seed $SEED; generating $TRANSACTIONS transactions in $WORK" >&2
-"$BIN" --quiet generate --out "$WORK/data" --transactions "$TRANSACTIONS" >/dev/null
+# shellcheck disable=SC2086 # GENERATE is a list of arguments
+"$BIN" --quiet generate --out "$WORK/data" --transactions "$TRANSACTIONS" ${GENERATE:-} >/dev/null
 cp -r "$WORK/data" "$WORK/reference"
 
 start=$(now_ms)

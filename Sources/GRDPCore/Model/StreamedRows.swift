@@ -22,13 +22,5 @@ struct StreamedRows<Row: Sendable>: Sendable, Equatable {
         try withoutActuallyEscaping(body) { body in try each(body) }
     }
 
-    /// Every row, in memory.
-    func rows() throws -> [Row] {
-        var rows: [Row] = []
-        rows.reserveCapacity(count)
-        try forEach { rows.append($0) }
-        return rows
-    }
-
     static func == (a: Self, b: Self) -> Bool { a.identity === b.identity }
 }

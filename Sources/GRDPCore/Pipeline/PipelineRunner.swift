@@ -1366,12 +1366,16 @@ public struct PipelineRunner {
 
     private func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
         var content = content
-        // The quarantine table's export lists every row: those waiting in the cache are made here.
-        // (Every other export shows at most the counts by reason, which the content has.)
-        if let streamed = content.streamedQuarantine,
+        // The quarantine table's export lists every row. Those that waited in the archive cache
+        // are read from the snapshot just published (or found up to date), not from the cache
+        // again: the export is of the snapshot, and a cache file changed since cannot fail a run
+        // whose snapshot is published. (Every other export shows at most the counts by reason,
+        // which the content has.)
+        if content.streamedQuarantine != nil,
             config.outputs.exports.contains(where: { ExportTable(rawValue: $0.table) == .quarantine })
         {
-            content.quarantine = try streamed.rows()
+            content.quarantine = try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version)
+                .loadContent(includingRecords: false).quarantine
             content.streamedQuarantine = nil
             content.streamedQuarantineByReason = nil
         }
