@@ -194,13 +194,22 @@ public enum Ingest {
             // From the cache only when its `.sha256` file, if any, matches: one added or changed
             // since the entry was written is checked as if the archive were read, and a mismatch
             // rejects it (below).
-            if readCached, let cache, let digest = digests[index], (try? candidate.checkSidecar(digest.hex)) != nil,
-                var cached = cache.load(
-                    relativePath: candidate.relativePath, digest: digest,
-                    rows: !kept.contains(index))
-            {
-                cached.fromCache = true
-                return (cached, Timestamp.now().seconds(since: started))
+            if readCached, let cache, let digest = digests[index], (try? candidate.checkSidecar(digest.hex)) != nil {
+                if var cached = cache.load(
+                    relativePath: candidate.relativePath, digest: digest, rows: !kept.contains(index))
+                {
+                    cached.fromCache = true
+                    return (cached, Timestamp.now().seconds(since: started))
+                }
+                // Only time is lost, but an operator may want to know why a night took longer.
+                if cache.hasEntry(relativePath: candidate.relativePath, digest: digest) {
+                    logger.warning(
+                        "Archive cache entry not used (damaged, or not this archive's): the archive is read again",
+                        metadata: [
+                            "archive": "\(candidate.relativePath)",
+                            "entry": "\(cache.fileName(relativePath: candidate.relativePath, digest: digest))",
+                        ])
+                }
             }
             // The entry is written while the archive is read, its rows as Normalize gives them.
             var entry: ArchiveCache.EntryWriter?
