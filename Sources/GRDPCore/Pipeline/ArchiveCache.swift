@@ -24,16 +24,18 @@ struct ArchiveCache: Sendable {
     let build: String
     let configSHA256: String
 
-    /// The entry's file name for an archive with this digest: in this format, or another (an
-    /// entry of an earlier format has another name, so it is never found, only pruned).
+    /// The entry's file name for an archive with this digest: a hash of the format and the entry's
+    /// `Identity`, which the entry records and `load` checks. In this format, or another (an entry
+    /// of an earlier format has another name, so it is never found, only pruned).
     func fileName(relativePath: String, digest: FileDigest, format: String = ArchiveCache.formatTag) -> String {
+        let identity = identity(relativePath: relativePath, digest: digest)
         var key = ContentHash.Serializer()
         key.string(format)
-        key.string(build)
-        key.string(configSHA256)
-        key.string(relativePath)
-        key.string(digest.hex)
-        key.count(Int(digest.bytes))
+        key.string(identity.build)
+        key.string(identity.configSHA256)
+        key.string(identity.archivePath)
+        key.string(identity.sha256)
+        key.count(Int(identity.bytes))
         return key.finish() + ".bin"
     }
 
@@ -135,7 +137,7 @@ struct ArchiveCache: Sendable {
         var skipped: [SkippedMember]
     }
 
-    /// The archive, config and build an entry is of (`fileName`'s inputs).
+    /// The archive, config and build an entry is of: what its name is made from (`fileName`).
     struct Identity: Codable, Equatable {
         var archivePath: String
         var sha256: String

@@ -131,37 +131,34 @@ extension ContentHash {
     private static func sortedRows(_ rows: TableRows, path: String, into serializer: inout Serializer)
         throws(SnapshotError) -> Int
     {
-        // Rows already in the table's order, as the quarantine's come (by archive, member and
-        // line), are serialised straight from each row as the sales rows are: the order checked
-        // two rows at a time, not a `StoredRow` kept per row until all are sorted (10 M
-        // transactions, 1 % quarantined: ~100,000 rows, ~20 MB at the publish, the run's peak).
+        // One pass first: each row's stored values made once, compared with the row before and
+        // serialised. Rows already in the table's order, as the quarantine's come (by archive,
+        // member and line), are then hashed with no row kept (10 M transactions, 1 % quarantined:
+        // ~100,000 rows, ~20 MB at the publish, the run's peak), and rows given from the archive
+        // cache (`StreamedRows`) read once here. At the first row out of order, the hash goes back
+        // to where the rows began, and they are all made, sorted and serialised.
+        let start = serializer.state()
         var previous: StoredRow?
+        var count = 0
         var inOrder = true
+        // `TableRows.forEach` is its own (typed throws), not `Sequence`'s: there is no for-in to use.
         // swift-format-ignore: ReplaceForEachWithForLoop
         try rows.forEach { row throws(SnapshotError) in
             guard inOrder else { return }
             var values = StoredRow(path: path)
             try row.put(into: &values)
-            if let previous, StoredValue.compare(previous.values, values.values) > 0 { inOrder = false }
-            previous = values
-        }
-        if inOrder {
-            // Counted as given: rows given from where they are kept (`StreamedRows`) are not held.
-            var count = 0
-            try withUnsafeMutablePointer(to: &serializer) { (serializer) throws(SnapshotError) in
-                var sink = SerializingSink(path: path, serializer: serializer)
-                // swift-format-ignore: ReplaceForEachWithForLoop
-                try rows.forEach { row throws(SnapshotError) in
-                    serializer.pointee.tag("R")
-                    try row.put(into: &sink)
-                    count += 1
-                }
+            if let previous, StoredValue.compare(previous.values, values.values) > 0 {
+                inOrder = false
+                return
             }
-            return count
+            values.serialize(into: &serializer)
+            previous = values
+            count += 1
         }
+        if inOrder { return count }
+        serializer.resume(start)
         var stored: [StoredRow] = []
         stored.reserveCapacity(rows.count)
-        // `TableRows.forEach` is its own (typed throws), not `Sequence`'s: there is no for-in to use.
         // swift-format-ignore: ReplaceForEachWithForLoop
         try rows.forEach { row throws(SnapshotError) in
             var values = StoredRow(path: path)
