@@ -59,15 +59,13 @@ struct ExportCommand: ParsableCommand {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let version = try SnapshotSelection.resolve(snapshot, in: store)
         let file = try store.open(version: version)
-        // No export reads the record tables (millions of sales rows in a large snapshot).
-        let content = try file.loadContent(includingRecords: false)
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
         // table): said on stderr, so that a mistyped year is not read as "no figures".
         if !year.isEmpty && table == .quarantine {
             logger.warning(
                 "--year does not apply to the quarantine table (its rows have no year): every row is exported")
         } else if !year.isEmpty {
-            let held = Set(content.indicators.map(\.year))
+            let held = Set(try file.loadIndicators().map(\.year))
             let absent = Set(year).subtracting(held).sorted()
             if !absent.isEmpty {
                 logger.warning(
@@ -78,9 +76,18 @@ struct ExportCommand: ParsableCommand {
                     ])
             }
         }
-        let text = Exporter.render(
-            table, format: format, content: content, meta: file.meta, years: year.isEmpty ? nil : Set(year))
-        try emit(text, to: output)
+        // No export reads the record tables (millions of sales rows in a large snapshot), nor holds
+        // the quarantine's rows: its table is written out as it is read (`Exporter.write`).
+        let years = year.isEmpty ? nil : Set(year)
+        guard let output, output != "-" else {
+            try Exporter.write(table, format: format, from: file, years: years) { bytes throws(OutputWriteError) in
+                try StandardStream.output.write(bytes)
+            }
+            return
+        }
+        try OutputDestination.write(toPath: output) { deliver in
+            try Exporter.write(table, format: format, from: file, years: years, to: deliver)
+        }
     }
 }
 

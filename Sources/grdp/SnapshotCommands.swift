@@ -125,8 +125,9 @@ struct DiffCommand: ParsableCommand {
         let b = try store.open(version: try SnapshotSelection.resolve(to, in: store))
         // A diff compares indicators and archives, not the record tables.
         let diff = SnapshotDiff(
-            from: a.meta, fromContent: try a.loadContent(includingRecords: false), to: b.meta,
-            toContent: try b.loadContent(includingRecords: false))
+            from: a.meta, fromContent: try a.loadContent(includingRecords: false, includingQuarantine: false),
+            to: b.meta,
+            toContent: try b.loadContent(includingRecords: false, includingQuarantine: false))
         switch format {
         case .text: try emit(diff.text())
         case .csv: try emit(diff.csv())

@@ -139,12 +139,26 @@ enum FileSystem {
     /// nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for a
     /// reader, as a shell's `>` does.
     static func writeExisting(_ bytes: [UInt8], at path: String) throws(OutputWriteError) {
+        do {
+            try writeExisting(at: path) { deliver in try deliver(bytes) }
+        } catch let error as OutputWriteError {
+            throw error
+        } catch {
+            preconditionFailure("only writing \(path) can fail: \(error)")
+        }
+    }
+
+    /// `writeExisting(_:at:)` with the bytes handed in pieces to the `deliver` that `contents` is
+    /// given; what `contents` throws is thrown (the node keeps what was written before).
+    static func writeExisting(
+        at path: String, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
         var fd: Int32
         repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
         if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
-        try writeAll(bytes, to: fd, path: path)
+        try contents { bytes throws(OutputWriteError) in try writeAll(bytes, to: fd, path: path) }
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {
             throw OutputWriteError(path: path, operation: "close", errno: currentErrno())

@@ -22,7 +22,9 @@ struct HTMLReport {
         static let axis = "#555555"
     }
 
-    func render() -> String {
+    /// Writes the page into `out`. `quarantine` is the rows the quarantine table's page lists
+    /// (nil for the other pages), streamed into it as they come.
+    func write(into out: inout ExportText, quarantine: ExportRows?) throws {
         let label = SnapshotMeta.label(meta.version)
         let title = ExportRows.title(of: table)
         var html = """
@@ -47,13 +49,18 @@ struct HTMLReport {
             html += headline()
             html += section("Share of GRDP against the target", shareChart())
             html += section("Components of digital-economy value added (billion VND)", componentsChart())
-            html += section("Target vs actual", tableHTML(ExportRows(.targetVsActual, content: content, years: years)))
-            html += section("By district", tableHTML(ExportRows(.byDistrict, content: content, years: years)))
+            html += section(
+                "Target vs actual", try tableHTML(ExportRows(.targetVsActual, content: content, years: years)))
+            html += section("By district", try tableHTML(ExportRows(.byDistrict, content: content, years: years)))
             html += section("Provenance", provenance())
             html += section("Quarantine", quarantineSummary())
         case .quarantine:
             html += section("Quarantine summary", quarantineSummary())
-            html += section("Quarantined rows", tableHTML(ExportRows(.quarantine, content: content, years: nil)))
+            // Every row, written out as it comes: the page is the largest of a dirty year's exports.
+            try out.append(html + "<section>\n<h2>Quarantined rows</h2>\n")
+            html = ""
+            try writeTable(quarantine ?? ExportRows(.quarantine, content: content, years: nil), into: &out)
+            html += "</section>\n"
             html += section("Provenance", provenance())
         }
         html += """
@@ -64,7 +71,7 @@ struct HTMLReport {
             </html>
 
             """
-        return html
+        try out.append(html)
     }
 
     private func section(_ heading: String, _ body: String) -> String {
@@ -339,8 +346,15 @@ struct HTMLReport {
 
     // MARK: Tables
 
-    private func tableHTML(_ rows: ExportRows) -> String {
-        guard !rows.rows.isEmpty else { return "<p class=\"empty\">No rows.</p>\n" }
+    private func tableHTML(_ rows: ExportRows) throws -> String {
+        String(decoding: try ExportText.gathering { out in try writeTable(rows, into: &out) }, as: UTF8.self)
+    }
+
+    private func writeTable(_ rows: ExportRows, into out: inout ExportText) throws {
+        guard rows.count > 0 else {
+            try out.append("<p class=\"empty\">No rows.</p>\n")
+            return
+        }
         var html = "<div class=\"scroll\"><table>\n<thead><tr>"
         for column in rows.columns {
             let title = " title=\"\(Escape.html(column.name))\""
@@ -351,8 +365,9 @@ struct HTMLReport {
             html += "</th>"
         }
         html += "</tr></thead>\n<tbody>\n"
-        for row in rows.rows {
-            html += "<tr>"
+        try out.append(html)
+        try rows.forEachRow { row in
+            var html = "<tr>"
             for (column, cell) in zip(rows.columns, row) {
                 var classes: [String] = []
                 if column.kind != .text { classes.append("num") }
@@ -367,8 +382,9 @@ struct HTMLReport {
                 html += Escape.html(text) + "</td>"
             }
             html += "</tr>\n"
+            try out.append(html)
         }
-        return html + "</tbody>\n</table></div>\n"
+        try out.append("</tbody>\n</table></div>\n")
     }
 
     private func provenance() -> String {

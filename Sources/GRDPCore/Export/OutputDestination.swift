@@ -40,6 +40,43 @@ public enum OutputDestination {
         try AtomicFile.write(bytes, to: target)
     }
 
+    /// Like `write(_:toPath:)`, with the bytes made by `contents` and handed to the `deliver` it is
+    /// given, in pieces: a large export is written as it is made. When `contents` throws, its error
+    /// is thrown and a file is left as it was (the temporary removed, nothing renamed); a stream or
+    /// a device keeps what was delivered before, as with any program stopped half way.
+    public static func write(
+        toPath path: String, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
+        if let descriptor = inheritedDescriptor(path) {
+            try contents { bytes throws(OutputWriteError) in try FileSystem.writeAll(bytes, to: descriptor, path: path)
+            }
+            return
+        }
+        if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {
+            try FileSystem.writeExisting(at: path, contents: contents)
+            return
+        }
+        let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
+        _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
+        // The temporary's writer throws only `OutputWriteError`: another failure of `contents` (the
+        // snapshot read) is carried out beside it, and thrown once the temporary is removed.
+        var failure: (any Error)?
+        do {
+            try AtomicFile.write(to: target) { file throws(OutputWriteError) in
+                do {
+                    try contents { bytes throws(OutputWriteError) in try file.write(contentsOf: bytes) }
+                } catch let error as OutputWriteError {
+                    throw error
+                } catch {
+                    failure = error
+                    throw OutputWriteError(path: path, operation: "write", errno: ECANCELED)
+                }
+            }
+        } catch {
+            throw failure ?? error
+        }
+    }
+
     /// 1 or 2 for the names of stdout and stderr, else nil.
     static func inheritedDescriptor(_ path: String) -> Int32? {
         switch path {

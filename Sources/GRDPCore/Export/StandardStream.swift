@@ -32,7 +32,12 @@ public final class StandardStream: Sendable {
     /// Writes all of `text`. A failure — `ENOSPC`, `EPIPE` (SIGPIPE ignored), `EBADF` for a closed
     /// descriptor — throws an `OutputWriteError` naming the stream (exit 73).
     public func write(_ text: String) throws(OutputWriteError) {
-        try FileSystem.writeAll(Array(text.utf8), to: descriptor, path: name)
+        try write(Array(text.utf8))
+    }
+
+    /// Writes all of `bytes`, failing as `write(_:)` does.
+    public func write(_ bytes: [UInt8]) throws(OutputWriteError) {
+        try FileSystem.writeAll(bytes, to: descriptor, path: name)
     }
 
     /// Writes what the stream takes of `text` and never fails nor traps: for log lines, which must

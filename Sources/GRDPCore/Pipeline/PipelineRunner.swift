@@ -1108,7 +1108,7 @@ public struct PipelineRunner {
         logger.info(
             "Up to date: inputs unchanged, no archive read",
             metadata: ["snapshot": "\(SnapshotMeta.label(version))", "archives": "\(inputs.scan.archives.count)"])
-        report.exports = try writeExports(content: latest.loadContent(includingRecords: false), meta: latest.meta)
+        report.exports = try writeExports(content: Exporter.exportContent(of: latest), meta: latest.meta)
         return true
     }
 
@@ -1365,27 +1365,26 @@ public struct PipelineRunner {
     }
 
     private func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
-        var content = content
-        // The quarantine table's export lists every row. Those that waited in the archive cache
-        // are read from the snapshot just published (or found up to date), not from the cache
-        // again: the export is of the snapshot, and a cache file changed since cannot fail a run
-        // whose snapshot is published. (Every other export shows at most the counts by reason,
-        // which the content has.)
-        if content.streamedQuarantine != nil,
-            config.outputs.exports.contains(where: { ExportTable(rawValue: $0.table) == .quarantine })
-        {
-            content.quarantine = try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version)
-                .loadContent(includingRecords: false).quarantine
-            content.streamedQuarantine = nil
-            content.streamedQuarantineByReason = nil
+        // The quarantine table's export lists every row: read from the snapshot just published (or
+        // found up to date) as they are printed, as `grdp export` reads them. Not from the content:
+        // the rows that waited in the archive cache would be read from it again, and a cache file
+        // changed since cannot fail a run whose snapshot is published. (Every other export shows at
+        // most the counts by reason, which the content has.)
+        var listing: QuarantineListing?
+        if config.outputs.exports.contains(where: { ExportTable(rawValue: $0.table) == .quarantine }) {
+            listing = try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version)
+                .quarantineListing()
         }
         var files: [(bytes: [UInt8], url: URL)] = []
         var csvTables: [ExportTable] = []
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
-            let text = Exporter.render(table, format: format, content: content, meta: meta, years: nil)
-            files.append((Array(text.utf8), config.exportsFolder.appendingPathComponent(table.fileName(format))))
+            let bytes = try ExportText.gathering { out in
+                try Exporter.write(
+                    table, format: format, content: content, meta: meta, years: nil, quarantine: listing, into: &out)
+            }
+            files.append((bytes, config.exportsFolder.appendingPathComponent(table.fileName(format))))
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {

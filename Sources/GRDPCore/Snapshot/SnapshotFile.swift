@@ -48,6 +48,50 @@ public final class SnapshotFile {
         }
     }
 
+    /// The `quarantine` table's rows in the order exports print them (`QuarantineListing`), read
+    /// from the file one at a time each time the listing is gone through. SQLite sorts them in
+    /// its sorter, which spills to temporary files past a few MiB, so no pass holds them all.
+    /// `raw` is not read: no export prints it.
+    func quarantineListing() throws(SnapshotError) -> QuarantineListing {
+        let table = SnapshotSchema.quarantine
+        // The table's columns in order but the last, `raw`: `RowDecoder` names them by position.
+        let listed = table.columnNames.dropLast()
+        precondition(table.columnNames.last == "raw", "the quarantine's raw line is its last column")
+        let sql =
+            "SELECT " + listed.joined(separator: ", ") + " FROM quarantine ORDER BY " + QuarantineListing.orderBy
+        let count = try reading { () throws(SnapshotError) in
+            Int(try database.integer("SELECT count(*) FROM quarantine") ?? 0)
+        }
+        return QuarantineListing(count: count) { [self] body in
+            let statement = try reading { () throws(SnapshotError) in try database.prepare(sql) }
+            while try reading({ () throws(SnapshotError) in try statement.step() }) {
+                let row = try reading { () throws(SnapshotError) in
+                    var row = RowDecoder(statement: statement, table: table, path: database.path)
+                    return QuarantineRow(
+                        archivePath: try row.text(), memberPath: try row.text(), line: try row.int(),
+                        kind: try row.text(), reason: try row.text(), detail: try row.text(), raw: "")
+                }
+                try body(row)
+            }
+        }
+    }
+
+    /// How many `quarantine` rows have each reason.
+    func quarantineCountsByReason() throws(SnapshotError) -> [String: Int] {
+        try reading { () throws(SnapshotError) in
+            var counts: [String: Int] = [:]
+            for row in try database.rows("SELECT reason, count(*) FROM quarantine GROUP BY reason") {
+                guard case .text(let reason) = row[0], case .integer(let count) = row[1] else {
+                    throw SnapshotError(
+                        code: .invalidSnapshot, message: "quarantine.reason holds \(row[0]), expected TEXT",
+                        path: database.path)
+                }
+                counts[reason] = Int(count)
+            }
+            return counts
+        }
+    }
+
     /// Only the `indicator` table, rows by year: enough for `snapshots` and `diff`.
     public func loadIndicators() throws(SnapshotError) -> [IndicatorRow] {
         try reading { () throws(SnapshotError) in try SnapshotContent.loadIndicators(from: database) }

@@ -7,11 +7,11 @@ import Testing
     let content = SnapshotFixtures.content()
     let meta = SnapshotFixtures.meta()
 
-    private func render(_ table: ExportTable, _ format: ExportFormat, years: Set<Int>? = nil) -> String {
-        Exporter.render(table, format: format, content: content, meta: meta, years: years)
+    private func render(_ table: ExportTable, _ format: ExportFormat, years: Set<Int>? = nil) throws -> String {
+        try Exporter.render(table, format: format, content: content, meta: meta, years: years)
     }
 
-    @Test func targetVsActualCSVIsExact() {
+    @Test func targetVsActualCSVIsExact() throws {
         // Money with 3 decimals, percentages and points with 4, empty cells for missing values
         // (2025 has no GRDP row), LF line endings.
         let expected = """
@@ -21,11 +21,11 @@ import Testing
             2025,,12.500,0.000,0.300,12.800,,20.0000,explicit,,no-grdp
 
             """
-        #expect(render(.targetVsActual, .csv) == expected)
-        #expect(!render(.targetVsActual, .csv).contains("\r"))
+        #expect(try render(.targetVsActual, .csv) == expected)
+        #expect(try !render(.targetVsActual, .csv).contains("\r"))
     }
 
-    @Test func byDistrictCSVQuotesANameWithAComma() {
+    @Test func byDistrictCSVQuotesANameWithAComma() throws {
         let expected = """
             year,district_code,district_name,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd
             2023,660,Gia Nghĩa,1.501,0.000,0.000,1.501
@@ -34,10 +34,10 @@ import Testing
             2024,unknown,,0.000,0.080,0.000,0.080
 
             """
-        #expect(render(.byDistrict, .csv) == expected)
+        #expect(try render(.byDistrict, .csv) == expected)
     }
 
-    @Test func quarantineCSVIsOrderedByLineNumberAndQuoted() {
+    @Test func quarantineCSVIsOrderedByLineNumberAndQuoted() throws {
         // Line 7 before line 12 (numeric, not text order); quotes doubled inside a quoted field.
         let expected = """
             archive_path,member_path,line,kind,reason,detail
@@ -47,39 +47,39 @@ import Testing
             """
         var reversed = content
         reversed.quarantine.reverse()
-        #expect(Exporter.render(.quarantine, format: .csv, content: reversed, meta: meta, years: nil) == expected)
+        #expect(try Exporter.render(.quarantine, format: .csv, content: reversed, meta: meta, years: nil) == expected)
         // The year filter does not apply to the quarantine.
-        #expect(render(.quarantine, .csv, years: [1999]) == expected)
+        #expect(try render(.quarantine, .csv, years: [1999]) == expected)
     }
 
-    @Test func rowsAreOrderedWhateverTheContentOrder() {
+    @Test func rowsAreOrderedWhateverTheContentOrder() throws {
         var reversed = content
         reversed.indicators.reverse()
         reversed.districtIndicators.reverse()
         for table in ExportTable.allCases {
             for format in ExportFormat.allCases {
                 #expect(
-                    Exporter.render(table, format: format, content: reversed, meta: meta, years: nil)
+                    try Exporter.render(table, format: format, content: reversed, meta: meta, years: nil)
                         == render(table, format), "\(table) \(format)")
             }
         }
     }
 
-    @Test func yearFilterAppliesToPerYearTables() {
-        let targets = render(.targetVsActual, .csv, years: [2024])
+    @Test func yearFilterAppliesToPerYearTables() throws {
+        let targets = try render(.targetVsActual, .csv, years: [2024])
         #expect(
             targets == """
                 year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status
                 2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,18.0328,interpolated,1.9677,met
 
                 """)
-        let districts = render(.byDistrict, .csv, years: [2023, 2025])
+        let districts = try render(.byDistrict, .csv, years: [2023, 2025])
         #expect(districts.split(separator: "\n").count == 2)
         #expect(districts.hasSuffix("2023,660,Gia Nghĩa,1.501,0.000,0.000,1.501\n"))
-        #expect(render(.targetVsActual, .csv, years: [1990]).split(separator: "\n").count == 1)
+        #expect(try render(.targetVsActual, .csv, years: [1990]).split(separator: "\n").count == 1)
     }
 
-    @Test func csvEscaping() {
+    @Test func csvEscaping() throws {
         #expect(Escape.csv("plain") == "plain")
         #expect(Escape.csv("a,b") == "\"a,b\"")
         #expect(Escape.csv("say \"hi\"") == "\"say \"\"hi\"\"\"")
@@ -88,7 +88,7 @@ import Testing
         #expect(Escape.csv("") == "")
     }
 
-    @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() {
+    @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() throws {
         #expect(Escape.csvText("=1+1") == "'=1+1")
         #expect(Escape.csvText("+660") == "'+660")
         #expect(Escape.csvText("-2") == "'-2")
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func jsonParsesWithNumbersAndNulls() throws {
-        let text = render(.targetVsActual, .json)
+        let text = try render(.targetVsActual, .json)
         let object = try #require(
             JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["snapshot"] as? String == "v0007")
@@ -122,21 +122,21 @@ import Testing
         var hostile = content
         hostile.quarantine[0].detail = "tab\there, newline\nand \u{1} control, backslash \\ and \"quote\""
         for table in ExportTable.allCases {
-            let text = Exporter.render(table, format: .json, content: hostile, meta: meta, years: nil)
+            let text = try Exporter.render(table, format: .json, content: hostile, meta: meta, years: nil)
             let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             #expect(object["table"] as? String == table.rawValue)
         }
-        let text = Exporter.render(.quarantine, format: .json, content: hostile, meta: meta, years: nil)
+        let text = try Exporter.render(.quarantine, format: .json, content: hostile, meta: meta, years: nil)
         let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let rows = try #require(object["rows"] as? [[String: Any]])
         #expect(rows[0]["detail"] as? String == hostile.quarantine[0].detail)
-        let empty = Exporter.render(.quarantine, format: .json, content: SnapshotContent(), meta: meta, years: nil)
+        let empty = try Exporter.render(.quarantine, format: .json, content: SnapshotContent(), meta: meta, years: nil)
         let emptyObject = try #require(JSONSerialization.jsonObject(with: Data(empty.utf8)) as? [String: Any])
         #expect((emptyObject["rows"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func markdownHasATitleAndATable() {
-        let text = render(.byDistrict, .md)
+    @Test func markdownHasATitleAndATable() throws {
+        let text = try render(.byDistrict, .md)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines[0] == "# Digital-economy value added by district (snapshot v0007)")
         #expect(
@@ -148,11 +148,11 @@ import Testing
         #expect(Escape.markdownCell("a|b\nc") == "a\\|b c")
     }
 
-    @Test func htmlIsSelfContainedWithChartsAndEscapedText() {
+    @Test func htmlIsSelfContainedWithChartsAndEscapedText() throws {
         var hostile = content
         hostile.districts[0].name = "<script>alert(1)</script> & Co"
         hostile.sourceArchives[0].path = "2024/\"quoted\" <b>.zip"
-        let html = Exporter.render(.targetVsActual, format: .html, content: hostile, meta: meta, years: nil)
+        let html = try Exporter.render(.targetVsActual, format: .html, content: hostile, meta: meta, years: nil)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("<svg"))
         #expect(html.components(separatedBy: "<svg").count == 3)
@@ -184,14 +184,14 @@ import Testing
     /// read "2", and a province's 0.109 read "0" above a visible bar).
     /// HTML groups thousands by a narrow no-break space, never a comma or a point: `1,123.848`
     /// reads as 1.123848 thousand to a reader used to the decimal comma.
-    @Test func htmlGroupsThousandsByANarrowSpace() {
+    @Test func htmlGroupsThousandsByANarrowSpace() throws {
         let space = "\u{202F}"
         let cases = [
             "38800.000": "38\(space)800.000", "-1234.5": "-1\(space)234.5", "999": "999", "1000": "1\(space)000",
             "1234567.0001": "1\(space)234\(space)567.0001", "n/a": "n/a", "": "",
         ]
         for (number, shown) in cases { #expect(HTMLReport.grouped(number) == shown, "\(number)") }
-        let html = Exporter.render(.targetVsActual, format: .html, content: content, meta: meta, years: nil)
+        let html = try Exporter.render(.targetVsActual, format: .html, content: content, meta: meta, years: nil)
         let cells = html.split(separator: "<td").map(String.init).filter { $0.contains(space) }
         #expect(!cells.isEmpty)
         // No figure (a cell's or a label's text) grouped by a comma; SVG coordinates are `x,y`.
@@ -203,7 +203,7 @@ import Testing
         let last = try #require(onTarget.indicators.lastIndex { $0.sharePct != nil })
         onTarget.indicators[last].targetPct = onTarget.indicators[last].sharePct
         onTarget.indicators[last].gapPp = .zero
-        let html = Exporter.render(.targetVsActual, format: .html, content: onTarget, meta: meta, years: nil)
+        let html = try Exporter.render(.targetVsActual, format: .html, content: onTarget, meta: meta, years: nil)
         #expect(html.contains("<span class=\"status-met\">met</span>, exactly on it."))
         #expect(!html.contains("0.0000 percentage points"))
         #expect(html.contains("text-anchor=\"middle\">1.5</text>"))
@@ -214,22 +214,23 @@ import Testing
         }
     }
 
-    @Test func htmlForTheQuarantineListsEveryRow() {
-        let html = render(.quarantine, .html)
+    @Test func htmlForTheQuarantineListsEveryRow() throws {
+        let html = try render(.quarantine, .html)
         #expect(html.contains("<svg") == false)
         #expect(html.contains("status &quot;lost&quot; is unknown"))
     }
 
-    @Test func htmlOfAnEmptySnapshotRenders() {
-        let html = Exporter.render(.targetVsActual, format: .html, content: SnapshotContent(), meta: meta, years: nil)
+    @Test func htmlOfAnEmptySnapshotRenders() throws {
+        let html = try Exporter.render(
+            .targetVsActual, format: .html, content: SnapshotContent(), meta: meta, years: nil)
         #expect(html.contains("No years to show."))
         #expect(html.contains("No rows were quarantined."))
     }
 
-    @Test func outputIsDeterministic() {
+    @Test func outputIsDeterministic() throws {
         for table in ExportTable.allCases {
             for format in ExportFormat.allCases {
-                #expect(render(table, format) == render(table, format))
+                #expect(try render(table, format) == render(table, format))
             }
         }
     }
@@ -250,7 +251,7 @@ import Testing
         for table in ExportTable.allCases {
             for format in ExportFormat.allCases {
                 #expect(
-                    Exporter.render(table, format: format, content: loaded, meta: file.meta, years: nil)
+                    try Exporter.render(table, format: format, content: loaded, meta: file.meta, years: nil)
                         == Exporter.render(table, format: format, content: content, meta: published, years: nil))
             }
         }
@@ -269,7 +270,7 @@ import Testing
         for (resource, table) in zip(resources, ExportTable.allCases) {
             let schema = try #require(resource["schema"] as? [String: Any])
             let fields = try #require(schema["fields"] as? [[String: Any]])
-            let header = render(table, .csv).split(separator: "\n")[0]
+            let header = try render(table, .csv).split(separator: "\n")[0]
             #expect(fields.compactMap { $0["name"] as? String }.joined(separator: ",") == header)
         }
         let fields = try #require(
@@ -281,7 +282,7 @@ import Testing
             (fields[8]["constraints"] as? [String: Any])?["enum"] as? [String] == ["explicit", "interpolated", "none"])
     }
 
-    @Test func chartTicksAreNice() {
+    @Test func chartTicksAreNice() throws {
         let ticks = SVGChart.Ticks(low: 0, high: 23.4)
         #expect(ticks.mantissa == 5 && ticks.exponent == 0)
         #expect(ticks.values.map(ticks.label) == ["0", "5", "10", "15", "20", "25"])
