@@ -108,6 +108,17 @@ public enum Escape {
     /// A Markdown table cell: Markdown punctuation backslash-escaped, line breaks as spaces.
     /// An underscore inside a word (`district_code`) cannot start emphasis and is left as is.
     static func markdownCell(_ text: String) -> String {
+        // As for `json`: a text with nothing to escape is itself.
+        let plain = text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "|"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+                UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "#"),
+                UInt8(ascii: "~"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                false
+            default: true
+            }
+        }
+        if plain { return text }
         let scalars = Array(text.unicodeScalars)
         func isWordCharacter(_ index: Int) -> Bool {
             guard scalars.indices.contains(index) else { return false }

@@ -88,6 +88,26 @@ import Testing
         #expect(Escape.csv("") == "")
     }
 
+    /// Texts with nothing to escape are returned as they are (a fast path over the bytes); one
+    /// character that needs escaping anywhere sends the text the long way.
+    @Test func jsonHTMLAndMarkdownEscapeEveryCharacterThatNeedsIt() throws {
+        for plain in ["", "plain", "Đắk Nông, 660", "a=b; (x) {y} 100%"] {
+            #expect(Escape.json(plain) == "\"" + plain + "\"")
+            #expect(Escape.html(plain) == plain)
+            #expect(Escape.markdownCell(plain) == plain)
+        }
+        #expect(Escape.json("Đắk \"x\" \\ y") == #""Đắk \"x\" \\ y""#)
+        #expect(Escape.json("a\u{2028}b\u{2029}c") == #""a\u2028b\u2029c""#)
+        #expect(Escape.json("tab\tnl\ncr\r\u{01}") == #""tab\tnl\ncr\r\u0001""#)
+        #expect(Escape.json("– em‑dash, ₫") == "\"– em‑dash, ₫\"")
+        #expect(Escape.html("Đắk <b> & \"x\" 'y'") == "Đắk &lt;b&gt; &amp; &quot;x&quot; &#39;y&#39;")
+        #expect(Escape.html("a\u{01}b\tc\nd") == "a\u{FFFD}b\tc\nd")
+        #expect(Escape.markdownCell("district_code") == "district_code")
+        #expect(Escape.markdownCell("_x | y*") == "\\_x \\| y\\*")
+        #expect(Escape.markdownCell("two\nlines\r") == "two lines ")
+        #expect(Escape.markdownCell("Đắk [a] #1 ~b~ `c` <d>") == "Đắk \\[a\\] \\#1 \\~b\\~ \\`c\\` \\<d\\>")
+    }
+
     @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() throws {
         #expect(Escape.csvText("=1+1") == "'=1+1")
         #expect(Escape.csvText("+660") == "'+660")
