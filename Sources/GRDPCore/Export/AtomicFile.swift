@@ -41,63 +41,79 @@ public enum AtomicFile {
         if durable { try FileSystem.syncDirectory(folder) }
     }
 
-    /// Replaces several files of one folder as a set: those whose bytes changed are each written to a
-    /// temporary first (synced), then renamed into place in the order given. Readers may see some
-    /// renamed before others for an instant, but never a set that stays mixed: when a write fails
-    /// (a full disk), no file is touched; when a rename fails (a file that cannot be replaced), those
-    /// already renamed get their old bytes back (or are removed when they did not exist). Either way
-    /// the first failure is thrown. The exports of one snapshot are such a set: CSVs beside a
+    /// Replaces several files of one folder as a set: each is written to a temporary first (made
+    /// by its `contents`, piece by piece, and synced), then those whose bytes changed are renamed
+    /// into place in the order given. Readers may see some renamed before others for an instant,
+    /// but never a set that stays mixed: when a write fails (a full disk, or `contents` throws), no
+    /// file is touched; when a rename fails (a file that cannot be replaced), those already
+    /// renamed get their old bytes back (or are removed when they did not exist). Either way the
+    /// first failure is thrown. The exports of one snapshot are such a set: CSVs beside a
     /// `datapackage.json` that names another snapshot would be published as that one's.
     ///
     /// A file that already holds its bytes is left untouched (same bytes, same mtime): up-to-date
     /// nightly runs refresh a missing or stale export without making every portal that syncs by
     /// modification time fetch an unchanged file.
     ///
+    /// No file is held in memory, old or new: the new bytes are compared with the old in the
+    /// files, and the old are kept for putting back by a hard link to them (a copy where the file
+    /// system has none) until every rename is done. A quarantine export of 500,000 rows is 110 MB
+    /// of HTML.
+    ///
     /// - Returns: whether each file was written (false: it held these bytes already).
     @discardableResult
-    public static func replaceAll(_ files: [(bytes: [UInt8], url: URL)]) throws(OutputWriteError) -> [Bool] {
-        var old: [[UInt8]?] = []
+    public static func replaceAll(
+        _ files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)]
+    ) throws -> [Bool] {
+        // Per file: its temporary until renamed; whether its bytes changed; its old bytes, kept.
         var temporaries: [String?] = []
-        defer { for case let path? in temporaries { FileSystem.removeFile(path) } }
-        for (bytes, url) in files {
-            let existing = FileManager.default.contents(atPath: url.path).map { [UInt8]($0) }
-            // A file there that cannot be read could not be put back: nothing is touched.
-            if existing == nil, FileManager.default.fileExists(atPath: url.path) {
-                throw OutputWriteError(path: url.path, operation: "read the file to replace", errno: EACCES)
-            }
-            old.append(existing)
-            guard existing != bytes else {
-                temporaries.append(nil)
-                continue
-            }
+        var changed: [Bool] = []
+        var backups: [String?] = Array(repeating: nil, count: files.count)
+        defer {
+            for case let path? in temporaries { FileSystem.removeFile(path) }
+            for case let path? in backups { FileSystem.removeFile(path) }
+        }
+        // Something there that cannot be read could not be put back: nothing is touched.
+        for (url, _) in files where FileSystem.exists(url.path) && !FileSystem.isReadableFile(url.path) {
+            throw OutputWriteError(path: url.path, operation: "read the file to replace", errno: EACCES)
+        }
+        for (url, contents) in files {
             let folder = FileSystem.parentDirectory(of: url.path)
             try FileSystem.makeDirectories(folder)
             let temporaryPath = folder + "/" + FileSystem.temporaryName()
             temporaries.append(temporaryPath)
-            try FileSystem.writeNewFile(at: temporaryPath, sync: true) { file throws(OutputWriteError) in
-                try file.write(contentsOf: bytes)
+            try carrying(contents) { writer throws(OutputWriteError) in
+                try FileSystem.writeNewFile(at: temporaryPath, sync: true, contents: writer)
+            }
+            let same = try FileSystem.sameBytes(temporaryPath, url.path)
+            changed.append(!same)
+            if same {
+                FileSystem.removeFile(temporaryPath)
+                temporaries[temporaries.count - 1] = nil
             }
         }
-        for index in files.indices {
-            guard let temporaryPath = temporaries[index] else { continue }
+        for index in files.indices where changed[index] {
             let path = files[index].url.path
-            FileSystem.keepPermissions(of: path, on: temporaryPath)
+            FileSystem.keepPermissions(of: path, on: temporaries[index]!)
             do {
-                try FileSystem.renameReplacing(temporaryPath, to: path)
+                if FileSystem.exists(path) { backups[index] = try FileSystem.keepAside(path) }
+                try FileSystem.renameReplacing(temporaries[index]!, to: path)
                 temporaries[index] = nil
             } catch {
                 // The ones before this, back as they were; one that cannot be is removed rather than
                 // left beside files of another set, and the error says so.
                 var notPutBack: [String] = []
-                for earlier in 0..<index where temporaries[earlier] == nil && old[earlier] != files[earlier].bytes {
-                    let url = files[earlier].url
-                    if let bytes = old[earlier] {
-                        do throws(OutputWriteError) { try write(bytes, to: url) } catch {
-                            FileSystem.removeFile(url.path)
-                            notPutBack.append(url.path)
-                        }
-                    } else {
-                        FileSystem.removeFile(url.path)
+                for earlier in 0..<index where changed[earlier] {
+                    let path = files[earlier].url.path
+                    guard let backup = backups[earlier] else {
+                        FileSystem.removeFile(path)
+                        continue
+                    }
+                    do throws(OutputWriteError) {
+                        try FileSystem.renameReplacing(backup, to: path)
+                        backups[earlier] = nil
+                    } catch {
+                        FileSystem.removeFile(path)
+                        notPutBack.append(path)
                     }
                 }
                 guard notPutBack.isEmpty else {
@@ -113,7 +129,34 @@ public enum AtomicFile {
         for folder in Set(files.map { FileSystem.parentDirectory(of: $0.url.path) }) {
             try FileSystem.syncDirectory(folder)
         }
-        return files.indices.map { old[$0] != files[$0].bytes }
+        return changed
+    }
+
+    /// `body` given a writer that runs `contents` into a file, its bytes handed in pieces to the
+    /// `deliver` it is given. The writers here throw only `OutputWriteError`: an error of
+    /// `contents` of another kind (the snapshot read of an export) is carried out beside, and
+    /// thrown once `body` has cleaned up (its temporary removed).
+    static func carrying(
+        _ contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void,
+        into body: ((FileSystem.NewFile) throws(OutputWriteError) -> Void) throws(OutputWriteError) -> Void
+    ) throws {
+        var failure: (any Error)?
+        do {
+            try withoutActuallyEscaping(contents) { contents throws(OutputWriteError) in
+                try body { file throws(OutputWriteError) in
+                    do {
+                        try contents { bytes throws(OutputWriteError) in try file.write(contentsOf: bytes) }
+                    } catch let error as OutputWriteError {
+                        throw error
+                    } catch {
+                        failure = error
+                        throw OutputWriteError(path: file.path, operation: "write", errno: ECANCELED)
+                    }
+                }
+            }
+        } catch {
+            throw failure ?? error
+        }
     }
 
     public static func write(_ data: Data, to url: URL, replacing: Bool = true) throws(OutputWriteError) {

@@ -26,11 +26,20 @@ public enum Exporter {
     ) throws {
         let content = try exportContent(of: file)
         let quarantine = table == .quarantine ? try file.quarantineListing() : nil
+        try write(
+            table, format: format, content: content, meta: file.meta, years: years, quarantine: quarantine,
+            to: deliver)
+    }
+
+    /// `write(_:format:content:meta:years:quarantine:into:)`, handed to `deliver` in pieces.
+    static func write(
+        _ table: ExportTable, format: ExportFormat, content: SnapshotContent, meta: SnapshotMeta, years: Set<Int>?,
+        quarantine: QuarantineListing?, to deliver: ([UInt8]) throws -> Void
+    ) throws {
         try withoutActuallyEscaping(deliver) { deliver in
             var out = ExportText(deliver: deliver)
             try write(
-                table, format: format, content: content, meta: file.meta, years: years, quarantine: quarantine,
-                into: &out)
+                table, format: format, content: content, meta: meta, years: years, quarantine: quarantine, into: &out)
             try out.finish()
         }
     }

@@ -322,6 +322,65 @@ enum FileSystem {
         }
     }
 
+    /// Whether `path` (symlinks followed) is a regular file this process can open for reading.
+    static func isReadableFile(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { _ = close(fd) }
+        var status = stat()
+        return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Whether the regular file `path` holds exactly the bytes of the regular file `other`
+    /// (false when `other` is not there), compared a MiB at a time.
+    static func sameBytes(_ path: String, _ other: String) throws(OutputWriteError) -> Bool {
+        guard exists(other) else { return false }
+        let files = [path, other].map { (name: String) -> Int32 in open(name, O_RDONLY | O_CLOEXEC) }
+        defer { for fd in files where fd >= 0 { _ = close(fd) } }
+        for (fd, name) in zip(files, [path, other]) where fd < 0 {
+            throw OutputWriteError(path: name, operation: "read", errno: currentErrno())
+        }
+        var sizes: [off_t] = []
+        for fd in files {
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { return false }
+            sizes.append(status.st_size)
+        }
+        guard sizes[0] == sizes[1] else { return false }
+        let size = Int(sizes[0])
+        let chunk = 1 << 20
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16) }
+        defer { for buffer in buffers { buffer.deallocate() } }
+        var offset = 0
+        while offset < size {
+            let count = min(chunk, size - offset)
+            for (fd, buffer) in zip(files, buffers)
+            where !read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset) {
+                throw OutputWriteError(path: fd == files[0] ? path : other, operation: "read", errno: EIO)
+            }
+            if memcmp(buffers[0].baseAddress!, buffers[1].baseAddress!, count) != 0 { return false }
+            offset += count
+        }
+        return true
+    }
+
+    /// Keeps the bytes of the file at `path` under a new `.grdp-*.tmp` name beside it, for putting
+    /// back over `path` later: a hard link to it, or a copy where the file system takes none (or
+    /// the file refuses one). Returns the new name; the caller removes it.
+    static func keepAside(_ path: String) throws(OutputWriteError) -> String {
+        let aside = parentDirectory(of: path) + "/" + temporaryName()
+        if link(path, aside) == 0 { return aside }
+        try createEmptyFile(aside)
+        do {
+            try copyContents(of: path, into: aside)
+            try syncFile(aside)
+        } catch {
+            removeFile(aside)
+            throw error
+        }
+        return aside
+    }
+
     /// Removes a file; a missing file is not an error.
     static func removeFile(_ path: String) {
         _ = unlink(path)

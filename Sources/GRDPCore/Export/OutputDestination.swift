@@ -58,22 +58,8 @@ public enum OutputDestination {
         }
         let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
         _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
-        // The temporary's writer throws only `OutputWriteError`: another failure of `contents` (the
-        // snapshot read) is carried out beside it, and thrown once the temporary is removed.
-        var failure: (any Error)?
-        do {
-            try AtomicFile.write(to: target) { file throws(OutputWriteError) in
-                do {
-                    try contents { bytes throws(OutputWriteError) in try file.write(contentsOf: bytes) }
-                } catch let error as OutputWriteError {
-                    throw error
-                } catch {
-                    failure = error
-                    throw OutputWriteError(path: path, operation: "write", errno: ECANCELED)
-                }
-            }
-        } catch {
-            throw failure ?? error
+        try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in
+            try AtomicFile.write(to: target, contents: writer)
         }
     }
 

@@ -1375,22 +1375,28 @@ public struct PipelineRunner {
             listing = try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version)
                 .quarantineListing()
         }
-        var files: [(bytes: [UInt8], url: URL)] = []
+        // Each file is made as it is written to its temporary: a quarantine export of 500,000 rows
+        // is never held whole, nor the file it replaces.
+        var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
         var csvTables: [ExportTable] = []
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
-            let bytes = try ExportText.gathering { out in
-                try Exporter.write(
-                    table, format: format, content: content, meta: meta, years: nil, quarantine: listing, into: &out)
-            }
-            files.append((bytes, config.exportsFolder.appendingPathComponent(table.fileName(format))))
+            files.append(
+                (
+                    config.exportsFolder.appendingPathComponent(table.fileName(format)),
+                    { deliver in
+                        try Exporter.write(
+                            table, format: format, content: content, meta: meta, years: nil, quarantine: listing,
+                            to: deliver)
+                    }
+                ))
             if format == .csv { csvTables.append(table) }
         }
         if !csvTables.isEmpty {
-            let package = Exporter.dataPackage(tables: csvTables, meta: meta)
+            let package = Array(Exporter.dataPackage(tables: csvTables, meta: meta).utf8)
             files.append(
-                (Array(package.utf8), config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName)))
+                (config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName), { try $0(package) }))
         }
         // One snapshot's exports as a set (the folder made when missing): all replaced, or (a failure)
         // all as they were, never the CSVs of one snapshot beside the data package of another. Files

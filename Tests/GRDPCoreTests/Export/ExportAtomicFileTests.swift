@@ -74,7 +74,7 @@ import Testing
         func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         func text(_ url: URL) -> String? { try? String(contentsOf: url, encoding: .utf8) }
         #expect(
-            try AtomicFile.replaceAll([(bytes("v1 csv"), csv), (bytes("v1 md"), md), (bytes("v1"), package)]) == [
+            try Self.replaceAll([(bytes("v1 csv"), csv), (bytes("v1 md"), md), (bytes("v1"), package)]) == [
                 true, true, true,
             ])
         let unchangedSince = try FileManager.default.attributesOfItem(atPath: md.path)[.modificationDate] as? Date
@@ -83,7 +83,7 @@ import Testing
         let blocked = folder.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocked)
         #expect(throws: OutputWriteError.self) {
-            try AtomicFile.replaceAll([
+            try Self.replaceAll([
                 (bytes("v2 csv"), csv), (bytes("v2"), blocked.appendingPathComponent("sub/t.html")),
                 (bytes("v2"), package),
             ])
@@ -100,7 +100,7 @@ import Testing
             (bytes("v2"), package),
         ]
         #expect {
-            try AtomicFile.replaceAll(set)
+            try Self.replaceAll(set)
         } throws: { error in "\(error)".contains("read the file to replace") }
         #expect(text(csv) == "v1 csv" && text(md) == "v1 md" && text(package) == "v1")
         #expect(!FileManager.default.fileExists(atPath: json.path))
@@ -112,7 +112,7 @@ import Testing
         try bytes("v1").withUnsafeBytes { try Data($0).write(to: html) }
         if getuid() == 0, ExportAtomicFileTests.shell("chattr +i '\(html.path)'") {
             defer { _ = ExportAtomicFileTests.shell("chattr -i '\(html.path)'") }
-            #expect(throws: OutputWriteError.self) { try AtomicFile.replaceAll(set) }
+            #expect(throws: OutputWriteError.self) { try Self.replaceAll(set) }
             #expect(text(csv) == "v1 csv" && text(md) == "v1 md" && text(html) == "v1" && text(package) == "v1")
             #expect(!FileManager.default.fileExists(atPath: json.path))
             #expect(
@@ -125,12 +125,72 @@ import Testing
         }
 
         // The cause gone, the set is replaced; the md, unchanged, is not written again.
-        let wrote = try AtomicFile.replaceAll([
+        let wrote = try Self.replaceAll([
             (bytes("v2 csv"), csv), (bytes("v1 md"), md), (bytes("v2 json"), json), (bytes("v2"), html),
             (bytes("v2"), package),
         ])
         #expect(wrote == [true, false, true, true, true])
         #expect(text(csv) == "v2 csv" && text(json) == "v2 json" && text(html) == "v2" && text(package) == "v2")
+    }
+
+    /// `AtomicFile.replaceAll` of files given whole.
+    @discardableResult
+    static func replaceAll(_ files: [(bytes: [UInt8], url: URL)]) throws -> [Bool] {
+        try AtomicFile.replaceAll(files.map { file in (file.url, { deliver in try deliver(file.bytes) }) })
+    }
+
+    /// Files made in pieces as they are written: one whose maker fails half way (a snapshot that
+    /// cannot be read) leaves the whole set as it was, throws the maker's own error, and leaves no
+    /// temporary; a file of several MiB that holds its bytes already is compared in the files and
+    /// left untouched, one that differs only in its last byte is replaced, and the old bytes kept
+    /// aside for putting back are gone once the set is in place.
+    @Test func replaceAllWritesFilesMadeInPiecesAndComparesThemInTheFiles() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let (big, small) = (folder.appendingPathComponent("q.html"), folder.appendingPathComponent("t.csv"))
+        let piece = [UInt8](repeating: UInt8(ascii: "x"), count: 700_000)
+        func pieces(_ last: UInt8) -> (_ deliver: ([UInt8]) throws -> Void) throws -> Void {
+            { deliver in
+                for _ in 0..<5 { try deliver(piece) }
+                try deliver([last])
+            }
+        }
+        func text(_ url: URL) -> String? { try? String(contentsOf: url, encoding: .utf8) }
+        #expect(
+            try AtomicFile.replaceAll([(big, pieces(UInt8(ascii: "1"))), (small, { try $0(Array("v1".utf8)) })]) == [
+                true, true,
+            ])
+        #expect(text(big)?.count == 3_500_001 && text(big)?.last == "1")
+        let written = try FileManager.default.attributesOfItem(atPath: big.path)[.modificationDate] as? Date
+
+        struct ReadFailed: Error {}
+        #expect(throws: ReadFailed.self) {
+            try AtomicFile.replaceAll([
+                (small, { try $0(Array("v2".utf8)) }),
+                (
+                    big,
+                    { deliver in
+                        try deliver(piece)
+                        throw ReadFailed()
+                    }
+                ),
+            ])
+        }
+        #expect(text(small) == "v1" && text(big)?.last == "1")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["q.html", "t.csv"])
+
+        usleep(20_000)
+        #expect(
+            try AtomicFile.replaceAll([(big, pieces(UInt8(ascii: "1"))), (small, { try $0(Array("v2".utf8)) })]) == [
+                false, true,
+            ])
+        #expect(try FileManager.default.attributesOfItem(atPath: big.path)[.modificationDate] as? Date == written)
+        #expect(
+            try AtomicFile.replaceAll([(big, pieces(UInt8(ascii: "2"))), (small, { try $0(Array("v2".utf8)) })]) == [
+                true, false,
+            ])
+        #expect(text(big)?.count == 3_500_001 && text(big)?.last == "2" && text(small) == "v2")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["q.html", "t.csv"])
     }
 
     static func shell(_ command: String) -> Bool {
