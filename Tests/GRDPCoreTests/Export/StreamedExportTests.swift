@@ -47,20 +47,12 @@ import Testing
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
         let content = Self.content()
-        let store = SnapshotStore(folder: folder)
-        guard
-            case .published(let published) = try store.publish(
-                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
-        else {
-            Issue.record("not published")
-            return
-        }
-        let file = try store.open(version: published.version)
+        let file = try SnapshotFixtures.publishedFile(content, in: folder)
         for table in ExportTable.allCases {
             for format in ExportFormat.allCases {
                 var pieces: [[UInt8]] = []
                 try Exporter.write(table, format: format, from: file, years: nil) { pieces.append($0) }
-                let expected = try Exporter.render(table, format: format, content: content, meta: published, years: nil)
+                let expected = try Exporter.render(table, format: format, content: content, meta: file.meta, years: nil)
                 #expect(String(decoding: pieces.joined(), as: UTF8.self) == expected, "\(table) \(format)")
                 if table == .quarantine {
                     // Published text is NFC: no combining accent is left of the NFD names and details.
@@ -73,7 +65,7 @@ import Testing
             }
         }
         // The pages' quarantine summary counts every row by reason, read with SQL.
-        let html = try Exporter.render(.targetVsActual, format: .html, content: content, meta: published, years: nil)
+        let html = try Exporter.render(.targetVsActual, format: .html, content: content, meta: file.meta, years: nil)
         #expect(html.contains("<tfoot><tr><th>Total</th><th class=\"num\">3000</th></tr></tfoot>"))
     }
 
@@ -81,15 +73,7 @@ import Testing
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
         let content = Self.content()
-        let store = SnapshotStore(folder: folder)
-        guard
-            case .published(let published) = try store.publish(
-                content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
-        else {
-            Issue.record("not published")
-            return
-        }
-        let listing = try store.open(version: published.version).quarantineListing()
+        let listing = try SnapshotFixtures.publishedFile(content, in: folder).quarantineListing()
         var listed: [QuarantineRow] = []
         try listing.forEachRow { listed.append($0) }
         #expect(listing.count == 3_000 && listed.count == 3_000)

@@ -125,6 +125,16 @@ enum SnapshotFixtures {
         try database.execute("COMMIT")
     }
 
+    /// `content` published as a new snapshot in `folder`, and opened.
+    static func publishedFile(_ content: SnapshotContent, in folder: URL) throws -> SnapshotFile {
+        struct NotPublished: Error {}
+        let store = SnapshotStore(folder: folder)
+        guard case .published(let meta) = try store.publish(content, meta: draft(), skipIfHashEquals: nil) else {
+            throw NotPublished()
+        }
+        return try store.open(version: meta.version)
+    }
+
     static func draft(parent: Int? = nil) -> SnapshotMetaDraft {
         SnapshotMetaDraft(
             createdAt: "2025-01-02T03:04:05.678901Z", toolVersion: "0.1.0-test",
