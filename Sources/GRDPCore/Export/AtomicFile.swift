@@ -72,8 +72,10 @@ public enum AtomicFile {
             for case let path? in temporaries { FileSystem.removeFile(path) }
             for case let path? in backups { FileSystem.removeFile(path) }
         }
-        // Something there that cannot be read could not be put back: nothing is touched.
-        for (url, _) in files where FileSystem.exists(url.path) && !FileSystem.isReadableFile(url.path) {
+        // Something there that cannot be read could not be put back: nothing is touched. (A symlink
+        // to nothing is replaced, and put back as it was.)
+        for (url, _) in files
+        where FileSystem.nodeKind(followingLinks: url.path) != nil && !FileSystem.isReadableFile(url.path) {
             throw OutputWriteError(path: url.path, operation: "read the file to replace", errno: EACCES)
         }
         for (url, contents) in files {

@@ -332,9 +332,9 @@ enum FileSystem {
     }
 
     /// Whether the regular file `path` holds exactly the bytes of the regular file `other`
-    /// (false when `other` is not there), compared a MiB at a time.
+    /// (false when `other`, symlinks followed, is not a regular file), compared a MiB at a time.
     static func sameBytes(_ path: String, _ other: String) throws(OutputWriteError) -> Bool {
-        guard exists(other) else { return false }
+        guard nodeKind(followingLinks: other) == S_IFREG else { return false }
         let files = [path, other].map { (name: String) -> Int32 in open(name, O_RDONLY | O_CLOEXEC) }
         defer { for fd in files where fd >= 0 { _ = close(fd) } }
         for (fd, name) in zip(files, [path, other]) where fd < 0 {
@@ -354,9 +354,11 @@ enum FileSystem {
         var offset = 0
         while offset < size {
             let count = min(chunk, size - offset)
-            for (fd, buffer) in zip(files, buffers)
-            where !read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: offset) {
-                throw OutputWriteError(path: fd == files[0] ? path : other, operation: "read", errno: EIO)
+            for index in 0..<2 {
+                let piece = UnsafeMutableRawBufferPointer(rebasing: buffers[index][0..<count])
+                guard read(files[index], into: piece, at: offset) else {
+                    throw OutputWriteError(path: [path, other][index], operation: "read", errno: EIO)
+                }
             }
             if memcmp(buffers[0].baseAddress!, buffers[1].baseAddress!, count) != 0 { return false }
             offset += count

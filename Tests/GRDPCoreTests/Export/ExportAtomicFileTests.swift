@@ -191,6 +191,13 @@ import Testing
             ])
         #expect(text(big)?.count == 3_500_001 && text(big)?.last == "2" && text(small) == "v2")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["q.html", "t.csv"])
+
+        // A symlink to nothing where a file goes is replaced, as a missing file would be.
+        let dangling = folder.appendingPathComponent("gone.csv")
+        try FileManager.default.createSymbolicLink(
+            atPath: dangling.path, withDestinationPath: folder.appendingPathComponent("nothing").path)
+        #expect(try AtomicFile.replaceAll([(dangling, { try $0(Array("new".utf8)) })]) == [true])
+        #expect(text(dangling) == "new")
     }
 
     static func shell(_ command: String) -> Bool {
