@@ -83,14 +83,18 @@ public enum AtomicFile {
             try FileSystem.makeDirectories(folder)
             let temporaryPath = folder + "/" + FileSystem.temporaryName()
             temporaries.append(temporaryPath)
+            // Synced only when it is to replace the file: a nightly run that finds its exports
+            // up to date writes each to a temporary and removes it, and waits for no disk.
             try carrying(contents) { writer throws(OutputWriteError) in
-                try FileSystem.writeNewFile(at: temporaryPath, sync: true, contents: writer)
+                try FileSystem.writeNewFile(at: temporaryPath, sync: false, contents: writer)
             }
             let same = try FileSystem.sameBytes(temporaryPath, url.path)
             changed.append(!same)
             if same {
                 FileSystem.removeFile(temporaryPath)
                 temporaries[temporaries.count - 1] = nil
+            } else {
+                try FileSystem.syncFile(temporaryPath)
             }
         }
         for index in files.indices where changed[index] {
@@ -128,7 +132,10 @@ public enum AtomicFile {
                 throw error
             }
         }
-        for folder in Set(files.map { FileSystem.parentDirectory(of: $0.url.path) }) {
+        // The renames made durable; a set found in place needs none (its temporaries came and went).
+        for folder in Set(
+            files.indices.filter { changed[$0] }.map { FileSystem.parentDirectory(of: files[$0].url.path) })
+        {
             try FileSystem.syncDirectory(folder)
         }
         return changed
