@@ -15,7 +15,8 @@ struct ExportCommand: ParsableCommand {
             quarantine. From the latest snapshot unless --snapshot names one; to stdout unless \
             --output names a file. A file is replaced atomically (through a symlink, the file it \
             points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
-            is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made.
+            is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made; \
+            a file in the snapshots folder is refused (exit 64).
 
             Exit codes: 0 written; 64 a bad command line or config; 65 the snapshot is damaged; 66 \
             no snapshot yet, or none of that version; 73 the output cannot be written.
@@ -57,6 +58,11 @@ struct ExportCommand: ParsableCommand {
         let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
+        if let output, output != "-", store.holds(path: output) {
+            throw ValidationError(
+                "--output '\(output)' names a file in the snapshots folder \(store.folder.path): published "
+                    + "snapshots are never replaced; write the export somewhere else")
+        }
         let version = try SnapshotSelection.resolve(snapshot, in: store)
         let file = try store.open(version: version)
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty

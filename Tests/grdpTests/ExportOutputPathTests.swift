@@ -165,4 +165,32 @@ import Testing
         #expect(run.status == 73, "\(run.stderr)")
         #expect(run.stderr.contains("Too many levels of symbolic links"), "\(run.stderr)")
     }
+
+    /// A published snapshot is never replaced, nor anything put beside it: `--output` naming a
+    /// file in the snapshots folder, directly, through `..` or through a symlink, exits 64 before
+    /// any byte is written, and the snapshot stays as published.
+    @Test func anExportIntoTheSnapshotsFolderIsRefused() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let snapshots = fixture.outputs.appendingPathComponent("snapshots")
+        let snapshot = snapshots.appendingPathComponent("grdp-v0001.sqlite").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: snapshot))
+        let link = fixture.root.appendingPathComponent("looks-harmless.csv").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: snapshot)
+        for output in [
+            snapshot, snapshots.appendingPathComponent("new.csv").path, "Outputs/reports/../snapshots/x.csv", link,
+        ] {
+            let run = try fixture.grdp("export", "--table", "quarantine", "--output", output)
+            #expect(run.status == 64, "\(output): \(run.stderr)")
+            #expect(run.stderr.contains("snapshots folder"), "\(run.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: snapshot)) == before)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: snapshots.path).filter { !$0.hasPrefix(".") } == [
+                "grdp-v0001.sqlite"
+            ])
+        // Beside the folder is fine.
+        let run = try fixture.grdp("export", "--output", fixture.outputs.appendingPathComponent("snapshots.csv").path)
+        #expect(run.status == 0, "\(run.stderr)")
+    }
 }

@@ -30,9 +30,13 @@ public enum AtomicFile {
         var temporaryExists = false
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
-        try FileSystem.writeNewFile(at: temporaryPath, sync: durable, contents: contents)
+        try FileSystem.writeNewFile(at: temporaryPath, sync: durable) { file throws(OutputWriteError) in
+            // The file's permission bits before any byte is written: a file kept from other readers
+            // is not readable by them in its temporary either.
+            if replacing { FileSystem.keepPermissions(of: path, on: temporaryPath) }
+            try contents(file)
+        }
         if replacing {
-            FileSystem.keepPermissions(of: path, on: temporaryPath)
             try FileSystem.renameReplacing(temporaryPath, to: path)
         } else {
             try FileSystem.moveNoReplace(temporaryPath, to: path)
@@ -86,7 +90,10 @@ public enum AtomicFile {
             // Synced only when it is to replace the file: a nightly run that finds its exports
             // up to date writes each to a temporary and removes it, and waits for no disk.
             try carrying(contents) { writer throws(OutputWriteError) in
-                try FileSystem.writeNewFile(at: temporaryPath, sync: false, contents: writer)
+                try FileSystem.writeNewFile(at: temporaryPath, sync: false) { file throws(OutputWriteError) in
+                    FileSystem.keepPermissions(of: url.path, on: temporaryPath)
+                    try writer(file)
+                }
             }
             let same = try FileSystem.sameBytes(temporaryPath, url.path)
             changed.append(!same)
@@ -99,7 +106,6 @@ public enum AtomicFile {
         }
         for index in files.indices where changed[index] {
             let path = files[index].url.path
-            FileSystem.keepPermissions(of: path, on: temporaries[index]!)
             do {
                 if FileSystem.exists(path) { backups[index] = try FileSystem.keepAside(path) }
                 try FileSystem.renameReplacing(temporaries[index]!, to: path)

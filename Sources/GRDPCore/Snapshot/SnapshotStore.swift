@@ -121,6 +121,21 @@ public struct SnapshotStore: Sendable {
     public init(folder: URL) {
         self.folder = folder
     }
+    /// Whether writing to `path` would write a file in this store's folder: the path's symlinks
+    /// followed to the file they name, and that file's folder compared with the store's, both as
+    /// the system resolves them (`..`, symlinked folders). `export --output` refuses such a path:
+    /// a published snapshot is never replaced, and no other file belongs beside them.
+    public func holds(path: String) -> Bool {
+        let target = (try? FileSystem.resolvingSymbolicLinks(path)) ?? path
+        func resolved(_ folder: String) -> String? {
+            guard let pointer = realpath(folder, nil) else { return nil }
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        guard let store = resolved(folder.path), let parent = resolved(FileSystem.parentDirectory(of: target))
+        else { return false }
+        return store == parent
+    }
 
     /// The published versions, ascending. A missing folder has none.
     public func versions() throws -> [Int] {

@@ -111,4 +111,25 @@ import Testing
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "a\nb\n")
     }
+
+    /// The temporary an export is written to has the permission bits of the file it replaces
+    /// before its first byte: a file kept from other readers is not readable by them half made.
+    @Test func theTemporaryHasTheReplacedFilesPermissionsFromTheStart() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let path = folder.appendingPathComponent("private.csv").path
+        try OutputDestination.write(Array("before\n".utf8), toPath: path)
+        try #require(chmod(path, 0o600) == 0)
+        var modes: [mode_t] = []
+        try OutputDestination.write(toPath: path) { deliver in
+            try deliver(Array("first piece\n".utf8))
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".tmp") {
+                var status = stat()
+                if stat(folder.appendingPathComponent(name).path, &status) == 0 { modes.append(status.st_mode & 0o777) }
+            }
+            try deliver(Array("second piece\n".utf8))
+        }
+        #expect(modes == [0o600])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "first piece\nsecond piece\n")
+    }
 }
