@@ -87,6 +87,46 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
     }
 
+    /// An export of the quarantine is sorted by SQLite, which spills to its temporary folder past a
+    /// few MiB. That folder full (`SQLITE_TMPDIR` on a 64 KiB tmpfs) is a failure to write, exit 73
+    /// naming it, not a damaged snapshot (65), which would send an operator to look for damage that
+    /// is not there; the file asked for is not written. With room, the same export is whole.
+    @Test func aFullSQLiteTemporaryFolderIsExit73NotADamagedSnapshot() throws {
+        guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var content = SnapshotContent()
+        content.quarantine = (0..<60_000).map { index in
+            QuarantineRow(
+                archivePath: "a.zip", memberPath: "m.csv", line: 60_000 - index, kind: "transaction",
+                reason: "type-error", detail: "amount \(index) " + String(repeating: "x", count: 100), raw: "")
+        }
+        _ = try SnapshotStore(folder: fixture.snapshots).publish(
+            content,
+            meta: SnapshotMetaDraft(
+                createdAt: "2026-12-02T00:00:00Z", toolVersion: "test", configSHA256: String(repeating: "0", count: 64),
+                parentVersion: nil, command: "test"),
+            skipIfHashEquals: nil)
+        let small = fixture.root.appendingPathComponent("sqlite-temporary")
+        try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+        guard Self.shell("mount -t tmpfs -o size=64k tmpfs '\(small.path)'") else {
+            return Self.skip("cannot mount a tmpfs")
+        }
+        defer { _ = Self.shell("umount '\(small.path)'") }
+
+        let output = fixture.root.appendingPathComponent("quarantine.csv")
+        let full = try fixture.grdp(
+            ["export", "--table", "quarantine", "--output", output.path], environment: ["SQLITE_TMPDIR": small.path])
+        #expect(full.status == 73, "\(full.stderr)")
+        #expect(full.stderr.contains(small.path) && full.stderr.contains("not damaged"), "\(full.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+
+        let roomy = try fixture.grdp(["export", "--table", "quarantine", "--output", output.path])
+        #expect(roomy.status == 0, "\(roomy.stderr)")
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 60_001 && lines[1].hasPrefix("a.zip,m.csv,1,"))
+    }
+
     @Test func aFullDiskExits73AndTheLatestStays() throws {
         guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
         var mounted: String?

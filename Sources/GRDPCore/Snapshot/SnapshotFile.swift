@@ -1,3 +1,4 @@
+internal import CSQLite
 public import Foundation
 
 /// A published snapshot, opened read-only.
@@ -64,7 +65,7 @@ public final class SnapshotFile {
         }
         return QuarantineListing(count: count) { [self] body in
             let statement = try reading { () throws(SnapshotError) in try database.prepare(sql) }
-            while try reading({ () throws(SnapshotError) in try statement.step() }) {
+            while try sorting({ () throws(SnapshotError) in try statement.step() }) {
                 let row = try reading { () throws(SnapshotError) in
                     var row = RowDecoder(statement: statement, table: table, path: database.path)
                     return QuarantineRow(
@@ -73,6 +74,24 @@ public final class SnapshotFile {
                 }
                 try body(row)
             }
+        }
+    }
+
+    /// `reading`, for a step of a query SQLite sorts in its temporary files: those finding no room
+    /// (`SQLITE_FULL`; the snapshot itself, immutable, is never written) are a failure to write,
+    /// exit 73 naming where SQLite keeps them, not a damaged snapshot.
+    private func sorting<T>(_ body: () throws(SnapshotError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch  where (error.sqliteCode ?? 0) & 0xFF == SQLITE_FULL {
+            let environment = ProcessInfo.processInfo.environment
+            let folder = environment["SQLITE_TMPDIR"] ?? environment["TMPDIR"] ?? "/var/tmp"
+            throw OutputWriteError(
+                path: folder, operation: "sort rows in SQLite's temporary files", errno: ENOSPC,
+                detail: "SQLite keeps them in SQLITE_TMPDIR, else TMPDIR, /var/tmp, /usr/tmp or /tmp, "
+                    + "the first that can be written; the snapshot is not damaged")
+        } catch {
+            return try reading { () throws(SnapshotError) in throw error }
         }
     }
 
