@@ -91,8 +91,16 @@ struct ExportCommand: ParsableCommand {
             }
             return
         }
+        // SIGTERM, Ctrl-C or SIGHUP while a file is written stop the export at its next piece: its
+        // temporary is removed and the file stays as it was (exit 128 + the signal's number).
+        StopSignals.install()
         try OutputDestination.write(toPath: output) { deliver in
-            try Exporter.write(table, format: format, from: file, years: years, to: deliver)
+            try Exporter.write(table, format: format, from: file, years: years) { bytes in
+                if let signal = RunStop.signal {
+                    throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+                }
+                try deliver(bytes)
+            }
         }
     }
 }

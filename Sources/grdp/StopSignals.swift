@@ -8,7 +8,8 @@ import GRDPCore
 #endif
 
 /// SIGTERM (`systemctl stop`, a cron timeout), SIGINT (Ctrl-C) and SIGHUP (a closed terminal) ask
-/// `run` and `validate` to stop at their next safe point (`RunStop`) rather than kill them: the run
+/// `run`, `validate` and `export --output FILE` (at its next piece: the temporary removed, the
+/// file as it was) to stop at their next safe point (`RunStop`) rather than kill them: the run
 /// then fails like any other, with a report saying so, the latest snapshot untouched, and exits
 /// 128 + the signal's number (143, 130, 129). A second such signal kills at once.
 ///

@@ -170,6 +170,46 @@ import Testing
         try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
     }
 
+    /// `grdp export --output FILE` asked to stop while it writes (a quarantine of 300,000 rows,
+    /// seconds of writing) stops at its next piece: exit 128 + the signal, saying so; the file is
+    /// as it was and its temporary is gone. (Killed instead, its temporary would wait an hour for
+    /// the next export beside it to remove it.)
+    @Test func aStoppedExportLeavesTheFileAsItWasAndNoTemporary() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        var content = SnapshotContent()
+        content.quarantine = (0..<300_000).map { index in
+            QuarantineRow(
+                archivePath: "a.zip", memberPath: "m.csv", line: index + 2, kind: "transaction",
+                reason: "type-error", detail: "amount \(index) " + String(repeating: "x", count: 200), raw: "")
+        }
+        _ = try SnapshotStore(folder: fixture.snapshots).publish(
+            content,
+            meta: SnapshotMetaDraft(
+                createdAt: "2026-12-02T00:00:00Z", toolVersion: "test", configSHA256: String(repeating: "0", count: 64),
+                parentVersion: nil, command: "test"),
+            skipIfHashEquals: nil)
+        let exports = fixture.root.appendingPathComponent("exports")
+        try FileManager.default.createDirectory(at: exports, withIntermediateDirectories: true)
+        let output = exports.appendingPathComponent("quarantine.html")
+        try Data("before\n".utf8).write(to: output)
+        let export = try CleanlySpawned(
+            "exec \"$0\" export --table quarantine --format html --output exports/quarantine.html", in: fixture.root)
+        // The temporary appears once the first piece is written: the handlers are in place by then.
+        func temporaries() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).filter { $0.hasSuffix(".tmp") }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while temporaries().isEmpty && Date() < deadline && export.isRunning { usleep(2_000) }
+        export.send(SIGTERM)
+        let (status, killedBy, stderr) = export.wait()
+        try #require(status != 0, "finished before the signal: \(stderr)")
+        #expect(killedBy == nil && status == 128 + SIGTERM, "\(stderr)")
+        #expect(stderr.contains("stopped by SIGTERM before writing"), "\(stderr)")
+        #expect(try String(contentsOf: output, encoding: .utf8) == "before\n")
+        #expect(temporaries().isEmpty)
+    }
+
     /// `grdp validate` asked to stop while it reads the returns stops before its next archive and
     /// still prints its report (outcome failed, naming the signal), exit 128 + the signal; it
     /// writes nothing, stopped or not.

@@ -35,12 +35,21 @@ public enum RunStop {
         if let signal { throw Stopped(signal: signal) }
     }
 
-    /// The run stopped on request, before anything was published.
+    /// The run stopped on request, before anything was published (or another command, before
+    /// what `outcome` says).
     public struct Stopped: Error, CustomStringConvertible {
         public var signal: Int32
+        /// What was left as it was; nil for a run: no snapshot written.
+        public var outcome: String?
+
+        public init(signal: Int32, outcome: String? = nil) {
+            self.signal = signal
+            self.outcome = outcome
+        }
 
         public var description: String {
-            "stopped by \(Self.name(of: signal)) before publishing: no snapshot written, the latest stays the latest"
+            "stopped by \(Self.name(of: signal)) before "
+                + (outcome ?? "publishing: no snapshot written, the latest stays the latest")
         }
 
         /// 128 + the signal's number, as a shell reports a process the signal ended.
