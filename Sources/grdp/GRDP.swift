@@ -60,6 +60,8 @@ struct GRDP: ParsableCommand {
         // closed one is opened on /dev/null first.
         for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 {
             _ = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+            // Data asked for on a closed stdout is lost, not delivered: exit 73, not 0.
+            if descriptor == STDOUT_FILENO { StandardStream.output.startedClosed() }
         }
         // `grdp --config x run` and `grdp run --config x` both work: global options may stand
         // before the command name.

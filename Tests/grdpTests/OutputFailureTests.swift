@@ -313,6 +313,21 @@ import Testing
         #expect(lock.isEmpty, "\(String(decoding: lock, as: UTF8.self))")
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
     }
+
+    /// Started with standard output closed, a command whose data goes there fails (73) rather than
+    /// write it into the /dev/null put in its place and exit 0 with the data gone; a run, which
+    /// writes no data there, is not troubled.
+    @Test func dataForAClosedStandardOutputExits73() throws {
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        let (status, _, stderr) = try CleanlySpawned("exec \"$0\" export --table quarantine >&-", in: fixture.root)
+            .wait()
+        #expect(status == 73, "\(stderr)")
+        #expect(stderr.contains("standard output") && stderr.contains("closed when grdp started"), "\(stderr)")
+        #expect(try Self.viaShell("exec \"$0\" snapshots >&-", in: fixture) == 73)
+        #expect(try Self.viaShell("exec \"$0\" run >&-", in: fixture) == 0)
+        #expect(try Self.viaShell("exec \"$0\" export --output q.csv >&-", in: fixture) == 0)
+    }
 }
 
 /// Exports that could not be written after a snapshot was published, and their leftovers.

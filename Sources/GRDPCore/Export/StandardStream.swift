@@ -23,6 +23,9 @@ public final class StandardStream: Sendable {
     public let name: String
     /// Set by the first failure of `writeIgnoringErrors`: later lines are not even tried.
     private let failed = Atomic(false)
+    /// Set when the process started with this descriptor closed (`>&-`); the executable opens it
+    /// on /dev/null then, so that no file takes its number, and what is written to it fails.
+    private let closedAtStart = Atomic(false)
 
     init(descriptor: Int32, name: String) {
         self.descriptor = descriptor
@@ -37,7 +40,17 @@ public final class StandardStream: Sendable {
 
     /// Writes all of `bytes`, failing as `write(_:)` does.
     public func write(_ bytes: [UInt8]) throws(OutputWriteError) {
+        if closedAtStart.load(ordering: .relaxed) {
+            throw OutputWriteError(
+                path: name, operation: "write", errno: EBADF, detail: "it was closed when grdp started")
+        }
         try FileSystem.writeAll(bytes, to: descriptor, path: name)
+    }
+
+    /// Records that the process started with this stream closed: data written to it then fails
+    /// (exit 73) instead of going to the /dev/null put in its place, exit 0 with the data gone.
+    public func startedClosed() {
+        closedAtStart.store(true, ordering: .relaxed)
     }
 
     /// Writes what the stream takes of `text` and never fails nor traps: for log lines, which must
