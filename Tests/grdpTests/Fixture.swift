@@ -19,6 +19,23 @@ struct Fixture {
 
     func remove() { try? FileManager.default.removeItem(at: root) }
 
+    /// Publishes v0001 holding only `rows` quarantined rows (of `a.zip`, `m.csv`, line `line(i)`),
+    /// each detail ~`padding` characters: a large quarantine, without reading returns for it.
+    func publishQuarantine(rows: Int, padding: Int, line: (Int) -> Int) throws {
+        var content = SnapshotContent()
+        content.quarantine = (0..<rows).map { index in
+            QuarantineRow(
+                archivePath: "a.zip", memberPath: "m.csv", line: line(index), kind: "transaction",
+                reason: "type-error", detail: "amount \(index) " + String(repeating: "x", count: padding), raw: "")
+        }
+        _ = try SnapshotStore(folder: snapshots).publish(
+            content,
+            meta: SnapshotMetaDraft(
+                createdAt: "2026-12-02T00:00:00Z", toolVersion: "test", configSHA256: String(repeating: "0", count: 64),
+                parentVersion: nil, command: "test"),
+            skipIfHashEquals: nil)
+    }
+
     /// A fixture whose first return (`a.zip`) a `run` has published as v0001.
     static func withFirstReturnPublished() throws -> Fixture {
         let fixture = try Fixture()

@@ -177,18 +177,7 @@ import Testing
     @Test func aStoppedExportLeavesTheFileAsItWasAndNoTemporary() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        var content = SnapshotContent()
-        content.quarantine = (0..<300_000).map { index in
-            QuarantineRow(
-                archivePath: "a.zip", memberPath: "m.csv", line: index + 2, kind: "transaction",
-                reason: "type-error", detail: "amount \(index) " + String(repeating: "x", count: 200), raw: "")
-        }
-        _ = try SnapshotStore(folder: fixture.snapshots).publish(
-            content,
-            meta: SnapshotMetaDraft(
-                createdAt: "2026-12-02T00:00:00Z", toolVersion: "test", configSHA256: String(repeating: "0", count: 64),
-                parentVersion: nil, command: "test"),
-            skipIfHashEquals: nil)
+        try fixture.publishQuarantine(rows: 300_000, padding: 200, line: { $0 + 2 })
         let exports = fixture.root.appendingPathComponent("exports")
         try FileManager.default.createDirectory(at: exports, withIntermediateDirectories: true)
         let output = exports.appendingPathComponent("quarantine.html")

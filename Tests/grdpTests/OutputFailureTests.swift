@@ -95,18 +95,7 @@ import Testing
         guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
         let fixture = try Fixture()
         defer { fixture.remove() }
-        var content = SnapshotContent()
-        content.quarantine = (0..<60_000).map { index in
-            QuarantineRow(
-                archivePath: "a.zip", memberPath: "m.csv", line: 60_000 - index, kind: "transaction",
-                reason: "type-error", detail: "amount \(index) " + String(repeating: "x", count: 100), raw: "")
-        }
-        _ = try SnapshotStore(folder: fixture.snapshots).publish(
-            content,
-            meta: SnapshotMetaDraft(
-                createdAt: "2026-12-02T00:00:00Z", toolVersion: "test", configSHA256: String(repeating: "0", count: 64),
-                parentVersion: nil, command: "test"),
-            skipIfHashEquals: nil)
+        try fixture.publishQuarantine(rows: 60_000, padding: 100, line: { 60_000 - $0 })
         let small = fixture.root.appendingPathComponent("sqlite-temporary")
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
         guard Self.shell("mount -t tmpfs -o size=64k tmpfs '\(small.path)'") else {
