@@ -24,7 +24,7 @@ public enum Exporter {
         _ table: ExportTable, format: ExportFormat, from file: SnapshotFile, years: Set<Int>?,
         to deliver: ([UInt8]) throws -> Void
     ) throws {
-        let content = try exportContent(of: file)
+        let content = try exportContent(of: file, countingQuarantine: format == .html)
         let quarantine = table == .quarantine ? try file.quarantineListing() : nil
         try write(
             table, format: format, content: content, meta: file.meta, years: years, quarantine: quarantine,
@@ -44,12 +44,15 @@ public enum Exporter {
         }
     }
 
-    /// What the exports of `file` read: every table but the records and the quarantine's rows,
-    /// whose counts by reason (the pages show them) come from SQL. The quarantine table's rows are
-    /// read as they are printed (`SnapshotFile.quarantineListing()`).
-    static func exportContent(of file: SnapshotFile) throws(SnapshotError) -> SnapshotContent {
+    /// What the exports of `file` read: every table but the records and the quarantine's rows.
+    /// With `countingQuarantine` (an HTML page, which shows them), the quarantine's counts by
+    /// reason, from SQL: a scan of the table that the other formats need not pay for. The
+    /// quarantine table's rows are read as they are printed (`SnapshotFile.quarantineListing()`).
+    static func exportContent(of file: SnapshotFile, countingQuarantine: Bool) throws(SnapshotError)
+        -> SnapshotContent
+    {
         var content = try file.loadContent(includingRecords: false, includingQuarantine: false)
-        content.streamedQuarantineByReason = try file.quarantineCountsByReason()
+        if countingQuarantine { content.streamedQuarantineByReason = try file.quarantineCountsByReason() }
         return content
     }
 

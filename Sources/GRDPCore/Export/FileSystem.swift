@@ -87,6 +87,10 @@ enum FileSystem {
         fileprivate let fd: Int32
         let path: String
 
+        /// An open descriptor this process inherited (standard output, standard error), written
+        /// as it is: never synced nor closed here.
+        static func inherited(_ fd: Int32, path: String) -> NewFile { NewFile(fd: fd, path: path) }
+
         /// Appends all of `bytes`.
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
             try FileSystem.writeAll(bytes, to: fd, path: path)
@@ -134,31 +138,19 @@ enum FileSystem {
         }
     }
 
-    /// Writes `bytes` into an existing node that is not a regular file — a FIFO, a terminal,
-    /// `/dev/null` — opened as it is (symlinks followed): no temporary, no truncation (these
-    /// nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for a
-    /// reader, as a shell's `>` does.
-    static func writeExisting(_ bytes: [UInt8], at path: String) throws(OutputWriteError) {
-        do {
-            try writeExisting(at: path) { deliver in try deliver(bytes) }
-        } catch let error as OutputWriteError {
-            throw error
-        } catch {
-            preconditionFailure("only writing \(path) can fail: \(error)")
-        }
-    }
-
-    /// `writeExisting(_:at:)` with the bytes handed in pieces to the `deliver` that `contents` is
-    /// given; what `contents` throws is thrown (the node keeps what was written before).
+    /// Writes into an existing node that is not a regular file — a FIFO, a terminal, `/dev/null`
+    /// — opened as it is (symlinks followed), what `contents` writes: no temporary, no truncation
+    /// (these nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for
+    /// a reader, as a shell's `>` does. The node keeps what was written before a failure.
     static func writeExisting(
-        at path: String, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
-    ) throws {
+        at path: String, contents: (NewFile) throws(OutputWriteError) -> Void
+    ) throws(OutputWriteError) {
         var fd: Int32
         repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
         if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
-        try contents { bytes throws(OutputWriteError) in try writeAll(bytes, to: fd, path: path) }
+        try contents(NewFile(fd: fd, path: path))
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {
             throw OutputWriteError(path: path, operation: "close", errno: currentErrno())

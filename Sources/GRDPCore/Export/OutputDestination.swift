@@ -24,20 +24,7 @@ internal import struct Foundation.URL
 /// Every failure is an `OutputWriteError` naming the path and the errno (exit 73).
 public enum OutputDestination {
     public static func write(_ bytes: [UInt8], toPath path: String) throws(OutputWriteError) {
-        if let descriptor = inheritedDescriptor(path) {
-            try FileSystem.writeAll(bytes, to: descriptor, path: path)
-            return
-        }
-        if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {
-            try FileSystem.writeExisting(bytes, at: path)
-            return
-        }
-        // A folder falls through too: the rename then fails naming it (`Is a directory`).
-        let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
-        // An export killed while writing leaves its temporary beside the file (`.grdp-*.tmp`).
-        // Exports take no lock, so another may be writing one now: only those an hour old go.
-        _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
-        try AtomicFile.write(bytes, to: target)
+        try writing(toPath: path) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
     }
 
     /// Like `write(_:toPath:)`, with the bytes made by `contents` and handed to the `deliver` it is
@@ -47,20 +34,28 @@ public enum OutputDestination {
     public static func write(
         toPath path: String, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
     ) throws {
+        try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in try writing(toPath: path, writer) }
+    }
+
+    /// `contents` given the place `path` names, as the type says: the inherited descriptor, the
+    /// node opened as it is, or a temporary renamed over the file once written.
+    private static func writing(
+        toPath path: String, _ contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
+    ) throws(OutputWriteError) {
         if let descriptor = inheritedDescriptor(path) {
-            try contents { bytes throws(OutputWriteError) in try FileSystem.writeAll(bytes, to: descriptor, path: path)
-            }
+            try contents(.inherited(descriptor, path: path))
             return
         }
         if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {
             try FileSystem.writeExisting(at: path, contents: contents)
             return
         }
+        // A folder falls through too: the rename then fails naming it (`Is a directory`).
         let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
+        // An export killed while writing leaves its temporary beside the file (`.grdp-*.tmp`).
+        // Exports take no lock, so another may be writing one now: only those an hour old go.
         _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
-        try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in
-            try AtomicFile.write(to: target, contents: writer)
-        }
+        try AtomicFile.write(to: target, contents: contents)
     }
 
     /// 1 or 2 for the names of stdout and stderr, else nil.

@@ -1108,7 +1108,9 @@ public struct PipelineRunner {
         logger.info(
             "Up to date: inputs unchanged, no archive read",
             metadata: ["snapshot": "\(SnapshotMeta.label(version))", "archives": "\(inputs.scan.archives.count)"])
-        report.exports = try writeExports(content: Exporter.exportContent(of: latest), meta: latest.meta)
+        let pages = config.outputs.exports.contains { ExportFormat(rawValue: $0.format) == .html }
+        report.exports = try writeExports(
+            content: Exporter.exportContent(of: latest, countingQuarantine: pages), meta: latest.meta)
         return true
     }
 
@@ -1370,11 +1372,10 @@ public struct PipelineRunner {
         // the rows that waited in the archive cache would be read from it again, and a cache file
         // changed since cannot fail a run whose snapshot is published. (Every other export shows at
         // most the counts by reason, which the content has.)
-        var listing: QuarantineListing?
-        if config.outputs.exports.contains(where: { ExportTable(rawValue: $0.table) == .quarantine }) {
-            listing = try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version)
-                .quarantineListing()
-        }
+        let listing =
+            config.outputs.exports.contains { ExportTable(rawValue: $0.table) == .quarantine }
+            ? try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version).quarantineListing()
+            : nil
         // Each file is made as it is written to its temporary: a quarantine export of 500,000 rows
         // is never held whole, nor the file it replaces.
         var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []

@@ -132,4 +132,58 @@ import Testing
         #expect(modes == [0o600])
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "first piece\nsecond piece\n")
     }
+
+    /// A quarantine table that no longer reads is a damaged snapshot for an export of it (CONTRACT
+    /// §7: exit 65), as it was when the table was loaded whole: a row whose line is not a number,
+    /// met after other rows were handed on, fails the export there and leaves `--output FILE` as it
+    /// was; the table gone fails it before a byte, and so does a page that counts its rows.
+    @Test func aQuarantineTableThatDoesNotReadIsADamagedSnapshot() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        let published = try SnapshotFixtures.publishedFile(Self.content(), in: folder.appendingPathComponent("s"))
+        let path = published.url.path
+        func damage(_ statements: String...) throws -> SnapshotFile {
+            chmod(path, 0o644)
+            for sql in statements {
+                let database = try Database(path: path, mode: .create)
+                try database.execute(sql)
+                database.close()
+            }
+            return try SnapshotStore(folder: folder.appendingPathComponent("s")).open(version: published.meta.version)
+        }
+        // Edited by hand: the table made not STRICT, then a line that is not a number. INTEGER
+        // sorts before TEXT: the damaged row comes last of its archive and member.
+        var file = try damage(
+            "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, ') STRICT', ')') "
+                + "WHERE name = 'quarantine'; PRAGMA writable_schema = OFF;",
+            "UPDATE quarantine SET line = 'x' WHERE rowid = (SELECT rowid FROM quarantine "
+                + "ORDER BY archive_path DESC, member_path DESC, line DESC LIMIT 1)")
+        let output = folder.appendingPathComponent("quarantine.csv").path
+        try OutputDestination.write(Array("before\n".utf8), toPath: output)
+        var delivered = 0
+        let error = #expect(throws: SnapshotError.self) {
+            try OutputDestination.write(toPath: output) { deliver in
+                try Exporter.write(.quarantine, format: .json, from: file, years: nil) { bytes in
+                    delivered += bytes.count
+                    try deliver(bytes)
+                }
+            }
+        }
+        #expect(
+            error?.code == .damagedSnapshot && error.map(ExitCodes.code(for:)) == 65, "\(String(describing: error))")
+        #expect(delivered > 0, "the damaged row is met half way")
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "before\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(left.contains("quarantine.csv") && !left.contains { $0.hasSuffix(".tmp") }, "\(left)")
+
+        file = try damage("DROP TABLE quarantine")
+        for (table, format) in [(ExportTable.quarantine, ExportFormat.json), (.targetVsActual, .html)] {
+            delivered = 0
+            let error = #expect(throws: SnapshotError.self) {
+                try Exporter.write(table, format: format, from: file, years: nil) { delivered += $0.count }
+            }
+            #expect(error?.code == .damagedSnapshot, "\(table) \(format)")
+            #expect(delivered == 0)
+        }
+    }
 }
