@@ -39,6 +39,21 @@ extension ArchiveCache {
         private(set) var failure: OutputWriteError?
         /// Until it is renamed into place or removed.
         private var temporaryExists = true
+        /// The quarantine section as it is written (`QuarantineRows`: every member's rows, in member
+        /// order), which goes after the head's texts at `finish`: its last bytes in memory, the rest
+        /// in a second temporary beside the entry once they pass `quarantineSpillBytes`. So an
+        /// archive with millions of bad rows holds a MiB of them, not all: at 10 M transactions,
+        /// half of them bad, a run held 1.7 GB before it wrote them here.
+        private var quarantinePending: [UInt8] = []
+        private var quarantineSpill: (descriptor: Int32, path: String)?
+        private var quarantineSpilled = 0
+        /// Bytes of the quarantine section so far.
+        var quarantineBytes: Int { quarantineSpilled + quarantinePending.count }
+        /// Where the quarantine section starts in the entry, once `finish` wrote it.
+        private(set) var quarantineSectionOffset: Int?
+
+        /// Quarantine bytes held before they go to the spill file.
+        static let quarantineSpillBytes = 1 << 20
 
         /// The rows written before a failure could not be read back: the archive must be read again.
         struct RowsLost: Error {}
@@ -68,6 +83,33 @@ extension ArchiveCache {
             return offset
         }
 
+        /// Appends `bytes` (whole quarantined rows, `QuarantineRows.Writer`'s) to the quarantine
+        /// section; false when the entry is no longer written or the write failed (`failure` says
+        /// why).
+        func appendQuarantine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard isWriting else { return false }
+            quarantinePending.append(contentsOf: bytes)
+            guard quarantinePending.count >= Self.quarantineSpillBytes else { return true }
+            do throws(OutputWriteError) {
+                if quarantineSpill == nil { try createSpill() }
+                let spill = quarantineSpill!
+                try FileSystem.writeAll(quarantinePending, to: spill.descriptor, path: spill.path)
+            } catch {
+                failure = error
+                return false
+            }
+            quarantineSpilled += quarantinePending.count
+            quarantinePending.removeAll(keepingCapacity: true)
+            return true
+        }
+
+        /// The quarantine section's spill file, beside the entry's temporary (a temporary too, which
+        /// the next run's sweep removes should this one be killed).
+        private func createSpill() throws(OutputWriteError) {
+            let path = (temporaryPath as NSString).deletingLastPathComponent + "/" + FileSystem.temporaryName()
+            quarantineSpill = (try FileSystem.createReadWriteFile(at: path), path)
+        }
+
         /// Gives `batch` back the rows it wrote here, read into memory: true when it has them all
         /// again (or wrote none), false when they could not be read.
         func readBack(into batch: inout TransactionBatch) -> Bool {
@@ -85,25 +127,63 @@ extension ArchiveCache {
             return true
         }
 
-        /// Completes the entry after the rows (`[0–7 zero bytes][head][head checksum][head offset]
-        /// [checksum of all before]`), maps it and renames it into place; returns the mapping, which
-        /// the batches then read their rows from. Nil when it could not be completed or mapped
-        /// (`failure` says why): the rows are then read back (`readBack`) before `discard`. A
-        /// rename that fails leaves the mapping good (the file is unlinked, the mapping stays):
-        /// the entry is only not kept.
+        /// Completes the entry after the rows (`[0–7 zero bytes][head][quarantine section's length]
+        /// [quarantine section][head checksum][head offset][checksum of all before]`; the head
+        /// checksum covers the head and the section), maps it and renames it into place; returns the
+        /// mapping, which the batches then read their rows from. Nil when it could not be completed
+        /// or mapped (`failure` says why): the rows are then read back (`readBack`) before
+        /// `discard`. A rename that fails leaves the mapping good (the file is unlinked, the mapping
+        /// stays): the entry is only not kept.
+        ///
+        /// `head`: `ArchiveCache.head`, the JSON and the texts; the quarantine section is what
+        /// `appendQuarantine` was given.
         func finish(head: [UInt8]) -> MappedFile? {
             guard isWriting else { return nil }
-            let padding = ArchiveCache.headPadding(after: written)
-            var tail = [UInt8](repeating: 0, count: padding)
-            tail += head
             var headChecksum = ByteChecksum()
-            headChecksum.update(head)
-            tail += headChecksum.bytes
-            withUnsafeBytes(of: UInt64(written + padding).littleEndian) { tail += $0 }
-            checksum.update(tail)
-            tail += checksum.bytes
-            guard tail.withUnsafeBytes({ write($0) }) else { return nil }
-            written += tail.count
+            func emit(_ bytes: UnsafeRawBufferPointer, inHead: Bool = true) -> Bool {
+                guard write(bytes) else { return false }
+                checksum.update(bytes)
+                if inHead { headChecksum.update(bytes) }
+                written += bytes.count
+                return true
+            }
+            func emit(_ bytes: [UInt8], inHead: Bool = true) -> Bool {
+                bytes.withUnsafeBytes { emit($0, inHead: inHead) }
+            }
+            func emit(_ value: UInt64, inHead: Bool = true) -> Bool {
+                withUnsafeBytes(of: value.littleEndian) { emit($0, inHead: inHead) }
+            }
+            let padding = ArchiveCache.headPadding(after: written)
+            let headOffset = written + padding
+            guard emit([UInt8](repeating: 0, count: padding), inHead: false), emit(head),
+                emit(UInt64(quarantineBytes))
+            else { return nil }
+            quarantineSectionOffset = written
+            if let spill = quarantineSpill {
+                // A MiB at a time, as it was written.
+                var buffer = [UInt8](repeating: 0, count: Self.quarantineSpillBytes)
+                var offset = 0
+                while offset < quarantineSpilled {
+                    let count = min(buffer.count, quarantineSpilled - offset)
+                    let read = buffer.withUnsafeMutableBytes {
+                        FileSystem.read(
+                            spill.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]), at: offset)
+                    }
+                    guard read else {
+                        failure = OutputWriteError(path: spill.path, operation: "read back", errno: currentErrno())
+                        return nil
+                    }
+                    guard buffer.withUnsafeBytes({ emit(UnsafeRawBufferPointer(rebasing: $0[..<count])) }) else {
+                        return nil
+                    }
+                    offset += count
+                }
+                removeSpill()
+            }
+            guard emit(quarantinePending), emit(headChecksum.bytes, inHead: false),
+                emit(UInt64(headOffset), inHead: false), emit(checksum.bytes, inHead: false)
+            else { return nil }
+            quarantinePending = []
             guard let file = MappedFile(descriptor: descriptor, count: written) else {
                 failure = OutputWriteError(path: temporaryPath, operation: "map", errno: currentErrno())
                 return nil
@@ -130,6 +210,14 @@ extension ArchiveCache {
                 FileSystem.removeFile(temporaryPath)
                 temporaryExists = false
             }
+            removeSpill()
+        }
+
+        private func removeSpill() {
+            guard let spill = quarantineSpill else { return }
+            close(spill.descriptor)
+            FileSystem.removeFile(spill.path)
+            quarantineSpill = nil
         }
 
         private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -71,6 +71,11 @@ extension ArchiveCache {
         struct Writer {
             private(set) var bytes: [UInt8] = []
 
+            /// Lets the rows go, keeping the memory for the next.
+            mutating func removeAll() {
+                bytes.removeAll(keepingCapacity: true)
+            }
+
             mutating func append(_ entry: QuarantineEntry, archivePath: String, member: MemberResult) {
                 let location = entry.location
                 if location.archivePath == archivePath, location.memberPath == member.path, entry.kind == member.kind {
@@ -192,31 +197,26 @@ extension ArchiveCache {
     /// the entry at `path`) the quarantined rows of every member with more than `limit` of them:
     /// the member keeps its first `limit` and the counts of all (`MemberResult.quarantineSummary`),
     /// and the snapshot reads them all from the entry again (`CachedQuarantine`) when it takes
-    /// them. Members with `limit` or fewer keep them all.
+    /// them. Members with `limit` or fewer keep them all. (An archive just read does the same as
+    /// it writes the section: `ArchiveIngest`, `Ingest.read`.)
     ///
-    /// `counts[m]` of the section's rows are member `m`'s. With `decoding` the members hold none
-    /// yet (an entry loaded): their first rows are made here. Without, they hold them all (an
-    /// archive just read and its entry just written): those past the first `limit` are let go.
-    /// Every row is gone through, so a section that does not fit its counts throws. The
-    /// section's pages leave memory once gone through.
+    /// `counts[m]` of the section's rows are member `m`'s, which hold none yet. Every row is gone
+    /// through, so a section that does not fit its counts throws. The section's pages leave memory
+    /// once gone through.
     static func leaveQuarantine(
         of members: inout [MemberResult], counts: [Int], section bytes: UnsafeRawBufferPointer, sectionOffset: Int,
-        path: String, archivePath: String, keepingFirst limit: Int, decoding: Bool
+        path: String, archivePath: String, keepingFirst limit: Int
     ) throws(HeadCursor.Malformed) {
         var reader = QuarantineRows.Reader(bytes, archivePath: archivePath)
         for (index, count) in zip(members.indices, counts) {
             // (A row takes at least 18 bytes: a count that could not fit reserves nothing.)
             guard count >= 0, count <= (bytes.count - reader.offset) / 18 else { throw HeadCursor.Malformed() }
             let start = reader.offset
-            if decoding {
-                guard members[index].quarantine.isEmpty else { throw HeadCursor.Malformed() }
-                members[index].quarantine.reserveCapacity(min(count, limit))
-            } else {
-                precondition(members[index].quarantine.count == count, "the member's rows are those of its entry")
-            }
+            guard members[index].quarantine.isEmpty else { throw HeadCursor.Malformed() }
+            members[index].quarantine.reserveCapacity(min(count, limit))
             var byReason: [ReasonCode: Int] = [:]
             for row in 0..<count {
-                if decoding && row < limit {
+                if row < limit {
                     let entry = try reader.next(member: members[index])
                     byReason[entry.reason, default: 0] += 1
                     members[index].quarantine.append(entry)
@@ -227,8 +227,6 @@ extension ArchiveCache {
             guard count > limit else { continue }
             var checksum = ByteChecksum()
             checksum.update(UnsafeRawBufferPointer(rebasing: bytes[start..<reader.offset]))
-            members[index].quarantine.removeSubrange(limit...)
-            members[index].quarantine.reserveCapacity(0)
             members[index].quarantineSummary = MemberResult.QuarantineSummary(count: count, byReason: byReason)
             members[index].cachedQuarantine = CachedQuarantine(
                 path: path, range: (sectionOffset + start)..<(sectionOffset + reader.offset), count: count,

@@ -76,6 +76,12 @@ struct ArchiveCache: Sendable {
         for member in outcome.members {
             _ = member.transactions.withRows { entry.append(UnsafeRawBufferPointer($0)) }
         }
+        for member in outcome.members {
+            precondition(member.quarantineSummary == nil, "an outcome in memory holds every quarantined row")
+            var rows = QuarantineRows.Writer()
+            for row in member.quarantine { rows.append(row, archivePath: outcome.relativePath, member: member) }
+            _ = rows.bytes.withUnsafeBytes { entry.appendQuarantine($0) }
+        }
         if entry.finish(head: Self.head(outcome, identity: entry.identity)) == nil || entry.failure != nil {
             throw entry.failure ?? OutputWriteError(path: entry.temporaryPath, operation: "write", errno: EIO)
         }
@@ -227,7 +233,8 @@ struct ArchiveCache: Sendable {
 
     private struct Malformed: Error {}
 
-    /// The entry's head: the JSON and the texts, each after its length.
+    /// The entry's head but for its quarantine section, which the writer is given apart
+    /// (`EntryWriter.appendQuarantine`): the JSON and the texts, each after its length.
     static func head(_ outcome: ArchiveOutcome, identity: Identity) -> [UInt8] {
         var members: [Member] = []
         for member in outcome.members {
@@ -250,10 +257,11 @@ struct ArchiveCache: Sendable {
             let batch = member.transactions
             var result = member
             result.quarantine = []
+            result.quarantineSummary = nil
             members.append(
                 Member(
                     result: result, enterprises: enterprises, grdp: grdp, rows: batch.count,
-                    strings: batch.strings.count, quarantined: member.quarantine.count,
+                    strings: batch.strings.count, quarantined: member.rowsQuarantined,
                     stems: batch.stems,
                     wide: batch.wide.map { [$0.amount.description, $0.refund.description] }))
         }
@@ -267,13 +275,7 @@ struct ArchiveCache: Sendable {
         let textBytes = outcome.members.reduce(0) { sum, member in
             member.transactions.strings.reduce(sum) { $0 + 4 + $1.utf8.count }
         }
-        var quarantine = QuarantineRows.Writer()
-        for member in outcome.members {
-            for entry in member.quarantine {
-                quarantine.append(entry, archivePath: outcome.relativePath, member: member)
-            }
-        }
-        bytes.reserveCapacity(8 + json.count + 8 + textBytes + 8 + quarantine.bytes.count)
+        bytes.reserveCapacity(8 + json.count + 8 + textBytes)
         func append<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
         }
@@ -283,8 +285,6 @@ struct ArchiveCache: Sendable {
         for member in outcome.members {
             for text in member.transactions.strings { appendText(text, to: &bytes) }
         }
-        append(UInt64(quarantine.bytes.count))
-        bytes.append(contentsOf: quarantine.bytes)
         return bytes
     }
 
@@ -351,7 +351,7 @@ struct ArchiveCache: Sendable {
             of: &results, counts: entry.members.map(\.quarantined),
             section: UnsafeRawBufferPointer(rebasing: file.bytes[layout.quarantine]),
             sectionOffset: layout.quarantine.lowerBound, path: path, archivePath: relativePath,
-            keepingFirst: RunReport.firstQuarantinedLimit, decoding: true)
+            keepingFirst: RunReport.firstQuarantinedLimit)
         var offset = 0
         var members: [MemberResult] = []
         for (cached, (result, strings)) in zip(entry.members, zip(results, texts)) {

@@ -27,10 +27,28 @@ public struct MemberResult: Sendable, Codable {
     /// Every quarantined row, when they were left in the archive's cache entry
     /// (`ArchiveCache.leaveQuarantine`): `quarantine` then holds only the first. Not coded.
     var cachedQuarantine: CachedQuarantine?
+    /// While the archive's cache entry is written (`ArchiveIngest`): where this member's rows lie
+    /// in the entry's quarantine section, which `Ingest.read` turns into `cachedQuarantine` once
+    /// the entry is in place. Not coded.
+    var quarantineInEntry: QuarantinePart?
 
     struct QuarantineSummary: Sendable, Codable {
         var count: Int
         var byReason: [ReasonCode: Int]
+    }
+
+    /// A member's rows in its archive entry's quarantine section: their offsets in the section,
+    /// and the `ByteChecksum` of their bytes.
+    struct QuarantinePart: Sendable, Equatable {
+        var range: Range<Int>
+        var checksum: UInt64
+    }
+
+    /// Whether `quarantine` holds every quarantined row or, past the first, they wait in the
+    /// archive's cache entry: what the snapshot can take. A member summarized for a report
+    /// (`summarized`) does not.
+    var givesEveryQuarantinedRow: Bool {
+        cachedQuarantine != nil || quarantine.count == rowsQuarantined
     }
 
     public var rowsQuarantined: Int { quarantineSummary?.count ?? quarantine.count }
@@ -45,6 +63,12 @@ public struct MemberResult: Sendable, Codable {
     /// those left in the cache (`cachedQuarantine`). A member summarized in memory (`summarized`)
     /// has only its first.
     func forEachQuarantined(_ body: (QuarantineEntry) throws -> Void) throws {
+        // A snapshot with some of a member's rows would say nothing of the others: stop instead.
+        guard givesEveryQuarantinedRow else {
+            throw QuarantinedRowsMissing(
+                description: "member \(path) holds \(quarantine.count) of its \(rowsQuarantined) quarantined "
+                    + "rows, and the others are in no cache entry: nothing is published")
+        }
         if let cachedQuarantine {
             try cachedQuarantine.forEach(member: self, body)
         } else {
@@ -65,6 +89,11 @@ public struct MemberResult: Sendable, Codable {
         member.quarantine = Array(quarantine.prefix(limit))
         return member
     }
+}
+
+/// A member asked for every quarantined row holds only its first (a bug: exit 70).
+struct QuarantinedRowsMissing: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A member that was not read as data: a link, a device, an unrecognized CSV.
@@ -90,18 +119,37 @@ final class ArchiveIngest: ArchiveVisitor {
     /// go there a chunk at a time instead of waiting in memory for the whole archive.
     private let entry: ArchiveCache.EntryWriter?
 
+    /// Whether a member's quarantined rows past its first `RunReport.firstQuarantinedLimit` are
+    /// held in memory when there is no cache entry to leave them in: a run publishes them,
+    /// `validate` only counts them.
+    let keepsEveryQuarantined: Bool
+    /// The current member's quarantined rows: how many and why (memory holds the first only when
+    /// the rest go to the entry), those not yet handed to the entry, the checksum of those handed,
+    /// and where they start in the entry's quarantine section.
+    private var quarantined = 0
+    private var quarantinedByReason: [ReasonCode: Int] = [:]
+    private var quarantineRows = ArchiveCache.QuarantineRows.Writer()
+    private var quarantineChecksum = ByteChecksum()
+    private var quarantineStart = 0
+    /// Some member's row past its first is in the entry alone: should the entry fail, that row is
+    /// lost, and the archive is read again in memory (`RowsLost`).
+    private var rowsOnlyInEntry = false
+
     /// The rows a member's batch gathers before they are written to the entry: ~640 KB, a few
     /// blocks of the member (a block yields ~3,000 rows), few enough writes to cost nothing.
     static let chunkRows = 16_000
+    /// The quarantined rows' bytes gathered before they are handed to the entry.
+    static let quarantineChunkBytes = 256 << 10
 
     init(
         archivePath: String, config: PipelineConfig, classifier: MemberClassifier,
-        entry: ArchiveCache.EntryWriter? = nil
+        entry: ArchiveCache.EntryWriter? = nil, keepsEveryQuarantined: Bool = true
     ) {
         self.archivePath = archivePath
         self.config = config
         self.classifier = classifier
         self.entry = entry
+        self.keepsEveryQuarantined = keepsEveryQuarantined
     }
 
     func begin(member: MemberHeader) throws -> Bool {
@@ -111,6 +159,10 @@ final class ArchiveIngest: ArchiveVisitor {
             if kind == .transaction { normalizer.collectedTransactions = TransactionBatch() }
             self.normalizer = normalizer
             current = MemberResult(path: member.path, kind: kind)
+            quarantined = 0
+            quarantinedByReason = [:]
+            quarantineChecksum = ByteChecksum()
+            quarantineStart = entry?.quarantineBytes ?? 0
             return true
         case .unrecognizedCSV:
             skipped.append(
@@ -128,12 +180,22 @@ final class ArchiveIngest: ArchiveVisitor {
         try timed { try normalizer.feed(bytes) { row in take(row) } }
         // Writing the entry is the cache's time, which the report counts with Unpack's, as before.
         try writeRows(atLeast: Self.chunkRows)
+        try writeQuarantine(atLeast: Self.quarantineChunkBytes)
     }
 
     func end(member: MemberHeader) throws {
         guard let normalizer, current != nil else { return }
         try timed { try normalizer.finish { row in take(row) } }
         try writeRows(atLeast: 1)
+        try writeQuarantine(atLeast: 1)
+        if quarantined > current!.quarantine.count {
+            current!.quarantineSummary = MemberResult.QuarantineSummary(
+                count: quarantined, byReason: quarantinedByReason)
+        }
+        if quarantined > 0, let entry, entry.isWriting {
+            current!.quarantineInEntry = MemberResult.QuarantinePart(
+                range: quarantineStart..<entry.quarantineBytes, checksum: quarantineChecksum.value)
+        }
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         current!.numberConvention = normalizer.numberConvention
@@ -181,6 +243,21 @@ final class ArchiveIngest: ArchiveVisitor {
         entry.discard()
     }
 
+    /// Hands the current member's quarantined rows gathered since the last time to the entry,
+    /// when they are at least `minimum` bytes. Throws `RowsLost` when the entry no longer takes
+    /// them and some are in it alone: the rest of the archive need not be read into an entry that
+    /// will not be kept (`Ingest.read` reads it again in memory whatever the point it failed at).
+    private func writeQuarantine(atLeast minimum: Int) throws {
+        if let entry, quarantineRows.bytes.count >= minimum {
+            quarantineRows.bytes.withUnsafeBytes { bytes in
+                quarantineChecksum.update(bytes)
+                _ = entry.appendQuarantine(bytes)
+            }
+            quarantineRows.removeAll()
+        }
+        if rowsOnlyInEntry, entry?.isWriting != true { throw ArchiveCache.EntryWriter.RowsLost() }
+    }
+
     private func take(_ row: NormalizedRow) {
         current!.rowsRead += 1
         switch row.outcome {
@@ -194,10 +271,20 @@ final class ArchiveIngest: ArchiveVisitor {
             current!.rowsExcluded += 1
             current!.excludedByReason[reason, default: 0] += 1
         case .quarantined(let reason, let detail):
-            current!.quarantine.append(
-                QuarantineEntry(
-                    location: SourceLocation(archivePath: archivePath, memberPath: current!.path, line: row.line),
-                    kind: current!.kind, reason: reason, detail: detail, raw: row.raw))
+            let bad = QuarantineEntry(
+                location: SourceLocation(archivePath: archivePath, memberPath: current!.path, line: row.line),
+                kind: current!.kind, reason: reason, detail: detail, raw: row.raw)
+            quarantined += 1
+            quarantinedByReason[reason, default: 0] += 1
+            // Every row to the entry's quarantine section; the first also kept in memory, for the
+            // report, and the rest too when there is no entry and the snapshot will want them.
+            let inEntry = entry?.isWriting == true
+            if inEntry { quarantineRows.append(bad, archivePath: archivePath, member: current!) }
+            if current!.quarantine.count < RunReport.firstQuarantinedLimit || (!inEntry && keepsEveryQuarantined) {
+                current!.quarantine.append(bad)
+            } else if inEntry {
+                rowsOnlyInEntry = true
+            }
         }
     }
 }

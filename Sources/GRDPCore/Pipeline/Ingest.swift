@@ -122,9 +122,14 @@ public enum Ingest {
     /// With a `cache`, every accepted archive read is kept there, and, when `readCached` is true, an
     /// archive found there is taken from it instead of being decompressed again; without its
     /// transaction rows when it is one of `rowsKept` (the revision ledger kept for the run holds them).
+    ///
+    /// Each member keeps its first quarantined rows in memory (`RunReport.firstQuarantinedLimit`);
+    /// the rest wait in the archive's cache entry as they are read, or, without one, are held in
+    /// memory when `keepingEveryQuarantined` (a snapshot will want them) and only counted
+    /// otherwise (`validate`).
     static func run(
         config: PipelineConfig, inputs: ScannedInputs? = nil, cache: ArchiveCache? = nil, readCached: Bool = false,
-        rowsKept: Set<ArchiveIdentity> = [],
+        rowsKept: Set<ArchiveIdentity> = [], keepingEveryQuarantined: Bool = true,
         logger: Logger, progress: (@Sendable (ProgressEvent) -> Void)? = nil, threads: Int = Ingest.defaultThreads,
         consume: ((Int, inout ArchiveOutcome) throws -> Void)? = nil
     ) throws -> IngestResult {
@@ -224,7 +229,7 @@ public enum Ingest {
             }
             let outcome = read(
                 candidate, digest: digests[index], config: config, classifier: classifier, limits: limits,
-                entry: entry)
+                entry: entry, keepingEveryQuarantined: keepingEveryQuarantined)
             if outcome.status == .accepted, let error = entryFailure ?? entry?.failure {
                 // Only time is lost: the next run reads this archive again.
                 logger.warning(
@@ -316,55 +321,73 @@ public enum Ingest {
     /// in memory, as without an entry).
     static func read(
         _ candidate: ArchiveCandidate, digest known: FileDigest? = nil, config: PipelineConfig,
-        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter? = nil
+        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter? = nil,
+        keepingEveryQuarantined: Bool = true
     ) -> ArchiveOutcome {
         let outcome = readMembers(
-            candidate, digest: known, config: config, classifier: classifier, limits: limits, entry: entry)
+            candidate, digest: known, config: config, classifier: classifier, limits: limits, entry: entry,
+            keepingEveryQuarantined: keepingEveryQuarantined)
         guard let entry else {
             // Without an entry no row is lost.
             return outcome!
         }
         defer { entry.discard() }
         guard var outcome else {
-            // The rows written could not be read back after a write failed: read again, in memory.
+            // Rows written could not be read back after a write failed, or quarantined rows were in
+            // the entry alone: read again, in memory.
             entry.discard()
-            return read(candidate, digest: known, config: config, classifier: classifier, limits: limits)
+            return read(
+                candidate, digest: known, config: config, classifier: classifier, limits: limits,
+                keepingEveryQuarantined: keepingEveryQuarantined)
         }
         guard outcome.status == .accepted else {
-            // Nothing of a rejected archive counts, and its rows went with its entry.
-            for index in outcome.members.indices { outcome.members[index].transactions = TransactionBatch() }
+            // Nothing of a rejected archive counts, and its rows went with its entry (the report
+            // wants its members' first quarantined rows and the counts, which they keep).
+            for index in outcome.members.indices {
+                outcome.members[index].transactions = TransactionBatch()
+                outcome.members[index].quarantineInEntry = nil
+            }
             return outcome
         }
         if let file = entry.finish(head: ArchiveCache.head(outcome, identity: entry.identity)) {
             for index in outcome.members.indices { outcome.members[index].transactions.readRowsInPlace(from: file) }
             // The quarantined rows past each member's first wait in the entry for the snapshot,
             // as those of an entry loaded do, once it is in place (a rename that failed leaves
-            // it unlinked); otherwise, or should it not read back, they stay in memory.
-            var members = outcome.members
-            if entry.failure == nil, let layout = try? ArchiveCache.HeadLayout(file.bytes),
-                (try? ArchiveCache.leaveQuarantine(
-                    of: &members, counts: members.map(\.quarantine.count),
-                    section: UnsafeRawBufferPointer(rebasing: file.bytes[layout.quarantine]),
-                    sectionOffset: layout.quarantine.lowerBound, path: entry.url.path,
-                    archivePath: outcome.relativePath, keepingFirst: RunReport.firstQuarantinedLimit, decoding: false))
-                    != nil
-            {
-                outcome.members = members
+            // it unlinked).
+            if entry.failure == nil, let section = entry.quarantineSectionOffset {
+                for index in outcome.members.indices {
+                    let member = outcome.members[index]
+                    guard let summary = member.quarantineSummary, let part = member.quarantineInEntry else { continue }
+                    outcome.members[index].cachedQuarantine = CachedQuarantine(
+                        path: entry.url.path,
+                        range: (section + part.range.lowerBound)..<(section + part.range.upperBound),
+                        count: summary.count, checksum: part.checksum, archivePath: outcome.relativePath)
+                }
+            }
+            for index in outcome.members.indices { outcome.members[index].quarantineInEntry = nil }
+            if outcome.members.allSatisfy(\.givesEveryQuarantinedRow) { return outcome }
+        } else if outcome.members.allSatisfy(\.givesEveryQuarantinedRow) {
+            // Not completed (a full disk): the rows written come back into memory.
+            for index in outcome.members.indices where !entry.readBack(into: &outcome.members[index].transactions) {
+                entry.discard()
+                return read(
+                    candidate, digest: known, config: config, classifier: classifier, limits: limits,
+                    keepingEveryQuarantined: keepingEveryQuarantined)
             }
             return outcome
         }
-        // Not completed (a full disk): the rows written come back into memory.
-        for index in outcome.members.indices where !entry.readBack(into: &outcome.members[index].transactions) {
-            entry.discard()
-            return read(candidate, digest: known, config: config, classifier: classifier, limits: limits)
-        }
-        return outcome
+        // Quarantined rows in the entry alone, and the entry not kept: read again, in memory.
+        entry.discard()
+        return read(
+            candidate, digest: known, config: config, classifier: classifier, limits: limits,
+            keepingEveryQuarantined: keepingEveryQuarantined)
     }
 
     /// `read` but for completing the entry: nil when rows written to it were lost (`RowsLost`).
     private static func readMembers(
         _ candidate: ArchiveCandidate, digest known: FileDigest?, config: PipelineConfig,
-        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter?
+        classifier: MemberClassifier, limits: UnpackLimits, entry: ArchiveCache.EntryWriter?,
+        keepingEveryQuarantined: Bool
     ) -> ArchiveOutcome? {
         var outcome = ArchiveOutcome(
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
@@ -381,7 +404,8 @@ public enum Ingest {
             outcome.bytes = digest.bytes
             try candidate.checkSidecar(digest.hex)
             let ingest = ArchiveIngest(
-                archivePath: candidate.relativePath, config: config, classifier: classifier, entry: entry)
+                archivePath: candidate.relativePath, config: config, classifier: classifier, entry: entry,
+                keepsEveryQuarantined: keepingEveryQuarantined)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
             try ArchiveReader(limits: limits).read(
                 candidate.location, relativePath: candidate.relativePath, visitor: ingest)

@@ -103,7 +103,8 @@ public struct PipelineRunner {
                     folder: $0.url.appendingPathComponent("archives"), build: "validate", configSHA256: config.sha256)
             }
             let ingest = try Ingest.run(
-                config: config, inputs: inputs, cache: cache, logger: logger, progress: progress
+                config: config, inputs: inputs, cache: cache, keepingEveryQuarantined: false, logger: logger,
+                progress: progress
             ) {
                 scanned, archive in
                 guard archive.status == .accepted else { return }

@@ -121,8 +121,8 @@ func makeUnwritable(_ folder: URL) throws -> (() -> Void)? {
     }
 }
 
-/// Runs a command, true when it exits 0.
-private func runTool(_ path: String, _ arguments: [String]) -> Bool {
+/// Runs a command, true when it exits 0 (`mount`, `umount`).
+func runTool(_ path: String, _ arguments: [String]) -> Bool {
     guard FileManager.default.isExecutableFile(atPath: path) else { return false }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
