@@ -58,16 +58,18 @@ import Testing
     }
 
     @Test func manyQuarantinedRowsWaitInTheEntryFromTheirRead() throws {
-        let setup = try ArchiveCacheStreamingTests.setUp(Self.entries(rows: 30_000, bad: 7))
+        let setup = try ArchiveCacheStreamingTests.setUp(Self.entries(rows: 90_000, bad: 7))
         defer { try? FileManager.default.removeItem(at: setup.folder) }
         let reference = try setup.read(streaming: false)
-        #expect(reference.members.map(\.quarantine.count) == [3, 21_000, 25])
+        #expect(reference.members.map(\.quarantine.count) == [3, 63_000, 25])
 
         let streamed = try setup.read(streaming: true)
         try Self.expectEveryRow(of: reference, in: streamed, inMemory: false)
-        // The section (~3.5 MB) went through the spill file, which is gone: only the entry is left.
+        // The section (~11 MB) went through the spill file, which is gone: only the entry is left.
+        // Loading it lets its section go in several pieces (`leaveQuarantine`), each checksummed.
         let entryBytes = try Data(contentsOf: setup.entryURL)
-        #expect(entryBytes.count > 3 * ArchiveCache.EntryWriter.quarantineSpillBytes)
+        #expect(
+            entryBytes.count > ArchiveCache.quarantineReleaseBytes + 2 * ArchiveCache.EntryWriter.quarantineSpillBytes)
         #expect(setup.cacheFiles() == [setup.entryURL.lastPathComponent])
         // Each member's rows are its part of the section, which ends before the head checksum,
         // head offset and checksum.
@@ -78,6 +80,9 @@ import Testing
         // Loaded, it is what was read; and written from the rows in memory, it is the same bytes.
         let loaded = try #require(setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest))
         try Self.expectEveryRow(of: reference, in: loaded, inMemory: false)
+        let head = try #require(
+            setup.cache.load(relativePath: setup.candidate.relativePath, digest: setup.digest, rows: false))
+        #expect(try CachedQuarantineTests.allRows(head.members[1]) == reference.members[1].quarantine)
         try FileManager.default.removeItem(at: setup.entryURL)
         try setup.cache.store(reference, digest: setup.digest)
         #expect(try Data(contentsOf: setup.entryURL) == entryBytes)
