@@ -16,6 +16,9 @@
 #   GENERATE   more arguments for `grdp generate`, e.g. "--layout benchmark --faulty-every 100"
 #              for a set whose members have quarantined rows past their first 20 (kept in the
 #              archive cache and read back at the publish)
+#   QUARANTINE_RATIO  sets the generated pipeline.yml's quality.max_quarantine_ratio, e.g. 0.6 with
+#              "--faulty-every 2" for members with many quarantined rows (the archive cache's
+#              quarantine sections then go through their spill temporaries, which kills hit too)
 #
 # For each of KILLS rounds:
 #   1. start `grdp run --force` (odd rounds), `grdp run` (even rounds, which takes archives from
@@ -72,6 +75,10 @@ round=0
 echo "seed $SEED; generating $TRANSACTIONS transactions in $WORK" >&2
 # shellcheck disable=SC2086 # GENERATE is a list of arguments
 "$BIN" --quiet generate --out "$WORK/data" --transactions "$TRANSACTIONS" ${GENERATE:-} >/dev/null
+if [[ -n ${QUARANTINE_RATIO:-} ]]; then
+    sed -i "s/max_quarantine_ratio: .*/max_quarantine_ratio: $QUARANTINE_RATIO/" "$WORK/data/pipeline.yml"
+    grep -q "max_quarantine_ratio: $QUARANTINE_RATIO" "$WORK/data/pipeline.yml" || fail "QUARANTINE_RATIO not set"
+fi
 cp -r "$WORK/data" "$WORK/reference"
 
 start=$(now_ms)

@@ -131,8 +131,8 @@ final class ArchiveIngest: ArchiveVisitor {
     private var quarantineRows = ArchiveCache.QuarantineRows.Writer()
     private var quarantineChecksum = ByteChecksum()
     private var quarantineStart = 0
-    /// Some member's row past its first is in the entry alone: should the entry fail, that row is
-    /// lost, and the archive is read again in memory (`RowsLost`).
+    /// Some member's row past its first, which a snapshot will want, is in the entry alone: should
+    /// the entry fail, that row is lost, and the archive is read again in memory (`RowsLost`).
     private var rowsOnlyInEntry = false
 
     /// The rows a member's batch gathers before they are written to the entry: ~640 KB, a few
@@ -282,7 +282,7 @@ final class ArchiveIngest: ArchiveVisitor {
             if inEntry { quarantineRows.append(bad, archivePath: archivePath, member: current!) }
             if current!.quarantine.count < RunReport.firstQuarantinedLimit || (!inEntry && keepsEveryQuarantined) {
                 current!.quarantine.append(bad)
-            } else if inEntry {
+            } else if inEntry && keepsEveryQuarantined {
                 rowsOnlyInEntry = true
             }
         }

@@ -332,13 +332,21 @@ public enum Ingest {
             return outcome!
         }
         defer { entry.discard() }
-        guard var outcome else {
-            // Rows written could not be read back after a write failed, or quarantined rows were in
-            // the entry alone: read again, in memory.
+        // Rows that went to the entry alone, which is not kept after all: read again, in memory.
+        func readInMemory() -> ArchiveOutcome {
             entry.discard()
             return read(
                 candidate, digest: known, config: config, classifier: classifier, limits: limits,
                 keepingEveryQuarantined: keepingEveryQuarantined)
+        }
+        // Whether the members give every quarantined row the snapshot will want.
+        func quarantineComplete(_ outcome: ArchiveOutcome) -> Bool {
+            !keepingEveryQuarantined || outcome.members.allSatisfy(\.givesEveryQuarantinedRow)
+        }
+        guard var outcome else {
+            // Rows written could not be read back after a write failed, or quarantined rows were in
+            // the entry alone.
+            return readInMemory()
         }
         guard outcome.status == .accepted else {
             // Nothing of a rejected archive counts, and its rows went with its entry (the report
@@ -365,22 +373,15 @@ public enum Ingest {
                 }
             }
             for index in outcome.members.indices { outcome.members[index].quarantineInEntry = nil }
-            if outcome.members.allSatisfy(\.givesEveryQuarantinedRow) { return outcome }
-        } else if outcome.members.allSatisfy(\.givesEveryQuarantinedRow) {
-            // Not completed (a full disk): the rows written come back into memory.
-            for index in outcome.members.indices where !entry.readBack(into: &outcome.members[index].transactions) {
-                entry.discard()
-                return read(
-                    candidate, digest: known, config: config, classifier: classifier, limits: limits,
-                    keepingEveryQuarantined: keepingEveryQuarantined)
-            }
-            return outcome
+            return quarantineComplete(outcome) ? outcome : readInMemory()
         }
-        // Quarantined rows in the entry alone, and the entry not kept: read again, in memory.
-        entry.discard()
-        return read(
-            candidate, digest: known, config: config, classifier: classifier, limits: limits,
-            keepingEveryQuarantined: keepingEveryQuarantined)
+        guard quarantineComplete(outcome) else { return readInMemory() }
+        // Not completed (a full disk): the rows written come back into memory.
+        for index in outcome.members.indices where !entry.readBack(into: &outcome.members[index].transactions) {
+            return readInMemory()
+        }
+        for index in outcome.members.indices { outcome.members[index].quarantineInEntry = nil }
+        return outcome
     }
 
     /// `read` but for completing the entry: nil when rows written to it were lost (`RowsLost`).

@@ -145,5 +145,19 @@ import Testing
         #expect(entry.failure?.errno == ENOSPC)
         try Self.expectEveryRow(of: reference, in: outcome, inMemory: true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
+
+        // `validate`'s read (its scratch entries fill too): the first rows, the counts, every
+        // transaction.
+        let counted = Ingest.read(
+            setup.candidate, digest: setup.digest, config: setup.config, classifier: setup.classifier,
+            limits: setup.limits,
+            entry: try ArchiveCache.EntryWriter(
+                cache: cache, relativePath: setup.candidate.relativePath, digest: setup.digest),
+            keepingEveryQuarantined: false)
+        #expect(counted.members.map(\.rowsQuarantined) == reference.members.map(\.quarantine.count))
+        #expect(counted.members.map(\.quarantinedByReason) == reference.members.map(\.quarantinedByReason))
+        #expect(counted.members.map(\.quarantine) == reference.members.map { Array($0.quarantine.prefix(20)) })
+        ArchiveCacheStreamingTests.expectEqual(counted, reference)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
     }
 }
