@@ -24,4 +24,21 @@ static inline long grdp_copy_file_range(int in, int out, size_t length) {
     return -1;
 #endif
 }
+
+/* Gives the file system back the blocks of `length` bytes at `offset` of `fd`, whose size does not
+   change (fallocate(2) with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): a temporary already copied
+   elsewhere stops holding disk space before it is removed. Returns 0, or -1 with errno set
+   (EOPNOTSUPP on file systems that cannot, ENOSYS elsewhere): only space is at stake. Through
+   syscall(2), as above. */
+static inline long grdp_punch_hole(int fd, long long offset, long long length) {
+#if defined(__linux__) && defined(SYS_fallocate)
+    return syscall(SYS_fallocate, fd, 0x01 | 0x02, offset, length);
+#else
+    (void)fd;
+    (void)offset;
+    (void)length;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 #endif

@@ -232,6 +232,13 @@ enum FileSystem {
         return fd
     }
 
+    /// Gives back the disk blocks of `fd`'s bytes `range` (a hole punched, the size kept), as far as
+    /// the file system can; false where it cannot (only space is at stake).
+    @discardableResult
+    static func releaseBlocks(of fd: Int32, _ range: Range<Int>) -> Bool {
+        grdp_punch_hole(fd, Int64(range.lowerBound), Int64(range.count)) == 0
+    }
+
     /// Fills `buffer` from the open descriptor `fd` at `offset` (pread(2) again after a short read or
     /// `EINTR`); false when it cannot (an error, or the file ends first).
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {

@@ -160,7 +160,8 @@ extension ArchiveCache {
             else { return nil }
             quarantineSectionOffset = written
             if let spill = quarantineSpill {
-                // A MiB at a time, as it was written.
+                // A MiB at a time, as it was written, each given back to the file system once
+                // copied: on a nearly full disk, the section is not there twice over.
                 var buffer = [UInt8](repeating: 0, count: Self.quarantineSpillBytes)
                 var offset = 0
                 while offset < quarantineSpilled {
@@ -176,6 +177,7 @@ extension ArchiveCache {
                     guard buffer.withUnsafeBytes({ emit(UnsafeRawBufferPointer(rebasing: $0[..<count])) }) else {
                         return nil
                     }
+                    FileSystem.releaseBlocks(of: spill.descriptor, offset..<(offset + count))
                     offset += count
                 }
                 removeSpill()

@@ -110,6 +110,36 @@ import Testing
         #expect(setup.cacheFiles().isEmpty)
     }
 
+    /// The spill gives its blocks back as it is copied into the entry: a 7 MiB cache folder keeps
+    /// the entry of a ~4.4 MB quarantine section, which held twice over would not fit. (Root
+    /// only, as below.)
+    @Test func aSpillCopiedIntoItsEntryDoesNotHoldTheSectionTwice() throws {
+        let setup = try ArchiveCacheStreamingTests.setUp(Self.entries(rows: 30_000, bad: 9))
+        defer { try? FileManager.default.removeItem(at: setup.folder) }
+        let mountPoint = setup.folder.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        guard getuid() == 0, runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=7m", "tmpfs", mountPoint.path])
+        else {
+            withKnownIssue("cannot mount a small tmpfs here") { Issue.record("skipped") }
+            return
+        }
+        defer { _ = runTool("/bin/umount", [mountPoint.path]) }
+        let reference = try setup.read(streaming: false)
+        let cache = ArchiveCache(
+            folder: mountPoint.appendingPathComponent("archives"), build: "test", configSHA256: setup.config.sha256)
+        let entry = try ArchiveCache.EntryWriter(
+            cache: cache, relativePath: setup.candidate.relativePath, digest: setup.digest)
+        let outcome = Ingest.read(
+            setup.candidate, digest: setup.digest, config: setup.config, classifier: setup.classifier,
+            limits: setup.limits, entry: entry)
+        #expect(entry.failure == nil)
+        try Self.expectEveryRow(of: reference, in: outcome, inMemory: false)
+        let section = try #require(outcome.members[1].cachedQuarantine).range.count
+        // Twice over, more than the folder holds.
+        #expect(2 * section > 7 << 20)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [entry.url.lastPathComponent])
+    }
+
     /// The cache folder on a small tmpfs that fills while the archive is read: while its
     /// transaction rows are written (bad rows already in the entry alone), while the quarantine
     /// section spills, and as the entry is completed. Each time the archive is read again in
