@@ -212,6 +212,50 @@ import Testing
             Self.superseded(printed)["2024-01-10_returns.zip/enterprise.csv"] == 1, "\(Self.superseded(printed))")
     }
 
+    /// A member with thousands of bad rows (their quarantine section spills past a MiB while the
+    /// archive is read): `validate` and `run` report every one by count and the first 20 (CONTRACT
+    /// §8), and the snapshot's `quarantine` holds every one (§6), whose content hash `verify`
+    /// recomputes from the rows.
+    @Test func thousandsOfBadRowsReachTheReportAndTheSnapshot() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let padding = String(repeating: "x", count: 100)
+        var csv = "transaction_id,date,amount,status,channel,note\n"
+        for index in 0..<10_000 {
+            let date = index % 5 == 0 ? "2023-03-1\(index % 10)" : "30/02/2023"
+            csv += "B\(index),\(date),\(1_000 + index),completed,marketplace,\(padding)\n"
+        }
+        try fixture.write(
+            Fixture.firstReturn + [.init(path: "transactions_bulk.csv", text: csv)], format: .zip,
+            as: "2024-01-10_returns.zip")
+        try (String(contentsOf: fixture.config, encoding: .utf8) + "quality: {max_quarantine_ratio: 0.9}\n")
+            .write(to: fixture.config, atomically: true, encoding: .utf8)
+        func bulk(_ report: [String: Any]) throws -> [String: Any] {
+            let members = try #require((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])
+            return try #require(members.first { $0["path"] as? String == "transactions_bulk.csv" })
+        }
+
+        let validate = try fixture.grdp("validate")
+        #expect(validate.status == 0, "\(validate.stderr)")
+        let printed = try bulk(
+            try #require(try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any]))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let written = try bulk(try #require(try fixture.reportsWritten().last))
+        for member in [printed, written] {
+            #expect(member["rows_quarantined"] as? Int == 8_000)
+            #expect(member["quarantined_by_reason"] as? [String: Int] == ["type-error": 8_000])
+            let first = try #require(member["first_quarantined"] as? [[String: Any]])
+            #expect(first.map { $0["line"] as? Int } == (0..<20).map { 2 + $0 / 4 * 5 + $0 % 4 + 1 })
+        }
+        let exported = try fixture.grdp("export", "--table", "quarantine")
+        #expect(exported.status == 0)
+        let lines = exported.stdout.split(separator: "\n").filter { $0.contains(",transactions_bulk.csv,") }
+        #expect(lines.count == 8_000)
+        #expect(lines.last?.contains(",transactions_bulk.csv,10001,") == true, "\(lines.last ?? "")")
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+
     /// A fixture whose returns and config are `grdp generate`'s: the benchmark layout (one archive a
     /// year) of `transactions`, then an increment of `increment` rows that revises some of them.
     static func generatedWithAnIncrement(transactions: Int, increment: Int) throws -> Fixture {

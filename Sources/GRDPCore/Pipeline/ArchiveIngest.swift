@@ -123,10 +123,9 @@ final class ArchiveIngest: ArchiveVisitor {
     /// held in memory when there is no cache entry to leave them in: a run publishes them,
     /// `validate` only counts them.
     let keepsEveryQuarantined: Bool
-    /// The current member's quarantined rows: how many and why (memory holds the first only when
-    /// the rest go to the entry), those not yet handed to the entry, the checksum of those handed,
-    /// and where they start in the entry's quarantine section.
-    private var quarantined = 0
+    /// The current member's quarantined rows: how many of each reason (memory holds the first only
+    /// when the rest go to the entry), those not yet handed to the entry, the checksum of those
+    /// handed, and where they start in the entry's quarantine section.
     private var quarantinedByReason: [ReasonCode: Int] = [:]
     private var quarantineRows = ArchiveCache.QuarantineRows.Writer()
     private var quarantineChecksum = ByteChecksum()
@@ -159,7 +158,6 @@ final class ArchiveIngest: ArchiveVisitor {
             if kind == .transaction { normalizer.collectedTransactions = TransactionBatch() }
             self.normalizer = normalizer
             current = MemberResult(path: member.path, kind: kind)
-            quarantined = 0
             quarantinedByReason = [:]
             quarantineChecksum = ByteChecksum()
             quarantineStart = entry?.quarantineBytes ?? 0
@@ -188,6 +186,7 @@ final class ArchiveIngest: ArchiveVisitor {
         try timed { try normalizer.finish { row in take(row) } }
         try writeRows(atLeast: 1)
         try writeQuarantine(atLeast: 1)
+        let quarantined = quarantinedByReason.values.reduce(0, +)
         if quarantined > current!.quarantine.count {
             current!.quarantineSummary = MemberResult.QuarantineSummary(
                 count: quarantined, byReason: quarantinedByReason)
@@ -274,7 +273,6 @@ final class ArchiveIngest: ArchiveVisitor {
             let bad = QuarantineEntry(
                 location: SourceLocation(archivePath: archivePath, memberPath: current!.path, line: row.line),
                 kind: current!.kind, reason: reason, detail: detail, raw: row.raw)
-            quarantined += 1
             quarantinedByReason[reason, default: 0] += 1
             // Every row to the entry's quarantine section; the first also kept in memory, for the
             // report, and the rest too when there is no entry and the snapshot will want them.

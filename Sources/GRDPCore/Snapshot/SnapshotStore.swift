@@ -121,6 +121,7 @@ public struct SnapshotStore: Sendable {
     public init(folder: URL) {
         self.folder = folder
     }
+
     /// Whether writing to `path` would write a file in this store's folder: the path's symlinks
     /// followed to the file they name, and that file's folder compared with the store's, both as
     /// the system resolves them (`..`, symlinked folders). `export --output` refuses such a path:

@@ -116,28 +116,49 @@ import Testing
     @Test func aSpillCopiedIntoItsEntryDoesNotHoldTheSectionTwice() throws {
         let setup = try ArchiveCacheStreamingTests.setUp(Self.entries(rows: 30_000, bad: 9))
         defer { try? FileManager.default.removeItem(at: setup.folder) }
+        let reference = try setup.read(streaming: false)
+        try Self.onSmallTmpfs(setup, kib: 7 << 10) { cache in
+            let (outcome, entry) = try Self.read(setup, into: cache)
+            #expect(entry.failure == nil)
+            try Self.expectEveryRow(of: reference, in: outcome, inMemory: false)
+            let section = try #require(outcome.members[1].cachedQuarantine).range.count
+            // Twice over, more than the folder holds.
+            #expect(2 * section > 7 << 20)
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [entry.url.lastPathComponent])
+        }
+    }
+
+    /// `body` given a cache in a tmpfs of `kib` KiB, mounted for it (root only; recorded as a known
+    /// issue where one cannot be mounted).
+    static func onSmallTmpfs(
+        _ setup: ArchiveCacheStreamingTests.Setup, kib: Int, _ body: (ArchiveCache) throws -> Void
+    ) throws {
         let mountPoint = setup.folder.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-        guard getuid() == 0, runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=7m", "tmpfs", mountPoint.path])
+        guard getuid() == 0,
+            runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "tmpfs", mountPoint.path])
         else {
             withKnownIssue("cannot mount a small tmpfs here") { Issue.record("skipped") }
             return
         }
         defer { _ = runTool("/bin/umount", [mountPoint.path]) }
-        let reference = try setup.read(streaming: false)
-        let cache = ArchiveCache(
-            folder: mountPoint.appendingPathComponent("archives"), build: "test", configSHA256: setup.config.sha256)
+        try body(
+            ArchiveCache(
+                folder: mountPoint.appendingPathComponent("archives"), build: "test",
+                configSHA256: setup.config.sha256))
+    }
+
+    /// The archive read with its entry written to `cache`, and that entry's writer.
+    static func read(
+        _ setup: ArchiveCacheStreamingTests.Setup, into cache: ArchiveCache, keepingEveryQuarantined: Bool = true
+    ) throws -> (ArchiveOutcome, ArchiveCache.EntryWriter) {
         let entry = try ArchiveCache.EntryWriter(
             cache: cache, relativePath: setup.candidate.relativePath, digest: setup.digest)
         let outcome = Ingest.read(
             setup.candidate, digest: setup.digest, config: setup.config, classifier: setup.classifier,
-            limits: setup.limits, entry: entry)
-        #expect(entry.failure == nil)
-        try Self.expectEveryRow(of: reference, in: outcome, inMemory: false)
-        let section = try #require(outcome.members[1].cachedQuarantine).range.count
-        // Twice over, more than the folder holds.
-        #expect(2 * section > 7 << 20)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [entry.url.lastPathComponent])
+            limits: setup.limits, entry: entry, keepingEveryQuarantined: keepingEveryQuarantined)
+        return (outcome, entry)
     }
 
     /// The cache folder on a small tmpfs that fills while the archive is read: while its
@@ -153,41 +174,22 @@ import Testing
     func aCacheFolderThatFillsLosesNoQuarantinedRow(rows: Int, bad: Int, kib: Int) throws {
         let setup = try ArchiveCacheStreamingTests.setUp(Self.entries(rows: rows, bad: bad))
         defer { try? FileManager.default.removeItem(at: setup.folder) }
-        let mountPoint = setup.folder.appendingPathComponent("small")
-        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-        guard getuid() == 0,
-            runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kib)k", "tmpfs", mountPoint.path])
-        else {
-            withKnownIssue("cannot mount a small tmpfs here") { Issue.record("skipped") }
-            return
-        }
-        defer { _ = runTool("/bin/umount", [mountPoint.path]) }
         let reference = try setup.read(streaming: false)
         #expect(reference.members[1].quarantine.count == rows / 10 * bad)
+        try Self.onSmallTmpfs(setup, kib: kib) { cache in
+            let (outcome, entry) = try Self.read(setup, into: cache)
+            #expect(entry.failure?.errno == ENOSPC)
+            try Self.expectEveryRow(of: reference, in: outcome, inMemory: true)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
 
-        let cache = ArchiveCache(
-            folder: mountPoint.appendingPathComponent("archives"), build: "test", configSHA256: setup.config.sha256)
-        let entry = try ArchiveCache.EntryWriter(
-            cache: cache, relativePath: setup.candidate.relativePath, digest: setup.digest)
-        let outcome = Ingest.read(
-            setup.candidate, digest: setup.digest, config: setup.config, classifier: setup.classifier,
-            limits: setup.limits, entry: entry)
-        #expect(entry.failure?.errno == ENOSPC)
-        try Self.expectEveryRow(of: reference, in: outcome, inMemory: true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
-
-        // `validate`'s read (its scratch entries fill too): the first rows, the counts, every
-        // transaction.
-        let counted = Ingest.read(
-            setup.candidate, digest: setup.digest, config: setup.config, classifier: setup.classifier,
-            limits: setup.limits,
-            entry: try ArchiveCache.EntryWriter(
-                cache: cache, relativePath: setup.candidate.relativePath, digest: setup.digest),
-            keepingEveryQuarantined: false)
-        #expect(counted.members.map(\.rowsQuarantined) == reference.members.map(\.quarantine.count))
-        #expect(counted.members.map(\.quarantinedByReason) == reference.members.map(\.quarantinedByReason))
-        #expect(counted.members.map(\.quarantine) == reference.members.map { Array($0.quarantine.prefix(20)) })
-        ArchiveCacheStreamingTests.expectEqual(counted, reference)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
+            // `validate`'s read (its scratch entries fill too): the first rows, the counts, every
+            // transaction.
+            let (counted, _) = try Self.read(setup, into: cache, keepingEveryQuarantined: false)
+            #expect(counted.members.map(\.rowsQuarantined) == reference.members.map(\.quarantine.count))
+            #expect(counted.members.map(\.quarantinedByReason) == reference.members.map(\.quarantinedByReason))
+            #expect(counted.members.map(\.quarantine) == reference.members.map { Array($0.quarantine.prefix(20)) })
+            ArchiveCacheStreamingTests.expectEqual(counted, reference)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: cache.folder.path) == [])
+        }
     }
 }
