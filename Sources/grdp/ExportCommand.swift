@@ -18,8 +18,13 @@ struct ExportCommand: ParsableCommand {
             is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made; \
             a file in the snapshots folder is refused (exit 64).
 
-            Exit codes: 0 written; 64 a bad command line or config; 65 the snapshot is damaged; 66 \
-            no snapshot yet, or none of that version; 73 the output cannot be written.
+            The snapshot is checked first: its bytes must be those recorded when it was published \
+            (<outputs>/cache/published.json), or, with none recorded, it must pass every check of \
+            grdp verify (slower). Figures are never exported from a file edited or damaged since.
+
+            Exit codes: 0 written; 64 a bad command line or config; 65 the snapshot is damaged or \
+            edited since it was published; 66 no snapshot yet, or none of that version; 73 the \
+            output cannot be written.
 
             Examples:
               grdp export --format csv > targets.csv          # the latest target-vs-actual
@@ -64,7 +69,9 @@ struct ExportCommand: ParsableCommand {
                     + "snapshots are never replaced; write the export somewhere else")
         }
         let version = try SnapshotSelection.resolve(snapshot, in: store)
-        let file = try store.open(version: version)
+        // A file edited or damaged since it was published is exit 65, before any byte is written:
+        // its figures are not exported.
+        let file = try store.openPublished(version: version, cacheFolder: config.cacheFolder, note: logger.published)
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
         // table): said on stderr, so that a mistyped year is not read as "no figures".
         if !year.isEmpty && table == .quarantine {

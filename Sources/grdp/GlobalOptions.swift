@@ -162,3 +162,16 @@ func emit(_ text: String, to output: String? = nil) throws {
     }
     try OutputDestination.write(Array(text.utf8), toPath: output)
 }
+
+extension Logger {
+    /// Says why `SnapshotStore.openPublished` checks a snapshot the slower way: a warning when the
+    /// records of the published files cannot be read, a notice when the version has none.
+    func published(_ note: PublishedCheckNote) {
+        switch note {
+        case .recordsUnreadable(let problem):
+            warning("Checksums recorded at publication not readable", metadata: ["error": "\(problem)"])
+        case .noRecord(let what):
+            notice("Snapshot checked in full", metadata: ["why": "\(what)"])
+        }
+    }
+}

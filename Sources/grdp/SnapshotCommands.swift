@@ -5,7 +5,12 @@ import Logging
 
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "snapshots", abstract: "List the snapshots: version, created_at, command, years, latest share.")
+        commandName: "snapshots", abstract: "List the snapshots: version, created_at, command, years, latest share.",
+        discussion: """
+            A snapshot SQLite cannot read, or whose bytes are not those recorded when it was published \
+            (<outputs>/cache/published.json), is listed as damaged, with no figure, and the command \
+            exits 65 after listing the others. grdp verify tells what is wrong with it.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -20,13 +25,21 @@ struct SnapshotsCommand: ParsableCommand {
         var rows: [JSONValue] = []
         var table = [["version", "created_at", "years", "latest share", "status", "command"]]
         // A damaged snapshot is listed as such, after the others are: the list is what tells the
-        // operator which one to look at (`grdp verify`).
+        // operator which one to look at (`grdp verify`). One whose bytes are not those recorded when
+        // it was published (edited, bit rot SQLite still reads) shows no figure either; one without a
+        // record is listed as it reads (`grdp verify` checks it in full).
+        let recorded = SnapshotStore.recordedChecksums(cacheFolder: config.cacheFolder).checksums
         var damaged: [SnapshotError] = []
         for version in versions {
             let file: SnapshotFile
             let indicators: [IndicatorRow]
             do {
                 file = try store.open(version: version)
+                if store.holdsPublishedBytes(version: version, recorded: recorded) == false {
+                    throw SnapshotError(
+                        code: .damagedSnapshot, message: PublishedCheck.notPublished(SnapshotMeta.label(version)),
+                        path: file.url.path)
+                }
                 indicators = try file.loadIndicators()
             } catch let error as SnapshotError where error.code == .damagedSnapshot {
                 damaged.append(error)
@@ -103,7 +116,13 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare the indicators of two snapshots, year by year and column by column.",
-        discussion: "Exits 0 whether or not they differ. Example: grdp diff v0003 v0004")
+        discussion: """
+            Both snapshots are checked first, as export checks one: their bytes must be those recorded \
+            when they were published, or, with none recorded, they must pass every check of grdp verify.
+
+            Exits 0 whether or not they differ; 65 when either snapshot is damaged or edited since it \
+            was published; 66 when either does not exist. Example: grdp diff v0003 v0004
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -118,11 +137,14 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = global.makeLogger()
+        let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
-        let a = try store.open(version: try SnapshotSelection.resolve(from, in: store))
-        let b = try store.open(version: try SnapshotSelection.resolve(to, in: store))
+        let from = try SnapshotSelection.resolve(from, in: store)
+        let to = try SnapshotSelection.resolve(to, in: store)
+        // Either file edited or damaged since it was published is exit 65, before any line is printed.
+        let a = try store.openPublished(version: from, cacheFolder: config.cacheFolder, note: logger.published)
+        let b = try store.openPublished(version: to, cacheFolder: config.cacheFolder, note: logger.published)
         // A diff compares indicators and archives, not the record tables.
         let diff = SnapshotDiff(
             from: a.meta, fromContent: try a.loadContent(includingRecords: false, includingQuarantine: false),
@@ -149,7 +171,9 @@ struct VerifyCommand: ParsableCommand {
             when it was published, where recorded).
 
             Exits 0 when every check holds (also when there is no snapshot yet: it says so on \
-            stderr), 65 naming the failing check otherwise. Default: every snapshot.
+            stderr), 65 naming the failing check otherwise. A check that cannot be made for want of \
+            room (SQLite's temporary folder full while it sorts rows) is printed NOT CHECKED and exits \
+            73, unless another check failed. Default: every snapshot.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -174,18 +198,25 @@ struct VerifyCommand: ParsableCommand {
                 metadata: ["error": "\(problem)"])
         }
         var failed = false
+        var cannotCheck = false
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks
             // that the meta's version matches the file name.
-            let failures = try store.verify(version: v, recordedChecksum: recorded.checksums[v]).map { "\($0)" }
+            let failures = try store.verify(version: v, recordedChecksum: recorded.checksums[v])
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
+            } else if failures.allSatisfy(\.cannotCheck) {
+                // No room to make a check (SQLite's temporary folder full): nothing is known to be
+                // wrong with the file, so not FAILED, and 73 unless another file failed.
+                cannotCheck = true
+                for failure in failures { try emit("\(SnapshotMeta.label(v)): NOT CHECKED \(failure)\n") }
             } else {
                 failed = true
                 for failure in failures { try emit("\(SnapshotMeta.label(v)): FAILED \(failure)\n") }
             }
         }
         if failed { throw ExitCode(65) }
+        if cannotCheck { throw SnapshotFile.temporaryFolderFull() }
     }
 }
 

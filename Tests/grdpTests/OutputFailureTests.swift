@@ -1,6 +1,7 @@
 import Foundation
-import GRDPCore
 import Testing
+
+@testable import GRDPCore
 
 #if canImport(Glibc)
     import Glibc
@@ -90,7 +91,9 @@ import Testing
     /// An export of the quarantine is sorted by SQLite, which spills to its temporary folder past a
     /// few MiB. That folder full (`SQLITE_TMPDIR` on a 64 KiB tmpfs) is a failure to write, exit 73
     /// naming it, not a damaged snapshot (65), which would send an operator to look for damage that
-    /// is not there; the file asked for is not written. With room, the same export is whole.
+    /// is not there; the file asked for is not written. So it is when the snapshot has no checksum
+    /// recorded and `export` checks it in full first (its content hash sorts the same rows), and for
+    /// `verify`, which says NOT CHECKED rather than FAILED. With room, the same export is whole.
     @Test func aFullSQLiteTemporaryFolderIsExit73NotADamagedSnapshot() throws {
         guard getuid() == 0 else { return Self.skip("mounting a tmpfs needs root") }
         let fixture = try Fixture()
@@ -104,11 +107,27 @@ import Testing
         defer { _ = Self.shell("umount '\(small.path)'") }
 
         let output = fixture.root.appendingPathComponent("quarantine.csv")
-        let full = try fixture.grdp(
-            ["export", "--table", "quarantine", "--output", output.path], environment: ["SQLITE_TMPDIR": small.path])
-        #expect(full.status == 73, "\(full.stderr)")
-        #expect(full.stderr.contains(small.path) && full.stderr.contains("not damaged"), "\(full.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: output.path))
+        func expectFullTemporaryFolder(_ arguments: [String]) throws {
+            let full = try fixture.grdp(arguments, environment: ["SQLITE_TMPDIR": small.path])
+            #expect(full.status == 73, "\(arguments) \(full.stderr)")
+            #expect(full.stderr.contains(small.path) && full.stderr.contains("not damaged"), "\(full.stderr)")
+            #expect(!full.stdout.contains("FAILED"), "\(full.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: output.path))
+        }
+        // No checksum recorded (the fixture publishes as a run would, without recording): checked in full.
+        try expectFullTemporaryFolder(["export", "--table", "quarantine", "--output", output.path])
+        try expectFullTemporaryFolder(["verify"])
+        #expect(
+            try fixture.grdp(["verify"], environment: ["SQLITE_TMPDIR": small.path]).stdout.contains(
+                "v0001: NOT CHECKED [content-hash]"))
+        // Recorded: the export's own sort.
+        let snapshot = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        try FileManager.default.createDirectory(
+            at: fixture.outputs.appendingPathComponent("cache"), withIntermediateDirectories: true)
+        try RunCache.Published.record(
+            try #require(RunCache.fileChecksum(snapshot)), version: 1, existing: [1],
+            in: fixture.outputs.appendingPathComponent("cache"))
+        try expectFullTemporaryFolder(["export", "--table", "quarantine", "--output", output.path])
 
         let roomy = try fixture.grdp(["export", "--table", "quarantine", "--output", output.path])
         #expect(roomy.status == 0, "\(roomy.stderr)")

@@ -402,6 +402,57 @@ import Testing
         #expect(try fixture.grdp("verify", "v0003").status == 0)
     }
 
+    /// A figure edited in a snapshot that SQLite still reads (a share changed by hand, bit rot in a
+    /// value) never leaves grdp: `export` (to stdout or a file) and `diff` refuse it with 65 naming
+    /// it, before writing anything, and `snapshots` lists it as damaged without its figures. With the
+    /// checksums recorded at publication gone, `export` and `diff` check the file as `verify` does
+    /// (its rows against its content hash), say so, and still refuse it; an intact one exports.
+    @Test func exportDiffAndSnapshotsRefuseAFigureEditedSincePublication() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        let intact = try fixture.grdp("export", "--snapshot", "v0001")
+        #expect(intact.status == 0 && intact.stdout.contains("2024,"), "\(intact.stderr)")
+        let listedIntact = try fixture.grdp("snapshots")
+        #expect(listedIntact.status == 0 && !listedIntact.stdout.contains("damaged"), "\(listedIntact.stdout)")
+        try Self.execute("UPDATE indicator SET share_pct = 99.5 WHERE year = 2024", on: "v0001", in: fixture)
+
+        let file = fixture.root.appendingPathComponent("targets.csv")
+        for arguments in [
+            ["export", "--snapshot", "v0001"], ["export", "--snapshot", "v0001", "--format", "html"],
+            ["export", "--snapshot", "v0001", "--output", file.path], ["diff", "v0001", "v0002"],
+            ["diff", "v0002", "v0001", "--format", "json"],
+        ] {
+            let refused = try fixture.grdp(arguments)
+            #expect(refused.status == 65, "\(arguments) \(refused.stderr)")
+            #expect(refused.stdout.isEmpty, "\(arguments) \(refused.stdout)")
+            #expect(refused.stderr.contains("snapshot v0001 is not the file published"), "\(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        let listed = try fixture.grdp("snapshots")
+        #expect(listed.status == 65, "\(listed.stdout)")
+        #expect(!listed.stdout.contains("99.5"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("v0001") && listed.stdout.contains("damaged"), "\(listed.stdout)")
+        #expect(listed.stderr.contains("snapshot v0001 is not the file published"), "\(listed.stderr)")
+        // The intact latest is exported as ever.
+        #expect(try fixture.grdp("export").stdout == intact.stdout.replacingOccurrences(of: "v0001", with: "v0002"))
+
+        // No checksum recorded: the file's rows are checked against its content hash.
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache/published.json"))
+        for arguments in [["export", "--snapshot", "v0001"], ["diff", "v0001", "v0002"]] {
+            let refused = try fixture.grdp(arguments)
+            #expect(refused.status == 65, "\(arguments) \(refused.stderr)")
+            #expect(refused.stdout.isEmpty, "\(arguments) \(refused.stdout)")
+            #expect(refused.stderr.contains("Snapshot checked in full"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("v0001 cannot be trusted"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("[content-hash]"), "\(refused.stderr)")
+        }
+        let checked = try fixture.grdp("export")
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout == intact.stdout.replacingOccurrences(of: "v0001", with: "v0002"))
+        #expect(checked.stderr.contains("Snapshot checked in full"), "\(checked.stderr)")
+    }
+
     /// A latest snapshot that SQLite cannot read any more (damaged on disk, or overwritten) does
     /// not stop the nightly run for good: it is named in a warning, left as it is, and the run
     /// publishes the next version from the returns (exit 0). `run --year`, which needs its other

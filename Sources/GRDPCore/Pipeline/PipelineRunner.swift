@@ -223,7 +223,7 @@ public struct PipelineRunner {
         // The latest snapshot's file is checked beside the archives (its checksum against the one
         // recorded when it was published, or with none recorded its content hash recomputed): the
         // run trusts that file (copies its rows, resumes its content hash, says it is up to date)
-        // only when it is still the file published (`LatestCheck`).
+        // only when it is still the file published (`PublishedCheck`).
         let lastRun = RunCache.load(from: config.cacheFolder)
         let recordedChecksums = RunCache.Published.read(from: config.cacheFolder)
         if latestVersion != nil, let problem = recordedChecksums.problem {
@@ -232,7 +232,7 @@ public struct PipelineRunner {
                 metadata: ["error": "\(problem)"])
         }
         let latestCheck = latestVersion.map {
-            LatestCheck(version: $0, recorded: recordedChecksums.checksums, store: store)
+            PublishedCheck(version: $0, recorded: recordedChecksums.checksums, store: store)
         }
         defer { latestCheck?.finish() }
         let inputs = try Ingest.scan(config: config)
@@ -1086,7 +1086,7 @@ public struct PipelineRunner {
     /// run must read the archives.
     private func upToDateWithoutReading(
         _ cache: RunCache, fingerprint: String, inputs: ScannedInputs, latestVersion: Int?, store: SnapshotStore,
-        check: LatestCheck?, report: inout RunReport
+        check: PublishedCheck?, report: inout RunReport
     ) throws -> Bool {
         guard cache.fingerprint == fingerprint, let version = latestVersion, version == cache.snapshotVersion
         else { return false }
@@ -1115,97 +1115,13 @@ public struct PipelineRunner {
         return true
     }
 
-    /// Whether the latest snapshot's file is still the one published, computed on another thread
-    /// from the start of the run and waited for when the answer is needed:
-    /// - when its checksum was recorded (`RunCache.Published`), the file's checksum against it;
-    /// - when none was (the cache deleted, a run killed between publishing and recording, an older
-    ///   grdp), every check of `grdp verify` (its rows against the content hash it holds, its
-    ///   integrity, schema, meta, no journal beside it), its bytes the same before and after: a
-    ///   file edited since is not carried from, resumed from or called up to date. The file's
-    ///   checksum is then recorded (`recordIfVerified`), so that the next runs check its bytes
-    ///   alone (at 10 M, ~0.05 s against ~2.5 s).
-    final class LatestCheck {
-        private let recorded: String?
-        private let hashing: OnAnotherThread<(checksum: String?, failures: [VerifyFailure])>
-
-        init(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
-            let recorded = checksums[version]
-            self.recorded = recorded
-            let url = store.url(for: version)
-            hashing = OnAnotherThread {
-                guard recorded == nil else { return (RunCache.fileChecksum(url), []) }
-                // Its bytes before and after its checks: the checksum recorded is of the file checked.
-                // The content hash in one pass on this thread: beside the run's own work, the two
-                // halves' second connection and the rows they hold would stand on the run's peak
-                // (10 M: 254 MiB).
-                let before = RunCache.fileChecksum(url)
-                var failures: [VerifyFailure]
-                do {
-                    failures = try store.verify(version: version, contentInHalves: false)
-                } catch {
-                    failures = [VerifyFailure(check: .open, message: "\(error)")]
-                }
-                let after = RunCache.fileChecksum(url)
-                if before != after {
-                    failures.append(VerifyFailure(check: .open, message: "the file changed while it was checked"))
-                }
-                return (before, failures)
-            }
-        }
-
-        /// Whether the file is the one published: its bytes are those recorded, or, with none
-        /// recorded, it passes `verify` (false too when it could not be read to tell: `readable`).
-        var isIntact: Bool {
-            let result = hashing.wait()
-            guard let recorded else { return result.checksum != nil && result.failures.isEmpty }
-            return result.checksum == recorded
-        }
-
-        /// Whether the file could be read through to compute its checksum.
-        var readable: Bool { hashing.wait().checksum != nil }
-
-        /// Why the file is not trusted, for the error that names it (when `isIntact` is false).
-        func problem(_ label: String) -> String {
-            guard readable else {
-                return "snapshot \(label) could not be read through to check it (permissions? grdp verify \(label) "
-                    + "tells more)"
-            }
-            guard recorded == nil else {
-                return "snapshot \(label) is not the file published: its checksum is not the one recorded when it "
-                    + "was written (damaged on disk, or edited; grdp verify \(label) tells more)"
-            }
-            let failures = hashing.wait().failures
-            return "snapshot \(label) cannot be trusted: no checksum of it was recorded (the cache deleted, or a "
-                + "run stopped before recording it), and checked as grdp verify checks it, it fails: "
-                + failures.prefix(3).map(\.description).joined(separator: "; ")
-                + (failures.count > 3 ? "; and \(failures.count - 3) more" : "")
-        }
-
-        /// Records the file's checksum for the next runs when none was and it passed every check;
-        /// a failure to record only costs the next run the same check.
-        func recordIfVerified(version: Int, store: SnapshotStore, in folder: URL) {
-            guard recorded == nil, isIntact, let checksum = hashing.wait().checksum,
-                let existing = try? store.versions()
-            else { return }
-            try? RunCache.Published.record(checksum, version: version, existing: Set(existing), in: folder)
-        }
-
-        /// Waits for the hashing thread (the run does not end with it still reading the file),
-        /// unless the run was asked to stop: then the process ends at once, and the check (at
-        /// 10 M ~2–3 s when no checksum was recorded) with it.
-        func finish() {
-            guard RunStop.signal == nil else { return }
-            _ = hashing.wait()
-        }
-    }
-
     /// The latest snapshot. One that cannot be read (damaged on disk, edited: `grdp verify` says
     /// which) does not stop a full run, which writes every table from the returns anyway: it is
     /// left as it is, named in a warning, and the run publishes the next version as if there were
     /// none to compare with or carry from. `run --year` needs its other years' rows: it fails
     /// (exit 65) naming the file.
     private func openLatest(
-        _ version: Int?, store: SnapshotStore, options: RunOptions, check: LatestCheck?
+        _ version: Int?, store: SnapshotStore, options: RunOptions, check: PublishedCheck?
     ) throws -> SnapshotFile? {
         guard let version else { return nil }
         do {

@@ -74,7 +74,7 @@ struct RunCache: Codable {
     /// `<outputs>/cache/published.json`: a checksum (`fileChecksum`) of each snapshot file as this
     /// grdp published it, full run or `run --year`, by version. A published file is never written
     /// again: a latest whose bytes differ was damaged or edited, and is not trusted for anything
-    /// (`PipelineRunner.LatestCheck`). Only the versions still in the snapshots folder are kept.
+    /// (`PublishedCheck`). Only the versions still in the snapshots folder are kept.
     /// Missing or unreadable, no file is checked, as before it existed.
     ///
     /// Each record checks itself: `size:checksum:check`, `check` the first 16 hex digits of a

@@ -83,16 +83,27 @@ public final class SnapshotFile {
     private func sorting<T>(_ body: () throws(SnapshotError) -> T) throws -> T {
         do {
             return try body()
-        } catch  where (error.sqliteCode ?? 0) & 0xFF == SQLITE_FULL {
-            let environment = ProcessInfo.processInfo.environment
-            let folder = environment["SQLITE_TMPDIR"] ?? environment["TMPDIR"] ?? "/var/tmp"
-            throw OutputWriteError(
-                path: folder, operation: "sort rows in SQLite's temporary files", errno: ENOSPC,
-                detail: "SQLite keeps them in SQLITE_TMPDIR, else TMPDIR, /var/tmp, /usr/tmp or /tmp, "
-                    + "the first that can be written; the snapshot is not damaged")
+        } catch  where Self.isTemporaryFolderFull(error) {
+            throw Self.temporaryFolderFull()
         } catch {
             return try reading { () throws(SnapshotError) in throw error }
         }
+    }
+
+    /// Whether `error` is SQLite finding no room in its temporary files (`SQLITE_FULL`): a
+    /// published file is immutable, never written, so the room wanted is for sorting.
+    static func isTemporaryFolderFull(_ error: SnapshotError) -> Bool {
+        (error.sqliteCode ?? 0) & 0xFF == SQLITE_FULL
+    }
+
+    /// The failure to write, exit 73, of SQLite's temporary folder full, naming where it keeps them.
+    public static func temporaryFolderFull() -> OutputWriteError {
+        let environment = ProcessInfo.processInfo.environment
+        let folder = environment["SQLITE_TMPDIR"] ?? environment["TMPDIR"] ?? "/var/tmp"
+        return OutputWriteError(
+            path: folder, operation: "sort rows in SQLite's temporary files", errno: ENOSPC,
+            detail: "SQLite keeps them in SQLITE_TMPDIR, else TMPDIR, /var/tmp, /usr/tmp or /tmp, "
+                + "the first that can be written; the snapshot is not damaged")
     }
 
     /// How many `quarantine` rows have each reason.
@@ -154,7 +165,10 @@ public final class SnapshotFile {
                 failures.append(VerifyFailure(check: .integrity, message: "integrity_check: \(shown)"))
             }
         } catch {
-            failures.append(VerifyFailure(check: .integrity, message: error.description))
+            failures.append(
+                VerifyFailure(
+                    check: .integrity, message: error.description,
+                    cannotCheck: Self.isTemporaryFolderFull(error)))
         }
 
         do {
@@ -254,7 +268,10 @@ public final class SnapshotFile {
                     ))
             }
         } catch {
-            failures.append(VerifyFailure(check: .contentHash, message: "cannot recompute: \(error.description)"))
+            failures.append(
+                VerifyFailure(
+                    check: .contentHash, message: "cannot recompute: \(error.description)",
+                    cannotCheck: Self.isTemporaryFolderFull(error)))
         }
         return failures
     }

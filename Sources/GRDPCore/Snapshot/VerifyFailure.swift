@@ -26,10 +26,15 @@ public struct VerifyFailure: Sendable, Equatable, CustomStringConvertible {
 
     public var check: Check
     public var message: String
+    /// Whether the check could not be made for want of room to work in (SQLite's temporary folder
+    /// full while it sorted rows): nothing is known to be wrong with the file, and the commands
+    /// say so with exit 73 (`SnapshotFile.temporaryFolderFull`) rather than call it damaged (65).
+    public var cannotCheck: Bool
 
-    public init(check: Check, message: String) {
+    public init(check: Check, message: String, cannotCheck: Bool = false) {
         self.check = check
         self.message = message
+        self.cannotCheck = cannotCheck
     }
 
     public var description: String { "[\(check.rawValue)] \(message)" }
