@@ -156,7 +156,8 @@ import Testing
 
     /// An export the operator gave other permissions (readable by the portal's web server under an
     /// umask of 077, or kept from others) keeps them when a run or `export --output` replaces it,
-    /// as `sed -i` and rsync keep a file's mode; a new file takes the umask's.
+    /// as `sed -i` and rsync keep a file's mode; a new file takes the umask's. Its owner and group
+    /// (the web server's) are kept too, where grdp may set them (as root here).
     @Test func aReplacedExportKeepsItsPermissions() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -172,6 +173,15 @@ import Testing
         #expect(try mode(portal) == 0o600)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configured.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: portal.path)
+        func owners(_ url: URL) throws -> [Int?] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            return [attributes[.ownerAccountID] as? Int, attributes[.groupOwnerAccountID] as? Int]
+        }
+        let asRoot = geteuid() == 0
+        if asRoot {
+            #expect(chown(configured.path, 4_242, 4_343) == 0 && chown(portal.path, 4_244, 4_345) == 0)
+        }
+        let owned = (configured: try owners(configured), portal: try owners(portal))
 
         try fixture.write(Fixture.revision, format: .zip, as: "b.zip")
         let run = try Self.grdp(["run"], in: fixture, umask: 0o077)
@@ -180,6 +190,8 @@ import Testing
         #expect(try Self.grdp(["export", "--output", portal.path], in: fixture, umask: 0o077).status == 0)
         #expect(try mode(configured) == 0o644)
         #expect(try mode(portal) == 0o640)
+        #expect(try owners(configured) == owned.configured && owners(portal) == owned.portal)
+        if asRoot { #expect(owned.configured == [4_242, 4_343] && owned.portal == [4_244, 4_345]) }
         #expect(try String(contentsOf: portal, encoding: .utf8) == String(contentsOf: configured, encoding: .utf8))
     }
 

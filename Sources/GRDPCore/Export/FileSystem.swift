@@ -284,13 +284,18 @@ enum FileSystem {
         }
     }
 
-    /// Gives `temporary` the permission bits of the regular file at `path` that it is about to
-    /// replace, as `sed -i` and rsync do: an export the operator made readable for the portal's web
-    /// server (or kept from it) stays so when a run or `export --output` replaces it. Nothing there:
-    /// the umask's mode stays. Best effort: a file that cannot be changed keeps the umask's mode.
+    /// Gives `temporary` the owner, group and permission bits of the regular file at `path` that it
+    /// is about to replace, as `sed -i` does: an export the operator gave to the portal's web server
+    /// (its group, a mode that lets it read) or kept from it stays so when a run or `export --output`
+    /// replaces it. Nothing there: the creator's and the umask's stay. Best effort, as `sed -i`: the
+    /// owner changes only for root, the group only to one the user is in; the mode is set last
+    /// (a change of owner clears set-id bits).
     static func keepPermissions(of path: String, on temporary: String) {
         var existing = stat()
         guard stat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFREG else { return }
+        if chown(temporary, existing.st_uid, existing.st_gid) != 0 {
+            _ = chown(temporary, uid_t.max, existing.st_gid)
+        }
         _ = chmod(temporary, existing.st_mode & 0o777)
     }
 
