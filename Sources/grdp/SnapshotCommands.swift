@@ -18,7 +18,7 @@ struct SnapshotsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        _ = global.makeLogger()
+        let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let versions = try store.versions()
@@ -82,7 +82,14 @@ struct SnapshotsCommand: ParsableCommand {
                     + "\n* latest. Shares are of the latest year with a GRDP row; status against its target.\n")
         }
         if !damaged.isEmpty {
-            for error in damaged { StandardStream.error.writeIgnoringErrors("Error: \(error)\n") }
+            // As any failure is said (`fail`): a JSON line each with `--log-format json`.
+            for error in damaged {
+                if StderrLogHandler.writesJSON {
+                    logger.error("Failed", metadata: ["error": "\(error)", "exit_code": "65"])
+                } else {
+                    StandardStream.error.writeIgnoringErrors("Error: \(error)\n")
+                }
+            }
             throw ExitCode(65)
         }
     }
@@ -205,18 +212,18 @@ struct VerifyCommand: ParsableCommand {
             let failures = try store.verify(version: v, recordedChecksum: recorded.checksums[v])
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
-            } else if failures.allSatisfy(\.cannotCheck) {
-                // No room to make a check (SQLite's temporary folder full): nothing is known to be
-                // wrong with the file, so not FAILED, and 73 unless another file failed.
-                cannotCheck = true
-                for failure in failures { try emit("\(SnapshotMeta.label(v)): NOT CHECKED \(failure)\n") }
             } else {
-                failed = true
-                for failure in failures { try emit("\(SnapshotMeta.label(v)): FAILED \(failure)\n") }
+                // A check without room to be made (SQLite's temporary folder full) found nothing
+                // wrong: NOT CHECKED, and 73 unless another check failed (65).
+                for failure in failures {
+                    try emit("\(SnapshotMeta.label(v)): \(failure.cannotCheck ? "NOT CHECKED" : "FAILED") \(failure)\n")
+                }
+                failed = failed || failures.contains { !$0.cannotCheck }
+                cannotCheck = cannotCheck || failures.contains(where: \.cannotCheck)
             }
         }
         if failed { throw ExitCode(65) }
-        if cannotCheck { throw SnapshotFile.temporaryFolderFull() }
+        if cannotCheck { throw SnapshotFile.temporaryFolderFull(checking: true) }
     }
 }
 

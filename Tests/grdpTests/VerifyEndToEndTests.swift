@@ -434,6 +434,14 @@ import Testing
         #expect(!listed.stdout.contains("99.5"), "\(listed.stdout)")
         #expect(listed.stdout.contains("v0001") && listed.stdout.contains("damaged"), "\(listed.stdout)")
         #expect(listed.stderr.contains("snapshot v0001 is not the file published"), "\(listed.stderr)")
+        // With JSON logs, the failure is a JSON line like any other.
+        let json = try fixture.grdp("--log-format", "json", "snapshots")
+        #expect(json.status == 65)
+        let lines = json.stderr.split(separator: "\n").map {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(!lines.isEmpty && lines.allSatisfy { $0 != nil }, "\(json.stderr)")
+        #expect(lines.contains { $0?["exit_code"] as? String == "65" }, "\(json.stderr)")
         // The intact latest is exported as ever.
         #expect(try fixture.grdp("export").stdout == intact.stdout.replacingOccurrences(of: "v0001", with: "v0002"))
 
@@ -486,5 +494,57 @@ import Testing
         #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
         #expect(try fixture.grdp("export").status == 0)
+    }
+}
+
+/// `export` and `diff` check the very file SQLite reads: a file renamed over a snapshot's name
+/// between SQLite's open and the check (a swap, as the audit of 2026-12-02 raced 1,500 exports
+/// against, 353 of which printed an edited figure with exit 0) is neither checked in its place
+/// nor read.
+@Suite struct PublishedCheckBindingTests {
+    /// v0001 as published (`intact`) and a copy with a figure edited (`edited`), beside it.
+    static func copies(of fixture: Fixture) throws -> (path: URL, intact: URL, edited: URL) {
+        let path = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        let intact = fixture.root.appendingPathComponent("intact.sqlite")
+        let edited = fixture.root.appendingPathComponent("edited.sqlite")
+        try FileManager.default.copyItem(at: path, to: intact)
+        try FileManager.default.copyItem(at: path, to: edited)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: edited.path)
+        let database = try Database(path: edited.path, mode: .create)
+        try database.execute("UPDATE indicator SET share_pct = 99.5 WHERE year = 2024")
+        database.close()
+        return (path, intact, edited)
+    }
+
+    /// Renames a copy of `source` over `path` (the copy kept for the next swap).
+    static func swap(_ source: URL, over path: URL) throws {
+        let copy = path.deletingLastPathComponent().appendingPathComponent(".swap.tmp")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: source, to: copy)
+        #expect(rename(copy.path, path.path) == 0)
+    }
+
+    @Test(arguments: [true, false])
+    func aFileRenamedOverTheSnapshotIsNotCheckedInItsPlace(recorded: Bool) throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let (path, intact, edited) = try Self.copies(of: fixture)
+        let cache = fixture.outputs.appendingPathComponent("cache")
+        if !recorded { try FileManager.default.removeItem(at: cache.appendingPathComponent("published.json")) }
+        let store = SnapshotStore(folder: fixture.snapshots)
+        let published = try store.open(version: 1).loadIndicators()
+
+        // SQLite opens the edited file; the published one is back under the name before the check.
+        try Self.swap(edited, over: path)
+        #expect(throws: SnapshotError.self) {
+            _ = try store.openPublished(
+                version: 1, cacheFolder: cache, note: { _ in }, afterOpening: { try Self.swap(intact, over: path) })
+        }
+        // SQLite opens the published file; an edited one takes the name before the check: what is
+        // checked and read is the published file.
+        let file = try store.openPublished(
+            version: 1, cacheFolder: cache, note: { _ in }, afterOpening: { try Self.swap(edited, over: path) })
+        #expect(try file.loadIndicators() == published)
+        #expect(published.contains { $0.year == 2024 })
     }
 }

@@ -15,12 +15,22 @@ internal import Foundation
 /// ask it of the snapshots they read (`SnapshotStore.openPublished`): a figure is never taken
 /// from a file edited or damaged since it was published.
 public final class PublishedCheck {
+    typealias Outcome = (checksum: String?, failures: [VerifyFailure])
     private let recorded: String?
-    private let hashing: OnAnotherThread<(checksum: String?, failures: [VerifyFailure])>
+    private let hashing: OnAnotherThread<Outcome>?
+    private let outcome: Outcome?
+
+    /// The check of a file already made (`SnapshotStore.openPublished`, on its own connection).
+    init(recorded: String?, outcome: Outcome) {
+        self.recorded = recorded
+        self.outcome = outcome
+        hashing = nil
+    }
 
     public init(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
         let recorded = checksums[version]
         self.recorded = recorded
+        outcome = nil
         let url = store.url(for: version)
         hashing = OnAnotherThread {
             guard recorded == nil else { return (RunCache.fileChecksum(url), []) }
@@ -43,14 +53,12 @@ public final class PublishedCheck {
         }
     }
 
-    /// Whether a checksum of the file was recorded when it was published: the check is then of
-    /// its bytes alone.
-    public var hasRecord: Bool { recorded != nil }
+    /// The checksum and failures, once computed.
+    private var result: Outcome { outcome ?? hashing!.wait() }
 
     /// Whether the file is the one published: its bytes are those recorded, or, with none
     /// recorded, it passes `verify` (false too when it could not be read to tell: `readable`).
     public var isIntact: Bool {
-        let result = hashing.wait()
         guard let recorded else { return result.checksum != nil && result.failures.isEmpty }
         return result.checksum == recorded
     }
@@ -59,13 +67,13 @@ public final class PublishedCheck {
     /// (`VerifyFailure.cannotCheck`, every failure so): the failure to write to say instead of
     /// calling it damaged.
     public var cannotCheck: OutputWriteError? {
-        let failures = hashing.wait().failures
+        let failures = result.failures
         guard !failures.isEmpty, failures.allSatisfy(\.cannotCheck) else { return nil }
-        return SnapshotFile.temporaryFolderFull()
+        return SnapshotFile.temporaryFolderFull(checking: true)
     }
 
     /// Whether the file could be read through to compute its checksum.
-    var readable: Bool { hashing.wait().checksum != nil }
+    var readable: Bool { result.checksum != nil }
 
     /// Why the file is not trusted, for the error that names it (when `isIntact` is false).
     public func problem(_ label: String) -> String {
@@ -74,7 +82,7 @@ public final class PublishedCheck {
                 + "tells more)"
         }
         guard recorded == nil else { return Self.notPublished(label) }
-        let failures = hashing.wait().failures
+        let failures = result.failures
         return "snapshot \(label) cannot be trusted: no checksum of it was recorded (the cache deleted, or a "
             + "run stopped before recording it), and checked as grdp verify checks it, it fails: "
             + failures.prefix(3).map(\.description).joined(separator: "; ")
@@ -91,7 +99,7 @@ public final class PublishedCheck {
     /// a failure to record only costs the next run the same check. Only a run, which holds the
     /// lock, records.
     func recordIfVerified(version: Int, store: SnapshotStore, in folder: URL) {
-        guard recorded == nil, isIntact, let checksum = hashing.wait().checksum,
+        guard recorded == nil, isIntact, let checksum = result.checksum,
             let existing = try? store.versions()
         else { return }
         try? RunCache.Published.record(checksum, version: version, existing: Set(existing), in: folder)
@@ -102,6 +110,6 @@ public final class PublishedCheck {
     /// 10 M ~2–3 s when no checksum was recorded) with it.
     func finish() {
         guard RunStop.signal == nil else { return }
-        _ = hashing.wait()
+        _ = result
     }
 }

@@ -13,9 +13,13 @@ public final class SnapshotFile {
     private let database: Database
 
     /// Opens the file at `url`; throws `SnapshotError` when it is not a readable grdp snapshot.
-    public init(url: URL) throws(SnapshotError) {
+    ///
+    /// - Parameter opening: a path to a descriptor already open on the file (`/proc/self/fd/N`):
+    ///   SQLite reads that file, the one checked through it, even if another is renamed to `url`
+    ///   meanwhile; errors still name `url`.
+    public init(url: URL, opening: String? = nil) throws(SnapshotError) {
         self.url = url
-        self.database = try Database(path: url.path, mode: .readOnlyImmutable)
+        self.database = try Database(path: url.path, mode: .readOnlyImmutable, opening: opening)
         self.meta = try SnapshotFile.readMeta(database)
     }
 
@@ -97,13 +101,19 @@ public final class SnapshotFile {
     }
 
     /// The failure to write, exit 73, of SQLite's temporary folder full, naming where it keeps them.
-    public static func temporaryFolderFull() -> OutputWriteError {
+    ///
+    /// - Parameter checking: the rows were sorted to check the snapshot, which is then not known
+    ///   to be sound or damaged; else to read it, which it is not (it was read).
+    public static func temporaryFolderFull(checking: Bool = false) -> OutputWriteError {
         let environment = ProcessInfo.processInfo.environment
         let folder = environment["SQLITE_TMPDIR"] ?? environment["TMPDIR"] ?? "/var/tmp"
         return OutputWriteError(
             path: folder, operation: "sort rows in SQLite's temporary files", errno: ENOSPC,
             detail: "SQLite keeps them in SQLITE_TMPDIR, else TMPDIR, /var/tmp, /usr/tmp or /tmp, "
-                + "the first that can be written; the snapshot is not damaged")
+                + "the first that can be written; "
+                + (checking
+                    ? "the snapshot could not be checked (nothing is known to be wrong with it, nor that it is sound)"
+                    : "the snapshot is not damaged"))
     }
 
     /// How many `quarantine` rows have each reason.
@@ -165,10 +175,12 @@ public final class SnapshotFile {
                 failures.append(VerifyFailure(check: .integrity, message: "integrity_check: \(shown)"))
             }
         } catch {
+            let cannotCheck = Self.isTemporaryFolderFull(error)
             failures.append(
                 VerifyFailure(
-                    check: .integrity, message: error.description,
-                    cannotCheck: Self.isTemporaryFolderFull(error)))
+                    check: .integrity,
+                    message: cannotCheck ? Self.temporaryFolderFull(checking: true).description : error.description,
+                    cannotCheck: cannotCheck))
         }
 
         do {
@@ -268,10 +280,13 @@ public final class SnapshotFile {
                     ))
             }
         } catch {
+            let cannotCheck = Self.isTemporaryFolderFull(error)
             failures.append(
                 VerifyFailure(
-                    check: .contentHash, message: "cannot recompute: \(error.description)",
-                    cannotCheck: Self.isTemporaryFolderFull(error)))
+                    check: .contentHash,
+                    message: "cannot recompute: "
+                        + (cannotCheck ? Self.temporaryFolderFull(checking: true).description : error.description),
+                    cannotCheck: cannotCheck))
         }
         return failures
     }

@@ -631,27 +631,82 @@ public struct SnapshotStore: Sendable {
     /// room (SQLite's temporary folder full) is that failure to write (exit 73), not damage.
     /// Nothing is recorded: only `run`, holding the lock, writes the cache.
     ///
+    /// The bytes checked are those of the file SQLite has open, read through its descriptor
+    /// (`/proc/self/fd/N`), and the full check runs on the same connection: a file renamed over
+    /// the snapshot's name between the check and the read cannot be read in its place. (A file
+    /// written in place while it is read, which needs its read-only mode changed first, is not
+    /// guarded against: `verify` finds it afterwards.)
+    ///
     /// - Parameter note: told, before the check, why it takes longer than reading a checksum.
     public func openPublished(version: Int, cacheFolder: URL, note: (PublishedCheckNote) -> Void = { _ in }) throws
         -> SnapshotFile
     {
+        try openPublished(version: version, cacheFolder: cacheFolder, note: note, afterOpening: {})
+    }
+
+    /// `openPublished`, with `afterOpening` run once SQLite has opened the file, before it is
+    /// checked: where a test renames another file over its name.
+    func openPublished(
+        version: Int, cacheFolder: URL, note: (PublishedCheckNote) -> Void, afterOpening: () throws -> Void
+    ) throws -> SnapshotFile {
         let recorded = Self.recordedChecksums(cacheFolder: cacheFolder)
         if let problem = recorded.problem { note(.recordsUnreadable(problem)) }
-        let check = PublishedCheck(version: version, recorded: recorded.checksums, store: self)
-        if !check.hasRecord {
+        let file = try open(version: version)
+        // A descriptor SQLite opened on the file, named as the system names it (its folder's links
+        // resolved), found among the process's: one file behind every such descriptor, or none
+        // is taken and the file's name is read, as where there is no /proc.
+        let name = realpath(folder.path, nil).map { resolved in
+            defer { free(resolved) }
+            return String(cString: resolved) + "/" + Self.fileName(for: version)
+        }
+        let opened = Self.openDescriptors().compactMap { Self.regularFile($0, named: name) }
+        let reading = Set(opened.map(\.file)).count == 1 ? opened.first?.link : nil
+        try afterOpening()
+        let check: PublishedCheck
+        if let checksum = recorded.checksums[version] {
+            check = PublishedCheck(
+                recorded: checksum,
+                outcome: (RunCache.fileChecksum(URL(fileURLWithPath: reading ?? file.url.path)), []))
+        } else {
             note(
                 .noRecord(
                     "no checksum of \(SnapshotMeta.label(version)) recorded in \(cacheFolder.path)/"
                         + "\(RunCache.Published.fileName) (the cache deleted?): it is checked as grdp verify checks it")
             )
+            // One pass, on the connection the export reads (the halves' second connection would
+            // open the file by its name again).
+            let failures = verify(
+                open: file, version: version, recordedChecksum: nil, contentInHalves: false, reading: reading)
+            check = PublishedCheck(
+                recorded: nil,
+                outcome: (RunCache.fileChecksum(URL(fileURLWithPath: reading ?? file.url.path)), failures))
         }
-        let file = try open(version: version)
         guard check.isIntact else {
             if let cannotCheck = check.cannotCheck { throw cannotCheck }
             throw SnapshotError(
                 code: .damagedSnapshot, message: check.problem(SnapshotMeta.label(version)), path: file.url.path)
         }
         return file
+    }
+
+    /// The descriptors this process has open (`/proc/self/fd`); none where the system has no such
+    /// folder.
+    static func openDescriptors() -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [])
+    }
+
+    /// `/proc/self/fd/N` for `descriptor`, and the file's device and inode, when it is open on a
+    /// regular file the system names `path` (`path (deleted)` once another was renamed over that
+    /// name): opened, that link opens that very file, not the name's.
+    static func regularFile(_ descriptor: String, named path: String?) -> (link: String, file: [UInt64])? {
+        guard let path, let number = Int32(descriptor) else { return nil }
+        let link = "/proc/self/fd/\(descriptor)"
+        var status = stat()
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
+            target == path || target == path + " (deleted)",
+            fstat(number, &status) == 0, status.st_mode & S_IFMT == S_IFREG
+        else { return nil }
+        return (link, [UInt64(status.st_dev), UInt64(status.st_ino)])
     }
 
     /// Whether `version`'s file still holds the bytes recorded when it was published (`recorded`,
@@ -701,8 +756,22 @@ public struct SnapshotStore: Sendable {
             let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
             return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]
         }
+        return verify(
+            open: file, version: version, recordedChecksum: recordedChecksum, contentInHalves: contentInHalves)
+    }
+
+    /// `verify(version:…)`'s checks on a file already open.
+    ///
+    /// - Parameter reading: where to read the file's own bytes (its header, its checksum): a path
+    ///   to the descriptor SQLite holds on it (`/proc/self/fd/N`), so that they are those of the
+    ///   file whose rows were checked; nil, its path.
+    func verify(
+        open file: SnapshotFile, version: Int, recordedChecksum: String?, contentInHalves: Bool,
+        reading: String? = nil
+    ) -> [VerifyFailure] {
         var failures = file.verify(expectedVersion: version, contentInHalves: contentInHalves)
         let path = url(for: version).path
+        let bytes = URL(fileURLWithPath: reading ?? path)
         // Only a journal SQLite would act on: a rollback journal whose header holds its magic (a
         // hot one: the file is mid-write, and a reader rolls it back), a WAL with its magic and
         // frames. One left zeroed (journal_mode=PERSIST after a rollback) or empty is inert.
@@ -723,7 +792,7 @@ public struct SnapshotStore: Sendable {
                         + "wrote to the snapshot after it was published (other SQLite readers see those changes; grdp "
                         + "reads the file alone)"))
         }
-        if let header = try? InputFile(url(for: version)).read(count: 20, at: 0), header.count == 20,
+        if let header = try? InputFile(bytes).read(count: 20, at: 0), header.count == 20,
             header[18] != 1 || header[19] != 1
         {
             failures.append(
@@ -733,7 +802,7 @@ public struct SnapshotStore: Sendable {
                         "its header says WAL mode (bytes 18–19 are \(header[18]), \(header[19]); grdp writes 1, 1): "
                         + "something opened it for writing after it was published"))
         }
-        if let recorded = recordedChecksum, let checksum = RunCache.fileChecksum(url(for: version)),
+        if let recorded = recordedChecksum, let checksum = RunCache.fileChecksum(bytes),
             checksum != recorded
         {
             failures.append(
