@@ -69,6 +69,7 @@ struct ExportCommand: ParsableCommand {
                     + "snapshots are never replaced; write the export somewhere else")
         }
         let version = try SnapshotSelection.resolve(snapshot, in: store)
+        if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }
         // A file edited or damaged since it was published is exit 65, before any byte is written:
         // its figures are not exported.
         let file = try store.openPublished(version: version, cacheFolder: config.cacheFolder, note: logger.published)
@@ -119,6 +120,20 @@ enum SnapshotSelection {
             throw ValidationError("'\(text)' is not a snapshot version (expected vNNNN, e.g. v0003)")
         }
         return version
+    }
+
+    /// A warning when `version`, taken as the latest, is not the latest published: that one is
+    /// gone from the folder (deleted, or replaced by a link), and its figures with it.
+    static func warnIfLatestIsMissing(_ version: Int, in store: SnapshotStore, logger: Logger) {
+        guard let missing = store.latestPublishedMissing(), missing > version else { return }
+        logger.warning(
+            "The latest snapshot published is not in the snapshots folder: the latest there is an earlier one",
+            metadata: [
+                "published": "\(SnapshotMeta.label(missing))", "used": "\(SnapshotMeta.label(version))",
+                "folder": "\(store.folder.path)",
+                "hint":
+                    "grdp run publishes the current figures as the next version (--force if it finds them up to date)",
+            ])
     }
 
     static func resolve(_ text: String?, in store: SnapshotStore) throws -> Int {

@@ -22,6 +22,7 @@ struct SnapshotsCommand: ParsableCommand {
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let versions = try store.versions()
+        if let last = versions.last { SnapshotSelection.warnIfLatestIsMissing(last, in: store, logger: logger) }
         var rows: [JSONValue] = []
         var table = [["version", "created_at", "years", "latest share", "status", "command"]]
         // A damaged snapshot is listed as such, after the others are: the list is what tells the

@@ -461,6 +461,29 @@ import Testing
         #expect(checked.stderr.contains("Snapshot checked in full"), "\(checked.stderr)")
     }
 
+    /// The latest snapshot deleted (or replaced by a link, which is not listed) leaves an earlier
+    /// one as "the latest": `export` and `snapshots` still work from it, and say on stderr that the
+    /// latest published (`.snapshot-sequence`) is missing, naming both. Asked for by version, or
+    /// once a run published the next one (a number never used twice), nothing is said.
+    @Test func aMissingLatestSnapshotIsSaid() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent("grdp-v0002.sqlite"))
+        for arguments in [["export"], ["snapshots"]] {
+            let said = try fixture.grdp(arguments)
+            #expect(said.status == 0, "\(arguments) \(said.stderr)")
+            #expect(said.stdout.contains(arguments == ["export"] ? "2024," : "v0001"), "\(said.stdout)")
+            #expect(said.stderr.contains("latest snapshot published is not in the snapshots folder"), "\(said.stderr)")
+            #expect(said.stderr.contains("published=v0002") && said.stderr.contains("used=v0001"), "\(said.stderr)")
+        }
+        #expect(try fixture.grdp("export", "--snapshot", "v0001").stderr.isEmpty)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0003.sqlite"])
+        let after = try fixture.grdp("export")
+        #expect(after.status == 0 && after.stderr.isEmpty, "\(after.stderr)")
+    }
+
     /// A latest snapshot that SQLite cannot read any more (damaged on disk, or overwritten) does
     /// not stop the nightly run for good: it is named in a warning, left as it is, and the run
     /// publishes the next version from the returns (exit 0). `run --year`, which needs its other

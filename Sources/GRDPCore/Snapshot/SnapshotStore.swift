@@ -521,6 +521,15 @@ public struct SnapshotStore: Sendable {
     /// file's.
     var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
 
+    /// The highest version published here (`highestRecorded`) when it is above every file in the
+    /// folder: the latest snapshot was deleted, or replaced by something not a regular file, since
+    /// it was published, and "the latest" is now an earlier one. Nil when the folder holds it.
+    public func latestPublishedMissing() -> Int? {
+        let highest = highestRecorded()
+        guard let versions = try? versions(), highest > (versions.last ?? 0) else { return nil }
+        return highest
+    }
+
     /// The version `sequenceURL` records.
     ///
     /// When it is missing or unreadable (an outputs folder restored without its hidden file, or
