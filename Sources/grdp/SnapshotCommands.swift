@@ -36,7 +36,7 @@ struct SnapshotsCommand: ParsableCommand {
             let indicators: [IndicatorRow]
             do {
                 file = try store.open(version: version)
-                if store.holdsPublishedBytes(version: version, recorded: recorded) == false {
+                if store.holdsPublishedBytes(file, version: version, recorded: recorded) == false {
                     throw SnapshotError(
                         code: .damagedSnapshot, message: PublishedCheck.notPublished(SnapshotMeta.label(version)),
                         path: file.url.path)

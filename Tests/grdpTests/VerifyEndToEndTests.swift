@@ -569,5 +569,17 @@ import Testing
             version: 1, cacheFolder: cache, note: { _ in }, afterOpening: { try Self.swap(edited, over: path) })
         #expect(try file.loadIndicators() == published)
         #expect(published.contains { $0.year == 2024 })
+
+        // `snapshots`' check of a listed file's bytes is of the file open too: the published one,
+        // whatever is renamed over its name after it was opened (and the edited one, the other way).
+        guard recorded else { return }
+        let records = SnapshotStore.recordedChecksums(cacheFolder: cache).checksums
+        try Self.swap(intact, over: path)
+        let listed = try store.open(version: 1)
+        try Self.swap(edited, over: path)
+        #expect(store.holdsPublishedBytes(listed, version: 1, recorded: records) == true)
+        let listedEdited = try store.open(version: 1)
+        try Self.swap(intact, over: path)
+        #expect(store.holdsPublishedBytes(listedEdited, version: 1, recorded: records) == false)
     }
 }

@@ -306,11 +306,9 @@ enum ContentHash {
             return "SELECT * FROM \(table) WHERE \(kept)\(tuple) \(comparison) \(parameters) ORDER BY \(order)"
         }
 
-        let (path, opened) = (database.path, database.openedPath)
-        let (upperSQL, columnCount, marking) = (query(">="), columns.count, marker != nil)
+        let (path, upperSQL, columnCount, marking) = (database.path, query(">="), columns.count, marker != nil)
         let upper = OnAnotherThread {
-            readUpperHalf(
-                path: path, opening: opened, sql: upperSQL, pivot: pivot, columnCount: columnCount, marking: marking)
+            readUpperHalf(path: path, sql: upperSQL, pivot: pivot, columnCount: columnCount, marking: marking)
         }
         // Whatever happens here, the other thread is waited for before returning.
         defer { _ = upper.wait() }
@@ -343,10 +341,10 @@ enum ContentHash {
     /// when the connection or the query failed (the caller then reads the table whole on its own
     /// connection, and meets the error there).
     private static func readUpperHalf(
-        path: String, opening: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool
+        path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool
     ) -> ([[UInt8]], Int, YearMarker?)? {
         do {
-            let database = try Database(path: path, mode: .readOnlyImmutable, opening: opening)
+            let database = try Database(path: path, mode: .readOnlyImmutable)
             defer { database.close() }
             let statement = try database.prepare(sql)
             try statement.bind(pivot)

@@ -15,22 +15,15 @@ final class Database {
         case readOnlyImmutable
     }
 
-    /// The file's path, as errors name it.
     let path: String
-    /// What SQLite opened: `path`, or a path to a descriptor already open on it
-    /// (`/proc/self/fd/N`), so that the file read is the one the caller checked.
-    let openedPath: String
     private var handle: OpaquePointer?
 
     /// Set once, before the first connection initializes SQLite (`sqlite3_config` must come first).
     private static let configured: Bool = grdp_sqlite_disable_memory_statistics() == SQLITE_OK
 
-    /// - Parameter opening: what SQLite opens instead of `path` (`openedPath`); errors still name `path`.
-    init(path: String, mode: Mode, opening: String? = nil) throws(SnapshotError) {
+    init(path: String, mode: Mode) throws(SnapshotError) {
         _ = Database.configured
         self.path = path
-        let openedPath = opening ?? path
-        self.openedPath = openedPath
         self.handle = nil
         var connection: OpaquePointer?
         let status: Int32
@@ -41,10 +34,10 @@ final class Database {
             let flags =
                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
                 | SQLITE_OPEN_URI
-            status = sqlite3_open_v2(openedPath, &connection, flags, nil)
+            status = sqlite3_open_v2(path, &connection, flags, nil)
         case .readOnlyImmutable:
             let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-            status = sqlite3_open_v2(Database.immutableURI(openedPath), &connection, flags, nil)
+            status = sqlite3_open_v2(Database.immutableURI(path), &connection, flags, nil)
         }
         // Stored before checking: from here on, deinit closes it whatever happens.
         self.handle = connection

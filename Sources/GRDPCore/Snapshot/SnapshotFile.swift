@@ -11,15 +11,15 @@ public final class SnapshotFile {
     public let url: URL
     public let meta: SnapshotMeta
     private let database: Database
+    /// `/proc/self/fd/N` for the descriptor SQLite holds on the file, when `SnapshotStore.open`
+    /// could tell it: its bytes read through it are those of the file SQLite reads, even once
+    /// another was renamed over `url`. Nil where it could not (no /proc): `url` is read.
+    var descriptorPath: String?
 
     /// Opens the file at `url`; throws `SnapshotError` when it is not a readable grdp snapshot.
-    ///
-    /// - Parameter opening: a path to a descriptor already open on the file (`/proc/self/fd/N`):
-    ///   SQLite reads that file, the one checked through it, even if another is renamed to `url`
-    ///   meanwhile; errors still name `url`.
-    public init(url: URL, opening: String? = nil) throws(SnapshotError) {
+    public init(url: URL) throws(SnapshotError) {
         self.url = url
-        self.database = try Database(path: url.path, mode: .readOnlyImmutable, opening: opening)
+        self.database = try Database(path: url.path, mode: .readOnlyImmutable)
         self.meta = try SnapshotFile.readMeta(database)
     }
 

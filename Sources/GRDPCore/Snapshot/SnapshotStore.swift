@@ -625,11 +625,18 @@ public struct SnapshotStore: Sendable {
                 code: .missingSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
         }
+        // The descriptor SQLite opens on it is the one new among those on its name (another
+        // thread's are on other files): the file it reads, whatever is renamed over its name.
+        let before = descriptors(on: version)
+        let file: SnapshotFile
         do {
-            return try SnapshotFile(url: url)
+            file = try SnapshotFile(url: url)
         } catch {
             throw SnapshotStore.damaged(version, error)
         }
+        let new = descriptors(on: version).subtracting(before)
+        file.descriptorPath = Set(new.map(\.file)).count == 1 ? new.first?.link : nil
+        return file
     }
 
     /// Opens a published version for `export` and `diff`, once it is shown to be the file published
@@ -661,15 +668,7 @@ public struct SnapshotStore: Sendable {
         let recorded = Self.recordedChecksums(cacheFolder: cacheFolder)
         if let problem = recorded.problem { note(.recordsUnreadable(problem)) }
         let file = try open(version: version)
-        // A descriptor SQLite opened on the file, named as the system names it (its folder's links
-        // resolved), found among the process's: one file behind every such descriptor, or none
-        // is taken and the file's name is read, as where there is no /proc.
-        let name = realpath(folder.path, nil).map { resolved in
-            defer { free(resolved) }
-            return String(cString: resolved) + "/" + Self.fileName(for: version)
-        }
-        let opened = Self.openDescriptors().compactMap { Self.regularFile($0, named: name) }
-        let reading = Set(opened.map(\.file)).count == 1 ? opened.first?.link : nil
+        let reading = file.descriptorPath
         try afterOpening()
         let check: PublishedCheck
         if let checksum = recorded.checksums[version] {
@@ -698,6 +697,25 @@ public struct SnapshotStore: Sendable {
         return file
     }
 
+    /// The descriptors this process holds on `version`'s file, by the name the system gives it
+    /// (its folder's links resolved; `(deleted)` once another was renamed over it): each as
+    /// `/proc/self/fd/N` and the file's device and inode.
+    func descriptors(on version: Int) -> Set<Descriptor> {
+        guard
+            let name = realpath(folder.path, nil).map({ resolved in
+                defer { free(resolved) }
+                return String(cString: resolved) + "/" + Self.fileName(for: version)
+            })
+        else { return [] }
+        return Set(Self.openDescriptors().compactMap { Self.regularFile($0, named: name) })
+    }
+
+    /// A descriptor open on a regular file: `/proc/self/fd/N`, and the file's device and inode.
+    struct Descriptor: Hashable {
+        var link: String
+        var file: [UInt64]
+    }
+
     /// The descriptors this process has open (`/proc/self/fd`); none where the system has no such
     /// folder.
     static func openDescriptors() -> Set<String> {
@@ -707,24 +725,25 @@ public struct SnapshotStore: Sendable {
     /// `/proc/self/fd/N` for `descriptor`, and the file's device and inode, when it is open on a
     /// regular file the system names `path` (`path (deleted)` once another was renamed over that
     /// name): opened, that link opens that very file, not the name's.
-    static func regularFile(_ descriptor: String, named path: String?) -> (link: String, file: [UInt64])? {
-        guard let path, let number = Int32(descriptor) else { return nil }
+    static func regularFile(_ descriptor: String, named path: String) -> Descriptor? {
+        guard let number = Int32(descriptor) else { return nil }
         let link = "/proc/self/fd/\(descriptor)"
         var status = stat()
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link),
             target == path || target == path + " (deleted)",
             fstat(number, &status) == 0, status.st_mode & S_IFMT == S_IFREG
         else { return nil }
-        return (link, [UInt64(status.st_dev), UInt64(status.st_ino)])
+        return Descriptor(link: link, file: [UInt64(status.st_dev), UInt64(status.st_ino)])
     }
 
-    /// Whether `version`'s file still holds the bytes recorded when it was published (`recorded`,
-    /// from `recordedChecksums`): nil when none was recorded, false too when it cannot be read
+    /// Whether `version`'s file, open as `file`, still holds the bytes recorded when it was
+    /// published (`recorded`, from `recordedChecksums`), read through the descriptor SQLite holds
+    /// on it (`SnapshotFile.descriptorPath`): nil when none was recorded, false too when it cannot be read
     /// through. The check `snapshots` makes of every file it lists: ~0.05 s for a 10 M snapshot,
     /// where `openPublished` checks a file without a record in full.
-    public func holdsPublishedBytes(version: Int, recorded: [Int: String]) -> Bool? {
+    public func holdsPublishedBytes(_ file: SnapshotFile, version: Int, recorded: [Int: String]) -> Bool? {
         guard let checksum = recorded[version] else { return nil }
-        return RunCache.fileChecksum(url(for: version)) == checksum
+        return RunCache.fileChecksum(URL(fileURLWithPath: file.descriptorPath ?? file.url.path)) == checksum
     }
 
     /// A published file that cannot be read: it was written whole, checked and made read-only, so
