@@ -72,7 +72,8 @@ struct ExportCommand: ParsableCommand {
         if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }
         // A file edited or damaged since it was published is exit 65, before any byte is written:
         // its figures are not exported.
-        let file = try store.openPublished(version: version, cacheFolder: config.cacheFolder, note: logger.published)
+        let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "snapshots checked in full")
+        let file = try store.openPublished(version: version, recorded: recorded, fullCheck: logger.fullCheck)
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
         // table): said on stderr, so that a mistyped year is not read as "no figures".
         if !year.isEmpty && table == .quarantine {
@@ -125,7 +126,7 @@ enum SnapshotSelection {
     /// A warning when `version`, taken as the latest, is not the latest published: that one is
     /// gone from the folder (deleted, or replaced by a link), and its figures with it.
     static func warnIfLatestIsMissing(_ version: Int, in store: SnapshotStore, logger: Logger) {
-        guard let missing = store.latestPublishedMissing(), missing > version else { return }
+        guard let missing = store.published(above: version) else { return }
         logger.warning(
             "The latest snapshot published is not in the snapshots folder: the latest there is an earlier one",
             metadata: [

@@ -164,14 +164,18 @@ func emit(_ text: String, to output: String? = nil) throws {
 }
 
 extension Logger {
-    /// Says why `SnapshotStore.openPublished` checks a snapshot the slower way: a warning when the
-    /// records of the published files cannot be read, a notice when the version has none.
-    func published(_ note: PublishedCheckNote) {
-        switch note {
-        case .recordsUnreadable(let problem):
-            warning("Checksums recorded at publication not readable", metadata: ["error": "\(problem)"])
-        case .noRecord(let what):
-            notice("Snapshot checked in full", metadata: ["why": "\(what)"])
+    /// The checksums of the published snapshots (`published.json`), read once per command; when
+    /// they cannot be read, a warning saying what that costs (`consequence`), and none.
+    func recordedChecksums(in cacheFolder: URL, otherwise consequence: String) -> [Int: String] {
+        let recorded = SnapshotStore.recordedChecksums(cacheFolder: cacheFolder)
+        if let problem = recorded.problem {
+            warning("Checksums recorded at publication not readable: \(consequence)", metadata: ["error": "\(problem)"])
         }
+        return recorded.checksums
+    }
+
+    /// Says why `SnapshotStore.openPublished` checks a snapshot the slower way.
+    func fullCheck(_ why: String) {
+        notice("Snapshot checked in full", metadata: ["why": "\(why)"])
     }
 }

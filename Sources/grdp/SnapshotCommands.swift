@@ -29,18 +29,13 @@ struct SnapshotsCommand: ParsableCommand {
         // operator which one to look at (`grdp verify`). One whose bytes are not those recorded when
         // it was published (edited, bit rot SQLite still reads) shows no figure either; one without a
         // record is listed as it reads (`grdp verify` checks it in full).
-        let recorded = SnapshotStore.recordedChecksums(cacheFolder: config.cacheFolder).checksums
+        let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "files listed as they read")
         var damaged: [SnapshotError] = []
         for version in versions {
             let file: SnapshotFile
             let indicators: [IndicatorRow]
             do {
-                file = try store.open(version: version)
-                if store.holdsPublishedBytes(file, version: version, recorded: recorded) == false {
-                    throw SnapshotError(
-                        code: .damagedSnapshot, message: PublishedCheck.notPublished(SnapshotMeta.label(version)),
-                        path: file.url.path)
-                }
+                file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
                 indicators = try file.loadIndicators()
             } catch let error as SnapshotError where error.code == .damagedSnapshot {
                 damaged.append(error)
@@ -151,8 +146,9 @@ struct DiffCommand: ParsableCommand {
         let from = try SnapshotSelection.resolve(from, in: store)
         let to = try SnapshotSelection.resolve(to, in: store)
         // Either file edited or damaged since it was published is exit 65, before any line is printed.
-        let a = try store.openPublished(version: from, cacheFolder: config.cacheFolder, note: logger.published)
-        let b = try store.openPublished(version: to, cacheFolder: config.cacheFolder, note: logger.published)
+        let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "snapshots checked in full")
+        let a = try store.openPublished(version: from, recorded: recorded, fullCheck: logger.fullCheck)
+        let b = try store.openPublished(version: to, recorded: recorded, fullCheck: logger.fullCheck)
         // A diff compares indicators and archives, not the record tables.
         let diff = SnapshotDiff(
             from: a.meta, fromContent: try a.loadContent(includingRecords: false, includingQuarantine: false),
@@ -199,18 +195,13 @@ struct VerifyCommand: ParsableCommand {
             logger.notice("No snapshot to verify", metadata: ["folder": "\(store.folder.path)"])
             return
         }
-        let recorded = SnapshotStore.recordedChecksums(cacheFolder: config.cacheFolder)
-        if let problem = recorded.problem {
-            logger.warning(
-                "Checksums recorded at publication not readable: no file-checksum check",
-                metadata: ["error": "\(problem)"])
-        }
+        let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "no file-checksum check")
         var failed = false
         var cannotCheck = false
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks
             // that the meta's version matches the file name.
-            let failures = try store.verify(version: v, recordedChecksum: recorded.checksums[v])
+            let failures = try store.verify(version: v, recordedChecksum: recorded[v])
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
             } else {

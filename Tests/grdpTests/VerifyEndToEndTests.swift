@@ -32,11 +32,16 @@ import Testing
     @discardableResult
     static func execute(_ sql: String, on version: String, in fixture: Fixture) throws -> URL {
         let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
+        try execute(sql, at: url)
+        return url
+    }
+
+    /// Runs `sql` on the snapshot file at `url` (made writable first).
+    static func execute(_ sql: String, at url: URL) throws {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
         let database = try Database(path: url.path, mode: .create)
         defer { database.close() }
         try database.execute(sql)
-        return url
     }
 
     static func offset(of text: String, in bytes: [UInt8]) -> Int {
@@ -532,10 +537,7 @@ import Testing
         let edited = fixture.root.appendingPathComponent("edited.sqlite")
         try FileManager.default.copyItem(at: path, to: intact)
         try FileManager.default.copyItem(at: path, to: edited)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: edited.path)
-        let database = try Database(path: edited.path, mode: .create)
-        try database.execute("UPDATE indicator SET share_pct = 99.5 WHERE year = 2024")
-        database.close()
+        try VerifyEndToEndTests.execute("UPDATE indicator SET share_pct = 99.5 WHERE year = 2024", at: edited)
         return (path, intact, edited)
     }
 
@@ -556,30 +558,29 @@ import Testing
         if !recorded { try FileManager.default.removeItem(at: cache.appendingPathComponent("published.json")) }
         let store = SnapshotStore(folder: fixture.snapshots)
         let published = try store.open(version: 1).loadIndicators()
+        let records = SnapshotStore.recordedChecksums(cacheFolder: cache).checksums
+        /// `openPublished` (`export`'s and `diff`'s check, or `snapshots`' with `listing`), with
+        /// `swapped` renamed over the name once SQLite has opened the file.
+        func open(swapping swapped: URL, listing: Bool = false) throws -> SnapshotFile {
+            try store.openPublished(
+                version: 1, recorded: records, fullCheckWithoutRecord: !listing, fullCheck: { _ in },
+                afterOpening: { try Self.swap(swapped, over: path) })
+        }
 
         // SQLite opens the edited file; the published one is back under the name before the check.
         try Self.swap(edited, over: path)
-        #expect(throws: SnapshotError.self) {
-            _ = try store.openPublished(
-                version: 1, cacheFolder: cache, note: { _ in }, afterOpening: { try Self.swap(intact, over: path) })
-        }
+        #expect(throws: SnapshotError.self) { _ = try open(swapping: intact) }
         // SQLite opens the published file; an edited one takes the name before the check: what is
         // checked and read is the published file.
-        let file = try store.openPublished(
-            version: 1, cacheFolder: cache, note: { _ in }, afterOpening: { try Self.swap(edited, over: path) })
+        let file = try open(swapping: edited)
         #expect(try file.loadIndicators() == published)
         #expect(published.contains { $0.year == 2024 })
 
         // `snapshots`' check of a listed file's bytes is of the file open too: the published one,
         // whatever is renamed over its name after it was opened (and the edited one, the other way).
         guard recorded else { return }
-        let records = SnapshotStore.recordedChecksums(cacheFolder: cache).checksums
         try Self.swap(intact, over: path)
-        let listed = try store.open(version: 1)
-        try Self.swap(edited, over: path)
-        #expect(store.holdsPublishedBytes(listed, version: 1, recorded: records) == true)
-        let listedEdited = try store.open(version: 1)
-        try Self.swap(intact, over: path)
-        #expect(store.holdsPublishedBytes(listedEdited, version: 1, recorded: records) == false)
+        #expect(throws: Never.self) { _ = try open(swapping: edited, listing: true) }
+        #expect(throws: SnapshotError.self) { _ = try open(swapping: intact, listing: true) }
     }
 }

@@ -11,10 +11,11 @@ internal import Foundation
 ///
 /// A run asks it of the latest snapshot, which it trusts (copies its rows, resumes its content
 /// hash, says it is up to date) only when it is intact, and then records a checksum not recorded
-/// yet (`recordIfVerified`), so that the next runs check its bytes alone. `export` and `diff`
-/// ask it of the snapshots they read (`SnapshotStore.openPublished`): a figure is never taken
-/// from a file edited or damaged since it was published.
-public final class PublishedCheck {
+/// yet (`recordIfVerified`), so that the next runs check its bytes alone. `export`, `diff` and
+/// `snapshots` have it made of the snapshots they read, on their own connection
+/// (`SnapshotStore.openPublished`): a figure is never taken from a file edited or damaged since
+/// it was published.
+final class PublishedCheck {
     typealias Outcome = (checksum: String?, failures: [VerifyFailure])
     private let recorded: String?
     private let hashing: OnAnotherThread<Outcome>?
@@ -27,7 +28,7 @@ public final class PublishedCheck {
         hashing = nil
     }
 
-    public init(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
+    init(version: Int, recorded checksums: [Int: String], store: SnapshotStore) {
         let recorded = checksums[version]
         self.recorded = recorded
         outcome = nil
@@ -58,7 +59,7 @@ public final class PublishedCheck {
 
     /// Whether the file is the one published: its bytes are those recorded, or, with none
     /// recorded, it passes `verify` (false too when it could not be read to tell: `readable`).
-    public var isIntact: Bool {
+    var isIntact: Bool {
         guard let recorded else { return result.checksum != nil && result.failures.isEmpty }
         return result.checksum == recorded
     }
@@ -66,7 +67,7 @@ public final class PublishedCheck {
     /// When the file is not shown intact only because a check could not be made for want of room
     /// (`VerifyFailure.cannotCheck`, every failure so): the failure to write to say instead of
     /// calling it damaged.
-    public var cannotCheck: OutputWriteError? {
+    var cannotCheck: OutputWriteError? {
         let failures = result.failures
         guard !failures.isEmpty, failures.allSatisfy(\.cannotCheck) else { return nil }
         return SnapshotFile.temporaryFolderFull(checking: true)
@@ -76,23 +77,20 @@ public final class PublishedCheck {
     var readable: Bool { result.checksum != nil }
 
     /// Why the file is not trusted, for the error that names it (when `isIntact` is false).
-    public func problem(_ label: String) -> String {
+    func problem(_ label: String) -> String {
         guard readable else {
             return "snapshot \(label) could not be read through to check it (permissions? grdp verify \(label) "
                 + "tells more)"
         }
-        guard recorded == nil else { return Self.notPublished(label) }
+        guard recorded == nil else {
+            return "snapshot \(label) is not the file published: its checksum is not the one recorded when it "
+                + "was written (damaged on disk, or edited; grdp verify \(label) tells more)"
+        }
         let failures = result.failures
         return "snapshot \(label) cannot be trusted: no checksum of it was recorded (the cache deleted, or a "
             + "run stopped before recording it), and checked as grdp verify checks it, it fails: "
             + failures.prefix(3).map(\.description).joined(separator: "; ")
             + (failures.count > 3 ? "; and \(failures.count - 3) more" : "")
-    }
-
-    /// Why a file whose checksum is not the one recorded is not trusted.
-    public static func notPublished(_ label: String) -> String {
-        "snapshot \(label) is not the file published: its checksum is not the one recorded when it was written "
-            + "(damaged on disk, or edited; grdp verify \(label) tells more)"
     }
 
     /// Records the file's checksum for the next runs when none was and it passed every check;

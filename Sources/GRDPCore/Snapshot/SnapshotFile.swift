@@ -11,10 +11,6 @@ public final class SnapshotFile {
     public let url: URL
     public let meta: SnapshotMeta
     private let database: Database
-    /// `/proc/self/fd/N` for the descriptor SQLite holds on the file, when `SnapshotStore.open`
-    /// could tell it: its bytes read through it are those of the file SQLite reads, even once
-    /// another was renamed over `url`. Nil where it could not (no /proc): `url` is read.
-    var descriptorPath: String?
 
     /// Opens the file at `url`; throws `SnapshotError` when it is not a readable grdp snapshot.
     public init(url: URL) throws(SnapshotError) {
@@ -175,12 +171,7 @@ public final class SnapshotFile {
                 failures.append(VerifyFailure(check: .integrity, message: "integrity_check: \(shown)"))
             }
         } catch {
-            let cannotCheck = Self.isTemporaryFolderFull(error)
-            failures.append(
-                VerifyFailure(
-                    check: .integrity,
-                    message: cannotCheck ? Self.temporaryFolderFull(checking: true).description : error.description,
-                    cannotCheck: cannotCheck))
+            failures.append(Self.failure(.integrity, error))
         }
 
         do {
@@ -280,15 +271,19 @@ public final class SnapshotFile {
                     ))
             }
         } catch {
-            let cannotCheck = Self.isTemporaryFolderFull(error)
-            failures.append(
-                VerifyFailure(
-                    check: .contentHash,
-                    message: "cannot recompute: "
-                        + (cannotCheck ? Self.temporaryFolderFull(checking: true).description : error.description),
-                    cannotCheck: cannotCheck))
+            failures.append(Self.failure(.contentHash, error, saying: "cannot recompute: "))
         }
         return failures
+    }
+
+    /// The failure of `check` on `error`: one that could not be made for want of temporary room
+    /// (`VerifyFailure.cannotCheck`) names the folder, not the file.
+    private static func failure(_ check: VerifyFailure.Check, _ error: SnapshotError, saying prefix: String = "")
+        -> VerifyFailure
+    {
+        let cannotCheck = isTemporaryFolderFull(error)
+        let reason = cannotCheck ? temporaryFolderFull(checking: true).description : error.description
+        return VerifyFailure(check: check, message: prefix + reason, cannotCheck: cannotCheck)
     }
 
     /// What in `snapshot_meta` is not as grdp writes it: a key it never writes, a time not in

@@ -99,14 +99,6 @@ struct PublishDetails: Equatable {
     var sequenceError: String?
 }
 
-/// Why `SnapshotStore.openPublished` checks a file the slower way (every check of `grdp verify`).
-public enum PublishedCheckNote: Sendable, Equatable {
-    /// `published.json` is there but cannot be read, or a record in it is damaged.
-    case recordsUnreadable(String)
-    /// No checksum was recorded for the version.
-    case noRecord(String)
-}
-
 /// The result of `SnapshotStore.publish`.
 public enum PublishOutcome: Sendable, Equatable {
     /// A new snapshot file was published.
@@ -521,13 +513,12 @@ public struct SnapshotStore: Sendable {
     /// file's.
     var sequenceURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-sequence") }
 
-    /// The highest version published here (`highestRecorded`) when it is above every file in the
-    /// folder: the latest snapshot was deleted, or replaced by something not a regular file, since
-    /// it was published, and "the latest" is now an earlier one. Nil when the folder holds it.
-    public func latestPublishedMissing() -> Int? {
-        let highest = highestRecorded()
-        guard let versions = try? versions(), highest > (versions.last ?? 0) else { return nil }
-        return highest
+    /// The highest version published here (`.snapshot-sequence`) when it is above `latest`, the
+    /// highest in the folder: that file was deleted, or replaced by something not a regular file,
+    /// since it was published. Nil when it is not, or the sequence file cannot tell (its fallback,
+    /// the reports, is read only where a number is to be chosen).
+    public func published(above latest: Int) -> Int? {
+        recordedInSequenceFile().flatMap { $0 > latest ? $0 : nil }
     }
 
     /// The version `sequenceURL` records.
@@ -625,27 +616,22 @@ public struct SnapshotStore: Sendable {
                 code: .missingSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
         }
-        // The descriptor SQLite opens on it is the one new among those on its name (another
-        // thread's are on other files): the file it reads, whatever is renamed over its name.
-        let before = descriptors(on: version)
-        let file: SnapshotFile
         do {
-            file = try SnapshotFile(url: url)
+            return try SnapshotFile(url: url)
         } catch {
             throw SnapshotStore.damaged(version, error)
         }
-        let new = descriptors(on: version).subtracting(before)
-        file.descriptorPath = Set(new.map(\.file)).count == 1 ? new.first?.link : nil
-        return file
     }
 
-    /// Opens a published version for `export` and `diff`, once it is shown to be the file published
-    /// (`PublishedCheck`): its bytes are those recorded in `cacheFolder`'s `published.json`, or,
-    /// with none recorded, it passes every check of `grdp verify`. A file edited or damaged since
-    /// (a flipped digit in a figure, a row deleted, an index added) is `damagedSnapshot` (exit 65)
-    /// naming it, before anything is written from it; a check that could not be made for want of
-    /// room (SQLite's temporary folder full) is that failure to write (exit 73), not damage.
-    /// Nothing is recorded: only `run`, holding the lock, writes the cache.
+    /// Opens a published version for `export`, `diff` and `snapshots`, once it is shown to be the
+    /// file published (`PublishedCheck`): its bytes are those recorded in `published.json`
+    /// (`recorded`, from `recordedChecksums`), or, with none recorded and `fullCheckWithoutRecord`,
+    /// it passes every check of `grdp verify` (`snapshots` lists a file without a record as it
+    /// reads). A file edited or damaged since (a flipped digit in a figure, a row deleted, an
+    /// index added) is `damagedSnapshot` (exit 65) naming it, before anything is written from it;
+    /// a check that could not be made for want of room (SQLite's temporary folder full) is that
+    /// failure to write (exit 73), not damage. Nothing is recorded: only `run`, holding the lock,
+    /// writes the cache.
     ///
     /// The bytes checked are those of the file SQLite has open, read through its descriptor
     /// (`/proc/self/fd/N`), and the full check runs on the same connection: a file renamed over
@@ -653,42 +639,42 @@ public struct SnapshotStore: Sendable {
     /// written in place while it is read, which needs its read-only mode changed first, is not
     /// guarded against: `verify` finds it afterwards.)
     ///
-    /// - Parameter note: told, before the check, why it takes longer than reading a checksum.
-    public func openPublished(version: Int, cacheFolder: URL, note: (PublishedCheckNote) -> Void = { _ in }) throws
-        -> SnapshotFile
-    {
-        try openPublished(version: version, cacheFolder: cacheFolder, note: note, afterOpening: {})
+    /// - Parameter fullCheck: told, before a full check, why it is made (no record).
+    public func openPublished(
+        version: Int, recorded: [Int: String], fullCheckWithoutRecord: Bool = true,
+        fullCheck: (String) -> Void = { _ in }
+    ) throws -> SnapshotFile {
+        try openPublished(
+            version: version, recorded: recorded, fullCheckWithoutRecord: fullCheckWithoutRecord, fullCheck: fullCheck,
+            afterOpening: {})
     }
 
     /// `openPublished`, with `afterOpening` run once SQLite has opened the file, before it is
     /// checked: where a test renames another file over its name.
     func openPublished(
-        version: Int, cacheFolder: URL, note: (PublishedCheckNote) -> Void, afterOpening: () throws -> Void
+        version: Int, recorded: [Int: String], fullCheckWithoutRecord: Bool, fullCheck: (String) -> Void,
+        afterOpening: () throws -> Void
     ) throws -> SnapshotFile {
-        let recorded = Self.recordedChecksums(cacheFolder: cacheFolder)
-        if let problem = recorded.problem { note(.recordsUnreadable(problem)) }
+        // The descriptor SQLite opens on the file is the one new among those on its name (another
+        // thread's are on other files): the file it reads, whatever is renamed over its name.
+        let before = descriptors(on: version)
         let file = try open(version: version)
-        let reading = file.descriptorPath
+        let new = descriptors(on: version).subtracting(before)
+        let bytes = URL(fileURLWithPath: Set(new.map(\.file)).count == 1 ? new.first!.link : file.url.path)
         try afterOpening()
-        let check: PublishedCheck
-        if let checksum = recorded.checksums[version] {
-            check = PublishedCheck(
-                recorded: checksum,
-                outcome: (RunCache.fileChecksum(URL(fileURLWithPath: reading ?? file.url.path)), []))
-        } else {
-            note(
-                .noRecord(
-                    "no checksum of \(SnapshotMeta.label(version)) recorded in \(cacheFolder.path)/"
-                        + "\(RunCache.Published.fileName) (the cache deleted?): it is checked as grdp verify checks it")
-            )
+        let checksum = recorded[version]
+        guard checksum != nil || fullCheckWithoutRecord else { return file }
+        var failures: [VerifyFailure] = []
+        if checksum == nil {
+            fullCheck(
+                "no checksum of \(SnapshotMeta.label(version)) recorded in \(RunCache.Published.fileName) (the cache "
+                    + "deleted?): it is checked as grdp verify checks it")
             // One pass, on the connection the export reads (the halves' second connection would
             // open the file by its name again).
-            let failures = verify(
-                open: file, version: version, recordedChecksum: nil, contentInHalves: false, reading: reading)
-            check = PublishedCheck(
-                recorded: nil,
-                outcome: (RunCache.fileChecksum(URL(fileURLWithPath: reading ?? file.url.path)), failures))
+            failures = verify(
+                open: file, version: version, recordedChecksum: nil, contentInHalves: false, reading: bytes.path)
         }
+        let check = PublishedCheck(recorded: checksum, outcome: (RunCache.fileChecksum(bytes), failures))
         guard check.isIntact else {
             if let cannotCheck = check.cannotCheck { throw cannotCheck }
             throw SnapshotError(
@@ -734,16 +720,6 @@ public struct SnapshotStore: Sendable {
             fstat(number, &status) == 0, status.st_mode & S_IFMT == S_IFREG
         else { return nil }
         return Descriptor(link: link, file: [UInt64(status.st_dev), UInt64(status.st_ino)])
-    }
-
-    /// Whether `version`'s file, open as `file`, still holds the bytes recorded when it was
-    /// published (`recorded`, from `recordedChecksums`), read through the descriptor SQLite holds
-    /// on it (`SnapshotFile.descriptorPath`): nil when none was recorded, false too when it cannot be read
-    /// through. The check `snapshots` makes of every file it lists: ~0.05 s for a 10 M snapshot,
-    /// where `openPublished` checks a file without a record in full.
-    public func holdsPublishedBytes(_ file: SnapshotFile, version: Int, recorded: [Int: String]) -> Bool? {
-        guard let checksum = recorded[version] else { return nil }
-        return RunCache.fileChecksum(URL(fileURLWithPath: file.descriptorPath ?? file.url.path)) == checksum
     }
 
     /// A published file that cannot be read: it was written whole, checked and made read-only, so
