@@ -40,14 +40,30 @@ struct KeptGroupChanges: Sendable {
         /// In `texts`' numbers.
         fileprivate var keys: [SalesKey]
 
-        /// The keys, and the sales rows Compute makes of the groups, in the table's order.
+        /// The keys (distinct, in the table's order) and the sales rows Compute makes of the groups,
+        /// in the table's order.
         func rows(enterprises: [EnterpriseRow], methodology: Methodology) throws
             -> (keys: [SalesRowsUpdate.Key], rows: [EcommerceSalesRow])
         {
             var input = ComputeInput(enterprises: enterprises, transactions: [], grdp: [])
             input.groupTable = TransactionGroupTable(texts: texts, nonEmptyGroups: groups)
             let rows = try IndicatorCalculator.compute(input, methodology: methodology).ecommerceSales
-            let keys = keys.map { key in
+            // Sorted as numbers: each text ranked once (bytewise, as the table orders them), the
+            // keys then by (year, month, channel, seller, district) ranks. Sorting them by their
+            // texts compared took the publish's diff ~70 ms of CPU at 10 M (~54,000 keys).
+            var rank = [Int](repeating: 0, count: texts.count)
+            for (position, text) in texts.indices.sorted(by: { bytewiseCompare(texts[$0], texts[$1]) < 0 })
+                .enumerated()
+            {
+                rank[text] = position
+            }
+            func order(_ key: SalesKey) -> (UInt64, Int, Int, Int) {
+                (
+                    key.time & 0xFFFF_FFFF, rank[Int(key.texts >> 32)], rank[Int(key.texts & 0xFFFF_FFFF)],
+                    rank[Int(key.time >> 32)]
+                )
+            }
+            let keys = keys.sorted { order($0) < order($1) }.map { key in
                 SalesRowsUpdate.Key(
                     year: Int(Int16(bitPattern: UInt16(truncatingIfNeeded: key.time >> 8))),
                     month: Int(UInt8(truncatingIfNeeded: key.time)), channel: texts[Int(key.texts >> 32)],

@@ -638,6 +638,9 @@ public struct PipelineRunner {
         // Its totals' reading not left going when they are not handed to the publish (a failure,
         // a stop, a Compute that named no rows).
         defer { _ = keptGroupsBefore?.totals.wait() }
+        // Those totals, when their reading began before the groups were taken and went unused.
+        var totalsReadAhead: OnAnotherThread<SalesRowsUpdate.Totals?>?
+        defer { _ = totalsReadAhead?.wait() }
         /// The digests of every year's rows, when they were taken year by year as computed.
         var digestedByYear: SalesDigests?
         var computeSeconds = 0.0
@@ -725,6 +728,28 @@ public struct PipelineRunner {
                         if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let start = Timestamp.now()
                         var kept = resumedToken.flatMap { token in groupsToKeep?.file.read(token: token) }
+                        // (`recomputed` is set: a full run computes a year at a time, above.)
+                        let years = recomputed ?? Set(current.years)
+                        // Whether the latest file's rows of these years were made from these kept
+                        // groups with these records (its run kept them with this state's token), and
+                        // the publish starts from a copy of it: the diff is then of the touched keys'
+                        // rows, made from the groups as they were (below).
+                        let diffsByKeptGroups =
+                            kept != nil && startedCopy != nil && touchedKeys == nil
+                            && carriedFromLatest?.exceptYears == years
+                            && resumedToken.map { token in
+                                latestRun?.keptGroups?.holds(token: token, years: years, enterprises: input.enterprises)
+                                    == true
+                            } == true
+                        // That file's totals of the years, for the diff's check: a scan of the file
+                        // (at 10 M, ~0.15 s of one core), on the other core while the groups are
+                        // taken on this one, which leaves it idle; beside Compute, it took from
+                        // Compute's two threads.
+                        if diffsByKeptGroups, let path = latest?.url.path {
+                            totalsReadAhead = OnAnotherThread {
+                                try? SalesRowsUpdate.FileRows.yearTotals(years, file: path)
+                            }
+                        }
                         var changes: KeptGroupChanges?
                         let groups = try revisions.takeGroups(
                             current, keepingYears: recomputed, updating: &kept, changes: &changes)
@@ -737,8 +762,6 @@ public struct PipelineRunner {
                                 "updated_from_kept": "\(kept != nil)",
                                 "seconds": "\(Timestamp.now().seconds(since: start))",
                             ])
-                        // (`recomputed` is set: a full run computes a year at a time, above.)
-                        let years = recomputed ?? Set(current.years)
                         if let updated = kept {
                             // Written beside Compute: the arrays are those it reads.
                             keepGroups(years: years, besideCompute: true) { updated }
@@ -751,24 +774,18 @@ public struct PipelineRunner {
                             }
                         }
                         // The latest file's rows of the keys the update touched, made from the
-                        // groups as they were, when that file's rows of these years were made from
-                        // them with these records (its run kept them with this state's token): the
-                        // groups of those keys picked here, Compute told to name the rows they go
-                        // into, and the file's rows made for the publish's diff (after Compute,
-                        // whose peak they would add to).
-                        if let changes, let updated = kept, let resumedToken, startedCopy != nil, touchedKeys == nil,
-                            let latest, carriedFromLatest?.exceptYears == years,
-                            latestRun?.keptGroups?.holds(
-                                token: resumedToken, years: years, enterprises: input.enterprises) == true
+                        // groups as they were (`diffsByKeptGroups`): the groups of those keys
+                        // picked here, Compute told to name the rows they go into, and the file's
+                        // rows made for the publish's diff (after Compute, whose peak they would
+                        // add to).
+                        if diffsByKeptGroups, let changes, let updated = kept, let latest, let totals = totalsReadAhead
                         {
+                            totalsReadAhead = nil
                             let pickStart = Timestamp.now()
                             let (before, flags) = changes.pick(
                                 updated: groups, find: PartitionedRevisions.finder(of: updated))
                             input.flaggedGroups = flags
-                            // The file's totals of the years, for the diff's check, read beside Compute.
-                            let path = latest.url.path
-                            let totals = OnAnotherThread { try? SalesRowsUpdate.FileRows.yearTotals(years, file: path) }
-                            keptGroupsBefore = (before, input.enterprises, path, years, totals)
+                            keptGroupsBefore = (before, input.enterprises, latest.url.path, years, totals)
                             logger.debug(
                                 "Groups of the touched sales keys picked",
                                 metadata: [
@@ -894,7 +911,7 @@ public struct PipelineRunner {
                 let fileTotals = totals.wait()
                 guard let (keys, rows) = made, let totals = fileTotals else { return nil }
                 return try? SalesRowsUpdate.FileRows.made(
-                    rows, of: SalesRowsUpdate.TouchedKeys(years: years, keys: keys), file: path,
+                    rows, of: SalesRowsUpdate.TouchedKeys(years: years, keys: keys, sortedDistinct: true), file: path,
                     computedRows: computedRows, yearTotals: totals)
             }
             if handedOver { keptGroupsBefore = nil }

@@ -35,15 +35,22 @@ extension SalesRowsUpdate {
     final class TouchedKeys: Sendable, Equatable {
         let years: Set<Int>
         let keys: [Key]
+        /// Whether `keys` were given in the table's order, each once (`KeptGroupChanges.Before.rows`).
+        private let given: Bool
 
-        init(years: Set<Int>, keys: [Key]) {
-            (self.years, self.keys) = (years, keys)
+        /// - Parameter sortedDistinct: `keys` are in the table's order, each once (checked).
+        init(years: Set<Int>, keys: [Key], sortedDistinct: Bool = false) {
+            (self.years, self.keys, given) = (years, keys, sortedDistinct)
         }
 
         /// The keys in the table's order, each once.
         func sortedDistinct() -> [Key] {
+            // Given so: checked in one pass, the keys compared as they are sorted below.
+            if given, keys.indices.dropFirst().allSatisfy({ Key.order(keys[$0 - 1], keys[$0]) < 0 }) {
+                return keys
+            }
             // Indices sorted, not keys: a key is three strings, and moving it costs their retains.
-            keys.withUnsafeBufferPointer { keys in
+            return keys.withUnsafeBufferPointer { keys in
                 let order = keys.indices.sorted { Key.order(keys[$0], keys[$1]) < 0 }
                 var distinct: [Key] = []
                 distinct.reserveCapacity(order.count)

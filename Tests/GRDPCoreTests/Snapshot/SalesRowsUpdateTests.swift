@@ -116,6 +116,9 @@ import Testing
         let touched = SalesRowsUpdate.TouchedKeys(
             years: [2024], keys: (keys(touchedRows) + keys(Array(touchedRows.prefix(5)))).shuffled(using: &generator))
         let fileRows = try SalesRowsUpdate.FileRows.read(touched, from: path)
+        // Keys said to be in order, each once, when they are not: sorted all the same.
+        let said = SalesRowsUpdate.TouchedKeys(years: [2024], keys: touched.keys, sortedDistinct: true)
+        #expect(said.sortedDistinct().map(\.values) == fileRows.keys?.map(\.values))
         // Sellers 1, 2 and 7 a month each; 99 is not in the file.
         #expect(fileRows.count == 3 * 12)
         #expect(fileRows.keys?.count == 4 * 12)
