@@ -195,6 +195,61 @@ import Testing
         #expect(try String(contentsOf: portal, encoding: .utf8) == String(contentsOf: configured, encoding: .utf8))
     }
 
+    /// A configured export that is a symlink (into a portal's folder, as an office links the file
+    /// its web server serves): the run brings the file the link names up to date and the link
+    /// stays (the link was replaced by a file of its own, leaving the portal's stale). A link into
+    /// the snapshots folder is refused (73, naming it) and the snapshot there is left as it was.
+    @Test func aConfiguredExportThroughASymlinkUpdatesTheFileItNames() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        let portal = fixture.root.appendingPathComponent("portal/www")
+        try FileManager.default.createDirectory(at: portal, withIntermediateDirectories: true)
+        // The CSV moved into the portal's folder and linked back, relatively; the data package
+        // linked to a file not there yet.
+        let csv = exports.appendingPathComponent("target-vs-actual.csv")
+        try FileManager.default.moveItem(at: csv, to: portal.appendingPathComponent("de.csv"))
+        try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: "../../portal/www/de.csv")
+        let package = exports.appendingPathComponent("datapackage.json")
+        try FileManager.default.removeItem(at: package)
+        try FileManager.default.createSymbolicLink(
+            atPath: package.path, withDestinationPath: portal.appendingPathComponent("datapackage.json").path)
+        func isLink(_ url: URL) -> Bool {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil
+        }
+
+        try fixture.write(Fixture.revision, format: .zip, as: "b.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(isLink(csv) && isLink(package))
+        let latest = try fixture.grdp("export", "--format", "csv")
+        #expect(latest.status == 0)
+        #expect(try String(contentsOf: portal.appendingPathComponent("de.csv"), encoding: .utf8) == latest.stdout)
+        let described = try String(contentsOf: portal.appendingPathComponent("datapackage.json"), encoding: .utf8)
+        #expect(described.contains("snapshot v0002"))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: portal.path).sorted() == ["datapackage.json", "de.csv"])
+        let reported = try #require(fixture.reportsWritten().last)
+        #expect(
+            reported["exports"] as? [String] == ["target-vs-actual.csv", "datapackage.json"])
+
+        // Linked to a published snapshot: refused before any export is replaced; the snapshot
+        // keeps its bytes, and the run says which file and why.
+        try FileManager.default.removeItem(at: csv)
+        let published = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        let bytes = try Data(contentsOf: published)
+        try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: published.path)
+        try fixture.write(Fixture.revision, format: .zip, as: "c.zip")
+        let refused = try fixture.grdp("run", "--force")
+        #expect(refused.status == 73, "\(refused.stderr)")
+        #expect(refused.stderr.contains(csv.path) && refused.stderr.contains("in the snapshots folder"))
+        #expect(try Data(contentsOf: published) == bytes)
+        #expect(isLink(csv))
+    }
+
     /// Outputs on a FAT file system (a USB disk, as small offices use for the outputs a portal
     /// machine picks up), which has no Unix permissions: a snapshot cannot be made read-only, and it
     /// is published all the same (every run failed with 73, "cannot make read-only"). Needs root,

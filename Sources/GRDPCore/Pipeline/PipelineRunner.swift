@@ -1306,20 +1306,39 @@ public struct PipelineRunner {
         // the rows that waited in the archive cache would be read from it again, and a cache file
         // changed since cannot fail a run whose snapshot is published. (Every other export shows at
         // most the counts by reason, which the content has.)
+        let snapshots = SnapshotStore(folder: config.snapshotsFolder)
         let listing =
             config.outputs.exports.contains { ExportTable(rawValue: $0.table) == .quarantine }
-            ? try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version).quarantineListing()
+            ? try snapshots.open(version: meta.version).quarantineListing()
             : nil
         // Each file is made as it is written to its temporary: a quarantine export of 500,000 rows
         // is never held whole, nor the file it replaces.
         var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
         var csvTables: [ExportTable] = []
+        var names: [String] = []
+        /// Where the export named `name` goes: through a symlink, the file the link names (the link
+        /// stays, as with `export --output`), so that an export linked into a portal's folder is
+        /// the one brought up to date, not replaced by a file of its own beside a stale one. Never
+        /// a file of the snapshots folder.
+        func destination(_ name: String) throws -> URL {
+            names.append(name)
+            let link = config.exportsFolder.appendingPathComponent(name)
+            let target = try FileSystem.resolvingSymbolicLinks(link.path)
+            if target != link.path, snapshots.holds(path: link.path) {
+                throw OutputWriteError(
+                    path: link.path, operation: "replace", errno: EPERM,
+                    detail:
+                        "it is a symlink to '\(target)', in the snapshots folder: a published snapshot is never replaced"
+                )
+            }
+            return URL(fileURLWithPath: target)
+        }
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
             else { continue }
             files.append(
                 (
-                    config.exportsFolder.appendingPathComponent(table.fileName(format)),
+                    try destination(table.fileName(format)),
                     { deliver in
                         try Exporter.write(
                             table, format: format, content: content, meta: meta, years: nil, quarantine: listing,
@@ -1330,15 +1349,14 @@ public struct PipelineRunner {
         }
         if !csvTables.isEmpty {
             let package = Array(Exporter.dataPackage(tables: csvTables, meta: meta).utf8)
-            files.append(
-                (config.exportsFolder.appendingPathComponent(Exporter.dataPackageFileName), { try $0(package) }))
+            files.append((try destination(Exporter.dataPackageFileName), { try $0(package) }))
         }
         // One snapshot's exports as a set (the folder made when missing): all replaced, or (a failure)
         // all as they were, never the CSVs of one snapshot beside the data package of another. Files
         // holding these bytes are left untouched (an up-to-date run refreshes a missing or stale
         // export only).
         try AtomicFile.replaceAll(files)
-        return files.map(\.url.lastPathComponent)
+        return names
     }
 
     private func createFolder(_ url: URL) throws {
