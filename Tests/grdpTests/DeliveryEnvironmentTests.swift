@@ -248,6 +248,41 @@ import Testing
         #expect(refused.stderr.contains(csv.path) && refused.stderr.contains("in the snapshots folder"))
         #expect(try Data(contentsOf: published) == bytes)
         #expect(isLink(csv))
+
+        // Linked to a return, to an earlier run's report, or to the file another export is linked
+        // to: refused the same way, naming the link, the file left as it was.
+        let archive = fixture.returns.appendingPathComponent("a.zip")
+        let reports = fixture.outputs.appendingPathComponent("reports")
+        let report = reports.appendingPathComponent(
+            try #require(FileManager.default.contentsOfDirectory(atPath: reports.path).sorted().first))
+        for (target, named, why) in [
+            (archive, csv, "in the returns folder"), (report, csv, "in the reports folder"),
+            (portal.appendingPathComponent("datapackage.json"), package, "as '\(csv.path)' is"),
+        ] {
+            let before = try Data(contentsOf: target)
+            try FileManager.default.removeItem(at: csv)
+            try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: target.path)
+            let linked = try fixture.grdp("run", "--force")
+            #expect(linked.status == 73, "\(linked.stderr)")
+            #expect(linked.stderr.contains("'\(named.path)'") && linked.stderr.contains(why), "\(linked.stderr)")
+            #expect(try Data(contentsOf: target) == before, "\(why)")
+        }
+
+        // Linked to a FIFO (a portal's pipe): refused at once, not opened (it would wait for a
+        // writer with the lock held, every later run exiting 75).
+        let fifo = portal.appendingPathComponent("pipe")
+        #expect(mkfifo(fifo.path, 0o644) == 0)
+        try FileManager.default.removeItem(at: csv)
+        try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: fifo.path)
+        let spawned = try Spawned(["run", "--force"], in: fixture.root)
+        let deadline = Date().addingTimeInterval(60)
+        while spawned.process.isRunning, Date() < deadline { usleep(50_000) }
+        if spawned.process.isRunning {
+            spawned.kill()
+            Issue.record("a run with an export linked to a FIFO did not end")
+        }
+        let ended = try spawned.wait().execution
+        #expect(ended.status == 73 && ended.stderr.contains("not a regular file"), "\(ended.stderr)")
     }
 
     /// Outputs on a FAT file system (a USB disk, as small offices use for the outputs a portal

@@ -429,6 +429,35 @@ enum FileSystem {
         return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
     }
 
+    /// Where `path` is as the system resolves it: the real path of its deepest folder that exists
+    /// (`..` and symlinked folders resolved), then the rest as written. For a path that need not
+    /// exist yet.
+    static func resolvedLocation(_ path: String) -> String {
+        var head = path
+        if !path.hasPrefix("/"), let pointer = getcwd(nil, 0) {
+            defer { free(pointer) }
+            head = String(cString: pointer) + "/" + path
+        }
+        var rest: [String] = []
+        while true {
+            if let pointer = realpath(head, nil) {
+                defer { free(pointer) }
+                let real = String(cString: pointer)
+                return rest.reversed().reduce(real) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
+            }
+            guard head != "/", let slash = head.lastIndex(of: "/") else { return path }
+            rest.append(String(head[head.index(after: slash)...]))
+            head = slash == head.startIndex ? "/" : String(head[..<slash])
+        }
+    }
+
+    /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.
+    static func isWithin(_ path: String, folder: String) -> Bool {
+        let location = resolvedLocation(path)
+        let root = resolvedLocation(folder)
+        return location == root || location.hasPrefix(root == "/" ? root : root + "/")
+    }
+
     static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }

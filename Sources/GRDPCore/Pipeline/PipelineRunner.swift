@@ -1316,21 +1316,53 @@ public struct PipelineRunner {
         var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
         var csvTables: [ExportTable] = []
         var names: [String] = []
+        // The files the links name, each by the link that names it.
+        var linkedTargets: [String: String] = [:]
         /// Where the export named `name` goes: through a symlink, the file the link names (the link
         /// stays, as with `export --output`), so that an export linked into a portal's folder is
-        /// the one brought up to date, not replaced by a file of its own beside a stale one. Never
-        /// a file of the snapshots folder.
+        /// the one brought up to date, not replaced by a file of its own beside a stale one.
+        ///
+        /// Refused (73, before any export is replaced): anything there but a regular file (a FIFO
+        /// would be opened and wait for a writer, the lock held); a link to a file of grdp's own
+        /// folders, its returns or its config (a return, `published.json` or a snapshot would be
+        /// replaced by an export); two links to one file (the exports would take turns in it).
         func destination(_ name: String) throws -> URL {
             names.append(name)
-            let link = config.exportsFolder.appendingPathComponent(name)
-            let target = try FileSystem.resolvingSymbolicLinks(link.path)
-            if target != link.path, snapshots.holds(path: link.path) {
-                throw OutputWriteError(
-                    path: link.path, operation: "replace", errno: EPERM,
-                    detail:
-                        "it is a symlink to '\(target)', in the snapshots folder: a published snapshot is never replaced"
+            let link = config.exportsFolder.appendingPathComponent(name).path
+            func refused(_ errno: Int32, _ why: String) -> OutputWriteError {
+                OutputWriteError(path: link, operation: "replace", errno: errno, detail: why)
+            }
+            if let kind = FileSystem.nodeKind(followingLinks: link), kind != S_IFREG {
+                throw refused(
+                    kind == S_IFDIR ? EISDIR : EPERM,
+                    "it is not a regular file (a folder, a FIFO or a device, symlinks followed): an export replaces a file"
                 )
             }
+            let target = try FileSystem.resolvingSymbolicLinks(link)
+            guard target != link else { return URL(fileURLWithPath: link) }
+            let guarded: [(what: String, folder: URL)] = [
+                ("the snapshots folder", config.snapshotsFolder), ("the cache", config.cacheFolder),
+                ("the reports folder", config.reportsFolder), ("the outputs folder", config.outputs.folder),
+                ("the returns folder", config.inputs.returnsFolder),
+            ]
+            for (what, folder) in guarded where FileSystem.isWithin(target, folder: folder.path) {
+                throw refused(
+                    EPERM,
+                    "it is a symlink to '\(target)', in \(what) (\(folder.path)): an export never replaces a file "
+                        + "grdp keeps or reads; link it to a file outside them")
+            }
+            let location = FileSystem.resolvedLocation(target)
+            if location == FileSystem.resolvedLocation(config.fileURL.path) {
+                throw refused(EPERM, "it is a symlink to '\(target)', the config file")
+            }
+            if let other = linkedTargets[location] {
+                throw refused(EPERM, "it is a symlink to '\(target)', as '\(other)' is: two exports cannot be one file")
+            }
+            linkedTargets[location] = link
+            // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`);
+            // `export --output` may be writing one there now, without the lock: an hour old only.
+            _ = try? AtomicFile.removeLeftoverTemporaries(
+                in: URL(fileURLWithPath: FileSystem.parentDirectory(of: target), isDirectory: true), olderThan: 3600)
             return URL(fileURLWithPath: target)
         }
         for spec in config.outputs.exports {
