@@ -283,6 +283,13 @@ import Testing
         }
         let ended = try spawned.wait().execution
         #expect(ended.status == 73 && ended.stderr.contains("not a regular file"), "\(ended.stderr)")
+        // Published before its exports failed: the summary says so (with --quiet, "Failed" alone
+        // read as if nothing had been published).
+        let newest = try #require(try fixture.snapshotFiles().last).dropFirst("grdp-".count).prefix(5)
+        #expect(ended.stderr.contains("New snapshot \(newest) published (now the latest); then:"), "\(ended.stderr)")
+        let quiet = try fixture.grdp("--quiet", "run")
+        #expect(quiet.status == 73)
+        #expect(quiet.stderr.contains("Up to date: \(newest) already holds these figures; then:"), "\(quiet.stderr)")
     }
 
     /// Outputs on a FAT file system (a USB disk, as small offices use for the outputs a portal

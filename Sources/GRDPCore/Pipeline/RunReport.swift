@@ -24,6 +24,11 @@ struct RunReport {
     /// (`RunCache`); `archives` then repeats what that run read.
     var inputsUnchangedSince: Int?
 
+    /// What the run had done when a later step failed (its exports, its report's neighbours):
+    /// published this snapshot, or found the figures up to date in it. The summary says so: with
+    /// `--quiet`, "Failed" alone read as if no snapshot had been published, when a new latest had.
+    var doneBeforeFailure: (outcome: RunOutcome, snapshot: Int)?
+
     /// How many quarantined rows each member lists in the report (all are in the snapshot).
     static let firstQuarantinedLimit = 20
 
@@ -36,6 +41,7 @@ struct RunReport {
     }
 
     mutating func fail(_ error: any Error) {
+        if outcome == .snapshot || outcome == .upToDate, let snapshot { doneBeforeFailure = (outcome, snapshot) }
         outcome = .failed
         errors.append("\(error)")
         failureExitCode = ExitCodes.code(for: error)
@@ -189,7 +195,15 @@ struct RunReport {
             lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
         case .locked: lines.append("Another run holds the lock; this run did nothing.")
-        case .failed: lines.append(contentsOf: errors.map { "Failed: \($0)" })
+        case .failed:
+            switch doneBeforeFailure {
+            case (.snapshot, let version)?:
+                lines.append("New snapshot \(SnapshotMeta.label(version)) published (now the latest); then:")
+            case (_, let version)?:
+                lines.append("Up to date: \(SnapshotMeta.label(version)) already holds these figures; then:")
+            case nil: break
+            }
+            lines.append(contentsOf: errors.map { "Failed: \($0)" })
         case .valid: lines.append("Inputs are valid.")
         }
         return lines
