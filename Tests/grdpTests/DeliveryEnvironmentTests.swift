@@ -197,8 +197,10 @@ import Testing
 
     /// A configured export that is a symlink (into a portal's folder, as an office links the file
     /// its web server serves): the run brings the file the link names up to date and the link
-    /// stays (the link was replaced by a file of its own, leaving the portal's stale). A link into
-    /// the snapshots folder is refused (73, naming it) and the snapshot there is left as it was.
+    /// stays (the link was replaced by a file of its own, leaving the portal's stale). Refused
+    /// with 73, naming the link, the file there left as it was: a link into the snapshots folder,
+    /// the returns or the reports, two links to one file, a link to a FIFO (which was opened and
+    /// waited on, the lock held); the summary then says the snapshot was published first.
     @Test func aConfiguredExportThroughASymlinkUpdatesTheFileItNames() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
