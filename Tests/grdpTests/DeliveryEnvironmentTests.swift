@@ -257,17 +257,26 @@ import Testing
         let reports = fixture.outputs.appendingPathComponent("reports")
         let report = reports.appendingPathComponent(
             try #require(FileManager.default.contentsOfDirectory(atPath: reports.path).sorted().first))
-        for (target, named, why) in [
-            (archive, csv, "in the returns folder"), (report, csv, "in the reports folder"),
-            (portal.appendingPathComponent("datapackage.json"), package, "as '\(csv.path)' is"),
+        // A folder that does not exist, then `..`, is no way round: the kernel makes the folder,
+        // then goes up (the snapshot was replaced so, with exit 0).
+        let throughMissing =
+            fixture.root.appendingPathComponent("nosuch").path + "/../Outputs/snapshots/grdp-v0001.sqlite"
+        for (target, file, named, why) in [
+            (archive.path, archive, csv, "in the returns folder"), (report.path, report, csv, "in the reports folder"),
+            (throughMissing, published, csv, "in the snapshots folder"),
+            (
+                portal.appendingPathComponent("datapackage.json").path,
+                portal.appendingPathComponent("datapackage.json"),
+                package, "as '\(csv.path)' does"
+            ),
         ] {
-            let before = try Data(contentsOf: target)
+            let before = try Data(contentsOf: file)
             try FileManager.default.removeItem(at: csv)
-            try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: target.path)
+            try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: target)
             let linked = try fixture.grdp("run", "--force")
             #expect(linked.status == 73, "\(linked.stderr)")
             #expect(linked.stderr.contains("'\(named.path)'") && linked.stderr.contains(why), "\(linked.stderr)")
-            #expect(try Data(contentsOf: target) == before, "\(why)")
+            #expect(try Data(contentsOf: file) == before, "\(why)")
         }
 
         // Linked to a FIFO (a portal's pipe): refused at once, not opened (it would wait for a

@@ -179,6 +179,9 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: snapshot)
         for output in [
             snapshot, snapshots.appendingPathComponent("new.csv").path, "Outputs/reports/../snapshots/x.csv", link,
+            // Through a folder that does not exist yet (it was made, and the snapshot replaced),
+            // and below the folder.
+            "nosuch/../Outputs/snapshots/grdp-v0001.sqlite", "Outputs/snapshots/sub/new.csv",
         ] {
             let run = try fixture.grdp("export", "--table", "quarantine", "--output", output)
             #expect(run.status == 64, "\(output): \(run.stderr)")
@@ -189,6 +192,7 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: snapshots.path).filter { !$0.hasPrefix(".") } == [
                 "grdp-v0001.sqlite"
             ])
+        #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("nosuch").path))
         // Beside the folder is fine.
         let run = try fixture.grdp("export", "--output", fixture.outputs.appendingPathComponent("snapshots.csv").path)
         #expect(run.status == 0, "\(run.stderr)")

@@ -429,26 +429,40 @@ enum FileSystem {
         return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : "?"
     }
 
-    /// Where `path` is as the system resolves it: the real path of its deepest folder that exists
-    /// (`..` and symlinked folders resolved), then the rest as written. For a path that need not
-    /// exist yet.
+    /// Where `path` is as the system resolves it, also when it does not exist yet: each
+    /// component in turn, `.` and `..` taken as the kernel takes them, an existing one resolved
+    /// to its real path (symlinks followed), a missing one kept as written. After a missing
+    /// folder, `..` is its parent as written: the folder is made as a real one before anything is
+    /// written there (`makeDirectories`), so `nosuch/../snapshots/x` is `snapshots/x`.
     static func resolvedLocation(_ path: String) -> String {
-        var head = path
+        var absolute = path
         if !path.hasPrefix("/"), let pointer = getcwd(nil, 0) {
             defer { free(pointer) }
-            head = String(cString: pointer) + "/" + path
+            absolute = String(cString: pointer) + "/" + path
         }
-        var rest: [String] = []
-        while true {
-            if let pointer = realpath(head, nil) {
-                defer { free(pointer) }
-                let real = String(cString: pointer)
-                return rest.reversed().reduce(real) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
+        func real(_ path: String) -> String? {
+            guard let pointer = realpath(path, nil) else { return nil }
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        // A real path, or a real one with missing components after it.
+        var resolved = "/"
+        var exists = true
+        for component in absolute.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." {
+                resolved = parentDirectory(of: resolved)
+                if !exists, let found = real(resolved) { (resolved, exists) = (found, true) }
+                continue
             }
-            guard head != "/", let slash = head.lastIndex(of: "/") else { return path }
-            rest.append(String(head[head.index(after: slash)...]))
-            head = slash == head.startIndex ? "/" : String(head[..<slash])
+            let next = (resolved == "/" ? "" : resolved) + "/" + component
+            if exists, let found = real(next) {
+                resolved = found
+            } else {
+                (resolved, exists) = (next, false)
+            }
         }
+        return resolved
     }
 
     /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.

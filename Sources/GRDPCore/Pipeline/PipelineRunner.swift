@@ -1332,33 +1332,50 @@ public struct PipelineRunner {
             func refused(_ errno: Int32, _ why: String) -> OutputWriteError {
                 OutputWriteError(path: link, operation: "replace", errno: errno, detail: why)
             }
-            if let kind = FileSystem.nodeKind(followingLinks: link), kind != S_IFREG {
+            let target = try FileSystem.resolvingSymbolicLinks(link)
+            let linked = target != link
+            if linked, target.hasSuffix("/") {
+                throw refused(EISDIR, "it is a symlink to '\(target)', which names a folder: an export replaces a file")
+            }
+            // Where it lands, as the system resolves it (also through folders not made yet): what
+            // is checked below. (It is written at `target`, so that the link names it after.)
+            let location = FileSystem.resolvedLocation(target)
+            if let kind = FileSystem.nodeKind(followingLinks: location), kind != S_IFREG {
+                let what =
+                    switch kind {
+                    case S_IFDIR: "a folder"
+                    case S_IFIFO: "a FIFO"
+                    case S_IFCHR, S_IFBLK: "a device"
+                    case S_IFSOCK: "a socket"
+                    default: "not a file"
+                    }
                 throw refused(
                     kind == S_IFDIR ? EISDIR : EPERM,
-                    "it is not a regular file (a folder, a FIFO or a device, symlinks followed): an export replaces a file"
-                )
+                    "it is not a regular file but \(what) ('\(location)'): an export replaces a file")
             }
-            let target = try FileSystem.resolvingSymbolicLinks(link)
-            guard target != link else { return URL(fileURLWithPath: link) }
-            let guarded: [(what: String, folder: URL)] = [
+            var guarded: [(what: String, folder: URL)] = [
                 ("the snapshots folder", config.snapshotsFolder), ("the cache", config.cacheFolder),
-                ("the reports folder", config.reportsFolder), ("the outputs folder", config.outputs.folder),
-                ("the returns folder", config.inputs.returnsFolder),
+                ("the reports folder", config.reportsFolder), ("the returns folder", config.inputs.returnsFolder),
             ]
-            for (what, folder) in guarded where FileSystem.isWithin(target, folder: folder.path) {
+            // (The exports folder is in the outputs folder: only a link's target is kept out of it.)
+            if linked { guarded.append(("the outputs folder", config.outputs.folder)) }
+            for (what, folder) in guarded where FileSystem.isWithin(location, folder: folder.path) {
                 throw refused(
                     EPERM,
-                    "it is a symlink to '\(target)', in \(what) (\(folder.path)): an export never replaces a file "
-                        + "grdp keeps or reads; link it to a file outside them")
+                    (linked
+                        ? "it is a symlink to '\(target)', in \(what)"
+                        : "it is in \(what), where the exports folder leads")
+                        + " (\(folder.path)): an export never replaces a file grdp keeps or reads; link it to a file outside them"
+                )
             }
-            let location = FileSystem.resolvedLocation(target)
             if location == FileSystem.resolvedLocation(config.fileURL.path) {
-                throw refused(EPERM, "it is a symlink to '\(target)', the config file")
+                throw refused(EPERM, "it lands on the config file ('\(location)')")
             }
             if let other = linkedTargets[location] {
-                throw refused(EPERM, "it is a symlink to '\(target)', as '\(other)' is: two exports cannot be one file")
+                throw refused(EPERM, "it lands at '\(location)', as '\(other)' does: two exports cannot be one file")
             }
             linkedTargets[location] = link
+            guard linked else { return URL(fileURLWithPath: link) }
             // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`);
             // `export --output` may be writing one there now, without the lock: an hour old only.
             _ = try? AtomicFile.removeLeftoverTemporaries(
