@@ -193,6 +193,18 @@ import Testing
                 "grdp-v0001.sqlite"
             ])
         #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("nosuch").path))
+        // Through a symlinked folder and `..`: the kernel goes up from the link's target, not
+        // back here, and the export is written there (it replaced the snapshot, taken as text).
+        let other = fixture.root.appendingPathComponent("other/sub")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.root.appendingPathComponent("lnk").path, withDestinationPath: "other/sub")
+        let through = try fixture.grdp("export", "--output", "lnk/../Outputs/snapshots/grdp-v0001.sqlite")
+        #expect(through.status == 0, "\(through.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: snapshot)) == before)
+        #expect(
+            FileManager.default.fileExists(
+                atPath: fixture.root.appendingPathComponent("other/Outputs/snapshots/grdp-v0001.sqlite").path))
         // Beside the folder is fine.
         let run = try fixture.grdp("export", "--output", fixture.outputs.appendingPathComponent("snapshots.csv").path)
         #expect(run.status == 0, "\(run.stderr)")

@@ -51,7 +51,10 @@ public enum OutputDestination {
             return
         }
         // A folder falls through too: the rename then fails naming it (`Is a directory`).
-        let target = URL(fileURLWithPath: try FileSystem.resolvingSymbolicLinks(path))
+        // Written where the check found it lands (`FileSystem.resolvedLocation`): a path spelled
+        // `lnk/../…` taken as text by the write, after the check had followed `lnk`, replaced a
+        // published snapshot.
+        let target = URL(fileURLWithPath: FileSystem.resolvedLocation(try FileSystem.resolvingSymbolicLinks(path)))
         // An export killed while writing leaves its temporary beside the file (`.grdp-*.tmp`).
         // Exports take no lock, so another may be writing one now: only those an hour old go.
         _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)

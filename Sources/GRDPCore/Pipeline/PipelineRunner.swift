@@ -1338,7 +1338,7 @@ public struct PipelineRunner {
                 throw refused(EISDIR, "it is a symlink to '\(target)', which names a folder: an export replaces a file")
             }
             // Where it lands, as the system resolves it (also through folders not made yet): what
-            // is checked below. (It is written at `target`, so that the link names it after.)
+            // is checked below, and where it is written.
             let location = FileSystem.resolvedLocation(target)
             if let kind = FileSystem.nodeKind(followingLinks: location), kind != S_IFREG {
                 let what =
@@ -1379,8 +1379,10 @@ public struct PipelineRunner {
             // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`);
             // `export --output` may be writing one there now, without the lock: an hour old only.
             _ = try? AtomicFile.removeLeftoverTemporaries(
-                in: URL(fileURLWithPath: FileSystem.parentDirectory(of: target), isDirectory: true), olderThan: 3600)
-            return URL(fileURLWithPath: target)
+                in: URL(fileURLWithPath: FileSystem.parentDirectory(of: location), isDirectory: true), olderThan: 3600)
+            // Written where it was checked to land: not at `target` as text, whose folders (a
+            // dangling link among them, made by another export) may lead elsewhere by then.
+            return URL(fileURLWithPath: location)
         }
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
