@@ -467,9 +467,12 @@ enum FileSystem {
 
     /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.
     static func isWithin(_ path: String, folder: String) -> Bool {
-        let location = resolvedLocation(path)
-        let root = resolvedLocation(folder)
-        return location == root || location.hasPrefix(root == "/" ? root : root + "/")
+        isResolved(resolvedLocation(path), within: resolvedLocation(folder))
+    }
+
+    /// `isWithin` of places already resolved (`resolvedLocation`).
+    static func isResolved(_ location: String, within root: String) -> Bool {
+        location == root || location.hasPrefix(root == "/" ? root : root + "/")
     }
 
     static func parentDirectory(of path: String) -> String {

@@ -1306,83 +1306,17 @@ public struct PipelineRunner {
         // the rows that waited in the archive cache would be read from it again, and a cache file
         // changed since cannot fail a run whose snapshot is published. (Every other export shows at
         // most the counts by reason, which the content has.)
-        let snapshots = SnapshotStore(folder: config.snapshotsFolder)
         let listing =
             config.outputs.exports.contains { ExportTable(rawValue: $0.table) == .quarantine }
-            ? try snapshots.open(version: meta.version).quarantineListing()
+            ? try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version).quarantineListing()
             : nil
         // Each file is made as it is written to its temporary: a quarantine export of 500,000 rows
         // is never held whole, nor the file it replaces.
         var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
         var csvTables: [ExportTable] = []
-        var names: [String] = []
-        // The files the links name, each by the link that names it.
-        var linkedTargets: [String: String] = [:]
-        /// Where the export named `name` goes: through a symlink, the file the link names (the link
-        /// stays, as with `export --output`), so that an export linked into a portal's folder is
-        /// the one brought up to date, not replaced by a file of its own beside a stale one.
-        ///
-        /// Refused (73, before any export is replaced): anything there but a regular file (a FIFO
-        /// would be opened and wait for a writer, the lock held); a link to a file of grdp's own
-        /// folders, its returns or its config (a return, `published.json` or a snapshot would be
-        /// replaced by an export); two links to one file (the exports would take turns in it).
+        var places = ExportPlaces(config: config)
         func destination(_ name: String) throws -> URL {
-            names.append(name)
-            let link = config.exportsFolder.appendingPathComponent(name).path
-            func refused(_ errno: Int32, _ why: String) -> OutputWriteError {
-                OutputWriteError(path: link, operation: "replace", errno: errno, detail: why)
-            }
-            let target = try FileSystem.resolvingSymbolicLinks(link)
-            let linked = target != link
-            if linked, target.hasSuffix("/") {
-                throw refused(EISDIR, "it is a symlink to '\(target)', which names a folder: an export replaces a file")
-            }
-            // Where it lands, as the system resolves it (also through folders not made yet): what
-            // is checked below, and where it is written.
-            let location = FileSystem.resolvedLocation(target)
-            if let kind = FileSystem.nodeKind(followingLinks: location), kind != S_IFREG {
-                let what =
-                    switch kind {
-                    case S_IFDIR: "a folder"
-                    case S_IFIFO: "a FIFO"
-                    case S_IFCHR, S_IFBLK: "a device"
-                    case S_IFSOCK: "a socket"
-                    default: "not a file"
-                    }
-                throw refused(
-                    kind == S_IFDIR ? EISDIR : EPERM,
-                    "it is not a regular file but \(what) ('\(location)'): an export replaces a file")
-            }
-            var guarded: [(what: String, folder: URL)] = [
-                ("the snapshots folder", config.snapshotsFolder), ("the cache", config.cacheFolder),
-                ("the reports folder", config.reportsFolder), ("the returns folder", config.inputs.returnsFolder),
-            ]
-            // (The exports folder is in the outputs folder: only a link's target is kept out of it.)
-            if linked { guarded.append(("the outputs folder", config.outputs.folder)) }
-            for (what, folder) in guarded where FileSystem.isWithin(location, folder: folder.path) {
-                throw refused(
-                    EPERM,
-                    (linked
-                        ? "it is a symlink to '\(target)', in \(what)"
-                        : "it is in \(what), where the exports folder leads")
-                        + " (\(folder.path)): an export never replaces a file grdp keeps or reads; link it to a file outside them"
-                )
-            }
-            if location == FileSystem.resolvedLocation(config.fileURL.path) {
-                throw refused(EPERM, "it lands on the config file ('\(location)')")
-            }
-            if let other = linkedTargets[location] {
-                throw refused(EPERM, "it lands at '\(location)', as '\(other)' does: two exports cannot be one file")
-            }
-            linkedTargets[location] = link
-            guard linked else { return URL(fileURLWithPath: link) }
-            // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`);
-            // `export --output` may be writing one there now, without the lock: an hour old only.
-            _ = try? AtomicFile.removeLeftoverTemporaries(
-                in: URL(fileURLWithPath: FileSystem.parentDirectory(of: location), isDirectory: true), olderThan: 3600)
-            // Written where it was checked to land: not at `target` as text, whose folders (a
-            // dangling link among them, made by another export) may lead elsewhere by then.
-            return URL(fileURLWithPath: location)
+            try places.place(config.exportsFolder.appendingPathComponent(name).path)
         }
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
@@ -1407,7 +1341,7 @@ public struct PipelineRunner {
         // holding these bytes are left untouched (an up-to-date run refreshes a missing or stale
         // export only).
         try AtomicFile.replaceAll(files)
-        return names
+        return places.named.map { URL(fileURLWithPath: $0).lastPathComponent }
     }
 
     private func createFolder(_ url: URL) throws {
