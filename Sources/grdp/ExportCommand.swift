@@ -16,7 +16,7 @@ struct ExportCommand: ParsableCommand {
             --output names a file. A file is replaced atomically (through a symlink, the file it \
             points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
             is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made; \
-            a file in the snapshots folder is refused (exit 64).
+            a file in the snapshots folder is refused (exit 64), and so is a folder (exit 73).
 
             The snapshot is checked first: its bytes must be those recorded when it was published \
             (<outputs>/cache/published.json), or, with none recorded, it must pass every check of \

@@ -276,7 +276,23 @@ import Testing
             let linked = try fixture.grdp("run", "--force")
             #expect(linked.status == 73, "\(linked.stderr)")
             #expect(linked.stderr.contains("'\(named.path)'") && linked.stderr.contains(why), "\(linked.stderr)")
+            // grdp's reason, not the errno's text (read as a permission problem to look for).
+            #expect(
+                linked.stderr.contains("will not replace") && !linked.stderr.contains("Operation not permitted"),
+                "\(linked.stderr)")
             #expect(try Data(contentsOf: file) == before, "\(why)")
+        }
+
+        // Linked to a name that can only be a folder (`/.` after one not made yet): refused before
+        // the folder is made (it was made, then the export failed).
+        let missing = portal.appendingPathComponent("nosuch")
+        for target in [missing.path + "/.", missing.path + "/deeper/.."] {
+            try FileManager.default.removeItem(at: csv)
+            try FileManager.default.createSymbolicLink(atPath: csv.path, withDestinationPath: target)
+            let toFolder = try fixture.grdp("run", "--force")
+            #expect(toFolder.status == 73, "\(toFolder.stderr)")
+            #expect(toFolder.stderr.contains("which names a folder"), "\(toFolder.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: missing.path), "\(target)")
         }
 
         // Linked to a FIFO (a portal's pipe): refused at once, not opened (it would wait for a
@@ -298,9 +314,19 @@ import Testing
         // read as if nothing had been published).
         let newest = try #require(try fixture.snapshotFiles().last).dropFirst("grdp-".count).prefix(5)
         #expect(ended.stderr.contains("New snapshot \(newest) published (now the latest); then:"), "\(ended.stderr)")
+        // And so does the report, which names the snapshot either way.
+        func lastReport() throws -> (outcome: String?, before: String?, snapshot: String?) {
+            let report = try #require(try fixture.reportsWritten().last)
+            return (
+                report["outcome"] as? String, report["outcome_before_failure"] as? String,
+                report["snapshot"] as? String
+            )
+        }
+        #expect(try lastReport() == ("failed", "snapshot", String(newest)))
         let quiet = try fixture.grdp("--quiet", "run")
         #expect(quiet.status == 73)
         #expect(quiet.stderr.contains("Up to date: \(newest) already holds these figures; then:"), "\(quiet.stderr)")
+        #expect(try lastReport() == ("failed", "up-to-date", String(newest)))
     }
 
     /// Outputs on a FAT file system (a USB disk, as small offices use for the outputs a portal

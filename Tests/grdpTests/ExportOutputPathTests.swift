@@ -114,10 +114,19 @@ import Testing
         try FileManager.default.setAttributes(
             [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: other.path)
 
+        // One that cannot be removed (a folder of that name) no longer keeps the others, sorted
+        // after it, from going.
+        let stuck = folder.appendingPathComponent(".grdp-0stuck.tmp")
+        try FileManager.default.createDirectory(at: stuck, withIntermediateDirectories: true)
+        try Data("partial".utf8).write(to: stuck.appendingPathComponent("inside"))
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stuck.path)
+
         let output = folder.appendingPathComponent("targets.csv")
         let export = try fixture.grdp("export", "--output", output.path)
         #expect(export.status == 0, "\(export.stderr)")
         #expect(try String(contentsOf: output, encoding: .utf8) == csv)
+        #expect(FileManager.default.fileExists(atPath: stuck.path))
         #expect(!FileManager.default.fileExists(atPath: stale.path))
         #expect(FileManager.default.fileExists(atPath: fresh.path))
         #expect(FileManager.default.fileExists(atPath: other.path))
@@ -151,6 +160,34 @@ import Testing
         #expect(run.status == 73, "\(run.stderr)")
         #expect(run.stderr.contains("cannot write '/dev/full': No space left on device (ENOSPC"), "\(run.stderr)")
         #expect(Self.kind("/dev/full") == S_IFCHR)
+    }
+
+    /// A path that names a folder (ending in `/`, `/.`, `/..`, an existing folder, a link to one)
+    /// is refused with 73 before anything is made: `nosuch/` was written as a file named `nosuch`
+    /// with exit 0, and an existing folder failed only at the rename, its temporary written.
+    @Test func anOutputNamingAFolderIsRefusedBeforeAnythingIsMade() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let folder = fixture.root.appendingPathComponent("portal")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.root.appendingPathComponent("to-portal").path, withDestinationPath: "portal")
+        for output in ["nosuch/", "nosuch/.", "new/deeper/..", "portal", "portal/", "to-portal", "."] {
+            let run = try fixture.grdp("export", "--output", output)
+            #expect(run.status == 73, "\(output): \(run.stderr)")
+            #expect(
+                run.stderr.contains("will not write '\(output)': it names a folder; --output takes the path of a file"),
+                "\(output): \(run.stderr)")
+            #expect(!run.stderr.contains("Operation not permitted"), "\(run.stderr)")
+        }
+        for made in ["nosuch", "new"] {
+            #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(made).path), "\(made)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+        // A file in it is what --output takes.
+        let run = try fixture.grdp("export", "--output", "portal/targets.csv")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["targets.csv"])
     }
 
     /// A loop of symlinks cannot be followed: exit 73 naming the link.

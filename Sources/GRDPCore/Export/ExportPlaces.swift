@@ -38,11 +38,11 @@ struct ExportPlaces {
     mutating func place(_ path: String) throws(OutputWriteError) -> URL {
         named.append(path)
         func refused(_ errno: Int32, _ why: String) -> OutputWriteError {
-            OutputWriteError(path: path, operation: "replace", errno: errno, detail: why)
+            OutputWriteError.refusal(path: path, operation: "replace", errno: errno, reason: why)
         }
         let target = try FileSystem.resolvingSymbolicLinks(path)
         let linked = target != path
-        if linked, target.hasSuffix("/") {
+        if linked, FileSystem.namesFolder(target) {
             throw refused(EISDIR, "it is a symlink to '\(target)', which names a folder: an export replaces a file")
         }
         // Where it lands, as the system resolves it (also through folders not made yet).

@@ -465,6 +465,13 @@ enum FileSystem {
         return resolved
     }
 
+    /// Whether `path` can only name a folder, whatever is there: it ends in `/`, `/.` or `/..`,
+    /// or is `.` or `..`. Written to as a file, such a path made its folders first and then
+    /// failed, or (`nosuch/`) had its temporary renamed to `nosuch`.
+    static func namesFolder(_ path: String) -> Bool {
+        path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
+    }
+
     /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.
     static func isWithin(_ path: String, folder: String) -> Bool {
         isResolved(resolvedLocation(path), within: resolvedLocation(folder))

@@ -46,11 +46,18 @@ public enum OutputDestination {
             try contents(.inherited(descriptor, path: path))
             return
         }
-        if let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG, kind != S_IFDIR {
+        let kind = FileSystem.nodeKind(followingLinks: path)
+        if FileSystem.namesFolder(path) || kind == S_IFDIR {
+            // Refused before any folder is made or temporary written: `nosuch/` was written as a
+            // file named `nosuch`, and an existing folder failed only at the rename.
+            throw OutputWriteError.refusal(
+                path: path, operation: "write", errno: EISDIR,
+                reason: "it names a folder; --output takes the path of a file (missing folders above it are made)")
+        }
+        if let kind, kind != S_IFREG {
             try FileSystem.writeExisting(at: path, contents: contents)
             return
         }
-        // A folder falls through too: the rename then fails naming it (`Is a directory`).
         // Written where the check found it lands (`FileSystem.resolvedLocation`): a path spelled
         // `lnk/../…` taken as text by the write, after the check had followed `lnk`, replaced a
         // published snapshot.

@@ -17,12 +17,24 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32
     /// More detail from the layer that failed (SQLite's message), if any.
     public var detail: String?
+    /// Whether grdp itself would not write there (`refusal`), not the system: the message then
+    /// gives grdp's reason alone, not the errno's text ("Operation not permitted" read as a
+    /// permission problem the operator had to look for).
+    public var isRefusal = false
 
     public init(path: String, operation: String, errno: Int32, detail: String? = nil) {
         self.path = path
         self.operation = operation
         self.errno = errno
         self.detail = detail
+    }
+
+    /// grdp will not `operation` at `path`, for `reason`; `errno` is what the system would have
+    /// said, for callers that branch on it.
+    static func refusal(path: String, operation: String, errno: Int32, reason: String) -> OutputWriteError {
+        var error = OutputWriteError(path: path, operation: operation, errno: errno, detail: reason)
+        error.isRefusal = true
+        return error
     }
 
     /// The errno's symbolic name where known (`ENOSPC`), else its number.
@@ -49,6 +61,7 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if isRefusal { return "will not \(operation) '\(path)': \(detail ?? "refused")" }
         let reason = String(cString: strerror(errno))
         var text = "cannot \(operation) '\(path)': \(reason) (\(errnoName)"
         if errnoName.hasPrefix("E") { text += ", errno \(errno)" }

@@ -53,6 +53,12 @@ struct RunReport {
             ("snapshot", snapshot.map { .string(SnapshotMeta.label($0)) } ?? .null),
         ]
         if let contentSHA256 { members.append(("content_sha256", .string(contentSHA256))) }
+        // A failed run that had published `snapshot` ("snapshot") or found the figures up to date
+        // in it ("up-to-date") before a later step failed (its exports): `snapshot` alone could not
+        // tell a new latest from the one there before.
+        if outcome == .failed, let done = doneBeforeFailure {
+            members.append(("outcome_before_failure", .string(done.outcome.rawValue)))
+        }
         members.append(("started_at", .string(startedAt.iso8601Microseconds)))
         members.append(("finished_at", finishedAt.map { .string($0.iso8601Microseconds) } ?? .null))
         members.append(

@@ -180,6 +180,9 @@ public struct SnapshotStore: Sendable {
     public func removeLeftoverTemporaries(olderThan seconds: Double? = nil) throws -> [String] {
         guard let names = try FileSystem.directoryEntries(folder.path) else { return [] }
         var removed: [String] = []
+        // Every one that can go goes: one that cannot (a folder of that name, a file made
+        // immutable) no longer keeps the others, and is the error thrown once they are gone.
+        var firstFailure: OutputWriteError?
         let now = Date().timeIntervalSince1970
         for name in names.sorted() where FileSystem.isTemporaryName(name) {
             let path = folder.path + "/" + name
@@ -187,10 +190,16 @@ public struct SnapshotStore: Sendable {
                 guard let modified = FileSystem.modificationTime(path), now - modified > seconds else { continue }
             }
             if unlink(path) != 0 && errno != ENOENT {
-                throw OutputWriteError(path: path, operation: "remove leftover temporary file", errno: errno)
+                let code = errno
+                if firstFailure == nil {
+                    firstFailure = OutputWriteError(
+                        path: path, operation: "remove leftover temporary file", errno: code)
+                }
+                continue
             }
             removed.append(name)
         }
+        if let firstFailure { throw firstFailure }
         return removed
     }
 
