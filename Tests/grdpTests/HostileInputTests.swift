@@ -331,7 +331,23 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
             files: { scratch in [(name, try make(scratch))] })
     }
 
-    static let all: [HostileArchive] = truncated + flipped + streams + paths + members + headers
+    static let all: [HostileArchive] = truncated + flipped + streams + paths + members + headers + localNames
+
+    /// A zip whose local header names its member otherwise than the central directory does (one
+    /// byte changed, which no CRC covers). libarchive names the entry by the local header: the
+    /// archive was accepted with the member skipped as unrecognised (`transactioXs.csv`) or not
+    /// seen at all (`.csx`), its rows left out of the figures, exit 0.
+    static let localNames: [HostileArchive] = [("name", 7), ("extension", 1)].map { what, fromEnd in
+        one("2024-02-01_local-\(what).zip", "corrupt-archive", member: member, detail: "central directory gives") {
+            scratch in
+            var zip = try scratch.archive(entries + [.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .zip)
+            // The first entry is the member: its local header at 0, its name from byte 30.
+            let name = Array(member.utf8)
+            guard Array(zip[30..<(30 + name.count)]) == name else { throw CocoaError(.fileReadCorruptFile) }
+            zip[30 + name.count - fromEnd] = UInt8(ascii: "x")
+            return zip
+        }
+    }
 
     /// Cut in half, in every format. A zip is read from its central directory at the end, and the
     /// one bzip2 block holds the whole tar: both fail before any member starts (member null).

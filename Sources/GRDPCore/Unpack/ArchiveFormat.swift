@@ -181,13 +181,14 @@ enum ZipLayout {
     ///   CRC equal to the signature) is tried: only a descriptor that none of them makes agree
     ///   rejects the archive. Bytes there without the signature (a descriptor without one, which
     ///   the format allows, or none at all, which some writers do) are not judged.
+    /// - an entry's local header must give the central directory's name for it, byte for byte:
+    ///   libarchive names the entry by the local one, which no checksum covers.
     /// Entries are otherwise left to libarchive, which checks the data against the central
     /// directory, and reports a missing or damaged local header.
     ///
     /// - Returns: the regular files' own compressed sizes by name (`Entries.compressedSizes`), when
-    ///   every name is the one libarchive will report: its local header's name byte for byte, no
-    ///   NUL (libarchive stops there), no Unicode Path field, and listed once (a folder's name too);
-    ///   else none.
+    ///   every name is the one libarchive will report: no NUL (libarchive stops there), no Unicode
+    ///   Path field, and listed once (a folder's name too); else none.
     private static func walkEntries(of file: InputFile, directoryOffset: Int64, directorySize: Int)
         throws(ArchiveRejection) -> [String: Int64]
     {
@@ -252,14 +253,27 @@ enum ZipLayout {
         for (index, entry) in ordered.enumerated() {
             let local = Int64(entry.localOffset)
             let header: [UInt8]
-            do { header = try file.read(count: 30, at: local) } catch {
+            // The header and, when it is as long as the central directory's, its name.
+            do { header = try file.read(count: 30 + entry.nameBytes.count, at: local) } catch {
                 throw .corrupt(error.description, member: entry.name)
             }
-            guard header.count == 30, le32(header, 0) == 0x0403_4B50 else {
+            guard header.count >= 30, le32(header, 0) == 0x0403_4B50 else {
                 trusted = false
                 continue
             }
             let localNameLength = Int(le16(header, 26))
+            // libarchive names an entry by its local header, whose name no check covers: one damaged
+            // there was skipped as an unrecognised member, or not seen at all (`.csx`), and its rows
+            // were left out of an accepted archive. unzip and Python's zipfile refuse it too.
+            let localName = localNameLength == entry.nameBytes.count ? Array(header[30...]) : nil
+            guard localName == entry.nameBytes else {
+                let named =
+                    localName.map { "'\(String(decoding: $0, as: UTF8.self))'" }
+                    ?? "a name of \(localNameLength) bytes"
+                throw .corrupt(
+                    "its local header gives \(named) where the central directory gives '\(entry.name)': "
+                        + "the zip is damaged", member: entry.name)
+            }
             let dataStart = local + 30 + Int64(localNameLength) + Int64(le16(header, 28))
             let nextStart = index + 1 < ordered.count ? Int64(ordered[index + 1].localOffset) : directoryOffset
             guard let size = Int64(exactly: entry.compressed), dataStart <= nextStart - size else {
@@ -271,17 +285,6 @@ enum ZipLayout {
             }
             if entry.hasDescriptor {
                 try checkDescriptor(of: file, entry, at: dataStart + size, directoryOffset: directoryOffset)
-            }
-            if trusted {
-                if localNameLength != entry.nameBytes.count {
-                    trusted = false
-                } else {
-                    let localName: [UInt8]
-                    do { localName = try file.read(count: localNameLength, at: local + 30) } catch {
-                        throw .corrupt(error.description, member: entry.name)
-                    }
-                    trusted = localName == entry.nameBytes
-                }
             }
         }
         guard trusted else { return [:] }

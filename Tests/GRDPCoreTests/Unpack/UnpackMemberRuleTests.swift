@@ -108,9 +108,10 @@ import Testing
     }
 
     /// The sizes a zip entry's ratio is taken over are only trusted where each entry's name is the
-    /// one libarchive reports, once: a name listed twice has none; a local header whose name is not
-    /// the central one's (a bomb that would borrow another entry's size by it), or a name with a
-    /// NUL (where libarchive stops reading it), leaves every entry to the bytes read so far.
+    /// one libarchive reports, once: a name listed twice has none; a name with a NUL (where
+    /// libarchive stops reading it) leaves every entry to the bytes read so far. A local header
+    /// whose name is not the central one's (a bomb that would borrow another entry's size by it)
+    /// is a damaged zip, refused.
     @Test func aZipEntrysOwnSizeIsTrustedOnlyWhereItsNameIsSure() throws {
         let folder = try TemporaryFolder()
         func sizes(_ bytes: [UInt8], _ name: String) throws -> [String: Int64] {
@@ -137,7 +138,11 @@ import Testing
         let local = (0..<4).reduce(0) { $0 | Int(sound[second + 42 + $1]) << (8 * $1) }
         swapped[local + 30] = UInt8(ascii: "a")
         swapped[local + 31] = UInt8(ascii: "a")
-        #expect(try sizes(swapped, "swapped.zip").isEmpty)
+        #expect(throws: ArchiveRejection.self) { try sizes(swapped, "swapped.zip") }
+        let rejected = expectRejected(try folder.write("swapped.zip", swapped), .corruptArchive, member: "bb.csv")
+        #expect(
+            rejected?.detail.contains("its local header gives 'aa.csv' where the central directory gives 'bb.csv'")
+                == true, "\(rejected?.detail ?? "")")
         // A NUL in a name, central and local alike: libarchive would report "a".
         var nul = sound
         nul[second + 46 + 1] = 0
