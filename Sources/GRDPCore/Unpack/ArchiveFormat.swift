@@ -97,12 +97,15 @@ enum ZipLayout {
         let directory = try checkEnd(of: file, size: size)
         guard directory.size > 0 else { return Entries(exist: false) }
         guard directory.size <= Int64(walkLimit) else { return Entries(exist: true) }
-        let sizes = try walkEntries(of: file, directoryOffset: directory.offset, directorySize: Int(directory.size))
+        let sizes = try walkEntries(
+            of: file, directoryOffset: directory.offset, directorySize: Int(directory.size), stated: directory.entries)
         return Entries(exist: true, walked: true, compressedSizes: sizes)
     }
 
     /// Where the central directory is: checked to end where its end record starts.
-    static func checkEnd(of file: InputFile, size: Int64) throws(ArchiveRejection) -> (offset: Int64, size: Int64) {
+    static func checkEnd(of file: InputFile, size: Int64) throws(ArchiveRejection) -> (
+        offset: Int64, size: Int64, entries: EntryCount
+    ) {
         guard size >= Int64(endRecordLength) else {
             throw .corrupt("the zip is truncated: \(size) bytes cannot hold its end of central directory record")
         }
@@ -140,6 +143,7 @@ enum ZipLayout {
                 "the zip's end record counts \(le16(tail, endRecord + 10)) entries in an empty central directory")
         }
         var directoryEnd = recordOffset
+        var count = EntryCount.classic(le16(tail, endRecord + 10))
         // Zip64: a locator right before the record points at the zip64 end record, which holds the
         // sizes. Writers add it when a size or offset overflows its field (which then holds all
         // ones), and also when only the entry count does (over 65,535 entries): then the classic
@@ -161,13 +165,35 @@ enum ZipLayout {
             directorySize = Int64(bitPattern: le64(record, 40))
             directoryOffset = Int64(bitPattern: le64(record, 48))
             directoryEnd = zip64Offset
+            count = .zip64(le64(record, 32))
         }
         guard directoryOffset >= 0 && directorySize >= 0 && directoryOffset + directorySize == directoryEnd else {
             throw .corrupt(
                 "the zip's central directory (offset \(directoryOffset), \(directorySize) bytes) does not end "
                     + "where its end record starts (\(directoryEnd)): bytes were prepended or another zip is joined")
         }
-        return (directoryOffset, directorySize)
+        return (directoryOffset, directorySize, count)
+    }
+
+    /// How many entries a zip's end record says its central directory holds.
+    enum EntryCount {
+        /// The classic record's 16 bits: writers without zip64 keep the count modulo 65,536.
+        case classic(UInt16)
+        case zip64(UInt64)
+
+        func agrees(with count: Int) -> Bool {
+            switch self {
+            case .classic(let stated): stated == UInt16(truncatingIfNeeded: count)
+            case .zip64(let stated): stated == UInt64(count)
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .classic(let stated): "\(stated)"
+            case .zip64(let stated): "\(stated)"
+            }
+        }
     }
 
     /// Walks the central directory's entries in the order of their local headers, each local header
@@ -189,9 +215,9 @@ enum ZipLayout {
     /// - Returns: the regular files' own compressed sizes by name (`Entries.compressedSizes`), when
     ///   every name is the one libarchive will report: no NUL (libarchive stops there), no Unicode
     ///   Path field, and listed once (a folder's name too); else none.
-    private static func walkEntries(of file: InputFile, directoryOffset: Int64, directorySize: Int)
-        throws(ArchiveRejection) -> [String: Int64]
-    {
+    private static func walkEntries(
+        of file: InputFile, directoryOffset: Int64, directorySize: Int, stated: EntryCount
+    ) throws(ArchiveRejection) -> [String: Int64] {
         let directory: [UInt8]
         do { directory = try file.read(count: directorySize, at: directoryOffset) } catch {
             throw .corrupt(error.description)
@@ -214,7 +240,8 @@ enum ZipLayout {
             let attributes = le32(directory, at + 38)
             var entry = Entry(
                 name: String(decoding: nameBytes, as: UTF8.self), nameBytes: nameBytes,
-                hasDescriptor: le16(directory, at + 8) & 0x8 != 0, crc: le32(directory, at + 16),
+                hasDescriptor: le16(directory, at + 8) & 0x8 != 0, method: le16(directory, at + 10),
+                crc: le32(directory, at + 16),
                 compressed: UInt64(le32(directory, at + 20)), uncompressed: UInt64(le32(directory, at + 24)),
                 localOffset: UInt64(le32(directory, at + 42)),
                 isFolder: nameBytes.last == UInt8(ascii: "/") || attributes & 0x10 != 0
@@ -238,7 +265,10 @@ enum ZipLayout {
                     take(&entry.localOffset)
                 }
                 // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
-                if id == 0x7075 { trusted = false }
+                if id == 0x7075 {
+                    trusted = false
+                    entry.unicodeName = unicodePath(directory, at: extra + 4, length: min(length, extraEnd - extra - 4))
+                }
                 extra += 4 + length
             }
             if entry.nameBytes.contains(0) { trusted = false }
@@ -246,26 +276,53 @@ enum ZipLayout {
             at = next
         }
 
+        // unzip refuses a zip whose end record counts otherwise; Python and libarchive read on.
+        if at == directory.count, !stated.agrees(with: entries.count) {
+            throw .corrupt(
+                "the zip's end record counts \(stated.description) entries where its central directory holds "
+                    + "\(entries.count): the zip is damaged")
+        }
         // A local header past the central directory is libarchive's to report.
         let placed = entries.filter { $0.localOffset < UInt64(directoryOffset) }
         if placed.count < entries.count { trusted = false }
         let ordered = placed.sorted { $0.localOffset < $1.localOffset }
+        // Where the entry before ended (its data and any data descriptor), and its name: no bytes
+        // may lie between entries (an entry hidden from the central directory, which a streaming
+        // reader would read and the others not).
+        var previousEnd: (offset: Int64, name: String?, descriptor: Bool)? = (0, nil, false)
         for (index, entry) in ordered.enumerated() {
             let local = Int64(entry.localOffset)
-            let header: [UInt8]
-            // The header and, when it is as long as the central directory's, its name.
-            do { header = try file.read(count: 30 + entry.nameBytes.count, at: local) } catch {
+            if let previous = previousEnd {
+                try checkGap(from: previous, to: local, before: "the entry '\(entry.name)'")
+            }
+            previousEnd = nil
+            // libarchive makes an entry marked as a folder one (by a `/` or its attributes, which no
+            // CRC covers): data it holds was dropped without a word (unzip and Python read it).
+            if entry.isFolder && entry.uncompressed > 0 {
+                throw .corrupt(
+                    "it is marked as a folder but holds \(entry.uncompressed) bytes: the zip is damaged",
+                    member: entry.name)
+            }
+            var header: [UInt8]
+            do { header = try file.read(count: 30, at: local) } catch {
                 throw .corrupt(error.description, member: entry.name)
             }
-            guard header.count >= 30, le32(header, 0) == 0x0403_4B50 else {
+            guard header.count == 30, le32(header, 0) == 0x0403_4B50 else {
                 trusted = false
                 continue
             }
             let localNameLength = Int(le16(header, 26))
+            let localExtraLength = Int(le16(header, 28))
+            // Then its name and extra field.
+            do { header += try file.read(count: localNameLength + localExtraLength, at: local + 30) } catch {
+                throw .corrupt(error.description, member: entry.name)
+            }
             // libarchive names an entry by its local header, whose name no check covers: one damaged
             // there was skipped as an unrecognised member, or not seen at all (`.csx`), and its rows
             // were left out of an accepted archive. unzip and Python's zipfile refuse it too.
-            let localName = localNameLength == entry.nameBytes.count ? Array(header[30...]) : nil
+            let localName =
+                localNameLength == entry.nameBytes.count && header.count >= 30 + localNameLength
+                ? Array(header[30..<(30 + localNameLength)]) : nil
             guard localName == entry.nameBytes else {
                 let named =
                     localName.map { "'\(String(decoding: $0, as: UTF8.self))'" }
@@ -274,7 +331,33 @@ enum ZipLayout {
                     "its local header gives \(named) where the central directory gives '\(entry.name)': "
                         + "the zip is damaged", member: entry.name)
             }
-            let dataStart = local + 30 + Int64(localNameLength) + Int64(le16(header, 28))
+            // Info-ZIP's Unicode Path field, which libarchive names the entry by, in either header:
+            // they must agree too (one in the local header alone renamed a member past the name
+            // check; unzip refuses either).
+            var localUnicodeName: [UInt8]?
+            var extra = 30 + localNameLength
+            let extraEnd = min(extra + localExtraLength, header.count)
+            while extra + 4 <= extraEnd {
+                let length = Int(le16(header, extra + 2))
+                if le16(header, extra) == 0x7075 {
+                    localUnicodeName = unicodePath(header, at: extra + 4, length: min(length, extraEnd - extra - 4))
+                }
+                extra += 4 + length
+            }
+            let (localNames, centralNames) = (localUnicodeName ?? entry.nameBytes, entry.unicodeName ?? entry.nameBytes)
+            if localNames != centralNames {
+                throw .corrupt(
+                    "its local header names it '\(String(decoding: localNames, as: UTF8.self))' (Unicode Path "
+                        + "field) where the central directory names it '\(String(decoding: centralNames, as: UTF8.self))'"
+                        + ": the zip is damaged", member: entry.name)
+            }
+            // The method libarchive decodes by is the local header's; the central directory's must be it.
+            if le16(header, 8) != entry.method {
+                throw .corrupt(
+                    "its local header gives compression method \(le16(header, 8)) where the central directory "
+                        + "gives \(entry.method): the zip is damaged", member: entry.name)
+            }
+            let dataStart = local + 30 + Int64(localNameLength) + Int64(localExtraLength)
             let nextStart = index + 1 < ordered.count ? Int64(ordered[index + 1].localOffset) : directoryOffset
             guard let size = Int64(exactly: entry.compressed), dataStart <= nextStart - size else {
                 let next =
@@ -286,6 +369,10 @@ enum ZipLayout {
             if entry.hasDescriptor {
                 try checkDescriptor(of: file, entry, at: dataStart + size, directoryOffset: directoryOffset)
             }
+            previousEnd = (dataStart + size, entry.name, entry.hasDescriptor)
+        }
+        if let previous = previousEnd, ordered.count == entries.count {
+            try checkGap(from: previous, to: directoryOffset, before: "the central directory")
         }
         guard trusted else { return [:] }
         var listed: [String: Int] = [:]
@@ -297,17 +384,46 @@ enum ZipLayout {
         return sizes
     }
 
+    /// Bytes from `previous.offset` (where an entry's data ended, or the file's start) to `next`,
+    /// where the next entry or the central directory starts: none, or a data descriptor after an
+    /// entry with flag bit 3 (with or without its signature, sizes of 4 or 8 bytes).
+    private static func checkGap(
+        from previous: (offset: Int64, name: String?, descriptor: Bool), to next: Int64, before: String
+    ) throws(ArchiveRejection) {
+        let gap = next - previous.offset
+        if gap == 0 || (previous.descriptor && [12, 16, 20, 24].contains(gap)) { return }
+        // Entries that overlap are reported with their sizes (`walkEntries`).
+        guard gap > 0 else { return }
+        let after = previous.name.map { "after the entry '\($0)'" } ?? "at the start of the file"
+        throw .corrupt(
+            "\(gap) bytes \(after), before \(before), belong to no entry of the central directory "
+                + "(an entry hidden from it, which a streaming reader would read): the zip is damaged",
+            member: previous.name)
+    }
+
+    /// The name in an Info-ZIP Unicode Path field (version, CRC-32 of the header's name, then the
+    /// name in UTF-8) at `at` in `bytes`, as libarchive takes it: whatever follows the first five
+    /// bytes; nil when the field is shorter.
+    private static func unicodePath(_ bytes: [UInt8], at: Int, length: Int) -> [UInt8]? {
+        guard length >= 5, at + length <= bytes.count else { return nil }
+        return Array(bytes[(at + 5)..<(at + length)])
+    }
+
     /// An entry of the central directory, as `walkEntries` needs it.
     private struct Entry {
         var name: String
         var nameBytes: [UInt8]
         /// Flag bit 3: its CRC and sizes follow its data.
         var hasDescriptor: Bool
+        /// The compression method.
+        var method: UInt16
         var crc: UInt32
         var compressed: UInt64
         var uncompressed: UInt64
         var localOffset: UInt64
         var isFolder: Bool
+        /// The name in its Info-ZIP Unicode Path field, if it has one (`unicodePath`).
+        var unicodeName: [UInt8]? = nil
     }
 
     /// The data descriptor of `entry`, at `position` (where its data ends), against the central

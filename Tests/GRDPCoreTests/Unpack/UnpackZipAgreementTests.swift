@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// A zip's local headers and central directory must tell one story (CONTRACT §3: an archive that
+/// cannot be read without doubt is `corrupt-archive`). libarchive reads a zip through its central
+/// directory but names and decodes each entry by its local header, and a streaming reader sees
+/// only local headers: where they disagree, or bytes lie between entries, one tool reads rows
+/// another does not. An audit found each of these accepted with a member's rows left out of the
+/// figures (exit 0) while unzip or Python read them; no writer makes any of them.
+@Suite struct UnpackZipAgreementTests {
+    static let rows = Array("transaction_id,date,amount,status,channel\nT1,2023-01-05,100,completed,marketplace\n".utf8)
+    static let grdp = Array("year,grdp\n2023,1\n".utf8)
+
+    static func entries() -> [HandMadeZip.Entry] {
+        [.init(name: "grdp.csv", data: grdp), .init(name: "transactions.csv", data: rows)]
+    }
+
+    /// The zip made of `entries`, read; the rejection, or nil (and the members read) when accepted.
+    static func read(_ zip: HandMadeZip, in folder: TemporaryFolder) throws -> (ArchiveRejection?, [String]) {
+        let url = try folder.write("hand-made.zip", zip.bytes)
+        let visitor = RecordingVisitor()
+        do {
+            try readArchive(url, visitor: visitor)
+            return (nil, visitor.members)
+        } catch let rejection as ArchiveRejection {
+            return (rejection, visitor.members)
+        }
+    }
+
+    static func expectCorrupt(
+        _ zip: HandMadeZip, member: String?, _ detail: String, in folder: TemporaryFolder,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) throws {
+        let (rejection, members) = try read(zip, in: folder)
+        #expect(
+            rejection?.reason == .corruptArchive, "\(String(describing: rejection))", sourceLocation: sourceLocation)
+        #expect(rejection?.member == member, "\(String(describing: rejection))", sourceLocation: sourceLocation)
+        #expect(
+            rejection?.detail.contains(detail) == true, "\(rejection?.detail ?? "accepted")",
+            sourceLocation: sourceLocation)
+        // Refused before any member is read.
+        #expect(members.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    @Test func theHandMadeZipItselfIsReadWhole() throws {
+        let folder = try TemporaryFolder()
+        let (rejection, members) = try Self.read(HandMadeZip(entries: Self.entries()), in: folder)
+        #expect(rejection == nil, "\(String(describing: rejection))")
+        #expect(members == ["grdp.csv", "transactions.csv"])
+        // A Unicode Path field that gives the header's own name, in one header or both, is fine.
+        var named = Self.entries()
+        named[1].centralExtra = HandMadeZip.unicodePath("transactions.csv", headerName: "transactions.csv")
+        #expect(try Self.read(HandMadeZip(entries: named), in: folder).0 == nil)
+        named[1].localExtra = named[1].centralExtra
+        #expect(try Self.read(HandMadeZip(entries: named), in: folder).1 == ["grdp.csv", "transactions.csv"])
+    }
+
+    /// Marked a folder by its attributes (a Unix mode, or the MS-DOS bit), a file with data was made
+    /// a folder by libarchive and dropped without a word; unzip and Python extract it.
+    @Test(arguments: [UInt32(0o040755) << 16, 0x10])
+    func aFileMarkedAsAFolderIsCorrupt(_ attributes: UInt32) throws {
+        let folder = try TemporaryFolder()
+        var entries = Self.entries()
+        entries[1].externalAttributes = attributes
+        try Self.expectCorrupt(
+            HandMadeZip(entries: entries), member: "transactions.csv", "marked as a folder but holds", in: folder)
+    }
+
+    /// A Unicode Path field in one header naming the entry otherwise: libarchive took the local
+    /// one's name (`notes.txt`, skipped as no CSV), unzip the central one's.
+    @Test(arguments: [true, false])
+    func aUnicodePathThatRenamesTheEntryIsCorrupt(inLocalHeader: Bool) throws {
+        let folder = try TemporaryFolder()
+        var entries = Self.entries()
+        let field = HandMadeZip.unicodePath("notes.txt", headerName: "transactions.csv")
+        if inLocalHeader { entries[1].localExtra = field } else { entries[1].centralExtra = field }
+        try Self.expectCorrupt(
+            HandMadeZip(entries: entries), member: "transactions.csv", "(Unicode Path field)", in: folder)
+    }
+
+    /// libarchive decodes by the local header's method; unzip and Python by the central one's.
+    @Test func methodsThatDisagreeAreCorrupt() throws {
+        let folder = try TemporaryFolder()
+        var entries = Self.entries()
+        entries[1].centralMethod = 99
+        try Self.expectCorrupt(
+            HandMadeZip(entries: entries), member: "transactions.csv",
+            "its local header gives compression method 0 where the central directory gives 99", in: folder)
+    }
+
+    /// A whole entry between two listed ones, left out of the central directory: a streaming reader
+    /// reads its rows, unzip and Python do not. So are stray bytes there, and before the first entry.
+    @Test func bytesThatBelongToNoListedEntryAreCorrupt() throws {
+        let folder = try TemporaryFolder()
+        var entries = Self.entries()
+        entries.insert(.init(name: "transactions_late.csv", data: Self.rows, hidden: true), at: 1)
+        try Self.expectCorrupt(
+            HandMadeZip(entries: entries), member: "grdp.csv",
+            "after the entry 'grdp.csv', before the entry 'transactions.csv', belong to no entry", in: folder)
+        var first = Self.entries()
+        first.insert(.init(name: "stray", data: [1, 2, 3], hidden: true), at: 0)
+        try Self.expectCorrupt(
+            HandMadeZip(entries: first), member: nil, "at the start of the file, before the entry 'grdp.csv'",
+            in: folder)
+        var last = Self.entries()
+        last.append(.init(name: "transactions_late.csv", data: Self.rows, hidden: true))
+        try Self.expectCorrupt(
+            HandMadeZip(entries: last), member: "transactions.csv", "before the central directory", in: folder)
+    }
+
+    /// unzip refuses an end record that counts otherwise than the central directory holds.
+    @Test func anEndRecordThatMiscountsIsCorrupt() throws {
+        let folder = try TemporaryFolder()
+        try Self.expectCorrupt(
+            HandMadeZip(entries: Self.entries(), statedCount: 1), member: nil,
+            "the zip's end record counts 1 entries where its central directory holds 2", in: folder)
+    }
+}
