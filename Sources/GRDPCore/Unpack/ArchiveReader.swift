@@ -223,7 +223,7 @@ public final class ArchiveReader {
                 try rethrowNaming(path) { try reader.skipData() }
                 continue
             }
-            guard seen.insert(path).inserted else {
+            guard seen.insert(MemberPath.fileKey(path)).inserted else {
                 throw ArchiveRejection(
                     reason: .duplicateMember, member: path, detail: "two members of the archive have this path")
             }

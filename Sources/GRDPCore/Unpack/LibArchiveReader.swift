@@ -81,13 +81,23 @@ final class LibArchiveReader {
     /// Bytes libarchive consumed from its input (our decoded stream for a tar, the file for a zip).
     var position: Int64 { archive_filter_bytes(archive, 0) }
 
+    /// A name libarchive could not give in UTF-8 (a zip without the UTF-8 flag from an old Windows
+    /// zipper, a tar of Latin-1 names), its other bytes written `\xHH` as an archive's own name is
+    /// (`ReturnsScanner.displayName`): each made U+FFFD, two members `transactions_\x82.csv` and
+    /// `transactions_\x8A.csv` were one path, and the archive was rejected as `duplicate-member`.
+    private static func displayName(_ raw: UnsafePointer<CChar>) -> String {
+        ReturnsScanner.displayName(
+            Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) })
+    }
+
     /// The next entry, or nil at the end of the archive.
     func nextEntry() throws(ArchiveRejection) -> Entry? {
         var handle: OpaquePointer?
         let status = archive_read_next_header(archive, &handle)
         if status == ARCHIVE_EOF { return nil }
         let path = handle.flatMap { entry in
-            (archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)).map { String(cString: $0) }
+            archive_entry_pathname_utf8(entry).map { String(cString: $0) }
+                ?? archive_entry_pathname(entry).map(Self.displayName)
         }
         guard status == ARCHIVE_OK, let entry = handle else {
             throw failure(status, "cannot read a member header").naming(path)

@@ -7,6 +7,14 @@ enum MemberPath {
         return String(rest)
     }
 
+    /// The file `path` extracts to, for telling duplicates (CONTRACT §3: two members with the same
+    /// path): empty and `.` components dropped, so `a//x.csv` and `a/./x.csv` are `a/x.csv`, as
+    /// `tar -x` and unzip write them (the later one over the earlier). The member keeps its own
+    /// path everywhere else.
+    static func fileKey(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
+    }
+
     /// Why `path` is unsafe, or nil: absolute (`/`, `\`, a drive letter such as `C:`) or with a `..`
     /// component, splitting on both `/` and `\`.
     static func unsafeReason(_ path: String) -> String? {

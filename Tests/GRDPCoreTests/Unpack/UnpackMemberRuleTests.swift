@@ -463,6 +463,43 @@ import Testing
         expectRejected(url, .duplicateMember, member: "a.csv")
     }
 
+    /// Paths that extract to one file (`a//x.csv`, `a/./x.csv` and `a/x.csv`: `tar -x` and unzip
+    /// write the later over the earlier) are the same path: both were read, their rows counted twice.
+    /// The member keeps the name it has; the report names the later one.
+    @Test(arguments: [
+        ArchiveWriter.Format.tar, .zip,
+    ])
+    func pathsThatExtractToOneFileAreDuplicates(format: ArchiveWriter.Format) throws {
+        let folder = try TemporaryFolder()
+        for (first, second) in [("a//x.csv", "a/x.csv"), ("a/x.csv", "a/./x.csv"), ("a/./b//x.csv", "a/b/x.csv")] {
+            let entries = [
+                ArchiveWriter.Entry(path: first, text: "x\n1\n"), ArchiveWriter.Entry(path: second, text: "x\n2\n"),
+            ]
+            let url =
+                format == .zip
+                ? try folder.write(
+                    "dup.zip",
+                    HandMadeZip(entries: entries.map { .init(name: $0.path, data: $0.data) }).bytes)
+                : try folder.archive("dup.tar", entries, format: format)
+            expectRejected(url, .duplicateMember, member: second)
+        }
+    }
+
+    /// Names that are not UTF-8 (an old Windows zipper's code page, no UTF-8 flag) are read with
+    /// their odd bytes written `\xHH`, as an archive's own name is: two such members made one path
+    /// (each odd byte U+FFFD), and the archive was rejected as `duplicate-member`.
+    @Test func membersNamedInAnotherCodePageAreTwoMembers() throws {
+        let folder = try TemporaryFolder()
+        let (acute, grave) = (Array("transactions_".utf8) + [0x82], Array("transactions_".utf8) + [0x8A])
+        let zip = HandMadeZip(entries: [
+            .init(name: "", data: Array("x\n1\n".utf8), rawName: acute + Array(".csv".utf8)),
+            .init(name: "", data: Array("x\n2\n".utf8), rawName: grave + Array(".csv".utf8)),
+        ])
+        let visitor = try readArchive(try folder.write("cp437.zip", zip.bytes))
+        #expect(visitor.members == ["transactions_\\x82.csv", "transactions_\\x8A.csv"])
+        #expect(visitor.data["transactions_\\x8A.csv"] == Array("x\n2\n".utf8))
+    }
+
     @Test func aLinkNamedLikeAFileIsADuplicate() throws {
         let folder = try TemporaryFolder()
         let url = try folder.archive(
