@@ -55,6 +55,8 @@ final class LibArchiveReader {
                 let source = Unmanaged<DecodedStream>.fromOpaque(client!).takeUnretainedValue()
                 do {
                     let block = try source.next()
+                    // Before libarchive reads the headers in it, and settles on one reading of them.
+                    try source.tarExtensions.scan(block)
                     buffer?.pointee = UnsafeRawPointer(block.baseAddress)
                     return la_ssize_t(block.count)
                 } catch {

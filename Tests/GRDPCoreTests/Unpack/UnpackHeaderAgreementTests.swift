@@ -118,3 +118,81 @@ import Testing
             "the zip's end record counts 1 entries where its central directory holds 2", in: folder)
     }
 }
+
+/// A tar's extension headers in combinations that tools read differently (CONTRACT §3: an archive
+/// that cannot be read without doubt is `corrupt-archive`): libarchive settles on one name and
+/// GNU tar or Python on another. An audit found each accepted with a member read as `notes.txt`
+/// (skipped, no CSV) where GNU tar extracts `transactions.csv`, its rows left out (exit 0).
+@Suite struct UnpackTarExtensionTests {
+    static let rows = UnpackZipAgreementTests.rows
+
+    static func read(_ tar: [UInt8], in folder: TemporaryFolder) throws -> (ArchiveRejection?, [String]) {
+        let url = try folder.write("hand-made.tar", tar)
+        let visitor = RecordingVisitor()
+        do {
+            try readArchive(url, visitor: visitor)
+            return (nil, visitor.members)
+        } catch let rejection as ArchiveRejection {
+            return (rejection, visitor.members)
+        }
+    }
+
+    /// Each extension alone, and a global header with other keys (`git archive` writes its commit
+    /// as `comment`), are read as every tool reads them.
+    @Test func extensionsToolsAgreeOnAreRead() throws {
+        let folder = try TemporaryFolder()
+        let long = String(repeating: "d", count: 120) + "/transactions.csv"
+        for (tar, name) in [
+            (HandMadeTar.longName(long) + HandMadeTar.member(String(long.prefix(99)), Self.rows), long),
+            (HandMadeTar.pax("x", [("path", long)]) + HandMadeTar.member("short.csv", Self.rows), long),
+            (
+                HandMadeTar.pax("g", [("comment", "4b825dc642cb6eb9a060e54bf8d69288fbee4904")])
+                    + HandMadeTar.member("transactions.csv", Self.rows), "transactions.csv"
+            ),
+        ] {
+            let (rejection, members) = try Self.read(tar + HandMadeTar.end, in: folder)
+            #expect(rejection == nil, "\(String(describing: rejection))")
+            #expect(members == [name])
+        }
+        // Each member its own long name (GNU tar's way), one by pax, one by both ways at once
+        // never: an extension belongs to the member after it alone.
+        let second = String(repeating: "e", count: 120) + "/grdp.csv"
+        let tar =
+            HandMadeTar.longName(long) + HandMadeTar.member("a.csv", Self.rows)
+            + HandMadeTar.pax("x", [("path", second)]) + HandMadeTar.member("b.csv", Self.rows)
+            + HandMadeTar.longName(long + ".2") + HandMadeTar.member("c.csv", Self.rows) + HandMadeTar.end
+        let (rejection, members) = try Self.read(tar, in: folder)
+        #expect(rejection == nil, "\(String(describing: rejection))")
+        #expect(members == [long, second, long + ".2"])
+    }
+
+    @Test(arguments: ["path", "size", "linkpath"])
+    func aGlobalHeaderThatRenamesOrResizesMembersIsCorrupt(_ key: String) throws {
+        let folder = try TemporaryFolder()
+        let tar =
+            HandMadeTar.pax("g", [("comment", "x"), (key, key == "size" ? "0" : "transactions.csv")])
+            + HandMadeTar.member("notes.txt", Self.rows) + HandMadeTar.end
+        let (rejection, _) = try Self.read(tar, in: folder)
+        #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
+        #expect(
+            rejection?.detail.contains("a pax global header sets '\(key)'") == true, "\(String(describing: rejection))")
+    }
+
+    @Test func aMemberWithTwoNamesIsCorrupt() throws {
+        let folder = try TemporaryFolder()
+        let member = HandMadeTar.member("notes.txt", Self.rows)
+        for (extensions, detail) in [
+            (HandMadeTar.longName("notes.txt") + HandMadeTar.pax("x", [("path", "transactions.csv")]), "both"),
+            (HandMadeTar.pax("x", [("path", "transactions.csv")]) + HandMadeTar.longName("notes.txt"), "both"),
+            (HandMadeTar.longName("notes.txt") + HandMadeTar.longName("transactions.csv"), "two GNU long names"),
+        ] {
+            // After a sound member, whose extension does not carry over to the next one.
+            let tar =
+                HandMadeTar.longName("first/" + String(repeating: "f", count: 110) + ".csv")
+                + HandMadeTar.member("first.csv", Self.rows) + extensions + member + HandMadeTar.end
+            let (rejection, _) = try Self.read(tar, in: folder)
+            #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
+            #expect(rejection?.detail.contains(detail) == true, "\(String(describing: rejection))")
+        }
+    }
+}
