@@ -1,3 +1,5 @@
+internal import CCompression
+
 /// An archive's format, detected from its content (CONTRACT §3: the name decides only *whether* a file is
 /// an archive).
 enum ArchiveFormat: String, Sendable {
@@ -244,8 +246,7 @@ enum ZipLayout {
                 crc: le32(directory, at + 16),
                 compressed: UInt64(le32(directory, at + 20)), uncompressed: UInt64(le32(directory, at + 24)),
                 localOffset: UInt64(le32(directory, at + 42)),
-                isFolder: nameBytes.last == UInt8(ascii: "/") || attributes & 0x10 != 0
-                    || (attributes >> 16) & 0o170000 == 0o040000)
+                isFolder: isFolder(name: nameBytes, attributes: attributes, host: directory[at + 5]))
             // Zip64: the values at their maximum are in the extra field (id 1), in this order.
             var extra = at + 46 + nameLength
             let extraEnd = extra + extraLength
@@ -267,7 +268,12 @@ enum ZipLayout {
                 // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
                 if id == 0x7075 {
                     trusted = false
-                    entry.unicodeName = unicodePath(directory, at: extra + 4, length: min(length, extraEnd - extra - 4))
+                    if let name = unicodePath(
+                        directory, at: extra + 4, length: min(length, extraEnd - extra - 4), of: nameBytes)
+                    {
+                        if entry.unicodeName != nil { throw twoUnicodePaths(entry.name, where: "central directory") }
+                        entry.unicodeName = name
+                    }
                 }
                 extra += 4 + length
             }
@@ -334,13 +340,18 @@ enum ZipLayout {
             // Info-ZIP's Unicode Path field, which libarchive names the entry by, in either header:
             // they must agree too (one in the local header alone renamed a member past the name
             // check; unzip refuses either).
+            let localNameBytes = Array(header[30..<min(30 + localNameLength, header.count)])
             var localUnicodeName: [UInt8]?
             var extra = 30 + localNameLength
             let extraEnd = min(extra + localExtraLength, header.count)
             while extra + 4 <= extraEnd {
                 let length = Int(le16(header, extra + 2))
-                if le16(header, extra) == 0x7075 {
-                    localUnicodeName = unicodePath(header, at: extra + 4, length: min(length, extraEnd - extra - 4))
+                if le16(header, extra) == 0x7075,
+                    let name = unicodePath(
+                        header, at: extra + 4, length: min(length, extraEnd - extra - 4), of: localNameBytes)
+                {
+                    if localUnicodeName != nil { throw twoUnicodePaths(entry.name, where: "local header") }
+                    localUnicodeName = name
                 }
                 extra += 4 + length
             }
@@ -385,13 +396,15 @@ enum ZipLayout {
     }
 
     /// Bytes from `previous.offset` (where an entry's data ended, or the file's start) to `next`,
-    /// where the next entry or the central directory starts: none, or a data descriptor after an
-    /// entry with flag bit 3 (with or without its signature, sizes of 4 or 8 bytes).
+    /// where the next entry or the central directory starts: fewer bytes than a local header
+    /// takes (30), or a data descriptor after an entry with flag bit 3 (with or without its
+    /// signature, sizes of 4 or 8 bytes).
     private static func checkGap(
         from previous: (offset: Int64, name: String?, descriptor: Bool), to next: Int64, before: String
     ) throws(ArchiveRejection) {
         let gap = next - previous.offset
-        if gap == 0 || (previous.descriptor && [12, 16, 20, 24].contains(gap)) { return }
+        // Fewer than 30 bytes cannot hold a local header; some writers leave a few.
+        if gap < 30 || (previous.descriptor && [12, 16, 20, 24].contains(gap)) { return }
         // Entries that overlap are reported with their sizes (`walkEntries`).
         guard gap > 0 else { return }
         let after = previous.name.map { "after the entry '\($0)'" } ?? "at the start of the file"
@@ -401,12 +414,38 @@ enum ZipLayout {
             member: previous.name)
     }
 
-    /// The name in an Info-ZIP Unicode Path field (version, CRC-32 of the header's name, then the
-    /// name in UTF-8) at `at` in `bytes`, as libarchive takes it: whatever follows the first five
-    /// bytes; nil when the field is shorter.
-    private static func unicodePath(_ bytes: [UInt8], at: Int, length: Int) -> [UInt8]? {
-        guard length >= 5, at + length <= bytes.count else { return nil }
+    /// The name in an Info-ZIP Unicode Path field (version 1, the CRC-32 of the header's name,
+    /// then the name in UTF-8) at `at` in `bytes`, for a header named `headerName`; nil when the
+    /// field is short, of another version, or made for another name (readers ignore it then).
+    private static func unicodePath(_ bytes: [UInt8], at: Int, length: Int, of headerName: [UInt8]) -> [UInt8]? {
+        guard length >= 5, at + length <= bytes.count, bytes[at] == 1 else { return nil }
+        let crc =
+            UInt32(bytes[at + 1]) | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]) << 16
+            | UInt32(bytes[at + 4]) << 24
+        let computed = headerName.withUnsafeBufferPointer { name in
+            UInt32(truncatingIfNeeded: CCompression.crc32(0, name.baseAddress, UInt32(name.count)))
+        }
+        guard crc == computed else { return nil }
         return Array(bytes[(at + 5)..<(at + length)])
+    }
+
+    /// Two Unicode Path fields in one header: readers take one or the other.
+    private static func twoUnicodePaths(_ name: String, where header: String) -> ArchiveRejection {
+        .corrupt(
+            "its \(header) holds two Unicode Path fields, which readers take differently: the zip is damaged",
+            member: name)
+    }
+
+    /// Whether an entry is a folder as libarchive takes it: its name ends in `/`, or its
+    /// attributes say so as its host (the high byte of "version made by") writes them: a Unix
+    /// mode (3), the MS-DOS folder bit (0). Other hosts' bits are not read.
+    private static func isFolder(name: [UInt8], attributes: UInt32, host: UInt8) -> Bool {
+        if name.last == UInt8(ascii: "/") { return true }
+        switch host {
+        case 3: return (attributes >> 16) & 0o170000 == 0o040000
+        case 0: return attributes & 0x10 != 0
+        default: return false
+        }
     }
 
     /// An entry of the central directory, as `walkEntries` needs it.

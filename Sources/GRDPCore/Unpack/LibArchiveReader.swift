@@ -20,6 +20,9 @@ final class LibArchiveReader {
 
     struct Entry {
         var path: String
+        /// The name's bytes when they are not UTF-8 (`path` then writes the odd ones `\xHH`): what
+        /// a path rule (absolute, `..`) is checked on, not that spelling.
+        var rawPath: [UInt8]? = nil
         var type: EntryType
         var declaredSize: Int64?
         var isEncrypted: Bool
@@ -83,13 +86,13 @@ final class LibArchiveReader {
     /// Bytes libarchive consumed from its input (our decoded stream for a tar, the file for a zip).
     var position: Int64 { archive_filter_bytes(archive, 0) }
 
-    /// A name libarchive could not give in UTF-8 (a zip without the UTF-8 flag from an old Windows
-    /// zipper, a tar of Latin-1 names), its other bytes written `\xHH` as an archive's own name is
-    /// (`ReturnsScanner.displayName`): each made U+FFFD, two members `transactions_\x82.csv` and
-    /// `transactions_\x8A.csv` were one path, and the archive was rejected as `duplicate-member`.
-    private static func displayName(_ raw: UnsafePointer<CChar>) -> String {
-        ReturnsScanner.displayName(
-            Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) })
+    /// The bytes of a name libarchive could not give in UTF-8 (a zip without the UTF-8 flag from an
+    /// old Windows zipper, a tar of Latin-1 names). The member is named with its odd bytes written
+    /// `\xHH`, as an archive's own name is (`ReturnsScanner.displayName`): each made U+FFFD, two
+    /// members `transactions_\x82.csv` and `transactions_\x8A.csv` were one path, and the archive
+    /// was rejected as `duplicate-member`.
+    private static func bytes(_ raw: UnsafePointer<CChar>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) }
     }
 
     /// The next entry, or nil at the end of the archive.
@@ -97,10 +100,9 @@ final class LibArchiveReader {
         var handle: OpaquePointer?
         let status = archive_read_next_header(archive, &handle)
         if status == ARCHIVE_EOF { return nil }
-        let path = handle.flatMap { entry in
-            archive_entry_pathname_utf8(entry).map { String(cString: $0) }
-                ?? archive_entry_pathname(entry).map(Self.displayName)
-        }
+        let utf8 = handle.flatMap { archive_entry_pathname_utf8($0).map { String(cString: $0) } }
+        let raw = utf8 == nil ? handle.flatMap { archive_entry_pathname($0).map(Self.bytes) } : nil
+        let path = utf8 ?? raw.map(ReturnsScanner.displayName)
         guard status == ARCHIVE_OK, let entry = handle else {
             throw failure(status, "cannot read a member header").naming(path)
         }
@@ -123,7 +125,7 @@ final class LibArchiveReader {
             }
         }
         return Entry(
-            path: path, type: type,
+            path: path, rawPath: raw, type: type,
             declaredSize: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
             isEncrypted: archive_entry_is_encrypted(entry) != 0)
     }

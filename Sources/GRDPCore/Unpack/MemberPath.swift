@@ -18,7 +18,15 @@ enum MemberPath {
     /// Why `path` is unsafe, or nil: absolute (`/`, `\`, a drive letter such as `C:`) or with a `..`
     /// component, splitting on both `/` and `\`.
     static func unsafeReason(_ path: String) -> String? {
-        let bytes = Array(path.utf8)
+        unsafeReason(bytes: Array(path.utf8))
+    }
+
+    /// `unsafeReason` of a name's bytes, UTF-8 or not (a code page's `\xC9tats/`, written so, is
+    /// not absolute), every leading `./` removed first.
+    static func unsafeReason(bytes path: [UInt8]) -> String? {
+        var rest = path[...]
+        while rest.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { rest = rest.dropFirst(2) }
+        let bytes = Array(rest)
         if let first = bytes.first, first == UInt8(ascii: "/") || first == UInt8(ascii: "\\") {
             return "the path is absolute"
         }

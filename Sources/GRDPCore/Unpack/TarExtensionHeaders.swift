@@ -1,9 +1,9 @@
 /// The extension headers of a tar that tools read differently, found as the decoded stream goes to
 /// libarchive (which consumes them and gives only the name it settled on):
-/// - a pax global header (`g`) that sets `path`, `linkpath` or `size`: GNU tar and Python apply it
-///   to the members after it, libarchive does not;
-/// - a member given both a GNU long name (`L`) and a pax `path` (`x`), or two long names: GNU tar
-///   takes one, libarchive and Python the other.
+/// - a pax global header (`g`) that sets `path`, `linkpath`, `size` or `GNU.sparse.name`: GNU tar
+///   and Python apply it to the members after it, libarchive does not;
+/// - a member given both a GNU long name (`L`) and a pax `path` (`x`, or `GNU.sparse.name`), or
+///   two long names: GNU tar takes one, libarchive and Python the other.
 ///
 /// An archive audit found each accepted with a member read under a name other tools do not give
 /// it: `notes.txt`, skipped as no CSV, where GNU tar extracts `transactions.csv`, its rows left
@@ -11,9 +11,9 @@
 /// (`git archive` writes its commit as `comment`) and either extension alone are read as usual.
 ///
 /// Headers are found by their place and form: every 512-byte block of the stream (the stream's
-/// blocks are whole multiples of 512 but the last) that has the `ustar` magic and a sound
-/// checksum. Text data never does; a tar stored whole inside another one could, and is judged
-/// with it.
+/// blocks are whole multiples of 512 but the last) that has the `ustar` magic, or one of these
+/// typeflags, and a sound checksum. Text data never does; a tar stored whole inside another one
+/// could, and is judged with it.
 final class TarExtensionHeaders {
     /// A pax header's records are read up to this many bytes; a larger one is refused.
     static let recordLimit = 1 << 20
@@ -26,6 +26,9 @@ final class TarExtensionHeaders {
 
     /// `usta`, the magic's first four bytes (`ustar`), as a word loaded from them.
     private static let magicWord = Array("usta".utf8).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+
+    /// The typeflags of the extensions judged here: GNU long name, pax, pax global.
+    private static let extensionTypes: Set<UInt8> = [UInt8(ascii: "L"), UInt8(ascii: "x"), UInt8(ascii: "g")]
 
     /// Looks at the next block of the stream, in order.
     func scan(_ block: UnsafeRawBufferPointer) throws(ArchiveRejection) {
@@ -41,9 +44,13 @@ final class TarExtensionHeaders {
                 if pending.remaining == 0 { try judge(pending.type, records: pending.records) }
                 continue
             }
-            // The magic first, in one load: text data is turned away by it, at a word a block.
-            guard unit.loadUnaligned(fromByteOffset: 257, as: UInt32.self) == Self.magicWord,
-                unit[261] == UInt8(ascii: "r"), ArchiveFormat.isTarHeader(unit, orEndMarker: false)
+            // A header: the magic (looked at first, in one load: text data is turned away by it),
+            // or an extension's typeflag without it (GNU tar and libarchive honour those too); then
+            // a sound checksum.
+            let magic =
+                unit.loadUnaligned(fromByteOffset: 257, as: UInt32.self) == Self.magicWord
+                && unit[261] == UInt8(ascii: "r")
+            guard magic || Self.extensionTypes.contains(unit[156]), ArchiveFormat.isTarHeader(unit, orEndMarker: false)
             else { continue }
             try header(unit)
         }
@@ -78,12 +85,12 @@ final class TarExtensionHeaders {
     private func judge(_ type: UInt8, records: [UInt8]) throws(ArchiveRejection) {
         let keys = Self.keys(records)
         if type == UInt8(ascii: "g") {
-            if let key = ["path", "linkpath", "size"].first(where: keys.contains) {
+            if let key = ["path", "linkpath", "size", "GNU.sparse.name"].first(where: keys.contains) {
                 throw .corrupt(
                     "a pax global header sets '\(key)', which GNU tar applies to the members after it and "
                         + "libarchive does not: the tar is damaged")
             }
-        } else if keys.contains("path") {
+        } else if keys.contains("path") || keys.contains("GNU.sparse.name") {
             if longName {
                 throw .corrupt(
                     "a member has both a GNU long name and a pax path (tar extension headers), which tools "

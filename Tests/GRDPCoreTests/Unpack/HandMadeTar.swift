@@ -2,7 +2,7 @@
 /// global header setting `path`, a GNU long name beside a pax path). Checksums are right.
 enum HandMadeTar {
     /// A ustar header: `name`, `typeflag`, `size`, with the POSIX magic and a sound checksum.
-    static func header(_ name: String, typeflag: Character, size: Int) -> [UInt8] {
+    static func header(_ name: String, typeflag: Character, size: Int, magic: Bool = true) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int) {
             for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
@@ -15,8 +15,10 @@ enum HandMadeTar {
         put(String(repeating: "0", count: 11 - octal.count) + octal, at: 124)
         put("00000000000", at: 136)
         block[156] = typeflag.asciiValue!
-        put("ustar", at: 257)
-        put("00", at: 263)
+        if magic {
+            put("ustar", at: 257)
+            put("00", at: 263)
+        }
         for index in 148..<156 { block[index] = UInt8(ascii: " ") }
         let sum = block.reduce(0) { $0 + Int($1) }
         let digits = String(sum, radix: 8)
@@ -31,12 +33,12 @@ enum HandMadeTar {
     }
 
     /// A member: its header, then its data.
-    static func member(_ name: String, typeflag: Character = "0", _ data: [UInt8]) -> [UInt8] {
-        header(name, typeflag: typeflag, size: data.count) + padded(data)
+    static func member(_ name: String, typeflag: Character = "0", magic: Bool = true, _ data: [UInt8]) -> [UInt8] {
+        header(name, typeflag: typeflag, size: data.count, magic: magic) + padded(data)
     }
 
     /// A pax header (`x`, or `g` for global) holding `records`.
-    static func pax(_ typeflag: Character, _ records: [(String, String)]) -> [UInt8] {
+    static func pax(_ typeflag: Character, _ records: [(String, String)], magic: Bool = true) -> [UInt8] {
         var data: [UInt8] = []
         for (key, value) in records {
             let body = " \(key)=\(value)\n"
@@ -45,12 +47,12 @@ enum HandMadeTar {
             while String(length).utf8.count + body.utf8.count != length { length += 1 }
             data += Array("\(length)\(body)".utf8)
         }
-        return member("PaxHeader", typeflag: typeflag, data)
+        return member("PaxHeader", typeflag: typeflag, magic: magic, data)
     }
 
     /// A GNU long name header for the member after it.
-    static func longName(_ name: String) -> [UInt8] {
-        member("././@LongLink", typeflag: "L", Array(name.utf8) + [0])
+    static func longName(_ name: String, magic: Bool = true) -> [UInt8] {
+        member("././@LongLink", typeflag: "L", magic: magic, Array(name.utf8) + [0])
     }
 
     /// The end-of-archive marker.

@@ -16,8 +16,12 @@ struct HandMadeZip {
         var localMethod: UInt16 = 0
         var centralMethod: UInt16 = 0
         var externalAttributes: UInt32 = 0o100644 << 16
+        /// The host "version made by" names, which says how to read the attributes: 3 Unix, 0 MS-DOS.
+        var host: UInt8 = 3
         /// Written as a local entry, left out of the central directory.
         var hidden = false
+        /// Bytes after the entry's data that belong to no entry.
+        var paddingAfter: [UInt8] = []
     }
 
     var entries: [Entry]
@@ -37,12 +41,12 @@ struct HandMadeZip {
                 Self.le32(0x0403_4B50) + Self.le16(20) + Self.le16(0) + Self.le16(entry.localMethod)
                 + Self.le16(0) + Self.le16(0) + Self.le32(crc) + Self.le32(size) + Self.le32(size)
                 + Self.le16(UInt16(name.count)) + Self.le16(UInt16(entry.localExtra.count)) + name + entry.localExtra
-                + entry.data
+                + entry.data + entry.paddingAfter
             guard !entry.hidden else { continue }
             listed += 1
             let centralName = entry.centralName.map { Array($0.utf8) } ?? name
             central +=
-                Self.le32(0x0201_4B50) + Self.le16(0x031E) + Self.le16(20) + Self.le16(0)
+                Self.le32(0x0201_4B50) + [0x1E, entry.host] + Self.le16(20) + Self.le16(0)
                 + Self.le16(entry.centralMethod) + Self.le16(0) + Self.le16(0) + Self.le32(crc) + Self.le32(size)
                 + Self.le32(size) + Self.le16(UInt16(centralName.count)) + Self.le16(UInt16(entry.centralExtra.count))
                 + Self.le16(0) + Self.le16(0) + Self.le16(0) + Self.le32(entry.externalAttributes) + Self.le32(offset)
@@ -55,9 +59,9 @@ struct HandMadeZip {
     }
 
     /// An Info-ZIP Unicode Path extra field (0x7075) naming `name`, for a header whose own name is
-    /// `headerName`.
-    static func unicodePath(_ name: String, headerName: String) -> [UInt8] {
-        let field = [1] + le32(crc32(Array(headerName.utf8))) + Array(name.utf8)
+    /// `headerName` (its CRC-32 made wrong by `crcOffBy`, when not 0: readers ignore it then).
+    static func unicodePath(_ name: String, headerName: String, crcOffBy: UInt32 = 0) -> [UInt8] {
+        let field = [1] + le32(crc32(Array(headerName.utf8)) &+ crcOffBy) + Array(name.utf8)
         return le16(0x7075) + le16(UInt16(field.count)) + field
     }
 

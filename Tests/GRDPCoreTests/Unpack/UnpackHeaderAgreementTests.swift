@@ -59,13 +59,22 @@ import Testing
 
     /// Marked a folder by its attributes (a Unix mode, or the MS-DOS bit), a file with data was made
     /// a folder by libarchive and dropped without a word; unzip and Python extract it.
-    @Test(arguments: [UInt32(0o040755) << 16, 0x10])
-    func aFileMarkedAsAFolderIsCorrupt(_ attributes: UInt32) throws {
+    /// Attributes are read as their host writes them, as libarchive reads them: a Unix mode from a
+    /// Unix host (3), the MS-DOS folder bit from an MS-DOS one (0); a host's other bits are not
+    /// (a file whose high bits look like a Unix folder, made on Windows, is a file everywhere).
+    @Test(arguments: [(UInt32(0o040755) << 16, UInt8(3)), (0x10, 0)])
+    func aFileMarkedAsAFolderIsCorrupt(_ attributes: UInt32, host: UInt8) throws {
         let folder = try TemporaryFolder()
         var entries = Self.entries()
         entries[1].externalAttributes = attributes
+        entries[1].host = host
         try Self.expectCorrupt(
             HandMadeZip(entries: entries), member: "transactions.csv", "marked as a folder but holds", in: folder)
+        for (bits, other) in [(UInt32(0o040755) << 16 | 0x20, UInt8(0)), (0o040755 << 16 | 0x10, 10)] {
+            entries[1].externalAttributes = bits
+            entries[1].host = other
+            #expect(try Self.read(HandMadeZip(entries: entries), in: folder).1 == ["grdp.csv", "transactions.csv"])
+        }
     }
 
     /// A Unicode Path field in one header naming the entry otherwise: libarchive took the local
@@ -78,6 +87,24 @@ import Testing
         if inLocalHeader { entries[1].localExtra = field } else { entries[1].centralExtra = field }
         try Self.expectCorrupt(
             HandMadeZip(entries: entries), member: "transactions.csv", "(Unicode Path field)", in: folder)
+    }
+
+    /// A Unicode Path field whose CRC is not its header name's is ignored by every reader (a stale
+    /// one left by a renaming tool): read by the header's name. Two sound ones in one header are
+    /// corrupt: libarchive takes the first, others the last.
+    @Test func unicodePathFieldsAreTakenAsReadersTakeThem() throws {
+        let folder = try TemporaryFolder()
+        var stale = Self.entries()
+        stale[1].localExtra = HandMadeZip.unicodePath("notes.txt", headerName: "transactions.csv", crcOffBy: 1)
+        #expect(try Self.read(HandMadeZip(entries: stale), in: folder).1 == ["grdp.csv", "transactions.csv"])
+        var two = Self.entries()
+        two[1].localExtra =
+            HandMadeZip.unicodePath("notes.txt", headerName: "transactions.csv")
+            + HandMadeZip.unicodePath("transactions.csv", headerName: "transactions.csv")
+        two[1].centralExtra = HandMadeZip.unicodePath("transactions.csv", headerName: "transactions.csv")
+        try Self.expectCorrupt(
+            HandMadeZip(entries: two), member: "transactions.csv", "its local header holds two Unicode Path fields",
+            in: folder)
     }
 
     /// libarchive decodes by the local header's method; unzip and Python by the central one's.
@@ -104,6 +131,11 @@ import Testing
         try Self.expectCorrupt(
             HandMadeZip(entries: first), member: nil, "at the start of the file, before the entry 'grdp.csv'",
             in: folder)
+        // Fewer bytes than a local header takes (30) hide nothing; some writers leave a few.
+        var padded = Self.entries()
+        padded[0].paddingAfter = [0, 0, 0, 0]
+        padded[1].paddingAfter = Array(repeating: 0, count: 29)
+        #expect(try Self.read(HandMadeZip(entries: padded), in: folder).1 == ["grdp.csv", "transactions.csv"])
         var last = Self.entries()
         last.append(.init(name: "transactions_late.csv", data: Self.rows, hidden: true))
         try Self.expectCorrupt(
@@ -166,7 +198,7 @@ import Testing
         #expect(members == [long, second, long + ".2"])
     }
 
-    @Test(arguments: ["path", "size", "linkpath"])
+    @Test(arguments: ["path", "size", "linkpath", "GNU.sparse.name"])
     func aGlobalHeaderThatRenamesOrResizesMembersIsCorrupt(_ key: String) throws {
         let folder = try TemporaryFolder()
         let tar =
@@ -185,6 +217,15 @@ import Testing
             (HandMadeTar.longName("notes.txt") + HandMadeTar.pax("x", [("path", "transactions.csv")]), "both"),
             (HandMadeTar.pax("x", [("path", "transactions.csv")]) + HandMadeTar.longName("notes.txt"), "both"),
             (HandMadeTar.longName("notes.txt") + HandMadeTar.longName("transactions.csv"), "two GNU long names"),
+            // Without the ustar magic, which GNU tar and libarchive do not need.
+            (
+                HandMadeTar.longName("notes.txt", magic: false)
+                    + HandMadeTar.pax("x", [("path", "transactions.csv")], magic: false), "both"
+            ),
+            (
+                HandMadeTar.longName("notes.txt") + HandMadeTar.pax("x", [("GNU.sparse.name", "transactions.csv")]),
+                "both"
+            ),
         ] {
             // After a sound member, whose extension does not carry over to the next one.
             let tar =

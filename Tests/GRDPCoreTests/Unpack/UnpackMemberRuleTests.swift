@@ -498,6 +498,19 @@ import Testing
         let visitor = try readArchive(try folder.write("cp437.zip", zip.bytes))
         #expect(visitor.members == ["transactions_\\x82.csv", "transactions_\\x8A.csv"])
         #expect(visitor.data["transactions_\\x8A.csv"] == Array("x\n2\n".utf8))
+        // The path rules look at the bytes, not at that spelling: a name that starts with such a
+        // byte (a folder `\xC9tats/` in Latin-1) is not absolute (the archive was refused so).
+        let leading = HandMadeZip(entries: [
+            .init(name: "", data: Array("x\n1\n".utf8), rawName: [0xC9] + Array("tats/transactions.csv".utf8))
+        ])
+        let read = try readArchive(try folder.write("latin1.zip", leading.bytes))
+        #expect(read.members == ["\\xC9tats/transactions.csv"])
+        // While `..` and an absolute path in such a name are still refused.
+        for raw in [[0xC9] + Array("/../x.csv".utf8), Array("/".utf8) + [0xC9] + Array(".csv".utf8)] {
+            let zip = HandMadeZip(entries: [.init(name: "", data: Array("x\n1\n".utf8), rawName: raw)])
+            expectRejected(
+                try folder.write("unsafe.zip", zip.bytes), .unsafeMemberPath, member: ReturnsScanner.displayName(raw))
+        }
     }
 
     @Test func aLinkNamedLikeAFileIsADuplicate() throws {
