@@ -17,16 +17,9 @@ import Testing
         [.init(name: "grdp.csv", data: grdp), .init(name: "transactions.csv", data: rows)]
     }
 
-    /// The zip made of `entries`, read; the rejection, or nil (and the members read) when accepted.
+    /// `zip` read: the rejection, or nil when accepted, and the members read.
     static func read(_ zip: HandMadeZip, in folder: TemporaryFolder) throws -> (ArchiveRejection?, [String]) {
-        let url = try folder.write("hand-made.zip", zip.bytes)
-        let visitor = RecordingVisitor()
-        do {
-            try readArchive(url, visitor: visitor)
-            return (nil, visitor.members)
-        } catch let rejection as ArchiveRejection {
-            return (rejection, visitor.members)
-        }
+        try readHandMade(zip.bytes, named: "hand-made.zip", in: folder)
     }
 
     static func expectCorrupt(
@@ -159,14 +152,7 @@ import Testing
     static let rows = UnpackZipAgreementTests.rows
 
     static func read(_ tar: [UInt8], in folder: TemporaryFolder) throws -> (ArchiveRejection?, [String]) {
-        let url = try folder.write("hand-made.tar", tar)
-        let visitor = RecordingVisitor()
-        do {
-            try readArchive(url, visitor: visitor)
-            return (nil, visitor.members)
-        } catch let rejection as ArchiveRejection {
-            return (rejection, visitor.members)
-        }
+        try readHandMade(tar, named: "hand-made.tar", in: folder)
     }
 
     /// Each extension alone, and a global header with other keys (`git archive` writes its commit
@@ -235,5 +221,20 @@ import Testing
             #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
             #expect(rejection?.detail.contains(detail) == true, "\(String(describing: rejection))")
         }
+    }
+}
+
+/// `bytes` written as `name` and read: the rejection, or nil when accepted, and the members read
+/// (before the rejection, when there is one).
+func readHandMade(_ bytes: [UInt8], named name: String, in folder: TemporaryFolder) throws -> (
+    ArchiveRejection?, [String]
+) {
+    let url = try folder.write(name, bytes)
+    let visitor = RecordingVisitor()
+    do {
+        try readArchive(url, visitor: visitor)
+        return (nil, visitor.members)
+    } catch let rejection as ArchiveRejection {
+        return (rejection, visitor.members)
     }
 }
