@@ -68,7 +68,9 @@ final class TarExtensionHeaders {
             longName = true
         case UInt8(ascii: "x"), UInt8(ascii: "g"):
             guard let size = Self.size(unit), size <= Self.recordLimit else {
-                throw .corrupt("a pax header (typeflag \(Character(Unicode.Scalar(unit[156])))) is over 1 MiB")
+                throw .corrupt(
+                    "a pax header (typeflag \(Character(Unicode.Scalar(unit[156])))) gives a size that is not a "
+                        + "number or is over 1 MiB: the tar is damaged")
             }
             if size > 0 { gathering = (unit[156], size, []) }
         case UInt8(ascii: "K"):

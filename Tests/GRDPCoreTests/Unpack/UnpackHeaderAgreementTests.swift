@@ -196,6 +196,18 @@ import Testing
             rejection?.detail.contains("a pax global header sets '\(key)'") == true, "\(String(describing: rejection))")
     }
 
+    /// A pax header's records are gathered to be judged, up to 1 MiB: one larger (real ones are a
+    /// few hundred bytes) is refused rather than held in memory or let by unread.
+    @Test func aPaxHeaderOverAMebibyteIsCorrupt() throws {
+        let folder = try TemporaryFolder()
+        let tar =
+            HandMadeTar.header("PaxHeader", typeflag: "g", size: 2 << 20) + HandMadeTar.padded(Array("x".utf8))
+            + HandMadeTar.end
+        let (rejection, _) = try Self.read(tar, in: folder)
+        #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
+        #expect(rejection?.detail.contains("over 1 MiB") == true, "\(String(describing: rejection))")
+    }
+
     @Test func aMemberWithTwoNamesIsCorrupt() throws {
         let folder = try TemporaryFolder()
         let member = HandMadeTar.member("notes.txt", Self.rows)
