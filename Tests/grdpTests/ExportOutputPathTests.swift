@@ -172,7 +172,16 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
             atPath: fixture.root.appendingPathComponent("to-portal").path, withDestinationPath: "portal")
-        for output in ["nosuch/", "nosuch/.", "new/deeper/..", "portal", "portal/", "to-portal", "."] {
+        // Links whose target can only be a folder not made yet: `nowhere/` had a file named
+        // `nowhere` written, exit 0 (the check looked at the path as typed, not where it leads).
+        for (link, target) in [("to-nowhere", "nowhere/"), ("to-nowhere-dot", "nowhere/.")] {
+            try FileManager.default.createSymbolicLink(
+                atPath: fixture.root.appendingPathComponent(link).path, withDestinationPath: target)
+        }
+        for output in [
+            "nosuch/", "nosuch/.", "new/deeper/..", "portal", "portal/", "to-portal", ".", "to-nowhere",
+            "to-nowhere-dot",
+        ] {
             let run = try fixture.grdp("export", "--output", output)
             #expect(run.status == 73, "\(output): \(run.stderr)")
             #expect(
@@ -180,7 +189,7 @@ import Testing
                 "\(output): \(run.stderr)")
             #expect(!run.stderr.contains("Operation not permitted"), "\(run.stderr)")
         }
-        for made in ["nosuch", "new"] {
+        for made in ["nosuch", "new", "nowhere"] {
             #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent(made).path), "\(made)")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])

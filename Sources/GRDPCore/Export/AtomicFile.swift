@@ -182,6 +182,14 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: url, replacing: replacing)
     }
 
+    /// Removes the `.grdp-*.tmp` an interrupted write left beside the file at `location` an hour
+    /// ago or more, not a fresh one: outside grdp's own folders no lock is held, and another
+    /// export may be writing one now. Best effort: one that cannot go is left.
+    static func removeStaleTemporaries(beside location: String) {
+        _ = try? removeLeftoverTemporaries(
+            in: URL(fileURLWithPath: FileSystem.parentDirectory(of: location), isDirectory: true), olderThan: 3600)
+    }
+
     /// Removes `.grdp-*.tmp` leftovers of an interrupted write in `folder`; returns their names.
     /// With `olderThan`, only those not modified for that many seconds: a folder that processes
     /// not holding the run lock also write to (the reports of runs that found it taken).

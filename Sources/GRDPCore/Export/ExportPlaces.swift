@@ -22,8 +22,6 @@ struct ExportPlaces {
     private let configLocation: String
     /// Where each export placed so far lands, by its path.
     private var taken: [String: String] = [:]
-    /// The exports' paths, in the order placed.
-    private(set) var named: [String] = []
 
     init(config: PipelineConfig) {
         guarded = [
@@ -36,13 +34,12 @@ struct ExportPlaces {
 
     /// Where the export at `path` is written.
     mutating func place(_ path: String) throws(OutputWriteError) -> URL {
-        named.append(path)
         func refused(_ errno: Int32, _ why: String) -> OutputWriteError {
             OutputWriteError.refusal(path: path, operation: "replace", errno: errno, reason: why)
         }
-        let target = try FileSystem.resolvingSymbolicLinks(path)
+        let (target, namesFolder) = try FileSystem.fileTarget(of: path)
         let linked = target != path
-        if linked, FileSystem.namesFolder(target) {
+        if namesFolder {
             throw refused(EISDIR, "it is a symlink to '\(target)', which names a folder: an export replaces a file")
         }
         // Where it lands, as the system resolves it (also through folders not made yet).
@@ -78,10 +75,8 @@ struct ExportPlaces {
         }
         taken[location] = path
         guard linked else { return URL(fileURLWithPath: path) }
-        // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`);
-        // `export --output` may be writing one there now, without the lock: an hour old only.
-        _ = try? AtomicFile.removeLeftoverTemporaries(
-            in: URL(fileURLWithPath: FileSystem.parentDirectory(of: location), isDirectory: true), olderThan: 3600)
+        // A run killed while replacing it left its temporary beside the file (`.grdp-*.tmp`).
+        AtomicFile.removeStaleTemporaries(beside: location)
         return URL(fileURLWithPath: location)
     }
 }

@@ -472,6 +472,15 @@ enum FileSystem {
         path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
     }
 
+    /// Where a file written at `path` goes: its symlinks followed (`resolvingSymbolicLinks`), and
+    /// whether that can only be a folder (`namesFolder`, of `path` or of the link's target: a link
+    /// to `nosuch/` had a file named `nosuch` written, exit 0). `export --output` and the run's
+    /// configured exports both place their file by this, and refuse a folder.
+    static func fileTarget(of path: String) throws(OutputWriteError) -> (target: String, namesFolder: Bool) {
+        let target = try resolvingSymbolicLinks(path)
+        return (target, namesFolder(path) || namesFolder(target))
+    }
+
     /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.
     static func isWithin(_ path: String, folder: String) -> Bool {
         isResolved(resolvedLocation(path), within: resolvedLocation(folder))

@@ -47,7 +47,8 @@ public enum OutputDestination {
             return
         }
         let kind = FileSystem.nodeKind(followingLinks: path)
-        if FileSystem.namesFolder(path) || kind == S_IFDIR {
+        let (linkTarget, namesFolder) = try FileSystem.fileTarget(of: path)
+        if namesFolder || kind == S_IFDIR {
             // Refused before any folder is made or temporary written: `nosuch/` was written as a
             // file named `nosuch`, and an existing folder failed only at the rename.
             throw OutputWriteError.refusal(
@@ -61,10 +62,10 @@ public enum OutputDestination {
         // Written where the check found it lands (`FileSystem.resolvedLocation`): a path spelled
         // `lnk/../…` taken as text by the write, after the check had followed `lnk`, replaced a
         // published snapshot.
-        let target = URL(fileURLWithPath: FileSystem.resolvedLocation(try FileSystem.resolvingSymbolicLinks(path)))
+        let location = FileSystem.resolvedLocation(linkTarget)
         // An export killed while writing leaves its temporary beside the file (`.grdp-*.tmp`).
-        // Exports take no lock, so another may be writing one now: only those an hour old go.
-        _ = try? AtomicFile.removeLeftoverTemporaries(in: target.deletingLastPathComponent(), olderThan: 3600)
+        AtomicFile.removeStaleTemporaries(beside: location)
+        let target = URL(fileURLWithPath: location)
         try AtomicFile.write(to: target, contents: contents)
     }
 

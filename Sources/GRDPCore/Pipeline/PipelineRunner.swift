@@ -1315,8 +1315,10 @@ public struct PipelineRunner {
         var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
         var csvTables: [ExportTable] = []
         var places = ExportPlaces(config: config)
+        var names: [String] = []
         func destination(_ name: String) throws -> URL {
-            try places.place(config.exportsFolder.appendingPathComponent(name).path)
+            names.append(name)
+            return try places.place(config.exportsFolder.appendingPathComponent(name).path)
         }
         for spec in config.outputs.exports {
             guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
@@ -1341,7 +1343,7 @@ public struct PipelineRunner {
         // holding these bytes are left untouched (an up-to-date run refreshes a missing or stale
         // export only).
         try AtomicFile.replaceAll(files)
-        return places.named.map { URL(fileURLWithPath: $0).lastPathComponent }
+        return names
     }
 
     private func createFolder(_ url: URL) throws {

@@ -247,36 +247,22 @@ enum ZipLayout {
                 compressed: UInt64(le32(directory, at + 20)), uncompressed: UInt64(le32(directory, at + 24)),
                 localOffset: UInt64(le32(directory, at + 42)),
                 isFolder: isFolder(name: nameBytes, attributes: attributes, host: directory[at + 5]))
+            let fields = extraFields(directory, from: at + 46 + nameLength, to: at + 46 + nameLength + extraLength)
             // Zip64: the values at their maximum are in the extra field (id 1), in this order.
-            var extra = at + 46 + nameLength
-            let extraEnd = extra + extraLength
-            while extra + 4 <= extraEnd {
-                let id = le16(directory, extra)
-                let length = Int(le16(directory, extra + 2))
-                if id == 1 {
-                    var field = extra + 4
-                    let fieldEnd = min(field + length, extraEnd)
-                    func take(_ value: inout UInt64) {
-                        guard value == 0xFFFF_FFFF, field + 8 <= fieldEnd else { return }
-                        value = le64(directory, field)
-                        field += 8
-                    }
-                    take(&entry.uncompressed)
-                    take(&entry.compressed)
-                    take(&entry.localOffset)
+            for (_, data) in fields.filter({ $0.id == 1 }) {
+                var field = data.lowerBound
+                func take(_ value: inout UInt64) {
+                    guard value == 0xFFFF_FFFF, field + 8 <= data.upperBound else { return }
+                    value = le64(directory, field)
+                    field += 8
                 }
-                // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
-                if id == 0x7075 {
-                    trusted = false
-                    if let name = unicodePath(
-                        directory, at: extra + 4, length: min(length, extraEnd - extra - 4), of: nameBytes)
-                    {
-                        if entry.unicodeName != nil { throw twoUnicodePaths(entry.name, where: "central directory") }
-                        entry.unicodeName = name
-                    }
-                }
-                extra += 4 + length
+                take(&entry.uncompressed)
+                take(&entry.compressed)
+                take(&entry.localOffset)
             }
+            // Info-ZIP's Unicode Path field: libarchive names the entry by it, not by its name.
+            if fields.contains(where: { $0.id == 0x7075 }) { trusted = false }
+            entry.unicodeName = try unicodeName(directory, fields, of: entry, in: "central directory")
             if entry.nameBytes.contains(0) { trusted = false }
             entries.append(entry)
             at = next
@@ -340,21 +326,9 @@ enum ZipLayout {
             // Info-ZIP's Unicode Path field, which libarchive names the entry by, in either header:
             // they must agree too (one in the local header alone renamed a member past the name
             // check; unzip refuses either).
-            let localNameBytes = Array(header[30..<min(30 + localNameLength, header.count)])
-            var localUnicodeName: [UInt8]?
-            var extra = 30 + localNameLength
-            let extraEnd = min(extra + localExtraLength, header.count)
-            while extra + 4 <= extraEnd {
-                let length = Int(le16(header, extra + 2))
-                if le16(header, extra) == 0x7075,
-                    let name = unicodePath(
-                        header, at: extra + 4, length: min(length, extraEnd - extra - 4), of: localNameBytes)
-                {
-                    if localUnicodeName != nil { throw twoUnicodePaths(entry.name, where: "local header") }
-                    localUnicodeName = name
-                }
-                extra += 4 + length
-            }
+            let localFields = extraFields(
+                header, from: 30 + localNameLength, to: 30 + localNameLength + localExtraLength)
+            let localUnicodeName = try unicodeName(header, localFields, of: entry, in: "local header")
             let (localNames, centralNames) = (localUnicodeName ?? entry.nameBytes, entry.unicodeName ?? entry.nameBytes)
             if localNames != centralNames {
                 throw .corrupt(
@@ -403,10 +377,9 @@ enum ZipLayout {
         from previous: (offset: Int64, name: String?, descriptor: Bool), to next: Int64, before: String
     ) throws(ArchiveRejection) {
         let gap = next - previous.offset
-        // Fewer than 30 bytes cannot hold a local header; some writers leave a few.
+        // Fewer than 30 bytes cannot hold a local header; some writers leave a few. (Entries that
+        // overlap, a gap below 0, are reported with their sizes by `walkEntries`.)
         if gap < 30 || (previous.descriptor && [12, 16, 20, 24].contains(gap)) { return }
-        // Entries that overlap are reported with their sizes (`walkEntries`).
-        guard gap > 0 else { return }
         let after = previous.name.map { "after the entry '\($0)'" } ?? "at the start of the file"
         throw .corrupt(
             "\(gap) bytes \(after), before \(before), belong to no entry of the central directory "
@@ -414,26 +387,45 @@ enum ZipLayout {
             member: previous.name)
     }
 
-    /// The name in an Info-ZIP Unicode Path field (version 1, the CRC-32 of the header's name,
-    /// then the name in UTF-8) at `at` in `bytes`, for a header named `headerName`; nil when the
-    /// field is short, of another version, or made for another name (readers ignore it then).
-    private static func unicodePath(_ bytes: [UInt8], at: Int, length: Int, of headerName: [UInt8]) -> [UInt8]? {
-        guard length >= 5, at + length <= bytes.count, bytes[at] == 1 else { return nil }
-        let crc =
-            UInt32(bytes[at + 1]) | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]) << 16
-            | UInt32(bytes[at + 4]) << 24
-        let computed = headerName.withUnsafeBufferPointer { name in
-            UInt32(truncatingIfNeeded: CCompression.crc32(0, name.baseAddress, UInt32(name.count)))
+    /// The extra fields of a header, in `bytes[from..<to]`: each one's id and where its data is
+    /// (cut at `to`, and at the end of `bytes`).
+    private static func extraFields(_ bytes: [UInt8], from: Int, to: Int) -> [(id: UInt16, data: Range<Int>)] {
+        let end = min(to, bytes.count)
+        var fields: [(id: UInt16, data: Range<Int>)] = []
+        var at = from
+        while at + 4 <= end {
+            let length = Int(le16(bytes, at + 2))
+            fields.append((le16(bytes, at), (at + 4)..<min(at + 4 + length, end)))
+            at += 4 + length
         }
-        guard crc == computed else { return nil }
-        return Array(bytes[(at + 5)..<(at + length)])
+        return fields
     }
 
-    /// Two Unicode Path fields in one header: readers take one or the other.
-    private static func twoUnicodePaths(_ name: String, where header: String) -> ArchiveRejection {
-        .corrupt(
-            "its \(header) holds two Unicode Path fields, which readers take differently: the zip is damaged",
-            member: name)
+    /// The name in the one sound Info-ZIP Unicode Path field among `fields` (version 1, the
+    /// CRC-32 of `entry`'s name, then the name in UTF-8), or nil. A field short, of another
+    /// version or made for another name is ignored, as readers ignore it; two sound ones in one
+    /// header (`header`) are corrupt: readers take one or the other.
+    private static func unicodeName(
+        _ bytes: [UInt8], _ fields: [(id: UInt16, data: Range<Int>)], of entry: Entry, in header: String
+    ) throws(ArchiveRejection) -> [UInt8]? {
+        let crc = entry.nameBytes.withUnsafeBufferPointer { name in
+            UInt32(truncatingIfNeeded: CCompression.crc32(0, name.baseAddress, UInt32(name.count)))
+        }
+        var found: [UInt8]?
+        for (id, data) in fields where id == 0x7075 && data.count >= 5 && bytes[data.lowerBound] == 1 {
+            let at = data.lowerBound
+            let stated =
+                UInt32(bytes[at + 1]) | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]) << 16
+                | UInt32(bytes[at + 4]) << 24
+            guard stated == crc else { continue }
+            if found != nil {
+                throw .corrupt(
+                    "its \(header) holds two Unicode Path fields, which readers take differently: the zip is damaged",
+                    member: entry.name)
+            }
+            found = Array(bytes[(at + 5)..<data.upperBound])
+        }
+        return found
     }
 
     /// Whether an entry is a folder as libarchive takes it: its name ends in `/`, or its

@@ -216,7 +216,7 @@ public final class ArchiveReader {
             beforeHeader()
             guard let entry = try reader.nextEntry() else { break }
             let path = MemberPath.normalized(entry.path)
-            if let reason = entry.rawPath.map({ MemberPath.unsafeReason(bytes: $0) }) ?? MemberPath.unsafeReason(path) {
+            if let reason = MemberPath.unsafeReason(bytes: entry.pathBytes) {
                 throw ArchiveRejection(reason: .unsafeMemberPath, member: entry.path, detail: reason)
             }
             if entry.type == .directory {

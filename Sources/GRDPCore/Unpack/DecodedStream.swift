@@ -54,9 +54,6 @@ final class DecodedStream {
     private var deferredFailure: ArchiveRejection?
     /// An error met inside libarchive's read callback, which can only return a status.
     var failure: ArchiveRejection?
-    /// The tar extension headers the stream holds, looked at block by block as libarchive's tar
-    /// reader takes the stream (not for a `.csv.gz`, whose stream is the member itself).
-    let tarExtensions = TarExtensionHeaders()
 
     init(file: InputFile, decoder: (any StreamDecoder)?) {
         self.file = file

@@ -20,9 +20,9 @@ final class LibArchiveReader {
 
     struct Entry {
         var path: String
-        /// The name's bytes when they are not UTF-8 (`path` then writes the odd ones `\xHH`): what
-        /// a path rule (absolute, `..`) is checked on, not that spelling.
-        var rawPath: [UInt8]? = nil
+        /// The name's bytes, UTF-8 or not (`path` then writes the odd ones `\xHH`): what a path
+        /// rule (absolute, `..`) is checked on, not that spelling.
+        var pathBytes: [UInt8]
         var type: EntryType
         var declaredSize: Int64?
         var isEncrypted: Bool
@@ -36,8 +36,18 @@ final class LibArchiveReader {
     }
 
     private let archive: OpaquePointer
-    /// Retained here because libarchive holds it, unretained, as the read callback's client data.
+    /// The tar's stream, whose failure inside the read callback is the real cause of libarchive's.
     private let source: DecodedStream?
+    /// Retained here because libarchive holds it, unretained, as the read callback's client data.
+    private let tarInput: TarInput?
+
+    /// What libarchive's tar read callback is given: the stream, and its extension headers looked
+    /// at block by block as libarchive takes it (`TarExtensionHeaders`).
+    private final class TarInput {
+        let stream: DecodedStream
+        let extensions = TarExtensionHeaders()
+        init(_ stream: DecodedStream) { self.stream = stream }
+    }
 
     /// libarchive converts names with the C library's locale: make it UTF-8 once, before reading names.
     private static let utf8Locale: Bool = setlocale(LC_CTYPE, "C.UTF-8") != nil
@@ -48,18 +58,21 @@ final class LibArchiveReader {
         guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
         self.archive = archive
         self.source = source
+        let input = TarInput(source)
+        tarInput = input
         // From here on `deinit` frees the handle, also when this initialiser throws.
         try check(archive_read_support_format_tar(archive), "cannot enable the tar format")
-        let client = Unmanaged.passUnretained(source).toOpaque()
+        let client = Unmanaged.passUnretained(input).toOpaque()
         let status = archive_read_open2(
             archive, client, nil,
             { _, client, buffer in
                 // Called by libarchive for the next block; an error can only be reported as a status.
-                let source = Unmanaged<DecodedStream>.fromOpaque(client!).takeUnretainedValue()
+                let input = Unmanaged<TarInput>.fromOpaque(client!).takeUnretainedValue()
+                let source = input.stream
                 do {
                     let block = try source.next()
                     // Before libarchive reads the headers in it, and settles on one reading of them.
-                    try source.tarExtensions.scan(block)
+                    try input.extensions.scan(block)
                     buffer?.pointee = UnsafeRawPointer(block.baseAddress)
                     return la_ssize_t(block.count)
                 } catch {
@@ -76,6 +89,7 @@ final class LibArchiveReader {
         guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
         self.archive = archive
         self.source = nil
+        tarInput = nil
         try check(archive_read_support_format_zip_seekable(archive), "cannot enable the zip format")
         let opened = location.withSystemPath { archive_read_open_filename(archive, $0, 128 * 1024) }
         try check(opened, "not a readable zip archive")
@@ -100,9 +114,8 @@ final class LibArchiveReader {
         var handle: OpaquePointer?
         let status = archive_read_next_header(archive, &handle)
         if status == ARCHIVE_EOF { return nil }
-        let utf8 = handle.flatMap { archive_entry_pathname_utf8($0).map { String(cString: $0) } }
-        let raw = utf8 == nil ? handle.flatMap { archive_entry_pathname($0).map(Self.bytes) } : nil
-        let path = utf8 ?? raw.map(ReturnsScanner.displayName)
+        let bytes = handle.flatMap { (archive_entry_pathname_utf8($0) ?? archive_entry_pathname($0)).map(Self.bytes) }
+        let path = bytes.map(ReturnsScanner.displayName)
         guard status == ARCHIVE_OK, let entry = handle else {
             throw failure(status, "cannot read a member header").naming(path)
         }
@@ -125,7 +138,7 @@ final class LibArchiveReader {
             }
         }
         return Entry(
-            path: path, rawPath: raw, type: type,
+            path: path, pathBytes: bytes ?? [], type: type,
             declaredSize: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil,
             isEncrypted: archive_entry_is_encrypted(entry) != 0)
     }

@@ -15,14 +15,9 @@ enum MemberPath {
         path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }.joined(separator: "/")
     }
 
-    /// Why `path` is unsafe, or nil: absolute (`/`, `\`, a drive letter such as `C:`) or with a `..`
-    /// component, splitting on both `/` and `\`.
-    static func unsafeReason(_ path: String) -> String? {
-        unsafeReason(bytes: Array(path.utf8))
-    }
-
-    /// `unsafeReason` of a name's bytes, UTF-8 or not (a code page's `\xC9tats/`, written so, is
-    /// not absolute), every leading `./` removed first.
+    /// Why the member named by `path`'s bytes is unsafe, or nil: absolute (`/`, `\`, a drive letter
+    /// such as `C:`) or with a `..` component, splitting on both `/` and `\`, every leading `./`
+    /// removed first. The bytes, UTF-8 or not: a code page's `\xC9tats/`, written so, is not absolute.
     static func unsafeReason(bytes path: [UInt8]) -> String? {
         var rest = path[...]
         while rest.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { rest = rest.dropFirst(2) }
