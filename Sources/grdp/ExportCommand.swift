@@ -15,8 +15,10 @@ struct ExportCommand: ParsableCommand {
             quarantine. From the latest snapshot unless --snapshot names one; to stdout unless \
             --output names a file. A file is replaced atomically (through a symlink, the file it \
             points to, and the link stays); a FIFO or a device such as /dev/null is written as it \
-            is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made; \
-            a file in the snapshots folder is refused (exit 64), and so is a folder (exit 73).
+            is; /dev/stdout and /dev/fd/1 are stdout itself. Missing folders above --output are made. \
+            A place grdp keeps or reads is refused (exit 64): the snapshots, cache, reports and \
+            returns folders, the outputs folder's .lock and .snapshot-sequence, the config. A \
+            folder is refused too (exit 73).
 
             The snapshot is checked first: its bytes must be those recorded when it was published \
             (<outputs>/cache/published.json), or, with none recorded, it must pass every check of \
@@ -63,10 +65,10 @@ struct ExportCommand: ParsableCommand {
         let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
-        if let output, output != "-", store.holds(path: output) {
+        if let output, output != "-", let kept = config.keptPlace(replacedByWritingTo: output) {
             throw ValidationError(
-                "--output '\(output)' names a file in the snapshots folder \(store.folder.path): published "
-                    + "snapshots are never replaced; write the export somewhere else")
+                "--output '\(output)' lands in \(kept): an export never replaces a file grdp keeps or "
+                    + "reads (a published snapshot, the lock, the cache, a return); write it somewhere else")
         }
         let version = try SnapshotSelection.resolve(snapshot, in: store)
         if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }

@@ -255,4 +255,48 @@ import Testing
         let run = try fixture.grdp("export", "--output", fixture.outputs.appendingPathComponent("snapshots.csv").path)
         #expect(run.status == 0, "\(run.stderr)")
     }
+
+    /// Nor is any other file grdp keeps or reads: an export renamed over `Outputs/.lock` gave the
+    /// next run a lock file of its own while a running one held the old one (both ran, exit 0),
+    /// and one over the cache's `published.json`, a return or the config replaced what the next
+    /// run reads. Each exits 64 naming the place, and the file stays the same file (inode, bytes).
+    @Test func anExportOverTheLockTheCacheAReturnOrTheConfigIsRefused() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let outputs = fixture.outputs
+        let link = fixture.root.appendingPathComponent("report.csv").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "Outputs/.lock")
+        let refused: [(output: String, kept: String, names: String)] = [
+            ("Outputs/.lock", outputs.appendingPathComponent(".lock").path, "lock"),
+            (link, outputs.appendingPathComponent(".lock").path, "lock"),
+            ("Outputs/.snapshot-sequence", outputs.appendingPathComponent(".snapshot-sequence").path, "sequence"),
+            ("Outputs/cache/published.json", outputs.appendingPathComponent("cache/published.json").path, "the cache"),
+            ("Outputs/reports/new.json", outputs.appendingPathComponent("reports/new.json").path, "the reports folder"),
+            (
+                "returns/2024-01-10_returns.zip", fixture.returns.appendingPathComponent("2024-01-10_returns.zip").path,
+                "the returns folder"
+            ),
+            ("returns/../pipeline.yml", fixture.config.path, "the config"),
+        ]
+        for (output, kept, names) in refused {
+            var before = stat()
+            let existed = stat(kept, &before) == 0
+            let bytes = existed ? try Data(contentsOf: URL(fileURLWithPath: kept)) : nil
+            let run = try fixture.grdp("export", "--output", output)
+            #expect(run.status == 64, "\(output): \(run.stderr)")
+            #expect(run.stderr.contains(names) && run.stderr.contains("never replaces"), "\(output): \(run.stderr)")
+            var after = stat()
+            #expect((stat(kept, &after) == 0) == existed, "\(output)")
+            if existed {
+                #expect(after.st_ino == before.st_ino, "\(output): replaced")
+                #expect(try Data(contentsOf: URL(fileURLWithPath: kept)) == bytes, "\(output)")
+            }
+        }
+        #expect(Self.kind(link) == S_IFLNK)
+        // The outputs folder itself, and its exports folder, are places for exports.
+        for output in ["Outputs/target-vs-actual.csv", "Outputs/exports/mine.csv"] {
+            let run = try fixture.grdp("export", "--output", output)
+            #expect(run.status == 0, "\(output): \(run.stderr)")
+        }
+    }
 }

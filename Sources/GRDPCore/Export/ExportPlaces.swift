@@ -80,3 +80,33 @@ struct ExportPlaces {
         return URL(fileURLWithPath: location)
     }
 }
+
+extension PipelineConfig {
+    /// What grdp keeps or reads that a file written at `path` would replace, named with its path;
+    /// nil when there is none. `export --output` refuses such a path (exit 64): the snapshots,
+    /// cache, reports or returns folder, the outputs folder's lock or snapshot sequence, or the
+    /// config. The path's symlinks are followed to the file they name, and places are compared
+    /// as the system resolves them (`FileSystem.resolvedLocation`). An export renamed over
+    /// `.lock` gave the next run a new lock file while a running one held the old one: both ran.
+    public func keptPlace(replacedByWritingTo path: String) -> String? {
+        let target = (try? FileSystem.resolvingSymbolicLinks(path)) ?? path
+        let folders = [
+            ("the snapshots folder", snapshotsFolder), ("the cache", cacheFolder),
+            ("the reports folder", reportsFolder),
+            ("the returns folder", inputs.returnsFolder),
+        ]
+        for (what, folder) in folders where FileSystem.isWithin(target, folder: folder.path) {
+            return "\(what) (\(folder.path))"
+        }
+        let location = FileSystem.resolvedLocation(target)
+        let files = [
+            ("the outputs folder's lock", lockFile),
+            ("the outputs folder's snapshot sequence", outputs.folder.appendingPathComponent(".snapshot-sequence")),
+            ("the config", fileURL),
+        ]
+        for (what, file) in files where location == FileSystem.resolvedLocation(file.path) {
+            return "\(what) (\(file.path))"
+        }
+        return nil
+    }
+}

@@ -122,16 +122,6 @@ public struct SnapshotStore: Sendable {
         self.folder = folder
     }
 
-    /// Whether writing to `path` would write a file in this store's folder or below it: the path's
-    /// symlinks followed to the file they name, and its place compared with the store's, both as
-    /// the system resolves them (`..`, symlinked folders, folders that do not exist yet:
-    /// `FileSystem.resolvedLocation`). `export --output` refuses such a path: a published snapshot
-    /// is never replaced, and no other file belongs beside them.
-    public func holds(path: String) -> Bool {
-        let target = (try? FileSystem.resolvingSymbolicLinks(path)) ?? path
-        return FileSystem.isWithin(target, folder: folder.path)
-    }
-
     /// The published versions, ascending. A missing folder has none.
     public func versions() throws -> [Int] {
         let listed: [String]?
