@@ -326,6 +326,16 @@ def fixed_cases(root):
         c.archive("a.zip", "zip", [("transactions.csv", csv_bytes(rows)), ("grdp.csv", std_grdp())])
         c.done()
     # months by-district do not matter; but year boundaries for ecommerce_sales month: skip
+    # The local year must be within 1990–2100; placeholders are out of range (a case of its own:
+    # amounts of 2**i million VND stay exact in the snapshot's REAL columns).
+    range_dates = ["1990-01-01", "1989-12-31", "1989-12-31T17:00:00Z", "2100-12-31", "2100-12-31T17:00:00Z",
+                   "0001-01-01", "0000-01-01", "0000-02-29", "0000-02-30", "9999-12-31T23:00Z", "1/1/0001",
+                   "31/12/2100 23:59:59", "1/1/2101"]
+    c = Case(root, "dates_range", methodology__ecommerce__va_ratio_default=Raw("1"))
+    rows = [TX_H] + [[f"r{i}", d, str(2 ** i * 1000000), "completed", "", "", "", "", "", ""]
+                     for i, d in enumerate(range_dates)]
+    c.archive("a.zip", "zip", [("transactions.csv", csv_bytes(rows)), ("grdp.csv", std_grdp())])
+    c.done()
 
     # 4. tax codes
     t13 = T[5] + "001"

@@ -539,11 +539,20 @@ def parse_date(s: str, local: timedelta):
     if hh > 23 or mi > 59 or ss > 59:
         raise Q("type-error", f"date {s!r}")
     try:
-        dt = datetime(y, mo, d, hh, mi, ss)
+        # Year 0000 (ISO 8601's 1 BC) has 2000's calendar; it is out of range below anyway.
+        dt = datetime(y or 2000, mo, d, hh, mi, ss)
     except ValueError:
         raise Q("type-error", f"date {s!r}")
+    if y == 0:
+        raise Q("out-of-range", f"date {s!r} falls in year 0")
     if off is not None:
-        dt = dt - off + local
+        try:
+            dt = dt - off + local
+        except OverflowError:
+            raise Q("out-of-range", f"date {s!r} falls after 9999")
+    # The local year must be one a `year` cell may name (README, Readings of the contract).
+    if not (1990 <= dt.year <= 2100):
+        raise Q("out-of-range", f"date {s!r} falls in {dt.year}")
     return dt.year, dt.month
 
 

@@ -146,6 +146,36 @@ import Testing
         #expect(result.lines == Array(2...14))
     }
 
+    /// A transaction's local year must be one a `year` cell may name, 1990–2100 [`out-of-range`]:
+    /// placeholder dates (0001-01-01, 9999-12-31) published rows for year 1 or 10000. The bound is
+    /// the local year: 17:00 UTC on 31 December is the next day at +07:00.
+    @Test func aDateOutside1990To2100IsOutOfRange() {
+        let text = """
+            transaction_id,date,amount,status
+            A,1990-01-01,1,completed
+            B,1989-12-31T17:00:00Z,1,completed
+            C,2100-12-31 23:59:59,1,completed
+            D,1989-12-31,1,completed
+            E,1989-12-31T16:59:59Z,1,completed
+            F,2100-12-31T17:00:00Z,1,completed
+            G,0001-01-01,1,completed
+            H,0000-01-01,1,completed
+            I,9999-12-31T23:00Z,1,completed
+            J,1/1/0001,1,completed
+            K,1/1/2101,1,completed
+
+            """
+        let result = normalize(text, kind: .transaction, config: normalizeConfig())
+        #expect(result.outcomes[0].transaction?.year == 1990)
+        #expect(result.outcomes[1].transaction.map { [$0.year, $0.month] } == [1990, 1])
+        #expect(result.outcomes[2].transaction?.year == 2100)
+        #expect(result.reasons[3...10].allSatisfy { $0 == .outOfRange }, "\(result.reasons)")
+        #expect(result.detail(3) == "date '1989-12-31' falls in 1989 (local time), outside 1990–2100")
+        #expect(result.detail(5) == "date '2100-12-31T17:00:00Z' falls in 2101 (local time), outside 1990–2100")
+        #expect(result.detail(8) == "date '9999-12-31T23:00Z' falls in 10000 (local time), outside 1990–2100")
+        #expect(result.lines == Array(2...12))
+    }
+
     @Test func refundBoundsAcrossScales() {
         // 10.50 ≤ 10.5 (equal); 10.51 > 10.5; 10.000001 > 10; 0 and 0.000 are within 0…amount; a
         // repeated status and seller (remembered from the row before) still map the same.
