@@ -24,11 +24,8 @@ struct ExportPlaces {
     private var taken: [String: String] = [:]
 
     init(config: PipelineConfig) {
-        guarded = [
-            ("the snapshots folder", config.snapshotsFolder), ("the cache", config.cacheFolder),
-            ("the reports folder", config.reportsFolder), ("the returns folder", config.inputs.returnsFolder),
-            ("the outputs folder", config.outputs.folder),
-        ].map { ($0.0, $0.1.path, FileSystem.resolvedLocation($0.1.path)) }
+        guarded = (config.keptFolders + [("the outputs folder", config.outputs.folder)])
+            .map { ($0.what, $0.folder.path, FileSystem.resolvedLocation($0.folder.path)) }
         configLocation = FileSystem.resolvedLocation(config.fileURL.path)
     }
 
@@ -82,6 +79,15 @@ struct ExportPlaces {
 }
 
 extension PipelineConfig {
+    /// The folders of files grdp keeps or reads, where no export lands.
+    var keptFolders: [(what: String, folder: URL)] {
+        [
+            ("the snapshots folder", snapshotsFolder), ("the cache", cacheFolder),
+            ("the reports folder", reportsFolder),
+            ("the returns folder", inputs.returnsFolder),
+        ]
+    }
+
     /// What grdp keeps or reads that a file written at `path` would replace, named with its path;
     /// nil when there is none. `export --output` refuses such a path (exit 64): the snapshots,
     /// cache, reports or returns folder, the outputs folder's lock or snapshot sequence, or the
@@ -90,12 +96,7 @@ extension PipelineConfig {
     /// `.lock` gave the next run a new lock file while a running one held the old one: both ran.
     public func keptPlace(replacedByWritingTo path: String) -> String? {
         let target = (try? FileSystem.resolvingSymbolicLinks(path)) ?? path
-        let folders = [
-            ("the snapshots folder", snapshotsFolder), ("the cache", cacheFolder),
-            ("the reports folder", reportsFolder),
-            ("the returns folder", inputs.returnsFolder),
-        ]
-        for (what, folder) in folders where FileSystem.isWithin(target, folder: folder.path) {
+        for (what, folder) in keptFolders where FileSystem.isWithin(target, folder: folder.path) {
             return "\(what) (\(folder.path))"
         }
         let location = FileSystem.resolvedLocation(target)
