@@ -233,6 +233,64 @@ import Testing
         }
     }
 
+    /// A large sales table keyed by `(year, month, …)` is read a month at a time, the months taken
+    /// in turn by two threads: a year whose first month falls to the other thread (five months in
+    /// 2020, so 2021 begins on it) is still marked where it begins, and the hash and marks are
+    /// those of one pass, with and without going on from earlier marks.
+    @Test func monthsTakenInTurnGiveTheOnePassHashAndMarks() throws {
+        let path = try database(
+            "months.sqlite",
+            """
+            CREATE TABLE ecommerce_sales(
+              year INTEGER NOT NULL, month INTEGER NOT NULL, seller TEXT NOT NULL,
+              PRIMARY KEY (year, month, seller)) STRICT, WITHOUT ROWID;
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 3000)
+            INSERT INTO ecommerce_sales
+              SELECT 2020, value % 5 + 1, 'a' || value FROM s
+              UNION ALL SELECT 2021, value % 12 + 1, 'b' || value FROM s
+              UNION ALL SELECT 2022, value % 3 + 7, 'c' || value FROM s;
+            """)
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        let onePass = try #require(try ContentHash.compute(database, splittingFrom: nil))
+        let byMonth = try #require(try ContentHash.compute(database, splittingFrom: 1000))
+        #expect(byMonth.hash == onePass.hash)
+        #expect(byMonth.marks == onePass.marks)
+        #expect(onePass.marks?.positions.map(\.year) == [2020, 2021, 2022, nil])
+        #expect(onePass.marks?.positions.map(\.rowsBefore) == [0, 3000, 6000, 9000])
+        let marks = try #require(onePass.marks)
+        for year in [2021, 2022] {
+            let resumed = try #require(
+                try ContentHash.compute(database, splittingFrom: 1000, resume: .init(fromYear: year, marks: marks)))
+            #expect(resumed.hash == onePass.hash, "\(year)")
+            #expect(resumed.marks == onePass.marks, "\(year)")
+        }
+    }
+
+    /// A sales table whose `year` or `month` holds what a seek or an equality leaves out (NULL) or
+    /// values of other types, or one without the key (snapshots from before `WITHOUT ROWID`): the
+    /// hash is still that of one pass, and no marks are made from a row without an integer year.
+    @Test(arguments: ["PRIMARY KEY (year, month, seller)", "UNIQUE (seller)"])
+    func monthsThatDoNotAddUpFallBack(key: String) throws {
+        let path = try database(
+            "loose-months.sqlite",
+            """
+            CREATE TABLE ecommerce_sales(year, month, seller, \(key));
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 3000)
+            INSERT INTO ecommerce_sales
+              SELECT 2020, CASE value % 6 WHEN 0 THEN NULL WHEN 1 THEN '3' WHEN 2 THEN 4.5 WHEN 3 THEN x'04'
+                ELSE value % 12 END, 'a' || value FROM s
+              UNION ALL SELECT CASE value % 4 WHEN 0 THEN 2021.0 WHEN 1 THEN '2021' ELSE 2021 END, value % 12,
+                'b' || value FROM s;
+            """)
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        let onePass = try #require(try ContentHash.compute(database, splittingFrom: nil))
+        let split = try ContentHash.computeMarking(database, splitThreshold: 1000)
+        #expect(split.hash == onePass.hash)
+        #expect(split.marks == onePass.marks)
+    }
+
     /// Marks made after other bytes than this hash's (a table before the sales table differs)
     /// are not gone on from: every row is read, and the hash is still that of every row.
     @Test func marksOfAnotherStartAreNotUsed() throws {
