@@ -136,9 +136,11 @@ enum ContentHash {
 
     /// The hash, or nil when a table read in halves did not give back every row once (a NULL in
     /// its columns, which the halves' comparisons leave out): the caller then reads it whole.
-    static func compute(_ database: Database, splittingFrom splitThreshold: Int?, resume: Resume? = nil)
-        throws(SnapshotError) -> (hash: String, marks: Marks?)?
-    {
+    /// - Parameter upperHalfBudget: bytes an upper half may take in memory (`upperHalfBudget`).
+    static func compute(
+        _ database: Database, splittingFrom splitThreshold: Int?, resume: Resume? = nil,
+        upperHalfBudget: Int = ContentHash.upperHalfBudget
+    ) throws(SnapshotError) -> (hash: String, marks: Marks?)? {
         var serializer = Serializer()
         serializer.string(formatTag)
         var marks: Marks?
@@ -193,7 +195,7 @@ enum ContentHash {
                             total: Int(total), marker: &marker, into: &serializer)
                         : serializeInHalves(
                             database, table: quoted, filter: filter, columns: columnNames, order: order,
-                            total: Int(total), marker: &marker, into: &serializer)
+                            total: Int(total), upperHalfBudget: upperHalfBudget, marker: &marker, into: &serializer)
                 else { return nil }
                 rowCount += count
             } else {
@@ -247,12 +249,16 @@ enum ContentHash {
     }
 
     /// The rows of `statement` as the hash serialises them; returns how many. With a `marker`, each
-    /// row's first column is its year, and the marker notes where each year begins.
+    /// row's first column is its year, and the marker notes where each year begins. A collecting
+    /// serializer with `collectingAtMost` stops once it holds more than that many bytes (the
+    /// caller sees it by `collectedCount`, and drops what was read).
     private static func serializeRows(
-        _ statement: Statement, columnCount: Int, marker: inout YearMarker?, into serializer: inout Serializer
+        _ statement: Statement, columnCount: Int, marker: inout YearMarker?, into serializer: inout Serializer,
+        collectingAtMost budget: Int = .max
     ) throws(SnapshotError) -> Int {
         var rowCount = 0
         while try statement.step() {
+            if _slowPath(serializer.collectedCount > budget) { break }
             if marker != nil {
                 if statement.columnType(at: 0) == SQLITE_INTEGER {
                     marker!.row(rowCount, year: statement.int64(at: 0), serializer: &serializer)
@@ -295,7 +301,7 @@ enum ContentHash {
     /// not add up to `total`.
     private static func serializeInHalves(
         _ database: Database, table: String, filter: String?, columns: [String], order: String, total: Int,
-        marker: inout YearMarker?, into serializer: inout Serializer
+        upperHalfBudget budget: Int, marker: inout YearMarker?, into serializer: inout Serializer
     ) throws(SnapshotError) -> Int? {
         let whereClause = filter.map { " WHERE \($0)" } ?? ""
         let middle = try database.prepare(
@@ -319,7 +325,8 @@ enum ContentHash {
 
         let (path, upperSQL, columnCount, marking) = (database.path, query(">="), columns.count, marker != nil)
         let upper = OnAnotherThread {
-            readUpperHalf(path: path, sql: upperSQL, pivot: pivot, columnCount: columnCount, marking: marking)
+            readUpperHalf(
+                path: path, sql: upperSQL, pivot: pivot, columnCount: columnCount, marking: marking, budget: budget)
         }
         // Whatever happens here, the other thread is waited for before returning.
         defer { _ = upper.wait() }
@@ -327,9 +334,18 @@ enum ContentHash {
         let lower = try database.prepare(query("<"))
         try lower.bind(pivot)
         let lowerCount = try serializeRows(lower, columnCount: columns.count, marker: &marker, into: &serializer)
-        guard let (bytes, upperCount, upperMarker) = upper.wait(), lowerCount + upperCount == total else {
-            return nil
+        guard let upperHalf = upper.wait() else { return nil }
+        guard let (bytes, upperCount, upperMarker) = upperHalf else {
+            // Past the budget: the upper half read here, after the lower, hashed as it comes.
+            let upperRows = try database.prepare(query(">="))
+            try upperRows.bind(pivot)
+            marker?.rowsBefore += lowerCount
+            let upperCount = try serializeRows(
+                upperRows, columnCount: columns.count, marker: &marker, into: &serializer)
+            marker?.rowsBefore -= lowerCount
+            return lowerCount + upperCount == total ? total : nil
         }
+        guard lowerCount + upperCount == total else { return nil }
         if marker != nil, let upperMarker {
             // The upper half's first row may go on with the lower half's last year: not a new one.
             let starts = upperMarker.offsets.filter { !($0.offset == 0 && Int64($0.year) == marker!.year) }
@@ -347,13 +363,19 @@ enum ContentHash {
         return total
     }
 
+    /// Serialised bytes the upper half of a table may take in memory while the lower half is
+    /// hashed: past them the other thread stops, and the upper half is read after the lower one
+    /// (a `quarantine` table of millions of rows, which has no key to go by month).
+    static let upperHalfBudget = 48 << 20
+
     /// The upper half of a table, read through its own read-only connection (on another thread):
     /// the serialised rows, their count and, when marking, where each year begins in them; nil
-    /// when the connection or the query failed (the caller then reads the table whole on its own
+    /// inside when they came to more than `budget` bytes (none kept); nil when the
+    /// connection or the query failed (the caller then reads the table whole on its own
     /// connection, and meets the error there).
     private static func readUpperHalf(
-        path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool
-    ) -> ([[UInt8]], Int, YearMarker?)? {
+        path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool, budget: Int
+    ) -> ([[UInt8]], Int, YearMarker?)?? {
         do {
             let database = try Database(path: path, mode: .readOnlyImmutable)
             defer { database.close() }
@@ -361,7 +383,10 @@ enum ContentHash {
             try statement.bind(pivot)
             var serializer = Serializer(collecting: true)
             var marker = marking ? YearMarker(rowsBefore: 0) : nil
-            let count = try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
+            let count = try serializeRows(
+                statement, columnCount: columnCount, marker: &marker, into: &serializer,
+                collectingAtMost: budget)
+            guard serializer.collectedCount <= budget else { return .some(nil) }
             return (serializer.collected(), count, marker)
         } catch {
             return nil

@@ -73,6 +73,32 @@ import Testing
         #expect(viaDefault == onePass)
     }
 
+    /// An upper half that would take more memory than its budget (a `quarantine` of millions of
+    /// rows) is dropped by its thread and read after the lower half on this one: the hash and the
+    /// year marks (a sales table without the month key, as snapshots before `WITHOUT ROWID` hold
+    /// it, with its last year in the upper half) are those of one pass, whatever the budget.
+    @Test(arguments: [0, 4096, Int.max])
+    func anUpperHalfPastItsBudgetIsReadAfterTheLower(budget: Int) throws {
+        let path = try database(
+            "budget-\(budget).sqlite",
+            """
+            CREATE TABLE loose(a, b, c);
+            INSERT INTO loose VALUES \(Self.mixedRows.joined(separator: ", "));
+            CREATE TABLE ecommerce_sales(year INTEGER NOT NULL, month INTEGER NOT NULL, seller TEXT NOT NULL) STRICT;
+            WITH RECURSIVE s(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM s WHERE value < 1000)
+            INSERT INTO ecommerce_sales
+              SELECT 2022, value % 12 + 1, 'a' || value FROM s UNION ALL SELECT 2023, value % 12 + 1, 'b' || value FROM s
+              UNION ALL SELECT 2024, value % 12 + 1, 'c' || value FROM s;
+            """)
+        let database = try Database(path: path, mode: .readOnlyImmutable)
+        defer { database.close() }
+        let onePass = try #require(try ContentHash.compute(database, splittingFrom: nil))
+        let split = try #require(try ContentHash.compute(database, splittingFrom: 1, upperHalfBudget: budget))
+        #expect(split.hash == onePass.hash)
+        #expect(split.marks == onePass.marks)
+        #expect(onePass.marks?.positions.map(\.rowsBefore) == [0, 1000, 2000, 3000])
+    }
+
     @Test func aTableWithNullsFallsBackToOnePass() throws {
         let path = try database(
             "nulls.sqlite",
