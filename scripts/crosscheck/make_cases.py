@@ -337,6 +337,24 @@ def fixed_cases(root):
     c.archive("a.zip", "zip", [("transactions.csv", csv_bytes(rows)), ("grdp.csv", std_grdp())])
     c.done()
 
+    # 3b. money figures past what one row can carry: out-of-range at 10^15 VND (after fx), ±10^9
+    # million VND of value added, 10^9 billion VND of GRDP; at the limit accepted
+    c = Case(root, "money_limits", methodology__ecommerce__va_ratio_default=Raw("1"),
+             inputs__fx={"USD": {2024: 25000}})
+    rows = [TX_H, ["m1", "2024-02-02", "1000000000000000", "completed", "", "", "", "", "", ""],
+            ["m2", "2024-02-02", "1000000000000000.5", "completed", "", "", "", "", "", ""],
+            ["m3", "2024-02-02", "40000000000", "completed", "", "", "", "", "USD", ""],
+            ["m4", "2024-02-02", "40000000001", "completed", "", "", "", "", "USD", ""],
+            ["m5", "2024-02-02", "123456789012345678901234", "completed", "", "", "", "", "", ""]]
+    ents = [ENT_H, [T[0], 2024, "6201", "1000000000", "at", "660", ""],
+            [T[1], 2024, "6201", "-1000000000", "at, negative", "660", ""],
+            [T[2], 2024, "4711", "1000000000.001", "over", "660", ""],
+            [T[3], 2024, "4711", "-1000000001", "under", "660", ""]]
+    grdp = csv_bytes([GRDP_H, [2023, "1000000001", "", ""], [2024, "1000000000", "", ""]])
+    c.archive("a.zip", "zip", [("transactions.csv", csv_bytes(rows)), ("enterprise.csv", csv_bytes(ents)),
+                               ("grdp.csv", grdp)])
+    c.done()
+
     # 4. tax codes
     t13 = T[5] + "001"
     c = Case(root, "taxcodes")

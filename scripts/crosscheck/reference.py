@@ -665,6 +665,9 @@ def rule_enterprise(vals, conv, cfg):
         go = parse_number(req(vals, "gross_output"), conv)
         ic = parse_number(req(vals, "intermediate_consumption"), conv)
         va = go - ic
+    # no figure past what one row can carry (grdp's RowMoneyLimit; the contract sets no bound)
+    if abs(va) > 10 ** 9:
+        raise Q("out-of-range", "value_added")
     if vals.get("employees", "") != "":
         parse_number(vals["employees"], conv)
     return {"tax": tax, "year": year, "vsic": vsic, "section": section, "va": va,
@@ -700,6 +703,8 @@ def rule_transaction(vals, conv, cfg):
         refund = parse_number(vals["refund_amount"], conv)
         if refund < 0 or refund > amount:
             raise Q("out-of-range", "refund_amount")
+    if amount * rate > 10 ** 15:
+        raise Q("out-of-range", "amount over 10^15 VND")
     if prov != "" and prov != cfg["region_code"]:
         return None
     return {"tid": tid, "year": y, "month": mo, "status": status, "channel": channel, "seller": seller,
@@ -709,6 +714,8 @@ def rule_transaction(vals, conv, cfg):
 def rule_grdp(vals, conv, cfg):
     year = parse_year(req(vals, "year"))
     g = parse_number(req(vals, "grdp"), conv)
+    if g > 10 ** 9:
+        raise Q("out-of-range", "grdp over 10^9 billion VND")
     prov = vals.get("province_code", "")
     pb = vals.get("price_basis", "")
     if prov != "" and prov != cfg["region_code"]:

@@ -36,6 +36,14 @@ extension MemberNormalizer {
                 detail: "value_added is empty and so is " + absent.joined(separator: " and ")
                     + " (value_added = gross_output − intermediate_consumption needs both)")
         }
+        if ExactDecimal.isLess(RowMoneyLimit.enterpriseMVND, va)
+            || ExactDecimal.isLess(va, RowMoneyLimit.lowestEnterpriseMVND)
+        {
+            throw NormalizeRowFault(
+                reason: .outOfRange,
+                detail: "value added \(va) million VND is beyond ±\(RowMoneyLimit.enterpriseMVND) (10¹⁵ VND): "
+                    + "more than any enterprise's in a year")
+        }
         let name = row.text(.name)
         let district = row.text(.districtCode)
         let employees = try row.optionalNumber(.employees)
@@ -118,6 +126,12 @@ extension MemberNormalizer {
                 throw NormalizeRowFault(reason: .outOfRange, detail: "amount × fx rate \(rate) is too large")
             }
         }
+        if ExactDecimal.isLess(RowMoneyLimit.transactionVND, amountVND) {
+            throw NormalizeRowFault(
+                reason: .outOfRange,
+                detail: "amount \(row.quoted(.amount)) is \(amountVND) VND, over \(RowMoneyLimit.transactionVND) "
+                    + "(10¹⁵ VND): more than any transaction")
+        }
         if !sellerProvinceCell.isEmpty && !isRegion(sellerProvinceCell) {
             let sellerProvince = CellText.text(sellerProvinceCell)
             return .excluded(reason: "seller_province '\(sellerProvince)' is not the region's (\(regionCode))")
@@ -144,6 +158,12 @@ extension MemberNormalizer {
     func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)
         let grdp = try row.number(.grdp, row.required(.grdp))
+        if ExactDecimal.isLess(RowMoneyLimit.grdpBVND, grdp) {
+            throw NormalizeRowFault(
+                reason: .outOfRange,
+                detail: "grdp \(row.quoted(.grdp)) billion VND is over \(RowMoneyLimit.grdpBVND) (10¹⁸ VND): "
+                    + "more than any economy's")
+        }
         let provinceCell = row.cell(.provinceCode)
         if !provinceCell.isEmpty && !isRegion(provinceCell) {
             let province = CellText.text(provinceCell)
@@ -165,6 +185,23 @@ extension MemberNormalizer {
         }
         return !CellText.isASCII(cell) && CellText.text(cell) == regionCode
     }
+}
+
+/// The largest money figure one row may carry. The contract sets no upper bound (§4.3: `amount`
+/// ≥ 0), but a figure past these is a typo (digits doubled, a wrong column) and not a return:
+/// kept, it would swamp its year, and a year's figure past ~9 × 10¹² billion VND cannot be
+/// published exactly as a REAL (`SQLValue.published`), which stopped the whole run (exit 70)
+/// without naming the row. Quarantined as `out-of-range` instead, with its line.
+enum RowMoneyLimit {
+    /// A transaction's amount in VND, after any fx conversion: 10¹⁵ VND (1,000,000 billion, about
+    /// a tenth of Vietnam's GDP; its whole e-commerce market is under 10¹⁵ a year).
+    static let transactionVND = ExactDecimal(1_000_000_000_000_000)
+    /// An enterprise's value added (or gross output − intermediate consumption), either sign,
+    /// in million VND: 10⁹ (10¹⁵ VND; the largest enterprise's is ~5 × 10¹³).
+    static let enterpriseMVND = ExactDecimal(1_000_000_000)
+    static let lowestEnterpriseMVND = ExactDecimal(-1_000_000_000)
+    /// A GRDP in billion VND: 10⁹ (10¹⁸ VND, ~90 times Vietnam's GDP).
+    static let grdpBVND = ExactDecimal(1_000_000_000)
 }
 
 extension ExactDecimal {

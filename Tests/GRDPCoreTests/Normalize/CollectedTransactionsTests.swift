@@ -77,7 +77,7 @@ import Testing
             WEB2023Q1-000002,2023-01-10,Website,067161428140,,,18044000,,0,COMPLETED
             \(nfdID),2023-03-01,website,6470340767,67,\(nfdDistrict),100,,,completed
             NODIGITS,2023-03-02,,6470340767,67,\u{00A0}661\u{00A0},100.5,,0.5,completed
-            X1234567890123456789012,2023-03-03,social,6470340767,67,662,99999999999999999999.5,,1,completed
+            X1234567890123456789012,2023-03-03,social,6470340767,67,662,99999999999999.99999995,,1,completed
             BAD-DATE,2023-13-45,website,6470340767,67,660,1,,0,completed
             BAD-SELLER,2023-03-04,website,123,67,660,1,,0,completed
             OTHER-PROVINCE,2023-03-05,website,6470340767,62,660,1,,0,completed

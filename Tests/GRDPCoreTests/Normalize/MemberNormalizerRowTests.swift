@@ -176,6 +176,47 @@ import Testing
         #expect(result.lines == Array(2...12))
     }
 
+    /// A money figure past what any one row can carry (`RowMoneyLimit`) is `out-of-range` with its
+    /// line, not a year's figure that SQLite cannot hold exactly (which stopped the run, exit 70,
+    /// naming no row). At the limit it is accepted; the transaction's is after fx conversion.
+    @Test func aMoneyFigurePastTheRowLimitIsOutOfRange() {
+        let transactions = normalize(
+            """
+            transaction_id,date,amount,status,currency
+            A,2024-05-01,1000000000000000,completed,
+            B,2024-05-01,1000000000000000.001,completed,
+            C,2024-05-01,123456789012345678901234,completed,
+            D,2024-05-01,40000000000,completed,USD
+            E,2024-05-01,50000000000,completed,USD
+
+            """, kind: .transaction, config: normalizeConfig(fx: ["USD": [2024: dec("25000")]]))
+        #expect(transactions.reasons == [nil, .outOfRange, .outOfRange, nil, .outOfRange], "\(transactions.reasons)")
+        #expect(
+            transactions.detail(2)
+                == "amount '123456789012345678901234' is 123456789012345678901234 VND, over 1000000000000000 "
+                + "(10¹⁵ VND): more than any transaction")
+        #expect(transactions.lines == Array(2...6))
+
+        let enterprises = normalize(
+            """
+            tax_code,year,vsic,value_added,gross_output,intermediate_consumption
+            0100109106,2024,6201,1000000000,,
+            0100109106,2024,6201,-1000000000,,
+            0100109106,2024,6201,1000000000.5,,
+            0100109106,2024,6201,-1000000001,,
+            0100109106,2024,6201,,3000000000,1000000000
+
+            """, kind: .enterprise)
+        #expect(enterprises.reasons == [nil, nil, .outOfRange, .outOfRange, .outOfRange], "\(enterprises.reasons)")
+        #expect(
+            enterprises.detail(4)
+                == "value added 2000000000 million VND is beyond ±1000000000 (10¹⁵ VND): more than any enterprise's in a year"
+        )
+
+        let grdp = normalize("year,grdp\n2024,1000000000\n2024,1000000001\n", kind: .grdp)
+        #expect(grdp.reasons == [nil, .outOfRange])
+    }
+
     @Test func refundBoundsAcrossScales() {
         // 10.50 ≤ 10.5 (equal); 10.51 > 10.5; 10.000001 > 10; 0 and 0.000 are within 0…amount; a
         // repeated status and seller (remembered from the row before) still map the same.

@@ -16,7 +16,7 @@ import Testing
         let sellers = ["0100109106", "0101243150", ""]
         let channels = ["marketplace", "website", "Sàn Đắk Nông"]
         for index in 0..<count {
-            let amount = index % 7_919 == 0 ? "123456789012345678901234" : "\(1_000 + index % 977)"
+            let amount = index % 7_919 == 0 ? "123456789012345.678901234" : "\(1_000 + index % 977)"
             let refund = index % 11 == 0 ? "1" : ""
             let stem = index % 2 == 0 ? idPrefix : idPrefix + "R-"
             let month = 1 + index % 12

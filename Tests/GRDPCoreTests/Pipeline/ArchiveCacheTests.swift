@@ -31,7 +31,7 @@ import Testing
             text: "transaction_id,date,amount,status,channel,seller_tax_code,currency\n"
                 + "MP-000123,2023-06-01,100000,completed,Shopee,0101243150,\n"
                 + "MP-000124,2023-06-02T23:30:00Z,50.5,delivered,Sàn Đắk Nông,,USD\n"
-                + "WIDE-1,2023-07-01,123456789012345678901234,completed,web,,\n"
+                + "WIDE-1,2023-07-01,123456789012345.678901234,completed,web,,\n"
                 + "MP-000125,31/02/2023,1,completed,web,,\n"),
         .init(path: "notes/readme.csv", text: "a,b\n1,2\n"),
     ]
