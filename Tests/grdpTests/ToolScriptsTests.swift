@@ -28,9 +28,13 @@ import Testing
     /// failure), so that a change is read for what it does, not for its whitespace.
     @Test(.enabled(if: onPath("swift-format") != nil, "needs swift-format on PATH"))
     func theSourcesKeepToTheFormat() throws {
+        guard let swiftFormat = Self.onPath("swift-format") else {
+            Issue.record("swift-format is no longer on PATH")
+            return
+        }
         let run = try Execution.run(
             ["lint", "--strict", "--recursive", "Sources", "Tests", "Fuzz", "Package.swift"],
-            in: Execution.packageRoot, executable: try #require(Self.onPath("swift-format")))
+            in: Execution.packageRoot, executable: swiftFormat)
         #expect(run.status == 0, "\(run.stderr)")
     }
 }
