@@ -714,8 +714,8 @@ def rule_transaction(vals, conv, cfg):
 def rule_grdp(vals, conv, cfg):
     year = parse_year(req(vals, "year"))
     g = parse_number(req(vals, "grdp"), conv)
-    if g > 10 ** 9:
-        raise Q("out-of-range", "grdp over 10^9 billion VND")
+    if abs(g) > 10 ** 9 or (g != 0 and abs(g) < 1):
+        raise Q("out-of-range", "grdp beyond 10^9 or under 1 billion VND (not 0)")
     prov = vals.get("province_code", "")
     pb = vals.get("price_basis", "")
     if prov != "" and prov != cfg["region_code"]:

@@ -158,11 +158,20 @@ extension MemberNormalizer {
     func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)
         let grdp = try row.number(.grdp, row.required(.grdp))
-        if ExactDecimal.isLess(RowMoneyLimit.grdpBVND, grdp) {
+        if ExactDecimal.isLess(RowMoneyLimit.grdpBVND, grdp) || ExactDecimal.isLess(grdp, RowMoneyLimit.lowestGRDPBVND)
+        {
             throw NormalizeRowFault(
                 reason: .outOfRange,
-                detail: "grdp \(row.quoted(.grdp)) billion VND is over \(RowMoneyLimit.grdpBVND) (10¹⁸ VND): "
+                detail: "grdp \(row.quoted(.grdp)) billion VND is beyond ±\(RowMoneyLimit.grdpBVND) (10¹⁸ VND): "
                     + "more than any economy's")
+        }
+        if grdp.mantissa != 0, ExactDecimal.isLess(grdp, RowMoneyLimit.smallestGRDPBVND),
+            ExactDecimal.isLess(RowMoneyLimit.negativeSmallestGRDPBVND, grdp)
+        {
+            throw NormalizeRowFault(
+                reason: .outOfRange,
+                detail: "grdp \(row.quoted(.grdp)) billion VND is under 1 billion VND and not 0: "
+                    + "less than any province's (a unit mistake?)")
         }
         let provinceCell = row.cell(.provinceCode)
         if !provinceCell.isEmpty && !isRegion(provinceCell) {
@@ -200,8 +209,14 @@ enum RowMoneyLimit {
     /// in million VND: 10⁹ (10¹⁵ VND; the largest enterprise's is ~5 × 10¹³).
     static let enterpriseMVND = ExactDecimal(1_000_000_000)
     static let lowestEnterpriseMVND = ExactDecimal(-1_000_000_000)
-    /// A GRDP in billion VND: 10⁹ (10¹⁸ VND, ~90 times Vietnam's GDP).
+    /// A GRDP in billion VND, either sign: 10⁹ (10¹⁸ VND, ~90 times Vietnam's GDP).
     static let grdpBVND = ExactDecimal(1_000_000_000)
+    static let lowestGRDPBVND = ExactDecimal(-1_000_000_000)
+    /// A GRDP other than 0 (which §5 reads as no GRDP) is at least 1 billion VND either way: the
+    /// smallest province's is ~10,000. Below it, the share of GRDP grows past what a REAL holds to
+    /// 4 decimals (a GRDP of 10⁻¹⁵ stopped the run, exit 70, naming no row).
+    static let smallestGRDPBVND = ExactDecimal(1)
+    static let negativeSmallestGRDPBVND = ExactDecimal(-1)
 }
 
 extension ExactDecimal {

@@ -213,8 +213,16 @@ import Testing
                 == "value added 2000000000 million VND is beyond ±1000000000 (10¹⁵ VND): more than any enterprise's in a year"
         )
 
-        let grdp = normalize("year,grdp\n2024,1000000000\n2024,1000000001\n", kind: .grdp)
-        #expect(grdp.reasons == [nil, .outOfRange])
+        // GRDP: within ±10⁹ billion VND, and 0 (no GRDP, §5) or at least 1 billion VND either way.
+        let grdp = normalize(
+            "year,grdp\n2024,1000000000\n2024,1000000001\n2024,-1000000001\n2024,0.000\n2024,1\n2024,-1\n"
+                + "2024,0.999\n2024,0.000000000000001\n2024,-0.5\n",
+            kind: .grdp)
+        #expect(grdp.reasons == [nil, .outOfRange, .outOfRange, nil, nil, nil, .outOfRange, .outOfRange, .outOfRange])
+        #expect(
+            grdp.detail(7)
+                == "grdp '0.000000000000001' billion VND is under 1 billion VND and not 0: less than any province's "
+                + "(a unit mistake?)")
     }
 
     @Test func refundBoundsAcrossScales() {
