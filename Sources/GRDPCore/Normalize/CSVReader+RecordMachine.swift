@@ -16,6 +16,8 @@ extension CSVReader {
         }
 
         let delimiter: UInt8
+        /// Records longer than this come out overlong (`CSVReader.maxRecordBytes`).
+        let maxRecordBytes: Int
         private var state = State.fieldStart
         /// Physical line of the next byte.
         private(set) var line: Int
@@ -29,9 +31,17 @@ extension CSVReader {
         private var quotePos = 0
         /// The current record has a quoted cell (so it is not blank).
         private var recordQuoted = false
+        /// The current record passed `CSVReader.maxRecordBytes` at the end of a chunk: its bytes are
+        /// read on to its end without being kept (`skipOverlong`).
+        private var skipping = false
+        /// While skipping: every byte so far a space, but for a CR as the last (a blank line).
+        private var blankSoFar = false
+        /// While skipping: the last byte read.
+        private var lastByte: UInt8 = 0
 
-        init(delimiter: UInt8, line: Int) {
+        init(delimiter: UInt8, line: Int, maxRecordBytes: Int) {
             self.delimiter = delimiter
+            self.maxRecordBytes = maxRecordBytes
             self.line = line
             record.reset(line: line)
         }
@@ -43,9 +53,16 @@ extension CSVReader {
             let delimiter = self.delimiter
             let n = bytes.count
             var i = 0
-            var rawStart = 0
+            if _slowPath(skipping) {
+                guard let next = skipOverlong(bytes) else { return }
+                try endRecord(emit: emit)
+                i = next
+            }
+            var rawStart = i
             defer {
                 if rawStart < n { record.raw.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[rawStart..<n])) }
+                // More than one past the limit: an LF taking off a last CR still leaves it past.
+                if _slowPath(record.raw.count > maxRecordBytes + 1) { startSkipping() }
             }
             while i < n {
                 switch state {
@@ -135,6 +152,13 @@ extension CSVReader {
 
         /// The end of the member: emits the last record, if any. All its bytes are in `raw` by now.
         mutating func finish(emit: (CSVRecord) throws -> Void) throws {
+            if skipping {
+                // As below: a final CR outside quotes is not the record's; an open quote is flagged.
+                if state != .quoted && lastByte == CSVReader.cr { record.overlongBytes! -= 1 }
+                record.hasUnterminatedQuote = state == .quoted
+                try endRecord(emit: emit)
+                return
+            }
             guard !record.raw.isEmpty || !record.starts.isEmpty || state != .fieldStart else { return }
             // A final CR outside quotes ends the line, as before an LF; inside an open quote it is data.
             if state != .quoted && record.raw.last == CSVReader.cr { record.raw.removeLast() }
@@ -225,18 +249,102 @@ extension CSVReader {
         }
 
         /// Emits the current record unless it is blank, and starts the next one on the current line.
+        /// A record of more than `CSVReader.maxRecordBytes` goes as `CSVRecord.overlongBytes` says,
+        /// however it was read (in one chunk, or skipped on past the end of one).
         private mutating func endRecord(emit: (CSVRecord) throws -> Void) throws {
             let blank =
-                record.starts.count == 1 && !recordQuoted
-                && record.withField(0) { $0.allSatisfy { $0 == CSVReader.space } }
+                skipping
+                ? blankSoFar
+                : record.starts.count == 1 && !recordQuoted
+                    && record.withField(0) { $0.allSatisfy { $0 == CSVReader.space } }
             if !blank {
-                record.hasInvalidUTF8 = !record.raw.withUnsafeBufferPointer { CellText.isValidUTF8($0) }
+                if _slowPath(!skipping && record.raw.count > maxRecordBytes) {
+                    record.makeOverlong(bytes: record.raw.count, keeping: keptBytes)
+                }
+                if record.overlongBytes == nil {
+                    record.hasInvalidUTF8 = !record.raw.withUnsafeBufferPointer { CellText.isValidUTF8($0) }
+                }
                 try emit(record)
             }
             record.reset(line: line)
             recordQuoted = false
             complex = false
+            skipping = false
             state = .fieldStart
+        }
+
+        /// What an overlong record keeps of its bytes.
+        private var keptBytes: Int { min(CSVReader.overlongKeptBytes, maxRecordBytes) }
+
+        /// The current record has passed `CSVReader.maxRecordBytes` at the end of a chunk: from here
+        /// its bytes are only counted (`skipOverlong`), whatever the cells would have been.
+        private mutating func startSkipping() {
+            guard !skipping else { return }
+            var blank = true
+            var last: UInt8 = 0
+            for byte in record.raw where blank {
+                if last == CSVReader.cr || (byte != CSVReader.space && byte != CSVReader.cr) { blank = false }
+                last = byte
+            }
+            blankSoFar = blank
+            lastByte = record.raw.last ?? 0
+            record.makeOverlong(bytes: record.raw.count, keeping: keptBytes)
+            skipping = true
+        }
+
+        /// Reads on through an overlong record, as `consume` would (quotes, delimiters, line breaks
+        /// in quotes, the CR of a CRLF), counting its bytes and lines but keeping none: the index
+        /// after the LF that ends it, or nil when `bytes` end first.
+        private mutating func skipOverlong(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+            let (quote, lf, cr) = (CSVReader.quote, CSVReader.lf, CSVReader.cr)
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                var takes = true
+                switch state {
+                case .fieldStart:
+                    if byte == quote {
+                        state = .quoted
+                    } else {
+                        state = .unquoted
+                        takes = false
+                    }
+                case .unquoted:
+                    if byte == delimiter { state = .fieldStart } else if byte == lf { return endSkipped(at: i) }
+                case .quoted:
+                    if byte == quote { state = .quoteInQuoted } else if byte == lf { line += 1 }
+                case .quoteInQuoted:
+                    if byte == quote {
+                        state = .quoted
+                    } else if byte == delimiter {
+                        state = .fieldStart
+                    } else if byte == lf {
+                        return endSkipped(at: i)
+                    } else if byte == cr {
+                        state = .afterQuoteCR
+                    } else {
+                        state = .unquoted
+                        takes = false
+                    }
+                case .afterQuoteCR:
+                    if byte == lf { return endSkipped(at: i) }
+                    state = .unquoted
+                    takes = false
+                }
+                guard takes else { continue }
+                if blankSoFar && (lastByte == cr || (byte != CSVReader.space && byte != cr)) { blankSoFar = false }
+                lastByte = byte
+                record.overlongBytes! += 1
+                i += 1
+            }
+            return nil
+        }
+
+        /// The LF at `index` ends the skipped record: as `endLine`, without it and a CR before it.
+        private mutating func endSkipped(at index: Int) -> Int {
+            if lastByte == CSVReader.cr { record.overlongBytes! -= 1 }
+            line += 1
+            return index + 1
         }
     }
 }

@@ -16,7 +16,8 @@
 ///   member; it is flagged `hasUnterminatedQuote` (Normalize quarantines it as `field-count`).
 /// - A lone CR is data; only the CR of a CRLF outside quotes is dropped.
 ///
-/// Memory stays flat: it holds one record (plus, before the delimiter is known, the header).
+/// Memory stays flat: it holds one record of at most `maxRecordBytes` (plus, before the delimiter
+/// is known, the header).
 public final class CSVReader {
     /// The header could not be delimited.
     public enum Failure: Error, Sendable, Equatable {
@@ -26,6 +27,15 @@ public final class CSVReader {
 
     /// The longest header the reader buffers while it detects the delimiter.
     public static let maxHeaderBytes = 64 << 20
+
+    /// The longest record the reader holds: a longer one (an unclosed quote early in a large
+    /// member, or a member without line breaks) is read on to its end but not kept, and comes
+    /// out with `CSVRecord.overlongBytes` (its first `overlongKeptBytes` only, no cells). Checked
+    /// at the end of each chunk fed, so a record may grow by one chunk past it before it goes.
+    public static let maxRecordBytes = 16 << 20
+
+    /// What an overlong record keeps of its bytes (more than a quarantine row shows of a line).
+    public static let overlongKeptBytes = 1 << 20
 
     private enum Phase {
         case bom, preHeader, detecting, records
@@ -102,9 +112,13 @@ public final class CSVReader {
     /// The record machine, once the delimiter is known.
     private var machine: RecordMachine?
 
+    /// Records longer than this come out overlong (`CSVReader.maxRecordBytes`; less in tests).
+    private let maxRecordBytes: Int
+
     /// A reader that detects the delimiter from the header, or uses `delimiter` when given.
-    public init(delimiter: UInt8? = nil) {
+    public init(delimiter: UInt8? = nil, maxRecordBytes: Int = CSVReader.maxRecordBytes) {
         self.delimiter = delimiter
+        self.maxRecordBytes = maxRecordBytes
     }
 
     /// Pushes the next bytes of the member; calls `emit` for each record finished by them.
@@ -156,8 +170,10 @@ public final class CSVReader {
     }
 
     /// Parses all of `bytes` at once (for tests and small inputs).
-    public static func records(of bytes: [UInt8], delimiter: UInt8? = nil) throws -> [CSVRecord] {
-        let reader = CSVReader(delimiter: delimiter)
+    public static func records(
+        of bytes: [UInt8], delimiter: UInt8? = nil, maxRecordBytes: Int = CSVReader.maxRecordBytes
+    ) throws -> [CSVRecord] {
+        let reader = CSVReader(delimiter: delimiter, maxRecordBytes: maxRecordBytes)
         var records: [CSVRecord] = []
         try bytes.withUnsafeBytes { try reader.feed($0) { records.append($0) } }
         try reader.finish { records.append($0) }
@@ -223,7 +239,7 @@ public final class CSVReader {
     /// Starts the record machine on the buffered header bytes, once.
     private func startRecords(emit: (CSVRecord) throws -> Void) throws {
         guard machine == nil, let delimiter else { return }
-        machine = RecordMachine(delimiter: delimiter, line: line)
+        machine = RecordMachine(delimiter: delimiter, line: line, maxRecordBytes: maxRecordBytes)
         let buffered = headerBytes
         headerBytes = []
         try buffered.withUnsafeBufferPointer { try consume($0, emit: emit) }

@@ -20,6 +20,11 @@ public struct CSVRecord: Sendable {
     public internal(set) var hasInvalidUTF8 = false
     /// A quoted cell was still open at the end of the member: the record runs to the end of the member.
     public internal(set) var hasUnterminatedQuote = false
+    /// The record was longer than `CSVReader.maxRecordBytes`: how many bytes it had (as `raw`
+    /// would count them). Such a record keeps only its first `CSVReader.overlongKeptBytes` in
+    /// `raw`, has no cells, and is not checked for UTF-8: it can only be quarantined, and holding
+    /// it whole (an unclosed quote early in a member of a gigabyte) would hold the member.
+    public internal(set) var overlongBytes: Int?
 
     public init() {}
 
@@ -81,10 +86,22 @@ public struct CSVRecord: Sendable {
     /// `… [N bytes in all]` when it is longer: what a quarantine row keeps of a line. A line of a
     /// gigabyte (a member without line breaks) would not fit a SQLite value, and failed the run.
     public func rawText(atMost limit: Int) -> String {
-        guard raw.count > limit else { return rawText }
-        var end = max(0, limit)
-        while end > 0 && raw[end] & 0xC0 == 0x80 { end -= 1 }
-        return String(decoding: raw[..<end], as: UTF8.self) + "… [\(raw.count) bytes in all]"
+        let total = overlongBytes ?? raw.count
+        guard total > limit else { return rawText }
+        var end = min(max(0, limit), raw.count)
+        while end > 0 && end < raw.count && raw[end] & 0xC0 == 0x80 { end -= 1 }
+        return String(decoding: raw[..<end], as: UTF8.self) + "… [\(total) bytes in all]"
+    }
+
+    /// Made an overlong record of `bytes` bytes: its first `kept` bytes kept, in a buffer of their
+    /// own, and no cells.
+    mutating func makeOverlong(bytes: Int, keeping kept: Int) {
+        overlongBytes = bytes
+        raw = Array(raw.prefix(kept))
+        starts = []
+        ends = []
+        unescaped = []
+        hasInvalidUTF8 = false
     }
 
     /// A copy with buffers of its own, sized to its contents. Keep this, not the record `emit` gives:
@@ -109,6 +126,7 @@ public struct CSVRecord: Sendable {
         unescaped.removeAll(keepingCapacity: true)
         hasInvalidUTF8 = false
         hasUnterminatedQuote = false
+        overlongBytes = nil
     }
 }
 
@@ -116,7 +134,8 @@ extension CSVRecord: Equatable {
     /// Records are equal when they read the same: line, flags, raw text and cells (however stored).
     public static func == (a: CSVRecord, b: CSVRecord) -> Bool {
         guard a.line == b.line, a.hasInvalidUTF8 == b.hasInvalidUTF8,
-            a.hasUnterminatedQuote == b.hasUnterminatedQuote, a.raw == b.raw, a.fieldCount == b.fieldCount
+            a.hasUnterminatedQuote == b.hasUnterminatedQuote, a.overlongBytes == b.overlongBytes, a.raw == b.raw,
+            a.fieldCount == b.fieldCount
         else { return false }
         return a.withCells { x in
             b.withCells { y in

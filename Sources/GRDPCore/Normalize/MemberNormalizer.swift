@@ -140,6 +140,13 @@ public final class MemberNormalizer {
     }
 
     private func readHeader(_ record: CSVRecord) throws {
+        if let bytes = record.overlongBytes {
+            throw HeaderError(
+                memberPath: memberPath, columns: [],
+                detail: "the header is \(bytes) bytes, more than a record may have (\(CSVReader.maxRecordBytes))"
+                    + (record.hasUnterminatedQuote
+                        ? ": a quoted cell of it is not closed before the end of the member" : ""))
+        }
         if record.hasUnterminatedQuote {
             throw HeaderError(
                 memberPath: memberPath, columns: [],
@@ -192,6 +199,14 @@ public final class MemberNormalizer {
 
     private func outcome(of record: CSVRecord) -> RowOutcome? {
         guard let layout else { preconditionFailure("a data row before the header") }
+        if let bytes = record.overlongBytes {
+            return .quarantined(
+                reason: .fieldCount,
+                detail: "the record is \(bytes) bytes, more than a record may have (\(CSVReader.maxRecordBytes))"
+                    + (record.hasUnterminatedQuote
+                        ? ": a quoted cell opened on line \(record.line) or later is not closed before the end of the member"
+                        : ""))
+        }
         if record.hasUnterminatedQuote {
             return .quarantined(
                 reason: .fieldCount,

@@ -10,10 +10,21 @@ import Testing
         var cells: [[UInt8]]
         var raw: [UInt8]
         var unterminated: Bool
+        /// `CSVRecord.overlongBytes`.
+        var overlong: Int? = nil
 
         var description: String {
             "line \(line) \(cells.map { String(decoding: $0, as: UTF8.self) }.debugDescription)"
-                + (unterminated ? " (unterminated)" : "")
+                + (unterminated ? " (unterminated)" : "") + (overlong.map { " (overlong: \($0) bytes)" } ?? "")
+        }
+
+        /// As a reader limited to `maxRecordBytes` gives it: past the limit, its byte count, its
+        /// first bytes and no cells.
+        func limited(to maxRecordBytes: Int) -> Record {
+            guard raw.count > maxRecordBytes else { return self }
+            return Record(
+                line: line, cells: [], raw: Array(raw.prefix(min(CSVReader.overlongKeptBytes, maxRecordBytes))),
+                unterminated: unterminated, overlong: raw.count)
         }
     }
 
@@ -116,14 +127,16 @@ import Testing
         }
     }
 
-    static func read(_ bytes: [UInt8], delimiter: UInt8?, chunks: inout Random) throws -> ([Record], UInt8?) {
-        let reader = CSVReader(delimiter: delimiter)
+    static func read(
+        _ bytes: [UInt8], delimiter: UInt8?, chunks: inout Random, maxRecordBytes: Int = CSVReader.maxRecordBytes
+    ) throws -> ([Record], UInt8?) {
+        let reader = CSVReader(delimiter: delimiter, maxRecordBytes: maxRecordBytes)
         var records: [Record] = []
         let collect = { (record: CSVRecord) in
             records.append(
                 Record(
                     line: record.line, cells: (0..<record.fieldCount).map { i in record.withField(i) { Array($0) } },
-                    raw: record.raw, unterminated: record.hasUnterminatedQuote))
+                    raw: record.raw, unterminated: record.hasUnterminatedQuote, overlong: record.overlongBytes))
         }
         try bytes.withUnsafeBytes { all in
             var start = 0
@@ -156,6 +169,37 @@ import Testing
             }
         }
         #expect(mismatches == 0)
+    }
+
+    /// A reader limited to a few bytes a record gives, in any chunking, the reference's records
+    /// but for those longer than the limit: each of those as its byte count (what its raw text
+    /// would have been, less a CR before the LF that ends it), its first bytes and no cells.
+    /// Records are skipped on past the end of a chunk once over the limit, or converted when
+    /// they end inside one; blank lines stay skipped either way; the records after read as before.
+    @Test func overlongRecordsAreTheSameInEveryChunking() throws {
+        let alphabet = Array("ab,\"\r\n   ".utf8)
+        var random = Random(state: 0x2545_F491_4F6C_DD1D)
+        var mismatches = 0
+        var overlong = 0
+        for _ in 0..<6000 {
+            let length = random.next(80)
+            let bytes = (0..<length).map { _ in alphabet[random.next(alphabet.count)] }
+            let limit = 1 + random.next(12)
+            let (records, _) = try Self.read(
+                bytes, delimiter: UInt8(ascii: ","), chunks: &random, maxRecordBytes: limit)
+            let expected = Self.reference(bytes, delimiter: UInt8(ascii: ",")).map { $0.limited(to: limit) }
+            overlong += records.filter { $0.overlong != nil }.count
+            if records != expected {
+                mismatches += 1
+                if mismatches <= 5 {
+                    Issue.record(
+                        "\(String(decoding: bytes, as: UTF8.self).debugDescription) limit \(limit): \(records) ≠ \(expected)"
+                    )
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(overlong > 1000)
     }
 
     @Test func cellsThatNeedTheirOwnBytes() throws {

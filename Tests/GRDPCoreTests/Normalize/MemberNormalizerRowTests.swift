@@ -225,6 +225,28 @@ import Testing
                 + "(a unit mistake?)")
     }
 
+    /// A quote opened on line 3 and never closed, 17 MiB before the member ends: that record is
+    /// past the 16 MiB a record may have, and is quarantined with its line and size, its raw text
+    /// cut to 64 KiB; the rows before it stand. In 64 KiB chunks, as a member is read, or whole.
+    @Test func aRecordPastTheLimitIsQuarantinedWithItsSize() {
+        let tail = [UInt8](repeating: UInt8(ascii: "x"), count: 17 << 20)
+        let head = Array(
+            "transaction_id,date,amount,status\nA,2024-05-01,1,completed\n\"B,2024-05-01,1,completed\n".utf8)
+        let bytes = head + tail
+        let size = bytes.count - 59  // from line 3 to the end
+        for chunkSize in [65536, nil] as [Int?] {
+            let result = normalizeMember(bytes, kind: .transaction, config: normalizeConfig(), chunkSize: chunkSize)
+            #expect(result.lines == [2, 3])
+            #expect(result.reasons == [nil, .fieldCount])
+            #expect(
+                result.detail(1)
+                    == "the record is \(size) bytes, more than a record may have (16777216): a quoted cell opened on "
+                    + "line 3 or later is not closed before the end of the member")
+            #expect(result.rows[1].raw.hasSuffix("… [\(size) bytes in all]"))
+            #expect(result.rows[1].raw.utf8.count < 70_000)
+        }
+    }
+
     @Test func refundBoundsAcrossScales() {
         // 10.50 ≤ 10.5 (equal); 10.51 > 10.5; 10.000001 > 10; 0 and 0.000 are within 0…amount; a
         // repeated status and seller (remembered from the row before) still map the same.
