@@ -4,6 +4,13 @@ import Testing
 
 /// Runs of the built `grdp` binary against returns built in the test (CONTRACT §7, §8).
 @Suite struct EndToEndTests {
+    /// 180,000 transactions of one seller and month, each 999999999999999.999999999999999999 VND:
+    /// within the money limit (10¹⁵ VND) and the 18 decimal places a figure may have, but their
+    /// exact sum needs 39 digits, one more than grdp computes money in.
+    static let rowsWhoseSumOverflows = (0..<180_000).map {
+        "S\($0),2023-06-02,999999999999999.999999999999999999,completed,website,,67\n"
+    }.joined()
+
     static let header =
         "year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status"
 
@@ -407,8 +414,7 @@ import Testing
         // A sum too precise to keep exactly fails validate as it fails run (exit 70), either way.
         let rows =
             "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
-            + "S1,2023-06-02,150000,completed,website,,67\n"
-            + "S2,2023-06-03,0.1000000000000000055511151231257827,completed,website,,67\n"
+            + Self.rowsWhoseSumOverflows
         try fixture.write([.init(path: "sales/transactions.csv", text: rows)], format: .zip, as: "2099-03-01_sum.zip")
         for environment in [
             ["GRDP_LEDGER": "memory"],
@@ -438,12 +444,13 @@ import Testing
         #expect(!fallback.stderr.contains("Revisions taken by key partition"), "\(fallback.stderr)")
     }
 
-    /// A known limit: money is computed exactly in 38 digits, and each decimal place of an amount
-    /// uses one up through Compute (a VA ratio's, then 9 more for billion VND). An amount with 25
-    /// decimal places, valid under CONTRACT §4.2, fails the run (exit 70) rather than publish a
-    /// rounded figure; the latest snapshot stays, and the message says what to look for and what
-    /// to do. Amounts with the ~17 places of floating-point exports are fine.
-    @Test func anAmountTooPreciseToComputeExactlyFailsTheRunSayingWhatToDo() throws {
+    /// Money is computed exactly in 38 digits, and each decimal place of an amount uses one up
+    /// through Compute (a VA ratio's, then 9 more for billion VND). An amount with 25 decimal
+    /// places, valid under CONTRACT §4.2, stopped the run (exit 70) naming no row; past 18 places
+    /// it is `out-of-range` with its line (here its member is then rejected for the quarantine
+    /// ratio, exit 65, naming it), and the latest snapshot stays. Amounts with the ~17 places of
+    /// floating-point exports are fine.
+    @Test func anAmountWithMoreThan18DecimalPlacesIsQuarantined() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
@@ -465,21 +472,31 @@ import Testing
             ],
             format: .zip, as: "2024-02-01_precise.zip")
         let run = try fixture.grdp("run")
-        #expect(run.status == 70, "\(run.stderr)")
-        #expect(run.stderr.contains("arithmetic overflow") && run.stderr.contains("inputs.exclude"), "\(run.stderr)")
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("2024-02-01_precise.zip"), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let precise = try #require(archives.first { ($0["path"] as? String) == "2024-02-01_precise.zip" })
+        let member = try #require((precise["members"] as? [[String: Any]])?.first)
+        let first = try #require((member["first_quarantined"] as? [[String: Any]])?.first)
+        #expect(first["line"] as? Int == 2)
+        #expect(first["reason"] as? String == "out-of-range")
+        #expect(
+            first["detail"] as? String
+                == "amount '1000.1234567890123456789012345' has 25 decimal places, more than the 18 a figure may have")
         #expect(try fixture.snapshotFiles() == published)
     }
 
-    /// The same limit met while transactions are summed (two amounts of one seller and month whose
-    /// exact sum needs 40 digits): the message names the archive and member being added.
+    /// The 38 digits met while transactions are summed (`rowsWhoseSumOverflows`, whose exact sum
+    /// needs 39 digits): the run stops (exit 70), and the message names the archive and member
+    /// being added.
     @Test func aSumTooPreciseToKeepExactlyNamesTheArchiveAndMember() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         let rows =
             "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
-            + "S1,2023-06-02,150000,completed,website,,67\n"
-            + "S2,2023-06-03,0.1000000000000000055511151231257827,completed,website,,67\n"
+            + Self.rowsWhoseSumOverflows
         try fixture.write([.init(path: "sales/transactions.csv", text: rows)], format: .zip, as: "2024-03-01_sum.zip")
         let run = try fixture.grdp("run")
         #expect(run.status == 70, "\(run.stderr)")

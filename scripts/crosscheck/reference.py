@@ -453,6 +453,9 @@ def parse_number(s: str, conv: str) -> Fraction:
         raise Q("type-error", f"number {s!r}")
     ip = m.group(1).replace(th, "")
     fp = m.group(2) or ""
+    # no more than 18 decimal places, trailing zeros aside (grdp computes money in 38 digits)
+    if len(fp.rstrip("0")) > 18:
+        raise Q("out-of-range", f"number {s!r} has more than 18 decimal places")
     val = Fraction(int(ip + fp), 10 ** len(fp))
     return -val if neg else val
 

@@ -212,8 +212,8 @@ public struct ArithmeticOverflow: Error, CustomStringConvertible, Sendable {
     /// Says what to look for: the run names the computation, not the row that led to it.
     public var description: String {
         "arithmetic overflow computing \(operation): a figure needs more than the 38 digits in which grdp "
-            + "computes money exactly; look in the returns added since the last good run for an amount with "
-            + "very many decimal places (about 20 or more) or of absurd size, exclude that return "
+            + "computes money exactly; look in the returns added since the last good run for amounts of "
+            + "absurd size (many of them near 10^15 VND, for one seller and month), exclude that return "
             + "(inputs.exclude) and ask for a corrected one; if pipeline.yml changed instead, look there for a "
             + "ratio, coefficient or fx rate with very many decimal places"
     }

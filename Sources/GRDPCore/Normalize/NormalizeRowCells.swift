@@ -31,7 +31,34 @@ struct NormalizeRowCells {
                 detail: "\(column.rawValue) \(CellText.quoted(value)) is not a number in this member's format "
                     + "(\(convention.rawValue))")
         }
+        if _slowPath(number.scale > Self.maxDecimalPlaces) {
+            let places = Self.decimalPlaces(of: number)
+            if places > Self.maxDecimalPlaces {
+                throw NormalizeRowFault(
+                    reason: .outOfRange,
+                    detail: "\(column.rawValue) \(CellText.quoted(value)) has \(places) decimal places, more than the "
+                        + "\(Self.maxDecimalPlaces) a figure may have")
+            }
+        }
         return number
+    }
+
+    /// Decimal places a number may have, trailing zeros aside. The contract sets no limit, but
+    /// grdp computes money exactly in 38 digits, and each place of an amount is carried through
+    /// the VA ratio's and the 9 of VND to billion VND: one amount with 22 places
+    /// (`1667775000.0000000000000000000001`) overflowed its year's sum and stopped the whole run
+    /// (exit 70), naming no row. No currency has such places; a floating-point export's
+    /// `0.30000000000000004` has 17.
+    static let maxDecimalPlaces = 18
+
+    /// `number`'s decimal places without its trailing zeros (`1.500` has 1).
+    static func decimalPlaces(of number: ExactDecimal) -> Int {
+        var (mantissa, places) = (number.mantissa, number.scale)
+        while places > 0 && mantissa % 10 == 0 {
+            mantissa /= 10
+            places -= 1
+        }
+        return places
     }
 
     /// The number of a column when its cell is not empty.

@@ -247,6 +247,30 @@ import Testing
         }
     }
 
+    /// A number may have 18 decimal places, trailing zeros aside (`NormalizeRowCells.maxDecimalPlaces`):
+    /// past them it is `out-of-range`, in any numeric column, in either convention.
+    @Test func aNumberPast18DecimalPlacesIsOutOfRange() {
+        let transactions = normalize(
+            """
+            transaction_id,date,amount,status,refund_amount
+            A,2024-05-01,1.123456789012345678,completed,
+            B,2024-05-01,1.1234567890123456789,completed,
+            C,2024-05-01,7.000000000000000000000000,completed,
+            D,2024-05-01,0.30000000000000004,completed,0.0000000000000000001
+            E,2024-05-01,1667775000.0000000000000000000001,completed,
+
+            """, kind: .transaction)
+        #expect(transactions.reasons == [nil, .outOfRange, nil, .outOfRange, .outOfRange], "\(transactions.reasons)")
+        #expect(
+            transactions.detail(1)
+                == "amount '1.1234567890123456789' has 19 decimal places, more than the 18 a figure may have")
+        #expect(transactions.detail(3)?.hasPrefix("refund_amount '0.0000000000000000001' has 19") == true)
+        let enterprises = normalize(
+            "tax_code;year;vsic;value_added\n0100109106;2024;6201;1,0000000000000000001\n0100109106;2024;6201;1,5\n",
+            kind: .enterprise)
+        #expect(enterprises.reasons == [.outOfRange, nil])
+    }
+
     @Test func refundBoundsAcrossScales() {
         // 10.50 ≤ 10.5 (equal); 10.51 > 10.5; 10.000001 > 10; 0 and 0.000 are within 0…amount; a
         // repeated status and seller (remembered from the row before) still map the same.
