@@ -36,9 +36,7 @@ extension MemberNormalizer {
                 detail: "value_added is empty and so is " + absent.joined(separator: " and ")
                     + " (value_added = gross_output − intermediate_consumption needs both)")
         }
-        if ExactDecimal.isLess(RowMoneyLimit.enterpriseMVND, va)
-            || ExactDecimal.isLess(va, RowMoneyLimit.lowestEnterpriseMVND)
-        {
+        if RowMoneyLimit.magnitude(of: va, exceeds: RowMoneyLimit.enterpriseMVND) {
             throw NormalizeRowFault(
                 reason: .outOfRange,
                 detail: "value added \(va) million VND is beyond ±\(RowMoneyLimit.enterpriseMVND) (10¹⁵ VND): "
@@ -158,16 +156,13 @@ extension MemberNormalizer {
     func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)
         let grdp = try row.number(.grdp, row.required(.grdp))
-        if ExactDecimal.isLess(RowMoneyLimit.grdpBVND, grdp) || ExactDecimal.isLess(grdp, RowMoneyLimit.lowestGRDPBVND)
-        {
+        if RowMoneyLimit.magnitude(of: grdp, exceeds: RowMoneyLimit.grdpBVND) {
             throw NormalizeRowFault(
                 reason: .outOfRange,
                 detail: "grdp \(row.quoted(.grdp)) billion VND is beyond ±\(RowMoneyLimit.grdpBVND) (10¹⁸ VND): "
                     + "more than any economy's")
         }
-        if grdp.mantissa != 0, ExactDecimal.isLess(grdp, RowMoneyLimit.smallestGRDPBVND),
-            ExactDecimal.isLess(RowMoneyLimit.negativeSmallestGRDPBVND, grdp)
-        {
+        if !grdp.isZero, RowMoneyLimit.magnitude(of: grdp, isBelow: RowMoneyLimit.smallestGRDPBVND) {
             throw NormalizeRowFault(
                 reason: .outOfRange,
                 detail: "grdp \(row.quoted(.grdp)) billion VND is under 1 billion VND and not 0: "
@@ -208,15 +203,27 @@ enum RowMoneyLimit {
     /// An enterprise's value added (or gross output − intermediate consumption), either sign,
     /// in million VND: 10⁹ (10¹⁵ VND; the largest enterprise's is ~5 × 10¹³).
     static let enterpriseMVND = ExactDecimal(1_000_000_000)
-    static let lowestEnterpriseMVND = ExactDecimal(-1_000_000_000)
     /// A GRDP in billion VND, either sign: 10⁹ (10¹⁸ VND, ~90 times Vietnam's GDP).
     static let grdpBVND = ExactDecimal(1_000_000_000)
-    static let lowestGRDPBVND = ExactDecimal(-1_000_000_000)
     /// A GRDP other than 0 (which §5 reads as no GRDP) is at least 1 billion VND either way: the
     /// smallest province's is ~10,000. Below it, the share of GRDP grows past what a REAL holds to
     /// 4 decimals (a GRDP of 10⁻¹⁵ stopped the run, exit 70, naming no row).
     static let smallestGRDPBVND = ExactDecimal(1)
-    static let negativeSmallestGRDPBVND = ExactDecimal(-1)
+
+    /// |`value`| > `limit` (a positive limit).
+    static func magnitude(of value: ExactDecimal, exceeds limit: ExactDecimal) -> Bool {
+        ExactDecimal.isLess(limit, value) || ExactDecimal.isLess(value, negated(limit))
+    }
+
+    /// |`value`| < `limit` (a positive limit).
+    static func magnitude(of value: ExactDecimal, isBelow limit: ExactDecimal) -> Bool {
+        ExactDecimal.isLess(value, limit) && ExactDecimal.isLess(negated(limit), value)
+    }
+
+    /// −`limit`: one of the constants above, far from the mantissa's bounds.
+    private static func negated(_ limit: ExactDecimal) -> ExactDecimal {
+        ExactDecimal(mantissa: -limit.mantissa, scale: limit.scale)
+    }
 }
 
 extension ExactDecimal {

@@ -143,7 +143,7 @@ public final class MemberNormalizer {
         if let bytes = record.overlongBytes {
             throw HeaderError(
                 memberPath: memberPath, columns: [],
-                detail: "the header is \(bytes) bytes, more than a record may have (\(CSVReader.maxRecordBytes))"
+                detail: "the header " + Self.overlong(bytes)
                     + (record.hasUnterminatedQuote
                         ? ": a quoted cell of it is not closed before the end of the member" : ""))
         }
@@ -197,12 +197,17 @@ public final class MemberNormalizer {
         return NormalizedRow(line: record.line, outcome: outcome, raw: raw)
     }
 
+    /// What a record of `bytes` bytes, past `CSVReader.maxRecordBytes`, is said to be.
+    private static func overlong(_ bytes: Int) -> String {
+        "is \(bytes) bytes, more than a record may have (\(CSVReader.maxRecordBytes))"
+    }
+
     private func outcome(of record: CSVRecord) -> RowOutcome? {
         guard let layout else { preconditionFailure("a data row before the header") }
         if let bytes = record.overlongBytes {
             return .quarantined(
                 reason: .fieldCount,
-                detail: "the record is \(bytes) bytes, more than a record may have (\(CSVReader.maxRecordBytes))"
+                detail: "the record " + Self.overlong(bytes)
                     + (record.hasUnterminatedQuote
                         ? ": a quoted cell opened on line \(record.line) or later is not closed before the end of the member"
                         : ""))

@@ -32,7 +32,7 @@ struct NormalizeRowCells {
                     + "(\(convention.rawValue))")
         }
         if _slowPath(number.scale > Self.maxDecimalPlaces) {
-            let places = Self.decimalPlaces(of: number)
+            let places = number.reduced.scale
             if places > Self.maxDecimalPlaces {
                 throw NormalizeRowFault(
                     reason: .outOfRange,
@@ -50,16 +50,6 @@ struct NormalizeRowCells {
     /// (exit 70), naming no row. No currency has such places; a floating-point export's
     /// `0.30000000000000004` has 17.
     static let maxDecimalPlaces = 18
-
-    /// `number`'s decimal places without its trailing zeros (`1.500` has 1).
-    static func decimalPlaces(of number: ExactDecimal) -> Int {
-        var (mantissa, places) = (number.mantissa, number.scale)
-        while places > 0 && mantissa % 10 == 0 {
-            mantissa /= 10
-            places -= 1
-        }
-        return places
-    }
 
     /// The number of a column when its cell is not empty.
     func optionalNumber(_ column: InputColumn) throws(NormalizeRowFault) -> ExactDecimal? {

@@ -161,7 +161,6 @@ enum ContentHash {
             var marker: YearMarker?
             var tableStart: ResumableSHA256?
             var resumedPositions: [Marks.Position] = []
-            var filter: String?
             var resumedFrom: Int?
             if table == markedTable, columnNames.first == "year" {
                 let start = serializer.state()
@@ -171,13 +170,13 @@ enum ContentHash {
                     serializer.resume(from.state)
                     rowCount = from.rowsBefore
                     resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
-                    filter = "year >= \(resume.fromYear)"
                     resumedFrom = resume.fromYear
                 }
                 tableStart = start
                 marker = YearMarker(rowsBefore: rowCount)
             }
             let resumedRows = rowCount
+            let filter = resumedFrom.map { "year >= \($0)" }
             let whereClause = filter.map { " WHERE \($0)" } ?? ""
             if let splitThreshold, columnCount > 0,
                 let total = try database.integer("SELECT count(*) FROM \(quoted)\(whereClause)"),
@@ -249,19 +248,20 @@ enum ContentHash {
     }
 
     /// The rows of `statement` as the hash serialises them; returns how many. With a `marker`, each
-    /// row's first column is its year, and the marker notes where each year begins. A collecting
-    /// serializer with `collectingAtMost` stops once it holds more than that many bytes (the
-    /// caller sees it by `collectedCount`, and drops what was read).
+    /// row's first column is its year, and the marker notes where each year begins, counting
+    /// `rowsBefore` rows of the marker's before the statement's first. A collecting serializer
+    /// with `collectingAtMost` stops once it holds more than that many bytes (the caller sees it by
+    /// `collectedCount`, and drops what was read).
     private static func serializeRows(
-        _ statement: Statement, columnCount: Int, marker: inout YearMarker?, into serializer: inout Serializer,
-        collectingAtMost budget: Int = .max
+        _ statement: Statement, columnCount: Int, rowsBefore: Int = 0, marker: inout YearMarker?,
+        into serializer: inout Serializer, collectingAtMost budget: Int = .max
     ) throws(SnapshotError) -> Int {
         var rowCount = 0
         while try statement.step() {
             if _slowPath(serializer.collectedCount > budget) { break }
             if marker != nil {
                 if statement.columnType(at: 0) == SQLITE_INTEGER {
-                    marker!.row(rowCount, year: statement.int64(at: 0), serializer: &serializer)
+                    marker!.row(rowsBefore + rowCount, year: statement.int64(at: 0), serializer: &serializer)
                 } else {
                     // Not a year: no mark can be trusted for this table (a STRICT table never has one).
                     marker = nil
@@ -334,18 +334,17 @@ enum ContentHash {
         let lower = try database.prepare(query("<"))
         try lower.bind(pivot)
         let lowerCount = try serializeRows(lower, columnCount: columns.count, marker: &marker, into: &serializer)
-        guard let upperHalf = upper.wait() else { return nil }
-        guard let (bytes, upperCount, upperMarker) = upperHalf else {
-            // Past the budget: the upper half read here, after the lower, hashed as it comes.
+        let upperHalf = upper.wait()
+        if case .overBudget = upperHalf {
+            // The upper half read here, after the lower, hashed as it comes.
             let upperRows = try database.prepare(query(">="))
             try upperRows.bind(pivot)
-            marker?.rowsBefore += lowerCount
             let upperCount = try serializeRows(
-                upperRows, columnCount: columns.count, marker: &marker, into: &serializer)
-            marker?.rowsBefore -= lowerCount
+                upperRows, columnCount: columns.count, rowsBefore: lowerCount, marker: &marker, into: &serializer)
             return lowerCount + upperCount == total ? total : nil
         }
-        guard lowerCount + upperCount == total else { return nil }
+        guard case .read(let bytes, let upperCount, let upperMarker) = upperHalf, lowerCount + upperCount == total
+        else { return nil }
         if marker != nil, let upperMarker {
             // The upper half's first row may go on with the lower half's last year: not a new one.
             let starts = upperMarker.offsets.filter { !($0.offset == 0 && Int64($0.year) == marker!.year) }
@@ -368,14 +367,21 @@ enum ContentHash {
     /// (a `quarantine` table of millions of rows, which has no key to go by month).
     static let upperHalfBudget = 48 << 20
 
-    /// The upper half of a table, read through its own read-only connection (on another thread):
-    /// the serialised rows, their count and, when marking, where each year begins in them; nil
-    /// inside when they came to more than `budget` bytes (none kept); nil when the
-    /// connection or the query failed (the caller then reads the table whole on its own
-    /// connection, and meets the error there).
+    /// What `readUpperHalf` gives back.
+    private enum UpperHalf {
+        /// The serialised rows, their count and, when marking, where each year begins in them.
+        case read([[UInt8]], count: Int, marker: YearMarker?)
+        /// They came to more than the budget's bytes; none are kept.
+        case overBudget
+        /// The connection or the query failed (the caller then reads the table whole on its own
+        /// connection, and meets the error there).
+        case failed
+    }
+
+    /// The upper half of a table, read through its own read-only connection (on another thread).
     private static func readUpperHalf(
         path: String, sql: String, pivot: [SQLValue], columnCount: Int, marking: Bool, budget: Int
-    ) -> ([[UInt8]], Int, YearMarker?)?? {
+    ) -> UpperHalf {
         do {
             let database = try Database(path: path, mode: .readOnlyImmutable)
             defer { database.close() }
@@ -386,10 +392,10 @@ enum ContentHash {
             let count = try serializeRows(
                 statement, columnCount: columnCount, marker: &marker, into: &serializer,
                 collectingAtMost: budget)
-            guard serializer.collectedCount <= budget else { return .some(nil) }
-            return (serializer.collected(), count, marker)
+            guard serializer.collectedCount <= budget else { return .overBudget }
+            return .read(serializer.collected(), count: count, marker: marker)
         } catch {
-            return nil
+            return .failed
         }
     }
 
@@ -421,29 +427,25 @@ enum ContentHash {
         }
         let statement = try database.prepare(sql)
         var rowCount = 0
-        let rowsBefore = marker?.rowsBefore ?? 0
         for (index, month) in months.enumerated() {
             if index % 2 == 0 {
                 try statement.rebind(month)
-                marker?.rowsBefore = rowsBefore + rowCount
-                rowCount += try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
-            } else {
-                guard let read = handoff.take() else { return nil }
-                if marker != nil, read.count > 0 {
-                    guard case .integer(let year) = month[0], read.yearsAreIntegers else {
-                        marker = nil
-                        serializer.raw(read.bytes)
-                        rowCount += read.count
-                        continue
-                    }
-                    marker!.rowsBefore = rowsBefore + rowCount
-                    marker!.row(0, year: year, serializer: &serializer)
-                }
-                serializer.raw(read.bytes)
-                rowCount += read.count
+                rowCount += try serializeRows(
+                    statement, columnCount: columnCount, rowsBefore: rowCount, marker: &marker, into: &serializer)
+                continue
             }
+            guard let read = handoff.take() else { return nil }
+            if marker != nil, read.count > 0 {
+                // A month is of one year: marked, if a new one, at its first row.
+                if case .integer(let year) = month[0], read.yearsAreIntegers {
+                    marker!.row(rowCount, year: year, serializer: &serializer)
+                } else {
+                    marker = nil
+                }
+            }
+            serializer.raw(read.bytes)
+            rowCount += read.count
         }
-        marker?.rowsBefore = rowsBefore
         return rowCount == total ? total : nil
     }
 

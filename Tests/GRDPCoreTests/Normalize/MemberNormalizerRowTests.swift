@@ -247,6 +247,16 @@ import Testing
         }
     }
 
+    /// A header past the 16 MiB a record may have (under the 64 MiB the delimiter is looked for
+    /// in) is a header error naming its size: the member cannot be read.
+    @Test func aHeaderPastTheRecordLimitIsAHeaderError() throws {
+        let bytes = Array(repeating: UInt8(ascii: "x"), count: 17 << 20) + Array(",amount\n1,2\n".utf8)
+        let result = normalizeMember(bytes, kind: .transaction, config: normalizeConfig(), chunkSize: 65536)
+        let error = try #require(result.headerError)
+        #expect(error.detail == "the header is \((17 << 20) + 7) bytes, more than a record may have (16777216)")
+        #expect(result.rows.isEmpty)
+    }
+
     /// A number may have 18 decimal places, trailing zeros aside (`NormalizeRowCells.maxDecimalPlaces`):
     /// past them it is `out-of-range`, in any numeric column, in either convention.
     @Test func aNumberPast18DecimalPlacesIsOutOfRange() {

@@ -130,9 +130,10 @@ import Testing
         #expect(split == onePass)
     }
 
-    /// The fixture content with `splitThreshold + 5` sales rows over five years (row 4 is a 2024
-    /// row, in the upper half): large enough to be hashed in halves at the default threshold.
-    private static func largeContent(sellerOfRow4: String? = nil) -> SnapshotContent {
+    /// The fixture content with `splitThreshold + 5` sales rows over five years and twelve months
+    /// (row 4 is of 2024-05, row 29 of 2024-06), row `markedRow`'s seller `seller` if given: large
+    /// enough to be hashed by month (or in halves) at the default threshold.
+    private static func largeContent(markedRow: Int = 4, seller: String? = nil) -> SnapshotContent {
         var content = SnapshotFixtures.content()
         let template = content.ecommerceSales[0]
         content.ecommerceSales = (0..<(ContentHash.splitThreshold + 5)).map { index in
@@ -140,7 +141,7 @@ import Testing
             row.year = 2020 + index % 5
             row.month = 1 + index % 12
             row.sellerTaxCode =
-                index == 4 ? sellerOfRow4 ?? String(1_000_000_000 + index) : String(1_000_000_000 + index)
+                index == markedRow ? seller ?? String(1_000_000_000 + index) : String(1_000_000_000 + index)
             row.transactions = index
             return row
         }
@@ -164,12 +165,13 @@ import Testing
         #expect(try store.verify(version: meta.version) == [])
     }
 
-    /// `verify` still catches one changed byte when the table is hashed in halves and the byte
-    /// lies in the half read on the other thread (CONTRACT §7: exit 65 when a check fails).
-    @Test func aFlippedByteInTheUpperHalfOfALargeTableFailsVerify() throws {
-        // One 2024 row (the upper half: rows are ordered by year first) carries a marker.
-        let content = Self.largeContent(sellerOfRow4: "UPPERMARKER")
-        let store = SnapshotStore(folder: root.appendingPathComponent("flipped", isDirectory: true))
+    /// `verify` still catches one changed byte wherever the sales table's hash reads it: row 4
+    /// (2024-05, the 53rd month, read on this thread) or row 29 (2024-06, the 54th, read on the
+    /// other and handed over serialised) (CONTRACT §7: exit 65 when a check fails).
+    @Test(arguments: [4, 29])
+    func aFlippedByteInALargeTableFailsVerify(row: Int) throws {
+        let content = Self.largeContent(markedRow: row, seller: "UPPERMARKER")
+        let store = SnapshotStore(folder: root.appendingPathComponent("flipped-\(row)", isDirectory: true))
         let outcome = try store.publish(content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)
         guard case .published(let meta) = outcome else {
             Issue.record("not published")
