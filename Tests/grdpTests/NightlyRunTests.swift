@@ -209,6 +209,83 @@ import Testing
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
     }
 
+    /// Issue 5: an archive already processed with the same normalization settings is not
+    /// decompressed again. A new target, va ratio or export in `pipeline.yml` changes the figures,
+    /// not what reading an archive gives (`PipelineConfig.readingSHA256`): the archives come from
+    /// the cache, and the snapshot is the one a run from scratch with that config gives. A setting
+    /// that reading depends on (an fx rate, the number format) reads every archive again.
+    @Test func aConfigEditThatReadingDoesNotDependOnTakesTheArchivesFromTheCache() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let everyArchive = ["2024-01-10_returns.zip": true, "2024-02-01_revision.tar.gz": true]
+        let noArchive = everyArchive.mapValues { _ in false }
+        #expect(Self.fromCache(try fixture.reportsWritten().last) == noArchive)
+        let before = try fixture.grdp("export").stdout
+
+        func edit(_ from: String, _ to: String) throws {
+            let yaml = try String(contentsOf: fixture.config, encoding: .utf8)
+            try #require(yaml.contains(from))
+            try yaml.replacingOccurrences(of: from, with: to).write(
+                to: fixture.config, atomically: true, encoding: .utf8)
+        }
+        /// A run after an edit: what it took from the cache, its content hash, and whether that is the
+        /// hash a run from scratch gives (in a fresh outputs folder, then put back).
+        func runAfterEdit() throws -> (fromCache: [String: Bool], hash: String?, asFromScratch: Bool) {
+            let run = try fixture.grdp("run")
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try #require(try fixture.reportsWritten().last)
+            let hash = report["content_sha256"] as? String
+            let kept = fixture.outputs.deletingLastPathComponent().appendingPathComponent("Outputs.kept")
+            try FileManager.default.moveItem(at: fixture.outputs, to: kept)
+            defer {
+                try? FileManager.default.removeItem(at: fixture.outputs)
+                try? FileManager.default.moveItem(at: kept, to: fixture.outputs)
+            }
+            let scratch = try fixture.grdp("run", "--force")
+            #expect(scratch.status == 0, "\(scratch.stderr)")
+            let scratchHash = try fixture.reportsWritten().last?["content_sha256"] as? String
+            return (Self.fromCache(report), hash, hash != nil && hash == scratchHash)
+        }
+
+        // A target, a va ratio and the exports: every archive from the cache, new figures.
+        try edit("{year: 2025, share_pct: 20.0,", "{year: 2025, share_pct: 25.0,")
+        try edit("va_ratio_default: 0.10", "va_ratio_default: 0.11")
+        try edit("format: csv}", "format: csv}\n    - {table: by-district, format: json}")
+        var after = try runAfterEdit()
+        #expect(after.fromCache == everyArchive)
+        #expect(after.asFromScratch)
+        #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0002")
+        let edited = try fixture.grdp("export").stdout
+        #expect(edited != before)
+        #expect(
+            FileManager.default.fileExists(
+                atPath: fixture.outputs.appendingPathComponent("exports/by-district.json").path))
+
+        // An fx rate (the fixture's amounts are in VND: the figures stay) is a reading setting.
+        try edit("  returns: returns\n", "  returns: returns\n  fx: {USD: {2024: 25000}}\n")
+        after = try runAfterEdit()
+        #expect(after.fromCache == noArchive)
+        #expect(after.asFromScratch)
+        #expect(try fixture.grdp("export").stdout == edited)
+
+        // So is the number format (the revision's "2.500,5" reads the same as `vi`); with the same
+        // figures, up to date.
+        try edit("  returns: returns\n", "  returns: returns\n  number_format: vi\n")
+        after = try runAfterEdit()
+        #expect(after.fromCache == noArchive)
+        #expect(after.asFromScratch)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+
+        // A comment: from the cache; same figures, up to date.
+        try edit("version: 1\n", "version: 1\n# reviewed by the statistics office\n")
+        after = try runAfterEdit()
+        #expect(after.fromCache == everyArchive)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+    }
+
     /// A new return that touches one year: the other years' `ecommerce_sales` rows are copied from
     /// the latest snapshot file (`SalesDigests`), the content hash goes on from where the latest
     /// snapshot's stood at the first year written (`ContentHash.Marks`), and the snapshot is the

@@ -3,11 +3,13 @@ internal import Foundation
 
 /// What reading one accepted archive gave — every member's counts, quarantine, accepted records and
 /// transactions — kept in `<outputs>/cache/archives/` so that a later run over the same archive,
-/// config and grdp build takes it from there instead of decompressing and normalizing it again.
+/// reading settings and grdp build takes it from there instead of decompressing and normalizing it
+/// again.
 ///
-/// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config file's SHA-256 and the
-/// archive's path, SHA-256 and size: a change to any of them is another name, so an entry is
-/// either exactly right or not found. Each file ends with a 64-bit checksum of its bytes
+/// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config's reading settings
+/// (`PipelineConfig.readingSHA256`: not its targets, methodology or outputs) and the archive's
+/// path, SHA-256 and size: a change to any of them is another name, so an entry is either exactly
+/// right or not found. Each file ends with a 64-bit checksum of its bytes
 /// (`ByteChecksum`: a nightly run checks every cached row, ~400 MB at 10 M transactions, where
 /// SHA-256 took ~0.23 s of CPU); a file that does not check out (a torn write, a disk error) is
 /// ignored and the archive is read again. Like the published snapshot's checksum (`RunCache`), it
@@ -17,12 +19,13 @@ internal import Foundation
 /// longer name. Rejected archives are never kept: they are read again, and rejected again with
 /// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v11"
+    static let formatTag = "grdp-archive-cache-v12"
 
     let folder: URL
     /// `BuildIdentity.current`.
     let build: String
-    let configSHA256: String
+    /// `PipelineConfig.readingSHA256`: the settings reading an archive depends on, not the whole file.
+    let readingSHA256: String
 
     /// The entry's file name for an archive with this digest: a hash of the format and the entry's
     /// `Identity`, which the entry records and `load` checks. In this format, or another (an entry
@@ -32,7 +35,7 @@ struct ArchiveCache: Sendable {
         var key = ContentHash.Serializer()
         key.string(format)
         key.string(identity.build)
-        key.string(identity.configSHA256)
+        key.string(identity.readingSHA256)
         key.string(identity.archivePath)
         key.string(identity.sha256)
         key.count(Int(identity.bytes))
@@ -143,19 +146,19 @@ struct ArchiveCache: Sendable {
         var skipped: [SkippedMember]
     }
 
-    /// The archive, config and build an entry is of: what its name is made from (`fileName`).
+    /// The archive, reading settings and build an entry is of: what its name is made from (`fileName`).
     struct Identity: Codable, Equatable {
         var archivePath: String
         var sha256: String
         var bytes: Int64
-        var configSHA256: String
+        var readingSHA256: String
         var build: String
     }
 
     /// The identity of this cache's entry for an archive with this digest.
     func identity(relativePath: String, digest: FileDigest) -> Identity {
         Identity(
-            archivePath: relativePath, sha256: digest.hex, bytes: digest.bytes, configSHA256: configSHA256,
+            archivePath: relativePath, sha256: digest.hex, bytes: digest.bytes, readingSHA256: readingSHA256,
             build: build)
     }
 

@@ -97,10 +97,12 @@ public struct PipelineRunner {
             var ledger = RevisionLedger()
             var revisions = PartitionedRevisions()
             var acceptedArchives: [Int: ArchiveIdentity] = [:]
-            // Entries no run will look for: named by the config, not by any build's identity.
+            // Entries no run will look for: named by the reading settings and "validate", not by any
+            // build's identity.
             let cache = scratch.map {
                 ArchiveCache(
-                    folder: $0.url.appendingPathComponent("archives"), build: "validate", configSHA256: config.sha256)
+                    folder: $0.url.appendingPathComponent("archives"), build: "validate",
+                    readingSHA256: config.readingSHA256)
             }
             let ingest = try Ingest.run(
                 config: config, inputs: inputs, cache: cache, keepingEveryQuarantined: false, logger: logger,
@@ -239,7 +241,7 @@ public struct PipelineRunner {
         try RunStop.check()
         // The caches hold what this build computed: a rebuilt grdp reads everything again.
         let build = buildIdentity.wait()
-        let archiveCache = ArchiveCache(folder: archiveFolder, build: build, configSHA256: config.sha256)
+        let archiveCache = ArchiveCache(folder: archiveFolder, build: build, readingSHA256: config.readingSHA256)
         let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(
@@ -330,7 +332,8 @@ public struct PipelineRunner {
         var ledgerSeconds = 0.0
         // The accepted archives, by their index among the scanned ones (`MemberRef.archive`).
         var acceptedArchives: [Int: ArchiveIdentity] = [:]
-        // Archives read before with this config and build come from the cache, unless --force.
+        // Archives read before with these reading settings and this build come from the cache, unless
+        // --force.
         func ingestAndApply(rowsKept: Set<ArchiveIdentity>) throws -> IngestResult {
             let ingest = try Ingest.run(
                 config: config, inputs: inputs, cache: archiveCache, readCached: !options.force,
@@ -997,7 +1000,8 @@ public struct PipelineRunner {
             report.exports = try writeExports(content: content, meta: meta)
             report.prunedSnapshots = try prune(store)
         }
-        // The cache keeps the archives these inputs name, no others.
+        // The cache keeps the archives these inputs name, as this build and these reading settings read
+        // them, no others.
         let named = Set(
             zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
                 digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
@@ -1005,7 +1009,8 @@ public struct PipelineRunner {
         let pruned = archiveCache.prune(keeping: named)
         if pruned > 0 {
             logger.debug(
-                "Cache entries of archives no longer in the inputs removed", metadata: ["entries": "\(pruned)"])
+                "Cache entries this run could not use removed (archives gone or changed, another build, other reading settings)",
+                metadata: ["entries": "\(pruned)"])
         }
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can

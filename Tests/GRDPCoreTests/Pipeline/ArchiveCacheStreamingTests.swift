@@ -90,7 +90,7 @@ import Testing
         let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
         let digest = try FileDigest.sha256(of: candidate.location)
         let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache/archives"), build: "test", configSHA256: config.sha256)
+            folder: folder.appendingPathComponent("cache/archives"), build: "test", readingSHA256: config.readingSHA256)
         return Setup(folder: folder, config: config, cache: cache, candidate: candidate, digest: digest)
     }
 

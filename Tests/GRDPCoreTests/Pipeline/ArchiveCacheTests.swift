@@ -60,7 +60,7 @@ import Testing
 
         let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
+            folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
         try cache.store(read, digest: digest)
         let loaded = try #require(cache.load(relativePath: candidate.relativePath, digest: digest))
 
@@ -101,9 +101,9 @@ import Testing
         // The texts section carries more than ASCII.
         #expect(read.members.contains { $0.transactions.strings.contains { $0.utf8.count > $0.count } })
 
-        // Another config, another archive version or another path: another entry, not found.
+        // Other reading settings, another archive version or another path: another entry, not found.
         let other = ArchiveCache(
-            folder: cache.folder, build: "test", configSHA256: String(repeating: "0", count: 64))
+            folder: cache.folder, build: "test", readingSHA256: String(repeating: "0", count: 64))
         #expect(other.load(relativePath: candidate.relativePath, digest: digest) == nil)
         #expect(cache.load(relativePath: "renamed.tar.gz", digest: digest) == nil)
 
@@ -163,7 +163,7 @@ import Testing
         #expect(read.status == .accepted, "\(String(describing: read.rejection))")
         let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
+            folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
         try cache.store(read, digest: digest)
         let entry = cache.folder.appendingPathComponent(cache.fileName(relativePath: "a.tar.gz", digest: digest))
         let size = try #require(try FileManager.default.attributesOfItem(atPath: entry.path)[.size] as? Int)
@@ -186,7 +186,7 @@ import Testing
                 maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
         let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
         let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache"), build: "test", configSHA256: config.sha256)
+            folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
         try cache.store(read, digest: digest)
         return (cache, read, digest)
     }

@@ -146,7 +146,7 @@ import Testing
         try body(
             ArchiveCache(
                 folder: mountPoint.appendingPathComponent("archives"), build: "test",
-                configSHA256: setup.config.sha256))
+                readingSHA256: setup.config.readingSHA256))
     }
 
     /// The archive read with its entry written to `cache`, and that entry's writer.

@@ -1,0 +1,68 @@
+extension PipelineConfig {
+    /// SHA-256 (lower-case hex) over the settings that reading an archive depends on: what
+    /// Unpack and Normalize make of its bytes, and whether the archive is accepted. The archive
+    /// cache is named by it (issue 5: "an archive already processed (same sha256, same
+    /// normalization settings) is not decompressed again"), so that editing a target, the
+    /// methodology, the outputs or the exclusions of other archives, or only a comment, does not
+    /// make a run decompress every archive again.
+    ///
+    /// In it: `version`; `region` (the province code tax codes are checked against, the UTC
+    /// offset that gives a transaction its local date, the districts); `inputs` but its folder
+    /// and `exclude` (number format, kinds, columns, statuses, fx); `limits`; `quality` (the
+    /// quarantine ratio that rejects an archive). Not in it: `methodology`, `targets` and
+    /// `outputs`, which only Compute and the publish read, and the file's path. Everything else
+    /// the run keeps between runs (the revision ledger, the kept groups, the sales digests, the
+    /// up-to-date shortcut) stays named by the whole file's `sha256`.
+    ///
+    /// `PipelineConfigReadingTests` lists every stored property of these sections: a new one
+    /// fails there until it is placed in or out of this digest.
+    var readingSHA256: String {
+        var key = ContentHash.Serializer()
+        key.string("grdp-reading-settings-v1")
+        key.count(version)
+
+        key.string(region.code)
+        key.string(region.name)
+        key.count(region.utcOffsetMinutes)
+        Self.serialize(region.districts, into: &key) { $1.string($0) }
+
+        key.string(inputs.numberFormat.rawValue)
+        Self.serialize(Dictionary(uniqueKeysWithValues: inputs.kinds.map { ($0.rawValue, $1) }), into: &key) {
+            patterns, key in
+            key.count(patterns.count)
+            for pattern in patterns { key.string(pattern) }
+        }
+        Self.serialize(Dictionary(uniqueKeysWithValues: inputs.columns.map { ($0.rawValue, $1) }), into: &key) {
+            aliases, key in
+            Self.serialize(aliases, into: &key) { names, key in
+                key.count(names.count)
+                for name in names { key.string(name) }
+            }
+        }
+        Self.serialize(inputs.statuses, into: &key) { $1.string($0.rawValue) }
+        Self.serialize(inputs.fx, into: &key) { rates, key in
+            key.count(rates.count)
+            for year in rates.keys.sorted() {
+                key.count(year)
+                key.string(rates[year]?.description ?? "")
+            }
+        }
+
+        key.count(Int(limits.maxMemberBytes))
+        key.string(limits.maxCompressionRatio.description)
+        key.string(quality.maxQuarantineRatio.description)
+        return key.finish()
+    }
+
+    /// A dictionary keyed by text, in the order of its keys' bytes, each value by `value`.
+    private static func serialize<Value>(
+        _ dictionary: [String: Value], into key: inout ContentHash.Serializer,
+        value: (Value, inout ContentHash.Serializer) -> Void
+    ) {
+        key.count(dictionary.count)
+        for name in dictionary.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            key.string(name)
+            if let entry = dictionary[name] { value(entry, &key) }
+        }
+    }
+}

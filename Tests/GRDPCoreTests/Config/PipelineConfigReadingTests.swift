@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `PipelineConfig.readingSHA256`, which names the archive cache's entries: the same for every
+/// edit that reading an archive does not depend on, another for every edit it does.
+@Suite struct PipelineConfigReadingTests {
+    static let base = """
+        version: 1
+        region:
+          code: "67"
+          name: "Đắk Nông"
+          utc_offset: "+07:00"
+          districts: {"660": "Gia Nghĩa", "661": "Đắk Glong"}
+        inputs:
+          returns: returns
+          exclude: []
+          number_format: auto
+          kinds:
+            transaction: ["transaction*.csv"]
+          columns:
+            enterprise: {tax_code: ["mst"], value_added: ["gia_tri"]}
+          statuses:
+            "thanh cong": completed
+          fx:
+            USD: {2023: 23800, 2024: 24900}
+        limits:
+          max_member_bytes: 2147483648
+          max_compression_ratio: 200
+        quality:
+          max_quarantine_ratio: 0.01
+        outputs:
+          folder: Outputs
+          keep_snapshots: 0
+          exports:
+            - {table: target-vs-actual, format: csv}
+        methodology:
+          core_vsic_prefixes: ["61", "62"]
+          ecommerce:
+            counted_statuses: [completed]
+            va_ratio_default: 0.10
+            va_ratio_by_channel: {marketplace: 0.08}
+          digitised_coefficients: {G: 0.05}
+        targets:
+          interpolation: linear
+          points:
+            - {year: 2020, share_pct: 1.64, source: "baseline"}
+            - {year: 2025, share_pct: 20.0, source: "Decision 411/QĐ-TTg"}
+
+        """
+
+    static func config(_ yaml: String, at path: String = "/srv/grdp/pipeline.yml") throws -> PipelineConfig {
+        try ConfigLoader.parse(yaml: yaml, fileURL: URL(fileURLWithPath: path))
+    }
+
+    static func edited(_ from: String, _ to: String) throws -> PipelineConfig {
+        try #require(base.contains(from), "\(from)")
+        return try config(base.replacingOccurrences(of: from, with: to))
+    }
+
+    /// Edits that change the figures or the outputs, not what an archive reads as.
+    static let outsideReading: [(String, String)] = [
+        ("version: 1\n", "version: 1\n# reviewed\n"),
+        ("exclude: []", "exclude: [2023-01-01_bad.zip]"),
+        ("  returns: returns", "  returns: ../elsewhere/returns"),
+        ("folder: Outputs", "folder: /var/grdp/Outputs"),
+        ("keep_snapshots: 0", "keep_snapshots: 7"),
+        ("format: csv}", "format: csv}\n    - {table: target-vs-actual, format: html}"),
+        ("core_vsic_prefixes: [\"61\", \"62\"]", "core_vsic_prefixes: [\"61\"]"),
+        ("counted_statuses: [completed]", "counted_statuses: [completed, pending]"),
+        ("va_ratio_default: 0.10", "va_ratio_default: 0.11"),
+        ("{marketplace: 0.08}", "{marketplace: 0.09}"),
+        ("{G: 0.05}", "{G: 0.05, K: 0.08}"),
+        ("interpolation: linear", "interpolation: none"),
+        ("share_pct: 20.0", "share_pct: 25.0"),
+    ]
+
+    /// Edits that change what an archive reads as, or whether it is accepted.
+    static let inReading: [(String, String)] = [
+        ("code: \"67\"", "code: \"68\""),
+        ("name: \"Đắk Nông\"", "name: \"Dak Nong\""),
+        ("utc_offset: \"+07:00\"", "utc_offset: \"+06:00\""),
+        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Đắk Glong\", \"662\": \"Cư Jút\"}"),
+        ("number_format: auto", "number_format: vi"),
+        ("[\"transaction*.csv\"]", "[\"transaction*.csv\", \"orders*.csv\"]"),
+        ("value_added: [\"gia_tri\"]", "value_added: [\"gia_tri\", \"gtgt\"]"),
+        ("\"thanh cong\": completed", "\"thanh cong\": pending"),
+        ("2024: 24900", "2024: 25000"),
+        ("USD: {2023: 23800, 2024: 24900}", "USD: {2023: 23800, 2024: 24900}\n    EUR: {2024: 27000}"),
+        ("max_member_bytes: 2147483648", "max_member_bytes: 1073741824"),
+        ("max_compression_ratio: 200", "max_compression_ratio: 100"),
+        ("max_quarantine_ratio: 0.01", "max_quarantine_ratio: 0.02"),
+    ]
+
+    @Test func editsOutsideReadingKeepTheDigest() throws {
+        let base = try Self.config(Self.base)
+        for (from, to) in Self.outsideReading {
+            let edited = try Self.edited(from, to)
+            #expect(edited.sha256 != base.sha256, "\(to)")
+            #expect(edited.readingSHA256 == base.readingSHA256, "\(to)")
+        }
+        // The same file elsewhere.
+        #expect(try Self.config(Self.base, at: "/home/analyst/copy/pipeline.yml").readingSHA256 == base.readingSHA256)
+    }
+
+    @Test func editsInReadingChangeTheDigestEachItsOwn() throws {
+        let base = try Self.config(Self.base)
+        var digests: Set<String> = [base.readingSHA256]
+        for (from, to) in Self.inReading {
+            let edited = try Self.edited(from, to)
+            #expect(edited.readingSHA256 != base.readingSHA256, "\(to)")
+            digests.insert(edited.readingSHA256)
+        }
+        #expect(digests.count == Self.inReading.count + 1)
+        // Written in another order, the same settings.
+        let reordered = try Self.edited(
+            "districts: {\"660\": \"Gia Nghĩa\", \"661\": \"Đắk Glong\"}",
+            "districts: {\"661\": \"Đắk Glong\", \"660\": \"Gia Nghĩa\"}")
+        #expect(reordered.readingSHA256 == base.readingSHA256)
+        // Stable across processes: no dictionary's order leaks in (Swift seeds its hashing per process).
+        #expect(base.readingSHA256.count == 64)
+        #expect(try Self.config(Self.base).readingSHA256 == base.readingSHA256)
+    }
+
+    /// Every stored property of the sections the digest reads, and the config's own: a property added
+    /// later fails here until it is placed in `readingSHA256` or left out of it on purpose.
+    @Test func everySettingIsPlacedInOrOutOfTheDigest() throws {
+        let config = try Self.config(Self.base)
+        func labels(_ value: Any) -> [String] { Mirror(reflecting: value).children.compactMap(\.label) }
+        #expect(
+            labels(config) == [
+                "fileURL", "sha256", "version", "region", "inputs", "limits", "quality", "outputs", "methodology",
+                "targets",
+            ])
+        #expect(labels(config.region) == ["code", "name", "utcOffsetMinutes", "districts"])
+        #expect(
+            labels(config.inputs) == ["returnsFolder", "exclude", "numberFormat", "kinds", "columns", "statuses", "fx"])
+        #expect(labels(config.limits) == ["maxMemberBytes", "maxCompressionRatio"])
+        #expect(labels(config.quality) == ["maxQuarantineRatio"])
+    }
+}
