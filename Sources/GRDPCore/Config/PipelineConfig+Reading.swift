@@ -19,11 +19,11 @@ extension PipelineConfig {
     var readingSHA256: String {
         var key = ContentHash.Serializer()
         key.string("grdp-reading-settings-v1")
-        key.count(version)
+        key.decimal(Int64(version))
 
         key.string(region.code)
         key.string(region.name)
-        key.count(region.utcOffsetMinutes)
+        key.decimal(Int64(region.utcOffsetMinutes))  // west of UTC: negative
         Self.serialize(region.districts, into: &key) { $1.string($0) }
 
         key.string(inputs.numberFormat.rawValue)
@@ -43,12 +43,12 @@ extension PipelineConfig {
         Self.serialize(inputs.fx, into: &key) { rates, key in
             key.count(rates.count)
             for year in rates.keys.sorted() {
-                key.count(year)
+                key.decimal(Int64(year))
                 key.string(rates[year]?.description ?? "")
             }
         }
 
-        key.count(Int(limits.maxMemberBytes))
+        key.decimal(limits.maxMemberBytes)
         key.string(limits.maxCompressionRatio.description)
         key.string(quality.maxQuarantineRatio.description)
         return key.finish()

@@ -81,6 +81,7 @@ import Testing
         ("code: \"67\"", "code: \"68\""),
         ("name: \"Đắk Nông\"", "name: \"Dak Nong\""),
         ("utc_offset: \"+07:00\"", "utc_offset: \"+06:00\""),
+        ("utc_offset: \"+07:00\"", "utc_offset: \"-05:00\""),
         ("\"661\": \"Đắk Glong\"}", "\"661\": \"Đắk Glong\", \"662\": \"Cư Jút\"}"),
         ("number_format: auto", "number_format: vi"),
         ("[\"transaction*.csv\"]", "[\"transaction*.csv\", \"orders*.csv\"]"),
