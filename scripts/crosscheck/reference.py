@@ -74,6 +74,21 @@ def parse_offset(s: str) -> timedelta:
     return sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
 
 
+def config_number(v) -> Fraction:
+    """A config number, refused past 18 decimal places (as a cell; grdp computes in 38 digits)."""
+    f = Fraction(v)
+    d, places2, places5 = f.denominator, 0, 0
+    while d % 2 == 0:
+        d //= 2
+        places2 += 1
+    while d % 5 == 0:
+        d //= 5
+        places5 += 1
+    if d != 1 or max(places2, places5) > 18:
+        raise ConfigError(f"config number {v!r} has more than 18 decimal places")
+    return f
+
+
 def load_config(path: str) -> dict:
     with open(path, "rb") as f:
         raw = yaml.load(f.read().decode("utf-8"), Loader=FracLoader)
@@ -101,13 +116,13 @@ def load_config(path: str) -> dict:
     statuses = {norm_key(k): str(v) for k, v in (inputs.get("statuses") or {}).items()}
     fx = {}
     for cur, years in (inputs.get("fx") or {}).items():
-        fx[str(cur).strip().upper()] = {int(y): Fraction(r) for y, r in (years or {}).items()}
+        fx[str(cur).strip().upper()] = {int(y): config_number(r) for y, r in (years or {}).items()}
     points = {}
     for p in targets.get("points") or []:
         y = int(p["year"])
         if y in points:
             raise ConfigError("duplicate target year")
-        points[y] = Fraction(p["share_pct"])
+        points[y] = config_number(p["share_pct"])
     returns = inputs.get("returns") or "Inputs/returns"
     outputs = raw.get("outputs") or {}
     return {
@@ -122,17 +137,17 @@ def load_config(path: str) -> dict:
         "columns": columns,
         "statuses": statuses,
         "fx": fx,
-        "max_quarantine_ratio": Fraction(quality.get("max_quarantine_ratio", Fraction(1, 100))),
+        "max_quarantine_ratio": config_number(quality.get("max_quarantine_ratio", Fraction(1, 100))),
         "core": [str(x) for x in (meth.get("core_vsic_prefixes") or DEFAULT_CORE)],
         "counted": [str(x) for x in (ecom.get("counted_statuses") or ["completed"])],
-        "va_default": Fraction(ecom.get("va_ratio_default", Fraction(1, 10)) if ecom.get("va_ratio_default") is not None else Fraction(1, 10)),
-        "va_by_channel": {norm_key(k): Fraction(v) for k, v in (ecom.get("va_ratio_by_channel") or {}).items()},
-        "coef": {str(k): Fraction(v) for k, v in (meth.get("digitised_coefficients") or {}).items()},
+        "va_default": config_number(ecom.get("va_ratio_default", Fraction(1, 10)) if ecom.get("va_ratio_default") is not None else Fraction(1, 10)),
+        "va_by_channel": {norm_key(k): config_number(v) for k, v in (ecom.get("va_ratio_by_channel") or {}).items()},
+        "coef": {str(k): config_number(v) for k, v in (meth.get("digitised_coefficients") or {}).items()},
         "interpolation": str(targets.get("interpolation") or "linear"),
         "points": points,
         "outputs": os.path.join(base, str(outputs.get("folder") or "Outputs")),
         "max_member_bytes": int((raw.get("limits") or {}).get("max_member_bytes") or 2147483648),
-        "max_ratio": Fraction((raw.get("limits") or {}).get("max_compression_ratio") or 200),
+        "max_ratio": config_number((raw.get("limits") or {}).get("max_compression_ratio") or 200),
     }
 
 

@@ -136,8 +136,10 @@ struct ConfigNode {
             throw error(
                 "'\(path)' is \(shortDescription): more significant digits than grdp computes with (38 at most)")
         }
-        // Carried exactly, with VND turned into billions (9 more places), 30 or more decimal places
-        // leave no room in 38 digits for any amount: every run would stop (exit 70).
+        // Carried exactly through sums of amounts that may have 18 decimal places themselves, a
+        // ratio, coefficient or rate with more would stop runs on ordinary amounts (exit 70: 0.3
+        // repeated 28 times, times 3 × 10^11 VND, is past 38 digits). Refused at load instead, at
+        // the same 18 places as a cell (`NormalizeRowCells`): no one's ratio needs more.
         guard value.reduced.scale < Self.decimalPlacesRefused else {
             throw error(
                 "'\(path)' is \(shortDescription): \(value.reduced.scale) decimal places, more than grdp can carry "
@@ -147,7 +149,7 @@ struct ConfigNode {
     }
 
     /// Decimal places from which a config number is refused (`decimal`).
-    static let decimalPlacesRefused = 30
+    static let decimalPlacesRefused = 19
 
     /// `raw`, a number as YAML writes one (`[-+]?(\.d+|d+(\.d*)?)([eE][-+]?d+)?`), as plain decimal text
     /// (`-`, digits, at most one `.` with digits on both sides); nil when it is no such number.

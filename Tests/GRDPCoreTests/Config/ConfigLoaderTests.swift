@@ -424,10 +424,14 @@ private let fullConfig = """
             "\(error)".contains("more significant digits than grdp computes with")
                 && "\(error)".contains("methodology.ecommerce.va_ratio_default")
         }
-        // As many decimal places as no amount could be carried with: refused at load, not left to
-        // stop every run (exit 70) once Compute meets it.
-        #expect(try ratio("1e-29") == ExactDecimal(canonical: "0.00000000000000000000000000001")!)
-        for tooFine in ["1e-30", "1e-60", "0." + String(repeating: "0", count: 40) + "1"] {
+        // More decimal places than a cell may have (18): refused at load, not left to stop a run
+        // (exit 70) once Compute meets an ordinary amount (cross-check R3: 28 places).
+        #expect(try ratio("1e-18") == ExactDecimal(canonical: "0.000000000000000001")!)
+        #expect(try ratio("0.333333333333333333000") == ExactDecimal(canonical: "0.333333333333333333")!)
+        for tooFine in [
+            "1e-19", "0.3333333333333333333", "0." + String(repeating: "3", count: 28), "1e-30", "1e-60",
+            "0." + String(repeating: "0", count: 40) + "1",
+        ] {
             #expect {
                 try ratio(tooFine)
             } throws: { error in "\(error)".contains("decimal places, more than grdp can carry") }
