@@ -24,6 +24,10 @@
 #                     holding only that archive and the same pipeline.yml (DATA/n<N>-inc<M>-alone);
 #                     then checks incremental == from scratch: `run --force` into a fresh Outputs
 #                     must give the incremental run's content_sha256 (exit 70 after the table if not);
+#      --config-edit  after the full rebuild, `grdp run` with the 2025 target edited in a copy of
+#                     pipeline.yml (DATA/n<N>-edit, from a copy of the Outputs each time): checks
+#                     that every archive comes from the cache (issue 5: same sha256, same
+#                     normalization settings) and that the hash is that of `run --force` with it;
 #      --year Y       after the full rebuild, `grdp run --year Y` (no --force) against it;
 #      --archives K   the same N transactions cut into K .tar.gz (`--archives K`, DATA/n<N>-k<K>):
 #                     floor and cold `run --force`, against the five yearly archives;
@@ -33,14 +37,14 @@
 #                     which grdp quarantines: cold `run --force`, and with --increment the night with
 #                     the new archive added, against the sound set's; at D ≥ 100 every member stays
 #                     within max_quarantine_ratio 0.01 (returns as dirty as the default accepts);
-#      --all          --nightly --increment 100000 --year <last year> --archives 100 --dirty 100;
+#      --all          --nightly --config-edit --increment 100000 --year <last year> --archives 100 --dirty 100;
 #   6. the bundled sample (Inputs/, pipeline.yml, copied to a temp folder): its content_sha256;
 #   7. prints a table: wall (best and median), CPU, peak RSS, rows/s, CSV MiB/s, content hash;
 #      a scenario's row says in its "what" cell how it compares (× the full rebuild's best wall).
 #
 # Usage
 #   scripts/bench.sh [--transactions N]... [--runs K] [--data ROOT] [--no-build]
-#                    [--nightly] [--increment M] [--year Y] [--archives K] [--dirty D] [--all]
+#                    [--nightly] [--config-edit] [--increment M] [--year Y] [--archives K] [--dirty D] [--all]
 #   defaults: --transactions 1000000 --runs 3 --data /tmp/grdp-bench, no scenario
 #   e.g. scripts/bench.sh --transactions 1000000 --transactions 10000000 --runs 5
 #        scripts/bench.sh --no-build --all                  # every scenario at 1 M
@@ -59,6 +63,7 @@ DATA=/tmp/grdp-bench
 BUILD=1
 YEARS=2020-2024
 NIGHTLY=0
+CONFIG_EDIT=0
 INCREMENT=
 YEAR=
 ARCHIVES=
@@ -70,11 +75,12 @@ while [ $# -gt 0 ]; do
         --data) DATA=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --nightly) NIGHTLY=1; shift ;;
+        --config-edit) CONFIG_EDIT=1; shift ;;
         --increment) INCREMENT=$2; shift 2 ;;
         --year) YEAR=$2; shift 2 ;;
         --archives) ARCHIVES=$2; shift 2 ;;
         --dirty) DIRTY=$2; shift 2 ;;
-        --all) NIGHTLY=1; INCREMENT=${INCREMENT:-100000}; YEAR=${YEAR:-${YEARS#*-}}; ARCHIVES=${ARCHIVES:-100}
+        --all) NIGHTLY=1; CONFIG_EDIT=1; INCREMENT=${INCREMENT:-100000}; YEAR=${YEAR:-${YEARS#*-}}; ARCHIVES=${ARCHIVES:-100}
             DIRTY=${DIRTY:-100}; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d;s/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 64 ;;
@@ -251,6 +257,43 @@ for N in "${SIZES[@]}"; do
         NB=$(best "$SET/nightly.times")
         TABLE+=("$(row "$ROWS rows" "run, nothing new (up-to-date: $CHECK; $(ratio "$NB" "$FULL")× run --force)" \
             "$SET/nightly.times")")
+    fi
+
+    # g. an edit of pipeline.yml that reading does not depend on: the 2025 target at 25 % instead of
+    #    20 %, in a copy of the set (hard links, DATA/n<N>-edit), each run from a copy of the full
+    #    rebuild's Outputs. Every archive must come from the cache, and the content hash be that of
+    #    `run --force` with the edited config into a fresh Outputs.
+    if [ "$CONFIG_EDIT" = 1 ]; then
+        EDIT="$DATA/n$N-edit"
+        rm -rf "$EDIT"
+        mkdir -p "$EDIT"
+        cp -al "$SET/returns" "$EDIT/returns"
+        sed 's/{year: 2025, share_pct: 20.0,/{year: 2025, share_pct: 25.0,/' "$SET/pipeline.yml" >"$EDIT/pipeline.yml"
+        ! cmp -s "$SET/pipeline.yml" "$EDIT/pipeline.yml" || { echo "no 2025 target to edit" >&2; exit 70; }
+        echo "== config edit: run (no --force) after a new 2025 target x$RUNS" >&2
+        : >"$EDIT/edit.times"
+        CHECKS=()
+        for _ in $(seq "$RUNS"); do
+            rm -rf "$EDIT/Outputs"
+            cp -a "$SET/Outputs" "$EDIT/Outputs"
+            sync
+            TIME_ALLOW_FAIL=1 time_cmd "$EDIT/edit.one" "$BIN" --quiet --config "$EDIT/pipeline.yml" run
+            cat "$EDIT/edit.one" >>"$EDIT/edit.times"
+            CHECKS+=("$(outcome_check "$EDIT" "$EDIT/edit.one" snapshot)")
+            [ "$(jq '[.archives[].from_cache] | all' "$(latest_report "$EDIT")")" = true ] \
+                || CHECKS+=("archives read again")
+            EDIT_HASH=$(jq -r .content_sha256 "$(latest_report "$EDIT")")
+        done
+        rm -rf "$EDIT/Outputs"
+        "$BIN" --quiet --config "$EDIT/pipeline.yml" run --force
+        [ "$(jq -r .content_sha256 "$(latest_report "$EDIT")")" = "$EDIT_HASH" ] || CHECKS+=("HASH != FROM SCRATCH")
+        CHECK=$(printf '%s\n' "${CHECKS[@]}" | sort -u | paste -sd, -)
+        [ "$CHECK" = ok ] || FAILED=1
+        EB=$(best "$EDIT/edit.times")
+        TABLE+=("$(row "$ROWS rows" \
+            "run after a target edit (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$EB" "$FULL")× run --force)" \
+            "$EDIT/edit.times")")
+        rm -rf "$EDIT"
     fi
 
     # d. one year: `run --year Y` after the full rebuild.
