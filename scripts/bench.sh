@@ -385,6 +385,9 @@ for N in "${SIZES[@]}"; do
             "run --force ($(ratio "$DB" "$FULL")× the sound set's)" "$DSET/run.times" "$DROWS" "$MIB")")
         if [ -n "$INCREMENT" ]; then
             echo "== dirty: run (no --force) with the new archive x$RUNS" >&2
+            # (A folder left by an interrupted bench would take the mv inside it, and every night
+            # would then start from those stale outputs.)
+            rm -rf "$DSET/Outputs.before"
             mv "$DSET/Outputs" "$DSET/Outputs.before"
             ln -f "$NEW" "$DSET/returns/"
             nights "$DSET"
