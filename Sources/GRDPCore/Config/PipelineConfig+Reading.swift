@@ -7,12 +7,13 @@ extension PipelineConfig {
     /// make a run decompress every archive again.
     ///
     /// In it: `version`; `region` (the province code tax codes are checked against, the UTC
-    /// offset that gives a transaction its local date, the districts); `inputs` but its folder
-    /// and `exclude` (number format, kinds, columns, statuses, fx); `limits`; `quality` (the
-    /// quarantine ratio that rejects an archive). Not in it: `methodology`, `targets` and
-    /// `outputs`, which only Compute and the publish read, and the file's path. Everything else
-    /// the run keeps between runs (the revision ledger, the kept groups, the sales digests, the
-    /// up-to-date shortcut) stays named by the whole file's `sha256`.
+    /// offset that gives a transaction its local date; its name and districts, which reading does
+    /// not use today, come with the section); `inputs` but its folder and `exclude` (number
+    /// format, kinds, columns, statuses, fx); `limits`; `quality` (the quarantine ratio that
+    /// rejects an archive). Not in it: `methodology`, `targets` and `outputs`, which only Compute
+    /// and the publish read, and the file's path. The revision ledger, the kept groups, the
+    /// touched-years shortcut and the up-to-date shortcut stay bound to the whole file's `sha256`;
+    /// the sales digests need not be (they cover every column of the rows compared).
     ///
     /// `PipelineConfigReadingTests` lists every stored property of these sections: a new one
     /// fails there until it is placed in or out of this digest.

@@ -1009,7 +1009,7 @@ public struct PipelineRunner {
         let pruned = archiveCache.prune(keeping: named)
         if pruned > 0 {
             logger.debug(
-                "Cache entries this run could not use removed (archives gone or changed, another build, other reading settings)",
+                "Cache entries this run could not use removed (archives gone or changed, other build or settings)",
                 metadata: ["entries": "\(pruned)"])
         }
 
