@@ -101,8 +101,9 @@ public struct EnterpriseRow: Sendable, Equatable {
 }
 
 public struct EcommerceSalesRow: Sendable, Equatable {
-    // The year, month and flag after the wider fields, in 4 bytes: 112 bytes a row where `Int`s
-    // first took 128. A night at 10 M transactions holds 2024's 708,587 rows at once (11 MB less).
+    // The year, month and flag after the wider fields, in 4 bytes: 104 bytes a row (measured
+    // 2026-12-04) where `Int`s first took 128. A night at 10 M transactions holds 2024's 708,587
+    // rows at once: 74 MB.
     public var channel: String
     public var sellerTaxCode: String
     public var sellerDistrictCode: String
