@@ -15,7 +15,8 @@ struct RunCommand: ParsableCommand {
 
             Every archive is hashed first. When no archive, nor the config, nor grdp changed since \
             the run that produced the latest snapshot, the run is up to date without decompressing \
-            anything; otherwise archives already read with this config and build are taken from \
+            anything; otherwise archives already read with these reading settings (the config but \
+            for its methodology, targets, outputs and exclusions) and this build are taken from \
             <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
             years that did not change are copied from the latest snapshot file. On large sets (from \
             3 M distinct transactions) revisions are taken by key partition, and which rows are \
