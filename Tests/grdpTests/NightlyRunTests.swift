@@ -254,6 +254,14 @@ import Testing
             let run = try grdp("run")
             #expect(run.status == 0, "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
+            // Entries of other reading settings are removed, and the summary says why archives were read.
+            let removed = report["cache_entries_removed"] as? Int
+            let readAgain = Self.fromCache(report).values.contains(false)
+            #expect(removed == (readAgain ? 2 : nil))
+            #expect(
+                run.stderr.contains(
+                    "2 archive cache entries no longer matching removed (archives gone or rewritten, another grdp "
+                        + "build, other reading settings).") == readAgain)
             let hash = report["content_sha256"] as? String
             let kept = fixture.outputs.deletingLastPathComponent().appendingPathComponent("Outputs.kept")
             try FileManager.default.moveItem(at: fixture.outputs, to: kept)

@@ -1006,12 +1006,7 @@ public struct PipelineRunner {
             zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
                 digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
             })
-        let pruned = archiveCache.prune(keeping: named)
-        if pruned > 0 {
-            logger.debug(
-                "Cache entries this run could not use removed (archives gone or changed, other build or settings)",
-                metadata: ["entries": "\(pruned)"])
-        }
+        report.cacheEntriesRemoved = archiveCache.prune(keeping: named)
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)

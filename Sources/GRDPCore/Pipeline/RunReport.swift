@@ -20,6 +20,9 @@ struct RunReport {
     var exports: [String] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
+    /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
+    /// build, other reading settings), removed after the run: why a night read archives again.
+    var cacheEntriesRemoved = 0
     /// Up to date without reading any archive: the inputs are those of this snapshot's run
     /// (`RunCache`); `archives` then repeats what that run read.
     var inputsUnchangedSince: Int?
@@ -77,6 +80,7 @@ struct RunReport {
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
         }
+        if cacheEntriesRemoved > 0 { members.append(("cache_entries_removed", .int(cacheEntriesRemoved))) }
         members.append(("ignored_files", .array((ingest?.ignoredFiles ?? []).map { .string($0) })))
         if let unmatched = ingest?.unmatchedExcludes, !unmatched.isEmpty {
             members.append(("exclude_not_found", .array(unmatched.map { .string($0) })))
@@ -176,6 +180,11 @@ struct RunReport {
             lines.append(
                 "\(cached) of \(archives.count) archive(s) unchanged since an earlier run: taken from the cache, not decompressed."
             )
+        }
+        if cacheEntriesRemoved > 0 {
+            lines.append(
+                "\(cacheEntriesRemoved) archive cache entr\(cacheEntriesRemoved == 1 ? "y" : "ies") no longer "
+                    + "matching removed (archives gone or rewritten, another grdp build, other reading settings).")
         }
         for archive in archives where archive.status == .rejected {
             let rejection = archive.rejection
