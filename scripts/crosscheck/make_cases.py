@@ -1056,6 +1056,10 @@ def random_case(root, seed):
 
 
 def main():
+    # An option where OUTDIR goes (`--help`) would otherwise become a folder of that name.
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 64)
     out = sys.argv[1]
     if "--repro" in sys.argv:
         repro_cases(sys.argv[1])
