@@ -283,6 +283,11 @@ import Testing
         #expect(after.fromCache == everyArchive)
         #expect(after.asFromScratch)
         #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0002")
+        // CONTRACT §6: `config_sha256` is the file's, as edited (not the reading settings' digest).
+        let store = SnapshotStore(folder: fixture.snapshots)
+        let recorded = try store.open(version: 2).meta.configSHA256
+        #expect(recorded == (try ConfigLoader.load(from: fixture.config)).sha256)
+        #expect(recorded != (try store.open(version: 1).meta.configSHA256))
         let edited = try grdp("export").stdout
         #expect(edited != before)
         #expect(

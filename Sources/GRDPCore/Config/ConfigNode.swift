@@ -138,18 +138,16 @@ struct ConfigNode {
         }
         // Carried exactly through sums of amounts that may have 18 decimal places themselves, a
         // ratio, coefficient or rate with more would stop runs on ordinary amounts (exit 70: 0.3
-        // repeated 28 times, times 3 × 10^11 VND, is past 38 digits). Refused at load instead, at
-        // the same 18 places as a cell (`NormalizeRowCells`): no one's ratio needs more.
-        guard value.reduced.scale < Self.decimalPlacesRefused else {
+        // repeated 28 times, times 3 × 10^11 VND, is past 38 digits). Refused at load instead, past
+        // the places a cell may have (`NormalizeRowCells.maxDecimalPlaces`): no one's ratio needs more.
+        let places = value.reduced.scale
+        guard places <= NormalizeRowCells.maxDecimalPlaces else {
             throw error(
-                "'\(path)' is \(shortDescription): \(value.reduced.scale) decimal places, more than grdp can carry "
-                    + "through its exact sums (at most \(Self.decimalPlacesRefused - 1))")
+                "'\(path)' is \(shortDescription): \(places) decimal places, more than grdp can carry "
+                    + "through its exact sums (at most \(NormalizeRowCells.maxDecimalPlaces))")
         }
         return value
     }
-
-    /// Decimal places from which a config number is refused (`decimal`).
-    static let decimalPlacesRefused = 19
 
     /// `raw`, a number as YAML writes one (`[-+]?(\.d+|d+(\.d*)?)([eE][-+]?d+)?`), as plain decimal text
     /// (`-`, digits, at most one `.` with digits on both sides); nil when it is no such number.
