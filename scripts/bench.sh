@@ -366,6 +366,9 @@ for N in "${SIZES[@]}"; do
         DSET="$DATA/n$N-dirty$DIRTY"
         generate_once "$DSET" "$N transactions, every ${DIRTY}th faulty" --layout benchmark --transactions "$N" \
             --enterprises 4600 --years "$YEARS" --faulty-every "$DIRTY"
+        # (A new archive left in its returns by an interrupted bench, or by hand, would be read by
+        # the cold runs, and the night would then find nothing new.)
+        rm -f "$DSET"/returns/*_increment.tar.gz
         echo "== dirty: cold run --force x$RUNS" >&2
         cold_runs "$DSET"
         DREPORT=$(latest_report "$DSET")
