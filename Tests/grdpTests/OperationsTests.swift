@@ -245,6 +245,51 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0003.sqlite"])
     }
 
+    /// A run killed while publishing leaves `.snapshot-publishing` (the number and the temporary
+    /// being renamed to it); the next run tells from what else is left how far it got (CONTRACT §6:
+    /// numbers never reused, and a run that writes no snapshot uses no number). Each state is the
+    /// one a SIGKILL at that moment leaves, made by hand: the moments are milliseconds apart.
+    @Test func aRunKilledWhilePublishingNeitherReusesNorUsesUpANumber() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
+        let marker = fixture.outputs.appendingPathComponent(".snapshot-publishing")
+        #expect(!FileManager.default.fileExists(atPath: marker.path), "a publish leaves no marker")
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "1\n")
+
+        // Killed before the rename: the temporary is still there, v0002 never existed, and the
+        // next run publishes v0002.
+        let temporary = fixture.snapshots.appendingPathComponent(".grdp-killedbefore.tmp")
+        try Data("partial".utf8).write(to: temporary)
+        try "2 .grdp-killedbefore.tmp\n".write(to: marker, atomically: true, encoding: .utf8)
+        var run = try fixture.grdp("run", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+        #expect(!FileManager.default.fileExists(atPath: temporary.path))
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+
+        // Killed after the rename, before the number was recorded, and the file then deleted by
+        // hand before any run: v0003 was visible, so it is not given to another file.
+        try "3 .grdp-killedafter.tmp\n".write(to: marker, atomically: true, encoding: .utf8)
+        run = try fixture.grdp("run", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite", "grdp-v0004.sqlite"])
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "4\n")
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+
+        // Killed after the rename, the file still there: recorded, and the run is up to date.
+        try "3\n".write(to: sequence, atomically: true, encoding: .utf8)
+        try "4 .grdp-killedafter.tmp\n".write(to: marker, atomically: true, encoding: .utf8)
+        run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "4\n")
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+        run = try fixture.grdp("run", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles().last == "grdp-v0005.sqlite")
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+    }
+
     @Test func keepSnapshotsRemovesTheOldestAfterANewSnapshotNeverTheLatest() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -289,6 +334,9 @@ import Testing
         #expect(try fixture.grdp("run", "--force").status != 0)
         try FileManager.default.removeItem(at: blocked)
         #expect(try String(contentsOf: sequence, encoding: .utf8) == "7\n")
+        #expect(
+            !FileManager.default.fileExists(atPath: fixture.outputs.appendingPathComponent(".snapshot-publishing").path)
+        )
         #expect(try fixture.grdp("run", "--force").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0008.sqlite"])
         // A number that could not be recorded (here: a folder in the way) is recorded by the next

@@ -199,6 +199,11 @@ public struct PipelineRunner {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let archiveFolder = config.cacheFolder.appendingPathComponent("archives", isDirectory: true)
         try createFolder(config.snapshotsFolder)
+        // A run killed while publishing: whether it got as far as the rename, which its temporary,
+        // if still there, tells (so before the leftovers go).
+        if let error = store.settlePublishing() {
+            logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
+        }
         // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
         // through such temporaries. Only this run, holding the lock, can be writing them.
         var removed = try store.removeLeftoverTemporaries()

@@ -456,9 +456,18 @@ public struct SnapshotStore: Sendable {
         try FileSystem.syncFile(temporaryPath)
         // The last moment a stop asked (SIGTERM, Ctrl-C) leaves nothing published.
         try RunStop.check()
+        // The number about to be published, and the temporary that becomes it: a kill between the
+        // rename and `.snapshot-sequence` then still leaves a record of it (`settlePublishing`).
+        let publishing = SnapshotStore.attempt { () throws(OutputWriteError) in
+            try AtomicFile.write(
+                "\(meta.version) \(temporaryPath.split(separator: "/").last ?? "")\n", to: publishingURL)
+        }
         if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
             try FileSystem.moveNoReplace(temporaryPath, to: finalPath)
         }) {
+            // Not published: the number stays free (CONTRACT §6: a run that writes no snapshot uses
+            // no number).
+            FileSystem.removeFile(publishingURL.path)
             if error.errno != EEXIST { throw error }
             throw SnapshotError(
                 code: .versionConflict,
@@ -478,10 +487,12 @@ public struct SnapshotStore: Sendable {
         // The number is recorded once the file holds it, so that a run that writes no snapshot
         // uses no number (CONTRACT §6). Recorded, it is not used again even if the file is deleted
         // by hand; a failure here only leaves that guard to `recordHighestPublished` next run.
-        details.sequenceError =
-            SnapshotStore.attempt { () throws(OutputWriteError) in
-                try AtomicFile.write("\(meta.version)\n", to: sequenceURL)
-            }?.description
+        let recorded = SnapshotStore.attempt { () throws(OutputWriteError) in
+            try AtomicFile.write("\(meta.version)\n", to: sequenceURL)
+        }
+        details.sequenceError = (recorded ?? publishing)?.description
+        // Recorded: the marker has done its work (left in place, the next run settles it the same).
+        if recorded == nil { FileSystem.removeFile(publishingURL.path) }
         details.fileChecksum = checksumming.wait()
         return (.published(meta), details)
     }
@@ -498,6 +509,43 @@ public struct SnapshotStore: Sendable {
         return SnapshotStore.attempt { () throws(OutputWriteError) in
             try AtomicFile.write("\(known)\n", to: sequenceURL)
         }
+    }
+
+    /// `<outputs>/.snapshot-publishing`: `N NAME` while the temporary `NAME` in the snapshots folder
+    /// is being renamed to version N; removed once `.snapshot-sequence` records N, or when the
+    /// rename fails. A run killed between the rename and that record leaves it behind.
+    var publishingURL: URL { folder.deletingLastPathComponent().appendingPathComponent(".snapshot-publishing") }
+
+    /// Settles what a run killed while publishing left in `.snapshot-publishing`, before the
+    /// leftover temporaries are removed (they tell how far it got):
+    /// - version N's file is in the folder: published (`recordHighestPublished` records it);
+    /// - the temporary is still there: killed before the rename, N was never published and stays
+    ///   free (CONTRACT §6: a run that writes no snapshot uses no number);
+    /// - neither: N was published, then its file deleted by hand before any run recorded it:
+    ///   recorded now, so that a number once visible is never given to another file (CONTRACT §6).
+    ///
+    /// Returns why the record could not be written, if it could not (the marker then stays, for
+    /// the next run).
+    public func settlePublishing() -> OutputWriteError? {
+        guard let data = try? Data(contentsOf: publishingURL) else { return nil }
+        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        if fields.count == 2, let version = Int(fields[0]), version > 0 {
+            let name = String(fields[1])
+            let published = FileManager.default.fileExists(atPath: url(for: version).path)
+            let notRenamed =
+                FileSystem.isTemporaryName(name) && !name.contains("/")
+                && FileManager.default.fileExists(atPath: folder.path + "/" + name)
+            if !published, !notRenamed, (recordedInSequenceFile() ?? 0) < version {
+                if let error = SnapshotStore.attempt({ () throws(OutputWriteError) in
+                    try AtomicFile.write("\(version)\n", to: sequenceURL)
+                }) {
+                    return error
+                }
+            }
+        }
+        // (Unreadable: not one grdp wrote, which writes it whole or not at all.)
+        FileSystem.removeFile(publishingURL.path)
+        return nil
     }
 
     /// `<outputs>/.snapshot-sequence`: the highest version published here (written once the file
