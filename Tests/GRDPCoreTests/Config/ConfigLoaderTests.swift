@@ -442,6 +442,28 @@ private let fullConfig = """
         #expect(throws: ConfigError.self) {
             try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 1.5e0}\n")
         }
+        // A quoted numeral is the number it spells (the README's reading of "a value of the wrong
+        // type", CONTRACT §2); a whole-number key takes any form whose value is whole.
+        for version in ["\"1\"", "1.0", "'1'", "1e0"] {
+            #expect(try parse("version: \(version)\nregion: {code: \"67\"}\n").version == 1, "\(version)")
+        }
+        let quoted = try parse(
+            "version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: \"100\"}\n"
+                + "targets:\n  points:\n    - {year: 2025, share_pct: \"20\"}\n")
+        #expect(quoted.limits.maxMemberBytes == 100)
+        #expect(quoted.targets.points.first?.sharePct == ExactDecimal(canonical: "20")!)
+        for wrong in ["\"20 %\"", "twenty", "[20]", "{a: 20}", "\"\""] {
+            #expect(throws: ConfigError.self, "\(wrong)") {
+                try parse(
+                    "version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    - {year: 2025, share_pct: \(wrong)}\n"
+                )
+            }
+        }
+        for version in ["2", "\"2\"", "1.5", "one"] {
+            #expect(throws: ConfigError.self, "\(version)") {
+                try parse("version: \(version)\nregion: {code: \"67\"}\n")
+            }
+        }
     }
 
     /// A leading `./` is ignored everywhere (CONTRACT §3): `./gdp*.csv` is `gdp*.csv`; any other
