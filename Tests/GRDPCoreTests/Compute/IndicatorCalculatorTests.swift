@@ -316,6 +316,18 @@ extension IndicatorCalculatorTests {
         )
         #expect(firstMonths.max()! < secondMonths.min()!)
 
+        // One-word sort keys (`PackedSortKeys`, the default) give the rows the two-word keys give,
+        // in one part or two, and handed over a part at a time.
+        for threads in [1, Int.max] {
+            let wide = try IndicatorCalculator.compute(
+                input, methodology: m, twoThreadsFrom: threads, packedSortKeys: false)
+            #expect(wide.ecommerceSales == one.ecommerceSales)
+            #expect(wide.indicators == one.indicators)
+        }
+        var wideParts: [[EcommerceSalesRow]] = []
+        _ = try IndicatorCalculator.compute(input, methodology: m, packedSortKeys: false) { wideParts.append($0) }
+        #expect(wideParts == parts)
+
         // Two counted groups whose va fit alone (38 digits × 8) and not together.
         let huge = "12345678901234567890123456789012345678"
         let alone = ComputeInput(enterprises: [], transactions: [sale("h1", 2022, month: 1, amount: huge)], grdp: [])
@@ -372,5 +384,73 @@ extension IndicatorCalculatorTests {
         let someRanked = named.sorted { someRanks[$0] < someRanks[$1] }.map { table.texts[$0] }
         #expect(someRanked == named.map { table.texts[$0] }.sorted(by: bytewiseLess))
         #expect(Set(named.map { someRanks[$0] }) == Set(0..<UInt32(named.count)))
+    }
+
+    /// One-word keys sort the groups as the two-word keys do (year as its 16 bits, month, then the
+    /// channel, seller and district texts bytewise, then counted), tell equal keys apart from
+    /// others the same way, and give back every group's index; nil when they need over 64 bits.
+    @Test func packedSortKeysOrderAsTheTwoWordKeys() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let channels = ["marketplace", "social", "website", "unknown", "Đắk", ""]
+        let districts = ["660", "661", "667", "", "unknown", "66"]
+        var groups: [TransactionGroup] = []
+        // Every other group from few values, so that many share a key.
+        for n in 0..<4000 {
+            groups.append(
+                TransactionGroup(
+                    key: .init(
+                        year: [2023, 2024, -1, 1990][next(4)], month: 1 + next(12),
+                        channel: channels[next(n % 2 == 0 ? 3 : 6)],
+                        sellerTaxCode: next(9) == 0 ? "" : "01012\(43150 + next(n % 2 == 0 ? 20 : 700))",
+                        sellerDistrictCode: districts[next(n % 2 == 0 ? 2 : 6)],
+                        status: [.completed, .cancelled, .pending][next(3)]),
+                    transactions: 1, netVND: .zero))
+        }
+        var table = TransactionGroupTable()
+        table.append(groups)
+        let ranks = table.bytewiseRanks()
+        let counted = table.groups.map { $0.status == 0 }
+        let packing = try #require(PackedSortKeys(table, ranks: ranks))
+        func wide(_ index: Int) -> (UInt64, UInt64) {
+            let group = table.groups[index]
+            return (
+                UInt64(UInt16(bitPattern: group.year)) << 48 | UInt64(group.month) << 40
+                    | UInt64(ranks[Int(group.channel)]),
+                UInt64(ranks[Int(group.seller)]) << 32 | UInt64(ranks[Int(group.district)]) << 1
+                    | (counted[index] ? 1 : 0)
+            )
+        }
+        let keys = table.groups.indices.map { index in
+            packing.key(table.groups[index], index: index, counted: counted[index], ranks: ranks)
+        }.sorted()
+        let mask = UInt64(1) << packing.indexBits - 1
+        let indices = keys.map { Int($0 & mask) }
+        #expect(indices.sorted() == Array(table.groups.indices))
+        var equalPairs = 0
+        for position in 1..<keys.count {
+            let (a, b) = (wide(indices[position - 1]), wide(indices[position]))
+            #expect(a <= b)
+            let samePacked = keys[position - 1] >> packing.indexBits == keys[position] >> packing.indexBits
+            #expect(samePacked == (a == b))
+            if samePacked { equalPairs += 1 }
+        }
+        #expect(equalPairs > 100, "groups that share a row: \(equalPairs)")
+
+        // Years 16 bits apart (-1 is 0xFFFF, after 0, as in the two-word keys), 1,024 channels, sellers and districts of their own, months to 200:
+        // 67 bits.
+        var wideTable = TransactionGroupTable()
+        wideTable.append(
+            (0..<1024).map { n in
+                TransactionGroup(
+                    key: .init(
+                        year: n % 2 == 0 ? -1 : 0, month: 200, channel: "c\(n)", sellerTaxCode: "s\(n)",
+                        sellerDistrictCode: "d\(n)", status: .completed),
+                    transactions: 1, netVND: .zero)
+            })
+        #expect(PackedSortKeys(wideTable, ranks: wideTable.bytewiseRanks())?.indexBits == nil)
     }
 }
