@@ -30,9 +30,13 @@ public enum IndicatorCalculator {
     ///   before a middle month and the others (each part sorted on its own, one after the other),
     ///   instead of being returned: only half a year's rows are in memory at once (at 10 M
     ///   transactions, ~40 MB of 2024's ~80 MB). `ecommerceSales` is then empty.
+    ///
+    /// - Parameter beforeSalesRows: called once, after the sums and before the first sales row is
+    ///   made (the rows are Compute's peak): a nightly run waits there for work beside it whose
+    ///   memory must not stand on that peak.
     static func compute(
         _ input: ComputeInput, methodology: Methodology, twoThreadsFrom: Int = 1 << 14, packedSortKeys: Bool = true,
-        salesRowsTo emit: (([EcommerceSalesRow]) throws -> Void)? = nil
+        salesRowsTo emit: (([EcommerceSalesRow]) throws -> Void)? = nil, beforeSalesRows: () -> Void = {}
     ) throws -> ComputeOutput {
         // Enterprise records by (tax code, year), for seller matching: each distinct tax code gets a
         // number, so a group's seller is matched by integers once its text is resolved.
@@ -161,6 +165,7 @@ public enum IndicatorCalculator {
                     digitisedBVND: sums.digitised.rounded(toDecimals: 3),
                     deBVND: try (sums.core + sums.ecommerce + sums.digitised).rounded(toDecimals: 3))
             }
+        beforeSalesRows()
         if let emit {
             try salesRows(
                 table, years: groupYears, counted: counted, vaRatios: vaRatios, packed: packedSortKeys, emit: emit)

@@ -342,6 +342,38 @@ extension IndicatorCalculatorTests {
             }
         }
     }
+
+    /// `beforeSalesRows` (where a night waits for the kept groups' write, off Compute's peak) is
+    /// called once, with the sums done and before any sales row is handed over; with no
+    /// transactions too.
+    @Test func workBeforeTheSalesRowsIsWaitedForOnceBeforeTheFirstRow() throws {
+        let m = methodology
+        let input = ComputeInput(
+            enterprises: [enterprise("0101243150", 2022, vsic: "4711", section: "G", va: "2000", methodology: m)],
+            transactions: (0..<40).map { n in
+                sale("t\(n)", 2022, month: 1 + n % 12, amount: "\(1000 + n)000000", seller: "0101243150")
+            },
+            grdp: [GRDPRow(year: 2022, grdpBVND: d("47300"), source: here)])
+        // 12 rows (a month each), handed over in two parts.
+        var events: [Int] = []
+        let handed = try IndicatorCalculator.compute(
+            input, methodology: m, salesRowsTo: { events.append($0.count) }, beforeSalesRows: { events.append(-1) })
+        #expect(events.first == -1)
+        #expect(events.dropFirst().count == 2 && events.dropFirst().allSatisfy { $0 > 0 })
+        #expect(events.dropFirst().reduce(0, +) == 12)
+        #expect(handed.indicators.count == 1)
+
+        var calls = 0
+        let returned = try IndicatorCalculator.compute(input, methodology: m, beforeSalesRows: { calls += 1 })
+        #expect(calls == 1)
+        #expect(returned.ecommerceSales.count == 12)
+
+        calls = 0
+        let none = ComputeInput(enterprises: input.enterprises, transactions: [], grdp: input.grdp)
+        let noRows = try IndicatorCalculator.compute(none, methodology: m, beforeSalesRows: { calls += 1 })
+        #expect(noRows.ecommerceSales.isEmpty)
+        #expect(calls == 1)
+    }
 }
 
 @Suite struct TransactionGroupTableTests {
