@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# scripts/night-pairs.sh — two grdp binaries' nightly runs, interleaved, on the benchmark's sets:
+# what a change does to a night's wall and peak RSS, which drift too much from minute to minute
+# on a shared machine for two separate benchmarks to tell apart.
+#
+# What it does
+#   1. for each binary, a folder DATA/pairs/<a|b>[-dirty] holding hard links to the set's archives
+#      (DATA/n<N>/returns, or DATA/n<N>-dirty<D>/returns with --dirty D) and its pipeline.yml,
+#      processed by that binary's `run --force` into Outputs.before (each binary's own caches:
+#      a build only trusts its own), then the increment archive of DATA/n<N>-inc<M>-alone linked in;
+#   2. PAIRS times: for A then B, a copy of Outputs.before written back with `sync`, then
+#      `grdp run` (no --force) under GNU time: one night with the new archive;
+#   3. prints one line per night, then per binary the range and median of wall and peak RSS;
+#      exits 70 if a night fails or the two binaries' content hashes differ.
+#
+# Usage
+#   scripts/night-pairs.sh OLD_BIN NEW_BIN [--pairs K] [--transactions N] [--increment M]
+#                          [--dirty D] [--data ROOT] [--load]
+#   defaults: --pairs 8 --transactions 10000000 --increment 100000 --data /tmp/grdp-bench
+#   --load    a busy loop on one core while the nights run (a machine where other work runs)
+#   e.g. git stash; swift build -c release; cp .build/release/grdp /tmp/grdp-old; git stash pop
+#        swift build -c release; scripts/night-pairs.sh /tmp/grdp-old .build/release/grdp --load
+#
+# The sets come from scripts/bench.sh (run it first with --transactions N --increment M, and
+# --dirty D for --dirty). Needs bash, GNU /usr/bin/time, jq.
+set -euo pipefail
+
+[ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 64; }
+BINS=("$(realpath "$1")" "$(realpath "$2")")
+shift 2
+PAIRS=8
+N=10000000
+M=100000
+DIRTY=
+DATA=/tmp/grdp-bench
+LOAD=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --pairs) PAIRS=$2; shift 2 ;;
+        --transactions) N=$2; shift 2 ;;
+        --increment) M=$2; shift 2 ;;
+        --dirty) DIRTY=$2; shift 2 ;;
+        --data) DATA=$2; shift 2 ;;
+        --load) LOAD=1; shift ;;
+        *) echo "night-pairs.sh: unknown option $1" >&2; exit 64 ;;
+    esac
+done
+for bin in "${BINS[@]}"; do [ -x "$bin" ] || { echo "night-pairs.sh: no binary $bin" >&2; exit 66; }; done
+
+SET=$DATA/n$N${DIRTY:+-dirty$DIRTY}
+NEW=$(ls "$DATA/n$N-inc$M-alone/returns/"*_increment.tar.gz 2>/dev/null | head -1 || true)
+[ -d "$SET/returns" ] || { echo "night-pairs.sh: no set $SET; run scripts/bench.sh first" >&2; exit 66; }
+[ -n "$NEW" ] || { echo "night-pairs.sh: no increment in $DATA/n$N-inc$M-alone; run scripts/bench.sh --increment $M" >&2; exit 66; }
+
+NAMES=(a b)
+for k in 0 1; do
+    dir=$DATA/pairs/${NAMES[$k]}${DIRTY:+-dirty}
+    rm -rf "$dir"
+    mkdir -p "$dir/returns"
+    for archive in "$SET"/returns/*; do
+        case "$archive" in *_increment.tar.gz) continue ;; esac
+        ln "$archive" "$dir/returns/"
+    done
+    cp "$SET/pipeline.yml" "$dir/"
+    echo "== ${NAMES[$k]}: ${BINS[$k]}: run --force (not timed)" >&2
+    "${BINS[$k]}" --quiet --config "$dir/pipeline.yml" run --force >/dev/null
+    mv "$dir/Outputs" "$dir/Outputs.before"
+    ln "$NEW" "$dir/returns/"
+done
+
+LOADER=
+if [ "$LOAD" = 1 ]; then
+    (while :; do :; done) &
+    LOADER=$!
+fi
+trap '[ -n "$LOADER" ] && kill "$LOADER" 2>/dev/null; true' EXIT
+
+FAILED=0
+RESULTS=$(mktemp)
+for i in $(seq "$PAIRS"); do
+    for k in 0 1; do
+        dir=$DATA/pairs/${NAMES[$k]}${DIRTY:+-dirty}
+        rm -rf "$dir/Outputs"
+        cp -a "$dir/Outputs.before" "$dir/Outputs"
+        sync
+        rc=0
+        /usr/bin/time -f "%e %M %U %S" -o "$dir/night.time" \
+            "${BINS[$k]}" --quiet --config "$dir/pipeline.yml" run >/dev/null 2>"$dir/night.err" || rc=$?
+        report=$(ls -t "$dir"/Outputs/reports/run-*.json | head -1)
+        outcome=$(jq -r .outcome "$report")
+        hash=$(jq -r '.content_sha256 // "none"' "$report")
+        [ "$rc" = 0 ] && [ "$outcome" = snapshot ] || { FAILED=1; cat "$dir/night.err" >&2; }
+        read -r wall rss user sys <"$dir/night.time"
+        printf '%s %s %d %s %s %s %s\n' "${NAMES[$k]}" "$wall" $((rss / 1024)) "$user" "$sys" "$outcome" "$hash" \
+            | tee -a "$RESULTS"
+    done
+done
+
+echo
+echo "set $(basename "$SET") + $M new rows, $PAIRS pairs$([ "$LOAD" = 1 ] && echo ", one core busy"); load $(cut -d' ' -f1-3 /proc/loadavg)"
+# median_range: "min max median" of the numbers on stdin.
+median_range() {
+    sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%s %s %s\n", v[1], v[NR], m }'
+}
+for k in 0 1; do
+    read -r wmin wmax wmed < <(awk -v n="${NAMES[$k]}" '$1 == n { print $2 }' "$RESULTS" | median_range)
+    read -r rmin rmax _ < <(awk -v n="${NAMES[$k]}" '$1 == n { print $3 }' "$RESULTS" | median_range)
+    printf '%s (%s): wall %.2f–%.2f s (median %.2f), peak %d–%d MiB\n' \
+        "${NAMES[$k]}" "${BINS[$k]}" "$wmin" "$wmax" "$wmed" "$rmin" "$rmax"
+done
+if [ "$(awk '{print $7}' "$RESULTS" | sort -u | wc -l)" != 1 ]; then
+    echo "content hashes differ between nights or binaries:" >&2
+    awk '{print $1, $7}' "$RESULTS" | sort -u >&2
+    FAILED=1
+fi
+rm -f "$RESULTS"
+[ "$FAILED" = 0 ] || exit 70
