@@ -94,37 +94,8 @@ if [ "$BUILD" = 1 ]; then
 fi
 BIN=${GRDP_BIN:-$ROOT/.build/release/grdp}
 [ -x "$BIN" ] || { echo "no $BIN; build first" >&2; exit 66; }
-
-# time_cmd OUTFILE CMD...: runs CMD under GNU time; prints "wall user sys rss_kib exit" to OUTFILE.
-# A failing CMD shows GNU time's log and fails, unless TIME_ALLOW_FAIL=1 (its exit status is kept).
-time_cmd() {
-    local out=$1; shift
-    local log rc=0
-    log=$(mktemp)
-    /usr/bin/time -v "$@" >/dev/null 2>"$log" || rc=$?
-    if [ "$rc" != 0 ] && [ "${TIME_ALLOW_FAIL:-0}" != 1 ]; then cat "$log" >&2; rm -f "$log"; return 1; fi
-    awk -F': ' '
-        /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
-        /User time \(seconds\)/ { u = $2 }
-        /System time \(seconds\)/ { s = $2 }
-        /Maximum resident set size/ { r = $2 }
-        /Exit status/ { x = $2 }
-        END { printf "%.3f %.2f %.2f %d %d\n", w, u, s, r, x }' "$log" >"$out"
-    rm -f "$log"
-}
-
-# summarize FILE: "best median cpu_of_best rss_max" over the lines of FILE.
-summarize() {
-    sort -n -k1 "$1" | awk '
-        { w[NR] = $1; c[NR] = $2 + $3; if ($4 > r) r = $4 }
-        END { m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2
-              printf "%.2f %.2f %.2f %.0f\n", w[1], m, c[1], r / 1024 }'
-}
-
-# latest_report DIR: the newest run report of DIR/Outputs.
-latest_report() {
-    ls -t "$1"/Outputs/reports/run-*.json | head -1
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
 
 # row SET WHAT TIMES [ROWS] [MIB]: a table row from the lines of TIMES; rows/s and MiB/s over the
 # best wall when ROWS and MIB are given.
@@ -140,15 +111,8 @@ row() {
 best() { sort -n -k1 "$1" | head -1 | cut -d' ' -f1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# outcome_check DIR ONEFILE WANT: "ok" when the last timed run (ONEFILE) exited 0 and the newest
-# report of DIR says WANT, else what it said.
+# Set when a check fails: exit 70 after the table.
 FAILED=0
-outcome_check() {
-    local rc outcome
-    rc=$(cut -d' ' -f5 "$2")
-    outcome=$(jq -r .outcome "$(latest_report "$1")")
-    if [ "$rc" = 0 ] && [ "$outcome" = "$3" ]; then echo ok; else echo "exit $rc, outcome $outcome"; fi
-}
 
 # generate_once DIR WHAT ARG...: `grdp generate --out DIR ARG...` (WHAT says what, in the log),
 # unless DIR already holds a complete set.
@@ -185,28 +149,6 @@ cold_runs() {
         cat "$dir/run.one" >>"$dir/run.times"
         COLD_HASHES+=("$(jq -r .content_sha256 "$(latest_report "$dir")")")
     done
-}
-
-# nights DIR [FROM]: RUNS timed `grdp run` (no --force) over DIR, each from a copy of FROM (an
-# Outputs folder; DIR/Outputs.before by default), written back with `sync` first (a real night
-# does not follow a copy of its outputs: ~0.6 GB at 10 M); times in DIR/inc.times. Sets CHECK
-# ("ok", or what went wrong, hashes differing between runs included) and NIGHT_HASH (the first
-# run's content_sha256).
-nights() {
-    local dir=$1 from=${2:-$1/Outputs.before} checks=() hashes=()
-    : >"$dir/inc.times"
-    for _ in $(seq "$RUNS"); do
-        rm -rf "$dir/Outputs"
-        cp -a "$from" "$dir/Outputs"
-        sync
-        TIME_ALLOW_FAIL=1 time_cmd "$dir/inc.one" "$BIN" --quiet --config "$dir/pipeline.yml" run
-        cat "$dir/inc.one" >>"$dir/inc.times"
-        checks+=("$(outcome_check "$dir" "$dir/inc.one" snapshot)")
-        hashes+=("$(jq -r .content_sha256 "$(latest_report "$dir")")")
-    done
-    CHECK=$(printf '%s\n' "${checks[@]}" | sort -u | paste -sd, -)
-    [ "$(printf '%s\n' "${hashes[@]}" | sort -u | wc -l)" = 1 ] || CHECK="$CHECK, hash differs between runs"
-    NIGHT_HASH=${hashes[0]}
 }
 
 TABLE=()
@@ -315,13 +257,7 @@ for N in "${SIZES[@]}"; do
         NEW_MIB=$(awk -v b="$NEW_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
 
         echo "== increment: the set processed first (run --force, not timed)" >&2
-        rm -rf "$INC"
-        mkdir -p "$INC"
-        cp -al "$SET/returns" "$INC/returns"
-        cp "$SET/pipeline.yml" "$INC/"
-        "$BIN" --quiet --config "$INC/pipeline.yml" run --force
-        mv "$INC/Outputs" "$INC/Outputs.before"
-        ln "$NEW" "$INC/returns/"
+        processed_set "$SET" "$INC" "$NEW"
 
         echo "== increment: run (no --force) with the new archive x$RUNS" >&2
         nights "$INC"

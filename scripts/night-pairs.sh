@@ -52,20 +52,16 @@ NEW=$(ls "$DATA/n$N-inc$M-alone/returns/"*_increment.tar.gz 2>/dev/null | head -
 [ -d "$SET/returns" ] || { echo "night-pairs.sh: no set $SET; run scripts/bench.sh first" >&2; exit 66; }
 [ -n "$NEW" ] || { echo "night-pairs.sh: no increment in $DATA/n$N-inc$M-alone; run scripts/bench.sh --increment $M" >&2; exit 66; }
 
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+
 NAMES=(a b)
+DIRS=()
 for k in 0 1; do
-    dir=$DATA/pairs/${NAMES[$k]}${DIRTY:+-dirty}
-    rm -rf "$dir"
-    mkdir -p "$dir/returns"
-    for archive in "$SET"/returns/*; do
-        case "$archive" in *_increment.tar.gz) continue ;; esac
-        ln "$archive" "$dir/returns/"
-    done
-    cp "$SET/pipeline.yml" "$dir/"
+    DIRS+=("$DATA/pairs/${NAMES[$k]}${DIRTY:+-dirty}")
     echo "== ${NAMES[$k]}: ${BINS[$k]}: run --force (not timed)" >&2
-    "${BINS[$k]}" --quiet --config "$dir/pipeline.yml" run --force >/dev/null
-    mv "$dir/Outputs" "$dir/Outputs.before"
-    ln "$NEW" "$dir/returns/"
+    BIN=${BINS[$k]} processed_set "$SET" "${DIRS[$k]}" "$NEW"
 done
 
 LOADER=
@@ -75,37 +71,30 @@ if [ "$LOAD" = 1 ]; then
 fi
 trap '[ -n "$LOADER" ] && kill "$LOADER" 2>/dev/null; true' EXIT
 
+# One night at a time (`nights` with RUNS=1), A then B; a line each in RESULTS:
+# "name wall rss_mib user sys check hash".
 FAILED=0
 RESULTS=$(mktemp)
-for i in $(seq "$PAIRS"); do
+for _ in $(seq "$PAIRS"); do
     for k in 0 1; do
-        dir=$DATA/pairs/${NAMES[$k]}${DIRTY:+-dirty}
-        rm -rf "$dir/Outputs"
-        cp -a "$dir/Outputs.before" "$dir/Outputs"
-        sync
-        rc=0
-        /usr/bin/time -f "%e %M %U %S" -o "$dir/night.time" \
-            "${BINS[$k]}" --quiet --config "$dir/pipeline.yml" run >/dev/null 2>"$dir/night.err" || rc=$?
-        report=$(ls -t "$dir"/Outputs/reports/run-*.json | head -1)
-        outcome=$(jq -r .outcome "$report")
-        hash=$(jq -r '.content_sha256 // "none"' "$report")
-        [ "$rc" = 0 ] && [ "$outcome" = snapshot ] || { FAILED=1; cat "$dir/night.err" >&2; }
-        read -r wall rss user sys <"$dir/night.time"
-        printf '%s %s %d %s %s %s %s\n' "${NAMES[$k]}" "$wall" $((rss / 1024)) "$user" "$sys" "$outcome" "$hash" \
-            | tee -a "$RESULTS"
+        BIN=${BINS[$k]} RUNS=1 nights "${DIRS[$k]}"
+        [ "$CHECK" = ok ] || FAILED=1
+        read -r wall user sys rss _ <"${DIRS[$k]}/inc.one"
+        printf '%s %s %d %s %s %s %s\n' "${NAMES[$k]}" "$wall" $((rss / 1024)) "$user" "$sys" "${CHECK// /_}" \
+            "$NIGHT_HASH" | tee -a "$RESULTS"
     done
 done
 
 echo
 echo "set $(basename "$SET") + $M new rows, $PAIRS pairs$([ "$LOAD" = 1 ] && echo ", one core busy"); load $(cut -d' ' -f1-3 /proc/loadavg)"
-# median_range: "min max median" of the numbers on stdin.
-median_range() {
+# range_median: "least most median" of the numbers on stdin.
+range_median() {
     sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "%s %s %s\n", v[1], v[NR], m }'
 }
 for k in 0 1; do
-    read -r wmin wmax wmed < <(awk -v n="${NAMES[$k]}" '$1 == n { print $2 }' "$RESULTS" | median_range)
-    read -r rmin rmax _ < <(awk -v n="${NAMES[$k]}" '$1 == n { print $3 }' "$RESULTS" | median_range)
+    read -r wmin wmax wmed < <(awk -v n="${NAMES[$k]}" '$1 == n { print $2 }' "$RESULTS" | range_median)
+    read -r rmin rmax _ < <(awk -v n="${NAMES[$k]}" '$1 == n { print $3 }' "$RESULTS" | range_median)
     printf '%s (%s): wall %.2f–%.2f s (median %.2f), peak %d–%d MiB\n' \
         "${NAMES[$k]}" "${BINS[$k]}" "$wmin" "$wmax" "$wmed" "$rmin" "$rmax"
 done

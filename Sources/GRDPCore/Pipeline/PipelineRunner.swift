@@ -434,8 +434,9 @@ public struct PipelineRunner {
         // (`RunCache.KeptGroupsBinding`).
         var keptGroupsFor: (token: String, years: Set<Int>)?
         /// Keeps `groups()`, of `years` (nil: none, the file removed), for the next run, once: on
-        /// another thread `besideCompute`, else here, before Compute (when the texts and index made
-        /// for the file would stand on its peak).
+        /// another thread `besideCompute` (Compute waits for it before its sales rows, its peak:
+        /// `finishKeepingGroups`), else here, before Compute (when the texts and index made for the
+        /// file would stand on its peak).
         func keepGroups(years: Set<Int>, besideCompute: Bool, _ groups: @escaping @Sendable () -> KeptGroups?) {
             guard let (file, token) = groupsToKeep else { return }
             groupsToKeep = nil
@@ -771,7 +772,8 @@ public struct PipelineRunner {
                                 "seconds": "\(Timestamp.now().seconds(since: start))",
                             ])
                         if let updated = kept {
-                            // Written beside Compute: the arrays are those it reads.
+                            // Written beside the pick and Compute's sums: the arrays are those
+                            // they read.
                             keepGroups(years: years, besideCompute: true) { updated }
                         } else {
                             // Their texts and index are made for the file before Compute: beside
