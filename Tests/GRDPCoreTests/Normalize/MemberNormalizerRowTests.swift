@@ -300,6 +300,32 @@ import Testing
         #expect(result.outcomes[4].transaction?.sellerTaxCode == "")
     }
 
+    /// A `year` cell (CONTRACT §4.3): 4 digits within 1990–2100, both ends included, else
+    /// `out-of-range`; the same rule for enterprise and GRDP rows. (A mutation pass found that no
+    /// test held the upper end: 1990–2099 passed every test.)
+    @Test func aYearCellIsWithin1990To2100BothEndsIncluded() {
+        let enterprises = """
+            tax_code,year,vsic,value_added
+            0100109106,1990,6201,1
+            0100109106,2100,6201,1
+            0100109106,1989,6201,1
+            0100109106,2101,6201,1
+            0100109106,02024,6201,1
+
+            """
+        let result = normalize(enterprises, kind: .enterprise)
+        #expect(result.outcomes[0].enterprise?.year == 1990)
+        #expect(result.outcomes[1].enterprise?.year == 2100)
+        #expect(result.reasons[2...] == [.outOfRange, .outOfRange, .outOfRange])
+        #expect(result.detail(3) == "year '2101' is not a 4-digit year within 1990–2100")
+        #expect(result.detail(4) == "year '02024' is not a 4-digit year within 1990–2100")
+
+        let grdp = normalize("year,grdp\n2100,1\n2101,1\n", kind: .grdp)
+        #expect(grdp.outcomes[0].grdp == GRDPRecord(year: 2100, grdpBVND: dec("1")))
+        #expect(grdp.reasons[1...] == [.outOfRange])
+        #expect(grdp.lines == [2, 3])
+    }
+
     @Test func grdpRows() {
         let text = """
             year;grdp;province_code;price_basis
