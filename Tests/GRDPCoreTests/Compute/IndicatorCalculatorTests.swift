@@ -248,6 +248,54 @@ extension IndicatorCalculatorTests {
         #expect(a.districtIndicators.first { $0.districtCode == "663" }?.ecommerceBVND.description == "0.010")
     }
 
+    /// ICT core is a prefix of the code (CONTRACT §5), whatever digit follows it: with the GSO list
+    /// (26, 4651, 4652, 5820, 61, 62, 631, 951). (A mutation pass found no test with a core code
+    /// whose next digit is not 0: matching only `prefix` + "0" passed every test.)
+    @Test func coreIsAPrefixOfTheVSICCodeWhateverFollows() {
+        let m = Methodology()
+        let cores = ["26", "2610", "26800", "46510", "4652", "58200", "6110", "6190", "62090", "6311", "63120", "9512"]
+        for core in cores {
+            #expect(m.isCore(vsic: core), "\(core)")
+        }
+        // 63 is core only as 631; 5820 is not 582; 465 alone is neither 4651 nor 4652.
+        for other in ["2599", "4653", "4659", "5821", "6320", "6391", "9521", "4711", "6"] {
+            #expect(!m.isCore(vsic: other), "\(other)")
+        }
+    }
+
+    /// A branch seller (13 digits with the dash) matches its own enterprise record of the year
+    /// first, its 10-digit parent's only when it has none (CONTRACT §5). (A mutation pass found
+    /// that trying the parent first passed every test.)
+    @Test func aBranchSellerMatchesItsOwnRecordBeforeItsParent() throws {
+        let m = methodology
+        let output = try IndicatorCalculator.compute(
+            ComputeInput(
+                enterprises: [
+                    // The parent is ICT core: 1,500 million VND = 1.5 billion of core.
+                    enterprise("0100109106", 2022, vsic: "62010", section: "J", va: "1500", methodology: m),
+                    // Branch 001 has its own record, retail (G): 2,000 million VND = 2 billion.
+                    enterprise("0100109106-001", 2022, vsic: "4711", section: "G", va: "2000", methodology: m),
+                ],
+                transactions: [
+                    // Branch 001 is matched to its own retail record, not core: counted,
+                    // 100,000,000 × 0.08 = 8,000,000 VND = 0.008 billion.
+                    sale("b1", 2022, amount: "100000000", seller: "0100109106-001"),
+                    // Branch 002 has no record: matched to its parent, ICT core: not counted.
+                    sale("b2", 2022, amount: "300000000", seller: "0100109106-002"),
+                ],
+                grdp: []),
+            methodology: m)
+        let year = try #require(output.indicators.first { $0.year == 2022 })
+        #expect(year.coreBVND.description == "1.500")
+        #expect(year.ecommerceBVND.description == "0.008")
+        // Branch 001: max(0, 2 − 0.008) × 0.05 = 0.0996 → 0.100.
+        #expect(year.digitisedBVND.description == "0.100")
+        // 1.5 + 0.008 + 0.0996 = 1.6076 → 1.608.
+        #expect(year.deBVND.description == "1.608")
+        let counted = output.ecommerceSales.filter(\.counted).map(\.sellerTaxCode)
+        #expect(counted == ["0100109106-001"])
+    }
+
     /// An overflow while merging a sales row fails the computation, in whichever half of the
     /// months it happens (each half writes into the same array; the other half's rows are
     /// released, not returned).
