@@ -249,8 +249,8 @@ extension IndicatorCalculatorTests {
     }
 
     /// ICT core is a prefix of the code (CONTRACT §5), whatever digit follows it: with the GSO list
-    /// (26, 4651, 4652, 5820, 61, 62, 631, 951). (A mutation pass found no test with a core code
-    /// whose next digit is not 0: matching only `prefix` + "0" passed every test.)
+    /// (26, 4651, 4652, 5820, 61, 62, 631, 951). (In a mutation pass, matching only `prefix` + "0"
+    /// passed this suite and the code suites: their core codes all had a 0 after the prefix.)
     @Test func coreIsAPrefixOfTheVSICCodeWhateverFollows() {
         let m = Methodology()
         let cores = ["26", "2610", "26800", "46510", "4652", "58200", "6110", "6190", "62090", "6311", "63120", "9512"]
@@ -264,8 +264,8 @@ extension IndicatorCalculatorTests {
     }
 
     /// A branch seller (13 digits with the dash) matches its own enterprise record of the year
-    /// first, its 10-digit parent's only when it has none (CONTRACT §5). (A mutation pass found
-    /// that trying the parent first passed every test.)
+    /// first, its 10-digit parent's only when it has none (CONTRACT §5). (In a mutation pass,
+    /// trying the parent first passed this suite.)
     @Test func aBranchSellerMatchesItsOwnRecordBeforeItsParent() throws {
         let m = methodology
         let output = try IndicatorCalculator.compute(

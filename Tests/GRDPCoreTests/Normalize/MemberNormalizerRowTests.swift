@@ -301,8 +301,8 @@ import Testing
     }
 
     /// A `year` cell (CONTRACT §4.3): 4 digits within 1990–2100, both ends included, else
-    /// `out-of-range`; the same rule for enterprise and GRDP rows. (A mutation pass found that no
-    /// test held the upper end: 1990–2099 passed every test.)
+    /// `out-of-range`; the same rule for enterprise and GRDP rows. (In a mutation pass, 1990–2099
+    /// passed the member normalizer's suites: no test held the upper end.)
     @Test func aYearCellIsWithin1990To2100BothEndsIncluded() {
         let enterprises = """
             tax_code,year,vsic,value_added
