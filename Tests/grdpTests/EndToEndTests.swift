@@ -151,6 +151,48 @@ import Testing
             try superseded(1) == ["enterprise_rev.csv": 0, "transactions_rev.csv": 0, "grdp_rev.csv": 0])
     }
 
+    /// Within one archive too the later record replaces the earlier (CONTRACT §4.4): a later line
+    /// of the same member, and a member whose path sorts later (`enterprise.csv` < `enterprise_rev.csv`
+    /// bytewise, though the zip stores the revision first). The replaced records are superseded on
+    /// the member that held them.
+    @Test func aLaterRecordInTheSameArchiveReplacesTheEarlier() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(
+            [
+                .init(path: "enterprise_rev.csv", text: "tax_code,year,vsic,value_added\n0101243150,2023,4711,3000\n"),
+                .init(
+                    path: "enterprise.csv",
+                    text: """
+                        tax_code,year,vsic,value_added,name,district_code
+                        0100109106,2023,62010,1500,Công ty Phần mềm Gia Nghĩa,660
+                        0101243150,2023,4711,2000,Cửa hàng Bách hóa Đắk Mil,663
+                        0100109106,2023,62010,1800,Công ty Phần mềm Gia Nghĩa,660
+
+                        """),
+                .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n2023,50000\n"),
+            ], format: .zip, as: "2024-01-10_returns.zip")
+
+        let exported = try fixture.runThenExportCSV()
+        // core = 1,800 million VND (line 4 replaces line 2) = 1.800 billion; no transactions: ecommerce 0.
+        // digitised = 3,000 million (enterprise_rev.csv replaces enterprise.csv line 3) = 3 × 0.05 = 0.150
+        // de = 1.8 + 0 + 0.15 = 1.950; GRDP 50,000 (line 3 replaces line 2)
+        // share = 1.95 / 50,000 × 100 = 0.0039; target = 1.64 + (20 − 1.64) × 3/5 = 12.656
+        // gap = 0.0039 − 12.656 = −12.6521
+        #expect(
+            exported == """
+                \(Self.header)
+                2023,50000.000,1.800,0.000,0.150,1.950,0.0039,12.6560,interpolated,-12.6521,behind
+
+                """)
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let members = try #require(archives.first?["members"] as? [[String: Any]])
+        let superseded = Dictionary(
+            uniqueKeysWithValues: members.map { ($0["path"] as! String, $0["rows_superseded"] as! Int) })
+        #expect(superseded == ["enterprise.csv": 2, "enterprise_rev.csv": 0, "grdp.csv": 1])
+    }
+
     @Test func unchangedInputsAreUpToDateAndForceWritesAnyway() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
