@@ -186,11 +186,10 @@ import Testing
 
                 """)
         let report = try #require(try fixture.reportsWritten().last)
-        let archives = try #require(report["archives"] as? [[String: Any]])
-        let members = try #require(archives.first?["members"] as? [[String: Any]])
-        let superseded = Dictionary(
-            uniqueKeysWithValues: members.map { ($0["path"] as! String, $0["rows_superseded"] as! Int) })
-        #expect(superseded == ["enterprise.csv": 2, "enterprise_rev.csv": 0, "grdp.csv": 1])
+        let archive = "2024-01-10_returns.zip"
+        #expect(
+            Self.superseded(report)
+                == ["\(archive)/enterprise.csv": 2, "\(archive)/enterprise_rev.csv": 0, "\(archive)/grdp.csv": 1])
     }
 
     @Test func unchangedInputsAreUpToDateAndForceWritesAnyway() throws {
