@@ -317,6 +317,66 @@ import Testing
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
     }
 
+    /// Issue 5: "an archive already processed (same sha256, same normalization settings) is not
+    /// decompressed again", whatever it is called now. An archive moved into a folder (which also
+    /// moves it after the revision in the order of revisions, CONTRACT §3) comes from the cache
+    /// under its new name; the snapshot is the one a run from scratch gives, and its rows, the
+    /// quarantined one too, name the new path. With each ledger, as the config edits above.
+    @Test(arguments: ["memory", "kept", "partitioned"])
+    func aRenamedArchiveComesFromTheCacheUnderItsNewName(ledger: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let scratchFolder = fixture.root.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratchFolder, withIntermediateDirectories: false)
+        let environment =
+            switch ledger {
+            case "kept": ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
+            case "partitioned":
+                ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratchFolder.path]
+            default: ["GRDP_LEDGER": "memory"]
+            }
+        func grdp(_ arguments: String...) throws -> Execution { try fixture.grdp(arguments, environment: environment) }
+        // 150 sales and one dated 30 February (quarantined: 1 of 151, under the default 1 %).
+        let sales = (1...150).map { "R\($0),2023-08-\(String(format: "%02d", $0 % 28 + 1)),1000000,completed,web,,67" }
+        let bulk = ArchiveWriter.Entry(
+            path: "transactions_bulk.csv",
+            text: (["transaction_id,date,amount,status,channel,seller_tax_code,seller_province"] + sales
+                + ["R0,30/02/2023,1000000,completed,web,,67", ""]).joined(separator: "\n"))
+        try fixture.write(Fixture.firstReturn + [bulk], format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try grdp("run").status == 0)
+
+        let moved = "2024/2024-01-10_returns.zip"
+        try FileManager.default.createDirectory(
+            at: fixture.returns.appendingPathComponent("2024"), withIntermediateDirectories: false)
+        try FileManager.default.moveItem(
+            at: fixture.returns.appendingPathComponent("2024-01-10_returns.zip"),
+            to: fixture.returns.appendingPathComponent(moved))
+        let run = try grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(Self.fromCache(report) == [moved: true, "2024-02-01_revision.tar.gz": true])
+        // The entry is the renamed archive's: none removed.
+        #expect(report["cache_entries_removed"] == nil)
+        let hash = try #require(report["content_sha256"] as? String)
+        let version = try #require(report["snapshot"] as? String)
+        let content = try SnapshotStore(folder: fixture.snapshots).open(version: Int(version.dropFirst())!)
+            .loadContent()
+        #expect(
+            content.quarantine.map { "\($0.archivePath) \($0.memberPath):\($0.line) \($0.reason)" }
+                == ["\(moved) transactions_bulk.csv:152 type-error"])
+        let paths = Set(
+            content.enterprises.map(\.source.archivePath) + content.grdp.map(\.source.archivePath)
+                + content.sourceMembers.map(\.archivePath) + content.sourceArchives.map(\.path))
+        #expect(paths == [moved, "2024-02-01_revision.tar.gz"])
+
+        // From scratch, in a fresh outputs folder: the same snapshot.
+        try FileManager.default.removeItem(at: fixture.outputs)
+        let scratch = try grdp("run", "--force")
+        #expect(scratch.status == 0, "\(scratch.stderr)")
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+    }
+
     /// A new return that touches one year: the other years' `ecommerce_sales` rows are copied from
     /// the latest snapshot file (`SalesDigests`), the content hash goes on from where the latest
     /// snapshot's stood at the first year written (`ContentHash.Marks`), and the snapshot is the

@@ -8,8 +8,11 @@ internal import Foundation
 ///
 /// An entry is named by a SHA-256 over the build (`BuildIdentity`), the config's reading settings
 /// (`PipelineConfig.readingSHA256`: not its targets, methodology or outputs) and the archive's
-/// path, SHA-256 and size: a change to any of them is another name, so an entry is either exactly
-/// right or not found. Each file ends with a 64-bit checksum of its bytes
+/// SHA-256 and size, with the one thing its name decides in reading it (`Identity.singleMember`):
+/// a change to any of them is another name, so an entry is either exactly right or not found. Not
+/// by the archive's path: an archive renamed (or the same bytes delivered under two names) is
+/// read as before, and its entry gives it under the name it has now, its quarantined rows naming
+/// that path (issue 5: "same sha256, same normalization settings" is not decompressed again). Each file ends with a 64-bit checksum of its bytes
 /// (`ByteChecksum`: a nightly run checks every cached row, ~400 MB at 10 M transactions, where
 /// SHA-256 took ~0.23 s of CPU); a file that does not check out (a torn write, a disk error) is
 /// ignored and the archive is read again. Like the published snapshot's checksum (`RunCache`), it
@@ -19,7 +22,7 @@ internal import Foundation
 /// longer name. Rejected archives are never kept: they are read again, and rejected again with
 /// their reason.
 struct ArchiveCache: Sendable {
-    static let formatTag = "grdp-archive-cache-v12"
+    static let formatTag = "grdp-archive-cache-v13"
 
     let folder: URL
     /// `BuildIdentity.current`.
@@ -36,7 +39,8 @@ struct ArchiveCache: Sendable {
         key.string(format)
         key.string(identity.build)
         key.string(identity.readingSHA256)
-        key.string(identity.archivePath)
+        // (Never empty when there is one: "" is none.)
+        key.string(identity.singleMember ?? "")
         key.string(identity.sha256)
         key.count(Int(identity.bytes))
         return key.finish() + ".bin"
@@ -65,7 +69,8 @@ struct ArchiveCache: Sendable {
         // again from its archive.
         guard let file = MappedFile(url) else { return nil }
         return try? Self.decode(
-            file, path: url.path, identity: identity(relativePath: relativePath, digest: digest), rows: rows)
+            file, path: url.path, relativePath: relativePath,
+            identity: identity(relativePath: relativePath, digest: digest), rows: rows)
     }
 
     /// Keeps an accepted archive's outcome read in memory (with its rows, before the ledger takes
@@ -148,7 +153,10 @@ struct ArchiveCache: Sendable {
 
     /// The archive, reading settings and build an entry is of: what its name is made from (`fileName`).
     struct Identity: Codable, Equatable {
-        var archivePath: String
+        /// The member a compressed stream holding no tar is read as, which its archive's name makes
+        /// (`ArchiveReader.singleMemberName`: `x.csv.gz` holds `x.csv`; nil for other names, whose
+        /// stream must be a tar). The only part of an archive's path that reading it depends on.
+        var singleMember: String?
         var sha256: String
         var bytes: Int64
         var readingSHA256: String
@@ -158,8 +166,8 @@ struct ArchiveCache: Sendable {
     /// The identity of this cache's entry for an archive with this digest.
     func identity(relativePath: String, digest: FileDigest) -> Identity {
         Identity(
-            archivePath: relativePath, sha256: digest.hex, bytes: digest.bytes, readingSHA256: readingSHA256,
-            build: build)
+            singleMember: ArchiveReader.singleMemberName(for: relativePath), sha256: digest.hex,
+            bytes: digest.bytes, readingSHA256: readingSHA256, build: build)
     }
 
     private struct Member: Codable {
@@ -297,10 +305,11 @@ struct ArchiveCache: Sendable {
     }
 
     /// - Parameter path: the entry's file, which quarantined rows are left in (`leaveQuarantine`).
-    private static func decode(_ file: MappedFile, path: String, identity: Identity, rows wanted: Bool)
-        throws -> ArchiveOutcome
-    {
-        let relativePath = identity.archivePath
+    /// - Parameter relativePath: the archive's path now, which the outcome and its quarantined rows
+    ///   name (the entry does not record it).
+    private static func decode(
+        _ file: MappedFile, path: String, relativePath: String, identity: Identity, rows wanted: Bool
+    ) throws -> ArchiveOutcome {
         // A view of the mapping, which `file` keeps: never copied, never freed by `Data`.
         let data = Data(
             bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count,

@@ -101,11 +101,28 @@ import Testing
         // The texts section carries more than ASCII.
         #expect(read.members.contains { $0.transactions.strings.contains { $0.utf8.count > $0.count } })
 
-        // Other reading settings, another archive version or another path: another entry, not found.
+        // Other reading settings, or another archive version: another entry, not found.
         let other = ArchiveCache(
             folder: cache.folder, build: "test", readingSHA256: String(repeating: "0", count: 64))
         #expect(other.load(relativePath: candidate.relativePath, digest: digest) == nil)
-        #expect(cache.load(relativePath: "renamed.tar.gz", digest: digest) == nil)
+        #expect(cache.load(relativePath: candidate.relativePath, digest: FileDigest(hex: digest.hex, bytes: 1)) == nil)
+        // Another path, the same bytes: the same entry (issue 5: "same sha256, same normalization
+        // settings"), giving the archive under the name it has now, its quarantined rows too.
+        let renamed = try #require(cache.load(relativePath: "2024/renamed.tar.gz", digest: digest))
+        #expect(renamed.relativePath == "2024/renamed.tar.gz")
+        #expect(renamed.members.map(\.path) == read.members.map(\.path))
+        #expect(renamed.members.map(\.rowsAccepted) == read.members.map(\.rowsAccepted))
+        let quarantined = renamed.members.flatMap(\.quarantine)
+        #expect(quarantined.count == 3)
+        #expect(quarantined.allSatisfy { $0.location.archivePath == "2024/renamed.tar.gz" })
+        #expect(
+            quarantined.map { [$0.location.memberPath, String($0.location.line), $0.raw] }
+                == read.members.flatMap(\.quarantine).map {
+                    [$0.location.memberPath, String($0.location.line), $0.raw]
+                })
+        // Unless the new name makes it one compressed CSV (`x.csv.gz` holds `x.csv`), which reads
+        // the same bytes otherwise: then it is another entry.
+        #expect(cache.load(relativePath: "renamed.csv.gz", digest: digest) == nil)
 
         // A torn entry is not believed.
         let entry = cache.folder.appendingPathComponent(
@@ -189,6 +206,41 @@ import Testing
             folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
         try cache.store(read, digest: digest)
         return (cache, read, digest)
+    }
+
+    /// A single gzipped CSV's one member is named by the archive (`x.csv.gz` holds `x.csv`), so the
+    /// entry of such an archive serves it under another folder, not under another file name, where
+    /// the same bytes read as another member.
+    @Test func aCompressedCSVsEntryServesItsNameInAnyFolderOnly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let returns = folder.appendingPathComponent("returns")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        let transactions = try #require(Self.entries.first { $0.path == "transactions.csv" })
+        try ArchiveWriter.write(
+            [.init(path: "transactions.csv", data: transactions.data)], format: .gzip,
+            to: returns.appendingPathComponent("transactions_2024-03.csv.gz"))
+        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
+        let read = Ingest.read(
+            candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+            limits: UnpackLimits(
+                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        #expect(read.status == .accepted, "\(String(describing: read.rejection))")
+        #expect(read.members.map(\.path) == ["transactions_2024-03.csv"])
+        let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
+        let cache = ArchiveCache(
+            folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
+        try cache.store(read, digest: digest)
+
+        let moved = try #require(cache.load(relativePath: "2024/transactions_2024-03.csv.gz", digest: digest))
+        #expect(moved.relativePath == "2024/transactions_2024-03.csv.gz")
+        #expect(moved.members.map(\.path) == ["transactions_2024-03.csv"])
+        #expect(moved.members.map(\.rowsAccepted) == read.members.map(\.rowsAccepted))
+        #expect(moved.members.flatMap(\.quarantine).map(\.location.archivePath) == [moved.relativePath])
+        for name in ["transactions_2024-04.csv.gz", "transactions_2024-03.tar.gz", "transactions_2024-03.tgz"] {
+            #expect(cache.load(relativePath: name, digest: digest) == nil, "\(name)")
+        }
     }
 
     /// Taken without its rows (the kept revision ledger holds them), an entry gives every member's
