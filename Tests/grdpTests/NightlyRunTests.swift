@@ -58,13 +58,21 @@ import Testing
         #expect(!Self.isShortcut(report))
         #expect(report["snapshot"] as? String == "v0002")
 
-        // The config changes, not the figures (a comment): read again, up to date by content hash;
-        // the next run is a shortcut again.
+        // The file changes, not a setting (a comment): still the shortcut, as the figures cannot
+        // have changed (`PipelineConfig.figuresSHA256`).
         let yaml = try String(contentsOf: fixture.config, encoding: .utf8)
         try (yaml + "# reviewed\n").write(to: fixture.config, atomically: true, encoding: .utf8)
         #expect(try fixture.grdp("run").status == 0)
         report = try #require(try fixture.reportsWritten().last)
+        #expect(Self.isShortcut(report) && report["snapshot"] as? String == "v0002")
+        // A setting changes, not the figures (the va ratio of a channel no return uses): computed
+        // again, up to date by content hash; the next run is a shortcut again.
+        try yaml.replacingOccurrences(of: "website: 0.12}", with: "website: 0.12, social: 0.2}")
+            .write(to: fixture.config, atomically: true, encoding: .utf8)
+        #expect(try fixture.grdp("run").status == 0)
+        report = try #require(try fixture.reportsWritten().last)
         #expect(!Self.isShortcut(report) && report["outcome"] as? String == "up-to-date")
+        #expect(report["snapshot"] as? String == "v0002")
         #expect(try fixture.grdp("run").status == 0)
         #expect(Self.isShortcut(try fixture.reportsWritten().last))
 
@@ -248,15 +256,20 @@ import Testing
             try yaml.replacingOccurrences(of: from, with: to).write(
                 to: fixture.config, atomically: true, encoding: .utf8)
         }
-        /// A run after an edit: what it took from the cache, its content hash, and whether that is the
-        /// hash a run from scratch gives (in a fresh outputs folder, then put back).
-        func runAfterEdit() throws -> (fromCache: [String: Bool], hash: String?, asFromScratch: Bool) {
-            let run = try grdp("run")
+        /// A run after an edit (`--verbose`: its log is returned): what it took from the cache, its
+        /// content hash, whether that is the hash a run from scratch gives (in a fresh outputs
+        /// folder, then put back), and whether it was up to date without reading (`isShortcut`).
+        func runAfterEdit() throws -> (
+            fromCache: [String: Bool], hash: String?, asFromScratch: Bool, shortcut: Bool, log: String
+        ) {
+            let run = try grdp("run", "--verbose", "--log-format", "json")
             #expect(run.status == 0, "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
             // Entries of other reading settings are removed, and the summary says why archives were read.
             let removed = report["cache_entries_removed"] as? Int
-            let readAgain = Self.fromCache(report).values.contains(false)
+            let shortcut = Self.isShortcut(report)
+            // (Of the two archives every run has read: a new one is read for the first time.)
+            let readAgain = !shortcut && Self.fromCache(report).contains { everyArchive[$0.key] != nil && !$0.value }
             #expect(removed == (readAgain ? 2 : nil))
             #expect(
                 run.stderr.contains(
@@ -272,7 +285,7 @@ import Testing
             let scratch = try grdp("run", "--force")
             #expect(scratch.status == 0, "\(scratch.stderr)")
             let scratchHash = try fixture.reportsWritten().last?["content_sha256"] as? String
-            return (Self.fromCache(report), hash, hash != nil && hash == scratchHash)
+            return (Self.fromCache(report), hash, hash != nil && hash == scratchHash, shortcut, run.stderr)
         }
 
         // A target, a va ratio and the exports: every archive from the cache, new figures.
@@ -282,6 +295,7 @@ import Testing
         var after = try runAfterEdit()
         #expect(after.fromCache == everyArchive)
         #expect(after.asFromScratch)
+        #expect(!after.shortcut)
         #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0002")
         // CONTRACT §6: `config_sha256` is the file's, as edited (not the reading settings' digest).
         let store = SnapshotStore(folder: fixture.snapshots)
@@ -309,12 +323,40 @@ import Testing
         #expect(after.asFromScratch)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
 
-        // A comment: from the cache; same figures, up to date.
+        // A comment, or an export added: no setting the figures depend on changed
+        // (`PipelineConfig.figuresSHA256`), so up to date without reading any archive; the new
+        // export is written all the same.
         try edit("version: 1\n", "version: 1\n# reviewed by the statistics office\n")
+        try edit("format: csv}", "format: csv}\n    - {table: target-vs-actual, format: html}")
+        let html = fixture.outputs.appendingPathComponent("exports/target-vs-actual.html")
+        #expect(!FileManager.default.fileExists(atPath: html.path))
         after = try runAfterEdit()
-        #expect(after.fromCache == everyArchive)
+        #expect(after.shortcut)
+        #expect(after.fromCache == noArchive)
         #expect(after.asFromScratch)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
+        #expect(FileManager.default.fileExists(atPath: html.path))
+        #expect(try grdp("export").stdout == edited)
+
+        // The night after: a new return of 2024 alone computes 2024 alone, the latest snapshot's
+        // 2023 carried, as any night (its settings are those of the latest snapshot's figures,
+        // though its file's SHA-256 is not the one that snapshot records).
+        let orders = "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+        try fixture.write(
+            [.init(path: "transactions.csv", text: orders + "T30,2024-03-03,7000000,completed,website,,67\n")],
+            format: .zip, as: "2024-03-01_orders.zip")
+        after = try runAfterEdit()
+        #expect(!after.shortcut)
+        #expect(after.fromCache == everyArchive.merging(["2024-03-01_orders.zip": false]) { $1 })
+        #expect(after.asFromScratch)
+        #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0003")
+        let carried = after.log.split(separator: "\n").first {
+            $0.contains("only these years are touched by the returns read since")
+        }
+        let written = try carried.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["written"]
+        }
+        #expect(written as? String == "2024", "\(after.log)")
     }
 
     /// Issue 5: "an archive already processed (same sha256, same normalization settings) is not

@@ -56,7 +56,7 @@ extension PipelineConfig {
     }
 
     /// A dictionary keyed by text, in the order of its keys' bytes, each value by `value`.
-    private static func serialize<Value>(
+    static func serialize<Value>(
         _ dictionary: [String: Value], into key: inout ContentHash.Serializer,
         value: (Value, inout ContentHash.Serializer) -> Void
     ) {

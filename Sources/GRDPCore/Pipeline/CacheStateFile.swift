@@ -1,11 +1,12 @@
 internal import Foundation
 
-/// The header fields every `CacheStateFile` has: its format, and the build and config file that
-/// made it (a cache of another build or config is never used).
+/// The header fields every `CacheStateFile` has: its format, and the build and config settings
+/// that made it (`PipelineConfig.figuresSHA256`: a cache of another build, or of settings that
+/// change the figures, is never used).
 protocol CacheStateHeader: Codable {
     var format: String { get }
     var build: String { get }
-    var configSHA256: String { get }
+    var figuresSHA256: String { get }
 }
 
 /// A file of the cache that only saves time, written and read as the kept revision ledger is
@@ -17,7 +18,7 @@ struct CacheStateFile {
     let url: URL
     let format: String
     let build: String
-    let configSHA256: String
+    let figuresSHA256: String
 
     /// What `body` reads after the header, when the file is this format's, build's and config's,
     /// `body` gives a value, and the checksum then holds; nil otherwise (missing, damaged, another's).
@@ -26,7 +27,7 @@ struct CacheStateFile {
     ) -> Value? {
         guard let file = try? InputFile(url), var reader = try? LedgerStateReader(file),
             let json = try? reader.header(), let header = try? JSONDecoder().decode(Header.self, from: Data(json)),
-            header.format == format, header.build == build, header.configSHA256 == configSHA256,
+            header.format == format, header.build == build, header.figuresSHA256 == figuresSHA256,
             let value = try? body(header, &reader), (try? reader.finish()) != nil
         else { return nil }
         return value
@@ -36,7 +37,7 @@ struct CacheStateFile {
     func write(
         _ header: some CacheStateHeader, _ body: (inout LedgerStateWriter) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
-        precondition(header.format == format && header.build == build && header.configSHA256 == configSHA256)
+        precondition(header.format == format && header.build == build && header.figuresSHA256 == figuresSHA256)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Plain values: encoding cannot fail.

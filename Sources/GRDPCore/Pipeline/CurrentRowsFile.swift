@@ -35,7 +35,8 @@ struct CurrentRowsState: Equatable, Sendable {
 /// `<outputs>/cache/current-rows.bin`: the `CurrentRowsState` the last partitioned key pass left.
 ///
 /// Used only when exactly right (`PartitionedRevisions.currentRows(…, kept:)` checks the members):
-/// - this grdp build and this config file wrote it (the cache entries' rows are theirs);
+/// - this grdp build and these config settings wrote it (`PipelineConfig.figuresSHA256`; the
+///   cache entries' rows are theirs);
 /// - its checksum holds (`WordChecksum`): a file torn by a crash or damaged is not used;
 /// - every member it names is this run's, same archive path and SHA-256, member, row count and
 ///   revision order; the run's other members are the new archives'.
@@ -50,16 +51,16 @@ struct CurrentRowsFile {
     private let file: CacheStateFile
     var url: URL { file.url }
 
-    init(cacheFolder: URL, build: String, configSHA256: String) {
+    init(cacheFolder: URL, build: String, figuresSHA256: String) {
         file = CacheStateFile(
             url: cacheFolder.appendingPathComponent(Self.fileName), format: Self.formatTag, build: build,
-            configSHA256: configSHA256)
+            figuresSHA256: figuresSHA256)
     }
 
     private struct Header: CacheStateHeader {
         var format = CurrentRowsFile.formatTag
         var build: String
-        var configSHA256: String
+        var figuresSHA256: String
         var keys: Int
         var members: [CurrentRowsState.Member]
         /// Names this state: the groups kept with it (`KeptGroupsFile`) carry the same.
@@ -72,7 +73,7 @@ struct CurrentRowsFile {
         var token: String
     }
 
-    /// The kept state, when there is a sound one of this build and config.
+    /// The kept state, when there is a sound one of this build and these config settings.
     func read() -> Kept? {
         file.read(Header.self) { header, reader in
             guard
@@ -99,7 +100,8 @@ struct CurrentRowsFile {
     func write(_ state: CurrentRowsState, token: String) throws(OutputWriteError) {
         precondition(state.bits.count == (state.rows + 63) / 64, "a bit per row")
         let header = Header(
-            build: file.build, configSHA256: file.configSHA256, keys: state.keys, members: state.members, token: token)
+            build: file.build, figuresSHA256: file.figuresSHA256, keys: state.keys, members: state.members, token: token
+        )
         try file.write(header) { writer throws(OutputWriteError) in try writer.array(state.bits) }
     }
 

@@ -23,7 +23,7 @@ struct KeptGroups {
 /// `run --year` writes neither. A `CacheStateFile`: the header, the groups' texts (`LedgerTexts`),
 /// the groups, their index (`SlotIndex`), the checksum.
 ///
-/// Used only when exactly right, as `current-rows.bin`: this build and config, the checksum
+/// Used only when exactly right, as `current-rows.bin`: this build and config settings, the checksum
 /// holds, the token is the state's, and every group is sound. Otherwise the groups are taken from
 /// every row, as without it. Not fsynced: it only saves time.
 struct KeptGroupsFile {
@@ -33,16 +33,16 @@ struct KeptGroupsFile {
     private let file: CacheStateFile
     var url: URL { file.url }
 
-    init(cacheFolder: URL, build: String, configSHA256: String) {
+    init(cacheFolder: URL, build: String, figuresSHA256: String) {
         file = CacheStateFile(
             url: cacheFolder.appendingPathComponent(Self.fileName), format: Self.formatTag, build: build,
-            configSHA256: configSHA256)
+            figuresSHA256: figuresSHA256)
     }
 
     private struct Header: CacheStateHeader {
         var format = KeptGroupsFile.formatTag
         var build: String
-        var configSHA256: String
+        var figuresSHA256: String
         /// The token of the `current-rows.bin` whose state these groups are.
         var token: String
         var years: [Int]
@@ -82,7 +82,7 @@ struct KeptGroupsFile {
     /// Replaces the kept groups with `groups`, those of the state whose token is `token`.
     func write(_ groups: KeptGroups, token: String) throws(OutputWriteError) {
         let header = Header(
-            build: file.build, configSHA256: file.configSHA256, token: token, years: groups.years.sorted())
+            build: file.build, figuresSHA256: file.figuresSHA256, token: token, years: groups.years.sorted())
         try file.write(header) { writer throws(OutputWriteError) in
             try groups.texts.write(to: &writer)
             try writer.array(groups.groups)

@@ -9,7 +9,8 @@ internal import Foundation
 /// that holds archives S, resumed and given the others, is the ledger of all of them. Each member's
 /// rank is given again by this run's archive order, so a new archive may sort between the old
 /// ones. The state is used only when it is exactly right:
-/// - this grdp build and this config file wrote it (`BuildIdentity`, the config's SHA-256);
+/// - this grdp build and these config settings wrote it (`BuildIdentity`,
+///   `PipelineConfig.figuresSHA256`: not a comment, the outputs or the exclusions);
 /// - every archive it holds is still in the inputs with the same path and SHA-256 (a withdrawn or
 ///   changed archive means reading everything, as before);
 /// - for a nightly run, every archive it holds was read by the run that `last-run.json`
@@ -53,19 +54,19 @@ struct LedgerStateFile {
     var journalShare = 0.25
     /// `BuildIdentity.current`.
     let build: String
-    let configSHA256: String
+    let figuresSHA256: String
 
-    init(cacheFolder: URL, build: String, configSHA256: String) {
+    init(cacheFolder: URL, build: String, figuresSHA256: String) {
         url = cacheFolder.appendingPathComponent(Self.fileName)
         journalURL = cacheFolder.appendingPathComponent(Self.journalName)
         self.build = build
-        self.configSHA256 = configSHA256
+        self.figuresSHA256 = figuresSHA256
     }
 
     fileprivate struct Header: Codable {
         var format = LedgerStateFile.formatTag
         var build: String
-        var configSHA256: String
+        var figuresSHA256: String
         /// The accepted archives whose records the ledger holds.
         var archives: [Archive]
         /// The members with transactions, by the ledger's index.
@@ -191,7 +192,7 @@ struct LedgerStateFile {
                 superseded: member.superseded)
         }
         let header = Header(
-            build: build, configSHA256: configSHA256,
+            build: build, figuresSHA256: figuresSHA256,
             archives: scanned.map { Archive(path: archives[$0]!.relativePath, sha256: archives[$0]!.sha256) },
             members: members)
         let encoder = JSONEncoder()
@@ -314,7 +315,7 @@ struct LedgerStateFile {
             journal = decoded
             header = decoded.state
         }
-        guard header.format == Self.formatTag, header.build == build, header.configSHA256 == configSHA256
+        guard header.format == Self.formatTag, header.build == build, header.figuresSHA256 == figuresSHA256
         else { return nil }
         var scanned: [ArchiveIdentity: Int] = [:]
         for (index, archive) in archives.enumerated() {

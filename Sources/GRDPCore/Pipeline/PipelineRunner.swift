@@ -225,8 +225,9 @@ public struct PipelineRunner {
             logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
         }
 
-        // Every archive is hashed first: when none changed since the latest snapshot (nor the config,
-        // nor grdp), that snapshot already holds these figures and nothing is decompressed.
+        // Every archive is hashed first: when none changed since the latest snapshot (nor the config's
+        // settings, `figuresSHA256`, nor grdp), that snapshot already holds these figures and nothing
+        // is decompressed.
         // The latest snapshot's file is checked beside the archives (its checksum against the one
         // recorded when it was published, or with none recorded its content hash recomputed): the
         // run trusts that file (copies its rows, resumes its content hash, says it is up to date)
@@ -247,7 +248,7 @@ public struct PipelineRunner {
         // The caches hold what this build computed: a rebuilt grdp reads everything again.
         let build = buildIdentity.wait()
         let archiveCache = ArchiveCache(folder: archiveFolder, build: build, readingSHA256: config.readingSHA256)
-        let fingerprint = inputs.fingerprint(build: build, configSHA256: config.sha256)
+        let fingerprint = inputs.fingerprint(build: build, figuresSHA256: config.figuresSHA256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(
                 lastRun, fingerprint: fingerprint, inputs: inputs, latestVersion: latestVersion, store: store,
@@ -271,7 +272,8 @@ public struct PipelineRunner {
         // arrays on another thread while the other archives are read (~0.7 s at 10 M transactions,
         // about as long as a night's new archive takes): the ledger is first needed when the first
         // archive read is applied.
-        let stateFile = LedgerStateFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
+        let stateFile = LedgerStateFile(
+            cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
         let scannedArchives = zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
             digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
         }
@@ -484,12 +486,14 @@ public struct PipelineRunner {
                 Set(acceptedArchives.filter { !earlier.contains($0.value) }.keys)
             }
             // What the last key pass found, for a run that is not to read everything again.
-            let keptRows = CurrentRowsFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
+            let keptRows = CurrentRowsFile(
+                cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
             let kept = options.force ? nil : keptRows.read()
             let current = try currentRows(
                 of: &revisions, spillFolder: config.cacheFolder, newArchives: newArchives, kept: kept?.state)
             if current.fromKept { resumedToken = kept?.token }
-            let groupsFile = KeptGroupsFile(cacheFolder: config.cacheFolder, build: build, configSHA256: config.sha256)
+            let groupsFile = KeptGroupsFile(
+                cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
             // Not by `run --year`: the next night counts the archives it read as new (they are not
             // in `last-run.json`), so it resumes from the state and groups before it, which still
             // hold for those archives.
@@ -1034,7 +1038,7 @@ public struct PipelineRunner {
                 ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
                 keptGroups: keptGroupsFor.map { kept in
                     RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: content.enterprises)
-                })
+                }, figuresSHA256: config.figuresSHA256)
             do {
                 try cache.write(to: config.cacheFolder)
             } catch {
@@ -1097,8 +1101,10 @@ public struct PipelineRunner {
         ledger: RevisionLedger, transactionYears: (() -> Set<Int>?)? = nil, ingest: IngestResult,
         earlierArchives: Set<ArchiveIdentity>?, latest: SnapshotFile?, latestRun: RunCache?, build: String
     ) -> Set<Int>? {
-        guard let earlierArchives, let latest, latestRun?.sales?.build == build,
-            latest.meta.configSHA256 == config.sha256, var touched = ledger.touchedYears
+        // The latest snapshot's figures came from these settings (`latestRun` describes that file;
+        // its `config_sha256` is the file's, which a comment alone changes).
+        guard let earlierArchives, latest != nil, latestRun?.sales?.build == build,
+            latestRun?.figuresSHA256 == config.figuresSHA256, var touched = ledger.touchedYears
         else { return nil }
         if let transactionYears {
             guard let years = transactionYears() else { return nil }

@@ -33,6 +33,10 @@ struct RunCache: Codable {
     /// The groups that run kept (`KeptGroupsFile`), from which its snapshot's sales rows of their
     /// years were made (absent when it kept none, and in files written before).
     var keptGroups: KeptGroupsBinding?
+    /// The config settings that run's figures came from (`PipelineConfig.figuresSHA256`; absent in
+    /// files written before it was kept): a night carries the latest snapshot's untouched years
+    /// only when they are this run's settings too.
+    var figuresSHA256: String?
 
     /// The token of the groups a run kept and, for each of their years, a digest of the
     /// enterprise records the run's Compute matched their sellers with. A night whose kept groups

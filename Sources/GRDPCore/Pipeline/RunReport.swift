@@ -204,8 +204,8 @@ struct RunReport {
         case .upToDate:
             if let inputsUnchangedSince {
                 lines.append(
-                    "Inputs unchanged since \(SnapshotMeta.label(inputsUnchangedSince)) (same archives, config and "
-                        + "grdp build): no archive decompressed.")
+                    "Inputs unchanged since \(SnapshotMeta.label(inputsUnchangedSince)) (same archives, config "
+                        + "settings and grdp build): no archive decompressed.")
             }
             lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")

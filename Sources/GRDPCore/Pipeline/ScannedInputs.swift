@@ -13,15 +13,17 @@ public struct ScannedInputs: Sendable {
     public var archiveBytes: Int64 { scan.archives.reduce(0) { $0 + $1.bytes } }
 
     /// A SHA-256 over everything a run's snapshot and report depend on: the build
-    /// (`BuildIdentity`), the config file's SHA-256, and every file of the returns folder — each archive's
-    /// path, SHA-256, size and `.sha256` sidecar digest, the excluded archives, the ignored names.
-    /// Same fingerprint, same figures: grdp is deterministic (CONTRACT §6). Nil when an archive
-    /// could not be hashed.
-    public func fingerprint(build: String, configSHA256: String) -> String? {
+    /// (`BuildIdentity`), the config's settings that change the figures
+    /// (`PipelineConfig.figuresSHA256`: not a comment, nor the outputs, which a run up to date
+    /// writes as configured), and every file of the returns folder — each archive's path, SHA-256,
+    /// size and `.sha256` sidecar digest, the excluded archives, the ignored names. Same
+    /// fingerprint, same figures: grdp is deterministic (CONTRACT §6). Nil when an archive could
+    /// not be hashed.
+    public func fingerprint(build: String, figuresSHA256: String) -> String? {
         var serializer = ContentHash.Serializer()
-        serializer.string("grdp-inputs-v1")
+        serializer.string("grdp-inputs-v2")
         serializer.string(build)
-        serializer.string(configSHA256)
+        serializer.string(figuresSHA256)
         serializer.count(scan.archives.count)
         for (archive, digest) in zip(scan.archives, archiveDigests) {
             guard let digest else { return nil }

@@ -4,7 +4,9 @@ import Testing
 @testable import GRDPCore
 
 /// `PipelineConfig.readingSHA256`, which names the archive cache's entries: the same for every
-/// edit that reading an archive does not depend on, another for every edit it does.
+/// edit that reading an archive does not depend on, another for every edit it does. And
+/// `PipelineConfig.figuresSHA256`, which binds what a run keeps for the next: the same for every
+/// edit the figures do not depend on (a comment, the outputs), another for every edit they do.
 @Suite struct PipelineConfigReadingTests {
     static let base = """
         version: 1
@@ -127,6 +129,66 @@ import Testing
         #expect(base.readingSHA256 == Self.baseDigest)
     }
 
+    /// Edits that change neither what an archive reads as nor the figures: what a run keeps for
+    /// the next (the ledger, the kept groups, the inputs' fingerprint) is bound to
+    /// `figuresSHA256`, which they keep.
+    static let outsideFigures: [(String, String)] = [
+        ("version: 1\n", "version: 1\n# reviewed\n"),
+        ("exclude: []", "exclude: [2023-01-01_bad.zip]"),
+        ("  returns: returns", "  returns: ../elsewhere/returns"),
+        ("folder: Outputs", "folder: /var/grdp/Outputs"),
+        ("keep_snapshots: 0", "keep_snapshots: 7"),
+        ("format: csv}", "format: csv}\n    - {table: target-vs-actual, format: html}"),
+        // Flow style for block style, another order: the same settings.
+        ("digitised_coefficients: {G: 0.05}", "digitised_coefficients:\n    G: 0.05"),
+        (
+            "va_ratio_default: 0.10\n    va_ratio_by_channel: {marketplace: 0.08}",
+            "va_ratio_by_channel: {marketplace: 0.08}\n    va_ratio_default: 0.10"
+        ),
+    ]
+
+    /// Edits of the methodology and targets: the figures change, not what an archive reads as.
+    static let inFiguresOnly: [(String, String)] = [
+        ("core_vsic_prefixes: [\"61\", \"62\"]", "core_vsic_prefixes: [\"61\"]"),
+        ("core_vsic_prefixes: [\"61\", \"62\"]", "core_vsic_prefixes: [\"61\", \"62\", \"631\"]"),
+        ("counted_statuses: [completed]", "counted_statuses: [completed, pending]"),
+        ("va_ratio_default: 0.10", "va_ratio_default: 0.11"),
+        ("{marketplace: 0.08}", "{marketplace: 0.09}"),
+        ("{marketplace: 0.08}", "{marketplace: 0.08, social: 0.2}"),
+        ("{G: 0.05}", "{G: 0.06}"),
+        ("{G: 0.05}", "{G: 0.05, K: 0.08}"),
+        ("interpolation: linear", "interpolation: none"),
+        ("share_pct: 20.0", "share_pct: 25.0"),
+        ("year: 2025", "year: 2026"),
+        ("source: \"baseline\"", "source: \"Resolution 09/NQ-TU\""),
+    ]
+
+    static let baseFiguresDigest = "6488566b734117aac08b39261bc4abe0c5e994b54a00f3ed94809ffcb4217714"
+
+    @Test func editsOutsideTheFiguresKeepTheirDigest() throws {
+        let base = try Self.config(Self.base)
+        for (from, to) in Self.outsideFigures {
+            let edited = try Self.edited(from, to)
+            #expect(edited.sha256 != base.sha256, "\(to)")
+            #expect(edited.figuresSHA256 == base.figuresSHA256, "\(to)")
+        }
+        #expect(try Self.config(Self.base, at: "/home/analyst/copy/pipeline.yml").figuresSHA256 == base.figuresSHA256)
+    }
+
+    @Test func editsOfReadingOrFiguresChangeTheFiguresDigestEachItsOwn() throws {
+        let base = try Self.config(Self.base)
+        var digests: Set<String> = [base.figuresSHA256]
+        for (from, to) in Self.inReading + Self.inFiguresOnly {
+            let edited = try Self.edited(from, to)
+            #expect(edited.figuresSHA256 != base.figuresSHA256, "\(to)")
+            digests.insert(edited.figuresSHA256)
+        }
+        #expect(digests.count == Self.inReading.count + Self.inFiguresOnly.count + 1)
+        // The reading digest is in it; and it is stable across processes (see above).
+        #expect(base.figuresSHA256 != base.readingSHA256)
+        #expect(base.figuresSHA256 == Self.baseFiguresDigest)
+    }
+
     /// Every stored property of the sections the digest reads, and the config's own: a property added
     /// later fails here until it is placed in `readingSHA256` or left out of it on purpose.
     @Test func everySettingIsPlacedInOrOutOfTheDigest() throws {
@@ -142,5 +204,13 @@ import Testing
             labels(config.inputs) == ["returnsFolder", "exclude", "numberFormat", "kinds", "columns", "statuses", "fx"])
         #expect(labels(config.limits) == ["maxMemberBytes", "maxCompressionRatio"])
         #expect(labels(config.quality) == ["maxQuarantineRatio"])
+        // And those `figuresSHA256` adds to it, or leaves out (`outputs`).
+        #expect(
+            labels(config.methodology) == [
+                "coreVSICPrefixes", "countedStatuses", "vaRatioDefault", "vaRatioByChannel", "digitisedCoefficients",
+            ])
+        #expect(labels(config.targets) == ["interpolation", "points"])
+        #expect(labels(try #require(config.targets.points.first)) == ["year", "sharePct", "source"])
+        #expect(labels(config.outputs) == ["folder", "keepSnapshots", "exports"])
     }
 }

@@ -17,7 +17,7 @@ import Testing
         ], keys: 66, bits: [0xFFFF_0000_1234_5678, 0b101])
 
     private static func file(in folder: URL, build: String = "b1", config: String = "c1") -> CurrentRowsFile {
-        CurrentRowsFile(cacheFolder: folder, build: build, configSHA256: config)
+        CurrentRowsFile(cacheFolder: folder, build: build, figuresSHA256: config)
     }
 
     @Test func whatIsKeptComesBack() throws {
@@ -90,7 +90,7 @@ import Testing
             return [UInt8](try Data(contentsOf: file.url))
         }
         func header(_ rows: String, keys: Int) -> String {
-            #"{"build":"b1","configSHA256":"c1","format":"grdp-current-rows-v2","keys":\#(keys),"#
+            #"{"build":"b1","figuresSHA256":"c1","format":"grdp-current-rows-v2","keys":\#(keys),"#
                 + #""members":[{"archivePath":"a.zip","archiveSHA256":"ab","member":0,"memberPath":"t.csv",\#(rows)}],"#
                 + #""token":"t1"}"#
         }

@@ -32,7 +32,7 @@ import Testing
     }
 
     private static func file(in folder: URL, build: String = "b1", config: String = "c1") -> KeptGroupsFile {
-        KeptGroupsFile(cacheFolder: folder, build: build, configSHA256: config)
+        KeptGroupsFile(cacheFolder: folder, build: build, figuresSHA256: config)
     }
 
     private static func folder() throws -> URL {
@@ -138,7 +138,7 @@ import Testing
                 var writer = LedgerStateWriter(out)
                 try writer.header(
                     Array(
-                        #"{"build":"b1","configSHA256":"c1","format":"grdp-kept-groups-v1","token":"t1","years":[2023,2024]}"#
+                        #"{"build":"b1","figuresSHA256":"c1","format":"grdp-kept-groups-v1","token":"t1","years":[2023,2024]}"#
                             .utf8))
                 try kept.texts.write(to: &writer)
                 try writer.array(kept.groups)

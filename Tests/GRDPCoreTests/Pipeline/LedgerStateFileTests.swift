@@ -178,7 +178,7 @@ import Testing
     private static func keep(in folder: URL) throws -> LedgerStateFile {
         var ledger = RevisionLedger()
         try apply(0..<3, to: &ledger)
-        let file = LedgerStateFile(cacheFolder: folder, build: build, configSHA256: config)
+        let file = LedgerStateFile(cacheFolder: folder, build: build, figuresSHA256: config)
         try save(ledger, holding: 0..<3, in: file)
         return file
     }
@@ -197,7 +197,7 @@ import Testing
     @Test func aJournalKeepsWhatChangedSinceTheWholeState() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: Self.config)
+        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, figuresSHA256: Self.config)
         // Archives this small change a large share of the state (its hash tables grow whole).
         file.journalShare = 2
         let archives = (0..<4).map(Self.identity)
@@ -266,7 +266,7 @@ import Testing
     @Test func aLargeKeptLedgerIsUsedInPlaceAndJournalsWhatChanged() throws {
         let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: Self.config)
+        var file = LedgerStateFile(cacheFolder: folder, build: Self.build, figuresSHA256: Self.config)
         file.journalShare = 2
         let first = (0..<160_000).map {
             Self.record(
@@ -352,8 +352,8 @@ import Testing
 
         // Not for another build or config.
         for other in [
-            LedgerStateFile(cacheFolder: folder, build: "build-b", configSHA256: Self.config),
-            LedgerStateFile(cacheFolder: folder, build: Self.build, configSHA256: String(repeating: "d", count: 64)),
+            LedgerStateFile(cacheFolder: folder, build: "build-b", figuresSHA256: Self.config),
+            LedgerStateFile(cacheFolder: folder, build: Self.build, figuresSHA256: String(repeating: "d", count: 64)),
         ] {
             #expect(load(other, (0..<3).map(Self.identity), earlier: all) == nil)
         }

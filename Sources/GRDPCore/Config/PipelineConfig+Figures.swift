@@ -1,0 +1,40 @@
+extension PipelineConfig {
+    /// SHA-256 (lower-case hex) over the settings a snapshot's content depends on: the reading
+    /// settings (`readingSHA256`), `methodology` and `targets`. What a run keeps for the next one
+    /// to go on from is bound to it rather than to the file's bytes (`sha256`): the inputs'
+    /// fingerprint (the up-to-date shortcut), the revision ledger (`ledger.bin`), the current rows
+    /// and kept groups of the partitioned revisions, and the latest snapshot's years a night
+    /// carries over (the touched-years shortcut, through `last-run.json`). So a comment, the
+    /// file's layout, the outputs (folder, exports, snapshots kept), the returns folder's path or
+    /// `inputs.exclude` (which archives are read: the fingerprint and the ledger name each archive)
+    /// change nothing a run computes: a night after such an edit is the night it would have been.
+    ///
+    /// `snapshot_meta.config_sha256` stays the file's SHA-256 (CONTRACT §6). A snapshot the
+    /// edited file finds up to date keeps the one it was published with: its content is the same.
+    ///
+    /// `PipelineConfigReadingTests` lists every stored property of the config and its sections: a
+    /// new one fails there until it is placed in or out of this digest.
+    var figuresSHA256: String {
+        var key = ContentHash.Serializer()
+        key.string("grdp-figures-settings-v1")
+        key.string(readingSHA256)
+
+        key.count(methodology.coreVSICPrefixes.count)
+        for prefix in methodology.coreVSICPrefixes { key.string(prefix) }
+        let counted = methodology.countedStatuses.map(\.rawValue).sorted()
+        key.count(counted.count)
+        for status in counted { key.string(status) }
+        key.string(methodology.vaRatioDefault.description)
+        Self.serialize(methodology.vaRatioByChannel, into: &key) { $1.string($0.description) }
+        Self.serialize(methodology.digitisedCoefficients, into: &key) { $1.string($0.description) }
+
+        key.string(targets.interpolation.rawValue)
+        key.count(targets.points.count)
+        for point in targets.points {
+            key.decimal(Int64(point.year))
+            key.string(point.sharePct.description)
+            key.string(point.source)
+        }
+        return key.finish()
+    }
+}
