@@ -62,9 +62,10 @@ processed_set() {
 # Outputs folder; DIR/Outputs.before by default), written back with `sync` first (a real night
 # does not follow a copy of its outputs: ~0.6 GB at 10 M); times in DIR/inc.times. Sets CHECK
 # ("ok", or what went wrong, hashes differing between runs included) and NIGHT_HASH (the first
-# run's content_sha256).
+# run's content_sha256). Each run must publish a snapshot, or report NIGHT_WANT when set
+# (up-to-date).
 nights() {
-    local dir=$1 from=${2:-$1/Outputs.before} checks=() hashes=()
+    local dir=$1 from=${2:-$1/Outputs.before} checks=() hashes=() want=${NIGHT_WANT:-snapshot}
     : >"$dir/inc.times"
     for _ in $(seq "$RUNS"); do
         rm -rf "$dir/Outputs"
@@ -72,7 +73,7 @@ nights() {
         sync
         TIME_ALLOW_FAIL=1 time_cmd "$dir/inc.one" "$BIN" --quiet --config "$dir/pipeline.yml" run
         cat "$dir/inc.one" >>"$dir/inc.times"
-        checks+=("$(outcome_check "$dir" "$dir/inc.one" snapshot)")
+        checks+=("$(outcome_check "$dir" "$dir/inc.one" "$want")")
         hashes+=("$(jq -r .content_sha256 "$(latest_report "$dir")")")
     done
     CHECK=$(printf '%s\n' "${checks[@]}" | sort -u | paste -sd, -)

@@ -28,6 +28,10 @@
 #                     pipeline.yml (DATA/n<N>-edit, from a copy of the Outputs each time): checks
 #                     that every archive comes from the cache (issue 5: same sha256, same
 #                     normalization settings) and that the hash is that of `run --force` with it;
+#                     then with a comment and an export added instead (no setting of the figures:
+#                     up to date without reading, the export written, the full rebuild's hash); then
+#                     with the first archive renamed (`-v1` before its suffix, which keeps the order
+#                     of revisions): every archive from the cache, the hash as from scratch;
 #      --year Y       after the full rebuild, `grdp run --year Y` (no --force) against it;
 #      --archives K   the same N transactions cut into K .tar.gz (`--archives K`, DATA/n<N>-k<K>):
 #                     floor and cold `run --force`, against the five yearly archives;
@@ -225,6 +229,40 @@ for N in "${SIZES[@]}"; do
         EB=$(best "$EDIT/inc.times")
         TABLE+=("$(row "$ROWS rows" \
             "run after a target edit (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$EB" "$FULL")× run --force)" \
+            "$EDIT/inc.times")")
+
+        # A comment and an export: no setting the figures depend on (`PipelineConfig.figuresSHA256`).
+        { cat "$SET/pipeline.yml"; printf '# reviewed by the statistics office\n'; } \
+            | sed 's/^  exports:$/  exports:\n    - {table: by-district, format: csv}/' >"$EDIT/pipeline.yml"
+        grep -q 'table: by-district, format: csv' "$EDIT/pipeline.yml" || { echo "no exports to add to" >&2; exit 70; }
+        echo "== config edit: run (no --force) after a comment and an export added x$RUNS" >&2
+        NIGHT_WANT=up-to-date nights "$EDIT" "$SET/Outputs"
+        [ "$(jq -r '.inputs_unchanged_since // empty' "$(latest_report "$EDIT")")" != "" ] \
+            || CHECK="$CHECK, archives read"
+        [ -f "$EDIT/Outputs/exports/by-district.csv" ] || CHECK="$CHECK, export not written"
+        [ "$NIGHT_HASH" = "${HASHES[0]}" ] || CHECK="$CHECK, HASH != FULL REBUILD'S"
+        [ "$CHECK" = ok ] || FAILED=1
+        CB=$(best "$EDIT/inc.times")
+        TABLE+=("$(row "$ROWS rows" \
+            "run after a comment and an export added (up to date, nothing read: $CHECK; $(ratio "$CB" "$FULL")× run --force)" \
+            "$EDIT/inc.times")")
+
+        # The first archive renamed: not decompressed again (issue 5: same sha256), every year
+        # computed from the cache.
+        cp "$SET/pipeline.yml" "$EDIT/pipeline.yml"
+        FIRST=$(ls "$EDIT"/returns/*.tar.gz | head -1)
+        mv "$FIRST" "${FIRST%.tar.gz}-v1.tar.gz"
+        echo "== archive renamed: run (no --force) x$RUNS" >&2
+        nights "$EDIT" "$SET/Outputs"
+        [ "$(jq '[.archives[].from_cache] | all' "$(latest_report "$EDIT")")" = true ] \
+            || CHECK="$CHECK, archives read again"
+        rm -rf "$EDIT/Outputs"
+        "$BIN" --quiet --config "$EDIT/pipeline.yml" run --force
+        [ "$(jq -r .content_sha256 "$(latest_report "$EDIT")")" = "$NIGHT_HASH" ] || CHECK="$CHECK, HASH != FROM SCRATCH"
+        [ "$CHECK" = ok ] || FAILED=1
+        RNB=$(best "$EDIT/inc.times")
+        TABLE+=("$(row "$ROWS rows" \
+            "run after an archive renamed (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$RNB" "$FULL")× run --force)" \
             "$EDIT/inc.times")")
         rm -rf "$EDIT"
     fi

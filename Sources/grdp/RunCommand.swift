@@ -13,10 +13,12 @@ struct RunCommand: ParsableCommand {
             provenance) equals the latest snapshot's writes nothing new and says it is up to date. Every run writes a report to \
             <outputs>/reports/run-<time>.json, whatever its outcome.
 
-            Every archive is hashed first. When no archive, nor the config, nor grdp changed since \
-            the run that produced the latest snapshot, the run is up to date without decompressing \
-            anything; otherwise archives already read with these reading settings (the config but \
-            for its methodology, targets, outputs and exclusions) and this build are taken from \
+            Every archive is hashed first. When no archive, nor a setting of the config (a comment \
+            or the outputs are none), nor grdp changed since the run that produced the latest \
+            snapshot, the run is up to date without decompressing anything (and writes the \
+            configured exports); otherwise archives already read, under any name, with these \
+            reading settings (the config but for its methodology, targets, outputs and exclusions) \
+            and this build are taken from \
             <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
             years that did not change are copied from the latest snapshot file. On large sets (from \
             3 M distinct transactions) revisions are taken by key partition, and which rows are \
