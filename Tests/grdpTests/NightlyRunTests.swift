@@ -323,10 +323,18 @@ import Testing
         #expect(after.asFromScratch)
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
 
-        // A comment, or an export added: no setting the figures depend on changed
-        // (`PipelineConfig.figuresSHA256`), so up to date without reading any archive; the new
-        // export is written all the same.
+        // A district's name: the `district` table changes, not what an archive reads as.
+        try edit("\"663\": \"Đắk Mil\"", "\"663\": \"Huyện Đắk Mil\"")
+        after = try runAfterEdit()
+        #expect(after.fromCache == everyArchive)
+        #expect(after.asFromScratch)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "snapshot")
+
+        // A comment, the region's name (which no run reads) and an export added: no setting the
+        // figures depend on changed (`PipelineConfig.figuresSHA256`), so up to date without reading
+        // any archive; the new export is written all the same.
         try edit("version: 1\n", "version: 1\n# reviewed by the statistics office\n")
+        try edit("name: \"Đắk Nông\"", "name: \"Tỉnh Đắk Nông\"")
         try edit("format: csv}", "format: csv}\n    - {table: target-vs-actual, format: html}")
         let html = fixture.outputs.appendingPathComponent("exports/target-vs-actual.html")
         #expect(!FileManager.default.fileExists(atPath: html.path))
@@ -349,7 +357,7 @@ import Testing
         #expect(!after.shortcut)
         #expect(after.fromCache == everyArchive.merging(["2024-03-01_orders.zip": false]) { $1 })
         #expect(after.asFromScratch)
-        #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0003")
+        #expect(try fixture.reportsWritten().last?["snapshot"] as? String == "v0004")
         let carried = after.log.split(separator: "\n").first {
             $0.contains("only these years are touched by the returns read since")
         }

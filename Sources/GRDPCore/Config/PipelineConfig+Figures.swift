@@ -1,6 +1,7 @@
 extension PipelineConfig {
     /// SHA-256 (lower-case hex) over the settings a snapshot's content depends on: the reading
-    /// settings (`readingSHA256`), `methodology` and `targets`. What a run keeps for the next one
+    /// settings (`readingSHA256`), `region.districts` (the `district` table), `methodology` and
+    /// `targets`. Not `region.name`, which no run reads. What a run keeps for the next one
     /// to go on from is bound to it rather than to the file's bytes (`sha256`): the inputs'
     /// fingerprint (the up-to-date shortcut), the revision ledger (`ledger.bin`), the current rows
     /// and kept groups of the partitioned revisions, and the latest snapshot's years a night
@@ -18,6 +19,7 @@ extension PipelineConfig {
         var key = ContentHash.Serializer()
         key.string("grdp-figures-settings-v1")
         key.string(readingSHA256)
+        Self.serialize(region.districts, into: &key) { $1.string($0) }
 
         key.count(methodology.coreVSICPrefixes.count)
         for prefix in methodology.coreVSICPrefixes { key.string(prefix) }

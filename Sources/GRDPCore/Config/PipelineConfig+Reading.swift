@@ -6,26 +6,25 @@ extension PipelineConfig {
     /// methodology, the outputs or the exclusions of other archives, or only a comment, does not
     /// make a run decompress every archive again.
     ///
-    /// In it: `version`; `region` (the province code tax codes are checked against, the UTC
-    /// offset that gives a transaction its local date; its name and districts, which reading does
-    /// not use today, come with the section); `inputs` but its folder and `exclude` (number
-    /// format, kinds, columns, statuses, fx); `limits`; `quality` (the quarantine ratio that
-    /// rejects an archive). Not in it: `methodology`, `targets` and `outputs`, which only Compute
-    /// and the publish read, and the file's path. The revision ledger, the kept groups, the
-    /// touched-years shortcut and the up-to-date shortcut stay bound to the whole file's `sha256`;
-    /// the sales digests need not be (they cover every column of the rows compared).
+    /// In it: `version`; `region.code` (the province rows are checked against) and
+    /// `region.utc_offset` (what gives a transaction its local date); `inputs` but its folder and
+    /// `exclude` (number format, kinds, columns, statuses, fx); `limits`; `quality` (the
+    /// quarantine ratio that rejects an archive). Not in it: `region.districts` (the `district`
+    /// table's names), `methodology` and `targets`, which only Compute and the publish read
+    /// (`figuresSHA256` holds them); `region.name`, which no run reads; `outputs`; the file's path.
+    /// The revision ledger, the kept groups, the touched-years shortcut and the up-to-date shortcut
+    /// are bound to `figuresSHA256`; the sales digests need not be (they cover every column of the
+    /// rows compared).
     ///
     /// `PipelineConfigReadingTests` lists every stored property of these sections: a new one
     /// fails there until it is placed in or out of this digest.
     var readingSHA256: String {
         var key = ContentHash.Serializer()
-        key.string("grdp-reading-settings-v1")
+        key.string("grdp-reading-settings-v2")
         key.decimal(Int64(version))
 
         key.string(region.code)
-        key.string(region.name)
         key.decimal(Int64(region.utcOffsetMinutes))  // west of UTC: negative
-        Self.serialize(region.districts, into: &key) { $1.string($0) }
 
         key.string(inputs.numberFormat.rawValue)
         Self.serialize(Dictionary(uniqueKeysWithValues: inputs.kinds.map { ($0.rawValue, $1) }), into: &key) {

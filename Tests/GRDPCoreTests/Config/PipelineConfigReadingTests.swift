@@ -52,7 +52,7 @@ import Testing
 
         """
 
-    static let baseDigest = "8d6b6dbb0f68b6ccc3fa6e9f18d3bdff041c37aabc2b946c1f01974b54fa88f0"
+    static let baseDigest = "4b134d918e81fca4082056c05b632e36cb7417d7766974b30b3fd157cc815765"
 
     static func config(_ yaml: String, at path: String = "/srv/grdp/pipeline.yml") throws -> PipelineConfig {
         try ConfigLoader.parse(yaml: yaml, fileURL: URL(fileURLWithPath: path))
@@ -66,6 +66,9 @@ import Testing
     /// Edits that change the figures or the outputs, not what an archive reads as.
     static let outsideReading: [(String, String)] = [
         ("version: 1\n", "version: 1\n# reviewed\n"),
+        ("name: \"Đắk Nông\"", "name: \"Dak Nong\""),
+        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Đắk Glong\", \"662\": \"Cư Jút\"}"),
+        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Dak Glong\"}"),
         ("exclude: []", "exclude: [2023-01-01_bad.zip]"),
         ("  returns: returns", "  returns: ../elsewhere/returns"),
         ("folder: Outputs", "folder: /var/grdp/Outputs"),
@@ -83,10 +86,8 @@ import Testing
     /// Edits that change what an archive reads as, or whether it is accepted.
     static let inReading: [(String, String)] = [
         ("code: \"67\"", "code: \"68\""),
-        ("name: \"Đắk Nông\"", "name: \"Dak Nong\""),
         ("utc_offset: \"+07:00\"", "utc_offset: \"+06:00\""),
         ("utc_offset: \"+07:00\"", "utc_offset: \"-05:00\""),
-        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Đắk Glong\", \"662\": \"Cư Jút\"}"),
         ("number_format: auto", "number_format: vi"),
         ("[\"transaction*.csv\"]", "[\"transaction*.csv\", \"orders*.csv\"]"),
         ("value_added: [\"gia_tri\"]", "value_added: [\"gia_tri\", \"gtgt\"]"),
@@ -119,9 +120,7 @@ import Testing
         }
         #expect(digests.count == Self.inReading.count + 1)
         // Written in another order, the same settings.
-        let reordered = try Self.edited(
-            "districts: {\"660\": \"Gia Nghĩa\", \"661\": \"Đắk Glong\"}",
-            "districts: {\"661\": \"Đắk Glong\", \"660\": \"Gia Nghĩa\"}")
+        let reordered = try Self.edited("USD: {2023: 23800, 2024: 24900}", "USD: {2024: 24900, 2023: 23800}")
         #expect(reordered.readingSHA256 == base.readingSHA256)
         // Stable across processes and machines: no dictionary's order leaks in (Swift seeds its
         // hashing per process). Changing what the digest covers changes this on purpose (and every
@@ -134,6 +133,8 @@ import Testing
     /// `figuresSHA256`, which they keep.
     static let outsideFigures: [(String, String)] = [
         ("version: 1\n", "version: 1\n# reviewed\n"),
+        // No run reads the region's name.
+        ("name: \"Đắk Nông\"", "name: \"Dak Nong\""),
         ("exclude: []", "exclude: [2023-01-01_bad.zip]"),
         ("  returns: returns", "  returns: ../elsewhere/returns"),
         ("folder: Outputs", "folder: /var/grdp/Outputs"),
@@ -149,6 +150,9 @@ import Testing
 
     /// Edits of the methodology and targets: the figures change, not what an archive reads as.
     static let inFiguresOnly: [(String, String)] = [
+        // The `district` table's names.
+        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Đắk Glong\", \"662\": \"Cư Jút\"}"),
+        ("\"661\": \"Đắk Glong\"}", "\"661\": \"Dak Glong\"}"),
         ("core_vsic_prefixes: [\"61\", \"62\"]", "core_vsic_prefixes: [\"61\"]"),
         ("core_vsic_prefixes: [\"61\", \"62\"]", "core_vsic_prefixes: [\"61\", \"62\", \"631\"]"),
         ("counted_statuses: [completed]", "counted_statuses: [completed, pending]"),
@@ -163,7 +167,7 @@ import Testing
         ("source: \"baseline\"", "source: \"Resolution 09/NQ-TU\""),
     ]
 
-    static let baseFiguresDigest = "6488566b734117aac08b39261bc4abe0c5e994b54a00f3ed94809ffcb4217714"
+    static let baseFiguresDigest = "d53395fddcba9e91aee4b8d847d7546f3437421259771a05c55f0ba337f24011"
 
     @Test func editsOutsideTheFiguresKeepTheirDigest() throws {
         let base = try Self.config(Self.base)
@@ -184,6 +188,11 @@ import Testing
             digests.insert(edited.figuresSHA256)
         }
         #expect(digests.count == Self.inReading.count + Self.inFiguresOnly.count + 1)
+        // Written in another order, the same settings.
+        let reordered = try Self.edited(
+            "districts: {\"660\": \"Gia Nghĩa\", \"661\": \"Đắk Glong\"}",
+            "districts: {\"661\": \"Đắk Glong\", \"660\": \"Gia Nghĩa\"}")
+        #expect(reordered.figuresSHA256 == base.figuresSHA256)
         // The reading digest is in it; and it is stable across processes (see above).
         #expect(base.figuresSHA256 != base.readingSHA256)
         #expect(base.figuresSHA256 == Self.baseFiguresDigest)
