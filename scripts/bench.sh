@@ -155,6 +155,25 @@ cold_runs() {
     done
 }
 
+# from_cache_nights WHAT: RUNS nights over EDIT, each from a copy of the full rebuild's Outputs
+# (SET/Outputs); checks that every archive came from the cache and that the hash is that of
+# `run --force` over EDIT into a fresh Outputs; adds WHAT's row to TABLE.
+from_cache_nights() {
+    local best_wall
+    nights "$EDIT" "$SET/Outputs"
+    # Every run started from the same copy: the last one's report speaks for all.
+    [ "$(jq '[.archives[].from_cache] | all' "$(latest_report "$EDIT")")" = true ] \
+        || CHECK="$CHECK, archives read again"
+    rm -rf "$EDIT/Outputs"
+    "$BIN" --quiet --config "$EDIT/pipeline.yml" run --force
+    [ "$(jq -r .content_sha256 "$(latest_report "$EDIT")")" = "$NIGHT_HASH" ] || CHECK="$CHECK, HASH != FROM SCRATCH"
+    [ "$CHECK" = ok ] || FAILED=1
+    best_wall=$(best "$EDIT/inc.times")
+    TABLE+=("$(row "$ROWS rows" \
+        "$1 (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$best_wall" "$FULL")× run --force)" \
+        "$EDIT/inc.times")")
+}
+
 TABLE=()
 for N in "${SIZES[@]}"; do
     SET="$DATA/n$N"
@@ -218,18 +237,7 @@ for N in "${SIZES[@]}"; do
         sed 's/{year: 2025, share_pct: 20.0,/{year: 2025, share_pct: 25.0,/' "$SET/pipeline.yml" >"$EDIT/pipeline.yml"
         ! cmp -s "$SET/pipeline.yml" "$EDIT/pipeline.yml" || { echo "no 2025 target to edit" >&2; exit 70; }
         echo "== config edit: run (no --force) after a new 2025 target x$RUNS" >&2
-        nights "$EDIT" "$SET/Outputs"
-        # Every run started from the same copy: the last one's report speaks for all.
-        [ "$(jq '[.archives[].from_cache] | all' "$(latest_report "$EDIT")")" = true ] \
-            || CHECK="$CHECK, archives read again"
-        rm -rf "$EDIT/Outputs"
-        "$BIN" --quiet --config "$EDIT/pipeline.yml" run --force
-        [ "$(jq -r .content_sha256 "$(latest_report "$EDIT")")" = "$NIGHT_HASH" ] || CHECK="$CHECK, HASH != FROM SCRATCH"
-        [ "$CHECK" = ok ] || FAILED=1
-        EB=$(best "$EDIT/inc.times")
-        TABLE+=("$(row "$ROWS rows" \
-            "run after a target edit (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$EB" "$FULL")× run --force)" \
-            "$EDIT/inc.times")")
+        from_cache_nights "run after a target edit"
 
         # A comment and an export: no setting the figures depend on (`PipelineConfig.figuresSHA256`).
         { cat "$SET/pipeline.yml"; printf '# reviewed by the statistics office\n'; } \
@@ -253,17 +261,7 @@ for N in "${SIZES[@]}"; do
         FIRST=$(ls "$EDIT"/returns/*.tar.gz | head -1)
         mv "$FIRST" "${FIRST%.tar.gz}-v1.tar.gz"
         echo "== archive renamed: run (no --force) x$RUNS" >&2
-        nights "$EDIT" "$SET/Outputs"
-        [ "$(jq '[.archives[].from_cache] | all' "$(latest_report "$EDIT")")" = true ] \
-            || CHECK="$CHECK, archives read again"
-        rm -rf "$EDIT/Outputs"
-        "$BIN" --quiet --config "$EDIT/pipeline.yml" run --force
-        [ "$(jq -r .content_sha256 "$(latest_report "$EDIT")")" = "$NIGHT_HASH" ] || CHECK="$CHECK, HASH != FROM SCRATCH"
-        [ "$CHECK" = ok ] || FAILED=1
-        RNB=$(best "$EDIT/inc.times")
-        TABLE+=("$(row "$ROWS rows" \
-            "run after an archive renamed (every archive from the cache, hash as from scratch: $CHECK; $(ratio "$RNB" "$FULL")× run --force)" \
-            "$EDIT/inc.times")")
+        from_cache_nights "run after an archive renamed"
         rm -rf "$EDIT"
     fi
 

@@ -169,6 +169,20 @@ import Testing
         #expect(try names.map { try Data(contentsOf: exports.appendingPathComponent($0)) } == before)
     }
 
+    /// The environment that makes `grdp run` keep its revisions as `ledger` says: "memory" (the
+    /// ledger in memory, not kept), "kept" (`ledger.bin`, from any size) or "partitioned" (by key
+    /// partition, its scratch files in the fixture's `tmp`).
+    static func environment(ledger: String, fixture: Fixture) throws -> [String: String] {
+        switch ledger {
+        case "kept": return ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
+        case "partitioned":
+            let scratchFolder = fixture.root.appendingPathComponent("tmp")
+            try FileManager.default.createDirectory(at: scratchFolder, withIntermediateDirectories: true)
+            return ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratchFolder.path]
+        default: return ["GRDP_LEDGER": "memory"]
+        }
+    }
+
     static func fromCache(_ report: [String: Any]?) -> [String: Bool] {
         let archives = (report?["archives"] as? [[String: Any]]) ?? []
         return Dictionary(
@@ -228,15 +242,7 @@ import Testing
     func aConfigEditThatReadingDoesNotDependOnTakesTheArchivesFromTheCache(ledger: String) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let scratchFolder = fixture.root.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: scratchFolder, withIntermediateDirectories: false)
-        let environment =
-            switch ledger {
-            case "kept": ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
-            case "partitioned":
-                ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratchFolder.path]
-            default: ["GRDP_LEDGER": "memory"]
-            }
+        let environment = try Self.environment(ledger: ledger, fixture: fixture)
         func grdp(_ arguments: String...) throws -> Execution { try fixture.grdp(arguments, environment: environment) }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
@@ -376,15 +382,7 @@ import Testing
     func aRenamedArchiveComesFromTheCacheUnderItsNewName(ledger: String) throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let scratchFolder = fixture.root.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: scratchFolder, withIntermediateDirectories: false)
-        let environment =
-            switch ledger {
-            case "kept": ["GRDP_LEDGER": "memory", "GRDP_KEEP_LEDGER_FROM": "0"]
-            case "partitioned":
-                ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "4", "TMPDIR": scratchFolder.path]
-            default: ["GRDP_LEDGER": "memory"]
-            }
+        let environment = try Self.environment(ledger: ledger, fixture: fixture)
         func grdp(_ arguments: String...) throws -> Execution { try fixture.grdp(arguments, environment: environment) }
         // 150 sales and one dated 30 February (quarantined: 1 of 151, under the default 1 %).
         let sales = (1...150).map { "R\($0),2023-08-\(String(format: "%02d", $0 % 28 + 1)),1000000,completed,web,,67" }

@@ -191,10 +191,14 @@ import Testing
     }
 
     /// `entries` as `a.tar.gz` in `folder`, read, and kept in a cache there.
-    private static func storedEntry(in folder: URL) throws -> (ArchiveCache, ArchiveOutcome, FileDigest) {
+    /// `entries` written as `name` in `folder`/returns, read, and kept in `folder`/cache.
+    private static func storedEntry(
+        in folder: URL, entries: [ArchiveWriter.Entry] = entries, format: ArchiveWriter.Format = .tarGzip,
+        as name: String = "a.tar.gz"
+    ) throws -> (ArchiveCache, ArchiveOutcome, FileDigest) {
         let returns = folder.appendingPathComponent("returns")
         try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
-        try ArchiveWriter.write(entries, format: .tarGzip, to: returns.appendingPathComponent("a.tar.gz"))
+        try ArchiveWriter.write(entries, format: format, to: returns.appendingPathComponent(name))
         let config = try ConfigLoader.parse(yaml: yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
         let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
         let read = Ingest.read(
@@ -214,24 +218,11 @@ import Testing
     @Test func aCompressedCSVsEntryServesItsNameInAnyFolderOnly() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let returns = folder.appendingPathComponent("returns")
-        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
         let transactions = try #require(Self.entries.first { $0.path == "transactions.csv" })
-        try ArchiveWriter.write(
-            [.init(path: "transactions.csv", data: transactions.data)], format: .gzip,
-            to: returns.appendingPathComponent("transactions_2024-03.csv.gz"))
-        let config = try ConfigLoader.parse(yaml: Self.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
-        let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
-        let read = Ingest.read(
-            candidate, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
-            limits: UnpackLimits(
-                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        let (cache, read, digest) = try Self.storedEntry(
+            in: folder, entries: [transactions], format: .gzip, as: "transactions_2024-03.csv.gz")
         #expect(read.status == .accepted, "\(String(describing: read.rejection))")
         #expect(read.members.map(\.path) == ["transactions_2024-03.csv"])
-        let digest = FileDigest(hex: read.sha256, bytes: read.bytes)
-        let cache = ArchiveCache(
-            folder: folder.appendingPathComponent("cache"), build: "test", readingSHA256: config.readingSHA256)
-        try cache.store(read, digest: digest)
 
         let moved = try #require(cache.load(relativePath: "2024/transactions_2024-03.csv.gz", digest: digest))
         #expect(moved.relativePath == "2024/transactions_2024-03.csv.gz")
