@@ -352,6 +352,20 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: html.path))
         #expect(try grdp("export").stdout == edited)
 
+        // An exclusion that names no file changes no figure, but the report lists it
+        // (`exclude_not_found`), so the run reads the report's inputs again rather than repeat
+        // the last run's.
+        try edit("  returns: returns\n", "  returns: returns\n  exclude: [2023-12-31_missing.zip]\n")
+        after = try runAfterEdit()
+        #expect(!after.shortcut)
+        #expect(after.fromCache == everyArchive)
+        #expect(after.asFromScratch)
+        let excludes = try fixture.reportsWritten().last?["exclude_not_found"] as? [String]
+        #expect(excludes == ["2023-12-31_missing.zip"])
+        #expect(try grdp("run").status == 0)
+        #expect(Self.isShortcut(try fixture.reportsWritten().last))
+        #expect(try fixture.reportsWritten().last?["exclude_not_found"] as? [String] == excludes)
+
         // The night after: a new return of 2024 alone computes 2024 alone, the latest snapshot's
         // 2023 carried, as any night (its settings are those of the latest snapshot's figures,
         // though its file's SHA-256 is not the one that snapshot records).

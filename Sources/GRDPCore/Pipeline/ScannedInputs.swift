@@ -16,7 +16,8 @@ public struct ScannedInputs: Sendable {
     /// (`BuildIdentity`), the config's settings that change the figures
     /// (`PipelineConfig.figuresSHA256`: not a comment, nor the outputs, which a run up to date
     /// writes as configured), and every file of the returns folder — each archive's path, SHA-256,
-    /// size and `.sha256` sidecar digest, the excluded archives, the ignored names. Same
+    /// size and `.sha256` sidecar digest, the excluded archives, the ignored names; and the entries
+    /// of `inputs.exclude` that name no file, which the report lists (`exclude_not_found`). Same
     /// fingerprint, same figures: grdp is deterministic (CONTRACT §6). Nil when an archive could
     /// not be hashed.
     public func fingerprint(build: String, figuresSHA256: String) -> String? {
@@ -39,6 +40,8 @@ public struct ScannedInputs: Sendable {
         }
         serializer.count(scan.ignoredFiles.count)
         for name in scan.ignoredFiles { serializer.string(name) }
+        serializer.count(scan.unmatchedExcludes.count)
+        for entry in scan.unmatchedExcludes { serializer.string(entry) }
         return serializer.finish()
     }
 }
