@@ -199,25 +199,7 @@ public struct PipelineRunner {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         let archiveFolder = config.cacheFolder.appendingPathComponent("archives", isDirectory: true)
         try createFolder(config.snapshotsFolder)
-        // A run killed while publishing: whether it got as far as the rename, which its temporary,
-        // if still there, tells (so before the leftovers go).
-        if let error = store.settlePublishing() {
-            logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
-        }
-        // A run killed while writing leaves `.grdp-*.tmp` files: snapshots and exports are both written
-        // through such temporaries. Only this run, holding the lock, can be writing them.
-        var removed = try store.removeLeftoverTemporaries()
-        removed += try AtomicFile.removeLeftoverTemporaries(in: config.outputs.folder)
-        removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
-        // Runs that find the lock taken write their reports without it: only leftovers an hour old.
-        removed += try AtomicFile.removeLeftoverTemporaries(in: config.reportsFolder, olderThan: 3600).map {
-            "reports/\($0)"
-        }
-        removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
-        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveFolder).map { "cache/archives/\($0)" }
-        if !removed.isEmpty {
-            logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
-        }
+        try settleKilledRun(store: store, archiveFolder: archiveFolder)
         // The latest snapshot as the run starts: the lock keeps any other run from publishing.
         let latestVersion = try store.versions().last
         // A run killed between publishing and recording its number, or that could not record it.
@@ -403,22 +385,9 @@ public struct PipelineRunner {
         report.stages["normalize"] = ingest.normalizeSeconds
         if ingest.isRejected {
             report.outcome = .rejected
-            // The accepted archives' superseded rows, as `validate` counts them for the same returns
-            // (CONTRACT §8: the same JSON); nothing of the rejected archive counts. Partitioned, the
-            // keys are taken first, as validate takes them. Not from a ledger resumed from the cache
-            // that holds a rejected archive (its revisions are in it): those are left uncounted, as
-            // they were. Not counted, the run is still rejected.
-            let rejected = Set(ingest.archives.filter { $0.status == .rejected }.map(ArchiveIdentity.init))
-            let heldRejected = resumed.map { !rejected.isDisjoint(with: $0.archives.keys) } ?? false
-            do {
-                if partitioned {
-                    let current = try currentRows(of: &revisions, spillFolder: config.cacheFolder)
-                    ledger.takeTransactionMembers(revisions.transactionMembers(current))
-                }
-                if !heldRejected { Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report) }
-            } catch {
-                logger.warning("Superseded rows not counted in the report", metadata: ["error": "\(error)"])
-            }
+            countSupersededOfRejected(
+                ingest, ledger: &ledger, partitioned: partitioned, revisions: &revisions, resumed: resumed,
+                accepted: acceptedArchives, report: &report)
             return
         }
         try RunStop.check()
@@ -426,59 +395,11 @@ public struct PipelineRunner {
         // taken for Compute below, every year at once or a year at a time.
         var partitionedCurrent: PartitionedRevisions.CurrentRows?
         // The groups of the years this run computes, kept for the next run with this key pass's
-        // state (`KeptGroupsFile`, bound to `current-rows.bin` by its token) once they are taken
-        // (`keepGroups`).
-        var groupsToKeep: (file: KeptGroupsFile, token: String)?
-        var keepingGroups: OnAnotherThread<(any Error)?>?
+        // state once they are taken.
+        let groupsKeeping = KeptGroupsKeeping(logger: logger)
+        defer { groupsKeeping.finish() }
         // The token of the state this key pass resumed from, whose kept groups a night may update.
         var resumedToken: String?
-        // The groups this run keeps: their token and years, for `last-run.json`
-        // (`RunCache.KeptGroupsBinding`).
-        var keptGroupsFor: (token: String, years: Set<Int>)?
-        /// Keeps `groups()`, of `years` (nil: none, the file removed), for the next run, once: on
-        /// another thread `besideCompute` (Compute waits for it before its sales rows, its peak:
-        /// `finishKeepingGroups`), else here, before Compute (when the texts and index made for the
-        /// file would stand on its peak).
-        func keepGroups(years: Set<Int>, besideCompute: Bool, _ groups: @escaping @Sendable () -> KeptGroups?) {
-            guard let (file, token) = groupsToKeep else { return }
-            groupsToKeep = nil
-            keptGroupsFor = years.isEmpty ? nil : (token, years)
-            let keep = { @Sendable () -> (any Error)? in
-                do {
-                    guard let groups = groups() else {
-                        file.remove()
-                        return nil
-                    }
-                    try file.write(groups, token: token)
-                    return nil
-                } catch {
-                    // Only time is lost: the next run groups every row of its years.
-                    file.remove()
-                    return error
-                }
-            }
-            if besideCompute {
-                keepingGroups = OnAnotherThread(keep)
-            } else {
-                reportGroupsNotKept(keep())
-            }
-        }
-        func finishKeepingGroups() {
-            guard let keeping = keepingGroups else { return }
-            keepingGroups = nil
-            reportGroupsNotKept(keeping.wait())
-        }
-        func reportGroupsNotKept(_ error: (any Error)?) {
-            if let error {
-                logger.warning(
-                    "The transaction groups could not be kept for the next run",
-                    metadata: [
-                        "file": "\(config.cacheFolder.appendingPathComponent(KeptGroupsFile.fileName).path)",
-                        "error": "\(error)",
-                    ])
-            }
-        }
-        defer { finishKeepingGroups() }
         if partitioned {
             let start = Timestamp.now()
             // The archives new since the last full run, whose touched years it may recompute alone.
@@ -501,7 +422,7 @@ public struct PipelineRunner {
                 do {
                     let token = UUID().uuidString
                     try keptRows.write(revisions.kept(current), token: token)
-                    groupsToKeep = (groupsFile, token)
+                    groupsKeeping.bind(to: groupsFile, token: token)
                 } catch {
                     // Only time is lost: the next run takes every key again.
                     keptRows.remove()
@@ -681,7 +602,7 @@ public struct PipelineRunner {
             // Here, not beside its Compute: that is a full run's peak, and the texts and index made
             // for the file would stand on it (10 M: 206 MiB against 190).
             if year == current.years.last, let table = input.groupTable {
-                keepGroups(years: [year], besideCompute: false) {
+                groupsKeeping.keep(years: [year], besideCompute: false) {
                     PartitionedRevisions.keptGroups(years: [year], table: table)
                 }
             }
@@ -740,7 +661,7 @@ public struct PipelineRunner {
                     try partitionedCurrent.map { current throws(ArithmeticOverflow) in
                         if let recomputed { revisions.releaseMembers(notHolding: recomputed, current) }
                         let start = Timestamp.now()
-                        var kept = resumedToken.flatMap { token in groupsToKeep?.file.read(token: token) }
+                        var kept = resumedToken.flatMap { token in groupsKeeping.file?.read(token: token) }
                         // (`recomputed` is set: a full run computes a year at a time, above.)
                         let years = recomputed ?? Set(current.years)
                         // Whether the latest file's rows of these years were made from these kept
@@ -778,12 +699,12 @@ public struct PipelineRunner {
                         if let updated = kept {
                             // Written beside the pick and Compute's sums: the arrays are those
                             // they read.
-                            keepGroups(years: years, besideCompute: true) { updated }
+                            groupsKeeping.keep(years: years, besideCompute: true) { updated }
                         } else {
                             // Their texts and index are made for the file before Compute: beside
                             // it they stood on the run's peak (10 M, `run --year 2024` when it kept
                             // them: 199 MiB against 187).
-                            keepGroups(years: years, besideCompute: false) {
+                            groupsKeeping.keep(years: years, besideCompute: false) {
                                 PartitionedRevisions.keptGroups(years: years, table: groups)
                             }
                         }
@@ -817,7 +738,7 @@ public struct PipelineRunner {
                 // when it is not, it stands on the run's peak (heaptrack caught it there; 10 M
                 // nights under load held 193–214 MiB, 176–182 once it was waited for).
                 return try IndicatorCalculator.compute(
-                    input, methodology: methodology, beforeSalesRows: { finishKeepingGroups() })
+                    input, methodology: methodology, beforeSalesRows: { groupsKeeping.finish() })
             }()
         }
         content.indicators = computed.indicators
@@ -978,8 +899,84 @@ public struct PipelineRunner {
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
         // A partitioned run that computed no year of transactions keeps its state alone.
-        keepGroups(years: [], besideCompute: false) { nil }
-        finishKeepingGroups()
+        groupsKeeping.keep(years: [], besideCompute: false) { nil }
+        groupsKeeping.finish()
+        try settleOutcome(outcome, details: details, latest: latest, content: content, store: store, report: &report)
+        // The cache keeps the archives these inputs name, as this build and these reading settings read
+        // them, no others.
+        let named = Set(
+            zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
+                digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
+            })
+        report.cacheEntriesRemoved = archiveCache.prune(keeping: named)
+
+        // A full run's snapshot is what these inputs give: the next run over the same inputs can
+        // say so without reading them. (`run --year` keeps other years from an older snapshot.)
+        if options.years == nil, let fingerprint {
+            remember(
+                report, fingerprint: fingerprint, ledger: ledgerSize, sales: salesDigests, marks: contentMarks,
+                keptGroups: groupsKeeping.kept, enterprises: content.enterprises)
+        }
+    }
+
+    /// `last-run.json` for the next run (`RunCache`): this full run's inputs' fingerprint, the
+    /// snapshot they give, and what lets the next run go on from here.
+    private func remember(
+        _ report: RunReport, fingerprint: String, ledger ledgerSize: LedgerSize, sales salesDigests: SalesDigests?,
+        marks contentMarks: ContentHash.Marks?, keptGroups: (token: String, years: Set<Int>)?,
+        enterprises: [EnterpriseRow]
+    ) {
+        guard let version = report.snapshot, let hash = report.contentSHA256 else { return }
+        // What a nightly report repeats: each member's first quarantined rows and the counts, not
+        // all of them (the snapshot has them all); nothing marked as taken from the cache, since
+        // that run reads nothing at all.
+        var ingest = report.ingest!
+        ingest.summarizeQuarantine(keepingFirst: RunReport.firstQuarantinedLimit)
+        for archive in ingest.archives.indices { ingest.archives[archive].fromCache = false }
+        let cache = RunCache(
+            fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
+            ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
+            keptGroups: keptGroups.map { kept in
+                RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
+            }, figuresSHA256: config.figuresSHA256)
+        do {
+            try cache.write(to: config.cacheFolder)
+        } catch {
+            // Only time is lost: the next run reads every archive again.
+            logger.warning("Run cache not written", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A rejected run's report still counts the accepted archives' superseded rows, as `validate`
+    /// counts them for the same returns (CONTRACT §8: the same JSON); nothing of the rejected
+    /// archive counts. Partitioned, the keys are taken first from `revisions`, as validate takes
+    /// them. Not from a ledger resumed from the cache that holds a rejected archive (its revisions
+    /// are in it): those are left uncounted, as they were. Not counted, the run is still rejected.
+    private func countSupersededOfRejected(
+        _ ingest: IngestResult, ledger: inout RevisionLedger, partitioned: Bool, revisions: inout PartitionedRevisions,
+        resumed: LedgerStateFile.Resumed?, accepted: [Int: ArchiveIdentity], report: inout RunReport
+    ) {
+        let rejected = Set(ingest.archives.filter { $0.status == .rejected }.map(ArchiveIdentity.init))
+        let heldRejected = resumed.map { !rejected.isDisjoint(with: $0.archives.keys) } ?? false
+        do {
+            if partitioned {
+                let current = try currentRows(of: &revisions, spillFolder: config.cacheFolder)
+                ledger.takeTransactionMembers(revisions.transactionMembers(current))
+            }
+            if !heldRejected { Self.countSuperseded(in: ledger, archives: accepted, into: &report) }
+        } catch {
+            logger.warning("Superseded rows not counted in the report", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What the publish came to, in the report and the log; then what follows from it: the
+    /// exports (of the latest snapshot when up to date: a run that published it and then could not
+    /// write them, disk full, exited 73), and for a new snapshot its file's checksum recorded for
+    /// the next run and the old snapshots pruned.
+    private func settleOutcome(
+        _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
+        store: SnapshotStore, report: inout RunReport
+    ) throws {
         switch outcome {
         case .upToDate(let hash):
             report.outcome = .upToDate
@@ -1016,35 +1013,27 @@ public struct PipelineRunner {
             report.exports = try writeExports(content: content, meta: meta)
             report.prunedSnapshots = try prune(store)
         }
-        // The cache keeps the archives these inputs name, as this build and these reading settings read
-        // them, no others.
-        let named = Set(
-            zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
-                digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
-            })
-        report.cacheEntriesRemoved = archiveCache.prune(keeping: named)
+    }
 
-        // A full run's snapshot is what these inputs give: the next run over the same inputs can
-        // say so without reading them. (`run --year` keeps other years from an older snapshot.)
-        if options.years == nil, let fingerprint, let version = report.snapshot, let hash = report.contentSHA256 {
-            // What a nightly report repeats: each member's first quarantined rows and the counts, not
-            // all of them (the snapshot has them all); nothing marked as taken from the cache, since
-            // that run reads nothing at all.
-            var ingest = report.ingest!
-            ingest.summarizeQuarantine(keepingFirst: RunReport.firstQuarantinedLimit)
-            for archive in ingest.archives.indices { ingest.archives[archive].fromCache = false }
-            let cache = RunCache(
-                fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
-                ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
-                keptGroups: keptGroupsFor.map { kept in
-                    RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: content.enterprises)
-                }, figuresSHA256: config.figuresSHA256)
-            do {
-                try cache.write(to: config.cacheFolder)
-            } catch {
-                // Only time is lost: the next run reads every archive again.
-                logger.warning("Run cache not written", metadata: ["error": "\(error)"])
-            }
+    /// What a run killed earlier left: whether it got as far as renaming its snapshot into place
+    /// (which its temporary, if still there, tells: so before the leftovers go), and the
+    /// `.grdp-*.tmp` files it was writing snapshots, exports, reports and cache entries through.
+    /// Only this run, holding the lock, can be writing them now (but reports: runs that find the
+    /// lock taken write theirs without it, so only those an hour old go).
+    private func settleKilledRun(store: SnapshotStore, archiveFolder: URL) throws {
+        if let error = store.settlePublishing() {
+            logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
+        }
+        var removed = try store.removeLeftoverTemporaries()
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.outputs.folder)
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.reportsFolder, olderThan: 3600).map {
+            "reports/\($0)"
+        }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveFolder).map { "cache/archives/\($0)" }
+        if !removed.isEmpty {
+            logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }
     }
 
