@@ -7,7 +7,7 @@ import Testing
 /// and config wrote, whole, for the state named by the token asked with, is not used.
 @Suite struct KeptGroupsFileTests {
     /// Four groups of 2024 over texts with a multi-byte one.
-    private static func groups() throws -> KeptGroups {
+    static func groups() throws -> KeptGroups {
         var table = TransactionGroupTable()
         func key(_ month: Int, _ seller: String, _ status: TransactionStatus = .completed) -> TransactionGroup.Key {
             TransactionGroup.Key(
