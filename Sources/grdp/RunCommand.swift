@@ -17,9 +17,9 @@ struct RunCommand: ParsableCommand {
             or the outputs are none), nor grdp changed since the run that produced the latest \
             snapshot, the run is up to date without decompressing anything (and writes the \
             configured exports); otherwise archives already read, under any name, with these \
-            reading settings (the config but for its methodology, targets, outputs and exclusions) \
-            and this build are taken from \
-            <outputs>/cache/archives/ and only new or changed ones are read, and the sales rows of \
+            reading settings (the config but for its methodology, targets, districts, outputs and \
+            exclusions) and this build are taken from <outputs>/cache/archives/ and only new or \
+            changed ones are read, and the sales rows of \
             years that did not change are copied from the latest snapshot file. On large sets (from \
             3 M distinct transactions) revisions are taken by key partition, and which rows are \
             current and the last year's groups are kept in <outputs>/cache/ for the next night; \
