@@ -158,18 +158,15 @@ import Testing
     @Test func aLaterRecordInTheSameArchiveReplacesTheEarlier() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
+        let firstFirms = try #require(Fixture.firstReturn.first { $0.path == "enterprise.csv" })
         try fixture.write(
             [
                 .init(path: "enterprise_rev.csv", text: "tax_code,year,vsic,value_added\n0101243150,2023,4711,3000\n"),
+                // The first return's two firms (lines 2 and 3), then line 4 revising line 2.
                 .init(
                     path: "enterprise.csv",
-                    text: """
-                        tax_code,year,vsic,value_added,name,district_code
-                        0100109106,2023,62010,1500,Công ty Phần mềm Gia Nghĩa,660
-                        0101243150,2023,4711,2000,Cửa hàng Bách hóa Đắk Mil,663
-                        0100109106,2023,62010,1800,Công ty Phần mềm Gia Nghĩa,660
-
-                        """),
+                    text: String(decoding: firstFirms.data, as: UTF8.self)
+                        + "0100109106,2023,62010,1800,Công ty Phần mềm Gia Nghĩa,660\n"),
                 .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n2023,50000\n"),
             ], format: .zip, as: "2024-01-10_returns.zip")
 

@@ -230,7 +230,10 @@ public struct PipelineRunner {
         // The caches hold what this build computed: a rebuilt grdp reads everything again.
         let build = buildIdentity.wait()
         let archiveCache = ArchiveCache(folder: archiveFolder, build: build, readingSHA256: config.readingSHA256)
-        let fingerprint = inputs.fingerprint(build: build, figuresSHA256: config.figuresSHA256)
+        // The config's settings this run's figures come from: what everything it keeps for the next
+        // run, and takes from the last, is bound to (`PipelineConfig.figuresSHA256`).
+        let figuresSHA256 = config.figuresSHA256
+        let fingerprint = inputs.fingerprint(build: build, figuresSHA256: figuresSHA256)
         if !options.force, options.years == nil, let fingerprint, let lastRun,
             try upToDateWithoutReading(
                 lastRun, fingerprint: fingerprint, inputs: inputs, latestVersion: latestVersion, store: store,
@@ -255,7 +258,7 @@ public struct PipelineRunner {
         // about as long as a night's new archive takes): the ledger is first needed when the first
         // archive read is applied.
         let stateFile = LedgerStateFile(
-            cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
+            cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
         let scannedArchives = zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
             digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
         }
@@ -408,13 +411,13 @@ public struct PipelineRunner {
             }
             // What the last key pass found, for a run that is not to read everything again.
             let keptRows = CurrentRowsFile(
-                cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
+                cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
             let kept = options.force ? nil : keptRows.read()
             let current = try currentRows(
                 of: &revisions, spillFolder: config.cacheFolder, newArchives: newArchives, kept: kept?.state)
             if current.fromKept { resumedToken = kept?.token }
             let groupsFile = KeptGroupsFile(
-                cacheFolder: config.cacheFolder, build: build, figuresSHA256: config.figuresSHA256)
+                cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
             // Not by `run --year`: the next night counts the archives it read as new (they are not
             // in `last-run.json`), so it resumes from the state and groups before it, which still
             // hold for those archives.
@@ -453,7 +456,7 @@ public struct PipelineRunner {
         let touched = touchedYears(
             ledger: ledger, transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
             ingest: ingest,
-            earlierArchives: earlierArchives, latest: latest, latestRun: latestRun, build: build)
+            earlierArchives: earlierArchives, latestRun: latestRun, build: build, figuresSHA256: figuresSHA256)
         // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
         // file to file; nor its quarantine, which this run's inputs give). Unreadable, a nightly
         // run computes every year instead.
@@ -915,7 +918,7 @@ public struct PipelineRunner {
         if options.years == nil, let fingerprint {
             remember(
                 report, fingerprint: fingerprint, ledger: ledgerSize, sales: salesDigests, marks: contentMarks,
-                keptGroups: groupsKeeping.kept, enterprises: content.enterprises)
+                keptGroups: groupsKeeping.kept, enterprises: content.enterprises, figuresSHA256: figuresSHA256)
         }
     }
 
@@ -924,7 +927,7 @@ public struct PipelineRunner {
     private func remember(
         _ report: RunReport, fingerprint: String, ledger ledgerSize: LedgerSize, sales salesDigests: SalesDigests?,
         marks contentMarks: ContentHash.Marks?, keptGroups: (token: String, years: Set<Int>)?,
-        enterprises: [EnterpriseRow]
+        enterprises: [EnterpriseRow], figuresSHA256: String
     ) {
         guard let version = report.snapshot, let hash = report.contentSHA256 else { return }
         // What a nightly report repeats: each member's first quarantined rows and the counts, not
@@ -938,7 +941,7 @@ public struct PipelineRunner {
             ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
             keptGroups: keptGroups.map { kept in
                 RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
-            }, figuresSHA256: config.figuresSHA256)
+            }, figuresSHA256: figuresSHA256)
         do {
             try cache.write(to: config.cacheFolder)
         } catch {
@@ -1088,12 +1091,12 @@ public struct PipelineRunner {
     ///   when they cannot be told.
     private func touchedYears(
         ledger: RevisionLedger, transactionYears: (() -> Set<Int>?)? = nil, ingest: IngestResult,
-        earlierArchives: Set<ArchiveIdentity>?, latest: SnapshotFile?, latestRun: RunCache?, build: String
+        earlierArchives: Set<ArchiveIdentity>?, latestRun: RunCache?, build: String, figuresSHA256: String
     ) -> Set<Int>? {
-        // The latest snapshot's figures came from these settings (`latestRun` describes that file;
-        // its `config_sha256` is the file's, which a comment alone changes).
-        guard let earlierArchives, latest != nil, latestRun?.sales?.build == build,
-            latestRun?.figuresSHA256 == config.figuresSHA256, var touched = ledger.touchedYears
+        // `latestRun` describes the latest snapshot (nil without one), whose figures came from
+        // these settings (its `config_sha256` is the file's, which a comment alone changes).
+        guard let earlierArchives, latestRun?.sales?.build == build,
+            latestRun?.figuresSHA256 == figuresSHA256, var touched = ledger.touchedYears
         else { return nil }
         if let transactionYears {
             guard let years = transactionYears() else { return nil }

@@ -99,26 +99,38 @@ import Testing
         ("max_quarantine_ratio: 0.01", "max_quarantine_ratio: 0.02"),
     ]
 
-    @Test func editsOutsideReadingKeepTheDigest() throws {
-        let base = try Self.config(Self.base)
-        for (from, to) in Self.outsideReading {
+    /// Each of `edits` changes the file but keeps `digest`; so does the same file elsewhere.
+    static func expectKept(_ digest: KeyPath<PipelineConfig, String>, by edits: [(String, String)]) throws {
+        let base = try config(Self.base)
+        for (from, to) in edits {
             let edited = try Self.edited(from, to)
             #expect(edited.sha256 != base.sha256, "\(to)")
-            #expect(edited.readingSHA256 == base.readingSHA256, "\(to)")
+            #expect(edited[keyPath: digest] == base[keyPath: digest], "\(to)")
         }
-        // The same file elsewhere.
-        #expect(try Self.config(Self.base, at: "/home/analyst/copy/pipeline.yml").readingSHA256 == base.readingSHA256)
+        #expect(try config(Self.base, at: "/home/analyst/copy/pipeline.yml")[keyPath: digest] == base[keyPath: digest])
+    }
+
+    /// Each of `edits` changes `digest`, each to a value of its own.
+    static func expectChangedEachItsOwn(_ digest: KeyPath<PipelineConfig, String>, by edits: [(String, String)])
+        throws
+    {
+        let base = try config(Self.base)
+        var digests: Set<String> = [base[keyPath: digest]]
+        for (from, to) in edits {
+            let edited = try Self.edited(from, to)
+            #expect(edited[keyPath: digest] != base[keyPath: digest], "\(to)")
+            digests.insert(edited[keyPath: digest])
+        }
+        #expect(digests.count == edits.count + 1)
+    }
+
+    @Test func editsOutsideReadingKeepTheDigest() throws {
+        try Self.expectKept(\.readingSHA256, by: Self.outsideReading)
     }
 
     @Test func editsInReadingChangeTheDigestEachItsOwn() throws {
         let base = try Self.config(Self.base)
-        var digests: Set<String> = [base.readingSHA256]
-        for (from, to) in Self.inReading {
-            let edited = try Self.edited(from, to)
-            #expect(edited.readingSHA256 != base.readingSHA256, "\(to)")
-            digests.insert(edited.readingSHA256)
-        }
-        #expect(digests.count == Self.inReading.count + 1)
+        try Self.expectChangedEachItsOwn(\.readingSHA256, by: Self.inReading)
         // Written in another order, the same settings.
         let reordered = try Self.edited("USD: {2023: 23800, 2024: 24900}", "USD: {2024: 24900, 2023: 23800}")
         #expect(reordered.readingSHA256 == base.readingSHA256)
@@ -170,24 +182,12 @@ import Testing
     static let baseFiguresDigest = "d53395fddcba9e91aee4b8d847d7546f3437421259771a05c55f0ba337f24011"
 
     @Test func editsOutsideTheFiguresKeepTheirDigest() throws {
-        let base = try Self.config(Self.base)
-        for (from, to) in Self.outsideFigures {
-            let edited = try Self.edited(from, to)
-            #expect(edited.sha256 != base.sha256, "\(to)")
-            #expect(edited.figuresSHA256 == base.figuresSHA256, "\(to)")
-        }
-        #expect(try Self.config(Self.base, at: "/home/analyst/copy/pipeline.yml").figuresSHA256 == base.figuresSHA256)
+        try Self.expectKept(\.figuresSHA256, by: Self.outsideFigures)
     }
 
     @Test func editsOfReadingOrFiguresChangeTheFiguresDigestEachItsOwn() throws {
         let base = try Self.config(Self.base)
-        var digests: Set<String> = [base.figuresSHA256]
-        for (from, to) in Self.inReading + Self.inFiguresOnly {
-            let edited = try Self.edited(from, to)
-            #expect(edited.figuresSHA256 != base.figuresSHA256, "\(to)")
-            digests.insert(edited.figuresSHA256)
-        }
-        #expect(digests.count == Self.inReading.count + Self.inFiguresOnly.count + 1)
+        try Self.expectChangedEachItsOwn(\.figuresSHA256, by: Self.inReading + Self.inFiguresOnly)
         // Written in another order, the same settings.
         let reordered = try Self.edited(
             "districts: {\"660\": \"Gia Nghĩa\", \"661\": \"Đắk Glong\"}",

@@ -18,12 +18,9 @@ import Testing
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(
-            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-            function: String, line: UInt
-        ) {
-            guard level >= .warning else { return }
-            logged.withLock { $0.append("\(message) \(metadata?["file"].map { "\($0)" } ?? "")") }
+        func log(event: LogEvent) {
+            guard event.level >= .warning else { return }
+            logged.withLock { $0.append("\(event.message) \(event.metadata?["file"].map { "\($0)" } ?? "")") }
         }
     }
 
