@@ -13,7 +13,9 @@ struct RunCommand: ParsableCommand {
             provenance) equals the latest snapshot's writes nothing new and says it is up to date. Every run writes a report to \
             <outputs>/reports/run-<time>.json, whatever its outcome.
 
-            Every archive is hashed first. When no archive, nor a setting of the config (a comment \
+            Every archive is hashed first, but for one whose file (path, inode, size, times) is \
+            as two earlier runs at least 5 s apart found it with the same SHA-256 \
+            (<outputs>/cache/archive-digests.json; --force hashes every one). When no archive, nor a setting of the config (a comment \
             or the outputs are none), nor grdp changed since the run that produced the latest \
             snapshot, the run is up to date without decompressing anything (and writes the \
             configured exports); otherwise archives already read, under any name, with these \

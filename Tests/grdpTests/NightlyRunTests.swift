@@ -122,6 +122,71 @@ import Testing
                     separator: "\n"))
     }
 
+    /// An archive that two earlier runs, at least the memo's settling time (5 s) apart, found
+    /// unchanged with the same SHA-256 is not hashed again (`ArchiveDigestMemo`); one rewritten in
+    /// place since, its size and times put back, is, and the night gives what `run --force` from
+    /// scratch gives.
+    @Test func anArchiveHashedOnTwoEarlierRunsIsNotHashedAgainUnlessItChanged() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        // A tar: its size does not move when an amount is rewritten with as many digits.
+        try fixture.write(Fixture.firstReturn, format: .tar, as: "2024-01-10_returns.tar")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        func run(_ arguments: String...) throws -> [String: Any] {
+            let run = try fixture.grdp(arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(try fixture.reportsWritten().last)
+        }
+        #expect(try run("run")["archive_digests_remembered"] == nil)
+        // Sooner than the settling time, a second hash does not vouch for the first.
+        #expect(try run("run")["archive_digests_remembered"] == nil)
+        #expect(try run("run")["archive_digests_remembered"] == nil)
+        sleep(5)
+        #expect(try run("run")["archive_digests_remembered"] == nil)
+        var report = try run("run")
+        #expect(report["archive_digests_remembered"] as? Int == 2)
+        #expect(Self.isShortcut(report) && report["snapshot"] as? String == "v0001")
+        // --force hashes every archive.
+        report = try run("run", "--force")
+        #expect(report["archive_digests_remembered"] == nil)
+        #expect(report["snapshot"] as? String == "v0002")
+
+        // Rewritten in place (as `cp` or `rsync --inplace` do), as large as before, both times put
+        // back to the nanosecond (as `touch -r` would): only the status-change time tells.
+        let tar = fixture.returns.appendingPathComponent("2024-01-10_returns.tar")
+        var before = stat()
+        #expect(stat(tar.path, &before) == 0)
+        let scratch = fixture.root.appendingPathComponent("rewritten.tar")
+        let rewritten = Fixture.firstReturn.map { entry in
+            ArchiveWriter.Entry(
+                path: entry.path,
+                text: String(decoding: entry.data, as: UTF8.self).replacingOccurrences(
+                    of: "T1,2023-06-01,100000000", with: "T1,2023-06-01,900000000"))
+        }
+        try ArchiveWriter.write(rewritten, format: .tar, to: scratch)
+        let bytes = try Data(contentsOf: scratch)
+        #expect(bytes.count == Int(before.st_size))
+        let handle = try FileHandle(forWritingTo: tar)
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, tar.path, &times, 0) == 0)
+
+        report = try run("run")
+        #expect(report["archive_digests_remembered"] as? Int == 1)
+        #expect(report["snapshot"] as? String == "v0003")
+        func digests(_ report: [String: Any]) -> [String] {
+            (report["archives"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? "") \($0["sha256"] ?? "")" }
+        }
+        let night = digests(report)
+        let hash = report["content_sha256"] as? String
+        // From scratch, in a fresh outputs folder: the same archives' digests, the same figures.
+        try FileManager.default.removeItem(at: fixture.outputs)
+        let scratchReport = try run("run", "--force")
+        #expect(night.count == 2 && digests(scratchReport) == night)
+        #expect(scratchReport["content_sha256"] as? String == hash)
+    }
+
     @Test func aDamagedOrStaleCacheIsIgnored() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -63,7 +63,14 @@ public enum Ingest {
 
     /// Lists `inputs.returns` and hashes every archive (on `threads` threads): what a run reads,
     /// and what decides whether it needs to (`ScannedInputs.fingerprint`).
-    public static func scan(config: PipelineConfig, threads: Int = Ingest.defaultThreads) throws -> ScannedInputs {
+    ///
+    /// - Parameter memo: the digests remembered from earlier runs (`ArchiveDigestMemo`): a file
+    ///   they hold as it is now is not hashed again, unless `trustingMemo` is false (`--force`).
+    ///   Without one, every file is hashed and no memo is made.
+    static func scan(
+        config: PipelineConfig, threads: Int = Ingest.defaultThreads, memo: ArchiveDigestMemo? = nil,
+        trustingMemo: Bool = true
+    ) throws -> ScannedInputs {
         let start = Timestamp.now()
         let scan = try ReturnsScanner.scan(folder: config.inputs.returnsFolder, exclude: config.inputs.exclude)
         // A returns folder with no archive at all is far more often an unmounted share or a wrong
@@ -84,15 +91,27 @@ public enum Ingest {
         let locations = scan.archives.map(\.location) + excludedLocations
         var digests: [FileDigest?] = []
         digests.reserveCapacity(locations.count)
-        let queue = OrderedWorkQueue<FileDigest?>(count: locations.count, window: max(1, threads) * 2)
+        var entries: [ArchiveDigestMemo.Entry] = []
+        var remembered = 0
+        let queue = OrderedWorkQueue<(digest: FileDigest, entry: ArchiveDigestMemo.Entry?, fromMemo: Bool)?>(
+            count: locations.count, window: max(1, threads) * 2)
         queue.run(threads: threads) { index in
-            try? FileDigest.sha256(of: locations[index])
-        } take: { _, digest in
-            digests.append(digest)
+            guard let memo else { return try? (FileDigest.sha256(of: locations[index]), nil, false) }
+            return try? ArchiveDigestMemo.digest(
+                of: locations[index], remembered: memo.entry(for: locations[index]), trusting: trustingMemo)
+        } take: { _, result in
+            digests.append(result?.digest)
+            if let entry = result?.entry { entries.append(entry) }
+            if result?.fromMemo == true { remembered += 1 }
         }
-        return ScannedInputs(
+        var inputs = ScannedInputs(
             scan: scan, archiveDigests: Array(digests[..<scan.archives.count]),
             excludedDigests: Array(digests[scan.archives.count...]), seconds: Timestamp.now().seconds(since: start))
+        if memo != nil {
+            inputs.digestMemo = ArchiveDigestMemo(entries)
+            inputs.digestsRemembered = remembered
+        }
+        return inputs
     }
 
     /// Whether the file at `location` still holds the bytes `digest` was taken of, `stamp` being

@@ -225,7 +225,11 @@ public struct PipelineRunner {
             PublishedCheck(version: $0, recorded: recordedChecksums.checksums, store: store)
         }
         defer { latestCheck?.finish() }
-        let inputs = try Ingest.scan(config: config)
+        // An archive unchanged since two earlier runs hashed it is not hashed again
+        // (`ArchiveDigestMemo`); `--force` hashes every one.
+        let digestMemo = ArchiveDigestMemo.load(from: config.cacheFolder)
+        let inputs = try Ingest.scan(config: config, memo: digestMemo, trustingMemo: !options.force)
+        rememberDigests(inputs, had: digestMemo, report: &report)
         try RunStop.check()
         // The caches hold what this build computed: a rebuilt grdp reads everything again.
         let build = buildIdentity.wait()
@@ -947,6 +951,24 @@ public struct PipelineRunner {
         } catch {
             // Only time is lost: the next run reads every archive again.
             logger.warning("Run cache not written", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Keeps the scan's digests for the next run (a memo that cannot be written only costs it the
+    /// hashing), and says how many came from the memo.
+    private func rememberDigests(_ inputs: ScannedInputs, had memo: ArchiveDigestMemo, report: inout RunReport) {
+        report.digestsRemembered = inputs.digestsRemembered
+        if inputs.digestsRemembered > 0 {
+            logger.debug(
+                "Archives not hashed again: unchanged since two earlier runs found the same SHA-256",
+                metadata: ["archives": "\(inputs.digestsRemembered)"])
+        }
+        guard let kept = inputs.digestMemo, kept != memo else { return }
+        do {
+            try kept.write(to: config.cacheFolder)
+        } catch {
+            logger.warning(
+                "Archive digests not kept for the next run: it hashes every archive", metadata: ["error": "\(error)"])
         }
     }
 

@@ -23,6 +23,8 @@ struct RunReport {
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
     /// build, other reading settings), removed after the run: why a night read archives again.
     var cacheEntriesRemoved = 0
+    /// Archives (and excluded ones) whose SHA-256 came from `ArchiveDigestMemo`, not hashed again.
+    var digestsRemembered = 0
     /// Up to date without reading any archive: the inputs are those of this snapshot's run
     /// (`RunCache`); `archives` then repeats what that run read.
     var inputsUnchangedSince: Int?
@@ -81,6 +83,7 @@ struct RunReport {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
         }
         if cacheEntriesRemoved > 0 { members.append(("cache_entries_removed", .int(cacheEntriesRemoved))) }
+        if digestsRemembered > 0 { members.append(("archive_digests_remembered", .int(digestsRemembered))) }
         members.append(("ignored_files", .array((ingest?.ignoredFiles ?? []).map { .string($0) })))
         if let unmatched = ingest?.unmatchedExcludes, !unmatched.isEmpty {
             members.append(("exclude_not_found", .array(unmatched.map { .string($0) })))

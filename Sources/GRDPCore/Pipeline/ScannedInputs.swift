@@ -8,6 +8,11 @@ public struct ScannedInputs: Sendable {
     public var excludedDigests: [FileDigest?]
     /// Time spent listing and hashing.
     public var seconds: Double
+    /// The digests to remember for the next run (`ArchiveDigestMemo`), when the scan was given a
+    /// memo: every file hashed or remembered by this one.
+    var digestMemo: ArchiveDigestMemo?
+    /// How many of the files' digests came from the memo, not hashed again.
+    var digestsRemembered = 0
 
     /// The size of every archive to read, in bytes (progress, the ledger's starting size).
     public var archiveBytes: Int64 { scan.archives.reduce(0) { $0 + $1.bytes } }

@@ -78,12 +78,18 @@ public struct FileStamp: Sendable, Equatable {
     var size: Int64
     var modified: (seconds: Int, nanoseconds: Int)
     var statusChanged: (seconds: Int, nanoseconds: Int)
+    /// The file's device and inode. Not part of equality (see above); only `ArchiveDigestMemo`
+    /// asks for them, where a file whose inode is made up anew is merely hashed again.
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
 
     /// The stamp of the open file; nil when the system will not say.
     init?(_ file: InputFile) {
         var info = stat()
         guard fstat(file.descriptor, &info) == 0 else { return nil }
         size = Int64(info.st_size)
+        device = UInt64(truncatingIfNeeded: info.st_dev)
+        inode = UInt64(truncatingIfNeeded: info.st_ino)
         #if canImport(Darwin)
             modified = (info.st_mtimespec.tv_sec, info.st_mtimespec.tv_nsec)
             statusChanged = (info.st_ctimespec.tv_sec, info.st_ctimespec.tv_nsec)
