@@ -43,19 +43,37 @@ outcome_check() {
     if [ "$rc" = 0 ] && [ "$outcome" = "$3" ]; then echo ok; else echo "exit $rc, outcome $outcome"; fi
 }
 
-# processed_set SET DIR NEW: DIR made a copy of SET (hard links to its archives but an increment
-# left there, its pipeline.yml), processed by `BIN run --force` (not timed) into DIR/Outputs.before,
-# then NEW (an archive) linked into DIR/returns: ready for `nights DIR`.
-processed_set() {
-    local set=$1 dir=$2 new=$3
+# linked_set SET DIR: DIR made a copy of SET (hard links to its archives but an increment left
+# there, its pipeline.yml). A hard link moves the linked file's status-change time, so every copy
+# of a set is linked before any of them is processed (`settle`).
+linked_set() {
+    local set=$1 dir=$2
     rm -rf "$dir"
     mkdir -p "$dir"
     cp -al "$set/returns" "$dir/returns"
     rm -f "$dir"/returns/*_increment.tar.gz
     cp "$set/pipeline.yml" "$dir/"
+}
+
+# settle DIR: one more `BIN run` over DIR (up to date, not timed), over 5 s after the last: its
+# archives' digests then come from the memo that two runs that far apart vouch for
+# (`ArchiveDigestMemo`), as on any night after the one that first saw them.
+settle() {
+    sleep 6
+    "$BIN" --quiet --config "$1/pipeline.yml" run
+}
+
+# processed_set SET DIR NEW: DIR linked from SET (`linked_set`, unless DIR/returns is there
+# already), processed by `BIN run --force` (not timed) and settled (`settle`) into
+# DIR/Outputs.before, then NEW (an archive) linked into DIR/returns: ready for `nights DIR`.
+processed_set() {
+    local set=$1 dir=$2 new=$3
+    [ -d "$dir/returns" ] || linked_set "$set" "$dir"
+    rm -rf "$dir/Outputs" "$dir/Outputs.before"
     "$BIN" --quiet --config "$dir/pipeline.yml" run --force
+    settle "$dir"
     mv "$dir/Outputs" "$dir/Outputs.before"
-    ln "$new" "$dir/returns/"
+    ln -f "$new" "$dir/returns/"
 }
 
 # nights DIR [FROM]: RUNS timed `grdp run` (no --force) over DIR, each from a copy of FROM (an

@@ -292,7 +292,8 @@ for N in "${SIZES[@]}"; do
         NEW_BYTES=$("$BIN" bench-unpack "$ALONE/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
         NEW_MIB=$(awk -v b="$NEW_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }')
 
-        echo "== increment: the set processed first (run --force, not timed)" >&2
+        echo "== increment: the set processed first (run --force, then a run 6 s later; not timed)" >&2
+        linked_set "$SET" "$INC"
         processed_set "$SET" "$INC" "$NEW"
 
         echo "== increment: run (no --force) with the new archive x$RUNS" >&2
@@ -354,6 +355,7 @@ for N in "${SIZES[@]}"; do
             # (A folder left by an interrupted bench would take the mv inside it, and every night
             # would then start from those stale outputs.)
             rm -rf "$DSET/Outputs.before"
+            settle "$DSET"
             mv "$DSET/Outputs" "$DSET/Outputs.before"
             ln -f "$NEW" "$DSET/returns/"
             nights "$DSET"
