@@ -4,6 +4,7 @@
 #include <stddef.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #endif
 
@@ -41,4 +42,18 @@ static inline long grdp_punch_hole(int fd, long long offset, long long length) {
     return -1;
 #endif
 }
+/* The type of the file system holding `fd` (statfs(2)'s f_type: 0xEF53 for ext2/3/4, 0x01021994 for
+   tmpfs, ...), or -1 with errno set (ENOSYS off Linux). */
+static inline long long grdp_file_system_type(int fd) {
+#if defined(__linux__)
+    struct statfs info;
+    if (fstatfs(fd, &info) != 0) return -1;
+    return (long long)info.f_type;
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 #endif

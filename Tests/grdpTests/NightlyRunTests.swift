@@ -137,6 +137,10 @@ import Testing
             #expect(run.status == 0, "\(run.stderr)")
             return try #require(try fixture.reportsWritten().last)
         }
+        // Only on a file system that writes pages back (ext4, XFS, Btrfs, NFS): on tmpfs, say,
+        // every run hashes every archive.
+        let remembering = OutputFailureTests.shell(
+            "stat -f -c %t '\(fixture.returns.path)' | grep -qxE 'ef53|58465342|9123683e|6969'")
         #expect(try run("run")["archive_digests_remembered"] == nil)
         // Sooner than the settling time, a second hash does not vouch for the first.
         #expect(try run("run")["archive_digests_remembered"] == nil)
@@ -144,7 +148,7 @@ import Testing
         sleep(5)
         #expect(try run("run")["archive_digests_remembered"] == nil)
         var report = try run("run")
-        #expect(report["archive_digests_remembered"] as? Int == 2)
+        #expect(report["archive_digests_remembered"] as? Int == (remembering ? 2 : nil))
         #expect(Self.isShortcut(report) && report["snapshot"] as? String == "v0001")
         // --force hashes every archive.
         report = try run("run", "--force")
@@ -173,7 +177,7 @@ import Testing
         #expect(utimensat(AT_FDCWD, tar.path, &times, 0) == 0)
 
         report = try run("run")
-        #expect(report["archive_digests_remembered"] as? Int == 1)
+        #expect(report["archive_digests_remembered"] as? Int == (remembering ? 1 : nil))
         #expect(report["snapshot"] as? String == "v0003")
         func digests(_ report: [String: Any]) -> [String] {
             (report["archives"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? "") \($0["sha256"] ?? "")" }

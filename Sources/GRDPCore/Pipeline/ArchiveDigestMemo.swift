@@ -86,26 +86,48 @@ struct ArchiveDigestMemo: Equatable {
         of location: FileLocation, remembered: Entry?, trusting: Bool, settle: Int64 = settleSeconds,
         now: () -> Int64 = Self.now
     ) throws -> (digest: FileDigest, entry: Entry?, fromMemo: Bool) {
-        if trusting, let remembered, remembered.confirmed, let stamp = FileStamp(at: location),
-            remembered.holds(stamp)
-        {
+        let file = try? InputFile(location)
+        let stamp = file.flatMap(FileStamp.init)
+        let rememberable = file.map(writesBack) ?? false
+        let held = remembered.flatMap { entry in stamp.map(entry.holds) } ?? false
+        if trusting, rememberable, held, let remembered, remembered.confirmed, let stamp {
             var digest = FileDigest(hex: remembered.sha256, bytes: remembered.bytes)
             digest.stamp = stamp
             return (digest, remembered, true)
         }
+        // A hash that may confirm the entry: the file's dirty pages are written back first, which
+        // write-protects them in every mapping. A process holding the file mapped for writing
+        // changes its bytes without moving its times once a page is dirty, until that page is
+        // written back (Linux moves them at the first write to a clean page); from here on, any
+        // write moves them. Not confirmed when the file system will not say it did.
+        let flushed = rememberable && held && remembered?.confirmed == false && file?.writeBack() == true
         let start = now()
         let digest = try FileDigest.sha256(of: location)
-        guard let stamp = digest.stamp else { return (digest, nil, false) }
+        guard rememberable, let stamp = digest.stamp else { return (digest, nil, false) }
         if var agreeing = remembered,
             agreeing.holds(stamp) && agreeing.sha256 == digest.hex && agreeing.bytes == digest.bytes
         {
             // Its first hash's time kept: this one vouches for it once it began late enough.
-            agreeing.confirmed = agreeing.confirmed || start - agreeing.hashedAt >= settle * 1_000_000
+            agreeing.confirmed =
+                agreeing.confirmed || (flushed && start - agreeing.hashedAt >= settle * 1_000_000)
             return (digest, agreeing, false)
         }
         let entry = Entry(path: key(of: location), digest: digest, stamp: stamp, hashedAt: now(), confirmed: false)
         return (digest, entry, false)
     }
+
+    /// Whether the file's times can be trusted to move at every change of its bytes once its pages
+    /// are written back: the local disk file systems that write pages back and write-protect them
+    /// (ext2/3/4, XFS, Btrfs) and NFS (whose `open` fetches the server's attributes). Not tmpfs,
+    /// whose pages are never written back, so that a write through a mapping never moves the
+    /// times again after the first; nor any file system not known to behave so (a file there is
+    /// hashed on every run, as before the memo).
+    static func writesBack(_ file: InputFile) -> Bool {
+        file.fileSystemType.map(writingBack.contains) ?? false
+    }
+
+    /// `statfs.f_type` of ext2/3/4, XFS, Btrfs and NFS.
+    static let writingBack: Set<Int64> = [0xEF53, 0x5846_5342, 0x9123_683E, 0x6969]
 
     /// The entry of the file at `location`, if any.
     func entry(for location: FileLocation) -> Entry? {

@@ -1,3 +1,4 @@
+import CFileCopy
 import Foundation
 
 #if canImport(Glibc)
@@ -38,6 +39,19 @@ final class InputFile {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw InputFileError(url: url, operation: "stat", errno: errno) }
         return Int64(info.st_size)
+    }
+
+    /// The type of the file system the file is on (`statfs`'s `f_type`), nil where it cannot be told.
+    var fileSystemType: Int64? {
+        let type = grdp_file_system_type(descriptor)
+        return type < 0 ? nil : Int64(type)
+    }
+
+    /// Writes the file's dirty pages back (`fsync`, allowed on a file opened for reading): they are
+    /// then write-protected in every mapping, so that the next write through one moves the file's
+    /// times. False when the file system says it could not.
+    func writeBack() -> Bool {
+        fsync(descriptor) == 0
     }
 
     /// Reads until `buffer` is full or the file ends; returns the bytes read (fewer only at end of file).

@@ -4,10 +4,21 @@ import Testing
 
 @testable import GRDPCore
 
+/// Whether files in the temporary folder can be remembered at all (`ArchiveDigestMemo.writesBack`).
+private let temporaryFolderWritesBack: Bool = {
+    guard let folder = try? TemporaryFolder(), let file = try? InputFile(folder.url) else { return false }
+    return ArchiveDigestMemo.writesBack(file)
+}()
+
 /// An archive unchanged since two earlier runs hashed it is not hashed again (`ArchiveDigestMemo`),
 /// and any change a write can make to it is still seen: the memo's digest is never another
 /// content's.
-@Suite struct ArchiveDigestMemoTests {
+@Suite(
+    .enabled(
+        if: temporaryFolderWritesBack,
+        "the temporary folder is on a file system whose digests are never remembered (tmpfs, ...)")
+)
+struct ArchiveDigestMemoTests {
     let folder: TemporaryFolder
     let file: URL
     var location: FileLocation { FileLocation(file) }
@@ -126,6 +137,53 @@ import Testing
         #expect(!after.fromMemo)
         #expect(after.digest.hex == (try Self.sha256(file)))
         #expect(after.digest.hex != entry.sha256)
+    }
+
+    /// A process that keeps the archive mapped for writing: once a page is dirty, Linux moves the
+    /// file's times only at the first write to a clean page, so later writes through the mapping
+    /// change the bytes under the same stamp until the page is written back (found by an audit:
+    /// the memo then served the old digest, the cache the old rows). The confirming hash writes the
+    /// pages back first; every write after it moves the times.
+    @Test func aWriteThroughAMappingMadeBeforeTheConfirmingHashIsSeen() throws {
+        let descriptor = open(file.path, O_RDWR)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        let length = 32
+        let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
+        try #require(mapped != MAP_FAILED)
+        let page = try #require(mapped)
+        defer { munmap(page, length) }
+        // The page dirtied through the mapping: the times move here, once.
+        page.storeBytes(of: UInt8(ascii: "F"), toByteOffset: 0, as: UInt8.self)
+        let first = try ArchiveDigestMemo.digest(of: location, remembered: nil, trusting: true, settle: 0)
+        let second = try ArchiveDigestMemo.digest(of: location, remembered: first.entry, trusting: true, settle: 0)
+        let entry = try #require(second.entry)
+        #expect(entry.confirmed)
+        try changing(from: entry) {
+            page.storeBytes(of: UInt8(ascii: "M"), toByteOffset: 0, as: UInt8.self)
+        }
+        let after = try ArchiveDigestMemo.digest(of: location, remembered: entry, trusting: true, settle: 0)
+        #expect(!after.fromMemo)
+        #expect(after.digest.hex == (try Self.sha256(file)))
+        #expect(after.digest.hex != entry.sha256)
+    }
+
+    /// On tmpfs pages are never written back, so a write through a mapping moves the times once at
+    /// most: nothing there is remembered, every run hashes.
+    @Test func aFileOnTmpfsIsNeverRemembered() throws {
+        let shared = URL(fileURLWithPath: "/dev/shm/grdp-memo-\(UUID().uuidString).tar")
+        guard (try? Data("on tmpfs".utf8).write(to: shared)) != nil else { return }
+        defer { try? FileManager.default.removeItem(at: shared) }
+        guard let opened = try? InputFile(shared), opened.fileSystemType == 0x0102_1994 else { return }
+        let first = try ArchiveDigestMemo.digest(of: FileLocation(shared), remembered: nil, trusting: true, settle: 0)
+        #expect(first.entry == nil)
+        #expect(!ArchiveDigestMemo.writesBack(opened))
+        // Not even an entry made elsewhere and put there.
+        var entry = try confirmedEntry()
+        entry.path = ArchiveDigestMemo.key(of: FileLocation(shared))
+        let second = try ArchiveDigestMemo.digest(
+            of: FileLocation(shared), remembered: entry, trusting: true, settle: 0)
+        #expect(!second.fromMemo && second.entry == nil)
     }
 
     /// A hard link made by a backup moves the status-change time alone: hashed again, the same
