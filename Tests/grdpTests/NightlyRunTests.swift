@@ -191,6 +191,46 @@ import Testing
         #expect(scratchReport["content_sha256"] as? String == hash)
     }
 
+    /// A remembered digest the archive's bytes do not give (a forged or otherwise wrong memo): a
+    /// tar read from the cache-less outputs is hashed as it is decoded, rejected, and forgotten, so
+    /// that the next run hashes it and takes it.
+    @Test func anArchiveWhoseRememberedDigestItsBytesDoNotGiveIsRejectedAndForgotten() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .tarGzip, as: "2024-01-10_returns.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        guard
+            OutputFailureTests.shell(
+                "stat -f -c %t '\(fixture.returns.path)' | grep -qxE 'ef53|58465342|9123683e|6969'")
+        else { return }
+        // The memo made to vouch for another digest, its checksum line made to match.
+        let memo = fixture.outputs.appendingPathComponent("cache/archive-digests.json")
+        let lines = String(decoding: try Data(contentsOf: memo), as: UTF8.self).split(separator: "\n")
+        var stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        var entries = try #require(stored["entries"] as? [[String: Any]])
+        try #require(entries.count == 1)
+        entries[0]["sha256"] = String(repeating: "ab", count: 32)
+        entries[0]["confirmed"] = true
+        stored["entries"] = entries
+        let body = try JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys, .withoutEscapingSlashes])
+        try body.write(to: memo)
+        let checksum = try Execution.run(
+            ["-c", "sha256sum '\(memo.path)' | cut -c1-64"], in: fixture.root, executable: "/bin/sh")
+        try (body + Data("\n".utf8) + Data(checksum.stdout.utf8)).write(to: memo)
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache/archives"))
+
+        let rejected = try fixture.grdp("run")
+        #expect(rejected.status == 65, "\(rejected.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["archive_digests_remembered"] as? Int == 1)
+        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        #expect((archive["detail"] as? String)?.contains("changed after this run hashed it") == true)
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try fixture.reportsWritten().last?["archive_digests_remembered"] == nil)
+    }
+
     @Test func aDamagedOrStaleCacheIsIgnored() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -134,6 +134,11 @@ struct ArchiveDigestMemo: Equatable {
         entries[Self.key(of: location)]
     }
 
+    /// Drops the entries of these keys; whether any was there.
+    mutating func forget(_ keys: [String]) -> Bool {
+        keys.reduce(false) { dropped, key in entries.removeValue(forKey: key) != nil || dropped }
+    }
+
     /// A memo of these entries alone (one per path: the last).
     init(_ entries: some Sequence<Entry>) {
         for entry in entries { self.entries[entry.path] = entry }

@@ -427,12 +427,26 @@ public enum Ingest {
                 archivePath: candidate.relativePath, config: config, classifier: classifier, entry: entry,
                 keepsEveryQuarantined: keepingEveryQuarantined)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
-            try ArchiveReader(limits: limits).read(
-                candidate.location, relativePath: candidate.relativePath, visitor: ingest)
+            let reader = ArchiveReader(limits: limits)
+            try reader.read(candidate.location, relativePath: candidate.relativePath, visitor: ingest)
             // The bytes read must be those hashed: an archive replaced since (renamed over, or
             // rewritten in place) would go into the snapshot, and the archive cache, under the
             // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
-            if let stamp = digest.stamp, !Self.stillHolds(digest, stamp: stamp, at: candidate.location) {
+            // A tar, compressed or not, and a single compressed member are read from the file's
+            // start to its end, hashed on the way: their digest is that of the very bytes decoded.
+            // Checked by the file's stamp instead, a file rewritten and then put back while the
+            // run read it (its times put back too) was taken with the rows of the other bytes
+            // (found by an audit). A zip, which libarchive reads where its directory points, is
+            // still checked by its stamp, and hashed again when that moved.
+            let unchanged =
+                if let read = reader.readDigest {
+                    read == digest
+                } else if let stamp = digest.stamp {
+                    Self.stillHolds(digest, stamp: stamp, at: candidate.location)
+                } else {
+                    true
+                }
+            if !unchanged {
                 throw ArchiveRejection.corrupt(
                     "the file changed after this run hashed it (replaced or rewritten while the run "
                         + "read it): not taken; the next run reads it again")

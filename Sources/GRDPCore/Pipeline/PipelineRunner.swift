@@ -392,6 +392,7 @@ public struct PipelineRunner {
         report.stages["normalize"] = ingest.normalizeSeconds
         if ingest.isRejected {
             report.outcome = .rejected
+            forgetDigests(ofRejectedIn: ingest, scanned: inputs)
             countSupersededOfRejected(
                 ingest, ledger: &ledger, partitioned: partitioned, revisions: &revisions, resumed: resumed,
                 accepted: acceptedArchives, report: &report)
@@ -969,6 +970,22 @@ public struct PipelineRunner {
         } catch {
             logger.warning(
                 "Archive digests not kept for the next run: it hashes every archive", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Drops the rejected archives from the digests kept for the next run, which hashes them again:
+    /// one found changed since it was hashed, or whose remembered digest its bytes did not give,
+    /// must not be taken for that digest again while its stamp holds.
+    private func forgetDigests(ofRejectedIn ingest: IngestResult, scanned inputs: ScannedInputs) {
+        guard var memo = inputs.digestMemo else { return }
+        let rejected = Set(ingest.archives.filter { $0.status == .rejected }.map(\.relativePath))
+        let locations = inputs.scan.archives.filter { rejected.contains($0.relativePath) }.map(\.location)
+        guard memo.forget(locations.map(ArchiveDigestMemo.key)) else { return }
+        do {
+            try memo.write(to: config.cacheFolder)
+        } catch {
+            // The memo would vouch for a rejected archive's digest: better none at all.
+            FileSystem.removeFile(config.cacheFolder.appendingPathComponent(ArchiveDigestMemo.fileName).path)
         }
     }
 

@@ -24,6 +24,10 @@ public final class ArchiveReader {
     private var zipProduced: Int64 = 0
     /// The largest zip central directory walked for overlaps and sizes (`ZipLayout.check`).
     var zipWalkLimit = ZipLayout.descriptorCheckLimit
+    /// After reading a tar, a compressed tar or a single compressed member: the digest of the
+    /// bytes its members were decoded from, read from the file's start to its end. Nil for a zip,
+    /// which libarchive reads at the offsets its directory names.
+    private(set) var readDigest: FileDigest?
 
     public init(limits: UnpackLimits) {
         self.limits = limits
@@ -44,6 +48,7 @@ public final class ArchiveReader {
         consumedBytes = 0
         zipBytes = nil
         zipProduced = 0
+        readDigest = nil
         let file: InputFile
         let size: Int64
         let head: [UInt8]
@@ -62,21 +67,19 @@ public final class ArchiveReader {
                 "the content is not a zip, tar, or gzip, xz or bzip2 compressed file (\(size) bytes, "
                     + "starting with \(Self.hexPrefix(head)))")
         }
+        let decoder: (any StreamDecoder)?
         switch format {
         case .zip:
             try readZip(location, file: file, size: size, visitor: visitor)
-        case .tar:
-            try readStream(DecodedStream(file: file, decoder: nil), relativePath: relativePath, visitor: visitor)
-        case .gzip:
-            try readStream(
-                DecodedStream(file: file, decoder: try GzipDecoder()), relativePath: relativePath, visitor: visitor)
-        case .xz:
-            try readStream(
-                DecodedStream(file: file, decoder: try XzDecoder()), relativePath: relativePath, visitor: visitor)
-        case .bzip2:
-            try readStream(
-                DecodedStream(file: file, decoder: try Bzip2Decoder()), relativePath: relativePath, visitor: visitor)
+            return
+        case .tar: decoder = nil
+        case .gzip: decoder = try GzipDecoder()
+        case .xz: decoder = try XzDecoder()
+        case .bzip2: decoder = try Bzip2Decoder()
         }
+        let stream = DecodedStream(file: file, decoder: decoder)
+        try readStream(stream, relativePath: relativePath, visitor: visitor)
+        readDigest = stream.fileDigest
     }
 
     /// The member of a single compressed file named `relativePath`, or nil when the name does not make one:

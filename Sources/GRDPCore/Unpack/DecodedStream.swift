@@ -1,3 +1,5 @@
+import Crypto
+
 /// The decompressed bytes of one archive file, handed out in large blocks (to libarchive's read callback,
 /// or straight to the visitor for a `.csv.gz`).
 ///
@@ -47,6 +49,10 @@ final class DecodedStream {
 
     /// Raw (compressed) bytes of the file the decoder has consumed.
     private(set) var rawConsumed: Int64 = 0
+    /// Every byte read from the file, in order (the stream reads it once, from its start to its end).
+    private var fileHasher = SHA256()
+    private var fileBytesRead: Int64 = 0
+    private var fileEnded = false
     /// Decoded bytes handed out so far.
     private(set) var deliveredBytes: Int64 = 0
     private(set) var isFinished = false
@@ -68,6 +74,23 @@ final class DecodedStream {
     deinit {
         input.deallocate()
         for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// The digest of the bytes read from the file, once it was read to its end: what was decoded
+    /// came from exactly these bytes, whatever happened to the file meanwhile. Nil before.
+    var fileDigest: FileDigest? {
+        guard fileEnded else { return nil }
+        return FileDigest(hex: lowercaseHex(fileHasher.finalize()), bytes: fileBytesRead)
+    }
+
+    /// Reads the file's next bytes into `buffer`, hashing them.
+    private func readFile(into buffer: UnsafeMutableRawBufferPointer) throws(ArchiveRejection) -> Int {
+        let count: Int
+        do { count = try file.read(into: buffer) } catch { throw .corrupt(error.description) }
+        fileHasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        fileBytesRead += Int64(count)
+        if count < buffer.count { fileEnded = true }
+        return count
     }
 
     /// The first block, decoded ahead without handing it out: `next()` returns it next.
@@ -184,7 +207,7 @@ final class DecodedStream {
 
     private func fill(_ block: UnsafeMutableRawBufferPointer, filled: inout Int) throws(ArchiveRejection) {
         guard let decoder else {
-            do { filled = try file.read(into: block) } catch { throw .corrupt(error.description) }
+            filled = try readFile(into: block)
             rawConsumed += Int64(filled)
             if filled < block.count { isFinished = true }
             return
@@ -233,8 +256,7 @@ final class DecodedStream {
     }
 
     private func refill() throws(ArchiveRejection) {
-        let count: Int
-        do { count = try file.read(into: input) } catch { throw .corrupt(error.description) }
+        let count = try readFile(into: input)
         inputStart = 0
         inputEnd = count
         if count < input.count { fileAtEnd = true }

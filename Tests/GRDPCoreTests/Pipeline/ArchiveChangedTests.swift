@@ -98,6 +98,59 @@ import Testing
             })
     }
 
+    /// The file rewritten after its hash and put back, times and all, before the check that
+    /// follows the read (found by an audit, with a process rewriting the archive as the run read
+    /// it): its stamp tells nothing then, and hashed again it is the file hashed. The digest of the
+    /// bytes actually decoded tells. Here the digest names the first bytes under the stamp the file
+    /// has now, the state such a run ends in.
+    @Test(arguments: [ArchiveWriter.Format.tar, .tarGzip])
+    func anArchiveWhoseBytesReadAreNotThoseHashedIsNotTaken(format: ArchiveWriter.Format) throws {
+        try ArchiveWriter.write(Self.entries(amount: 100_000), format: format, to: archive)
+        let hashed = try FileDigest.sha256(of: archive)
+        let config = try ConfigLoader.parse(
+            yaml: ArchiveCacheTests.yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+        let candidate = try #require(try ReturnsScanner.scan(folder: returns, exclude: []).archives.first)
+        let scratch = folder.url.appendingPathComponent("other")
+        try ArchiveWriter.write(Self.entries(amount: 999_000), format: format, to: scratch)
+        try Data(contentsOf: scratch).write(to: archive)
+        var digest = FileDigest(hex: hashed.hex, bytes: hashed.bytes)
+        digest.stamp = FileStamp(at: candidate.location)
+        try #require(digest.stamp != nil)
+        #expect(Ingest.stillHolds(digest, stamp: try #require(digest.stamp), at: candidate.location))
+        expectNotTaken(
+            Ingest.read(
+                candidate, digest: digest, config: config, classifier: MemberClassifier(kinds: config.inputs.kinds),
+                limits: UnpackLimits(
+                    maxMemberBytes: config.limits.maxMemberBytes,
+                    maxCompressionRatio: config.limits.maxCompressionRatio)))
+    }
+
+    /// What a tar, compressed or not, or a single compressed member was decoded from is hashed on
+    /// the way, to the file's last byte.
+    @Test(arguments: [ArchiveWriter.Format.tar, .tarGzip, .tarXz, .tarBzip2])
+    func theReaderHashesTheBytesItDecodes(format: ArchiveWriter.Format) throws {
+        try ArchiveWriter.write(Self.entries(amount: 100_000), format: format, to: archive)
+        final class Counting: ArchiveVisitor {
+            var members = 0
+            func begin(member: MemberHeader) throws -> Bool {
+                members += 1
+                return true
+            }
+            func consume(_ bytes: UnsafeRawBufferPointer) throws {}
+            func end(member: MemberHeader) throws {}
+            func skipped(member: String, reason: ReasonCode, detail: String) {}
+        }
+        let config = try ConfigLoader.parse(
+            yaml: ArchiveCacheTests.yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+        let reader = ArchiveReader(
+            limits: UnpackLimits(
+                maxMemberBytes: config.limits.maxMemberBytes, maxCompressionRatio: config.limits.maxCompressionRatio))
+        let visitor = Counting()
+        try reader.read(archive, relativePath: "2024-01-10_returns.tar", visitor: visitor)
+        #expect(visitor.members == 2)
+        #expect(reader.readDigest == (try FileDigest.sha256(of: archive)))
+    }
+
     /// A nightly run beside a backup that hard-links the returns (`cp -al`, rsnapshot): the link
     /// moves the archive's status-change time, not its bytes. Every archive was rejected as
     /// changed; the same bytes hashed again now say it is the one hashed.
