@@ -179,6 +179,16 @@ import Testing
         report = try run("run")
         #expect(report["archive_digests_remembered"] as? Int == (remembering ? 1 : nil))
         #expect(report["snapshot"] as? String == "v0003")
+        // The snapshot's source_archive names each archive by the SHA-256 of its bytes now, the
+        // remembered one's as the rewritten one's (checked by another tool than grdp's).
+        let sources = try SnapshotStore(folder: fixture.snapshots).open(version: 3).loadContent().sourceArchives
+        #expect(sources.map(\.path) == ["2024-01-10_returns.tar", "2024-02-01_revision.tar.gz"])
+        for source in sources {
+            #expect(
+                OutputFailureTests.shell(
+                    "cd '\(fixture.returns.path)' && echo '\(source.sha256)  \(source.path)' | sha256sum -c --status"),
+                "\(source.path): \(source.sha256)")
+        }
         func digests(_ report: [String: Any]) -> [String] {
             (report["archives"] as? [[String: Any]] ?? []).map { "\($0["path"] ?? "") \($0["sha256"] ?? "")" }
         }

@@ -54,11 +54,18 @@ struct ArchiveDigestMemo: Equatable {
             self.confirmed = confirmed
         }
 
+        /// The stamp the file had when hashed; nil when a time is not two numbers (a memo made
+        /// by hand, whose checksum holds).
+        var stamp: FileStamp? {
+            guard modified.count == 2, statusChanged.count == 2 else { return nil }
+            return FileStamp(
+                size: size, modified: (modified[0], modified[1]), statusChanged: (statusChanged[0], statusChanged[1]),
+                device: device, inode: inode)
+        }
+
         /// Whether the file had this stamp, on this device and inode, when hashed.
         func holds(_ stamp: FileStamp) -> Bool {
-            device == stamp.device && inode == stamp.inode && size == stamp.size
-                && modified == [stamp.modified.seconds, stamp.modified.nanoseconds]
-                && statusChanged == [stamp.statusChanged.seconds, stamp.statusChanged.nanoseconds]
+            self.stamp == stamp && device == stamp.device && inode == stamp.inode
         }
     }
 
@@ -102,7 +109,7 @@ struct ArchiveDigestMemo: Equatable {
         // write moves them. Not confirmed when the file system will not say it did.
         let flushed = rememberable && held && remembered?.confirmed == false && file?.writeBack() == true
         let start = now()
-        let digest = try FileDigest.sha256(of: location)
+        let digest = try FileDigest.sha256(of: location, opened: file)
         guard rememberable, let stamp = digest.stamp else { return (digest, nil, false) }
         if var agreeing = remembered,
             agreeing.holds(stamp) && agreeing.sha256 == digest.hex && agreeing.bytes == digest.bytes

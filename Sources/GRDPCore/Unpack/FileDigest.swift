@@ -33,22 +33,28 @@ public struct FileDigest: Sendable, Equatable {
     /// twice over: once may be a change of its metadata alone (a hard link made to it, its
     /// permissions set, which move its status-change time), and the file is then hashed again.
     public static func sha256(of location: FileLocation) throws -> FileDigest {
+        try sha256(of: location, opened: nil)
+    }
+
+    /// The same, from `opened` when given: the file at `location` as the caller opened it to look
+    /// at first (its stamp), read from its first byte, not opened again. A second hash opens
+    /// `location` again.
+    static func sha256(of location: FileLocation, opened: InputFile?) throws -> FileDigest {
         do {
-            return try sha256(ofStable: location)
+            return try sha256(ofStable: opened ?? InputFile(location))
         } catch is FileChangedError {
-            return try sha256(ofStable: location)
+            return try sha256(ofStable: InputFile(location))
         }
     }
 
-    private static func sha256(ofStable location: FileLocation) throws -> FileDigest {
-        let file = try InputFile(location)
+    private static func sha256(ofStable file: InputFile) throws -> FileDigest {
         let before = FileStamp(file)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = SHA256()
         var total: Int64 = 0
         while true {
-            let count = try file.read(into: buffer)
+            let count = try file.read(into: buffer, at: total)
             if count == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             total += Int64(count)
@@ -56,7 +62,7 @@ public struct FileDigest: Sendable, Equatable {
         }
         let after = FileStamp(file)
         guard before == after else {
-            throw FileChangedError(url: location.url, detail: "it changed while it was hashed")
+            throw FileChangedError(url: file.url, detail: "it changed while it was hashed")
         }
         var digest = FileDigest(hex: lowercaseHex(hasher.finalize()), bytes: total)
         digest.stamp = after
@@ -82,6 +88,17 @@ public struct FileStamp: Sendable, Equatable {
     /// asks for them, where a file whose inode is made up anew is merely hashed again.
     var device: UInt64 = 0
     var inode: UInt64 = 0
+
+    init(
+        size: Int64, modified: (seconds: Int, nanoseconds: Int), statusChanged: (seconds: Int, nanoseconds: Int),
+        device: UInt64, inode: UInt64
+    ) {
+        self.size = size
+        self.modified = modified
+        self.statusChanged = statusChanged
+        self.device = device
+        self.inode = inode
+    }
 
     /// The stamp of the open file; nil when the system will not say.
     init?(_ file: InputFile) {
