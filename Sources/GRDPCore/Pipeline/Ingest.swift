@@ -114,18 +114,6 @@ public enum Ingest {
         return inputs
     }
 
-    /// Whether the file at `location` still holds the bytes `digest` was taken of, `stamp` being
-    /// the file's stamp then. The same stamp says so. The same size under another stamp is hashed
-    /// again: the status-change time also moves when only the file's metadata changes — a hard
-    /// link made to it (`cp -al`, rsnapshot and other backups while the nightly run reads), its
-    /// permissions or owner set — and such an archive is the one hashed, not a changed one.
-    static func stillHolds(_ digest: FileDigest, stamp: FileStamp, at location: FileLocation) -> Bool {
-        guard let now = FileStamp(at: location) else { return false }
-        if now == stamp { return true }
-        guard now.size == stamp.size, let again = try? FileDigest.sha256(of: location) else { return false }
-        return again == digest
-    }
-
     /// Reads every archive. Never throws for a bad archive: it becomes a rejected `ArchiveOutcome`
     /// naming member and reason; the outcomes come back in revision order.
     ///
@@ -432,20 +420,13 @@ public enum Ingest {
             // The bytes read must be those hashed: an archive replaced since (renamed over, or
             // rewritten in place) would go into the snapshot, and the archive cache, under the
             // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
-            // A tar, compressed or not, and a single compressed member are read from the file's
-            // start to its end, hashed on the way: their digest is that of the very bytes decoded.
-            // Checked by the file's stamp instead, a file rewritten and then put back while the
-            // run read it (its times put back too) was taken with the rows of the other bytes
-            // (found by an audit). A zip, which libarchive reads where its directory points, is
-            // still checked by its stamp, and hashed again when that moved.
-            let unchanged =
-                if let read = reader.readDigest {
-                    read == digest
-                } else if let stamp = digest.stamp {
-                    Self.stillHolds(digest, stamp: stamp, at: candidate.location)
-                } else {
-                    true
-                }
+            // The reader hashes what it decodes: a tar, compressed or not, and a single compressed
+            // member from the file's start to its end on the way; a zip whole, block by block,
+            // before libarchive reads it where its directory points, each block it reads then
+            // checked against that pass (`BlockCheckedFile`). Checked by the file's stamp instead,
+            // a file rewritten and then put back while the run read it (its times put back too)
+            // was taken with the rows of the other bytes (found by an audit).
+            let unchanged = reader.readDigest == digest
             if !unchanged {
                 throw ArchiveRejection.corrupt(
                     "the file changed after this run hashed it (replaced or rewritten while the run "

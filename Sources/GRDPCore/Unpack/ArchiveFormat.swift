@@ -70,6 +70,12 @@ enum ArchiveFormat: String, Sendable {
 ///   that does not match).
 enum ZipLayout {
     private static let endRecordLength = 22
+
+    /// What a failed read of the zip says: a block that changed since the file was hashed says
+    /// just that (`BlockCheckedFile`); a system error names the file and the call.
+    static func readFailure(_ error: any Error) -> String {
+        (error as? FileChangedError)?.detail ?? "\(error)"
+    }
     /// A central directory larger than this is not read for the descriptor check (libarchive
     /// still checks every entry's data against it).
     static let descriptorCheckLimit = 64 << 20
@@ -93,10 +99,13 @@ enum ZipLayout {
 
     /// - Parameter walkLimit: the largest central directory whose entries are walked
     ///   (`walkEntries`); tests lower it to reach what a larger one leaves to the reader.
-    static func check(_ file: InputFile, size: Int64, walkLimit: Int = descriptorCheckLimit) throws(ArchiveRejection)
+    ///
+    /// Every byte looked at is one the file held when `file` hashed it: the layout checked is the
+    /// one libarchive then reads.
+    static func check(_ file: BlockCheckedFile, walkLimit: Int = descriptorCheckLimit) throws(ArchiveRejection)
         -> Entries
     {
-        let directory = try checkEnd(of: file, size: size)
+        let directory = try checkEnd(of: file, size: file.size)
         guard directory.size > 0 else { return Entries(exist: false) }
         guard directory.size <= Int64(walkLimit) else { return Entries(exist: true) }
         let sizes = try walkEntries(
@@ -105,7 +114,7 @@ enum ZipLayout {
     }
 
     /// Where the central directory is: checked to end where its end record starts.
-    static func checkEnd(of file: InputFile, size: Int64) throws(ArchiveRejection) -> (
+    static func checkEnd(of file: BlockCheckedFile, size: Int64) throws(ArchiveRejection) -> (
         offset: Int64, size: Int64, entries: EntryCount
     ) {
         guard size >= Int64(endRecordLength) else {
@@ -114,7 +123,7 @@ enum ZipLayout {
         let tailLength = Int(min(size, Int64(endRecordLength + 0xFFFF)))
         let tailStart = size - Int64(tailLength)
         let tail: [UInt8]
-        do { tail = try file.read(count: tailLength, at: tailStart) } catch { throw .corrupt(error.description) }
+        do { tail = try file.read(count: tailLength, at: tailStart) } catch { throw .corrupt(readFailure(error)) }
         guard tail.count == tailLength else { throw .corrupt("the zip changed size while being read") }
 
         var endRecord: Int?
@@ -153,14 +162,14 @@ enum ZipLayout {
         let locatorOffset = recordOffset - 20
         var locator: [UInt8] = []
         if locatorOffset >= 0 {
-            do { locator = try file.read(count: 20, at: locatorOffset) } catch { throw .corrupt(error.description) }
+            do { locator = try file.read(count: 20, at: locatorOffset) } catch { throw .corrupt(readFailure(error)) }
         }
         let hasLocator = locator.count == 20 && locator.starts(with: [0x50, 0x4B, 0x06, 0x07])
         if directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF || hasLocator {
             guard hasLocator else { throw .corrupt("the zip64 end of central directory locator is missing") }
             let zip64Offset = Int64(bitPattern: le64(locator, 8))
             let record: [UInt8]
-            do { record = try file.read(count: 56, at: zip64Offset) } catch { throw .corrupt(error.description) }
+            do { record = try file.read(count: 56, at: zip64Offset) } catch { throw .corrupt(readFailure(error)) }
             guard zip64Offset >= 0 && record.count == 56 && record.starts(with: [0x50, 0x4B, 0x06, 0x06]) else {
                 throw .corrupt("the zip64 end of central directory record is missing")
             }
@@ -218,11 +227,11 @@ enum ZipLayout {
     ///   every name is the one libarchive will report: no NUL (libarchive stops there), no Unicode
     ///   Path field, and listed once (a folder's name too); else none.
     private static func walkEntries(
-        of file: InputFile, directoryOffset: Int64, directorySize: Int, stated: EntryCount
+        of file: BlockCheckedFile, directoryOffset: Int64, directorySize: Int, stated: EntryCount
     ) throws(ArchiveRejection) -> [String: Int64] {
         let directory: [UInt8]
         do { directory = try file.read(count: directorySize, at: directoryOffset) } catch {
-            throw .corrupt(error.description)
+            throw .corrupt(readFailure(error))
         }
         guard directory.count == directorySize else { throw .corrupt("the zip changed size while being read") }
         var entries: [Entry] = []
@@ -297,7 +306,7 @@ enum ZipLayout {
             }
             var header: [UInt8]
             do { header = try file.read(count: 30, at: local) } catch {
-                throw .corrupt(error.description, member: entry.name)
+                throw .corrupt(readFailure(error), member: entry.name)
             }
             guard header.count == 30, le32(header, 0) == 0x0403_4B50 else {
                 trusted = false
@@ -307,7 +316,7 @@ enum ZipLayout {
             let localExtraLength = Int(le16(header, 28))
             // Then its name and extra field.
             do { header += try file.read(count: localNameLength + localExtraLength, at: local + 30) } catch {
-                throw .corrupt(error.description, member: entry.name)
+                throw .corrupt(readFailure(error), member: entry.name)
             }
             // libarchive names an entry by its local header, whose name no check covers: one damaged
             // there was skipped as an unrecognised member, or not seen at all (`.csx`), and its rows
@@ -459,7 +468,9 @@ enum ZipLayout {
 
     /// The data descriptor of `entry`, at `position` (where its data ends), against the central
     /// directory's CRC and sizes (`walkEntries`).
-    private static func checkDescriptor(of file: InputFile, _ entry: Entry, at position: Int64, directoryOffset: Int64)
+    private static func checkDescriptor(
+        of file: BlockCheckedFile, _ entry: Entry, at position: Int64, directoryOffset: Int64
+    )
         throws(ArchiveRejection)
     {
         let (crc, compressed, uncompressed) = (entry.crc, entry.compressed, entry.uncompressed)
@@ -468,7 +479,7 @@ enum ZipLayout {
         let descriptor: [UInt8]
         do {
             descriptor = try file.read(count: Int(min(24, directoryOffset - position)), at: position)
-        } catch { throw .corrupt(error.description, member: entry.name) }
+        } catch { throw .corrupt(readFailure(error), member: entry.name) }
         // Only a descriptor with its signature is told from what may follow instead: some writers
         // set bit 3 and write none (the next local header, or the central directory, follows the
         // data), and those bytes are libarchive's to judge, as the data is.

@@ -24,9 +24,13 @@ public final class ArchiveReader {
     private var zipProduced: Int64 = 0
     /// The largest zip central directory walked for overlaps and sizes (`ZipLayout.check`).
     var zipWalkLimit = ZipLayout.descriptorCheckLimit
-    /// After reading a tar, a compressed tar or a single compressed member: the digest of the
-    /// bytes its members were decoded from, read from the file's start to its end. Nil for a zip,
-    /// which libarchive reads at the offsets its directory names.
+    /// The blocks a zip is hashed and checked by (`BlockCheckedFile`); tests lower it to change a
+    /// block the reader has not come to yet.
+    var zipBlockSize = BlockCheckedFile.defaultBlockSize
+    /// After reading an archive: the digest of the bytes its members were decoded from. A tar,
+    /// compressed or not, and a single compressed member are hashed as they are read, from the
+    /// file's start to its end; a zip is hashed whole before libarchive reads it at the offsets its
+    /// directory names, and every block it reads is checked against that hash (`BlockCheckedFile`).
     private(set) var readDigest: FileDigest?
 
     public init(limits: UnpackLimits) {
@@ -70,7 +74,7 @@ public final class ArchiveReader {
         let decoder: (any StreamDecoder)?
         switch format {
         case .zip:
-            try readZip(location, file: file, size: size, visitor: visitor)
+            try readZip(file, size: size, visitor: visitor)
             return
         case .tar: decoder = nil
         case .gzip: decoder = try GzipDecoder()
@@ -93,14 +97,23 @@ public final class ArchiveReader {
 
     // MARK: - Formats
 
-    private func readZip(_ location: FileLocation, file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
-        let entries = try ZipLayout.check(file, size: size, walkLimit: zipWalkLimit)
+    private func readZip(_ file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
+        // Hashed whole first, block by block: the layout check and libarchive get only bytes of
+        // that pass, whose digest is then the one of the bytes decoded.
+        let checked: BlockCheckedFile
+        do {
+            checked = try BlockCheckedFile(file, blockSize: zipBlockSize)
+        } catch {
+            throw ArchiveRejection.corrupt(error.description)
+        }
+        readDigest = checked.digest
+        let entries = try ZipLayout.check(checked, walkLimit: zipWalkLimit)
         guard entries.exist else {
             // No entries: nothing to visit, and the ingest rejects it as holding no data member.
             consumedBytes = size
             return
         }
-        let reader = try LibArchiveReader(zipAt: location)
+        let reader = try LibArchiveReader(zipFrom: checked)
         zipBytes = entries.walked ? nil : size
         defer { zipBytes = nil }
         try readEntries(from: reader, visitor: visitor) { entry in

@@ -75,11 +75,10 @@ public struct FileDigest: Sendable, Equatable {
 /// whatever it sets the modification time to; a file renamed over has its own, set when it was
 /// written. Not the inode: some network and FUSE filesystems (CIFS with `noserverino`, sshfs)
 /// make one up per lookup, and an archive read from such a share must not be taken for changed.
-/// A run hashes every archive first and reads some of them later: an archive replaced in between
-/// (a delivery by rename or in place) must not be read under the first one's digest. The
-/// status-change time also moves when only the metadata changes (a hard link made, permissions
-/// set): a stamp that differs at the same size is settled by hashing the file again
-/// (`Ingest.stillHolds`).
+/// A hash checks the file did not change while it was taken (`FileDigest.sha256`), and the digest
+/// memo keeps an archive's digest while its stamp holds (`ArchiveDigestMemo`). Whether the bytes a
+/// run decodes are the bytes it hashed is not told by the stamp but by the reader's own hash of
+/// them (`ArchiveReader.readDigest`).
 public struct FileStamp: Sendable, Equatable {
     var size: Int64
     var modified: (seconds: Int, nanoseconds: Int)

@@ -40,6 +40,8 @@ final class LibArchiveReader {
     private let source: DecodedStream?
     /// Retained here because libarchive holds it, unretained, as the read callback's client data.
     private let tarInput: TarInput?
+    /// The same for a zip's callbacks.
+    private var zipInput: ZipInput?
 
     /// What libarchive's tar read callback is given: the stream, and its extension headers looked
     /// at block by block as libarchive takes it (`TarExtensionHeaders`).
@@ -83,16 +85,65 @@ final class LibArchiveReader {
         try check(status, "not a readable tar archive")
     }
 
-    /// Reads the zip at `url` through its central directory.
-    init(zipAt location: FileLocation) throws(ArchiveRejection) {
+    /// What libarchive's zip callbacks are given: the file, every byte checked against its hash
+    /// (`BlockCheckedFile`), and where libarchive is in it.
+    private final class ZipInput {
+        let file: BlockCheckedFile
+        var position: Int64 = 0
+        /// The real cause of a failed read (a block that changed, a read error).
+        var failure: ArchiveRejection?
+        init(_ file: BlockCheckedFile) { self.file = file }
+    }
+
+    /// Reads a zip through its central directory, from `file`: every byte libarchive gets is one
+    /// the file held when `file` hashed it.
+    init(zipFrom file: BlockCheckedFile) throws(ArchiveRejection) {
         _ = Self.utf8Locale
         guard let archive = archive_read_new() else { throw .corrupt("libarchive: cannot allocate a reader") }
         self.archive = archive
         self.source = nil
         tarInput = nil
+        let input = ZipInput(file)
+        zipInput = input
         try check(archive_read_support_format_zip_seekable(archive), "cannot enable the zip format")
-        let opened = location.withSystemPath { archive_read_open_filename(archive, $0, 128 * 1024) }
-        try check(opened, "not a readable zip archive")
+        try check(
+            archive_read_set_read_callback(archive) { _, client, buffer in
+                let input = Unmanaged<ZipInput>.fromOpaque(client!).takeUnretainedValue()
+                do {
+                    let bytes = try input.file.bytes(from: input.position)
+                    buffer?.pointee = bytes.baseAddress
+                    input.position += Int64(bytes.count)
+                    return la_ssize_t(bytes.count)
+                } catch {
+                    input.failure = .corrupt(ZipLayout.readFailure(error))
+                    return la_ssize_t(ARCHIVE_FATAL)
+                }
+            }, "cannot set the zip's read callback")
+        try check(
+            archive_read_set_seek_callback(archive) { _, client, offset, whence in
+                let input = Unmanaged<ZipInput>.fromOpaque(client!).takeUnretainedValue()
+                let base: Int64? =
+                    switch whence {
+                    case SEEK_SET: 0
+                    case SEEK_CUR: input.position
+                    case SEEK_END: input.file.size
+                    default: nil
+                    }
+                guard let base, base + offset >= 0 else { return la_int64_t(ARCHIVE_FATAL) }
+                input.position = base + offset
+                return input.position
+            }, "cannot set the zip's seek callback")
+        try check(
+            archive_read_set_skip_callback(archive) { _, client, request in
+                let input = Unmanaged<ZipInput>.fromOpaque(client!).takeUnretainedValue()
+                let skipped = max(0, min(request, input.file.size - input.position))
+                input.position += skipped
+                return skipped
+            }, "cannot set the zip's skip callback")
+        try check(
+            archive_read_set_callback_data(archive, Unmanaged.passUnretained(input).toOpaque()),
+            "cannot set the zip's callback data")
+        try check(archive_read_open1(archive), "not a readable zip archive")
     }
 
     deinit { archive_read_free(archive) }
@@ -169,7 +220,7 @@ final class LibArchiveReader {
     /// The rejection for a failed call: our stream's own error when the read callback failed (it is the
     /// real cause), else libarchive's message, which may be NULL.
     private func failure(_ status: Int32, _ what: String) -> ArchiveRejection {
-        if let failure = source?.failure { return failure }
+        if let failure = source?.failure ?? zipInput?.failure { return failure }
         let message = archive_error_string(archive).map { String(cString: $0) }
         let errno = archive_errno(archive)
         let statusName =
