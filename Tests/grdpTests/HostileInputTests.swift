@@ -178,6 +178,35 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// A folder named in `exclude` leaves out every archive below it: the figures are those of the
+    /// returns without it, and each of its archives is still recorded as excluded, digest and all.
+    @Test func aFolderNamedInExcludeLeavesItsArchivesOut() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let alone = try fixture.grdp("run")
+        #expect(alone.status == 0, "\(alone.stderr)")
+        let figures = try fixture.grdp("export", "--format", "csv", "--output", "-").stdout
+        try FileManager.default.removeItem(at: fixture.outputs)
+
+        try FileManager.default.createDirectory(
+            at: fixture.returns.appendingPathComponent("withdrawn"), withIntermediateDirectories: true)
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "withdrawn/2024-02-01_revision.tar.gz")
+        try HostileInputTests.config(extra: nil, inputs: "  exclude: [\"withdrawn/\"]\n").write(
+            to: fixture.config, atomically: true, encoding: .utf8)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("names a folder: every archive below it is excluded"), "\(run.stderr)")
+        #expect(try fixture.grdp("export", "--format", "csv", "--output", "-").stdout == figures)
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        #expect(
+            archives.map { "\($0["path"] ?? "") \($0["status"] ?? "")" } == [
+                "2024-01-10_returns.zip accepted", "withdrawn/2024-02-01_revision.tar.gz excluded",
+            ])
+        #expect(report["exclude_not_found"] == nil)
+    }
+
     /// Zip writers that set flag bit 3 (sizes after the data) but write no data descriptor (zip-rs
     /// for directories, some streaming PHP writers for files): nothing in such an archive is wrong,
     /// libarchive reads it, and the descriptor check must not reject it. Also a descriptor without

@@ -287,6 +287,14 @@ public enum Ingest {
                 "inputs.exclude names this file in another Unicode normalization: excluded, but write the entry as the file is named",
                 metadata: ["entry": "\(match.entry)", "file": "\(match.path)"])
         }
+        for folder in scan.excludedFolders {
+            logger.log(
+                level: folder.archives == 0 ? .warning : .info,
+                folder.archives == 0
+                    ? "inputs.exclude names a folder that holds no archive: nothing is excluded by it"
+                    : "inputs.exclude names a folder: every archive below it is excluded",
+                metadata: ["entry": "\(folder.entry)", "archives": "\(folder.archives)"])
+        }
         for entry in scan.unmatchedExcludes {
             logger.warning(
                 "inputs.exclude names no file in the returns folder: nothing is excluded by it",

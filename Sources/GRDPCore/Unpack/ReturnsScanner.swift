@@ -50,15 +50,24 @@ public struct ReturnsScan: Sendable {
     /// normalization (typed precomposed, stored decomposed by a Mac): that file is excluded, as
     /// before grdp compared bytes, and the run warns.
     public var excludedByEquivalence: [ExcludeMatch]
+    /// Entries of `inputs.exclude` that name a folder under the returns folder, and how many
+    /// archives below it they excluded (each is in `excluded`): the run says so.
+    public var excludedFolders: [ExcludedFolder]
 
     public struct ExcludeMatch: Sendable, Equatable {
         public var entry: String
         public var path: String
     }
 
+    public struct ExcludedFolder: Sendable, Equatable {
+        public var entry: String
+        public var archives: Int
+    }
+
     public init(
         archives: [ArchiveCandidate], ignoredFiles: [String], excluded: [String], unmatchedExcludes: [String] = [],
-        excludedByEquivalence: [ExcludeMatch] = [], excludedLocations: [FileLocation] = []
+        excludedByEquivalence: [ExcludeMatch] = [], excludedLocations: [FileLocation] = [],
+        excludedFolders: [ExcludedFolder] = []
     ) {
         self.archives = archives
         self.ignoredFiles = ignoredFiles
@@ -66,6 +75,7 @@ public struct ReturnsScan: Sendable {
         self.unmatchedExcludes = unmatchedExcludes
         self.excludedByEquivalence = excludedByEquivalence
         self.excludedLocations = excludedLocations
+        self.excludedFolders = excludedFolders
     }
 }
 
@@ -162,7 +172,22 @@ public enum ReturnsScanner {
                 byEquivalence.append(.init(entry: entry, path: path))
             }
         }
-        func isExcluded(_ path: String) -> Bool { excludeSet.contains(Array(path.utf8)) }
+        // An entry that names a folder under the returns folder (`2023/withdrawn`, with a slash at
+        // the end or not) excludes every archive below it: the folder is what the operator means
+        // to leave out, and each of its archives is still recorded as excluded, digest and all.
+        // By its bytes, as a file's entry is.
+        var folderEntries: [(entry: String, prefix: [UInt8])] = []
+        for (entry, normalized) in zip(exclude, entries) {
+            var name = Substring(normalized)
+            while name.hasSuffix("/") { name = name.dropLast() }
+            guard !name.isEmpty, !allBytes.contains(Array(name.utf8)) else { continue }
+            let prefix = Array((name + "/").utf8)
+            if allPaths.contains(where: { $0.utf8.starts(with: prefix) }) { folderEntries.append((entry, prefix)) }
+        }
+        func isExcluded(_ path: String) -> Bool {
+            excludeSet.contains(Array(path.utf8))
+                || folderEntries.contains { path.utf8.starts(with: $0.prefix) && isArchiveName(path) }
+        }
         var archives: [ArchiveCandidate] = []
         var excluded: [(path: String, location: FileLocation)] = []
         for file in files where archivePaths.contains(file.path) {
@@ -184,7 +209,9 @@ public enum ReturnsScanner {
                 + ignored.filter(isExcluded).map { Array($0.utf8) })
         var unmatched: [String] = []
         for (entry, normalized) in zip(exclude, entries)
-        where !found.contains(Array(normalized.utf8)) && !byEquivalence.contains(where: { $0.entry == entry }) {
+        where !found.contains(Array(normalized.utf8)) && !byEquivalence.contains(where: { $0.entry == entry })
+            && !folderEntries.contains(where: { $0.entry.utf8.elementsEqual(entry.utf8) })
+        {
             if !unmatched.contains(where: { $0.utf8.elementsEqual(entry.utf8) }) { unmatched.append(entry) }
         }
 
@@ -192,7 +219,12 @@ public enum ReturnsScanner {
             archives: archives.sorted { precedesBytewise($0.relativePath, $1.relativePath) },
             ignoredFiles: ignored.sorted(by: precedesBytewise),
             excluded: excluded.map(\.path), unmatchedExcludes: unmatched,
-            excludedByEquivalence: byEquivalence, excludedLocations: excluded.map(\.location))
+            excludedByEquivalence: byEquivalence, excludedLocations: excluded.map(\.location),
+            excludedFolders: folderEntries.map { entry in
+                ReturnsScan.ExcludedFolder(
+                    entry: entry.entry,
+                    archives: excluded.filter { $0.path.utf8.starts(with: entry.prefix) }.count)
+            })
     }
 
     /// A file under the folder: its path relative to it as shown, where it is, its size.

@@ -206,6 +206,30 @@ import Testing
 
     /// Exclusions name files by their bytes; one that names no file is reported, one naming a
     /// sidecar is not "no file".
+    /// An entry that names a folder excludes every archive below it, however deep, and no other:
+    /// not one in a folder whose name merely starts the same, not a file that is no archive.
+    @Test(arguments: ["2023", "2023/", "./2023//"])
+    func anExcludeEntryNamingAFolderExcludesTheArchivesBelowIt(entry: String) throws {
+        let folder = try TemporaryFolder()
+        for path in [
+            "2023/a.zip", "2023/b.tar.gz", "2023/notes.txt", "2023/sub/c.zip", "2023x/e.zip", "2024/d.zip",
+            "docs/readme.txt",
+        ] {
+            _ = try folder.write(path, Array("x".utf8))
+        }
+        let scan = try ReturnsScanner.scan(folder: folder.url, exclude: [entry, "docs", "2024/d.zip/", "20"])
+        #expect(scan.excluded == ["2023/a.zip", "2023/b.tar.gz", "2023/sub/c.zip"])
+        #expect(scan.excludedLocations.count == 3)
+        #expect(scan.archives.map(\.relativePath) == ["2023x/e.zip", "2024/d.zip"])
+        #expect(scan.ignoredFiles == ["2023/notes.txt", "docs/readme.txt"])
+        #expect(
+            scan.excludedFolders == [
+                .init(entry: entry, archives: 3), .init(entry: "docs", archives: 0),
+            ])
+        // A file's name with a slash after it, and a name that only starts a folder's, name nothing.
+        #expect(scan.unmatchedExcludes == ["2024/d.zip/", "20"])
+    }
+
     @Test func excludeEntriesNameOneFileByItsBytesAndUnmatchedOnesAreReported() throws {
         let folder = try TemporaryFolder()
         _ = try folder.write("2024-01-01_\u{E9}.zip", [1])
