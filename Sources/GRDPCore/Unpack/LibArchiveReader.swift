@@ -41,7 +41,7 @@ final class LibArchiveReader {
     /// Retained here because libarchive holds it, unretained, as the read callback's client data.
     private let tarInput: TarInput?
     /// The same for a zip's callbacks.
-    private var zipInput: ZipInput?
+    private let zipInput: ZipInput?
 
     /// What libarchive's tar read callback is given: the stream, and its extension headers looked
     /// at block by block as libarchive takes it (`TarExtensionHeaders`).
@@ -62,6 +62,7 @@ final class LibArchiveReader {
         self.source = source
         let input = TarInput(source)
         tarInput = input
+        zipInput = nil
         // From here on `deinit` frees the handle, also when this initialiser throws.
         try check(archive_read_support_format_tar(archive), "cannot enable the tar format")
         let client = Unmanaged.passUnretained(input).toOpaque()
@@ -129,9 +130,12 @@ final class LibArchiveReader {
                     case SEEK_END: input.file.size
                     default: nil
                     }
-                guard let base, base + offset >= 0 else { return la_int64_t(ARCHIVE_FATAL) }
-                input.position = base + offset
-                return input.position
+                // An offset from a hostile directory must not trap on overflow: refused instead.
+                guard let base else { return la_int64_t(ARCHIVE_FATAL) }
+                let (target, overflow) = base.addingReportingOverflow(offset)
+                guard !overflow, target >= 0 else { return la_int64_t(ARCHIVE_FATAL) }
+                input.position = target
+                return target
             }, "cannot set the zip's seek callback")
         try check(
             archive_read_set_skip_callback(archive) { _, client, request in

@@ -37,6 +37,35 @@ import Testing
         #expect(members.isEmpty, sourceLocation: sourceLocation)
     }
 
+    /// A central directory too large to be walked (here: any, `zipWalkLimit` 0) leaves the local
+    /// header's offset to libarchive, which reads the zip through grdp's callbacks where it points
+    /// (`BlockCheckedFile`): an offset past any file (zip64, up to 2^64 - 1) is refused as a
+    /// damaged zip, no member read. (libarchive checks these against the size the seek callback
+    /// gives; the callback refuses a negative or overflowing position besides.)
+    @Test(arguments: [UInt64(0x7FFF_FFFF_FFFF_FFF0), 0xFFFF_FFFF_FFFF_FFF0, 0x0000_0001_0000_0000])
+    func aLocalHeaderOffsetPastAnyFileIsRefused(offset: UInt64) throws {
+        let folder = try TemporaryFolder()
+        let zip64 =
+            HandMadeZip.le16(0x0001) + HandMadeZip.le16(8)
+            + (0..<8).map { UInt8(truncatingIfNeeded: offset >> (8 * $0)) }
+        var bytes = HandMadeZip(entries: [
+            .init(name: "transactions.csv", data: Array("a,b\n1,2\n".utf8), centralExtra: zip64)
+        ]).bytes
+        // The central record's local header offset says "in the zip64 extra".
+        let directory = bytes[(bytes.count - 6)..<(bytes.count - 2)].enumerated().reduce(0) {
+            $0 | Int($1.element) << (8 * $1.offset)
+        }
+        bytes.replaceSubrange((directory + 42)..<(directory + 46), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let url = try folder.write("far.zip", bytes)
+        let reader = ArchiveReader(limits: UnpackLimits())
+        reader.zipWalkLimit = 0
+        let visitor = RecordingVisitor()
+        #expect(throws: ArchiveRejection.self) {
+            try reader.read(url, relativePath: "far.zip", visitor: visitor)
+        }
+        #expect(visitor.members.isEmpty)
+    }
+
     @Test func theHandMadeZipItselfIsReadWhole() throws {
         let folder = try TemporaryFolder()
         let (rejection, members) = try Self.read(HandMadeZip(entries: Self.entries()), in: folder)
