@@ -168,9 +168,10 @@ enum ZipLayout {
         if directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF || hasLocator {
             guard hasLocator else { throw .corrupt("the zip64 end of central directory locator is missing") }
             let zip64Offset = Int64(bitPattern: le64(locator, 8))
+            guard zip64Offset >= 0 else { throw .corrupt("the zip64 end of central directory record is missing") }
             let record: [UInt8]
             do { record = try file.read(count: 56, at: zip64Offset) } catch { throw .corrupt(readFailure(error)) }
-            guard zip64Offset >= 0 && record.count == 56 && record.starts(with: [0x50, 0x4B, 0x06, 0x06]) else {
+            guard record.count == 56 && record.starts(with: [0x50, 0x4B, 0x06, 0x06]) else {
                 throw .corrupt("the zip64 end of central directory record is missing")
             }
             directorySize = Int64(bitPattern: le64(record, 40))

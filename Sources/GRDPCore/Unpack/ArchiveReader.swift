@@ -110,11 +110,11 @@ public final class ArchiveReader {
         let entries = try ZipLayout.check(checked, walkLimit: zipWalkLimit)
         guard entries.exist else {
             // No entries: nothing to visit, and the ingest rejects it as holding no data member.
-            consumedBytes = size
+            consumedBytes = checked.size
             return
         }
         let reader = try LibArchiveReader(zipFrom: checked)
-        zipBytes = entries.walked ? nil : size
+        zipBytes = entries.walked ? nil : checked.size
         defer { zipBytes = nil }
         try readEntries(from: reader, visitor: visitor) { entry in
             let dataStart = reader.position
@@ -129,7 +129,7 @@ public final class ArchiveReader {
         } progress: {
             reader.position
         }
-        consumedBytes = size
+        consumedBytes = checked.size
     }
 
     private func readStream(_ stream: DecodedStream, relativePath: String, visitor: some ArchiveVisitor) throws {

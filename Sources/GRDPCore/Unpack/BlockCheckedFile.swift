@@ -13,8 +13,8 @@ import Foundation
 /// tar; a zip kept that hole until this type).
 ///
 /// The pass keeps the SHA-256 of each `blockSize` block. A block read later is read whole and given
-/// out only when its SHA-256 is the one the pass took; the last block checked is held, so that
-/// reads within it cost nothing more. A block that differs throws `FileChangedError`: the bytes of
+/// out only when its SHA-256 is the one the pass took; the last two blocks checked are held, so that
+/// reads within them cost nothing more. A block that differs throws `FileChangedError`: the bytes of
 /// the pass are no longer the file's, and no byte that is not theirs is given out.
 ///
 /// Not `Sendable`: one reader at a time.
@@ -26,9 +26,12 @@ final class BlockCheckedFile {
     /// The file's size as the pass read it: what a reader is told, whatever the file grew to since.
     var size: Int64 { digest.bytes }
     private let blockDigests: [SHA256.Digest]
-    private let buffer: UnsafeMutableRawBufferPointer
-    /// The block held in `buffer`, checked: its index and its bytes.
-    private var held: (index: Int, count: Int)?
+    /// The last two blocks checked, each in its own buffer: a zip header that runs over a block's
+    /// end costs no second check of the first block when the reader comes back to it (a crafted
+    /// zip could otherwise have each of thousands of entries re-read two whole blocks).
+    private var slots: [(buffer: UnsafeMutableRawBufferPointer, index: Int?, count: Int)]
+    /// The slot checked last (the other is the older one, reused next).
+    private var newest = 0
 
     /// Block size of the production reader: a zip's central directory and the data of a few
     /// members each, checked at ~1 ms apiece.
@@ -40,6 +43,7 @@ final class BlockCheckedFile {
         self.file = file
         self.blockSize = blockSize
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
+        let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
         var whole = SHA256()
         var blocks: [SHA256.Digest] = []
         var total: Int64 = 0
@@ -55,14 +59,15 @@ final class BlockCheckedFile {
             }
         } catch {
             buffer.deallocate()
+            spare.deallocate()
             throw error
         }
-        self.buffer = buffer
+        slots = [(buffer, nil, 0), (spare, nil, 0)]
         blockDigests = blocks
         digest = FileDigest(hex: lowercaseHex(whole.finalize()), bytes: total)
     }
 
-    deinit { buffer.deallocate() }
+    deinit { for slot in slots { slot.buffer.deallocate() } }
 
     private static func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256.Digest {
         var hasher = SHA256()
@@ -71,15 +76,24 @@ final class BlockCheckedFile {
     }
 
     /// The bytes from `offset` to the end of its block, checked; none at or past the end of the
-    /// file. Valid until the next call.
+    /// file. Valid until the next call but one. An offset below zero (read from a hostile
+    /// directory) throws.
     func bytes(from offset: Int64) throws -> UnsafeRawBufferPointer {
-        precondition(offset >= 0, "an offset in the file")
+        guard offset >= 0 else {
+            throw FileChangedError(url: file.url, detail: "an offset before the start of the file (\(offset))")
+        }
         guard offset < size else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let index = Int(offset / Int64(blockSize))
-        if held?.index != index {
-            held = nil
+        let slot: Int
+        if let found = slots.indices.first(where: { slots[$0].index == index }) {
+            slot = found
+        } else {
+            // The older slot is reused: the newest may still be the reader's.
+            slot = 1 - newest
+            slots[slot].index = nil
             let start = Int64(index) * Int64(blockSize)
             let expected = Int(min(Int64(blockSize), size - start))
+            let buffer = slots[slot].buffer
             let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<expected]), at: start)
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             guard count == expected, Self.sha256(bytes) == blockDigests[index] else {
@@ -88,10 +102,12 @@ final class BlockCheckedFile {
                     detail: "the file changed while this run read it (its bytes \(start)–\(start + Int64(expected)) "
                         + "are not those it hashed): not taken; the next run reads it again")
             }
-            held = (index, count)
+            slots[slot].index = index
+            slots[slot].count = count
         }
+        newest = slot
         let within = Int(offset - Int64(index) * Int64(blockSize))
-        return UnsafeRawBufferPointer(rebasing: buffer[within..<held!.count])
+        return UnsafeRawBufferPointer(rebasing: slots[slot].buffer[within..<slots[slot].count])
     }
 
     /// `count` bytes from `offset`, checked (fewer only at the end of the file).

@@ -66,6 +66,24 @@ import Testing
         #expect(visitor.members.isEmpty)
     }
 
+    /// A zip64 locator whose record offset is 2^63 or more (negative as a signed offset) is a
+    /// damaged zip: refused, where reading at that offset through the checked blocks trapped the
+    /// run (found by a review).
+    @Test func aZip64RecordOffsetPastTwoToTheSixtyThirdIsRefused() throws {
+        let folder = try TemporaryFolder()
+        var bytes: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 26)
+        bytes += [0x50, 0x4B, 0x06, 0x07] + [0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0x80] + [1, 0, 0, 0]
+        bytes += [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18)
+        let (rejection, members) = try readHandMade(bytes, named: "far64.zip", in: folder)
+        #expect(rejection?.reason == .corruptArchive)
+        #expect(rejection?.detail.contains("zip64 end of central directory record is missing") == true)
+        #expect(members.isEmpty)
+        // Read at a negative offset, the checked file throws rather than traps.
+        let url = try folder.write("plain.zip", HandMadeZip(entries: [.init(name: "a.csv", data: [0x61])]).bytes)
+        let checked = try BlockCheckedFile(InputFile(url))
+        #expect(throws: FileChangedError.self) { try checked.read(count: 4, at: -1) }
+    }
+
     @Test func theHandMadeZipItselfIsReadWhole() throws {
         let folder = try TemporaryFolder()
         let (rejection, members) = try Self.read(HandMadeZip(entries: Self.entries()), in: folder)
