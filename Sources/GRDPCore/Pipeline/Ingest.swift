@@ -424,7 +424,8 @@ public enum Ingest {
                 keepsEveryQuarantined: keepingEveryQuarantined)
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
             let reader = ArchiveReader(limits: limits)
-            try reader.read(candidate.location, relativePath: candidate.relativePath, visitor: ingest)
+            try reader.read(
+                candidate.location, relativePath: candidate.relativePath, expecting: digest, visitor: ingest)
             // The bytes read must be those hashed: an archive replaced since (renamed over, or
             // rewritten in place) would go into the snapshot, and the archive cache, under the
             // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
@@ -436,9 +437,7 @@ public enum Ingest {
             // was taken with the rows of the other bytes (found by an audit).
             let unchanged = reader.readDigest == digest
             if !unchanged {
-                throw ArchiveRejection.corrupt(
-                    "the file changed after this run hashed it (replaced or rewritten while the run "
-                        + "read it): not taken; the next run reads it again")
+                throw ArchiveRejection.corrupt(ArchiveReader.changedSinceHashed)
             }
             outcome.members = ingest.members
             outcome.skipped = ingest.skipped

@@ -32,6 +32,12 @@ public final class ArchiveReader {
     /// file's start to its end; a zip is hashed whole before libarchive reads it at the offsets its
     /// directory names, and every block it reads is checked against that hash (`BlockCheckedFile`).
     private(set) var readDigest: FileDigest?
+    private var expectedDigest: FileDigest?
+
+    /// Why an archive whose bytes are not those the run hashed is not taken.
+    static let changedSinceHashed =
+        "the file changed after this run hashed it (replaced or rewritten while the run read it): not taken; the "
+        + "next run reads it again"
 
     public init(limits: UnpackLimits) {
         self.limits = limits
@@ -49,6 +55,16 @@ public final class ArchiveReader {
 
     /// `read` of the archive at `location` (named by its path's bytes when it has no string path).
     public func read(_ location: FileLocation, relativePath: String, visitor: some ArchiveVisitor) throws {
+        try read(location, relativePath: relativePath, expecting: nil, visitor: visitor)
+    }
+
+    /// `read`, and for a zip, whose bytes are all hashed before any is looked at, a rejection
+    /// saying the file changed when they are not those of `expected` (the run's digest): not the
+    /// fault the other bytes may have, which the run never recorded.
+    func read(
+        _ location: FileLocation, relativePath: String, expecting expected: FileDigest?, visitor: some ArchiveVisitor
+    ) throws {
+        expectedDigest = expected
         consumedBytes = 0
         zipBytes = nil
         zipProduced = 0
@@ -107,6 +123,9 @@ public final class ArchiveReader {
             throw ArchiveRejection.corrupt(error.description)
         }
         readDigest = checked.digest
+        if let expectedDigest, checked.digest != expectedDigest {
+            throw ArchiveRejection.corrupt(Self.changedSinceHashed)
+        }
         let entries = try ZipLayout.check(checked, walkLimit: zipWalkLimit)
         guard entries.exist else {
             // No entries: nothing to visit, and the ingest rejects it as holding no data member.
