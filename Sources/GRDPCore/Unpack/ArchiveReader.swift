@@ -32,7 +32,6 @@ public final class ArchiveReader {
     /// file's start to its end; a zip is hashed whole before libarchive reads it at the offsets its
     /// directory names, and every block it reads is checked against that hash (`BlockCheckedFile`).
     private(set) var readDigest: FileDigest?
-    private var expectedDigest: FileDigest?
 
     /// Why an archive whose bytes are not those the run hashed is not taken.
     static let changedSinceHashed =
@@ -64,7 +63,6 @@ public final class ArchiveReader {
     func read(
         _ location: FileLocation, relativePath: String, expecting expected: FileDigest?, visitor: some ArchiveVisitor
     ) throws {
-        expectedDigest = expected
         consumedBytes = 0
         zipBytes = nil
         zipProduced = 0
@@ -90,7 +88,7 @@ public final class ArchiveReader {
         let decoder: (any StreamDecoder)?
         switch format {
         case .zip:
-            try readZip(file, size: size, visitor: visitor)
+            try readZip(file, expecting: expected, visitor: visitor)
             return
         case .tar: decoder = nil
         case .gzip: decoder = try GzipDecoder()
@@ -113,7 +111,7 @@ public final class ArchiveReader {
 
     // MARK: - Formats
 
-    private func readZip(_ file: InputFile, size: Int64, visitor: some ArchiveVisitor) throws {
+    private func readZip(_ file: InputFile, expecting expected: FileDigest?, visitor: some ArchiveVisitor) throws {
         // Hashed whole first, block by block: the layout check and libarchive get only bytes of
         // that pass, whose digest is then the one of the bytes decoded.
         let checked: BlockCheckedFile
@@ -123,7 +121,7 @@ public final class ArchiveReader {
             throw ArchiveRejection.corrupt(error.description)
         }
         readDigest = checked.digest
-        if let expectedDigest, checked.digest != expectedDigest {
+        if let expected, checked.digest != expected {
             throw ArchiveRejection.corrupt(Self.changedSinceHashed)
         }
         let entries = try ZipLayout.check(checked, walkLimit: zipWalkLimit)
