@@ -429,6 +429,8 @@ public enum Ingest {
             // The bytes read must be those hashed: an archive replaced since (renamed over, or
             // rewritten in place) would go into the snapshot, and the archive cache, under the
             // digest of the file it replaced. Not taken; the next run hashes and reads it anew.
+            // (Renamed over once the reader has it open, the file read is still the one hashed: its
+            // rows are taken under its own digest, and the next run finds the new file.)
             // The reader hashes what it decodes: a tar, compressed or not, and a single compressed
             // member from the file's start to its end on the way; a zip whole, block by block,
             // before libarchive reads it where its directory points, each block it reads then

@@ -72,7 +72,8 @@ enum ZipLayout {
     private static let endRecordLength = 22
 
     /// What a failed read of the zip says: a block that changed since the file was hashed says
-    /// just that (`BlockCheckedFile`); a system error names the file and the call.
+    /// just that (`BlockCheckedFile`), as does an offset before the file's start; a system error
+    /// names the file and the call.
     static func readFailure(_ error: any Error) -> String {
         (error as? FileChangedError)?.detail ?? "\(error)"
     }

@@ -75,13 +75,18 @@ final class BlockCheckedFile {
         return hasher.finalize()
     }
 
+    /// A read asked for below the file's first byte: an offset read from a hostile zip (a zip64
+    /// record's at 2^63 or more, negative once signed), not a change of the file.
+    struct OffsetBeforeStart: Error, CustomStringConvertible {
+        let offset: Int64
+        var description: String { "an offset before the start of the file (\(offset))" }
+    }
+
     /// The bytes from `offset` to the end of its block, checked; none at or past the end of the
     /// file. Valid until the next call but one. An offset below zero (read from a hostile
-    /// directory) throws.
+    /// directory) throws `OffsetBeforeStart`.
     func bytes(from offset: Int64) throws -> UnsafeRawBufferPointer {
-        guard offset >= 0 else {
-            throw FileChangedError(url: file.url, detail: "an offset before the start of the file (\(offset))")
-        }
+        guard offset >= 0 else { throw OffsetBeforeStart(offset: offset) }
         guard offset < size else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let index = Int(offset / Int64(blockSize))
         let slot: Int

@@ -81,7 +81,7 @@ import Testing
         // Read at a negative offset, the checked file throws rather than traps.
         let url = try folder.write("plain.zip", HandMadeZip(entries: [.init(name: "a.csv", data: [0x61])]).bytes)
         let checked = try BlockCheckedFile(InputFile(url))
-        #expect(throws: FileChangedError.self) { try checked.read(count: 4, at: -1) }
+        #expect(throws: BlockCheckedFile.OffsetBeforeStart.self) { try checked.read(count: 4, at: -1) }
     }
 
     @Test func theHandMadeZipItselfIsReadWhole() throws {
