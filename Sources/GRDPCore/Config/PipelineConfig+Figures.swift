@@ -26,15 +26,18 @@ extension PipelineConfig {
         let counted = methodology.countedStatuses.map(\.rawValue).sorted()
         key.count(counted.count)
         for status in counted { key.string(status) }
-        key.string(methodology.vaRatioDefault.description)
-        Self.serialize(methodology.vaRatioByChannel, into: &key) { $1.string($0.description) }
-        Self.serialize(methodology.digitisedCoefficients, into: &key) { $1.string($0.description) }
+        // The numbers by value, not as written: `0.10` and `0.1` give the same figures (every
+        // use is arithmetic, and the snapshot stores amounts reduced), so a file that writes one
+        // for the other is not a new methodology for what a run keeps.
+        key.string(methodology.vaRatioDefault.reduced.description)
+        Self.serialize(methodology.vaRatioByChannel, into: &key) { $1.string($0.reduced.description) }
+        Self.serialize(methodology.digitisedCoefficients, into: &key) { $1.string($0.reduced.description) }
 
         key.string(targets.interpolation.rawValue)
         key.count(targets.points.count)
         for point in targets.points {
             key.decimal(Int64(point.year))
-            key.string(point.sharePct.description)
+            key.string(point.sharePct.reduced.description)
             key.string(point.source)
         }
         return key.finish()

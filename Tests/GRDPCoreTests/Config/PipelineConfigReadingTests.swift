@@ -158,6 +158,11 @@ import Testing
             "va_ratio_default: 0.10\n    va_ratio_by_channel: {marketplace: 0.08}",
             "va_ratio_by_channel: {marketplace: 0.08}\n    va_ratio_default: 0.10"
         ),
+        // The same numbers written with more or fewer trailing zeros: the same figures.
+        ("va_ratio_default: 0.10", "va_ratio_default: 0.1"),
+        ("{marketplace: 0.08}", "{marketplace: 0.0800}"),
+        ("{G: 0.05}", "{G: 0.050}"),
+        ("share_pct: 20.0", "share_pct: 20"),
     ]
 
     /// Edits of the methodology and targets: the figures change, not what an archive reads as.
@@ -179,7 +184,7 @@ import Testing
         ("source: \"baseline\"", "source: \"Resolution 09/NQ-TU\""),
     ]
 
-    static let baseFiguresDigest = "d53395fddcba9e91aee4b8d847d7546f3437421259771a05c55f0ba337f24011"
+    static let baseFiguresDigest = "51360094842dad4383b1a6662991b726b305f80cba63acc8f497c24ec166574e"
 
     @Test func editsOutsideTheFiguresKeepTheirDigest() throws {
         try Self.expectKept(\.figuresSHA256, by: Self.outsideFigures)
