@@ -200,6 +200,64 @@ import Testing
         #expect(!String(decoding: visitor.data, as: UTF8.self).contains("999000"))
     }
 
+    /// The same with the change where a reader without the block check would decode it: a stored
+    /// zip (its members' bytes as they are in the file) whose second member's amount is written
+    /// over in place, the same length, while the first member is read. Unchecked, libarchive
+    /// decodes the new amount and hands it on before the CRC at the member's end objects; checked,
+    /// the block that holds it is refused before any of its bytes is given out.
+    @Test func aStoredZipWrittenOverWhileReadGivesNoByteOfTheChange() throws {
+        // The first member long enough (over 16 blocks of 64 bytes) that the second's data lies
+        // well past the blocks read, and held, when the first member begins.
+        let grdp = "year,grdp\n" + (1900..<2024).map { "\($0),51000\n" }.joined()
+        let transactions =
+            "transaction_id,date,amount,status,channel,seller_tax_code\n"
+            + "MP-000123,2023-06-01,100000,completed,Shopee,0101243150\n"
+        let zip = HandMadeZip(entries: [
+            .init(name: "grdp.csv", data: Array(grdp.utf8)),
+            .init(name: "transactions.csv", data: Array(transactions.utf8)),
+        ]).bytes
+        let amountAt = try #require(
+            zip.indices.first { zip[$0..<min(zip.count, $0 + 7)].elementsEqual(",100000".utf8) })
+        #expect(amountAt > 16 * 64)
+        var changed = zip
+        changed.replaceSubrange((amountAt + 1)...(amountAt + 6), with: Array("999000".utf8))
+        final class WritingOver: ArchiveVisitor {
+            let archive: URL
+            let bytes: [UInt8]
+            var members: [String] = []
+            var data = Data()
+            init(archive: URL, bytes: [UInt8]) {
+                self.archive = archive
+                self.bytes = bytes
+            }
+            func begin(member: MemberHeader) throws -> Bool {
+                members.append(member.path)
+                if members.count == 1 {
+                    let handle = try FileHandle(forWritingTo: archive)
+                    try handle.write(contentsOf: Data(bytes))
+                    try handle.close()
+                }
+                return true
+            }
+            func consume(_ bytes: UnsafeRawBufferPointer) throws { data.append(contentsOf: bytes) }
+            func end(member: MemberHeader) throws {}
+            func skipped(member: String, reason: ReasonCode, detail: String) {}
+        }
+        let url = returns.appendingPathComponent("2024-01-11_stored.zip")
+        try Data(zip).write(to: url)
+        let reader = ArchiveReader(limits: UnpackLimits())
+        reader.zipBlockSize = 64
+        let visitor = WritingOver(archive: url, bytes: changed)
+        #expect(throws: ArchiveRejection.self) {
+            try reader.read(url, relativePath: "2024-01-11_stored.zip", visitor: visitor)
+        }
+        #expect(visitor.members.first == "grdp.csv")
+        #expect(try Data(contentsOf: url) == Data(changed))
+        let decoded = String(decoding: visitor.data, as: UTF8.self)
+        #expect(decoded.contains("1900,51000"))
+        #expect(!decoded.contains("999000"), "bytes of the change were decoded")
+    }
+
     /// A zip cut short after its hash is said to have changed, not to be truncated: the fault of
     /// bytes the run never recorded is not the archive's (found by a black-box audit).
     @Test func aZipCutShortAfterItsHashIsSaidToHaveChanged() throws {
