@@ -410,45 +410,12 @@ public struct PipelineRunner {
         var resumedToken: String?
         if partitioned {
             let start = Timestamp.now()
-            // The archives new since the last full run, whose touched years it may recompute alone.
-            let newArchives = earlierArchives.map { earlier in
-                Set(acceptedArchives.filter { !earlier.contains($0.value) }.keys)
-            }
-            // What the last key pass found, for a run that is not to read everything again.
-            let keptRows = CurrentRowsFile(
-                cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
-            let kept = options.force ? nil : keptRows.read()
-            let current = try currentRows(
-                of: &revisions, spillFolder: config.cacheFolder, newArchives: newArchives, kept: kept?.state)
-            if current.fromKept { resumedToken = kept?.token }
-            let groupsFile = KeptGroupsFile(
-                cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
-            // Not by `run --year`: the next night counts the archives it read as new (they are not
-            // in `last-run.json`), so it resumes from the state and groups before it, which still
-            // hold for those archives.
-            if options.years == nil {
-                do {
-                    let token = UUID().uuidString
-                    try keptRows.write(revisions.kept(current), token: token)
-                    groupsKeeping.bind(to: groupsFile, token: token)
-                } catch {
-                    // Only time is lost: the next run takes every key again.
-                    keptRows.remove()
-                    groupsFile.remove()
-                    logger.warning(
-                        "The current rows could not be kept for the next run",
-                        metadata: ["file": "\(keptRows.url.path)", "error": "\(error)"])
-                }
-            }
-            ledger.takeTransactionMembers(revisions.transactionMembers(current))
-            partitionedCurrent = current
+            let taken = try takeRevisionsByKeyPartition(
+                &revisions, into: &ledger, accepted: acceptedArchives, earlier: earlierArchives, options: options,
+                build: build, figuresSHA256: figuresSHA256, groupsKeeping: groupsKeeping)
+            partitionedCurrent = taken.current
+            resumedToken = taken.resumedToken
             ledgerSeconds += Timestamp.now().seconds(since: start)
-            logger.debug(
-                "Revisions taken by key partition",
-                metadata: [
-                    "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
-                    "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
-                ])
         }
 
         // The latest snapshot, and what `last-run.json` says of it when it describes that very
@@ -515,25 +482,8 @@ public struct PipelineRunner {
         // (Partitioned: the groups are counted as Compute takes them.)
         var ledgerSize =
             partitionedCurrent.map { LedgerSize(transactionKeys: $0.keys, transactionGroups: 0) } ?? ledger.size
-        // For the next run, when large enough for reading it back to pay.
-        let saveStart = Timestamp.now()
-        do {
-            if partitioned {
-                // One kept by an earlier run holds what that run read, not these archives.
-                stateFile.remove()
-            } else if let kept = try stateFile.keep(ledger, archives: acceptedArchives, resumed: resumed) {
-                logger.debug(
-                    "Revision ledger kept for the next run",
-                    metadata: [
-                        "as": "\(kept.form)", "bytes": "\(kept.bytes)",
-                        "seconds": "\(Timestamp.now().seconds(since: saveStart))",
-                    ])
-            }
-        } catch {
-            // Only time is lost: the next run applies every archive's transactions.
-            stateFile.remove()
-            logger.warning("Revision ledger not kept for the next run", metadata: ["error": "\(error)"])
-        }
+        keepLedger(
+            partitioned ? nil : ledger, in: stateFile, archives: acceptedArchives, resumed: resumed)
         logger.debug(
             "Revisions applied",
             metadata: [
@@ -545,23 +495,8 @@ public struct PipelineRunner {
         Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
         let methodology = Methodology(config: config)
         var content = SnapshotContent()
-        content.enterprises = ledger.enterprises.values.map { record, location, _ in
-            EnterpriseRow(
-                taxCode: record.taxCode, year: record.year, name: record.name, vsic: record.vsic,
-                section: String(record.section), districtCode: record.districtCode,
-                valueAddedMVND: record.valueAddedMVND, isCore: methodology.isCore(vsic: record.vsic),
-                source: location)
-        }
-        content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
-        content.grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
-        content.grdp.sort { $0.year < $1.year }
-        if let years = recomputed {
-            // A year's figures depend on that year's records only (CONTRACT §5: sellers are matched
-            // within the year), so `run --year` computes those years alone; the others come from the
-            // latest snapshot below.
-            content.enterprises.removeAll { !years.contains($0.year) }
-            content.grdp.removeAll { !years.contains($0.year) }
-        }
+        (content.enterprises, content.grdp) = Self.currentRecords(
+            in: ledger, methodology: methodology, years: recomputed)
         // Partitioned, a full run computes a year at a time: each year's groups from the current
         // rows, then its Compute. One that writes every sales row (nothing to compare with the
         // latest file's digests) inserts and hashes each year's rows before the next
@@ -876,33 +811,7 @@ public struct PipelineRunner {
             salesDigests = yearDigests?.digests
         }
         let contentMarks = details.marks
-        if details.hashReadBack {
-            logger.debug("Content hash read back from the file: the rows in memory could not give it")
-        }
-        if let missed = details.salesKeysMissed {
-            logger.warning(
-                "The keys the new returns touched missed a change of the sales rows (a grdp bug): every row of the written years was compared instead, and the snapshot holds the computed rows",
-                metadata: ["totals": "\(missed)"])
-        }
-        if let salesChanges = details.salesChanges, let carried {
-            var metadata: Logger.Metadata = [
-                "years": "\(Self.yearList(carried.exceptYears))",
-                "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
-                "compared_with": "\(details.salesCompared.rawValue)",
-            ]
-            if let keys = details.salesKeysCompared { metadata["keys"] = "\(keys)" }
-            logger.debug(
-                "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
-                metadata: metadata)
-        }
-        if let contentMarks, contentMarks.rowsResumed > 0, let latest {
-            logger.debug(
-                "Content hash went on from the latest snapshot's, past its unchanged sales rows",
-                metadata: [
-                    "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
-                    "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
-                ])
-        }
+        logPublished(details, carried: carried, resume: resume, latest: latest)
         // (Compute by year ran inside the publish: counted as Compute's.)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
@@ -1307,6 +1216,139 @@ public struct PipelineRunner {
                 ])
         }
         return removed
+    }
+
+    /// What the publish did beyond its outcome, in the log: how the sales rows of the written years
+    /// were updated in the copy, and how far the content hash went on from the latest snapshot's.
+    private func logPublished(
+        _ details: PublishDetails, carried: CarriedSales?, resume: ContentHash.Resume?, latest: SnapshotFile?
+    ) {
+        if details.hashReadBack {
+            logger.debug("Content hash read back from the file: the rows in memory could not give it")
+        }
+        if let missed = details.salesKeysMissed {
+            logger.warning(
+                "The keys the new returns touched missed a change of the sales rows (a grdp bug): every row of the written years was compared instead, and the snapshot holds the computed rows",
+                metadata: ["totals": "\(missed)"])
+        }
+        if let salesChanges = details.salesChanges, let carried {
+            var metadata: Logger.Metadata = [
+                "years": "\(Self.yearList(carried.exceptYears))",
+                "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
+                "compared_with": "\(details.salesCompared.rawValue)",
+            ]
+            if let keys = details.salesKeysCompared { metadata["keys"] = "\(keys)" }
+            logger.debug(
+                "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
+                metadata: metadata)
+        }
+        if let contentMarks = details.marks, contentMarks.rowsResumed > 0, let latest {
+            logger.debug(
+                "Content hash went on from the latest snapshot's, past its unchanged sales rows",
+                metadata: [
+                    "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
+                    "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
+                ])
+        }
+    }
+
+    /// The ledger's current enterprise and GRDP records as the snapshot's rows, in key order; only
+    /// those of `years` when given. A year's figures depend on that year's records only (CONTRACT
+    /// §5: sellers are matched within the year), so `run --year` and a night compute those years
+    /// alone; the others come from the latest snapshot.
+    static func currentRecords(
+        in ledger: RevisionLedger, methodology: Methodology, years: Set<Int>?
+    ) -> (enterprises: [EnterpriseRow], grdp: [GRDPRow]) {
+        var enterprises = ledger.enterprises.values.map { record, location, _ in
+            EnterpriseRow(
+                taxCode: record.taxCode, year: record.year, name: record.name, vsic: record.vsic,
+                section: String(record.section), districtCode: record.districtCode,
+                valueAddedMVND: record.valueAddedMVND, isCore: methodology.isCore(vsic: record.vsic),
+                source: location)
+        }
+        enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
+        var grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
+        grdp.sort { $0.year < $1.year }
+        if let years {
+            enterprises.removeAll { !years.contains($0.year) }
+            grdp.removeAll { !years.contains($0.year) }
+        }
+        return (enterprises, grdp)
+    }
+
+    /// The revision ledger kept for the next run in `stateFile`, when large enough for reading it
+    /// back to pay; none (nil) when the revisions were partitioned: one kept by an earlier run
+    /// holds what that run read, not these archives. Failing, only time is lost: the file is
+    /// removed, and the next run applies every archive's transactions.
+    private func keepLedger(
+        _ ledger: RevisionLedger?, in stateFile: LedgerStateFile, archives: [Int: ArchiveIdentity],
+        resumed: LedgerStateFile.Resumed?
+    ) {
+        let start = Timestamp.now()
+        do {
+            guard let ledger else { return stateFile.remove() }
+            if let kept = try stateFile.keep(ledger, archives: archives, resumed: resumed) {
+                logger.debug(
+                    "Revision ledger kept for the next run",
+                    metadata: [
+                        "as": "\(kept.form)", "bytes": "\(kept.bytes)",
+                        "seconds": "\(Timestamp.now().seconds(since: start))",
+                    ])
+            }
+        } catch {
+            stateFile.remove()
+            logger.warning("Revision ledger not kept for the next run", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The transactions' revisions taken by key partition, after the ingest: which rows are
+    /// current (`PartitionedRevisions.currentRows`), from what the last key pass kept when it still
+    /// holds, so that only the archives new since the last full run are taken again. A run that is
+    /// not `--year` keeps this pass's state for the next, and binds to it the groups it will keep
+    /// (`groupsKeeping`). The ledger takes the transaction members' counts. Returns the current
+    /// rows and, when they went on from the kept state, its token: the kept groups a night may
+    /// update are those written with it.
+    private func takeRevisionsByKeyPartition(
+        _ revisions: inout PartitionedRevisions, into ledger: inout RevisionLedger,
+        accepted acceptedArchives: [Int: ArchiveIdentity], earlier earlierArchives: Set<ArchiveIdentity>?,
+        options: RunOptions, build: String, figuresSHA256: String, groupsKeeping: KeptGroupsKeeping
+    ) throws -> (current: PartitionedRevisions.CurrentRows, resumedToken: String?) {
+        let start = Timestamp.now()
+        // The archives new since the last full run, whose touched years it may recompute alone.
+        let newArchives = earlierArchives.map { earlier in
+            Set(acceptedArchives.filter { !earlier.contains($0.value) }.keys)
+        }
+        // What the last key pass found, for a run that is not to read everything again.
+        let keptRows = CurrentRowsFile(cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
+        let kept = options.force ? nil : keptRows.read()
+        let current = try currentRows(
+            of: &revisions, spillFolder: config.cacheFolder, newArchives: newArchives, kept: kept?.state)
+        let groupsFile = KeptGroupsFile(cacheFolder: config.cacheFolder, build: build, figuresSHA256: figuresSHA256)
+        // Not by `run --year`: the next night counts the archives it read as new (they are not
+        // in `last-run.json`), so it resumes from the state and groups before it, which still
+        // hold for those archives.
+        if options.years == nil {
+            do {
+                let token = UUID().uuidString
+                try keptRows.write(revisions.kept(current), token: token)
+                groupsKeeping.bind(to: groupsFile, token: token)
+            } catch {
+                // Only time is lost: the next run takes every key again.
+                keptRows.remove()
+                groupsFile.remove()
+                logger.warning(
+                    "The current rows could not be kept for the next run",
+                    metadata: ["file": "\(keptRows.url.path)", "error": "\(error)"])
+            }
+        }
+        ledger.takeTransactionMembers(revisions.transactionMembers(current))
+        logger.debug(
+            "Revisions taken by key partition",
+            metadata: [
+                "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
+                "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
+            ])
+        return (current, current.fromKept ? kept?.token : nil)
     }
 
     /// The key pass of `revisions` (`PartitionedRevisions.currentRows`), in as many partitions as
