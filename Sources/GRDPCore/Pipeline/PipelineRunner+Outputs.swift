@@ -1,0 +1,128 @@
+internal import Foundation
+internal import Logging
+
+/// The run's outputs beside the snapshot: the exports, the report, the result.
+extension PipelineRunner {
+    /// Writes `outputs.exports` (each file replaced atomically) and `datapackage.json` beside the
+    /// CSVs; returns the names written. An export the config no longer names (`<table>.<format>`
+    /// of grdp's tables and formats, or `datapackage.json` without a CSV) is removed: left there it
+    /// would describe an older snapshot beside the current ones, and a portal that publishes the
+    /// folder would publish it as current. Other files in the folder are left alone.
+    func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
+        let written = try writeConfiguredExports(content: content, meta: meta)
+        let exportNames = Set(
+            ExportTable.allCases.flatMap { table in ExportFormat.allCases.map(table.fileName) }
+                + [Exporter.dataPackageFileName])
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: config.exportsFolder.path)) ?? []
+        for name in present.sorted() where exportNames.contains(name) && !written.contains(name) {
+            let url = config.exportsFolder.appendingPathComponent(name)
+            guard unlink(url.path) == 0 || errno == ENOENT else {
+                throw OutputWriteError(
+                    path: url.path, operation: "remove the export no longer configured", errno: errno)
+            }
+            logger.info("Export no longer configured removed", metadata: ["file": "\(url.path)"])
+        }
+        return written
+    }
+
+    func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
+        // The quarantine table's export lists every row: read from the snapshot just published (or
+        // found up to date) as they are printed, as `grdp export` reads them. Not from the content:
+        // the rows that waited in the archive cache would be read from it again, and a cache file
+        // changed since cannot fail a run whose snapshot is published. (Every other export shows at
+        // most the counts by reason, which the content has.)
+        let listing =
+            config.outputs.exports.contains { ExportTable(rawValue: $0.table) == .quarantine }
+            ? try SnapshotStore(folder: config.snapshotsFolder).open(version: meta.version).quarantineListing()
+            : nil
+        // Each file is made as it is written to its temporary: a quarantine export of 500,000 rows
+        // is never held whole, nor the file it replaces.
+        var files: [(url: URL, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void)] = []
+        var csvTables: [ExportTable] = []
+        var places = ExportPlaces(config: config)
+        var names: [String] = []
+        func destination(_ name: String) throws -> URL {
+            names.append(name)
+            return try places.place(config.exportsFolder.appendingPathComponent(name).path)
+        }
+        for spec in config.outputs.exports {
+            guard let table = ExportTable(rawValue: spec.table), let format = ExportFormat(rawValue: spec.format)
+            else { continue }
+            files.append(
+                (
+                    try destination(table.fileName(format)),
+                    { deliver in
+                        try Exporter.write(
+                            table, format: format, content: content, meta: meta, years: nil, quarantine: listing,
+                            to: deliver)
+                    }
+                ))
+            if format == .csv { csvTables.append(table) }
+        }
+        if !csvTables.isEmpty {
+            let package = Array(Exporter.dataPackage(tables: csvTables, meta: meta).utf8)
+            files.append((try destination(Exporter.dataPackageFileName), { try $0(package) }))
+        }
+        // One snapshot's exports as a set (the folder made when missing): all replaced, or (a failure)
+        // all as they were, never the CSVs of one snapshot beside the data package of another. Files
+        // holding these bytes are left untouched (an up-to-date run refreshes a missing or stale
+        // export only).
+        try AtomicFile.replaceAll(files)
+        return names
+    }
+
+    func createFolder(_ url: URL) throws {
+        try FileSystem.makeDirectories(url.path)
+    }
+
+    /// Writes the report as a new file (never overwriting another) and returns the result.
+    ///
+    /// - Parameter holdingLock: whether this run holds the lock, so that on a full disk it may
+    ///   remove what it wrote to the cache to make room for its report (`writeReport`).
+    func finish(_ report: RunReport, reportFolder: URL?, holdingLock: Bool = false) -> RunResult {
+        var report = report
+        var reportURL: URL?
+        if let reportFolder {
+            do {
+                reportURL = try writeReport(&report, folder: reportFolder, holdingLock: holdingLock)
+            } catch {
+                report.errors.append("\(error)")
+                if report.exitCode == 0 || report.outcome == .failed {
+                    report.outcome = .failed
+                    report.failureExitCode = 73
+                }
+                logger.error("Report not written", metadata: ["error": "\(error)"])
+            }
+        }
+        return RunResult(
+            outcome: report.outcome, exitCode: report.exitCode, snapshotVersion: report.snapshot, report: report.json(),
+            reportURL: reportURL, summary: report.summaryLines())
+    }
+
+    /// The report written as a new file. On a full disk (ENOSPC, EDQUOT), a run holding the lock
+    /// first removes the archive cache entries and the kept ledger it wrote (they only save time;
+    /// on a disk filled by this run's own cache they took the report's room, and a run owes a
+    /// report, CONTRACT §8), says so in the report, and tries once more.
+    func writeReport(_ report: inout RunReport, folder: URL, holdingLock: Bool) throws -> URL {
+        func write() throws -> URL {
+            try createFolder(folder)
+            return try RunReport.writeNewFile(
+                report.json(), folder: folder, stamp: report.startedAt.compactMicroseconds)
+        }
+        do {
+            return try write()
+        } catch {
+            guard holdingLock, let failure = error as? OutputWriteError,
+                failure.errno == ENOSPC || failure.errno == EDQUOT
+            else { throw error }
+            let removed = ArchiveCache.removeFiles(in: config.cacheFolder, writtenSince: report.startedAt)
+            guard removed > 0 else { throw error }
+            let note =
+                "No space left for the run report (\(failure.errnoName)): removed the \(removed) cache file(s) this "
+                + "run had written (they only save time: the next run reads those archives again)"
+            report.errors.append(note)
+            logger.warning("Cache files removed to make room for the report", metadata: ["removed": "\(removed)"])
+            return try write()
+        }
+    }
+}

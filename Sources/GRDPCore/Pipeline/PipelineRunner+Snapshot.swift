@@ -1,0 +1,366 @@
+internal import Foundation
+internal import Logging
+
+/// The run's snapshot steps: what the latest snapshot gives, what is carried from it, how the
+/// publish ended, and what is remembered for the next run.
+extension PipelineRunner {
+    /// `last-run.json` for the next run (`RunCache`): this full run's inputs' fingerprint, the
+    /// snapshot they give, and what lets the next run go on from here.
+    func remember(
+        _ report: RunReport, fingerprint: String, ledger ledgerSize: LedgerSize, sales salesDigests: SalesDigests?,
+        marks contentMarks: ContentHash.Marks?, keptGroups: (token: String, years: Set<Int>)?,
+        enterprises: [EnterpriseRow], figuresSHA256: String
+    ) {
+        guard let version = report.snapshot, let hash = report.contentSHA256 else { return }
+        // What a nightly report repeats: each member's first quarantined rows and the counts, not
+        // all of them (the snapshot has them all); nothing marked as taken from the cache, since
+        // that run reads nothing at all.
+        var ingest = report.ingest!
+        ingest.summarizeQuarantine(keepingFirst: RunReport.firstQuarantinedLimit)
+        for archive in ingest.archives.indices { ingest.archives[archive].fromCache = false }
+        let cache = RunCache(
+            fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
+            ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
+            keptGroups: keptGroups.map { kept in
+                RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
+            }, figuresSHA256: figuresSHA256)
+        do {
+            try cache.write(to: config.cacheFolder)
+        } catch {
+            // Only time is lost: the next run reads every archive again.
+            logger.warning("Run cache not written", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Keeps the scan's digests for the next run (a memo that cannot be written only costs it the
+    /// hashing), and says how many came from the memo.
+    func rememberDigests(_ inputs: ScannedInputs, had memo: ArchiveDigestMemo, report: inout RunReport) {
+        report.digestsRemembered = inputs.digestsRemembered
+        if inputs.digestsRemembered > 0 {
+            logger.debug(
+                "Archives not hashed again: unchanged since two earlier runs found the same SHA-256",
+                metadata: ["archives": "\(inputs.digestsRemembered)"])
+        }
+        guard let kept = inputs.digestMemo, kept != memo else { return }
+        do {
+            try kept.write(to: config.cacheFolder)
+        } catch {
+            logger.warning(
+                "Archive digests not kept for the next run: it hashes every archive", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Drops the rejected archives from the digests kept for the next run, which hashes them again:
+    /// one found changed since it was hashed, or whose remembered digest its bytes did not give,
+    /// must not be taken for that digest again while its stamp holds.
+    func forgetDigests(ofRejectedIn ingest: IngestResult, scanned inputs: ScannedInputs) {
+        guard var memo = inputs.digestMemo else { return }
+        let rejected = Set(ingest.archives.filter { $0.status == .rejected }.map(\.relativePath))
+        let locations = inputs.scan.archives.filter { rejected.contains($0.relativePath) }.map(\.location)
+        guard memo.forget(locations.map(ArchiveDigestMemo.key)) else { return }
+        do {
+            try memo.write(to: config.cacheFolder)
+        } catch {
+            // The memo would vouch for a rejected archive's digest: better none at all.
+            FileSystem.removeFile(config.cacheFolder.appendingPathComponent(ArchiveDigestMemo.fileName).path)
+        }
+    }
+
+    /// What the publish came to, in the report and the log; then what follows from it: the
+    /// exports (of the latest snapshot when up to date: a run that published it and then could not
+    /// write them, disk full, exited 73), and for a new snapshot its file's checksum recorded for
+    /// the next run and the old snapshots pruned.
+    func settleOutcome(
+        _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
+        store: SnapshotStore, report: inout RunReport
+    ) throws {
+        switch outcome {
+        case .upToDate(let hash):
+            report.outcome = .upToDate
+            report.snapshot = latest?.meta.version
+            report.contentSHA256 = hash
+            logger.info(
+                "Up to date", metadata: ["snapshot": "\(latest.map { SnapshotMeta.label($0.meta.version) } ?? "")"])
+            // The exports of the latest snapshot may be missing or stale: a run that published it and
+            // then could not write them (disk full) exited 73. Files that already hold the right
+            // bytes are left untouched.
+            if let latest { report.exports = try writeExports(content: content, meta: latest.meta) }
+        case .published(let meta):
+            report.outcome = .snapshot
+            report.snapshot = meta.version
+            report.contentSHA256 = meta.contentSHA256
+            logger.info("Snapshot published", metadata: ["snapshot": "\(SnapshotMeta.label(meta.version))"])
+            if let error = details.sequenceError {
+                logger.warning(
+                    "Snapshot number not recorded in .snapshot-sequence: the next run records it",
+                    metadata: ["error": "\(error)"])
+            }
+            // For the next run, which trusts this file only while it is these bytes: recorded at
+            // once, before anything else can fail (the exports, a full disk) and leave it unrecorded.
+            if let checksum = details.fileChecksum {
+                do {
+                    try RunCache.Published.record(
+                        checksum, version: meta.version, existing: Set(try store.versions()), in: config.cacheFolder)
+                } catch {
+                    logger.warning(
+                        "Checksum of the published snapshot not recorded: the next run cannot check the file",
+                        metadata: ["error": "\(error)"])
+                }
+            }
+            report.exports = try writeExports(content: content, meta: meta)
+            report.prunedSnapshots = try prune(store)
+        }
+    }
+
+    /// What a run killed earlier left: whether it got as far as renaming its snapshot into place
+    /// (which its temporary, if still there, tells: so before the leftovers go), and the
+    /// `.grdp-*.tmp` files it was writing snapshots, exports, reports and cache entries through.
+    /// Only this run, holding the lock, can be writing them now (but reports: runs that find the
+    /// lock taken write theirs without it, so only those an hour old go).
+    func settleKilledRun(store: SnapshotStore, archiveFolder: URL) throws {
+        if let error = store.settlePublishing() {
+            logger.warning("Snapshot number not recorded in .snapshot-sequence", metadata: ["error": "\(error)"])
+        }
+        var removed = try store.removeLeftoverTemporaries()
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.outputs.folder)
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.exportsFolder).map { "exports/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.reportsFolder, olderThan: 3600).map {
+            "reports/\($0)"
+        }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
+        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveFolder).map { "cache/archives/\($0)" }
+        if !removed.isEmpty {
+            logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
+        }
+    }
+
+    /// Logs that a new snapshot starts from a copy of `latest` and writes only the sales rows of
+    /// `written` (`why`, when it is not that the other years' digests did not change).
+    func logYearsCopied(from latest: SnapshotFile, written: Set<Int>, why: String? = nil) {
+        var metadata: Logger.Metadata = [
+            "from": "\(SnapshotMeta.label(latest.meta.version))", "written": "\(Self.yearList(written))",
+        ]
+        if let why { metadata["why"] = "\(why)" }
+        logger.debug("Sales rows of unchanged years copied from the latest snapshot", metadata: metadata)
+    }
+
+    /// The years of an archive's accepted records and transactions.
+    static func years(named archive: ArchiveOutcome) -> Set<Int> {
+        var years: Set<Int> = []
+        for member in archive.members {
+            for (_, record) in member.accepted {
+                switch record {
+                case .enterprise(let enterprise): years.insert(enterprise.year)
+                case .grdp(let grdp): years.insert(grdp.year)
+                case .transaction: break  // in `member.transactions`
+                }
+            }
+            member.transactions.withRows { rows in
+                for row in rows { years.insert(Int(row.year)) }
+            }
+        }
+        return years
+    }
+
+    /// `years` in order, comma-separated, for the log.
+    static func yearList(_ years: Set<Int>) -> String {
+        years.sorted().map(String.init).joined(separator: ",")
+    }
+
+    /// The nightly case: the inputs' fingerprint equals the one `cache` recorded for the latest
+    /// snapshot, so that snapshot is what reading them would give. Reports up to date with the
+    /// archives as last read, repairs missing or stale exports, and returns true; false when the
+    /// run must read the archives.
+    func upToDateWithoutReading(
+        _ cache: RunCache, fingerprint: String, inputs: ScannedInputs, latestVersion: Int?, store: SnapshotStore,
+        check: PublishedCheck?, report: inout RunReport
+    ) throws -> Bool {
+        guard cache.fingerprint == fingerprint, let version = latestVersion, version == cache.snapshotVersion
+        else { return false }
+        // A latest that cannot be read, or is not the file published, is not up to date: the run
+        // reads the archives (see `openLatest`).
+        guard let latest = try? store.open(version: version), cache.describes(latest.meta),
+            check?.isIntact ?? true
+        else { return false }
+        check?.recordIfVerified(version: version, store: store, in: config.cacheFolder)
+        var ingest = cache.ingest
+        ingest.unpackSeconds = inputs.seconds
+        ingest.normalizeSeconds = 0
+        report.ingest = ingest
+        report.stages["unpack"] = inputs.seconds
+        report.stages["normalize"] = 0
+        report.inputsUnchangedSince = version
+        report.outcome = .upToDate
+        report.snapshot = version
+        report.contentSHA256 = latest.meta.contentSHA256
+        logger.info(
+            "Up to date: inputs unchanged, no archive read",
+            metadata: ["snapshot": "\(SnapshotMeta.label(version))", "archives": "\(inputs.scan.archives.count)"])
+        let pages = config.outputs.exports.contains { ExportFormat(rawValue: $0.format) == .html }
+        report.exports = try writeExports(
+            content: Exporter.exportContent(of: latest, countingQuarantine: pages), meta: latest.meta)
+        return true
+    }
+
+    /// The latest snapshot. One that cannot be read (damaged on disk, edited: `grdp verify` says
+    /// which) does not stop a full run, which writes every table from the returns anyway: it is
+    /// left as it is, named in a warning, and the run publishes the next version as if there were
+    /// none to compare with or carry from. `run --year` needs its other years' rows: it fails
+    /// (exit 65) naming the file.
+    func openLatest(
+        _ version: Int?, store: SnapshotStore, options: RunOptions, check: PublishedCheck?
+    ) throws -> SnapshotFile? {
+        guard let version else { return nil }
+        do {
+            let latest = try store.open(version: version)
+            if let check, !check.isIntact {
+                throw SnapshotError(
+                    code: .damagedSnapshot, message: check.problem(SnapshotMeta.label(version)),
+                    path: latest.url.path)
+            }
+            check?.recordIfVerified(version: version, store: store, in: config.cacheFolder)
+            return latest
+        } catch let error as SnapshotError where error.code == .damagedSnapshot && options.years == nil {
+            logger.warning(
+                "Latest snapshot cannot be read: not used; the new snapshot is written from the returns alone",
+                metadata: ["snapshot": "\(SnapshotMeta.label(version))", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// `source_archive`, `source_member`, `quarantine`, `target_point`, `district`: the current inputs and config.
+    func describeInputs(_ ingest: IngestResult, into content: inout SnapshotContent) {
+        for archive in ingest.archives {
+            content.sourceArchives.append(
+                SourceArchiveRow(
+                    path: archive.relativePath, sha256: archive.sha256, bytes: archive.bytes,
+                    status: archive.status.rawValue, reason: archive.rejection?.reason.rawValue))
+            for member in archive.members {
+                content.sourceMembers.append(
+                    SourceMemberRow(
+                        archivePath: archive.relativePath, memberPath: member.path, kind: member.kind.rawValue,
+                        rowsRead: member.rowsRead, rowsAccepted: member.rowsAccepted,
+                        rowsQuarantined: member.rowsQuarantined, rowsSuperseded: member.rowsSuperseded,
+                        rowsExcluded: member.rowsExcluded))
+            }
+        }
+        // Given one at a time as the publish inserts and hashes them, from the archive cache where
+        // most wait (`CachedQuarantine`), never all held: at 10 M transactions with 1 % of rows
+        // quarantined, ~100,000 rows and their raw lines were ~30 MB on the run's peak.
+        // (Only the quarantine of each member kept: not its records nor its batch.)
+        let members = ingest.archives.flatMap(\.members).filter { $0.rowsQuarantined > 0 }.map { member in
+            var kept = member
+            kept.accepted = []
+            kept.transactions = TransactionBatch()
+            return kept
+        }
+        content.streamedQuarantineByReason = members.reduce(into: [:]) { counts, member in
+            for (reason, count) in member.quarantinedByReason { counts[reason.rawValue, default: 0] += count }
+        }
+        content.streamedQuarantine = StreamedRows(count: members.reduce(0) { $0 + $1.rowsQuarantined }) { body in
+            for member in members {
+                try member.forEachQuarantined { entry in
+                    try body(
+                        QuarantineRow(
+                            archivePath: entry.location.archivePath, memberPath: entry.location.memberPath,
+                            line: entry.location.line, kind: entry.kind.rawValue, reason: entry.reason.rawValue,
+                            detail: entry.detail, raw: entry.raw))
+                }
+            }
+        }
+        content.targetPoints = config.targets.points.map {
+            TargetPointRow(year: $0.year, sharePct: $0.sharePct, source: $0.source)
+        }
+        content.districts = config.region.districts.keys.sorted().map {
+            DistrictRow(code: $0, name: config.region.districts[$0] ?? "")
+        }
+    }
+
+    /// `run --year`: the per-year tables (`enterprise`, `ecommerce_sales`, `grdp`, `indicator`,
+    /// `indicator_by_district`) keep every other year's rows from the latest snapshot and take
+    /// the requested years' rows from `fresh`; a requested year without fresh rows loses its old
+    /// ones. Every other table (`source_*`, `quarantine`, `target_point`, `district`) describes
+    /// the current inputs and config, as `fresh` does.
+    ///
+    /// Rows come out in the order a full run writes them (year first; enterprises by tax code,
+    /// then year). A `latest` loaded without `ecommerce_sales` (as `run` does) carries none of
+    /// its rows here: the store copies them file to file (`CarriedSales`).
+    static func carryOver(_ fresh: SnapshotContent, recomputing years: Set<Int>, from latest: SnapshotContent?)
+        -> SnapshotContent
+    {
+        var content = fresh
+        let old = latest ?? SnapshotContent()
+        func merge<Row>(_ keyPath: WritableKeyPath<SnapshotContent, [Row]>, year: (Row) -> Int) {
+            // (`year` a closure, not a key path: a key path read is slow for 700,000 rows.)
+            let computed = fresh[keyPath: keyPath]
+            let kept = old[keyPath: keyPath].filter { !years.contains(year($0)) }
+            // The computed rows as they are when all are of `years` (the sales rows: 700,000 at
+            // 10 M, not copied).
+            var rows =
+                computed.allSatisfy({ years.contains(year($0)) })
+                ? computed : computed.filter { years.contains(year($0)) }
+            if !kept.isEmpty { rows = kept + rows }
+            // Stable sort: within a year the rows keep their source's (key) order. Rows already in
+            // year order are not sorted again.
+            if rows.indices.dropFirst().contains(where: { year(rows[$0 - 1]) > year(rows[$0]) }) {
+                rows.sort { year($0) < year($1) }
+            }
+            content[keyPath: keyPath] = rows
+        }
+        merge(\.ecommerceSales) { $0.year }
+        merge(\.grdp) { $0.year }
+        merge(\.indicators) { $0.year }
+        merge(\.districtIndicators) { $0.year }
+        merge(\.enterprises) { $0.year }
+        content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
+        return content
+    }
+
+    /// `outputs.keep_snapshots`: after a new snapshot, removes the oldest beyond the newest N.
+    func prune(_ store: SnapshotStore) throws -> [Int] {
+        let removed = try store.prune(keeping: config.outputs.keepSnapshots)
+        if !removed.isEmpty {
+            logger.info(
+                "Old snapshots removed",
+                metadata: [
+                    "removed": "\(removed.map(SnapshotMeta.label).joined(separator: ", "))",
+                    "keep_snapshots": "\(config.outputs.keepSnapshots)",
+                ])
+        }
+        return removed
+    }
+
+    /// What the publish did beyond its outcome, in the log: how the sales rows of the written years
+    /// were updated in the copy, and how far the content hash went on from the latest snapshot's.
+    func logPublished(
+        _ details: PublishDetails, carried: CarriedSales?, resume: ContentHash.Resume?, latest: SnapshotFile?
+    ) {
+        if details.hashReadBack {
+            logger.debug("Content hash read back from the file: the rows in memory could not give it")
+        }
+        if let missed = details.salesKeysMissed {
+            logger.warning(
+                "The keys the new returns touched missed a change of the sales rows (a grdp bug): every row of the written years was compared instead, and the snapshot holds the computed rows",
+                metadata: ["totals": "\(missed)"])
+        }
+        if let salesChanges = details.salesChanges, let carried {
+            var metadata: Logger.Metadata = [
+                "years": "\(Self.yearList(carried.exceptYears))",
+                "deleted": "\(salesChanges.deleted)", "inserted": "\(salesChanges.inserted)",
+                "compared_with": "\(details.salesCompared.rawValue)",
+            ]
+            if let keys = details.salesKeysCompared { metadata["keys"] = "\(keys)" }
+            logger.debug(
+                "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
+                metadata: metadata)
+        }
+        if let contentMarks = details.marks, contentMarks.rowsResumed > 0, let latest {
+            logger.debug(
+                "Content hash went on from the latest snapshot's, past its unchanged sales rows",
+                metadata: [
+                    "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
+                    "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
+                ])
+        }
+    }
+}
