@@ -34,10 +34,10 @@ S="$ROOT/Sources/GRDPCore"
 sources=("$S"/Normalize/*.swift "$S"/Model/*.swift "$S/Config/PipelineConfig.swift"
     "$S/Export/OutputWriteError.swift" "$S/Export/FileSystem.swift" "$S/Unpack/InputFile.swift"
     "$S/Unpack/FileLocation.swift" "$ROOT/Fuzz/FuzzSupport.swift")
-for name in TransactionBatch LedgerTexts PlainArray SlotIndex LedgerStateCoding; do
+for name in TransactionBatch LedgerTexts PlainArray SlotIndex; do
     sources+=("$S/Revisions/$name.swift")
 done
-sources+=("$S/Pipeline/Cache/MappedFile.swift")
+sources+=("$S/StateFiles/LedgerStateCoding.swift" "$S/StateFiles/MappedFile.swift")
 
 # The library's own language settings (Package.swift): some of its files say `internal import`,
 # which is ambiguous beside a plain `import` without them.

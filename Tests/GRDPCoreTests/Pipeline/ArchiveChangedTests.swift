@@ -248,9 +248,12 @@ import Testing
         let reader = ArchiveReader(limits: UnpackLimits())
         reader.zipBlockSize = 64
         let visitor = WritingOver(archive: url, bytes: changed)
-        #expect(throws: ArchiveRejection.self) {
+        let rejection = #expect(throws: ArchiveRejection.self) {
             try reader.read(url, relativePath: "2024-01-11_stored.zip", visitor: visitor)
         }
+        #expect(
+            rejection?.detail.contains("the file changed while this run read it") == true,
+            "\(String(describing: rejection))")
         #expect(visitor.members.first == "grdp.csv")
         #expect(try Data(contentsOf: url) == Data(changed))
         let decoded = String(decoding: visitor.data, as: UTF8.self)
