@@ -98,6 +98,41 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// An archive inside an archive is not opened (CONTRACT §3, README): `inner.tar.gz` and
+    /// `grdp.csv.gz` are non-CSV members, skipped silently. The run succeeds, the report names
+    /// neither, and the figures are the outer return's alone, not those of the GRDP inside them.
+    @Test(arguments: [ArchiveWriter.Format.tarGzip, .zip])
+    func nestedArchivesAreSkippedSilently(_ format: ArchiveWriter.Format) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let scratch = Scratch(root: fixture.root)
+        let otherGRDP = "year,grdp,province_code,price_basis\n2023,99000,67,current\n"
+        let entries =
+            Fixture.firstReturn + [
+                .init(
+                    path: "inner.tar.gz",
+                    data: try scratch.archive([.init(path: "grdp.csv", text: otherGRDP)], .tarGzip)),
+                .init(path: "grdp.csv.gz", data: try scratch.compressed(Array(otherGRDP.utf8), .gzip)),
+            ]
+        try fixture.write(entries, format: format, as: "2024-01-10_returns.\(format.rawValue)")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("inner.tar.gz") && !run.stderr.contains("grdp.csv.gz"), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "snapshot")
+        let archive = try #require((report["archives"] as? [[String: Any]])?.first)
+        #expect(archive["status"] as? String == "accepted")
+        let members = try #require(archive["members"] as? [[String: Any]])
+        #expect(
+            members.compactMap { $0["path"] as? String }.sorted() == [
+                "data/transactions.csv", "enterprise.csv", "grdp.csv",
+            ],
+            "\(members)")
+        // The figures of the return without them (see the links test above): GRDP 51,000, not 99,000.
+        let export = try fixture.grdp("export", "--format", "csv", "--output", "-")
+        #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
+    }
+
     /// Patterns match case-insensitively in Vietnamese too (CONTRACT §3): a GRDP member named in
     /// capitals, and one stored decomposed (NFD), are read, not skipped as `unrecognized-member`
     /// while the run succeeds without their rows.

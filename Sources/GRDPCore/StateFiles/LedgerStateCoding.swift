@@ -6,7 +6,8 @@ internal import Foundation
     import Darwin
 #endif
 
-// The binary form of the ledger state (`LedgerStateFile`): a header (JSON), then sections of
+// The binary form of the ledger state (`LedgerStateFile`), and of the cache's other state files
+// (`CacheStateFile`: `current-rows.bin`, `kept-groups.bin`): a header (JSON), then sections of
 // whole 8-byte words, each an integer or an array (a count, then the values as they lie in memory:
 // this build's layout, and the build is in the header), then a `WordChecksum` of all of it.
 //
