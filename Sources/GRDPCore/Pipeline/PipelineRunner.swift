@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 public import Logging
 
 /// Runs the stages: lock → unpack + normalize → revisions → compute → snapshot → exports → report.
