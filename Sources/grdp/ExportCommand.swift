@@ -150,7 +150,8 @@ enum SnapshotSelection {
             return version
         }
         guard let latest = versions.last else {
-            throw MissingInputError(path: store.folder.path, what: "a snapshot", hint: "run `grdp run` first")
+            throw MissingInputError(
+                path: store.folder.path, what: "snapshot", hint: "run `grdp run` first", inFolder: true)
         }
         return latest
     }

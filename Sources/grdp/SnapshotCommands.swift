@@ -259,7 +259,8 @@ struct GenerateCommand: ParsableCommand {
         if out.isEmpty { throw ValidationError("--out takes a folder path; it was given an empty one") }
     }
 
-    @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
+    // Unconditional: `--seed -5` is told the value is not a seed, not that it has no value.
+    @Option(name: .long, parsing: .unconditional, help: "Random seed, 0 or more.") var seed: UInt64 = 1
     @Option(name: .long, help: ArgumentHelp("Years, e.g. 2020-2024.", valueName: "A-B")) var years: String = "2020-2024"
     @Option(
         name: .long, parsing: .unconditional,
@@ -293,14 +294,24 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger()
-        let parts = years.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] <= parts[1], parts[0] >= 1990, parts[1] <= 2100 else {
-            throw ValidationError("--years takes A-B, e.g. 2020-2024")
+        // Each check says what is wrong with the value given: its form, its order, its range.
+        let parts = years.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let first = parts[0], let last = parts[1] else {
+            throw ValidationError("--years takes A-B, e.g. 2020-2024; it was given \(years)")
         }
-        guard enterprises > 0, transactions >= 0 else { throw ValidationError("counts must be positive") }
+        guard first <= last else {
+            throw ValidationError("--years takes A-B with A no later than B, e.g. 2020-2024; it was given \(years)")
+        }
+        guard ReturnsGenerator.yearRange.contains(first), ReturnsGenerator.yearRange.contains(last) else {
+            throw ValidationError(
+                "--years must lie within \(ReturnsGenerator.yearRange.lowerBound)-\(ReturnsGenerator.yearRange.upperBound); "
+                    + "it was given \(years)")
+        }
+        // The counts are the generator's to check (`ReturnsGenerator.validate`: at least 2
+        // enterprises, one ICT-core and one other; transactions 0 or more).
         var options = ReturnsGenerator.Options()
         options.seed = seed
-        options.years = parts[0]...parts[1]
+        options.years = first...last
         options.enterprises = enterprises
         options.transactions = transactions
         options.replaceExisting = force

@@ -51,7 +51,7 @@ import Testing
         let export = try fixture.grdp("export")
         #expect(export.status == 66)
         #expect(
-            export.stderr.contains("a snapshot not found: \(fixture.snapshots.path); run `grdp run` first"),
+            export.stderr.contains("Error: no snapshot in \(fixture.snapshots.path); run `grdp run` first\n"),
             "\(export.stderr)")
     }
 
@@ -116,5 +116,31 @@ import Testing
         #expect(run.stderr.hasPrefix("Error: \(option) takes "), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.outputs.path))
         #expect(!FileManager.default.fileExists(atPath: fixture.root.appendingPathComponent("returns/2020").path))
+    }
+
+    /// `generate`'s values are each told what is wrong with them (the form of --years, its order,
+    /// its range; the counts; a negative seed taken as the seed's value), exit 64, nothing written.
+    @Test(
+        arguments: [
+            (["--years", "2020"], "--years takes A-B, e.g. 2020-2024; it was given 2020"),
+            (["--years", "2020-"], "--years takes A-B, e.g. 2020-2024; it was given 2020-"),
+            (
+                ["--years", "2024-2020"],
+                "--years takes A-B with A no later than B, e.g. 2020-2024; it was given 2024-2020"
+            ),
+            (["--years", "1980-1985"], "--years must lie within 2000-2099; it was given 1980-1985"),
+            (["--years", "2099-2101"], "--years must lie within 2000-2099; it was given 2099-2101"),
+            (["--enterprises", "0"], "at least 2 enterprises are needed (one ICT-core, one other), not 0"),
+            (["--transactions", "-1"], "transactions must be 0 or more, not -1"),
+            (["--seed", "-5"], "The value '-5' is invalid for '--seed <seed>'"),
+        ] as [([String], String)])
+    func generateSaysWhatIsWrongWithAValue(arguments: [String], error: String) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let out = fixture.root.appendingPathComponent("generated")
+        let run = try fixture.grdp(["generate", "--out", out.path] + arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(error), "\(arguments): \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 }

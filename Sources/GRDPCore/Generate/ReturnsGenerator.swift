@@ -60,10 +60,16 @@ public struct ReturnsGenerator: Sendable {
         self.options = options
     }
 
-    /// Checks the options (years 2000–2099, at least 2 enterprises, transactions ≥ 0).
+    /// The years a synthetic province's returns may cover.
+    public static let yearRange = 2000...2099
+
+    /// Checks the options (years within `yearRange`, at least 2 enterprises, transactions ≥ 0).
     public func validate() throws(GenerationError) {
-        guard options.years.lowerBound >= 2000, options.years.upperBound <= 2099 else {
-            throw GenerationError(message: "years must lie within 2000-2099, not \(options.years)")
+        guard Self.yearRange.contains(options.years.lowerBound), Self.yearRange.contains(options.years.upperBound)
+        else {
+            throw GenerationError(
+                message: "years must lie within \(Self.yearRange.lowerBound)-\(Self.yearRange.upperBound), "
+                    + "not \(options.years.lowerBound)-\(options.years.upperBound)")
         }
         guard options.enterprises >= 2 else {
             throw GenerationError(

@@ -5,11 +5,18 @@ public struct MissingInputError: Error, CustomStringConvertible, Sendable {
     /// What to do about it, when there is something to say.
     public var hint: String?
 
-    public init(path: String, what: String, hint: String? = nil) {
+    /// `path` is a folder that holds no `what` at all (no snapshot yet), rather than the missing
+    /// input itself.
+    public var inFolder: Bool
+
+    public init(path: String, what: String, hint: String? = nil, inFolder: Bool = false) {
         self.path = path
         self.what = what
         self.hint = hint
+        self.inFolder = inFolder
     }
 
-    public var description: String { "\(what) not found: \(path)" + (hint.map { "; \($0)" } ?? "") }
+    public var description: String {
+        (inFolder ? "no \(what) in \(path)" : "\(what) not found: \(path)") + (hint.map { "; \($0)" } ?? "")
+    }
 }

@@ -60,6 +60,16 @@ import Testing
         #expect(records[0].fields == ["x", "y"])
     }
 
+    /// Only a line of spaces is blank (CONTRACT §4.1, as the README reads it): a line holding a
+    /// TAB is a record, which the normalizer then quarantines for its cells (`field-count`).
+    @Test func aLineOfATabIsARecordNotABlankLine() throws {
+        let records = try readCSV("a,b\n1,2\n\t\n \t \n3,4\n")
+        #expect(records.map(\.line) == [1, 2, 3, 4, 5])
+        #expect(records[2].fields.count == 1 && records[3].fields.count == 1)
+        // Before the header, such a line is the header.
+        #expect(try readCSV("\t\na,b\n").first?.line == 1)
+    }
+
     @Test func aBOMPrefixThatIsNotABOMIsData() throws {
         // EF BB followed by "a": not a BOM; the three bytes are data (and invalid UTF-8).
         let records = try readCSV([0xEF, 0xBB] + Array("a,b\n1,2\n".utf8))
