@@ -51,6 +51,9 @@ import Testing
             let entry = try #require(members.first { $0["path"] as? String == member }, "\(members)")
             #expect(entry["status"] as? String == "rejected")
             #expect(entry["reason"] as? String == hostile.reason)
+            // A refused header names the kind the member was read as (§8: a member's kind), which
+            // tells a member that `inputs.kinds` sent to the wrong kind.
+            if hostile.reason == "header-error" { #expect(entry["kind"] as? String == hostile.kind, "\(entry)") }
             if let line = hostile.line {
                 let first = try #require((entry["first_quarantined"] as? [[String: Any]])?.first)
                 #expect(first["line"] as? Int == line, "\(first)")
@@ -352,6 +355,8 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
     var config: String? = nil
     /// Lines to add under `inputs:`.
     var inputs: String? = nil
+    /// For a `header-error`: the kind the report says the member was read as.
+    var kind: String? = nil
     /// The files to drop into the returns folder: name → bytes.
     var files: @Sendable (Scratch) throws -> [(String, [UInt8])]
 
@@ -388,11 +393,12 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
     /// One archive file named `name` made by `make`.
     static func one(
         _ name: String, _ reason: String, member: String?, line: Int? = nil, detail: String? = nil,
-        config: String? = nil, inputs: String? = nil, _ make: @escaping @Sendable (Scratch) throws -> [UInt8]
+        config: String? = nil, inputs: String? = nil, kind: String? = nil,
+        _ make: @escaping @Sendable (Scratch) throws -> [UInt8]
     ) -> HostileArchive {
         HostileArchive(
             name: name, reason: reason, member: member, line: line, detail: detail, config: config, inputs: inputs,
-            files: { scratch in [(name, try make(scratch))] })
+            kind: kind, files: { scratch in [(name, try make(scratch))] })
     }
 
     static let all: [HostileArchive] = truncated + flipped + streams + paths + members + headers + localNames
@@ -596,14 +602,17 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
 
     /// Headers that cannot be mapped.
     static let headers: [HostileArchive] = [
-        one("2024-02-01_missing-column.zip", "header-error", member: "transactions.csv", detail: "'amount'") {
-            scratch in
+        one(
+            "2024-02-01_missing-column.zip", "header-error", member: "transactions.csv", detail: "'amount'",
+            kind: "transaction"
+        ) { scratch in
             try scratch.archive(
                 [.init(path: "transactions.csv", text: "transaction_id,date,status\nT1,2023-01-01,completed\n")], .zip)
         },
         one(
             "2024-02-01_alias-twice.tar.gz", "header-error", member: "enterprise.csv",
-            detail: "'tax_code' (as 'tax_code', 'MST')", inputs: "  columns:\n    enterprise: {tax_code: [\"mst\"]}\n"
+            detail: "'tax_code' (as 'tax_code', 'MST')", inputs: "  columns:\n    enterprise: {tax_code: [\"mst\"]}\n",
+            kind: "enterprise"
         ) { scratch in
             try scratch.archive(
                 [
@@ -612,11 +621,24 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
                 ],
                 .tarGzip)
         },
-        one("2024-02-01_twice.zip", "header-error", member: "grdp.csv", detail: "'year'") { scratch in
+        one("2024-02-01_twice.zip", "header-error", member: "grdp.csv", detail: "'year'", kind: "grdp") { scratch in
             try scratch.archive([.init(path: "grdp.csv", text: "Year,grdp, YEAR \n2023,1,2023\n")], .zip)
         },
-        one("2024-02-01_no-header.zip", "header-error", member: "grdp.csv") { scratch in
+        one("2024-02-01_no-header.zip", "header-error", member: "grdp.csv", kind: "grdp") { scratch in
             try scratch.archive([.init(path: "grdp.csv", text: "\n  \n\n")], .zip)
+        },
+        // A return of orders that the config's patterns send to the enterprise kind: its refused
+        // header says which kind it was read as.
+        one(
+            "2024-02-01_misrouted.zip", "header-error", member: "tmdt_don_hang.csv", detail: "'tax_code'",
+            inputs: "  kinds:\n    enterprise: [\"enterprise*.csv\", \"tmdt*.csv\"]\n", kind: "enterprise"
+        ) { scratch in
+            try scratch.archive(
+                [
+                    .init(
+                        path: "tmdt_don_hang.csv",
+                        text: "transaction_id,date,amount,status\nT1,2023-01-01,100,completed\n")
+                ], .zip)
         },
     ]
 }

@@ -28,12 +28,13 @@ extension ConfigLoader {
     // MARK: region
 
     static func region(
-        _ node: ConfigNode?, emptyLine: Int?, file: String
+        _ node: ConfigNode?, keyLine: Int?, file: String
     ) throws(ConfigError) -> PipelineConfig.Region {
-        // `region:` with no value: the line of `region` is where the code is missing.
-        guard let node else { throw missing("region.code", file: file, line: emptyLine) }
+        // `region:` with no value, or a mapping without `code`: the line of `region` is where the
+        // code is missing.
+        guard let node else { throw missing("region.code", file: file, line: keyLine) }
         let fields = try node.fields(["code", "name", "utc_offset", "districts"])
-        let codeNode = try required("code", in: fields, path: "region", file: file)
+        let codeNode = try required("code", in: fields, path: "region", file: file, line: keyLine)
         // CONTRACT §2: the GSO code of the province, two digits (01 Hà Nội … 67 Đắk Nông … 96 Cà
         // Mau). A name or a typo here would exclude every GRDP row that names its province.
         let expected = "a GSO province code of two digits such as \"67\""
@@ -266,7 +267,10 @@ extension ConfigLoader {
         }
         var ratio = ExactDecimal(200)
         if let ratioNode = fields["max_compression_ratio"] {
-            ratio = try ratioNode.decimal(in: zero...ExactDecimal(Int(Int32.max)), expected: "a number ≥ 0")
+            // At most Int32.max, which the check's exact comparison (`UnpackLimits`) holds in 128
+            // bits: already a ratio that lets 2 GiB through from one compressed byte.
+            let most = Int(Int32.max)
+            ratio = try ratioNode.decimal(in: zero...ExactDecimal(most), expected: "a number from 0 to \(most)")
         }
         return PipelineConfig.Limits(maxMemberBytes: maxMemberBytes, maxCompressionRatio: ratio)
     }

@@ -108,7 +108,7 @@ public enum ConfigLoader {
             fileURL: fileURL.absoluteURL.standardizedFileURL,
             sha256: sha256,
             version: version,
-            region: try region(top["region"], emptyLine: top.empty["region"], file: file),
+            region: try region(top["region"], keyLine: top.lines["region"], file: file),
             inputs: try inputs(top["inputs"], folder: folder, file: file),
             limits: try limits(top["limits"]),
             quality: try quality(top["quality"]),

@@ -91,12 +91,13 @@ struct ConfigNode {
         // Each key given with no value, at its own line (an empty value's mark is where the next
         // token starts, often the next line).
         var empty: [String: Int] = [:]
+        var lines: [String: Int] = [:]
         for (keyNode, _) in mapping {
-            if case .scalar(let key) = keyNode, values[key.string] == nil, let line = keyNode.mark?.line {
-                empty[key.string] = line
-            }
+            guard case .scalar(let key) = keyNode, let line = keyNode.mark?.line else { continue }
+            lines[key.string] = line
+            if values[key.string] == nil { empty[key.string] = line }
         }
-        return Fields(values: values, empty: empty)
+        return Fields(values: values, empty: empty, lines: lines)
     }
 
     /// The items of a list.
@@ -128,13 +129,14 @@ struct ConfigNode {
 
     /// An exact decimal from the scalar's text (`23800`, `0.1`, `"1.64"`), in any form YAML writes
     /// a number in (`.5`, `1.`, `+0.10`, `1e-1`, `2.5E3`): never through `Double`. A number with
-    /// more significant digits than grdp computes with (38) is refused as such, not as the wrong type.
+    /// more digits than grdp computes with (38, written out: `1e40` has 41) is refused as such, not
+    /// as the wrong type.
     func decimal(expected: String = "a number") throws(ConfigError) -> ExactDecimal {
         let raw = try text(expected: expected).trimmingCharacters(in: .whitespaces)
         guard let canonical = Self.canonicalNumber(raw) else { throw typeError(expected) }
         guard let value = ExactDecimal(canonical: canonical) else {
             throw error(
-                "'\(path)' is \(shortDescription): more significant digits than grdp computes with (38 at most)")
+                "'\(path)' is \(shortDescription): more digits than grdp computes with (38 at most, written out)")
         }
         // Carried exactly through sums of amounts that may have 18 decimal places themselves, a
         // ratio, coefficient or rate with more would stop runs on ordinary amounts (exit 70: 0.3
@@ -221,6 +223,8 @@ struct Fields {
     var values: [String: ConfigNode]
     /// The keys given with no value (`code:`, `code: ~`), and the line of each.
     var empty: [String: Int] = [:]
+    /// Every key's line.
+    var lines: [String: Int] = [:]
 
     subscript(key: String) -> ConfigNode? { values[key] }
 }

@@ -6,11 +6,14 @@ public struct HeaderError: Error, Sendable, Hashable, CustomStringConvertible {
     public var columns: [String]
     /// A sentence saying what is wrong.
     public var detail: String
+    /// The kind the member was read as (`inputs.kinds`), once the normalizer that read it says so.
+    public var kind: RecordKind?
 
-    public init(memberPath: String, columns: [String], detail: String) {
+    public init(memberPath: String, columns: [String], detail: String, kind: RecordKind? = nil) {
         self.memberPath = memberPath
         self.columns = columns
         self.detail = detail
+        self.kind = kind
     }
 
     public var reason: ReasonCode { .headerError }

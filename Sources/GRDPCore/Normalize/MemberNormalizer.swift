@@ -83,7 +83,10 @@ public final class MemberNormalizer {
         }
     }
 
+    /// Keeps `error`, with the member's kind, for every later call.
     private func remember(_ error: HeaderError) -> HeaderError {
+        var error = error
+        error.kind = kind
         headerFailure = error
         return error
     }

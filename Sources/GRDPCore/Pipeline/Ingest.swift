@@ -470,7 +470,8 @@ public enum Ingest {
             return nil
         } catch let error as HeaderError {
             outcome.status = .rejected
-            outcome.rejection = ArchiveRejection(reason: .headerError, member: error.memberPath, detail: error.detail)
+            outcome.rejection = ArchiveRejection(
+                reason: .headerError, member: error.memberPath, detail: error.detail, memberKind: error.kind)
             outcome.members = []
         } catch {
             outcome.status = .rejected

@@ -110,11 +110,13 @@ struct RunReport {
         if let rejection = archive.rejection, let member = rejection.member,
             !archive.members.contains(where: { $0.path == member })
         {
-            memberValues.append(
-                .object([
-                    ("path", .string(member)), ("status", .string("rejected")),
-                    ("reason", .string(rejection.reason.rawValue)), ("detail", .string(rejection.detail)),
-                ]))
+            var fields: [(String, JSONValue)] = [("path", .string(member))]
+            if let kind = rejection.memberKind { fields.append(("kind", .string(kind.rawValue))) }
+            fields += [
+                ("status", .string("rejected")), ("reason", .string(rejection.reason.rawValue)),
+                ("detail", .string(rejection.detail)),
+            ]
+            memberValues.append(.object(fields))
         }
         memberValues += archive.skipped.map { skipped in
             .object([

@@ -6,11 +6,15 @@ public struct ArchiveRejection: Error, Sendable, CustomStringConvertible, Codabl
     public var reason: ReasonCode
     public var member: String?
     public var detail: String
+    /// The kind `member` was read as, when a data member's header was refused (`header-error`):
+    /// what the `inputs.kinds` patterns made of it.
+    public var memberKind: RecordKind?
 
-    public init(reason: ReasonCode, member: String?, detail: String) {
+    public init(reason: ReasonCode, member: String?, detail: String, memberKind: RecordKind? = nil) {
         self.reason = reason
         self.member = member
         self.detail = detail
+        self.memberKind = memberKind
     }
 
     /// `member 'data/x.csv': Truncated tar archive [corrupt-archive]`.

@@ -225,9 +225,13 @@ private let fullConfig = """
     @Test func missingRequiredKeys() throws {
         let noCode = try #require(failure("version: 1\nregion: {name: \"Đắk Nông\"}\n"))
         #expect(noCode.kind == .invalid)
-        #expect(noCode.description == "/srv/grdp/conf/pipeline.yml: missing required key 'region.code'")
+        // A `region` mapping without its code: the line of `region`, in a flow mapping or a block.
+        #expect(noCode.description == "/srv/grdp/conf/pipeline.yml, line 2: missing required key 'region.code'")
+        let blockNoCode = try #require(failure("version: 1\n\nregion:\n  name: x\n  utc_offset: \"+07:00\"\n"))
+        #expect(blockNoCode.key == "region.code" && blockNoCode.line == 3)
         let noRegion = try #require(failure("version: 1\n"))
         #expect(noRegion.key == "region.code")
+        #expect(noRegion.line == nil)
         let noVersion = try #require(failure("region: {code: \"67\"}\n"))
         #expect(noVersion.key == "version")
         let badVersion = try #require(failure("version: 2\nregion: {code: \"67\"}\n"))
@@ -415,13 +419,28 @@ private let fullConfig = """
         for text in ["0,1", "1e", ".", "+", "1e+-1", "0x10", "1.2.3", "1e99999", ". 5"] {
             #expect(throws: ConfigError.self, "\(text)") { try ratio(text) }
         }
+        // A value out of a key's bounds is told the bounds, not a reason it already meets.
+        let base = "version: 1\nregion: {code: \"67\"}\n"
+        let highRatio = try #require(failure(base + "limits: {max_compression_ratio: 3000000000}\n"))
+        #expect(
+            highRatio.description.hasSuffix(
+                "'limits.max_compression_ratio' must be a number from 0 to 2147483647, not '3000000000'"),
+            "\(highRatio)")
+        #expect(
+            try parse(base + "limits: {max_compression_ratio: 2147483647}\n").limits.maxCompressionRatio
+                == ExactDecimal(2_147_483_647))
+        let hugeRate = try #require(failure(base + "inputs: {fx: {USD: {2024: 1e40}}}\n"))
+        #expect(
+            hugeRate.description.hasSuffix(
+                "'inputs.fx.USD.2024' is '1e40': more digits than grdp computes with (38 at most, written out)"),
+            "\(hugeRate)")
         let bytes = try parse("version: 1\nregion: {code: \"67\"}\nlimits: {max_member_bytes: 2e9}\n")
         #expect(bytes.limits.maxMemberBytes == 2_000_000_000)
         let precise = "0.1000000000000000000000000000000000000001"
         #expect {
             try ratio(precise)
         } throws: { error in
-            "\(error)".contains("more significant digits than grdp computes with")
+            "\(error)".contains("more digits than grdp computes with (38 at most, written out)")
                 && "\(error)".contains("methodology.ecommerce.va_ratio_default")
         }
         // More decimal places than a cell may have (18): refused at load, not left to stop a run
