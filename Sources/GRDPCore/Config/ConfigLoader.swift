@@ -142,7 +142,7 @@ public enum ConfigLoader {
     ) throws(ConfigError) -> ConfigNode {
         if let node = fields[key] { return node }
         let keyPath = path.isEmpty ? key : "\(path).\(key)"
-        if let emptyLine = fields.empty[key] {
+        if let emptyLine = fields.emptyLine(key) {
             throw ConfigError(
                 kind: .invalid, file: file, line: emptyLine, key: keyPath,
                 message: "required key '\(keyPath)' has no value")

@@ -88,16 +88,13 @@ struct ConfigNode {
         }
         var values: [String: ConfigNode] = [:]
         for (key, value) in try entries() where !value.isNull { values[key] = value }
-        // Each key given with no value, at its own line (an empty value's mark is where the next
-        // token starts, often the next line).
-        var empty: [String: Int] = [:]
+        // Each key at its own line (an empty value's mark is where the next token starts, often the
+        // next line).
         var lines: [String: Int] = [:]
         for (keyNode, _) in mapping {
-            guard case .scalar(let key) = keyNode, let line = keyNode.mark?.line else { continue }
-            lines[key.string] = line
-            if values[key.string] == nil { empty[key.string] = line }
+            if case .scalar(let key) = keyNode, let line = keyNode.mark?.line { lines[key.string] = line }
         }
-        return Fields(values: values, empty: empty, lines: lines)
+        return Fields(values: values, lines: lines)
     }
 
     /// The items of a list.
@@ -221,10 +218,11 @@ struct ConfigNode {
 /// The present, non-null values of a fixed-key mapping.
 struct Fields {
     var values: [String: ConfigNode]
-    /// The keys given with no value (`code:`, `code: ~`), and the line of each.
-    var empty: [String: Int] = [:]
     /// Every key's line.
     var lines: [String: Int] = [:]
+
+    /// The line of `key` when it is given with no value (`code:`, `code: ~`).
+    func emptyLine(_ key: String) -> Int? { values[key] == nil ? lines[key] : nil }
 
     subscript(key: String) -> ConfigNode? { values[key] }
 }

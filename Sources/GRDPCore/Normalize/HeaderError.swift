@@ -6,10 +6,10 @@ public struct HeaderError: Error, Sendable, Hashable, CustomStringConvertible {
     public var columns: [String]
     /// A sentence saying what is wrong.
     public var detail: String
-    /// The kind the member was read as (`inputs.kinds`), once the normalizer that read it says so.
-    public var kind: RecordKind?
+    /// The kind the member was read as (what the `inputs.kinds` patterns made of it).
+    public var kind: RecordKind
 
-    public init(memberPath: String, columns: [String], detail: String, kind: RecordKind? = nil) {
+    public init(memberPath: String, kind: RecordKind, columns: [String], detail: String) {
         self.memberPath = memberPath
         self.columns = columns
         self.detail = detail

@@ -49,7 +49,7 @@ public struct HeaderLayout: Sendable {
             if kind == .enterprise && missing.contains(where: { $0 != .taxCode && $0 != .year && $0 != .vsic }) {
                 detail += " (an enterprise return needs value_added, or both gross_output and intermediate_consumption)"
             }
-            throw HeaderError(memberPath: memberPath, columns: missing.map(\.rawValue), detail: detail)
+            throw HeaderError(memberPath: memberPath, kind: kind, columns: missing.map(\.rawValue), detail: detail)
         }
         let duplicated = columns.filter { (namesSeen[$0]?.count ?? 0) > 1 }
         if !duplicated.isEmpty {
@@ -59,7 +59,7 @@ public struct HeaderLayout: Sendable {
             let detail =
                 "the header names " + (duplicated.count == 1 ? "a column" : "columns") + " more than once: "
                 + parts.joined(separator: "; ")
-            throw HeaderError(memberPath: memberPath, columns: duplicated.map(\.rawValue), detail: detail)
+            throw HeaderError(memberPath: memberPath, kind: kind, columns: duplicated.map(\.rawValue), detail: detail)
         }
     }
 

@@ -83,10 +83,7 @@ public final class MemberNormalizer {
         }
     }
 
-    /// Keeps `error`, with the member's kind, for every later call.
     private func remember(_ error: HeaderError) -> HeaderError {
-        var error = error
-        error.kind = kind
         headerFailure = error
         return error
     }
@@ -105,7 +102,8 @@ public final class MemberNormalizer {
             throw remember(error)
         }
         guard layout != nil else {
-            throw remember(HeaderError(memberPath: memberPath, columns: [], detail: "the member has no header line"))
+            throw remember(
+                HeaderError(memberPath: memberPath, kind: kind, columns: [], detail: "the member has no header line"))
         }
         if convention == .auto { try decide(defaultConvention, emit: emit) }
     }
@@ -119,7 +117,7 @@ public final class MemberNormalizer {
         switch failure {
         case .headerTooLong(let limit):
             HeaderError(
-                memberPath: memberPath, columns: [],
+                memberPath: memberPath, kind: kind, columns: [],
                 detail: "the header line does not end within \(limit) bytes (an unclosed quote?)")
         }
     }
@@ -145,14 +143,14 @@ public final class MemberNormalizer {
     private func readHeader(_ record: CSVRecord) throws {
         if let bytes = record.overlongBytes {
             throw HeaderError(
-                memberPath: memberPath, columns: [],
+                memberPath: memberPath, kind: kind, columns: [],
                 detail: "the header " + Self.overlong(bytes)
                     + (record.hasUnterminatedQuote
                         ? ": a quoted cell of it is not closed before the end of the member" : ""))
         }
         if record.hasUnterminatedQuote {
             throw HeaderError(
-                memberPath: memberPath, columns: [],
+                memberPath: memberPath, kind: kind, columns: [],
                 detail: "a quoted cell of the header is not closed before the end of the member")
         }
         let header = try HeaderLayout(kind: kind, header: record.fields, aliases: aliases, memberPath: memberPath)
