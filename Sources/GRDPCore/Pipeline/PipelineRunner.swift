@@ -369,43 +369,14 @@ public struct PipelineRunner {
             ledgerSeconds += Timestamp.now().seconds(since: start)
         }
 
-        // The latest snapshot, and what `last-run.json` says of it when it describes that very
-        // file: its sales rows by year (`SalesDigests`) and where its content hash stood at each
-        // year (`ContentHash.Marks`: a run carrying that file's rows of the years before its first
-        // recomputed one hashes only the rows from there on).
-        let latest = try openLatest(latestVersion, store: store, options: options, check: latestCheck)
-        let latestRun = latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
-        // Partitioned, the ledger marked the new records' years, and the key pass the transactions'.
-        let touched = touchedYears(
-            ledger: ledger, transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
-            ingest: ingest,
-            earlierArchives: earlierArchives, latestRun: latestRun, build: build, figuresSHA256: figuresSHA256)
-        // The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
-        // file to file; nor its quarantine, which this run's inputs give). Unreadable, a nightly
-        // run computes every year instead.
-        let previous =
-            options.years != nil
-            ? try latest?.loadContent(includingSales: false, includingQuarantine: false)
-            : touched == nil ? nil : try? latest?.loadContent(includingSales: false, includingQuarantine: false)
-        // Touching every year leaves nothing to carry.
-        let onlyTouched = touched.flatMap { touched in
-            previous.flatMap { touched.isSuperset(of: $0.indicators.map(\.year)) ? nil : touched }
-        }
-        // The years computed: `--year`'s, or those the new returns touched; nil: every year.
-        let recomputed = options.years ?? onlyTouched
-        // Of those touched years' rows, the keys under which they may differ from the latest
-        // file's, when the ledger can tell (the new returns held no record): only those keys' rows
-        // of that file are compared with the computed ones.
-        let touchedKeys =
-            options.years == nil
-            ? onlyTouched.flatMap { years in
-                // (The partitioned revisions do not mark keys: the ledger holds no transactions.)
-                partitioned
-                    ? nil
-                    : ledger.touchedSalesKeys(inYears: years).map {
-                        SalesRowsUpdate.TouchedKeys(years: years, keys: $0)
-                    }
-            } : nil
+        // What this run computes, and what it takes from the latest snapshot.
+        let scope = try settleScope(
+            options: options, latestVersion: latestVersion, store: store, check: latestCheck, lastRun: lastRun,
+            ledger: ledger, partitioned: partitioned,
+            transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
+            ingest: ingest, earlierArchives: earlierArchives, build: build, figuresSHA256: figuresSHA256)
+        let (latest, latestRun, previous) = (scope.latest, scope.latestRun, scope.previous)
+        let (onlyTouched, recomputed, touchedKeys) = (scope.onlyTouched, scope.recomputed, scope.touchedKeys)
         // Those rows of the latest file, read while the ledger is kept and Compute runs.
         if readAhead == nil, let touchedKeys, let latest {
             let path = latest.url.path

@@ -1,0 +1,68 @@
+internal import Foundation
+
+/// What a run computes and what it takes from the latest snapshot, settled once the returns are
+/// read and their revisions taken, before Compute: the latest snapshot, the years computed, and of
+/// those the sales keys whose rows may differ from that file's.
+struct RunScope {
+    /// The latest snapshot, when it can be read (`PipelineRunner.openLatest`).
+    var latest: SnapshotFile?
+    /// What `last-run.json` says of that very file: its sales rows by year (`SalesDigests`) and
+    /// where its content hash stood at each year (`ContentHash.Marks`: a run carrying that file's
+    /// rows of the years before its first recomputed one hashes only the rows from there on); nil
+    /// when it describes another file, or there is none.
+    var latestRun: RunCache?
+    /// The latest snapshot's figures, for the years not recomputed (not its sales rows, which go
+    /// file to file; nor its quarantine, which this run's inputs give): read for `run --year`, and
+    /// for a night that may compute only the years its returns touched.
+    var previous: SnapshotContent?
+    /// The years a night's new returns touched, when not every year the latest snapshot has: the
+    /// others are carried from it. Nil: every year computed (or `run --year`'s).
+    var onlyTouched: Set<Int>?
+    /// The years computed: `--year`'s, or `onlyTouched`; nil: every year.
+    var recomputed: Set<Int>?
+    /// Of `onlyTouched`'s rows, the keys under which they may differ from the latest file's, when
+    /// the ledger can tell (the new returns held no record, and it held the transactions): only
+    /// those keys' rows of that file are compared with the computed ones.
+    var touchedKeys: SalesRowsUpdate.TouchedKeys?
+}
+
+extension PipelineRunner {
+    /// The run's `RunScope`.
+    ///
+    /// - Parameters:
+    ///   - partitioned: whether the revisions were taken by key partition, which mark no keys (the
+    ///     ledger then holds no transactions).
+    ///   - transactionYears: with partitioned revisions, what gives the years the new archives'
+    ///     transactions touch (see `touchedYears`).
+    ///   - earlierArchives: the archives the last full run read, when this run may compute only the
+    ///     years the others touch (nil with `--force` or `--year`).
+    func settleScope(
+        options: RunOptions, latestVersion: Int?, store: SnapshotStore, check: PublishedCheck?, lastRun: RunCache?,
+        ledger: borrowing RevisionLedger, partitioned: Bool, transactionYears: (() -> Set<Int>?)?, ingest: IngestResult,
+        earlierArchives: Set<ArchiveIdentity>?, build: String, figuresSHA256: String
+    ) throws -> RunScope {
+        var scope = RunScope()
+        scope.latest = try openLatest(latestVersion, store: store, options: options, check: check)
+        scope.latestRun = scope.latest.flatMap { latest in lastRun.flatMap { $0.describes(latest.meta) ? $0 : nil } }
+        // Partitioned, the ledger marked the new records' years, and the key pass the transactions'.
+        let touched = touchedYears(
+            ledger: ledger, transactionYears: transactionYears, ingest: ingest, earlierArchives: earlierArchives,
+            latestRun: scope.latestRun, build: build, figuresSHA256: figuresSHA256)
+        // Unreadable, a nightly run computes every year instead; `run --year` fails.
+        scope.previous =
+            options.years != nil
+            ? try scope.latest?.loadContent(includingSales: false, includingQuarantine: false)
+            : touched == nil ? nil : try? scope.latest?.loadContent(includingSales: false, includingQuarantine: false)
+        // Touching every year leaves nothing to carry.
+        scope.onlyTouched = touched.flatMap { touched in
+            scope.previous.flatMap { touched.isSuperset(of: $0.indicators.map(\.year)) ? nil : touched }
+        }
+        scope.recomputed = options.years ?? scope.onlyTouched
+        if options.years == nil, let years = scope.onlyTouched, !partitioned {
+            scope.touchedKeys = ledger.touchedSalesKeys(inYears: years).map {
+                SalesRowsUpdate.TouchedKeys(years: years, keys: $0)
+            }
+        }
+        return scope
+    }
+}
