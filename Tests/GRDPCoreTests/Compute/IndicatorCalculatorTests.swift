@@ -208,7 +208,7 @@ private func sale(
         content.ecommerceSales = output.ecommerceSales
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
-        let store = SnapshotStore(folder: folder)
+        let store = SnapshotFixtures.store(in: folder)
         guard
             case .published(let meta) = try store.publish(
                 content, meta: SnapshotFixtures.draft(), skipIfHashEquals: nil)

@@ -140,7 +140,7 @@ import Testing
     @Test func aQuarantineTableThatDoesNotReadIsADamagedSnapshot() throws {
         let folder = try SnapshotFixtures.temporaryFolder()
         defer { SnapshotFixtures.remove(folder) }
-        let published = try SnapshotFixtures.publishedFile(Self.content(), in: folder.appendingPathComponent("s"))
+        let published = try SnapshotFixtures.publishedFile(Self.content(), in: folder)
         let path = published.url.path
         func damage(_ statements: String...) throws -> SnapshotFile {
             chmod(path, 0o644)
@@ -149,7 +149,8 @@ import Testing
                 try database.execute(sql)
                 database.close()
             }
-            return try SnapshotStore(folder: folder.appendingPathComponent("s")).open(version: published.meta.version)
+            return try SnapshotStore(folder: published.url.deletingLastPathComponent()).open(
+                version: published.meta.version)
         }
         // Edited by hand: the table made not STRICT, then a line that is not a number. INTEGER
         // sorts before TEXT: the damaged row comes last of its archive and member.

@@ -125,10 +125,16 @@ enum SnapshotFixtures {
         try database.execute("COMMIT")
     }
 
-    /// `content` published as a new snapshot in `folder`, and opened.
+    /// The store of `folder`'s `snapshots` folder. (A store writes its `.snapshot-sequence` beside
+    /// its folder: in `folder`, not in the system's temporary folder, which every test shares.)
+    static func store(in folder: URL) -> SnapshotStore {
+        SnapshotStore(folder: folder.appendingPathComponent("snapshots", isDirectory: true))
+    }
+
+    /// `content` published as a new snapshot in `store(in: folder)`, and opened.
     static func publishedFile(_ content: SnapshotContent, in folder: URL) throws -> SnapshotFile {
         struct NotPublished: Error {}
-        let store = SnapshotStore(folder: folder)
+        let store = store(in: folder)
         guard case .published(let meta) = try store.publish(content, meta: draft(), skipIfHashEquals: nil) else {
             throw NotPublished()
         }
