@@ -189,6 +189,37 @@ import Testing
                 == ["\(archive)/enterprise.csv": 2, "\(archive)/enterprise_rev.csv": 0, "\(archive)/grdp.csv": 1])
     }
 
+    /// The years reported are those of the snapshot's rows (README, readings): 2019's only row is
+    /// GRDP at constant prices and 2020's only transaction is another province's seller's, both
+    /// excluded, so neither year has an indicator row; the excluded rows are counted.
+    @Test func aYearWhoseOnlyRowsAreExcludedIsNotReported() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: """
+                        transaction_id,date,amount,status,seller_province
+                        X1,2020-05-05,1000000000,completed,79
+                        K1,2023-05-05,1000000000,completed,67
+
+                        """),
+                .init(path: "grdp.csv", text: "year,grdp,price_basis\n2019,30000,constant-2010\n2023,50000,\n"),
+            ], format: .zip, as: "2024-01-10_returns.zip")
+
+        let exported = try fixture.runThenExportCSV()
+        // 2023 alone (its figures are checked elsewhere; the years are what this is about).
+        let years = exported.split(separator: "\n").dropFirst().map { $0.prefix(4) }
+        #expect(years == ["2023"], "\(exported)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        let members = try #require(archives.first?["members"] as? [[String: Any]])
+        #expect(
+            members.map { "\($0["path"] ?? "") \($0["rows_excluded"] ?? "")" }.sorted()
+                == ["grdp.csv 1", "transactions.csv 1"])
+    }
+
     @Test func unchangedInputsAreUpToDateAndForceWritesAnyway() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

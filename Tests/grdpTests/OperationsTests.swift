@@ -245,6 +245,25 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0003.sqlite"])
     }
 
+    /// Every snapshot file, `.snapshot-sequence` and the reports deleted by hand, the cache left:
+    /// what the last run kept there (its snapshot's number, the published snapshots' checksums)
+    /// still names v0002, and the next snapshot is v0003, not v0001 again (CONTRACT §6).
+    @Test func aNumberTheCacheNamesIsNotReusedWhenEverythingElseIsGone() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        for name in try fixture.snapshotFiles() {
+            try FileManager.default.removeItem(at: fixture.snapshots.appendingPathComponent(name))
+        }
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent(".snapshot-sequence"))
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("reports"))
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0003.sqlite"])
+        let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
+        #expect(try String(contentsOf: sequence, encoding: .utf8) == "3\n")
+    }
+
     /// A run killed while publishing leaves `.snapshot-publishing` (the number and the temporary
     /// being renamed to it); the next run tells from what else is left how far it got (CONTRACT §6:
     /// numbers never reused, and a run that writes no snapshot uses no number). Each state is the

@@ -147,7 +147,14 @@ public struct PipelineRunner {
     private func runStages(
         _ options: RunOptions, build buildIdentity: OnAnotherThread<String>, report: inout RunReport
     ) throws {
-        let store = SnapshotStore(folder: config.snapshotsFolder)
+        // What the last run kept: its snapshot's number and the published snapshots' checksums also
+        // keep those numbers from being used again (CONTRACT §6) when the snapshot files, the
+        // sequence file and the reports were all deleted by hand.
+        let lastRun = RunCache.load(from: config.cacheFolder)
+        let recordedChecksums = RunCache.Published.read(from: config.cacheFolder)
+        let store = SnapshotStore(
+            folder: config.snapshotsFolder,
+            knownPublished: max(lastRun?.snapshotVersion ?? 0, recordedChecksums.checksums.keys.max() ?? 0))
         let archiveFolder = config.cacheFolder.appendingPathComponent("archives", isDirectory: true)
         try createFolder(config.snapshotsFolder)
         try settleKilledRun(store: store, archiveFolder: archiveFolder)
@@ -165,8 +172,6 @@ public struct PipelineRunner {
         // recorded when it was published, or with none recorded its content hash recomputed): the
         // run trusts that file (copies its rows, resumes its content hash, says it is up to date)
         // only when it is still the file published (`PublishedCheck`).
-        let lastRun = RunCache.load(from: config.cacheFolder)
-        let recordedChecksums = RunCache.Published.read(from: config.cacheFolder)
         if latestVersion != nil, let problem = recordedChecksums.problem {
             logger.warning(
                 "Checksums of the published snapshots not readable: a snapshot without one is checked as grdp verify checks it",

@@ -116,10 +116,17 @@ public enum PublishOutcome: Sendable, Equatable {
 /// Only `run`, holding the lock, publishes or removes temporaries.
 public struct SnapshotStore: Sendable {
     public let folder: URL
+    /// The highest version that records outside the snapshots folder, the sequence file and the
+    /// reports name as published here (a run's cache: `last-run.json`, `published.json`): no new
+    /// snapshot takes it or a number below it, also when the others were all deleted by hand.
+    public let knownPublished: Int
 
-    /// - Parameter folder: `<outputs>/snapshots`.
-    public init(folder: URL) {
+    /// - Parameters:
+    ///   - folder: `<outputs>/snapshots`.
+    ///   - knownPublished: see `knownPublished` (0: none).
+    public init(folder: URL, knownPublished: Int = 0) {
         self.folder = folder
+        self.knownPublished = knownPublished
     }
 
     /// The published versions, ascending. A missing folder has none.
@@ -498,13 +505,14 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Brings `.snapshot-sequence` up to `highest`, the highest version in the folder, when a run that
-    /// published it could not record it (killed in between, or the write failed); nil when it was
-    /// recorded already or now is. A sequence file missing or unreadable is rewritten from the
-    /// highest of the folder's and the reports' versions (`highestRecorded`), so that a number
-    /// the reports name stays used also when other snapshots are still in the folder.
+    /// published it could not record it (killed in between, or the write failed), and to
+    /// `knownPublished`; nil when it was recorded already or now is. A sequence file missing or
+    /// unreadable is rewritten from the highest of the folder's, the reports' and `knownPublished`
+    /// (`highestRecorded`), so that a number the reports or the cache name stays used also when
+    /// other snapshots are still in the folder.
     public func recordHighestPublished(_ highest: Int?) -> OutputWriteError? {
         let recorded = recordedInSequenceFile()
-        let known = max(highest ?? 0, recorded == nil ? highestReported() : 0)
+        let known = max(highest ?? 0, knownPublished, recorded == nil ? highestReported() : 0)
         guard known > (recorded ?? 0) else { return nil }
         return SnapshotStore.attempt { () throws(OutputWriteError) in
             try AtomicFile.write("\(known)\n", to: sequenceURL)
@@ -568,9 +576,9 @@ public struct SnapshotStore: Sendable {
     /// the file deleted), the highest version a run report in `<outputs>/reports` names: a run
     /// names there the snapshot it published, so a number is not used twice even when the
     /// latest file went with the sequence file. Read only in that case (one report a night for
-    /// years is a few thousand small files).
+    /// years is a few thousand small files). Never below `knownPublished`.
     func highestRecorded() -> Int {
-        recordedInSequenceFile() ?? highestReported()
+        max(recordedInSequenceFile() ?? highestReported(), knownPublished)
     }
 
     /// The version `sequenceURL` holds; nil when it is missing or unreadable.
