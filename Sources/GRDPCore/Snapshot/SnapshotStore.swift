@@ -116,9 +116,9 @@ public enum PublishOutcome: Sendable, Equatable {
 /// Only `run`, holding the lock, publishes or removes temporaries.
 public struct SnapshotStore: Sendable {
     public let folder: URL
-    /// The highest version that records outside the snapshots folder, the sequence file and the
-    /// reports name as published here (a run's cache: `last-run.json`, `published.json`): no new
-    /// snapshot takes it or a number below it, also when the others were all deleted by hand.
+    /// The highest version published here that records other than the folder, the sequence file
+    /// and the reports name (the run's cache: `last-run.json`, `published.json`): no new snapshot
+    /// takes it or a number below it, also when all of those were deleted by hand.
     public let knownPublished: Int
 
     /// - Parameters:
