@@ -143,6 +143,36 @@ import Testing
         #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
     }
 
+    /// The partition files filling the disk half way through the key pass (here the file-size
+    /// limit of `ulimit -f`, whose EFBIG stands for a full disk's ENOSPC; SIGXFSZ ignored, as a full
+    /// disk sends none): the keys are taken in memory, the run says so, and it publishes the figures
+    /// of a run with room. Once, a failed write left its buffer full and every later key went past
+    /// its end: the run died of a corrupted heap (exit 134, no report).
+    @Test func partitionFilesThatFillTheDiskHalfWayCostOnlyTime() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        // 400,000 orders of one seller in one month: each part's file of each partition reaches
+        // ~1.6 MB (16 bytes a key), past the limit of 1,280 KiB, while the snapshot, a few sales
+        // rows, stays under it (~1,088 KiB: a 64 KiB page or so for each table and index).
+        let orders =
+            "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+            + (1...400_000).map { "T\($0),2023-06-15,\(1000 + $0 % 97),completed,marketplace,0101243150,67\n" }
+            .joined()
+        try fixture.write(
+            Fixture.firstReturn + [.init(path: "transactions.csv", text: orders)], format: .zip, as: "2024-01-10_a.zip")
+        let limited = try Execution.run(
+            ["-c", "ulimit -f 1280 && trap '' XFSZ && exec \"$0\" \"$@\"", Execution.binary.path, "run"],
+            in: fixture.root, environment: environment, executable: "/bin/bash")
+        try #require(limited.status == 0, "\(limited.stderr)")
+        #expect(
+            limited.stderr.contains("Revision keys taken in memory: their partition files could not be written"),
+            "\(limited.stderr)")
+        let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+    }
+
     /// What the key pass found cannot be kept (here a folder stands where the file goes, so that
     /// it cannot be replaced): only time is lost. The run publishes the figures of `run --force`
     /// and says why, and the next night takes every key again.

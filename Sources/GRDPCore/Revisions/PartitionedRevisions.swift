@@ -844,7 +844,10 @@ struct PartitionedRevisions {
                 // it keeps in its buckets.
                 let hash = UInt64(UInt32(truncatingIfNeeded: SlotIndex.hash(record.number, UInt64(record.stem)) >> 16))
                 let target = Int((hash &* UInt64(partitions)) >> 32)
-                do { try files.append(record, to: target) } catch { failure = failure ?? error }
+                // After a write failed (a full disk), nothing more is scattered: the caller takes
+                // every key in memory instead.
+                guard failure == nil else { return }
+                do { try files.append(record, to: target) } catch { failure = error }
             }
             if let failure { throw failure }
             try files.flush()
@@ -1035,10 +1038,14 @@ private final class SpillFiles: @unchecked Sendable {
         for partition in descriptors.indices { try flush(partition) }
     }
 
+    /// Writes `partition`'s buffer and empties it, whether or not the write succeeds: a buffer
+    /// is never filled past its `bufferRecords` (after a failed write, its records are dropped; the
+    /// files are then not used).
     private func flush(_ partition: Int) throws {
         let bytes = UnsafeRawBufferPointer(
             start: buffers + partition * Self.bufferRecords,
             count: buffered[partition] * MemoryLayout<PartitionedRevisions.KeyRecord>.stride)
+        defer { buffered[partition] = 0 }
         var done = 0
         while done < bytes.count {
             let n = pwrite(
@@ -1049,7 +1056,6 @@ private final class SpillFiles: @unchecked Sendable {
             done += n
         }
         written[partition] += bytes.count
-        buffered[partition] = 0
     }
 
     /// The records written to `partition`'s file of each of `parts`, one after the other, read
