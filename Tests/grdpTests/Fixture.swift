@@ -51,6 +51,24 @@ struct Fixture {
         try ArchiveWriter.write(entries, format: format, to: url)
     }
 
+    /// The object a sealed cache file holds (`cache/last-run.json`, `cache/archive-digests.json`:
+    /// a line of JSON, then a line with its SHA-256), read without checking the seal.
+    func sealedObject(at url: URL) throws -> [String: Any] {
+        let body = try #require(try Data(contentsOf: url).split(separator: UInt8(ascii: "\n")).first)
+        return try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+    }
+
+    /// Writes `object` to `url` sealed as grdp seals its cache files: a file that checks out,
+    /// whatever it says.
+    func writeSealed(_ object: [String: Any], to url: URL) throws {
+        let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        try body.write(to: url)
+        let checksum = try Execution.run(
+            ["-c", "sha256sum '\(url.path)' | cut -c1-64"], in: root, executable: "/bin/sh")
+        try #require(checksum.status == 0 && checksum.stdout.count == 65, "\(checksum.stderr)")
+        try (body + Data("\n".utf8) + Data(checksum.stdout.utf8)).write(to: url)
+    }
+
     func snapshotFiles() throws -> [String] {
         guard FileManager.default.fileExists(atPath: snapshots.path) else { return [] }
         return try FileManager.default.contentsOfDirectory(atPath: snapshots.path).sorted()

@@ -215,19 +215,13 @@ import Testing
         else { return }
         // The memo made to vouch for another digest, its checksum line made to match.
         let memo = fixture.outputs.appendingPathComponent("cache/archive-digests.json")
-        let lines = String(decoding: try Data(contentsOf: memo), as: UTF8.self).split(separator: "\n")
-        var stored = try #require(
-            try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        var stored = try fixture.sealedObject(at: memo)
         var entries = try #require(stored["entries"] as? [[String: Any]])
         try #require(entries.count == 1)
         entries[0]["sha256"] = String(repeating: "ab", count: 32)
         entries[0]["confirmed"] = true
         stored["entries"] = entries
-        let body = try JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys, .withoutEscapingSlashes])
-        try body.write(to: memo)
-        let checksum = try Execution.run(
-            ["-c", "sha256sum '\(memo.path)' | cut -c1-64"], in: fixture.root, executable: "/bin/sh")
-        try (body + Data("\n".utf8) + Data(checksum.stdout.utf8)).write(to: memo)
+        try fixture.writeSealed(stored, to: memo)
         try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache/archives"))
 
         let rejected = try fixture.grdp("run")
@@ -263,12 +257,51 @@ import Testing
         let report = try #require(try fixture.reportsWritten().last)
         #expect(!Self.isShortcut(report) && report["snapshot"] as? String == "v0001")
 
-        // A cache copied from elsewhere, for a snapshot of other content, is not believed either.
-        var edited = try #require(try JSONSerialization.jsonObject(with: cache) as? [String: Any])
+        // A cache copied from elsewhere, for a snapshot of other content, is not believed either
+        // (sealed again, so that the file checks out).
+        try cache.write(to: cacheFile(fixture))
+        var edited = try fixture.sealedObject(at: cacheFile(fixture))
         edited["contentSHA256"] = String(repeating: "0", count: 64)
-        try JSONSerialization.data(withJSONObject: edited).write(to: cacheFile(fixture))
+        try fixture.writeSealed(edited, to: cacheFile(fixture))
         #expect(try fixture.grdp("run").status == 0)
         #expect(!Self.isShortcut(try fixture.reportsWritten().last))
+    }
+
+    /// `last-run.json` is sealed (a line of JSON, then its SHA-256): its `ingest` becomes the
+    /// report of a night found up to date, and is checked against nothing else. Edited (an archive
+    /// dropped from it, a count changed) without its seal, it is not used: the run reads the
+    /// archives and reports them as they are.
+    @Test func anEditedLastRunIsNotReportedAsTheNight() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try fixture.grdp("run").status == 0)
+        let shortcut = try #require(try fixture.reportsWritten().last)
+        #expect(Self.isShortcut(shortcut))
+
+        let url = cacheFile(fixture)
+        var cache = try fixture.sealedObject(at: url)
+        var ingest = try #require(cache["ingest"] as? [String: Any])
+        var archives = try #require(ingest["archives"] as? [[String: Any]])
+        try #require(archives.count == 2)
+        archives.removeLast()
+        ingest["archives"] = archives
+        cache["ingest"] = ingest
+        let seal = try #require(try Data(contentsOf: url).split(separator: UInt8(ascii: "\n")).last)
+        let body = try JSONSerialization.data(withJSONObject: cache, options: [.sortedKeys, .withoutEscapingSlashes])
+        try (body + Data("\n".utf8) + seal + Data("\n".utf8)).write(to: url)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        // Both archives, as the night found up to date reported them (now taken from the cache).
+        var report = try #require(try fixture.reportsWritten().last)
+        #expect(!Self.isShortcut(report))
+        let read = try #require(report["archives"] as? [[String: Any]])
+        #expect(read.map { $0["from_cache"] as? Bool } == [true, true])
+        report["archives"] = read.map { $0.filter { $0.key != "from_cache" } }
+        #expect(try Self.archivesJSON(report) == Self.archivesJSON(shortcut))
     }
 
     @Test func missingExportsAreRepairedWithoutReading() throws {
@@ -632,9 +665,10 @@ import Testing
         #expect(try fixture.reportsWritten().last?["outcome"] as? String == "up-to-date")
         #expect(try fixture.snapshotFiles() == before)
 
-        // Marks damaged in last-run.json (a bit of each state): not gone on from, every row hashed.
+        // Marks damaged in last-run.json (a bit of each state), the file sealed again: not gone on
+        // from, every row hashed.
         let cacheURL = cacheFile(fixture)
-        var cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
+        var cache = try fixture.sealedObject(at: cacheURL)
         var marks = try #require(cache["contentMarks"] as? [String: Any])
         var positions = try #require(marks["positions"] as? [[String: Any]])
         for index in positions.indices {
@@ -646,7 +680,7 @@ import Testing
         }
         marks["positions"] = positions
         cache["contentMarks"] = marks
-        try JSONSerialization.data(withJSONObject: cache).write(to: cacheURL)
+        try fixture.writeSealed(cache, to: cacheURL)
         let damaged = try night("2024-05-15_more.zip", "T8,2024-08-08,4000000,completed,website,,67\n")
         #expect(damaged.written == "2024")
         #expect(damaged.resumed == nil)
@@ -676,12 +710,12 @@ import Testing
             try fixture.reportsWritten().last?["content_sha256"] as? String
                 == yearReport["content_sha256"] as? String)
 
-        // last-run.json written by another build: every row is written.
-        cache = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: cacheURL)) as? [String: Any])
+        // last-run.json written by another build (sealed): every row is written.
+        cache = try fixture.sealedObject(at: cacheURL)
         var sales = try #require(cache["sales"] as? [String: Any])
         sales["build"] = "0.9.0 another build"
         cache["sales"] = sales
-        try JSONSerialization.data(withJSONObject: cache).write(to: cacheURL)
+        try fixture.writeSealed(cache, to: cacheURL)
         let foreign = try night("2024-06-01_more.zip", "T7,2024-07-07,2000000,completed,website,,67\n")
         #expect(foreign.written == nil)
         #expect(foreign.resumed == nil)
@@ -1069,8 +1103,7 @@ import Testing
         #expect(bulk["quarantined_by_reason"] as? [String: Int] == ["type-error": 16, "unknown-status": 11])
         #expect((bulk["first_quarantined"] as? [[String: Any]])?.count == 20)
         // The cache keeps the first 20 of them and the counts, not all 27 rows.
-        let cache = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: cacheFile(fixture))) as? [String: Any])
+        let cache = try fixture.sealedObject(at: cacheFile(fixture))
         let cachedArchives = try #require((cache["ingest"] as? [String: Any])?["archives"] as? [[String: Any]])
         let cachedMembers = try #require(cachedArchives.first?["members"] as? [[String: Any]])
         let cachedBulk = try #require(cachedMembers.first { $0["path"] as? String == "transactions_bulk.csv" })

@@ -404,7 +404,9 @@ enum FileSystem {
         return lstat(path, &status) == 0
     }
 
-    /// The names in a folder (no `.` and `..`); nil when the folder does not exist.
+    /// The names in a folder (no `.` and `..`); nil when the folder does not exist. A read of the
+    /// folder that fails part way (EIO, a stale NFS handle) throws: a short list would pass an
+    /// older snapshot for the latest.
     static func directoryEntries(_ path: String) throws(OutputWriteError) -> [String]? {
         guard let dir = opendir(path) else {
             let code = currentErrno()
@@ -413,7 +415,13 @@ enum FileSystem {
         }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                let code = currentErrno()
+                if code != 0 { throw OutputWriteError(path: path, operation: "list folder", errno: code) }
+                break
+            }
             let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
                 pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
             }

@@ -130,8 +130,10 @@ public struct ReturnsGenerator: Sendable {
                 try fileManager.removeItem(at: archive)
             }
         } else if options.replaceExisting {
-            try? fileManager.removeItem(at: returns)
-            try? fileManager.removeItem(at: configURL)
+            // Not left beside the new ones: a returns folder that cannot be emptied fails.
+            for url in [returns, configURL] where fileManager.fileExists(atPath: url.path) {
+                try fileManager.removeItem(at: url)
+            }
         } else {
             if let existing = try? fileManager.contentsOfDirectory(atPath: returns.path), !existing.isEmpty {
                 throw GenerationError(message: "\(returns.path) is not empty; remove it or replace it (--force)")

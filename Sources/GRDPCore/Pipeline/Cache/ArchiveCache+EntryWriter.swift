@@ -190,8 +190,15 @@ extension ArchiveCache {
                 failure = OutputWriteError(path: temporaryPath, operation: "map", errno: currentErrno())
                 return nil
             }
-            close(descriptor)
+            // A file system that reports a failed write only at close (NFS) has not kept the
+            // entry, nor perhaps the rows this run would read through the mapping: the archive is
+            // read again in memory (with the descriptor closed, `readBack` has nothing to read).
+            let closed = close(descriptor)
             descriptor = -1
+            guard closed == 0 else {
+                failure = OutputWriteError(path: temporaryPath, operation: "close", errno: currentErrno())
+                return nil
+            }
             do throws(OutputWriteError) {
                 try FileSystem.renameReplacing(temporaryPath, to: url.path)
                 temporaryExists = false

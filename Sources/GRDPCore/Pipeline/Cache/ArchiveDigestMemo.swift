@@ -164,28 +164,18 @@ struct ArchiveDigestMemo: Equatable {
     }
 
     /// The memo kept in `folder`; empty when there is none or it does not check out (a torn or
-    /// edited file, another format). The file is one line of JSON (which escapes any newline in
-    /// a path), then a line with that line's SHA-256.
+    /// edited file, another format): a `SealedJSON` file.
     static func load(from folder: URL) -> ArchiveDigestMemo {
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent(fileName)),
-            let newline = data.firstIndex(of: UInt8(ascii: "\n"))
-        else { return ArchiveDigestMemo() }
-        let body = data[..<newline]
-        guard String(decoding: data[(newline + 1)...], as: UTF8.self) == lowercaseHex(SHA256.hash(data: body)) + "\n",
-            let stored = try? JSONDecoder().decode(Stored.self, from: body), stored.format == format
+        guard let stored = SealedJSON.value(Stored.self, at: folder.appendingPathComponent(fileName)),
+            stored.format == format
         else { return ArchiveDigestMemo() }
         return ArchiveDigestMemo(stored.entries)
     }
 
     /// Replaces the memo in `folder` atomically (not durably: see the type's comment).
     func write(to folder: URL) throws(OutputWriteError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let stored = Stored(format: Self.format, entries: entries.values.sorted { $0.path < $1.path })
-        // Encoding plain values cannot fail.
-        let body = Array((try? encoder.encode(stored)) ?? Data())
-        let bytes =
-            body + [UInt8(ascii: "\n")] + Array(lowercaseHex(SHA256.hash(data: body)).utf8) + [UInt8(ascii: "\n")]
+        let bytes = SealedJSON.bytes(
+            of: Stored(format: Self.format, entries: entries.values.sorted { $0.path < $1.path }))
         try AtomicFile.write(to: folder.appendingPathComponent(Self.fileName), durable: false) {
             file throws(OutputWriteError) in try file.write(contentsOf: bytes)
         }

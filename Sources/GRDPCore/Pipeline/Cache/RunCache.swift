@@ -11,7 +11,8 @@ internal import Foundation
 /// version or not matching, the run simply reads everything — and it is written atomically after
 /// the snapshot it names is published, so a crash leaves the previous one or none.
 struct RunCache: Codable {
-    static let format = 1
+    /// 2: sealed (`SealedJSON`); 1 was plain JSON.
+    static let format = 2
     static let fileName = "last-run.json"
 
     var format = RunCache.format
@@ -207,22 +208,19 @@ struct RunCache: Codable {
             texts: texts)
     }
 
-    /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored).
+    /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored):
+    /// a `SealedJSON` file, so that one damaged or edited is not used. (Its `ingest` is checked
+    /// against nothing else, and becomes the report of a night found up to date.)
     static func load(from folder: URL) -> RunCache? {
-        let url = folder.appendingPathComponent(fileName)
-        guard let data = try? Data(contentsOf: url),
-            let cache = try? JSONDecoder().decode(RunCache.self, from: data), cache.format == format
+        guard let cache = SealedJSON.value(RunCache.self, at: folder.appendingPathComponent(fileName)),
+            cache.format == format
         else { return nil }
         return cache
     }
 
     /// Replaces the cache atomically.
     func write(to folder: URL) throws(OutputWriteError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain values cannot fail; an empty file would only be ignored by `load`.
-        let data = (try? encoder.encode(self)) ?? Data()
-        try AtomicFile.write(data, to: folder.appendingPathComponent(RunCache.fileName))
+        try AtomicFile.write(SealedJSON.bytes(of: self), to: folder.appendingPathComponent(RunCache.fileName))
     }
 }
 
