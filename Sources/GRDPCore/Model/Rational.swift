@@ -22,10 +22,16 @@ public struct Rational: Sendable, Comparable, CustomStringConvertible {
         self.denominator = d
     }
 
+    /// - Precondition: `decimal` has at most 38 decimals once reduced, as every one grdp makes a
+    ///   fraction of has (numbers read: 18; config numbers: 38 written out; a sum past 38 throws
+    ///   `ArithmeticOverflow` first). One with more cannot be held exactly: a bug to stop at, not a
+    ///   figure to round.
     public init(_ decimal: ExactDecimal) {
         let r = decimal.reduced
-        // A reduced decimal has scale ≤ 38 whenever its mantissa is non-zero.
-        self.init(r.mantissa, (try? Int128.powerOfTen(r.scale)) ?? 1)
+        guard let denominator = try? Int128.powerOfTen(r.scale) else {
+            preconditionFailure("\(r.scale) decimals: more than a fraction can hold exactly (38)")
+        }
+        self.init(r.mantissa, denominator)
     }
 
     public init(_ integer: Int) { self.init(Int128(integer), 1) }

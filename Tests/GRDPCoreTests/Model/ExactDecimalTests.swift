@@ -73,6 +73,21 @@ import Testing
         #expect(Rational(1, 3) < Rational(1, 2))
     }
 
+    /// A decimal becomes the fraction it is, up to 38 decimals (10^38 fits a 128-bit
+    /// denominator); one with more stops the process rather than become a wrong fraction (it once
+    /// became its mantissa over 1). Trailing zeros do not count: 5 × 10^-40 ending in two zeros is
+    /// 5 × 10^-38.
+    @Test func aDecimalBecomesItsFractionOrStops() async throws {
+        let tiny = Rational(ExactDecimal(mantissa: 3, scale: 38))
+        let tenTo38 = try Int128.powerOfTen(38)
+        #expect(tiny.numerator == 3 && tiny.denominator == tenTo38)
+        let padded = Rational(ExactDecimal(mantissa: 500, scale: 40))
+        #expect(padded == Rational(5, tenTo38))
+        await #expect(processExitsWith: .failure) {
+            _ = Rational(ExactDecimal(mantissa: 1, scale: 39))
+        }
+    }
+
     /// The mantissa is kept in two 64-bit halves (24 bytes a value): every 128-bit value, and
     /// both sides of the 64-bit boundary, come back as given.
     static let mantissas: [Int128] = {
