@@ -293,6 +293,9 @@ public enum IndicatorCalculator {
     }
 
     /// Where a part writes: each thread only at its own indices from `pointer`.
+    // @unchecked Sendable: the parts' index ranges are disjoint (each part's share of the groups,
+    // or each half of the rows from its own start), and `InParts.run` returns only once every part
+    // has finished, before the buffer is read or let go.
     private struct PartPointer<Element>: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<Element>?
         init(_ pointer: UnsafeMutablePointer<Element>?) { self.pointer = pointer }
