@@ -132,6 +132,14 @@ import Testing
             (["--years", "2099-2101"], "--years must lie within 2000-2099; it was given 2099-2101"),
             (["--enterprises", "0"], "at least 2 enterprises are needed (one ICT-core, one other), not 0"),
             (["--transactions", "-1"], "transactions must be 0 or more, not -1"),
+            (
+                ["--transactions", "9223372036854775807"],
+                "at most 1,000,000,000 transactions, not 9223372036854775807"
+            ),
+            (
+                ["--layout", "increment", "--increment", "9223372036854775807"],
+                "the increment takes at most 1,000,000,000 transactions, not 9223372036854775807"
+            ),
             (["--seed", "-5"], "The value '-5' is invalid for '--seed <seed>'"),
         ] as [([String], String)])
     func generateSaysWhatIsWrongWithAValue(arguments: [String], error: String) throws {

@@ -81,6 +81,10 @@ public struct ReturnsGenerator: Sendable {
         guard options.transactions >= 0 else {
             throw GenerationError(message: "transactions must be 0 or more, not \(options.transactions)")
         }
+        // (~80 GB of CSV; a larger count also passed what the generator's arithmetic can take.)
+        guard options.transactions <= 1_000_000_000 else {
+            throw GenerationError(message: "at most 1,000,000,000 transactions, not \(options.transactions)")
+        }
         if let archives = options.archives {
             guard options.layout == .benchmark else {
                 throw GenerationError(message: "archives applies to the benchmark layout only")
@@ -103,6 +107,10 @@ public struct ReturnsGenerator: Sendable {
         if options.layout == .increment {
             guard options.increment >= 1 else {
                 throw GenerationError(message: "the increment needs at least 1 transaction, not \(options.increment)")
+            }
+            guard options.increment <= 1_000_000_000 else {
+                throw GenerationError(
+                    message: "the increment takes at most 1,000,000,000 transactions, not \(options.increment)")
             }
         }
     }

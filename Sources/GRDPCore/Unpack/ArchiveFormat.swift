@@ -180,7 +180,9 @@ enum ZipLayout {
             directoryEnd = zip64Offset
             count = .zip64(le64(record, 32))
         }
-        guard directoryOffset >= 0 && directorySize >= 0 && directoryOffset + directorySize == directoryEnd else {
+        // (Sizes from a zip64 record can be any 63-bit values: their sum is checked, not trapped on.)
+        let (end, overflow) = directoryOffset.addingReportingOverflow(directorySize)
+        guard directoryOffset >= 0 && directorySize >= 0 && !overflow && end == directoryEnd else {
             throw .corrupt(
                 "the zip's central directory (offset \(directoryOffset), \(directorySize) bytes) does not end "
                     + "where its end record starts (\(directoryEnd)): bytes were prepended or another zip is joined")

@@ -115,7 +115,9 @@ final class TarExtensionHeaders {
                 index += 1
                 if length > records.count { return keys }
             }
-            guard length > 0, index < records.count, records[index] == UInt8(ascii: " "), at + length <= records.count
+            // The length counts its own digits and space: one that ends before them (`1 x`) is no record.
+            guard length > 0, index < records.count, records[index] == UInt8(ascii: " "), at + length <= records.count,
+                at + length > index
             else { return keys }
             let record = records[(index + 1)..<(at + length)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {

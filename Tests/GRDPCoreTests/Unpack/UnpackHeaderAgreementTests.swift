@@ -84,6 +84,26 @@ import Testing
         #expect(throws: BlockCheckedFile.OffsetBeforeStart.self) { try checked.read(count: 4, at: -1) }
     }
 
+    /// A zip64 end record whose central directory size and offset add up past 2^63 is a damaged
+    /// zip: refused, where adding them trapped the run (found by a review).
+    @Test func aZip64DirectoryThatEndsPastTwoToTheSixtyThirdIsRefused() throws {
+        let folder = try TemporaryFolder()
+        func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let zip = HandMadeZip(entries: [.init(name: "transactions.csv", data: Array("a,b\n1,2\n".utf8))]).bytes
+        let end = zip.count - 22
+        let huge = le64(0x7FFF_FFFF_FFFF_FFFF)
+        // The zip64 end record (56 bytes: count 1, directory size and offset 2^63 - 1), then its locator.
+        let versions = HandMadeZip.le16(45) + HandMadeZip.le16(45)
+        let disks: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0]
+        let record = [0x50, 0x4B, 0x06, 0x06] + le64(44) + versions + disks + le64(1) + le64(1) + huge + huge
+        let locator = [0x50, 0x4B, 0x06, 0x07] + [0, 0, 0, 0] + le64(UInt64(end)) + [1, 0, 0, 0]
+        let bytes = Array(zip[..<end]) + record + locator + Array(zip[end...])
+        let (rejection, members) = try readHandMade(bytes, named: "huge64.zip", in: folder)
+        #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
+        #expect(rejection?.detail.contains("does not end where its end record starts") == true)
+        #expect(members.isEmpty)
+    }
+
     @Test func theHandMadeZipItselfIsReadWhole() throws {
         let folder = try TemporaryFolder()
         let (rejection, members) = try Self.read(HandMadeZip(entries: Self.entries()), in: folder)
@@ -229,6 +249,19 @@ import Testing
         let (rejection, members) = try Self.read(tar, in: folder)
         #expect(rejection == nil, "\(String(describing: rejection))")
         #expect(members == [long, second, long + ".2"])
+    }
+
+    /// A pax record whose length ends before its own digits and space (`1 x`, `02 x`) is no
+    /// record: the tar is refused as libarchive finds it (a malformed extended attribute), where
+    /// gathering its keys trapped the run on an inverted range (found by a review).
+    @Test(arguments: ["1 x\n", "02 x\n"])
+    func aPaxRecordShorterThanItsLengthFieldIsCorrupt(_ record: String) throws {
+        let folder = try TemporaryFolder()
+        let tar =
+            HandMadeTar.member("PaxHeader", typeflag: "x", Array(record.utf8))
+            + HandMadeTar.member("transactions.csv", Self.rows) + HandMadeTar.end
+        let (rejection, _) = try Self.read(tar, in: folder)
+        #expect(rejection?.reason == .corruptArchive, "\(String(describing: rejection))")
     }
 
     @Test(arguments: ["path", "size", "linkpath", "GNU.sparse.name"])
