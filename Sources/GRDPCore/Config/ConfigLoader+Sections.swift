@@ -248,7 +248,7 @@ extension ConfigLoader {
     static func year(_ text: String, at node: ConfigNode) throws(ConfigError) -> Int {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard trimmed.utf8.count == 4, trimmed.isASCIIDigits, let year = Int(trimmed),
-            (1990...2100).contains(year)
+            recordYears.contains(year)
         else {
             throw node.error("'\(node.path)': '\(text)' is not a year (four digits, 1990–2100)")
         }

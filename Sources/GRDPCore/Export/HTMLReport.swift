@@ -112,6 +112,18 @@ struct HTMLReport {
 
     // MARK: Share of GRDP vs target
 
+    /// The most years from first to last that a chart draws an axis for.
+    static let longestChartedSpan = 1_000
+
+    /// What stands in for a chart whose years run further apart than `longestChartedSpan`; nil
+    /// when they do not. Years come from returns of 1990–2100 (CONTRACT §4.3): a snapshot edited
+    /// to hold others gets no chart rather than an axis of millions of years.
+    static func noChart(from first: Int, to last: Int) -> String? {
+        let (span, overflow) = last.subtractingReportingOverflow(first)
+        guard overflow || span > longestChartedSpan else { return nil }
+        return "<p class=\"empty\">No chart: the years run from \(first) to \(last).</p>\n"
+    }
+
     private func shareChart() -> String {
         let rows = indicators
         let points = content.targetPoints.sorted { $0.year < $1.year }
@@ -119,6 +131,7 @@ struct HTMLReport {
         guard let minYear = allYears.first, let maxYear = allYears.last else {
             return "<p class=\"empty\">No years to show.</p>\n"
         }
+        if let tooWide = Self.noChart(from: minYear, to: maxYear) { return tooWide }
         let width = 720.0
         let height = 300.0
         let left = 56.0
@@ -250,7 +263,8 @@ struct HTMLReport {
 
     private func componentsChart() -> String {
         let rows = indicators
-        guard !rows.isEmpty else { return "<p class=\"empty\">No years to show.</p>\n" }
+        guard let first = rows.first, let last = rows.last else { return "<p class=\"empty\">No years to show.</p>\n" }
+        if let tooWide = Self.noChart(from: first.year, to: last.year) { return tooWide }
         let width = 720.0
         let height = 300.0
         let left = 64.0

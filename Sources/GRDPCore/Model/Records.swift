@@ -11,6 +11,10 @@ public struct SourceLocation: Sendable, Hashable, Codable {
     }
 }
 
+/// The years a return may name (CONTRACT §4.3: a `year` cell; a transaction's local date): a
+/// placeholder such as 0001-01-01 or 9999-12-31 is out of range, not a year to publish.
+public let recordYears = 1990...2100
+
 /// One accepted enterprise survey record (money in million VND).
 public struct EnterpriseRecord: Sendable, Hashable {
     /// `0100109106` or `0100109106-001`.

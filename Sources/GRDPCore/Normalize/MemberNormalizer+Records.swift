@@ -64,7 +64,7 @@ extension MemberNormalizer {
         }
         // The years a `year` cell may name (§4.3): a placeholder such as 0001-01-01 or 9999-12-31
         // would otherwise publish a row, and a target-vs-actual line, for year 1 or 9999.
-        guard (1990...2100).contains(date.year) else {
+        guard recordYears.contains(date.year) else {
             throw NormalizeRowFault(
                 reason: .outOfRange,
                 detail: "date \(row.quoted(.date)) falls in \(date.year) (local time), outside 1990–2100")

@@ -68,7 +68,7 @@ struct NormalizeRowCells {
         if value.count == 4 {
             for digit in value { year = year * 10 + Int(digit - UInt8(ascii: "0")) }
         }
-        guard value.count == 4, (1990...2100).contains(year) else {
+        guard value.count == 4, recordYears.contains(year) else {
             throw NormalizeRowFault(
                 reason: .outOfRange,
                 detail: "\(column.rawValue) \(CellText.quoted(value)) is not a 4-digit year within 1990–2100")

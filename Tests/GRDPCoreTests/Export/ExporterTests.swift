@@ -168,6 +168,23 @@ import Testing
         #expect(Escape.markdownCell("a|b\nc") == "a\\|b c")
     }
 
+    /// Years come from returns of 1990–2100; a snapshot edited to hold a year far from the others
+    /// (10^15, or the ends of Int) gets a page without the share chart, where drawing its axis
+    /// once tried to allocate petabytes or trapped counting the span.
+    @Test(arguments: [1_000_000_000_000_000, Int.max, Int.min])
+    func htmlOfYearsTooFarApartHasNoShareChart(_ far: Int) throws {
+        var edited = content
+        var row = try #require(edited.indicators.first)
+        row.year = far
+        edited.indicators.append(row)
+        let html = try Exporter.render(.targetVsActual, format: .html, content: edited, meta: meta, years: nil)
+        #expect(html.contains("<p class=\"empty\">No chart: the years run from "), "\(far)")
+        #expect(html.contains("\(far)"))
+        for table in [ExportTable.byDistrict, .quarantine] {
+            _ = try Exporter.render(table, format: .html, content: edited, meta: meta, years: nil)
+        }
+    }
+
     @Test func htmlIsSelfContainedWithChartsAndEscapedText() throws {
         var hostile = content
         hostile.districts[0].name = "<script>alert(1)</script> & Co"

@@ -374,8 +374,11 @@ struct ArchiveCache: Sendable {
         for (cached, (result, strings)) in zip(entry.members, zip(results, texts)) {
             var member = result
             var accepted: [(line: Int, record: Record)] = []
+            // (Years as the normalizer accepts them: an entry that says otherwise was not written
+            // by it, whatever its checksum says.)
             for e in cached.enterprises {
-                guard let section = e.section.first, let valueAdded = ExactDecimal(canonical: e.valueAddedMVND)
+                guard let section = e.section.first, let valueAdded = ExactDecimal(canonical: e.valueAddedMVND),
+                    recordYears.contains(e.year)
                 else { throw Malformed() }
                 let employees = try e.employees.map { text in
                     guard let value = ExactDecimal(canonical: text) else { throw Malformed() }
@@ -391,7 +394,9 @@ struct ArchiveCache: Sendable {
                     ))
             }
             for g in cached.grdp {
-                guard let value = ExactDecimal(canonical: g.grdpBVND) else { throw Malformed() }
+                guard let value = ExactDecimal(canonical: g.grdpBVND), recordYears.contains(g.year) else {
+                    throw Malformed()
+                }
                 accepted.append((g.line, .grdp(GRDPRecord(year: g.year, grdpBVND: value))))
             }
             // Enterprise and GRDP rows of one member come in line order, as the reader gave them.

@@ -331,12 +331,17 @@ import Testing
         let counts = read.members.map(\.transactions.count)
         #expect(counts == [0, 0, 3])
 
-        /// The entry with its members' row counts set to `counts` (same texts, rows and padding).
-        func withRowCounts(_ counts: [Int], rows editRows: (inout [UInt8]) -> Void = { _ in }) throws {
+        /// The entry with its members' row counts set to `counts` (same texts, rows and padding),
+        /// and their JSON changed by `editMembers`.
+        func withRowCounts(
+            _ counts: [Int], members editMembers: (inout [[String: Any]]) throws -> Void = { _ in },
+            rows editRows: (inout [UInt8]) -> Void = { _ in }
+        ) throws {
             var object = try #require(
                 try JSONSerialization.jsonObject(with: Data(body[(headOffset + 8)..<lengthAt])) as? [String: Any])
             var members = try #require(object["members"] as? [[String: Any]])
             for index in members.indices { members[index]["rows"] = counts[index] }
+            try editMembers(&members)
             object["members"] = members
             let json = [UInt8](try JSONSerialization.data(withJSONObject: object))
             var head: [UInt8] = []
@@ -360,12 +365,34 @@ import Testing
         #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
         // The first row's seller (a 4-byte index at the Row's `seller` offset) past the texts.
         let sellerOffset = try #require(MemoryLayout<TransactionBatch.Row>.offset(of: \.seller))
-        try withRowCounts(counts) { rows in
-            withUnsafeBytes(of: UInt32(9_999).littleEndian) {
-                rows.replaceSubrange(sellerOffset..<sellerOffset + 4, with: $0)
-            }
-        }
+        try withRowCounts(
+            counts,
+            rows: { rows in
+                withUnsafeBytes(of: UInt32(9_999).littleEndian) {
+                    rows.replaceSubrange(sellerOffset..<sellerOffset + 4, with: $0)
+                }
+            })
         #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
+
+        // An enterprise or GRDP record of a year no return may name (CONTRACT §4.3: 1990–2100), as
+        // no normalizer wrote it: refused (such a year published, the HTML export once tried to
+        // draw an axis of 10^15 years).
+        for (key, yearAt) in [("enterprises", 2), ("grdp", 1)] {
+            try withRowCounts(counts) { members in
+                let index = try #require(members.firstIndex { ($0[key] as? [Any])?.isEmpty == false })
+                var records = try #require(members[index][key] as? [Any])
+                if var fields = records[0] as? [Any] {
+                    fields[yearAt] = 1_000_000_000_000_000
+                    records[0] = fields
+                } else {
+                    var fields = try #require(records[0] as? [String: Any])
+                    fields["year"] = 1_000_000_000_000_000
+                    records[0] = fields
+                }
+                members[index][key] = records
+            }
+            #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil, "\(key)")
+        }
     }
 
     /// Quarantined rows are kept in a binary section of the head (not its JSON, which took ~0.9 s
