@@ -302,6 +302,22 @@ import Testing
         #expect(read.map { $0["from_cache"] as? Bool } == [true, true])
         report["archives"] = read.map { $0.filter { $0.key != "from_cache" } }
         #expect(try Self.archivesJSON(report) == Self.archivesJSON(shortcut))
+
+        // Sealed again, with counts no member has (their sum overflowed and trapped the summary):
+        // not used either.
+        #expect(try fixture.grdp("run").status == 0)
+        cache = try fixture.sealedObject(at: url)
+        ingest = try #require(cache["ingest"] as? [String: Any])
+        archives = try #require(ingest["archives"] as? [[String: Any]])
+        var members = try #require(archives[0]["members"] as? [[String: Any]])
+        for index in members.indices { members[index]["rowsRead"] = Int.max }
+        archives[0]["members"] = members
+        ingest["archives"] = archives
+        cache["ingest"] = ingest
+        try fixture.writeSealed(cache, to: url)
+        let forged = try fixture.grdp("run")
+        #expect(forged.status == 0, "\(forged.stderr)")
+        #expect(!Self.isShortcut(try fixture.reportsWritten().last))
     }
 
     @Test func missingExportsAreRepairedWithoutReading() throws {

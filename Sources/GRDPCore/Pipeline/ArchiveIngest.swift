@@ -53,6 +53,17 @@ public struct MemberResult: Sendable, Codable {
 
     public var rowsQuarantined: Int { quarantineSummary?.count ?? quarantine.count }
 
+    /// Whether its counts are ones a member can have: none negative, none past 2^40 (a trillion
+    /// rows: sums over any number of members stay far from overflowing). What a cache gives back is
+    /// checked so (`ArchiveCache`, `RunCache`): a file forged past its checksum is refused rather
+    /// than summed into a trap.
+    var countsArePlausible: Bool {
+        let counts =
+            [rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, rowsQuarantined]
+            + Array(excludedByReason.values) + Array(quarantineSummary?.byReason.values ?? [:].values)
+        return counts.allSatisfy { (0...(1 << 40)).contains($0) }
+    }
+
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason

@@ -467,6 +467,18 @@ extension TransactionLedger {
         guard grouping.count == groups.count, try reader.int() == ranks.count else {
             throw Malformed()
         }
+        // Each slot's values as `write` wrote them, checked once (a checksum does not tell a file
+        // forged past it, and the applying indexes with them): its member one of `ranks`, its group
+        // none (-1) or one of `groups`, a wide net one of `wideNets`.
+        let memberCount = Int32(clamping: ranks.count)
+        let groupCount = Int32(clamping: groups.count)
+        let wideCount = Int32(clamping: wideNets.count)
+        for s in 0..<count {
+            let scale = slotScale[s]
+            guard (0..<memberCount).contains(slotMember[s]), (-1..<groupCount).contains(slotGroup[s]),
+                scale >= 0 || ~scale < wideCount
+            else { throw Malformed() }
+        }
         members = ranks.map { (rank: $0, marksYears: false) }
     }
 }

@@ -417,6 +417,60 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: file.url.path))
     }
 
+    /// A ledger whose checksum holds but whose slots name a member, a group or a wide net it has
+    /// not (a file forged past its checksum) is refused when read, where applying an archive to it
+    /// once indexed with them and trapped (found by a review).
+    @Test func aLedgerWhoseSlotsNameWhatItHasNotIsRefused() throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("ledger.bin")
+        var ledger = TransactionLedger()
+        try ledger.apply(Self.batch(Self.archives[0]), member: 0, rank: 0) { _ in }
+        try AtomicFile.write(to: url, durable: false) { file throws(OutputWriteError) in
+            var writer = LedgerStateWriter(file)
+            try ledger.write(to: &writer)
+            try writer.finish()
+        }
+        let sound = [UInt8](try Data(contentsOf: url))
+        func reads(_ bytes: [UInt8]) throws -> Bool {
+            try Data(bytes).write(to: url)
+            var reader = try LedgerStateReader(InputFile(url))
+            guard (try? TransactionLedger(reading: &reader, ranks: [0])) != nil else { return false }
+            try reader.finish()
+            return true
+        }
+        func word(at offset: Int) -> Int {
+            Int(sound[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
+        /// Where the values of the array whose count is at `offset` start, and where it ends.
+        func array(at offset: Int, stride: Int) -> (values: Int, end: Int) {
+            let count = word(at: offset)
+            let values = offset + 8 + LedgerStateLayout.padding(before: count * stride, at: offset + 8)
+            return (values, values + (count * stride + 7) / 8 * 8)
+        }
+        /// `sound` with the Int32 at `offset` set to `value`, its checksum made to hold.
+        func forged(_ value: Int32, at offset: Int) -> [UInt8] {
+            var bytes = sound
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<offset + 4, with: $0) }
+            var checksum = WordChecksum()
+            bytes.withUnsafeBytes { checksum.update(UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 8)])) }
+            withUnsafeBytes(of: checksum.value.littleEndian) { bytes.replaceSubrange((bytes.count - 8)..., with: $0) }
+            return bytes
+        }
+        // slotGroup, slotMember, slotMantissa (Int64), slotScale, in this order.
+        let groups = array(at: 0, stride: 4)
+        let members = array(at: groups.end, stride: 4)
+        let mantissas = array(at: members.end, stride: 8)
+        let scales = array(at: mantissas.end, stride: 4)
+        #expect(word(at: groups.end) == word(at: 0) && word(at: members.end) == word(at: 0))
+        #expect(try reads(sound))
+        #expect(try reads(forged(0, at: members.values)), "forged to what it was: sound")
+        #expect(try !reads(forged(1, at: members.values)), "member 1 of one")
+        #expect(try !reads(forged(-2, at: groups.values)), "group -2")
+        #expect(try !reads(forged(Int32.max, at: groups.values)), "a group past the groups")
+        #expect(try !reads(forged(~5, at: scales.values)), "wide net 5 of none")
+    }
+
     /// A state file cut short, grown, or with any one of several bytes changed is not used.
     @Test func aDamagedKeptLedgerIsNotUsed() throws {
         let folder = try Self.temporaryFolder()

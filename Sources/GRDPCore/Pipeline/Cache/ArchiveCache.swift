@@ -364,6 +364,7 @@ struct ArchiveCache: Sendable {
 
         // Each member's first quarantined rows made, the rest left in the entry for the snapshot.
         var results = entry.members.map(\.result)
+        guard results.allSatisfy(\.countsArePlausible) else { throw Malformed() }
         try leaveQuarantine(
             of: &results, counts: entry.members.map(\.quarantined),
             section: UnsafeRawBufferPointer(rebasing: file.bytes[layout.quarantine]),

@@ -115,8 +115,9 @@ struct ArchiveDigestMemo: Equatable {
             agreeing.holds(stamp) && agreeing.sha256 == digest.hex && agreeing.bytes == digest.bytes
         {
             // Its first hash's time kept: this one vouches for it once it began late enough.
-            agreeing.confirmed =
-                agreeing.confirmed || (flushed && start - agreeing.hashedAt >= settle * 1_000_000)
+            // (A time the file gives that is no time, Int64.min, confirms nothing.)
+            let (since, overflow) = start.subtractingReportingOverflow(agreeing.hashedAt)
+            agreeing.confirmed = agreeing.confirmed || (flushed && !overflow && since >= settle * 1_000_000)
             return (digest, agreeing, false)
         }
         let entry = Entry(path: key(of: location), digest: digest, stamp: stamp, hashedAt: now(), confirmed: false)

@@ -213,7 +213,7 @@ struct RunCache: Codable {
     /// against nothing else, and becomes the report of a night found up to date.)
     static func load(from folder: URL) -> RunCache? {
         guard let cache = SealedJSON.value(RunCache.self, at: folder.appendingPathComponent(fileName)),
-            cache.format == format
+            cache.format == format, cache.ingest.archives.allSatisfy({ $0.members.allSatisfy(\.countsArePlausible) })
         else { return nil }
         return cache
     }

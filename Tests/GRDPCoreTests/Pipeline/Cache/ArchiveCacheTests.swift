@@ -393,6 +393,15 @@ import Testing
             }
             #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil, "\(key)")
         }
+        // A member's counts that no member has (two of Int.max overflowed the run's sum of rows).
+        try withRowCounts(counts) { members in
+            for index in members.indices {
+                var result = try #require(members[index]["result"] as? [String: Any])
+                result["rowsRead"] = Int.max
+                members[index]["result"] = result
+            }
+        }
+        #expect(cache.load(relativePath: "a.tar.gz", digest: digest) == nil)
     }
 
     /// Quarantined rows are kept in a binary section of the head (not its JSON, which took ~0.9 s

@@ -91,6 +91,17 @@ struct ArchiveDigestMemoTests {
         #expect(!later.fromMemo)
     }
 
+    /// A memo whose first hash's time is no time (Int64.min, forged past the file's seal)
+    /// confirms nothing, where the time since it overflowed and trapped the run.
+    @Test func aFirstHashAtNoTimeConfirmsNothing() throws {
+        let first = try ArchiveDigestMemo.digest(of: location, remembered: nil, trusting: true, settle: 5)
+        var forged = try #require(first.entry)
+        forged.hashedAt = .min
+        let next = try ArchiveDigestMemo.digest(of: location, remembered: forged, trusting: true, settle: 5)
+        #expect(next.entry?.confirmed == false)
+        #expect(!next.fromMemo)
+    }
+
     /// `--force` hashes a remembered file; agreeing, the memo still vouches for it, whenever.
     @Test func forceHashesARememberedFile() throws {
         let entry = try confirmedEntry()
