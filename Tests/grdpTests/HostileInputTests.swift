@@ -401,7 +401,52 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
             kind: kind, files: { scratch in [(name, try make(scratch))] })
     }
 
-    static let all: [HostileArchive] = truncated + flipped + streams + paths + members + headers + localNames
+    static let all: [HostileArchive] =
+        truncated + flipped + streams + paths + members + headers + localNames + forgedFields
+
+    /// Fields that pass every checksum but say what no writer writes, each of which once trapped
+    /// the run (exit 132, no report; found by a review): a pax record shorter than its own length
+    /// field, and a zip64 end record whose central directory ends past 2^63.
+    static let forgedFields: [HostileArchive] = [
+        one("2024-02-01_pax-short.tar.gz", "corrupt-archive", member: "t.csv", detail: "pax") { scratch in
+            let tar =
+                rawTarMember("PaxHeader", typeflag: "x", Array("1 x\n".utf8)) + rawTarMember("t.csv", transactions)
+            return try scratch.compressed(tar + [UInt8](repeating: 0, count: 1024), .gzip)
+        },
+        one("2024-02-01_zip64-past.zip", "corrupt-archive", member: nil, detail: "central directory") { scratch in
+            let zip = try scratch.archive(entries, .zip)
+            func le64(_ value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+            let end = zip.count - 22
+            let huge = le64(0x7FFF_FFFF_FFFF_FFFF)
+            let record: [UInt8] =
+                [0x50, 0x4B, 0x06, 0x06] + le64(44) + [45, 0, 45, 0] + [UInt8](repeating: 0, count: 8) + le64(1)
+                + le64(1) + huge + huge
+            let locator: [UInt8] = [0x50, 0x4B, 0x06, 0x07] + [0, 0, 0, 0] + le64(UInt64(end)) + [1, 0, 0, 0]
+            return Array(zip[..<end]) + record + locator + Array(zip[end...])
+        },
+    ]
+
+    /// A ustar member written by hand (its header's checksum right), for fields no writer makes.
+    static func rawTarMember(_ name: String, typeflag: Character, _ data: [UInt8]) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int) {
+            header.replaceSubrange(offset..<offset + text.utf8.count, with: text.utf8)
+        }
+        put(name, at: 0)
+        put("0000644", at: 100)
+        put("0000000", at: 108)
+        put("0000000", at: 116)
+        put(String(format: "%011o", data.count), at: 124)
+        put("00000000000", at: 136)
+        put(String(typeflag), at: 156)
+        put("ustar", at: 257)
+        put("00", at: 263)
+        header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+        put(String(format: "%06o", header.reduce(0) { $0 + Int($1) }) + "\0", at: 148)
+        return header + data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+    }
+
+    static func rawTarMember(_ name: String, _ data: [UInt8]) -> [UInt8] { rawTarMember(name, typeflag: "0", data) }
 
     /// A zip whose local header names its member otherwise than the central directory does (one
     /// byte changed, which no CRC covers). libarchive names the entry by the local header: the
