@@ -74,7 +74,7 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard waitLock >= 0 else { throw ValidationError("--wait-lock takes a number of seconds ≥ 0") }
         for y in year where !recordYears.contains(y) {
-            throw ValidationError("--year \(y) is outside 1990–2100")
+            throw ValidationError("--year \(y) is outside \(recordYearsText)")
         }
     }
 

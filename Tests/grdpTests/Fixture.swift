@@ -59,10 +59,15 @@ struct Fixture {
     }
 
     /// Writes `object` to `url` sealed as grdp seals its cache files: a file that checks out,
-    /// whatever it says.
-    func writeSealed(_ object: [String: Any], to url: URL) throws {
+    /// whatever it says. With `keepingSeal`, the seal `url` had before: an edit that does not.
+    func writeSealed(_ object: [String: Any], to url: URL, keepingSeal: Bool = false) throws {
+        let seal = keepingSeal ? try #require(try Data(contentsOf: url).split(separator: UInt8(ascii: "\n")).last) : nil
         let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         try body.write(to: url)
+        if let seal {
+            try (body + Data("\n".utf8) + seal + Data("\n".utf8)).write(to: url)
+            return
+        }
         let checksum = try Execution.run(
             ["-c", "sha256sum '\(url.path)' | cut -c1-64"], in: root, executable: "/bin/sh")
         try #require(checksum.status == 0 && checksum.stdout.count == 65, "\(checksum.stderr)")

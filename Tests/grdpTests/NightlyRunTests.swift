@@ -282,16 +282,20 @@ import Testing
         #expect(Self.isShortcut(shortcut))
 
         let url = cacheFile(fixture)
-        var cache = try fixture.sealedObject(at: url)
-        var ingest = try #require(cache["ingest"] as? [String: Any])
-        var archives = try #require(ingest["archives"] as? [[String: Any]])
-        try #require(archives.count == 2)
-        archives.removeLast()
-        ingest["archives"] = archives
-        cache["ingest"] = ingest
-        let seal = try #require(try Data(contentsOf: url).split(separator: UInt8(ascii: "\n")).last)
-        let body = try JSONSerialization.data(withJSONObject: cache, options: [.sortedKeys, .withoutEscapingSlashes])
-        try (body + Data("\n".utf8) + seal + Data("\n".utf8)).write(to: url)
+        /// `last-run.json` with its ingest's archives changed by `edit`, sealed anew or not.
+        func editArchives(resealing: Bool, _ edit: (inout [[String: Any]]) throws -> Void) throws {
+            var cache = try fixture.sealedObject(at: url)
+            var ingest = try #require(cache["ingest"] as? [String: Any])
+            var archives = try #require(ingest["archives"] as? [[String: Any]])
+            try edit(&archives)
+            ingest["archives"] = archives
+            cache["ingest"] = ingest
+            try fixture.writeSealed(cache, to: url, keepingSeal: !resealing)
+        }
+        try editArchives(resealing: false) { archives in
+            try #require(archives.count == 2)
+            archives.removeLast()
+        }
 
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
@@ -306,15 +310,11 @@ import Testing
         // Sealed again, with counts no member has (their sum overflowed and trapped the summary):
         // not used either.
         #expect(try fixture.grdp("run").status == 0)
-        cache = try fixture.sealedObject(at: url)
-        ingest = try #require(cache["ingest"] as? [String: Any])
-        archives = try #require(ingest["archives"] as? [[String: Any]])
-        var members = try #require(archives[0]["members"] as? [[String: Any]])
-        for index in members.indices { members[index]["rowsRead"] = Int.max }
-        archives[0]["members"] = members
-        ingest["archives"] = archives
-        cache["ingest"] = ingest
-        try fixture.writeSealed(cache, to: url)
+        try editArchives(resealing: true) { archives in
+            var members = try #require(archives[0]["members"] as? [[String: Any]])
+            for index in members.indices { members[index]["rowsRead"] = Int.max }
+            archives[0]["members"] = members
+        }
         let forged = try fixture.grdp("run")
         #expect(forged.status == 0, "\(forged.stderr)")
         #expect(!Self.isShortcut(try fixture.reportsWritten().last))

@@ -250,7 +250,7 @@ extension ConfigLoader {
         guard trimmed.utf8.count == 4, trimmed.isASCIIDigits, let year = Int(trimmed),
             recordYears.contains(year)
         else {
-            throw node.error("'\(node.path)': '\(text)' is not a year (four digits, 1990–2100)")
+            throw node.error("'\(node.path)': '\(text)' is not a year (four digits, \(recordYearsText))")
         }
         return year
     }

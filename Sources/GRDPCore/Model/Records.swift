@@ -15,6 +15,9 @@ public struct SourceLocation: Sendable, Hashable, Codable {
 /// placeholder such as 0001-01-01 or 9999-12-31 is out of range, not a year to publish.
 public let recordYears = 1990...2100
 
+/// `recordYears` as messages name it: `1990–2100`.
+public let recordYearsText = "\(recordYears.lowerBound)–\(recordYears.upperBound)"
+
 /// One accepted enterprise survey record (money in million VND).
 public struct EnterpriseRecord: Sendable, Hashable {
     /// `0100109106` or `0100109106-001`.

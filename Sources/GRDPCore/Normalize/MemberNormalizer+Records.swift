@@ -67,7 +67,7 @@ extension MemberNormalizer {
         guard recordYears.contains(date.year) else {
             throw NormalizeRowFault(
                 reason: .outOfRange,
-                detail: "date \(row.quoted(.date)) falls in \(date.year) (local time), outside 1990–2100")
+                detail: "date \(row.quoted(.date)) falls in \(date.year) (local time), outside \(recordYearsText)")
         }
         let amount = try row.number(.amount, row.required(.amount))
         if amount.isNegative {

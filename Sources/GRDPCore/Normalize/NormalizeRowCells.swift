@@ -71,7 +71,7 @@ struct NormalizeRowCells {
         guard value.count == 4, recordYears.contains(year) else {
             throw NormalizeRowFault(
                 reason: .outOfRange,
-                detail: "\(column.rawValue) \(CellText.quoted(value)) is not a 4-digit year within 1990–2100")
+                detail: "\(column.rawValue) \(CellText.quoted(value)) is not a 4-digit year within \(recordYearsText)")
         }
         return year
     }

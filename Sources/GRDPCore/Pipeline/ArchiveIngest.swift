@@ -58,10 +58,10 @@ public struct MemberResult: Sendable, Codable {
     /// checked so (`ArchiveCache`, `RunCache`): a file forged past its checksum is refused rather
     /// than summed into a trap.
     var countsArePlausible: Bool {
-        let counts =
-            [rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, rowsQuarantined]
-            + Array(excludedByReason.values) + Array(quarantineSummary?.byReason.values ?? [:].values)
-        return counts.allSatisfy { (0...(1 << 40)).contains($0) }
+        let plausible = 0...(1 << 40)
+        return [rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, rowsQuarantined].allSatisfy(plausible.contains)
+            && excludedByReason.values.allSatisfy(plausible.contains)
+            && (quarantineSummary?.byReason.values.allSatisfy(plausible.contains) ?? true)
     }
 
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.

@@ -469,7 +469,10 @@ extension TransactionLedger {
         }
         // Each slot's values as `write` wrote them, checked once (a checksum does not tell a file
         // forged past it, and the applying indexes with them): its member one of `ranks`, its group
-        // none (-1) or one of `groups`, a wide net one of `wideNets`.
+        // none (-1) or one of `groups`, a wide net one of `wideNets`. This reads every page of the
+        // three mapped arrays, which then stay resident: at 10 M keys (GRDP_LEDGER=memory) a night
+        // peaked at 589 MB against 517, in the same wall time. Checking the values in the
+        // checksum's pass instead would need `groups` and `wideNets`, which come after the slots.
         let memberCount = Int32(clamping: ranks.count)
         let groupCount = Int32(clamping: groups.count)
         let wideCount = Int32(clamping: wideNets.count)
