@@ -64,6 +64,37 @@ import Testing
         #expect(again.stderr.contains("--force"), "\(again.stderr)")
     }
 
+    /// `generate --force` that cannot remove the returns it replaces (an immutable folder) exits 73
+    /// naming the folder and the reason, not 70 with Foundation's error, and writes nothing beside
+    /// the old returns; once the folder can be emptied, the same command replaces them.
+    @Test func generateForceThatCannotRemoveTheOldReturnsExits73() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let out = fixture.root.appendingPathComponent("demo")
+        let returns = out.appendingPathComponent("returns")
+        let arguments = ["generate", "--out", out.path, "--transactions", "10", "--enterprises", "10"]
+        let first = try Execution.run(arguments, in: fixture.root)
+        #expect(first.status == 0, "\(first.stderr)")
+        let old = try FileManager.default.contentsOfDirectory(atPath: returns.path).sorted()
+        guard Self.shell("chattr +i '\(returns.path)'") else {
+            return Self.skip("chattr +i is not supported on \(returns.path)")
+        }
+        defer { _ = Self.shell("chattr -i '\(returns.path)'") }
+
+        let blocked = try Execution.run(arguments + ["--force", "--seed", "2"], in: fixture.root)
+        #expect(blocked.status == 73, "\(blocked.stderr)")
+        #expect(
+            blocked.stderr.contains("cannot remove '\(returns.path)'") && blocked.stderr.contains("EPERM"),
+            "\(blocked.stderr)")
+        #expect(!blocked.stderr.contains("NSCocoaErrorDomain"), "\(blocked.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: returns.path).sorted() == old)
+
+        #expect(Self.shell("chattr -i '\(returns.path)'"))
+        let replaced = try Execution.run(arguments + ["--force", "--seed", "2"], in: fixture.root)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+    }
+
     @Test func anImmutableSnapshotsFolderExits73AndTheLatestStays() throws {
         guard getuid() == 0 else { return Self.skip("chattr needs root") }
         guard let (fixture, before) = try Self.publishedFixture() else { return }

@@ -135,12 +135,12 @@ public struct ReturnsGenerator: Sendable {
                 guard options.replaceExisting else {
                     throw GenerationError(message: "\(archive.path) exists already; remove it or replace it (--force)")
                 }
-                try fileManager.removeItem(at: archive)
+                try Self.remove(archive, in: out)
             }
         } else if options.replaceExisting {
             // Not left beside the new ones: a returns folder that cannot be emptied fails.
             for url in [returns, configURL] where fileManager.fileExists(atPath: url.path) {
-                try fileManager.removeItem(at: url)
+                try Self.remove(url, in: out)
             }
         } else {
             if let existing = try? fileManager.contentsOfDirectory(atPath: returns.path), !existing.isEmpty {
@@ -192,14 +192,24 @@ public struct ReturnsGenerator: Sendable {
 extension ReturnsGenerator {
     /// A Foundation file error as an `OutputWriteError`: the file it names (else `folder`) and the
     /// POSIX error under it (EIO when it carries none, as libarchive's do not).
-    static func writeFailure(_ error: any Error, in folder: URL) -> OutputWriteError {
+    static func writeFailure(_ error: any Error, in folder: URL, operation: String = "write") -> OutputWriteError {
         let nsError = error as NSError
         let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? folder.path
         let posix =
             nsError.domain == NSPOSIXErrorDomain
             ? nsError : (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
         let errno = posix.flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil } ?? EIO
-        return OutputWriteError(path: path, operation: "write", errno: errno, detail: posix == nil ? "\(error)" : nil)
+        return OutputWriteError(path: path, operation: operation, errno: errno, detail: posix == nil ? "\(error)" : nil)
+    }
+
+    /// Removes what `--force` replaces; what cannot be removed exits 73 like what cannot be
+    /// written, naming the file and the system's reason.
+    private static func remove(_ url: URL, in folder: URL) throws(OutputWriteError) {
+        do {
+            try FileManager.default.removeItem(at: url)
+        } catch {
+            throw writeFailure(error, in: folder, operation: "remove")
+        }
     }
 }
 

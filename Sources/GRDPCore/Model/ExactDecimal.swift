@@ -117,7 +117,12 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     public static func - (lhs: ExactDecimal, rhs: ExactDecimal) throws(ArithmeticOverflow) -> ExactDecimal {
-        try lhs + ExactDecimal(mantissa: -rhs.mantissa, scale: rhs.scale)
+        // Subtracted, not added negated: −Int128.min does not exist.
+        let s = max(lhs.scale, rhs.scale)
+        let (a, b) = lhs.scale == rhs.scale ? (lhs, rhs) : (try lhs.rescaled(to: s), try rhs.rescaled(to: s))
+        let (m, o) = a.mantissa.subtractingReportingOverflow(b.mantissa)
+        if o { throw ArithmeticOverflow(operation: "\(lhs) − \(rhs)") }
+        return ExactDecimal(mantissa: m, scale: s)
     }
 
     public static func * (lhs: ExactDecimal, rhs: ExactDecimal) throws(ArithmeticOverflow) -> ExactDecimal {

@@ -38,6 +38,17 @@ import Testing
         #expect(throws: Never.self) { try largest + ExactDecimal(mantissa: -1, scale: 2) }
     }
 
+    /// A difference is subtracted, not added negated: the least mantissa taken away is an overflow
+    /// to throw (or, from a negative value, an exact answer), never a trap on −Int128.min.
+    @Test func differencesOfTheLeastMantissaThrowOrAreExact() throws {
+        let least = ExactDecimal(mantissa: .min, scale: 2)
+        #expect(throws: ArithmeticOverflow.self) { try ExactDecimal(mantissa: 0, scale: 2) - least }
+        #expect(throws: ArithmeticOverflow.self) { try ExactDecimal(mantissa: 1, scale: 0) - least }
+        #expect(try (ExactDecimal(mantissa: -1, scale: 2) - least) == ExactDecimal(mantissa: .max, scale: 2))
+        #expect(try (least - least) == ExactDecimal(mantissa: 0, scale: 2))
+        #expect(try (decimal("1.5") - decimal("-0.25")).description == "1.75")
+    }
+
     @Test func productsAreExact() throws {
         #expect(try (decimal("1500.00") * decimal("0.10")).description == "150.0")
         #expect(try (decimal("-2.5") * decimal("0.4")).description == "-1.00")
