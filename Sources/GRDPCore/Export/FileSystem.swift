@@ -422,12 +422,19 @@ enum FileSystem {
                 if code != 0 { throw OutputWriteError(path: path, operation: "list folder", errno: code) }
                 break
             }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
+            let name = String(decoding: entryName(entry), as: UTF8.self)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The name's bytes of an entry `readdir` gave, read in place up to its NUL. Not through
+    /// `entry.pointee.d_name`, which loads the whole 256-byte array: an entry is only as long as
+    /// its name (`d_reclen`), and the last one of a listing ends at the end of the buffer
+    /// `opendir` allocated, so that load read past it (AddressSanitizer: heap-buffer-overflow).
+    static func entryName(_ entry: UnsafePointer<dirent>) -> [UInt8] {
+        let name = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return Array(UnsafeRawBufferPointer(start: name, count: strlen(name.assumingMemoryBound(to: CChar.self))))
     }
 
     /// What the symlink at `path` points to, as written in the link ("?" when it cannot be read).

@@ -270,7 +270,7 @@ public enum ReturnsScanner {
                     if errno != 0 { throw ReturnsScanError(kind: .unreadable, path: directory.url.path, errno: errno) }
                     break
                 }
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in Array(bytes.prefix { $0 != 0 }) }
+                let name = FileSystem.entryName(entry)
                 if name == [0x2E] || name == [0x2E, 0x2E] { continue }
                 entries.append((displayName(name), name))
             }
