@@ -30,22 +30,26 @@ struct SnapshotsCommand: ParsableCommand {
         // it was published (edited, bit rot SQLite still reads) shows no figure either; one without a
         // record is listed as it reads (`grdp verify` checks it in full).
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "files listed as they read")
-        var damaged: [SnapshotError] = []
+        var failures: [SnapshotError] = []
         for version in versions {
             let file: SnapshotFile
             let indicators: [IndicatorRow]
             do {
                 file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
                 indicators = try file.loadIndicators()
-            } catch let error as SnapshotError where error.code == .damagedSnapshot {
-                damaged.append(error)
+            } catch let error as SnapshotError
+                where error.code == .damagedSnapshot || error.code == .unreadableSnapshot
+            {
+                // One this user may not open is listed as that, not as damaged (66, not 65).
+                let status = error.code == .damagedSnapshot ? "damaged" : "unreadable"
+                failures.append(error)
                 let isLatest = version == versions.last
                 rows.append(
                     .object([
-                        ("version", .string(SnapshotMeta.label(version))), ("damaged", .string(error.message)),
+                        ("version", .string(SnapshotMeta.label(version))), (status, .string(error.message)),
                         ("is_latest", .bool(isLatest)),
                     ]))
-                table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", "damaged", ""])
+                table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", status, ""])
                 continue
             }
             let years = indicators.map(\.year)
@@ -77,16 +81,18 @@ struct SnapshotsCommand: ParsableCommand {
                 Self.aligned(table).joined(separator: "\n")
                     + "\n* latest. Shares are of the latest year with a GRDP row; status against its target.\n")
         }
-        if !damaged.isEmpty {
+        if !failures.isEmpty {
+            // 65 when one is damaged, else 66 (files this user may not open).
+            let code = failures.contains { $0.code == .damagedSnapshot } ? 65 : ExitCodes.code(for: failures[0])
             // As any failure is said (`fail`): a JSON line each with `--log-format json`.
-            for error in damaged {
+            for error in failures {
                 if StderrLogHandler.writesJSON {
-                    logger.error("Failed", metadata: ["error": "\(error)", "exit_code": "65"])
+                    logger.error("Failed", metadata: ["error": "\(error)", "exit_code": "\(code)"])
                 } else {
                     StandardStream.error.writeIgnoringErrors("Error: \(error)\n")
                 }
             }
-            throw ExitCode(65)
+            throw ExitCode(code)
         }
     }
 
@@ -175,9 +181,11 @@ struct VerifyCommand: ParsableCommand {
             when it was published, where recorded).
 
             Exits 0 when every check holds (also when there is no snapshot yet: it says so on \
-            stderr), 65 naming the failing check otherwise. A check that cannot be made for want of \
-            room (SQLite's temporary folder full while it sorts rows) is printed NOT CHECKED and exits \
-            73, unless another check failed. Default: every snapshot.
+            stderr), 65 naming the failing check otherwise. A snapshot this user may not open is \
+            printed NOT CHECKED and exits 66, and a check that cannot be made for want of room \
+            (SQLite's temporary folder full while it sorts rows) NOT CHECKED and 73, unless another \
+            check failed. 66 also for a version that does not exist, 64 for a malformed one. \
+            Default: every snapshot.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -198,10 +206,19 @@ struct VerifyCommand: ParsableCommand {
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "no file-checksum check")
         var failed = false
         var cannotCheck = false
+        var unreadable: SnapshotError?
         for v in versions {
             // The store's verify names the check of a file SQLite cannot open (`[open]`) and checks
-            // that the meta's version matches the file name.
-            let failures = try store.verify(version: v, recordedChecksum: recorded[v])
+            // that the meta's version matches the file name. One this user may not open is not
+            // checked, and not called damaged: NOT CHECKED, and 66 unless a check failed (65).
+            let failures: [VerifyFailure]
+            do {
+                failures = try store.verify(version: v, recordedChecksum: recorded[v])
+            } catch let error as SnapshotError where error.code == .unreadableSnapshot {
+                try emit("\(SnapshotMeta.label(v)): NOT CHECKED [open] \(error)\n")
+                unreadable = unreadable ?? error
+                continue
+            }
             if failures.isEmpty {
                 try emit("\(SnapshotMeta.label(v)): ok\n")
             } else {
@@ -215,6 +232,7 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(65) }
+        if let unreadable { throw unreadable }
         if cannotCheck { throw SnapshotFile.temporaryFolderFull(checking: true) }
     }
 }

@@ -62,4 +62,25 @@ import Testing
         #expect(try fixture.grdp("run").status == 0)
         #expect(try FileManager.default.attributesOfItem(atPath: lockURL.path)[.systemFileNumber] as? UInt64 == inode)
     }
+
+    /// A wait longer than 2^63 ns (from 9,223,372,037 s up to Int.max: "as long as it takes") waits
+    /// without end instead of trapping on the deadline's overflow, with the lock free or held.
+    @Test func aWaitPastTheClocksRangeWaitsWithoutEnd() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        let free = try fixture.grdp("run", "--wait-lock", "9223372037")
+        #expect(free.status == 0, "\(free.stderr)")
+
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
+        var holder: OutputLock? = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
+        let patient = try fixture.start("run", "--wait-lock", "\(Int.max)")
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(patient.process.isRunning, "the waiting run must still wait while the lock is held")
+        holder = nil  // releases the lock
+        withExtendedLifetime(holder) {}
+        let done = try patient.wait()
+        #expect(done.execution.status == 0, "\(done.execution.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
 }

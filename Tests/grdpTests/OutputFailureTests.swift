@@ -95,6 +95,95 @@ import Testing
         #expect(replaced.status == 0, "\(replaced.stderr)")
     }
 
+    /// What the nightly job published under umask 077, read by an analyst as another user: a
+    /// snapshot this user may not open is unreadable, exit 66 with the system's reason, never
+    /// "damaged" (65, which sends the operator to restore a sound file), and `verify` says NOT
+    /// CHECKED; a snapshots folder this user may not list is 66 too, not 70, its errno said once.
+    @Test func snapshotsAnotherUserMayNotReadAreUnreadableNotDamaged() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            return Self.skip("running as another user needs root and setpriv")
+        }
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        // The fixture's own folders opened to others (only those: the temporary folder above is
+        // left as it is, and must let others through).
+        for folder in [fixture.root, fixture.outputs, fixture.snapshots] {
+            #expect(chmod(folder.path, 0o755) == 0)
+        }
+        #expect(chmod(fixture.config.path, 0o644) == 0)
+        guard Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -r '\(fixture.config.path)'") else {
+            return Self.skip("another user cannot reach \(fixture.root.path)")
+        }
+        let snapshot = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
+        #expect(chmod(snapshot.path, 0o400) == 0)
+        func asNobody(_ arguments: [String]) throws -> Execution {
+            try Execution.run(
+                ["--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config", fixture.config.path]
+                    + arguments, in: fixture.root, executable: "/usr/bin/setpriv")
+        }
+
+        for arguments in [["export"], ["verify", "v0001"], ["verify"], ["snapshots"], ["diff", "v0001", "v0001"]] {
+            let run = try asNobody(arguments)
+            #expect(run.status == 66, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("cannot be opened for reading: Permission denied (EACCES)"), "\(run.stderr)")
+            #expect(!run.stderr.contains("damaged") && !run.stdout.contains("damaged"), "\(arguments): \(run.stderr)")
+        }
+        let verify = try asNobody(["verify"])
+        #expect(verify.stdout.hasPrefix("v0001: NOT CHECKED [open]"), "\(verify.stdout)")
+        #expect(try asNobody(["snapshots"]).stdout.contains("unreadable"))
+
+        #expect(chmod(fixture.snapshots.path, 0o700) == 0)
+        for arguments in [["export"], ["verify"], ["snapshots"]] {
+            let run = try asNobody(arguments)
+            #expect(run.status == 66, "\(arguments): \(run.stderr)")
+            #expect(
+                run.stderr.contains("cannot list the snapshots folder (errno 13: Permission denied)"), "\(run.stderr)")
+            #expect(run.stderr.components(separatedBy: "errno").count == 2, "\(run.stderr)")
+        }
+        // As root, every check of the same file holds.
+        #expect(try fixture.grdp("verify").status == 0)
+    }
+
+    /// A file where the snapshots folder should be is an input that cannot be read (66), for
+    /// every command that reads snapshots, not an internal error (70).
+    @Test func aFileInPlaceOfTheSnapshotsFolderIsExit66() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: fixture.snapshots)
+        for arguments in [["export"], ["verify"], ["snapshots"]] {
+            let run = try fixture.grdp(arguments)
+            #expect(run.status == 66, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("cannot list the snapshots folder (errno 20: Not a directory)"), "\(run.stderr)")
+        }
+    }
+
+    /// A snapshot number as high as Int.max, in `.snapshot-sequence` or a stray file's name, is
+    /// named so that it can be removed (exit 73, with a report), instead of trapping every run on
+    /// the next number's overflow.
+    @Test func aSnapshotNumberWithNoneAfterItIsNamedNotTrappedOn() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        let sequence = fixture.outputs.appendingPathComponent(".snapshot-sequence")
+        try Data("\(Int.max)\n".utf8).write(to: sequence)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("\(Int.max), comes from \(sequence.path)"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles().isEmpty)
+        #expect(try fixture.reportsWritten().last?["outcome"] as? String == "failed")
+
+        try Data("999999998\n".utf8).write(to: sequence)
+        let last = try fixture.grdp("run")
+        #expect(last.status == 0, "\(last.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v999999999.sqlite"])
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "b.tar.gz")
+        let past = try fixture.grdp("run")
+        #expect(past.status == 73, "\(past.stderr)")
+        #expect(past.stderr.contains("grdp-v999999999.sqlite"), "\(past.stderr)")
+    }
+
     @Test func anImmutableSnapshotsFolderExits73AndTheLatestStays() throws {
         guard getuid() == 0 else { return Self.skip("chattr needs root") }
         guard let (fixture, before) = try Self.publishedFixture() else { return }

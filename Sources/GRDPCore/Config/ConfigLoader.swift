@@ -18,12 +18,18 @@ public enum ConfigLoader {
     /// Reads and validates the file at `url`.
     public static func load(from url: URL) throws(ConfigError) -> PipelineConfig {
         let file = displayName(of: url)
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else {
+            let code = errno
             // Where it was looked for, when the name given does not say (a relative path).
             let absolute = url.standardizedFileURL.path
+            let place = absolute == file ? "" : " (\(absolute))"
+            // Not there, or not reachable (a link loop, a folder on the way this user may not
+            // enter, a name too long): the system's reason, not "not found" for every one.
             throw ConfigError(
                 kind: .missingFile, file: file,
-                message: "config file not found" + (absolute == file ? "" : " (\(absolute))"))
+                message: code == ENOENT
+                    ? "config file not found\(place)" : "cannot read config file\(place): \(SystemReason.describe(code))")
         }
         // A folder; a FIFO, which would block the read until some writer came (a cron job waiting
         // for ever), and which Foundation refuses with a "permission" error that sends the
@@ -36,7 +42,7 @@ public enum ConfigLoader {
             data = try Data(contentsOf: url)
         } catch {
             throw ConfigError(
-                kind: .missingFile, file: file, message: "cannot read config file: \(error.localizedDescription)")
+                kind: .missingFile, file: file, message: "cannot read config file: \(SystemReason.describe(error))")
         }
         guard var text = String(data: data, encoding: .utf8) else {
             throw ConfigError(kind: .invalid, file: file, message: "the file is not valid UTF-8")

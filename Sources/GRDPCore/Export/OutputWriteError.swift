@@ -1,3 +1,5 @@
+internal import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -38,7 +40,25 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The errno's symbolic name where known (`ENOSPC`), else its number.
-    public var errnoName: String {
+    public var errnoName: String { SystemReason.name(of: errno) }
+
+    public var description: String {
+        if isRefusal { return "will not \(operation) '\(path)': \(detail ?? "refused")" }
+        let reason = SystemReason.text(of: errno)
+        var text = "cannot \(operation) '\(path)': \(reason) (\(errnoName)"
+        if errnoName.hasPrefix("E") { text += ", errno \(errno)" }
+        text += ")"
+        if let detail, !detail.isEmpty { text += ": \(detail)" }
+        return text
+    }
+}
+
+/// What the system said, in words an operator can act on: an errno's text and symbolic name
+/// ("Permission denied (EACCES)"), also out of a Foundation error, whose own text ("The operation
+/// could not be completed. (NSCocoaErrorDomain error 256.)") says neither.
+enum SystemReason {
+    /// `errno`'s symbolic name where known (`ENOSPC`), else "errno N".
+    static func name(of errno: Int32) -> String {
         switch errno {
         case EACCES: "EACCES"
         case EPERM: "EPERM"
@@ -56,17 +76,28 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
         case EBADF: "EBADF"
         case ENXIO: "ENXIO"
         case ELOOP: "ELOOP"
+        case ENAMETOOLONG: "ENAMETOOLONG"
         default: "errno \(errno)"
         }
     }
 
-    public var description: String {
-        if isRefusal { return "will not \(operation) '\(path)': \(detail ?? "refused")" }
-        let reason = String(cString: strerror(errno))
-        var text = "cannot \(operation) '\(path)': \(reason) (\(errnoName)"
-        if errnoName.hasPrefix("E") { text += ", errno \(errno)" }
-        text += ")"
-        if let detail, !detail.isEmpty { text += ": \(detail)" }
-        return text
+    /// The system's text for `errno` ("Permission denied").
+    static func text(of errno: Int32) -> String { String(cString: strerror(errno)) }
+
+    /// "Permission denied (EACCES)".
+    static func describe(_ errno: Int32) -> String { "\(text(of: errno)) (\(name(of: errno)))" }
+
+    /// The POSIX errno under a Foundation file error (its own, or the one it wraps), if any.
+    static func posixErrno(of error: any Error) -> Int32? {
+        let nsError = error as NSError
+        if nsError.domain == NSPOSIXErrorDomain { return Int32(nsError.code) }
+        guard let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? any Error else { return nil }
+        let posix = underlying as NSError
+        return posix.domain == NSPOSIXErrorDomain ? Int32(posix.code) : nil
+    }
+
+    /// `describe` of the errno under `error`, else the error's own description.
+    static func describe(_ error: any Error) -> String {
+        posixErrno(of: error).map { describe($0) } ?? "\(error)"
     }
 }

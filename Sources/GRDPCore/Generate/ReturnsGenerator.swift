@@ -193,13 +193,10 @@ extension ReturnsGenerator {
     /// A Foundation file error as an `OutputWriteError`: the file it names (else `folder`) and the
     /// POSIX error under it (EIO when it carries none, as libarchive's do not).
     static func writeFailure(_ error: any Error, in folder: URL, operation: String = "write") -> OutputWriteError {
-        let nsError = error as NSError
-        let path = nsError.userInfo[NSFilePathErrorKey] as? String ?? folder.path
-        let posix =
-            nsError.domain == NSPOSIXErrorDomain
-            ? nsError : (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
-        let errno = posix.flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil } ?? EIO
-        return OutputWriteError(path: path, operation: operation, errno: errno, detail: posix == nil ? "\(error)" : nil)
+        let path = (error as NSError).userInfo[NSFilePathErrorKey] as? String ?? folder.path
+        let posix = SystemReason.posixErrno(of: error)
+        return OutputWriteError(
+            path: path, operation: operation, errno: posix ?? EIO, detail: posix == nil ? "\(error)" : nil)
     }
 
     /// Removes what `--force` replaces; what cannot be removed exits 73 like what cannot be

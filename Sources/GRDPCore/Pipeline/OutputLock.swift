@@ -31,7 +31,10 @@ public final class OutputLock {
         }
         // Monotonic and to the nanosecond: whole wall-clock seconds made `--wait-lock 1` give up
         // anywhere between 0 and 1 s, and a clock step could stretch or cut the wait.
-        let deadline = OutputLock.monotonicNanoseconds() + Int64(max(0, waitSeconds)) * 1_000_000_000
+        // Saturated: a wait of more seconds than 2^63 ns holds (292 years) is a wait without end.
+        let wait = Int64(max(0, waitSeconds)).multipliedReportingOverflow(by: 1_000_000_000)
+        let end = OutputLock.monotonicNanoseconds().addingReportingOverflow(wait.partialValue)
+        let deadline = wait.overflow || end.overflow ? Int64.max : end.partialValue
         var told = false
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno

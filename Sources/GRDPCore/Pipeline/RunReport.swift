@@ -266,7 +266,9 @@ public enum ExitCodes {
             }
         case let error as SnapshotError:
             switch error.code {
-            case .missingSnapshot: 66
+            // Not there, or not readable by this user (the folder, a file): the paths and
+            // permissions to check (sysexits' EX_NOINPUT), as for the returns folder.
+            case .missingSnapshot, .unreadableFolder, .unreadableSnapshot: 66
             case .damagedSnapshot: 65
             default: 70
             }

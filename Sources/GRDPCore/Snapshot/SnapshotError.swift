@@ -22,8 +22,12 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         public static let damagedSnapshot = Code("damaged-snapshot")
         /// A figure cannot be stored exactly in its column (a bug in the stage that produced it).
         public static let unrepresentableValue = Code("unrepresentable-value")
-        /// The snapshots folder exists but cannot be listed.
+        /// The snapshots folder exists but cannot be listed (exit 66: an input that cannot be
+        /// read, like a returns folder in that state).
         public static let unreadableFolder = Code("unreadable-folder")
+        /// A published snapshot file the system will not open for this user (exit 66): its
+        /// permissions, not damage; nothing is said of its content.
+        public static let unreadableSnapshot = Code("unreadable-snapshot")
         /// Another process published the version number this run meant to use.
         public static let versionConflict = Code("version-conflict")
         /// Rows a run left in its archive cache to read at the publish (`CachedQuarantine`) no
@@ -59,7 +63,7 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         var text = "\(path): \(message)"
         var codes: [String] = []
         if let sqliteCode { codes.append("SQLite code \(sqliteCode)") }
-        if let systemErrno { codes.append("errno \(systemErrno)") }
+        if let systemErrno { codes.append("errno \(systemErrno): \(SystemReason.text(of: systemErrno))") }
         if !codes.isEmpty { text += " (" + codes.joined(separator: ", ") + ")" }
         if let sql { text += " while executing: \(sql)" }
         return text

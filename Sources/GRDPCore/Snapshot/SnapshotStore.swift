@@ -137,7 +137,7 @@ public struct SnapshotStore: Sendable {
         } catch {
             // Reading, not writing: not an OutputWriteError (exit 73) for `export` or `snapshots`.
             throw SnapshotError(
-                code: .unreadableFolder, message: "cannot list the snapshots folder: \(error)", path: folder.path,
+                code: .unreadableFolder, message: "cannot list the snapshots folder", path: folder.path,
                 systemErrno: error.errno)
         }
         guard let names = listed else { return [] }
@@ -418,7 +418,7 @@ public struct SnapshotStore: Sendable {
             if let skipIfHashEquals, skipIfHashEquals == hash {
                 return (.upToDate(contentSHA256: hash), details)
             }
-            let version = max(try versions().max() ?? 0, highestRecorded()) + 1
+            let version = try nextVersion()
             meta = SnapshotMeta(
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
@@ -577,6 +577,29 @@ public struct SnapshotStore: Sendable {
     /// names there the snapshot it published, so a number is not used twice even when the
     /// latest file went with the sequence file. Read only in that case (one report a night for
     /// years is a few thousand small files). Never below `knownPublished`.
+    /// Snapshot numbers stop below this: one a night for 2.7 million years. A higher one known is
+    /// a stray file or an edited record, named so that it can be removed (it overflowed `Int`).
+    static let versionCeiling = 1_000_000_000
+
+    /// The number the next snapshot takes: one past every number published or recorded.
+    func nextVersion() throws -> Int {
+        let listed = try versions().max() ?? 0
+        let recorded = highestRecorded()
+        guard max(listed, recorded) < Self.versionCeiling - 1 else {
+            let source =
+                listed >= recorded
+                ? url(for: listed).path
+                : recordedInSequenceFile() == recorded
+                    ? sequenceURL.path : "the run reports or cache/last-run.json (\(SnapshotMeta.label(recorded)))"
+            throw OutputWriteError.refusal(
+                path: folder.path, operation: "number a new snapshot", errno: EOVERFLOW,
+                reason: "the highest snapshot number known, \(max(listed, recorded)), comes from \(source); grdp "
+                    + "numbers snapshots below \(Self.versionCeiling): a number that high is a stray file or an "
+                    + "edited record, to remove")
+        }
+        return max(listed, recorded) + 1
+    }
+
     func highestRecorded() -> Int {
         max(recordedInSequenceFile() ?? highestReported(), knownPublished)
     }
@@ -665,6 +688,18 @@ public struct SnapshotStore: Sendable {
                 code: .missingSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
         }
+        // A file this user may not open is not damaged: said as what it is (SQLite says only
+        // "unable to open database file", which a published file that cannot be read means).
+        let descriptor = Glibc.open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw SnapshotError(
+                code: .unreadableSnapshot,
+                message: "snapshot \(SnapshotMeta.label(version)) cannot be opened for reading: "
+                    + "\(SystemReason.describe(code)); nothing is known to be wrong with its content",
+                path: url.path)
+        }
+        close(descriptor)
         do {
             return try SnapshotFile(url: url)
         } catch {
@@ -804,7 +839,7 @@ public struct SnapshotStore: Sendable {
         let file: SnapshotFile
         do {
             file = try open(version: version)
-        } catch let error as SnapshotError where error.code != .missingSnapshot {
+        } catch let error as SnapshotError where error.code != .missingSnapshot && error.code != .unreadableSnapshot {
             // Not sending the reader to `grdp verify`, which this is.
             let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
             return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]

@@ -101,10 +101,16 @@ struct RunCache: Codable {
             let url = folder.appendingPathComponent(fileName)
             guard FileManager.default.fileExists(atPath: url.path) else { return ([:], nil) }
             let table: [String: String]
+            let data: Data
             do {
-                table = try JSONDecoder().decode([String: String].self, from: try Data(contentsOf: url))
+                data = try Data(contentsOf: url)
             } catch {
-                return ([:], "\(url.path) cannot be read: \(error.localizedDescription)")
+                return ([:], "\(url.path) cannot be read: \(SystemReason.describe(error))")
+            }
+            do {
+                table = try JSONDecoder().decode([String: String].self, from: data)
+            } catch {
+                return ([:], "\(url.path) cannot be read: it is not a JSON object of texts (damaged?)")
             }
             var checksums: [Int: String] = [:]
             var damaged: [String] = []
