@@ -118,7 +118,10 @@ import Testing
         #expect(chmod(snapshot.path, 0o400) == 0)
         func asNobody(_ arguments: [String]) throws -> Execution {
             try Execution.run(
-                ["--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config", fixture.config.path]
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config",
+                    fixture.config.path,
+                ]
                     + arguments, in: fixture.root, executable: "/usr/bin/setpriv")
         }
 
@@ -154,7 +157,8 @@ import Testing
         for arguments in [["export"], ["verify"], ["snapshots"]] {
             let run = try fixture.grdp(arguments)
             #expect(run.status == 66, "\(arguments): \(run.stderr)")
-            #expect(run.stderr.contains("cannot list the snapshots folder (errno 20: Not a directory)"), "\(run.stderr)")
+            #expect(
+                run.stderr.contains("cannot list the snapshots folder (errno 20: Not a directory)"), "\(run.stderr)")
         }
     }
 

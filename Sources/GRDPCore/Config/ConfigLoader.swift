@@ -29,7 +29,8 @@ public enum ConfigLoader {
             throw ConfigError(
                 kind: .missingFile, file: file,
                 message: code == ENOENT
-                    ? "config file not found\(place)" : "cannot read config file\(place): \(SystemReason.describe(code))")
+                    ? "config file not found\(place)"
+                    : "cannot read config file\(place): \(SystemReason.describe(code))")
         }
         // A folder; a FIFO, which would block the read until some writer came (a cron job waiting
         // for ever), and which Foundation refuses with a "permission" error that sends the
