@@ -105,13 +105,18 @@ struct ExportCommand: ParsableCommand {
         // SIGTERM, Ctrl-C or SIGHUP while a file is written stop the export at its next piece: its
         // temporary is removed and the file stays as it was (exit 128 + the signal's number).
         StopSignals.install()
-        try OutputDestination.write(toPath: output) { deliver in
-            try Exporter.write(table, format: format, from: file, years: years) { bytes in
-                if let signal = RunStop.signal {
-                    throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+        do {
+            try OutputDestination.write(toPath: output) { deliver in
+                try Exporter.write(table, format: format, from: file, years: years) { bytes in
+                    if let signal = RunStop.signal {
+                        throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+                    }
+                    try deliver(bytes)
                 }
-                try deliver(bytes)
             }
+        } catch let error as OutputWriteError where error.errno == EINTR && RunStop.signal != nil {
+            // Stopped while a FIFO waited for its reader: a stop like any other (128 + signal).
+            throw RunStop.Stopped(signal: RunStop.signal!, outcome: "a reader of \(output) came: nothing written")
         }
     }
 }

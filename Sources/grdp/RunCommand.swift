@@ -79,8 +79,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        StopSignals.install()
         let logger = global.makeLogger()
+        StopSignals.install()
         let config = try global.loadConfig()
         let command = (["grdp"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let runner = PipelineRunner(config: config, logger: logger) { event in ProgressBar.shared.update(event) }
@@ -110,8 +110,8 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        StopSignals.install()
         let logger = global.makeLogger()
+        StopSignals.install()
         let config = try global.loadConfig()
         let runner = PipelineRunner(config: config, logger: logger) { event in ProgressBar.shared.update(event) }
         let result = runner.validate()

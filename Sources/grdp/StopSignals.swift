@@ -18,6 +18,7 @@ import GRDPCore
 enum StopSignals {
     static func install() {
         RunStop.prepare()
+        stopNoticeInJSON = StderrLogHandler.writesJSON
         for number in [SIGTERM, SIGINT, SIGHUP] {
             let previous = signal(number, stopHandler)
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
@@ -34,6 +35,14 @@ private func stopHandler(_ number: Int32) {
         raise(number)
         return
     }
-    let message: StaticString = "grdp: stop asked: stopping at the next safe point (signal again to kill)\n"
+    // With --log-format json every line on stderr is one JSON object: this one has no time (a
+    // clock read and formatted is not async-signal-safe), the run's next line has.
+    let message: StaticString =
+        stopNoticeInJSON
+        ? "{\"level\":\"notice\",\"message\":\"Stop asked: stopping at the next safe point (signal again to kill)\"}\n"
+        : "grdp: stop asked: stopping at the next safe point (signal again to kill)\n"
     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
 }
+
+/// Set once by `install`, before any handler can run; only read by the handler.
+nonisolated(unsafe) private var stopNoticeInJSON = false

@@ -266,6 +266,58 @@ import Testing
         try Self.expectNextRunPublishes(fixture, ["grdp-v0001.sqlite"])
     }
 
+    /// `export --output FIFO` waits for a reader as a shell's `>` does, but a stop ends the wait
+    /// (the handlers restart a blocking open, so a SIGTERM once did nothing and only a SIGKILL
+    /// ended it): exit 143 saying nothing was written; with a reader, the whole table goes through.
+    @Test func aStopEndsTheWaitForAFIFOsReader() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let fifo = fixture.root.appendingPathComponent("portal.fifo")
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        let export = try CleanlySpawned("exec \"$0\" export --output portal.fifo", in: fixture.root)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(export.isRunning, "the export waits for a reader")
+        let sent = Date()
+        export.send(SIGTERM)
+        let (status, killedBy, stderr) = export.wait()
+        #expect(Date().timeIntervalSince(sent) < 5)
+        #expect(killedBy == nil && status == 143, "\(stderr)")
+        #expect(stderr.contains("stopped by SIGTERM before a reader of portal.fifo came: nothing written"), "\(stderr)")
+
+        let read = try CleanlySpawned("exec cat portal.fifo > read.csv", in: fixture.root)
+        let written = try fixture.grdp("export", "--output", "portal.fifo")
+        #expect(written.status == 0, "\(written.stderr)")
+        _ = read.wait()
+        let table = try String(contentsOf: fixture.root.appendingPathComponent("read.csv"), encoding: .utf8)
+        #expect(table == (try fixture.grdp("export").stdout))
+    }
+
+    /// With `--log-format json`, the notice a stop prints at once is a JSON object like every
+    /// other line on stderr.
+    @Test func theStopNoticeIsJSONWithJSONLogs() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try FileManager.default.createDirectory(at: fixture.outputs, withIntermediateDirectories: true)
+        let held = try OutputLock(url: fixture.outputs.appendingPathComponent(".lock"), waitSeconds: 0)
+        let waiting = try CleanlySpawned("exec \"$0\" --log-format json run --wait-lock 60", in: fixture.root)
+        let deadline = Date().addingTimeInterval(60)
+        while !waiting.stderrSoFar.contains("Waiting for another run to release the lock") && waiting.isRunning
+            && Date() < deadline
+        {
+            usleep(20_000)
+        }
+        waiting.send(SIGTERM)
+        let (status, _, stderr) = waiting.wait()
+        withExtendedLifetime(held) {}
+        #expect(status == 143, "\(stderr)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains("Stop asked") }, "\(stderr)")
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) != nil, "\(line)")
+        }
+    }
+
     /// `nohup grdp run`: the SIGHUP of a closed terminal does not stop it.
     @Test func anIgnoredHangupStaysIgnored() throws {
         let fixture = try Fixture()

@@ -141,12 +141,30 @@ enum FileSystem {
     /// Writes into an existing node that is not a regular file — a FIFO, a terminal, `/dev/null`
     /// — opened as it is (symlinks followed), what `contents` writes: no temporary, no truncation
     /// (these nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for
-    /// a reader, as a shell's `>` does. The node keeps what was written before a failure.
+    /// a reader, as a shell's `>` does, but a stop asked meanwhile (`RunStop`) ends the wait: an
+    /// `OutputWriteError` of errno EINTR, nothing written. The node keeps what was written before
+    /// a failure.
     static func writeExisting(
         at path: String, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         var fd: Int32
-        repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
+        if nodeKind(followingLinks: path) == S_IFIFO {
+            // Not a blocking open: the signal handlers restart it (SA_RESTART), so a SIGTERM
+            // never ended a wait for a reader that never came. Asked again every 50 ms instead.
+            while true {
+                fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+                if fd >= 0 || (currentErrno() != ENXIO && currentErrno() != EINTR) { break }
+                if RunStop.signal != nil {
+                    throw OutputWriteError.refusal(
+                        path: path, operation: "open", errno: EINTR,
+                        reason: "stopped while waiting for a reader of the FIFO; nothing was written")
+                }
+                usleep(50_000)
+            }
+            if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        } else {
+            repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
+        }
         if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
