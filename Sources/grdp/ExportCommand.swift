@@ -59,6 +59,11 @@ struct ExportCommand: ParsableCommand {
         if output?.isEmpty == true {
             throw ValidationError("--output takes a file path, or - for standard output; it was given an empty one")
         }
+        // As `run --year`: a year no snapshot can hold is a typo, not an empty table to write
+        // over the file a portal serves.
+        for y in year where !recordYears.contains(y) {
+            throw ValidationError("--year \(y) is outside \(recordYearsText)")
+        }
     }
 
     func run() throws {

@@ -100,7 +100,9 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Unpack and normalize only: print the run report as JSON, write nothing.",
         discussion: """
             Exits 65 when an archive or member would be rejected, 70 when a sum could not be kept exactly \
-            (as a run would fail), 0 when a run would accept every input.
+            (as a run would fail), 0 when a run would accept every input; 64 for a bad command line or \
+            config, 66 when the config or the returns folder is missing or cannot be read, 73 when the \
+            report cannot be written to standard output.
 
             From about 3 million transaction keys, revisions are counted as a run counts them, with scratch \
             files in a grdp-validate-* folder of the temporary folder (TMPDIR; ~0.4 GB at 10 million \

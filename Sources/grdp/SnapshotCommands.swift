@@ -9,7 +9,9 @@ struct SnapshotsCommand: ParsableCommand {
         discussion: """
             A snapshot SQLite cannot read, or whose bytes are not those recorded when it was published \
             (<outputs>/cache/published.json), is listed as damaged, with no figure, and the command \
-            exits 65 after listing the others. grdp verify tells what is wrong with it.
+            exits 65 after listing the others. grdp verify tells what is wrong with it. One this user \
+            may not open is listed as unreadable and exits 66, as does a snapshots folder that cannot \
+            be listed (its permissions, not damage). Exits 0 otherwise, also with none yet.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -258,6 +260,10 @@ struct GenerateCommand: ParsableCommand {
               and about 1 in 20 re-sending a completed order of that year, refunded in
               full. Added to <out>/returns whatever is there; pipeline.yml is written only
               when absent; --force replaces an increment already there.
+
+            generate reads no config (--config is not used): it writes <out>/pipeline.yml for \
+            the returns it makes. Exits 64 for options out of range or returns already in \
+            <out> (without --force), 73 when it cannot write or replace them.
 
             Examples:
               grdp generate --out /tmp/b --layout benchmark --transactions 1000000 \\

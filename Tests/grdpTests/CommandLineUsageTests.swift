@@ -13,6 +13,8 @@ import Testing
             // A negative value is the value, not an option: said as what is wrong with it.
             (["--log-format=json", "run", "--year", "-5"], "--year -5 is outside 1990–2100", "grdp run "),
             (["--log-format=json", "run", "--wait-lock", "-1"], "--wait-lock takes a number of seconds", "grdp run "),
+            // A mistyped year is not an empty table written over the portal's file.
+            (["--log-format=json", "export", "--year", "224"], "--year 224 is outside 1990–2100", "grdp export "),
             // Taking the next word whatever it is, --year never swallows a flag silently.
             (["--log-format=json", "run", "--year", "--force"], "'--force' is invalid for '--year", "grdp run "),
             (["--log-format", "json"], "Missing command", "grdp [--config"),

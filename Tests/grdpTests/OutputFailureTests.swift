@@ -388,6 +388,34 @@ import Testing
         #expect(report["inputs_unchanged_since"] == nil)
     }
 
+    /// A cache entry no longer needed that cannot be removed (an immutable folder) is not said
+    /// removed; once it can be, the next run removes it and says so.
+    @Test func aCacheEntryThatCouldNotBeRemovedIsNotSaidRemoved() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        let archives = fixture.outputs.appendingPathComponent("cache/archives")
+        defer {
+            _ = Self.shell("chattr -i '\(archives.path)'")
+            fixture.remove()
+        }
+        #expect(try fixture.grdp("run").status == 0)
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
+        let entries = try FileManager.default.contentsOfDirectory(atPath: archives.path).count
+        guard Self.shell("chattr +i '\(archives.path)'") else { return Self.skip("chattr +i failed") }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("no longer matching removed"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archives.path).count == entries)
+
+        #expect(Self.shell("chattr -i '\(archives.path)'"))
+        // Inputs other than the last run's (a file the run does not read), so that it goes on.
+        try Data("note\n".utf8).write(to: fixture.returns.appendingPathComponent("notes.txt"))
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("1 archive cache entry no longer matching removed"), "\(next.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: archives.path).count == entries - 1)
+    }
+
     /// A run killed while writing the cache leaves `.grdp-*.tmp` files there too; the next run
     /// removes them (CONTRACT §7) and completes.
     @Test func cacheTemporariesLeftByAKilledRunAreRemoved() throws {

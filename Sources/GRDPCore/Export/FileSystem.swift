@@ -405,9 +405,11 @@ enum FileSystem {
         return aside
     }
 
-    /// Removes a file; a missing file is not an error.
-    static func removeFile(_ path: String) {
-        _ = unlink(path)
+    /// Removes a file; a missing file is not an error. False when it is still there (an
+    /// immutable folder, a read-only file system), for callers that say what they removed.
+    @discardableResult
+    static func removeFile(_ path: String) -> Bool {
+        unlink(path) == 0 || errno == ENOENT
     }
 
     /// Whether `path` is a regular file (not following symlinks).

@@ -253,12 +253,13 @@ public enum Ingest {
             let rowsRead = outcome.members.reduce(0) { $0 + $1.rowsRead }
             rows += rowsRead
             if let rejection = outcome.rejection {
-                logger.error(
-                    "Archive rejected",
-                    metadata: [
-                        "archive": "\(candidate.relativePath)", "member": "\(rejection.member ?? "")",
-                        "reason": "\(rejection.reason.rawValue)", "detail": "\(rejection.detail)",
-                    ])
+                // No `member` when the archive as a whole is rejected (not an empty one).
+                var metadata: Logger.Metadata = [
+                    "archive": "\(candidate.relativePath)", "reason": "\(rejection.reason.rawValue)",
+                    "detail": "\(rejection.detail)",
+                ]
+                if let member = rejection.member { metadata["member"] = "\(member)" }
+                logger.error("Archive rejected", metadata: metadata)
             } else {
                 logger.debug(
                     "Archive read",

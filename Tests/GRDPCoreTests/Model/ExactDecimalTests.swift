@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GRDPCore
 
 /// The arithmetic every figure goes through, on both of its paths: amounts that fit in 64 bits

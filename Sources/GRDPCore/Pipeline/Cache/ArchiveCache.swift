@@ -110,8 +110,7 @@ struct ArchiveCache: Sendable {
         var removed = 0
         for url in candidates {
             guard let modified = FileSystem.modificationTime(url.path), modified >= threshold else { continue }
-            FileSystem.removeFile(url.path)
-            removed += 1
+            if FileSystem.removeFile(url.path) { removed += 1 }
         }
         return removed
     }
@@ -119,9 +118,9 @@ struct ArchiveCache: Sendable {
     func prune(keeping: Set<String>) -> Int {
         guard let names = try? FileSystem.directoryEntries(folder.path) else { return 0 }
         var removed = 0
+        // Only those that went: one that could not (an immutable folder) is not said removed.
         for name in names where name.hasSuffix(".bin") && !keeping.contains(name) {
-            FileSystem.removeFile(folder.path + "/" + name)
-            removed += 1
+            if FileSystem.removeFile(folder.path + "/" + name) { removed += 1 }
         }
         return removed
     }
