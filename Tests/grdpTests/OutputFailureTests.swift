@@ -91,8 +91,24 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: returns.path).sorted() == old)
 
         #expect(Self.shell("chattr -i '\(returns.path)'"))
+
+        // The returns can go but pipeline.yml cannot: neither goes (the config never names
+        // returns that are gone).
+        let config = out.appendingPathComponent("pipeline.yml")
+        let oldConfig = try Data(contentsOf: config)
+        guard Self.shell("chattr +i '\(config.path)'") else { return Self.skip("chattr +i failed") }
+        defer { _ = Self.shell("chattr -i '\(config.path)'") }
+        let configBlocked = try Execution.run(arguments + ["--force", "--seed", "2"], in: fixture.root)
+        #expect(configBlocked.status == 73, "\(configBlocked.stderr)")
+        #expect(configBlocked.stderr.contains("cannot remove '\(config.path)'"), "\(configBlocked.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: returns.path).sorted() == old)
+        #expect(try Data(contentsOf: config) == oldConfig)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["pipeline.yml", "returns"])
+        #expect(Self.shell("chattr -i '\(config.path)'"))
+
         let replaced = try Execution.run(arguments + ["--force", "--seed", "2"], in: fixture.root)
         #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["pipeline.yml", "returns"])
     }
 
     /// What the nightly job published under umask 077, read by an analyst as another user: a

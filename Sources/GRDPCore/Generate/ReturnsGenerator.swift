@@ -138,10 +138,7 @@ public struct ReturnsGenerator: Sendable {
                 try Self.remove(archive, in: out)
             }
         } else if options.replaceExisting {
-            // Not left beside the new ones: a returns folder that cannot be emptied fails.
-            for url in [returns, configURL] where fileManager.fileExists(atPath: url.path) {
-                try Self.remove(url, in: out)
-            }
+            try Self.removeTogether([returns, configURL].filter { fileManager.fileExists(atPath: $0.path) }, in: out)
         } else {
             if let existing = try? fileManager.contentsOfDirectory(atPath: returns.path), !existing.isEmpty {
                 throw GenerationError(message: "\(returns.path) is not empty; remove it or replace it (--force)")
@@ -206,6 +203,43 @@ extension ReturnsGenerator {
             try FileManager.default.removeItem(at: url)
         } catch {
             throw writeFailure(error, in: folder, operation: "remove")
+        }
+    }
+
+    /// Removes the old returns and `pipeline.yml` together or neither: each is first renamed
+    /// aside (`.grdp-replaced-*` in `folder`), and when one cannot be, or cannot then be removed
+    /// (a file in it made immutable), whatever is left is put back under its name before the
+    /// failure is thrown: never a config left naming returns that are gone.
+    private static func removeTogether(_ urls: [URL], in folder: URL) throws(OutputWriteError) {
+        let fileManager = FileManager.default
+        var aside: [(original: URL, moved: URL)] = []
+        func putBack() {
+            for (original, moved) in aside.reversed() where fileManager.fileExists(atPath: moved.path) {
+                try? fileManager.moveItem(at: moved, to: original)
+            }
+        }
+        for url in urls {
+            let moved = folder.appendingPathComponent(".grdp-replaced-\(UUID().uuidString)")
+            do {
+                try fileManager.moveItem(at: url, to: moved)
+            } catch {
+                putBack()
+                var failure = writeFailure(error, in: folder, operation: "remove")
+                failure.path = url.path
+                throw failure
+            }
+            aside.append((url, moved))
+        }
+        for (original, moved) in aside {
+            do {
+                try fileManager.removeItem(at: moved)
+            } catch {
+                putBack()
+                let failure = writeFailure(error, in: folder, operation: "remove")
+                throw OutputWriteError(
+                    path: original.path, operation: "remove", errno: failure.errno,
+                    detail: "\(failure.path) could not be removed; what was left of it is back in place")
+            }
         }
     }
 }
