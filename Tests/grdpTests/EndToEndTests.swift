@@ -436,6 +436,78 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
     }
 
+    /// Files in the returns folder that are not read (a `.rar`, a `.zip.part` still copying, a
+    /// link to an archive on a share that is gone) are said on stderr, not only listed in the
+    /// report; a folder with no archive at all names what it holds instead.
+    @Test func filesNotReadAreSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(at: fixture.returns, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: fixture.returns.appendingPathComponent("2025-01-01_return.rar"))
+        try Data("x".utf8).write(to: fixture.returns.appendingPathComponent("README.txt"))
+        let none = try fixture.grdp("run")
+        #expect(none.status == 66, "\(none.stderr)")
+        #expect(
+            none.stderr.contains("(is it mounted?); it holds 2 other file(s): 2025-01-01_return.rar, README.txt"),
+            "\(none.stderr)")
+
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try Data("x".utf8).write(to: fixture.returns.appendingPathComponent("2025-02-01_return.zip.part"))
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.returns.appendingPathComponent("2025-03-01_return.zip").path,
+            withDestinationPath: "/mnt/share-gone/2025-03-01_return.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "4 file(s) in the returns folder not read (no archive, nor an archive's .sha256): "
+                    + "2025-01-01_return.rar, 2025-02-01_return.zip.part, 2025-03-01_return.zip and 1 more"),
+            "\(run.stderr)")
+    }
+
+    /// An archive's `.sha256` that is there but is no file to read (a FIFO, a folder, a link to
+    /// nothing: a share half copied) rejects the archive, naming what it is (CONTRACT §3: an
+    /// archive with a checksum beside it is checked against it), instead of taking it unchecked;
+    /// also when the archive itself comes from the cache. With the checksum sound, the run
+    /// publishes.
+    @Test func aChecksumBesideAnArchiveThatIsNoFileRejectsIt() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let sidecar = fixture.returns.appendingPathComponent("2024-01-10_returns.zip.sha256")
+        let makers: [(String, () throws -> Void)] = [
+            ("a FIFO (named pipe)", { #expect(mkfifo(sidecar.path, 0o644) == 0) }),
+            ("a folder", { try FileManager.default.createDirectory(at: sidecar, withIntermediateDirectories: false) }),
+            (
+                "a symbolic link that leads nowhere",
+                {
+                    try FileManager.default.createSymbolicLink(
+                        atPath: sidecar.path, withDestinationPath: "/nonexistent")
+                }
+            ),
+        ]
+        for (round, (kind, make)) in makers.enumerated() {
+            try make()
+            let run = try fixture.grdp("run")
+            #expect(run.status == 65, "\(kind): \(run.stderr)")
+            #expect(run.stderr.contains("its .sha256 is \(kind), not a file to read"), "\(run.stderr)")
+            let report = try #require(try fixture.reportsWritten().last)
+            #expect(report["outcome"] as? String == "rejected")
+            #expect(try fixture.snapshotFiles() == (round == 0 ? [] : ["grdp-v0001.sqlite"]))
+            try FileManager.default.removeItem(at: sidecar)
+            if round == 0 {
+                // Published once without it: the next rounds take the archive from the cache.
+                #expect(try fixture.grdp("run").status == 0)
+            }
+        }
+        let digest = try #require(
+            try Execution.run(["-c", "sha256sum 2024-01-10_returns.zip"], in: fixture.returns, executable: "/bin/sh")
+                .stdout.split(separator: " ").first)
+        try Data("\(digest)  2024-01-10_returns.zip\n".utf8).write(to: sidecar)
+        let sound = try fixture.grdp("run")
+        #expect(sound.status == 0, "\(sound.stderr)")
+    }
+
     /// From 3 M expected keys `validate` takes revisions by key partition, as `run` does, in a
     /// scratch folder of `TMPDIR` (here forced by `GRDP_LEDGER=partitioned`): the report it prints
     /// is the one the ledger in memory gives, transactions superseded across archives included; the

@@ -404,6 +404,24 @@ import Testing
         #expect(report["inputs_unchanged_since"] == nil)
     }
 
+    /// A run that published but could not write its report (an immutable reports folder) says
+    /// both: the snapshot published, then the report's failure, exit 73 (it said only the
+    /// temporary it could not create).
+    @Test func aReportNotWrittenAfterPublishingSaysWhatWasPublished() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer {
+            _ = Self.shell("chattr -i '\(fixture.reports.path)'")
+            fixture.remove()
+        }
+        guard Self.shell("chattr +i '\(fixture.reports.path)'") else { return Self.skip("chattr +i failed") }
+        let run = try fixture.grdp("run")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("New snapshot v0002 published (now the latest); then:"), "\(run.stderr)")
+        #expect(run.stderr.contains("Failed: run report not written: cannot create"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+    }
+
     /// A cache entry no longer needed that cannot be removed (an immutable folder) is not said
     /// removed; once it can be, the next run removes it and says so.
     @Test func aCacheEntryThatCouldNotBeRemovedIsNotSaidRemoved() throws {

@@ -111,7 +111,7 @@ public enum ConfigLoader {
         }
 
         let sha256 = hexSHA256(bytes)
-        return PipelineConfig(
+        let config = PipelineConfig(
             fileURL: fileURL.absoluteURL.standardizedFileURL,
             sha256: sha256,
             version: version,
@@ -123,6 +123,25 @@ public enum ConfigLoader {
             methodology: try methodology(top["methodology"]),
             targets: try targets(top["targets"])
         )
+        try checkFolders(config, top: top, file: file)
+        return config
+    }
+
+    /// The outputs folder may not be (in) the returns folder: the run would read its own snapshots,
+    /// cache and reports as returns and refuse every export there, failing each night after
+    /// publishing. Said before anything is read, naming both keys (compared as written, links not
+    /// followed: a link is `ExportPlaces`' to refuse).
+    private static func checkFolders(_ config: PipelineConfig, top: Fields, file: String) throws(ConfigError) {
+        let returns = config.inputs.returnsFolder.standardizedFileURL.path
+        let outputs = config.outputs.folder.standardizedFileURL.path
+        guard outputs == returns || outputs.hasPrefix(returns.hasSuffix("/") ? returns : returns + "/") else { return }
+        let outputsFields = try? top["outputs"]?.fields(["folder", "keep_snapshots", "exports"])
+        throw ConfigError(
+            kind: .invalid, file: file, line: outputsFields?.lines["folder"] ?? top.lines["outputs"],
+            key: "outputs.folder",
+            message: "outputs.folder (\(outputs)) is \(outputs == returns ? "" : "inside ")inputs.returns "
+                + "(\(returns)): grdp would read its own snapshots and reports as returns; put the outputs folder "
+                + "outside the returns folder")
     }
 
     /// Lower-case hex SHA-256 of `data`.

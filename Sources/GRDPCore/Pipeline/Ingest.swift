@@ -67,6 +67,11 @@ public enum Ingest {
     /// - Parameter memo: the digests remembered from earlier runs (`ArchiveDigestMemo`): a file
     ///   they hold as it is now is not hashed again, unless `trustingMemo` is false (`--force`).
     ///   Without one, every file is hashed and no memo is made.
+    /// The first few of `names`, then how many more: for a line of a message, not the list.
+    static func someNames(_ names: [String], shown: Int = 3) -> String {
+        names.prefix(shown).joined(separator: ", ") + (names.count > shown ? " and \(names.count - shown) more" : "")
+    }
+
     static func scan(
         config: PipelineConfig, threads: Int = Ingest.defaultThreads, memo: ArchiveDigestMemo? = nil,
         trustingMemo: Bool = true
@@ -80,7 +85,10 @@ public enum Ingest {
             throw MissingInputError(
                 path: config.inputs.returnsFolder.path
                     + " holds no .zip, .tar, .tar.gz, .tgz, .tar.xz, .txz, .tar.bz2, .tbz2 or .csv.gz file"
-                    + " (is it mounted?); no snapshot written",
+                    + " (is it mounted?)"
+                    + (scan.ignoredFiles.isEmpty
+                        ? "" : "; it holds \(scan.ignoredFiles.count) other file(s): \(someNames(scan.ignoredFiles))")
+                    + "; no snapshot written",
                 what: "Returns")
         }
         // One location per excluded path (a scan made other than by `ReturnsScanner` may lack them).

@@ -180,6 +180,13 @@ struct RunReport {
         lines.append(
             "\(archives.count) archive(s), \(accepted) accepted; \(rows) rows read, \(quarantined) quarantined, "
                 + "\(superseded) superseded, \(excluded) excluded")
+        // Said, not only listed in the report: a `.rar`, a `.zip.part` still copying, a link to an
+        // archive on a share that is gone.
+        if let ignored = ingest?.ignoredFiles, !ignored.isEmpty {
+            lines.append(
+                "\(ignored.count) file(s) in the returns folder not read (no archive, nor an archive's .sha256): "
+                    + Ingest.someNames(ignored) + " (ignored_files in the report)")
+        }
         let cached = archives.filter(\.fromCache).count
         if cached > 0 && inputsUnchangedSince == nil {
             lines.append(
@@ -254,7 +261,7 @@ public enum ExitCodes {
         switch error {
         case let error as ConfigError: error.exitCode
         case let error as RunStop.Stopped: error.exitCode
-        case is OutputWriteError: 73
+        case is OutputWriteError, is OutputWriteErrorWithContext: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
         case let error as ReturnsScanError:

@@ -36,7 +36,9 @@ public struct ScannedInputs: Sendable {
             serializer.string(archive.relativePath)
             serializer.string(digest.hex)
             serializer.count(Int(digest.bytes))
-            serializer.string(archive.expectedSHA256.map { "sidecar " + $0 } ?? "no sidecar")
+            serializer.string(
+                archive.sidecarProblem.map { "sidecar unusable " + $0 }
+                    ?? archive.expectedSHA256.map { "sidecar " + $0 } ?? "no sidecar")
         }
         serializer.count(scan.excluded.count)
         for (path, digest) in zip(scan.excluded, excludedDigests) {

@@ -16,6 +16,10 @@ extension ArchiveCandidate {
 
     /// Throws `corrupt-archive` when a `.sha256` sidecar names another digest than `hex`.
     public func checkSidecar(_ hex: String) throws {
+        if let sidecarProblem {
+            throw ArchiveRejection.corrupt(
+                "its .sha256 is \(sidecarProblem), not a file to read: the archive cannot be checked against it")
+        }
         if let expected = expectedSHA256, expected != hex {
             let isDigest =
                 expected.utf8.count == 64

@@ -17,6 +17,10 @@ public struct ArchiveCandidate: Sendable, Hashable {
     public var expectedSHA256: String?
     /// Where the file is: `url`, or for a path that is not UTF-8 the bytes of that path.
     public var location: FileLocation
+    /// What its `NAME.sha256` is when it is there but not a file to read ("a FIFO (named pipe)",
+    /// "a folder", "a symbolic link that leads nowhere"): the archive cannot be checked against
+    /// it, and is rejected rather than taken unchecked (`checkSidecar`).
+    public var sidecarProblem: String?
 
     public init(relativePath: String, url: URL, bytes: Int64, expectedSHA256: String?) {
         self.init(relativePath: relativePath, location: FileLocation(url), bytes: bytes, expectedSHA256: expectedSHA256)
@@ -146,6 +150,14 @@ public enum ReturnsScanner {
         let archivePaths = Set(files.filter { isArchiveName($0.path) }.map(\.path))
         var sidecars: [String: FileLocation] = [:]
         var ignored = others
+        var sidecarProblems: [String: String] = [:]
+        for path in others where path.lowercased().hasSuffix(".sha256") {
+            let base = String(path.dropLast(7))
+            guard archivePaths.contains(base) else { continue }
+            sidecarProblems[base] =
+                ConfigLoader.nonRegularKind(atPath: folder.appendingPathComponent(path).path)
+                ?? "a symbolic link that leads nowhere"
+        }
         for file in files where !archivePaths.contains(file.path) {
             if file.path.lowercased().hasSuffix(".sha256"),
                 case let base = String(file.path.dropLast(7)), archivePaths.contains(base)
@@ -196,9 +208,10 @@ public enum ReturnsScanner {
                 continue
             }
             let expected = try sidecars[file.path].map { try firstWord(of: $0) }
-            archives.append(
-                ArchiveCandidate(
-                    relativePath: file.path, location: file.location, bytes: file.bytes, expectedSHA256: expected))
+            var candidate = ArchiveCandidate(
+                relativePath: file.path, location: file.location, bytes: file.bytes, expectedSHA256: expected)
+            candidate.sidecarProblem = sidecarProblems[file.path]
+            archives.append(candidate)
         }
         excluded.sort { precedesBytewise($0.path, $1.path) }
         // A sidecar an entry names is found (it still checks its archive), and so is a file that is no
@@ -307,6 +320,9 @@ public enum ReturnsScanner {
             }
             switch type {
             case S_IFDIR:
+                // A folder named as an archive's checksum is listed too: its archive cannot be
+                // checked against it (`sidecarProblem`), and that is said.
+                if relative.lowercased().hasSuffix(".sha256") { others.append(relative) }
                 try walk(location, folder: folder, prefix: relative + "/", files: &files, others: &others)
             case S_IFREG:
                 files.append(Found(path: relative, location: location, bytes: size))

@@ -125,6 +125,45 @@ import Testing
         #expect(!error.description.contains("permission"))
     }
 
+    /// A config file that cannot be reached says why in the system's words (a link loop, a name too
+    /// long: "not found" sent the operator to look for a file that is there), exit 66.
+    @Test func aConfigThatCannotBeReachedSaysWhy() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let loop = folder.appendingPathComponent("loop.yml")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        let looped = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: loop) }
+        #expect(looped.exitCode == 66)
+        #expect(looped.message.hasSuffix("cannot read config file: Too many levels of symbolic links (ELOOP)"))
+        let long = folder.appendingPathComponent(String(repeating: "b", count: 300) + ".yml")
+        let tooLong = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: long) }
+        #expect(tooLong.message.hasSuffix("(ENAMETOOLONG)"), "\(tooLong)")
+        let missing = try #require(throws: ConfigError.self) {
+            try ConfigLoader.load(from: folder.appendingPathComponent("none.yml"))
+        }
+        #expect(missing.message.hasPrefix("config file not found"), "\(missing)")
+    }
+
+    /// An outputs folder that is, or is in, the returns folder is a config error naming both
+    /// (the run would read its own snapshots and reports as returns, then fail every export);
+    /// beside it, or the returns inside the outputs' parent, is fine.
+    @Test func anOutputsFolderInTheReturnsFolderIsRefused() throws {
+        for (returns, outputs, inside) in [
+            (".", "Outputs", true), ("data", "data", true), ("data", "data/out", true),
+            ("data/", "./data/x/../out", true),
+            ("data", "data-out", false), ("data/returns", "data", false), ("returns", "../Outputs", false),
+        ] {
+            let yaml =
+                "version: 1\nregion: {code: \"67\"}\ninputs:\n  returns: \(returns)\noutputs:\n  folder: \(outputs)\n"
+            let error = Self.failure(yaml)
+            #expect((error != nil) == inside, "\(returns) / \(outputs): \(String(describing: error))")
+            guard let error else { continue }
+            #expect(error.exitCode == 64 && error.key == "outputs.folder" && error.line == 6, "\(error)")
+            #expect(error.message.contains("inputs.returns (/srv/grdp/conf"), "\(error)")
+        }
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
