@@ -153,4 +153,16 @@ import Testing
         #expect(run.stderr.contains(error), "\(arguments): \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
+
+    /// The hidden `bench-unpack` names an archive it cannot read and exits 65, as a run would
+    /// reject it (it exited 70 without the name).
+    @Test func benchUnpackNamesAnArchiveItCannotRead() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try FileManager.default.createDirectory(at: fixture.returns, withIntermediateDirectories: true)
+        try Data("not a zip".utf8).write(to: fixture.returns.appendingPathComponent("2024-01-10_x.zip"))
+        let run = try fixture.grdp("bench-unpack", fixture.returns.path)
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("2024-01-10_x.zip: "), "\(run.stderr)")
+    }
 }

@@ -422,6 +422,47 @@ import Testing
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
     }
 
+    /// A file where the cache folder should be costs time too, not the run (it failed with 73
+    /// before reading anything): said, and the run publishes without the cache; with the file
+    /// gone, the next run keeps its cache again.
+    @Test func aFileInPlaceOfTheCacheOnlyCostsTime() throws {
+        guard let (fixture, _) = try Self.publishedFixture() else { return }
+        defer { fixture.remove() }
+        let cache = fixture.outputs.appendingPathComponent("cache")
+        try FileManager.default.removeItem(at: cache)
+        try Data("x".utf8).write(to: cache)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("Cache folder not usable: the run goes on without it"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
+
+        try FileManager.default.removeItem(at: cache)
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent("last-run.json").path))
+    }
+
+    /// A file that cannot be written for want of a temporary beside it is named as the file asked
+    /// for, not as the temporary's random name (`.grdp-….tmp`, no file the operator knows).
+    @Test func aFileThatCannotBeWrittenIsNamedNotItsTemporary() throws {
+        guard getuid() == 0 else { return Self.skip("chattr needs root") }
+        let fixture = try Fixture.withFirstReturnPublished()
+        let folder = fixture.root.appendingPathComponent("portal")
+        defer {
+            _ = Self.shell("chattr -i '\(folder.path)'")
+            fixture.remove()
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard Self.shell("chattr +i '\(folder.path)'") else { return Self.skip("chattr +i failed") }
+        let output = folder.appendingPathComponent("share.csv")
+        let export = try fixture.grdp("export", "--output", output.path)
+        #expect(export.status == 73, "\(export.stderr)")
+        #expect(
+            export.stderr.contains("cannot create a temporary for '\(output.path)': Operation not permitted (EPERM"),
+            "\(export.stderr)")
+        #expect(!export.stderr.contains(".grdp-"), "\(export.stderr)")
+    }
+
     /// A cache entry no longer needed that cannot be removed (an immutable folder) is not said
     /// removed; once it can be, the next run removes it and says so.
     @Test func aCacheEntryThatCouldNotBeRemovedIsNotSaidRemoved() throws {

@@ -32,6 +32,14 @@ public enum ConfigLoader {
                     ? "config file not found\(place)"
                     : "cannot read config file\(place): \(SystemReason.describe(code))")
         }
+        // `pipeline.yml/`: a path that names a folder (the system would say ENOTDIR), however
+        // Foundation's URL drops the slash.
+        if url.hasDirectoryPath, FileSystem.nodeKind(followingLinks: url.path) != S_IFDIR {
+            throw ConfigError(
+                kind: .missingFile, file: file,
+                message: "cannot read config file: the path ends with '/', as a folder's does, but "
+                    + "\(url.path) is not a folder: give the file's path without it")
+        }
         // A folder; a FIFO, which would block the read until some writer came (a cron job waiting
         // for ever), and which Foundation refuses with a "permission" error that sends the
         // operator the wrong way; a device.

@@ -19,6 +19,16 @@ public enum AtomicFile {
     /// - Parameter durable: when false, no fsync: for files that only ever save time and check
     ///   themselves when read (`ArchiveCache`). After a crash such a file may be missing or torn,
     ///   and is then not used.
+    /// `error` on `temporary` said of the file the caller named, `target` (the temporary's random
+    /// name is no file the operator knows): "cannot create a temporary for '…/target-vs-actual.csv'".
+    static func naming(_ target: String, for error: OutputWriteError, temporary: String) -> OutputWriteError {
+        guard error.path == temporary, !error.isRefusal else { return error }
+        var named = error
+        named.path = target
+        named.operation = "\(error.operation) a temporary for"
+        return named
+    }
+
     static func write(
         to url: URL, replacing: Bool = true, durable: Bool = true,
         contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
@@ -30,11 +40,15 @@ public enum AtomicFile {
         var temporaryExists = false
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
         temporaryExists = true
-        try FileSystem.writeNewFile(at: temporaryPath, sync: durable) { file throws(OutputWriteError) in
-            // The file's permission bits before any byte is written: a file kept from other readers
-            // is not readable by them in its temporary either.
-            if replacing { FileSystem.keepPermissions(of: path, on: temporaryPath) }
-            try contents(file)
+        do {
+            try FileSystem.writeNewFile(at: temporaryPath, sync: durable) { file throws(OutputWriteError) in
+                // The file's permission bits before any byte is written: a file kept from other
+                // readers is not readable by them in its temporary either.
+                if replacing { FileSystem.keepPermissions(of: path, on: temporaryPath) }
+                try contents(file)
+            }
+        } catch {
+            throw naming(path, for: error, temporary: temporaryPath)
         }
         if replacing {
             try FileSystem.renameReplacing(temporaryPath, to: path)
@@ -90,9 +104,13 @@ public enum AtomicFile {
             // Synced only when it is to replace the file: a nightly run that finds its exports
             // up to date writes each to a temporary and removes it, and waits for no disk.
             try carrying(contents) { writer throws(OutputWriteError) in
-                try FileSystem.writeNewFile(at: temporaryPath, sync: false) { file throws(OutputWriteError) in
-                    FileSystem.keepPermissions(of: url.path, on: temporaryPath)
-                    try writer(file)
+                do throws(OutputWriteError) {
+                    try FileSystem.writeNewFile(at: temporaryPath, sync: false) { file throws(OutputWriteError) in
+                        FileSystem.keepPermissions(of: url.path, on: temporaryPath)
+                        try writer(file)
+                    }
+                } catch {
+                    throw naming(url.path, for: error, temporary: temporaryPath)
                 }
             }
             let same = try FileSystem.sameBytes(temporaryPath, url.path)

@@ -60,6 +60,11 @@ enum FileSystem {
             // not exist (the outputs on a share that is not mounted). Said so, rather than let the
             // next file under it fail with a bare "No such file or directory".
             if stat(path, &status) != 0 {
+                let reason = currentErrno()
+                // A link that leads back to itself (ELOOP) is said as what it is, not as a share.
+                guard reason == ENOENT else {
+                    throw OutputWriteError(path: path, operation: "create folder", errno: reason)
+                }
                 throw OutputWriteError(
                     path: path, operation: "create folder", errno: ENOENT,
                     detail: "it is a symlink to '\(linkTarget(path))', which does not exist (a share not mounted?)")

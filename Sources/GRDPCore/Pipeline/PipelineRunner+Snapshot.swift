@@ -127,8 +127,17 @@ extension PipelineRunner {
         removed += try AtomicFile.removeLeftoverTemporaries(in: config.reportsFolder, olderThan: 3600).map {
             "reports/\($0)"
         }
-        removed += try AtomicFile.removeLeftoverTemporaries(in: config.cacheFolder).map { "cache/\($0)" }
-        removed += try AtomicFile.removeLeftoverTemporaries(in: archiveFolder).map { "cache/archives/\($0)" }
+        // The cache only saves time: one that cannot even be listed (a file in its place) is
+        // said, and the run goes on without what it would have held.
+        for (folder, prefix) in [(config.cacheFolder, "cache/"), (archiveFolder, "cache/archives/")] {
+            do {
+                removed += try AtomicFile.removeLeftoverTemporaries(in: folder).map { prefix + $0 }
+            } catch {
+                logger.warning(
+                    "Cache folder not usable: the run goes on without it (it only saves time)",
+                    metadata: ["error": "\(error)"])
+            }
+        }
         if !removed.isEmpty {
             logger.notice("Removed leftover temporary files", metadata: ["files": "\(removed.joined(separator: ", "))"])
         }

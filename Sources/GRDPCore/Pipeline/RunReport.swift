@@ -264,6 +264,8 @@ public enum ExitCodes {
         case is OutputWriteError, is OutputWriteErrorWithContext: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
+        // Only `bench-unpack` lets one out: a run records its rejections in the report.
+        case is ArchiveRejection: 65
         case let error as ReturnsScanError:
             switch error.kind {
             // A returns folder that is missing, is a file, or cannot be read (sysexits' EX_NOINPUT:

@@ -21,8 +21,14 @@ public enum UnpackBenchmark {
         for candidate in scan.archives {
             if digest { _ = try FileDigest.sha256(of: candidate.location) }
             let sink = Sink()
-            try ArchiveReader(limits: limits).read(
-                candidate.location, relativePath: candidate.relativePath, visitor: sink)
+            do {
+                try ArchiveReader(limits: limits).read(
+                    candidate.location, relativePath: candidate.relativePath, visitor: sink)
+            } catch var rejection as ArchiveRejection {
+                // Named, as a run names it (exit 65: the archive, not grdp).
+                rejection.detail = "\(candidate.relativePath): \(rejection.detail)"
+                throw rejection
+            }
             result.archives += 1
             result.members += sink.members
             result.bytes += sink.bytes

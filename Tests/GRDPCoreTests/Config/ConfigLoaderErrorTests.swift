@@ -139,6 +139,14 @@ import Testing
         let long = folder.appendingPathComponent(String(repeating: "b", count: 300) + ".yml")
         let tooLong = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: long) }
         #expect(tooLong.message.hasSuffix("(ENAMETOOLONG)"), "\(tooLong)")
+        // `pipeline.yml/` names a folder: not read as the file.
+        let file = folder.appendingPathComponent("pipeline.yml")
+        try Data("version: 1\nregion: {code: \"67\"}\n".utf8).write(to: file)
+        #expect(throws: Never.self) { try ConfigLoader.load(from: file) }
+        let slashed = try #require(throws: ConfigError.self) {
+            try ConfigLoader.load(from: URL(fileURLWithPath: file.path + "/"))
+        }
+        #expect(slashed.exitCode == 66 && slashed.message.contains("the path ends with '/'"), "\(slashed)")
         let missing = try #require(throws: ConfigError.self) {
             try ConfigLoader.load(from: folder.appendingPathComponent("none.yml"))
         }
