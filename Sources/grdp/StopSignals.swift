@@ -1,5 +1,6 @@
 import Foundation
 import GRDPCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,7 +19,7 @@ import GRDPCore
 enum StopSignals {
     static func install() {
         RunStop.prepare()
-        stopNoticeInJSON = StderrLogHandler.writesJSON
+        stopNoticeInJSON.store(StderrLogHandler.writesJSON, ordering: .relaxed)
         for number in [SIGTERM, SIGINT, SIGHUP] {
             let previous = signal(number, stopHandler)
             if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
@@ -38,11 +39,12 @@ private func stopHandler(_ number: Int32) {
     // With --log-format json every line on stderr is one JSON object: this one has no time (a
     // clock read and formatted is not async-signal-safe), the run's next line has.
     let message: StaticString =
-        stopNoticeInJSON
+        stopNoticeInJSON.load(ordering: .relaxed)
         ? "{\"level\":\"notice\",\"message\":\"Stop asked: stopping at the next safe point (signal again to kill)\"}\n"
         : "grdp: stop asked: stopping at the next safe point (signal again to kill)\n"
     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
 }
 
-/// Set once by `install`, before any handler can run; only read by the handler.
-nonisolated(unsafe) private var stopNoticeInJSON = false
+/// Set by `install` before any handler can run; read by the handler (an atomic load: no
+/// exclusivity tracking, which is not async-signal-safe, as a global `var`'s access may be).
+private let stopNoticeInJSON = Atomic<Bool>(false)

@@ -491,6 +491,8 @@ import Testing
             let run = try fixture.grdp("run")
             #expect(run.status == 65, "\(kind): \(run.stderr)")
             #expect(run.stderr.contains("its .sha256 is \(kind), not a file to read"), "\(run.stderr)")
+            // Said once, as the archive's rejection: not also as a file not read.
+            #expect(!run.stderr.contains("not read"), "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
             #expect(report["outcome"] as? String == "rejected")
             #expect(try fixture.snapshotFiles() == (round == 0 ? [] : ["grdp-v0001.sqlite"]))

@@ -275,19 +275,25 @@ import Testing
         let fifo = fixture.root.appendingPathComponent("portal.fifo")
         try #require(mkfifo(fifo.path, 0o600) == 0)
         let export = try CleanlySpawned("exec \"$0\" export --output portal.fifo", in: fixture.root)
-        Thread.sleep(forTimeInterval: 1)
+        // Its handlers installed (sent before, SIGTERM's default action kills), then a moment in
+        // the wait for a reader.
+        let deadline = Date().addingTimeInterval(30)
+        while !export.catches(SIGTERM) && export.isRunning && Date() < deadline { usleep(10_000) }
+        Thread.sleep(forTimeInterval: 0.3)
         #expect(export.isRunning, "the export waits for a reader")
         let sent = Date()
         export.send(SIGTERM)
-        let (status, killedBy, stderr) = export.wait()
+        let (status, killedBy, stderr) = export.wait(killingAfter: 10)
         #expect(Date().timeIntervalSince(sent) < 5)
         #expect(killedBy == nil && status == 143, "\(stderr)")
         #expect(stderr.contains("stopped by SIGTERM before a reader of portal.fifo came: nothing written"), "\(stderr)")
 
         let read = try CleanlySpawned("exec cat portal.fifo > read.csv", in: fixture.root)
+        // A reader left waiting for a writer (an export that failed first) is not left behind.
+        defer { _ = read.wait(killingAfter: 0) }
         let written = try fixture.grdp("export", "--output", "portal.fifo")
         #expect(written.status == 0, "\(written.stderr)")
-        _ = read.wait()
+        _ = read.wait(killingAfter: 10)
         let table = try String(contentsOf: fixture.root.appendingPathComponent("read.csv"), encoding: .utf8)
         #expect(table == (try fixture.grdp("export").stdout))
     }
@@ -308,7 +314,7 @@ import Testing
             usleep(20_000)
         }
         waiting.send(SIGTERM)
-        let (status, _, stderr) = waiting.wait()
+        let (status, _, stderr) = waiting.wait(killingAfter: 10)
         withExtendedLifetime(held) {}
         #expect(status == 143, "\(stderr)")
         let lines = stderr.split(separator: "\n")

@@ -123,6 +123,25 @@ final class CleanlySpawned {
         return !status.contains(") Z ")
     }
 
+    /// Whether it has a handler of its own for `signal` (`SigCgt` in `/proc/<pid>/status`): sent
+    /// before that, a stop signal's default action kills it.
+    func catches(_ signal: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << UInt64(signal - 1)) != 0
+    }
+
+    /// `wait()`, but killed (SIGKILL) once `seconds` have passed: a hang fails its test instead of
+    /// holding the whole suite.
+    func wait(killingAfter seconds: Double) -> (status: Int32?, killedBy: Int32?, stderr: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline { usleep(20_000) }
+        if isRunning { send(SIGKILL) }
+        return wait()
+    }
+
     /// Waits for the end: its exit status, or the signal that killed it; and what it wrote to stderr.
     func wait() -> (status: Int32?, killedBy: Int32?, stderr: String) {
         var status: Int32 = 0

@@ -283,8 +283,11 @@ extension ConfigLoader {
 
     // MARK: outputs
 
+    /// The keys `outputs` takes.
+    static let outputsKeys: Set<String> = ["folder", "keep_snapshots", "exports"]
+
     static func outputs(_ node: ConfigNode?, folder: URL) throws(ConfigError) -> PipelineConfig.Outputs {
-        let fields = try node?.fields(["folder", "keep_snapshots", "exports"]) ?? Fields(values: [:])
+        let fields = try node?.fields(outputsKeys) ?? Fields(values: [:])
         var outputsPath = "Outputs"
         if let folderNode = fields["folder"] {
             outputsPath = try folderNode.text(expected: "a folder path")

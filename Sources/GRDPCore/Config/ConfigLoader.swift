@@ -70,15 +70,8 @@ public enum ConfigLoader {
     /// (named pipe)", "a character device", …; nil for a regular file or when `stat` fails (the
     /// read that follows then says why).
     static func nonRegularKind(atPath path: String) -> String? {
-        switch FileSystem.nodeKind(followingLinks: path) {
-        case nil, S_IFREG?: return nil
-        case S_IFIFO?: return "a FIFO (named pipe)"
-        case S_IFCHR?: return "a character device"
-        case S_IFBLK?: return "a block device"
-        case S_IFSOCK?: return "a socket"
-        case S_IFDIR?: return "a folder"
-        default: return "a special file"
-        }
+        guard let kind = FileSystem.nodeKind(followingLinks: path), kind != S_IFREG else { return nil }
+        return FileSystem.kindName(kind)
     }
 
     /// The path as the user gave it (`pipeline.yml`, `../x/pipeline.yml`, `/etc/grdp.yml`).
@@ -143,7 +136,7 @@ public enum ConfigLoader {
         let returns = config.inputs.returnsFolder.standardizedFileURL.path
         let outputs = config.outputs.folder.standardizedFileURL.path
         guard outputs == returns || outputs.hasPrefix(returns.hasSuffix("/") ? returns : returns + "/") else { return }
-        let outputsFields = try? top["outputs"]?.fields(["folder", "keep_snapshots", "exports"])
+        let outputsFields = try? top["outputs"]?.fields(outputsKeys)
         throw ConfigError(
             kind: .invalid, file: file, line: outputsFields?.lines["folder"] ?? top.lines["outputs"],
             key: "outputs.folder",

@@ -13,12 +13,6 @@ public enum AtomicFile {
         try write(to: url, replacing: replacing) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
     }
 
-    /// Like `write(_:to:replacing:)`, with the file's bytes written in pieces by `contents` (a large
-    /// file need not be gathered in memory first).
-    ///
-    /// - Parameter durable: when false, no fsync: for files that only ever save time and check
-    ///   themselves when read (`ArchiveCache`). After a crash such a file may be missing or torn,
-    ///   and is then not used.
     /// `error` on `temporary` said of the file the caller named, `target` (the temporary's random
     /// name is no file the operator knows): "cannot create a temporary for '…/target-vs-actual.csv'".
     static func naming(_ target: String, for error: OutputWriteError, temporary: String) -> OutputWriteError {
@@ -29,6 +23,12 @@ public enum AtomicFile {
         return named
     }
 
+    /// Like `write(_:to:replacing:)`, with the file's bytes written in pieces by `contents` (a large
+    /// file need not be gathered in memory first).
+    ///
+    /// - Parameter durable: when false, no fsync: for files that only ever save time and check
+    ///   themselves when read (`ArchiveCache`). After a crash such a file may be missing or torn,
+    ///   and is then not used.
     static func write(
         to url: URL, replacing: Bool = true, durable: Bool = true,
         contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void

@@ -410,6 +410,27 @@ enum FileSystem {
         return aside
     }
 
+    /// A node's kind (`st_mode & S_IFMT`) in words: "a FIFO (named pipe)", "a folder", ….
+    static func kindName(_ kind: mode_t) -> String {
+        switch kind {
+        case S_IFREG: "a regular file"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFDIR: "a folder"
+        default: "a special file"
+        }
+    }
+
+    /// The errno of opening `path` for reading, nil when it opens (it is closed again at once).
+    static func openError(forReading path: String) -> Int32? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return currentErrno() }
+        _ = close(descriptor)
+        return nil
+    }
+
     /// Removes a file; a missing file is not an error. False when it is still there (an
     /// immutable folder, a read-only file system), for callers that say what they removed.
     @discardableResult

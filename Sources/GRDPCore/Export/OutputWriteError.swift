@@ -1,5 +1,3 @@
-internal import Foundation
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -50,54 +48,5 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
         text += ")"
         if let detail, !detail.isEmpty { text += ": \(detail)" }
         return text
-    }
-}
-
-/// What the system said, in words an operator can act on: an errno's text and symbolic name
-/// ("Permission denied (EACCES)"), also out of a Foundation error, whose own text ("The operation
-/// could not be completed. (NSCocoaErrorDomain error 256.)") says neither.
-enum SystemReason {
-    /// `errno`'s symbolic name where known (`ENOSPC`), else "errno N".
-    static func name(of errno: Int32) -> String {
-        switch errno {
-        case EACCES: "EACCES"
-        case EPERM: "EPERM"
-        case ENOSPC: "ENOSPC"
-        case EROFS: "EROFS"
-        case EDQUOT: "EDQUOT"
-        case EIO: "EIO"
-        case ENOENT: "ENOENT"
-        case ENOTDIR: "ENOTDIR"
-        case EEXIST: "EEXIST"
-        case EISDIR: "EISDIR"
-        case EFBIG: "EFBIG"
-        case EXDEV: "EXDEV"
-        case EPIPE: "EPIPE"
-        case EBADF: "EBADF"
-        case ENXIO: "ENXIO"
-        case ELOOP: "ELOOP"
-        case ENAMETOOLONG: "ENAMETOOLONG"
-        default: "errno \(errno)"
-        }
-    }
-
-    /// The system's text for `errno` ("Permission denied").
-    static func text(of errno: Int32) -> String { String(cString: strerror(errno)) }
-
-    /// "Permission denied (EACCES)".
-    static func describe(_ errno: Int32) -> String { "\(text(of: errno)) (\(name(of: errno)))" }
-
-    /// The POSIX errno under a Foundation file error (its own, or the one it wraps), if any.
-    static func posixErrno(of error: any Error) -> Int32? {
-        let nsError = error as NSError
-        if nsError.domain == NSPOSIXErrorDomain { return Int32(nsError.code) }
-        guard let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? any Error else { return nil }
-        let posix = underlying as NSError
-        return posix.domain == NSPOSIXErrorDomain ? Int32(posix.code) : nil
-    }
-
-    /// `describe` of the errno under `error`, else the error's own description.
-    static func describe(_ error: any Error) -> String {
-        posixErrno(of: error).map { describe($0) } ?? "\(error)"
     }
 }

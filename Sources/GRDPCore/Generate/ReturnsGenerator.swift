@@ -129,6 +129,7 @@ public struct ReturnsGenerator: Sendable {
         let returns = out.appendingPathComponent("returns", isDirectory: true)
         let configURL = out.appendingPathComponent("pipeline.yml")
         let isIncrement = options.layout == .increment
+        var leftovers: [(path: String, errno: Int32)] = []
         if isIncrement {
             let archive = returns.appendingPathComponent(incrementArchiveName)
             if fileManager.fileExists(atPath: archive.path) {
@@ -138,7 +139,8 @@ public struct ReturnsGenerator: Sendable {
                 try Self.remove(archive, in: out)
             }
         } else if options.replaceExisting {
-            try Self.removeTogether([returns, configURL].filter { fileManager.fileExists(atPath: $0.path) }, in: out)
+            leftovers = try Self.removeTogether(
+                [returns, configURL].filter { fileManager.fileExists(atPath: $0.path) }, in: out)
         } else {
             if let existing = try? fileManager.contentsOfDirectory(atPath: returns.path), !existing.isEmpty {
                 throw GenerationError(message: "\(returns.path) is not empty; remove it or replace it (--force)")
@@ -181,6 +183,12 @@ public struct ReturnsGenerator: Sendable {
             throw Self.writeFailure(error, in: out)
         }
 
+        if let leftover = leftovers.first {
+            throw OutputWriteError(
+                path: leftover.path, operation: "remove", errno: leftover.errno,
+                detail: "the returns it replaces were set aside there and the new ones written; it could not be "
+                    + "removed whole (\(leftovers.count) such): remove it by hand")
+        }
         return GenerationSummary(
             folder: out, configFile: configURL, files: writer.files.sorted(), bytes: writer.bytes, rows: writer.rows)
     }
@@ -206,42 +214,51 @@ extension ReturnsGenerator {
         }
     }
 
-    /// Removes the old returns and `pipeline.yml` together or neither: each is first renamed
-    /// aside (`.grdp-replaced-*` in `folder`), and when one cannot be, or cannot then be removed
-    /// (a file in it made immutable), whatever is left is put back under its name before the
-    /// failure is thrown: never a config left naming returns that are gone.
-    private static func removeTogether(_ urls: [URL], in folder: URL) throws(OutputWriteError) {
+    /// Sets the old returns and `pipeline.yml` aside together or not at all, then removes them:
+    /// each is renamed to `.grdp-replaced-*` in `folder` first, and when one cannot be (an
+    /// immutable file or folder), those already moved are put back before the failure is thrown
+    /// (never a config left naming returns that are gone). Once both are aside the old set is
+    /// gone as a unit: what cannot then be removed (a file in it made immutable) stays under its
+    /// aside name, and is returned so that the new set is written and the leftover named after it
+    /// (exit 73). Leftovers of an earlier `--force` (killed, or blocked so) are removed first.
+    private static func removeTogether(_ urls: [URL], in folder: URL) throws(OutputWriteError) -> [(
+        path: String, errno: Int32
+    )] {
         let fileManager = FileManager.default
+        let earlier = ((try? fileManager.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasPrefix(replacedPrefix) }.map { folder.appendingPathComponent($0) }
         var aside: [(original: URL, moved: URL)] = []
-        func putBack() {
-            for (original, moved) in aside.reversed() where fileManager.fileExists(atPath: moved.path) {
-                try? fileManager.moveItem(at: moved, to: original)
-            }
-        }
         for url in urls {
-            let moved = folder.appendingPathComponent(".grdp-replaced-\(UUID().uuidString)")
+            let moved = folder.appendingPathComponent(replacedPrefix + UUID().uuidString)
             do {
                 try fileManager.moveItem(at: url, to: moved)
             } catch {
-                putBack()
+                var notBack: [String] = []
+                for (original, moved) in aside.reversed()
+                where (try? fileManager.moveItem(at: moved, to: original)) == nil {
+                    notBack.append("\(original.path) is still at \(moved.path)")
+                }
                 var failure = writeFailure(error, in: folder, operation: "remove")
                 failure.path = url.path
+                if !notBack.isEmpty {
+                    failure.detail = "and could not put back what it had set aside: " + notBack.joined(separator: "; ")
+                }
                 throw failure
             }
             aside.append((url, moved))
         }
-        for (original, moved) in aside {
+        return (earlier + aside.map(\.moved)).compactMap { url in
             do {
-                try fileManager.removeItem(at: moved)
+                try fileManager.removeItem(at: url)
+                return nil
             } catch {
-                putBack()
-                let failure = writeFailure(error, in: folder, operation: "remove")
-                throw OutputWriteError(
-                    path: original.path, operation: "remove", errno: failure.errno,
-                    detail: "\(failure.path) could not be removed; what was left of it is back in place")
+                return (url.path, SystemReason.posixErrno(of: error) ?? EIO)
             }
         }
     }
+
+    /// The name an old returns folder or `pipeline.yml` takes while `--force` removes it.
+    static let replacedPrefix = ".grdp-replaced-"
 }
 
 /// What `ReturnsGenerator.write(to:)` wrote.

@@ -61,17 +61,17 @@ public enum Ingest {
         return min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
 
+    /// The first few of `names`, then how many more: for a line of a message, not the list.
+    static func someNames(_ names: [String], shown: Int = 3) -> String {
+        names.prefix(shown).joined(separator: ", ") + (names.count > shown ? " and \(names.count - shown) more" : "")
+    }
+
     /// Lists `inputs.returns` and hashes every archive (on `threads` threads): what a run reads,
     /// and what decides whether it needs to (`ScannedInputs.fingerprint`).
     ///
     /// - Parameter memo: the digests remembered from earlier runs (`ArchiveDigestMemo`): a file
     ///   they hold as it is now is not hashed again, unless `trustingMemo` is false (`--force`).
     ///   Without one, every file is hashed and no memo is made.
-    /// The first few of `names`, then how many more: for a line of a message, not the list.
-    static func someNames(_ names: [String], shown: Int = 3) -> String {
-        names.prefix(shown).joined(separator: ", ") + (names.count > shown ? " and \(names.count - shown) more" : "")
-    }
-
     static func scan(
         config: PipelineConfig, threads: Int = Ingest.defaultThreads, memo: ArchiveDigestMemo? = nil,
         trustingMemo: Bool = true

@@ -212,10 +212,11 @@ extension PipelineRunner {
     }
 
     /// The latest snapshot. One that cannot be read (damaged on disk, edited: `grdp verify` says
-    /// which) does not stop a full run, which writes every table from the returns anyway: it is
-    /// left as it is, named in a warning, and the run publishes the next version as if there were
-    /// none to compare with or carry from. `run --year` needs its other years' rows: it fails
-    /// (exit 65) naming the file.
+    /// which), or that this user may not open (left root-only by a `sudo grdp run`), does not stop
+    /// a full run, which writes every table from the returns anyway: it is left as it is, named in
+    /// a warning, and the run publishes the next version as if there were none to compare with or
+    /// carry from. `run --year` needs its other years' rows: it fails (exit 65 damaged, 66 not
+    /// readable) naming the file.
     func openLatest(
         _ version: Int?, store: SnapshotStore, options: RunOptions, check: PublishedCheck?
     ) throws -> SnapshotFile? {
@@ -229,7 +230,9 @@ extension PipelineRunner {
             }
             check?.recordIfVerified(version: version, store: store, in: config.cacheFolder)
             return latest
-        } catch let error as SnapshotError where error.code == .damagedSnapshot && options.years == nil {
+        } catch let error as SnapshotError
+            where (error.code == .damagedSnapshot || error.code == .unreadableSnapshot) && options.years == nil
+        {
             logger.warning(
                 "Latest snapshot cannot be read: not used; the new snapshot is written from the returns alone",
                 metadata: ["snapshot": "\(SnapshotMeta.label(version))", "error": "\(error)"])

@@ -570,6 +570,33 @@ public struct SnapshotStore: Sendable {
         recordedInSequenceFile().flatMap { $0 > latest ? $0 : nil }
     }
 
+    /// Snapshot numbers stop below this: one a night for 2.7 million years. A higher one known is
+    /// a stray file or an edited record, named so that it can be removed (it overflowed `Int`).
+    static let versionCeiling = 1_000_000_000
+
+    /// The number the next snapshot takes: one past every number published or recorded.
+    func nextVersion() throws -> Int {
+        let sequence = recordedInSequenceFile()
+        // Each place a number is known from, as `highestRecorded` takes them.
+        let sources: [(number: Int, place: String)] = [
+            (try versions().max() ?? 0, "a file in the snapshots folder"),
+            (sequence ?? 0, sequenceURL.path),
+            (sequence == nil ? highestReported() : 0, "a run report in the reports folder"),
+            (knownPublished, "cache/last-run.json or cache/published.json"),
+        ]
+        let highest = sources.map(\.number).max() ?? 0
+        guard highest < Self.versionCeiling - 1 else {
+            let place = sources.first { $0.number == highest }!.place
+            let shown = place.hasPrefix("a file") ? url(for: highest).path : place
+            throw OutputWriteError.refusal(
+                path: folder.path, operation: "number a new snapshot", errno: EOVERFLOW,
+                reason: "the highest snapshot number known, \(highest), comes from \(shown); grdp numbers "
+                    + "snapshots below \(Self.versionCeiling): a number that high is a stray file or an edited "
+                    + "record, to remove")
+        }
+        return highest + 1
+    }
+
     /// The version `sequenceURL` records.
     ///
     /// When it is missing or unreadable (an outputs folder restored without its hidden file, or
@@ -577,29 +604,6 @@ public struct SnapshotStore: Sendable {
     /// names there the snapshot it published, so a number is not used twice even when the
     /// latest file went with the sequence file. Read only in that case (one report a night for
     /// years is a few thousand small files). Never below `knownPublished`.
-    /// Snapshot numbers stop below this: one a night for 2.7 million years. A higher one known is
-    /// a stray file or an edited record, named so that it can be removed (it overflowed `Int`).
-    static let versionCeiling = 1_000_000_000
-
-    /// The number the next snapshot takes: one past every number published or recorded.
-    func nextVersion() throws -> Int {
-        let listed = try versions().max() ?? 0
-        let recorded = highestRecorded()
-        guard max(listed, recorded) < Self.versionCeiling - 1 else {
-            let source =
-                listed >= recorded
-                ? url(for: listed).path
-                : recordedInSequenceFile() == recorded
-                    ? sequenceURL.path : "the run reports or cache/last-run.json (\(SnapshotMeta.label(recorded)))"
-            throw OutputWriteError.refusal(
-                path: folder.path, operation: "number a new snapshot", errno: EOVERFLOW,
-                reason: "the highest snapshot number known, \(max(listed, recorded)), comes from \(source); grdp "
-                    + "numbers snapshots below \(Self.versionCeiling): a number that high is a stray file or an "
-                    + "edited record, to remove")
-        }
-        return max(listed, recorded) + 1
-    }
-
     func highestRecorded() -> Int {
         max(recordedInSequenceFile() ?? highestReported(), knownPublished)
     }
@@ -690,16 +694,13 @@ public struct SnapshotStore: Sendable {
         }
         // A file this user may not open is not damaged: said as what it is (SQLite says only
         // "unable to open database file", which a published file that cannot be read means).
-        let descriptor = Glibc.open(url.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
+        if let code = FileSystem.openError(forReading: url.path) {
             throw SnapshotError(
                 code: .unreadableSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) cannot be opened for reading: "
                     + "\(SystemReason.describe(code)); nothing is known to be wrong with its content",
                 path: url.path)
         }
-        close(descriptor)
         do {
             return try SnapshotFile(url: url)
         } catch {

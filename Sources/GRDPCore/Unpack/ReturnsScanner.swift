@@ -137,7 +137,8 @@ public enum ReturnsScanner {
         }
         var files: [Found] = []
         var others: [String] = []
-        try walk(FileLocation(folder), folder: folder, prefix: "", files: &files, others: &others)
+        var folders: [(path: String, location: FileLocation)] = []
+        try walk(FileLocation(folder), folder: folder, prefix: "", files: &files, others: &others, folders: &folders)
         // One path, one file: by bytes (an escaped name spelling a real one) and as Swift compares
         // strings (NFC and NFD spellings, which the run's tables, keyed by `String`, would merge).
         var shown = Set<[UInt8]>()
@@ -149,15 +150,20 @@ public enum ReturnsScanner {
 
         let archivePaths = Set(files.filter { isArchiveName($0.path) }.map(\.path))
         var sidecars: [String: FileLocation] = [:]
-        var ignored = others
+        // An archive's `.sha256` that is no file to read (a FIFO, a folder, a link to nothing): the
+        // archive is rejected naming it (not listed as a file not read besides).
         var sidecarProblems: [String: String] = [:]
+        var problemSidecars = Set<String>()
         for path in others where path.lowercased().hasSuffix(".sha256") {
             let base = String(path.dropLast(7))
             guard archivePaths.contains(base) else { continue }
-            sidecarProblems[base] =
-                ConfigLoader.nonRegularKind(atPath: folder.appendingPathComponent(path).path)
-                ?? "a symbolic link that leads nowhere"
+            sidecarProblems[base] = sidecarKind(FileLocation(folder.appendingPathComponent(path)))
+            problemSidecars.insert(path)
         }
+        for entry in folders where archivePaths.contains(String(entry.path.dropLast(7))) {
+            sidecarProblems[String(entry.path.dropLast(7))] = "a folder"
+        }
+        var ignored = others.filter { !problemSidecars.contains($0) }
         for file in files where !archivePaths.contains(file.path) {
             if file.path.lowercased().hasSuffix(".sha256"),
                 case let base = String(file.path.dropLast(7)), archivePaths.contains(base)
@@ -265,7 +271,8 @@ public enum ReturnsScanner {
     /// such a name a file's location is the bytes of its path (`FileLocation`), opened only when
     /// the file is used.
     private static func walk(
-        _ directory: FileLocation, folder: URL, prefix: String, files: inout [Found], others: inout [String]
+        _ directory: FileLocation, folder: URL, prefix: String, files: inout [Found], others: inout [String],
+        folders: inout [(path: String, location: FileLocation)]
     ) throws {
         func display(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
         guard let handle = directory.withSystemPath({ opendir($0) }) else {
@@ -320,10 +327,10 @@ public enum ReturnsScanner {
             }
             switch type {
             case S_IFDIR:
-                // A folder named as an archive's checksum is listed too: its archive cannot be
-                // checked against it (`sidecarProblem`), and that is said.
-                if relative.lowercased().hasSuffix(".sha256") { others.append(relative) }
-                try walk(location, folder: folder, prefix: relative + "/", files: &files, others: &others)
+                // Kept for an archive whose checksum it would be (`sidecarProblem`).
+                if relative.lowercased().hasSuffix(".sha256") { folders.append((relative, location)) }
+                try walk(
+                    location, folder: folder, prefix: relative + "/", files: &files, others: &others, folders: &folders)
             case S_IFREG:
                 files.append(Found(path: relative, location: location, bytes: size))
             default:
@@ -370,6 +377,19 @@ public enum ReturnsScanner {
                 : UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
         }
         return Array(String(decoding: units, as: UTF16.self).utf8)
+    }
+
+    /// What a sidecar that is no regular file is, in words: "a FIFO (named pipe)", "a symbolic
+    /// link that leads nowhere", or, when it cannot be followed, the system's reason.
+    private static func sidecarKind(_ location: FileLocation) -> String {
+        var status = stat()
+        guard location.withSystemPath({ stat($0, &status) }) == 0 else {
+            let code = errno
+            return code == ENOENT
+                ? "a symbolic link that leads nowhere"
+                : "a link that cannot be followed (\(SystemReason.describe(code)))"
+        }
+        return FileSystem.kindName(status.st_mode & S_IFMT)
     }
 
     /// The first whitespace-separated word of a `.sha256` file, lowercased ("" when it holds none).
