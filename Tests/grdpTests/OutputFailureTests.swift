@@ -40,6 +40,30 @@ import Testing
         return (fixture, before)
     }
 
+    /// `publishedFixture()` with `place` made immutable (`chattr +i`, `-R` when `recursive`), and
+    /// what undoes both (call it in a `defer`); nil, said skipped, where that cannot be done.
+    static func publishedFixture(
+        immutable place: (Fixture) -> URL, recursive: Bool = false
+    ) throws -> (fixture: Fixture, place: URL, release: () -> Void)? {
+        guard getuid() == 0 else {
+            skip("chattr needs root")
+            return nil
+        }
+        guard let (fixture, _) = try publishedFixture() else { return nil }
+        let url = place(fixture)
+        let flag = recursive ? "-R " : ""
+        let release = {
+            _ = shell("chattr \(flag)-i '\(url.path)'")
+            fixture.remove()
+        }
+        guard shell("chattr \(flag)+i '\(url.path)'") else {
+            release()
+            skip("chattr +i failed on \(url.path)")
+            return nil
+        }
+        return (fixture, url, release)
+    }
+
     static func expectIntact(_ fixture: Fixture, _ before: Data) throws {
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
         #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
@@ -435,14 +459,11 @@ import Testing
     /// `Outputs/cache/` only saves time: a cache that cannot be written is not a failure to write
     /// outputs (no exit 73); the run publishes, warns, and the next run reads the archives again.
     @Test func anUnwritableCacheOnlyCostsTime() throws {
-        guard getuid() == 0 else { return Self.skip("chattr needs root") }
-        guard let (fixture, _) = try Self.publishedFixture() else { return }
-        let cache = fixture.outputs.appendingPathComponent("cache")
-        defer {
-            _ = Self.shell("chattr -R -i '\(cache.path)'")
-            fixture.remove()
-        }
-        guard Self.shell("chattr -R +i '\(cache.path)'") else { return Self.skip("chattr +i failed") }
+        guard
+            let (fixture, cache, release) = try Self.publishedFixture(
+                immutable: { $0.outputs.appendingPathComponent("cache") }, recursive: true)
+        else { return }
+        defer { release() }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("Archive not kept in the cache"), "\(run.stderr)")
@@ -461,13 +482,8 @@ import Testing
     /// both: the snapshot published, then the report's failure, exit 73 (it said only the
     /// temporary it could not create).
     @Test func aReportNotWrittenAfterPublishingSaysWhatWasPublished() throws {
-        guard getuid() == 0 else { return Self.skip("chattr needs root") }
-        guard let (fixture, _) = try Self.publishedFixture() else { return }
-        defer {
-            _ = Self.shell("chattr -i '\(fixture.reports.path)'")
-            fixture.remove()
-        }
-        guard Self.shell("chattr +i '\(fixture.reports.path)'") else { return Self.skip("chattr +i failed") }
+        guard let (fixture, _, release) = try Self.publishedFixture(immutable: \.reports) else { return }
+        defer { release() }
         let run = try fixture.grdp("run")
         #expect(run.status == 73, "\(run.stderr)")
         #expect(run.stderr.contains("New snapshot v0002 published (now the latest); then:"), "\(run.stderr)")
