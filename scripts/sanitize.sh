@@ -31,4 +31,9 @@ SCRATCH=.build-$SANITIZER
 swift build --build-tests --sanitize="$SANITIZER" --scratch-path "$SCRATCH"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0}
-exec swift test --skip-build --sanitize="$SANITIZER" --scratch-path "$SCRATCH" "$@"
+SKIP=()
+# ThreadSanitizer's own runtime cannot start under a file-size limit of a few KiB (it dies
+# "nested bug in the same thread", exit 66, before grdp's first line): the test that runs grdp
+# under `ulimit -f 8` is left to the plain and AddressSanitizer runs.
+[ "$SANITIZER" = thread ] && SKIP=(--skip aFileSizeLimitExits73WithAReport)
+exec swift test --skip-build --sanitize="$SANITIZER" --scratch-path "$SCRATCH" "${SKIP[@]}" "$@"
