@@ -172,7 +172,7 @@ import Testing
         }
         #expect(chmod(fixture.config.path, 0o644) == 0)
         guard Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -r '\(fixture.config.path)'"),
-            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups '\(Execution.binary.path)' --version")
+            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -x '\(Execution.binary.path)'")
         else {
             return Self.skip("another user cannot reach \(fixture.root.path) or run grdp here")
         }
@@ -219,7 +219,7 @@ import Testing
         guard let (fixture, _) = try Self.publishedFixture() else { return }
         defer { fixture.remove() }
         guard Self.shell("chown -R 65534:65534 '\(fixture.root.path)'"),
-            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups '\(Execution.binary.path)' --version")
+            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -x '\(Execution.binary.path)'")
         else { return Self.skip("another user cannot run grdp here") }
         let latest = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
         #expect(chown(latest.path, 0, 0) == 0 && chmod(latest.path, 0o400) == 0)

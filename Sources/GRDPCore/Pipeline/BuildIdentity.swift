@@ -12,10 +12,17 @@ enum BuildIdentity {
 
     /// "unknown" when the executable cannot be read: the caches then key on the version alone.
     static let executableSHA256: String = {
-        let candidates = ["/proc/self/exe", Bundle.main.executablePath].compactMap { $0 }
-        for path in candidates {
-            if let digest = try? FileDigest.sha256(of: URL(fileURLWithPath: path)) { return digest.hex }
-        }
+        if let digest = try? FileDigest.sha256(of: URL(fileURLWithPath: "/proc/self/exe")) { return digest.hex }
+        // Not `Bundle.main` on Linux: its first use traps when the executable's own path cannot be
+        // searched by this user (grdp run as another user from a folder closed to it), where
+        // /proc/self/exe cannot be read either.
+        #if canImport(Darwin)
+            if let path = Bundle.main.executablePath,
+                let digest = try? FileDigest.sha256(of: URL(fileURLWithPath: path))
+            {
+                return digest.hex
+            }
+        #endif
         return "unknown"
     }()
 }
