@@ -432,6 +432,10 @@ struct LedgerStateReader {
         {
             let stride = MemoryLayout<Element>.stride
             guard count >= 0, count <= left / max(stride, 1) else { throw Malformed() }
+            // Not through `unsafeUninitializedCapacity: 0`, which writes the count of the one shared
+            // empty array's storage: a race with every other thread making an empty array
+            // (ThreadSanitizer saw it while archives were read beside the ledger's resume).
+            guard max(capacity, count) > 0 else { return [] }
             return try [Element](unsafeUninitializedCapacity: max(capacity, count)) { buffer, initialized in
                 try read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<count])))
                 initialized = count
