@@ -64,6 +64,30 @@ import Testing
         return (fixture, url, release)
     }
 
+    /// Whether commands can be run as user `nobody` here (root, and `setpriv`); said skipped if not.
+    static func canRunAsNobody() -> Bool {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            skip("running as another user needs root and setpriv")
+            return false
+        }
+        return true
+    }
+
+    /// A shell command run as user `nobody`; true when it exits 0.
+    static func asNobody(_ command: String) -> Bool {
+        shell("setpriv --reuid=65534 --regid=65534 --clear-groups " + command)
+    }
+
+    /// grdp run as user `nobody` on `fixture`'s config.
+    static func asNobody(_ fixture: Fixture, _ arguments: [String]) throws -> Execution {
+        try Execution.run(
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config",
+                fixture.config.path,
+            ]
+                + arguments, in: fixture.root, executable: "/usr/bin/setpriv")
+    }
+
     static func expectIntact(_ fixture: Fixture, _ before: Data) throws {
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite"])
         #expect(try Data(contentsOf: fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")) == before)
@@ -160,9 +184,7 @@ import Testing
     /// "damaged" (65, which sends the operator to restore a sound file), and `verify` says NOT
     /// CHECKED; a snapshots folder this user may not list is 66 too, not 70, its errno said once.
     @Test func snapshotsAnotherUserMayNotReadAreUnreadableNotDamaged() throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            return Self.skip("running as another user needs root and setpriv")
-        }
+        guard Self.canRunAsNobody() else { return }
         let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
         // The fixture's own folders opened to others (only those: the temporary folder above is
@@ -171,21 +193,14 @@ import Testing
             #expect(chmod(folder.path, 0o755) == 0)
         }
         #expect(chmod(fixture.config.path, 0o644) == 0)
-        guard Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -r '\(fixture.config.path)'"),
-            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -x '\(Execution.binary.path)'")
+        guard Self.asNobody("test -r '\(fixture.config.path)'"),
+            Self.asNobody("test -x '\(Execution.binary.path)'")
         else {
             return Self.skip("another user cannot reach \(fixture.root.path) or run grdp here")
         }
         let snapshot = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
         #expect(chmod(snapshot.path, 0o400) == 0)
-        func asNobody(_ arguments: [String]) throws -> Execution {
-            try Execution.run(
-                [
-                    "--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config",
-                    fixture.config.path,
-                ]
-                    + arguments, in: fixture.root, executable: "/usr/bin/setpriv")
-        }
+        func asNobody(_ arguments: [String]) throws -> Execution { try Self.asNobody(fixture, arguments) }
 
         for arguments in [["export"], ["verify", "v0001"], ["verify"], ["snapshots"], ["diff", "v0001", "v0001"]] {
             let run = try asNobody(arguments)
@@ -213,24 +228,15 @@ import Testing
     /// a full run publishes past it, as past a damaged one, naming it in a warning (it is not
     /// read); `run --year`, which needs its other years' rows, stops with 66 naming it.
     @Test func aFullRunPublishesPastALatestSnapshotItMayNotOpen() throws {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            return Self.skip("running as another user needs root and setpriv")
-        }
+        guard Self.canRunAsNobody() else { return }
         guard let (fixture, _) = try Self.publishedFixture() else { return }
         defer { fixture.remove() }
         guard Self.shell("chown -R 65534:65534 '\(fixture.root.path)'"),
-            Self.shell("setpriv --reuid=65534 --regid=65534 --clear-groups test -x '\(Execution.binary.path)'")
+            Self.asNobody("test -x '\(Execution.binary.path)'")
         else { return Self.skip("another user cannot run grdp here") }
         let latest = fixture.snapshots.appendingPathComponent("grdp-v0001.sqlite")
         #expect(chown(latest.path, 0, 0) == 0 && chmod(latest.path, 0o400) == 0)
-        func asNobody(_ arguments: [String]) throws -> Execution {
-            try Execution.run(
-                [
-                    "--reuid=65534", "--regid=65534", "--clear-groups", Execution.binary.path, "--config",
-                    fixture.config.path,
-                ]
-                    + arguments, in: fixture.root, executable: "/usr/bin/setpriv")
-        }
+        func asNobody(_ arguments: [String]) throws -> Execution { try Self.asNobody(fixture, arguments) }
         let year = try asNobody(["run", "--year", "2024"])
         #expect(year.status == 66, "\(year.stderr)")
         #expect(year.stderr.contains("cannot be opened for reading: Permission denied (EACCES)"), "\(year.stderr)")
@@ -279,6 +285,9 @@ import Testing
         let past = try fixture.grdp("run")
         #expect(past.status == 73, "\(past.stderr)")
         #expect(past.stderr.contains("grdp-v999999999.sqlite"), "\(past.stderr)")
+        // CONTRACT §7: a run that exits non-zero leaves every earlier snapshot as it was.
+        #expect(try fixture.snapshotFiles() == ["grdp-v999999999.sqlite"])
+        #expect(try fixture.grdp("verify").status == 0)
     }
 
     @Test func anImmutableSnapshotsFolderExits73AndTheLatestStays() throws {

@@ -89,11 +89,10 @@ extension PipelineRunner {
                 // Said as the report's failure, after what the run had done: "New snapshot v0002
                 // published (now the latest); then: Failed: run report not written: …" (it named
                 // only a temporary, and the snapshot published went unsaid).
-                let message = "run report not written: \(error)"
                 if report.exitCode == 0 {
-                    report.fail(OutputWriteErrorWithContext(message: message))
+                    report.fail(error, saying: "run report not written")
                 } else {
-                    report.errors.append(message)
+                    report.errors.append("run report not written: \(error)")
                     if report.outcome == .failed { report.failureExitCode = 73 }
                 }
                 logger.error("Report not written", metadata: ["error": "\(error)"])
@@ -130,10 +129,4 @@ extension PipelineRunner {
             return try write()
         }
     }
-}
-
-/// A failure to write an output, said with what it was for (exit 73, as any `OutputWriteError`).
-struct OutputWriteErrorWithContext: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

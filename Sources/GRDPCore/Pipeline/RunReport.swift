@@ -45,10 +45,11 @@ struct RunReport {
         outcome == .failed ? (failureExitCode ?? 70) : outcome.exitCode
     }
 
-    mutating func fail(_ error: any Error) {
+    /// - Parameter context: what failed, said before the error ("run report not written: …").
+    mutating func fail(_ error: any Error, saying context: String? = nil) {
         if outcome == .snapshot || outcome == .upToDate, let snapshot { doneBeforeFailure = (outcome, snapshot) }
         outcome = .failed
-        errors.append("\(error)")
+        errors.append(context.map { "\($0): \(error)" } ?? "\(error)")
         failureExitCode = ExitCodes.code(for: error)
     }
 
@@ -261,7 +262,7 @@ public enum ExitCodes {
         switch error {
         case let error as ConfigError: error.exitCode
         case let error as RunStop.Stopped: error.exitCode
-        case is OutputWriteError, is OutputWriteErrorWithContext: 73
+        case is OutputWriteError: 73
         case is OutputLock.Busy: 75
         case is MissingInputError: 66
         // Only `bench-unpack` lets one out: a run records its rejections in the report.

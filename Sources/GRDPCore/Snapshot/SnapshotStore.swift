@@ -577,7 +577,11 @@ public struct SnapshotStore: Sendable {
     /// The number the next snapshot takes: one past every number published or recorded.
     func nextVersion() throws -> Int {
         let sequence = recordedInSequenceFile()
-        // Each place a number is known from, as `highestRecorded` takes them.
+        // Each place a number is known from: the files; the version `sequenceURL` records, or,
+        // when it is missing or unreadable (an outputs folder restored without its hidden file),
+        // the highest a run report in `<outputs>/reports` names (a run names there the snapshot
+        // it published; read only in that case: a few thousand small files after years); and
+        // never below `knownPublished`.
         let sources: [(number: Int, place: String)] = [
             (try versions().max() ?? 0, "a file in the snapshots folder"),
             (sequence ?? 0, sequenceURL.path),
@@ -595,17 +599,6 @@ public struct SnapshotStore: Sendable {
                     + "record, to remove")
         }
         return highest + 1
-    }
-
-    /// The version `sequenceURL` records.
-    ///
-    /// When it is missing or unreadable (an outputs folder restored without its hidden file, or
-    /// the file deleted), the highest version a run report in `<outputs>/reports` names: a run
-    /// names there the snapshot it published, so a number is not used twice even when the
-    /// latest file went with the sequence file. Read only in that case (one report a night for
-    /// years is a few thousand small files). Never below `knownPublished`.
-    func highestRecorded() -> Int {
-        max(recordedInSequenceFile() ?? highestReported(), knownPublished)
     }
 
     /// The version `sequenceURL` holds; nil when it is missing or unreadable.
