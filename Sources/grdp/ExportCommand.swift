@@ -120,8 +120,14 @@ struct ExportCommand: ParsableCommand {
                 }
             }
         } catch let error as OutputWriteError where error.errno == EINTR && RunStop.signal != nil {
-            // Stopped while a FIFO waited for its reader: a stop like any other (128 + signal).
-            throw RunStop.Stopped(signal: RunStop.signal!, outcome: "a reader of \(output) came: nothing written")
+            // Stopped while a FIFO waited for its reader, or for room once its reader stopped
+            // reading: a stop like any other (128 + signal).
+            throw RunStop.Stopped(
+                signal: RunStop.signal!,
+                outcome: error.operation == "open"
+                    ? "a reader of \(output) came: nothing written"
+                    : "the whole table went through \(output): its reader was not reading, and what it read is not the whole table"
+            )
         }
     }
 }

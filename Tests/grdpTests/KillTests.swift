@@ -298,6 +298,51 @@ import Testing
         #expect(table == (try fixture.grdp("export").stdout))
     }
 
+    /// A FIFO whose reader stopped reading (a paused consumer) fills, and the export's write waits
+    /// for room: a stop ends that wait too (a blocking write(2) was restarted by the handlers and
+    /// waited for a SIGKILL), exit 143 saying the reader has part of the table.
+    @Test func aStopEndsTheWaitForRoomInAFIFOWhoseReaderStopped() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let table = try fixture.grdp("export", "--format", "html").stdout
+        let fifo = fixture.root.appendingPathComponent("portal.fifo")
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        // The reader: open, its pipe cut to one page (fewer bytes than the table), never read.
+        let reader = open(fifo.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // F_SETPIPE_SZ (Linux's fcntl.h under _GNU_SOURCE, which Glibc's module does not import).
+        let setPipeSize: Int32 = 1031
+        try #require(fcntl(reader, setPipeSize, Int32(pageSize)) == Int32(pageSize))
+        try #require(table.utf8.count > pageSize)
+        let export = try CleanlySpawned(
+            "exec \"$0\" export --format html --output portal.fifo", in: fixture.root)
+        // The pipe full (the export has written what fits and waits for room), then a moment.
+        var queued: Int32 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while queued < Int32(pageSize) && export.isRunning && Date() < deadline {
+            usleep(10_000)
+            _ = ioctl(reader, UInt(FIONREAD), &queued)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(export.isRunning && export.catches(SIGTERM), "the export waits for room in the pipe")
+        let sent = Date()
+        export.send(SIGTERM)
+        let (status, killedBy, stderr) = export.wait(killingAfter: 10)
+        #expect(Date().timeIntervalSince(sent) < 5)
+        #expect(killedBy == nil && status == 143, "\(stderr)")
+        #expect(
+            stderr.contains(
+                "stopped by SIGTERM before the whole table went through portal.fifo: its reader was not reading"),
+            "\(stderr)")
+        // What the reader got is the table's beginning, a page of it.
+        var got = [UInt8](repeating: 0, count: pageSize * 2)
+        let count = read(reader, &got, got.count)
+        #expect(count == pageSize)
+        #expect(Array(table.utf8.prefix(pageSize)) == Array(got.prefix(max(count, 0))))
+    }
+
     /// With `--log-format json`, the notice a stop prints at once is a JSON object like every
     /// other line on stderr.
     @Test func theStopNoticeIsJSONWithJSONLogs() throws {

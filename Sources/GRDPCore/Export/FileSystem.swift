@@ -91,6 +91,9 @@ enum FileSystem {
     struct NewFile {
         fileprivate let fd: Int32
         let path: String
+        /// A FIFO opened non-blocking by `writeExisting`: a write waits for room in its pipe
+        /// (`writeAllStoppable`), and a stop asked meanwhile ends the wait.
+        fileprivate var waitsForReader = false
 
         /// An open descriptor this process inherited (standard output, standard error), written
         /// as it is: never synced nor closed here.
@@ -98,7 +101,11 @@ enum FileSystem {
 
         /// Appends all of `bytes`.
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
-            try FileSystem.writeAll(bytes, to: fd, path: path)
+            if waitsForReader {
+                try FileSystem.writeAllStoppable(bytes, to: fd, path: path)
+            } else {
+                try FileSystem.writeAll(bytes, to: fd, path: path)
+            }
         }
 
         /// Appends the bytes of `elements` as they lie in memory.
@@ -143,12 +150,43 @@ enum FileSystem {
         }
     }
 
+    /// Writes all of `bytes` to `fd`, a FIFO opened non-blocking, as `writeAll` does, but when its
+    /// pipe is full (a reader that stopped reading, or reads slowly) waits for room 50 ms at a
+    /// time and, when a stop was asked meanwhile (`RunStop`), throws an `OutputWriteError` of
+    /// errno `EINTR` instead: a blocking write(2) would be restarted by the signal handlers
+    /// (SA_RESTART) and wait for the reader, or a SIGKILL.
+    static func writeAllStoppable(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String)
+        throws(OutputWriteError)
+    {
+        var offset = 0
+        while offset < bytes.count {
+            let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written >= 0 {
+                offset += written
+                continue
+            }
+            let code = currentErrno()
+            if code == EINTR { continue }
+            guard code == EAGAIN || code == EWOULDBLOCK else {
+                throw OutputWriteError(path: path, operation: "write", errno: code)
+            }
+            if RunStop.signal != nil {
+                throw OutputWriteError.refusal(
+                    path: path, operation: "write", errno: EINTR,
+                    reason: "stopped while its reader was not reading; what it read is not the whole table")
+            }
+            var wanted = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&wanted, 1, 50)
+        }
+    }
+
     /// Writes into an existing node that is not a regular file — a FIFO, a terminal, `/dev/null`
     /// — opened as it is (symlinks followed), what `contents` writes: no temporary, no truncation
     /// (these nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for
     /// a reader, as a shell's `>` does, but a stop asked meanwhile (`RunStop`) ends the wait: an
-    /// `OutputWriteError` of errno EINTR, nothing written. The node keeps what was written before
-    /// a failure.
+    /// `OutputWriteError` of errno EINTR (operation `open`), nothing written; so does a stop while
+    /// a write waits for room in the pipe of a reader that stopped reading (operation `write`).
+    /// The node keeps what was written before a failure.
     static func writeExisting(
         at path: String, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
@@ -166,14 +204,16 @@ enum FileSystem {
                 }
                 usleep(50_000)
             }
-            if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         } else {
             repeat { fd = open(path, O_WRONLY | O_CLOEXEC) } while fd < 0 && currentErrno() == EINTR
         }
         if fd < 0 { throw OutputWriteError(path: path, operation: "open", errno: currentErrno()) }
         var closed = false
         defer { if !closed { _ = close(fd) } }
-        try contents(NewFile(fd: fd, path: path))
+        var file = NewFile(fd: fd, path: path)
+        // A FIFO stays non-blocking: its writes wait for room themselves, and a stop ends the wait.
+        file.waitsForReader = fcntl(fd, F_GETFL) & O_NONBLOCK != 0
+        try contents(file)
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {
             throw OutputWriteError(path: path, operation: "close", errno: currentErrno())
