@@ -111,14 +111,16 @@ struct ExportCommand: ParsableCommand {
         // temporary is removed and the file stays as it was (exit 128 + the signal's number).
         StopSignals.install()
         do {
-            try OutputDestination.write(toPath: output) { deliver in
-                try Exporter.write(table, format: format, from: file, years: years) { bytes in
-                    if let signal = RunStop.signal {
-                        throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+            try OutputDestination.write(
+                toPath: output, stopAsked: { RunStop.signal != nil },
+                contents: { deliver in
+                    try Exporter.write(table, format: format, from: file, years: years) { bytes in
+                        if let signal = RunStop.signal {
+                            throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+                        }
+                        try deliver(bytes)
                     }
-                    try deliver(bytes)
-                }
-            }
+                })
         } catch let error as OutputWriteError where error.errno == EINTR && RunStop.signal != nil {
             // Stopped while a FIFO waited for its reader, or for room once its reader stopped
             // reading: a stop like any other (128 + signal).

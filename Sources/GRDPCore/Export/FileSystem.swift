@@ -91,9 +91,10 @@ enum FileSystem {
     struct NewFile {
         fileprivate let fd: Int32
         let path: String
-        /// A FIFO opened non-blocking by `writeExisting`: a write waits for room in its pipe
-        /// (`writeAllStoppable`), and a stop asked meanwhile ends the wait.
-        fileprivate var waitsForReader = false
+        /// For a FIFO opened non-blocking by `writeExisting`, whether a stop was asked: a write
+        /// waits for room in its pipe (`writeAllStoppable`), and a stop asked meanwhile ends the
+        /// wait.
+        fileprivate var stopAsked: (() -> Bool)?
 
         /// An open descriptor this process inherited (standard output, standard error), written
         /// as it is: never synced nor closed here.
@@ -101,8 +102,8 @@ enum FileSystem {
 
         /// Appends all of `bytes`.
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
-            if waitsForReader {
-                try FileSystem.writeAllStoppable(bytes, to: fd, path: path)
+            if let stopAsked {
+                try FileSystem.writeAllStoppable(bytes, to: fd, path: path, stopAsked: stopAsked)
             } else {
                 try FileSystem.writeAll(bytes, to: fd, path: path)
             }
@@ -152,12 +153,12 @@ enum FileSystem {
 
     /// Writes all of `bytes` to `fd`, a FIFO opened non-blocking, as `writeAll` does, but when its
     /// pipe is full (a reader that stopped reading, or reads slowly) waits for room 50 ms at a
-    /// time and, when a stop was asked meanwhile (`RunStop`), throws an `OutputWriteError` of
-    /// errno `EINTR` instead: a blocking write(2) would be restarted by the signal handlers
+    /// time and, when `stopAsked` says a stop was asked meanwhile, throws an `OutputWriteError`
+    /// of errno `EINTR` instead: a blocking write(2) would be restarted by the signal handlers
     /// (SA_RESTART) and wait for the reader, or a SIGKILL.
-    static func writeAllStoppable(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String)
-        throws(OutputWriteError)
-    {
+    static func writeAllStoppable(
+        _ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String, stopAsked: () -> Bool
+    ) throws(OutputWriteError) {
         var offset = 0
         while offset < bytes.count {
             let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
@@ -170,7 +171,7 @@ enum FileSystem {
             guard code == EAGAIN || code == EWOULDBLOCK else {
                 throw OutputWriteError(path: path, operation: "write", errno: code)
             }
-            if RunStop.signal != nil {
+            if stopAsked() {
                 throw OutputWriteError.refusal(
                     path: path, operation: "write", errno: EINTR,
                     reason: "stopped while its reader was not reading; what it read is not the whole table")
@@ -183,12 +184,12 @@ enum FileSystem {
     /// Writes into an existing node that is not a regular file — a FIFO, a terminal, `/dev/null`
     /// — opened as it is (symlinks followed), what `contents` writes: no temporary, no truncation
     /// (these nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for
-    /// a reader, as a shell's `>` does, but a stop asked meanwhile (`RunStop`) ends the wait: an
+    /// a reader, as a shell's `>` does, but a stop asked meanwhile (`stopAsked`) ends the wait: an
     /// `OutputWriteError` of errno EINTR (operation `open`), nothing written; so does a stop while
     /// a write waits for room in the pipe of a reader that stopped reading (operation `write`).
     /// The node keeps what was written before a failure.
     static func writeExisting(
-        at path: String, contents: (NewFile) throws(OutputWriteError) -> Void
+        at path: String, stopAsked: @escaping () -> Bool, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         var fd: Int32
         if nodeKind(followingLinks: path) == S_IFIFO {
@@ -197,7 +198,7 @@ enum FileSystem {
             while true {
                 fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
                 if fd >= 0 || (currentErrno() != ENXIO && currentErrno() != EINTR) { break }
-                if RunStop.signal != nil {
+                if stopAsked() {
                     throw OutputWriteError.refusal(
                         path: path, operation: "open", errno: EINTR,
                         reason: "stopped while waiting for a reader of the FIFO; nothing was written")
@@ -212,7 +213,7 @@ enum FileSystem {
         defer { if !closed { _ = close(fd) } }
         var file = NewFile(fd: fd, path: path)
         // A FIFO stays non-blocking: its writes wait for room themselves, and a stop ends the wait.
-        file.waitsForReader = fcntl(fd, F_GETFL) & O_NONBLOCK != 0
+        if fcntl(fd, F_GETFL) & O_NONBLOCK != 0 { file.stopAsked = stopAsked }
         try contents(file)
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {

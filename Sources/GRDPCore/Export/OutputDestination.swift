@@ -24,23 +24,32 @@ internal import struct Foundation.URL
 /// Every failure is an `OutputWriteError` naming the path and the errno (exit 73).
 public enum OutputDestination {
     public static func write(_ bytes: [UInt8], toPath path: String) throws(OutputWriteError) {
-        try writing(toPath: path) { file throws(OutputWriteError) in try file.write(contentsOf: bytes) }
+        try writing(toPath: path, stopAsked: neverStops) { file throws(OutputWriteError) in
+            try file.write(contentsOf: bytes)
+        }
     }
 
     /// Like `write(_:toPath:)`, with the bytes made by `contents` and handed to the `deliver` it is
     /// given, in pieces: a large export is written as it is made. When `contents` throws, its error
     /// is thrown and a file is left as it was (the temporary removed, nothing renamed); a stream or
-    /// a device keeps what was delivered before, as with any program stopped half way.
+    /// a device keeps what was delivered before, as with any program stopped half way. A FIFO
+    /// waits for its reader, and for room while its reader does not read; when `stopAsked` says a
+    /// stop was asked meanwhile, either wait ends with an `OutputWriteError` of errno `EINTR`
+    /// (operation `open`: nothing written; `write`: the reader holds part of the bytes).
     public static func write(
-        toPath path: String, contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
+        toPath path: String, stopAsked: @escaping () -> Bool = { false },
+        contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
     ) throws {
-        try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in try writing(toPath: path, writer) }
+        try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in
+            try writing(toPath: path, stopAsked: stopAsked, writer)
+        }
     }
 
     /// `contents` given the place `path` names, as the type says: the inherited descriptor, the
     /// node opened as it is, or a temporary renamed over the file once written.
     private static func writing(
-        toPath path: String, _ contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
+        toPath path: String, stopAsked: @escaping () -> Bool,
+        _ contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         if let descriptor = inheritedDescriptor(path) {
             try contents(.inherited(descriptor, path: path))
@@ -56,7 +65,7 @@ public enum OutputDestination {
                 reason: "it names a folder; --output takes the path of a file (missing folders above it are made)")
         }
         if let kind, kind != S_IFREG {
-            try FileSystem.writeExisting(at: path, contents: contents)
+            try FileSystem.writeExisting(at: path, stopAsked: stopAsked, contents: contents)
             return
         }
         // Written where the check found it lands (`FileSystem.resolvedLocation`): a path spelled
@@ -68,6 +77,9 @@ public enum OutputDestination {
         let target = URL(fileURLWithPath: location)
         try AtomicFile.write(to: target, contents: contents)
     }
+
+    /// The `stopAsked` of a command that asks for no stop (its signals end it).
+    private static func neverStops() -> Bool { false }
 
     /// 1 or 2 for the names of stdout and stderr, else nil.
     static func inheritedDescriptor(_ path: String) -> Int32? {
