@@ -216,6 +216,28 @@ import Testing
         #expect(export.stdout.contains("2023,51000.000,1.500,0.014,0.100,1.614,"), "\(export.stdout)")
     }
 
+    /// Under a folder whose name is not UTF-8, an archive's `.sha256` that is a FIFO is said to be
+    /// one: it was looked up by its displayed path (`\xHH`, which names nothing) and called "a
+    /// symbolic link that leads nowhere".
+    @Test func aChecksumThatIsNoFileIsNamedForWhatItIsUnderAFolderNotInUTF8() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let folder =
+            Array(fixture.returns.path.utf8) + Array("/B".utf8) + [0xE1] + Array("o c".utf8) + [0xE1] + Array("o".utf8)
+        func raw(_ bytes: [UInt8]) -> [CChar] { (bytes + [0]).map { CChar(bitPattern: $0) } }
+        #expect(mkdir(raw(folder), 0o755) == 0)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "staged.zip")
+        let archive = folder + Array("/2024-01-10_returns.zip".utf8)
+        #expect(rename(fixture.returns.appendingPathComponent("staged.zip").path, raw(archive)) == 0)
+        #expect(mkfifo(raw(archive + Array(".sha256".utf8)), 0o644) == 0)
+
+        let run = try fixture.grdp("run")
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("B\\xE1o c\\xE1o/2024-01-10_returns.zip"), "\(run.stderr)")
+        #expect(run.stderr.contains("its .sha256 is a FIFO (named pipe), not a file to read"), "\(run.stderr)")
+        #expect(try fixture.snapshotFiles() == [])
+    }
+
     /// A folder named in `exclude` leaves out every archive below it: the figures are those of the
     /// returns without it, and each of its archives is still recorded as excluded, digest and all.
     @Test func aFolderNamedInExcludeLeavesItsArchivesOut() throws {

@@ -136,14 +136,16 @@ public enum ReturnsScanner {
             throw ReturnsScanError(kind: .notAFolder, path: folder.path, errno: 0)
         }
         var files: [Found] = []
-        var others: [String] = []
+        // Not regular files (nor folders), each with where it is: a FIFO, a socket, a device, a
+        // link to nothing or to no file.
+        var others: [(path: String, location: FileLocation)] = []
         var folders: [(path: String, location: FileLocation)] = []
         try walk(FileLocation(folder), folder: folder, prefix: "", files: &files, others: &others, folders: &folders)
         // One path, one file: by bytes (an escaped name spelling a real one) and as Swift compares
         // strings (NFC and NFD spellings, which the run's tables, keyed by `String`, would merge).
         var shown = Set<[UInt8]>()
         var equivalent = Set<String>()
-        for path in files.map(\.path) + others
+        for path in files.map(\.path) + others.map(\.path)
         where !shown.insert(Array(path.utf8)).inserted || !equivalent.insert(path).inserted {
             throw ReturnsScanError(kind: .ambiguousName, path: path, errno: 0)
         }
@@ -154,16 +156,18 @@ public enum ReturnsScanner {
         // archive is rejected naming it (not listed as a file not read besides).
         var sidecarProblems: [String: String] = [:]
         var problemSidecars = Set<String>()
-        for path in others where path.lowercased().hasSuffix(".sha256") {
-            let base = String(path.dropLast(7))
+        // By its location, whose path is the bytes below a folder whose name is not UTF-8 (its
+        // displayed path, with `\xHH`, names nothing).
+        for other in others where other.path.lowercased().hasSuffix(".sha256") {
+            let base = String(other.path.dropLast(7))
             guard archivePaths.contains(base) else { continue }
-            sidecarProblems[base] = sidecarKind(FileLocation(folder.appendingPathComponent(path)))
-            problemSidecars.insert(path)
+            sidecarProblems[base] = sidecarKind(other.location)
+            problemSidecars.insert(other.path)
         }
         for entry in folders where archivePaths.contains(String(entry.path.dropLast(7))) {
             sidecarProblems[String(entry.path.dropLast(7))] = "a folder"
         }
-        var ignored = others.filter { !problemSidecars.contains($0) }
+        var ignored = others.map(\.path).filter { !problemSidecars.contains($0) }
         for file in files where !archivePaths.contains(file.path) {
             if file.path.lowercased().hasSuffix(".sha256"),
                 case let base = String(file.path.dropLast(7)), archivePaths.contains(base)
@@ -271,7 +275,8 @@ public enum ReturnsScanner {
     /// such a name a file's location is the bytes of its path (`FileLocation`), opened only when
     /// the file is used.
     private static func walk(
-        _ directory: FileLocation, folder: URL, prefix: String, files: inout [Found], others: inout [String],
+        _ directory: FileLocation, folder: URL, prefix: String, files: inout [Found],
+        others: inout [(path: String, location: FileLocation)],
         folders: inout [(path: String, location: FileLocation)]
     ) throws {
         func display(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
@@ -319,7 +324,7 @@ public enum ReturnsScanner {
                 // Symlinks to regular files count as files; anything else they point to is listed.
                 var target = stat()
                 guard location.withSystemPath({ stat($0, &target) }) == 0, target.st_mode & S_IFMT == S_IFREG else {
-                    others.append(relative)
+                    others.append((relative, location))
                     continue
                 }
                 type = S_IFREG
@@ -334,7 +339,7 @@ public enum ReturnsScanner {
             case S_IFREG:
                 files.append(Found(path: relative, location: location, bytes: size))
             default:
-                others.append(relative)
+                others.append((relative, location))
             }
         }
     }
