@@ -205,7 +205,9 @@ import Testing
         for arguments in [["export"], ["verify", "v0001"], ["verify"], ["snapshots"], ["diff", "v0001", "v0001"]] {
             let run = try asNobody(arguments)
             #expect(run.status == 66, "\(arguments): \(run.stderr)")
-            #expect(run.stderr.contains("cannot be opened for reading: Permission denied (EACCES)"), "\(run.stderr)")
+            #expect(
+                run.stderr.contains("cannot be opened for reading: Permission denied (EACCES, errno 13)"),
+                "\(run.stderr)")
             #expect(!run.stderr.contains("damaged") && !run.stdout.contains("damaged"), "\(arguments): \(run.stderr)")
         }
         let verify = try asNobody(["verify"])
@@ -217,7 +219,8 @@ import Testing
             let run = try asNobody(arguments)
             #expect(run.status == 66, "\(arguments): \(run.stderr)")
             #expect(
-                run.stderr.contains("cannot list the snapshots folder (errno 13: Permission denied)"), "\(run.stderr)")
+                run.stderr.contains("cannot list the snapshots folder: Permission denied (EACCES, errno 13)"),
+                "\(run.stderr)")
             #expect(run.stderr.components(separatedBy: "errno").count == 2, "\(run.stderr)")
         }
         // As root, every check of the same file holds.
@@ -239,7 +242,9 @@ import Testing
         func asNobody(_ arguments: [String]) throws -> Execution { try Self.asNobody(fixture, arguments) }
         let year = try asNobody(["run", "--year", "2024"])
         #expect(year.status == 66, "\(year.stderr)")
-        #expect(year.stderr.contains("cannot be opened for reading: Permission denied (EACCES)"), "\(year.stderr)")
+        #expect(
+            year.stderr.contains("cannot be opened for reading: Permission denied (EACCES, errno 13)"), "\(year.stderr)"
+        )
         let run = try asNobody(["run"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("Latest snapshot cannot be read: not used"), "\(run.stderr)")
@@ -257,7 +262,8 @@ import Testing
             let run = try fixture.grdp(arguments)
             #expect(run.status == 66, "\(arguments): \(run.stderr)")
             #expect(
-                run.stderr.contains("cannot list the snapshots folder (errno 20: Not a directory)"), "\(run.stderr)")
+                run.stderr.contains("cannot list the snapshots folder: Not a directory (ENOTDIR, errno 20)"),
+                "\(run.stderr)")
         }
     }
 

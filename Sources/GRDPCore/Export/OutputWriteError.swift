@@ -42,10 +42,7 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         if isRefusal { return "will not \(operation) '\(path)': \(detail ?? "refused")" }
-        let reason = SystemReason.text(of: errno)
-        var text = "cannot \(operation) '\(path)': \(reason) (\(errnoName)"
-        if errnoName.hasPrefix("E") { text += ", errno \(errno)" }
-        text += ")"
+        var text = "cannot \(operation) '\(path)': \(SystemReason.describe(errno))"
         if let detail, !detail.isEmpty { text += ": \(detail)" }
         return text
     }

@@ -6,9 +6,10 @@ internal import Foundation
     import Darwin
 #endif
 
-/// What the system said, in words an operator can act on: an errno's text and symbolic name
-/// ("Permission denied (EACCES)"), also out of a Foundation error, whose own text ("The operation
-/// could not be completed. (NSCocoaErrorDomain error 256.)") says neither.
+/// What the system said, in words an operator can act on: an errno's text, symbolic name and
+/// number ("Permission denied (EACCES, errno 13)"), also out of a Foundation error, whose own text
+/// ("The operation could not be completed. (NSCocoaErrorDomain error 256.)") says none of them.
+/// Every message of grdp that gives an errno gives it so (`describe`).
 enum SystemReason {
     /// `errno`'s symbolic name where known (`ENOSPC`), else "errno N".
     static func name(of errno: Int32) -> String {
@@ -30,6 +31,18 @@ enum SystemReason {
         case ENXIO: "ENXIO"
         case ELOOP: "ELOOP"
         case ENAMETOOLONG: "ENAMETOOLONG"
+        case EINTR: "EINTR"
+        case EAGAIN: "EAGAIN"
+        case EBUSY: "EBUSY"
+        case EINVAL: "EINVAL"
+        case ENOMEM: "ENOMEM"
+        case EMFILE: "EMFILE"
+        case ENFILE: "ENFILE"
+        case ENOTEMPTY: "ENOTEMPTY"
+        case ESTALE: "ESTALE"
+        case ETXTBSY: "ETXTBSY"
+        case ENODEV: "ENODEV"
+        case EOPNOTSUPP: "EOPNOTSUPP"
         default: "errno \(errno)"
         }
     }
@@ -37,8 +50,11 @@ enum SystemReason {
     /// The system's text for `errno` ("Permission denied").
     static func text(of errno: Int32) -> String { String(cString: strerror(errno)) }
 
-    /// "Permission denied (EACCES)".
-    static func describe(_ errno: Int32) -> String { "\(text(of: errno)) (\(name(of: errno)))" }
+    /// "Permission denied (EACCES, errno 13)"; "… (errno 200)" for one without a name here.
+    static func describe(_ errno: Int32) -> String {
+        let name = name(of: errno)
+        return "\(text(of: errno)) (" + (name.hasPrefix("E") ? "\(name), errno \(errno))" : "\(name))")
+    }
 
     /// The POSIX errno under a Foundation file error (its own, or the one it wraps), if any.
     static func posixErrno(of error: any Error) -> Int32? {

@@ -1001,7 +1001,7 @@ private final class SpillFiles: @unchecked Sendable {
 
     struct WriteFailed: Error, CustomStringConvertible {
         var errno: Int32
-        var description: String { "a partition file of the revision keys: \(SystemReason.text(of: errno))" }
+        var description: String { "a partition file of the revision keys: \(SystemReason.describe(errno))" }
     }
 
     init(folder: URL, partitions: Int) throws {

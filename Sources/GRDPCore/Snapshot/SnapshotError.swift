@@ -61,10 +61,8 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(path): \(message)"
-        var codes: [String] = []
-        if let sqliteCode { codes.append("SQLite code \(sqliteCode)") }
-        if let systemErrno { codes.append("errno \(systemErrno): \(SystemReason.text(of: systemErrno))") }
-        if !codes.isEmpty { text += " (" + codes.joined(separator: ", ") + ")" }
+        if let sqliteCode { text += " (SQLite code \(sqliteCode))" }
+        if let systemErrno { text += ": \(SystemReason.describe(systemErrno))" }
         if let sql { text += " while executing: \(sql)" }
         return text
     }

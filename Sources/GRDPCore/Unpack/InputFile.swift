@@ -114,6 +114,6 @@ struct InputFileError: Error, CustomStringConvertible {
     var errno: Int32
 
     var description: String {
-        "cannot \(operation) \(url.path): \(SystemReason.text(of: errno)) (errno \(errno))"
+        "cannot \(operation) \(url.path): \(SystemReason.describe(errno))"
     }
 }

@@ -104,7 +104,7 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32
 
     public var description: String {
-        let reason = errno != 0 ? ": \(SystemReason.text(of: errno)) (errno \(errno))" : ""
+        let reason = errno != 0 ? ": \(SystemReason.describe(errno))" : ""
         switch kind {
         case .missingFolder: return "returns folder \(path) does not exist\(reason)"
         case .notAFolder: return "returns folder \(path) is not a folder"

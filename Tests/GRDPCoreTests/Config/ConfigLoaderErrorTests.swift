@@ -135,10 +135,12 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
         let looped = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: loop) }
         #expect(looped.exitCode == 66)
-        #expect(looped.message.hasSuffix("cannot read config file: Too many levels of symbolic links (ELOOP)"))
+        #expect(
+            looped.message.hasSuffix(
+                "cannot read config file: Too many levels of symbolic links (ELOOP, errno \(ELOOP))"))
         let long = folder.appendingPathComponent(String(repeating: "b", count: 300) + ".yml")
         let tooLong = try #require(throws: ConfigError.self) { try ConfigLoader.load(from: long) }
-        #expect(tooLong.message.hasSuffix("(ENAMETOOLONG)"), "\(tooLong)")
+        #expect(tooLong.message.hasSuffix("(ENAMETOOLONG, errno \(ENAMETOOLONG))"), "\(tooLong)")
         // `pipeline.yml/` names a folder: not read as the file.
         let file = folder.appendingPathComponent("pipeline.yml")
         try Data("version: 1\nregion: {code: \"67\"}\n".utf8).write(to: file)
