@@ -267,6 +267,35 @@ import Testing
         #expect(report["exclude_not_found"] == nil)
     }
 
+    /// An excluded archive keeps its cache entry: an exclusion taken back (a return withdrawn by
+    /// mistake, or to see the figures without it) reads it from the cache, not decompressed again,
+    /// and gives the figures of before.
+    @Test func anExclusionTakenBackReadsTheArchiveFromTheCache() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let figures = try fixture.grdp("export", "--format", "csv", "--output", "-").stdout
+        func configure(exclude: String) throws {
+            try HostileInputTests.config(extra: nil, inputs: "  exclude: [\(exclude)]\n").write(
+                to: fixture.config, atomically: true, encoding: .utf8)
+        }
+        try configure(exclude: "\"2024-02-01_revision.tar.gz\"")
+        let withdrawn = try fixture.grdp("run")
+        #expect(withdrawn.status == 0, "\(withdrawn.stderr)")
+        #expect(try fixture.grdp("export", "--format", "csv", "--output", "-").stdout != figures)
+        #expect(try fixture.reportsWritten().last?["cache_entries_removed"] == nil)
+
+        try configure(exclude: "")
+        let back = try fixture.grdp("run")
+        #expect(back.status == 0, "\(back.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let archives = try #require(report["archives"] as? [[String: Any]])
+        #expect(archives.map { $0["from_cache"] as? Bool } == [true, true], "\(archives)")
+        #expect(try fixture.grdp("export", "--format", "csv", "--output", "-").stdout == figures)
+    }
+
     /// Zip writers that set flag bit 3 (sizes after the data) but write no data descriptor (zip-rs
     /// for directories, some streaming PHP writers for files): nothing in such an archive is wrong,
     /// libarchive reads it, and the descriptor check must not reject it. Also a descriptor without
