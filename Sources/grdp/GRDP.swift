@@ -25,7 +25,8 @@ struct GRDP: ParsableCommand {
 
             Exit codes: 0 done or up to date; 64 bad command line or config; 65 a rejected archive \
             or member (no snapshot written), or a damaged snapshot; 66 missing input; 70 internal \
-            error; 73 cannot write outputs; 75 another run holds the lock.
+            error; 73 cannot write outputs; 75 another run holds the lock; 129, 130, 143 stopped by \
+            SIGHUP, SIGINT (Ctrl-C), SIGTERM (run, validate, export --output).
             """,
         version: toolVersion,
         subcommands: [

@@ -213,6 +213,37 @@ import Testing
         #expect(try listed() == ["notes.txt", "target-vs-actual.csv.bak"])
     }
 
+    /// An export that is a symlink to the file a portal serves is written through the link; when
+    /// the config stops naming it, the link is removed, not the portal's file (outside the
+    /// outputs), and a warning names that file: it is no longer updated, and only the operator
+    /// can take it off the portal.
+    @Test func aLinkedExportNoLongerConfiguredLeavesThePortalsFileWithAWarning() throws {
+        let fixture = try Self.withData()
+        defer { fixture.remove() }
+        let exports = fixture.outputs.appendingPathComponent("exports")
+        #expect(try fixture.grdp("run").status == 0)
+        let portal = fixture.root.appendingPathComponent("www")
+        try FileManager.default.createDirectory(at: portal, withIntermediateDirectories: true)
+        let served = portal.appendingPathComponent("de.csv")
+        let link = exports.appendingPathComponent("target-vs-actual.csv")
+        try FileManager.default.removeItem(at: link)
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: served.path)
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        let table = try String(contentsOf: served, encoding: .utf8)
+        #expect(table.hasPrefix("year,grdp_bvnd,"))
+
+        try Self.configure(fixture, only: ["target-vs-actual.html"])
+        let fewer = try fixture.grdp("run")
+        #expect(fewer.status == 0, "\(fewer.stderr)")
+        #expect(
+            fewer.stderr.contains(
+                "Export no longer configured: its link removed, not the file it names, which no run updates now"),
+            "\(fewer.stderr)")
+        #expect(fewer.stderr.contains("linked_file=\(served.path)"), "\(fewer.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: link.path))
+        #expect(try String(contentsOf: served, encoding: .utf8) == table)
+    }
+
     /// The report's stages (CONTRACT §8): the archives' reading and decompressing (unpack) is told
     /// apart from the CSV work (normalize), each summed over the archives' worker threads. Unpack
     /// was the wall time less that sum, and on two threads came to 0.

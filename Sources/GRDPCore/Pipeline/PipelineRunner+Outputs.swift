@@ -7,7 +7,9 @@ extension PipelineRunner {
     /// CSVs; returns the names written. An export the config no longer names (`<table>.<format>`
     /// of grdp's tables and formats, or `datapackage.json` without a CSV) is removed: left there it
     /// would describe an older snapshot beside the current ones, and a portal that publishes the
-    /// folder would publish it as current. Other files in the folder are left alone.
+    /// folder would publish it as current. Other files in the folder are left alone. An export
+    /// that is a symlink (to the file a portal serves) is removed as a link: the file it names,
+    /// outside the outputs, is left where it is, with a warning naming it.
     func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
         let written = try writeConfiguredExports(content: content, meta: meta)
         let exportNames = Set(
@@ -16,11 +18,21 @@ extension PipelineRunner {
         let present = (try? FileManager.default.contentsOfDirectory(atPath: config.exportsFolder.path)) ?? []
         for name in present.sorted() where exportNames.contains(name) && !written.contains(name) {
             let url = config.exportsFolder.appendingPathComponent(name)
+            var status = stat()
+            let linked =
+                lstat(url.path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+                ? try? FileSystem.resolvingSymbolicLinks(url.path) : nil
             guard unlink(url.path) == 0 || errno == ENOENT else {
                 throw OutputWriteError(
                     path: url.path, operation: "remove the export no longer configured", errno: errno)
             }
-            logger.info("Export no longer configured removed", metadata: ["file": "\(url.path)"])
+            if let linked, FileSystem.nodeKind(followingLinks: linked) != nil {
+                logger.warning(
+                    "Export no longer configured: its link removed, not the file it names, which no run updates now; remove it where it is published",
+                    metadata: ["file": "\(url.path)", "linked_file": "\(linked)"])
+            } else {
+                logger.info("Export no longer configured removed", metadata: ["file": "\(url.path)"])
+            }
         }
         return written
     }
