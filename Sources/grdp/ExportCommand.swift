@@ -26,7 +26,8 @@ struct ExportCommand: ParsableCommand {
 
             Exit codes: 0 written; 64 a bad command line or config; 65 the snapshot is damaged or \
             edited since it was published; 66 no snapshot yet, or none of that version; 73 the \
-            output cannot be written.
+            output cannot be written; 129, 130, 143 --output stopped by SIGHUP, SIGINT (Ctrl-C), \
+            SIGTERM (a file as it was; a FIFO or device holds what was written).
 
             Examples:
               grdp export --format csv > targets.csv          # the latest target-vs-actual
@@ -108,28 +109,39 @@ struct ExportCommand: ParsableCommand {
             return
         }
         // SIGTERM, Ctrl-C or SIGHUP while a file is written stop the export at its next piece: its
-        // temporary is removed and the file stays as it was (exit 128 + the signal's number).
-        StopSignals.install()
+        // temporary is removed and the file stays as it was (exit 128 + the signal's number). A
+        // FIFO or a device keeps what was written, and the stop says so. Standard output or error
+        // by name is written as `-` is, without handlers: a signal ends it as it ends any filter
+        // (a blocked write to a pipe is restarted after a handler, and would wait on).
+        if OutputDestination.inheritedDescriptor(output) == nil { StopSignals.install() }
+        let inPlace = OutputDestination.writesInPlace(output)
+        var delivered = 0
         do {
             try OutputDestination.write(
                 toPath: output, stopAsked: { RunStop.signal != nil },
                 contents: { deliver in
                     try Exporter.write(table, format: format, from: file, years: years) { bytes in
                         if let signal = RunStop.signal {
-                            throw RunStop.Stopped(signal: signal, outcome: "writing \(output): it is as it was")
+                            let left =
+                                !inPlace
+                                ? "it is as it was"
+                                : delivered == 0
+                                    ? "nothing written"
+                                    : "its reader holds the first \(delivered) bytes of the table, not the whole"
+                            throw RunStop.Stopped(signal: signal, outcome: "writing \(output): \(left)")
                         }
                         try deliver(bytes)
+                        delivered += bytes.count
                     }
                 })
-        } catch let error as OutputWriteError where error.errno == EINTR && RunStop.signal != nil {
-            // Stopped while a FIFO waited for its reader, or for room once its reader stopped
-            // reading: a stop like any other (128 + signal).
-            throw RunStop.Stopped(
-                signal: RunStop.signal!,
-                outcome: error.operation == "open"
-                    ? "a reader of \(output) came: nothing written"
-                    : "the whole table went through \(output): its reader was not reading, and what it read is not the whole table"
-            )
+        } catch let error as OutputWriteError where error.stop != nil && RunStop.signal != nil {
+            // Stopped while a FIFO waited for its reader, or for room while its reader had not
+            // taken what came before: a stop like any other (128 + signal).
+            let outcome =
+                error.stop == .waitingForReader
+                ? "a reader of \(output) came: nothing written"
+                : "writing all of \(output): its reader had not taken the rest, and holds part of the table, not the whole"
+            throw RunStop.Stopped(signal: RunStop.signal!, outcome: outcome)
         }
     }
 }

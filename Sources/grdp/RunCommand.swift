@@ -11,7 +11,7 @@ struct RunCommand: ParsableCommand {
             earlier ones, whichever is read first), quarantines bad rows, computes the indicators and writes \
             <outputs>/snapshots/grdp-vNNNN.sqlite atomically. A run whose content (figures and \
             provenance) equals the latest snapshot's writes nothing new and says it is up to date. Every run that could read its \
-            config writes a report to <outputs>/reports/run-<time>.json, whatever its outcome.
+            config and make its outputs folder writes a report to <outputs>/reports/run-<time>.json, whatever its outcome.
 
             Every archive is hashed first, but for one whose file (path, inode, size, times) is \
             as two earlier runs at least 5 s apart found it with the same SHA-256 \

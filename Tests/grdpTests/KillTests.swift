@@ -298,6 +298,31 @@ import Testing
         #expect(table == (try fixture.grdp("export").stdout))
     }
 
+    /// A reader of a new FIFO at `path` that never reads, its pipe cut to the smallest size the
+    /// kernel gives (a page; returned): a paused consumer, whose pipe a small table fills.
+    static func stalledReader(of path: String) throws -> (descriptor: Int32, capacity: Int) {
+        try #require(mkfifo(path, 0o600) == 0)
+        let reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try #require(reader >= 0)
+        // F_SETPIPE_SZ (Linux's fcntl.h under _GNU_SOURCE, which Glibc's module does not import).
+        let setPipeSize: Int32 = 1031
+        let capacity = Int(fcntl(reader, setPipeSize, 4096))
+        try #require(capacity > 0)
+        return (reader, capacity)
+    }
+
+    /// Waits until `reader`'s pipe holds `capacity` bytes (a writer blocked, or waiting for room)
+    /// while `writer` runs, then a moment more.
+    static func waitUntilFull(_ reader: Int32, capacity: Int, writer: CleanlySpawned) {
+        var queued: Int32 = 0
+        let deadline = Date().addingTimeInterval(30)
+        while queued < Int32(capacity) && writer.isRunning && Date() < deadline {
+            usleep(10_000)
+            _ = ioctl(reader, UInt(FIONREAD), &queued)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
     /// A FIFO whose reader stopped reading (a paused consumer) fills, and the export's write waits
     /// for room: a stop ends that wait too (a blocking write(2) was restarted by the handlers and
     /// waited for a SIGKILL), exit 143 saying the reader has part of the table.
@@ -305,27 +330,11 @@ import Testing
         let fixture = try Fixture.withFirstReturnPublished()
         defer { fixture.remove() }
         let table = try fixture.grdp("export", "--format", "html").stdout
-        let fifo = fixture.root.appendingPathComponent("portal.fifo")
-        try #require(mkfifo(fifo.path, 0o600) == 0)
-        // The reader: open, its pipe cut to one page (fewer bytes than the table), never read.
-        let reader = open(fifo.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        try #require(reader >= 0)
-        defer { close(reader) }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        // F_SETPIPE_SZ (Linux's fcntl.h under _GNU_SOURCE, which Glibc's module does not import).
-        let setPipeSize: Int32 = 1031
-        try #require(fcntl(reader, setPipeSize, Int32(pageSize)) == Int32(pageSize))
-        try #require(table.utf8.count > pageSize)
-        let export = try CleanlySpawned(
-            "exec \"$0\" export --format html --output portal.fifo", in: fixture.root)
-        // The pipe full (the export has written what fits and waits for room), then a moment.
-        var queued: Int32 = 0
-        let deadline = Date().addingTimeInterval(30)
-        while queued < Int32(pageSize) && export.isRunning && Date() < deadline {
-            usleep(10_000)
-            _ = ioctl(reader, UInt(FIONREAD), &queued)
-        }
-        Thread.sleep(forTimeInterval: 0.3)
+        let reader = try Self.stalledReader(of: fixture.root.appendingPathComponent("portal.fifo").path)
+        defer { close(reader.descriptor) }
+        try #require(table.utf8.count > reader.capacity, "the table must not fit in the pipe")
+        let export = try CleanlySpawned("exec \"$0\" export --format html --output portal.fifo", in: fixture.root)
+        Self.waitUntilFull(reader.descriptor, capacity: reader.capacity, writer: export)
         #expect(export.isRunning && export.catches(SIGTERM), "the export waits for room in the pipe")
         let sent = Date()
         export.send(SIGTERM)
@@ -334,13 +343,32 @@ import Testing
         #expect(killedBy == nil && status == 143, "\(stderr)")
         #expect(
             stderr.contains(
-                "stopped by SIGTERM before the whole table went through portal.fifo: its reader was not reading"),
+                "stopped by SIGTERM before writing all of portal.fifo: its reader had not taken the rest, and holds part of the table"
+            ),
             "\(stderr)")
-        // What the reader got is the table's beginning, a page of it.
-        var got = [UInt8](repeating: 0, count: pageSize * 2)
-        let count = read(reader, &got, got.count)
-        #expect(count == pageSize)
-        #expect(Array(table.utf8.prefix(pageSize)) == Array(got.prefix(max(count, 0))))
+        // What the reader got is the table's beginning, as much as the pipe holds.
+        var got = [UInt8](repeating: 0, count: reader.capacity * 2)
+        let count = read(reader.descriptor, &got, got.count)
+        #expect(count == reader.capacity)
+        #expect(Array(table.utf8.prefix(reader.capacity)) == Array(got.prefix(max(count, 0))))
+    }
+
+    /// `export --output /dev/stdout` is standard output itself, written as `-` is: without the
+    /// stop handlers, so that SIGTERM ends a write blocked on a pipe whose reader stopped (after a
+    /// handler, the write was restarted and waited on, the stop notice printed and ignored).
+    @Test func aStopEndsAnExportToStandardOutputByNameBlockedOnAPipe() throws {
+        let fixture = try Fixture.withFirstReturnPublished()
+        defer { fixture.remove() }
+        let reader = try Self.stalledReader(of: fixture.root.appendingPathComponent("portal.fifo").path)
+        defer { close(reader.descriptor) }
+        let export = try CleanlySpawned(
+            "exec \"$0\" export --format html --output /dev/stdout > portal.fifo", in: fixture.root)
+        Self.waitUntilFull(reader.descriptor, capacity: reader.capacity, writer: export)
+        #expect(export.isRunning, "the export waits for room in the pipe")
+        export.send(SIGTERM)
+        let (_, killedBy, stderr) = export.wait(killingAfter: 10)
+        #expect(killedBy == SIGTERM, "\(stderr)")
+        #expect(!stderr.contains("Stop asked"), "\(stderr)")
     }
 
     /// With `--log-format json`, the notice a stop prints at once is a JSON object like every

@@ -215,8 +215,9 @@ import Testing
 
     /// An export that is a symlink to the file a portal serves is written through the link; when
     /// the config stops naming it, the link is removed, not the portal's file (outside the
-    /// outputs), and a warning names that file: it is no longer updated, and only the operator
-    /// can take it off the portal.
+    /// outputs), and a warning, the summary and the report (`exports_left_behind`) name that
+    /// file: it is no longer updated, and only the operator can take it off the portal. Not when
+    /// a configured export now writes that very file, nor for a link to nothing.
     @Test func aLinkedExportNoLongerConfiguredLeavesThePortalsFileWithAWarning() throws {
         let fixture = try Self.withData()
         defer { fixture.remove() }
@@ -224,24 +225,50 @@ import Testing
         #expect(try fixture.grdp("run").status == 0)
         let portal = fixture.root.appendingPathComponent("www")
         try FileManager.default.createDirectory(at: portal, withIntermediateDirectories: true)
-        let served = portal.appendingPathComponent("de.csv")
-        let link = exports.appendingPathComponent("target-vs-actual.csv")
-        try FileManager.default.removeItem(at: link)
-        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: served.path)
+        func link(_ name: String, to target: String) throws {
+            let url = exports.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: url)
+            try FileManager.default.createSymbolicLink(atPath: url.path, withDestinationPath: target)
+        }
+        // Relative, as `ln -s ../../www/de.csv` writes it.
+        try link("target-vs-actual.csv", to: "../../www/de.csv")
+        try link("by-district.csv", to: portal.appendingPathComponent("districts.csv").path)
+        try link("by-district.json", to: portal.appendingPathComponent("gone.json").path)
         #expect(try fixture.grdp("run", "--force").status == 0)
+        let served = portal.appendingPathComponent("de.csv")
         let table = try String(contentsOf: served, encoding: .utf8)
         #expect(table.hasPrefix("year,grdp_bvnd,"))
+        try FileManager.default.removeItem(at: portal.appendingPathComponent("gone.json"))
 
-        try Self.configure(fixture, only: ["target-vs-actual.html"])
+        // by-district.csv now written through the link target-vs-actual.csv had: nothing left
+        // behind there. by-district.json's link leads to nothing: nothing left behind either.
+        try Self.configure(fixture, only: ["target-vs-actual.html", "by-district.csv"])
+        try link("by-district.csv", to: served.path)
         let fewer = try fixture.grdp("run")
         #expect(fewer.status == 0, "\(fewer.stderr)")
+        #expect(!fewer.stderr.contains("its link removed"), "\(fewer.stderr)")
+        #expect(try fixture.reportsWritten().last?["exports_left_behind"] == nil)
+        #expect(!FileManager.default.fileExists(atPath: exports.appendingPathComponent("target-vs-actual.csv").path))
+        let districts = try String(contentsOf: served, encoding: .utf8)
+        #expect(districts.hasPrefix("year,district_code,"))
+
+        try Self.configure(fixture, only: ["target-vs-actual.html"])
+        let none = try fixture.grdp("run")
+        #expect(none.status == 0, "\(none.stderr)")
         #expect(
-            fewer.stderr.contains(
+            none.stderr.contains(
                 "Export no longer configured: its link removed, not the file it names, which no run updates now"),
-            "\(fewer.stderr)")
-        #expect(fewer.stderr.contains("linked_file=\(served.path)"), "\(fewer.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: link.path))
-        #expect(try String(contentsOf: served, encoding: .utf8) == table)
+            "\(none.stderr)")
+        // Named where it is, `..` resolved.
+        let realServed = try #require(realpath(served.path, nil))
+        defer { free(realServed) }
+        let servedPath = String(cString: realServed)
+        #expect(none.stderr.contains("linked_file=\(servedPath)"), "\(none.stderr)")
+        #expect(none.stderr.contains("\(servedPath), which it named, is no longer updated"), "\(none.stderr)")
+        let left = try #require(try fixture.reportsWritten().last?["exports_left_behind"] as? [[String: String]])
+        #expect(left.map { $0["linked_file"] } == [servedPath])
+        #expect(left.map { $0["link"] } == [exports.appendingPathComponent("by-district.csv").path])
+        #expect(try String(contentsOf: served, encoding: .utf8) == districts)
     }
 
     /// The report's stages (CONTRACT §8): the archives' reading and decompressing (unpack) is told

@@ -93,6 +93,47 @@ import Testing
         #expect((object["error"] as? String)?.contains("'standard output': No space left on device") == true)
     }
 
+    /// A standard output its parent left non-blocking (a pipe shared with a tool that set
+    /// O_NONBLOCK on it) is waited on when full, as a blocking one is: before, the first full pipe
+    /// failed the export (exit 73, "Resource temporarily unavailable").
+    @Test func aNonBlockingStandardOutputIsWaitedOnWhenFull() throws {
+        let fixture = try Self.fixtureWithReturn()
+        defer { fixture.remove() }
+        #expect(try fixture.grdp("run").status == 0)
+        let table = try fixture.grdp("export", "--format", "html").stdout
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        // The smallest pipe (F_SETPIPE_SZ, not imported by Glibc's module), which the table fills.
+        let capacity = Int(fcntl(ends[0], 1031, 4096))
+        try #require(capacity > 0 && table.utf8.count > capacity)
+        try #require(fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK) == 0)
+        final class Drained: @unchecked Sendable {
+            var bytes: [UInt8] = []
+            let done = DispatchSemaphore(value: 0)
+        }
+        let drained = Drained()
+        let readEnd = ends[0]
+        Thread.detachNewThread {
+            // A slow reader: the export finds the pipe full first.
+            Thread.sleep(forTimeInterval: 0.5)
+            var buffer = [UInt8](repeating: 0, count: 1024)
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count <= 0 { break }
+                drained.bytes += buffer[0..<count]
+            }
+            drained.done.signal()
+        }
+        let writeEnd = FileHandle(fileDescriptor: ends[1], closeOnDealloc: false)
+        let run = try fixture.grdp(["export", "--format", "html"], standardOutput: writeEnd)
+        close(ends[1])
+        drained.done.wait()
+        close(ends[0])
+        #expect(run.status == 0, "\(run.stderr)")
+        let whole = drained.bytes == Array(table.utf8)
+        #expect(whole, "\(drained.bytes.count) bytes read, the table has \(table.utf8.count)")
+    }
+
     /// A reader that stops reading (`grdp export --table quarantine | head -1` on a large snapshot)
     /// makes the next write fail with `EPIPE`. grdp ignores SIGPIPE (a dead log reader must not
     /// kill a run), so `export` sees the error and exits 73 — the output is incomplete, which a

@@ -91,9 +91,8 @@ enum FileSystem {
     struct NewFile {
         fileprivate let fd: Int32
         let path: String
-        /// For a FIFO opened non-blocking by `writeExisting`, whether a stop was asked: a write
-        /// waits for room in its pipe (`writeAllStoppable`), and a stop asked meanwhile ends the
-        /// wait.
+        /// For a FIFO opened by `writeExisting` (non-blocking), whether a stop was asked: a write
+        /// that waits for room in its pipe ends when it says so (`writeAll`).
         fileprivate var stopAsked: (() -> Bool)?
 
         /// An open descriptor this process inherited (standard output, standard error), written
@@ -102,11 +101,7 @@ enum FileSystem {
 
         /// Appends all of `bytes`.
         func write(_ bytes: UnsafeRawBufferPointer) throws(OutputWriteError) {
-            if let stopAsked {
-                try FileSystem.writeAllStoppable(bytes, to: fd, path: path, stopAsked: stopAsked)
-            } else {
-                try FileSystem.writeAll(bytes, to: fd, path: path)
-            }
+            try FileSystem.writeAll(bytes, to: fd, path: path, stopAsked: stopAsked)
         }
 
         /// Appends the bytes of `elements` as they lie in memory.
@@ -138,26 +133,14 @@ enum FileSystem {
 
     /// Writes all of `bytes` to the open descriptor `fd`: write(2) again after a short write or
     /// `EINTR`. A failure names `path` (a file, or `standard output`) and the errno.
-    static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String) throws(OutputWriteError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                let code = currentErrno()
-                if code == EINTR { continue }
-                throw OutputWriteError(path: path, operation: "write", errno: code)
-            }
-            offset += written
-        }
-    }
-
-    /// Writes all of `bytes` to `fd`, a FIFO opened non-blocking, as `writeAll` does, but when its
-    /// pipe is full (a reader that stopped reading, or reads slowly) waits for room 50 ms at a
-    /// time and, when `stopAsked` says a stop was asked meanwhile, throws an `OutputWriteError`
-    /// of errno `EINTR` instead: a blocking write(2) would be restarted by the signal handlers
-    /// (SA_RESTART) and wait for the reader, or a SIGKILL.
-    static func writeAllStoppable(
-        _ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String, stopAsked: () -> Bool
+    ///
+    /// A non-blocking descriptor (a FIFO `writeExisting` opened; a standard output its parent left
+    /// non-blocking) that is full waits for room 50 ms at a time; when `stopAsked` says a stop was
+    /// asked meanwhile, the wait ends with `OutputWriteError.stopped(…, .waitingForRoom)`. (A
+    /// blocking write(2) would be restarted by the signal handlers, SA_RESTART, and wait for the
+    /// reader until a second signal killed the process.)
+    static func writeAll(
+        _ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String, stopAsked: (() -> Bool)? = nil
     ) throws(OutputWriteError) {
         var offset = 0
         while offset < bytes.count {
@@ -171,38 +154,34 @@ enum FileSystem {
             guard code == EAGAIN || code == EWOULDBLOCK else {
                 throw OutputWriteError(path: path, operation: "write", errno: code)
             }
-            if stopAsked() {
-                throw OutputWriteError.refusal(
-                    path: path, operation: "write", errno: EINTR,
-                    reason: "stopped while its reader was not reading; what it read is not the whole table")
-            }
+            if stopAsked?() == true { throw OutputWriteError.stopped(path: path, .waitingForRoom) }
             var wanted = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&wanted, 1, 50)
+            let ready = poll(&wanted, 1, 50)
+            // A poll that cannot wait (it failed, or the descriptor is not one it watches) must
+            // not turn the wait into a loop at full speed.
+            if (ready < 0 && currentErrno() != EINTR) || wanted.revents & Int16(POLLNVAL) != 0 { usleep(50_000) }
         }
     }
 
     /// Writes into an existing node that is not a regular file — a FIFO, a terminal, `/dev/null`
     /// — opened as it is (symlinks followed), what `contents` writes: no temporary, no truncation
     /// (these nodes have no length), no fsync (they hold no data to sync). A FIFO's open waits for
-    /// a reader, as a shell's `>` does, but a stop asked meanwhile (`stopAsked`) ends the wait: an
-    /// `OutputWriteError` of errno EINTR (operation `open`), nothing written; so does a stop while
-    /// a write waits for room in the pipe of a reader that stopped reading (operation `write`).
-    /// The node keeps what was written before a failure.
+    /// a reader, as a shell's `>` does, but a stop asked meanwhile (`stopAsked`) ends the wait
+    /// (`OutputWriteError.stop`, `.waitingForReader`: nothing written); so does a stop while a
+    /// write waits for room in the pipe of a reader that has not taken what came before
+    /// (`.waitingForRoom`). The node keeps what was written before a failure.
     static func writeExisting(
         at path: String, stopAsked: @escaping () -> Bool, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         var fd: Int32
-        if nodeKind(followingLinks: path) == S_IFIFO {
+        let isFIFO = nodeKind(followingLinks: path) == S_IFIFO
+        if isFIFO {
             // Not a blocking open: the signal handlers restart it (SA_RESTART), so a SIGTERM
             // never ended a wait for a reader that never came. Asked again every 50 ms instead.
             while true {
                 fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
                 if fd >= 0 || (currentErrno() != ENXIO && currentErrno() != EINTR) { break }
-                if stopAsked() {
-                    throw OutputWriteError.refusal(
-                        path: path, operation: "open", errno: EINTR,
-                        reason: "stopped while waiting for a reader of the FIFO; nothing was written")
-                }
+                if stopAsked() { throw OutputWriteError.stopped(path: path, .waitingForReader) }
                 usleep(50_000)
             }
         } else {
@@ -213,7 +192,7 @@ enum FileSystem {
         defer { if !closed { _ = close(fd) } }
         var file = NewFile(fd: fd, path: path)
         // A FIFO stays non-blocking: its writes wait for room themselves, and a stop ends the wait.
-        if fcntl(fd, F_GETFL) & O_NONBLOCK != 0 { file.stopAsked = stopAsked }
+        if isFIFO { file.stopAsked = stopAsked }
         try contents(file)
         closed = true
         if close(fd) != 0 && currentErrno() != EINTR {
@@ -522,6 +501,23 @@ enum FileSystem {
     static func entryName(_ entry: UnsafePointer<dirent>) -> [UInt8] {
         let name = UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         return Array(UnsafeRawBufferPointer(start: name, count: strlen(name.assumingMemoryBound(to: CChar.self))))
+    }
+
+    /// Whether `path` itself is a symlink (not followed).
+    static func isSymbolicLink(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+    }
+
+    /// The file the symlink at `path` leads to in the end, where the system has it
+    /// (`resolvedLocation`: `..` taken, folders' links followed); nil when nothing is there (the
+    /// chain ends at a name that does not exist, or loops). One that cannot be looked at (a folder
+    /// this user may not search) is named all the same: it may be there.
+    static func linkedFile(_ path: String) -> String? {
+        guard let end = try? resolvingSymbolicLinks(path) else { return nil }
+        var status = stat()
+        if stat(end, &status) != 0 && errno == ENOENT { return nil }
+        return resolvedLocation(end)
     }
 
     /// What the symlink at `path` points to, as written in the link ("?" when it cannot be read).

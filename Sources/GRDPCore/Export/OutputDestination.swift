@@ -33,9 +33,9 @@ public enum OutputDestination {
     /// given, in pieces: a large export is written as it is made. When `contents` throws, its error
     /// is thrown and a file is left as it was (the temporary removed, nothing renamed); a stream or
     /// a device keeps what was delivered before, as with any program stopped half way. A FIFO
-    /// waits for its reader, and for room while its reader does not read; when `stopAsked` says a
-    /// stop was asked meanwhile, either wait ends with an `OutputWriteError` of errno `EINTR`
-    /// (operation `open`: nothing written; `write`: the reader holds part of the bytes).
+    /// waits for its reader, and for room while its reader has not taken what came before; when
+    /// `stopAsked` says a stop was asked meanwhile, either wait ends with an `OutputWriteError`
+    /// whose `stop` says which.
     public static func write(
         toPath path: String, stopAsked: @escaping () -> Bool = { false },
         contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
@@ -81,8 +81,17 @@ public enum OutputDestination {
     /// The `stopAsked` of a command that asks for no stop (its signals end it).
     private static func neverStops() -> Bool { false }
 
+    /// Whether `path` names a place written as it is, without a temporary (`writing`): standard
+    /// output or error by name, a FIFO, a terminal, a device. What was delivered to it before a
+    /// failure or a stop stays there.
+    public static func writesInPlace(_ path: String) -> Bool {
+        if inheritedDescriptor(path) != nil { return true }
+        guard let kind = FileSystem.nodeKind(followingLinks: path) else { return false }
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     /// 1 or 2 for the names of stdout and stderr, else nil.
-    static func inheritedDescriptor(_ path: String) -> Int32? {
+    public static func inheritedDescriptor(_ path: String) -> Int32? {
         switch path {
         case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1": STDOUT_FILENO
         case "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2": STDERR_FILENO

@@ -21,6 +21,18 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
     /// gives grdp's reason alone, not the errno's text ("Operation not permitted" read as a
     /// permission problem the operator had to look for).
     public var isRefusal = false
+    /// Set when no system call failed but a stop was asked (SIGTERM, Ctrl-C) while the write
+    /// waited on a FIFO's reader (`FileSystem.writeExisting`); `errno` is then `EINTR`.
+    public var stop: Stop?
+
+    /// What a write to a FIFO was waiting for when a stop ended the wait.
+    public enum Stop: Sendable {
+        /// The open, for a reader to come: nothing was written.
+        case waitingForReader
+        /// A write, for room in the pipe of a reader that had not taken what came before: the
+        /// reader holds part of the bytes.
+        case waitingForRoom
+    }
 
     public init(path: String, operation: String, errno: Int32, detail: String? = nil) {
         self.path = path
@@ -37,11 +49,24 @@ public struct OutputWriteError: Error, Sendable, CustomStringConvertible {
         return error
     }
 
+    /// A stop asked while waiting at `path` (`Stop`).
+    static func stopped(path: String, _ stop: Stop) -> OutputWriteError {
+        var error = OutputWriteError(path: path, operation: stop == .waitingForReader ? "open" : "write", errno: EINTR)
+        error.stop = stop
+        return error
+    }
+
     /// The errno's symbolic name where known (`ENOSPC`), else its number.
     public var errnoName: String { SystemReason.name(of: errno) }
 
     public var description: String {
         if isRefusal { return "will not \(operation) '\(path)': \(detail ?? "refused")" }
+        switch stop {
+        case .waitingForReader: return "stopped while waiting for a reader of '\(path)': nothing was written"
+        case .waitingForRoom:
+            return "stopped while waiting for the reader of '\(path)' to take more: it holds part of what was written"
+        case nil: break
+        }
         var text = "cannot \(operation) '\(path)': \(SystemReason.describe(errno))"
         if let detail, !detail.isEmpty { text += ": \(detail)" }
         return text

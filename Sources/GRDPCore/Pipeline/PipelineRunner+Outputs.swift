@@ -9,32 +9,38 @@ extension PipelineRunner {
     /// would describe an older snapshot beside the current ones, and a portal that publishes the
     /// folder would publish it as current. Other files in the folder are left alone. An export
     /// that is a symlink (to the file a portal serves) is removed as a link: the file it names,
-    /// outside the outputs, is left where it is, with a warning naming it.
-    func writeExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
+    /// outside the outputs, is left where it is, said in a warning and the report
+    /// (`exportsLeftBehind`), unless a configured export writes it now.
+    func writeExports(content: SnapshotContent, meta: SnapshotMeta, into report: inout RunReport) throws {
         let written = try writeConfiguredExports(content: content, meta: meta)
+        report.exports = written
+        // Where the exports just written landed, links followed: a link no longer configured to
+        // one of those files leaves nothing behind.
+        let writtenFiles = Set(
+            written.compactMap { name in
+                try? FileSystem.resolvedLocation(
+                    FileSystem.resolvingSymbolicLinks(config.exportsFolder.appendingPathComponent(name).path))
+            })
         let exportNames = Set(
             ExportTable.allCases.flatMap { table in ExportFormat.allCases.map(table.fileName) }
                 + [Exporter.dataPackageFileName])
         let present = (try? FileManager.default.contentsOfDirectory(atPath: config.exportsFolder.path)) ?? []
         for name in present.sorted() where exportNames.contains(name) && !written.contains(name) {
             let url = config.exportsFolder.appendingPathComponent(name)
-            var status = stat()
-            let linked =
-                lstat(url.path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
-                ? try? FileSystem.resolvingSymbolicLinks(url.path) : nil
+            let linked = FileSystem.isSymbolicLink(url.path) ? FileSystem.linkedFile(url.path) : nil
             guard unlink(url.path) == 0 || errno == ENOENT else {
                 throw OutputWriteError(
                     path: url.path, operation: "remove the export no longer configured", errno: errno)
             }
-            if let linked, FileSystem.nodeKind(followingLinks: linked) != nil {
+            if let linked, !writtenFiles.contains(linked) {
                 logger.warning(
-                    "Export no longer configured: its link removed, not the file it names, which no run updates now; remove it where it is published",
+                    "Export no longer configured: its link removed, not the file it names, which no run updates now; take it off the portal if it is published",
                     metadata: ["file": "\(url.path)", "linked_file": "\(linked)"])
+                report.exportsLeftBehind.append((url.path, linked))
             } else {
                 logger.info("Export no longer configured removed", metadata: ["file": "\(url.path)"])
             }
         }
-        return written
     }
 
     func writeConfiguredExports(content: SnapshotContent, meta: SnapshotMeta) throws -> [String] {
@@ -134,7 +140,7 @@ extension PipelineRunner {
             let removed = ArchiveCache.removeFiles(in: config.cacheFolder, writtenSince: report.startedAt)
             guard removed > 0 else { throw error }
             let note =
-                "No space left for the run report (\(failure.errnoName)): removed the \(removed) cache file(s) this "
+                "No space left for the run report (\(SystemReason.describe(failure.errno))): removed the \(removed) cache file(s) this "
                 + "run had written (they only save time: the next run reads those archives again)"
             report.errors.append(note)
             logger.warning("Cache files removed to make room for the report", metadata: ["removed": "\(removed)"])

@@ -84,7 +84,7 @@ extension PipelineRunner {
             // The exports of the latest snapshot may be missing or stale: a run that published it and
             // then could not write them (disk full) exited 73. Files that already hold the right
             // bytes are left untouched.
-            if let latest { report.exports = try writeExports(content: content, meta: latest.meta) }
+            if let latest { try writeExports(content: content, meta: latest.meta, into: &report) }
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version
@@ -107,7 +107,7 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
-            report.exports = try writeExports(content: content, meta: meta)
+            try writeExports(content: content, meta: meta, into: &report)
             report.prunedSnapshots = try prune(store)
         }
     }
@@ -206,8 +206,8 @@ extension PipelineRunner {
             "Up to date: inputs unchanged, no archive read",
             metadata: ["snapshot": "\(SnapshotMeta.label(version))", "archives": "\(inputs.scan.archives.count)"])
         let pages = config.outputs.exports.contains { ExportFormat(rawValue: $0.format) == .html }
-        report.exports = try writeExports(
-            content: Exporter.exportContent(of: latest, countingQuarantine: pages), meta: latest.meta)
+        try writeExports(
+            content: Exporter.exportContent(of: latest, countingQuarantine: pages), meta: latest.meta, into: &report)
         return true
     }
 

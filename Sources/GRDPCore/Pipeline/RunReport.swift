@@ -18,6 +18,9 @@ struct RunReport {
     /// The configured exports under `<outputs>/exports`, of the snapshot published or, up to date,
     /// of the latest (each written, or found holding its bytes already).
     var exports: [String] = []
+    /// Exports no longer configured that were symlinks: each link removed, the file it named left
+    /// where it is (outside the outputs, a portal's perhaps), no longer updated by any run.
+    var exportsLeftBehind: [(link: String, linkedFile: String)] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -80,6 +83,16 @@ struct RunReport {
         }
         if let recomputedYears { members.append(("recomputed_years", .array(recomputedYears.map { .int($0) }))) }
         if !exports.isEmpty { members.append(("exports", .array(exports.map { .string($0) }))) }
+        if !exportsLeftBehind.isEmpty {
+            members.append(
+                (
+                    "exports_left_behind",
+                    .array(
+                        exportsLeftBehind.map {
+                            .object([("link", .string($0.link)), ("linked_file", .string($0.linkedFile))])
+                        })
+                ))
+        }
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
         }
@@ -205,6 +218,11 @@ struct RunReport {
             lines.append(
                 "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]"
             )
+        }
+        for left in exportsLeftBehind {
+            lines.append(
+                "Export no longer configured: its link \(left.link) removed; \(left.linkedFile), which it named, is no "
+                    + "longer updated: take it off the portal if it is published.")
         }
         switch outcome {
         case .snapshot:

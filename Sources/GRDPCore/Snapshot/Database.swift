@@ -101,7 +101,11 @@ final class Database {
         } else {
             message = "SQLite error \(status)"
         }
-        let systemErrno = handle.map { sqlite3_system_errno($0) } ?? 0
+        // The system's errno only where SQLite took it for this error (an I/O error, a file it
+        // could not open): it stays on the connection after, and would name a stale cause.
+        let primary = status & 0xFF
+        let systemErrno =
+            primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN ? handle.map { sqlite3_system_errno($0) } ?? 0 : 0
         return SnapshotError(
             code: .sqlite, message: message, path: path, sql: sql, sqliteCode: status,
             systemErrno: systemErrno == 0 ? nil : systemErrno)

@@ -237,7 +237,7 @@ final class LibArchiveReader {
             }
         var detail = "\(what): " + (message ?? "libarchive gives no message")
         // Positive values are system errnos; libarchive's own codes (ARCHIVE_ERRNO_MISC = -1) say nothing more.
-        detail += " (libarchive \(statusName)" + (errno > 0 ? ", errno \(errno))" : ")")
+        detail += " (libarchive \(statusName)" + (errno > 0 ? ": \(SystemReason.describe(errno)))" : ")")
         return .corrupt(detail)
     }
 }

@@ -392,7 +392,7 @@ public enum ReturnsScanner {
             let code = errno
             return code == ENOENT
                 ? "a symbolic link that leads nowhere"
-                : "a link that cannot be followed (\(SystemReason.describe(code)))"
+                : "a link that cannot be followed: \(SystemReason.describe(code))"
         }
         return FileSystem.kindName(status.st_mode & S_IFMT)
     }
