@@ -22,6 +22,19 @@ import Testing
         return pipe.fileHandleForWriting
     }
 
+    /// The write end of a pipe left non-blocking (as some parents leave a shared one), already
+    /// full, whose reader never reads; and the read end, to keep open (else writes fail EPIPE).
+    static func fullNonBlockingPipe() throws -> (FileHandle, readEnd: Int32) {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        // The smallest pipe (F_SETPIPE_SZ, not imported by Glibc's module).
+        _ = fcntl(ends[0], 1031, 4096)
+        try #require(fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK) == 0)
+        let filler = [UInt8](repeating: UInt8(ascii: "x"), count: 4096)
+        while write(ends[1], filler, filler.count) > 0 {}
+        return (FileHandle(fileDescriptor: ends[1], closeOnDealloc: true), ends[0])
+    }
+
     /// A fixture with the first return in its returns folder, not yet run.
     static func fixtureWithReturn() throws -> Fixture {
         let fixture = try Fixture()
@@ -30,15 +43,25 @@ import Testing
     }
 
     /// Log lines never stop a run: with stderr on a full disk (the README's cron line appends
-    /// stderr to a log file) or on a pipe nobody reads, `run` publishes the snapshot, writes its
-    /// report and its exports, and exits 0 — before, `FileHandle.write` trapped (exit 132) after
-    /// publishing, and the exports and the report were never written.
-    @Test(arguments: ["/dev/full", "closed pipe"])
+    /// stderr to a log file), on a pipe nobody reads any more, or on a full non-blocking pipe,
+    /// `run` publishes the snapshot, writes its report and its exports, and exits 0 — before,
+    /// `FileHandle.write` trapped (exit 132) after publishing, and the exports and the report were
+    /// never written. (Log lines are not waited on when the pipe is full, as data is.)
+    @Test(arguments: ["/dev/full", "closed pipe", "full non-blocking pipe"])
     func aRunWhoseStderrCannotBeWrittenFinishes(_ stderr: String) throws {
         let fixture = try Self.fixtureWithReturn()
         defer { fixture.remove() }
-        let handle = try stderr == "/dev/full" ? Self.full() : Self.closedPipe()
-        defer { try? handle.close() }
+        var readEnd: Int32 = -1
+        let handle: FileHandle
+        switch stderr {
+        case "/dev/full": handle = try Self.full()
+        case "closed pipe": handle = try Self.closedPipe()
+        default: (handle, readEnd) = try Self.fullNonBlockingPipe()
+        }
+        defer {
+            try? handle.close()
+            if readEnd >= 0 { close(readEnd) }
+        }
 
         let run = try fixture.grdp(["--verbose", "run", "--force"], standardError: handle)
         #expect(run.status == 0)

@@ -127,8 +127,12 @@ enum FileSystem {
     }
 
     /// Writes all of `bytes` to the open descriptor `fd` (`writeAll` over an array).
-    static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(OutputWriteError) {
-        try withBytes(of: bytes) { buffer throws(OutputWriteError) in try writeAll(buffer, to: fd, path: path) }
+    static func writeAll(
+        _ bytes: [UInt8], to fd: Int32, path: String, waitingWhenFull: Bool = true
+    ) throws(OutputWriteError) {
+        try withBytes(of: bytes) { buffer throws(OutputWriteError) in
+            try writeAll(buffer, to: fd, path: path, waitingWhenFull: waitingWhenFull)
+        }
     }
 
     /// Writes all of `bytes` to the open descriptor `fd`: write(2) again after a short write or
@@ -138,9 +142,12 @@ enum FileSystem {
     /// non-blocking) that is full waits for room 50 ms at a time; when `stopAsked` says a stop was
     /// asked meanwhile, the wait ends with `OutputWriteError.stopped(…, .waitingForRoom)`. (A
     /// blocking write(2) would be restarted by the signal handlers, SA_RESTART, and wait for the
-    /// reader until a second signal killed the process.)
+    /// reader until a second signal killed the process.) With `waitingWhenFull` false, a full
+    /// non-blocking descriptor fails at once with `EAGAIN` instead (log lines, which must never
+    /// hold a run up).
     static func writeAll(
-        _ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String, stopAsked: (() -> Bool)? = nil
+        _ bytes: UnsafeRawBufferPointer, to fd: Int32, path: String, stopAsked: (() -> Bool)? = nil,
+        waitingWhenFull: Bool = true
     ) throws(OutputWriteError) {
         var offset = 0
         while offset < bytes.count {
@@ -151,7 +158,7 @@ enum FileSystem {
             }
             let code = currentErrno()
             if code == EINTR { continue }
-            guard code == EAGAIN || code == EWOULDBLOCK else {
+            guard (code == EAGAIN || code == EWOULDBLOCK) && waitingWhenFull else {
                 throw OutputWriteError(path: path, operation: "write", errno: code)
             }
             if stopAsked?() == true { throw OutputWriteError.stopped(path: path, .waitingForRoom) }

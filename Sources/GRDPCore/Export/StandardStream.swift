@@ -38,13 +38,18 @@ public final class StandardStream: Sendable {
         try write(Array(text.utf8))
     }
 
-    /// Writes all of `bytes`, failing as `write(_:)` does.
+    /// Writes all of `bytes`, failing as `write(_:)` does. A stream its parent left non-blocking
+    /// is waited on when full, as a blocking one is.
     public func write(_ bytes: [UInt8]) throws(OutputWriteError) {
+        try write(bytes, waitingWhenFull: true)
+    }
+
+    private func write(_ bytes: [UInt8], waitingWhenFull: Bool) throws(OutputWriteError) {
         if closedAtStart.load(ordering: .relaxed) {
             throw OutputWriteError(
                 path: name, operation: "write", errno: EBADF, detail: "it was closed when grdp started")
         }
-        try FileSystem.writeAll(bytes, to: descriptor, path: name)
+        try FileSystem.writeAll(bytes, to: descriptor, path: name, waitingWhenFull: waitingWhenFull)
     }
 
     /// Records that the process started with this stream closed: data written to it then fails
@@ -59,7 +64,8 @@ public final class StandardStream: Sendable {
     public func writeIgnoringErrors(_ text: String) {
         guard !failed.load(ordering: .relaxed) else { return }
         do {
-            try write(text)
+            // Not waited on when full: a log reader that stopped must not hold the run up.
+            try write(Array(text.utf8), waitingWhenFull: false)
         } catch {
             if error.errno != EAGAIN && error.errno != EWOULDBLOCK { failed.store(true, ordering: .relaxed) }
         }
