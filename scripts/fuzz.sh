@@ -32,7 +32,7 @@ S="$ROOT/Sources/GRDPCore"
 # Normalize's transaction batch (`TransactionBatch`) and what it is built on: its texts, plain
 # arrays, the cache's mapped file and the ledger state's coding.
 sources=("$S"/Normalize/*.swift "$S"/Model/*.swift "$S/Config/PipelineConfig.swift"
-    "$S/Export/OutputWriteError.swift" "$S/Export/SystemReason.swift" "$S/Export/FileSystem.swift" "$S/Unpack/InputFile.swift"
+    "$S/Export/OutputWriteError.swift" "$S/Export/FileSystem.swift" "$S/Unpack/InputFile.swift"
     "$S/Unpack/FileLocation.swift" "$ROOT/Fuzz/FuzzSupport.swift")
 for name in TransactionBatch LedgerTexts PlainArray SlotIndex; do
     sources+=("$S/Revisions/$name.swift")
