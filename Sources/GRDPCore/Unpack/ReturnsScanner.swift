@@ -108,7 +108,8 @@ public struct ReturnsScanError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .missingFolder: return "returns folder \(path) does not exist\(reason)"
         case .notAFolder: return "returns folder \(path) is not a folder"
-        case .unreadable: return "cannot read \(path) in the returns folder\(reason)"
+        case .unreadable:
+            return "cannot read \(path)\(reason); an archive of the returns folder could be missed, so none was read"
         case .ambiguousName:
             return "two files under the returns folder have the same name for grdp, \(path): names that differ "
                 + "only in their Unicode normalization (NFC, NFD) are one name, and a name that is not UTF-8 is "
