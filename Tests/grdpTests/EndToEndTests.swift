@@ -357,6 +357,28 @@ import Testing
         var stderr: String
     }
 
+    /// Same inputs and config, same content hash, whatever the machine (CONTRACT §6): with one
+    /// thread reading archives or four (`GRDP_THREADS`; a machine's cores decide it otherwise),
+    /// with the revisions taken by key partition or in memory, in any time zone. Each from
+    /// scratch, on a generated set with revisions across archives.
+    @Test func theContentHashDoesNotDependOnThreadsRevisionsOrTimeZone() throws {
+        let fixture = try Self.generatedWithAnIncrement(transactions: 20_000, increment: 2_000)
+        defer { fixture.remove() }
+        let environments: [[String: String]] = [
+            ["GRDP_THREADS": "1"], ["GRDP_THREADS": "4"],
+            ["GRDP_THREADS": "2", "GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "3"],
+            ["TZ": "Asia/Ho_Chi_Minh", "LC_ALL": "C"], ["TZ": "America/Los_Angeles", "GRDP_LEDGER": "memory"],
+        ]
+        var hashes: [String] = []
+        for environment in environments {
+            try? FileManager.default.removeItem(at: fixture.outputs)
+            let run = try fixture.grdp(["run", "--force"], environment: environment)
+            #expect(run.status == 0, "\(environment): \(run.stderr)")
+            hashes.append(try #require(try fixture.reportsWritten().last?["content_sha256"] as? String))
+        }
+        #expect(Set(hashes).count == 1, "\(zip(environments, hashes).map { "\($0): \($1)" })")
+    }
+
     /// Superseded rows by "archive/member" in a report.
     static func superseded(_ report: [String: Any]) -> [String: Int] {
         var counts: [String: Int] = [:]
