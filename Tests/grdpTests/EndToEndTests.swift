@@ -357,6 +357,46 @@ import Testing
         var stderr: String
     }
 
+    /// Two runs from scratch over the same inputs and config write the same snapshot file, byte
+    /// for byte, but for its `created_at` (the one thing of the file that is the moment's), with
+    /// one thread reading archives or four, in another time zone. (Revisions by key partition,
+    /// chosen from 3 M keys, allocate the tables' pages in another order: same rows, same content
+    /// hash, another layout; and a night's snapshot is the latest's file with the changes applied.)
+    @Test func twoRunsFromScratchWriteTheSameSnapshotFileButForItsTime() throws {
+        let fixture = try Self.generatedWithAnIncrement(transactions: 20_000, increment: 2_000)
+        defer { fixture.remove() }
+        var files: [(bytes: [UInt8], createdAt: String)] = []
+        for environment in [["GRDP_THREADS": "1"], ["GRDP_THREADS": "4", "TZ": "Asia/Ho_Chi_Minh"]] {
+            try? FileManager.default.removeItem(at: fixture.outputs)
+            let run = try fixture.grdp(["run"], environment: environment)
+            #expect(run.status == 0, "\(environment): \(run.stderr)")
+            let listed = try #require(
+                try JSONSerialization.jsonObject(with: Data(fixture.grdp("snapshots", "--json").stdout.utf8))
+                    as? [[String: Any]])
+            let createdAt = try #require(listed.first?["created_at"] as? String)
+            let bytes = try Data(contentsOf: fixture.outputs.appendingPathComponent("snapshots/grdp-v0001.sqlite"))
+            files.append((Array(bytes), createdAt))
+        }
+        #expect(files[0].bytes.count == files[1].bytes.count)
+        // The first file with the second's time where its own is.
+        var first = files[0].bytes
+        let own = Array(files[0].createdAt.utf8)
+        let other = Array(files[1].createdAt.utf8)
+        try #require(own.count == other.count)
+        var places = 0
+        var index = 0
+        while index + own.count <= first.count {
+            if first[index..<index + own.count].elementsEqual(own) {
+                first.replaceSubrange(index..<index + own.count, with: other)
+                places += 1
+            }
+            index += 1
+        }
+        #expect(places == 1)
+        let same = first == files[1].bytes
+        #expect(same, "the files differ in more than created_at (\(files[0].createdAt), \(files[1].createdAt))")
+    }
+
     /// Same inputs and config, same content hash, whatever the machine (CONTRACT §6): with one
     /// thread reading archives or four (`GRDP_THREADS`; a machine's cores decide it otherwise),
     /// with the revisions taken by key partition or in memory, in any time zone. Each from
