@@ -112,6 +112,11 @@ public struct SkippedMember: Sendable, Codable {
     public var path: String
     public var reason: ReasonCode
     public var detail: String
+    /// For a link or a device, the kind of data member its name matches (`inputs.kinds`): what
+    /// should hold rows, and does not (a return made with links, or an entry damaged into one; a
+    /// single flipped bit of a zip's file attributes does it). Said in the run's summary, not only
+    /// listed, since its rows are not counted.
+    public var namedLike: RecordKind?
 }
 
 /// Feeds one archive's members to Normalize while Unpack streams them: the visitor between the
@@ -230,7 +235,11 @@ final class ArchiveIngest: ArchiveVisitor {
     }
 
     func skipped(member: String, reason: ReasonCode, detail: String) {
-        skipped.append(SkippedMember(path: member, reason: reason, detail: detail))
+        var namedLike: RecordKind?
+        if reason == .link || reason == .device, case .data(let kind) = classifier.classify(memberPath: member) {
+            namedLike = kind
+        }
+        skipped.append(SkippedMember(path: member, reason: reason, detail: detail, namedLike: namedLike))
     }
 
     /// Writes the current member's rows gathered since the last write to the entry, when there are

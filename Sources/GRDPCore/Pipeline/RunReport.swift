@@ -133,10 +133,12 @@ struct RunReport {
             memberValues.append(.object(fields))
         }
         memberValues += archive.skipped.map { skipped in
-            .object([
+            var fields: [(String, JSONValue)] = [
                 ("path", .string(skipped.path)), ("status", .string("skipped")),
                 ("reason", .string(skipped.reason.rawValue)), ("detail", .string(skipped.detail)),
-            ])
+            ]
+            if let kind = skipped.namedLike { fields.append(("named_like", .string(kind.rawValue))) }
+            return .object(fields)
         }
         fields.append(("members", .array(memberValues)))
         return .object(fields)
@@ -194,6 +196,16 @@ struct RunReport {
         lines.append(
             "\(archives.count) archive(s), \(accepted) accepted; \(rows) rows read, \(quarantined) quarantined, "
                 + "\(superseded) superseded, \(excluded) excluded")
+        // A link or device named like a data member: rows that are not counted, said.
+        for archive in archives where archive.status == .accepted {
+            for skipped in archive.skipped {
+                guard let kind = skipped.namedLike else { continue }
+                lines.append(
+                    "WARNING \(archive.relativePath): member '\(skipped.path)' is named like \(kind.rawValue) data but is "
+                        + "\(skipped.detail): its rows, if it was to hold any, are not counted (a return made with links, "
+                        + "or an entry damaged into one?)")
+            }
+        }
         // Said, not only listed in the report: a `.rar`, a `.zip.part` still copying, a link to an
         // archive on a share that is gone.
         if let ignored = ingest?.ignoredFiles, !ignored.isEmpty {
