@@ -178,7 +178,7 @@ enum FileSystem {
     /// write waits for room in the pipe of a reader that has not taken what came before
     /// (`.waitingForRoom`). The node keeps what was written before a failure.
     static func writeExisting(
-        at path: String, stopAsked: @escaping () -> Bool, contents: (NewFile) throws(OutputWriteError) -> Void
+        at path: String, stopAsked: (() -> Bool)?, contents: (NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         var fd: Int32
         let isFIFO = nodeKind(followingLinks: path) == S_IFIFO
@@ -188,7 +188,7 @@ enum FileSystem {
             while true {
                 fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
                 if fd >= 0 || (currentErrno() != ENXIO && currentErrno() != EINTR) { break }
-                if stopAsked() { throw OutputWriteError.stopped(path: path, .waitingForReader) }
+                if stopAsked?() == true { throw OutputWriteError.stopped(path: path, .waitingForReader) }
                 usleep(50_000)
             }
         } else {
@@ -516,7 +516,7 @@ enum FileSystem {
         return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
     }
 
-    /// The file the symlink at `path` leads to in the end, where the system has it
+    /// The file at `path`, or at the end of the symlinks it starts, where the system has it
     /// (`resolvedLocation`: `..` taken, folders' links followed); nil when nothing is there (the
     /// chain ends at a name that does not exist, or loops). One that cannot be looked at (a folder
     /// this user may not search) is named all the same: it may be there.

@@ -24,7 +24,7 @@ internal import struct Foundation.URL
 /// Every failure is an `OutputWriteError` naming the path and the errno (exit 73).
 public enum OutputDestination {
     public static func write(_ bytes: [UInt8], toPath path: String) throws(OutputWriteError) {
-        try writing(toPath: path, stopAsked: neverStops) { file throws(OutputWriteError) in
+        try writing(toPath: path, stopAsked: nil) { file throws(OutputWriteError) in
             try file.write(contentsOf: bytes)
         }
     }
@@ -35,9 +35,9 @@ public enum OutputDestination {
     /// a device keeps what was delivered before, as with any program stopped half way. A FIFO
     /// waits for its reader, and for room while its reader has not taken what came before; when
     /// `stopAsked` says a stop was asked meanwhile, either wait ends with an `OutputWriteError`
-    /// whose `stop` says which.
+    /// whose `stop` says which (nil: a command that asks for no stop; its signals end it).
     public static func write(
-        toPath path: String, stopAsked: @escaping () -> Bool = { false },
+        toPath path: String, stopAsked: (() -> Bool)? = nil,
         contents: (_ deliver: ([UInt8]) throws -> Void) throws -> Void
     ) throws {
         try AtomicFile.carrying(contents) { writer throws(OutputWriteError) in
@@ -48,7 +48,7 @@ public enum OutputDestination {
     /// `contents` given the place `path` names, as the type says: the inherited descriptor, the
     /// node opened as it is, or a temporary renamed over the file once written.
     private static func writing(
-        toPath path: String, stopAsked: @escaping () -> Bool,
+        toPath path: String, stopAsked: (() -> Bool)?,
         _ contents: (FileSystem.NewFile) throws(OutputWriteError) -> Void
     ) throws(OutputWriteError) {
         if let descriptor = inheritedDescriptor(path) {
@@ -64,7 +64,7 @@ public enum OutputDestination {
                 path: path, operation: "write", errno: EISDIR,
                 reason: "it names a folder; --output takes the path of a file (missing folders above it are made)")
         }
-        if let kind, kind != S_IFREG {
+        if writesInPlace(path) {
             try FileSystem.writeExisting(at: path, stopAsked: stopAsked, contents: contents)
             return
         }
@@ -77,9 +77,6 @@ public enum OutputDestination {
         let target = URL(fileURLWithPath: location)
         try AtomicFile.write(to: target, contents: contents)
     }
-
-    /// The `stopAsked` of a command that asks for no stop (its signals end it).
-    private static func neverStops() -> Bool { false }
 
     /// Whether `path` names a place written as it is, without a temporary (`writing`): standard
     /// output or error by name, a FIFO, a terminal, a device. What was delivered to it before a

@@ -17,10 +17,7 @@ extension PipelineRunner {
         // Where the exports just written landed, links followed: a link no longer configured to
         // one of those files leaves nothing behind.
         let writtenFiles = Set(
-            written.compactMap { name in
-                try? FileSystem.resolvedLocation(
-                    FileSystem.resolvingSymbolicLinks(config.exportsFolder.appendingPathComponent(name).path))
-            })
+            written.compactMap { FileSystem.linkedFile(config.exportsFolder.appendingPathComponent($0).path) })
         let exportNames = Set(
             ExportTable.allCases.flatMap { table in ExportFormat.allCases.map(table.fileName) }
                 + [Exporter.dataPackageFileName])

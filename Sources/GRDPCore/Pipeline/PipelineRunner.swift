@@ -749,12 +749,10 @@ public struct PipelineRunner {
         // The cache keeps the archives these inputs name, as this build and these reading settings read
         // them, no others; an excluded one included: an exclusion taken back reads it from the cache.
         let named = Set(
-            zip(inputs.scan.archives, inputs.archiveDigests).compactMap { candidate, digest in
-                digest.map { archiveCache.fileName(relativePath: candidate.relativePath, digest: $0) }
-            }
-                + zip(inputs.scan.excluded, inputs.excludedDigests).compactMap { path, digest in
-                    digest.map { archiveCache.fileName(relativePath: path, digest: $0) }
-                })
+            zip(
+                inputs.scan.archives.map(\.relativePath) + inputs.scan.excluded,
+                inputs.archiveDigests + inputs.excludedDigests
+            ).compactMap { path, digest in digest.map { archiveCache.fileName(relativePath: path, digest: $0) } })
         report.cacheEntriesRemoved = archiveCache.prune(keeping: named)
 
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
