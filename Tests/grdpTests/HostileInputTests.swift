@@ -463,7 +463,7 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
     }
 
     static let all: [HostileArchive] =
-        truncated + flipped + streams + paths + members + headers + localNames + forgedFields
+        truncated + flipped + streams + paths + members + headers + garbledHeaders + localNames + forgedFields
 
     /// Fields that pass every checksum but say what no writer writes, each of which once trapped
     /// the run (exit 132, no report; found by a review): a pax record shorter than its own length
@@ -703,6 +703,49 @@ struct HostileArchive: Sendable, CustomTestStringConvertible {
                         text: "tax_code,year,vsic,value_added\n0100109106,2023,62010,1500\n0100109107,2023,62010,1\n"
                             + "\n0100109106,20x3,62010,1\n")
                 ], .zip)
+        },
+    ]
+
+    /// `bytes` with the first `amount` in them made `amounu`: a one-bit fault in a member's header
+    /// line, which then lacks a required column.
+    static func garbled(_ bytes: [UInt8]) throws -> [UInt8] {
+        let word = Array("amount".utf8)
+        guard let at = (0..<(bytes.count - word.count)).first(where: { Array(bytes[$0..<($0 + word.count)]) == word })
+        else { throw CocoaError(.fileReadCorruptFile) }
+        return flipped(bytes, at: at + 5, mask: 0x01)
+    }
+
+    /// A header garbled in transit, which the archive's checksum catches only at the member's or
+    /// the stream's end: reported as the damage it is (`corrupt-archive`), not as the missing
+    /// column it looks like, which would send the operator to fix a column name (the archive
+    /// mutation campaign, F2). And two faults in member order: the first one said.
+    static let garbledHeaders: [HostileArchive] = [
+        // A stored zip entry: its CRC, in the directory, is the sound data's.
+        one("2024-02-01_garbled-stored.zip", "corrupt-archive", member: member, detail: "CRC") { _ in
+            try garbled(StoredZip.bytes([(member, transactions)], descriptor: .none))
+        },
+        // A gzip stream of the garbled bytes, ending with the sound bytes' CRC-32 and length (named
+        // so that its member is read as transactions).
+        one(
+            "transactions_garbled.csv.gz", "corrupt-archive", member: "transactions_garbled.csv",
+            detail: "incorrect data check"
+        ) { scratch in
+            let sound = try scratch.compressed(transactions, .gzip)
+            return Array(try scratch.compressed(garbled(transactions), .gzip).dropLast(8)) + sound.suffix(8)
+        },
+        // The same of a tar: the fault is found after every member (member null).
+        one("2024-02-01_garbled.tar.gz", "corrupt-archive", member: nil, detail: "incorrect data check") { scratch in
+            let tar = try scratch.archive(entries + [.init(path: "grdp.csv", text: "year,grdp\n2023,1\n")], .tar)
+            let sound = try scratch.compressed(tar, .gzip)
+            return Array(try scratch.compressed(garbled(tar), .gzip).dropLast(8)) + sound.suffix(8)
+        },
+        // A sound archive whose first member's header is refused and whose second is over the
+        // member limit: the header, first in member order, is what the report names.
+        one(
+            "2024-02-01_header-then-large.tar.gz", "header-error", member: "grdp.csv", detail: "'grdp'",
+            config: "limits:\n  max_member_bytes: 100000\n", kind: "grdp"
+        ) { scratch in
+            try scratch.archive([.init(path: "grdp.csv", text: "year,gdp\n2023,1\n")] + entries, .tarGzip)
         },
     ]
 

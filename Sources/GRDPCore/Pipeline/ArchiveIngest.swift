@@ -149,6 +149,13 @@ final class ArchiveIngest: ArchiveVisitor {
     /// Some member's row past its first, which a snapshot will want, is in the entry alone: should
     /// the entry fail, that row is lost, and the archive is read again in memory (`RowsLost`).
     private var rowsOnlyInEntry = false
+    /// The first data member whose header could not be used (`header-error`), held until the
+    /// reader has read the archive to its end: every later member is read through, unnormalized,
+    /// so that damage a checksum finds further on (a zip entry's CRC at its end, a gzip, xz or
+    /// bzip2 stream's trailer) is reported as the `corrupt-archive` it is, not as the missing
+    /// column its garbled header bytes look like (the mutation campaign's F2). `Ingest` throws it
+    /// once the read has succeeded.
+    private(set) var headerFailure: HeaderError?
 
     /// The rows a member's batch gathers before they are written to the entry: ~640 KB, a few
     /// blocks of the member (a block yields ~3,000 rows), few enough writes to cost nothing.
@@ -168,6 +175,8 @@ final class ArchiveIngest: ArchiveVisitor {
     }
 
     func begin(member: MemberHeader) throws -> Bool {
+        // The archive is rejected already: its later members are only read through.
+        guard headerFailure == nil else { return false }
         switch classifier.classify(memberPath: member.path) {
         case .data(let kind):
             let normalizer = MemberNormalizer(kind: kind, config: config, memberPath: member.path)
@@ -191,7 +200,11 @@ final class ArchiveIngest: ArchiveVisitor {
 
     func consume(_ bytes: UnsafeRawBufferPointer) throws {
         guard let normalizer else { return }
-        try timed { try normalizer.feed(bytes) { row in take(row) } }
+        do {
+            try timed { try normalizer.feed(bytes) { row in take(row) } }
+        } catch let failure as HeaderError {
+            return giveUp(failure)
+        }
         // Writing the entry is the cache's time, which the report counts with Unpack's, as before.
         try writeRows(atLeast: Self.chunkRows)
         try writeQuarantine(atLeast: Self.quarantineChunkBytes)
@@ -199,7 +212,11 @@ final class ArchiveIngest: ArchiveVisitor {
 
     func end(member: MemberHeader) throws {
         guard let normalizer, current != nil else { return }
-        try timed { try normalizer.finish { row in take(row) } }
+        do {
+            try timed { try normalizer.finish { row in take(row) } }
+        } catch let failure as HeaderError {
+            return giveUp(failure)
+        }
         try writeRows(atLeast: 1)
         try writeQuarantine(atLeast: 1)
         let quarantined = quarantinedByReason.values.reduce(0, +)
@@ -225,6 +242,17 @@ final class ArchiveIngest: ArchiveVisitor {
         members.append(current!)
         current = nil
         self.normalizer = nil
+    }
+
+    /// Keeps `failure` for `Ingest` and lets go of everything the archive gave: it will not be
+    /// taken, whatever the rest of it holds.
+    private func giveUp(_ failure: HeaderError) {
+        headerFailure = failure
+        normalizer = nil
+        current = nil
+        members = []
+        quarantineRows.removeAll()
+        entry?.discard()
     }
 
     /// Runs `body`, Normalize's work, adding its time to `normalizeSeconds`.

@@ -417,6 +417,7 @@ public enum Ingest {
         var outcome = ArchiveOutcome(
             relativePath: candidate.relativePath, sha256: "", bytes: candidate.bytes, status: .accepted,
             rejection: nil, members: [], skipped: [])
+        var reading: ArchiveIngest?
         do {
             // Hashed and recorded before the sidecar check, so that a mismatch still reports the digest.
             let digest: FileDigest
@@ -431,6 +432,7 @@ public enum Ingest {
             let ingest = ArchiveIngest(
                 archivePath: candidate.relativePath, config: config, classifier: classifier, entry: entry,
                 keepsEveryQuarantined: keepingEveryQuarantined)
+            reading = ingest
             defer { outcome.normalizeSeconds = ingest.normalizeSeconds }
             let reader = ArchiveReader(limits: limits)
             try reader.read(
@@ -450,6 +452,8 @@ public enum Ingest {
             if !unchanged {
                 throw ArchiveRejection.corrupt(ArchiveReader.changedSinceHashed)
             }
+            // A refused header, once every checksum of the archive has passed (see `headerFailure`).
+            if let failure = ingest.headerFailure { throw failure }
             outcome.members = ingest.members
             outcome.skipped = ingest.skipped
             if ingest.members.isEmpty {
@@ -473,14 +477,19 @@ public enum Ingest {
             }
         } catch let rejection as ArchiveRejection {
             outcome.status = .rejected
-            outcome.rejection = rejection
             outcome.members = []
+            // Faults in member order, the first said; but damage (`corrupt-archive`) explains a
+            // header garbled before it, so it wins.
+            if let failure = reading?.headerFailure, rejection.reason != .corruptArchive {
+                outcome.rejection = ArchiveRejection(failure)
+            } else {
+                outcome.rejection = rejection
+            }
         } catch is ArchiveCache.EntryWriter.RowsLost {
             return nil
         } catch let error as HeaderError {
             outcome.status = .rejected
-            outcome.rejection = ArchiveRejection(
-                reason: .headerError, member: error.memberPath, detail: error.detail, memberKind: error.kind)
+            outcome.rejection = ArchiveRejection(error)
             outcome.members = []
         } catch {
             outcome.status = .rejected
@@ -488,5 +497,13 @@ public enum Ingest {
             outcome.members = []
         }
         return outcome
+    }
+}
+
+extension ArchiveRejection {
+    /// The rejection of a data member's refused header (`header-error`), naming the kind it was
+    /// read as.
+    init(_ failure: HeaderError) {
+        self.init(reason: .headerError, member: failure.memberPath, detail: failure.detail, memberKind: failure.kind)
     }
 }
