@@ -186,7 +186,8 @@ public final class ArchiveReader {
         let end = reader.position
         guard end > headerStart else {
             throw ArchiveRejection.corrupt(
-                "the tar has no end-of-archive marker: it is truncated after \(end) bytes (decompressed)")
+                "the tar has no end-of-archive marker: it is truncated after \(end) bytes"
+                    + (stream.isCompressed ? " (decompressed)" : ""))
         }
         // Everything from the marker on must be zero, the marker's blocks included: some libarchive versions
         // consume the block after the first zero block without looking at it.

@@ -146,7 +146,7 @@ final class DecodedStream {
         if pending != nil { _ = try next() }
         let handedOut = delivered
         if let oldest = handedOut.first, position < oldest.start {
-            throw .corrupt("cannot verify the end of the tar stream at decompressed offset \(position)")
+            throw .corrupt("cannot verify the end of the tar stream at \(offsetName) \(position)")
         }
         for block in handedOut {
             let end = block.start + Int64(block.count)
@@ -154,7 +154,7 @@ final class DecodedStream {
             let from = Int(max(0, position - block.start))
             let bytes = UnsafeRawBufferPointer(rebasing: buffers[block.buffer][from..<block.count])
             if let offset = Self.firstNonZero(bytes) {
-                throw Self.dataAfterEnd(at: block.start + Int64(from + offset), marker: position)
+                throw dataAfterEnd(at: block.start + Int64(from + offset), marker: position)
             }
         }
         while true {
@@ -162,7 +162,7 @@ final class DecodedStream {
             let block = try next()
             if block.isEmpty { return }
             if let offset = Self.firstNonZero(block) {
-                throw Self.dataAfterEnd(at: start + Int64(offset), marker: position)
+                throw dataAfterEnd(at: start + Int64(offset), marker: position)
             }
             try check(deliveredBytes - position, rawConsumed - rawAtEnd)
         }
@@ -270,11 +270,16 @@ final class DecodedStream {
                 + "not another complete \(decoder.name) stream (\(error.detail))")
     }
 
-    private static func dataAfterEnd(at offset: Int64, marker: Int64) -> ArchiveRejection {
+    private func dataAfterEnd(at offset: Int64, marker: Int64) -> ArchiveRejection {
         .corrupt(
-            "non-zero bytes (at decompressed offset \(offset)) follow the tar end-of-archive marker (which ends "
+            "non-zero bytes (at \(offsetName) \(offset)) follow the tar end-of-archive marker (which ends "
                 + "at \(marker)): another archive or garbage is appended")
     }
+
+    /// Whether the file is compressed: a plain tar's offsets are the file's own, which messages say.
+    var isCompressed: Bool { decoder != nil }
+
+    private var offsetName: String { isCompressed ? "decompressed offset" : "offset" }
 
     /// The offset of the first non-zero byte, word by word.
     static func firstNonZero(_ bytes: UnsafeRawBufferPointer) -> Int? {
