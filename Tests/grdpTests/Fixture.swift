@@ -61,7 +61,11 @@ struct Fixture {
     /// Writes `object` to `url` sealed as grdp seals its cache files: a file that checks out,
     /// whatever it says. With `keepingSeal`, the seal `url` had before: an edit that does not.
     func writeSealed(_ object: [String: Any], to url: URL, keepingSeal: Bool = false) throws {
-        let seal = keepingSeal ? try #require(try Data(contentsOf: url).split(separator: UInt8(ascii: "\n")).last) : nil
+        var seal: Data?
+        if keepingSeal {
+            let lines = try Data(contentsOf: url).split(separator: UInt8(ascii: "\n"))
+            seal = Data(try #require(lines.last))
+        }
         let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         try body.write(to: url)
         if let seal {
