@@ -106,6 +106,51 @@ import Testing
             try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Archives: the same files (SHA-256) in both."))
     }
 
+    /// `run --year` keeps the other years' rows as they were (CONTRACT §7), their targets too: when
+    /// the config's targets changed since, the run says which years keep which target, the report
+    /// lists them, and the HTML export draws the table's targets off the new trajectory (export
+    /// audit 31, H1: the chart showed 2024 at the new target while the table said the old).
+    @Test func recomputingOneYearAfterATargetEditSaysWhichYearsKeepTheOldTarget() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let edited = Fixture.pipelineYAML.replacingOccurrences(of: "share_pct: 20.0", with: "share_pct: 40.0")
+        #expect(edited != Fixture.pipelineYAML)
+        try edited.write(to: fixture.config, atomically: true, encoding: .utf8)
+
+        let recompute = try fixture.grdp("run", "--year", "2023")
+        #expect(recompute.status == 0, "\(recompute.stderr)")
+        // 2023 takes the new trajectory: 1.64 + (40 − 1.64) × 3/5 = 24.656; 2024 keeps 16.3280
+        // where the config now gives 1.64 + 38.36 × 4/5 = 32.328.
+        #expect(
+            recompute.stderr.contains(
+                "WARNING: targets in the config differ from those these years were computed with: 2024 (16.3280 % "
+                    + "interpolated; now 32.3280 % interpolated). --year keeps their rows as they were"),
+            "\(recompute.stderr)")
+        let csv = try fixture.grdp("export").stdout
+        #expect(csv.contains("\n2023,51000.000,1.500,0.014,0.100,1.614,0.0032,24.6560,interpolated,-24.6528,behind\n"))
+        #expect(csv.contains("\n" + Self.before2024 + "\n"))
+        let report = try #require(try fixture.reportsWritten().last)
+        let kept = try #require(report["targets_not_recomputed"] as? [[String: Any]])
+        #expect(kept.count == 1)
+        #expect(kept.first?["year"] as? Int == 2024)
+        #expect((kept.first?["target_pct"] as? NSNumber)?.doubleValue == 16.328)
+        #expect(kept.first?["target_kind"] as? String == "interpolated")
+        #expect((kept.first?["config_target_pct"] as? NSNumber)?.doubleValue == 32.328)
+        #expect(kept.first?["config_target_kind"] as? String == "interpolated")
+        let html = try fixture.grdp("export", "--format", "html").stdout
+        #expect(html.contains("<title>Target 2024 in the table: 16.3280 % (interpolated), from other target points"))
+        #expect(!html.contains("<title>Target 2023 in the table"))
+        #expect(html.contains("The table's targets for 2024 are not on the trajectory drawn"))
+
+        // A full run recomputes every year: nothing kept, nothing said.
+        let full = try fixture.grdp("run")
+        #expect(full.status == 0 && !full.stderr.contains("WARNING: targets"), "\(full.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["targets_not_recomputed"] == nil)
+        #expect(!(try fixture.grdp("export", "--format", "html").stdout.contains("target-kept")))
+    }
+
     @Test func aRequestedYearWithoutDataLosesItsRowsAndAFirstRecomputeHasOnlyThoseYears() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -442,6 +442,43 @@ public enum IndicatorCalculator {
             targetKind: targetKind, gapPp: try gap?.rounded(toDecimals: 4), status: status)
     }
 
+    /// The rows whose target is not the one `methodology` gives their year (`target_pct` to 4
+    /// decimals, as published, or `target_kind`), with that one: rows `run --year` kept from a run
+    /// of other target points (CONTRACT §7 keeps every other year's rows unchanged), whose gap and
+    /// status were reckoned against the old target. A year whose target cannot be reckoned (an
+    /// overflow) is not listed.
+    public static func rowsWithOtherTargets(_ rows: [IndicatorRow], methodology: Methodology) -> [OtherTarget] {
+        rows.compactMap { row in
+            let published: ExactDecimal?
+            let kind: TargetKind
+            do {
+                let (target, targetKind) = try self.target(year: row.year, methodology: methodology)
+                published = try target?.rounded(toDecimals: SnapshotSchema.percentDecimals)
+                kind = targetKind
+            } catch {
+                return nil
+            }
+            guard published != row.targetPct || kind != row.targetKind else { return nil }
+            return OtherTarget(row: row, targetPct: published, targetKind: kind)
+        }
+    }
+
+    /// An indicator row and the target `methodology` gives its year instead (`rowsWithOtherTargets`).
+    public struct OtherTarget: Sendable, Equatable {
+        public var row: IndicatorRow
+        public var targetPct: ExactDecimal?
+        public var targetKind: TargetKind
+
+        /// "2023 (12.6560 % explicit; now 24.6600 % interpolated)".
+        public var description: String {
+            func said(_ pct: ExactDecimal?, _ kind: TargetKind) -> String {
+                pct.map { "\($0.formatted(decimals: SnapshotSchema.percentDecimals)) % \(kind.rawValue)" }
+                    ?? "no target"
+            }
+            return "\(row.year) (\(said(row.targetPct, row.targetKind)); now \(said(targetPct, targetKind)))"
+        }
+    }
+
     /// The explicit point for `year`, else the straight line between the nearest points around it.
     static func target(year: Int, methodology: Methodology) throws -> (Rational?, TargetKind) {
         let points = methodology.targetPoints

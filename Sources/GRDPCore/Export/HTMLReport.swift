@@ -95,8 +95,10 @@ struct HTMLReport {
             if let gap = row.gapPp {
                 text += ": <span class=\"status-\(row.status.rawValue)\">\(row.status.rawValue)</span>, "
                 if gap.isZero {
-                    // Not "0.0000 percentage points above it".
-                    text += "exactly on it"
+                    // Not "0.0000 percentage points above it"; the status was decided on the
+                    // unrounded figures, and a share a hair below its target is behind it.
+                    text +=
+                        row.status == .behind ? "below it by less than 0.0001 percentage points" : "on it to 4 decimals"
                 } else {
                     // "-8.2279" → "8.2279 percentage points below it": the sign in words.
                     var magnitude = gap.formatted(decimals: percent)
@@ -141,7 +143,19 @@ struct HTMLReport {
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
 
-        let values = rows.compactMap { $0.sharePct?.doubleValue } + points.map(\.sharePct.doubleValue)
+        // Years whose target in the table is not on the trajectory drawn: rows `run --year` kept
+        // from a run of other target points (CONTRACT §7), gap and status reckoned against those.
+        // Drawn outlined where the table has them, and said below the chart.
+        let trajectory = Methodology(
+            targetPoints: points.map {
+                PipelineConfig.TargetPoint(year: $0.year, sharePct: $0.sharePct, source: $0.source)
+            },
+            interpolation: interpolationIsOff(points) ? .none : .linear)
+        let offTrajectory = IndicatorCalculator.rowsWithOtherTargets(rows, methodology: trajectory)
+
+        let values =
+            rows.compactMap { $0.sharePct?.doubleValue } + points.map(\.sharePct.doubleValue)
+            + offTrajectory.compactMap { $0.row.targetPct?.doubleValue }
         let ticks = SVGChart.Ticks(low: min(0, values.min() ?? 0), high: max(1, values.max() ?? 1))
         func x(_ year: Int) -> Double {
             maxYear == minYear
@@ -151,6 +165,11 @@ struct HTMLReport {
             top + plotHeight * (ticks.high - value) / (ticks.high - ticks.low)
         }
         let n = SVGChart.number
+        /// A target's diamond, 12 px across, centred on (cx, cy).
+        func diamond(_ cx: Double, _ cy: Double) -> String {
+            [(cx, cy - 6), (cx + 6, cy), (cx, cy + 6), (cx - 6, cy)].map { "\(n($0.0)),\(n($0.1))" }
+                .joined(separator: " ")
+        }
 
         var svg = """
             <svg class="chart" viewBox="0 0 \(n(width)) \(n(height))" role="img" \
@@ -177,11 +196,22 @@ struct HTMLReport {
         for point in points {
             let cx = x(point.year)
             let cy = y(point.sharePct.doubleValue)
-            let diamond = [(cx, cy - 6), (cx + 6, cy), (cx, cy + 6), (cx - 6, cy)]
-                .map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
-            svg += "<polygon class=\"target-point\" points=\"\(diamond)\" fill=\"\(Colour.target)\">"
-            svg += "<title>Target \(point.year): \(Escape.html(point.sharePct.reduced.description)) % "
+            svg += "<polygon class=\"target-point\" points=\"\(diamond(cx, cy))\" fill=\"\(Colour.target)\">"
+            // Rounded as the table publishes it (CONTRACT §5), not as configured.
+            svg +=
+                "<title>Target \(point.year): \(point.sharePct.formatted(decimals: SnapshotSchema.percentDecimals)) % "
             svg += "(\(Escape.html(point.source)))</title></polygon>\n"
+        }
+        for other in offTrajectory {
+            guard let target = other.row.targetPct else { continue }
+            let cx = x(other.row.year)
+            let cy = y(target.doubleValue)
+            svg += "<polygon class=\"target-kept\" points=\"\(diamond(cx, cy))\" fill=\"#ffffff\" "
+            svg += "stroke=\"\(Colour.target)\" "
+            svg += "stroke-width=\"2\"><title>Target \(other.row.year) in the table: "
+            svg +=
+                "\(target.formatted(decimals: SnapshotSchema.percentDecimals)) % (\(other.row.targetKind.rawValue)), "
+            svg += "from other target points than those drawn</title></polygon>\n"
         }
 
         // The actual share: segments broken where a year has no share (no GRDP row).
@@ -224,6 +254,14 @@ struct HTMLReport {
         legend += "<span class=\"swatch line\" style=\"border-color:\(Colour.actual)\"></span>Actual share of GRDP"
         legend += "<span class=\"swatch dashed\" style=\"border-color:\(Colour.target)\"></span>Target trajectory"
         legend += "<span class=\"swatch diamond\" style=\"background:\(Colour.target)\"></span>Target point</p>\n"
+        if !offTrajectory.isEmpty {
+            let years = offTrajectory.map { String($0.row.year) }.joined(separator: ", ")
+            legend += "<p class=\"note\">The table's targets for \(years) are not on the trajectory drawn "
+            legend +=
+                "(outlined diamonds where the table has one): these years were kept by <code>grdp run --year</code> "
+            legend += "from a run with other target points, and their gap and status are reckoned against those. "
+            legend += "<code>grdp run</code> without <code>--year</code> recomputes them.</p>\n"
+        }
         let missing = rows.filter { $0.sharePct == nil }.map { String($0.year) }
         if !missing.isEmpty {
             legend += "<p class=\"note\">No GRDP row, so no share, for "

@@ -655,6 +655,19 @@ public struct PipelineRunner {
                     from: latest, written: years, why: "only these years are touched by the returns read since")
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
+            if options.years != nil {
+                // Kept as they were (CONTRACT §7), targets and all: said when the config's targets
+                // now give those years others, which the exports' trajectory will show.
+                let kept = content.indicators.filter { !years.contains($0.year) }
+                report.targetsNotRecomputed = IndicatorCalculator.rowsWithOtherTargets(kept, methodology: methodology)
+                if !report.targetsNotRecomputed.isEmpty {
+                    logger.warning(
+                        "Years kept by --year have targets other than the config's now: their rows keep the old target, gap and status",
+                        metadata: [
+                            "years": "\(report.targetsNotRecomputed.map(\.description).joined(separator: ", "))"
+                        ])
+                }
+            }
         }
         // A full run's sales rows by year (`SalesDigests`): the years that did not change since the
         // run that wrote the latest snapshot are copied from that file, not inserted again. Not with

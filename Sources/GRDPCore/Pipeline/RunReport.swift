@@ -21,6 +21,9 @@ struct RunReport {
     /// Exports no longer configured that were symlinks: each link removed, the file it named left
     /// where it is (outside the outputs, a portal's perhaps), no longer updated by any run.
     var exportsLeftBehind: [(link: String, linkedFile: String)] = []
+    /// `run --year`: the years kept from the latest snapshot whose target is not the one the config
+    /// gives them now (their gap and status reckoned against the old one).
+    var targetsNotRecomputed: [IndicatorCalculator.OtherTarget] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -90,6 +93,25 @@ struct RunReport {
                     .array(
                         exportsLeftBehind.map {
                             .object([("link", .string($0.link)), ("linked_file", .string($0.linkedFile))])
+                        })
+                ))
+        }
+        if !targetsNotRecomputed.isEmpty {
+            members.append(
+                (
+                    "targets_not_recomputed",
+                    .array(
+                        targetsNotRecomputed.map { other in
+                            func percent(_ value: ExactDecimal?) -> JSONValue {
+                                value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .null
+                            }
+                            return .object([
+                                ("year", .int(other.row.year)),
+                                ("target_pct", percent(other.row.targetPct)),
+                                ("target_kind", .string(other.row.targetKind.rawValue)),
+                                ("config_target_pct", percent(other.targetPct)),
+                                ("config_target_kind", .string(other.targetKind.rawValue)),
+                            ])
                         })
                 ))
         }
@@ -235,6 +257,13 @@ struct RunReport {
             lines.append(
                 "Export no longer configured: its link \(left.link) removed; \(left.linkedFile), which it named, is no "
                     + "longer updated: take it off the portal if it is published.")
+        }
+        if !targetsNotRecomputed.isEmpty && (outcome == .snapshot || outcome == .upToDate) {
+            lines.append(
+                "WARNING: targets in the config differ from those these years were computed with: "
+                    + targetsNotRecomputed.map(\.description).joined(separator: ", ")
+                    + ". --year keeps their rows as they were (target_pct, gap_pp, status): run without --year to "
+                    + "recompute them (targets_not_recomputed in the report).")
         }
         switch outcome {
         case .snapshot:

@@ -16,8 +16,8 @@ import Testing
         // (2025 has no GRDP row), LF line endings.
         let expected = """
             year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status
-            2023,34567.800,1.501,0.000,0.000,1.501,0.0043,15.6728,interpolated,-15.6685,behind
-            2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,18.0328,interpolated,1.9677,met
+            2023,34567.800,1.501,0.000,0.000,1.501,0.0043,12.6560,interpolated,-12.6517,behind
+            2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,16.3280,interpolated,3.6725,met
             2025,,12.500,0.000,0.300,12.800,,20.0000,explicit,,no-grdp
 
             """
@@ -70,7 +70,7 @@ import Testing
         #expect(
             targets == """
                 year,grdp_bvnd,core_bvnd,ecommerce_bvnd,digitised_bvnd,de_bvnd,share_pct,target_pct,target_kind,gap_pp,status
-                2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,18.0328,interpolated,1.9677,met
+                2024,37000.000,7400.125,0.080,0.000,7400.205,20.0005,16.3280,interpolated,3.6725,met
 
                 """)
         let districts = try render(.byDistrict, .csv, years: [2023, 2025])
@@ -134,7 +134,7 @@ import Testing
         #expect(rows[2]["status"] as? String == "no-grdp")
         // Numbers are printed with their fixed decimals.
         #expect(text.contains("\"grdp_bvnd\": 34567.800"))
-        #expect(text.contains("\"gap_pp\": -15.6685"))
+        #expect(text.contains("\"gap_pp\": -12.6517"))
         #expect(text.contains("\"target_pct\": 20.0000"))
     }
 
@@ -212,8 +212,8 @@ import Testing
         // The headline names the latest year with a share.
         #expect(
             html.contains(
-                "In 2024 the digital economy was <strong>20.0005 %</strong> of GRDP against a target of 18.0328 % "
-                    + "(interpolated): <span class=\"status-met\">met</span>, 1.9677 percentage points above it."))
+                "In 2024 the digital economy was <strong>20.0005 %</strong> of GRDP against a target of 16.3280 % "
+                    + "(interpolated): <span class=\"status-met\">met</span>, 3.6725 percentage points above it."))
     }
 
     /// A share exactly on its target is said in words, not as "0.0000 percentage points above it";
@@ -241,14 +241,59 @@ import Testing
         onTarget.indicators[last].targetPct = onTarget.indicators[last].sharePct
         onTarget.indicators[last].gapPp = .zero
         let html = try Exporter.render(.targetVsActual, format: .html, content: onTarget, meta: meta, years: nil)
-        #expect(html.contains("<span class=\"status-met\">met</span>, exactly on it."))
+        #expect(html.contains("<span class=\"status-met\">met</span>, on it to 4 decimals."))
         #expect(!html.contains("0.0000 percentage points"))
+        // Behind by less than the last decimal: the status, decided on the unrounded figures, is
+        // not contradicted ("behind, exactly on it" before; export audit 31, L3).
+        onTarget.indicators[last].status = .behind
+        let behind = try Exporter.render(.targetVsActual, format: .html, content: onTarget, meta: meta, years: nil)
+        #expect(
+            behind.contains(
+                "<span class=\"status-behind\">behind</span>, below it by less than 0.0001 percentage points."))
         #expect(html.contains("text-anchor=\"middle\">1.5</text>"))
         #expect(html.contains("text-anchor=\"middle\">7\u{202F}400</text>"))
         let totals = ["0.109": "0.11", "0.0449": "0.045", "5.25": "5.2", "9.96": "10.0", "10": "10", "-0.5": "-0.50"]
         for (total, shown) in totals {
             #expect(HTMLReport.barTotal(try #require(ExactDecimal(canonical: total))) == shown, "\(total)")
         }
+    }
+
+    /// `run --year` keeps the other years' rows as they were (CONTRACT §7), targets and all, while
+    /// `target_point` holds the config's points now: the chart drew the new trajectory beside a
+    /// table of the old targets, 2023 at 24.66 % in one and 12.6560 % in the other (export audit
+    /// 31, H1). The table's targets that are not on the trajectory are drawn, outlined, and said.
+    @Test func htmlDrawsAndSaysTableTargetsThatAreNotOnTheTrajectory() throws {
+        let consistent = try render(.targetVsActual, .html)
+        #expect(!consistent.contains("target-kept"))
+        #expect(!consistent.contains("not on the trajectory"))
+
+        var edited = content
+        // The 2025 point moved from 20 to 40: 2023 and 2024 (interpolated) were computed with the
+        // old one; 2025 (explicit) is recomputed, as `run --year 2025` would.
+        edited.targetPoints[1].sharePct = try #require(ExactDecimal(canonical: "40"))
+        let last = try #require(edited.indicators.firstIndex { $0.year == 2025 })
+        edited.indicators[last].targetPct = try #require(ExactDecimal(canonical: "40"))
+        let html = try Exporter.render(.targetVsActual, format: .html, content: edited, meta: meta, years: nil)
+        #expect(html.components(separatedBy: "class=\"target-kept\"").count == 3)
+        #expect(html.contains("<title>Target 2023 in the table: 12.6560 % (interpolated), from other target points"))
+        #expect(html.contains("<title>Target 2024 in the table: 16.3280 % (interpolated), from other target points"))
+        #expect(html.contains("The table's targets for 2023, 2024 are not on the trajectory drawn"))
+        // The table itself keeps what the snapshot says.
+        #expect(html.contains("16.3280"))
+        // Only the years shown are looked at.
+        let one = try Exporter.render(.targetVsActual, format: .html, content: edited, meta: meta, years: [2025])
+        #expect(!one.contains("target-kept"))
+    }
+
+    /// A target point's tooltip gives it as the table publishes it, 4 decimals half-to-even, not
+    /// as configured (`6.60005` was shown beside a table of `6.6000`; export audit 31, M1).
+    @Test func htmlTargetPointsAreRoundedAsTheTableIs() throws {
+        var edited = content
+        edited.targetPoints[0].sharePct = try #require(ExactDecimal(canonical: "1.64005"))
+        let html = try Exporter.render(.targetVsActual, format: .html, content: edited, meta: meta, years: nil)
+        #expect(html.contains("<title>Target 2020: 1.6400 % ("), "\(html)")
+        #expect(html.contains("<title>Target 2025: 20.0000 % ("))
+        #expect(!html.contains("1.64005"))
     }
 
     @Test func htmlForTheQuarantineListsEveryRow() throws {
