@@ -1,10 +1,18 @@
 /// Escaping for every output format, in one place.
 public enum Escape {
-    /// RFC 4180: quote a field holding `,`, `"`, CR or LF; double the quotes inside.
+    /// RFC 4180: quote a field holding `,`, `"`, CR or LF; double the quotes inside. Control
+    /// characters other than TAB, CR and LF become U+FFFD (`printable`).
     static func csv(_ text: String) -> String {
-        let needsQuotes = text.utf8.contains { byte in
-            byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D
+        var needsQuotes = false
+        var hasControls = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
+                needsQuotes = true
+            } else if mayBeControl(byte) {
+                hasControls = true
+            }
         }
+        let text = hasControls ? printable(text) : text
         guard needsQuotes else { return text }
         var quoted = "\""
         for scalar in text.unicodeScalars {
@@ -15,13 +23,41 @@ public enum Escape {
 
     /// A text cell of a CSV export that a spreadsheet would not run as a formula: a cell starting
     /// with `=`, `+`, `-`, `@`, TAB or CR (a member path `=HYPERLINK(…)`, a district code `@SUM(…)`
-    /// from a return) gets a leading `'`, as OWASP advises; then RFC 4180 quoting. Only text
-    /// columns: numbers (`-8.2279`) are written as they are. JSON, Markdown and HTML keep the text.
+    /// from a return) gets a leading `'`, as OWASP advises; then RFC 4180 quoting. A cell that
+    /// starts with `'` gets one more, so that no two texts come out alike (`-5` and `'-5` were both
+    /// `'-5`: two districts under one code; export audit 31, M2) and a reader gets the text back by
+    /// taking one `'` off any text cell that starts with one. Only text columns: numbers
+    /// (`-8.2279`) are written as they are. JSON, Markdown and HTML keep the text.
     static func csvText(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r'".unicodeScalars.contains(first) else {
             return csv(text)
         }
         return csv("'" + text)
+    }
+
+    /// Whether `byte` of UTF-8 may belong to a control character `printable` replaces: C0 but for
+    /// TAB, LF and CR, DEL, or the lead byte 0xC2 of U+0080–U+00BF (C1 among them).
+    private static func mayBeControl(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r")
+            || (0x7F...0x9F).contains(scalar.value)
+    }
+
+    /// `text` with its control characters but TAB, LF and CR (C0, DEL, C1) replaced by U+FFFD, the
+    /// same in CSV, Markdown and HTML: a district code or a quarantined line from a return can hold
+    /// an escape sequence, which would drive the terminal a CSV export is printed on (stdout is its
+    /// default), or a NUL, at which many CSV readers stop (export audit 31, M3). JSON escapes
+    /// them instead (`\u001b`), keeping the text exact; the snapshot keeps it as read.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
     }
 
     /// Text for a line of a text log or a terminal, its control characters (C0, DEL, C1) written
@@ -78,7 +114,7 @@ public enum Escape {
         // As for `json`: a text with nothing to replace is itself.
         let plain = text.utf8.allSatisfy { byte in
             switch byte {
-            case 0..<0x20, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""),
+            case 0..<0x20, 0x7F, 0xC2, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""),
                 UInt8(ascii: "'"):
                 false
             default: true
@@ -94,28 +130,26 @@ public enum Escape {
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
             default:
-                // Control characters other than TAB/LF/CR are not allowed in HTML text.
-                if scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r" {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+                // Control characters other than TAB/LF/CR are not allowed in HTML text (`printable`).
+                if isControl(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out
     }
 
-    /// A Markdown table cell: Markdown punctuation backslash-escaped, line breaks as spaces.
-    /// An underscore inside a word (`district_code`) cannot start emphasis and is left as is.
+    /// A Markdown table cell: Markdown punctuation backslash-escaped (`&` too, which would start
+    /// an entity: `A&amp;B` read `A&B`; export audit 31, L1), line breaks as spaces (a table row is
+    /// one line), control characters as `printable` makes them. An underscore inside a word
+    /// (`district_code`) cannot start emphasis and is left as is.
     static func markdownCell(_ text: String) -> String {
         // As for `json`: a text with nothing to escape is itself.
         let plain = text.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "\\"), UInt8(ascii: "|"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "`"),
                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "#"),
-                UInt8(ascii: "~"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                UInt8(ascii: "~"), UInt8(ascii: "&"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 false
-            default: true
+            default: !mayBeControl(byte)
             }
         }
         if plain { return text }
@@ -130,11 +164,13 @@ public enum Escape {
             switch scalar {
             case "_" where isWordCharacter(index - 1) && isWordCharacter(index + 1):
                 out.unicodeScalars.append(scalar)
-            case "\\", "|", "*", "_", "`", "<", ">", "[", "]", "#", "~":
+            case "\\", "|", "*", "_", "`", "<", ">", "[", "]", "#", "~", "&":
                 out += "\\"
                 out.unicodeScalars.append(scalar)
             case "\n", "\r":
                 out += " "
+            case _ where isControl(scalar):
+                out += "\u{FFFD}"
             default:
                 out.unicodeScalars.append(scalar)
             }

@@ -106,6 +106,35 @@ import Testing
         #expect(Escape.markdownCell("_x | y*") == "\\_x \\| y\\*")
         #expect(Escape.markdownCell("two\nlines\r") == "two lines ")
         #expect(Escape.markdownCell("Đắk [a] #1 ~b~ `c` <d>") == "Đắk \\[a\\] \\#1 \\~b\\~ \\`c\\` \\<d\\>")
+        // An entity would be read as the character it names (export audit 31, L1).
+        #expect(Escape.markdownCell("A&amp;B &lt;") == "A\\&amp;B \\&lt;")
+    }
+
+    /// A control character from a return (an escape sequence in a district code, a NUL in a
+    /// quarantined line) would drive the terminal a CSV export is printed on, or stop a CSV
+    /// reader: CSV, Markdown and HTML give U+FFFD for each, the same text in all three; JSON
+    /// escapes it; TAB, LF and CR are kept, as each format writes them (export audit 31, M3).
+    @Test func controlCharactersArePrintableAndTheSameInEveryTextFormat() throws {
+        let hostile = "esc\u{1B}[31mRED\u{1B}[0m nul\u{0}x del\u{7F} c1\u{85}\u{9B}2J tab\tend"
+        let shown = "esc\u{FFFD}[31mRED\u{FFFD}[0m nul\u{FFFD}x del\u{FFFD} c1\u{FFFD}\u{FFFD}2J tab\tend"
+        #expect(Escape.printable(hostile) == shown)
+        #expect(Escape.csv(hostile) == shown)
+        #expect(Escape.csvText(hostile) == shown)
+        #expect(Escape.markdownCell(hostile) == shown.replacingOccurrences(of: "[", with: "\\["))
+        #expect(Escape.html(hostile) == shown)
+        #expect(Escape.json(hostile).contains("\\u001b[31mRED"))
+        // Quoted when it must be, after the replacement; text around C1's lead byte is kept.
+        #expect(Escape.csv("a,\u{1B}\"") == "\"a,\u{FFFD}\"\"\"")
+        #expect(Escape.csv("25 °C · «x» \u{A0}") == "25 °C · «x» \u{A0}")
+        #expect(Escape.html("25 °C\u{85}") == "25 °C\u{FFFD}")
+
+        var edited = content
+        edited.districtIndicators[0].districtCode = "66\u{1B}0;title\u{7}0"
+        for format in [ExportFormat.csv, .md, .html] {
+            let text = try Exporter.render(.byDistrict, format: format, content: edited, meta: meta, years: nil)
+            #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(format)")
+            #expect(text.contains("66\u{FFFD}0;title\u{FFFD}0"), "\(format)")
+        }
     }
 
     @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() throws {
@@ -117,6 +146,12 @@ import Testing
         #expect(Escape.csvText("=A1,\"x\"") == "\"'=A1,\"\"x\"\"\"")
         #expect(Escape.csvText("a=b") == "a=b")
         #expect(Escape.csvText("") == "")
+        // A text that starts with the quote gets one more: `-5` and `'-5` stay two codes, and
+        // taking one `'` off gives each back (export audit 31, M2).
+        #expect(Escape.csvText("'-5") == "''-5")
+        #expect(Escape.csvText("'x") == "''x")
+        #expect(Escape.csvText("-5") != Escape.csvText("'-5"))
+        #expect(Escape.csvText("x'") == "x'")
     }
 
     @Test func jsonParsesWithNumbersAndNulls() throws {
