@@ -135,14 +135,36 @@ public enum ConfigLoader {
     private static func checkFolders(_ config: PipelineConfig, top: Fields, file: String) throws(ConfigError) {
         let returns = config.inputs.returnsFolder.standardizedFileURL.path
         let outputs = config.outputs.folder.standardizedFileURL.path
-        guard outputs == returns || outputs.hasPrefix(returns.hasSuffix("/") ? returns : returns + "/") else { return }
         let outputsFields = try? top["outputs"]?.fields(outputsKeys)
-        throw ConfigError(
-            kind: .invalid, file: file, line: outputsFields?.lines["folder"] ?? top.lines["outputs"],
-            key: "outputs.folder",
-            message: "outputs.folder (\(outputs)) is \(outputs == returns ? "" : "inside ")inputs.returns "
-                + "(\(returns)): grdp would read its own snapshots and reports as returns; put the outputs folder "
-                + "outside the returns folder")
+        let line = outputsFields?.lines["folder"] ?? top.lines["outputs"]
+        if outputs == returns || outputs.hasPrefix(returns.hasSuffix("/") ? returns : returns + "/") {
+            throw ConfigError(
+                kind: .invalid, file: file, line: line, key: "outputs.folder",
+                message: "outputs.folder (\(outputs)) is \(outputs == returns ? "" : "inside ")inputs.returns "
+                    + "(\(returns)): grdp would read its own snapshots and reports as returns; put the outputs "
+                    + "folder outside the returns folder")
+        }
+        // The same once links are followed: the returns share mounted under two paths, an absolute
+        // path to the returns' real place, a `snapshots` link into them. Written as it was, the
+        // run published its snapshot, cache and reports among the returns and then failed every
+        // night on its exports (73), or (a link) published there without a word (config audit 31).
+        let realReturns = FileSystem.resolvedLocation(returns)
+        let places = [
+            ("outputs.folder", config.outputs.folder), ("its snapshots folder", config.snapshotsFolder),
+            ("its cache folder", config.cacheFolder), ("its reports folder", config.reportsFolder),
+            ("its exports folder", config.exportsFolder),
+        ]
+        for (what, place) in places {
+            let real = FileSystem.resolvedLocation(place.path)
+            guard FileSystem.isResolved(real, within: realReturns) else { continue }
+            throw ConfigError(
+                kind: .invalid, file: file, line: line, key: "outputs.folder",
+                message: "\(what) (\(place.path)) is \(real) once links are followed, "
+                    + "\(real == realReturns ? "" : "inside ")inputs.returns (\(returns)"
+                    + "\(realReturns == returns ? "" : ", which is \(realReturns)")): grdp "
+                    + "would write its snapshots and reports among the returns; put the outputs folder outside "
+                    + "the returns folder")
+        }
     }
 
     /// Lower-case hex SHA-256 of `data`.

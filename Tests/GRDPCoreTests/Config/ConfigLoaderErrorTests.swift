@@ -174,6 +174,53 @@ import Testing
         }
     }
 
+    /// The same once links are followed (config audit 31, F1): the returns share reached through
+    /// a link and the outputs written to its real path, an absolute path to the returns' real
+    /// place, or a `snapshots` link into the returns. The run published its snapshot, cache and
+    /// reports among the returns, then failed every night on its exports (73), or published there
+    /// without a word (the link). Now 64 before anything is written; a link to elsewhere is fine.
+    @Test func anOutputsFolderThatIsTheReturnsFolderThroughALinkIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let fm = FileManager.default
+        let real = folder.url.appendingPathComponent("share/returns")
+        try fm.createDirectory(at: real, withIntermediateDirectories: true)
+        try fm.createSymbolicLink(
+            at: folder.url.appendingPathComponent("mounted"),
+            withDestinationURL: folder.url.appendingPathComponent("share"))
+        try fm.createDirectory(at: folder.url.appendingPathComponent("Outputs"), withIntermediateDirectories: true)
+        func load(returns: String, outputs: String) -> ConfigError? {
+            let yaml =
+                "version: 1\nregion: {code: \"67\"}\ninputs:\n  returns: \(returns)\noutputs:\n  folder: \(outputs)\n"
+            do {
+                _ = try ConfigLoader.parse(yaml: yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        for (returns, outputs, what) in [
+            ("mounted/returns", "share/returns", "outputs.folder"),
+            ("mounted/returns", "share/returns/out", "outputs.folder"),
+            ("share/returns", folder.url.appendingPathComponent("mounted/returns").path, "outputs.folder"),
+        ] {
+            let error = try #require(load(returns: returns, outputs: outputs), "\(returns) / \(outputs)")
+            #expect(error.exitCode == 64 && error.key == "outputs.folder" && error.line == 6, "\(error)")
+            #expect(error.message.hasPrefix("\(what) ("), "\(error)")
+            #expect(error.message.contains("once links are followed"), "\(error)")
+        }
+        #expect(load(returns: "mounted/returns", outputs: "Outputs") == nil)
+        // A snapshots folder that is a link into the returns.
+        try fm.createSymbolicLink(
+            at: folder.url.appendingPathComponent("Outputs/snapshots"), withDestinationURL: real)
+        let linked = try #require(load(returns: "share/returns", outputs: "Outputs"))
+        #expect(linked.message.hasPrefix("its snapshots folder ("), "\(linked)")
+        try fm.removeItem(at: folder.url.appendingPathComponent("Outputs/snapshots"))
+        try fm.createSymbolicLink(
+            at: folder.url.appendingPathComponent("Outputs/snapshots"),
+            withDestinationURL: folder.url.appendingPathComponent("elsewhere"))
+        #expect(load(returns: "share/returns", outputs: "Outputs") == nil)
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
