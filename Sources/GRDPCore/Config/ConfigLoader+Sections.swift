@@ -226,6 +226,7 @@ extension ConfigLoader {
                         guard rates[year] == nil else {
                             throw rateNode.error("year \(year) is given twice in '\(value.path)'")
                         }
+                        try refuseGroupedLikeVietnamese(rateNode)
                         rates[year] = try rateNode.positiveDecimal(expected: "a rate in VND per unit greater than 0")
                     }
                 }
@@ -242,6 +243,25 @@ extension ConfigLoader {
             statuses: statuses,
             fx: fx
         )
+    }
+
+    /// Refuses a rate written `24.900`: one point and exactly three digits after it is how a
+    /// Vietnamese return groups thousands (24,900 VND per USD), and how YAML writes 24.9. Taken as
+    /// YAML takes it, a rate 1,000 times too small changed every converted amount without a word
+    /// (config audit 31, F3); CONTRACT §4.2 calls the same shape undecided in a return's cells.
+    static func refuseGroupedLikeVietnamese(_ node: ConfigNode) throws(ConfigError) {
+        guard let raw = try? node.text() else { return }
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...3).contains(parts[0].count), parts[0].isASCIIDigits, parts[1].count == 3,
+            parts[1].isASCIIDigits
+        else { return }
+        let grouped = String(parts[0] + parts[1]).drop { $0 == "0" }
+        let decimal = ExactDecimal(canonical: text).map { "\($0.reduced)" } ?? text
+        throw node.error(
+            "'\(node.path)' is '\(text)': a point followed by three digits groups thousands in Vietnamese "
+                + "(\(grouped) VND per unit) and is a decimal point in YAML (\(decimal)); write \(grouped), or "
+                + "\(text)0 if \(decimal) VND per unit is meant")
     }
 
     /// A four-digit year key (`2023`) in 1990–2100.

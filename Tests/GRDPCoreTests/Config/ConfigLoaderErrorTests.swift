@@ -221,6 +221,25 @@ import Testing
         #expect(load(returns: "share/returns", outputs: "Outputs") == nil)
     }
 
+    /// An fx rate written `24.900` is 24,900 VND to a Vietnamese reader and 24.9 to YAML: taken
+    /// as 24.9, every USD amount was converted 1,000 times too small without a word (config audit
+    /// 31, F3). Refused, naming both readings; a rate with other decimals, or none, is read.
+    @Test(arguments: ["24.900", "\"24.900\"", "1.000", "999.125", " 24.900 "])
+    func anFxRateGroupedLikeVietnameseIsRefused(rate: String) throws {
+        let yaml = "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: \(rate)}\n"
+        let error = try #require(Self.failure(yaml), "\(rate)")
+        #expect(error.exitCode == 64 && error.key == "inputs.fx.USD.2024" && error.line == 5, "\(error)")
+        #expect(error.message.contains("groups thousands in Vietnamese"), "\(error)")
+        for sound in ["24900", "24.9", "24.9000", "24.90", "1234.500", "18.25", "\"23800\"", "2.49e4"] {
+            let yaml = "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: \(sound)}\n"
+            #expect(Self.failure(yaml) == nil, "\(sound)")
+        }
+        let message = try #require(
+            Self.failure("version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: 24.900}\n"))
+        #expect(
+            message.message.hasSuffix("(24.9); write 24900, or 24.9000 if 24.9 VND per unit is meant"), "\(message)")
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
