@@ -93,6 +93,33 @@ import Testing
     /// (and handed to the revision ledger) before it. Revision order still decides: the later
     /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as
     /// superseded on the first return's members.
+    /// A channel of `va_ratio_by_channel` that no transaction has is said (config audit 31, F2: a
+    /// misspelled `marketplce` gave marketplace sales `va_ratio_default` without a word, +12 % of
+    /// e-commerce value added), with the channels that take the default; the run still publishes,
+    /// since a channel may be configured before its first return. Spelt right, nothing is said.
+    @Test func aConfiguredChannelThatNoTransactionHasIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let sound = try fixture.grdp("run")
+        #expect(sound.status == 0 && !sound.stderr.contains("va_ratio_by_channel"), "\(sound.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["channels_without_sales"] == nil)
+
+        let misspelt = Fixture.pipelineYAML.replacingOccurrences(of: "{marketplace: 0.08", with: "{marketplce: 0.08")
+        #expect(misspelt != Fixture.pipelineYAML)
+        try misspelt.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING: methodology.ecommerce.va_ratio_by_channel names channel(s) no transaction has: 'marketplce' "
+                    + "(a misspelling?); channels of the returns with no ratio of their own, which take "
+                    + "va_ratio_default: 'marketplace'."), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["channels_without_sales"] as? [String] == ["marketplce"])
+        #expect(report["channels_without_ratio"] as? [String] == ["marketplace"])
+    }
+
     @Test func aRevisionLargerThanTheReturnItRevisesStillWins() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -24,6 +24,9 @@ struct RunReport {
     /// `run --year`: the years kept from the latest snapshot whose target is not the one the config
     /// gives them now (their gap and status reckoned against the old one).
     var targetsNotRecomputed: [IndicatorCalculator.OtherTarget] = []
+    /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
+    /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
+    var channelsWithoutSales: (configured: [String], unconfigured: [String])?
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -114,6 +117,10 @@ struct RunReport {
                             ])
                         })
                 ))
+        }
+        if let channels = channelsWithoutSales {
+            members.append(("channels_without_sales", .array(channels.configured.map { .string($0) })))
+            members.append(("channels_without_ratio", .array(channels.unconfigured.map { .string($0) })))
         }
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
@@ -264,6 +271,17 @@ struct RunReport {
                     + targetsNotRecomputed.map(\.description).joined(separator: ", ")
                     + ". --year keeps their rows as they were (target_pct, gap_pp, status): run without --year to "
                     + "recompute them (targets_not_recomputed in the report).")
+        }
+        if let channels = channelsWithoutSales {
+            func quoted(_ names: [String]) -> String { names.map { "'\($0)'" }.joined(separator: ", ") }
+            var line =
+                "WARNING: methodology.ecommerce.va_ratio_by_channel names channel(s) no transaction has: "
+                + quoted(channels.configured) + " (a misspelling?)"
+            if !channels.unconfigured.isEmpty {
+                line += "; channels of the returns with no ratio of their own, which take va_ratio_default: "
+                line += quoted(channels.unconfigured)
+            }
+            lines.append(line + ".")
         }
         switch outcome {
         case .snapshot:

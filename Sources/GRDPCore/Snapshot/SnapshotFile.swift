@@ -40,6 +40,33 @@ public final class SnapshotFile {
         }
     }
 
+    /// Those of `channels` that no `ecommerce_sales` row has, counted or not, in the order given.
+    /// A channel that has rows is found at the first month's (the table is in year, month,
+    /// channel order); one that has none costs a pass over the table.
+    public func channelsWithoutSales(_ channels: [String]) throws(SnapshotError) -> [String] {
+        try reading { () throws(SnapshotError) in
+            let statement = try database.prepare("SELECT 1 FROM ecommerce_sales WHERE channel = ?1 LIMIT 1")
+            var missing: [String] = []
+            for channel in channels {
+                try statement.rebind([.text(channel)])
+                if !(try statement.step()) { missing.append(channel) }
+            }
+            return missing
+        }
+    }
+
+    /// Every channel `ecommerce_sales` has, sorted.
+    public func salesChannels() throws(SnapshotError) -> [String] {
+        try reading { () throws(SnapshotError) in
+            let statement = try database.prepare("SELECT DISTINCT channel FROM ecommerce_sales ORDER BY channel")
+            var channels: [String] = []
+            while try statement.step() {
+                channels.append(statement.withBytes(at: 0) { String(decoding: $0, as: UTF8.self) })
+            }
+            return channels
+        }
+    }
+
     /// How many `ecommerce_sales` rows are of none of `years`.
     public func salesRowCount(exceptYears years: Set<Int>) throws(SnapshotError) -> Int {
         try reading { () throws(SnapshotError) in
