@@ -118,6 +118,13 @@ import Testing
         let report = try #require(try fixture.reportsWritten().last)
         #expect(report["channels_without_sales"] as? [String] == ["marketplce"])
         #expect(report["channels_without_ratio"] as? [String] == ["marketplace"])
+
+        // Looked for when the config changed, not on every night: new returns under the same
+        // config publish without the lookup.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let night = try fixture.grdp("run")
+        #expect(night.status == 0 && night.stderr.contains("New snapshot v0003"), "\(night.stderr)")
+        #expect(!night.stderr.contains("va_ratio_by_channel"), "\(night.stderr)")
     }
 
     @Test func aRevisionLargerThanTheReturnItRevisesStillWins() throws {

@@ -107,7 +107,11 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
-            noteChannelsWithoutSales(in: store, version: meta.version, report: &report)
+            // Only when the config changed since the latest snapshot, which is when a channel can
+            // come misspelled: not a query on every night's snapshot.
+            if latest?.meta.configSHA256 != meta.configSHA256 {
+                noteChannelsWithoutSales(in: store, version: meta.version, report: &report)
+            }
             try writeExports(content: content, meta: meta, into: &report)
             report.prunedSnapshots = try prune(store)
         }
@@ -117,8 +121,9 @@ extension PipelineRunner {
     /// snapshot just published has (`channels_without_sales`), with the channels the returns have:
     /// a misspelled channel (`marketplce`) gave its transactions `va_ratio_default` without a word,
     /// +12 % of e-commerce value added in the audit's sample (config audit 31, F2). Said, not
-    /// refused: a channel may be configured before its first return. A snapshot that cannot be
-    /// read for it is left to `verify`.
+    /// refused: a channel may be configured before its first return. Looked for when the config
+    /// changed (a night of new returns under the same config is not checked again). A snapshot
+    /// that cannot be read for it is left to `verify`.
     func noteChannelsWithoutSales(in store: SnapshotStore, version: Int, report: inout RunReport) {
         let configured = config.methodology.vaRatioByChannel.keys.sorted()
         guard !configured.isEmpty else { return }
