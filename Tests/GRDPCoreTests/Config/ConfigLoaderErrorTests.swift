@@ -240,6 +240,19 @@ import Testing
             message.message.hasSuffix("(24.9); write 24900, or 24.9000 if 24.9 VND per unit is meant"), "\(message)")
     }
 
+    /// A NUL in a text (YAML's `"\0"`) names no path: `outputs.folder: "a\0b"` made a folder
+    /// `a%00b` (config audit 31, L2). Refused wherever a text is read.
+    @Test func aTextHoldingANULIsRefused() throws {
+        for (yaml, key, line) in [
+            ("version: 1\nregion: {code: \"67\"}\noutputs:\n  folder: \"a\\0b\"\n", "outputs.folder", 4),
+            ("version: 1\nregion: {code: \"67\", name: \"Đắk\\0Nông\"}\n", "region.name", 2),
+        ] {
+            let error = try #require(Self.failure(yaml), "\(yaml)")
+            #expect(error.exitCode == 64 && error.key == key && error.line == line, "\(error)")
+            #expect(error.message.contains("NUL character"), "\(error)")
+        }
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
