@@ -93,6 +93,24 @@ import Testing
     /// (and handed to the revision ledger) before it. Revision order still decides: the later
     /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as
     /// superseded on the first return's members.
+    /// The snapshot records the config's region (`snapshot_meta` `region_code`, `region_name`,
+    /// outside the content hash), the exports name it, and `verify` takes the keys as grdp's own
+    /// (export audit 31, L4: no export said which province its figures were of).
+    @Test func theSnapshotRecordsItsRegionAndTheExportsNameIt() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let meta = try SnapshotStore(folder: fixture.snapshots).open(version: 1).meta
+        #expect(meta.region == SnapshotMeta.Region(code: "67", name: "Đắk Nông"))
+        let html = try fixture.grdp("export", "--format", "html")
+        #expect(html.status == 0 && html.stdout.contains("<strong>Đắk Nông (province 67)</strong> · Snapshot"))
+        #expect(
+            try fixture.grdp("export", "--format", "md").stdout.contains(", Đắk Nông (province 67) (snapshot v0001)"))
+        let verify = try fixture.grdp("verify")
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     /// A channel of `va_ratio_by_channel` that no transaction has is said (config audit 31, F2: a
     /// misspelled `marketplce` gave marketplace sales `va_ratio_default` without a word, +12 % of
     /// e-commerce value added), with the channels that take the default; the run still publishes,

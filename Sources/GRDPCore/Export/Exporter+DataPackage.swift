@@ -9,7 +9,8 @@ extension Exporter {
         var out = "{\n"
         out += "  \"profile\": \"tabular-data-package\",\n"
         out += "  \"name\": \"grdp-digital-economy\",\n"
-        out += "  \"title\": \(Escape.json("Digital-economy indicators, snapshot \(label)")),\n"
+        let region = meta.region.map { " of \($0.description)" } ?? ""
+        out += "  \"title\": \(Escape.json("Digital-economy indicators\(region), snapshot \(label)")),\n"
         let description =
             "Value added of the digital economy and its share of GRDP against the policy targets, exported "
             + "from grdp snapshot \(label) (content SHA-256 \(meta.contentSHA256)). Money in billion VND at "

@@ -95,6 +95,9 @@ public enum Exporter {
         var head = "{\n"
         head += "  \"table\": \(Escape.json(name.rawValue)),\n"
         head += "  \"title\": \(Escape.json(table.title)),\n"
+        if let region = meta.region {
+            head += "  \"region\": {\"code\": \(Escape.json(region.code)), \"name\": \(Escape.json(region.name))},\n"
+        }
         head += "  \"snapshot\": \(Escape.json(SnapshotMeta.label(meta.version))),\n"
         head += "  \"snapshot_version\": \(meta.version),\n"
         head += "  \"content_sha256\": \(Escape.json(meta.contentSHA256)),\n"
@@ -128,7 +131,8 @@ public enum Exporter {
 
     /// A title line, a pipe table (numbers right-aligned) and a provenance line.
     static func markdown(_ table: ExportRows, meta: SnapshotMeta, into out: inout ExportText) throws {
-        var head = "# \(Escape.markdownCell(table.title)) (snapshot \(SnapshotMeta.label(meta.version)))\n\n"
+        let region = meta.region.map { ", " + Escape.markdownCell($0.description) } ?? ""
+        var head = "# \(Escape.markdownCell(table.title))\(region) (snapshot \(SnapshotMeta.label(meta.version)))\n\n"
         head += "| " + table.columns.map(\.name).map(Escape.markdownCell).joined(separator: " | ") + " |\n"
         head += "|" + table.columns.map { $0.kind == .text ? " --- " : " ---: " }.joined(separator: "|") + "|\n"
         try out.append(head)

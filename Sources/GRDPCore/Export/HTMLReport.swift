@@ -33,13 +33,13 @@ struct HTMLReport {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(Escape.html(title)) — snapshot \(label)</title>
+            <title>\(Escape.html(title))\(meta.region.map { " — " + Escape.html($0.description) } ?? "") — snapshot \(label)</title>
             <style>\(HTMLReport.css)</style>
             </head>
             <body>
             <header>
             <h1>\(Escape.html(title))</h1>
-            <p class="meta">Snapshot <strong>\(label)</strong> · created \(Escape.html(meta.createdAt)) · \
+            <p class="meta">\(meta.region.map { "<strong>" + Escape.html($0.description) + "</strong> · " } ?? "")Snapshot <strong>\(label)</strong> · created \(Escape.html(meta.createdAt)) · \
             content SHA-256 <code>\(Escape.html(meta.contentSHA256))</code></p>
             </header>
 

@@ -259,10 +259,29 @@ public struct SnapshotMeta: Sendable, Equatable {
     public var contentSHA256: String
     public var parentVersion: Int?
     public var command: String
+    /// The region the figures are of (`region.code`, `region.name` of the config that computed
+    /// them; nil in snapshots of grdp before 2026-12-06), which the exports name.
+    public var region: Region?
+
+    /// `snapshot_meta`'s `region_code` and `region_name`.
+    public struct Region: Sendable, Equatable {
+        public var code: String
+        public var name: String
+
+        public init(code: String, name: String) {
+            self.code = code
+            self.name = name
+        }
+
+        /// `Đắk Nông (province 67)`, or `province 67` without a name.
+        public var description: String {
+            name.isEmpty ? "province \(code)" : "\(name) (province \(code))"
+        }
+    }
 
     public init(
         version: Int, createdAt: String, toolVersion: String, configSHA256: String, contentSHA256: String,
-        parentVersion: Int?, command: String
+        parentVersion: Int?, command: String, region: Region? = nil
     ) {
         self.version = version
         self.createdAt = createdAt
@@ -271,6 +290,7 @@ public struct SnapshotMeta: Sendable, Equatable {
         self.contentSHA256 = contentSHA256
         self.parentVersion = parentVersion
         self.command = command
+        self.region = region
     }
 
     /// `v0007`.

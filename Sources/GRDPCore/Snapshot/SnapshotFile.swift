@@ -382,9 +382,13 @@ public final class SnapshotFile {
             guard let value = Int(text) else { throw invalid("parent_version '\(text)' is not an integer") }
             parent = value
         }
+        var region: SnapshotMeta.Region?
+        if let entry = values[key.regionCode], let code = entry {
+            region = SnapshotMeta.Region(code: code, name: (values[key.regionName] ?? nil) ?? "")
+        }
         return SnapshotMeta(
             version: version, createdAt: try required(key.createdAt), toolVersion: try required(key.toolVersion),
             configSHA256: try required(key.configSHA256), contentSHA256: try required(key.contentSHA256),
-            parentVersion: parent, command: try required(key.command))
+            parentVersion: parent, command: try required(key.command), region: region)
     }
 }

@@ -206,7 +206,13 @@ enum SnapshotSchema {
         static let contentSHA256 = "content_sha256"
         static let parentVersion = "parent_version"
         static let command = "command"
-        static let all = [version, createdAt, toolVersion, configSHA256, contentSHA256, parentVersion, command]
+        /// The config's `region.code` and `region.name` (since 2026-12-06): the exports name them.
+        static let regionCode = "region_code"
+        static let regionName = "region_name"
+        static let all = [
+            version, createdAt, toolVersion, configSHA256, contentSHA256, parentVersion, command, regionCode,
+            regionName,
+        ]
     }
 
     /// Decimals of the published figures stored as REAL (CONTRACT §5).

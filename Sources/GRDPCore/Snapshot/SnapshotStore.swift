@@ -16,13 +16,19 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
     public var parentVersion: Int?
     /// The command line, for provenance.
     public var command: String
+    /// The config's region, which the exports name.
+    public var region: SnapshotMeta.Region?
 
-    public init(createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String) {
+    public init(
+        createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String,
+        region: SnapshotMeta.Region? = nil
+    ) {
         self.createdAt = createdAt
         self.toolVersion = toolVersion
         self.configSHA256 = configSHA256
         self.parentVersion = parentVersion
         self.command = command
+        self.region = region
     }
 }
 
@@ -422,17 +428,20 @@ public struct SnapshotStore: Sendable {
             meta = SnapshotMeta(
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
-                command: draft.command)
+                command: draft.command, region: draft.region)
             try database.execute("BEGIN IMMEDIATE")
             let insertMeta = try database.prepare(SnapshotSchema.meta.insertSQL)
             let key = SnapshotSchema.MetaKey.self
-            let entries: [(String, SQLValue)] = [
+            var entries: [(String, SQLValue)] = [
                 (key.version, .text(String(meta.version))), (key.createdAt, .text(meta.createdAt)),
                 (key.toolVersion, .text(meta.toolVersion)), (key.configSHA256, .text(meta.configSHA256)),
                 (key.contentSHA256, .text(meta.contentSHA256)),
                 (key.parentVersion, meta.parentVersion.map { .text(String($0)) } ?? .null),
                 (key.command, .text(meta.command)),
             ]
+            if let region = meta.region {
+                entries += [(key.regionCode, .text(region.code)), (key.regionName, .text(region.name))]
+            }
             for (name, value) in entries {
                 try insertMeta.run([.text(name), value])
             }

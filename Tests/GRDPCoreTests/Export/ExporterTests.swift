@@ -331,6 +331,37 @@ import Testing
         #expect(!html.contains("1.64005"))
     }
 
+    /// The province is named in every export but the CSV (the data portal's table), from the
+    /// snapshot's `region_code` and `region_name`: the published page never said which province
+    /// it was of (export audit 31, L4). A snapshot of an earlier grdp, without them, names none.
+    @Test func exportsNameTheRegionOfTheSnapshot() throws {
+        var named = meta
+        named.region = SnapshotMeta.Region(code: "67", name: "Đắk Nông")
+        func render(_ format: ExportFormat, _ meta: SnapshotMeta) throws -> String {
+            try Exporter.render(.targetVsActual, format: format, content: content, meta: meta, years: nil)
+        }
+        let html = try render(.html, named)
+        #expect(
+            html.contains(
+                "<title>Digital economy share of GRDP: target vs actual — Đắk Nông (province 67) — snapshot v0007</title>"
+            ))
+        #expect(html.contains("<p class=\"meta\"><strong>Đắk Nông (province 67)</strong> · Snapshot"))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(try render(.json, named).utf8)) as? [String: Any])
+        #expect((json["region"] as? [String: String]) == ["code": "67", "name": "Đắk Nông"])
+        #expect(
+            try render(.md, named).hasPrefix("# ")
+                && render(.md, named).contains(", Đắk Nông (province 67) (snapshot v0007)\n"))
+        #expect(try render(.csv, named) == render(.csv, meta))
+        let package = Exporter.dataPackage(tables: [.targetVsActual], meta: named)
+        #expect(package.contains("\"title\": \"Digital-economy indicators of Đắk Nông (province 67), snapshot v0007\""))
+        // Without a name, the code; without either (an earlier grdp's snapshot), nothing.
+        named.region?.name = ""
+        #expect(try render(.html, named).contains("<strong>province 67</strong> · Snapshot"))
+        #expect(try !render(.html, meta).contains("province 67"))
+        #expect(try render(.json, meta).contains("\"region\"") == false)
+    }
+
     @Test func htmlForTheQuarantineListsEveryRow() throws {
         let html = try render(.quarantine, .html)
         #expect(html.contains("<svg") == false)
