@@ -12,8 +12,13 @@ struct ConfigNode {
     let path: String
     /// The file name used in messages.
     let file: String
+    /// The line of the key this is the value of, when it is one: a value that is a block
+    /// mapping or list starts on the line after its key, and a message about it named that line
+    /// rather than the key's (config audit 31, L4e).
+    var keyLine: Int? = nil
 
-    var line: Int? { node.mark?.line }
+    /// Where a message about this node points: its key's line, else its own.
+    var line: Int? { keyLine ?? node.mark?.line }
 
     /// `key:` with no value, `~` or `null` (plain style only: `"null"` is a string).
     var isNull: Bool {
@@ -21,8 +26,8 @@ struct ConfigNode {
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    func child(_ key: String, _ node: Node) -> ConfigNode {
-        ConfigNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    func child(_ key: String, _ node: Node, keyLine: Int? = nil) -> ConfigNode {
+        ConfigNode(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file, keyLine: keyLine)
     }
 
     /// An invalid-config error at this node.
@@ -60,7 +65,7 @@ struct ConfigNode {
                     message: "a key in '\(path)' must be plain text")
             }
             let key = keyScalar.string
-            let keyed = child(key, valueNode)
+            let keyed = child(key, valueNode, keyLine: keyNode.mark?.line)
             if let firstLine = seen[key] {
                 throw ConfigError(
                     kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,

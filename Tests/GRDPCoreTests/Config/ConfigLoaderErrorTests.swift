@@ -253,6 +253,24 @@ import Testing
         }
     }
 
+    /// A message about a value written as a block (a list or mapping on the lines below its
+    /// key) names the key's line, not the line its first item is on (config audit 31, L4e: 110
+    /// such messages pointed one line low).
+    @Test func anErrorAboutABlockValueNamesItsKeysLine() throws {
+        let column = try #require(
+            Self.failure(
+                "version: 1\nregion: {code: \"67\"}\ninputs:\n  columns:\n    enterprise:\n      tax-code:\n"
+                    + "        - \"MST\"\n"))
+        #expect(column.line == 6 && column.key == "inputs.columns.enterprise.tax-code", "\(column)")
+        let points = try #require(
+            Self.failure("version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    year: 2020\n"))
+        #expect(points.line == 4 && points.key == "targets.points", "\(points)")
+        // A scalar's key and value share their line, as before.
+        let scalar = try #require(
+            Self.failure("version: 1\nregion: {code: \"67\"}\nquality:\n  max_quarantine_ratio: x\n"))
+        #expect(scalar.line == 4, "\(scalar)")
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
