@@ -270,7 +270,9 @@ extension ConfigLoader {
         guard trimmed.utf8.count == 4, trimmed.isASCIIDigits, let year = Int(trimmed),
             recordYears.contains(year)
         else {
-            throw node.error("'\(node.path)': '\(text)' is not a year (four digits, \(recordYearsText))")
+            throw node.error(
+                "'\(node.path)': '\(text)' is not a year (four digits, \(recordYearsText))"
+                    + (trimmed.utf8.count < 4 ? ConfigNode.commaHint(trimmed) : ""))
         }
         return year
     }

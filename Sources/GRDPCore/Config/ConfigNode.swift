@@ -88,7 +88,7 @@ struct ConfigNode {
                 let keyPath = path.isEmpty ? scalar.string : "\(path).\(scalar.string)"
                 throw ConfigError(
                     kind: .invalid, file: file, line: keyNode.mark?.line, key: keyPath,
-                    message: "unknown key '\(keyPath)'")
+                    message: "unknown key '\(keyPath)'" + Self.commaHint(scalar.string))
             }
         }
         var values: [String: ConfigNode] = [:]
@@ -100,6 +100,15 @@ struct ConfigNode {
             if case .scalar(let key) = keyNode, let line = keyNode.mark?.line { lines[key.string] = line }
         }
         return Fields(values: values, lines: lines)
+    }
+
+    /// For a key of digits alone, which is what a number written with a comma inside `{…}` leaves
+    /// after the comma (`share_pct: 0,2` is `share_pct: 0` and a key `2`): what it likely was
+    /// (config audit 31, L4b: the message sent a statistician to the wrong problem).
+    static func commaHint(_ key: String) -> String {
+        guard !key.isEmpty, key.isASCIIDigits else { return "" }
+        return " (a comma between {…} separates entries: a number written with a comma, 0,2 or 24,900, is "
+            + "split there; write 0.2 or 24900)"
     }
 
     /// The items of a list.

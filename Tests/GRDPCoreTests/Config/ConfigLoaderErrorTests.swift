@@ -271,6 +271,22 @@ import Testing
         #expect(scalar.line == 4, "\(scalar)")
     }
 
+    /// A number written with a comma inside `{…}` is split there by YAML (`share_pct: 0,2` is
+    /// `share_pct: 0` and a key `2`; `2024: 24,900` a rate of 24 and a year `900`): the message
+    /// says so, not only that `2` is an unknown key (config audit 31, L4b).
+    @Test func aNumberWithACommaInAFlowMappingIsExplained() throws {
+        for yaml in [
+            "version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    - {year: 2025, share_pct: 0,2, source: x}\n",
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: 24,900}\n",
+        ] {
+            let error = try #require(Self.failure(yaml))
+            #expect(error.exitCode == 64 && error.line == 5, "\(error)")
+            #expect(error.message.contains("a comma between {…} separates entries"), "\(error)")
+        }
+        let unknown = try #require(Self.failure("version: 1\nregion: {code: \"67\"}\nextra: 1\n"))
+        #expect(!unknown.message.contains("comma"), "\(unknown)")
+    }
+
     /// `region.code` is a GSO province code (CONTRACT §2): two digits. Anything else would
     /// exclude every GRDP row and sale whose province cell is filled in.
     @Test(arguments: ["Đắk Nông", "7", "067", "6 7", "DN"])
