@@ -151,6 +151,32 @@ import Testing
         #expect(!(try fixture.grdp("export", "--format", "html").stdout.contains("target-kept")))
     }
 
+    /// The same after `targets.interpolation` changed from none to linear: the chart draws the
+    /// trajectory as the snapshot's config sets it (`target_interpolation`), and names the kept
+    /// year, 2023, not the recomputed one. Inferred from the rows, which `--year` had mixed, the
+    /// page named 2024 and dropped the line (review 31, M1).
+    @Test func recomputingOneYearAfterAnInterpolationEditNamesTheKeptYear() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let none = Fixture.pipelineYAML.replacingOccurrences(
+            of: "targets:\n", with: "targets:\n  interpolation: none\n")
+        #expect(none != Fixture.pipelineYAML)
+        try none.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let before = try fixture.grdp("export", "--format", "html").stdout
+        #expect(!before.contains("class=\"target-line\"") && !before.contains("not on the trajectory"))
+
+        try Fixture.pipelineYAML.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let recompute = try fixture.grdp("run", "--year", "2024")
+        #expect(recompute.status == 0, "\(recompute.stderr)")
+        #expect(recompute.stderr.contains("2023 (no target; now 12.6560 % interpolated)"), "\(recompute.stderr)")
+        let html = try fixture.grdp("export", "--format", "html").stdout
+        #expect(html.contains("class=\"target-line\""))
+        #expect(html.contains("The table's targets for 2023 are not on the trajectory drawn"))
+        #expect(!html.contains("class=\"target-kept\""))
+    }
+
     @Test func aRequestedYearWithoutDataLosesItsRowsAndAFirstRecomputeHasOnlyThoseYears() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

@@ -135,6 +135,15 @@ import Testing
             label: "a key added to snapshot_meta", check: "meta",
             sql: "INSERT INTO snapshot_meta (key, value) VALUES ('approved_by', 'someone')"),
         Edit(
+            label: "snapshot_meta's region code garbled", check: "meta",
+            sql: "UPDATE snapshot_meta SET value = 'Đắk Nông' WHERE key = 'region_code'"),
+        Edit(
+            label: "snapshot_meta's region name without its code", check: "meta",
+            sql: "DELETE FROM snapshot_meta WHERE key = 'region_code'"),
+        Edit(
+            label: "snapshot_meta's interpolation garbled", check: "meta",
+            sql: "UPDATE snapshot_meta SET value = 'cubic' WHERE key = 'target_interpolation'"),
+        Edit(
             label: "snapshot_meta edited", check: "file-checksum",
             sql: "UPDATE snapshot_meta SET value = 'grdp run --force' WHERE key = 'command'"),
     ]

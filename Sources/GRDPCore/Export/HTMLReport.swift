@@ -150,7 +150,7 @@ struct HTMLReport {
             targetPoints: points.map {
                 PipelineConfig.TargetPoint(year: $0.year, sharePct: $0.sharePct, source: $0.source)
             },
-            interpolation: interpolationIsOff(points) ? .none : .linear)
+            interpolation: interpolation(points))
         let offTrajectory = IndicatorCalculator.rowsWithOtherTargets(rows, methodology: trajectory)
 
         let values =
@@ -188,7 +188,7 @@ struct HTMLReport {
 
         // The target trajectory: a dashed line through the configured points (linear
         // interpolation), unless the snapshot shows a year between points without a target.
-        if points.count >= 2 && !interpolationIsOff(points) {
+        if points.count >= 2 && trajectory.interpolation == .linear {
             let path = points.map { "\(n(x($0.year))),\(n(y($0.sharePct.doubleValue)))" }.joined(separator: " ")
             svg += "<polyline class=\"target-line\" points=\"\(path)\" fill=\"none\" stroke=\"\(Colour.target)\" "
             svg += "stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n"
@@ -270,14 +270,19 @@ struct HTMLReport {
         return svg + legend
     }
 
-    /// True when a year strictly between two target points has target kind `none`: the
-    /// configuration does not interpolate, so no line should suggest it does.
-    private func interpolationIsOff(_ points: [TargetPointRow]) -> Bool {
-        guard let first = points.first?.year, let last = points.last?.year else { return true }
+    /// How the trajectory runs between the target points: as the snapshot's config set it
+    /// (`target_interpolation`), or, in a snapshot of an earlier grdp, `none` when a year strictly
+    /// between two points has target kind `none` (the configuration does not interpolate, so no
+    /// line should suggest it does). Inferred from the rows, it was wrong once `run --year` had
+    /// kept rows of another setting (review 31, M1).
+    private func interpolation(_ points: [TargetPointRow]) -> PipelineConfig.Interpolation {
+        if let recorded = meta.targetInterpolation { return recorded }
+        guard let first = points.first?.year, let last = points.last?.year else { return .none }
         let listed = Set(points.map(\.year))
-        return content.indicators.contains { row in
+        let off = content.indicators.contains { row in
             row.year > first && row.year < last && !listed.contains(row.year) && row.targetKind == .none
         }
+        return off ? .none : .linear
     }
 
     private func gridAndYAxis(

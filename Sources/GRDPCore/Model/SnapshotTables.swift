@@ -262,6 +262,10 @@ public struct SnapshotMeta: Sendable, Equatable {
     /// The region the figures are of (`region.code`, `region.name` of the config that computed
     /// them; nil in snapshots of grdp before 2026-12-06), which the exports name.
     public var region: Region?
+    /// `targets.interpolation` of the config that wrote the snapshot (`target_interpolation`;
+    /// nil before 2026-12-06): how the chart draws the trajectory through `target_point`, which
+    /// the rows cannot tell once `run --year` kept some computed under another setting.
+    public var targetInterpolation: PipelineConfig.Interpolation?
 
     /// `snapshot_meta`'s `region_code` and `region_name`.
     public struct Region: Sendable, Equatable {
@@ -281,7 +285,8 @@ public struct SnapshotMeta: Sendable, Equatable {
 
     public init(
         version: Int, createdAt: String, toolVersion: String, configSHA256: String, contentSHA256: String,
-        parentVersion: Int?, command: String, region: Region? = nil
+        parentVersion: Int?, command: String, region: Region? = nil,
+        targetInterpolation: PipelineConfig.Interpolation? = nil
     ) {
         self.version = version
         self.createdAt = createdAt
@@ -291,6 +296,7 @@ public struct SnapshotMeta: Sendable, Equatable {
         self.parentVersion = parentVersion
         self.command = command
         self.region = region
+        self.targetInterpolation = targetInterpolation
     }
 
     /// `v0007`.

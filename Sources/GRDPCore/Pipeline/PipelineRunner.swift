@@ -720,7 +720,8 @@ public struct PipelineRunner {
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command,
-            region: SnapshotMeta.Region(code: config.region.code, name: config.region.name))
+            region: SnapshotMeta.Region(code: config.region.code, name: config.region.name),
+            targetInterpolation: config.targets.interpolation)
         // The sales rows go to the snapshot, which drops them once they are written and hashed (at
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content

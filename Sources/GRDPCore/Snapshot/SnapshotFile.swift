@@ -352,6 +352,26 @@ public final class SnapshotFile {
             problems.append("parent_version \(parent) is not an earlier version than \(meta.version)")
         }
         if meta.toolVersion.isEmpty { problems.append("tool_version is empty") }
+        // The region and interpolation keys (since 2026-12-06): as the config loader takes them.
+        let key = SnapshotSchema.MetaKey.self
+        var values: [String: String?] = [:]
+        for row in (try? database.rows("SELECT key, value FROM snapshot_meta")) ?? [] {
+            guard row.count == 2, case .text(let name) = row[0] else { continue }
+            if case .text(let value) = row[1] { values[name] = .some(value) } else { values[name] = .some(nil) }
+        }
+        if let code = values[key.regionCode] {
+            if code?.utf8.count != 2 || code?.isASCIIDigits != true {
+                problems.append("region_code '\(code ?? "")' is not two digits")
+            }
+            if values[key.regionName] == nil { problems.append("region_code is given without region_name") }
+        } else if values[key.regionName] != nil {
+            problems.append("region_name is given without region_code")
+        }
+        if let interpolation = values[key.targetInterpolation],
+            PipelineConfig.Interpolation(rawValue: interpolation ?? "") == nil
+        {
+            problems.append("target_interpolation '\(interpolation ?? "")' is neither linear nor none")
+        }
         if meta.command.isEmpty { problems.append("command is empty") }
         return problems
     }
@@ -386,9 +406,11 @@ public final class SnapshotFile {
         if let entry = values[key.regionCode], let code = entry {
             region = SnapshotMeta.Region(code: code, name: (values[key.regionName] ?? nil) ?? "")
         }
+        let interpolation = (values[key.targetInterpolation] ?? nil).flatMap(PipelineConfig.Interpolation.init)
         return SnapshotMeta(
             version: version, createdAt: try required(key.createdAt), toolVersion: try required(key.toolVersion),
             configSHA256: try required(key.configSHA256), contentSHA256: try required(key.contentSHA256),
-            parentVersion: parent, command: try required(key.command), region: region)
+            parentVersion: parent, command: try required(key.command), region: region,
+            targetInterpolation: interpolation)
     }
 }

@@ -209,9 +209,11 @@ enum SnapshotSchema {
         /// The config's `region.code` and `region.name` (since 2026-12-06): the exports name them.
         static let regionCode = "region_code"
         static let regionName = "region_name"
+        /// The config's `targets.interpolation` (since 2026-12-06): how the chart draws the trajectory.
+        static let targetInterpolation = "target_interpolation"
         static let all = [
             version, createdAt, toolVersion, configSHA256, contentSHA256, parentVersion, command, regionCode,
-            regionName,
+            regionName, targetInterpolation,
         ]
     }
 

@@ -18,10 +18,12 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
     public var command: String
     /// The config's region, which the exports name.
     public var region: SnapshotMeta.Region?
+    /// The config's `targets.interpolation`, by which the chart draws the trajectory.
+    public var targetInterpolation: PipelineConfig.Interpolation?
 
     public init(
         createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String,
-        region: SnapshotMeta.Region? = nil
+        region: SnapshotMeta.Region? = nil, targetInterpolation: PipelineConfig.Interpolation? = nil
     ) {
         self.createdAt = createdAt
         self.toolVersion = toolVersion
@@ -29,6 +31,7 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
         self.parentVersion = parentVersion
         self.command = command
         self.region = region
+        self.targetInterpolation = targetInterpolation
     }
 }
 
@@ -428,7 +431,7 @@ public struct SnapshotStore: Sendable {
             meta = SnapshotMeta(
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
-                command: draft.command, region: draft.region)
+                command: draft.command, region: draft.region, targetInterpolation: draft.targetInterpolation)
             try database.execute("BEGIN IMMEDIATE")
             let insertMeta = try database.prepare(SnapshotSchema.meta.insertSQL)
             let key = SnapshotSchema.MetaKey.self
@@ -441,6 +444,9 @@ public struct SnapshotStore: Sendable {
             ]
             if let region = meta.region {
                 entries += [(key.regionCode, .text(region.code)), (key.regionName, .text(region.name))]
+            }
+            if let interpolation = meta.targetInterpolation {
+                entries.append((key.targetInterpolation, .text(interpolation.rawValue)))
             }
             for (name, value) in entries {
                 try insertMeta.run([.text(name), value])
