@@ -149,6 +149,7 @@ public enum ConfigLoader {
         // run published its snapshot, cache and reports among the returns and then failed every
         // night on its exports (73), or (a link) published there without a word (config audit 31).
         let realReturns = FileSystem.resolvedLocation(returns)
+        let returnsIdentity = FileSystem.identity(of: returns)
         let places = [
             ("outputs.folder", config.outputs.folder), ("its snapshots folder", config.snapshotsFolder),
             ("its cache folder", config.cacheFolder), ("its reports folder", config.reportsFolder),
@@ -156,11 +157,22 @@ public enum ConfigLoader {
         ]
         for (what, place) in places {
             let real = FileSystem.resolvedLocation(place.path)
+            // By path, then by device and inode: a bind mount of the returns share is another
+            // path to the same folder, which no link shows (review 31, M2).
+            if !FileSystem.isResolved(real, within: realReturns),
+                let returnsIdentity, FileSystem.isWithin(place.path, folderIdentity: returnsIdentity)
+            {
+                throw ConfigError(
+                    kind: .invalid, file: file, line: line, key: "outputs.folder",
+                    message: "\(what) (\(place.path)) is in inputs.returns (\(returns)) reached by another path (the "
+                        + "same folder, device and inode, as under a bind mount): grdp would write its snapshots and "
+                        + "reports among the returns; put the outputs folder outside the returns folder")
+            }
             guard FileSystem.isResolved(real, within: realReturns) else { continue }
             throw ConfigError(
                 kind: .invalid, file: file, line: line, key: "outputs.folder",
                 message: "\(what) (\(place.path)) is \(real) once links are followed, "
-                    + "\(real == realReturns ? "" : "inside ")inputs.returns (\(returns)"
+                    + "\(real == realReturns ? "which is" : "inside") inputs.returns (\(returns)"
                     + "\(realReturns == returns ? "" : ", which is \(realReturns)")): grdp "
                     + "would write its snapshots and reports among the returns; put the outputs folder outside "
                     + "the returns folder")

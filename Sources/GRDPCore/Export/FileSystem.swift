@@ -586,6 +586,25 @@ enum FileSystem {
         return (target, namesFolder(path) || namesFolder(target))
     }
 
+    /// The device and inode of what `path` names (links followed); nil when it cannot be reached.
+    static func identity(of path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    /// Whether `path`, as the system resolves it, or a folder above it is the folder whose
+    /// `identity` is `folder`: the same folder reached by another path than links make (a bind
+    /// mount), which resolved paths do not show.
+    static func isWithin(_ path: String, folderIdentity folder: [UInt64]) -> Bool {
+        var place = resolvedLocation(path)
+        while true {
+            if identity(of: place) == folder { return true }
+            if place == "/" { return false }
+            place = parentDirectory(of: place)
+        }
+    }
+
     /// Whether `path` is `folder` or anywhere below it, both as the system resolves them.
     static func isWithin(_ path: String, folder: String) -> Bool {
         isResolved(resolvedLocation(path), within: resolvedLocation(folder))

@@ -221,6 +221,43 @@ import Testing
         #expect(load(returns: "share/returns", outputs: "Outputs") == nil)
     }
 
+    /// A bind mount of the returns share is another path to the same folder, which no link shows:
+    /// compared by device and inode too (review 31, M2). Mounting needs root (CI runs as root);
+    /// where `mount --bind` is refused there is nothing to test.
+    @Test func anOutputsFolderInTheReturnsFolderThroughABindMountIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let fm = FileManager.default
+        let share = folder.url.appendingPathComponent("share")
+        let bind = folder.url.appendingPathComponent("bind")
+        try fm.createDirectory(at: share.appendingPathComponent("returns"), withIntermediateDirectories: true)
+        try fm.createDirectory(at: bind, withIntermediateDirectories: true)
+        func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        guard getuid() == 0, (try? run("/bin/mount", ["--bind", share.path, bind.path])) == 0 else { return }
+        // Unmounted before the folder goes: removing it through the mount would empty `share`.
+        defer { #expect((try? run("/bin/umount", [bind.path])) == 0, "bind mount left at \(bind.path)") }
+        let yaml =
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  returns: share/returns\noutputs:\n  folder: bind/returns/Out\n"
+        let error = try #require(
+            throws: ConfigError.self,
+            performing: {
+                try ConfigLoader.parse(yaml: yaml, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+            })
+        #expect(error.exitCode == 64 && error.key == "outputs.folder" && error.line == 6, "\(error)")
+        #expect(error.message.contains("reached by another path"), "\(error)")
+        let beside = yaml.replacingOccurrences(of: "bind/returns/Out", with: "bind/Out")
+        #expect(throws: Never.self) {
+            try ConfigLoader.parse(yaml: beside, fileURL: folder.url.appendingPathComponent("pipeline.yml"))
+        }
+    }
+
     /// An fx rate written `24.900` is 24,900 VND to a Vietnamese reader and 24.9 to YAML: taken
     /// as 24.9, every USD amount was converted 1,000 times too small without a word (config audit
     /// 31, F3). Refused, naming both readings; a rate with other decimals, or none, is read.
