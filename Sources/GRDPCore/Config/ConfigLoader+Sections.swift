@@ -220,16 +220,18 @@ extension ConfigLoader {
                     throw value.error("currency '\(currency)' is given twice in 'inputs.fx'")
                 }
                 var rates: [Int: ExactDecimal] = [:]
+                var undecided: [(year: Int, node: ConfigNode)] = []
                 if !value.isNull {
                     for (yearText, rateNode) in try value.entries(expected: "a mapping of year to VND per unit") {
                         let year = try year(yearText, at: rateNode)
                         guard rates[year] == nil else {
                             throw rateNode.error("year \(year) is given twice in '\(value.path)'")
                         }
-                        try refuseGroupedLikeVietnamese(rateNode)
                         rates[year] = try rateNode.positiveDecimal(expected: "a rate in VND per unit greater than 0")
+                        if groupedLikeVietnamese(rateNode) != nil { undecided.append((year, rateNode)) }
                     }
                 }
+                try decideGroupedLikeVietnamese(undecided, rates: rates)
                 fx[currency] = rates
             }
         }
@@ -245,23 +247,54 @@ extension ConfigLoader {
         )
     }
 
-    /// Refuses a rate written `24.900`: one point and exactly three digits after it is how a
-    /// Vietnamese return groups thousands (24,900 VND per USD), and how YAML writes 24.9. Taken as
-    /// YAML takes it, a rate 1,000 times too small changed every converted amount without a word
-    /// (config audit 31, F3); CONTRACT §4.2 calls the same shape undecided in a return's cells.
-    static func refuseGroupedLikeVietnamese(_ node: ConfigNode) throws(ConfigError) {
-        guard let raw = try? node.text() else { return }
+    /// A rate written `24.900`, one point and exactly three digits after it: how a Vietnamese
+    /// return groups thousands (24,900 VND per USD), and how YAML writes 24.9. Its text and both
+    /// readings, or nil for any other rate.
+    static func groupedLikeVietnamese(_ node: ConfigNode) -> (text: String, grouped: String, decimal: String)? {
+        guard let raw = try? node.text() else { return nil }
         let text = raw.trimmingCharacters(in: .whitespaces)
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...3).contains(parts[0].count), parts[0].isASCIIDigits, parts[1].count == 3,
             parts[1].isASCIIDigits
-        else { return }
-        let grouped = String(parts[0] + parts[1]).drop { $0 == "0" }
+        else { return nil }
+        let grouped = String(String(parts[0] + parts[1]).drop { $0 == "0" })
         let decimal = ExactDecimal(canonical: text).map { "\($0.reduced)" } ?? text
-        throw node.error(
-            "'\(node.path)' is '\(text)': a point followed by three digits groups thousands in Vietnamese "
-                + "(\(grouped) VND per unit) and is a decimal point in YAML (\(decimal)); write \(grouped), or "
-                + "\(text)0 if \(decimal) VND per unit is meant")
+        return (text, grouped, decimal)
+    }
+
+    /// Takes or refuses the rates of one currency written like `24.900` (`groupedLikeVietnamese`)
+    /// by the currency's other rates: one within 10 times their median as YAML reads it (`165.125`
+    /// among yen rates of 160–170) is taken; one that is within 10 times of it only read as
+    /// thousands (`24.900` among dollar rates of 23,000–24,000) is refused as the Vietnamese
+    /// grouping it is; with no other rate to go by, or neither reading near, both readings are
+    /// given and neither is guessed. Taken as YAML reads it, `24.900` converted every dollar
+    /// amount 1,000 times too small without a word (config audit 31, F3); refused whatever the
+    /// currency, yen and baht rates with three decimals were refused, and the first way out
+    /// offered was 1,000 times too large (review 31, M3).
+    static func decideGroupedLikeVietnamese(
+        _ undecided: [(year: Int, node: ConfigNode)], rates: [Int: ExactDecimal]
+    ) throws(ConfigError) {
+        guard !undecided.isEmpty else { return }
+        let years = Set(undecided.map(\.year))
+        let others = rates.filter { !years.contains($0.key) }.values.map(\.doubleValue).sorted()
+        for node in undecided.map(\.node) {
+            guard let (text, grouped, decimal) = groupedLikeVietnamese(node), let value = ExactDecimal(canonical: text)
+            else { continue }
+            let both =
+                "'\(node.path)' is '\(text)': \(grouped) VND per unit with the point grouping thousands, as Vietnamese "
+                + "writes it, or \(decimal) as YAML reads it; write \(grouped) or \(text)0, whichever is meant"
+            guard !others.isEmpty else { throw node.error(both) }
+            let median = others[others.count / 2]
+            func near(_ reading: Double) -> Bool { reading >= median / 10 && reading <= median * 10 }
+            if near(value.doubleValue) { continue }
+            if near(value.doubleValue * 1000) {
+                throw node.error(
+                    "'\(node.path)' is '\(text)': read by YAML as \(decimal), about 1,000 times below the currency's "
+                        + "other rates; a point grouping thousands, as Vietnamese writes it, makes it \(grouped): "
+                        + "write \(grouped) (or \(text)0 if \(decimal) is meant)")
+            }
+            throw node.error(both)
+        }
     }
 
     /// A four-digit year key (`2023`) in 1990–2100.

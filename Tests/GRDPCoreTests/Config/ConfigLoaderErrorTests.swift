@@ -260,21 +260,45 @@ import Testing
 
     /// An fx rate written `24.900` is 24,900 VND to a Vietnamese reader and 24.9 to YAML: taken
     /// as 24.9, every USD amount was converted 1,000 times too small without a word (config audit
-    /// 31, F3). Refused, naming both readings; a rate with other decimals, or none, is read.
-    @Test(arguments: ["24.900", "\"24.900\"", "1.000", "999.125", " 24.900 "])
-    func anFxRateGroupedLikeVietnameseIsRefused(rate: String) throws {
+    /// 31, F3). With no other rate of the currency to go by, it is refused, giving both readings
+    /// and guessing neither (review 31, M3: "write 165125" was offered for a yen rate).
+    @Test(arguments: ["24.900", "\"24.900\"", "1.000", "165.125", " 24.900 "])
+    func anFxRateGroupedLikeVietnameseAloneIsRefused(rate: String) throws {
         let yaml = "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: \(rate)}\n"
         let error = try #require(Self.failure(yaml), "\(rate)")
         #expect(error.exitCode == 64 && error.key == "inputs.fx.USD.2024" && error.line == 5, "\(error)")
-        #expect(error.message.contains("groups thousands in Vietnamese"), "\(error)")
-        for sound in ["24900", "24.9", "24.9000", "24.90", "1234.500", "18.25", "\"23800\"", "2.49e4"] {
-            let yaml = "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: \(sound)}\n"
-            #expect(Self.failure(yaml) == nil, "\(sound)")
+        #expect(error.message.contains("as Vietnamese writes it, or"), "\(error)")
+        #expect(error.message.contains("whichever is meant"), "\(error)")
+    }
+
+    /// Beside the currency's other rates, one reading is near them and the other 1,000 times
+    /// off: a dollar rate `24.900` among 23,000s is refused as the grouping it is, naming 24900;
+    /// yen, won and baht rates with three decimals among their like are read as written.
+    @Test func anFxRateGroupedLikeVietnameseIsJudgedByTheCurrencysOtherRates() throws {
+        func config(_ rates: String) -> String {
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    X: 1\n".replacingOccurrences(
+                of: "    X: 1\n", with: rates)
         }
-        let message = try #require(
-            Self.failure("version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: 24.900}\n"))
+        let dollar = try #require(Self.failure(config("    USD: {2022: 23400, 2023: 23800, 2024: 24.900}\n")))
+        #expect(dollar.key == "inputs.fx.USD.2024" && dollar.line == 5, "\(dollar)")
         #expect(
-            message.message.hasSuffix("(24.9); write 24900, or 24.9000 if 24.9 VND per unit is meant"), "\(message)")
+            dollar.message.hasSuffix(
+                "read by YAML as 24.9, about 1,000 times below the currency's other rates; a point grouping "
+                    + "thousands, as Vietnamese writes it, makes it 24900: write 24900 (or 24.9000 if 24.9 is meant)"),
+            "\(dollar)")
+        for rates in [
+            "    JPY: {2023: 160, 2024: 165.125}\n", "    KRW: {2022: 18.2, 2023: 18.125, 2024: 18.4}\n",
+            "    THB: {2023: 700.5, 2024: 700.375}\n", "    USD: {2024: 24900}\n", "    USD: {2024: 24.9}\n",
+            "    USD: {2024: 24.9000}\n", "    USD: {2024: 1234.500}\n", "    USD: {2024: 2.49e4}\n",
+        ] {
+            #expect(Self.failure(config(rates)) == nil, "\(rates)")
+        }
+        // Neither reading near the others: both given.
+        let neither = try #require(Self.failure(config("    USD: {2023: 23800, 2024: 400.000}\n")))
+        #expect(neither.message.contains("whichever is meant"), "\(neither)")
+        let loaded = try ConfigLoader.parse(
+            yaml: config("    JPY: {2023: 160, 2024: 165.125}\n"), fileURL: Self.file)
+        #expect(loaded.inputs.fx["JPY"]?[2024] == ExactDecimal(canonical: "165.125"))
     }
 
     /// A NUL in a text (YAML's `"\0"`) names no path: `outputs.folder: "a\0b"` made a folder
