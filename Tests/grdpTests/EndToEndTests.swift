@@ -89,10 +89,6 @@ import Testing
                 atPath: fixture.outputs.appendingPathComponent("exports/datapackage.json").path))
     }
 
-    /// Archives are read largest first, so a revision larger than the return it revises is read
-    /// (and handed to the revision ledger) before it. Revision order still decides: the later
-    /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as
-    /// superseded on the first return's members.
     /// The snapshot records the config's region (`snapshot_meta` `region_code`, `region_name`,
     /// outside the content hash), the exports name it, and `verify` takes the keys as grdp's own
     /// (export audit 31, L4: no export said which province its figures were of).
@@ -145,6 +141,10 @@ import Testing
         #expect(!night.stderr.contains("va_ratio_by_channel"), "\(night.stderr)")
     }
 
+    /// Archives are read largest first, so a revision larger than the return it revises is read
+    /// (and handed to the revision ledger) before it. Revision order still decides: the later
+    /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as
+    /// superseded on the first return's members.
     @Test func aRevisionLargerThanTheReturnItRevisesStillWins() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }

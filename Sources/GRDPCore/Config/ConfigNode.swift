@@ -66,6 +66,12 @@ struct ConfigNode {
             }
             let key = keyScalar.string
             let keyed = child(key, valueNode, keyLine: keyNode.mark?.line)
+            // As for a value (`text`): a district code, a channel or a year key holds no NUL.
+            guard !key.utf8.contains(0) else {
+                throw ConfigError(
+                    kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,
+                    message: "a key in '\(path)' holds a NUL character (\"\\0\"), which no name may hold")
+            }
             if let firstLine = seen[key] {
                 throw ConfigError(
                     kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,

@@ -27,20 +27,22 @@ struct HTMLReport {
     func write(into out: inout ExportText, quarantine: ExportRows?) throws {
         let label = SnapshotMeta.label(meta.version)
         let title = ExportRows.title(of: table)
+        // The province, when the snapshot names it (`snapshot_meta` region_code, region_name).
+        let region = meta.region.map { Escape.html($0.description) }
         var html = """
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(Escape.html(title))\(meta.region.map { " — " + Escape.html($0.description) } ?? "") — snapshot \(label)</title>
+            <title>\(Escape.html(title))\(region.map { " — " + $0 } ?? "") — snapshot \(label)</title>
             <style>\(HTMLReport.css)</style>
             </head>
             <body>
             <header>
             <h1>\(Escape.html(title))</h1>
-            <p class="meta">\(meta.region.map { "<strong>" + Escape.html($0.description) + "</strong> · " } ?? "")Snapshot <strong>\(label)</strong> · created \(Escape.html(meta.createdAt)) · \
-            content SHA-256 <code>\(Escape.html(meta.contentSHA256))</code></p>
+            <p class="meta">\(region.map { "<strong>\($0)</strong> · " } ?? "")Snapshot <strong>\(label)</strong> · \
+            created \(Escape.html(meta.createdAt)) · content SHA-256 <code>\(Escape.html(meta.contentSHA256))</code></p>
             </header>
 
             """

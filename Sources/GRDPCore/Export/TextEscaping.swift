@@ -8,7 +8,7 @@ public enum Escape {
         for byte in text.utf8 {
             if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
                 needsQuotes = true
-            } else if mayBeControl(byte) {
+            } else if mayBeUnprintable(byte) {
                 hasControls = true
             }
         }
@@ -37,11 +37,13 @@ public enum Escape {
 
     /// Whether `byte` of UTF-8 may belong to a control character `printable` replaces: C0 but for
     /// TAB, LF and CR, DEL, or the lead byte 0xC2 of U+0080–U+00BF (C1 among them).
-    private static func mayBeControl(_ byte: UInt8) -> Bool {
+    private static func mayBeUnprintable(_ byte: UInt8) -> Bool {
         (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2
     }
 
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    /// A control character `printable` replaces: C0 but TAB, LF and CR, DEL, C1. (`controls`, for
+    /// log lines, escapes TAB, LF and CR too.)
+    private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r")
             || (0x7F...0x9F).contains(scalar.value)
     }
@@ -52,10 +54,10 @@ public enum Escape {
     /// default), or a NUL, at which many CSV readers stop (export audit 31, M3). JSON escapes
     /// them instead (`\u001b`), keeping the text exact; the snapshot keeps it as read.
     static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if isControl(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+            if isUnprintable(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
@@ -65,11 +67,13 @@ public enum Escape {
     /// a name holding a line break forged a log line of its own, one holding escape sequences drove
     /// the terminal.
     public static func controls(_ text: String) -> String {
-        func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) }
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        func isLogControl(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        }
+        guard text.unicodeScalars.contains(where: isLogControl) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
+            if isLogControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
@@ -131,7 +135,7 @@ public enum Escape {
             case "'": out += "&#39;"
             default:
                 // Control characters other than TAB/LF/CR are not allowed in HTML text (`printable`).
-                if isControl(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
+                if isUnprintable(scalar) { out += "\u{FFFD}" } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out
@@ -149,7 +153,7 @@ public enum Escape {
                 UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "#"),
                 UInt8(ascii: "~"), UInt8(ascii: "&"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 false
-            default: !mayBeControl(byte)
+            default: !mayBeUnprintable(byte)
             }
         }
         if plain { return text }
@@ -169,7 +173,7 @@ public enum Escape {
                 out.unicodeScalars.append(scalar)
             case "\n", "\r":
                 out += " "
-            case _ where isControl(scalar):
+            case _ where isUnprintable(scalar):
                 out += "\u{FFFD}"
             default:
                 out.unicodeScalars.append(scalar)

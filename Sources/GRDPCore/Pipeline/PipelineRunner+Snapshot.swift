@@ -132,12 +132,13 @@ extension PipelineRunner {
             let missing = try file.channelsWithoutSales(configured)
             guard !missing.isEmpty else { return }
             let present = try file.salesChannels()
-            report.channelsWithoutSales = (missing, present.filter { !configured.contains($0) })
+            let withoutRatio = present.filter { !configured.contains($0) }
+            report.channelsWithoutSales = (missing, withoutRatio)
             logger.warning(
                 "Channels of methodology.ecommerce.va_ratio_by_channel that no transaction has",
                 metadata: [
                     "channels": "\(missing.joined(separator: ", "))",
-                    "in_returns": "\(present.joined(separator: ", "))",
+                    "without_ratio": "\(withoutRatio.joined(separator: ", "))",
                 ])
         } catch {
             logger.debug("Channels not checked against the snapshot", metadata: ["error": "\(error)"])

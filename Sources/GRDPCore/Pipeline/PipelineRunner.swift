@@ -662,7 +662,7 @@ public struct PipelineRunner {
                 report.targetsNotRecomputed = IndicatorCalculator.rowsWithOtherTargets(kept, methodology: methodology)
                 if !report.targetsNotRecomputed.isEmpty {
                     logger.warning(
-                        "Years kept by --year have targets other than the config's now: their rows keep the old target, gap and status",
+                        "Years kept by --year have targets other than the config's now: their rows keep their target",
                         metadata: [
                             "years": "\(report.targetsNotRecomputed.map(\.description).joined(separator: ", "))"
                         ])

@@ -307,6 +307,11 @@ import Testing
         for (yaml, key, line) in [
             ("version: 1\nregion: {code: \"67\"}\noutputs:\n  folder: \"a\\0b\"\n", "outputs.folder", 4),
             ("version: 1\nregion: {code: \"67\", name: \"Đắk\\0Nông\"}\n", "region.name", 2),
+            // A key too (review 31, L4).
+            (
+                "version: 1\nregion:\n  code: \"67\"\n  districts: {\"66\\0\": Gia Nghĩa}\n",
+                "region.districts.66\u{0}", 4
+            ),
         ] {
             let error = try #require(Self.failure(yaml), "\(yaml)")
             #expect(error.exitCode == 64 && error.key == key && error.line == line, "\(error)")
