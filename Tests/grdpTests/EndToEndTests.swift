@@ -107,6 +107,46 @@ import Testing
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 
+    /// A header column that no column of its kind matches, directly or by an alias, is not read;
+    /// a misspelled alias leaves one so, and with it a member's refunds went undeducted without a
+    /// word (config audit 31, F2b). The report lists such columns per member; under a config other
+    /// than the latest snapshot's (a first run, an edit) the run also says so.
+    @Test func headerColumnsThatNoColumnMatchesAreListedAndSaidUnderANewConfig() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let misspelt = Fixture.pipelineYAML.replacingOccurrences(
+            of: "  returns: returns\n",
+            with: "  returns: returns\n  columns:\n    transaction: {refund_amount: [\"hoan tien\"]}\n")
+        #expect(misspelt != Fixture.pipelineYAML)
+        try misspelt.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let returns: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,Hoàn tiền\nT1,2023-06-01,100000000,completed,40000000\n")
+        ]
+        try fixture.write(returns, format: .zip, as: "2024-01-10_returns.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING 2024-01-10_returns.zip: member 'transactions.csv' has columns no transaction column matches, "
+                    + "directly or by an alias of inputs.columns, which are not read: 'Hoàn tiền' (an alias spelt otherwise?)"
+            ),
+            "\(run.stderr)")
+        func members() throws -> [[String: Any]] {
+            let report = try #require(try fixture.reportsWritten().last)
+            let archives = try #require(report["archives"] as? [[String: Any]])
+            return try #require(archives.first?["members"] as? [[String: Any]])
+        }
+        #expect(try members().first?["columns_not_read"] as? [String] == ["Hoàn tiền"])
+
+        // The same config a night later: listed in the report, not said again.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let night = try fixture.grdp("run")
+        #expect(night.status == 0 && !night.stderr.contains("which are not read"), "\(night.stderr)")
+        #expect(try members().first?["columns_not_read"] as? [String] == ["Hoàn tiền"])
+    }
+
     /// A channel of `va_ratio_by_channel` that no transaction has is said (config audit 31, F2: a
     /// misspelled `marketplce` gave marketplace sales `va_ratio_default` without a word, +12 % of
     /// e-commerce value added), with the channels that take the default; the run still publishes,

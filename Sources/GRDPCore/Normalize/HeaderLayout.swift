@@ -8,6 +8,10 @@ public struct HeaderLayout: Sendable {
     public let fieldCount: Int
     /// Cell index per column ordinal; -1 when the header lacks the column.
     private var indices: [Int]
+    /// The header's cells that name no column of the kind, directly or by an alias (trimmed,
+    /// NFC, as written), in header order: what the run leaves unread, which a misspelled alias
+    /// leaves so (config audit 31, F2b: refunds of a member went undeducted without a word).
+    public private(set) var unreadColumns: [String] = []
 
     /// The cell index of `column`, or nil when the header lacks it.
     public subscript(column: InputColumn) -> Int? {
@@ -37,7 +41,11 @@ public struct HeaderLayout: Sendable {
         var namesSeen: [InputColumn: [String]] = [:]
         for (index, cell) in header.enumerated() {
             let key = CellText.matchKey(cell)
-            guard !key.isEmpty, let column = byName[key] else { continue }
+            guard !key.isEmpty else { continue }
+            guard let column = byName[key] else {
+                unreadColumns.append(CellText.text(cell))
+                continue
+            }
             namesSeen[column, default: []].append(CellText.text(cell))
             if indices[column.ordinal] < 0 { indices[column.ordinal] = index }
         }

@@ -13,6 +13,9 @@ public struct MemberResult: Sendable, Codable {
     /// (`ArchiveCache.load(…, rows: false)`).
     var transactionRows: Int { kind == .transaction ? rowsAccepted : 0 }
     public var quarantine: [QuarantineEntry] = []
+    /// The header's cells that name no column (`HeaderLayout.unreadColumns`); nil when there are
+    /// none (and in cache entries written before 2026-12-06).
+    public var columnsNotRead: [String]?
     public var rowsRead = 0
     public var rowsExcluded = 0
     public var excludedByReason: [String: Int] = [:]
@@ -67,7 +70,7 @@ public struct MemberResult: Sendable, Codable {
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
-        case rowsSuperseded, rejection, quarantineSummary
+        case rowsSuperseded, rejection, quarantineSummary, columnsNotRead
     }
 
     /// Calls `body` with every quarantined row, in line order: those `quarantine` holds, or all of
@@ -231,6 +234,7 @@ final class ArchiveIngest: ArchiveVisitor {
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         current!.numberConvention = normalizer.numberConvention
+        if let unread = normalizer.layout?.unreadColumns, !unread.isEmpty { current!.columnsNotRead = unread }
         if var collected = normalizer.collectedTransactions {
             // The accepted transactions Normalize kept in the batch rather than emitting them.
             normalizer.collectedTransactions = nil

@@ -74,6 +74,15 @@ extension PipelineRunner {
         _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
         store: SnapshotStore, report: inout RunReport
     ) throws {
+        // Under a config other than the latest snapshot's (a first run, an edit): the data members
+        // whose headers hold columns grdp does not read, which a misspelled alias leaves so.
+        if latest?.meta.configSHA256 != config.sha256, let ingest = report.ingest {
+            report.columnsNotRead = ingest.archives.filter { $0.status == .accepted }.flatMap { archive in
+                archive.members.compactMap { member in
+                    member.columnsNotRead.map { (archive.relativePath, member.path, member.kind, $0) }
+                }
+            }
+        }
         switch outcome {
         case .upToDate(let hash):
             report.outcome = .upToDate

@@ -27,6 +27,10 @@ struct RunReport {
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
     var channelsWithoutSales: (configured: [String], unconfigured: [String])?
+    /// Under a config other than the latest snapshot's: the data members whose headers hold
+    /// columns no column of their kind matches, directly or by an `inputs.columns` alias (each
+    /// member's list is in the report's archives, `columns_not_read`, whatever the config).
+    var columnsNotRead: [(archive: String, member: String, kind: RecordKind, columns: [String])] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -180,6 +184,9 @@ struct RunReport {
             ("status", .string(member.rejection == nil ? "accepted" : "rejected")),
         ]
         if let rejection = member.rejection { fields.append(("reason", .string(rejection.rawValue))) }
+        if let unread = member.columnsNotRead {
+            fields.append(("columns_not_read", .array(unread.map { .string($0) })))
+        }
         fields += [
             ("number_format", .string(member.numberConvention.rawValue)),
             ("rows_read", .int(member.rowsRead)),
@@ -271,6 +278,18 @@ struct RunReport {
                     + targetsNotRecomputed.map(\.description).joined(separator: ", ")
                     + ". --year keeps their rows as they were (target_pct, gap_pp, status): run without --year to "
                     + "recompute them (targets_not_recomputed in the report).")
+        }
+        for unread in columnsNotRead.prefix(5) {
+            lines.append(
+                "WARNING \(unread.archive): member '\(unread.member)' has columns no \(unread.kind.rawValue) column "
+                    + "matches, directly or by an alias of inputs.columns, which are not read: "
+                    + unread.columns.map { "'\(Escape.controls($0))'" }.joined(separator: ", ")
+                    + " (an alias spelt otherwise?)")
+        }
+        if columnsNotRead.count > 5 {
+            lines.append(
+                "… and \(columnsNotRead.count - 5) more member(s) with columns not read (columns_not_read in the report)."
+            )
         }
         if let channels = channelsWithoutSales {
             func quoted(_ names: [String]) -> String { names.map { "'\($0)'" }.joined(separator: ", ") }
