@@ -97,6 +97,7 @@ public enum ConfigLoader {
 
         let folder = fileURL.absoluteURL.standardizedFileURL.deletingLastPathComponent()
         let document = ConfigNode(node: root, path: "", file: file)
+        try document.refuseTags()
         guard case .mapping = root else {
             throw document.error(
                 "the file must be a mapping of keys (version, region, inputs, …), not \(document.shortDescription)")

@@ -117,6 +117,51 @@ struct ConfigNode {
             + "split there; write 0.2 or 24900)"
     }
 
+    /// Refuses a YAML tag grdp would not honour, here or below: `!!null 1`, `!!bool 1`,
+    /// `!!binary …`, `!!set`, a tag of one's own (`!foo`). grdp reads every value from its text,
+    /// so such a tag was dropped without a word and the text taken (config audit 31, L1: the
+    /// base64 text of `!!binary` became the region's name). A value may still say what it is
+    /// (`!!str`, `!!int`, `!!float`), or carry the tag YAML would give it anyway.
+    func refuseTags() throws(ConfigError) {
+        func short(_ tag: Tag) -> String {
+            let name = tag.description
+            return name.hasPrefix("tag:yaml.org,2002:") ? "!!" + name.dropFirst("tag:yaml.org,2002:".count) : name
+        }
+        func refuse(_ tag: Tag) -> ConfigError {
+            error(
+                "\(path.isEmpty ? "the file" : "'\(path)'") has the YAML tag '\(short(tag))', which grdp does not read: "
+                    + "write the value without it")
+        }
+        switch node {
+        case .scalar(let scalar):
+            let name = scalar.tag.description
+            let implicit = Node.Scalar(scalar.string).tag.description
+            let typed = ["tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"]
+            // An untagged scalar's tag is implicit (empty) or `!` (quoted), resolved or not.
+            guard name.isEmpty || name == "!" || name == implicit || typed.contains(name) else {
+                throw refuse(scalar.tag)
+            }
+        case .mapping(let mapping):
+            guard ["", "!", "tag:yaml.org,2002:map"].contains(mapping.tag.description) else {
+                throw refuse(mapping.tag)
+            }
+            for (key, value) in mapping {
+                let keyText = key.scalar?.string ?? ""
+                try child(keyText, key).refuseTags()
+                try child(keyText, value, keyLine: key.mark?.line).refuseTags()
+            }
+        case .sequence(let sequence):
+            guard ["", "!", "tag:yaml.org,2002:seq"].contains(sequence.tag.description) else {
+                throw refuse(sequence.tag)
+            }
+            for (index, item) in sequence.enumerated() {
+                try ConfigNode(node: item, path: "\(path)[\(index)]", file: file).refuseTags()
+            }
+        case .alias:
+            break
+        }
+    }
+
     /// The items of a list.
     func items(expected: String = "a list") throws(ConfigError) -> [ConfigNode] {
         guard case .sequence(let sequence) = node else { throw typeError(expected) }

@@ -301,6 +301,33 @@ import Testing
         #expect(loaded.inputs.fx["JPY"]?[2024] == ExactDecimal(canonical: "165.125"))
     }
 
+    /// A YAML tag grdp would not honour is refused, naming the key: it was dropped and the text
+    /// taken (`!!binary` text became the region's name; config audit 31, L1). `!!str`, `!!int`,
+    /// `!!float` and no tag at all are read as before.
+    @Test func aYAMLTagGrdpDoesNotHonourIsRefused() throws {
+        for (yaml, key, tag) in [
+            ("version: !!null 1\nregion: {code: \"67\"}\n", "version", "!!null"),
+            ("version: !!bool 1\nregion: {code: \"67\"}\n", "version", "!!bool"),
+            ("version: 1\nregion: {code: \"67\", name: !!binary aGVsbG8=}\n", "region.name", "!!binary"),
+            (
+                "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: !foo 24900}\n",
+                "inputs.fx.USD.2024", "!foo"
+            ),
+            ("version: 1\nregion: {code: \"67\"}\ntargets:\n  points: !!set\n    ? a\n", "targets.points", "!!set"),
+        ] {
+            let error = try #require(Self.failure(yaml), "\(yaml)")
+            #expect(error.exitCode == 64 && error.key == key, "\(error)")
+            #expect(error.message.contains("has the YAML tag '\(tag)'"), "\(error)")
+        }
+        for yaml in [
+            "version: !!int 1\nregion: {code: !!str 67}\n",
+            "version: 1\nregion: {code: \"67\", name: !!str Đắk Nông}\n",
+            "version: 1\nregion: {code: \"67\"}\ntargets:\n  points:\n    - {year: 2025, share_pct: !!float 20, source: x}\n",
+        ] {
+            #expect(Self.failure(yaml) == nil, "\(yaml)")
+        }
+    }
+
     /// A NUL in a text (YAML's `"\0"`) names no path: `outputs.folder: "a\0b"` made a folder
     /// `a%00b` (config audit 31, L2). Refused wherever a text is read.
     @Test func aTextHoldingANULIsRefused() throws {
