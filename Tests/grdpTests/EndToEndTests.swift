@@ -105,6 +105,20 @@ import Testing
             try fixture.grdp("export", "--format", "md").stdout.contains(", Đắk Nông (province 67) (snapshot v0001)"))
         let verify = try fixture.grdp("verify")
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // CONTRACT §6: the content hash is over every table but snapshot_meta, so a new region
+        // name alone is no new content (up to date); `run --force` publishes the same content
+        // under it.
+        let renamed = Fixture.pipelineYAML.replacingOccurrences(of: "name: \"Đắk Nông\"", with: "name: \"Dak Nong\"")
+        #expect(renamed != Fixture.pipelineYAML)
+        try renamed.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let again = try fixture.grdp("run")
+        #expect(again.status == 0 && again.stderr.contains("Up to date"), "\(again.stderr)")
+        #expect(try fixture.grdp("run", "--force").status == 0)
+        let store = SnapshotStore(folder: fixture.snapshots)
+        let forced = try store.open(version: 2).meta
+        #expect(forced.region == SnapshotMeta.Region(code: "67", name: "Dak Nong"))
+        #expect(forced.contentSHA256 == meta.contentSHA256)
     }
 
     /// A header column that no column of its kind matches, directly or by an alias, is not read;

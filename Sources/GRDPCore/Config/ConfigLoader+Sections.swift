@@ -220,7 +220,7 @@ extension ConfigLoader {
                     throw value.error("currency '\(currency)' is given twice in 'inputs.fx'")
                 }
                 var rates: [Int: ExactDecimal] = [:]
-                var undecided: [(year: Int, node: ConfigNode)] = []
+                var undecided: [(year: Int, node: ConfigNode, reading: GroupedReading)] = []
                 if !value.isNull {
                     for (yearText, rateNode) in try value.entries(expected: "a mapping of year to VND per unit") {
                         let year = try year(yearText, at: rateNode)
@@ -228,7 +228,7 @@ extension ConfigLoader {
                             throw rateNode.error("year \(year) is given twice in '\(value.path)'")
                         }
                         rates[year] = try rateNode.positiveDecimal(expected: "a rate in VND per unit greater than 0")
-                        if groupedLikeVietnamese(rateNode) != nil { undecided.append((year, rateNode)) }
+                        if let reading = groupedLikeVietnamese(rateNode) { undecided.append((year, rateNode, reading)) }
                     }
                 }
                 try decideGroupedLikeVietnamese(undecided, rates: rates)
@@ -247,19 +247,22 @@ extension ConfigLoader {
         )
     }
 
+    /// A rate as written, its value as YAML reads it, and both readings as text.
+    typealias GroupedReading = (text: String, value: ExactDecimal, grouped: String, decimal: String)
+
     /// A rate written `24.900`, one point and exactly three digits after it: how a Vietnamese
-    /// return groups thousands (24,900 VND per USD), and how YAML writes 24.9. Its text and both
-    /// readings, or nil for any other rate.
-    static func groupedLikeVietnamese(_ node: ConfigNode) -> (text: String, grouped: String, decimal: String)? {
+    /// return groups thousands (24,900 VND per USD), and how YAML writes 24.9. Its readings, or
+    /// nil for any other rate.
+    static func groupedLikeVietnamese(_ node: ConfigNode) -> GroupedReading? {
         guard let raw = try? node.text() else { return nil }
         let text = raw.trimmingCharacters(in: .whitespaces)
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...3).contains(parts[0].count), parts[0].isASCIIDigits, parts[1].count == 3,
             parts[1].isASCIIDigits
         else { return nil }
+        guard let value = ExactDecimal(canonical: text) else { return nil }
         let grouped = String(String(parts[0] + parts[1]).drop { $0 == "0" })
-        let decimal = ExactDecimal(canonical: text).map { "\($0.reduced)" } ?? text
-        return (text, grouped, decimal)
+        return (text, value, grouped, "\(value.reduced)")
     }
 
     /// Takes or refuses the rates of one currency written like `24.900` (`groupedLikeVietnamese`)
@@ -272,14 +275,12 @@ extension ConfigLoader {
     /// currency, yen and baht rates with three decimals were refused, and the first way out
     /// offered was 1,000 times too large (review 31, M3).
     static func decideGroupedLikeVietnamese(
-        _ undecided: [(year: Int, node: ConfigNode)], rates: [Int: ExactDecimal]
+        _ undecided: [(year: Int, node: ConfigNode, reading: GroupedReading)], rates: [Int: ExactDecimal]
     ) throws(ConfigError) {
         guard !undecided.isEmpty else { return }
         let years = Set(undecided.map(\.year))
         let others = rates.filter { !years.contains($0.key) }.values.map(\.doubleValue).sorted()
-        for node in undecided.map(\.node) {
-            guard let (text, grouped, decimal) = groupedLikeVietnamese(node), let value = ExactDecimal(canonical: text)
-            else { continue }
+        for (_, node, (text, value, grouped, decimal)) in undecided {
             let both =
                 "'\(node.path)' is '\(text)': \(grouped) VND per unit with the point grouping thousands, as Vietnamese "
                 + "writes it, or \(decimal) as YAML reads it; write \(grouped) or \(text)0, whichever is meant"

@@ -97,7 +97,7 @@ public enum ConfigLoader {
 
         let folder = fileURL.absoluteURL.standardizedFileURL.deletingLastPathComponent()
         let document = ConfigNode(node: root, path: "", file: file)
-        try document.refuseTags()
+        try document.refuseWhatGrdpCannotRead()
         guard case .mapping = root else {
             throw document.error(
                 "the file must be a mapping of keys (version, region, inputs, …), not \(document.shortDescription)")
@@ -129,26 +129,16 @@ public enum ConfigLoader {
         return config
     }
 
-    /// The outputs folder may not be (in) the returns folder: the run would read its own snapshots,
-    /// cache and reports as returns and refuse every export there, failing each night after
-    /// publishing. Said before anything is read, naming both keys (compared as written, links not
-    /// followed: a link is `ExportPlaces`' to refuse).
+    /// The outputs folder may not be (in) the returns folder: the run would write its snapshots,
+    /// cache and reports among the returns, read them back as returns and refuse every export
+    /// there, failing each night after publishing. Said before anything is read, naming both keys.
+    /// Compared as the system resolves the paths (links followed: the share reached through a link,
+    /// an absolute path to its real place, a `snapshots` link into it, where the run published
+    /// among the returns or failed 73 every night; config audit 31, F1), then by device and inode
+    /// up the folders (a bind mount is another path to the same folder, which no link shows;
+    /// review 31, M2).
     private static func checkFolders(_ config: PipelineConfig, top: Fields, file: String) throws(ConfigError) {
         let returns = config.inputs.returnsFolder.standardizedFileURL.path
-        let outputs = config.outputs.folder.standardizedFileURL.path
-        let outputsFields = try? top["outputs"]?.fields(outputsKeys)
-        let line = outputsFields?.lines["folder"] ?? top.lines["outputs"]
-        if outputs == returns || outputs.hasPrefix(returns.hasSuffix("/") ? returns : returns + "/") {
-            throw ConfigError(
-                kind: .invalid, file: file, line: line, key: "outputs.folder",
-                message: "outputs.folder (\(outputs)) is \(outputs == returns ? "" : "inside ")inputs.returns "
-                    + "(\(returns)): grdp would read its own snapshots and reports as returns; put the outputs "
-                    + "folder outside the returns folder")
-        }
-        // The same once links are followed: the returns share mounted under two paths, an absolute
-        // path to the returns' real place, a `snapshots` link into them. Written as it was, the
-        // run published its snapshot, cache and reports among the returns and then failed every
-        // night on its exports (73), or (a link) published there without a word (config audit 31).
         let realReturns = FileSystem.resolvedLocation(returns)
         let returnsIdentity = FileSystem.identity(of: returns)
         let places = [
@@ -157,26 +147,27 @@ public enum ConfigLoader {
             ("its exports folder", config.exportsFolder),
         ]
         for (what, place) in places {
-            let real = FileSystem.resolvedLocation(place.path)
-            // By path, then by device and inode: a bind mount of the returns share is another
-            // path to the same folder, which no link shows (review 31, M2).
-            if !FileSystem.isResolved(real, within: realReturns),
-                let returnsIdentity, FileSystem.isWithin(place.path, folderIdentity: returnsIdentity)
-            {
-                throw ConfigError(
-                    kind: .invalid, file: file, line: line, key: "outputs.folder",
-                    message: "\(what) (\(place.path)) is in inputs.returns (\(returns)) reached by another path (the "
-                        + "same folder, device and inode, as under a bind mount): grdp would write its snapshots and "
-                        + "reports among the returns; put the outputs folder outside the returns folder")
+            let written = place.standardizedFileURL.path
+            let real = FileSystem.resolvedLocation(written)
+            let how: String
+            if FileSystem.isResolved(real, within: realReturns) {
+                let linked = real != written || realReturns != returns
+                how =
+                    "is \(real == realReturns ? "" : "inside ")inputs.returns (\(returns))"
+                    + (linked ? ", once links are followed (\(real), in \(realReturns))" : "")
+            } else if let returnsIdentity, FileSystem.isResolved(real, within: returnsIdentity) {
+                how =
+                    "is in inputs.returns (\(returns)) reached by another path (the same folder, device and inode, "
+                    + "as under a bind mount)"
+            } else {
+                continue
             }
-            guard FileSystem.isResolved(real, within: realReturns) else { continue }
+            let outputsFields = try? top["outputs"]?.fields(outputsKeys)
             throw ConfigError(
-                kind: .invalid, file: file, line: line, key: "outputs.folder",
-                message: "\(what) (\(place.path)) is \(real) once links are followed, "
-                    + "\(real == realReturns ? "which is" : "inside") inputs.returns (\(returns)"
-                    + "\(realReturns == returns ? "" : ", which is \(realReturns)")): grdp "
-                    + "would write its snapshots and reports among the returns; put the outputs folder outside "
-                    + "the returns folder")
+                kind: .invalid, file: file, line: outputsFields?.lines["folder"] ?? top.lines["outputs"],
+                key: "outputs.folder",
+                message: "\(what) (\(written)) \(how): grdp would write its snapshots and reports among the returns "
+                    + "and read them back as returns; put the outputs folder outside the returns folder")
         }
     }
 

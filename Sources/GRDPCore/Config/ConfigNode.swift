@@ -66,12 +66,6 @@ struct ConfigNode {
             }
             let key = keyScalar.string
             let keyed = child(key, valueNode, keyLine: keyNode.mark?.line)
-            // As for a value (`text`): a district code, a channel or a year key holds no NUL.
-            guard !key.utf8.contains(0) else {
-                throw ConfigError(
-                    kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,
-                    message: "a key in '\(path)' holds a NUL character (\"\\0\"), which no name may hold")
-            }
             if let firstLine = seen[key] {
                 throw ConfigError(
                     kind: .invalid, file: file, line: keyNode.mark?.line, key: keyed.path,
@@ -117,12 +111,16 @@ struct ConfigNode {
             + "split there; write 0.2 or 24900)"
     }
 
-    /// Refuses a YAML tag grdp would not honour, here or below: `!!null 1`, `!!bool 1`,
-    /// `!!binary …`, `!!set`, a tag of one's own (`!foo`). grdp reads every value from its text,
-    /// so such a tag was dropped without a word and the text taken (config audit 31, L1: the
-    /// base64 text of `!!binary` became the region's name). A value may still say what it is
-    /// (`!!str`, `!!int`, `!!float`), or carry the tag YAML would give it anyway.
-    func refuseTags() throws(ConfigError) {
+    /// Refuses, here or below, what grdp could only misread, once for the whole file before any
+    /// key is looked at:
+    /// - a YAML tag grdp would not honour: `!!null 1`, `!!bool 1`, `!!binary …`, `!!set`, a tag
+    ///   of one's own (`!foo`). grdp reads every value from its text, so such a tag was dropped
+    ///   without a word and the text taken (config audit 31, L1: the base64 text of `!!binary`
+    ///   became the region's name). A value may still say what it is (`!!str`, `!!int`,
+    ///   `!!float`), or carry the tag YAML would give it anyway;
+    /// - a NUL (YAML's `"\0"`), in a key or a value: no path, name or pattern holds one, and a
+    ///   folder `"a\0b"` was made as `a%00b` (config audit 31, L2).
+    func refuseWhatGrdpCannotRead() throws(ConfigError) {
         func short(_ tag: Tag) -> String {
             let name = tag.description
             return name.hasPrefix("tag:yaml.org,2002:") ? "!!" + name.dropFirst("tag:yaml.org,2002:".count) : name
@@ -134,6 +132,9 @@ struct ConfigNode {
         }
         switch node {
         case .scalar(let scalar):
+            guard !scalar.string.utf8.contains(0) else {
+                throw error("'\(path)' holds a NUL character (\"\\0\"), which no path, name or pattern may hold")
+            }
             let name = scalar.tag.description
             let implicit = Node.Scalar(scalar.string).tag.description
             let typed = ["tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"]
@@ -147,15 +148,15 @@ struct ConfigNode {
             }
             for (key, value) in mapping {
                 let keyText = key.scalar?.string ?? ""
-                try child(keyText, key).refuseTags()
-                try child(keyText, value, keyLine: key.mark?.line).refuseTags()
+                try child(keyText, key).refuseWhatGrdpCannotRead()
+                try child(keyText, value, keyLine: key.mark?.line).refuseWhatGrdpCannotRead()
             }
         case .sequence(let sequence):
             guard ["", "!", "tag:yaml.org,2002:seq"].contains(sequence.tag.description) else {
                 throw refuse(sequence.tag)
             }
             for (index, item) in sequence.enumerated() {
-                try ConfigNode(node: item, path: "\(path)[\(index)]", file: file).refuseTags()
+                try ConfigNode(node: item, path: "\(path)[\(index)]", file: file).refuseWhatGrdpCannotRead()
             }
         case .alias:
             break
@@ -172,13 +173,9 @@ struct ConfigNode {
 
     // MARK: Scalars
 
-    /// The scalar's text as written (quoted or not). A NUL (YAML's `"\0"`) is refused: no path,
-    /// name or pattern holds one, and a folder `"a\0b"` was made as `a%00b` (config audit 31, L2).
+    /// The scalar's text as written (quoted or not; never a NUL: `refuseWhatGrdpCannotRead`).
     func text(expected: String = "text") throws(ConfigError) -> String {
         guard case .scalar(let scalar) = node, !isNull else { throw typeError(expected) }
-        guard !scalar.string.utf8.contains(0) else {
-            throw error("'\(path)' holds a NUL character (\"\\0\"), which no path, name or pattern may hold")
-        }
         return scalar.string
     }
 

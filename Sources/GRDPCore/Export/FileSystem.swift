@@ -593,11 +593,11 @@ enum FileSystem {
         return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
-    /// Whether `path`, as the system resolves it, or a folder above it is the folder whose
+    /// Whether `location` (resolved, `resolvedLocation`) or a folder above it is the folder whose
     /// `identity` is `folder`: the same folder reached by another path than links make (a bind
     /// mount), which resolved paths do not show.
-    static func isWithin(_ path: String, folderIdentity folder: [UInt64]) -> Bool {
-        var place = resolvedLocation(path)
+    static func isResolved(_ location: String, within folder: [UInt64]) -> Bool {
+        var place = location
         while true {
             if identity(of: place) == folder { return true }
             if place == "/" { return false }

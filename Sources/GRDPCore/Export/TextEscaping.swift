@@ -118,10 +118,9 @@ public enum Escape {
         // As for `json`: a text with nothing to replace is itself.
         let plain = text.utf8.allSatisfy { byte in
             switch byte {
-            case 0..<0x20, 0x7F, 0xC2, UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""),
-                UInt8(ascii: "'"):
+            case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"):
                 false
-            default: true
+            default: !mayBeUnprintable(byte)
             }
         }
         if plain { return text }

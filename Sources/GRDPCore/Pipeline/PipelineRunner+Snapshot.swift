@@ -74,9 +74,11 @@ extension PipelineRunner {
         _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
         store: SnapshotStore, report: inout RunReport
     ) throws {
-        // Under a config other than the latest snapshot's (a first run, an edit): the data members
-        // whose headers hold columns grdp does not read, which a misspelled alias leaves so.
-        if latest?.meta.configSHA256 != config.sha256, let ingest = report.ingest {
+        // Under a config other than the latest snapshot's (a first run, an edit), which is when an
+        // alias or a channel can come misspelled: the data members whose headers hold columns grdp
+        // does not read, and (below) the configured channels no transaction has.
+        let configChanged = latest?.meta.configSHA256 != config.sha256
+        if configChanged, let ingest = report.ingest {
             report.columnsNotRead = ingest.archives.filter { $0.status == .accepted }.flatMap { archive in
                 archive.members.compactMap { member in
                     member.columnsNotRead.map { (archive.relativePath, member.path, member.kind, $0) }
@@ -116,11 +118,8 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
-            // Only when the config changed since the latest snapshot, which is when a channel can
-            // come misspelled: not a query on every night's snapshot.
-            if latest?.meta.configSHA256 != meta.configSHA256 {
-                noteChannelsWithoutSales(in: store, version: meta.version, report: &report)
-            }
+            // Not a query on every night's snapshot.
+            if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
             try writeExports(content: content, meta: meta, into: &report)
             report.prunedSnapshots = try prune(store)
         }

@@ -292,7 +292,10 @@ struct RunReport {
             )
         }
         if let channels = channelsWithoutSales {
-            func quoted(_ names: [String]) -> String { names.map { "'\($0)'" }.joined(separator: ", ") }
+            // The channels of the returns are the returns' text.
+            func quoted(_ names: [String]) -> String {
+                names.map { "'\(Escape.controls($0))'" }.joined(separator: ", ")
+            }
             var line =
                 "WARNING: methodology.ecommerce.va_ratio_by_channel names channel(s) no transaction has: "
                 + quoted(channels.configured) + " (a misspelling?)"

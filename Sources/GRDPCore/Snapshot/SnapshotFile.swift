@@ -318,12 +318,10 @@ public final class SnapshotFile {
     /// version, an empty tool version or command.
     private func metaProblems() -> [String] {
         var problems: [String] = []
+        let values = (try? Self.metaValues(database)) ?? [:]
         let keys = Set(SnapshotSchema.MetaKey.all)
-        if let rows = try? database.rows("SELECT key FROM snapshot_meta") {
-            for row in rows {
-                guard case .text(let key) = row.first else { continue }
-                if !keys.contains(key) { problems.append("key '\(key)' is not one grdp writes") }
-            }
+        for name in values.keys.sorted() where !keys.contains(name) {
+            problems.append("key '\(name)' is not one grdp writes")
         }
         // `YYYY-MM-DDTHH:MM:SS`, an optional fraction, `Z`.
         let time = Array(meta.createdAt.utf8)
@@ -354,11 +352,6 @@ public final class SnapshotFile {
         if meta.toolVersion.isEmpty { problems.append("tool_version is empty") }
         // The region and interpolation keys (since 2026-12-06): as the config loader takes them.
         let key = SnapshotSchema.MetaKey.self
-        var values: [String: String?] = [:]
-        for row in (try? database.rows("SELECT key, value FROM snapshot_meta")) ?? [] {
-            guard row.count == 2, case .text(let name) = row[0] else { continue }
-            if case .text(let value) = row[1] { values[name] = .some(value) } else { values[name] = .some(nil) }
-        }
         if let code = values[key.regionCode] {
             if code?.utf8.count != 2 || code?.isASCIIDigits != true {
                 problems.append("region_code '\(code ?? "")' is not two digits")
@@ -376,7 +369,9 @@ public final class SnapshotFile {
         return problems
     }
 
-    static func readMeta(_ database: Database) throws(SnapshotError) -> SnapshotMeta {
+    /// `snapshot_meta` as key → value (nil for a NULL, or a value that is neither text nor an
+    /// integer).
+    static func metaValues(_ database: Database) throws(SnapshotError) -> [String: String?] {
         var values: [String: String?] = [:]
         for row in try database.rows("SELECT key, value FROM snapshot_meta") {
             guard row.count == 2, case .text(let key) = row[0] else { continue }
@@ -386,6 +381,11 @@ public final class SnapshotFile {
             default: values[key] = .some(nil)
             }
         }
+        return values
+    }
+
+    static func readMeta(_ database: Database) throws(SnapshotError) -> SnapshotMeta {
+        let values = try metaValues(database)
         func invalid(_ message: String) -> SnapshotError {
             SnapshotError(code: .invalidSnapshot, message: "snapshot_meta: \(message)", path: database.path)
         }
