@@ -195,6 +195,75 @@ import Testing
         #expect(!night.stderr.contains("va_ratio_by_channel"), "\(night.stderr)")
     }
 
+    /// An archive the latest snapshot counted that is no longer in the returns folder (deleted by
+    /// mistake, a share synced halfway) is said, by `validate` and by the run that publishes
+    /// without it, and listed in the report (`archives_gone`): its rows left the figures with an
+    /// info line alone. Renamed or moved, or listed in `inputs.exclude`, an archive is not gone;
+    /// nor is one the latest snapshot had excluded.
+    @Test func anArchiveTheLatestSnapshotCountedThatIsGoneIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        func gone(_ report: [String: Any]?) -> [String]? {
+            (report?["archives_gone"] as? [[String: Any]])?.map { "\($0["path"] ?? "") \($0["counted_in"] ?? "")" }
+        }
+
+        // Moved into a folder under another name: the same bytes, not gone.
+        let moved = fixture.returns.appendingPathComponent("2024/2024-02-01_revision-moved.tar.gz")
+        try FileManager.default.createDirectory(
+            at: moved.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let revision = fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz")
+        try FileManager.default.moveItem(at: revision, to: moved)
+        let renamed = try fixture.grdp("run")
+        #expect(renamed.status == 0 && renamed.stderr.contains("New snapshot v0002"), "\(renamed.stderr)")
+        #expect(!renamed.stderr.contains("no longer in the returns folder"), "\(renamed.stderr)")
+        #expect(gone(try fixture.reportsWritten().last) == nil)
+
+        // Deleted: validate says so before any run, and the run that publishes without it.
+        try FileManager.default.removeItem(at: moved)
+        let check = try fixture.grdp("validate")
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(
+            check.stderr.contains(
+                "WARNING: 1 archive(s) counted in v0002 are no longer in the returns folder, under their name or any "
+                    + "other: 2024/2024-02-01_revision-moved.tar.gz. A run now would no longer count their rows "
+                    + "(archives_gone in the report)."), "\(check.stderr)")
+        let validated = try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any]
+        #expect(gone(validated) == ["2024/2024-02-01_revision-moved.tar.gz v0002"])
+        let run = try fixture.grdp("--quiet", "run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "warning Archives counted in the latest snapshot are no longer in the returns folder, under their name "
+                    + "or any other archives=2024/2024-02-01_revision-moved.tar.gz counted_in=v0002"), "\(run.stderr)")
+        #expect(gone(try fixture.reportsWritten().last) == ["2024/2024-02-01_revision-moved.tar.gz v0002"])
+        #expect(try fixture.grdp("snapshots").stdout.contains("v0003*"))
+
+        // Said once: the next night compares with v0003, which no longer counts it.
+        let next = try fixture.grdp("run")
+        #expect(next.status == 0 && next.stderr.contains("Up to date"), "\(next.stderr)")
+        #expect(!next.stderr.contains("no longer in the returns folder"), "\(next.stderr)")
+
+        // Excluded, an archive is there, and saying so is the operator's: not gone. Nor, once
+        // deleted, is one the latest snapshot had excluded, whose rows it did not count.
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-03-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        let excluding = Fixture.pipelineYAML.replacingOccurrences(
+            of: "  returns: returns\n", with: "  returns: returns\n  exclude: [2024-03-01_revision.tar.gz]\n")
+        #expect(excluding != Fixture.pipelineYAML)
+        try excluding.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let excluded = try fixture.grdp("run")
+        #expect(excluded.status == 0 && excluded.stderr.contains("New snapshot v0005"), "\(excluded.stderr)")
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-03-01_revision.tar.gz"))
+        let afterExcluded = try fixture.grdp("run")
+        #expect(
+            afterExcluded.status == 0 && afterExcluded.stderr.contains("New snapshot v0006"), "\(afterExcluded.stderr)")
+        #expect(!afterExcluded.stderr.contains("no longer in the returns folder"), "\(afterExcluded.stderr)")
+        #expect(gone(try fixture.reportsWritten().last) == nil)
+    }
+
     /// Archives are read largest first, so a revision larger than the return it revises is read
     /// (and handed to the revision ledger) before it. Revision order still decides: the later
     /// archive's enterprise, transaction and GRDP records win, and the earlier ones are counted as

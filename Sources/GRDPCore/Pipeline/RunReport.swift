@@ -31,6 +31,10 @@ struct RunReport {
     /// columns no column of their kind matches, directly or by an `inputs.columns` alias (each
     /// member's list is in the report's archives, `columns_not_read`, whatever the config).
     var columnsNotRead: [(archive: String, member: String, kind: RecordKind, columns: [String])] = []
+    /// A new snapshot's: the archives the snapshot before it counted that are no longer in the
+    /// returns folder, under their path or any other (a deleted file, a share half synced), so
+    /// that their rows no longer count; with the version that counted them.
+    var archivesGone: (since: Int, archives: [(path: String, sha256: String)])?
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -125,6 +129,19 @@ struct RunReport {
         if let channels = channelsWithoutSales {
             members.append(("channels_without_sales", .array(channels.configured.map { .string($0) })))
             members.append(("channels_without_ratio", .array(channels.unconfigured.map { .string($0) })))
+        }
+        if let gone = archivesGone {
+            members.append(
+                (
+                    "archives_gone",
+                    .array(
+                        gone.archives.map {
+                            .object([
+                                ("path", .string($0.path)), ("sha256", .string($0.sha256)),
+                                ("counted_in", .string(SnapshotMeta.label(gone.since))),
+                            ])
+                        })
+                ))
         }
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
@@ -266,6 +283,17 @@ struct RunReport {
             lines.append(
                 "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]"
             )
+        }
+        if let gone = archivesGone, outcome == .snapshot || outcome == .valid {
+            let since = SnapshotMeta.label(gone.since)
+            lines.append(
+                "WARNING: \(gone.archives.count) archive(s) counted in \(since) are no longer in the returns folder, "
+                    + "under their name or any other: " + Ingest.someNames(gone.archives.map(\.path))
+                    + (outcome == .snapshot
+                        ? ". Their rows no longer count (archives_gone in the report; `grdp diff \(since) "
+                            + "\(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
+                        : ". A run now would no longer count their rows (archives_gone in the report). ")
+                    + "Put back a file removed by mistake and run again.")
         }
         for left in exportsLeftBehind {
             lines.append(

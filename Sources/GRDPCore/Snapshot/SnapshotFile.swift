@@ -67,6 +67,24 @@ public final class SnapshotFile {
         }
     }
 
+    /// The archives `source_archive` lists as accepted (those whose rows the snapshot counts): path
+    /// and SHA-256, in path order.
+    public func acceptedArchives() throws(SnapshotError) -> [(path: String, sha256: String)] {
+        try reading { () throws(SnapshotError) in
+            let statement = try database.prepare(
+                "SELECT path, sha256 FROM source_archive WHERE status = 'accepted' ORDER BY path")
+            var archives: [(path: String, sha256: String)] = []
+            while try statement.step() {
+                archives.append(
+                    (
+                        statement.withBytes(at: 0) { String(decoding: $0, as: UTF8.self) },
+                        statement.withBytes(at: 1) { String(decoding: $0, as: UTF8.self) }
+                    ))
+            }
+            return archives
+        }
+    }
+
     /// How many `ecommerce_sales` rows are of none of `years`.
     public func salesRowCount(exceptYears years: Set<Int>) throws(SnapshotError) -> Int {
         try reading { () throws(SnapshotError) in

@@ -307,7 +307,7 @@ import Testing
         // old one; 2025 (explicit) is recomputed, as `run --year 2025` would.
         edited.targetPoints[1].sharePct = try #require(ExactDecimal(canonical: "40"))
         let last = try #require(edited.indicators.firstIndex { $0.year == 2025 })
-        edited.indicators[last].targetPct = try #require(ExactDecimal(canonical: "40"))
+        edited.indicators[last].targetPct = edited.targetPoints[1].sharePct
         let html = try Exporter.render(.targetVsActual, format: .html, content: edited, meta: meta, years: nil)
         #expect(html.components(separatedBy: "class=\"target-kept\"").count == 3)
         #expect(html.contains("<title>Target 2023 in the table: 12.6560 % (interpolated), from other target points"))
