@@ -227,7 +227,7 @@ extension ConfigLoader {
                         guard rates[year] == nil else {
                             throw rateNode.error("year \(year) is given twice in '\(value.path)'")
                         }
-                        rates[year] = try rateNode.positiveDecimal(expected: "a rate in VND per unit greater than 0")
+                        rates[year] = try rateNode.positiveDecimal(expected: "a number greater than 0 (VND per unit)")
                         if let reading = groupedLikeVietnamese(rateNode) { undecided.append((year, rateNode, reading)) }
                     }
                 }
@@ -256,11 +256,13 @@ extension ConfigLoader {
     static func groupedLikeVietnamese(_ node: ConfigNode) -> GroupedReading? {
         guard let raw = try? node.text() else { return nil }
         let text = raw.trimmingCharacters(in: .whitespaces)
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        // YAML reads `+24.900` as 24.9 too (audit 32, M2: it was taken so, 1,000 times too small).
+        let unsigned = text.hasPrefix("+") ? String(text.dropFirst()) : text
+        let parts = unsigned.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...3).contains(parts[0].count), parts[0].isASCIIDigits, parts[1].count == 3,
             parts[1].isASCIIDigits
         else { return nil }
-        guard let value = ExactDecimal(canonical: text) else { return nil }
+        guard let value = ExactDecimal(canonical: unsigned) else { return nil }
         let grouped = String(String(parts[0] + parts[1]).drop { $0 == "0" })
         return (text, value, grouped, "\(value.reduced)")
     }

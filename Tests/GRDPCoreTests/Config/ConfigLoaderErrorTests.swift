@@ -262,7 +262,7 @@ import Testing
     /// as 24.9, every USD amount was converted 1,000 times too small without a word (config audit
     /// 31, F3). With no other rate of the currency to go by, it is refused, giving both readings
     /// and guessing neither (review 31, M3: "write 165125" was offered for a yen rate).
-    @Test(arguments: ["24.900", "\"24.900\"", "1.000", "165.125", " 24.900 "])
+    @Test(arguments: ["24.900", "\"24.900\"", "1.000", "165.125", " 24.900 ", "+24.900"])
     func anFxRateGroupedLikeVietnameseAloneIsRefused(rate: String) throws {
         let yaml = "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n    USD: {2024: \(rate)}\n"
         let error = try #require(Self.failure(yaml), "\(rate)")
@@ -293,9 +293,21 @@ import Testing
         ] {
             #expect(Self.failure(config(rates)) == nil, "\(rates)")
         }
+        // A `+` before it, which YAML reads past as well (audit 32, M2: `+24.900` was taken as 24.9).
+        let signed = try #require(Self.failure(config("    USD: {2022: 23400, 2023: 23800, 2024: +24.900}\n")))
+        #expect(signed.key == "inputs.fx.USD.2024" && signed.message.contains("makes it 24900"), "\(signed)")
         // Neither reading near the others: both given.
         let neither = try #require(Self.failure(config("    USD: {2023: 23800, 2024: 400.000}\n")))
         #expect(neither.message.contains("whichever is meant"), "\(neither)")
+        // Every rate of the currency written so: either reading fits the others alike, and both
+        // are given (audit 32, M1; the README says so).
+        let alike = try #require(Self.failure(config("    JPY: {2023: 160.125, 2024: 165.125}\n")))
+        #expect(alike.key == "inputs.fx.JPY.2023" && alike.message.contains("whichever is meant"), "\(alike)")
+        // No number at all: said as such, not as a rate at or below 0 (audit 32, L3).
+        let underscored = try #require(Self.failure(config("    USD: {2024: 24_900}\n")))
+        #expect(
+            underscored.message.hasSuffix("must be a number greater than 0 (VND per unit), not '24_900'"),
+            "\(underscored)")
         let loaded = try ConfigLoader.parse(
             yaml: config("    JPY: {2023: 160, 2024: 165.125}\n"), fileURL: Self.file)
         #expect(loaded.inputs.fx["JPY"]?[2024] == ExactDecimal(canonical: "165.125"))
