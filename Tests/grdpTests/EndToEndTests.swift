@@ -199,8 +199,9 @@ import Testing
     /// mistake, a share synced halfway) is said, by `validate` and by the run that publishes
     /// without it, and listed in the report (`archives_gone`): its rows left the figures with an
     /// info line alone. Renamed or moved, or listed in `inputs.exclude`, an archive is not gone;
-    /// nor is one the latest snapshot had excluded.
-    @Test func anArchiveTheLatestSnapshotCountedThatIsGoneIsSaid() throws {
+    /// nor is one the latest snapshot had excluded. One written over with other bytes is said too
+    /// (`archives_rewritten`).
+    @Test func anArchiveTheLatestSnapshotCountedThatIsGoneOrRewrittenIsSaid() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
@@ -262,6 +263,26 @@ import Testing
             afterExcluded.status == 0 && afterExcluded.stderr.contains("New snapshot v0006"), "\(afterExcluded.stderr)")
         #expect(!afterExcluded.stderr.contains("no longer in the returns folder"), "\(afterExcluded.stderr)")
         #expect(gone(try fixture.reportsWritten().last) == nil)
+
+        // Written over with other bytes: the rows counted are the new file's, and that is said.
+        try fixture.write(Fixture.revision, format: .zip, as: "2024-01-10_returns.zip")
+        let rewrittenCheck = try fixture.grdp("validate")
+        #expect(
+            rewrittenCheck.stderr.contains(
+                "WARNING: 1 archive(s) counted in v0006 hold other bytes now: 2024-01-10_returns.zip. A run now would "
+                    + "count the new file's rows, the earlier file's no longer (archives_rewritten in the report)."),
+            "\(rewrittenCheck.stderr)")
+        let rewritten = try fixture.grdp("run")
+        #expect(rewritten.status == 0 && rewritten.stderr.contains("New snapshot v0007"), "\(rewritten.stderr)")
+        #expect(
+            rewritten.stderr.contains(
+                "WARNING: 1 archive(s) counted in v0006 hold other bytes now: 2024-01-10_returns.zip. The rows counted "
+                    + "are the new file's, the earlier file's no longer"), "\(rewritten.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let entry = try #require((report["archives_rewritten"] as? [[String: Any]])?.first)
+        #expect(entry["path"] as? String == "2024-01-10_returns.zip" && entry["counted_in"] as? String == "v0006")
+        #expect((entry["sha256"] as? String) != (entry["counted_sha256"] as? String))
+        #expect(gone(report) == nil)
     }
 
     /// Archives are read largest first, so a revision larger than the return it revises is read

@@ -118,7 +118,7 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
-            if let latest { noteArchivesGone(since: latest, report: &report) }
+            if let latest { noteArchivesChanged(since: latest, report: &report) }
             // Not a query on every night's snapshot.
             if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
             try writeExports(content: content, meta: meta, into: &report)
@@ -154,39 +154,58 @@ extension PipelineRunner {
         }
     }
 
-    /// The archives `latest` counted that this run's inputs no longer hold, under their path or
-    /// any other (`archives_gone`): a return deleted by mistake, or a share synced halfway, took its
-    /// rows out of the figures with nothing said but an info line, in a snapshot published, and
-    /// exported to the portal, like any other (the 2023 enterprise survey gone from the sample: the
-    /// 2022 share 6.6001 % → 2.3073 %). Said, not refused: CONTRACT §3 has the operator remove a
-    /// file to take it out. An archive renamed or moved keeps its SHA-256 and is not gone; one
-    /// listed in `inputs.exclude` is there, excluded, which is saying so. A snapshot that cannot be
-    /// read for it is left to `verify`.
-    func noteArchivesGone(since latest: SnapshotFile, report: inout RunReport) {
+    /// What became of the archives `latest` counted (`archives_gone`, `archives_rewritten`): gone
+    /// from this run's inputs under their path or any other, or at their path with other bytes. A
+    /// return deleted by mistake, or a share synced halfway, took its rows out of the figures with
+    /// nothing said but an info line, in a snapshot published, and exported to the portal, like any
+    /// other (the 2023 enterprise survey gone from the sample: the 2022 share 6.6001 % → 2.3073 %);
+    /// a file written over one counted did the same to the rows it no longer holds. Said, not
+    /// refused: CONTRACT §3 has the operator remove a file to take it out, and a corrected file may
+    /// be put in place. An archive renamed or moved keeps its SHA-256 and is neither; one listed in
+    /// `inputs.exclude` is there, excluded, which is saying so. A snapshot that cannot be read for
+    /// it is left to `verify`.
+    func noteArchivesChanged(since latest: SnapshotFile, report: inout RunReport) {
         guard let archives = report.ingest?.archives else { return }
         do {
-            let paths = Set(archives.map(\.relativePath))
-            let digests = Set(archives.map(\.sha256))
-            let gone = try latest.acceptedArchives().filter { !paths.contains($0.path) && !digests.contains($0.sha256) }
-            guard !gone.isEmpty else { return }
-            report.archivesGone = (latest.meta.version, gone)
-            logger.warning(
-                "Archives counted in the latest snapshot are no longer in the returns folder, under their name or any other",
-                metadata: [
-                    "counted_in": "\(SnapshotMeta.label(latest.meta.version))",
-                    "archives": "\(gone.map(\.path).joined(separator: ", "))",
-                ])
+            let now = Dictionary(archives.map { ($0.relativePath, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+            let digests = Set(now.values)
+            var changed = ArchivesSinceLatest(since: latest.meta.version, gone: [], rewritten: [])
+            for counted in try latest.acceptedArchives() where !digests.contains(counted.sha256) {
+                if let sha256 = now[counted.path] {
+                    changed.rewritten.append((counted.path, sha256, counted.sha256))
+                } else {
+                    changed.gone.append(counted)
+                }
+            }
+            guard !changed.gone.isEmpty || !changed.rewritten.isEmpty else { return }
+            report.archivesChanged = changed
+            let label = SnapshotMeta.label(latest.meta.version)
+            if !changed.gone.isEmpty {
+                logger.warning(
+                    "Archives counted in the latest snapshot are no longer in the returns folder, under their name or any other",
+                    metadata: [
+                        "counted_in": "\(label)", "archives": "\(changed.gone.map(\.path).joined(separator: ", "))",
+                    ])
+            }
+            if !changed.rewritten.isEmpty {
+                logger.warning(
+                    "Archives counted in the latest snapshot hold other bytes now",
+                    metadata: [
+                        "counted_in": "\(label)",
+                        "archives": "\(changed.rewritten.map(\.path).joined(separator: ", "))",
+                    ])
+            }
         } catch {
             logger.debug("Archives not checked against the latest snapshot", metadata: ["error": "\(error)"])
         }
     }
 
-    /// `noteArchivesGone` for `validate`, against the latest snapshot if there is one it can read
-    /// (read-only, as `export` does).
-    func noteArchivesGoneSinceLatest(_ report: inout RunReport) {
+    /// `noteArchivesChanged` for `validate`, against the latest snapshot if there is one it can
+    /// read (read-only, as `export` does).
+    func noteArchivesChangedSinceLatest(_ report: inout RunReport) {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         guard let version = try? store.versions().last, let latest = try? store.open(version: version) else { return }
-        noteArchivesGone(since: latest, report: &report)
+        noteArchivesChanged(since: latest, report: &report)
     }
 
     /// What a run killed earlier left: whether it got as far as renaming its snapshot into place

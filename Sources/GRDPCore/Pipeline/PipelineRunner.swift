@@ -85,7 +85,7 @@ public struct PipelineRunner {
                 revisions = PartitionedRevisions()
             }
             report.ingest = ingest
-            if !ingest.isRejected { noteArchivesGoneSinceLatest(&report) }
+            if !ingest.isRejected { noteArchivesChangedSinceLatest(&report) }
             Self.countSuperseded(in: ledger, archives: acceptedArchives, into: &report)
             report.stages["unpack"] = ingest.unpackSeconds
             report.stages["normalize"] = ingest.normalizeSeconds

@@ -1,6 +1,16 @@
 import Foundation
 import Glibc
 
+/// What became of the archives a snapshot counted, in the returns folder a run (or `validate`)
+/// reads now: gone from it under their path or any other, or at their path with other bytes.
+struct ArchivesSinceLatest {
+    /// The version that counted them.
+    var since: Int
+    var gone: [(path: String, sha256: String)]
+    /// `sha256` is the file's now.
+    var rewritten: [(path: String, sha256: String, countedSHA256: String)]
+}
+
 /// The run report of CONTRACT §8, built up while the run goes.
 struct RunReport {
     var outcome: RunOutcome = .failed
@@ -31,10 +41,9 @@ struct RunReport {
     /// columns no column of their kind matches, directly or by an `inputs.columns` alias (each
     /// member's list is in the report's archives, `columns_not_read`, whatever the config).
     var columnsNotRead: [(archive: String, member: String, kind: RecordKind, columns: [String])] = []
-    /// A new snapshot's: the archives the snapshot before it counted that are no longer in the
-    /// returns folder, under their path or any other (a deleted file, a share half synced), so
-    /// that their rows no longer count; with the version that counted them.
-    var archivesGone: (since: Int, archives: [(path: String, sha256: String)])?
+    /// A new snapshot's (or `validate`'s): what became of the archives the latest snapshot before
+    /// it counted (`PipelineRunner.noteArchivesChanged`).
+    var archivesChanged: ArchivesSinceLatest?
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -130,18 +139,33 @@ struct RunReport {
             members.append(("channels_without_sales", .array(channels.configured.map { .string($0) })))
             members.append(("channels_without_ratio", .array(channels.unconfigured.map { .string($0) })))
         }
-        if let gone = archivesGone {
-            members.append(
-                (
-                    "archives_gone",
-                    .array(
-                        gone.archives.map {
-                            .object([
-                                ("path", .string($0.path)), ("sha256", .string($0.sha256)),
-                                ("counted_in", .string(SnapshotMeta.label(gone.since))),
-                            ])
-                        })
-                ))
+        if let changed = archivesChanged {
+            let since = JSONValue.string(SnapshotMeta.label(changed.since))
+            if !changed.gone.isEmpty {
+                members.append(
+                    (
+                        "archives_gone",
+                        .array(
+                            changed.gone.map {
+                                .object([
+                                    ("path", .string($0.path)), ("sha256", .string($0.sha256)), ("counted_in", since),
+                                ])
+                            })
+                    ))
+            }
+            if !changed.rewritten.isEmpty {
+                members.append(
+                    (
+                        "archives_rewritten",
+                        .array(
+                            changed.rewritten.map {
+                                .object([
+                                    ("path", .string($0.path)), ("sha256", .string($0.sha256)),
+                                    ("counted_sha256", .string($0.countedSHA256)), ("counted_in", since),
+                                ])
+                            })
+                    ))
+            }
         }
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
@@ -284,16 +308,27 @@ struct RunReport {
                 "REJECTED \(archive.relativePath)\(member): \(rejection?.detail ?? "") [\(rejection?.reason.rawValue ?? "")]"
             )
         }
-        if let gone = archivesGone, outcome == .snapshot || outcome == .valid {
-            let since = SnapshotMeta.label(gone.since)
-            lines.append(
-                "WARNING: \(gone.archives.count) archive(s) counted in \(since) are no longer in the returns folder, "
-                    + "under their name or any other: " + Ingest.someNames(gone.archives.map(\.path))
-                    + (outcome == .snapshot
-                        ? ". Their rows no longer count (archives_gone in the report; `grdp diff \(since) "
-                            + "\(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
-                        : ". A run now would no longer count their rows (archives_gone in the report). ")
-                    + "Put back a file removed by mistake and run again.")
+        if let changed = archivesChanged, outcome == .snapshot || outcome == .valid {
+            let since = SnapshotMeta.label(changed.since)
+            if !changed.gone.isEmpty {
+                lines.append(
+                    "WARNING: \(changed.gone.count) archive(s) counted in \(since) are no longer in the returns folder, "
+                        + "under their name or any other: " + Ingest.someNames(changed.gone.map(\.path))
+                        + (outcome == .snapshot
+                            ? ". Their rows no longer count (archives_gone in the report; `grdp diff \(since) "
+                                + "\(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
+                            : ". A run now would no longer count their rows (archives_gone in the report). ")
+                        + "Put back a file removed by mistake and run again.")
+            }
+            if !changed.rewritten.isEmpty {
+                lines.append(
+                    "WARNING: \(changed.rewritten.count) archive(s) counted in \(since) hold other bytes now: "
+                        + Ingest.someNames(changed.rewritten.map(\.path))
+                        + (outcome == .snapshot
+                            ? ". The rows counted are the new file's" : ". A run now would count the new file's rows")
+                        + ", the earlier file's no longer (archives_rewritten in the report). A revised return is best "
+                        + "delivered under a new date-prefixed name, beside the one it revises.")
+            }
         }
         for left in exportsLeftBehind {
             lines.append(
