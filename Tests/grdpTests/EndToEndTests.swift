@@ -124,7 +124,8 @@ import Testing
     /// A header column that no column of its kind matches, directly or by an alias, is not read;
     /// a misspelled alias leaves one so, and with it a member's refunds went undeducted without a
     /// word (config audit 31, F2b). The report lists such columns per member; under a config other
-    /// than the latest snapshot's (a first run, an edit) the run also says so.
+    /// than the latest snapshot's (a first run, an edit) the run also says so, and of a new return
+    /// the columns that no return already counted left unread.
     @Test func headerColumnsThatNoColumnMatchesAreListedAndSaidUnderANewConfig() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -144,8 +145,8 @@ import Testing
         #expect(
             run.stderr.contains(
                 "WARNING 2024-01-10_returns.zip: member 'transactions.csv' has columns no transaction column matches, "
-                    + "directly or by an alias of inputs.columns, which are not read: 'Hoàn tiền' (an alias spelt otherwise?)"
-            ),
+                    + "directly or by an alias of inputs.columns, which are not read: 'Hoàn tiền' (an alias spelt otherwise, "
+                    + "or a column renamed?)"),
             "\(run.stderr)")
         func members() throws -> [[String: Any]] {
             let report = try #require(try fixture.reportsWritten().last)
@@ -159,6 +160,22 @@ import Testing
         let night = try fixture.grdp("run")
         #expect(night.status == 0 && !night.stderr.contains("which are not read"), "\(night.stderr)")
         #expect(try members().first?["columns_not_read"] as? [String] == ["Hoàn tiền"])
+
+        // A new return with a column no counted return left unread (a column renamed in it: audit
+        // 33, A8) is said, also under --quiet; the column the counted returns left unread is not.
+        let renamed: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,Hoàn tiền,kenh\nT2,2023-07-01,5000000,completed,0,web\n")
+        ]
+        try fixture.write(renamed, format: .zip, as: "2024-03-01_returns.zip")
+        let third = try fixture.grdp("--quiet", "run")
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(
+            third.stderr.contains(
+                "warning Header columns that no column of their kind matches, directly or by an alias, are not read "
+                    + "archive=2024-03-01_returns.zip columns=kenh member=transactions.csv"), "\(third.stderr)")
+        #expect(!third.stderr.contains("Hoàn tiền"), "\(third.stderr)")
     }
 
     /// A channel of `va_ratio_by_channel` that no transaction has is said (config audit 31, F2: a
@@ -283,6 +300,45 @@ import Testing
         #expect(entry["path"] as? String == "2024-01-10_returns.zip" && entry["counted_in"] as? String == "v0006")
         #expect((entry["sha256"] as? String) != (entry["counted_sha256"] as? String))
         #expect(gone(report) == nil)
+    }
+
+    /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:
+    /// a GRDP written in the wrong unit or number format published shares of 8100 % or 0.0081 %
+    /// without a word): a share over 100 %, and a GRDP moved by a factor of 2 or more since the
+    /// latest snapshot. Here a GRDP revision for 2023 of 1.5 billion VND (51,000 before):
+    /// de = core 1.5 + e-commerce 0.014 (T1 100,000,000 × 0.08 + T2 50,000,000 × 0.12 VND) +
+    /// digitised (2 − 0.008) × 0.05 = 0.0996, so 1.6136 billion VND, a share of
+    /// 1.6136 / 1.5 × 100 = 107.5733 %.
+    @Test func implausibleFiguresAreSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let sound = try fixture.grdp("run")
+        #expect(sound.status == 0 && !sound.stderr.contains("implausible"), "\(sound.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["implausible_figures"] == nil)
+
+        let slip: [ArchiveWriter.Entry] = [
+            .init(path: "grdp.csv", text: "year,grdp,province_code,price_basis\n2023,1.5,67,current\n")
+        ]
+        try fixture.write(slip, format: .zip, as: "2024-02-01_grdp.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0 && run.stderr.contains("New snapshot v0002"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING: implausible figure published, 2023: digital-economy value added 1.614 billion VND is above "
+                    + "GRDP 1.500 billion VND, a share of 107.5733 %: check the GRDP return's unit (billion VND) and "
+                    + "number format, and the currencies and fx rates of the transactions"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING: implausible figure published, 2023: GRDP 51000.000 billion VND in v0001 is 1.500 now"),
+            "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let figures = try #require(report["implausible_figures"] as? [[String: Any]])
+        #expect(
+            figures.map { "\($0["year"] ?? "") \($0["check"] ?? "")" } == ["2023 share-above-100", "2023 grdp-moved"])
+        #expect((figures.first?["share_pct"] as? NSNumber)?.doubleValue == 107.5733)
+        #expect((figures.last?["grdp_bvnd_before"] as? NSNumber)?.doubleValue == 51000)
+        #expect(try fixture.grdp("--quiet", "run", "--force").stderr.contains("warning Implausible figure published"))
     }
 
     /// Archives are read largest first, so a revision larger than the return it revises is read

@@ -76,13 +76,20 @@ extension PipelineRunner {
     ) throws {
         // Under a config other than the latest snapshot's (a first run, an edit), which is when an
         // alias or a channel can come misspelled: the data members whose headers hold columns grdp
-        // does not read, and (below) the configured channels no transaction has.
+        // does not read, and (below) the configured channels no transaction has. Under the same
+        // config, the new returns' columns that no return the latest snapshot counted left unread.
         let configChanged = latest?.meta.configSHA256 != config.sha256
-        if configChanged, let ingest = report.ingest {
-            report.columnsNotRead = ingest.archives.filter { $0.status == .accepted }.flatMap { archive in
-                archive.members.compactMap { member in
-                    member.columnsNotRead.map { (archive.relativePath, member.path, member.kind, $0) }
-                }
+        let countedBefore = latest.flatMap { try? $0.acceptedArchives() }
+        if let ingest = report.ingest {
+            report.columnsNotRead = Self.columnsNotRead(
+                in: ingest.archives, configChanged: configChanged, counted: Set(countedBefore?.map(\.sha256) ?? []))
+            for unread in report.columnsNotRead.prefix(5) {
+                logger.warning(
+                    "Header columns that no column of their kind matches, directly or by an alias, are not read",
+                    metadata: [
+                        "archive": "\(unread.archive)", "member": "\(unread.member)",
+                        "columns": "\(unread.columns.joined(separator: ", "))",
+                    ])
             }
         }
         switch outcome {
@@ -118,7 +125,12 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
-            if let latest { noteArchivesChanged(since: latest, report: &report) }
+            if let latest {
+                noteArchivesChanged(since: latest, counted: countedBefore, report: &report)
+                noteImplausibleFigures(content.indicators, since: latest, report: &report)
+            } else {
+                noteImplausibleFigures(content.indicators, since: nil, report: &report)
+            }
             // Not a query on every night's snapshot.
             if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
             try writeExports(content: content, meta: meta, into: &report)
@@ -164,13 +176,15 @@ extension PipelineRunner {
     /// be put in place. An archive renamed or moved keeps its SHA-256 and is neither; one listed in
     /// `inputs.exclude` is there, excluded, which is saying so. A snapshot that cannot be read for
     /// it is left to `verify`.
-    func noteArchivesChanged(since latest: SnapshotFile, report: inout RunReport) {
+    func noteArchivesChanged(
+        since latest: SnapshotFile, counted: [(path: String, sha256: String)]?, report: inout RunReport
+    ) {
         guard let archives = report.ingest?.archives else { return }
         do {
             let now = Dictionary(archives.map { ($0.relativePath, $0.sha256) }, uniquingKeysWith: { first, _ in first })
             let digests = Set(now.values)
             var changed = ArchivesSinceLatest(since: latest.meta.version, gone: [], rewritten: [])
-            for counted in try latest.acceptedArchives() where !digests.contains(counted.sha256) {
+            for counted in try counted ?? latest.acceptedArchives() where !digests.contains(counted.sha256) {
                 if let sha256 = now[counted.path] {
                     changed.rewritten.append((counted.path, sha256, counted.sha256))
                 } else {
@@ -205,7 +219,70 @@ extension PipelineRunner {
     func noteArchivesChangedSinceLatest(_ report: inout RunReport) {
         let store = SnapshotStore(folder: config.snapshotsFolder)
         guard let version = try? store.versions().last, let latest = try? store.open(version: version) else { return }
-        noteArchivesChanged(since: latest, report: &report)
+        noteArchivesChanged(since: latest, counted: nil, report: &report)
+    }
+
+    /// The data members whose headers hold columns grdp does not read (`columns_not_read`, said):
+    /// every such member's under a changed config; otherwise those of the archives the latest
+    /// snapshot did not count (`counted`: their SHA-256s), and of their columns only those no
+    /// member of its kind in a counted archive left unread too. A return renamed `price_basis` to
+    /// `gia` and its constant-price GRDP row won, the 2024 share 8.1001 → 18.4093 % with the
+    /// column listed in the report alone (audit 33, A8); the columns a platform's exports always
+    /// carry and grdp never reads are not said again with each new one.
+    static func columnsNotRead(in archives: [ArchiveOutcome], configChanged: Bool, counted: Set<String>)
+        -> [(archive: String, member: String, kind: RecordKind, columns: [String])]
+    {
+        let accepted = archives.filter { $0.status == .accepted }
+        var known: Set<[String]> = []
+        if !configChanged {
+            for archive in accepted where counted.contains(archive.sha256) {
+                for member in archive.members {
+                    for column in member.columnsNotRead ?? [] { known.insert([member.kind.rawValue, column]) }
+                }
+            }
+        }
+        return accepted.flatMap { archive in
+            archive.members.compactMap { member in
+                guard let unread = member.columnsNotRead else { return nil }
+                if configChanged { return (archive.relativePath, member.path, member.kind, unread) }
+                guard !counted.contains(archive.sha256) else { return nil }
+                let fresh = unread.filter { !known.contains([member.kind.rawValue, $0]) }
+                return fresh.isEmpty ? nil : (archive.relativePath, member.path, member.kind, fresh)
+            }
+        }
+    }
+
+    /// Figures no return can make, said when a snapshot is published with them
+    /// (`implausible_figures`): a year's digital-economy value added above its GRDP (a share over
+    /// 100 %), and a year's GRDP moved by a factor of 2 or more since the latest snapshot. A GRDP
+    /// return written `"55.700"` in a `,` member (read as `en`: 55.7 billion VND) published a share
+    /// of 8100 %, amounts already in VND labelled USD one of 137 %, and a GRDP revision in million
+    /// VND one of 0.0081 %, each with nothing said (audit 33, S1–S3). Said, not refused: the figures
+    /// are what the returns say, and the operator corrects the return.
+    func noteImplausibleFigures(_ rows: [IndicatorRow], since latest: SnapshotFile?, report: inout RunReport) {
+        var found: [ImplausibleFigure] = []
+        let hundred = ExactDecimal(100)
+        for row in rows {
+            if let share = row.sharePct, share > hundred {
+                found.append(.shareAbove100(year: row.year, share: share, de: row.deBVND, grdp: row.grdpBVND))
+            }
+        }
+        if let latest, let before = try? latest.loadIndicators() {
+            let earlier = Dictionary(before.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+            for row in rows {
+                guard let grdp = row.grdpBVND, let old = earlier[row.year]?.grdpBVND, old != .zero, grdp != .zero
+                else { continue }
+                let ratio = grdp.doubleValue / old.doubleValue
+                if ratio >= 2 || ratio <= 0.5 || ratio.isNaN {
+                    found.append(.grdpMoved(year: row.year, before: old, now: grdp, since: latest.meta.version))
+                }
+            }
+        }
+        guard !found.isEmpty else { return }
+        report.implausibleFigures = found
+        for figure in found {
+            logger.warning("Implausible figure published", metadata: ["figure": "\(figure)"])
+        }
     }
 
     /// What a run killed earlier left: whether it got as far as renaming its snapshot into place

@@ -1,6 +1,46 @@
 import Foundation
 import Glibc
 
+/// A published figure no return can make (`PipelineRunner.noteImplausibleFigures`).
+enum ImplausibleFigure: CustomStringConvertible {
+    /// Digital-economy value added above GRDP.
+    case shareAbove100(year: Int, share: ExactDecimal, de: ExactDecimal, grdp: ExactDecimal?)
+    /// GRDP moved by a factor of 2 or more since the snapshot `since`.
+    case grdpMoved(year: Int, before: ExactDecimal, now: ExactDecimal, since: Int)
+
+    static func money(_ value: ExactDecimal) -> String { value.formatted(decimals: SnapshotSchema.moneyDecimals) }
+
+    var description: String {
+        switch self {
+        case .shareAbove100(let year, let share, let de, let grdp):
+            return "\(year): digital-economy value added \(Self.money(de)) billion VND is above GRDP "
+                + "\(grdp.map(Self.money) ?? "") billion VND, a share of "
+                + "\(share.formatted(decimals: SnapshotSchema.percentDecimals)) %: check the GRDP return's unit "
+                + "(billion VND) and number format, and the currencies and fx rates of the transactions"
+        case .grdpMoved(let year, let before, let now, let since):
+            return "\(year): GRDP \(Self.money(before)) billion VND in \(SnapshotMeta.label(since)) is "
+                + "\(Self.money(now)) now: check the GRDP return's unit (billion VND) and number format"
+        }
+    }
+
+    var json: JSONValue {
+        switch self {
+        case .shareAbove100(let year, let share, let de, let grdp):
+            return .object([
+                ("year", .int(year)), ("check", .string("share-above-100")),
+                ("share_pct", .number(share.formatted(decimals: SnapshotSchema.percentDecimals))),
+                ("de_bvnd", .number(Self.money(de))), ("grdp_bvnd", grdp.map { .number(Self.money($0)) } ?? .null),
+            ])
+        case .grdpMoved(let year, let before, let now, let since):
+            return .object([
+                ("year", .int(year)), ("check", .string("grdp-moved")),
+                ("grdp_bvnd", .number(Self.money(now))), ("grdp_bvnd_before", .number(Self.money(before))),
+                ("before_in", .string(SnapshotMeta.label(since))),
+            ])
+        }
+    }
+}
+
 /// What became of the archives a snapshot counted, in the returns folder a run (or `validate`)
 /// reads now: gone from it under their path or any other, or at their path with other bytes.
 struct ArchivesSinceLatest {
@@ -37,13 +77,17 @@ struct RunReport {
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
     var channelsWithoutSales: (configured: [String], unconfigured: [String])?
-    /// Under a config other than the latest snapshot's: the data members whose headers hold
-    /// columns no column of their kind matches, directly or by an `inputs.columns` alias (each
-    /// member's list is in the report's archives, `columns_not_read`, whatever the config).
+    /// The data members whose headers hold columns no column of their kind matches, directly or by
+    /// an `inputs.columns` alias, to be said (`PipelineRunner.columnsNotRead`: every such member
+    /// under a config other than the latest snapshot's; else the new returns' columns no counted
+    /// return left unread). Each member's whole list is in the report's archives,
+    /// `columns_not_read`, whatever the config.
     var columnsNotRead: [(archive: String, member: String, kind: RecordKind, columns: [String])] = []
     /// A new snapshot's (or `validate`'s): what became of the archives the latest snapshot before
     /// it counted (`PipelineRunner.noteArchivesChanged`).
     var archivesChanged: ArchivesSinceLatest?
+    /// A new snapshot's figures no return can make (`implausible_figures`).
+    var implausibleFigures: [ImplausibleFigure] = []
     /// Versions removed by `outputs.keep_snapshots` after a new snapshot.
     var prunedSnapshots: [Int] = []
     /// Archive cache entries no archive of this run had (an archive gone or rewritten, another grdp
@@ -166,6 +210,9 @@ struct RunReport {
                             })
                     ))
             }
+        }
+        if !implausibleFigures.isEmpty {
+            members.append(("implausible_figures", .array(implausibleFigures.map(\.json))))
         }
         if !prunedSnapshots.isEmpty {
             members.append(("pruned_snapshots", .array(prunedSnapshots.map { .string(SnapshotMeta.label($0)) })))
@@ -330,6 +377,9 @@ struct RunReport {
                         + "delivered under a new date-prefixed name, beside the one it revises.")
             }
         }
+        for figure in implausibleFigures where outcome == .snapshot {
+            lines.append("WARNING: implausible figure published, \(figure) (implausible_figures in the report).")
+        }
         for left in exportsLeftBehind {
             lines.append(
                 "Export no longer configured: its link \(left.link) removed; \(left.linkedFile), which it named, is no "
@@ -347,7 +397,7 @@ struct RunReport {
                 "WARNING \(unread.archive): member '\(unread.member)' has columns no \(unread.kind.rawValue) column "
                     + "matches, directly or by an alias of inputs.columns, which are not read: "
                     + unread.columns.map { "'\(Escape.controls($0))'" }.joined(separator: ", ")
-                    + " (an alias spelt otherwise?)")
+                    + " (an alias spelt otherwise, or a column renamed?)")
         }
         if columnsNotRead.count > 5 {
             lines.append(
