@@ -90,8 +90,21 @@ import Testing
         let again = try fixture.grdp("run", "--year", "2023")
         #expect(again.status == 0 && again.stderr.contains("Up to date"))
 
-        // A full run brings 2024 up to date; only 2024 moves, and no archive differs.
-        #expect(try fixture.grdp("run").status == 0)
+        // A full run brings 2024 up to date; only 2024 moves, and no archive differs. It says so,
+        // since 2024 is a year the --year run kept (audit 33, F1: silent before).
+        let caughtUp = try fixture.grdp("run")
+        #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
+        #expect(
+            caughtUp.stderr.contains(
+                "WARNING: v0002 was made by run --year, which kept other years as they were; this run recomputes every "
+                    + "year from the current returns and config, and changes years it kept: 2024 GRDP 55700.000, de "
+                    + "0.001 billion VND, share 0.0000 % → GRDP 60000.000, de 0.001 billion VND, share 0.0000 % "
+                    + "(kept_years_recomputed in the report)."), "\(caughtUp.stderr)")
+        let recomputed = try #require(
+            try fixture.reportsWritten().last?["kept_years_recomputed"] as? [[String: Any]])
+        #expect(recomputed.count == 1 && recomputed[0]["year"] as? Int == 2024)
+        #expect(recomputed[0]["kept_in"] as? String == "v0002")
+        #expect((recomputed[0]["grdp_bvnd"] as? NSNumber)?.doubleValue == 60000)
         #expect(
             try fixture.grdp("export").stdout
                 == [Self.header, Self.after2023, Self.after2024, ""].joined(separator: "\n"))
@@ -104,6 +117,40 @@ import Testing
                 """)
         #expect(
             try fixture.grdp("diff", "v0002", "v0003").stdout.contains("Archives: the same files (SHA-256) in both."))
+
+        // A --year run whose kept years the next full run leaves as they are: nothing said.
+        #expect(try fixture.grdp("run", "--year", "2023", "--force").status == 0)
+        let quiet = try fixture.grdp("run", "--force")
+        #expect(quiet.status == 0 && !quiet.stderr.contains("kept_years_recomputed"), "\(quiet.stderr)")
+    }
+
+    /// `run --year` after an edit of the settings figures are computed with (a VA ratio) keeps
+    /// the other years' figures as they were, computed with the earlier ratio: said, with the
+    /// years (audit 33, F2: two methodologies mixed without a word, a target edit alone said).
+    /// A target edit alone is not said so: its own warning names it.
+    @Test func recomputingOneYearAfterAMethodologyEditSaysWhichYearsKeepTheOldSettings() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let retargeted = Fixture.pipelineYAML.replacingOccurrences(
+            of: "{year: 2030, share_pct: 30.0", with: "{year: 2030, share_pct: 31.0")
+        #expect(retargeted != Fixture.pipelineYAML)
+        try retargeted.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let targetsOnly = try fixture.grdp("run", "--year", "2024")
+        #expect(targetsOnly.status == 0 && !targetsOnly.stderr.contains("settings"), "\(targetsOnly.stderr)")
+
+        #expect(try fixture.grdp("run").status == 0)
+        let edited = retargeted.replacingOccurrences(of: "va_ratio_default: 0.10", with: "va_ratio_default: 0.12")
+        #expect(edited != retargeted)
+        try edited.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let run = try fixture.grdp("--quiet", "run", "--year", "2024")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "warning Years kept by --year were computed with other settings than the config's now: their figures "
+                    + "are kept as they were years=2023"), "\(run.stderr)")
+        #expect(try fixture.reportsWritten().last?["kept_years_other_settings"] as? [Int] == [2023])
     }
 
     /// `run --year` keeps the other years' rows as they were (CONTRACT §7), their targets too: when

@@ -21,6 +21,31 @@ extension PipelineConfig {
         key.string(readingSHA256)
         Self.serialize(region.districts, into: &key) { $1.string($0) }
 
+        serializeMethodology(into: &key)
+
+        key.string(targets.interpolation.rawValue)
+        key.count(targets.points.count)
+        for point in targets.points {
+            key.decimal(Int64(point.year))
+            key.string(point.sharePct.reduced.description)
+            key.string(point.source)
+        }
+        return key.finish()
+    }
+
+    /// SHA-256 over the settings a year's figures are computed with: the reading settings and
+    /// `methodology`, not the targets (a year's target is said apart: `targets_not_recomputed`) nor
+    /// the districts' names (the `district` table, written whole by every run). `run --year` says
+    /// when the years it keeps were computed with others (`kept_years_other_settings`).
+    var methodSHA256: String {
+        var key = ContentHash.Serializer()
+        key.string("grdp-method-settings-v1")
+        key.string(readingSHA256)
+        serializeMethodology(into: &key)
+        return key.finish()
+    }
+
+    private func serializeMethodology(into key: inout ContentHash.Serializer) {
         key.count(methodology.coreVSICPrefixes.count)
         for prefix in methodology.coreVSICPrefixes { key.string(prefix) }
         let counted = methodology.countedStatuses.map(\.rawValue).sorted()
@@ -32,14 +57,5 @@ extension PipelineConfig {
         key.string(methodology.vaRatioDefault.reduced.description)
         Self.serialize(methodology.vaRatioByChannel, into: &key) { $1.string($0.reduced.description) }
         Self.serialize(methodology.digitisedCoefficients, into: &key) { $1.string($0.reduced.description) }
-
-        key.string(targets.interpolation.rawValue)
-        key.count(targets.points.count)
-        for point in targets.points {
-            key.decimal(Int64(point.year))
-            key.string(point.sharePct.reduced.description)
-            key.string(point.source)
-        }
-        return key.finish()
     }
 }

@@ -23,7 +23,7 @@ extension PipelineRunner {
             ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
             keptGroups: keptGroups.map { kept in
                 RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
-            }, figuresSHA256: figuresSHA256)
+            }, figuresSHA256: figuresSHA256, methodSHA256: config.methodSHA256)
         do {
             try cache.write(to: config.cacheFolder)
         } catch {
@@ -127,6 +127,9 @@ extension PipelineRunner {
             }
             if let latest {
                 noteArchivesChanged(since: latest, counted: countedBefore, report: &report)
+                if report.recomputedYears == nil {
+                    noteKeptYearsRecomputed(content.indicators, since: latest, report: &report)
+                }
                 noteImplausibleFigures(content.indicators, since: latest, report: &report)
             } else {
                 noteImplausibleFigures(content.indicators, since: nil, report: &report)
@@ -250,6 +253,33 @@ extension PipelineRunner {
                 return fresh.isEmpty ? nil : (archive.relativePath, member.path, member.kind, fresh)
             }
         }
+    }
+
+    /// A full run after a snapshot that `run --year` made: the years that run kept (CONTRACT §7)
+    /// whose published figures this run changes, recomputed from the current returns and config
+    /// (`kept_years_recomputed`). An analyst's `run --year 2023` kept 2022 as it was, and the next
+    /// night moved 2022 by 0.199 points, its returns and config as they were, without a word
+    /// (audit 33, F1). The years `--year` asked for are read from the snapshot's `command`, which
+    /// grdp writes; one it cannot read them from is taken as asking for none.
+    func noteKeptYearsRecomputed(_ rows: [IndicatorRow], since latest: SnapshotFile, report: inout RunReport) {
+        let words = latest.meta.command.split(separator: " ").map(String.init)
+        guard words.contains(where: { $0 == "--year" || $0.hasPrefix("--year=") }) else { return }
+        var asked: Set<Int> = []
+        for (index, word) in words.enumerated() {
+            if word == "--year", index + 1 < words.count, let year = Int(words[index + 1]) { asked.insert(year) }
+            if word.hasPrefix("--year="), let year = Int(word.dropFirst("--year=".count)) { asked.insert(year) }
+        }
+        guard let before = try? latest.loadIndicators() else { return }
+        let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+        let changed = before.filter { !asked.contains($0.year) && now[$0.year] != $0 }.map { ($0, now[$0.year]) }
+        guard !changed.isEmpty else { return }
+        report.keptYearsRecomputed = (latest.meta.version, changed)
+        logger.warning(
+            "Years the latest snapshot's run --year kept are recomputed, and their figures change",
+            metadata: [
+                "kept_in": "\(SnapshotMeta.label(latest.meta.version))",
+                "years": "\(changed.map { String($0.0.year) }.joined(separator: ", "))",
+            ])
     }
 
     /// Figures no return can make, said when a snapshot is published with them

@@ -668,6 +668,18 @@ public struct PipelineRunner {
                             "years": "\(report.targetsNotRecomputed.map(\.description).joined(separator: ", "))"
                         ])
                 }
+                // Their figures too were computed with the settings of the run that wrote the latest
+                // snapshot: said when those differ from the config's now (methodology, fx, reading
+                // settings), which the next full run applies to every year (audit 33, F2: a ratio
+                // edit, then `run --year 2024`, mixed two methodologies without a word).
+                if let before = latestRun?.methodSHA256, before != config.methodSHA256 {
+                    report.keptYearsOtherSettings = kept.map(\.year).sorted()
+                    if !kept.isEmpty {
+                        logger.warning(
+                            "Years kept by --year were computed with other settings than the config's now: their figures are kept as they were",
+                            metadata: ["years": "\(kept.map { String($0.year) }.sorted().joined(separator: ", "))"])
+                    }
+                }
             }
         }
         // A full run's sales rows by year (`SalesDigests`): the years that did not change since the

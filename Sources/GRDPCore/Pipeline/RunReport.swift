@@ -74,6 +74,13 @@ struct RunReport {
     /// `run --year`: the years kept from the latest snapshot whose target is not the one the config
     /// gives them now (their gap and status reckoned against the old one).
     var targetsNotRecomputed: [IndicatorCalculator.OtherTarget] = []
+    /// `run --year`: the years kept from the latest snapshot when the settings their figures were
+    /// computed with (`PipelineConfig.methodSHA256`) are not the config's now; nil when they are,
+    /// or not known.
+    var keptYearsOtherSettings: [Int]?
+    /// A full run after a snapshot of `run --year`: the years that run kept whose published figures
+    /// this run changed (`PipelineRunner.noteKeptYearsRecomputed`).
+    var keptYearsRecomputed: (since: Int, rows: [(before: IndicatorRow, now: IndicatorRow?)])?
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
     var channelsWithoutSales: (configured: [String], unconfigured: [String])?
@@ -175,6 +182,34 @@ struct RunReport {
                                 ("target_kind", .string(other.row.targetKind.rawValue)),
                                 ("config_target_pct", percent(other.targetPct)),
                                 ("config_target_kind", .string(other.targetKind.rawValue)),
+                            ])
+                        })
+                ))
+        }
+        if let years = keptYearsOtherSettings, !years.isEmpty {
+            members.append(("kept_years_other_settings", .array(years.map { .int($0) })))
+        }
+        if let recomputed = keptYearsRecomputed {
+            func percent(_ value: ExactDecimal?) -> JSONValue {
+                value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .null
+            }
+            members.append(
+                (
+                    "kept_years_recomputed",
+                    .array(
+                        recomputed.rows.map { row in
+                            .object([
+                                ("year", .int(row.before.year)),
+                                ("kept_in", .string(SnapshotMeta.label(recomputed.since))),
+                                (
+                                    "grdp_bvnd_before",
+                                    row.before.grdpBVND.map { .number(ImplausibleFigure.money($0)) } ?? .null
+                                ),
+                                ("grdp_bvnd", row.now?.grdpBVND.map { .number(ImplausibleFigure.money($0)) } ?? .null),
+                                ("de_bvnd_before", .number(ImplausibleFigure.money(row.before.deBVND))),
+                                ("de_bvnd", row.now.map { .number(ImplausibleFigure.money($0.deBVND)) } ?? .null),
+                                ("share_pct_before", percent(row.before.sharePct)),
+                                ("share_pct", percent(row.now?.sharePct)),
                             ])
                         })
                 ))
@@ -391,6 +426,27 @@ struct RunReport {
                     + targetsNotRecomputed.map(\.description).joined(separator: ", ")
                     + ". --year keeps their rows as they were (target_pct, gap_pp, status): run without --year to "
                     + "recompute them (targets_not_recomputed in the report).")
+        }
+        if let years = keptYearsOtherSettings, !years.isEmpty, outcome == .snapshot || outcome == .upToDate {
+            lines.append(
+                "WARNING: the settings in the config (methodology, fx or reading settings) differ from those the "
+                    + "kept years were computed with: " + years.map(String.init).joined(separator: ", ")
+                    + ". --year keeps their figures as they were: run without --year to recompute them "
+                    + "(kept_years_other_settings in the report).")
+        }
+        if let recomputed = keptYearsRecomputed, outcome == .snapshot {
+            let since = SnapshotMeta.label(recomputed.since)
+            func figures(_ row: IndicatorRow?) -> String {
+                guard let row else { return "no row" }
+                let share = row.sharePct.map { "\($0.formatted(decimals: SnapshotSchema.percentDecimals)) %" } ?? "none"
+                let grdp = row.grdpBVND.map(ImplausibleFigure.money) ?? "none"
+                return "GRDP \(grdp), de \(ImplausibleFigure.money(row.deBVND)) billion VND, share \(share)"
+            }
+            lines.append(
+                "WARNING: \(since) was made by run --year, which kept other years as they were; this run recomputes "
+                    + "every year from the current returns and config, and changes years it kept: "
+                    + recomputed.rows.map { "\($0.before.year) \(figures($0.before)) → \(figures($0.now))" }
+                    .joined(separator: "; ") + " (kept_years_recomputed in the report).")
         }
         for unread in columnsNotRead.prefix(5) {
             lines.append(
