@@ -302,6 +302,47 @@ import Testing
         #expect(gone(report) == nil)
     }
 
+    /// A new return's CSV member that no pattern of `inputs.kinds` matches is said, not only
+    /// listed as skipped (audit 33, R1: a platform's file renamed `don-hang_mxh_q4.csv` left a
+    /// quarter out with the report alone saying so); one of a return already counted is not said
+    /// again. A `digitised_coefficients` written with no value (a map commented out) is none, and
+    /// the digitised component 0 in every year: said under that config (E10).
+    @Test func anUnrecognizedCSVOfANewReturnAndAnEmptiedCoefficientMapAreSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let renamed: [ArchiveWriter.Entry] = [
+            .init(
+                path: "don-hang_mxh_q4.csv",
+                text: "transaction_id,date,amount,status\nT9,2023-11-01,7000000,completed\n"),
+            .init(path: "grdp.csv", text: "year,grdp,province_code,price_basis\n2024,55800,67,current\n"),
+        ]
+        try fixture.write(renamed, format: .zip, as: "2024-02-01_returns.zip")
+        let run = try fixture.grdp("--quiet", "run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "warning CSV members that no pattern of inputs.kinds matches are not read "
+                    + "members=2024-02-01_returns.zip: don-hang_mxh_q4.csv"), "\(run.stderr)")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-03-01_revision.tar.gz")
+        let night = try fixture.grdp("run")
+        #expect(night.status == 0 && night.stderr.contains("New snapshot v0003"), "\(night.stderr)")
+        #expect(!night.stderr.contains("inputs.kinds"), "\(night.stderr)")
+
+        let emptied = Fixture.pipelineYAML.replacingOccurrences(
+            of: "digitised_coefficients: {G: 0.05}", with: "digitised_coefficients:   # under review: {G: 0.05}")
+        #expect(emptied != Fixture.pipelineYAML)
+        try emptied.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let edited = try fixture.grdp("run")
+        #expect(edited.status == 0 && edited.stderr.contains("New snapshot v0004"), "\(edited.stderr)")
+        #expect(
+            edited.stderr.contains(
+                "WARNING: methodology.digitised_coefficients names no section: the digitised component is 0 in every "
+                    + "year"), "\(edited.stderr)")
+        #expect(try fixture.grdp("export").stdout.contains("2023,51000.000,1.500,0.014,0.000,1.514,"))
+    }
+
     /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:
     /// a GRDP written in the wrong unit or number format published shares of 8100 % or 0.0081 %
     /// without a word): a share over 100 %, and a GRDP moved by a factor of 2 or more since the

@@ -83,6 +83,23 @@ extension PipelineRunner {
         if let ingest = report.ingest {
             report.columnsNotRead = Self.columnsNotRead(
                 in: ingest.archives, configChanged: configChanged, counted: Set(countedBefore?.map(\.sha256) ?? []))
+            // CSV members no pattern of `inputs.kinds` matches, noted in the report (CONTRACT §3):
+            // said too, of the new returns (a platform's file renamed `don-hang_mxh_q4.csv` left a
+            // quarter's social-commerce sales out with the report alone saying so; audit 33, R1).
+            let counted = Set(countedBefore?.map(\.sha256) ?? [])
+            report.unrecognizedMembers = ingest.archives.filter {
+                $0.status == .accepted && (configChanged || !counted.contains($0.sha256))
+            }.flatMap { archive in
+                archive.skipped.filter { $0.reason == .unrecognizedMember }.map { (archive.relativePath, $0.path) }
+            }
+            if !report.unrecognizedMembers.isEmpty {
+                logger.warning(
+                    "CSV members that no pattern of inputs.kinds matches are not read",
+                    metadata: [
+                        "members":
+                            "\(report.unrecognizedMembers.map { "\($0.archive): \($0.member)" }.joined(separator: ", "))"
+                    ])
+            }
             for unread in report.columnsNotRead.prefix(5) {
                 logger.warning(
                     "Header columns that no column of their kind matches, directly or by an alias, are not read",
@@ -136,6 +153,13 @@ extension PipelineRunner {
             }
             // Not a query on every night's snapshot.
             if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
+            // A map written with no value is none (`digitised_coefficients:   # under review`): the
+            // digitised component went to 0 in every year without a word (audit 33, E10).
+            if configChanged && config.methodology.digitisedCoefficients.isEmpty {
+                report.noDigitisedCoefficients = true
+                logger.warning(
+                    "methodology.digitised_coefficients names no section: the digitised component is 0 in every year")
+            }
             try writeExports(content: content, meta: meta, into: &report)
             report.prunedSnapshots = try prune(store)
         }

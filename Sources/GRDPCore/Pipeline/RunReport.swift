@@ -90,6 +90,13 @@ struct RunReport {
     /// return left unread). Each member's whole list is in the report's archives,
     /// `columns_not_read`, whatever the config.
     var columnsNotRead: [(archive: String, member: String, kind: RecordKind, columns: [String])] = []
+    /// CSV members that no pattern of `inputs.kinds` matches (each also a skipped member of its
+    /// archive's), to be said: a new return's, or every archive's under a config other than the
+    /// latest snapshot's.
+    var unrecognizedMembers: [(archive: String, member: String)] = []
+    /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
+    /// section, so the digitised component is 0 in every year.
+    var noDigitisedCoefficients = false
     /// A new snapshot's (or `validate`'s): what became of the archives the latest snapshot before
     /// it counted (`PipelineRunner.noteArchivesChanged`).
     var archivesChanged: ArchivesSinceLatest?
@@ -447,6 +454,18 @@ struct RunReport {
                     + "every year from the current returns and config, and changes years it kept: "
                     + recomputed.rows.map { "\($0.before.year) \(figures($0.before)) → \(figures($0.now))" }
                     .joined(separator: "; ") + " (kept_years_recomputed in the report).")
+        }
+        if !unrecognizedMembers.isEmpty && (outcome == .snapshot || outcome == .upToDate) {
+            lines.append(
+                "WARNING: \(unrecognizedMembers.count) CSV member(s) that no pattern of inputs.kinds matches are not "
+                    + "read: "
+                    + Ingest.someNames(unrecognizedMembers.map { "\($0.archive): '\(Escape.controls($0.member))'" })
+                    + " (a data file renamed? status skipped, unrecognized-member, in the report).")
+        }
+        if noDigitisedCoefficients && (outcome == .snapshot || outcome == .upToDate) {
+            lines.append(
+                "WARNING: methodology.digitised_coefficients names no section: the digitised component is 0 in every "
+                    + "year (a map commented out leaves its key with no value, which is none).")
         }
         for unread in columnsNotRead.prefix(5) {
             lines.append(
