@@ -138,8 +138,23 @@ import Testing
         #expect(retargeted != Fixture.pipelineYAML)
         try retargeted.write(to: fixture.config, atomically: true, encoding: .utf8)
         let targetsOnly = try fixture.grdp("run", "--year", "2024")
-        #expect(targetsOnly.status == 0 && !targetsOnly.stderr.contains("settings"), "\(targetsOnly.stderr)")
-
+        #expect(
+            targetsOnly.status == 0 && !targetsOnly.stderr.contains("computed with other settings"),
+            "\(targetsOnly.stderr)")
+        // The full run after it moves the kept years' targets, not their figures: only the targets'
+        // own warning had anything to say (review 33, M1).
+        let full = try fixture.grdp("run")
+        #expect(full.status == 0 && !full.stderr.contains("changes years it kept"), "\(full.stderr)")
+        // A limit is no setting a figure is computed with (review 33, M3).
+        let limited = retargeted.replacingOccurrences(
+            of: "outputs:\n", with: "limits:\n  max_compression_ratio: 300\noutputs:\n")
+        #expect(limited != retargeted)
+        try limited.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let limitsOnly = try fixture.grdp("run", "--year", "2024")
+        #expect(
+            limitsOnly.status == 0 && !limitsOnly.stderr.contains("computed with other settings"),
+            "\(limitsOnly.stderr)")
+        try retargeted.write(to: fixture.config, atomically: true, encoding: .utf8)
         #expect(try fixture.grdp("run").status == 0)
         let edited = retargeted.replacingOccurrences(of: "va_ratio_default: 0.10", with: "va_ratio_default: 0.12")
         #expect(edited != retargeted)

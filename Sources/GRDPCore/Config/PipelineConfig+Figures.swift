@@ -33,14 +33,14 @@ extension PipelineConfig {
         return key.finish()
     }
 
-    /// SHA-256 over the settings a year's figures are computed with: the reading settings and
-    /// `methodology`, not the targets (a year's target is said apart: `targets_not_recomputed`) nor
+    /// SHA-256 over the settings a year's figures are computed with: the reading settings but the
+    /// limits (`serializeReading`) and `methodology`, not the targets (a year's target is said apart: `targets_not_recomputed`) nor
     /// the districts' names (the `district` table, written whole by every run). `run --year` says
     /// when the years it keeps were computed with others (`kept_years_other_settings`).
     var methodSHA256: String {
         var key = ContentHash.Serializer()
-        key.string("grdp-method-settings-v1")
-        key.string(readingSHA256)
+        key.string("grdp-method-settings-v2")
+        serializeReading(into: &key)
         serializeMethodology(into: &key)
         return key.finish()
     }

@@ -21,6 +21,17 @@ extension PipelineConfig {
     var readingSHA256: String {
         var key = ContentHash.Serializer()
         key.string("grdp-reading-settings-v2")
+        serializeReading(into: &key)
+        key.decimal(limits.maxMemberBytes)
+        key.string(limits.maxCompressionRatio.description)
+        key.string(quality.maxQuarantineRatio.description)
+        return key.finish()
+    }
+
+    /// The reading settings a row's values depend on: all of `readingSHA256`'s but the limits and
+    /// the quarantine ratio, which decide whether an archive or member is taken at all (a run that
+    /// takes one the other would not fails, exit 65), not what its rows say.
+    func serializeReading(into key: inout ContentHash.Serializer) {
         key.decimal(Int64(version))
 
         key.string(region.code)
@@ -47,11 +58,6 @@ extension PipelineConfig {
                 key.string(rates[year]?.description ?? "")
             }
         }
-
-        key.decimal(limits.maxMemberBytes)
-        key.string(limits.maxCompressionRatio.description)
-        key.string(quality.maxQuarantineRatio.description)
-        return key.finish()
     }
 
     /// A dictionary keyed by text, in the order of its keys' bytes, each value by `value`.

@@ -80,24 +80,20 @@ extension PipelineRunner {
         // config, the new returns' columns that no return the latest snapshot counted left unread.
         let configChanged = latest?.meta.configSHA256 != config.sha256
         let countedBefore = latest.flatMap { try? $0.acceptedArchives() }
-        if let ingest = report.ingest {
-            report.columnsNotRead = Self.columnsNotRead(
-                in: ingest.archives, configChanged: configChanged, counted: Set(countedBefore?.map(\.sha256) ?? []))
-            // CSV members no pattern of `inputs.kinds` matches, noted in the report (CONTRACT §3):
-            // said too, of the new returns (a platform's file renamed `don-hang_mxh_q4.csv` left a
-            // quarter's social-commerce sales out with the report alone saying so; audit 33, R1).
+        // A latest snapshot whose archives cannot be read for it tells no new return from an old
+        // one: none is said new (`verify` is what names a damaged file).
+        if let ingest = report.ingest, latest == nil || countedBefore != nil {
             let counted = Set(countedBefore?.map(\.sha256) ?? [])
-            report.unrecognizedMembers = ingest.archives.filter {
-                $0.status == .accepted && (configChanged || !counted.contains($0.sha256))
-            }.flatMap { archive in
-                archive.skipped.filter { $0.reason == .unrecognizedMember }.map { (archive.relativePath, $0.path) }
-            }
+            report.columnsNotRead = Self.columnsNotRead(
+                in: ingest.archives, configChanged: configChanged, counted: counted)
+            report.unrecognizedMembers = Self.unrecognizedMembers(
+                in: ingest.archives, configChanged: configChanged, counted: counted)
             if !report.unrecognizedMembers.isEmpty {
                 logger.warning(
                     "CSV members that no pattern of inputs.kinds matches are not read",
                     metadata: [
                         "members":
-                            "\(report.unrecognizedMembers.map { "\($0.archive): \($0.member)" }.joined(separator: ", "))"
+                            "\(Ingest.someNames(report.unrecognizedMembers.map { "\($0.archive): \($0.member)" }, shown: 10))"
                     ])
             }
             for unread in report.columnsNotRead.prefix(5) {
@@ -142,20 +138,24 @@ extension PipelineRunner {
                         metadata: ["error": "\(error)"])
                 }
             }
+            // The latest snapshot's figures, for what follows (a few rows a year).
+            let before = latest.flatMap { latest in (try? latest.loadIndicators()).map { (meta: latest.meta, rows: $0) }
+            }
             if let latest {
                 noteArchivesChanged(since: latest, counted: countedBefore, report: &report)
-                if report.recomputedYears == nil {
-                    noteKeptYearsRecomputed(content.indicators, since: latest, report: &report)
-                }
-                noteImplausibleFigures(content.indicators, since: latest, report: &report)
-            } else {
-                noteImplausibleFigures(content.indicators, since: nil, report: &report)
             }
+            if let before, report.recomputedYears == nil {
+                noteKeptYearsRecomputed(content.indicators, since: before, report: &report)
+            }
+            noteImplausibleFigures(content.indicators, since: before, report: &report)
             // Not a query on every night's snapshot.
             if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
             // A map written with no value is none (`digitised_coefficients:   # under review`): the
-            // digitised component went to 0 in every year without a word (audit 33, E10).
-            if configChanged && config.methodology.digitisedCoefficients.isEmpty {
+            // digitised component went to 0 in every year without a word (audit 33, E10). Said when
+            // the latest snapshot had some and the config now names no section.
+            if configChanged, config.methodology.digitisedCoefficients.isEmpty,
+                before?.rows.contains(where: { $0.digitisedBVND != .zero }) == true
+            {
                 report.noDigitisedCoefficients = true
                 logger.warning(
                     "methodology.digitised_coefficients names no section: the digitised component is 0 in every year")
@@ -233,7 +233,7 @@ extension PipelineRunner {
                     "Archives counted in the latest snapshot hold other bytes now",
                     metadata: [
                         "counted_in": "\(label)",
-                        "archives": "\(changed.rewritten.map(\.path).joined(separator: ", "))",
+                        "archives": "\(Ingest.someNames(changed.rewritten.map(\.path), shown: 10))",
                     ])
             }
         } catch {
@@ -284,8 +284,12 @@ extension PipelineRunner {
     /// (`kept_years_recomputed`). An analyst's `run --year 2023` kept 2022 as it was, and the next
     /// night moved 2022 by 0.199 points, its returns and config as they were, without a word
     /// (audit 33, F1). The years `--year` asked for are read from the snapshot's `command`, which
-    /// grdp writes; one it cannot read them from is taken as asking for none.
-    func noteKeptYearsRecomputed(_ rows: [IndicatorRow], since latest: SnapshotFile, report: inout RunReport) {
+    /// grdp writes (`--year 2023`, `--year=2023`); another form (a command written by hand) is
+    /// taken as asking for none, so that every changed year is said. Changes the night's new
+    /// returns make to those years are said with them: they cannot be told apart here.
+    func noteKeptYearsRecomputed(
+        _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]), report: inout RunReport
+    ) {
         let words = latest.meta.command.split(separator: " ").map(String.init)
         guard words.contains(where: { $0 == "--year" || $0.hasPrefix("--year=") }) else { return }
         var asked: Set<Int> = []
@@ -293,9 +297,15 @@ extension PipelineRunner {
             if word == "--year", index + 1 < words.count, let year = Int(words[index + 1]) { asked.insert(year) }
             if word.hasPrefix("--year="), let year = Int(word.dropFirst("--year=".count)) { asked.insert(year) }
         }
-        guard let before = try? latest.loadIndicators() else { return }
+        let before = latest.rows
         let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
-        let changed = before.filter { !asked.contains($0.year) && now[$0.year] != $0 }.map { ($0, now[$0.year]) }
+        // The figures alone: a kept year's target is said apart (`targets_not_recomputed`).
+        func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
+            row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND, $0.deBVND, $0.sharePct] }
+        }
+        let changed = before.filter { !asked.contains($0.year) && figures(now[$0.year]) != figures($0) }.map {
+            ($0, now[$0.year])
+        }
         guard !changed.isEmpty else { return }
         report.keptYearsRecomputed = (latest.meta.version, changed)
         logger.warning(
@@ -306,6 +316,31 @@ extension PipelineRunner {
             ])
     }
 
+    /// The CSV members that no pattern of `inputs.kinds` matches (`unrecognized-member`, noted in
+    /// the report as CONTRACT §3 says), to be said: every archive's under a changed config;
+    /// otherwise those of the archives the latest snapshot did not count (`counted`), but for a
+    /// name a counted archive's member had too (a `manifest.csv` every return carries). A
+    /// platform's file renamed `don-hang_mxh_q4.csv` left a quarter's social-commerce sales out
+    /// with the report alone saying so (audit 33, R1).
+    static func unrecognizedMembers(in archives: [ArchiveOutcome], configChanged: Bool, counted: Set<String>)
+        -> [(archive: String, member: String)]
+    {
+        let accepted = archives.filter { $0.status == .accepted }
+        func isUnrecognized(_ member: SkippedMember) -> Bool { member.reason == .unrecognizedMember }
+        func name(_ path: String) -> Substring { path.split(separator: "/").last ?? Substring(path) }
+        let known = Set(
+            configChanged
+                ? []
+                : accepted.filter { counted.contains($0.sha256) }.flatMap {
+                    $0.skipped.filter(isUnrecognized).map { name($0.path) }
+                })
+        return accepted.filter { configChanged || !counted.contains($0.sha256) }.flatMap { archive in
+            archive.skipped.filter { isUnrecognized($0) && !known.contains(name($0.path)) }.map {
+                (archive.relativePath, $0.path)
+            }
+        }
+    }
+
     /// Figures no return can make, said when a snapshot is published with them
     /// (`implausible_figures`): a year's digital-economy value added above its GRDP (a share over
     /// 100 %), and a year's GRDP moved by a factor of 2 or more since the latest snapshot. A GRDP
@@ -313,7 +348,9 @@ extension PipelineRunner {
     /// of 8100 %, amounts already in VND labelled USD one of 137 %, and a GRDP revision in million
     /// VND one of 0.0081 %, each with nothing said (audit 33, S1–S3). Said, not refused: the figures
     /// are what the returns say, and the operator corrects the return.
-    func noteImplausibleFigures(_ rows: [IndicatorRow], since latest: SnapshotFile?, report: inout RunReport) {
+    func noteImplausibleFigures(
+        _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow])?, report: inout RunReport
+    ) {
         var found: [ImplausibleFigure] = []
         let hundred = ExactDecimal(100)
         for row in rows {
@@ -321,7 +358,8 @@ extension PipelineRunner {
                 found.append(.shareAbove100(year: row.year, share: share, de: row.deBVND, grdp: row.grdpBVND))
             }
         }
-        if let latest, let before = try? latest.loadIndicators() {
+        if let latest {
+            let before = latest.rows
             let earlier = Dictionary(before.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
             for row in rows {
                 guard let grdp = row.grdpBVND, let old = earlier[row.year]?.grdpBVND, old != .zero, grdp != .zero

@@ -1,56 +1,6 @@
 import Foundation
 import Glibc
 
-/// A published figure no return can make (`PipelineRunner.noteImplausibleFigures`).
-enum ImplausibleFigure: CustomStringConvertible {
-    /// Digital-economy value added above GRDP.
-    case shareAbove100(year: Int, share: ExactDecimal, de: ExactDecimal, grdp: ExactDecimal?)
-    /// GRDP moved by a factor of 2 or more since the snapshot `since`.
-    case grdpMoved(year: Int, before: ExactDecimal, now: ExactDecimal, since: Int)
-
-    static func money(_ value: ExactDecimal) -> String { value.formatted(decimals: SnapshotSchema.moneyDecimals) }
-
-    var description: String {
-        switch self {
-        case .shareAbove100(let year, let share, let de, let grdp):
-            return "\(year): digital-economy value added \(Self.money(de)) billion VND is above GRDP "
-                + "\(grdp.map(Self.money) ?? "") billion VND, a share of "
-                + "\(share.formatted(decimals: SnapshotSchema.percentDecimals)) %: check the GRDP return's unit "
-                + "(billion VND) and number format, and the currencies and fx rates of the transactions"
-        case .grdpMoved(let year, let before, let now, let since):
-            return "\(year): GRDP \(Self.money(before)) billion VND in \(SnapshotMeta.label(since)) is "
-                + "\(Self.money(now)) now: check the GRDP return's unit (billion VND) and number format"
-        }
-    }
-
-    var json: JSONValue {
-        switch self {
-        case .shareAbove100(let year, let share, let de, let grdp):
-            return .object([
-                ("year", .int(year)), ("check", .string("share-above-100")),
-                ("share_pct", .number(share.formatted(decimals: SnapshotSchema.percentDecimals))),
-                ("de_bvnd", .number(Self.money(de))), ("grdp_bvnd", grdp.map { .number(Self.money($0)) } ?? .null),
-            ])
-        case .grdpMoved(let year, let before, let now, let since):
-            return .object([
-                ("year", .int(year)), ("check", .string("grdp-moved")),
-                ("grdp_bvnd", .number(Self.money(now))), ("grdp_bvnd_before", .number(Self.money(before))),
-                ("before_in", .string(SnapshotMeta.label(since))),
-            ])
-        }
-    }
-}
-
-/// What became of the archives a snapshot counted, in the returns folder a run (or `validate`)
-/// reads now: gone from it under their path or any other, or at their path with other bytes.
-struct ArchivesSinceLatest {
-    /// The version that counted them.
-    var since: Int
-    var gone: [(path: String, sha256: String)]
-    /// `sha256` is the file's now.
-    var rewritten: [(path: String, sha256: String, countedSHA256: String)]
-}
-
 /// The run report of CONTRACT §8, built up while the run goes.
 struct RunReport {
     var outcome: RunOutcome = .failed
