@@ -351,6 +351,39 @@ import Testing
         #expect(try fixture.grdp("run", "--force").stderr.contains("digitised_coefficients") == false)
     }
 
+    /// A member whose number convention no value decides is taken in its delimiter's default
+    /// (CONTRACT §4.2); when it holds a value the other convention reads 1,000 times larger
+    /// (`55.700`), that is said and shown in the report (audit 33, S2: a GRDP return of `55.700`
+    /// in a `,` member published a share of 8100 % without a word). A member with a deciding value
+    /// says nothing.
+    @Test func aConventionTakenByDefaultOverAValueReadBothWaysIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let returns: [ArchiveWriter.Entry] = [
+            .init(path: "grdp.csv", text: "year,grdp,province_code,price_basis\n2023,51.000,67,current\n"),
+            .init(
+                path: "transactions.csv",
+                text:
+                    "transaction_id,date,amount,status\nT1,2023-06-01,1.500.000,completed\nT2,2023-06-02,150.000,completed\n"
+            ),
+        ]
+        try fixture.write(returns, format: .zip, as: "2024-01-10_returns.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING 2024-01-10_returns.zip: member 'grdp.csv': no value decides its number convention, and it was "
+                    + "taken as en, its delimiter's default, which reads '51.000' as 51, not 51000: if the mark groups "
+                    + "thousands there, set inputs.number_format: vi"), "\(run.stderr)")
+        #expect(!run.stderr.contains("member 'transactions.csv': no value"), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let members = try #require((report["archives"] as? [[String: Any]])?.first?["members"] as? [[String: Any]])
+        let grdp = try #require(members.first { $0["path"] as? String == "grdp.csv" })
+        #expect(grdp["number_format_defaulted_over"] as? String == "51.000" && grdp["number_format"] as? String == "en")
+        let transactions = try #require(members.first { $0["path"] as? String == "transactions.csv" })
+        #expect(transactions["number_format_defaulted_over"] == nil && transactions["number_format"] as? String == "vi")
+    }
+
     /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:
     /// a GRDP written in the wrong unit or number format published shares of 8100 % or 0.0081 %
     /// without a word): a share over 100 %, and a GRDP moved by a factor of 2 or more since the

@@ -40,6 +40,13 @@ public final class MemberNormalizer {
     private var convention: PipelineConfig.NumberFormat
     /// Records read while the convention is undecided.
     private var pending: [CSVRecord] = []
+    /// While undecided, the first numeric value both conventions read, differently (`55.700`).
+    private var readsBothWays: String?
+    /// With `auto`, when no value decided the convention and the delimiter's default was taken: a
+    /// value it reads one way and the other convention another (`55.700`, 55.7 as `en`), which
+    /// the report shows and a run says (audit 33, S2: a GRDP return written so read 1,000 times
+    /// too small). Nil otherwise.
+    public private(set) var defaultedOver: String?
     private var recordCount = 0
     /// Cell indices of the kind's numeric columns, left to right.
     private var numericIndices: [Int] = []
@@ -105,7 +112,12 @@ public final class MemberNormalizer {
             throw remember(
                 HeaderError(memberPath: memberPath, kind: kind, columns: [], detail: "the member has no header line"))
         }
-        if convention == .auto { try decide(defaultConvention, emit: emit) }
+        if convention == .auto { try decideByDefault(emit: emit) }
+    }
+
+    private func decideByDefault(emit: (NormalizedRow) throws -> Void) throws {
+        defaultedOver = readsBothWays
+        try decide(defaultConvention, emit: emit)
     }
 
     /// With no decisive value: `;`-delimited members are `vi`, others `en`.
@@ -136,7 +148,7 @@ public final class MemberNormalizer {
         if let decided = decisiveConvention(of: record) {
             try decide(decided, emit: emit)
         } else if recordCount >= MemberNormalizer.conventionWindow {
-            try decide(defaultConvention, emit: emit)
+            try decideByDefault(emit: emit)
         }
     }
 
@@ -168,6 +180,12 @@ public final class MemberNormalizer {
         for index in numericIndices {
             if let decided = record.withField(index, { NumberParser.decisiveConvention(CellText.trimmed($0)) }) {
                 return decided
+            }
+            if readsBothWays == nil {
+                readsBothWays = record.withField(index) { cell in
+                    let trimmed = CellText.trimmed(cell)
+                    return NumberParser.readsBothWays(trimmed) ? String(decoding: trimmed, as: UTF8.self) : nil
+                }
             }
         }
         return nil

@@ -167,6 +167,29 @@ public enum NumberParser {
     }
 
     /// `decisiveConvention` of a string.
+    /// Whether `bytes` is a number that both conventions read, differently: one mark, one to three
+    /// digits before it and exactly three after (`55.700`: 55,700 to `vi`, 55.7 to `en`), which
+    /// decides nothing (§4.2).
+    public static func readsBothWays(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var before = 0
+        var after = 0
+        var marks = 0
+        var i = 0
+        if i < bytes.count && bytes[i] == minus { i += 1 }
+        while i < bytes.count {
+            let byte = bytes[i]
+            i += 1
+            if byte &- zero < 10 {
+                if marks == 0 { before += 1 } else { after += 1 }
+            } else if byte == dot || byte == comma {
+                marks += 1
+            } else {
+                return false
+            }
+        }
+        return marks == 1 && (1...3).contains(before) && after == 3
+    }
+
     public static func decisiveConvention(_ text: String) -> PipelineConfig.NumberFormat? {
         var copy = text
         return copy.withUTF8 { decisiveConvention($0) }

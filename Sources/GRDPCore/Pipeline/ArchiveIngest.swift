@@ -16,6 +16,9 @@ public struct MemberResult: Sendable, Codable {
     /// The header's cells that name no column (`HeaderLayout.unreadColumns`); nil when there are
     /// none (and in cache entries written before 2026-12-06).
     public var columnsNotRead: [String]?
+    /// With `number_format: auto`, when no value decided the convention: a value the default read
+    /// one way and the other convention another (`MemberNormalizer.defaultedOver`).
+    public var conventionDefaultedOver: String?
     public var rowsRead = 0
     public var rowsExcluded = 0
     public var excludedByReason: [String: Int] = [:]
@@ -70,7 +73,7 @@ public struct MemberResult: Sendable, Codable {
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
-        case rowsSuperseded, rejection, quarantineSummary, columnsNotRead
+        case rowsSuperseded, rejection, quarantineSummary, columnsNotRead, conventionDefaultedOver
     }
 
     /// Calls `body` with every quarantined row, in line order: those `quarantine` holds, or all of
@@ -234,6 +237,7 @@ final class ArchiveIngest: ArchiveVisitor {
         let start = Timestamp.monotonic()
         defer { normalizeSeconds += Timestamp.monotonic() - start }
         current!.numberConvention = normalizer.numberConvention
+        current!.conventionDefaultedOver = normalizer.defaultedOver
         if let unread = normalizer.layout?.unreadColumns, !unread.isEmpty { current!.columnsNotRead = unread }
         if var collected = normalizer.collectedTransactions {
             // The accepted transactions Normalize kept in the batch rather than emitting them.

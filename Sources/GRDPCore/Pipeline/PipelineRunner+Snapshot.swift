@@ -88,6 +88,22 @@ extension PipelineRunner {
                 in: ingest.archives, configChanged: configChanged, counted: counted)
             report.unrecognizedMembers = Self.unrecognizedMembers(
                 in: ingest.archives, configChanged: configChanged, counted: counted)
+            // A member whose convention no value decided, taken by default over a value the other
+            // convention reads 1,000 times larger (audit 33, S2: GRDP `"55.700"` read as 55.7).
+            report.conventionsDefaulted = ingest.archives.filter {
+                $0.status == .accepted && (configChanged || !counted.contains($0.sha256))
+            }.flatMap { archive in
+                archive.members.filter { $0.conventionDefaultedOver != nil }.map { (archive.relativePath, $0) }
+            }
+            for defaulted in report.conventionsDefaulted.prefix(5) {
+                logger.warning(
+                    "Number convention taken by default over a value the other convention reads otherwise",
+                    metadata: [
+                        "archive": "\(defaulted.archive)", "member": "\(defaulted.member.path)",
+                        "value": "\(defaulted.member.conventionDefaultedOver ?? "")",
+                        "number_format": "\(defaulted.member.numberConvention.rawValue)",
+                    ])
+            }
             if !report.unrecognizedMembers.isEmpty {
                 logger.warning(
                     "CSV members that no pattern of inputs.kinds matches are not read",

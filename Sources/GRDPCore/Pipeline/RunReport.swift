@@ -44,6 +44,9 @@ struct RunReport {
     /// archive's), to be said: a new return's, or every archive's under a config other than the
     /// latest snapshot's.
     var unrecognizedMembers: [(archive: String, member: String)] = []
+    /// Data members whose number convention no value decided, taken by default over a value the
+    /// conventions read differently, to be said (as `unrecognizedMembers`: new returns').
+    var conventionsDefaulted: [(archive: String, member: MemberResult)] = []
     /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
     /// section, so the digitised component is 0 in every year.
     var noDigitisedCoefficients = false
@@ -220,6 +223,19 @@ struct RunReport {
         return .object(members)
     }
 
+    /// What a member whose convention was taken by default over `conventionDefaultedOver` is said.
+    static func conventionDefaulted(_ member: MemberResult) -> String {
+        let value = member.conventionDefaultedOver ?? ""
+        let grouped = String(value.filter { $0 != "." && $0 != "," }.drop { $0 == "0" })
+        let decimal =
+            ExactDecimal(canonical: value.replacingOccurrences(of: ",", with: "."))?.reduced.description ?? value
+        let (taken, other) = member.numberConvention == .vi ? ("vi", "en") : ("en", "vi")
+        return "member '\(Escape.controls(member.path))': no value decides its number convention, and it was taken as "
+            + "\(taken), its delimiter's default, which reads '\(Escape.controls(value))' as \(decimal), not \(grouped): if "
+            + "the mark groups thousands there, set inputs.number_format: \(other) (number_format_defaulted_over in "
+            + "the report)"
+    }
+
     static func archiveJSON(_ archive: ArchiveOutcome) -> JSONValue {
         var fields: [(String, JSONValue)] = [
             ("path", .string(archive.relativePath)),
@@ -268,7 +284,12 @@ struct RunReport {
             fields.append(("columns_not_read", .array(unread.map { .string($0) })))
         }
         fields += [
-            ("number_format", .string(member.numberConvention.rawValue)),
+            ("number_format", .string(member.numberConvention.rawValue))
+        ]
+        if let value = member.conventionDefaultedOver {
+            fields.append(("number_format_defaulted_over", .string(value)))
+        }
+        fields += [
             ("rows_read", .int(member.rowsRead)),
             ("rows_accepted", .int(member.rowsAccepted)),
             ("rows_superseded", .int(member.rowsSuperseded)),
@@ -411,6 +432,9 @@ struct RunReport {
                     + "read: "
                     + Ingest.someNames(unrecognizedMembers.map { "\($0.archive): '\(Escape.controls($0.member))'" })
                     + " (a data file renamed? status skipped, unrecognized-member, in the report).")
+        }
+        for defaulted in conventionsDefaulted.prefix(5) where outcome == .snapshot || outcome == .upToDate {
+            lines.append("WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member))
         }
         if noDigitisedCoefficients && (outcome == .snapshot || outcome == .upToDate) {
             lines.append(
