@@ -152,6 +152,18 @@ extension MemberNormalizer {
                     sellerTaxCode: sellerTaxCode, sellerDistrictCode: CellText.text(sellerDistrictCell))))
     }
 
+    /// The province value an exclusion reason of `transaction` or `grdp` names (`seller_province
+    /// 'X' is not the region's (67)`), or nil for another reason. Kept beside the reasons it reads.
+    static func excludedProvince(in reason: String) -> String? {
+        let marker = "' is not the region's ("
+        for prefix in ["seller_province '", "province_code '"] where reason.hasPrefix(prefix) {
+            let value = reason.dropFirst(prefix.count)
+            guard let end = value.indices.last(where: { value[$0...].hasPrefix(marker) }) else { return nil }
+            return String(value[..<end])
+        }
+        return nil
+    }
+
     /// grdp: year, grdp, province_code, price_basis; then the province and price-basis exclusions.
     func grdp(_ row: NormalizeRowCells) throws(NormalizeRowFault) -> RowOutcome {
         let year = try row.year(.year)

@@ -40,12 +40,14 @@ public final class MemberNormalizer {
     private var convention: PipelineConfig.NumberFormat
     /// Records read while the convention is undecided.
     private var pending: [CSVRecord] = []
-    /// While undecided, the first numeric value both conventions read, differently (`55.700`).
+    /// While undecided, the first numeric value the default convention reads 1,000 times smaller
+    /// than the other (`NumberParser.readSmaller`: `55.700` in a `,` member).
     private var readsBothWays: String?
     /// With `auto`, when no value decided the convention and the delimiter's default was taken: a
-    /// value it reads one way and the other convention another (`55.700`, 55.7 as `en`), which
-    /// the report shows and a run says (audit 33, S2: a GRDP return written so read 1,000 times
-    /// too small). Nil otherwise.
+    /// value it reads 1,000 times smaller than the other convention does (`55.700`, 55.7 as `en`),
+    /// which the report shows and a run says (audit 33, S2: a GRDP return written so read 1,000
+    /// times too small). Not a value it reads larger (`150.000` in a `;` member: 150,000 VND, as
+    /// a Vietnamese return means it). Nil otherwise.
     public private(set) var defaultedOver: String?
     private var recordCount = 0
     /// Cell indices of the kind's numeric columns, left to right.
@@ -182,9 +184,11 @@ public final class MemberNormalizer {
                 return decided
             }
             if readsBothWays == nil {
+                let convention = defaultConvention
                 readsBothWays = record.withField(index) { cell in
                     let trimmed = CellText.trimmed(cell)
-                    return NumberParser.readsBothWays(trimmed) ? String(decoding: trimmed, as: UTF8.self) : nil
+                    return NumberParser.readSmaller(trimmed, by: convention) == nil
+                        ? nil : String(decoding: trimmed, as: UTF8.self)
                 }
             }
         }

@@ -166,32 +166,60 @@ public enum NumberParser {
         return decimalMark == dot ? .en : .vi
     }
 
-    /// `decisiveConvention` of a string.
-    /// Whether `bytes` is a number that both conventions read, differently: one mark, one to three
-    /// digits before it and exactly three after (`55.700`: 55,700 to `vi`, 55.7 to `en`), which
-    /// decides nothing (§4.2).
-    public static func readsBothWays(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// When `bytes` is a number that decides nothing (§4.2) and that `convention` reads 1,000 times
+    /// smaller than the other does: one mark, `convention`'s decimal mark, one to three digits
+    /// before it, exactly three after, not all zeros (`55.700`: 55.7 to `en`, 55,700 to `vi`).
+    /// Spaces and U+00A0 inside are dropped, as for any number. Its two readings, the smaller
+    /// first; nil otherwise.
+    public static func readSmaller(_ bytes: UnsafeBufferPointer<UInt8>, by convention: PipelineConfig.NumberFormat)
+        -> (smaller: ExactDecimal, larger: ExactDecimal)?
+    {
+        let decimalMark = convention == .vi ? comma : dot
         var before = 0
         var after = 0
         var marks = 0
+        var seenNonSpace = false
         var i = 0
-        if i < bytes.count && bytes[i] == minus { i += 1 }
         while i < bytes.count {
+            let skip = droppedSpace(bytes, i)
+            if skip > 0 {
+                i += skip
+                continue
+            }
             let byte = bytes[i]
             i += 1
+            if byte == minus && !seenNonSpace {
+                seenNonSpace = true
+                continue
+            }
+            seenNonSpace = true
             if byte &- zero < 10 {
                 if marks == 0 { before += 1 } else { after += 1 }
-            } else if byte == dot || byte == comma {
+            } else if byte == decimalMark {
                 marks += 1
             } else {
-                return false
+                return nil
             }
         }
-        return marks == 1 && (1...3).contains(before) && after == 3
+        guard marks == 1, (1...3).contains(before), after == 3,
+            let smaller = parse(bytes, thousands: decimalMark == dot ? comma : dot, decimal: decimalMark),
+            let larger = parse(bytes, thousands: decimalMark, decimal: decimalMark == dot ? comma : dot),
+            !smaller.isZero
+        else { return nil }
+        return (smaller, larger)
     }
 
+    /// `decisiveConvention` of a string.
     public static func decisiveConvention(_ text: String) -> PipelineConfig.NumberFormat? {
         var copy = text
         return copy.withUTF8 { decisiveConvention($0) }
+    }
+
+    /// `readSmaller` of a string.
+    public static func readSmaller(_ text: String, by convention: PipelineConfig.NumberFormat)
+        -> (smaller: ExactDecimal, larger: ExactDecimal)?
+    {
+        var copy = text
+        return copy.withUTF8 { readSmaller($0, by: convention) }
     }
 }

@@ -47,6 +47,9 @@ struct RunReport {
     /// Data members whose number convention no value decided, taken by default over a value the
     /// conventions read differently, to be said (as `unrecognizedMembers`: new returns').
     var conventionsDefaulted: [(archive: String, member: MemberResult)] = []
+    /// Rows excluded as another province's by a `seller_province` or `province_code` value that is
+    /// no code (digits), to be said (as `unrecognizedMembers`: new returns').
+    var provincesNotCodes: [(archive: String, member: String, value: String, rows: Int)] = []
     /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
     /// section, so the digitised component is 0 in every year.
     var noDigitisedCoefficients = false
@@ -206,6 +209,33 @@ struct RunReport {
                     ))
             }
         }
+        if !provincesNotCodes.isEmpty {
+            members.append(
+                (
+                    "province_values_not_codes",
+                    .array(
+                        provincesNotCodes.map {
+                            .object([
+                                ("archive", .string($0.archive)), ("member", .string($0.member)),
+                                ("value", .string($0.value)), ("rows", .int($0.rows)),
+                            ])
+                        })
+                ))
+        }
+        if !conventionsDefaulted.isEmpty {
+            members.append(
+                (
+                    "conventions_defaulted",
+                    .array(
+                        conventionsDefaulted.map {
+                            .object([
+                                ("archive", .string($0.archive)), ("member", .string($0.member.path)),
+                                ("number_format", .string($0.member.numberConvention.rawValue)),
+                                ("value", .string($0.member.conventionDefaultedOver ?? "")),
+                            ])
+                        })
+                ))
+        }
         if !implausibleFigures.isEmpty {
             members.append(("implausible_figures", .array(implausibleFigures.map(\.json))))
         }
@@ -226,14 +256,13 @@ struct RunReport {
     /// What a member whose convention was taken by default over `conventionDefaultedOver` is said.
     static func conventionDefaulted(_ member: MemberResult) -> String {
         let value = member.conventionDefaultedOver ?? ""
-        let grouped = String(value.filter { $0 != "." && $0 != "," }.drop { $0 == "0" })
-        let decimal =
-            ExactDecimal(canonical: value.replacingOccurrences(of: ",", with: "."))?.reduced.description ?? value
+        let readings = NumberParser.readSmaller(value, by: member.numberConvention)
         let (taken, other) = member.numberConvention == .vi ? ("vi", "en") : ("en", "vi")
         return "member '\(Escape.controls(member.path))': no value decides its number convention, and it was taken as "
-            + "\(taken), its delimiter's default, which reads '\(Escape.controls(value))' as \(decimal), not \(grouped): if "
-            + "the mark groups thousands there, set inputs.number_format: \(other) (number_format_defaulted_over in "
-            + "the report)"
+            + "\(taken), its delimiter's default, which reads '\(Escape.controls(value))' as "
+            + "\(readings.map { "\($0.smaller.reduced)" } ?? value), not \(readings.map { "\($0.larger.reduced)" } ?? "?")"
+            + ": if the mark groups thousands there, the sender writes \(other) (inputs.number_format: \(other) reads "
+            + "every member so; number_format_defaulted_over in the report)"
     }
 
     static func archiveJSON(_ archive: ArchiveOutcome) -> JSONValue {
@@ -433,8 +462,23 @@ struct RunReport {
                     + Ingest.someNames(unrecognizedMembers.map { "\($0.archive): '\(Escape.controls($0.member))'" })
                     + " (a data file renamed? status skipped, unrecognized-member, in the report).")
         }
-        for defaulted in conventionsDefaulted.prefix(5) where outcome == .snapshot || outcome == .upToDate {
-            lines.append("WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member))
+        if outcome == .snapshot || outcome == .upToDate {
+            for excluded in provincesNotCodes.prefix(5) {
+                lines.append(
+                    "WARNING \(excluded.archive): member '\(Escape.controls(excluded.member))': \(excluded.rows) row(s) "
+                        + "excluded as another province's by '\(Escape.controls(excluded.value))', which is no province "
+                        + "code (the region's name for its code?): they do not count (excluded_by_reason in the report)."
+                )
+            }
+            if provincesNotCodes.count > 5 {
+                lines.append("… and \(provincesNotCodes.count - 5) more (province_values_not_codes in the report).")
+            }
+            for defaulted in conventionsDefaulted.prefix(5) {
+                lines.append("WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member))
+            }
+            if conventionsDefaulted.count > 5 {
+                lines.append("… and \(conventionsDefaulted.count - 5) more (conventions_defaulted in the report).")
+            }
         }
         if noDigitisedCoefficients && (outcome == .snapshot || outcome == .upToDate) {
             lines.append(

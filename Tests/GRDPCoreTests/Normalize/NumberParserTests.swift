@@ -92,4 +92,22 @@ import Testing
         #expect(NumberParser.decisiveConvention("1e5.5") == nil)
         #expect(NumberParser.decisiveConvention("2023-12-31") == nil)
     }
+    /// A value the default convention reads 1,000 times smaller than the other (review 34): one
+    /// mark, the convention's decimal mark, 1–3 digits before, exactly 3 after, not all zeros;
+    /// spaces and U+00A0 inside dropped as in any number. Its readings, the smaller first.
+    @Test func aValueReadSmallerByTheDefault() throws {
+        func readings(_ text: String, _ convention: PipelineConfig.NumberFormat) -> String? {
+            NumberParser.readSmaller(text, by: convention).map { "\($0.smaller.reduced) \($0.larger.reduced)" }
+        }
+        #expect(readings("55.700", .en) == "55.7 55700")
+        #expect(readings("-1.500", .en) == "-1.5 -1500")
+        #expect(readings("55 .700", .en) == "55.7 55700")
+        #expect(readings("1,500", .vi) == "1.5 1500")
+        for (text, convention) in [
+            ("55.700", PipelineConfig.NumberFormat.vi), ("1,500", .en), ("0.000", .en), ("1.500.000", .en),
+            ("12345.678", .en), (".500", .en), ("1.50", .en), ("1.5000", .en), ("abc", .en), ("", .en),
+        ] {
+            #expect(readings(text, convention) == nil, "\(text) \(convention)")
+        }
+    }
 }
