@@ -121,49 +121,59 @@ public enum NumberParser {
     /// the decimal mark; one mark repeated → it groups thousands; one mark once followed by other
     /// than exactly three digits → it is the decimal mark. `1.234`, `1,234` and `1234` decide nothing.
     public static func decisiveConvention(_ bytes: UnsafeBufferPointer<UInt8>) -> PipelineConfig.NumberFormat? {
-        var dots = 0
-        var commas = 0
-        var lastMark: UInt8 = 0
-        var digitsAfterLastMark = 0
-        var digits = 0
-        var seenNonSpace = false
-        var i = 0
-        while i < bytes.count {
-            let skip = droppedSpace(bytes, i)
-            if skip > 0 {
-                i += skip
-                continue
-            }
-            let byte = bytes[i]
-            i += 1
-            if byte == minus && !seenNonSpace {
-                seenNonSpace = true
-                continue
-            }
-            seenNonSpace = true
-            if byte &- zero < 10 {
-                digits += 1
-                digitsAfterLastMark += 1
-            } else if byte == dot || byte == comma {
-                if byte == dot { dots += 1 } else { commas += 1 }
-                lastMark = byte
-                digitsAfterLastMark = 0
-            } else {
-                return nil
-            }
-        }
-        if digits == 0 || dots + commas == 0 { return nil }
+        guard let shape = MarkShape(bytes), shape.digits > 0, shape.dots + shape.commas > 0 else { return nil }
         let decimalMark: UInt8
-        if dots > 0 && commas > 0 {
-            decimalMark = lastMark
-        } else if dots + commas > 1 {
-            decimalMark = lastMark == dot ? comma : dot  // the repeated mark groups thousands
-        } else if digitsAfterLastMark != 3 {
-            decimalMark = lastMark
+        if shape.dots > 0 && shape.commas > 0 {
+            decimalMark = shape.lastMark
+        } else if shape.dots + shape.commas > 1 {
+            decimalMark = shape.lastMark == dot ? comma : dot  // the repeated mark groups thousands
+        } else if shape.digitsAfterLastMark != 3 {
+            decimalMark = shape.lastMark
         } else {
             return nil
         }
         return decimalMark == dot ? .en : .vi
+    }
+
+    /// What `decisiveConvention` and `readSmaller` look at in a number-like value: after dropping
+    /// spaces, U+00A0 and a leading `-`, nothing but digits, `.` and `,` (nil otherwise).
+    struct MarkShape {
+        var dots = 0
+        var commas = 0
+        var lastMark: UInt8 = 0
+        var digits = 0
+        var digitsBeforeFirstMark = 0
+        var digitsAfterLastMark = 0
+
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            var seenNonSpace = false
+            var i = 0
+            while i < bytes.count {
+                let skip = droppedSpace(bytes, i)
+                if skip > 0 {
+                    i += skip
+                    continue
+                }
+                let byte = bytes[i]
+                i += 1
+                if byte == minus && !seenNonSpace {
+                    seenNonSpace = true
+                    continue
+                }
+                seenNonSpace = true
+                if byte &- zero < 10 {
+                    digits += 1
+                    digitsAfterLastMark += 1
+                    if lastMark == 0 { digitsBeforeFirstMark += 1 }
+                } else if byte == dot || byte == comma {
+                    if byte == dot { dots += 1 } else { commas += 1 }
+                    lastMark = byte
+                    digitsAfterLastMark = 0
+                } else {
+                    return nil
+                }
+            }
+        }
     }
 
     /// When `bytes` is a number that decides nothing (§4.2) and that `convention` reads 1,000 times
@@ -175,33 +185,8 @@ public enum NumberParser {
         -> (smaller: ExactDecimal, larger: ExactDecimal)?
     {
         let decimalMark = convention == .vi ? comma : dot
-        var before = 0
-        var after = 0
-        var marks = 0
-        var seenNonSpace = false
-        var i = 0
-        while i < bytes.count {
-            let skip = droppedSpace(bytes, i)
-            if skip > 0 {
-                i += skip
-                continue
-            }
-            let byte = bytes[i]
-            i += 1
-            if byte == minus && !seenNonSpace {
-                seenNonSpace = true
-                continue
-            }
-            seenNonSpace = true
-            if byte &- zero < 10 {
-                if marks == 0 { before += 1 } else { after += 1 }
-            } else if byte == decimalMark {
-                marks += 1
-            } else {
-                return nil
-            }
-        }
-        guard marks == 1, (1...3).contains(before), after == 3,
+        guard let shape = MarkShape(bytes), shape.dots + shape.commas == 1, shape.lastMark == decimalMark,
+            (1...3).contains(shape.digitsBeforeFirstMark), shape.digitsAfterLastMark == 3,
             let smaller = parse(bytes, thousands: decimalMark == dot ? comma : dot, decimal: decimalMark),
             let larger = parse(bytes, thousands: decimalMark, decimal: decimalMark == dot ? comma : dot),
             !smaller.isZero
