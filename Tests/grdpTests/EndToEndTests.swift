@@ -129,11 +129,9 @@ import Testing
     @Test func headerColumnsThatNoColumnMatchesAreListedAndSaidUnderANewConfig() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let misspelt = Fixture.pipelineYAML.replacingOccurrences(
-            of: "  returns: returns\n",
+        try fixture.editConfig(
+            replacing: "  returns: returns\n",
             with: "  returns: returns\n  columns:\n    transaction: {refund_amount: [\"hoan tien\"]}\n")
-        #expect(misspelt != Fixture.pipelineYAML)
-        try misspelt.write(to: fixture.config, atomically: true, encoding: .utf8)
         let returns: [ArchiveWriter.Entry] = [
             .init(
                 path: "transactions.csv",
@@ -190,9 +188,7 @@ import Testing
         #expect(sound.status == 0 && !sound.stderr.contains("va_ratio_by_channel"), "\(sound.stderr)")
         #expect(try #require(try fixture.reportsWritten().last)["channels_without_sales"] == nil)
 
-        let misspelt = Fixture.pipelineYAML.replacingOccurrences(of: "{marketplace: 0.08", with: "{marketplce: 0.08")
-        #expect(misspelt != Fixture.pipelineYAML)
-        try misspelt.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.editConfig(replacing: "{marketplace: 0.08", with: "{marketplce: 0.08")
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
@@ -241,7 +237,22 @@ import Testing
 
         // Deleted: validate says so before any run, and the run that publishes without it.
         try FileManager.default.removeItem(at: moved)
+        // validate now reads the latest snapshot for it, and still writes nothing (CONTRACT §7, §8):
+        // every file under the outputs is as it was, to the byte, and nothing is added.
+        func outputFiles() throws -> [String: Data] {
+            let paths = FileManager.default.enumerator(atPath: fixture.outputs.path)?.allObjects as? [String] ?? []
+            var files: [String: Data] = [:]
+            for path in paths {
+                let url = fixture.outputs.appendingPathComponent(path)
+                if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+                    files[path] = try Data(contentsOf: url)
+                }
+            }
+            return files
+        }
+        let outputsBefore = try outputFiles()
         let check = try fixture.grdp("validate")
+        #expect(try outputFiles() == outputsBefore)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(
             check.stderr.contains(
@@ -268,10 +279,8 @@ import Testing
         // deleted, is one the latest snapshot had excluded, whose rows it did not count.
         try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-03-01_revision.tar.gz")
         #expect(try fixture.grdp("run").status == 0)
-        let excluding = Fixture.pipelineYAML.replacingOccurrences(
-            of: "  returns: returns\n", with: "  returns: returns\n  exclude: [2024-03-01_revision.tar.gz]\n")
-        #expect(excluding != Fixture.pipelineYAML)
-        try excluding.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.editConfig(
+            replacing: "  returns: returns\n", with: "  returns: returns\n  exclude: [2024-03-01_revision.tar.gz]\n")
         let excluded = try fixture.grdp("run")
         #expect(excluded.status == 0 && excluded.stderr.contains("New snapshot v0005"), "\(excluded.stderr)")
         try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-03-01_revision.tar.gz"))
@@ -334,10 +343,8 @@ import Testing
         #expect(night.status == 0 && night.stderr.contains("New snapshot v0003"), "\(night.stderr)")
         #expect(!night.stderr.contains("inputs.kinds"), "\(night.stderr)")
 
-        let emptied = Fixture.pipelineYAML.replacingOccurrences(
-            of: "digitised_coefficients: {G: 0.05}", with: "digitised_coefficients:   # under review: {G: 0.05}")
-        #expect(emptied != Fixture.pipelineYAML)
-        try emptied.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let emptied = try fixture.editConfig(
+            replacing: "digitised_coefficients: {G: 0.05}", with: "digitised_coefficients:   # under review: {G: 0.05}")
         let edited = try fixture.grdp("run")
         #expect(edited.status == 0 && edited.stderr.contains("New snapshot v0004"), "\(edited.stderr)")
         #expect(

@@ -83,6 +83,19 @@ struct Fixture {
         return try FileManager.default.contentsOfDirectory(atPath: snapshots.path).sorted()
     }
 
+    /// `yaml` with `old` replaced by `new`, written as the fixture's pipeline.yml and returned; the
+    /// edit must change it (a test whose edit matched nothing would test the unedited config).
+    @discardableResult
+    func editConfig(
+        _ yaml: String = Fixture.pipelineYAML, replacing old: String, with new: String,
+        sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) throws -> String {
+        let edited = yaml.replacingOccurrences(of: old, with: new)
+        #expect(edited != yaml, "'\(old)' is not in the config", sourceLocation: sourceLocation)
+        try edited.write(to: config, atomically: true, encoding: .utf8)
+        return edited
+    }
+
     /// The reports written so far, oldest first, parsed.
     func reportsWritten() throws -> [[String: Any]] {
         guard FileManager.default.fileExists(atPath: reports.path) else { return [] }

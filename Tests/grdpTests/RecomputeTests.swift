@@ -133,10 +133,8 @@ import Testing
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         #expect(try fixture.grdp("run").status == 0)
-        let retargeted = Fixture.pipelineYAML.replacingOccurrences(
-            of: "{year: 2030, share_pct: 30.0", with: "{year: 2030, share_pct: 31.0")
-        #expect(retargeted != Fixture.pipelineYAML)
-        try retargeted.write(to: fixture.config, atomically: true, encoding: .utf8)
+        let retargeted = try fixture.editConfig(
+            replacing: "{year: 2030, share_pct: 30.0", with: "{year: 2030, share_pct: 31.0")
         let targetsOnly = try fixture.grdp("run", "--year", "2024")
         #expect(
             targetsOnly.status == 0 && !targetsOnly.stderr.contains("computed with other settings"),
@@ -146,19 +144,15 @@ import Testing
         let full = try fixture.grdp("run")
         #expect(full.status == 0 && !full.stderr.contains("changes years it kept"), "\(full.stderr)")
         // A limit is no setting a figure is computed with (review 33, M3).
-        let limited = retargeted.replacingOccurrences(
-            of: "outputs:\n", with: "limits:\n  max_compression_ratio: 300\noutputs:\n")
-        #expect(limited != retargeted)
-        try limited.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.editConfig(
+            retargeted, replacing: "outputs:\n", with: "limits:\n  max_compression_ratio: 300\noutputs:\n")
         let limitsOnly = try fixture.grdp("run", "--year", "2024")
         #expect(
             limitsOnly.status == 0 && !limitsOnly.stderr.contains("computed with other settings"),
             "\(limitsOnly.stderr)")
         try retargeted.write(to: fixture.config, atomically: true, encoding: .utf8)
         #expect(try fixture.grdp("run").status == 0)
-        let edited = retargeted.replacingOccurrences(of: "va_ratio_default: 0.10", with: "va_ratio_default: 0.12")
-        #expect(edited != retargeted)
-        try edited.write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.editConfig(retargeted, replacing: "va_ratio_default: 0.10", with: "va_ratio_default: 0.12")
         let run = try fixture.grdp("--quiet", "run", "--year", "2024")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(

@@ -42,7 +42,7 @@ public final class MemberNormalizer {
     private var pending: [CSVRecord] = []
     /// While undecided, the first numeric value the default convention reads 1,000 times smaller
     /// than the other (`NumberParser.readSmaller`: `55.700` in a `,` member).
-    private var readsBothWays: String?
+    private var readSmallerByDefault: String?
     /// With `auto`, when no value decided the convention and the delimiter's default was taken: a
     /// value it reads 1,000 times smaller than the other convention does (`55.700`, 55.7 as `en`),
     /// which the report shows and a run says (audit 33, S2: a GRDP return written so read 1,000
@@ -118,7 +118,7 @@ public final class MemberNormalizer {
     }
 
     private func decideByDefault(emit: (NormalizedRow) throws -> Void) throws {
-        defaultedOver = readsBothWays
+        defaultedOver = readSmallerByDefault
         try decide(defaultConvention, emit: emit)
     }
 
@@ -183,9 +183,9 @@ public final class MemberNormalizer {
             if let decided = record.withField(index, { NumberParser.decisiveConvention(CellText.trimmed($0)) }) {
                 return decided
             }
-            if readsBothWays == nil {
+            if readSmallerByDefault == nil {
                 let convention = defaultConvention
-                readsBothWays = record.withField(index) { cell in
+                readSmallerByDefault = record.withField(index) { cell in
                     let trimmed = CellText.trimmed(cell)
                     return NumberParser.readSmaller(trimmed, by: convention) == nil
                         ? nil : String(decoding: trimmed, as: UTF8.self)

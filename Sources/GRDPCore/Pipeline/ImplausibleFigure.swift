@@ -5,18 +5,16 @@ enum ImplausibleFigure: CustomStringConvertible {
     /// GRDP moved by a factor of 2 or more since the snapshot `since`.
     case grdpMoved(year: Int, before: ExactDecimal, now: ExactDecimal, since: Int)
 
-    static func money(_ value: ExactDecimal) -> String { value.formatted(decimals: SnapshotSchema.moneyDecimals) }
-
     var description: String {
         switch self {
         case .shareAbove100(let year, let share, let de, let grdp):
-            return "\(year): digital-economy value added \(Self.money(de)) billion VND is above GRDP "
-                + "\(grdp.map(Self.money) ?? "") billion VND, a share of "
-                + "\(share.formatted(decimals: SnapshotSchema.percentDecimals)) %: check the GRDP return's unit "
+            return "\(year): digital-economy value added \(SnapshotSchema.money(de)) billion VND is above GRDP "
+                + "\(grdp.map(SnapshotSchema.money) ?? "") billion VND, a share of "
+                + "\(SnapshotSchema.percent(share)) %: check the GRDP return's unit "
                 + "(billion VND) and number format, and the currencies and fx rates of the transactions"
         case .grdpMoved(let year, let before, let now, let since):
-            return "\(year): GRDP \(Self.money(before)) billion VND in \(SnapshotMeta.label(since)) is "
-                + "\(Self.money(now)) now: check the GRDP return's unit (billion VND) and number format"
+            return "\(year): GRDP \(SnapshotSchema.money(before)) billion VND in \(SnapshotMeta.label(since)) is "
+                + "\(SnapshotSchema.money(now)) now: check the GRDP return's unit (billion VND) and number format"
         }
     }
 
@@ -25,13 +23,15 @@ enum ImplausibleFigure: CustomStringConvertible {
         case .shareAbove100(let year, let share, let de, let grdp):
             return .object([
                 ("year", .int(year)), ("check", .string("share-above-100")),
-                ("share_pct", .number(share.formatted(decimals: SnapshotSchema.percentDecimals))),
-                ("de_bvnd", .number(Self.money(de))), ("grdp_bvnd", grdp.map { .number(Self.money($0)) } ?? .null),
+                ("share_pct", .number(SnapshotSchema.percent(share))),
+                ("de_bvnd", .number(SnapshotSchema.money(de))),
+                ("grdp_bvnd", grdp.map { .number(SnapshotSchema.money($0)) } ?? .null),
             ])
         case .grdpMoved(let year, let before, let now, let since):
             return .object([
                 ("year", .int(year)), ("check", .string("grdp-moved")),
-                ("grdp_bvnd", .number(Self.money(now))), ("grdp_bvnd_before", .number(Self.money(before))),
+                ("grdp_bvnd", .number(SnapshotSchema.money(now))),
+                ("grdp_bvnd_before", .number(SnapshotSchema.money(before))),
                 ("before_in", .string(SnapshotMeta.label(since))),
             ])
         }

@@ -83,30 +83,24 @@ extension PipelineRunner {
         // A latest snapshot whose archives cannot be read for it tells no new return from an old
         // one: none is said new (`verify` is what names a damaged file).
         if let ingest = report.ingest, latest == nil || countedBefore != nil {
-            let counted = Set(countedBefore?.map(\.sha256) ?? [])
-            report.columnsNotRead = Self.columnsNotRead(
-                in: ingest.archives, configChanged: configChanged, counted: counted)
-            report.unrecognizedMembers = Self.unrecognizedMembers(
-                in: ingest.archives, configChanged: configChanged, counted: counted)
+            let returns = ReturnsAgainstLatest(
+                ingest.archives, counted: Set(countedBefore?.map(\.sha256) ?? []), configChanged: configChanged)
+            report.columnsNotRead = Self.columnsNotRead(in: returns)
+            report.unrecognizedMembers = Self.unrecognizedMembers(in: returns)
             // A member whose convention no value decided, taken by default over a value the other
             // convention reads 1,000 times larger (audit 33, S2: GRDP `"55.700"` read as 55.7).
             // New returns' alone: the reading does not depend on the config's other settings.
-            report.conventionsDefaulted = ingest.archives.filter {
-                $0.status == .accepted && !counted.contains($0.sha256)
-            }.flatMap { archive in
+            report.conventionsDefaulted = returns.new.flatMap { archive in
                 archive.members.filter { $0.conventionDefaultedOver != nil }.map { (archive.relativePath, $0) }
             }
             // Rows excluded as another province's by a value that is no province code at all (the
             // province's name, `Đắk Nông`, for its code): 87 % of a platform's new return left out
             // with the report's counts alone saying so (audit 33, P1).
-            report.provincesNotCodes = ingest.archives.filter {
-                $0.status == .accepted && (configChanged || !counted.contains($0.sha256))
-            }.flatMap { archive in
+            report.provincesNotCodes = returns.said.flatMap { archive in
                 archive.members.flatMap { member in
                     member.excludedByReason.sorted { $0.key < $1.key }.compactMap { reason, rows in
                         MemberNormalizer.excludedProvince(in: reason).flatMap { value in
-                            value.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
-                                ? nil : (archive.relativePath, member.path, value, rows)
+                            value.isASCIIDigits ? nil : (archive.relativePath, member.path, value, rows)
                         }
                     }
                 }
@@ -181,8 +175,8 @@ extension PipelineRunner {
             // The latest snapshot's figures, for what follows (a few rows a year).
             let before = latest.flatMap { latest in (try? latest.loadIndicators()).map { (meta: latest.meta, rows: $0) }
             }
-            if let latest {
-                noteArchivesChanged(since: latest, counted: countedBefore, report: &report)
+            if let latest, let countedBefore {
+                noteArchivesChanged(since: latest.meta.version, counted: countedBefore, report: &report)
             }
             if let before, report.recomputedYears == nil {
                 noteKeptYearsRecomputed(content.indicators, since: before, report: &report)
@@ -244,77 +238,66 @@ extension PipelineRunner {
     /// `inputs.exclude` is there, excluded, which is saying so. A snapshot that cannot be read for
     /// it is left to `verify`.
     func noteArchivesChanged(
-        since latest: SnapshotFile, counted: [(path: String, sha256: String)]?, report: inout RunReport
+        since version: Int, counted: [(path: String, sha256: String)], report: inout RunReport
     ) {
         guard let archives = report.ingest?.archives else { return }
-        do {
-            let now = Dictionary(archives.map { ($0.relativePath, $0.sha256) }, uniquingKeysWith: { first, _ in first })
-            let digests = Set(now.values)
-            var changed = ArchivesSinceLatest(since: latest.meta.version, gone: [], rewritten: [])
-            for counted in try counted ?? latest.acceptedArchives() where !digests.contains(counted.sha256) {
-                if let sha256 = now[counted.path] {
-                    changed.rewritten.append((counted.path, sha256, counted.sha256))
-                } else {
-                    changed.gone.append(counted)
-                }
+        let now = Dictionary(archives.map { ($0.relativePath, $0.sha256) }, uniquingKeysWith: { first, _ in first })
+        let digests = Set(now.values)
+        var changed = ArchivesSinceLatest(since: version, gone: [], rewritten: [])
+        for counted in counted where !digests.contains(counted.sha256) {
+            if let sha256 = now[counted.path] {
+                changed.rewritten.append((counted.path, sha256, counted.sha256))
+            } else {
+                changed.gone.append(counted)
             }
-            guard !changed.gone.isEmpty || !changed.rewritten.isEmpty else { return }
-            report.archivesChanged = changed
-            let label = SnapshotMeta.label(latest.meta.version)
-            if !changed.gone.isEmpty {
-                logger.warning(
-                    "Archives counted in the latest snapshot are no longer in the returns folder, under their name or any other",
-                    metadata: [
-                        "counted_in": "\(label)", "archives": "\(changed.gone.map(\.path).joined(separator: ", "))",
-                    ])
-            }
-            if !changed.rewritten.isEmpty {
-                logger.warning(
-                    "Archives counted in the latest snapshot hold other bytes now",
-                    metadata: [
-                        "counted_in": "\(label)",
-                        "archives": "\(Ingest.someNames(changed.rewritten.map(\.path), shown: 10))",
-                    ])
-            }
-        } catch {
-            logger.debug("Archives not checked against the latest snapshot", metadata: ["error": "\(error)"])
+        }
+        guard !changed.gone.isEmpty || !changed.rewritten.isEmpty else { return }
+        report.archivesChanged = changed
+        let label = SnapshotMeta.label(version)
+        if !changed.gone.isEmpty {
+            logger.warning(
+                "Archives counted in the latest snapshot are no longer in the returns folder, under their name or any other",
+                metadata: [
+                    "counted_in": "\(label)", "archives": "\(Ingest.someNames(changed.gone.map(\.path), shown: 10))",
+                ])
+        }
+        if !changed.rewritten.isEmpty {
+            logger.warning(
+                "Archives counted in the latest snapshot hold other bytes now",
+                metadata: [
+                    "counted_in": "\(label)",
+                    "archives": "\(Ingest.someNames(changed.rewritten.map(\.path), shown: 10))",
+                ])
         }
     }
 
     /// `noteArchivesChanged` for `validate`, against the latest snapshot if there is one it can
-    /// read (read-only, as `export` does).
+    /// read (read-only, as `export` does); one that cannot be read is left to `verify`.
     func noteArchivesChangedSinceLatest(_ report: inout RunReport) {
         let store = SnapshotStore(folder: config.snapshotsFolder)
-        guard let version = try? store.versions().last, let latest = try? store.open(version: version) else { return }
-        noteArchivesChanged(since: latest, counted: nil, report: &report)
+        guard let version = try? store.latestVersion(),
+            let counted = try? store.open(version: version).acceptedArchives()
+        else { return }
+        noteArchivesChanged(since: version, counted: counted, report: &report)
     }
 
     /// The data members whose headers hold columns grdp does not read (`columns_not_read`, said):
-    /// every such member's under a changed config; otherwise those of the archives the latest
-    /// snapshot did not count (`counted`: their SHA-256s), and of their columns only those no
-    /// member of its kind in a counted archive left unread too. A return renamed `price_basis` to
-    /// `gia` and its constant-price GRDP row won, the 2024 share 8.1001 → 18.4093 % with the
-    /// column listed in the report alone (audit 33, A8); the columns a platform's exports always
-    /// carry and grdp never reads are not said again with each new one.
-    static func columnsNotRead(in archives: [ArchiveOutcome], configChanged: Bool, counted: Set<String>)
+    /// every such member's under a changed config; otherwise those of the new returns, and of their
+    /// columns only those no member of its kind in a counted return left unread too. A return
+    /// renamed `price_basis` to `gia` and its constant-price GRDP row won, the 2024 share 8.1001 →
+    /// 18.4093 % with the column listed in the report alone (audit 33, A8); the columns a
+    /// platform's exports always carry and grdp never reads are not said again with each new one.
+    static func columnsNotRead(in returns: ReturnsAgainstLatest)
         -> [(archive: String, member: String, kind: RecordKind, columns: [String])]
     {
-        let accepted = archives.filter { $0.status == .accepted }
-        var known: Set<[String]> = []
-        if !configChanged {
-            for archive in accepted where counted.contains(archive.sha256) {
-                for member in archive.members {
-                    for column in member.columnsNotRead ?? [] { known.insert([member.kind.rawValue, column]) }
-                }
-            }
-        }
-        return accepted.flatMap { archive in
+        let known = Set(
+            returns.counted.flatMap { archive in
+                archive.members.flatMap { member in (member.columnsNotRead ?? []).map { [member.kind.rawValue, $0] } }
+            })
+        return returns.said.flatMap { archive in
             archive.members.compactMap { member in
-                guard let unread = member.columnsNotRead else { return nil }
-                if configChanged { return (archive.relativePath, member.path, member.kind, unread) }
-                guard !counted.contains(archive.sha256) else { return nil }
-                let fresh = unread.filter { !known.contains([member.kind.rawValue, $0]) }
-                return fresh.isEmpty ? nil : (archive.relativePath, member.path, member.kind, fresh)
+                let unread = (member.columnsNotRead ?? []).filter { !known.contains([member.kind.rawValue, $0]) }
+                return unread.isEmpty ? nil : (archive.relativePath, member.path, member.kind, unread)
             }
         }
     }
@@ -358,26 +341,17 @@ extension PipelineRunner {
 
     /// The CSV members that no pattern of `inputs.kinds` matches (`unrecognized-member`, noted in
     /// the report as CONTRACT §3 says), to be said: every archive's under a changed config;
-    /// otherwise those of the archives the latest snapshot did not count (`counted`), but for a
-    /// name a counted archive's member had too (a `manifest.csv` every return carries). A
-    /// platform's file renamed `don-hang_mxh_q4.csv` left a quarter's social-commerce sales out
-    /// with the report alone saying so (audit 33, R1).
-    static func unrecognizedMembers(in archives: [ArchiveOutcome], configChanged: Bool, counted: Set<String>)
-        -> [(archive: String, member: String)]
-    {
-        let accepted = archives.filter { $0.status == .accepted }
-        func isUnrecognized(_ member: SkippedMember) -> Bool { member.reason == .unrecognizedMember }
+    /// otherwise the new returns', but for a name a counted return's member had too (a
+    /// `manifest.csv` every return carries). A platform's file renamed `don-hang_mxh_q4.csv` left a
+    /// quarter's social-commerce sales out with the report alone saying so (audit 33, R1).
+    static func unrecognizedMembers(in returns: ReturnsAgainstLatest) -> [(archive: String, member: String)] {
+        func unrecognized(_ archive: ArchiveOutcome) -> [SkippedMember] {
+            archive.skipped.filter { $0.reason == .unrecognizedMember }
+        }
         func name(_ path: String) -> Substring { path.split(separator: "/").last ?? Substring(path) }
-        let known = Set(
-            configChanged
-                ? []
-                : accepted.filter { counted.contains($0.sha256) }.flatMap {
-                    $0.skipped.filter(isUnrecognized).map { name($0.path) }
-                })
-        return accepted.filter { configChanged || !counted.contains($0.sha256) }.flatMap { archive in
-            archive.skipped.filter { isUnrecognized($0) && !known.contains(name($0.path)) }.map {
-                (archive.relativePath, $0.path)
-            }
+        let known = Set(returns.counted.flatMap(unrecognized).map { name($0.path) })
+        return returns.said.flatMap { archive in
+            unrecognized(archive).filter { !known.contains(name($0.path)) }.map { (archive.relativePath, $0.path) }
         }
     }
 
@@ -405,7 +379,7 @@ extension PipelineRunner {
                 guard let grdp = row.grdpBVND, let old = earlier[row.year]?.grdpBVND, old != .zero, grdp != .zero
                 else { continue }
                 let ratio = grdp.doubleValue / old.doubleValue
-                if ratio >= 2 || ratio <= 0.5 || ratio.isNaN {
+                if ratio >= 2 || ratio <= 0.5 {
                     found.append(.grdpMoved(year: row.year, before: old, now: grdp, since: latest.meta.version))
                 }
             }

@@ -136,14 +136,11 @@ struct RunReport {
                     "targets_not_recomputed",
                     .array(
                         targetsNotRecomputed.map { other in
-                            func percent(_ value: ExactDecimal?) -> JSONValue {
-                                value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .null
-                            }
                             return .object([
                                 ("year", .int(other.row.year)),
-                                ("target_pct", percent(other.row.targetPct)),
+                                ("target_pct", Self.percent(other.row.targetPct)),
                                 ("target_kind", .string(other.row.targetKind.rawValue)),
-                                ("config_target_pct", percent(other.targetPct)),
+                                ("config_target_pct", Self.percent(other.targetPct)),
                                 ("config_target_kind", .string(other.targetKind.rawValue)),
                             ])
                         })
@@ -153,9 +150,6 @@ struct RunReport {
             members.append(("kept_years_other_settings", .array(years.map { .int($0) })))
         }
         if let recomputed = keptYearsRecomputed {
-            func percent(_ value: ExactDecimal?) -> JSONValue {
-                value.map { .number($0.formatted(decimals: SnapshotSchema.percentDecimals)) } ?? .null
-            }
             members.append(
                 (
                     "kept_years_recomputed",
@@ -166,13 +160,13 @@ struct RunReport {
                                 ("kept_in", .string(SnapshotMeta.label(recomputed.since))),
                                 (
                                     "grdp_bvnd_before",
-                                    row.before.grdpBVND.map { .number(ImplausibleFigure.money($0)) } ?? .null
+                                    row.before.grdpBVND.map { .number(SnapshotSchema.money($0)) } ?? .null
                                 ),
-                                ("grdp_bvnd", row.now?.grdpBVND.map { .number(ImplausibleFigure.money($0)) } ?? .null),
-                                ("de_bvnd_before", .number(ImplausibleFigure.money(row.before.deBVND))),
-                                ("de_bvnd", row.now.map { .number(ImplausibleFigure.money($0.deBVND)) } ?? .null),
-                                ("share_pct_before", percent(row.before.sharePct)),
-                                ("share_pct", percent(row.now?.sharePct)),
+                                ("grdp_bvnd", row.now?.grdpBVND.map { .number(SnapshotSchema.money($0)) } ?? .null),
+                                ("de_bvnd_before", .number(SnapshotSchema.money(row.before.deBVND))),
+                                ("de_bvnd", row.now.map { .number(SnapshotSchema.money($0.deBVND)) } ?? .null),
+                                ("share_pct_before", Self.percent(row.before.sharePct)),
+                                ("share_pct", Self.percent(row.now?.sharePct)),
                             ])
                         })
                 ))
@@ -263,6 +257,11 @@ struct RunReport {
             + "\(readings.map { "\($0.smaller.reduced)" } ?? value), not \(readings.map { "\($0.larger.reduced)" } ?? "?")"
             + ": if the mark groups thousands there, the sender writes \(other) (inputs.number_format: \(other) reads "
             + "every member so; number_format_defaulted_over in the report)"
+    }
+
+    /// A share, target or gap as the report gives it: a number to 4 decimals, or null.
+    static func percent(_ value: ExactDecimal?) -> JSONValue {
+        value.map { .number(SnapshotSchema.percent($0)) } ?? .null
     }
 
     static func archiveJSON(_ archive: ArchiveOutcome) -> JSONValue {
@@ -445,9 +444,9 @@ struct RunReport {
             let since = SnapshotMeta.label(recomputed.since)
             func figures(_ row: IndicatorRow?) -> String {
                 guard let row else { return "no row" }
-                let share = row.sharePct.map { "\($0.formatted(decimals: SnapshotSchema.percentDecimals)) %" } ?? "none"
-                let grdp = row.grdpBVND.map(ImplausibleFigure.money) ?? "none"
-                return "GRDP \(grdp), de \(ImplausibleFigure.money(row.deBVND)) billion VND, share \(share)"
+                let share = row.sharePct.map { "\(SnapshotSchema.percent($0)) %" } ?? "none"
+                let grdp = row.grdpBVND.map(SnapshotSchema.money) ?? "none"
+                return "GRDP \(grdp), de \(SnapshotSchema.money(row.deBVND)) billion VND, share \(share)"
             }
             lines.append(
                 "WARNING: \(since) was made by run --year, which kept other years as they were; this run recomputes "

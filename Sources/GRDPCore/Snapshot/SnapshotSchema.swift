@@ -220,4 +220,10 @@ enum SnapshotSchema {
     /// Decimals of the published figures stored as REAL (CONTRACT §5).
     static let moneyDecimals = 3
     static let percentDecimals = 4
+
+    /// A money figure as published (billion VND, 3 decimals, half-to-even).
+    static func money(_ value: ExactDecimal) -> String { value.formatted(decimals: moneyDecimals) }
+
+    /// A share, target or gap as published (4 decimals, half-to-even).
+    static func percent(_ value: ExactDecimal) -> String { value.formatted(decimals: percentDecimals) }
 }
