@@ -1,6 +1,7 @@
 import Foundation
-import GRDPCore
 import Testing
+
+@testable import GRDPCore
 
 /// `run --year` and `diff` on real runs of the binary (CONTRACT §7).
 @Suite struct RecomputeTests {
@@ -160,6 +161,62 @@ import Testing
                 "warning Years kept by --year were computed with other settings than the config's now: their figures "
                     + "are kept as they were years=2023"), "\(run.stderr)")
         #expect(try fixture.reportsWritten().last?["kept_years_other_settings"] as? [Int] == [2023])
+    }
+
+    /// Which settings each year was computed with is the snapshot's to say
+    /// (`settings_sha256_by_year`), not only the last full run's: a second `run --year` after the
+    /// first keeps saying which years have the earlier settings, and so does one with `cache/`
+    /// removed (review 33, H1: both said nothing, the latest snapshot being a `--year` run's).
+    /// The full run after it computes every year with the config's: nothing more to say.
+    @Test func everyRunYearSaysWhichKeptYearsHaveOtherSettingsFromTheSnapshotItself() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        func settings(_ version: String) throws -> [String: String] {
+            let url = fixture.snapshots.appendingPathComponent("grdp-\(version).sqlite")
+            let database = try Database(path: url.path, mode: .readOnlyImmutable)
+            defer { database.close() }
+            let rows = try database.rows(
+                "SELECT value FROM snapshot_meta WHERE key = 'settings_sha256_by_year'")
+            guard case .text(let text)? = rows.first?.first else { return [:] }
+            return try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String])
+        }
+        let first = try settings("v0001")
+        #expect(first.keys.sorted() == ["2023", "2024"])
+        #expect(Set(first.values).count == 1)
+
+        // 2024's one sale (T3, local 2024-01-01) is a marketplace's.
+        try fixture.editConfig(replacing: "marketplace: 0.08", with: "marketplace: 0.09")
+        let once = try fixture.grdp("run", "--year", "2024")
+        #expect(once.status == 0 && once.stderr.contains("years=2023"), "\(once.stderr)")
+        let second = try settings("v0002")
+        #expect(second["2023"] == first["2023"] && second["2024"] != first["2024"])
+        // Again, the latest being that --year run's: 2023 still has the earlier settings.
+        let again = try fixture.grdp("--quiet", "run", "--year", "2024", "--force")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(
+            again.stderr.contains(
+                "warning Years kept by --year were computed with other settings than the config's now: their figures "
+                    + "are kept as they were years=2023"), "\(again.stderr)")
+        #expect(try fixture.reportsWritten().last?["kept_years_other_settings"] as? [Int] == [2023])
+        #expect(try settings("v0003") == second)
+        // With no cache of any run: the snapshot alone tells.
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache"))
+        let uncached = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(uncached.status == 0 && uncached.stderr.contains("years=2023"), "\(uncached.stderr)")
+        // 2023 recomputed with the config's settings: nothing kept has others.
+        let other = try fixture.grdp("run", "--year", "2023")
+        #expect(other.status == 0 && !other.stderr.contains("other settings"), "\(other.stderr)")
+        let mended = try settings("v0005")
+        #expect(Set(mended.values) == [second["2024"]!])
+        #expect(try fixture.grdp("verify").status == 0)
+        // Back to the first settings, a full run: every year computed with them, nothing said after.
+        try Fixture.pipelineYAML.write(to: fixture.config, atomically: true, encoding: .utf8)
+        #expect(try fixture.grdp("run").status == 0)
+        #expect(try settings("v0006") == first)
+        let after = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(after.status == 0 && !after.stderr.contains("other settings"), "\(after.stderr)")
     }
 
     /// `run --year` keeps the other years' rows as they were (CONTRACT §7), their targets too: when

@@ -144,6 +144,13 @@ import Testing
             label: "snapshot_meta's interpolation garbled", check: "meta",
             sql: "UPDATE snapshot_meta SET value = 'cubic' WHERE key = 'target_interpolation'"),
         Edit(
+            label: "snapshot_meta's settings by year garbled", check: "meta",
+            sql: "UPDATE snapshot_meta SET value = replace(value, '\"2023\"', '\"02023\"') "
+                + "WHERE key = 'settings_sha256_by_year'"),
+        Edit(
+            label: "snapshot_meta's settings by year with an upper-case SHA-256", check: "meta",
+            sql: "UPDATE snapshot_meta SET value = upper(value) WHERE key = 'settings_sha256_by_year'"),
+        Edit(
             label: "snapshot_meta edited", check: "file-checksum",
             sql: "UPDATE snapshot_meta SET value = 'grdp run --force' WHERE key = 'command'"),
     ]

@@ -47,4 +47,9 @@ extension StringProtocol {
     /// Whether the text is one or more ASCII digits `0`–`9` and nothing else: `Int(_:)` alone also
     /// takes a sign (`+1`, `-0`), and `Character.isNumber` takes other scripts' digits.
     var isASCIIDigits: Bool { !isEmpty && utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
+
+    /// Whether the text is a SHA-256 as grdp writes one: 64 lower-case hex digits.
+    var isSHA256Hex: Bool {
+        utf8.count == 64 && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 }

@@ -668,17 +668,19 @@ public struct PipelineRunner {
                             "years": "\(report.targetsNotRecomputed.map(\.description).joined(separator: ", "))"
                         ])
                 }
-                // Their figures too were computed with the settings of the run that wrote the latest
-                // snapshot: said when those differ from the config's now (methodology, fx, reading
-                // settings), which the next full run applies to every year (audit 33, F2: a ratio
-                // edit, then `run --year 2024`, mixed two methodologies without a word).
-                if let before = latestRun?.methodSHA256, before != config.methodSHA256 {
-                    report.keptYearsOtherSettings = kept.map(\.year).sorted()
-                    if !kept.isEmpty {
-                        logger.warning(
-                            "Years kept by --year were computed with other settings than the config's now: their figures are kept as they were",
-                            metadata: ["years": "\(kept.map { String($0.year) }.sorted().joined(separator: ", "))"])
-                    }
+                // Their figures too were computed with the settings each was computed with before:
+                // said when those differ from the config's now (methodology, fx, reading settings),
+                // which the next full run applies to every year (audit 33, F2: a ratio edit, then
+                // `run --year 2024`, mixed two methodologies without a word; review 33, H1: a second
+                // `run --year` said nothing more, the first having published).
+                let other = kept.map(\.year).filter { year in
+                    scope.settings(ofLatestYear: year).map { $0 != config.methodSHA256 } ?? false
+                }.sorted()
+                report.keptYearsOtherSettings = other
+                if !other.isEmpty {
+                    logger.warning(
+                        "Years kept by --year were computed with other settings than the config's now: their figures are kept as they were",
+                        metadata: ["years": "\(other.map(String.init).joined(separator: ", "))"])
                 }
             }
         }
@@ -734,7 +736,9 @@ public struct PipelineRunner {
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
             parentVersion: latest?.meta.version, command: options.command,
             region: SnapshotMeta.Region(code: config.region.code, name: config.region.name),
-            targetInterpolation: config.targets.interpolation)
+            targetInterpolation: config.targets.interpolation,
+            settingsByYear: scope.settingsByYear(
+                of: content.indicators.map(\.year), recomputed: options.years, now: config.methodSHA256))
         // The sales rows go to the snapshot, which drops them once they are written and hashed (at
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content

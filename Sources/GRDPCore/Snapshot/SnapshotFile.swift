@@ -359,10 +359,7 @@ public final class SnapshotFile {
         }
         if !isTime { problems.append("created_at '\(meta.createdAt)' is not a UTC time as grdp writes it") }
         for (key, value) in [("config_sha256", meta.configSHA256), ("content_sha256", meta.contentSHA256)] {
-            let hex =
-                value.utf8.count == 64
-                && value.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
-            if !hex { problems.append("\(key) '\(value)' is not a SHA-256 in hex") }
+            if !value.isSHA256Hex { problems.append("\(key) '\(value)' is not a SHA-256 in hex") }
         }
         if let parent = meta.parentVersion, !(1..<meta.version).contains(parent) {
             problems.append("parent_version \(parent) is not an earlier version than \(meta.version)")
@@ -382,6 +379,10 @@ public final class SnapshotFile {
             PipelineConfig.Interpolation(rawValue: interpolation ?? "") == nil
         {
             problems.append("target_interpolation '\(interpolation ?? "")' is neither linear nor none")
+        }
+        if let settings = values[key.settingsByYear], SnapshotMeta.settingsByYear(text: settings ?? "") == nil {
+            problems.append(
+                "settings_sha256_by_year is not a JSON object of years and SHA-256s as grdp writes it")
         }
         if meta.command.isEmpty { problems.append("command is empty") }
         return problems
@@ -425,10 +426,11 @@ public final class SnapshotFile {
             region = SnapshotMeta.Region(code: code, name: (values[key.regionName] ?? nil) ?? "")
         }
         let interpolation = (values[key.targetInterpolation] ?? nil).flatMap(PipelineConfig.Interpolation.init)
+        let settings = (values[key.settingsByYear] ?? nil).flatMap(SnapshotMeta.settingsByYear(text:))
         return SnapshotMeta(
             version: version, createdAt: try required(key.createdAt), toolVersion: try required(key.toolVersion),
             configSHA256: try required(key.configSHA256), contentSHA256: try required(key.contentSHA256),
             parentVersion: parent, command: try required(key.command), region: region,
-            targetInterpolation: interpolation)
+            targetInterpolation: interpolation, settingsByYear: settings)
     }
 }

@@ -20,10 +20,13 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
     public var region: SnapshotMeta.Region?
     /// The config's `targets.interpolation`, by which the chart draws the trajectory.
     public var targetInterpolation: PipelineConfig.Interpolation?
+    /// The settings each year's figures were computed with (`SnapshotMeta.settingsByYear`).
+    public var settingsByYear: [Int: String]?
 
     public init(
         createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String,
-        region: SnapshotMeta.Region? = nil, targetInterpolation: PipelineConfig.Interpolation? = nil
+        region: SnapshotMeta.Region? = nil, targetInterpolation: PipelineConfig.Interpolation? = nil,
+        settingsByYear: [Int: String]? = nil
     ) {
         self.createdAt = createdAt
         self.toolVersion = toolVersion
@@ -32,6 +35,7 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
         self.command = command
         self.region = region
         self.targetInterpolation = targetInterpolation
+        self.settingsByYear = settingsByYear
     }
 }
 
@@ -431,7 +435,8 @@ public struct SnapshotStore: Sendable {
             meta = SnapshotMeta(
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
-                command: draft.command, region: draft.region, targetInterpolation: draft.targetInterpolation)
+                command: draft.command, region: draft.region, targetInterpolation: draft.targetInterpolation,
+                settingsByYear: draft.settingsByYear)
             try database.execute("BEGIN IMMEDIATE")
             let insertMeta = try database.prepare(SnapshotSchema.meta.insertSQL)
             let key = SnapshotSchema.MetaKey.self
@@ -447,6 +452,9 @@ public struct SnapshotStore: Sendable {
             }
             if let interpolation = meta.targetInterpolation {
                 entries.append((key.targetInterpolation, .text(interpolation.rawValue)))
+            }
+            if let settings = meta.settingsByYear {
+                entries.append((key.settingsByYear, .text(SnapshotMeta.text(settingsByYear: settings))))
             }
             for (name, value) in entries {
                 try insertMeta.run([.text(name), value])

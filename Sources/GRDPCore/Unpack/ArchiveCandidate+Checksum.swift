@@ -21,11 +21,7 @@ extension ArchiveCandidate {
                 "its .sha256 is \(sidecarProblem), not a file to read: the archive cannot be checked against it")
         }
         if let expected = expectedSHA256, expected != hex {
-            let isDigest =
-                expected.utf8.count == 64
-                && expected.utf8.allSatisfy {
-                    (0x30...0x39).contains($0) || (0x61...0x66).contains($0)
-                }
+            let isDigest = expected.isSHA256Hex
             let shown =
                 expected.isEmpty
                 ? "an empty .sha256 file"
