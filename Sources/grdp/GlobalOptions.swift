@@ -8,7 +8,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Path of pipeline.yml.", valueName: "path"))
     var config: String = "pipeline.yml"
 
-    @Flag(name: .long, help: "Only warnings and errors on stderr.")
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Only warnings and errors on stderr; a run or validate that does not exit 0 (the lock held "
+                + "too) still prints its summary, which says why.")
+    )
     var quiet = false
 
     @Flag(name: .long, help: "Debug detail on stderr.")

@@ -199,6 +199,8 @@ import Testing
         let report = try #require(try fixture.reportsWritten().last)
         #expect(report["channels_without_sales"] as? [String] == ["marketplce"])
         #expect(report["channels_without_ratio"] as? [String] == ["marketplace"])
+        // Under a changed config, this warning speaks of the returns' channels, not the new ones'.
+        #expect(!run.stderr.contains("new in the returns"), "\(run.stderr)")
 
         // Looked for when the config changed, not on every night: new returns under the same
         // config publish without the lookup.
@@ -206,6 +208,39 @@ import Testing
         let night = try fixture.grdp("run")
         #expect(night.status == 0 && night.stderr.contains("New snapshot v0003"), "\(night.stderr)")
         #expect(!night.stderr.contains("va_ratio_by_channel"), "\(night.stderr)")
+    }
+
+    /// The configured channels are looked for in the returns, not in the snapshot of a `run
+    /// --year`, which holds only its years' rows at first (audit 36, F2: `run --year 1999`, a year
+    /// without data, said every configured channel missing, a misspelling?).
+    @Test func aRunYearWithoutTransactionsSaysNoConfiguredChannelMissing() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let run = try fixture.grdp("run", "--year", "1999")
+        #expect(run.status == 0 && run.stderr.contains("Requested year has no data"), "\(run.stderr)")
+        #expect(!run.stderr.contains("no transaction has"), "\(run.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["channels_without_sales"] == nil)
+    }
+
+    /// `run --year` keeps the other years' rows as they were (CONTRACT §7), a gone archive's
+    /// among them: its warning says they still count there until a full run (audit 36, F1: "their
+    /// rows no longer count", while the kept years held them, provenance and all).
+    @Test func aGoneArchiveUnderRunYearIsSaidToCountStillInTheKeptYears() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        #expect(try fixture.grdp("run").status == 0)
+        try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent("2024-02-01_revision.tar.gz"))
+        let run = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING: 1 archive(s) counted in v0001 are no longer in the returns folder, under their name or any "
+                    + "other: 2024-02-01_revision.tar.gz. Their rows no longer count in the years recomputed (2024); "
+                    + "the years --year kept keep them until a full run (archives_gone in the report; "),
+            "\(run.stderr)")
     }
 
     /// An archive the latest snapshot counted that is no longer in the returns folder (deleted by
@@ -425,6 +460,79 @@ import Testing
                 "WARNING 2024-02-01_returns.zip: member 'transactions.csv': 2 row(s) excluded as another province's by "
                     + "'Đắk Nông', which is no province code (the region's name for its code?): they do not count"),
             "\(run.stderr)")
+    }
+
+    /// A new return's channel that no ratio of `va_ratio_by_channel` names and no counted return
+    /// had is said as the return arrives (audit 33, A9: a platform that respelled `marketplace` had
+    /// its sales take `va_ratio_default`, 0.10 for 0.08, without a word), and so is a return with no
+    /// channel at all, whose sales are `unknown`'s (A6). Once counted, not again; with no ratio by
+    /// channel in the config, every channel takes the default by design: nothing said.
+    @Test func aNewChannelWithoutARatioIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let first = try fixture.grdp("run")
+        #expect(first.status == 0 && !first.stderr.contains("va_ratio_by_channel"), "\(first.stderr)")
+        let respelled: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\n"
+                    + "R1,2023-08-01,100000,completed,Market Place\nR2,2023-08-02,200000,completed,marketplace\n"
+                    + "R3,2023-08-03,300000,completed, MARKET PLACE \nR4,2023-08-04,300000,cancelled,Sàn TMĐT\n"),
+            .init(
+                path: "more/transactions.csv", text: "transaction_id,date,amount,status\nU1,2023-09-01,5000,completed\n"
+            ),
+        ]
+        try fixture.write(respelled, format: .zip, as: "2024-02-01_returns.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        // The log line, which --quiet keeps, and the summary's.
+        #expect(
+            run.stderr.contains(
+                "warning Channels new in these returns with no ratio in va_ratio_by_channel: their sales take "
+                    + "va_ratio_default archive=2024-02-01_returns.zip channels=market place, sàn tmđt "
+                    + "member=transactions.csv"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING 2024-02-01_returns.zip: member 'transactions.csv': channel(s) 'market place', 'sàn tmđt' new "
+                    + "in the returns, with no ratio in methodology.ecommerce.va_ratio_by_channel: their sales take "
+                    + "va_ratio_default (a channel respelled? new_channels_without_ratio in the report)."),
+            "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING 2024-02-01_returns.zip: member 'more/transactions.csv': channel(s) 'unknown' (no channel "
+                    + "given) new in the returns"), "\(run.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        let listed = try #require(report["new_channels_without_ratio"] as? [[String: Any]])
+        #expect(listed.map { "\($0["member"] ?? "")" }.sorted() == ["more/transactions.csv", "transactions.csv"])
+        let named = listed.first { $0["member"] as? String == "transactions.csv" }
+        #expect(named?["channels"] as? [String] == ["market place", "sàn tmđt"])
+
+        // Counted now: a later return with the same channels is not said again.
+        let again: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\nA1,2023-10-01,100000,completed,market place\n"
+                    + "A2,2023-10-02,100000,completed,\n")
+        ]
+        try fixture.write(again, format: .zip, as: "2024-03-01_returns.zip")
+        let later = try fixture.grdp("run")
+        #expect(later.status == 0 && !later.stderr.contains("new in the returns"), "\(later.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["new_channels_without_ratio"] == nil)
+
+        // No ratio by channel: every channel takes the default, nothing to say of a new one.
+        try fixture.editConfig(
+            replacing: "va_ratio_by_channel: {marketplace: 0.08, website: 0.12}", with: "va_ratio_by_channel: {}")
+        #expect(try fixture.grdp("run").status == 0)
+        let other: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\nB1,2023-11-01,100000,completed,livestream\n")
+        ]
+        try fixture.write(other, format: .zip, as: "2024-04-01_returns.zip")
+        let none = try fixture.grdp("run")
+        #expect(none.status == 0 && none.stderr.contains("New snapshot"), "\(none.stderr)")
+        #expect(!none.stderr.contains("new in the returns"), "\(none.stderr)")
     }
 
     /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:

@@ -86,6 +86,8 @@ extension PipelineRunner {
             let returns = ReturnsAgainstLatest(
                 ingest.archives, counted: Set(countedBefore?.map(\.sha256) ?? []), configChanged: configChanged)
             report.columnsNotRead = Self.columnsNotRead(in: returns)
+            // Under a changed config, `noteChannelsWithoutSales` speaks of the channels instead.
+            if !configChanged { report.newChannelsWithoutRatio = newChannelsWithoutRatio(in: returns, latest: latest) }
             report.unrecognizedMembers = Self.unrecognizedMembers(in: returns)
             // A member whose convention no value decided, taken by default over a value the other
             // convention reads 1,000 times larger (audit 33, S2: GRDP `"55.700"` read as 55.7).
@@ -111,6 +113,14 @@ extension PipelineRunner {
                     metadata: [
                         "archive": "\(excluded.archive)", "member": "\(excluded.member)", "value": "\(excluded.value)",
                         "rows": "\(excluded.rows)",
+                    ])
+            }
+            for fresh in report.newChannelsWithoutRatio.prefix(5) {
+                logger.warning(
+                    "Channels new in these returns with no ratio in va_ratio_by_channel: their sales take va_ratio_default",
+                    metadata: [
+                        "archive": "\(fresh.archive)", "member": "\(fresh.member)",
+                        "channels": "\(Ingest.someNames(fresh.channels, shown: 10))",
                     ])
             }
             for defaulted in report.conventionsDefaulted.prefix(5) {
@@ -204,16 +214,25 @@ extension PipelineRunner {
     /// a misspelled channel (`marketplce`) gave its transactions `va_ratio_default` without a word,
     /// +12 % of e-commerce value added in the audit's sample (config audit 31, F2). Said, not
     /// refused: a channel may be configured before its first return. Looked for when the config
-    /// changed (a night of new returns under the same config is not checked again). A snapshot
-    /// that cannot be read for it is left to `verify`.
+    /// changed (a night of new returns under the same config is not checked again). The channels
+    /// are the returns' (each accepted transaction member's `channels`), whatever years the run
+    /// computed: the snapshot of a `run --year` has only those years' rows at first, and of a year
+    /// without data none (audit 36, F2: every configured channel said missing, a misspelling?).
+    /// The snapshot's when a member's are not known; one that cannot be read for it is left to
+    /// `verify`.
     func noteChannelsWithoutSales(in store: SnapshotStore, version: Int, report: inout RunReport) {
         let configured = config.methodology.vaRatioByChannel.keys.sorted()
         guard !configured.isEmpty else { return }
+        let members = (report.ingest?.archives ?? []).filter { $0.status == .accepted }.flatMap { archive in
+            archive.members.filter { $0.kind == .transaction && $0.rejection == nil }
+        }
         do {
-            let file = try store.open(version: version)
-            let missing = try file.channelsWithoutSales(configured)
+            let present =
+                members.allSatisfy { $0.channels != nil }
+                ? Set(members.flatMap { $0.channels ?? [] }).sorted(by: bytewiseLess)
+                : try store.open(version: version).salesChannels()
+            let missing = configured.filter { !present.contains($0) }
             guard !missing.isEmpty else { return }
-            let present = try file.salesChannels()
             let withoutRatio = present.filter { !configured.contains($0) }
             report.channelsWithoutSales = (missing, withoutRatio)
             logger.warning(
@@ -298,6 +317,30 @@ extension PipelineRunner {
             archive.members.compactMap { member in
                 let unread = (member.columnsNotRead ?? []).filter { !known.contains([member.kind.rawValue, $0]) }
                 return unread.isEmpty ? nil : (archive.relativePath, member.path, member.kind, unread)
+            }
+        }
+    }
+
+    /// The channels of `returns.new` that `methodology.ecommerce.va_ratio_by_channel` names no
+    /// ratio for and no counted return had (`new_channels_without_ratio`): a platform that respelled
+    /// its channel (`market place`, `sàn TMĐT`) had its sales take `va_ratio_default` instead of
+    /// the marketplace ratio, with nothing said (audit 33, A9). Not with no ratio by channel at all,
+    /// where every channel takes the default by design. A counted member whose channels are not
+    /// known (over `MemberResult.channelsKept` of them) leaves it to the latest snapshot's channels.
+    func newChannelsWithoutRatio(in returns: ReturnsAgainstLatest, latest: SnapshotFile?)
+        -> [(archive: String, member: String, channels: [String])]
+    {
+        let configured = config.methodology.vaRatioByChannel
+        guard !configured.isEmpty else { return [] }
+        let countedMembers = returns.counted.flatMap { $0.members.filter { $0.kind == .transaction } }
+        var known = Set(configured.keys).union(countedMembers.flatMap { $0.channels ?? [] })
+        if countedMembers.contains(where: { $0.channels == nil }) {
+            known.formUnion((try? latest?.salesChannels()) ?? [])
+        }
+        return returns.new.flatMap { archive in
+            archive.members.compactMap { member in
+                let fresh = (member.channels ?? []).filter { !known.contains($0) }
+                return fresh.isEmpty ? nil : (archive.relativePath, member.path, fresh)
             }
         }
     }

@@ -50,6 +50,9 @@ struct RunReport {
     /// Rows excluded as another province's by a `seller_province` or `province_code` value that is
     /// no code (digits), to be said (as `unrecognizedMembers`: new returns').
     var provincesNotCodes: [(archive: String, member: String, value: String, rows: Int)] = []
+    /// Channels of new returns' transaction members that no ratio of `va_ratio_by_channel` names
+    /// and no counted return had, to be said (`PipelineRunner.newChannelsWithoutRatio`).
+    var newChannelsWithoutRatio: [(archive: String, member: String, channels: [String])] = []
     /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
     /// section, so the digitised component is 0 in every year.
     var noDigitisedCoefficients = false
@@ -212,6 +215,19 @@ struct RunReport {
                             .object([
                                 ("archive", .string($0.archive)), ("member", .string($0.member)),
                                 ("value", .string($0.value)), ("rows", .int($0.rows)),
+                            ])
+                        })
+                ))
+        }
+        if !newChannelsWithoutRatio.isEmpty {
+            members.append(
+                (
+                    "new_channels_without_ratio",
+                    .array(
+                        newChannelsWithoutRatio.map {
+                            .object([
+                                ("archive", .string($0.archive)), ("member", .string($0.member)),
+                                ("channels", .array($0.channels.map { .string($0) })),
                             ])
                         })
                 ))
@@ -398,13 +414,19 @@ struct RunReport {
         }
         if let changed = archivesChanged, outcome == .snapshot || outcome == .valid {
             let since = SnapshotMeta.label(changed.since)
+            // `run --year` keeps every other year's rows as they were (CONTRACT §7), these archives'
+            // among them (audit 36, F1: "no longer count" said of rows the kept years still held).
+            let inYears = recomputedYears.map { years in
+                " in the years recomputed (" + years.map(String.init).joined(separator: ", ")
+                    + "); the years --year kept keep them until a full run"
+            }
             if !changed.gone.isEmpty {
                 lines.append(
                     "WARNING: \(changed.gone.count) archive(s) counted in \(since) are no longer in the returns folder, "
                         + "under their name or any other: " + Ingest.someNames(changed.gone.map(\.path))
                         + (outcome == .snapshot
-                            ? ". Their rows no longer count (archives_gone in the report; `grdp diff \(since) "
-                                + "\(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
+                            ? ". Their rows no longer count\(inYears ?? "") (archives_gone in the report; `grdp diff "
+                                + "\(since) \(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
                             : ". A run now would no longer count their rows (archives_gone in the report). ")
                         + "Put back a file removed by mistake and run again.")
             }
@@ -414,8 +436,8 @@ struct RunReport {
                         + Ingest.someNames(changed.rewritten.map(\.path))
                         + (outcome == .snapshot
                             ? ". The rows counted are the new file's" : ". A run now would count the new file's rows")
-                        + ", the earlier file's no longer (archives_rewritten in the report). A revised return is best "
-                        + "delivered under a new date-prefixed name, beside the one it revises.")
+                        + ", the earlier file's no longer\(inYears ?? "") (archives_rewritten in the report). A revised "
+                        + "return is best delivered under a new date-prefixed name, beside the one it revises.")
             }
         }
         for figure in implausibleFigures where outcome == .snapshot {
@@ -471,6 +493,22 @@ struct RunReport {
             }
             if provincesNotCodes.count > 5 {
                 lines.append("… and \(provincesNotCodes.count - 5) more (province_values_not_codes in the report).")
+            }
+            for fresh in newChannelsWithoutRatio.prefix(5) {
+                lines.append(
+                    "WARNING \(fresh.archive): member '\(Escape.controls(fresh.member))': channel(s) "
+                        + Ingest.someNames(
+                            fresh.channels.map {
+                                // What an empty cell or a return without the column gives (§4.3).
+                                $0 == "unknown" ? "'unknown' (no channel given)" : "'\(Escape.controls($0))'"
+                            }, shown: 10)
+                        + " new in the returns, with no ratio in methodology.ecommerce.va_ratio_by_channel: their "
+                        + "sales take va_ratio_default (a channel respelled? new_channels_without_ratio in the report)."
+                )
+            }
+            if newChannelsWithoutRatio.count > 5 {
+                lines.append(
+                    "… and \(newChannelsWithoutRatio.count - 5) more (new_channels_without_ratio in the report).")
             }
             for defaulted in conventionsDefaulted.prefix(5) {
                 lines.append("WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member))

@@ -97,6 +97,9 @@ struct TransactionBatch: Sendable {
     /// for channels and districts, which alternate between a handful of values; one for sellers,
     /// which rarely repeat but for a seller's rows in a run.
     private var recentChannels = RecentlyMet<String>(keeping: 8)
+    /// The channels appended (their indices in `strings`): a channel is interned past
+    /// `recentChannels` once per change of channel at most, so a handful of inserts a member.
+    private var channelsMet: Set<UInt32> = []
     private var recentSellers = RecentlyMet<String>(keeping: 1)
     private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
@@ -226,7 +229,7 @@ struct TransactionBatch: Sendable {
         status: TransactionStatus, channel: String, sellerTaxCode: String, district: UnsafeBufferPointer<UInt8>
     ) {
         precondition(mapped == nil, "a batch read from the cache is sealed")
-        let channel = Self.intern(channel, in: &texts, recent: &recentChannels)
+        let channel = Self.intern(channel, in: &texts, recent: &recentChannels, met: &channelsMet)
         var row = Row(
             number: 0, stem: 0, channel: channel,
             seller: Self.intern(sellerTaxCode, in: &texts, recent: &recentSellers),
@@ -280,6 +283,14 @@ struct TransactionBatch: Sendable {
     }
 
     /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
+    /// The channels of the rows appended, sorted bytewise; nil past `limit` of them (a column
+    /// holding other text than channels) and for a batch read from the cache.
+    func channels(limit: Int) -> [String]? {
+        guard mapped == nil, channelsMet.count <= limit else { return nil }
+        let names = strings
+        return channelsMet.map { names[Int($0)] }.sorted(by: bytewiseLess)
+    }
+
     mutating func seal() {
         sealedStrings = strings
         texts = LedgerTexts()
@@ -300,6 +311,17 @@ struct TransactionBatch: Sendable {
         if let index = recent.first(where: { $0 == text }) { return index }
         let index = texts.intern(text)
         recent.remember(text, index)
+        return index
+    }
+
+    /// `intern`, noting in `met` each text interned past `recent`.
+    private static func intern(
+        _ text: String, in texts: inout LedgerTexts, recent: inout RecentlyMet<String>, met: inout Set<UInt32>
+    ) -> UInt32 {
+        if let index = recent.first(where: { $0 == text }) { return index }
+        let index = texts.intern(text)
+        recent.remember(text, index)
+        met.insert(index)
         return index
     }
 

@@ -40,21 +40,6 @@ public final class SnapshotFile {
         }
     }
 
-    /// Those of `channels` that no `ecommerce_sales` row has, counted or not, in the order given.
-    /// A channel that has rows is found at the first month's (the table is in year, month,
-    /// channel order); one that has none costs a pass over the table.
-    public func channelsWithoutSales(_ channels: [String]) throws(SnapshotError) -> [String] {
-        try reading { () throws(SnapshotError) in
-            let statement = try database.prepare("SELECT 1 FROM ecommerce_sales WHERE channel = ?1 LIMIT 1")
-            var missing: [String] = []
-            for channel in channels {
-                try statement.rebind([.text(channel)])
-                if !(try statement.step()) { missing.append(channel) }
-            }
-            return missing
-        }
-    }
-
     /// Every channel `ecommerce_sales` has, sorted.
     public func salesChannels() throws(SnapshotError) -> [String] {
         try reading { () throws(SnapshotError) in
