@@ -180,11 +180,12 @@ import Testing
             let rows = try database.rows(
                 "SELECT value FROM snapshot_meta WHERE key = 'settings_sha256_by_year'")
             guard case .text(let text)? = rows.first?.first else { return [:] }
-            return try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String])
+            let record = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            #expect(record["scheme"] as? String == "grdp-year-settings-v1")
+            return try #require(record["years"] as? [String: String])
         }
         let first = try settings("v0001")
         #expect(first.keys.sorted() == ["2023", "2024"])
-        #expect(Set(first.values).count == 1)
 
         // 2024's one sale (T3, local 2024-01-01) is a marketplace's.
         try fixture.editConfig(replacing: "marketplace: 0.08", with: "marketplace: 0.09")
@@ -209,7 +210,7 @@ import Testing
         let other = try fixture.grdp("run", "--year", "2023")
         #expect(other.status == 0 && !other.stderr.contains("other settings"), "\(other.stderr)")
         let mended = try settings("v0005")
-        #expect(Set(mended.values) == [second["2024"]!])
+        #expect(mended["2024"] == second["2024"] && mended["2023"] != first["2023"])
         #expect(try fixture.grdp("verify").status == 0)
         // Back to the first settings, a full run: every year computed with them, nothing said after.
         try Fixture.pipelineYAML.write(to: fixture.config, atomically: true, encoding: .utf8)
@@ -217,6 +218,30 @@ import Testing
         #expect(try settings("v0006") == first)
         let after = try fixture.grdp("run", "--year", "2024", "--force")
         #expect(after.status == 0 && !after.stderr.contains("other settings"), "\(after.stderr)")
+    }
+
+    /// An fx rate applies to its year's transactions alone: adding 2024's rate, or correcting it,
+    /// then `run --year 2024`, says nothing of 2023, computed as the config's settings compute it
+    /// (review 37, M2: every kept year was said computed with other settings, on every `run --year`
+    /// after). Correcting 2023's rate is said of 2023 when 2024 is asked for.
+    @Test func anFXRateOfOneYearIsNoOtherSettingForTheOthers() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let withRate = try fixture.editConfig(
+            replacing: "  returns: returns\n", with: "  returns: returns\n  fx:\n    USD: {2023: 23800}\n")
+        #expect(try fixture.grdp("run").status == 0)
+        let nextYear = try fixture.editConfig(
+            withRate, replacing: "USD: {2023: 23800}", with: "USD: {2023: 23800, 2024: 24900}")
+        let added = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(added.status == 0 && !added.stderr.contains("other settings"), "\(added.stderr)")
+        try fixture.editConfig(nextYear, replacing: "2024: 24900", with: "2024: 25000")
+        let corrected = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(corrected.status == 0 && !corrected.stderr.contains("other settings"), "\(corrected.stderr)")
+        try fixture.editConfig(nextYear, replacing: "2023: 23800", with: "2023: 23900")
+        let earlier = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(earlier.status == 0 && earlier.stderr.contains("other settings"), "\(earlier.stderr)")
+        #expect(try fixture.reportsWritten().last?["kept_years_other_settings"] as? [Int] == [2023])
     }
 
     /// `run --year` keeps the other years' rows as they were (CONTRACT §7), their targets too: when

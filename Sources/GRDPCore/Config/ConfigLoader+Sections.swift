@@ -420,9 +420,11 @@ extension ConfigLoader {
                 guard !channel.isEmpty, seen.insert(channel).inserted else {
                     throw value.error("channel '\(key)' is empty or given twice in '\(channelsNode.path)'")
                 }
-                // No value means the default (CONTRACT §2): the channel's va is va_ratio_default's.
-                if value.isNull { continue }
-                byChannel[channel] = try value.decimal(in: zero...one, expected: ratioText)
+                // No value means the default (CONTRACT §2): the channel's va is va_ratio_default's,
+                // and it is named, as configured channels are (review 37, L7: `livestream:` was
+                // said new without a ratio).
+                byChannel[channel] =
+                    value.isNull ? vaDefault : try value.decimal(in: zero...one, expected: ratioText)
             }
         }
 

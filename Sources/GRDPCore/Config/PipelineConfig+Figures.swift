@@ -33,16 +33,23 @@ extension PipelineConfig {
         return key.finish()
     }
 
-    /// SHA-256 over the settings a year's figures are computed with: the reading settings but the
-    /// limits (`serializeReading`) and `methodology`, not the targets (a year's target is said apart: `targets_not_recomputed`) nor
-    /// the districts' names (the `district` table, written whole by every run). `run --year` says
-    /// when the years it keeps were computed with others (`kept_years_other_settings`).
-    var methodSHA256: String {
+    /// SHA-256 over the settings `year`'s figures are computed with (`YearSettings`): the reading
+    /// settings but the limits (`serializeReading`), of `inputs.fx` only the rates of `year` (a rate
+    /// applies to the transactions of its year alone: correcting 2023's leaves 2024 as computed),
+    /// and `methodology`; not the targets (a year's target is said apart: `targets_not_recomputed`)
+    /// nor the districts' names (the `district` table, written whole by every run). A change to
+    /// what is serialised here changes `YearSettings.currentScheme`.
+    func methodSHA256(forYear year: Int) -> String {
         var key = ContentHash.Serializer()
-        key.string("grdp-method-settings-v2")
-        serializeReading(into: &key)
+        key.string(YearSettings.currentScheme)
+        serializeReading(into: &key, fxOfYear: year)
         serializeMethodology(into: &key)
         return key.finish()
+    }
+
+    /// `methodSHA256(forYear:)` of each of `years`.
+    func yearSettings(of years: some Sequence<Int>) -> YearSettings {
+        YearSettings(years: Dictionary(years.map { ($0, methodSHA256(forYear: $0)) }) { first, _ in first })
     }
 
     private func serializeMethodology(into key: inout ContentHash.Serializer) {

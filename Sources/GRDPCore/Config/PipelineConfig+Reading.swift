@@ -31,7 +31,8 @@ extension PipelineConfig {
     /// The reading settings a row's values depend on: all of `readingSHA256`'s but the limits and
     /// the quarantine ratio, which decide whether an archive or member is taken at all (a run that
     /// takes one the other would not fails, exit 65), not what its rows say.
-    func serializeReading(into key: inout ContentHash.Serializer) {
+    /// - Parameter year: of `inputs.fx`, only the rates of this year (`methodSHA256(forYear:)`).
+    func serializeReading(into key: inout ContentHash.Serializer, fxOfYear year: Int? = nil) {
         key.decimal(Int64(version))
 
         key.string(region.code)
@@ -51,7 +52,8 @@ extension PipelineConfig {
             }
         }
         Self.serialize(inputs.statuses, into: &key) { $1.string($0.rawValue) }
-        Self.serialize(inputs.fx, into: &key) { rates, key in
+        let fx = year.map { year in inputs.fx.compactMapValues { $0[year].map { [year: $0] } } } ?? inputs.fx
+        Self.serialize(fx, into: &key) { rates, key in
             key.count(rates.count)
             for year in rates.keys.sorted() {
                 key.decimal(Int64(year))

@@ -1,5 +1,3 @@
-internal import Foundation
-
 /// The rows of a snapshot's tables (CONTRACT §6), as Compute produces them and Snapshot stores them.
 ///
 /// Money in record tables is exact (`ExactDecimal`, stored as TEXT); the published indicator
@@ -268,10 +266,10 @@ public struct SnapshotMeta: Sendable, Equatable {
     /// nil before 2026-12-06): how the chart draws the trajectory through `target_point`, which
     /// the rows cannot tell once `run --year` kept some computed under another setting.
     public var targetInterpolation: PipelineConfig.Interpolation?
-    /// The settings each year's figures were computed with, year → `PipelineConfig.methodSHA256`
-    /// (`settings_sha256_by_year`; nil before 2026-12-06): a full run computes every year with
-    /// its config's, `run --year` keeps the others' (`kept_years_other_settings`).
-    public var settingsByYear: [Int: String]?
+    /// The settings each year's figures were computed with (`settings_sha256_by_year`; nil before
+    /// 2026-12-06): a full run computes every year with its config's, `run --year` keeps the
+    /// others' (`kept_years_other_settings`).
+    public var yearSettings: YearSettings?
 
     /// `snapshot_meta`'s `region_code` and `region_name`.
     public struct Region: Sendable, Equatable {
@@ -292,7 +290,7 @@ public struct SnapshotMeta: Sendable, Equatable {
     public init(
         version: Int, createdAt: String, toolVersion: String, configSHA256: String, contentSHA256: String,
         parentVersion: Int?, command: String, region: Region? = nil,
-        targetInterpolation: PipelineConfig.Interpolation? = nil, settingsByYear: [Int: String]? = nil
+        targetInterpolation: PipelineConfig.Interpolation? = nil, yearSettings: YearSettings? = nil
     ) {
         self.version = version
         self.createdAt = createdAt
@@ -303,7 +301,7 @@ public struct SnapshotMeta: Sendable, Equatable {
         self.command = command
         self.region = region
         self.targetInterpolation = targetInterpolation
-        self.settingsByYear = settingsByYear
+        self.yearSettings = yearSettings
     }
 
     /// `v0007`.
@@ -318,28 +316,6 @@ public struct SnapshotMeta: Sendable, Equatable {
         let digits = label.hasPrefix("v") || label.hasPrefix("V") ? label.dropFirst() : Substring(label)
         guard digits.isASCIIDigits, let version = Int(digits) else { return nil }
         return version
-    }
-
-    /// `settings_sha256_by_year` as stored: a JSON object of decimal years, in order, and their
-    /// SHA-256s, `{"2023":"9f…","2024":"9f…"}` (one line, the same bytes for the same map).
-    static func text(settingsByYear settings: [Int: String]) -> String {
-        "{" + settings.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",") + "}"
-    }
-
-    /// The map `text(settingsByYear:)` writes; nil for anything else (the value is read back only
-    /// as grdp writes it: years of ASCII digits without a leading zero, SHA-256s in lower-case hex).
-    static func settingsByYear(text stored: String) -> [Int: String]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any] else {
-            return nil
-        }
-        var settings: [Int: String] = [:]
-        for (key, value) in object {
-            guard key.isASCIIDigits, key.utf8.count <= 9, !(key.hasPrefix("0") && key.utf8.count > 1),
-                let year = Int(key), let hash = value as? String, hash.isSHA256Hex
-            else { return nil }
-            settings[year] = hash
-        }
-        return text(settingsByYear: settings) == stored ? settings : nil
     }
 }
 

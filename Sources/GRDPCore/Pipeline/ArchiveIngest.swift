@@ -19,11 +19,12 @@ public struct MemberResult: Sendable, Codable {
     /// With `number_format: auto`, when no value decided the convention: a value the default read
     /// one way and the other convention another (`MemberNormalizer.defaultedOver`).
     public var conventionDefaultedOver: String?
-    /// A transaction member's channels (trimmed, lowercased, as Compute looks up their ratio),
-    /// sorted; nil past `MemberResult.channelsKept` of them, for other kinds, and in cache entries
-    /// written before 2026-12-06. A new return's channel that no counted return had and no ratio
-    /// names is said (`new_channels_without_ratio`).
-    public var channels: [String]?
+    /// A transaction member's channels (trimmed, lowercased, as Compute looks up their ratio), each
+    /// with the statuses its accepted rows have, in `TransactionStatus` order; nil past
+    /// `TransactionBatch.channelsKept` of them, for other kinds, and in cache entries written before
+    /// 2026-12-06. A new return's channel with counted sales that no counted return had and no
+    /// ratio names is said (`new_channels_without_ratio`).
+    public var channels: [String: [TransactionStatus]]?
     public var rowsRead = 0
     public var rowsExcluded = 0
     public var excludedByReason: [String: Int] = [:]
@@ -80,9 +81,6 @@ public struct MemberResult: Sendable, Codable {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
         case rowsSuperseded, rejection, quarantineSummary, columnsNotRead, conventionDefaultedOver, channels
     }
-
-    /// How many channels a member's `channels` lists at most.
-    static let channelsKept = 100
 
     /// Calls `body` with every quarantined row, in line order: those `quarantine` holds, or all of
     /// those left in the cache (`cachedQuarantine`). A member summarized in memory (`summarized`)
@@ -252,7 +250,7 @@ final class ArchiveIngest: ArchiveVisitor {
             normalizer.collectedTransactions = nil
             current!.rowsRead += collected.count
             current!.rowsAccepted += collected.count
-            current!.channels = collected.channels(limit: MemberResult.channelsKept)
+            current!.channels = collected.channels()
             collected.seal()
             current!.transactions = collected
         }

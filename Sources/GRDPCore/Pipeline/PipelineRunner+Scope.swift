@@ -25,25 +25,27 @@ struct RunScope {
     /// those keys' rows of that file are compared with the computed ones.
     var touchedKeys: SalesRowsUpdate.TouchedKeys?
 
-    /// The settings (`PipelineConfig.methodSHA256`) the latest snapshot's figures of `year` were
-    /// computed with, as far as known: those of the full run `last-run.json` describes, which
-    /// published that file or found it up to date (so every year of it is what those settings
-    /// give); else what the file records (`settings_sha256_by_year`); nil when neither tells
-    /// (a snapshot of grdp before 2026-12-06 with no `cache/` of its run).
+    /// The settings (`PipelineConfig.methodSHA256(forYear:)`) the latest snapshot's figures of
+    /// `year` were computed with, as far as known: those of the full run `last-run.json` describes,
+    /// which published that file or found it up to date (so every year of it is what that run's
+    /// settings give, whatever the file records); else what the file records
+    /// (`settings_sha256_by_year`); nil when neither tells (a snapshot of grdp before 2026-12-06
+    /// with no `cache/` of its run, or a record of another scheme).
     func settings(ofLatestYear year: Int) -> String? {
-        latestRun?.methodSHA256 ?? latest?.meta.settingsByYear?[year]
+        (latestRun?.yearSettings ?? latest?.meta.yearSettings)?.settings(ofYear: year)
     }
 
-    /// `settings_sha256_by_year` of the snapshot a run publishes with `years` of figures: `now` for
-    /// each year it computed (every year of a full run, whose carried years are what its settings
-    /// give), and for each year `run --year` kept, the settings it was computed with, where known.
-    func settingsByYear(of years: [Int], recomputed requested: Set<Int>?, now: String) -> [Int: String] {
+    /// `settings_sha256_by_year` of the snapshot a run publishes with `years` of figures: the
+    /// config's for each year it computed (every year of a full run, whose carried years are what
+    /// its settings give), and for each year `run --year` kept, the settings it was computed with,
+    /// where known.
+    func yearSettings(of years: [Int], recomputed requested: Set<Int>?, config: PipelineConfig) -> YearSettings {
         var settings: [Int: String] = [:]
         for year in years {
             let computed = requested?.contains(year) ?? true
-            settings[year] = computed ? now : self.settings(ofLatestYear: year)
+            settings[year] = computed ? config.methodSHA256(forYear: year) : self.settings(ofLatestYear: year)
         }
-        return settings
+        return YearSettings(years: settings)
     }
 }
 

@@ -9,7 +9,7 @@ extension PipelineRunner {
     func remember(
         _ report: RunReport, fingerprint: String, ledger ledgerSize: LedgerSize, sales salesDigests: SalesDigests?,
         marks contentMarks: ContentHash.Marks?, keptGroups: (token: String, years: Set<Int>)?,
-        enterprises: [EnterpriseRow], figuresSHA256: String
+        enterprises: [EnterpriseRow], figureYears: [Int], figuresSHA256: String
     ) {
         guard let version = report.snapshot, let hash = report.contentSHA256 else { return }
         // What a nightly report repeats: each member's first quarantined rows and the counts, not
@@ -23,7 +23,7 @@ extension PipelineRunner {
             ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
             keptGroups: keptGroups.map { kept in
                 RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
-            }, figuresSHA256: figuresSHA256, methodSHA256: config.methodSHA256)
+            }, figuresSHA256: figuresSHA256, yearSettings: config.yearSettings(of: figureYears))
         do {
             try cache.write(to: config.cacheFolder)
         } catch {
@@ -86,8 +86,7 @@ extension PipelineRunner {
             let returns = ReturnsAgainstLatest(
                 ingest.archives, counted: Set(countedBefore?.map(\.sha256) ?? []), configChanged: configChanged)
             report.columnsNotRead = Self.columnsNotRead(in: returns)
-            // Under a changed config, `noteChannelsWithoutSales` speaks of the channels instead.
-            if !configChanged { report.newChannelsWithoutRatio = newChannelsWithoutRatio(in: returns, latest: latest) }
+            report.newChannelsWithoutRatio = newChannelsWithoutRatio(in: returns, latest: latest)
             report.unrecognizedMembers = Self.unrecognizedMembers(in: returns)
             // A member whose convention no value decided, taken by default over a value the other
             // convention reads 1,000 times larger (audit 33, S2: GRDP `"55.700"` read as 55.7).
@@ -224,12 +223,12 @@ extension PipelineRunner {
         let configured = config.methodology.vaRatioByChannel.keys.sorted()
         guard !configured.isEmpty else { return }
         let members = (report.ingest?.archives ?? []).filter { $0.status == .accepted }.flatMap { archive in
-            archive.members.filter { $0.kind == .transaction && $0.rejection == nil }
+            archive.members.filter { $0.kind == .transaction }
         }
         do {
             let present =
                 members.allSatisfy { $0.channels != nil }
-                ? Set(members.flatMap { $0.channels ?? [] }).sorted(by: bytewiseLess)
+                ? Set(members.flatMap { Array(($0.channels ?? [:]).keys) }).sorted(by: bytewiseLess)
                 : try store.open(version: version).salesChannels()
             let missing = configured.filter { !present.contains($0) }
             guard !missing.isEmpty else { return }
@@ -321,25 +320,33 @@ extension PipelineRunner {
         }
     }
 
-    /// The channels of `returns.new` that `methodology.ecommerce.va_ratio_by_channel` names no
-    /// ratio for and no counted return had (`new_channels_without_ratio`): a platform that respelled
-    /// its channel (`market place`, `sàn TMĐT`) had its sales take `va_ratio_default` instead of
-    /// the marketplace ratio, with nothing said (audit 33, A9). Not with no ratio by channel at all,
-    /// where every channel takes the default by design. A counted member whose channels are not
-    /// known (over `MemberResult.channelsKept` of them) leaves it to the latest snapshot's channels.
+    /// The channels of `returns.new` whose rows include counted sales, that
+    /// `methodology.ecommerce.va_ratio_by_channel` names no ratio for and that no return the latest
+    /// snapshot counted had with counted sales (`new_channels_without_ratio`): a platform that
+    /// respelled its channel (`market place`, `sàn TMĐT`) had its sales take `va_ratio_default`
+    /// instead of the marketplace ratio, with nothing said (audit 33, A9); one that dropped the
+    /// column, `unknown`'s (A6). Whatever the config: a channel comes with the return (review 37,
+    /// M1: under a config edit, a first run, it went unsaid, then counted). Not with no ratio by
+    /// channel at all, where every channel takes the default by design. A counted member whose
+    /// channels are not known (over `TransactionBatch.channelsKept` of them) leaves it to the latest
+    /// snapshot's channels.
     func newChannelsWithoutRatio(in returns: ReturnsAgainstLatest, latest: SnapshotFile?)
         -> [(archive: String, member: String, channels: [String])]
     {
         let configured = config.methodology.vaRatioByChannel
         guard !configured.isEmpty else { return [] }
-        let countedMembers = returns.counted.flatMap { $0.members.filter { $0.kind == .transaction } }
-        var known = Set(configured.keys).union(countedMembers.flatMap { $0.channels ?? [] })
+        let counted = config.methodology.countedStatuses
+        func withCountedSales(_ member: MemberResult) -> [String] {
+            (member.channels ?? [:]).filter { $0.value.contains(where: counted.contains) }.keys.sorted(by: bytewiseLess)
+        }
+        let countedMembers = returns.countedByLatest.flatMap { $0.members.filter { $0.kind == .transaction } }
+        var known = Set(configured.keys).union(countedMembers.flatMap(withCountedSales))
         if countedMembers.contains(where: { $0.channels == nil }) {
             known.formUnion((try? latest?.salesChannels()) ?? [])
         }
         return returns.new.flatMap { archive in
             archive.members.compactMap { member in
-                let fresh = (member.channels ?? []).filter { !known.contains($0) }
+                let fresh = withCountedSales(member).filter { !known.contains($0) }
                 return fresh.isEmpty ? nil : (archive.relativePath, member.path, fresh)
             }
         }

@@ -660,6 +660,7 @@ public struct PipelineRunner {
                 // Kept as they were (CONTRACT §7), targets and all: said when the config's targets
                 // now give those years others, which the exports' trajectory will show.
                 let kept = content.indicators.filter { !years.contains($0.year) }
+                report.yearsKept = kept.map(\.year).sorted()
                 report.targetsNotRecomputed = IndicatorCalculator.rowsWithOtherTargets(kept, methodology: methodology)
                 if !report.targetsNotRecomputed.isEmpty {
                     logger.warning(
@@ -674,7 +675,7 @@ public struct PipelineRunner {
                 // `run --year 2024`, mixed two methodologies without a word; review 33, H1: a second
                 // `run --year` said nothing more, the first having published).
                 let other = kept.map(\.year).filter { year in
-                    scope.settings(ofLatestYear: year).map { $0 != config.methodSHA256 } ?? false
+                    scope.settings(ofLatestYear: year).map { $0 != config.methodSHA256(forYear: year) } ?? false
                 }.sorted()
                 report.keptYearsOtherSettings = other
                 if !other.isEmpty {
@@ -737,8 +738,8 @@ public struct PipelineRunner {
             parentVersion: latest?.meta.version, command: options.command,
             region: SnapshotMeta.Region(code: config.region.code, name: config.region.name),
             targetInterpolation: config.targets.interpolation,
-            settingsByYear: scope.settingsByYear(
-                of: content.indicators.map(\.year), recomputed: options.years, now: config.methodSHA256))
+            yearSettings: scope.yearSettings(
+                of: content.indicators.map(\.year), recomputed: options.years, config: config))
         // The sales rows go to the snapshot, which drops them once they are written and hashed (at
         // 1 M, ~70 MiB); the exports need everything else.
         let published = content
@@ -792,7 +793,8 @@ public struct PipelineRunner {
         if options.years == nil, let fingerprint {
             remember(
                 report, fingerprint: fingerprint, ledger: ledgerSize, sales: salesDigests, marks: contentMarks,
-                keptGroups: groupsKeeping.kept, enterprises: content.enterprises, figuresSHA256: figuresSHA256)
+                keptGroups: groupsKeeping.kept, enterprises: content.enterprises,
+                figureYears: content.indicators.map(\.year), figuresSHA256: figuresSHA256)
         }
     }
 }

@@ -11,11 +11,15 @@ struct ReturnsAgainstLatest {
     let new: [ArchiveOutcome]
     /// `new`, or every accepted archive under a changed config.
     let said: [ArchiveOutcome]
+    /// Accepted archives the latest snapshot counted, whatever the config: for what their bytes
+    /// alone decide (the channels they name).
+    let countedByLatest: [ArchiveOutcome]
 
     init(_ archives: [ArchiveOutcome], counted digests: Set<String>, configChanged: Bool) {
         let accepted = archives.filter { $0.status == .accepted }
         new = accepted.filter { !digests.contains($0.sha256) }
-        counted = configChanged ? [] : accepted.filter { digests.contains($0.sha256) }
+        countedByLatest = accepted.filter { digests.contains($0.sha256) }
+        counted = configChanged ? [] : countedByLatest
         said = configChanged ? accepted : new
     }
 }

@@ -15,6 +15,9 @@ struct RunReport {
     var failureExitCode: Int32?
     /// `run --year`: the years recomputed (nil: a full run).
     var recomputedYears: [Int]?
+    /// `run --year`: the years whose rows it kept from the latest snapshot (not in the report's
+    /// JSON; what its warnings say of them).
+    var yearsKept: [Int] = []
     /// The configured exports under `<outputs>/exports`, of the snapshot published or, up to date,
     /// of the latest (each written, or found holding its bytes already).
     var exports: [String] = []
@@ -416,16 +419,20 @@ struct RunReport {
             let since = SnapshotMeta.label(changed.since)
             // `run --year` keeps every other year's rows as they were (CONTRACT §7), these archives'
             // among them (audit 36, F1: "no longer count" said of rows the kept years still held).
-            let inYears = recomputedYears.map { years in
-                " in the years recomputed (" + years.map(String.init).joined(separator: ", ")
-                    + "); the years --year kept keep them until a full run"
+            func years(_ list: [Int]) -> String { list.map(String.init).joined(separator: ", ") }
+            let kept = recomputedYears.flatMap { recomputed in
+                yearsKept.isEmpty
+                    ? nil
+                    : " in the years recomputed (\(years(recomputed))); the years --year kept "
+                        + "(\(years(yearsKept))) keep"
             }
             if !changed.gone.isEmpty {
                 lines.append(
                     "WARNING: \(changed.gone.count) archive(s) counted in \(since) are no longer in the returns folder, "
                         + "under their name or any other: " + Ingest.someNames(changed.gone.map(\.path))
                         + (outcome == .snapshot
-                            ? ". Their rows no longer count\(inYears ?? "") (archives_gone in the report; `grdp diff "
+                            ? ". Their rows no longer count\(kept.map { $0 + " them until a full run" } ?? "") "
+                                + "(archives_gone in the report; `grdp diff "
                                 + "\(since) \(snapshot.map(SnapshotMeta.label) ?? "")` shows what changed). "
                             : ". A run now would no longer count their rows (archives_gone in the report). ")
                         + "Put back a file removed by mistake and run again.")
@@ -436,7 +443,10 @@ struct RunReport {
                         + Ingest.someNames(changed.rewritten.map(\.path))
                         + (outcome == .snapshot
                             ? ". The rows counted are the new file's" : ". A run now would count the new file's rows")
-                        + ", the earlier file's no longer\(inYears ?? "") (archives_rewritten in the report). A revised "
+                        + ", the earlier file's no longer"
+                        + (kept.map { $0 + " the earlier file's rows, and none of the new file's, until a full run" }
+                            ?? "")
+                        + " (archives_rewritten in the report). A revised "
                         + "return is best delivered under a new date-prefixed name, beside the one it revises.")
             }
         }

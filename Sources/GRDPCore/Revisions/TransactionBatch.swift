@@ -97,9 +97,8 @@ struct TransactionBatch: Sendable {
     /// for channels and districts, which alternate between a handful of values; one for sellers,
     /// which rarely repeat but for a seller's rows in a run.
     private var recentChannels = RecentlyMet<String>(keeping: 8)
-    /// The channels appended (their indices in `strings`): a channel is interned past
-    /// `recentChannels` once per change of channel at most, so a handful of inserts a member.
-    private var channelsMet: Set<UInt32> = []
+    /// The channels appended and the statuses of their rows, for the report (`channels(limit:)`).
+    private var channelsSeen = ChannelsSeen(limit: TransactionBatch.channelsKept)
     private var recentSellers = RecentlyMet<String>(keeping: 1)
     private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
@@ -229,7 +228,7 @@ struct TransactionBatch: Sendable {
         status: TransactionStatus, channel: String, sellerTaxCode: String, district: UnsafeBufferPointer<UInt8>
     ) {
         precondition(mapped == nil, "a batch read from the cache is sealed")
-        let channel = Self.intern(channel, in: &texts, recent: &recentChannels, met: &channelsMet)
+        let channel = Self.intern(channel, in: &texts, recent: &recentChannels)
         var row = Row(
             number: 0, stem: 0, channel: channel,
             seller: Self.intern(sellerTaxCode, in: &texts, recent: &recentSellers),
@@ -247,6 +246,7 @@ struct TransactionBatch: Sendable {
             wide.append((amountVND, refundVND))
         }
         (row.number, row.stem) = stem(of: id, channel: channel)
+        channelsSeen.note(channel, status: row.status)
         builtRows.append(row)
     }
 
@@ -282,21 +282,31 @@ struct TransactionBatch: Sendable {
         return (number, index)
     }
 
-    /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
-    /// The channels of the rows appended, sorted bytewise; nil past `limit` of them (a column
-    /// holding other text than channels) and for a batch read from the cache.
-    func channels(limit: Int) -> [String]? {
-        guard mapped == nil, channelsMet.count <= limit else { return nil }
-        let names = strings
-        return channelsMet.map { names[Int($0)] }.sorted(by: bytewiseLess)
+    /// The channels of the rows appended, each with its rows' statuses (`MemberResult.channels`);
+    /// nil past `channelsKept` of them (a column holding other text than channels)
+    /// and for a batch read from the cache. Before `seal`.
+    func channels() -> [String: [TransactionStatus]]? {
+        guard mapped == nil, sealedStrings == nil, let seen = channelsSeen.entries else { return nil }
+        var channels: [String: [TransactionStatus]] = [:]
+        for (channel, statuses) in seen {
+            channels[texts.string(Int(channel))] = TransactionStatus.allCases.enumerated().compactMap { index, status in
+                statuses & (1 << index) != 0 ? status : nil
+            }
+        }
+        return channels
     }
 
+    /// How many channels a member's `channels()` lists at most.
+    static let channelsKept = 100
+
+    /// Drops the builder's indexes once the member is read: the ledger needs only the arrays.
     mutating func seal() {
         sealedStrings = strings
         texts = LedgerTexts()
         stemIndex = [:]
         recentStems.forget()
         recentChannels.forget()
+        channelsSeen = ChannelsSeen(limit: 0)
         recentSellers.forget()
         recentDistricts.forget()
     }
@@ -314,17 +324,6 @@ struct TransactionBatch: Sendable {
         return index
     }
 
-    /// `intern`, noting in `met` each text interned past `recent`.
-    private static func intern(
-        _ text: String, in texts: inout LedgerTexts, recent: inout RecentlyMet<String>, met: inout Set<UInt32>
-    ) -> UInt32 {
-        if let index = recent.first(where: { $0 == text }) { return index }
-        let index = texts.intern(text)
-        recent.remember(text, index)
-        met.insert(index)
-        return index
-    }
-
     /// `intern` for a text given as its UTF-8 bytes: no `String` is made.
     private static func intern(
         _ bytes: UnsafeBufferPointer<UInt8>, in texts: inout LedgerTexts, recent: inout RecentlyMet<[UInt8]>
@@ -333,6 +332,40 @@ struct TransactionBatch: Sendable {
         let index = texts.intern(utf8: bytes)
         recent.remember(Array(bytes), index)
         return index
+    }
+}
+
+/// The channels of a member's rows (their text numbers), each with a bit per status its rows have,
+/// up to `limit` channels (past that, none: `entries` is nil). Per row, a comparison with the last
+/// channel noted, or a look through the few there are: no hashing.
+private struct ChannelsSeen: Sendable {
+    private let limit: Int
+    private var seen: [(channel: UInt32, statuses: UInt8)] = []
+    private var overflowed = false
+    private var last = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Each channel noted and its statuses' bits; nil past `limit` channels.
+    var entries: [(channel: UInt32, statuses: UInt8)]? { overflowed ? nil : seen }
+
+    @inline(__always)
+    mutating func note(_ channel: UInt32, status: UInt8) {
+        if last < seen.count, seen[last].channel == channel {
+            seen[last].statuses |= 1 << status
+            return
+        }
+        if overflowed { return }
+        if let index = seen.firstIndex(where: { $0.channel == channel }) {
+            seen[index].statuses |= 1 << status
+            last = index
+        } else if seen.count < limit {
+            seen.append((channel, 1 << status))
+            last = seen.count - 1
+        } else {
+            overflowed = true
+            seen = []
+        }
     }
 }
 

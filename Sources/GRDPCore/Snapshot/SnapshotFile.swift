@@ -365,9 +365,9 @@ public final class SnapshotFile {
         {
             problems.append("target_interpolation '\(interpolation ?? "")' is neither linear nor none")
         }
-        if let settings = values[key.settingsByYear], SnapshotMeta.settingsByYear(text: settings ?? "") == nil {
+        if let settings = values[key.settingsByYear], YearSettings(text: settings ?? "") == nil {
             problems.append(
-                "settings_sha256_by_year is not a JSON object of years and SHA-256s as grdp writes it")
+                "settings_sha256_by_year is not a scheme and a JSON object of years and SHA-256s as grdp writes it")
         }
         if meta.command.isEmpty { problems.append("command is empty") }
         return problems
@@ -411,11 +411,11 @@ public final class SnapshotFile {
             region = SnapshotMeta.Region(code: code, name: (values[key.regionName] ?? nil) ?? "")
         }
         let interpolation = (values[key.targetInterpolation] ?? nil).flatMap(PipelineConfig.Interpolation.init)
-        let settings = (values[key.settingsByYear] ?? nil).flatMap(SnapshotMeta.settingsByYear(text:))
+        let settings = (values[key.settingsByYear] ?? nil).flatMap(YearSettings.init(text:))
         return SnapshotMeta(
             version: version, createdAt: try required(key.createdAt), toolVersion: try required(key.toolVersion),
             configSHA256: try required(key.configSHA256), contentSHA256: try required(key.contentSHA256),
             parentVersion: parent, command: try required(key.command), region: region,
-            targetInterpolation: interpolation, settingsByYear: settings)
+            targetInterpolation: interpolation, yearSettings: settings)
     }
 }

@@ -211,9 +211,9 @@ enum SnapshotSchema {
         static let regionName = "region_name"
         /// The config's `targets.interpolation` (since 2026-12-06): how the chart draws the trajectory.
         static let targetInterpolation = "target_interpolation"
-        /// The settings each year's figures were computed with (since 2026-12-06; a JSON object,
-        /// year → `PipelineConfig.methodSHA256`): `run --year` keeps other years as they were, and
-        /// says when their settings are not the config's now (`kept_years_other_settings`).
+        /// The settings each year's figures were computed with (since 2026-12-06; `YearSettings`):
+        /// `run --year` keeps other years as they were, and says when their settings are not the
+        /// config's now (`kept_years_other_settings`).
         static let settingsByYear = "settings_sha256_by_year"
         static let all = [
             version, createdAt, toolVersion, configSHA256, contentSHA256, parentVersion, command, regionCode,

@@ -20,13 +20,13 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
     public var region: SnapshotMeta.Region?
     /// The config's `targets.interpolation`, by which the chart draws the trajectory.
     public var targetInterpolation: PipelineConfig.Interpolation?
-    /// The settings each year's figures were computed with (`SnapshotMeta.settingsByYear`).
-    public var settingsByYear: [Int: String]?
+    /// The settings each year's figures were computed with (`SnapshotMeta.yearSettings`).
+    public var yearSettings: YearSettings?
 
     public init(
         createdAt: String, toolVersion: String, configSHA256: String, parentVersion: Int?, command: String,
         region: SnapshotMeta.Region? = nil, targetInterpolation: PipelineConfig.Interpolation? = nil,
-        settingsByYear: [Int: String]? = nil
+        yearSettings: YearSettings? = nil
     ) {
         self.createdAt = createdAt
         self.toolVersion = toolVersion
@@ -35,7 +35,7 @@ public struct SnapshotMetaDraft: Sendable, Equatable {
         self.command = command
         self.region = region
         self.targetInterpolation = targetInterpolation
-        self.settingsByYear = settingsByYear
+        self.yearSettings = yearSettings
     }
 }
 
@@ -436,7 +436,7 @@ public struct SnapshotStore: Sendable {
                 version: version, createdAt: draft.createdAt, toolVersion: draft.toolVersion,
                 configSHA256: draft.configSHA256, contentSHA256: hash, parentVersion: draft.parentVersion,
                 command: draft.command, region: draft.region, targetInterpolation: draft.targetInterpolation,
-                settingsByYear: draft.settingsByYear)
+                yearSettings: draft.yearSettings)
             try database.execute("BEGIN IMMEDIATE")
             let insertMeta = try database.prepare(SnapshotSchema.meta.insertSQL)
             let key = SnapshotSchema.MetaKey.self
@@ -453,8 +453,8 @@ public struct SnapshotStore: Sendable {
             if let interpolation = meta.targetInterpolation {
                 entries.append((key.targetInterpolation, .text(interpolation.rawValue)))
             }
-            if let settings = meta.settingsByYear {
-                entries.append((key.settingsByYear, .text(SnapshotMeta.text(settingsByYear: settings))))
+            if let settings = meta.yearSettings {
+                entries.append((key.settingsByYear, .text(settings.text)))
             }
             for (name, value) in entries {
                 try insertMeta.run([.text(name), value])

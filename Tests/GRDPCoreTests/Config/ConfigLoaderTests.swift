@@ -378,7 +378,7 @@ private let fullConfig = """
     }
 
     /// "A key given with no value means its default" (CONTRACT §2), inside the maps too: a channel
-    /// with no ratio takes va_ratio_default's (it is not listed), a section with no coefficient
+    /// with no ratio takes va_ratio_default's (listed with it: a channel named), a section with no coefficient
     /// has none, a status spelling with no status adds nothing, a district with no name has none.
     @Test func anEntryWithNoValueInAMapMeansItsDefault() throws {
         let config = try parse(
@@ -394,7 +394,8 @@ private let fullConfig = """
             """)
         #expect(config.region.districts == ["660": "", "661": "Đắk Glong"])
         #expect(config.inputs.statuses.keys.sorted() == ["thành công"])
-        #expect(config.methodology.vaRatioByChannel.keys.sorted() == ["website"])
+        #expect(config.methodology.vaRatioByChannel.keys.sorted() == ["marketplace", "website"])
+        #expect(config.methodology.vaRatioByChannel["marketplace"] == config.methodology.vaRatioDefault)
         #expect(config.methodology.digitisedCoefficients.keys.sorted() == ["G"])
         #expect(throws: ConfigError.self) {
             try parse("version: 1\nregion: {code: \"67\"}\nmethodology:\n  digitised_coefficients: {C: , c: 0.1}\n")

@@ -38,9 +38,10 @@ struct RunCache: Codable {
     /// files written before it was kept): a night carries the latest snapshot's untouched years
     /// only when they are this run's settings too.
     var figuresSHA256: String?
-    /// The settings that run's figures were computed with (`PipelineConfig.methodSHA256`; absent in
-    /// files written before it was kept): `run --year` says when the years it keeps had others.
-    var methodSHA256: String?
+    /// The settings that run computed each year's figures with (absent in files written before
+    /// 2026-12-06): every year of the snapshot it describes, which it published or found up to
+    /// date. `run --year` says when the years it keeps had others (`RunScope.settings(ofLatestYear:)`).
+    var yearSettings: YearSettings?
 
     /// The token of the groups a run kept and, for each of their years, a digest of the
     /// enterprise records the run's Compute matched their sellers with. A night whose kept groups
