@@ -557,6 +557,27 @@ import Testing
         #expect(!none.stderr.contains("new in the returns"), "\(none.stderr)")
     }
 
+    /// Targets written as fractions (`share_pct: 0.20` for 20 %) are said when a config brings
+    /// them (audit 33, E13: every year published ahead of a 0.2 % target without a word); the
+    /// fixture's percentages are not.
+    @Test func targetsWrittenAsFractionsAreSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        let sound = try fixture.grdp("run")
+        #expect(sound.status == 0 && !sound.stderr.contains("under 1 %"), "\(sound.stderr)")
+        var fractions = try fixture.editConfig(replacing: "share_pct: 1.64", with: "share_pct: 0.0164")
+        fractions = try fixture.editConfig(fractions, replacing: "share_pct: 20.0", with: "share_pct: 0.20")
+        try fixture.editConfig(fractions, replacing: "share_pct: 30.0", with: "share_pct: 0.30")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "WARNING: every point of targets.points is under 1 %: share_pct is a percentage of GRDP (20.0 for "
+                    + "20 %), not a fraction (0.20)"), "\(run.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["targets_below_one_percent"] as? Bool == true)
+    }
+
     /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:
     /// a GRDP written in the wrong unit or number format published shares of 8100 % or 0.0081 %
     /// without a word): a share over 100 %, and a GRDP moved by a factor of 2 or more since the

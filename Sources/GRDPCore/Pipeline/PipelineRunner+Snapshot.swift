@@ -191,7 +191,7 @@ extension PipelineRunner {
                 noteKeptYearsRecomputed(content.indicators, since: before, report: &report)
             }
             noteImplausibleFigures(content.indicators, since: before, report: &report)
-            // Not a query on every night's snapshot.
+            // Under a changed config: a night's new returns' channels are `newChannelsWithoutRatio`'s.
             if configChanged { noteChannelsWithoutSales(in: store, version: meta.version, report: &report) }
             // A map written with no value is none (`digitised_coefficients:   # under review`): the
             // digitised component went to 0 in every year without a word (audit 33, E10). Said when
@@ -202,6 +202,20 @@ extension PipelineRunner {
                 report.noDigitisedCoefficients = true
                 logger.warning(
                     "methodology.digitised_coefficients names no section: the digitised component is 0 in every year")
+            }
+            // Targets written as fractions (`share_pct: 0.20` for 20 %) put every year ahead of a
+            // target of 0.2 % in the published table without a word (audit 33, E13). A share of
+            // GRDP under 1 % is no digital-economy target any plan sets (the national ones are 20
+            // and 30 %; Đắk Nông's 2020 baseline, 1.64 %): said when every point is under 1.
+            let one = ExactDecimal(mantissa: 1, scale: 0)
+            let points = config.targets.points
+            if configChanged, !points.isEmpty, points.allSatisfy({ ExactDecimal.isLess($0.sharePct, one) }),
+                points.contains(where: { ExactDecimal.isLess(.zero, $0.sharePct) })
+            {
+                report.targetsBelowOnePercent = true
+                logger.warning(
+                    "Every point of targets.points is under 1 %: share_pct is a percentage (20.0 for 20 %), not a fraction"
+                )
             }
             try writeExports(content: content, meta: meta, into: &report)
             report.prunedSnapshots = try prune(store)

@@ -59,6 +59,9 @@ struct RunReport {
     /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
     /// section, so the digitised component is 0 in every year.
     var noDigitisedCoefficients = false
+    /// Under a config other than the latest snapshot's: every point of `targets.points` is under 1 %
+    /// (`targets_below_one_percent`), targets written as fractions.
+    var targetsBelowOnePercent = false
     /// A new snapshot's (or `validate`'s): what became of the archives the latest snapshot before
     /// it counted (`PipelineRunner.noteArchivesChanged`).
     var archivesChanged: ArchivesSinceLatest?
@@ -209,6 +212,7 @@ struct RunReport {
                     ))
             }
         }
+        if targetsBelowOnePercent { members.append(("targets_below_one_percent", .bool(true))) }
         if !provincesNotCodes.isEmpty {
             members.append(
                 (
@@ -526,6 +530,12 @@ struct RunReport {
             if conventionsDefaulted.count > 5 {
                 lines.append("… and \(conventionsDefaulted.count - 5) more (conventions_defaulted in the report).")
             }
+        }
+        if targetsBelowOnePercent && (outcome == .snapshot || outcome == .upToDate) {
+            lines.append(
+                "WARNING: every point of targets.points is under 1 %: share_pct is a percentage of GRDP (20.0 for "
+                    + "20 %), not a fraction (0.20); the published targets and statuses are as written "
+                    + "(targets_below_one_percent in the report).")
         }
         if noDigitisedCoefficients && (outcome == .snapshot || outcome == .upToDate) {
             lines.append(
