@@ -241,6 +241,20 @@ import Testing
                     + "other: 2024-02-01_revision.tar.gz. Their rows no longer count in the years recomputed (2024); "
                     + "the years --year kept (2023) keep them until a full run (archives_gone in the report; "),
             "\(run.stderr)")
+        // Written over with other bytes (the same entries, tar.gz in place of zip): the kept years
+        // keep the earlier file's rows and count none of the new file's (review 37, L6).
+        try fixture.write(Fixture.firstReturn, format: .tarGzip, as: "2024-01-10_returns.zip")
+        let rewritten = try fixture.grdp("run", "--year", "2024", "--force")
+        #expect(rewritten.status == 0, "\(rewritten.stderr)")
+        #expect(
+            rewritten.stderr.contains(
+                "WARNING: 1 archive(s) counted in v0002 hold other bytes now: 2024-01-10_returns.zip. The rows counted "
+                    + "are the new file's, the earlier file's no longer in the years recomputed (2024); the years --year "
+                    + "kept (2023) keep the earlier file's rows, and none of the new file's, until a full run "
+                    + "(archives_rewritten in the report)."), "\(rewritten.stderr)")
+        // Every year asked for: nothing kept, nothing more to say.
+        let all = try fixture.grdp("run", "--year", "2023", "--year", "2024", "--force")
+        #expect(all.status == 0 && !all.stderr.contains("the years --year kept"), "\(all.stderr)")
     }
 
     /// An archive the latest snapshot counted that is no longer in the returns folder (deleted by
@@ -555,6 +569,20 @@ import Testing
         let none = try fixture.grdp("run")
         #expect(none.status == 0 && none.stderr.contains("New snapshot"), "\(none.stderr)")
         #expect(!none.stderr.contains("new in the returns"), "\(none.stderr)")
+        // Nor when the channels named all take the default (review 38, N2).
+        try fixture.editConfig(
+            replacing: "va_ratio_by_channel: {marketplace: 0.08, website: 0.12}",
+            with: "va_ratio_by_channel: {marketplace: , website: 0.10}")
+        #expect(try fixture.grdp("run").status == 0)
+        let zalo: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\nZ1,2023-11-02,100000,completed,zalo\n")
+        ]
+        try fixture.write(zalo, format: .zip, as: "2024-05-01_returns.zip")
+        let defaults = try fixture.grdp("run")
+        #expect(defaults.status == 0 && defaults.stderr.contains("New snapshot"), "\(defaults.stderr)")
+        #expect(!defaults.stderr.contains("new in the returns"), "\(defaults.stderr)")
     }
 
     /// Targets written as fractions (`share_pct: 0.20` for 20 %) are said when a config brings
@@ -576,6 +604,16 @@ import Testing
                 "WARNING: every point of targets.points is under 1 %: share_pct is a percentage of GRDP (20.0 for "
                     + "20 %), not a fraction (0.20)"), "\(run.stderr)")
         #expect(try #require(try fixture.reportsWritten().last)["targets_below_one_percent"] as? Bool == true)
+        // Said on every publish, not only when the config changes: a config that held them before
+        // this check came is told too (review 38, N4).
+        try fixture.write(Fixture.revision, format: .tarGzip, as: "2024-02-01_revision.tar.gz")
+        let night = try fixture.grdp("--quiet", "run")
+        #expect(
+            night.status == 0
+                && night.stderr.contains(
+                    "warning Every point of targets.points is under 1 %: share_pct is a percentage (20.0 for 20 %), "
+                        + "not a fraction"),
+            "\(night.stderr)")
     }
 
     /// Figures no return can make are said when published (`implausible_figures`; audit 33, S1–S3:

@@ -34,8 +34,10 @@ extension PipelineConfig {
     }
 
     /// SHA-256 over the settings `year`'s figures are computed with (`YearSettings`): the reading
-    /// settings but the limits (`serializeReading`), of `inputs.fx` only the rates of `year` (a rate
-    /// applies to the transactions of its year alone: correcting 2023's leaves 2024 as computed),
+    /// settings but the limits (`serializeReading`), of `inputs.fx` only the rates of `year`, by
+    /// value (a rate applies to the transactions of its year: correcting 2023's leaves 2024 as
+    /// computed; but for a revision of another year's transaction, which a rate added for its own
+    /// year lets in, and which the next full run says, `kept_years_recomputed`),
     /// and `methodology`; not the targets (a year's target is said apart: `targets_not_recomputed`)
     /// nor the districts' names (the `district` table, written whole by every run). A change to
     /// what is serialised here changes `YearSettings.currentScheme`.

@@ -52,8 +52,13 @@ extension PipelineConfig {
             }
         }
         Self.serialize(inputs.statuses, into: &key) { $1.string($0.rawValue) }
-        let fx = year.map { year in inputs.fx.compactMapValues { $0[year].map { [year: $0] } } } ?? inputs.fx
-        Self.serialize(fx, into: &key) { rates, key in
+        if let year {
+            // By value, as `serializeMethodology` takes the ratios: `23800.0` is `23800`, and the
+            // loader's own advice for a three-decimal rate (`165.1250`) is no new setting.
+            Self.serialize(inputs.fx.compactMapValues { $0[year] }, into: &key) { $1.string($0.reduced.description) }
+            return
+        }
+        Self.serialize(inputs.fx, into: &key) { rates, key in
             key.count(rates.count)
             for year in rates.keys.sorted() {
                 key.decimal(Int64(year))

@@ -209,7 +209,9 @@ extension PipelineRunner {
             // and 30 %; Đắk Nông's 2020 baseline, 1.64 %): said when every point is under 1.
             let one = ExactDecimal(mantissa: 1, scale: 0)
             let points = config.targets.points
-            if configChanged, !points.isEmpty, points.allSatisfy({ ExactDecimal.isLess($0.sharePct, one) }),
+            // On every publish: a config that had them before this check came is told too (review
+            // 38, N4).
+            if !points.isEmpty, points.allSatisfy({ ExactDecimal.isLess($0.sharePct, one) }),
                 points.contains(where: { ExactDecimal.isLess(.zero, $0.sharePct) })
             {
                 report.targetsBelowOnePercent = true
@@ -348,7 +350,11 @@ extension PipelineRunner {
         -> [(archive: String, member: String, channels: [String])]
     {
         let configured = config.methodology.vaRatioByChannel
-        guard !configured.isEmpty else { return [] }
+        // Every channel taking the default (none named, or all with its ratio): no channel's
+        // spelling moves a figure (review 38, N2).
+        guard configured.values.contains(where: { $0.reduced != config.methodology.vaRatioDefault.reduced }) else {
+            return []
+        }
         let counted = config.methodology.countedStatuses
         func withCountedSales(_ member: MemberResult) -> [String] {
             (member.channels ?? [:]).filter { $0.value.contains(where: counted.contains) }.keys.sorted(by: bytewiseLess)

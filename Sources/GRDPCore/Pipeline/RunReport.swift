@@ -59,8 +59,8 @@ struct RunReport {
     /// Under a config other than the latest snapshot's: `methodology.digitised_coefficients` names no
     /// section, so the digitised component is 0 in every year.
     var noDigitisedCoefficients = false
-    /// Under a config other than the latest snapshot's: every point of `targets.points` is under 1 %
-    /// (`targets_below_one_percent`), targets written as fractions.
+    /// A new snapshot's: every point of `targets.points` is under 1 % (`targets_below_one_percent`),
+    /// targets written as fractions.
     var targetsBelowOnePercent = false
     /// A new snapshot's (or `validate`'s): what became of the archives the latest snapshot before
     /// it counted (`PipelineRunner.noteArchivesChanged`).
@@ -531,7 +531,7 @@ struct RunReport {
                 lines.append("… and \(conventionsDefaulted.count - 5) more (conventions_defaulted in the report).")
             }
         }
-        if targetsBelowOnePercent && (outcome == .snapshot || outcome == .upToDate) {
+        if targetsBelowOnePercent && outcome == .snapshot {
             lines.append(
                 "WARNING: every point of targets.points is under 1 %: share_pct is a percentage of GRDP (20.0 for "
                     + "20 %), not a fraction (0.20); the published targets and statuses are as written "

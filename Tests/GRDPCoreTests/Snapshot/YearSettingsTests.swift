@@ -57,5 +57,9 @@ import Testing
         #expect(config.methodSHA256(forYear: 2023) == edited.methodSHA256(forYear: 2023))
         #expect(config.methodSHA256(forYear: 2024) != edited.methodSHA256(forYear: 2024))
         #expect(config.methodSHA256(forYear: 2023) != config.methodSHA256(forYear: 2024))
+        // By value: a trailing zero is no new setting (review 38, N1).
+        let respelt = try ConfigLoader.parse(
+            yaml: yaml.replacingOccurrences(of: "2023: 23800", with: "2023: 23800.0"), fileURL: file)
+        #expect(config.methodSHA256(forYear: 2023) == respelt.methodSHA256(forYear: 2023))
     }
 }
