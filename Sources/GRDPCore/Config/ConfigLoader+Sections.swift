@@ -220,6 +220,7 @@ extension ConfigLoader {
                     throw value.error("currency '\(currency)' is given twice in 'inputs.fx'")
                 }
                 var rates: [Int: ExactDecimal] = [:]
+                var nodes: [Int: ConfigNode] = [:]
                 var undecided: [(year: Int, node: ConfigNode, reading: GroupedReading)] = []
                 if !value.isNull {
                     for (yearText, rateNode) in try value.entries(expected: "a mapping of year to VND per unit") {
@@ -228,10 +229,12 @@ extension ConfigLoader {
                             throw rateNode.error("year \(year) is given twice in '\(value.path)'")
                         }
                         rates[year] = try rateNode.positiveDecimal(expected: "a number greater than 0 (VND per unit)")
+                        nodes[year] = rateNode
                         if let reading = groupedLikeVietnamese(rateNode) { undecided.append((year, rateNode, reading)) }
                     }
                 }
                 try decideGroupedLikeVietnamese(undecided, rates: rates)
+                try refuseFarApart(rates, at: nodes)
                 fx[currency] = rates
             }
         }
@@ -297,6 +300,26 @@ extension ConfigLoader {
                         + "write \(grouped) (or \(text)0 if \(decimal) is meant)")
             }
             throw node.error(both)
+        }
+    }
+
+    /// Refuses a rate 100 times or more from the median of the currency's other rates: no currency
+    /// moves so against the dong from one year to another, and a rate written without its
+    /// thousands (`24.9` among dollar rates of 23,800–24,900) converted every amount of its year
+    /// 1,000 times too small without a word (audit 33, E12). The three-decimal spelling, `24.900`,
+    /// is judged apart (`decideGroupedLikeVietnamese`). Both rates are named: either may be the one
+    /// mistyped.
+    static func refuseFarApart(_ rates: [Int: ExactDecimal], at nodes: [Int: ConfigNode]) throws(ConfigError) {
+        guard rates.count >= 2 else { return }
+        for (year, rate) in rates.sorted(by: { $0.key < $1.key }) {
+            let others = rates.filter { $0.key != year }.sorted { $0.value.doubleValue < $1.value.doubleValue }
+            let median = others[others.count / 2]
+            let ratio = rate.doubleValue / median.value.doubleValue
+            guard ratio <= 1 / 100 || ratio >= 100, let node = nodes[year] else { continue }
+            throw node.error(
+                "'\(node.path)' is \(rate.reduced) VND per unit, \(ratio < 1 ? "below" : "above") the currency's "
+                    + "\(median.key) rate (\(median.value.reduced)) by a factor of 100 or more, which no currency moves "
+                    + "by in a year: write each rate in VND per unit, in full (24900, not 24.9)")
         }
     }
 

@@ -313,6 +313,30 @@ import Testing
         #expect(loaded.inputs.fx["JPY"]?[2024] == ExactDecimal(canonical: "165.125"))
     }
 
+    /// A rate 100 times or more from the currency's other rates is refused, naming both (audit 33,
+    /// E12: `24.9` among dollar rates of 23,800 converted 2023's dollar sales 1,000 times too
+    /// small without a word); rates that move as currencies do are read.
+    @Test func anFxRateFarFromTheCurrencysOtherRatesIsRefused() throws {
+        func config(_ rates: String) -> String {
+            "version: 1\nregion: {code: \"67\"}\ninputs:\n  fx:\n" + rates
+        }
+        let short = try #require(Self.failure(config("    USD: {2022: 23400, 2023: 24.9, 2024: 24900}\n")))
+        #expect(short.exitCode == 64 && short.key == "inputs.fx.USD.2023" && short.line == 5, "\(short)")
+        #expect(
+            short.message.hasSuffix(
+                "is 24.9 VND per unit, below the currency's 2024 rate (24900) by a factor of 100 or more, which no "
+                    + "currency moves by in a year: write each rate in VND per unit, in full (24900, not 24.9)"),
+            "\(short)")
+        let two = try #require(Self.failure(config("    EUR: {2023: 25800000, 2024: 26100}\n")))
+        #expect(two.key == "inputs.fx.EUR.2023" && two.message.contains("above the currency's 2024 rate"), "\(two)")
+        for rates in [
+            "    USD: {2020: 23200, 2021: 23100, 2022: 23400, 2023: 23800, 2024: 24900}\n",
+            "    KRW: {2023: 18.1, 2024: 18.4}\n", "    JPY: {2020: 217, 2024: 165}\n", "    USD: {2024: 24.9}\n",
+        ] {
+            #expect(Self.failure(config(rates)) == nil, "\(rates)")
+        }
+    }
+
     /// A YAML tag grdp would not honour is refused, naming the key: it was dropped and the text
     /// taken (`!!binary` text became the region's name; config audit 31, L1). `!!str`, `!!int`,
     /// `!!float` and no tag at all are read as before.
