@@ -585,6 +585,25 @@ import Testing
         #expect(!defaults.stderr.contains("new in the returns"), "\(defaults.stderr)")
     }
 
+    /// A first run has no return before it for a channel to be new against: a channel without a
+    /// ratio (`social`) takes `va_ratio_default` as CONTRACT §5 has it, and the run publishes with
+    /// nothing said under --quiet.
+    @Test func aFirstRunSaysNoChannelNew() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let returns: [ArchiveWriter.Entry] = [
+            .init(path: "grdp.csv", text: "year,grdp\n2023,51000\n"),
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\nT1,2023-06-01,100000,completed,marketplace\n"
+                    + "T2,2023-06-02,100000,completed,website\nT3,2023-06-03,100000,completed,social\n"),
+        ]
+        try fixture.write(returns, format: .zip, as: "2024-01-10_returns.zip")
+        let run = try fixture.grdp("--quiet", "run")
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+        #expect(try #require(try fixture.reportsWritten().last)["new_channels_without_ratio"] == nil)
+    }
+
     /// Targets written as fractions (`share_pct: 0.20` for 20 %) are said when a config brings
     /// them (audit 33, E13: every year published ahead of a 0.2 % target without a word); the
     /// fixture's percentages are not.

@@ -342,8 +342,8 @@ extension PipelineRunner {
     /// respelled its channel (`market place`, `sàn TMĐT`) had its sales take `va_ratio_default`
     /// instead of the marketplace ratio, with nothing said (audit 33, A9); one that dropped the
     /// column, `unknown`'s (A6). Whatever the config: a channel comes with the return (review 37,
-    /// M1: under a config edit, a first run, it went unsaid, then counted). Not with no ratio by
-    /// channel at all, where every channel takes the default by design. A counted member whose
+    /// M1: under a config edit it went unsaid, then counted). Not on a first run, nor with no ratio
+    /// by channel at all, where every channel takes the default by design. A counted member whose
     /// channels are not known (over `TransactionBatch.channelsKept` of them) leaves it to the latest
     /// snapshot's channels.
     func newChannelsWithoutRatio(in returns: ReturnsAgainstLatest, latest: SnapshotFile?)
@@ -351,10 +351,11 @@ extension PipelineRunner {
     {
         let configured = config.methodology.vaRatioByChannel
         // Every channel taking the default (none named, or all with its ratio): no channel's
-        // spelling moves a figure (review 38, N2).
-        guard configured.values.contains(where: { $0.reduced != config.methodology.vaRatioDefault.reduced }) else {
-            return []
-        }
+        // spelling moves a figure (review 38, N2). A first run has no return before it to be new
+        // against: a channel without a ratio takes the default as CONTRACT §5 has it.
+        guard latest != nil,
+            configured.values.contains(where: { $0.reduced != config.methodology.vaRatioDefault.reduced })
+        else { return [] }
         let counted = config.methodology.countedStatuses
         func withCountedSales(_ member: MemberResult) -> [String] {
             (member.channels ?? [:]).filter { $0.value.contains(where: counted.contains) }.keys.sorted(by: bytewiseLess)
