@@ -56,13 +56,13 @@ extension PipelineConfig {
             // By value, as `serializeMethodology` takes the ratios: `23800.0` is `23800`, and the
             // loader's own advice for a three-decimal rate (`165.1250`) is no new setting.
             Self.serialize(inputs.fx.compactMapValues { $0[year] }, into: &key) { $1.string($0.reduced.description) }
-            return
-        }
-        Self.serialize(inputs.fx, into: &key) { rates, key in
-            key.count(rates.count)
-            for year in rates.keys.sorted() {
-                key.decimal(Int64(year))
-                key.string(rates[year]?.description ?? "")
+        } else {
+            Self.serialize(inputs.fx, into: &key) { rates, key in
+                key.count(rates.count)
+                for year in rates.keys.sorted() {
+                    key.decimal(Int64(year))
+                    key.string(rates[year]?.description ?? "")
+                }
             }
         }
     }

@@ -33,9 +33,9 @@ public struct YearSettings: Sendable, Equatable, Codable {
         return "{\"scheme\":\"\(scheme)\",\"years\":{" + entries.joined(separator: ",") + "}}"
     }
 
-    /// The record `text` gives; nil for any other text (read back only as grdp writes it: a scheme
-    /// of lower-case letters, digits and hyphens, years of ASCII digits without a leading zero,
-    /// SHA-256s in lower-case hex).
+    /// The record `text` gives; nil for any other text (read back only as grdp writes it, byte for
+    /// byte: a scheme of lower-case letters, digits and hyphens, SHA-256s in lower-case hex; a year
+    /// written otherwise than `text` writes it, `02023` or `+2023`, gives other text).
     public init?(text stored: String) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any],
             object.count == 2, let scheme = object["scheme"] as? String,
@@ -47,9 +47,7 @@ public struct YearSettings: Sendable, Equatable, Codable {
         else { return nil }
         var years: [Int: String] = [:]
         for (key, value) in entries {
-            guard key.isASCIIDigits, key.utf8.count <= 9, !(key.hasPrefix("0") && key.utf8.count > 1),
-                let year = Int(key), let hash = value as? String, hash.isSHA256Hex
-            else { return nil }
+            guard let year = Int(key), let hash = value as? String, hash.isSHA256Hex else { return nil }
             years[year] = hash
         }
         self.init(scheme: scheme, years: years)

@@ -74,80 +74,9 @@ extension PipelineRunner {
         _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
         store: SnapshotStore, report: inout RunReport
     ) throws {
-        // Under a config other than the latest snapshot's (a first run, an edit), which is when an
-        // alias or a channel can come misspelled: the data members whose headers hold columns grdp
-        // does not read, and (below) the configured channels no transaction has. Under the same
-        // config, the new returns' columns that no return the latest snapshot counted left unread.
         let configChanged = latest?.meta.configSHA256 != config.sha256
         let countedBefore = latest.flatMap { try? $0.acceptedArchives() }
-        // A latest snapshot whose archives cannot be read for it tells no new return from an old
-        // one: none is said new (`verify` is what names a damaged file).
-        if let ingest = report.ingest, latest == nil || countedBefore != nil {
-            let returns = ReturnsAgainstLatest(
-                ingest.archives, counted: Set(countedBefore?.map(\.sha256) ?? []), configChanged: configChanged)
-            report.columnsNotRead = Self.columnsNotRead(in: returns)
-            report.newChannelsWithoutRatio = newChannelsWithoutRatio(in: returns, latest: latest)
-            report.unrecognizedMembers = Self.unrecognizedMembers(in: returns)
-            // A member whose convention no value decided, taken by default over a value the other
-            // convention reads 1,000 times larger (audit 33, S2: GRDP `"55.700"` read as 55.7).
-            // New returns' alone: the reading does not depend on the config's other settings.
-            report.conventionsDefaulted = returns.new.flatMap { archive in
-                archive.members.filter { $0.conventionDefaultedOver != nil }.map { (archive.relativePath, $0) }
-            }
-            // Rows excluded as another province's by a value that is no province code at all (the
-            // province's name, `Đắk Nông`, for its code): 87 % of a platform's new return left out
-            // with the report's counts alone saying so (audit 33, P1).
-            report.provincesNotCodes = returns.said.flatMap { archive in
-                archive.members.flatMap { member in
-                    member.excludedByReason.sorted { $0.key < $1.key }.compactMap { reason, rows in
-                        MemberNormalizer.excludedProvince(in: reason).flatMap { value in
-                            value.isASCIIDigits ? nil : (archive.relativePath, member.path, value, rows)
-                        }
-                    }
-                }
-            }
-            for excluded in report.provincesNotCodes.prefix(5) {
-                logger.warning(
-                    "Rows excluded as another province's by a province value that is no province code",
-                    metadata: [
-                        "archive": "\(excluded.archive)", "member": "\(excluded.member)", "value": "\(excluded.value)",
-                        "rows": "\(excluded.rows)",
-                    ])
-            }
-            for fresh in report.newChannelsWithoutRatio.prefix(5) {
-                logger.warning(
-                    "Channels new in these returns with no ratio in va_ratio_by_channel: their sales take va_ratio_default",
-                    metadata: [
-                        "archive": "\(fresh.archive)", "member": "\(fresh.member)",
-                        "channels": "\(Ingest.someNames(fresh.channels, shown: 10))",
-                    ])
-            }
-            for defaulted in report.conventionsDefaulted.prefix(5) {
-                logger.warning(
-                    "Number convention taken by default over a value the other convention reads otherwise",
-                    metadata: [
-                        "archive": "\(defaulted.archive)", "member": "\(defaulted.member.path)",
-                        "value": "\(defaulted.member.conventionDefaultedOver ?? "")",
-                        "number_format": "\(defaulted.member.numberConvention.rawValue)",
-                    ])
-            }
-            if !report.unrecognizedMembers.isEmpty {
-                logger.warning(
-                    "CSV members that no pattern of inputs.kinds matches are not read",
-                    metadata: [
-                        "members":
-                            "\(Ingest.someNames(report.unrecognizedMembers.map { "\($0.archive): \($0.member)" }, shown: 10))"
-                    ])
-            }
-            for unread in report.columnsNotRead.prefix(5) {
-                logger.warning(
-                    "Header columns that no column of their kind matches, directly or by an alias, are not read",
-                    metadata: [
-                        "archive": "\(unread.archive)", "member": "\(unread.member)",
-                        "columns": "\(unread.columns.joined(separator: ", "))",
-                    ])
-            }
-        }
+        noteReturns(latest: latest, counted: countedBefore, configChanged: configChanged, report: &report)
         switch outcome {
         case .upToDate(let hash):
             report.outcome = .upToDate
@@ -207,13 +136,10 @@ extension PipelineRunner {
             // target of 0.2 % in the published table without a word (audit 33, E13). A share of
             // GRDP under 1 % is no digital-economy target any plan sets (the national ones are 20
             // and 30 %; Đắk Nông's 2020 baseline, 1.64 %): said when every point is under 1.
-            let one = ExactDecimal(mantissa: 1, scale: 0)
-            let points = config.targets.points
             // On every publish: a config that had them before this check came is told too (review
             // 38, N4).
-            if !points.isEmpty, points.allSatisfy({ ExactDecimal.isLess($0.sharePct, one) }),
-                points.contains(where: { ExactDecimal.isLess(.zero, $0.sharePct) })
-            {
+            let shares = config.targets.points.map(\.sharePct)
+            if shares.contains(where: { $0 > .zero }), shares.allSatisfy({ $0 < ExactDecimal(1) }) {
                 report.targetsBelowOnePercent = true
                 logger.warning(
                     "Every point of targets.points is under 1 %: share_pct is a percentage (20.0 for 20 %), not a fraction"
@@ -315,64 +241,6 @@ extension PipelineRunner {
         noteArchivesChanged(since: version, counted: counted, report: &report)
     }
 
-    /// The data members whose headers hold columns grdp does not read (`columns_not_read`, said):
-    /// every such member's under a changed config; otherwise those of the new returns, and of their
-    /// columns only those no member of its kind in a counted return left unread too. A return
-    /// renamed `price_basis` to `gia` and its constant-price GRDP row won, the 2024 share 8.1001 →
-    /// 18.4093 % with the column listed in the report alone (audit 33, A8); the columns a
-    /// platform's exports always carry and grdp never reads are not said again with each new one.
-    static func columnsNotRead(in returns: ReturnsAgainstLatest)
-        -> [(archive: String, member: String, kind: RecordKind, columns: [String])]
-    {
-        let known = Set(
-            returns.counted.flatMap { archive in
-                archive.members.flatMap { member in (member.columnsNotRead ?? []).map { [member.kind.rawValue, $0] } }
-            })
-        return returns.said.flatMap { archive in
-            archive.members.compactMap { member in
-                let unread = (member.columnsNotRead ?? []).filter { !known.contains([member.kind.rawValue, $0]) }
-                return unread.isEmpty ? nil : (archive.relativePath, member.path, member.kind, unread)
-            }
-        }
-    }
-
-    /// The channels of `returns.new` whose rows include counted sales, that
-    /// `methodology.ecommerce.va_ratio_by_channel` names no ratio for and that no return the latest
-    /// snapshot counted had with counted sales (`new_channels_without_ratio`): a platform that
-    /// respelled its channel (`market place`, `sàn TMĐT`) had its sales take `va_ratio_default`
-    /// instead of the marketplace ratio, with nothing said (audit 33, A9); one that dropped the
-    /// column, `unknown`'s (A6). Whatever the config: a channel comes with the return (review 37,
-    /// M1: under a config edit it went unsaid, then counted). Not on a first run, nor with no ratio
-    /// by channel at all, where every channel takes the default by design. A counted member whose
-    /// channels are not known (over `TransactionBatch.channelsKept` of them) leaves it to the latest
-    /// snapshot's channels.
-    func newChannelsWithoutRatio(in returns: ReturnsAgainstLatest, latest: SnapshotFile?)
-        -> [(archive: String, member: String, channels: [String])]
-    {
-        let configured = config.methodology.vaRatioByChannel
-        // Every channel taking the default (none named, or all with its ratio): no channel's
-        // spelling moves a figure (review 38, N2). A first run has no return before it to be new
-        // against: a channel without a ratio takes the default as CONTRACT §5 has it.
-        guard latest != nil,
-            configured.values.contains(where: { $0.reduced != config.methodology.vaRatioDefault.reduced })
-        else { return [] }
-        let counted = config.methodology.countedStatuses
-        func withCountedSales(_ member: MemberResult) -> [String] {
-            (member.channels ?? [:]).filter { $0.value.contains(where: counted.contains) }.keys.sorted(by: bytewiseLess)
-        }
-        let countedMembers = returns.countedByLatest.flatMap { $0.members.filter { $0.kind == .transaction } }
-        var known = Set(configured.keys).union(countedMembers.flatMap(withCountedSales))
-        if countedMembers.contains(where: { $0.channels == nil }) {
-            known.formUnion((try? latest?.salesChannels()) ?? [])
-        }
-        return returns.new.flatMap { archive in
-            archive.members.compactMap { member in
-                let fresh = withCountedSales(member).filter { !known.contains($0) }
-                return fresh.isEmpty ? nil : (archive.relativePath, member.path, fresh)
-            }
-        }
-    }
-
     /// A full run after a snapshot that `run --year` made: the years that run kept (CONTRACT §7)
     /// whose published figures this run changes, recomputed from the current returns and config
     /// (`kept_years_recomputed`). An analyst's `run --year 2023` kept 2022 as it was, and the next
@@ -408,22 +276,6 @@ extension PipelineRunner {
                 "kept_in": "\(SnapshotMeta.label(latest.meta.version))",
                 "years": "\(changed.map { String($0.0.year) }.joined(separator: ", "))",
             ])
-    }
-
-    /// The CSV members that no pattern of `inputs.kinds` matches (`unrecognized-member`, noted in
-    /// the report as CONTRACT §3 says), to be said: every archive's under a changed config;
-    /// otherwise the new returns', but for a name a counted return's member had too (a
-    /// `manifest.csv` every return carries). A platform's file renamed `don-hang_mxh_q4.csv` left a
-    /// quarter's social-commerce sales out with the report alone saying so (audit 33, R1).
-    static func unrecognizedMembers(in returns: ReturnsAgainstLatest) -> [(archive: String, member: String)] {
-        func unrecognized(_ archive: ArchiveOutcome) -> [SkippedMember] {
-            archive.skipped.filter { $0.reason == .unrecognizedMember }
-        }
-        func name(_ path: String) -> Substring { path.split(separator: "/").last ?? Substring(path) }
-        let known = Set(returns.counted.flatMap(unrecognized).map { name($0.path) })
-        return returns.said.flatMap { archive in
-            unrecognized(archive).filter { !known.contains(name($0.path)) }.map { (archive.relativePath, $0.path) }
-        }
     }
 
     /// Figures no return can make, said when a snapshot is published with them

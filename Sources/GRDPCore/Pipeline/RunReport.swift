@@ -270,6 +270,20 @@ struct RunReport {
         return .object(members)
     }
 
+    /// How many of a list of members, values or channels a run says one by one, on stderr and in
+    /// the log; the report lists them all.
+    static let shownOneByOne = 5
+
+    /// The lines for the first `shownOneByOne` of `items`, then one saying how many more the
+    /// report lists under `key` (`… and 3 more (key in the report).`, `more` naming what they are).
+    static func firstOf<Item>(
+        _ items: [Item], key: String, more: String? = nil, _ line: (Item) -> String
+    ) -> [String] {
+        let rest = items.count - shownOneByOne
+        return items.prefix(shownOneByOne).map(line)
+            + (rest > 0 ? ["… and \(rest) more\(more.map { " " + $0 } ?? "") (\(key) in the report)."] : [])
+    }
+
     /// What a member whose convention was taken by default over `conventionDefaultedOver` is said.
     static func conventionDefaulted(_ member: MemberResult) -> String {
         let value = member.conventionDefaultedOver ?? ""
@@ -498,37 +512,23 @@ struct RunReport {
                     + " (a data file renamed? status skipped, unrecognized-member, in the report).")
         }
         if outcome == .snapshot || outcome == .upToDate {
-            for excluded in provincesNotCodes.prefix(5) {
-                lines.append(
-                    "WARNING \(excluded.archive): member '\(Escape.controls(excluded.member))': \(excluded.rows) row(s) "
-                        + "excluded as another province's by '\(Escape.controls(excluded.value))', which is no province "
-                        + "code (the region's name for its code?): they do not count (excluded_by_reason in the report)."
-                )
+            lines += Self.firstOf(provincesNotCodes, key: "province_values_not_codes") { excluded in
+                "WARNING \(excluded.archive): member '\(Escape.controls(excluded.member))': \(excluded.rows) row(s) "
+                    + "excluded as another province's by '\(Escape.controls(excluded.value))', which is no province "
+                    + "code (the region's name for its code?): they do not count (excluded_by_reason in the report)."
             }
-            if provincesNotCodes.count > 5 {
-                lines.append("… and \(provincesNotCodes.count - 5) more (province_values_not_codes in the report).")
+            lines += Self.firstOf(newChannelsWithoutRatio, key: "new_channels_without_ratio") { fresh in
+                "WARNING \(fresh.archive): member '\(Escape.controls(fresh.member))': channel(s) "
+                    + Ingest.someNames(
+                        fresh.channels.map {
+                            // What an empty cell or a return without the column gives (§4.3).
+                            $0 == "unknown" ? "'unknown' (no channel given)" : "'\(Escape.controls($0))'"
+                        }, shown: 10)
+                    + " new in the returns, with no ratio in methodology.ecommerce.va_ratio_by_channel: their "
+                    + "sales take va_ratio_default (a channel respelled? new_channels_without_ratio in the report)."
             }
-            for fresh in newChannelsWithoutRatio.prefix(5) {
-                lines.append(
-                    "WARNING \(fresh.archive): member '\(Escape.controls(fresh.member))': channel(s) "
-                        + Ingest.someNames(
-                            fresh.channels.map {
-                                // What an empty cell or a return without the column gives (§4.3).
-                                $0 == "unknown" ? "'unknown' (no channel given)" : "'\(Escape.controls($0))'"
-                            }, shown: 10)
-                        + " new in the returns, with no ratio in methodology.ecommerce.va_ratio_by_channel: their "
-                        + "sales take va_ratio_default (a channel respelled? new_channels_without_ratio in the report)."
-                )
-            }
-            if newChannelsWithoutRatio.count > 5 {
-                lines.append(
-                    "… and \(newChannelsWithoutRatio.count - 5) more (new_channels_without_ratio in the report).")
-            }
-            for defaulted in conventionsDefaulted.prefix(5) {
-                lines.append("WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member))
-            }
-            if conventionsDefaulted.count > 5 {
-                lines.append("… and \(conventionsDefaulted.count - 5) more (conventions_defaulted in the report).")
+            lines += Self.firstOf(conventionsDefaulted, key: "conventions_defaulted") { defaulted in
+                "WARNING \(defaulted.archive): " + Self.conventionDefaulted(defaulted.member)
             }
         }
         if targetsBelowOnePercent && outcome == .snapshot {
@@ -542,17 +542,12 @@ struct RunReport {
                 "WARNING: methodology.digitised_coefficients names no section: the digitised component is 0 in every "
                     + "year (a map commented out leaves its key with no value, which is none).")
         }
-        for unread in columnsNotRead.prefix(5) {
-            lines.append(
-                "WARNING \(unread.archive): member '\(unread.member)' has columns no \(unread.kind.rawValue) column "
-                    + "matches, directly or by an alias of inputs.columns, which are not read: "
-                    + unread.columns.map { "'\(Escape.controls($0))'" }.joined(separator: ", ")
-                    + " (an alias spelt otherwise, or a column renamed?)")
-        }
-        if columnsNotRead.count > 5 {
-            lines.append(
-                "… and \(columnsNotRead.count - 5) more member(s) with columns not read (columns_not_read in the report)."
-            )
+        lines += Self.firstOf(columnsNotRead, key: "columns_not_read", more: "member(s) with columns not read") {
+            unread in
+            "WARNING \(unread.archive): member '\(unread.member)' has columns no \(unread.kind.rawValue) column "
+                + "matches, directly or by an alias of inputs.columns, which are not read: "
+                + unread.columns.map { "'\(Escape.controls($0))'" }.joined(separator: ", ")
+                + " (an alias spelt otherwise, or a column renamed?)"
         }
         if let channels = channelsWithoutSales {
             // The channels of the returns are the returns' text.
