@@ -71,7 +71,9 @@ struct SnapshotsCommand: ParsableCommand {
                 ]))
             table.append([
                 SnapshotMeta.label(version) + (isLatest ? "*" : ""), file.meta.createdAt, Self.yearRanges(years), share,
-                latest?.status.rawValue ?? "", file.meta.command,
+                // Escaped as the log escapes it: a command with ESC or a line break drove the
+                // terminal (export audit 39, M1); the JSON keeps it as it is.
+                latest?.status.rawValue ?? "", Escape.controls(file.meta.command),
             ])
         }
         if json {

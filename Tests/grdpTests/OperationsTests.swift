@@ -476,6 +476,36 @@ import Testing
         #expect((json[1]["content_sha256"] as? String)?.count == 64)
     }
 
+    /// A return's file name is its sender's choice, and the command the operator's: `diff` and
+    /// `snapshots` write their control characters out as the log does, so that ESC drives no
+    /// terminal and a line break forges no line (export audit 39, M1). The JSON keeps the text.
+    @Test func diffAndSnapshotsWriteControlCharactersOut() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let named = "b_\u{1B}[31mred\u{07}\nFORGED.zip"
+        try fixture.write(Fixture.revision, format: .zip, as: named)
+        let config = "p\u{1B}[7m\nFAKE.yml"
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.root.appendingPathComponent(config).path, withDestinationPath: "pipeline.yml")
+        #expect(try fixture.grdp("--config", config, "run").status == 0)
+
+        let diff = try fixture.grdp("diff", "v0001", "v0002")
+        #expect(
+            diff.status == 0 && !diff.stdout.contains("\u{1B}") && !diff.stdout.contains("\u{07}"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("  added    b_\\u001b[31mred\\u0007\\nFORGED.zip  ("), "\(diff.stdout)")
+        #expect(diff.stdout.contains("p\\u001b[7m\\nFAKE.yml run\n"), "\(diff.stdout)")
+        let list = try fixture.grdp("snapshots")
+        #expect(list.status == 0 && !list.stdout.contains("\u{1B}"), "\(list.stdout)")
+        #expect(list.stdout.split(separator: "\n").count == 4, "\(list.stdout)")
+        #expect(list.stdout.contains("p\\u001b[7m\\nFAKE.yml run\n"), "\(list.stdout)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data((try fixture.grdp("snapshots", "--json")).stdout.utf8))
+                as? [[String: Any]])
+        #expect((json.last?["command"] as? String)?.contains("\u{1B}[7m\nFAKE.yml") == true)
+    }
+
     @Test func jsonLogsAreOneObjectALineAndPlainLogsHaveNoTerminalCodes() throws {
         let fixture = try Self.withData()
         defer { fixture.remove() }

@@ -78,10 +78,13 @@ public struct SnapshotDiff: Sendable {
     }
 
     /// For a terminal: the two snapshots, a table of changed cells (numbers right-aligned, the
-    /// change signed), years added or removed, and archives whose SHA-256 differs.
+    /// change signed), years added or removed, and archives whose SHA-256 differs. Archive names
+    /// come from whoever delivers a return, and the commands from the operator: their control
+    /// characters are written out (`Escape.controls`), so that a name holding ESC or a line break
+    /// drives no terminal and forges no line (export audit 39, M1).
     public func text() -> String {
         func describe(_ meta: SnapshotMeta) -> String {
-            "  \(SnapshotMeta.label(meta.version))  created \(meta.createdAt)  \(meta.command)"
+            "  \(SnapshotMeta.label(meta.version))  created \(meta.createdAt)  \(Escape.controls(meta.command))"
         }
         var lines = ["Snapshot diff \(SnapshotMeta.label(from.version)) → \(SnapshotMeta.label(to.version))"]
         lines += [describe(from), describe(to), ""]
@@ -128,7 +131,7 @@ public struct SnapshotDiff: Sendable {
                 } else {
                     (what, hashes) = ("changed", "\(archive.oldSHA256.prefix(12)) → \(archive.newSHA256.prefix(12))")
                 }
-                lines.append("  \(what)  \(archive.path)  (\(hashes)…)")
+                lines.append("  \(what)  \(Escape.controls(archive.path))  (\(hashes)…)")
             }
         }
         return lines.joined(separator: "\n") + "\n"
