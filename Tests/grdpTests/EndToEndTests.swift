@@ -604,6 +604,79 @@ import Testing
         #expect(try #require(try fixture.reportsWritten().last)["new_channels_without_ratio"] == nil)
     }
 
+    /// A transaction is keyed by (channel, transaction_id) whatever its date (CONTRACT §4.4): a
+    /// new return whose order T1 is dated 2024 takes 2023's T1 out of 2023, whose published figures
+    /// fall though no return of 2023 came (audit 33, T1: a platform numbering its orders afresh
+    /// each year). Said, with the figures; a return that revises a year it holds records of is not;
+    /// and returns renamed, which changes which record of a key is the later, are said as such.
+    @Test func aNewReturnThatMovesAnotherYearsFiguresIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let reused: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+                    + "T1,2024-03-01,100000000,completed,marketplace,0101243150,67\n")
+        ]
+        try fixture.write(reused, format: .zip, as: "2024-04-01_returns.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        // 2023 by hand: core 1.5 (0100109106, VSIC 62010, 1,500 million VND). Before, e-commerce
+        // T1 100,000,000 × 0.08 + T2 50,000,000 × 0.12 = 14,000,000 VND; digitised (2,000 −
+        // 8 million VND of T1 by its seller) × 0.05 (G) = 99.6 million; de 1.6136 billion, share
+        // 1.6136 / 51,000 × 100 = 0.0031639 %. After, T2 alone: 0.006; digitised 2,000 × 0.05 =
+        // 100 million; de 1.606, share 0.0031490 %.
+        #expect(
+            run.stderr.contains(
+                "WARNING: figures changed since v0001 in years no new return holds a record of: 2023 e-commerce "
+                    + "0.014, de 1.614 billion VND, share 0.0032 % → e-commerce 0.006, de 1.606 billion VND, share "
+                    + "0.0031 %. A new return's transactions replaced theirs: same channel and transaction_id, dated "
+                    + "another year (a platform numbering its orders afresh each year?). grdp diff shows the change "
+                    + "(years_changed_by_other_years in the report)."), "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "warning Figures changed in years no new return holds a record of: a new return's transactions "
+                    + "replaced theirs (same channel and transaction_id, dated another year), or returns under new "
+                    + "names changed which record of a key is the later returns_renamed=false since=v0001 years=2023"),
+            "\(run.stderr)")
+        let listed = try #require(
+            try fixture.reportsWritten().last?["years_changed_by_other_years"] as? [[String: Any]])
+        #expect(listed.count == 1)
+        #expect(listed.first?["year"] as? Int == 2023 && listed.first?["since"] as? String == "v0001")
+        #expect(listed.first?["ecommerce_bvnd_before"] as? Double == 0.014)
+        #expect(listed.first?["ecommerce_bvnd"] as? Double == 0.006)
+        #expect(listed.first?["digitised_bvnd_before"] as? Double == 0.1)
+        #expect(listed.first?["returns_renamed"] as? Bool == false)
+
+        // A return that holds a 2023 record revises 2023 as any revision does: nothing said.
+        let revised: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel\nT2,15/07/2023,50000000,refunded,website\n")
+        ]
+        try fixture.write(revised, format: .zip, as: "2024-05-01_returns.zip")
+        let same = try fixture.grdp("--quiet", "run")
+        #expect(same.status == 0 && same.stderr.isEmpty, "\(same.stderr)")
+        #expect(try fixture.reportsWritten().last?["years_changed_by_other_years"] == nil)
+
+        // The first return renamed after the one dated 2024: its T1 is the later record again, and
+        // 2023 gets it back from 2024 with no new return at all.
+        try FileManager.default.moveItem(
+            at: fixture.returns.appendingPathComponent("2024-01-10_returns.zip"),
+            to: fixture.returns.appendingPathComponent("2024-04-02_returns.zip"))
+        let renamed = try fixture.grdp("run")
+        #expect(renamed.status == 0, "\(renamed.stderr)")
+        #expect(
+            renamed.stderr.contains("2023 e-commerce 0.000, de 1.600 billion VND")
+                && renamed.stderr.contains("; or returns under new names changed which record of a key is the later."),
+            "\(renamed.stderr)")
+        let again = try #require(
+            try fixture.reportsWritten().last?["years_changed_by_other_years"] as? [[String: Any]])
+        #expect(again.map { $0["year"] as? Int } == [2023, 2024] && again.first?["returns_renamed"] as? Bool == true)
+    }
+
     /// Targets written as fractions (`share_pct: 0.20` for 20 %) are said when a config brings
     /// them (audit 33, E13: every year published ahead of a 0.2 % target without a word); the
     /// fixture's percentages are not.

@@ -94,6 +94,15 @@ public enum Record: Sendable, Hashable {
     case enterprise(EnterpriseRecord)
     case transaction(TransactionRecord)
     case grdp(GRDPRecord)
+
+    /// The year whose figures it counts in.
+    var year: Int {
+        switch self {
+        case .enterprise(let record): record.year
+        case .transaction(let record): record.year
+        case .grdp(let record): record.year
+        }
+    }
 }
 
 /// The outcome of normalizing one data row.

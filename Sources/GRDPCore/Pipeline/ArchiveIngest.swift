@@ -25,6 +25,10 @@ public struct MemberResult: Sendable, Codable {
     /// 2026-12-06. A new return's channel with counted sales that no counted return had and no
     /// ratio names is said (`new_channels_without_ratio`).
     public var channels: [String: [TransactionStatus]]?
+    /// The years of its accepted records, ascending; nil past 200 of them, and in cache entries
+    /// written before 2026-12-06. A year whose figures a night changes though no new return holds
+    /// a record of it is said (`years_changed_by_other_years`).
+    public var years: [Int]?
     public var rowsRead = 0
     public var rowsExcluded = 0
     public var excludedByReason: [String: Int] = [:]
@@ -79,7 +83,7 @@ public struct MemberResult: Sendable, Codable {
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.
     enum CodingKeys: String, CodingKey {
         case path, kind, numberConvention, rowsAccepted, quarantine, rowsRead, rowsExcluded, excludedByReason
-        case rowsSuperseded, rejection, quarantineSummary, columnsNotRead, conventionDefaultedOver, channels
+        case rowsSuperseded, rejection, quarantineSummary, columnsNotRead, conventionDefaultedOver, channels, years
     }
 
     /// Calls `body` with every quarantined row, in line order: those `quarantine` holds, or all of
@@ -251,8 +255,12 @@ final class ArchiveIngest: ArchiveVisitor {
             current!.rowsRead += collected.count
             current!.rowsAccepted += collected.count
             current!.channels = collected.channels()
+            current!.years = collected.years()
             collected.seal()
             current!.transactions = collected
+        } else {
+            let years = Set(current!.accepted.map(\.record.year)).sorted()
+            current!.years = years.count <= TransactionBatch.yearsKept ? years : nil
         }
         members.append(current!)
         current = nil

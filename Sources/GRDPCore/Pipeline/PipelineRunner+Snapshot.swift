@@ -118,6 +118,11 @@ extension PipelineRunner {
             }
             if let before, report.recomputedYears == nil {
                 noteKeptYearsRecomputed(content.indicators, since: before, report: &report)
+                if let countedBefore, meta.toolVersion == before.meta.toolVersion {
+                    noteYearsChangedByOtherYears(
+                        content.indicators, since: before, counted: countedBefore, configChanged: configChanged,
+                        report: &report)
+                }
             }
             noteImplausibleFigures(content.indicators, since: before, report: &report)
             // Under a changed config: a night's new returns' channels are `newChannelsWithoutRatio`'s.
@@ -275,6 +280,61 @@ extension PipelineRunner {
             metadata: [
                 "kept_in": "\(SnapshotMeta.label(latest.meta.version))",
                 "years": "\(changed.map { String($0.0.year) }.joined(separator: ", "))",
+            ])
+    }
+
+    /// A full run's years whose figures changed though no new return holds a record of them, nor
+    /// anything else explains it: every archive the latest snapshot counted still counts, and the
+    /// year's settings are those it was computed with (`years_changed_by_other_years`). Enterprise
+    /// and GRDP records are keyed by their year; a transaction is keyed by (channel,
+    /// transaction_id) alone (CONTRACT §4.4), so a new return's row dated 2024 replaces a 2023
+    /// transaction of that id, and 2023's published figures fall. A platform that numbers its
+    /// orders afresh each year took earlier years' sales out without a word (audit 33, T1).
+    /// Renaming returns changes which of two records of a key is the later, which may do the same:
+    /// said with it. Not said when a new return's years are not known (a member of over 200 years).
+    func noteYearsChangedByOtherYears(
+        _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]),
+        counted: [(path: String, sha256: String)], configChanged: Bool, report: inout RunReport
+    ) {
+        guard let archives = report.ingest?.archives else { return }
+        let accepted = archives.filter { $0.status == .accepted }
+        let acceptedDigests = Set(accepted.map(\.sha256))
+        guard counted.allSatisfy({ acceptedDigests.contains($0.sha256) }) else { return }
+        let countedDigests = Set(counted.map(\.sha256))
+        var newYears: Set<Int> = []
+        for archive in accepted where !countedDigests.contains(archive.sha256) {
+            for member in archive.members where member.rowsAccepted > 0 {
+                guard let years = member.years else { return }
+                newYears.formUnion(years)
+            }
+        }
+        let said = Set(report.keptYearsRecomputed?.rows.map(\.before.year) ?? [])
+        let settings = latest.meta.yearSettings
+        func sameSettings(_ year: Int) -> Bool {
+            !configChanged || settings?.settings(ofYear: year) == config.methodSHA256(forYear: year)
+        }
+        func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
+            row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND] }
+        }
+        let before = Dictionary(latest.rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+        let changed = Set(before.keys).union(now.keys).sorted().filter { year in
+            !newYears.contains(year) && !said.contains(year) && sameSettings(year)
+                && figures(before[year]) != figures(now[year])
+        }
+        guard !changed.isEmpty else { return }
+        let places = Set(counted.map { "\($0.sha256) \($0.path)" })
+        let renamed = accepted.contains {
+            countedDigests.contains($0.sha256) && !places.contains("\($0.sha256) \($0.relativePath)")
+        }
+        report.yearsChangedByOtherYears = YearsChangedByOtherYears(
+            since: latest.meta.version, rows: changed.map { (year: $0, before: before[$0], now: now[$0]) },
+            returnsRenamed: renamed)
+        logger.warning(
+            "Figures changed in years no new return holds a record of: a new return's transactions replaced theirs (same channel and transaction_id, dated another year), or returns under new names changed which record of a key is the later",
+            metadata: [
+                "since": "\(SnapshotMeta.label(latest.meta.version))",
+                "years": "\(changed.map(String.init).joined(separator: ", "))", "returns_renamed": "\(renamed)",
             ])
     }
 

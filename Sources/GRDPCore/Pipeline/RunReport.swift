@@ -34,6 +34,9 @@ struct RunReport {
     /// A full run after a snapshot of `run --year`: the years that run kept whose published figures
     /// this run changed (`PipelineRunner.noteKeptYearsRecomputed`).
     var keptYearsRecomputed: (since: Int, rows: [(before: IndicatorRow, now: IndicatorRow?)])?
+    /// A full run's years whose figures changed though no new return holds a record of them
+    /// (`PipelineRunner.noteYearsChangedByOtherYears`).
+    var yearsChangedByOtherYears: YearsChangedByOtherYears?
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
     var channelsWithoutSales: (configured: [String], unconfigured: [String])?
@@ -179,6 +182,9 @@ struct RunReport {
                             ])
                         })
                 ))
+        }
+        if let changed = yearsChangedByOtherYears {
+            members.append(("years_changed_by_other_years", changed.json))
         }
         if let channels = channelsWithoutSales {
             members.append(("channels_without_sales", .array(channels.configured.map { .string($0) })))
@@ -504,6 +510,9 @@ struct RunReport {
                     + recomputed.rows.map { "\($0.before.year) \(figures($0.before)) → \(figures($0.now))" }
                     .joined(separator: "; ") + " (kept_years_recomputed in the report).")
         }
+        if let changed = yearsChangedByOtherYears, outcome == .snapshot {
+            lines.append(changed.summary)
+        }
         if !unrecognizedMembers.isEmpty && (outcome == .snapshot || outcome == .upToDate) {
             lines.append(
                 "WARNING: \(unrecognizedMembers.count) CSV member(s) that no pattern of inputs.kinds matches are not "
@@ -641,5 +650,48 @@ public enum ExitCodes {
             }
         default: 70
         }
+    }
+}
+
+/// A full run's years whose published figures changed since the latest snapshot though no new
+/// return holds a record of them (`PipelineRunner.noteYearsChangedByOtherYears`).
+struct YearsChangedByOtherYears {
+    var since: Int
+    var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?)]
+    /// Whether returns the latest snapshot counted are under other names now.
+    var returnsRenamed: Bool
+
+    var json: JSONValue {
+        func money(_ value: ExactDecimal?) -> JSONValue { value.map { .number(SnapshotSchema.money($0)) } ?? .null }
+        return .array(
+            rows.map { row in
+                .object([
+                    ("year", .int(row.year)), ("since", .string(SnapshotMeta.label(since))),
+                    ("returns_renamed", .bool(returnsRenamed)),
+                    ("ecommerce_bvnd_before", money(row.before?.ecommerceBVND)),
+                    ("ecommerce_bvnd", money(row.now?.ecommerceBVND)),
+                    ("digitised_bvnd_before", money(row.before?.digitisedBVND)),
+                    ("digitised_bvnd", money(row.now?.digitisedBVND)),
+                    ("de_bvnd_before", money(row.before?.deBVND)), ("de_bvnd", money(row.now?.deBVND)),
+                    ("share_pct_before", RunReport.percent(row.before?.sharePct)),
+                    ("share_pct", RunReport.percent(row.now?.sharePct)),
+                ])
+            })
+    }
+
+    var summary: String {
+        func figures(_ row: IndicatorRow?) -> String {
+            guard let row else { return "no row" }
+            let share = row.sharePct.map { "\(SnapshotSchema.percent($0)) %" } ?? "none"
+            return "e-commerce \(SnapshotSchema.money(row.ecommerceBVND)), de \(SnapshotSchema.money(row.deBVND)) "
+                + "billion VND, share \(share)"
+        }
+        let label = SnapshotMeta.label(since)
+        return "WARNING: figures changed since \(label) in years no new return holds a record of: "
+            + rows.map { "\($0.year) \(figures($0.before)) → \(figures($0.now))" }.joined(separator: "; ")
+            + ". A new return's transactions replaced theirs: same channel and transaction_id, dated another year "
+            + "(a platform numbering its orders afresh each year?)"
+            + (returnsRenamed ? "; or returns under new names changed which record of a key is the later" : "")
+            + ". grdp diff shows the change (years_changed_by_other_years in the report)."
     }
 }

@@ -99,6 +99,8 @@ struct TransactionBatch: Sendable {
     private var recentChannels = RecentlyMet<String>(keeping: 8)
     /// The channels appended and the statuses of their rows, for the report (`channels(limit:)`).
     private var channelsSeen = ChannelsSeen(limit: TransactionBatch.channelsKept)
+    /// The years of the rows appended, for the report (`years()`).
+    private var yearsSeen = YearsSeen()
     private var recentSellers = RecentlyMet<String>(keeping: 1)
     private var recentDistricts = RecentlyMet<[UInt8]>(keeping: 8)
 
@@ -247,6 +249,7 @@ struct TransactionBatch: Sendable {
         }
         (row.number, row.stem) = stem(of: id, channel: channel)
         channelsSeen.note(channel, status: row.status)
+        yearsSeen.note(row.year)
         builtRows.append(row)
     }
 
@@ -296,6 +299,16 @@ struct TransactionBatch: Sendable {
         return channels
     }
 
+    /// The years of the rows appended, ascending (`MemberResult.years`); nil past 200 of them, and
+    /// for a batch read from the cache. Before `seal`.
+    func years() -> [Int]? {
+        guard mapped == nil, sealedStrings == nil else { return nil }
+        return yearsSeen.years
+    }
+
+    /// How many years a member's `years()` lists at most.
+    static let yearsKept = 200
+
     /// How many channels a member's `channels()` lists at most.
     static let channelsKept = 100
 
@@ -307,6 +320,7 @@ struct TransactionBatch: Sendable {
         recentStems.forget()
         recentChannels.forget()
         channelsSeen = ChannelsSeen(limit: 0)
+        yearsSeen = YearsSeen()
         recentSellers.forget()
         recentDistricts.forget()
     }
@@ -362,6 +376,31 @@ private struct ChannelsSeen: Sendable {
         } else if seen.count < limit {
             seen.append((channel, 1 << status))
             last = seen.count - 1
+        } else {
+            overflowed = true
+            seen = []
+        }
+    }
+}
+
+/// The years of a member's rows, up to `limit` of them (past that, none: `years` is nil). Per row,
+/// a comparison with the last year noted, or a look through the few there are (a return spans a
+/// year or two).
+private struct YearsSeen: Sendable {
+    static let limit = TransactionBatch.yearsKept
+    private var seen: [Int16] = []
+    private var last: Int16 = .min
+    private var overflowed = false
+
+    var years: [Int]? { overflowed ? nil : seen.sorted().map(Int.init) }
+
+    @inline(__always)
+    mutating func note(_ year: Int16) {
+        if year == last || overflowed { return }
+        last = year
+        if seen.contains(year) { return }
+        if seen.count < Self.limit {
+            seen.append(year)
         } else {
             overflowed = true
             seen = []

@@ -47,6 +47,31 @@ import Testing
         }
     }
 
+    /// The years of a member's rows, for the report (`MemberResult.years`): each once, ascending,
+    /// however they alternate; none past `yearsKept` of them (a column of other numbers), and
+    /// none once sealed.
+    @Test func yearsAreNotedOnceEachAscending() {
+        func batch(years: [Int]) -> TransactionBatch {
+            var batch = TransactionBatch()
+            for (n, year) in years.enumerated() {
+                batch.append(
+                    TransactionRecord(
+                        transactionID: "T\(n)", year: year, month: 1, amountVND: ExactDecimal(1), refundVND: .zero,
+                        status: .completed, channel: "web", sellerTaxCode: "", sellerDistrictCode: ""))
+            }
+            return batch
+        }
+        #expect(batch(years: []).years() == [])
+        var alternating = batch(years: [2024, 2024, 2023, 2024, 2023, 2022, 2022, 2024])
+        #expect(alternating.years() == [2022, 2023, 2024])
+        alternating.seal()
+        #expect(alternating.years() == nil)
+        let kept = TransactionBatch.yearsKept
+        #expect(batch(years: (0..<kept).map { 1900 + $0 }).years()?.count == kept)
+        #expect(batch(years: (0...kept).map { 1900 + $0 }).years() == nil)
+        #expect(batch(years: (0...kept).map { 1900 + $0 } + [1900]).years() == nil)
+    }
+
     /// Texts are one when canonically equivalent, as `String`'s `==` says (a district stored
     /// decomposed is the precomposed one), kept in NFC, before and after the batch is sealed.
     @Test func canonicallyEquivalentTextsAreOneText() {
