@@ -51,7 +51,9 @@ extension ConfigLoader {
         if let districtsNode = fields["districts"] {
             var seen: Set<String> = []
             for (key, value) in try districtsNode.entries(expected: "a mapping of district code to name") {
-                let districtCode = key.trimmingCharacters(in: .whitespaces)
+                // NFC, as the returns' codes are read (export audit 39, L1: a key written decomposed
+                // named no district of `indicator_by_district` in the snapshot's `district`).
+                let districtCode = key.trimmingCharacters(in: .whitespaces).precomposedStringWithCanonicalMapping
                 guard !districtCode.isEmpty, seen.insert(districtCode).inserted else {
                     throw value.error("district code '\(districtCode)' is empty or given twice in 'region.districts'")
                 }
@@ -68,7 +70,10 @@ extension ConfigLoader {
         }
         return PipelineConfig.Region(
             code: code,
-            name: try fields["name"]?.text(expected: "a name").trimmingCharacters(in: .whitespaces) ?? "",
+            // NFC, as every text grdp writes (export audit 39, L1: `Đắk Nông` written decomposed went
+            // out so in the exports' titles and the data package, which a precomposed search misses).
+            name: try fields["name"]?.text(expected: "a name").trimmingCharacters(in: .whitespaces)
+                .precomposedStringWithCanonicalMapping ?? "",
             utcOffsetMinutes: offset,
             districts: districts
         )

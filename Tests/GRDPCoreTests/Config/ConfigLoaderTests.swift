@@ -377,6 +377,23 @@ private let fullConfig = """
         #expect(own.inputs.columns[.enterprise]?["tax_code"] == ["mst", "tax_code"])
     }
 
+    /// The region's name and the districts' codes and names are NFC, as every text grdp writes and
+    /// the returns' codes are read (export audit 39, L1: a name written decomposed went out so in
+    /// the exports' titles; a code so named no district of the snapshot's).
+    @Test func regionTextsAreNFC() throws {
+        let decomposed = "Đắk Nông".decomposedStringWithCanonicalMapping
+        #expect(decomposed.unicodeScalars.count != "Đắk Nông".unicodeScalars.count)
+        let config = try parse(
+            """
+            version: 1
+            region: {code: "67", name: "\(decomposed)", districts: {"\("é1".decomposedStringWithCanonicalMapping)": "\(decomposed)"}}
+
+            """)
+        #expect(config.region.name.unicodeScalars.elementsEqual("Đắk Nông".unicodeScalars))
+        #expect(config.region.districts.keys.map { Array($0.unicodeScalars) } == [Array("é1".unicodeScalars)])
+        #expect(config.region.districts.values.map { Array($0.unicodeScalars) } == [Array("Đắk Nông".unicodeScalars)])
+    }
+
     /// "A key given with no value means its default" (CONTRACT §2), inside the maps too: a channel
     /// with no ratio takes va_ratio_default's (listed with it: a channel named), a section with no coefficient
     /// has none, a status spelling with no status adds nothing, a district with no name has none.
