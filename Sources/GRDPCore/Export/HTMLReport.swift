@@ -240,9 +240,16 @@ struct HTMLReport {
             svg += "stroke=\"\(Colour.actual)\" stroke-width=\"2.5\"/>\n"
         }
         if let last = rows.last(where: { $0.sharePct != nil }), let share = last.sharePct {
-            // The latest figure, written beside its dot: the number a reader looks for.
-            svg += "<text class=\"value\" x=\"\(n(x(last.year) + 8))\" y=\"\(n(y(share.doubleValue) - 8))\" "
-            svg += "fill=\"\(Colour.actual)\">\(share.formatted(decimals: 2)) %</text>\n"
+            // The latest figure, written beside its dot: the number a reader looks for. Right of it
+            // and above, unless that leaves the chart (the latest year at the right end when no
+            // target lies after it, a share at the top of the scale: export audit 39, L4): then
+            // left of it, ending there, or below it.
+            let label = "\(share.formatted(decimals: 2)) %"
+            let (cx, cy) = (x(last.year), y(share.doubleValue))
+            let fitsRight = cx + 8 + Double(label.count) * 8 <= width
+            svg +=
+                "<text class=\"value\" x=\"\(n(fitsRight ? cx + 8 : cx - 8))\" y=\"\(n(cy - 8 >= 14 ? cy - 8 : cy + 20))\" "
+            svg += "\(fitsRight ? "" : "text-anchor=\"end\" ")fill=\"\(Colour.actual)\">\(label)</text>\n"
         }
         for row in rows {
             guard let share = row.sharePct else { continue }

@@ -251,6 +251,37 @@ import Testing
                     + "(interpolated): <span class=\"status-met\">met</span>, 3.6725 percentage points above it."))
     }
 
+    /// The latest share's label stays inside the chart (export audit 39, L4): with no target
+    /// point after the latest year it sits at the right edge, and a share at the top of the scale
+    /// at the top; it then goes left of its dot, or below it.
+    @Test func theLatestSharesLabelStaysInsideTheChart() throws {
+        func label(_ content: SnapshotContent) throws -> (x: Double, y: Double, end: Bool, text: String) {
+            let html = try Exporter.render(.targetVsActual, format: .html, content: content, meta: meta, years: nil)
+            let line = try #require(html.split(separator: "\n").first { $0.hasPrefix("<text class=\"value\"") })
+            func number(_ name: String) throws -> Double {
+                let start = try #require(line.range(of: " \(name)=\"")).upperBound
+                return try #require(Double(line[start...].prefix { $0 != "\"" }))
+            }
+            let text = line.split(separator: ">")[1].split(separator: "<")[0]
+            return (try number("x"), try number("y"), line.contains("text-anchor=\"end\""), String(text))
+        }
+        let latest = try #require(content.indicators.last { $0.sharePct != nil })
+        var atTheEdge = content
+        atTheEdge.targetPoints.removeAll { $0.year > latest.year }
+        atTheEdge.indicators.removeAll { $0.year > latest.year }
+        let edge = try label(atTheEdge)
+        #expect(edge.end && edge.x <= 720 - 20 && edge.x - Double(edge.text.count) * 8 >= 0, "\(edge)")
+        let inside = try label(content)
+        #expect(!inside.end && inside.x + Double(inside.text.count) * 8 <= 720, "\(inside)")
+        // 20 % at the top of a scale of 0–20 %: its dot at the plot's top (y 16), the label below.
+        var top = atTheEdge
+        top.targetPoints.removeAll()
+        let last = try #require(top.indicators.lastIndex { $0.sharePct != nil })
+        top.indicators[last].sharePct = ExactDecimal(20)
+        let topmost = try label(top)
+        #expect(topmost.text == "20.00 %" && topmost.y == 36, "\(topmost)")
+    }
+
     /// A share exactly on its target is said in words, not as "0.0000 percentage points above it";
     /// a total of under 10 billion VND keeps two significant digits above its bar (2023's 1.501
     /// read "2", and a province's 0.109 read "0" above a visible bar).
