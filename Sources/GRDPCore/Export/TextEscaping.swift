@@ -170,6 +170,9 @@ public enum Escape {
             case "\\", "|", "*", "_", "`", "<", ">", "[", "]", "#", "~", "&":
                 out += "\\"
                 out.unicodeScalars.append(scalar)
+            case "\n" where index > 0 && scalars[index - 1] == "\r":
+                // CRLF is one line break, one space (export audit 39: it was two).
+                continue
             case "\n", "\r":
                 out += " "
             case _ where isUnprintable(scalar):

@@ -201,6 +201,7 @@ import Testing
         #expect(lines[4] == "| 2023 | 660 | Gia Nghĩa | 1.501 | 0.000 | 0.000 | 1.501 |")
         #expect(text.contains(meta.contentSHA256))
         #expect(Escape.markdownCell("a|b\nc") == "a\\|b c")
+        #expect(Escape.markdownCell("12\r\n34\r5\n\n6") == "12 34 5  6")
     }
 
     /// Years come from returns of 1990–2100; a snapshot edited to hold a year far from the others
