@@ -308,23 +308,26 @@ extension ConfigLoader {
         }
     }
 
-    /// Refuses a rate 100 times or more from the median of the currency's other rates: no currency
-    /// moves so against the dong from one year to another, and a rate written without its
-    /// thousands (`24.9` among dollar rates of 23,800–24,900) converted every amount of its year
-    /// 1,000 times too small without a word (audit 33, E12). The three-decimal spelling, `24.900`,
-    /// is judged apart (`decideGroupedLikeVietnamese`). Both rates are named: either may be the one
-    /// mistyped.
+    /// Refuses a rate 100 times or more from the median of the currency's rates of the two years
+    /// before and after it: no currency moves so against the dong in two years, and a rate written
+    /// without its thousands (`24.9` among dollar rates of 23,800–24,900) converted every amount of
+    /// its year 1,000 times too small without a word (audit 33, E12). Rates further apart in time
+    /// are not compared: a currency may lose 99 % over a decade (`ARS: {2013: 3900, 2024: 27}`
+    /// was refused: cross-check audit 40, L1). The three-decimal spelling, `24.900`, is judged
+    /// apart (`decideGroupedLikeVietnamese`). Both rates are named: either may be the one mistyped.
     static func refuseFarApart(_ rates: [Int: ExactDecimal], at nodes: [Int: ConfigNode]) throws(ConfigError) {
-        guard rates.count >= 2 else { return }
         for (year, rate) in rates.sorted(by: { $0.key < $1.key }) {
-            let others = rates.filter { $0.key != year }.sorted { $0.value.doubleValue < $1.value.doubleValue }
+            let others = rates.filter { $0.key != year && abs($0.key - year) <= 2 }.sorted {
+                $0.value.doubleValue < $1.value.doubleValue
+            }
+            guard !others.isEmpty else { continue }
             let median = others[others.count / 2]
             let ratio = rate.doubleValue / median.value.doubleValue
             guard ratio <= 1 / 100 || ratio >= 100, let node = nodes[year] else { continue }
             throw node.error(
                 "'\(node.path)' is \(rate.reduced) VND per unit, \(ratio < 1 ? "below" : "above") the currency's "
                     + "\(median.key) rate (\(median.value.reduced)) by a factor of 100 or more, which no currency moves "
-                    + "by in a year: write each rate in VND per unit, in full (24900, not 24.9)")
+                    + "by in two years: write each rate in VND per unit, in full (24900, not 24.9)")
         }
     }
 

@@ -325,13 +325,21 @@ import Testing
         #expect(
             short.message.hasSuffix(
                 "is 24.9 VND per unit, below the currency's 2024 rate (24900) by a factor of 100 or more, which no "
-                    + "currency moves by in a year: write each rate in VND per unit, in full (24900, not 24.9)"),
+                    + "currency moves by in two years: write each rate in VND per unit, in full (24900, not 24.9)"),
             "\(short)")
+        // Judged by the rates of the two years either side, whatever lies further.
+        let near = try #require(Self.failure(config("    USD: {2010: 24, 2020: 23200, 2022: 23.4}\n")))
+        #expect(
+            near.key == "inputs.fx.USD.2020" && near.message.contains("above the currency's 2022 rate (23.4)"),
+            "\(near)")
         let two = try #require(Self.failure(config("    EUR: {2023: 25800000, 2024: 26100}\n")))
         #expect(two.key == "inputs.fx.EUR.2023" && two.message.contains("above the currency's 2024 rate"), "\(two)")
         for rates in [
             "    USD: {2020: 23200, 2021: 23100, 2022: 23400, 2023: 23800, 2024: 24900}\n",
             "    KRW: {2023: 18.1, 2024: 18.4}\n", "    JPY: {2020: 217, 2024: 165}\n", "    USD: {2024: 24.9}\n",
+            // Rates more than two years apart are not compared: a currency may lose 99 % in a
+            // decade (cross-check audit 40, L1).
+            "    ARS: {2013: 3900, 2024: 27}\n",
         ] {
             #expect(Self.failure(config(rates)) == nil, "\(rates)")
         }
