@@ -25,8 +25,8 @@ public struct MemberResult: Sendable, Codable {
     /// 2026-12-06. A new return's channel with counted sales that no counted return had and no
     /// ratio names is said (`new_channels_without_ratio`).
     public var channels: [String: [TransactionStatus]]?
-    /// The years of its accepted records, ascending; nil past 200 of them, and in cache entries
-    /// written before 2026-12-06. A year whose figures a night changes though no new return holds
+    /// The years of its accepted records, ascending; nil for transactions of a year outside
+    /// 1990–2117 (refused before), and in cache entries written before 2026-12-06. A year whose figures a night changes though no new return holds
     /// a record of it is said (`years_changed_by_other_years`).
     public var years: [Int]?
     public var rowsRead = 0
@@ -259,8 +259,7 @@ final class ArchiveIngest: ArchiveVisitor {
             collected.seal()
             current!.transactions = collected
         } else {
-            let years = Set(current!.accepted.map(\.record.year)).sorted()
-            current!.years = years.count <= TransactionBatch.yearsKept ? years : nil
+            current!.years = Set(current!.accepted.map(\.record.year)).sorted()
         }
         members.append(current!)
         current = nil

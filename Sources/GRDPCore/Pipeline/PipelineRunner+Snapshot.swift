@@ -257,20 +257,10 @@ extension PipelineRunner {
     func noteKeptYearsRecomputed(
         _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]), report: inout RunReport
     ) {
-        let words = latest.meta.command.split(separator: " ").map(String.init)
-        guard words.contains(where: { $0 == "--year" || $0.hasPrefix("--year=") }) else { return }
-        var asked: Set<Int> = []
-        for (index, word) in words.enumerated() {
-            if word == "--year", index + 1 < words.count, let year = Int(words[index + 1]) { asked.insert(year) }
-            if word.hasPrefix("--year="), let year = Int(word.dropFirst("--year=".count)) { asked.insert(year) }
-        }
+        guard let asked = Self.yearsAsked(byCommand: latest.meta.command) else { return }
         let before = latest.rows
         let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
-        // The figures alone: a kept year's target is said apart (`targets_not_recomputed`).
-        func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
-            row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND, $0.deBVND, $0.sharePct] }
-        }
-        let changed = before.filter { !asked.contains($0.year) && figures(now[$0.year]) != figures($0) }.map {
+        let changed = before.filter { !asked.contains($0.year) && Self.figures(now[$0.year]) != Self.figures($0) }.map {
             ($0, now[$0.year])
         }
         guard !changed.isEmpty else { return }
@@ -290,8 +280,14 @@ extension PipelineRunner {
     /// transaction_id) alone (CONTRACT §4.4), so a new return's row dated 2024 replaces a 2023
     /// transaction of that id, and 2023's published figures fall. A platform that numbers its
     /// orders afresh each year took earlier years' sales out without a word (audit 33, T1).
-    /// Renaming returns changes which of two records of a key is the later, which may do the same:
-    /// said with it. Not said when a new return's years are not known (a member of over 200 years).
+    ///
+    /// By year, not by key: a new return that also holds records of the year it takes from (a
+    /// revision of last year's orders beside this year's) leaves that year unsaid (review 42, H2).
+    /// After a `run --year` snapshot, only the years it computed are compared: it held the others
+    /// as an earlier snapshot had them, whatever the inputs it counted (review 42, H1). The text
+    /// names what may have done it: the new returns, returns under other names (which change which
+    /// record of a key is the later), a changed config (a rate added for a year lets a counted
+    /// return's rows in, which may replace another year's).
     func noteYearsChangedByOtherYears(
         _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]),
         counted: [(path: String, sha256: String)], configChanged: Bool, report: inout RunReport
@@ -300,42 +296,59 @@ extension PipelineRunner {
         let accepted = archives.filter { $0.status == .accepted }
         let acceptedDigests = Set(accepted.map(\.sha256))
         guard counted.allSatisfy({ acceptedDigests.contains($0.sha256) }) else { return }
-        let countedDigests = Set(counted.map(\.sha256))
+        let returns = ReturnsAgainstLatest(archives, counted: Set(counted.map(\.sha256)), configChanged: false)
         var newYears: Set<Int> = []
-        for archive in accepted where !countedDigests.contains(archive.sha256) {
+        for archive in returns.new {
             for member in archive.members where member.rowsAccepted > 0 {
                 guard let years = member.years else { return }
                 newYears.formUnion(years)
             }
         }
+        let asked = Self.yearsAsked(byCommand: latest.meta.command)
         let said = Set(report.keptYearsRecomputed?.rows.map(\.before.year) ?? [])
         let settings = latest.meta.yearSettings
         func sameSettings(_ year: Int) -> Bool {
             !configChanged || settings?.settings(ofYear: year) == config.methodSHA256(forYear: year)
         }
-        func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
-            row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND] }
-        }
         let before = Dictionary(latest.rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
         let changed = Set(before.keys).union(now.keys).sorted().filter { year in
-            !newYears.contains(year) && !said.contains(year) && sameSettings(year)
-                && figures(before[year]) != figures(now[year])
+            !newYears.contains(year) && !said.contains(year) && (asked?.contains(year) ?? true) && sameSettings(year)
+                && Self.figures(before[year]) != Self.figures(now[year])
         }
         guard !changed.isEmpty else { return }
         let places = Set(counted.map { "\($0.sha256) \($0.path)" })
-        let renamed = accepted.contains {
-            countedDigests.contains($0.sha256) && !places.contains("\($0.sha256) \($0.relativePath)")
-        }
-        report.yearsChangedByOtherYears = YearsChangedByOtherYears(
+        let renamed = returns.countedByLatest.filter { !places.contains("\($0.sha256) \($0.relativePath)") }.map(
+            \.relativePath)
+        let changes = YearsChangedByOtherYears(
             since: latest.meta.version, rows: changed.map { (year: $0, before: before[$0], now: now[$0]) },
-            returnsRenamed: renamed)
+            newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged)
+        report.yearsChangedByOtherYears = changes
         logger.warning(
-            "Figures changed in years no new return holds a record of: a new return's transactions replaced theirs (same channel and transaction_id, dated another year), or returns under new names changed which record of a key is the later",
+            "Figures changed in years no new return holds a record of: their transactions were replaced by records of the same channel and transaction_id dated another year",
             metadata: [
                 "since": "\(SnapshotMeta.label(latest.meta.version))",
-                "years": "\(changed.map(String.init).joined(separator: ", "))", "returns_renamed": "\(renamed)",
+                "years": "\(changed.map(String.init).joined(separator: ", "))", "from": "\(changes.sources)",
             ])
+    }
+
+    /// The figures a year's returns make, not its target (`targets_not_recomputed` says those).
+    static func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
+        row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND, $0.deBVND, $0.sharePct] }
+    }
+
+    /// The years a snapshot's `run --year` asked for, read from its `command`, which grdp writes
+    /// (`--year 2023`, `--year=2023`); nil for a command with no `--year`. Another form (a command
+    /// written by hand) asks for none.
+    static func yearsAsked(byCommand command: String) -> Set<Int>? {
+        let words = command.split(separator: " ").map(String.init)
+        guard words.contains(where: { $0 == "--year" || $0.hasPrefix("--year=") }) else { return nil }
+        var asked: Set<Int> = []
+        for (index, word) in words.enumerated() {
+            if word == "--year", index + 1 < words.count, let year = Int(words[index + 1]) { asked.insert(year) }
+            if word.hasPrefix("--year="), let year = Int(word.dropFirst("--year=".count)) { asked.insert(year) }
+        }
+        return asked
     }
 
     /// Figures no return can make, said when a snapshot is published with them

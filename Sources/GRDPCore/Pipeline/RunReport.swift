@@ -654,29 +654,56 @@ public enum ExitCodes {
 }
 
 /// A full run's years whose published figures changed since the latest snapshot though no new
-/// return holds a record of them (`PipelineRunner.noteYearsChangedByOtherYears`).
+/// return holds a record of them (`PipelineRunner.noteYearsChangedByOtherYears`), and what this
+/// run can name that may have done it.
 struct YearsChangedByOtherYears {
     var since: Int
     var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?)]
-    /// Whether returns the latest snapshot counted are under other names now.
-    var returnsRenamed: Bool
+    /// The accepted archives the latest snapshot did not count.
+    var newReturns: [String]
+    /// Archives it counted that are under another path now (renamed, or the same bytes sent again
+    /// under another name): revision order follows the names.
+    var renamed: [String]
+    /// The config differs from the latest snapshot's (a rate added for a year lets a counted
+    /// return's rows in).
+    var configChanged: Bool
+
+    /// What may have done it, in words.
+    var sources: String {
+        var parts: [String] = []
+        if !newReturns.isEmpty { parts.append("the new returns " + Ingest.someNames(newReturns, shown: 3)) }
+        if !renamed.isEmpty {
+            parts.append("returns counted before under new names " + Ingest.someNames(renamed, shown: 3))
+        }
+        if configChanged { parts.append("the config's settings, changed since") }
+        return parts.isEmpty ? "returns read again" : parts.joined(separator: "; ")
+    }
 
     var json: JSONValue {
         func money(_ value: ExactDecimal?) -> JSONValue { value.map { .number(SnapshotSchema.money($0)) } ?? .null }
-        return .array(
-            rows.map { row in
-                .object([
-                    ("year", .int(row.year)), ("since", .string(SnapshotMeta.label(since))),
-                    ("returns_renamed", .bool(returnsRenamed)),
-                    ("ecommerce_bvnd_before", money(row.before?.ecommerceBVND)),
-                    ("ecommerce_bvnd", money(row.now?.ecommerceBVND)),
-                    ("digitised_bvnd_before", money(row.before?.digitisedBVND)),
-                    ("digitised_bvnd", money(row.now?.digitisedBVND)),
-                    ("de_bvnd_before", money(row.before?.deBVND)), ("de_bvnd", money(row.now?.deBVND)),
-                    ("share_pct_before", RunReport.percent(row.before?.sharePct)),
-                    ("share_pct", RunReport.percent(row.now?.sharePct)),
-                ])
-            })
+        return .object([
+            ("since", .string(SnapshotMeta.label(since))),
+            ("new_returns", .array(newReturns.map { .string($0) })),
+            ("renamed", .array(renamed.map { .string($0) })), ("config_changed", .bool(configChanged)),
+            (
+                "years",
+                .array(
+                    rows.map { row in
+                        var fields: [(String, JSONValue)] = [("year", .int(row.year))]
+                        for (key, value) in [
+                            ("grdp_bvnd", { (row: IndicatorRow) in row.grdpBVND }),
+                            ("core_bvnd", { $0.coreBVND }), ("ecommerce_bvnd", { $0.ecommerceBVND }),
+                            ("digitised_bvnd", { $0.digitisedBVND }), ("de_bvnd", { $0.deBVND }),
+                        ] as [(String, (IndicatorRow) -> ExactDecimal?)] {
+                            fields.append((key + "_before", money(row.before.flatMap(value))))
+                            fields.append((key, money(row.now.flatMap(value))))
+                        }
+                        fields.append(("share_pct_before", RunReport.percent(row.before?.sharePct)))
+                        fields.append(("share_pct", RunReport.percent(row.now?.sharePct)))
+                        return .object(fields)
+                    })
+            ),
+        ])
     }
 
     var summary: String {
@@ -686,12 +713,10 @@ struct YearsChangedByOtherYears {
             return "e-commerce \(SnapshotSchema.money(row.ecommerceBVND)), de \(SnapshotSchema.money(row.deBVND)) "
                 + "billion VND, share \(share)"
         }
-        let label = SnapshotMeta.label(since)
-        return "WARNING: figures changed since \(label) in years no new return holds a record of: "
+        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years no new return holds a record of: "
             + rows.map { "\($0.year) \(figures($0.before)) → \(figures($0.now))" }.joined(separator: "; ")
-            + ". A new return's transactions replaced theirs: same channel and transaction_id, dated another year "
-            + "(a platform numbering its orders afresh each year?)"
-            + (returnsRenamed ? "; or returns under new names changed which record of a key is the later" : "")
-            + ". grdp diff shows the change (years_changed_by_other_years in the report)."
+            + ". Their transactions were replaced by records of the same channel and transaction_id dated another "
+            + "year (a platform numbering its orders afresh each year?), by way of \(sources). grdp diff shows the "
+            + "change (years_changed_by_other_years in the report)."
     }
 }

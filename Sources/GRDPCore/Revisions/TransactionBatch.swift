@@ -299,15 +299,12 @@ struct TransactionBatch: Sendable {
         return channels
     }
 
-    /// The years of the rows appended, ascending (`MemberResult.years`); nil past 200 of them, and
-    /// for a batch read from the cache. Before `seal`.
+    /// The years of the rows appended, ascending (`MemberResult.years`); nil for a year outside
+    /// 1990–2117, and for a batch read from the cache. Before `seal`.
     func years() -> [Int]? {
         guard mapped == nil, sealedStrings == nil else { return nil }
         return yearsSeen.years
     }
-
-    /// How many years a member's `years()` lists at most.
-    static let yearsKept = 200
 
     /// How many channels a member's `channels()` lists at most.
     static let channelsKept = 100
@@ -383,27 +380,28 @@ private struct ChannelsSeen: Sendable {
     }
 }
 
-/// The years of a member's rows, up to `limit` of them (past that, none: `years` is nil). Per row,
-/// a comparison with the last year noted, or a look through the few there are (a return spans a
-/// year or two).
+/// The years of a member's rows, one bit each over 1990–2117 (a transaction's local date is
+/// refused outside 1990–2100 before it gets here); a year outside makes `years` nil.
 private struct YearsSeen: Sendable {
-    static let limit = TransactionBatch.yearsKept
-    private var seen: [Int16] = []
-    private var last: Int16 = .min
-    private var overflowed = false
+    private static let first = 1990
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+    private var outside = false
 
-    var years: [Int]? { overflowed ? nil : seen.sorted().map(Int.init) }
+    var years: [Int]? {
+        guard !outside else { return nil }
+        return (0..<128).filter { ($0 < 64 ? low >> $0 : high >> ($0 - 64)) & 1 != 0 }.map { Self.first + $0 }
+    }
 
     @inline(__always)
     mutating func note(_ year: Int16) {
-        if year == last || overflowed { return }
-        last = year
-        if seen.contains(year) { return }
-        if seen.count < Self.limit {
-            seen.append(year)
+        let offset = Int(year) - Self.first
+        if offset >= 0 && offset < 64 {
+            low |= 1 << offset
+        } else if offset >= 64 && offset < 128 {
+            high |= 1 << (offset - 64)
         } else {
-            overflowed = true
-            seen = []
+            outside = true
         }
     }
 }

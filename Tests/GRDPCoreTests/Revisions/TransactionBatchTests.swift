@@ -48,8 +48,8 @@ import Testing
     }
 
     /// The years of a member's rows, for the report (`MemberResult.years`): each once, ascending,
-    /// however they alternate; none past `yearsKept` of them (a column of other numbers), and
-    /// none once sealed.
+    /// however they alternate, at both ends of the years noted (1990 and 2117); none for a year
+    /// outside, and none once sealed.
     @Test func yearsAreNotedOnceEachAscending() {
         func batch(years: [Int]) -> TransactionBatch {
             var batch = TransactionBatch()
@@ -66,10 +66,9 @@ import Testing
         #expect(alternating.years() == [2022, 2023, 2024])
         alternating.seal()
         #expect(alternating.years() == nil)
-        let kept = TransactionBatch.yearsKept
-        #expect(batch(years: (0..<kept).map { 1900 + $0 }).years()?.count == kept)
-        #expect(batch(years: (0...kept).map { 1900 + $0 }).years() == nil)
-        #expect(batch(years: (0...kept).map { 1900 + $0 } + [1900]).years() == nil)
+        #expect(batch(years: [2117, 1990, 2053, 2054, 2100]).years() == [1990, 2053, 2054, 2100, 2117])
+        #expect(batch(years: [2024, 1989]).years() == nil)
+        #expect(batch(years: [2118, 2024]).years() == nil)
     }
 
     /// Texts are one when canonically equivalent, as `String`'s `==` says (a district stored
