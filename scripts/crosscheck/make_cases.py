@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate small adversarial datasets for the grdp cross-check.
 
-    python3 make_cases.py OUTDIR [--random N]
+    python3 make_cases.py OUTDIR [--random N] [--first-seed S]   (random cases seeded S … S+N−1)
 
 Each case is OUTDIR/<name>/{pipeline.yml, returns/...}. Stdlib only.
 """
@@ -1065,12 +1065,14 @@ def main():
         repro_cases(sys.argv[1])
         return
     n = int(sys.argv[sys.argv.index("--random") + 1]) if "--random" in sys.argv else 60
+    # Another first seed makes other random cases: every run from 0 repeats the same ones.
+    first = int(sys.argv[sys.argv.index("--first-seed") + 1]) if "--first-seed" in sys.argv else 0
     os.makedirs(out, exist_ok=True)
     fixed_cases(out)
     fixed_cases2(out)
     fixed_cases3(out)
     fixed_cases4(out)
-    for s in range(n):
+    for s in range(first, first + n):
         random_case(out, s)
 
 
