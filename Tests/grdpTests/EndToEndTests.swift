@@ -631,8 +631,8 @@ import Testing
         // 1.6136 / 51,000 × 100 = 0.0031639 %. After, T2 alone: 0.006; digitised 2,000 × 0.05 =
         // 100 million; de 1.606, share 0.0031490 %.
         let summary: String =
-            "WARNING: figures changed since v0001 in years no new return holds a record of: 2023 e-commerce "
-            + "0.014, de 1.614 billion VND, share 0.0032 % → e-commerce 0.006, de 1.606 billion VND, share "
+            "WARNING: figures changed since v0001 in years no new return holds a record of: 2023 (1 of its "
+            + "transactions taken by records dated another year) e-commerce 0.014, de 1.614 billion VND, share 0.0032 % → e-commerce 0.006, de 1.606 billion VND, share "
             + "0.0031 %. Their transactions were replaced by records of the same channel and transaction_id "
             + "dated another year (a platform numbering its orders afresh each year?), by way of the new "
             + "returns 2024-04-01_returns.zip. grdp diff shows the change (years_changed_by_other_years in "
@@ -651,6 +651,7 @@ import Testing
         #expect(said["config_changed"] as? Bool == false)
         let years = try #require(said["years"] as? [[String: Any]])
         #expect(years.map { $0["year"] as? Int } == [2023])
+        #expect(years.first?["transactions_moved_out"] as? Int == 1)
         #expect(years.first?["ecommerce_bvnd_before"] as? Double == 0.014)
         #expect(years.first?["ecommerce_bvnd"] as? Double == 0.006)
         #expect(years.first?["digitised_bvnd_before"] as? Double == 0.1)
@@ -686,6 +687,34 @@ import Testing
         #expect((again["years"] as? [[String: Any]])?.map { $0["year"] as? Int } == [2023, 2024])
         #expect((again["new_returns"] as? [String])?.isEmpty == true)
         #expect(again["renamed"] as? [String] == ["2024-04-02_returns.zip"])
+        #expect((again["years"] as? [[String: Any]])?.first?["transactions_moved_out"] as? Int == 0)
+    }
+
+    /// A platform's return of this year's orders that also revises last year's holds records of
+    /// last year: by year alone, that year's fall went unsaid (review 42, H2). On a night the
+    /// revision ledger sees the new return's T1, dated 2024, take the place of 2023's T1: said.
+    @Test func aReturnThatAlsoRevisesTheYearItTakesFromIsSaid() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        let both: [ArchiveWriter.Entry] = [
+            .init(
+                path: "transactions.csv",
+                text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+                    + "T1,2024-03-01,100000000,completed,marketplace,0101243150,67\n"
+                    + "T2,15/07/2023,50000000,completed,website,,67\n")
+        ]
+        try fixture.write(both, format: .zip, as: "2024-04-01_returns.zip")
+        let run = try fixture.grdp("run")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "in years no new return holds a record of: 2023 (1 of its transactions taken by records dated "
+                    + "another year) e-commerce 0.014"), "\(run.stderr)")
+        let said = try #require(
+            try fixture.reportsWritten().last?["years_changed_by_other_years"] as? [String: Any])
+        #expect((said["years"] as? [[String: Any]])?.map { $0["year"] as? Int } == [2023])
     }
 
     /// A new return's years survive its archive cache entry: read on a night another archive was

@@ -312,8 +312,12 @@ extension PipelineRunner {
         }
         let before = Dictionary(latest.rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+        // A year the new returns hold records of is said too when the ledger saw them take the place
+        // of its transactions (`transactionsMovedOut`, on a night).
+        let movedOut = report.transactionsMovedOut ?? [:]
         let changed = Set(before.keys).union(now.keys).sorted().filter { year in
-            !newYears.contains(year) && !said.contains(year) && (asked?.contains(year) ?? true) && sameSettings(year)
+            (!newYears.contains(year) || movedOut[year, default: 0] > 0) && !said.contains(year)
+                && (asked?.contains(year) ?? true) && sameSettings(year)
                 && Self.figures(before[year]) != Self.figures(now[year])
         }
         guard !changed.isEmpty else { return }
@@ -321,7 +325,13 @@ extension PipelineRunner {
         let renamed = returns.countedByLatest.filter { !places.contains("\($0.sha256) \($0.relativePath)") }.map(
             \.relativePath)
         let changes = YearsChangedByOtherYears(
-            since: latest.meta.version, rows: changed.map { (year: $0, before: before[$0], now: now[$0]) },
+            since: latest.meta.version,
+            rows: changed.map { year in
+                (
+                    year: year, before: before[year], now: now[year],
+                    movedOut: report.transactionsMovedOut.map { $0[year, default: 0] }
+                )
+            },
             newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged)
         report.yearsChangedByOtherYears = changes
         logger.warning(

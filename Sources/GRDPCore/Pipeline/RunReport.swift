@@ -37,6 +37,10 @@ struct RunReport {
     /// A full run's years whose figures changed though no new return holds a record of them
     /// (`PipelineRunner.noteYearsChangedByOtherYears`).
     var yearsChangedByOtherYears: YearsChangedByOtherYears?
+    /// A night's transactions the new returns took the place of though dated in another year, by
+    /// the year they left (`RevisionLedger.transactionsMovedOut`); nil when not known (a full run,
+    /// revisions by key partition).
+    var transactionsMovedOut: [Int: Int]?
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).
     var channelsWithoutSales: (configured: [String], unconfigured: [String])?
@@ -658,7 +662,9 @@ public enum ExitCodes {
 /// run can name that may have done it.
 struct YearsChangedByOtherYears {
     var since: Int
-    var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?)]
+    /// `movedOut`: how many of its transactions the ledger saw replaced by records dated another
+    /// year, when it can tell (`RunReport.transactionsMovedOut`).
+    var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?, movedOut: Int?)]
     /// The accepted archives the latest snapshot did not count.
     var newReturns: [String]
     /// Archives it counted that are under another path now (renamed, or the same bytes sent again
@@ -689,7 +695,10 @@ struct YearsChangedByOtherYears {
                 "years",
                 .array(
                     rows.map { row in
-                        var fields: [(String, JSONValue)] = [("year", .int(row.year))]
+                        var fields: [(String, JSONValue)] = [
+                            ("year", .int(row.year)),
+                            ("transactions_moved_out", row.movedOut.map { .int($0) } ?? .null),
+                        ]
                         for (key, value) in [
                             ("grdp_bvnd", { (row: IndicatorRow) in row.grdpBVND }),
                             ("core_bvnd", { $0.coreBVND }), ("ecommerce_bvnd", { $0.ecommerceBVND }),
@@ -714,7 +723,12 @@ struct YearsChangedByOtherYears {
                 + "billion VND, share \(share)"
         }
         return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years no new return holds a record of: "
-            + rows.map { "\($0.year) \(figures($0.before)) → \(figures($0.now))" }.joined(separator: "; ")
+            + rows.map { row in
+                let moved =
+                    (row.movedOut ?? 0) > 0
+                    ? " (\(row.movedOut!) of its transactions taken by records dated another year)" : ""
+                return "\(row.year)\(moved) \(figures(row.before)) → \(figures(row.now))"
+            }.joined(separator: "; ")
             + ". Their transactions were replaced by records of the same channel and transaction_id dated another "
             + "year (a platform numbering its orders afresh each year?), by way of \(sources). grdp diff shows the "
             + "change (years_changed_by_other_years in the report)."

@@ -83,6 +83,12 @@ struct RevisionLedger {
     }
     private var recordYears: Set<Int> = []
 
+    /// Transactions the members applied with `markingYears` took the place of though dated in
+    /// another year, by the year they left (`TransactionLedger.yearsLeft`).
+    var transactionsMovedOut: [Int: Int] {
+        Dictionary(uniqueKeysWithValues: transactions.yearsLeft.map { (Int($0.key), $0.value) })
+    }
+
     /// The sales keys under which the rows of `years` may differ from before the members applied
     /// with `markingYears` came (`TransactionLedger.touchedSalesKeys`), each once, in no order;
     /// every other row of those years is as it was. Nil when those members held records (an

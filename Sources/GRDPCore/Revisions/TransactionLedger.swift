@@ -66,6 +66,12 @@ struct TransactionLedger {
     /// marking batches came, so a sales row none of whose groups is marked is unchanged
     /// (`touchedSalesKeys`). Nil once a group could not be told (a year not kept).
     private(set) var touchedGroups: GroupMarks? = GroupMarks()
+    /// Transactions the members applied with `markingYears` took the place of though dated in
+    /// another year, by the year they left: the same channel and transaction_id re-used (a
+    /// platform numbering its orders afresh each year; `years_changed_by_other_years`). Counted as
+    /// they are replaced, or superseded as they arrive after the record that replaces them; not
+    /// when either year is one not kept.
+    private(set) var yearsLeft: [Int16: Int] = [:]
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
     private var passes = Passes()
@@ -279,6 +285,8 @@ struct TransactionLedger {
                 if !markingYears && holder.marksYears {
                     touchedYears?.insert(row.year)
                     markTouched(group: g)
+                    let taking = Int(slotGroup[s])
+                    if taking >= 0 && groups[taking].year != row.year { yearsLeft[row.year, default: 0] += 1 }
                 }
                 superseded(member)
                 continue
@@ -292,6 +300,7 @@ struct TransactionLedger {
             if markingYears {
                 if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
                 markTouched(group: old)
+                if old >= 0 && groups[old].year != row.year { yearsLeft[groups[old].year, default: 0] += 1 }
             }
             if old >= 0 {
                 let oldNet =

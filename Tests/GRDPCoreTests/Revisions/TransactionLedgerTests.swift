@@ -207,6 +207,31 @@ extension TransactionLedgerTests {
 }
 
 extension TransactionLedgerTests {
+    /// A marked member's record that takes the place of a transaction dated in another year counts
+    /// it under the year it left (`yearsLeft`), whichever comes first: the later record (the other
+    /// superseded as it arrives) or the earlier one (replaced). A revision within its year, and a
+    /// record an unmarked member replaces, count nothing.
+    @Test func aMarkedRecordTakingAnotherYearsTransactionCountsItWhicheverComesFirst() throws {
+        func sale(_ id: String, year: Int) -> TransactionRecord {
+            TransactionRecord(
+                transactionID: id, year: year, month: 3, amountVND: ExactDecimal(100), refundVND: .zero,
+                status: .completed, channel: "marketplace", sellerTaxCode: "0101", sellerDistrictCode: "660")
+        }
+        let earlier = [sale("T1", year: 2023), sale("T2", year: 2023), sale("T3", year: 2022)]
+        let later = [sale("T1", year: 2024), sale("T2", year: 2023), sale("T3", year: 2024), sale("T4", year: 2024)]
+        for (order, marked) in [([0, 1], 1), ([1, 0], 1), ([0, 1], nil as Int?)] {
+            var ledger = TransactionLedger()
+            for (arrival, index) in order.enumerated() {
+                var batch = TransactionBatch()
+                for record in [earlier, later][index] { batch.append(record) }
+                try ledger.apply(batch, member: Int32(arrival), rank: Int32(index), markingYears: index == marked) {
+                    _ in
+                }
+            }
+            #expect(ledger.yearsLeft == (marked == nil ? [:] : [2023: 1, 2022: 1]), "\(order)")
+        }
+    }
+
     /// The years a member applied with `markingYears` marks (a nightly run computes only those):
     /// every year whose groups differ with that member from without it is among them, whatever
     /// order the members come in. Members of orders over few ids and five years, so that ids move
