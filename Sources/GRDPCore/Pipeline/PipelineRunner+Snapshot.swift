@@ -273,8 +273,9 @@ extension PipelineRunner {
             ])
     }
 
-    /// A full run's years whose figures changed though no new return holds a record of them, nor
-    /// anything else explains it: every archive the latest snapshot counted still counts, and the
+    /// A full run's years whose figures changed because records dated another year took their
+    /// transactions: on a night whose ledger counts them (`RunReport.transactionsMovedOut`), a year
+    /// they left; else a year no new return holds a record of, when nothing else explains it: every archive the latest snapshot counted still counts, and the
     /// year's settings are those it was computed with (`years_changed_by_other_years`). Enterprise
     /// and GRDP records are keyed by their year; a transaction is keyed by (channel,
     /// transaction_id) alone (CONTRACT §4.4), so a new return's row dated 2024 replaces a 2023
@@ -335,7 +336,7 @@ extension PipelineRunner {
             newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged)
         report.yearsChangedByOtherYears = changes
         logger.warning(
-            "Figures changed in years no new return holds a record of: their transactions were replaced by records of the same channel and transaction_id dated another year",
+            "Figures changed in years that records dated another year took transactions from (the same channel and transaction_id)",
             metadata: [
                 "since": "\(SnapshotMeta.label(latest.meta.version))",
                 "years": "\(changed.map(String.init).joined(separator: ", "))", "from": "\(changes.sources)",

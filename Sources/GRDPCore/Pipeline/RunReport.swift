@@ -34,8 +34,8 @@ struct RunReport {
     /// A full run after a snapshot of `run --year`: the years that run kept whose published figures
     /// this run changed (`PipelineRunner.noteKeptYearsRecomputed`).
     var keptYearsRecomputed: (since: Int, rows: [(before: IndicatorRow, now: IndicatorRow?)])?
-    /// A full run's years whose figures changed though no new return holds a record of them
-    /// (`PipelineRunner.noteYearsChangedByOtherYears`).
+    /// A full run's years whose figures changed because records dated another year took their
+    /// transactions (`PipelineRunner.noteYearsChangedByOtherYears`).
     var yearsChangedByOtherYears: YearsChangedByOtherYears?
     /// A night's transactions the new returns took the place of though dated in another year, by
     /// the year they left (`RevisionLedger.transactionsMovedOut`); nil when not known (a full run,
@@ -722,15 +722,16 @@ struct YearsChangedByOtherYears {
             return "e-commerce \(SnapshotSchema.money(row.ecommerceBVND)), de \(SnapshotSchema.money(row.deBVND)) "
                 + "billion VND, share \(share)"
         }
-        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years no new return holds a record of: "
+        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years that records dated another year "
+            + "took transactions from: "
             + rows.map { row in
                 let moved =
                     (row.movedOut ?? 0) > 0
-                    ? " (\(row.movedOut!) of its transactions taken by records dated another year)" : ""
+                    ? " (\(row.movedOut!) transaction(s) taken)" : ""
                 return "\(row.year)\(moved) \(figures(row.before)) → \(figures(row.now))"
             }.joined(separator: "; ")
-            + ". Their transactions were replaced by records of the same channel and transaction_id dated another "
-            + "year (a platform numbering its orders afresh each year?), by way of \(sources). grdp diff shows the "
+            + ". A record of the same channel and transaction_id replaces a transaction whatever its date (a "
+            + "platform numbering its orders afresh each year?), here by way of \(sources). grdp diff shows the "
             + "change (years_changed_by_other_years in the report)."
     }
 }
