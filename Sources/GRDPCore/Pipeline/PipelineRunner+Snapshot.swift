@@ -118,11 +118,11 @@ extension PipelineRunner {
             }
             if let before, report.recomputedYears == nil {
                 noteKeptYearsRecomputed(content.indicators, since: before, report: &report)
-                if let countedBefore, meta.toolVersion == before.meta.toolVersion {
-                    noteYearsChangedByOtherYears(
-                        content.indicators, since: before, counted: countedBefore, configChanged: configChanged,
-                        report: &report)
-                }
+            }
+            if let before, let countedBefore, meta.toolVersion == before.meta.toolVersion {
+                noteYearsChangedByOtherYears(
+                    content.indicators, since: before, counted: countedBefore, configChanged: configChanged,
+                    report: &report)
             }
             noteImplausibleFigures(content.indicators, since: before, report: &report)
             // Under a changed config: a night's new returns' channels are `newChannelsWithoutRatio`'s.
@@ -273,22 +273,25 @@ extension PipelineRunner {
             ])
     }
 
-    /// A full run's years whose figures changed because records dated another year took their
-    /// transactions: on a night whose ledger counts them (`RunReport.transactionsMovedOut`), a year
-    /// they left; else a year no new return holds a record of, when nothing else explains it: every archive the latest snapshot counted still counts, and the
-    /// year's settings are those it was computed with (`years_changed_by_other_years`). Enterprise
-    /// and GRDP records are keyed by their year; a transaction is keyed by (channel,
-    /// transaction_id) alone (CONTRACT §4.4), so a new return's row dated 2024 replaces a 2023
-    /// transaction of that id, and 2023's published figures fall. A platform that numbers its
-    /// orders afresh each year took earlier years' sales out without a word (audit 33, T1).
+    /// The years whose published figures a run changed because records dated another year took
+    /// their transactions (`years_changed_by_other_years`). Enterprise and GRDP records are keyed
+    /// by their year; a transaction is keyed by (channel, transaction_id) alone (CONTRACT §4.4), so
+    /// a new return's row dated 2024 replaces a 2023 transaction of that id, and 2023's published
+    /// figures fall. A platform that numbers its orders afresh each year took earlier years' sales
+    /// out without a word (audit 33, T1).
     ///
-    /// By year, not by key: a new return that also holds records of the year it takes from (a
-    /// revision of last year's orders beside this year's) leaves that year unsaid (review 42, H2).
-    /// After a `run --year` snapshot, only the years it computed are compared: it held the others
-    /// as an earlier snapshot had them, whatever the inputs it counted (review 42, H1). The text
-    /// names what may have done it: the new returns, returns under other names (which change which
-    /// record of a key is the later), a changed config (a rate added for a year lets a counted
-    /// return's rows in, which may replace another year's).
+    /// By key on a night whose ledger counts them (`RunReport.transactionsMovedOut`): the years
+    /// they left, and those alone (review 43, N2). Else (`--force`, `--year`, revisions by key
+    /// partition) by year: a year no new return holds a record of, when nothing else explains its
+    /// change; a new return that also holds records of the year it takes from (a revision of last
+    /// year's orders beside this year's) leaves that year unsaid (review 42, H2). Either way, only
+    /// when every archive the latest snapshot counted still counts and the year's settings are
+    /// those it was computed with; under `run --year`, only the years it recomputes (review 43,
+    /// N3: the next full run compares with what that run published); after a `run --year`
+    /// snapshot, only the years it computed: it held the others as an earlier snapshot had them,
+    /// whatever the inputs it counted (review 42, H1). The text names what may have done it: the
+    /// new returns, returns under other names (which change which record of a key is the later), a
+    /// changed config (a rate added for a year lets a counted return's rows in).
     func noteYearsChangedByOtherYears(
         _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]),
         counted: [(path: String, sha256: String)], configChanged: Bool, report: inout RunReport
@@ -315,10 +318,11 @@ extension PipelineRunner {
         let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
         // A year the new returns hold records of is said too when the ledger saw them take the place
         // of its transactions (`transactionsMovedOut`, on a night).
-        let movedOut = report.transactionsMovedOut ?? [:]
+        let movedOut = report.transactionsMovedOut
+        let computing = report.recomputedYears.map(Set.init)
         let changed = Set(before.keys).union(now.keys).sorted().filter { year in
-            (!newYears.contains(year) || movedOut[year, default: 0] > 0) && !said.contains(year)
-                && (asked?.contains(year) ?? true) && sameSettings(year)
+            (movedOut.map { $0[year, default: 0] > 0 } ?? !newYears.contains(year)) && !said.contains(year)
+                && (asked?.contains(year) ?? true) && (computing?.contains(year) ?? true) && sameSettings(year)
                 && Self.figures(before[year]) != Self.figures(now[year])
         }
         guard !changed.isEmpty else { return }
@@ -333,10 +337,13 @@ extension PipelineRunner {
                     movedOut: report.transactionsMovedOut.map { $0[year, default: 0] }
                 )
             },
-            newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged)
+            newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged,
+            countedByKey: movedOut != nil)
         report.yearsChangedByOtherYears = changes
         logger.warning(
-            "Figures changed in years that records dated another year took transactions from (the same channel and transaction_id)",
+            movedOut != nil
+                ? "Figures changed in years that records dated another year took transactions from (the same channel and transaction_id)"
+                : "Figures changed in years no new return holds a record of: records dated another year may have taken their transactions (the same channel and transaction_id)",
             metadata: [
                 "since": "\(SnapshotMeta.label(latest.meta.version))",
                 "years": "\(changed.map(String.init).joined(separator: ", "))", "from": "\(changes.sources)",

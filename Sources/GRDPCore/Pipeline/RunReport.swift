@@ -673,6 +673,9 @@ struct YearsChangedByOtherYears {
     /// The config differs from the latest snapshot's (a rate added for a year lets a counted
     /// return's rows in).
     var configChanged: Bool
+    /// Whether the ledger counted the transactions each year lost (a night): else the years are
+    /// those no new return holds a record of.
+    var countedByKey: Bool
 
     /// What may have done it, in words.
     var sources: String {
@@ -691,6 +694,7 @@ struct YearsChangedByOtherYears {
             ("since", .string(SnapshotMeta.label(since))),
             ("new_returns", .array(newReturns.map { .string($0) })),
             ("renamed", .array(renamed.map { .string($0) })), ("config_changed", .bool(configChanged)),
+            ("counted_by_key", .bool(countedByKey)),
             (
                 "years",
                 .array(
@@ -722,8 +726,10 @@ struct YearsChangedByOtherYears {
             return "e-commerce \(SnapshotSchema.money(row.ecommerceBVND)), de \(SnapshotSchema.money(row.deBVND)) "
                 + "billion VND, share \(share)"
         }
-        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years that records dated another year "
-            + "took transactions from: "
+        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years "
+            + (countedByKey
+                ? "that records dated another year took transactions from: "
+                : "no new return holds a record of, whose transactions records dated another year may have taken: ")
             + rows.map { row in
                 let moved =
                     (row.movedOut ?? 0) > 0

@@ -66,12 +66,36 @@ struct TransactionLedger {
     /// marking batches came, so a sales row none of whose groups is marked is unchanged
     /// (`touchedSalesKeys`). Nil once a group could not be told (a year not kept).
     private(set) var touchedGroups: GroupMarks? = GroupMarks()
+    /// For each key whose record a member applied with `markingYears` took the place of: the rank
+    /// and year of the record that was current without the marked members (of those not marked,
+    /// the highest ranked: the one the run before them published), whichever came first.
+    private var displaced: [Int32: (rank: Int32, year: Int16)] = [:]
+
     /// Transactions the members applied with `markingYears` took the place of though dated in
     /// another year, by the year they left: the same channel and transaction_id re-used (a
-    /// platform numbering its orders afresh each year; `years_changed_by_other_years`). Counted as
-    /// they are replaced, or superseded as they arrive after the record that replaces them; not
-    /// when either year is one not kept.
-    private(set) var yearsLeft: [Int16: Int] = [:]
+    /// platform numbering its orders afresh each year; `years_changed_by_other_years`). Of each
+    /// key, the record current without the marked members against the record current now, when
+    /// that is a marked member's: neither an older record that one had replaced already, nor one
+    /// marked member's record replaced by another's, counts (review 43, N1). Not when either year
+    /// is one not kept. Before `takeCurrentGroups`.
+    var yearsLeft: [Int16: Int] {
+        var left: [Int16: Int] = [:]
+        for (slot, before) in displaced {
+            let s = Int(slot)
+            let now = Int(slotGroup[s])
+            guard members[Int(slotMember[s])].marksYears, now >= 0, now < groups.count, groups[now].year != before.year
+            else { continue }
+            left[before.year, default: 0] += 1
+        }
+        return left
+    }
+
+    /// Notes that a marked member's record took the place of the unmarked record of `rank` and
+    /// `year` at `slot`, keeping the highest ranked such record.
+    private mutating func noteDisplaced(slot: Int32, rank: Int32, year: Int16) {
+        if let held = displaced[slot], held.rank >= rank { return }
+        displaced[slot] = (rank, year)
+    }
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
     private var passes = Passes()
@@ -285,8 +309,7 @@ struct TransactionLedger {
                 if !markingYears && holder.marksYears {
                     touchedYears?.insert(row.year)
                     markTouched(group: g)
-                    let taking = Int(slotGroup[s])
-                    if taking >= 0 && groups[taking].year != row.year { yearsLeft[row.year, default: 0] += 1 }
+                    if g >= 0 { noteDisplaced(slot: slot.slot, rank: rank, year: row.year) }
                 }
                 superseded(member)
                 continue
@@ -300,7 +323,9 @@ struct TransactionLedger {
             if markingYears {
                 if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
                 markTouched(group: old)
-                if old >= 0 && groups[old].year != row.year { yearsLeft[groups[old].year, default: 0] += 1 }
+                if old >= 0 && !holder.marksYears {
+                    noteDisplaced(slot: slot.slot, rank: holder.rank, year: groups[old].year)
+                }
             }
             if old >= 0 {
                 let oldNet =

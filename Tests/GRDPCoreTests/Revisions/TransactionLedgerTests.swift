@@ -208,27 +208,45 @@ extension TransactionLedgerTests {
 
 extension TransactionLedgerTests {
     /// A marked member's record that takes the place of a transaction dated in another year counts
-    /// it under the year it left (`yearsLeft`), whichever comes first: the later record (the other
-    /// superseded as it arrives) or the earlier one (replaced). A revision within its year, and a
-    /// record an unmarked member replaces, count nothing.
-    @Test func aMarkedRecordTakingAnotherYearsTransactionCountsItWhicheverComesFirst() throws {
+    /// it under the year it left (`yearsLeft`), in any order the members come: the record current
+    /// without the marked members against the one current now. An older record the current one
+    /// had replaced already does not count, nor a record current before that is of the year now,
+    /// nor one marked record replaced by another (review 43, N1); a revision within its year, and
+    /// records no marked member has, count nothing.
+    @Test func aMarkedRecordTakingAnotherYearsTransactionCountsItInAnyOrder() throws {
         func sale(_ id: String, year: Int) -> TransactionRecord {
             TransactionRecord(
                 transactionID: id, year: year, month: 3, amountVND: ExactDecimal(100), refundVND: .zero,
                 status: .completed, channel: "marketplace", sellerTaxCode: "0101", sellerDistrictCode: "660")
         }
-        let earlier = [sale("T1", year: 2023), sale("T2", year: 2023), sale("T3", year: 2022)]
-        let later = [sale("T1", year: 2024), sale("T2", year: 2023), sale("T3", year: 2024), sale("T4", year: 2024)]
-        for (order, marked) in [([0, 1], 1), ([1, 0], 1), ([0, 1], nil as Int?)] {
-            var ledger = TransactionLedger()
-            for (arrival, index) in order.enumerated() {
-                var batch = TransactionBatch()
-                for record in [earlier, later][index] { batch.append(record) }
-                try ledger.apply(batch, member: Int32(arrival), rank: Int32(index), markingYears: index == marked) {
-                    _ in
+        // Member 2 marked: T1 2022, revised to 2023, taken by 2024 (2023 left, not 2022); T2
+        // revised within 2023; T3 2023, moved to 2024 before, sent again dated 2024 (nothing); T4
+        // new; T5 2022 taken by 2024; T6 2024 taken by 2023. Members 1 and 2 marked: T1 and T5
+        // leave 2022, T3 leaves 2023 (member 1 now moves it), T6 is new (one marked record of it
+        // replaced by another: nothing).
+        let members = [
+            [sale("T1", year: 2022), sale("T2", year: 2023), sale("T3", year: 2023), sale("T5", year: 2022)],
+            [sale("T1", year: 2023), sale("T3", year: 2024), sale("T6", year: 2024)],
+            [
+                sale("T1", year: 2024), sale("T2", year: 2023), sale("T3", year: 2024), sale("T4", year: 2024),
+                sale("T5", year: 2024), sale("T6", year: 2023),
+            ],
+        ]
+        let orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]
+        for (marked, expected) in [([2], [2022: 1, 2023: 1, 2024: 1]), ([1, 2], [2022: 2, 2023: 1]), ([], [:])]
+            as [([Int], [Int16: Int])]
+        {
+            for order in orders {
+                var ledger = TransactionLedger()
+                for (arrival, index) in order.enumerated() {
+                    var batch = TransactionBatch()
+                    for record in members[index] { batch.append(record) }
+                    try ledger.apply(
+                        batch, member: Int32(arrival), rank: Int32(index), markingYears: marked.contains(index)
+                    ) { _ in }
                 }
+                #expect(ledger.yearsLeft == expected, "marked \(marked), order \(order)")
             }
-            #expect(ledger.yearsLeft == (marked == nil ? [:] : [2023: 1, 2022: 1]), "\(order)")
         }
     }
 
