@@ -604,12 +604,7 @@ import Testing
         #expect(try #require(try fixture.reportsWritten().last)["new_channels_without_ratio"] == nil)
     }
 
-    /// A transaction is keyed by (channel, transaction_id) whatever its date (CONTRACT §4.4): a
-    /// new return whose order T1 is dated 2024 takes 2023's T1 out of 2023, whose published figures
-    /// fall though no return of 2023 came (audit 33, T1: a platform numbering its orders afresh
-    /// each year). Said, with the figures and what may have done it; a return that revises a year
-    /// it holds records of is not; returns renamed, which changes which record of a key is the
-    /// later, are named as such, and no new return is blamed when there is none (review 42, M1).
+    /// The first return's T1 (2023-06-01, 100,000,000 VND, marketplace), sent again dated 2024.
     static let reusedT1: [ArchiveWriter.Entry] = [
         .init(
             path: "transactions.csv",
@@ -617,12 +612,26 @@ import Testing
                 + "T1,2024-03-01,100000000,completed,marketplace,0101243150,67\n")
     ]
 
-    @Test func aNewReturnThatMovesAnotherYearsFiguresIsSaid() throws {
+    /// A fixture whose first return (`2024-01-10_returns.zip`) a run has published as v0001, and
+    /// `entries` written as the return after it, `2024-04-01_returns.zip`, not yet read.
+    static func firstReturnPublished(then entries: [ArchiveWriter.Entry]) throws -> Fixture {
         let fixture = try Fixture()
-        defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
-        #expect(try fixture.grdp("run").status == 0)
-        try fixture.write(Self.reusedT1, format: .zip, as: "2024-04-01_returns.zip")
+        let first = try fixture.grdp("run")
+        #expect(first.status == 0, "\(first.stderr)")
+        try fixture.write(entries, format: .zip, as: "2024-04-01_returns.zip")
+        return fixture
+    }
+
+    /// A transaction is keyed by (channel, transaction_id) whatever its date (CONTRACT §4.4): a
+    /// new return whose order T1 is dated 2024 takes 2023's T1 out of 2023, whose published figures
+    /// fall though no return of 2023 came (audit 33, T1: a platform numbering its orders afresh
+    /// each year). Said, with the figures and what may have done it; a return that revises a year
+    /// it holds records of is not; returns renamed, which changes which record of a key is the
+    /// later, are named as such, and no new return is blamed when there is none (review 42, M1).
+    @Test func aNewReturnThatMovesAnotherYearsFiguresIsSaid() throws {
+        let fixture = try Self.firstReturnPublished(then: Self.reusedT1)
+        defer { fixture.remove() }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         // 2023 by hand: core 1.5 (0100109106, VSIC 62010, 1,500 million VND). Before, e-commerce
@@ -696,11 +705,8 @@ import Testing
     /// and the next full run compares with what that run published: said then or never (review 43,
     /// N3). The ledger marks no return under --year: by year, and so worded.
     @Test func aRunOfOneYearSaysThatYearMovedByAnother() throws {
-        let fixture = try Fixture()
+        let fixture = try Self.firstReturnPublished(then: Self.reusedT1)
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
-        #expect(try fixture.grdp("run").status == 0)
-        try fixture.write(Self.reusedT1, format: .zip, as: "2024-04-01_returns.zip")
         let run = try fixture.grdp("run", "--year", "2023")
         #expect(run.status == 0, "\(run.stderr)")
         let summary: String =
@@ -717,10 +723,6 @@ import Testing
     /// last year: by year alone, that year's fall went unsaid (review 42, H2). On a night the
     /// revision ledger sees the new return's T1, dated 2024, take the place of 2023's T1: said.
     @Test func aReturnThatAlsoRevisesTheYearItTakesFromIsSaid() throws {
-        let fixture = try Fixture()
-        defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
-        #expect(try fixture.grdp("run").status == 0)
         let both: [ArchiveWriter.Entry] = [
             .init(
                 path: "transactions.csv",
@@ -728,7 +730,8 @@ import Testing
                     + "T1,2024-03-01,100000000,completed,marketplace,0101243150,67\n"
                     + "T2,15/07/2023,50000000,completed,website,,67\n")
         ]
-        try fixture.write(both, format: .zip, as: "2024-04-01_returns.zip")
+        let fixture = try Self.firstReturnPublished(then: both)
+        defer { fixture.remove() }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
@@ -743,11 +746,8 @@ import Testing
     /// A new return's years survive its archive cache entry: read on a night another archive was
     /// rejected (no snapshot), it comes from the cache the next night and is said then.
     @Test func aNewReturnFromTheCacheIsSaidMovingAnotherYear() throws {
-        let fixture = try Fixture()
+        let fixture = try Self.firstReturnPublished(then: Self.reusedT1)
         defer { fixture.remove() }
-        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
-        #expect(try fixture.grdp("run").status == 0)
-        try fixture.write(Self.reusedT1, format: .zip, as: "2024-04-01_returns.zip")
         let broken = fixture.returns.appendingPathComponent("2024-04-02_returns.zip")
         try Data("not a zip archive".utf8).write(to: broken)
         #expect(try fixture.grdp("--quiet", "run").status == 65)

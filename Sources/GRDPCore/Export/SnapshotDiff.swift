@@ -27,8 +27,8 @@ public struct SnapshotDiff: Sendable {
     public init(from: SnapshotMeta, fromContent: SnapshotContent, to: SnapshotMeta, toContent: SnapshotContent) {
         self.from = from
         self.to = to
-        let old = Dictionary(fromContent.indicators.map { ($0.year, $0) }, uniquingKeysWith: { a, _ in a })
-        let new = Dictionary(toContent.indicators.map { ($0.year, $0) }, uniquingKeysWith: { a, _ in a })
+        let old = IndicatorRow.byYear(fromContent.indicators)
+        let new = IndicatorRow.byYear(toContent.indicators)
         yearsAdded = new.keys.filter { old[$0] == nil }.sorted()
         yearsRemoved = old.keys.filter { new[$0] == nil }.sorted()
         // A year added (or removed) differs in every column it has a figure in: its figures are

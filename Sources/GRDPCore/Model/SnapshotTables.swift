@@ -205,6 +205,17 @@ public struct IndicatorRow: Sendable, Equatable {
     }
 }
 
+extension IndicatorRow {
+    /// The figures its year's returns make (GRDP, the components, their total and share), not its
+    /// target, which the config gives.
+    var figures: [ExactDecimal?] { [grdpBVND, coreBVND, ecommerceBVND, digitisedBVND, deBVND, sharePct] }
+
+    /// `rows` by year (the first of a year given twice, which no snapshot holds).
+    static func byYear(_ rows: [IndicatorRow]) -> [Int: IndicatorRow] {
+        Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
 /// One row of `indicator_by_district` (billion VND, rounded to 3 decimals).
 public struct DistrictIndicatorRow: Sendable, Equatable {
     public var year: Int

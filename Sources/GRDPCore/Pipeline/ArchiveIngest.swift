@@ -26,8 +26,9 @@ public struct MemberResult: Sendable, Codable {
     /// ratio names is said (`new_channels_without_ratio`).
     public var channels: [String: [TransactionStatus]]?
     /// The years of its accepted records, ascending; nil for transactions of a year outside
-    /// 1990–2117 (refused before), and in cache entries written before 2026-12-06. A year whose
-    /// figures a run changes though no new return holds a record of it is said
+    /// 1990–2117 (refused before), and in cache entries written before 2026-12-06. Where the ledger
+    /// does not count the transactions a new return takes from another year, a year whose figures
+    /// a run changes though no new return holds a record of it is said
     /// (`years_changed_by_other_years`).
     public var years: [Int]?
     public var rowsRead = 0

@@ -35,6 +35,12 @@ struct RunScope {
         (latestRun?.yearSettings ?? latest?.meta.yearSettings)?.settings(ofYear: year)
     }
 
+    /// Whether `config` computes `year`'s figures with other settings than the latest snapshot's
+    /// were computed with (`settings(ofLatestYear:)`); nil when those are not known.
+    func settingsDiffer(ofYear year: Int, from config: PipelineConfig) -> Bool? {
+        settings(ofLatestYear: year).map { $0 != config.methodSHA256(forYear: year) }
+    }
+
     /// `settings_sha256_by_year` of the snapshot a run publishes with `years` of figures: the
     /// config's for each year it computed (every year of a full run, whose carried years are what
     /// its settings give), and for each year `run --year` kept, the settings it was computed with,

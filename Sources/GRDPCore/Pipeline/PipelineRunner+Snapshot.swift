@@ -71,9 +71,10 @@ extension PipelineRunner {
     /// write them, disk full, exited 73), and for a new snapshot its file's checksum recorded for
     /// the next run and the old snapshots pruned.
     func settleOutcome(
-        _ outcome: PublishOutcome, details: PublishDetails, latest: SnapshotFile?, content: SnapshotContent,
+        _ outcome: PublishOutcome, details: PublishDetails, scope: RunScope, content: SnapshotContent,
         store: SnapshotStore, report: inout RunReport
     ) throws {
+        let latest = scope.latest
         let configChanged = latest?.meta.configSHA256 != config.sha256
         let countedBefore = latest.flatMap { try? $0.acceptedArchives() }
         noteReturns(latest: latest, counted: countedBefore, configChanged: configChanged, report: &report)
@@ -122,7 +123,7 @@ extension PipelineRunner {
             if let before, let countedBefore, meta.toolVersion == before.meta.toolVersion {
                 noteYearsChangedByOtherYears(
                     content.indicators, since: before, counted: countedBefore, configChanged: configChanged,
-                    report: &report)
+                    scope: scope, report: &report)
             }
             noteImplausibleFigures(content.indicators, since: before, report: &report)
             // Under a changed config: a night's new returns' channels are `newChannelsWithoutRatio`'s.
@@ -258,9 +259,8 @@ extension PipelineRunner {
         _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]), report: inout RunReport
     ) {
         guard let asked = Self.yearsAsked(byCommand: latest.meta.command) else { return }
-        let before = latest.rows
-        let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
-        let changed = before.filter { !asked.contains($0.year) && Self.figures(now[$0.year]) != Self.figures($0) }.map {
+        let now = IndicatorRow.byYear(rows)
+        let changed = latest.rows.filter { !asked.contains($0.year) && now[$0.year]?.figures != $0.figures }.map {
             ($0, now[$0.year])
         }
         guard !changed.isEmpty else { return }
@@ -294,51 +294,40 @@ extension PipelineRunner {
     /// changed config (a rate added for a year lets a counted return's rows in).
     func noteYearsChangedByOtherYears(
         _ rows: [IndicatorRow], since latest: (meta: SnapshotMeta, rows: [IndicatorRow]),
-        counted: [(path: String, sha256: String)], configChanged: Bool, report: inout RunReport
+        counted: [(path: String, sha256: String)], configChanged: Bool, scope: RunScope, report: inout RunReport
     ) {
         guard let archives = report.ingest?.archives else { return }
-        let accepted = archives.filter { $0.status == .accepted }
-        let acceptedDigests = Set(accepted.map(\.sha256))
-        guard counted.allSatisfy({ acceptedDigests.contains($0.sha256) }) else { return }
         let returns = ReturnsAgainstLatest(archives, counted: Set(counted.map(\.sha256)), configChanged: false)
+        // Every archive it counted still counts (none gone, written over or excluded).
+        guard Set(returns.countedByLatest.map(\.sha256)).count == Set(counted.map(\.sha256)).count else { return }
+        let movedOut = report.transactionsMovedOut
+        // By year, when the ledger did not count them: the years the new returns hold records of.
         var newYears: Set<Int> = []
-        for archive in returns.new {
-            for member in archive.members where member.rowsAccepted > 0 {
+        if movedOut == nil {
+            for member in returns.new.flatMap(\.members) where member.rowsAccepted > 0 {
                 guard let years = member.years else { return }
                 newYears.formUnion(years)
             }
         }
         let asked = Self.yearsAsked(byCommand: latest.meta.command)
-        let said = Set(report.keptYearsRecomputed?.rows.map(\.before.year) ?? [])
-        let settings = latest.meta.yearSettings
-        func sameSettings(_ year: Int) -> Bool {
-            !configChanged || settings?.settings(ofYear: year) == config.methodSHA256(forYear: year)
-        }
-        let before = Dictionary(latest.rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
-        let now = Dictionary(rows.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
-        // A year the new returns hold records of is said too when the ledger saw them take the place
-        // of its transactions (`transactionsMovedOut`, on a night).
-        let movedOut = report.transactionsMovedOut
         let computing = report.recomputedYears.map(Set.init)
+        let said = Set(report.keptYearsRecomputed?.rows.map(\.before.year) ?? [])
+        let before = IndicatorRow.byYear(latest.rows)
+        let now = IndicatorRow.byYear(rows)
         let changed = Set(before.keys).union(now.keys).sorted().filter { year in
             (movedOut.map { $0[year, default: 0] > 0 } ?? !newYears.contains(year)) && !said.contains(year)
-                && (asked?.contains(year) ?? true) && (computing?.contains(year) ?? true) && sameSettings(year)
-                && Self.figures(before[year]) != Self.figures(now[year])
+                && (asked?.contains(year) ?? true) && (computing?.contains(year) ?? true)
+                && (!configChanged || scope.settingsDiffer(ofYear: year, from: config) == false)
+                && before[year]?.figures != now[year]?.figures
         }
         guard !changed.isEmpty else { return }
-        let places = Set(counted.map { "\($0.sha256) \($0.path)" })
-        let renamed = returns.countedByLatest.filter { !places.contains("\($0.sha256) \($0.relativePath)") }.map(
-            \.relativePath)
+        let places = Set(counted.map { [$0.sha256, $0.path] })
         let changes = YearsChangedByOtherYears(
-            since: latest.meta.version,
-            rows: changed.map { year in
-                (
-                    year: year, before: before[year], now: now[year],
-                    movedOut: report.transactionsMovedOut.map { $0[year, default: 0] }
-                )
-            },
-            newReturns: returns.new.map(\.relativePath), renamed: renamed, configChanged: configChanged,
-            countedByKey: movedOut != nil)
+            since: latest.meta.version, rows: changed.map { (year: $0, before: before[$0], now: now[$0]) },
+            movedOut: movedOut, newReturns: returns.new.map(\.relativePath),
+            renamed: returns.countedByLatest.filter { !places.contains([$0.sha256, $0.relativePath]) }.map(
+                \.relativePath),
+            configChanged: configChanged)
         report.yearsChangedByOtherYears = changes
         logger.warning(
             movedOut != nil
@@ -348,11 +337,6 @@ extension PipelineRunner {
                 "since": "\(SnapshotMeta.label(latest.meta.version))",
                 "years": "\(changed.map(String.init).joined(separator: ", "))", "from": "\(changes.sources)",
             ])
-    }
-
-    /// The figures a year's returns make, not its target (`targets_not_recomputed` says those).
-    static func figures(_ row: IndicatorRow?) -> [ExactDecimal?]? {
-        row.map { [$0.grdpBVND, $0.coreBVND, $0.ecommerceBVND, $0.digitisedBVND, $0.deBVND, $0.sharePct] }
     }
 
     /// The years a snapshot's `run --year` asked for, read from its `command`, which grdp writes
@@ -387,8 +371,7 @@ extension PipelineRunner {
             }
         }
         if let latest {
-            let before = latest.rows
-            let earlier = Dictionary(before.map { ($0.year, $0) }, uniquingKeysWith: { first, _ in first })
+            let earlier = IndicatorRow.byYear(latest.rows)
             for row in rows {
                 guard let grdp = row.grdpBVND, let old = earlier[row.year]?.grdpBVND, old != .zero, grdp != .zero
                 else { continue }

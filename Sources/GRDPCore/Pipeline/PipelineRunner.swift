@@ -676,9 +676,7 @@ public struct PipelineRunner {
                 // which the next full run applies to every year (audit 33, F2: a ratio edit, then
                 // `run --year 2024`, mixed two methodologies without a word; review 33, H1: a second
                 // `run --year` said nothing more, the first having published).
-                let other = kept.map(\.year).filter { year in
-                    scope.settings(ofLatestYear: year).map { $0 != config.methodSHA256(forYear: year) } ?? false
-                }.sorted()
+                let other = kept.map(\.year).filter { scope.settingsDiffer(ofYear: $0, from: config) ?? false }.sorted()
                 report.keptYearsOtherSettings = other
                 if !other.isEmpty {
                     logger.warning(
@@ -780,7 +778,7 @@ public struct PipelineRunner {
         // A partitioned run that computed no year of transactions keeps its state alone.
         groupsKeeping.keep(years: [], besideCompute: false) { nil }
         groupsKeeping.finish()
-        try settleOutcome(outcome, details: details, latest: latest, content: content, store: store, report: &report)
+        try settleOutcome(outcome, details: details, scope: scope, content: content, store: store, report: &report)
         // The cache keeps the archives these inputs name, as this build and these reading settings read
         // them, no others; an excluded one included: an exclusion taken back reads it from the cache.
         let named = Set(

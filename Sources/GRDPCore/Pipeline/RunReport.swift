@@ -294,6 +294,17 @@ struct RunReport {
             + (rest > 0 ? ["… and \(rest) more\(more.map { " " + $0 } ?? "") (\(key) in the report)."] : [])
     }
 
+    /// A year's figures in a warning: `leading` (GRDP, e-commerce) first, then the digital economy's
+    /// value added and its share; `no row` for a year without one.
+    static func figures(_ row: IndicatorRow?, leading: (name: String, value: (IndicatorRow) -> ExactDecimal?))
+        -> String
+    {
+        guard let row else { return "no row" }
+        let share = row.sharePct.map { "\(SnapshotSchema.percent($0)) %" } ?? "none"
+        let first = leading.value(row).map(SnapshotSchema.money) ?? "none"
+        return "\(leading.name) \(first), de \(SnapshotSchema.money(row.deBVND)) billion VND, share \(share)"
+    }
+
     /// What a member whose convention was taken by default over `conventionDefaultedOver` is said.
     static func conventionDefaulted(_ member: MemberResult) -> String {
         let value = member.conventionDefaultedOver ?? ""
@@ -502,12 +513,7 @@ struct RunReport {
         }
         if let recomputed = keptYearsRecomputed, outcome == .snapshot {
             let since = SnapshotMeta.label(recomputed.since)
-            func figures(_ row: IndicatorRow?) -> String {
-                guard let row else { return "no row" }
-                let share = row.sharePct.map { "\(SnapshotSchema.percent($0)) %" } ?? "none"
-                let grdp = row.grdpBVND.map(SnapshotSchema.money) ?? "none"
-                return "GRDP \(grdp), de \(SnapshotSchema.money(row.deBVND)) billion VND, share \(share)"
-            }
+            func figures(_ row: IndicatorRow?) -> String { Self.figures(row, leading: ("GRDP", { $0.grdpBVND })) }
             lines.append(
                 "WARNING: \(since) was made by run --year, which kept other years as they were; this run recomputes "
                     + "every year from the current returns and config, and changes years it kept: "
@@ -657,14 +663,15 @@ public enum ExitCodes {
     }
 }
 
-/// A full run's years whose published figures changed since the latest snapshot though no new
-/// return holds a record of them (`PipelineRunner.noteYearsChangedByOtherYears`), and what this
-/// run can name that may have done it.
+/// The years whose published figures a run changed because records dated another year took their
+/// transactions (`PipelineRunner.noteYearsChangedByOtherYears`), and what this run can name that
+/// may have done it.
 struct YearsChangedByOtherYears {
     var since: Int
-    /// `movedOut`: how many of its transactions the ledger saw replaced by records dated another
-    /// year, when it can tell (`RunReport.transactionsMovedOut`).
-    var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?, movedOut: Int?)]
+    var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?)]
+    /// How many transactions each year left, when the ledger counted them (a night:
+    /// `RunReport.transactionsMovedOut`); nil, the years are those no new return holds a record of.
+    var movedOut: [Int: Int]?
     /// The accepted archives the latest snapshot did not count.
     var newReturns: [String]
     /// Archives it counted that are under another path now (renamed, or the same bytes sent again
@@ -673,9 +680,6 @@ struct YearsChangedByOtherYears {
     /// The config differs from the latest snapshot's (a rate added for a year lets a counted
     /// return's rows in).
     var configChanged: Bool
-    /// Whether the ledger counted the transactions each year lost (a night): else the years are
-    /// those no new return holds a record of.
-    var countedByKey: Bool
 
     /// What may have done it, in words.
     var sources: String {
@@ -694,14 +698,14 @@ struct YearsChangedByOtherYears {
             ("since", .string(SnapshotMeta.label(since))),
             ("new_returns", .array(newReturns.map { .string($0) })),
             ("renamed", .array(renamed.map { .string($0) })), ("config_changed", .bool(configChanged)),
-            ("counted_by_key", .bool(countedByKey)),
+            ("counted_by_key", .bool(movedOut != nil)),
             (
                 "years",
                 .array(
                     rows.map { row in
                         var fields: [(String, JSONValue)] = [
                             ("year", .int(row.year)),
-                            ("transactions_moved_out", row.movedOut.map { .int($0) } ?? .null),
+                            ("transactions_moved_out", movedOut.map { .int($0[row.year, default: 0]) } ?? .null),
                         ]
                         for (key, value) in [
                             ("grdp_bvnd", { (row: IndicatorRow) in row.grdpBVND }),
@@ -721,21 +725,19 @@ struct YearsChangedByOtherYears {
 
     var summary: String {
         func figures(_ row: IndicatorRow?) -> String {
-            guard let row else { return "no row" }
-            let share = row.sharePct.map { "\(SnapshotSchema.percent($0)) %" } ?? "none"
-            return "e-commerce \(SnapshotSchema.money(row.ecommerceBVND)), de \(SnapshotSchema.money(row.deBVND)) "
-                + "billion VND, share \(share)"
+            RunReport.figures(row, leading: ("e-commerce", { $0.ecommerceBVND }))
         }
-        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years "
-            + (countedByKey
-                ? "that records dated another year took transactions from: "
-                : "no new return holds a record of, whose transactions records dated another year may have taken: ")
-            + rows.map { row in
-                let moved =
-                    (row.movedOut ?? 0) > 0
-                    ? " (\(row.movedOut!) transaction(s) taken)" : ""
-                return "\(row.year)\(moved) \(figures(row.before)) → \(figures(row.now))"
-            }.joined(separator: "; ")
+        let years = rows.map { row in
+            let moved = movedOut?[row.year, default: 0] ?? 0
+            return "\(row.year)\(moved > 0 ? " (\(moved) transaction(s) taken)" : "") "
+                + "\(figures(row.before)) → \(figures(row.now))"
+        }
+        let which =
+            movedOut != nil
+            ? "that records dated another year took transactions from"
+            : "no new return holds a record of, whose transactions records dated another year may have taken"
+        return "WARNING: figures changed since \(SnapshotMeta.label(since)) in years \(which): "
+            + years.joined(separator: "; ")
             + ". A record of the same channel and transaction_id replaces a transaction whatever its date (a "
             + "platform numbering its orders afresh each year?), here by way of \(sources). grdp diff shows the "
             + "change (years_changed_by_other_years in the report)."

@@ -97,7 +97,7 @@ struct TransactionBatch: Sendable {
     /// for channels and districts, which alternate between a handful of values; one for sellers,
     /// which rarely repeat but for a seller's rows in a run.
     private var recentChannels = RecentlyMet<String>(keeping: 8)
-    /// The channels appended and the statuses of their rows, for the report (`channels(limit:)`).
+    /// The channels appended and the statuses of their rows, for the report (`channels()`).
     private var channelsSeen = ChannelsSeen(limit: TransactionBatch.channelsKept)
     /// The years of the rows appended, for the report (`years()`).
     private var yearsSeen = YearsSeen()
