@@ -91,9 +91,11 @@ struct TransactionLedger {
     }
 
     /// Notes that a marked member's record took the place of the unmarked record of `rank` and
-    /// `year` at `slot`, keeping the highest ranked such record.
+    /// `year` at `slot`, keeping the highest ranked such record; of equal rank, the one noted last
+    /// (members of equal rank come in revision order, rows in line order: a return holding an
+    /// order twice counted the year of its first record).
     private mutating func noteDisplaced(slot: Int32, rank: Int32, year: Int16) {
-        if let held = displaced[slot], held.rank >= rank { return }
+        if let held = displaced[slot], held.rank > rank { return }
         displaced[slot] = (rank, year)
     }
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
