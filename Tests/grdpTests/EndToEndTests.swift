@@ -613,14 +613,35 @@ import Testing
     ]
 
     /// A fixture whose first return (`2024-01-10_returns.zip`) a run has published as v0001, and
-    /// `entries` written as the return after it, `2024-04-01_returns.zip`, not yet read.
-    static func firstReturnPublished(then entries: [ArchiveWriter.Entry]) throws -> Fixture {
-        let fixture = try Fixture()
+    /// `entries` written as the return after it, `2024-04-01_returns.zip`, not yet read; the
+    /// revisions of that run and those after as `ledgers` says (`GRDP_LEDGER`: the first run's,
+    /// then the others').
+    static func firstReturnPublished(
+        then entries: [ArchiveWriter.Entry], ledgers: Ledgers = .inMemory
+    ) throws -> Fixture {
+        var fixture = try Fixture()
+        fixture.environment = ledgers.first
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         let first = try fixture.grdp("run")
         #expect(first.status == 0, "\(first.stderr)")
+        fixture.environment = ledgers.then
         try fixture.write(entries, format: .zip, as: "2024-04-01_returns.zip")
         return fixture
+    }
+
+    /// The revision paths of a first run and the nights after it.
+    struct Ledgers: Sendable, CustomTestStringConvertible {
+        var first: [String: String]
+        var then: [String: String]
+        var testDescription: String { "first \(first), then \(then)" }
+
+        static let inMemory = Ledgers(first: [:], then: [:])
+        /// By key partition on every run: a night resumes from the key pass the run before kept.
+        static let partitioned = Ledgers(first: ["GRDP_LEDGER": "partitioned"], then: ["GRDP_LEDGER": "partitioned"])
+        /// The night by key partition after a run in memory: every key taken again, spilled.
+        static let partitionedAfterMemory = Ledgers(
+            first: ["GRDP_LEDGER": "memory"], then: ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "3"])
+        static let all = [inMemory, partitioned, partitionedAfterMemory]
     }
 
     /// A transaction is keyed by (channel, transaction_id) whatever its date (CONTRACT §4.4): a
@@ -629,8 +650,10 @@ import Testing
     /// each year). Said, with the figures and what may have done it; a return that revises a year
     /// it holds records of is not; returns renamed, which changes which record of a key is the
     /// later, are named as such, and no new return is blamed when there is none (review 42, M1).
-    @Test func aNewReturnThatMovesAnotherYearsFiguresIsSaid() throws {
-        let fixture = try Self.firstReturnPublished(then: Self.reusedT1)
+    /// Counted by key whether the revisions are taken in memory or by key partition.
+    @Test(arguments: Ledgers.all)
+    func aNewReturnThatMovesAnotherYearsFiguresIsSaid(ledgers: Ledgers) throws {
+        let fixture = try Self.firstReturnPublished(then: Self.reusedT1, ledgers: ledgers)
         defer { fixture.remove() }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
@@ -721,8 +744,10 @@ import Testing
 
     /// A platform's return of this year's orders that also revises last year's holds records of
     /// last year: by year alone, that year's fall went unsaid (review 42, H2). On a night the
-    /// revision ledger sees the new return's T1, dated 2024, take the place of 2023's T1: said.
-    @Test func aReturnThatAlsoRevisesTheYearItTakesFromIsSaid() throws {
+    /// revision ledger sees the new return's T1, dated 2024, take the place of 2023's T1: said, as
+    /// it is by key partition (from 3 M keys).
+    @Test(arguments: Ledgers.all)
+    func aReturnThatAlsoRevisesTheYearItTakesFromIsSaid(ledgers: Ledgers) throws {
         let both: [ArchiveWriter.Entry] = [
             .init(
                 path: "transactions.csv",
@@ -730,7 +755,7 @@ import Testing
                     + "T1,2024-03-01,100000000,completed,marketplace,0101243150,67\n"
                     + "T2,15/07/2023,50000000,completed,website,,67\n")
         ]
-        let fixture = try Self.firstReturnPublished(then: both)
+        let fixture = try Self.firstReturnPublished(then: both, ledgers: ledgers)
         defer { fixture.remove() }
         let run = try fixture.grdp("run")
         #expect(run.status == 0, "\(run.stderr)")
@@ -741,6 +766,8 @@ import Testing
         let said = try #require(
             try fixture.reportsWritten().last?["years_changed_by_other_years"] as? [String: Any])
         #expect((said["years"] as? [[String: Any]])?.map { $0["year"] as? Int } == [2023])
+        #expect(said["counted_by_key"] as? Bool == true)
+        #expect((said["years"] as? [[String: Any]])?.first?["transactions_moved_out"] as? Int == 1)
     }
 
     /// A new return's years survive its archive cache entry: read on a night another archive was

@@ -10,6 +10,8 @@ struct Fixture {
     var snapshots: URL { outputs.appendingPathComponent("snapshots") }
     var reports: URL { outputs.appendingPathComponent("reports") }
     var config: URL { root.appendingPathComponent("pipeline.yml") }
+    /// Added to this process's environment for every run of `grdp` (`GRDP_LEDGER`, say).
+    var environment: [String: String] = [:]
 
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-e2e-\(UUID().uuidString)")
@@ -107,7 +109,7 @@ struct Fixture {
 
     /// Runs the built `grdp` in the fixture's folder.
     func grdp(_ arguments: String...) throws -> Execution {
-        try Execution.run(arguments, in: root)
+        try Execution.run(arguments, in: root, environment: environment)
     }
 
     /// With `environment` added to this process's, and `standardOutput` or `standardError`, when
@@ -118,8 +120,8 @@ struct Fixture {
         standardError: FileHandle? = nil
     ) throws -> Execution {
         try Execution.run(
-            arguments, in: root, environment: environment, standardOutput: standardOutput,
-            standardError: standardError)
+            arguments, in: root, environment: self.environment.merging(environment) { $1 },
+            standardOutput: standardOutput, standardError: standardError)
     }
 
     /// `grdp run`, which must publish or find the figures up to date, then the target-vs-actual

@@ -39,9 +39,8 @@ extension PipelineRunner {
     /// year of the ledger's groups.
     ///
     /// - Parameter transactionYears: with partitioned revisions, what gives the years the new
-    ///   archives' transactions touch (`PartitionedRevisions.touchedYears`, which reads the rows
-    ///   they replaced: asked only when those years can be used; the ledger then holds none), nil
-    ///   when they cannot be told.
+    ///   archives' transactions touch (`PartitionedRevisions.touchedYears`: the ledger then holds
+    ///   none), nil when they cannot be told.
     func touchedYears(
         ledger: RevisionLedger, transactionYears: (() -> Set<Int>?)? = nil, ingest: IngestResult,
         earlierArchives: Set<ArchiveIdentity>?, latestRun: RunCache?, build: String, figuresSHA256: String

@@ -280,9 +280,10 @@ extension PipelineRunner {
     /// figures fall. A platform that numbers its orders afresh each year took earlier years' sales
     /// out without a word (audit 33, T1).
     ///
-    /// By key on a night whose ledger counts them (`RunReport.transactionsMovedOut`): the years
-    /// they left, and those alone (review 43, N2). Else (`--force`, `--year`, revisions by key
-    /// partition) by year: a year no new return holds a record of, when nothing else explains its
+    /// By key on a night, whose revisions count them in memory or by key partition
+    /// (`RunReport.transactionsMovedOut`): the years they left, and those alone (review 43, N2).
+    /// Else (`--force`, `--year`, no record of the last full run) by year: a year no new return
+    /// holds a record of, when nothing else explains its
     /// change; a new return that also holds records of the year it takes from (a revision of last
     /// year's orders beside this year's) leaves that year unsaid (review 42, H2). Either way, only
     /// when every archive the latest snapshot counted still counts and the year's settings are

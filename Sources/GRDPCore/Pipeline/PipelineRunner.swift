@@ -381,8 +381,11 @@ public struct PipelineRunner {
             ledger: ledger, partitioned: partitioned,
             transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
             ingest: ingest, earlierArchives: earlierArchives, build: build, figuresSHA256: figuresSHA256)
-        // Known on a night whose new archives the ledger marked, and held the transactions of.
-        if earlierArchives != nil && !partitioned { report.transactionsMovedOut = ledger.transactionsMovedOut }
+        // Known on a night: the ledger marked the new archives, or the key pass was told them.
+        if earlierArchives != nil {
+            report.transactionsMovedOut =
+                partitioned ? partitionedCurrent?.transactionsMovedOut : ledger.transactionsMovedOut
+        }
         let (latest, latestRun, previous) = (scope.latest, scope.latestRun, scope.previous)
         let (onlyTouched, recomputed, touchedKeys) = (scope.onlyTouched, scope.recomputed, scope.touchedKeys)
         // Those rows of the latest file, read while the ledger is kept and Compute runs.

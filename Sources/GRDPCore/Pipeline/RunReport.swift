@@ -38,8 +38,9 @@ struct RunReport {
     /// transactions (`PipelineRunner.noteYearsChangedByOtherYears`).
     var yearsChangedByOtherYears: YearsChangedByOtherYears?
     /// A night's transactions the new returns took the place of though dated in another year, by
-    /// the year they left (`RevisionLedger.transactionsMovedOut`); nil when not known (a full run,
-    /// revisions by key partition).
+    /// the year they left (`RevisionLedger.transactionsMovedOut`, or by key partition
+    /// `PartitionedRevisions.CurrentRows.transactionsMovedOut`); nil when not known (`--force`,
+    /// `--year`, no record of the last full run).
     var transactionsMovedOut: [Int: Int]?
     /// The channels of `va_ratio_by_channel` no transaction of the published snapshot has, and the
     /// channels of the returns that have no ratio of their own (`va_ratio_default` theirs).

@@ -91,6 +91,13 @@ struct PartitionedRevisions {
         ordered = false
     }
 
+    /// A row current before the new archives came (`currentRows(…, newArchives:)`), and the new
+    /// row current in its place: positions in revision order.
+    struct Replacement: Equatable {
+        var before: UInt32
+        var now: UInt32
+    }
+
     /// Every row's key pass result: which rows are current, by position in revision order.
     struct CurrentRows {
         /// Per member (in `members`' order): its first row's position.
@@ -107,9 +114,11 @@ struct PartitionedRevisions {
         var largestPartition = 0
         /// As `currentRows` was given them.
         fileprivate var newArchives: Set<Int>?
-        /// With `newArchives`: the positions of the rows that were current before those archives'
-        /// rows came, and no longer are.
-        fileprivate(set) var replaced: [UInt32] = []
+        /// With `newArchives`: each row that was current before those archives' rows came and no
+        /// longer is, with the new row current in its place.
+        fileprivate(set) var replaced: [Replacement] = []
+        /// The years of the rows of `replaced`, in its order.
+        fileprivate var replacedYears: [(before: Int16, now: Int16)] = []
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -119,6 +128,18 @@ struct PartitionedRevisions {
         var fromKept = false
 
         func isCurrent(_ position: Int) -> Bool { bits[position >> 6] & (1 << UInt64(position & 63)) != 0 }
+
+        /// Transactions the new archives' rows took the place of though dated in another year, by
+        /// the year they left (`years_changed_by_other_years`): of each key, the row current before
+        /// those archives came against the one current now, as `TransactionLedger.yearsLeft`
+        /// counts them (an older row that one had replaced already, or a new row replaced by
+        /// another new one, counts nothing). Nil when the new archives were not given.
+        var transactionsMovedOut: [Int: Int]? {
+            guard newArchives != nil else { return nil }
+            var left: [Int: Int] = [:]
+            for years in replacedYears where years.before != years.now { left[Int(years.before), default: 0] += 1 }
+            return left
+        }
 
         /// Current rows among `count` from `start`.
         func currentCount(from start: Int, count: Int) -> Int {
@@ -176,6 +197,7 @@ struct PartitionedRevisions {
                 resuming: kept, starts: starts, total: total, stems: stems, newArchives: newArchives)
         {
             resumed.years = Self.years(of: resumed.yearSpans)
+            resumed.replacedYears = years(of: resumed.replaced, starts: starts)
             return resumed
         }
         let count = partitions ?? Self.partitionCount(rows: total)
@@ -205,7 +227,7 @@ struct PartitionedRevisions {
                 let words = result.bits.count
                 let resolved = InParts.run(parts) { part throws(any Error) in
                     var bits = [UInt64](repeating: 0, count: words)
-                    var replaced: [UInt32] = []
+                    var replaced: [Replacement] = []
                     var keys = 0
                     var largestPartition = 0
                     for partition in stride(from: part, to: count, by: parts) {
@@ -244,7 +266,30 @@ struct PartitionedRevisions {
         }
         result.spillFailure = spillFailure
         result.years = Self.years(of: result.yearSpans)
+        result.replacedYears = years(of: result.replaced, starts: starts)
         return result
+    }
+
+    /// The years of the rows `replaced` names, in its order: read once, before any member is let
+    /// go, for `touchedYears` and `CurrentRows.transactionsMovedOut`.
+    private func years(of replaced: [Replacement], starts: [Int]) -> [(before: Int16, now: Int16)] {
+        let before = years(at: replaced.map(\.before), starts: starts)
+        let now = years(at: replaced.map(\.now), starts: starts)
+        return zip(before, now).map { (before: $0, now: $1) }
+    }
+
+    /// The year of the row at each of `positions`, in their order; rows read in position order.
+    private func years(at positions: [UInt32], starts: [Int]) -> [Int16] {
+        let order = positions.indices.sorted { positions[$0] < positions[$1] }
+        var years = [Int16](repeating: 0, count: positions.count)
+        var next = 0
+        for (member, rows) in Self.byMember(order.map { positions[$0] }, starts: starts) {
+            members[member].batch.forEachRow(at: rows) { row in
+                years[order[next]] = row.year
+                next += 1
+            }
+        }
+        return years
     }
 
     /// The years of the rows, ascending, from each member's span of them.
@@ -348,7 +393,7 @@ struct PartitionedRevisions {
             let parts = Self.keyParts
             let (bits, keys, newest) = (result.bits, table, latest)
             let outcomes = InParts.run(parts) { part throws(Never) in
-                var replaced: [UInt32] = []
+                var replaced: [Replacement] = []
                 var beaten: [Int32] = []
                 _ = forEachKey(
                     positions: (total * part / parts)..<(total * (part + 1) / parts), starts: starts, stems: stems
@@ -360,7 +405,7 @@ struct PartitionedRevisions {
                             matches: { newest[Int($0)].number == record.number && newest[Int($0)].stem == record.stem })
                     else { return }
                     if newest[Int(slot)].position > record.position {
-                        replaced.append(record.position)
+                        replaced.append(Replacement(before: record.position, now: newest[Int(slot)].position))
                     } else {
                         beaten.append(slot)
                     }
@@ -369,7 +414,7 @@ struct PartitionedRevisions {
             }
             for outcome in outcomes {
                 let part = outcome.get()
-                for position in part.replaced {
+                for position in part.replaced.map(\.before) {
                     result.bits[Int(position) >> 6] &= ~(1 << UInt64(position & 63))
                 }
                 if newArchives != nil { result.replaced += part.replaced }
@@ -424,25 +469,29 @@ struct PartitionedRevisions {
         for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
             if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
         }
-        for (member, rows) in replacedRows(current) {
-            members[member].batch.forEachRow(at: rows) { years.insert(Int($0.year)) }
-        }
+        for replaced in current.replacedYears { years.insert(Int(replaced.before)) }
         return years
     }
 
     /// The rows `current` found replaced (`replaced`), by member: the member's index in `members`
     /// and the rows' indices in it, ascending; members in position order.
     private func replacedRows(_ current: CurrentRows) -> [(member: Int, rows: [Int])] {
+        Self.byMember(current.replaced.map(\.before).sorted(), starts: current.starts)
+    }
+
+    /// `positions` (ascending) by member: the member's index in `members` (whose first rows'
+    /// positions are `starts`) and the rows' indices in it.
+    private static func byMember(_ positions: [UInt32], starts: [Int]) -> [(member: Int, rows: [Int])] {
         var byMember: [(member: Int, rows: [Int])] = []
-        for position in current.replaced.sorted() {
+        for position in positions {
             // The member holding it: the last that starts at or before it.
             var low = 0
-            var high = current.starts.count - 1
+            var high = starts.count - 1
             while low < high {
                 let middle = (low + high + 1) / 2
-                if current.starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
+                if starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
             }
-            let row = Int(position) - current.starts[low]
+            let row = Int(position) - starts[low]
             if byMember.last?.member == low {
                 byMember[byMember.count - 1].rows.append(row)
             } else {
@@ -875,7 +924,7 @@ struct PartitionedRevisions {
     /// is now later: the row that was current before the new archives came, and no longer is.
     private static func resolve(
         _ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64], newRows: [UInt64]?,
-        replaced: inout [UInt32]
+        replaced: inout [Replacement]
     ) -> Int {
         // Per key (a slot of the index): its latest record, and the latest of those not new.
         var index = SlotIndex(capacity: records.count)
@@ -909,7 +958,9 @@ struct PartitionedRevisions {
         for slot in latest.indices {
             let position = records[Int(latest[slot])].position
             bits[Int(position) >> 6] |= 1 << UInt64(position & 63)
-            if newRows != nil, isNew(position), older[slot] >= 0 { replaced.append(records[Int(older[slot])].position) }
+            if newRows != nil, isNew(position), older[slot] >= 0 {
+                replaced.append(Replacement(before: records[Int(older[slot])].position, now: position))
+            }
         }
         return latest.count
     }

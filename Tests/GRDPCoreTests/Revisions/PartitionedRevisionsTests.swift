@@ -185,7 +185,8 @@ import Testing
 
     /// The years a new archive touches, wherever it falls in revision order: those the ledger
     /// marks when it applies that archive last with `markingYears` (its rows' years, and those of
-    /// the rows it replaces).
+    /// the rows it replaces). And the transactions it took from another year, by the year they
+    /// left, as the ledger counts them (`years_changed_by_other_years`).
     @Test(arguments: [0, 1, 2])
     func theYearsANewArchiveTouchesAreTheLedgers(new: Int) throws {
         var ledger = RevisionLedger()
@@ -203,11 +204,18 @@ import Testing
         #expect(touched == ledger.touchedYears)
         // Not vacuous: the last archive (2024 only) replaces rows of 2023.
         if new == 2 { #expect(touched == [2023, 2024]) }
+        #expect(current.transactionsMovedOut == ledger.transactionsMovedOut)
+        // By hand (every 7th order dated 2024 in the last archive, over the current rows of the
+        // others: multiples of 3 "b"'s 2024, other multiples of 5 "a"'s 2023, ORD-1 2024, else the
+        // first archive's, odd 2024): the first archive, first in revision order, replaces nothing.
+        let byHand: [[Int: Int]] = [[:], [2023: 143, 2024: 58], [2023: 57]]
+        #expect(current.transactionsMovedOut == byHand[new])
         // Without new archives named, the years are not told.
         var unmarked = PartitionedRevisions()
         unmarked.add(Self.outcome(0), scanned: 0)
         let unmarkedCurrent = try unmarked.currentRows(spillFolder: FileManager.default.temporaryDirectory)
         #expect(unmarked.touchedYears(unmarkedCurrent) == nil)
+        #expect(unmarkedCurrent.transactionsMovedOut == nil)
     }
 
     /// Years taken in order: the members of earlier years only are let go, and a later year's
@@ -282,8 +290,9 @@ import Testing
         #expect(resumed.revisions.kept(resumed.current) == everyKey.revisions.kept(everyKey.current))
         #expect(resumed.current.keys == everyKey.current.keys)
         #expect(resumed.current.years == everyKey.current.years)
-        #expect(resumed.current.replaced.sorted() == everyKey.current.replaced.sorted())
+        #expect(Self.sorted(resumed.current.replaced) == Self.sorted(everyKey.current.replaced))
         #expect(resumed.revisions.touchedYears(resumed.current) == everyKey.revisions.touchedYears(everyKey.current))
+        #expect(resumed.current.transactionsMovedOut == everyKey.current.transactionsMovedOut)
         var groups = resumed.revisions
         var everyKeysGroups = everyKey.revisions
         #expect(
@@ -293,6 +302,36 @@ import Testing
         // loses its orders sent again to the earlier current rows of archives 1 and 2.
         if new.contains(1) || new.contains(2), new != [0, 1, 2] { #expect(!resumed.current.replaced.isEmpty) }
         if new == [0] { #expect(resumed.current.replaced.isEmpty && resumed.current.keys < kept.keys + 1000) }
+    }
+
+    /// By CONTRACT §4.4 and its definition, from the records themselves: of each key, the record
+    /// last in revision order (archives in order, members by path, rows by line) among those not
+    /// of the `new` archives, against the last of all; counted under the first's year when the
+    /// second is new and of another year.
+    private static func movedOut(_ archives: [ArchiveOutcome], scanned: [Int], new: Set<Int>) -> [Int: Int] {
+        var before: [String: Int] = [:]
+        var now: [String: (year: Int, new: Bool)] = [:]
+        for (archive, index) in zip(archives, scanned).sorted(by: { $0.1 < $1.1 }) {
+            for member in archive.members.sorted(by: { bytewiseLess($0.path, $1.path) }) {
+                let batch = member.transactions
+                for row in batch.rows {
+                    // (channel, transaction_id): the channel's text, the id's stem and digits.
+                    let stem = batch.stems[Int(row.stem)]
+                    let key = "\(batch.strings[Int(stem.channel)])|\(stem.prefix)|\(stem.width)|\(row.number)"
+                    now[key] = (Int(row.year), new.contains(index))
+                    if !new.contains(index) { before[key] = Int(row.year) }
+                }
+            }
+        }
+        var left: [Int: Int] = [:]
+        for (key, current) in now where current.new {
+            if let year = before[key], year != current.year { left[year, default: 0] += 1 }
+        }
+        return left
+    }
+
+    private static func sorted(_ replaced: [PartitionedRevisions.Replacement]) -> [PartitionedRevisions.Replacement] {
+        replaced.sorted { ($0.before, $0.now) < ($1.before, $1.now) }
     }
 
     /// SplitMix64.
@@ -317,6 +356,7 @@ import Testing
     func chainsOfRandomNightsFromKeptRowsGiveEveryKeysAnswer(block: Int) throws {
         var resumedRuns = 0
         var updatedRuns = 0
+        var movedRuns = 0
         for seed in (block * 40)..<(block * 40 + 40) {
             var random = Generator(state: UInt64(seed))
             let archives = (0..<Int.random(in: 1...6, using: &random)).map { index in
@@ -373,8 +413,25 @@ import Testing
                 #expect(revisions.kept(current) == everyKey.kept(expected), "seed \(seed)")
                 #expect(current.keys == expected.keys, "seed \(seed)")
                 #expect(current.years == expected.years, "seed \(seed)")
-                #expect(current.replaced.sorted() == expected.replaced.sorted(), "seed \(seed)")
+                #expect(Self.sorted(current.replaced) == Self.sorted(expected.replaced), "seed \(seed)")
                 #expect(revisions.touchedYears(current) == everyKey.touchedYears(expected), "seed \(seed)")
+                // The transactions the new archives took from other years, as the ledger counts
+                // them with those archives marked, members coming in any order.
+                if let new {
+                    var ledger = RevisionLedger()
+                    for index in next.shuffled(using: &random) {
+                        var archive = archives[index]
+                        try PipelineRunner.apply(
+                            &archive, scanned: index, to: &ledger, markingYears: new.contains(index))
+                    }
+                    let byDefinition = Self.movedOut(next.map { archives[$0] }, scanned: next, new: new)
+                    #expect(current.transactionsMovedOut == byDefinition, "seed \(seed)")
+                    #expect(expected.transactionsMovedOut == byDefinition, "seed \(seed)")
+                    #expect(ledger.transactionsMovedOut == byDefinition, "seed \(seed)")
+                    if !ledger.transactionsMovedOut.isEmpty { movedRuns += 1 }
+                } else {
+                    #expect(current.transactionsMovedOut == nil, "seed \(seed)")
+                }
                 #expect(
                     revisions.transactionMembers(current).map(\.superseded)
                         == everyKey.transactionMembers(expected).map(\.superseded), "seed \(seed)")
@@ -436,6 +493,7 @@ import Testing
         // half of those name their new archives (and may update the kept groups).
         #expect(resumedRuns > 60)
         #expect(updatedRuns > 20)
+        #expect(movedRuns > 3, "\(movedRuns)")
     }
 
     /// Kept groups that do not add up with the night's rows are not used: none for a row the new
