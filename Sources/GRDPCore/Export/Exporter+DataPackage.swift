@@ -18,7 +18,7 @@ extension Exporter {
             + "decimals; published figures rounded half-to-even. A text cell that starts with =, +, -, @, TAB, "
             + "CR or ' has one ' put before it, so that a spreadsheet does not run it as a formula: take one ' "
             + "off a text cell that starts with one to get the text. Control characters other than TAB, LF and "
-            + "CR are shown as U+FFFD."
+            + "CR, and bidi controls, are shown as U+FFFD."
         out += "  \"description\": \(Escape.json(description)),\n"
         out += "  \"version\": \(Escape.json(String(meta.version))),\n"
         out += "  \"created\": \(Escape.json(meta.createdAt)),\n"

@@ -36,23 +36,33 @@ public enum Escape {
     }
 
     /// Whether `byte` of UTF-8 may belong to a control character `printable` replaces: C0 but for
-    /// TAB, LF and CR, DEL, or the lead byte 0xC2 of U+0080–U+00BF (C1 among them).
+    /// TAB, LF and CR, DEL, the lead byte 0xC2 of U+0080–U+00BF (C1 among them), or 0xE2, that of
+    /// U+2000–U+2FFF (the bidi controls among them).
     private static func mayBeUnprintable(_ byte: UInt8) -> Bool {
-        (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2
+        (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2 || byte == 0xE2
     }
 
-    /// A control character `printable` replaces: C0 but TAB, LF and CR, DEL, C1. (`controls`, for
-    /// log lines, escapes TAB, LF and CR too.)
+    /// A control character `printable` replaces: C0 but TAB, LF and CR, DEL, C1, and the bidi
+    /// controls (`isBidiControl`). (`controls`, for log lines, escapes TAB, LF and CR too.)
     private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r")
-            || (0x7F...0x9F).contains(scalar.value)
+            || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar)
     }
 
-    /// `text` with its control characters but TAB, LF and CR (C0, DEL, C1) replaced by U+FFFD, the
-    /// same in CSV, Markdown and HTML: a district code or a quarantined line from a return can hold
-    /// an escape sequence, which would drive the terminal a CSV export is printed on (stdout is its
-    /// default), or a NUL, at which many CSV readers stop (export audit 31, M3). JSON escapes
-    /// them instead (`\u001b`), keeping the text exact; the snapshot keeps it as read.
+    /// Unicode's explicit directional embeddings, overrides and isolates (U+202A–U+202E,
+    /// U+2066–U+2069): one left open in a quarantined value from a return shows the rest of the
+    /// line reversed in a terminal or a text viewer, the rest of a CSV row or a log line with it
+    /// (export audit 39, L7; "Trojan Source"). No text of a statistical return needs them.
+    private static func isBidiControl(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    }
+
+    /// `text` with its control characters but TAB, LF and CR (C0, DEL, C1, bidi controls) replaced
+    /// by U+FFFD, the same in CSV, Markdown and HTML: a district code or a quarantined line from a
+    /// return can hold an escape sequence, which would drive the terminal a CSV export is printed
+    /// on (stdout is its default), or a NUL, at which many CSV readers stop (export audit 31, M3),
+    /// or a right-to-left override. JSON escapes them instead (`\u001b`, `\u202e`), keeping the
+    /// text exact; the snapshot keeps it as read.
     static func printable(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isUnprintable) else { return text }
         var out = ""
@@ -62,13 +72,14 @@ public enum Escape {
         return out
     }
 
-    /// Text for a line of a text log or a terminal, its control characters (C0, DEL, C1) written
-    /// out as JSON writes them (`\n`, `\u001b`…): member and file names come from the returns, and
-    /// a name holding a line break forged a log line of its own, one holding escape sequences drove
-    /// the terminal.
+    /// Text for a line of a text log or a terminal, its control characters (C0, DEL, C1, bidi
+    /// controls) written out as JSON writes them (`\n`, `\u001b`, `\u202e`…): member and file
+    /// names come from the returns, and a name holding a line break forged a log line of its own,
+    /// one holding escape sequences drove the terminal, one holding a right-to-left override showed
+    /// the rest of the line reversed.
     public static func controls(_ text: String) -> String {
         func isLogControl(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar)
         }
         guard text.unicodeScalars.contains(where: isLogControl) else { return text }
         var out = ""
@@ -92,7 +103,7 @@ public enum Escape {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\u{2028}", "\u{2029}": out += escaped(scalar)
-            case _ where scalar.value < 0x20: out += escaped(scalar)
+            case _ where scalar.value < 0x20 || isBidiControl(scalar): out += escaped(scalar)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -137,6 +137,42 @@ import Testing
         }
     }
 
+    /// A bidi override or isolate left open in a value from a return shows the rest of the line
+    /// reversed in a terminal or a text viewer (export audit 39, L7): CSV, Markdown and HTML give
+    /// U+FFFD for each, a log line writes it out, JSON escapes it and reads back exact. Other text
+    /// of U+2000–U+2FFF (dashes, ellipsis, the đồng sign) is kept.
+    @Test func bidiControlsAreShownAsReplacementsAndJSONKeepsThem() throws {
+        let hostile =
+            "year '\u{202E}4202\u{202C}' lri\u{2066}x\u{2069} lre\u{202A} rle\u{202B} lro\u{202D} fsi\u{2068} "
+            + "rli\u{2067}"
+        let shown =
+            "year '\u{FFFD}4202\u{FFFD}' lri\u{FFFD}x\u{FFFD} lre\u{FFFD} rle\u{FFFD} lro\u{FFFD} fsi\u{FFFD} "
+            + "rli\u{FFFD}"
+        #expect(Escape.printable(hostile) == shown)
+        #expect(Escape.csv(hostile) == shown)
+        #expect(Escape.csvText(hostile) == shown)
+        #expect(Escape.markdownCell(hostile) == shown)
+        #expect(Escape.html(hostile) == shown.replacingOccurrences(of: "'", with: "&#39;"))
+        #expect(Escape.controls("a\u{202E}b") == #"a\u202eb"#)
+        let json = Escape.json(hostile)
+        #expect(json.contains(#"'\u202e4202\u202c'"#) && !json.unicodeScalars.contains { $0.value == 0x202E })
+        let decoded = try JSONSerialization.jsonObject(with: Data("[\(json)]".utf8)) as? [String]
+        #expect(decoded == [hostile])
+        let kept = "– … ₫ ‰ € ← 2024–2025 Đắk Nông"
+        for escaped in [Escape.csv(kept), Escape.markdownCell(kept), Escape.html(kept), Escape.controls(kept)] {
+            #expect(escaped == kept)
+        }
+        #expect(Escape.json(kept) == "\"" + kept + "\"")
+
+        var edited = content
+        edited.districtIndicators[0].districtCode = "66\u{202E}0"
+        for format in [ExportFormat.csv, .md, .html] {
+            let text = try Exporter.render(.byDistrict, format: format, content: edited, meta: meta, years: nil)
+            #expect(!text.unicodeScalars.contains { $0.value == 0x202E }, "\(format)")
+            #expect(text.contains("66\u{FFFD}0"), "\(format)")
+        }
+    }
+
     @Test func csvTextThatASpreadsheetWouldRunGetsAQuote() throws {
         #expect(Escape.csvText("=1+1") == "'=1+1")
         #expect(Escape.csvText("+660") == "'+660")
