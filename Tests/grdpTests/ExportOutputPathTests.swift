@@ -162,6 +162,19 @@ import Testing
         #expect(Self.kind("/dev/full") == S_IFCHR)
     }
 
+    /// An export that cannot be written exits 73 and leaves none of the folders it made for it
+    /// (export audit 39, L3: `a/b` of `a/b/c/tva.html` stayed when `c` could not be made).
+    @Test func aFailedExportLeavesNoFolderItMade() throws {
+        let (fixture, _) = try Self.published()
+        defer { fixture.remove() }
+        let before = try FileManager.default.contentsOfDirectory(atPath: fixture.root.path).sorted()
+        let tooLong = String(repeating: "n", count: 300)
+        let run = try fixture.grdp("export", "--format", "html", "--output", "reports/2026/\(tooLong)/tva.html")
+        #expect(run.status == 73, "\(run.stderr)")
+        #expect(run.stderr.contains("File name too long"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root.path).sorted() == before)
+    }
+
     /// A path that names a folder (ending in `/`, `/.`, `/..`, an existing folder, a link to one)
     /// is refused with 73 before anything is made: `nosuch/` was written as a file named `nosuch`
     /// with exit 0, and an existing folder failed only at the rename, its temporary written.

@@ -35,7 +35,10 @@ public enum AtomicFile {
     ) throws(OutputWriteError) {
         let path = url.path
         let folder = FileSystem.parentDirectory(of: path)
-        try FileSystem.makeDirectories(folder)
+        // Folders made for a file that then could not be written are removed with its temporary.
+        let madeFolders = try FileSystem.makeDirectories(folder)
+        var written = false
+        defer { if !written { FileSystem.removeFolders(madeFolders) } }
         let temporaryPath = folder + "/" + FileSystem.temporaryName()
         var temporaryExists = false
         defer { if temporaryExists { FileSystem.removeFile(temporaryPath) } }
@@ -56,6 +59,7 @@ public enum AtomicFile {
             try FileSystem.moveNoReplace(temporaryPath, to: path)
         }
         temporaryExists = false
+        written = true
         if durable { try FileSystem.syncDirectory(folder) }
     }
 
@@ -86,6 +90,10 @@ public enum AtomicFile {
         var temporaries: [String?] = []
         var changed: [Bool] = []
         var backups: [String?] = Array(repeating: nil, count: files.count)
+        // Folders made for the set, removed (once empty: after the temporaries) when it fails.
+        var madeFolders: [String] = []
+        var renamed = false
+        defer { if !renamed { FileSystem.removeFolders(madeFolders) } }
         defer {
             for case let path? in temporaries { FileSystem.removeFile(path) }
             for case let path? in backups { FileSystem.removeFile(path) }
@@ -98,7 +106,7 @@ public enum AtomicFile {
         }
         for (url, contents) in files {
             let folder = FileSystem.parentDirectory(of: url.path)
-            try FileSystem.makeDirectories(folder)
+            madeFolders += try FileSystem.makeDirectories(folder)
             let temporaryPath = folder + "/" + FileSystem.temporaryName()
             temporaries.append(temporaryPath)
             // Synced only when it is to replace the file: a nightly run that finds its exports
@@ -156,6 +164,7 @@ public enum AtomicFile {
                 throw error
             }
         }
+        renamed = true
         // The renames made durable; a set found in place needs none (its temporaries came and went).
         for folder in Set(
             files.indices.filter { changed[$0] }.map { FileSystem.parentDirectory(of: files[$0].url.path) })

@@ -44,16 +44,39 @@ enum FileSystem {
         #endif
     }
 
-    /// Creates `path` and any missing parents (`mkdir -p`).
-    static func makeDirectories(_ path: String) throws(OutputWriteError) {
+    /// Creates `path` and any missing parents (`mkdir -p`). Returns the folders it made, parents
+    /// first, for `removeFolders` should what was to go in them fail; when it fails itself, it
+    /// removes those it made before throwing (a full disk left `a/b` of `a/b/c` behind: export
+    /// audit 39, L3).
+    @discardableResult
+    static func makeDirectories(_ path: String) throws(OutputWriteError) -> [String] {
+        var made: [String] = []
+        do throws(OutputWriteError) {
+            try makeDirectories(path, made: &made)
+        } catch {
+            removeFolders(made)
+            throw error
+        }
+        return made
+    }
+
+    /// Removes `folders` (as `makeDirectories` returned them), the last made first, each only when
+    /// empty (`rmdir`): a file something else wrote there meanwhile keeps its folder.
+    static func removeFolders(_ folders: [String]) {
+        for folder in folders.reversed() { _ = rmdir(folder) }
+    }
+
+    private static func makeDirectories(_ path: String, made: inout [String]) throws(OutputWriteError) {
         var status = stat()
         if stat(path, &status) == 0 {
             if (status.st_mode & S_IFMT) == S_IFDIR { return }
             throw OutputWriteError(path: path, operation: "create folder", errno: ENOTDIR)
         }
         let parent = parentDirectory(of: path)
-        if parent != path && !parent.isEmpty { try makeDirectories(parent) }
-        if mkdir(path, FileSystem.folderMode) != 0 {
+        if parent != path && !parent.isEmpty { try makeDirectories(parent, made: &made) }
+        if mkdir(path, FileSystem.folderMode) == 0 {
+            made.append(path)
+        } else {
             let code = currentErrno()
             if code != EEXIST { throw OutputWriteError(path: path, operation: "create folder", errno: code) }
             // Nothing `stat` could follow, yet something is there: a symlink to a folder that does

@@ -240,6 +240,49 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["report.html"])
     }
 
+    /// A file that cannot be written takes away the folders made for it (export audit 39, L3: a
+    /// full disk left `a/b` of `--output a/b/tva.html` behind): when a folder under them cannot
+    /// be made (a name too long), when the contents fail (a snapshot that cannot be read), and for
+    /// a set of files; a folder that was there before stays. Written, the folders stay.
+    @Test func aFailedWriteLeavesNoFolderItMade() throws {
+        let folder = try SnapshotFixtures.temporaryFolder()
+        defer { SnapshotFixtures.remove(folder) }
+        func left() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() }
+        let tooLong = String(repeating: "n", count: 300)
+        let error = #expect(throws: OutputWriteError.self) {
+            try AtomicFile.write("x", to: folder.appendingPathComponent("a/b/\(tooLong)/t.csv"))
+        }
+        #expect(error?.errno == ENAMETOOLONG)
+        #expect(try left() == [])
+
+        struct Unreadable: Error {}
+        #expect(throws: Unreadable.self) {
+            try OutputDestination.write(toPath: folder.appendingPathComponent("c/d/t.html").path) { deliver in
+                try deliver(Array("<html>".utf8))
+                throw Unreadable()
+            }
+        }
+        #expect(try left() == [])
+        #expect(throws: Unreadable.self) {
+            try AtomicFile.replaceAll([
+                (url: folder.appendingPathComponent("e/t.csv"), contents: { deliver in try deliver(Array("a".utf8)) }),
+                (url: folder.appendingPathComponent("e/f/t.md"), contents: { _ in throw Unreadable() }),
+            ])
+        }
+        #expect(try left() == [])
+
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("kept"), withIntermediateDirectories: false)
+        #expect(throws: OutputWriteError.self) {
+            try AtomicFile.write("x", to: folder.appendingPathComponent("kept/g/\(tooLong)/t.csv"))
+        }
+        #expect(try left() == ["kept"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("kept").path) == [])
+
+        try AtomicFile.write("x", to: folder.appendingPathComponent("h/i/t.csv"))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("h/i/t.csv").path))
+    }
+
     @Test func errorsReadAsSentences() {
         let error = OutputWriteError(path: "/x/Outputs/exports/a.csv", operation: "write", errno: ENOSPC)
         #expect(error.description.hasPrefix("cannot write '/x/Outputs/exports/a.csv': "))
