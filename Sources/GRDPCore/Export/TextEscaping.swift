@@ -154,7 +154,10 @@ public enum Escape {
     /// A Markdown table cell: Markdown punctuation backslash-escaped (`&` too, which would start
     /// an entity: `A&amp;B` read `A&B`; export audit 31, L1), line breaks as spaces (a table row is
     /// one line), control characters as `printable` makes them. An underscore inside a word
-    /// (`district_code`) cannot start emphasis and is left as is.
+    /// (`district_code`) cannot start emphasis and is left as is. A URL's `://` and a `www.` are
+    /// written `\://` and `www\.`, which read the same: GitHub's renderer made a bare URL from a
+    /// return a live link (export audit 39, L5; checked with cmark-gfm and markdown-it's linkify).
+    /// (An e-mail address still becomes a `mailto:` link there: no escape stops that.)
     static func markdownCell(_ text: String) -> String {
         // As for `json`: a text with nothing to escape is itself.
         let plain = text.utf8.allSatisfy { byte in
@@ -166,7 +169,7 @@ public enum Escape {
             default: !mayBeUnprintable(byte)
             }
         }
-        if plain { return text }
+        if plain && !text.contains("://") && !text.lowercased().contains("www.") { return text }
         let scalars = Array(text.unicodeScalars)
         func isWordCharacter(_ index: Int) -> Bool {
             guard scalars.indices.contains(index) else { return false }
@@ -181,6 +184,11 @@ public enum Escape {
             case "\\", "|", "*", "_", "`", "<", ">", "[", "]", "#", "~", "&":
                 out += "\\"
                 out.unicodeScalars.append(scalar)
+            case ":" where index + 2 < scalars.count && scalars[index + 1] == "/" && scalars[index + 2] == "/":
+                out += "\\:"
+            case "."
+            where index >= 3 && scalars[(index - 3)..<index].map { $0.properties.lowercaseMapping } == ["w", "w", "w"]:
+                out += "\\."
             case "\n" where index > 0 && scalars[index - 1] == "\r":
                 // CRLF is one line break, one space (export audit 39: it was two).
                 continue

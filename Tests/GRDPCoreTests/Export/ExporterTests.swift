@@ -106,6 +106,11 @@ import Testing
         #expect(Escape.markdownCell("_x | y*") == "\\_x \\| y\\*")
         #expect(Escape.markdownCell("two\nlines\r") == "two lines ")
         #expect(Escape.markdownCell("Đắk [a] #1 ~b~ `c` <d>") == "Đắk \\[a\\] \\#1 \\~b\\~ \\`c\\` \\<d\\>")
+        // A bare URL from a return would be a live link on GitHub (export audit 39, L5).
+        #expect(
+            Escape.markdownCell("see http://evil.example/x, WWW.evil.example or www.x")
+                == "see http\\://evil.example/x, WWW\\.evil.example or www\\.x")
+        #expect(Escape.markdownCell("10:30 a.b www") == "10:30 a.b www")
         // An entity would be read as the character it names (export audit 31, L1).
         #expect(Escape.markdownCell("A&amp;B &lt;") == "A\\&amp;B \\&lt;")
     }
