@@ -87,7 +87,10 @@ final class ProgressBar: @unchecked Sendable {
         let status = String(
             format: "%@ archive %d/%d  %.1f MiB  %d rows/s", bar, min(event.archiveIndex + 1, event.archiveCount),
             event.archiveCount, megabytes, rate)
-        let text = ProgressBar.fitted(status, path: event.archivePath, columns: ProgressBar.terminalColumns())
+        // The archive's name written out as the log writes it: a name from the returns holding an
+        // escape sequence or a right-to-left override drove the terminal (review 44, M1).
+        let text = ProgressBar.fitted(
+            status, path: Escape.controls(event.archivePath), columns: ProgressBar.terminalColumns())
         lock.withLock {
             StandardStream.error.writeIgnoringErrors("\r" + text + "\u{1B}[K")
             visible = true

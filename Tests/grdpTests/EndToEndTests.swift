@@ -641,7 +641,10 @@ import Testing
         /// The night by key partition after a run in memory: every key taken again, spilled.
         static let partitionedAfterMemory = Ledgers(
             first: ["GRDP_LEDGER": "memory"], then: ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "3"])
-        static let all = [inMemory, partitioned, partitionedAfterMemory]
+        /// The ledger kept between runs and resumed by the night (`GRDP_KEEP_LEDGER_FROM=0`).
+        static let keptInMemory = Ledgers(
+            first: ["GRDP_KEEP_LEDGER_FROM": "0"], then: ["GRDP_KEEP_LEDGER_FROM": "0"])
+        static let all = [inMemory, keptInMemory, partitioned, partitionedAfterMemory]
     }
 
     /// A transaction is keyed by (channel, transaction_id) whatever its date (CONTRACT §4.4): a

@@ -566,12 +566,14 @@ import Testing
     func onATerminalTheProgressLineIsRedrawnWithinTheWidthAndCleared() throws {
         let fixture = try Self.withData()
         defer { fixture.remove() }
-        /// util-linux `script` runs the binary with `options` on a pseudo-terminal 60 columns wide:
+        /// util-linux `script` runs the binary with `options` on a pseudo-terminal `columns` wide:
         /// its exit status and everything it wrote there.
-        func onATerminal(_ options: String) throws -> (status: Int32, text: String) {
+        func onATerminal(_ options: String, columns: Int = 60) throws -> (status: Int32, text: String) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            process.arguments = ["-qec", "stty cols 60; '\(Execution.binary.path)' \(options)", "/dev/null"]
+            process.arguments = [
+                "-qec", "stty cols \(columns); '\(Execution.binary.path)' \(options)", "/dev/null",
+            ]
             process.currentDirectoryURL = fixture.root
             let output = fixture.root.appendingPathComponent(".pty")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -610,5 +612,13 @@ import Testing
                 for line in lines { #expect((try? RecomputeTests.object(String(line))) != nil, "\(line)") }
             }
         }
+
+        // An archive named with an escape sequence and a right-to-left override: the progress
+        // line writes them out as the log does (review 44, M1: it wrote them raw).
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-05-01_x\u{1B}[31m\u{202E}.zip")
+        let (named, shown) = try onATerminal("run", columns: 200)
+        #expect(named == 0)
+        #expect(shown.contains(#"x\u001b[31m\u202e.zip"#), "\(shown)")
+        #expect(!shown.contains("\u{1B}[31m") && !shown.unicodeScalars.contains { $0.value == 0x202E }, "\(shown)")
     }
 }

@@ -670,8 +670,9 @@ public enum ExitCodes {
 struct YearsChangedByOtherYears {
     var since: Int
     var rows: [(year: Int, before: IndicatorRow?, now: IndicatorRow?)]
-    /// How many transactions each year left, when the ledger counted them (a night:
-    /// `RunReport.transactionsMovedOut`); nil, the years are those no new return holds a record of.
+    /// How many transactions each year left, when the revisions counted them (a night, in memory
+    /// or by key partition: `RunReport.transactionsMovedOut`); nil, the years are those no new
+    /// return holds a record of.
     var movedOut: [Int: Int]?
     /// The accepted archives the latest snapshot did not count.
     var newReturns: [String]

@@ -96,6 +96,10 @@ struct PartitionedRevisions {
     struct Replacement: Equatable {
         var before: UInt32
         var now: UInt32
+        /// The two rows' years, read after the key pass (`noteYears`): 12 bytes a replacement in
+        /// all, a backfill's millions of them included (review 44, L3).
+        var beforeYear: Int16 = 0
+        var nowYear: Int16 = 0
     }
 
     /// Every row's key pass result: which rows are current, by position in revision order.
@@ -115,10 +119,9 @@ struct PartitionedRevisions {
         /// As `currentRows` was given them.
         fileprivate var newArchives: Set<Int>?
         /// With `newArchives`: each row that was current before those archives' rows came and no
-        /// longer is, with the new row current in its place.
+        /// longer is, with the new row current in its place and their years; in the order of the
+        /// rows replaced.
         fileprivate(set) var replaced: [Replacement] = []
-        /// The years of the rows of `replaced`, in its order.
-        fileprivate var replacedYears: [(before: Int16, now: Int16)] = []
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -137,7 +140,7 @@ struct PartitionedRevisions {
         var transactionsMovedOut: [Int: Int]? {
             guard newArchives != nil else { return nil }
             var left: [Int: Int] = [:]
-            for years in replacedYears where years.before != years.now { left[Int(years.before), default: 0] += 1 }
+            for row in replaced where row.beforeYear != row.nowYear { left[Int(row.beforeYear), default: 0] += 1 }
             return left
         }
 
@@ -197,7 +200,7 @@ struct PartitionedRevisions {
                 resuming: kept, starts: starts, total: total, stems: stems, newArchives: newArchives)
         {
             resumed.years = Self.years(of: resumed.yearSpans)
-            resumed.replacedYears = years(of: resumed.replaced, starts: starts)
+            noteYears(&resumed.replaced, starts: starts)
             return resumed
         }
         let count = partitions ?? Self.partitionCount(rows: total)
@@ -266,30 +269,42 @@ struct PartitionedRevisions {
         }
         result.spillFailure = spillFailure
         result.years = Self.years(of: result.yearSpans)
-        result.replacedYears = years(of: result.replaced, starts: starts)
+        noteYears(&result.replaced, starts: starts)
         return result
     }
 
-    /// The years of the rows `replaced` names, in its order: read once, before any member is let
-    /// go, for `touchedYears` and `CurrentRows.transactionsMovedOut`.
-    private func years(of replaced: [Replacement], starts: [Int]) -> [(before: Int16, now: Int16)] {
-        let before = years(at: replaced.map(\.before), starts: starts)
-        let now = years(at: replaced.map(\.now), starts: starts)
-        return zip(before, now).map { (before: $0, now: $1) }
+    /// Notes the years of the rows `replaced` names: read once, before any member is let go, for
+    /// `touchedYears` and `CurrentRows.transactionsMovedOut`. Leaves them in the order of the rows
+    /// replaced.
+    private func noteYears(_ replaced: inout [Replacement], starts: [Int]) {
+        replaced.sort { $0.now < $1.now }
+        noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear)
+        replaced.sort { $0.before < $1.before }
+        noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear)
     }
 
-    /// The year of the row at each of `positions`, in their order; rows read in position order.
-    private func years(at positions: [UInt32], starts: [Int]) -> [Int16] {
-        let order = positions.indices.sorted { positions[$0] < positions[$1] }
-        var years = [Int16](repeating: 0, count: positions.count)
-        var next = 0
-        for (member, rows) in Self.byMember(order.map { positions[$0] }, starts: starts) {
-            members[member].batch.forEachRow(at: rows) { row in
-                years[order[next]] = row.year
-                next += 1
+    /// The year of the row at each replacement's `position` (`replaced` ascending by it) into its
+    /// `year`: member by member, the rows read in position order.
+    private func noteYears(
+        _ replaced: inout [Replacement], starts: [Int], at position: KeyPath<Replacement, UInt32>,
+        into year: WritableKeyPath<Replacement, Int16>
+    ) {
+        var cursor = 0
+        for index in members.indices where cursor < replaced.count {
+            let start = starts[index]
+            let end = start + members[index].batch.count
+            var last = cursor
+            while last < replaced.count && Int(replaced[last][keyPath: position]) < end { last += 1 }
+            guard last > cursor else { continue }
+            var years: [Int16] = []
+            years.reserveCapacity(last - cursor)
+            replaced.withUnsafeBufferPointer { rows in
+                let positions = rows[cursor..<last].lazy.map { Int($0[keyPath: position]) - start }
+                members[index].batch.forEachRow(at: positions) { years.append($0.year) }
             }
+            for (offset, found) in years.enumerated() { replaced[cursor + offset][keyPath: year] = found }
+            cursor = last
         }
-        return years
     }
 
     /// The years of the rows, ascending, from each member's span of them.
@@ -469,7 +484,7 @@ struct PartitionedRevisions {
         for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
             if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
         }
-        for replaced in current.replacedYears { years.insert(Int(replaced.before)) }
+        for replaced in current.replaced { years.insert(Int(replaced.beforeYear)) }
         return years
     }
 
@@ -921,7 +936,8 @@ struct PartitionedRevisions {
     /// Sets the bit of each key's latest position among `records`; returns the distinct keys.
     /// With `newRows` (a bit per position: the rows of archives new since the last full run), also
     /// appends to `replaced` the position of each key's latest row among the others when a new row
-    /// is now later: the row that was current before the new archives came, and no longer is.
+    /// is now later (the row that was current before the new archives came, and no longer is),
+    /// with that new row's position (their years are noted after, `noteYears`).
     private static func resolve(
         _ records: UnsafeBufferPointer<KeyRecord>, into bits: inout [UInt64], newRows: [UInt64]?,
         replaced: inout [Replacement]

@@ -68,7 +68,7 @@ struct TransactionLedger {
     private(set) var touchedGroups: GroupMarks? = GroupMarks()
     /// For each key whose record a member applied with `markingYears` took the place of: the rank
     /// and year of the record that was current without the marked members (of those not marked,
-    /// the highest ranked: the one the run before them published), whichever came first.
+    /// the highest ranked, of equal rank the last noted: the one the run before them published).
     private var displaced: [Int32: (rank: Int32, year: Int16)] = [:]
 
     /// Transactions the members applied with `markingYears` took the place of though dated in
