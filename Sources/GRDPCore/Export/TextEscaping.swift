@@ -42,11 +42,15 @@ public enum Escape {
         (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D) || byte == 0x7F || byte == 0xC2 || byte == 0xE2
     }
 
-    /// A control character `printable` replaces: C0 but TAB, LF and CR, DEL, C1, and the bidi
-    /// controls (`isBidiControl`). (`controls`, for log lines, escapes TAB, LF and CR too.)
+    /// A control character: C0, DEL, C1, or a bidi control (`isBidiControl`). `controls`, for log
+    /// lines, writes each out; `printable` replaces each but TAB, LF and CR (`isUnprintable`).
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar)
+    }
+
+    /// A control character `printable` replaces: `isControl`, but TAB, LF and CR.
     private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
-        (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r")
-            || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar)
+        isControl(scalar) && scalar != "\t" && scalar != "\n" && scalar != "\r"
     }
 
     /// Unicode's explicit directional embeddings, overrides and isolates (U+202A–U+202E,
@@ -78,13 +82,10 @@ public enum Escape {
     /// one holding escape sequences drove the terminal, one holding a right-to-left override showed
     /// the rest of the line reversed.
     public static func controls(_ text: String) -> String {
-        func isLogControl(_ scalar: Unicode.Scalar) -> Bool {
-            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || isBidiControl(scalar)
-        }
-        guard text.unicodeScalars.contains(where: isLogControl) else { return text }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if isLogControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
+            if isControl(scalar) { out += escaped(scalar) } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }
@@ -151,6 +152,23 @@ public enum Escape {
         return out
     }
 
+    /// Whether `text` holds `://` or `www.` (any case), which `markdownCell` escapes: one pass over
+    /// its bytes, nothing made (a quarantine export writes a cell per field of 500,000 rows).
+    private static func mayAutolink(_ text: String) -> Bool {
+        var (a, b, c): (UInt8, UInt8, UInt8) = (0, 0, 0)
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "/") && b == UInt8(ascii: ":") && c == UInt8(ascii: "/") { return true }
+            // `| 0x20` lowers an ASCII letter; only `W` and `w` give `w`.
+            if byte == UInt8(ascii: "."), a | 0x20 == UInt8(ascii: "w"), b | 0x20 == UInt8(ascii: "w"),
+                c | 0x20 == UInt8(ascii: "w")
+            {
+                return true
+            }
+            (a, b, c) = (b, c, byte)
+        }
+        return false
+    }
+
     /// A Markdown table cell: Markdown punctuation backslash-escaped (`&` too, which would start
     /// an entity: `A&amp;B` read `A&B`; export audit 31, L1), line breaks as spaces (a table row is
     /// one line), control characters as `printable` makes them. An underscore inside a word
@@ -169,7 +187,7 @@ public enum Escape {
             default: !mayBeUnprintable(byte)
             }
         }
-        if plain && !text.contains("://") && !text.lowercased().contains("www.") { return text }
+        if plain && !mayAutolink(text) { return text }
         let scalars = Array(text.unicodeScalars)
         func isWordCharacter(_ index: Int) -> Bool {
             guard scalars.indices.contains(index) else { return false }
@@ -186,8 +204,7 @@ public enum Escape {
                 out.unicodeScalars.append(scalar)
             case ":" where index + 2 < scalars.count && scalars[index + 1] == "/" && scalars[index + 2] == "/":
                 out += "\\:"
-            case "."
-            where index >= 3 && scalars[(index - 3)..<index].map { $0.properties.lowercaseMapping } == ["w", "w", "w"]:
+            case "." where index >= 3 && scalars[(index - 3)..<index].allSatisfy({ $0 == "w" || $0 == "W" }):
                 out += "\\."
             case "\n" where index > 0 && scalars[index - 1] == "\r":
                 // CRLF is one line break, one space (export audit 39: it was two).

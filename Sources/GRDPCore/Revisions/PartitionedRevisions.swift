@@ -119,8 +119,8 @@ struct PartitionedRevisions {
         /// As `currentRows` was given them.
         fileprivate var newArchives: Set<Int>?
         /// With `newArchives`: each row that was current before those archives' rows came and no
-        /// longer is, with the new row current in its place and their years; in the order of the
-        /// rows replaced.
+        /// longer is, with the new row current in its place and their years; ascending by the row
+        /// replaced (`noteYears` leaves them so).
         fileprivate(set) var replaced: [Replacement] = []
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
@@ -429,7 +429,7 @@ struct PartitionedRevisions {
             }
             for outcome in outcomes {
                 let part = outcome.get()
-                for position in part.replaced.map(\.before) {
+                for position in part.replaced.lazy.map(\.before) {
                     result.bits[Int(position) >> 6] &= ~(1 << UInt64(position & 63))
                 }
                 if newArchives != nil { result.replaced += part.replaced }
@@ -488,25 +488,19 @@ struct PartitionedRevisions {
         return years
     }
 
-    /// The rows `current` found replaced (`replaced`), by member: the member's index in `members`
-    /// and the rows' indices in it, ascending; members in position order.
+    /// The rows `current` found replaced (`replaced`, ascending), by member: the member's index in
+    /// `members` and the rows' indices in it, ascending; members in position order.
     private func replacedRows(_ current: CurrentRows) -> [(member: Int, rows: [Int])] {
-        Self.byMember(current.replaced.map(\.before).sorted(), starts: current.starts)
-    }
-
-    /// `positions` (ascending) by member: the member's index in `members` (whose first rows'
-    /// positions are `starts`) and the rows' indices in it.
-    private static func byMember(_ positions: [UInt32], starts: [Int]) -> [(member: Int, rows: [Int])] {
         var byMember: [(member: Int, rows: [Int])] = []
-        for position in positions {
+        for position in current.replaced.lazy.map(\.before) {
             // The member holding it: the last that starts at or before it.
             var low = 0
-            var high = starts.count - 1
+            var high = current.starts.count - 1
             while low < high {
                 let middle = (low + high + 1) / 2
-                if starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
+                if current.starts[middle] <= Int(position) { low = middle } else { high = middle - 1 }
             }
-            let row = Int(position) - starts[low]
+            let row = Int(position) - current.starts[low]
             if byMember.last?.member == low {
                 byMember[byMember.count - 1].rows.append(row)
             } else {

@@ -111,6 +111,8 @@ import Testing
             Escape.markdownCell("see http://evil.example/x, WWW.evil.example or www.x")
                 == "see http\\://evil.example/x, WWW\\.evil.example or www\\.x")
         #expect(Escape.markdownCell("10:30 a.b www") == "10:30 a.b www")
+        #expect(Escape.markdownCell("a:/b ww.c :// Www.d") == "a:/b ww.c \\:// Www\\.d")
+        #expect(Escape.markdownCell("a:/b ww.c w.ww") == "a:/b ww.c w.ww")
         // An entity would be read as the character it names (export audit 31, L1).
         #expect(Escape.markdownCell("A&amp;B &lt;") == "A\\&amp;B \\&lt;")
     }
