@@ -8,9 +8,11 @@ import Testing
 @Suite struct PartitionedRunTests {
     /// Orders sent again across three returns, one of them dated before the others (ranked first
     /// in revision order although read last), over two years.
-    private static func orders(_ ids: ClosedRange<Int>, year: Int, amount: Int) -> ArchiveWriter.Entry {
+    private static func orders(
+        _ ids: ClosedRange<Int>, year: Int, amount: Int, path: String = "transactions.csv"
+    ) -> ArchiveWriter.Entry {
         .init(
-            path: "transactions.csv",
+            path: path,
             text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
                 + ids.map { "T\($0),\(year)-0\(1 + $0 % 9)-15,\(amount + $0),completed,marketplace,0101243150,67\n" }
                 .joined())
@@ -30,9 +32,14 @@ import Testing
         defer { fixture.remove() }
         var hashes: [String] = []
         // `fromKept`: the key pass takes the new archives' keys alone, from what the last one kept.
-        func run(fromKept: Bool) throws {
+        // `byYear`: partitioned, the night computes several years, each year's sales rows compared
+        // with the latest file's in its copy before the next year's are computed.
+        func run(fromKept: Bool, byYear: Bool = false) throws {
             let run = try fixture.grdp(["run", "--verbose"], environment: environment)
             try #require(run.status == 0, "\(run.stderr)")
+            #expect(
+                run.stderr.contains("compared with the latest snapshot's and hashed a year at a time years=2023,2024")
+                    == (partitioned && byYear), "\(run.stderr)")
             #expect(run.stderr.contains("Revisions taken by key partition") == partitioned, "\(run.stderr)")
             #expect(run.stderr.contains("from_kept=true") == (partitioned && fromKept), "\(run.stderr)")
             let report = try #require(try fixture.reportsWritten().last)
@@ -51,7 +58,7 @@ import Testing
         // The revision: orders 40-80 again, some into 2024, and the retailer's value added.
         try fixture.write(
             Fixture.revision + [orders(40...80, year: 2024, amount: 7000)], format: .zip, as: "2024-02-01_b.zip")
-        try run(fromKept: true)
+        try run(fromKept: true, byYear: true)
         // Dated before the first: its orders 1-45 lose to both later returns where they meet.
         try fixture.write([orders(1...45, year: 2023, amount: 3)], format: .zip, as: "2023-12-01_c.zip")
         try run(fromKept: true)
@@ -80,6 +87,51 @@ import Testing
         #expect(Set(ledger.hashes).count == 3)
         #expect(ledger.superseded.count >= 4)
         #expect(ledger.superseded.contains { !$0.hasSuffix(" 0") })
+    }
+
+    /// `run --year` of two years with a year between them kept (2022 and 2024 of 2022-2024),
+    /// partitioned: each year computed, compared with the latest file's rows in its copy and hashed
+    /// before the next, the kept year's rows hashed from that file between them. The snapshot of
+    /// the resident ledger's `run --year`, which `verify` reads back to the same content hash; and
+    /// 2023 kept as it was, although the new return revised it too.
+    @Test func severalYearsRecomputedAYearAtATimeGiveTheLedgersSnapshot() throws {
+        func outcome(_ environment: [String: String], partitioned: Bool) throws -> [String] {
+            let fixture = try Fixture()
+            defer { fixture.remove() }
+            try fixture.write(
+                Fixture.firstReturn + [Self.orders(1...30, year: 2022, amount: 500)], format: .zip,
+                as: "2024-01-01_a.zip")
+            try fixture.write(
+                [
+                    Self.orders(31...60, year: 2023, amount: 600),
+                    Self.orders(61...90, year: 2024, amount: 700, path: "transactions_2024.csv"),
+                ], format: .zip, as: "2024-01-02_b.zip")
+            #expect(try fixture.grdp(["run"], environment: environment).status == 0)
+            // Every year revised: 2022 and 2024 recomputed, 2023 kept.
+            try fixture.write(
+                [
+                    Self.orders(20...25, year: 2022, amount: 9000),
+                    Self.orders(40...45, year: 2023, amount: 9000, path: "transactions_2023.csv"),
+                    Self.orders(70...75, year: 2024, amount: 9000, path: "transactions_2024.csv"),
+                ], format: .zip, as: "2024-02-01_c.zip")
+            let run = try fixture.grdp(
+                ["run", "--verbose", "--year", "2022", "--year", "2024"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            let byYear = "compared with the latest snapshot's and hashed a year at a time years=2022,2024"
+            #expect(run.stderr.contains(byYear) == partitioned, "\(run.stderr)")
+            // The hash taken as the rows were written, not read back (as the ledger's run, whose
+            // hash from memory cannot go past a kept year, does).
+            if partitioned { #expect(!run.stderr.contains("Content hash read back"), "\(run.stderr)") }
+            let verify = try fixture.grdp(["verify"], environment: environment)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            let export = try fixture.grdp(["export", "--format", "csv"], environment: environment)
+            #expect(export.status == 0)
+            let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+            return [hash, export.stdout]
+        }
+        let ledger = try outcome(["GRDP_LEDGER": "memory"], partitioned: false)
+        let partitioned = try outcome(["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"], partitioned: true)
+        #expect(partitioned == ledger)
     }
 
     /// Switching ways between nights (inputs growing past the threshold, or an operator choosing):

@@ -168,8 +168,12 @@ import Testing
     /// first keeps saying which years have the earlier settings, and so does one with `cache/`
     /// removed (review 33, H1: both said nothing, the latest snapshot being a `--year` run's).
     /// The full run after it computes every year with the config's: nothing more to say.
-    @Test func everyRunYearSaysWhichKeptYearsHaveOtherSettingsFromTheSnapshotItself() throws {
-        let fixture = try Fixture()
+    /// Also with the revisions by key partition, whose full run, computing a year at a time,
+    /// recorded no year at all (`{}`) until 2026-12-06.
+    @Test(arguments: [[:], ["GRDP_PARTITIONED_FROM": "0"]])
+    func everyRunYearSaysWhichKeptYearsHaveOtherSettingsFromTheSnapshotItself(environment: [String: String]) throws {
+        var fixture = try Fixture()
+        fixture.environment = environment
         defer { fixture.remove() }
         try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
         #expect(try fixture.grdp("run").status == 0)

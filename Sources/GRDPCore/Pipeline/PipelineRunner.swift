@@ -431,13 +431,17 @@ public struct PipelineRunner {
         (content.enterprises, content.grdp) = Self.currentRecords(
             in: ledger, methodology: methodology, years: recomputed)
         // Partitioned, a full run computes a year at a time: each year's groups from the current
-        // rows, then its Compute. One that writes every sales row (nothing to compare with the
-        // latest file's digests) inserts and hashes each year's rows before the next
-        // (`SalesByYear`); one that compares keeps only the changed years' rows. `run --year`
-        // takes its years' groups at once.
-        let comparesDigests =
-            !options.force && latest != nil && latestRun?.sales.map { $0.build == build } == true
+        // rows, then its Compute, then its sales rows written and hashed part by part before the
+        // next year's are computed (`SalesByYear`): inserted, or, when the latest file's digests
+        // say its rows are this build's, brought to the computed ones in a copy of that file. So
+        // does a night or `run --year` of several years, in a copy of the latest file; one of a
+        // single year takes its groups at once (from the groups kept, on a night that may).
+        let comparedDigests = latestRun?.sales.flatMap { $0.build == build ? $0 : nil }
+        let comparesDigests = !options.force && latest != nil && comparedDigests != nil
         var salesByYear: SalesByYear?
+        // By year: the sales rows' carried file, and their digests, as each year's were taken.
+        var carriedByYear: CarriedSales?
+        var yearDigests: SalesDigestsByYear?
         // A night's groups of the sales keys it touched as they were before (`KeptGroupChanges`),
         // with what making the latest file's rows of those keys from them takes.
         var keptGroupsBefore:
@@ -451,8 +455,6 @@ public struct PipelineRunner {
         // Those totals, when their reading began before the groups were taken and went unused.
         var totalsReadAhead: OnAnotherThread<SalesRowsUpdate.Totals?>?
         defer { _ = totalsReadAhead?.wait() }
-        /// The digests of every year's rows, when they were taken year by year as computed.
-        var digestedByYear: SalesDigests?
         var computeSeconds = 0.0
         var computedByYear = SnapshotContent()
         var computed = ComputeOutput(indicators: [], districtIndicators: [], ecommerceSales: [])
@@ -484,52 +486,70 @@ public struct PipelineRunner {
             }
             return try IndicatorCalculator.compute(input, methodology: methodology, salesRowsTo: emit)
         }
+        // `years` of a partitioned run a year at a time; with `carrying`, the latest file's rows of
+        // those years, in a copy of it, brought to the computed ones.
+        func byYear(_ years: [Int], of current: PartitionedRevisions.CurrentRows, carrying: CarriedSales?) {
+            logger.debug(
+                carrying == nil
+                    ? "Sales rows computed, inserted and hashed a year at a time"
+                    : "Sales rows computed, compared with the latest snapshot's and hashed a year at a time",
+                metadata: ["years": "\(Self.yearList(Set(years)))"])
+            carriedByYear = carrying
+            // Each year's digest as its rows are hashed.
+            let digests = SalesDigestsByYear(build: build)
+            yearDigests = digests
+            salesByYear = SalesByYear(
+                years: years, expectedRows: current.keys,
+                compute: { year, emit in
+                    let start = Timestamp.now()
+                    var emitSeconds = 0.0
+                    defer { computeSeconds += Timestamp.now().seconds(since: start) - emitSeconds }
+                    let output = try computeYear(year, of: current) { rows in
+                        // The insert and hash of each part are the publish's time, not Compute's.
+                        let emitStart = Timestamp.now()
+                        defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
+                        try emit(rows)
+                    }
+                    var computed = SnapshotContent()
+                    computed.indicators = output.indicators
+                    computed.districtIndicators = output.districtIndicators
+                    computedByYear.indicators += output.indicators
+                    computedByYear.districtIndicators += output.districtIndicators
+                    return computed
+                },
+                alsoWith: { digests.add($0) },
+                yearSettings: { [scope] figureYears in
+                    scope.yearSettings(of: figureYears, recomputed: options.years, config: config)
+                })
+        }
+        // `run --year`'s years that gave no figures, said (`computed`: the years that did).
+        func warnOfRequestedYearsWithNoData(computed: Set<Int>) {
+            for year in (recomputed ?? []).sorted() where !computed.contains(year) {
+                let had = previous?.indicators.contains { $0.year == year } ?? false
+                logger.warning(
+                    had ? "Requested year has no data any more: its rows are dropped" : "Requested year has no data",
+                    metadata: ["year": "\(year)"])
+            }
+        }
         // (`recomputed` is nil only for a full run: `--year` and a night's touched years set it.)
         if let current = partitionedCurrent, recomputed == nil {
             let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
-                .sorted()
             ledger = RevisionLedger()
-            if let earlier = comparesDigests ? latestRun?.sales : nil {
-                // Compared with the latest file's digests: every year computed a year at a time,
-                // each digested as it comes; only the rows of the years whose digest changed are
-                // kept for the publish, which copies the others from the latest file.
-                var digests: [Int: String] = [:]
-                for year in years {
-                    let output = try computeYear(year, of: current)
-                    computed.indicators += output.indicators
-                    computed.districtIndicators += output.districtIndicators
-                    guard let digest = SalesDigests(build: build, rows: output.ecommerceSales)?.years[year] else {
-                        continue
-                    }
-                    digests[year] = digest
-                    if earlier.years[year] != digest { computed.ecommerceSales += output.ecommerceSales }
-                }
-                revisions = PartitionedRevisions()
-                digestedByYear = SalesDigests(build: build, years: digests)
+            if comparesDigests, let latest, let earlier = comparedDigests {
+                // Every year of the latest file is written: those computed, and any it holds that
+                // are gone now (emptied).
+                byYear(
+                    years.sorted(), of: current,
+                    carrying: CarriedSales(from: latest.url, exceptYears: years.union(earlier.years.keys)))
             } else {
-                logger.debug(
-                    "Sales rows computed, inserted and hashed a year at a time",
-                    metadata: ["years": "\(Self.yearList(Set(years)))"])
-                salesByYear = SalesByYear(
-                    years: years, expectedRows: current.keys,
-                    compute: { year, emit in
-                        let start = Timestamp.now()
-                        var emitSeconds = 0.0
-                        defer { computeSeconds += Timestamp.now().seconds(since: start) - emitSeconds }
-                        let output = try computeYear(year, of: current) { rows in
-                            // The insert and hash of each part are the publish's time, not Compute's.
-                            let emitStart = Timestamp.now()
-                            defer { emitSeconds += Timestamp.now().seconds(since: emitStart) }
-                            try emit(rows)
-                        }
-                        var computed = SnapshotContent()
-                        computed.indicators = output.indicators
-                        computed.districtIndicators = output.districtIndicators
-                        computedByYear.indicators += output.indicators
-                        computedByYear.districtIndicators += output.districtIndicators
-                        return computed
-                    })
+                byYear(years.sorted(), of: current, carrying: nil)
             }
+        } else if let current = partitionedCurrent, let recomputed, recomputed.count > 1 {
+            // Several years at once held their groups, Compute's sums and their sales rows together
+            // (10 M and a return also revising last year's orders: 276 MiB; three years 359 MiB).
+            revisions.releaseMembers(notHolding: recomputed, current)
+            ledger = RevisionLedger()
+            byYear(recomputed.sorted(), of: current, carrying: carriedFromLatest)
         } else {
             computed = try {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
@@ -647,15 +667,8 @@ public struct PipelineRunner {
             }
             if options.years != nil {
                 report.recomputedYears = years.sorted()
-                let fresh = Set(content.indicators.map(\.year))
-                for year in years.sorted() where !fresh.contains(year) {
-                    let had = previous?.indicators.contains { $0.year == year } ?? false
-                    logger.warning(
-                        had
-                            ? "Requested year has no data any more: its rows are dropped"
-                            : "Requested year has no data",
-                        metadata: ["year": "\(year)"])
-                }
+                // (By year, known once the publish computed them.)
+                if salesByYear == nil { warnOfRequestedYearsWithNoData(computed: Set(content.indicators.map(\.year))) }
             } else if let latest {
                 logYearsCopied(
                     from: latest, written: years, why: "only these years are touched by the returns read since")
@@ -694,8 +707,10 @@ public struct PipelineRunner {
         // for the next run) are computed while the snapshot is written.
         var salesDigests: SalesDigests?
         var pendingDigests: OnAnotherThread<SalesDigests?>?
-        var yearDigests: SalesDigestsByYear?
-        if let years = onlyTouched, let earlier = latestRun?.sales {
+        if salesByYear != nil {
+            // Taken as each year's rows are written (below, after the publish).
+            carried = carriedByYear
+        } else if let years = onlyTouched, let earlier = latestRun?.sales {
             // For the next run: the recomputed years' digests, computed while the snapshot is
             // written, and the latest's for the others (the same rows, carried).
             let rows = content.ecommerceSales
@@ -708,7 +723,7 @@ public struct PipelineRunner {
         } else if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
-                let digests = digestedByYear ?? SalesDigests(build: build, rows: content.ecommerceSales)
+                let digests = SalesDigests(build: build, rows: content.ecommerceSales)
                 salesDigests = digests
                 logger.debug(
                     "Sales rows digested by year",
@@ -726,11 +741,6 @@ public struct PipelineRunner {
                     }
                     logYearsCopied(from: latest, written: changed)
                 }
-            } else if salesByYear != nil {
-                // Each year's digest as its rows are hashed.
-                let digests = SalesDigestsByYear(build: build)
-                salesByYear?.alsoWith = { digests.add($0) }
-                yearDigests = digests
             } else {
                 let rows = content.ecommerceSales
                 pendingDigests = OnAnotherThread { SalesDigests(build: build, rows: rows) }
@@ -769,9 +779,20 @@ public struct PipelineRunner {
         if salesByYear != nil {
             salesByYear = nil
             revisions = PartitionedRevisions()
-            content.indicators = computedByYear.indicators
-            content.districtIndicators = computedByYear.districtIndicators
-            salesDigests = yearDigests?.digests
+            // The years a night or `run --year` kept beside those computed.
+            content.indicators = (content.indicators + computedByYear.indicators).sorted { $0.year < $1.year }
+            content.districtIndicators = (content.districtIndicators + computedByYear.districtIndicators).sorted {
+                $0.year < $1.year
+            }
+            if options.years != nil {
+                warnOfRequestedYearsWithNoData(computed: Set(computedByYear.indicators.map(\.year)))
+            }
+            // The digests of the years computed, and a night's of the others (the latest's: the same
+            // rows, carried).
+            let others = onlyTouched.map { years in latestRun?.sales?.years.filter { !years.contains($0.key) } ?? [:] }
+            salesDigests = yearDigests?.digests.map { computed in
+                SalesDigests(build: build, years: computed.years.merging(others ?? [:]) { computed, _ in computed })
+            }
         }
         let contentMarks = details.marks
         logPublished(details, carried: carried, resume: resume, latest: latest)

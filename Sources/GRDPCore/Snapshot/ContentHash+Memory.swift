@@ -358,25 +358,45 @@ extension EcommerceSalesRow {
 }
 
 extension ContentHash {
-    /// The content hash `computeMarking(of:path:carrying: nil)` takes, with the sales rows handed
+    /// The content hash `computeMarking(of:path:carrying:)` takes, with the sales rows handed
     /// over a year at a time as they are computed (`SnapshotStore.SalesByYear`) instead of all in
     /// one array: the tables before the sales table are serialised first, then each year's rows
     /// as it comes, then the tables after it. Only one thread at a time may call it.
+    ///
+    /// With rows carried from another snapshot file (`Carrying`: every year but the computed
+    /// ones), the hash goes on from that file's marks at the first computed year when they fit,
+    /// and the carried years it still has to go past (all of them when the marks do not fit) are
+    /// read from that file as their turn comes, between the computed years.
     final class SalesByYear: @unchecked Sendable {
         // @unchecked Sendable: handed from thread to thread, one at a time (the publish waits for
         // each year's hashing before the next).
         private var serializer = Serializer()
-        private var marker = YearMarker(rowsBefore: 0)
+        private var marker: YearMarker
         private let tableStart: ResumableSHA256
+        /// Rows of the table so far, those gone on from included.
         private var rowCount = 0
+        /// Rows the marks of the carried file gave (not read).
+        private let rowsResumed: Int
+        private let resumedPositions: [Marks.Position]
         private var last: EcommerceSalesRow?
         /// False once a year's rows did not follow the last's in the table's order: the file is
         /// read back instead.
         private(set) var ordered = true
         private let path: String
+        /// The carried file and the years whose rows are not its (`Carrying.exceptYears`), when
+        /// rows are carried; and the first year whose carried rows are still to be read.
+        private let carried: (path: String, exceptYears: Set<Int>)?
+        private var carriedFrom = Int.min
+        private var carriedFile: Database?
 
-        /// - Parameter content: every table but the sales rows, whose own rows are ignored.
-        init(before content: SnapshotContent, path: String) throws(SnapshotError) {
+        /// - Parameters:
+        ///   - content: every table but the sales rows, whose own rows are ignored.
+        ///   - carrying: the carried rows, from the file at `carriedPath` (which must hold no
+        ///     sales row of a REAL or other type the table's rows do not hold).
+        init(before content: SnapshotContent, path: String, carrying: Carrying? = nil, carriedPath: String? = nil)
+            throws(SnapshotError)
+        {
+            precondition((carrying == nil) == (carriedPath == nil), "carried rows need their file")
             self.path = path
             serializer.string(formatTag)
             for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })
@@ -385,27 +405,84 @@ extension ContentHash {
             }
             header(SnapshotSchema.ecommerceSales, into: &serializer)
             tableStart = serializer.state()
+            carried = carrying.map { (path: carriedPath!, exceptYears: $0.exceptYears) }
+            var resumed = 0
+            var positions: [Marks.Position] = []
+            if let resume = carrying?.resume, resume.marks.tableStart == tableStart,
+                let from = resume.marks.position(from: resume.fromYear)
+            {
+                // The carried file's rows before the resume's year are its marks' (`Resume`).
+                serializer.resume(from.state)
+                resumed = from.rowsBefore
+                positions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
+                carriedFrom = resume.fromYear
+            }
+            (rowsResumed, resumedPositions, rowCount) = (resumed, positions, resumed)
+            marker = YearMarker(rowsBefore: resumed)
         }
 
-        /// The next rows of the sales table (a year's, in Compute's order).
+        /// The next rows of the sales table (a year's, in Compute's order): after them, with rows
+        /// carried, the carried years before theirs.
         func add(_ rows: [EcommerceSalesRow]) throws(SnapshotError) {
-            guard ordered, !rows.isEmpty else { return }
-            if let last, EcommerceSalesRow.storedOrder(last, rows[0]) > 0 {
+            guard ordered, let first = rows.first else { return }
+            if let carried, !carried.exceptYears.contains(first.year) || first.year < carriedFrom {
+                // A computed row of a carried year, or of a year already gone past.
+                ordered = false
+                return
+            }
+            try addCarried(before: first.year)
+            if let last, EcommerceSalesRow.storedOrder(last, first) > 0 {
                 ordered = false
                 return
             }
             ordered = try serialize(
-                salesRows: rows, numberedFrom: rowCount, marker: &marker, path: path, into: &serializer)
+                salesRows: rows, numberedFrom: rowCount - rowsResumed, marker: &marker, path: path,
+                into: &serializer)
             rowCount += rows.count
             last = rows.last
+        }
+
+        /// The carried file's rows of the years from `carriedFrom` up to `year` (excluded; nil:
+        /// all of them), read from that file in the table's order.
+        private func addCarried(before year: Int?) throws(SnapshotError) {
+            guard let carried, carriedFrom < (year ?? .max) else { return }
+            if carriedFile == nil { carriedFile = try Database(path: carried.path, mode: .readOnlyImmutable) }
+            let table = SnapshotSchema.ecommerceSales
+            var range = carriedFrom == .min ? [] : ["year >= \(carriedFrom)"]
+            if let year { range.append("year < \(year)") }
+            if !carried.exceptYears.isEmpty {
+                range.append("year NOT IN (\(CarriedSales.sqlList(carried.exceptYears)))")
+            }
+            let select = try carriedFile!.prepare(
+                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name)"
+                    + (range.isEmpty ? "" : " WHERE " + range.joined(separator: " AND "))
+                    + " ORDER BY \(table.orderByAll)")
+            var yearMarker: YearMarker? = marker
+            let count = try ContentHash.serializeRows(
+                select, columnCount: table.columns.count, rowsBefore: rowCount - rowsResumed, marker: &yearMarker,
+                into: &serializer)
+            guard let yearMarker else {
+                // Not a year in the first column: no STRICT table of this schema holds one.
+                throw SnapshotError(
+                    code: .invalidSnapshot, message: "a sales row's year is not an integer", path: carried.path)
+            }
+            marker = yearMarker
+            rowCount += count
+            if count > 0 { last = nil }
+            carriedFrom = year ?? .max
         }
 
         /// The hash and marks, once every year's rows are added; nil when they came out of order.
         /// - Parameter content: every table but the sales rows (indicators included), as inserted.
         func finish(after content: SnapshotContent) throws(SnapshotError) -> (hash: String, marks: Marks)? {
             guard ordered else { return nil }
+            try addCarried(before: nil)
+            carriedFile?.close()
+            carriedFile = nil
             let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
-            let marks = Marks(tableStart: tableStart, positions: marker.positions + [end], rowsResumed: 0)
+            let marks = Marks(
+                tableStart: tableStart, positions: resumedPositions + marker.positions + [end],
+                rowsResumed: rowsResumed)
             serializer.tag("E")
             serializer.count(rowCount)
             for rows in content.tables.sorted(by: { bytewiseLess($0.table.name, $1.table.name) })

@@ -252,7 +252,7 @@ enum ContentHash {
     /// `rowsBefore` rows of the marker's before the statement's first. A collecting serializer
     /// with `collectingAtMost` stops once it holds more than that many bytes (the caller sees it by
     /// `collectedCount`, and drops what was read).
-    private static func serializeRows(
+    static func serializeRows(
         _ statement: Statement, columnCount: Int, rowsBefore: Int = 0, marker: inout YearMarker?,
         into serializer: inout Serializer, collectingAtMost budget: Int = .max
     ) throws(SnapshotError) -> Int {

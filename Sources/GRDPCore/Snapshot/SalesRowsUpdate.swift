@@ -20,6 +20,10 @@ enum SalesRowsUpdate {
     struct Changes: Equatable {
         var deleted: Int
         var inserted: Int
+
+        static func + (a: Changes, b: Changes) -> Changes {
+            Changes(deleted: a.deleted + b.deleted, inserted: a.inserted + b.inserted)
+        }
     }
 
     /// What the computed rows were compared with, as the log says it.
@@ -32,6 +36,9 @@ enum SalesRowsUpdate {
         case touchedKeys = "rows of the touched keys"
         /// Those rows as the kept groups made them, none read from the file (`KeptGroupChanges`).
         case keptGroups = "the touched keys' rows the kept groups made"
+        /// The file's rows of each written year, read as the merge went, a year at a time as the
+        /// years were computed (`SalesByYear`); a year whose rows kept their digest not read.
+        case fileByYear = "the file, a year at a time"
     }
 
     /// What brings a file's rows of some years to the computed ones.
@@ -158,6 +165,95 @@ enum SalesRowsUpdate {
         }
 
         func values() -> [SQLValue] { (0..<columns).map { statement.value(at: $0) } }
+    }
+
+    /// The rows of one year in a copy of a snapshot file brought to the computed ones as Compute
+    /// hands them over in parts (`SalesByYear`), so that no more than a part is held (at 10 M,
+    /// half a year's rows, ~40 MB, where the whole year and its copy stood at 157 MB).
+    ///
+    /// Each part's rows, in the table's order, are merged with the file's rows of their months,
+    /// read from the file (the copy's source, only read) as the merge goes, and the differences
+    /// applied to the copy, inside the caller's transaction; the part's last month waits for the
+    /// next part, which may go on with it, and the file's rows of months no part holds are gone.
+    /// Another thread hashes each part meanwhile.
+    struct YearUpdate: ~Copyable {
+        let year: Int
+        /// The file copied, read only, and the copy written.
+        let source: Database
+        let copy: Database
+        /// The rows of the last month handed over, not yet merged.
+        private var pending: [EcommerceSalesRow] = []
+        /// The months before this one are merged (nil: none yet).
+        private var merged: Int?
+        private(set) var changes = Changes(deleted: 0, inserted: 0)
+
+        init(year: Int, source path: String, copy: Database) throws(SnapshotError) {
+            self.year = year
+            self.source = try Database(path: path, mode: .readOnlyImmutable)
+            self.copy = copy
+        }
+
+        /// The next part of the year's rows, merged while another thread runs `hashing` (them).
+        mutating func add(
+            _ part: [EcommerceSalesRow], hashing: @escaping @Sendable () throws(SnapshotError) -> Void
+        ) throws(SnapshotError) {
+            let hashed = OnAnotherThread { () -> SnapshotError? in
+                do throws(SnapshotError) { try hashing() } catch { return error }
+                return nil
+            }
+            // Waited for whatever happens: the part is not let go while it is read there.
+            defer { _ = hashed.wait() }
+            guard let last = part.last else { return }
+            guard part.allSatisfy({ $0.year == year }), merged.map({ part[0].month >= $0 }) != false else {
+                throw SnapshotError(
+                    code: .invalidSnapshot,
+                    message: "the computed sales rows of \(year) are not of that year in the table's order",
+                    path: copy.path)
+            }
+            // Complete now: the pending month, and the part's months before its last (a month the
+            // pending rows began goes on in this part only if Compute cut a month in two, which
+            // it does not).
+            var rows = part
+            if let month = pending.first?.month {
+                if part[0].month == month {
+                    rows = pending + part
+                } else {
+                    try merge(pending, pending.indices, before: month + 1)
+                }
+                pending = []
+            }
+            let cut = rows.firstIndex { $0.month == last.month }!
+            try merge(rows, 0..<cut, before: last.month)
+            pending = Array(rows[cut...])
+            if let error = hashed.wait() { throw error }
+        }
+
+        /// After the last part: its last month merged, and the file's rows of later months gone.
+        mutating func finish() throws(SnapshotError) {
+            try merge(pending, pending.indices, before: nil)
+            pending = []
+        }
+
+        /// Merges `rows[range]`, every row of the months from `merged` up to `month` (excluded;
+        /// nil: the rest of the year), with the file's rows of those months. None, with a month:
+        /// those months are merged with the next rows.
+        private mutating func merge(_ rows: [EcommerceSalesRow], _ range: Range<Int>, before month: Int?)
+            throws(SnapshotError)
+        {
+            if range.isEmpty, month != nil { return }
+            let table = SnapshotSchema.ecommerceSales
+            var months = ["year = \(year)"]
+            if let merged { months.append("month >= \(merged)") }
+            if let month { months.append("month < \(month)") }
+            let select = try source.prepare(
+                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) WHERE "
+                    + months.joined(separator: " AND ") + " ORDER BY \(table.orderByAll)")
+            var cursor = StatementRows(statement: select, columns: table.columns.count)
+            let diff = try SalesRowsUpdate.merge(rows, in: range, with: &cursor)
+            try apply(diff, in: copy)
+            changes = changes + diff.changes
+            merged = month
+        }
     }
 
     /// Deletes the gone rows and inserts the added ones, inside the caller's transaction: first

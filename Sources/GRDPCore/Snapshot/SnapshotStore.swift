@@ -72,10 +72,15 @@ struct SalesComparison: Sendable {
     var missed: SalesRowsUpdate.Missed? = nil
 }
 
-/// The sales rows of a publish that writes every row (nothing carried), computed a year at a time
-/// as the publish asks for them: each year's rows are inserted and hashed, then let go, so that
-/// only one year's are in memory (at 10 M transactions, ~700,000 rows of ~120 bytes, where every
-/// year's were 2.6 M).
+/// The sales rows of a publish, computed a year at a time as the publish asks for them: each year's
+/// rows are written and hashed, then let go, so that only one year's are in memory (at 10 M
+/// transactions, ~700,000 rows of ~120 bytes, where every year's were 2.6 M, and a night that
+/// recomputed three years held 359 MiB).
+///
+/// A publish that writes every row inserts them. One that carries the other years' rows from the
+/// latest snapshot (`CarriedSales`, whose `exceptYears` are these years and any the file holds
+/// that are gone now) starts from a copy of that file, and brings each year's rows in it to the
+/// computed ones as they come (`SalesRowsUpdate.YearUpdate`).
 struct SalesByYear {
     /// Each year the rows may hold, ascending; a year may give no rows.
     var years: [Int]
@@ -88,6 +93,9 @@ struct SalesByYear {
     var compute: (Int, @escaping ([EcommerceSalesRow]) throws -> Void) throws -> SnapshotContent
     /// Called with each part of the rows on the thread that hashes them, after them.
     var alsoWith: (@Sendable ([EcommerceSalesRow]) -> Void)?
+    /// The snapshot's `settings_sha256_by_year` from the years of its indicators, known once every
+    /// year is computed (nil: the draft's).
+    var yearSettings: (([Int]) -> YearSettings)?
 }
 
 /// How `SnapshotStore.publishMarking` went, besides its outcome.
@@ -241,9 +249,12 @@ public struct SnapshotStore: Sendable {
         carrying carried: CarriedSales? = nil, resume: ContentHash.Resume? = nil, startedCopy: StartedCopy? = nil,
         salesByYear: SalesByYear? = nil
     ) throws -> (outcome: PublishOutcome, details: PublishDetails) {
+        var draft = draft
         precondition(
-            salesByYear == nil || (carried == nil && content.ecommerceSales.isEmpty),
-            "sales rows by year write every row")
+            salesByYear.map { byYear in
+                content.ecommerceSales.isEmpty && carried.map { $0.exceptYears.isSuperset(of: byYear.years) } != false
+            } != false,
+            "sales rows by year are those of years not carried")
         // A publish carrying rows starts from a copy of the snapshot it carries them from, when that
         // file has this build's schema: changing the written years' rows costs less than copying
         // every other year's row by row (10 M: 0.6 s against 1.5 s).
@@ -283,7 +294,9 @@ public struct SnapshotStore: Sendable {
         // them (`KeptGroupChanges`); else read from the file as the merge goes.
         let salesRows = content.ecommerceSales
         let readAhead = early?.takeReadAhead()
-        let salesDiff = copied.map { copied in
+        // (By year, each year's rows are compared as they come, below.)
+        if salesByYear != nil { _ = readAhead?.wait() }
+        let salesDiff = (salesByYear != nil ? nil : copied).map { copied in
             OnAnotherThread {
                 Result { () throws(SnapshotError) -> SalesComparison in
                     // Why the touched keys were not enough, when they were not (a bug: the log warns).
@@ -331,9 +344,16 @@ public struct SnapshotStore: Sendable {
                 try? ContentHash.computeMarking(of: memoryContent, path: temporaryPath, carrying: carrying)
             }
         defer { _ = fromMemory?.wait() }
-        // With the sales rows by year: hashed a year at a time beside its insert.
+        // With the sales rows by year: hashed a year at a time beside their write; the carried
+        // years' from the file they are carried from.
+        // (Carried rows copied row by row, from a file of an older schema: the file is read back.)
         let byYearHash =
-            salesByYear == nil ? nil : try? ContentHash.SalesByYear(before: copy content, path: temporaryPath)
+            salesByYear == nil || (carried != nil && copied == nil)
+            ? nil
+            : try? ContentHash.SalesByYear(
+                before: copy content, path: temporaryPath,
+                carrying: copied.map { ContentHash.Carrying(exceptYears: $0.exceptYears, resume: resume) },
+                carriedPath: copied?.from.path)
         var byYearHashed: (hash: String, marks: ContentHash.Marks?)?
         do {
             do {
@@ -377,6 +397,18 @@ public struct SnapshotStore: Sendable {
                         try writer.execute("DELETE FROM \(table.name)")
                         continue
                     }
+                    if let salesByYear {
+                        // Brought to the computed rows a year at a time, below; a year the file
+                        // holds and that is computed no more, emptied now.
+                        let gone = copied.exceptYears.subtracting(salesByYear.years)
+                        if !gone.isEmpty {
+                            try writer.execute(
+                                "DELETE FROM \(table.name) WHERE year IN (\(CarriedSales.sqlList(gone)))")
+                            details.salesChanges = SalesRowsUpdate.Changes(deleted: writer.changes, inserted: 0)
+                        }
+                        details.salesCompared = .fileByYear
+                        continue
+                    }
                     let comparison = try salesDiff?.wait().get()
                     details.salesKeysMissed = comparison?.missed
                     if let comparison, let diff = comparison.diff {
@@ -403,11 +435,29 @@ public struct SnapshotStore: Sendable {
                         if let error = hashing.wait() { throw error }
                     }
                     for year in salesByYear.years {
-                        let computed = try salesByYear.compute(year, insertAndHash)
+                        let computed: SnapshotContent
+                        if let copied {
+                            var update = try SalesRowsUpdate.YearUpdate(
+                                year: year, source: copied.from.path, copy: writer)
+                            computed = try salesByYear.compute(year) { part in
+                                try update.add(part) { [byYearHash] () throws(SnapshotError) in
+                                    defer { alsoWith?(part) }
+                                    try byYearHash?.add(part)
+                                }
+                            }
+                            try update.finish()
+                            details.salesChanges =
+                                (details.salesChanges ?? .init(deleted: 0, inserted: 0)) + update.changes
+                        } else {
+                            computed = try salesByYear.compute(year, insertAndHash)
+                        }
                         content.indicators += computed.indicators
                         content.districtIndicators += computed.districtIndicators
                     }
                     byYearHashed = try byYearHash?.finish(after: copy content).map { ($0.hash, $0.marks) }
+                    if let settings = salesByYear.yearSettings {
+                        draft.yearSettings = settings(content.indicators.map(\.year))
+                    }
                 }
                 try content.insert(into: writer)
                 content = SnapshotContent()

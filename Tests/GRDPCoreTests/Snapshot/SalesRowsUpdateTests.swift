@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import GRDPCore
@@ -91,6 +92,88 @@ import Testing
             try update(path, to: written, years: [2023], reading: reading)
                 == SalesRowsUpdate.Changes(deleted: 0, inserted: 0))
         #expect(try salesRows(path) == Self.sales(years: [2022]) + written)
+    }
+
+    /// A year's rows handed over in parts as Compute gives them (`YearUpdate`, a run of several
+    /// years a year at a time): each part merged with the file's rows of its months, its last
+    /// month held for the next part. The copy then holds exactly the computed rows, however the
+    /// parts are cut: at a month, inside a month, with months that have no row any more before,
+    /// between and after the parts, and with no part at all; the other years untouched.
+    @Test func aYearsRowsComparedPartByPartGiveTheComputedRows() throws {
+        let before = Self.sales(years: [2022, 2023, 2024])
+        // 2023 rows in months 1-12; computed: months 1 and 2 gone, 6 gone, 11 and 12 gone, seller
+        // 3 gone everywhere, seller 77 new, sellers 0, 5, … with 4 transactions.
+        var sellers = Array(0..<40).filter { $0 != 3 }
+        sellers.append(77)
+        let computed = Self.sales(years: [2023], sellers: sellers) { $0 % 5 == 0 ? 4 : 1 }
+            .filter { ![1, 2, 6, 11, 12].contains($0.month) }
+        let gone = 5 * 40 + 7 * 1 + 7 * 8
+        let added = 7 * 1 + 7 * 8
+        func firstIndex(month: Int, seller: Int = 0) -> Int {
+            computed.firstIndex { $0.month == month && $0.sellerTaxCode == String(4_000_000_000 + seller) }!
+        }
+        let cuts: [(String, [Int])] = [
+            ("one part", []),
+            ("two halves at a month", [firstIndex(month: 7)]),
+            ("inside a month", [firstIndex(month: 5, seller: 20)]),
+            (
+                "at and inside months, a part of one month",
+                [firstIndex(month: 4), firstIndex(month: 4, seller: 9), firstIndex(month: 8)]
+            ),
+        ]
+        for (name, cut) in cuts {
+            let path = try file("year-\(name).sqlite", holding: before)
+            let bounds = [0] + cut + [computed.count]
+            let database = try Database(path: path, mode: .create)
+            try database.execute("BEGIN")
+            var update = try SalesRowsUpdate.YearUpdate(year: 2023, source: try copyOf(path), copy: database)
+            let hashed = Mutex<[EcommerceSalesRow]>([])
+            for (start, end) in zip(bounds, bounds.dropFirst()) {
+                let part = Array(computed[start..<end])
+                try update.add(part) { hashed.withLock { $0 += part } }
+            }
+            try update.finish()
+            try database.execute("COMMIT")
+            database.close()
+            #expect(hashed.withLock { $0 } == computed, "\(name)")
+            #expect(update.changes == SalesRowsUpdate.Changes(deleted: gone, inserted: added), "\(name)")
+            #expect(
+                try salesRows(path) == Self.sales(years: [2022]) + computed + Self.sales(years: [2024]), "\(name)")
+        }
+        // No part (the year has no rows any more): its rows gone, the others' kept.
+        let path = try file("year-none.sqlite", holding: before)
+        let database = try Database(path: path, mode: .create)
+        try database.execute("BEGIN")
+        var update = try SalesRowsUpdate.YearUpdate(year: 2023, source: try copyOf(path), copy: database)
+        try update.finish()
+        try database.execute("COMMIT")
+        database.close()
+        #expect(update.changes == SalesRowsUpdate.Changes(deleted: 480, inserted: 0))
+        #expect(try salesRows(path) == Self.sales(years: [2022, 2024]))
+    }
+
+    /// Parts out of the table's month order, or of another year, are refused: the merge by months
+    /// would not give the computed rows.
+    @Test func partsOutOfMonthOrderAreRefused() throws {
+        let path = try file("refused.sqlite", holding: Self.sales(years: [2023]))
+        let database = try Database(path: path, mode: .create)
+        defer { database.close() }
+        try database.execute("BEGIN")
+        var update = try SalesRowsUpdate.YearUpdate(year: 2023, source: try copyOf(path), copy: database)
+        let rows = Self.sales(years: [2023])
+        try update.add(rows.filter { $0.month >= 6 }) {}
+        #expect(throws: SnapshotError.self) { try update.add(rows.filter { $0.month == 3 }) {} }
+        var other = try SalesRowsUpdate.YearUpdate(year: 2023, source: try copyOf(path), copy: database)
+        #expect(throws: SnapshotError.self) { try other.add(Self.sales(years: [2024])) {} }
+    }
+
+    /// A copy of the file at `path` beside it, as the publish reads the latest file while it
+    /// writes its copy.
+    private func copyOf(_ path: String) throws -> String {
+        let source = path + ".source"
+        try? FileManager.default.removeItem(atPath: source)
+        try FileManager.default.copyItem(atPath: path, toPath: source)
+        return source
     }
 
     /// A night's returns touch a few sales keys (`TouchedKeys`, in any order, some more than
