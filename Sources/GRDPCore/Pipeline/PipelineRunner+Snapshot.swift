@@ -639,6 +639,10 @@ extension PipelineRunner {
                 "compared_with": "\(details.salesCompared.rawValue)",
             ]
             if let keys = details.salesKeysCompared { metadata["keys"] = "\(keys)" }
+            if let months = details.salesMonths {
+                metadata["months_merged"] = "\(months.merged)"
+                metadata["months_unchanged"] = "\(months.unchanged)"
+            }
             logger.debug(
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
                 metadata: metadata)

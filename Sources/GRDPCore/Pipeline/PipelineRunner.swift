@@ -517,7 +517,7 @@ public struct PipelineRunner {
                     computedByYear.districtIndicators += output.districtIndicators
                     return computed
                 },
-                alsoWith: { digests.add($0) },
+                digests: digests, earlierMonths: options.force ? nil : comparedDigests?.everyMonth,
                 yearSettings: { [scope] figureYears in
                     scope.yearSettings(of: figureYears, recomputed: options.years, config: config)
                 })
@@ -537,10 +537,11 @@ public struct PipelineRunner {
             ledger = RevisionLedger()
             if comparesDigests, let latest, let earlier = comparedDigests {
                 // Every year of the latest file is written: those computed, and any it holds that
-                // are gone now (emptied).
+                // are gone now (emptied), as its digests or, should they miss one, the file say.
+                let held = try latest.salesYears()
                 byYear(
                     years.sorted(), of: current,
-                    carrying: CarriedSales(from: latest.url, exceptYears: years.union(earlier.years.keys)))
+                    carrying: CarriedSales(from: latest.url, exceptYears: years.union(earlier.years.keys).union(held)))
             } else {
                 byYear(years.sorted(), of: current, carrying: nil)
             }
@@ -714,11 +715,8 @@ public struct PipelineRunner {
             // For the next run: the recomputed years' digests, computed while the snapshot is
             // written, and the latest's for the others (the same rows, carried).
             let rows = content.ecommerceSales
-            let others = earlier.years.filter { !years.contains($0.key) }
             pendingDigests = OnAnotherThread {
-                SalesDigests(build: build, rows: rows).map { fresh in
-                    SalesDigests(build: build, years: fresh.years.merging(others) { new, _ in new })
-                }
+                SalesDigests(build: build, rows: rows).map { $0.adding(earlier, except: years) }
             }
         } else if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
@@ -789,9 +787,8 @@ public struct PipelineRunner {
             }
             // The digests of the years computed, and a night's of the others (the latest's: the same
             // rows, carried).
-            let others = onlyTouched.map { years in latestRun?.sales?.years.filter { !years.contains($0.key) } ?? [:] }
             salesDigests = yearDigests?.digests.map { computed in
-                SalesDigests(build: build, years: computed.years.merging(others ?? [:]) { computed, _ in computed })
+                onlyTouched.map { computed.adding(comparedDigests, except: $0) } ?? computed
             }
         }
         let contentMarks = details.marks

@@ -26,6 +26,17 @@ enum SalesRowsUpdate {
         }
     }
 
+    /// Of the months a year at a time went through (`YearUpdate`): those merged with the file's
+    /// rows, and those whose digest let them be, unread.
+    struct Months: Equatable {
+        var merged = 0
+        var unchanged = 0
+
+        static func + (a: Months, b: Months) -> Months {
+            Months(merged: a.merged + b.merged, unchanged: a.unchanged + b.unchanged)
+        }
+    }
+
     /// What the computed rows were compared with, as the log says it.
     enum Compared: String, Sendable {
         /// The file's rows of the written years, read as the merge went.
@@ -37,7 +48,7 @@ enum SalesRowsUpdate {
         /// Those rows as the kept groups made them, none read from the file (`KeptGroupChanges`).
         case keptGroups = "the touched keys' rows the kept groups made"
         /// The file's rows of each written year, read as the merge went, a year at a time as the
-        /// years were computed (`SalesByYear`); a year whose rows kept their digest not read.
+        /// years were computed (`SalesByYear`); a month whose rows kept their digest not read.
         case fileByYear = "the file, a year at a time"
     }
 
@@ -132,8 +143,19 @@ enum SalesRowsUpdate {
     static func merge<Cursor: FileRowCursor & ~Copyable>(
         _ rows: [EcommerceSalesRow], in range: Range<Int>? = nil, with cursor: inout Cursor
     ) throws(SnapshotError) -> Diff {
-        let range = range ?? rows.indices
         var diff = Diff(gone: [], added: [])
+        try merge(
+            rows, in: range, with: &cursor, gone: { diff.gone.append($0) }, added: { diff.added.append(rows[$0]) })
+        return diff
+    }
+
+    /// The same merge, each file row gone handed to `gone` (its values as stored) and each
+    /// computed row added to `added` (its index in `rows`) as the merge finds them.
+    static func merge<Cursor: FileRowCursor & ~Copyable>(
+        _ rows: [EcommerceSalesRow], in range: Range<Int>?, with cursor: inout Cursor,
+        gone: ([SQLValue]) throws(SnapshotError) -> Void, added: (Int) throws(SnapshotError) -> Void
+    ) throws(SnapshotError) {
+        let range = range ?? rows.indices
         var next = range.lowerBound
         while try cursor.step() {
             var kept = false
@@ -141,14 +163,13 @@ enum SalesRowsUpdate {
                 let order = try cursor.order(against: rows, at: next)
                 if order < 0 { break }
                 kept = order == 0
-                if !kept { diff.added.append(rows[next]) }
+                if !kept { try added(next) }
                 next += 1
                 if kept { break }
             }
-            if !kept { diff.gone.append(cursor.values()) }
+            if !kept { try gone(cursor.values()) }
         }
-        diff.added += rows[next..<range.upperBound]
-        return diff
+        for index in next..<range.upperBound { try added(index) }
     }
 
     /// A SELECT's rows, compared column by column with no value made (`FileRowComparison`).
@@ -171,29 +192,45 @@ enum SalesRowsUpdate {
     /// hands them over in parts (`SalesByYear`), so that no more than a part is held (at 10 M,
     /// half a year's rows, ~40 MB, where the whole year and its copy stood at 157 MB).
     ///
-    /// Each part's rows, in the table's order, are merged with the file's rows of their months,
-    /// read from the file (the copy's source, only read) as the merge goes, and the differences
-    /// applied to the copy, inside the caller's transaction; the part's last month waits for the
-    /// next part, which may go on with it, and the file's rows of months no part holds are gone.
-    /// Another thread hashes each part meanwhile.
+    /// Each month's rows, in the table's order, are digested (`SalesDigests.digest`); when the
+    /// file's rows of that month had another digest, or it is not known, they are merged with the
+    /// file's rows of the month, read from the file (the copy's source, only read), and the
+    /// differences applied to the copy, inside the caller's transaction. The file's rows of months
+    /// that have no row any more are deleted. A part's last month waits for the next part, which
+    /// may go on with it. Another thread hashes each part meanwhile.
     struct YearUpdate: ~Copyable {
         let year: Int
         /// The file copied, read only, and the copy written.
         let source: Database
         let copy: Database
-        /// The rows of the last month handed over, not yet merged.
+        /// The digests of the file's rows of the year by month (nil: not known, every month is
+        /// merged), and where this year's months' digests go.
+        let earlier: [Int: String]?
+        let digests: SalesDigestsByYear?
+        /// The rows of the last month handed over, not yet taken.
         private var pending: [EcommerceSalesRow] = []
-        /// The months before this one are merged (nil: none yet).
-        private var merged: Int?
+        /// The months before this one are taken (nil: none yet).
+        private var taken: Int?
         private(set) var changes = Changes(deleted: 0, inserted: 0)
+        private(set) var months = Months()
 
-        init(year: Int, source path: String, copy: Database) throws(SnapshotError) {
+        /// - Parameter earlier: the file's months' digests (`SalesDigests.months`), of every year.
+        init(
+            year: Int, source path: String, copy: Database, earlier: [Int: String]? = nil,
+            digests: SalesDigestsByYear? = nil
+        ) throws(SnapshotError) {
             self.year = year
             self.source = try Database(path: path, mode: .readOnlyImmutable)
             self.copy = copy
+            self.earlier = earlier.map { months in
+                var ofYear: [Int: String] = [:]
+                for (key, digest) in months where key / 100 == year { ofYear[key % 100] = digest }
+                return ofYear
+            }
+            self.digests = digests
         }
 
-        /// The next part of the year's rows, merged while another thread runs `hashing` (them).
+        /// The next part of the year's rows, taken while another thread runs `hashing` (them).
         mutating func add(
             _ part: [EcommerceSalesRow], hashing: @escaping @Sendable () throws(SnapshotError) -> Void
         ) throws(SnapshotError) {
@@ -204,7 +241,10 @@ enum SalesRowsUpdate {
             // Waited for whatever happens: the part is not let go while it is read there.
             defer { _ = hashed.wait() }
             guard let last = part.last else { return }
-            guard part.allSatisfy({ $0.year == year }), merged.map({ part[0].month >= $0 }) != false else {
+            guard part.allSatisfy({ $0.year == year }),
+                zip(part, part.dropFirst()).allSatisfy({ $0.month <= $1.month }),
+                (pending.last?.month ?? taken).map({ part[0].month >= $0 }) != false
+            else {
                 throw SnapshotError(
                     code: .invalidSnapshot,
                     message: "the computed sales rows of \(year) are not of that year in the table's order",
@@ -218,41 +258,85 @@ enum SalesRowsUpdate {
                 if part[0].month == month {
                     rows = pending + part
                 } else {
-                    try merge(pending, pending.indices, before: month + 1)
+                    try take(pending, pending.indices)
                 }
                 pending = []
             }
             let cut = rows.firstIndex { $0.month == last.month }!
-            try merge(rows, 0..<cut, before: last.month)
+            var start = 0
+            while start < cut {
+                let month = rows[start].month
+                var end = start + 1
+                while end < cut, rows[end].month == month { end += 1 }
+                try take(rows, start..<end)
+                start = end
+            }
             pending = Array(rows[cut...])
             if let error = hashed.wait() { throw error }
         }
 
-        /// After the last part: its last month merged, and the file's rows of later months gone.
+        /// After the last part: its last month taken, and the file's rows of later months gone.
         mutating func finish() throws(SnapshotError) {
-            try merge(pending, pending.indices, before: nil)
+            if !pending.isEmpty { try take(pending, pending.indices) }
             pending = []
+            try merge([], 0..<0, months: taken, upTo: nil)
         }
 
-        /// Merges `rows[range]`, every row of the months from `merged` up to `month` (excluded;
-        /// nil: the rest of the year), with the file's rows of those months. None, with a month:
-        /// those months are merged with the next rows.
-        private mutating func merge(_ rows: [EcommerceSalesRow], _ range: Range<Int>, before month: Int?)
-            throws(SnapshotError)
-        {
-            if range.isEmpty, month != nil { return }
+        /// One month's rows, `rows[range]`, every row of it: the file's rows of the months before
+        /// it that have none any more deleted, and its own merged unless their digest is the one
+        /// the file's rows of that month had.
+        private mutating func take(_ rows: [EcommerceSalesRow], _ range: Range<Int>) throws(SnapshotError) {
+            let month = rows[range.lowerBound].month
+            let digest = SalesDigests.digest(rows[range])
+            digests?.add(year: year, month: month, rows: range.count, digest: digest)
+            try merge([], 0..<0, months: taken, upTo: month)
+            if let earlier, earlier[month] == digest {
+                months.unchanged += 1
+            } else {
+                try merge(rows, range, months: month, upTo: month + 1)
+            }
+            taken = month + 1
+        }
+
+        /// Merges `rows[range]`, every row of the months from `first` up to `end` (excluded; nil:
+        /// no bound), with the file's rows of those months; nothing when those months are empty,
+        /// or the file had no row in them (its digests say so). Months with no row now lose the
+        /// file's rows in one statement, unread; in the others, each row gone is deleted as the
+        /// merge finds it, and the rows added (a month's at most) are inserted after them.
+        private mutating func merge(
+            _ rows: [EcommerceSalesRow], _ range: Range<Int>, months first: Int?, upTo end: Int?
+        ) throws(SnapshotError) {
+            if let first, let end, first >= end { return }
+            if range.isEmpty, let earlier,
+                !earlier.keys.contains(where: { $0 >= (first ?? .min) && $0 < (end ?? .max) })
+            {
+                return
+            }
             let table = SnapshotSchema.ecommerceSales
-            var months = ["year = \(year)"]
-            if let merged { months.append("month >= \(merged)") }
-            if let month { months.append("month < \(month)") }
+            var bounds = "year = \(year)"
+            if let first { bounds += " AND month >= \(first)" }
+            if let end { bounds += " AND month < \(end)" }
+            guard !range.isEmpty else {
+                try copy.execute("DELETE FROM \(table.name) WHERE \(bounds)")
+                changes.deleted += copy.changes
+                return
+            }
             let select = try source.prepare(
-                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) WHERE "
-                    + months.joined(separator: " AND ") + " ORDER BY \(table.orderByAll)")
+                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) WHERE \(bounds) "
+                    + "ORDER BY \(table.orderByAll)")
             var cursor = StatementRows(statement: select, columns: table.columns.count)
-            let diff = try SalesRowsUpdate.merge(rows, in: range, with: &cursor)
-            try apply(diff, in: copy)
-            changes = changes + diff.changes
-            merged = month
+            let delete = try SalesRowsUpdate.deleteStatement(in: copy)
+            var deleted = 0
+            var added: [EcommerceSalesRow] = []
+            try SalesRowsUpdate.merge(
+                rows, in: range, with: &cursor,
+                gone: { (values) throws(SnapshotError) in
+                    try delete(values)
+                    deleted += 1
+                }, added: { added.append(rows[$0]) })
+            try insertRows(added, copy)
+            changes = changes + Changes(deleted: deleted, inserted: added.count)
+            months.merged += 1
         }
     }
 
@@ -262,10 +346,21 @@ enum SalesRowsUpdate {
     /// Throws when a gone row is not in the file (no row deleted, or more than one): the diff was
     /// not of this file, and the file is not to be published.
     static func apply(_ diff: Diff, in database: Database) throws(SnapshotError) {
+        let delete = try deleteStatement(in: database)
+        for values in diff.gone { try delete(values) }
+        try insertRows(diff.added, database)
+    }
+
+    /// What deletes a sales row of `database` by its values as stored; it throws when they are not
+    /// one row of it (no row, or more than one): the diff was not of this file, which is not to be
+    /// published.
+    static func deleteStatement(in database: Database) throws(SnapshotError)
+        -> ([SQLValue]) throws(SnapshotError) -> Void
+    {
         let table = SnapshotSchema.ecommerceSales
         let key = table.columnNames.map { "\($0) = ?" }.joined(separator: " AND ")
         let delete = try database.prepare("DELETE FROM \(table.name) WHERE \(key)")
-        for values in diff.gone {
+        return { (values) throws(SnapshotError) in
             try delete.run(values)
             guard database.changes == 1 else {
                 throw SnapshotError(
@@ -274,7 +369,6 @@ enum SalesRowsUpdate {
                     path: database.path)
             }
         }
-        try insertRows(diff.added, database)
     }
 
     /// Compares the file's row a statement is on with a computed row put into it, column by

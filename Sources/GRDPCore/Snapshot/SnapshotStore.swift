@@ -91,8 +91,12 @@ struct SalesByYear {
     /// was given); its sales rows, in Compute's order, are handed to the function it is given, in
     /// one or more consecutive parts, each inserted and hashed before the call returns.
     var compute: (Int, @escaping ([EcommerceSalesRow]) throws -> Void) throws -> SnapshotContent
-    /// Called with each part of the rows on the thread that hashes them, after them.
-    var alsoWith: (@Sendable ([EcommerceSalesRow]) -> Void)?
+    /// Where each year's digests go (`SalesDigests`): taken on the thread that hashes the rows
+    /// when they are inserted, month by month before they are compared when they are.
+    var digests: SalesDigestsByYear?
+    /// With rows carried from a file copied: the digests of that file's rows by month
+    /// (`SalesDigests.months`), whose months with the same digest now are left as they are.
+    var earlierMonths: [Int: String]?
     /// The snapshot's `settings_sha256_by_year` from the years of its indicators, known once every
     /// year is computed (nil: the draft's).
     var yearSettings: (([Int]) -> YearSettings)?
@@ -107,6 +111,9 @@ struct PublishDetails: Equatable {
     var salesChanges: SalesRowsUpdate.Changes?
     /// What that update compared the computed rows with.
     var salesCompared = SalesRowsUpdate.Compared.file
+    /// When it went a year at a time: the months merged with the file's rows, and those whose
+    /// digest let them be (`SalesRowsUpdate.YearUpdate`).
+    var salesMonths: SalesRowsUpdate.Months?
     /// How many keys' rows, when those of some keys only were compared.
     var salesKeysCompared: Int?
     /// When the touched keys' rows were compared but did not add up (a mark the revision ledger
@@ -423,11 +430,11 @@ public struct SnapshotStore: Sendable {
                     }
                 }
                 if let salesByYear {
-                    let alsoWith = salesByYear.alsoWith
+                    let digests = salesByYear.digests
                     // Each part inserted here while another thread hashes it.
                     let insertAndHash = { [byYearHash] (rows: [EcommerceSalesRow]) throws in
                         let hashing = OnAnotherThread { () -> SnapshotError? in
-                            defer { alsoWith?(rows) }
+                            defer { digests?.add(rows) }
                             do throws(SnapshotError) { try byYearHash?.add(rows) } catch { return error }
                             return nil
                         }
@@ -438,16 +445,17 @@ public struct SnapshotStore: Sendable {
                         let computed: SnapshotContent
                         if let copied {
                             var update = try SalesRowsUpdate.YearUpdate(
-                                year: year, source: copied.from.path, copy: writer)
+                                year: year, source: copied.from.path, copy: writer,
+                                earlier: salesByYear.earlierMonths, digests: digests)
                             computed = try salesByYear.compute(year) { part in
                                 try update.add(part) { [byYearHash] () throws(SnapshotError) in
-                                    defer { alsoWith?(part) }
                                     try byYearHash?.add(part)
                                 }
                             }
                             try update.finish()
                             details.salesChanges =
                                 (details.salesChanges ?? .init(deleted: 0, inserted: 0)) + update.changes
+                            details.salesMonths = (details.salesMonths ?? .init()) + update.months
                         } else {
                             computed = try salesByYear.compute(year, insertAndHash)
                         }

@@ -1,14 +1,16 @@
 internal import Foundation
 import Synchronization
 
-/// A SHA-256 per year of the `ecommerce_sales` rows a full run computed, kept in `last-run.json`
-/// (`RunCache.sales`).
+/// A SHA-256 per year, and per month, of the `ecommerce_sales` rows a full run computed, kept in
+/// `last-run.json` (`RunCache.sales`).
 ///
 /// The next full run compares its own: the rows of a year whose digest did not change are already
 /// in the latest snapshot file, byte for byte, so the new snapshot starts from a copy of that file
 /// and inserts only the changed years' rows (`CarriedSales`), as `run --year` does. A nightly run
 /// with one new return usually changes one or two years of many. The content hash is then read
-/// back from the first changed year on (`ContentHash.Marks`).
+/// back from the first changed year on (`ContentHash.Marks`). A run that writes a year at a time
+/// (`SalesRowsUpdate.YearUpdate`) compares each month's digest before it reads that month's rows
+/// from the file: a month whose rows did not change is left as it is, unread.
 ///
 /// Only a digest of the same build counts: another build may compute or store the same rows
 /// differently. The runner also requires that the latest snapshot is the one the digests were
@@ -16,69 +18,121 @@ import Synchronization
 struct SalesDigests: Codable, Equatable {
     /// `BuildIdentity` of the build that computed the rows.
     var build: String
-    /// Per year, the SHA-256 of its rows in snapshot order, every column.
+    /// Per year, the SHA-256 of its rows in snapshot order, every column: of its row count and of
+    /// each month's number and digest.
     var years: [Int: String]
+    /// Per month (`monthKey`), the SHA-256 of its rows in snapshot order; absent in files written
+    /// before 2026-12-06 (nothing then compared month by month).
+    var months: [Int: String]?
 
-    /// The digests of `rows`, which come sorted by year first (Compute's order); nil when they are
-    /// not (then nothing is compared, and the next run writes every row).
+    /// The key of a year's month in `months`.
+    static func monthKey(year: Int, month: Int) -> Int { year * 100 + month }
+
+    /// The digests of `rows`, which come sorted by year, then month (Compute's order); nil when
+    /// they are not (then nothing is compared, and the next run writes every row).
     ///
-    /// A year's rows are hashed in blocks of `blockRows` on both cores, and its digest is the
-    /// SHA-256 of its row count and its blocks' digests: fixed by the rows alone, whichever core
-    /// hashed what.
+    /// The months are hashed on both cores; a year's digest is the SHA-256 of its row count and
+    /// its months' digests: fixed by the rows alone, whichever core hashed what.
     init?(build: String, rows: [EcommerceSalesRow]) {
-        var years: [(year: Int, rows: Range<Int>)] = []
+        var months: [(year: Int, month: Int, rows: Range<Int>)] = []
         var start = 0
-        for index in rows.indices.dropFirst() where rows[index].year != rows[index - 1].year {
-            years.append((rows[start].year, start..<index))
+        for index in rows.indices.dropFirst()
+        where (rows[index].year, rows[index].month) != (rows[index - 1].year, rows[index - 1].month) {
+            months.append((rows[start].year, rows[start].month, start..<index))
             start = index
         }
-        if !rows.isEmpty { years.append((rows[start].year, start..<rows.count)) }
-        guard Set(years.map(\.year)).count == years.count else { return nil }
-        let blocks = years.flatMap { year in
-            stride(from: year.rows.lowerBound, to: year.rows.upperBound, by: Self.blockRows).map {
-                $0..<min($0 + Self.blockRows, year.rows.upperBound)
-            }
+        if !rows.isEmpty {
+            months.append((rows[start].year, rows[start].month, start..<rows.count))
         }
-        // Each block's digest into its own slot: no lock (a `Mutex` here is a futex that
+        guard zip(months, months.dropFirst()).allSatisfy({ ($0.year, $0.month) < ($1.year, $1.month) }) else {
+            return nil
+        }
+        let spans = months
+        // Each month's digest into its own slot: no lock (a `Mutex` here is a futex that
         // ThreadSanitizer cannot see, and each slot has one writer anyway); `concurrentPerform`
-        // returns once every block is done.
-        var digestOfBlock = [String](repeating: "", count: blocks.count)
-        digestOfBlock.withUnsafeMutableBufferPointer { slots in
+        // returns once every month is done.
+        var digestOfMonth = [String](repeating: "", count: spans.count)
+        digestOfMonth.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots
-            DispatchQueue.concurrentPerform(iterations: blocks.count) { index in
-                slots[index] = Self.digest(rows[blocks[index]])
+            DispatchQueue.concurrentPerform(iterations: spans.count) { index in
+                slots[index] = Self.digest(rows[spans[index].rows])
             }
         }
-        var blockDigests: [Int: String] = [:]
-        for (block, digest) in zip(blocks, digestOfBlock) { blockDigests[block.lowerBound] = digest }
-        self.build = build
-        self.years = [:]
-        for year in years {
-            self.years[year.year] = Self.yearDigest(
-                rows: year.rows.count,
-                blocks: stride(from: year.rows.lowerBound, to: year.rows.upperBound, by: Self.blockRows).map {
-                    blockDigests[$0]!
-                })
+        var collected = Collected()
+        for (month, digest) in zip(spans, digestOfMonth) {
+            collected.add(year: month.year, month: month.month, rows: month.rows.count, digest: digest)
         }
+        collected.finishYear()
+        self.init(build: build, years: collected.years, months: collected.months)
     }
 
     /// Digests already made (one build's years, put together).
-    init(build: String, years: [Int: String]) {
+    init(build: String, years: [Int: String], months: [Int: String]? = nil) {
         self.build = build
         self.years = years
+        self.months = months
     }
 
-    /// A year's digest: its row count and its blocks' digests, in order.
-    static func yearDigest(rows: Int, blocks: [String]) -> String {
+    /// Months' digests put together into their years', in order.
+    struct Collected {
+        private(set) var years: [Int: String] = [:]
+        private(set) var months: [Int: String] = [:]
+        private var year: (year: Int, rows: Int, months: [(Int, String)])?
+        private var last: (year: Int, month: Int)?
+
+        /// The next month's digest, after the months before it; false when it is not after them.
+        @discardableResult
+        mutating func add(year: Int, month: Int, rows: Int, digest: String) -> Bool {
+            guard last.map({ ($0.year, $0.month) < (year, month) }) != false else { return false }
+            last = (year, month)
+            if let current = self.year, current.year != year { finishYear() }
+            months[SalesDigests.monthKey(year: year, month: month)] = digest
+            var current = self.year ?? (year, 0, [])
+            current.rows += rows
+            current.months.append((month, digest))
+            self.year = current
+            return true
+        }
+
+        /// The year begun, closed.
+        mutating func finishYear() {
+            guard let current = year else { return }
+            years[current.year] = SalesDigests.yearDigest(rows: current.rows, months: current.months)
+            year = nil
+        }
+    }
+
+    /// A year's digest: its row count and its months' numbers and digests, in order.
+    static func yearDigest(rows: Int, months: [(Int, String)]) -> String {
         var serializer = ContentHash.Serializer()
-        serializer.string("grdp-sales-year-v1")
+        serializer.string("grdp-sales-year-v2")
         serializer.count(rows)
-        for block in blocks { serializer.string(block) }
+        for (month, digest) in months {
+            serializer.count(month)
+            serializer.string(digest)
+        }
         return serializer.finish()
     }
 
-    /// Rows hashed together: enough to keep a core busy, few enough to share a year's rows out.
-    static let blockRows = 1 << 15
+    /// `months` when they cover every year of `years` (each year with rows has a month), else nil:
+    /// a month missing from them reads as a month the file has no row of, so only a full record
+    /// may be trusted (digests put together from an older file's and this run's are not).
+    var everyMonth: [Int: String]? {
+        months.flatMap { months in Set(months.keys.map { $0 / 100 }) == Set(years.keys) ? months : nil }
+    }
+
+    /// These digests, with `earlier`'s of the years not in `computed` (a night's carried years).
+    func adding(_ earlier: SalesDigests?, except computed: Set<Int>) -> SalesDigests {
+        guard let earlier else { return self }
+        let months = self.months.flatMap { months in
+            earlier.months.map { earlier in
+                months.merging(earlier.filter { !computed.contains($0.key / 100) }) { new, _ in new }
+            }
+        }
+        return SalesDigests(
+            build: build, years: years.merging(earlier.years.filter { !computed.contains($0.key) }) { new, _ in new },
+            months: months)
+    }
 
     /// The years whose rows differ from `earlier`'s, or appear in only one of the two; nil when
     /// `earlier` comes from another build (every year must then be written).
@@ -91,18 +145,21 @@ struct SalesDigests: Codable, Equatable {
     /// apart at least what their stored text does.
     static func digest(_ rows: ArraySlice<EcommerceSalesRow>) -> String {
         var serializer = ContentHash.Serializer()
-        for row in rows {
-            integer(row.year, into: &serializer)
-            integer(row.month, into: &serializer)
-            integer(row.transactions, into: &serializer)
-            amount(row.netVND, into: &serializer)
-            amount(row.vaVND, into: &serializer)
-            serializer.tag(row.counted ? "1" : "0")
-            serializer.string(row.channel)
-            serializer.string(row.sellerTaxCode)
-            serializer.string(row.sellerDistrictCode)
-        }
+        for row in rows { serialize(row, into: &serializer) }
         return serializer.finish()
+    }
+
+    /// A row as `digest` hashes it.
+    static func serialize(_ row: EcommerceSalesRow, into serializer: inout ContentHash.Serializer) {
+        integer(row.year, into: &serializer)
+        integer(row.month, into: &serializer)
+        integer(row.transactions, into: &serializer)
+        amount(row.netVND, into: &serializer)
+        amount(row.vaVND, into: &serializer)
+        serializer.tag(row.counted ? "1" : "0")
+        serializer.string(row.channel)
+        serializer.string(row.sellerTaxCode)
+        serializer.string(row.sellerDistrictCode)
     }
 
     private static func integer(_ value: Int, into serializer: inout ContentHash.Serializer) {
@@ -116,77 +173,69 @@ struct SalesDigests: Codable, Equatable {
     }
 }
 
-/// `SalesDigests` put together a year at a time, as a publish hands the rows over
-/// (`SalesByYear`): each year's rows in one or more consecutive parts, then `finishYear`. The
-/// same digests as those of all the rows at once: a year's digest is its row count and the
-/// digests of its blocks of `SalesDigests.blockRows` rows from its first, wherever the parts end.
+/// `SalesDigests` put together as a publish hands the rows over a year at a time
+/// (`SalesByYear`): each year's rows in one or more consecutive parts, or each month's digest
+/// when the caller took it (`add(year:month:rows:digest:)`). The same digests as those of all the
+/// rows at once, wherever the parts end.
 final class SalesDigestsByYear: Sendable {
     private let build: String
-    private struct State {
-        /// Nil once rows came out of year order.
-        var years: [Int: String]? = [:]
-        var year: Int?
-        var count = 0
-        var blocks: [String] = []
-        /// The rows of the year's block not yet complete.
-        var pending: [EcommerceSalesRow] = []
+
+    private struct State: ~Copyable {
+        /// Nil once rows came out of (year, month) order.
+        var collected: SalesDigests.Collected? = SalesDigests.Collected()
+        /// The month being hashed: its rows so far, hashed as they come.
+        var month: (year: Int, month: Int, rows: Int)?
+        var serializer = ContentHash.Serializer()
     }
+
     private let state = Mutex<State>(State())
 
     init(build: String) {
         self.build = build
     }
 
-    /// The next rows of the year being handed over (none: nothing to add).
+    /// The next rows (none: nothing to add).
     func add(_ rows: [EcommerceSalesRow]) {
-        guard let first = rows.first else { return }
         state.withLock { state in
-            guard state.years != nil else { return }
-            if state.year != first.year {
-                if state.year != nil { Self.finish(&state) }
-                guard state.years?[first.year] == nil else {
-                    state.years = nil
-                    return
+            for row in rows {
+                guard state.collected != nil else { return }
+                if let month = state.month, (month.year, month.month) != (row.year, row.month) {
+                    Self.finishMonth(&state)
                 }
-                state.year = first.year
+                if state.month == nil { state.month = (row.year, row.month, 0) }
+                state.month!.rows += 1
+                SalesDigests.serialize(row, into: &state.serializer)
             }
-            guard rows.allSatisfy({ $0.year == first.year }) else {
-                state.years = nil
-                return
-            }
-            state.count += rows.count
-            var rest = rows[...]
-            if !state.pending.isEmpty {
-                let taken = min(SalesDigests.blockRows - state.pending.count, rest.count)
-                state.pending += rest.prefix(taken)
-                rest = rest.dropFirst(taken)
-                guard state.pending.count == SalesDigests.blockRows else { return }
-                state.blocks.append(SalesDigests.digest(state.pending[...]))
-                state.pending = []
-            }
-            while rest.count >= SalesDigests.blockRows {
-                state.blocks.append(SalesDigests.digest(rest.prefix(SalesDigests.blockRows)))
-                rest = rest.dropFirst(SalesDigests.blockRows)
-            }
-            state.pending = Array(rest)
         }
     }
 
-    private static func finish(_ state: inout State) {
-        guard let year = state.year else { return }
-        if !state.pending.isEmpty { state.blocks.append(SalesDigests.digest(state.pending[...])) }
-        state.years?[year] = SalesDigests.yearDigest(rows: state.count, blocks: state.blocks)
-        state.year = nil
-        state.count = 0
-        state.blocks = []
-        state.pending = []
+    /// A month's digest, taken by the caller from its rows (`SalesDigests.digest`), in order.
+    func add(year: Int, month: Int, rows: Int, digest: String) {
+        state.withLock { state in
+            Self.finishMonth(&state)
+            if state.collected?.add(year: year, month: month, rows: rows, digest: digest) == false {
+                state.collected = nil
+            }
+        }
     }
 
-    /// The digests of every year handed over.
+    private static func finishMonth(_ state: inout State) {
+        guard let month = state.month else { return }
+        state.month = nil
+        var finished = ContentHash.Serializer()
+        swap(&finished, &state.serializer)
+        let digest = finished.finish()
+        if state.collected?.add(year: month.year, month: month.month, rows: month.rows, digest: digest) == false {
+            state.collected = nil
+        }
+    }
+
+    /// The digests of every year handed over; nil when rows came out of order.
     var digests: SalesDigests? {
         state.withLock { state in
-            Self.finish(&state)
-            return state.years.map { SalesDigests(build: build, years: $0) }
+            Self.finishMonth(&state)
+            state.collected?.finishYear()
+            return state.collected.map { SalesDigests(build: build, years: $0.years, months: $0.months) }
         }
     }
 }

@@ -2,10 +2,11 @@ import Testing
 
 @testable import GRDPCore
 
-/// The per-year digests that let a full run copy unchanged years' sales rows: any change to any
-/// column of any row changes its year's digest, and only that one.
+/// The per-year digests that let a full run copy unchanged years' sales rows, and the per-month
+/// ones that let a run writing a year at a time leave unchanged months unread: any change to any
+/// column of any row changes its year's and its month's digests, and only those.
 @Suite struct SalesDigestsTests {
-    /// 2023 with one row; 2024 with more rows than a block, so that it is hashed in two blocks.
+    /// 2023 with one row; 2024 with 32,778 rows in its twelve months, in (year, month) order.
     private static let rows: [EcommerceSalesRow] = {
         func row(_ year: Int, _ index: Int) -> EcommerceSalesRow {
             EcommerceSalesRow(
@@ -14,17 +15,19 @@ import Testing
                 netVND: ExactDecimal(mantissa: Int128(1000 + index), scale: 1),
                 vaVND: ExactDecimal(mantissa: Int128(80 + index), scale: 1), counted: index % 2 == 0)
         }
-        return [row(2023, 0)] + (0..<(SalesDigests.blockRows + 10)).map { row(2024, $0) }
+        return [row(2023, 0)]
+            + (0..<32_778).sorted { ($0 % 12, $0) < ($1 % 12, $1) }.map { row(2024, $0) }
     }()
 
     @Test(arguments: 0..<9)
     func everyColumnCountsForItsYearOnly(column: Int) throws {
         let before = try #require(SalesDigests(build: "b", rows: Self.rows))
         var rows = Self.rows
-        // A row of 2024's second block.
-        let index = rows.count - 3
+        // A row of 2024's December (for its month: the first, which goes to November, still in
+        // order).
+        let index = column == 0 ? rows.firstIndex { $0.year == 2024 && $0.month == 12 }! : rows.count - 3
         switch column {
-        case 0: rows[index].month = rows[index].month % 12 + 1
+        case 0: rows[index].month = 11
         case 1: rows[index].channel = "website"
         case 2: rows[index].sellerTaxCode += "-001"
         case 3: rows[index].sellerDistrictCode = "663"
@@ -37,6 +40,29 @@ import Testing
         let after = try #require(SalesDigests(build: "b", rows: rows))
         #expect(after.changedYears(since: before) == [2024])
         #expect(before.changedYears(since: before) == [])
+        // Month by month: December changed (and November, which took a row from it).
+        let changed = Set(after.months!.keys).union(before.months!.keys).filter {
+            after.months![$0] != before.months![$0]
+        }
+        #expect(changed == (column == 0 ? [202_411, 202_412] : [202_412]))
+        #expect(before.everyMonth?.count == 13)
+    }
+
+    /// Month digests trusted only when they cover every year: put together with an older record
+    /// without them, or missing a year's, they are not (a missing month reads as one with no row).
+    @Test func monthDigestsAreTrustedOnlyWhenEveryYearHasThem() throws {
+        let both = try #require(SalesDigests(build: "b", rows: Self.rows))
+        let only2024 = try #require(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst())))
+        // A night that computed 2024 only: 2023's carried from the earlier record.
+        #expect(only2024.adding(both, except: [2024]) == both)
+        #expect(only2024.adding(both, except: [2024]).everyMonth != nil)
+        // The earlier record written before months were: no month of 2023 known, none trusted.
+        let older = SalesDigests(build: "b", years: both.years)
+        #expect(only2024.adding(older, except: [2024]).everyMonth == nil)
+        #expect(only2024.adding(older, except: [2024]).years == both.years)
+        var missing = both
+        missing.months![202_301] = nil
+        #expect(missing.everyMonth == nil)
     }
 
     @Test func aYearAddedOrGoneIsChangedAndAnotherBuildComparesNothing() throws {
@@ -49,9 +75,9 @@ import Testing
         #expect(other.years == both.years)
     }
 
-    /// Handed over in parts, cut anywhere (across a block's end, a part of one row, a part larger
-    /// than a block), the digests are those of all the rows at once; rows of a year handed over
-    /// again after another's give none.
+    /// Handed over in parts, cut anywhere (inside a month, a part of one row, a part of several
+    /// months), or month by month as their digests were taken, the digests are those of all the
+    /// rows at once; rows of a year handed over again after another's give none.
     @Test(arguments: [[1, 5, 32_773], [2, 32_768, 9], [32_778, 1], [32_779]])
     func partsGiveTheDigestsOfTheWhole(cuts: [Int]) throws {
         let whole = try #require(SalesDigests(build: "b", rows: Self.rows))
@@ -70,6 +96,19 @@ import Testing
         }
         #expect(start == Self.rows.count)
         #expect(byYear.digests == whole)
+        // Month by month, as a run comparing with the file takes them.
+        let byMonth = SalesDigestsByYear(build: "b")
+        var begin = 0
+        for index in Self.rows.indices
+        where index + 1 == Self.rows.count || Self.rows[index + 1].month != Self.rows[index].month
+            || Self.rows[index + 1].year != Self.rows[index].year
+        {
+            byMonth.add(
+                year: Self.rows[index].year, month: Self.rows[index].month, rows: index + 1 - begin,
+                digest: SalesDigests.digest(Self.rows[begin...index]))
+            begin = index + 1
+        }
+        #expect(byMonth.digests == whole)
         let again = SalesDigestsByYear(build: "b")
         again.add([Self.rows[0]])
         again.add([Self.rows[1]])
@@ -77,9 +116,11 @@ import Testing
         #expect(again.digests == nil)
     }
 
-    /// Rows not grouped by year (not Compute's order) give no digests: nothing can be copied.
+    /// Rows not grouped by year and month (not Compute's order) give no digests: nothing can be
+    /// copied.
     @Test func rowsNotInYearOrderGiveNoDigests() {
         #expect(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst()) + [Self.rows[0], Self.rows[1]]) == nil)
+        #expect(SalesDigests(build: "b", rows: Array(Self.rows.dropFirst()).reversed()) == nil)
         #expect(SalesDigests(build: "b", rows: [])?.years == [:])
     }
 }
