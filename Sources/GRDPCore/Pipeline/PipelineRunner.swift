@@ -437,7 +437,6 @@ public struct PipelineRunner {
         // does a night or `run --year` of several years, in a copy of the latest file; one of a
         // single year takes its groups at once (from the groups kept, on a night that may).
         let comparedDigests = latestRun?.sales.flatMap { $0.build == build ? $0 : nil }
-        let comparesDigests = !options.force && latest != nil && comparedDigests != nil
         var salesByYear: SalesByYear?
         // By year: the sales rows' carried file, and their digests, as each year's were taken.
         var carriedByYear: CarriedSales?
@@ -535,7 +534,7 @@ public struct PipelineRunner {
         if let current = partitionedCurrent, recomputed == nil {
             let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
             ledger = RevisionLedger()
-            if comparesDigests, let latest, let earlier = comparedDigests {
+            if !options.force, let latest, let earlier = comparedDigests {
                 // Every year of the latest file is written: those computed, and any it holds that
                 // are gone now (emptied), as its digests or, should they miss one, the file say.
                 let held = try latest.salesYears()

@@ -454,9 +454,7 @@ extension ContentHash {
                 range.append("year NOT IN (\(CarriedSales.sqlList(carried.exceptYears)))")
             }
             let select = try carriedFile!.prepare(
-                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name)"
-                    + (range.isEmpty ? "" : " WHERE " + range.joined(separator: " AND "))
-                    + " ORDER BY \(table.orderByAll)")
+                table.selectAllSQL(where: range.isEmpty ? nil : range.joined(separator: " AND ")))
             var yearMarker: YearMarker? = marker
             let count = try ContentHash.serializeRows(
                 select, columnCount: table.columns.count, rowsBefore: rowCount - rowsResumed, marker: &yearMarker,

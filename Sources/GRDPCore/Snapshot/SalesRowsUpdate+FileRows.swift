@@ -50,9 +50,7 @@ extension SalesRowsUpdate {
             let database = try Database(path: path, mode: .readOnlyImmutable)
             defer { database.close() }
             let table = SnapshotSchema.ecommerceSales
-            let select = try database.prepare(
-                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) "
-                    + "WHERE year IN (\(CarriedSales.sqlList(years))) ORDER BY \(table.orderByAll)")
+            let select = try database.prepare(table.selectAllSQL(where: "year IN (\(CarriedSales.sqlList(years)))"))
             return try read(select, columns: table.columns.count, years: years)
         }
 

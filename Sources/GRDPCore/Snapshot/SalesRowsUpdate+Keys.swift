@@ -260,9 +260,8 @@ extension SalesRowsUpdate.FileRows {
         let table = SnapshotSchema.ecommerceSales
         // The key's columns are the primary key's first five: each lookup is a seek in its b-tree.
         let select = try database.prepare(
-            "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) "
-                + "WHERE year = ? AND month = ? AND channel = ? AND seller_tax_code = ? AND seller_district_code = ? "
-                + "ORDER BY \(table.orderByAll)")
+            table.selectAllSQL(
+                where: "year = ? AND month = ? AND channel = ? AND seller_tax_code = ? AND seller_district_code = ?"))
         var rows = SalesRowsUpdate.FileRows(path: path, years: touched.years, keys: keys, touched: touched)
         for key in keys {
             try select.rebind(key.values)

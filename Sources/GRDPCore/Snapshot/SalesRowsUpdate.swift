@@ -101,7 +101,6 @@ enum SalesRowsUpdate {
         }
         starts.append(rows.count)
         let table = SnapshotSchema.ecommerceSales
-        let columns = table.columnNames.joined(separator: ", ")
         let outcomes = InParts.run(bounds.count + 1) { [bounds, starts] part throws(SnapshotError) -> Diff in
             let database = try Database(path: path, mode: .readOnlyImmutable)
             defer { database.close() }
@@ -110,8 +109,7 @@ enum SalesRowsUpdate {
             if part > 0 { months += " AND (year, month) >= (\(bounds[part - 1].year), \(bounds[part - 1].month))" }
             if part < bounds.count { months += " AND (year, month) < (\(bounds[part].year), \(bounds[part].month))" }
             let select = try database.prepare(
-                "SELECT \(columns) FROM \(table.name) WHERE year IN (\(CarriedSales.sqlList(years)))\(months) "
-                    + "ORDER BY \(table.orderByAll)")
+                table.selectAllSQL(where: "year IN (\(CarriedSales.sqlList(years)))\(months)"))
             var cursor = StatementRows(statement: select, columns: table.columns.count)
             return try merge(rows, in: starts[part]..<starts[part + 1], with: &cursor)
         }
@@ -143,19 +141,8 @@ enum SalesRowsUpdate {
     static func merge<Cursor: FileRowCursor & ~Copyable>(
         _ rows: [EcommerceSalesRow], in range: Range<Int>? = nil, with cursor: inout Cursor
     ) throws(SnapshotError) -> Diff {
-        var diff = Diff(gone: [], added: [])
-        try merge(
-            rows, in: range, with: &cursor, gone: { diff.gone.append($0) }, added: { diff.added.append(rows[$0]) })
-        return diff
-    }
-
-    /// The same merge, each file row gone handed to `gone` (its values as stored) and each
-    /// computed row added to `added` (its index in `rows`) as the merge finds them.
-    static func merge<Cursor: FileRowCursor & ~Copyable>(
-        _ rows: [EcommerceSalesRow], in range: Range<Int>?, with cursor: inout Cursor,
-        gone: ([SQLValue]) throws(SnapshotError) -> Void, added: (Int) throws(SnapshotError) -> Void
-    ) throws(SnapshotError) {
         let range = range ?? rows.indices
+        var diff = Diff(gone: [], added: [])
         var next = range.lowerBound
         while try cursor.step() {
             var kept = false
@@ -163,13 +150,14 @@ enum SalesRowsUpdate {
                 let order = try cursor.order(against: rows, at: next)
                 if order < 0 { break }
                 kept = order == 0
-                if !kept { try added(next) }
+                if !kept { diff.added.append(rows[next]) }
                 next += 1
                 if kept { break }
             }
-            if !kept { try gone(cursor.values()) }
+            if !kept { diff.gone.append(cursor.values()) }
         }
-        for index in next..<range.upperBound { try added(index) }
+        diff.added += rows[next..<range.upperBound]
+        return diff
     }
 
     /// A SELECT's rows, compared column by column with no value made (`FileRowComparison`).
@@ -224,7 +212,9 @@ enum SalesRowsUpdate {
             self.copy = copy
             self.earlier = earlier.map { months in
                 var ofYear: [Int: String] = [:]
-                for (key, digest) in months where key / 100 == year { ofYear[key % 100] = digest }
+                for (key, digest) in months where SalesDigests.year(ofMonthKey: key) == year {
+                    ofYear[SalesDigests.month(ofMonthKey: key)] = digest
+                }
                 return ofYear
             }
             self.digests = digests
@@ -303,21 +293,25 @@ enum SalesRowsUpdate {
                 steps.append(((taken, month), unchanged ? nil : range))
                 taken = month + 1
             }
-            let merged = steps.compactMap(\.merged)
             let (source, year) = (self.source, self.year)
-            let compare = { @Sendable (range: Range<Int>) in
-                Result { () throws(SnapshotError) in try YearUpdate.diff(rows, range, year: year, source: source) }
+            var toCompare = steps.compactMap(\.merged).makeIterator()
+            func compareNext() -> OnAnotherThread<Result<Diff, SnapshotError>>? {
+                toCompare.next().map { range in
+                    OnAnotherThread {
+                        Result { () throws(SnapshotError) in
+                            try YearUpdate.diff(rows, range, year: year, source: source)
+                        }
+                    }
+                }
             }
-            var next = merged.first.map { range in OnAnotherThread { compare(range) } }
+            var next = compareNext()
             // Waited for whatever happens: no thread is left reading the file.
             defer { _ = next?.wait() }
-            var index = 0
             for step in steps {
                 try deleteRows(months: step.emptied.first, upTo: step.emptied.end)
                 guard step.merged != nil, let comparing = next else { continue }
                 let diff = try comparing.wait().get()
-                index += 1
-                next = index < merged.count ? OnAnotherThread { [range = merged[index]] in compare(range) } : nil
+                next = compareNext()
                 try apply(diff, in: copy)
                 changes = changes + diff.changes
                 months.merged += 1
@@ -332,9 +326,7 @@ enum SalesRowsUpdate {
             let month = rows[range.lowerBound].month
             let source = try Database(path: path, mode: .readOnlyImmutable)
             defer { source.close() }
-            let select = try source.prepare(
-                "SELECT \(table.columnNames.joined(separator: ", ")) FROM \(table.name) "
-                    + "WHERE year = \(year) AND month = \(month) ORDER BY \(table.orderByAll)")
+            let select = try source.prepare(table.selectAllSQL(where: "year = \(year) AND month = \(month)"))
             var cursor = StatementRows(statement: select, columns: table.columns.count)
             return try SalesRowsUpdate.merge(rows, in: range, with: &cursor)
         }
@@ -361,21 +353,10 @@ enum SalesRowsUpdate {
     /// Throws when a gone row is not in the file (no row deleted, or more than one): the diff was
     /// not of this file, and the file is not to be published.
     static func apply(_ diff: Diff, in database: Database) throws(SnapshotError) {
-        let delete = try deleteStatement(in: database)
-        for values in diff.gone { try delete(values) }
-        try insertRows(diff.added, database)
-    }
-
-    /// What deletes a sales row of `database` by its values as stored; it throws when they are not
-    /// one row of it (no row, or more than one): the diff was not of this file, which is not to be
-    /// published.
-    static func deleteStatement(in database: Database) throws(SnapshotError)
-        -> ([SQLValue]) throws(SnapshotError) -> Void
-    {
         let table = SnapshotSchema.ecommerceSales
         let key = table.columnNames.map { "\($0) = ?" }.joined(separator: " AND ")
         let delete = try database.prepare("DELETE FROM \(table.name) WHERE \(key)")
-        return { (values) throws(SnapshotError) in
+        for values in diff.gone {
             try delete.run(values)
             guard database.changes == 1 else {
                 throw SnapshotError(
@@ -384,6 +365,7 @@ enum SalesRowsUpdate {
                     path: database.path)
             }
         }
+        try insertRows(diff.added, database)
     }
 
     /// Compares the file's row a statement is on with a computed row put into it, column by

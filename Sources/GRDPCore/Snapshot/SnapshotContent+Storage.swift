@@ -382,9 +382,7 @@ private func loadRows<Row>(
     _ table: SnapshotSchema.Table, _ database: Database,
     _ decode: (inout RowDecoder) throws(SnapshotError) -> Row
 ) throws(SnapshotError) -> [Row] {
-    let sql =
-        "SELECT " + table.columnNames.joined(separator: ", ") + " FROM \(table.name) ORDER BY \(table.orderByAll)"
-    let statement = try database.prepare(sql)
+    let statement = try database.prepare(table.selectAllSQL())
     var rows: [Row] = []
     while try statement.step() {
         var decoder = RowDecoder(statement: statement, table: table, path: database.path)

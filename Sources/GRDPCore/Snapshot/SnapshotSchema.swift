@@ -49,6 +49,13 @@ enum SnapshotSchema {
             columns.indices.map { String($0 + 1) }.joined(separator: ", ")
         }
 
+        /// A SELECT of every column of the rows `condition` keeps (nil: every row), in
+        /// `orderByAll`'s order.
+        func selectAllSQL(where condition: String? = nil) -> String {
+            "SELECT " + columnNames.joined(separator: ", ") + " FROM \(name)"
+                + (condition.map { " WHERE " + $0 } ?? "") + " ORDER BY \(orderByAll)"
+        }
+
         var insertSQL: String { insertSQL(rows: 1) }
 
         /// One INSERT of `rows` rows: SQLite's per-statement cost is then paid once per batch.

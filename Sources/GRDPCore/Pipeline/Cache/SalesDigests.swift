@@ -25,8 +25,10 @@ struct SalesDigests: Codable, Equatable {
     /// before 2026-12-06 (nothing then compared month by month).
     var months: [Int: String]?
 
-    /// The key of a year's month in `months`.
+    /// The key of a year's month in `months`, and the year and month of a key.
     static func monthKey(year: Int, month: Int) -> Int { year * 100 + month }
+    static func year(ofMonthKey key: Int) -> Int { key / 100 }
+    static func month(ofMonthKey key: Int) -> Int { key % 100 }
 
     /// The digests of `rows`, which come sorted by year, then month (Compute's order); nil when
     /// they are not (then nothing is compared, and the next run writes every row).
@@ -118,7 +120,7 @@ struct SalesDigests: Codable, Equatable {
     /// a month missing from them reads as a month the file has no row of, so only a full record
     /// may be trusted (digests put together from an older file's and this run's are not).
     var everyMonth: [Int: String]? {
-        months.flatMap { months in Set(months.keys.map { $0 / 100 }) == Set(years.keys) ? months : nil }
+        months.flatMap { months in Set(months.keys.map(Self.year(ofMonthKey:))) == Set(years.keys) ? months : nil }
     }
 
     /// These digests, with `earlier`'s of the years not in `computed` (a night's carried years).
@@ -126,7 +128,7 @@ struct SalesDigests: Codable, Equatable {
         guard let earlier else { return self }
         let months = self.months.flatMap { months in
             earlier.months.map { earlier in
-                months.merging(earlier.filter { !computed.contains($0.key / 100) }) { new, _ in new }
+                months.merging(earlier.filter { !computed.contains(Self.year(ofMonthKey: $0.key)) }) { new, _ in new }
             }
         }
         return SalesDigests(
