@@ -6,9 +6,10 @@ import Testing
 /// into other years, months, channels, sellers, districts and statuses; sellers that are core
 /// enterprises, branches matched to their parent, empty; texts empty, Vietnamese, decomposed (NFD)
 /// and differing in case; returns dated before, between and after the others (so ranked anywhere);
-/// an enterprise record some nights; `run --year` and a withdrawn return now and then. Each
-/// night's snapshot passes `verify` and has the content hash of `run --force` over a copy of its
-/// outputs, whether the night compared only the touched keys' rows, the years', or wrote them all.
+/// an enterprise record some nights; orders sent again unchanged; `run --year` and a withdrawn
+/// return now and then. Each night's snapshot passes `verify` and has the content hash of `run
+/// --force` over a copy of its outputs, whether the night compared only the touched keys' rows, the
+/// years', or wrote them all.
 @Suite struct NightlyRandomTests {
     /// SplitMix64.
     private struct Generator {
@@ -100,6 +101,10 @@ import Testing
             [.init(path: "transactions.csv", text: Self.header + bulk), .init(path: "enterprise.csv", text: firms)],
             format: .zip, as: "2024-01-05_bulk.zip")
         #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+        let bulkLines = bulk.split(separator: "\n").map(String.init)
+        var resending = Generator(state: seed &* 0x9E37_79B9 &+ 1)
+        var resentNights = 0
+        var unchangedNights = 0
         var touchedKeyNights = 0
         var keptGroupNights = 0
         var madeRowNights = 0
@@ -132,6 +137,17 @@ import Testing
             }
             try fixture.write(entries, format: .zip, as: name)
             written.append(name)
+            // Some of the bulk return's orders sent again as they were, ranked right after it (a
+            // return sent again whole): unchanged where no later return revised them, a night
+            // then touching no year for them. (Drawn apart, so the nights above stay those of
+            // each seed.)
+            if resending.draw(3) == 0 {
+                let lines = (0..<(1 + resending.draw(5))).map { _ in bulkLines[resending.draw(bulkLines.count)] }
+                try fixture.write(
+                    [.init(path: "transactions.csv", text: Self.header + lines.map { $0 + "\n" }.joined())],
+                    format: .zip, as: "2024-01-05_bulk_n\(night).zip")
+                resentNights += 1
+            }
             if generator.draw(6) == 0 {
                 let year = try fixture.grdp(["run", "--year", "\(2022 + generator.draw(3))"], environment: environment)
                 #expect(year.status == 0, "\(year.stderr)")
@@ -148,6 +164,9 @@ import Testing
             if said != nil { movedNights += 1 }
             if run.stderr.contains("rows of the touched keys") { touchedKeyNights += 1 }
             if run.stderr.contains(#""updated_from_kept":"true""#) { keptGroupNights += 1 }
+            if run.stderr.contains(#""resent_unchanged":"#), !run.stderr.contains(#""resent_unchanged":"0""#) {
+                unchangedNights += 1
+            }
             if run.stderr.contains("the touched keys' rows the kept groups made") { madeRowNights += 1 }
             // A mark the ledger missed is caught by the totals (and every row compared): a bug.
             #expect(!run.stderr.contains("missed a change"), "night \(night)\n\(text)")
@@ -178,6 +197,12 @@ import Testing
         // and partitioned, some updated the groups the night before kept, and compared only the
         // rows of the keys they touched, made from those groups.
         if revisions != .partitioned { #expect(touchedKeyNights > 0) }
+        #expect(resentNights > 0)
+        // And (of the fixed seeds) some found an order re-sent unchanged, which touched no year:
+        // the ledger built anew marks only some nights.
+        if revisions != .ledger, ProcessInfo.processInfo.environment["GRDP_NIGHTLY_SEEDS"] == nil {
+            #expect(unchangedNights > 0)
+        }
         if ProcessInfo.processInfo.environment["GRDP_NIGHTLY_SEEDS"] == nil { #expect(movedNights > 0) }
         // (Of the fixed seeds: whether a soak's seed has two nights in a row touching the same
         // years is chance.)

@@ -350,6 +350,75 @@ import Testing
         #expect(log.contains("updated_from_kept=false"), "\(log)")
     }
 
+    /// A return sent again whole with a few new orders (its other orders re-sent unchanged: the
+    /// same group, the same net): the night computes only the year of the new orders, with the
+    /// figures of `run --force` (the ledger built anew may compute every year, and write that one);
+    /// partitioned, that year's
+    /// groups still come from those the run before kept, the members of the other years let go.
+    /// One order re-sent with another amount touches its year again; a return of unchanged orders
+    /// alone touches none.
+    @Test(arguments: NightlyRandomTests.Revisions.allCases)
+    func ordersResentUnchangedTouchNoYear(revisions: NightlyRandomTests.Revisions) throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = revisions.environment
+        /// A night: the years it wrote and its log, after checking its figures against `run
+        /// --force`'s on a copy.
+        func night(_ entries: [ArchiveWriter.Entry], as name: String) throws -> (years: String?, log: String) {
+            try fixture.write(entries, format: .zip, as: name)
+            let run = try fixture.grdp(["run", "--verbose"], environment: environment)
+            try #require(run.status == 0, "\(run.stderr)")
+            let report = try #require(try fixture.reportsWritten().last)
+            let hash = try #require(report["content_sha256"] as? String)
+            let kept = fixture.root.appendingPathComponent("kept")
+            try FileManager.default.copyItem(at: fixture.outputs, to: kept)
+            #expect(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+            #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash, "\(name)")
+            try FileManager.default.removeItem(at: fixture.outputs)
+            try FileManager.default.moveItem(at: kept, to: fixture.outputs)
+            #expect(try fixture.grdp(["verify"], environment: environment).status == 0)
+            // The years it wrote, the others copied from the latest file: computed alone, or (the
+            // ledger built anew may compute every year) found changed.
+            let line = run.stderr.split(separator: "\n").first {
+                $0.contains("Sales rows of unchanged years copied from the latest snapshot")
+            }
+            let years = line.flatMap { $0.range(of: "written=") }.map {
+                String(line![$0.upperBound...].prefix { $0 != " " })
+            }
+            let computedAlone = line?.contains("why=only these years are touched by the returns read since") == true
+            if revisions != .ledger { #expect(computedAlone, "\(run.stderr)") }
+            return (years, run.stderr)
+        }
+        let year2022 = Self.orders(1...30, year: 2022, amount: 500, path: "transactions_2022.csv")
+        let year2023 = Self.orders(31...60, year: 2023, amount: 600, path: "transactions_2023.csv")
+        try fixture.write(
+            [year2022, year2023, Self.orders(61...90, year: 2024, amount: 700)], format: .zip, as: "2024-01-10_a.zip")
+        #expect(try fixture.grdp(["run"], environment: environment).status == 0)
+        // 2022's and 2023's orders again as they were, and new orders of 2024.
+        var tonight = try night(
+            [year2022, year2023, Self.orders(91...95, year: 2024, amount: 800)], as: "2024-02-01_b.zip")
+        #expect(tonight.years == "2024", "\(tonight.log)")
+        if revisions == .partitioned { #expect(tonight.log.contains("updated_from_kept=true"), "\(tonight.log)") }
+        // 2022's again, order 30 with another amount.
+        tonight = try night(
+            [
+                Self.orders(1...29, year: 2022, amount: 500, path: "transactions_2022.csv"),
+                Self.orders(30...30, year: 2022, amount: 501, path: "transactions_2022b.csv"),
+            ], as: "2024-03-01_c.zip")
+        #expect(tonight.years == "2022", "\(tonight.log)")
+        // Nothing but orders re-sent unchanged: no year computed, a snapshot of the same figures
+        // (its archives are not the same); then a night of new 2024 orders.
+        // (The ledger built anew applies this return first, before the cached ones, whose records
+        // it then finds superseded as they arrive: it marks their years without comparing them.)
+        tonight = try night([year2023], as: "2024-03-15_d.zip")
+        if revisions != .ledger {
+            #expect(tonight.years == "", "\(tonight.log)")
+            #expect(tonight.log.contains("resent_unchanged=30"), "\(tonight.log)")
+        }
+        tonight = try night([Self.orders(96...97, year: 2024, amount: 900)], as: "2024-04-01_e.zip")
+        #expect(tonight.years == "2024", "\(tonight.log)")
+    }
+
     /// The bundled-sample sizes stay with the ledger unless told otherwise.
     @Test func belowTheThresholdTheLedgerIsUsed() throws {
         let fixture = try Fixture()

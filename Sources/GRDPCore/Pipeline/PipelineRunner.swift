@@ -422,6 +422,7 @@ public struct PipelineRunner {
             metadata: [
                 "seconds": "\(ledgerSeconds)", "transaction_keys": "\(ledgerSize.transactionKeys)",
                 "transaction_groups": "\(ledgerSize.transactionGroups)",
+                "resent_unchanged": "\(partitionedCurrent?.resentUnchangedCount ?? ledger.transactionsResentUnchanged)",
             ])
 
         let computeStart = Timestamp.now()

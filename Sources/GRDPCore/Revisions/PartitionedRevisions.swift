@@ -122,6 +122,19 @@ struct PartitionedRevisions {
         /// longer is, with the new row current in its place and their years; ascending by the row
         /// replaced (`noteYears` leaves them so).
         fileprivate(set) var replaced: [Replacement] = []
+        /// One bit per `replaced` row, in its order: set when the new row is the one it replaced
+        /// again, every value a group takes alike (`noteYears`): it changes no group, and its year
+        /// is not touched for it. All clear when there were too many to compare
+        /// (`comparedReplacementsLimit`).
+        fileprivate var resentUnchanged: [UInt64] = []
+
+        /// Whether `replaced[index]` re-sent the row it replaced unchanged.
+        func isResentUnchanged(_ index: Int) -> Bool {
+            index >> 6 < resentUnchanged.count && resentUnchanged[index >> 6] & (1 << UInt64(index & 63)) != 0
+        }
+
+        /// How many of `replaced` re-sent the row they replaced unchanged.
+        var resentUnchangedCount: Int { resentUnchanged.reduce(0) { $0 + $1.nonzeroBitCount } }
         /// Whether the keys went through spill files (false: one table in memory, for few rows or
         /// when a spill file could not be written or read, as `spillFailure` says).
         var spilled: Bool
@@ -200,7 +213,7 @@ struct PartitionedRevisions {
                 resuming: kept, starts: starts, total: total, stems: stems, newArchives: newArchives)
         {
             resumed.years = Self.years(of: resumed.yearSpans)
-            noteYears(&resumed.replaced, starts: starts)
+            resumed.resentUnchanged = noteYears(&resumed.replaced, starts: starts)
             return resumed
         }
         let count = partitions ?? Self.partitionCount(rows: total)
@@ -269,25 +282,96 @@ struct PartitionedRevisions {
         }
         result.spillFailure = spillFailure
         result.years = Self.years(of: result.yearSpans)
-        noteYears(&result.replaced, starts: starts)
+        result.resentUnchanged = noteYears(&result.replaced, starts: starts)
         return result
     }
 
     /// Notes the years of the rows `replaced` names: read once, before any member is let go, for
     /// `touchedYears` and `CurrentRows.transactionsMovedOut`. Leaves them in the order of the rows
-    /// replaced.
-    private func noteYears(_ replaced: inout [Replacement], starts: [Int]) {
+    /// replaced, and returns which re-sent the row they replaced unchanged
+    /// (`CurrentRows.resentUnchanged`), when they are at most `comparedReplacementsLimit`.
+    private func noteYears(_ replaced: inout [Replacement], starts: [Int]) -> [UInt64] {
         replaced.sort { $0.now < $1.now }
-        noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear)
-        replaced.sort { $0.before < $1.before }
-        noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear)
+        guard replaced.count <= Self.comparedReplacementsLimit else {
+            noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear) { _, _ in }
+            replaced.sort { $0.before < $1.before }
+            noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear) { _, _ in }
+            return []
+        }
+        // The new rows' values, in the order of their positions; then, taken in the order of the
+        // rows replaced, compared with those rows'.
+        var values: [GroupValues] = []
+        values.reserveCapacity(replaced.count)
+        noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear) { member, row in
+            values.append(GroupValues(member: member, row: row))
+        }
+        let order = replaced.indices.sorted { replaced[$0].before < replaced[$1].before }
+        replaced = order.map { replaced[$0] }
+        values = order.map { values[$0] }
+        var strings: [Int: [String]] = [:]
+        func texts(_ member: Int) -> [String] {
+            if let found = strings[member] { return found }
+            let found = members[member].batch.strings
+            strings[member] = found
+            return found
+        }
+        var unchanged = [UInt64](repeating: 0, count: (replaced.count + 63) / 64)
+        var next = 0
+        noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear) { member, row in
+            let now = values[next]
+            if now.isSame(as: row, texts: texts(Int(now.member)), rowTexts: texts(member)) {
+                unchanged[next >> 6] |= 1 << UInt64(next & 63)
+            }
+            next += 1
+        }
+        return unchanged
+    }
+
+    /// Replacements compared with the rows they replaced (`noteYears`): ~80 bytes each while
+    /// compared, so at most ~20 MB; more (a backfill's) are all taken as changes, as before.
+    static let comparedReplacementsLimit = 1 << 18
+
+    /// What a transaction gives its group (`TransactionGroupTable.Group(keyOf:)` and its net), of
+    /// a row of member `member`: its texts as that member's batch numbers them.
+    private struct GroupValues {
+        var member: UInt32
+        var channel: UInt32
+        var seller: UInt32
+        var district: UInt32
+        var scale: Int32
+        var mantissa: Int64
+        var year: Int16
+        var month: UInt8
+        var status: UInt8
+
+        init(member: Int, row: TransactionBatch.Row) {
+            self.member = UInt32(member)
+            channel = row.channel
+            seller = row.seller
+            district = row.district
+            scale = row.scale
+            mantissa = row.mantissa
+            year = row.year
+            month = row.month
+            status = row.status
+        }
+
+        /// Whether `row` (its texts numbered by `rowTexts`; these by `texts`) gives the same group
+        /// the same net, written the same way: a wide net (`scale` < 0) never.
+        func isSame(as row: TransactionBatch.Row, texts: [String], rowTexts: [String]) -> Bool {
+            row.year == year && row.month == month && row.status == status && scale >= 0 && row.scale == scale
+                && row.mantissa == mantissa && rowTexts[Int(row.channel)] == texts[Int(channel)]
+                && rowTexts[Int(row.seller)] == texts[Int(seller)]
+                && rowTexts[Int(row.district)] == texts[Int(district)]
+        }
     }
 
     /// The year of the row at each replacement's `position` (`replaced` ascending by it) into its
-    /// `year`: member by member, the rows read in position order.
+    /// `year`, member by member, the rows read in position order; `body` is given each row, in
+    /// that order, with its member's index.
     private func noteYears(
         _ replaced: inout [Replacement], starts: [Int], at position: KeyPath<Replacement, UInt32>,
-        into year: WritableKeyPath<Replacement, Int16>
+        into year: WritableKeyPath<Replacement, Int16>, _ body: (Int, TransactionBatch.Row) -> Void
     ) {
         var cursor = 0
         for index in members.indices where cursor < replaced.count {
@@ -300,7 +384,10 @@ struct PartitionedRevisions {
             years.reserveCapacity(last - cursor)
             replaced.withUnsafeBufferPointer { rows in
                 let positions = rows[cursor..<last].lazy.map { Int($0[keyPath: position]) - start }
-                members[index].batch.forEachRow(at: positions) { years.append($0.year) }
+                members[index].batch.forEachRow(at: positions) { row in
+                    years.append(row.year)
+                    body(index, row)
+                }
             }
             for (offset, found) in years.enumerated() { replaced[cursor + offset][keyPath: year] = found }
             cursor = last
@@ -474,25 +561,56 @@ struct PartitionedRevisions {
     }
 
     /// The years whose transactions the new archives (`currentRows(…, newArchives:)`) may have
-    /// changed: the years of their rows, and of the rows they replaced. Every other year's current
-    /// rows are those it had before they came (a year's figures depend on its own rows alone,
-    /// CONTRACT §5). Nil when the new archives were not given.
+    /// changed: the years of their rows, and of the rows they replaced, but for a row that re-sent
+    /// the one it replaced unchanged (`CurrentRows.isResentUnchanged`: its group and net are the
+    /// same). Every other year's groups are those it had before they came (a year's figures
+    /// depend on its own rows alone, CONTRACT §5). Nil when the new archives were not given.
     func touchedYears(_ current: CurrentRows) -> Set<Int>? {
         precondition(ordered, "currentRows first")
         guard let newArchives = current.newArchives else { return nil }
         var years = Set<Int>()
-        for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
-            if let span = current.yearSpans[index] { years.formUnion((Int(span.lowerBound)...Int(span.upperBound))) }
+        var resent: [Int] = []
+        for (index, replaced) in current.replaced.enumerated() {
+            if current.isResentUnchanged(index) {
+                resent.append(Int(replaced.now))
+            } else {
+                years.insert(Int(replaced.beforeYear))
+            }
         }
-        for replaced in current.replaced { years.insert(Int(replaced.beforeYear)) }
+        resent.sort()
+        // Members in position order (`currentRows` sorted them), so `resent` is gone through once.
+        var cursor = 0
+        for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
+            guard let span = current.yearSpans[index] else { continue }
+            let start = current.starts[index]
+            while cursor < resent.count && resent[cursor] < start { cursor += 1 }
+            guard cursor < resent.count, resent[cursor] < start + member.batch.count else {
+                years.formUnion((Int(span.lowerBound)...Int(span.upperBound)))
+                continue
+            }
+            // The member's rows' own years, but those of the rows re-sent unchanged.
+            member.batch.forEachChunk { chunk, firstRow in
+                for (offset, row) in chunk.enumerated() {
+                    if cursor < resent.count && start + firstRow + offset == resent[cursor] {
+                        cursor += 1
+                    } else {
+                        years.insert(Int(row.year))
+                    }
+                }
+            }
+        }
         return years
     }
 
-    /// The rows `current` found replaced (`replaced`, ascending), by member: the member's index in
-    /// `members` and the rows' indices in it, ascending; members in position order.
-    private func replacedRows(_ current: CurrentRows) -> [(member: Int, rows: [Int])] {
+    /// The rows `current` found replaced (`replaced`, ascending) of the years `isOfYear` takes, by
+    /// member: the member's index in `members` and the rows' indices in it, ascending; members in
+    /// position order.
+    private func replacedRows(_ current: CurrentRows, ofYears isOfYear: (Int16) -> Bool)
+        -> [(member: Int, rows: [Int])]
+    {
         var byMember: [(member: Int, rows: [Int])] = []
-        for position in current.replaced.lazy.map(\.before) {
+        for replaced in current.replaced where isOfYear(replaced.beforeYear) {
+            let position = replaced.before
             // The member holding it: the last that starts at or before it.
             var low = 0
             var high = current.starts.count - 1
@@ -629,9 +747,11 @@ struct PartitionedRevisions {
             return added
         }
         do throws(ArithmeticOverflow) {
-            // The replaced rows first, member by member, each from a kept group. (A member let go
-            // as holding none of these years, by a state that lied about its years: not used.)
-            for (member, rows) in replacedRows(current) {
+            // The replaced rows of these years first, member by member, each from a kept group;
+            // those of other years (re-sent unchanged, `touchedYears`) are in members that may
+            // be let go. (A member let go as holding none of these years, by a state that lied
+            // about its years: not used.)
+            for (member, rows) in replacedRows(current, ofYears: { isKept[Int(UInt16(bitPattern: $0))] }) {
                 guard let last = rows.last, last < members[member].batch.count,
                     try take(member, sign: -1, rows: rows)
                 else { return nil }

@@ -83,6 +83,10 @@ struct RevisionLedger {
     }
     private var recordYears: Set<Int> = []
 
+    /// Transactions of the members applied with `markingYears` that re-sent the record they
+    /// replaced unchanged: they touched no year (`TransactionLedger.resentUnchanged`).
+    var transactionsResentUnchanged: Int { transactions.resentUnchanged }
+
     /// Transactions the members applied with `markingYears` took the place of though dated in
     /// another year, by the year they left (`TransactionLedger.yearsLeft`).
     var transactionsMovedOut: [Int: Int] {

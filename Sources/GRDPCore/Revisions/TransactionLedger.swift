@@ -66,6 +66,9 @@ struct TransactionLedger {
     /// marking batches came, so a sales row none of whose groups is marked is unchanged
     /// (`touchedSalesKeys`). Nil once a group could not be told (a year not kept).
     private(set) var touchedGroups: GroupMarks? = GroupMarks()
+    /// Records of members applied with `markingYears` that re-sent the record they replaced
+    /// unchanged, and so touched nothing (this run's; for the log).
+    private(set) var resentUnchanged = 0
     /// For each key whose record a member applied with `markingYears` took the place of: the rank
     /// and year of the record that was current without the marked members (of those not marked,
     /// the highest ranked, of equal rank the last noted: the one the run before them published).
@@ -165,8 +168,9 @@ struct TransactionLedger {
     ///
     /// With `markingYears`, the years of the groups this batch adds to or takes from are added to
     /// `touchedYears`: every row's own year (also a row superseded as it arrives, which changes
-    /// nothing), and the year of each row it replaces. Without it, a row superseded as it arrives
-    /// by a marking batch's row adds its own year.
+    /// nothing), and the year of each row it replaces, but for a row that re-sends the record it
+    /// replaces unchanged (the same group, the same net written the same way), which changes no
+    /// group. Without it, a row superseded as it arrives by a marking batch's row adds its own year.
     mutating func apply(
         _ batch: TransactionBatch, member: Int32, rank: Int32, markingYears: Bool = false,
         superseded: (Int32) -> Void
@@ -254,10 +258,6 @@ struct TransactionLedger {
             }
             let row = rows[index]
             let g = Int(rowGroups[index])
-            if markingYears {
-                touchedYears?.insert(row.year)
-                markTouched(group: g)
-            }
             if g == groups.count {
                 // The group pass made this group at this row: the n-th new index is the n-th group.
                 groups.append(TransactionGroupTable.Group(keyOf: row) { $0 })
@@ -289,6 +289,10 @@ struct TransactionLedger {
                         "a place for more than \(keyLimit) distinct transaction keys (the revision ledger's limit)")
             }
             if slot.inserted {
+                if markingYears {
+                    touchedYears?.insert(row.year)
+                    markTouched(group: g)
+                }
                 slotNumber.append(row.number)
                 slotStem.append(stem)
                 if g >= 0 {
@@ -308,7 +312,10 @@ struct TransactionLedger {
                 // arrives (its group, new or not, is left as it was). When that record is of a
                 // marking member, this one may have been current before that member came: its
                 // year may change too.
-                if !markingYears && holder.marksYears {
+                if markingYears {
+                    touchedYears?.insert(row.year)
+                    markTouched(group: g)
+                } else if holder.marksYears {
                     touchedYears?.insert(row.year)
                     markTouched(group: g)
                     if g >= 0 { noteDisplaced(slot: slot.slot, rank: rank, year: row.year) }
@@ -323,8 +330,19 @@ struct TransactionLedger {
             }
             let old = Int(slotGroup[s])
             if markingYears {
-                if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
-                markTouched(group: old)
+                // A record re-sent unchanged (the same group, the same net written the same way)
+                // changes no group: its year is not touched for it.
+                let resentUnchanged =
+                    old == g && old >= 0 && row.scale >= 0 && slotScale[s] == row.scale
+                    && slotMantissa[s] == row.mantissa
+                if resentUnchanged {
+                    self.resentUnchanged += 1
+                } else {
+                    touchedYears?.insert(row.year)
+                    markTouched(group: g)
+                    if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
+                    markTouched(group: old)
+                }
                 if old >= 0 && !holder.marksYears {
                     noteDisplaced(slot: slot.slot, rank: holder.rank, year: groups[old].year)
                 }

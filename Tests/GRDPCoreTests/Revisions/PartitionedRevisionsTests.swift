@@ -625,4 +625,60 @@ import Testing
         #expect(PartitionedRevisions.partitionCount(rows: PartitionedRevisions.rowsPerPartition + 1) == 2)
         #expect(PartitionedRevisions.partitionCount(rows: 10_000_000) == 64)
     }
+
+    /// The same by key partition (`TransactionLedgerTests.Resent`): a record that re-sends the one
+    /// it replaces unchanged touches no year, from every key or from the state the run before
+    /// kept, in one partition or more. A night whose year alone is then computed takes that
+    /// year's groups from those the run before kept, the earlier return's member of 2022 let go:
+    /// the groups of every current row of 2024.
+    @Test(arguments: TransactionLedgerTests.Resent.allCases)
+    func aRecordResentUnchangedTouchesNoYear(resent: TransactionLedgerTests.Resent) throws {
+        let folder = FileManager.default.temporaryDirectory
+        let members = resent.members.enumerated().map { index, records in
+            var member = GRDPCore.MemberResult(path: "m\(index).csv", kind: .transaction)
+            for record in records { member.transactions.append(record) }
+            member.transactions.seal()
+            member.rowsAccepted = member.transactions.count
+            return member
+        }
+        let earlier = ArchiveOutcome(
+            relativePath: "r0.zip", sha256: "0", bytes: 1, status: .accepted, members: Array(members[0...1]),
+            skipped: [])
+        let night = ArchiveOutcome(
+            relativePath: "r1.zip", sha256: "1", bytes: 1, status: .accepted, members: [members[2]], skipped: [])
+        // The run before: the earlier return alone; its key pass's state and 2024's groups kept.
+        var before = PartitionedRevisions()
+        before.add(earlier, scanned: 0)
+        let beforeCurrent = try before.currentRows(spillFolder: folder)
+        let state = before.kept(beforeCurrent)
+        let keptTable = try before.groups(beforeCurrent, keepingYears: [2024])
+        let kept = try #require(PartitionedRevisions.keptGroups(years: [2024], table: keptTable))
+        var every = PartitionedRevisions()
+        every.add(earlier, scanned: 0)
+        every.add(night, scanned: 1)
+        let everyCurrent = try every.currentRows(spillFolder: folder)
+        let everyRowsGroups = try every.groups(everyCurrent, keepingYears: [2024]).sumsByKey
+        for partitions in [1, 2] {
+            for resuming in [nil, state] {
+                var revisions = PartitionedRevisions()
+                revisions.add(night, scanned: 1)
+                revisions.add(earlier, scanned: 0)
+                let current = try revisions.currentRows(
+                    spillFolder: folder, partitions: partitions, newArchives: [1], kept: resuming)
+                #expect(current.fromKept == (resuming != nil))
+                // Another channel is another key (CONTRACT §4): a new order, nothing replaced.
+                #expect(current.replaced.count == (resent == .channel ? 0 : 1))
+                // A new member's years are its span (2022-2024 here), but for its rows re-sent
+                // unchanged, which leave their years out (each of its rows' years then read).
+                let touched = try #require(revisions.touchedYears(current))
+                let expected = resent.touchedYears == [2024] ? [2024] : Set(2022...2024)
+                #expect(touched == expected, "\(partitions) partitions, resumed: \(resuming != nil)")
+                guard resuming != nil, touched == [2024] else { continue }
+                revisions.releaseMembers(notHolding: touched, current)
+                var updating = kept
+                let (table, _) = try #require(revisions.groups(updating: &updating, current, years: touched))
+                #expect(table.sumsByKey == everyRowsGroups)
+            }
+        }
+    }
 }

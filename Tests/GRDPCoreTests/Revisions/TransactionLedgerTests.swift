@@ -349,4 +349,81 @@ extension TransactionLedgerTests {
         #expect(changedSalesKeys > 100)
         #expect(markedSalesKeys * 2 < touchedYearsKeys, "\(markedSalesKeys) of \(touchedYearsKeys)")
     }
+
+    /// How a night's record of an order differs from the record it replaces
+    /// (`aRecordResentUnchangedTouchesNoYear`, and `PartitionedRevisionsTests`'s).
+    enum Resent: String, CaseIterable, Sendable {
+        case unchanged, sameNetOtherAmount, year, month, status, channel, seller, district, amount
+        case netWrittenOtherwise, sameDigitsOtherScale
+
+        /// The order as the earlier return has it: 2022, net 999.5.
+        static let earlier = TransactionRecord(
+            transactionID: "ORD-1", year: 2022, month: 3, amountVND: ExactDecimal(1000),
+            refundVND: ExactDecimal(mantissa: 5, scale: 1), status: .completed, channel: "marketplace",
+            sellerTaxCode: "0101", sellerDistrictCode: "660")
+
+        var record: TransactionRecord {
+            var record = Self.earlier
+            switch self {
+            case .unchanged: break
+            // Another amount and refund, the same net (999.5): the groups hold nets only.
+            case .sameNetOtherAmount:
+                (record.amountVND, record.refundVND) = (ExactDecimal(1001), ExactDecimal(mantissa: 15, scale: 1))
+            case .year: record.year = 2023
+            case .month: record.month = 4
+            case .status: record.status = .cancelled
+            case .channel: record.channel = "web"
+            case .seller: record.sellerTaxCode = "0102"
+            case .district: record.sellerDistrictCode = "663"
+            case .amount: record.amountVND = ExactDecimal(1001)
+            // 999.50: the same value, another scale, which a group's sum keeps.
+            case .netWrittenOtherwise: record.refundVND = ExactDecimal(mantissa: 50, scale: 2)
+            // 99.95: the net's digits (9995), another scale.
+            case .sameDigitsOtherScale:
+                (record.amountVND, record.refundVND) = (ExactDecimal(100), ExactDecimal(mantissa: 5, scale: 2))
+            }
+            return record
+        }
+
+        /// The years a night with this record and a new 2024 order touches.
+        var touchedYears: Set<Int> {
+            switch self {
+            case .unchanged, .sameNetOtherAmount: [2024]
+            case .year: [2022, 2023, 2024]
+            default: [2022, 2024]
+            }
+        }
+
+        /// The earlier return's two members (the order; one of 2024), then the night's (this
+        /// record, a new 2024 order).
+        var members: [[TransactionRecord]] {
+            let other = TransactionRecord(
+                transactionID: "ORD-2", year: 2024, month: 1, amountVND: ExactDecimal(7), refundVND: .zero,
+                status: .completed, channel: "marketplace", sellerTaxCode: "0101", sellerDistrictCode: "660")
+            var new = other
+            new.transactionID = "ORD-3"
+            return [[Self.earlier], [other], [record, new]]
+        }
+    }
+
+    /// A record that re-sends the one it replaces unchanged (the same group, the same net written
+    /// the same way) changes no group: a night does not touch its year, nor mark its sales key, for
+    /// it. Any other difference touches the years of both records.
+    @Test(arguments: Resent.allCases)
+    func aRecordResentUnchangedTouchesNoYear(resent: Resent) throws {
+        var ledger = TransactionLedger()
+        for (index, records) in resent.members.enumerated() {
+            var batch = TransactionBatch()
+            for record in records { batch.append(record) }
+            try ledger.apply(batch, member: Int32(index), rank: Int32(index), markingYears: index == 2) { _ in }
+        }
+        let touched = Set(try #require(ledger.touchedYears).map(Int.init))
+        #expect(touched == resent.touchedYears)
+        let keys = try #require(ledger.touchedSalesKeys(inYears: touched))
+        #expect(keys.contains { $0.year == 2022 } == (resent.touchedYears.contains(2022)), "\(keys)")
+        // The groups are the same either way: the earlier record taken out, this one in.
+        let groups = ledger.takeCurrentGroups()
+        let net = groups.groups.filter { $0.year == 2022 }.map { "\($0.transactions) \($0.netVND)" }
+        if resent == .unchanged || resent == .sameNetOtherAmount { #expect(net == ["1 999.5"]) }
+    }
 }
