@@ -73,19 +73,19 @@ struct RevisionLedger {
     }
 
     /// The years whose figures the members applied with `markingYears` may have changed: the
-    /// years of their records, of the transactions they replaced and of those they superseded as
-    /// these arrived (`TransactionLedger`'s `touchedYears`). A year's figures depend on that
-    /// year's records only (CONTRACT §5), so every other year is as it was before those members
-    /// came. Nil when a replaced transaction's year could not be told (a year not kept, under
-    /// `run --year`).
+    /// years of their records, and of the transactions current without them, where a key's
+    /// current transaction differs in group or net with them from without them
+    /// (`TransactionLedger.marks`). A year's figures depend on that year's records only (CONTRACT
+    /// §5), so every other year is as it was before those members came. Nil when a transaction's
+    /// year could not be told (a year not kept, under `run --year`).
     var touchedYears: Set<Int>? {
         transactions.touchedYears.map { Set($0.map(Int.init)).union(recordYears) }
     }
     private var recordYears: Set<Int> = []
 
     /// Transactions of the members applied with `markingYears` that re-sent the record they
-    /// replaced unchanged: they touched no year (`TransactionLedger.resentUnchanged`).
-    var transactionsResentUnchanged: Int { transactions.resentUnchanged }
+    /// replaced unchanged: they touched no year (`TransactionLedger.Marks.resentUnchanged`).
+    var transactionsResentUnchanged: Int { transactions.marks?.resentUnchanged ?? 0 }
 
     /// Transactions the members applied with `markingYears` took the place of though dated in
     /// another year, by the year they left (`TransactionLedger.yearsLeft`).

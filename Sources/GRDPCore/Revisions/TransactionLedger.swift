@@ -56,23 +56,65 @@ struct TransactionLedger {
     private var groups: PlainArray<TransactionGroupTable.Group> = []
     /// The years whose groups are kept (`run --year`); nil keeps every year.
     private var keptYears: [Int16]?
-    /// The years of the groups that batches applied with `markingYears` changed: their own rows'
-    /// years, those of the rows they replaced, and those of the rows of other batches that they
-    /// supersede as those arrive (archives come in any order). Nil once a replaced row's year
-    /// could not be told (a year not kept).
-    private(set) var touchedYears: Set<Int16>? = []
-    /// The same marks by group: the groups those batches added to or took from, and those of the
-    /// rows they supersede as these arrive. A group not among them holds what it held before the
-    /// marking batches came, so a sales row none of whose groups is marked is unchanged
-    /// (`touchedSalesKeys`). Nil once a group could not be told (a year not kept).
-    private(set) var touchedGroups: GroupMarks? = GroupMarks()
-    /// Records of members applied with `markingYears` that re-sent the record they replaced
-    /// unchanged, and so touched nothing (this run's; for the log).
-    private(set) var resentUnchanged = 0
-    /// For each key whose record a member applied with `markingYears` took the place of: the rank
-    /// and year of the record that was current without the marked members (of those not marked,
-    /// the highest ranked, of equal rank the last noted: the one the run before them published).
-    private var displaced: [Int32: (rank: Int32, year: Int16)] = [:]
+    /// The keys (slots) a record of a batch applied with `markingYears` came to: replacing one,
+    /// superseded as it arrived, or new. Only there can the current record differ from the one
+    /// current without the marking batches (`touchedYears`).
+    private var markedSlots = GroupMarks()
+    /// For each key whose record a member applied with `markingYears` took the place of: the rank,
+    /// group (-1: a year not kept) and net (as `slotMantissa`, `slotScale` hold it) of the record
+    /// that was current without the marked members (of those not marked, the highest ranked, of
+    /// equal rank the last noted: the one the run before them published).
+    private var displaced: [Int32: Displaced] = [:]
+    private struct Displaced {
+        var rank: Int32
+        var group: Int32
+        var mantissa: Int64
+        var scale: Int32
+    }
+
+    /// What the batches applied with `markingYears` changed, key by key: where the current record
+    /// is a marked member's and differs from the one current without them (`displaced`; none: a
+    /// new key) in its group or its net (written the same way: a net re-sent as `1000.00` for
+    /// `1000` counts as changed), the groups and years of both. A record re-sent unchanged, one
+    /// superseded by a later unmarked record, or one that a later unmarked record replaced,
+    /// changes nothing. Nil when a group could not be told (a year not kept, `run --year`).
+    /// Before `takeCurrentGroups`.
+    struct Marks {
+        /// The years of the changed groups: every other year's groups are those it had before
+        /// the marking batches came (`RevisionLedger.touchedYears`).
+        var years: Set<Int16> = []
+        /// The changed groups: a sales row none of whose groups is among them is unchanged
+        /// (`touchedSalesKeys`).
+        var groups = GroupMarks()
+        /// Marked records that re-sent the record they replaced unchanged (for the log).
+        var resentUnchanged = 0
+    }
+
+    var marks: Marks? {
+        var marks = Marks()
+        for slot in markedSlots.members {
+            guard members[Int(slotMember[slot])].marksYears else { continue }
+            let now = Int(slotGroup[slot])
+            guard now >= 0, now < groups.count else { return nil }
+            if let before = displaced[Int32(slot)] {
+                guard before.group >= 0, Int(before.group) < groups.count else { return nil }
+                if Int(before.group) == now, before.scale >= 0, before.scale == slotScale[slot],
+                    before.mantissa == slotMantissa[slot]
+                {
+                    marks.resentUnchanged += 1
+                    continue
+                }
+                marks.years.insert(groups[Int(before.group)].year)
+                marks.groups.insert(Int(before.group))
+            }
+            marks.years.insert(groups[now].year)
+            marks.groups.insert(now)
+        }
+        return marks
+    }
+
+    /// `marks`' years.
+    var touchedYears: Set<Int16>? { marks?.years }
 
     /// Transactions the members applied with `markingYears` took the place of though dated in
     /// another year, by the year they left: the same channel and transaction_id re-used (a
@@ -83,12 +125,13 @@ struct TransactionLedger {
     /// is one not kept. Before `takeCurrentGroups`.
     var yearsLeft: [Int16: Int] {
         var left: [Int16: Int] = [:]
-        for (slot, before) in displaced {
+        for (slot, before) in displaced where before.group >= 0 && Int(before.group) < groups.count {
             let s = Int(slot)
             let now = Int(slotGroup[s])
-            guard members[Int(slotMember[s])].marksYears, now >= 0, now < groups.count, groups[now].year != before.year
+            let year = groups[Int(before.group)].year
+            guard members[Int(slotMember[s])].marksYears, now >= 0, now < groups.count, groups[now].year != year
             else { continue }
-            left[before.year, default: 0] += 1
+            left[year, default: 0] += 1
         }
         return left
     }
@@ -97,9 +140,9 @@ struct TransactionLedger {
     /// `year` at `slot`, keeping the highest ranked such record; of equal rank, the one noted last
     /// (members of equal rank come in revision order, rows in line order: a return holding an
     /// order twice counted the year of its first record).
-    private mutating func noteDisplaced(slot: Int32, rank: Int32, year: Int16) {
+    private mutating func noteDisplaced(slot: Int32, rank: Int32, group: Int, mantissa: Int64, scale: Int32) {
         if let held = displaced[slot], held.rank > rank { return }
-        displaced[slot] = (rank, year)
+        displaced[slot] = Displaced(rank: rank, group: Int32(group), mantissa: mantissa, scale: scale)
     }
     /// How a batch's two passes are run: at once on two threads from `parallelFrom` rows on,
     /// handing over `chunkRows` rows at a time; one after the other below that.
@@ -166,11 +209,9 @@ struct TransactionLedger {
     /// record replaces one of lower or equal rank, so members of equal rank must come in revision
     /// order, while members of different ranks may come in any order and give the same sums.
     ///
-    /// With `markingYears`, the years of the groups this batch adds to or takes from are added to
-    /// `touchedYears`: every row's own year (also a row superseded as it arrives, which changes
-    /// nothing), and the year of each row it replaces, but for a row that re-sends the record it
-    /// replaces unchanged (the same group, the same net written the same way), which changes no
-    /// group. Without it, a row superseded as it arrives by a marking batch's row adds its own year.
+    /// With `markingYears`, the keys of this batch's rows are marked, and the record each
+    /// replaces, or that its row supersedes as it arrives, noted (`displaced`): `marks` then
+    /// compares, key by key, the record current with the marking batches and without them.
     mutating func apply(
         _ batch: TransactionBatch, member: Int32, rank: Int32, markingYears: Bool = false,
         superseded: (Int32) -> Void
@@ -289,10 +330,7 @@ struct TransactionLedger {
                         "a place for more than \(keyLimit) distinct transaction keys (the revision ledger's limit)")
             }
             if slot.inserted {
-                if markingYears {
-                    touchedYears?.insert(row.year)
-                    markTouched(group: g)
-                }
+                if markingYears { markedSlots.insert(slotGroup.count) }
                 slotNumber.append(row.number)
                 slotStem.append(stem)
                 if g >= 0 {
@@ -313,12 +351,9 @@ struct TransactionLedger {
                 // marking member, this one may have been current before that member came: its
                 // year may change too.
                 if markingYears {
-                    touchedYears?.insert(row.year)
-                    markTouched(group: g)
+                    markedSlots.insert(Int(slot.slot))
                 } else if holder.marksYears {
-                    touchedYears?.insert(row.year)
-                    markTouched(group: g)
-                    if g >= 0 { noteDisplaced(slot: slot.slot, rank: rank, year: row.year) }
+                    noteDisplaced(slot: slot.slot, rank: rank, group: g, mantissa: row.mantissa, scale: scale)
                 }
                 superseded(member)
                 continue
@@ -330,21 +365,10 @@ struct TransactionLedger {
             }
             let old = Int(slotGroup[s])
             if markingYears {
-                // A record re-sent unchanged (the same group, the same net written the same way)
-                // changes no group: its year is not touched for it.
-                let resentUnchanged =
-                    old == g && old >= 0 && row.scale >= 0 && slotScale[s] == row.scale
-                    && slotMantissa[s] == row.mantissa
-                if resentUnchanged {
-                    self.resentUnchanged += 1
-                } else {
-                    touchedYears?.insert(row.year)
-                    markTouched(group: g)
-                    if old >= 0 { touchedYears?.insert(groups[old].year) } else { touchedYears = nil }
-                    markTouched(group: old)
-                }
-                if old >= 0 && !holder.marksYears {
-                    noteDisplaced(slot: slot.slot, rank: holder.rank, year: groups[old].year)
+                markedSlots.insert(s)
+                if !holder.marksYears {
+                    noteDisplaced(
+                        slot: slot.slot, rank: holder.rank, group: old, mantissa: slotMantissa[s], scale: slotScale[s])
                 }
             }
             if old >= 0 {
@@ -363,11 +387,6 @@ struct TransactionLedger {
         }
     }
 
-    /// Marks group `g` touched (`touchedGroups`); -1, a year not kept, leaves them unknown.
-    private mutating func markTouched(group g: Int) {
-        if g >= 0 { touchedGroups?.insert(g) } else { touchedGroups = nil }
-    }
-
     /// The sales keys of the touched groups of `years` (`touchedGroups`), each once, in no
     /// order: the only keys under which those years' sales rows may differ from what they were
     /// before the marking batches came. Nil when the groups could not be told. Call before
@@ -377,7 +396,7 @@ struct TransactionLedger {
     /// which are one per text: at 10 M and a night's 100,000 orders, ~44,000 keys of ~100,000
     /// groups get their strings made.
     func touchedSalesKeys(inYears years: Set<Int>) -> [SalesRowsUpdate.Key]? {
-        guard let touchedGroups else { return nil }
+        guard let touchedGroups = marks?.groups else { return nil }
         var numbered: [(year: Int16, month: UInt8, channel: UInt32, seller: UInt32, district: UInt32)] = []
         for index in touchedGroups.members {
             // Marked before its group was made, and the apply failed: not to be told.

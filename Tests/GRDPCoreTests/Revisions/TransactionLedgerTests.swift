@@ -257,17 +257,19 @@ extension TransactionLedgerTests {
     }
 
     /// The years a member applied with `markingYears` marks (a nightly run computes only those):
-    /// every year whose groups differ with that member from without it is among them, whatever
-    /// order the members come in. Members of orders over few ids and five years, so that ids move
+    /// every year whose groups differ with that member from without it is among them, and only
+    /// the years of the orders whose current record it changed, whatever order the members come
+    /// in. Members of orders over few ids and five years, so that ids move
     /// between years, forwards and back, and arrive before and after their later revisions.
     @Test func everyYearAMarkedMemberChangesIsMarkedInAnyOrder() throws {
         var generator = SplitMix64(seed: 11)
         func draw(_ bound: Int) -> Int { Int(generator.next() % UInt64(bound)) }
         /// Per year, the groups (seller, month, status: transactions and net) of `members` applied
         /// in `order`, ranked by index; the years marked by `marked`'s member; and the sales keys
-        /// its groups marked ("year month channel seller district").
+        /// its groups marked ("year month channel seller district"); how many of its records re-sent
+        /// the one they replaced unchanged.
         func apply(_ members: [[TransactionRecord]], order: [Int], marked: Int?) throws -> (
-            [Int: [String]], Set<Int>, Set<String>
+            [Int: [String]], Set<Int>, Set<String>, Int
         ) {
             var ledger = TransactionLedger()
             for (arrival, index) in order.enumerated() {
@@ -282,6 +284,7 @@ extension TransactionLedgerTests {
                 try #require(ledger.touchedSalesKeys(inYears: touched)).map {
                     "\($0.year) \($0.month) \($0.channel) \($0.seller) \($0.district)"
                 })
+            let resent = try #require(ledger.marks).resentUnchanged
             let table = ledger.takeCurrentGroups()
             var byYear: [Int: [String]] = [:]
             for group in table.groups {
@@ -289,7 +292,7 @@ extension TransactionLedgerTests {
                     "\(table.texts[Int(group.seller)]) \(group.month) \(group.status): "
                         + "\(group.transactions) \(group.netVND.reduced)")
             }
-            return (byYear.mapValues { $0.sorted() }, touched, keys)
+            return (byYear.mapValues { $0.sorted() }, touched, keys, resent)
         }
         /// The groups of `byYear` by sales key, each key's statuses and sums.
         func bySalesKey(_ byYear: [Int: [String]]) -> [String: [String]] {
@@ -305,11 +308,13 @@ extension TransactionLedgerTests {
         }
         let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1], [0, 2, 1, 3], [3, 0, 2, 1]]
         var changedYears = 0
+        var untouchedRounds = 0
+        var resentRounds = 0
         var (changedSalesKeys, markedSalesKeys, touchedYearsKeys) = (0, 0, 0)
         for round in 0..<48 {
             // The marked member, a night's return, holds a few orders of one year; the others 40.
             let marked = round % 4
-            let members = (0..<4).map { index in
+            var members = (0..<4).map { index in
                 let year = 2020 + draw(5)
                 return (0..<(index == marked ? 1 + draw(3) : 40)).map { _ in
                     Self.record(
@@ -317,10 +322,17 @@ extension TransactionLedgerTests {
                         amount: 100 + draw(900), seller: "01\(draw(3))")
                 }
             }
-            let (without, _, _) = try apply(members, order: [0, 1, 2, 3].filter { $0 != marked }, marked: nil)
+            // Every other round, the marked member also sends again, as they were, some orders of
+            // the member ranked just below it (or above, for the first): current before it came
+            // unless a later member replaced them.
+            if round % 8 >= 4 {
+                let other = members[marked == 0 ? 1 : marked - 1]
+                members[marked] += (0..<(1 + draw(3))).map { _ in other[draw(other.count)] }
+            }
+            let (without, _, _, _) = try apply(members, order: [0, 1, 2, 3].filter { $0 != marked }, marked: nil)
             let keysWithout = bySalesKey(without)
             for order in orders {
-                let (with, touched, keys) = try apply(members, order: order, marked: marked)
+                let (with, touched, keys, resent) = try apply(members, order: order, marked: marked)
                 let changed = Set(without.keys).union(with.keys).filter { without[$0] != with[$0] }
                 #expect(changed.isSubset(of: touched), "round \(round), order \(order): \(changed) \(touched)")
                 // The same by sales key: a key none of whose groups is marked is as it was, so a
@@ -337,10 +349,27 @@ extension TransactionLedgerTests {
                         touched.contains(Int($0.prefix(4))!)
                     }.count
                 changedYears += changed.subtracting(members[marked].map(\.year)).count
-                // Its own rows' years are always among them.
-                #expect(Set(members[marked].map(\.year)).isSubset(of: touched))
+                // And no other: by definition, of each order the marked member holds, the record
+                // current with it (the highest ranked member's last) against the one current
+                // without it; where they differ, the years of both.
+                var byDefinition = Set<Int>()
+                for id in Set(members[marked].map(\.transactionID)) {
+                    func current(among ranks: [Int]) -> TransactionRecord? {
+                        ranks.reversed().lazy.compactMap { members[$0].last { $0.transactionID == id } }.first
+                    }
+                    let with = current(among: Array(members.indices))
+                    let without = current(among: members.indices.filter { $0 != marked })
+                    if with != without { byDefinition.formUnion([with?.year, without?.year].compactMap { $0 }) }
+                }
+                #expect(touched == byDefinition, "round \(round), order \(order)")
+                if resent > 0 { resentRounds += 1 }
+                if touched.isEmpty { untouchedRounds += 1 }
             }
         }
+        // Not vacuous either way: some marked members changed nothing (all superseded by later
+        // returns, or re-sent as they were).
+        #expect(untouchedRounds > 0)
+        #expect(resentRounds > 0)
         // Years changed besides the marked rows' own: those that only the replaced rows' years
         // can account for (the test is not vacuous).
         #expect(changedYears > 20)
