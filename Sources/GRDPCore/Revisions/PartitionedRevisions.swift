@@ -560,11 +560,14 @@ struct PartitionedRevisions {
         var description: String { "\(rows) transactions: more than the 4,294,967,294 a run can take" }
     }
 
-    /// The years whose transactions the new archives (`currentRows(…, newArchives:)`) may have
-    /// changed: the years of their rows, and of the rows they replaced, but for a row that re-sent
-    /// the one it replaced unchanged (`CurrentRows.isResentUnchanged`: its group and net are the
-    /// same). Every other year's groups are those it had before they came (a year's figures
-    /// depend on its own rows alone, CONTRACT §5). Nil when the new archives were not given.
+    /// The years whose transaction groups the new archives (`currentRows(…, newArchives:)`)
+    /// changed, key by key as `TransactionLedger.marks` tells them: the year of each of their
+    /// current rows but those that re-sent the row they replaced unchanged
+    /// (`CurrentRows.isResentUnchanged`: the same group and net), and the year of each other row
+    /// they replaced. A new row superseded (by a later new row, or by an earlier archive's ranked
+    /// after it) changes nothing. Every other year's groups are those it had before they came (a
+    /// year's figures depend on its own rows alone, CONTRACT §5). Nil when the new archives were
+    /// not given.
     func touchedYears(_ current: CurrentRows) -> Set<Int>? {
         precondition(ordered, "currentRows first")
         guard let newArchives = current.newArchives else { return nil }
@@ -583,17 +586,26 @@ struct PartitionedRevisions {
         for (index, member) in members.enumerated() where newArchives.contains(member.ref.archive) {
             guard let span = current.yearSpans[index] else { continue }
             let start = current.starts[index]
+            let count = member.batch.count
             while cursor < resent.count && resent[cursor] < start { cursor += 1 }
-            guard cursor < resent.count, resent[cursor] < start + member.batch.count else {
-                years.formUnion((Int(span.lowerBound)...Int(span.upperBound)))
-                continue
+            if cursor == resent.count || resent[cursor] >= start + count {
+                // No row of it re-sent unchanged: its span's years, when they are one or all
+                // touched already, if any of its rows is current.
+                let spanYears = Int(span.lowerBound)...Int(span.upperBound)
+                if spanYears.count == 1 || spanYears.allSatisfy(years.contains) {
+                    if !spanYears.allSatisfy(years.contains), current.currentCount(from: start, count: count) > 0 {
+                        years.formUnion(spanYears)
+                    }
+                    continue
+                }
             }
-            // The member's rows' own years, but those of the rows re-sent unchanged.
+            // Else the years of its current rows, but those re-sent unchanged.
             member.batch.forEachChunk { chunk, firstRow in
                 for (offset, row) in chunk.enumerated() {
-                    if cursor < resent.count && start + firstRow + offset == resent[cursor] {
+                    let position = start + firstRow + offset
+                    if cursor < resent.count && position == resent[cursor] {
                         cursor += 1
-                    } else {
+                    } else if current.isCurrent(position) {
                         years.insert(Int(row.year))
                     }
                 }
