@@ -108,6 +108,19 @@ struct Fixture {
     }
 
     /// Runs the built `grdp` in the fixture's folder.
+    /// The content hash `run --force` (with `environment` added) gives over a copy of the outputs,
+    /// which are then put back as they were: what a night's snapshot must have. Nil when that run
+    /// fails.
+    func contentHashFromScratch(environment: [String: String] = [:]) throws -> String? {
+        let kept = root.appendingPathComponent("kept")
+        try FileManager.default.copyItem(at: outputs, to: kept)
+        let forced = try grdp(["run", "--force"], environment: environment)
+        let hash = forced.status == 0 ? try reportsWritten().last?["content_sha256"] as? String : nil
+        try FileManager.default.removeItem(at: outputs)
+        try FileManager.default.moveItem(at: kept, to: outputs)
+        return hash
+    }
+
     func grdp(_ arguments: String...) throws -> Execution {
         try Execution.run(arguments, in: root, environment: environment)
     }

@@ -581,6 +581,12 @@ public struct PipelineRunner {
                                 try? SalesRowsUpdate.FileRows.yearTotals(years, file: path)
                             }
                         }
+                        // A night that changed no group (its orders all sent again as they were):
+                        // the groups kept are those of this key pass's state too, kept again with
+                        // its token (else the next night would group every row of its year).
+                        if years.isEmpty, let unchanged = kept {
+                            groupsKeeping.keep(years: unchanged.years, besideCompute: false) { unchanged }
+                        }
                         var changes: KeptGroupChanges?
                         let groups = try revisions.takeGroups(
                             current, keepingYears: recomputed, updating: &kept, changes: &changes)
