@@ -589,13 +589,12 @@ struct PartitionedRevisions {
             let count = member.batch.count
             while cursor < resent.count && resent[cursor] < start { cursor += 1 }
             if cursor == resent.count || resent[cursor] >= start + count {
-                // No row of it re-sent unchanged: its span's years, when they are one or all
-                // touched already, if any of its rows is current.
+                // No row of it re-sent unchanged: nothing to read when its span's years are all
+                // touched already, or are one year (touched if any of its rows is current).
                 let spanYears = Int(span.lowerBound)...Int(span.upperBound)
-                if spanYears.count == 1 || spanYears.allSatisfy(years.contains) {
-                    if !spanYears.allSatisfy(years.contains), current.currentCount(from: start, count: count) > 0 {
-                        years.formUnion(spanYears)
-                    }
+                if spanYears.allSatisfy(years.contains) { continue }
+                if spanYears.count == 1 {
+                    if current.currentCount(from: start, count: count) > 0 { years.formUnion(spanYears) }
                     continue
                 }
             }

@@ -259,8 +259,8 @@ extension TransactionLedgerTests {
     /// The years a member applied with `markingYears` marks (a nightly run computes only those):
     /// every year whose groups differ with that member from without it is among them, and only
     /// the years of the orders whose current record it changed, whatever order the members come
-    /// in. Members of orders over few ids and five years, so that ids move
-    /// between years, forwards and back, and arrive before and after their later revisions.
+    /// in. Members of orders over few ids and five years, so that ids move between years,
+    /// forwards and back, and arrive before and after their later revisions.
     @Test func everyYearAMarkedMemberChangesIsMarkedInAnyOrder() throws {
         var generator = SplitMix64(seed: 11)
         func draw(_ bound: Int) -> Int { Int(generator.next() % UInt64(bound)) }
