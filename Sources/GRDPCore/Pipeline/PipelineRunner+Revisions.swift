@@ -154,7 +154,6 @@ extension PipelineRunner {
             metadata: [
                 "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
                 "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
-                "resent_unchanged": "\(current.resentUnchangedCount)",
             ])
         return (current, current.fromKept ? kept?.token : nil)
     }

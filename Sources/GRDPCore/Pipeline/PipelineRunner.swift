@@ -376,6 +376,7 @@ public struct PipelineRunner {
         }
 
         // What this run computes, and what it takes from the latest snapshot.
+        ledger.settleMarks()
         let scope = try settleScope(
             options: options, latestVersion: latestVersion, store: store, check: latestCheck, lastRun: lastRun,
             ledger: ledger, partitioned: partitioned,

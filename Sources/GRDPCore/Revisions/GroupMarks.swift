@@ -1,5 +1,6 @@
 /// A set of group indices, a bit each (at 10 M transactions, 360 KB for 2.9 M groups): a night's
-/// archives mark a group for each of their rows, ~100,000 at a time.
+/// archives mark a group for each of their rows, ~100,000 at a time. The revision ledger marks its
+/// keys' slots in one too (`TransactionLedger.markedSlots`).
 struct GroupMarks {
     private var words: [UInt64] = []
 

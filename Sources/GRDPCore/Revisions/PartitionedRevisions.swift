@@ -298,28 +298,28 @@ struct PartitionedRevisions {
             noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear) { _, _ in }
             return []
         }
-        // The new rows' values, in the order of their positions; then, taken in the order of the
-        // rows replaced, compared with those rows'.
-        var values: [GroupValues] = []
-        values.reserveCapacity(replaced.count)
-        noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear) { member, row in
-            values.append(GroupValues(member: member, row: row))
+        // The new rows, in the order of their positions; then, taken in the order of the rows
+        // replaced, compared with those rows: their groups (texts numbered in one `LedgerTexts`)
+        // and nets.
+        var texts = LedgerTexts()
+        var numbers = [TextNumbers?](repeating: nil, count: members.count)
+        func group(of row: TransactionBatch.Row, member: Int) -> TransactionGroupTable.Group {
+            if numbers[member] == nil { numbers[member] = TextNumbers(members[member].batch.strings) }
+            return TransactionGroupTable.Group(keyOf: row) { numbers[member]!.number($0, in: &texts) }
         }
+        var now: [(member: Int, row: TransactionBatch.Row)] = []
+        now.reserveCapacity(replaced.count)
+        noteYears(&replaced, starts: starts, at: \.now, into: \.nowYear) { now.append(($0, $1)) }
         let order = replaced.indices.sorted { replaced[$0].before < replaced[$1].before }
         replaced = order.map { replaced[$0] }
-        values = order.map { values[$0] }
-        var strings: [Int: [String]] = [:]
-        func texts(_ member: Int) -> [String] {
-            if let found = strings[member] { return found }
-            let found = members[member].batch.strings
-            strings[member] = found
-            return found
-        }
         var unchanged = [UInt64](repeating: 0, count: (replaced.count + 63) / 64)
         var next = 0
         noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear) { member, row in
-            let now = values[next]
-            if now.isSame(as: row, texts: texts(Int(now.member)), rowTexts: texts(member)) {
+            // The same group, the same net written the same way (a wide net, `scale` < 0, never).
+            let new = now[order[next]]
+            if new.row.scale >= 0, row.scale == new.row.scale, row.mantissa == new.row.mantissa,
+                GroupTable.sameKey(group(of: row, member: member), group(of: new.row, member: new.member))
+            {
                 unchanged[next >> 6] |= 1 << UInt64(next & 63)
             }
             next += 1
@@ -327,44 +327,9 @@ struct PartitionedRevisions {
         return unchanged
     }
 
-    /// Replacements compared with the rows they replaced (`noteYears`): ~80 bytes each while
-    /// compared, so at most ~20 MB; more (a backfill's) are all taken as changes, as before.
+    /// Replacements compared with the rows they replaced (`noteYears`): ~70 bytes each while
+    /// compared, so at most ~18 MB; more (a backfill's) are all taken as changes, as before.
     static let comparedReplacementsLimit = 1 << 18
-
-    /// What a transaction gives its group (`TransactionGroupTable.Group(keyOf:)` and its net), of
-    /// a row of member `member`: its texts as that member's batch numbers them.
-    private struct GroupValues {
-        var member: UInt32
-        var channel: UInt32
-        var seller: UInt32
-        var district: UInt32
-        var scale: Int32
-        var mantissa: Int64
-        var year: Int16
-        var month: UInt8
-        var status: UInt8
-
-        init(member: Int, row: TransactionBatch.Row) {
-            self.member = UInt32(member)
-            channel = row.channel
-            seller = row.seller
-            district = row.district
-            scale = row.scale
-            mantissa = row.mantissa
-            year = row.year
-            month = row.month
-            status = row.status
-        }
-
-        /// Whether `row` (its texts numbered by `rowTexts`; these by `texts`) gives the same group
-        /// the same net, written the same way: a wide net (`scale` < 0) never.
-        func isSame(as row: TransactionBatch.Row, texts: [String], rowTexts: [String]) -> Bool {
-            row.year == year && row.month == month && row.status == status && scale >= 0 && row.scale == scale
-                && row.mantissa == mantissa && rowTexts[Int(row.channel)] == texts[Int(channel)]
-                && rowTexts[Int(row.seller)] == texts[Int(seller)]
-                && rowTexts[Int(row.district)] == texts[Int(district)]
-        }
-    }
 
     /// The year of the row at each replacement's `position` (`replaced` ascending by it) into its
     /// `year`, member by member, the rows read in position order; `body` is given each row, in

@@ -83,6 +83,12 @@ struct RevisionLedger {
     }
     private var recordYears: Set<Int> = []
 
+    /// Takes what the marking members changed once, for `touchedYears`, `touchedSalesKeys` and
+    /// `transactionsResentUnchanged` (`TransactionLedger.settleMarks`); after the last member.
+    mutating func settleMarks() {
+        transactions.settleMarks()
+    }
+
     /// Transactions of the members applied with `markingYears` that re-sent the record they
     /// replaced unchanged: they touched no year (`TransactionLedger.Marks.resentUnchanged`).
     var transactionsResentUnchanged: Int { transactions.marks?.resentUnchanged ?? 0 }

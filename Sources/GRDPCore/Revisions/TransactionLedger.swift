@@ -90,7 +90,17 @@ struct TransactionLedger {
         var resentUnchanged = 0
     }
 
-    var marks: Marks? {
+    var marks: Marks? { settledMarks ?? markChanges() }
+    /// `marks`, once the batches are all applied (`settleMarks`): a night reads them three times
+    /// (its years, its sales keys, the log), each a pass over the marked keys. Nil: not settled.
+    private var settledMarks: Marks??
+
+    /// Takes `marks` once, for the reads that follow (until the next `apply`).
+    mutating func settleMarks() {
+        settledMarks = .some(markChanges())
+    }
+
+    private func markChanges() -> Marks? {
         var marks = Marks()
         for slot in markedSlots.members {
             guard members[Int(slotMember[slot])].marksYears else { continue }
@@ -220,6 +230,7 @@ struct TransactionLedger {
             members += repeatElement((rank: 0, marksYears: false), count: Int(member) + 1 - members.count)
         }
         members[Int(member)] = (rank, markingYears)
+        settledMarks = nil
         let strings = batch.strings
         let stemMap = batch.stems.map { stem -> UInt32 in
             let channelText = strings[Int(stem.channel)]
