@@ -631,8 +631,12 @@ import Testing
         /// copied), the hash's resumed year and rows (nil: every row hashed) and whether the hash
         /// was read back from the file (not taken from the rows in memory), after checking that
         /// `run --force` then gives the same content hash.
-        func night(_ archive: String, _ rows: String) throws -> (written: String?, resumed: String?, readBack: Bool) {
-            try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
+        func night(_ archive: String, _ rows: String?) throws -> (written: String?, resumed: String?, readBack: Bool) {
+            if let rows {
+                try fixture.write([.init(path: "transactions.csv", text: header + rows)], format: .zip, as: archive)
+            } else {
+                try FileManager.default.removeItem(at: fixture.returns.appendingPathComponent(archive))
+            }
             let run = try fixture.grdp("run", "--verbose", "--log-format", "json")
             try #require(run.status == 0, "\(run.stderr)")
             // The copy of the latest file was published or removed: no temporary is left.
@@ -642,14 +646,32 @@ import Testing
             #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
             #expect(try fixture.grdp("verify").status == 0)
             let written = try entry(run, copied).map { try #require($0["written"] as? String) }
-            let went = try entry(run, resumed).map { "\($0["year"] ?? "") \($0["rows"] ?? "")" }
+            let went = try entry(run, resumed).map {
+                "\($0["year"] ?? "") \($0["rows"] ?? "")" + (($0["month"] as? String).map { " from month \($0)" } ?? "")
+            }
             return (written, went, try entry(run, "Content hash read back") != nil)
         }
-        // A new 2024 order: 2023's rows are copied, and hashed no more (2 of them).
+        // A new order of May 2024: 2023's rows are copied, and hashed no more (2 of them), nor is
+        // 2024's January row (T3's, 2024 in local time): the hash goes on from May's mark.
         let first = try night("2024-03-01_more.zip", "T5,2024-05-05,30000000,completed,website,,67\n")
         #expect(first.written == "2024")
-        #expect(first.resumed == "2024 2")
+        #expect(first.resumed == "2024 3 from month 5")
         #expect(!first.readBack)
+        // A December order: from December's mark, past January's and May's rows.
+        let december = try night("2024-03-10_december.zip", "T7,2024-12-12,2000000,completed,website,,67\n")
+        #expect(december.written == "2024")
+        #expect(december.resumed == "2024 4 from month 12")
+        // A November order and T5 revised: from May, the first month whose rows changed.
+        let revised = try night(
+            "2024-03-20_revised.zip",
+            "T5,2024-05-05,31000000,completed,website,,67\nT13,2024-11-11,1000000,completed,website,,67\n")
+        #expect(revised.written == "2024")
+        #expect(revised.resumed == "2024 3 from month 5")
+        // The December return removed (nil: taken away), so a full run: it too copies 2023's rows
+        // and goes on from December's mark, past 2024's January, May and November rows.
+        let removed = try night("2024-03-10_december.zip", nil)
+        #expect(removed.written == "2024")
+        #expect(removed.resumed == "2024 5 from month 12")
         // T1 revised (2023): 2024's rows are copied; the hash goes on from the first row.
         let second = try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n")
         #expect(second.written == "2023")

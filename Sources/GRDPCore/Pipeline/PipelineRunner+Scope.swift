@@ -7,7 +7,7 @@ struct RunScope {
     /// The latest snapshot, when it can be read (`PipelineRunner.openLatest`).
     var latest: SnapshotFile?
     /// What `last-run.json` says of that very file: its sales rows by year (`SalesDigests`) and
-    /// where its content hash stood at each year (`ContentHash.Marks`: a run carrying that file's
+    /// where its content hash stood at each month (`ContentHash.Marks`: a run carrying that file's
     /// rows of the years before its first recomputed one hashes only the rows from there on); nil
     /// when it describes another file, or there is none.
     var latestRun: RunCache?

@@ -648,12 +648,20 @@ extension PipelineRunner {
                 metadata: metadata)
         }
         if let contentMarks = details.marks, contentMarks.rowsResumed > 0, let latest {
+            var metadata: Logger.Metadata = [
+                "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
+                "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
+            ]
+            // Gone on from the mark of a month of that year (`Resume.fromMonth`), past the rows of
+            // the year before it.
+            if let resume, let month = resume.fromMonth,
+                let yearStart = contentMarks.position(from: resume.fromYear),
+                contentMarks.rowsResumed > yearStart.rowsBefore
+            {
+                metadata["month"] = "\(month)"
+            }
             logger.debug(
-                "Content hash went on from the latest snapshot's, past its unchanged sales rows",
-                metadata: [
-                    "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
-                    "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
-                ])
+                "Content hash went on from the latest snapshot's, past its unchanged sales rows", metadata: metadata)
         }
     }
 }

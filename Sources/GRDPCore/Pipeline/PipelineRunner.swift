@@ -719,11 +719,24 @@ public struct PipelineRunner {
             // Taken as each year's rows are written (below, after the publish).
             carried = carriedByYear
         } else if let years = onlyTouched, let earlier = latestRun?.sales {
-            // For the next run: the recomputed years' digests, computed while the snapshot is
-            // written, and the latest's for the others (the same rows, carried).
+            // For the next run: the recomputed years' digests, and the latest's for the others (the
+            // same rows, carried).
             let rows = content.ecommerceSales
-            pendingDigests = OnAnotherThread {
-                SalesDigests(build: build, rows: rows).map { $0.adding(earlier, except: years) }
+            if let year = resume?.fromYear, earlier.build == build, let earlierMonths = earlier.everyMonth {
+                // Before the publish: the content hash then goes on from the latest's mark at the
+                // first month of the first year written whose digest changed, past the months
+                // before it, whose rows are that file's (a night's new orders are mostly of the
+                // last months; their revisions of any month bring the mark back to it).
+                let digests = SalesDigests(build: build, rows: rows)
+                salesDigests = digests?.adding(earlier, except: years)
+                resume?.fromMonth = digests?.months.flatMap {
+                    SalesDigests.firstChangedMonth(of: year, in: $0, since: earlierMonths)
+                }
+            } else {
+                // Computed while the snapshot is written.
+                pendingDigests = OnAnotherThread {
+                    SalesDigests(build: build, rows: rows).map { $0.adding(earlier, except: years) }
+                }
             }
         } else if options.years == nil {
             if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
@@ -740,9 +753,16 @@ public struct PipelineRunner {
                     carried = CarriedSales(from: latest.url, exceptYears: changed)
                     content.ecommerceSales.removeAll { !changed.contains($0.year) }
                     if let latestMarks {
-                        // From the first changed year; with none, every row is the latest file's and
-                        // the hash goes on from the end of its rows.
-                        resume = ContentHash.Resume(fromYear: changed.min() ?? Int.max, marks: latestMarks)
+                        // From the first changed month of the first changed year; with none, every
+                        // row is the latest file's and the hash goes on from the end of its rows.
+                        let first = changed.min() ?? Int.max
+                        resume = ContentHash.Resume(
+                            fromYear: first,
+                            fromMonth: digests.months.flatMap { months in
+                                earlier.everyMonth.flatMap {
+                                    SalesDigests.firstChangedMonth(of: first, in: months, since: $0)
+                                }
+                            }, marks: latestMarks)
                     }
                     logYearsCopied(from: latest, written: changed)
                 }

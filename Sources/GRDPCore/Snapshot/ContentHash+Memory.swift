@@ -15,7 +15,7 @@ extension ContentHash {
         /// The years whose sales rows come from the rows in memory; every other year's come from
         /// the file carried from.
         var exceptYears: Set<Int>
-        /// Where the hash of that file stood at each year (nil: no marks, nothing to go on from).
+        /// Where the hash of that file stood at each month (nil: no marks, nothing to go on from).
         var resume: Resume?
     }
 
@@ -67,10 +67,10 @@ extension ContentHash {
         serializer.count(count)
     }
 
-    /// Sales rows in the order they come, each year marked by `marker` (rows numbered from
+    /// Sales rows in the order they come, each month marked by `marker` (rows numbered from
     /// `first`); false when they are not in the table's order among themselves.
     private static func serialize(
-        salesRows rows: [EcommerceSalesRow], numberedFrom first: Int, marker: inout YearMarker, path: String,
+        salesRows rows: ArraySlice<EcommerceSalesRow>, numberedFrom first: Int, marker: inout MonthMarker, path: String,
         into serializer: inout Serializer
     ) throws(SnapshotError) -> Bool {
         // Straight from each row into the serializer, compared with the row before field by
@@ -82,7 +82,9 @@ extension ContentHash {
             return try rows.withUnsafeBufferPointer { (rows) throws(SnapshotError) -> Bool in
                 for offset in rows.indices {
                     if offset > 0, EcommerceSalesRow.storedOrder(rows[offset - 1], rows[offset]) > 0 { return false }
-                    marker.row(first + offset, year: Int64(rows[offset].year), serializer: &serializer.pointee)
+                    marker.row(
+                        first + offset, year: Int64(rows[offset].year), month: Int64(rows[offset].month),
+                        serializer: &serializer.pointee)
                     serializer.pointee.tag("R")
                     try rows[offset].put(into: &sink)
                 }
@@ -92,32 +94,47 @@ extension ContentHash {
     }
 
     /// The sales table's rows (`markedTable`), serialised in the order they come, marked at each
-    /// year; nil when they are out of the table's order or the carried rows cannot be gone past.
+    /// month; nil when they are out of the table's order or the carried rows cannot be gone past.
+    /// With a resume at a month (`Resume.fromMonth`), the rows of its year before that month are
+    /// taken as the marked file's (the caller compared their digests) and not serialised.
     private static func salesRows(
         _ rows: [EcommerceSalesRow], path: String, carrying: Carrying?, into serializer: inout Serializer
     ) throws(SnapshotError) -> (rowCount: Int, marks: Marks)? {
         let tableStart = serializer.state()
         var rowCount = 0
         var resumedPositions: [Marks.Position] = []
+        // Rows of the resume's year before its month: the marked file's, not hashed again.
+        var skipped = 0
         if let carrying {
             // The file's rows from the resume's year on must all be these: no carried year at or
             // after it (the marks list every year of the carried file), none of these before it.
             guard let resume = carrying.resume, resume.marks.tableStart == tableStart,
-                let from = resume.marks.position(from: resume.fromYear)
+                let yearStart = resume.marks.position(from: resume.fromYear),
+                var (from, atMonth) = resume.position
             else { return nil }
             let carriedYears = Set(resume.marks.positions.compactMap(\.year)).subtracting(carrying.exceptYears)
             guard carriedYears.allSatisfy({ $0 < resume.fromYear }),
                 rows.allSatisfy({ carrying.exceptYears.contains($0.year) && $0.year >= resume.fromYear })
             else { return nil }
+            if atMonth, let fromMonth = resume.fromMonth {
+                // Rows in the table's order (checked as they are hashed): those before the month
+                // lead. The file's must be as many, or the month's mark is not where they end.
+                skipped = rows.prefix { $0.year == resume.fromYear && $0.month < fromMonth }.count
+                if from.rowsBefore != yearStart.rowsBefore + skipped {
+                    (from, skipped) = (yearStart, 0)
+                }
+            }
             serializer.resume(from.state)
             rowCount = from.rowsBefore
             resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
         }
         let resumedRows = rowCount
-        var marker = YearMarker(rowsBefore: rowCount)
-        guard try serialize(salesRows: rows, numberedFrom: 0, marker: &marker, path: path, into: &serializer)
+        var marker = MonthMarker(rowsBefore: rowCount)
+        guard
+            try serialize(
+                salesRows: rows[skipped...], numberedFrom: 0, marker: &marker, path: path, into: &serializer)
         else { return nil }
-        rowCount += rows.count
+        rowCount += rows.count - skipped
         let end = Marks.Position(year: nil, rowsBefore: rowCount, state: serializer.state())
         return (
             rowCount,
@@ -371,7 +388,7 @@ extension ContentHash {
         // @unchecked Sendable: handed from thread to thread, one at a time (the publish waits for
         // each year's hashing before the next).
         private var serializer = Serializer()
-        private var marker: YearMarker
+        private var marker: MonthMarker
         private let tableStart: ResumableSHA256
         /// Rows of the table so far, those gone on from included.
         private var rowCount = 0
@@ -418,7 +435,7 @@ extension ContentHash {
                 carriedFrom = resume.fromYear
             }
             (rowsResumed, resumedPositions, rowCount) = (resumed, positions, resumed)
-            marker = YearMarker(rowsBefore: resumed)
+            marker = MonthMarker(rowsBefore: resumed)
         }
 
         /// The next rows of the sales table (a year's, in Compute's order): after them, with rows
@@ -436,7 +453,7 @@ extension ContentHash {
                 return
             }
             ordered = try serialize(
-                salesRows: rows, numberedFrom: rowCount - rowsResumed, marker: &marker, path: path,
+                salesRows: rows[...], numberedFrom: rowCount - rowsResumed, marker: &marker, path: path,
                 into: &serializer)
             rowCount += rows.count
             last = rows.last
@@ -455,16 +472,16 @@ extension ContentHash {
             }
             let select = try carriedFile!.prepare(
                 table.selectAllSQL(where: range.isEmpty ? nil : range.joined(separator: " AND ")))
-            var yearMarker: YearMarker? = marker
+            var monthMarker: MonthMarker? = marker
             let count = try ContentHash.serializeRows(
-                select, columnCount: table.columns.count, rowsBefore: rowCount - rowsResumed, marker: &yearMarker,
+                select, columnCount: table.columns.count, rowsBefore: rowCount - rowsResumed, marker: &monthMarker,
                 into: &serializer)
-            guard let yearMarker else {
+            guard let monthMarker else {
                 // Not a year in the first column: no STRICT table of this schema holds one.
                 throw SnapshotError(
                     code: .invalidSnapshot, message: "a sales row's year is not an integer", path: carried.path)
             }
-            marker = yearMarker
+            marker = monthMarker
             rowCount += count
             if count > 0 { last = nil }
             carriedFrom = year ?? .max

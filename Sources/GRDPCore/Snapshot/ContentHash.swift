@@ -37,7 +37,8 @@ enum ContentHash {
     ///
     /// The caller vouches that this database's sales rows before `resume.fromYear` are those of
     /// the snapshot the marks were made on: `run` resumes only from the latest snapshot, in
-    /// the rows of the years it copied from that very file. `verify` never resumes.
+    /// the rows of the years it copied from that very file. `verify` never resumes. The file's rows
+    /// are read from the start of `resume.fromYear`, whatever its `fromMonth` (the memory hash's).
     static func computeMarking(
         _ database: Database, splitThreshold: Int? = ContentHash.splitThreshold, resume: Resume? = nil
     ) throws(SnapshotError) -> (hash: String, marks: Marks?) {
@@ -52,7 +53,7 @@ enum ContentHash {
     /// Large enough that the second connection and thread pay for themselves.
     static let splitThreshold = 20_000
 
-    /// The table whose rows are marked by year: its first column is `year`.
+    /// The table whose rows are marked by month: its first columns are `year` and `month`.
     static let markedTable = "ecommerce_sales"
 
     /// Where the hash stood in the sales table (`markedTable`), as one snapshot's hash went.
@@ -60,14 +61,25 @@ enum ContentHash {
         struct Position: Codable, Equatable, Sendable {
             /// The year whose first row comes next; nil after the last row.
             var year: Int?
+            /// The month (of `year`) whose first row comes next; nil after the last row, and in
+            /// marks kept before 2026-12-07, which marked each year alone.
+            var month: Int?
             /// Rows of the table before this point.
             var rowsBefore: Int
             var state: ResumableSHA256
+
+            init(year: Int?, month: Int? = nil, rowsBefore: Int, state: ResumableSHA256) {
+                self.year = year
+                self.month = month
+                self.rowsBefore = rowsBefore
+                self.state = state
+            }
         }
 
         /// Just before the table's first row: everything before it, its header included.
         var tableStart: ResumableSHA256
-        /// Each year's first row, in order, then the end of the rows (before their count).
+        /// Each month's first row, in order (a year's first month's is the year's), then the end
+        /// of the rows (before their count).
         var positions: [Position]
         /// Rows this hash took from the marks it went on from instead of reading them (not kept).
         var rowsResumed = 0
@@ -99,13 +111,17 @@ enum ContentHash {
 
         private func digest(for contentSHA256: String) -> String {
             var serializer = Serializer()
-            serializer.string("grdp-content-marks-v1")
+            serializer.string("grdp-content-marks-v2")
             serializer.string(contentSHA256)
             Self.add(tableStart, to: &serializer)
             for position in positions {
                 if let year = position.year {
                     serializer.tag("Y")
                     serializer.uint64(UInt64(bitPattern: Int64(year)))
+                    if let month = position.month {
+                        serializer.tag("M")
+                        serializer.uint64(UInt64(bitPattern: Int64(month)))
+                    }
                 } else {
                     serializer.tag("E")
                 }
@@ -126,12 +142,47 @@ enum ContentHash {
         func position(from year: Int) -> Position? {
             positions.first { $0.year.map { $0 >= year } ?? true }
         }
+
+        /// Where rows of `month` of `year` and later begin: the first position of that month or a
+        /// later one, else the end; nil when these marks do not mark that year's months (marks
+        /// kept before they did, or a year whose first position has no month).
+        func position(from year: Int, month: Int) -> Position? {
+            // Every position of the year must name its month, or an unmarked month could be passed.
+            guard positions.allSatisfy({ $0.year != year || $0.month != nil }) else { return nil }
+            return positions.first { position in
+                guard let positionYear = position.year, let positionMonth = position.month else {
+                    return position.year.map { $0 > year } ?? true
+                }
+                return positionYear != year ? positionYear > year : positionMonth >= month
+            }
+        }
     }
 
-    /// Going on from `marks` at `fromYear`.
+    /// Going on from `marks` at `fromYear` (at its month `fromMonth`, when given and the marks
+    /// mark that year's months).
     struct Resume: Sendable {
         var fromYear: Int
+        /// The first month of `fromYear` whose rows may differ from the marked snapshot's: the
+        /// caller vouches that every row of `fromYear` before it is that snapshot's (their
+        /// digests are the same, `SalesDigests`).
+        var fromMonth: Int?
         var marks: Marks
+
+        init(fromYear: Int, fromMonth: Int? = nil, marks: Marks) {
+            self.fromYear = fromYear
+            self.fromMonth = fromMonth
+            self.marks = marks
+        }
+
+        /// Where the hash goes on: at `fromMonth` when the marks tell where it begins, else at
+        /// the start of `fromYear`; and whether it is the month's (rows of `fromYear` before it
+        /// then not hashed again).
+        var position: (position: Marks.Position, atMonth: Bool)? {
+            if let fromMonth, let position = marks.position(from: fromYear, month: fromMonth) {
+                return (position, true)
+            }
+            return marks.position(from: fromYear).map { ($0, false) }
+        }
     }
 
     /// The hash, or nil when a table read in halves did not give back every row once (a NULL in
@@ -156,9 +207,9 @@ enum ContentHash {
 
             let order = (1...max(columnCount, 1)).map(String.init).joined(separator: ", ")
             var rowCount = 0
-            // The sales table's rows are marked at each year; with a resume that fits, those
+            // The sales table's rows are marked at each month; with a resume that fits, those
             // before its year are not read again, and their marks are the resumed ones.
-            var marker: YearMarker?
+            var marker: MonthMarker?
             var tableStart: ResumableSHA256?
             var resumedPositions: [Marks.Position] = []
             var resumedFrom: Int?
@@ -173,7 +224,7 @@ enum ContentHash {
                     resumedFrom = resume.fromYear
                 }
                 tableStart = start
-                marker = YearMarker(rowsBefore: rowCount)
+                marker = MonthMarker(rowsBefore: rowCount)
             }
             let resumedRows = rowCount
             let filter = resumedFrom.map { "year >= \($0)" }
@@ -214,35 +265,47 @@ enum ContentHash {
         return (serializer.finish(), marks)
     }
 
-    /// Notes the hash's state at each year's first row of the marked table: right away on the
-    /// thread that hashes, or, for rows serialised into memory to be hashed later, as the byte
-    /// offset where the state is to be taken (`Serializer.raw`).
-    struct YearMarker {
+    /// Notes the hash's state at each month's first row of the marked table (a year's first
+    /// month's is the year's): right away on the thread that hashes, or, for rows serialised into
+    /// memory to be hashed later, as the byte offset where the state is to be taken
+    /// (`Serializer.raw`).
+    struct MonthMarker {
         /// Rows of the table before the first one this marker sees.
         var rowsBefore: Int
         private(set) var positions: [Marks.Position] = []
-        /// For collected rows: the year, the rows before and the offset in the collected bytes.
-        private(set) var offsets: [(year: Int, rowsBefore: Int, offset: Int)] = []
-        private var lastYear: Int64?
+        /// For collected rows: the year, month, rows before and offset in the collected bytes.
+        private(set) var offsets: [(year: Int, month: Int?, rowsBefore: Int, offset: Int)] = []
+        /// The year and month of the last row seen.
+        private(set) var last: (year: Int64, month: Int64?)?
 
         init(rowsBefore: Int) {
             self.rowsBefore = rowsBefore
         }
 
-        /// Before serialising row `row` (counted from this marker's first) of year `year`.
-        mutating func row(_ row: Int, year: Int64, serializer: inout Serializer) {
-            guard year != lastYear else { return }
-            lastYear = year
+        /// Before serialising row `row` (counted from this marker's first) of `month` of `year`
+        /// (nil: a month that is not an integer, and the year alone is marked).
+        mutating func row(_ row: Int, year: Int64, month: Int64?, serializer: inout Serializer) {
+            if let last, year == last.year, month == nil || month == last.month { return }
+            mark(row, year: year, month: month, serializer: &serializer)
+        }
+
+        private mutating func mark(_ row: Int, year: Int64, month: Int64?, serializer: inout Serializer) {
+            last = (year, month)
+            let month = month.map { Int($0) }
             if serializer.isCollecting {
-                offsets.append((Int(year), rowsBefore + row, serializer.collectedCount))
+                offsets.append((Int(year), month, rowsBefore + row, serializer.collectedCount))
             } else {
                 positions.append(
-                    Marks.Position(year: Int(year), rowsBefore: rowsBefore + row, state: serializer.state()))
+                    Marks.Position(
+                        year: Int(year), month: month, rowsBefore: rowsBefore + row, state: serializer.state()))
             }
         }
 
-        /// The year of the last row seen.
-        var year: Int64? { lastYear }
+        /// Whether a first row of `month` of `year` goes on with the last row seen: not a new mark.
+        func continues(year: Int, month: Int?) -> Bool {
+            guard let last else { return false }
+            return last.year == Int64(year) && (month == nil || last.month == month.map { Int64($0) })
+        }
 
         mutating func append(_ positions: [Marks.Position]) { self.positions += positions }
     }
@@ -253,7 +316,7 @@ enum ContentHash {
     /// with `collectingAtMost` stops once it holds more than that many bytes (the caller sees it by
     /// `collectedCount`, and drops what was read).
     static func serializeRows(
-        _ statement: Statement, columnCount: Int, rowsBefore: Int = 0, marker: inout YearMarker?,
+        _ statement: Statement, columnCount: Int, rowsBefore: Int = 0, marker: inout MonthMarker?,
         into serializer: inout Serializer, collectingAtMost budget: Int = .max
     ) throws(SnapshotError) -> Int {
         var rowCount = 0
@@ -261,7 +324,11 @@ enum ContentHash {
             if _slowPath(serializer.collectedCount > budget) { break }
             if marker != nil {
                 if statement.columnType(at: 0) == SQLITE_INTEGER {
-                    marker!.row(rowsBefore + rowCount, year: statement.int64(at: 0), serializer: &serializer)
+                    // The month is the second column (`ecommerce_sales(year, month, …)`).
+                    let month =
+                        columnCount > 1 && statement.columnType(at: 1) == SQLITE_INTEGER ? statement.int64(at: 1) : nil
+                    marker!.row(
+                        rowsBefore + rowCount, year: statement.int64(at: 0), month: month, serializer: &serializer)
                 } else {
                     // Not a year: no mark can be trusted for this table (a STRICT table never has one).
                     marker = nil
@@ -301,7 +368,7 @@ enum ContentHash {
     /// not add up to `total`.
     private static func serializeInHalves(
         _ database: Database, table: String, filter: String?, columns: [String], order: String, total: Int,
-        upperHalfBudget budget: Int, marker: inout YearMarker?, into serializer: inout Serializer
+        upperHalfBudget budget: Int, marker: inout MonthMarker?, into serializer: inout Serializer
     ) throws(SnapshotError) -> Int? {
         let whereClause = filter.map { " WHERE \($0)" } ?? ""
         let middle = try database.prepare(
@@ -346,13 +413,16 @@ enum ContentHash {
         guard case .read(let bytes, let upperCount, let upperMarker) = upperHalf, lowerCount + upperCount == total
         else { return nil }
         if marker != nil, let upperMarker {
-            // The upper half's first row may go on with the lower half's last year: not a new one.
-            let starts = upperMarker.offsets.filter { !($0.offset == 0 && Int64($0.year) == marker!.year) }
+            // The upper half's first row may go on with the lower half's last month: not a new one.
+            let starts = upperMarker.offsets.filter {
+                !($0.offset == 0 && marker!.continues(year: $0.year, month: $0.month))
+            }
             let states = serializer.raw(bytes, statesAt: starts.map(\.offset))
             marker!.append(
                 zip(starts, states).map { start, state in
                     Marks.Position(
-                        year: start.year, rowsBefore: marker!.rowsBefore + lowerCount + start.rowsBefore, state: state)
+                        year: start.year, month: start.month,
+                        rowsBefore: marker!.rowsBefore + lowerCount + start.rowsBefore, state: state)
                 })
         } else {
             // The upper half met a row without a year: no marks for this table.
@@ -370,7 +440,7 @@ enum ContentHash {
     /// What `readUpperHalf` gives back.
     private enum UpperHalf {
         /// The serialised rows, their count and, when marking, where each year begins in them.
-        case read([[UInt8]], count: Int, marker: YearMarker?)
+        case read([[UInt8]], count: Int, marker: MonthMarker?)
         /// They came to more than the budget's bytes; none are kept.
         case overBudget
         /// The connection or the query failed (the caller then reads the table whole on its own
@@ -388,7 +458,7 @@ enum ContentHash {
             let statement = try database.prepare(sql)
             try statement.bind(pivot)
             var serializer = Serializer(collecting: true)
-            var marker = marking ? YearMarker(rowsBefore: 0) : nil
+            var marker = marking ? MonthMarker(rowsBefore: 0) : nil
             let count = try serializeRows(
                 statement, columnCount: columnCount, marker: &marker, into: &serializer,
                 collectingAtMost: budget)
@@ -410,7 +480,7 @@ enum ContentHash {
     /// table whole.
     private static func serializeByMonth(
         _ database: Database, table: String, fromYear: Int?, columnCount: Int, order: String, total: Int,
-        marker: inout YearMarker?, into serializer: inout Serializer
+        marker: inout MonthMarker?, into serializer: inout Serializer
     ) throws(SnapshotError) -> Int? {
         let months = try self.months(database, table: table, fromYear: fromYear)
         let sql = "SELECT * FROM \(table) WHERE year = ? AND month = ? ORDER BY \(order)"
@@ -436,9 +506,10 @@ enum ContentHash {
             }
             guard let read = handoff.take() else { return nil }
             if marker != nil, read.count > 0 {
-                // A month is of one year: marked, if a new one, at its first row.
+                // A month is of one year: marked at its first row.
                 if case .integer(let year) = month[0], read.yearsAreIntegers {
-                    marker!.row(rowCount, year: year, serializer: &serializer)
+                    let number: Int64? = if case .integer(let number) = month[1] { number } else { nil }
+                    marker!.row(rowCount, year: year, month: number, serializer: &serializer)
                 } else {
                     marker = nil
                 }
@@ -504,7 +575,7 @@ enum ContentHash {
             for month in months {
                 try statement.rebind(month)
                 var serializer = Serializer(collecting: true)
-                var marker: YearMarker? = YearMarker(rowsBefore: 0)
+                var marker: MonthMarker? = MonthMarker(rowsBefore: 0)
                 let count = try serializeRows(statement, columnCount: columnCount, marker: &marker, into: &serializer)
                 let read = MonthHandoff.Month(
                     bytes: serializer.collected(), count: count, yearsAreIntegers: marker != nil)

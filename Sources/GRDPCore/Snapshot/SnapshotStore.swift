@@ -104,7 +104,7 @@ struct SalesByYear {
 
 /// How `SnapshotStore.publishMarking` went, besides its outcome.
 struct PublishDetails: Equatable {
-    /// Where the content hash stood at each year's sales rows (for the next run).
+    /// Where the content hash stood at each month's sales rows (for the next run).
     var marks: ContentHash.Marks?
     /// When the written years' sales rows were updated in a copy of the carried file: how many
     /// were deleted and inserted.

@@ -232,6 +232,61 @@ import Testing
         }
     }
 
+    /// A night whose first changed month of its year is past the year's first (`Resume.fromMonth`,
+    /// which the runner takes from the months' digests): the memory hash goes on from the latest
+    /// file's mark at that month, past the year's rows before it, and gives the hash and marks of
+    /// reading the file. Marks without months (kept before they had them), or a month whose mark
+    /// is not where the rows before it end, go on from the year's start instead; a month past the
+    /// year's last goes on from its end.
+    @Test func goingOnFromAMonthOfTheLatestFilesMarks() throws {
+        var first = SnapshotFixtures.content()
+        first.ecommerceSales = Self.sales(years: [2023, 2024], transactions: 1)
+        let marks = try #require(try readBack(try file("months-first.sqlite", holding: first)).marks)
+        var yearsOnly = marks
+        yearsOnly.positions = marks.yearStarts.map { position in
+            var position = position
+            position.month = nil
+            return position
+        }
+
+        /// 2024's rows from `month` on with another count, without those of `dropping` months.
+        func next(changedFrom month: Int, dropping: Set<Int> = []) -> SnapshotContent {
+            var next = first
+            next.ecommerceSales = Self.sales(years: [2024], transactions: 1).compactMap { row in
+                guard !dropping.contains(row.month) else { return nil }
+                var row = row
+                if row.month >= month { row.transactions = 2 }
+                return row
+            }
+            return next
+        }
+        // (case, 2024's rows, the resume's month and marks, rows taken from the marks)
+        let cases: [(String, SnapshotContent, Int?, ContentHash.Marks, Int)] = [
+            ("October", next(changedFrom: 10), 10, marks, 480 + 9 * 40),
+            ("January", next(changedFrom: 1), 1, marks, 480),
+            ("no month", next(changedFrom: 10), nil, marks, 480),
+            ("marks without months", next(changedFrom: 10), 10, yearsOnly, 480),
+            ("a month gone before it", next(changedFrom: 10, dropping: [3]), 10, marks, 480),
+            ("past the last month, nothing changed", next(changedFrom: 13), 13, marks, 960),
+        ]
+        for (name, next, fromMonth, marks, resumed) in cases {
+            var merged = next
+            merged.ecommerceSales = first.ecommerceSales.filter { $0.year != 2024 } + next.ecommerceSales
+            let fromFile = try readBack(try file("months-\(name).sqlite", holding: merged))
+            let carrying = ContentHash.Carrying(
+                exceptYears: [2024], resume: ContentHash.Resume(fromYear: 2024, fromMonth: fromMonth, marks: marks))
+            let result = try #require(try ContentHash.computeMarking(of: next, path: "unused", carrying: carrying))
+            #expect(result.hash == fromFile.hash, "\(name)")
+            #expect(result.marks?.rowsResumed == resumed, "\(name)")
+            // The marks of 2024 are the file's, month by month (2023's are those resumed).
+            #expect(
+                result.marks?.positions.filter { $0.year != 2023 }
+                    == fromFile.marks?.positions.filter { $0.year != 2023 },
+                "\(name)")
+            if name != "marks without months" { #expect(result.marks == fromFile.marks, "\(name)") }
+        }
+    }
+
     /// A nightly run copies the latest file and writes the changed years: the memory hash goes on
     /// from that file's marks, as the read-back does, when every carried year comes before the
     /// first written one, and gives way to the read-back when one does not.
@@ -244,7 +299,7 @@ import Testing
         guard case .published(let latest) = outcome else { throw CancellationError() }
         #expect(!firstDetails.hashReadBack)
         let marks = try #require(firstDetails.marks)
-        #expect(marks.positions.compactMap(\.year) == [2022, 2023, 2024])
+        #expect(marks.yearStarts.compactMap(\.year) == [2022, 2023, 2024])
         let latestURL = store.url(for: latest.version)
 
         for written in [[2024], [2023, 2024], [2023], [2021]] {

@@ -96,7 +96,20 @@ import Testing
         let split = try #require(try ContentHash.compute(database, splittingFrom: 1, upperHalfBudget: budget))
         #expect(split.hash == onePass.hash)
         #expect(split.marks == onePass.marks)
-        #expect(onePass.marks?.positions.map(\.rowsBefore) == [0, 1000, 2000, 3000])
+        #expect(onePass.marks?.yearStarts.map(\.rowsBefore) == [0, 1000, 2000, 3000])
+        // Each month marked at its first row: 1000 rows a year, `value % 12 + 1` its month.
+        let monthRows = (1...12).map { month in (1...1000).count { $0 % 12 + 1 == month } }
+        var monthStarts: [Int] = []
+        for year in 0..<3 {
+            var start = year * 1000
+            for rows in monthRows {
+                monthStarts.append(start)
+                start += rows
+            }
+        }
+        #expect(onePass.marks?.positions.map(\.rowsBefore) == monthStarts + [3000])
+        let months: [[Int?]] = [2022, 2023, 2024].flatMap { year in (1...12).map { [year, $0] } }
+        #expect(onePass.marks?.months == months + [[nil, nil]])
     }
 
     @Test func aTableWithNullsFallsBackToOnePass() throws {
@@ -234,8 +247,10 @@ import Testing
         let onePass = try marked(old, splitThreshold: nil)
         let halves = try marked(old, splitThreshold: 1000)
         #expect(halves.marks == onePass.marks)
-        #expect(onePass.marks.positions.map(\.year) == years + [nil])
-        #expect(onePass.marks.positions.map(\.rowsBefore) == [0, 7000, 14_000, 21_000, 28_000, 35_000])
+        #expect(onePass.marks.yearStarts.map(\.year) == years + [nil])
+        #expect(onePass.marks.yearStarts.map(\.rowsBefore) == [0, 7000, 14_000, 21_000, 28_000, 35_000])
+        let months: [[Int?]] = years.flatMap { year in (1...12).map { [year, $0] } }
+        #expect(onePass.marks.months == months + [[nil, nil]])
 
         // (name, years now, changed, first changed year, rows before it)
         let cases: [(String, [Int], Set<Int>, Int, Int)] = [
@@ -284,8 +299,15 @@ import Testing
         let byMonth = try #require(try ContentHash.compute(database, splittingFrom: 1000))
         #expect(byMonth.hash == onePass.hash)
         #expect(byMonth.marks == onePass.marks)
-        #expect(onePass.marks?.positions.map(\.year) == [2020, 2021, 2022, nil])
-        #expect(onePass.marks?.positions.map(\.rowsBefore) == [0, 3000, 6000, 9000])
+        #expect(onePass.marks?.yearStarts.map(\.year) == [2020, 2021, 2022, nil])
+        #expect(onePass.marks?.yearStarts.map(\.rowsBefore) == [0, 3000, 6000, 9000])
+        // Every month marked, those the other thread read too: 2020's five of 600 rows, 2021's
+        // twelve of 250, 2022's July to September of 1000.
+        let months: [[Int?]] = (1...5).map { [2020, $0] } + (1...12).map { [2021, $0] } + (7...9).map { [2022, $0] }
+        #expect(onePass.marks?.months == months + [[nil, nil]])
+        let starts: [Int] =
+            (0..<5).map { $0 * 600 } + (0..<12).map { 3000 + $0 * 250 } + (0..<3).map { 6000 + $0 * 1000 }
+        #expect(onePass.marks?.positions.map(\.rowsBefore) == starts + [9000])
         let marks = try #require(onePass.marks)
         for year in [2021, 2022] {
             let resumed = try #require(

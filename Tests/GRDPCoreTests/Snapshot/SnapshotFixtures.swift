@@ -182,3 +182,15 @@ enum SnapshotFixtures {
         return url
     }
 }
+
+extension ContentHash.Marks {
+    /// The positions at each year's first row, then the end (the marks' positions are at each
+    /// month's first row).
+    var yearStarts: [Position] {
+        positions.enumerated().filter { index, position in index == 0 || position.year != positions[index - 1].year }
+            .map(\.element)
+    }
+
+    /// Each position's year and month, the end's as nil and nil.
+    var months: [[Int?]] { positions.map { [$0.year, $0.month] } }
+}

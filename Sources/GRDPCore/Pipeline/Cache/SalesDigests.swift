@@ -136,6 +136,14 @@ struct SalesDigests: Codable, Equatable {
             months: months)
     }
 
+    /// The first month of `year` whose digest in `months` differs from the one in `earlier` (or
+    /// that only one of them has); nil when none does. Both must be of one build, and `earlier` a
+    /// full record (`everyMonth`): a month it lacks is a month its rows did not have.
+    static func firstChangedMonth(of year: Int, in months: [Int: String], since earlier: [Int: String]) -> Int? {
+        let keys = Set(months.keys).union(earlier.keys).filter { Self.year(ofMonthKey: $0) == year }
+        return keys.sorted().first { months[$0] != earlier[$0] }.map(Self.month(ofMonthKey:))
+    }
+
     /// The years whose rows differ from `earlier`'s, or appear in only one of the two; nil when
     /// `earlier` comes from another build (every year must then be written).
     func changedYears(since earlier: SalesDigests) -> Set<Int>? {
