@@ -24,6 +24,10 @@
 #                     holding only that archive and the same pipeline.yml (DATA/n<N>-inc<M>-alone);
 #                     then checks incremental == from scratch: `run --force` into a fresh Outputs
 #                     must give the incremental run's content_sha256 (exit 70 after the table if not);
+#      --recent-revisions  with --increment: its revisions re-send orders of the last year's fourth
+#                     quarter only, the quarter of its new orders (`grdp generate --recent-revisions`,
+#                     DATA/n<N>-inc<M>-recent…), as a night's return of recent orders does: the
+#                     night hashes its year again from October, not January;
 #      --config-edit  after the full rebuild, `grdp run` with the 2025 target edited in a copy of
 #                     pipeline.yml (DATA/n<N>-edit, from a copy of the Outputs each time): checks
 #                     that every archive comes from the cache (issue 5: same sha256, same
@@ -48,7 +52,8 @@
 #
 # Usage
 #   scripts/bench.sh [--transactions N]... [--runs K] [--data ROOT] [--no-build]
-#                    [--nightly] [--config-edit] [--increment M] [--year Y] [--archives K] [--dirty D] [--all]
+#                    [--nightly] [--config-edit] [--increment M [--recent-revisions]] [--year Y] [--archives K]
+#                    [--dirty D] [--all]
 #   defaults: --transactions 1000000 --runs 3 --data /tmp/grdp-bench, no scenario
 #   e.g. scripts/bench.sh --transactions 1000000 --transactions 10000000 --runs 5
 #        scripts/bench.sh --no-build --all                  # every scenario at 1 M
@@ -69,6 +74,7 @@ YEARS=2020-2024
 NIGHTLY=0
 CONFIG_EDIT=0
 INCREMENT=
+RECENT=
 YEAR=
 ARCHIVES=
 DIRTY=
@@ -81,6 +87,7 @@ while [ $# -gt 0 ]; do
         --nightly) NIGHTLY=1; shift ;;
         --config-edit) CONFIG_EDIT=1; shift ;;
         --increment) INCREMENT=$2; shift 2 ;;
+        --recent-revisions) RECENT=-recent; shift ;;
         --year) YEAR=$2; shift 2 ;;
         --archives) ARCHIVES=$2; shift 2 ;;
         --dirty) DIRTY=$2; shift 2 ;;
@@ -283,10 +290,11 @@ for N in "${SIZES[@]}"; do
 
     # c. one new archive of INCREMENT rows on top of the set, against that archive alone.
     if [ -n "$INCREMENT" ]; then
-        ALONE="$DATA/n$N-inc$INCREMENT-alone"
-        INC="$DATA/n$N-inc$INCREMENT"
-        generate_once "$ALONE" "an increment of $INCREMENT rows" --layout increment --transactions "$N" \
-            --enterprises 4600 --years "$YEARS" --increment "$INCREMENT"
+        ALONE="$DATA/n$N-inc$INCREMENT$RECENT-alone"
+        INC="$DATA/n$N-inc$INCREMENT$RECENT"
+        generate_once "$ALONE" "an increment of $INCREMENT rows${RECENT:+, revising Q4 orders only}" \
+            --layout increment --transactions "$N" --enterprises 4600 --years "$YEARS" --increment "$INCREMENT" \
+            ${RECENT:+--recent-revisions}
         cmp -s "$ALONE/pipeline.yml" "$SET/pipeline.yml" || { echo "the increment's pipeline.yml differs" >&2; exit 70; }
         NEW=$(ls "$ALONE"/returns/*.tar.gz)
         NEW_BYTES=$("$BIN" bench-unpack "$ALONE/returns" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p')
@@ -325,7 +333,8 @@ for N in "${SIZES[@]}"; do
         OUTCOME=$(printf '%s\n' "${OUTCOMES[@]}" | sort -u | paste -sd, -)
         IB=$(best "$INC/inc.times")
         AB=$(best "$ALONE/alone.times")
-        TABLE+=("$(row "$INCREMENT new rows ($NEW_MIB MiB CSV)" "the new archive alone, run --force ($OUTCOME)" \
+        TABLE+=("$(row "$INCREMENT new rows ($NEW_MIB MiB CSV${RECENT:+, revising Q4 orders only})" \
+            "the new archive alone, run --force ($OUTCOME)" \
             "$ALONE/alone.times" "$INCREMENT" "$NEW_MIB")")
         TABLE+=("$(row "$ROWS + $INCREMENT rows" \
             "run with it added ($CHECK; $(ratio "$IB" "$AB")× alone, $(ratio "$IB" "$FULL")× run --force)" \

@@ -16,9 +16,11 @@
 #
 # Usage
 #   scripts/night-pairs.sh OLD_BIN NEW_BIN [--pairs K] [--transactions N] [--increment M]
-#                          [--dirty D] [--data ROOT] [--load]
+#                          [--dirty D] [--recent-revisions] [--data ROOT] [--load]
 #   defaults: --pairs 8 --transactions 10000000 --increment 100000 --data /tmp/grdp-bench
 #   --load    a busy loop on one core while the nights run (a machine where other work runs)
+#   --recent-revisions  the increment whose revisions re-send Q4 orders only
+#             (DATA/n<N>-inc<M>-recent-alone: scripts/bench.sh --increment M --recent-revisions)
 #   e.g. git stash; swift build -c release; cp .build/release/grdp /tmp/grdp-old; git stash pop
 #        swift build -c release; scripts/night-pairs.sh /tmp/grdp-old .build/release/grdp --load
 #
@@ -33,6 +35,7 @@ PAIRS=8
 N=10000000
 M=100000
 DIRTY=
+RECENT=
 DATA=/tmp/grdp-bench
 LOAD=0
 while [ $# -gt 0 ]; do
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
         --transactions) N=$2; shift 2 ;;
         --increment) M=$2; shift 2 ;;
         --dirty) DIRTY=$2; shift 2 ;;
+        --recent-revisions) RECENT=-recent; shift ;;
         --data) DATA=$2; shift 2 ;;
         --load) LOAD=1; shift ;;
         *) echo "night-pairs.sh: unknown option $1" >&2; exit 64 ;;
@@ -49,9 +53,12 @@ done
 for bin in "${BINS[@]}"; do [ -x "$bin" ] || { echo "night-pairs.sh: no binary $bin" >&2; exit 66; }; done
 
 SET=$DATA/n$N${DIRTY:+-dirty$DIRTY}
-NEW=$(ls "$DATA/n$N-inc$M-alone/returns/"*_increment.tar.gz 2>/dev/null | head -1 || true)
+NEW=$(ls "$DATA/n$N-inc$M$RECENT-alone/returns/"*_increment.tar.gz 2>/dev/null | head -1 || true)
 [ -d "$SET/returns" ] || { echo "night-pairs.sh: no set $SET; run scripts/bench.sh first" >&2; exit 66; }
-[ -n "$NEW" ] || { echo "night-pairs.sh: no increment in $DATA/n$N-inc$M-alone; run scripts/bench.sh --increment $M" >&2; exit 66; }
+[ -n "$NEW" ] || {
+    echo "night-pairs.sh: no increment in $DATA/n$N-inc$M$RECENT-alone; run scripts/bench.sh --increment $M${RECENT:+ --recent-revisions}" >&2
+    exit 66
+}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/bench-lib.sh

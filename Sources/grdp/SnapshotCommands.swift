@@ -260,8 +260,9 @@ struct GenerateCommand: ParsableCommand {
               <last+1>-02-01_increment.tar.gz, which sorts after every benchmark archive.
               It holds --increment M transaction rows: new orders of the last year's Q4,
               and about 1 in 20 re-sending a completed order of that year, refunded in
-              full. Added to <out>/returns whatever is there; pipeline.yml is written only
-              when absent; --force replaces an increment already there.
+              full (with --recent-revisions, an order of its Q4 alone). Added to
+              <out>/returns whatever is there; pipeline.yml is written only when absent;
+              --force replaces an increment already there.
 
             generate reads no config (--config is not used): it writes <out>/pipeline.yml for \
             the returns it makes. Exits 64 for options out of range or returns already in \
@@ -310,6 +311,10 @@ struct GenerateCommand: ParsableCommand {
         help: ArgumentHelp(
             "With --layout increment: transaction rows of the extra archive (default 100000).", valueName: "M"))
     var increment: Int?
+    @Flag(
+        name: .long,
+        help: "With --layout increment: revise only orders of the last year's Q4, the quarter of its new orders.")
+    var recentRevisions = false
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -349,6 +354,10 @@ struct GenerateCommand: ParsableCommand {
         options.archives = archives
         if increment != nil && chosen != .increment { throw ValidationError("--increment needs --layout increment") }
         options.increment = increment ?? 100_000
+        if recentRevisions && chosen != .increment {
+            throw ValidationError("--recent-revisions needs --layout increment")
+        }
+        options.recentRevisions = recentRevisions
         if faultyEvery != nil && chosen != .benchmark {
             throw ValidationError("--faulty-every needs --layout benchmark")
         }

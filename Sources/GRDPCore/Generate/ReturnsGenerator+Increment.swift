@@ -6,7 +6,8 @@ internal import Foundation
 ///
 /// It holds `increment` transaction rows: about 1 in 20 re-send an order of the set's last year that
 /// was completed (and never revised), now refunded in full — the same id and channel, so they revise
-/// earlier archives — and the rest are new orders of the last year's fourth quarter
+/// earlier archives; of its fourth quarter alone with `recentRevisions` — and the rest are new
+/// orders of the last year's fourth quarter
 /// (`SyntheticDataset.incrementTransactions`). No enterprise or GRDP member. Its name,
 /// `{last year + 1}-02-01_increment.tar.gz`, sorts after every archive of the benchmark layout
 /// (`{last year + 1}-01-31_benchmark….tar.gz`).
@@ -20,8 +21,9 @@ extension ReturnsGenerator {
         }
         // Candidates to revise: completed orders of the last year, counted, then chosen by selection
         // sampling (exactly `wanted` of them, in order, one quarter in memory at a time).
+        let quarters = options.recentRevisions ? 4...4 : 1...4
         var candidates = 0
-        for quarter in 1...4 {
+        for quarter in quarters {
             candidates += dataset.transactions(year: last, quarter: quarter).lazy.filter(isCandidate).count
         }
         let wanted = min(options.increment / 20, candidates)
@@ -32,7 +34,7 @@ extension ReturnsGenerator {
         var rng = SplitMix64.derived(from: options.seed, 6)
         var seen = 0
         var chosen = 0
-        for quarter in 1...4 where chosen < wanted {
+        for quarter in quarters where chosen < wanted {
             for transaction in dataset.transactions(year: last, quarter: quarter) where isCandidate(transaction) {
                 if rng.below(candidates - seen) < wanted - chosen {
                     revisions.row(benchmarkRow(transaction, status: .refunded, refundInFull: true))

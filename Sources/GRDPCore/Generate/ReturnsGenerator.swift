@@ -24,6 +24,10 @@ public struct ReturnsGenerator: Sendable {
         public var archives: Int?
         /// `.increment` only: transaction rows of the one archive written (new orders and revisions).
         public var increment: Int = 100_000
+        /// `.increment` only: its revisions re-send orders of the last year's fourth quarter only
+        /// (the quarter its new orders are of), not of any quarter: a night's return of recent
+        /// orders, which revises recent ones (`scripts/bench.sh --recent-revisions`).
+        public var recentRevisions = false
         /// `.benchmark` only: every this-many-th row of each member of first sends is dated the 30th
         /// of February of its year, which grdp quarantines (`type-error`): returns as dirty as a
         /// province receives, to measure what quarantined rows cost (`scripts/bench.sh --dirty`).

@@ -499,6 +499,34 @@ private func isBytewiseSorted(_ names: [String]) -> Bool {
     }
 }
 
+extension GenerateBenchmarkLayoutTests {
+    /// `--recent-revisions`: the increment's revisions re-send orders of the last year's fourth
+    /// quarter alone (a night's return of recent orders), as many as without it; without it they
+    /// come from every quarter.
+    @Test func recentRevisionsReviseOnlyTheLastQuarter() throws {
+        var quartersRevised: [Bool: Set<Int>] = [:]
+        for recent in [false, true] {
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            _ = try ReturnsGenerator(options: benchmarkOptions()).write(to: folder)
+            var increment = benchmarkOptions()
+            increment.layout = .increment
+            increment.increment = 800
+            increment.recentRevisions = recent
+            _ = try ReturnsGenerator(options: increment).write(to: folder)
+            let members = try readArchive(folder.appendingPathComponent("returns/2025-02-01_increment.tar.gz"))
+            let revisions = String(decoding: members["transactions_increment_revised.csv"] ?? [], as: UTF8.self)
+                .split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            #expect(revisions.count == 40, "\(recent)")
+            // The date's month (ISO dates): the quarter of each order re-sent.
+            quartersRevised[recent] = Set(
+                revisions.compactMap { Int($0[1].dropFirst(5).prefix(2)).map { ($0 + 2) / 3 } })
+        }
+        #expect(quartersRevised[true] == [4])
+        #expect(quartersRevised[false] == [1, 2, 3, 4])
+    }
+}
+
 extension ReturnsGenerator.Options {
     fileprivate func validateThroughGenerator() throws { try ReturnsGenerator(options: self).validate() }
 }
