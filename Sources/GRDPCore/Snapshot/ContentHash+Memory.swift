@@ -109,14 +109,14 @@ extension ContentHash {
             // The file's rows from the resume's year on must all be these: no carried year at or
             // after it (the marks list every year of the carried file), none of these before it.
             guard let resume = carrying.resume, resume.marks.tableStart == tableStart,
-                let yearStart = resume.marks.position(from: resume.fromYear),
-                var (from, atMonth) = resume.position
+                let yearStart = resume.marks.position(from: resume.fromYear), let resumed = resume.position
             else { return nil }
+            var from = resumed.position
             let carriedYears = Set(resume.marks.positions.compactMap(\.year)).subtracting(carrying.exceptYears)
             guard carriedYears.allSatisfy({ $0 < resume.fromYear }),
                 rows.allSatisfy({ carrying.exceptYears.contains($0.year) && $0.year >= resume.fromYear })
             else { return nil }
-            if atMonth, let fromMonth = resume.fromMonth {
+            if resumed.atMonth, let fromMonth = resume.fromMonth {
                 // Rows in the table's order (checked as they are hashed): those before the month
                 // lead. The file's must be as many, or the month's mark is not where they end.
                 skipped = rows.prefix { $0.year == resume.fromYear && $0.month < fromMonth }.count
