@@ -672,6 +672,18 @@ import Testing
         let removed = try night("2024-03-10_december.zip", nil)
         #expect(removed.written == "2024")
         #expect(removed.resumed == "2024 5 from month 12")
+        // Two August orders of one group, then both revised with the same total: the night
+        // computes 2024 (their records changed), whose rows are all as they were, so the hash
+        // goes on past them all (no changed month), from the end of 2024's rows.
+        let pair = try night(
+            "2024-03-25_pair.zip",
+            "T20,2024-08-08,1000000,completed,website,,67\nT21,2024-08-09,1000000,completed,website,,67\n")
+        #expect(pair.resumed == "2024 4 from month 8")
+        let evened = try night(
+            "2024-03-26_evened.zip",
+            "T20,2024-08-08,1500000,completed,website,,67\nT21,2024-08-09,500000,completed,website,,67\n")
+        #expect(evened.written == "2024")
+        #expect(evened.resumed == "2024 6 from month none changed")
         // T1 revised (2023): 2024's rows are copied; the hash goes on from the first row.
         let second = try night("2024-04-01_fix.zip", "T1,2023-06-01,120000000,completed,marketplace,0101243150,67\n")
         #expect(second.written == "2023")

@@ -729,8 +729,8 @@ public struct PipelineRunner {
                 // last months; their revisions of any month bring the mark back to it).
                 let digests = SalesDigests(build: build, rows: rows)
                 salesDigests = digests?.adding(earlier, except: years)
-                resume?.fromMonth = digests?.months.flatMap {
-                    SalesDigests.firstChangedMonth(of: year, in: $0, since: earlierMonths)
+                resume?.fromMonth = digests?.months.map {
+                    SalesDigests.firstChangedMonth(of: year, in: $0, since: earlierMonths) ?? SalesDigests.pastLastMonth
                 }
             } else {
                 // Computed while the snapshot is written.
@@ -759,8 +759,9 @@ public struct PipelineRunner {
                         resume = ContentHash.Resume(
                             fromYear: first,
                             fromMonth: digests.months.flatMap { months in
-                                earlier.everyMonth.flatMap {
+                                earlier.everyMonth.map {
                                     SalesDigests.firstChangedMonth(of: first, in: months, since: $0)
+                                        ?? SalesDigests.pastLastMonth
                                 }
                             }, marks: latestMarks)
                     }

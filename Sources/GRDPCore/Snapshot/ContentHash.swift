@@ -61,8 +61,9 @@ enum ContentHash {
         struct Position: Codable, Equatable, Sendable {
             /// The year whose first row comes next; nil after the last row.
             var year: Int?
-            /// The month (of `year`) whose first row comes next; nil after the last row, and in
-            /// marks kept before 2026-12-07, which marked each year alone.
+            /// The month (of `year`) whose first row comes next; nil after the last row, and for a
+            /// month that is not an integer (no STRICT table holds one). Builds before 2026-12-07
+            /// marked each year alone, under another seal (`sealed(for:)`): their marks are not used.
             var month: Int?
             /// Rows of the table before this point.
             var rowsBefore: Int
@@ -144,8 +145,8 @@ enum ContentHash {
         }
 
         /// Where rows of `month` of `year` and later begin: the first position of that month or a
-        /// later one, else the end; nil when these marks do not mark that year's months (marks
-        /// kept before they did, or a year whose first position has no month).
+        /// later one, else the end; nil when these marks do not mark that year's months (a
+        /// position of the year without its month: a guard, which no mark this build makes meets).
         func position(from year: Int, month: Int) -> Position? {
             // Every position of the year must name its month, or an unmarked month could be passed.
             guard positions.allSatisfy({ $0.year != year || $0.month != nil }) else { return nil }

@@ -235,9 +235,9 @@ import Testing
     /// A night whose first changed month of its year is past the year's first (`Resume.fromMonth`,
     /// which the runner takes from the months' digests): the memory hash goes on from the latest
     /// file's mark at that month, past the year's rows before it, and gives the hash and marks of
-    /// reading the file. Marks without months (kept before they had them), or a month whose mark
-    /// is not where the rows before it end, go on from the year's start instead; a month past the
-    /// year's last goes on from its end.
+    /// reading the file. Marks of a year without its months (a guard: none this build makes), or
+    /// a month whose mark is not where the rows before it end, go on from the year's start
+    /// instead; a month past the year's last goes on from its end.
     @Test func goingOnFromAMonthOfTheLatestFilesMarks() throws {
         var first = SnapshotFixtures.content()
         first.ecommerceSales = Self.sales(years: [2023, 2024], transactions: 1)

@@ -28,9 +28,9 @@ struct RunCache: Codable {
     /// kept): the next full run copies the unchanged years' rows from the snapshot file.
     var sales: SalesDigests?
     /// Where that snapshot's content hash stood at each month's sales rows (absent in files written
-    /// before they were kept; at each year's alone in those written before 2026-12-07): the next
-    /// run that copies the earlier years' rows from that file hashes only the rows from its first
-    /// changed year (or month) on.
+    /// before they were kept; those of builds before 2026-12-07 marked each year alone, under
+    /// another seal, and are not used): the next run that copies the earlier years' rows from
+    /// that file hashes only the rows from its first changed year (or month) on.
     var contentMarks: ContentHash.Marks?
     /// The groups that run kept (`KeptGroupsFile`), from which its snapshot's sales rows of their
     /// years were made (absent when it kept none, and in files written before).

@@ -144,6 +144,10 @@ struct SalesDigests: Codable, Equatable {
         return keys.sorted().first { months[$0] != earlier[$0] }.map(Self.month(ofMonthKey:))
     }
 
+    /// A month after every month of a year: a resume from it (`ContentHash.Resume.fromMonth`) goes
+    /// on past all the year's rows, when none of its months changed.
+    static let pastLastMonth = 13
+
     /// The years whose rows differ from `earlier`'s, or appear in only one of the two; nil when
     /// `earlier` comes from another build (every year must then be written).
     func changedYears(since earlier: SalesDigests) -> Set<Int>? {
