@@ -658,7 +658,7 @@ extension PipelineRunner {
                 let yearStart = contentMarks.position(from: resume.fromYear),
                 contentMarks.rowsResumed > yearStart.rowsBefore
             {
-                metadata["month"] = month > 12 ? "none changed" : "\(month)"
+                metadata["month"] = month == SalesDigests.pastLastMonth ? "none changed" : "\(month)"
             }
             logger.debug(
                 "Content hash went on from the latest snapshot's, past its unchanged sales rows", metadata: metadata)

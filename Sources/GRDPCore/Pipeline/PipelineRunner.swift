@@ -722,16 +722,14 @@ public struct PipelineRunner {
             // For the next run: the recomputed years' digests, and the latest's for the others (the
             // same rows, carried).
             let rows = content.ecommerceSales
-            if let year = resume?.fromYear, earlier.build == build, let earlierMonths = earlier.everyMonth {
+            if let year = resume?.fromYear, earlier.build == build, earlier.everyMonth != nil {
                 // Before the publish: the content hash then goes on from the latest's mark at the
                 // first month of the first year written whose digest changed, past the months
                 // before it, whose rows are that file's (a night's new orders are mostly of the
                 // last months; their revisions of any month bring the mark back to it).
                 let digests = SalesDigests(build: build, rows: rows)
                 salesDigests = digests?.adding(earlier, except: years)
-                resume?.fromMonth = digests?.months.map {
-                    SalesDigests.firstChangedMonth(of: year, in: $0, since: earlierMonths) ?? SalesDigests.pastLastMonth
-                }
+                resume?.fromMonth = digests?.firstChangedMonth(of: year, since: earlier)
             } else {
                 // Computed while the snapshot is written.
                 pendingDigests = OnAnotherThread {
@@ -757,13 +755,8 @@ public struct PipelineRunner {
                         // row is the latest file's and the hash goes on from the end of its rows.
                         let first = changed.min() ?? Int.max
                         resume = ContentHash.Resume(
-                            fromYear: first,
-                            fromMonth: digests.months.flatMap { months in
-                                earlier.everyMonth.map {
-                                    SalesDigests.firstChangedMonth(of: first, in: months, since: $0)
-                                        ?? SalesDigests.pastLastMonth
-                                }
-                            }, marks: latestMarks)
+                            fromYear: first, fromMonth: digests.firstChangedMonth(of: first, since: earlier),
+                            marks: latestMarks)
                     }
                     logYearsCopied(from: latest, written: changed)
                 }

@@ -315,9 +315,10 @@ struct PartitionedRevisions {
         var unchanged = [UInt64](repeating: 0, count: (replaced.count + 63) / 64)
         var next = 0
         noteYears(&replaced, starts: starts, at: \.before, into: \.beforeYear) { member, row in
-            // The same group, the same net written the same way (a wide net, `scale` < 0, never).
+            // The same group, the same net written the same way.
             let new = now[order[next]]
-            if new.row.scale >= 0, row.scale == new.row.scale, row.mantissa == new.row.mantissa,
+            if TransactionBatch.sameNet(
+                scale: new.row.scale, mantissa: new.row.mantissa, as: (row.scale, row.mantissa)),
                 GroupTable.sameKey(group(of: row, member: member), group(of: new.row, member: new.member))
             {
                 unchanged[next >> 6] |= 1 << UInt64(next & 63)

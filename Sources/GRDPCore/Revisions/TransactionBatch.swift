@@ -25,6 +25,13 @@ struct TransactionBatch: Sendable {
         var mantissa: Int64
     }
 
+    /// Whether two nets as rows hold them (`scale` and `mantissa`) are the same net written the
+    /// same way (`1000` and `1000.00` are not): what a record re-sent unchanged keeps. A wide net
+    /// (`scale` < 0, its amounts kept apart) never is.
+    static func sameNet(scale: Int32, mantissa: Int64, as other: (scale: Int32, mantissa: Int64)) -> Bool {
+        scale >= 0 && scale == other.scale && mantissa == other.mantissa
+    }
+
     /// The id without its trailing digits, the channel (index in `strings`) and the number of those
     /// digits (leading zeros count): stem and number give back channel and id exactly.
     struct Stem: Hashable, Sendable, Codable {

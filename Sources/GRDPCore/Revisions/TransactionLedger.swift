@@ -108,8 +108,9 @@ struct TransactionLedger {
             guard now >= 0, now < groups.count else { return nil }
             if let before = displaced[Int32(slot)] {
                 guard before.group >= 0, Int(before.group) < groups.count else { return nil }
-                if Int(before.group) == now, before.scale >= 0, before.scale == slotScale[slot],
-                    before.mantissa == slotMantissa[slot]
+                if Int(before.group) == now,
+                    TransactionBatch.sameNet(
+                        scale: before.scale, mantissa: before.mantissa, as: (slotScale[slot], slotMantissa[slot]))
                 {
                     marks.resentUnchanged += 1
                     continue

@@ -108,22 +108,14 @@ extension ContentHash {
         if let carrying {
             // The file's rows from the resume's year on must all be these: no carried year at or
             // after it (the marks list every year of the carried file), none of these before it.
-            guard let resume = carrying.resume, resume.marks.tableStart == tableStart,
-                let yearStart = resume.marks.position(from: resume.fromYear), let resumed = resume.position
-            else { return nil }
-            var from = resumed.position
+            guard let resume = carrying.resume, resume.marks.tableStart == tableStart else { return nil }
             let carriedYears = Set(resume.marks.positions.compactMap(\.year)).subtracting(carrying.exceptYears)
             guard carriedYears.allSatisfy({ $0 < resume.fromYear }),
-                rows.allSatisfy({ carrying.exceptYears.contains($0.year) && $0.year >= resume.fromYear })
+                rows.allSatisfy({ carrying.exceptYears.contains($0.year) && $0.year >= resume.fromYear }),
+                let start = resume.start(before: rows)
             else { return nil }
-            if resumed.atMonth, let fromMonth = resume.fromMonth {
-                // Rows in the table's order (checked as they are hashed): those before the month
-                // lead. The file's must be as many, or the month's mark is not where they end.
-                skipped = rows.prefix { $0.year == resume.fromYear && $0.month < fromMonth }.count
-                if from.rowsBefore != yearStart.rowsBefore + skipped {
-                    (from, skipped) = (yearStart, 0)
-                }
-            }
+            let from = start.position
+            skipped = start.skipped
             serializer.resume(from.state)
             rowCount = from.rowsBefore
             resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }

@@ -175,14 +175,17 @@ enum ContentHash {
             self.marks = marks
         }
 
-        /// Where the hash goes on: at `fromMonth` when the marks tell where it begins, else at
-        /// the start of `fromYear`; and whether it is the month's (rows of `fromYear` before it
-        /// then not hashed again).
-        var position: (position: Marks.Position, atMonth: Bool)? {
-            if let fromMonth, let position = marks.position(from: fromYear, month: fromMonth) {
-                return (position, true)
+        /// Where the hash of `rows` (those of `fromYear` on, in the table's order) goes on, and how
+        /// many of them lead it, not hashed again: the rows of `fromYear` before `fromMonth`, at
+        /// that month's mark, when the marks tell where it begins and the rows before it there are
+        /// as many as these; else none, at the start of `fromYear`.
+        func start(before rows: [EcommerceSalesRow]) -> (position: Marks.Position, skipped: Int)? {
+            guard let yearStart = marks.position(from: fromYear) else { return nil }
+            guard let fromMonth, let monthStart = marks.position(from: fromYear, month: fromMonth) else {
+                return (yearStart, 0)
             }
-            return marks.position(from: fromYear).map { ($0, false) }
+            let skipped = rows.prefix { $0.year == fromYear && $0.month < fromMonth }.count
+            return monthStart.rowsBefore == yearStart.rowsBefore + skipped ? (monthStart, skipped) : (yearStart, 0)
         }
     }
 
@@ -286,11 +289,7 @@ enum ContentHash {
         /// Before serialising row `row` (counted from this marker's first) of `month` of `year`
         /// (nil: a month that is not an integer, and the year alone is marked).
         mutating func row(_ row: Int, year: Int64, month: Int64?, serializer: inout Serializer) {
-            if let last, year == last.year, month == nil || month == last.month { return }
-            mark(row, year: year, month: month, serializer: &serializer)
-        }
-
-        private mutating func mark(_ row: Int, year: Int64, month: Int64?, serializer: inout Serializer) {
+            guard !continues(year: year, month: month) else { return }
             last = (year, month)
             let month = month.map { Int($0) }
             if serializer.isCollecting {
@@ -302,10 +301,10 @@ enum ContentHash {
             }
         }
 
-        /// Whether a first row of `month` of `year` goes on with the last row seen: not a new mark.
-        func continues(year: Int, month: Int?) -> Bool {
+        /// Whether a row of `month` of `year` goes on with the last row seen: not a new mark.
+        func continues(year: Int64, month: Int64?) -> Bool {
             guard let last else { return false }
-            return last.year == Int64(year) && (month == nil || last.month == month.map { Int64($0) })
+            return last.year == year && (month == nil || last.month == month)
         }
 
         mutating func append(_ positions: [Marks.Position]) { self.positions += positions }
@@ -416,7 +415,7 @@ enum ContentHash {
         if marker != nil, let upperMarker {
             // The upper half's first row may go on with the lower half's last month: not a new one.
             let starts = upperMarker.offsets.filter {
-                !($0.offset == 0 && marker!.continues(year: $0.year, month: $0.month))
+                !($0.offset == 0 && marker!.continues(year: Int64($0.year), month: $0.month.map { Int64($0) }))
             }
             let states = serializer.raw(bytes, statesAt: starts.map(\.offset))
             marker!.append(

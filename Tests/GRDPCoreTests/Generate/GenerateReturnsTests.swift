@@ -502,18 +502,24 @@ private func isBytewiseSorted(_ names: [String]) -> Bool {
 extension GenerateBenchmarkLayoutTests {
     /// `--recent-revisions`: the increment's revisions re-send orders of the last year's fourth
     /// quarter alone (a night's return of recent orders), as many as without it; without it they
-    /// come from every quarter.
+    /// come from every quarter. The same seed gives the same bytes either way (CONTRACT §7), and
+    /// the two archives differ.
     @Test func recentRevisionsReviseOnlyTheLastQuarter() throws {
         var quartersRevised: [Bool: Set<Int>] = [:]
+        var archives: [Bool: [String: String]] = [:]
         for recent in [false, true] {
             let folder = try temporaryFolder()
-            defer { try? FileManager.default.removeItem(at: folder) }
+            let alone = try temporaryFolder()
+            defer { for url in [folder, alone] { try? FileManager.default.removeItem(at: url) } }
             _ = try ReturnsGenerator(options: benchmarkOptions()).write(to: folder)
             var increment = benchmarkOptions()
             increment.layout = .increment
             increment.increment = 800
             increment.recentRevisions = recent
-            _ = try ReturnsGenerator(options: increment).write(to: folder)
+            let added = try ReturnsGenerator(options: increment).write(to: folder)
+            archives[recent] = try hashes(added)
+            let again = try ReturnsGenerator(options: increment).write(to: alone)
+            #expect(try hashes(again)["returns/2025-02-01_increment.tar.gz"] == archives[recent]?.values.first)
             let members = try readArchive(folder.appendingPathComponent("returns/2025-02-01_increment.tar.gz"))
             let revisions = String(decoding: members["transactions_increment_revised.csv"] ?? [], as: UTF8.self)
                 .split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -524,6 +530,7 @@ extension GenerateBenchmarkLayoutTests {
         }
         #expect(quartersRevised[true] == [4])
         #expect(quartersRevised[false] == [1, 2, 3, 4])
+        #expect(archives[true] != archives[false])
     }
 }
 

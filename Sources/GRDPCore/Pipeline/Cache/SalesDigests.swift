@@ -136,16 +136,18 @@ struct SalesDigests: Codable, Equatable {
             months: months)
     }
 
-    /// The first month of `year` whose digest in `months` differs from the one in `earlier` (or
-    /// that only one of them has); nil when none does. Both must be of one build, and `earlier` a
-    /// full record (`everyMonth`): a month it lacks is a month its rows did not have.
-    static func firstChangedMonth(of year: Int, in months: [Int: String], since earlier: [Int: String]) -> Int? {
-        let keys = Set(months.keys).union(earlier.keys).filter { Self.year(ofMonthKey: $0) == year }
-        return keys.sorted().first { months[$0] != earlier[$0] }.map(Self.month(ofMonthKey:))
+    /// Where the content hash of `year`'s rows may go on from (`ContentHash.Resume.fromMonth`): its
+    /// first month whose digest differs from `earlier`'s (or that only one of them has), else
+    /// `pastLastMonth`. Nil when the months cannot be compared: `earlier` of another build, or
+    /// either without every month (a month `everyMonth` lacks would read as a month with no row).
+    func firstChangedMonth(of year: Int, since earlier: SalesDigests) -> Int? {
+        guard earlier.build == build, let months, let before = earlier.everyMonth else { return nil }
+        let keys = Set(months.keys).union(before.keys).filter { Self.year(ofMonthKey: $0) == year }
+        return keys.sorted().first { months[$0] != before[$0] }.map(Self.month(ofMonthKey:)) ?? Self.pastLastMonth
     }
 
-    /// A month after every month of a year: a resume from it (`ContentHash.Resume.fromMonth`) goes
-    /// on past all the year's rows, when none of its months changed.
+    /// A month after every month of a year: the content hash goes on from it past all the year's
+    /// rows, when none of its months changed.
     static let pastLastMonth = 13
 
     /// The years whose rows differ from `earlier`'s, or appear in only one of the two; nil when
