@@ -145,6 +145,46 @@ public struct EcommerceSalesRow: Sendable, Equatable {
     }
 }
 
+extension Array {
+    /// Whether `test` holds for the year (`year`) of every element, asked once per run of elements
+    /// of one year. The elements are read in place, through a pointer: a closure given each one
+    /// (`allSatisfy`), or an `UnsafeBufferPointer`'s subscript, copies it (a sales row's three
+    /// texts retained and released). With a `Set` lookup per row, that took ~0.03 s, twice, of a
+    /// 10 M night's 2024 (708,000 rows) on the way to its publish.
+    func everyYear(_ year: (borrowing Element) -> Int, _ test: (Int) -> Bool) -> Bool {
+        withUnsafeBufferPointer { buffer in
+            guard let elements = buffer.baseAddress else { return true }
+            var last: Int?
+            for index in buffer.indices where year(elements[index]) != last {
+                last = year(elements[index])
+                guard test(last!) else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Whether the elements come in ascending years (`year`); read in place (see `everyYear`).
+    func inYearOrder(_ year: (borrowing Element) -> Int) -> Bool {
+        withUnsafeBufferPointer { buffer in
+            guard let elements = buffer.baseAddress else { return true }
+            return buffer.indices.dropFirst().allSatisfy { year(elements[$0 - 1]) <= year(elements[$0]) }
+        }
+    }
+}
+
+extension Array where Element == EcommerceSalesRow {
+    /// How many rows lead the array before the first that is not of `year` or is of `month` or
+    /// later; read in place (see `everyYear(_:_:)`).
+    func leadingCount(ofYear year: Int, beforeMonth month: Int) -> Int {
+        withUnsafeBufferPointer { buffer in
+            guard let rows = buffer.baseAddress else { return 0 }
+            var count = 0
+            while count < buffer.count, rows[count].year == year, rows[count].month < month { count += 1 }
+            return count
+        }
+    }
+}
+
 public struct GRDPRow: Sendable, Equatable {
     public var year: Int
     public var grdpBVND: ExactDecimal

@@ -586,14 +586,11 @@ extension PipelineRunner {
             // The computed rows as they are when all are of `years` (the sales rows: 700,000 at
             // 10 M, not copied).
             var rows =
-                computed.allSatisfy({ years.contains(year($0)) })
-                ? computed : computed.filter { years.contains(year($0)) }
+                computed.everyYear(year, years.contains) ? computed : computed.filter { years.contains(year($0)) }
             if !kept.isEmpty { rows = kept + rows }
             // Stable sort: within a year the rows keep their source's (key) order. Rows already in
             // year order are not sorted again.
-            if rows.indices.dropFirst().contains(where: { year(rows[$0 - 1]) > year(rows[$0]) }) {
-                rows.sort { year($0) < year($1) }
-            }
+            if !rows.inYearOrder(year) { rows.sort { year($0) < year($1) } }
             content[keyPath: keyPath] = rows
         }
         merge(\.ecommerceSales) { $0.year }

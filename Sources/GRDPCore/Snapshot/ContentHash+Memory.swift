@@ -111,7 +111,7 @@ extension ContentHash {
             guard let resume = carrying.resume, resume.marks.tableStart == tableStart else { return nil }
             let carriedYears = Set(resume.marks.positions.compactMap(\.year)).subtracting(carrying.exceptYears)
             guard carriedYears.allSatisfy({ $0 < resume.fromYear }),
-                rows.allSatisfy({ carrying.exceptYears.contains($0.year) && $0.year >= resume.fromYear }),
+                rows.everyYear({ $0.year }, { carrying.exceptYears.contains($0) && $0 >= resume.fromYear }),
                 let start = resume.start(before: rows)
             else { return nil }
             let from = start.position
@@ -301,6 +301,9 @@ extension ContentHash {
         }
 
         func exact(_ value: ExactDecimal) {
+            // The pointer alone in the closure, not the sink (its path retained and released for
+            // each of a night's ~1.4 M amounts).
+            let serializer = serializer
             serializer.pointee.tag("S")
             value.reduced.withCanonicalText { serializer.pointee.bytes($0) }
         }

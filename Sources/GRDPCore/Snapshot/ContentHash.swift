@@ -184,7 +184,7 @@ enum ContentHash {
             guard let fromMonth, let monthStart = marks.position(from: fromYear, month: fromMonth) else {
                 return (yearStart, 0)
             }
-            let skipped = rows.prefix { $0.year == fromYear && $0.month < fromMonth }.count
+            let skipped = rows.leadingCount(ofYear: fromYear, beforeMonth: fromMonth)
             return monthStart.rowsBefore == yearStart.rowsBefore + skipped ? (monthStart, skipped) : (yearStart, 0)
         }
     }
