@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
             exclusions) and this build are taken from <outputs>/cache/archives/ and only new or \
             changed ones are read, and the sales rows of \
             years that did not change are copied from the latest snapshot file. On large sets (from \
-            3 M distinct transactions) revisions are taken by key partition, and which rows are \
+            1 M distinct transactions) revisions are taken by key partition, and which rows are \
             current and the last year's groups are kept in <outputs>/cache/ for the next night; \
             with GRDP_LEDGER=memory the revision ledger a full run ended with is kept in \
             <outputs>/cache/ledger.bin instead (from 3 M keys; GRDP_KEEP_LEDGER_FROM=<keys> changes \

@@ -748,7 +748,7 @@ import Testing
     /// A platform's return of this year's orders that also revises last year's holds records of
     /// last year: by year alone, that year's fall went unsaid (review 42, H2). On a night the
     /// revision ledger sees the new return's T1, dated 2024, take the place of 2023's T1: said, as
-    /// it is by key partition (from 3 M keys).
+    /// it is by key partition (from 1 M keys).
     @Test(arguments: Ledgers.all)
     func aReturnThatAlsoRevisesTheYearItTakesFromIsSaid(ledgers: Ledgers) throws {
         let both: [ArchiveWriter.Entry] = [
@@ -1158,7 +1158,7 @@ import Testing
     /// Two runs from scratch over the same inputs and config write the same snapshot file, byte
     /// for byte, but for its `created_at` (the one thing of the file that is the moment's), with
     /// one thread reading archives or four, in another time zone. (Revisions by key partition,
-    /// chosen from 3 M keys, allocate the tables' pages in another order: same rows, same content
+    /// chosen from 1 M keys, allocate the tables' pages in another order: same rows, same content
     /// hash, another layout; and a night's snapshot is the latest's file with the changes applied.)
     @Test func twoRunsFromScratchWriteTheSameSnapshotFileButForItsTime() throws {
         let fixture = try Self.generatedWithAnIncrement(transactions: 20_000, increment: 2_000)
@@ -1370,7 +1370,7 @@ import Testing
         #expect(sound.status == 0, "\(sound.stderr)")
     }
 
-    /// From 3 M expected keys `validate` takes revisions by key partition, as `run` does, in a
+    /// From 1 M expected keys `validate` takes revisions by key partition, as `run` does, in a
     /// scratch folder of `TMPDIR` (here forced by `GRDP_LEDGER=partitioned`): the report it prints
     /// is the one the ledger in memory gives, transactions superseded across archives included; the
     /// scratch folder is gone afterwards, as is one a killed validate left, and no outputs folder

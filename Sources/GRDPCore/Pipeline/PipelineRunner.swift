@@ -17,7 +17,7 @@ public struct PipelineRunner {
     ///
     /// Revisions are part of normalizing (CONTRACT §4.4): each member's superseded rows are counted
     /// as `run` counts them, and the transactions' sums taken as `run` takes them (a sum too
-    /// precise to keep exactly fails both, exit 70); nothing else is computed. Below 3 M expected
+    /// precise to keep exactly fails both, exit 70); nothing else is computed. Below 1 M expected
     /// transaction keys (`PartitionedRevisions.isChosen`, as `run` decides) a ledger in memory does
     /// both. From there, as `run` does, they are taken by key partition after the ingest: each
     /// archive's rows streamed to an entry and the keys to partition files, in a scratch folder of
@@ -223,7 +223,7 @@ public struct PipelineRunner {
         let scannedArchives = zip(inputs.scan.archives, inputs.archiveDigests).map { candidate, digest in
             digest.map { ArchiveIdentity(relativePath: candidate.relativePath, sha256: $0.hex) }
         }
-        // Partitioned revisions (from 3 M expected keys, or as `GRDP_LEDGER` says): no ledger is
+        // Partitioned revisions (from 1 M expected keys, or as `GRDP_LEDGER` says): no ledger is
         // kept nor read; every transaction is taken again after the ingest, by key partition.
         let partitioned = PartitionedRevisions.isChosen(
             expectedKeys: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes)?.transactionKeys,

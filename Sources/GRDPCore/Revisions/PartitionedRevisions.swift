@@ -45,12 +45,16 @@ struct PartitionedRevisions {
     ///
     /// From `fromKeys` transaction keys expected: the last run's count when it left one
     /// (`RunCache.ledgerHint`), else one per `compressedBytesPerKey` bytes of archives. Below, the
-    /// ledger is faster (1 M transactions: `run --force` 1.47-1.53 s against 1.58-1.64 s) and
-    /// small (154 MiB peak). Above, it holds every key and group at once (10 M: 686 MiB for a
-    /// rebuild, 510 MiB for a night with its kept state), where the partitioned revisions hold
-    /// one partition's keys and one year's groups (181 and 189–192 MiB), at the cost of a longer
-    /// night (1.8–2.1 s against 1.7 s). `GRDP_LEDGER=partitioned` or `memory` chooses whatever the
-    /// size; the result is the same either way.
+    /// ledger is a little faster for a rebuild (1 M transactions, 0.88 M keys, on 2026-12-07:
+    /// `run --force` 1.60–1.92 s against 1.71–2.02 s) and small enough (146 MiB peak; its nights
+    /// 0.96–1.04 s at 155 MiB against 0.75–0.96 s at 104). Above, it holds every key and group at
+    /// once: 2 M transactions (1.76 M keys) already peaked at 213 MiB for a rebuild and 223 MiB for
+    /// a night, where the partitioned revisions, holding one partition's keys and one year's
+    /// groups, took 107 and 117 MiB in the same time for a rebuild (2.88–3.13 s against
+    /// 3.07–3.15 s) and less for a night (0.88–1.09 s against 1.17–1.34 s); 10 M: 686 and 510 MiB
+    /// against 181 and 189–192. Until 2026-12-07 the ledger went on to 3 M keys, from a time when
+    /// the partitioned night was the slower. `GRDP_LEDGER=partitioned` or `memory` chooses whatever
+    /// the size; the result is the same either way.
     static func isChosen(expectedKeys: Int?, archiveBytes: Int64) -> Bool {
         switch ProcessInfo.processInfo.environment["GRDP_LEDGER"] {
         case "partitioned": return true
@@ -64,7 +68,7 @@ struct PartitionedRevisions {
     /// See `isChosen`; `GRDP_PARTITIONED_FROM` overrides it (tests).
     static var fromKeys: Int {
         ProcessInfo.processInfo.environment["GRDP_PARTITIONED_FROM"].flatMap(Int.init).flatMap { $0 >= 0 ? $0 : nil }
-            ?? 3_000_000
+            ?? 1_000_000
     }
 
     /// The benchmark's gzip archives hold a key per ~24.8 bytes (10 M: 208 MiB for 8.8 M keys);
