@@ -104,7 +104,7 @@ struct ValidateCommand: ParsableCommand {
             config, 66 when the config or the returns folder is missing or cannot be read, 73 when the \
             report cannot be written to standard output.
 
-            From about 3 million transaction keys, revisions are counted as a run counts them, with scratch \
+            From about 1 million transaction keys, revisions are counted as a run counts them, with scratch \
             files in a grdp-validate-* folder of the temporary folder (TMPDIR; ~0.4 GB at 10 million \
             transactions) that is removed before it exits.
             """)

@@ -225,9 +225,14 @@ public struct PipelineRunner {
         }
         // Partitioned revisions (from 1 M expected keys, or as `GRDP_LEDGER` says): no ledger is
         // kept nor read; every transaction is taken again after the ingest, by key partition.
+        // From the keys the last run counted and the bytes of the archives it did not read.
+        let readByLastRun = lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) } ?? []
         let partitioned = PartitionedRevisions.isChosen(
             expectedKeys: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes)?.transactionKeys,
-            archiveBytes: inputs.archiveBytes)
+            archiveBytes: inputs.archiveBytes,
+            newArchiveBytes: zip(inputs.scan.archives, scannedArchives).reduce(0) { bytes, archive in
+                archive.1.map(readByLastRun.contains) == true ? bytes : bytes + archive.0.bytes
+            })
         var revisions = PartitionedRevisions()
         let opened =
             options.force || partitioned ? nil : stateFile.open(archives: scannedArchives, earlier: earlierArchives)

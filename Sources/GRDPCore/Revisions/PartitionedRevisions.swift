@@ -44,23 +44,28 @@ struct PartitionedRevisions {
     /// (`TransactionLedger`, kept between runs from `LedgerStateFile.minimumKeys`).
     ///
     /// From `fromKeys` transaction keys expected: the last run's count when it left one
-    /// (`RunCache.ledgerHint`), else one per `compressedBytesPerKey` bytes of archives. Below, the
+    /// (`RunCache.ledgerHint`) plus one per `compressedBytesPerKey` bytes of the archives it did not
+    /// read (`newArchiveBytes`: a set that grows past the threshold is partitioned on the night it
+    /// does, not one night later), else one per `compressedBytesPerKey` bytes of archives. Below, the
     /// ledger is a little faster for a rebuild (1 M transactions, 0.88 M keys, on 2026-12-07:
     /// `run --force` 1.60–1.92 s against 1.71–2.02 s) and small enough (146 MiB peak; its nights
     /// 0.96–1.04 s at 155 MiB against 0.75–0.96 s at 104). Above, it holds every key and group at
-    /// once: 2 M transactions (1.76 M keys) already peaked at 213 MiB for a rebuild and 223 MiB for
-    /// a night, where the partitioned revisions, holding one partition's keys and one year's
-    /// groups, took 107 and 117 MiB in the same time for a rebuild (2.88–3.13 s against
-    /// 3.07–3.15 s) and less for a night (0.88–1.09 s against 1.17–1.34 s); 10 M: 686 and 510 MiB
+    /// once: 2 M transactions (1.76 M keys) already peaked at 207–215 MiB for a rebuild and 223 MiB
+    /// for a night, where the partitioned revisions, holding one partition's keys and one year's
+    /// groups, took 106–108 and 117 MiB in the same time for a rebuild (medians of six, 3.45 s
+    /// against 3.49 s) and less for a night (0.88–1.09 s against 1.17–1.34 s); 10 M: 686 and 510 MiB
     /// against 181 and 189–192. Until 2026-12-07 the ledger went on to 3 M keys, from a time when
     /// the partitioned night was the slower. `GRDP_LEDGER=partitioned` or `memory` chooses whatever
     /// the size; the result is the same either way.
-    static func isChosen(expectedKeys: Int?, archiveBytes: Int64) -> Bool {
+    static func isChosen(expectedKeys: Int?, archiveBytes: Int64, newArchiveBytes: Int64 = 0) -> Bool {
         switch ProcessInfo.processInfo.environment["GRDP_LEDGER"] {
         case "partitioned": return true
         case "memory": return false
         default:
-            let keys = expectedKeys ?? Int(clamping: archiveBytes / Int64(compressedBytesPerKey))
+            let perKey = Int64(compressedBytesPerKey)
+            let keys =
+                expectedKeys.map { $0 &+ Int(clamping: max(0, newArchiveBytes) / perKey) }
+                ?? Int(clamping: archiveBytes / perKey)
             return keys >= fromKeys
         }
     }
