@@ -639,6 +639,7 @@ extension PipelineRunner {
             if let months = details.salesMonths {
                 metadata["months_merged"] = "\(months.merged)"
                 metadata["months_unchanged"] = "\(months.unchanged)"
+                metadata["months_replaced"] = "\(months.replaced)"
             }
             logger.debug(
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",

@@ -27,13 +27,16 @@ enum SalesRowsUpdate {
     }
 
     /// Of the months a year at a time went through (`YearUpdate`): those merged with the file's
-    /// rows, and those whose digest let them be, unread.
+    /// rows, those whose digest let them be, unread, and of the merged ones those replaced whole
+    /// (more of the file's rows gone than kept).
     struct Months: Equatable {
         var merged = 0
         var unchanged = 0
+        var replaced = 0
 
         static func + (a: Months, b: Months) -> Months {
-            Months(merged: a.merged + b.merged, unchanged: a.unchanged + b.unchanged)
+            Months(
+                merged: a.merged + b.merged, unchanged: a.unchanged + b.unchanged, replaced: a.replaced + b.replaced)
         }
     }
 
@@ -309,13 +312,42 @@ enum SalesRowsUpdate {
             defer { _ = next?.wait() }
             for step in steps {
                 try deleteRows(months: step.emptied.first, upTo: step.emptied.end)
-                guard step.merged != nil, let comparing = next else { continue }
+                guard let range = step.merged, let comparing = next else { continue }
                 let diff = try comparing.wait().get()
                 next = compareNext()
-                try apply(diff, in: copy)
+                // The computed rows the file kept: those not added.
+                let kept = range.count - diff.added.count
+                if diff.gone.count > kept {
+                    try replaceMonth(with: rows, range, fileRows: diff.gone.count + kept)
+                    months.replaced += 1
+                } else {
+                    try apply(diff, in: copy)
+                }
                 changes = changes + diff.changes
                 months.merged += 1
             }
+        }
+
+        /// The file's rows of the month of `rows[range]` (every row of it) deleted in one statement
+        /// and those rows inserted, when more of the file's rows are gone than kept: one range
+        /// delete instead of a lookup for each gone row (2 M transactions, the 1 M set's archives
+        /// replaced by the 2 M set's: ~540,000 rows gone in 60 months, each found and deleted).
+        /// The same rows either way; the diff still counts the changes. Throws when the copy's
+        /// month did not hold the `fileRows` rows the diff read from the file it was copied from.
+        private mutating func replaceMonth(
+            with rows: [EcommerceSalesRow], _ range: Range<Int>, fileRows: Int
+        ) throws(SnapshotError) {
+            let month = rows[range.lowerBound].month
+            try copy.execute(
+                "DELETE FROM \(SnapshotSchema.ecommerceSales.name) WHERE year = \(year) AND month = \(month)")
+            guard copy.changes == fileRows else {
+                throw SnapshotError(
+                    code: .invalidSnapshot,
+                    message:
+                        "the copy held \(copy.changes) sales rows of \(year)-\(month), not the \(fileRows) its file had",
+                    path: copy.path)
+            }
+            try insertRows(Array(rows[range]), copy)
         }
 
         /// How `rows[range]`, every row of one month, differ from the file's rows of that month.

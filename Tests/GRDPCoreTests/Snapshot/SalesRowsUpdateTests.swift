@@ -185,6 +185,59 @@ import Testing
         }
     }
 
+    /// A month more of whose file rows are gone than kept is replaced whole (its rows deleted in one
+    /// statement, the computed ones inserted); one with fewer gone has each gone row deleted. The
+    /// same rows either way, and the changes are counted as the diff found them.
+    @Test func aMonthMostlyGoneIsReplacedWhole() throws {
+        let before = Self.sales(years: [2022, 2023, 2024])
+        // 2023: March's sellers 0-24 with 2 transactions (25 of 40 gone, 15 kept); May's sellers
+        // 0-19 (20 gone, 20 kept: not more gone than kept); August's all 40, and 5 new sellers.
+        let computed = Self.sales(years: [2023], sellers: Array(0..<40) + Array(100..<105))
+            .filter { $0.month == 8 || Int($0.sellerTaxCode)! < 4_000_000_100 }
+            .map { row in
+                var row = row
+                let seller = Int(row.sellerTaxCode)! - 4_000_000_000
+                if (row.month == 3 && seller < 25) || (row.month == 5 && seller < 20) || row.month == 8 {
+                    row.transactions = 2
+                }
+                return row
+            }
+        let path = try file("replaced.sqlite", holding: before)
+        let database = try Database(path: path, mode: .create)
+        try database.execute("BEGIN")
+        var update = try SalesRowsUpdate.YearUpdate(
+            year: 2023, source: try copyOf(path), copy: database,
+            earlier: try #require(SalesDigests(build: "b", rows: before)?.everyMonth))
+        try update.add(computed) {}
+        try update.finish()
+        try database.execute("COMMIT")
+        database.close()
+        #expect(update.months == SalesRowsUpdate.Months(merged: 3, unchanged: 9, replaced: 2))
+        #expect(update.changes == SalesRowsUpdate.Changes(deleted: 25 + 20 + 40, inserted: 25 + 20 + 40 + 5))
+        #expect(try salesRows(path) == Self.sales(years: [2022]) + computed + Self.sales(years: [2024]))
+    }
+
+    /// A copy whose month does not hold the rows the diff read from its file is not replaced: the
+    /// update throws, and the file is not to be published.
+    @Test func aMonthReplacedMustHoldTheFilesRows() throws {
+        let before = Self.sales(years: [2023])
+        let computed = Self.sales(years: [2023]) { _ in 2 }
+        let path = try file("replaced-source.sqlite", holding: before)
+        let source = try copyOf(path)
+        let database = try Database(path: path, mode: .create)
+        try database.execute("BEGIN")
+        // The copy lost a row of January that its file has.
+        try database.execute(
+            "DELETE FROM ecommerce_sales WHERE year = 2023 AND month = 1 AND seller_tax_code = '4000000007'")
+        var update = try SalesRowsUpdate.YearUpdate(year: 2023, source: source, copy: database)
+        #expect(throws: SnapshotError.self) {
+            try update.add(computed) {}
+            try update.finish()
+        }
+        try database.execute("ROLLBACK")
+        database.close()
+    }
+
     /// Parts out of the table's month order, or of another year, are refused: the merge by months
     /// would not give the computed rows.
     @Test func partsOutOfMonthOrderAreRefused() throws {
