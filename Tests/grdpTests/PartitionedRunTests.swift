@@ -89,6 +89,51 @@ import Testing
         #expect(ledger.superseded.contains { !$0.hasSuffix(" 0") })
     }
 
+    /// The night a set grows past the threshold goes by key partition that night: the last run's
+    /// key count plus one key per 24 bytes of the archives it did not read (review 48, M3: with the
+    /// count alone, a set grown from 0.88 M to 1.76 M keys took that night on the resident ledger).
+    @Test func aSetGrowingPastTheThresholdIsPartitionedTheNightItDoes() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try fixture.write(
+            Fixture.firstReturn + [Self.orders(1...30, year: 2023, amount: 500)], format: .zip, as: "2024-01-01_a.zip")
+        func bytes(_ name: String) throws -> Int {
+            try #require(
+                try FileManager.default.attributesOfItem(atPath: fixture.returns.appendingPathComponent(name).path)[
+                    .size] as? Int)
+        }
+        // Past what the first archive's bytes count for, cold, and within what the last run's keys
+        // and the second archive's bytes count for.
+        let first = try bytes("2024-01-01_a.zip")
+        let threshold = first / 24 + 1
+        let environment = ["GRDP_PARTITIONED_FROM": "\(threshold)"]
+        let cold = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(cold.status == 0, "\(cold.stderr)")
+        #expect(!cold.stderr.contains("Revisions taken by key partition"), "\(cold.stderr)")
+        // A small return: the keys counted and its bytes stay under (the bytes of the archives the
+        // last run read are not counted again).
+        let report = try #require(try fixture.reportsWritten().last)
+        let keys = (report["archives"] as? [[String: Any]] ?? []).flatMap { $0["members"] as? [[String: Any]] ?? [] }
+            .filter { $0["kind"] as? String == "transaction" }.reduce(0) { $0 + ($1["rows_accepted"] as? Int ?? 0) }
+        try fixture.write([Self.orders(31...31, year: 2023, amount: 500)], format: .zip, as: "2024-01-15_t.zip")
+        try #require(keys + (try bytes("2024-01-15_t.zip")) / 24 < threshold, "the small return is small")
+        try #require(keys + (first + (try bytes("2024-01-15_t.zip"))) / 24 >= threshold, "not vacuous")
+        let small = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(small.status == 0, "\(small.stderr)")
+        #expect(!small.stderr.contains("Revisions taken by key partition"), "\(small.stderr)")
+        try fixture.write(
+            [Self.orders(31...500, year: 2024, amount: 700, path: "transactions_2024.csv")], format: .zip,
+            as: "2024-02-01_b.zip")
+        try #require(keys + (try bytes("2024-02-01_b.zip")) / 24 >= threshold, "the large return is large")
+        let night = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(night.status == 0, "\(night.stderr)")
+        #expect(night.stderr.contains("Revisions taken by key partition"), "\(night.stderr)")
+        let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        let force = try fixture.grdp(["run", "--force"], environment: environment)
+        try #require(force.status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+    }
+
     /// `run --year` of two years with a year between them kept (2022 and 2024 of 2022-2024),
     /// partitioned: each year computed, compared with the latest file's rows in its copy and hashed
     /// before the next, the kept year's rows hashed from that file between them. The snapshot of
