@@ -210,8 +210,8 @@ public struct PipelineRunner {
         // a transaction between years), but other years' rows skip their group.
         // The archives the last full run read (path and SHA-256), when this run may recompute only
         // the years that the others touch (see `touchedYears`): the ledger marks those years.
-        let earlierArchives =
-            options.force || options.years != nil ? nil : lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) }
+        let readByLastRun = lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) }
+        let earlierArchives = options.force || options.years != nil ? nil : readByLastRun
         // The ledger a full run kept, when it holds only archives still here: their transactions are
         // not applied again, only the other archives'. Not with --force, which reads everything.
         // Its headers now (they say which archives the cache may give without their rows), its
@@ -225,14 +225,16 @@ public struct PipelineRunner {
         }
         // Partitioned revisions (from 1 M expected keys, or as `GRDP_LEDGER` says): no ledger is
         // kept nor read; every transaction is taken again after the ingest, by key partition.
-        // From the keys the last run counted and the bytes of the archives it did not read.
-        let readByLastRun = lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) } ?? []
+        // From the keys the last run counted and the bytes of the archives it did not read (also
+        // with --force or --year, which take every archive's keys again).
+        let newArchiveBytes = zip(inputs.scan.archives, scannedArchives).reduce(Int64(0)) { bytes, pair in
+            let (candidate, identity) = pair
+            let read = identity.map { readByLastRun?.contains($0) == true } ?? false
+            return read ? bytes : bytes + candidate.bytes
+        }
         let partitioned = PartitionedRevisions.isChosen(
             expectedKeys: lastRun?.ledgerHint(inputBytes: inputs.archiveBytes)?.transactionKeys,
-            archiveBytes: inputs.archiveBytes,
-            newArchiveBytes: zip(inputs.scan.archives, scannedArchives).reduce(0) { bytes, archive in
-                archive.1.map(readByLastRun.contains) == true ? bytes : bytes + archive.0.bytes
-            })
+            archiveBytes: inputs.archiveBytes, newArchiveBytes: newArchiveBytes)
         var revisions = PartitionedRevisions()
         let opened =
             options.force || partitioned ? nil : stateFile.open(archives: scannedArchives, earlier: earlierArchives)
