@@ -335,7 +335,7 @@ public enum IndicatorCalculator {
         switch order {
         case .packed(var keys, let indexBits):
             order = .wide([])
-            keys.sort()
+            keys.radixSort()
             let sorted = PackedOrder(keys: keys, indexBits: indexBits)
             keys = []
             return try salesRows(

@@ -77,10 +77,19 @@ struct TransactionGroupTable: Sendable {
                     return (high, low, index)
                 })
         }
-        order.sort { a, b in
-            if a.high != b.high { return a.high < b.high }
-            if a.low != b.low { return a.low < b.low }
-            return bytewiseLess(texts[a.index], texts[b.index])
+        // By the sixteen bytes (a radix sort: at 10 M, a night's 394,000 sellers of 2024 took
+        // ~0.05 s of one core in a comparison sort), then texts that share them by all their bytes.
+        order.radixSort(wordCount: 2) { entry, word in word == 0 ? entry.high : entry.low }
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count, order[end].high == order[start].high, order[end].low == order[start].low {
+                end += 1
+            }
+            if end - start > 1 {
+                order[start..<end].sort { a, b in bytewiseLess(texts[a.index], texts[b.index]) }
+            }
+            start = end
         }
         var ranks = [UInt32](repeating: 0, count: texts.count)
         for (rank, entry) in order.enumerated() { ranks[entry.index] = UInt32(rank) }

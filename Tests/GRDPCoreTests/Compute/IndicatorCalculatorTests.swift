@@ -466,6 +466,38 @@ extension IndicatorCalculatorTests {
         #expect(Set(named.map { someRanks[$0] }) == Set(0..<UInt32(named.count)))
     }
 
+    /// Enough texts to be sorted by their sixteen first bytes' digits (over 256): tax codes and
+    /// their branches, texts sharing their first sixteen bytes by the hundred, others shorter than
+    /// eight bytes, and non-ASCII ones; the same order as comparing the bytes.
+    @Test func ranksOfManyTextsFollowBytewiseOrder() {
+        var generator = SplitMix64(seed: 11)
+        var texts = Set<String>()
+        while texts.count < 3000 {
+            let n = generator.next() % 100_000
+            switch generator.next() % 5 {
+            case 0: texts.insert("01012\(43150 + n % 900)")
+            case 1: texts.insert("01012\(43150 + n % 900)-\(String(n % 1000 + 1000).dropFirst())")
+            case 2: texts.insert("abcdefghijklmnop\(n % 700)")
+            case 3: texts.insert(String(n % 10_000))
+            default: texts.insert("Đắk \(n % 400)\u{0}\(n % 3)")
+            }
+        }
+        // In no order (a stable sort of texts given in order would hide ties left unsorted).
+        var table = TransactionGroupTable()
+        table.append(
+            texts.sorted().shuffled(using: &generator).map { text in
+                TransactionGroup(
+                    key: .init(
+                        year: 2024, month: 2, channel: "", sellerTaxCode: text, sellerDistrictCode: "",
+                        status: .completed),
+                    transactions: 1, netVND: .zero)
+            })
+        let ranks = table.bytewiseRanks()
+        let ranked = table.texts.indices.sorted { ranks[$0] < ranks[$1] }.map { table.texts[$0] }
+        #expect(ranked == table.texts.sorted(by: bytewiseLess))
+        #expect(Set(ranks).count == table.texts.count)
+    }
+
     /// One-word keys sort the groups as the two-word keys do (year as its 16 bits, month, then the
     /// channel, seller and district texts bytewise, then counted), tell equal keys apart from
     /// others the same way, and give back every group's index; nil when they need over 64 bits.
