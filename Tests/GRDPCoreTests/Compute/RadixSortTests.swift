@@ -18,7 +18,7 @@ import Testing
 
     /// Where two arrays first differ (a count differing at the shorter's end), not both printed whole.
     private func firstDifference(_ a: [UInt64], _ b: [UInt64]) -> Int? {
-        zip(a, b).firstIndex { $0 != $1 } ?? (a.count == b.count ? nil : min(a.count, b.count))
+        (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? (a.count == b.count ? nil : min(a.count, b.count))
     }
 
     @Test func everyBitVarying() {
