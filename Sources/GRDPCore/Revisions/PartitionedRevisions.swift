@@ -750,19 +750,17 @@ struct PartitionedRevisions {
         } catch {
             return nil
         }
-        // A group whose transactions were all replaced is gone (its sums must be none too), and
-        // the groups indexed again: one array for Compute and the file, not a copy beside it.
-        var emptiedCount = 0
-        for group in groups where group.transactions <= 0 {
+        // A group whose transactions were all replaced is gone (its sums must be none too), from
+        // the index and the groups alike: one array for Compute and the file, not a copy beside it.
+        var emptied: [Int32] = []
+        for (position, group) in groups.enumerated() where group.transactions <= 0 {
             guard group.transactions == 0, group.netVND.isZero else { return nil }
-            emptiedCount += 1
+            emptied.append(Int32(position))
         }
-        let emptied = emptiedCount > 0
-        if emptied {
+        let emptiedCount = emptied.count
+        if emptiedCount > 0 {
+            guard table.remove(emptied, of: groups) else { return nil }
             groups.removeAll { $0.transactions == 0 }
-            table = GroupTable()
-            guard let reindexed = GroupTable(indexing: groups) else { return nil }
-            table = reindexed
         }
         let updated = TransactionGroupTable(texts: texts.strings, nonEmptyGroups: groups)
         kept.texts = texts
@@ -1104,6 +1102,12 @@ struct PartitionedRevisions {
                 }
                 guard found.inserted else { return nil }
             }
+        }
+
+        /// The groups at `positions` (ascending) taken out of the index, the others numbered
+        /// as `groups` numbers them once those are taken out of it too (`SlotIndex.remove`).
+        mutating func remove(_ positions: [Int32], of groups: [TransactionGroupTable.Group]) -> Bool {
+            index.remove(slots: positions) { Self.hash(groups[Int($0)]) }
         }
 
         /// How many rows ahead a pass asks for a row's bucket (see `TransactionLedger`'s).

@@ -123,6 +123,76 @@ struct SlotIndex {
             }
         }
     }
+
+    /// Takes the slots `removed` (ascending, each once, each below `count`) out, and numbers the
+    /// others again as the caller's arrays number them once the same entries are taken out of
+    /// them: a slot becomes itself less the removed slots below it. `hashOf` gives the hash of a
+    /// slot as numbered before (its key still where it was).
+    ///
+    /// No bucket is made again from its key but those that follow a removed one in its run: each
+    /// removed bucket is emptied and the run's later buckets moved back into it when their probe
+    /// starts at or before it (linear probing's deletion), then every bucket's slot renumbered.
+    /// At 10 M transactions a night's kept groups of 2024 (791,000) were indexed again whole,
+    /// ~0.04 s of one core (perf), when any group was emptied.
+    ///
+    /// False when a removed slot is not in the index, out of order or past `count` (the index is
+    /// then not to be used).
+    mutating func remove(slots removed: [Int32], hashOf: (Int32) -> UInt64) -> Bool {
+        guard !removed.isEmpty else { return true }
+        guard removed.first! >= 0, removed.last! < Int32(count),
+            zip(removed, removed.dropFirst()).allSatisfy({ $0 < $1 })
+        else { return false }
+        let mask = self.mask
+        let slotBits = SlotIndex.slotBits
+        let found = table.withUnsafeMutableBufferPointer { table -> Bool in
+            for slot in removed {
+                var hole = Int(truncatingIfNeeded: hashOf(slot)) & mask
+                let stored = UInt32(slot) + 1
+                // Its bucket: the first from its probe's start that names it.
+                while table[hole] & slotBits != stored {
+                    if table[hole] == 0 { return false }
+                    hole = (hole + 1) & mask
+                }
+                var next = hole
+                while true {
+                    next = (next + 1) & mask
+                    let bucket = table[next]
+                    if bucket == 0 { break }
+                    // Moved back when its probe starts at or before the hole (cyclically): it is
+                    // then no farther from its start than before, and no empty bucket lies between.
+                    let start = Int(truncatingIfNeeded: hashOf(Int32(bucket & slotBits) - 1)) & mask
+                    if (next - start) & mask >= (next - hole) & mask {
+                        table[hole] = bucket
+                        hole = next
+                    }
+                }
+                table[hole] = 0
+            }
+            return true
+        }
+        guard found else { return false }
+        // Each slot's count of removed slots below it, taken away.
+        var below = [UInt32](repeating: 0, count: count + 1)
+        var seen: UInt32 = 0
+        var position = 0
+        for slot in 0...count {
+            while position < removed.count, Int(removed[position]) < slot {
+                seen += 1
+                position += 1
+            }
+            below[slot] = seen
+        }
+        below.withUnsafeBufferPointer { below in
+            table.withUnsafeMutableBufferPointer { table in
+                for index in table.indices where table[index] != 0 {
+                    let bucket = table[index]
+                    table[index] = bucket - below[Int(bucket & slotBits) - 1]
+                }
+            }
+        }
+        count -= removed.count
+        return true
+    }
 }
 
 extension SlotIndex {
