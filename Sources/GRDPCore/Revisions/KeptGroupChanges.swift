@@ -40,6 +40,17 @@ struct KeptGroupChanges: Sendable {
         /// In `texts`' numbers.
         fileprivate var keys: [SalesKey]
 
+        /// The first month of the touched sales keys (a new group's among them), nil when there is
+        /// none. The rows of the months before it are made from groups the night did not change.
+        var firstMonth: (year: Int, month: Int)? {
+            keys.lazy.map { key in
+                (
+                    Int(Int16(bitPattern: UInt16(truncatingIfNeeded: key.time >> 8))),
+                    Int(UInt8(truncatingIfNeeded: key.time))
+                )
+            }.min { $0 < $1 }
+        }
+
         /// The keys (distinct, in the table's order) and the sales rows Compute makes of the groups,
         /// in the table's order.
         func rows(enterprises: [EnterpriseRow], methodology: Methodology) throws

@@ -251,10 +251,13 @@ public struct SnapshotStore: Sendable {
     /// - Parameter startedCopy: the copy of `carried.from` that this publish starts from, begun
     ///   while the run computed (`startCopy(of:)`); the publish owns its temporary. One of another
     ///   file, or given to a publish that does not start from a copy, is discarded.
+    /// - Parameter afterHash: called once the content hash from memory is done or failed (when
+    ///   there is none, at once), on the thread that made it: the caller's work that must not take
+    ///   the hash's core may start.
     func publishMarking(
         _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil, resume: ContentHash.Resume? = nil, startedCopy: StartedCopy? = nil,
-        salesByYear: SalesByYear? = nil
+        salesByYear: SalesByYear? = nil, afterHash: (@Sendable () -> Void)? = nil
     ) throws -> (outcome: PublishOutcome, details: PublishDetails) {
         var draft = draft
         precondition(
@@ -348,8 +351,10 @@ public struct SnapshotStore: Sendable {
             salesByYear != nil
             ? nil
             : OnAnotherThread {
-                try? ContentHash.computeMarking(of: memoryContent, path: temporaryPath, carrying: carrying)
+                defer { afterHash?() }
+                return try? ContentHash.computeMarking(of: memoryContent, path: temporaryPath, carrying: carrying)
             }
+        if fromMemory == nil { afterHash?() }
         defer { _ = fromMemory?.wait() }
         // With the sales rows by year: hashed a year at a time beside their write; the carried
         // years' from the file they are carried from.

@@ -33,9 +33,10 @@ struct SalesDigests: Codable, Equatable {
     /// The digests of `rows`, which come sorted by year, then month (Compute's order); nil when
     /// they are not (then nothing is compared, and the next run writes every row).
     ///
-    /// The months are hashed on both cores; a year's digest is the SHA-256 of its row count and
-    /// its months' digests: fixed by the rows alone, whichever core hashed what.
-    init?(build: String, rows: [EcommerceSalesRow]) {
+    /// The months are hashed on both cores (`inParallel`), else one after the other on the calling
+    /// thread; a year's digest is the SHA-256 of its row count and its months' digests: fixed by
+    /// the rows alone, whichever core hashed what.
+    init?(build: String, rows: [EcommerceSalesRow], inParallel: Bool = true) {
         var months: [(year: Int, month: Int, rows: Range<Int>)] = []
         var start = 0
         for index in rows.indices.dropFirst()
@@ -54,11 +55,15 @@ struct SalesDigests: Codable, Equatable {
         // ThreadSanitizer cannot see, and each slot has one writer anyway); `concurrentPerform`
         // returns once every month is done.
         var digestOfMonth = [String](repeating: "", count: spans.count)
-        digestOfMonth.withUnsafeMutableBufferPointer { slots in
-            nonisolated(unsafe) let slots = slots
-            DispatchQueue.concurrentPerform(iterations: spans.count) { index in
-                slots[index] = Self.digest(rows[spans[index].rows])
+        if inParallel {
+            digestOfMonth.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                DispatchQueue.concurrentPerform(iterations: spans.count) { index in
+                    slots[index] = Self.digest(rows[spans[index].rows])
+                }
             }
+        } else {
+            for (index, span) in spans.enumerated() { digestOfMonth[index] = Self.digest(rows[span.rows]) }
         }
         var collected = Collected()
         for (month, digest) in zip(spans, digestOfMonth) {
