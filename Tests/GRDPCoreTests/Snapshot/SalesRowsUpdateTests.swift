@@ -437,6 +437,55 @@ import Testing
         #expect(index == rows.count)
     }
 
+    /// The touched keys' rows made from kept groups (`FileRows.made`) give the diff that the same
+    /// rows read from the file give: rows kept, changed (amounts, transactions, counted), gone and
+    /// new, under the touched keys, in every month.
+    @Test func madeRowsDiffAsTheFilesRowsRead() throws {
+        let fileRows = Self.sales(years: [2024], sellers: Array(0..<12))
+        let path = try file("made-diff.sqlite", holding: fileRows)
+        // Sellers 1–8 touched: 1 and 2 kept as they were, 3 an amount changed, 4 a transaction more,
+        // 5 counted the other way, 6 gone, 7 and 8 kept, and seller 20 new in some of 8's months.
+        var written: [EcommerceSalesRow] = []
+        for row in fileRows {
+            var row = row
+            switch Int(row.sellerTaxCode)! - 4_000_000_000 {
+            case 3 where row.month % 2 == 0: row.netVND = SnapshotFixtures.decimal("999.125")
+            case 4: row.transactions += 1
+            case 5 where row.month > 6: row.counted.toggle()
+            case 6 where row.month != 7: continue
+            default: break
+            }
+            written.append(row)
+            if row.sellerTaxCode == "4000000008", row.month % 3 == 0 {
+                var new = row
+                new.sellerTaxCode = "4000000020"
+                new.sellerDistrictCode = "669"
+                written.append(new)
+            }
+        }
+        written.sort { EcommerceSalesRow.storedOrder($0, $1) < 0 }
+        func touchedSeller(_ row: EcommerceSalesRow) -> Bool {
+            (1...8).contains(Int(row.sellerTaxCode)! - 4_000_000_000) || row.sellerTaxCode == "4000000020"
+        }
+        let keys = (fileRows + written).filter(touchedSeller).map {
+            SalesRowsUpdate.Key(
+                year: $0.year, month: $0.month, channel: $0.channel, seller: $0.sellerTaxCode,
+                district: $0.sellerDistrictCode)
+        }
+        let touched = SalesRowsUpdate.TouchedKeys(years: [2024], keys: keys)
+        let positions = written.indices.filter { touchedSeller(written[$0]) }
+        let totals = try SalesRowsUpdate.FileRows.yearTotals([2024], file: path)
+        let made = try SalesRowsUpdate.FileRows.made(
+            fileRows.filter(touchedSeller), of: touched, file: path, computedRows: positions, yearTotals: totals)
+        var read = try SalesRowsUpdate.FileRows.read(touched, from: path)
+        read.computedRows = positions
+        let fromMade = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: made).diff)
+        let fromFile = try #require(try SalesRowsUpdate.diff(written, changedOnlyUnderKeysOf: read).diff)
+        #expect(fromMade.gone == fromFile.gone)
+        #expect(fromMade.added == fromFile.added)
+        #expect(fromMade.changes == .init(deleted: 6 + 12 + 6 + 11, inserted: 6 + 12 + 6 + 4))
+    }
+
     /// The file's rows of the touched keys made from kept groups (`FileRows.made`) are trusted, not
     /// read: made rows that are not the file's are caught by the year's totals, the amounts too (a
     /// row whose amounts differ in the file would otherwise be kept as unchanged), and a row to
