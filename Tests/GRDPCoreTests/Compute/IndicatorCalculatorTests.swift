@@ -435,19 +435,8 @@ extension IndicatorCalculatorTests {
             "abcdefghijklmnoo99", "abcdefghijklmnop\u{0}\u{0}", "abcdefghijklmnopa", "abcdefghijklmno\u{FF}",
             "Đắk Nông Đắk Nông", "Đắk Nông Đắk Nôngz",
         ]
-        var table = TransactionGroupTable()
-        table.append(
-            texts.map { text in
-                TransactionGroup(
-                    key: .init(
-                        year: 2023, month: 1, channel: text, sellerTaxCode: "", sellerDistrictCode: "",
-                        status: .completed),
-                    transactions: 1, netVND: .zero)
-            })
-        let ranks = table.bytewiseRanks()
-        let ranked = table.texts.indices.sorted { ranks[$0] < ranks[$1] }.map { table.texts[$0] }
-        #expect(ranked == table.texts.sorted(by: bytewiseLess))
-        #expect(Set(ranks).count == table.texts.count)
+        let table = Self.table(ofTexts: texts, asSellers: false)
+        Self.expectRanksFollowBytewiseOrder(table)
 
         // Over texts some of which no group names (a ledger's, handed over for one year): the
         // named ones are ranked among themselves, in the same order.
@@ -483,15 +472,26 @@ extension IndicatorCalculatorTests {
             }
         }
         // In no order (a stable sort of texts given in order would hide ties left unsorted).
+        Self.expectRanksFollowBytewiseOrder(
+            Self.table(ofTexts: texts.sorted().shuffled(using: &generator), asSellers: true))
+    }
+
+    /// A group of each text, the text its channel or its seller.
+    private static func table(ofTexts texts: [String], asSellers: Bool) -> TransactionGroupTable {
         var table = TransactionGroupTable()
         table.append(
-            texts.sorted().shuffled(using: &generator).map { text in
+            texts.map { text in
                 TransactionGroup(
                     key: .init(
-                        year: 2024, month: 2, channel: "", sellerTaxCode: text, sellerDistrictCode: "",
-                        status: .completed),
+                        year: 2023, month: 1, channel: asSellers ? "" : text, sellerTaxCode: asSellers ? text : "",
+                        sellerDistrictCode: "", status: .completed),
                     transactions: 1, netVND: .zero)
             })
+        return table
+    }
+
+    /// The texts' ranks order them as their bytes do, each rank once.
+    private static func expectRanksFollowBytewiseOrder(_ table: TransactionGroupTable) {
         let ranks = table.bytewiseRanks()
         let ranked = table.texts.indices.sorted { ranks[$0] < ranks[$1] }.map { table.texts[$0] }
         #expect(ranked == table.texts.sorted(by: bytewiseLess))
