@@ -348,6 +348,28 @@ import Testing
         log = try night(11...12, amount: 5, as: "2024-05-01_e.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
         #expect(log.contains(made), "\(log)")
+        // Every order of January sent again cancelled: January's completed group loses its last
+        // one and is taken out of the kept groups' index (`SlotIndex.remove`), which is written
+        // for the night after, which updates the groups kept so.
+        let january = (10...95).filter { 1 + $0 % 9 == 1 }
+        try fixture.write(
+            [
+                .init(
+                    path: "transactions.csv",
+                    text: "transaction_id,date,amount,status,channel,seller_tax_code,seller_province\n"
+                        + january.map { "T\($0),2024-01-15,\(100 + $0),cancelled,marketplace,0101243150,67\n" }
+                        .joined())
+            ], format: .zip, as: "2024-05-02_x.zip")
+        let emptied = try fixture.grdp(["run", "--verbose"], environment: environment)
+        try #require(emptied.status == 0, "\(emptied.stderr)")
+        #expect(emptied.stderr.contains("updated_from_kept=true"), "\(emptied.stderr)")
+        #expect(emptied.stderr.contains("emptied=1 "), "\(emptied.stderr)")
+        #expect(
+            try fixture.contentHashFromScratch(environment: environment)
+                == (try fixture.reportsWritten().last?["content_sha256"] as? String))
+        log = try night(13...14, amount: 6, as: "2024-05-03_x2.zip")
+        #expect(log.contains("updated_from_kept=true"), "\(log)")
+        #expect(log.contains(made), "\(log)")
         // A night whose return also brings a 2024 record that seller matching reads (the seller
         // becomes ICT core, its orders no longer counted): its groups still come from the kept
         // ones, but the file's rows are not those the groups made with these records, so the rows

@@ -11,12 +11,14 @@ extension Array where Element == UInt64 {
 }
 
 extension Array where Element: BitwiseCopyable {
-    /// Sorts the elements stably by their words, `word(element, 0)` the most significant, then
+    /// Sorts the elements by their words, `word(element, 0)` the most significant, then
     /// `word(element, 1)`… (ascending as tuples of them compare), by a least-significant-digit
-    /// radix sort: one pass over them per 11-bit digit in which any two elements differ.
+    /// radix sort: one pass over them per 11-bit digit in which any two elements differ. Elements
+    /// with the same words keep their order from 257 elements on; 256 or fewer are sorted by
+    /// `sort(by:)`, which does not say it keeps it (neither caller has such elements apart).
     ///
     /// Needs room for a second array of as many elements (the standard library's sort takes up
-    /// to half as many); short arrays are sorted by `sort(by:)`.
+    /// to half as many).
     mutating func radixSort(wordCount: Int, word: (Element, Int) -> UInt64) {
         let count = self.count
         guard count > 256 else {

@@ -15,6 +15,8 @@ struct KeptGroupChanges: Sendable {
     var before: [TransactionGroupTable.Group]
     /// How many of the updated table's groups are new: its last ones.
     var added: Int
+    /// How many kept groups lost their last transaction and are gone (the log says it).
+    var emptied = 0
 
     /// A group's sales key (year, month, channel, seller, district): its groups (one a status)
     /// make its one or two sales rows.

@@ -767,7 +767,10 @@ struct PartitionedRevisions {
         kept.groups = groups
         kept.index = table.slots
         // The new groups, never emptied (rows are only added to them), are still the last ones.
-        return (updated, KeptGroupChanges(before: before, added: groups.count - keptCount + emptiedCount))
+        return (
+            updated,
+            KeptGroupChanges(before: before, added: groups.count - keptCount + emptiedCount, emptied: emptiedCount)
+        )
     }
 
     /// A `find` for `KeptGroupChanges.pick` over kept groups and their index (`KeptGroups`): the

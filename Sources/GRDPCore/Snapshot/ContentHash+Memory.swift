@@ -96,7 +96,8 @@ extension ContentHash {
     /// The sales table's rows (`markedTable`), serialised in the order they come, marked at each
     /// month; nil when they are out of the table's order or the carried rows cannot be gone past.
     /// With a resume at a month (`Resume.fromMonth`), the rows of its year before that month are
-    /// taken as the marked file's (the caller compared their digests) and not serialised.
+    /// taken as the marked file's (the caller compared their digests, or its kept groups) and not
+    /// serialised.
     private static func salesRows(
         _ rows: [EcommerceSalesRow], path: String, carrying: Carrying?, into serializer: inout Serializer
     ) throws(SnapshotError) -> (rowCount: Int, marks: Marks)? {

@@ -165,7 +165,8 @@ enum ContentHash {
         var fromYear: Int
         /// The first month of `fromYear` whose rows may differ from the marked snapshot's: the
         /// caller vouches that every row of `fromYear` before it is that snapshot's (their
-        /// digests are the same, `SalesDigests`).
+        /// digests are the same, `SalesDigests`, or a night's kept groups say no sales key of
+        /// those months was touched, `KeptGroupChanges.Before.firstMonth`).
         var fromMonth: Int?
         var marks: Marks
 
