@@ -467,7 +467,10 @@ extension IndicatorCalculatorTests {
             case 0: texts.insert("01012\(43150 + n % 900)")
             case 1: texts.insert("01012\(43150 + n % 900)-\(String(n % 1000 + 1000).dropFirst())")
             case 2: texts.insert("abcdefghijklmnop\(n % 700)")
-            case 3: texts.insert(String(n % 10_000))
+            case 3:
+                // Short texts, some beside the same text and a NUL (equal 16-byte prefixes).
+                texts.insert(String(n % 10_000))
+                if n % 7 == 0 { texts.insert(String(n % 10_000) + "\u{0}") }
             default: texts.insert("Đắk \(n % 400)\u{0}\(n % 3)")
             }
         }

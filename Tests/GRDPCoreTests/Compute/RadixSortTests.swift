@@ -55,6 +55,19 @@ import Testing
         expectSortsAsTheStandardLibrary([UInt64](repeating: 42, count: 1000), "one value")
     }
 
+    /// Two words a key (`radixSort(wordCount:word:)`, as the text ranks sort their 16-byte
+    /// prefixes): the first word the more significant, equal keys kept in their order.
+    @Test func twoWordKeysSortAsTuples() {
+        var generator = SplitMix64(seed: 21)
+        let pairs = (0..<5000).map { index in
+            (high: generator.next() % 40, low: generator.next() & 0xFFFF_0000_0000_00FF, index: index)
+        }
+        var sorted = pairs
+        sorted.radixSort(wordCount: 2) { pair, word in word == 0 ? pair.high : pair.low }
+        let expected = pairs.sorted { ($0.high, $0.low, $0.index) < ($1.high, $1.low, $1.index) }
+        #expect(sorted.map(\.index) == expected.map(\.index))
+    }
+
     /// Compute's one-word keys: year and month in the high bits, then ranks, then the group's index
     /// in the low bits (`PackedSortKeys`); each key once.
     @Test func keysShapedAsComputesAreEachKeptOnce() {
