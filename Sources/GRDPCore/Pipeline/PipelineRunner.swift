@@ -723,9 +723,6 @@ public struct PipelineRunner {
         // for the next run) are computed while the snapshot is written.
         var salesDigests: SalesDigests?
         var pendingDigests: OnAnotherThread<SalesDigests?>?
-        // Whether the content hash's resume month came from the kept groups (held by the publish
-        // only when its diff is made from them).
-        var resumeMonthFromKeptGroups = false
         // Opened when the publish's content hash is done, or the publish over.
         var digestsAfterHash: Gate?
         defer { digestsAfterHash?.open() }
@@ -744,7 +741,7 @@ public struct PipelineRunner {
                 // once that hash is done, on the core it leaves while the copy's rows are updated
                 // and the file synced: before the publish, they stood in its way on both cores.
                 resume?.fromMonth = first.month
-                resumeMonthFromKeptGroups = true
+                resume?.fromMonthByKeptGroups = true
                 #if DEBUG
                     // Never later than the first month whose digest changed.
                     if earlier.build == build, earlier.everyMonth != nil,
@@ -836,7 +833,7 @@ public struct PipelineRunner {
         let (outcome, details) = try store.publishMarking(
             consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
             carrying: carried, resume: resume, startedCopy: startedCopy, salesByYear: salesByYear,
-            afterHash: afterHash, resumeMonthFromKeptGroups: resumeMonthFromKeptGroups)
+            afterHash: afterHash)
         digestsAfterHash?.open()
         if let pendingDigests { salesDigests = pendingDigests.wait() }
         if salesByYear != nil {

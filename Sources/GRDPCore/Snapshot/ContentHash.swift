@@ -168,11 +168,17 @@ enum ContentHash {
         /// digests are the same, `SalesDigests`, or a night's kept groups say no sales key of
         /// those months was touched, `KeptGroupChanges.Before.firstMonth`).
         var fromMonth: Int?
+        /// `fromMonth` is the first month of the sales keys a night's kept groups touched, which
+        /// holds only when the sales rows' diff is made from those groups
+        /// (`SalesRowsUpdate.Compared.keptGroups`): otherwise `SnapshotStore.publishMarking` reads
+        /// the file back from `fromYear`.
+        var fromMonthByKeptGroups = false
         var marks: Marks
 
-        init(fromYear: Int, fromMonth: Int? = nil, marks: Marks) {
+        init(fromYear: Int, fromMonth: Int? = nil, fromMonthByKeptGroups: Bool = false, marks: Marks) {
             self.fromYear = fromYear
             self.fromMonth = fromMonth
+            self.fromMonthByKeptGroups = fromMonthByKeptGroups
             self.marks = marks
         }
 

@@ -347,7 +347,7 @@ enum SalesRowsUpdate {
                         "the copy held \(copy.changes) sales rows of \(year)-\(month), not the \(fileRows) its file had",
                     path: copy.path)
             }
-            try insertRows(Array(rows[range]), copy)
+            try insertRows(rows[range], copy)
         }
 
         /// How `rows[range]`, every row of one month, differ from the file's rows of that month.

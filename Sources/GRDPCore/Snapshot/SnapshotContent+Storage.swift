@@ -306,7 +306,10 @@ extension SnapshotContent {
     }
 }
 
-func insertRows<Row: SnapshotTableRow>(_ rows: [Row], _ database: Database) throws(SnapshotError) {
+/// `rows` (an array, or a slice of one, not copied) inserted into their table.
+func insertRows<Row: SnapshotTableRow, Rows: RandomAccessCollection<Row>>(_ rows: Rows, _ database: Database)
+    throws(SnapshotError) where Rows.Index == Int
+{
     let inserter = try RowInserter<Row>(database, rows: rows.count)
     var start = rows.startIndex
     while rows.endIndex - start >= RowInserter<Row>.batch {

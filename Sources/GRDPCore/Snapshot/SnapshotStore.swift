@@ -254,15 +254,10 @@ public struct SnapshotStore: Sendable {
     /// - Parameter afterHash: called once the content hash from memory is done or failed (when
     ///   there is none, at once), on the thread that made it: the caller's work that must not take
     ///   the hash's core may start.
-    /// - Parameter resumeMonthFromKeptGroups: `resume.fromMonth` is the first month of the sales
-    ///   keys a night's kept groups touched, which holds only when the sales rows' diff is made
-    ///   from those groups (`SalesRowsUpdate.Compared.keptGroups`); otherwise the hash is read
-    ///   back from the file, from `resume.fromYear`.
     func publishMarking(
         _ content: consuming SnapshotContent, meta draft: SnapshotMetaDraft, skipIfHashEquals: String?,
         carrying carried: CarriedSales? = nil, resume: ContentHash.Resume? = nil, startedCopy: StartedCopy? = nil,
-        salesByYear: SalesByYear? = nil, afterHash: (@Sendable () -> Void)? = nil,
-        resumeMonthFromKeptGroups: Bool = false
+        salesByYear: SalesByYear? = nil, afterHash: (@Sendable () -> Void)? = nil
     ) throws -> (outcome: PublishOutcome, details: PublishDetails) {
         var draft = draft
         precondition(
@@ -490,9 +485,10 @@ public struct SnapshotStore: Sendable {
             // `verify` runs.
             let (hash, marks): (String, ContentHash.Marks?)
             // A resume month taken from the kept groups holds only when the diff was made from
-            // them: else (a miss, or rows that could not be used) the memory hash, which went on
-            // from that month, is not used, and the file is read back from the resume's year.
-            let monthHolds = !resumeMonthFromKeptGroups || details.salesCompared == .keptGroups
+            // them (`Resume.fromMonthByKeptGroups`): else (a miss, or rows that could not be used)
+            // the memory hash, which went on from that month, is not used, and the file is read
+            // back from the resume's year.
+            let monthHolds = resume?.fromMonthByKeptGroups != true || details.salesCompared == .keptGroups
             if monthHolds, let hashed = fromMemory?.wait() ?? byYearHashed {
                 (hash, marks) = hashed
             } else {

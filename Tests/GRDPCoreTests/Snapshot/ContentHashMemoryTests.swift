@@ -356,7 +356,7 @@ import Testing
                 of: other, path: "unused", carrying: ContentHash.Carrying(exceptYears: [2024], resume: nil)) == nil)
     }
 
-    /// A resume month taken from a night's kept groups (`resumeMonthFromKeptGroups`) is used only
+    /// A resume month taken from a night's kept groups (`Resume.fromMonthByKeptGroups`) is used only
     /// when the publish's diff is made from those groups: here the rows changed from January, the
     /// month says October, and the diff is the file's, so the file is read back from the year's
     /// start and the published hash is the file's. Without the flag, that month is trusted and
@@ -371,11 +371,11 @@ import Testing
             guard case .published(let latest) = outcome else { throw CancellationError() }
             var next = first
             next.ecommerceSales = Self.sales(years: [2024], transactions: 2)
-            let resume = ContentHash.Resume(fromYear: 2024, fromMonth: 10, marks: try #require(firstDetails.marks))
+            let resume = ContentHash.Resume(
+                fromYear: 2024, fromMonth: 10, fromMonthByKeptGroups: !trusted, marks: try #require(firstDetails.marks))
             let (published, details) = try store.publishMarking(
                 next, meta: SnapshotFixtures.draft(parent: latest.version), skipIfHashEquals: nil,
-                carrying: CarriedSales(from: store.url(for: latest.version), exceptYears: [2024]), resume: resume,
-                resumeMonthFromKeptGroups: !trusted)
+                carrying: CarriedSales(from: store.url(for: latest.version), exceptYears: [2024]), resume: resume)
             guard case .published(let meta) = published else { throw CancellationError() }
             #expect(details.salesCompared == .file)
             #expect(details.hashReadBack == !trusted)
