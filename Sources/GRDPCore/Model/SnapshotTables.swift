@@ -98,6 +98,12 @@ public struct EnterpriseRow: Sendable, Equatable {
         self.isCore = isCore
         self.source = source
     }
+
+    /// The order the snapshot's rows come in (and `currentRecords`, `carryOver` give them): by tax
+    /// code, then year.
+    static func precedes(_ left: EnterpriseRow, _ right: EnterpriseRow) -> Bool {
+        (left.taxCode, left.year) < (right.taxCode, right.year)
+    }
 }
 
 public struct EcommerceSalesRow: Sendable, Equatable {
@@ -161,6 +167,31 @@ extension Array {
             }
             return true
         }
+    }
+
+    /// The elements of `self` and `other` in one array ascending by `precedes`, as a stable sort of
+    /// `self + other` gives them (`self`'s first among equals); in one pass when each is ascending
+    /// already, with a comparison per element where the sort takes ~log2(count) of them.
+    func merged(with other: [Element], by precedes: (Element, Element) -> Bool) -> [Element] {
+        func isAscending(_ elements: [Element]) -> Bool {
+            elements.indices.dropFirst().allSatisfy { !precedes(elements[$0], elements[$0 - 1]) }
+        }
+        guard isAscending(self), isAscending(other) else { return (self + other).sorted(by: precedes) }
+        var merged: [Element] = []
+        merged.reserveCapacity(count + other.count)
+        var (mine, theirs) = (startIndex, other.startIndex)
+        while mine < endIndex, theirs < other.endIndex {
+            if precedes(other[theirs], self[mine]) {
+                merged.append(other[theirs])
+                theirs += 1
+            } else {
+                merged.append(self[mine])
+                mine += 1
+            }
+        }
+        merged += self[mine...]
+        merged += other[theirs...]
+        return merged
     }
 
     /// Whether the elements come in ascending years (`year`); read in place (see `everyYear`).

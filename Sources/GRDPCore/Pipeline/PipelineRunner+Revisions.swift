@@ -66,20 +66,23 @@ extension PipelineRunner {
     static func currentRecords(
         in ledger: RevisionLedger, methodology: Methodology, years: Set<Int>?
     ) -> (enterprises: [EnterpriseRow], grdp: [GRDPRow]) {
-        var enterprises = ledger.enterprises.values.map { record, location, _ in
-            EnterpriseRow(
-                taxCode: record.taxCode, year: record.year, name: record.name, vsic: record.vsic,
-                section: String(record.section), districtCode: record.districtCode,
-                valueAddedMVND: record.valueAddedMVND, isCore: methodology.isCore(vsic: record.vsic),
-                source: location)
+        // Only `years`' records are made into rows and sorted: a night keeps one year's of every
+        // year's (at 10 M transactions ~5,000 of ~20,000, each with its texts).
+        let isKept = { (year: Int) in years?.contains(year) ?? true }
+        var enterprises: [EnterpriseRow] = []
+        for (record, location, _) in ledger.enterprises.values where isKept(record.year) {
+            enterprises.append(
+                EnterpriseRow(
+                    taxCode: record.taxCode, year: record.year, name: record.name, vsic: record.vsic,
+                    section: String(record.section), districtCode: record.districtCode,
+                    valueAddedMVND: record.valueAddedMVND, isCore: methodology.isCore(vsic: record.vsic),
+                    source: location))
         }
-        enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
-        var grdp = ledger.grdp.values.map { GRDPRow(year: $0.0.year, grdpBVND: $0.0.grdpBVND, source: $0.1) }
+        enterprises.sort(by: EnterpriseRow.precedes)
+        var grdp = ledger.grdp.values.compactMap { record, location, _ in
+            isKept(record.year) ? GRDPRow(year: record.year, grdpBVND: record.grdpBVND, source: location) : nil
+        }
         grdp.sort { $0.year < $1.year }
-        if let years {
-            enterprises.removeAll { !years.contains($0.year) }
-            grdp.removeAll { !years.contains($0.year) }
-        }
         return (enterprises, grdp)
     }
 

@@ -597,8 +597,10 @@ extension PipelineRunner {
         merge(\.grdp) { $0.year }
         merge(\.indicators) { $0.year }
         merge(\.districtIndicators) { $0.year }
-        merge(\.enterprises) { $0.year }
-        content.enterprises.sort { ($0.taxCode, $0.year) < ($1.taxCode, $1.year) }
+        // Enterprises by tax code, then year: the latest's rows of the other years (in that order
+        // as loaded) merged with the computed ones (in it from `currentRecords`).
+        content.enterprises = old.enterprises.filter { !years.contains($0.year) }.merged(
+            with: fresh.enterprises.filter { years.contains($0.year) }, by: EnterpriseRow.precedes)
         return content
     }
 
