@@ -152,12 +152,12 @@ extension PipelineRunner {
             }
         }
         ledger.takeTransactionMembers(revisions.transactionMembers(current))
-        logger.debug(
-            "Revisions taken by key partition",
-            metadata: [
-                "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
-                "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
-            ])
+        var metadata: Logger.Metadata = [
+            "seconds": "\(Timestamp.now().seconds(since: start))", "transaction_keys": "\(current.keys)",
+            "spilled": "\(current.spilled)", "from_kept": "\(current.fromKept)",
+        ]
+        if let lookedUp = current.keptRowsLookedUp { metadata["kept_rows_looked_up"] = "\(lookedUp)" }
+        logger.debug("Revisions taken by key partition", metadata: metadata)
         return (current, current.fromKept ? kept?.token : nil)
     }
 

@@ -19,6 +19,9 @@ struct CurrentRowsState: Equatable, Sendable {
         var rows: Int
         /// The least and greatest year of its rows.
         var years: [Int16]?
+        /// `StemSpans.flattened` of its rows: nil when unknown (too many stems), then the next key
+        /// pass reads all its rows.
+        var stemSpans: [UInt64]? = nil
 
         var archive: ArchiveIdentity { ArchiveIdentity(relativePath: archivePath, sha256: archiveSHA256) }
     }

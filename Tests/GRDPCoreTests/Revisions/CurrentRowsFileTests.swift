@@ -10,7 +10,9 @@ import Testing
         members: [
             .init(
                 archivePath: "2024-01-01_a.zip", archiveSHA256: "ab", member: 0, memberPath: "t.csv", rows: 70,
-                years: [2023, 2024]),
+                years: [2023, 2024],
+                // Numbers of 18 digits, and a stem without rows (`UInt64.max`, 0): back exactly.
+                stemSpans: [1, 999_999_999_999_999_999, .max, 0, 123_456_789_012_345_678, 123_456_789_012_345_679]),
             .init(
                 archivePath: "2024-02-01_b.tar.gz", archiveSHA256: "cd", member: 3, memberPath: "giao dịch.csv",
                 rows: 3, years: nil),
