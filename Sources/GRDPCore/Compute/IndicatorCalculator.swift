@@ -75,7 +75,7 @@ public enum IndicatorCalculator {
         let ratios = vaRatios
         let parts = groups.count >= max(twoThreadsFrom, 2) ? 2 : 1
         let matcher = SellerMatcher(
-            texts: texts, codeNumbers: codeNumbers, enterpriseIndex: enterpriseIndex,
+            texts: texts, sellers: groups, codeNumbers: codeNumbers, enterpriseIndex: enterpriseIndex,
             parts: texts.count >= max(twoThreadsFrom, 2) ? 2 : 1)
         var counted = [Bool](repeating: false, count: groups.count)
         let outcomes = counted.withUnsafeMutableBufferPointer { flags in
@@ -567,19 +567,27 @@ private struct YearSpan {
 }
 
 /// Which enterprise record a group's seller is (CONTRACT §5: its own tax code's record of that
-/// year, else, for a branch, its parent's). Each text is resolved once, before the groups are
-/// gone through, in `parts` at once: resolved lazily by each half of the groups, every seller text
-/// was resolved twice (each half holds nearly every seller), ~0.07 s of CPU a 10 M night.
+/// year, else, for a branch, its parent's). Each text a group has as its seller is resolved once,
+/// before the groups are gone through, in `parts` at once: resolved lazily by each half of the
+/// groups, every seller text was resolved twice (each half holds nearly every seller), ~0.07 s of
+/// CPU a 10 M night. Only the sellers': a year's table may hold the texts of every year.
 private struct SellerMatcher: Sendable {
     /// Per text: the numbers of its own tax code and, for a branch (13 digits), of its 10-digit
-    /// parent, which it matches when it has no record of its own; -1 for none.
+    /// parent, which it matches when it has no record of its own; -1 for none (and for a text no
+    /// group has as its seller).
     private let codes: [(own: Int32, parent: Int32)]
     private let enterpriseIndex: EnterpriseIndex
 
-    init(texts: [String], codeNumbers: [String: Int], enterpriseIndex: EnterpriseIndex, parts: Int) {
+    init(
+        texts: [String], sellers groups: [TransactionGroupTable.Group], codeNumbers: [String: Int],
+        enterpriseIndex: EnterpriseIndex, parts: Int
+    ) {
+        var isSeller = [Bool](repeating: false, count: texts.count)
+        for group in groups { isSeller[Int(group.seller)] = true }
+        let sellers = isSeller
         let outcomes = InParts.run(parts) { part throws(Never) in
-            texts[texts.count * part / parts..<texts.count * (part + 1) / parts].map {
-                Self.codes(of: $0, in: codeNumbers)
+            (texts.count * part / parts..<texts.count * (part + 1) / parts).map {
+                sellers[$0] ? Self.codes(of: texts[$0], in: codeNumbers) : (-1, -1)
             }
         }
         codes = outcomes.flatMap { outcome in
