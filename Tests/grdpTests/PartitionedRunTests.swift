@@ -209,6 +209,36 @@ import Testing
         try night(partitioned, 5)
     }
 
+    /// A night looks up the earlier rows of only the returns whose order ids may be its orders'
+    /// (each member's least and greatest id number per id prefix, kept by the key pass before:
+    /// `StemSpans`): orders numbered past every return's read none of them; a revision reads the
+    /// return it revises, not the others. The snapshot is `run --force`'s.
+    @Test func aNightLooksUpOnlyTheReturnsItsOrderIdsMayRevise() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
+        // T100…T160 beside the first return's T1…T4 (another prefix: one digit), then T200…T260.
+        try fixture.write(
+            Fixture.firstReturn + [Self.orders(100...160, year: 2023, amount: 1000)], format: .zip,
+            as: "2024-01-10_a.zip")
+        try fixture.write([Self.orders(200...260, year: 2024, amount: 2000)], format: .zip, as: "2024-01-20_b.zip")
+        try #require(try fixture.grdp(["run"], environment: environment).status == 0)
+        func night(lookingUp rows: Int) throws {
+            let night = try fixture.grdp(["run", "--verbose"], environment: environment)
+            try #require(night.status == 0, "\(night.stderr)")
+            #expect(night.stderr.contains("from_kept=true kept_rows_looked_up=\(rows) "), "\(night.stderr)")
+        }
+        try fixture.write([Self.orders(300...310, year: 2024, amount: 3000)], format: .zip, as: "2024-02-01_c.zip")
+        try night(lookingUp: 0)
+        // Orders 250…255 again: the 61 rows of the second return's member, not the 65 of the
+        // first's two nor the third's 11.
+        try fixture.write([Self.orders(250...255, year: 2024, amount: 9000)], format: .zip, as: "2024-02-02_d.zip")
+        try night(lookingUp: 61)
+        let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
+        try #require(try fixture.grdp(["run", "--force"], environment: environment).status == 0)
+        #expect(try fixture.reportsWritten().last?["content_sha256"] as? String == hash)
+    }
+
     /// What the last key pass kept (`cache/current-rows.bin`) is used only when sound: damaged, the
     /// night takes every key again, with the figures of `run --force`; `--force` never uses it.
     @Test func aDamagedKeptStateIsNotUsed() throws {
