@@ -404,6 +404,53 @@ import Testing
         #expect(current.replaced.count == ids.filter(earlierIDs.contains).count)
     }
 
+    /// A member of more stems than `StemSpans.limit` keeps no spans, and is always looked up: its
+    /// ids' prefixes all differ here ("S0-", "S1-"…), and the night revises one of them.
+    @Test func aMemberOfTooManyStemsIsAlwaysLookedUp() throws {
+        let many = (0...StemSpans.limit).map { "S\($0)-1" }
+        let earlier = [Self.archive(0, [("many.csv", many), ("few.csv", ["F-000001", "F-000002"])])]
+        let night = Self.archive(1, [("n.csv", ["S7-1", "F-000009"])])
+        func pass(kept: CurrentRowsState?) throws -> (PartitionedRevisions, PartitionedRevisions.CurrentRows) {
+            var revisions = PartitionedRevisions()
+            for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
+            let current = try revisions.currentRows(
+                spillFolder: FileManager.default.temporaryDirectory, partitions: 2, newArchives: [1], kept: kept)
+            return (revisions, current)
+        }
+        var before = PartitionedRevisions()
+        before.add(earlier[0], scanned: 0)
+        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        let state = before.kept(beforeCurrent)
+        #expect(state.members.map { $0.stemSpans == nil } == [false, true], "few.csv sorts first")
+        let (everyKey, expected) = try pass(kept: nil)
+        let (resumed, current) = try pass(kept: state)
+        #expect(current.fromKept)
+        #expect(current.keptRowsLookedUp == many.count)
+        #expect(current.replaced.count == 1)
+        #expect(resumed.kept(current) == everyKey.kept(expected))
+        #expect(Self.sorted(current.replaced) == Self.sorted(expected.replaced))
+    }
+
+    /// Spans kept for another count of stems than the member's batch has are not its: the member
+    /// is looked up, as one without spans.
+    @Test func spansOfAnotherCountOfStemsAreNotUsed() throws {
+        let earlier = [Self.archive(0, [("a.csv", ["A-000001", "A-000002", "B-000005"])])]
+        let night = Self.archive(1, [("n.csv", ["A-000002"])])
+        var before = PartitionedRevisions()
+        before.add(earlier[0], scanned: 0)
+        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        var state = before.kept(beforeCurrent)
+        // Spans that would skip the member (A's numbers 7…9), for one stem instead of two.
+        state.members[0].stemSpans = [7, 9]
+        var revisions = PartitionedRevisions()
+        for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
+        let current = try revisions.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: 2, newArchives: [1], kept: state)
+        #expect(current.fromKept)
+        #expect(current.keptRowsLookedUp == 3)
+        #expect(current.replaced.count == 1)
+    }
+
     /// By CONTRACT §4.4 and its definition, from the records themselves: of each key, the record
     /// last in revision order (archives in order, members by path, rows by line) among those not
     /// of the `new` archives, against the last of all; counted under the first's year when the
