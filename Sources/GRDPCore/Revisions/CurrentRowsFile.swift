@@ -6,7 +6,8 @@ internal import Foundation
 /// A nightly run whose archives are those of the run before plus new ones need not take every
 /// key again (`PartitionedRevisions.currentRows(…, kept:)`): an earlier row stays current unless a
 /// new row has its key, so only the new rows' keys go into a table, and each earlier current row is
-/// looked up in it. At 10 M transactions that replaces the scatter of 9 M keys into partition files
+/// looked up in it, of the members whose spans of id numbers (`StemSpans`, kept per member) may hold
+/// a new key. At 10 M transactions that replaces the scatter of 9 M keys into partition files
 /// and their tables.
 struct CurrentRowsState: Equatable, Sendable {
     /// A member with transactions, as the key pass ordered it (revision order).

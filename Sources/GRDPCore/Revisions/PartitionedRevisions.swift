@@ -153,9 +153,10 @@ struct PartitionedRevisions {
         /// Whether the rows were taken from the state the run before kept (`currentRows(…, kept:)`):
         /// only the new archives' keys went into a table.
         var fromKept = false
-        /// From the kept state: how many earlier rows were looked up among the new keys, those of the
-        /// members one of whose stems' spans holds a new key's number (`StemSpans`); the others'
-        /// rows cannot be of a new key.
+        /// From the kept state: how many earlier rows were gone through to look the current ones up
+        /// among the new keys: every row, current or not, of the members one of whose stems' spans
+        /// holds a new key's number (`StemSpans`) or that have no spans; the others' rows cannot be
+        /// of a new key.
         var keptRowsLookedUp: Int?
 
         func isCurrent(_ position: Int) -> Bool { bits[position >> 6] & (1 << UInt64(position & 63)) != 0 }
@@ -493,13 +494,12 @@ struct PartitionedRevisions {
             var newNumbers: [UInt32: [UInt64]] = [:]
             for record in latest { newNumbers[record.stem, default: []].append(record.number) }
             for stem in newNumbers.keys { newNumbers[stem]!.sort() }
-            let lookedUp = members.indices.compactMap { index -> Range<Int>? in
-                guard keptStarts[index] != nil else { return nil }
-                if let spans = result.stemSpans[index], !spans.holdsAny(of: newNumbers, globalStems: stems[index]) {
-                    return nil
-                }
-                return starts[index]..<(starts[index] + members[index].batch.count)
+            let lookedUpMembers = members.indices.filter { index in
+                guard keptStarts[index] != nil else { return false }
+                guard let spans = result.stemSpans[index] else { return true }
+                return spans.holdsAny(of: newNumbers, globalStems: stems[index])
             }
+            let lookedUp = lookedUpMembers.map { starts[$0]..<(starts[$0] + members[$0].batch.count) }
             let lookedUpRows = lookedUp.reduce(0) { $0 + $1.count }
             result.keptRowsLookedUp = lookedUpRows
             let parts = Self.keyParts
@@ -508,9 +508,13 @@ struct PartitionedRevisions {
                 var replaced: [Replacement] = []
                 var beaten: [Int32] = []
                 let share = (lookedUpRows * part / parts)..<(lookedUpRows * (part + 1) / parts)
-                for positions in Self.slices(of: lookedUp, rows: share) {
-                    _ = forEachKey(positions: positions, starts: starts, stems: stems, spanningNumbers: false) {
-                        record in
+                // Each slice within one member: only that member's rows are gone through (a pass
+                // over every member per slice cost time growing with the square of their count).
+                for slice in Self.slices(of: lookedUp, rows: share) {
+                    let member = lookedUpMembers[slice.range]
+                    let rows =
+                        (slice.positions.lowerBound - starts[member])..<(slice.positions.upperBound - starts[member])
+                    forEachKey(ofMember: member, rows: rows, starts: starts, stems: stems) { record in
                         let position = Int(record.position)
                         guard bits[position >> 6] & (1 << UInt64(position & 63)) != 0,
                             let slot = keys.find(
@@ -552,14 +556,15 @@ struct PartitionedRevisions {
     /// pass is far from the run's peak. More (a backfill of years at once) go through the partitions.
     static let keptNewRowsLimit = 1 << 21
 
-    /// The positions of `rows` (offsets into `ranges` laid end to end), as ranges of `ranges`.
-    static func slices(of ranges: [Range<Int>], rows: Range<Int>) -> [Range<Int>] {
-        var slices: [Range<Int>] = []
+    /// The positions of `rows` (offsets into `ranges` laid end to end), as parts of `ranges`: each
+    /// with the index of the range it is in.
+    static func slices(of ranges: [Range<Int>], rows: Range<Int>) -> [(range: Int, positions: Range<Int>)] {
+        var slices: [(range: Int, positions: Range<Int>)] = []
         var offset = 0
-        for range in ranges {
+        for (index, range) in ranges.enumerated() {
             let from = max(rows.lowerBound - offset, 0)
             let to = min(rows.upperBound - offset, range.count)
-            if from < to { slices.append((range.lowerBound + from)..<(range.lowerBound + to)) }
+            if from < to { slices.append((index, (range.lowerBound + from)..<(range.lowerBound + to))) }
             offset += range.count
         }
         return slices
@@ -1017,6 +1022,20 @@ struct PartitionedRevisions {
                 years = years.map { min($0.lowerBound, span.lowerBound)...max($0.upperBound, span.upperBound) } ?? span
             }
             if let spans = other.numbers { numbers?.merge(spans) }
+        }
+    }
+
+    /// The key record of each row of member `index` at `rows` (its indices in line order), in order.
+    private func forEachKey(
+        ofMember index: Int, rows: Range<Int>, starts: [Int], stems: [[UInt32]], _ body: (KeyRecord) -> Void
+    ) {
+        let map = stems[index]
+        let start = starts[index]
+        members[index].batch.forEachChunk(rows: rows) { chunk, first in
+            for offset in chunk.indices {
+                let row = chunk[offset]
+                body(KeyRecord(number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
+            }
         }
     }
 

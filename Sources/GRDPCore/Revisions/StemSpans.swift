@@ -6,8 +6,9 @@
 /// new keys has one of the member's stems and a number within that stem's span: a row whose key
 /// is a new key's has that key's stem and number. Ids that go on from where the last ones ended
 /// (`MP2024Q1-000001`…, one prefix per channel and period) leave the members of other periods unread;
-/// ids without such order (every span wide) only cost the spans, and a member of more than `limit`
-/// stems has none and is always read. (Zone maps, as column stores keep per block.)
+/// ids without such order (every span wide) cost the spans and a sort of the new keys' numbers,
+/// and a member of more than `limit` stems has none and is always read. (Zone maps, as column
+/// stores keep per block.)
 struct StemSpans: Equatable, Sendable {
     /// `low[stem]...high[stem]`; `low > high` for a stem no row read has.
     private var low: [UInt64]
