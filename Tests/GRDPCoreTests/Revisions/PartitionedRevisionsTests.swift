@@ -343,6 +343,26 @@ import Testing
             }, skipped: [])
     }
 
+    /// The key pass over `earlier` then `night` (new), from `kept`, or over every key without it.
+    private static func nightPass(
+        _ earlier: [ArchiveOutcome], then night: ArchiveOutcome, kept: CurrentRowsState?, partitions: Int
+    ) throws -> (PartitionedRevisions, PartitionedRevisions.CurrentRows) {
+        var revisions = PartitionedRevisions()
+        for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
+        let current = try revisions.currentRows(
+            spillFolder: FileManager.default.temporaryDirectory, partitions: partitions,
+            newArchives: [earlier.count], kept: kept)
+        return (revisions, current)
+    }
+
+    /// What a key pass over `archives` keeps for the next.
+    private static func keptState(of archives: [ArchiveOutcome]) throws -> CurrentRowsState {
+        var revisions = PartitionedRevisions()
+        for (index, archive) in archives.enumerated() { revisions.add(archive, scanned: index) }
+        let current = try revisions.currentRows(spillFolder: FileManager.default.temporaryDirectory)
+        return revisions.kept(current)
+    }
+
     /// A night looks up the earlier rows of only the members one of whose stems' spans holds a new
     /// key's number (`StemSpans`): ids of one prefix per period leave the other periods' members
     /// unread, and every answer is still the full key pass's. The spans are a member's least and
@@ -375,19 +395,9 @@ import Testing
                 ]),
         ]
         let night = Self.archive(2, [("n.csv", ids)])
-        func pass(kept: CurrentRowsState?) throws -> (PartitionedRevisions, PartitionedRevisions.CurrentRows) {
-            var revisions = PartitionedRevisions()
-            for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
-            let current = try revisions.currentRows(
-                spillFolder: FileManager.default.temporaryDirectory, partitions: 4, newArchives: [2], kept: kept)
-            return (revisions, current)
-        }
-        var before = PartitionedRevisions()
-        for (index, archive) in earlier.enumerated() { before.add(archive, scanned: index) }
-        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
-        let state = before.kept(beforeCurrent)
-        let (everyKey, expected) = try pass(kept: nil)
-        let (resumed, current) = try pass(kept: state)
+        let (everyKey, expected) = try Self.nightPass(earlier, then: night, kept: nil, partitions: 4)
+        let (resumed, current) = try Self.nightPass(
+            earlier, then: night, kept: try Self.keptState(of: earlier), partitions: 4)
         #expect(current.fromKept)
         #expect(current.keptRowsLookedUp == lookedUp)
         #expect(resumed.kept(current) == everyKey.kept(expected))
@@ -410,20 +420,10 @@ import Testing
         let many = (0...StemSpans.limit).map { "S\($0)-1" }
         let earlier = [Self.archive(0, [("many.csv", many), ("few.csv", ["F-000001", "F-000002"])])]
         let night = Self.archive(1, [("n.csv", ["S7-1", "F-000009"])])
-        func pass(kept: CurrentRowsState?) throws -> (PartitionedRevisions, PartitionedRevisions.CurrentRows) {
-            var revisions = PartitionedRevisions()
-            for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
-            let current = try revisions.currentRows(
-                spillFolder: FileManager.default.temporaryDirectory, partitions: 2, newArchives: [1], kept: kept)
-            return (revisions, current)
-        }
-        var before = PartitionedRevisions()
-        before.add(earlier[0], scanned: 0)
-        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
-        let state = before.kept(beforeCurrent)
+        let state = try Self.keptState(of: earlier)
         #expect(state.members.map { $0.stemSpans == nil } == [false, true], "few.csv sorts first")
-        let (everyKey, expected) = try pass(kept: nil)
-        let (resumed, current) = try pass(kept: state)
+        let (everyKey, expected) = try Self.nightPass(earlier, then: night, kept: nil, partitions: 2)
+        let (resumed, current) = try Self.nightPass(earlier, then: night, kept: state, partitions: 2)
         #expect(current.fromKept)
         #expect(current.keptRowsLookedUp == many.count)
         #expect(current.replaced.count == 1)
@@ -436,16 +436,10 @@ import Testing
     @Test func spansOfAnotherCountOfStemsAreNotUsed() throws {
         let earlier = [Self.archive(0, [("a.csv", ["A-000001", "A-000002", "B-000005"])])]
         let night = Self.archive(1, [("n.csv", ["A-000002"])])
-        var before = PartitionedRevisions()
-        before.add(earlier[0], scanned: 0)
-        let beforeCurrent = try before.currentRows(spillFolder: FileManager.default.temporaryDirectory)
-        var state = before.kept(beforeCurrent)
+        var state = try Self.keptState(of: earlier)
         // Spans that would skip the member (A's numbers 7…9), for one stem instead of two.
         state.members[0].stemSpans = [7, 9]
-        var revisions = PartitionedRevisions()
-        for (index, archive) in (earlier + [night]).enumerated() { revisions.add(archive, scanned: index) }
-        let current = try revisions.currentRows(
-            spillFolder: FileManager.default.temporaryDirectory, partitions: 2, newArchives: [1], kept: state)
+        let (_, current) = try Self.nightPass(earlier, then: night, kept: state, partitions: 2)
         #expect(current.fromKept)
         #expect(current.keptRowsLookedUp == 3)
         #expect(current.replaced.count == 1)
