@@ -514,7 +514,9 @@ struct PartitionedRevisions {
                     let member = lookedUpMembers[slice.range]
                     let rows =
                         (slice.positions.lowerBound - starts[member])..<(slice.positions.upperBound - starts[member])
-                    forEachKey(ofMember: member, rows: rows, starts: starts, stems: stems) { record in
+                    var noNumbers: StemSpans?
+                    forEachKey(ofMember: member, rows: rows, starts: starts, stems: stems, noting: &noNumbers) {
+                        record in
                         let position = Int(record.position)
                         guard bits[position >> 6] & (1 << UInt64(position & 63)) != 0,
                             let slot = keys.find(
@@ -1025,18 +1027,27 @@ struct PartitionedRevisions {
         }
     }
 
-    /// The key record of each row of member `index` at `rows` (its indices in line order), in order.
+    /// The key record of each row of member `index` at `rows` (its indices in line order), in order;
+    /// the span of those rows' years, their numbers noted in `numbers` when given.
+    @discardableResult
     private func forEachKey(
-        ofMember index: Int, rows: Range<Int>, starts: [Int], stems: [[UInt32]], _ body: (KeyRecord) -> Void
-    ) {
+        ofMember index: Int, rows: Range<Int>, starts: [Int], stems: [[UInt32]], noting numbers: inout StemSpans?,
+        _ body: (KeyRecord) -> Void
+    ) -> ClosedRange<Int16>? {
         let map = stems[index]
         let start = starts[index]
+        var low = Int16.max
+        var high = Int16.min
         members[index].batch.forEachChunk(rows: rows) { chunk, first in
             for offset in chunk.indices {
                 let row = chunk[offset]
+                low = min(low, row.year)
+                high = max(high, row.year)
                 body(KeyRecord(number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
             }
+            numbers?.note(chunk)
         }
+        return low <= high ? low...high : nil
     }
 
     /// The key record of every row at `positions`, in revision order; and the spans of each
@@ -1044,31 +1055,16 @@ struct PartitionedRevisions {
     private func forEachKey(
         positions: Range<Int>, starts: [Int], stems: [[UInt32]], spanningNumbers: Bool, _ body: (KeyRecord) -> Void
     ) -> [MemberSpans] {
-        var spans: [MemberSpans] = []
-        for index in members.indices {
-            let map = stems[index]
-            let start = starts[index]
-            let from = max(positions.lowerBound - start, 0)
-            let to = min(positions.upperBound - start, members[index].batch.count)
-            var low = Int16.max
-            var high = Int16.min
-            var numbers = spanningNumbers ? StemSpans(stems: map.count) : nil
-            if from < to {
-                members[index].batch.forEachChunk(rows: from..<to) { rows, first in
-                    for offset in rows.indices {
-                        let row = rows[offset]
-                        low = min(low, row.year)
-                        high = max(high, row.year)
-                        body(
-                            KeyRecord(
-                                number: row.number, stem: map[Int(row.stem)], position: UInt32(start + first + offset)))
-                    }
-                    numbers?.note(rows)
-                }
-            }
-            spans.append(MemberSpans(years: low <= high ? low...high : nil, numbers: numbers))
+        members.indices.map { index in
+            let from = max(positions.lowerBound - starts[index], 0)
+            let to = min(positions.upperBound - starts[index], members[index].batch.count)
+            var numbers = spanningNumbers ? StemSpans(stems: stems[index].count) : nil
+            let years =
+                from < to
+                ? forEachKey(ofMember: index, rows: from..<to, starts: starts, stems: stems, noting: &numbers, body)
+                : nil
+            return MemberSpans(years: years, numbers: numbers)
         }
-        return spans
     }
 
     static func partitionCount(rows: Int) -> Int {
