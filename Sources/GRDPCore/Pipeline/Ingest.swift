@@ -130,9 +130,11 @@ public enum Ingest {
     /// the last, was read alone at the end while the other cores waited. `consume` (on the calling
     /// thread) gets each read archive in that same fixed order, with its index among the scanned
     /// archives (its revision position, which the revision ledger ranks by), and may take its
-    /// accepted rows out (the report keeps only the counts). At most `threads + 1` archives are in
-    /// flight, read or waiting for `consume`: one more than the readers, so that a reader done
-    /// before the larger archive started ahead of it can go on to the next.
+    /// accepted rows out (the report keeps only the counts). At most `threads + 1` archives to
+    /// decompress are in flight, read or waiting for `consume`: one more than the readers, so that a
+    /// reader done before the larger archive started ahead of it can go on to the next. Archives
+    /// the cache has an entry for are loaded whatever that window holds (`OrderedWorkQueue`'s light
+    /// jobs): their rows stay in the entry's mapping.
     ///
     /// With a `cache`, every accepted archive read is kept there, and, when `readCached` is true, an
     /// archive found there is taken from it instead of being decompressed again; without its
@@ -196,8 +198,10 @@ public enum Ingest {
                 archivePath: order.first.map { candidates[$0].relativePath } ?? "",
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
         // Each archive's outcome, and the seconds its worker spent on it.
+        // Those the cache gives go beside the window: a night's new archive read on one thread
+        // left the other waiting after two of them (10 M: ~50 ms before the revisions could start).
         let queue = OrderedWorkQueue<(ArchiveOutcome, Double)>(
-            count: candidates.count, window: max(1, threads) + 1, order: order)
+            count: candidates.count, window: max(1, threads) + 1, order: order, light: cached.union(kept))
         var taken = 0
         var unpackSeconds = 0.0
         try queue.run(threads: threads) { index in

@@ -2,13 +2,15 @@ internal import Foundation
 
 /// Runs `count` independent jobs on a few threads and hands their results to the caller in a fixed
 /// order (index order unless told otherwise), keeping at most `window` jobs started but not yet
-/// taken. Jobs start in that same order.
+/// taken, not counting those said to be light. Jobs start in that same order.
 ///
 /// The ingest reads archives this way, the largest first: archives are independent until the
 /// revision ledger, which takes them in that fixed order and ranks their records by archive order
 /// itself (CONTRACT §4.4). A fixed order, not the order jobs happen to finish in, keeps a run's
 /// work the same from one run to the next. The window bounds memory to a few archives' rows,
-/// however uneven their sizes.
+/// however uneven their sizes. Archives the cache gives are light: their rows stay in the entry's
+/// mapping, read in place, so one waiting to be taken holds little more memory than once taken
+/// (an entry that fails its checks is read again into a new entry, mapped the same way).
 final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
     // @unchecked Sendable: every stored `var` is read and written only while `condition` is locked;
     // the `let`s are immutable. Results cross threads through `results` under that lock.
@@ -17,18 +19,23 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
     private let window: Int
     /// Job indices in the order they start and are taken.
     private let order: [Int]
+    /// The jobs the window does not count.
+    private let light: Set<Int>
     private var nextToStart = 0
-    private var nextToTake = 0
+    /// Jobs not light started and not yet taken.
+    private var inWindow = 0
     private var results: [Int: Result] = [:]
 
     /// - Parameter order: a permutation of `0..<count`; nil is `0..<count`.
-    init(count: Int, window: Int, order: [Int]? = nil) {
+    /// - Parameter light: jobs (indices) that start whatever the window holds, and take no room in it.
+    init(count: Int, window: Int, order: [Int]? = nil, light: Set<Int> = []) {
         precondition(window >= 1)
         let order = order ?? Array(0..<count)
         precondition(order.count == count && Set(order) == Set(0..<count), "order must be a permutation")
         self.count = count
         self.window = window
         self.order = order
+        self.light = light
     }
 
     /// Starts `threads` worker threads running `job` on indices in `order`, then calls `take` on
@@ -50,21 +57,22 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
             abandon()
             group.wait()
         }
-        for position in 0..<count {
-            let index = order[position]
-            try take(index, wait(for: index, at: position))
+        for index in order {
+            try take(index, wait(for: index))
         }
     }
 
     private func claim() -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        while nextToStart < count && nextToStart - nextToTake >= window {
+        while nextToStart < count && !light.contains(order[nextToStart]) && inWindow >= window {
             condition.wait()
         }
         guard nextToStart < count else { return nil }
+        let index = order[nextToStart]
         nextToStart += 1
-        return order[nextToStart - 1]
+        if !light.contains(index) { inWindow += 1 }
+        return index
     }
 
     private func deliver(_ index: Int, _ result: Result) {
@@ -74,13 +82,13 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func wait(for index: Int, at position: Int) -> Result {
+    private func wait(for index: Int) -> Result {
         condition.lock()
         defer { condition.unlock() }
         while results[index] == nil {
             condition.wait()
         }
-        nextToTake = position + 1
+        if !light.contains(index) { inWindow -= 1 }
         condition.broadcast()
         return results.removeValue(forKey: index)!
     }
@@ -89,7 +97,7 @@ final class OrderedWorkQueue<Result: Sendable>: @unchecked Sendable {
     private func abandon() {
         condition.lock()
         nextToStart = count
-        nextToTake = count
+        inWindow = 0
         results = [:]
         condition.broadcast()
         condition.unlock()

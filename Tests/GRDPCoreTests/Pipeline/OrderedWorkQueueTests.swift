@@ -41,6 +41,42 @@ import Testing
         #expect(mostInFlight <= window + 1)
     }
 
+    /// Light jobs (archives the cache gives) start while the window is full of others, which still
+    /// wait for room; every result is still taken in the given order.
+    @Test func lightJobsStartWhileTheWindowIsFull() {
+        let order = [0, 1, 2, 3, 4]
+        let queue = OrderedWorkQueue<Int>(count: order.count, window: 1, order: order, light: [1, 2])
+        let lightStarted = DispatchSemaphore(value: 0)
+        let heavyInFlight = Locked((now: 0, most: 0))
+        var taken: [Int] = []
+        queue.run(threads: 2) { index in
+            let light = index == 1 || index == 2
+            if !light {
+                heavyInFlight.withLock {
+                    $0.now += 1
+                    $0.most = max($0.most, $0.now)
+                }
+            }
+            if light { lightStarted.signal() }
+            if index == 0 {
+                // Held until both light jobs started: without them outside the window, neither
+                // could start before this one was taken.
+                let both =
+                    lightStarted.wait(timeout: .now() + 10) == .success
+                    && lightStarted.wait(timeout: .now() + 10) == .success
+                return both ? 0 : -1
+            }
+            return index
+        } take: { index, result in
+            #expect(result == index, "job \(index)")
+            if index != 1 && index != 2 { heavyInFlight.withLock { $0.now -= 1 } }
+            taken.append(index)
+        }
+        #expect(taken == order)
+        // A slot is free once its result is handed to `take`, while `take` still holds it.
+        #expect(heavyInFlight.withLock { $0.most } <= 2)
+    }
+
     /// The largest archive first; equal sizes in revision order. Those with a cache entry after the
     /// ones to decompress, and those a kept revision ledger holds (the cache gives them without
     /// their rows) after all the others, each in the same order.
