@@ -178,30 +178,29 @@ public enum Ingest {
             })
         // The archives the cache has an entry for (by index; whether it checks out is seen when
         // it is loaded): checked at memory speed, they go after those to decompress.
-        let cached: Set<Int> =
+        let withEntry: Set<Int> =
             if readCached, let cache {
                 Set(
                     candidates.indices.filter { index in
-                        !kept.contains(index)
-                            && digests[index].map {
-                                cache.hasEntry(relativePath: candidates[index].relativePath, digest: $0)
-                            }
-                                ?? false
+                        digests[index].map {
+                            cache.hasEntry(relativePath: candidates[index].relativePath, digest: $0)
+                        } ?? false
                     })
             } else {
                 []
             }
+        let cached = withEntry.subtracting(kept)
         let order = readingOrder(candidates, cached: cached, last: readCached && cache != nil ? kept : [])
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count,
                 archivePath: order.first.map { candidates[$0].relativePath } ?? "",
                 bytesDone: 0, bytesTotal: totalBytes, rows: 0))
-        // Each archive's outcome, and the seconds its worker spent on it.
-        // Those the cache gives go beside the window: a night's new archive read on one thread
-        // left the other waiting after two of them (10 M: ~50 ms before the revisions could start).
+        // Each archive's outcome, and the seconds its worker spent on it. Those the cache has an
+        // entry for go beside the window: a night's new archive, read on one thread, left the
+        // other waiting after two entries (10 M: the revisions began ~50 ms later).
         let queue = OrderedWorkQueue<(ArchiveOutcome, Double)>(
-            count: candidates.count, window: max(1, threads) + 1, order: order, light: cached.union(kept))
+            count: candidates.count, window: max(1, threads) + 1, order: order, light: withEntry)
         var taken = 0
         var unpackSeconds = 0.0
         try queue.run(threads: threads) { index in
