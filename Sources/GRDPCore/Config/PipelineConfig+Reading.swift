@@ -16,15 +16,19 @@ extension PipelineConfig {
     /// are bound to `figuresSHA256`; the sales digests need not be (they cover every column of the
     /// rows compared).
     ///
+    /// Numbers by value: a rate or a ratio written with more or fewer trailing zeros (`24900.0`,
+    /// `0.010`) is the same setting, as reading takes it (`ExactDecimal`'s arithmetic and
+    /// comparisons go by value), and every archive is not read again for it.
+    ///
     /// `PipelineConfigReadingTests` lists every stored property of these sections: a new one
     /// fails there until it is placed in or out of this digest.
     var readingSHA256: String {
         var key = ContentHash.Serializer()
-        key.string("grdp-reading-settings-v2")
+        key.string("grdp-reading-settings-v3")
         serializeReading(into: &key)
         key.decimal(limits.maxMemberBytes)
-        key.string(limits.maxCompressionRatio.description)
-        key.string(quality.maxQuarantineRatio.description)
+        key.string(limits.maxCompressionRatio.reduced.description)
+        key.string(quality.maxQuarantineRatio.reduced.description)
         return key.finish()
     }
 
@@ -61,7 +65,7 @@ extension PipelineConfig {
                 key.count(rates.count)
                 for year in rates.keys.sorted() {
                     key.decimal(Int64(year))
-                    key.string(rates[year]?.description ?? "")
+                    key.string(rates[year]?.reduced.description ?? "")
                 }
             }
         }

@@ -52,7 +52,7 @@ import Testing
 
         """
 
-    static let baseDigest = "4b134d918e81fca4082056c05b632e36cb7417d7766974b30b3fd157cc815765"
+    static let baseDigest = "923182e3067f0aea07f8277e18a75c124a05b8ee69ce34ad9ccbc7d38a2913aa"
 
     static func config(_ yaml: String, at path: String = "/srv/grdp/pipeline.yml") throws -> PipelineConfig {
         try ConfigLoader.parse(yaml: yaml, fileURL: URL(fileURLWithPath: path))
@@ -81,6 +81,10 @@ import Testing
         ("{G: 0.05}", "{G: 0.05, K: 0.08}"),
         ("interpolation: linear", "interpolation: none"),
         ("share_pct: 20.0", "share_pct: 25.0"),
+        // The same reading settings, numbers written with more or fewer trailing zeros.
+        ("2024: 24900", "2024: 24900.0"),
+        ("max_compression_ratio: 200", "max_compression_ratio: 200.0"),
+        ("max_quarantine_ratio: 0.01", "max_quarantine_ratio: 0.010"),
     ]
 
     /// Edits that change what an archive reads as, or whether it is accepted.
@@ -163,6 +167,10 @@ import Testing
         ("{marketplace: 0.08}", "{marketplace: 0.0800}"),
         ("{G: 0.05}", "{G: 0.050}"),
         ("share_pct: 20.0", "share_pct: 20"),
+        // So are reading settings: a rate, the limits, the quarantine ratio.
+        ("2024: 24900", "2024: 24900.0"),
+        ("max_compression_ratio: 200", "max_compression_ratio: 200.0"),
+        ("max_quarantine_ratio: 0.01", "max_quarantine_ratio: 0.010"),
     ]
 
     /// Edits of the methodology and targets: the figures change, not what an archive reads as.
@@ -184,7 +192,7 @@ import Testing
         ("source: \"baseline\"", "source: \"Resolution 09/NQ-TU\""),
     ]
 
-    static let baseFiguresDigest = "51360094842dad4383b1a6662991b726b305f80cba63acc8f497c24ec166574e"
+    static let baseFiguresDigest = "2b6f80a101ca0e767bc36e4614f24d63c6adabeba6ab38a1bec060f723d04d96"
 
     @Test func editsOutsideTheFiguresKeepTheirDigest() throws {
         try Self.expectKept(\.figuresSHA256, by: Self.outsideFigures)
