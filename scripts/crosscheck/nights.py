@@ -741,13 +741,20 @@ class Gen:
     def archives(self, st):
         return sorted([p for p in st.files if re.search(r'\.(zip|tar|tar\.gz|tgz|tar\.xz|tar\.bz2|csv\.gz)$', p, re.I)], key=lambda s: s.encode())
 
-    def c_rename(self, st, reg):
-        r = self.rng
+    def archive_and_suffix(self, st):
+        """A random archive that is not a .csv.gz, and its suffix; None when there is none."""
         arcs = [a for a in self.archives(st) if not a.endswith('.csv.gz')]
         if not arcs:
+            return None
+        a = self.rng.choice(arcs)
+        return a, next(e for e in ['.tar.gz', '.tgz', '.tar.xz', '.tar.bz2', '.tar', '.zip'] if a.endswith(e))
+
+    def c_rename(self, st, reg):
+        r = self.rng
+        picked = self.archive_and_suffix(st)
+        if not picked:
             return self.c_new_orders(st, reg)
-        a = r.choice(arcs)
-        ext = next(e for e in ['.tar.gz', '.tgz', '.tar.xz', '.tar.bz2', '.tar', '.zip'] if a.endswith(e))
+        a, ext = picked
         if r.random() < 0.5:
             new = self.next_name('tar.gz', 'renamed')[:-len('.tar.gz')] + ext
         else:
@@ -779,12 +786,10 @@ class Gen:
         return f'archive removed: {a}'
 
     def c_resend_identical_archive(self, st, reg):
-        r = self.rng
-        arcs = [a for a in self.archives(st) if not a.endswith('.csv.gz')]
-        if not arcs:
+        picked = self.archive_and_suffix(st)
+        if not picked:
             return self.c_new_orders(st, reg)
-        a = r.choice(arcs)
-        ext = next(e for e in ['.tar.gz', '.tgz', '.tar.xz', '.tar.bz2', '.tar', '.zip'] if a.endswith(e))
+        a, ext = picked
         new = self.next_name('tar.gz', 'resent')[:-len('.tar.gz')] + ext
         st.files[new] = st.files[a]
         return f'archive {a} re-sent byte-identical as {new}'
