@@ -240,7 +240,10 @@ extension ConfigLoader {
                 }
                 try decideGroupedLikeVietnamese(undecided, rates: rates)
                 try refuseFarApart(rates, at: nodes)
-                fx[currency] = rates
+                // Kept by value (`24900.0` is `24900`): what reading makes of a row, the detail of a
+                // row it quarantines included, then never depends on how the rate was written, as the
+                // reading settings' digest (`readingSHA256`) takes it.
+                fx[currency] = rates.mapValues(\.reduced)
             }
         }
 

@@ -17,8 +17,9 @@ extension PipelineConfig {
     /// rows compared).
     ///
     /// Numbers by value: a rate or a ratio written with more or fewer trailing zeros (`24900.0`,
-    /// `0.010`) is the same setting, as reading takes it (`ExactDecimal`'s arithmetic and
-    /// comparisons go by value), and every archive is not read again for it.
+    /// `0.010`) is the same setting, and every archive is not read again for it. Reading takes them
+    /// so: the fx rates are kept reduced from the load on (a quarantined row's detail names its
+    /// rate), and the ratios are only compared (`ExactDecimal`'s comparisons go by value).
     ///
     /// `PipelineConfigReadingTests` lists every stored property of these sections: a new one
     /// fails there until it is placed in or out of this digest.

@@ -93,6 +93,28 @@ import Testing
         #expect(result.reasons[4] == .typeError)
     }
 
+    /// An fx rate written with trailing zeros is the same setting (`readingSHA256`), so reading
+    /// gives the same rows under either spelling, a quarantined row's detail, which names the
+    /// rate, included: else a night reading an archive from the cache, after such an edit, and a run
+    /// from scratch would quarantine it in other words.
+    @Test func anFXRateWrittenWithTrailingZerosReadsTheSame() throws {
+        let text = """
+            transaction_id,date,amount,status,currency
+            T1,2024-05-01,100.50,completed,USD
+            T2,2024-05-01,999999999999999999.999999999999999999,completed,USD
+
+            """
+        let written = try PipelineConfigReadingTests.config(PipelineConfigReadingTests.base)
+        let withZeros = try PipelineConfigReadingTests.edited("2024: 24900", "2024: 24900.0")
+        #expect(written.readingSHA256 == withZeros.readingSHA256)
+        let results = [written, withZeros].map { config in
+            normalize(text, kind: .transaction, config: normalizeConfig(fx: config.inputs.fx))
+        }
+        #expect(results[0] == results[1])
+        #expect(results[1].outcomes[0].transaction?.amountVND == dec("2502450"))
+        #expect(results[1].detail(1) == "amount × fx rate 24900 is too large")
+    }
+
     @Test func transactionRows() {
         let config = normalizeConfig(fx: ["USD": [2023: dec("23800"), 2024: dec("24900")]])
         let text = """
