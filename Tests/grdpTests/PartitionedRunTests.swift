@@ -417,15 +417,17 @@ import Testing
         #expect(!records.stderr.contains(made), "\(records.stderr)")
         #expect(try fixture.grdp("verify").status == 0)
         // `run --year` reads a new return and keeps neither state nor groups; the night after it
-        // computes every year (`last-run.json` does not describe the latest snapshot) and keeps
-        // its last year's groups, which the night after that updates.
+        // builds on the last full run's snapshot (`last-run.json` does not describe the latest),
+        // whose groups it updates, with that return's orders as new; so does the night after.
         try fixture.write([Self.orders(17...18, year: 2024, amount: 8)], format: .zip, as: "2024-05-15_y.zip")
         let year = try fixture.grdp(["run", "--year", "2024", "--verbose"], environment: environment)
         try #require(year.status == 0, "\(year.stderr)")
         #expect(year.stderr.contains("updated_from_kept=false"), "\(year.stderr)")
         log = try night(19...20, amount: 9, as: "2024-05-20_e2.zip")
-        #expect(!log.contains("updated_from_kept"), "\(log)")
+        #expect(log.contains("Built on the last full run's snapshot"), "\(log)")
+        #expect(log.contains("updated_from_kept=true"), "\(log)")
         log = try night(21...22, amount: 9, as: "2024-05-25_e3.zip")
+        #expect(!log.contains("Built on the last full run's snapshot"), "\(log)")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
         #expect(log.contains(made), "\(log)")
         // A folder where the file goes: the night says so, and the next groups every row.

@@ -182,6 +182,22 @@ public struct PipelineRunner {
             PublishedCheck(version: $0, recorded: recordedChecksums.checksums, store: store)
         }
         defer { latestCheck?.finish() }
+        // A night after a snapshot that `last-run.json` does not describe (`run --year`'s, mostly)
+        // builds on the one it does, when it is still there with its checksum recorded
+        // (`RunScope.base`): that file is checked beside the archives too.
+        let baseVersion =
+            options.force || options.years != nil
+            ? nil
+            : lastRun.flatMap { run in
+                latestVersion.flatMap { latest in
+                    run.snapshotVersion < latest && recordedChecksums.checksums[run.snapshotVersion] != nil
+                        ? run.snapshotVersion : nil
+                }
+            }
+        let lastFullRunSnapshot = baseVersion.map {
+            (version: $0, check: PublishedCheck(version: $0, recorded: recordedChecksums.checksums, store: store))
+        }
+        defer { lastFullRunSnapshot?.check.finish() }
         // An archive unchanged since two earlier runs hashed it is not hashed again
         // (`ArchiveDigestMemo`); `--force` hashes every one.
         let digestMemo = ArchiveDigestMemo.load(from: config.cacheFolder)
@@ -285,7 +301,7 @@ public struct PipelineRunner {
         // touch (`touchedKeys` below), read once the ledger has taken them; when those keys cannot
         // be used (too many, or a later archive holds records), the publish reads the years' rows
         // from the file itself, as before the read-ahead.
-        let latestSnapshot = opened == nil || earlierArchives == nil ? nil : latestVersion
+        let latestSnapshot = opened == nil || earlierArchives == nil ? nil : baseVersion ?? latestVersion
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         // Not left reading when the run ends before handing it over (a rejected archive, a failure).
         defer { _ = readAhead?.wait() }
@@ -385,8 +401,8 @@ public struct PipelineRunner {
         // What this run computes, and what it takes from the latest snapshot.
         ledger.settleMarks()
         let scope = try settleScope(
-            options: options, latestVersion: latestVersion, store: store, check: latestCheck, lastRun: lastRun,
-            ledger: ledger, partitioned: partitioned,
+            options: options, latestVersion: latestVersion, store: store, check: latestCheck,
+            base: lastFullRunSnapshot, lastRun: lastRun, ledger: ledger, partitioned: partitioned,
             transactionYears: partitionedCurrent.map { current in { revisions.touchedYears(current) } },
             ingest: ingest, earlierArchives: earlierArchives, build: build, figuresSHA256: figuresSHA256)
         // Known on a night: the ledger marked the new archives, or the key pass was told them.
@@ -394,18 +410,18 @@ public struct PipelineRunner {
             report.transactionsMovedOut =
                 partitioned ? partitionedCurrent?.transactionsMovedOut : ledger.transactionsMovedOut
         }
-        let (latest, latestRun, previous) = (scope.latest, scope.latestRun, scope.previous)
+        let (base, latestRun, previous) = (scope.base, scope.latestRun, scope.previous)
         let (onlyTouched, recomputed, touchedKeys) = (scope.onlyTouched, scope.recomputed, scope.touchedKeys)
         // Those rows of the latest file, read while the ledger is kept and Compute runs.
-        if readAhead == nil, let touchedKeys, let latest {
-            let path = latest.url.path
+        if readAhead == nil, let touchedKeys, let base {
+            let path = base.url.path
             readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(touchedKeys, from: path) }
         }
         // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`): the new
         // snapshot starts from a copy of the latest, begun now on another thread, so that Compute
         // (mostly on one core) hides it (10 M: ~0.35 s).
         let carriedFromLatest = recomputed.flatMap { years in
-            latest.map { CarriedSales(from: $0.url, exceptYears: years) }
+            base.map { CarriedSales(from: $0.url, exceptYears: years) }
         }
         let startedCopy: SnapshotStore.StartedCopy?
         if let carriedFromLatest {
@@ -543,13 +559,13 @@ public struct PipelineRunner {
         if let current = partitionedCurrent, recomputed == nil {
             let years = Set(current.years).union(content.enterprises.map(\.year)).union(content.grdp.map(\.year))
             ledger = RevisionLedger()
-            if !options.force, let latest, let earlier = comparedDigests {
+            if !options.force, let base, let earlier = comparedDigests {
                 // Every year of the latest file is written: those computed, and any it holds that
                 // are gone now (emptied), as its digests or, should they miss one, the file say.
-                let held = try latest.salesYears()
+                let held = try base.salesYears()
                 byYear(
                     years.sorted(), of: current,
-                    carrying: CarriedSales(from: latest.url, exceptYears: years.union(earlier.years.keys).union(held)))
+                    carrying: CarriedSales(from: base.url, exceptYears: years.union(earlier.years.keys).union(held)))
             } else {
                 byYear(years.sorted(), of: current, carrying: nil)
             }
@@ -584,7 +600,7 @@ public struct PipelineRunner {
                         // (at 10 M, ~0.15 s of one core), on the other core while the groups are
                         // taken on this one, which leaves it idle; beside Compute, it took from
                         // Compute's two threads.
-                        if diffsByKeptGroups, let path = latest?.url.path {
+                        if diffsByKeptGroups, let path = base?.url.path {
                             totalsReadAhead = OnAnotherThread {
                                 try? SalesRowsUpdate.FileRows.yearTotals(years, file: path)
                             }
@@ -625,14 +641,13 @@ public struct PipelineRunner {
                         // picked here, Compute told to name the rows they go into, and the file's
                         // rows made for the publish's diff (after Compute, whose peak they would
                         // add to).
-                        if diffsByKeptGroups, let changes, let updated = kept, let latest, let totals = totalsReadAhead
-                        {
+                        if diffsByKeptGroups, let changes, let updated = kept, let base, let totals = totalsReadAhead {
                             totalsReadAhead = nil
                             let pickStart = Timestamp.now()
                             let (before, flags) = changes.pick(
                                 updated: groups, find: PartitionedRevisions.finder(of: updated))
                             input.flaggedGroups = flags
-                            keptGroupsBefore = (before, input.enterprises, latest.url.path, years, totals)
+                            keptGroupsBefore = (before, input.enterprises, base.url.path, years, totals)
                             logger.debug(
                                 "Groups of the touched sales keys picked",
                                 metadata: [
@@ -685,9 +700,9 @@ public struct PipelineRunner {
                 report.recomputedYears = years.sorted()
                 // (By year, known once the publish computed them.)
                 if salesByYear == nil { warnOfRequestedYearsWithNoData(computed: Set(content.indicators.map(\.year))) }
-            } else if let latest {
+            } else if let base {
                 logYearsCopied(
-                    from: latest, written: years, why: "only these years are touched by the returns read since")
+                    from: base, written: years, why: "only these years are touched by the returns read since")
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
             if options.years != nil {
@@ -774,7 +789,7 @@ public struct PipelineRunner {
                 }
             }
         } else if options.years == nil {
-            if !options.force, let latest, let earlier = latestRun?.sales, earlier.build == build {
+            if !options.force, let base, let earlier = latestRun?.sales, earlier.build == build {
                 let digestStart = Timestamp.now()
                 let digests = SalesDigests(build: build, rows: content.ecommerceSales)
                 salesDigests = digests
@@ -785,7 +800,7 @@ public struct PipelineRunner {
                 if let digests, let changed = digests.changedYears(since: earlier),
                     changed.count < Set(digests.years.keys).union(earlier.years.keys).count
                 {
-                    carried = CarriedSales(from: latest.url, exceptYears: changed)
+                    carried = CarriedSales(from: base.url, exceptYears: changed)
                     content.ecommerceSales.removeAll { !changed.contains($0.year) }
                     if let latestMarks {
                         // From the first changed month of the first changed year; with none, every
@@ -795,7 +810,7 @@ public struct PipelineRunner {
                             fromYear: first, fromMonth: digests.firstChangedMonth(of: first, since: earlier),
                             marks: latestMarks)
                     }
-                    logYearsCopied(from: latest, written: changed)
+                    logYearsCopied(from: base, written: changed)
                 }
             } else {
                 let rows = content.ecommerceSales
@@ -804,7 +819,7 @@ public struct PipelineRunner {
         }
         let draft = SnapshotMetaDraft(
             createdAt: Timestamp.now().iso8601, toolVersion: options.toolVersion, configSHA256: config.sha256,
-            parentVersion: latest?.meta.version, command: options.command,
+            parentVersion: scope.latest?.meta.version, command: options.command,
             region: SnapshotMeta.Region(code: config.region.code, name: config.region.name),
             targetInterpolation: config.targets.interpolation,
             yearSettings: scope.yearSettings(
@@ -831,7 +846,7 @@ public struct PipelineRunner {
         let gate = digestsAfterHash
         let afterHash: (@Sendable () -> Void)? = gate.map { gate in { @Sendable in gate.open() } }
         let (outcome, details) = try store.publishMarking(
-            consume published, meta: draft, skipIfHashEquals: options.force ? nil : latest?.meta.contentSHA256,
+            consume published, meta: draft, skipIfHashEquals: options.force ? nil : scope.latest?.meta.contentSHA256,
             carrying: carried, resume: resume, startedCopy: startedCopy, salesByYear: salesByYear,
             afterHash: afterHash)
         digestsAfterHash?.open()
@@ -854,7 +869,7 @@ public struct PipelineRunner {
             }
         }
         let contentMarks = details.marks
-        logPublished(details, carried: carried, resume: resume, latest: latest)
+        logPublished(details, carried: carried, resume: resume, latest: base)
         // (Compute by year ran inside the publish: counted as Compute's.)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
