@@ -24,6 +24,8 @@
 #                     holding only that archive and the same pipeline.yml (DATA/n<N>-inc<M>-alone);
 #                     then checks incremental == from scratch: `run --force` into a fresh Outputs
 #                     must give the incremental run's content_sha256 (exit 70 after the table if not);
+#                     then the night after a `run --year <last year>` that took the new archive
+#                     first (not timed): it must find that content hash up to date;
 #      --recent-revisions  with --increment: its revisions re-send orders of the last year's fourth
 #                     quarter only, the quarter of its new orders (`grdp generate --recent-revisions`,
 #                     DATA/n<N>-inc<M>-recent…), as a night's return of recent orders does: the
@@ -341,6 +343,22 @@ for N in "${SIZES[@]}"; do
             "$INC/inc.times" "$INCREMENT" "$NEW_MIB")")
         TABLE+=("$(row "$SCRATCH_ROWS rows" "run --force, from scratch ($SAME)" "$INC/scratch.one")")
         TABLE+=("| | content_sha256 | \`$INC_HASH\` | | | | | |")
+
+        # The night after an analyst's `run --year` of the last year took the new archive (not
+        # timed): it builds on the last full run's snapshot, and finds that run's figures up to date.
+        LAST=${YEARS#*-}
+        echo "== increment: run --year $LAST took it first (not timed), then the night x$RUNS" >&2
+        rm -rf "$INC/Outputs" "$INC/Outputs.year"
+        cp -a "$INC/Outputs.before" "$INC/Outputs"
+        "$BIN" --quiet --config "$INC/pipeline.yml" run --year "$LAST"
+        mv "$INC/Outputs" "$INC/Outputs.year"
+        NIGHT_WANT=up-to-date nights "$INC" "$INC/Outputs.year"
+        [ "$NIGHT_HASH" = "$INC_HASH" ] || CHECK="$CHECK, HASH != FROM SCRATCH"
+        [ "$CHECK" = ok ] || FAILED=1
+        YN=$(best "$INC/inc.times")
+        TABLE+=("$(row "$ROWS + $INCREMENT rows" \
+            "run after a run --year $LAST that took it ($CHECK; $(ratio "$YN" "$IB")× the night with it)" \
+            "$INC/inc.times")")
     fi
 
     # f. the same N transactions, every DIRTY-th row of each member of first sends quarantined.

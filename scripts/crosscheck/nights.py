@@ -24,6 +24,9 @@ WORK = os.path.join(ROOT, 'work')
 FAILS = os.path.join(ROOT, 'fails')
 LOG = os.path.join(ROOT, 'campaign.log')
 
+# How often a night has an analyst's `run --year` before it (NIGHTS_YEAR_RUNS, default 0.06).
+YEAR_RUNS = float(os.environ.get('NIGHTS_YEAR_RUNS', '0.06'))
+
 MODES = {
     'mem': {'GRDP_LEDGER': 'memory'},
     'memkeep': {'GRDP_LEDGER': 'memory', 'GRDP_KEEP_LEDGER_FROM': '0'},
@@ -1250,14 +1253,24 @@ def check_states(seed, sd, states, descs, night_kinds, modes, stats, rng, y0, y1
         prev_hash = None
         for k, s in enumerate(states):
             env = env_at(full_env, k)
-            sync_state(s, wd)
             year_first = None
-            if k > 0 and rng.random() < 0.06 and prev_hash is not None:
-                year_first = rng.randrange(y0, y1 + 1)
-                rcy, _, erry, _ = run([GRDP, '--quiet', '--config', os.path.join(wd, 'pipeline.yml'), 'run', '--year', str(year_first)], env)
-                stats.fact('run --year before a night')
+            # An analyst's `run --year` before the night: over the night's inputs, or over the last
+            # night's, the night's new returns arriving after it.
+            year_run = k > 0 and prev_hash is not None and rng.random() < YEAR_RUNS
+            year_before_new = year_run and rng.random() < 0.5
+
+            def year_run_now(fact):
+                year = rng.randrange(y0, y1 + 1)
+                rcy, _, erry, _ = run([GRDP, '--quiet', '--config', os.path.join(wd, 'pipeline.yml'), 'run', '--year', str(year)], env)
+                stats.fact(fact)
                 if rcy not in (0, 65):
-                    stats.suspicious.append(f'seed {seed} {mode} night {k}: run --year {year_first} exit {rcy}: {erry[-400:]}')
+                    stats.suspicious.append(f'seed {seed} {mode} night {k}: run --year {year} exit {rcy}: {erry[-400:]}')
+                return year
+            if year_before_new:
+                year_first = year_run_now('run --year before a night, over the last night\'s inputs')
+            sync_state(s, wd)
+            if year_run and not year_before_new:
+                year_first = year_run_now('run --year before a night')
             forced = False
             if k > 0 and year_first is None and rng.random() < 0.05:
                 forced = True
