@@ -129,5 +129,27 @@ import Testing
         #expect(fallback.written == nil)
         #expect(fallback.outcome == "up-to-date")
         try original.write(to: v6)
+
+        // The latest (`run --year`'s) damaged instead: the night still builds on the last full
+        // run's (v0007, which the night before found up to date), and says so; with no latest to
+        // compare with, it publishes.
+        try add("2024-04-05_2024.zip", "T41,2024-11-11,2000000,completed,website,,67\n")
+        #expect(try yearRun(2024)["snapshot"] as? String == "v0008")
+        let v8 = fixture.snapshots.appendingPathComponent("grdp-v0008.sqlite")
+        let published = try Data(contentsOf: v8)
+        damaged = published
+        damaged[damaged.count / 2] ^= 0xFF
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: v8.path)
+        try damaged.write(to: v8)
+        let latestDamaged = try night()
+        #expect(latestDamaged.builtOnLastFullRun, "\(latestDamaged.stderr)")
+        #expect(
+            latestDamaged.stderr.contains("the new snapshot is built on the last full run's and the returns"),
+            "\(latestDamaged.stderr)")
+        #expect(latestDamaged.stderr.contains("copied from the last full run's snapshot"), "\(latestDamaged.stderr)")
+        #expect(latestDamaged.written == "2024", "\(latestDamaged.stderr)")
+        #expect(latestDamaged.snapshot == "v0009")
+        #expect(try SnapshotStore(folder: fixture.snapshots).open(version: 9).meta.parentVersion == nil)
+        try published.write(to: v8)
     }
 }

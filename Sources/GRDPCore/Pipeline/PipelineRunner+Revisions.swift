@@ -45,8 +45,9 @@ extension PipelineRunner {
         ledger: RevisionLedger, transactionYears: (() -> Set<Int>?)? = nil, ingest: IngestResult,
         earlierArchives: Set<ArchiveIdentity>?, latestRun: RunCache?, build: String, figuresSHA256: String
     ) -> Set<Int>? {
-        // `latestRun` describes the latest snapshot (nil without one), whose figures came from
-        // these settings (its `config_sha256` is the file's, which a comment alone changes).
+        // `latestRun` describes the snapshot the run builds on (nil without one: `RunScope.base`,
+        // the latest or the last full run's), whose figures came from these settings (its
+        // `config_sha256` is the file's, which a comment alone changes).
         guard let earlierArchives, latestRun?.sales?.build == build,
             latestRun?.figuresSHA256 == figuresSHA256, var touched = ledger.touchedYears
         else { return nil }

@@ -88,9 +88,10 @@ extension PipelineRunner {
         earlierArchives: Set<ArchiveIdentity>?, build: String, figuresSHA256: String
     ) throws -> RunScope {
         var scope = RunScope()
-        scope.latest = try openLatest(latestVersion, store: store, options: options, check: check)
-        scope.base =
-            base.flatMap { openBase($0.version, check: $0.check, lastRun: lastRun, store: store) } ?? scope.latest
+        let lastFullRun = base.flatMap { openBase($0.version, check: $0.check, lastRun: lastRun, store: store) }
+        scope.latest = try openLatest(
+            latestVersion, store: store, options: options, check: check, builtOn: lastFullRun?.meta.version)
+        scope.base = lastFullRun ?? scope.latest
         scope.latestRun = scope.base.flatMap { base in lastRun.flatMap { $0.describes(base.meta) ? $0 : nil } }
         // Partitioned, the ledger marked the new records' years, and the key pass the transactions'.
         let touched = touchedYears(

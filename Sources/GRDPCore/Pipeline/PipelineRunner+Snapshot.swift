@@ -420,14 +420,18 @@ extension PipelineRunner {
         }
     }
 
-    /// Logs that a new snapshot starts from a copy of `latest` and writes only the sales rows of
-    /// `written` (`why`, when it is not that the other years' digests did not change).
-    func logYearsCopied(from latest: SnapshotFile, written: Set<Int>, why: String? = nil) {
+    /// Logs that a new snapshot starts from a copy of `base` and writes only the sales rows of
+    /// `written` (`why`, when it is not that the other years' digests did not change); `isLatest`:
+    /// whether `base` is the latest snapshot, not the last full run's (`RunScope.base`).
+    func logYearsCopied(from base: SnapshotFile, isLatest: Bool, written: Set<Int>, why: String? = nil) {
         var metadata: Logger.Metadata = [
-            "from": "\(SnapshotMeta.label(latest.meta.version))", "written": "\(Self.yearList(written))",
+            "from": "\(SnapshotMeta.label(base.meta.version))", "written": "\(Self.yearList(written))",
         ]
         if let why { metadata["why"] = "\(why)" }
-        logger.debug("Sales rows of unchanged years copied from the latest snapshot", metadata: metadata)
+        logger.debug(
+            isLatest
+                ? "Sales rows of unchanged years copied from the latest snapshot"
+                : "Sales rows of unchanged years copied from the last full run's snapshot", metadata: metadata)
     }
 
     /// The years of an archive's accepted records and transactions.
@@ -492,10 +496,11 @@ extension PipelineRunner {
     /// which), or that this user may not open (left root-only by a `sudo grdp run`), does not stop
     /// a full run, which writes every table from the returns anyway: it is left as it is, named in
     /// a warning, and the run publishes the next version as if there were none to compare with or
-    /// carry from. `run --year` needs its other years' rows: it fails (exit 65 damaged, 66 not
-    /// readable) naming the file.
+    /// carry from (but `builtOn`, the last full run's snapshot a night builds on, `RunScope.base`).
+    /// `run --year` needs its other years' rows: it fails (exit 65 damaged, 66 not readable) naming
+    /// the file.
     func openLatest(
-        _ version: Int?, store: SnapshotStore, options: RunOptions, check: PublishedCheck?
+        _ version: Int?, store: SnapshotStore, options: RunOptions, check: PublishedCheck?, builtOn: Int? = nil
     ) throws -> SnapshotFile? {
         guard let version else { return nil }
         do {
@@ -510,9 +515,13 @@ extension PipelineRunner {
         } catch let error as SnapshotError
             where (error.code == .damagedSnapshot || error.code == .unreadableSnapshot) && options.years == nil
         {
+            var metadata: Logger.Metadata = ["snapshot": "\(SnapshotMeta.label(version))", "error": "\(error)"]
+            if let builtOn { metadata["built_on"] = "\(SnapshotMeta.label(builtOn))" }
             logger.warning(
-                "Latest snapshot cannot be read: not used; the new snapshot is written from the returns alone",
-                metadata: ["snapshot": "\(SnapshotMeta.label(version))", "error": "\(error)"])
+                builtOn == nil
+                    ? "Latest snapshot cannot be read: not used; the new snapshot is written from the returns alone"
+                    : "Latest snapshot cannot be read: not used; the new snapshot is built on the last full run's and the returns",
+                metadata: metadata)
             return nil
         }
     }
@@ -619,9 +628,11 @@ extension PipelineRunner {
     }
 
     /// What the publish did beyond its outcome, in the log: how the sales rows of the written years
-    /// were updated in the copy, and how far the content hash went on from the latest snapshot's.
+    /// were updated in the copy, and how far the content hash went on from `base`'s, the snapshot
+    /// the run built on (`isLatest`: the latest; else the last full run's, `RunScope.base`).
     func logPublished(
-        _ details: PublishDetails, carried: CarriedSales?, resume: ContentHash.Resume?, latest: SnapshotFile?
+        _ details: PublishDetails, carried: CarriedSales?, resume: ContentHash.Resume?, base: SnapshotFile?,
+        isLatest: Bool
     ) {
         if details.hashReadBack {
             logger.debug("Content hash read back from the file: the rows in memory could not give it")
@@ -647,9 +658,9 @@ extension PipelineRunner {
                 "Sales rows of the written years updated in the copy: only the changed ones deleted and inserted",
                 metadata: metadata)
         }
-        if let contentMarks = details.marks, contentMarks.rowsResumed > 0, let latest {
+        if let contentMarks = details.marks, contentMarks.rowsResumed > 0, let base {
             var metadata: Logger.Metadata = [
-                "from": "\(SnapshotMeta.label(latest.meta.version))", "rows": "\(contentMarks.rowsResumed)",
+                "from": "\(SnapshotMeta.label(base.meta.version))", "rows": "\(contentMarks.rowsResumed)",
                 "year": "\(resume.map { $0.fromYear == Int.max ? "none changed" : String($0.fromYear) } ?? "")",
             ]
             // Gone on from the mark of a month of that year (`Resume.fromMonth`), past the rows of
@@ -661,7 +672,10 @@ extension PipelineRunner {
                 metadata["month"] = month == SalesDigests.pastLastMonth ? "none changed" : "\(month)"
             }
             logger.debug(
-                "Content hash went on from the latest snapshot's, past its unchanged sales rows", metadata: metadata)
+                isLatest
+                    ? "Content hash went on from the latest snapshot's, past its unchanged sales rows"
+                    : "Content hash went on from the last full run's snapshot's, past its unchanged sales rows",
+                metadata: metadata)
         }
     }
 }

@@ -411,8 +411,10 @@ public struct PipelineRunner {
                 partitioned ? partitionedCurrent?.transactionsMovedOut : ledger.transactionsMovedOut
         }
         let (base, latestRun, previous) = (scope.base, scope.latestRun, scope.previous)
+        // Whether the run builds on the latest snapshot, not on the last full run's (`RunScope.base`).
+        let baseIsLatest = base?.meta.version == scope.latest?.meta.version
         let (onlyTouched, recomputed, touchedKeys) = (scope.onlyTouched, scope.recomputed, scope.touchedKeys)
-        // Those rows of the latest file, read while the ledger is kept and Compute runs.
+        // Those rows of the file built on, read while the ledger is kept and Compute runs.
         if readAhead == nil, let touchedKeys, let base {
             let path = base.url.path
             readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(touchedKeys, from: path) }
@@ -702,7 +704,8 @@ public struct PipelineRunner {
                 if salesByYear == nil { warnOfRequestedYearsWithNoData(computed: Set(content.indicators.map(\.year))) }
             } else if let base {
                 logYearsCopied(
-                    from: base, written: years, why: "only these years are touched by the returns read since")
+                    from: base, isLatest: baseIsLatest, written: years,
+                    why: "only these years are touched by the returns read since")
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
             if options.years != nil {
@@ -810,7 +813,7 @@ public struct PipelineRunner {
                             fromYear: first, fromMonth: digests.firstChangedMonth(of: first, since: earlier),
                             marks: latestMarks)
                     }
-                    logYearsCopied(from: base, written: changed)
+                    logYearsCopied(from: base, isLatest: baseIsLatest, written: changed)
                 }
             } else {
                 let rows = content.ecommerceSales
@@ -869,7 +872,7 @@ public struct PipelineRunner {
             }
         }
         let contentMarks = details.marks
-        logPublished(details, carried: carried, resume: resume, latest: base)
+        logPublished(details, carried: carried, resume: resume, base: base, isLatest: baseIsLatest)
         // (Compute by year ran inside the publish: counted as Compute's.)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds
