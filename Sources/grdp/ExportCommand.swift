@@ -76,12 +76,13 @@ struct ExportCommand: ParsableCommand {
                 "--output '\(output)' lands in \(kept): an export never replaces a file grdp keeps or "
                     + "reads (a published snapshot, the lock, the cache, a return); write it somewhere else")
         }
-        let version = try SnapshotSelection.resolve(snapshot, in: store)
-        if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }
         // A file edited or damaged since it was published is exit 65, before any byte is written:
         // its figures are not exported.
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "snapshots checked in full")
-        let file = try store.openPublished(version: version, recorded: recorded, fullCheck: logger.fullCheck)
+        let (version, file) = try SnapshotSelection.open(snapshot, in: store) { version in
+            try store.openPublished(version: version, recorded: recorded, fullCheck: logger.fullCheck)
+        }
+        if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
         // table): said on stderr, so that a mistyped year is not read as "no figures".
         if !year.isEmpty && table == .quarantine {
@@ -168,6 +169,29 @@ enum SnapshotSelection {
                     "grdp run publishes the current figures as the next version (--force if it finds them up to date)",
             ])
     }
+
+    /// `resolve`, then `open` of that version. The latest (`text` nil) is listed again when it is
+    /// gone before it could be opened: a run beside this reader (which takes no lock, CONTRACT §7)
+    /// published the next and pruned it (`keep_snapshots`); so a reader of the latest never fails
+    /// for a run's publish.
+    static func open<File>(
+        _ text: String?, in store: SnapshotStore, _ open: (Int) throws -> File
+    ) throws -> (version: Int, file: File) {
+        var attempt = 1
+        while true {
+            let version = try resolve(text, in: store)
+            do {
+                return (version, try open(version))
+            } catch let error as SnapshotError
+                where error.code == .missingSnapshot && text == nil && attempt < latestAttempts
+            {
+                attempt += 1
+            }
+        }
+    }
+
+    /// How many times a reader lists the folder again for a latest pruned as it opened it.
+    static let latestAttempts = 20
 
     static func resolve(_ text: String?, in store: SnapshotStore) throws -> Int {
         let versions = try store.versions()

@@ -23,59 +23,73 @@ struct SnapshotsCommand: ParsableCommand {
         let logger = global.makeLogger()
         let config = try global.loadConfig()
         let store = SnapshotStore(folder: config.snapshotsFolder)
-        let versions = try store.versions()
-        if let last = versions.last { SnapshotSelection.warnIfLatestIsMissing(last, in: store, logger: logger) }
-        var rows: [JSONValue] = []
-        var table = [["version", "created_at", "years", "latest share", "status", "command"]]
         // A damaged snapshot is listed as such, after the others are: the list is what tells the
         // operator which one to look at (`grdp verify`). One whose bytes are not those recorded when
         // it was published (edited, bit rot SQLite still reads) shows no figure either; one without a
         // record is listed as it reads (`grdp verify` checks it in full).
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "files listed as they read")
+        var versions: [Int] = []
+        var rows: [JSONValue] = []
+        var table: [[String]] = []
         var failures: [SnapshotError] = []
-        for version in versions {
-            let file: SnapshotFile
-            let indicators: [IndicatorRow]
-            do {
-                file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
-                indicators = try file.loadIndicators()
-            } catch let error as SnapshotError
-                where error.code == .damagedSnapshot || error.code == .unreadableSnapshot
-            {
-                // One this user may not open is listed as that, not as damaged (66, not 65).
-                let status = error.code == .damagedSnapshot ? "damaged" : "unreadable"
-                failures.append(error)
+        // Listed again when a version listed is gone before it is read: a run beside this reader
+        // (which takes no lock, CONTRACT §7) published and pruned (`keep_snapshots`). The last
+        // time, such a version is left out of the list.
+        listing: for attempt in 1...SnapshotSelection.latestAttempts {
+            versions = try store.versions()
+            rows = []
+            table = [["version", "created_at", "years", "latest share", "status", "command"]]
+            failures = []
+            for version in versions {
+                let file: SnapshotFile
+                let indicators: [IndicatorRow]
+                do {
+                    file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
+                    indicators = try file.loadIndicators()
+                } catch let error as SnapshotError where error.code == .missingSnapshot {
+                    if attempt < SnapshotSelection.latestAttempts { continue listing }
+                    continue
+                } catch let error as SnapshotError
+                    where error.code == .damagedSnapshot || error.code == .unreadableSnapshot
+                {
+                    // One this user may not open is listed as that, not as damaged (66, not 65).
+                    let status = error.code == .damagedSnapshot ? "damaged" : "unreadable"
+                    failures.append(error)
+                    let isLatest = version == versions.last
+                    rows.append(
+                        .object([
+                            ("version", .string(SnapshotMeta.label(version))), (status, .string(error.message)),
+                            ("is_latest", .bool(isLatest)),
+                        ]))
+                    table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", status, ""])
+                    continue
+                }
+                let years = indicators.map(\.year)
+                let latest = indicators.last { $0.sharePct != nil }
+                let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
                 let isLatest = version == versions.last
                 rows.append(
                     .object([
-                        ("version", .string(SnapshotMeta.label(version))), (status, .string(error.message)),
+                        ("version", .string(SnapshotMeta.label(version))), ("created_at", .string(file.meta.createdAt)),
+                        ("command", .string(file.meta.command)), ("years", .array(years.map { .int($0) })),
+                        ("latest_year", latest.map { .int($0.year) } ?? .null),
+                        ("latest_share_pct", latest?.sharePct.map { .number($0.formatted(decimals: 4)) } ?? .null),
+                        ("latest_status", latest.map { .string($0.status.rawValue) } ?? .null),
+                        ("parent_version", file.meta.parentVersion.map { .string(SnapshotMeta.label($0)) } ?? .null),
+                        ("content_sha256", .string(file.meta.contentSHA256)),
                         ("is_latest", .bool(isLatest)),
                     ]))
-                table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", status, ""])
-                continue
+                table.append([
+                    SnapshotMeta.label(version) + (isLatest ? "*" : ""), file.meta.createdAt, Self.yearRanges(years),
+                    share,
+                    // Escaped as the log escapes it: a command with ESC or a line break drove the
+                    // terminal (export audit 39, M1); the JSON keeps it as it is.
+                    latest?.status.rawValue ?? "", Escape.controls(file.meta.command),
+                ])
             }
-            let years = indicators.map(\.year)
-            let latest = indicators.last { $0.sharePct != nil }
-            let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
-            let isLatest = version == versions.last
-            rows.append(
-                .object([
-                    ("version", .string(SnapshotMeta.label(version))), ("created_at", .string(file.meta.createdAt)),
-                    ("command", .string(file.meta.command)), ("years", .array(years.map { .int($0) })),
-                    ("latest_year", latest.map { .int($0.year) } ?? .null),
-                    ("latest_share_pct", latest?.sharePct.map { .number($0.formatted(decimals: 4)) } ?? .null),
-                    ("latest_status", latest.map { .string($0.status.rawValue) } ?? .null),
-                    ("parent_version", file.meta.parentVersion.map { .string(SnapshotMeta.label($0)) } ?? .null),
-                    ("content_sha256", .string(file.meta.contentSHA256)),
-                    ("is_latest", .bool(isLatest)),
-                ]))
-            table.append([
-                SnapshotMeta.label(version) + (isLatest ? "*" : ""), file.meta.createdAt, Self.yearRanges(years), share,
-                // Escaped as the log escapes it: a command with ESC or a line break drove the
-                // terminal (export audit 39, M1); the JSON keeps it as it is.
-                latest?.status.rawValue ?? "", Escape.controls(file.meta.command),
-            ])
+            break listing
         }
+        if let last = versions.last { SnapshotSelection.warnIfLatestIsMissing(last, in: store, logger: logger) }
         if json {
             try emit(JSONValue.array(rows).serialized(pretty: true) + "\n")
         } else if rows.isEmpty {
@@ -189,7 +203,8 @@ struct VerifyCommand: ParsableCommand {
             printed NOT CHECKED and exits 66, and a check that cannot be made for want of room \
             (SQLite's temporary folder full while it sorts rows) NOT CHECKED and 73, unless another \
             check failed. 66 also for a version that does not exist, 64 for a malformed one. \
-            Default: every snapshot.
+            Default: every snapshot; one a run prunes (keep_snapshots) while verify goes through \
+            them is printed "gone" and fails nothing.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -221,6 +236,12 @@ struct VerifyCommand: ParsableCommand {
             } catch let error as SnapshotError where error.code == .unreadableSnapshot {
                 try emit("\(SnapshotMeta.label(v)): NOT CHECKED [open] \(error)\n")
                 unreadable = unreadable ?? error
+                continue
+            } catch let error as SnapshotError where error.code == .missingSnapshot && version == nil {
+                // Listed, then gone: a run beside this reader (which takes no lock, CONTRACT §7)
+                // published and pruned it (`keep_snapshots`). Not a snapshot any more, so not one
+                // that fails; said, since it was listed.
+                try emit("\(SnapshotMeta.label(v)): gone (removed since the folder was listed: pruned by a run?)\n")
                 continue
             }
             if failures.isEmpty {

@@ -83,4 +83,57 @@ import Testing
         #expect(done.execution.status == 0, "\(done.execution.stderr)")
         #expect(try fixture.snapshotFiles() == ["grdp-v0001.sqlite", "grdp-v0002.sqlite"])
     }
+    /// Readers take no lock (CONTRACT §7), so a run may publish the next snapshot and prune the one
+    /// a reader listed (`keep_snapshots: 1`) between its listing and its opening. `export` of the
+    /// latest lists again, `snapshots` lists again, `verify` says the pruned one gone: none exits
+    /// 66 ("does not exist") or 65 (a pruned file called damaged), and none warns that the latest
+    /// published is missing because it was renamed in after the listing (helper campaign 39, F1:
+    /// about one reader in 150–500 failed so before).
+    @Test func readersOfTheLatestDoNotFailWhileRunsPublishAndPrune() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try Fixture.pipelineYAML.replacingOccurrences(
+            of: "  folder: Outputs\n", with: "  folder: Outputs\n  keep_snapshots: 1\n"
+        )
+        .write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        // The readers loop in a shell until `stop` exists, each call's command and status logged,
+        // its stderr kept when it warned or failed.
+        let script = """
+            n=0
+            while [ ! -e stop ]; do
+              for command in "export --format csv --output -" "snapshots --json" "verify"; do
+                n=$((n + 1))
+                "$0" --quiet $command > /dev/null 2> "err.$n"
+                status=$?
+                if [ $status -ne 0 ] || [ -s "err.$n" ]; then echo "$command: $status: $(cat "err.$n")" >> failures; fi
+                rm -f "err.$n"
+                echo "$command" >> calls
+              done
+            done
+            """
+        // Two loops, so that some call is always between its listing and its opening.
+        let readers = try (0..<2).map { index in
+            let reader = Process()
+            reader.executableURL = URL(fileURLWithPath: "/bin/bash")
+            reader.arguments = [
+                "-c", script.replacingOccurrences(of: "err.$n", with: "err.\(index).$n"), Execution.binary.path,
+            ]
+            reader.currentDirectoryURL = fixture.root
+            try reader.run()
+            return reader
+        }
+        for _ in 0..<80 {
+            let run = try fixture.grdp("run", "--force", "--quiet", "--wait-lock", "60")
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        FileManager.default.createFile(atPath: fixture.root.appendingPathComponent("stop").path, contents: nil)
+        for reader in readers { reader.waitUntilExit() }
+        let calls = (try? String(contentsOf: fixture.root.appendingPathComponent("calls"), encoding: .utf8)) ?? ""
+        let failures = (try? String(contentsOf: fixture.root.appendingPathComponent("failures"), encoding: .utf8)) ?? ""
+        #expect(calls.split(separator: "\n").count >= 60, "the readers ran beside the runs")
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(try fixture.snapshotFiles() == ["grdp-v0081.sqlite"])
+    }
 }

@@ -660,7 +660,10 @@ public struct SnapshotStore: Sendable {
     /// since it was published. Nil when it is not, or the sequence file cannot tell (its fallback,
     /// the reports, is read only where a number is to be chosen).
     public func published(above latest: Int) -> Int? {
-        recordedInSequenceFile().flatMap { $0 > latest ? $0 : nil }
+        guard let recorded = recordedInSequenceFile(), recorded > latest else { return nil }
+        // Published since `latest` was listed, by a run beside the reader (the number is recorded
+        // once the file is renamed in): there, not gone.
+        return FileSystem.isRegularFile(url(for: recorded).path) ? nil : recorded
     }
 
     /// Snapshot numbers stop below this: one a night for 2.7 million years. A higher one known is
@@ -773,14 +776,13 @@ public struct SnapshotStore: Sendable {
     /// Opens a published version read-only; `SnapshotError.Code.missingSnapshot` when absent (exit 66).
     public func open(version: Int) throws -> SnapshotFile {
         let url = url(for: version)
-        guard FileSystem.isRegularFile(url.path) else {
-            throw SnapshotError(
-                code: .missingSnapshot,
-                message: "snapshot \(SnapshotMeta.label(version)) does not exist", path: url.path)
-        }
+        guard FileSystem.isRegularFile(url.path) else { throw missing(version) }
         // A file this user may not open is not damaged: said as what it is (SQLite says only
         // "unable to open database file", which a published file that cannot be read means).
+        // Gone meanwhile (a run pruned it, `keep_snapshots`, while a reader that takes no lock
+        // had listed it): missing, not unreadable nor damaged.
         if let code = FileSystem.openError(forReading: url.path) {
+            if code == ENOENT { throw missing(version) }
             throw SnapshotError(
                 code: .unreadableSnapshot,
                 message: "snapshot \(SnapshotMeta.label(version)) cannot be opened for reading: "
@@ -790,8 +792,16 @@ public struct SnapshotStore: Sendable {
         do {
             return try SnapshotFile(url: url)
         } catch {
+            guard FileSystem.isRegularFile(url.path) else { throw missing(version) }
             throw SnapshotStore.damaged(version, error)
         }
+    }
+
+    /// `version` is not (or no longer) in the folder: exit 66.
+    func missing(_ version: Int) -> SnapshotError {
+        SnapshotError(
+            code: .missingSnapshot, message: "snapshot \(SnapshotMeta.label(version)) does not exist",
+            path: url(for: version).path)
     }
 
     /// Opens a published version for `export`, `diff` and `snapshots`, once it is shown to be the
@@ -848,6 +858,8 @@ public struct SnapshotStore: Sendable {
         let check = PublishedCheck(recorded: checksum, outcome: (RunCache.fileChecksum(bytes), failures))
         guard check.isIntact else {
             if let cannotCheck = check.cannotCheck { throw cannotCheck }
+            // Its bytes read by name, and the name gone meanwhile (pruned): missing, not damaged.
+            if !FileSystem.isRegularFile(file.url.path) { throw missing(version) }
             throw SnapshotError(
                 code: .damagedSnapshot, message: check.problem(SnapshotMeta.label(version)), path: file.url.path)
         }
@@ -923,6 +935,9 @@ public struct SnapshotStore: Sendable {
     public func verify(version: Int, recordedChecksum: String? = nil, contentInHalves: Bool = true) throws
         -> [VerifyFailure]
     {
+        // The file's own bytes (header, checksum) read through the descriptor SQLite opened, as
+        // `openPublished` reads them: the file checked, even when a run prunes it meanwhile.
+        let before = descriptors(on: version)
         let file: SnapshotFile
         do {
             file = try open(version: version)
@@ -931,8 +946,10 @@ public struct SnapshotStore: Sendable {
             let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
             return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]
         }
+        let new = descriptors(on: version).subtracting(before)
         return verify(
-            open: file, version: version, recordedChecksum: recordedChecksum, contentInHalves: contentInHalves)
+            open: file, version: version, recordedChecksum: recordedChecksum, contentInHalves: contentInHalves,
+            reading: Set(new.map(\.file)).count == 1 ? new.first!.link : nil)
     }
 
     /// `verify(version:…)`'s checks on a file already open.
