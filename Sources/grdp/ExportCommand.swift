@@ -79,8 +79,10 @@ struct ExportCommand: ParsableCommand {
         // A file edited or damaged since it was published is exit 65, before any byte is written:
         // its figures are not exported.
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "snapshots checked in full")
-        let (version, file) = try SnapshotSelection.open(snapshot, in: store) { version in
-            try store.openPublished(version: version, recorded: recorded, fullCheck: logger.fullCheck)
+        // The latest as listed when it is opened: a run beside the export may prune it meanwhile.
+        let (version, file) = try store.withVersions { versions in
+            let version = try SnapshotSelection.resolve(snapshot, among: versions, in: store)
+            return (version, try store.openPublished(version: version, recorded: recorded, fullCheck: logger.fullCheck))
         }
         if snapshot == nil { SnapshotSelection.warnIfLatestIsMissing(version, in: store, logger: logger) }
         // A year the snapshot does not hold gives a table without rows, exit 0 (a valid, empty
@@ -170,31 +172,12 @@ enum SnapshotSelection {
             ])
     }
 
-    /// `resolve`, then `open` of that version. The latest (`text` nil) is listed again when it is
-    /// gone before it could be opened: a run beside this reader (which takes no lock, CONTRACT §7)
-    /// published the next and pruned it (`keep_snapshots`); so a reader of the latest never fails
-    /// for a run's publish.
-    static func open<File>(
-        _ text: String?, in store: SnapshotStore, _ open: (Int) throws -> File
-    ) throws -> (version: Int, file: File) {
-        var attempt = 1
-        while true {
-            let version = try resolve(text, in: store)
-            do {
-                return (version, try open(version))
-            } catch let error as SnapshotError
-                where error.code == .missingSnapshot && text == nil && attempt < latestAttempts
-            {
-                attempt += 1
-            }
-        }
+    static func resolve(_ text: String?, in store: SnapshotStore) throws -> Int {
+        try resolve(text, among: store.versions(), in: store)
     }
 
-    /// How many times a reader lists the folder again for a latest pruned as it opened it.
-    static let latestAttempts = 20
-
-    static func resolve(_ text: String?, in store: SnapshotStore) throws -> Int {
-        let versions = try store.versions()
+    /// `text`'s version among `versions` (the folder's, listed), or the latest of them.
+    static func resolve(_ text: String?, among versions: [Int], in store: SnapshotStore) throws -> Int {
         if let text {
             let version = try parse(text)
             guard versions.contains(version) else {

@@ -28,68 +28,17 @@ struct SnapshotsCommand: ParsableCommand {
         // it was published (edited, bit rot SQLite still reads) shows no figure either; one without a
         // record is listed as it reads (`grdp verify` checks it in full).
         let recorded = logger.recordedChecksums(in: config.cacheFolder, otherwise: "files listed as they read")
-        var versions: [Int] = []
-        var rows: [JSONValue] = []
-        var table: [[String]] = []
-        var failures: [SnapshotError] = []
-        // Listed again when a version listed is gone before it is read: a run beside this reader
-        // (which takes no lock, CONTRACT §7) published and pruned (`keep_snapshots`). The last
-        // time, such a version is left out of the list.
-        listing: for attempt in 1...SnapshotSelection.latestAttempts {
-            versions = try store.versions()
-            rows = []
-            table = [["version", "created_at", "years", "latest share", "status", "command"]]
-            failures = []
-            for version in versions {
-                let file: SnapshotFile
-                let indicators: [IndicatorRow]
-                do {
-                    file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
-                    indicators = try file.loadIndicators()
-                } catch let error as SnapshotError where error.code == .missingSnapshot {
-                    if attempt < SnapshotSelection.latestAttempts { continue listing }
-                    continue
-                } catch let error as SnapshotError
-                    where error.code == .damagedSnapshot || error.code == .unreadableSnapshot
-                {
-                    // One this user may not open is listed as that, not as damaged (66, not 65).
-                    let status = error.code == .damagedSnapshot ? "damaged" : "unreadable"
-                    failures.append(error)
-                    let isLatest = version == versions.last
-                    rows.append(
-                        .object([
-                            ("version", .string(SnapshotMeta.label(version))), (status, .string(error.message)),
-                            ("is_latest", .bool(isLatest)),
-                        ]))
-                    table.append([SnapshotMeta.label(version) + (isLatest ? "*" : ""), "", "", "", status, ""])
-                    continue
-                }
-                let years = indicators.map(\.year)
-                let latest = indicators.last { $0.sharePct != nil }
-                let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
-                let isLatest = version == versions.last
-                rows.append(
-                    .object([
-                        ("version", .string(SnapshotMeta.label(version))), ("created_at", .string(file.meta.createdAt)),
-                        ("command", .string(file.meta.command)), ("years", .array(years.map { .int($0) })),
-                        ("latest_year", latest.map { .int($0.year) } ?? .null),
-                        ("latest_share_pct", latest?.sharePct.map { .number($0.formatted(decimals: 4)) } ?? .null),
-                        ("latest_status", latest.map { .string($0.status.rawValue) } ?? .null),
-                        ("parent_version", file.meta.parentVersion.map { .string(SnapshotMeta.label($0)) } ?? .null),
-                        ("content_sha256", .string(file.meta.contentSHA256)),
-                        ("is_latest", .bool(isLatest)),
-                    ]))
-                table.append([
-                    SnapshotMeta.label(version) + (isLatest ? "*" : ""), file.meta.createdAt, Self.yearRanges(years),
-                    share,
-                    // Escaped as the log escapes it: a command with ESC or a line break drove the
-                    // terminal (export audit 39, M1); the JSON keeps it as it is.
-                    latest?.status.rawValue ?? "", Escape.controls(file.meta.command),
-                ])
+        // The versions as listed when each is read: a run beside this reader (which takes no lock,
+        // CONTRACT §7) may publish the next and prune one listed (`keep_snapshots`).
+        let listed = try store.withVersions { versions in
+            try versions.map { version in
+                try Self.listed(version, isLatest: version == versions.last, in: store, recorded: recorded)
             }
-            break listing
         }
-        if let last = versions.last { SnapshotSelection.warnIfLatestIsMissing(last, in: store, logger: logger) }
+        let rows = listed.map(\.row)
+        let table = [["version", "created_at", "years", "latest share", "status", "command"]] + listed.map(\.line)
+        let failures = listed.compactMap(\.failure)
+        if let last = listed.last { SnapshotSelection.warnIfLatestIsMissing(last.version, in: store, logger: logger) }
         if json {
             try emit(JSONValue.array(rows).serialized(pretty: true) + "\n")
         } else if rows.isEmpty {
@@ -112,6 +61,49 @@ struct SnapshotsCommand: ParsableCommand {
             }
             throw ExitCode(code)
         }
+    }
+
+    /// One version's entry in the list: its JSON row, its table line, and, when it shows no figure,
+    /// why (damaged, 65; a file this user may not open, unreadable, 66). `missingSnapshot` when it
+    /// is gone since it was listed.
+    static func listed(
+        _ version: Int, isLatest: Bool, in store: SnapshotStore, recorded: [Int: String]
+    ) throws -> (version: Int, row: JSONValue, line: [String], failure: SnapshotError?) {
+        let label = SnapshotMeta.label(version) + (isLatest ? "*" : "")
+        let file: SnapshotFile
+        let indicators: [IndicatorRow]
+        do {
+            file = try store.openPublished(version: version, recorded: recorded, fullCheckWithoutRecord: false)
+            indicators = try file.loadIndicators()
+        } catch let error as SnapshotError where error.code == .damagedSnapshot || error.code == .unreadableSnapshot {
+            // One this user may not open is listed as that, not as damaged (66, not 65).
+            let status = error.code == .damagedSnapshot ? "damaged" : "unreadable"
+            let row = JSONValue.object([
+                ("version", .string(SnapshotMeta.label(version))), (status, .string(error.message)),
+                ("is_latest", .bool(isLatest)),
+            ])
+            return (version, row, [label, "", "", "", status, ""], error)
+        }
+        let years = indicators.map(\.year)
+        let latest = indicators.last { $0.sharePct != nil }
+        let share = latest.map { "\($0.sharePct!.formatted(decimals: 4)) % (\($0.year))" } ?? ""
+        let row = JSONValue.object([
+            ("version", .string(SnapshotMeta.label(version))), ("created_at", .string(file.meta.createdAt)),
+            ("command", .string(file.meta.command)), ("years", .array(years.map { .int($0) })),
+            ("latest_year", latest.map { .int($0.year) } ?? .null),
+            ("latest_share_pct", latest?.sharePct.map { .number($0.formatted(decimals: 4)) } ?? .null),
+            ("latest_status", latest.map { .string($0.status.rawValue) } ?? .null),
+            ("parent_version", file.meta.parentVersion.map { .string(SnapshotMeta.label($0)) } ?? .null),
+            ("content_sha256", .string(file.meta.contentSHA256)),
+            ("is_latest", .bool(isLatest)),
+        ])
+        // The command escaped as the log escapes it: one with ESC or a line break drove the
+        // terminal (export audit 39, M1); the JSON keeps it as it is.
+        let line = [
+            label, file.meta.createdAt, Self.yearRanges(years), share, latest?.status.rawValue ?? "",
+            Escape.controls(file.meta.command),
+        ]
+        return (version, row, line, nil)
     }
 
     /// `2021–2024`, or `2019, 2021–2024` when a year is missing.

@@ -152,4 +152,27 @@ import Testing
         #expect(try SnapshotStore(folder: fixture.snapshots).open(version: 9).meta.parentVersion == nil)
         try published.write(to: v8)
     }
+    /// `keep_snapshots: 1`: the `run --year` snapshot pruned the last full run's, so the night has
+    /// nothing to build on but the latest; it computes every year, with `run --force`'s figures.
+    @Test func aNightAfterRunYearThatPrunedTheLastFullRunsSnapshotComputesEveryYear() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try Fixture.pipelineYAML.replacingOccurrences(
+            of: "  folder: Outputs\n", with: "  folder: Outputs\n  keep_snapshots: 1\n"
+        ).write(to: fixture.config, atomically: true, encoding: .utf8)
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "2024-01-10_returns.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        try fixture.write(
+            [.init(path: "transactions.csv", text: Self.orders + "T22,2024-06-06,3000000,completed,marketplace,,67\n")],
+            format: .zip, as: "2024-02-01_revised.zip")
+        #expect(try fixture.grdp("run", "--year", "2024").status == 0)
+        #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite"])
+        let night = try fixture.grdp("run", "--verbose")
+        #expect(night.status == 0, "\(night.stderr)")
+        #expect(!night.stderr.contains(Self.builtOn), "\(night.stderr)")
+        #expect(!night.stderr.contains("only these years are touched"), "\(night.stderr)")
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "up-to-date")
+        #expect(try fixture.contentHashFromScratch() == report["content_sha256"] as? String)
+    }
 }

@@ -23,6 +23,8 @@ struct RunScope {
     /// the years before its first recomputed one hashes only the rows from there on); nil when it
     /// describes another file, or there is none.
     var latestRun: RunCache?
+    /// Whether `base` is `latest` (a run with none builds on none), not the last full run's.
+    var baseIsLatest: Bool { base?.meta.version == latest?.meta.version }
     /// `base`'s figures, for the years not recomputed (not its sales rows, which go file to file;
     /// nor its quarantine, which this run's inputs give): read for `run --year`, and for a night
     /// that may compute only the years its returns touched.
@@ -45,8 +47,7 @@ struct RunScope {
     /// with no `cache/` of its run, or a record of another scheme).
     func settings(ofLatestYear year: Int) -> String? {
         // (Of `latest`'s figures: `latestRun` describes `base`.)
-        let run = base?.meta.version == latest?.meta.version ? latestRun : nil
-        return (run?.yearSettings ?? latest?.meta.yearSettings)?.settings(ofYear: year)
+        ((baseIsLatest ? latestRun?.yearSettings : nil) ?? latest?.meta.yearSettings)?.settings(ofYear: year)
     }
 
     /// Whether `config` computes `year`'s figures with other settings than the latest snapshot's

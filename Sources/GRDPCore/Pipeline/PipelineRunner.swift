@@ -301,7 +301,7 @@ public struct PipelineRunner {
         // touch (`touchedKeys` below), read once the ledger has taken them; when those keys cannot
         // be used (too many, or a later archive holds records), the publish reads the years' rows
         // from the file itself, as before the read-ahead.
-        let latestSnapshot = opened == nil || earlierArchives == nil ? nil : baseVersion ?? latestVersion
+        let readAheadVersion = opened == nil || earlierArchives == nil ? nil : baseVersion ?? latestVersion
         var readAhead: OnAnotherThread<SalesRowsUpdate.FileRows?>?
         // Not left reading when the run ends before handing it over (a rejected archive, a failure).
         defer { _ = readAhead?.wait() }
@@ -317,11 +317,11 @@ public struct PipelineRunner {
             ) { scanned, archive in
                 guard archive.status == .accepted else { return }
                 // Not when it holds transactions alone (see above).
-                if reading != nil, readAhead == nil, let latestSnapshot,
+                if reading != nil, readAhead == nil, let readAheadVersion,
                     archive.members.contains(where: { !$0.accepted.isEmpty })
                 {
                     let years = Self.years(named: archive)
-                    let path = store.url(for: latestSnapshot).path
+                    let path = store.url(for: readAheadVersion).path
                     readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(years: years, from: path) }
                 }
                 try awaitLedger()
@@ -411,8 +411,6 @@ public struct PipelineRunner {
                 partitioned ? partitionedCurrent?.transactionsMovedOut : ledger.transactionsMovedOut
         }
         let (base, latestRun, previous) = (scope.base, scope.latestRun, scope.previous)
-        // Whether the run builds on the latest snapshot, not on the last full run's (`RunScope.base`).
-        let baseIsLatest = base?.meta.version == scope.latest?.meta.version
         let (onlyTouched, recomputed, touchedKeys) = (scope.onlyTouched, scope.recomputed, scope.touchedKeys)
         // Those rows of the file built on, read while the ledger is kept and Compute runs.
         if readAhead == nil, let touchedKeys, let base {
@@ -420,14 +418,14 @@ public struct PipelineRunner {
             readAhead = OnAnotherThread { try? SalesRowsUpdate.FileRows.read(touchedKeys, from: path) }
         }
         // The other years' sales rows, most of the snapshot, go file to file (`CarriedSales`): the new
-        // snapshot starts from a copy of the latest, begun now on another thread, so that Compute
+        // snapshot starts from a copy of the file built on, begun now on another thread, so that Compute
         // (mostly on one core) hides it (10 M: ~0.35 s).
-        let carriedFromLatest = recomputed.flatMap { years in
+        let carriedFromBase = recomputed.flatMap { years in
             base.map { CarriedSales(from: $0.url, exceptYears: years) }
         }
         let startedCopy: SnapshotStore.StartedCopy?
-        if let carriedFromLatest {
-            startedCopy = try store.startCopy(of: carriedFromLatest.from, readAhead: readAhead)
+        if let carriedFromBase {
+            startedCopy = try store.startCopy(of: carriedFromBase.from, readAhead: readAhead)
         } else {
             startedCopy = nil
             _ = readAhead?.wait()
@@ -576,7 +574,7 @@ public struct PipelineRunner {
             // (10 M and a return also revising last year's orders: 276 MiB; three years 359 MiB).
             revisions.releaseMembers(notHolding: recomputed, current)
             ledger = RevisionLedger()
-            byYear(recomputed.sorted(), of: current, carrying: carriedFromLatest)
+            byYear(recomputed.sorted(), of: current, carrying: carriedFromBase)
         } else {
             computed = try {
                 var input = ComputeInput(enterprises: content.enterprises, transactions: [], grdp: content.grdp)
@@ -593,7 +591,7 @@ public struct PipelineRunner {
                         // rows, made from the groups as they were (below).
                         let diffsByKeptGroups =
                             kept != nil && startedCopy != nil && touchedKeys == nil
-                            && carriedFromLatest?.exceptYears == years
+                            && carriedFromBase?.exceptYears == years
                             && resumedToken.map { token in
                                 latestRun?.keptGroups?.holds(token: token, years: years, enterprises: input.enterprises)
                                     == true
@@ -691,7 +689,7 @@ public struct PipelineRunner {
         }
         var resume: ContentHash.Resume?
         if let years = recomputed {
-            carried = carriedFromLatest
+            carried = carriedFromBase
             carried?.changedOnlyUnder = touchedKeys
             if carried != nil, let latestMarks {
                 // From the first recomputed year; with none, every row is the latest file's and the
@@ -704,7 +702,7 @@ public struct PipelineRunner {
                 if salesByYear == nil { warnOfRequestedYearsWithNoData(computed: Set(content.indicators.map(\.year))) }
             } else if let base {
                 logYearsCopied(
-                    from: base, isLatest: baseIsLatest, written: years,
+                    from: base, isLatest: scope.baseIsLatest, written: years,
                     why: "only these years are touched by the returns read since")
             }
             content = Self.carryOver(content, recomputing: years, from: previous)
@@ -813,7 +811,7 @@ public struct PipelineRunner {
                             fromYear: first, fromMonth: digests.firstChangedMonth(of: first, since: earlier),
                             marks: latestMarks)
                     }
-                    logYearsCopied(from: base, isLatest: baseIsLatest, written: changed)
+                    logYearsCopied(from: base, isLatest: scope.baseIsLatest, written: changed)
                 }
             } else {
                 let rows = content.ecommerceSales
@@ -872,7 +870,7 @@ public struct PipelineRunner {
             }
         }
         let contentMarks = details.marks
-        logPublished(details, carried: carried, resume: resume, base: base, isLatest: baseIsLatest)
+        logPublished(details, carried: carried, resume: resume, base: base, isLatest: scope.baseIsLatest)
         // (Compute by year ran inside the publish: counted as Compute's.)
         report.stages["snapshot"] = Timestamp.now().seconds(since: snapshotStart) - computeSeconds
         report.stages["compute", default: 0] += computeSeconds

@@ -177,6 +177,25 @@ public struct SnapshotStore: Sendable {
         }.sorted()
     }
 
+    /// `read` of the versions in the folder (`versions()`), given them again, listed anew, when a
+    /// version it read was gone (`missingSnapshot`): readers take no lock (CONTRACT §7), so a run
+    /// beside them may publish the next version and prune one they listed (`keep_snapshots`). At
+    /// most `listingAttempts` listings; the last one's failure is thrown.
+    public func withVersions<Result>(_ read: ([Int]) throws -> Result) throws -> Result {
+        var attempt = 1
+        while true {
+            let listed = try versions()
+            do {
+                return try read(listed)
+            } catch let error as SnapshotError where error.code == .missingSnapshot && attempt < Self.listingAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    /// How many times `withVersions` lists the folder at most.
+    static let listingAttempts = 20
+
     /// The newest published version, if any.
     public func latestVersion() throws -> Int? {
         try versions().last
@@ -836,12 +855,7 @@ public struct SnapshotStore: Sendable {
         version: Int, recorded: [Int: String], fullCheckWithoutRecord: Bool, fullCheck: (String) -> Void,
         afterOpening: () throws -> Void
     ) throws -> SnapshotFile {
-        // The descriptor SQLite opens on the file is the one new among those on its name (another
-        // thread's are on other files): the file it reads, whatever is renamed over its name.
-        let before = descriptors(on: version)
-        let file = try open(version: version)
-        let new = descriptors(on: version).subtracting(before)
-        let bytes = URL(fileURLWithPath: Set(new.map(\.file)).count == 1 ? new.first!.link : file.url.path)
+        let (file, bytes) = try openReadingOwnBytes(version: version)
         try afterOpening()
         let checksum = recorded[version]
         guard checksum != nil || fullCheckWithoutRecord else { return file }
@@ -864,6 +878,18 @@ public struct SnapshotStore: Sendable {
                 code: .damagedSnapshot, message: check.problem(SnapshotMeta.label(version)), path: file.url.path)
         }
         return file
+    }
+
+    /// `open(version:)`, and where to read the file's own bytes (its header, its checksum): the
+    /// descriptor SQLite opened on it (`/proc/self/fd/N`), the one new among those on its name
+    /// (another thread's are on other files), so that they are those of the file whose rows are
+    /// read, whatever is renamed over its name or pruned meanwhile; its path when that descriptor
+    /// cannot be told.
+    func openReadingOwnBytes(version: Int) throws -> (file: SnapshotFile, bytes: URL) {
+        let before = descriptors(on: version)
+        let file = try open(version: version)
+        let new = descriptors(on: version).subtracting(before)
+        return (file, URL(fileURLWithPath: Set(new.map(\.file)).count == 1 ? new.first!.link : file.url.path))
     }
 
     /// The descriptors this process holds on `version`'s file, by the name the system gives it
@@ -937,19 +963,18 @@ public struct SnapshotStore: Sendable {
     {
         // The file's own bytes (header, checksum) read through the descriptor SQLite opened, as
         // `openPublished` reads them: the file checked, even when a run prunes it meanwhile.
-        let before = descriptors(on: version)
         let file: SnapshotFile
+        let bytes: URL
         do {
-            file = try open(version: version)
+            (file, bytes) = try openReadingOwnBytes(version: version)
         } catch let error as SnapshotError where error.code != .missingSnapshot && error.code != .unreadableSnapshot {
             // Not sending the reader to `grdp verify`, which this is.
             let hint = " (grdp verify \(SnapshotMeta.label(version)) tells more)"
             return [VerifyFailure(check: .open, message: error.description.replacingOccurrences(of: hint, with: ""))]
         }
-        let new = descriptors(on: version).subtracting(before)
         return verify(
             open: file, version: version, recordedChecksum: recordedChecksum, contentInHalves: contentInHalves,
-            reading: Set(new.map(\.file)).count == 1 ? new.first!.link : nil)
+            reading: bytes.path)
     }
 
     /// `verify(version:…)`'s checks on a file already open.
