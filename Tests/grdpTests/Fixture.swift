@@ -112,13 +112,27 @@ struct Fixture {
     /// which are then put back as they were: what a night's snapshot must have. Nil when that run
     /// fails.
     func contentHashFromScratch(environment: [String: String] = [:]) throws -> String? {
+        try fromScratch(environment: environment).hash
+    }
+
+    /// `run --force`'s content hash, as `contentHashFromScratch`, and the sales rows' digests it
+    /// recorded for the next run (`last-run.json`'s `sales`, as JSON; nil when none).
+    func fromScratch(environment: [String: String] = [:]) throws -> (hash: String?, salesDigests: NSDictionary?) {
         let kept = root.appendingPathComponent("kept")
         try FileManager.default.copyItem(at: outputs, to: kept)
         let forced = try grdp(["run", "--force"], environment: environment)
         let hash = forced.status == 0 ? try reportsWritten().last?["content_sha256"] as? String : nil
+        let digests = forced.status == 0 ? try recordedSalesDigests() : nil
         try FileManager.default.removeItem(at: outputs)
         try FileManager.default.moveItem(at: kept, to: outputs)
-        return hash
+        return (hash, digests)
+    }
+
+    /// The sales rows' digests the last run recorded for the next (`last-run.json`'s `sales`).
+    func recordedSalesDigests() throws -> NSDictionary? {
+        let url = outputs.appendingPathComponent("cache/last-run.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try sealedObject(at: url)["sales"] as? NSDictionary
     }
 
     func grdp(_ arguments: String...) throws -> Execution {

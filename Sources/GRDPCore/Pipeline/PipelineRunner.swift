@@ -767,11 +767,16 @@ public struct PipelineRunner {
                         precondition(first.month <= changed, "touched from \(first), a digest changed at \(changed)")
                     }
                 #endif
+                // The months before the first touched one have the latest file's rows, so the
+                // digests it was published with (a Q4 night's January to September: ~0.075 s of
+                // CPU at 10 M, at the night's end).
+                let firstKey = SalesDigests.monthKey(year: first.year, month: first.month)
+                let known = earlier.build == build ? (earlier.months ?? [:]).filter { $0.key < firstKey } : [:]
                 let hashed = Gate()
                 digestsAfterHash = hashed
                 pendingDigests = OnAnotherThread {
                     hashed.wait()
-                    return SalesDigests(build: build, rows: rows, inParallel: false).map {
+                    return SalesDigests(build: build, rows: rows, inParallel: false, known: known).map {
                         $0.adding(earlier, except: years)
                     }
                 }

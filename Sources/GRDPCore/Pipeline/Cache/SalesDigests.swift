@@ -36,7 +36,11 @@ struct SalesDigests: Codable, Equatable {
     /// The months are hashed on both cores (`inParallel`), else one after the other on the calling
     /// thread; a year's digest is the SHA-256 of its row count and its months' digests: fixed by
     /// the rows alone, whichever core hashed what.
-    init?(build: String, rows: [EcommerceSalesRow], inParallel: Bool = true) {
+    ///
+    /// - Parameter known: digests (by `monthKey`) of months whose rows the caller knows to be
+    ///   those they were taken from: such a month of `rows` takes it and is not hashed again. A
+    ///   month of `rows` that `known` lacks is hashed; a month only `known` has is not added.
+    init?(build: String, rows: [EcommerceSalesRow], inParallel: Bool = true, known: [Int: String] = [:]) {
         var months: [(year: Int, month: Int, rows: Range<Int>)] = []
         var start = 0
         for index in rows.indices.dropFirst()
@@ -54,16 +58,17 @@ struct SalesDigests: Codable, Equatable {
         // Each month's digest into its own slot: no lock (a `Mutex` here is a futex that
         // ThreadSanitizer cannot see, and each slot has one writer anyway); `concurrentPerform`
         // returns once every month is done.
-        var digestOfMonth = [String](repeating: "", count: spans.count)
+        var digestOfMonth = spans.map { known[Self.monthKey(year: $0.year, month: $0.month)] ?? "" }
+        let hashed = spans.indices.filter { digestOfMonth[$0].isEmpty }
         if inParallel {
             digestOfMonth.withUnsafeMutableBufferPointer { slots in
                 nonisolated(unsafe) let slots = slots
-                DispatchQueue.concurrentPerform(iterations: spans.count) { index in
-                    slots[index] = Self.digest(rows[spans[index].rows])
+                DispatchQueue.concurrentPerform(iterations: hashed.count) { step in
+                    slots[hashed[step]] = Self.digest(rows[spans[hashed[step]].rows])
                 }
             }
         } else {
-            for (index, span) in spans.enumerated() { digestOfMonth[index] = Self.digest(rows[span.rows]) }
+            for index in hashed { digestOfMonth[index] = Self.digest(rows[spans[index].rows]) }
         }
         var collected = Collected()
         for (month, digest) in zip(spans, digestOfMonth) {

@@ -48,6 +48,29 @@ import Testing
         #expect(before.everyMonth?.count == 13)
     }
 
+    /// Digests of months given (`known`: a night's months before the first it touched) are taken
+    /// as given, not hashed again, and go into their year's; a month given that the rows lack is
+    /// not added; a month of the rows not given is hashed. Given their own digests, the same
+    /// record as hashing every month.
+    @Test(arguments: [false, true])
+    func monthsGivenAreTakenAsGiven(inParallel: Bool) throws {
+        let whole = try #require(SalesDigests(build: "b", rows: Self.rows, inParallel: inParallel))
+        let january = SalesDigests.monthKey(year: 2024, month: 1)
+        let given = try #require(whole.months).filter { $0.key <= january }
+        #expect(SalesDigests(build: "b", rows: Self.rows, inParallel: inParallel, known: given) == whole)
+        // Not hashed: a digest given is what the record holds, whatever it is.
+        let named = SalesDigests(
+            build: "b", rows: Self.rows, inParallel: inParallel,
+            known: [january: "given", SalesDigests.monthKey(year: 2022, month: 5): "absent"])
+        #expect(named?.months?[january] == "given")
+        #expect(named?.months?[SalesDigests.monthKey(year: 2022, month: 5)] == nil)
+        #expect(named?.months?.count == whole.months?.count)
+        #expect(named?.years[2024] != whole.years[2024])
+        #expect(named?.years[2023] == whole.years[2023])
+        #expect(
+            try #require(named?.months).filter { $0.key != january } == whole.months!.filter { $0.key != january })
+    }
+
     /// Month digests trusted only when they cover every year: put together with an older record
     /// without them, or missing a year's, they are not (a missing month reads as one with no row).
     @Test func monthDigestsAreTrustedOnlyWhenEveryYearHasThem() throws {
