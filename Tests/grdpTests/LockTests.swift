@@ -128,7 +128,9 @@ import Testing
             let run = try fixture.grdp("run", "--force", "--quiet", "--wait-lock", "60")
             #expect(run.status == 0, "\(run.stderr)")
         }
-        FileManager.default.createFile(atPath: fixture.root.appendingPathComponent("stop").path, contents: nil)
+        // (Were it not made, the readers would loop on.)
+        let stop = fixture.root.appendingPathComponent("stop").path
+        try #require(FileManager.default.createFile(atPath: stop, contents: nil))
         for reader in readers { reader.waitUntilExit() }
         let calls = (try? String(contentsOf: fixture.root.appendingPathComponent("calls"), encoding: .utf8)) ?? ""
         let failures = (try? String(contentsOf: fixture.root.appendingPathComponent("failures"), encoding: .utf8)) ?? ""
