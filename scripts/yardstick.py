@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue 5's yardstick, measured beside grdp in the same minutes on the same machine.
 
-Issue 5 compares grdp with Polars (1.58 s at 1 M transactions) and DuckDB (2.00 s) measured once,
-on another day. The same grdp binary has taken from 1.36 s to 2.1 s for that set from one day
+Issue 5 compares grdp with Polars (1.58 s at 1 M transactions), DuckDB (2.00 s) and pandas (5.32 s)
+measured once, on another day. The same grdp binary has taken from 1.36 s to 2.1 s for that set from one day
 to the next on this shared machine, so a fixed figure says little. This script times, in turn
 and RUNS times each:
 
@@ -10,9 +10,11 @@ and RUNS times each:
   grdp     a cold `grdp run --force` (SET/Outputs removed first), validating every row
   polars   the members streamed from each archive into `polars.read_csv`, then the table
   duckdb   the members extracted to a temporary folder, DuckDB's parallel `read_csv`, SQL
+  pandas   the members streamed from each archive into `pandas.read_csv` (its C parser), then the
+           same steps as Polars'
 
-Polars and DuckDB compute the target-vs-actual table of CONTRACT §4.3–§5 the way a statistician
-would write it for these returns, not validating them: no tax code check digit, VSIC or
+Polars, DuckDB and pandas compute the target-vs-actual table of CONTRACT §4.3–§5 the way a
+statistician would write it for these returns, not validating them: no tax code check digit, VSIC or
 quarantine, and only the date forms, statuses and columns `grdp generate` writes. They read the
 config's region, UTC offset, statuses, fx rates, methodology and targets. Each tool's table is
 checked cell by cell against grdp's export of the same set (`grdp export --format csv`), so the
@@ -26,7 +28,7 @@ Each tool runs in a process of its own under GNU time (wall, peak RSS).
 
 Set up once (PyPI; nothing else is needed from the network):
     python3 -m venv /tmp/yardstick-venv
-    /tmp/yardstick-venv/bin/pip install polars duckdb pyyaml
+    /tmp/yardstick-venv/bin/pip install polars duckdb pandas pyyaml
 Usage:
     /tmp/yardstick-venv/bin/python scripts/yardstick.py SET [--runs N] [--grdp BIN] [--tools a,b]
     e.g. swift build -c release && scripts/bench.sh --transactions 1000000 --runs 1 &&
@@ -250,6 +252,107 @@ def polars_table(settings: Settings) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# pandas: each member streamed from its archive into read_csv (the C parser), then the same steps
+
+def pandas_table(settings: Settings) -> list[list[str]]:
+    import numpy as np
+    import pandas as pd
+
+    frames: dict[str, list] = {"enterprise": [], "transaction": [], "grdp": []}
+    for archive in settings.archives():
+        with tarfile.open(archive, mode="r|gz") as tar:  # one pass over the stream
+            read: dict[str, bytes] = {}
+            for entry in tar:
+                if entry.isfile() and settings.kind(entry.name):
+                    read[entry.name] = tar.extractfile(entry).read()
+        # Member path order within the archive (§4.4), not the order they are stored in.
+        for name in sorted(read, key=lambda n: n.encode()):
+            frames[settings.kind(name)].append(
+                pd.read_csv(io.BytesIO(read.pop(name)), dtype=str, keep_default_na=False, engine="c"))
+
+    def column(frame, name: str):
+        return frame[name] if name in frame else pd.Series("", index=frame.index)
+
+    region, local = settings.region, settings.offset_minutes
+    # Enterprises: the last record of each (tax code, year).
+    e = pd.concat(frames["enterprise"], ignore_index=True).fillna("")
+    e["tax_code"] = e["tax_code"].str.replace(" ", "", regex=False)
+    e["year"] = e["year"].astype(np.int64)
+    e["vsic"] = e["vsic"].str.replace(r"[. ]", "", regex=True).str.replace(r"^[A-Za-z]", "", regex=True)
+    e["va"] = e["value_added"].astype(float) / 1000
+    e["va_million"] = e["value_added"].map(Decimal)
+    e = e.drop_duplicates(["tax_code", "year"], keep="last").copy()
+    e["core"] = np.logical_or.reduce([e["vsic"].str.startswith(p) for p in settings.core_prefixes])
+    e["section"] = e["vsic"].str.slice(0, 2).astype(int).map(section_of)
+
+    # GRDP: current prices of this province, the last row of each year.
+    g = pd.concat(frames["grdp"], ignore_index=True).fillna("")
+    g = g[column(g, "province_code").isin(["", region]) & column(g, "price_basis").str.lower().isin(["", "current"])]
+    g = g.assign(year=g["year"].astype(np.int64), grdp=g["grdp"].astype(float)).drop_duplicates("year", keep="last")
+
+    # Transactions: this province's sellers, the last record of each (channel, id): the frames
+    # come in revision order, so `drop_duplicates` keeps the last as it stands.
+    t = pd.concat(frames["transaction"], ignore_index=True).fillna("")
+    frames.clear()
+    t = t[column(t, "seller_province").isin(["", region])]
+    t = t.assign(ch=column(t, "channel").str.strip().str.lower().replace("", "unknown"))
+    t = t.drop_duplicates(["ch", "transaction_id"], keep="last")
+    date = t["date"]
+    # The local year (CONTRACT §4.3): as written when the date has no offset; else the written time
+    # moved from its offset to the region's.
+    zulu = date.str.endswith("Z")
+    has_offset = zulu | date.str.contains(r"[+-]\d\d:\d\d$", regex=True)
+    year = date.str.slice(0, 4).astype(np.int64)
+    if has_offset.any():
+        written = date[has_offset]
+        numeric = has_offset & ~zulu
+        offset = pd.Series(0, index=written.index, dtype=np.int64)
+        tail = date[numeric]
+        offset[numeric[has_offset]] = ((tail.str.slice(-5, -3).astype(np.int64) * 60
+                                        + tail.str.slice(-2).astype(np.int64))
+                                       * np.where(tail.str.slice(-6, -5) == "-", -1, 1))
+        moved = pd.to_datetime(written.str.slice(0, 16), format="%Y-%m-%dT%H:%M", errors="coerce") + \
+            pd.to_timedelta(local - offset, unit="m")
+        year[has_offset] = moved.dt.year
+    status = t["status"].str.strip().str.lower().map(settings.statuses)
+    seller = column(t, "seller_tax_code").str.replace(" ", "", regex=False)
+    rate = pd.Series(1.0, index=t.index)
+    currency = column(t, "currency").str.upper()
+    for code, years in settings.fx.items():
+        rate[currency == code] = year[currency == code].map(years)
+    ratio = t["ch"].map(settings.ratios).fillna(settings.ratio_default)
+    refund = column(t, "refund_amount").replace("", "0").astype(float)
+    t = pd.DataFrame({
+        "year": year, "seller": seller,
+        # A 13-digit code's parent: its first ten digits.
+        "parent": seller.str.slice(0, 10).where(seller.str.len() == 14),
+        "counted_status": status.isin(settings.counted),
+        "va_b": (t["amount"].astype(float) - refund) * rate * ratio / 1e9})
+
+    keys = e[["tax_code", "year", "core"]]
+    matched = t.merge(keys, left_on=["seller", "year"], right_on=["tax_code", "year"], how="left")
+    matched = matched.merge(keys.rename(columns={"tax_code": "parent", "core": "parent_core"}),
+                            on=["parent", "year"], how="left")
+    matched["enterprise"] = matched["seller"].where(matched["core"].notna(),
+                                                    matched["parent"].where(matched["parent_core"].notna()))
+    seller_core = matched["core"].fillna(matched["parent_core"]).fillna(False).astype(bool)
+    counted = matched[matched["counted_status"] & ~seller_core]
+    ecommerce = counted.groupby("year")["va_b"].sum().to_dict()
+    by_enterprise = (counted[counted["enterprise"].notna()].groupby(["enterprise", "year"])["va_b"].sum()
+                     .rename("ecommerce_va").reset_index())
+
+    core = {year: total / 1000 for year, total in e[e["core"]].groupby("year")["va_million"].sum().items()}
+    coefficient = e["section"].map(settings.coefficients).fillna(0.0)
+    rows = e[~e["core"]].assign(coefficient=coefficient).merge(
+        by_enterprise, left_on=["tax_code", "year"], right_on=["enterprise", "year"], how="left")
+    rows["d"] = (rows["va"] - rows["ecommerce_va"].fillna(0.0)).clip(lower=0.0) * rows["coefficient"]
+    digitised = rows.groupby("year")["d"].sum().to_dict()
+    grdp = dict(zip(g["year"], g["grdp"]))
+    years = set(e["year"]) | set(t["year"].dropna()) | set(grdp)
+    return finish_table(settings, {int(y) for y in years}, grdp, core, ecommerce, digitised)
+
+
+# ---------------------------------------------------------------------------------------------
 # DuckDB: the members extracted, then its parallel read_csv and SQL
 
 def duckdb_table(settings: Settings) -> list[list[str]]:
@@ -372,12 +475,12 @@ def main() -> int:
     parser.add_argument("set", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--grdp", default=".build/release/grdp")
-    parser.add_argument("--tools", default="floor,grdp,polars,duckdb")
+    parser.add_argument("--tools", default="floor,grdp,polars,duckdb,pandas")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child: one tool's table as CSV
     args = parser.parse_args()
     settings = Settings(args.set)
     if args.one:
-        rows = {"polars": polars_table, "duckdb": duckdb_table}[args.one](settings)
+        rows = {"polars": polars_table, "duckdb": duckdb_table, "pandas": pandas_table}[args.one](settings)
         csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
         return 0
 
@@ -389,6 +492,7 @@ def main() -> int:
         "grdp": [grdp, "--quiet", "--config", config, "run", "--force"],
         "polars": [sys.executable, __file__, str(args.set), "--one", "polars"],
         "duckdb": [sys.executable, __file__, str(args.set), "--one", "duckdb"],
+        "pandas": [sys.executable, __file__, str(args.set), "--one", "pandas"],
     }
     results: dict[str, list[tuple[float, float]]] = {tool: [] for tool in tools}
     tables: dict[str, str] = {}
@@ -398,7 +502,7 @@ def main() -> int:
                 shutil.rmtree(settings.outputs, ignore_errors=True)  # a cold run
             wall, mib, out = timed(commands[tool])
             results[tool].append((wall, mib))
-            if tool in ("polars", "duckdb"):
+            if tool in ("polars", "duckdb", "pandas"):
                 tables[tool] = out
             print(f"run {run + 1} {tool:7s} {wall:6.2f} s {mib:7.0f} MiB", file=sys.stderr, flush=True)
 
