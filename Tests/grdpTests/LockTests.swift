@@ -128,10 +128,12 @@ import Testing
             let run = try fixture.grdp("run", "--force", "--quiet", "--wait-lock", "60")
             #expect(run.status == 0, "\(run.stderr)")
         }
-        // (Were it not made, the readers would loop on.)
-        let stop = fixture.root.appendingPathComponent("stop").path
-        try #require(FileManager.default.createFile(atPath: stop, contents: nil))
+        // (Were it not made, the readers would loop on: stopped then.)
+        let stopped = FileManager.default.createFile(
+            atPath: fixture.root.appendingPathComponent("stop").path, contents: nil)
+        if !stopped { for reader in readers { reader.terminate() } }
         for reader in readers { reader.waitUntilExit() }
+        try #require(stopped, "the readers' stop file")
         let calls = (try? String(contentsOf: fixture.root.appendingPathComponent("calls"), encoding: .utf8)) ?? ""
         let failures = (try? String(contentsOf: fixture.root.appendingPathComponent("failures"), encoding: .utf8)) ?? ""
         #expect(calls.split(separator: "\n").count >= 60, "the readers ran beside the runs")

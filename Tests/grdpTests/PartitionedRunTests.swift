@@ -337,14 +337,18 @@ import Testing
         let environment = ["GRDP_LEDGER": "partitioned", "GRDP_LEDGER_PARTITIONS": "2"]
         let keptGroups = fixture.outputs.appendingPathComponent("cache/kept-groups.bin")
         /// A night with orders `ids` of 2024 (some sent before): whether its groups came from the
-        /// kept ones, after checking its figures against `run --force`'s on a copy.
+        /// kept ones, after checking its figures, and the sales digests it recorded for the next
+        /// run, against `run --force`'s on a copy.
         func night(_ ids: ClosedRange<Int>, amount: Int, as name: String) throws -> String {
             try fixture.write([Self.orders(ids, year: 2024, amount: amount)], format: .zip, as: name)
             let run = try fixture.grdp(["run", "--verbose"], environment: environment)
             try #require(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("from_kept=true"), "the key pass resumed: \(run.stderr)")
             let hash = try #require(try fixture.reportsWritten().last?["content_sha256"] as? String)
-            #expect(try fixture.contentHashFromScratch(environment: environment) == hash, "\(name)")
+            let digests = try #require(try fixture.recordedSalesDigests())
+            let scratch = try fixture.fromScratch(environment: environment)
+            #expect(scratch.hash == hash, "\(name)")
+            #expect(scratch.salesDigests == digests, "\(name)")
             return run.stderr
         }
         // 2023 and 2024 (T3 falls on 2024-01-01 local time): the full run keeps 2024's groups.
@@ -378,6 +382,10 @@ import Testing
         log = try night(11...12, amount: 5, as: "2024-05-01_e.zip")
         #expect(log.contains("updated_from_kept=true"), "\(log)")
         #expect(log.contains(made), "\(log)")
+        // Its orders are of March and April: January's and February's digests for the next run
+        // are the last run's (checked above against run --force's), not hashed again.
+        let taken = "Month digests before the first touched month taken from the last run's record"
+        #expect(log.contains("\(taken) first=2024-03 months=2"), "\(log)")
         // Every order of January sent again cancelled: January's completed group loses its last
         // one and is taken out of the kept groups' index (`SlotIndex.remove`), which is written
         // for the night after, which updates the groups kept so.
