@@ -101,6 +101,21 @@ class Settings:
         found = [p for p in self.returns.rglob("*") if p.is_file() and p.name.lower().endswith((".tar.gz", ".tgz"))]
         return sorted(found, key=lambda p: str(p.relative_to(self.returns)).encode())
 
+    def member_frames(self, read_csv) -> dict[str, list]:
+        """Each member read by `read_csv` (its bytes → a frame), by kind: the archives in revision
+        order, each one's stream read once, its members in path order (§4.4), not the order they
+        are stored in."""
+        frames: dict[str, list] = {"enterprise": [], "transaction": [], "grdp": []}
+        for archive in self.archives():
+            with tarfile.open(archive, mode="r|gz") as tar:  # one pass over the stream
+                read: dict[str, bytes] = {}
+                for entry in tar:
+                    if entry.isfile() and self.kind(entry.name):
+                        read[entry.name] = tar.extractfile(entry).read()
+            for name in sorted(read, key=lambda n: n.encode()):
+                frames[self.kind(name)].append(read_csv(read.pop(name)))
+        return frames
+
     @staticmethod
     def kind(member: str) -> str | None:
         """A member's kind by its basename (the config's default patterns, which these sets use)."""
@@ -161,16 +176,7 @@ def finish_table(settings: Settings, years: set[int], grdp: dict[int, float], co
 def polars_table(settings: Settings) -> list[list[str]]:
     import polars as pl
 
-    frames: dict[str, list] = {"enterprise": [], "transaction": [], "grdp": []}
-    for archive in settings.archives():
-        with tarfile.open(archive, mode="r|gz") as tar:  # one pass over the stream
-            read: dict[str, bytes] = {}
-            for entry in tar:
-                if entry.isfile() and settings.kind(entry.name):
-                    read[entry.name] = tar.extractfile(entry).read()
-        # Member path order within the archive (§4.4), not the order they are stored in.
-        for name in sorted(read, key=lambda n: n.encode()):
-            frames[settings.kind(name)].append(pl.read_csv(read[name], infer_schema=False))
+    frames = settings.member_frames(lambda data: pl.read_csv(data, infer_schema=False))
 
     region, local = settings.region, settings.offset_minutes
     # Enterprises: the last record of each (tax code, year).
@@ -258,17 +264,8 @@ def pandas_table(settings: Settings) -> list[list[str]]:
     import numpy as np
     import pandas as pd
 
-    frames: dict[str, list] = {"enterprise": [], "transaction": [], "grdp": []}
-    for archive in settings.archives():
-        with tarfile.open(archive, mode="r|gz") as tar:  # one pass over the stream
-            read: dict[str, bytes] = {}
-            for entry in tar:
-                if entry.isfile() and settings.kind(entry.name):
-                    read[entry.name] = tar.extractfile(entry).read()
-        # Member path order within the archive (§4.4), not the order they are stored in.
-        for name in sorted(read, key=lambda n: n.encode()):
-            frames[settings.kind(name)].append(
-                pd.read_csv(io.BytesIO(read.pop(name)), dtype=str, keep_default_na=False, engine="c"))
+    frames = settings.member_frames(
+        lambda data: pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, engine="c"))
 
     def column(frame, name: str):
         return frame[name] if name in frame else pd.Series("", index=frame.index)
