@@ -37,8 +37,8 @@ enum ContentHash {
     ///
     /// The caller vouches that this database's sales rows before `resume.fromYear` are those of
     /// the snapshot the marks were made on: `run` resumes only from the latest snapshot, in
-    /// the rows of the years it copied from that very file. `verify` never resumes. The file's rows
-    /// are read from the start of `resume.fromYear`, whatever its `fromMonth` (the memory hash's).
+    /// the rows of the years it copied from that very file, and the rows of `resume.fromYear` before
+    /// its `fromMonth`, when given, are those too. `verify` never resumes.
     static func computeMarking(
         _ database: Database, splitThreshold: Int? = ContentHash.splitThreshold, resume: Resume? = nil
     ) throws(SnapshotError) -> (hash: String, marks: Marks?) {
@@ -223,22 +223,37 @@ enum ContentHash {
             var marker: MonthMarker?
             var tableStart: ResumableSHA256?
             var resumedPositions: [Marks.Position] = []
-            var resumedFrom: Int?
+            var resumedFrom: (year: Int, month: Int?)?
             if table == markedTable, columnNames.first == "year" {
                 let start = serializer.state()
                 if let resume, resume.marks.tableStart == start,
-                    let from = resume.marks.position(from: resume.fromYear)
+                    let yearStart = resume.marks.position(from: resume.fromYear)
                 {
-                    serializer.resume(from.state)
-                    rowCount = from.rowsBefore
-                    resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.rowsBefore }
-                    resumedFrom = resume.fromYear
+                    // From the mark of `fromMonth` when the file's rows of the year before it are
+                    // as many as the marked file's (which the caller vouches they are), as the hash
+                    // from memory goes on (`Resume.start(before:)`); else from the year's.
+                    var from = (position: yearStart, month: Int?.none)
+                    if let month = resume.fromMonth, columnNames.dropFirst().first == "month",
+                        let monthStart = resume.marks.position(from: resume.fromYear, month: month),
+                        let before = try database.integer(
+                            "SELECT count(*) FROM \(quoted) WHERE year = \(resume.fromYear) AND month < \(month)"),
+                        monthStart.rowsBefore == yearStart.rowsBefore + Int(before)
+                    {
+                        from = (monthStart, month)
+                    }
+                    serializer.resume(from.position.state)
+                    rowCount = from.position.rowsBefore
+                    resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.position.rowsBefore }
+                    resumedFrom = (resume.fromYear, from.month)
                 }
                 tableStart = start
                 marker = MonthMarker(rowsBefore: rowCount)
             }
             let resumedRows = rowCount
-            let filter = resumedFrom.map { "year >= \($0)" }
+            let filter = resumedFrom.map { from in
+                from.month.map { "year >= \(from.year) AND NOT (year = \(from.year) AND month < \($0))" }
+                    ?? "year >= \(from.year)"
+            }
             let whereClause = filter.map { " WHERE \($0)" } ?? ""
             if let splitThreshold, columnCount > 0,
                 let total = try database.integer("SELECT count(*) FROM \(quoted)\(whereClause)"),
@@ -252,7 +267,7 @@ enum ContentHash {
                     let count =
                         try byMonth
                         ? serializeByMonth(
-                            database, table: quoted, fromYear: resumedFrom, columnCount: columnCount, order: order,
+                            database, table: quoted, from: resumedFrom, columnCount: columnCount, order: order,
                             total: Int(total), marker: &marker, into: &serializer)
                         : serializeInHalves(
                             database, table: quoted, filter: filter, columns: columnNames, order: order,
@@ -486,10 +501,16 @@ enum ContentHash {
     /// a seek or an equality leaves out), or the other thread failed: the caller then reads the
     /// table whole.
     private static func serializeByMonth(
-        _ database: Database, table: String, fromYear: Int?, columnCount: Int, order: String, total: Int,
-        marker: inout MonthMarker?, into serializer: inout Serializer
+        _ database: Database, table: String, from: (year: Int, month: Int?)?, columnCount: Int, order: String,
+        total: Int, marker: inout MonthMarker?, into serializer: inout Serializer
     ) throws(SnapshotError) -> Int? {
-        let months = try self.months(database, table: table, fromYear: fromYear)
+        // (The months of `from.year` before `from.month` dropped: `total` counts none of their rows.)
+        let months = try self.months(database, table: table, fromYear: from?.year).filter { month in
+            guard let from, let first = from.month, case .integer(let year) = month[0], year == from.year,
+                case .integer(let number) = month[1]
+            else { return true }
+            return number >= first
+        }
         let sql = "SELECT * FROM \(table) WHERE year = ? AND month = ? ORDER BY \(order)"
         let theirs = stride(from: 1, to: months.count, by: 2).map { months[$0] }
         let handoff = MonthHandoff()

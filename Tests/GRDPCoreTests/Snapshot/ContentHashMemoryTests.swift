@@ -287,6 +287,64 @@ import Testing
         }
     }
 
+    /// The file read back (when memory cannot give the hash: a carried year after the one
+    /// written) goes on from the mark of the resume's month, as the memory hash does, when the
+    /// file's rows of that year before it are as many as the marks say: the hash and positions of
+    /// reading every row, the rows before the month not read. Else from the year's start. In one
+    /// pass and by month on two threads.
+    @Test(arguments: [nil, 100] as [Int?])
+    func theReadBackGoesOnFromTheResumesMonth(splitThreshold: Int?) throws {
+        func read(_ path: String, resume: ContentHash.Resume? = nil) throws -> (
+            hash: String, marks: ContentHash.Marks?
+        ) {
+            let database = try Database(path: path, mode: .readOnlyImmutable)
+            defer { database.close() }
+            return try ContentHash.computeMarking(database, splitThreshold: splitThreshold, resume: resume)
+        }
+        let suffix = splitThreshold.map(String.init) ?? "whole"
+        var first = SnapshotFixtures.content()
+        first.ecommerceSales = Self.sales(years: [2023, 2024], transactions: 1)
+        let marks = try #require(try read(try file("month-first-\(suffix).sqlite", holding: first)).marks)
+        let yearStart = try #require(marks.position(from: 2023)).rowsBefore
+        // 2023's rows from October on changed; 2024's as they were (carried).
+        var next = first
+        next.ecommerceSales = first.ecommerceSales.map { row in
+            var row = row
+            if row.year == 2023, row.month >= 10 { row.transactions = 2 }
+            return row
+        }
+        let path = try file("month-next-\(suffix).sqlite", holding: next)
+        let whole = try read(path)
+        let fromMonth = try read(path, resume: ContentHash.Resume(fromYear: 2023, fromMonth: 10, marks: marks))
+        #expect(fromMonth.hash == whole.hash)
+        #expect(fromMonth.marks?.positions == whole.marks?.positions)
+        #expect(fromMonth.marks?.rowsResumed == yearStart + 9 * 40)
+        let fromYear = try read(path, resume: ContentHash.Resume(fromYear: 2023, marks: marks))
+        #expect(fromYear.hash == whole.hash)
+        #expect(fromYear.marks?.rowsResumed == yearStart)
+        // A month with no row in the marked file: from the next month's mark.
+        var gap = first
+        gap.ecommerceSales.removeAll { $0.year == 2023 && $0.month == 10 }
+        let gapMarks = try #require(try read(try file("month-gap-\(suffix).sqlite", holding: gap)).marks)
+        var filled = gap
+        filled.ecommerceSales += first.ecommerceSales.filter { $0.year == 2023 && $0.month == 10 }
+        let filledPath = try file("month-filled-\(suffix).sqlite", holding: filled)
+        let filledFromMonth = try read(
+            filledPath, resume: ContentHash.Resume(fromYear: 2023, fromMonth: 10, marks: gapMarks))
+        #expect(filledFromMonth.hash == (try read(filledPath)).hash)
+        #expect(filledFromMonth.marks?.rowsResumed == yearStart + 9 * 40)
+        // The file's rows before October are not as many as the marks say (a row added in
+        // March, against what the caller vouches): read from the year's start, the file's hash.
+        var more = next
+        var march = first.ecommerceSales.first { $0.year == 2023 && $0.month == 3 }!
+        march.sellerTaxCode = "4999999999"
+        more.ecommerceSales.append(march)
+        let morePath = try file("month-more-\(suffix).sqlite", holding: more)
+        let moreFromMonth = try read(morePath, resume: ContentHash.Resume(fromYear: 2023, fromMonth: 10, marks: marks))
+        #expect(moreFromMonth.hash == (try read(morePath)).hash)
+        #expect(moreFromMonth.marks?.rowsResumed == yearStart)
+    }
+
     /// A nightly run copies the latest file and writes the changed years: the memory hash goes on
     /// from that file's marks, as the read-back does, when every carried year comes before the
     /// first written one, and gives way to the read-back when one does not.
