@@ -786,17 +786,18 @@ public struct PipelineRunner {
                         "Month digests before the first touched month taken from the last run's record",
                         metadata: ["months": "\(taken)", "first": "\(first.year)-\(month)"])
                 }
+                @Sendable func digests(known: [Int: String], inParallel: Bool) -> SalesDigests? {
+                    SalesDigests(build: build, rows: rows, inParallel: inParallel, known: known).map {
+                        $0.adding(earlier, except: years)
+                    }
+                }
                 let hashed = Gate()
                 digestsAfterHash = hashed
                 pendingDigests = OnAnotherThread {
                     hashed.wait()
-                    return SalesDigests(build: build, rows: rows, inParallel: false, known: known).map {
-                        $0.adding(earlier, except: years)
-                    }
+                    return digests(known: known, inParallel: false)
                 }
-                digestsHashingEveryMonth = {
-                    SalesDigests(build: build, rows: rows).map { $0.adding(earlier, except: years) }
-                }
+                digestsHashingEveryMonth = { digests(known: [:], inParallel: true) }
             } else if let year = resume?.fromYear, earlier.build == build, earlier.everyMonth != nil {
                 // Before the publish: the content hash then goes on from the latest's mark at the
                 // first month of the first year written whose digest changed, past the months

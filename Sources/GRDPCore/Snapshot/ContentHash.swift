@@ -187,11 +187,19 @@ enum ContentHash {
         /// that month's mark, when the marks tell where it begins and the rows before it there are
         /// as many as these; else none, at the start of `fromYear`.
         func start(before rows: [EcommerceSalesRow]) -> (position: Marks.Position, skipped: Int)? {
+            start { month in rows.leadingCount(ofYear: fromYear, beforeMonth: month) }
+        }
+
+        /// The same, the rows of `fromYear` before a month counted by `rowsBefore` (the rows in
+        /// memory, or the file's read back), asked only when the marks mark that month.
+        func start<Failure: Error>(rowsBefore: (Int) throws(Failure) -> Int) throws(Failure) -> (
+            position: Marks.Position, skipped: Int
+        )? {
             guard let yearStart = marks.position(from: fromYear) else { return nil }
             guard let fromMonth, let monthStart = marks.position(from: fromYear, month: fromMonth) else {
                 return (yearStart, 0)
             }
-            let skipped = rows.leadingCount(ofYear: fromYear, beforeMonth: fromMonth)
+            let skipped = try rowsBefore(fromMonth)
             return monthStart.rowsBefore == yearStart.rowsBefore + skipped ? (monthStart, skipped) : (yearStart, 0)
         }
     }
@@ -226,25 +234,23 @@ enum ContentHash {
             var resumedFrom: (year: Int, month: Int?)?
             if table == markedTable, columnNames.first == "year" {
                 let start = serializer.state()
-                if let resume, resume.marks.tableStart == start,
-                    let yearStart = resume.marks.position(from: resume.fromYear)
+                // From the mark of `fromMonth` when the file's rows of the year before it are as
+                // many as the marked file's (which the caller vouches they are), as the hash from
+                // memory goes on; else from the year's.
+                var monthResume = resume
+                if columnNames.dropFirst().first != "month" { monthResume?.fromMonth = nil }
+                if let resume = monthResume, resume.marks.tableStart == start,
+                    let from = try resume.start(rowsBefore: { (month) throws(SnapshotError) in
+                        Int(
+                            try database.integer(
+                                "SELECT count(*) FROM \(quoted) WHERE year = \(resume.fromYear) AND month < \(month)")
+                                ?? -1)
+                    })
                 {
-                    // From the mark of `fromMonth` when the file's rows of the year before it are
-                    // as many as the marked file's (which the caller vouches they are), as the hash
-                    // from memory goes on (`Resume.start(before:)`); else from the year's.
-                    var from = (position: yearStart, month: Int?.none)
-                    if let month = resume.fromMonth, columnNames.dropFirst().first == "month",
-                        let monthStart = resume.marks.position(from: resume.fromYear, month: month),
-                        let before = try database.integer(
-                            "SELECT count(*) FROM \(quoted) WHERE year = \(resume.fromYear) AND month < \(month)"),
-                        monthStart.rowsBefore == yearStart.rowsBefore + Int(before)
-                    {
-                        from = (monthStart, month)
-                    }
                     serializer.resume(from.position.state)
                     rowCount = from.position.rowsBefore
                     resumedPositions = resume.marks.positions.filter { $0.rowsBefore < from.position.rowsBefore }
-                    resumedFrom = (resume.fromYear, from.month)
+                    resumedFrom = (resume.fromYear, from.skipped > 0 ? resume.fromMonth : nil)
                 }
                 tableStart = start
                 marker = MonthMarker(rowsBefore: rowCount)
