@@ -707,6 +707,54 @@ enum ContentHash {
             }
         }
 
+        /// `value` in as few bytes as it needs (LEB128: seven bits a byte, the high bit set on every
+        /// byte but the last), which tell where they end: a sequence of them reads back one way.
+        /// For digests that only this build compares (`SalesDigests`); the content hash's own
+        /// serialisation keeps its 8-byte counts (`count`), which every snapshot was hashed with.
+        @inline(__always)
+        mutating func varint(_ value: UInt64) {
+            reserve(10)
+            var rest = value
+            while rest >= 0x80 {
+                buffer[used] = UInt8(truncatingIfNeeded: rest) | 0x80
+                used += 1
+                rest >>= 7
+            }
+            buffer[used] = UInt8(truncatingIfNeeded: rest)
+            used += 1
+        }
+
+        /// A signed integer as `varint` writes its zigzag form (0, -1, 1, -2… as 0, 1, 2, 3…): a
+        /// small negative number in a byte or two too.
+        @inline(__always)
+        mutating func varint(signed value: Int64) {
+            varint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        }
+
+        /// A string as its `varint` length, then its UTF-8 bytes.
+        @inline(__always)
+        mutating func shortString(_ text: String) {
+            // A native string's bytes in place; a bridged or lazy one copied first.
+            if text.utf8.withContiguousStorageIfAvailable({ shortBytes(UnsafeRawBufferPointer($0)) }) == nil {
+                var text = text
+                text.withUTF8 { shortBytes(UnsafeRawBufferPointer($0)) }
+            }
+        }
+
+        @inline(__always)
+        private mutating func shortBytes(_ raw: UnsafeRawBufferPointer) {
+            varint(UInt64(raw.count))
+            if _slowPath(raw.count >= Serializer.capacity) {
+                large(raw)
+                return
+            }
+            reserve(raw.count)
+            if let base = raw.baseAddress {
+                (buffer.baseAddress! + used).copyMemory(from: base, byteCount: raw.count)
+            }
+            used += raw.count
+        }
+
         /// An integer as its length-prefixed decimal text, as `string(String(value))` writes it.
         mutating func decimal(_ value: Int64) {
             withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in

@@ -175,27 +175,32 @@ struct SalesDigests: Codable, Equatable {
         return serializer.finish()
     }
 
-    /// A row as `digest` hashes it.
+    /// A row as `digest` hashes it: each field in as few bytes as it needs, every one of them
+    /// telling where it ends (`ContentHash.Serializer.varint`, `shortString`), so that rows read
+    /// back one way whatever their values. At 10 M transactions a night digests ~700,000 rows,
+    /// a rebuild ~3.5 M: ~45 bytes a row where 8-byte fields and lengths made ~120, and SHA-256's
+    /// time goes with the bytes. The encoding is this build's alone: digests of another build are
+    /// never compared (`build`).
+    @inline(__always)
     static func serialize(_ row: EcommerceSalesRow, into serializer: inout ContentHash.Serializer) {
-        integer(row.year, into: &serializer)
-        integer(row.month, into: &serializer)
-        integer(row.transactions, into: &serializer)
+        serializer.varint(signed: Int64(row.year))
+        serializer.varint(signed: Int64(row.month))
+        serializer.varint(signed: Int64(row.transactions))
         amount(row.netVND, into: &serializer)
         amount(row.vaVND, into: &serializer)
         serializer.tag(row.counted ? "1" : "0")
-        serializer.string(row.channel)
-        serializer.string(row.sellerTaxCode)
-        serializer.string(row.sellerDistrictCode)
+        serializer.shortString(row.channel)
+        serializer.shortString(row.sellerTaxCode)
+        serializer.shortString(row.sellerDistrictCode)
     }
 
-    private static func integer(_ value: Int, into serializer: inout ContentHash.Serializer) {
-        serializer.uint64(UInt64(bitPattern: Int64(value)))
-    }
-
+    /// The mantissa's two 64-bit halves (the upper one's bit pattern: one byte for every amount
+    /// that fits 64 bits and is not negative), then the scale (never negative).
+    @inline(__always)
     private static func amount(_ value: ExactDecimal, into serializer: inout ContentHash.Serializer) {
-        serializer.uint64(UInt64(truncatingIfNeeded: value.mantissa >> 64))
-        serializer.uint64(UInt64(truncatingIfNeeded: value.mantissa))
-        integer(value.scale, into: &serializer)
+        serializer.varint(UInt64(truncatingIfNeeded: value.mantissa >> 64))
+        serializer.varint(UInt64(truncatingIfNeeded: value.mantissa))
+        serializer.varint(UInt64(value.scale))
     }
 }
 

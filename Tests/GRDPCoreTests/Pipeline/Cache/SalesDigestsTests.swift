@@ -139,6 +139,70 @@ import Testing
         #expect(again.digests == nil)
     }
 
+    /// The row encoding's bytes: LEB128 (seven bits a byte, low first), the zigzag form for
+    /// signed values, a string's length so written before its bytes.
+    @Test func fieldsAreWrittenInTheBytesTheyNeed() {
+        func hashed(_ write: (inout ContentHash.Serializer) -> Void) -> String {
+            var serializer = ContentHash.Serializer()
+            write(&serializer)
+            return serializer.finish()
+        }
+        func raw(_ bytes: [UInt8]) -> String { hashed { $0.raw([bytes]) } }
+        #expect(hashed { $0.varint(0) } == raw([0]))
+        #expect(hashed { $0.varint(127) } == raw([0x7F]))
+        #expect(hashed { $0.varint(128) } == raw([0x80, 0x01]))
+        #expect(hashed { $0.varint(300) } == raw([0xAC, 0x02]))
+        #expect(hashed { $0.varint(.max) } == raw(Array(repeating: 0xFF, count: 9) + [0x01]))
+        #expect(hashed { $0.varint(signed: 0) } == raw([0]))
+        #expect(hashed { $0.varint(signed: -1) } == raw([1]))
+        #expect(hashed { $0.varint(signed: 1) } == raw([2]))
+        #expect(hashed { $0.varint(signed: 2024) } == raw([0xD0, 0x1F]))
+        #expect(hashed { $0.varint(signed: .min) } == raw(Array(repeating: 0xFF, count: 9) + [0x01]))
+        #expect(hashed { $0.shortString("660") } == raw([3] + Array("660".utf8)))
+        #expect(hashed { $0.shortString("") } == raw([0]))
+    }
+
+    /// Rows whose fields' bytes would run together if their ends were not written (a string's
+    /// bytes moved to the next, an amount's digits to its scale, a mantissa across 64 bits or
+    /// below zero, a value at a length's edge) all have digests of their own.
+    @Test func rowsOfShiftedFieldsDiffer() {
+        let base = EcommerceSalesRow(
+            year: 2024, month: 1, channel: "marketplace", sellerTaxCode: "0123", sellerDistrictCode: "45",
+            transactions: 1, netVND: ExactDecimal(mantissa: 127, scale: 0),
+            vaVND: ExactDecimal(mantissa: 10, scale: 1), counted: true)
+        func with(_ change: (inout EcommerceSalesRow) -> Void) -> EcommerceSalesRow {
+            var row = base
+            change(&row)
+            return row
+        }
+        let rows = [
+            base,
+            with {
+                $0.sellerTaxCode = "012"
+                $0.sellerDistrictCode = "345"
+            },
+            with {
+                $0.channel = "marketplace0"
+                $0.sellerTaxCode = "123"
+            },
+            with { $0.netVND = ExactDecimal(mantissa: 128, scale: 0) },
+            with { $0.netVND = ExactDecimal(mantissa: 1270, scale: 1) },
+            with { $0.netVND = ExactDecimal(mantissa: -127, scale: 0) },
+            with { $0.netVND = ExactDecimal(mantissa: Int128(UInt64.max), scale: 0) },
+            with { $0.netVND = ExactDecimal(mantissa: -1, scale: 0) },
+            with { $0.netVND = ExactDecimal(mantissa: Int128(1) << 64, scale: 0) },
+            with { $0.vaVND = ExactDecimal(mantissa: 1, scale: 10) },
+            with { $0.transactions = 0 },
+            with { $0.transactions = 128 },
+            with { $0.month = 12 },
+            with { $0.counted = false },
+        ]
+        let digests = rows.map { SalesDigests.digest([$0][...]) }
+        #expect(Set(digests).count == rows.count)
+        // Two rows are not one row of their bytes: a row's fields all end where they say.
+        #expect(SalesDigests.digest([base, base][...]) != SalesDigests.digest([base][...]))
+    }
+
     /// Rows not grouped by year and month (not Compute's order) give no digests: nothing can be
     /// copied.
     @Test func rowsNotInYearOrderGiveNoDigests() {
