@@ -9,18 +9,27 @@
 /// (unlike `String`'s `<`, which orders and equates canonically equivalent spellings).
 /// `memcmp` on the strings' contiguous UTF-8: it sits on the hot path of Compute's sorts.
 func bytewiseCompare(_ a: String, _ b: String) -> Int {
+    // A native or small string's bytes in place, no copy of either string (a copy is a retain and
+    // a release, twice a comparison); a bridged or lazy one made contiguous first.
+    if let order = a.utf8.withContiguousStorageIfAvailable({ x in
+        b.utf8.withContiguousStorageIfAvailable { y in bytewiseCompare(x, y) }
+    }), let order {
+        return order
+    }
     var a = a
     var b = b
-    return a.withUTF8 { x in
-        b.withUTF8 { y in
-            let common = min(x.count, y.count)
-            if common > 0 {
-                let c = memcmp(x.baseAddress!, y.baseAddress!, common)
-                if c != 0 { return c < 0 ? -1 : 1 }
-            }
-            return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
-        }
+    return a.withUTF8 { x in b.withUTF8 { y in bytewiseCompare(x, y) } }
+}
+
+/// -1, 0 or 1 by the bytes' order (`memcmp`, then the shorter first).
+@inline(__always)
+private func bytewiseCompare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+    let common = min(x.count, y.count)
+    if common > 0 {
+        let c = memcmp(x.baseAddress!, y.baseAddress!, common)
+        if c != 0 { return c < 0 ? -1 : 1 }
     }
+    return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
 }
 
 /// Whether `a` precedes `b` in bytewise (UTF-8) order (`B.zip` before `a.zip`).
