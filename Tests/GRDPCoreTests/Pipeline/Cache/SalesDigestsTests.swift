@@ -160,6 +160,12 @@ import Testing
         #expect(hashed { $0.varint(signed: .min) } == raw(Array(repeating: 0xFF, count: 9) + [0x01]))
         #expect(hashed { $0.shortString("660") } == raw([3] + Array("660".utf8)))
         #expect(hashed { $0.shortString("") } == raw([0]))
+        // A length past seven bits; one past the buffer's 64 KiB, hashed without it.
+        let long = String(repeating: "ắ", count: 50)
+        #expect(long.utf8.count == 150)
+        #expect(hashed { $0.shortString(long) } == raw([0x96, 0x01] + Array(long.utf8)))
+        let huge = String(repeating: "x", count: 70_000)
+        #expect(hashed { $0.shortString(huge) } == raw([0xF0, 0xA2, 0x04] + Array(huge.utf8)))
     }
 
     /// Rows whose fields' bytes would run together if their ends were not written (a string's
@@ -187,6 +193,7 @@ import Testing
             },
             with { $0.netVND = ExactDecimal(mantissa: 128, scale: 0) },
             with { $0.netVND = ExactDecimal(mantissa: 1270, scale: 1) },
+            with { $0.netVND = ExactDecimal(mantissa: 127, scale: 1) },
             with { $0.netVND = ExactDecimal(mantissa: -127, scale: 0) },
             with { $0.netVND = ExactDecimal(mantissa: Int128(UInt64.max), scale: 0) },
             with { $0.netVND = ExactDecimal(mantissa: -1, scale: 0) },
