@@ -367,6 +367,47 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: marker.path))
     }
 
+    /// More snapshots than `keep_snapshots` with nothing new to publish: `keep_snapshots` lowered
+    /// (a setting no figure depends on, so every night after it is up to date), or a run killed
+    /// between its publish and its prune. The up-to-date run removes the oldest, as it repairs
+    /// the exports, on both of its paths: the inputs found unchanged without reading an archive,
+    /// and the archives read and the content found the latest's.
+    @Test func anUpToDateRunRemovesSnapshotsBeyondKeepSnapshots() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        try Self.configure(fixture, outputs: "  keep_snapshots: 0\n")
+        try fixture.write(Fixture.firstReturn, format: .zip, as: "a.zip")
+        #expect(try fixture.grdp("run").status == 0)
+        for _ in 0..<3 { #expect(try fixture.grdp("run", "--force").status == 0) }
+        #expect(try fixture.snapshotFiles().count == 4)
+
+        try Self.configure(fixture, outputs: "  keep_snapshots: 3\n")
+        let unchanged = try fixture.grdp("run")
+        #expect(unchanged.status == 0, "\(unchanged.stderr)")
+        #expect(unchanged.stderr.contains("Inputs unchanged since v0004"))
+        #expect(
+            unchanged.stderr.contains("Up to date: v0004 already holds these figures.\nRemoved old snapshots: v0001."))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite", "grdp-v0003.sqlite", "grdp-v0004.sqlite"])
+        let report = try #require(try fixture.reportsWritten().last)
+        #expect(report["outcome"] as? String == "up-to-date")
+        #expect(report["pruned_snapshots"] as? [String] == ["v0001"])
+
+        // The last run's record gone: the archives are read, and the content is the latest's.
+        try Self.configure(fixture, outputs: "  keep_snapshots: 1\n")
+        try FileManager.default.removeItem(at: fixture.outputs.appendingPathComponent("cache/last-run.json"))
+        let read = try fixture.grdp("run")
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(!read.stderr.contains("Inputs unchanged since"))
+        #expect(read.stderr.contains("Removed old snapshots: v0002, v0003."))
+        #expect(try fixture.snapshotFiles() == ["grdp-v0004.sqlite"])
+        #expect(try fixture.reportsWritten().last?["pruned_snapshots"] as? [String] == ["v0002", "v0003"])
+        // Nothing more to remove: none said.
+        let again = try fixture.grdp("run")
+        #expect(again.status == 0)
+        #expect(!again.stderr.contains("Removed old snapshots"))
+        #expect(try fixture.grdp("verify").stdout == "v0004: ok\n")
+    }
+
     @Test func keepSnapshotsRemovesTheOldestAfterANewSnapshotNeverTheLatest() throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
@@ -380,7 +421,7 @@ import Testing
         #expect(third.stderr.contains("Removed old snapshots: v0001."))
         #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite", "grdp-v0003.sqlite"])
         #expect(try fixture.reportsWritten().last?["pruned_snapshots"] as? [String] == ["v0001"])
-        // An up-to-date run writes no snapshot and removes none.
+        // An up-to-date run writes no snapshot, and removes none while they are no more than N.
         #expect(try fixture.grdp("run").status == 0)
         #expect(try fixture.snapshotFiles() == ["grdp-v0002.sqlite", "grdp-v0003.sqlite"])
         #expect(try fixture.grdp("export", "--snapshot", "v0001").status == 66)

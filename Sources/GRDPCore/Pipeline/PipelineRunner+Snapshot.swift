@@ -89,6 +89,10 @@ extension PipelineRunner {
             // then could not write them (disk full) exited 73. Files that already hold the right
             // bytes are left untouched.
             if let latest { try writeExports(content: content, meta: latest.meta, into: &report) }
+            // So may the snapshots beyond `keep_snapshots`: a run killed between its publish and
+            // its prune, or `keep_snapshots` lowered since (which changes no figure, so every
+            // night after it is up to date).
+            report.prunedSnapshots = try prune(store)
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version
@@ -489,6 +493,7 @@ extension PipelineRunner {
         let pages = config.outputs.exports.contains { ExportFormat(rawValue: $0.format) == .html }
         try writeExports(
             content: Exporter.exportContent(of: latest, countingQuarantine: pages), meta: latest.meta, into: &report)
+        report.prunedSnapshots = try prune(store)
         return true
     }
 
@@ -613,7 +618,8 @@ extension PipelineRunner {
         return content
     }
 
-    /// `outputs.keep_snapshots`: after a new snapshot, removes the oldest beyond the newest N.
+    /// `outputs.keep_snapshots`: after a new snapshot, or finding the latest up to date, removes
+    /// the oldest beyond the newest N.
     func prune(_ store: SnapshotStore) throws -> [Int] {
         let removed = try store.prune(keeping: config.outputs.keepSnapshots)
         if !removed.isEmpty {

@@ -583,14 +583,18 @@ struct RunReport {
             }
             lines.append(line + ".")
         }
+        // After a new snapshot, or finding the latest up to date (`keep_snapshots`).
+        let removed =
+            prunedSnapshots.isEmpty
+            ? []
+            : [
+                "Removed old snapshots: \(prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", "))."
+            ]
         switch outcome {
         case .snapshot:
             let years = recomputedYears.map { " (recomputed " + $0.map(String.init).joined(separator: ", ") + ")" }
             lines.append("New snapshot \(snapshot.map(SnapshotMeta.label) ?? "")\(years ?? "").")
-            if !prunedSnapshots.isEmpty {
-                let removed = prunedSnapshots.map(SnapshotMeta.label).joined(separator: ", ")
-                lines.append("Removed old snapshots: \(removed).")
-            }
+            lines += removed
         case .upToDate:
             if let inputsUnchangedSince {
                 lines.append(
@@ -598,6 +602,7 @@ struct RunReport {
                         + "settings and grdp build): no archive decompressed.")
             }
             lines.append("Up to date: \(snapshot.map(SnapshotMeta.label) ?? "") already holds these figures.")
+            lines += removed
         case .rejected: lines.append("No snapshot written: fix or exclude the rejected input and run again.")
         case .locked: lines.append("Another run holds the lock; this run did nothing.")
         case .failed:
