@@ -744,15 +744,7 @@ enum ContentHash {
         @inline(__always)
         private mutating func shortBytes(_ raw: UnsafeRawBufferPointer) {
             varint(UInt64(raw.count))
-            if _slowPath(raw.count >= Serializer.capacity) {
-                large(raw)
-                return
-            }
-            reserve(raw.count)
-            if let base = raw.baseAddress {
-                (buffer.baseAddress! + used).copyMemory(from: base, byteCount: raw.count)
-            }
-            used += raw.count
+            payload(raw)
         }
 
         /// An integer as its length-prefixed decimal text, as `string(String(value))` writes it.
@@ -776,6 +768,13 @@ enum ContentHash {
         @inline(__always)
         mutating func bytes(_ raw: UnsafeRawBufferPointer) {
             count(raw.count)
+            payload(raw)
+        }
+
+        /// Bytes after their length (`bytes`, `shortBytes`): into the buffer, or past it when they
+        /// would not fit in it whole.
+        @inline(__always)
+        private mutating func payload(_ raw: UnsafeRawBufferPointer) {
             if _slowPath(raw.count >= Serializer.capacity) {
                 large(raw)
                 return
