@@ -68,8 +68,8 @@ extension PipelineRunner {
 
     /// What the publish came to, in the report and the log; then what follows from it: the
     /// exports (of the latest snapshot when up to date: a run that published it and then could not
-    /// write them, disk full, exited 73), and for a new snapshot its file's checksum recorded for
-    /// the next run and the old snapshots pruned.
+    /// write them, disk full, exited 73), for a new snapshot its file's checksum recorded for the
+    /// next run, and either way the old snapshots pruned.
     func settleOutcome(
         _ outcome: PublishOutcome, details: PublishDetails, scope: RunScope, content: SnapshotContent,
         store: SnapshotStore, report: inout RunReport
@@ -89,10 +89,6 @@ extension PipelineRunner {
             // then could not write them (disk full) exited 73. Files that already hold the right
             // bytes are left untouched.
             if let latest { try writeExports(content: content, meta: latest.meta, into: &report) }
-            // So may the snapshots beyond `keep_snapshots`: a run killed between its publish and
-            // its prune, or `keep_snapshots` lowered since (which changes no figure, so every
-            // night after it is up to date).
-            report.prunedSnapshots = try prune(store)
         case .published(let meta):
             report.outcome = .snapshot
             report.snapshot = meta.version
@@ -156,8 +152,11 @@ extension PipelineRunner {
                 )
             }
             try writeExports(content: content, meta: meta, into: &report)
-            report.prunedSnapshots = try prune(store)
         }
+        // Either way, the snapshots beyond `keep_snapshots`: an up-to-date run removes those a run
+        // killed between its publish and its prune left, or all past a lowered `keep_snapshots`
+        // (which changes no figure, so every night after it is up to date).
+        report.prunedSnapshots = try prune(store)
     }
 
     /// The channels `methodology.ecommerce.va_ratio_by_channel` names that no transaction of the

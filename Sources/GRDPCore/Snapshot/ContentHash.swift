@@ -699,12 +699,9 @@ enum ContentHash {
             uint64(UInt64(value))
         }
 
+        /// A string as its 8-byte length, then its UTF-8 bytes.
         mutating func string(_ text: String) {
-            // A native string's bytes in place; a bridged or lazy one copied first.
-            if text.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) == nil {
-                var text = text
-                text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
-            }
+            utf8(of: text, shortLength: false)
         }
 
         /// `value` in as few bytes as it needs (LEB128: seven bits a byte, the high bit set on every
@@ -734,17 +731,29 @@ enum ContentHash {
         /// A string as its `varint` length, then its UTF-8 bytes.
         @inline(__always)
         mutating func shortString(_ text: String) {
-            // A native string's bytes in place; a bridged or lazy one copied first.
-            if text.utf8.withContiguousStorageIfAvailable({ shortBytes(UnsafeRawBufferPointer($0)) }) == nil {
+            utf8(of: text, shortLength: true)
+        }
+
+        /// `string` and `shortString`: a native string's bytes in place, a bridged or lazy one
+        /// copied first, after their length (8 bytes, or `varint`).
+        @inline(__always)
+        private mutating func utf8(of text: String, shortLength: Bool) {
+            if text.utf8.withContiguousStorageIfAvailable({ lengthAndBytes(UnsafeRawBufferPointer($0), shortLength) })
+                == nil
+            {
                 var text = text
-                text.withUTF8 { shortBytes(UnsafeRawBufferPointer($0)) }
+                text.withUTF8 { lengthAndBytes(UnsafeRawBufferPointer($0), shortLength) }
             }
         }
 
         @inline(__always)
-        private mutating func shortBytes(_ raw: UnsafeRawBufferPointer) {
-            varint(UInt64(raw.count))
-            payload(raw)
+        private mutating func lengthAndBytes(_ raw: UnsafeRawBufferPointer, _ shortLength: Bool) {
+            if shortLength {
+                varint(UInt64(raw.count))
+                payload(raw)
+            } else {
+                bytes(raw)
+            }
         }
 
         /// An integer as its length-prefixed decimal text, as `string(String(value))` writes it.
@@ -771,7 +780,7 @@ enum ContentHash {
             payload(raw)
         }
 
-        /// Bytes after their length (`bytes`, `shortBytes`): into the buffer, or past it when they
+        /// Bytes after their length (`bytes`, `shortString`): into the buffer, or past it when they
         /// would not fit in it whole.
         @inline(__always)
         private mutating func payload(_ raw: UnsafeRawBufferPointer) {
