@@ -126,8 +126,9 @@ public enum Ingest {
     /// naming member and reason; the outcomes come back in revision order.
     ///
     /// Archives are independent until the revision ledger, so `threads` of them are read at once,
-    /// the largest first (`readingOrder`): started in revision order, the largest archive, often
-    /// the last, was read alone at the end while the other cores waited. `consume` (on the calling
+    /// the largest first, or a few of them in an order that shares them out more evenly
+    /// (`readingOrder`): started in revision order, the largest archive, often the last, was read
+    /// alone at the end while the other cores waited. `consume` (on the calling
     /// thread) gets each read archive in that same fixed order, with its index among the scanned
     /// archives (its revision position, which the revision ledger ranks by), and may take its
     /// accepted rows out (the report keeps only the counts). At most `threads + 1` archives to
@@ -190,7 +191,8 @@ public enum Ingest {
                 []
             }
         let cached = withEntry.subtracting(kept)
-        let order = readingOrder(candidates, cached: cached, last: readCached && cache != nil ? kept : [])
+        let order = readingOrder(
+            candidates, cached: cached, last: readCached && cache != nil ? kept : [], threads: threads)
         progress?(
             ProgressEvent(
                 archiveIndex: 0, archiveCount: candidates.count,
@@ -321,7 +323,9 @@ public enum Ingest {
     /// The order archives are read and handed to `consume` in: the largest first (longest
     /// processing time first), revision order among equal sizes; those in `cached` after the
     /// others, and those in `last` after all of them. A fixed order, so that a run's work does not
-    /// depend on which thread finished first.
+    /// depend on which thread finished first. Among a few archives to decompress, an order that
+    /// shares them out more evenly over `threads` readers replaces the largest-first one
+    /// (`balanced`).
     ///
     /// `cached`: the archives whose cache entry is there. Checking an entry costs a fraction of
     /// decompressing and normalizing its archive (at 10 M transactions, a night checks ~385 MB of
@@ -332,12 +336,61 @@ public enum Ingest {
     /// `last`: the archives whose transaction rows a kept revision ledger holds, which the cache
     /// gives in a few milliseconds whatever their size. The others, to be decompressed, start
     /// first, while the ledger is read back (`PipelineRunner`).
-    static func readingOrder(_ candidates: [ArchiveCandidate], cached: Set<Int> = [], last: Set<Int> = []) -> [Int] {
+    static func readingOrder(
+        _ candidates: [ArchiveCandidate], cached: Set<Int> = [], last: Set<Int> = [], threads: Int = 1
+    ) -> [Int] {
         func key(_ index: Int) -> (Int, Int64, Int) {
             (last.contains(index) ? 2 : (cached.contains(index) ? 1 : 0), -candidates[index].bytes, index)
         }
-        return candidates.indices.sorted { key($0) < key($1) }
+        let order = candidates.indices.sorted { key($0) < key($1) }
+        let toDecompress = order.prefix { !cached.contains($0) && !last.contains($0) }
+        return balanced(Array(toDecompress), bytes: { candidates[$0].bytes }, threads: threads)
+            + order.dropFirst(toDecompress.count)
     }
+
+    /// Archives to decompress, largest first, reordered when another order ends sooner on
+    /// `threads` readers, each taking the next archive in the order as it becomes free, with an
+    /// archive's time taken as its size; the first such order (the nearest to largest first) when
+    /// several end as soon. Largest first leaves a reader alone at the end when the archives are
+    /// few: the 10 M benchmark's five (26, 33, 41, 52 and 66 MB), read largest first on two,
+    /// leave one reading 2021's archive alone while the other waits (the readers end at 99 and
+    /// 119 MB read); read 2025, 2024, 2022, 2023, 2021, they end at 107 and 111. Only up to
+    /// `maxBalanced` archives (every order is tried); beyond, largest first shares them out well
+    /// enough.
+    static func balanced(_ largestFirst: [Int], bytes: (Int) -> Int64, threads: Int) -> [Int] {
+        let count = largestFirst.count
+        guard threads >= 2, count > threads, count <= maxBalanced else { return largestFirst }
+        let sizes = largestFirst.map(bytes)
+        // When the last reader ends, the archives taken in `positions` order.
+        var free = [Int64](repeating: 0, count: threads)
+        func end(_ positions: [Int]) -> Int64 {
+            for reader in free.indices { free[reader] = 0 }
+            for position in positions {
+                let reader = free.indices.min { free[$0] < free[$1] }!
+                free[reader] += sizes[position]
+            }
+            return free.max()!
+        }
+        var positions = Array(0..<count)
+        var best = positions
+        var bestEnd = end(positions)
+        // Every order, in lexicographic order from largest first (the next permutation each time).
+        while let pivot = positions.indices.dropLast().last(where: { positions[$0] < positions[$0 + 1] }) {
+            let successor = positions.indices.last { positions[$0] > positions[pivot] }!
+            positions.swapAt(pivot, successor)
+            positions[(pivot + 1)...].reverse()
+            let candidateEnd = end(positions)
+            if candidateEnd < bestEnd {
+                best = positions
+                bestEnd = candidateEnd
+            }
+        }
+        return best.map { largestFirst[$0] }
+    }
+
+    /// Archives to decompress up to which `balanced` tries every order (8! = 40,320, a few
+    /// milliseconds).
+    static let maxBalanced = 8
 
     /// Reads one archive; any fault rejects it as a whole.
     ///

@@ -94,6 +94,61 @@ import Testing
         #expect(Ingest.readingOrder(candidates, cached: [1, 0]) == [3, 2, 4, 1, 0])
         #expect(Ingest.readingOrder(candidates, cached: [1, 3], last: [2]) == [0, 4, 1, 3, 2])
     }
+
+    /// A few archives to decompress are read in the order that ends soonest on the readers when
+    /// largest first leaves one reading alone: the 10 M benchmark's five (MB), on two readers,
+    /// 2025, 2024, 2022, 2023, 2021 (readers end at 107 and 111) where largest first ends at 99
+    /// and 119. Archives with a cache entry or a kept ledger still come after, as they were.
+    @Test func aFewArchivesAreSharedOutEvenly() {
+        let candidates = Self.candidates([26, 33, 41, 52, 66])
+        #expect(Ingest.readingOrder(candidates, threads: 2) == [4, 3, 1, 2, 0])
+        #expect(Ingest.readingOrder(candidates, threads: 1) == [4, 3, 2, 1, 0])
+        #expect(Ingest.readingOrder(candidates, cached: [0], threads: 2) == [4, 3, 2, 1, 0])
+        #expect(Ingest.readingOrder(candidates, cached: [3], last: [1], threads: 2) == [4, 2, 0, 3, 1])
+        // As many readers as archives, or more: largest first.
+        #expect(Ingest.readingOrder(candidates, threads: 5) == [4, 3, 2, 1, 0])
+        // Equal sizes: no order ends sooner, so revision order.
+        #expect(Ingest.readingOrder(Self.candidates([7, 7, 7, 7, 7]), threads: 2) == [0, 1, 2, 3, 4])
+        // Beyond `maxBalanced` archives, largest first.
+        let many = Self.candidates((0...Ingest.maxBalanced).map { Int64(10 + $0 * $0) })
+        #expect(Ingest.readingOrder(many, threads: 2) == Array(many.indices.reversed()))
+    }
+
+    /// Against every order, by brute force: the order chosen ends as soon as the best of them (the
+    /// readers' end computed here on its own), and never later than largest first.
+    @Test(arguments: [2, 3])
+    func theOrderChosenEndsAsSoonAsAnyOrder(threads: Int) {
+        var random = SplitMix64(seed: UInt64(threads))
+        func end(_ order: [Int], _ sizes: [Int64]) -> Int64 {
+            var readers = [Int64](repeating: 0, count: threads)
+            for index in order {
+                let reader = readers.firstIndex(of: readers.min()!)!
+                readers[reader] += sizes[index]
+            }
+            return readers.max()!
+        }
+        func orders(_ items: [Int]) -> [[Int]] {
+            items.isEmpty
+                ? [[]] : items.flatMap { item in orders(items.filter { $0 != item }).map { [item] + $0 } }
+        }
+        for _ in 0..<60 {
+            let count = Int(random.next() % 5) + 2
+            let sizes = (0..<count).map { _ in Int64(random.next() % 100) + 1 }
+            let chosen = Ingest.readingOrder(Self.candidates(sizes), threads: threads)
+            let largestFirst = Ingest.readingOrder(Self.candidates(sizes))
+            #expect(chosen.sorted() == Array(0..<count))
+            #expect(end(chosen, sizes) == orders(Array(0..<count)).map { end($0, sizes) }.min()!, "\(sizes)")
+            #expect(end(chosen, sizes) <= end(largestFirst, sizes), "\(sizes)")
+        }
+    }
+
+    private static func candidates(_ sizes: [Int64]) -> [ArchiveCandidate] {
+        sizes.enumerated().map { index, bytes in
+            ArchiveCandidate(
+                relativePath: "\(index).zip", url: URL(fileURLWithPath: "/r/\(index).zip"), bytes: bytes,
+                expectedSHA256: nil)
+        }
+    }
 }
 
 /// A value behind an `NSLock` (a pthread mutex, which ThreadSanitizer sees).
