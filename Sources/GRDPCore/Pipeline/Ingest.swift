@@ -349,47 +349,73 @@ public enum Ingest {
     }
 
     /// Archives to decompress, largest first, reordered when another order ends sooner on
-    /// `threads` readers, each taking the next archive in the order as it becomes free, with an
-    /// archive's time taken as its size; the first such order (the nearest to largest first) when
-    /// several end as soon. Largest first leaves a reader alone at the end when the archives are
-    /// few: the 10 M benchmark's five (26, 33, 41, 52 and 66 MB), read largest first on two,
-    /// leave one reading 2021's archive alone while the other waits (the readers end at 99 and
-    /// 119 MB read); read 2025, 2024, 2022, 2023, 2021, they end at 107 and 111. Only up to
-    /// `maxBalanced` archives (every order is tried); beyond, largest first shares them out well
-    /// enough.
+    /// `threads` readers as `OrderedWorkQueue` runs them (`Schedule`: each reader takes the next
+    /// archive as it becomes free, while fewer than `threads + 1` are started and not yet taken,
+    /// and they are taken in the order), with an archive's time taken as its size, and holds no
+    /// more bytes in flight at once than largest first does; the first such order (the nearest to
+    /// largest first) when several end as soon. Largest first leaves a reader alone at the end
+    /// when the archives are few: the 10 M benchmark's five (26, 33, 41, 52 and 66 MB), read
+    /// largest first on two, leave one reading 2021's archive alone while the other waits (the
+    /// readers end at 99 and 119 MB read); read 2025, 2024, 2022, 2023, 2021, they end at 107 and
+    /// 111. Only up to `maxBalanced` archives (every order is tried); beyond, largest first shares
+    /// them out well enough.
     static func balanced(_ largestFirst: [Int], bytes: (Int) -> Int64, threads: Int) -> [Int] {
         let count = largestFirst.count
         guard threads >= 2, count > threads, count <= maxBalanced else { return largestFirst }
         let sizes = largestFirst.map(bytes)
-        // When the last reader ends, the archives taken in `positions` order.
-        var free = [Int64](repeating: 0, count: threads)
-        func end(_ positions: [Int]) -> Int64 {
-            for reader in free.indices { free[reader] = 0 }
-            for position in positions {
-                let reader = free.indices.min { free[$0] < free[$1] }!
-                free[reader] += sizes[position]
-            }
-            return free.max()!
-        }
         var positions = Array(0..<count)
         var best = positions
-        var bestEnd = end(positions)
+        let largestFirstSchedule = Schedule(positions.map { sizes[$0] }, readers: threads)
+        var bestEnd = largestFirstSchedule.end
         // Every order, in lexicographic order from largest first (the next permutation each time).
         while let pivot = positions.indices.dropLast().last(where: { positions[$0] < positions[$0 + 1] }) {
             let successor = positions.indices.last { positions[$0] > positions[pivot] }!
             positions.swapAt(pivot, successor)
             positions[(pivot + 1)...].reverse()
-            let candidateEnd = end(positions)
-            if candidateEnd < bestEnd {
+            let schedule = Schedule(positions.map { sizes[$0] }, readers: threads)
+            if schedule.end < bestEnd, schedule.mostInFlight <= largestFirstSchedule.mostInFlight {
                 best = positions
-                bestEnd = candidateEnd
+                bestEnd = schedule.end
             }
         }
         return best.map { largestFirst[$0] }
     }
 
-    /// Archives to decompress up to which `balanced` tries every order (8! = 40,320, a few
-    /// milliseconds).
+    /// How `OrderedWorkQueue` runs jobs of the given times, in that order, on `readers` threads
+    /// with its window of `readers + 1` (jobs started and not yet taken), taking each as soon as
+    /// it and every job before it are done: when the last ends, and the most time (here, bytes)
+    /// in flight at once.
+    struct Schedule {
+        private(set) var end: Int64 = 0
+        private(set) var mostInFlight: Int64 = 0
+
+        init(_ times: [Int64], readers: Int) {
+            let window = readers + 1
+            var free = [Int64](repeating: 0, count: readers)
+            var starts: [Int64] = []
+            var taken: [Int64] = []
+            for (job, time) in times.enumerated() {
+                // The reader free first; no sooner than the job before started (jobs start in
+                // order), nor before the job `window` places back was taken.
+                let reader = free.indices.min { free[$0] < free[$1] }!
+                var start = max(free[reader], starts.last ?? 0)
+                if job >= window { start = max(start, taken[job - window]) }
+                free[reader] = start + time
+                starts.append(start)
+                taken.append(max(start + time, taken.last ?? 0))
+                end = max(end, start + time)
+            }
+            // At each start, the jobs started by then and not yet taken (one taken at that moment
+            // has freed its place).
+            for (job, start) in starts.enumerated() {
+                let inFlight = (0...job).reduce(Int64(0)) { $0 + (taken[$1] > start ? times[$1] : 0) }
+                mostInFlight = max(mostInFlight, inFlight)
+            }
+        }
+    }
+
+    /// Archives to decompress up to which `balanced` tries every order (8! = 40,320: ~10 ms in a
+    /// release build).
     static let maxBalanced = 8
 
     /// Reads one archive; any fault rejects it as a whole.

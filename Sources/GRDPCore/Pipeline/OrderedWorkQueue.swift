@@ -4,7 +4,8 @@ internal import Foundation
 /// order (index order unless told otherwise), keeping at most `window` jobs started but not yet
 /// taken, not counting those said to be light. Jobs start in that same order.
 ///
-/// The ingest reads archives this way, the largest first: archives are independent until the
+/// The ingest reads archives this way, the largest first or in an order that shares a few of
+/// them out more evenly (`Ingest.readingOrder`): archives are independent until the
 /// revision ledger, which takes them in that fixed order and ranks their records by archive order
 /// itself (CONTRACT §4.4). A fixed order, not the order jobs happen to finish in, keeps a run's
 /// work the same from one run to the next. The window bounds memory to a few archives' rows,

@@ -2,7 +2,8 @@
 /// bytewise, line) order; a later record with the same key replaces the earlier one, which is
 /// counted as superseded on the member that held it.
 ///
-/// Archives may come in any order (the ingest reads the largest first): each record is ranked by
+/// Archives may come in any order (the ingest reads the largest first, or a few in an order
+/// that shares them out over its readers): each record is ranked by
 /// its archive's position (`MemberRef.archive`), and one from an earlier archive arriving after a
 /// later one's is superseded as it arrives. An archive's members must come together, in member path
 /// order, so that within an archive arrival order is revision order. The result is the same

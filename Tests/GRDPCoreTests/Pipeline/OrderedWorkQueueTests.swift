@@ -109,24 +109,36 @@ import Testing
         #expect(Ingest.readingOrder(candidates, threads: 5) == [4, 3, 2, 1, 0])
         // Equal sizes: no order ends sooner, so revision order.
         #expect(Ingest.readingOrder(Self.candidates([7, 7, 7, 7, 7]), threads: 2) == [0, 1, 2, 3, 4])
-        // Beyond `maxBalanced` archives, largest first.
+        // `maxBalanced` archives are still shared out; beyond, largest first.
+        let eight = Self.candidates([31, 76, 70, 17, 48, 78, 61, 81])
+        #expect(Ingest.readingOrder(eight, threads: 2) == [7, 5, 1, 2, 4, 6, 0, 3])
         let many = Self.candidates((0...Ingest.maxBalanced).map { Int64(10 + $0 * $0) })
         #expect(Ingest.readingOrder(many, threads: 2) == Array(many.indices.reversed()))
     }
 
-    /// Against every order, by brute force: the order chosen ends as soon as the best of them (the
-    /// readers' end computed here on its own), and never later than largest first.
+    /// The queue's window counts: an order that would end sooner if readers never waited for it
+    /// (95, 69, 30, 67, 27, 21, 12 on two: 162 against largest first's 164) ends later with it
+    /// (174), and is not chosen; nor is one holding more bytes in flight at once than largest
+    /// first (91, 81, 81, 91, 35, 17: 253 against 182).
+    @Test func theOrderChosenCountsTheQueuesWindow() {
+        let sizes: [Int64] = [95, 69, 67, 30, 27, 21, 12]
+        let chosen = Ingest.readingOrder(Self.candidates(sizes), threads: 2)
+        #expect(chosen == [1, 0, 5, 3, 2, 4, 6])
+        #expect(Self.run(chosen, sizes, readers: 2).end < Self.run(Array(0..<7), sizes, readers: 2).end)
+        #expect(Self.run([0, 1, 3, 2, 4, 5, 6], sizes, readers: 2).end == 174)
+        let even: [Int64] = [91, 91, 81, 81, 35, 17]
+        let evenChosen = Ingest.readingOrder(Self.candidates(even), threads: 2)
+        #expect(evenChosen == [2, 0, 3, 1, 4, 5])
+        #expect(Self.run(evenChosen, even, readers: 2).most <= Self.run(Array(0..<6), even, readers: 2).most)
+        #expect(Self.run([0, 2, 3, 1, 4, 5], even, readers: 2).most == 253)
+    }
+
+    /// Against every order, by brute force, with the queue run here unit of time by unit of time:
+    /// the order chosen ends as soon as the best of those holding no more in flight than largest
+    /// first, and never later nor holding more than largest first.
     @Test(arguments: [2, 3])
     func theOrderChosenEndsAsSoonAsAnyOrder(threads: Int) {
         var random = SplitMix64(seed: UInt64(threads))
-        func end(_ order: [Int], _ sizes: [Int64]) -> Int64 {
-            var readers = [Int64](repeating: 0, count: threads)
-            for index in order {
-                let reader = readers.firstIndex(of: readers.min()!)!
-                readers[reader] += sizes[index]
-            }
-            return readers.max()!
-        }
         func orders(_ items: [Int]) -> [[Int]] {
             items.isEmpty
                 ? [[]] : items.flatMap { item in orders(items.filter { $0 != item }).map { [item] + $0 } }
@@ -134,12 +146,45 @@ import Testing
         for _ in 0..<60 {
             let count = Int(random.next() % 5) + 2
             let sizes = (0..<count).map { _ in Int64(random.next() % 100) + 1 }
-            let chosen = Ingest.readingOrder(Self.candidates(sizes), threads: threads)
-            let largestFirst = Ingest.readingOrder(Self.candidates(sizes))
-            #expect(chosen.sorted() == Array(0..<count))
-            #expect(end(chosen, sizes) == orders(Array(0..<count)).map { end($0, sizes) }.min()!, "\(sizes)")
-            #expect(end(chosen, sizes) <= end(largestFirst, sizes), "\(sizes)")
+            let order = Ingest.readingOrder(Self.candidates(sizes), threads: threads)
+            let chosen = Self.run(order, sizes, readers: threads)
+            let largestFirst = Self.run(Ingest.readingOrder(Self.candidates(sizes)), sizes, readers: threads)
+            let best = orders(Array(0..<count)).map { Self.run($0, sizes, readers: threads) }
+                .filter { $0.most <= largestFirst.most }.map(\.end).min()!
+            #expect(chosen.end == best, "\(sizes)")
+            #expect(chosen.end <= largestFirst.end && chosen.most <= largestFirst.most, "\(sizes)")
         }
+    }
+
+    /// `OrderedWorkQueue` reading jobs of the given sizes in `order`, a unit of size per unit of
+    /// time: a free reader claims the next job while fewer than `readers + 1` are claimed and not
+    /// taken; jobs are taken in order once done. When the last is done, and the most size claimed
+    /// and not taken at once.
+    private static func run(_ order: [Int], _ sizes: [Int64], readers: Int) -> (end: Int64, most: Int64) {
+        var left = [Int64](repeating: 0, count: readers)
+        var job = [Int?](repeating: nil, count: readers)
+        var done = Set<Int>()
+        var (next, taken, time, end, most) = (0, 0, Int64(0), Int64(0), Int64(0))
+        while taken < order.count {
+            while taken < order.count, done.contains(order[taken]) { taken += 1 }
+            for reader in 0..<readers where job[reader] == nil && next < order.count && next - taken < readers + 1 {
+                job[reader] = order[next]
+                left[reader] = sizes[order[next]]
+                next += 1
+            }
+            most = max(most, order[taken..<next].reduce(0) { $0 + sizes[$1] })
+            time += 1
+            for reader in 0..<readers {
+                guard let running = job[reader] else { continue }
+                left[reader] -= 1
+                if left[reader] == 0 {
+                    done.insert(running)
+                    job[reader] = nil
+                    end = time
+                }
+            }
+        }
+        return (end, most)
     }
 
     private static func candidates(_ sizes: [Int64]) -> [ArchiveCandidate] {
