@@ -202,7 +202,7 @@ public enum Ingest {
         // entry for go beside the window: a night's new archive, read on one thread, left the
         // other waiting after two entries (10 M: the revisions began ~50 ms later).
         let queue = OrderedWorkQueue<(ArchiveOutcome, Double)>(
-            count: candidates.count, window: max(1, threads) + 1, order: order, light: withEntry)
+            count: candidates.count, window: readingWindow(threads: threads), order: order, light: withEntry)
         var taken = 0
         var unpackSeconds = 0.0
         try queue.run(threads: threads) { index in
@@ -381,16 +381,23 @@ public enum Ingest {
         return best.map { largestFirst[$0] }
     }
 
+    /// Archives to decompress in flight at once, read or waiting for `consume`: one more than the
+    /// readers, so that a reader done before the larger archive started ahead of it can go on to
+    /// the next. What `run` gives `OrderedWorkQueue`, and `Schedule` models.
+    static func readingWindow(threads: Int) -> Int { max(1, threads) + 1 }
+
     /// How `OrderedWorkQueue` runs jobs of the given times, in that order, on `readers` threads
-    /// with its window of `readers + 1` (jobs started and not yet taken), taking each as soon as
-    /// it and every job before it are done: when the last ends, and the most time (here, bytes)
-    /// in flight at once.
+    /// with the ingest's window (`readingWindow`: jobs started and not yet taken), taking each as
+    /// soon as it and every job before it are done: when the last ends, and the most time (here,
+    /// bytes) in flight at once.
     struct Schedule {
+        /// When the last job is taken, which is when the last ends (each is taken once it and
+        /// those before it are done).
         private(set) var end: Int64 = 0
         private(set) var mostInFlight: Int64 = 0
 
         init(_ times: [Int64], readers: Int) {
-            let window = readers + 1
+            let window = Ingest.readingWindow(threads: readers)
             var free = [Int64](repeating: 0, count: readers)
             var starts: [Int64] = []
             var taken: [Int64] = []
@@ -403,8 +410,8 @@ public enum Ingest {
                 free[reader] = start + time
                 starts.append(start)
                 taken.append(max(start + time, taken.last ?? 0))
-                end = max(end, start + time)
             }
+            end = taken.last ?? 0
             // At each start, the jobs started by then and not yet taken (one taken at that moment
             // has freed its place).
             for (job, start) in starts.enumerated() {
