@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import GRDPCore
@@ -114,6 +115,40 @@ import Testing
         #expect(Ingest.readingOrder(eight, threads: 2) == [7, 5, 1, 2, 4, 6, 0, 3])
         let many = Self.candidates((0...Ingest.maxBalanced).map { Int64(10 + $0 * $0) })
         #expect(Ingest.readingOrder(many, threads: 2) == Array(many.indices.reversed()))
+    }
+
+    /// `Ingest.run` reads the archives in the order for the threads it is given: five real archives
+    /// on disk, sized as the benchmark's (26, 33, 41, 52 and 66 KB of CSV, uncompressed `.tar`),
+    /// are taken (`consume`) as `readingOrder` shares them out over two readers, and largest first
+    /// over one; the outcomes come back in revision order either way.
+    @Test func aRunReadsInTheOrderForItsThreads() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grdp-order-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let returns = folder.appendingPathComponent("returns")
+        try FileManager.default.createDirectory(at: returns, withIntermediateDirectories: true)
+        for (year, kib) in zip(2021..., [26, 33, 41, 52, 66]) {
+            // ~70 bytes a row.
+            let csv = ArchiveCacheStreamingTests.transactions(kib * 1024 / 70, idPrefix: "Y\(year)-")
+            try ArchiveWriter.write(
+                [.init(path: "transactions.csv", text: csv)], format: .tar,
+                to: returns.appendingPathComponent("\(year)-01-31_returns.tar"))
+        }
+        let config = try ConfigLoader.parse(
+            yaml: ArchiveCacheTests.yaml, fileURL: folder.appendingPathComponent("pipeline.yml"))
+        let candidates = try ReturnsScanner.scan(folder: returns, exclude: []).archives
+        #expect(candidates.map(\.relativePath).map { $0.prefix(4) } == ["2021", "2022", "2023", "2024", "2025"])
+        let shared = Ingest.readingOrder(candidates, threads: 2)
+        #expect(shared == [4, 3, 1, 2, 0], "sizes \(candidates.map(\.bytes))")
+        #expect(Ingest.readingOrder(candidates, threads: 1) == [4, 3, 2, 1, 0])
+        for (threads, expected) in [(2, shared), (1, [4, 3, 2, 1, 0])] {
+            var taken: [Int] = []
+            let result = try Ingest.run(config: config, logger: Logger(label: "test"), threads: threads) { index, _ in
+                taken.append(index)
+            }
+            #expect(taken == expected, "\(threads) thread(s)")
+            #expect(result.archives.map(\.relativePath) == candidates.map(\.relativePath))
+            #expect(result.archives.allSatisfy { $0.status == .accepted })
+        }
     }
 
     /// The queue's window counts: an order that would end sooner if readers never waited for it
