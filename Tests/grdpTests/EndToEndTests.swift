@@ -1204,12 +1204,9 @@ import Testing
         let fixture = try Self.generatedWithAnIncrement(transactions: 20_000, increment: 2_000)
         defer { fixture.remove() }
         // Four readers take these archives in another order than largest first, which one takes
-        // (`Ingest.balanced`): the hash must not follow the order they are read in either.
-        let candidates = try FileManager.default.contentsOfDirectory(atPath: fixture.returns.path).sorted().map {
-            let url = fixture.returns.appendingPathComponent($0)
-            let bytes = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64 ?? 0
-            return ArchiveCandidate(relativePath: $0, url: url, bytes: bytes, expectedSHA256: nil)
-        }
+        // (`Ingest.balanced`): the hash must not follow the order they are read in either. (The
+        // archives as a run finds them, in its revision order.)
+        let candidates = try ReturnsScanner.scan(folder: fixture.returns, exclude: []).archives
         #expect(Ingest.readingOrder(candidates, threads: 4) != Ingest.readingOrder(candidates, threads: 1))
         let environments: [[String: String]] = [
             ["GRDP_THREADS": "1"], ["GRDP_THREADS": "4"],

@@ -393,8 +393,8 @@ public enum Ingest {
     struct Schedule {
         /// When the last job is taken, which is when the last ends (each is taken once it and
         /// those before it are done).
-        private(set) var end: Int64 = 0
-        private(set) var mostInFlight: Int64 = 0
+        let end: Int64
+        let mostInFlight: Int64
 
         init(_ times: [Int64], readers: Int) {
             let window = Ingest.readingWindow(threads: readers)
@@ -414,10 +414,10 @@ public enum Ingest {
             end = taken.last ?? 0
             // At each start, the jobs started by then and not yet taken (one taken at that moment
             // has freed its place).
-            for (job, start) in starts.enumerated() {
-                let inFlight = (0...job).reduce(Int64(0)) { $0 + (taken[$1] > start ? times[$1] : 0) }
-                mostInFlight = max(mostInFlight, inFlight)
-            }
+            mostInFlight =
+                starts.enumerated().map { job, start in
+                    (0...job).reduce(Int64(0)) { $0 + (taken[$1] > start ? times[$1] : 0) }
+                }.max() ?? 0
         }
     }
 
