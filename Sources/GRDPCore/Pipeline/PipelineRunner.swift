@@ -111,6 +111,9 @@ public struct PipelineRunner {
         defer { _ = build.wait() }
         var report = RunReport(startedAt: started)
         var lock: OutputLock?
+        // `last-run.json` being written, after a full run that published or found the figures up
+        // to date (`remember`): waited for once the report is written, before the lock goes.
+        var cacheWrite: OnAnotherThread<String?>?
         do {
             try FileSystem.makeDirectories(config.outputs.folder.path)
         } catch {
@@ -125,7 +128,7 @@ public struct PipelineRunner {
                     "Waiting for another run to release the lock",
                     metadata: ["lock": "\(config.lockFile.path)", "up_to_seconds": "\(options.waitLockSeconds)"])
             }
-            try runStages(options, build: build, report: &report)
+            try runStages(options, build: build, report: &report, cacheWrite: &cacheWrite)
         } catch let busy as OutputLock.Busy {
             report.outcome = .locked
             report.errors.append(busy.description)
@@ -141,12 +144,17 @@ public struct PipelineRunner {
         }
         report.finishedAt = Timestamp.now()
         let result = finish(report, reportFolder: config.reportsFolder, holdingLock: lock != nil)
+        if let problem = cacheWrite?.wait() {
+            // Only time is lost: the next run reads every archive again.
+            logger.warning("Run cache not written", metadata: ["error": "\(problem)"])
+        }
         withExtendedLifetime(lock) {}
         return result
     }
 
     private func runStages(
-        _ options: RunOptions, build buildIdentity: OnAnotherThread<String>, report: inout RunReport
+        _ options: RunOptions, build buildIdentity: OnAnotherThread<String>, report: inout RunReport,
+        cacheWrite: inout OnAnotherThread<String?>?
     ) throws {
         // What the last run kept: its snapshot's number and the published snapshots' checksums also
         // keep those numbers from being used again (CONTRACT §6) when the snapshot files, the
@@ -226,7 +234,7 @@ public struct PipelineRunner {
         // a transaction between years), but other years' rows skip their group.
         // The archives the last full run read (path and SHA-256), when this run may recompute only
         // the years that the others touch (see `touchedYears`): the ledger marks those years.
-        let readByLastRun = lastRun.map { ArchiveIdentity.accepted(in: $0.ingest) }
+        let readByLastRun = lastRun?.outline.accepted
         let earlierArchives = options.force || options.years != nil ? nil : readByLastRun
         // The ledger a full run kept, when it holds only archives still here: their transactions are
         // not applied again, only the other archives'. Not with --force, which reads everything.
@@ -927,7 +935,7 @@ public struct PipelineRunner {
         // A full run's snapshot is what these inputs give: the next run over the same inputs can
         // say so without reading them. (`run --year` keeps other years from an older snapshot.)
         if options.years == nil, let fingerprint {
-            remember(
+            cacheWrite = remember(
                 report, fingerprint: fingerprint, ledger: ledgerSize, sales: salesDigests, marks: contentMarks,
                 keptGroups: groupsKeeping.kept, enterprises: content.enterprises,
                 figureYears: content.indicators.map(\.year), figuresSHA256: figuresSHA256)

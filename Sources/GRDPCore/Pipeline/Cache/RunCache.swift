@@ -19,8 +19,16 @@ struct RunCache: Codable {
     var fingerprint: String
     var snapshotVersion: Int
     var contentSHA256: String
-    /// The archives and ignored files as that run read them (counts, quarantine), for the report.
-    var ingest: IngestResult
+    /// What a run that reads archives takes from that run's ingest (below): which archives it
+    /// accepted, and their transaction rows.
+    private(set) var outline: IngestOutline
+    /// The archives and ignored files as that run read them (counts, quarantine): the report of a
+    /// night found up to date, the file's `ingest`. Decoded from the file only then (`ingest()`):
+    /// 2,000 archives of nightly returns made it 2.4 MB of JSON, ~0.25 s to decode, which a night
+    /// that reads its new archive spent before reading it.
+    private var ingestMade: IngestResult?
+    /// The file's JSON as read and checked (`load`), which `ingest()` decodes.
+    private var body: Data?
     /// How large that run's transaction ledger grew, so that the next run sizes its own at once
     /// (absent in files written before it was kept).
     var ledger: LedgerSize?
@@ -198,6 +206,77 @@ struct RunCache: Codable {
         snapshotVersion == latest.version && contentSHA256 == latest.contentSHA256
     }
 
+    enum CodingKeys: String, CodingKey {
+        case format, fingerprint, snapshotVersion, contentSHA256, ingest, ledger, sales, contentMarks, keptGroups
+        case figuresSHA256, yearSettings
+    }
+
+    init(
+        fingerprint: String, snapshotVersion: Int, contentSHA256: String, ingest: IngestResult,
+        ledger: LedgerSize? = nil, sales: SalesDigests? = nil, contentMarks: ContentHash.Marks? = nil,
+        keptGroups: KeptGroupsBinding? = nil, figuresSHA256: String? = nil, yearSettings: YearSettings? = nil
+    ) {
+        self.fingerprint = fingerprint
+        self.snapshotVersion = snapshotVersion
+        self.contentSHA256 = contentSHA256
+        outline = IngestOutline(ingest)
+        ingestMade = ingest
+        self.ledger = ledger
+        self.sales = sales
+        self.contentMarks = contentMarks
+        self.keptGroups = keptGroups
+        self.figuresSHA256 = figuresSHA256
+        self.yearSettings = yearSettings
+    }
+
+    /// Every key but `ingest` as written; of `ingest`, its outline only.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decode(Int.self, forKey: .format)
+        fingerprint = try container.decode(String.self, forKey: .fingerprint)
+        snapshotVersion = try container.decode(Int.self, forKey: .snapshotVersion)
+        contentSHA256 = try container.decode(String.self, forKey: .contentSHA256)
+        outline = try container.decode(IngestOutline.self, forKey: .ingest)
+        ledger = try container.decodeIfPresent(LedgerSize.self, forKey: .ledger)
+        sales = try container.decodeIfPresent(SalesDigests.self, forKey: .sales)
+        contentMarks = try container.decodeIfPresent(ContentHash.Marks.self, forKey: .contentMarks)
+        keptGroups = try container.decodeIfPresent(KeptGroupsBinding.self, forKey: .keptGroups)
+        figuresSHA256 = try container.decodeIfPresent(String.self, forKey: .figuresSHA256)
+        yearSettings = try container.decodeIfPresent(YearSettings.self, forKey: .yearSettings)
+    }
+
+    /// Written with its ingest whole (one read from a file, decoded from it now).
+    func encode(to encoder: any Encoder) throws {
+        guard let ingest = ingest() else {
+            throw EncodingError.invalidValue(
+                self, .init(codingPath: encoder.codingPath, debugDescription: "its ingest does not decode"))
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(format, forKey: .format)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(snapshotVersion, forKey: .snapshotVersion)
+        try container.encode(contentSHA256, forKey: .contentSHA256)
+        try container.encode(ingest, forKey: .ingest)
+        try container.encodeIfPresent(ledger, forKey: .ledger)
+        try container.encodeIfPresent(sales, forKey: .sales)
+        try container.encodeIfPresent(contentMarks, forKey: .contentMarks)
+        try container.encodeIfPresent(keptGroups, forKey: .keptGroups)
+        try container.encodeIfPresent(figuresSHA256, forKey: .figuresSHA256)
+        try container.encodeIfPresent(yearSettings, forKey: .yearSettings)
+    }
+
+    /// The file's `ingest` whole (as made, or decoded from the file now); nil when it does not
+    /// decode or a member's counts are not plausible (a file sealed anew after an edit): the night
+    /// then reads its archives instead of reporting those.
+    func ingest() -> IngestResult? {
+        if let ingestMade { return ingestMade }
+        struct Whole: Decodable { var ingest: IngestResult }
+        guard let body, let ingest = try? JSONDecoder().decode(Whole.self, from: body).ingest,
+            ingest.archives.allSatisfy({ $0.members.allSatisfy(\.countsArePlausible) })
+        else { return nil }
+        return ingest
+    }
+
     /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
     /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
     /// than keys, no more texts than three a row (an implausible text count is dropped alone), and
@@ -205,9 +284,7 @@ struct RunCache: Codable {
     /// touched, so a damaged or foreign file must not buy gigabytes; the ledger grows as needed).
     func ledgerHint(inputBytes: Int64) -> LedgerSize? {
         guard let ledger else { return nil }
-        let accepted = ingest.archives.reduce(0) { sum, archive in
-            archive.members.reduce(sum) { $0 + ($1.kind == .transaction ? $1.rowsAccepted : 0) }
-        }
+        let accepted = outline.acceptedTransactionRows
         guard ledger.transactionKeys >= 0, ledger.transactionKeys <= accepted, ledger.transactionGroups >= 0,
             ledger.transactionGroups <= ledger.transactionKeys
         else { return nil }
@@ -221,17 +298,78 @@ struct RunCache: Codable {
 
     /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored):
     /// a `SealedJSON` file, so that one damaged or edited is not used. (Its `ingest` is checked
-    /// against nothing else, and becomes the report of a night found up to date.)
+    /// against nothing else, and becomes the report of a night found up to date: `ingest()`.)
     static func load(from folder: URL) -> RunCache? {
-        guard let cache = SealedJSON.value(RunCache.self, at: folder.appendingPathComponent(fileName)),
-            cache.format == format, cache.ingest.archives.allSatisfy({ $0.members.allSatisfy(\.countsArePlausible) })
+        guard let (cache, body) = SealedJSON.valueAndBody(RunCache.self, at: folder.appendingPathComponent(fileName)),
+            cache.format == format
         else { return nil }
-        return cache
+        var loaded = cache
+        loaded.body = body
+        return loaded
     }
 
     /// Replaces the cache atomically.
     func write(to folder: URL) throws(OutputWriteError) {
         try AtomicFile.write(SealedJSON.bytes(of: self), to: folder.appendingPathComponent(RunCache.fileName))
+    }
+}
+
+/// Of a run's ingest, what the next run that reads archives needs: the archives it accepted (path
+/// and SHA-256) and how many transaction rows they gave. Decoded alone from `last-run.json`'s
+/// `ingest`, whose other parts (each member's counts by reason, channels, first quarantined rows)
+/// only a night found up to date reports.
+struct IngestOutline: Decodable, Equatable {
+    struct Archive: Decodable, Equatable {
+        var relativePath: String
+        var sha256: String
+        var status: ArchiveOutcome.Status
+        var members: [Member]
+    }
+
+    struct Member: Decodable, Equatable {
+        var kind: RecordKind
+        var rowsAccepted: Int
+    }
+
+    var archives: [Archive]
+
+    init(_ ingest: IngestResult) {
+        archives = ingest.archives.map { archive in
+            Archive(
+                relativePath: archive.relativePath, sha256: archive.sha256, status: archive.status,
+                members: archive.members.map { Member(kind: $0.kind, rowsAccepted: $0.rowsAccepted) })
+        }
+    }
+
+    /// A member's count no run can have (as `MemberResult.countsArePlausible` has it) does not
+    /// decode: the file is then not used.
+    init(from decoder: any Decoder) throws {
+        struct Keys: Decodable { var archives: [Archive] }
+        archives = try Keys(from: decoder).archives
+        guard archives.allSatisfy({ $0.members.allSatisfy { (0...(1 << 40)).contains($0.rowsAccepted) } }) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "a member's count no run can have"))
+        }
+    }
+
+    /// The archives accepted.
+    var accepted: Set<ArchiveIdentity> {
+        Set(
+            archives.filter { $0.status == .accepted }.map {
+                ArchiveIdentity(relativePath: $0.relativePath, sha256: $0.sha256)
+            })
+    }
+
+    /// The transaction rows accepted, all archives together (at most `Int.max`: each count is at
+    /// most 2^40, but a file may hold any number of members).
+    var acceptedTransactionRows: Int {
+        archives.reduce(0) { sum, archive in
+            archive.members.reduce(sum) { sum, member in
+                guard member.kind == .transaction else { return sum }
+                let (total, overflow) = sum.addingReportingOverflow(member.rowsAccepted)
+                return overflow ? Int.max : total
+            }
+        }
     }
 }
 

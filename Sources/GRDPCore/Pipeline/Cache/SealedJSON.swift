@@ -17,12 +17,22 @@ enum SealedJSON {
 
     /// The value a sealed file holds; nil when it is missing, does not check out or does not decode.
     static func value<Value: Decodable>(_ type: Value.Type, at url: URL) -> Value? {
-        guard let data = try? Data(contentsOf: url), let newline = data.firstIndex(of: UInt8(ascii: "\n")) else {
-            return nil
-        }
-        let body = data[..<newline]
-        guard String(decoding: data[(newline + 1)...], as: UTF8.self) == lowercaseHex(SHA256.hash(data: body)) + "\n"
+        valueAndBody(type, at: url)?.value
+    }
+
+    /// The value a sealed file holds and the JSON it was decoded from (checked: another type may
+    /// be decoded from it later); nil when it is missing, does not check out or does not decode.
+    static func valueAndBody<Value: Decodable>(_ type: Value.Type, at url: URL) -> (value: Value, body: Data)? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        // The first newline found in the bytes themselves: `Data`'s own `firstIndex(of:)` takes
+        // them one index at a time, each an exclusive access checked at run time (2,000 archives:
+        // a 2.4 MB `last-run.json`, ~0.04 s of a night's 0.3 s spent reading that file).
+        guard let newline = data.withUnsafeBytes({ $0.firstIndex(of: UInt8(ascii: "\n")) }) else { return nil }
+        let body = data[data.startIndex..<(data.startIndex + newline)]
+        let seal = Array(lowercaseHex(SHA256.hash(data: body)).utf8) + [UInt8(ascii: "\n")]
+        guard data.withUnsafeBytes({ $0[(newline + 1)...].elementsEqual(seal) }),
+            let value = try? JSONDecoder().decode(type, from: body)
         else { return nil }
-        return try? JSONDecoder().decode(type, from: body)
+        return (value, body)
     }
 }

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+@testable import GRDPCore
+
+/// `last-run.json` as written and read back: sealed (`SealedJSON`), and its `ingest` decoded only
+/// when asked for (`RunCache.ingest()`), what a run that reads archives takes from it (the outline)
+/// decoded at once.
+@Suite struct RunCacheTests {
+    let folder: TemporaryFolder
+
+    init() throws {
+        folder = try TemporaryFolder()
+    }
+
+    private var url: URL { folder.url.appendingPathComponent(RunCache.fileName) }
+
+    /// Two accepted archives: transactions (400 and 25 rows accepted) beside enterprise records (7),
+    /// and a member with counts by reason and a first quarantined row.
+    private static func ingest() -> IngestResult {
+        var transactions = GRDPCore.MemberResult(path: "transactions.csv", kind: .transaction)
+        transactions.rowsRead = 410
+        transactions.rowsAccepted = 400
+        transactions.rowsExcluded = 10
+        transactions.excludedByReason = ["seller_province '01' is not the region's (67)": 10]
+        var enterprises = GRDPCore.MemberResult(path: "enterprise.csv", kind: .enterprise)
+        enterprises.rowsRead = 7
+        enterprises.rowsAccepted = 7
+        var revised = GRDPCore.MemberResult(path: "transactions_revised.csv", kind: .transaction)
+        revised.rowsRead = 26
+        revised.rowsAccepted = 25
+        revised.quarantine = [
+            QuarantineEntry(
+                location: SourceLocation(
+                    archivePath: "2024-02-01_b.tar.gz", memberPath: "transactions_revised.csv", line: 9),
+                kind: .transaction, reason: .unknownStatus, detail: "status 'Chờ'", raw: "T9,x")
+        ]
+        return IngestResult(
+            archives: [
+                ArchiveOutcome(
+                    relativePath: "2024-01-10_a.zip", sha256: String(repeating: "a", count: 64), bytes: 1234,
+                    status: .accepted, members: [enterprises, transactions], skipped: []),
+                ArchiveOutcome(
+                    relativePath: "2024-02-01_b.tar.gz", sha256: String(repeating: "b", count: 64), bytes: 567,
+                    status: .accepted, members: [revised], skipped: []),
+            ], ignoredFiles: ["README.txt"], unpackSeconds: 0.5, normalizeSeconds: 0.25)
+    }
+
+    private static func json(_ ingest: IngestResult?) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(ingest), as: UTF8.self)
+    }
+
+    @Test func theOutlineIsReadAtOnceAndTheIngestWhenAskedFor() throws {
+        let written = RunCache(
+            fingerprint: "F", snapshotVersion: 3, contentSHA256: "C", ingest: Self.ingest(),
+            ledger: LedgerSize(transactionKeys: 400, transactionGroups: 90))
+        try written.write(to: folder.url)
+
+        let read = try #require(RunCache.load(from: folder.url))
+        #expect(read.fingerprint == "F" && read.snapshotVersion == 3 && read.contentSHA256 == "C")
+        #expect(read.outline == written.outline)
+        #expect(
+            read.outline.accepted == [
+                ArchiveIdentity(relativePath: "2024-01-10_a.zip", sha256: String(repeating: "a", count: 64)),
+                ArchiveIdentity(relativePath: "2024-02-01_b.tar.gz", sha256: String(repeating: "b", count: 64)),
+            ])
+        // Transaction members only: 400 + 25, not the 7 enterprise records.
+        #expect(read.outline.acceptedTransactionRows == 425)
+        #expect(read.ledgerHint(inputBytes: 1 << 20) == LedgerSize(transactionKeys: 400, transactionGroups: 90))
+        // The ingest decoded from the file is the one written, every part of it.
+        #expect(try Self.json(read.ingest()) == Self.json(Self.ingest()))
+        // A cache read and written again keeps its ingest whole.
+        try read.write(to: folder.url)
+        #expect(try Self.json(RunCache.load(from: folder.url)?.ingest()) == Self.json(Self.ingest()))
+    }
+
+    /// The file as JSON (no seal checked), edited by `edit`, written back sealed as grdp seals it.
+    private func resealed(_ edit: (inout [String: Any]) throws -> Void) throws {
+        let data = try Data(contentsOf: url)
+        let body = try #require(data.split(separator: UInt8(ascii: "\n")).first)
+        var object = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        try edit(&object)
+        let edited = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        try (edited + Data("\n\(ConfigLoader.hexSHA256(edited))\n".utf8)).write(to: url)
+    }
+
+    /// A member's count no run can have, in a file sealed anew: in the outline (rows accepted), the
+    /// file is not used at all; elsewhere (rows read), the outline is, but not the ingest, so a
+    /// night reads its archives instead of reporting it.
+    @Test func implausibleCountsAreNotUsed() throws {
+        try RunCache(fingerprint: "F", snapshotVersion: 1, contentSHA256: "C", ingest: Self.ingest())
+            .write(to: folder.url)
+        func setMember(_ key: String, to value: Int) throws {
+            try resealed { object in
+                var ingest = try #require(object["ingest"] as? [String: Any])
+                var archives = try #require(ingest["archives"] as? [[String: Any]])
+                var members = try #require(archives[1]["members"] as? [[String: Any]])
+                members[0][key] = value
+                archives[1]["members"] = members
+                ingest["archives"] = archives
+                object["ingest"] = ingest
+            }
+        }
+        try setMember("rowsRead", to: Int.max)
+        let read = try #require(RunCache.load(from: folder.url))
+        #expect(read.outline.acceptedTransactionRows == 425)
+        #expect(read.ingest() == nil)
+
+        try setMember("rowsAccepted", to: Int.max)
+        #expect(RunCache.load(from: folder.url) == nil)
+        try setMember("rowsAccepted", to: -1)
+        #expect(RunCache.load(from: folder.url) == nil)
+        try setMember("rowsAccepted", to: 25)
+        #expect(try Self.json(RunCache.load(from: folder.url)?.ingest()) != Self.json(Self.ingest()))
+        try setMember("rowsRead", to: 26)
+        #expect(try Self.json(RunCache.load(from: folder.url)?.ingest()) == Self.json(Self.ingest()))
+    }
+}
+
+/// A sealed cache file: one line of JSON, then a line with its SHA-256. Any other bytes do not
+/// check out.
+@Suite struct SealedJSONTests {
+    let folder: TemporaryFolder
+
+    init() throws {
+        folder = try TemporaryFolder()
+    }
+
+    private struct Value: Codable, Equatable {
+        var name: String
+        var counts: [Int]
+    }
+
+    @Test func onlyTheBytesSealedAreRead() throws {
+        let url = folder.url.appendingPathComponent("sealed.json")
+        // A newline inside a text is escaped: the body stays one line.
+        let value = Value(name: "Đắk Nông\nline two", counts: [1, 2, 3])
+        let bytes = SealedJSON.bytes(of: value)
+        func read(_ bytes: [UInt8]) throws -> Value? {
+            try Data(bytes).write(to: url)
+            return SealedJSON.value(Value.self, at: url)
+        }
+        #expect(try read(bytes) == value)
+        let both = try #require(SealedJSON.valueAndBody(Value.self, at: url))
+        #expect(both.value == value)
+        #expect(try JSONDecoder().decode(Value.self, from: both.body) == value)
+
+        let newline = try #require(bytes.firstIndex(of: UInt8(ascii: "\n")))
+        #expect(bytes.count == newline + 1 + 64 + 1)
+        // Any byte changed, in the body or its seal.
+        for index in [0, newline / 2, newline - 1, newline + 1, bytes.count - 2] {
+            var changed = bytes
+            changed[index] ^= 0x01
+            #expect(try read(changed) == nil, "byte \(index)")
+        }
+        // Cut short, or longer: the seal's line must end the file.
+        #expect(try read(Array(bytes.dropLast())) == nil)
+        #expect(try read(bytes + [UInt8(ascii: "\n")]) == nil)
+        #expect(try read(Array(bytes[..<newline])) == nil)
+        // The seal in capitals is another line.
+        let capitals = Array(String(decoding: bytes[(newline + 1)...], as: UTF8.self).uppercased().utf8)
+        #expect(try read(Array(bytes[...newline]) + capitals) == nil)
+        #expect(SealedJSON.value(Value.self, at: folder.url.appendingPathComponent("missing")) == nil)
+        // Sealed, but not this type.
+        #expect(try read(SealedJSON.bytes(of: ["name": 1])) == nil)
+    }
+}
