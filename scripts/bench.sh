@@ -42,6 +42,10 @@
 #      --archives K   the same N transactions cut into K .tar.gz (`--archives K`, DATA/n<N>-k<K>):
 #                     floor and cold `run --force`, against the five yearly archives;
 #                     also says whether exports/target-vs-actual.csv equals the five-archive set's;
+#                     with --nightly, `grdp run` with nothing new over the K archives (processed
+#                     and settled first in DATA/n<N>-k<K>-nights), against the five archives';
+#                     with --increment, the night with the same new archive added, against the
+#                     five archives' night: the same figures, and the hash of `run --force`;
 #      --dirty D      the same N transactions with every Dth row of each member of first sends dated
 #                     the 30th of February (`grdp generate --faulty-every D`, DATA/n<N>-dirty<D>),
 #                     which grdp quarantines: cold `run --force`, and with --increment the night with
@@ -416,6 +420,48 @@ for N in "${SIZES[@]}"; do
         TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" "floor" "$KSET/floor.times" "$KROWS" "$KMIB")")
         TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" \
             "run --force ($(ratio "$KB" "$FULL")× 5 archives; $FIGURES)" "$KSET/run.times" "$KROWS" "$KMIB")")
+
+        # The nights of the K archives (a returns folder that grew by a return a night for years
+        # holds thousands): with --nightly, nothing new; with --increment, the same new archive as
+        # the five archives' night, against that night (the same figures, other archive names).
+        if [ "$NIGHTLY" = 1 ] || [ -n "$INCREMENT" ]; then
+            KINC="$DATA/n$N-k$ARCHIVES-nights"
+            echo "== $ARCHIVES archives: processed first (run --force, then a run 6 s later; not timed)" >&2
+            linked_set "$KSET" "$KINC"
+            rm -rf "$KINC/Outputs" "$KINC/Outputs.before"
+            "$BIN" --quiet --config "$KINC/pipeline.yml" run --force
+            settle "$KINC"
+            mv "$KINC/Outputs" "$KINC/Outputs.before"
+        fi
+        if [ "$NIGHTLY" = 1 ]; then
+            echo "== $ARCHIVES archives: run (nothing new) x$RUNS" >&2
+            NIGHT_WANT=up-to-date nights "$KINC"
+            [ "$CHECK" = ok ] || FAILED=1
+            KN=$(best "$KINC/inc.times")
+            TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" \
+                "run, nothing new (up-to-date: $CHECK; $(ratio "$KN" "$NB")× 5 archives')" "$KINC/inc.times")")
+        fi
+        if [ -n "$INCREMENT" ]; then
+            echo "== $ARCHIVES archives: run (no --force) with the new archive x$RUNS" >&2
+            ln -f "$NEW" "$KINC/returns/"
+            nights "$KINC"
+            KNIGHT_HASH=$NIGHT_HASH
+            if cmp -s "$KINC/Outputs/exports/target-vs-actual.csv" "$INC/Outputs/exports/target-vs-actual.csv"; then
+                KFIGURES="target-vs-actual.csv equal to 5 archives'"
+            else
+                KFIGURES="target-vs-actual.csv DIFFERS from 5 archives'"
+                FAILED=1
+            fi
+            rm -rf "$KINC/Outputs"
+            "$BIN" --quiet --config "$KINC/pipeline.yml" run --force
+            [ "$(jq -r .content_sha256 "$(latest_report "$KINC")")" = "$KNIGHT_HASH" ] \
+                || CHECK="$CHECK, HASH != FROM SCRATCH"
+            [ "$CHECK" = ok ] || FAILED=1
+            KIB=$(best "$KINC/inc.times")
+            TABLE+=("$(row "$KROWS + $INCREMENT rows in $ARCHIVES + 1 archives" \
+                "run with it added ($CHECK, hash as from scratch; $(ratio "$KIB" "$IB")× 5 archives' night; $KFIGURES)" \
+                "$KINC/inc.times" "$INCREMENT" "$NEW_MIB")")
+        fi
     fi
 done
 
