@@ -94,12 +94,16 @@ extension PipelineRunner {
     ///
     /// - Parameter holdingLock: whether this run holds the lock, so that on a full disk it may
     ///   remove what it wrote to the cache to make room for its report (`writeReport`).
-    func finish(_ report: RunReport, reportFolder: URL?, holdingLock: Bool = false) -> RunResult {
+    /// - Parameter cacheWrite: `last-run.json` being written beside the report (`remember`).
+    func finish(
+        _ report: RunReport, reportFolder: URL?, holdingLock: Bool = false, cacheWrite: OnAnotherThread<String?>? = nil
+    ) -> RunResult {
         var report = report
         var reportURL: URL?
         if let reportFolder {
             do {
-                reportURL = try writeReport(&report, folder: reportFolder, holdingLock: holdingLock)
+                reportURL = try writeReport(
+                    &report, folder: reportFolder, holdingLock: holdingLock, cacheWrite: cacheWrite)
             } catch {
                 // Said as the report's failure, after what the run had done: "New snapshot v0002
                 // published (now the latest); then: Failed: run report not written: …" (it named
@@ -122,7 +126,13 @@ extension PipelineRunner {
     /// first removes the archive cache entries and the kept ledger it wrote (they only save time;
     /// on a disk filled by this run's own cache they took the report's room, and a run owes a
     /// report, CONTRACT §8), says so in the report, and tries once more.
-    func writeReport(_ report: inout RunReport, folder: URL, holdingLock: Bool) throws -> URL {
+    ///
+    /// `last-run.json`, written beside it (`cacheWrite`), may hold the room the report lacks for a
+    /// moment: on a full disk, the report waits for it to be written (or its temporary removed)
+    /// and tries again before anything is removed.
+    func writeReport(
+        _ report: inout RunReport, folder: URL, holdingLock: Bool, cacheWrite: OnAnotherThread<String?>? = nil
+    ) throws -> URL {
         func write() throws -> URL {
             try createFolder(folder)
             return try RunReport.writeNewFile(
@@ -134,6 +144,10 @@ extension PipelineRunner {
             guard holdingLock, let failure = error as? OutputWriteError,
                 failure.errno == ENOSPC || failure.errno == EDQUOT
             else { throw error }
+            if let cacheWrite {
+                _ = cacheWrite.wait()
+                if let url = try? write() { return url }
+            }
             let removed = ArchiveCache.removeFiles(in: config.cacheFolder, writtenSince: report.startedAt)
             guard removed > 0 else { throw error }
             let note =

@@ -143,7 +143,8 @@ public struct PipelineRunner {
                 metadata: ["signal": "\(RunStop.Stopped.name(of: signal))"])
         }
         report.finishedAt = Timestamp.now()
-        let result = finish(report, reportFolder: config.reportsFolder, holdingLock: lock != nil)
+        let result = finish(
+            report, reportFolder: config.reportsFolder, holdingLock: lock != nil, cacheWrite: cacheWrite)
         if let problem = cacheWrite?.wait() {
             // Only time is lost: the next run reads every archive again.
             logger.warning("Run cache not written", metadata: ["error": "\(problem)"])

@@ -175,9 +175,10 @@ struct ArchiveDigestMemo: Equatable {
 
     /// Replaces the memo in `folder` atomically (not durably: see the type's comment).
     func write(to folder: URL) throws(OutputWriteError) {
-        let bytes = SealedJSON.bytes(
-            of: Stored(format: Self.format, entries: entries.values.sorted { $0.path < $1.path }))
-        try AtomicFile.write(to: folder.appendingPathComponent(Self.fileName), durable: false) {
+        let url = folder.appendingPathComponent(Self.fileName)
+        let bytes = try SealedJSON.bytes(
+            of: Stored(format: Self.format, entries: entries.values.sorted { $0.path < $1.path }), for: url)
+        try AtomicFile.write(to: url, durable: false) {
             file throws(OutputWriteError) in try file.write(contentsOf: bytes)
         }
     }

@@ -297,8 +297,11 @@ struct RunCache: Codable {
     }
 
     /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored):
-    /// a `SealedJSON` file, so that one damaged or edited is not used. (Its `ingest` is checked
-    /// against nothing else, and becomes the report of a night found up to date: `ingest()`.)
+    /// a `SealedJSON` file, so that one damaged or edited is not used, nor one sealed anew with a
+    /// member's count no run can have. (Its `ingest` is checked against nothing else, and becomes
+    /// the report of a night found up to date: `ingest()`, decoded whole only then. One sealed anew
+    /// after an edit that left it no ingest to decode is found out there: that night reads its
+    /// archives.)
     static func load(from folder: URL) -> RunCache? {
         guard let (cache, body) = SealedJSON.valueAndBody(RunCache.self, at: folder.appendingPathComponent(fileName)),
             cache.format == format
@@ -310,7 +313,8 @@ struct RunCache: Codable {
 
     /// Replaces the cache atomically.
     func write(to folder: URL) throws(OutputWriteError) {
-        try AtomicFile.write(SealedJSON.bytes(of: self), to: folder.appendingPathComponent(RunCache.fileName))
+        let url = folder.appendingPathComponent(RunCache.fileName)
+        try AtomicFile.write(SealedJSON.bytes(of: self, for: url), to: url)
     }
 }
 
@@ -329,6 +333,45 @@ struct IngestOutline: Decodable, Equatable {
     struct Member: Decodable, Equatable {
         var kind: RecordKind
         var rowsAccepted: Int
+
+        init(kind: RecordKind, rowsAccepted: Int) {
+            self.kind = kind
+            self.rowsAccepted = rowsAccepted
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case kind, rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, excludedByReason, quarantineSummary
+            case quarantine
+        }
+
+        /// Every count `MemberResult.countsArePlausible` judges a member by is decoded and checked
+        /// (not kept): a file sealed anew with one no run can have is refused whole, as when its
+        /// ingest was decoded whole.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try container.decode(RecordKind.self, forKey: .kind)
+            rowsAccepted = try container.decode(Int.self, forKey: .rowsAccepted)
+            var counts = [rowsAccepted]
+            for key in [CodingKeys.rowsRead, .rowsExcluded, .rowsSuperseded] {
+                counts.append(try container.decode(Int.self, forKey: key))
+            }
+            counts += try container.decode([String: Int].self, forKey: .excludedByReason).values
+            if let summary = try container.decodeIfPresent(
+                MemberResult.QuarantineSummary.self, forKey: .quarantineSummary)
+            {
+                counts += [summary.count] + summary.byReason.values
+            } else {
+                // Only how many: the rows themselves are the report's.
+                struct Row: Decodable {
+                    init(from decoder: any Decoder) throws {}
+                }
+                counts.append(try container.decode([Row].self, forKey: .quarantine).count)
+            }
+            guard counts.allSatisfy((0...(1 << 40)).contains) else {
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "a member's count no run can have"))
+            }
+        }
     }
 
     var archives: [Archive]
@@ -342,14 +385,10 @@ struct IngestOutline: Decodable, Equatable {
     }
 
     /// A member's count no run can have (as `MemberResult.countsArePlausible` has it) does not
-    /// decode: the file is then not used.
+    /// decode (`Member`): the file is then not used.
     init(from decoder: any Decoder) throws {
         struct Keys: Decodable { var archives: [Archive] }
         archives = try Keys(from: decoder).archives
-        guard archives.allSatisfy({ $0.members.allSatisfy { (0...(1 << 40)).contains($0.rowsAccepted) } }) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "a member's count no run can have"))
-        }
     }
 
     /// The archives accepted.

@@ -6,12 +6,18 @@ internal import Foundation
 /// edited by hand does not check out and is not used: the run does the work it would have saved
 /// (`cache/last-run.json`, `cache/archive-digests.json`).
 enum SealedJSON {
-    /// `value` as a sealed file's bytes.
-    static func bytes(of value: some Encodable) -> [UInt8] {
+    /// `value` as a sealed file's bytes, to be written to `url`; an `OutputWriteError` naming it
+    /// when `value` does not encode (a value that cannot be written whole is not written at all:
+    /// an empty body would check out).
+    static func bytes(of value: some Encodable, for url: URL) throws(OutputWriteError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain values cannot fail; an empty body still checks out, and decodes as nothing.
-        let body = Array((try? encoder.encode(value)) ?? Data())
+        let body: [UInt8]
+        do {
+            body = Array(try encoder.encode(value))
+        } catch {
+            throw OutputWriteError(path: url.path, operation: "encode", errno: EINVAL, detail: "\(error)")
+        }
         return body + [UInt8(ascii: "\n")] + Array(lowercaseHex(SHA256.hash(data: body)).utf8) + [UInt8(ascii: "\n")]
     }
 
