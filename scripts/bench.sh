@@ -313,6 +313,8 @@ for N in "${SIZES[@]}"; do
         echo "== increment: run (no --force) with the new archive x$RUNS" >&2
         nights "$INC"
         INC_HASH=$NIGHT_HASH
+        # (Its figures, for the K archives' night below: INC/Outputs is another run's by then.)
+        cp "$INC/Outputs/exports/target-vs-actual.csv" "$INC/night-target-vs-actual.csv"
         [ "$CHECK" = ok ] || FAILED=1
 
         echo "== increment: the same set from scratch (run --force, fresh Outputs)" >&2
@@ -415,6 +417,7 @@ for N in "${SIZES[@]}"; do
             FIGURES="target-vs-actual.csv equal to 5 archives'"
         else
             FIGURES="target-vs-actual.csv DIFFERS from 5 archives'"
+            FAILED=1
         fi
         KB=$(best "$KSET/run.times")
         TABLE+=("$(row "$KROWS rows in $ARCHIVES archives" "floor" "$KSET/floor.times" "$KROWS" "$KMIB")")
@@ -446,7 +449,7 @@ for N in "${SIZES[@]}"; do
             ln -f "$NEW" "$KINC/returns/"
             nights "$KINC"
             KNIGHT_HASH=$NIGHT_HASH
-            if cmp -s "$KINC/Outputs/exports/target-vs-actual.csv" "$INC/Outputs/exports/target-vs-actual.csv"; then
+            if cmp -s "$KINC/Outputs/exports/target-vs-actual.csv" "$INC/night-target-vs-actual.csv"; then
                 KFIGURES="target-vs-actual.csv equal to 5 archives'"
             else
                 KFIGURES="target-vs-actual.csv DIFFERS from 5 archives'"
