@@ -63,17 +63,18 @@ settle() {
     "$BIN" --quiet --config "$1/pipeline.yml" run
 }
 
-# processed_set SET DIR NEW: DIR linked from SET (`linked_set`, unless DIR/returns is there
+# processed_set SET DIR [NEW]: DIR linked from SET (`linked_set`, unless DIR/returns is there
 # already), processed by `BIN run --force` (not timed) and settled (`settle`) into
-# DIR/Outputs.before, then NEW (an archive) linked into DIR/returns: ready for `nights DIR`.
+# DIR/Outputs.before, then NEW (an archive), when given, linked into DIR/returns: ready for
+# `nights DIR`.
 processed_set() {
-    local set=$1 dir=$2 new=$3
+    local set=$1 dir=$2 new=${3:-}
     [ -d "$dir/returns" ] || linked_set "$set" "$dir"
     rm -rf "$dir/Outputs" "$dir/Outputs.before"
     "$BIN" --quiet --config "$dir/pipeline.yml" run --force
     settle "$dir"
     mv "$dir/Outputs" "$dir/Outputs.before"
-    ln -f "$new" "$dir/returns/"
+    [ -z "$new" ] || ln -f "$new" "$dir/returns/"
 }
 
 # nights DIR [FROM]: RUNS timed `grdp run` (no --force) over DIR, each from a copy of FROM (an

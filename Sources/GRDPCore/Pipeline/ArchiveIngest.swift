@@ -76,10 +76,14 @@ public struct MemberResult: Sendable, Codable {
     /// checked so (`ArchiveCache`, `RunCache`): a file forged past its checksum is refused rather
     /// than summed into a trap.
     var countsArePlausible: Bool {
-        let plausible = 0...(1 << 40)
-        return [rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, rowsQuarantined].allSatisfy(plausible.contains)
-            && excludedByReason.values.allSatisfy(plausible.contains)
-            && (quarantineSummary?.byReason.values.allSatisfy(plausible.contains) ?? true)
+        Self.arePlausible([rowsAccepted, rowsRead, rowsExcluded, rowsSuperseded, rowsQuarantined])
+            && Self.arePlausible(excludedByReason.values)
+            && Self.arePlausible(quarantineSummary?.byReason.values ?? [:].values)
+    }
+
+    /// The rule of `countsArePlausible`, for counts read without their member (`IngestOutline`).
+    static func arePlausible(_ counts: some Sequence<Int>) -> Bool {
+        counts.allSatisfy((0...(1 << 40)).contains)
     }
 
     /// What the caches keep (`ArchiveCache`, `RunCache`): the counts and quarantine, not the rows.

@@ -22,7 +22,7 @@ extension PipelineRunner {
         ingest.summarizeQuarantine(keepingFirst: RunReport.firstQuarantinedLimit)
         for archive in ingest.archives.indices { ingest.archives[archive].fromCache = false }
         let cache = RunCache(
-            fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: ingest,
+            fingerprint: fingerprint, snapshotVersion: version, contentSHA256: hash, ingest: DeferredIngest(ingest),
             ledger: ledgerSize, sales: salesDigests, contentMarks: contentMarks?.sealed(for: hash),
             keptGroups: keptGroups.map { kept in
                 RunCache.KeptGroupsBinding(token: kept.token, years: kept.years, enterprises: enterprises)
@@ -478,7 +478,7 @@ extension PipelineRunner {
         // A latest that cannot be read, or is not the file published, is not up to date: the run
         // reads the archives (see `openLatest`).
         guard let latest = try? store.open(version: version), cache.describes(latest.meta),
-            check?.isIntact ?? true, var ingest = cache.ingest()
+            check?.isIntact ?? true, var ingest = cache.ingest.whole
         else { return false }
         check?.recordIfVerified(version: version, store: store, in: config.cacheFolder)
         ingest.unpackSeconds = inputs.seconds

@@ -235,7 +235,7 @@ public struct PipelineRunner {
         // a transaction between years), but other years' rows skip their group.
         // The archives the last full run read (path and SHA-256), when this run may recompute only
         // the years that the others touch (see `touchedYears`): the ledger marks those years.
-        let readByLastRun = lastRun?.outline.accepted
+        let readByLastRun = lastRun?.ingest.outline.accepted
         let earlierArchives = options.force || options.years != nil ? nil : readByLastRun
         // The ledger a full run kept, when it holds only archives still here: their transactions are
         // not applied again, only the other archives'. Not with --force, which reads everything.

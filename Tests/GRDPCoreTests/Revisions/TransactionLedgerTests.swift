@@ -157,7 +157,8 @@ import Testing
         func hint(_ keys: Int, _ groups: Int, texts: Int? = nil, inputBytes: Int64 = 1 << 20) -> LedgerSize? {
             RunCache(
                 fingerprint: "", snapshotVersion: 1, contentSHA256: "",
-                ingest: IngestResult(archives: [archive], ignoredFiles: [], unpackSeconds: 0, normalizeSeconds: 0),
+                ingest: DeferredIngest(
+                    IngestResult(archives: [archive], ignoredFiles: [], unpackSeconds: 0, normalizeSeconds: 0)),
                 ledger: LedgerSize(transactionKeys: keys, transactionGroups: groups, texts: texts)
             ).ledgerHint(inputBytes: inputBytes)
         }

@@ -19,16 +19,10 @@ struct RunCache: Codable {
     var fingerprint: String
     var snapshotVersion: Int
     var contentSHA256: String
-    /// What a run that reads archives takes from that run's ingest (below): which archives it
-    /// accepted, and their transaction rows.
-    private(set) var outline: IngestOutline
     /// The archives and ignored files as that run read them (counts, quarantine): the report of a
-    /// night found up to date, the file's `ingest`. Decoded from the file only then (`ingest()`):
-    /// 2,000 archives of nightly returns made it 2.4 MB of JSON, ~0.25 s to decode, which a night
-    /// that reads its new archive spent before reading it.
-    private var ingestMade: IngestResult?
-    /// The file's JSON as read and checked (`load`), which `ingest()` decodes.
-    private var body: Data?
+    /// night found up to date (`whole`); what a run that reads archives needs of them is decoded
+    /// at once (`outline`).
+    var ingest: DeferredIngest
     /// How large that run's transaction ledger grew, so that the next run sizes its own at once
     /// (absent in files written before it was kept).
     var ledger: LedgerSize?
@@ -206,77 +200,6 @@ struct RunCache: Codable {
         snapshotVersion == latest.version && contentSHA256 == latest.contentSHA256
     }
 
-    enum CodingKeys: String, CodingKey {
-        case format, fingerprint, snapshotVersion, contentSHA256, ingest, ledger, sales, contentMarks, keptGroups
-        case figuresSHA256, yearSettings
-    }
-
-    init(
-        fingerprint: String, snapshotVersion: Int, contentSHA256: String, ingest: IngestResult,
-        ledger: LedgerSize? = nil, sales: SalesDigests? = nil, contentMarks: ContentHash.Marks? = nil,
-        keptGroups: KeptGroupsBinding? = nil, figuresSHA256: String? = nil, yearSettings: YearSettings? = nil
-    ) {
-        self.fingerprint = fingerprint
-        self.snapshotVersion = snapshotVersion
-        self.contentSHA256 = contentSHA256
-        outline = IngestOutline(ingest)
-        ingestMade = ingest
-        self.ledger = ledger
-        self.sales = sales
-        self.contentMarks = contentMarks
-        self.keptGroups = keptGroups
-        self.figuresSHA256 = figuresSHA256
-        self.yearSettings = yearSettings
-    }
-
-    /// Every key but `ingest` as written; of `ingest`, its outline only.
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        format = try container.decode(Int.self, forKey: .format)
-        fingerprint = try container.decode(String.self, forKey: .fingerprint)
-        snapshotVersion = try container.decode(Int.self, forKey: .snapshotVersion)
-        contentSHA256 = try container.decode(String.self, forKey: .contentSHA256)
-        outline = try container.decode(IngestOutline.self, forKey: .ingest)
-        ledger = try container.decodeIfPresent(LedgerSize.self, forKey: .ledger)
-        sales = try container.decodeIfPresent(SalesDigests.self, forKey: .sales)
-        contentMarks = try container.decodeIfPresent(ContentHash.Marks.self, forKey: .contentMarks)
-        keptGroups = try container.decodeIfPresent(KeptGroupsBinding.self, forKey: .keptGroups)
-        figuresSHA256 = try container.decodeIfPresent(String.self, forKey: .figuresSHA256)
-        yearSettings = try container.decodeIfPresent(YearSettings.self, forKey: .yearSettings)
-    }
-
-    /// Written with its ingest whole (one read from a file, decoded from it now).
-    func encode(to encoder: any Encoder) throws {
-        guard let ingest = ingest() else {
-            throw EncodingError.invalidValue(
-                self, .init(codingPath: encoder.codingPath, debugDescription: "its ingest does not decode"))
-        }
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(format, forKey: .format)
-        try container.encode(fingerprint, forKey: .fingerprint)
-        try container.encode(snapshotVersion, forKey: .snapshotVersion)
-        try container.encode(contentSHA256, forKey: .contentSHA256)
-        try container.encode(ingest, forKey: .ingest)
-        try container.encodeIfPresent(ledger, forKey: .ledger)
-        try container.encodeIfPresent(sales, forKey: .sales)
-        try container.encodeIfPresent(contentMarks, forKey: .contentMarks)
-        try container.encodeIfPresent(keptGroups, forKey: .keptGroups)
-        try container.encodeIfPresent(figuresSHA256, forKey: .figuresSHA256)
-        try container.encodeIfPresent(yearSettings, forKey: .yearSettings)
-    }
-
-    /// The file's `ingest` whole (as made, or decoded from the file now); nil when it does not
-    /// decode or a member's counts are not plausible (a file sealed anew after an edit): the night
-    /// then reads its archives instead of reporting those.
-    func ingest() -> IngestResult? {
-        if let ingestMade { return ingestMade }
-        struct Whole: Decodable { var ingest: IngestResult }
-        guard let body, let ingest = try? JSONDecoder().decode(Whole.self, from: body).ingest,
-            ingest.archives.allSatisfy({ $0.members.allSatisfy(\.countsArePlausible) })
-        else { return nil }
-        return ingest
-    }
-
     /// The last run's ledger size as a starting capacity for a run over archives of `inputBytes`
     /// bytes, if plausible: no more keys than that run accepted transaction rows, no more groups
     /// than keys, no more texts than three a row (an implausible text count is dropped alone), and
@@ -284,7 +207,7 @@ struct RunCache: Codable {
     /// touched, so a damaged or foreign file must not buy gigabytes; the ledger grows as needed).
     func ledgerHint(inputBytes: Int64) -> LedgerSize? {
         guard let ledger else { return nil }
-        let accepted = outline.acceptedTransactionRows
+        let accepted = ingest.outline.acceptedTransactionRows
         guard ledger.transactionKeys >= 0, ledger.transactionKeys <= accepted, ledger.transactionGroups >= 0,
             ledger.transactionGroups <= ledger.transactionKeys
         else { return nil }
@@ -299,22 +222,73 @@ struct RunCache: Codable {
     /// The cache in `folder`, or nil when there is none or it cannot be used (it is then ignored):
     /// a `SealedJSON` file, so that one damaged or edited is not used, nor one sealed anew with a
     /// member's count no run can have. (Its `ingest` is checked against nothing else, and becomes
-    /// the report of a night found up to date: `ingest()`, decoded whole only then. One sealed anew
+    /// the report of a night found up to date: `ingest.whole`, decoded only then. One sealed anew
     /// after an edit that left it no ingest to decode is found out there: that night reads its
     /// archives.)
     static func load(from folder: URL) -> RunCache? {
-        guard let (cache, body) = SealedJSON.valueAndBody(RunCache.self, at: folder.appendingPathComponent(fileName)),
+        guard var (cache, body) = SealedJSON.valueAndBody(RunCache.self, at: folder.appendingPathComponent(fileName)),
             cache.format == format
         else { return nil }
-        var loaded = cache
-        loaded.body = body
-        return loaded
+        cache.ingest.decodesWhole(from: body)
+        return cache
     }
 
     /// Replaces the cache atomically.
     func write(to folder: URL) throws(OutputWriteError) {
         let url = folder.appendingPathComponent(RunCache.fileName)
         try AtomicFile.write(SealedJSON.bytes(of: self, for: url), to: url)
+    }
+}
+
+/// `last-run.json`'s `ingest`: coded as the run's `IngestResult`, decoded as its outline only
+/// (`IngestOutline`), and whole only when asked for (`whole`): 2,000 archives of nightly returns
+/// made it 2.4 MB of JSON, ~0.25 s to decode, which a night that reads its new archive spent before
+/// reading it.
+struct DeferredIngest: Codable {
+    private(set) var outline: IngestOutline
+    private var source: Source
+
+    private enum Source {
+        /// Made by this run.
+        case made(IngestResult)
+        /// Decoded from a file: its checked JSON (`RunCache.load`), from which `whole` decodes it.
+        case file(Data?)
+    }
+
+    init(_ ingest: IngestResult) {
+        outline = IngestOutline(ingest)
+        source = .made(ingest)
+    }
+
+    init(from decoder: any Decoder) throws {
+        outline = try IngestOutline(from: decoder)
+        source = .file(nil)
+    }
+
+    /// Written whole (one read from a file, decoded from it now).
+    func encode(to encoder: any Encoder) throws {
+        guard let whole else {
+            throw EncodingError.invalidValue(
+                outline, .init(codingPath: encoder.codingPath, debugDescription: "the ingest does not decode"))
+        }
+        try whole.encode(to: encoder)
+    }
+
+    /// `body`, the cache file's JSON this was decoded from, is where `whole` decodes it from.
+    mutating func decodesWhole(from body: Data) {
+        if case .file = source { source = .file(body) }
+    }
+
+    /// The ingest whole: as made, or decoded from the file now; nil when it does not decode (a file
+    /// sealed anew after an edit): the night then reads its archives instead of reporting those.
+    /// (Its counts are those the outline checked when the file was read: the same bytes.)
+    var whole: IngestResult? {
+        switch source {
+        case .made(let ingest): return ingest
+        case .file(let body):
+            struct File: Decodable { var ingest: IngestResult }
+            return body.flatMap { try? JSONDecoder().decode(File.self, from: $0).ingest }
+        }
     }
 }
 
@@ -345,8 +319,8 @@ struct IngestOutline: Decodable, Equatable {
         }
 
         /// Every count `MemberResult.countsArePlausible` judges a member by is decoded and checked
-        /// (not kept): a file sealed anew with one no run can have is refused whole, as when its
-        /// ingest was decoded whole.
+        /// by its rule (`MemberResult.arePlausible`), not kept: a file sealed anew with one no run
+        /// can have is refused whole, as when its ingest was decoded whole.
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             kind = try container.decode(RecordKind.self, forKey: .kind)
@@ -367,7 +341,7 @@ struct IngestOutline: Decodable, Equatable {
                 }
                 counts.append(try container.decode([Row].self, forKey: .quarantine).count)
             }
-            guard counts.allSatisfy((0...(1 << 40)).contains) else {
+            guard MemberResult.arePlausible(counts) else {
                 throw DecodingError.dataCorrupted(
                     .init(codingPath: decoder.codingPath, debugDescription: "a member's count no run can have"))
             }

@@ -4,7 +4,7 @@ import Testing
 @testable import GRDPCore
 
 /// `last-run.json` as written and read back: sealed (`SealedJSON`), and its `ingest` decoded only
-/// when asked for (`RunCache.ingest()`), what a run that reads archives takes from it (the outline)
+/// when asked for (`DeferredIngest.whole`), what a run that reads archives takes from it (the outline)
 /// decoded at once.
 @Suite struct RunCacheTests {
     let folder: TemporaryFolder
@@ -54,26 +54,26 @@ import Testing
 
     @Test func theOutlineIsReadAtOnceAndTheIngestWhenAskedFor() throws {
         let written = RunCache(
-            fingerprint: "F", snapshotVersion: 3, contentSHA256: "C", ingest: Self.ingest(),
+            fingerprint: "F", snapshotVersion: 3, contentSHA256: "C", ingest: DeferredIngest(Self.ingest()),
             ledger: LedgerSize(transactionKeys: 400, transactionGroups: 90))
         try written.write(to: folder.url)
 
         let read = try #require(RunCache.load(from: folder.url))
         #expect(read.fingerprint == "F" && read.snapshotVersion == 3 && read.contentSHA256 == "C")
-        #expect(read.outline == written.outline)
+        #expect(read.ingest.outline == written.ingest.outline)
         #expect(
-            read.outline.accepted == [
+            read.ingest.outline.accepted == [
                 ArchiveIdentity(relativePath: "2024-01-10_a.zip", sha256: String(repeating: "a", count: 64)),
                 ArchiveIdentity(relativePath: "2024-02-01_b.tar.gz", sha256: String(repeating: "b", count: 64)),
             ])
         // Transaction members only: 400 + 25, not the 7 enterprise records.
-        #expect(read.outline.acceptedTransactionRows == 425)
+        #expect(read.ingest.outline.acceptedTransactionRows == 425)
         #expect(read.ledgerHint(inputBytes: 1 << 20) == LedgerSize(transactionKeys: 400, transactionGroups: 90))
         // The ingest decoded from the file is the one written, every part of it.
-        #expect(try Self.json(read.ingest()) == Self.json(Self.ingest()))
+        #expect(try Self.json(read.ingest.whole) == Self.json(Self.ingest()))
         // A cache read and written again keeps its ingest whole.
         try read.write(to: folder.url)
-        #expect(try Self.json(RunCache.load(from: folder.url)?.ingest()) == Self.json(Self.ingest()))
+        #expect(try Self.json(RunCache.load(from: folder.url)?.ingest.whole) == Self.json(Self.ingest()))
     }
 
     /// The file as JSON (no seal checked), edited by `edit`, written back sealed as grdp seals it.
@@ -92,8 +92,10 @@ import Testing
     /// member's path was is found out when the ingest is read: a night then reads its archives.
     @Test func aFileSealedAnewWithCountsNoRunCanHaveIsNotUsed() throws {
         func member(_ key: String, to value: Any?) throws {
-            try RunCache(fingerprint: "F", snapshotVersion: 1, contentSHA256: "C", ingest: Self.ingest())
-                .write(to: folder.url)
+            try RunCache(
+                fingerprint: "F", snapshotVersion: 1, contentSHA256: "C", ingest: DeferredIngest(Self.ingest())
+            )
+            .write(to: folder.url)
             try resealed { object in
                 var ingest = try #require(object["ingest"] as? [String: Any])
                 var archives = try #require(ingest["archives"] as? [[String: Any]])
@@ -116,7 +118,7 @@ import Testing
         #expect(RunCache.load(from: folder.url) == nil)
         // (A dictionary keyed by reason codes is coded as an array: code, count, code, count.)
         try member("quarantineSummary", to: ["count": 1, "byReason": ["unknown-status", 1]])
-        let summarized = try #require(RunCache.load(from: folder.url)?.ingest())
+        let summarized = try #require(RunCache.load(from: folder.url)?.ingest.whole)
         #expect(summarized.archives[1].members[0].rowsQuarantined == 1)
         try member("quarantineSummary", to: ["count": Int.max, "byReason": ["unknown-status", 1]])
         #expect(RunCache.load(from: folder.url) == nil)
@@ -125,8 +127,8 @@ import Testing
 
         try member("path", to: nil)
         let read = try #require(RunCache.load(from: folder.url))
-        #expect(read.outline.acceptedTransactionRows == 425)
-        #expect(read.ingest() == nil)
+        #expect(read.ingest.outline.acceptedTransactionRows == 425)
+        #expect(read.ingest.whole == nil)
         // Written again, it is not written at all (an empty body would check out): the file
         // stays as it was, and the error names it.
         let before = try Data(contentsOf: url)
@@ -153,8 +155,8 @@ import Testing
         try Data(SealedJSON.bytes(of: Previous(ingest: Self.ingest()), for: url)).write(to: url)
         let read = try #require(RunCache.load(from: folder.url))
         #expect(read.snapshotVersion == 4 && read.figuresSHA256 == "S")
-        #expect(read.outline == IngestOutline(Self.ingest()))
-        #expect(try Self.json(read.ingest()) == Self.json(Self.ingest()))
+        #expect(read.ingest.outline == IngestOutline(Self.ingest()))
+        #expect(try Self.json(read.ingest.whole) == Self.json(Self.ingest()))
         #expect(read.ledgerHint(inputBytes: 1 << 20) == LedgerSize(transactionKeys: 400, transactionGroups: 3))
     }
 }
